@@ -1,0 +1,79 @@
+"""Exception taxonomy shared by the command line, the services and the UI.
+
+A user-facing error carries a gettext msgid and its parameters, not a translated
+string: the UI or the command line translates it when it shows it, and the log
+records the English text (see app.i18n).
+"""
+from __future__ import annotations
+
+import enum
+from typing import Any
+
+from app.i18n import N_, translate
+
+
+class AppError(Exception):
+    """Base of every error the application raises on purpose."""
+
+    exit_code = 2
+
+
+class UserCancelled(AppError):
+    """The user cancelled a long operation; nothing to report."""
+
+
+class UserFacingError(AppError):
+    """An error with a translatable message for the person using the app."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        self.msgid = msgid
+        self.params = params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str | None = None) -> str:
+        return translate(self.msgid, lang).format(**self.params)
+
+
+class StorageErrorKind(enum.Enum):
+    WRONG_PASSPHRASE = "wrong_passphrase"
+    LOCKED_OUT = "locked_out"
+    NO_ARCHIVE = "no_archive"
+    ALREADY_EXISTS = "already_exists"
+    CORRUPT = "corrupt"
+    TOO_NEW = "too_new"
+    DISK_FULL = "disk_full"
+    BUSY = "busy"
+    BAD_BACKUP = "bad_backup"
+
+
+class StorageError(UserFacingError):
+    def __init__(self, kind: StorageErrorKind, msgid: str, **params: Any) -> None:
+        self.kind = kind
+        super().__init__(msgid, **params)
+
+
+class ValidationFailed(AppError):
+    """Validation found errors; carries the report (exit code 1 on the command line)."""
+
+    exit_code = 1
+
+    def __init__(self, report: Any, msgid: str = N_("Validation found errors.")) -> None:
+        self.report = report
+        super().__init__(msgid)
+
+
+class SyncErrorKind(enum.Enum):
+    AUTH = "auth"
+    OFFLINE = "offline"
+    TIMEOUT = "timeout"
+    SERVER = "server"
+    CLIENT_TOO_OLD = "client_too_old"
+    PROTOCOL = "protocol"
+    REFUSED = "refused"
+    NO_KEYRING = "no_keyring"
+
+
+class SyncError(UserFacingError):
+    def __init__(self, kind: SyncErrorKind, msgid: str, **params: Any) -> None:
+        self.kind = kind
+        super().__init__(msgid, **params)

@@ -1,0 +1,195 @@
+"""Records as plain frozen dataclasses: what crosses the storage boundary (never ORM rows)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.i18n import N_
+
+
+class CustomerStatus(str, enum.Enum):
+    DRAFT = "draft"
+    PENDING = "pending"      # pending review
+    APPROVED = "approved"
+    RETURNED = "returned"
+
+    @property
+    def msgid(self) -> str:
+        return STATUS_MSGIDS[self]
+
+
+STATUS_MSGIDS = {
+    CustomerStatus.DRAFT: N_("Draft"),
+    CustomerStatus.PENDING: N_("Pending review"),
+    CustomerStatus.APPROVED: N_("Approved"),
+    CustomerStatus.RETURNED: N_("Returned"),
+}
+
+
+class Source(str, enum.Enum):
+    """Where a piece of collected information came from (recorded in the audit trail)."""
+
+    VISIT = "visit"
+    PHONE = "phone"
+    IMPORT = "import"
+    MANUAL = "manual"
+    SYNC = "sync"
+    SYSTEM = "system"
+    REVIEW = "review"
+
+
+SOURCE_MSGIDS = {
+    Source.VISIT: N_("Visit"),
+    Source.PHONE: N_("Phone call"),
+    Source.IMPORT: N_("Import file"),
+    Source.MANUAL: N_("Entered"),
+    Source.SYNC: N_("Server"),
+    Source.SYSTEM: N_("System"),
+    Source.REVIEW: N_("Review"),
+}
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Who changed something, and the date and source of the collected information."""
+
+    actor: str
+    source: Source = Source.MANUAL
+    source_ref: str = ""
+    info_date: str | None = None  # ISO date the information was collected
+
+
+@dataclass(frozen=True)
+class Customer:
+    id: str
+    code: str | None
+    code_official: bool
+    status: CustomerStatus
+    form_id: str
+    form_version: int
+    values: dict[str, Any]
+    completeness: float
+    missing_count: int
+    error_count: int
+    warning_count: int
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    version: int = 0
+    last_visit: str | None = None
+    deleted: bool = False
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.values.get(key, default)
+
+
+@dataclass(frozen=True)
+class CustomerRow:
+    """The columns of the customer list (no full values)."""
+
+    rowid: int
+    id: str
+    code: str | None
+    code_official: bool
+    shop_name: str | None
+    contact_name: str | None
+    phone: str | None
+    address: str | None
+    status: CustomerStatus
+    completeness: float
+    last_visit: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Visit:
+    id: str
+    customer_id: str
+    visited_on: str
+    purpose: str
+    notes: str
+    sales_anomaly: str
+    photos: tuple[str, ...] = ()
+    created_at: str = ""
+    created_by: str = ""
+
+
+@dataclass(frozen=True)
+class PhotoInfo:
+    sha256: str
+    mime: str
+    width: int
+    height: int
+    size: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: str
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    field: str | None
+    old: Any
+    new: Any
+    source: str
+    source_ref: str
+    info_date: str | None
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    field: str
+    customer_id: str
+    code: str | None
+    name: str | None
+
+
+@dataclass
+class ImportSummary:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped_rows: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Quality:
+    """What validation said of a record's values, stored beside them for lists and filters."""
+
+    completeness: float = 0.0
+    missing_count: int = 0
+    error_count: int = 0
+    warning_count: int = 0
+
+
+@dataclass(frozen=True)
+class NewCustomer:
+    id: str
+    values: dict[str, Any]
+    quality: Quality
+    status: CustomerStatus = CustomerStatus.DRAFT
+
+
+@dataclass(frozen=True)
+class CustomerUpdate:
+    id: str
+    values: dict[str, Any]  # the complete new values
+    quality: Quality
+    status: CustomerStatus | None = None
+
+
+def new_id() -> str:
+    """A UUIDv7 (time-ordered, random): generated on the device, unique without asking the server."""
+    import os
+    import time
+    import uuid
+
+    ms = time.time_ns() // 1_000_000
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    return str(uuid.UUID(int=value))

@@ -1,0 +1,1 @@
+"""Client sync: outbox push, change-feed pull. The only package that imports requests; never imports app.ui or app.storage."""

@@ -1,0 +1,70 @@
+"""Message ids for every validation code. English source strings; zh_CN in the catalogue.
+
+Each message names the field by its label (``{label}``), in the language shown.
+"""
+from __future__ import annotations
+
+from app.i18n import N_
+
+MESSAGES: dict[str, str] = {
+    "invalid": N_("{label}: the value is not valid."),
+    "required": N_("{label} is required."),
+    "text.too_long": N_("{label}: at most {max} characters (now {length})."),
+    "text.pattern": N_("{label}: the format is not recognised."),
+    "integer.invalid": N_("{label}: enter a whole number."),
+    "decimal.invalid": N_("{label}: enter a number."),
+    "decimal.places": N_("{label}: at most {decimals} decimal places."),
+    "number.min": N_("{label}: must be at least {min}."),
+    "number.max": N_("{label}: must be at most {max}."),
+    "date.invalid": N_("{label}: enter a date as YYYY-MM-DD."),
+    "date.future": N_("{label}: {date} is in the future."),
+    "date.too_old": N_("{label}: {date} is before 1900."),
+    "choice.invalid": N_("{label}: “{value}” is not one of the choices."),
+    "boolean.invalid": N_("{label}: answer yes or no (是/否)."),
+    "mobile.format": N_("{label}: a mobile number has 11 digits and starts with 13 to 19."),
+    "mobile.unallocated": N_("{label}: {value} is not in a known mobile number range; please check it."),
+    "landline.format": N_("{label}: enter the area code and the number, for example 029-88881234."),
+    "landline.unknown": N_("{label}: {value} does not fit the number length of its area code; please check it."),
+    "id_card.length": N_("{label}: a resident ID number has 18 characters (or 15 digits in the old form)."),
+    "id_card.format": N_("{label}: only digits are allowed, and X as the last character."),
+    "id_card.checksum": N_("{label}: the check character does not match; a digit was probably mistyped."),
+    "id_card.birth_date": N_("{label}: the birth date in the number ({date}) is not a real date."),
+    "id_card.birth_future": N_("{label}: the birth date in the number ({date}) is in the future."),
+    "id_card.region": N_("{label}: the number starts with {code}, which is not a province code."),
+    "uscc.length": N_("{label}: a unified social credit code has 18 characters."),
+    "uscc.format": N_("{label}: only digits and the letters A–H, J–N, P–R, T, U, W–Y are allowed."),
+    "uscc.checksum": N_("{label}: the check character does not match; a character was probably mistyped."),
+    "licence.format": N_("{label}: a tobacco retail licence number has 12 digits."),
+    "licence.region": N_("{label}: the number starts with {code}, which is not a province code."),
+    "bank.format": N_("{label}: a bank account number has 12 to 19 digits."),
+    "bank.luhn": N_("{label}: the check digit does not match (Luhn); passbook numbers may not use one, so please check the number."),
+    "region.format": N_("{label}: a region code has 6 digits."),
+    "region.province": N_("{label}: {code} does not start with a province code."),
+    "postal.format": N_("{label}: a postal code has 6 digits."),
+    "email.format": N_("{label}: this is not a valid email address."),
+    "gps.format": N_("{label}: enter latitude,longitude in decimal degrees, for example 34.2583,108.9426."),
+    "gps.outside": N_("{label}: {value} is outside China."),
+    "gps.swapped": N_("{label}: latitude and longitude look swapped; enter the latitude first."),
+    "photo.invalid": N_("{label}: not a stored photo."),
+    "photo.missing": N_("{label}: photo {ref} is not in this archive."),
+    "licence.issue_after_expiry": N_("{label}: the issue date must be before the expiry date ({expiry})."),
+    "licence.review_outside": N_("{label}: the annual review date must lie between the issue date and the expiry date."),
+    "licence.expires_soon": N_("{label}: the licence expires on {date}, in {days} days."),
+    "licence.expired": N_("{label}: the licence expired on {date}."),
+    "consent.not_signed": N_("{label}: without the customer's written consent, personal information should not be collected."),
+    "duplicate": N_("{label}: the same value is already used by customer {code} ({name})."),
+    "duplicate.in_file": N_("{label}: the same value is also in row {row} of this file."),
+    "readonly": N_("{label} is maintained by the system and cannot be changed here."),
+    "supervisor_only": N_("{label} can only be changed by a market manager."),
+    "unknown_field": N_("{label}: this column is not a field of the form and was ignored."),
+    "code.changed": N_("{label}: the customer code of an existing customer cannot be changed."),
+}
+
+MESSAGES.update({
+    "id.unknown": N_("There is no customer with the id {id} in this archive."),
+    "id.duplicate": N_("The id {id} is also in row {row}."),
+    "id.no_archive": N_("Rows with an id can only be checked against an archive; create or unlock one first."),
+    "code.exists": N_("{label}: the code {code} already belongs to another customer."),
+    "column.duplicate": N_("The column “{column}” appears twice."),
+    "sheet.no_fields": N_("The header row names no field of the form; use field keys or their labels."),
+})

@@ -1,0 +1,92 @@
+"""Validation results: each issue names a field, a severity and a code (Picard's ValidationResult)."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from app.i18n import current_language, translate
+from app.validation.messages import MESSAGES
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"      # a value that is wrong: blocks submission
+    WARNING = "warning"  # suspicious: asks for one confirmation
+    MISSING = "missing"  # a required field left empty: an incomplete draft, not an invalid one
+
+
+@dataclass(frozen=True)
+class Issue:
+    field: str
+    severity: Severity
+    code: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def make(cls, field: str, severity: Severity, code: str, /, **params: Any) -> "Issue":
+        return cls(field, severity, code, tuple(sorted(params.items())))
+
+    def message(self, label: str, lang: str | None = None) -> str:
+        msgid = MESSAGES.get(self.code, MESSAGES["invalid"])
+        params = dict(self.params)
+        params.setdefault("label", label)
+        try:
+            return translate(msgid, lang).format(**params)
+        except (KeyError, IndexError):
+            return translate(MESSAGES["invalid"], lang).format(label=label)
+
+    def to_dict(self, label: str, lang: str | None = None) -> dict[str, Any]:
+        return {"field": self.field, "severity": self.severity.value, "code": self.code,
+                "message": self.message(label, lang), "params": {k: v for k, v in self.params}}
+
+
+@dataclass
+class Report:
+    values: dict[str, Any] = field(default_factory=dict)
+    issues: list[Issue] = field(default_factory=list)
+    required_total: int = 0
+    required_filled: int = 0
+
+    @property
+    def errors(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.ERROR]
+
+    @property
+    def warnings(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    @property
+    def missing(self) -> list[Issue]:
+        return [i for i in self.issues if i.severity is Severity.MISSING]
+
+    @property
+    def has_errors(self) -> bool:
+        return any(i.severity is Severity.ERROR for i in self.issues)
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.has_errors and not self.missing
+
+    @property
+    def completeness(self) -> float:
+        """Share of the required fields (that the collector maintains) that hold a valid value."""
+        return 1.0 if self.required_total == 0 else self.required_filled / self.required_total
+
+    def for_field(self, key: str) -> list[Issue]:
+        return [i for i in self.issues if i.field == key]
+
+    def merge(self, issues: list[Issue]) -> None:
+        seen = set(self.issues)
+        self.issues.extend(i for i in issues if i not in seen)
+
+    def to_list(self, form: Any, lang: str | None = None) -> list[dict[str, Any]]:
+        out = []
+        for i in self.issues:
+            spec = form.get(i.field) if form is not None else None
+            label = spec.label(lang or current_language()) if spec else i.field
+            out.append(i.to_dict(label, lang))
+        return out
+
+    @staticmethod
+    def summary_counts(issues: list[Issue]) -> Mapping[str, int]:
+        return {s.value: sum(1 for i in issues if i.severity is s) for s in Severity}

@@ -1,0 +1,113 @@
+"""Whole-record validation: parse every field, then required and cross-field rules.
+
+``validate_values`` is used as the user types (the UI), on save (the services, which
+add the database-dependent duplicate checks), for spreadsheet rows, and on the
+server for every pushed mutation: one set of rules everywhere.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Mapping
+
+from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, Role
+from app.validation.report import Issue, Report, Severity
+from app.validation.types import DATED_PARSERS, PARSERS, is_empty, to_date
+
+EXPIRY_WARNING_DAYS = 30
+
+
+def parse_field(spec: FieldSpec, raw: Any, today: dt.date | None = None) -> tuple[Any, list[Issue]]:
+    """Parse one field's raw input. Empty input gives ``(None, [])``; never raises."""
+    if is_empty(raw):
+        return None, []
+    today = today or dt.date.today()
+    try:
+        dated = DATED_PARSERS.get(spec.type)
+        if dated is not None:
+            return dated(spec, raw, today)
+        return PARSERS[spec.type](spec, raw)
+    except Exception:  # a parser bug must never take the form down; report the value as invalid
+        import logging
+
+        logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
+        return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
+
+
+def counts_for(spec: FieldSpec, role: str) -> bool:
+    """Does a required ``spec`` count against the completeness of a record kept by ``role``?"""
+    return not spec.hidden and spec.editable_by_role(role) and spec.editable_by.value != "system"
+
+
+def is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    if spec.hidden:
+        return False
+    if spec.required is not RequiredLevel.OPTIONAL:
+        return True
+    return spec.required_if is not None and spec.required_if.holds(values)
+
+
+def validate_values(
+    form: FormDefinition,
+    raw: Mapping[str, Any],
+    *,
+    today: dt.date | None = None,
+    role: str = "collector",
+) -> Report:
+    """Parse and check a record's values. Unknown keys are ignored (the caller reports them)."""
+    today = today or dt.date.today()
+    report = Report()
+    for spec in form.fields:
+        if spec.key not in raw:
+            continue
+        value, issues = parse_field(spec, raw[spec.key], today)
+        report.issues.extend(issues)
+        if value is not None:
+            report.values[spec.key] = value
+        elif not issues:
+            report.values[spec.key] = None
+    failed = {i.field for i in report.errors}
+    for spec in form.fields:
+        if not is_required(spec, report.values) or not counts_for(spec, role):
+            continue
+        report.required_total += 1
+        if spec.key in failed:
+            continue
+        if is_empty(report.values.get(spec.key)):
+            report.issues.append(Issue.make(spec.key, Severity.MISSING, "required"))
+        else:
+            report.required_filled += 1
+    report.issues.extend(cross_field_issues(form, report.values, today))
+    return report
+
+
+def validate_record(form: FormDefinition, values: Mapping[str, Any], **kw: Any) -> Report:
+    return validate_values(form, values, **kw)
+
+
+def _date_of(form: FormDefinition, values: Mapping[str, Any], role: Role) -> tuple[FieldSpec | None, dt.date | None]:
+    spec = form.by_role(role)
+    if spec is None or spec.hidden:
+        return None, None
+    return spec, to_date(values.get(spec.key))
+
+
+def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: dt.date) -> list[Issue]:
+    issues: list[Issue] = []
+    issue_spec, issued = _date_of(form, values, Role.LICENCE_ISSUE_DATE)
+    expiry_spec, expires = _date_of(form, values, Role.LICENCE_EXPIRY_DATE)
+    review_spec, reviewed = _date_of(form, values, Role.ANNUAL_REVIEW_DATE)
+    if issue_spec and issued and expires and issued >= expires:
+        issues.append(Issue.make(issue_spec.key, Severity.ERROR, "licence.issue_after_expiry", expiry=expires.isoformat()))
+    if review_spec and reviewed and ((issued and reviewed < issued) or (expires and reviewed > expires)):
+        issues.append(Issue.make(review_spec.key, Severity.ERROR, "licence.review_outside"))
+    if expiry_spec and expires:
+        days = (expires - today).days
+        if days < 0:
+            issues.append(Issue.make(expiry_spec.key, Severity.WARNING, "licence.expired", date=expires.isoformat()))
+        elif days <= EXPIRY_WARNING_DAYS:
+            issues.append(Issue.make(expiry_spec.key, Severity.WARNING, "licence.expires_soon",
+                                     date=expires.isoformat(), days=days))
+    for spec in form.fields:
+        if spec.type is FieldType.BOOLEAN and spec.key == "consent_signed" and values.get(spec.key) is False:
+            issues.append(Issue.make(spec.key, Severity.WARNING, "consent.not_signed"))
+    return issues

@@ -1,0 +1,1 @@
+"""FieldArchive central sync server (FastAPI + SQLAlchemy); never imports app.ui."""
