@@ -1,0 +1,275 @@
+"""Customer records: create, update with per-field audit, search, duplicates."""
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable, Iterator, Sequence
+
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import Connection
+
+from app.models.catalogue import FormDefinition, Role
+from app.models.record import (
+    Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality,
+)
+from app.storage import schema
+from app.storage.search import body, grams, plan
+
+C = schema.customer.c
+SORT_COLUMNS = {
+    "code": C.code, "shop_name": C.shop_name, "contact_name": C.contact_name, "phone": C.phone,
+    "address": C.address, "status": C.status, "completeness": C.completeness, "last_visit": C.last_visit,
+    "updated_at": C.updated_at, "created_at": C.created_at,
+}
+#: Role → the customer column that mirrors it (for lists, search and duplicate checks).
+ROLE_COLUMNS = {
+    Role.SHOP_NAME: "shop_name", Role.CONTACT_NAME: "contact_name", Role.CONTACT_PHONE: "phone",
+    Role.ADDRESS: "address", Role.LICENCE_NO: "licence_no", Role.USCC: "uscc", Role.ID_CARD: "id_card",
+    Role.BINDING_DATE: "binding_date",
+}
+SEARCH_ROLES = (Role.SHOP_NAME, Role.CONTACT_NAME, Role.LEGAL_PERSON, Role.CONTACT_PHONE, Role.ADDRESS, Role.LICENCE_NO)
+DEDUP_ROLES = (Role.LICENCE_NO, Role.USCC, Role.ID_CARD, Role.CONTACT_PHONE)
+
+
+def dumps(values: dict[str, Any]) -> str:
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def _role_value(form: FormDefinition, values: dict[str, Any], role: Role) -> Any:
+    spec = form.by_role(role)
+    return values.get(spec.key) if spec else None
+
+
+def _columns(form: FormDefinition, values: dict[str, Any]) -> dict[str, Any]:
+    return {col: _role_value(form, values, role) for role, col in ROLE_COLUMNS.items()}
+
+
+def _search_body(form: FormDefinition, values: dict[str, Any], code: str | None) -> str:
+    return body([code] + [str(_role_value(form, values, r) or "") for r in SEARCH_ROLES])
+
+
+def _to_customer(r: Any) -> Customer:
+    return Customer(
+        id=r["id"], code=r["code"], code_official=bool(r["code_official"]), status=CustomerStatus(r["status"]),
+        form_id=r["form_id"], form_version=r["form_version"], values=json.loads(r["data"]),
+        completeness=r["completeness"], missing_count=r["missing_count"], error_count=r["error_count"],
+        warning_count=r["warning_count"], created_at=r["created_at"], created_by=r["created_by"],
+        updated_at=r["updated_at"], updated_by=r["updated_by"], version=r["version"], last_visit=r["last_visit"],
+        deleted=r["deleted_at"] is not None)
+
+
+class CustomerStore:
+    # provided by Archive / AuditLog
+    actor: str
+    device_id: str
+    clock: Any
+
+    def _index(self, tx: Connection, items: Sequence[tuple[int, str]]) -> None:
+        tx.execute(text("INSERT INTO customer_trgm(rowid, body) VALUES (:pk, :body)"),
+                   [{"pk": pk, "body": b} for pk, b in items])
+        tx.execute(text("INSERT INTO customer_gram(rowid, body) VALUES (:pk, :body)"),
+                   [{"pk": pk, "body": grams(b)} for pk, b in items])
+
+    def _unindex(self, tx: Connection, pks: Sequence[int]) -> None:
+        for table in ("customer_trgm", "customer_gram"):
+            tx.execute(text(f"DELETE FROM {table} WHERE rowid = :pk"), [{"pk": pk} for pk in pks])
+
+    def _provisional_codes(self, tx: Connection, n: int) -> list[str]:
+        seq = int(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == "provisional_seq")).scalar() or 0)
+        tx.execute(schema.meta.insert().prefix_with("OR REPLACE"), [{"key": "provisional_seq", "value": str(seq + n)}])
+        prefix = self.device_id.replace("-", "")[:4].upper()
+        return [f"TMP-{prefix}-{seq + i:06d}" for i in range(1, n + 1)]
+
+    # ---- writes ----------------------------------------------------------------------------
+    def insert_customers(self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
+                         tx: Connection | None = None) -> list[str]:
+        if tx is None:
+            with self.transaction() as t:  # type: ignore[attr-defined]
+                return self.insert_customers(form, items, prov, t)
+        if not items:
+            return []
+        now, actor = self.clock(), prov.actor or self.actor
+        code_spec = form.by_role(Role.CUSTOMER_CODE)
+        official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
+        provisional = iter(self._provisional_codes(tx, official.count(False)))
+        first_pk = (tx.execute(select(func.max(C.pk))).scalar() or 0) + 1
+        rows, index = [], []
+        for n, (it, is_official) in enumerate(zip(items, official)):
+            pk = first_pk + n
+            code = it.values[code_spec.key] if is_official and code_spec else next(provisional)
+            q = it.quality
+            rows.append({"pk": pk, "id": it.id, "code": code, "code_official": int(is_official), "status": it.status.value,
+                         "form_id": form.form_id, "form_version": form.version, "data": dumps(it.values),
+                         "completeness": q.completeness, "missing_count": q.missing_count, "error_count": q.error_count,
+                         "warning_count": q.warning_count, "last_visit": None, "created_at": now, "created_by": actor,
+                         "updated_at": now, "updated_by": actor, "version": 0, "deleted_at": None,
+                         **_columns(form, it.values)})
+            index.append((pk, _search_body(form, it.values, code)))
+        tx.execute(schema.customer.insert(), rows)
+        self._index(tx, index)
+        self._audit(tx, prov, (("customer", it.id, "create", None, None, it.values) for it in items))  # type: ignore[attr-defined]
+        return [it.id for it in items]
+
+    def update_customers(self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance,
+                         tx: Connection | None = None) -> int:
+        """Write the fields that changed (and the status); returns how many records changed."""
+        if tx is None:
+            with self.transaction() as t:  # type: ignore[attr-defined]
+                return self.update_customers(form, items, prov, t)
+        current = {r["id"]: r for r in tx.execute(select(schema.customer).where(
+            C.id.in_([it.id for it in items]), C.deleted_at.is_(None))).mappings()}
+        now, actor = self.clock(), prov.actor or self.actor
+        code_spec = form.by_role(Role.CUSTOMER_CODE)
+        changed, audit, reindex = 0, [], []
+        for it in items:
+            r = current.get(it.id)
+            if r is None:
+                raise KeyError(it.id)
+            old = json.loads(r["data"])
+            diffs = [(k, old.get(k), it.values.get(k)) for k in sorted(set(old) | set(it.values))
+                     if old.get(k) != it.values.get(k)]
+            status = it.status.value if it.status else r["status"]
+            if not diffs and status == r["status"]:
+                continue
+            changed += 1
+            code, official = r["code"], r["code_official"]
+            if code_spec and it.values.get(code_spec.key) and it.values.get(code_spec.key) != code:
+                code, official = it.values[code_spec.key], 1
+            q = it.quality
+            tx.execute(schema.customer.update().where(C.pk == r["pk"]).values(
+                data=dumps(it.values), status=status, code=code, code_official=official, completeness=q.completeness,
+                missing_count=q.missing_count, error_count=q.error_count, warning_count=q.warning_count,
+                updated_at=now, updated_by=actor, **_columns(form, it.values)))
+            audit += [("customer", it.id, "update", k, o, n) for k, o, n in diffs]
+            if status != r["status"]:
+                audit.append(("customer", it.id, "status", None, r["status"], status))
+            reindex.append((r["pk"], _search_body(form, it.values, code)))
+        if reindex:
+            self._unindex(tx, [pk for pk, _ in reindex])
+            self._index(tx, reindex)
+        self._audit(tx, prov, audit)  # type: ignore[attr-defined]
+        return changed
+
+    def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance) -> int:
+        ids = list(ids)
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            rows = tx.execute(select(C.id, C.status).where(C.id.in_(ids), C.deleted_at.is_(None))).all()
+            todo = [(i, s) for i, s in rows if s != status.value]
+            if todo:
+                tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(
+                    status=status.value, updated_at=self.clock(), updated_by=prov.actor or self.actor))
+                self._audit(tx, prov, [("customer", i, "status", None, s, status.value) for i, s in todo])  # type: ignore[attr-defined]
+            return len(todo)
+
+    def soft_delete(self, customer_id: str, prov: Provenance) -> bool:
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            pk = tx.execute(select(C.pk).where(C.id == customer_id, C.deleted_at.is_(None))).scalar()
+            if pk is None:
+                return False
+            tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock()))
+            self._unindex(tx, [pk])
+            self._audit(tx, prov, [("customer", customer_id, "delete", None, None, None)])  # type: ignore[attr-defined]
+            return True
+
+    # ---- reads -----------------------------------------------------------------------------
+    def get_customer(self, customer_id: str) -> Customer | None:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            r = c.execute(select(schema.customer).where(C.id == customer_id)).mappings().first()
+        return _to_customer(r) if r else None
+
+    def customers(self, ids: Sequence[str], tx: Connection | None = None) -> dict[str, Customer]:
+        out: dict[str, Customer] = {}
+        with self.reading(tx) as c:  # type: ignore[attr-defined]
+            for i in range(0, len(ids), 500):
+                for r in c.execute(select(schema.customer).where(C.id.in_(ids[i:i + 500]))).mappings():
+                    out[r["id"]] = _to_customer(r)
+        return out
+
+    def iter_customers(self, pks: Sequence[int] | None = None, batch: int = 500) -> Iterator[Customer]:
+        """All live customers (or those ``pks``, in that order), a batch at a time."""
+        if pks is None:
+            with self.reading() as c:  # type: ignore[attr-defined]
+                pks = list(c.execute(select(C.pk).where(C.deleted_at.is_(None)).order_by(C.pk)).scalars())
+        for i in range(0, len(pks), batch):
+            chunk = list(pks[i:i + batch])
+            with self.reading() as c:  # type: ignore[attr-defined]
+                found = {r["pk"]: r for r in c.execute(select(schema.customer).where(C.pk.in_(chunk))).mappings()}
+            for pk in chunk:
+                if pk in found:
+                    yield _to_customer(found[pk])
+
+    def count(self, status: CustomerStatus | None = None) -> int:
+        q = select(func.count()).select_from(schema.customer).where(C.deleted_at.is_(None))
+        if status is not None:
+            q = q.where(C.status == status.value)
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return int(c.execute(q).scalar() or 0)
+
+    def status_counts(self) -> dict[CustomerStatus, int]:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            rows = c.execute(select(C.status, func.count()).where(C.deleted_at.is_(None)).group_by(C.status)).all()
+        counts = {s: 0 for s in CustomerStatus}
+        counts.update({CustomerStatus(s): n for s, n in rows})
+        return counts
+
+    def search_pks(self, query: str = "", status: CustomerStatus | None = None, incomplete: bool = False,
+                   sort: str = "updated_at", descending: bool = True, limit: int | None = None) -> list[int]:
+        q = select(C.pk).where(C.deleted_at.is_(None))
+        for n, (table, expr) in enumerate(plan(query)):
+            q = q.where(C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr})))
+        if status is not None:
+            q = q.where(C.status == status.value)
+        if incomplete:
+            q = q.where((C.missing_count > 0) | (C.error_count > 0))
+        col = SORT_COLUMNS.get(sort, C.updated_at)
+        q = q.order_by(col.desc() if descending else col.asc(), C.pk.desc() if descending else C.pk.asc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return list(c.execute(q).scalars())
+
+    def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
+        """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
+        cols = [C.pk, C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.phone, C.address, C.status,
+                C.completeness, C.last_visit, C.updated_at]
+        with self.reading() as c:  # type: ignore[attr-defined]
+            found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
+        return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11])
+                for pk in pks if (r := found.get(pk)) is not None]
+
+    def duplicates_of(self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
+                      ) -> dict[tuple[str, str], list[Duplicate]]:
+        """Live customers holding any of ``wanted[field key]`` values, keyed by (field key, value)."""
+        found: dict[tuple[str, str], list[Duplicate]] = {}
+        with self.reading(tx) as c:  # type: ignore[attr-defined]
+            for role in DEDUP_ROLES:
+                spec = form.by_role(role)
+                values = sorted(wanted.get(spec.key, ())) if spec else []
+                col = getattr(C, ROLE_COLUMNS[role])
+                for i in range(0, len(values), 500):
+                    q = select(col, C.id, C.code, C.shop_name).where(col.in_(values[i:i + 500]), C.deleted_at.is_(None))
+                    for value, cid, code, name in c.execute(q).all():
+                        found.setdefault((spec.key, value), []).append(Duplicate(spec.key, cid, code, name))  # type: ignore[union-attr]
+        return found
+
+    def codes_in_use(self, codes: Sequence[str], tx: Connection | None = None) -> dict[str, str]:
+        """Official customer codes already used → the id of the customer using each."""
+        out: dict[str, str] = {}
+        with self.reading(tx) as c:  # type: ignore[attr-defined]
+            for i in range(0, len(codes), 500):
+                q = select(C.code, C.id).where(C.code.in_(list(codes[i:i + 500])), C.code_official == 1, C.deleted_at.is_(None))
+                out.update(dict(c.execute(q).all()))
+        return out
+
+    def find_duplicates(self, form: FormDefinition, values: dict[str, Any], exclude: Sequence[str] = (),
+                        tx: Connection | None = None) -> list[Duplicate]:
+        """Other live customers with the same licence, credit code, ID number or phone."""
+        wanted = {spec.key: {str(values[spec.key])} for role in DEDUP_ROLES
+                  if (spec := form.by_role(role)) is not None and values.get(spec.key)}
+        found = self.duplicates_of(form, wanted, tx)
+        return [d for dups in found.values() for d in dups if d.customer_id not in exclude]
+
+    def quality_of(self, customer_id: str) -> Quality | None:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            r = c.execute(select(C.completeness, C.missing_count, C.error_count, C.warning_count)
+                          .where(C.id == customer_id)).first()
+        return Quality(*r) if r else None

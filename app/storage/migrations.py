@@ -1,0 +1,115 @@
+"""Versioned schema migrations (Electrum's ordered upgrades, in one transaction each).
+
+A new archive runs every step from version 0. An existing archive older than
+``SCHEMA_VERSION`` is backed up first (by the caller), then upgraded step by
+step inside one transaction, so a failed upgrade leaves it untouched. Each
+released schema is frozen as an archive under ``tests/data/archives/`` and the
+tests upgrade it to the current version.
+
+The DDL of a released step never changes; a later change is a new step.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+V1 = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE customer (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    code TEXT,
+    code_official INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL CHECK (status IN ('draft', 'pending', 'approved', 'returned')),
+    form_id TEXT NOT NULL,
+    form_version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    completeness REAL NOT NULL DEFAULT 0,
+    missing_count INTEGER NOT NULL DEFAULT 0,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    warning_count INTEGER NOT NULL DEFAULT 0,
+    shop_name TEXT, contact_name TEXT, phone TEXT, address TEXT,
+    licence_no TEXT, uscc TEXT, id_card TEXT, binding_date TEXT, last_visit TEXT,
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL,
+    updated_at TEXT NOT NULL, updated_by TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,
+    deleted_at TEXT
+);
+CREATE INDEX ix_customer_code ON customer(code);
+CREATE INDEX ix_customer_status ON customer(status, updated_at);
+CREATE INDEX ix_customer_updated ON customer(updated_at);
+CREATE INDEX ix_customer_shop ON customer(shop_name);
+CREATE INDEX ix_customer_phone ON customer(phone);
+CREATE INDEX ix_customer_licence ON customer(licence_no);
+CREATE INDEX ix_customer_uscc ON customer(uscc);
+CREATE INDEX ix_customer_id_card ON customer(id_card);
+CREATE VIRTUAL TABLE customer_trgm USING fts5(body, tokenize = 'trigram', content = '', contentless_delete = 1);
+CREATE VIRTUAL TABLE customer_gram USING fts5(body, content = '', contentless_delete = 1, detail = none);
+CREATE TABLE visit (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    customer_id TEXT NOT NULL REFERENCES customer(id),
+    visited_on TEXT NOT NULL,
+    purpose TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    sales_anomaly TEXT NOT NULL DEFAULT '',
+    photos TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL, created_by TEXT NOT NULL, updated_at TEXT NOT NULL,
+    deleted_at TEXT
+);
+CREATE INDEX ix_visit_customer ON visit(customer_id, visited_on);
+CREATE TABLE photo (
+    sha256 TEXT PRIMARY KEY,
+    mime TEXT NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    device TEXT NOT NULL,
+    entity TEXT NOT NULL,
+    entity_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    field TEXT,
+    old TEXT,
+    new TEXT,
+    source TEXT NOT NULL,
+    source_ref TEXT NOT NULL DEFAULT '',
+    info_date TEXT,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+);
+CREATE INDEX ix_audit_entity ON audit(entity_id, seq);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'audit entries are append-only'); END;
+"""
+
+
+def _script(sql: str) -> Callable[[Any], None]:
+    def run(conn: Any) -> None:
+        for statement in sql.split(";\n"):
+            if statement.strip():
+                conn.exec_driver_sql(statement)
+    return run
+
+
+#: steps[n] upgrades schema n-1 to n.
+STEPS: dict[int, Callable[[Any], None]] = {
+    1: _script(V1),
+}
+SCHEMA_VERSION = max(STEPS)
+
+
+def current_version(conn: Any) -> int:
+    return int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+
+
+def upgrade(conn: Any, from_version: int) -> None:
+    """Run the steps after ``from_version`` inside the caller's transaction."""
+    for n in range(from_version + 1, SCHEMA_VERSION + 1):
+        STEPS[n](conn)
+        conn.exec_driver_sql(f"PRAGMA user_version = {n}")

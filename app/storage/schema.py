@@ -1,0 +1,89 @@
+"""SQLAlchemy Core tables of the archive (they never leave app.storage).
+
+The DDL that creates and upgrades them lives in migrations.py, frozen per schema
+version; a test checks that the two agree.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, Table, Text
+
+metadata = MetaData()
+
+meta = Table("meta", metadata, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
+
+customer = Table(
+    "customer", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("code", Text),
+    Column("code_official", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("form_id", Text, nullable=False),
+    Column("form_version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("completeness", Float, nullable=False),
+    Column("missing_count", Integer, nullable=False),
+    Column("error_count", Integer, nullable=False),
+    Column("warning_count", Integer, nullable=False),
+    Column("shop_name", Text),
+    Column("contact_name", Text),
+    Column("phone", Text),
+    Column("address", Text),
+    Column("licence_no", Text),
+    Column("uscc", Text),
+    Column("id_card", Text),
+    Column("binding_date", Text),
+    Column("last_visit", Text),
+    Column("created_at", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("updated_by", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("deleted_at", Text),
+)
+
+visit = Table(
+    "visit", metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("customer_id", Text, nullable=False),
+    Column("visited_on", Text, nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("notes", Text, nullable=False),
+    Column("sales_anomaly", Text, nullable=False),
+    Column("photos", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+    Column("deleted_at", Text),
+)
+
+photo = Table(
+    "photo", metadata,
+    Column("sha256", Text, primary_key=True),
+    Column("mime", Text, nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("created_at", Text, nullable=False),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("at", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("device", Text, nullable=False),
+    Column("entity", Text, nullable=False),
+    Column("entity_id", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("field", Text),
+    Column("old", Text),
+    Column("new", Text),
+    Column("source", Text, nullable=False),
+    Column("source_ref", Text, nullable=False),
+    Column("info_date", Text),
+    Column("prev_hash", Text, nullable=False),
+    Column("hash", Text, nullable=False),
+)
