@@ -1,0 +1,363 @@
+"""``python -m app``: the command line, for people and scripts.
+
+Exit codes: 0 success, 1 validation found errors, 2 any other failure, always with
+a one-line reason on stderr and never a traceback (tracebacks go to the log file).
+The passphrase comes from the terminal, or from ``FIELDARCHIVE_PASSPHRASE`` for scripts.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, NoReturn, Sequence
+
+from app import __version__, paths
+from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
+from app.i18n import N_, _, set_language, translate
+from app.log import setup_logging
+
+log = logging.getLogger(__name__)
+ENV_PASSPHRASE = "FIELDARCHIVE_PASSPHRASE"
+ENV_NEW_PASSPHRASE = "FIELDARCHIVE_NEW_PASSPHRASE"
+ENV_RECOVERY = "FIELDARCHIVE_RECOVERY_CODE"
+
+
+class CliError(UserFacingError):
+    pass
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def _secret(env: str, prompt: str, confirm: bool = False) -> str:
+    value = os.environ.get(env)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise CliError(N_("No passphrase given: set {env} or run the command in a terminal."), env=env)
+    first = getpass.getpass(prompt)
+    if confirm and getpass.getpass(_("Repeat it: ")) != first:
+        raise CliError(N_("The two entries are not the same."))
+    return first
+
+
+def _out(line: str = "") -> None:
+    sys.stdout.write(line + "\n")
+
+
+def _json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+
+
+def open_session(args: argparse.Namespace) -> Any:
+    from app.services import session as ss
+
+    key = None if os.environ.get(ENV_PASSPHRASE) else ss.device_key(args.profile)
+    if key is not None:
+        try:
+            return ss.unlock(args.profile, key=key)
+        except StorageError:
+            pass  # a stale device key: fall back to the passphrase
+    from app.storage.profile import Profile
+    if not Profile(args.profile).exists():
+        return ss.unlock(args.profile)  # raises the clear "no archive yet" error
+    return ss.unlock(args.profile, passphrase=_secret(ENV_PASSPHRASE, _("Passphrase: ")))
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from app.secrets import KeyringUnavailable
+    from app.services import session as ss
+    from app.storage.profile import Profile
+
+    if Profile(args.profile).exists():
+        raise StorageError(StorageErrorKind.ALREADY_EXISTS, N_("An archive already exists in {folder}; it was left unchanged."),
+                           folder=str(Profile(args.profile).dir))
+    passphrase = _secret(ENV_PASSPHRASE, _("Choose a passphrase (at least 8 characters): "), confirm=True)
+    session, code = ss.create(args.profile, passphrase=passphrase, actor=args.user)
+    try:
+        _out(_("Archive created in {folder}.").format(folder=session.profile.dir))
+        _out(_("Recovery code (write it down now; it is shown only this once):"))
+        _out(f"    {code}")
+        if args.remember:
+            try:
+                ss.remember_on_device(session)
+                _out(_("This device will unlock the archive without the passphrase."))
+            except KeyringUnavailable as exc:
+                sys.stderr.write(translate(str(exc)) + "\n")
+    finally:
+        session.close()
+    return 0
+
+
+def cmd_form(args: argparse.Namespace) -> int:
+    from app.models.catalogue import field_to_dict
+    from app.services.session import current_form
+
+    form = current_form()
+    if args.json:
+        _json([{**field_to_dict(f), "required": f.required.value,
+                "choices": [c.value for c in f.choices]} | ({"choice_labels": [{"value": c.value, "zh": c.label_zh, "en": c.label_en}
+                                                                              for c in f.choices]} if f.choices else {})
+               for f in form.visible_fields])
+        return 0
+    lang = args.lang
+    for g in form.groups:
+        _out(f"[{g.label(lang)}]")
+        for f in form.fields_in(g.key):
+            mark = "*" if f.required.value == "national" else ("+" if f.required.value == "provincial" else " ")
+            _out(f"  {mark} {f.key:24} {f.label(lang)} ({f.type.value})")
+    return 0
+
+
+def cmd_template(args: argparse.Namespace) -> int:
+    from app.services.session import current_form
+    from app.services.sheets import write_template
+
+    write_template(current_form(), Path(args.out), args.lang)
+    _out(_("Template written to {file}.").format(file=args.out))
+    return 0
+
+
+def _report(result: Any, as_json: bool, lang: str) -> None:
+    if as_json:
+        _json([p.to_dict() for p in result.problems])
+        return
+    for p in result.problems:
+        sev = translate({"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}[p.severity], lang)
+        _out(_("Row {row} · {severity}: {message}").format(row=p.row, severity=sev, message=p.message))
+    counts = {s: sum(1 for p in result.problems if p.severity == s) for s in ("error", "warning", "missing")}
+    sys.stderr.write(_("{rows} rows checked: {errors} errors, {warnings} warnings, {missing} missing values.").format(
+        rows=result.rows, errors=counts["error"], warnings=counts["warning"], missing=counts["missing"]) + "\n")
+
+
+def _sheet(args: argparse.Namespace, write: bool) -> int:
+    from app.services.session import current_form
+    from app.services.sheets import process_sheet
+    from app.storage.profile import Profile
+
+    path = Path(args.file)
+    if not path.is_file():
+        raise CliError(N_("{file} does not exist."), file=args.file)
+    session = open_session(args) if (write or Profile(args.profile).exists()) else None
+    try:
+        form = session.form if session else current_form()
+        result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
+                               role=session.role if session else "collector", write=write,
+                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang)
+    finally:
+        if session:
+            session.close()
+    _report(result, args.json, args.lang)
+    if write:
+        if result.written:
+            msg = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
+                created=result.created, updated=result.updated, unchanged=result.unchanged)
+            if result.skipped_rows:
+                msg += " " + _("Skipped rows with errors: {rows}.").format(rows=", ".join(map(str, result.skipped_rows)))
+            sys.stderr.write(msg + "\n")
+        else:
+            sys.stderr.write(_("Nothing was imported: rows {rows} have errors.").format(
+                rows=", ".join(map(str, result.error_rows[:20]))) + "\n")
+    return 1 if result.has_errors else 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    return _sheet(args, write=False)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    return _sheet(args, write=True)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from app.services.sheets import export_customers
+
+    session = open_session(args)
+    try:
+        n = export_customers(session.archive, session.form, Path(args.out), lang=args.lang)
+    finally:
+        session.close()
+    sys.stderr.write(_("Exported {n} customers to {file}.").format(n=n, file=args.out) + "\n")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from app.models.record import CustomerStatus, STATUS_MSGIDS
+
+    session = open_session(args)
+    try:
+        status = CustomerStatus(args.status) if args.status else None
+        rows = session.archive.rows(session.archive.search_pks(args.search or "", status, args.incomplete, limit=args.limit))
+    finally:
+        session.close()
+    if args.json:
+        _json([{"id": r.id, "code": r.code, "code_official": r.code_official, "shop_name": r.shop_name,
+                "contact_name": r.contact_name, "phone": r.phone, "address": r.address, "status": r.status.value,
+                "completeness": r.completeness, "updated_at": r.updated_at} for r in rows])
+    else:
+        for r in rows:
+            _out(f"{r.id}  {r.code or '':18}  {translate(STATUS_MSGIDS[r.status], args.lang):6}  "
+                 f"{round(r.completeness * 100):3d}%  {r.shop_name or ''}  {r.phone or ''}")
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        arc = session.archive
+        problems = arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.verify_audit()
+        count = arc.count()
+    finally:
+        session.close()
+    for p in problems:
+        _out(p)
+    if problems:
+        raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."), folder=str(session.profile.backup_dir))
+    _out(_("The archive is intact: {n} customers, integrity and audit trail verified.").format(n=count))
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    session = open_session(args)
+    try:
+        path = session.profile.backup(session.archive, Path(args.out) if args.out else None)
+    finally:
+        session.close()
+    _out(_("Backup written to {file}.").format(file=path))
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.storage.profile import Profile
+
+    source = Path(args.file)
+    if not source.is_file():
+        raise CliError(N_("{file} does not exist."), file=args.file)
+    profile = Profile(args.profile)
+    if args.recovery:
+        secret = _secret(ENV_RECOVERY, _("Recovery code: "))
+    else:
+        secret = _secret(ENV_PASSPHRASE, _("Passphrase of the backup: "))
+    profile.restore(source, secret, recovery=args.recovery)
+    _out(_("Restored {file}. The replaced archive was kept in {folder}.").format(file=source, folder=profile.backup_dir))
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    from app.services import session as ss
+
+    if args.recovery:
+        session = ss.unlock(args.profile, recovery_code=_secret(ENV_RECOVERY, _("Recovery code: ")))
+    else:
+        session = ss.unlock(args.profile, passphrase=_secret(ENV_PASSPHRASE, _("Current passphrase: ")))
+    try:
+        ss.change_passphrase(session, _secret(ENV_NEW_PASSPHRASE, _("New passphrase: "), confirm=True))
+    finally:
+        session.close()
+    _out(_("The passphrase was changed."))
+    return 0
+
+
+def cmd_remember(args: argparse.Namespace) -> int:
+    from app.services import session as ss
+
+    if args.off:
+        ss.forget_on_device(args.profile)
+        _out(_("This device no longer unlocks the archive by itself."))
+        return 0
+    session = open_session(args)
+    try:
+        ss.remember_on_device(session)
+    finally:
+        session.close()
+    _out(_("This device will unlock the archive without the passphrase."))
+    return 0
+
+
+def cmd_self_test(args: argparse.Namespace) -> int:
+    from app.selftest import run_self_test
+
+    for line in run_self_test():
+        _out(line)
+    return 0
+
+
+def build_parser() -> Parser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--home", default=argparse.SUPPRESS, help="folder of profiles, settings and logs")
+    common.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS)
+    common.add_argument("--profile", default=argparse.SUPPRESS)
+    p = Parser(prog="fieldarchive", parents=[common], description="FieldArchive 客户档案采集")
+    p.add_argument("--version", action="version", version=__version__)
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
+
+    def add(name: str, fn: Any, help_: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, parents=[common], help=help_)
+        sp.set_defaults(func=fn)
+        return sp
+
+    sp = add("init", cmd_init, "create the profile and its encrypted archive")
+    sp.add_argument("--user", help="the name recorded in the audit trail")
+    sp.add_argument("--remember", action="store_true", help="unlock on this device (OS keyring)")
+    add("form", cmd_form, "print the field catalogue").add_argument("--json", action="store_true")
+    add("template", cmd_template, "write an empty import sheet").add_argument("out")
+    sp = add("validate", cmd_validate, "check a sheet; writes nothing")
+    sp.add_argument("file")
+    sp.add_argument("--json", action="store_true")
+    sp = add("import", cmd_import, "import a sheet, all or nothing")
+    sp.add_argument("file")
+    sp.add_argument("--skip-invalid", action="store_true")
+    sp.add_argument("--json", action="store_true")
+    add("export", cmd_export, "export all customers").add_argument("out")
+    sp = add("list", cmd_list, "list or search customers")
+    sp.add_argument("--search")
+    sp.add_argument("--status", choices=["draft", "pending", "approved", "returned"])
+    sp.add_argument("--incomplete", action="store_true")
+    sp.add_argument("--limit", type=int, default=200)
+    sp.add_argument("--json", action="store_true")
+    add("check", cmd_check, "verify integrity and the audit trail")
+    add("backup", cmd_backup, "write an encrypted backup").add_argument("out", nargs="?")
+    sp = add("restore", cmd_restore, "replace the archive with a backup")
+    sp.add_argument("file")
+    sp.add_argument("--recovery", action="store_true", help="open the backup with the recovery code")
+    add("passwd", cmd_passwd, "change the passphrase").add_argument("--recovery", action="store_true")
+    add("remember", cmd_remember, "unlock on this device through the OS keyring").add_argument("--off", action="store_true")
+    add("self-test", cmd_self_test, "open a temporary archive and check the installation")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home = getattr(args, "home", None)
+    paths.set_home(home)
+    from app.settings import Settings
+    settings = Settings()
+    args.lang = getattr(args, "lang", None) or settings.ui_language
+    args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
+    set_language(args.lang)
+    setup_logging(to_file=args.command != "self-test")
+    if not args.command:
+        from app.main import run_gui
+        return run_gui(args)
+    try:
+        return int(args.func(args))
+    except AppError as exc:
+        msg = exc.message(args.lang) if isinstance(exc, UserFacingError) else str(exc)
+        log.info("command %s failed: %s", args.command, type(exc).__name__)
+        sys.stderr.write(" ".join(msg.split("\n")) + "\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write(_("Cancelled.") + "\n")
+        return 2
+    except Exception as exc:  # never a traceback on the terminal
+        log.exception("unexpected failure in %s", args.command)
+        sys.stderr.write(_("Unexpected error ({kind}); the details are in {file}.").format(
+            kind=type(exc).__name__, file=paths.log_dir() / "fieldarchive.log") + "\n")
+        return 2

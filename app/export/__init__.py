@@ -1,0 +1,1 @@
+"""Spreadsheet files: the only package that imports openpyxl."""

@@ -1,0 +1,162 @@
+"""Reading and writing .xlsx files.
+
+Writing is streamed (openpyxl write-only mode: memory stays flat for 100k rows).
+A ``str`` value is always written as a *string* cell: openpyxl would store any
+text starting with ``=`` as a formula, and a text starting with ``+ - @``, a tab
+or a carriage return can become one when a user edits the cell in Excel or WPS,
+so those cells also get the quote-prefix style (ASVS 1.2.10, CWE-1236). Numbers
+and dates keep their types.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import zipfile
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
+MAX_ROWS = 1_048_575
+_ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
+
+
+class SheetError(Exception):
+    """The file is not a readable spreadsheet; the message says why."""
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    width: float = 14.0
+    choices: Sequence[str] = ()  # a drop-down list in templates
+    note: str = ""
+
+
+def _text(ws: Any, value: str) -> Any:
+    value = value.translate(_ILLEGAL)  # XML cannot hold other control characters
+    if value.startswith(RISKY_START) or value[:1] == "=":
+        cell = WriteOnlyCell(ws, value=value)
+        cell.data_type = "s"
+        cell.quotePrefix = True
+        return cell
+    return value
+
+
+def _header_cells(ws: Any, columns: Sequence[Column]) -> list[Any]:
+    out = []
+    for col in columns:
+        cell = WriteOnlyCell(ws, value=col.header)
+        cell.data_type = "s"
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="DDEBF7")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+        out.append(cell)
+    return out
+
+
+def cell_value(ws: Any, v: Any) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, str):
+        return _text(ws, v)
+    if isinstance(v, bool):
+        return _text(ws, str(v))
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, Decimal):
+        return int(v) if v == v.to_integral_value() and abs(v) < 2 ** 53 else float(v)
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v
+    return _text(ws, str(v))
+
+
+def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str = "Sheet1",
+                extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = ()) -> int:
+    """Write a workbook atomically (temp file + rename); returns the number of data rows."""
+    wb = Workbook(write_only=True)
+    count = 0
+    for n, (name, cols, data) in enumerate([(title, columns, rows), *extra_sheets]):
+        ws = wb.create_sheet(title=name[:31])
+        ws.freeze_panes = "A2"
+        for i, col in enumerate(cols, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = col.width
+        ws.append(_header_cells(ws, cols))
+        for row in data:
+            ws.append([cell_value(ws, v) for v in row])
+            if n == 0:
+                count += 1
+                if count > MAX_ROWS:
+                    raise SheetError("more rows than a spreadsheet can hold")
+        if n == 0 and any(c.choices for c in cols):
+            _add_lists(wb, ws, cols)
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        wb.save(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return count
+
+
+def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:
+    """Drop-down lists for choice columns, fed from a hidden sheet (no length limit)."""
+    lists = wb.create_sheet(title="_lists")
+    lists.sheet_state = "hidden"
+    longest = max(len(c.choices) for c in cols)
+    table = [[(c.choices[r] if r < len(c.choices) else None) for c in cols] for r in range(longest)]
+    for row in table:
+        lists.append([_text(lists, v) if isinstance(v, str) else v for v in row])
+    for i, col in enumerate(cols, start=1):
+        if col.choices:
+            letter = get_column_letter(i)
+            dv = DataValidation(type="list", formula1=f"=_lists!${letter}$1:${letter}${len(col.choices)}",
+                                allow_blank=True, showErrorMessage=False)
+            dv.add(f"{letter}2:{letter}5000")
+            ws.data_validations.append(dv)  # write-only sheets have no add_data_validation()
+
+
+def read_sheet(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+    """The header row (as text) and an iterator of (sheet row number, values) of the first sheet.
+
+    Formulas are never evaluated: a cell holding one reads as its cached value.
+    Completely empty rows are skipped.
+    """
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except FileNotFoundError:
+        raise SheetError("file not found") from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise SheetError(f"not a readable .xlsx file ({type(exc).__name__})") from None
+    ws = wb.worksheets[0] if wb.worksheets else None
+    if ws is None:
+        raise SheetError("the workbook has no sheet")
+    rows = ws.iter_rows(values_only=True)
+    try:
+        first = next(rows)
+    except StopIteration:
+        wb.close()
+        raise SheetError("the sheet is empty") from None
+    header = ["" if h is None else str(h).strip() for h in first]
+
+    def data() -> Iterator[tuple[int, list[Any]]]:
+        try:
+            for n, row in enumerate(rows, start=2):
+                values = list(row)
+                if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
+                    yield n, values
+        finally:
+            wb.close()
+
+    return header, data()

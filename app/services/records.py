@@ -1,0 +1,89 @@
+"""Customer records: validate (with the archive's duplicate checks), save drafts, submit."""
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from app.errors import UserFacingError
+from app.i18n import N_
+from app.models.catalogue import FieldType, FormDefinition
+from app.models.record import (
+    Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, new_id,
+)
+from app.services.session import Session
+from app.validation import Issue, Report, Severity, validate_values
+
+
+def quality(report: Report) -> Quality:
+    return Quality(round(report.completeness, 4), len(report.missing), len(report.errors), len(report.warnings))
+
+
+def duplicate_issues(form: FormDefinition, dups: Sequence[Duplicate]) -> list[Issue]:
+    return [Issue.make(d.field, Severity.WARNING, "duplicate", code=d.code or "", name=d.name or "", customer_id=d.customer_id)
+            for d in dups]
+
+
+def defaults(form: FormDefinition) -> dict[str, Any]:
+    """Values a new customer starts with (online ordering, electronic settlement, weekly orders …)."""
+    return {f.key: f.default for f in form.visible_fields if f.default is not None}
+
+
+def validate(session: Session, values: Mapping[str, Any], customer_id: str | None = None) -> Report:
+    """Everything the form checks, plus duplicates among the other customers of the archive."""
+    report = validate_values(session.form, values, today=session.today(), role=session.role)
+    report.merge(duplicate_issues(session.form, session.archive.find_duplicates(
+        session.form, report.values, exclude=[customer_id] if customer_id else [])))
+    report.merge(missing_photo_issues(session, report.values))
+    return report
+
+
+def missing_photo_issues(session: Session, values: Mapping[str, Any]) -> list[Issue]:
+    refs = {f.key: values.get(f.key) or [] for f in session.form.fields if f.type is FieldType.PHOTO}
+    known = session.archive.known_photos({r for v in refs.values() for r in v})
+    return [Issue.make(k, Severity.ERROR, "photo.missing", ref=r[:12]) for k, v in refs.items() for r in v if r not in known]
+
+
+def clean_values(report: Report) -> dict[str, Any]:
+    """The values to store: parsed, canonical, without empty entries."""
+    return {k: v for k, v in report.values.items() if v not in (None, "", [])}
+
+
+def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | None = None,
+               prov: Provenance | None = None) -> tuple[Customer, Report]:
+    """Save at any time, even with errors: a value that does not parse is not stored (the UI keeps the text)."""
+    prov = prov or Provenance(session.user, Source.MANUAL, info_date=session.today().isoformat())
+    report = validate(session, values, customer_id)
+    stored = clean_values(report)
+    arc = session.archive
+    if customer_id is None or arc.get_customer(customer_id) is None:
+        cid = customer_id or new_id()
+        arc.insert_customers(session.form, [NewCustomer(cid, stored, quality(report))], prov)
+    else:
+        cid = customer_id
+        current = arc.get_customer(cid)
+        assert current is not None
+        status = CustomerStatus.DRAFT if current.status is CustomerStatus.PENDING else None
+        arc.update_customers(session.form, [CustomerUpdate(cid, stored, quality(report), status)], prov)
+    customer = arc.get_customer(cid)
+    assert customer is not None
+    return customer, report
+
+
+def submit(session: Session, ids: Sequence[str]) -> tuple[list[str], dict[str, Report]]:
+    """Move drafts (and returned records) without errors to pending review; returns (submitted, refused)."""
+    arc = session.archive
+    ok: list[str] = []
+    refused: dict[str, Report] = {}
+    customers = arc.customers(list(ids))
+    for cid in ids:
+        c = customers.get(cid)
+        if c is None or c.deleted:
+            raise UserFacingError(N_("There is no customer with the id {id}."), id=cid)
+        if c.status not in (CustomerStatus.DRAFT, CustomerStatus.RETURNED):
+            continue
+        report = validate(session, c.values, cid)
+        if report.has_errors:
+            refused[cid] = report
+        else:
+            ok.append(cid)
+    arc.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL))
+    return ok, refused

@@ -1,0 +1,375 @@
+"""Spreadsheet templates, validation, all-or-nothing import, and export.
+
+Sheet conventions: the header row holds field keys, zh labels or en labels; an
+optional ``id`` column names existing records; dates are date cells or
+``YYYY-MM-DD``; booleans TRUE/FALSE, 是/否 or 1/0; GPS ``latitude,longitude``.
+Photo columns are not imported (photos are added in the app).
+
+An import streams the sheet in batches inside *one* write transaction, keeping
+only the problems in memory; if any row has an error the transaction is rolled
+back (unless ``skip_invalid``), so nothing is half-imported and memory stays flat.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator, Sequence
+
+from app.errors import UserCancelled, UserFacingError
+from app.export.xlsx import Column, SheetError, read_sheet, write_sheet
+from app.i18n import N_, current_language, translate
+from app.models.catalogue import EditableBy, FieldSpec, FieldType, FormDefinition, Role
+from app.models.record import (
+    CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, STATUS_MSGIDS, new_id,
+)
+from app.services.records import clean_values, quality
+from app.storage.archive import Archive
+from app.validation import Issue, Report, Severity, validate_values
+from app.validation.normalize import fold
+from app.validation.types import is_empty
+
+Progress = Callable[[int, int], None]
+BATCH = 500
+META_HEADERS = {"status": N_("Status"), "completeness": N_("Completeness"), "provisional_code": N_("Provisional code")}
+
+
+@dataclass
+class Problem:
+    row: int
+    field: str
+    severity: str
+    code: str
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "severity": self.severity, "code": self.code, "message": self.message}
+
+
+@dataclass
+class SheetResult:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    written: bool = False
+    problems: list[Problem] = field(default_factory=list)
+    skipped_rows: list[int] = field(default_factory=list)
+
+    @property
+    def error_rows(self) -> list[int]:
+        return sorted({p.row for p in self.problems if p.severity == "error"})
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _norm(s: str) -> str:
+    return fold(s).casefold()
+
+
+def map_columns(form: FormDefinition, header: Sequence[str]) -> tuple[dict[int, str], list[Issue], list[tuple[int, str]]]:
+    """Column index → field key or meta name; issues for duplicate and unknown columns."""
+    names: dict[str, str] = {"id": "id"}
+    for key, msgid in META_HEADERS.items():
+        for lang in ("en", "zh_CN"):
+            names[_norm(translate(msgid, lang))] = key
+        names[key] = key
+    for f in form.fields:
+        for text in (f.key, f.label_zh, f.label_en):
+            names.setdefault(_norm(text), f.key)
+    mapping: dict[int, str] = {}
+    issues: list[Issue] = []
+    unknown: list[tuple[int, str]] = []
+    for i, h in enumerate(header):
+        if not h:
+            continue
+        key = names.get(_norm(h))
+        if key is None:
+            unknown.append((i, h))
+        elif key in mapping.values():
+            issues.append(Issue.make(key, Severity.ERROR, "column.duplicate", column=h))
+        else:
+            mapping[i] = key
+    return mapping, issues, unknown
+
+
+class SheetImport:
+    """One pass over a sheet: validate every row and (optionally) write it."""
+
+    def __init__(self, form: FormDefinition, archive: Archive | None, *, role: str, actor: str, today: dt.date,
+                 source_ref: str, lang: str) -> None:
+        self.form, self.archive, self.role, self.today, self.lang = form, archive, role, today, lang
+        self.prov = Provenance(actor, Source.IMPORT, source_ref, today.isoformat())
+        self.result = SheetResult()
+        self.seen_ids: dict[str, int] = {}
+        self.seen_values: dict[tuple[str, str], int] = {}
+        self.seen_codes: dict[str, int] = {}
+        self.created_ids: set[str] = set()
+        self.dedup_keys = [f.key for f in form.fields if f.dedup]
+        self.code_key = (form.by_role(Role.CUSTOMER_CODE) or form.fields[0]).key
+
+    def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
+        spec = self.form.get(issue.field)
+        label = label or (spec.label(self.lang) if spec else issue.field)
+        self.result.problems.append(Problem(row, issue.field, issue.severity.value, issue.code, issue.message(label, self.lang)))
+
+    def run(self, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str], *, write: bool, skip_invalid: bool,
+            progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+        if self.archive is None:
+            self._loop(None, rows, mapping, False, skip_invalid, progress, cancel, total)
+            return self.result
+        if not write:
+            with self.archive.reading() as tx:
+                self._loop(tx, rows, mapping, False, skip_invalid, progress, cancel, total)
+            return self.result
+        try:
+            with self.archive.transaction() as tx:
+                self._loop(tx, rows, mapping, True, skip_invalid, progress, cancel, total)
+                if self.result.has_errors and not skip_invalid:
+                    raise _Rollback
+        except _Rollback:
+            self.result.created = self.result.updated = self.result.unchanged = 0
+            return self.result
+        self.result.written = True
+        return self.result
+
+    def _loop(self, tx: Any, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str], write: bool,
+              skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
+        batch: list[tuple[int, list[Any]]] = []
+        for item in rows:
+            batch.append(item)
+            if len(batch) >= BATCH:
+                self._batch(tx, batch, mapping, write, skip_invalid)
+                batch = []
+                if cancel is not None and cancel.is_set():
+                    raise UserCancelled()
+                if progress:
+                    progress(self.result.rows, total)
+        if batch:
+            self._batch(tx, batch, mapping, write, skip_invalid)
+        if progress:
+            progress(self.result.rows, self.result.rows)
+
+    def _batch(self, tx: Any, batch: list[tuple[int, list[Any]]], mapping: dict[int, str], write: bool,
+               skip_invalid: bool) -> None:
+        ids = [str(vals[i]).strip() for _, vals in batch for i, k in mapping.items()
+               if k == "id" and i < len(vals) and not is_empty(vals[i])]
+        current = self.archive.customers(ids, tx) if self.archive is not None and ids else {}
+        checked = [self._row(n, vals, mapping, current) for n, vals in batch]
+        self._cross_checks(tx, checked)
+        creates: list[NewCustomer] = []
+        updates: list[CustomerUpdate] = []
+        for n, cid, is_new, report in checked:
+            issues = report.issues
+            for issue in issues:
+                self.problem(n, issue)
+            if any(i.severity is Severity.ERROR for i in issues):
+                self.result.skipped_rows.append(n)
+                continue
+            if is_new:
+                creates.append(NewCustomer(cid, clean_values(report), quality(report)))
+            else:
+                updates.append(CustomerUpdate(cid, clean_values(report), quality(report)))
+        self.result.rows += len(batch)
+        if not write or (self.result.has_errors and not skip_invalid) or self.archive is None:
+            return
+        self.archive.insert_customers(self.form, creates, self.prov, tx)
+        self.created_ids.update(c.id for c in creates)
+        changed = self.archive.update_customers(self.form, updates, self.prov, tx) if updates else 0
+        self.result.created += len(creates)
+        self.result.updated += changed
+        self.result.unchanged += len(updates) - changed
+
+    def _row(self, n: int, vals: list[Any], mapping: dict[int, str], current: dict[str, Any]
+             ) -> tuple[int, str, bool, Report]:
+        raw: dict[str, Any] = {}
+        cid = ""
+        for i, key in mapping.items():
+            v = vals[i] if i < len(vals) else None
+            if key == "id":
+                cid = "" if is_empty(v) else str(v).strip()
+            elif key in self.form and self.form[key].type is not FieldType.PHOTO:
+                raw[key] = v
+        pre: list[Issue] = []
+        existing = current.get(cid) if cid else None
+        if cid:
+            if cid in self.seen_ids:
+                pre.append(Issue.make("id", Severity.ERROR, "id.duplicate", id=cid, row=self.seen_ids[cid]))
+            self.seen_ids.setdefault(cid, n)
+            if self.archive is None:
+                pre.append(Issue.make("id", Severity.ERROR, "id.no_archive"))
+            elif existing is None or existing.deleted:
+                pre.append(Issue.make("id", Severity.ERROR, "id.unknown", id=cid))
+        merged = dict(existing.values) if existing else {}
+        merged.update(raw)
+        report = validate_values(self.form, merged, today=self.today, role=self.role)
+        if existing is not None:
+            pre += self._readonly(existing.values, report.values)
+        report.issues[:0] = pre
+        is_new = existing is None
+        return n, (cid if existing else (cid or new_id())), is_new, report
+
+    def _readonly(self, old: dict[str, Any], new: dict[str, Any]) -> list[Issue]:
+        issues = []
+        for spec in self.form.fields:
+            if spec.type is FieldType.PHOTO or old.get(spec.key) == new.get(spec.key):
+                continue
+            if spec.role is Role.CUSTOMER_CODE:
+                issues.append(Issue.make(spec.key, Severity.ERROR, "code.changed"))
+            elif not spec.editable_by_role(self.role):
+                code = "supervisor_only" if spec.editable_by is EditableBy.SUPERVISOR else "readonly"
+                issues.append(Issue.make(spec.key, Severity.ERROR, code))
+        return issues
+
+    def _cross_checks(self, tx: Any, checked: list[tuple[int, str, bool, Report]]) -> None:
+        wanted: dict[str, set[str]] = {}
+        new_codes: list[str] = []
+        for n, cid, is_new, report in checked:
+            for key in self.dedup_keys:
+                v = report.values.get(key)
+                if not v:
+                    continue
+                first = self.seen_values.setdefault((key, str(v)), n)
+                if first != n:
+                    report.issues.append(Issue.make(key, Severity.WARNING, "duplicate.in_file", row=first))
+                wanted.setdefault(key, set()).add(str(v))
+            code = report.values.get(self.code_key)
+            if is_new and code:
+                first = self.seen_codes.setdefault(code, n)
+                if first != n:
+                    report.issues.append(Issue.make(self.code_key, Severity.ERROR, "code.exists", code=code))
+                new_codes.append(code)
+        if self.archive is None:
+            return
+        dups = self.archive.duplicates_of(self.form, wanted, tx)
+        used = self.archive.codes_in_use(new_codes, tx)
+        for n, cid, is_new, report in checked:
+            for key in self.dedup_keys:
+                v = report.values.get(key)
+                for d in dups.get((key, str(v)), []) if v else []:
+                    if d.customer_id != cid and d.customer_id not in self.created_ids:
+                        report.issues.append(Issue.make(key, Severity.WARNING, "duplicate", code=d.code or "",
+                                                        name=d.name or "", customer_id=d.customer_id))
+            code = report.values.get(self.code_key)
+            if is_new and code and code in used:
+                report.issues.append(Issue.make(self.code_key, Severity.ERROR, "code.exists", code=code))
+
+
+def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = "collector",
+                  write: bool = False, skip_invalid: bool = False, today: dt.date | None = None,
+                  lang: str | None = None, progress: Progress | None = None,
+                  cancel: threading.Event | None = None) -> SheetResult:
+    lang = lang or current_language()
+    try:
+        header, rows = read_sheet(path)
+    except SheetError as exc:
+        raise UserFacingError(N_("{file} cannot be read: {reason}."), file=path.name, reason=str(exc)) from None
+    job = SheetImport(form, archive, role=role, actor=actor, today=today or dt.date.today(),
+                      source_ref=path.name, lang=lang)
+    mapping, col_issues, unknown = map_columns(form, header)
+    for issue in col_issues:
+        job.problem(1, issue)
+    for _, h in unknown:
+        job.problem(1, Issue.make(h, Severity.WARNING, "unknown_field"), label=h)
+    if not any(k in form for k in mapping.values()):
+        job.problem(1, Issue.make("", Severity.ERROR, "sheet.no_fields"), label="")
+        return job.result
+    if col_issues:
+        return job.result
+    return job.run(rows, mapping, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel, total=0)
+
+
+# ---- export ------------------------------------------------------------------------------------
+def _width(spec: FieldSpec) -> float:
+    if spec.type in (FieldType.DATE, FieldType.BOOLEAN, FieldType.INTEGER, FieldType.DECIMAL, FieldType.PHOTO):
+        return 12.0
+    if spec.type is FieldType.TEXT and (spec.max_length or 0) >= 200:
+        return 36.0
+    return max(14.0, min(30.0, len(spec.label_zh) * 2.2 + 2))
+
+
+def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
+    if v is None or v == [] or v == "":
+        return None
+    t = spec.type
+    if t is FieldType.DATE:
+        return dt.date.fromisoformat(v)
+    if t is FieldType.INTEGER:
+        return int(v)
+    if t is FieldType.DECIMAL:
+        from decimal import Decimal
+        return Decimal(v)
+    if t is FieldType.BOOLEAN:
+        return translate(N_("Yes") if v else N_("No"), lang)
+    if t is FieldType.CHOICE:
+        c = spec.choice(v)
+        return c.label(lang) if c else str(v)
+    if t is FieldType.MULTICHOICE:
+        sep = "、" if lang == "zh_CN" else "; "
+        return sep.join((c.label(lang) if (c := spec.choice(x)) else str(x)) for x in v)
+    if t is FieldType.PHOTO:
+        return len(v)
+    return str(v)
+
+
+def export_columns(form: FormDefinition, lang: str) -> list[Column]:
+    cols = [Column("id", 38.0)] + [Column(translate(m, lang), 14.0) for m in META_HEADERS.values()]
+    return cols + [Column(f.label(lang), _width(f)) for f in form.visible_fields]
+
+
+def export_rows(archive: Archive, form: FormDefinition, lang: str, pks: Sequence[int] | None,
+                progress: Progress | None, cancel: threading.Event | None, total: int) -> Iterable[list[Any]]:
+    fields = form.visible_fields
+    status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
+    for n, c in enumerate(archive.iter_customers(pks), start=1):
+        if n % BATCH == 0:
+            if cancel is not None and cancel.is_set():
+                raise UserCancelled()
+            if progress:
+                progress(n, total)
+        meta = [c.id, status_text[c.status], round(c.completeness * 100), None if c.code_official else c.code]
+        yield meta + [export_value(f, c.values.get(f.key), lang) for f in fields]
+
+
+def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang: str | None = None,
+                     pks: Sequence[int] | None = None, progress: Progress | None = None,
+                     cancel: threading.Event | None = None) -> int:
+    lang = lang or current_language()
+    total = len(pks) if pks is not None else archive.count()
+    try:
+        n = write_sheet(path, export_columns(form, lang), export_rows(archive, form, lang, pks, progress, cancel, total),
+                        title=form.title(lang))
+    except OSError as exc:
+        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
+    if progress:
+        progress(n, n)
+    return n
+
+
+def write_template(form: FormDefinition, path: Path, lang: str | None = None) -> None:
+    """An empty import sheet (labels, drop-down lists) and a sheet that explains every field."""
+    lang = lang or current_language()
+    fields = [f for f in form.visible_fields if f.type is not FieldType.PHOTO]
+    cols = [Column("id", 38.0)] + [Column(f.label(lang), _width(f), tuple(c.label(lang) for c in f.choices)) for f in fields]
+    req = {"national": translate(N_("Required (national) *"), lang), "provincial": translate(N_("Required (provincial)"), lang),
+           "optional": translate(N_("Optional"), lang)}
+    guide_cols = [Column(translate(N_("Column"), lang), 24.0), Column(translate(N_("Key"), lang), 22.0),
+                  Column(translate(N_("Type"), lang), 14.0), Column(translate(N_("Required"), lang), 18.0),
+                  Column(translate(N_("Allowed values"), lang), 40.0), Column(translate(N_("Help"), lang), 60.0)]
+    guide = [[f.label(lang), f.key, f.type.value, req[f.required.value],
+              "、".join(c.label(lang) for c in f.choices) if lang == "zh_CN" else "; ".join(c.label(lang) for c in f.choices),
+              f.help(lang)] for f in fields]
+    guide.insert(0, ["id", "id", "uuid", req["optional"], "",
+                     translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang)])
+    try:
+        write_sheet(path, cols, [], title=translate(N_("Customers"), lang),
+                    extra_sheets=[(translate(N_("Instructions"), lang), guide_cols, guide)])
+    except OSError as exc:
+        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
