@@ -1,0 +1,102 @@
+"""Shared fixtures. Qt must be told to render offscreen before PySide6 is imported anywhere."""
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.pop("FIELDARCHIVE_PASSPHRASE", None)
+
+import datetime as dt  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Iterator  # noqa: E402
+
+import keyring  # noqa: E402
+import keyring.backend  # noqa: E402
+import keyring.errors  # noqa: E402
+import pytest  # noqa: E402
+
+from app import i18n, paths  # noqa: E402
+
+PASSPHRASE = "correct horse battery staple"
+
+
+class MemoryKeyring(keyring.backend.KeyringBackend):
+    """An in-memory keyring for tests (headless Linux has no real backend)."""
+
+    priority = 10  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.store: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.store.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.store[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        if (service, username) not in self.store:
+            raise keyring.errors.PasswordDeleteError(username)
+        del self.store[(service, username)]
+
+
+@pytest.fixture
+def memory_keyring() -> Iterator[MemoryKeyring]:
+    previous = keyring.get_keyring()
+    kr = MemoryKeyring()
+    keyring.set_keyring(kr)
+    try:
+        yield kr
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    from keyring.backends import fail
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    try:
+        yield
+    finally:
+        keyring.set_keyring(previous)
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Every test gets its own FieldArchive home folder and the default language."""
+    h = tmp_path / "home"
+    monkeypatch.setenv(paths.ENV_HOME, str(h))
+    paths.set_home(None)
+    i18n.set_language("zh_CN")
+    yield h
+    paths.set_home(None)
+    i18n.set_language("zh_CN")
+
+
+@pytest.fixture
+def form():
+    from app.models.catalogue import load_form
+
+    return load_form()
+
+
+@pytest.fixture
+def today() -> dt.date:
+    return dt.date(2026, 11, 22)
+
+
+@pytest.fixture
+def session(home: Path):
+    from app.services import session as ss
+
+    s, _code = ss.create(passphrase=PASSPHRASE, actor="tester")
+    yield s
+    s.close()
+
+
+from hypothesis import HealthCheck, settings as hsettings  # noqa: E402
+
+# The autouse ``home`` fixture is function-scoped; property tests do not depend on it.
+hsettings.register_profile("fieldarchive", suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)
+hsettings.load_profile("fieldarchive")

@@ -1,0 +1,241 @@
+"""Validators per type, normalisation, cross-field rules and messages."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from stdnum.cn import ric
+
+from app.validation import Severity, parse_field, validate_values
+
+
+def id_number(first17: str) -> str:
+    return first17 + ric.calc_check_digit(first17 + "0")
+
+
+def codes(issues):
+    return [(i.severity.value, i.code) for i in issues]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("13812345678", "13812345678"),
+    ("１３８ １２３４ ５６７８", "13812345678"),          # full-width digits and ideographic spaces
+    ("+86 138-1234-5678", "13812345678"),
+    ("0086 13812345678", "13812345678"),
+    ("138\u200b1234\u200d5678", "13812345678"),           # zero-width characters pasted from chat
+    ("\u202e13812345678", "13812345678"),                 # right-to-left override
+])
+def test_mobile_numbers_are_normalised(form, today, raw, expected) -> None:
+    assert parse_field(form["contact_phone"], raw, today) == (expected, [])
+
+
+@pytest.mark.parametrize("raw", ["12345", "12812345678", "1381234567", "138123456789", "phone", "13812345678x"])
+def test_bad_mobile_numbers_are_errors(form, today, raw) -> None:
+    value, issues = parse_field(form["contact_phone"], raw, today)
+    assert value is None and codes(issues) == [("error", "mobile.format")]
+
+
+def test_mobile_outside_known_ranges_is_a_warning_not_an_error(form, today) -> None:
+    value, issues = parse_field(form["contact_phone"], "14012345678", today)
+    assert value == "14012345678" and codes(issues) == [("warning", "mobile.unallocated")]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("029-88881234", "029-88881234"),
+    ("(029)88881234", "029-88881234"),
+    ("029 8888 1234 转 123", "029-88881234-123"),
+    ("0755-12345678-8", "0755-12345678-8"),
+    ("010-12345678", "010-12345678"),
+    ("400-123-4567", "400-123-4567"),
+])
+def test_landlines(form, today, raw, expected) -> None:
+    value, issues = parse_field(form["landline"], raw, today)
+    assert value == expected and [i for i in issues if i.severity is Severity.ERROR] == []
+
+
+@pytest.mark.parametrize("raw", ["88881234", "029-123", "abc", "13812345678"])
+def test_landline_without_area_code_is_an_error(form, today, raw) -> None:
+    assert codes(parse_field(form["landline"], raw, today)[1]) == [("error", "landline.format")]
+
+
+def test_id_with_district_created_after_birth_is_accepted(form, today) -> None:
+    """610102 (新城区, used since 1983) with a 1962 birth date: real and common; stdnum's is_valid rejects it."""
+    number = id_number("61010219620315001")
+    assert not ric.is_valid(number)
+    assert parse_field(form["id_card"], number, today) == (number, [])
+
+
+def test_id_lower_case_x_and_spaces(form, today) -> None:
+    assert parse_field(form["id_card"], "110105 19491231 002x", today) == ("11010519491231002X", [])
+
+
+@pytest.mark.parametrize("raw,code", [
+    ("110105194912310021", "id_card.checksum"),
+    ("1101051949123100", "id_card.length"),
+    ("11010519491231002A", "id_card.format"),
+    (id_number("11010519490230001"), "id_card.birth_date"),   # 30 February
+    (id_number("11010520990101001"), "id_card.birth_future"),
+    (id_number("93010519800101001"), None),                    # foreigner's permanent residence ID (9 + province)
+    (id_number("00010519800101001"), "id_card.region"),
+    ("110105491231002", None),                                  # legacy 15-digit form
+    ("110105491331002", "id_card.birth_date"),
+])
+def test_id_card_rules(form, today, raw, code) -> None:
+    value, issues = parse_field(form["id_card"], raw, today)
+    if code is None:
+        assert value == raw and issues == []
+    else:
+        assert value is None and codes(issues) == [("error", code)]
+
+
+def test_id_birth_date_in_the_future_uses_today(form) -> None:
+    number = id_number("11010520260101001")
+    assert parse_field(form["id_card"], number, dt.date(2026, 1, 1))[0] == number
+    assert codes(parse_field(form["id_card"], number, dt.date(2025, 12, 31))[1]) == [("error", "id_card.birth_future")]
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("91110000600037341L", ("91110000600037341L", [])),
+    ("9111 0000 6000 3734 1l", ("91110000600037341L", [])),
+    ("91110000600037341M", (None, [("error", "uscc.checksum")])),
+    ("9111000060003734", (None, [("error", "uscc.length")])),
+    ("9111000060003734IL", (None, [("error", "uscc.format")])),   # I is not in the alphabet
+])
+def test_uscc(form, today, raw, expected) -> None:
+    value, issues = parse_field(form["uscc"], raw, today)
+    assert (value, codes(issues)) == expected
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("610102100123", ("610102100123", [])),
+    ("6101 0210 0123", ("610102100123", [])),
+    ("61010210012", (None, [("error", "licence.format")])),
+    ("991102100123", (None, [("error", "licence.region")])),
+])
+def test_tobacco_licence(form, today, raw, expected) -> None:
+    value, issues = parse_field(form["licence_no"], raw, today)
+    assert (value, codes(issues)) == expected
+
+
+def test_bank_account_luhn_is_only_a_warning(form, today) -> None:
+    assert parse_field(form["bank_account"], "6222 0212 3456 7890 128", today) == ("6222021234567890128", [])
+    value, issues = parse_field(form["bank_account"], "6222021234567890", today)
+    assert value == "6222021234567890" and codes(issues) == [("warning", "bank.luhn")]
+    assert codes(parse_field(form["bank_account"], "12345678901", today)[1]) == [("error", "bank.format")]
+
+
+@pytest.mark.parametrize("key,raw,expected", [
+    ("region_code", "610102", "610102"),
+    ("region_code", "６１０１０２", "610102"),
+    ("postal_code", "710001", "710001"),
+    ("email", "Wang.Li@Example.COM", "Wang.Li@example.com"),
+    ("location", "34.2583, 108.9426", "34.258300,108.942600"),
+    ("location", "34.2583，108.9426", "34.258300,108.942600"),
+    ("registered_capital", "12.50万元", "12.5"),
+    ("registered_capital", 12.5, "12.5"),
+    ("business_area", "1,200", "1200"),
+    ("brand_count", "35个", 35),
+    ("brand_count", 35.0, 35),
+    ("licence_issue_date", "2024年3月5日", "2024-03-05"),
+    ("licence_issue_date", "2024/3/5", "2024-03-05"),
+    ("licence_issue_date", dt.datetime(2024, 3, 5, 0, 0), "2024-03-05"),
+    ("order_method", "网上订货", "online"),
+    ("order_method", "PHONE", "phone"),
+    ("order_cycle", "周一、周三", ["mon", "wed"]),
+    ("order_cycle", ["wed", "mon", "wed"], ["mon", "wed"]),
+    ("pickup", "是", True),
+    ("pickup", "FALSE", False),
+    ("pickup", 1, True),
+    ("taxpayer_no", "91110000600037341l", "91110000600037341L"),
+    ("shop_name", "  老王\u200b烟酒\u3000店 ", "老王烟酒 店"),
+])
+def test_values_are_parsed_to_canonical_form(form, today, key, raw, expected) -> None:
+    assert parse_field(form[key], raw, today) == (expected, [])
+
+
+@pytest.mark.parametrize("key,raw,code", [
+    ("region_code", "61010", "region.format"),
+    ("region_code", "990102", "region.province"),
+    ("postal_code", "71000", "postal.format"),
+    ("email", "not-an-email", "email.format"),
+    ("location", "108.9426,34.2583", "gps.swapped"),
+    ("location", "48.85,2.35", "gps.outside"),
+    ("location", "north", "gps.format"),
+    ("registered_capital", "1.234", "decimal.places"),
+    ("registered_capital", "-3", "number.min"),
+    ("business_area", "abc", "decimal.invalid"),
+    ("brand_count", "3.5", "integer.invalid"),
+    ("brand_count", "5000", "number.max"),
+    ("licence_issue_date", "2030-01-01", "date.future"),
+    ("licence_issue_date", "2024-02-30", "date.invalid"),
+    ("licence_issue_date", "1899-12-31", "date.too_old"),
+    ("order_method", "飞鸽传书", "choice.invalid"),
+    ("pickup", "maybe", "boolean.invalid"),
+    ("shop_name", "店" * 101, "text.too_long"),
+    ("taxpayer_no", "12345", "text.pattern"),
+    ("photo_storefront", "not-a-hash", "photo.invalid"),
+])
+def test_bad_values_are_errors(form, today, key, raw, code) -> None:
+    value, issues = parse_field(form[key], raw, today)
+    assert value is None and codes(issues) == [("error", code)]
+
+
+def test_parsing_is_idempotent_on_canonical_values(form, today) -> None:
+    samples = {"contact_phone": "138-1234-5678", "landline": "(029)88881234转12", "location": "34.2583,108.9426",
+               "registered_capital": "12.50", "order_cycle": "周一、周三", "licence_issue_date": "2024年3月5日"}
+    for key, raw in samples.items():
+        first, _ = parse_field(form[key], raw, today)
+        assert parse_field(form[key], first, today) == (first, []), key
+
+
+def test_empty_input_is_not_an_issue(form, today) -> None:
+    for key in ("contact_phone", "shop_name", "order_cycle", "pickup"):
+        assert parse_field(form[key], "  \u200b ", today) == (None, [])
+
+
+def test_required_fields_missing_is_its_own_severity(form, today) -> None:
+    report = validate_values(form, {"shop_name": "老王烟酒店"}, today=today)
+    missing = {i.field for i in report.missing}
+    assert "contact_phone" in missing and "shop_name" not in missing
+    assert not report.has_errors and not report.is_complete
+    # System-maintained fields (customer code, credit grade) never count against the collector.
+    assert "customer_code" not in missing and "credit_grade" not in missing
+    assert 0 < report.completeness < 0.1
+
+
+def test_required_if(form, today) -> None:
+    r1 = validate_values(form, {"pickup": "否"}, today=today)
+    assert "pickup_point" not in {i.field for i in r1.missing}
+    r2 = validate_values(form, {"pickup": "是"}, today=today)
+    assert "pickup_point" in {i.field for i in r2.missing}
+
+
+@pytest.mark.parametrize("values,field,code,severity", [
+    ({"licence_issue_date": "2025-01-01", "licence_expiry_date": "2024-12-31"}, "licence_issue_date", "licence.issue_after_expiry", "error"),
+    ({"licence_issue_date": "2025-01-01", "licence_expiry_date": "2030-01-01", "annual_review_date": "2024-06-01"},
+     "annual_review_date", "licence.review_outside", "error"),
+    ({"licence_issue_date": "2025-01-01", "licence_expiry_date": "2030-01-01", "annual_review_date": "2031-06-01"},
+     "annual_review_date", "licence.review_outside", "error"),
+    ({"licence_expiry_date": "2026-12-10"}, "licence_expiry_date", "licence.expires_soon", "warning"),
+    ({"licence_expiry_date": "2026-11-01"}, "licence_expiry_date", "licence.expired", "warning"),
+    ({"consent_signed": "否"}, "consent_signed", "consent.not_signed", "warning"),
+])
+def test_cross_field_rules(form, today, values, field, code, severity) -> None:
+    report = validate_values(form, values, today=today)
+    assert (severity, code) in [(i.severity.value, i.code) for i in report.issues if i.field == field]
+
+
+def test_licence_dates_in_order_have_no_cross_field_issue(form, today) -> None:
+    report = validate_values(form, {"licence_issue_date": "2024-01-01", "licence_expiry_date": "2029-01-01",
+                                    "annual_review_date": "2025-01-01"}, today=today)
+    assert not [i for i in report.issues if i.code.startswith("licence.")]
+
+
+def test_messages_name_the_field_in_both_languages(form, today) -> None:
+    issue = parse_field(form["contact_phone"], "12345", today)[1][0]
+    zh = issue.message(form["contact_phone"].label("zh_CN"), "zh_CN")
+    en = issue.message(form["contact_phone"].label("en"), "en")
+    assert zh.startswith("联系电话（手机）") and "11 位" in zh
+    assert en.startswith("Contact mobile") and "11 digits" in en
+    missing = validate_values(form, {}, today=today).missing[0]
+    assert missing.message(form[missing.field].label("zh_CN"), "zh_CN").endswith("为必填项。")
