@@ -212,7 +212,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     session = open_session(args)
     try:
         arc = session.archive
-        problems = arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.verify_audit()
+        problems = (arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.verify_audit()
+                    + arc.verify_records())
         count = arc.count()
     finally:
         session.close()

@@ -93,6 +93,10 @@ class Role(str, enum.Enum):
 REGULATED_ROLES = frozenset({Role.CUSTOMER_CODE, Role.LICENCE_NO, Role.CREDIT_GRADE, Role.LOCATION})
 
 
+_ROLE_RANK = {"collector": 0, "supervisor": 1, "admin": 2, "system": 3}
+_EDIT_RANK = {EditableBy.COLLECTOR: 0, EditableBy.SUPERVISOR: 1, EditableBy.SYSTEM: 3}
+
+
 class CatalogueError(ValueError):
     """A form or override file is malformed; the message names the file and the field."""
 
@@ -180,9 +184,7 @@ class FieldSpec:
 
     def editable_by_role(self, role: str) -> bool:
         """May a user with ``role`` (collector, supervisor, admin, system) edit this field?"""
-        rank = {"collector": 0, "supervisor": 1, "admin": 2, "system": 3}
-        need = {EditableBy.COLLECTOR: 0, EditableBy.SUPERVISOR: 1, EditableBy.SYSTEM: 3}[self.editable_by]
-        return rank.get(role, -1) >= need
+        return _ROLE_RANK.get(role, -1) >= _EDIT_RANK[self.editable_by]
 
 
 @dataclass(frozen=True)
@@ -195,8 +197,12 @@ class FormDefinition:
     fields: tuple[FieldSpec, ...]
     _by_key: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
 
+    _by_role: dict[Role, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # derived data, per form
+
     def __post_init__(self) -> None:
         self._by_key.update({f.key: f for f in self.fields})
+        self._by_role.update({f.role: f for f in self.fields if f.role is not None})
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_zh
@@ -218,10 +224,7 @@ class FormDefinition:
         return tuple(f for f in self.visible_fields if f.group == group)
 
     def by_role(self, role: Role) -> FieldSpec | None:
-        for f in self.fields:
-            if f.role is role:
-                return f
-        return None
+        return self._by_role.get(role)
 
     def group(self, key: str) -> Group | None:
         return next((g for g in self.groups if g.key == key), None)

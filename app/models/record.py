@@ -139,6 +139,7 @@ class AuditEntry:
     source: str
     source_ref: str
     info_date: str | None
+    intact: bool = True  # False: the record no longer matches what its trail says it was created with
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,6 +27,7 @@ from app.storage.engine import CorruptDatabase, integrity_problems, make_engine,
 from app.storage.media import MediaStore
 
 log = logging.getLogger(__name__)
+QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
 
 
 class StorageFault(Exception):
@@ -93,7 +95,7 @@ class Archive(CustomerStore, MediaStore, AuditLog):
         arc = cls(path, conn, actor or "")
         try:
             if check:
-                problems = integrity_problems(conn, quick=True)
+                problems = arc.open_checks()
                 if problems:
                     raise StorageFault("corrupt", "; ".join(problems[:3]))
             with arc.engine.connect() as c:
@@ -111,6 +113,7 @@ class Archive(CustomerStore, MediaStore, AuditLog):
                 log.info("archive upgraded from schema %s to %s", version, migrations.SCHEMA_VERSION)
             if not arc.actor:
                 arc.actor = arc.get_meta("user") or "unknown"
+            arc._mark_open()
         except StorageFault:
             arc.close()
             raise
@@ -129,6 +132,26 @@ class Archive(CustomerStore, MediaStore, AuditLog):
             self._raw.close()
         except sqlcipher3.Error:
             pass
+        else:
+            self._marker.unlink(missing_ok=True)
+
+    # ---- integrity on open -----------------------------------------------------------------
+    @property
+    def _marker(self) -> Path:
+        return self.path.with_name(self.path.name + ".open")
+
+    def _mark_open(self) -> None:
+        try:
+            self._marker.write_text(str(os.getpid()))
+        except OSError:
+            pass
+
+    def open_checks(self) -> list[str]:
+        """What runs on open: every page's HMAC (cipher_integrity_check: tampering, bit rot,
+        truncation), and the b-tree structure (quick_check) when the last session did not close
+        cleanly or the archive is small enough for it to cost little (≤ 64 MB: about 0.4 s)."""
+        quick = self._marker.exists() or self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES
+        return integrity_problems(self._raw, quick=True, structure=quick)
 
     def __enter__(self) -> "Archive":
         return self

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any, Iterable
 
 from sqlalchemy import select
@@ -22,8 +23,56 @@ GENESIS = "0" * 64
 _SEP = "\x1f"
 
 
+class JsonText(str):
+    """A value already serialised as canonical JSON (saves serialising the same values twice)."""
+
+
 def _j(v: Any) -> str | None:
-    return None if v is None else json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    if v is None:
+        return None
+    if isinstance(v, JsonText):
+        return str(v)
+    return json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def creation_commitment(data_json: str, n_fields: int) -> JsonText:
+    """What a record's "create" entry stores: a SHA-256 commitment to its initial values.
+
+    The initial values themselves are not copied into the trail (that doubled the archive):
+    they are the current values with every later field change undone, and the hash proves
+    the reconstruction (and so the record and its trail) untouched.
+    """
+    digest = hashlib.sha256(data_json.encode("utf-8")).hexdigest()
+    return JsonText(f'{{"fields":{n_fields},"sha256":"{digest}"}}')
+
+
+def reconstruct_initial(current: dict[str, Any], updates_newest_first: Iterable[tuple[str, Any, Any]]
+                        ) -> tuple[dict[str, Any], bool]:
+    """Undo the logged field changes (newest first); also say whether the newest change of each
+    field left the value the record holds now (a value changed behind the trail's back does not)."""
+    values = dict(current)
+    seen: set[str] = set()
+    consistent = True
+    for field, old, new in updates_newest_first:
+        if field not in seen:
+            seen.add(field)
+            consistent = consistent and current.get(field) == new
+        if old is None:
+            values.pop(field, None)
+        else:
+            values[field] = old
+    return values, consistent
+
+
+def matches_commitment(initial: dict[str, Any], created: Any) -> bool:
+    if isinstance(created, dict) and set(created) == {"fields", "sha256"}:
+        data = json.dumps(initial, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(data.encode("utf-8")).hexdigest() == created["sha256"]
+    return created == initial  # archives written before the commitment stored the values themselves
+
+
+_INSERT = ("INSERT INTO audit (seq, at, actor, device, entity, entity_id, action, field, old, new, source, source_ref, "
+           "info_date, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
 def entry_hash(prev: str, row: dict[str, Any]) -> str:
@@ -44,27 +93,55 @@ class AuditLog:
             return
         last = tx.execute(select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)).first()
         seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-        now, device = self.clock(), self.device_id
+        now, device, actor = self.clock(), self.device_id, prov.actor or self.actor
         out = []
         for entity, entity_id, action, field, old, new in rows:
             seq += 1
-            row = {"seq": seq, "at": now, "actor": prov.actor or self.actor, "device": device, "entity": entity,
+            row = {"seq": seq, "at": now, "actor": actor, "device": device, "entity": entity,
                    "entity_id": entity_id, "action": action, "field": field, "old": _j(old), "new": _j(new),
                    "source": prov.source.value, "source_ref": prov.source_ref, "info_date": prov.info_date}
-            row["prev_hash"] = prev
-            prev = row["hash"] = entry_hash(prev, row)
-            out.append(row)
-        tx.execute(schema.audit.insert(), out)
-        tx.execute(schema.meta.insert().prefix_with("OR REPLACE"), [{"key": "audit_head", "value": f"{seq}:{prev}"}])
+            h = entry_hash(prev, row)
+            out.append((seq, now, actor, device, entity, entity_id, action, field, row["old"], row["new"],
+                        row["source"], row["source_ref"], row["info_date"], prev, h))
+            prev = h
+        tx.exec_driver_sql(_INSERT, out)
+        tx.exec_driver_sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{seq}:{prev}",))
 
     def history(self, entity_id: str) -> list[AuditEntry]:
+        """The trail of one record, oldest first; its "create" entry carries the initial values."""
         a = schema.audit.c
         with self.reading() as c:  # type: ignore[attr-defined]
             rows = c.execute(select(schema.audit).where(a.entity_id == entity_id).order_by(a.seq)).mappings().all()
-        return [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
-                           json.loads(r["old"]) if r["old"] is not None else None,
-                           json.loads(r["new"]) if r["new"] is not None else None,
-                           r["source"], r["source_ref"], r["info_date"]) for r in rows]
+            data = c.execute(select(schema.customer.c.data).where(schema.customer.c.id == entity_id)).scalar()
+        entries = [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
+                              json.loads(r["old"]) if r["old"] is not None else None,
+                              json.loads(r["new"]) if r["new"] is not None else None,
+                              r["source"], r["source_ref"], r["info_date"]) for r in rows]
+        if data is not None and entries and entries[0].action == "create":
+            initial, consistent = reconstruct_initial(json.loads(data), [(e.field, e.old, e.new) for e in reversed(entries)
+                                                                         if e.action == "update"])
+            ok = consistent and matches_commitment(initial, entries[0].new)
+            entries[0] = replace(entries[0], new=initial if ok else None, intact=ok)
+        return entries
+
+    def verify_records(self) -> list[str]:
+        """Each customer's current values, with its logged changes undone, match its creation commitment."""
+        a, cu = schema.audit.c, schema.customer.c
+        updates: dict[str, list[tuple[str, Any, Any]]] = {}
+        problems: list[str] = []
+        with self.reading() as c:  # type: ignore[attr-defined]
+            q = (select(a.entity_id, a.field, a.old, a.new).where(a.entity == "customer", a.action == "update")
+                 .order_by(a.seq.desc()))
+            for entity_id, field, old, new in c.execute(q):
+                updates.setdefault(entity_id, []).append((field, json.loads(old) if old is not None else None,
+                                                          json.loads(new) if new is not None else None))
+            created = {i: json.loads(n) for i, n in c.execute(
+                select(a.entity_id, a.new).where(a.entity == "customer", a.action == "create"))}
+            for cid, code, data in c.execute(select(cu.id, cu.code, cu.data)):
+                initial, consistent = reconstruct_initial(json.loads(data), updates.get(cid, []))
+                if cid not in created or not consistent or not matches_commitment(initial, created[cid]):
+                    problems.append(f"customer {code or cid} does not match its audit trail")
+        return problems
 
     def verify_audit(self) -> list[str]:
         """Problems in the chain (first broken link, truncation); empty when intact."""

@@ -12,6 +12,7 @@ from app.models.record import (
     Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality,
 )
 from app.storage import schema
+from app.storage.audit import creation_commitment
 from app.storage.search import body, grams, plan
 
 C = schema.customer.c
@@ -20,12 +21,15 @@ SORT_COLUMNS = {
     "address": C.address, "status": C.status, "completeness": C.completeness, "last_visit": C.last_visit,
     "updated_at": C.updated_at, "created_at": C.created_at,
 }
-#: Role → the customer column that mirrors it (for lists, search and duplicate checks).
+#: Role → the customer column that mirrors it (for lists, search and duplicate checks), in table order.
 ROLE_COLUMNS = {
     Role.SHOP_NAME: "shop_name", Role.CONTACT_NAME: "contact_name", Role.CONTACT_PHONE: "phone",
     Role.ADDRESS: "address", Role.LICENCE_NO: "licence_no", Role.USCC: "uscc", Role.ID_CARD: "id_card",
     Role.BINDING_DATE: "binding_date",
 }
+assert [c.name for c in schema.customer.columns][12:20] == list(ROLE_COLUMNS.values()), "insert tuple order"
+_INSERT = (f"INSERT INTO customer ({', '.join(c.name for c in schema.customer.columns)}) "
+           f"VALUES ({', '.join('?' * len(schema.customer.columns))})")
 SEARCH_ROLES = (Role.SHOP_NAME, Role.CONTACT_NAME, Role.LEGAL_PERSON, Role.CONTACT_PHONE, Role.ADDRESS, Role.LICENCE_NO)
 DEDUP_ROLES = (Role.LICENCE_NO, Role.USCC, Role.ID_CARD, Role.CONTACT_PHONE)
 
@@ -34,17 +38,17 @@ def dumps(values: dict[str, Any]) -> str:
     return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
 
 
-def _role_value(form: FormDefinition, values: dict[str, Any], role: Role) -> Any:
-    spec = form.by_role(role)
-    return values.get(spec.key) if spec else None
+def _role_keys(form: FormDefinition, roles: Iterable[Role]) -> list[str]:
+    """The field keys playing ``roles`` (a key that matches no field where the form lacks the role)."""
+    return [spec.key if (spec := form.by_role(r)) else f"\0{r.value}" for r in roles]
 
 
 def _columns(form: FormDefinition, values: dict[str, Any]) -> dict[str, Any]:
-    return {col: _role_value(form, values, role) for role, col in ROLE_COLUMNS.items()}
+    return dict(zip(ROLE_COLUMNS.values(), map(values.get, _role_keys(form, ROLE_COLUMNS))))
 
 
 def _search_body(form: FormDefinition, values: dict[str, Any], code: str | None) -> str:
-    return body([code] + [str(_role_value(form, values, r) or "") for r in SEARCH_ROLES])
+    return body([code, *map(values.get, _role_keys(form, SEARCH_ROLES))])
 
 
 def _to_customer(r: Any) -> Customer:
@@ -64,14 +68,12 @@ class CustomerStore:
     clock: Any
 
     def _index(self, tx: Connection, items: Sequence[tuple[int, str]]) -> None:
-        tx.execute(text("INSERT INTO customer_trgm(rowid, body) VALUES (:pk, :body)"),
-                   [{"pk": pk, "body": b} for pk, b in items])
-        tx.execute(text("INSERT INTO customer_gram(rowid, body) VALUES (:pk, :body)"),
-                   [{"pk": pk, "body": grams(b)} for pk, b in items])
+        tx.exec_driver_sql("INSERT INTO customer_trgm (rowid, body) VALUES (?, ?)", list(items))
+        tx.exec_driver_sql("INSERT INTO customer_gram (rowid, body) VALUES (?, ?)", [(pk, grams(b)) for pk, b in items])
 
     def _unindex(self, tx: Connection, pks: Sequence[int]) -> None:
         for table in ("customer_trgm", "customer_gram"):
-            tx.execute(text(f"DELETE FROM {table} WHERE rowid = :pk"), [{"pk": pk} for pk in pks])
+            tx.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", [(pk,) for pk in pks])
 
     def _provisional_codes(self, tx: Connection, n: int) -> list[str]:
         seq = int(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == "provisional_seq")).scalar() or 0)
@@ -92,21 +94,20 @@ class CustomerStore:
         official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
         provisional = iter(self._provisional_codes(tx, official.count(False)))
         first_pk = (tx.execute(select(func.max(C.pk))).scalar() or 0) + 1
-        rows, index = [], []
+        rows, index, audit = [], [], []
         for n, (it, is_official) in enumerate(zip(items, official)):
             pk = first_pk + n
             code = it.values[code_spec.key] if is_official and code_spec else next(provisional)
             q = it.quality
-            rows.append({"pk": pk, "id": it.id, "code": code, "code_official": int(is_official), "status": it.status.value,
-                         "form_id": form.form_id, "form_version": form.version, "data": dumps(it.values),
-                         "completeness": q.completeness, "missing_count": q.missing_count, "error_count": q.error_count,
-                         "warning_count": q.warning_count, "last_visit": None, "created_at": now, "created_by": actor,
-                         "updated_at": now, "updated_by": actor, "version": 0, "deleted_at": None,
-                         **_columns(form, it.values)})
+            data = dumps(it.values)
+            rows.append((pk, it.id, code, int(is_official), it.status.value, form.form_id, form.version, data,
+                         q.completeness, q.missing_count, q.error_count, q.warning_count,
+                         *_columns(form, it.values).values(), None, now, actor, now, actor, 0, None))
             index.append((pk, _search_body(form, it.values, code)))
-        tx.execute(schema.customer.insert(), rows)
+            audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
+        tx.exec_driver_sql(_INSERT, rows)
         self._index(tx, index)
-        self._audit(tx, prov, (("customer", it.id, "create", None, None, it.values) for it in items))  # type: ignore[attr-defined]
+        self._audit(tx, prov, audit)  # type: ignore[attr-defined]
         return [it.id for it in items]
 
     def update_customers(self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance,

@@ -13,6 +13,7 @@ Both are keyed by the customer's ``pk`` and rewritten together with the row.
 """
 from __future__ import annotations
 
+import operator
 import re
 from typing import Iterable
 
@@ -22,19 +23,18 @@ _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1
 _WORD = re.compile(r"[0-9a-z]+")
 
 
-def body(parts: Iterable[str | None]) -> str:
+def body(parts: Iterable[object]) -> str:
     """The folded text that is indexed: the parts joined by a separator that never matches."""
-    return " | ".join(search_text(p) for p in parts if p)
+    return search_text(" | ".join(str(p) for p in parts if p))
 
 
 def grams(text: str) -> str:
     """Space-separated 1- and 2-character Chinese grams and whole Latin/digit words."""
-    out: set[str] = set()
+    out: set[str] = set(_WORD.findall(text))
     for run in _CJK.findall(text):
         out.update(run)
-        out.update(run[i:i + 2] for i in range(len(run) - 1))
-    out.update(_WORD.findall(text))
-    return " ".join(sorted(out))
+        out.update(map(operator.add, run, run[1:]))
+    return " ".join(out)
 
 
 def _quote(s: str) -> str:

@@ -29,6 +29,8 @@ def strip_invisible(s: str) -> str:
 
 def clean_text(s: str, multiline: bool = False) -> str:
     """Free text: drop invisible characters, unify spaces, trim. Keeps the writer's punctuation."""
+    if s.isprintable() and "  " not in s and s == s.strip():
+        return s  # the common case, without any regex work
     s = strip_invisible(_NEWLINES.sub("\n", s))
     if multiline:
         lines = [_SPACES.sub(" ", line).strip() for line in s.split("\n")]

@@ -53,7 +53,8 @@ def is_empty(raw: Any) -> bool:
     if raw is None:
         return True
     if isinstance(raw, str):
-        return not clean_text(raw)
+        stripped = raw.strip()
+        return not stripped or (not stripped.isprintable() and not clean_text(stripped))
     if isinstance(raw, (list, tuple, set, dict)):
         return len(raw) == 0
     return False
@@ -245,13 +246,22 @@ def parse_mobile(spec: FieldSpec, raw: Any) -> Result:
     s = _strip_country(s)
     if not re.fullmatch(r"1[3-9]\d{9}", s):
         return None, _err(spec, "mobile.format")
-    issues: list[Issue] = []
-    num = phonenumbers.parse(s, "CN")
-    if not phonenumbers.is_valid_number(num) or phonenumbers.number_type(num) not in (
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE
-    ):
-        issues.append(_warn(spec, "mobile.unallocated", value=s))
+    issues = [] if _mobile_range_known(s[:5]) else [_warn(spec, "mobile.unallocated", value=s)]
     return s, issues
+
+
+@lru_cache(maxsize=4096)
+def _mobile_range_known(prefix5: str) -> bool:
+    """Whether phonenumbers knows the range of an 11-digit CN mobile number starting with ``prefix5``.
+
+    Mobile ranges are allocated by their first digits (号段); the CN mobile patterns of the
+    phonenumbers metadata depend on at most the first 5 (e.g. ``1740[0-5]``), so the answer for
+    one number of a 5-digit prefix holds for all of them. Caching it saves a parse per value
+    (a test checks the 5-digit assumption against the metadata).
+    """
+    num = phonenumbers.parse(prefix5 + "000000", "CN")
+    return phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 _EXT = re.compile(r"^(.*?)(?:\s*(?:转|分机|ext\.?|x|#|,)\s*(\d{1,6}))$", re.IGNORECASE)

@@ -46,6 +46,15 @@ def is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
     return spec.required_if is not None and spec.required_if.holds(values)
 
 
+def _maintained_required(form: FormDefinition, role: str) -> tuple[FieldSpec, ...]:
+    """Fields that may be required (always, or under a condition) and that ``role`` maintains."""
+    key = ("maintained_required", role)
+    if key not in form.cache:
+        form.cache[key] = tuple(f for f in form.fields
+                                if (f.required.is_required or f.required_if is not None) and counts_for(f, role))
+    return form.cache[key]
+
+
 def validate_values(
     form: FormDefinition,
     raw: Mapping[str, Any],
@@ -65,14 +74,15 @@ def validate_values(
             report.values[spec.key] = value
         elif not issues:
             report.values[spec.key] = None
-    failed = {i.field for i in report.errors}
-    for spec in form.fields:
-        if not is_required(spec, report.values) or not counts_for(spec, role):
+    failed = {i.field for i in report.issues if i.severity is Severity.ERROR}
+    values = report.values
+    for spec in _maintained_required(form, role):
+        if spec.required is RequiredLevel.OPTIONAL and not spec.required_if.holds(values):  # type: ignore[union-attr]
             continue
         report.required_total += 1
         if spec.key in failed:
             continue
-        if is_empty(report.values.get(spec.key)):
+        if values.get(spec.key) in (None, "", []):
             report.issues.append(Issue.make(spec.key, Severity.MISSING, "required"))
         else:
             report.required_filled += 1

@@ -37,7 +37,22 @@ def test_every_change_is_audited_with_provenance(session) -> None:
     assert {(h.field, h.old, h.new) for h in updates} == {("contact_phone", "13812345678", "13912345678"),
                                                         ("email", None, "w@example.com")}
     assert all(h.actor == "collector-1" and h.source == "phone" and h.info_date == "2026-11-20" for h in updates)
-    assert session.archive.verify_audit() == []
+    assert session.archive.verify_audit() == [] and session.archive.verify_records() == []
+
+
+def test_a_record_changed_behind_the_audit_trail_is_detected(session) -> None:
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678"}, c.id)
+    assert session.archive.history(c.id)[0].intact
+    session.archive._raw.execute("UPDATE customer SET data = replace(data, '13912345678', '13700000000')")
+    assert session.archive.verify_records() == [f"customer {c.code} does not match its audit trail"]
+    assert not session.archive.history(c.id)[0].intact
+
+
+def test_a_never_changed_field_altered_behind_the_trail_is_detected(session) -> None:
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    session.archive._raw.execute("UPDATE customer SET data = replace(data, '老王', '老李')")
+    assert len(session.archive.verify_records()) == 1
 
 
 def test_saving_unchanged_values_writes_nothing(session) -> None:

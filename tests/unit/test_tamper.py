@@ -116,3 +116,24 @@ def test_a_deleted_wal_after_a_crash_loses_at_most_uncheckpointed_work(session) 
     s = ss.unlock(passphrase=PASSPHRASE)
     assert s.archive.get_customer(c.id) is not None and s.archive.integrity_problems() == []
     s.close()
+
+
+def test_structure_is_checked_after_an_unclean_shutdown(session, monkeypatch) -> None:
+    """Large archives skip quick_check on a normal open (the HMAC pass still runs); a session that
+    did not close cleanly (its marker file is still there) brings the structural check back."""
+    from app.storage import archive as archive_mod
+
+    calls: list[bool] = []
+    real = archive_mod.integrity_problems
+    monkeypatch.setattr(archive_mod, "integrity_problems",
+                        lambda conn, quick=True, structure=True: calls.append(structure) or real(conn, quick, structure))
+    monkeypatch.setattr(archive_mod, "QUICK_CHECK_MAX_BYTES", 0)  # as if the archive were large
+    session.close()
+    marker = session.profile.archive_path.with_name("archive.db.open")
+    assert not marker.exists()
+    s = ss.unlock(passphrase=PASSPHRASE)
+    assert marker.exists()  # while open
+    s.close()
+    marker.write_text("12345")  # now as if that session had been killed
+    ss.unlock(passphrase=PASSPHRASE).close()
+    assert calls == [False, True]

@@ -239,3 +239,18 @@ def test_messages_name_the_field_in_both_languages(form, today) -> None:
     assert en.startswith("Contact mobile") and "11 digits" in en
     missing = validate_values(form, {}, today=today).missing[0]
     assert missing.message(form[missing.field].label("zh_CN"), "zh_CN").endswith("为必填项。")
+
+
+def test_mobile_range_cache_agrees_with_phonenumbers(form, today) -> None:
+    """The cached range check keys on the first 5 digits; compare it with a full parse."""
+    import random
+
+    import phonenumbers
+    rng = random.Random(5)
+    for _ in range(3000):
+        number = "1" + str(rng.randrange(3, 10)) + "".join(str(rng.randrange(10)) for _ in range(9))
+        parsed = phonenumbers.parse(number, "CN")
+        full = phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in (
+            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        _, issues = parse_field(form["contact_phone"], number, today)
+        assert (not issues) == full, number
