@@ -150,7 +150,7 @@ def main() -> int:
         # unlock
         profile = Profile()
         header("unlock")
-        kdf, opened, checks = [], [], []
+        kdf, opened, checks, full = [], [], [], []
         for _ in range(5):
             t = time.perf_counter()
             key = profile.unlock(PASSPHRASE)
@@ -161,12 +161,16 @@ def main() -> int:
             opened.append(time.perf_counter() - t)
             t = time.perf_counter()
             arc.integrity_problems()
-            checks.append(time.perf_counter() - t)
+            full.append(time.perf_counter() - t)
             arc.close()
+            t = time.perf_counter()
+            profile.open(key).close()  # what opening runs after a clean close (see Archive.open_checks)
+            checks.append(time.perf_counter() - t - percentile(opened, .5))
+        unlock = percentile(kdf, .5) + percentile(opened, .5)
         print(f"key derivation (Argon2id 64 MiB) p50 {ms(percentile(kdf, .5))}; open + first query p50 "
-              f"{ms(percentile(opened, .5))}; unlock = {ms(percentile(kdf, .5) + percentile(opened, .5))} (goal <= 500 ms)")
-        print(f"quick_check + cipher_integrity_check on open: p50 {ms(percentile(checks, .5))} "
-              f"(unlock with checks: {ms(percentile(kdf, .5) + percentile(opened, .5) + percentile(checks, .5))})")
+              f"{ms(percentile(opened, .5))}; unlock = {ms(unlock)} (goal <= 500 ms)")
+        print(f"checks run on open at this size: p50 {ms(percentile(checks, .5))} (unlock with them: "
+              f"{ms(unlock + percentile(checks, .5))}); quick_check + cipher_integrity_check: {ms(percentile(full, .5))}")
 
         header("size")
         size = profile.archive_path.stat().st_size

@@ -27,12 +27,11 @@ from app.models.record import (
 from app.services.records import clean_values, quality
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
-from app.validation.normalize import fold
+from app.validation.sheetmap import META_HEADERS, map_columns
 from app.validation.types import is_empty
 
 Progress = Callable[[int, int], None]
 BATCH = 500
-META_HEADERS = {"status": N_("Status"), "completeness": N_("Completeness"), "provisional_code": N_("Provisional code")}
 
 
 @dataclass
@@ -68,36 +67,6 @@ class SheetResult:
 
 class _Rollback(Exception):
     pass
-
-
-def _norm(s: str) -> str:
-    return fold(s).casefold()
-
-
-def map_columns(form: FormDefinition, header: Sequence[str]) -> tuple[dict[int, str], list[Issue], list[tuple[int, str]]]:
-    """Column index → field key or meta name; issues for duplicate and unknown columns."""
-    names: dict[str, str] = {"id": "id"}
-    for key, msgid in META_HEADERS.items():
-        for lang in ("en", "zh_CN"):
-            names[_norm(translate(msgid, lang))] = key
-        names[key] = key
-    for f in form.fields:
-        for text in (f.key, f.label_zh, f.label_en):
-            names.setdefault(_norm(text), f.key)
-    mapping: dict[int, str] = {}
-    issues: list[Issue] = []
-    unknown: list[tuple[int, str]] = []
-    for i, h in enumerate(header):
-        if not h:
-            continue
-        key = names.get(_norm(h))
-        if key is None:
-            unknown.append((i, h))
-        elif key in mapping.values():
-            issues.append(Issue.make(key, Severity.ERROR, "column.duplicate", column=h))
-        else:
-            mapping[i] = key
-    return mapping, issues, unknown
 
 
 class SheetImport:

@@ -35,8 +35,8 @@ CREATE TABLE customer (
     deleted_at TEXT
 );
 CREATE INDEX ix_customer_code ON customer(code);
-CREATE INDEX ix_customer_status ON customer(status, updated_at);
-CREATE INDEX ix_customer_updated ON customer(updated_at);
+CREATE INDEX ix_customer_status ON customer(status, updated_at) WHERE deleted_at IS NULL;
+CREATE INDEX ix_customer_updated ON customer(updated_at) WHERE deleted_at IS NULL;
 CREATE INDEX ix_customer_shop ON customer(shop_name);
 CREATE INDEX ix_customer_phone ON customer(phone);
 CREATE INDEX ix_customer_licence ON customer(licence_no);

@@ -1,0 +1,80 @@
+"""The sync wire contract shared by the client (app/sync) and the server (server/).
+
+Constants, names and canonical encodings only: see docs/sync-protocol.md for the protocol.
+"""
+from __future__ import annotations
+
+import enum
+import hashlib
+import json
+from typing import Any
+
+PROTOCOL_VERSION = 1
+MIN_PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-FieldArchive-Protocol"
+API_PREFIX = "/api/v1"
+
+MAX_BATCH = 200                 # mutations per push
+MAX_PAGE = 1000                 # changes per pull page
+MAX_BODY = 8 * 1024 * 1024      # bytes per request body, after decompression
+MAX_CHUNK = 1024 * 1024         # bytes per photo chunk
+ACCESS_TOKEN_SECONDS = 15 * 60
+REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
+TOMBSTONE_DAYS = 180
+
+
+class Role(str, enum.Enum):
+    COLLECTOR = "collector"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class MutationKind(str, enum.Enum):
+    SAVE = "customer.save"
+    SUBMIT = "customer.submit"
+    DELETE = "customer.delete"
+    VISIT = "visit.create"
+    DECIDE = "review.decide"
+
+
+class ResultStatus(str, enum.Enum):
+    APPLIED = "applied"
+    MERGED = "merged"
+    CONFLICT = "conflict"
+    REJECTED = "rejected"
+
+
+class ChangeKind(str, enum.Enum):
+    RECORD = "record"
+    REVOKE = "revoke"
+    FORM = "form"
+
+
+class ErrorCode(str, enum.Enum):
+    BAD_REQUEST = "bad_request"
+    VALIDATION = "validation"
+    UNAUTHORIZED = "unauthorized"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    GONE = "gone"
+    TOO_LARGE = "too_large"
+    LOCKED = "locked"
+    CLIENT_TOO_OLD = "client_too_old"
+    RATE_LIMITED = "rate_limited"
+    MUTATION_REUSED = "mutation_reused"
+    CHECKSUM = "checksum"
+
+
+def canonical_json(obj: Any) -> bytes:
+    """The one byte form of a JSON value used for hashing (sorted keys, no spaces, UTF-8)."""
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+def mutation_hash(mutation: dict[str, Any]) -> str:
+    """What identifies a mutation's content: a replay must match it exactly (the client clock excluded)."""
+    body = dict(mutation)
+    prov = dict(body.get("provenance") or {})
+    prov.pop("at", None)
+    body["provenance"] = prov
+    return hashlib.sha256(canonical_json(body)).hexdigest()
