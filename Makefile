@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test server bench screenshots dist clean-venv lock
+.PHONY: run test server bench screenshots dist dist-check clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "FieldArchive needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -27,6 +27,16 @@ server: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench.storage
+	$(PY) -m bench.ui
+
+screenshots: $(STAMP)
+	$(PY) -m tests.screenshots screenshots
+
+dist: $(STAMP)
+	$(VENV)/bin/pyinstaller build.spec --noconfirm --clean --log-level WARN
+
+dist-check: dist
+	QT_QPA_PLATFORM=offscreen FIELDARCHIVE_HOME=$$(mktemp -d) dist/FieldArchive/FieldArchive-debug --self-test
 
 clean-venv:
 	rm -rf $(VENV)

@@ -283,9 +283,11 @@ def cmd_remember(args: argparse.Namespace) -> int:
 
 
 def cmd_self_test(args: argparse.Namespace) -> int:
-    from app.selftest import run_self_test
-
-    for line in run_self_test():
+    if getattr(args, "gui", False):
+        from app.main import gui_self_test as run
+    else:
+        from app.selftest import run_self_test as run
+    for line in run():
         _out(line)
     return 0
 
@@ -297,6 +299,7 @@ def build_parser() -> Parser:
     common.add_argument("--profile", default=argparse.SUPPRESS)
     p = Parser(prog="fieldarchive", parents=[common], description="FieldArchive 客户档案采集")
     p.add_argument("--version", action="version", version=__version__)
+    p.add_argument("--self-test", dest="self_test_flag", action="store_true", help="check the installation and exit")
     sub = p.add_subparsers(dest="command", parser_class=Parser)
 
     def add(name: str, fn: Any, help_: str) -> argparse.ArgumentParser:
@@ -330,7 +333,8 @@ def build_parser() -> Parser:
     sp.add_argument("--recovery", action="store_true", help="open the backup with the recovery code")
     add("passwd", cmd_passwd, "change the passphrase").add_argument("--recovery", action="store_true")
     add("remember", cmd_remember, "unlock on this device through the OS keyring").add_argument("--off", action="store_true")
-    add("self-test", cmd_self_test, "open a temporary archive and check the installation")
+    add("self-test", cmd_self_test, "open a temporary archive and check the installation").add_argument(
+        "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts")
     return p
 
 
@@ -344,6 +348,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
     set_language(args.lang)
     setup_logging(to_file=args.command != "self-test")
+    if args.self_test_flag:  # the packaged app: FieldArchive --self-test
+        args.command, args.func, args.gui = "self-test", cmd_self_test, True
     if not args.command:
         from app.main import run_gui
         return run_gui(args)

@@ -1,10 +1,59 @@
-"""Composition root of the desktop app (the GUI arrives with the desktop-client issue)."""
+"""Composition root of the desktop app: language, Qt translations, style, error hook, then the
+controller (first start or unlock → main window). The only place that wires concrete classes."""
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
+
+log = logging.getLogger(__name__)
+
+
+def make_app() -> "QApplication":  # type: ignore[name-defined]  # noqa: F821
+    from PySide6.QtWidgets import QApplication
+
+    from app import APP_ID
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_ID)
+    app.setOrganizationName(APP_ID)
+    return app  # type: ignore[return-value]
 
 
 def run_gui(args: argparse.Namespace) -> int:
-    sys.stderr.write("The desktop window is not part of this build yet; see `python -m app --help`.\n")
-    return 2
+    from app.settings import Settings
+    from app.ui.controller import AppController
+    from app.ui.errors import ExceptionHook
+    from app.ui.style import apply_style
+    from app.ui.translator import install_qt_translations
+
+    app = make_app()
+    install_qt_translations(app, args.lang)
+    apply_style(app)
+    hook = ExceptionHook()
+    controller = AppController(app, Settings(), args.profile)
+    controller.start()
+    log.info("desktop app started")
+    code = app.exec()
+    del hook
+    return int(code)
+
+
+def gui_self_test() -> list[str]:
+    """The frozen app's ``--self-test``: the core self-test plus Qt, its zh_CN strings and a CJK font."""
+    import os
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QFontDatabase
+
+    from app.errors import AppError
+    from app.selftest import run_self_test
+    from app.ui.translator import install_qt_translations
+
+    lines = run_self_test()
+    app = make_app()
+    if not install_qt_translations(app, "zh_CN") or QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel":
+        raise AppError("self-test: Qt's zh_CN translations (qtbase_zh_CN.qm) are missing")
+    lines.append("qt: PySide6 with qtbase_zh_CN ok")
+    cjk = [f for f in QFontDatabase.families() if QFontDatabase.writingSystems(f).count(QFontDatabase.WritingSystem.SimplifiedChinese)]
+    lines.append(f"fonts: {len(cjk)} with Chinese glyphs" if cjk else "fonts: none with Chinese glyphs (install one)")
+    return lines

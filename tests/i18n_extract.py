@@ -21,6 +21,11 @@ def _strings(node: ast.AST) -> list[str]:
     return []
 
 
+def _is_qt_translate(func: ast.AST) -> bool:
+    """QCoreApplication.translate(context, text) is Qt's own catalogue, not ours."""
+    return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id.startswith("Q")
+
+
 def message_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, list[str]]:
     """msgid → places it is used."""
     found: dict[str, list[str]] = {}
@@ -31,7 +36,7 @@ def message_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, list
                 if not isinstance(node, ast.Call) or not node.args:
                     continue
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
-                if name not in FUNCS:
+                if name not in FUNCS or _is_qt_translate(node.func):
                     continue
                 args = node.args[:2] if name == "ngettext" else node.args[:1]
                 for arg in args:

@@ -127,7 +127,7 @@ def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:
             ws.data_validations.append(dv)  # write-only sheets have no add_data_validation()
 
 
-def read_sheet(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
+def read_sheet(path: Path) -> tuple[list[str], "SheetRows"]:
     """The header row (as text) and an iterator of (sheet row number, values) of the first sheet.
 
     Formulas are never evaluated: a cell holding one reads as its cached value.
@@ -149,14 +149,21 @@ def read_sheet(path: Path) -> tuple[list[str], Iterator[tuple[int, list[Any]]]]:
         wb.close()
         raise SheetError("the sheet is empty") from None
     header = ["" if h is None else str(h).strip() for h in first]
+    return header, SheetRows(wb, rows, (ws.max_row or 1) - 1)
 
-    def data() -> Iterator[tuple[int, list[Any]]]:
+
+class SheetRows:
+    """The data rows of a sheet as (row number, values); ``estimated_rows`` is 0 when the file does
+    not say (sheets written in streaming mode carry no dimension)."""
+
+    def __init__(self, wb: Any, rows: Iterator[Any], estimated_rows: int) -> None:
+        self.wb, self.rows, self.estimated_rows = wb, rows, max(0, estimated_rows)
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
         try:
-            for n, row in enumerate(rows, start=2):
+            for n, row in enumerate(self.rows, start=2):
                 values = list(row)
                 if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
                     yield n, values
         finally:
-            wb.close()
-
-    return header, data()
+            self.wb.close()

@@ -101,6 +101,12 @@ class CustomerRow:
     completeness: float
     last_visit: str | None
     updated_at: str
+    missing_count: int = 0
+    error_count: int = 0
+    binding_date: str | None = None
+    last_quarterly_check: str | None = None
+    last_static_review: str | None = None
+    created_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -194,3 +200,24 @@ def new_id() -> str:
     rand = int.from_bytes(os.urandom(10), "big")
     value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
     return str(uuid.UUID(int=value))
+
+
+@dataclass(frozen=True)
+class OverdueRule:
+    """The dates that make a customer overdue (computed from the working-day calendar):
+    a new customer bound on or before ``bound_by`` and still incomplete; no quarterly check since
+    ``quarter_start``; no review of the static information since ``half_year_start``."""
+
+    bound_by: str
+    quarter_start: str
+    half_year_start: str
+
+
+@dataclass(frozen=True)
+class ListQuery:
+    text: str = ""
+    status: CustomerStatus | None = None
+    incomplete: bool = False
+    overdue: OverdueRule | None = None
+    sort: str = "updated_at"
+    descending: bool = True

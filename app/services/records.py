@@ -7,7 +7,7 @@ from app.errors import UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
-    Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, new_id,
+    Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, Visit, new_id,
 )
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
@@ -87,3 +87,32 @@ def submit(session: Session, ids: Sequence[str]) -> tuple[list[str], dict[str, R
             ok.append(cid)
     arc.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL))
     return ok, refused
+
+
+def mark_checked(session: Session, ids: Sequence[str], kind: str) -> int:
+    """Record a quarterly check (``quarterly``) or a half-yearly review of static information (``static``)."""
+    return session.archive.mark_checked(ids, kind, session.today().isoformat(),
+                                        Provenance(session.user, Source.VISIT, info_date=session.today().isoformat()))
+
+
+def add_visit(session: Session, customer_id: str, visited_on: str, purpose: str, notes: str, sales_anomaly: str,
+              photos: Sequence[str] = ()) -> Visit:
+    if session.archive.get_customer(customer_id) is None:
+        raise UserFacingError(N_("There is no customer with the id {id}."), id=customer_id)
+    visit = Visit(new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos))
+    return session.archive.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
+
+
+# ---- crash-safe autosave of forms being edited ---------------------------------------------------
+def autosave(session: Session, key: str, customer_id: str | None, state: Mapping[str, Any]) -> None:
+    import json
+    session.archive.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
+
+
+def autosaved(session: Session) -> list[tuple[str, str | None, dict[str, Any], str]]:
+    import json
+    return [(k, cid, json.loads(state), at) for k, cid, state, at in session.archive.autosave_all()]
+
+
+def discard_autosave(session: Session, key: str) -> None:
+    session.archive.autosave_clear(key)

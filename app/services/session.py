@@ -105,6 +105,8 @@ def remember_on_device(session: Session) -> None:
     """Keep the data key in the OS keyring; raises ``secrets.KeyringUnavailable`` where there is none."""
     secrets.set_secret(_device_secret_name(session.profile, session.archive.archive_id),
                        base64.b64encode(session.key).decode("ascii"))
+    from app.services.startup import device_unlock_marker
+    device_unlock_marker(session.profile.name).touch()
 
 
 def forget_on_device(name: str = DEFAULT_PROFILE) -> None:
@@ -114,7 +116,37 @@ def forget_on_device(name: str = DEFAULT_PROFILE) -> None:
     except StorageError:
         return
     secrets.delete_secret(_device_secret_name(profile, archive_id))
+    from app.services.startup import device_unlock_marker
+    device_unlock_marker(name).unlink(missing_ok=True)
 
 
 def change_passphrase(session: Session, new_passphrase: str) -> None:
     session.profile.set_passphrase(session.key, new_passphrase)
+
+
+COMMON_PASSWORDS = frozenset("""12345678 123456789 1234567890 87654321 11111111 88888888 66666666 00000000 password
+password1 passw0rd qwertyui qwerty123 asdfghjk zxcvbnm1 iloveyou woaini1314 woaini520 abc12345 a1234567 aa123456
+1qaz2wsx qazwsxedc 5201314520 admin123 admin888 abcd1234 wang1234 zhang123 li123456 shanghai beijing1""".split())
+STRENGTH_MSGIDS = (N_("Too short"), N_("Weak"), N_("Fair"), N_("Good"), N_("Strong"))
+
+
+def passphrase_strength(passphrase: str) -> int:
+    """0 (too short or well known) … 4 (strong): a rough estimate of the guessing work, shown while typing."""
+    import math
+    import unicodedata
+
+    p = unicodedata.normalize("NFKC", passphrase)
+    if len(p) < 8 or p.lower() in COMMON_PASSWORDS:
+        return 0
+    pool = 0
+    pool += 10 if any(c.isdigit() for c in p) else 0
+    pool += 26 if any(c.islower() for c in p) else 0
+    pool += 26 if any(c.isupper() for c in p) else 0
+    pool += 33 if any(not c.isalnum() and ord(c) < 128 for c in p) else 0
+    pool += 3000 if any(ord(c) > 0x2E80 for c in p) else 0
+    distinct = len(set(p))
+    bits = min(len(p), distinct * 2) * math.log2(max(pool, 2))
+    return 1 if bits < 40 else 2 if bits < 60 else 3 if bits < 80 else 4
+
+
+from app.services.startup import profile_exists, unlock_wait_seconds  # noqa: E402,F401  (re-exported)

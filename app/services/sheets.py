@@ -252,7 +252,8 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
         return job.result
     if col_issues:
         return job.result
-    return job.run(rows, mapping, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel, total=0)
+    return job.run(iter(rows), mapping, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel,
+                   total=rows.estimated_rows)
 
 
 # ---- export ------------------------------------------------------------------------------------

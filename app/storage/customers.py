@@ -4,12 +4,13 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable, Iterator, Sequence
 
-from sqlalchemy import func, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition, Role
 from app.models.record import (
-    Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality,
+    Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, ListQuery, NewCustomer, OverdueRule, Provenance,
+    Quality,
 )
 from app.storage import schema
 from app.storage.audit import creation_commitment
@@ -102,7 +103,7 @@ class CustomerStore:
             data = dumps(it.values)
             rows.append((pk, it.id, code, int(is_official), it.status.value, form.form_id, form.version, data,
                          q.completeness, q.missing_count, q.error_count, q.warning_count,
-                         *_columns(form, it.values).values(), None, now, actor, now, actor, 0, None))
+                         *_columns(form, it.values).values(), None, now, actor, now, actor, 0, None, None, None))
             index.append((pk, _search_body(form, it.values, code)))
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
         tx.exec_driver_sql(_INSERT, rows)
@@ -212,8 +213,13 @@ class CustomerStore:
         counts.update({CustomerStatus(s): n for s, n in rows})
         return counts
 
+    def list_pks(self, lq: ListQuery, limit: int | None = None) -> list[int]:
+        """The customers a list shows, in its order (all of them: ids are small, rows load in windows)."""
+        return self.search_pks(lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue)
+
     def search_pks(self, query: str = "", status: CustomerStatus | None = None, incomplete: bool = False,
-                   sort: str = "updated_at", descending: bool = True, limit: int | None = None) -> list[int]:
+                   sort: str = "updated_at", descending: bool = True, limit: int | None = None,
+                   overdue: OverdueRule | None = None) -> list[int]:
         q = select(C.pk).where(C.deleted_at.is_(None))
         for n, (table, expr) in enumerate(plan(query)):
             q = q.where(C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr})))
@@ -221,6 +227,13 @@ class CustomerStore:
             q = q.where(C.status == status.value)
         if incomplete:
             q = q.where((C.missing_count > 0) | (C.error_count > 0))
+        if overdue is not None:
+            created = func.substr(C.created_at, 1, 10)
+            q = q.where(or_(
+                and_(C.binding_date.is_not(None), C.binding_date <= overdue.bound_by,
+                     (C.missing_count > 0) | (C.error_count > 0)),
+                func.coalesce(C.last_quarterly_check, created) < overdue.quarter_start,
+                func.coalesce(C.last_static_review, created) < overdue.half_year_start))
         col = SORT_COLUMNS.get(sort, C.updated_at)
         q = q.order_by(col.desc() if descending else col.asc(), C.pk.desc() if descending else C.pk.asc())
         if limit is not None:
@@ -231,11 +244,38 @@ class CustomerStore:
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
         """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
         cols = [C.pk, C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.phone, C.address, C.status,
-                C.completeness, C.last_visit, C.updated_at]
+                C.completeness, C.last_visit, C.updated_at, C.missing_count, C.error_count, C.binding_date,
+                C.last_quarterly_check, C.last_static_review, C.created_at]
         with self.reading() as c:  # type: ignore[attr-defined]
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
-        return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11])
+        return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11],
+                            r[12], r[13], r[14], r[15], r[16], r[17])
                 for pk in pks if (r := found.get(pk)) is not None]
+
+    def mark_checked(self, ids: Sequence[str], kind: str, day: str, prov: Provenance) -> int:
+        """Record a quarterly check or a review of the static information (§3.5) on these customers."""
+        col = {"quarterly": "last_quarterly_check", "static": "last_static_review"}[kind]
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            rows = tx.execute(select(C.id, getattr(C, col)).where(C.id.in_(list(ids)), C.deleted_at.is_(None))).all()
+            if rows:
+                tx.execute(schema.customer.update().where(C.id.in_([r[0] for r in rows])).values({col: day}))
+                self._audit(tx, prov, [("customer", cid, "check", col, old, day) for cid, old in rows])  # type: ignore[attr-defined]
+            return len(rows)
+
+    # ---- autosave of open forms (scratch state, inside the encrypted archive) -----------------
+    def autosave_put(self, key: str, customer_id: str | None, state: str) -> None:
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            tx.execute(schema.autosave.insert().prefix_with("OR REPLACE").values(
+                key=key, customer_id=customer_id, state=state, saved_at=self.clock()))
+
+    def autosave_all(self) -> list[tuple[str, str | None, str, str]]:
+        A = schema.autosave.c
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return [tuple(r) for r in c.execute(select(A.key, A.customer_id, A.state, A.saved_at).order_by(A.saved_at))]  # type: ignore[misc]
+
+    def autosave_clear(self, key: str) -> None:
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            tx.execute(schema.autosave.delete().where(schema.autosave.c.key == key))
 
     def duplicates_of(self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
                       ) -> dict[tuple[str, str], list[Duplicate]]:

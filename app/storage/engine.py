@@ -37,7 +37,9 @@ def raw_connect(path: Path, key: bytes, create: bool = False) -> Any:
     """A keyed sqlcipher3 connection, verified and configured."""
     mode = "rwc" if create else "rw"
     uri = f"file:{quote(str(path))}?mode={mode}"
-    conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    # check_same_thread: the connection belongs to the thread that opened it (the DB thread in the app);
+    # any use from another thread fails loudly instead of racing.
+    conn = sqlcipher3.connect(uri, uri=True, isolation_level=None, check_same_thread=True)
     try:
         conn.execute(_key_pragma(key))  # must be the first statement
         conn.execute("PRAGMA cipher_log_level = NONE")

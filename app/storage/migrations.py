@@ -89,6 +89,20 @@ CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 
 """
 
 
+# v2: the desktop client — dates of the periodic checks (§3.5: quarterly fields at least once a
+# quarter, static information reviewed every half year) and crash-safe autosave of open forms.
+V2 = """
+ALTER TABLE customer ADD COLUMN last_quarterly_check TEXT;
+ALTER TABLE customer ADD COLUMN last_static_review TEXT;
+CREATE TABLE autosave (
+    key TEXT PRIMARY KEY,
+    customer_id TEXT,
+    state TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+"""
+
+
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
         for statement in sql.split(";\n"):
@@ -100,6 +114,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 #: steps[n] upgrades schema n-1 to n.
 STEPS: dict[int, Callable[[Any], None]] = {
     1: _script(V1),
+    2: _script(V2),
 }
 SCHEMA_VERSION = max(STEPS)
 

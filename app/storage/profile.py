@@ -15,14 +15,19 @@ import shutil
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.errors import StorageError, StorageErrorKind as K
 from app.i18n import N_
 from app.paths import DEFAULT_PROFILE, atomic_write, ensure_private_dir, profile_dir
 from app.storage import backup as bk
-from app.storage import migrations
-from app.storage.archive import Archive, StorageFault
-from app.storage.keys import MAX_PASSPHRASE, MIN_PASSPHRASE, KeyFile, KeyFileError, WrongSecret, new_keyfile
+
+if TYPE_CHECKING:
+    from app.storage.archive import Archive, StorageFault
+    from app.storage.keys import KeyFile
+
+# The archive, key and migration modules (SQLAlchemy, SQLCipher, Argon2) are imported where they
+# are used: checking whether a profile exists, or how long to wait, must not cost the app's start.
 
 log = logging.getLogger(__name__)
 FREE_FAILURES = 3
@@ -51,6 +56,7 @@ class Profile:
     # ---- creation --------------------------------------------------------------------------
     @staticmethod
     def check_passphrase(passphrase: str) -> None:
+        from app.storage.keys import MAX_PASSPHRASE, MIN_PASSPHRASE
         if len(passphrase) < MIN_PASSPHRASE:
             raise StorageError(K.WRONG_PASSPHRASE, N_("The passphrase must have at least {n} characters."), n=MIN_PASSPHRASE)
         if len(passphrase) > MAX_PASSPHRASE:
@@ -60,6 +66,9 @@ class Profile:
         """A new archive; returns it, its data key and the recovery code (to show once)."""
         if self.exists():
             raise StorageError(K.ALREADY_EXISTS, N_("An archive already exists in {folder}; it was left unchanged."), folder=str(self.dir))
+        from app.storage.archive import Archive
+        from app.storage.keys import new_keyfile
+
         self.check_passphrase(passphrase)
         ensure_private_dir(self.dir)
         ensure_private_dir(self.backup_dir)
@@ -76,7 +85,9 @@ class Profile:
         return self.open(key), key, code
 
     # ---- keys ------------------------------------------------------------------------------
-    def keyfile(self) -> KeyFile:
+    def keyfile(self) -> "KeyFile":
+        from app.storage.keys import KeyFile, KeyFileError
+
         try:
             return KeyFile.from_json(self.keyfile_path.read_bytes())
         except FileNotFoundError:
@@ -113,6 +124,8 @@ class Profile:
             self.throttle_path.unlink(missing_ok=True)
 
     def _unlock(self, secret: str, slot: str) -> bytes:
+        from app.storage.keys import WrongSecret
+
         keyfile = self.keyfile()
         wait = self.wait_seconds()
         if wait > 0:
@@ -148,7 +161,7 @@ class Profile:
         atomic_write(self.keyfile_path, self.keyfile().with_passphrase(key, new_passphrase).to_json())
 
     # ---- opening ---------------------------------------------------------------------------
-    def _fault(self, fault: StorageFault) -> StorageError:
+    def _fault(self, fault: "StorageFault") -> StorageError:
         backups = str(self.backup_dir)
         if fault.kind == "missing":
             return StorageError(K.CORRUPT, N_("The archive file {file} is missing. Nothing was created in its place. "
@@ -169,17 +182,23 @@ class Profile:
                                           "Restore it from a backup in {backups}."),
                             file=str(self.archive_path), detail=fault.detail[:120], backups=backups)
 
-    def open(self, key: bytes, actor: str | None = None, check: bool = True) -> Archive:
+    def open(self, key: bytes, actor: str | None = None, check: bool = True) -> "Archive":
+        from app.storage.archive import Archive, StorageFault
+
         try:
             return Archive.open(self.archive_path, key, actor, before_migration=self._backup_before_migration, check=check)
         except StorageFault as fault:
             raise self._fault(fault) from None
 
-    def _backup_before_migration(self, arc: Archive, version: int) -> None:
+    def _backup_before_migration(self, arc: "Archive", version: int) -> None:
+        from app.storage import migrations
+
         self.backup(arc, kind=f"before-v{migrations.SCHEMA_VERSION}", prefix=f"auto-from-v{version}")
 
     # ---- backup and restore ----------------------------------------------------------------
-    def backup(self, arc: Archive, target: Path | None = None, kind: str = "manual", prefix: str = "backup") -> Path:
+    def backup(self, arc: "Archive", target: Path | None = None, kind: str = "manual", prefix: str = "backup") -> Path:
+        from app.storage.archive import StorageFault
+
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         if target is None:
             target = self.backup_dir / f"{prefix}-{stamp}{bk.SUFFIX}"
@@ -204,6 +223,9 @@ class Profile:
 
     def restore(self, source: Path, secret: str | None = None, key: bytes | None = None, recovery: bool = False) -> str:
         """Replace the archive with a backup; the replaced files are kept in the backup folder."""
+        from app.storage.archive import Archive, StorageFault
+        from app.storage.keys import KeyFile, KeyFileError, WrongSecret
+
         try:
             header = bk.read_header(source)
             keyfile = KeyFile.from_json(json.dumps(header["keyfile"]))

@@ -40,6 +40,16 @@ customer = Table(
     Column("updated_by", Text, nullable=False),
     Column("version", Integer, nullable=False),
     Column("deleted_at", Text),
+    Column("last_quarterly_check", Text),
+    Column("last_static_review", Text),
+)
+
+autosave = Table(
+    "autosave", metadata,
+    Column("key", Text, primary_key=True),
+    Column("customer_id", Text),
+    Column("state", Text, nullable=False),
+    Column("saved_at", Text, nullable=False),
 )
 
 visit = Table(

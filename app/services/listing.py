@@ -1,0 +1,63 @@
+"""The customer list: overdue rules (§3.5, in working days) and the status-bar summary."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+
+from app.i18n import N_
+from app.models.record import CustomerRow, CustomerStatus, ListQuery, OverdueRule
+from app.models.workdays import WorkCalendar, half_year_start, quarter_start
+from app.services.session import Session
+
+NEW_CUSTOMER_WORKDAYS = 5
+REASONS = {
+    "new": N_("New customer not complete within 5 working days of binding"),
+    "quarterly": N_("Quarterly check due"),
+    "static": N_("Half-yearly review of the static information due"),
+}
+
+
+@lru_cache(maxsize=1)
+def calendar() -> WorkCalendar:
+    return WorkCalendar.load()
+
+
+def overdue_rule(today: dt.date, cal: WorkCalendar | None = None) -> OverdueRule:
+    """A customer bound on or before ``bound_by`` has had its 5 working days by ``today``."""
+    cal = cal or calendar()
+    # bound on day B: due B + 5 working days; overdue once today is later than that
+    bound_by = today - dt.timedelta(days=1)
+    while cal.add_workdays(bound_by, NEW_CUSTOMER_WORKDAYS) >= today:
+        bound_by -= dt.timedelta(days=1)
+    return OverdueRule(bound_by.isoformat(), quarter_start(today).isoformat(), half_year_start(today).isoformat())
+
+
+def overdue_reasons(row: CustomerRow, rule: OverdueRule) -> list[str]:
+    """Keys of REASONS that apply to ``row``."""
+    created = row.created_at[:10]
+    reasons = []
+    if row.binding_date and row.binding_date <= rule.bound_by and (row.missing_count or row.error_count):
+        reasons.append("new")
+    if (row.last_quarterly_check or created) < rule.quarter_start:
+        reasons.append("quarterly")
+    if (row.last_static_review or created) < rule.half_year_start:
+        reasons.append("static")
+    return reasons
+
+
+@dataclass(frozen=True)
+class Summary:
+    total: int
+    drafts: int
+    pending: int
+    returned: int
+    overdue: int
+
+
+def summary(session: Session) -> Summary:
+    arc = session.archive
+    counts = arc.status_counts()
+    overdue = len(arc.list_pks(ListQuery(overdue=overdue_rule(session.today()))))
+    return Summary(sum(counts.values()), counts[CustomerStatus.DRAFT], counts[CustomerStatus.PENDING],
+                   counts[CustomerStatus.RETURNED], overdue)

@@ -1,0 +1,41 @@
+"""What every screen needs: the task runner, the settings, and the unlocked session.
+
+The session is only ever *used* inside operations, on the DB thread; the UI thread just passes
+the reference along (enforced by convention and by SQLite's same-thread check).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
+
+from PySide6.QtCore import QObject, Signal
+
+from app.errors import AppError
+from app.settings import Settings
+from app.ui.tasks import Op, TaskRunner
+
+if TYPE_CHECKING:
+    from app.services.session import Session
+
+T = TypeVar("T")
+
+
+class UiContext(QObject):
+    sig_data_changed = Signal(str)  # a customer id ("" = many) whose stored data changed
+
+    def __init__(self, runner: TaskRunner, settings: Settings) -> None:
+        super().__init__()
+        self.runner = runner
+        self.settings = settings
+        self.session: "Session | None" = None
+
+    def _session(self) -> "Session":
+        if self.session is None:
+            raise AppError("the archive is locked")
+        return self.session
+
+    def op(self, work: Callable[["Session"], T], parent: Any = None) -> Op[T]:
+        """An operation on the DB thread with the unlocked session."""
+        return Op(self.runner, lambda: work(self._session()), parent)
+
+    def task(self, work: Callable[[], T], parent: Any = None, net: bool = False) -> Op[T]:
+        return Op(self.runner, work, parent, net=net)

@@ -1,0 +1,221 @@
+"""The application's life: first start or unlock, the main window, locking (on demand and after
+idle time), crash-recovered forms, and an orderly shutdown."""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QWidget
+
+from app.i18n import _, set_language
+from app.services import startup
+from app.settings import Settings
+
+from app.ui.context import UiContext
+from app.ui.tasks import TaskRunner
+from app.ui.translator import install_qt_translations
+from app.ui.unlock_dialog import UnlockDialog
+
+log = logging.getLogger(__name__)
+INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel}
+
+
+class IdleWatcher(QObject):
+    """Locks after ``minutes`` without keyboard or mouse input (0 = never)."""
+
+    sig_idle = Signal()
+
+    def __init__(self, minutes: int) -> None:
+        super().__init__()
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(self.sig_idle.emit)
+        self.set_minutes(minutes)
+
+    def set_minutes(self, minutes: int) -> None:
+        self.minutes = minutes
+        self.reset()
+
+    def reset(self) -> None:
+        if self.minutes > 0:
+            self.timer.start(self.minutes * 60_000)
+        else:
+            self.timer.stop()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() in INPUT_EVENTS:
+            self.reset()
+        return False
+
+
+class LockScreen(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        label = QLabel("🔒\n" + _("The archive is locked."), self)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        label.setStyleSheet("font-size: 18pt; color: #555;")
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+
+
+class AppController(QObject):
+    sig_ready = Signal()  # the main window is shown and unlocked
+
+    def __init__(self, app: QApplication, settings: Settings, profile: str, runner: TaskRunner | None = None) -> None:
+        super().__init__()
+        self.app, self.settings, self.profile = app, settings, profile
+        self.runner = runner or TaskRunner()
+        self.ctx = UiContext(self.runner, settings)
+        self.window: Any = None
+        self.wizard: Any = None
+        self.unlock_dialog: UnlockDialog | None = None
+        self.locked_form: tuple[Any, str] | None = None
+        self.idle = IdleWatcher(settings.idle_lock_minutes)
+        self.idle.sig_idle.connect(self.lock)
+        app.installEventFilter(self.idle)
+
+    # ---- start -------------------------------------------------------------------------------
+    def start(self) -> None:
+        if not startup.profile_exists(self.profile):
+            self.show_wizard()
+            return
+        if not startup.device_unlock_enabled(self.profile):
+            self.show_unlock()
+            return
+        profile = self.profile
+
+        def by_device() -> Any:
+            from app.services import session as ss
+            key = ss.device_key(profile)
+            return ss.unlock(profile, key=key) if key else None
+
+        self.ctx.task(by_device).success(lambda s: self.unlocked(s) if s else self.show_unlock()) \
+            .failure(lambda _e: self.show_unlock()).run()
+
+    def show_wizard(self) -> None:
+        from app.ui.wizard import FirstStartWizard
+        self.wizard = FirstStartWizard(self.ctx, self.profile, self.settings.ui_language)
+        self.wizard.sig_language.connect(self._wizard_language)
+        self.wizard.sig_created.connect(self.unlocked)
+        self.wizard.rejected.connect(self.quit)
+        self.wizard.show()
+
+    def _wizard_language(self, lang: str) -> None:
+        self.settings.ui_language = lang
+        self.settings.save()
+        set_language(lang)
+        install_qt_translations(self.app, lang)
+        old = self.wizard
+        old.rejected.disconnect(self.quit)
+        self.show_wizard()
+        old.close()
+        old.deleteLater()
+
+    def show_unlock(self) -> None:
+        self.unlock_dialog = UnlockDialog(self.ctx, self.profile, self.window)
+        self.unlock_dialog.sig_unlocked.connect(self.unlocked)
+        self.unlock_dialog.rejected.connect(lambda: None if self.ctx.session else self.quit())
+        self.unlock_dialog.show()
+        self.ctx.task(startup.preload).failure(lambda e: log.warning("preload failed: %s", e)).run()
+
+    # ---- unlocked ----------------------------------------------------------------------------
+    def unlocked(self, session: Any) -> None:
+        self.ctx.session = session
+        if self.window is None:
+            from app.ui.main_window import MainWindow
+            self.window = MainWindow(self.ctx, session.form, session.user, session.role)
+            self.window.sig_lock_requested.connect(self.lock)
+            self.window.sig_close_requested.connect(self.quit)
+            self.window.sig_settings_changed.connect(lambda: self.idle.set_minutes(self.settings.idle_lock_minutes))
+            self.window.show()
+            self._offer_autosaved()
+        else:
+            self.window.show_unlocked()
+            self.window.list_panel.apply()
+            self.window.refresh_summary()
+            self._restore_locked_form()
+        self.idle.reset()
+        self.sig_ready.emit()
+
+    def _offer_autosaved(self) -> None:
+        from app.services import records
+        self.ctx.op(records.autosaved).success(self._ask_autosaved).run()
+
+    def _ask_autosaved(self, saved: list[tuple[str, str | None, dict[str, Any], str]]) -> None:
+        if not saved:
+            return
+        key, cid, state, at = saved[-1]
+        box = QMessageBox(QMessageBox.Icon.Question, _("Unsaved work found"),
+                          _("A form was being edited when FieldArchive last stopped ({time}). Restore it?")
+                          .format(time=at[:19].replace("T", " ")),
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard, self.window)
+        box.button(QMessageBox.StandardButton.Yes).setText(_("Restore"))
+
+        def answered(result: int) -> None:
+            from app.services import records
+            if result == QMessageBox.StandardButton.Yes:
+                self._restore(cid, state.get("raw", {}), key)
+            else:
+                self.ctx.op(lambda s: [records.discard_autosave(s, k) for k, *_r in saved]).run()
+
+        box.finished.connect(answered)
+        box.open()
+
+    def _restore(self, customer_id: str | None, raw: dict[str, Any], key: str) -> None:
+        def show(customer: Any) -> None:
+            self.window.restore_autosave(customer, raw, key)
+
+        if customer_id:
+            self.ctx.op(lambda s: s.archive.get_customer(customer_id)).success(show).run()
+        else:
+            show(None)
+
+    # ---- locking -----------------------------------------------------------------------------
+    def lock(self) -> None:
+        if self.ctx.session is None or self.window is None:
+            return
+        from app.services import records
+        form = self.window.panel.form_widget
+        self.locked_form = None
+        if form.is_dirty():
+            raw, key, cid = form.raw_values(), form.autosave_key, form.customer.id if form.customer else None
+            self.ctx.op(lambda s: records.autosave(s, key, cid, {"raw": raw})).run()
+            self.locked_form = (cid, key)
+        elif form.customer is not None:
+            self.locked_form = (form.customer.id, "")
+        form.load(None)
+        self.window.panel.clear()
+        self.window.list_panel.model.clear()
+        self.window.show_locked(LockScreen())
+        session, self.ctx.session = self.ctx.session, None
+        self.ctx.task(session.close).run()
+        self.show_unlock()
+
+    def _restore_locked_form(self) -> None:
+        from app.services import records
+        if self.locked_form is None:
+            return
+        cid, key = self.locked_form
+        self.locked_form = None
+        if key:
+            def restore(saved: list[Any]) -> None:
+                for k, c, state, _at in saved:
+                    if k == key:
+                        self._restore(c, state.get("raw", {}), k)
+            self.ctx.op(records.autosaved).success(restore).run()
+        elif cid:
+            self.window.open_customer(cid)
+
+    # ---- shutdown ----------------------------------------------------------------------------
+    def quit(self) -> None:
+        session, self.ctx.session = self.ctx.session, None
+        if session is not None:
+            try:
+                self.runner.call_db(session.close)
+            except Exception:
+                log.exception("closing the archive failed")
+        self.runner.shutdown()
+        if self.window is not None:
+            self.window.hide()
+        self.app.quit()

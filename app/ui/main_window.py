@@ -1,0 +1,175 @@
+"""The main window: menus, the customer list beside the customer panel, and the status bar."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QWidget
+
+from app import __version__
+from app.i18n import _
+from app.models.catalogue import FormDefinition
+from app.services import listing
+from app.ui import sheets_flow
+from app.ui.context import UiContext
+from app.ui.errors import info
+from app.ui.records.customer_panel import CustomerPanel
+from app.ui.records.list_panel import CustomerListPanel
+
+
+class MainWindow(QMainWindow):
+    sig_lock_requested = Signal()
+    sig_settings_changed = Signal()
+    sig_close_requested = Signal()
+
+    def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: str = "collector") -> None:
+        super().__init__()
+        self.ctx, self.form, self.role = ctx, form, role
+        self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
+        self.list_panel = CustomerListPanel(ctx, self)
+        self.panel = CustomerPanel(ctx, form, role, self)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(self.list_panel)
+        splitter.addWidget(self.panel)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([560, 840])
+        self.lock_screen: QWidget | None = None
+        self.central = QStackedWidget(self)
+        self.central.addWidget(splitter)
+        self.setCentralWidget(self.central)
+        self.summary = QLabel(self)
+        self.sync_state = QLabel(_("Not connected to a server"), self)
+        self.statusBar().addWidget(self.summary, 1)
+        self.statusBar().addPermanentWidget(self.sync_state)
+        self._menus()
+        self.list_panel.sig_selected.connect(self.open_customer)
+        self.panel.sig_open_customer.connect(self.open_customer)
+        self.panel.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.ctx.sig_data_changed.connect(self._data_changed)
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(250)
+        self._refresh_timer.timeout.connect(self._refresh)
+        self.resize(1400, 860)
+        self.list_panel.apply()
+        self.refresh_summary()
+
+    # ---- menus -------------------------------------------------------------------------------
+    def _action(self, menu: Any, text: str, slot: Callable[[], None], shortcut: str | None = None) -> QAction:
+        action = QAction(text, self)
+        if shortcut:
+            action.setShortcut(QKeySequence(shortcut))
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
+    def _menus(self) -> None:
+        bar = self.menuBar()
+        archive = bar.addMenu(_("&Archive"))
+        self._action(archive, _("New customer"), self.new_customer, "Ctrl+N")
+        archive.addSeparator()
+        self._action(archive, _("Import from Excel…"), lambda: sheets_flow.choose_import(self.ctx, self))
+        self._action(archive, _("Export the list to Excel…"), lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks))
+        self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
+        archive.addSeparator()
+        self._action(archive, _("Back up…"), lambda: sheets_flow.choose_backup(self.ctx, self))
+        self._action(archive, _("Lock"), self.sig_lock_requested.emit, "Ctrl+L")
+        self._action(archive, _("Quit"), self.close, "Ctrl+Q")
+        customer = bar.addMenu(_("&Customer"))
+        self._action(customer, _("Find"), self.list_panel.focus_search, "Ctrl+F")
+        self._action(customer, _("Add visit…"), self.panel.visits.new_visit)
+        self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly"))
+        self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static"))
+        tools = bar.addMenu(_("&Tools"))
+        self._action(tools, _("Settings…"), self.show_settings)
+        self._action(tools, _("Check the archive"), self.check_archive)
+        help_menu = bar.addMenu(_("&Help"))
+        self._action(help_menu, _("About FieldArchive"), lambda: info(
+            self, _("FieldArchive {version}: the encrypted customer archive for field work.").format(version=__version__)))
+        self.menus = [archive, customer, tools, help_menu]
+
+    # ---- customers ---------------------------------------------------------------------------
+    def open_customer(self, customer_id: str) -> None:
+        if customer_id == self.panel.customer_id:
+            return
+
+        def proceed() -> None:
+            self.ctx.op(lambda s: s.archive.get_customer(customer_id), self).success(self._show_customer).run()
+
+        self.panel.confirm_leave(proceed)
+
+    def _show_customer(self, customer: Any) -> None:
+        if customer is None:
+            return
+        self.panel.show_customer(customer)
+        self.list_panel.select(customer.id)
+
+    def new_customer(self) -> None:
+        self.panel.confirm_leave(lambda: self.panel.show_customer(None))
+
+    def restore_autosave(self, customer: Any, raw: dict[str, Any], key: str) -> None:
+        self.panel.show_customer(customer, raw, key)
+
+    def _data_changed(self, _customer_id: str) -> None:
+        self._refresh_timer.start()
+
+    def _refresh(self) -> None:
+        self.list_panel.model.refresh()
+        self.refresh_summary()
+
+    def refresh_summary(self) -> None:
+        self.ctx.op(listing.summary, self).success(self._show_summary).failure(lambda _e: None).run()
+
+    def _show_summary(self, s: listing.Summary) -> None:
+        self.summary.setText(_("{total} customers · {drafts} drafts · {pending} pending review · {returned} returned · "
+                               "{overdue} overdue or due").format(total=s.total, drafts=s.drafts, pending=s.pending,
+                                                                  returned=s.returned, overdue=s.overdue))
+
+    # ---- tools -------------------------------------------------------------------------------
+    def show_settings(self) -> None:
+        from app.ui.settings_dialog import SettingsDialog
+        dialog = SettingsDialog(self.ctx.settings, self)
+        dialog.accepted.connect(self.sig_settings_changed.emit)
+        dialog.open()
+
+    def check_archive(self) -> None:
+        def work(s: Any) -> list[str]:
+            a = s.archive
+            return a.integrity_problems(full=True) + a.foreign_key_problems() + a.verify_audit() + a.verify_records()
+
+        def done(problems: list[str]) -> None:
+            if problems:
+                info(self, _("The archive has problems:") + "\n" + "\n".join(problems[:10]))
+            else:
+                info(self, _("The archive is intact: integrity and audit trail verified."))
+
+        self.ctx.op(work, self).success(done).run()
+
+    # ---- locking and closing -----------------------------------------------------------------
+    def show_locked(self, screen: QWidget) -> None:
+        """Hide everything of the archive behind ``screen``."""
+        self.lock_screen = screen
+        self.central.addWidget(screen)
+        self.central.setCurrentWidget(screen)
+        for menu in self.menus:
+            menu.setEnabled(False)
+        self.summary.clear()
+
+    def show_unlocked(self) -> None:
+        if self.lock_screen is not None:
+            self.central.removeWidget(self.lock_screen)
+            self.lock_screen.deleteLater()
+            self.lock_screen = None
+        self.central.setCurrentIndex(0)
+        for menu in self.menus:
+            menu.setEnabled(True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.lock_screen is None and self.panel.form_widget.is_dirty():
+            event.ignore()
+            self.panel.confirm_leave(self.sig_close_requested.emit)
+            return
+        event.accept()
+        self.sig_close_requested.emit()

@@ -1,0 +1,49 @@
+"""Long work with a progress dialog and a cancel button, off the GUI thread."""
+from __future__ import annotations
+
+import threading
+from typing import Any, Callable, TypeVar
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from app.errors import UserCancelled
+from app.i18n import _
+from app.ui.context import UiContext
+
+T = TypeVar("T")
+Work = Callable[[Any, Callable[[int, int], None], threading.Event], T]
+
+
+def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, done: Callable[[T], None],
+                      cancelled: Callable[[], None] | None = None) -> QProgressDialog:
+    """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread."""
+    dialog = QProgressDialog(label, _("Cancel"), 0, 0, parent)
+    dialog.setWindowTitle(_("FieldArchive"))
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(300)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    cancel = threading.Event()
+    dialog.canceled.connect(cancel.set)
+
+    def progress(n: int, total: int) -> None:
+        def show() -> None:
+            if total:
+                dialog.setMaximum(total)
+                dialog.setValue(min(n, total))
+            dialog.setLabelText(f"{label}\n{_('{n} rows').format(n=n)}")
+        ctx.runner.run_on_main(show)
+
+    def failed(exc: BaseException) -> None:
+        if isinstance(exc, UserCancelled):
+            if cancelled:
+                cancelled()
+            return
+        from app.ui.errors import show_exception
+        show_exception(parent, exc)
+
+    ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed) \
+        .finally_(lambda: (dialog.reset(), dialog.close())).run()
+    dialog.show()
+    return dialog

@@ -1,0 +1,1 @@
+"""Customer list, customer form, visits and history."""

@@ -1,0 +1,91 @@
+"""One customer: the archive form, its visits and its history, in tabs."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QMessageBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+
+from app.i18n import _
+from app.models.catalogue import FormDefinition
+from app.models.record import Customer
+from app.services import records
+from app.ui.context import UiContext
+from app.ui.records.form import CustomerForm
+from app.ui.records.history import HistoryView
+from app.ui.records.visits import VisitsView
+
+
+class CustomerPanel(QWidget):
+    sig_open_customer = Signal(str)
+    sig_message = Signal(str)
+
+    def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.form_widget = CustomerForm(ctx, form, role, self)
+        self.visits = VisitsView(ctx, self)
+        self.history = HistoryView(ctx, form, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.form_widget, _("Archive"))
+        self.tabs.addTab(self.visits, _("Visits"))
+        self.tabs.addTab(self.history, _("History"))
+        empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setStyleSheet("color: #777; font-size: 12pt;")
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(empty)
+        self.stack.addWidget(self.tabs)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
+        self.form_widget.sig_open_customer.connect(self.sig_open_customer)
+        self.form_widget.sig_message.connect(self.sig_message)
+        self.form_widget.sig_saved.connect(self._refresh_side_tabs)
+
+    @property
+    def customer_id(self) -> str | None:
+        c = self.form_widget.customer
+        return c.id if c else None
+
+    def show_customer(self, customer: Customer | None, raw: dict[str, Any] | None = None, autosave_key: str = "") -> None:
+        self.stack.setCurrentIndex(1)
+        self.form_widget.load(customer, raw, autosave_key)
+        self._refresh_side_tabs(customer.id if customer else "")
+
+    def clear(self) -> None:
+        self.stack.setCurrentIndex(0)
+
+    def _refresh_side_tabs(self, customer_id: str) -> None:
+        self.visits.load(customer_id or None)
+        self.history.load(customer_id or None)
+        self.tabs.setTabEnabled(1, bool(customer_id))
+        self.tabs.setTabEnabled(2, bool(customer_id))
+
+    def mark_checked(self, kind: str) -> None:
+        cid = self.customer_id
+        if cid:
+            self.ctx.op(lambda s: records.mark_checked(s, [cid], kind), self).success(
+                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid),
+                            self.ctx.sig_data_changed.emit(cid))).run()
+
+    def confirm_leave(self, proceed: Callable[[], None]) -> None:
+        """Ask before unsaved changes would be lost: save, discard, or stay."""
+        if not self.form_widget.is_dirty():
+            proceed()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, _("Unsaved changes"),
+                          _("This customer has changes that are not saved yet."),
+                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard |
+                          QMessageBox.StandardButton.Cancel, self)
+        box.setDefaultButton(QMessageBox.StandardButton.Save)
+
+        def answered(result: int) -> None:
+            if result == QMessageBox.StandardButton.Save:
+                self.form_widget.save(then=proceed)
+            elif result == QMessageBox.StandardButton.Discard:
+                self.form_widget.discard_changes()
+                proceed()
+
+        box.finished.connect(answered)
+        box.open()

@@ -1,0 +1,399 @@
+"""The customer form, rendered from the catalogue and validated as it is typed.
+
+Every field gets an editor for its type, a label (red * national, blue * provincial), its help,
+and a message line under it: errors in red, warnings in orange, never a popup. A completeness
+bar and the list of missing required fields (each clickable) sit on top. Saving a draft works at
+any time, even with errors; submitting needs no errors and one confirmation of the warnings.
+Edits are autosaved into the encrypted archive a moment after typing stops, so a crash loses
+nothing; the next start offers the autosaved form back.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, \
+    QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from app.i18n import _, translate
+from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
+from app.models.record import Customer, Provenance, STATUS_MSGIDS, Source
+from app.services import records
+from app.ui.context import UiContext
+from app.ui.records.editors import FieldEditor, make_editor
+from app.ui.records.photos import PhotoEditor
+from app.validation import Issue, Report, Severity, parse_field, validate_values
+
+log = logging.getLogger(__name__)
+AUTOSAVE_MS = 1500
+SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
+
+
+class FieldRow:
+    def __init__(self, spec: FieldSpec, editor: FieldEditor, label: QLabel, message: QLabel) -> None:
+        self.spec, self.editor, self.label, self.message = spec, editor, label, message
+
+    def show(self, issues: list[Issue], lang: str) -> None:
+        shown = [i for i in issues if i.severity is not Severity.MISSING]
+        text = "<br>".join(self._html(i, lang) for i in shown)
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        errors = any(i.severity is Severity.ERROR for i in shown)
+        self.editor.set_invalid(errors, warning=bool(shown) and not errors)
+
+    def _html(self, issue: Issue, lang: str) -> str:
+        color = "#c62828" if issue.severity is Severity.ERROR else "#b26a00"
+        text = issue.message(self.spec.label(lang), lang).replace("<", "&lt;")
+        link = dict(issue.params).get("customer_id")
+        if link:
+            text += f' <a href="customer:{link}">{_("Open")}</a>'
+        return f'<span style="color:{color}">{text}</span>'
+
+
+class CustomerForm(QWidget):
+    sig_saved = Signal(str)
+    sig_open_customer = Signal(str)
+    sig_dirty_changed = Signal(bool)
+    sig_message = Signal(str)
+
+    def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector",
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.form, self.role = ctx, form, role
+        self.lang = _current_lang()
+        self.customer: Customer | None = None
+        self.autosave_key = ""
+        self.loaded: dict[str, Any] = {}
+        self.report = Report()
+        self.field_issues: dict[str, list[Issue]] = {}
+        self.duplicates: list[Issue] = []
+        self.rows: dict[str, FieldRow] = {}
+        self._dirty = False
+        self._build()
+        self._validate_timer = _single_shot(self, 150, self.validate_record)
+        self._dup_timer = _single_shot(self, 600, self._check_duplicates)
+        self._autosave_timer = _single_shot(self, AUTOSAVE_MS, self._autosave)
+
+    # ---- building ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        outer.addLayout(self._header())
+        columns = QHBoxLayout()
+        outer.addLayout(columns, 1)
+        side = QVBoxLayout()
+        self.progress = QProgressBar(self)
+        self.progress.setFormat(_("Complete: %p%"))
+        self.missing_title = QLabel(self)
+        self.missing_list = QListWidget(self)
+        self.missing_list.setToolTip(_("Click a field to go to it"))
+        self.missing_list.itemClicked.connect(lambda item: self.focus_field(item.data(256)))
+        legend = QLabel(f'<span style="color:#c62828">*</span> {_("required nationally")}<br>'
+                        f'<span style="color:#1565c0">*</span> {_("required by the province")}', self)
+        for w in (self.progress, self.missing_title):
+            side.addWidget(w)
+        side.addWidget(self.missing_list, 1)
+        side.addWidget(legend)
+        holder = QWidget(self)
+        holder.setLayout(side)
+        holder.setFixedWidth(230)
+        columns.addWidget(holder)
+        self.scroll = QScrollArea(self)
+        self.scroll.setWidgetResizable(True)
+        body = QWidget(self.scroll)
+        layout = QVBoxLayout(body)
+        for group in self.form.groups:
+            fields = self.form.fields_in(group.key)
+            if fields:
+                layout.addWidget(self._group_box(group.label(self.lang), fields, body))
+        layout.addStretch(1)
+        self.scroll.setWidget(body)
+        columns.addWidget(self.scroll, 1)
+        width = max(row.label.sizeHint().width() for row in self.rows.values())
+        for row in self.rows.values():  # one label column across all groups
+            row.label.setFixedWidth(width + 8)
+
+    def _header(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        self.title = QLabel(self)
+        self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.badge = QLabel(self)
+        self.source = QComboBox(self)
+        for source, msgid in SOURCES:
+            self.source.addItem(translate(msgid), source.value)
+        self.source.setToolTip(_("Where the information you enter now comes from (kept in the history)"))
+        self.save_button = QPushButton(_("Save draft"), self)
+        self.save_button.setShortcut("Ctrl+S")
+        self.save_button.setToolTip(_("Save at any time, even with errors (Ctrl+S)"))
+        self.save_button.clicked.connect(lambda: self.save())
+        self.submit_button = QPushButton(_("Submit for review"), self)
+        self.submit_button.clicked.connect(self.submit)
+        row.addWidget(self.title)
+        row.addWidget(self.badge)
+        row.addStretch(1)
+        row.addWidget(QLabel(_("Source:"), self))
+        row.addWidget(self.source)
+        row.addWidget(self.save_button)
+        row.addWidget(self.submit_button)
+        return row
+
+    def _group_box(self, title: str, fields: tuple[FieldSpec, ...], parent: QWidget) -> QGroupBox:
+        box = QGroupBox(title, parent)
+        grid = QGridLayout(box)
+        grid.setColumnStretch(1, 1)
+        r = 0
+        for spec in fields:
+            editor = make_editor(spec, box, photo_factory=lambda s, p: PhotoEditor(s, p, self.ctx))
+            label = QLabel(self._label_html(spec), box)
+            label.setBuddy(editor.focus_widget())
+            label.setToolTip(self._label_tip(spec))
+            message = QLabel(box)
+            message.setWordWrap(True)
+            message.setOpenExternalLinks(False)
+            message.linkActivated.connect(self._link)
+            message.hide()
+            grid.addWidget(label, r, 0)
+            grid.addWidget(editor, r, 1)
+            grid.addWidget(message, r + 1, 1)
+            r += 2
+            if spec.help(self.lang):
+                hint = QLabel(spec.help(self.lang), box)
+                hint.setWordWrap(True)
+                hint.setStyleSheet("color: #6b6b6b; font-size: 9pt;")
+                grid.addWidget(hint, r, 1)
+                r += 1
+            editable = spec.editable_by_role(self.role) and spec.editable_by is not EditableBy.SYSTEM
+            editor.set_read_only(not editable)
+            editor.sig_edited.connect(lambda k=spec.key: self._edited(k))
+            editor.sig_left.connect(self.validate_record)
+            self.rows[spec.key] = FieldRow(spec, editor, label, message)
+        return box
+
+    def _label_html(self, spec: FieldSpec) -> str:
+        mark = {RequiredLevel.NATIONAL: '<span style="color:#c62828">*</span>',
+                RequiredLevel.PROVINCIAL: '<span style="color:#1565c0">*</span>'}.get(spec.required, "")
+        return f"{mark}{spec.label(self.lang)}"
+
+    def _label_tip(self, spec: FieldSpec) -> str:
+        parts = [spec.help(self.lang)] if spec.help(self.lang) else []
+        if spec.editable_by is EditableBy.SYSTEM:
+            parts.append(_("Maintained by the system; shown read-only."))
+        elif not spec.editable_by_role(self.role):
+            parts.append(_("Only a market manager can change this."))
+        return "\n".join(parts)
+
+    # ---- loading and state -------------------------------------------------------------------
+    def stop_timers(self) -> None:
+        for t in (self._validate_timer, self._dup_timer, self._autosave_timer):
+            t.stop()
+
+    def hideEvent(self, event: Any) -> None:
+        self.stop_timers()  # nothing of a hidden (or locked) form runs in the background
+        super().hideEvent(event)
+
+    def load(self, customer: Customer | None, raw: dict[str, Any] | None = None, autosave_key: str = "") -> None:
+        """Show ``customer`` (None: a new one with the defaults); ``raw`` restores autosaved input."""
+        self.stop_timers()
+        self.customer = customer
+        self.autosave_key = autosave_key or (customer.id if customer else f"new:{uuid.uuid4()}")
+        self.loaded = dict(customer.values) if customer else records.defaults(self.form)
+        values = raw if raw is not None else self.loaded
+        for key, row in self.rows.items():
+            row.editor.blockSignals(True)
+            row.editor.set_value(values.get(key))
+            row.editor.blockSignals(False)
+        self.duplicates = []
+        self.field_issues = {}
+        for key in self.rows:
+            self._parse(key)
+        self._update_header()
+        self.validate_record()
+        self._set_dirty(raw is not None)
+        if customer is not None:
+            self._dup_timer.start()
+
+    def _update_header(self) -> None:
+        c = self.customer
+        shop = (c.values.get("shop_name") if c else None) or _("New customer")
+        self.title.setText(shop)
+        if c is None:
+            self.badge.setText("")
+            return
+        code = c.code or ""
+        kind = "" if c.code_official else _("(provisional)")
+        self.badge.setText(f"{code} {kind} · {translate(STATUS_MSGIDS[c.status])}")
+
+    def raw_values(self) -> dict[str, Any]:
+        return {key: row.editor.raw() for key, row in self.rows.items()}
+
+    def is_dirty(self) -> bool:
+        return self._dirty
+
+    def _set_dirty(self, dirty: bool) -> None:
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.sig_dirty_changed.emit(dirty)
+
+    # ---- validation as typed ------------------------------------------------------------------
+    def _edited(self, key: str) -> None:
+        self._parse(key)
+        self._show(key)
+        self._set_dirty(True)
+        self._validate_timer.start()
+        self._autosave_timer.start()
+        if self.form[key].dedup:
+            self._dup_timer.start()
+
+    def _parse(self, key: str) -> None:
+        _value, issues = parse_field(self.form[key], self.rows[key].editor.raw(), dt.date.today())
+        self.field_issues[key] = issues
+
+    def validate_record(self) -> Report:
+        self.report = validate_values(self.form, self.raw_values(), today=dt.date.today(), role=self.role)
+        for key in self.rows:
+            self._show(key)
+        self.progress.setValue(round(self.report.completeness * 100))
+        self.missing_list.clear()
+        for issue in self.report.missing:
+            item = QListWidgetItem(self.form[issue.field].label(self.lang))
+            item.setData(256, issue.field)
+            self.missing_list.addItem(item)
+        self.missing_title.setText(_("Required fields still empty: {n}").format(n=len(self.report.missing))
+                                   if self.report.missing else _("All required fields are filled in."))
+        return self.report
+
+    def _issues_for(self, key: str) -> list[Issue]:
+        seen: list[Issue] = []
+        for i in self.field_issues.get(key, []) + self.report.for_field(key) + [d for d in self.duplicates if d.field == key]:
+            if i not in seen:
+                seen.append(i)
+        return seen
+
+    def _show(self, key: str) -> None:
+        self.rows[key].show(self._issues_for(key), self.lang)
+
+    def _check_duplicates(self) -> None:
+        values = self.validate_record().values
+        exclude = [self.customer.id] if self.customer else []
+        self.ctx.op(lambda s: records.duplicate_issues(s.form, s.archive.find_duplicates(s.form, values, exclude)), self) \
+            .success(self._got_duplicates).failure(lambda e: log.warning("duplicate check failed: %s", type(e).__name__)).run()
+
+    def _got_duplicates(self, issues: list[Issue]) -> None:
+        self.duplicates = issues
+        for key in self.rows:
+            self._show(key)
+
+    def focus_field(self, key: str) -> None:
+        row = self.rows.get(key)
+        if row is not None:
+            self.scroll.ensureWidgetVisible(row.editor, 50, 80)
+            row.editor.focus_widget().setFocus()
+
+    def _link(self, href: str) -> None:
+        if href.startswith("customer:"):
+            self.sig_open_customer.emit(href.split(":", 1)[1])
+
+    # ---- saving ------------------------------------------------------------------------------
+    def _provenance(self, session: Any) -> Provenance:
+        return Provenance(session.user, Source(self.source.currentData()), info_date=dt.date.today().isoformat())
+
+    def save(self, then: Any = None) -> None:
+        raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
+
+        def work(s: Any) -> Customer:
+            customer, _report = records.save_draft(s, raw, cid, self._provenance(s))
+            records.discard_autosave(s, key)
+            return customer
+
+        self.save_button.setEnabled(False)
+        self.ctx.op(work, self).success(lambda c: self._saved(c, raw, then)) \
+            .finally_(lambda: self.save_button.setEnabled(True)).run()
+
+    def _saved(self, customer: Customer, raw: dict[str, Any], then: Any) -> None:
+        self.customer, self.loaded = customer, dict(customer.values)
+        self.autosave_key = customer.id
+        self._update_header()
+        still_invalid = any(i.severity is Severity.ERROR for key in self.rows for i in self.field_issues.get(key, []))
+        self._set_dirty(still_invalid and raw == self.raw_values())
+        self.sig_message.emit(_("Saved.") if not still_invalid else
+                              _("Saved. Values with errors were not stored; correct them and save again."))
+        self.ctx.sig_data_changed.emit(customer.id)
+        self.sig_saved.emit(customer.id)
+        if then is not None:
+            then()
+
+    def submit(self) -> None:
+        report = self.validate_record()
+        errors = report.errors + [i for k in self.rows for i in self.field_issues.get(k, []) if i.severity is Severity.ERROR]
+        if errors:
+            self.focus_field(errors[0].field)
+            self.sig_message.emit(_("{n} errors must be corrected before submitting.").format(n=len(errors)))
+            return
+        warnings = report.warnings + self.duplicates
+        if warnings or report.missing:
+            lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
+            if report.missing:
+                lines.append(_("{n} required fields are still empty.").format(n=len(report.missing)))
+            box = QMessageBox(QMessageBox.Icon.Question, _("Submit for review"),
+                              _("Please confirm:") + "\n\n" + "\n".join(f"• {l}" for l in lines[:12]),
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+            box.button(QMessageBox.StandardButton.Yes).setText(_("Submit anyway"))
+            box.finished.connect(lambda r: self._do_submit() if r == QMessageBox.StandardButton.Yes else None)
+            box.open()
+            return
+        self._do_submit()
+
+    def _do_submit(self) -> None:
+        def after_save() -> None:
+            cid = self.customer.id if self.customer else ""
+            self.ctx.op(lambda s: records.submit(s, [cid]), self).success(self._submitted).run()
+
+        self.save(then=after_save)
+
+    def _submitted(self, result: tuple[list[str], dict[str, Report]]) -> None:
+        ok, refused = result
+        if ok:
+            self.sig_message.emit(_("Submitted for review."))
+            cid = ok[0]
+            self.ctx.op(lambda s: s.archive.get_customer(cid), self).success(lambda c: self._reloaded(c)).run()
+        elif refused:
+            self.sig_message.emit(_("Not submitted: the record has errors."))
+
+    def _reloaded(self, customer: Customer | None) -> None:
+        if customer is not None:
+            self.customer = customer
+            self._update_header()
+            self.ctx.sig_data_changed.emit(customer.id)
+
+    def _autosave(self) -> None:
+        if not self._dirty:
+            return
+        raw, key, cid = self.raw_values(), self.autosave_key, self.customer.id if self.customer else None
+        state = {"raw": raw, "form_version": self.form.version}
+        self.ctx.op(lambda s: records.autosave(s, key, cid, state), self).failure(self._autosave_failed).run()
+
+    def _autosave_failed(self, exc: BaseException) -> None:
+        # An automatic background save never pops up a dialog; the next edit tries again.
+        log.warning("autosave failed: %s", type(exc).__name__)
+        self.sig_message.emit(_("Could not keep a safety copy of the form; save it yourself (Ctrl+S)."))
+
+    def discard_changes(self) -> None:
+        key = self.autosave_key
+        self.ctx.op(lambda s: records.discard_autosave(s, key), self).run()
+        self.load(self.customer)
+
+
+def _single_shot(parent: QWidget, ms: int, slot: Any) -> QTimer:
+    t = QTimer(parent)
+    t.setSingleShot(True)
+    t.setInterval(ms)
+    t.timeout.connect(slot)
+    return t
+
+
+def _current_lang() -> str:
+    from app.i18n import current_language
+    return current_language()
+

@@ -1,0 +1,108 @@
+"""Visits (拜访记录): date, purpose, notes, sales anomalies, photos."""
+from __future__ import annotations
+
+
+
+from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, \
+    QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.i18n import N_, _, translate
+from app.models.catalogue import FieldSpec, FieldType
+from app.models.record import Visit
+from app.services import records
+from app.ui.context import UiContext
+from app.ui.records.photos import PhotoEditor
+
+PURPOSES = [N_("Routine visit"), N_("New customer onboarding"), N_("Quarterly check"), N_("Information change"),
+            N_("Complaint follow-up"), N_("Service and guidance")]
+
+
+class VisitDialog(QDialog):
+    sig_added = Signal(object)
+
+    def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.customer_id = ctx, customer_id
+        self.setWindowTitle(_("New visit"))
+        self.date = QDateEdit(QDate.currentDate(), self)
+        self.date.setCalendarPopup(True)
+        self.date.setDisplayFormat("yyyy-MM-dd")
+        self.date.setMaximumDate(QDate.currentDate())
+        self.purpose = QComboBox(self)
+        self.purpose.setEditable(True)
+        self.purpose.addItems([translate(p) for p in PURPOSES])
+        self.notes = QPlainTextEdit(self)
+        self.anomaly = QPlainTextEdit(self)
+        self.anomaly.setPlaceholderText(_("Changes in sales, stock, prices or competitors seen on this visit"))
+        spec = FieldSpec("visit_photos", "visit", "拜访照片", "Visit photos", FieldType.PHOTO)
+        self.photos = PhotoEditor(spec, self, ctx)
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #c62828")
+        form = QFormLayout()
+        form.addRow(_("Date"), self.date)
+        form.addRow(_("Purpose"), self.purpose)
+        form.addRow(_("Notes"), self.notes)
+        form.addRow(_("Sales anomalies"), self.anomaly)
+        form.addRow(_("Photos"), self.photos)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self._save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(560, 520)
+
+    def _save(self) -> None:
+        purpose = self.purpose.currentText().strip()
+        if not purpose:
+            self.error.setText(_("Enter the purpose of the visit."))
+            return
+        cid, day = self.customer_id, self.date.date().toString("yyyy-MM-dd")
+        notes, anomaly, photos = self.notes.toPlainText(), self.anomaly.toPlainText(), self.photos.raw()
+        self.ctx.op(lambda s: records.add_visit(s, cid, day, purpose, notes, anomaly, photos), self) \
+            .success(lambda v: (self.sig_added.emit(v), self.accept())).run()
+
+
+class VisitsView(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.customer_id: str | None = None
+        self.table = QTableWidget(0, 5, self)
+        self.table.setHorizontalHeaderLabels([_("Date"), _("Purpose"), _("Sales anomalies"), _("Notes"), _("Photos")])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.add = QPushButton(_("Add visit…"), self)
+        self.add.clicked.connect(self.new_visit)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(self.add)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+
+    def load(self, customer_id: str | None) -> None:
+        self.customer_id = customer_id
+        self.add.setEnabled(customer_id is not None)
+        self.table.setRowCount(0)
+        if customer_id:
+            self.ctx.op(lambda s: s.archive.visits(customer_id), self).success(self._show).run()
+
+    def _show(self, visits: list[Visit]) -> None:
+        self.table.setRowCount(len(visits))
+        for r, v in enumerate(visits):
+            for c, text in enumerate((v.visited_on, v.purpose, v.sales_anomaly, v.notes, str(len(v.photos)))):
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(r, c, item)
+
+    def new_visit(self) -> None:
+        if self.customer_id:
+            dialog = VisitDialog(self.ctx, self.customer_id, self)
+            dialog.sig_added.connect(lambda _v: (self.load(self.customer_id), self.ctx.sig_data_changed.emit(self.customer_id or "")))
+            dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            dialog.open()
+
+

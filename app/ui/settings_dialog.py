@@ -1,0 +1,86 @@
+"""Settings: language, idle lock, photo size, server address (load / check / save, as Picard's option pages)."""
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, \
+    QVBoxLayout, QWidget
+
+from app.i18n import _
+from app.settings import Settings
+
+
+def check_server_url(url: str) -> str | None:
+    """A message if ``url`` is not acceptable: HTTPS, or plain HTTP only to this computer."""
+    if not url:
+        return None
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        return _("Enter the server address, for example https://archive.example.cn")
+    if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
+        return _("The connection must be encrypted: the address must start with https://")
+    return None
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, settings: Settings, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.settings = settings
+        self.setWindowTitle(_("Settings"))
+        self.language = QComboBox(self)
+        self.language.addItem("简体中文", "zh_CN")
+        self.language.addItem("English", "en")
+        self.idle = QSpinBox(self)
+        self.idle.setRange(0, 240)
+        self.idle.setSuffix(_(" min"))
+        self.idle.setSpecialValueText(_("never"))
+        self.photo = QSpinBox(self)
+        self.photo.setRange(640, 4096)
+        self.photo.setSingleStep(256)
+        self.photo.setSuffix(" px")
+        self.server = QLineEdit(self)
+        self.server.setPlaceholderText("https://")
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #c62828")
+        self.note = QLabel(self)
+        self.note.setStyleSheet("color: #6b6b6b")
+        form = QFormLayout()
+        form.addRow(_("Language"), self.language)
+        form.addRow(_("Lock after idle time"), self.idle)
+        form.addRow(_("Longest side of stored photos"), self.photo)
+        form.addRow(_("Server address"), self.server)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.note)
+        layout.addWidget(buttons)
+        self.load()
+
+    def load(self) -> None:
+        s = self.settings
+        self.language.setCurrentIndex(0 if s.ui_language == "zh_CN" else 1)
+        self.idle.setValue(s.idle_lock_minutes)
+        self.photo.setValue(s.photo_max_side)
+        self.server.setText(s.server_url)
+
+    def check(self) -> str | None:
+        return check_server_url(self.server.text().strip())
+
+    def save(self) -> None:
+        problem = self.check()
+        if problem:
+            self.error.setText(problem)
+            return
+        s = self.settings
+        language_changed = s.ui_language != self.language.currentData()
+        s.ui_language = self.language.currentData()
+        s.idle_lock_minutes = self.idle.value()
+        s.photo_max_side = self.photo.value()
+        s.server_url = self.server.text().strip().rstrip("/")
+        s.save()
+        if language_changed:
+            self.note.setText(_("The new language is used from the next start."))
+        self.accept()

@@ -1,0 +1,128 @@
+"""Background work for the UI (Anki's TaskManager, rebuilt for PySide6).
+
+All database work runs on ONE "db" thread, so the SQLCipher connection never hops
+threads; network work runs on a small "net" pool. Results come back to the GUI thread
+through a queued signal. The UI thread never waits on SQLite, the disk or the network.
+
+Tests can make a runner ``inline``: the work and its callbacks run at once, in order.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, Callable, Generic, TypeVar
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class TaskRunner(QObject):
+    sig_closures_pending = Signal()
+    sig_busy_changed = Signal(bool)
+
+    def __init__(self, inline: bool = False, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.inline = inline
+        self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
+        self._net = ThreadPoolExecutor(max_workers=2, thread_name_prefix="net")
+        self._closures: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+        self._running = 0
+        self.sig_closures_pending.connect(self._run_closures, Qt.ConnectionType.QueuedConnection)
+
+    @property
+    def busy(self) -> bool:
+        return self._running > 0
+
+    def run_on_main(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the GUI thread soon (callable from any thread)."""
+        with self._lock:
+            self._closures.append(fn)
+        self.sig_closures_pending.emit()
+
+    def _run_closures(self) -> None:
+        with self._lock:
+            todo, self._closures = self._closures, []
+        for fn in todo:
+            fn()
+
+    def submit(self, fn: Callable[[], T], done: Callable[[Future[T]], None], *, net: bool = False) -> None:
+        self._set_running(+1)
+
+        def finished(fut: Future[T]) -> None:
+            self._set_running(-1)
+            done(fut)
+
+        if self.inline:
+            fut: Future[T] = Future()
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # delivered to the callback, like a pool would
+                fut.set_exception(exc)
+            finished(fut)
+            return
+        future = (self._net if net else self._db).submit(fn)
+        future.add_done_callback(lambda f: self.run_on_main(lambda: finished(f)))
+
+    def _set_running(self, delta: int) -> None:
+        was = self.busy
+        self._running += delta
+        if was != self.busy:
+            self.sig_busy_changed.emit(self.busy)
+
+    def call_db(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
+        """Run ``fn`` on the DB thread and wait: only for shutdown and tests, never for UI work."""
+        if self.inline:
+            return fn()
+        return self._db.submit(fn).result(timeout)
+
+    def shutdown(self) -> None:
+        self._net.shutdown(wait=True, cancel_futures=True)
+        self._db.shutdown(wait=True)
+
+
+class Op(Generic[T]):
+    """``Op(runner, work).success(fn).failure(fn).run()``: work off the GUI thread, callbacks on it.
+
+    The default failure handler shows the error (translated, with "copy details" for bugs);
+    a cancelled operation is silent.
+    """
+
+    def __init__(self, runner: TaskRunner, work: Callable[[], T], parent: Any = None, *, net: bool = False) -> None:
+        self._runner, self._work, self._parent, self._net = runner, work, parent, net
+        self._success: Callable[[T], None] | None = None
+        self._failure: Callable[[BaseException], None] | None = None
+        self._finally: Callable[[], None] | None = None
+
+    def success(self, fn: Callable[[T], None]) -> "Op[T]":
+        self._success = fn
+        return self
+
+    def failure(self, fn: Callable[[BaseException], None]) -> "Op[T]":
+        self._failure = fn
+        return self
+
+    def finally_(self, fn: Callable[[], None]) -> "Op[T]":
+        self._finally = fn
+        return self
+
+    def run(self) -> None:
+        self._runner.submit(self._work, self._done, net=self._net)
+
+    def _done(self, fut: Future[T]) -> None:
+        try:
+            exc = fut.exception()
+            if exc is not None:
+                if self._failure is not None:
+                    self._failure(exc)
+                else:
+                    from app.ui.errors import show_exception
+                    show_exception(self._parent, exc)
+            elif self._success is not None:
+                self._success(fut.result())
+        finally:
+            if self._finally is not None:
+                self._finally()

@@ -1,0 +1,142 @@
+"""Unlocking the archive: the passphrase, or the recovery code when it is forgotten.
+
+A wrong passphrase keeps the dialog open with a clear message; after repeated failures the
+button waits out the delay with a countdown. Key derivation runs off the GUI thread.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, \
+    QVBoxLayout, QWidget
+
+from app.errors import UserFacingError
+from app.i18n import _
+from app.services import startup
+
+from app.ui.context import UiContext
+
+
+class UnlockDialog(QDialog):
+    sig_unlocked = Signal(object)  # Session
+
+    def __init__(self, ctx: UiContext, profile: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx, self.profile = ctx, profile
+        self.setWindowTitle(_("FieldArchive · unlock"))
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(self._passphrase_page())
+        self.stack.addWidget(self._recovery_page())
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828")
+        self.wait_label = QLabel(self)
+        self.busy = False
+        self.buttons = QDialogButtonBox(self)
+        self.unlock_button = self.buttons.addButton(_("Unlock"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        self.buttons.accepted.connect(self.try_unlock)
+        self.buttons.rejected.connect(self.reject)
+        self.forgot = QPushButton(_("Forgot the passphrase?"), self)
+        self.forgot.setFlat(True)
+        self.forgot.clicked.connect(self.toggle_recovery)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("The archive is locked. Enter your passphrase to open it."), self))
+        layout.addWidget(self.stack)
+        layout.addWidget(self.message)
+        layout.addWidget(self.wait_label)
+        layout.addWidget(self.forgot)
+        layout.addWidget(self.buttons)
+        self.countdown = QTimer(self)
+        self.countdown.setInterval(1000)
+        self.countdown.timeout.connect(self._tick)
+        self.resize(460, 240)
+        self._tick()
+
+    def _passphrase_page(self) -> QWidget:
+        page = QWidget(self)
+        self.passphrase = QLineEdit(page)
+        self.passphrase.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout(page)
+        form.addRow(_("Passphrase"), self.passphrase)
+        return page
+
+    def _recovery_page(self) -> QWidget:
+        page = QWidget(self)
+        self.code = QLineEdit(page)
+        self.code.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
+        self.new1, self.new2 = QLineEdit(page), QLineEdit(page)
+        for e in (self.new1, self.new2):
+            e.setEchoMode(QLineEdit.EchoMode.Password)
+        form = QFormLayout(page)
+        form.addRow(_("Recovery code"), self.code)
+        form.addRow(_("New passphrase"), self.new1)
+        form.addRow(_("Repeat it"), self.new2)
+        return page
+
+    @property
+    def recovering(self) -> bool:
+        return self.stack.currentIndex() == 1
+
+    def toggle_recovery(self) -> None:
+        self.stack.setCurrentIndex(0 if self.recovering else 1)
+        self.forgot.setText(_("Use the passphrase") if self.recovering else _("Forgot the passphrase?"))
+        self.message.clear()
+
+    def _tick(self) -> None:
+        """While repeated failures impose a delay, count it down on the button's behalf."""
+        wait = startup.unlock_wait_seconds(self.profile)
+        if wait > 0:
+            self.unlock_button.setEnabled(False)
+            self.wait_label.setText(_("Try again in {seconds} seconds.").format(seconds=int(wait + 0.999)))
+            self.countdown.start()
+        else:
+            self.countdown.stop()
+            self.wait_label.clear()
+            self.unlock_button.setEnabled(not self.busy)
+
+    def try_unlock(self) -> None:
+        if self.recovering:
+            if len(self.new1.text()) < 8 or self.new1.text() != self.new2.text():
+                self.message.setText(_("The new passphrase needs at least 8 characters, entered twice the same."))
+                return
+            code, new, profile = self.code.text(), self.new1.text(), self.profile
+
+            def work() -> Any:
+                from app.services import session as ss
+                session = ss.unlock(profile, recovery_code=code)
+                ss.change_passphrase(session, new)
+                return session
+        else:
+            passphrase, profile = self.passphrase.text(), self.profile
+
+            def work() -> Any:
+                from app.services import session as ss
+                return ss.unlock(profile, passphrase=passphrase)
+
+        self.busy = True
+        self.unlock_button.setEnabled(False)
+        self.message.setStyleSheet("color: #555")
+        self.message.setText(_("Opening the archive…"))
+        self.ctx.task(work, self).success(self._unlocked).failure(self._failed).finally_(self._done).run()
+
+    def _done(self) -> None:
+        self.busy = False
+        self._tick()
+
+    def _unlocked(self, session: Any) -> None:
+        self.passphrase.clear()
+        self.accept()
+        self.sig_unlocked.emit(session)
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.setStyleSheet("color: #c62828")
+        if isinstance(exc, UserFacingError):
+            self.message.setText(exc.message())
+        else:
+            from app.ui.errors import show_exception
+            show_exception(self, exc)
+            self.message.clear()
+        self.passphrase.selectAll()
+        self.passphrase.setFocus()

@@ -1,0 +1,147 @@
+"""``python -m tests.screenshots [OUT_DIR]``: render every main screen with demo data to PNG files,
+in zh_CN and in English, for people to look at (``make screenshots``).
+
+Each language runs in its own process (a clean Qt and translation state). Rendering is offscreen;
+Chinese needs a CJK font installed (fonts-wqy-microhei on Debian), or it shows as boxes.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSPHRASE = "screenshot passphrase"
+
+
+def render(lang: str, out: Path) -> None:
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ["FIELDARCHIVE_HOME"] = tempfile.mkdtemp(prefix="fieldarchive-shots-")
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.i18n import set_language
+    from app.main import make_app
+    from app.models.record import CustomerStatus, NewCustomer, Provenance, Source
+    from app.services import records, session as ss
+    from app.services.demo import generate
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.controller import AppController, LockScreen
+    from app.ui.settings_dialog import SettingsDialog
+    from app.ui.style import apply_style
+    from app.ui.tasks import TaskRunner
+    from app.ui.translator import install_qt_translations
+    from app.ui.unlock_dialog import UnlockDialog
+    from app.ui.wizard import FirstStartWizard
+    from app.validation import validate_values
+
+    set_language(lang)
+    app = make_app()
+    install_qt_translations(app, lang)
+    apply_style(app)
+    settings = Settings()
+    settings.ui_language = lang
+    settings.save()
+    QMessageBox.open = lambda box: None  # type: ignore[method-assign]
+
+    def shot(widget: object, name: str, size: tuple[int, int] | None = None) -> None:
+        if size:
+            widget.resize(*size)  # type: ignore[attr-defined]
+        widget.show()  # type: ignore[attr-defined]
+        for _ in range(5):
+            app.processEvents()
+        widget.grab().save(str(out / f"{lang}-{name}.png"))  # type: ignore[attr-defined]
+
+    ctx = UiContext(TaskRunner(inline=True), settings)
+    wizard = FirstStartWizard(ctx, "default", lang)
+    shot(wizard, "01-wizard-welcome")
+    wizard.next()
+    page = wizard.pages[1]
+    page.first.setText("南大街12号老王烟酒店")
+    page.second.setText("南大街12号老王烟酒店")
+    shot(wizard, "02-wizard-passphrase")
+    wizard.next()
+    shot(wizard, "03-wizard-options")
+    wizard.pages[2].user.setText("王小明" if lang == "zh_CN" else "Wang Xiaoming")
+    # the archive itself is created below with a known passphrase; show the recovery page's look
+    wizard.pages[3].code.setText("7KQ2M-XW4PD-9RHCT-3VJ8N-B6EYA")
+    wizard.setStartId(3)
+    wizard.restart()
+    shot(wizard, "04-wizard-recovery-code")
+    wizard.hide()
+
+    session, _code = ss.create(passphrase=PASSPHRASE, actor="王小明")
+    today = dt.date.today()
+    demo = list(generate(1000, seed=2026, today=today))
+    items = []
+    for values in demo:
+        report = validate_values(session.form, values, today=today)
+        items.append(NewCustomer(records.new_id(), records.clean_values(report), records.quality(report)))
+    with session.archive.transaction() as tx:
+        session.archive.insert_customers(session.form, items, Provenance("王小明", Source.IMPORT, "老档案.xlsx"), tx)
+    first = items[0].id
+    c = session.archive.get_customer(first)
+    records.save_draft(session, {**c.values, "contact_phone": "13992458810", "order_method": "phone"}, first,
+                       Provenance("王小明", Source.PHONE, "电话核实", today.isoformat()))
+    records.add_visit(session, first, today.isoformat(), "日常拜访", "店主反映高档烟走货慢", "本月中档烟销量下降约两成")
+    session.archive.set_status([i.id for i in items[1:40]], CustomerStatus.PENDING, Provenance("王小明"))
+    session.archive.set_status([i.id for i in items[40:60]], CustomerStatus.APPROVED, Provenance("市场经理"))
+    session.close()
+
+    unlock = UnlockDialog(ctx, "default")
+    unlock.passphrase.setText("wrong one")
+    unlock.try_unlock()
+    shot(unlock, "05-unlock-wrong-passphrase")
+    unlock.close()
+
+    controller = AppController(app, settings, "default", TaskRunner(inline=True))
+    controller.start()
+    controller.unlock_dialog.passphrase.setText(PASSPHRASE)
+    controller.unlock_dialog.try_unlock()
+    win = controller.window
+    win.resize(1500, 900)
+    win.open_customer(first)
+    shot(win, "06-main-list-and-form", (1500, 900))
+    form = win.panel.form_widget
+    form.rows["contact_phone"].editor.edit.setText("1399245881")
+    form._edited("contact_phone")
+    form.rows["licence_expiry_date"].editor.edit.setText("2020-01-01")
+    form._edited("licence_expiry_date")
+    form.validate_record()
+    form.focus_field("contact_phone")
+    shot(win, "07-form-validation-messages", (1500, 900))
+    form.discard_changes()
+    win.panel.tabs.setCurrentIndex(2)
+    shot(win, "08-history", (1500, 900))
+    win.panel.tabs.setCurrentIndex(1)
+    shot(win, "09-visits", (1500, 900))
+    win.panel.tabs.setCurrentIndex(0)
+    win.list_panel.search.setText("王")
+    win.list_panel.apply()
+    shot(win, "10-search", (1500, 900))
+    dialog = SettingsDialog(settings, win)
+    shot(dialog, "11-settings")
+    dialog.close()
+    win.show_locked(LockScreen())
+    shot(win, "12-locked", (1100, 700))
+    controller.ctx.session.close()
+    controller.ctx.session = None
+
+
+def main() -> int:
+    out = Path(sys.argv[1] if len(sys.argv) > 1 else ROOT / "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    if len(sys.argv) > 2:
+        render(sys.argv[2], out)
+        return 0
+    for lang in ("zh_CN", "en"):
+        subprocess.run([sys.executable, "-m", "tests.screenshots", str(out), lang], cwd=ROOT, check=True)
+    print(f"screenshots in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,164 @@
+"""First start, unlock (wrong passphrase, lockout, recovery), locking."""
+from __future__ import annotations
+
+import pytest
+
+from app.services import session as ss
+from app.settings import Settings
+from app.ui.context import UiContext
+from app.ui.controller import AppController, LockScreen
+from app.ui.tasks import TaskRunner
+from app.ui.unlock_dialog import UnlockDialog
+from app.ui.wizard import FirstStartWizard, PAGE_OPTIONS, PAGE_PASSPHRASE, PAGE_RECOVERY
+from tests.conftest import PASSPHRASE
+
+
+@pytest.fixture
+def ictx(qapp, home):
+    c = UiContext(TaskRunner(inline=True), Settings())
+    yield c
+    if c.session is not None:
+        c.session.close()
+
+
+def test_wizard_creates_the_archive_and_shows_the_recovery_code_once(qtbot, ictx, no_keyring) -> None:
+    w = FirstStartWizard(ictx, "default", "zh_CN")
+    qtbot.addWidget(w)
+    w.show()
+    w.next()
+    page = w.pages[PAGE_PASSPHRASE]
+    page.first.setText("short")
+    assert not page.isComplete() and "8" in page.problem.text()
+    page.first.setText("12345678")
+    page.second.setText("12345678")
+    assert not page.isComplete() and "容易" in page.problem.text()
+    page.first.setText(PASSPHRASE)
+    page.second.setText(PASSPHRASE + "x")
+    assert not page.isComplete() and "不一致" in page.problem.text()
+    page.second.setText(PASSPHRASE)
+    assert page.isComplete() and page.meter.value() == 4
+    w.next()
+    options = w.pages[PAGE_OPTIONS]
+    assert not options.remember.isEnabled() and "密钥库" in options.reason.text()  # greyed out, with the reason
+    w.next()  # the commit page creates the archive, then moves on
+    assert w.currentId() == PAGE_RECOVERY and w.created
+    code = w.pages[PAGE_RECOVERY].code.text()
+    assert len(code) == 29
+    assert not w.pages[PAGE_RECOVERY].isComplete()
+    w.pages[PAGE_RECOVERY].confirm.setChecked(True)
+    with qtbot.waitSignal(w.sig_created) as got:
+        w.accept()
+    session = got.args[0]
+    ictx.session = session
+    assert ss.profile_exists()
+    session.close()
+    ss.unlock(recovery_code=code).close()  # the code shown opens the archive
+
+
+def test_wizard_can_remember_the_key_where_a_keyring_exists(qtbot, ictx, memory_keyring) -> None:
+    w = FirstStartWizard(ictx, "default", "zh_CN")
+    qtbot.addWidget(w)
+    w.show()
+    w.next()
+    w.pages[PAGE_PASSPHRASE].first.setText(PASSPHRASE)
+    w.pages[PAGE_PASSPHRASE].second.setText(PASSPHRASE)
+    w.next()
+    assert w.pages[PAGE_OPTIONS].remember.isEnabled()
+    w.pages[PAGE_OPTIONS].remember.setChecked(True)
+    w.next()
+    w.session.close()
+    assert ss.device_key() is not None
+
+
+@pytest.fixture
+def created(home):
+    s, code = ss.create(passphrase=PASSPHRASE, actor="tester")
+    s.close()
+    return code
+
+
+def test_wrong_passphrase_keeps_the_dialog_open_then_locks_out(qtbot, ictx, created) -> None:
+    d = UnlockDialog(ictx, "default")
+    qtbot.addWidget(d)
+    d.show()
+    for _ in range(3):
+        d.passphrase.setText("not the passphrase")
+        d.try_unlock()
+        assert d.isVisible() and d.message.text().startswith("密码不正确")
+    assert not d.unlock_button.isEnabled() and "秒后再试" in d.wait_label.text()  # the delay counts down
+    with qtbot.waitSignal(d.sig_unlocked, timeout=10_000) as got:
+        qtbot.waitUntil(d.unlock_button.isEnabled, timeout=8_000)
+        d.passphrase.setText(PASSPHRASE)
+        d.try_unlock()
+    ictx.session = got.args[0]
+    assert not d.isVisible()
+
+
+def test_forgotten_passphrase_with_the_recovery_code(qtbot, ictx, created) -> None:
+    d = UnlockDialog(ictx, "default")
+    qtbot.addWidget(d)
+    d.toggle_recovery()
+    d.code.setText(created)
+    d.new1.setText("a fresh passphrase")
+    d.new2.setText("a fresh passphrase 2")
+    d.try_unlock()
+    assert "两次输入须一致" in d.message.text()
+    d.new2.setText("a fresh passphrase")
+    with qtbot.waitSignal(d.sig_unlocked) as got:
+        d.try_unlock()
+    got.args[0].close()
+    ss.unlock(passphrase="a fresh passphrase").close()
+
+
+def test_lock_hides_the_archive_and_unlock_brings_back_the_form(qtbot, qapp, home, created) -> None:
+    controller = AppController(qapp, Settings(), "default", TaskRunner(inline=True))
+    controller.start()
+    dialog = controller.unlock_dialog
+    dialog.passphrase.setText(PASSPHRASE)
+    dialog.try_unlock()
+    win = controller.window
+    qtbot.addWidget(win)
+    win.new_customer()
+    form = win.panel.form_widget
+    form.rows["shop_name"].editor.edit.setText("锁定前的店")
+    form._edited("shop_name")
+    controller.lock()
+    assert isinstance(win.central.currentWidget(), LockScreen)
+    assert win.list_panel.model.rowCount() == 0 and form.rows["shop_name"].editor.edit.text() == ""
+    assert controller.ctx.session is None
+    controller.unlock_dialog.passphrase.setText(PASSPHRASE)
+    controller.unlock_dialog.try_unlock()
+    assert win.central.currentIndex() == 0
+    assert form.rows["shop_name"].editor.edit.text() == "锁定前的店"  # restored from the encrypted autosave
+    controller.ctx.session.close()
+    controller.ctx.session = None
+
+
+def test_idle_time_locks(qtbot, qapp, home, created) -> None:
+    settings = Settings()
+    controller = AppController(qapp, settings, "default", TaskRunner(inline=True))
+    controller.start()
+    controller.unlock_dialog.passphrase.setText(PASSPHRASE)
+    controller.unlock_dialog.try_unlock()
+    qtbot.addWidget(controller.window)
+    controller.idle.timer.start(50)  # as if the idle minutes had passed
+    qtbot.waitUntil(lambda: controller.ctx.session is None, timeout=3000)
+    assert isinstance(controller.window.central.currentWidget(), LockScreen)
+    controller.unlock_dialog.close()
+
+
+def test_unlock_on_this_device_opens_without_asking(qtbot, qapp, home, memory_keyring) -> None:
+    s, _ = ss.create(passphrase=PASSPHRASE, actor="tester")
+    ss.remember_on_device(s)
+    s.close()
+    controller = AppController(qapp, Settings(), "default", TaskRunner(inline=True))
+    controller.start()
+    assert controller.unlock_dialog is None and controller.window is not None
+    qtbot.addWidget(controller.window)
+    controller.ctx.session.close()
+    controller.ctx.session = None
+    ss.forget_on_device()
+    controller2 = AppController(qapp, Settings(), "default", TaskRunner(inline=True))
+    controller2.start()
+    assert controller2.unlock_dialog is not None  # forgotten: the passphrase is asked again
+    controller2.unlock_dialog.close()
