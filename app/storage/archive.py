@@ -25,6 +25,7 @@ from app.storage.audit import AuditLog
 from app.storage.customers import CustomerStore
 from app.storage.engine import CorruptDatabase, integrity_problems, make_engine, raw_connect
 from app.storage.media import MediaStore
+from app.storage.sync import SyncTables
 
 log = logging.getLogger(__name__)
 QUICK_CHECK_MAX_BYTES = 64 * 1024 * 1024
@@ -53,7 +54,7 @@ def classify(exc: BaseException) -> StorageFault:
     return StorageFault("io", str(exc))
 
 
-class Archive(CustomerStore, MediaStore, AuditLog):
+class Archive(CustomerStore, MediaStore, SyncTables, AuditLog):
     def __init__(self, path: Path, conn: Any, actor: str) -> None:
         self.path = path
         self._raw = conn

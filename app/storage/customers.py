@@ -62,6 +62,25 @@ def _to_customer(r: Any) -> Customer:
         deleted=r["deleted_at"] is not None)
 
 
+def _index_one(tx: Connection, pk: int, form: FormDefinition, values: dict[str, Any], code: str | None,
+               deleted: bool = False) -> None:
+    """Rewrite one customer's search entries (none if it is deleted)."""
+    _unindex_pk(tx, pk)
+    if not deleted:
+        body_text = _search_body(form, values, code)
+        tx.exec_driver_sql("INSERT INTO customer_trgm (rowid, body) VALUES (?, ?)", (pk, body_text))
+        tx.exec_driver_sql("INSERT INTO customer_gram (rowid, body) VALUES (?, ?)", (pk, grams(body_text)))
+
+
+def _unindex_pk(tx: Connection, pk: int) -> None:
+    for table in ("customer_trgm", "customer_gram"):
+        tx.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", (pk,))
+
+
+def _provenance(prov: Provenance) -> dict[str, Any]:
+    return {"source": prov.source.value, "source_ref": prov.source_ref, "info_date": prov.info_date}
+
+
 class CustomerStore:
     # provided by Archive / AuditLog
     actor: str
@@ -84,10 +103,12 @@ class CustomerStore:
 
     # ---- writes ----------------------------------------------------------------------------
     def insert_customers(self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
-                         tx: Connection | None = None) -> list[str]:
+                         tx: Connection | None = None, queue: bool = True) -> list[str]:
+        """New customers, their search entries, their audit entries, and (``queue``: local creations)
+        their mutations in the outbox, all in one transaction."""
         if tx is None:
             with self.transaction() as t:  # type: ignore[attr-defined]
-                return self.insert_customers(form, items, prov, t)
+                return self.insert_customers(form, items, prov, t, queue)
         if not items:
             return []
         now, actor = self.clock(), prov.actor or self.actor
@@ -103,13 +124,25 @@ class CustomerStore:
             data = dumps(it.values)
             rows.append((pk, it.id, code, int(is_official), it.status.value, form.form_id, form.version, data,
                          q.completeness, q.missing_count, q.error_count, q.warning_count,
-                         *_columns(form, it.values).values(), None, now, actor, now, actor, 0, None, None, None))
+                         *_columns(form, it.values).values(), None, now, actor, now, actor, 0, None, None, None,
+                         None, None, None, None, "local", None))
             index.append((pk, _search_body(form, it.values, code)))
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
         tx.exec_driver_sql(_INSERT, rows)
         self._index(tx, index)
         self._audit(tx, prov, audit)  # type: ignore[attr-defined]
+        if queue:
+            self._queue_many(tx, [it.id for it in items], prov)
         return [it.id for it in items]
+
+    def _queue_many(self, tx: Connection, ids: Sequence[str], prov: Provenance) -> None:
+        """Outbox rows for many new local customers at once (the bulk path of an import)."""
+        from app.models.record import new_id
+        now = self.clock()
+        extra = json.dumps({"provenance": _provenance(prov)}, ensure_ascii=False)
+        tx.exec_driver_sql("INSERT INTO outbox (mutation_id, kind, record_id, state, extra, created_at, attempts) "
+                           "VALUES (?, 'customer.save', ?, 'pending', ?, ?, 0)", [(new_id(), i, extra, now) for i in ids])
+        tx.execute(schema.customer.update().where(C.id.in_(list(ids))).values(sync_state="pending"))
 
     def update_customers(self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance,
                          tx: Connection | None = None) -> int:
@@ -145,13 +178,17 @@ class CustomerStore:
             if status != r["status"]:
                 audit.append(("customer", it.id, "status", None, r["status"], status))
             reindex.append((r["pk"], _search_body(form, it.values, code)))
+            if diffs:
+                self.clear_rejection(tx, it.id)  # type: ignore[attr-defined]
+                self._queue(tx, "customer.save", it.id, {"provenance": _provenance(prov)})  # type: ignore[attr-defined]
         if reindex:
             self._unindex(tx, [pk for pk, _ in reindex])
             self._index(tx, reindex)
         self._audit(tx, prov, audit)  # type: ignore[attr-defined]
         return changed
 
-    def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance) -> int:
+    def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance, note: str = "") -> int:
+        """A local status change; a submission (→ pending) is queued for the server."""
         ids = list(ids)
         with self.transaction() as tx:  # type: ignore[attr-defined]
             rows = tx.execute(select(C.id, C.status).where(C.id.in_(ids), C.deleted_at.is_(None))).all()
@@ -160,6 +197,9 @@ class CustomerStore:
                 tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(
                     status=status.value, updated_at=self.clock(), updated_by=prov.actor or self.actor))
                 self._audit(tx, prov, [("customer", i, "status", None, s, status.value) for i, s in todo])  # type: ignore[attr-defined]
+                if status is CustomerStatus.PENDING:
+                    for i, _s in todo:
+                        self._queue(tx, "customer.submit", i, {"note": note} if note else None)  # type: ignore[attr-defined]
             return len(todo)
 
     def soft_delete(self, customer_id: str, prov: Provenance) -> bool:
@@ -170,6 +210,7 @@ class CustomerStore:
             tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock()))
             self._unindex(tx, [pk])
             self._audit(tx, prov, [("customer", customer_id, "delete", None, None, None)])  # type: ignore[attr-defined]
+            self._queue(tx, "customer.delete", customer_id)  # type: ignore[attr-defined]
             return True
 
     # ---- reads -----------------------------------------------------------------------------

@@ -57,6 +57,8 @@ class MediaStore:
             fields = {"visited_on": visit.visited_on, "purpose": visit.purpose, "notes": visit.notes,
                       "sales_anomaly": visit.sales_anomaly, "photos": list(visit.photos), "customer_id": visit.customer_id}
             self._audit(tx, prov, [("visit", visit.id, "create", None, None, fields)])  # type: ignore[attr-defined]
+            self._queue(tx, "visit.create", visit.customer_id, {"visit": {"id": visit.id, **{  # type: ignore[attr-defined]
+                k: v for k, v in fields.items() if k != "customer_id"}}, "info_date": prov.info_date})
         return Visit(**{**visit.__dict__, "created_at": now, "created_by": row["created_by"]})
 
     def visits(self, customer_id: str) -> list[Visit]:

@@ -103,6 +103,40 @@ CREATE TABLE autosave (
 """
 
 
+# v3: sync with the server — the outbox of mutations (written with every local change), the last
+# known server state of each record, the review decision, conflicts to resolve, uploaded photos.
+V3 = """
+ALTER TABLE customer ADD COLUMN server_data TEXT;
+ALTER TABLE customer ADD COLUMN approved_data TEXT;
+ALTER TABLE customer ADD COLUMN review TEXT;
+ALTER TABLE customer ADD COLUMN owner TEXT;
+ALTER TABLE customer ADD COLUMN sync_state TEXT NOT NULL DEFAULT 'local';
+ALTER TABLE customer ADD COLUMN sync_errors TEXT;
+CREATE INDEX ix_customer_sync ON customer(sync_state) WHERE deleted_at IS NULL;
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    mutation_id TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    record_id TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'sent')),
+    body TEXT,
+    extra TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX ix_outbox_record ON outbox(record_id, seq);
+CREATE TABLE conflict (
+    record_id TEXT PRIMARY KEY,
+    mutation_id TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    server_record TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+ALTER TABLE photo ADD COLUMN uploaded_at TEXT;
+"""
+
+
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
         for statement in sql.split(";\n"):
@@ -115,6 +149,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 STEPS: dict[int, Callable[[Any], None]] = {
     1: _script(V1),
     2: _script(V2),
+    3: _script(V3),
 }
 SCHEMA_VERSION = max(STEPS)
 

@@ -42,6 +42,35 @@ customer = Table(
     Column("deleted_at", Text),
     Column("last_quarterly_check", Text),
     Column("last_static_review", Text),
+    Column("server_data", Text),
+    Column("approved_data", Text),
+    Column("review", Text),
+    Column("owner", Text),
+    Column("sync_state", Text, nullable=False),
+    Column("sync_errors", Text),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("seq", Integer, primary_key=True),
+    Column("mutation_id", Text, nullable=False, unique=True),
+    Column("kind", Text, nullable=False),
+    Column("record_id", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("body", Text),
+    Column("extra", Text),
+    Column("created_at", Text, nullable=False),
+    Column("sent_at", Text),
+    Column("attempts", Integer, nullable=False),
+)
+
+conflict = Table(
+    "conflict", metadata,
+    Column("record_id", Text, primary_key=True),
+    Column("mutation_id", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("server_record", Text, nullable=False),
+    Column("created_at", Text, nullable=False),
 )
 
 autosave = Table(
@@ -77,6 +106,7 @@ photo = Table(
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
     Column("created_at", Text, nullable=False),
+    Column("uploaded_at", Text),
 )
 
 audit = Table(

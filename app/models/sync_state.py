@@ -1,0 +1,50 @@
+"""What the sync engine sees of the local archive (plain data, shared by app.sync and app.storage)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    seq: int
+    mutation_id: str
+    kind: str
+    record_id: str
+    state: str                      # pending (never sent) | sent (body frozen, answer not yet applied)
+    body: dict[str, Any] | None     # the frozen mutation, once sent
+    extra: dict[str, Any] | None    # kind-specific data (a visit, a note, the provenance)
+
+
+@dataclass(frozen=True)
+class LocalRecord:
+    id: str
+    data: dict[str, Any]
+    server_data: dict[str, Any] | None
+    version: int
+    status: str
+    form_version: int
+    sync_state: str
+
+
+@dataclass
+class SyncOutcome:
+    pushed: int = 0
+    applied: int = 0
+    merged: int = 0
+    conflicts: int = 0
+    rejected: int = 0
+    pulled: int = 0
+    photos_up: int = 0
+    photos_down: int = 0
+    bytes_sent: int = 0
+    bytes_received: int = 0
+    remaining: int = 0              # outbox rows still waiting (conflicts, rejections, not yet sendable)
+    pulled_to_end: bool = False
+    rebuilt: bool = False
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        """Everything pushed and the feed pulled to its end."""
+        return self.remaining == 0 and self.pulled_to_end

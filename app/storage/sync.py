@@ -1,0 +1,271 @@
+"""The client's side of sync, inside the archive: the outbox, the server's view of each record,
+conflicts, and applying the server's answers and feed pages.
+
+Every local change queues its mutation in the same transaction as the change (customers.py,
+media.py call ``_queue``). A "customer.save" row carries no body until it is sent: its changes
+are the difference between the record and the server's last known state, computed then and
+frozen (with the row marked ``sent``) before the request leaves, so a retry after a crash or a
+lost answer resends exactly the same mutation. At most one row per record is in flight.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.engine import Connection
+
+from app.models.catalogue import FormDefinition
+from app.models.record import Provenance, Quality, Source
+from app.models.sync_state import LocalRecord, OutboxRow
+from app.storage import schema
+
+O = schema.outbox.c
+C = schema.customer.c
+SAVE, SUBMIT, DELETE, VISIT = "customer.save", "customer.submit", "customer.delete", "visit.create"
+BLOCKED_STATES = ("conflict", "rejected", "revoked")
+
+
+def _loads(text: str | None) -> Any:
+    return json.loads(text) if text else None
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+class SyncTables:
+    actor: str
+    clock: Any
+
+    # ---- queueing (called inside the local change's transaction) -----------------------------
+    def _queue(self, tx: Connection, kind: str, record_id: str, extra: dict[str, Any] | None = None) -> None:
+        from app.models.record import new_id
+        if kind == SAVE:
+            last_sent = tx.execute(select(func.max(O.seq)).where(O.record_id == record_id, O.state == "sent")).scalar() or 0
+            pending = tx.execute(select(O.seq).where(O.record_id == record_id, O.kind == SAVE, O.state == "pending",
+                                                     O.seq > last_sent)).first()
+            if pending is not None:  # its changes are computed when it is sent: this edit is included
+                if extra:
+                    tx.execute(schema.outbox.update().where(O.seq == pending[0]).values(extra=_dumps(extra)))
+                return
+        tx.execute(schema.outbox.insert().values(mutation_id=new_id(), kind=kind, record_id=record_id, state="pending",
+                                                 body=None, extra=_dumps(extra) if extra else None,
+                                                 created_at=self.clock(), attempts=0))
+        tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state.not_in(BLOCKED_STATES))
+                   .values(sync_state="pending"))
+
+    # ---- what the engine sends -----------------------------------------------------------------
+    def outbox_count(self) -> int:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return int(c.execute(select(func.count()).select_from(schema.outbox)).scalar() or 0)
+
+    def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
+        """The first queued row of each record that may be sent now (none for records in conflict)."""
+        first = select(func.min(O.seq)).group_by(O.record_id).scalar_subquery()
+        q = (select(schema.outbox).where(O.seq.in_(first)).order_by(O.seq).limit(limit * 4))
+        out: list[tuple[OutboxRow, LocalRecord | None]] = []
+        with self.reading() as c:  # type: ignore[attr-defined]
+            rows = c.execute(q).mappings().all()
+            recs = {r["id"]: r for r in c.execute(select(schema.customer).where(C.id.in_([r["record_id"] for r in rows]))).mappings()}
+            for r in rows:
+                rec = recs.get(r["record_id"])
+                if rec is not None and rec["sync_state"] in BLOCKED_STATES:
+                    continue
+                local = None if rec is None else LocalRecord(rec["id"], json.loads(rec["data"]), _loads(rec["server_data"]),
+                                                            rec["version"], rec["status"], rec["form_version"], rec["sync_state"])
+                out.append((OutboxRow(r["seq"], r["mutation_id"], r["kind"], r["record_id"], r["state"], _loads(r["body"]),
+                                      _loads(r["extra"])), local))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Fix the bodies of rows about to be sent and mark them sent, before the request leaves."""
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            for seq, body in bodies:
+                tx.execute(schema.outbox.update().where(O.seq == seq).values(
+                    body=_dumps(body), state="sent", sent_at=self.clock(), attempts=O.attempts + 1))
+
+    def drop_outbox_row(self, seq: int) -> None:
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            tx.execute(delete(schema.outbox).where(O.seq == seq))
+
+    # ---- the server's answers ------------------------------------------------------------------
+    def apply_push_results(self, form: FormDefinition, results: Sequence[tuple[OutboxRow, dict[str, Any]]],
+                           quality: Callable[[dict[str, Any]], Quality]) -> None:
+        """One transaction: each answered row leaves the outbox; records take the server's state."""
+        prov = Provenance(self.actor, Source.SYNC)
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            for row, result in results:
+                tx.execute(delete(schema.outbox).where(O.seq == row.seq))
+                status, record = result.get("status"), result.get("record")
+                if status in ("applied", "merged") and record:
+                    self._take_server_record(tx, form, record, quality, prov, frozen=row.body)
+                elif status == "conflict":
+                    tx.execute(schema.conflict.insert().prefix_with("OR REPLACE").values(
+                        record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps(result.get("conflicts") or []),
+                        server_record=_dumps(record or {}), created_at=self.clock()))
+                    tx.execute(schema.customer.update().where(C.id == row.record_id).values(sync_state="conflict"))
+                elif status == "rejected":
+                    tx.execute(schema.customer.update().where(C.id == row.record_id).values(
+                        sync_state="rejected", sync_errors=_dumps(result.get("errors") or [])))
+                self._settle(tx, row.record_id)
+
+    def _settle(self, tx: Connection, record_id: str) -> None:
+        more = tx.execute(select(func.count()).where(O.record_id == record_id)).scalar()
+        tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state.not_in(BLOCKED_STATES))
+                   .values(sync_state="pending" if more else "synced"))
+
+    def _take_server_record(self, tx: Connection, form: FormDefinition, record: dict[str, Any],
+                            quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
+                            frozen: dict[str, Any] | None = None) -> None:
+        """The server's state of a record, keeping local edits made after ``frozen`` was sent."""
+        from app.storage.customers import _columns, _index_one
+        row = tx.execute(select(schema.customer).where(C.id == record["id"])).mappings().first()
+        server_values = record.get("values") or {}
+        if row is None:
+            self._insert_remote(tx, form, record, quality, prov)
+            return
+        data, base = json.loads(row["data"]), _loads(row["server_data"]) or {}
+        sent = (frozen or {}).get("changes") or {}
+        merged: dict[str, Any] = {}
+        for key in set(data) | set(server_values) | set(base):
+            local = data.get(key)
+            edited_since = local != (sent[key]["new"] if key in sent else base.get(key))
+            value = local if edited_since else server_values.get(key)
+            if value not in (None, "", []):
+                merged[key] = value
+        changed = [(k, data.get(k), merged.get(k)) for k in sorted(set(data) | set(merged)) if data.get(k) != merged.get(k)]
+        q = quality(merged)
+        code = record.get("code") or row["code"]
+        values = dict(data=_dumps(merged), server_data=_dumps(server_values), version=record.get("version", row["version"]),
+                      status=record.get("status", row["status"]), code=code, code_official=int(bool(record.get("code_official"))),
+                      approved_data=_dumps(record["approved_values"]) if record.get("approved_values") else None,
+                      review=_dumps(record["review"]) if record.get("review") else None, owner=record.get("owner"),
+                      completeness=q.completeness, missing_count=q.missing_count, error_count=q.error_count,
+                      warning_count=q.warning_count, sync_errors=None, updated_at=self.clock(), **_columns(form, merged))
+        if record.get("deleted"):
+            values["deleted_at"] = self.clock()
+        tx.execute(schema.customer.update().where(C.id == record["id"]).values(**values))
+        _index_one(tx, row["pk"], form, merged, code, deleted=bool(record.get("deleted")))
+        audit = [("customer", record["id"], "update", k, o, n) for k, o, n in changed]
+        if values["status"] != row["status"]:
+            audit.append(("customer", record["id"], "status", None, row["status"], values["status"]))
+        self._audit(tx, prov, audit)  # type: ignore[attr-defined]
+
+    def _insert_remote(self, tx: Connection, form: FormDefinition, record: dict[str, Any],
+                       quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+        from app.models.record import CustomerStatus, NewCustomer
+        if record.get("deleted"):
+            return
+        values = {k: v for k, v in (record.get("values") or {}).items() if v not in (None, "", [])}
+        self.insert_customers(form, [NewCustomer(record["id"], values, quality(values),  # type: ignore[attr-defined]
+                                                 CustomerStatus(record.get("status", "draft")))], prov, tx, queue=False)
+        tx.execute(schema.customer.update().where(C.id == record["id"]).values(
+            server_data=_dumps(record.get("values") or {}), version=record.get("version", 0),
+            code=record.get("code") or None, code_official=int(bool(record.get("code_official"))),
+            approved_data=_dumps(record["approved_values"]) if record.get("approved_values") else None,
+            review=_dumps(record["review"]) if record.get("review") else None, owner=record.get("owner"),
+            sync_state="synced"))
+
+    # ---- the feed ------------------------------------------------------------------------------
+    def apply_feed_page(self, form: FormDefinition, changes: Sequence[dict[str, Any]], cursor: int,
+                        quality: Callable[[dict[str, Any]], Quality], seen: set[str] | None = None) -> int:
+        """One page and its cursor in one transaction; records with unsent work are left alone."""
+        prov = Provenance(self.actor, Source.SYNC)
+        applied = 0
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            for change in changes:
+                kind = change.get("kind")
+                if kind == "form" and change.get("form"):
+                    self.set_meta("published_form", _dumps(change["form"]), tx)  # type: ignore[attr-defined]
+                    continue
+                rid = change.get("record_id") or (change.get("record") or {}).get("id")
+                if not rid:
+                    continue
+                if seen is not None:
+                    seen.add(rid)
+                busy = tx.execute(select(func.count()).where(O.record_id == rid)).scalar() or \
+                    tx.execute(select(C.sync_state).where(C.id == rid)).scalar() in ("conflict",)
+                if kind == "revoke":
+                    self._revoke(tx, rid, keep=bool(busy), prov=prov)
+                elif kind == "record" and change.get("record") and not busy:
+                    self._take_server_record(tx, form, change["record"], quality, prov)
+                    applied += 1
+            self.set_meta("sync_cursor", str(cursor), tx)  # type: ignore[attr-defined]
+        return applied
+
+    def _revoke(self, tx: Connection, record_id: str, keep: bool, prov: Provenance) -> None:
+        """The record left this user's scope. With unsent local work it is kept, flagged; else removed."""
+        from app.storage.customers import _unindex_pk
+        if keep:
+            tx.execute(schema.customer.update().where(C.id == record_id).values(sync_state="revoked"))
+            return
+        pk = tx.execute(select(C.pk).where(C.id == record_id, C.deleted_at.is_(None))).scalar()
+        if pk is not None:
+            tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock(), sync_state="revoked"))
+            _unindex_pk(tx, pk)
+            self._audit(tx, prov, [("customer", record_id, "delete", None, None, None)])  # type: ignore[attr-defined]
+
+    def forget_unseen(self, seen: set[str]) -> int:
+        """After a rebuild from cursor 0: remove synced records the server no longer shows us."""
+        from app.storage.customers import _unindex_pk
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            rows = tx.execute(select(C.pk, C.id).where(C.deleted_at.is_(None), C.sync_state == "synced")).all()
+            gone = [(pk, cid) for pk, cid in rows if cid not in seen]
+            for pk, cid in gone:
+                tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock(), sync_state="revoked"))
+                _unindex_pk(tx, pk)
+            return len(gone)
+
+    # ---- conflicts -----------------------------------------------------------------------------
+    def conflict_of(self, record_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            r = c.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
+        return (json.loads(r["fields"]), json.loads(r["server_record"])) if r else None
+
+    def resolve_conflict(self, form: FormDefinition, record_id: str, resolved: dict[str, Any],
+                         quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+        """The person's choice becomes the local record, based on the server's version, and is queued."""
+        from app.storage.customers import _columns, _index_one
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            conflict = tx.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
+            row = tx.execute(select(schema.customer).where(C.id == record_id)).mappings().first()
+            if conflict is None or row is None:
+                raise KeyError(record_id)
+            server = json.loads(conflict["server_record"])
+            old = json.loads(row["data"])
+            values = {k: v for k, v in resolved.items() if v not in (None, "", [])}
+            q = quality(values)
+            tx.execute(schema.customer.update().where(C.id == record_id).values(
+                data=_dumps(values), server_data=_dumps(server.get("values") or {}), version=server.get("version", row["version"]),
+                status=server.get("status", row["status"]), sync_state="pending", completeness=q.completeness,
+                missing_count=q.missing_count, error_count=q.error_count, warning_count=q.warning_count,
+                updated_at=self.clock(), **_columns(form, values)))
+            _index_one(tx, row["pk"], form, values, row["code"])
+            tx.execute(delete(schema.conflict).where(schema.conflict.c.record_id == record_id))
+            self._audit(tx, prov, [("customer", record_id, "update", k, old.get(k), values.get(k))  # type: ignore[attr-defined]
+                                   for k in sorted(set(old) | set(values)) if old.get(k) != values.get(k)])
+            self._queue(tx, SAVE, record_id)
+
+    def clear_rejection(self, tx: Connection, record_id: str) -> None:
+        tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state == "rejected")
+                   .values(sync_state="pending", sync_errors=None))
+
+    # ---- photos --------------------------------------------------------------------------------
+    def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
+        P = schema.photo.c
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return list(c.execute(select(P.sha256).where(P.sha256.in_(list(shas)), P.uploaded_at.is_(None))).scalars())
+
+    def mark_uploaded(self, sha: str) -> None:
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            tx.execute(schema.photo.update().where(schema.photo.c.sha256 == sha).values(uploaded_at=self.clock()))
+
+    def sync_summary(self) -> dict[str, int]:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            states = dict(c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None))
+                                    .group_by(C.sync_state)).all())
+            outbox = int(c.execute(select(func.count()).select_from(schema.outbox)).scalar() or 0)
+        return {"outbox": outbox, **{k: int(v) for k, v in states.items()}}

@@ -1,0 +1,223 @@
+"""HTTP client of the sync protocol (docs/sync-protocol.md); the only module that imports requests.
+
+Every request verifies TLS, has connect and read timeouts, carries the protocol version, and
+gzips larger JSON bodies. Transport failures become ``SyncError`` kinds the app can act on:
+OFFLINE and TIMEOUT (retry later), AUTH (sign in again), CLIENT_TOO_OLD (update the app),
+SERVER (the server failed; retry later), REFUSED / PROTOCOL (this request is wrong).
+An expired access token is refreshed once, silently; a refused refresh is AUTH.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import threading
+from typing import Any, Protocol
+
+import requests
+
+from app.errors import SyncError, SyncErrorKind as K
+from app.i18n import N_
+from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
+
+log = logging.getLogger(__name__)
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 30.0
+GZIP_ABOVE = 1024
+
+
+class TokenStore(Protocol):
+    def get(self) -> dict[str, Any] | None: ...
+    def set(self, tokens: dict[str, Any]) -> None: ...
+    def clear(self) -> None: ...
+
+
+class MemoryTokens:
+    """Tokens kept for this run only (where the OS has no keyring)."""
+
+    def __init__(self, tokens: dict[str, Any] | None = None) -> None:
+        self.tokens = tokens
+
+    def get(self) -> dict[str, Any] | None:
+        return self.tokens
+
+    def set(self, tokens: dict[str, Any]) -> None:
+        self.tokens = tokens
+
+    def clear(self) -> None:
+        self.tokens = None
+
+
+class SyncClient:
+    def __init__(self, base_url: str, tokens: TokenStore, device_id: str, *, verify: bool | str = True,
+                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)) -> None:
+        self.base = base_url.rstrip("/") + API_PREFIX
+        self.tokens, self.device_id, self.timeout = tokens, device_id, timeout
+        self.http = requests.Session()
+        self.http.verify = verify  # True (the system's CAs via certifi) or a CA bundle path; never False
+        self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip",
+                                  "User-Agent": "FieldArchive"})
+        self.bytes_sent = self.bytes_received = 0
+        self._refresh_lock = threading.Lock()
+
+    def close(self) -> None:
+        self.http.close()
+
+    # ---- transport ---------------------------------------------------------------------------
+    def _send(self, method: str, path: str, *, body: Any = None, raw: bytes | None = None,
+              headers: dict[str, str] | None = None, auth: bool = True, params: dict[str, Any] | None = None
+              ) -> requests.Response:
+        h = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            h["Content-Type"] = "application/json"
+            if len(data) > GZIP_ABOVE:
+                data, h["Content-Encoding"] = gzip.compress(data, 6), "gzip"
+        if auth:
+            tokens = self.tokens.get()
+            if not tokens:
+                raise SyncError(K.AUTH, N_("Sign in to the server first."))
+            h["Authorization"] = f"Bearer {tokens['access_token']}"
+        try:
+            resp = self.http.request(method, self.base + path, data=data, headers=h, params=params, timeout=self.timeout)
+        except requests.exceptions.SSLError:
+            raise SyncError(K.PROTOCOL, N_("The server's certificate is not trusted; the connection was refused.")) from None
+        except requests.exceptions.Timeout:
+            raise SyncError(K.TIMEOUT, N_("The server did not answer in time.")) from None
+        except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError):
+            raise SyncError(K.OFFLINE, N_("The server cannot be reached.")) from None
+        except requests.exceptions.RequestException as exc:
+            raise SyncError(K.PROTOCOL, N_("The request failed: {reason}"), reason=type(exc).__name__) from None
+        self.bytes_sent += len(data or b"")
+        self.bytes_received += len(resp.content)
+        return resp
+
+    def _json(self, resp: requests.Response) -> Any:
+        try:
+            return resp.json()
+        except ValueError:
+            raise SyncError(K.SERVER, N_("The server sent an answer that cannot be read (HTTP {status})."),
+                            status=resp.status_code) from None
+
+    def _call(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> Any:
+        resp = self._send(method, path, auth=auth, **kw)
+        if resp.status_code == 401 and auth:
+            self.refresh()
+            resp = self._send(method, path, auth=auth, **kw)
+        return self._check(resp)
+
+    def _check(self, resp: requests.Response) -> Any:
+        status = resp.status_code
+        if 200 <= status < 300:
+            return self._json(resp) if resp.content else None
+        body = {}
+        try:
+            body = resp.json()
+        except ValueError:
+            pass
+        code = body.get("code", "") if isinstance(body, dict) else ""
+        if status == 426:
+            raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app."))
+        if status == 401:
+            raise SyncError(K.AUTH, N_("The server did not accept the sign-in; sign in again."))
+        if status == 410:
+            err = SyncError(K.REFUSED, N_("The local copy is too old to continue; it is rebuilt from the server."))
+            err.code, err.horizon = "gone", body.get("horizon")  # type: ignore[attr-defined]
+            raise err
+        if status >= 500:
+            raise SyncError(K.SERVER, N_("The server failed (HTTP {status}); it will be tried again later."), status=status)
+        err = SyncError(K.REFUSED, N_("The server refused the request ({code}: {reason})."), code=code or status,
+                        reason=(body.get("message") if isinstance(body, dict) else "") or "")
+        err.code, err.body = code, body  # type: ignore[attr-defined]
+        raise err
+
+    # ---- accounts ----------------------------------------------------------------------------
+    def info(self) -> dict[str, Any]:
+        return self._call("GET", "/info", auth=False)
+
+    def login(self, username: str, password: str, device_name: str) -> dict[str, Any]:
+        resp = self._send("POST", "/auth/login", auth=False, body={
+            "username": username, "password": password, "device_id": self.device_id, "device_name": device_name})
+        if resp.status_code == 401:
+            raise SyncError(K.AUTH, N_("Wrong user name or password."))
+        if resp.status_code == 423:
+            raise SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes."))
+        data = self._check(resp)
+        self.tokens.set(_tokens(data))
+        return data
+
+    def refresh(self) -> None:
+        with self._refresh_lock:
+            tokens = self.tokens.get()
+            if not tokens:
+                raise SyncError(K.AUTH, N_("Sign in to the server first."))
+            resp = self._send("POST", "/auth/refresh", auth=False,
+                              body={"refresh_token": tokens["refresh_token"], "device_id": self.device_id})
+            if resp.status_code in (400, 401, 403):
+                self.tokens.clear()
+                raise SyncError(K.AUTH, N_("The server ended this device's sign-in; sign in again."))
+            self.tokens.set(_tokens(self._check(resp)))
+
+    def logout(self) -> None:
+        try:
+            self._call("POST", "/auth/logout")
+        finally:
+            self.tokens.clear()
+
+    def me(self) -> dict[str, Any]:
+        return self._call("GET", "/me")
+
+    # ---- sync --------------------------------------------------------------------------------
+    def push(self, mutations: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._call("POST", "/sync/push", body={"mutations": mutations})
+
+    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
+        return self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
+
+    def photo_status(self, sha: str) -> dict[str, Any]:
+        return self._call("GET", f"/photos/{sha}/status")
+
+    def photo_chunk(self, sha: str, offset: int, total: int, chunk: bytes) -> dict[str, Any]:
+        headers = {"Upload-Offset": str(offset), "Upload-Length": str(total),
+                   "Content-Type": "application/offset+octet-stream"}
+        resp = self._send("PATCH", f"/photos/{sha}", raw=chunk, headers=headers)
+        if resp.status_code == 401:
+            self.refresh()
+            resp = self._send("PATCH", f"/photos/{sha}", raw=chunk, headers=headers)
+        if resp.status_code == 409:  # our offset was stale: the server says where to go on
+            body = self._json(resp)
+            return {"complete": False, "offset": int(body.get("offset", 0))}
+        return self._check(resp)
+
+    def photo_get(self, sha: str) -> bytes:
+        resp = self._send("GET", f"/photos/{sha}")
+        if resp.status_code == 401:
+            self.refresh()
+            resp = self._send("GET", f"/photos/{sha}")
+        if resp.status_code != 200:
+            self._check(resp)
+        return resp.content
+
+    def upload_photo(self, sha: str, data: bytes, cancel: threading.Event | None = None) -> int:
+        """Resumable: ask where the server is, send the rest in chunks; returns bytes sent."""
+        status = self.photo_status(sha)
+        offset, sent = int(status.get("offset", 0)), 0
+        if status.get("complete"):
+            return 0
+        while offset < len(data):
+            if cancel is not None and cancel.is_set():
+                from app.errors import UserCancelled
+                raise UserCancelled()
+            chunk = data[offset:offset + MAX_CHUNK]
+            answer = self.photo_chunk(sha, offset, len(data), chunk)
+            sent += len(chunk)
+            if answer.get("complete"):
+                return sent
+            offset = int(answer.get("offset", offset))
+        return sent
+
+
+def _tokens(data: dict[str, Any]) -> dict[str, Any]:
+    return {"access_token": data["access_token"], "refresh_token": data["refresh_token"],
+            "user": data.get("user", {})}
