@@ -111,7 +111,7 @@ def api(db: Database, settings: Settings) -> Iterator[Api]:
     from server.app import create_app
 
     with warnings.catch_warnings():  # starlette suggests httpx2, which is not a dependency here
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         from fastapi.testclient import TestClient
 
     with TestClient(create_app(db, settings), raise_server_exceptions=False) as client:
