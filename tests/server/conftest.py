@@ -133,8 +133,10 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m server serve`` (or a test wrapper) on 127.0.0.1 and a random free port."""
 
-    def __init__(self, db_url: str, tmp: Path, module: tuple[str, ...] = ("-m", "server")) -> None:
-        self.db_url, self.tmp, self.module = db_url, tmp, module
+    def __init__(self, db_url: str, tmp: Path, module: tuple[str, ...] = ("-m", "server"),
+                 db_args: tuple[str, ...] | None = None) -> None:
+        self.tmp, self.module = tmp, module
+        self.db_args = db_args or ("--database", db_url)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -143,7 +145,7 @@ class ServerProcess:
         import httpx
 
         log = open(self.tmp / f"server-{self.port}-{time.time_ns()}.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, *self.module, "serve", "--database", self.db_url,
+        self.proc = subprocess.Popen([sys.executable, *self.module, "serve", *self.db_args,
                                       "--port", str(self.port), *extra], cwd=ROOT, stdout=log, stderr=log,
                                      env={**os.environ, **(env or {})})
         deadline = time.monotonic() + 30
