@@ -8,7 +8,6 @@ client's word.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from app.models.catalogue import ChangePolicy, EditableBy
@@ -20,7 +19,6 @@ from server.scope import can_decide, can_edit, can_see
 
 #: Errors that one field carries but several fields cause: they block any save touching the record.
 CROSS_FIELD = frozenset({"licence.issue_after_expiry", "licence.review_outside"})
-SHA_RE = re.compile(r"[0-9a-f]{64}")
 CODE_FIELD = "customer_code"
 
 MESSAGES = {
@@ -113,8 +111,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     bad = _field_errors(uow, changes)
     if bad:
         return rejected(m, uow, bad, None if creating else rec)
-    new = {k: _canonical(uow, k, ch.get("new")) for k, ch in changes.items()}
-    conflicts = [] if creating else _conflicts(uow, rec, base, changes, new)
+    conflicts = [] if creating or base == rec.version else _conflicts(uow, rec, base, changes)
     if conflicts:
         return result(m, ResultStatus.CONFLICT, rec, uow, conflicts=conflicts)
     merged = dict(rec.values)
@@ -126,14 +123,12 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     return _apply_save(uow, m, rec, changes, report.values, creating)
 
 
-def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any], new: dict[str, Any]) -> list[dict[str, Any]]:
+def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any]) -> list[dict[str, Any]]:
     """Fields changed on the server since ``base`` to another value; regulated ones whenever it moved on."""
     out = []
-    if rec.version == base:
-        return out
     for key, ch in changes.items():
         server = rec.values.get(key)
-        if server == new[key]:
+        if server == _canonical(uow, key, ch.get("new")):
             continue
         if uow.form[key].regulated or rec.field_versions.get(key, 0) > base:
             out.append({"field": key, "base": ch.get("old"), "mine": ch.get("new"), "server": server})

@@ -64,11 +64,15 @@ class Tx:
         last = self.conn.execute(counter).scalar_one()
         rows = _dedupe(self.entries)
         self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1).values(seq=last + len(rows)))
-        superseded = [(e.record_id, e.kind, e.audience_id) for e in rows if e.kind != "form"]
-        for rid, kind, aud in superseded:
-            cond = (feed.c.record_id == rid) & (feed.c.kind == kind)
-            cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
-            self.conn.execute(delete(feed).where(cond))
+        groups: dict[tuple[str, int | None], list[str]] = {}
+        for e in rows:
+            if e.kind != "form" and e.record_id is not None:
+                groups.setdefault((e.kind, e.audience_id), []).append(e.record_id)
+        for (kind, aud), rids in groups.items():  # older rows of the same records are superseded
+            for i in range(0, len(rids), 500):
+                cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i:i + 500])
+                cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
+                self.conn.execute(delete(feed).where(cond))
         self.conn.execute(insert(feed), [
             {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
              "form_version": e.form_version} for i, e in enumerate(rows)])

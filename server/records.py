@@ -102,10 +102,11 @@ class UnitOfWork:
     known_photos: dict[str, bool] = field(default_factory=dict)
     codes_given: set[str] = field(default_factory=set)
 
-    @property
-    def today(self) -> dt.date:
+    today: dt.date = dt.date.min
+
+    def __post_init__(self) -> None:
         """Dates are checked against the date in China (UTC+8), where every client is."""
-        return dt.datetime.fromtimestamp(self.now, CHINA_TZ).date()
+        self.today = dt.datetime.fromtimestamp(self.now, CHINA_TZ).date()
 
     @property
     def iso_now(self) -> str:

@@ -14,7 +14,7 @@ from server.db import Database
 from server.feed import purge_tombstones
 from server.push import apply_batch
 from server.schema import customers
-from tests.server.helpers import create, delete, demo_values, save
+from tests.server.helpers import create, delete, save
 
 
 def ids(changes, kind="record"):
