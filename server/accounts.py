@@ -1,0 +1,195 @@
+"""Users, devices and tokens: Argon2id passwords, short access tokens, rotating refresh tokens.
+
+Tokens are random (``secrets.token_urlsafe``) and only their SHA-256 is stored. Every request
+looks the access token up together with its device and user, so a revoked device or a disabled
+user is refused at once. A refresh token is good for one use; presenting a used one means someone
+else has a copy, and the whole device is revoked.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from argon2 import PasswordHasher
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from app.models.wire import ErrorCode, Role
+from server.config import Settings
+from server.db import Database, Tx
+from server.errors import ApiError
+from server.schema import access_tokens, devices, refresh_tokens, users
+
+NAME_RE = re.compile(r"[^\s/\\]{1,64}")
+ROLES = tuple(r.value for r in Role)
+
+
+class AccountError(Exception):
+    """A refused account operation (admin command line); the message is one English line."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    display_name: str
+    role: str
+    supervisor_id: int | None
+    disabled: bool
+
+    def to_wire(self, supervisor_name: str | None) -> dict[str, Any]:
+        return {"name": self.name, "display_name": self.display_name, "role": self.role,
+                "supervisor": supervisor_name}
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    device_pk: int
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def hasher(settings: Settings) -> PasswordHasher:
+    return _hasher(settings.hash_time_cost, settings.hash_memory_kib)
+
+
+@lru_cache(maxsize=4)
+def _hasher(time_cost: int, memory_kib: int) -> PasswordHasher:
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+def user_from_row(row: Any) -> User:
+    return User(row.id, row.name, row.display_name, row.role, row.supervisor_id, bool(row.disabled))
+
+
+def get_user(conn: Connection, name: str) -> User | None:
+    row = conn.execute(select(users).where(users.c.name == name)).first()
+    return user_from_row(row) if row else None
+
+
+def get_user_by_id(conn: Connection, uid: int) -> User | None:
+    row = conn.execute(select(users).where(users.c.id == uid)).first()
+    return user_from_row(row) if row else None
+
+
+def require_user(conn: Connection, name: str) -> User:
+    user = get_user(conn, name)
+    if user is None:
+        raise AccountError(f"there is no user {name!r}")
+    return user
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 8:
+        raise AccountError("the password must have at least 8 characters")
+    if len(password) > 1024:
+        raise AccountError("the password is too long")
+
+
+def add_user(tx: Tx, settings: Settings, name: str, role: str, password: str, *,
+             display_name: str | None = None, supervisor: str | None = None) -> User:
+    """Create a user; a collector may name the supervisor whose team they join."""
+    if not NAME_RE.fullmatch(name):
+        raise AccountError("a user name has 1 to 64 characters, without spaces or slashes")
+    if role not in ROLES:
+        raise AccountError(f"the role must be one of {', '.join(ROLES)}")
+    check_password_strength(password)
+    if get_user(tx.conn, name) is not None:
+        raise AccountError(f"the user {name!r} already exists")
+    sup_id = team_supervisor(tx.conn, supervisor).id if supervisor else None
+    uid = tx.conn.execute(insert(users).values(
+        name=name, display_name=display_name or name, role=role, supervisor_id=sup_id,
+        password_hash=hasher(settings).hash(password), disabled=False, created_at=time.time())).inserted_primary_key[0]
+    user = get_user_by_id(tx.conn, int(uid))
+    assert user is not None
+    return user
+
+
+def team_supervisor(conn: Connection, name: str) -> User:
+    sup = require_user(conn, name)
+    if sup.role != Role.SUPERVISOR.value:
+        raise AccountError(f"{name!r} is not a supervisor")
+    return sup
+
+
+def set_password(tx: Tx, settings: Settings, name: str, password: str) -> None:
+    """A new password also logs the user out everywhere (every device's tokens are revoked)."""
+    user = require_user(tx.conn, name)
+    check_password_strength(password)
+    tx.conn.execute(update(users).where(users.c.id == user.id).values(password_hash=hasher(settings).hash(password)))
+    for row in tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id)).all():
+        revoke_device_pk(tx.conn, row.id)
+
+
+def set_disabled(tx: Tx, name: str, disabled: bool = True) -> None:
+    user = require_user(tx.conn, name)
+    tx.conn.execute(update(users).where(users.c.id == user.id).values(disabled=disabled))
+
+
+def revoke_device_pk(conn: Connection, device_pk: int) -> None:
+    now = time.time()
+    conn.execute(update(devices).where(devices.c.id == device_pk, devices.c.revoked_at.is_(None)).values(revoked_at=now))
+    conn.execute(delete(access_tokens).where(access_tokens.c.device_pk == device_pk))
+    conn.execute(update(refresh_tokens).where(refresh_tokens.c.device_pk == device_pk,
+                                              refresh_tokens.c.used_at.is_(None)).values(used_at=now))
+
+
+def issue_tokens(conn: Connection, settings: Settings, device_pk: int) -> tuple[str, str]:
+    """A new access token and refresh token for a device; expired ones of that device go."""
+    now = time.time()
+    conn.execute(delete(access_tokens).where(access_tokens.c.device_pk == device_pk, access_tokens.c.expires_at < now))
+    conn.execute(delete(refresh_tokens).where(refresh_tokens.c.device_pk == device_pk,
+                                              refresh_tokens.c.expires_at < now))
+    access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    conn.execute(insert(access_tokens).values(token_hash=token_hash(access), device_pk=device_pk,
+                                              expires_at=now + settings.access_seconds))
+    conn.execute(insert(refresh_tokens).values(token_hash=token_hash(refresh), device_pk=device_pk,
+                                               expires_at=now + settings.refresh_seconds, used_at=None))
+    return access, refresh
+
+
+def authenticate(db: Database, token: str | None) -> Caller:
+    """The caller of a request, checked against its device and user on every call."""
+    if not token:
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, "Log in first: the request has no access token.")
+    q = (select(access_tokens.c.expires_at, devices.c.id.label("device_pk"), devices.c.revoked_at, users)
+         .join(devices, devices.c.id == access_tokens.c.device_pk).join(users, users.c.id == devices.c.user_id)
+         .where(access_tokens.c.token_hash == token_hash(token)))
+    with db.read() as conn:
+        row = conn.execute(q).first()
+    if row is None or row.expires_at < time.time() or row.revoked_at is not None or row.disabled:
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, "The access token is expired or revoked; log in again.")
+    return Caller(user_from_row(row), int(row.device_pk))
+
+
+def supervisor_name(conn: Connection, user: User) -> str | None:
+    if user.supervisor_id is None:
+        return None
+    sup = get_user_by_id(conn, user.supervisor_id)
+    return sup.name if sup else None
+
+
+def list_devices(conn: Connection, name: str | None = None) -> list[dict[str, Any]]:
+    q = select(devices, users.c.name.label("user_name")).join(users, users.c.id == devices.c.user_id)
+    if name:
+        q = q.where(users.c.name == name)
+    return [{"user": r.user_name, "device_id": r.device_id, "device_name": r.device_name,
+             "last_login_at": r.last_login_at, "revoked": r.revoked_at is not None}
+            for r in conn.execute(q.order_by(users.c.name, devices.c.device_id)).all()]
+
+
+def revoke_device(tx: Tx, name: str, device_id: str) -> None:
+    user = require_user(tx.conn, name)
+    row = tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id,
+                                                     devices.c.device_id == device_id)).first()
+    if row is None:
+        raise AccountError(f"the user {name!r} has no device {device_id!r}")
+    revoke_device_pk(tx.conn, row.id)

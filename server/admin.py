@@ -1,0 +1,151 @@
+"""Admin operations that change scopes or seed data: assignment, team changes, spreadsheet import.
+
+A record that leaves someone's scope gets a ``revoke`` feed row addressed to them; a record that
+enters a scope gets a fresh ``record`` row, so every puller ends up with exactly their scope.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from app.export.xlsx import read_sheet
+from app.models.wire import Role
+from app.validation import validate_values
+from app.validation.sheetmap import map_columns
+from server.accounts import AccountError, User, require_user, team_supervisor
+from server.db import FeedEntry, Tx
+from server.forms import current_form
+from server.records import Rec, UnitOfWork
+from server.schema import customers, users
+from server.scope import Directory
+
+UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+CODE_FIELD = "customer_code"
+
+
+def _assignable(user: User) -> None:
+    if user.disabled:
+        raise AccountError(f"the user {user.name!r} is disabled")
+    if user.role not in (Role.COLLECTOR.value, Role.SUPERVISOR.value):
+        raise AccountError("customers are assigned to collectors or supervisors")
+
+
+def _revoke_lost(tx: Tx, rec_id: str, before: set[int], after: set[int]) -> None:
+    for uid in sorted(before - after):
+        tx.emit(FeedEntry("revoke", rec_id, uid))
+
+
+def assign(tx: Tx, customer: str, to: str) -> str:
+    """Give a customer (by id or official code) to another user; returns the record id."""
+    target = require_user(tx.conn, to)
+    _assignable(target)
+    row = tx.conn.execute(select(customers).where(
+        (customers.c.id == customer.lower()) | (customers.c.code == customer))).first()
+    if row is None or row.deleted:
+        raise AccountError(f"there is no customer {customer!r}")
+    d = Directory.load(tx.conn)
+    uow = UnitOfWork(tx, target, current_form(tx.conn), d)
+    rec = Rec.from_row(row)
+    uow.records[rec.id] = rec
+    if rec.owner_id == target.id:
+        return rec.id
+    before = d.viewers(rec.owner_id, rec.created_by_id)
+    old_owner = d.name(rec.owner_id)
+    rec.owner_id = target.id
+    uow.touch(rec, "assign", {"owner": {"old": old_owner, "new": target.name}}, None)
+    uow.flush()
+    _revoke_lost(tx, rec.id, before, d.viewers(rec.owner_id, rec.created_by_id))
+    return rec.id
+
+
+def set_team(tx: Tx, name: str, supervisor: str | None) -> int:
+    """Move a user to another supervisor's team (or none); returns how many customers moved with them."""
+    user = require_user(tx.conn, name)
+    sup_id = team_supervisor(tx.conn, supervisor).id if supervisor else None
+    before_dir = Directory.load(tx.conn)
+    tx.conn.execute(update(users).where(users.c.id == user.id).values(supervisor_id=sup_id))
+    after_dir = Directory.load(tx.conn)
+    rows = tx.conn.execute(select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
+                           .where(customers.c.owner_id == user.id).order_by(customers.c.id)).all()
+    for r in rows:
+        _revoke_lost(tx, r.id, before_dir.viewers(r.owner_id, r.created_by_id),
+                     after_dir.viewers(r.owner_id, r.created_by_id))
+        tx.emit(FeedEntry("record", r.id))
+    return len(rows)
+
+
+@dataclass
+class ImportReport:
+    created: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def import_customers(tx: Tx, path: Path, owner_name: str) -> ImportReport:
+    """Seed customers from a spreadsheet, validated like the client's import; all or nothing.
+
+    Rows with a customer code are existing customers: approved, the code official. Rows without
+    one are new customers: drafts, to be completed, submitted and approved (which gives a code).
+    """
+    owner = require_user(tx.conn, owner_name)
+    _assignable(owner)
+    form = current_form(tx.conn)
+    header, rows = read_sheet(path)
+    mapping, col_issues, _unknown = map_columns(form, header)
+    report = ImportReport()
+    report.problems += [f"column {dict(i.params)['column']!r} appears twice" for i in col_issues]
+    if not any(k in form for k in mapping.values()):
+        report.problems.append("the header row names no field of the form")
+    if report.problems:
+        return report
+    uow = UnitOfWork(tx, owner, form, Directory.load(tx.conn))
+    codes: dict[str, int] = {}
+    for n, cells in rows:
+        _import_row(uow, form, mapping, n, cells, codes, report)
+    if report.problems:
+        return report
+    uow.flush()
+    return report
+
+
+def _import_row(uow: UnitOfWork, form: Any, mapping: dict[int, str], n: int, cells: list[Any],
+                codes: dict[str, int], report: ImportReport) -> None:
+    raw = {key: cells[i] for i, key in mapping.items() if i < len(cells) and key in form and cells[i] is not None}
+    rid_cell = next((cells[i] for i, key in mapping.items() if key == "id" and i < len(cells)), None)
+    rid = str(rid_cell).strip().lower() if rid_cell else str(uuid.uuid4())
+    result = validate_values(form, raw, today=uow.today, role="supervisor")
+    for issue in result.errors:
+        spec = form.get(issue.field)
+        report.problems.append(f"row {n}: {issue.message(spec.label('en') if spec else issue.field, 'en')}")
+    if not UUID_RE.fullmatch(rid) or rid in uow.records or _exists(uow, rid):
+        report.problems.append(f"row {n}: the id {rid} is not a new customer id")
+        return
+    code = result.values.get(CODE_FIELD)
+    if code:
+        if code in codes or _code_taken(uow, code):
+            report.problems.append(f"row {n}: the customer code {code} is already used"
+                                   + (f" in row {codes[code]}" if code in codes else ""))
+        codes[code] = n
+    if result.has_errors:
+        return
+    rec = uow.new_record(rid, uow.user)
+    rec.values = {k: v for k, v in result.values.items() if v is not None}
+    if code:
+        rec.status, rec.code, rec.code_official = "approved", code, True
+    uow.touch(rec, "import", {k: {"old": None, "new": v} for k, v in rec.values.items()}, None,
+              {"source": "import", "source_ref": f"row {n}"})
+    rec.field_versions = {k: rec.version for k in rec.values}
+    uow.refresh_photos(rec)
+    report.created += 1
+
+
+def _exists(uow: UnitOfWork, rid: str) -> bool:
+    return uow.tx.conn.execute(select(customers.c.id).where(customers.c.id == rid)).first() is not None
+
+
+def _code_taken(uow: UnitOfWork, code: str) -> bool:
+    return uow.tx.conn.execute(select(customers.c.id).where(customers.c.code == code)).first() is not None

@@ -1,0 +1,126 @@
+"""The HTTP routes of protocol version 1 (all under /api/v1). Thin: they check the caller and call
+the modules that do the work; every response and every error is declared for the OpenAPI schema."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from server import auth, feed, photos, push
+from server.accounts import Caller, authenticate
+from server.config import SERVER_VERSION, Settings, iso
+from server.db import Database
+from server.forms import current_version
+from server.reads import read_record
+from server.wiremodels import (ErrorBody, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
+                               PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
+
+router = APIRouter()
+bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
+SHA_PATH = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo, lower-case hex")
+UUID_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+JSON = "application/json"
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """Error responses of a route: the common transport ones plus ``statuses``, all in the error shape."""
+    common = (400, 413, 415, 422, 426, 429)
+    return {s: {"model": ErrorBody, "description": "error"} for s in sorted(set(common + statuses))}
+
+
+AUTHED = (401,)
+
+
+def db_of(request: Request) -> Database:
+    return request.app.state.db
+
+
+def settings_of(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    return authenticate(db_of(request), creds.credentials if creds else None)
+
+
+def json_response(data: Any) -> Response:
+    """Serialise once, without re-validating: the hot paths build dicts that match their models."""
+    return Response(json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), media_type=JSON)
+
+
+@router.get("/info", response_model=InfoResponse, responses=errors())
+def info(request: Request) -> dict[str, Any]:
+    with db_of(request).read() as conn:
+        version = current_version(conn)
+    return {"protocol": PROTOCOL_VERSION, "min_protocol": MIN_PROTOCOL_VERSION, "server_version": SERVER_VERSION,
+            "form_version": version}
+
+
+@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 423))
+def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+    return auth.login(db_of(request), settings_of(request), body.username, body.password, body.device_id,
+                      body.device_name)
+
+
+@router.post("/auth/refresh", response_model=TokenResponse, responses=errors(401))
+def refresh(body: RefreshRequest, request: Request) -> dict[str, Any]:
+    return auth.refresh(db_of(request), settings_of(request), body.refresh_token, body.device_id)
+
+
+@router.post("/auth/logout", response_model=OkResponse, responses=errors(*AUTHED))
+def logout(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+    auth.logout(db_of(request), who)
+    return {"ok": True}
+
+
+@router.get("/me", response_model=UserOut, responses=errors(*AUTHED))
+def me(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+    return auth.me(db_of(request), who)
+
+
+@router.post("/sync/push", response_model=PushResponse, responses=errors(*AUTHED))
+def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)) -> Response:
+    batch = [m.model_dump(mode="json", exclude_unset=True) for m in body.mutations]
+    results = push.push(db_of(request), who, batch)
+    return json_response({"results": results, "server_time": iso(time.time())})
+
+
+@router.get("/sync/pull", response_model=PullResponse, responses=errors(*AUTHED, 410))
+def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
+              limit: int = Query(500, ge=1, le=MAX_PAGE), who: Caller = Depends(caller)) -> Response:
+    return json_response(feed.pull(db_of(request), who, cursor, limit))
+
+
+@router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))
+def record(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+    return read_record(db_of(request), who, record_id.lower())
+
+
+@router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))
+def photo_status(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+    return photos.status(db_of(request), sha256)
+
+
+@router.patch("/photos/{sha256}", response_model=PhotoStatus, responses=errors(*AUTHED, 409),
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
+async def photo_upload(request: Request, sha256: str = SHA_PATH,
+                       upload_offset: int = Header(..., alias="Upload-Offset", ge=0, le=2**40),
+                       upload_length: int = Header(..., alias="Upload-Length", ge=1, le=2**40),
+                       who: Caller = Depends(caller)) -> dict[str, Any]:
+    body = await request.body()
+    return await run_in_threadpool(photos.upload, db_of(request), settings_of(request), who, sha256,
+                                   upload_offset, upload_length, body)
+
+
+@router.get("/photos/{sha256}", response_class=Response, responses={
+    200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+          "description": "the photo's bytes"}, **errors(*AUTHED, 404)})
+def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> Response:
+    return Response(photos.download(db_of(request), who, sha256), media_type="application/octet-stream")

@@ -1,0 +1,25 @@
+"""The ASGI application: routes, transport middleware, error handlers, response compression."""
+from __future__ import annotations
+
+from fastapi import FastAPI
+from starlette.middleware.gzip import GZipMiddleware
+
+from app.models.wire import API_PREFIX
+from server import errors
+from server.api import router
+from server.config import SERVER_VERSION, Settings
+from server.db import Database
+from server.middleware import TransportMiddleware
+
+
+def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
+    """An application bound to one database; the schema must already be migrated."""
+    app = FastAPI(title="FieldArchive sync server", version=SERVER_VERSION,
+                  description="Sync protocol version 1; see docs/sync-protocol.md.", docs_url=None, redoc_url=None)
+    app.state.db = db
+    app.state.settings = settings or Settings()
+    app.include_router(router, prefix=API_PREFIX)
+    errors.install(app)
+    app.add_middleware(TransportMiddleware)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    return app

@@ -1,0 +1,267 @@
+"""What each kind of mutation does to a record: the versioning, merge and review rules.
+
+Every function takes the unit of work and one mutation (a plain dict, already shape-checked) and
+returns the protocol's Result. Nothing here commits: the push applies a whole batch in one
+transaction. Validation uses the catalogue and the validators the client uses, never the
+client's word.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from app.models.catalogue import ChangePolicy, EditableBy
+from app.models.wire import ResultStatus, Role
+from app.validation import Issue, Severity, parse_field, validate_values
+from server.codes import next_code, region_of
+from server.records import Rec, UnitOfWork
+from server.scope import can_decide, can_edit, can_see
+
+#: Errors that one field carries but several fields cause: they block any save touching the record.
+CROSS_FIELD = frozenset({"licence.issue_after_expiry", "licence.review_outside"})
+CODE_FIELD = "customer_code"
+
+MESSAGES = {
+    "not_found": "There is no such customer.",
+    "forbidden": "You may not change this customer.",
+    "deleted": "This customer was deleted.",
+    "pending": "The customer is waiting for review and cannot be changed until it is decided.",
+    "version.ahead": "The base version is newer than the server's version.",
+    "version.stale": "The customer changed since this version; look at it again before deciding.",
+    "status.not_submittable": "Only a draft or a returned customer can be submitted.",
+    "status.not_pending": "Only a customer waiting for review can be decided.",
+    "decision.reason": "Say why the customer is returned.",
+    "decision.missing": "A review decision needs an action.",
+    "changes.missing": "A save needs changes.",
+    "visit.missing": "A visit needs its details.",
+    "visit.duplicate": "A visit with this id already exists.",
+    "visit.date": "The visit date must be a date (YYYY-MM-DD) that is not in the future.",
+    "unknown_field": "This is not a field of the form.",
+}
+
+
+def error(code: str, field: str | None = None, message: str | None = None, **params: Any) -> dict[str, Any]:
+    return {"field": field, "code": code, "message": message or MESSAGES.get(code, code), "params": params}
+
+
+def issue_error(uow: UnitOfWork, issue: Issue) -> dict[str, Any]:
+    spec = uow.form.get(issue.field)
+    return {"field": issue.field, "code": issue.code, "message": issue.message(spec.label("en") if spec else issue.field, "en"),
+            "params": {k: v for k, v in issue.params}}
+
+
+def result(m: dict[str, Any], status: ResultStatus, rec: Rec | None, uow: UnitOfWork, *,
+           conflicts: list[dict[str, Any]] | None = None, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"mutation_id": m["mutation_id"], "status": status.value,
+            "record": rec.to_wire(uow.directory) if rec is not None and rec.version > 0 else None,
+            "conflicts": conflicts or [], "errors": errors or []}
+
+
+def rejected(m: dict[str, Any], uow: UnitOfWork, errors: list[dict[str, Any]], rec: Rec | None = None) -> dict[str, Any]:
+    return result(m, ResultStatus.REJECTED, rec, uow, errors=errors)
+
+
+def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[Rec | None, dict[str, Any] | None]:
+    """The record a mutation names, or the rejection the caller gets (scope first: reveal nothing)."""
+    rec = uow.records.get(m["record_id"])
+    if rec is None or rec.version == 0 or not can_see(uow.user, rec, uow.directory):
+        return None, rejected(m, uow, [error("not_found")])
+    if rec.deleted:
+        return None, rejected(m, uow, [error("deleted")], rec)
+    if edit and not can_edit(uow.user, rec, uow.directory):
+        return None, rejected(m, uow, [error("forbidden")], rec)
+    return rec, None
+
+
+def _field_errors(uow: UnitOfWork, changes: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for key in changes:
+        spec = uow.form.get(key)
+        if spec is None:
+            out.append(error("unknown_field", key))
+        elif not spec.editable_by_role(uow.user.role) or spec.editable_by is EditableBy.SYSTEM:
+            code = "readonly" if spec.editable_by is EditableBy.SYSTEM else "supervisor_only"
+            out.append(issue_error(uow, Issue.make(key, Severity.ERROR, code)))
+    return out
+
+
+def _canonical(uow: UnitOfWork, key: str, raw: Any) -> Any:
+    value, _issues = parse_field(uow.form[key], raw, uow.today)
+    return value
+
+
+def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, dict[str, Any]] = m.get("changes") or {}
+    rec = uow.records.get(m["record_id"])
+    creating = rec is None or rec.version == 0
+    if creating:
+        if m["base_version"] != 0:
+            return rejected(m, uow, [error("not_found")])
+        rec = rec or uow.new_record(m["record_id"], uow.user)
+    else:
+        rec, refusal = _target(uow, m)
+        if refusal:
+            return refusal
+        assert rec is not None
+        if rec.status == "pending" and uow.user.role == Role.COLLECTOR.value:
+            return rejected(m, uow, [error("pending")], rec)
+    base = m["base_version"]
+    if base > rec.version:
+        return rejected(m, uow, [error("version.ahead")], None if creating else rec)
+    bad = _field_errors(uow, changes)
+    if bad:
+        return rejected(m, uow, bad, None if creating else rec)
+    conflicts = [] if creating or base == rec.version else _conflicts(uow, rec, base, changes)
+    if conflicts:
+        return result(m, ResultStatus.CONFLICT, rec, uow, conflicts=conflicts)
+    merged = dict(rec.values)
+    merged.update({k: ch.get("new") for k, ch in changes.items()})
+    report = validate_values(uow.form, merged, today=uow.today, role=uow.user.role)
+    errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
+    if errs:
+        return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)
+    return _apply_save(uow, m, rec, changes, report.values, creating)
+
+
+def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Fields changed on the server since ``base`` to another value; regulated ones whenever it moved on."""
+    out = []
+    for key, ch in changes.items():
+        server = rec.values.get(key)
+        if server == _canonical(uow, key, ch.get("new")):
+            continue
+        if uow.form[key].regulated or rec.field_versions.get(key, 0) > base:
+            out.append({"field": key, "base": ch.get("old"), "mine": ch.get("new"), "server": server})
+    return out
+
+
+def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str, Any], canonical: dict[str, Any],
+                creating: bool) -> dict[str, Any]:
+    base, old_values = m["base_version"], dict(rec.values)
+    effective = {}
+    for key in changes:
+        value = canonical.get(key)
+        if value != old_values.get(key):
+            effective[key] = {"old": old_values.get(key), "new": value}
+            if value is None:
+                rec.values.pop(key, None)
+            else:
+                rec.values[key] = value
+    status = ResultStatus.APPLIED if creating or base == rec.version else ResultStatus.MERGED
+    if not effective and not creating:
+        return result(m, status, rec, uow)
+    needs_approval = any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)
+    if rec.status == "approved" and uow.user.role == Role.COLLECTOR.value and needs_approval:
+        rec.status, rec.approved_values = "draft", old_values
+    uow.touch(rec, m["kind"], effective, m["mutation_id"], m.get("provenance"))
+    for key in effective:
+        rec.field_versions[key] = rec.version
+    uow.refresh_photos(rec)
+    return result(m, status, rec, uow)
+
+
+def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    rec, refusal = _target(uow, m)
+    if refusal:
+        return refusal
+    assert rec is not None
+    if rec.status not in ("draft", "returned"):
+        return rejected(m, uow, [error("status.not_submittable")], rec)
+    report = validate_values(uow.form, rec.values, today=uow.today, role=uow.user.role)
+    errs = [issue_error(uow, i) for i in report.errors]
+    uow.refresh_photos(rec)
+    for key in (s.key for s in uow.form.fields if s.key in rec.values):
+        for ref in rec.values[key] if isinstance(rec.values[key], list) else []:
+            if ref in rec.missing_photos:
+                errs.append(issue_error(uow, Issue.make(key, Severity.ERROR, "photo.missing", ref=ref[:12])))
+    if errs:
+        return rejected(m, uow, errs, rec)
+    rec.status = "pending"
+    uow.touch(rec, m["kind"], {"note": m.get("note") or ""}, m["mutation_id"], m.get("provenance"))
+    return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def delete(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    """A soft delete; a collector may only delete a customer that never had an official code."""
+    rec, refusal = _target(uow, m)
+    if refusal:
+        return refusal
+    assert rec is not None
+    if uow.user.role == Role.COLLECTOR.value and rec.code_official:
+        return rejected(m, uow, [error("forbidden")], rec)
+    rec.deleted = True
+    uow.touch(rec, m["kind"], {}, m["mutation_id"], m.get("provenance"))
+    return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    rec, refusal = _target(uow, m, edit=False)
+    if refusal:
+        return refusal
+    assert rec is not None
+    if not can_decide(uow.user, rec, uow.directory):
+        return rejected(m, uow, [error("forbidden")], rec)
+    d = m.get("decision") or {}
+    problems = _decision_errors(uow, d)
+    if problems:
+        return rejected(m, uow, problems, rec)
+    if rec.status != "pending":
+        return rejected(m, uow, [error("status.not_pending")], rec)
+    if m["base_version"] != rec.version:
+        return rejected(m, uow, [error("version.stale")], rec)
+    action, reason, fields = d["action"], (d.get("reason") or "").strip(), list(d.get("fields") or [])
+    if action == "approve":
+        rec.status, rec.approved_values = "approved", None
+        if not rec.code_official:
+            code = next_code(uow.tx, region_of(uow.form, rec.values), uow.codes_given)
+            uow.codes_given.add(code)
+            rec.code, rec.code_official = code, True
+            rec.values[CODE_FIELD] = code
+    else:
+        rec.status = "returned"
+    rec.review = {"action": action, "reason": reason, "fields": fields, "by": uow.user.name,
+                  "at": uow.iso_now}
+    uow.touch(rec, m["kind"], {"decision": rec.review}, m["mutation_id"])
+    if action == "approve" and CODE_FIELD in rec.values:
+        rec.field_versions[CODE_FIELD] = rec.version
+    uow.decisions.append({"record_id": rec.id, "version": rec.version, "action": action, "reason": reason,
+                          "fields": ",".join(fields), "by_id": uow.user.id, "at": uow.now})
+    return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def _decision_errors(uow: UnitOfWork, d: dict[str, Any]) -> list[dict[str, Any]]:
+    if d.get("action") not in ("approve", "return"):
+        return [error("decision.missing", "decision.action")]
+    out = []
+    if d["action"] == "return" and not (d.get("reason") or "").strip():
+        out.append(error("decision.reason", "decision.reason"))
+    out += [error("unknown_field", f) for f in d.get("fields") or [] if f not in uow.form]
+    return out
+
+
+def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    """A visit to a customer; its photos must be on the server already (a visit is never edited)."""
+    rec, refusal = _target(uow, m)
+    if refusal:
+        return refusal
+    assert rec is not None
+    v = m.get("visit")
+    if not v:
+        return rejected(m, uow, [error("visit.missing", "visit")], rec)
+    try:
+        day = dt.date.fromisoformat(str(v.get("visited_on")))
+    except ValueError:
+        day = None
+    if day is None or day > uow.today + dt.timedelta(days=1):
+        return rejected(m, uow, [error("visit.date", "visit.visited_on")], rec)
+    if v["id"] in uow.visit_ids() or uow.visit_exists(v["id"]):
+        return rejected(m, uow, [error("visit.duplicate", "visit.id")], rec)
+    photos = list(dict.fromkeys(v.get("photos") or []))
+    missing = uow.missing(photos)
+    if missing:
+        return rejected(m, uow, [error("photo.missing", "visit.photos", f"Photo {h[:12]} is not on the server yet.",
+                                       ref=h[:12]) for h in missing], rec)
+    body = {"id": v["id"], "visited_on": day.isoformat(), "purpose": v.get("purpose") or "",
+            "notes": v.get("notes") or "", "sales_anomaly": v.get("sales_anomaly") or "", "photos": photos}
+    uow.add_visit(rec, body)
+    return result(m, ResultStatus.APPLIED, rec, uow)

@@ -1,0 +1,220 @@
+"""``python -m server``: the sync server and its admin commands.
+
+Same conventions as the client's command line: exit 0 on success, 1 when validation found errors,
+2 for any other failure, always with a one-line reason on stderr and never a traceback. ``--data``
+(an SQLite file in that folder, default ./server-data/) or ``--database`` (an SQLAlchemy URL such as
+``postgresql+psycopg://user@host/db``) selects the database for every command; the schema is
+migrated before any command runs. Passwords come from the terminal or FIELDARCHIVE_NEW_PASSWORD.
+"""
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable, NoReturn, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.export.xlsx import SheetError
+from server import accounts, admin, forms
+from server.codes import CodesExhausted
+from server.config import DEFAULT_HOST, DEFAULT_PORT, Settings, database_url
+from server.db import Database
+from server.feed import purge_tombstones
+from server.migrate import upgrade
+from server.schema import users
+
+ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
+log = logging.getLogger("server")
+
+
+class CliError(Exception):
+    """A refused command; the message is the one line shown."""
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:  # one line, no usage dump
+        sys.stderr.write(f"{self.prog}: {message}\n")
+        raise SystemExit(2)
+
+
+def _new_password() -> str:
+    value = os.environ.get(ENV_NEW_PASSWORD)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise CliError(f"no password given: set {ENV_NEW_PASSWORD} or run the command in a terminal")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise CliError("the two entries are not the same")
+    return first
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    data = getattr(args, "data", None)
+    db = Database(database_url(Path(data) if data else None, getattr(args, "database", None)))
+    upgrade(db)
+    return db
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from server.serve import serve
+
+    db = open_db(args)
+    purge_tombstones(db, Settings())
+    db.dispose()
+    serve(db.url, args.host, args.port, args.certfile, args.keyfile, args.workers)
+    return 0
+
+
+def cmd_user(args: argparse.Namespace) -> int:
+    db, settings = open_db(args), Settings()
+    if args.action == "add":
+        password = _new_password()
+        db.write(lambda tx: accounts.add_user(tx, settings, args.name, args.role, password,
+                                              display_name=args.display_name, supervisor=args.supervisor))
+    elif args.action in ("disable", "enable"):
+        db.write(lambda tx: accounts.set_disabled(tx, args.name, args.action == "disable"))
+    elif args.action == "passwd":
+        password = _new_password()
+        db.write(lambda tx: accounts.set_password(tx, settings, args.name, password))
+    elif args.action == "team":
+        moved = db.write(lambda tx: admin.set_team(tx, args.name, None if args.supervisor == "-" else args.supervisor))
+        sys.stderr.write(f"{args.name} moved with {moved} customers.\n")
+    else:
+        with db.read() as conn:
+            rows = conn.execute(select(users).order_by(users.c.name)).all()
+            names = {r.id: r.name for r in rows}
+        for r in rows:
+            sys.stdout.write(f"{r.name}\t{r.role}\t{names.get(r.supervisor_id, '-')}\t"
+                             f"{'disabled' if r.disabled else 'active'}\t{r.display_name}\n")
+    return 0
+
+
+def cmd_assign(args: argparse.Namespace) -> int:
+    rid = open_db(args).write(lambda tx: admin.assign(tx, args.customer, args.to))
+    sys.stderr.write(f"Customer {rid} is assigned to {args.to}.\n")
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    report = open_db(args).write(lambda tx: admin.import_customers(tx, Path(args.file), args.owner))
+    if report.problems:
+        for line in report.problems:
+            sys.stdout.write(line + "\n")
+        sys.stderr.write(f"{len(report.problems)} problems found; nothing was imported.\n")
+        return 1
+    sys.stderr.write(f"Imported {report.created} customers for {args.owner}.\n")
+    return 0
+
+
+def cmd_form(args: argparse.Namespace) -> int:
+    form = open_db(args).write(lambda tx: forms.publish(tx, Path(args.file), "admin"))
+    sys.stderr.write(f"Published {form.form_id} version {form.version}.\n")
+    return 0
+
+
+def cmd_devices(args: argparse.Namespace) -> int:
+    db = open_db(args)
+    if args.action == "revoke":
+        if not args.device:
+            raise CliError("name the device: devices revoke USER DEVICE_ID")
+        db.write(lambda tx: accounts.revoke_device(tx, args.user, args.device))
+        sys.stderr.write(f"Device {args.device} of {args.user} is revoked.\n")
+        return 0
+    with db.read() as conn:
+        sys.stdout.write(json.dumps(accounts.list_devices(conn, args.user), ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    n = purge_tombstones(open_db(args), Settings())
+    sys.stderr.write(f"Purged {n} tombstones older than {Settings().tombstone_days} days.\n")
+    return 0
+
+
+def build_parser() -> Parser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", default=argparse.SUPPRESS, help="folder of the SQLite database (./server-data)")
+    common.add_argument("--database", default=argparse.SUPPRESS, help="database URL (postgresql+psycopg://…)")
+    p = Parser(prog="python -m server", parents=[common], description="FieldArchive sync server")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
+    s = sub.add_parser("serve", parents=[common], help="run the server")
+    s.add_argument("--host", default=DEFAULT_HOST)
+    s.add_argument("--port", type=int, default=DEFAULT_PORT)
+    s.add_argument("--certfile")
+    s.add_argument("--keyfile")
+    s.add_argument("--workers", type=int, default=1)
+    s.set_defaults(func=cmd_serve)
+    u = sub.add_parser("user", parents=[common], help="manage users")
+    u.add_argument("action", choices=["add", "disable", "enable", "passwd", "team", "list"])
+    u.add_argument("name", nargs="?")
+    u.add_argument("--role", choices=["collector", "supervisor", "admin"])
+    u.add_argument("--supervisor", help="team supervisor (user team: '-' for none)")
+    u.add_argument("--display-name")
+    u.set_defaults(func=cmd_user)
+    a = sub.add_parser("assign", parents=[common], help="assign a customer (id or code) to a user")
+    a.add_argument("customer")
+    a.add_argument("--to", required=True)
+    a.set_defaults(func=cmd_assign)
+    i = sub.add_parser("import-customers", parents=[common], help="seed customers from an .xlsx file")
+    i.add_argument("file")
+    i.add_argument("--owner", required=True)
+    i.set_defaults(func=cmd_import)
+    f = sub.add_parser("form", parents=[common], help="publish a new catalogue version")
+    f.add_argument("action", choices=["publish"])
+    f.add_argument("file")
+    f.set_defaults(func=cmd_form)
+    d = sub.add_parser("devices", parents=[common], help="list or revoke devices")
+    d.add_argument("action", choices=["list", "revoke"])
+    d.add_argument("user", nargs="?")
+    d.add_argument("device", nargs="?")
+    d.set_defaults(func=cmd_devices)
+    g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
+    g.set_defaults(func=cmd_purge)
+    return p
+
+
+def _check_user_args(args: argparse.Namespace) -> None:
+    if args.command == "user" and args.action != "list" and not args.name:
+        raise CliError(f"user {args.action} needs a user name")
+    if args.command == "user" and args.action == "add" and not args.role:
+        raise CliError("user add needs --role collector|supervisor|admin")
+    if args.command == "user" and args.action == "team" and not args.supervisor:
+        raise CliError("user team needs --supervisor NAME (or '-' for none)")
+
+
+EXPECTED: tuple[type[BaseException], ...] = (CliError, accounts.AccountError, forms.FormError, SheetError,
+                                             CodesExhausted)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        _check_user_args(args)
+        return func(args)
+    except EXPECTED as exc:
+        sys.stderr.write(f"python -m server: {exc}\n")
+    except SQLAlchemyError as exc:
+        log.debug("database error", exc_info=exc)
+        sys.stderr.write(f"python -m server: database error: {_first_line(exc)}\n")
+    except (OSError, ValueError) as exc:
+        sys.stderr.write(f"python -m server: {exc}\n")
+    except KeyboardInterrupt:
+        sys.stderr.write("python -m server: interrupted\n")
+    except Exception as exc:  # a bug: still one line, the traceback goes to the log
+        log.debug("unexpected error", exc_info=exc)
+        sys.stderr.write(f"python -m server: unexpected error: {type(exc).__name__}: {exc}\n")
+    return 2
+
+
+def _first_line(exc: Any) -> str:
+    text = str(getattr(exc, "orig", None) or exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__

@@ -1,0 +1,182 @@
+"""Database access: engines, read and write transactions, and the commit-ordered feed numbering.
+
+SQLite (the default, one file): WAL, ``synchronous=FULL``, and ``BEGIN IMMEDIATE`` for every write
+transaction, so writers are serialised and a transaction's feed numbers are always larger than
+those of every transaction that committed before it. Inside one process a lock queues writers
+instead of letting them poll SQLite's busy handler.
+
+PostgreSQL: a write transaction does its work, then, as its *last* step, takes the one feed
+counter row with ``SELECT … FOR UPDATE``, numbers its feed rows and commits. The counter lock is
+held until commit, so numbers are handed out in commit order: a reader can never see seq n+1
+committed while n is still to come, and no cursor skips a late commit.
+
+Nothing lives in process memory that another server process would need.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, TypeVar
+
+from sqlalchemy import create_engine, delete, event, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+
+from server.schema import feed, feed_counter
+
+T = TypeVar("T")
+RETRIES = 5
+
+
+class Busy(Exception):
+    """The database stayed locked or kept aborting the transaction; the client should retry later."""
+
+
+@dataclass
+class FeedEntry:
+    kind: str
+    record_id: str | None = None
+    audience_id: int | None = None
+    form_version: int | None = None
+
+
+@dataclass
+class Tx:
+    """A write transaction: its connection and the feed entries it will number at commit."""
+
+    conn: Connection
+    db: "Database"
+    entries: list[FeedEntry] = field(default_factory=list)
+    after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def emit(self, entry: FeedEntry) -> None:
+        self.entries.append(entry)
+
+    def number_feed(self) -> None:
+        """The last step before commit: take the counter, number and write the feed rows."""
+        if not self.entries:
+            return
+        counter = select(feed_counter.c.seq).where(feed_counter.c.id == 1)
+        if self.db.is_postgres:
+            counter = counter.with_for_update()
+        last = self.conn.execute(counter).scalar_one()
+        rows = _dedupe(self.entries)
+        self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1).values(seq=last + len(rows)))
+        groups: dict[tuple[str, int | None], list[str]] = {}
+        for e in rows:
+            if e.kind != "form" and e.record_id is not None:
+                groups.setdefault((e.kind, e.audience_id), []).append(e.record_id)
+        for (kind, aud), rids in groups.items():  # older rows of the same records are superseded
+            for i in range(0, len(rids), 500):
+                cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i:i + 500])
+                cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
+                self.conn.execute(delete(feed).where(cond))
+        self.conn.execute(insert(feed), [
+            {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
+             "form_version": e.form_version} for i, e in enumerate(rows)])
+
+
+def _dedupe(entries: list[FeedEntry]) -> list[FeedEntry]:
+    """One feed row per (kind, record, audience) per transaction: the record's latest state is read at pull."""
+    seen: dict[tuple[Any, ...], FeedEntry] = {}
+    for e in entries:
+        key = (e.kind, e.record_id, e.audience_id, e.form_version if e.kind == "form" else None)
+        seen.pop(key, None)
+        seen[key] = e
+    return list(seen.values())
+
+
+class Database:
+    """One engine per process; every request opens a short read or write transaction."""
+
+    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+        self.url = url
+        self.is_postgres = url.startswith("postgresql")
+        self.is_sqlite = url.startswith("sqlite")
+        if not (self.is_postgres or self.is_sqlite):
+            raise ValueError("the database must be sqlite:///FILE or postgresql+psycopg://…")
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            self.engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
+                                        pool_size=pool_size, max_overflow=20)
+            _sqlite_setup(self.engine)
+        else:
+            self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only snapshot (deferred BEGIN on SQLite, REPEATABLE READ on PostgreSQL)."""
+        with self.engine.connect() as conn:
+            if self.is_postgres:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _write_tx(self) -> Iterator[Tx]:
+        lock = self._write_lock
+        if lock is not None:
+            lock.acquire()
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(fa_write=True)
+                with conn.begin():
+                    tx = Tx(conn, self)
+                    yield tx
+                    tx.number_feed()
+            for fn in tx.after_commit:
+                fn()
+        finally:
+            if lock is not None:
+                lock.release()
+
+    def write(self, fn: Callable[[Tx], T]) -> T:
+        """Run ``fn`` in a write transaction, again from the start if a concurrent one got in its way.
+
+        Retried: PostgreSQL deadlocks and serialisation failures, unique-key races (two requests
+        with the same new mutation id or record id: the retry sees the winner's row), and SQLite's
+        "database is locked" after its timeout. ``fn`` must have no effect outside the transaction.
+        """
+        for attempt in range(RETRIES):
+            try:
+                with self._write_tx() as tx:
+                    return fn(tx)
+            except (IntegrityError, OperationalError, DBAPIError) as exc:
+                retry = _retryable(exc, self.is_postgres)
+                if not retry or attempt == RETRIES - 1:
+                    if retry:
+                        raise Busy() from exc
+                    raise
+                time.sleep(0.02 * (attempt + 1))
+        raise Busy()
+
+
+def _retryable(exc: DBAPIError, postgres: bool) -> bool:
+    if isinstance(exc, IntegrityError):
+        return postgres  # SQLite serialises writers: there a unique-key clash is a real error
+    text = str(exc.orig).lower() if exc.orig is not None else ""
+    code = getattr(exc.orig, "sqlstate", None)
+    return code in ("40001", "40P01", "55P03") or "database is locked" in text or "deadlock" in text
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    """WAL + synchronous=FULL per connection; BEGIN IMMEDIATE for writes, deferred BEGIN for reads."""
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # we emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=FULL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=60000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("fa_write") else "BEGIN")

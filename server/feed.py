@@ -1,0 +1,83 @@
+"""``GET /sync/pull``: the change feed, in commit order, filtered by the caller's scope.
+
+The feed holds one row per record (older rows of a record are deleted when a newer one is
+written), one ``revoke`` row per user who lost sight of a record, and one row per published form.
+A page reads the counter first and then only rows up to it, inside one snapshot, so what it
+returns is complete up to the cursor it hands back. Records are sent in their latest state.
+Tombstones (deleted records) older than the retention period are purged; the highest number
+purged is the horizon, and a cursor below it gets ``410 gone``.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+
+from app.models.wire import ErrorCode
+from server.accounts import Caller
+from server.config import Settings, iso
+from server.db import Database, Tx
+from server.errors import ApiError
+from server.forms import definition
+from server.records import Rec
+from server.schema import customers, feed, feed_counter
+from server.scope import Directory, visible_clause
+
+
+def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any]:
+    user = caller.user
+    with db.read() as conn:
+        counter = conn.execute(select(feed_counter).where(feed_counter.c.id == 1)).one()
+        if (0 < cursor < counter.horizon) or cursor > counter.seq:
+            raise ApiError(410, ErrorCode.GONE, "The cursor is older than the tombstone horizon (or unknown to "
+                           "this server): rebuild from cursor 0.", extra={"horizon": counter.horizon})
+        q = (select(feed.c.seq.label("f_seq"), feed.c.kind.label("f_kind"), feed.c.record_id.label("f_record_id"),
+                    feed.c.form_version.label("f_form_version"), customers)
+             .select_from(feed.outerjoin(customers, customers.c.id == feed.c.record_id))
+             .where(feed.c.seq > cursor, feed.c.seq <= counter.seq)
+             .where(or_(feed.c.audience_id.is_(None), feed.c.audience_id == user.id))
+             .where(or_(feed.c.kind != "record", visible_clause(user)))
+             .order_by(feed.c.seq).limit(limit + 1))
+        rows = conn.execute(q).all()
+        more = len(rows) > limit
+        rows = rows[:limit]
+        directory = Directory.load(conn) if rows else Directory({})
+        changes = [_change(conn, r, directory) for r in _latest_per_record(rows)]
+    return {"changes": changes, "cursor": rows[-1].f_seq if more else counter.seq, "more": more,
+            "server_time": iso(time.time())}
+
+
+def _latest_per_record(rows: list[Any]) -> list[Any]:
+    """Within a page a record appears once: a revoke and a later record row leave only the later."""
+    last: dict[str, int] = {}
+    for i, r in enumerate(rows):
+        if r.f_record_id is not None:
+            last[r.f_record_id] = i
+    return [r for i, r in enumerate(rows) if r.f_record_id is None or last[r.f_record_id] == i]
+
+
+def _change(conn: Any, r: Any, directory: Directory) -> dict[str, Any]:
+    out: dict[str, Any] = {"seq": r.f_seq, "kind": r.f_kind, "record": None, "record_id": r.f_record_id, "form": None}
+    if r.f_kind == "record":
+        out["record"] = Rec.from_row(r).to_wire(directory)
+    elif r.f_kind == "form":
+        out["form"] = definition(conn, r.f_form_version)
+    return out
+
+
+def purge_tombstones(db: Database, settings: Settings, now: float | None = None) -> int:
+    """Forget deleted records older than the retention period; returns how many feed rows went."""
+    cutoff = (now or time.time()) - settings.tombstone_days * 86400
+
+    def work(tx: Tx) -> int:
+        old = select(customers.c.id).where(customers.c.deleted.is_(True), customers.c.updated_at < cutoff)
+        top = tx.conn.execute(select(func.max(feed.c.seq)).where(feed.c.record_id.in_(old))).scalar()
+        if top is None:
+            return 0
+        gone = tx.conn.execute(delete(feed).where(feed.c.record_id.in_(old))).rowcount
+        tx.conn.execute(update(feed_counter).where(feed_counter.c.id == 1, feed_counter.c.horizon < top)
+                        .values(horizon=top))
+        return int(gone)
+
+    return db.write(work)

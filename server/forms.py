@@ -1,0 +1,63 @@
+"""Published catalogue versions. Clients receive each new version through the feed.
+
+Parsed forms are cached per process by version number: a published version never changes, so the
+cache holds nothing another process would need.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.engine import Connection
+
+from app.models.catalogue import CatalogueError, FormDefinition, form_from_dict, load_form_file
+from server.db import FeedEntry, Tx
+from server.schema import forms
+
+_CACHE: dict[int, FormDefinition] = {}
+
+
+class FormError(Exception):
+    """The file cannot be published; the message says why."""
+
+
+def current_version(conn: Connection) -> int:
+    return int(conn.execute(select(func.max(forms.c.version))).scalar_one())
+
+
+def form_by_version(conn: Connection, version: int) -> FormDefinition:
+    form = _CACHE.get(version)
+    if form is None:
+        text = conn.execute(select(forms.c.definition).where(forms.c.version == version)).scalar_one()
+        form = form_from_dict(json.loads(text), f"published form {version}")
+        _CACHE[version] = form
+    return form
+
+
+def current_form(conn: Connection) -> FormDefinition:
+    return form_by_version(conn, current_version(conn))
+
+
+def definition(conn: Connection, version: int) -> dict[str, Any]:
+    return form_by_version(conn, version).to_dict()
+
+
+def publish(tx: Tx, path: Path, actor: str) -> FormDefinition:
+    """Publish a form file as the next version; its ``version`` must be higher than the current one."""
+    try:
+        form = load_form_file(path)
+    except CatalogueError as exc:
+        raise FormError(str(exc)) from None
+    current = form_by_version(tx.conn, current_version(tx.conn))
+    if form.form_id != current.form_id:
+        raise FormError(f"the form id is {form.form_id!r}, the server's form is {current.form_id!r}")
+    if form.version <= current.version:
+        raise FormError(f"the file's version {form.version} must be higher than the published {current.version}")
+    tx.conn.execute(insert(forms).values(version=form.version, form_id=form.form_id,
+                                         definition=json.dumps(form.to_dict(), ensure_ascii=False),
+                                         published_at=time.time(), published_by=actor))
+    tx.emit(FeedEntry("form", None, None, form.version))
+    return form

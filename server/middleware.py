@@ -1,0 +1,107 @@
+"""Transport rules applied before any route: protocol version, body size, gzip request bodies.
+
+Pure ASGI (no buffering of responses). The request body is read with a hard limit, and a gzip body
+is inflated with a limit on the *output*, so a small "zip bomb" is refused with 413 instead of
+filling memory. Every refusal uses the protocol's JSON error shape.
+"""
+from __future__ import annotations
+
+import zlib
+from typing import Any, Awaitable, Callable
+
+from app.models.wire import API_PREFIX, MAX_BODY, MAX_CHUNK, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, ErrorCode
+from server.errors import error_response
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+NO_PROTOCOL_CHECK = (f"{API_PREFIX}/info",)
+PHOTO_PREFIX = f"{API_PREFIX}/photos/"
+
+
+class Refused(Exception):
+    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def body_limit(scope: Scope) -> int:
+    return MAX_CHUNK if scope["path"].startswith(PHOTO_PREFIX) else MAX_BODY
+
+
+def protocol_ok(headers: dict[str, str]) -> bool:
+    value = headers.get(PROTOCOL_HEADER.lower(), "").strip()
+    return value.isdigit() and len(value) < 6 and int(value) >= MIN_PROTOCOL_VERSION
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    body = bytearray()
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise Refused(400, ErrorCode.BAD_REQUEST, "The client went away.")
+        body += message.get("body", b"")
+        if len(body) > limit:
+            raise Refused(413, ErrorCode.TOO_LARGE, f"The request body is larger than {limit} bytes.")
+        if not message.get("more_body", False):
+            return bytes(body)
+
+
+def gunzip(raw: bytes, limit: int) -> bytes:
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = d.decompress(raw, limit + 1)
+    except zlib.error:
+        raise Refused(400, ErrorCode.BAD_REQUEST, "The body is not valid gzip.") from None
+    if len(out) > limit or d.unconsumed_tail:
+        raise Refused(413, ErrorCode.TOO_LARGE, f"The request body inflates to more than {limit} bytes.")
+    if not d.eof or d.unused_data:
+        raise Refused(400, ErrorCode.BAD_REQUEST, "The gzip body is truncated or has trailing data.")
+    return out
+
+
+class TransportMiddleware:
+    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        try:
+            path = scope["path"]
+            if path.startswith(API_PREFIX) and path not in NO_PROTOCOL_CHECK and not protocol_ok(headers):
+                raise Refused(426, ErrorCode.CLIENT_TOO_OLD, "This client is too old for the server: please update it.")
+            body, headers_out = await self._body(scope, receive, headers)
+        except Refused as r:
+            response = error_response(r.status, r.code, r.message)
+            await response(scope, receive, send)
+            return
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if sent:
+                return await receive()
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app({**scope, "headers": headers_out}, replay, send)
+
+    async def _body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> tuple[bytes, list[Any]]:
+        limit = body_limit(scope)
+        length = headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise Refused(413, ErrorCode.TOO_LARGE, f"The request body is larger than {limit} bytes.")
+        raw = await read_body(receive, limit)
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        if encoding == "gzip":
+            raw = gunzip(raw, limit)
+        elif encoding not in ("", "identity"):
+            raise Refused(415, ErrorCode.BAD_REQUEST, f"Unsupported Content-Encoding {encoding!r}; use gzip.")
+        kept = [(k, v) for k, v in scope.get("headers", [])
+                if k.lower() not in (b"content-encoding", b"content-length")]
+        kept.append((b"content-length", str(len(raw)).encode()))
+        return raw, kept

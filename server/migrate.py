@@ -1,0 +1,57 @@
+"""Schema migrations (Alembic), run automatically by ``serve`` and by every admin command.
+
+The scripts live in ``server/migrations/versions``; each one is frozen DDL. The migration runs
+in one transaction with an open connection, so two server processes starting together on one
+PostgreSQL do not both create tables: PostgreSQL's transactional DDL and an advisory lock make
+the second wait, and SQLite's write lock does the same for a file.
+"""
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import insert, select, text
+
+from app.models.catalogue import load_form
+from server.db import Database
+from server.schema import feed_counter, forms
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+HEAD = "0001"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def upgrade(db: Database) -> None:
+    """Bring the schema to the newest version and seed the counter row and the first form."""
+    cfg = alembic_config()
+    with db.engine.connect() as conn:
+        if db.is_postgres:
+            conn.execute(text("SELECT pg_advisory_lock(8765001)"))  # session-level: outlives the commit
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                _seed(conn)
+        finally:
+            if db.is_postgres:
+                conn.execute(text("SELECT pg_advisory_unlock(8765001)"))
+                conn.commit()
+
+
+def _seed(conn) -> None:  # type: ignore[no-untyped-def]
+    if conn.execute(select(feed_counter.c.id)).first() is None:
+        conn.execute(insert(feed_counter).values(id=1, seq=0, horizon=0))
+    if conn.execute(select(forms.c.version)).first() is None:
+        form = load_form()
+        conn.execute(insert(forms).values(version=form.version, form_id=form.form_id,
+                                          definition=json.dumps(form.to_dict(), ensure_ascii=False),
+                                          published_at=time.time(), published_by="(bundled)"))

@@ -1,0 +1,220 @@
+"""Customer records as the server holds them, and the unit of work that writes a batch in bulk.
+
+A push loads every record it names once (locked ``FOR UPDATE`` on PostgreSQL, in id order so two
+batches cannot deadlock), changes them in memory mutation by mutation, and writes everything with
+a few ``executemany`` statements at the end: new rows, changed rows, the version chain, decisions,
+visits, photo references, stored mutation results, and the feed entries numbered at commit.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from sqlalchemy import and_, bindparam, insert, select, update
+
+from app.models.catalogue import FieldType, FormDefinition
+from app.models.wire import canonical_json
+from server.accounts import User
+from server.config import CHINA_TZ, iso
+from server.db import FeedEntry, Tx
+from server.schema import customer_versions, customers, mutations, photo_refs, photos, review_decisions, visits
+from server.scope import Directory
+
+
+def dumps(obj: Any) -> str:
+    return canonical_json(obj).decode("utf-8")
+
+
+@dataclass
+class Rec:
+    id: str
+    version: int
+    status: str
+    code: str | None
+    code_official: bool
+    form_version: int
+    values: dict[str, Any]
+    approved_values: dict[str, Any] | None
+    field_versions: dict[str, int]
+    review: dict[str, Any] | None
+    missing_photos: list[str]
+    owner_id: int
+    created_by_id: int
+    deleted: bool
+    created_at: float
+    updated_at: float
+    is_new: bool = False
+    dirty: bool = False
+
+    @classmethod
+    def from_row(cls, r: Any) -> "Rec":
+        return cls(r.id, r.version, r.status, r.code, bool(r.code_official), r.form_version, json.loads(r.data),
+                   json.loads(r.approved_data) if r.approved_data else None, json.loads(r.field_versions),
+                   json.loads(r.review) if r.review else None, json.loads(r.missing_photos), r.owner_id,
+                   r.created_by_id, bool(r.deleted), r.created_at, r.updated_at)
+
+    def to_row(self) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "status": self.status, "code": self.code,
+                "code_official": self.code_official, "form_version": self.form_version, "data": dumps(self.values),
+                "approved_data": dumps(self.approved_values) if self.approved_values is not None else None,
+                "field_versions": dumps(self.field_versions), "review": dumps(self.review) if self.review else None,
+                "missing_photos": dumps(self.missing_photos), "owner_id": self.owner_id,
+                "created_by_id": self.created_by_id, "deleted": self.deleted, "created_at": self.created_at,
+                "updated_at": self.updated_at}
+
+    def to_wire(self, d: Directory) -> dict[str, Any]:
+        return {"id": self.id, "version": self.version, "status": self.status, "code": self.code,
+                "code_official": self.code_official, "values": dict(self.values),
+                "approved_values": dict(self.approved_values) if self.approved_values is not None else None,
+                "owner": d.name(self.owner_id), "created_by": d.name(self.created_by_id),
+                "updated_at": iso(self.updated_at), "review": dict(self.review) if self.review else None, "missing_photos": list(self.missing_photos),
+                "deleted": self.deleted}
+
+
+def photo_refs_of(form: FormDefinition, values: dict[str, Any]) -> list[str]:
+    out: list[str] = []
+    for spec in form.fields:
+        if spec.type is FieldType.PHOTO:
+            for ref in values.get(spec.key) or []:
+                if ref not in out:
+                    out.append(ref)
+    return out
+
+
+@dataclass
+class UnitOfWork:
+    """One push (or admin command): the records it touches and the rows it will write."""
+
+    tx: Tx
+    user: User
+    form: FormDefinition
+    directory: Directory
+    now: float = field(default_factory=time.time)
+    records: dict[str, Rec] = field(default_factory=dict)
+    versions: list[dict[str, Any]] = field(default_factory=list)
+    decisions: list[dict[str, Any]] = field(default_factory=list)
+    visit_rows: list[dict[str, Any]] = field(default_factory=list)
+    mutation_rows: list[dict[str, Any]] = field(default_factory=list)
+    refs: dict[str, set[str]] = field(default_factory=dict)   # record id -> photo hashes to reference
+    known_photos: dict[str, bool] = field(default_factory=dict)
+    codes_given: set[str] = field(default_factory=set)
+
+    today: dt.date = dt.date.min
+
+    def __post_init__(self) -> None:
+        """Dates are checked against the date in China (UTC+8), where every client is."""
+        self.today = dt.datetime.fromtimestamp(self.now, CHINA_TZ).date()
+
+    @property
+    def iso_now(self) -> str:
+        return iso(self.now)
+
+    def load(self, ids: Iterable[str]) -> None:
+        wanted = sorted(set(ids) - set(self.records))
+        for i in range(0, len(wanted), 500):
+            q = select(customers).where(customers.c.id.in_(wanted[i:i + 500])).order_by(customers.c.id)
+            if self.tx.db.is_postgres:
+                q = q.with_for_update()
+            for row in self.tx.conn.execute(q).all():
+                self.records[row.id] = Rec.from_row(row)
+
+    def load_photos(self, hashes: Iterable[str]) -> None:
+        wanted = sorted(set(hashes) - set(self.known_photos))
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            have = {r.sha256 for r in self.tx.conn.execute(select(photos.c.sha256).where(photos.c.sha256.in_(chunk)))}
+            self.known_photos.update({h: h in have for h in chunk})
+
+    def missing(self, hashes: Iterable[str]) -> list[str]:
+        hashes = list(hashes)
+        self.load_photos(hashes)
+        return [h for h in hashes if not self.known_photos[h]]
+
+    def new_record(self, rid: str, owner: User) -> Rec:
+        rec = Rec(rid, 0, "draft", None, False, self.form.version, {}, None, {}, None, [], owner.id, owner.id,
+                  False, self.now, self.now, is_new=True)
+        self.records[rid] = rec
+        return rec
+
+    def touch(self, rec: Rec, kind: str, changes: dict[str, Any], mutation_id: str | None,
+              provenance: dict[str, Any] | None = None) -> None:
+        """A new version of ``rec``, chained to the previous one."""
+        prev = rec.version
+        rec.version += 1
+        rec.updated_at = self.now
+        rec.form_version = self.form.version
+        rec.dirty = True
+        self.versions.append({"record_id": rec.id, "version": rec.version, "prev_version": prev, "kind": kind,
+                              "changes": dumps(changes), "status": rec.status, "actor_id": self.user.id,
+                              "mutation_id": mutation_id, "provenance": dumps(provenance) if provenance else None,
+                              "at": self.now})
+
+    def refresh_photos(self, rec: Rec) -> None:
+        refs = photo_refs_of(self.form, rec.values)
+        self.refs.setdefault(rec.id, set()).update(refs)
+        rec.missing_photos = self.missing(refs)
+
+    def visit_ids(self) -> set[str]:
+        return {v["id"] for v in self.visit_rows}
+
+    def visit_exists(self, vid: str) -> bool:
+        return self.tx.conn.execute(select(visits.c.id).where(visits.c.id == vid)).first() is not None
+
+    def add_visit(self, rec: Rec, body: dict[str, Any]) -> None:
+        self.visit_rows.append({"id": body["id"], "customer_id": rec.id, "data": dumps(body),
+                                "created_by_id": self.user.id, "created_at": self.now})
+        self.refs.setdefault(rec.id, set()).update(body["photos"])
+
+    def flush(self) -> None:
+        """Write everything in bulk; the feed entries are numbered afterwards, at commit."""
+        conn = self.tx.conn
+        new = [r.to_row() for r in self.records.values() if r.dirty and r.is_new]
+        changed = [r.to_row() for r in self.records.values() if r.dirty and not r.is_new]
+        if new:
+            conn.execute(insert(customers), new)
+        if changed:
+            cols = [c.name for c in customers.columns if c.name != "id"]
+            stmt = update(customers).where(customers.c.id == bindparam("b_id")).values(
+                {c: bindparam(c) for c in cols})
+            conn.execute(stmt, [{**{c: r[c] for c in cols}, "b_id": r["id"]} for r in changed])
+        for table, rows in ((customer_versions, self.versions), (review_decisions, self.decisions),
+                            (visits, self.visit_rows), (mutations, self.mutation_rows)):
+            if rows:
+                conn.execute(insert(table), rows)
+        self._write_refs()
+        for r in self.records.values():
+            if r.dirty:
+                self.tx.emit(FeedEntry("record", r.id))
+                r.dirty = r.is_new = False
+
+    def _write_refs(self) -> None:
+        pairs = {(h, rid) for rid, hs in self.refs.items() for h in hs}
+        if not pairs:
+            return
+        rids = sorted({rid for _, rid in pairs})
+        have: set[tuple[str, str]] = set()
+        for i in range(0, len(rids), 500):
+            q = select(photo_refs.c.sha256, photo_refs.c.record_id).where(photo_refs.c.record_id.in_(rids[i:i + 500]))
+            have.update((r.sha256, r.record_id) for r in self.tx.conn.execute(q))
+        todo = sorted(pairs - have)
+        if todo:
+            self.tx.conn.execute(insert(photo_refs), [{"sha256": h, "record_id": rid} for h, rid in todo])
+        self.refs.clear()
+
+
+def mark_photo_present(tx: Tx, sha: str) -> None:
+    """A completed upload: records that were waiting for this photo no longer list it as missing."""
+    q = (select(customers).join(photo_refs, and_(photo_refs.c.record_id == customers.c.id, photo_refs.c.sha256 == sha))
+         .order_by(customers.c.id))
+    if tx.db.is_postgres:
+        q = q.with_for_update(of=customers)
+    for row in tx.conn.execute(q).all():
+        missing = json.loads(row.missing_photos)
+        if sha in missing:
+            missing.remove(sha)
+            tx.conn.execute(update(customers).where(customers.c.id == row.id)
+                            .values(missing_photos=dumps(missing), updated_at=time.time()))
+            tx.emit(FeedEntry("record", row.id))

@@ -1,0 +1,183 @@
+"""The server's tables as SQLAlchemy Core (no ORM: pushes write in bulk with executemany).
+
+Times are UTC epoch seconds (floats) so that expiry checks compare numbers on both SQLite and
+PostgreSQL. Record values are canonical JSON text (``app.models.wire.canonical_json``), written and
+read as a whole; the columns beside them exist only for filtering (scope, status, codes).
+The Alembic migrations in ``server/migrations`` create exactly these tables (a test compares them).
+"""
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+                        String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("supervisor_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+)
+
+devices = Table(
+    "devices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("device_id", String(128), nullable=False),
+    Column("device_name", String(200), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("last_login_at", Float, nullable=False),
+    Column("revoked_at", Float, nullable=True),
+    UniqueConstraint("user_id", "device_id", name="uq_devices_user_device"),
+)
+
+# Every refresh token ever issued, hashed: a token presented a second time is a reuse (theft).
+refresh_tokens = Table(
+    "refresh_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("device_pk", Integer, ForeignKey("devices.id"), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False),
+    Column("used_at", Float, nullable=True),
+)
+
+access_tokens = Table(
+    "access_tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("device_pk", Integer, ForeignKey("devices.id"), nullable=False, index=True),
+    Column("expires_at", Float, nullable=False),
+)
+
+login_failures = Table(
+    "login_failures", metadata,
+    Column("name_key", String(64), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("first_at", Float, nullable=False),
+    Column("locked_until", Float, nullable=True),
+)
+
+customers = Table(
+    "customers", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("code", String(32), nullable=True, unique=True),
+    Column("code_official", Boolean, nullable=False, default=False),
+    Column("form_version", Integer, nullable=False),
+    Column("data", Text, nullable=False),            # canonical JSON of the values
+    Column("approved_data", Text, nullable=True),    # values as last approved, while a change is open
+    Column("field_versions", Text, nullable=False),  # {field: version that last changed it}
+    Column("review", Text, nullable=True),           # the last decision, JSON
+    Column("missing_photos", Text, nullable=False),  # JSON list of sha256
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+customer_versions = Table(
+    "customer_versions", metadata,
+    Column("record_id", String(36), ForeignKey("customers.id"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("prev_version", Integer, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("changes", Text, nullable=False),   # JSON {field: {"old", "new"}} or the decision
+    Column("status", String(16), nullable=False),
+    Column("actor_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("mutation_id", String(64), nullable=True),
+    Column("provenance", Text, nullable=True),
+    Column("at", Float, nullable=False),
+)
+
+review_decisions = Table(
+    "review_decisions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("version", Integer, nullable=False),
+    Column("action", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+)
+
+visits = Table(
+    "visits", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("data", Text, nullable=False),
+    Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+mutations = Table(
+    "mutations", metadata,
+    Column("mutation_id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("body_hash", String(64), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("at", Float, nullable=False),
+)
+
+feed = Table(
+    "feed", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),
+    Column("record_id", String(36), nullable=True),
+    Column("audience_id", Integer, nullable=True),   # NULL: whoever may see the record now
+    Column("form_version", Integer, nullable=True),
+    Index("ix_feed_record", "record_id", "kind", "audience_id"),
+)
+
+# One row (id = 1): the last feed number handed out, and the tombstone horizon.
+feed_counter = Table(
+    "feed_counter", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("horizon", BigInteger, nullable=False),
+)
+
+photos = Table(
+    "photos", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("uploaded_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+upload_chunks = Table(
+    "upload_chunks", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("start", BigInteger, primary_key=True, autoincrement=False),
+    Column("total", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+)
+
+photo_refs = Table(
+    "photo_refs", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), primary_key=True),
+)
+
+forms = Table(
+    "forms", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("form_id", String(64), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("published_at", Float, nullable=False),
+    Column("published_by", String(64), nullable=False),
+)
+
+code_sequences = Table(
+    "code_sequences", metadata,
+    Column("region", String(6), primary_key=True),
+    Column("next", Integer, nullable=False),
+)

@@ -1,0 +1,85 @@
+"""Who sees and edits what (territories), in Python for one record and in SQL for lists.
+
+- collector: sees records assigned to them or created by them; edits those assigned to them;
+- supervisor: sees and edits records assigned to a collector of their team or to themselves,
+  and decides their reviews;
+- admin: everything.
+
+A record outside the caller's scope does not exist for them (404 / rejected ``not_found``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, select, true
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
+
+from app.models.wire import Role
+from server.accounts import User, user_from_row
+from server.schema import customers, users
+
+
+@dataclass
+class Directory:
+    """Every user of the server, loaded once per transaction (a few hundred rows at most)."""
+
+    by_id: dict[int, User]
+
+    @classmethod
+    def load(cls, conn: Connection) -> "Directory":
+        return cls({r.id: user_from_row(r) for r in conn.execute(select(users)).all()})
+
+    def name(self, uid: int | None) -> str | None:
+        user = self.by_id.get(uid) if uid is not None else None
+        return user.name if user else None
+
+    def supervisor_of(self, uid: int) -> int | None:
+        """The supervisor responsible for records assigned to ``uid`` (a supervisor for their own)."""
+        user = self.by_id.get(uid)
+        if user is None:
+            return None
+        return user.id if user.role == Role.SUPERVISOR.value else user.supervisor_id
+
+    def viewers(self, owner_id: int, created_by_id: int) -> set[int]:
+        """The non-admin users who may see a record with this owner and creator."""
+        out = {owner_id, created_by_id}
+        sup = self.supervisor_of(owner_id)
+        if sup is not None:
+            out.add(sup)
+        return out
+
+
+def is_admin(user: User) -> bool:
+    return user.role == Role.ADMIN.value
+
+
+def can_see(user: User, rec: Any, d: Directory) -> bool:
+    return is_admin(user) or user.id in d.viewers(rec.owner_id, rec.created_by_id)
+
+
+def can_edit(user: User, rec: Any, d: Directory) -> bool:
+    if is_admin(user):
+        return True
+    if user.role == Role.SUPERVISOR.value:
+        return d.supervisor_of(rec.owner_id) == user.id
+    return rec.owner_id == user.id
+
+
+def can_decide(user: User, rec: Any, d: Directory) -> bool:
+    """Only the responsible supervisor (or an admin) approves or returns a submission."""
+    if is_admin(user):
+        return True
+    return user.role == Role.SUPERVISOR.value and d.supervisor_of(rec.owner_id) == user.id
+
+
+def visible_clause(user: User) -> ColumnElement[bool]:
+    """SQL condition on ``customers`` that matches :func:`can_see`."""
+    if is_admin(user):
+        return true()
+    if user.role == Role.SUPERVISOR.value:
+        team = select(users.c.id).where(users.c.supervisor_id == user.id)
+        return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id,
+                   customers.c.owner_id.in_(team))
+    return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)

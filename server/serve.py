@@ -1,0 +1,61 @@
+"""Running the server with uvicorn, optionally with TLS and several worker processes.
+
+Workers are separate processes that share only the database (nothing else is kept in memory), so
+the same holds for several servers on several machines behind one load balancer and one
+PostgreSQL. A background task forgets old tombstones once a day.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from typing import AsyncIterator
+
+import uvicorn
+from fastapi import FastAPI
+from fastapi.concurrency import run_in_threadpool
+
+from server.app import create_app
+from server.config import Settings
+from server.db import Database
+from server.feed import purge_tombstones
+
+ENV_DATABASE = "FIELDARCHIVE_SERVER_DATABASE"
+PURGE_EVERY = 24 * 3600
+log = logging.getLogger(__name__)
+
+
+async def _purge_daily(db: Database, settings: Settings) -> None:
+    while True:
+        await asyncio.sleep(PURGE_EVERY)
+        try:
+            await run_in_threadpool(purge_tombstones, db, settings)
+        except Exception:  # the next day will try again; serving must go on
+            log.exception("purging tombstones failed")
+
+
+def factory() -> FastAPI:
+    """The app for uvicorn (``--factory``): the database URL comes from the environment."""
+    db = Database(os.environ[ENV_DATABASE])
+    settings = Settings()
+    app = create_app(db, settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        task = asyncio.create_task(_purge_daily(db, settings))
+        try:
+            yield
+        finally:
+            task.cancel()
+            db.dispose()
+
+    app.router.lifespan_context = lifespan
+    return app
+
+
+def serve(url: str, host: str, port: int, certfile: str | None, keyfile: str | None, workers: int) -> None:
+    os.environ[ENV_DATABASE] = url
+    uvicorn.run("server.serve:factory", factory=True, host=host, port=port, workers=workers,
+                ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="info", proxy_headers=True,
+                timeout_graceful_shutdown=10)

@@ -1,0 +1,220 @@
+"""Push: versions, merge and conflict rules, regulated fields, server-side validation, change
+policy, idempotent replay, review decisions with official codes, soft deletes."""
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import func, select
+
+from server.schema import customer_versions, customers, mutations, review_decisions
+from tests.server.helpers import create, decide, delete, demo_values, mid, save, submit
+
+
+def test_new_record_is_validated_and_stored_canonically(api, world):
+    values = demo_values()[0]
+    values["contact_phone"] = "139 1234 5678"
+    values["business_area"] = "120.50"
+    rec = create(api, world["c1"], values)
+    assert rec["values"]["contact_phone"] == "13912345678"
+    assert rec["values"]["business_area"] == "120.5"
+    assert rec["status"] == "draft" and rec["code"] is None and not rec["code_official"]
+    assert rec["owner"] == rec["created_by"] == "c1"
+
+
+def test_invalid_values_are_rejected_with_per_field_errors(api, world, db):
+    rid = str(uuid.uuid4())
+    res = api.push1(world["c1"], save(rid, {"shop_name": "好又多", "id_card": "610102199001011234",
+                                            "contact_phone": "12345", "nonsense": "x"}))
+    assert res["status"] == "rejected" and res["record"] is None
+    codes = {(e["field"], e["code"]) for e in res["errors"]}
+    assert ("nonsense", "unknown_field") in codes
+    res = api.push1(world["c1"], save(rid, {"shop_name": "好又多", "id_card": "610102199001011234",
+                                            "contact_phone": "12345"}))
+    fields = {e["field"]: e for e in res["errors"]}
+    assert fields["id_card"]["code"] == "id_card.checksum"
+    assert fields["contact_phone"]["code"] == "mobile.format"
+    assert "Mobile" in fields["contact_phone"]["message"] or "mobile" in fields["contact_phone"]["message"]
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(customers)).scalar() == 0
+
+
+def test_missing_required_values_are_allowed_in_drafts(api, world):
+    rec = create(api, world["c1"], {"shop_name": "老街便民店"})
+    assert rec["values"] == {"shop_name": "老街便民店"}
+
+
+def test_roles_may_not_edit_system_or_supervisor_fields(api, world):
+    rec = create(api, world["c1"])
+    res = api.push1(world["c1"], save(rec["id"], {"credit_grade": "A", "monitored": True}, base=1))
+    assert res["status"] == "rejected"
+    assert {e["field"]: e["code"] for e in res["errors"]} == {"credit_grade": "readonly", "monitored": "supervisor_only"}
+    ok = api.push1(world["s1"], save(rec["id"], {"monitored": True}, base=1))
+    assert ok["status"] == "applied" and ok["record"]["values"]["monitored"] is True
+
+
+def test_concurrent_edits_of_different_fields_merge(api, world):
+    rec = create(api, world["c1"])
+    a = api.push1(world["c1"], save(rec["id"], {"service_notes": ("", "周末客流大")}, base=1))
+    assert a["status"] == "applied" and a["record"]["version"] == 2
+    b = api.push1(world["s1"], save(rec["id"], {"brand_count": (None, 99)}, base=1))
+    assert b["status"] == "merged" and b["record"]["version"] == 3
+    assert b["record"]["values"]["service_notes"] == "周末客流大" and b["record"]["values"]["brand_count"] == 99
+
+
+def test_same_field_edited_on_both_sides_is_a_conflict_and_nothing_is_applied(api, world):
+    rec = create(api, world["c1"], {"shop_name": "甲店", "service_notes": "旧"})
+    api.push1(world["s1"], save(rec["id"], {"service_notes": ("旧", "主管改的")}, base=1))
+    res = api.push1(world["c1"], save(rec["id"], {"service_notes": ("旧", "我改的"), "brand_count": 5}, base=1))
+    assert res["status"] == "conflict"
+    assert res["conflicts"] == [{"field": "service_notes", "base": "旧", "mine": "我改的", "server": "主管改的"}]
+    assert res["record"]["version"] == 2 and "brand_count" not in res["record"]["values"]
+    # the person resolves it and pushes against the server version
+    ok = api.push1(world["c1"], save(rec["id"], {"service_notes": ("主管改的", "我改的"), "brand_count": 5}, base=2))
+    assert ok["status"] == "applied" and ok["record"]["values"]["service_notes"] == "我改的"
+
+
+def test_same_new_value_on_both_sides_is_not_a_conflict(api, world):
+    rec = create(api, world["c1"], {"shop_name": "甲店"})
+    api.push1(world["s1"], save(rec["id"], {"service_notes": "同一个"}, base=1))
+    res = api.push1(world["c1"], save(rec["id"], {"service_notes": "同一个"}, base=1))
+    assert res["status"] == "merged" and res["record"]["version"] == 2
+
+
+def test_regulated_fields_never_merge(api, world):
+    rec = create(api, world["c1"])
+    api.push1(world["s1"], save(rec["id"], {"service_notes": "x"}, base=1))  # an unrelated field moved the record on
+    res = api.push1(world["c1"], save(rec["id"], {"licence_no": (rec["values"].get("licence_no"), "610102100001")}, base=1))
+    assert res["status"] == "conflict" and [c["field"] for c in res["conflicts"]] == ["licence_no"]
+    direct = api.push1(world["c1"], save(rec["id"], {"licence_no": "610102100001"}, base=2))
+    assert direct["status"] == "applied"
+
+
+def test_replayed_mutation_returns_the_stored_answer_and_changes_nothing(api, world, db):
+    rec = create(api, world["c1"])
+    m = save(rec["id"], {"brand_count": 10}, base=1)
+    first = api.push1(world["c1"], m)
+    second = api.push1(world["c1"], m)
+    assert first == second and first["record"]["version"] == 2
+    m2 = dict(m, provenance={"source": "visit"})
+    assert api.push1(world["c1"], m2)["errors"][0]["code"] == "mutation_reused"  # another body
+    assert api.push1(world["c1"], dict(m, changes={"brand_count": {"old": None, "new": 11}}))["status"] == "rejected"
+    other = api.push1(world["c2"], m)  # another user's id reveals nothing
+    assert other["errors"][0]["code"] == "mutation_reused" and other["record"] is None
+    with db.read() as conn:
+        assert conn.execute(select(customers.c.version).where(customers.c.id == rec["id"])).scalar() == 2
+        assert conn.execute(select(func.count()).select_from(mutations)).scalar() == 2
+
+
+def test_the_client_clock_is_not_part_of_the_mutation_identity(api, world):
+    rec = create(api, world["c1"])
+    m = save(rec["id"], {"brand_count": 10}, base=1, provenance={"source": "visit", "at": "2026-01-01T08:00:00"})
+    first = api.push1(world["c1"], m)
+    later = api.push1(world["c1"], dict(m, provenance={"source": "visit", "at": "2026-01-02T09:00:00"}))
+    assert later == first and first["status"] == "applied"
+
+
+def test_replay_within_one_batch(api, world):
+    rid = str(uuid.uuid4())
+    m = save(rid, {"shop_name": "批内"})
+    res = api.push(world["c1"], m, m, dict(m, changes={"shop_name": {"old": None, "new": "别的"}}))
+    assert res[0] == res[1] and res[2]["errors"][0]["code"] == "mutation_reused"
+
+
+def test_a_batch_is_one_transaction_applied_in_order(api, world, db):
+    rid = str(uuid.uuid4())
+    values = demo_values(1, seed=7)[0]
+    res = api.push(world["c1"], save(rid, values), save(rid, {"brand_count": 12}, base=1), submit(rid, 2))
+    assert [r["status"] for r in res] == ["applied", "applied", "applied"]
+    assert res[2]["record"]["status"] == "pending" and res[2]["record"]["version"] == 3
+    with db.read() as conn:
+        chain = conn.execute(select(customer_versions.c.version, customer_versions.c.prev_version,
+                                    customer_versions.c.kind).where(customer_versions.c.record_id == rid)
+                             .order_by(customer_versions.c.version)).all()
+    assert [tuple(r) for r in chain] == [(1, 0, "customer.save"), (2, 1, "customer.save"), (3, 2, "customer.submit")]
+
+
+def test_review_approve_assigns_the_official_code(api, world, db):
+    values = demo_values(1, seed=11)[0]
+    values["region_code"] = "610113"
+    rec = create(api, world["c1"], values)
+    assert api.push1(world["c1"], submit(rec["id"], 1))["record"]["status"] == "pending"
+    assert api.push1(world["c1"], save(rec["id"], {"brand_count": 3}, base=2))["errors"][0]["code"] == "pending"
+    assert api.push1(world["s2"], decide(rec["id"], 2))["errors"][0]["code"] == "not_found"  # other team
+    assert api.push1(world["c1"], decide(rec["id"], 2))["errors"][0]["code"] == "forbidden"  # not a supervisor
+    assert api.push1(world["s1"], decide(rec["id"], 1))["errors"][0]["code"] == "version.stale"
+    res = api.push1(world["s1"], decide(rec["id"], 2))
+    r = res["record"]
+    assert r["status"] == "approved" and r["code_official"] and r["code"] == "610113000001"
+    assert r["values"]["customer_code"] == "610113000001" and r["review"]["by"] == "s1"
+    other = create(api, world["c2"], dict(values))
+    api.push1(world["c2"], submit(other["id"], 1))
+    assert api.push1(world["admin"], decide(other["id"], 2))["record"]["code"] == "610113000002"
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(review_decisions)).scalar() == 2
+
+
+def test_return_and_resubmit_is_a_new_chained_version(api, world):
+    rec = create(api, world["c1"], demo_values(1, seed=5)[0])
+    api.push1(world["c1"], submit(rec["id"], 1))
+    bad = api.push1(world["s1"], decide(rec["id"], 2, "return"))
+    assert bad["status"] == "rejected" and bad["errors"][0]["code"] == "decision.reason"
+    ret = api.push1(world["s1"], decide(rec["id"], 2, "return", "电话号码不对", ["contact_phone"]))
+    assert ret["record"]["status"] == "returned"
+    assert ret["record"]["review"]["fields"] == ["contact_phone"] and ret["record"]["review"]["reason"] == "电话号码不对"
+    fixed = api.push1(world["c1"], save(rec["id"], {"contact_phone": "13800138000"}, base=3))
+    assert fixed["record"]["status"] == "returned"
+    again = api.push1(world["c1"], submit(rec["id"], 4))
+    assert again["record"]["status"] == "pending" and again["record"]["version"] == 5
+    assert api.push1(world["s1"], decide(rec["id"], 5))["record"]["status"] == "approved"
+
+
+def test_submission_is_refused_with_errors_or_missing_photos(api, world):
+    rec = create(api, world["c1"], {"shop_name": "缺照片", "photo_storefront": ["a" * 64]})
+    assert rec["missing_photos"] == ["a" * 64]
+    res = api.push1(world["c1"], submit(rec["id"], 1))
+    assert res["status"] == "rejected" and res["errors"][0]["code"] == "photo.missing"
+    assert res["errors"][0]["field"] == "photo_storefront"
+
+
+def test_change_policy_on_approved_records(api, world):
+    rec = create(api, world["c1"], demo_values(1, seed=9)[0])
+    api.push1(world["c1"], submit(rec["id"], 1))
+    approved = api.push1(world["s1"], decide(rec["id"], 2))["record"]
+    direct = api.push1(world["c1"], save(rec["id"], {"service_notes": "直接改"}, base=3))["record"]
+    assert direct["status"] == "approved" and direct["approved_values"] is None
+    change = api.push1(world["c1"], save(rec["id"], {"shop_name": "新店名"}, base=4))["record"]
+    assert change["status"] == "draft"
+    assert change["approved_values"]["shop_name"] == approved["values"]["shop_name"]
+    assert change["code"] == approved["code"]
+    api.push1(world["c1"], submit(rec["id"], 5))
+    done = api.push1(world["s1"], decide(rec["id"], 6))["record"]
+    assert done["status"] == "approved" and done["approved_values"] is None and done["code"] == approved["code"]
+
+
+def test_delete_is_soft_and_blocks_further_edits(api, world):
+    rec = create(api, world["c1"])
+    gone = api.push1(world["c1"], delete(rec["id"], 1))
+    assert gone["status"] == "applied" and gone["record"]["deleted"] is True
+    assert api.push1(world["c1"], save(rec["id"], {"brand_count": 1}, base=2))["errors"][0]["code"] == "deleted"
+
+
+def test_base_version_ahead_and_unknown_record(api, world):
+    rec = create(api, world["c1"])
+    assert api.push1(world["c1"], save(rec["id"], {"brand_count": 1}, base=9))["errors"][0]["code"] == "version.ahead"
+    assert api.push1(world["c1"], save(str(uuid.uuid4()), {"brand_count": 1}, base=3))["errors"][0]["code"] == "not_found"
+    assert api.push1(world["c1"], submit(str(uuid.uuid4()), 1))["errors"][0]["code"] == "not_found"
+
+
+def test_visit_requires_its_photos_and_a_past_date(api, world):
+    rec = create(api, world["c1"])
+    sha = api.upload(world["c1"], b"visit photo bytes")
+    from tests.server.helpers import visit
+
+    ok = api.push1(world["c1"], visit(rec["id"], [sha]))
+    assert ok["status"] == "applied"
+    assert api.push1(world["c1"], visit(rec["id"], ["b" * 64]))["errors"][0]["code"] == "photo.missing"
+    assert api.push1(world["c1"], visit(rec["id"], day="2999-01-01"))["errors"][0]["code"] == "visit.date"
+    again = visit(rec["id"])
+    assert api.push1(world["c1"], again)["status"] == "applied"
+    dup = dict(again, mutation_id=mid())
+    assert api.push1(world["c1"], dup)["errors"][0]["code"] == "visit.duplicate"
