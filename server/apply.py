@@ -116,7 +116,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         return result(m, ResultStatus.CONFLICT, rec, uow, conflicts=conflicts)
     merged = dict(rec.values)
     merged.update({k: ch.get("new") for k, ch in changes.items()})
-    report = validate_values(uow.form, merged, today=uow.today, role=uow.user.role)
+    report = validate_values(uow.form, merged, today=uow.today, role=uow.user.role, required=False)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)

@@ -12,6 +12,7 @@ import enum
 import json
 import tomllib
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -165,6 +166,11 @@ class FieldSpec:
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
+
+    @cached_property
+    def memo(self) -> dict[str, Any]:
+        """Derived data cached on this field by its users (the validators' choice tables)."""
+        return {}
 
     def help(self, lang: str) -> str:
         return self.help_en if lang == "en" else self.help_zh

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import json
 from typing import Any
+
+import orjson
 
 PROTOCOL_VERSION = 1
 MIN_PROTOCOL_VERSION = 1
@@ -67,8 +68,12 @@ class ErrorCode(str, enum.Enum):
 
 
 def canonical_json(obj: Any) -> bytes:
-    """The one byte form of a JSON value used for hashing (sorted keys, no spaces, UTF-8)."""
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+    """The one byte form of a JSON value used for hashing and storing (sorted keys, no spaces, UTF-8).
+
+    orjson gives the same bytes as ``json.dumps(ensure_ascii=False, sort_keys=True, separators=(",", ":"))``
+    for the values records hold (text, integers, booleans, lists, null), about ten times faster.
+    """
+    return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
 def mutation_hash(mutation: dict[str, Any]) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from app.models.record import AuditEntry, Provenance
+from app.models.wire import canonical_json
 from app.storage import schema
 
 GENESIS = "0" * 64
@@ -32,7 +33,7 @@ def _j(v: Any) -> str | None:
         return None
     if isinstance(v, JsonText):
         return str(v)
-    return json.dumps(v, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(v).decode("utf-8")
 
 
 def creation_commitment(data_json: str, n_fields: int) -> JsonText:
@@ -66,8 +67,7 @@ def reconstruct_initial(current: dict[str, Any], updates_newest_first: Iterable[
 
 def matches_commitment(initial: dict[str, Any], created: Any) -> bool:
     if isinstance(created, dict) and set(created) == {"fields", "sha256"}:
-        data = json.dumps(initial, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(data.encode("utf-8")).hexdigest() == created["sha256"]
+        return hashlib.sha256(canonical_json(initial)).hexdigest() == created["sha256"]
     return created == initial  # archives written before the commitment stored the values themselves
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition, Role
+from app.models.wire import canonical_json
 from app.models.record import (
     Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, ListQuery, NewCustomer, OverdueRule, Provenance,
     Quality,
@@ -36,7 +37,7 @@ DEDUP_ROLES = (Role.LICENCE_NO, Role.USCC, Role.ID_CARD, Role.CONTACT_PHONE)
 
 
 def dumps(values: dict[str, Any]) -> str:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(values).decode("utf-8")
 
 
 def _role_keys(form: FormDefinition, roles: Iterable[Role]) -> list[str]:

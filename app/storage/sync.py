@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from app.models.catalogue import FormDefinition
 from app.models.record import Provenance, Quality, Source
 from app.models.sync_state import LocalRecord, OutboxRow
+from app.models.wire import canonical_json
 from app.storage import schema
 
 O = schema.outbox.c
@@ -31,7 +32,7 @@ def _loads(text: str | None) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return canonical_json(value).decode("utf-8")
 
 
 class SyncTables:

@@ -24,7 +24,7 @@ class Issue:
 
     @classmethod
     def make(cls, field: str, severity: Severity, code: str, /, **params: Any) -> "Issue":
-        return cls(field, severity, code, tuple(sorted(params.items())))
+        return cls(field, severity, code, tuple(sorted(params.items())) if params else ())
 
     def message(self, label: str, lang: str | None = None) -> str:
         msgid = MESSAGES.get(self.code, MESSAGES["invalid"])

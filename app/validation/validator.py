@@ -61,22 +61,28 @@ def validate_values(
     *,
     today: dt.date | None = None,
     role: str = "collector",
+    required: bool = True,
 ) -> Report:
-    """Parse and check a record's values. Unknown keys are ignored (the caller reports them)."""
+    """Parse and check a record's values. Unknown keys are ignored (the caller reports them).
+
+    ``required=False`` skips the missing-value and completeness bookkeeping, for callers that only
+    want errors (the server: drafts may be incomplete).
+    """
     today = today or dt.date.today()
     report = Report()
-    for spec in form.fields:
-        if spec.key not in raw:
+    values, found = report.values, report.issues
+    get = form.get
+    for key, raw_value in raw.items():
+        spec = get(key)
+        if spec is None:
             continue
-        value, issues = parse_field(spec, raw[spec.key], today)
-        report.issues.extend(issues)
-        if value is not None:
-            report.values[spec.key] = value
-        elif not issues:
-            report.values[spec.key] = None
-    failed = {i.field for i in report.issues if i.severity is Severity.ERROR}
-    values = report.values
-    for spec in _maintained_required(form, role):
+        value, issues = parse_field(spec, raw_value, today)
+        if issues:
+            found.extend(issues)
+        if value is not None or not issues:
+            values[key] = value
+    failed = {i.field for i in found if i.severity is Severity.ERROR}
+    for spec in _maintained_required(form, role) if required else ():
         if spec.required is RequiredLevel.OPTIONAL and not spec.required_if.holds(values):  # type: ignore[union-attr]
             continue
         report.required_total += 1
