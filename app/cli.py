@@ -282,6 +282,62 @@ def cmd_remember(args: argparse.Namespace) -> int:
     return 0
 
 
+ENV_SERVER_PASSWORD = "FIELDARCHIVE_SERVER_PASSWORD"
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from app.services import syncing
+
+    password = _secret(ENV_SERVER_PASSWORD, _("Server password for {user}: ").format(user=args.user))
+    session = open_session(args)
+    try:
+        data = syncing.login(session, args.server, args.user, password)
+        persist = syncing.tokens_persist()
+    finally:
+        session.close()
+    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data["user"]["name"],
+                                                               role=data["user"]["role"]))
+    if not persist:
+        sys.stderr.write(translate(_NO_KEYRING_LOGIN) + "\n")
+    return 0
+
+
+_NO_KEYRING_LOGIN = N_("This computer has no system keyring, so the sign-in is kept only while this program runs; "
+                       "you will be asked again next time.")
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from app.services import syncing
+
+    session = open_session(args)
+    try:
+        syncing.logout(session)
+    finally:
+        session.close()
+    _out(_("Signed out. Nothing that was not synced is lost; it is sent after the next sign-in."))
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from app.errors import SyncError
+    from app.services import syncing
+
+    session = open_session(args)
+    try:
+        outcome = syncing.sync(session)
+    except SyncError as exc:
+        session.close()
+        raise CliError(N_("Sync did not finish: {reason}"), reason=exc.message(args.lang)) from None
+    session.close()
+    _out(_("Sent {pushed} changes ({conflicts} conflicts, {rejected} refused), received {pulled}; {photos} photos sent.")
+         .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.pulled,
+                 photos=outcome.photos_up))
+    if not outcome.complete:
+        raise CliError(N_("Sync is not complete: {n} changes are still waiting (conflicts to resolve or refused values "
+                          "to correct)."), n=outcome.remaining)
+    return 0
+
+
 def cmd_self_test(args: argparse.Namespace) -> int:
     if getattr(args, "gui", False):
         from app.main import gui_self_test as run
@@ -333,6 +389,11 @@ def build_parser() -> Parser:
     sp.add_argument("--recovery", action="store_true", help="open the backup with the recovery code")
     add("passwd", cmd_passwd, "change the passphrase").add_argument("--recovery", action="store_true")
     add("remember", cmd_remember, "unlock on this device through the OS keyring").add_argument("--off", action="store_true")
+    sp = add("login", cmd_login, "sign in to the sync server (password from the terminal or FIELDARCHIVE_SERVER_PASSWORD)")
+    sp.add_argument("--server", required=True)
+    sp.add_argument("--user", required=True)
+    add("logout", cmd_logout, "sign out of the sync server")
+    add("sync", cmd_sync, "send the outbox and receive the server's changes (exit 0 only when complete)")
     add("self-test", cmd_self_test, "open a temporary archive and check the installation").add_argument(
         "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts")
     return p

@@ -35,6 +35,26 @@ def current_form(form_id: str = "retail_customer") -> FormDefinition:
     return load_form(form_id, form_overrides(form_id))
 
 
+def form_for(archive: Archive) -> FormDefinition:
+    """The newest catalogue this archive knows: one the server published, else the built-in one."""
+    import json
+
+    from app.models.catalogue import apply_override, form_from_dict, load_override
+    builtin = current_form()
+    raw = archive.get_meta("published_form")
+    if not raw:
+        return builtin
+    form = form_from_dict(json.loads(raw), "published form")
+    for path in form_overrides(form.form_id):
+        form = apply_override(form, load_override(path), str(path))
+    return form if form.version >= builtin.version else builtin
+
+
+def _open(profile: Profile, key: bytes) -> "Session":
+    archive = profile.open(key)
+    return Session(profile, archive, key, form_for(archive), archive.get_meta("sync_role") or "collector")
+
+
 def _device_secret_name(profile: Profile, archive_id: str) -> str:
     return f"archive-key/{profile.name}/{archive_id}"
 
@@ -63,7 +83,7 @@ class Session:
 def create(name: str = DEFAULT_PROFILE, *, passphrase: str, actor: str | None = None) -> tuple[Session, str]:
     profile = Profile(name)
     archive, key, code = profile.create(passphrase, actor or default_actor())
-    return Session(profile, archive, key, current_form()), code
+    return Session(profile, archive, key, form_for(archive)), code
 
 
 def unlock(name: str = DEFAULT_PROFILE, *, passphrase: str | None = None, recovery_code: str | None = None,
@@ -79,7 +99,7 @@ def unlock(name: str = DEFAULT_PROFILE, *, passphrase: str | None = None, recove
             key = profile.unlock(passphrase)
         else:
             raise StorageError(StorageErrorKind.WRONG_PASSPHRASE, N_("A passphrase is needed to open the archive."))
-    return Session(profile, profile.open(key), key, current_form())
+    return _open(profile, key)
 
 
 def device_key(name: str = DEFAULT_PROFILE) -> bytes | None:

@@ -104,14 +104,42 @@ class SyncTables:
                 if status in ("applied", "merged") and record:
                     self._take_server_record(tx, form, record, quality, prov, frozen=row.body)
                 elif status == "conflict":
-                    tx.execute(schema.conflict.insert().prefix_with("OR REPLACE").values(
-                        record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps(result.get("conflicts") or []),
-                        server_record=_dumps(record or {}), created_at=self.clock()))
-                    tx.execute(schema.customer.update().where(C.id == row.record_id).values(sync_state="conflict"))
+                    self._rebase_on_conflict(tx, form, row, result.get("conflicts") or [], record or {}, quality, prov)
                 elif status == "rejected":
                     tx.execute(schema.customer.update().where(C.id == row.record_id).values(
                         sync_state="rejected", sync_errors=_dumps(result.get("errors") or [])))
                 self._settle(tx, row.record_id)
+
+    def _rebase_on_conflict(self, tx: Connection, form: FormDefinition, row: OutboxRow, conflicts: list[dict[str, Any]],
+                            record: dict[str, Any], quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+        """Move the local record onto the server's version: the server's values where only the server
+        changed a field, ours where only we did, and ours (for now) where both did — those wait for a
+        person's choice. Nothing of either side is dropped."""
+        from app.storage.customers import _columns, _index_one
+        cur = tx.execute(select(schema.customer).where(C.id == row.record_id)).mappings().first()
+        if cur is None:
+            return
+        mine, base = json.loads(cur["data"]), _loads(cur["server_data"]) or {}
+        server = record.get("values") or {}
+        conflicting = {c["field"] for c in conflicts}
+        rebased: dict[str, Any] = {}
+        for key in set(mine) | set(server) | set(base):
+            ours = key in conflicting or mine.get(key) != base.get(key)
+            value = mine.get(key) if ours else server.get(key)
+            if value not in (None, "", []):
+                rebased[key] = value
+        q = quality(rebased)
+        tx.execute(schema.customer.update().where(C.id == row.record_id).values(
+            data=_dumps(rebased), server_data=_dumps(server), version=record.get("version", cur["version"]),
+            status=record.get("status", cur["status"]), sync_state="conflict", completeness=q.completeness,
+            missing_count=q.missing_count, error_count=q.error_count, warning_count=q.warning_count,
+            **_columns(form, rebased)))
+        _index_one(tx, cur["pk"], form, rebased, cur["code"])
+        self._audit(tx, prov, [("customer", row.record_id, "update", k, mine.get(k), rebased.get(k))  # type: ignore[attr-defined]
+                               for k in sorted(set(mine) | set(rebased)) if mine.get(k) != rebased.get(k)])
+        tx.execute(schema.conflict.insert().prefix_with("OR REPLACE").values(
+            record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps(conflicts), server_record=_dumps(record),
+            created_at=self.clock()))
 
     def _settle(self, tx: Connection, record_id: str) -> None:
         more = tx.execute(select(func.count()).where(O.record_id == record_id)).scalar()
@@ -226,24 +254,29 @@ class SyncTables:
             r = c.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
         return (json.loads(r["fields"]), json.loads(r["server_record"])) if r else None
 
-    def resolve_conflict(self, form: FormDefinition, record_id: str, resolved: dict[str, Any],
+    def resolve_conflict(self, form: FormDefinition, record_id: str, choices: dict[str, Any],
                          quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
-        """The person's choice becomes the local record, based on the server's version, and is queued."""
+        """The person's value for each conflicting field; the record (already on the server's version)
+        is queued again, so the choice and our other changes go to the server as a new mutation."""
         from app.storage.customers import _columns, _index_one
         with self.transaction() as tx:  # type: ignore[attr-defined]
             conflict = tx.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
             row = tx.execute(select(schema.customer).where(C.id == record_id)).mappings().first()
             if conflict is None or row is None:
                 raise KeyError(record_id)
-            server = json.loads(conflict["server_record"])
+            fields = {c["field"] for c in json.loads(conflict["fields"])}
             old = json.loads(row["data"])
-            values = {k: v for k, v in resolved.items() if v not in (None, "", [])}
+            values = dict(old)
+            for key in fields:
+                chosen = choices.get(key, old.get(key))
+                if chosen in (None, "", []):
+                    values.pop(key, None)
+                else:
+                    values[key] = chosen
             q = quality(values)
             tx.execute(schema.customer.update().where(C.id == record_id).values(
-                data=_dumps(values), server_data=_dumps(server.get("values") or {}), version=server.get("version", row["version"]),
-                status=server.get("status", row["status"]), sync_state="pending", completeness=q.completeness,
-                missing_count=q.missing_count, error_count=q.error_count, warning_count=q.warning_count,
-                updated_at=self.clock(), **_columns(form, values)))
+                data=_dumps(values), sync_state="pending", completeness=q.completeness, missing_count=q.missing_count,
+                error_count=q.error_count, warning_count=q.warning_count, updated_at=self.clock(), **_columns(form, values)))
             _index_one(tx, row["pk"], form, values, row["code"])
             tx.execute(delete(schema.conflict).where(schema.conflict.c.record_id == record_id))
             self._audit(tx, prov, [("customer", record_id, "update", k, old.get(k), values.get(k))  # type: ignore[attr-defined]

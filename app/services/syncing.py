@@ -1,0 +1,242 @@
+"""Signing in, syncing and resolving conflicts: the use cases around app.sync.
+
+Tokens live in the OS keyring only; where there is none they are kept in memory for this run and
+the user is told why they will be asked again. A refused refresh (revoked device, disabled user)
+clears them; nothing unsynced is lost (it stays in the outbox).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import platform
+import threading
+from typing import Any, Callable, Sequence
+
+from app import secrets
+from app.errors import SyncError, SyncErrorKind, UserFacingError
+from app.i18n import N_
+from app.models.catalogue import FieldType
+from app.models.record import Provenance, Quality, Source
+from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
+from app.services.records import quality
+from app.services.session import Session, form_for
+from app.sync.client import MemoryTokens, SyncClient
+from app.sync.engine import run_sync
+from app.validation import validate_values
+
+log = logging.getLogger(__name__)
+_memory_tokens: dict[str, MemoryTokens] = {}
+
+
+class KeyringTokens:
+    """Access and refresh tokens as one keyring secret per server and user."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def get(self) -> dict[str, Any] | None:
+        raw = secrets.get_secret(self.name)
+        try:
+            return json.loads(raw) if raw else None
+        except ValueError:
+            return None
+
+    def set(self, tokens: dict[str, Any]) -> None:
+        secrets.set_secret(self.name, json.dumps(tokens, separators=(",", ":")))
+
+    def clear(self) -> None:
+        secrets.delete_secret(self.name)
+
+
+def binding(session: Session) -> tuple[str, str] | None:
+    server, user = session.archive.get_meta("sync_server"), session.archive.get_meta("sync_user")
+    return (server, user) if server and user else None
+
+
+def token_store(server: str, user: str) -> Any:
+    name = f"sync-token/{server}/{user}"
+    if secrets.keyring_available():
+        return KeyringTokens(name)
+    return _memory_tokens.setdefault(name, MemoryTokens())
+
+
+def client_for(session: Session, server: str | None = None, user: str | None = None) -> SyncClient:
+    bound = binding(session)
+    server = server or (bound[0] if bound else "")
+    user = user or (bound[1] if bound else "")
+    if not server or not user:
+        raise SyncError(SyncErrorKind.AUTH, N_("Sign in to the server first."))
+    return SyncClient(server, token_store(server, user), session.archive.device_id)
+
+
+def login(session: Session, server: str, user: str, password: str) -> dict[str, Any]:
+    """Sign in and bind this archive to the server and user (one profile = one user on one server)."""
+    bound = binding(session)
+    if bound and bound[1] != user:
+        raise UserFacingError(N_("This archive belongs to {user}. Use another profile (--profile) for another account."),
+                              user=bound[1])
+    client = client_for(session, server.rstrip("/"), user)
+    try:
+        data = client.login(user, password, platform.node() or "FieldArchive")
+    finally:
+        client.close()
+    arc = session.archive
+    with arc.transaction() as tx:
+        arc.set_meta("sync_server", server.rstrip("/"), tx)
+        arc.set_meta("sync_user", user, tx)
+        arc.set_meta("sync_role", data["user"]["role"], tx)
+    session.role = data["user"]["role"]
+    return data
+
+
+def logout(session: Session) -> None:
+    bound = binding(session)
+    if not bound:
+        return
+    client = client_for(session)
+    try:
+        client.logout()
+    except SyncError as exc:  # offline: the tokens are forgotten here anyway
+        log.info("logout at the server failed: %s", exc.kind.value)
+    finally:
+        token_store(*bound).clear()
+        client.close()
+
+
+def signed_in(session: Session) -> bool:
+    bound = binding(session)
+    return bool(bound and token_store(*bound).get())
+
+
+def tokens_persist() -> bool:
+    return secrets.keyring_available()
+
+
+def sync(session: Session, progress: Callable[[str, int, int], None] | None = None,
+         cancel: threading.Event | None = None) -> SyncOutcome:
+    client = client_for(session)
+    try:
+        outcome = run_sync(ArchiveStore(session), client, progress, cancel)
+        if outcome.complete:
+            import datetime as dt
+            session.archive.set_meta("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+        return outcome
+    except SyncError as exc:
+        if exc.kind is SyncErrorKind.AUTH:
+            bound = binding(session)
+            if bound:
+                token_store(*bound).clear()
+        raise
+    finally:
+        client.close()
+
+
+def status(session: Session) -> dict[str, Any]:
+    summary = session.archive.sync_summary()
+    return {**summary, "bound": binding(session), "signed_in": signed_in(session),
+            "last_sync": session.archive.get_meta("last_sync_at")}
+
+
+def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) -> None:
+    """The person's value for each conflicting field (mine, the server's, or typed anew); pushed as a
+    new mutation based on the server's version."""
+    report = validate_values(session.form, choices, today=session.today(), role=session.role, required=False)
+    if report.has_errors:
+        from app.errors import ValidationFailed
+        raise ValidationFailed(report)
+    session.archive.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
+                                     Provenance(session.user, Source.MANUAL))
+
+
+def conflict(session: Session, record_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    """The conflicting fields (base, mine, server) and the server's record, if the record is in conflict."""
+    return session.archive.conflict_of(record_id)
+
+
+def _quality(session: Session, values: dict[str, Any]) -> Quality:
+    return quality(validate_values(session.form, values, today=session.today(), role=session.role))
+
+
+class ArchiveStore:
+    """The SyncStore port over the session's archive."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.arc = session.archive
+        self.pulled_photos: set[str] = set()
+
+    def quality(self, values: dict[str, Any]) -> Quality:
+        return _quality(self.session, values)
+
+    def outbox_count(self) -> int:
+        return self.arc.outbox_count()
+
+    def unsettled(self) -> int:
+        summary = self.arc.sync_summary()
+        return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)
+
+    def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
+        return self.arc.outbox_heads(limit)
+
+    def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        self.arc.freeze(bodies)
+
+    def drop_outbox_row(self, seq: int) -> None:
+        self.arc.drop_outbox_row(seq)
+
+    def apply_push_results(self, results: Sequence[tuple[OutboxRow, dict[str, Any]]]) -> None:
+        self.arc.apply_push_results(self.session.form, results, self.quality)
+
+    def cursor(self) -> int:
+        return int(self.arc.get_meta("sync_cursor") or 0)
+
+    def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None) -> None:
+        self.arc.apply_feed_page(self.session.form, changes, cursor, self.quality, seen)
+        if any(c.get("kind") == "form" for c in changes):
+            form = form_for(self.session.archive)
+            if form.version > self.session.form.version:
+                self.session.form = form
+        photo_keys = self.photo_fields()
+        for c in changes:
+            values = (c.get("record") or {}).get("values") or {}
+            for key in photo_keys:
+                self.pulled_photos.update(values.get(key) or [])
+
+    def forget_unseen(self, seen: set[str]) -> None:
+        self.arc.forget_unseen(seen)
+
+    def form_version(self) -> int:
+        return self.session.form.version
+
+    def photo_fields(self) -> set[str]:
+        return {f.key for f in self.session.form.fields if f.type is FieldType.PHOTO}
+
+    def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
+        return self.arc.photos_not_uploaded(shas)
+
+    def photo_bytes(self, sha: str) -> bytes | None:
+        return self.arc.photo_data(sha)
+
+    def mark_uploaded(self, sha: str) -> None:
+        self.arc.mark_uploaded(sha)
+
+    def photos_missing(self, limit: int) -> list[str]:
+        known = self.arc.known_photos(self.pulled_photos)
+        return sorted(self.pulled_photos - known)[:limit]
+
+    def put_photo_bytes(self, sha: str, data: bytes) -> bool:
+        if hashlib.sha256(data).hexdigest() != sha:
+            log.warning("downloaded photo %s does not match its hash", sha[:12])
+            return False
+        from PIL import Image
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                width, height, mime = img.width, img.height, Image.MIME.get(img.format or "", "image/jpeg")
+        except Exception:
+            width = height = 0
+            mime = "application/octet-stream"
+        self.arc.put_photo(data, mime, width, height)
+        self.arc.mark_uploaded(sha)  # it came from the server: nothing to send back
+        return True

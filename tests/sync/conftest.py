@@ -1,0 +1,128 @@
+"""Sync tests: real server processes on 127.0.0.1, real client archives (each in its own home folder)."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+from app import paths
+
+ROOT = Path(__file__).resolve().parents[2]
+SERVER_PASSWORD = "server-pass-123"
+PASSPHRASE = "correct horse battery staple"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """``python -m server serve --data DIR`` on a free port; users added through the admin command line."""
+
+    def __init__(self, data: Path) -> None:
+        self.data = data
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
+        proc = subprocess.run([sys.executable, "-m", "server", "--data", str(self.data), *args], cwd=ROOT,
+                              capture_output=True, text=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return proc
+
+    def start(self, env: dict[str, str] | None = None) -> "Server":
+        log = open(self.data.parent / f"server-{self.port}-{time.time_ns()}.log", "wb")
+        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--data", str(self.data), "--port",
+                                      str(self.port)], cwd=ROOT, stdout=log, stderr=log, env={**os.environ, **(env or {})})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited with {self.proc.returncode}")
+            try:
+                requests.get(self.url + "/api/v1/info", timeout=0.5)
+                return self
+            except requests.RequestException:
+                time.sleep(0.1)
+        raise RuntimeError("server did not start")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    data = tmp_path / "server-data"
+    srv = Server(data)
+    srv.admin("user", "add", "s1", "--role", "supervisor")
+    srv.admin("user", "add", "c1", "--role", "collector", "--supervisor", "s1")
+    srv.admin("user", "add", "c2", "--role", "collector", "--supervisor", "s1")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+class Client:
+    """One person's archive in its own home folder, used through the services layer."""
+
+    def __init__(self, home: Path, name: str) -> None:
+        self.home, self.name = home, name
+        self.session: Any = None
+
+    def __enter__(self) -> "Client":
+        self.use()
+        from app.services import session as ss
+        if ss.profile_exists():
+            self.session = ss.unlock(passphrase=PASSPHRASE)
+        else:
+            self.session, _ = ss.create(passphrase=PASSPHRASE, actor=self.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.use()
+        if self.session is not None:
+            self.session.close()
+            self.session = None
+
+    def use(self) -> None:
+        os.environ[paths.ENV_HOME] = str(self.home)
+
+    def login(self, server: Server) -> None:
+        from app.services import syncing
+        self.use()
+        syncing.login(self.session, server.url, self.name, SERVER_PASSWORD)
+
+    def sync(self) -> Any:
+        from app.services import syncing
+        self.use()
+        return syncing.sync(self.session)
+
+
+@pytest.fixture
+def clients(tmp_path: Path, memory_keyring) -> Iterator[Any]:
+    made: list[Client] = []
+
+    def make(name: str) -> Client:
+        c = Client(tmp_path / f"home-{name}-{len(made)}", name).__enter__()
+        made.append(c)
+        return c
+
+    yield make
+    for c in made:
+        c.__exit__()

@@ -1,0 +1,76 @@
+"""Client ↔ real server: push, pull, merge, conflicts resolved by a person, review decisions arriving."""
+from __future__ import annotations
+
+from app.models.record import CustomerStatus
+from app.services import records
+from app.services.demo import generate
+
+
+def demo(n: int, seed: int) -> list[dict]:
+    return list(generate(n, seed=seed))
+
+
+def test_a_customer_created_offline_reaches_the_server_and_the_supervisor(server, clients) -> None:
+    c1 = clients("c1")
+    values = demo(1, 1)[0]
+    c, _ = records.save_draft(c1.session, values)
+    assert c1.session.archive.outbox_count() == 1
+    c1.login(server)
+    out = c1.sync()
+    assert out.complete and out.pushed == 1 and out.applied == 1
+    assert c1.session.archive.outbox_count() == 0
+    local = c1.session.archive.get_customer(c.id)
+    assert local.version == 1
+    s1 = clients("s1")
+    s1.login(server)
+    out = s1.sync()
+    assert out.complete and out.pulled >= 1
+    seen = s1.session.archive.get_customer(c.id)
+    assert seen is not None and seen.values == local.values
+    assert s1.session.archive.outbox_count() == 0  # what came from the server is not sent back
+
+
+def test_edits_to_different_fields_merge_and_the_same_field_conflicts(server, clients) -> None:
+    c1, s1 = clients("c1"), clients("s1")
+    c, _ = records.save_draft(c1.session, demo(1, 2)[0])
+    c1.login(server)
+    c1.sync()
+    s1.login(server)
+    s1.sync()
+    # offline on both sides
+    mine = dict(c1.session.archive.get_customer(c.id).values)
+    records.save_draft(c1.session, {**mine, "address": "陕西省西安市碑林区新地址1号", "landline": "029-88881234"}, c.id)
+    theirs = dict(s1.session.archive.get_customer(c.id).values)
+    records.save_draft(s1.session, {**theirs, "landline": "029-88885678", "business_area": "99"}, c.id)
+    assert s1.sync().applied == 1
+    out = c1.sync()
+    assert out.conflicts == 1 and not out.complete
+    fields, server_record = c1.session.archive.conflict_of(c.id)
+    assert [(f["field"], f["mine"], f["server"]) for f in fields] == [("landline", "029-88881234", "029-88885678")]
+    rebased = c1.session.archive.get_customer(c.id).values
+    assert rebased["business_area"] == "99"                              # theirs, untouched by us
+    assert rebased["address"] == "陕西省西安市碑林区新地址1号"             # ours, untouched by them
+    from app.services import syncing
+    syncing.resolve_conflict(c1.session, c.id, {"landline": "029-88885678"})  # the person picks the server's
+    out = c1.sync()
+    assert out.complete
+    s1.sync()
+    final_s1 = s1.session.archive.get_customer(c.id).values
+    final_c1 = c1.session.archive.get_customer(c.id).values
+    assert final_s1 == final_c1
+    assert final_c1["address"] == "陕西省西安市碑林区新地址1号" and final_c1["business_area"] == "99"
+    assert final_c1["landline"] == "029-88885678"
+
+
+def test_submit_approve_gives_the_official_code(server, clients) -> None:
+    c1, s1 = clients("c1"), clients("s1")
+    c, _ = records.save_draft(c1.session, demo(1, 3)[0])
+    ok, refused = records.submit(c1.session, [c.id])
+    assert ok == [c.id]
+    c1.login(server)
+    assert c1.sync().complete
+    assert c1.session.archive.get_customer(c.id).status is CustomerStatus.PENDING
+    s1.login(server)
+    s1.sync()
+    record = s1.session.archive.get_customer(c.id)
+    assert record.status is CustomerStatus.PENDING
