@@ -115,10 +115,10 @@ def tokens_persist() -> bool:
 
 
 def sync(session: Session, progress: Callable[[str, int, int], None] | None = None,
-         cancel: threading.Event | None = None) -> SyncOutcome:
+         cancel: threading.Event | None = None, batch: int | None = None) -> SyncOutcome:
     client = client_for(session)
     try:
-        outcome = run_sync(ArchiveStore(session), client, progress, cancel)
+        outcome = run_sync(ArchiveStore(session), client, progress, cancel, **({"batch": batch} if batch else {}))
         if outcome.complete:
             import datetime as dt
             session.archive.set_meta("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))

@@ -50,9 +50,10 @@ class MemoryTokens:
 
 class SyncClient:
     def __init__(self, base_url: str, tokens: TokenStore, device_id: str, *, verify: bool | str = True,
-                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)) -> None:
+                 timeout: tuple[float, float] | None = None) -> None:
         self.base = base_url.rstrip("/") + API_PREFIX
-        self.tokens, self.device_id, self.timeout = tokens, device_id, timeout
+        self.tokens, self.device_id = tokens, device_id
+        self.timeout = timeout or (CONNECT_TIMEOUT, READ_TIMEOUT)
         self.http = requests.Session()
         self.http.verify = verify  # True (the system's CAs via certifi) or a CA bundle path; never False
         self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip",
