@@ -61,8 +61,10 @@ def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | N
         cid = customer_id
         current = arc.get_customer(cid)
         assert current is not None
-        status = CustomerStatus.DRAFT if current.status is CustomerStatus.PENDING else None
-        arc.update_customers(session.form, [CustomerUpdate(cid, stored, quality(report), status)], prov)
+        if current.status is CustomerStatus.PENDING and session.role == "collector":
+            raise UserFacingError(N_("This customer is waiting for review; it can be changed after the market "
+                                     "manager's decision (or withdraw the submission if it has not been sent)."))
+        arc.update_customers(session.form, [CustomerUpdate(cid, stored, quality(report))], prov)
     customer = arc.get_customer(cid)
     assert customer is not None
     return customer, report
@@ -116,3 +118,8 @@ def autosaved(session: Session) -> list[tuple[str, str | None, dict[str, Any], s
 
 def discard_autosave(session: Session, key: str) -> None:
     session.archive.autosave_clear(key)
+
+
+def withdraw(session: Session, customer_id: str) -> bool:
+    """Take back a submission that has not been sent to the server yet (back to draft)."""
+    return session.archive.withdraw_submission(customer_id, Provenance(session.user, Source.MANUAL))

@@ -23,7 +23,7 @@ from app.storage import schema
 
 O = schema.outbox.c
 C = schema.customer.c
-SAVE, SUBMIT, DELETE, VISIT = "customer.save", "customer.submit", "customer.delete", "visit.create"
+SAVE, SUBMIT, DELETE, VISIT, DECIDE = "customer.save", "customer.submit", "customer.delete", "visit.create", "review.decide"
 BLOCKED_STATES = ("conflict", "rejected", "revoked")
 
 
@@ -106,6 +106,8 @@ class SyncTables:
                 elif status == "conflict":
                     self._rebase_on_conflict(tx, form, row, result.get("conflicts") or [], record or {}, quality, prov)
                 elif status == "rejected":
+                    if row.kind == DECIDE and record:  # a stale decision: show what the server has instead
+                        self._take_server_record(tx, form, record, quality, prov)
                     tx.execute(schema.customer.update().where(C.id == row.record_id).values(
                         sync_state="rejected", sync_errors=_dumps(result.get("errors") or [])))
                 self._settle(tx, row.record_id)
@@ -282,6 +284,41 @@ class SyncTables:
             self._audit(tx, prov, [("customer", record_id, "update", k, old.get(k), values.get(k))  # type: ignore[attr-defined]
                                    for k in sorted(set(old) | set(values)) if old.get(k) != values.get(k)])
             self._queue(tx, SAVE, record_id)
+
+    def record_decision(self, record_id: str, decision: dict[str, Any], prov: Provenance) -> None:
+        """A review decision taken here (offline too): shown at once, queued for the server."""
+        status = "approved" if decision["action"] == "approve" else "returned"
+        review = {**decision, "by": prov.actor or self.actor, "at": self.clock()}
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            old = tx.execute(select(C.status).where(C.id == record_id)).scalar()
+            if old is None:
+                raise KeyError(record_id)
+            tx.execute(schema.customer.update().where(C.id == record_id).values(
+                status=status, review=_dumps(review), updated_at=self.clock()))
+            self._audit(tx, prov, [("customer", record_id, "status", None, old, status),  # type: ignore[attr-defined]
+                                   ("customer", record_id, "review", None, None, review)])
+            self._queue(tx, DECIDE, record_id, {"decision": decision})
+
+    def withdraw_submission(self, record_id: str, prov: Provenance) -> bool:
+        """Undo a submission still waiting in the outbox; False once it has been sent."""
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            row = tx.execute(select(O.seq).where(O.record_id == record_id, O.kind == SUBMIT, O.state == "pending")).first()
+            status = tx.execute(select(C.status).where(C.id == record_id)).scalar()
+            if row is None or status != "pending":
+                return False
+            tx.execute(delete(schema.outbox).where(O.seq == row[0]))
+            tx.execute(schema.customer.update().where(C.id == record_id).values(status="draft", updated_at=self.clock()))
+            self._audit(tx, prov, [("customer", record_id, "status", None, "pending", "draft")])  # type: ignore[attr-defined]
+            self._settle(tx, record_id)
+            return True
+
+    def review_of(self, record_id: str) -> dict[str, Any] | None:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
+
+    def sync_errors_of(self, record_id: str) -> list[dict[str, Any]]:
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return _loads(c.execute(select(C.sync_errors).where(C.id == record_id)).scalar()) or []
 
     def clear_rejection(self, tx: Connection, record_id: str) -> None:
         tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state == "rejected")

@@ -74,3 +74,44 @@ def test_submit_approve_gives_the_official_code(server, clients) -> None:
     s1.sync()
     record = s1.session.archive.get_customer(c.id)
     assert record.status is CustomerStatus.PENDING
+
+
+def test_returned_with_reason_then_fixed_resubmitted_and_approved(server, clients) -> None:
+    from app.services import review
+    c1, s1 = clients("c1"), clients("s1")
+    values = demo(1, 4)[0]
+    c, _ = records.save_draft(c1.session, values)
+    records.submit(c1.session, [c.id])
+    c1.login(server)
+    s1.login(server)
+    assert c1.sync().complete and s1.sync().complete
+    assert review.decide(s1.session, [c.id], "return", "电话号码核实不符", ["contact_phone"]) == 1
+    assert s1.session.archive.get_customer(c.id).status is CustomerStatus.RETURNED  # offline, at once
+    assert s1.sync().complete
+    c1.sync()
+    back = c1.session.archive.get_customer(c.id)
+    assert back.status is CustomerStatus.RETURNED
+    assert c1.session.archive.review_of(c.id)["reason"] == "电话号码核实不符"
+    assert c1.session.archive.review_of(c.id)["fields"] == ["contact_phone"]
+    records.save_draft(c1.session, {**back.values, "contact_phone": "13900001111"}, c.id)
+    ok, _ = records.submit(c1.session, [c.id])
+    assert ok == [c.id] and c1.sync().complete
+    s1.sync()
+    assert review.decide(s1.session, [c.id], "approve") == 1
+    assert s1.sync().complete
+    c1.sync()
+    approved = c1.session.archive.get_customer(c.id)
+    assert approved.status is CustomerStatus.APPROVED and approved.code_official
+    assert approved.code and not approved.code.startswith("TMP-") and approved.values["customer_code"] == approved.code
+    assert c1.session.archive.outbox_count() == 0
+
+
+def test_a_collector_cannot_decide(server, clients) -> None:
+    import pytest
+
+    from app.errors import UserFacingError
+    from app.services import review
+    c1 = clients("c1")
+    c1.login(server)
+    with pytest.raises(UserFacingError):
+        review.decide(c1.session, [], "approve")
