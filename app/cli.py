@@ -330,7 +330,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise CliError(N_("Sync did not finish: {reason}"), reason=exc.message(args.lang)) from None
     session.close()
     _out(_("Sent {pushed} changes ({conflicts} conflicts, {rejected} refused), received {pulled}; {photos} photos sent.")
-         .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.pulled,
+         .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.received,
                  photos=outcome.photos_up))
     if not outcome.complete:
         raise CliError(N_("Sync is not complete: {n} changes are still waiting (conflicts to resolve or refused values "

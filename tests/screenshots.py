@@ -125,6 +125,39 @@ def render(lang: str, out: Path) -> None:
     dialog = SettingsDialog(settings, win)
     shot(dialog, "11-settings")
     dialog.close()
+    # sync: the sign-in dialog with a refused password, the status bar's states, a conflict
+    import dataclasses
+
+    from app.models.sync_state import SyncOutcome
+    from app.ui.sync.conflict_dialog import ConflictDialog
+    from app.ui.sync.signin_dialog import SignInDialog
+    signin = SignInDialog(controller.ctx, win, user="wangxm")
+    signin.server.setText("https://archive.example.cn")
+    signin._failed(__import__("app.errors", fromlist=["SyncError"]).SyncError(
+        __import__("app.errors", fromlist=["SyncErrorKind"]).SyncErrorKind.AUTH, "Wrong user name or password."))
+    shot(signin, "13-sign-in-refused")
+    signin.close()
+    coordinator = win.coordinator
+    coordinator.sig_state.emit("syncing", None)
+    coordinator.sig_progress.emit("push", 120, 480)
+    shot(win, "14-syncing", (1500, 900))
+    coordinator.sig_state.emit("offline", None)
+    shot(win.statusBar(), "15-status-offline")
+    coordinator.sig_state.emit("problems", SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True))
+    c = controller.runner.call_db(lambda: controller.ctx.session.archive.get_customer(first))
+    form.load(dataclasses.replace(c, sync_state="conflict"))
+    shot(win, "16-conflict-banner", (1500, 900))
+    returned = dataclasses.replace(c, status=CustomerStatus.RETURNED, sync_state="synced",
+                                   review={"action": "return", "reason": "联系电话与店主不符，请核实" if lang == "zh_CN"
+                                           else "The phone does not match the owner; check it", "by": "李经理",
+                                           "fields": ["contact_phone", "address"]})
+    form.load(returned)
+    shot(win, "17-returned-banner", (1500, 900))
+    fields = [{"field": "contact_phone", "base": "13992458810", "mine": "13992458811", "server": "13709112233"},
+              {"field": "business_area", "base": "20", "mine": "25", "server": "30"}]
+    conflict = ConflictDialog(controller.ctx, win.form, first, fields, win)
+    shot(conflict, "18-conflict-dialog")
+    conflict.close()
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
     controller.ctx.session.close()

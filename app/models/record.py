@@ -80,6 +80,10 @@ class Customer:
     version: int = 0
     last_visit: str | None = None
     deleted: bool = False
+    sync_state: str = "local"          # local | pending | synced | conflict | rejected | revoked
+    review: dict[str, Any] | None = None       # the last decision: action, reason, fields, by, at
+    sync_errors: tuple[dict[str, Any], ...] = ()  # why the server refused the last change
+    approved_values: dict[str, Any] | None = None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -107,6 +111,7 @@ class CustomerRow:
     last_quarterly_check: str | None = None
     last_static_review: str | None = None
     created_at: str = ""
+    sync_state: str = "local"
 
 
 @dataclass(frozen=True)
@@ -219,5 +224,6 @@ class ListQuery:
     status: CustomerStatus | None = None
     incomplete: bool = False
     overdue: OverdueRule | None = None
+    sync_problems: bool = False  # in conflict with the server, or refused by it
     sort: str = "updated_at"
     descending: bool = True

@@ -34,7 +34,8 @@ class SyncOutcome:
     merged: int = 0
     conflicts: int = 0
     rejected: int = 0
-    pulled: int = 0
+    pulled: int = 0                 # feed entries read (our own changes come back in the feed too)
+    received: int = 0               # records that changed here because of the feed
     photos_up: int = 0
     photos_down: int = 0
     bytes_sent: int = 0

@@ -70,6 +70,16 @@ def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | N
     return customer, report
 
 
+def save_changes(session: Session, customer_id: str, changes: Mapping[str, Any],
+                 prov: Provenance | None = None) -> tuple[Customer, Report]:
+    """Apply only the fields a person changed onto the customer as it is stored now: values that
+    arrived from the server while a form was open are not overwritten by the form's older copy."""
+    current = session.archive.get_customer(customer_id)
+    if current is None:
+        return save_draft(session, dict(changes), customer_id, prov)
+    return save_draft(session, {**current.values, **changes}, customer_id, prov)
+
+
 def submit(session: Session, ids: Sequence[str]) -> tuple[list[str], dict[str, Report]]:
     """Move drafts (and returned records) without errors to pending review; returns (submitted, refused)."""
     arc = session.archive

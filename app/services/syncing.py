@@ -105,6 +105,18 @@ def logout(session: Session) -> None:
         client.close()
 
 
+def forget_tokens(session: Session) -> None:
+    """After the server refused this device's sign-in: ask for the password again next time."""
+    bound = binding(session)
+    if bound:
+        token_store(*bound).clear()
+
+
+def mark_synced(session: Session) -> None:
+    import datetime as dt
+    session.archive.set_meta("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+
+
 def signed_in(session: Session) -> bool:
     bound = binding(session)
     return bool(bound and token_store(*bound).get())
@@ -115,22 +127,38 @@ def tokens_persist() -> bool:
 
 
 def sync(session: Session, progress: Callable[[str, int, int], None] | None = None,
-         cancel: threading.Event | None = None, batch: int | None = None) -> SyncOutcome:
-    client = client_for(session)
+         cancel: threading.Event | None = None, batch: int | None = None,
+         on_db: Callable[[Callable[[], Any]], Any] | None = None) -> SyncOutcome:
+    """One sync. From a network thread, ``on_db`` runs each archive call on the DB thread and waits
+    for it (the SQLite connection never leaves its thread; the UI's own queries interleave with a
+    long sync instead of waiting behind its network calls). Without it, everything runs here."""
+    run = on_db or (lambda fn: fn())
+    store: Any = ArchiveStore(session)
+    if on_db is not None:
+        store = OnDbThread(store, on_db)
+    client = run(lambda: client_for(session))
     try:
-        outcome = run_sync(ArchiveStore(session), client, progress, cancel, **({"batch": batch} if batch else {}))
-        if outcome.complete:
-            import datetime as dt
-            session.archive.set_meta("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
-        return outcome
+        outcome = run_sync(store, client, progress, cancel, **({"batch": batch} if batch else {}))
     except SyncError as exc:
         if exc.kind is SyncErrorKind.AUTH:
-            bound = binding(session)
-            if bound:
-                token_store(*bound).clear()
+            run(lambda: forget_tokens(session))
         raise
     finally:
         client.close()
+    if outcome.complete:
+        run(lambda: mark_synced(session))
+    return outcome
+
+
+class OnDbThread:
+    """Every method call of ``store`` goes through ``on_db``."""
+
+    def __init__(self, store: Any, on_db: Callable[[Callable[[], Any]], Any]) -> None:
+        self._store, self._on_db = store, on_db
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._store, name)
+        return lambda *args, **kw: self._on_db(lambda: method(*args, **kw))
 
 
 def status(session: Session) -> dict[str, Any]:
@@ -192,8 +220,8 @@ class ArchiveStore:
     def cursor(self) -> int:
         return int(self.arc.get_meta("sync_cursor") or 0)
 
-    def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None) -> None:
-        self.arc.apply_feed_page(self.session.form, changes, cursor, self.quality, seen)
+    def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None) -> int:
+        received = self.arc.apply_feed_page(self.session.form, changes, cursor, self.quality, seen)
         if any(c.get("kind") == "form" for c in changes):
             form = form_for(self.session.archive)
             if form.version > self.session.form.version:
@@ -203,6 +231,7 @@ class ArchiveStore:
             values = (c.get("record") or {}).get("values") or {}
             for key in photo_keys:
                 self.pulled_photos.update(values.get(key) or [])
+        return received
 
     def forget_unseen(self, seen: set[str]) -> None:
         self.arc.forget_unseen(seen)

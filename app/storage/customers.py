@@ -60,7 +60,10 @@ def _to_customer(r: Any) -> Customer:
         completeness=r["completeness"], missing_count=r["missing_count"], error_count=r["error_count"],
         warning_count=r["warning_count"], created_at=r["created_at"], created_by=r["created_by"],
         updated_at=r["updated_at"], updated_by=r["updated_by"], version=r["version"], last_visit=r["last_visit"],
-        deleted=r["deleted_at"] is not None)
+        deleted=r["deleted_at"] is not None, sync_state=r["sync_state"],
+        review=json.loads(r["review"]) if r["review"] else None,
+        sync_errors=tuple(json.loads(r["sync_errors"])) if r["sync_errors"] else (),
+        approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None)
 
 
 def _index_one(tx: Connection, pk: int, form: FormDefinition, values: dict[str, Any], code: str | None,
@@ -257,11 +260,12 @@ class CustomerStore:
 
     def list_pks(self, lq: ListQuery, limit: int | None = None) -> list[int]:
         """The customers a list shows, in its order (all of them: ids are small, rows load in windows)."""
-        return self.search_pks(lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue)
+        return self.search_pks(lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue,
+                               lq.sync_problems)
 
     def search_pks(self, query: str = "", status: CustomerStatus | None = None, incomplete: bool = False,
                    sort: str = "updated_at", descending: bool = True, limit: int | None = None,
-                   overdue: OverdueRule | None = None) -> list[int]:
+                   overdue: OverdueRule | None = None, sync_problems: bool = False) -> list[int]:
         q = select(C.pk).where(C.deleted_at.is_(None))
         for n, (table, expr) in enumerate(plan(query)):
             q = q.where(C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr})))
@@ -276,6 +280,8 @@ class CustomerStore:
                      (C.missing_count > 0) | (C.error_count > 0)),
                 func.coalesce(C.last_quarterly_check, created) < overdue.quarter_start,
                 func.coalesce(C.last_static_review, created) < overdue.half_year_start))
+        if sync_problems:
+            q = q.where(C.sync_state.in_(("conflict", "rejected", "revoked")))
         col = SORT_COLUMNS.get(sort, C.updated_at)
         q = q.order_by(col.desc() if descending else col.asc(), C.pk.desc() if descending else C.pk.asc())
         if limit is not None:
@@ -287,11 +293,11 @@ class CustomerStore:
         """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
         cols = [C.pk, C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.phone, C.address, C.status,
                 C.completeness, C.last_visit, C.updated_at, C.missing_count, C.error_count, C.binding_date,
-                C.last_quarterly_check, C.last_static_review, C.created_at]
+                C.last_quarterly_check, C.last_static_review, C.created_at, C.sync_state]
         with self.reading() as c:  # type: ignore[attr-defined]
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
         return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11],
-                            r[12], r[13], r[14], r[15], r[16], r[17])
+                            r[12], r[13], r[14], r[15], r[16], r[17], r[18])
                 for pk in pks if (r := found.get(pk)) is not None]
 
     def mark_checked(self, ids: Sequence[str], kind: str, day: str, prov: Provenance) -> int:

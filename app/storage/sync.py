@@ -222,7 +222,12 @@ class SyncTables:
                 if kind == "revoke":
                     self._revoke(tx, rid, keep=bool(busy), prov=prov)
                 elif kind == "record" and change.get("record") and not busy:
-                    self._take_server_record(tx, form, change["record"], quality, prov)
+                    record = change["record"]
+                    have = tx.execute(select(C.version, C.deleted_at).where(C.id == rid)).first()
+                    if have is not None and have[0] >= record.get("version", 0) and have[1] is None \
+                            and not record.get("deleted"):
+                        continue  # our own change coming back, or one we already hold
+                    self._take_server_record(tx, form, record, quality, prov)
                     applied += 1
             self.set_meta("sync_cursor", str(cursor), tx)  # type: ignore[attr-defined]
         return applied

@@ -144,7 +144,7 @@ def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Progress,
             cursor, seen, out.rebuilt = 0, set(), True
             continue
         changes = page.get("changes") or []
-        store.apply_feed_page(changes, int(page["cursor"]), seen)
+        out.received += store.apply_feed_page(changes, int(page["cursor"]), seen)
         out.pulled += len(changes)
         cursor = int(page["cursor"])
         say("pull", out.pulled, out.pulled + (PAGE if page.get("more") else 0))

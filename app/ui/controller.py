@@ -130,11 +130,13 @@ class AppController(QObject):
             self.window.sig_settings_changed.connect(lambda: self.idle.set_minutes(self.settings.idle_lock_minutes))
             self.window.show()
             self._offer_autosaved()
+            self.window.coordinator.start()
         else:
             self.window.show_unlocked()
             self.window.list_panel.apply()
             self.window.refresh_summary()
             self._restore_locked_form()
+            self.window.coordinator.start()
         self.idle.reset()
         self.sig_ready.emit()
 
@@ -184,6 +186,7 @@ class AppController(QObject):
             self.locked_form = (cid, key)
         elif form.customer is not None:
             self.locked_form = (form.customer.id, "")
+        self.window.coordinator.stop()
         form.load(None)
         self.window.panel.clear()
         self.window.list_panel.model.clear()
@@ -209,6 +212,8 @@ class AppController(QObject):
 
     # ---- shutdown ----------------------------------------------------------------------------
     def quit(self) -> None:
+        if self.window is not None:
+            self.window.coordinator.stop()  # a running sync stops at its next step; nothing is half-applied
         session, self.ctx.session = self.ctx.session, None
         if session is not None:
             try:

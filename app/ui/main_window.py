@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QSplitter, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget
 
 from app import __version__
 from app.i18n import _
@@ -16,6 +16,8 @@ from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
+from app.ui.sync.status_widget import SyncStatusWidget
+from app.ui.sync_coordinator import SyncCoordinator
 
 
 class MainWindow(QMainWindow):
@@ -40,10 +42,16 @@ class MainWindow(QMainWindow):
         self.central.addWidget(splitter)
         self.setCentralWidget(self.central)
         self.summary = QLabel(self)
-        self.sync_state = QLabel(_("Not connected to a server"), self)
+        self.coordinator = SyncCoordinator(ctx)
+        self.sync_status = SyncStatusWidget(self.coordinator, self)
+        self.sync_status.sign_in.clicked.connect(self.sign_in)
+        self.coordinator.sig_need_sign_in.connect(self.sign_in)
+        self.coordinator.sig_state.connect(self._sync_state)
         self.statusBar().addWidget(self.summary, 1)
-        self.statusBar().addPermanentWidget(self.sync_state)
+        self.statusBar().addPermanentWidget(self.sync_status)
+        self.user = user
         self._menus()
+        self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
         self.panel.sig_open_customer.connect(self.open_customer)
         self.panel.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
@@ -82,13 +90,18 @@ class MainWindow(QMainWindow):
         self._action(customer, _("Add visit…"), self.panel.visits.new_visit)
         self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly"))
         self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static"))
+        sync = bar.addMenu(_("&Sync"))
+        self.act_sync_now = self._action(sync, _("Sync now"), lambda: self.coordinator.sync(manual=True), "F5")
+        self.act_sign_in = self._action(sync, _("Sign in…"), self.sign_in)
+        self.act_sign_out = self._action(sync, _("Sign out"), self.sign_out)
         tools = bar.addMenu(_("&Tools"))
         self._action(tools, _("Settings…"), self.show_settings)
         self._action(tools, _("Check the archive"), self.check_archive)
         help_menu = bar.addMenu(_("&Help"))
         self._action(help_menu, _("About FieldArchive"), lambda: info(
             self, _("FieldArchive {version}: the encrypted customer archive for field work.").format(version=__version__)))
-        self.menus = [archive, customer, tools, help_menu]
+        self.menus = [archive, customer, sync, tools, help_menu]
+        self._sync_state("local", None)
 
     # ---- customers ---------------------------------------------------------------------------
     def open_customer(self, customer_id: str) -> None:
@@ -112,8 +125,18 @@ class MainWindow(QMainWindow):
     def restore_autosave(self, customer: Any, raw: dict[str, Any], key: str) -> None:
         self.panel.show_customer(customer, raw, key)
 
-    def _data_changed(self, _customer_id: str) -> None:
+    def _data_changed(self, customer_id: str) -> None:
         self._refresh_timer.start()
+        open_id = self.panel.customer_id
+        if open_id and (not customer_id or customer_id == open_id) and not self.panel.form_widget.is_dirty():
+            self.ctx.op(lambda s: s.archive.get_customer(open_id), self).success(self._refresh_open).run()
+
+    def _refresh_open(self, customer: Any) -> None:
+        """Show what a sync (or another window) stored, unless the person is in the middle of editing."""
+        if customer is not None and customer.id == self.panel.customer_id and not self.panel.form_widget.is_dirty():
+            if customer.updated_at != self.panel.form_widget.customer.updated_at or \
+                    customer.sync_state != self.panel.form_widget.customer.sync_state:
+                self.panel.show_customer(customer)
 
     def _refresh(self) -> None:
         self.list_panel.model.refresh()
@@ -126,6 +149,88 @@ class MainWindow(QMainWindow):
         self.summary.setText(_("{total} customers · {drafts} drafts · {pending} pending review · {returned} returned · "
                                "{overdue} overdue or due").format(total=s.total, drafts=s.drafts, pending=s.pending,
                                                                   returned=s.returned, overdue=s.overdue))
+
+    # ---- sync --------------------------------------------------------------------------------
+    def _sync_state(self, state: str, _details: Any) -> None:
+        signed_in = state not in ("local", "signed_out")
+        self.act_sync_now.setEnabled(signed_in and state != "syncing")
+        self.act_sign_in.setEnabled(not signed_in)
+        self.act_sign_out.setEnabled(signed_in and state != "syncing")
+
+    def sign_in(self) -> None:
+        from app.services import syncing
+        from app.ui.sync.signin_dialog import SignInDialog
+
+        def show(status: dict[str, Any]) -> None:
+            bound = status.get("bound")
+            dialog = SignInDialog(self.ctx, self, user=bound[1] if bound else "")
+            if bound:
+                dialog.server.setText(bound[0])
+            dialog.sig_signed_in.connect(self._signed_in)
+            dialog.open()
+            dialog.password.setFocus() if bound else dialog.user.setFocus()
+
+        self.ctx.op(syncing.status, self).success(show).run()
+
+    def _signed_in(self, data: dict[str, Any]) -> None:
+        user = data.get("user", {})
+        role = user.get("role", self.role)
+        if role != self.role:
+            self.role = role
+            self.panel.form_widget.set_role(role)
+        self.coordinator.signed_in = True
+        message = _("Signed in as {name}.").format(name=user.get("display_name") or user.get("username", ""))
+        if not data.get("persists"):
+            message += " " + _("This computer has no secure key store; you will be asked to sign in again after "
+                               "FieldArchive restarts.")
+        self.statusBar().showMessage(message, 10000)
+        self.coordinator.sync(manual=True)
+
+    def sign_out(self) -> None:
+        from app.services import syncing
+
+        def ask(status: dict[str, Any]) -> None:
+            waiting = status.get("outbox", 0)
+            text = _("Sign out of the server?")
+            if waiting:
+                text += "\n" + _("{n} changes have not been sent yet. They stay in this archive and are sent after "
+                                  "you sign in again.").format(n=waiting)
+            box = QMessageBox(QMessageBox.Icon.Question, _("Sign out"), text,
+                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+            box.button(QMessageBox.StandardButton.Yes).setText(_("Sign out"))
+            box.finished.connect(lambda r: self._sign_out() if r == QMessageBox.StandardButton.Yes else None)
+            box.open()
+
+        self.ctx.op(syncing.status, self).success(ask).run()
+
+    def _sign_out(self) -> None:
+        from app.services import syncing
+        self.coordinator.stop()
+        self.coordinator.signed_in = False
+
+        def done(_r: Any) -> None:
+            self.coordinator.sig_state.emit("signed_out", None)
+            self.statusBar().showMessage(_("Signed out. The archive stays on this computer."), 8000)
+
+        self.ctx.op(syncing.logout, self).success(done).run()
+
+    def resolve_conflict(self, record_id: str) -> None:
+        from app.services import syncing
+        from app.ui.sync.conflict_dialog import ConflictDialog
+
+        def show(found: Any) -> None:
+            if not found:
+                self.statusBar().showMessage(_("This conflict was already resolved."), 6000)
+                self._data_changed(record_id)
+                return
+            fields, _server = found
+            dialog = ConflictDialog(self.ctx, self.form, record_id, fields, self)
+            dialog.sig_resolved.connect(lambda _rid: self.statusBar().showMessage(
+                _("Your choice is kept and sent at the next sync."), 8000))
+            dialog.sig_resolved.connect(lambda _rid: self.coordinator.after_save.start())
+            dialog.open()
+
+        self.ctx.op(lambda s: syncing.conflict(s, record_id), self).success(show).run()
 
     # ---- tools -------------------------------------------------------------------------------
     def show_settings(self) -> None:

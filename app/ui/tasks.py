@@ -31,6 +31,7 @@ class TaskRunner(QObject):
         self._closures: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._running = 0
+        self.closed = False
         self.sig_closures_pending.connect(self._run_closures, Qt.ConnectionType.QueuedConnection)
 
     @property
@@ -50,6 +51,9 @@ class TaskRunner(QObject):
             fn()
 
     def submit(self, fn: Callable[[], T], done: Callable[[Future[T]], None], *, net: bool = False) -> None:
+        if self.closed:  # a timer firing while the application shuts down: nothing to do any more
+            log.debug("task submitted after shutdown: dropped")
+            return
         self._set_running(+1)
 
         def finished(fut: Future[T]) -> None:
@@ -74,12 +78,14 @@ class TaskRunner(QObject):
             self.sig_busy_changed.emit(self.busy)
 
     def call_db(self, fn: Callable[[], T], timeout: float = 30.0) -> T:
-        """Run ``fn`` on the DB thread and wait: only for shutdown and tests, never for UI work."""
+        """Run ``fn`` on the DB thread and wait: for the network thread (sync), shutdown and tests;
+        never on the GUI thread for UI work."""
         if self.inline:
             return fn()
         return self._db.submit(fn).result(timeout)
 
     def shutdown(self) -> None:
+        self.closed = True
         self._net.shutdown(wait=True, cancel_futures=True)
         self._db.shutdown(wait=True)
 

@@ -24,7 +24,7 @@ def test_a_customer_created_offline_reaches_the_server_and_the_supervisor(server
     s1 = clients("s1")
     s1.login(server)
     out = s1.sync()
-    assert out.complete and out.pulled >= 1
+    assert out.complete and out.received >= 1
     seen = s1.session.archive.get_customer(c.id)
     assert seen is not None and seen.values == local.values
     assert s1.session.archive.outbox_count() == 0  # what came from the server is not sent back

@@ -4,12 +4,14 @@ from __future__ import annotations
 import pytest
 from PySide6.QtGui import QInputMethodEvent, QKeyEvent
 from PySide6.QtCore import QEvent, Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
+from app.services import session as ss
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.style import apply_style
 from app.ui.tasks import TaskRunner
+from tests.conftest import PASSPHRASE
 
 
 @pytest.fixture
@@ -19,6 +21,33 @@ def ctx(qapp, session):
     c.session = session
     yield c
     c.runner.shutdown()
+
+
+@pytest.fixture
+def created(home):
+    s, _ = ss.create(passphrase=PASSPHRASE, actor="tester")
+    s.close()
+
+
+@pytest.fixture
+def running(qtbot, qapp, created, monkeypatch):
+    """The real controller on a real DB thread, unlocked."""
+    from app.ui.controller import AppController
+    monkeypatch.setattr(QMessageBox, "open", lambda box: None)  # no dialogs waiting in the background
+    controller = AppController(qapp, Settings(), "default", TaskRunner())
+    controller.start()
+    qtbot.waitUntil(lambda: controller.unlock_dialog is not None, timeout=5000)
+    controller.unlock_dialog.passphrase.setText(PASSPHRASE)
+    controller.unlock_dialog.try_unlock()
+    qtbot.waitUntil(lambda: controller.window is not None, timeout=10_000)
+    qtbot.addWidget(controller.window)
+    yield controller
+    if controller.window is not None:
+        controller.window.coordinator.stop()
+    session, controller.ctx.session = controller.ctx.session, None
+    if session is not None:
+        controller.runner.call_db(session.close)
+    controller.runner.shutdown()
 
 
 def type_text(widget: QWidget, text: str) -> None:

@@ -23,30 +23,6 @@ from tests.conftest import PASSPHRASE
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def created(home):
-    s, _ = ss.create(passphrase=PASSPHRASE, actor="tester")
-    s.close()
-
-
-@pytest.fixture
-def running(qtbot, qapp, created, monkeypatch):
-    """The real controller on a real DB thread, unlocked."""
-    monkeypatch.setattr(QMessageBox, "open", lambda box: None)  # no dialogs waiting in the background
-    controller = AppController(qapp, Settings(), "default", TaskRunner())
-    controller.start()
-    qtbot.waitUntil(lambda: controller.unlock_dialog is not None, timeout=5000)
-    controller.unlock_dialog.passphrase.setText(PASSPHRASE)
-    controller.unlock_dialog.try_unlock()
-    qtbot.waitUntil(lambda: controller.window is not None, timeout=10_000)
-    qtbot.addWidget(controller.window)
-    yield controller
-    session, controller.ctx.session = controller.ctx.session, None
-    if session is not None:
-        controller.runner.call_db(session.close)
-    controller.runner.shutdown()
-
-
 def test_save_on_the_db_thread_updates_the_list(qtbot, running) -> None:
     win = running.window
     win.new_customer()

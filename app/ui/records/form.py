@@ -58,6 +58,7 @@ class CustomerForm(QWidget):
     sig_open_customer = Signal(str)
     sig_dirty_changed = Signal(bool)
     sig_message = Signal(str)
+    sig_resolve_conflict = Signal(str)
 
     def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector",
                  parent: QWidget | None = None) -> None:
@@ -81,6 +82,12 @@ class CustomerForm(QWidget):
     def _build(self) -> None:
         outer = QVBoxLayout(self)
         outer.addLayout(self._header())
+        self.banner = QLabel(self)
+        self.banner.setWordWrap(True)
+        self.banner.setOpenExternalLinks(False)
+        self.banner.linkActivated.connect(self._banner_link)
+        self.banner.hide()
+        outer.addWidget(self.banner)
         columns = QHBoxLayout()
         outer.addLayout(columns, 1)
         side = QVBoxLayout()
@@ -214,7 +221,78 @@ class CustomerForm(QWidget):
         if customer is not None:
             self._dup_timer.start()
 
+    def _update_banner(self) -> None:
+        """What the person must know about this customer's state: returned, in conflict, refused, waiting."""
+        c, lang = self.customer, self.lang
+        for row in self.rows.values():
+            row.label.setStyleSheet("")
+        locked = False
+        if c is None:
+            self.banner.hide()
+            self._lock(False)
+            return
+        style, html = "", ""
+        if c.sync_state == "conflict":
+            style = "background:#fff3e0; border:1px solid #e0a000;"
+            html = _("This customer was also changed on the server. Some fields differ.") + \
+                f' <a href="conflict">{_("Resolve the conflict…")}</a>'
+        elif c.sync_state == "rejected" and c.sync_errors:
+            style = "background:#ffebee; border:1px solid #c62828;"
+            html = _("The server did not accept the last change:") + " " + "; ".join(
+                str(e.get("message", e.get("code"))) for e in c.sync_errors[:4])
+        elif c.status.value == "returned" and c.review:
+            style = "background:#ffebee; border:1px solid #c62828;"
+            flagged = [self.form[f].label(lang) for f in c.review.get("fields", []) if f in self.form]
+            html = _("Returned by {by}: {reason}").format(by=c.review.get("by", ""), reason=c.review.get("reason", ""))
+            if flagged:
+                html += "<br>" + _("To correct: {fields}").format(fields="、".join(flagged))
+            for f in c.review.get("fields", []):
+                if f in self.rows:
+                    self.rows[f].label.setStyleSheet("background:#ffe0b2;")
+        elif c.status.value == "pending" and self.role == "collector":
+            style = "background:#e3f2fd; border:1px solid #1565c0;"
+            html = _("Waiting for the market manager's review; it cannot be changed meanwhile.") + \
+                f' <a href="withdraw">{_("Withdraw the submission")}</a>'
+            locked = True
+        self._lock(locked)
+        self.banner.setStyleSheet(f"padding:6px; {style}")
+        self.banner.setText(html)
+        self.banner.setVisible(bool(html))
+
+    def set_role(self, role: str) -> None:
+        """After signing in: the server says who this person is (a market manager may change more)."""
+        if role != self.role:
+            self.role = role
+            for row in self.rows.values():
+                row.label.setToolTip(self._label_tip(row.spec))
+            self._update_banner()
+
+    def _lock(self, locked: bool) -> None:
+        for row in self.rows.values():
+            editable = row.spec.editable_by_role(self.role) and row.spec.editable_by is not EditableBy.SYSTEM
+            row.editor.set_read_only(locked or not editable)
+        self.save_button.setEnabled(not locked)
+        self.submit_button.setEnabled(not locked)
+
+    def _banner_link(self, href: str) -> None:
+        c = self.customer
+        if c is None:
+            return
+        if href == "conflict":
+            self.sig_resolve_conflict.emit(c.id)
+        elif href == "withdraw":
+            from app.services import records as rec
+            self.ctx.op(lambda s: rec.withdraw(s, c.id), self).success(self._withdrawn).run()
+
+    def _withdrawn(self, ok: bool) -> None:
+        self.sig_message.emit(_("The submission was withdrawn.") if ok else
+                              _("The submission was already sent; only the market manager can decide now."))
+        if self.customer is not None:
+            cid = self.customer.id
+            self.ctx.op(lambda s: s.archive.get_customer(cid), self).success(self._reloaded).run()
+
     def _update_header(self) -> None:
+        self._update_banner()
         c = self.customer
         shop = (c.values.get("shop_name") if c else None) or _("New customer")
         self.title.setText(shop)
@@ -299,11 +377,27 @@ class CustomerForm(QWidget):
     def _provenance(self, session: Any) -> Provenance:
         return Provenance(session.user, Source(self.source.currentData()), info_date=dt.date.today().isoformat())
 
+    def changed_values(self) -> dict[str, Any]:
+        """The fields whose input differs from what was loaded (compared as parsed values)."""
+        out = {}
+        for key, row in self.rows.items():
+            raw = row.editor.raw()
+            value, issues = parse_field(self.form[key], raw, dt.date.today())
+            if issues and any(i.severity is Severity.ERROR for i in issues):
+                out[key] = raw
+            elif value != self.loaded.get(key):
+                out[key] = raw
+        return out
+
     def save(self, then: Any = None) -> None:
         raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
+        changes = self.changed_values()
 
         def work(s: Any) -> Customer:
-            customer, _report = records.save_draft(s, raw, cid, self._provenance(s))
+            if cid is None:
+                customer, _report = records.save_draft(s, raw, None, self._provenance(s))
+            else:
+                customer, _report = records.save_changes(s, cid, changes, self._provenance(s))
             records.discard_autosave(s, key)
             return customer
 

@@ -35,9 +35,11 @@ class CustomerListPanel(QWidget):
         self.overdue = QCheckBox(_("Overdue or check due"), self)
         self.overdue.setToolTip(_("New customers not complete within 5 working days of binding; quarterly checks and "
                                   "half-yearly reviews of the static information that are due"))
+        self.problems = QCheckBox(_("Sync problems"), self)
+        self.problems.setToolTip(_("Customers in conflict with the server, or whose last change the server refused"))
         self.count = QLabel(self)
         filters = QHBoxLayout()
-        for w in (self.status, self.incomplete, self.overdue):
+        for w in (self.status, self.incomplete, self.overdue, self.problems):
             filters.addWidget(w)
         filters.addStretch(1)
         self.table = QTableView(self)
@@ -69,6 +71,7 @@ class CustomerListPanel(QWidget):
         self.status.currentIndexChanged.connect(lambda _i: self.apply())
         self.incomplete.toggled.connect(lambda _on: self.apply())
         self.overdue.toggled.connect(lambda _on: self.apply())
+        self.problems.toggled.connect(lambda _on: self.apply())
         self.model.sig_loaded.connect(self._loaded)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self._selected: str | None = None
@@ -77,7 +80,8 @@ class CustomerListPanel(QWidget):
         status = self.status.currentData()
         rule = overdue_rule(dt.date.today())
         return ListQuery(self.search.text(), CustomerStatus(status) if status else None, self.incomplete.isChecked(),
-                         rule if self.overdue.isChecked() else None, self.model.query.sort, self.model.query.descending)
+                         rule if self.overdue.isChecked() else None, self.problems.isChecked(), self.model.query.sort,
+                         self.model.query.descending)
 
     def apply(self) -> None:
         self.timer.stop()

@@ -1,0 +1,1 @@
+"""Signing in, the sync status in the status bar, and resolving conflicts."""

@@ -1,0 +1,97 @@
+"""A conflict, field by field: the value both sides started from, mine, the server's; the person
+picks one per field (or types another), and the choice is sent as a new change."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QRadioButton, \
+    QVBoxLayout, QWidget
+
+from app.errors import UserFacingError, ValidationFailed
+from app.i18n import _
+from app.models.catalogue import FormDefinition
+from app.services.sheets import export_value
+from app.ui.context import UiContext
+
+
+def shown(form: FormDefinition, key: str, value: Any, lang: str) -> str:
+    spec = form.get(key)
+    if spec is None or value is None:
+        return "" if value is None else str(value)
+    v = export_value(spec, value, lang)
+    return "" if v is None else str(v)
+
+
+class ConflictDialog(QDialog):
+    sig_resolved = Signal(str)
+
+    def __init__(self, ctx: UiContext, form: FormDefinition, record_id: str, fields: list[dict[str, Any]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        from app.i18n import current_language
+        self.ctx, self.form, self.record_id, self.fields = ctx, form, record_id, fields
+        lang = current_language()
+        self.setWindowTitle(_("Resolve the conflict"))
+        intro = QLabel(_("These fields were changed here and on the server since you last synced. "
+                         "Choose the value to keep for each; your other changes are kept."), self)
+        intro.setWordWrap(True)
+        grid = QGridLayout()
+        for c, title in enumerate((_("Field"), _("Before"), _("Mine"), _("Server"), _("Another value"))):
+            grid.addWidget(QLabel(f"<b>{title}</b>", self), 0, c)
+        self.choices: dict[str, tuple[QButtonGroup, QLineEdit, dict[str, Any]]] = {}
+        for r, f in enumerate(fields, start=1):
+            key = f["field"]
+            spec = form.get(key)
+            grid.addWidget(QLabel(spec.label(lang) if spec else key, self), r, 0)
+            grid.addWidget(QLabel(shown(form, key, f.get("base"), lang), self), r, 1)
+            mine, server = QRadioButton(shown(form, key, f.get("mine"), lang), self), \
+                QRadioButton(shown(form, key, f.get("server"), lang), self)
+            group = QButtonGroup(self)
+            group.addButton(mine, 0)
+            group.addButton(server, 1)
+            mine.setChecked(True)
+            grid.addWidget(mine, r, 2)
+            grid.addWidget(server, r, 3)
+            other = QLineEdit(self)
+            other.setPlaceholderText(_("or type another value"))
+            grid.addWidget(other, r, 4)
+            self.choices[key] = (group, other, f)
+        self.error = QLabel(self)
+        self.error.setStyleSheet("color: #c62828")
+        self.error.setWordWrap(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        buttons.addButton(_("Keep these values"), QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.accepted.connect(self.resolve)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(grid)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.setMinimumWidth(640)
+
+    def chosen(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, (group, other, f) in self.choices.items():
+            text = other.text().strip()
+            out[key] = text if text else (f.get("mine") if group.checkedId() == 0 else f.get("server"))
+        return out
+
+    def resolve(self) -> None:
+        from app.services import syncing
+        choices, rid = self.chosen(), self.record_id
+
+        def failed(exc: BaseException) -> None:
+            if isinstance(exc, ValidationFailed):
+                from app.i18n import current_language
+                lang = current_language()
+                self.error.setText("\n".join(i.message(self.form[i.field].label(lang), lang) for i in exc.report.errors))
+            elif isinstance(exc, UserFacingError):
+                self.error.setText(exc.message())
+            else:
+                raise exc
+
+        self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self) \
+            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid), self.ctx.sig_data_changed.emit(rid))) \
+            .failure(failed).run()

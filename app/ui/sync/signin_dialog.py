@@ -1,0 +1,71 @@
+"""Sign in to the sync server: address, user name, password. Tokens go to the OS keyring only."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from app.errors import UserFacingError
+from app.i18n import _
+from app.ui.context import UiContext
+from app.ui.settings_dialog import check_server_url
+
+
+class SignInDialog(QDialog):
+    sig_signed_in = Signal(object)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None, user: str = "") -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle(_("Sign in to the server"))
+        self.server = QLineEdit(ctx.settings.server_url, self)
+        self.server.setPlaceholderText("https://")
+        self.user = QLineEdit(user, self)
+        self.password = QLineEdit(self)
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet("color: #c62828")
+        form = QFormLayout()
+        form.addRow(_("Server address"), self.server)
+        form.addRow(_("User name"), self.user)
+        form.addRow(_("Password"), self.password)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
+        self.ok = self.buttons.addButton(_("Sign in"), QDialogButtonBox.ButtonRole.AcceptRole)
+        self.buttons.accepted.connect(self.sign_in)
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.resize(460, 220)
+
+    def sign_in(self) -> None:
+        server, user, password = self.server.text().strip().rstrip("/"), self.user.text().strip(), self.password.text()
+        problem = check_server_url(server) if server else _("Enter the server address.")
+        if problem or not user or not password:
+            self.message.setText(problem or _("Enter your user name and password."))
+            return
+        from app.services import syncing
+        self.ok.setEnabled(False)
+        self.message.setStyleSheet("color: #555")
+        self.message.setText(_("Signing in…"))
+
+        def work(session: Any) -> tuple[dict[str, Any], bool]:
+            return syncing.login(session, server, user, password), syncing.tokens_persist()
+
+        self.ctx.op(work, self).success(lambda r: self._done(server, r)).failure(self._failed) \
+            .finally_(lambda: self.ok.setEnabled(True)).run()
+
+    def _done(self, server: str, result: tuple[dict[str, Any], bool]) -> None:
+        data, persists = result
+        self.ctx.settings.server_url = server
+        self.ctx.settings.save()
+        self.password.clear()
+        self.accept()
+        self.sig_signed_in.emit({**data, "persists": persists})
+
+    def _failed(self, exc: BaseException) -> None:
+        self.message.setStyleSheet("color: #c62828")
+        self.message.setText(exc.message() if isinstance(exc, UserFacingError) else str(exc))

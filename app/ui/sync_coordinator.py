@@ -1,0 +1,138 @@
+"""Background sync: on start, a little after saves, every few minutes, and on "Sync now".
+
+The sync runs on a network thread; every archive call it makes hops to the DB thread and back
+(``syncing.sync(on_db=...)``). Failures of an automatic sync retry with
+exponential backoff and jitter and only show in the status bar; a sync the user asked for shows
+its error. A rejected sign-in asks to sign in again; nothing unsynced is lost meanwhile.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from app.errors import SyncError, SyncErrorKind, UserCancelled
+from app.models.sync_state import SyncOutcome
+from app.ui.context import UiContext
+
+log = logging.getLogger(__name__)
+AFTER_SAVE_MS = 20_000
+MAX_BACKOFF_S = 300.0
+
+
+class SyncCoordinator(QObject):
+    sig_state = Signal(str, object)      # state key, details (counts, error, outcome)
+    sig_progress = Signal(str, int, int)  # phase, done, total
+    sig_need_sign_in = Signal()
+    sig_finished = Signal(object)         # SyncOutcome
+
+    def __init__(self, ctx: UiContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.running = False
+        self.cancel = threading.Event()
+        self.failures = 0
+        self.timer = QTimer(self)
+        self.timer.setSingleShot(True)
+        self.timer.timeout.connect(lambda: self.sync(manual=False))
+        self.after_save = QTimer(self)
+        self.after_save.setSingleShot(True)
+        self.after_save.setInterval(AFTER_SAVE_MS)
+        self.after_save.timeout.connect(lambda: self.sync(manual=False))
+        ctx.sig_data_changed.connect(self._data_changed)
+        self.signed_in = False
+        self.changed_meanwhile = False
+        self.manual = False
+
+    # ---- scheduling --------------------------------------------------------------------------
+    def start(self) -> None:
+        """After unlocking: find out whether we are signed in, and sync if so."""
+        from app.services import syncing
+        self.ctx.op(syncing.status).success(self._status_known).failure(lambda _e: None).run()
+
+    def _status_known(self, status: dict[str, Any]) -> None:
+        self.signed_in = bool(status.get("signed_in"))
+        if not status.get("bound"):
+            self.sig_state.emit("local", status)
+        elif not self.signed_in:
+            self.sig_state.emit("signed_out", status)
+        else:
+            self.sig_state.emit("waiting" if status.get("outbox") else "idle", status)
+            self.sync(manual=False)
+
+    def _data_changed(self, customer_id: str) -> None:
+        """A save: send it a little later (saves in a row are sent together)."""
+        if not self.signed_in or not customer_id:
+            return  # "" is a sync's own "everything may have changed"
+        if self.running:
+            self.changed_meanwhile = True
+        else:
+            self.after_save.start()
+
+    def schedule(self, seconds: float) -> None:
+        self.timer.start(int(seconds * 1000))
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.after_save.stop()
+        self.cancel.set()
+
+    # ---- one sync ----------------------------------------------------------------------------
+    def sync(self, manual: bool = True) -> None:
+        if self.running or self.ctx.session is None:
+            return
+        if not self.signed_in and not manual:
+            return
+        from app.services import syncing
+        session = self.ctx.session
+        self.running, self.manual, self.changed_meanwhile = True, manual, False
+        self.timer.stop()
+        cancel = self.cancel = threading.Event()
+        self.after_save.stop()
+        self.sig_state.emit("syncing", None)
+
+        def progress(phase: str, done: int, total: int) -> None:
+            self.ctx.runner.run_on_main(lambda: self.sig_progress.emit(phase, done, total))
+
+        def on_db(fn: Any) -> Any:
+            return self.ctx.runner.call_db(fn, timeout=600)
+
+        def work() -> SyncOutcome:
+            return syncing.sync(session, progress, cancel, on_db=on_db)
+
+        self.ctx.task(work, net=True).success(self._done).failure(self._failed) \
+            .finally_(lambda: setattr(self, "running", False)).run()
+
+    def _done(self, outcome: SyncOutcome) -> None:
+        self.failures = 0
+        self.signed_in = True
+        self.ctx.sig_data_changed.emit("")
+        problems = outcome.conflicts or outcome.rejected or outcome.remaining
+        self.sig_state.emit("problems" if problems else "up_to_date", outcome)
+        self.sig_finished.emit(outcome)
+        if self.changed_meanwhile:
+            self.after_save.start()
+        self.schedule(self.ctx.settings.auto_sync_minutes * 60)
+
+    def _failed(self, exc: BaseException) -> None:
+        if isinstance(exc, UserCancelled) or self.cancel.is_set() or self.ctx.session is None:
+            self.sig_state.emit("cancelled", None)
+            return
+        if isinstance(exc, SyncError) and exc.kind is SyncErrorKind.AUTH:
+            self.signed_in = False
+            self.sig_state.emit("signed_out", exc)
+            if self.manual:
+                self.sig_need_sign_in.emit()
+            return
+        self.failures += 1
+        delay = min(MAX_BACKOFF_S, 10.0 * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.5)
+        offline = isinstance(exc, SyncError) and exc.kind in (SyncErrorKind.OFFLINE, SyncErrorKind.TIMEOUT)
+        self.sig_state.emit("offline" if offline else "error", exc)
+        log.info("sync failed (%s); next try in %.0f s", type(exc).__name__, delay)
+        if self.manual and not offline:
+            from app.ui.errors import show_exception
+            show_exception(None, exc)
+        self.schedule(delay)
