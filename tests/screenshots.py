@@ -139,7 +139,7 @@ def render(lang: str, out: Path) -> None:
     signin.close()
     coordinator = win.coordinator
     coordinator.sig_state.emit("syncing", None)
-    coordinator.sig_progress.emit("push", 120, 480)
+    coordinator.sig_progress.emit("push", 120, 480, 1_650_000)
     shot(win, "14-syncing", (1500, 900))
     coordinator.sig_state.emit("offline", None)
     shot(win.statusBar(), "15-status-offline")

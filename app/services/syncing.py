@@ -126,7 +126,7 @@ def tokens_persist() -> bool:
     return secrets.keyring_available()
 
 
-def sync(session: Session, progress: Callable[[str, int, int], None] | None = None,
+def sync(session: Session, progress: Callable[[str, int, int, int], None] | None = None,
          cancel: threading.Event | None = None, batch: int | None = None,
          on_db: Callable[[Callable[[], Any]], Any] | None = None) -> SyncOutcome:
     """One sync. From a network thread, ``on_db`` runs each archive call on the DB thread and waits
@@ -220,8 +220,24 @@ class ArchiveStore:
     def cursor(self) -> int:
         return int(self.arc.get_meta("sync_cursor") or 0)
 
-    def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None) -> int:
-        received = self.arc.apply_feed_page(self.session.form, changes, cursor, self.quality, seen)
+    def page_preparer(self) -> Callable[[Sequence[dict[str, Any]]], Any]:
+        form, today, role = self.session.form, self.session.today(), self.session.role
+
+        def prepare(changes: Sequence[dict[str, Any]]) -> tuple[int, dict[str, Quality]]:
+            out = {}
+            for c in changes:
+                record = c.get("record")
+                if c.get("kind") == "record" and record and not record.get("deleted"):
+                    values = {k: v for k, v in (record.get("values") or {}).items() if v not in (None, "", [])}
+                    out[record["id"]] = quality(validate_values(form, values, today=today, role=role))
+            return form.version, out
+
+        return prepare
+
+    def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None,
+                        prepared: Any = None) -> int:
+        known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
+        received = self.arc.apply_feed_page(self.session.form, changes, cursor, self.quality, seen, known)
         if any(c.get("kind") == "form" for c in changes):
             form = form_for(self.session.archive)
             if form.version > self.session.form.version:

@@ -107,29 +107,39 @@ class CustomerStore:
 
     # ---- writes ----------------------------------------------------------------------------
     def insert_customers(self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
-                         tx: Connection | None = None, queue: bool = True) -> list[str]:
+                         tx: Connection | None = None, queue: bool = True,
+                         remote: Sequence[dict[str, Any]] | None = None) -> list[str]:
         """New customers, their search entries, their audit entries, and (``queue``: local creations)
-        their mutations in the outbox, all in one transaction."""
+        their mutations in the outbox, all in one transaction. ``remote``: for records that came from
+        the server, each one's code, code_official, version, server_data, approved_data, review and
+        owner (stored as they are; no provisional code is given)."""
         if tx is None:
             with self.transaction() as t:  # type: ignore[attr-defined]
-                return self.insert_customers(form, items, prov, t, queue)
+                return self.insert_customers(form, items, prov, t, queue, remote)
         if not items:
             return []
         now, actor = self.clock(), prov.actor or self.actor
         code_spec = form.by_role(Role.CUSTOMER_CODE)
-        official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
-        provisional = iter(self._provisional_codes(tx, official.count(False)))
+        if remote is not None:
+            official = [bool(m.get("code_official")) for m in remote]
+            codes = [m.get("code") or None for m in remote]
+        else:
+            official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
+            provisional = iter(self._provisional_codes(tx, official.count(False)))
+            codes = [it.values[code_spec.key] if o and code_spec else next(provisional) for it, o in zip(items, official)]
         first_pk = (tx.execute(select(func.max(C.pk))).scalar() or 0) + 1
         rows, index, audit = [], [], []
-        for n, (it, is_official) in enumerate(zip(items, official)):
+        for n, (it, is_official, code) in enumerate(zip(items, official, codes)):
             pk = first_pk + n
-            code = it.values[code_spec.key] if is_official and code_spec else next(provisional)
             q = it.quality
             data = dumps(it.values)
+            m = remote[n] if remote is not None else None
+            tail = (m.get("version", 0), None, None, None, m.get("server_data"), m.get("approved_data"), m.get("review"),
+                    m.get("owner"), "synced", None) if m is not None else (0, None, None, None, None, None, None, None,
+                                                                           "local", None)
             rows.append((pk, it.id, code, int(is_official), it.status.value, form.form_id, form.version, data,
                          q.completeness, q.missing_count, q.error_count, q.warning_count,
-                         *_columns(form, it.values).values(), None, now, actor, now, actor, 0, None, None, None,
-                         None, None, None, None, "local", None))
+                         *_columns(form, it.values).values(), None, now, actor, now, actor, *tail))
             index.append((pk, _search_body(form, it.values, code)))
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
         tx.exec_driver_sql(_INSERT, rows)

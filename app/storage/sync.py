@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any, Callable, Sequence
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
@@ -33,6 +33,21 @@ def _loads(text: str | None) -> Any:
 
 def _dumps(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
+
+
+def _merge(data: dict[str, Any], base: dict[str, Any], server: dict[str, Any], frozen: dict[str, Any] | None
+           ) -> dict[str, Any]:
+    """The server's values, except where the local record was edited after ``frozen`` was sent
+    (or, without a frozen body, since the server's last known state ``base``)."""
+    sent = (frozen or {}).get("changes") or {}
+    merged: dict[str, Any] = {}
+    for key in set(data) | set(server) | set(base):
+        local = data.get(key)
+        edited_since = local != (sent[key]["new"] if key in sent else base.get(key))
+        value = local if edited_since else server.get(key)
+        if value not in (None, "", []):
+            merged[key] = value
+    return merged
 
 
 class SyncTables:
@@ -95,14 +110,16 @@ class SyncTables:
     # ---- the server's answers ------------------------------------------------------------------
     def apply_push_results(self, form: FormDefinition, results: Sequence[tuple[OutboxRow, dict[str, Any]]],
                            quality: Callable[[dict[str, Any]], Quality]) -> None:
-        """One transaction: each answered row leaves the outbox; records take the server's state."""
+        """One transaction: each answered row leaves the outbox; records take the server's state.
+        (At most one row per record is in flight, so the records of one answer are distinct.)"""
         prov = Provenance(self.actor, Source.SYNC)
         with self.transaction() as tx:  # type: ignore[attr-defined]
+            tx.execute(delete(schema.outbox).where(O.seq.in_([row.seq for row, _r in results])))
+            taken: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
             for row, result in results:
-                tx.execute(delete(schema.outbox).where(O.seq == row.seq))
                 status, record = result.get("status"), result.get("record")
                 if status in ("applied", "merged") and record:
-                    self._take_server_record(tx, form, record, quality, prov, frozen=row.body)
+                    taken.append((record, row.body))
                 elif status == "conflict":
                     self._rebase_on_conflict(tx, form, row, result.get("conflicts") or [], record or {}, quality, prov)
                 elif status == "rejected":
@@ -110,7 +127,8 @@ class SyncTables:
                         self._take_server_record(tx, form, record, quality, prov)
                     tx.execute(schema.customer.update().where(C.id == row.record_id).values(
                         sync_state="rejected", sync_errors=_dumps(result.get("errors") or [])))
-                self._settle(tx, row.record_id)
+            self._take_server_records(tx, form, taken, quality, prov)
+            self._settle_many(tx, [row.record_id for row, _r in results])
 
     def _rebase_on_conflict(self, tx: Connection, form: FormDefinition, row: OutboxRow, conflicts: list[dict[str, Any]],
                             record: dict[str, Any], quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
@@ -144,29 +162,70 @@ class SyncTables:
             created_at=self.clock()))
 
     def _settle(self, tx: Connection, record_id: str) -> None:
-        more = tx.execute(select(func.count()).where(O.record_id == record_id)).scalar()
-        tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state.not_in(BLOCKED_STATES))
-                   .values(sync_state="pending" if more else "synced"))
+        self._settle_many(tx, [record_id])
+
+    def _settle_many(self, tx: Connection, record_ids: Sequence[str]) -> None:
+        """Each record is "pending" while it has rows in the outbox, else "synced" (unless blocked)."""
+        ids = list(dict.fromkeys(record_ids))
+        busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(ids)).distinct()).scalars())
+        for state, group in (("pending", [i for i in ids if i in busy]), ("synced", [i for i in ids if i not in busy])):
+            if group:
+                tx.execute(schema.customer.update().where(C.id.in_(group), C.sync_state.not_in(BLOCKED_STATES))
+                           .values(sync_state=state))
+
+    def _take_server_records(self, tx: Connection, form: FormDefinition,
+                             items: Sequence[tuple[dict[str, Any], dict[str, Any] | None]],
+                             quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
+                             known: dict[str, Quality] | None = None) -> None:
+        """The bulk form of ``_take_server_record`` (distinct records): new ones inserted together;
+        those whose values stay as they are (the usual answer to our own push) take the server's
+        version, status and code in one statement; the rest go one by one."""
+        if not items:
+            return
+        rows = {r["id"]: r for r in tx.execute(select(schema.customer).where(
+            C.id.in_([rec["id"] for rec, _f in items]))).mappings()}
+        self._insert_remotes(tx, form, [rec for rec, _f in items if rec["id"] not in rows], quality, prov, known)
+        light: list[dict[str, Any]] = []
+        audit: list[tuple[str, str, str, str | None, Any, Any]] = []
+        now = self.clock()
+        for record, frozen in items:
+            row = rows.get(record["id"])
+            if row is None:
+                continue
+            data = json.loads(row["data"])
+            merged = _merge(data, _loads(row["server_data"]) or {}, record.get("values") or {}, frozen)
+            code = record.get("code") or row["code"]
+            if merged != data or code != row["code"] or record.get("deleted") or row["deleted_at"] is not None:
+                self._take_server_record(tx, form, record, quality, prov, frozen, row=row)
+                continue
+            status = record.get("status", row["status"])
+            if status != row["status"]:
+                audit.append(("customer", record["id"], "status", None, row["status"], status))
+            light.append({"b_id": record["id"], "server_data": _dumps(record.get("values") or {}),
+                          "version": record.get("version", row["version"]), "status": status,
+                          "code_official": int(bool(record.get("code_official"))),
+                          "approved_data": _dumps(record["approved_values"]) if record.get("approved_values") else None,
+                          "review": _dumps(record["review"]) if record.get("review") else None,
+                          "owner": record.get("owner"),
+                          "updated_at": now if status != row["status"] else row["updated_at"]})
+        if light:
+            # executemany: the SET clause takes its columns from the parameters' keys
+            tx.execute(schema.customer.update().where(C.id == bindparam("b_id")).values(sync_errors=None), light)
+        self._audit(tx, prov, audit)  # type: ignore[attr-defined]
 
     def _take_server_record(self, tx: Connection, form: FormDefinition, record: dict[str, Any],
                             quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
-                            frozen: dict[str, Any] | None = None) -> None:
+                            frozen: dict[str, Any] | None = None, row: Any = None) -> None:
         """The server's state of a record, keeping local edits made after ``frozen`` was sent."""
         from app.storage.customers import _columns, _index_one
-        row = tx.execute(select(schema.customer).where(C.id == record["id"])).mappings().first()
+        if row is None:
+            row = tx.execute(select(schema.customer).where(C.id == record["id"])).mappings().first()
         server_values = record.get("values") or {}
         if row is None:
-            self._insert_remote(tx, form, record, quality, prov)
+            self._insert_remotes(tx, form, [record], quality, prov)
             return
-        data, base = json.loads(row["data"]), _loads(row["server_data"]) or {}
-        sent = (frozen or {}).get("changes") or {}
-        merged: dict[str, Any] = {}
-        for key in set(data) | set(server_values) | set(base):
-            local = data.get(key)
-            edited_since = local != (sent[key]["new"] if key in sent else base.get(key))
-            value = local if edited_since else server_values.get(key)
-            if value not in (None, "", []):
-                merged[key] = value
+        data = json.loads(row["data"])
+        merged = _merge(data, _loads(row["server_data"]) or {}, server_values, frozen)
         changed = [(k, data.get(k), merged.get(k)) for k in sorted(set(data) | set(merged)) if data.get(k) != merged.get(k)]
         q = quality(merged)
         code = record.get("code") or row["code"]
@@ -176,8 +235,8 @@ class SyncTables:
                       review=_dumps(record["review"]) if record.get("review") else None, owner=record.get("owner"),
                       completeness=q.completeness, missing_count=q.missing_count, error_count=q.error_count,
                       warning_count=q.warning_count, sync_errors=None, updated_at=self.clock(), **_columns(form, merged))
-        if record.get("deleted"):
-            values["deleted_at"] = self.clock()
+        # deleted on the server; or back in this user's scope after it was revoked here
+        values["deleted_at"] = (row["deleted_at"] or self.clock()) if record.get("deleted") else None
         tx.execute(schema.customer.update().where(C.id == record["id"]).values(**values))
         _index_one(tx, row["pk"], form, merged, code, deleted=bool(record.get("deleted")))
         audit = [("customer", record["id"], "update", k, o, n) for k, o, n in changed]
@@ -185,28 +244,43 @@ class SyncTables:
             audit.append(("customer", record["id"], "status", None, row["status"], values["status"]))
         self._audit(tx, prov, audit)  # type: ignore[attr-defined]
 
-    def _insert_remote(self, tx: Connection, form: FormDefinition, record: dict[str, Any],
-                       quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+    def _insert_remotes(self, tx: Connection, form: FormDefinition, records: Sequence[dict[str, Any]],
+                        quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
+                        known: dict[str, Quality] | None = None) -> None:
+        """Records this archive has never held (distinct), inserted together as the server has them
+        (with their completeness from ``known`` where it was worked out ahead of time)."""
         from app.models.record import CustomerStatus, NewCustomer
-        if record.get("deleted"):
+        records = [r for r in records if not r.get("deleted")]
+        if not records:
             return
-        values = {k: v for k, v in (record.get("values") or {}).items() if v not in (None, "", [])}
-        self.insert_customers(form, [NewCustomer(record["id"], values, quality(values),  # type: ignore[attr-defined]
-                                                 CustomerStatus(record.get("status", "draft")))], prov, tx, queue=False)
-        tx.execute(schema.customer.update().where(C.id == record["id"]).values(
-            server_data=_dumps(record.get("values") or {}), version=record.get("version", 0),
-            code=record.get("code") or None, code_official=int(bool(record.get("code_official"))),
-            approved_data=_dumps(record["approved_values"]) if record.get("approved_values") else None,
-            review=_dumps(record["review"]) if record.get("review") else None, owner=record.get("owner"),
-            sync_state="synced"))
+        items = []
+        for record in records:
+            values = {k: v for k, v in (record.get("values") or {}).items() if v not in (None, "", [])}
+            q = (known or {}).get(record["id"]) or quality(values)
+            items.append(NewCustomer(record["id"], values, q, CustomerStatus(record.get("status", "draft"))))
+        self.insert_customers(form, items, prov, tx, queue=False, remote=[  # type: ignore[attr-defined]
+            {"server_data": _dumps(r.get("values") or {}), "version": r.get("version", 0), "code": r.get("code"),
+             "code_official": bool(r.get("code_official")),
+             "approved_data": _dumps(r["approved_values"]) if r.get("approved_values") else None,
+             "review": _dumps(r["review"]) if r.get("review") else None, "owner": r.get("owner")} for r in records])
 
     # ---- the feed ------------------------------------------------------------------------------
     def apply_feed_page(self, form: FormDefinition, changes: Sequence[dict[str, Any]], cursor: int,
-                        quality: Callable[[dict[str, Any]], Quality], seen: set[str] | None = None) -> int:
-        """One page and its cursor in one transaction; records with unsent work are left alone."""
+                        quality: Callable[[dict[str, Any]], Quality], seen: set[str] | None = None,
+                        known: dict[str, Quality] | None = None) -> int:
+        """One page and its cursor in one transaction; records with unsent work are left alone.
+        ``known``: the completeness of records new to this archive, worked out ahead of time."""
         prov = Provenance(self.actor, Source.SYNC)
-        applied = 0
+        rids = [rid for c in changes if (rid := c.get("record_id") or (c.get("record") or {}).get("id"))]
+        if seen is not None:
+            seen.update(rids)
+        taken: dict[str, dict[str, Any]] = {}  # the newest state of each record in this page
         with self.transaction() as tx:  # type: ignore[attr-defined]
+            busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(rids)).distinct()).scalars())
+            have: dict[str, tuple[int, Any, str]] = {r[0]: (r[1], r[2], r[3]) for r in tx.execute(
+                select(C.id, C.version, C.deleted_at, C.sync_state).where(C.id.in_(rids)))}
+            busy |= {rid for rid, (_v, _d, state) in have.items() if state == "conflict"}
+            applied = 0
             for change in changes:
                 kind = change.get("kind")
                 if kind == "form" and change.get("form"):
@@ -215,22 +289,29 @@ class SyncTables:
                 rid = change.get("record_id") or (change.get("record") or {}).get("id")
                 if not rid:
                     continue
-                if seen is not None:
-                    seen.add(rid)
-                busy = tx.execute(select(func.count()).where(O.record_id == rid)).scalar() or \
-                    tx.execute(select(C.sync_state).where(C.id == rid)).scalar() in ("conflict",)
                 if kind == "revoke":
-                    self._revoke(tx, rid, keep=bool(busy), prov=prov)
-                elif kind == "record" and change.get("record") and not busy:
+                    applied += self._take_feed_records(tx, form, taken, quality, prov, known)
+                    self._revoke(tx, rid, keep=rid in busy, prov=prov)
+                    have.pop(rid, None)
+                elif kind == "record" and change.get("record") and rid not in busy:
                     record = change["record"]
-                    have = tx.execute(select(C.version, C.deleted_at).where(C.id == rid)).first()
-                    if have is not None and have[0] >= record.get("version", 0) and have[1] is None \
+                    held = have.get(rid)
+                    if held is not None and held[0] >= record.get("version", 0) and held[1] is None \
                             and not record.get("deleted"):
                         continue  # our own change coming back, or one we already hold
-                    self._take_server_record(tx, form, record, quality, prov)
-                    applied += 1
+                    taken.pop(rid, None)
+                    taken[rid] = record
+            applied += self._take_feed_records(tx, form, taken, quality, prov, known)
             self.set_meta("sync_cursor", str(cursor), tx)  # type: ignore[attr-defined]
         return applied
+
+    def _take_feed_records(self, tx: Connection, form: FormDefinition, taken: dict[str, dict[str, Any]],
+                           quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
+                           known: dict[str, Quality] | None) -> int:
+        n = len(taken)
+        self._take_server_records(tx, form, [(record, None) for record in taken.values()], quality, prov, known)
+        taken.clear()
+        return n
 
     def _revoke(self, tx: Connection, record_id: str, keep: bool, prov: Provenance) -> None:
         """The record left this user's scope. With unsent local work it is kept, flagged; else removed."""

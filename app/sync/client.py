@@ -14,6 +14,7 @@ import logging
 import threading
 from typing import Any, Protocol
 
+import orjson
 import requests
 
 from app.errors import SyncError, SyncErrorKind as K
@@ -96,8 +97,8 @@ class SyncClient:
 
     def _json(self, resp: requests.Response) -> Any:
         try:
-            return resp.json()
-        except ValueError:
+            return orjson.loads(resp.content)
+        except ValueError:  # orjson.JSONDecodeError is one
             raise SyncError(K.SERVER, N_("The server sent an answer that cannot be read (HTTP {status})."),
                             status=resp.status_code) from None
 

@@ -9,19 +9,22 @@ anywhere (network, cancel, SIGKILL) continues where it stopped, with nothing app
 from __future__ import annotations
 
 import logging
+import queue
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from app.errors import SyncError, UserCancelled
+from app.errors import SyncError, SyncErrorKind, UserCancelled
+from app.i18n import N_
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
-from app.models.wire import MAX_BATCH
+from app.models.wire import MAX_BATCH, MAX_PAGE
 from app.sync.client import SyncClient
 from app.sync.ports import SyncStore
 
 log = logging.getLogger(__name__)
-Progress = Callable[[str, int, int], None]
-PAGE = 500
-MAX_ROUNDS = 20
+Progress = Callable[[str, int, int, int], None]  # phase, done, total, bytes sent and received so far
+Say = Callable[[str, int, int], None]
+PAGE = MAX_PAGE
+EXTRA_ROUNDS = 20  # beyond one per queued row: for rows queued while the sync runs
 
 
 def _check(cancel: threading.Event | None) -> None:
@@ -70,8 +73,12 @@ def photos_in(body: dict[str, Any], photo_fields: set[str]) -> list[str]:
 def run_sync(store: SyncStore, client: SyncClient, progress: Progress | None = None,
              cancel: threading.Event | None = None, batch: int = MAX_BATCH) -> SyncOutcome:
     out = SyncOutcome()
-    say = progress or (lambda phase, done, total: None)
     sent0, received0 = client.bytes_sent, client.bytes_received
+
+    def say(phase: str, done: int, total: int) -> None:
+        if progress is not None:
+            progress(phase, done, total, client.bytes_sent - sent0 + client.bytes_received - received0)
+
     try:
         _push(store, client, out, say, cancel, batch)
         _pull(store, client, out, say, cancel)
@@ -83,11 +90,14 @@ def run_sync(store: SyncStore, client: SyncClient, progress: Progress | None = N
     return out
 
 
-def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Progress, cancel: threading.Event | None,
+def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None,
           batch: int) -> None:
     total = store.outbox_count()
     photo_fields, form_version = store.photo_fields(), store.form_version()
-    for _round in range(MAX_ROUNDS):
+    # Each round sends the first queued row of up to ``batch`` records and must settle some rows;
+    # a record with several rows (saved, then submitted) needs a round for each, so the bound is
+    # the number of rows queued, which also ends a sync that a busy user keeps feeding.
+    for _round in range(total + EXTRA_ROUNDS):
         _check(cancel)
         heads = store.outbox_heads(batch)
         if not heads:
@@ -104,10 +114,12 @@ def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Progress,
             answered_rows.append(OutboxRow(row.seq, row.mutation_id, row.kind, row.record_id, "sent", body, row.extra))
         if not mutations:
             continue
-        _upload_photos(store, client, out, [r for m in mutations for r in photos_in(m, photo_fields)], cancel)
+        _upload_photos(store, client, out, [r for m in mutations for r in photos_in(m, photo_fields)], cancel, say)
         store.freeze(to_freeze)
         answer = client.push(mutations)
         results = {r["mutation_id"]: r for r in answer.get("results", [])}
+        if not results:
+            raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the changes without a result."))
         store.apply_push_results([(row, results[row.mutation_id]) for row in answered_rows if row.mutation_id in results])
         for r in results.values():
             out.pushed += 1
@@ -120,9 +132,11 @@ def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Progress,
 
 
 def _upload_photos(store: SyncStore, client: SyncClient, out: SyncOutcome, refs: list[str],
-                   cancel: threading.Event | None) -> None:
-    for sha in store.photos_not_uploaded(list(dict.fromkeys(refs))):
+                   cancel: threading.Event | None, say: Say) -> None:
+    todo = store.photos_not_uploaded(list(dict.fromkeys(refs)))
+    for i, sha in enumerate(todo):
         _check(cancel)
+        say("photos", i, len(todo))
         data = store.photo_bytes(sha)
         if data is None:
             continue  # the server reports it missing; the record is not complete until it arrives
@@ -131,28 +145,121 @@ def _upload_photos(store: SyncStore, client: SyncClient, out: SyncOutcome, refs:
         out.photos_up += 1
 
 
-def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Progress, cancel: threading.Event | None) -> None:
+def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None) -> None:
+    """The feed to its end. The next pages are fetched (and prepared: the completeness of their
+    records worked out) on a reader thread while this one is applied, at most ``AHEAD`` pages
+    ahead; the pages that have arrived are applied together, with the last one's cursor, in one
+    transaction."""
     cursor, seen = store.cursor(), None
     while True:
-        _check(cancel)
+        reader = PageReader(client, cursor, cancel, store.page_preparer())
         try:
-            page = client.pull(cursor, PAGE)
+            for batch in reader.batches():
+                changes = [c for page, _p in batch for c in page.get("changes") or []]
+                cursor, more = int(batch[-1][0]["cursor"]), bool(batch[-1][0].get("more"))
+                out.received += store.apply_feed_page(changes, cursor, seen, _combine([p for _page, p in batch]))
+                out.pulled += len(changes)
+                say("pull", out.pulled, out.pulled + (PAGE if more else 0))
+                _check(cancel)
+            break
         except SyncError as exc:
             if getattr(exc, "code", "") != "gone" or seen is not None:
                 raise
             log.info("cursor %s is older than the server's horizon: rebuilding", cursor)
             cursor, seen, out.rebuilt = 0, set(), True
-            continue
-        changes = page.get("changes") or []
-        out.received += store.apply_feed_page(changes, int(page["cursor"]), seen)
-        out.pulled += len(changes)
-        cursor = int(page["cursor"])
-        say("pull", out.pulled, out.pulled + (PAGE if page.get("more") else 0))
-        if not page.get("more"):
-            break
+        finally:
+            reader.close()
     if seen is not None:
         store.forget_unseen(seen)
     out.pulled_to_end = True
+
+
+def _combine(prepared: list[Any]) -> Any:
+    """The preparations of consecutive pages as one (version, {record id: result})."""
+    if not prepared or any(p is None for p in prepared) or len({p[0] for p in prepared}) != 1:
+        return None
+    merged: dict[str, Any] = {}
+    for _version, results in prepared:
+        merged.update(results)
+    return prepared[0][0], merged
+
+
+AHEAD = 3            # feed pages read ahead of the one being applied
+APPLY_AT_MOST = 5    # pages applied in one transaction
+
+
+class PageReader:
+    """Reads and prepares feed pages from ``cursor`` on a thread, into a bounded queue (memory
+    stays flat however long the feed is)."""
+
+    def __init__(self, client: SyncClient, cursor: int, cancel: threading.Event | None,
+                 prepare: Callable[[Any], Any] | None = None) -> None:
+        self.client, self.cursor, self.cancel, self.prepare = client, cursor, cancel, prepare
+        self.stop = threading.Event()
+        self.queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=AHEAD)
+        self.thread = threading.Thread(target=self._read, name="feed-reader", daemon=True)
+        self.thread.start()
+
+    def _put(self, item: tuple[str, Any]) -> bool:
+        while not self.stop.is_set():
+            try:
+                self.queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _read(self) -> None:
+        cursor = self.cursor
+        try:
+            while not self.stop.is_set() and not (self.cancel is not None and self.cancel.is_set()):
+                page = self.client.pull(cursor, PAGE)
+                prepared = None
+                if self.prepare is not None:
+                    try:
+                        prepared = self.prepare(page.get("changes") or [])
+                    except Exception:  # only a shortcut: the page is applied without it
+                        log.exception("preparing a feed page failed")
+                if not self._put(("page", (page, prepared))):
+                    return
+                if not page.get("more"):
+                    return
+                cursor = int(page["cursor"])
+        except BaseException as exc:  # handed to the applying thread, which raises it
+            self._put(("error", exc))
+        finally:
+            self._put(("end", None))
+
+    def batches(self) -> Iterator[list[tuple[dict[str, Any], Any]]]:
+        """Lists of consecutive (page, preparation): all that has arrived (waiting for the first)."""
+        while True:
+            got: list[tuple[dict[str, Any], Any]] = []
+            last = False
+            while len(got) < APPLY_AT_MOST and not last:
+                try:
+                    kind, item = self.queue.get(timeout=0.2) if not got else self.queue.get_nowait()
+                except queue.Empty:
+                    if got:
+                        break
+                    _check(self.cancel)
+                    continue
+                if kind == "page":
+                    got.append(item)
+                    last = not item[0].get("more")
+                elif kind == "error":
+                    if got:  # what arrived before the error is applied first
+                        yield got
+                    raise item
+                else:  # the reader stopped (cancelled): what arrived is applied
+                    last = True
+            if got:
+                yield got
+            if last:
+                return
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join(timeout=60)  # a request in flight ends within the client's timeouts
 
 
 def _download_photos(store: SyncStore, client: SyncClient, out: SyncOutcome, cancel: threading.Event | None) -> None:

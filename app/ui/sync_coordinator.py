@@ -25,7 +25,7 @@ MAX_BACKOFF_S = 300.0
 
 class SyncCoordinator(QObject):
     sig_state = Signal(str, object)      # state key, details (counts, error, outcome)
-    sig_progress = Signal(str, int, int)  # phase, done, total
+    sig_progress = Signal(str, int, int, object)  # phase, done, total, bytes so far
     sig_need_sign_in = Signal()
     sig_finished = Signal(object)         # SyncOutcome
 
@@ -94,8 +94,8 @@ class SyncCoordinator(QObject):
         self.after_save.stop()
         self.sig_state.emit("syncing", None)
 
-        def progress(phase: str, done: int, total: int) -> None:
-            self.ctx.runner.run_on_main(lambda: self.sig_progress.emit(phase, done, total))
+        def progress(phase: str, done: int, total: int, nbytes: int) -> None:
+            self.ctx.runner.run_on_main(lambda: self.sig_progress.emit(phase, done, total, nbytes))
 
         def on_db(fn: Any) -> Any:
             return self.ctx.runner.call_db(fn, timeout=600)

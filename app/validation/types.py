@@ -15,8 +15,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import phonenumbers
-from stdnum import luhn
-from stdnum.cn import ric, uscc
+from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from app.models.catalogue import FieldSpec, FieldType
@@ -36,6 +35,23 @@ _DIGITS = re.compile(r"\d+")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
+_CANON_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,38})(?:\.\d{0,20}[1-9])?")
+_CANON_GPS = re.compile(r"-?\d{1,3}\.\d{6},-?\d{1,3}\.\d{6}")
+
+
+def uscc_check_digit(s: str) -> str:
+    """GB 32100-2015's check character of the first 17 characters (as stdnum.cn.uscc, faster)."""
+    total = sum(w * _USCC_VALUE[c] for w, c in zip(_USCC_WEIGHTS, s))
+    return _USCC_ALPHABET[(31 - total % 31) % 31]
+
+
+def luhn_valid(s: str) -> bool:
+    """The Luhn check of a digit string (as stdnum.luhn.is_valid, faster)."""
+    digits = [ord(c) - 48 for c in s]
+    return (sum(digits[-1::-2]) + sum(_LUHN_DOUBLED[d] for d in digits[-2::-2])) % 10 == 0
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "有", "√", "✓", "✔"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "不", "错", "无", "×", "✗", "✘"}
 _SPLIT_MULTI = re.compile(r"[;,、|/\n]+")
@@ -126,6 +142,14 @@ def canonical_decimal(d: Decimal) -> str:
 
 
 def parse_decimal(spec: FieldSpec, raw: Any) -> Result:
+    if type(raw) is str and len(raw) <= 40 and _CANON_DECIMAL.fullmatch(raw):  # canonical (stored, synced)
+        _, _, frac = raw.partition(".")
+        if spec.decimals is not None and len(frac) > spec.decimals:
+            return None, _err(spec, "decimal.places", decimals=spec.decimals)
+        if raw == "-0":
+            return "0", []
+        issues = _range(spec, Decimal(raw)) if spec.min is not None or spec.max is not None else []
+        return (None if issues else raw), issues
     if isinstance(raw, bool):
         return None, _err(spec, "decimal.invalid")
     try:
@@ -373,7 +397,7 @@ def parse_uscc(spec: FieldSpec, raw: Any) -> Result:
         return None, _err(spec, "uscc.length")
     if any(c not in _USCC_ALPHABET for c in s):
         return None, _err(spec, "uscc.format")
-    if uscc.calc_check_digit(s) != s[17]:
+    if uscc_check_digit(s) != s[17]:
         return None, _err(spec, "uscc.checksum")
     return s, []
 
@@ -391,7 +415,7 @@ def parse_bank_account(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
     if not re.fullmatch(r"\d{12,19}", s):
         return None, _err(spec, "bank.format")
-    issues = [] if luhn.is_valid(s) else [_warn(spec, "bank.luhn")]
+    issues = [] if luhn_valid(s) else [_warn(spec, "bank.luhn")]
     return s, issues
 
 
@@ -424,6 +448,11 @@ def _in_china(lat: float, lon: float) -> bool:
 
 
 def parse_gps(spec: FieldSpec, raw: Any) -> Result:
+    if type(raw) is str and _CANON_GPS.fullmatch(raw):  # already canonical: "lat,lon" to 6 places
+        lat_s, lon_s = raw.split(",")
+        lat, lon = float(lat_s), float(lon_s)
+        if _in_china(lat, lon):
+            return raw, []
     if isinstance(raw, dict):
         parts = [raw.get("lat"), raw.get("lon")]
     elif isinstance(raw, (list, tuple)):

@@ -46,6 +46,17 @@ def is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
     return spec.required_if is not None and spec.required_if.holds(values)
 
 
+_MISSING: dict[str, Issue] = {}
+
+
+def _missing(key: str) -> Issue:
+    """The (immutable, so shared) "required" issue of a field."""
+    issue = _MISSING.get(key)
+    if issue is None:
+        issue = _MISSING[key] = Issue.make(key, Severity.MISSING, "required")
+    return issue
+
+
 def _maintained_required(form: FormDefinition, role: str) -> tuple[FieldSpec, ...]:
     """Fields that may be required (always, or under a condition) and that ``role`` maintains."""
     key = ("maintained_required", role)
@@ -81,17 +92,20 @@ def validate_values(
             found.extend(issues)
         if value is not None or not issues:
             values[key] = value
-    failed = {i.field for i in found if i.severity is Severity.ERROR}
+    failed = {i.field for i in found if i.severity is Severity.ERROR} if found else ()
+    total = filled = 0
     for spec in _maintained_required(form, role) if required else ():
         if spec.required is RequiredLevel.OPTIONAL and not spec.required_if.holds(values):  # type: ignore[union-attr]
             continue
-        report.required_total += 1
-        if spec.key in failed:
+        total += 1
+        key = spec.key
+        if key in failed:
             continue
-        if values.get(spec.key) in (None, "", []):
-            report.issues.append(Issue.make(spec.key, Severity.MISSING, "required"))
+        if values.get(key) in (None, "", []):
+            found.append(_missing(key))
         else:
-            report.required_filled += 1
+            filled += 1
+    report.required_total, report.required_filled = total, filled
     report.issues.extend(cross_field_issues(form, report.values, today))
     return report
 

@@ -23,8 +23,10 @@ from app.services import session as ss, syncing
 s = ss.unlock(passphrase=sys.argv[1])
 syncing.login(s, sys.argv[2], "c1", sys.argv[3])
 print("ready", flush=True)
+def progress(phase, done, total, nbytes):
+    print("progress", phase, done, flush=True)
 while True:
-    out = syncing.sync(s, batch=4)
+    out = syncing.sync(s, progress=progress, batch=4)
     print("synced", out.pushed, flush=True)
     if out.complete:
         break
@@ -42,7 +44,7 @@ def assert_same(server, session) -> None:
 @pytest.mark.slow
 def test_client_killed_during_sync_then_restarted(server, clients) -> None:
     c1 = clients("c1")
-    for v in generate(240, seed=21):
+    for v in generate(600, seed=21):
         records.save_draft(c1.session, v)
     c1.login(server)
     c1.session.close()  # the child processes own the archive while they run
@@ -54,11 +56,18 @@ def test_client_killed_during_sync_then_restarted(server, clients) -> None:
         child = subprocess.Popen([sys.executable, "-c", CHILD, PASSPHRASE, server.url, SERVER_PASSWORD], env=env,
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
-        time.sleep(rng.uniform(0.05, 0.6))
-        if child.poll() is None:
+        # killed after a random number of steps, a random moment into the next one (mid-request,
+        # mid-transaction); a child that finished first is not killed
+        steps, line = rng.randint(1, 20), "ready"
+        for _step in range(steps):
+            line = child.stdout.readline()
+            if not line:
+                break
+        time.sleep(rng.uniform(0, 0.05))
+        if line and child.poll() is None:
             child.send_signal(signal.SIGKILL)
             kills += 1
-        child.communicate(timeout=60)
+        child.communicate(timeout=120)
     assert kills >= 8
     c1.__enter__()  # reopen: the archive checks itself after the unclean stops
     assert c1.session.archive.integrity_problems() == [] and c1.session.archive.verify_audit() == []
@@ -67,7 +76,7 @@ def test_client_killed_during_sync_then_restarted(server, clients) -> None:
         if c1.sync().complete:
             break
     assert_same(server, c1.session)
-    assert len(server_state(server)[0]) == 240
+    assert len(server_state(server)[0]) == 600
 
 
 @pytest.mark.slow
@@ -78,7 +87,7 @@ def test_server_restarted_during_sync(server, clients) -> None:
     c1.login(server)
     errors: list[BaseException] = []
 
-    def kill_midway(phase: str, done: int, total: int) -> None:
+    def kill_midway(phase: str, done: int, total: int, _bytes: int) -> None:
         if phase == "push" and done >= 60 and server.proc.poll() is None:
             server.proc.send_signal(signal.SIGKILL)  # the server dies between two batches of this sync
             server.proc.wait(10)

@@ -11,6 +11,14 @@ from app.i18n import _
 from app.ui.sync_coordinator import SyncCoordinator
 
 
+def human_bytes(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    if n < 1024 * 1024:
+        return f"{n / 1024:.0f} KB"
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
 def local_time(iso: str) -> str:
     import datetime as dt
     try:
@@ -74,6 +82,6 @@ class SyncStatusWidget(QWidget):
         self.cancel.setVisible(state == "syncing")
         self.sign_in.setVisible(state in ("local", "signed_out"))
 
-    def show_progress(self, phase: str, done: int, total: int) -> None:
-        verb = _("Sending") if phase == "push" else _("Receiving")
-        self.label.setText(f"{verb} {done}/{total}")
+    def show_progress(self, phase: str, done: int, total: int, nbytes: int = 0) -> None:
+        verb = {"push": _("Sending"), "photos": _("Sending photos")}.get(phase, _("Receiving"))
+        self.label.setText(f"{verb} {done}/{total} · {human_bytes(nbytes)}")
