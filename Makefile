@@ -28,6 +28,8 @@ server: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.storage
 	$(PY) -m bench.ui
+	$(PY) -m bench.sync
+	$(PY) -m bench.server
 
 screenshots: $(STAMP)
 	$(PY) -m tests.screenshots screenshots
