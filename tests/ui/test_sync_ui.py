@@ -117,6 +117,9 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
     win.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("已同步；"), timeout=20_000)
     qtbot.waitUntil(lambda: form.banner.isVisible() and "服务器上也被修改" in form.banner.text(), timeout=5000)
+    lp = win.list_panel
+    lp.problems.setChecked(True)                         # the list's "sync problems" filter
+    qtbot.waitUntil(lambda: lp.model.rowCount() == 1, timeout=5000)
     dialogs: list[ConflictDialog] = []
     monkeypatch.setattr(ConflictDialog, "open", lambda self: dialogs.append(self))
     form._banner_link("conflict")
@@ -133,6 +136,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
     stored = on_db(running, lambda s: s.archive.get_customer(made.id))
     assert stored.values["landline"] == "029-88885678" and stored.sync_state != "conflict"
     qtbot.waitUntil(lambda: not form.banner.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: lp.model.rowCount() == 0, timeout=5000)
 
 
 def test_a_typed_value_in_the_conflict_dialog_is_validated(qtbot, running, srv, memory_keyring, monkeypatch) -> None:
@@ -163,3 +167,36 @@ def test_signing_out_says_what_is_not_sent_and_keeps_it(qtbot, running, srv, mem
     assert on_db(running, lambda s: s.archive.outbox_count()) == 1
     assert on_db(running, syncing.status)["bound"] is not None
     assert win.act_sign_in.isEnabled() and not win.act_sync_now.isEnabled()
+
+
+def test_a_long_sync_can_be_cancelled_and_resumes_later(qtbot, running, srv, memory_keyring, monkeypatch) -> None:
+    from app.models.record import NewCustomer, Provenance, Source
+    from app.validation import validate_values
+
+    def fill(s: Any) -> None:
+        items = []
+        for values in generate(3000, seed=10):
+            report = validate_values(s.form, values)
+            items.append(NewCustomer(records.new_id(), records.clean_values(report), records.quality(report)))
+        s.archive.insert_customers(s.form, items, Provenance(s.user, Source.IMPORT, "t.xlsx"))
+
+    on_db(running, fill)
+    win = running.window
+    status = win.sync_status
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: status.cancel.isVisible() and status_text(running).startswith("正在发送"), timeout=20_000)
+    assert "MB" in status_text(running) or "KB" in status_text(running)   # counts and bytes
+    status.cancel.click()
+    qtbot.waitUntil(lambda: status_text(running) == "同步已取消", timeout=30_000)
+    left = on_db(running, lambda s: s.archive.outbox_count())
+    assert 0 < left < 3000                                 # stopped part-way; what was answered is settled
+    win.coordinator.sync(manual=True)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=120_000)
+    assert on_db(running, lambda s: s.archive.outbox_count()) == 0
+
+
+def test_without_a_keyring_the_sign_in_lasts_for_this_run_and_says_so(qtbot, running, srv, no_keyring,
+                                                                       monkeypatch) -> None:
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: "没有安全的密钥存储" in running.window.statusBar().currentMessage(), timeout=10_000)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
