@@ -324,6 +324,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     session = open_session(args)
     try:
+        bound = syncing.binding(session)
+        if bound and not syncing.signed_in(session) and os.environ.get(ENV_SERVER_PASSWORD):
+            # scripts on machines without a keyring: sign in again with the password from the environment
+            syncing.login(session, bound[0], bound[1], os.environ[ENV_SERVER_PASSWORD])
         outcome = syncing.sync(session)
     except SyncError as exc:
         session.close()
@@ -335,6 +339,72 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if not outcome.complete:
         raise CliError(N_("Sync is not complete: {n} changes are still waiting (conflicts to resolve or refused values "
                           "to correct)."), n=outcome.remaining)
+    return 0
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    """A collector submits drafts (and returned customers) that have no errors."""
+    from app.models.record import CustomerStatus, ListQuery
+    from app.services import records
+
+    if not args.ids and not args.all:
+        raise CliError(N_("Name the customers to submit (their ids), or --all."))
+    session = open_session(args)
+    try:
+        arc = session.archive
+        if args.all:
+            ids = [r.id for st in (CustomerStatus.DRAFT, CustomerStatus.RETURNED)
+                   for r in arc.rows(arc.list_pks(ListQuery(status=st)))]
+        else:
+            ids = list(dict.fromkeys(args.ids))
+        done, refused = records.submit(session, ids, note=args.note or "", urgent=args.urgent)
+        labels = {f.key: f.label(args.lang) for f in session.form.fields} if refused else {}
+    finally:
+        session.close()
+    for cid, report in refused.items():
+        first = report.errors[0]
+        _out(_("Not submitted {id}: {problem}").format(
+            id=cid, problem=first.message(labels.get(first.field, first.field), args.lang)) +
+            (_(" (and {n} more)").format(n=len(report.errors) - 1) if len(report.errors) > 1 else ""))
+    _out(_("Submitted {n} customers for review; they are sent at the next sync.").format(n=len(done)))
+    return 1 if refused else 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """The market manager's queue and decisions (taken here, sent at the next sync)."""
+    from app.services import review
+
+    session = open_session(args)
+    try:
+        if args.action == "list":
+            items = review.queue(session)
+            if args.json:
+                _json([{"id": i.id, "code": i.code, "shop_name": i.shop_name, "owner": i.owner, "kind": i.kind,
+                        "urgent": i.urgent, "submitted_at": i.submitted_at.isoformat() if i.submitted_at else None,
+                        "deadline": i.deadline.isoformat(), "overdue": i.overdue, "note": i.note,
+                        "warnings": i.warnings, "errors": i.errors} for i in items])
+            else:
+                kinds = {"new": _("new"), "change": _("change")}
+                for i in items:
+                    _out(f"{i.id}  {kinds[i.kind]}{'!' if i.urgent else ' '} {i.owner:10} {i.left:24} "
+                         f"{i.shop_name}")
+                _out(_("{n} submissions waiting; {late} overdue.").format(
+                    n=len(items), late=sum(i.overdue for i in items)))
+            return 0
+        if not args.ids:
+            raise CliError(N_("Name the customers (their ids; `review list` shows them)."))
+        fields = [f.strip() for f in (args.fields or "").split(",") if f.strip()]
+        if args.action == "approve":
+            n = review.decide(session, args.ids, "approve")
+        else:
+            if len(args.ids) != 1:
+                raise CliError(N_("Return one customer at a time, with its reason."))
+            n = review.decide(session, args.ids, "return", args.reason or "", fields)
+    finally:
+        session.close()
+    skipped = len(set(args.ids)) - n
+    _out(_("{n} decisions recorded; they are sent at the next sync.").format(n=n) +
+         (" " + _("{m} were not waiting for review and were left alone.").format(m=skipped) if skipped else ""))
     return 0
 
 
@@ -394,6 +464,17 @@ def build_parser() -> Parser:
     sp.add_argument("--user", required=True)
     add("logout", cmd_logout, "sign out of the sync server")
     add("sync", cmd_sync, "send the outbox and receive the server's changes (exit 0 only when complete)")
+    sp = add("submit", cmd_submit, "submit drafts without errors for review")
+    sp.add_argument("ids", nargs="*")
+    sp.add_argument("--all", action="store_true", help="every draft and returned customer")
+    sp.add_argument("--note", help="a note to the market manager")
+    sp.add_argument("--urgent", action="store_true", help="an emergency change (decided within 1.5 hours)")
+    sp = add("review", cmd_review, "the market manager's queue: list, approve, return")
+    sp.add_argument("action", choices=["list", "approve", "return"])
+    sp.add_argument("ids", nargs="*")
+    sp.add_argument("--reason", help="why the customer is returned")
+    sp.add_argument("--fields", help="the fields to correct, comma-separated keys")
+    sp.add_argument("--json", action="store_true")
     add("self-test", cmd_self_test, "open a temporary archive and check the installation").add_argument(
         "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts")
     return p

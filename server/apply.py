@@ -177,7 +177,10 @@ def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if errs:
         return rejected(m, uow, errs, rec)
     rec.status = "pending"
-    uow.touch(rec, m["kind"], {"note": m.get("note") or ""}, m["mutation_id"], m.get("provenance"))
+    rec.review = {"submitted_at": uow.iso_now, "submitted_by": uow.user.name, "note": (m.get("note") or "").strip(),
+                  "urgent": bool(m.get("urgent"))}
+    uow.touch(rec, m["kind"], {"note": m.get("note") or "", "urgent": bool(m.get("urgent"))}, m["mutation_id"],
+              m.get("provenance"))
     return result(m, ResultStatus.APPLIED, rec, uow)
 
 
@@ -219,7 +222,8 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             rec.values[CODE_FIELD] = code
     else:
         rec.status = "returned"
-    rec.review = {"action": action, "reason": reason, "fields": fields, "by": uow.user.name,
+    submission = {k: v for k, v in (rec.review or {}).items() if k in ("submitted_at", "submitted_by", "note", "urgent")}
+    rec.review = {**submission, "action": action, "reason": reason, "fields": fields, "by": uow.user.name,
                   "at": uow.iso_now}
     uow.touch(rec, m["kind"], {"decision": rec.review}, m["mutation_id"])
     if action == "approve" and CODE_FIELD in rec.values:

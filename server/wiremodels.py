@@ -127,6 +127,7 @@ class MutationIn(Strict):
     visit: VisitIn | None = None
     decision: DecisionIn | None = None
     note: str | None = Field(default=None, max_length=2000)
+    urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
 
     @field_validator("record_id")
@@ -140,11 +141,16 @@ class PushRequest(Strict):
 
 
 class ReviewOut(BaseModel):
-    action: str
-    reason: str
-    fields: list[str]
-    by: str
-    at: str
+    """The current review round: its submission, and the decision once there is one."""
+    submitted_at: str | None = None
+    submitted_by: str | None = None
+    note: str = ""
+    urgent: bool = False
+    action: str | None = None
+    reason: str = ""
+    fields: list[str] = []
+    by: str | None = None
+    at: str | None = None
 
 
 class RecordOut(BaseModel):

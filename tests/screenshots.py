@@ -158,6 +158,32 @@ def render(lang: str, out: Path) -> None:
     conflict = ConflictDialog(controller.ctx, win.form, first, fields, win)
     shot(conflict, "18-conflict-dialog")
     conflict.close()
+    # the market manager's review tab and the statistics
+    import json as _json
+
+    from app.storage import schema
+    sess = controller.ctx.session
+    sess.role = "supervisor"
+    drafts = [i.id for i in items[200:206]]
+    records.submit(sess, drafts[:4], note="本周新开的四户，已实地核实" if lang == "zh_CN" else "Four new shops, visited")
+    records.submit(sess, drafts[4:5], note="客户手机停机，要求立即改号" if lang == "zh_CN" else "Phone cut off; change now",
+                   urgent=True)
+    change = sess.archive.get_customer(drafts[5])
+    with sess.archive.transaction() as tx:
+        tx.execute(schema.customer.update().where(schema.customer.c.id == change.id).values(
+            approved_data=_json.dumps(change.values, ensure_ascii=False), code_official=1))
+    records.save_changes(sess, change.id, {"contact_phone": "13709112233", "order_method": "online",
+                                           "address": "陕西省西安市碑林区南大街12号"})
+    records.submit(sess, [change.id], note="店主换了手机号，附《电话号码申请变更表》" if lang == "zh_CN" else "New phone")
+    win.set_role("supervisor")
+    win.tabs.setCurrentIndex(win.review_tab)
+    win.review.select(change.id)
+    shot(win, "19-review-change", (1500, 900))
+    win.review.select(drafts[0])
+    shot(win, "20-review-new-customer", (1500, 900))
+    win.tabs.setCurrentIndex(win.dashboard_tab)
+    shot(win, "21-statistics", (1500, 900))
+    win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
     controller.ctx.session.close()

@@ -81,9 +81,11 @@ class Customer:
     last_visit: str | None = None
     deleted: bool = False
     sync_state: str = "local"          # local | pending | synced | conflict | rejected | revoked
-    review: dict[str, Any] | None = None       # the last decision: action, reason, fields, by, at
+    # the current review round: submitted_at/by, note, urgent; then action, reason, fields, by, at
+    review: dict[str, Any] | None = None
     sync_errors: tuple[dict[str, Any], ...] = ()  # why the server refused the last change
     approved_values: dict[str, Any] | None = None
+    owner: str | None = None                   # the collector responsible (from the server)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)

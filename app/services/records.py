@@ -80,8 +80,11 @@ def save_changes(session: Session, customer_id: str, changes: Mapping[str, Any],
     return save_draft(session, {**current.values, **changes}, customer_id, prov)
 
 
-def submit(session: Session, ids: Sequence[str]) -> tuple[list[str], dict[str, Report]]:
-    """Move drafts (and returned records) without errors to pending review; returns (submitted, refused)."""
+def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = False
+           ) -> tuple[list[str], dict[str, Report]]:
+    """Move drafts (and returned records) without errors to pending review, with a note to the
+    reviewer; ``urgent``: an emergency change (应急维护, decided within 1.5 hours). Returns
+    (submitted, refused)."""
     arc = session.archive
     ok: list[str] = []
     refused: dict[str, Report] = {}
@@ -97,7 +100,7 @@ def submit(session: Session, ids: Sequence[str]) -> tuple[list[str], dict[str, R
             refused[cid] = report
         else:
             ok.append(cid)
-    arc.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL))
+    arc.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL), note=note, urgent=urgent)
     return ok, refused
 
 

@@ -63,7 +63,7 @@ def _to_customer(r: Any) -> Customer:
         deleted=r["deleted_at"] is not None, sync_state=r["sync_state"],
         review=json.loads(r["review"]) if r["review"] else None,
         sync_errors=tuple(json.loads(r["sync_errors"])) if r["sync_errors"] else (),
-        approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None)
+        approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None, owner=r["owner"])
 
 
 def _index_one(tx: Connection, pk: int, form: FormDefinition, values: dict[str, Any], code: str | None,
@@ -201,8 +201,10 @@ class CustomerStore:
         self._audit(tx, prov, audit)  # type: ignore[attr-defined]
         return changed
 
-    def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance, note: str = "") -> int:
-        """A local status change; a submission (→ pending) is queued for the server."""
+    def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance, note: str = "",
+                   urgent: bool = False) -> int:
+        """A local status change; a submission (→ pending) is queued for the server, with the
+        collector's note and whether it is an emergency change, and opens a new review round."""
         ids = list(ids)
         with self.transaction() as tx:  # type: ignore[attr-defined]
             rows = tx.execute(select(C.id, C.status).where(C.id.in_(ids), C.deleted_at.is_(None))).all()
@@ -212,8 +214,12 @@ class CustomerStore:
                     status=status.value, updated_at=self.clock(), updated_by=prov.actor or self.actor))
                 self._audit(tx, prov, [("customer", i, "status", None, s, status.value) for i, s in todo])  # type: ignore[attr-defined]
                 if status is CustomerStatus.PENDING:
+                    review = dumps({"submitted_at": self.clock(), "submitted_by": prov.actor or self.actor,
+                                    "note": note.strip(), "urgent": urgent})
+                    tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(review=review))
+                    extra = {k: v for k, v in (("note", note.strip()), ("urgent", urgent)) if v}
                     for i, _s in todo:
-                        self._queue(tx, "customer.submit", i, {"note": note} if note else None)  # type: ignore[attr-defined]
+                        self._queue(tx, "customer.submit", i, extra or None)  # type: ignore[attr-defined]
             return len(todo)
 
     def soft_delete(self, customer_id: str, prov: Provenance) -> bool:
@@ -309,6 +315,30 @@ class CustomerStore:
         return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11],
                             r[12], r[13], r[14], r[15], r[16], r[17], r[18])
                 for pk in pks if (r := found.get(pk)) is not None]
+
+    def value_counts(self, *keys: str) -> list[tuple[Any, ...]]:
+        """(value of keys[0], value of keys[1], …, count) over live customers, from the stored values."""
+        cols = [func.json_extract(C.data, f"$.{k}") for k in keys]
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return [tuple(r) for r in c.execute(select(*cols, func.count()).where(C.deleted_at.is_(None))
+                                                 .group_by(*cols)).all()]
+
+    def completeness_by_owner(self) -> list[tuple[str | None, int, float, int]]:
+        """(owner, customers, mean completeness, required values missing) over live customers."""
+        with self.reading() as c:  # type: ignore[attr-defined]
+            return [tuple(r) for r in c.execute(  # type: ignore[misc]
+                select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
+                .where(C.deleted_at.is_(None)).group_by(C.owner).order_by(C.owner)).all()]
+
+    def pending_rows(self) -> list[dict[str, Any]]:
+        """What the review queue lists: every live pending customer, with its review round."""
+        cols = [C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.owner, C.review, C.binding_date,
+                C.warning_count, C.error_count, C.missing_count, C.updated_at, C.sync_state,
+                C.approved_data.is_not(None).label("is_change")]
+        with self.reading() as c:  # type: ignore[attr-defined]
+            rows = c.execute(select(*cols).where(C.status == CustomerStatus.PENDING.value, C.deleted_at.is_(None))).mappings()
+            return [{**r, "review": json.loads(r["review"]) if r["review"] else {}, "is_change": bool(r["is_change"])}
+                    for r in rows]
 
     def mark_checked(self, ids: Sequence[str], kind: str, day: str, prov: Provenance) -> int:
         """Record a quarterly check or a review of the static information (§3.5) on these customers."""

@@ -51,6 +51,8 @@ def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> 
     elif row.kind == "customer.submit":
         if extra.get("note"):
             body["note"] = extra["note"]
+        if extra.get("urgent"):
+            body["urgent"] = True
     elif row.kind == "visit.create":
         body["visit"] = extra.get("visit") or {}
         body["base_version"] = local.version if local else 0

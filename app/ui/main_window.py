@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QWidget
+from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTabWidget, QWidget
 
 from app import __version__
 from app.i18n import _
@@ -15,7 +15,9 @@ from app.ui import sheets_flow
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.records.customer_panel import CustomerPanel
+from app.ui.dashboard import DashboardPanel
 from app.ui.records.list_panel import CustomerListPanel
+from app.ui.review.panel import ReviewPanel
 from app.ui.sync.status_widget import SyncStatusWidget
 from app.ui.sync_coordinator import SyncCoordinator
 
@@ -37,9 +39,20 @@ class MainWindow(QMainWindow):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([560, 840])
+        self.review = ReviewPanel(ctx, form, self)
+        self.dashboard = DashboardPanel(ctx, self)
+        self.tabs = QTabWidget(self)
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(splitter, _("Customers"))
+        self.review_tab = self.tabs.addTab(self.review, _("Review"))
+        self.dashboard_tab = self.tabs.addTab(self.dashboard, _("Statistics"))
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self.review.sig_open_customer.connect(self._open_from_review)
+        self.review.sig_count.connect(self._review_count)
+        self.review.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
         self.lock_screen: QWidget | None = None
         self.central = QStackedWidget(self)
-        self.central.addWidget(splitter)
+        self.central.addWidget(self.tabs)
         self.setCentralWidget(self.central)
         self.summary = QLabel(self)
         self.coordinator = SyncCoordinator(ctx)
@@ -61,6 +74,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setInterval(250)
         self._refresh_timer.timeout.connect(self._refresh)
         self.resize(1400, 860)
+        self.set_role(role)
         self.list_panel.apply()
         self.refresh_summary()
 
@@ -141,6 +155,36 @@ class MainWindow(QMainWindow):
     def _refresh(self) -> None:
         self.list_panel.model.refresh()
         self.refresh_summary()
+        if self.tabs.isTabVisible(self.review_tab):
+            self.review.refresh()
+        if self.tabs.currentIndex() == self.dashboard_tab:
+            self.dashboard.refresh()
+
+    # ---- roles, review and statistics --------------------------------------------------------
+    def set_role(self, role: str) -> None:
+        """What a person sees follows the role the server gave them: market managers review."""
+        self.role = role
+        self.panel.form_widget.set_role(role)
+        reviewer = role in ("supervisor", "admin")
+        self.tabs.setTabVisible(self.review_tab, reviewer)
+        if reviewer:
+            self.review.refresh()
+
+    def _tab_changed(self, index: int) -> None:
+        if index == self.review_tab:
+            self.review.refresh()
+        elif index == self.dashboard_tab:
+            self.dashboard.refresh()
+
+    def _review_count(self, waiting: int, overdue: int) -> None:
+        text = _("Review") + (f" ({waiting})" if waiting else "")
+        self.tabs.setTabText(self.review_tab, text)
+        self.tabs.tabBar().setTabTextColor(self.review_tab, Qt.GlobalColor.red if overdue else
+                                           self.tabs.tabBar().palette().windowText().color())
+
+    def _open_from_review(self, customer_id: str) -> None:
+        self.tabs.setCurrentIndex(0)
+        self.open_customer(customer_id)
 
     def refresh_summary(self) -> None:
         self.ctx.op(listing.summary, self).success(self._show_summary).failure(lambda _e: None).run()
@@ -176,8 +220,7 @@ class MainWindow(QMainWindow):
         user = data.get("user", {})
         role = user.get("role", self.role)
         if role != self.role:
-            self.role = role
-            self.panel.form_widget.set_role(role)
+            self.set_role(role)
         self.coordinator.signed_in = True
         message = _("Signed in as {name}.").format(name=user.get("display_name") or user.get("username", ""))
         if not data.get("persists"):
@@ -261,6 +304,8 @@ class MainWindow(QMainWindow):
         for menu in self.menus:
             menu.setEnabled(False)
         self.summary.clear()
+        self.review.clear()
+        self.dashboard.clear()
 
     def show_unlocked(self) -> None:
         if self.lock_screen is not None:
@@ -270,6 +315,7 @@ class MainWindow(QMainWindow):
         self.central.setCurrentIndex(0)
         for menu in self.menus:
             menu.setEnabled(True)
+        self._tab_changed(self.tabs.currentIndex())
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.lock_screen is None and self.panel.form_widget.is_dirty():

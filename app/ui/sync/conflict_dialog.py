@@ -11,16 +11,8 @@ from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QGridLayo
 from app.errors import UserFacingError, ValidationFailed
 from app.i18n import _
 from app.models.catalogue import FormDefinition
-from app.services.sheets import export_value
 from app.ui.context import UiContext
-
-
-def shown(form: FormDefinition, key: str, value: Any, lang: str) -> str:
-    spec = form.get(key)
-    if spec is None or value is None:
-        return "" if value is None else str(value)
-    v = export_value(spec, value, lang)
-    return "" if v is None else str(v)
+from app.ui.values import shown
 
 
 class ConflictDialog(QDialog):

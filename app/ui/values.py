@@ -1,0 +1,17 @@
+"""A stored value as a person reads it: choice labels, dates, yes/no; photos as a count."""
+from __future__ import annotations
+
+from typing import Any
+
+from app.models.catalogue import FormDefinition
+from app.services.sheets import export_value
+
+
+def shown(form: FormDefinition, key: str, value: Any, lang: str) -> str:
+    spec = form.get(key)
+    if spec is None or value is None:
+        return "" if value is None else str(value)
+    v = export_value(spec, value, lang)
+    if v is None:
+        return ""
+    return v.isoformat() if hasattr(v, "isoformat") else str(v)
