@@ -35,6 +35,17 @@ def _dumps(value: Any) -> str:
     return canonical_json(value).decode("utf-8")
 
 
+def _review_audit(record: dict[str, Any], row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
+    """A decision that arrived from the server, for the record's history (each round shows)."""
+    new, old = record.get("review") or {}, _loads(row["review"]) or {}
+    def key(r: dict[str, Any]) -> tuple[Any, ...]:
+        return r.get("action"), r.get("by"), r.get("reason"), tuple(r.get("fields") or ())
+
+    if new.get("action") and key(new) != key(old):  # (our own decision coming back has another "at")
+        return [("customer", record["id"], "review", None, None, new)]
+    return []
+
+
 def _merge(data: dict[str, Any], base: dict[str, Any], server: dict[str, Any], frozen: dict[str, Any] | None
            ) -> dict[str, Any]:
     """The server's values, except where the local record was edited after ``frozen`` was sent
@@ -127,7 +138,7 @@ class SyncTables:
                         self._take_server_record(tx, form, record, quality, prov)
                     tx.execute(schema.customer.update().where(C.id == row.record_id).values(
                         sync_state="rejected", sync_errors=_dumps(result.get("errors") or [])))
-            self._take_server_records(tx, form, taken, quality, prov)
+            self._take_server_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
             self._settle_many(tx, [row.record_id for row, _r in results])
 
     def _rebase_on_conflict(self, tx: Connection, form: FormDefinition, row: OutboxRow, conflicts: list[dict[str, Any]],
@@ -160,6 +171,25 @@ class SyncTables:
         tx.execute(schema.conflict.insert().prefix_with("OR REPLACE").values(
             record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps(conflicts), server_record=_dumps(record),
             created_at=self.clock()))
+
+    def _keep_queued_state(self, tx: Connection, taken: list[tuple[dict[str, Any], dict[str, Any] | None]]
+                           ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+        """A record with more rows still queued (saved, then submitted) keeps its local status and
+        review round until those are answered: the answer to the save must not show it returned
+        again for a moment, nor write that into its history."""
+        ids = [rec["id"] for rec, _f in taken]
+        busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(ids)).distinct()).scalars())
+        if not busy:
+            return taken
+        local = {r[0]: (r[1], _loads(r[2])) for r in tx.execute(
+            select(C.id, C.status, C.review).where(C.id.in_(list(busy))))}
+        out = []
+        for rec, frozen in taken:
+            if rec["id"] in local:
+                status, review = local[rec["id"]]
+                rec = {**rec, "status": status, "review": review}
+            out.append((rec, frozen))
+        return out
 
     def _settle(self, tx: Connection, record_id: str) -> None:
         self._settle_many(tx, [record_id])
@@ -201,6 +231,7 @@ class SyncTables:
             status = record.get("status", row["status"])
             if status != row["status"]:
                 audit.append(("customer", record["id"], "status", None, row["status"], status))
+            audit += _review_audit(record, row)
             light.append({"b_id": record["id"], "server_data": _dumps(record.get("values") or {}),
                           "version": record.get("version", row["version"]), "status": status,
                           "code_official": int(bool(record.get("code_official"))),
@@ -242,6 +273,7 @@ class SyncTables:
         audit = [("customer", record["id"], "update", k, o, n) for k, o, n in changed]
         if values["status"] != row["status"]:
             audit.append(("customer", record["id"], "status", None, row["status"], values["status"]))
+        audit += _review_audit(record, row)
         self._audit(tx, prov, audit)  # type: ignore[attr-defined]
 
     def _insert_remotes(self, tx: Connection, form: FormDefinition, records: Sequence[dict[str, Any]],

@@ -104,6 +104,14 @@ def test_returned_with_reason_then_fixed_resubmitted_and_approved(server, client
     assert approved.status is CustomerStatus.APPROVED and approved.code_official
     assert approved.code and not approved.code.startswith("TMP-") and approved.values["customer_code"] == approved.code
     assert c1.session.archive.outbox_count() == 0
+    # the collector's history shows each round: returned with its reason, then approved
+    rounds = [e.new for e in c1.session.archive.history(c.id) if e.action == "review"]
+    assert [(r["action"], r["by"], r.get("reason")) for r in rounds] == [("return", "s1", "电话号码核实不符"),
+                                                                         ("approve", "s1", "")]
+    statuses = [(e.old, e.new) for e in c1.session.archive.history(c.id) if e.action == "status"]
+    assert statuses == [("draft", "pending"), ("pending", "returned"), ("returned", "pending"), ("pending", "approved")]
+    # and the market manager's own decisions are not recorded twice when the server confirms them
+    assert [e.new["action"] for e in s1.session.archive.history(c.id) if e.action == "review"] == ["return", "approve"]
 
 
 def test_a_collector_cannot_decide(server, clients) -> None:

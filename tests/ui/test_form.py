@@ -109,11 +109,19 @@ def test_submit_is_blocked_by_errors_then_allowed(qtbot, form, ctx, monkeypatch)
     assert form.customer is None  # nothing saved, nothing submitted
     edit(form, "contact_phone").setText(values["contact_phone"])
     form._edited("contact_phone")
-    answers = []
-    monkeypatch.setattr(QMessageBox, "open", lambda box: (answers.append(box.text()), box.done(QMessageBox.StandardButton.Yes)))
+    from app.ui.records.submit_dialog import SubmitDialog
+
+    def answer(dialog) -> None:
+        assert not dialog.urgent.isEnabled()       # a new customer is not an emergency change
+        dialog.note.setText("已实地核实")
+        dialog.accept()
+
+    monkeypatch.setattr(SubmitDialog, "open", answer)
     form.submit()
     c = form.customer
-    assert c is not None and ctx.session.archive.get_customer(c.id).status is CustomerStatus.PENDING
+    stored = ctx.session.archive.get_customer(c.id)
+    assert c is not None and stored.status is CustomerStatus.PENDING
+    assert stored.review["note"] == "已实地核实" and stored.review["urgent"] is False
     del ctx_form
 
 
@@ -126,8 +134,11 @@ def test_duplicate_licence_warns_and_links_to_the_other_customer(qtbot, form, ct
     with qtbot.waitSignal(form.sig_open_customer) as blocker:
         form.rows["licence_no"].message.linkActivated.emit(f"customer:{other.id}")
     assert blocker.args == [other.id]
+    from PySide6.QtWidgets import QLabel
+
+    from app.ui.records.submit_dialog import SubmitDialog
     asked = []
-    monkeypatch.setattr(QMessageBox, "open", lambda box: asked.append(box.text()))
+    monkeypatch.setattr(SubmitDialog, "open", lambda d: asked.append(" ".join(w.text() for w in d.findChildren(QLabel))))
     type_text(edit(form, "shop_name"), "新店")
     form.submit()
     assert asked and "老李商店" in asked[0]  # one confirmation lists the duplicate

@@ -16,7 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, \
-    QListWidgetItem, QMessageBox, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
+    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app.i18n import _, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
@@ -425,24 +425,21 @@ class CustomerForm(QWidget):
             self.focus_field(errors[0].field)
             self.sig_message.emit(_("{n} errors must be corrected before submitting.").format(n=len(errors)))
             return
+        from app.ui.records.submit_dialog import SubmitDialog
         warnings = report.warnings + self.duplicates
-        if warnings or report.missing:
-            lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
-            if report.missing:
-                lines.append(_("{n} required fields are still empty.").format(n=len(report.missing)))
-            box = QMessageBox(QMessageBox.Icon.Question, _("Submit for review"),
-                              _("Please confirm:") + "\n\n" + "\n".join(f"• {l}" for l in lines[:12]),
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
-            box.button(QMessageBox.StandardButton.Yes).setText(_("Submit anyway"))
-            box.finished.connect(lambda r: self._do_submit() if r == QMessageBox.StandardButton.Yes else None)
-            box.open()
-            return
-        self._do_submit()
+        lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
+        if report.missing:
+            lines.append(_("{n} required fields are still empty.").format(n=len(report.missing)))
+        is_change = self.customer is not None and self.customer.approved_values is not None
+        dialog = SubmitDialog(lines, is_change, self)
+        dialog.accepted.connect(lambda: self._do_submit(dialog.note.text(), dialog.urgent.isChecked()))
+        self.submit_dialog = dialog
+        dialog.open()
 
-    def _do_submit(self) -> None:
+    def _do_submit(self, note: str = "", urgent: bool = False) -> None:
         def after_save() -> None:
             cid = self.customer.id if self.customer else ""
-            self.ctx.op(lambda s: records.submit(s, [cid]), self).success(self._submitted).run()
+            self.ctx.op(lambda s: records.submit(s, [cid], note=note, urgent=urgent), self).success(self._submitted).run()
 
         self.save(then=after_save)
 

@@ -12,7 +12,7 @@ from app.ui.context import UiContext
 from app.services.sheets import export_value
 
 ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "status": N_("Status"), "delete": N_("Deleted"),
-           "check": N_("Check recorded")}
+           "check": N_("Check recorded"), "review": N_("Review decision")}
 CHECKS = {"last_quarterly_check": N_("Quarterly check"), "last_static_review": N_("Half-yearly review")}
 
 
@@ -69,11 +69,25 @@ class HistoryView(QWidget):
             return action, _status(e.old), _status(e.new)
         if e.action == "check":
             return translate(CHECKS.get(e.field or "", e.field or "")), str(e.old or ""), str(e.new or "")
+        if e.action == "review" and isinstance(e.new, dict):
+            return action, "", self._review(e.new)
         if e.action == "create":
             n = len(e.new) if isinstance(e.new, dict) else 0
             note = _("{n} fields").format(n=n) if e.intact else _("does not match its history")
             return action, "", note
         return action, "", ""
+
+
+    def _review(self, r: dict[str, Any]) -> str:
+        """One review round: approved, or returned with its reason and the fields to correct."""
+        by = r.get("by") or ""
+        if r.get("action") == "approve":
+            return _("approved by {by}").format(by=by)
+        text = _("returned by {by}: {reason}").format(by=by, reason=r.get("reason") or "")
+        fields = [self.form[f].label(_lang()) for f in r.get("fields") or [] if f in self.form]
+        if fields:
+            text += "\n" + _("To correct: {fields}").format(fields="、".join(fields))
+        return text
 
 
 def _status(value: Any) -> str:
