@@ -324,10 +324,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     session = open_session(args)
     try:
-        bound = syncing.binding(session)
-        if bound and not syncing.signed_in(session) and os.environ.get(ENV_SERVER_PASSWORD):
-            # scripts on machines without a keyring: sign in again with the password from the environment
-            syncing.login(session, bound[0], bound[1], os.environ[ENV_SERVER_PASSWORD])
+        _signed_in_again(session)
         outcome = syncing.sync(session)
     except SyncError as exc:
         session.close()
@@ -408,6 +405,37 @@ def cmd_review(args: argparse.Namespace) -> int:
     return 0
 
 
+def _signed_in_again(session: Any) -> None:
+    """Scripts on machines without a keyring sign in again with the password from the environment."""
+    from app.services import syncing
+    bound = syncing.binding(session)
+    if bound and not syncing.signed_in(session) and os.environ.get(ENV_SERVER_PASSWORD):
+        syncing.login(session, bound[0], bound[1], os.environ[ENV_SERVER_PASSWORD])
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """The monthly reports (due by the 3rd) from the server's figures, as one .xlsx workbook."""
+    from app.errors import SyncError
+    from app.services import reports
+
+    month = reports.check_month(args.month) if args.month else None
+    session = open_session(args)
+    try:
+        month = month or reports.default_month(session.today())
+        out = Path(args.out or f"monthly-report-{month}.xlsx")
+        if not out.suffix:
+            out = out.with_suffix(".xlsx")
+        _signed_in_again(session)
+        counts = reports.monthly_report(session, month, out, args.lang)
+    except SyncError as exc:
+        raise CliError(N_("The monthly report needs the server: {reason}"), reason=exc.message(args.lang)) from None
+    finally:
+        session.close()
+    _out(_("Monthly report for {month} written to {file}: {adj} category adjustments, {overdue} overdue items.")
+         .format(month=month, file=out, adj=counts["category_adjustments"], overdue=counts["overdue"]))
+    return 0
+
+
 def cmd_self_test(args: argparse.Namespace) -> int:
     if getattr(args, "gui", False):
         from app.main import gui_self_test as run
@@ -475,6 +503,10 @@ def build_parser() -> Parser:
     sp.add_argument("--reason", help="why the customer is returned")
     sp.add_argument("--fields", help="the fields to correct, comma-separated keys")
     sp.add_argument("--json", action="store_true")
+    sp = add("report", cmd_report, "the monthly reports (due by the 3rd) as .xlsx, from the server's figures")
+    sp.add_argument("kind", choices=["monthly"])
+    sp.add_argument("out", nargs="?", help="the .xlsx file (default monthly-report-YYYY-MM.xlsx)")
+    sp.add_argument("--month", help="YYYY-MM (default: the previous month)")
     add("self-test", cmd_self_test, "open a temporary archive and check the installation").add_argument(
         "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts")
     return p

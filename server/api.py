@@ -12,14 +12,14 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
-from server import auth, feed, photos, push
+from server import auth, feed, photos, push, reports
 from server.accounts import Caller, authenticate
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
-from server.forms import current_version
+from server.forms import current_form, current_version
 from server.reads import read_record
 from server.wiremodels import (ErrorBody, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
-                               PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
+                               MonthlyReport, PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
@@ -124,3 +124,12 @@ async def photo_upload(request: Request, sha256: str = SHA_PATH,
           "description": "the photo's bytes"}, **errors(*AUTHED, 404)})
 def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> Response:
     return Response(photos.download(db_of(request), who, sha256), media_type="application/octet-stream")
+
+
+@router.get("/reports/monthly", response_model=MonthlyReport, responses=errors(*AUTHED, 422))
+def monthly_report(request: Request, month: str = Query(..., pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
+                   who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The month's reports over the customers the caller may see (a collector: their own)."""
+    from app.models.workdays import WorkCalendar
+    with db_of(request).read() as conn:
+        return reports.monthly(conn, who.user, current_form(conn), WorkCalendar.load(), month)

@@ -36,6 +36,8 @@ MESSAGES = {
     "visit.missing": "A visit needs its details.",
     "visit.duplicate": "A visit with this id already exists.",
     "visit.date": "The visit date must be a date (YYYY-MM-DD) that is not in the future.",
+    "check.missing": "A check needs its kind and date.",
+    "check.date": "The date of a check must be a date (YYYY-MM-DD) that is not in the future.",
     "unknown_field": "This is not a field of the form.",
 }
 
@@ -268,4 +270,27 @@ def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     body = {"id": v["id"], "visited_on": day.isoformat(), "purpose": v.get("purpose") or "",
             "notes": v.get("notes") or "", "sales_anomaly": v.get("sales_anomaly") or "", "photos": photos}
     uow.add_visit(rec, body)
+    return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def check(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    """A quarterly check or a half-yearly review of the static information (§3.5) of a customer.
+
+    It changes no field and makes no new version: the record's checks are what the monthly report's
+    overdue list reads. Whoever may edit the customer may record one."""
+    rec, refusal = _target(uow, m)
+    if refusal:
+        return refusal
+    assert rec is not None
+    c = m.get("check")
+    if not c:
+        return rejected(m, uow, [error("check.missing", "check")], rec)
+    try:
+        day = dt.date.fromisoformat(str(c.get("day")))
+    except ValueError:
+        day = None
+    if day is None or day > uow.today + dt.timedelta(days=1):
+        return rejected(m, uow, [error("check.date", "check.day")], rec)
+    uow.check_rows.append({"record_id": rec.id, "kind": c["kind"], "day": day.isoformat(), "by_id": uow.user.id,
+                           "at": uow.now})
     return result(m, ResultStatus.APPLIED, rec, uow)

@@ -28,6 +28,7 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
     MutationKind.DELETE.value: apply.delete,
     MutationKind.VISIT.value: apply.visit,
     MutationKind.DECIDE.value: apply.decide,
+    MutationKind.CHECK.value: apply.check,
 }
 
 

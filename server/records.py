@@ -20,7 +20,7 @@ from app.models.wire import canonical_json
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx
-from server.schema import customer_versions, customers, mutations, photo_refs, photos, review_decisions, visits
+from server.schema import customer_checks, customer_versions, customers, mutations, photo_refs, photos, review_decisions, visits
 from server.scope import Directory
 
 
@@ -97,6 +97,7 @@ class UnitOfWork:
     versions: list[dict[str, Any]] = field(default_factory=list)
     decisions: list[dict[str, Any]] = field(default_factory=list)
     visit_rows: list[dict[str, Any]] = field(default_factory=list)
+    check_rows: list[dict[str, Any]] = field(default_factory=list)
     mutation_rows: list[dict[str, Any]] = field(default_factory=list)
     refs: dict[str, set[str]] = field(default_factory=dict)   # record id -> photo hashes to reference
     known_photos: dict[str, bool] = field(default_factory=dict)
@@ -181,7 +182,7 @@ class UnitOfWork:
                 {c: bindparam(c) for c in cols})
             conn.execute(stmt, [{**{c: r[c] for c in cols}, "b_id": r["id"]} for r in changed])
         for table, rows in ((customer_versions, self.versions), (review_decisions, self.decisions),
-                            (visits, self.visit_rows), (mutations, self.mutation_rows)):
+                            (visits, self.visit_rows), (customer_checks, self.check_rows), (mutations, self.mutation_rows)):
             if rows:
                 conn.execute(insert(table), rows)
         self._write_refs()

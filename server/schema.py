@@ -115,6 +115,16 @@ visits = Table(
     Column("created_at", Float, nullable=False),
 )
 
+customer_checks = Table(
+    "customer_checks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),   # quarterly | static (§3.5)
+    Column("day", String(10), nullable=False),    # ISO date of the check, in China
+    Column("by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+)
+
 mutations = Table(
     "mutations", metadata,
     Column("mutation_id", String(64), primary_key=True),

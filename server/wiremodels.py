@@ -104,6 +104,11 @@ class VisitIn(Strict):
         return v.lower()
 
 
+class CheckIn(Strict):
+    kind: Literal["quarterly", "static"]
+    day: str = Field(max_length=32)
+
+
 class DecisionIn(Strict):
     action: Literal["approve", "return"]
     reason: str = Field(default="", max_length=2000)
@@ -126,6 +131,7 @@ class MutationIn(Strict):
     changes: dict[str, FieldChange] | None = Field(default=None, max_length=300)
     visit: VisitIn | None = None
     decision: DecisionIn | None = None
+    check: CheckIn | None = None
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -214,3 +220,70 @@ class PullResponse(BaseModel):
 class PhotoStatus(BaseModel):
     complete: bool
     offset: int
+
+
+class ReportScope(BaseModel):
+    user: str
+    display_name: str
+    role: str
+    collectors: list[str]
+
+
+class CategoryAdjustment(BaseModel):
+    record_id: str
+    code: str | None
+    shop_name: str | None
+    owner: str | None
+    field: str
+    field_label_zh: str
+    old: Any = None
+    new: Any = None
+    changed_on: str
+    by: str | None
+
+
+class MissingField(BaseModel):
+    field: str
+    label_zh: str
+    count: int
+
+
+class CompletenessRow(BaseModel):
+    collector: str
+    display_name: str
+    customers: int
+    complete: int
+    incomplete: int
+    missing_total: int
+    missing_by_field: list[MissingField]
+
+
+class OverdueRow(BaseModel):
+    record_id: str
+    code: str | None
+    shop_name: str | None
+    owner: str | None
+    kind: Literal["new", "quarterly", "static"]
+    due: str
+    workdays_overdue: int
+
+
+class VisitRow(BaseModel):
+    collector: str
+    display_name: str
+    visits: int
+    customers_visited: int
+    customers: int
+    with_anomaly: int
+
+
+class MonthlyReport(BaseModel):
+    """The monthly reports (due by the 3rd): category adjustments, completeness, overdue, visits."""
+    month: str
+    as_of: str
+    generated_at: str
+    scope: ReportScope
+    category_adjustments: list[CategoryAdjustment]
+    completeness: list[CompletenessRow]
+    overdue: list[OverdueRow]
+    visits: list[VisitRow]

@@ -36,6 +36,7 @@ class MutationKind(str, enum.Enum):
     DELETE = "customer.delete"
     VISIT = "visit.create"
     DECIDE = "review.decide"
+    CHECK = "customer.check"  # a quarterly check or half-yearly review of the static information (§3.5)
 
 
 class ResultStatus(str, enum.Enum):

@@ -107,6 +107,11 @@ class AuditLog:
         tx.exec_driver_sql(_INSERT, out)
         tx.exec_driver_sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{seq}:{prev}",))
 
+    def log_action(self, entity: str, entity_id: str, action: str, details: Any, prov: Provenance) -> None:
+        """An action on no one record (an export, a report): who, when, and what left the archive."""
+        with self.transaction() as tx:  # type: ignore[attr-defined]
+            self._audit(tx, prov, [(entity, entity_id, action, None, None, details)])
+
     def history(self, entity_id: str) -> list[AuditEntry]:
         """The trail of one record, oldest first; its "create" entry carries the initial values."""
         a = schema.audit.c

@@ -348,6 +348,8 @@ class CustomerStore:
             if rows:
                 tx.execute(schema.customer.update().where(C.id.in_([r[0] for r in rows])).values({col: day}))
                 self._audit(tx, prov, [("customer", cid, "check", col, old, day) for cid, old in rows])  # type: ignore[attr-defined]
+                for cid, _old in rows:  # the server keeps them for the monthly report's overdue list
+                    self._queue(tx, "customer.check", cid, {"check": {"kind": kind, "day": day}})  # type: ignore[attr-defined]
             return len(rows)
 
     # ---- autosave of open forms (scratch state, inside the encrypted archive) -----------------

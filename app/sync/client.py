@@ -177,6 +177,11 @@ class SyncClient:
     def pull(self, cursor: int, limit: int) -> dict[str, Any]:
         return self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
 
+    # ---- reports -----------------------------------------------------------------------------
+    def monthly_report(self, month: str) -> dict[str, Any]:
+        """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see."""
+        return self._call("GET", "/reports/monthly", params={"month": month})
+
     def photo_status(self, sha: str) -> dict[str, Any]:
         return self._call("GET", f"/photos/{sha}/status")
 

@@ -60,6 +60,8 @@ def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> 
             body.setdefault("provenance", {"source": "visit"})["info_date"] = extra["info_date"]
     elif row.kind == "review.decide":
         body["decision"] = extra.get("decision") or {}
+    elif row.kind == "customer.check":
+        body["check"] = extra.get("check") or {}
     return body
 
 

@@ -11,7 +11,7 @@ from app import __version__
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.services import listing
-from app.ui import sheets_flow
+from app.ui import report_flow, sheets_flow
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.records.customer_panel import CustomerPanel
@@ -95,6 +95,7 @@ class MainWindow(QMainWindow):
         self._action(archive, _("Import from Excel…"), lambda: sheets_flow.choose_import(self.ctx, self))
         self._action(archive, _("Export the list to Excel…"), lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks))
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
+        self._action(archive, _("Monthly report…"), self.monthly_report)
         archive.addSeparator()
         self._action(archive, _("Back up…"), lambda: sheets_flow.choose_backup(self.ctx, self))
         self._action(archive, _("Lock"), self.sig_lock_requested.emit, "Ctrl+L")
@@ -116,6 +117,10 @@ class MainWindow(QMainWindow):
             self, _("FieldArchive {version}: the encrypted customer archive for field work.").format(version=__version__)))
         self.menus = [archive, customer, sync, tools, help_menu]
         self._sync_state("local", None)
+
+    def monthly_report(self) -> None:
+        import datetime as dt
+        self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
 
     # ---- customers ---------------------------------------------------------------------------
     def open_customer(self, customer_id: str) -> None:

@@ -1,0 +1,151 @@
+"""The monthly reports (§5, due by the 3rd of each month) as one .xlsx workbook.
+
+The figures come from the server (``GET /reports/monthly``), the only place that holds every
+customer, visit and check of a team; this module fetches them and writes the workbook: a cover
+sheet, then the category-adjustment table (客户类别调整情况表), archive completeness per collector,
+overdue maintenance and visits per collector. Dates are real date cells, counts are numbers, and
+every text is a string cell (no formula can come in through a shop name).
+"""
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from app.errors import UserFacingError
+from app.export.xlsx import Column, write_sheet
+from app.i18n import N_, current_language, translate
+from app.models.catalogue import FormDefinition
+from app.models.record import Provenance, Source
+from app.services.session import Session
+
+KIND_MSGIDS = {
+    "new": N_("New customer not complete within 5 working days of binding"),
+    "quarterly": N_("Quarterly check not done this quarter"),
+    "static": N_("Half-yearly review of the static information not done"),
+}
+
+
+def default_month(today: dt.date) -> str:
+    """The month a report is usually made for: the previous one (due by the 3rd)."""
+    return (today.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
+
+
+def recent_months(today: dt.date, n: int = 12) -> list[str]:
+    """This month and the ``n - 1`` before it, newest first."""
+    out, day = [], today.replace(day=1)
+    for _ in range(n):
+        out.append(day.strftime("%Y-%m"))
+        day = (day - dt.timedelta(days=1)).replace(day=1)
+    return out
+
+
+def check_month(text: str) -> str:
+    try:
+        return dt.datetime.strptime(text.strip(), "%Y-%m").strftime("%Y-%m")
+    except ValueError:
+        raise UserFacingError(N_("The month must be given as YYYY-MM, for example 2026-10.")) from None
+
+
+def fetch_monthly(session: Session, month: str) -> dict[str, Any]:
+    """The month's figures from the server (a SyncError says why when it cannot be reached)."""
+    from app.services import syncing
+    month = check_month(month)
+    client = syncing.client_for(session)
+    try:
+        return client.monthly_report(month)
+    finally:
+        client.close()
+
+
+def _date(text: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(text)[:10]) if text else None
+    except ValueError:
+        return None
+
+
+def _pct(part: int, whole: int) -> float | None:
+    return round(100.0 * part / whole, 1) if whole else None
+
+
+def _who(row: dict[str, Any]) -> str:
+    name, shown = row.get("collector") or "", row.get("display_name") or ""
+    return f"{shown} ({name})" if shown and shown != name else name
+
+
+def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: str | None = None) -> dict[str, int]:
+    """Write the workbook; returns the number of rows of each table."""
+    lang = lang or current_language()
+
+    def t(msgid: str) -> str:
+        return translate(msgid, lang)
+
+    def label(key: str, fallback: str) -> str:
+        spec = form.get(key)
+        return spec.label(lang) if spec is not None else fallback
+
+    scope = data.get("scope") or {}
+    adjustments = data.get("category_adjustments") or []
+    completeness = data.get("completeness") or []
+    overdue = data.get("overdue") or []
+    visits = data.get("visits") or []
+    cover_cols = [Column(t(N_("Item")), 28.0), Column(t(N_("Value")), 60.0)]
+    cover: list[Sequence[Any]] = [
+        [t(N_("Monthly reports")), data.get("month", "")],
+        [t(N_("Figures as of")), _date(data.get("as_of"))],
+        [t(N_("Made by")), scope.get("display_name") or scope.get("user", "")],
+        [t(N_("Customer managers covered")), "、".join(scope.get("collectors") or []) if lang == "zh_CN"
+         else ", ".join(scope.get("collectors") or [])],
+        [t(N_("Made at")), data.get("generated_at", "")],
+        [t(N_("Category adjustments")), len(adjustments)],
+        [t(N_("Overdue maintenance")), len(overdue)],
+        [t(N_("Due")), t(N_("by the 3rd of the next month"))],
+    ]
+    adj_cols = [Column(t(N_("No.")), 6.0), Column(t(N_("Customer code")), 16.0), Column(t(N_("Shop name")), 26.0),
+                Column(t(N_("Customer manager")), 14.0), Column(t(N_("Adjusted item")), 16.0),
+                Column(t(N_("Before adjustment")), 16.0), Column(t(N_("After adjustment")), 16.0), Column(t(N_("Date")), 12.0),
+                Column(t(N_("Changed by")), 14.0)]
+    adj_rows: Iterable[Sequence[Any]] = (
+        [n, a.get("code"), a.get("shop_name"), a.get("owner"), label(a["field"], a.get("field_label_zh") or a["field"]),
+         a.get("old"), a.get("new"), _date(a.get("changed_on")), a.get("by")]
+        for n, a in enumerate(adjustments, start=1))
+    comp_cols = [Column(t(N_("Customer manager")), 22.0), Column(t(N_("Number of customers")), 10.0),
+                 Column(t(N_("Complete archives")), 10.0), Column(t(N_("Incomplete archives")), 10.0),
+                 Column(t(N_("Complete (%)")), 12.0), Column(t(N_("Required values missing")), 14.0),
+                 Column(t(N_("Fields missing most often")), 60.0)]
+    sep = "、" if lang == "zh_CN" else "; "
+    comp_rows = (
+        [_who(c), c["customers"], c["complete"], c["incomplete"], _pct(c["complete"], c["customers"]), c["missing_total"],
+         sep.join(f"{label(m['field'], m.get('label_zh') or m['field'])} {m['count']}" for m in c.get("missing_by_field") or [])]
+        for c in completeness)
+    over_cols = [Column(t(N_("Customer code")), 16.0), Column(t(N_("Shop name")), 26.0),
+                 Column(t(N_("Customer manager")), 14.0), Column(t(N_("Overdue item")), 44.0),
+                 Column(t(N_("Due date")), 12.0), Column(t(N_("Working days overdue")), 14.0)]
+    over_rows = ([o.get("code"), o.get("shop_name"), o.get("owner"), t(KIND_MSGIDS.get(o["kind"], o["kind"])),
+                  _date(o.get("due")), o.get("workdays_overdue")] for o in overdue)
+    visit_cols = [Column(t(N_("Customer manager")), 22.0), Column(t(N_("Number of visits")), 10.0),
+                  Column(t(N_("Customers visited")), 12.0), Column(t(N_("Customers assigned")), 12.0),
+                  Column(t(N_("Visited (%)")), 12.0), Column(t(N_("Visits with a sales anomaly")), 16.0)]
+    visit_rows = ([_who(v), v["visits"], v["customers_visited"], v["customers"], _pct(v["customers_visited"], v["customers"]),
+                   v["with_anomaly"]] for v in visits)
+    try:
+        write_sheet(path, cover_cols, cover, title=t(N_("Cover")), extra_sheets=[
+            (t(N_("Category adjustments")), adj_cols, adj_rows),
+            (t(N_("Archive completeness")), comp_cols, comp_rows),
+            (t(N_("Overdue maintenance")), over_cols, over_rows),
+            (t(N_("Visits per customer manager")), visit_cols, visit_rows),
+        ])
+    except OSError as exc:
+        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
+    return {"category_adjustments": len(adjustments), "completeness": len(completeness), "overdue": len(overdue),
+            "visits": len(visits)}
+
+
+def monthly_report(session: Session, month: str, path: Path, lang: str | None = None) -> dict[str, int]:
+    """Fetch the month's figures and write them to ``path``; the export is audited."""
+    data = fetch_monthly(session, month)
+    counts = write_monthly(data, session.form, path, lang)
+    session.archive.log_action("report", "monthly", "export", {"month": data.get("month", month), "file": path.name,
+                                                                **counts}, Provenance(session.user, Source.SYSTEM))
+    return counts
