@@ -183,6 +183,12 @@ def render(lang: str, out: Path) -> None:
     shot(win, "20-review-new-customer", (1500, 900))
     win.tabs.setCurrentIndex(win.dashboard_tab)
     shot(win, "21-statistics", (1500, 900))
+    import datetime as _dt
+
+    from app.ui.report_flow import MonthlyReportDialog
+    monthly = MonthlyReportDialog(_dt.date(2026, 11, 2), win)
+    shot(monthly, "22-monthly-report")
+    monthly.close()
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
