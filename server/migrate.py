@@ -20,7 +20,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0001"
+HEAD = "0002"
 
 
 def alembic_config() -> Config:

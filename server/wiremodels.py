@@ -36,16 +36,19 @@ class ErrorBody(BaseModel):
     offset: int | None = None
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
+
+
 class LoginRequest(Strict):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
-    device_id: str = Field(min_length=1, max_length=128)
-    device_name: str = Field(default="", max_length=200)
+    device_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
+    device_name: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class RefreshRequest(Strict):
-    refresh_token: str = Field(min_length=1, max_length=200)
-    device_id: str = Field(min_length=1, max_length=128)
+    refresh_token: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    device_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
 
 
 class UserOut(BaseModel):
