@@ -12,13 +12,14 @@ from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
-from server import auth, feed, photos, push
+from server import auth, credit, feed, photos, push
+from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.forms import current_version
-from server.reads import read_record
-from server.wiremodels import (ErrorBody, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
+from server.reads import read_record, visible_record
+from server.wiremodels import (CalendarOut, CreditHistory, ErrorBody, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
                                PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
 
 router = APIRouter()
@@ -100,6 +101,22 @@ def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
 @router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))
 def record(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
     return read_record(db_of(request), who, record_id.lower())
+
+
+@router.get("/records/{record_id}/credit", response_model=CreditHistory, responses=errors(*AUTHED, 404))
+def record_credit(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The customer's integrity-grading procedures, oldest first (visible to whoever sees the customer)."""
+    rid = record_id.lower()
+    with db_of(request).read() as conn:
+        visible_record(conn, who, rid)
+        return {"record_id": rid, "ratings": credit.history(conn, rid)}
+
+
+@router.get("/calendar", response_model=CalendarOut, responses=errors(*AUTHED))
+def work_calendar(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The work calendar the server publishes; fetch it again when ``version`` changes."""
+    with db_of(request).read() as conn:
+        return calendar_json(conn)
 
 
 @router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))

@@ -217,3 +217,37 @@ class PullResponse(BaseModel):
 class PhotoStatus(BaseModel):
     complete: bool
     offset: int
+
+
+class CreditRatingOut(BaseModel):
+    """One integrity-grading procedure: initial rating, public notice, appeal, final decision."""
+
+    id: int
+    customer_code: str | None
+    grade: str
+    status: str = Field(description="notice | appealed | decided")
+    rated_on: str
+    notice_start: str
+    notice_end: str = Field(description="last working day of the public notice")
+    notice_workdays: int
+    appeal_on: str | None
+    appeal_text: str | None
+    decided_on: str | None
+    final_grade: str | None
+    decision_note: str | None
+    rated_by: str
+    decided_by: str | None
+
+
+class CreditHistory(BaseModel):
+    record_id: str
+    ratings: list[CreditRatingOut]
+
+
+class CalendarOut(BaseModel):
+    """Public holidays and make-up working days (调休) for the years listed; other days follow Monday-Friday."""
+
+    years: list[int]
+    holidays: list[str]
+    workdays: list[str]
+    version: str
