@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
 from server import auth, credit, feed, photos, push
 from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
@@ -19,7 +19,7 @@ from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.forms import current_version
 from server.reads import read_record, visible_record
-from server.wiremodels import (CalendarOut, CreditHistory, ErrorBody, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
+from server.wiremodels import (CalendarOut, CreditHistory, ErrorBody, PurchaseImportOut, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
                                PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
 
 router = APIRouter()
@@ -112,11 +112,58 @@ def record_credit(request: Request, record_id: str = UUID_PATH, who: Caller = De
         return {"record_id": rid, "ratings": credit.history(conn, rid)}
 
 
-@router.get("/calendar", response_model=CalendarOut, responses=errors(*AUTHED))
-def work_calendar(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
-    """The work calendar the server publishes; fetch it again when ``version`` changes."""
+@router.get("/calendar", response_model=CalendarOut, responses={
+    **errors(*AUTHED), 304: {"description": "not modified: the version named in If-None-Match is current"}})
+def work_calendar(request: Request, who: Caller = Depends(caller),
+                  if_none_match: str | None = Header(None, alias="If-None-Match", max_length=200)) -> Any:
+    """The work calendar the server publishes. Its ``version`` is also the ETag: a client that sends
+    it back in ``If-None-Match`` gets ``304`` without a body while the calendar is unchanged."""
     with db_of(request).read() as conn:
-        return calendar_json(conn)
+        body = calendar_json(conn)
+    etag = f'"{body["version"]}"'
+    if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    resp = json_response(body)
+    resp.headers["ETag"] = etag
+    return resp
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/purchases", response_model=PurchaseImportOut, responses=errors(*AUTHED, 403),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+async def purchases_import(request: Request, period: str | None = Query(None, max_length=16),
+                           who: Caller = Depends(caller)) -> dict[str, Any]:
+    """Purchase figures from an .xlsx file (supervisors: their team's customers; admins: all).
+    All or nothing: any bad row answers 422 with one ``fields`` entry per problem."""
+    body = await request.body()
+    return await run_in_threadpool(_import_purchases, db_of(request), who, body, period)
+
+
+def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path as FilePath
+
+    from app.export.xlsx import SheetError
+    from server.errors import ApiError
+    from server.purchases import import_purchases
+
+    if who.user.role not in ("supervisor", "admin"):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = FilePath(tmp) / "purchases.xlsx"
+        path.write_bytes(body)
+        try:
+            report = db.write(lambda tx: import_purchases(tx, path, period, who.user.name, who.user))
+        except SheetError as exc:
+            raise ApiError(422, ErrorCode.VALIDATION, f"The file cannot be read: {exc}.") from None
+    if report.problems:
+        raise ApiError(422, ErrorCode.VALIDATION, f"{len(report.problems)} problems found; nothing was imported.",
+                       fields=[{"field": p.split(":", 1)[0], "code": "purchases.row", "message": p}
+                               for p in report.problems])
+    return {"imported": report.imported, "replaced": report.replaced, "periods": sorted(report.periods)}
 
 
 @router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))

@@ -27,9 +27,11 @@ from sqlalchemy import and_, delete, insert, or_, select
 
 from app.export.xlsx import read_sheet
 from server import classify
+from server.accounts import User
 from server.db import Tx
 from server.forms import current_form
 from server.schema import customers, purchases
+from server.scope import Directory, can_see
 from server.system import apply_system_changes
 
 MONTH_RE = re.compile(r"(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?")
@@ -138,8 +140,13 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str) -> ImportReport:
-    """Read, check every row, and store the figures only if no row has a problem."""
+def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
+                     user: User | None = None) -> ImportReport:
+    """Read, check every row, and store the figures only if no row has a problem.
+
+    With ``user`` (the HTTP endpoint), only customers that user may see exist: a supervisor
+    imports figures for their team's customers; a code outside the scope reads as unknown.
+    """
     report = ImportReport()
     if default_period is not None:
         try:
@@ -164,8 +171,11 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str)
         report.problems.append("row 1: there is no column 期间/月份 (period); give --period")
     if report.problems:
         return report
+    directory = Directory.load(tx.conn) if user is not None else None
     codes = {r.code: (r.id, r.deleted) for r in tx.conn.execute(
-        select(customers.c.code, customers.c.id, customers.c.deleted).where(customers.c.code.is_not(None)))}
+        select(customers.c.code, customers.c.id, customers.c.deleted, customers.c.owner_id,
+               customers.c.created_by_id).where(customers.c.code.is_not(None)))
+        if user is None or directory is None or can_see(user, r, directory)}
     seen: dict[tuple[str, str], int] = {}
     good: list[dict[str, Any]] = []
     source = path.name[:150]

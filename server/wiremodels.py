@@ -251,3 +251,9 @@ class CalendarOut(BaseModel):
     holidays: list[str]
     workdays: list[str]
     version: str
+
+
+class PurchaseImportOut(BaseModel):
+    imported: int
+    replaced: int
+    periods: list[str]

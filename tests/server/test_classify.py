@@ -105,21 +105,21 @@ def run(db, db_url, capsys, monkeypatch):
     return go
 
 
-def seed(run, tmp_path, specs):
+def seed(run, tmp_path, specs, owner="ann"):
     """Approved customers with official codes: specs are (code, retail_format, market_type)."""
     from app.export.xlsx import Column, write_sheet
     from app.models.catalogue import load_form
 
     form = load_form()
-    if run("user", "list")[1].find("ann\t") < 0:
-        assert run("user", "add", "ann", "--role", "collector")[0] == 0
+    if run("user", "list")[1].find(f"{owner}\t") < 0:
+        assert run("user", "add", owner, "--role", "collector")[0] == 0
     rows = demo_values(len(specs), seed=5)
     for r, (code, fmt, market) in zip(rows, specs):
         r.update(customer_code=code, retail_format=fmt, market_type=market)
     keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address"]
     path = tmp_path / "customers.xlsx"
     write_sheet(path, [Column(form[k].label_zh) for k in keys], ([r.get(k) for k in keys] for r in rows))
-    code, out, err = run("import-customers", str(path), "--owner", "ann")
+    code, out, err = run("import-customers", str(path), "--owner", owner)
     assert code == 0, out + err
 
 
@@ -243,6 +243,8 @@ def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_pat
     got = {c["record"]["code"]: c["record"]["values"].get("business_scale") for c in changes if c["record"]}
     assert got["610102000001"] == "1" and got["610102000008"] == "3"
     assert api.login("system", "!system: no password").status_code == 401
+    code, _, err = run("user", "add", "System", "--role", "admin")
+    assert code == 2 and "reserved" in err
 
     # again with the same figures: nothing changes, no new versions
     code, out, err = run("classify", "run", "--period", "2026-Q3")
@@ -257,3 +259,30 @@ def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_pat
     assert code == 0 and "3 changed" in err   # 103 rises to 1; 101 and 102 tie at places 2-3: both 2
     assert [values_of(db, c)["business_scale"] for c in ("610102000101", "610102000102", "610102000103")] == ["2", "2", "1"]
     assert run("classify", "run", "--period", "2026-13")[0] == 2
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world):
+    seed(run, tmp_path, [("610102000001", "grocery", "urban")], owner="c1")     # team of s1
+    f = tmp_path / "p.xlsx"
+    sheet(f, HEADER, [("610102000001", "2026-07", 12, 345.6)])
+    post = lambda who, data, q="": api.call("POST", "/purchases" + q, world[who], content=data,  # noqa: E731
+                                            headers={"Content-Type": XLSX})
+    assert post("c1", f.read_bytes()).status_code == 403
+    r = post("s2", f.read_bytes())                                   # not their team: the code is unknown
+    assert r.status_code == 422 and r.json()["fields"][0]["message"] == \
+        "row 2, column 客户编码: no customer has the code 610102000001"
+    r = post("s1", f.read_bytes())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"imported": 1, "replaced": 0, "periods": ["2026-07"]}
+    r = post("admin", f.read_bytes())
+    assert r.status_code == 200 and r.json()["replaced"] == 1
+    sheet(f, ["客户编码", "购进量", "购进金额"], [("610102000001", 1, 1)])
+    r = post("s1", f.read_bytes(), "?period=2026-Q4")
+    assert r.status_code == 200 and r.json()["periods"] == ["2026-Q4"]
+    r = post("s1", b"not a spreadsheet")
+    assert r.status_code == 422 and "cannot be read" in r.json()["message"]
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 2
