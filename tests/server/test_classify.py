@@ -286,3 +286,26 @@ def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world
     assert r.status_code == 422 and "cannot be read" in r.json()["message"]
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 2
+
+
+def test_a_record_with_an_open_change_gets_the_value_in_its_approved_copy_too(run, db, tmp_path, api, world):
+    from tests.server.helpers import save
+
+    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "urban"),
+                         ("610102000003", "grocery", "urban")], owner="c1")
+    with db.read() as conn:
+        rid, version = conn.execute(select(customers.c.id, customers.c.version)
+                                    .where(customers.c.code == "610102000001")).one()
+    res = api.push1(world["c1"], save(rid, {"shop_name": "新店名便民超市"}, base=version))
+    assert res["status"] == "applied" and res["record"]["approved_values"] is not None   # a change under review
+    rows = [("610102000001", "2026-Q3", 30, 300), ("610102000002", "2026-Q3", 20, 200), ("610102000003", "2026-Q3", 10, 100)]
+    assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, rows))[0] == 0
+    assert run("classify", "run", "--period", "2026-Q3")[0] == 0
+    changes, _ = api.pull_all(world["c1"])
+    rec = next(c["record"] for c in changes if c["record"] and c["record"]["id"] == rid)
+    assert rec["values"]["business_scale"] == rec["approved_values"]["business_scale"] == "1"
+    assert rec["values"]["shop_name"] == "新店名便民超市" and rec["approved_values"]["shop_name"] != "新店名便民超市"
+    assert rec["status"] == "draft"
+    # the collector's next save on top of the system's version merges without a conflict
+    res = api.push1(world["c1"], save(rid, {"landline": "029-88881234"}, base=version + 1))
+    assert res["status"] == "merged" and res["record"]["values"]["business_scale"] == "1"
