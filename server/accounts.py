@@ -99,6 +99,8 @@ def add_user(tx: Tx, settings: Settings, name: str, role: str, password: str, *,
     """Create a user; a collector may name the supervisor whose team they join."""
     if not NAME_RE.fullmatch(name):
         raise AccountError("a user name has 1 to 64 characters, without spaces or slashes")
+    if name.casefold() == "system":
+        raise AccountError("the name 'system' is reserved for the changes the server makes itself")
     if role not in ROLES:
         raise AccountError(f"the role must be one of {', '.join(ROLES)}")
     check_password_strength(password)

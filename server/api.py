@@ -11,15 +11,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
-from server import auth, feed, photos, push, reports
+from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from server import auth, credit, feed, photos, push, reports
+from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.forms import current_form, current_version
-from server.reads import read_record
-from server.wiremodels import (ErrorBody, InfoResponse, LoginRequest, OkResponse, PhotoStatus, PullResponse,
-                               MonthlyReport, PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
+from server.reads import read_record, visible_record
+from server.wiremodels import (CalendarOut, CreditHistory, ErrorBody, PurchaseImportOut, InfoResponse, LoginRequest,
+                               MonthlyReport, OkResponse, PhotoStatus, PullResponse, PushRequest, PushResponse,
+                               RecordOut, RefreshRequest, TokenResponse, UserOut)
 
 router = APIRouter()
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
@@ -102,6 +104,69 @@ def record(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(c
     return read_record(db_of(request), who, record_id.lower())
 
 
+@router.get("/records/{record_id}/credit", response_model=CreditHistory, responses=errors(*AUTHED, 404))
+def record_credit(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The customer's integrity-grading procedures, oldest first (visible to whoever sees the customer)."""
+    rid = record_id.lower()
+    with db_of(request).read() as conn:
+        visible_record(conn, who, rid)
+        return {"record_id": rid, "ratings": credit.history(conn, rid)}
+
+
+@router.get("/calendar", response_model=CalendarOut, responses={
+    **errors(*AUTHED), 304: {"description": "not modified: the version named in If-None-Match is current"}})
+def work_calendar(request: Request, who: Caller = Depends(caller),
+                  if_none_match: str | None = Header(None, alias="If-None-Match", max_length=200)) -> Any:
+    """The work calendar the server publishes. Its ``version`` is also the ETag: a client that sends
+    it back in ``If-None-Match`` gets ``304`` without a body while the calendar is unchanged."""
+    with db_of(request).read() as conn:
+        body = calendar_json(conn)
+    etag = f'"{body["version"]}"'
+    if if_none_match is not None and etag in [t.strip() for t in if_none_match.split(",")]:
+        return Response(status_code=304, headers={"ETag": etag})
+    resp = json_response(body)
+    resp.headers["ETag"] = etag
+    return resp
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.post("/purchases", response_model=PurchaseImportOut, responses=errors(*AUTHED, 403),
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
+async def purchases_import(request: Request, period: str | None = Query(None, max_length=16),
+                           who: Caller = Depends(caller)) -> dict[str, Any]:
+    """Purchase figures from an .xlsx file (supervisors: their team's customers; admins: all).
+    All or nothing: any bad row answers 422 with one ``fields`` entry per problem."""
+    body = await request.body()
+    return await run_in_threadpool(_import_purchases, db_of(request), who, body, period)
+
+
+def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
+    import tempfile
+    from pathlib import Path as FilePath
+
+    from app.export.xlsx import SheetError
+    from server.errors import ApiError
+    from server.purchases import import_purchases
+
+    if who.user.role not in ("supervisor", "admin"):
+        raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = FilePath(tmp) / "purchases.xlsx"
+        path.write_bytes(body)
+        try:
+            report = db.write(lambda tx: import_purchases(tx, path, period, who.user.name, who.user))
+        except SheetError as exc:
+            raise ApiError(422, ErrorCode.VALIDATION, f"The file cannot be read: {exc}.") from None
+    if report.problems:
+        raise ApiError(422, ErrorCode.VALIDATION, f"{len(report.problems)} problems found; nothing was imported.",
+                       fields=[{"field": p.split(":", 1)[0], "code": "purchases.row", "message": p}
+                               for p in report.problems])
+    return {"imported": report.imported, "replaced": report.replaced, "periods": sorted(report.periods)}
+
+
 @router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))
 def photo_status(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
     return photos.status(db_of(request), sha256)
@@ -130,6 +195,6 @@ def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depen
 def monthly_report(request: Request, month: str = Query(..., pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
                    who: Caller = Depends(caller)) -> dict[str, Any]:
     """The month's reports over the customers the caller may see (a collector: their own)."""
-    from app.models.workdays import WorkCalendar
+    from server.calendar import server_calendar
     with db_of(request).read() as conn:
-        return reports.monthly(conn, who.user, current_form(conn), WorkCalendar.load(), month)
+        return reports.monthly(conn, who.user, current_form(conn), server_calendar(conn), month)

@@ -9,6 +9,7 @@ migrated before any command runs. Passwords come from the terminal or FIELDARCHI
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import getpass
 import json
 import logging
@@ -21,13 +22,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.export.xlsx import SheetError
-from server import accounts, admin, forms
+from server import accounts, admin, calendar, credit, forms, purchases
 from server.codes import CodesExhausted
-from server.config import DEFAULT_HOST, DEFAULT_PORT, Settings, database_url
+from server.config import CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, Settings, database_url
 from server.db import Database
 from server.feed import purge_tombstones
 from server.migrate import upgrade
-from server.schema import users
+from server.schema import customers, users
 
 ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
 log = logging.getLogger("server")
@@ -138,6 +139,105 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _today(args: argparse.Namespace) -> dt.date:
+    """--on DATE, else today in China (UTC+8)."""
+    on = getattr(args, "on", None)
+    if on:
+        return _date(on, "--on")
+    return dt.datetime.now(CHINA_TZ).date()
+
+
+def _date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def cmd_purchases(args: argparse.Namespace) -> int:
+    report = open_db(args).write(lambda tx: purchases.import_purchases(tx, Path(args.file), args.period, "admin"))
+    if report.problems:
+        for line in report.problems:
+            sys.stdout.write(line + "\n")
+        sys.stderr.write(f"{len(report.problems)} problems found; nothing was imported.\n")
+        return 1
+    sys.stderr.write(f"Imported {report.imported} purchase rows for {', '.join(sorted(report.periods))}"
+                     f" ({report.replaced} replaced earlier figures).\n")
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    try:
+        purchases.parse_period(args.period)
+    except purchases.PeriodError as exc:
+        raise CliError(f"--period: {exc}") from None
+    report = open_db(args).write(lambda tx: purchases.run_classification(tx, args.period, dry_run=args.dry_run))
+    if report.changes:
+        sys.stdout.write("code\tshop\tretail format\tscore\tscale\tclassification\n")
+    for c in report.changes:
+        score = f"{float(c.score):.4f}" if c.score is not None else "-"
+        sys.stdout.write(f"{c.code}\t{c.shop}\t{c.retail_format}\t{score}\t{c.old_scale or '-'} -> {c.new_scale}"
+                         f"\t{c.old_class or '-'} -> {c.new_class or '-'}\n")
+    notes = [f"{report.ranked} customers ranked for {report.period}", f"{len(report.changes)} "
+             + ("would change" if args.dry_run else "changed"), f"{report.unchanged} unchanged",
+             f"{report.no_figures} without figures (left as they are)"]
+    if report.no_format:
+        notes.append(f"no retail format: {', '.join(report.no_format)}")
+    if report.formats_without_purchases:
+        notes.append(f"formats without purchases (left as they are): {', '.join(report.formats_without_purchases)}")
+    if report.no_code_letter:
+        notes.append(f"no classification code (market type missing): {', '.join(report.no_code_letter)}")
+    sys.stderr.write(("Dry run, nothing written: " if args.dry_run else "") + "; ".join(notes) + ".\n")
+    return 0
+
+
+def cmd_credit(args: argparse.Namespace) -> int:
+    db, on = open_db(args), _today(args)
+    if args.action == "rate":
+        if not args.text or args.notice_days is None:
+            raise CliError("credit rate CODE GRADE --notice-days N")
+        start = _date(args.notice_start, "--notice-start") if args.notice_start else None
+        out = db.write(lambda tx: credit.rate(tx, args.customer, args.text, args.notice_days, on, "admin", start))
+        sys.stderr.write(f"Rated {out['customer_code']} {out['grade']}; public notice {out['notice_start']} to "
+                         f"{out['notice_end']} ({out['notice_workdays']} working days).\n")
+    elif args.action == "appeal":
+        if not args.text:
+            raise CliError("credit appeal CODE TEXT")
+        out = db.write(lambda tx: credit.appeal(tx, args.customer, args.text, on))
+        sys.stderr.write(f"Appeal recorded for {out['customer_code']} on {out['appeal_on']}.\n")
+    elif args.action == "decide":
+        out = db.write(lambda tx: credit.decide(tx, args.customer, on, "admin", args.grade or args.text,
+                                                args.note or ""))
+        sys.stderr.write(f"Final grade of {out['customer_code']}: {out['final_grade']} (decided {out['decided_on']}).\n")
+    else:
+        with db.read() as conn:
+            row = conn.execute(select(customers.c.id).where(
+                (customers.c.code == args.customer) | (customers.c.id == args.customer.lower()))).first()
+            if row is None:
+                raise CliError(f"there is no customer {args.customer!r}")
+            sys.stdout.write(json.dumps(credit.history(conn, row.id), ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
+def cmd_calendar(args: argparse.Namespace) -> int:
+    db = open_db(args)
+    if args.action == "set":
+        if not args.day or not args.kind:
+            raise CliError("calendar set YYYY-MM-DD holiday|workday|normal")
+        day = _date(args.day, "the day")
+        db.write(lambda tx: calendar.set_day(tx, day, args.kind))
+        sys.stderr.write(f"{day} is now {'a ' + args.kind if args.kind != 'normal' else 'an ordinary day'}.\n")
+    elif args.action == "import":
+        if not args.day:
+            raise CliError("calendar import FILE")
+        years = db.write(lambda tx: calendar.import_file(tx, Path(args.day)))
+        sys.stderr.write(f"Calendar years {', '.join(map(str, years))} replaced.\n")
+    else:
+        with db.read() as conn:
+            sys.stdout.write(json.dumps(calendar.calendar_json(conn), indent=1) + "\n")
+    return 0
+
+
 def build_parser() -> Parser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data", default=argparse.SUPPRESS, help="folder of the SQLite database (./server-data)")
@@ -175,6 +275,31 @@ def build_parser() -> Parser:
     d.add_argument("user", nargs="?")
     d.add_argument("device", nargs="?")
     d.set_defaults(func=cmd_devices)
+    pu = sub.add_parser("purchases", parents=[common], help="import purchase figures (.xlsx)")
+    pu.add_argument("action", choices=["import"])
+    pu.add_argument("file")
+    pu.add_argument("--period", help="the period of rows without one: 2026-07 or 2026-Q3")
+    pu.set_defaults(func=cmd_purchases)
+    cl = sub.add_parser("classify", parents=[common], help="recompute business scale and classification codes")
+    cl.add_argument("action", choices=["run"])
+    cl.add_argument("--period", required=True, help="2026-07 or 2026-Q3")
+    cl.add_argument("--dry-run", action="store_true", help="print the changes without writing them")
+    cl.set_defaults(func=cmd_classify)
+    cr = sub.add_parser("credit", parents=[common], help="integrity grading: rate, appeal, decide, show")
+    cr.add_argument("action", choices=["rate", "appeal", "decide", "show"])
+    cr.add_argument("customer", help="customer code (or record id)")
+    cr.add_argument("text", nargs="?", help="rate: the grade A-D; appeal: what the appeal says")
+    cr.add_argument("--notice-days", type=int, help="working days of public notice (at least 7)")
+    cr.add_argument("--notice-start", help="first day of the notice (default: the rating date)")
+    cr.add_argument("--grade", help="decide: the final grade (default: the notified one)")
+    cr.add_argument("--note", help="decide: how an appeal was settled")
+    cr.add_argument("--on", help="the date of this step (default: today in China)")
+    cr.set_defaults(func=cmd_credit)
+    ca = sub.add_parser("calendar", parents=[common], help="the work calendar the server publishes")
+    ca.add_argument("action", choices=["set", "import", "show"])
+    ca.add_argument("day", nargs="?", help="set: YYYY-MM-DD; import: a JSON file")
+    ca.add_argument("kind", nargs="?", choices=["holiday", "workday", "normal"])
+    ca.set_defaults(func=cmd_calendar)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)
     return p
@@ -190,7 +315,8 @@ def _check_user_args(args: argparse.Namespace) -> None:
 
 
 EXPECTED: tuple[type[BaseException], ...] = (CliError, accounts.AccountError, forms.FormError, SheetError,
-                                             CodesExhausted)
+                                             CodesExhausted, credit.CreditError, calendar.CalendarError,
+                                             purchases.PeriodError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

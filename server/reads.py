@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from server.accounts import Caller
 from server.db import Database
@@ -13,13 +14,19 @@ from server.schema import customers
 from server.scope import Directory, can_see
 
 
+def visible_record(conn: Connection, caller: Caller, record_id: str) -> tuple[Rec, Directory]:
+    """The record if the caller may see it; otherwise 404, as if it did not exist."""
+    row = conn.execute(select(customers).where(customers.c.id == record_id)).first()
+    if row is None:
+        raise not_found("There is no such customer.")
+    rec = Rec.from_row(row)
+    directory = Directory.load(conn)
+    if not can_see(caller.user, rec, directory):
+        raise not_found("There is no such customer.")
+    return rec, directory
+
+
 def read_record(db: Database, caller: Caller, record_id: str) -> dict[str, Any]:
     with db.read() as conn:
-        row = conn.execute(select(customers).where(customers.c.id == record_id)).first()
-        if row is None:
-            raise not_found("There is no such customer.")
-        rec = Rec.from_row(row)
-        directory = Directory.load(conn)
-        if not can_see(caller.user, rec, directory):
-            raise not_found("There is no such customer.")
+        rec, directory = visible_record(conn, caller, record_id)
         return rec.to_wire(directory)

@@ -7,7 +7,7 @@ The Alembic migrations in ``server/migrations`` create exactly these tables (a t
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
+from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
                         String, Table, Text, UniqueConstraint)
 
 metadata = MetaData()
@@ -190,4 +190,49 @@ code_sequences = Table(
     "code_sequences", metadata,
     Column("region", String(6), primary_key=True),
     Column("next", Integer, nullable=False),
+)
+
+# Purchase figures per customer and period, imported from spreadsheets (classification, §3.10).
+# ``period`` is a month (2026-07) or a quarter (2026-Q3); amounts are whole fen (分), exact.
+purchases = Table(
+    "purchases", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("period", String(8), nullable=False),
+    Column("customer_code", String(32), nullable=False),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("qty", BigInteger, nullable=False),          # cartons (条)
+    Column("amount_fen", BigInteger, nullable=False),   # yuan x 100
+    Column("source", String(200), nullable=False),      # file name and row
+    Column("imported_by", String(64), nullable=False),
+    Column("imported_at", Float, nullable=False),
+    UniqueConstraint("period", "customer_code", name="uq_purchases_period_code"),
+)
+
+# Integrity (credit) grading procedures (§3.11): rating, public notice, appeal, final decision.
+credit_ratings = Table(
+    "credit_ratings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("grade", String(1), nullable=False),          # the initial rating (初评)
+    Column("rated_on", Date, nullable=False),
+    Column("notice_start", Date, nullable=False),
+    Column("notice_end", Date, nullable=False),          # last working day of the notice
+    Column("notice_workdays", Integer, nullable=False),
+    Column("status", String(16), nullable=False),        # notice | appealed | decided
+    Column("appeal_on", Date, nullable=True),
+    Column("appeal_text", Text, nullable=True),
+    Column("decided_on", Date, nullable=True),
+    Column("final_grade", String(1), nullable=True),
+    Column("decision_note", Text, nullable=True),
+    Column("rated_by", String(64), nullable=False),
+    Column("decided_by", String(64), nullable=True),
+    Column("created_at", Float, nullable=False),
+)
+
+# The work calendar the server publishes: public holidays and make-up working days (调休).
+calendar_days = Table(
+    "calendar_days", metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(8), nullable=False),           # holiday | workday
+    Column("updated_at", Float, nullable=False),
 )

@@ -36,16 +36,19 @@ class ErrorBody(BaseModel):
     offset: int | None = None
 
 
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL characters
+
+
 class LoginRequest(Strict):
-    username: str = Field(min_length=1, max_length=64)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     password: str = Field(min_length=1, max_length=1024)
-    device_id: str = Field(min_length=1, max_length=128)
-    device_name: str = Field(default="", max_length=200)
+    device_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
+    device_name: str = Field(default="", max_length=200, pattern=NO_NUL)
 
 
 class RefreshRequest(Strict):
-    refresh_token: str = Field(min_length=1, max_length=200)
-    device_id: str = Field(min_length=1, max_length=128)
+    refresh_token: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    device_id: str = Field(min_length=1, max_length=128, pattern=NO_NUL)
 
 
 class UserOut(BaseModel):
@@ -287,3 +290,43 @@ class MonthlyReport(BaseModel):
     completeness: list[CompletenessRow]
     overdue: list[OverdueRow]
     visits: list[VisitRow]
+
+
+class CreditRatingOut(BaseModel):
+    """One integrity-grading procedure: initial rating, public notice, appeal, final decision."""
+
+    id: int
+    customer_code: str | None
+    grade: str
+    status: str = Field(description="notice | appealed | decided")
+    rated_on: str
+    notice_start: str
+    notice_end: str = Field(description="last working day of the public notice")
+    notice_workdays: int
+    appeal_on: str | None
+    appeal_text: str | None
+    decided_on: str | None
+    final_grade: str | None
+    decision_note: str | None
+    rated_by: str
+    decided_by: str | None
+
+
+class CreditHistory(BaseModel):
+    record_id: str
+    ratings: list[CreditRatingOut]
+
+
+class CalendarOut(BaseModel):
+    """Public holidays and make-up working days (调休) for the years listed; other days follow Monday-Friday."""
+
+    years: list[int]
+    holidays: list[str]
+    workdays: list[str]
+    version: str
+
+
+class PurchaseImportOut(BaseModel):
+    imported: int
+    replaced: int
+    periods: list[str]

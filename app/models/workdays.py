@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import Any, Mapping
 
 
+#: The archive's meta key holding the server's calendar (JSON as served), kept by sync.
+SERVER_CALENDAR_META = "server_calendar"
+
+
 @dataclass(frozen=True)
 class WorkCalendar:
     holidays: frozenset[dt.date]
@@ -27,6 +31,13 @@ class WorkCalendar:
 
         years = {int(y) for y in (data.get("holidays") or {})} | {int(y) for y in (data.get("workdays") or {})}
         return cls(dates("holidays"), dates("workdays"), frozenset(years))
+
+    @classmethod
+    def from_server(cls, data: Mapping[str, Any]) -> "WorkCalendar":
+        """The calendar as ``GET /api/v1/calendar`` serves it: flat date lists and the years covered."""
+        return cls(frozenset(dt.date.fromisoformat(d) for d in data.get("holidays") or []),
+                   frozenset(dt.date.fromisoformat(d) for d in data.get("workdays") or []),
+                   frozenset(int(y) for y in data.get("years") or []))
 
     @classmethod
     def load(cls, path: Path | None = None) -> "WorkCalendar":

@@ -20,6 +20,8 @@ from app.i18n import N_
 from app.models.catalogue import FieldType
 from app.models.record import Provenance, Quality, Source
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
+from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
+from app.services import listing
 from app.services.records import quality
 from app.services.session import Session, form_for
 from app.sync.client import MemoryTokens, SyncClient
@@ -254,6 +256,18 @@ class ArchiveStore:
 
     def form_version(self) -> int:
         return self.session.form.version
+
+    def calendar_version(self) -> str | None:
+        raw = self.arc.get_meta(SERVER_CALENDAR_META)
+        try:
+            return str(json.loads(raw)["version"]) if raw else None
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def store_calendar(self, data: dict[str, Any]) -> None:
+        WorkCalendar.from_server(data)  # refuse what cannot be read before keeping it
+        self.arc.set_meta(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        listing.calendar(self.arc)      # deadlines count with it from now on
 
     def photo_fields(self) -> set[str]:
         return {f.key for f in self.session.form.fields if f.type is FieldType.PHOTO}

@@ -182,6 +182,18 @@ class SyncClient:
         """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see."""
         return self._call("GET", "/reports/monthly", params={"month": month})
 
+    def calendar(self, known_version: str | None = None) -> dict[str, Any] | None:
+        """The server's work calendar (years, holidays, workdays, version), or None when
+        ``known_version`` is still current (the server answers 304 Not Modified)."""
+        headers = {"If-None-Match": f'"{known_version}"'} if known_version else None
+        resp = self._send("GET", "/calendar", headers=headers)
+        if resp.status_code == 401:
+            self.refresh()
+            resp = self._send("GET", "/calendar", headers=headers)
+        if resp.status_code == 304:
+            return None
+        return self._check(resp)
+
     def photo_status(self, sha: str) -> dict[str, Any]:
         return self._call("GET", f"/photos/{sha}/status")
 

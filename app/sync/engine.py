@@ -86,6 +86,7 @@ def run_sync(store: SyncStore, client: SyncClient, progress: Progress | None = N
     try:
         _push(store, client, out, say, cancel, batch)
         _pull(store, client, out, say, cancel)
+        _calendar(store, client)
         _download_photos(store, client, out, cancel)
     finally:
         out.bytes_sent = client.bytes_sent - sent0
@@ -176,6 +177,20 @@ def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
     if seen is not None:
         store.forget_unseen(seen)
     out.pulled_to_end = True
+
+
+def _calendar(store: SyncStore, client: SyncClient) -> None:
+    """The server's work calendar, fetched only when its version changed (the server answers 304
+    otherwise). A server without one (an older version: 404) is not an error."""
+    try:
+        data = client.calendar(store.calendar_version())
+    except SyncError as exc:
+        if exc.kind is not SyncErrorKind.REFUSED:
+            raise
+        log.info("the server publishes no work calendar: %s", exc)
+        return
+    if data is not None and data.get("version") and data.get("version") != store.calendar_version():
+        store.store_calendar(data)
 
 
 def _combine(prepared: list[Any]) -> Any:

@@ -11,6 +11,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from tests.server.helpers import PROTO, create
 
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
+schemathesis.serializer.alias("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream")
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 EXAMPLES = 30
 

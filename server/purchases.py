@@ -1,0 +1,383 @@
+"""Purchase figures (购进量, 购进金额) from spreadsheets, and the classification run that uses them.
+
+Import (all or nothing): the first sheet's header row names the columns 客户编码 (customer code),
+期间 or 月份 (period or month; optional when ``--period`` is given), 购进量 (cartons, 条) and
+购进金额 (yuan, 元). Each bad row gives one line: row number, column and why. A period is a month
+(``2026-07``, also a date cell or ``2026年7月``) or a quarter (``2026-Q3``). Figures for the same
+customer and period that are already stored are replaced. A customer cannot have figures for a
+quarter and also for a month inside it (they would be counted twice).
+
+The run (``classify run --period P``) sums each customer's figures for P (a quarter sums its three
+months), ranks every retail format with :mod:`server.classify`, and writes the new business scale
+and classification code as system changes (:mod:`server.system`).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select
+
+from app.export.xlsx import read_sheet
+from server import classify
+from server.accounts import User
+from server.db import Tx
+from server.forms import current_form
+from server.schema import customers, purchases
+from server.scope import Directory, can_see
+from server.system import apply_system_changes
+
+MONTH_RE = re.compile(r"(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?")
+QUARTER_RE = re.compile(r"(\d{4})\s*-?\s*[Qq]([1-4])")
+
+COLUMNS = {
+    "code": ("客户编码", "客户代码", "customer code", "code"),
+    "period": ("期间", "月份", "period", "month"),
+    "qty": ("购进量", "进货数量", "进货量", "purchase quantity", "quantity", "qty"),
+    "amount": ("购进金额", "进货金额", "purchase amount", "amount"),
+}
+LABELS = {"code": "客户编码", "period": "期间", "qty": "购进量", "amount": "购进金额"}
+MAX_QTY = 10**12
+MAX_FEN = 10**15
+
+
+class PeriodError(ValueError):
+    """Not a month (2026-07) or a quarter (2026-Q3)."""
+
+
+def parse_period(value: Any) -> str:
+    """``2026-07`` or ``2026-Q3`` from a text or a date cell."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        return f"{value.year:04d}-{value.month:02d}"
+    text = str(value or "").strip()
+    m = QUARTER_RE.fullmatch(text)
+    if m:
+        return f"{m.group(1)}-Q{m.group(2)}"
+    m = MONTH_RE.fullmatch(text)
+    if m and 1 <= int(m.group(2)) <= 12:
+        return f"{m.group(1)}-{int(m.group(2)):02d}"
+    raise PeriodError(f"{text!r} is not a month (2026-07) or a quarter (2026-Q3)")
+
+
+def months_of(period: str) -> list[str]:
+    """The months a period covers (one for a month, three for a quarter)."""
+    if "Q" in period:
+        year, q = period.split("-Q")
+        return [f"{year}-{m:02d}" for m in range(3 * int(q) - 2, 3 * int(q) + 1)]
+    return [period]
+
+
+def quarter_of(month: str) -> str:
+    year, m = month.split("-")
+    return f"{year}-Q{(int(m) - 1) // 3 + 1}"
+
+
+def _overlapping(period: str) -> list[str]:
+    """Other periods that would count the same months twice if a customer had both."""
+    return months_of(period) if "Q" in period else [quarter_of(period)]
+
+
+def _header_key(text: str) -> str | None:
+    base = re.split(r"[（(]", text, maxsplit=1)[0].strip().casefold()
+    for key, names in COLUMNS.items():
+        if base in (n.casefold() for n in names):
+            return key
+    return None
+
+
+def _qty(value: Any) -> int:
+    if isinstance(value, bool):
+        raise ValueError
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError
+        value = int(value)
+    if isinstance(value, str):
+        value = value.strip().replace(",", "")
+        if not re.fullmatch(r"\d+", value):
+            raise ValueError
+        value = int(value)
+    if not isinstance(value, int) or not 0 <= value < MAX_QTY:
+        raise ValueError
+    return value
+
+
+def _fen(value: Any) -> int:
+    """Yuan with at most 2 decimals -> whole fen."""
+    try:
+        if isinstance(value, bool):
+            raise ValueError
+        if isinstance(value, float):
+            d = Decimal(repr(value))
+        elif isinstance(value, (int, Decimal)):
+            d = Decimal(value)
+        elif isinstance(value, str):
+            d = Decimal(value.strip().replace(",", ""))
+        else:
+            raise ValueError
+    except InvalidOperation:
+        raise ValueError from None
+    if not d.is_finite() or d < 0:
+        raise ValueError
+    fen = d * 100
+    if fen != fen.to_integral_value() or fen >= MAX_FEN:
+        raise ValueError
+    return int(fen)
+
+
+@dataclass
+class ImportReport:
+    imported: int = 0
+    replaced: int = 0
+    periods: set[str] = field(default_factory=set)
+    problems: list[str] = field(default_factory=list)
+
+
+def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
+                     user: User | None = None) -> ImportReport:
+    """Read, check every row, and store the figures only if no row has a problem.
+
+    With ``user`` (the HTTP endpoint), only customers that user may see exist: a supervisor
+    imports figures for their team's customers; a code outside the scope reads as unknown.
+    """
+    report = ImportReport()
+    if default_period is not None:
+        try:
+            default_period = parse_period(default_period)
+        except PeriodError as exc:
+            report.problems.append(f"--period: {exc}")
+            return report
+    header, rows = read_sheet(path)
+    cols: dict[str, int] = {}
+    for i, text in enumerate(header):
+        key = _header_key(text)
+        if key is None:
+            continue
+        if key in cols:
+            report.problems.append(f"row 1: the column {LABELS[key]} appears twice (columns {cols[key] + 1} "
+                                   f"and {i + 1})")
+        cols.setdefault(key, i)
+    for key in ("code", "qty", "amount"):
+        if key not in cols:
+            report.problems.append(f"row 1: there is no column {LABELS[key]} ({COLUMNS[key][-2]})")
+    if "period" not in cols and default_period is None:
+        report.problems.append("row 1: there is no column 期间/月份 (period); give --period")
+    if report.problems:
+        return report
+    directory = Directory.load(tx.conn) if user is not None else None
+    codes = {r.code: (r.id, r.deleted) for r in tx.conn.execute(
+        select(customers.c.code, customers.c.id, customers.c.deleted, customers.c.owner_id,
+               customers.c.created_by_id).where(customers.c.code.is_not(None)))
+        if user is None or directory is None or can_see(user, r, directory)}
+    seen: dict[tuple[str, str], int] = {}
+    good: list[dict[str, Any]] = []
+    source = path.name[:150]
+    for n, cells in rows:
+        def cell(key: str) -> Any:
+            i = cols.get(key)
+            v = cells[i] if i is not None and i < len(cells) else None
+            return None if isinstance(v, str) and not v.strip() else v
+
+        problems: list[str] = []
+        raw_code = cell("code")
+        code = (str(int(raw_code)) if isinstance(raw_code, float) and raw_code.is_integer()
+                else str(raw_code).strip() if raw_code is not None else "")
+        rid = None
+        if not code:
+            problems.append(f"row {n}, column {LABELS['code']}: the customer code is empty")
+        elif code not in codes:
+            problems.append(f"row {n}, column {LABELS['code']}: no customer has the code {code}")
+        elif codes[code][1]:
+            problems.append(f"row {n}, column {LABELS['code']}: the customer {code} was deleted")
+        else:
+            rid = codes[code][0]
+        period = None
+        raw_period = cell("period")
+        if raw_period is None:
+            period = default_period
+            if period is None:
+                problems.append(f"row {n}, column {LABELS['period']}: the period is empty (and no --period given)")
+        else:
+            try:
+                period = parse_period(raw_period)
+            except PeriodError as exc:
+                problems.append(f"row {n}, column {LABELS['period']}: {exc}")
+        qty = amount = None
+        try:
+            if cell("qty") is None:
+                problems.append(f"row {n}, column {LABELS['qty']}: the quantity is empty")
+            else:
+                qty = _qty(cell("qty"))
+        except ValueError:
+            problems.append(f"row {n}, column {LABELS['qty']}: {cell('qty')!r} is not a whole number of cartons "
+                            f"(0 or more)")
+        try:
+            if cell("amount") is None:
+                problems.append(f"row {n}, column {LABELS['amount']}: the amount is empty")
+            else:
+                amount = _fen(cell("amount"))
+        except ValueError:
+            problems.append(f"row {n}, column {LABELS['amount']}: {cell('amount')!r} is not an amount in yuan "
+                            f"(0 or more, at most 2 decimals)")
+        if code and period:
+            if (code, period) in seen:
+                problems.append(f"row {n}: the customer {code} already has figures for {period} in row "
+                                f"{seen[(code, period)]}")
+            for other in _overlapping(period):
+                if (code, other) in seen:
+                    problems.append(f"row {n}: the customer {code} has figures for {other} in row "
+                                    f"{seen[(code, other)]}; {period} would count the same months twice")
+            seen.setdefault((code, period), n)
+        report.problems += problems
+        if not problems and rid is not None and period is not None and qty is not None and amount is not None:
+            good.append({"period": period, "customer_code": code, "record_id": rid, "qty": qty, "amount_fen": amount,
+                         "source": f"{source} row {n}", "imported_by": actor, "imported_at": time.time()})
+    if not report.problems and not good:
+        report.problems.append("the sheet has no data rows")
+    if report.problems:
+        return report
+    _check_stored_overlaps(tx, good, report)
+    if report.problems:
+        return report
+    for i in range(0, len(good), 500):
+        chunk = good[i:i + 500]
+        cond = or_(*[and_(purchases.c.period == g["period"], purchases.c.customer_code == g["customer_code"])
+                     for g in chunk])
+        report.replaced += tx.conn.execute(delete(purchases).where(cond)).rowcount or 0
+    tx.conn.execute(insert(purchases), good)
+    report.imported = len(good)
+    report.periods = {g["period"] for g in good}
+    return report
+
+
+def _check_stored_overlaps(tx: Tx, good: list[dict[str, Any]], report: ImportReport) -> None:
+    """A quarter stored for a customer whose months come now (or the other way round)."""
+    wanted: dict[tuple[str, str], str] = {}
+    for g in good:
+        for other in _overlapping(g["period"]):
+            wanted[(g["customer_code"], other)] = "row " + g["source"].rsplit(" ", 1)[-1]
+    if not wanted:
+        return
+    periods = sorted({p for _, p in wanted})
+    stored = tx.conn.execute(select(purchases.c.customer_code, purchases.c.period)
+                             .where(purchases.c.period.in_(periods))).all()
+    for r in stored:
+        src = wanted.get((r.customer_code, r.period))
+        if src is not None:
+            report.problems.append(f"{src}: the customer "
+                                   f"{r.customer_code} already has stored figures for {r.period}; the same months "
+                                   f"would count twice")
+
+
+# ---------------------------------------------------------------------------------------- the run
+
+
+@dataclass
+class Change:
+    record_id: str
+    code: str
+    shop: str
+    retail_format: str
+    score: Fraction | None
+    old_scale: str | None
+    new_scale: str | None
+    old_class: str | None
+    new_class: str | None
+
+
+@dataclass
+class RunReport:
+    period: str
+    ranked: int = 0
+    changes: list[Change] = field(default_factory=list)
+    unchanged: int = 0
+    no_figures: int = 0                      # customers with a code but no figures for the period
+    no_format: list[str] = field(default_factory=list)       # codes without a retail format
+    no_code_letter: list[str] = field(default_factory=list)  # codes whose classification code cannot be built
+    formats_without_purchases: list[str] = field(default_factory=list)
+    applied: bool = False
+
+
+def figures_for(tx_conn: Any, period: str) -> dict[str, tuple[int, int]]:
+    """record id -> (cartons, fen) summed over the period (a quarter: its months and itself)."""
+    periods = months_of(period) + ([period] if "Q" in period else [])
+    totals: dict[str, list[int]] = {}
+    for r in tx_conn.execute(select(purchases.c.record_id, purchases.c.qty, purchases.c.amount_fen)
+                             .where(purchases.c.period.in_(periods))):
+        t = totals.setdefault(r.record_id, [0, 0])
+        t[0] += int(r.qty)
+        t[1] += int(r.amount_fen)
+    return {k: (v[0], v[1]) for k, v in totals.items()}
+
+
+def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunReport:
+    """Rank every retail format on the period's figures and (unless dry) write the changes."""
+    period = parse_period(period)
+    report = RunReport(period)
+    form = current_form(tx.conn)
+    fmt_key = _key(form, "retail_format")
+    market_key = _key(form, "market_type")
+    scale_key = _key(form, "business_scale")
+    class_key = _key(form, "classification_code")
+    shop_key = _key(form, "shop_name")
+    figs = figures_for(tx.conn, period)
+    rows = tx.conn.execute(select(customers.c.id, customers.c.code, customers.c.data)
+                           .where(customers.c.deleted.is_(False), customers.c.code_official.is_(True))).all()
+    by_format: dict[str, list[classify.Figures]] = {}
+    values: dict[str, dict[str, Any]] = {}
+    codes: dict[str, str] = {}
+    for r in rows:
+        if r.id not in figs:
+            report.no_figures += 1
+            continue
+        v = json.loads(r.data)
+        values[r.id], codes[r.id] = v, r.code
+        fmt = v.get(fmt_key)
+        if not fmt:
+            report.no_format.append(r.code)
+            continue
+        q, a = figs[r.id]
+        by_format.setdefault(fmt, []).append(classify.Figures(r.id, q, a))
+    updates: dict[str, dict[str, Any]] = {}
+    for fmt in sorted(by_format):
+        items = by_format[fmt]
+        scores = classify.scores(items)
+        if scores is None:
+            report.formats_without_purchases.append(fmt)
+            continue
+        scales = classify.scale_within_format(items)
+        report.ranked += len(scales)
+        for rid in sorted(scales, key=lambda k: (-scores[k], codes[k])):
+            v = values[rid]
+            new_scale = scales[rid]
+            new_class = classify.classification_code(v.get(market_key), fmt, new_scale)
+            if new_class is None:
+                report.no_code_letter.append(codes[rid])
+            want = {scale_key: new_scale}
+            if new_class is not None:
+                want[class_key] = new_class
+            if all(v.get(k) == val for k, val in want.items()):
+                report.unchanged += 1
+                continue
+            updates[rid] = want
+            report.changes.append(Change(rid, codes[rid], str(v.get(shop_key) or ""), fmt, scores[rid],
+                                         v.get(scale_key), new_scale, v.get(class_key),
+                                         new_class if new_class is not None else v.get(class_key)))
+    if not dry_run and updates:
+        apply_system_changes(tx, updates, "classification", f"period {period}")
+        report.applied = True
+    return report
+
+
+def _key(form: Any, role: str) -> str:
+    from app.models.catalogue import Role as FieldRole
+
+    spec = form.by_role(FieldRole(role))
+    return spec.key if spec is not None else role

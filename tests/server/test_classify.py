@@ -1,0 +1,311 @@
+"""Business scale and the classification code (§3.10): the ranking rules on a worked example with
+ties, the purchase-figure import (row-level messages, all or nothing), and the run that writes the
+results as system changes into the change feed; on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from server import classify
+from server.classify import Figures, band_sizes, classification_code, scale_within_format
+from server.cli import main
+from server.schema import customer_versions, customers, purchases, users
+from tests.server.helpers import PASSWORD, demo_values
+
+# The worked example of docs/classification.md: 8 groceries, Σqty = 1000 条, Σamount = 200000 元.
+#   customer  qty   amount   score = (qty/1000 + amount/200000)/2
+#   P1        300    40000   (0.30 + 0.20)/2 = 0.25
+#   P2        200    60000   (0.20 + 0.30)/2 = 0.25    tied with P1 through other figures
+#   P3        150    30000   (0.15 + 0.15)/2 = 0.15
+#   P4        100    30000   (0.10 + 0.15)/2 = 0.125
+#   P5        100    20000   (0.10 + 0.10)/2 = 0.10
+#   P6         60     6000   (0.06 + 0.03)/2 = 0.045
+#   P7         50     8000   (0.05 + 0.04)/2 = 0.045   tied with P6 across the 2/3 boundary
+#   P8         40     6000   (0.04 + 0.03)/2 = 0.035
+# n = 8: n_top = round(1.6) = 2, n_bottom = 2. Positions 1-2 → 1, 3-6 → 2, 7-8 → 3; P6 (6th) and
+# P7 (7th) are tied, so both get the better scale, 2. Result: P1 P2 = 1, P3-P7 = 2, P8 = 3.
+EXAMPLE = [("P1", 300, 40000), ("P2", 200, 60000), ("P3", 150, 30000), ("P4", 100, 30000),
+           ("P5", 100, 20000), ("P6", 60, 6000), ("P7", 50, 8000), ("P8", 40, 6000)]
+
+
+def figures(rows):
+    return [Figures(k, q, a * 100) for k, q, a in rows]
+
+
+def test_worked_example_with_ties():
+    sc = classify.scores(figures(EXAMPLE))
+    assert sc == {"P1": Fraction(1, 4), "P2": Fraction(1, 4), "P3": Fraction(3, 20), "P4": Fraction(1, 8),
+                  "P5": Fraction(1, 10), "P6": Fraction(9, 200), "P7": Fraction(9, 200), "P8": Fraction(7, 200)}
+    assert scale_within_format(figures(EXAMPLE)) == {"P1": "1", "P2": "1", "P3": "2", "P4": "2", "P5": "2",
+                                                     "P6": "2", "P7": "2", "P8": "3"}
+
+
+def test_tie_across_the_top_boundary_goes_up():
+    # n = 3: one large, one small; Q1 and Q2 tie for first place, so both are large.
+    got = scale_within_format(figures([("Q1", 10, 1000), ("Q2", 10, 1000), ("Q3", 5, 500)]))
+    assert got == {"Q1": "1", "Q2": "1", "Q3": "3"}
+    # all equal: everyone gets the best scale of the group
+    assert set(scale_within_format(figures([(f"E{i}", 3, 30) for i in range(10)])).values()) == {"1"}
+
+
+@pytest.mark.parametrize("n,top", [(1, 0), (2, 0), (3, 1), (4, 1), (5, 1), (7, 1), (8, 2), (10, 2), (12, 2),
+                                   (13, 3), (100, 20)])
+def test_band_sizes(n, top):
+    assert band_sizes(n) == (top, top)
+    got = scale_within_format(figures([(f"C{i:03d}", 1000 - i, 1000 - i) for i in range(n)]))
+    assert sum(v == "1" for v in got.values()) == top and sum(v == "3" for v in got.values()) == top
+
+
+def test_zero_sums():
+    assert scale_within_format(figures([("A", 0, 0), ("B", 0, 0)])) == {}   # nothing to rank
+    # amounts all zero: only the quantity half counts
+    assert classify.scores(figures([("A", 3, 0), ("B", 1, 0)])) == {"A": Fraction(3, 8), "B": Fraction(1, 8)}
+
+
+def test_code_letters():
+    assert classification_code("urban", "grocery", "1") == "CZ1"
+    assert classification_code("rural", "supermarket", "3") == "XS3"
+    assert classification_code("rural", "convenience", "2") == "XB2"
+    assert classification_code("urban", "tobacco_liquor", "2") == "CY2"
+    assert classification_code("urban", "entertainment", "1") == "CF1"
+    assert classification_code("urban", "mall", "1") == "CD1"
+    assert classification_code("rural", "other", "3") == "XQ3"
+    assert classification_code(None, "grocery", "1") is None
+    assert classification_code("urban", "grocery", None) is None
+
+
+def test_every_catalogue_choice_has_a_letter():
+    from app.models.catalogue import load_form
+
+    form = load_form()
+    assert {c.value for c in form["retail_format"].choices} == set(classify.FORMAT_CODES)
+    assert {c.value for c in form["market_type"].choices} == set(classify.MARKET_CODES)
+    for key in ("business_scale", "classification_code", "credit_grade"):
+        assert form[key].editable_by.value == "system"
+
+
+# ------------------------------------------------------------------------------------ with a database
+
+
+@pytest.fixture
+def run(db, db_url, capsys, monkeypatch):
+    monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
+
+    def go(*args):
+        code = main([*args, "--database", db_url])
+        out = capsys.readouterr()
+        if code:
+            assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
+        return code, out.out, out.err
+
+    return go
+
+
+def seed(run, tmp_path, specs, owner="ann"):
+    """Approved customers with official codes: specs are (code, retail_format, market_type)."""
+    from app.export.xlsx import Column, write_sheet
+    from app.models.catalogue import load_form
+
+    form = load_form()
+    if run("user", "list")[1].find(f"{owner}\t") < 0:
+        assert run("user", "add", owner, "--role", "collector")[0] == 0
+    rows = demo_values(len(specs), seed=5)
+    for r, (code, fmt, market) in zip(rows, specs):
+        r.update(customer_code=code, retail_format=fmt, market_type=market)
+    keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address"]
+    path = tmp_path / "customers.xlsx"
+    write_sheet(path, [Column(form[k].label_zh) for k in keys], ([r.get(k) for k in keys] for r in rows))
+    code, out, err = run("import-customers", str(path), "--owner", owner)
+    assert code == 0, out + err
+
+
+def sheet(path, header, rows):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for r in rows:
+        ws.append(list(r))
+    wb.save(path)
+    return str(path)
+
+
+HEADER = ["客户编码", "期间", "购进量（条）", "购进金额（元）"]
+
+
+def values_of(db, code):
+    with db.read() as conn:
+        return json.loads(conn.execute(select(customers.c.data).where(customers.c.code == code)).scalar_one())
+
+
+def test_purchase_import_reports_every_bad_row_and_imports_nothing(run, db, tmp_path):
+    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural")])
+    bad = sheet(tmp_path / "bad.xlsx", HEADER, [
+        ("610102000001", "2026-Q3", 10, 100.5),
+        ("999999999999", "2026-Q3", 10, 100),        # row 3: unknown code
+        ("610102000002", "2026-13", 10, 100),        # row 4: no such month
+        ("610102000002", "2026-07", -1, 100),        # row 5: negative quantity
+        ("610102000002", "2026-08", 1.5, "12.345"),  # row 6: fraction of a carton, 3 decimals
+        ("610102000001", "2026-Q3", 1, 1),           # row 7: same customer and period as row 2
+        ("610102000001", "2026-09", 1, 1),           # row 8: month inside row 2's quarter
+        ("", "2026-Q3", 1, 1),                       # row 9: no code
+    ])
+    code, out, err = run("purchases", "import", bad)
+    assert code == 1 and "nothing was imported" in err
+    lines = out.splitlines()
+    assert "row 3, column 客户编码: no customer has the code 999999999999" in lines
+    assert any(line.startswith("row 4, column 期间: '2026-13' is not a month") for line in lines)
+    assert "row 5, column 购进量: -1 is not a whole number of cartons (0 or more)" in lines
+    assert "row 6, column 购进量: 1.5 is not a whole number of cartons (0 or more)" in lines
+    assert "row 6, column 购进金额: '12.345' is not an amount in yuan (0 or more, at most 2 decimals)" in lines
+    assert "row 7: the customer 610102000001 already has figures for 2026-Q3 in row 2" in lines
+    assert any(line.startswith("row 8: the customer 610102000001 has figures for 2026-Q3 in row 2") for line in lines)
+    assert "row 9, column 客户编码: the customer code is empty" in lines
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 0
+    code, out, _ = run("purchases", "import", sheet(tmp_path / "nocol.xlsx", ["客户编码", "购进量"], [("1", 1)]))
+    assert code == 1 and "row 1: there is no column 购进金额" in out
+    code, out, _ = run("purchases", "import", sheet(tmp_path / "noperiod.xlsx", ["客户编码", "购进量", "购进金额"],
+                                                    [("610102000001", 1, 1)]))
+    assert code == 1 and "give --period" in out
+
+
+def test_purchase_import_months_periods_and_replacing(run, db, tmp_path):
+    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural")])
+    f = sheet(tmp_path / "months.xlsx", ["客户编码", "月份", "购进量", "购进金额"], [
+        ("610102000001", "2026-07", 10, "1,000.50"), ("610102000001", "2026年8月", 20, 2000),
+        (610102000002, None, 5, 50.25)])
+    code, _, err = run("purchases", "import", f, "--period", "2026-09")
+    assert code == 0 and "Imported 3 purchase rows for 2026-07, 2026-08, 2026-09 (0 replaced" in err
+    with db.read() as conn:
+        got = {(r.customer_code, r.period): (r.qty, r.amount_fen) for r in conn.execute(select(purchases))}
+    assert got == {("610102000001", "2026-07"): (10, 100050), ("610102000001", "2026-08"): (20, 200000),
+                   ("610102000002", "2026-09"): (5, 5025)}
+    code, _, err = run("purchases", "import", sheet(tmp_path / "again.xlsx", HEADER, [("610102000002", "2026-09", 6, 60)]))
+    assert code == 0 and "1 replaced" in err
+    # a quarter for a customer that already has months stored in it: refused
+    code, out, _ = run("purchases", "import", sheet(tmp_path / "q.xlsx", HEADER, [("610102000001", "2026-Q3", 1, 1)]))
+    assert code == 1 and "row 2: the customer 610102000001 already has stored figures for 2026-07" in out
+
+
+def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_path, api):
+    specs = [(f"6101020000{i:02d}", "grocery", "urban" if i % 2 else "rural") for i in range(1, 9)]
+    specs += [("610102000101", "supermarket", "urban"), ("610102000102", "supermarket", "urban"),
+              ("610102000103", "supermarket", "rural"), ("610102000201", "mall", "urban"),
+              ("610102000301", "convenience", "urban")]
+    seed(run, tmp_path, specs)
+    grocery = [(specs[i][0], q, a) for i, (_, q, a) in enumerate(EXAMPLE)]
+    rows = [(c, "2026-Q3", q, a) for c, q, a in grocery]
+    rows += [("610102000101", "2026-Q3", 10, 1000), ("610102000102", "2026-Q3", 10, 1000),
+             ("610102000103", "2026-Q3", 5, 500), ("610102000201", "2026-Q3", 0, 0)]
+    # 610102000301 has no figures at all
+    assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, rows))[0] == 0
+    before = {c: values_of(db, c) for c, _, _ in specs}
+
+    code, out, err = run("classify", "run", "--period", "2026-Q3", "--dry-run")
+    assert code == 0 and "Dry run, nothing written" in err
+    lines = out.splitlines()
+    assert lines[0] == "code\tshop\tretail format\tscore\tscale\tclassification"
+    assert len(lines) == 1 + 11
+    assert lines[1].startswith("610102000001\t") and lines[1].endswith("\tgrocery\t0.2500\t- -> 1\t- -> CZ1")
+    assert lines[-1].startswith("610102000103\t") and lines[-1].endswith("\tsupermarket\t0.2000\t- -> 3\t- -> XS3")
+    assert "formats without purchases (left as they are): mall" in err and "1 without figures" in err
+    assert {c: values_of(db, c) for c, _, _ in specs} == before   # nothing written
+
+    with db.read() as conn:
+        feed_before = conn.execute(select(func.count()).select_from(customer_versions)).scalar_one()
+    code, out, err = run("classify", "run", "--period", "2026-Q3")
+    assert code == 0 and "11 changed" in err
+    want = {"01": ("1", "CZ1"), "02": ("1", "XZ1"), "03": ("2", "CZ2"), "04": ("2", "XZ2"), "05": ("2", "CZ2"),
+            "06": ("2", "XZ2"), "07": ("2", "CZ2"), "08": ("3", "XZ3")}
+    for suffix, (scale, cls) in want.items():
+        v = values_of(db, f"6101020000{suffix}")
+        assert (v["business_scale"], v["classification_code"]) == (scale, cls), suffix
+    assert [values_of(db, c).get("business_scale") for c in ("610102000101", "610102000102", "610102000103")] == ["1", "1", "3"]
+    assert values_of(db, "610102000103")["classification_code"] == "XS3"
+    assert "business_scale" not in values_of(db, "610102000201")   # all-zero format: left as it was
+    assert "business_scale" not in values_of(db, "610102000301")   # no figures: left as it was
+
+    with db.read() as conn:
+        sysid = conn.execute(select(users.c.id).where(users.c.name == "system")).scalar_one()
+        new = conn.execute(select(customer_versions).where(customer_versions.c.actor_id == sysid)).all()
+        assert conn.execute(select(func.count()).select_from(customer_versions)).scalar_one() == feed_before + 11
+    assert len(new) == 11 and {r.kind for r in new} == {"system.classification"}
+    assert all(json.loads(r.provenance) == {"source": "classification", "source_ref": "period 2026-Q3"} for r in new)
+    assert json.loads(new[0].changes).keys() == {"business_scale", "classification_code"}
+
+    # the admin pulling the feed sees the new values; the system account cannot log in
+    assert run("user", "add", "boss", "--role", "admin")[0] == 0
+    changes, _ = api.pull_all(api.token("boss"))
+    got = {c["record"]["code"]: c["record"]["values"].get("business_scale") for c in changes if c["record"]}
+    assert got["610102000001"] == "1" and got["610102000008"] == "3"
+    assert api.login("system", "!system: no password").status_code == 401
+    code, _, err = run("user", "add", "System", "--role", "admin")
+    assert code == 2 and "reserved" in err
+
+    # again with the same figures: nothing changes, no new versions
+    code, out, err = run("classify", "run", "--period", "2026-Q3")
+    assert code == 0 and out == "" and "0 changed" in err and "11 unchanged" in err
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(customer_versions)
+                            .where(customer_versions.c.actor_id == sysid)).scalar_one() == 11
+
+    # new figures move one customer: only that one gets a new version
+    assert run("purchases", "import", sheet(tmp_path / "p2.xlsx", HEADER, [("610102000103", "2026-Q3", 50, 5000)]))[0] == 0
+    code, out, err = run("classify", "run", "--period", "2026-Q3")
+    assert code == 0 and "3 changed" in err   # 103 rises to 1; 101 and 102 tie at places 2-3: both 2
+    assert [values_of(db, c)["business_scale"] for c in ("610102000101", "610102000102", "610102000103")] == ["2", "2", "1"]
+    assert run("classify", "run", "--period", "2026-13")[0] == 2
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world):
+    seed(run, tmp_path, [("610102000001", "grocery", "urban")], owner="c1")     # team of s1
+    f = tmp_path / "p.xlsx"
+    sheet(f, HEADER, [("610102000001", "2026-07", 12, 345.6)])
+    post = lambda who, data, q="": api.call("POST", "/purchases" + q, world[who], content=data,  # noqa: E731
+                                            headers={"Content-Type": XLSX})
+    assert post("c1", f.read_bytes()).status_code == 403
+    r = post("s2", f.read_bytes())                                   # not their team: the code is unknown
+    assert r.status_code == 422 and r.json()["fields"][0]["message"] == \
+        "row 2, column 客户编码: no customer has the code 610102000001"
+    r = post("s1", f.read_bytes())
+    assert r.status_code == 200, r.text
+    assert r.json() == {"imported": 1, "replaced": 0, "periods": ["2026-07"]}
+    r = post("admin", f.read_bytes())
+    assert r.status_code == 200 and r.json()["replaced"] == 1
+    sheet(f, ["客户编码", "购进量", "购进金额"], [("610102000001", 1, 1)])
+    r = post("s1", f.read_bytes(), "?period=2026-Q4")
+    assert r.status_code == 200 and r.json()["periods"] == ["2026-Q4"]
+    r = post("s1", b"not a spreadsheet")
+    assert r.status_code == 422 and "cannot be read" in r.json()["message"]
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 2
+
+
+def test_a_record_with_an_open_change_gets_the_value_in_its_approved_copy_too(run, db, tmp_path, api, world):
+    from tests.server.helpers import save
+
+    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "urban"),
+                         ("610102000003", "grocery", "urban")], owner="c1")
+    with db.read() as conn:
+        rid, version = conn.execute(select(customers.c.id, customers.c.version)
+                                    .where(customers.c.code == "610102000001")).one()
+    res = api.push1(world["c1"], save(rid, {"shop_name": "新店名便民超市"}, base=version))
+    assert res["status"] == "applied" and res["record"]["approved_values"] is not None   # a change under review
+    rows = [("610102000001", "2026-Q3", 30, 300), ("610102000002", "2026-Q3", 20, 200), ("610102000003", "2026-Q3", 10, 100)]
+    assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, rows))[0] == 0
+    assert run("classify", "run", "--period", "2026-Q3")[0] == 0
+    changes, _ = api.pull_all(world["c1"])
+    rec = next(c["record"] for c in changes if c["record"] and c["record"]["id"] == rid)
+    assert rec["values"]["business_scale"] == rec["approved_values"]["business_scale"] == "1"
+    assert rec["values"]["shop_name"] == "新店名便民超市" and rec["approved_values"]["shop_name"] != "新店名便民超市"
+    assert rec["status"] == "draft"
+    # the collector's next save on top of the system's version merges without a conflict
+    res = api.push1(world["c1"], save(rid, {"landline": "029-88881234"}, base=version + 1))
+    assert res["status"] == "merged" and res["record"]["values"]["business_scale"] == "1"
