@@ -29,6 +29,7 @@ from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.sheetmap import META_HEADERS, map_columns
 from app.validation.types import is_empty
+from app.services.exporting import _width, export_customers, export_value  # noqa: F401  (re-exported)
 
 Progress = Callable[[int, int], None]
 BATCH = 500
@@ -254,73 +255,6 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
         return job.result
     return job.run(iter(rows), mapping, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel,
                    total=rows.estimated_rows)
-
-
-# ---- export ------------------------------------------------------------------------------------
-def _width(spec: FieldSpec) -> float:
-    if spec.type in (FieldType.DATE, FieldType.BOOLEAN, FieldType.INTEGER, FieldType.DECIMAL, FieldType.PHOTO):
-        return 12.0
-    if spec.type is FieldType.TEXT and (spec.max_length or 0) >= 200:
-        return 36.0
-    return max(14.0, min(30.0, len(spec.label_zh) * 2.2 + 2))
-
-
-def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
-    if v is None or v == [] or v == "":
-        return None
-    t = spec.type
-    if t is FieldType.DATE:
-        return dt.date.fromisoformat(v)
-    if t is FieldType.INTEGER:
-        return int(v)
-    if t is FieldType.DECIMAL:
-        from decimal import Decimal
-        return Decimal(v)
-    if t is FieldType.BOOLEAN:
-        return translate(N_("Yes") if v else N_("No"), lang)
-    if t is FieldType.CHOICE:
-        c = spec.choice(v)
-        return c.label(lang) if c else str(v)
-    if t is FieldType.MULTICHOICE:
-        sep = "、" if lang == "zh_CN" else "; "
-        return sep.join((c.label(lang) if (c := spec.choice(x)) else str(x)) for x in v)
-    if t is FieldType.PHOTO:
-        return len(v)
-    return str(v)
-
-
-def export_columns(form: FormDefinition, lang: str) -> list[Column]:
-    cols = [Column("id", 38.0)] + [Column(translate(m, lang), 14.0) for m in META_HEADERS.values()]
-    return cols + [Column(f.label(lang), _width(f)) for f in form.visible_fields]
-
-
-def export_rows(archive: Archive, form: FormDefinition, lang: str, pks: Sequence[int] | None,
-                progress: Progress | None, cancel: threading.Event | None, total: int) -> Iterable[list[Any]]:
-    fields = form.visible_fields
-    status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
-    for n, c in enumerate(archive.iter_customers(pks), start=1):
-        if n % BATCH == 0:
-            if cancel is not None and cancel.is_set():
-                raise UserCancelled()
-            if progress:
-                progress(n, total)
-        meta = [c.id, status_text[c.status], round(c.completeness * 100), None if c.code_official else c.code]
-        yield meta + [export_value(f, c.values.get(f.key), lang) for f in fields]
-
-
-def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang: str | None = None,
-                     pks: Sequence[int] | None = None, progress: Progress | None = None,
-                     cancel: threading.Event | None = None) -> int:
-    lang = lang or current_language()
-    total = len(pks) if pks is not None else archive.count()
-    try:
-        n = write_sheet(path, export_columns(form, lang), export_rows(archive, form, lang, pks, progress, cancel, total),
-                        title=form.title(lang))
-    except OSError as exc:
-        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
-    if progress:
-        progress(n, n)
-    return n
 
 
 def write_template(form: FormDefinition, path: Path, lang: str | None = None) -> None:

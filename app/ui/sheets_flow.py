@@ -5,6 +5,7 @@ imports everything, or the rows without errors. A cancelled import changes nothi
 """
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any, Callable
 
@@ -16,6 +17,7 @@ from app.i18n import _, translate
 from app.services.sheets import SheetResult, export_customers, process_sheet, write_template
 from app.ui.context import UiContext
 from app.ui.errors import info
+from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
 from app.ui.progress import run_with_progress
 
 XLSX = "Excel (*.xlsx)"
@@ -91,18 +93,40 @@ class ImportPreview(QDialog):
                           cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))
 
 
-def choose_export(ctx: UiContext, parent: QWidget, pks: list[int] | None) -> None:
-    path, _f = QFileDialog.getSaveFileName(parent, _("Export customers"), ctx.settings.last_export_dir or "", XLSX)
+def choose_export(ctx: UiContext, parent: QWidget, pks: list[int] | None) -> ExportOptionsDialog:
+    """Export the customers ``pks`` (the list as shown; all when None): options first, then the file."""
+    form = ctx._session().form
+    dialog = ExportOptionsDialog(form, ctx.settings, len(pks) if pks is not None else None, parent)
+    dialog.accepted.connect(lambda: _export_to_file(ctx, parent, pks, dialog.options()))
+    dialog.finished.connect(dialog.deleteLater)
+    dialog.open()
+    return dialog
+
+
+def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts: ExportOptions) -> None:
+    name = _("customers-{date}.xlsx").format(date=dt.date.today().strftime("%Y%m%d"))
+    start = str(Path(ctx.settings.last_export_dir) / name) if ctx.settings.last_export_dir else name
+    path, _f = QFileDialog.getSaveFileName(parent, _("Export customers"), start, XLSX)
     if not path:
         return
     target = Path(path if path.lower().endswith(".xlsx") else path + ".xlsx")
-    lang = ctx.settings.ui_language
+    _remember_dir(ctx, target)
 
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> int:
-        return export_customers(s.archive, s.form, target, lang=lang, pks=pks, progress=progress, cancel=cancel)
+        return export_customers(s.archive, s.form, target, lang=opts.lang, pks=pks, groups=opts.groups,
+                                meta=opts.meta, actor=s.user, progress=progress, cancel=cancel)
 
     run_with_progress(ctx, parent, _("Exporting…"), work,
-                      lambda n: info(parent, _("Exported {n} customers to {file}.").format(n=n, file=target)))
+                      lambda n: info(parent, _("Exported {n} customers to {file}.").format(n=n, file=target)),
+                      cancelled=lambda: info(parent, _("The export was cancelled; no file was written.")))
+
+
+def _remember_dir(ctx: UiContext, target: Path) -> None:
+    ctx.settings.last_export_dir = str(target.parent)
+    try:
+        ctx.settings.save()
+    except OSError:
+        pass
 
 
 def choose_template(ctx: UiContext, parent: QWidget) -> None:
