@@ -35,6 +35,7 @@ def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, mon
                         lambda *a, **k: (asked.append(a[2]), (str(out), ""))[1])
     ok.click()
     qtbot.waitUntil(lambda: out.exists(), timeout=10_000)
+    qtbot.wait(20)  # the inline runner's queued progress updates run while their dialog is still there
     assert asked and asked[0].endswith(".xlsx")
     ws = openpyxl.load_workbook(out).worksheets[0]
     header = [c.value for c in ws[1]]
@@ -59,3 +60,48 @@ def test_cancelling_the_options_writes_nothing(qtbot, ctx, tmp_path, monkeypatch
     dialog = sheets_flow.choose_export(ctx, parent, None)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
     assert not called and not ctx.session.archive.actions("export")
+
+
+def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, ctx, tmp_path, monkeypatch) -> None:
+    from app.models.record import CustomerStatus
+    from app.services.exporting import export_customers
+    from app.services.sheets import process_sheet
+    from app.ui.import_preview import ImportPreview
+    monkeypatch.setattr(QMessageBox, "open", lambda box: None)
+    s = ctx.session
+    a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
+    out = tmp_path / "county.xlsx"
+    export_customers(s.archive, s.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
+    wb = openpyxl.load_workbook(out)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    row_of = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    ws.cell(row=row_of[a.id], column=header.index("联系电话（手机）") + 1, value="13612345678")
+    ws.cell(row=row_of[b.id], column=header.index("联系电话（手机）") + 1, value="12345")  # an error
+    ws.append([None, "新开的店"] + [None] * (len(header) - 2))
+    wb.save(out)
+    result = process_sheet(out, s.form, s.archive, actor=s.user, role=s.role, today=s.today())
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = ImportPreview(ctx, out, result, parent)
+    qtbot.addWidget(dialog)
+    tree = dialog.tree
+    items = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    changed = items[str(row_of[a.id])]
+    assert "老王烟酒店" in changed.text(1) and changed.text(2) == "1 处修改"
+    assert [(changed.child(0).text(2), changed.child(0).text(3), changed.child(0).text(4))] == [
+        ("联系电话（手机）", "13812345678", "13612345678")]
+    bad = items[str(row_of[b.id])]
+    assert bad.text(2).startswith("未导入") and any(bad.child(i).text(1) == "错误" for i in range(bad.childCount()))
+    new = items[str(ws.max_row)]
+    assert new.text(1) == "新开的店" and new.text(2) == "新建客户"
+    assert not dialog.more.isVisibleTo(dialog)
+    assert dialog.submit.isVisibleTo(dialog) and dialog.submit.isChecked() and "大批量维护: county.xlsx" in dialog.submit.text()
+    dialog._import(skip_invalid=True)  # the inline runner imports and submits at once
+    qtbot.wait(20)
+    now = s.archive.customers([a.id, b.id])
+    assert now[a.id].values["contact_phone"] == "13612345678" and now[a.id].status is CustomerStatus.PENDING
+    assert now[a.id].review["note"] == "大批量维护: county.xlsx"
+    assert now[b.id].status is CustomerStatus.DRAFT and now[b.id].values["contact_phone"] == "13912345678"
+    assert s.archive.count() == 3
