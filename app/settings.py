@@ -46,6 +46,9 @@ class Settings:
     auto_sync_minutes = Setting("auto_sync_minutes", 5, int, lambda v: 1 <= v <= 24 * 60)
     last_profile = Setting("last_profile", "default", str)
     last_export_dir = Setting("last_export_dir", "", str)
+    #: Field groups left out of exports (remembered; a group added to the form later is exported).
+    export_groups_off = Setting("export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v))
+    export_meta = Setting("export_meta", True, bool)
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or settings_file()

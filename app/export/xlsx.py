@@ -83,6 +83,37 @@ def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[A
                 extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = ()) -> int:
     """Write a workbook atomically (temp file + rename); returns the number of data rows."""
     wb = Workbook(write_only=True)
+    try:
+        count = _fill(wb, columns, rows, title, extra_sheets)
+    except BaseException:
+        _discard(wb)  # cancelled or failed: openpyxl's own temporary files go too
+        raise
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        wb.save(tmp)
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return count
+
+
+def _discard(wb: Any) -> None:
+    for ws in wb.worksheets:
+        writer, rows = getattr(ws, "_writer", None), getattr(ws, "_rows", None)
+        for step in (rows.close if rows is not None else None, writer.close if writer is not None else None,
+                     writer.cleanup if writer is not None else None):
+            try:
+                if step is not None:
+                    step()
+            except (OSError, ValueError, RuntimeError, StopIteration):
+                pass
+
+
+def _fill(wb: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str,
+          extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]]) -> int:
     count = 0
     for n, (name, cols, data) in enumerate([(title, columns, rows), *extra_sheets]):
         ws = wb.create_sheet(title=name[:31])
@@ -98,15 +129,6 @@ def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[A
                     raise SheetError("more rows than a spreadsheet can hold")
         if n == 0 and any(c.choices for c in cols):
             _add_lists(wb, ws, cols)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        wb.save(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return count
 
 

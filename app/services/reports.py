@@ -146,6 +146,6 @@ def monthly_report(session: Session, month: str, path: Path, lang: str | None = 
     """Fetch the month's figures and write them to ``path``; the export is audited."""
     data = fetch_monthly(session, month)
     counts = write_monthly(data, session.form, path, lang)
-    session.archive.log_action("report", "monthly", "export", {"month": data.get("month", month), "file": path.name,
-                                                                **counts}, Provenance(session.user, Source.SYSTEM))
+    session.archive.record_action("report", "export", Provenance(session.user, Source.SYSTEM),
+                                  {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts})
     return counts

@@ -20,7 +20,7 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import Column, SheetError, read_sheet, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import EditableBy, FieldSpec, FieldType, FormDefinition, Role
+from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, FieldType, FormDefinition, Role
 from app.models.record import (
     CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, STATUS_MSGIDS, new_id,
 )
@@ -29,6 +29,7 @@ from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.sheetmap import META_HEADERS, map_columns
 from app.validation.types import is_empty
+from app.services.exporting import _width, export_customers, export_value  # noqa: F401  (re-exported)
 
 Progress = Callable[[int, int], None]
 BATCH = 500
@@ -46,6 +47,34 @@ class Problem:
         return {"row": self.row, "field": self.field, "severity": self.severity, "code": self.code, "message": self.message}
 
 
+#: At most this many row diffs are kept for the preview (about 1 KB each); the rest are only
+#: counted (``diffs_omitted``: "and N more"), so a 100k-row maintenance file keeps memory flat.
+MAX_DIFFS = 5_000
+
+
+@dataclass(frozen=True)
+class FieldChange:
+    key: str
+    label: str
+    old: str          # as the user reads it (choice labels, dates), "" when empty
+    new: str
+    review: bool      # the field's change policy needs the market manager's approval
+
+
+@dataclass
+class RowDiff:
+    row: int
+    customer_id: str
+    code: str
+    name: str
+    new: bool                                   # a new customer (no changes listed)
+    changes: list[FieldChange] = field(default_factory=list)
+
+    @property
+    def needs_review(self) -> bool:
+        return any(c.review for c in self.changes)
+
+
 @dataclass
 class SheetResult:
     rows: int = 0
@@ -55,6 +84,13 @@ class SheetResult:
     written: bool = False
     problems: list[Problem] = field(default_factory=list)
     skipped_rows: list[int] = field(default_factory=list)
+    #: What the rows without errors would do (the dry run) or did (the import): new customers,
+    #: customers with changed fields, and those whose changes need review.
+    new_rows: int = 0
+    changed_rows: int = 0
+    diffs: list[RowDiff] = field(default_factory=list)
+    diffs_omitted: int = 0
+    review_ids: list[str] = field(default_factory=list)   # changed customers to submit for review
 
     @property
     def error_rows(self) -> list[int]:
@@ -83,6 +119,8 @@ class SheetImport:
         self.created_ids: set[str] = set()
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
         self.code_key = (form.by_role(Role.CUSTOMER_CODE) or form.fields[0]).key
+        name = form.by_role(Role.SHOP_NAME)
+        self.name_key = name.key if name else None
 
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
         spec = self.form.get(issue.field)
@@ -142,10 +180,12 @@ class SheetImport:
             if any(i.severity is Severity.ERROR for i in issues):
                 self.result.skipped_rows.append(n)
                 continue
+            values = clean_values(report)
+            self._diff(n, cid, None if is_new else current[cid], values)
             if is_new:
-                creates.append(NewCustomer(cid, clean_values(report), quality(report)))
+                creates.append(NewCustomer(cid, values, quality(report)))
             else:
-                updates.append(CustomerUpdate(cid, clean_values(report), quality(report)))
+                updates.append(CustomerUpdate(cid, values, quality(report)))
         self.result.rows += len(batch)
         if not write or (self.result.has_errors and not skip_invalid) or self.archive is None:
             return
@@ -181,9 +221,47 @@ class SheetImport:
         report = validate_values(self.form, merged, today=self.today, role=self.role)
         if existing is not None:
             pre += self._readonly(existing.values, report.values)
+            if existing.status is CustomerStatus.PENDING and self.role == "collector" and \
+                    clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}:
+                pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
         report.issues[:0] = pre
         is_new = existing is None
         return n, (cid if existing else (cid or new_id())), is_new, report
+
+    def _diff(self, n: int, cid: str, existing: Any, values: dict[str, Any]) -> None:
+        """Count the row and keep its diff (up to MAX_DIFFS); note the customers to submit for review."""
+        res = self.result
+        changes: list[FieldChange] = []
+        if existing is not None:
+            old = existing.values
+            for spec in self.form.fields:
+                a, b = old.get(spec.key), values.get(spec.key)
+                if spec.type is FieldType.PHOTO or a == b:
+                    continue
+                changes.append(FieldChange(spec.key, spec.label(self.lang), _shown(spec, a, self.lang),
+                                           _shown(spec, b, self.lang), spec.change is ChangePolicy.APPROVAL))
+            if not changes:
+                return
+            res.changed_rows += 1
+        else:
+            res.new_rows += 1
+        diff = RowDiff(n, cid, str(values.get(self.code_key) or (existing.code if existing else "") or ""),
+                       str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes)
+        if existing is not None and self._to_review(existing, diff):
+            res.review_ids.append(cid)
+        if len(res.diffs) < MAX_DIFFS:
+            res.diffs.append(diff)
+        else:
+            res.diffs_omitted += 1
+
+    def _to_review(self, existing: Any, diff: RowDiff) -> bool:
+        """Like a change made in the form: a draft or returned customer is submitted; an approved one
+        only for a collector's change of a field whose policy is ``approval`` (as the server rules)."""
+        if not diff.needs_review:
+            return False
+        if existing.status in (CustomerStatus.DRAFT, CustomerStatus.RETURNED):
+            return True
+        return existing.status is CustomerStatus.APPROVED and self.role == "collector"
 
     def _readonly(self, old: dict[str, Any], new: dict[str, Any]) -> list[Issue]:
         issues = []
@@ -231,6 +309,29 @@ class SheetImport:
                 report.issues.append(Issue.make(self.code_key, Severity.ERROR, "code.exists", code=code))
 
 
+def _shown(spec: FieldSpec, v: Any, lang: str) -> str:
+    x = export_value(spec, v, lang)
+    if x is None:
+        return ""
+    return x.isoformat() if isinstance(x, dt.date) else str(x)
+
+
+def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[list[str], dict[str, Report]]:
+    """After a bulk update (大批量维护) was written: submit the changed customers whose changes need
+    review, with the note "大批量维护: <file>". A collector's approved customer goes back to draft
+    first (what the server does with such a change). Returns (submitted, refused with their report)."""
+    from app.services import records
+    if not result.written or not result.review_ids:
+        return [], {}
+    arc = session.archive
+    current = arc.customers(result.review_ids)
+    reopen = [i for i, c in current.items() if c.status is CustomerStatus.APPROVED]
+    if reopen and session.role == "collector":
+        arc.set_status(reopen, CustomerStatus.DRAFT, Provenance(session.user, Source.IMPORT, sheet_name))
+    note = translate(N_("Bulk maintenance: {file}")).format(file=sheet_name)
+    return records.submit(session, result.review_ids, note=note)
+
+
 def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = "collector",
                   write: bool = False, skip_invalid: bool = False, today: dt.date | None = None,
                   lang: str | None = None, progress: Progress | None = None,
@@ -254,73 +355,6 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
         return job.result
     return job.run(iter(rows), mapping, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel,
                    total=rows.estimated_rows)
-
-
-# ---- export ------------------------------------------------------------------------------------
-def _width(spec: FieldSpec) -> float:
-    if spec.type in (FieldType.DATE, FieldType.BOOLEAN, FieldType.INTEGER, FieldType.DECIMAL, FieldType.PHOTO):
-        return 12.0
-    if spec.type is FieldType.TEXT and (spec.max_length or 0) >= 200:
-        return 36.0
-    return max(14.0, min(30.0, len(spec.label_zh) * 2.2 + 2))
-
-
-def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
-    if v is None or v == [] or v == "":
-        return None
-    t = spec.type
-    if t is FieldType.DATE:
-        return dt.date.fromisoformat(v)
-    if t is FieldType.INTEGER:
-        return int(v)
-    if t is FieldType.DECIMAL:
-        from decimal import Decimal
-        return Decimal(v)
-    if t is FieldType.BOOLEAN:
-        return translate(N_("Yes") if v else N_("No"), lang)
-    if t is FieldType.CHOICE:
-        c = spec.choice(v)
-        return c.label(lang) if c else str(v)
-    if t is FieldType.MULTICHOICE:
-        sep = "、" if lang == "zh_CN" else "; "
-        return sep.join((c.label(lang) if (c := spec.choice(x)) else str(x)) for x in v)
-    if t is FieldType.PHOTO:
-        return len(v)
-    return str(v)
-
-
-def export_columns(form: FormDefinition, lang: str) -> list[Column]:
-    cols = [Column("id", 38.0)] + [Column(translate(m, lang), 14.0) for m in META_HEADERS.values()]
-    return cols + [Column(f.label(lang), _width(f)) for f in form.visible_fields]
-
-
-def export_rows(archive: Archive, form: FormDefinition, lang: str, pks: Sequence[int] | None,
-                progress: Progress | None, cancel: threading.Event | None, total: int) -> Iterable[list[Any]]:
-    fields = form.visible_fields
-    status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
-    for n, c in enumerate(archive.iter_customers(pks), start=1):
-        if n % BATCH == 0:
-            if cancel is not None and cancel.is_set():
-                raise UserCancelled()
-            if progress:
-                progress(n, total)
-        meta = [c.id, status_text[c.status], round(c.completeness * 100), None if c.code_official else c.code]
-        yield meta + [export_value(f, c.values.get(f.key), lang) for f in fields]
-
-
-def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang: str | None = None,
-                     pks: Sequence[int] | None = None, progress: Progress | None = None,
-                     cancel: threading.Event | None = None) -> int:
-    lang = lang or current_language()
-    total = len(pks) if pks is not None else archive.count()
-    try:
-        n = write_sheet(path, export_columns(form, lang), export_rows(archive, form, lang, pks, progress, cancel, total),
-                        title=form.title(lang))
-    except OSError as exc:
-        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
-    if progress:
-        progress(n, n)
-    return n
 
 
 def write_template(form: FormDefinition, path: Path, lang: str | None = None) -> None:

@@ -16,7 +16,7 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from app.models.record import AuditEntry, Provenance
+from app.models.record import AuditEntry, Provenance, new_id
 from app.models.wire import canonical_json
 from app.storage import schema
 
@@ -107,10 +107,23 @@ class AuditLog:
         tx.exec_driver_sql(_INSERT, out)
         tx.exec_driver_sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{seq}:{prev}",))
 
-    def log_action(self, entity: str, entity_id: str, action: str, details: Any, prov: Provenance) -> None:
-        """An action on no one record (an export, a report): who, when, and what left the archive."""
+    def record_action(self, entity: str, action: str, prov: Provenance, details: dict[str, Any]) -> str:
+        """Log an action that changes no record (an export, for one): its own entity and a new id,
+        the details as the entry's new value, chained like every other entry. Returns the id."""
+        entity_id = new_id()
         with self.transaction() as tx:  # type: ignore[attr-defined]
             self._audit(tx, prov, [(entity, entity_id, action, None, None, details)])
+        return entity_id
+
+    def actions(self, entity: str) -> list[AuditEntry]:
+        """The entries of one kind of non-record action (``export`` …), oldest first."""
+        a = schema.audit.c
+        with self.reading() as c:  # type: ignore[attr-defined]
+            rows = c.execute(select(schema.audit).where(a.entity == entity).order_by(a.seq)).mappings().all()
+        return [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
+                           json.loads(r["old"]) if r["old"] is not None else None,
+                           json.loads(r["new"]) if r["new"] is not None else None,
+                           r["source"], r["source_ref"], r["info_date"]) for r in rows]
 
     def history(self, entity_id: str) -> list[AuditEntry]:
         """The trail of one record, oldest first; its "create" entry carries the initial values."""

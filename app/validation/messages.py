@@ -63,6 +63,8 @@ MESSAGES: dict[str, str] = {
 MESSAGES.update({
     "id.unknown": N_("There is no customer with the id {id} in this archive."),
     "id.duplicate": N_("The id {id} is also in row {row}."),
+    "id.pending": N_("The customer with the id {id} is waiting for review; it can be changed after the market "
+                     "manager's decision."),
     "id.no_archive": N_("Rows with an id can only be checked against an archive; create or unlock one first."),
     "code.exists": N_("{label}: the code {code} already belongs to another customer."),
     "column.duplicate": N_("The column “{column}” appears twice."),

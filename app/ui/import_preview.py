@@ -1,0 +1,148 @@
+"""The preview of a checked import (nothing written yet): for each row, what it would change.
+
+Changes tab: a row that updates a customer lists its changed fields (label: old → new), a new
+customer is marked new, and a row's problems are listed under it. Problems tab: every problem,
+row by row. Importing is all-or-nothing (or the rows without errors); after a successful bulk
+update (大批量维护) the changed customers whose changes need approval can be submitted for review
+with the note "大批量维护: <file>" (on by default).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, \
+    QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from app.i18n import _, translate
+from app.services.sheets import Problem, RowDiff, SheetResult, process_sheet, submit_changed
+from app.ui.context import UiContext
+from app.ui.errors import info
+from app.ui.progress import run_with_progress
+
+SEVERITY = {"error": "error", "warning": "warning", "missing": "missing"}
+MAX_PROBLEM_ROWS = 2000
+COLOURS = {"error": "#c62828", "warning": "#ef6c00", "new": "#2e7d32"}
+
+
+class ImportPreview(QDialog):
+    def __init__(self, ctx: UiContext, sheet: Path, result: SheetResult, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.ctx, self.sheet, self.result = ctx, sheet, result
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.setWindowTitle(_("Import {file}").format(file=sheet.name))
+        counts = {s: sum(1 for p in result.problems if p.severity == s) for s in SEVERITY}
+        summary = QLabel(_("{rows} rows: {errors} errors in {bad} rows, {warnings} warnings, {missing} missing values.")
+                         .format(rows=result.rows, errors=counts["error"], bad=len(result.error_rows),
+                                 warnings=counts["warning"], missing=counts["missing"]) + "\n" +
+                         _("{new} new customers, {changed} customers with changes.")
+                         .format(new=result.new_rows, changed=result.changed_rows), self)
+        summary.setWordWrap(True)
+        problems = [p for p in result.problems if p.severity != "missing"]
+        self.tree = self._changes(result, problems)
+        self.table = self._problems(problems)
+        tabs = QTabWidget(self)
+        tabs.addTab(self.tree, _("Changes ({n})").format(n=result.new_rows + result.changed_rows))
+        tabs.addTab(self.table, _("Problems ({n})").format(n=len(problems)))
+        self.more = QLabel(_("… and {n} more rows with changes (not listed; all are imported).")
+                           .format(n=result.diffs_omitted), self)
+        self.more.setVisible(result.diffs_omitted > 0)
+        self.submit = QCheckBox(_("Then submit the {n} changed customers for review (note: “{note}”)").format(
+            n=len(result.review_ids), note=_("Bulk maintenance: {file}").format(file=sheet.name)), self)
+        self.submit.setChecked(True)
+        self.submit.setVisible(bool(result.review_ids))
+        buttons = QDialogButtonBox(self)
+        if result.has_errors:
+            skip = buttons.addButton(_("Import the rows without errors"), QDialogButtonBox.ButtonRole.AcceptRole)
+            skip.clicked.connect(lambda: self._import(skip_invalid=True))
+        else:
+            go = buttons.addButton(_("Import"), QDialogButtonBox.ButtonRole.AcceptRole)
+            go.clicked.connect(lambda: self._import(skip_invalid=False))
+        buttons.addButton(QDialogButtonBox.StandardButton.Cancel).clicked.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(summary)
+        layout.addWidget(tabs, 1)
+        layout.addWidget(self.more)
+        layout.addWidget(self.submit)
+        layout.addWidget(buttons)
+        self.resize(900, 600)
+
+    def _changes(self, result: SheetResult, problems: list[Problem]) -> QTreeWidget:
+        tree = QTreeWidget(self)
+        tree.setHeaderLabels([_("Row"), _("Customer"), _("Field"), _("Old value"), _("New value")])
+        by_row: dict[int, list[Problem]] = {}
+        for p in problems:
+            if p.row > 1:
+                by_row.setdefault(p.row, []).append(p)
+        diffs = {d.row: d for d in result.diffs}
+        rows = sorted(set(diffs) | set(list(by_row)[:MAX_PROBLEM_ROWS]))
+        for n in rows:
+            tree.addTopLevelItem(self._row_item(n, diffs.get(n), by_row.get(n, [])))
+        tree.setColumnWidth(0, 90)
+        tree.setColumnWidth(1, 200)
+        tree.setColumnWidth(2, 150)
+        tree.setColumnWidth(3, 180)
+        return tree
+
+    def _row_item(self, n: int, diff: RowDiff | None, problems: list[Problem]) -> QTreeWidgetItem:
+        if diff is None:
+            what = _("Not imported: {n} errors").format(n=sum(p.severity == "error" for p in problems)) \
+                if any(p.severity == "error" for p in problems) else ""
+            item = QTreeWidgetItem([str(n), "", what, "", ""])
+        elif diff.new:
+            item = QTreeWidgetItem([str(n), diff.name or diff.code, _("New customer"), "", ""])
+            item.setForeground(2, QBrush(QColor(COLOURS["new"])))
+        else:
+            label = f"{diff.code} {diff.name}".strip()
+            item = QTreeWidgetItem([str(n), label, _("{n} changes").format(n=len(diff.changes)), "", ""])
+            for ch in diff.changes:
+                child = QTreeWidgetItem(["", "", ch.label, ch.old, ch.new])
+                child.setToolTip(4, f"{ch.label}: {ch.old or '—'} → {ch.new or '—'}")
+                item.addChild(child)
+        for p in problems:
+            child = QTreeWidgetItem(["", translate(SEVERITY[p.severity]), p.field, p.message, ""])
+            child.setForeground(1, QBrush(QColor(COLOURS.get(p.severity, "#000000"))))
+            item.addChild(child)
+        item.setExpanded(True)
+        return item
+
+    def _problems(self, shown: list[Problem]) -> QTableWidget:
+        shown = shown[:MAX_PROBLEM_ROWS]
+        table = QTableWidget(len(shown), 4, self)
+        table.setHorizontalHeaderLabels([_("Row"), _("Severity"), _("Field"), _("Problem")])
+        table.horizontalHeader().setStretchLastSection(True)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        for r, p in enumerate(shown):
+            for c, text in enumerate((str(p.row), translate(SEVERITY[p.severity]), p.field, p.message)):
+                table.setItem(r, c, QTableWidgetItem(text))
+        return table
+
+    def _import(self, skip_invalid: bool) -> None:
+        sheet, parent, ctx = self.sheet, self.parentWidget(), self.ctx
+        submit = self.submit.isChecked() and bool(self.result.review_ids)
+        self.accept()
+
+        def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
+            result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=True,
+                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel)
+            return result, (submit_changed(s, result, sheet.name) if submit else None)
+
+        def done(out: tuple[SheetResult, Any]) -> None:
+            result, submitted = out
+            ctx.sig_data_changed.emit("")
+            if not result.written:
+                info(parent, _("Nothing was imported: rows {rows} have errors.").format(
+                    rows=", ".join(map(str, result.error_rows[:20]))))
+                return
+            text = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
+                created=result.created, updated=result.updated, unchanged=result.unchanged)
+            if submitted is not None:
+                ok, refused = submitted
+                text += "\n" + _("{ok} customers submitted for review; {refused} not submitted because of errors.") \
+                    .format(ok=len(ok), refused=len(refused))
+            info(parent, text)
+
+        run_with_progress(ctx, parent, _("Importing {file}…").format(file=sheet.name), work, done,
+                          cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))
