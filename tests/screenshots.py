@@ -181,6 +181,14 @@ def render(lang: str, out: Path) -> None:
     shot(win, "19-review-change", (1500, 900))
     win.review.select(drafts[0])
     shot(win, "20-review-new-customer", (1500, 900))
+    # the server's classification and integrity grades, as a synced archive holds them
+    from sqlalchemy import func as _func
+    with sess.archive.transaction() as tx:
+        c = schema.customer.c
+        for n, (scale, grade) in enumerate([("1", "A"), ("2", "B"), ("2", "A"), ("3", "C"), ("2", "B"), ("1", "B"),
+                                            ("3", "D"), ("2", "A")]):
+            tx.execute(schema.customer.update().where(c.pk % 8 == n).values(
+                data=_func.json_set(c.data, "$.business_scale", scale, "$.credit_grade", grade)))
     win.tabs.setCurrentIndex(win.dashboard_tab)
     shot(win, "21-statistics", (1500, 900))
     import datetime as _dt
