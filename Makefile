@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ui
 	$(PY) -m bench.sync
 	$(PY) -m bench.server
+	$(PY) -m bench.export
 
 screenshots: $(STAMP)
 	$(PY) -m tests.screenshots screenshots

@@ -8,6 +8,12 @@ Photo columns are not imported (photos are added in the app).
 An import streams the sheet in batches inside *one* write transaction, keeping
 only the problems in memory; if any row has an error the transaction is rolled
 back (unless ``skip_invalid``), so nothing is half-imported and memory stays flat.
+
+Bulk maintenance (大批量维护): every pass also records, for the rows without errors, what they
+change (``SheetResult.diffs``: field label, old → new as the user reads it; new rows marked new),
+at most ``MAX_DIFFS`` rows, the rest only counted; and the customers whose changes need review
+(``review_ids``), which ``submit_changed`` submits after the import with the note
+"大批量维护: <file>".
 """
 from __future__ import annotations
 

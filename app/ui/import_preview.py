@@ -78,8 +78,13 @@ class ImportPreview(QDialog):
                 by_row.setdefault(p.row, []).append(p)
         diffs = {d.row: d for d in result.diffs}
         rows = sorted(set(diffs) | set(list(by_row)[:MAX_PROBLEM_ROWS]))
-        for n in rows:
-            tree.addTopLevelItem(self._row_item(n, diffs.get(n), by_row.get(n, [])))
+        tree.addTopLevelItems([self._row_item(n, diffs.get(n), by_row.get(n, [])) for n in rows])
+        tree.expandAll()
+        for i in range(tree.topLevelItemCount()):
+            top = tree.topLevelItem(i)
+            for j in range(top.childCount()):
+                if top.child(j).data(0, Qt.ItemDataRole.UserRole) == "problem":
+                    top.child(j).setFirstColumnSpanned(True)
         tree.setColumnWidth(0, 90)
         tree.setColumnWidth(1, 200)
         tree.setColumnWidth(2, 150)
@@ -101,11 +106,12 @@ class ImportPreview(QDialog):
                 child = QTreeWidgetItem(["", "", ch.label, ch.old, ch.new])
                 child.setToolTip(4, f"{ch.label}: {ch.old or '—'} → {ch.new or '—'}")
                 item.addChild(child)
-        for p in problems:
-            child = QTreeWidgetItem(["", translate(SEVERITY[p.severity]), p.field, p.message, ""])
-            child.setForeground(1, QBrush(QColor(COLOURS.get(p.severity, "#000000"))))
+        for p in problems:  # one line across all columns (spanned once in the tree)
+            child = QTreeWidgetItem([f"{translate(SEVERITY[p.severity])}: {p.message}", "", "", "", ""])
+            child.setForeground(0, QBrush(QColor(COLOURS.get(p.severity, "#000000"))))
+            child.setToolTip(0, p.message)
+            child.setData(0, Qt.ItemDataRole.UserRole, "problem")
             item.addChild(child)
-        item.setExpanded(True)
         return item
 
     def _problems(self, shown: list[Problem]) -> QTableWidget:

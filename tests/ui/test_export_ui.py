@@ -93,7 +93,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     assert [(changed.child(0).text(2), changed.child(0).text(3), changed.child(0).text(4))] == [
         ("联系电话（手机）", "13812345678", "13612345678")]
     bad = items[str(row_of[b.id])]
-    assert bad.text(2).startswith("未导入") and any(bad.child(i).text(1) == "错误" for i in range(bad.childCount()))
+    assert bad.text(2).startswith("未导入") and any(bad.child(i).text(0).startswith("错误: 联系电话（手机）") for i in range(bad.childCount()))
     new = items[str(ws.max_row)]
     assert new.text(1) == "新开的店" and new.text(2) == "新建客户"
     assert not dialog.more.isVisibleTo(dialog)
