@@ -151,10 +151,18 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
         result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
                                role=session.role if session else "collector", write=write,
                                skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang)
+        submitted: list[str] = []
+        refused: dict[str, Any] = {}
+        if write and session and getattr(args, "submit", False) and result.written:
+            from app.services.sheets import submit_changed
+            submitted, refused = submit_changed(session, result, path.name)
     finally:
         if session:
             session.close()
     _report(result, args.json, args.lang)
+    if submitted or refused:
+        sys.stderr.write(_("Submitted for review: {n} changed customers; {m} could not be submitted.").format(
+            n=len(submitted), m=len(refused)) + "\n")
     if write:
         if result.written:
             msg = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
@@ -181,7 +189,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     session = open_session(args)
     try:
-        n = export_customers(session.archive, session.form, Path(args.out), lang=args.lang)
+        groups = [g.strip() for g in (args.groups or "").split(",") if g.strip()] or None
+        known = {g.key for g in session.form.groups}
+        unknown = [g for g in groups or [] if g not in known]
+        if unknown:
+            raise CliError(N_("Unknown field group {groups}; the groups are: {known}."), groups=", ".join(unknown),
+                           known=", ".join(g.key for g in session.form.groups))
+        n = export_customers(session.archive, session.form, Path(args.out), lang=args.lang, groups=groups,
+                             meta=not args.no_meta, actor=session.user)
     finally:
         session.close()
     sys.stderr.write(_("Exported {n} customers to {file}.").format(n=n, file=args.out) + "\n")
@@ -472,8 +487,13 @@ def build_parser() -> Parser:
     sp = add("import", cmd_import, "import a sheet, all or nothing")
     sp.add_argument("file")
     sp.add_argument("--skip-invalid", action="store_true")
+    sp.add_argument("--submit", action="store_true",
+                    help="bulk maintenance: submit the changed customers whose changes need approval")
     sp.add_argument("--json", action="store_true")
-    add("export", cmd_export, "export all customers").add_argument("out")
+    sp = add("export", cmd_export, "export all customers")
+    sp.add_argument("out")
+    sp.add_argument("--groups", help="only these field groups, comma-separated keys (python -m app form lists them)")
+    sp.add_argument("--no-meta", action="store_true", help="without the status and completeness columns")
     sp = add("list", cmd_list, "list or search customers")
     sp.add_argument("--search")
     sp.add_argument("--status", choices=["draft", "pending", "approved", "returned"])

@@ -135,3 +135,38 @@ def test_usage_errors_are_one_line(home) -> None:
     assert proc.returncode == 2 and one_line_error(proc)
     proc = cli(home, "validate", "/nonexistent.xlsx", passphrase=None)
     assert proc.returncode == 2 and "不存在" in one_line_error(proc)
+
+
+def test_bulk_maintenance_and_export_options_from_the_command_line(ready, tmp_path) -> None:
+    home, _ = ready
+    run = cli
+    src = tmp_path / "src.xlsx"
+    assert run(home, "template", str(src), passphrase=None).returncode == 0
+    wb = openpyxl.load_workbook(src)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    given = {"店铺名称": "老王烟酒店", "联系电话（手机）": "13812345678", "订货方式": "网上订货"}
+    ws.append([given.get(h) for h in header])
+    wb.save(src)
+    assert run(home, "import", str(src)).returncode in (0, 1)
+    assert len(json.loads(run(home, "list", "--json").stdout)) == 1
+
+    bad = run(home, "export", str(tmp_path / "x.xlsx"), "--groups", "basic,nonsense")
+    assert bad.returncode == 2 and "nonsense" in one_line_error(bad) and not (tmp_path / "x.xlsx").exists()
+    out = tmp_path / "basic.xlsx"
+    assert run(home, "export", str(out), "--groups", "basic", "--no-meta").returncode == 0
+    exported = openpyxl.load_workbook(out).worksheets[0]
+    head = [c.value for c in exported[1]]
+    assert head[0] == "id" and "店铺名称" in head and "状态" not in head and "联系电话（手机）" not in head
+
+    full = tmp_path / "full.xlsx"
+    assert run(home, "export", str(full)).returncode == 0
+    wb = openpyxl.load_workbook(full)
+    ws = wb.worksheets[0]
+    col = [c.value for c in ws[1]].index("联系电话（手机）") + 1
+    ws.cell(row=2, column=col, value="13709112233")
+    wb.save(full)
+    imp = run(home, "import", str(full), "--submit")
+    assert "已提交审核：1 户" in imp.stderr, imp.stderr
+    listed = json.loads(run(home, "list", "--json").stdout)
+    assert listed[0]["status"] == "pending" and listed[0]["phone"] == "13709112233"
