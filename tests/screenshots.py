@@ -197,6 +197,34 @@ def render(lang: str, out: Path) -> None:
     monthly = MonthlyReportDialog(_dt.date(2026, 11, 2), win)
     shot(monthly, "22-monthly-report")
     monthly.close()
+    # the list export's options, and a bulk maintenance sheet checked before it is imported
+    from openpyxl import load_workbook as _load
+
+    from app.services.exporting import export_customers
+    from app.services.sheets import process_sheet
+    from app.ui.export_dialog import ExportOptionsDialog
+    from app.ui.import_preview import ImportPreview
+    options = ExportOptionsDialog(sess.form, controller.ctx.settings, 1000, win)
+    shot(options, "23-export-options")
+    options.close()
+    with tempfile.TemporaryDirectory() as tmp:
+        sheet = Path(tmp) / ("批量维护.xlsx" if lang == "zh_CN" else "bulk-update.xlsx")
+        pks = sess.archive.search_pks("", CustomerStatus.DRAFT, False, limit=6)
+        export_customers(sess.archive, sess.form, sheet, lang=lang, pks=pks)
+        wb = _load(sheet)
+        ws = wb.worksheets[0]
+        head = [c.value for c in ws[1]]
+        phone = head.index(sess.form["contact_phone"].label(lang)) + 1
+        order = head.index(sess.form["order_method"].label(lang)) + 1
+        ws.cell(row=2, column=phone, value="13709112233")
+        ws.cell(row=3, column=order, value=sess.form["order_method"].choices[1].label(lang))
+        ws.cell(row=4, column=phone, value="1370911")
+        ws.append([None] * (head.index(sess.form["shop_name"].label(lang))) + ["新开便民超市" if lang == "zh_CN" else "New corner shop"])
+        wb.save(sheet)
+        checked = process_sheet(sheet, sess.form, sess.archive, actor=sess.user, role="collector", write=False, lang=lang)
+        preview = ImportPreview(controller.ctx, sheet, checked, win)
+        shot(preview, "24-bulk-maintenance-preview", (1100, 700))
+        preview.close()
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))

@@ -53,6 +53,7 @@ MESSAGES: dict[str, str] = {
     "licence.expired": N_("{label}: the licence expired on {date}."),
     "consent.not_signed": N_("{label}: without the customer's written consent, personal information should not be collected."),
     "duplicate": N_("{label}: the same value is already used by customer {code} ({name})."),
+    "duplicate.unnamed": N_("{label}: the same value is already used by customer {code}."),
     "duplicate.in_file": N_("{label}: the same value is also in row {row} of this file."),
     "readonly": N_("{label} is maintained by the system and cannot be changed here."),
     "supervisor_only": N_("{label} can only be changed by a market manager."),

@@ -27,8 +27,9 @@ class Issue:
         return cls(field, severity, code, tuple(sorted(params.items())) if params else ())
 
     def message(self, label: str, lang: str | None = None) -> str:
-        msgid = MESSAGES.get(self.code, MESSAGES["invalid"])
         params = dict(self.params)
+        code = "duplicate.unnamed" if self.code == "duplicate" and not params.get("name") else self.code
+        msgid = MESSAGES.get(code, MESSAGES["invalid"])
         params.setdefault("label", label)
         try:
             return translate(msgid, lang).format(**params)
