@@ -132,7 +132,9 @@ def _report(result: Any, as_json: bool, lang: str) -> None:
     for p in result.problems:
         sev = translate({"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}[p.severity], lang)
         _out(_("Row {row} · {severity}: {message}").format(row=p.row, severity=sev, message=p.message))
-    counts = {s: sum(1 for p in result.problems if p.severity == s) for s in ("error", "warning", "missing")}
+    counts = result.counts
+    if result.problems_omitted:
+        sys.stderr.write(_("{n} more problems are counted but not listed.").format(n=result.problems_omitted) + "\n")
     sys.stderr.write(_("{rows} rows checked: {errors} errors, {warnings} warnings, {missing} missing values.").format(
         rows=result.rows, errors=counts["error"], warnings=counts["warning"], missing=counts["missing"]) + "\n")
 

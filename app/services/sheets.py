@@ -56,6 +56,8 @@ class Problem:
 #: At most this many row diffs are kept for the preview (about 1 KB each); the rest are only
 #: counted (``diffs_omitted``: "and N more"), so a 100k-row maintenance file keeps memory flat.
 MAX_DIFFS = 5_000
+MAX_PROBLEMS = 20_000
+MAX_MISSING = 2_000
 
 
 @dataclass(frozen=True)
@@ -98,13 +100,29 @@ class SheetResult:
     diffs_omitted: int = 0
     review_ids: list[str] = field(default_factory=list)   # changed customers to submit for review
 
+    #: Every problem is counted; at most MAX_PROBLEMS errors and warnings and MAX_MISSING missing
+    #: values are kept with their message (a 100k-row file can have a million missing values).
+    counts: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "missing": 0})
+    problems_omitted: int = 0
+    rows_with_errors: set[int] = field(default_factory=set)
+
+    def add_problem(self, p: Problem) -> None:
+        self.counts[p.severity] = self.counts.get(p.severity, 0) + 1
+        if p.severity == "error":
+            self.rows_with_errors.add(p.row)
+        kept = self.counts["missing"] if p.severity == "missing" else self.counts["error"] + self.counts["warning"]
+        if kept <= (MAX_MISSING if p.severity == "missing" else MAX_PROBLEMS):
+            self.problems.append(p)
+        else:
+            self.problems_omitted += 1
+
     @property
     def error_rows(self) -> list[int]:
-        return sorted({p.row for p in self.problems if p.severity == "error"})
+        return sorted(self.rows_with_errors)
 
     @property
     def has_errors(self) -> bool:
-        return any(p.severity == "error" for p in self.problems)
+        return bool(self.rows_with_errors)
 
 
 class _Rollback(Exception):
@@ -131,7 +149,7 @@ class SheetImport:
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
         spec = self.form.get(issue.field)
         label = label or (spec.label(self.lang) if spec else issue.field)
-        self.result.problems.append(Problem(row, issue.field, issue.severity.value, issue.code, issue.message(label, self.lang)))
+        self.result.add_problem(Problem(row, issue.field, issue.severity.value, issue.code, issue.message(label, self.lang)))
 
     def run(self, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str], *, write: bool, skip_invalid: bool,
             progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:

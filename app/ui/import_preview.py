@@ -33,7 +33,7 @@ class ImportPreview(QDialog):
         self.ctx, self.sheet, self.result = ctx, sheet, result
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(_("Import {file}").format(file=sheet.name))
-        counts = {s: sum(1 for p in result.problems if p.severity == s) for s in SEVERITY}
+        counts = {s: result.counts.get(s, 0) for s in SEVERITY}
         summary = QLabel(_("{rows} rows: {errors} errors in {bad} rows, {warnings} warnings, {missing} missing values.")
                          .format(rows=result.rows, errors=counts["error"], bad=len(result.error_rows),
                                  warnings=counts["warning"], missing=counts["missing"]) + "\n" +
@@ -45,7 +45,7 @@ class ImportPreview(QDialog):
         self.table = self._problems(problems)
         tabs = QTabWidget(self)
         tabs.addTab(self.tree, _("Changes ({n})").format(n=result.new_rows + result.changed_rows))
-        tabs.addTab(self.table, _("Problems ({n})").format(n=len(problems)))
+        tabs.addTab(self.table, _("Problems ({n})").format(n=counts["error"] + counts["warning"]))
         self.more = QLabel(_("… and {n} more rows with changes (not listed; all are imported).")
                            .format(n=result.diffs_omitted), self)
         self.more.setVisible(result.diffs_omitted > 0)

@@ -213,3 +213,19 @@ def test_export_keeps_types(session, tmp_path) -> None:
     assert row["定点取货"].value == "是"
     assert row["订货方式"].value == "电话订货"
     assert ws.freeze_panes == "A2"
+
+
+def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monkeypatch) -> None:
+    from app.services import sheets
+    monkeypatch.setattr(sheets, "MAX_MISSING", 5)
+    monkeypatch.setattr(sheets, "MAX_PROBLEMS", 2)
+    rows = [("店铺名称", "联系电话（手机）")] + [(f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)]
+    path = sheet(tmp_path / "many.xlsx", *rows)
+    r = run(session, path, write=False)
+    assert r.counts["error"] == 4 and r.error_rows == [2, 12, 22, 32] and r.has_errors
+    assert r.counts["missing"] > 5
+    kept = {s: sum(p.severity == s for p in r.problems) for s in ("error", "warning", "missing")}
+    assert kept["missing"] == 5 and kept["error"] + kept["warning"] == 2
+    assert r.problems_omitted == sum(r.counts.values()) - len(r.problems)
+    r = run(session, path, write=True)
+    assert not r.written and session.archive.count() == 0   # all or nothing still sees every error
