@@ -177,6 +177,10 @@ class SyncClient:
     def pull(self, cursor: int, limit: int) -> dict[str, Any]:
         return self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
 
+    def credit_history(self, record_id: str) -> dict[str, Any]:
+        """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
+        return self._call("GET", f"/records/{record_id}/credit")
+
     # ---- reports -----------------------------------------------------------------------------
     def monthly_report(self, month: str) -> dict[str, Any]:
         """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see."""

@@ -53,3 +53,35 @@ def test_monthly_report_from_the_menu(qtbot, running, srv, memory_keyring, monke
     wb = load_workbook(target)
     assert wb.sheetnames == ["封面", "类别调整", "档案完整率", "逾期维护", "拜访情况"]
     assert wb["封面"]["B2"].value == month
+
+
+def test_integrity_grading_tab_asks_the_server(qtbot, running, srv, memory_keyring, monkeypatch,  # noqa: F811
+                                               tmp_path: Path) -> None:
+    from tests.sync.test_classification_sync import _customers
+    from tests.ui.test_sync_ui import on_db
+    codes = _customers(tmp_path / "customers.xlsx", 2)
+    srv.admin("import-customers", str(tmp_path / "customers.xlsx"), "--owner", "c1")
+    srv.admin("credit", "rate", codes[0], "B", "--notice-days", "7", "--on", "2026-09-01")
+    srv.admin("credit", "appeal", codes[0], "店主对处罚记录有异议", "--on", "2026-09-03")
+    srv.admin("credit", "decide", codes[0], "--grade", "A", "--note", "申诉成立", "--on", "2026-09-14")
+    win = running.window
+    panel = win.panel
+
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
+    first = on_db(running, lambda s: next(c for c in s.archive.iter_customers() if c.code == codes[0]))
+    assert first.values["credit_grade"] == "A"                      # the decision arrived by sync
+    win.open_customer(first.id)
+    qtbot.waitUntil(lambda: panel.customer_id == first.id, timeout=5000)
+    panel.tabs.setCurrentIndex(panel.credit_tab)
+    qtbot.waitUntil(lambda: panel.credit.table.rowCount() == 1, timeout=10_000)
+    row = [panel.credit.table.item(0, c).text() for c in range(7)]
+    assert row[0] == "2026-09-01" and row[1] == "B" and "7 个工作日" in row[2]
+    assert row[3].startswith("2026-09-03") and row[5] == "A (申诉成立)" and row[6] == "已审定"
+    assert panel.credit.message.text() == "服务器上有 1 次评定。"
+
+    # the server gone: the tab says so, nothing else happens
+    srv.stop()
+    panel.credit.fetch(force=True)
+    qtbot.waitUntil(lambda: panel.credit.message.text().startswith("无法查询服务器"), timeout=20_000)
+    assert panel.credit.refresh_button.isEnabled()

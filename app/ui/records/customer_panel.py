@@ -11,6 +11,7 @@ from app.models.catalogue import FormDefinition
 from app.models.record import Customer
 from app.services import records
 from app.ui.context import UiContext
+from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
 from app.ui.records.visits import VisitsView
@@ -30,6 +31,9 @@ class CustomerPanel(QWidget):
         self.tabs.addTab(self.form_widget, _("Archive"))
         self.tabs.addTab(self.visits, _("Visits"))
         self.tabs.addTab(self.history, _("History"))
+        self.credit = CreditView(ctx, self)
+        self.credit_tab = self.tabs.addTab(self.credit, _("Integrity grade"))
+        self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         empty.setStyleSheet("color: #777; font-size: 12pt;")
@@ -61,6 +65,10 @@ class CustomerPanel(QWidget):
         self.history.load(customer_id or None)
         self.tabs.setTabEnabled(1, bool(customer_id))
         self.tabs.setTabEnabled(2, bool(customer_id))
+        self.credit.load(customer_id or None)
+        self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
+        if customer_id and self.tabs.currentIndex() == self.credit_tab:
+            self.credit.fetch()
 
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id

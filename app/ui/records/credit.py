@@ -1,0 +1,95 @@
+"""A customer's integrity grading (诚信等级, §3.11) as the server keeps it: each procedure's rating,
+public notice (at least 7 working days), appeal and final decision. Read-only: the grade is set on
+the server and reaches the archive by sync; this tab asks the server when it is opened."""
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+
+from app.errors import UserFacingError
+from app.i18n import N_, _
+from app.services import syncing
+from app.ui.context import UiContext
+
+STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
+
+
+class CreditView(QWidget):
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.customer_id: str | None = None
+        self.loaded_for: str | None = None
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.refresh_button = QPushButton(_("Ask the server again"), self)
+        self.refresh_button.clicked.connect(lambda: self.fetch(force=True))
+        self.table = QTableWidget(0, 7, self)
+        self.table.setHorizontalHeaderLabels([_("Rated on"), _("Grade given"), _("Public notice"), _("Appeal"),
+                                              _("Decided on"), _("Final grade"), _("State")])
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(self.message, 1)
+        top.addWidget(self.refresh_button)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table)
+
+    def load(self, customer_id: str | None) -> None:
+        """A new customer is shown: forget the last answer (asked again when the tab is opened)."""
+        self.customer_id = customer_id
+        self.loaded_for = None
+        self.table.setRowCount(0)
+        self.message.setText(_("The integrity grade is set on the server after a public notice of at least 7 "
+                               "working days; this tab asks the server for its procedures."))
+
+    def fetch(self, force: bool = False) -> None:
+        cid = self.customer_id
+        if not cid or (self.loaded_for == cid and not force):
+            return
+        self.message.setText(_("Asking the server…"))
+        self.refresh_button.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            self.refresh_button.setEnabled(True)
+            if isinstance(exc, UserFacingError):
+                self.message.setText(_("The server could not be asked: {reason}").format(reason=exc.message()))
+            else:
+                from app.ui.errors import show_exception
+                show_exception(self, exc)
+
+        def with_client(client: Any) -> None:
+            def ask() -> dict[str, Any]:
+                try:
+                    return client.credit_history(cid)
+                finally:
+                    client.close()
+            self.ctx.task(ask, self, net=True).success(lambda data: self._show(cid, data)).failure(failed).run()
+
+        self.ctx.op(lambda s: syncing.client_for(s), self).success(with_client).failure(failed).run()
+
+    def _show(self, cid: str, data: dict[str, Any]) -> None:
+        self.refresh_button.setEnabled(True)
+        if cid != self.customer_id:
+            return
+        self.loaded_for = cid
+        ratings = data.get("ratings") or []
+        self.message.setText(_("{n} grading procedures on the server.").format(n=len(ratings)) if ratings
+                             else _("The server has no integrity grading for this customer yet."))
+        self.table.setRowCount(len(ratings))
+        for row, r in enumerate(ratings):
+            notice = _("{start} to {end} ({n} working days)").format(start=r.get("notice_start", ""),
+                                                                    end=r.get("notice_end", ""),
+                                                                    n=r.get("notice_workdays", ""))
+            appeal = f"{r['appeal_on']}: {r.get('appeal_text') or ''}" if r.get("appeal_on") else _("none")
+            final = r.get("final_grade") or ""
+            if r.get("decision_note"):
+                final = f"{final} ({r['decision_note']})"
+            cells = [r.get("rated_on", ""), r.get("grade", ""), notice, appeal, r.get("decided_on") or "", final,
+                     _(STATUS.get(r.get("status", ""), r.get("status", "")))]
+            for col, text in enumerate(cells):
+                self.table.setItem(row, col, QTableWidgetItem(str(text)))
+        self.table.resizeColumnsToContents()
