@@ -165,8 +165,8 @@ def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str,
     status = ResultStatus.APPLIED if creating or base == rec.version else ResultStatus.MERGED
     if not effective and not creating:
         return result(m, status, rec, uow)
-    needs_approval = any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)
-    if rec.status == "approved" and uow.user.role == Role.COLLECTOR.value and needs_approval:
+    if (rec.status == "approved" and uow.user.role == Role.COLLECTOR.value
+            and any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)):
         rec.status, rec.approved_values = "draft", old_values
     uow.touch(rec, m["kind"], effective, m["mutation_id"], m.get("provenance"))
     for key in effective:
