@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from typing import Any, Callable, Coroutine
+
+import orjson
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
@@ -23,7 +26,33 @@ from server.wiremodels import (CalendarOut, CreditHistory, ErrorBody, PurchaseIm
                                MonthlyReport, OkResponse, PhotoStatus, PullResponse, PushRequest, PushResponse,
                                RecordOut, RefreshRequest, TokenResponse, UserOut)
 
-router = APIRouter()
+
+class _Request(Request):
+    """A request whose JSON body is parsed by orjson (a few times faster on the push's bodies). Input
+    orjson refuses (integers beyond 64 bits, NaN, lone surrogates, UTF-16 …) goes to ``json.loads``
+    as before, so every body is accepted or refused exactly as with the standard parser."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            body = await self.body()
+            try:
+                self._json = orjson.loads(body)
+            except orjson.JSONDecodeError:
+                self._json = json.loads(body)
+        return self._json
+
+
+class _Route(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route_handler(request: Request) -> Response:
+            return await handler(_Request(request.scope, request.receive))
+
+        return route_handler
+
+
+router = APIRouter(route_class=_Route)
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
 SHA_PATH = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo, lower-case hex")
 UUID_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
@@ -88,9 +117,13 @@ def me(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
 
 @router.post("/sync/push", response_model=PushResponse, responses=errors(*AUTHED))
 def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)) -> Response:
-    batch = [m.model_dump(mode="json", exclude_unset=True) for m in body.mutations]
+    batch = body.model_dump(mode="json", exclude_unset=True)["mutations"]
     results = push.push(db_of(request), who, batch)
-    return json_response({"results": results, "server_time": iso(time.time())})
+    encoded = getattr(results, "encoded", None)  # each result's JSON, already made once for its stored row
+    if encoded is None:
+        return json_response({"results": results, "server_time": iso(time.time())})
+    content = '{"results":[' + ",".join(encoded) + '],"server_time":' + json.dumps(iso(time.time())) + "}"
+    return Response(content.encode("utf-8"), media_type=JSON)
 
 
 @router.get("/sync/pull", response_model=PullResponse, responses=errors(*AUTHED, 410))

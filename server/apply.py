@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from app.models.catalogue import ChangePolicy, EditableBy
+from app.models.catalogue import Role as FieldRole
 from app.models.wire import ResultStatus, Role
 from app.validation import Issue, Severity, parse_field, validate_values
 from server.codes import next_code, region_of
@@ -75,7 +76,20 @@ def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[R
     return rec, None
 
 
+def _editable_keys(uow: UnitOfWork) -> frozenset[str]:
+    """The fields the caller's role may change (cached per form and role: a form version never changes)."""
+    key = ("server.editable_keys", uow.user.role)
+    keys = uow.form.cache.get(key)
+    if keys is None:
+        keys = uow.form.cache[key] = frozenset(
+            s.key for s in uow.form.fields if s.editable_by_role(uow.user.role) and s.editable_by is not EditableBy.SYSTEM)
+    return keys
+
+
 def _field_errors(uow: UnitOfWork, changes: dict[str, Any]) -> list[dict[str, Any]]:
+    editable = _editable_keys(uow)
+    if editable.issuperset(changes):
+        return []
     out = []
     for key in changes:
         spec = uow.form.get(key)
@@ -118,11 +132,25 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         return result(m, ResultStatus.CONFLICT, rec, uow, conflicts=conflicts)
     merged = dict(rec.values)
     merged.update({k: ch.get("new") for k, ch in changes.items()})
+    if not creating:  # only what can reject the save: the changed fields and the cross-field rules' inputs
+        wanted = _cross_field_keys(uow).union(changes)
+        merged = {k: v for k, v in merged.items() if k in wanted}
     report = validate_values(uow.form, merged, today=uow.today, role=uow.user.role, required=False)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)
     return _apply_save(uow, m, rec, changes, report.values, creating)
+
+
+def _cross_field_keys(uow: UnitOfWork) -> frozenset[str]:
+    """The fields the cross-field rules read (``app.validation.validator.cross_field_issues``)."""
+    keys = uow.form.cache.get("server.cross_field_keys")
+    if keys is None:
+        specs = [uow.form.by_role(r) for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE,
+                                              FieldRole.ANNUAL_REVIEW_DATE)]
+        keys = uow.form.cache["server.cross_field_keys"] = frozenset(
+            [s.key for s in specs if s is not None] + ["consent_signed"])
+    return keys
 
 
 def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -152,8 +180,8 @@ def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str,
     status = ResultStatus.APPLIED if creating or base == rec.version else ResultStatus.MERGED
     if not effective and not creating:
         return result(m, status, rec, uow)
-    needs_approval = any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)
-    if rec.status == "approved" and uow.user.role == Role.COLLECTOR.value and needs_approval:
+    if (rec.status == "approved" and uow.user.role == Role.COLLECTOR.value
+            and any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)):
         rec.status, rec.approved_values = "draft", old_values
     uow.touch(rec, m["kind"], effective, m["mutation_id"], m.get("provenance"))
     for key in effective:

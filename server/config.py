@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from app.models.wire import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, TOMBSTONE_DAYS
@@ -41,6 +42,7 @@ class Settings:
     hash_memory_kib: int = 65536
 
 
+@lru_cache(maxsize=1024)
 def iso(ts: float) -> str:
     """UTC time as ISO 8601 with a Z, the form every timestamp takes on the wire."""
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")

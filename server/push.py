@@ -48,30 +48,66 @@ def _stored(tx: Tx, ids: list[str]) -> dict[str, Any]:
 
 def apply_batch(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply the mutations in order; returns one result per mutation (stored ones for replays)."""
+    return [r if isinstance(r, dict) else json.loads(r) for r in _apply(tx, caller, batch)[0]]
+
+
+def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[dict[str, Any] | str], list[str]]:
+    """The results (a replay's stored result as its JSON text, not decoded) and every result as JSON text.
+
+    Each new result is encoded once, for its ``mutations`` row; the HTTP answer reuses those bytes."""
     conn = tx.conn
     uow = UnitOfWork(tx, caller.user, current_form(conn), Directory.load(conn))
     stored = _stored(tx, sorted({m["mutation_id"] for m in batch}))
     uow.load(m["record_id"] for m in batch if m["mutation_id"] not in stored)
-    results: list[dict[str, Any]] = []
-    in_batch: dict[str, tuple[str, dict[str, Any]]] = {}
+    results: list[dict[str, Any] | str] = []
+    encoded: list[str] = []
+    in_batch: dict[str, tuple[str, dict[str, Any], str]] = {}
     for m in batch:
         mid, digest = m["mutation_id"], mutation_hash(m)
         if mid in stored:
             row = stored[mid]
-            same = row.body_hash == digest and row.user_id == caller.user.id
-            results.append(json.loads(row.result) if same else reused(mid))
+            if row.body_hash == digest and row.user_id == caller.user.id:
+                results.append(row.result)
+                encoded.append(row.result)
+            else:
+                res = reused(mid)
+                results.append(res)
+                encoded.append(dumps(res))
         elif mid in in_batch:
-            first_digest, first_result = in_batch[mid]
-            results.append(first_result if first_digest == digest else reused(mid))
+            first_digest, first_result, first_text = in_batch[mid]
+            if first_digest == digest:
+                results.append(first_result)
+                encoded.append(first_text)
+            else:
+                res = reused(mid)
+                results.append(res)
+                encoded.append(dumps(res))
         else:
             res = HANDLERS[m["kind"]](uow, m)
-            in_batch[mid] = (digest, res)
+            text = dumps(res)
+            in_batch[mid] = (digest, res, text)
             uow.mutation_rows.append({"mutation_id": mid, "user_id": caller.user.id, "body_hash": digest,
-                                      "result": dumps(res), "at": uow.now})
+                                      "result": text, "at": uow.now})
             results.append(res)
+            encoded.append(text)
     uow.flush()
-    return results
+    return results, encoded
+
+
+class Results(list):  # type: ignore[type-arg]
+    """The results of a push (dicts), with each one's canonical JSON text in ``encoded``."""
+
+    encoded: list[str]
+
+
+def _results(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> Results:
+    raw, encoded = _apply(tx, caller, batch)
+    out = Results(r if isinstance(r, dict) else json.loads(r) for r in raw)
+    out.encoded = encoded
+    return out
 
 
 def push(db: Database, caller: Caller, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return db.write(lambda tx: apply_batch(tx, caller, batch))
+    """Apply a batch in one write transaction; the list also carries every result as JSON text
+    (``Results.encoded``: each new result is encoded once, for its row, and the answer reuses it)."""
+    return db.write(lambda tx: _results(tx, caller, batch))

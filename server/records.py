@@ -75,10 +75,13 @@ class Rec:
 
 
 def photo_refs_of(form: FormDefinition, values: dict[str, Any]) -> list[str]:
+    keys = form.cache.get("server.photo_keys")
+    if keys is None:
+        keys = form.cache["server.photo_keys"] = tuple(s.key for s in form.fields if s.type is FieldType.PHOTO)
     out: list[str] = []
-    for spec in form.fields:
-        if spec.type is FieldType.PHOTO:
-            for ref in values.get(spec.key) or []:
+    for key in keys:
+        if key in values:
+            for ref in values.get(key) or []:
                 if ref not in out:
                     out.append(ref)
     return out

@@ -137,7 +137,7 @@ def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: d
         elif days <= EXPIRY_WARNING_DAYS:
             issues.append(Issue.make(expiry_spec.key, Severity.WARNING, "licence.expires_soon",
                                      date=expires.isoformat(), days=days))
-    for spec in form.fields:
-        if spec.type is FieldType.BOOLEAN and spec.key == "consent_signed" and values.get(spec.key) is False:
-            issues.append(Issue.make(spec.key, Severity.WARNING, "consent.not_signed"))
+    spec = form.get("consent_signed")  # keys are unique: at most one field to look at
+    if spec is not None and spec.type is FieldType.BOOLEAN and values.get(spec.key) is False:
+        issues.append(Issue.make(spec.key, Severity.WARNING, "consent.not_signed"))
     return issues

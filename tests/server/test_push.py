@@ -2,6 +2,7 @@
 policy, idempotent replay, review decisions with official codes, soft deletes."""
 from __future__ import annotations
 
+import json
 import uuid
 
 from sqlalchemy import func, select
@@ -50,6 +51,24 @@ def test_roles_may_not_edit_system_or_supervisor_fields(api, world):
     assert {e["field"]: e["code"] for e in res["errors"]} == {"credit_grade": "readonly", "monitored": "supervisor_only"}
     ok = api.push1(world["s1"], save(rec["id"], {"monitored": True}, base=1))
     assert ok["status"] == "applied" and ok["record"]["values"]["monitored"] is True
+
+
+def test_an_edit_is_checked_against_the_unchanged_fields_of_the_cross_field_rules(api, world, db):
+    values = {**demo_values()[0], "licence_issue_date": "2020-01-01", "licence_expiry_date": "2030-01-01"}
+    rec = create(api, world["c1"], values)
+    # the new expiry date is before the stored (unchanged) issue date: the error is on the issue date
+    res = api.push1(world["c1"], save(rec["id"], {"licence_expiry_date": ("2030-01-01", "2019-06-01")}, base=1))
+    assert res["status"] == "rejected"
+    assert [(e["field"], e["code"]) for e in res["errors"]] == [("licence_issue_date", "licence.issue_after_expiry")]
+    # an unchanged field that became invalid (here: written behind the server's back) blocks nothing else
+    with db.read() as conn:
+        data = conn.execute(select(customers.c.data).where(customers.c.id == rec["id"])).scalar_one()
+    bad = json.loads(data)
+    bad["contact_phone"] = "12345"
+    with db.engine.begin() as conn:
+        conn.execute(customers.update().where(customers.c.id == rec["id"]).values(data=json.dumps(bad)))
+    ok = api.push1(world["c1"], save(rec["id"], {"service_notes": ("", "周末客流大")}, base=1))
+    assert ok["status"] == "applied" and ok["record"]["values"]["contact_phone"] == "12345"
 
 
 def test_concurrent_edits_of_different_fields_merge(api, world):
