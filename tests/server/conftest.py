@@ -22,7 +22,8 @@ from sqlalchemy import create_engine, text
 from server.config import Settings
 from server.db import Database
 from server.migrate import upgrade
-from tests.server.helpers import Api, World, make_world
+from server.cli import main as server_main
+from tests.server.helpers import PASSWORD, Api, World, make_world
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,3 +175,18 @@ def server_process(db_url: str, db: Database, tmp_path: Path) -> Iterator[Server
     proc = ServerProcess(db_url, tmp_path)
     yield proc
     proc.stop()
+
+
+@pytest.fixture
+def run(db: Database, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The server's admin command line in-process: (exit code, stdout, stderr); a failure is one line."""
+    monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
+
+    def go(*args: str) -> tuple[int, str, str]:
+        code = server_main([*args, "--database", db_url])
+        out = capsys.readouterr()
+        if code:
+            assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
+        return code, out.out, out.err
+
+    return go

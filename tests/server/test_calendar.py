@@ -4,26 +4,9 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from app.models.workdays import WorkCalendar
-from server.cli import main
-from tests.server.helpers import PASSWORD
+
 from tests.server.test_classify import seed
-
-
-@pytest.fixture
-def run(db, db_url, capsys, monkeypatch):
-    monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
-
-    def go(*args):
-        code = main([*args, "--database", db_url])
-        out = capsys.readouterr()
-        if code:
-            assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
-        return code, out.out, out.err
-
-    return go
 
 
 def test_served_calendar_starts_as_the_bundled_one_and_changes_version(run, api, world):

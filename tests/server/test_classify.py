@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from server import classify
 from server.classify import Figures, band_sizes, classification_code, scale_within_format
-from server.cli import main
 from server.schema import customer_versions, customers, purchases, users
-from tests.server.helpers import PASSWORD, demo_values
+from tests.server.helpers import demo_values
 
 # The worked example of docs/classification.md: 8 groceries, Σqty = 1000 条, Σamount = 200000 元.
 #   customer  qty   amount   score = (qty/1000 + amount/200000)/2
@@ -89,20 +88,6 @@ def test_every_catalogue_choice_has_a_letter():
 
 
 # ------------------------------------------------------------------------------------ with a database
-
-
-@pytest.fixture
-def run(db, db_url, capsys, monkeypatch):
-    monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
-
-    def go(*args):
-        code = main([*args, "--database", db_url])
-        out = capsys.readouterr()
-        if code:
-            assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
-        return code, out.out, out.err
-
-    return go
 
 
 def seed(run, tmp_path, specs, owner="ann"):

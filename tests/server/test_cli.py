@@ -11,24 +11,9 @@ from sqlalchemy import select
 
 from app.export.xlsx import Column, write_sheet
 from app.models.catalogue import load_form
-from server.cli import main
 from server.schema import customers, users
 from tests.server.conftest import ROOT
-from tests.server.helpers import PASSWORD, demo_values
-
-
-@pytest.fixture
-def run(db, db_url, capsys, monkeypatch):
-    monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
-
-    def go(*args):
-        code = main([*args, "--database", db_url])
-        out = capsys.readouterr()
-        if code:
-            assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
-        return code, out.out, out.err
-
-    return go
+from tests.server.helpers import demo_values
 
 
 def write_xlsx(path, rows, keys):

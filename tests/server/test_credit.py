@@ -8,26 +8,11 @@ import json
 import pytest
 from sqlalchemy import select
 
-from server.cli import main
 from server.schema import customer_versions, customers, users
-from tests.server.helpers import PASSWORD
+
 from tests.server.test_classify import seed
 
 CODE = "610102000001"
-
-
-@pytest.fixture
-def run(db, db_url, capsys, monkeypatch):
-    monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
-
-    def go(*args):
-        code = main([*args, "--database", db_url])
-        out = capsys.readouterr()
-        if code:
-            assert len(out.err.strip().splitlines()) == 1 and "Traceback" not in out.err, out.err
-        return code, out.out, out.err
-
-    return go
 
 
 @pytest.fixture
