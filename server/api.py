@@ -117,7 +117,7 @@ def me(request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
 
 @router.post("/sync/push", response_model=PushResponse, responses=errors(*AUTHED))
 def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)) -> Response:
-    batch = body.model_dump(mode="json", exclude_unset=True)["mutations"]
+    batch = body.batch()
     results = push.push(db_of(request), who, batch)
     encoded = getattr(results, "encoded", None)  # each result's JSON, already made once for its stored row
     if encoded is None:

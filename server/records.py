@@ -19,7 +19,7 @@ from app.models.catalogue import FieldType, FormDefinition
 from app.models.wire import canonical_json
 from server.accounts import User
 from server.config import CHINA_TZ, iso
-from server.db import FeedEntry, Tx
+from server.db import FeedEntry, Tx, bulk_insert
 from server.schema import customer_checks, customer_versions, customers, mutations, photo_refs, photos, review_decisions, visits
 from server.scope import Directory
 
@@ -178,7 +178,7 @@ class UnitOfWork:
         new = [r.to_row() for r in self.records.values() if r.dirty and r.is_new]
         changed = [r.to_row() for r in self.records.values() if r.dirty and not r.is_new]
         if new:
-            conn.execute(insert(customers), new)
+            bulk_insert(conn, customers, new)
         if changed:
             cols = [c.name for c in customers.columns if c.name != "id"]
             stmt = update(customers).where(customers.c.id == bindparam("b_id")).values(
@@ -186,8 +186,7 @@ class UnitOfWork:
             conn.execute(stmt, [{**{c: r[c] for c in cols}, "b_id": r["id"]} for r in changed])
         for table, rows in ((customer_versions, self.versions), (review_decisions, self.decisions),
                             (visits, self.visit_rows), (customer_checks, self.check_rows), (mutations, self.mutation_rows)):
-            if rows:
-                conn.execute(insert(table), rows)
+            bulk_insert(conn, table, rows)
         self._write_refs()
         for r in self.records.values():
             if r.dirty:

@@ -51,6 +51,8 @@ def factory() -> FastAPI:
             db.dispose()
 
     app.router.lifespan_context = lifespan
+    import gc
+    gc.collect(); gc.freeze(); gc.set_threshold(50_000, 20, 20)
     return app
 
 

@@ -15,8 +15,6 @@ from functools import lru_cache
 from typing import Any, Callable
 
 import phonenumbers
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
 from app.models.catalogue import FieldSpec, FieldType
 from app.validation.normalize import MAX_INSPECT, clean_text, compact_identifier, fold
@@ -40,6 +38,28 @@ _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
 _CANON_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,38})(?:\.\d{0,20}[1-9])?")
 _CANON_GPS = re.compile(r"-?\d{1,3}\.\d{6},-?\d{1,3}\.\d{6}")
+_INTEGER = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_LICENCE = re.compile(r"\d{12}")
+_BANK = re.compile(r"\d{12,19}")
+_SIX_DIGITS = re.compile(r"\d{6}")
+_USCC = re.compile(r"[0-9A-HJ-NP-RTUWXY]{18}")
+
+
+def _spec_pattern(spec: FieldSpec) -> "re.Pattern[str]":
+    """The field's own pattern, compiled once (cached on the field)."""
+    pat = spec.memo.get("pattern")
+    if pat is None:
+        pat = spec.memo["pattern"] = re.compile(spec.pattern or "")
+    return pat
+
+
+def id_check_digit(s: str) -> str:
+    """GB 11643's check character of an 18-character ID (its first 17 digits), as
+    stdnum.cn.ric.calc_check_digit computes it, without the call overhead."""
+    checksum = (1 - 2 * int(s[:17], 13)) % 11
+    return "X" if checksum == 10 else str(checksum)
 
 
 def uscc_check_digit(s: str) -> str:
@@ -94,7 +114,7 @@ def parse_text(spec: FieldSpec, raw: Any) -> Result:
         value = compact_identifier(s)
         if len(value) > limit:
             return None, _err(spec, "text.too_long", max=limit, length=len(value))
-        if not re.fullmatch(spec.pattern, value):
+        if not _spec_pattern(spec).fullmatch(value):
             return None, _err(spec, "text.pattern")
         return value, []
     value = clean_text(s, multiline=multiline)
@@ -128,7 +148,7 @@ def parse_integer(spec: FieldSpec, raw: Any) -> Result:
         value = int(raw)
     else:
         s = _strip_unit(spec, _as_text(raw))
-        if len(s) > 30 or not re.fullmatch(r"[+-]?\d+", s):
+        if len(s) > 30 or not _INTEGER.fullmatch(s):
             return None, _err(spec, "integer.invalid")
         value = int(s)
     issues = _range(spec, Decimal(value))
@@ -157,7 +177,7 @@ def parse_decimal(spec: FieldSpec, raw: Any) -> Result:
             d = Decimal(repr(raw)) if isinstance(raw, float) else Decimal(raw)
         else:
             s = _strip_unit(spec, _as_text(raw))
-            if len(s) > 60 or not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", s):
+            if len(s) > 60 or not _DECIMAL.fullmatch(s):
                 return None, _err(spec, "decimal.invalid")
             d = Decimal(s)
     except (InvalidOperation, ValueError):
@@ -295,13 +315,13 @@ def parse_mobile(spec: FieldSpec, raw: Any) -> Result:
     if not s.isdigit() or len(s) > 15:
         return None, _err(spec, "mobile.format")
     s = _strip_country(s)
-    if not re.fullmatch(r"1[3-9]\d{9}", s):
+    if not _MOBILE.fullmatch(s):
         return None, _err(spec, "mobile.format")
     issues = [] if _mobile_range_known(s[:5]) else [_warn(spec, "mobile.unallocated", value=s)]
     return s, issues
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=None)  # at most 7,000 prefixes: 1[3-9]xxx
 def _mobile_range_known(prefix5: str) -> bool:
     """Whether phonenumbers knows the range of an 11-digit CN mobile number starting with ``prefix5``.
 
@@ -310,7 +330,7 @@ def _mobile_range_known(prefix5: str) -> bool:
     one number of a 5-digit prefix holds for all of them. Caching it saves a parse per value
     (a test checks the 5-digit assumption against the metadata).
     """
-    num = phonenumbers.parse(prefix5 + "000000", "CN")
+    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix5 + "000000"))  # what parse() makes
     return phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
         phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
@@ -355,7 +375,10 @@ def _landline_area_length(digits: str) -> int:
     Cached per number: stored and pushed records are validated again and again with the same
     numbers, and one phonenumbers parse costs about 0.1 ms.
     """
-    num = phonenumbers.parse(digits, "CN")
+    if digits[1] != "0":  # what parse() makes of "0" + a national number, without its text handling
+        num = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
+    else:
+        num = phonenumbers.parse(digits, "CN")
     if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
             phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
         return 1 + phonenumbers.length_of_geographical_area_code(num)
@@ -373,7 +396,7 @@ def parse_id_card(spec: FieldSpec, raw: Any, today: dt.date) -> Result:
     else:
         if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
             return None, _err(spec, "id_card.format")
-        if ric.calc_check_digit(s) != s[17]:
+        if id_check_digit(s) != s[17]:
             return None, _err(spec, "id_card.checksum")
         y, mth, d = int(s[6:10]), int(s[10:12]), int(s[12:14])
     # The birth-place check of stdnum's ric.validate is not used: it rejects real IDs whose
@@ -395,7 +418,7 @@ def parse_uscc(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
     if len(s) != 18:
         return None, _err(spec, "uscc.length")
-    if any(c not in _USCC_ALPHABET for c in s):
+    if not _USCC.fullmatch(s):
         return None, _err(spec, "uscc.format")
     if uscc_check_digit(s) != s[17]:
         return None, _err(spec, "uscc.checksum")
@@ -404,7 +427,7 @@ def parse_uscc(spec: FieldSpec, raw: Any) -> Result:
 
 def parse_licence(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
-    if not re.fullmatch(r"\d{12}", s):
+    if not _LICENCE.fullmatch(s):
         return None, _err(spec, "licence.format")
     if s[:2] not in PROVINCES:
         return None, _err(spec, "licence.region", code=s[:2])
@@ -413,7 +436,7 @@ def parse_licence(spec: FieldSpec, raw: Any) -> Result:
 
 def parse_bank_account(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
-    if not re.fullmatch(r"\d{12,19}", s):
+    if not _BANK.fullmatch(s):
         return None, _err(spec, "bank.format")
     issues = [] if luhn_valid(s) else [_warn(spec, "bank.luhn")]
     return s, issues
@@ -421,7 +444,7 @@ def parse_bank_account(spec: FieldSpec, raw: Any) -> Result:
 
 def parse_region(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
-    if not re.fullmatch(r"\d{6}", s):
+    if not _SIX_DIGITS.fullmatch(s):
         return None, _err(spec, "region.format")
     if s[:2] not in PROVINCES:
         return None, _err(spec, "region.province", code=s)
@@ -430,7 +453,7 @@ def parse_region(spec: FieldSpec, raw: Any) -> Result:
 
 def parse_postal(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
-    if not re.fullmatch(r"\d{6}", s):
+    if not _SIX_DIGITS.fullmatch(s):
         return None, _err(spec, "postal.format")
     return s, []
 

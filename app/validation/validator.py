@@ -18,19 +18,36 @@ EXPIRY_WARNING_DAYS = 30
 
 def parse_field(spec: FieldSpec, raw: Any, today: dt.date | None = None) -> tuple[Any, list[Issue]]:
     """Parse one field's raw input. Empty input gives ``(None, [])``; never raises."""
-    if is_empty(raw):
+    parsers = spec.memo.get("parsers")
+    if parsers is None:  # looked up once per field: hashing an enum member runs Python code
+        parsers = spec.memo["parsers"] = (PARSERS.get(spec.type), DATED_PARSERS.get(spec.type))
+    return _parse(spec, parsers[0], parsers[1], raw, today)
+
+
+def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | None) -> tuple[Any, list[Issue]]:
+    if type(raw) is str and raw.isprintable():  # the common case: is_empty without its general checks
+        if not raw.strip():
+            return None, []
+    elif is_empty(raw):
         return None, []
-    today = today or dt.date.today()
     try:
-        dated = DATED_PARSERS.get(spec.type)
-        if dated is not None:
-            return dated(spec, raw, today)
-        return PARSERS[spec.type](spec, raw)
+        if parser is not None:
+            return parser(spec, raw)
+        return dated(spec, raw, today or dt.date.today())
     except Exception:  # a parser bug must never take the form down; report the value as invalid
         import logging
 
         logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
         return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
+
+
+def _plan(form: FormDefinition) -> dict[str, tuple[FieldSpec, Any, Any]]:
+    """Field key -> (spec, parser, dated parser), once per form."""
+    plan = form.cache.get("validator.plan")
+    if plan is None:
+        plan = form.cache["validator.plan"] = {
+            f.key: (f, PARSERS.get(f.type), DATED_PARSERS.get(f.type)) for f in form.fields}
+    return plan
 
 
 def counts_for(spec: FieldSpec, role: str) -> bool:
@@ -82,12 +99,12 @@ def validate_values(
     today = today or dt.date.today()
     report = Report()
     values, found = report.values, report.issues
-    get = form.get
+    get = _plan(form).get
     for key, raw_value in raw.items():
-        spec = get(key)
-        if spec is None:
+        entry = get(key)
+        if entry is None:
             continue
-        value, issues = parse_field(spec, raw_value, today)
+        value, issues = _parse(entry[0], entry[1], entry[2], raw_value, today)
         if issues:
             found.extend(issues)
         if value is not None or not issues:

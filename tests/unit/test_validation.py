@@ -254,3 +254,16 @@ def test_mobile_range_cache_agrees_with_phonenumbers(form, today) -> None:
             phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
         _, issues = parse_field(form["contact_phone"], number, today)
         assert (not issues) == full, number
+
+
+def test_mobile_range_check_agrees_with_a_full_parse_for_every_prefix() -> None:
+    """Every 5-digit prefix a mobile number can start with (1[3-9]xxx), both ends of its range."""
+    import phonenumbers
+
+    from app.validation.types import _mobile_range_known
+    kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    for prefix in (f"1{d}{n:03d}" for d in range(3, 10) for n in range(1000)):
+        for number in (prefix + "000000", prefix + "999999"):
+            parsed = phonenumbers.parse(number, "CN")
+            full = phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in kinds
+            assert _mobile_range_known.__wrapped__(prefix) == full, number

@@ -71,6 +71,26 @@ def test_uscc_check_digit_matches_stdnum(first17: str) -> None:
     assert uscc_check_digit(first17) == uscc.calc_check_digit(first17)
 
 
+@given(st.text(alphabet="0123456789", min_size=17, max_size=17), st.sampled_from("0123456789X"))
+def test_id_check_digit_matches_stdnum(first17: str, last: str) -> None:
+    from stdnum.cn import ric
+    from app.validation.types import id_check_digit
+    assert id_check_digit(first17 + last) == ric.calc_check_digit(first17 + last)
+
+
+@settings(max_examples=500)
+@given(st.from_regex(r"0[1-9][0-9]{8,10}", fullmatch=True) | st.sampled_from(["01012345678", "02161234567", "075512345678",
+                                                                               "031187654321", "0851123456789"[:12]]))
+def test_landline_area_length_matches_a_full_phonenumbers_parse(digits: str) -> None:
+    import phonenumbers
+    from app.validation.types import _landline_area_length
+    num = phonenumbers.parse(digits, "CN")
+    fixed = phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
+        phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    expected = 1 + phonenumbers.length_of_geographical_area_code(num) if fixed else 0
+    assert _landline_area_length.__wrapped__(digits) == expected
+
+
 @given(st.text(alphabet="0123456789", min_size=1, max_size=25))
 def test_luhn_matches_stdnum(digits: str) -> None:
     from stdnum import luhn
