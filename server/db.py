@@ -40,6 +40,7 @@ class FeedEntry:
     record_id: str | None = None
     audience_id: int | None = None
     form_version: int | None = None
+    fresh: bool = False  # a record created by this transaction: it has no older feed row to supersede
 
 
 @dataclass
@@ -66,7 +67,7 @@ class Tx:
         self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1).values(seq=last + len(rows)))
         groups: dict[tuple[str, int | None], list[str]] = {}
         for e in rows:
-            if e.kind != "form" and e.record_id is not None:
+            if e.kind != "form" and e.record_id is not None and not e.fresh:
                 groups.setdefault((e.kind, e.audience_id), []).append(e.record_id)
         for (kind, aud), rids in groups.items():  # older rows of the same records are superseded
             for i in range(0, len(rids), 500):

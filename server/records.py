@@ -61,7 +61,7 @@ class Rec:
                 "code_official": self.code_official, "form_version": self.form_version, "data": dumps(self.values),
                 "approved_data": dumps(self.approved_values) if self.approved_values is not None else None,
                 "field_versions": dumps(self.field_versions), "review": dumps(self.review) if self.review else None,
-                "missing_photos": dumps(self.missing_photos), "owner_id": self.owner_id,
+                "missing_photos": dumps(self.missing_photos) if self.missing_photos else "[]", "owner_id": self.owner_id,
                 "created_by_id": self.created_by_id, "deleted": self.deleted, "created_at": self.created_at,
                 "updated_at": self.updated_at}
 
@@ -190,7 +190,7 @@ class UnitOfWork:
         self._write_refs()
         for r in self.records.values():
             if r.dirty:
-                self.tx.emit(FeedEntry("record", r.id))
+                self.tx.emit(FeedEntry("record", r.id, fresh=r.is_new))
                 r.dirty = r.is_new = False
 
     def _write_refs(self) -> None:

@@ -17,6 +17,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
+from app.validation.types import warm_mobile_ranges
 from server.app import create_app
 from server.config import Settings
 from server.db import Database
@@ -55,6 +56,7 @@ def factory() -> FastAPI:
     # What start-up built (modules, the app, the catalogue) lives as long as the process: keep it out
     # of every collection, and collect the young generation less often (a push of 200 customers holds
     # some ten thousand objects until it answers: about 15 young collections per push by default).
+    warm_mobile_ranges()
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)

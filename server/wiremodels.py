@@ -178,7 +178,6 @@ _MUTATION_KEYS = frozenset({"mutation_id", "kind", "record_id", "base_version", 
                             "note", "urgent", "provenance"})
 _REQUIRED_KEYS = ("mutation_id", "kind", "record_id", "base_version")
 _KINDS = frozenset(k.value for k in MutationKind)
-_CHANGE_KEYS = frozenset({"old", "new"})
 _PROVENANCE = {"source": (frozenset({"visit", "phone", "import", "manual"}), None), "source_ref": (None, 200),
                "info_date": (None, 32), "at": (None, 64)}
 _MUTATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
@@ -220,10 +219,14 @@ def _plain_mutation(m: Any) -> dict[str, Any] | None:
         if type(changes) is not dict or len(changes) > 300:
             return None
         for key, ch in changes.items():
-            if type(key) is not str or type(ch) is not dict or not _CHANGE_KEYS.issuperset(ch):
+            if type(key) is not str or type(ch) is not dict:
                 return None
-            if not all(_plain_json(x) for x in ch.values()):
-                return None
+            for side, x in ch.items():
+                if side != "old" and side != "new":
+                    return None
+                t = type(x)
+                if not (t is str or x is None or t is int or t is bool) and not _plain_json(x):
+                    return None
     note = m.get("note")
     if note is not None and (type(note) is not str or len(note) > 2000):
         return None
