@@ -97,6 +97,14 @@ def push(c: httpx.Client, body: bytes) -> None:
     assert not bad, bad[0]
 
 
+def customer_row(rid: str, values: dict[str, Any], now: float) -> dict[str, Any]:
+    """A new customer's row as the push writes it."""
+    return {"id": rid, "version": 1, "status": "draft", "code": None, "code_official": False, "form_version": 1,
+            "data": dumps(values), "approved_data": None, "field_versions": dumps({k: 1 for k in values}),
+            "review": None, "missing_photos": "[]", "owner_id": 1, "created_by_id": 1, "deleted": False,
+            "created_at": now, "updated_at": now}
+
+
 def raw_insert(url: str, values: list[dict[str, Any]]) -> float:
     """The same rows straight into a table shaped like ``customers``: the floor for the ingest."""
     raw = Table("bench_raw", metadata, *(col._copy() for col in customers.columns), extend_existing=True)
@@ -105,11 +113,7 @@ def raw_insert(url: str, values: list[dict[str, Any]]) -> float:
     now = time.time()
     t0 = time.perf_counter()
     for i in range(0, len(values), BATCH):
-        rows = [{"id": str(uuid.uuid4()), "version": 1, "status": "draft", "code": None, "code_official": False,
-                 "form_version": 1, "data": dumps(v), "approved_data": None,
-                 "field_versions": dumps({k: 1 for k in v}), "review": None, "missing_photos": "[]",
-                 "owner_id": 1, "created_by_id": 1, "deleted": False, "created_at": now, "updated_at": now}
-                for v in values[i:i + BATCH]]
+        rows = [customer_row(str(uuid.uuid4()), v, now) for v in values[i:i + BATCH]]
         with engine.begin() as conn:
             conn.execute(insert(raw), rows)
     elapsed = time.perf_counter() - t0
@@ -139,10 +143,7 @@ def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
         batch = []
         for v in values[i:i + BATCH]:
             rid, mid = str(uuid.uuid4()), str(uuid.uuid4())
-            rec = {"id": rid, "version": 1, "status": "draft", "code": None, "code_official": False, "form_version": 1,
-                   "data": dumps(v), "approved_data": None, "field_versions": dumps({k: 1 for k in v}), "review": None,
-                   "missing_photos": "[]", "owner_id": 1, "created_by_id": 1, "deleted": False, "created_at": now,
-                   "updated_at": now}
+            rec = customer_row(rid, v, now)
             wire = {"id": rid, "version": 1, "status": "draft", "code": None, "code_official": False, "values": v,
                     "approved_values": None, "owner": "bench", "created_by": "bench", "updated_at": "", "review": None,
                     "missing_photos": [], "deleted": False}

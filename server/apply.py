@@ -273,6 +273,15 @@ def _decision_errors(uow: UnitOfWork, d: dict[str, Any]) -> list[dict[str, Any]]
     return out
 
 
+def _past_day(uow: UnitOfWork, text: Any) -> dt.date | None:
+    """A YYYY-MM-DD date not after tomorrow in China (a client's clock may run a little ahead), else None."""
+    try:
+        day = dt.date.fromisoformat(str(text))
+    except ValueError:
+        return None
+    return None if day > uow.today + dt.timedelta(days=1) else day
+
+
 def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     """A visit to a customer; its photos must be on the server already (a visit is never edited)."""
     rec, refusal = _target(uow, m)
@@ -282,11 +291,8 @@ def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     v = m.get("visit")
     if not v:
         return rejected(m, uow, [error("visit.missing", "visit")], rec)
-    try:
-        day = dt.date.fromisoformat(str(v.get("visited_on")))
-    except ValueError:
-        day = None
-    if day is None or day > uow.today + dt.timedelta(days=1):
+    day = _past_day(uow, v.get("visited_on"))
+    if day is None:
         return rejected(m, uow, [error("visit.date", "visit.visited_on")], rec)
     if v["id"] in uow.visit_ids() or uow.visit_exists(v["id"]):
         return rejected(m, uow, [error("visit.duplicate", "visit.id")], rec)
@@ -313,11 +319,8 @@ def check(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     c = m.get("check")
     if not c:
         return rejected(m, uow, [error("check.missing", "check")], rec)
-    try:
-        day = dt.date.fromisoformat(str(c.get("day")))
-    except ValueError:
-        day = None
-    if day is None or day > uow.today + dt.timedelta(days=1):
+    day = _past_day(uow, c.get("day"))
+    if day is None:
         return rejected(m, uow, [error("check.date", "check.day")], rec)
     uow.check_rows.append({"record_id": rec.id, "kind": c["kind"], "day": day.isoformat(), "by_id": uow.user.id,
                            "at": uow.now})

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import and_, delete, insert, or_, select
 
@@ -209,23 +209,19 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
                 period = parse_period(raw_period)
             except PeriodError as exc:
                 problems.append(f"row {n}, column {LABELS['period']}: {exc}")
-        qty = amount = None
-        try:
-            if cell("qty") is None:
-                problems.append(f"row {n}, column {LABELS['qty']}: the quantity is empty")
-            else:
-                qty = _qty(cell("qty"))
-        except ValueError:
-            problems.append(f"row {n}, column {LABELS['qty']}: {cell('qty')!r} is not a whole number of cartons "
-                            f"(0 or more)")
-        try:
-            if cell("amount") is None:
-                problems.append(f"row {n}, column {LABELS['amount']}: the amount is empty")
-            else:
-                amount = _fen(cell("amount"))
-        except ValueError:
-            problems.append(f"row {n}, column {LABELS['amount']}: {cell('amount')!r} is not an amount in yuan "
-                            f"(0 or more, at most 2 decimals)")
+        def number(key: str, parse: Callable[[Any], int], empty: str, wrong: str) -> int | None:
+            value = cell(key)
+            try:
+                if value is not None:
+                    return parse(value)
+                problems.append(f"row {n}, column {LABELS[key]}: {empty}")
+            except ValueError:
+                problems.append(f"row {n}, column {LABELS[key]}: {value!r} {wrong}")
+            return None
+
+        qty = number("qty", _qty, "the quantity is empty", "is not a whole number of cartons (0 or more)")
+        amount = number("amount", _fen, "the amount is empty",
+                        "is not an amount in yuan (0 or more, at most 2 decimals)")
         if code and period:
             if (code, period) in seen:
                 problems.append(f"row {n}: the customer {code} already has figures for {period} in row "

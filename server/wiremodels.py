@@ -155,7 +155,7 @@ class PushRequest(Strict):
     @model_validator(mode="wrap")
     @classmethod
     def _fast(cls, data: Any, handler: ModelWrapValidatorHandler["PushRequest"]) -> "PushRequest":
-        """A batch that is plainly well-formed skips building a model object per mutation (a push of
+        """A batch that is plainly well-formed is taken without building a model object per mutation (a push of
         200 customers spends most of its parsing time there); anything else goes the normal way, so
         the answers, and the 422s with their reasons, are the model's own."""
         plain = plain_mutations(data)

@@ -55,8 +55,8 @@ class ImportPreview(QDialog):
         self.submit.setVisible(bool(result.review_ids))
         buttons = QDialogButtonBox(self)
         if result.has_errors:
-            skip = buttons.addButton(_("Import the rows without errors"), QDialogButtonBox.ButtonRole.AcceptRole)
-            skip.clicked.connect(lambda: self._import(skip_invalid=True))
+            partial = buttons.addButton(_("Import the rows without errors"), QDialogButtonBox.ButtonRole.AcceptRole)
+            partial.clicked.connect(lambda: self._import(skip_invalid=True))
         else:
             go = buttons.addButton(_("Import"), QDialogButtonBox.ButtonRole.AcceptRole)
             go.clicked.connect(lambda: self._import(skip_invalid=False))

@@ -18,10 +18,16 @@ EXPIRY_WARNING_DAYS = 30
 
 def parse_field(spec: FieldSpec, raw: Any, today: dt.date | None = None) -> tuple[Any, list[Issue]]:
     """Parse one field's raw input. Empty input gives ``(None, [])``; never raises."""
+    parser, dated = _parsers(spec)
+    return _parse(spec, parser, dated, raw, today)
+
+
+def _parsers(spec: FieldSpec) -> tuple[Any, Any]:
+    """The field's (parser, dated parser), looked up once: hashing an enum member runs Python code."""
     parsers = spec.memo.get("parsers")
-    if parsers is None:  # looked up once per field: hashing an enum member runs Python code
+    if parsers is None:
         parsers = spec.memo["parsers"] = (PARSERS.get(spec.type), DATED_PARSERS.get(spec.type))
-    return _parse(spec, parsers[0], parsers[1], raw, today)
+    return parsers
 
 
 def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | None) -> tuple[Any, list[Issue]]:
@@ -45,8 +51,7 @@ def _plan(form: FormDefinition) -> dict[str, tuple[FieldSpec, Any, Any]]:
     """Field key -> (spec, parser, dated parser), once per form."""
     plan = form.cache.get("validator.plan")
     if plan is None:
-        plan = form.cache["validator.plan"] = {
-            f.key: (f, PARSERS.get(f.type), DATED_PARSERS.get(f.type)) for f in form.fields}
+        plan = form.cache["validator.plan"] = {f.key: (f, *_parsers(f)) for f in form.fields}
     return plan
 
 
