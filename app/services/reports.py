@@ -144,7 +144,11 @@ def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: 
 
 def monthly_report(session: Session, month: str, path: Path, lang: str | None = None) -> dict[str, int]:
     """Fetch the month's figures and write them to ``path``; the export is audited."""
-    data = fetch_monthly(session, month)
+    return save_monthly(session, fetch_monthly(session, month), month, path, lang)
+
+
+def save_monthly(session: Session, data: dict[str, Any], month: str, path: Path, lang: str | None = None) -> dict[str, int]:
+    """Write figures already fetched (the app fetches them off the archive's thread) and audit the export."""
     counts = write_monthly(data, session.form, path, lang)
     session.archive.record_action("report", "export", Provenance(session.user, Source.SYSTEM),
                                   {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts})

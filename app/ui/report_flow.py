@@ -3,17 +3,18 @@ fetched from the server and the workbook written in the background, with a clear
 the server cannot be reached."""
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, QVBoxLayout, \
-    QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, \
+    QProgressDialog, QVBoxLayout, QWidget
 
 from app.i18n import _
-from app.services import reports
+from app.services import reports, syncing
 from app.ui.context import UiContext
 from app.ui.errors import info
-from app.ui.progress import run_with_progress
 
 XLSX = "Excel (*.xlsx)"
 
@@ -60,16 +61,60 @@ def choose_monthly_report(ctx: UiContext, parent: QWidget, today: Any,
         if not path:
             return
         target = Path(path if path.lower().endswith(".xlsx") else path + ".xlsx")
-        lang = ctx.settings.ui_language
-
-        def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> dict[str, int]:
-            return reports.monthly_report(s, month, target, lang)
-
-        run_with_progress(ctx, parent, _("Making the monthly report for {month}…").format(month=month), work,
-                          lambda counts: info(parent, _("The monthly report for {month} was written to {file}: "
-                                                        "{adj} category adjustments, {overdue} overdue items.").format(
-                              month=month, file=target, adj=counts["category_adjustments"], overdue=counts["overdue"])))
+        fetch_and_write(ctx, parent, month, target)
 
     dialog.accepted.connect(go)
     dialog.open()
     return dialog
+
+
+def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -> QProgressDialog:
+    """The figures are fetched on the network pool, so the archive stays usable while the server answers;
+    Cancel drops the answer. Only the short steps (who to ask; write the workbook and audit) use the archive."""
+    lang = ctx.settings.ui_language
+    label = _("Making the monthly report for {month}…").format(month=month)
+    busy = QProgressDialog(label, _("Cancel"), 0, 0, parent)
+    busy.setWindowTitle(_("FieldArchive"))
+    busy.setWindowModality(Qt.WindowModality.WindowModal)
+    busy.setMinimumDuration(300)
+    busy.setAutoClose(False)
+    busy.setAutoReset(False)
+    cancelled = threading.Event()
+    busy.canceled.connect(cancelled.set)
+
+    def close() -> None:
+        busy.canceled.disconnect(cancelled.set)  # closing the dialog emits canceled
+        busy.reset()
+        busy.close()
+
+    def failed(exc: BaseException) -> None:
+        dropped = cancelled.is_set()
+        close()
+        if not dropped:
+            from app.ui.errors import show_exception
+            show_exception(parent, exc)
+
+    def written(counts: dict[str, int]) -> None:
+        close()
+        info(parent, _("The monthly report for {month} was written to {file}: {adj} category adjustments, "
+                       "{overdue} overdue items.").format(month=month, file=target, adj=counts["category_adjustments"],
+                                                          overdue=counts["overdue"]))
+
+    def fetched(data: dict[str, Any]) -> None:
+        if cancelled.is_set():
+            close()
+            return
+        ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent).success(written) \
+            .failure(failed).run()
+
+    def with_client(client: Any) -> None:
+        def ask() -> dict[str, Any]:
+            try:
+                return client.monthly_report(month)
+            finally:
+                client.close()
+        ctx.task(ask, parent, net=True).success(fetched).failure(failed).run()
+
+    ctx.op(lambda s: syncing.client_for(s), parent).success(with_client).failure(failed).run()
+    busy.show()
+    return busy

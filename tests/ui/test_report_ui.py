@@ -55,6 +55,53 @@ def test_monthly_report_from_the_menu(qtbot, running, srv, memory_keyring, monke
     assert wb["封面"]["B2"].value == month
 
 
+def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, memory_keyring,  # noqa: F811
+                                                           monkeypatch, tmp_path: Path) -> None:
+    """The figures are fetched on the network pool: while the server's answer is held back the archive
+    thread still answers; Cancel drops the answer and writes nothing; without Cancel the file is written."""
+    import threading
+
+    from app.sync.client import SyncClient
+    shown: list[str] = []
+    monkeypatch.setattr(ui_errors, "show_exception", lambda parent, exc: shown.append(exc.message()))
+    monkeypatch.setattr(report_flow, "info", lambda parent, text: shown.append(text))
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
+    release, asked = threading.Event(), threading.Event()
+    real = SyncClient.monthly_report
+
+    def held(self, month):
+        asked.set()
+        assert release.wait(20), "the test never released the server's answer"
+        return real(self, month)
+    monkeypatch.setattr(SyncClient, "monthly_report", held)
+    month = MonthlyReportDialog(__import__("datetime").date.today()).chosen()
+
+    dropped = tmp_path / "dropped.xlsx"
+    busy = report_flow.fetch_and_write(running.ctx, running.window, month, dropped)
+    qtbot.waitUntil(asked.is_set, timeout=10_000)
+    free = lambda: running.runner.call_db(lambda: running.ctx.session.archive.device_id, timeout=5)  # noqa: E731
+    assert free() and not dropped.exists()  # the archive thread answers while the server's answer is held
+    from PySide6.QtWidgets import QPushButton
+    cancel = busy.findChild(QPushButton)
+    assert cancel.text() == "取消"
+    cancel.click()
+    release.set()
+    qtbot.wait(1500)
+    assert not dropped.exists() and shown == []
+
+    release.clear()
+    asked.clear()
+    kept = tmp_path / "kept.xlsx"
+    report_flow.fetch_and_write(running.ctx, running.window, month, kept)
+    qtbot.waitUntil(asked.is_set, timeout=10_000)
+    assert free() and not kept.exists()
+    release.set()
+    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
+    assert shown[-1].startswith(f"{month} 月报已写入") and kept.exists()
+    assert load_workbook(kept)["封面"]["B2"].value == month
+
+
 def test_integrity_grading_tab_asks_the_server(qtbot, running, srv, memory_keyring, monkeypatch,  # noqa: F811
                                                tmp_path: Path) -> None:
     from tests.sync.test_classification_sync import _customers
