@@ -47,12 +47,41 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
         return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
 
 
-def _plan(form: FormDefinition) -> dict[str, tuple[FieldSpec, Any, Any]]:
-    """Field key -> (spec, parser, dated parser), once per form."""
+def _plan(form: FormDefinition) -> dict[str, tuple[FieldSpec, Any, Any, bool]]:
+    """Field key -> (spec, parser, dated parser, remembered), once per form."""
     plan = form.cache.get("validator.plan")
     if plan is None:
-        plan = form.cache["validator.plan"] = {f.key: (f, *_parsers(f)) for f in form.fields}
+        plan = form.cache["validator.plan"] = {f.key: (f, *_parsers(f), f.type in MEMO_TYPES) for f in form.fields}
     return plan
+
+
+#: Field types whose values repeat from record to record (a few choices, dates, amounts): their parse
+#: results are remembered per form and day. Identity numbers, phones and names are nearly all distinct
+#: and are parsed every time.
+MEMO_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL,
+                        FieldType.BOOLEAN, FieldType.REGION_CODE, FieldType.POSTAL_CODE})
+MEMO_SIZE = 20_000
+_HASHABLE = frozenset({str, int, float, bool})
+
+
+def _memo(form: FormDefinition, today: dt.date) -> dict[Any, tuple[Any, list[Issue]]]:
+    """The remembered parses of ``form`` for ``today`` (dated parsers depend on the day). Parsers are pure
+    functions of (field, input, day); the results kept hold only immutable issues, and a list value is
+    copied each time it is handed out. Replaced, never cleared in place, when the day changes or it is full."""
+    held = form.cache.get("validator.memo")
+    if held is None or held[0] != today or len(held[1]) > MEMO_SIZE:
+        held = form.cache["validator.memo"] = (today, {})
+    return held[1]
+
+
+def _memo_key(key: str, raw: Any) -> Any:
+    """A key for ``raw`` (its type included: True == 1 for a dict), or None when it cannot be one."""
+    kind = type(raw)
+    if kind in _HASHABLE:
+        return key, kind, raw
+    if kind is list and all(type(x) is str for x in raw):
+        return key, list, tuple(raw)
+    return None
 
 
 def counts_for(spec: FieldSpec, role: str) -> bool:
@@ -105,11 +134,21 @@ def validate_values(
     report = Report()
     values, found = report.values, report.issues
     get = _plan(form).get
+    memo = _memo(form, today)
     for key, raw_value in raw.items():
         entry = get(key)
         if entry is None:
             continue
-        value, issues = _parse(entry[0], entry[1], entry[2], raw_value, today)
+        mk = _memo_key(key, raw_value) if entry[3] else None
+        if mk is None:
+            value, issues = _parse(entry[0], entry[1], entry[2], raw_value, today)
+        else:
+            hit = memo.get(mk)
+            if hit is None:
+                hit = memo[mk] = _parse(entry[0], entry[1], entry[2], raw_value, today)
+            value, issues = hit
+            if type(value) is list:
+                value = list(value)
         if issues:
             found.extend(issues)
         if value is not None or not issues:

@@ -113,3 +113,55 @@ def test_canonical_fast_paths_give_what_the_full_parse_gives(ftype: FieldType, r
     # and the slow path agrees: the same value written in a non-canonical way
     slow, _ = parse_field(spec, " " + value.replace(",", " , ") + " ", TODAY)
     assert slow == value
+
+
+# ---- remembered parses (validator.MEMO_TYPES) -------------------------------------------------------
+MEMO_FIELDS = [f.key for f in FORM.fields if f.type.value in ("choice", "multichoice", "date", "integer", "decimal",
+                                                               "boolean", "region_code", "postal_code")]
+# a small pool per field, so that values repeat from record to record (what the memo is for), good and bad
+POOL = st.one_of(st.sampled_from(["", " ", "1", "0", "2026-11-21", "2026-11-23", "2027-01-01", "2026-02-30", "12.5",
+                                  "-3", "610104", "710007", "individual", "urban", "cigarettes,liquor", "是", "否",
+                                  "１２", "abc"]),
+                 st.sampled_from([1, 0, True, False, 2.5, -1]),
+                 st.lists(st.sampled_from(["cigarettes", "liquor", "daily_goods", "x", "mon"]), max_size=3))
+
+
+@given(records=st.lists(st.tuples(st.dictionaries(st.sampled_from(MEMO_FIELDS), POOL, max_size=12),
+                                  st.sampled_from([TODAY, TODAY + dt.timedelta(days=1), dt.date(2027, 1, 2)])),
+                        min_size=1, max_size=8))
+@settings(max_examples=150)
+def test_remembered_parses_give_the_report_a_fresh_parse_gives(records) -> None:
+    """Each record validated with what earlier records left in the memo, then again with nothing remembered."""
+    for values, today in records:
+        got = validate_values(FORM, values, today=today)
+        FORM.cache.pop("validator.memo", None)
+        want = validate_values(FORM, values, today=today)
+        assert got.values == want.values and got.issues == want.issues
+        assert {k: parse_field(FORM[k], v, today)[0] for k, v in values.items()} == \
+               {k: v for k, v in want.values.items()} | {k: None for k in values if k not in want.values}
+
+
+def test_a_remembered_list_is_handed_out_as_a_copy() -> None:
+    first = validate_values(FORM, {"business_scope": ["cigarettes", "liquor"]}, today=TODAY).values["business_scope"]
+    first.append("changed by the caller")
+    again = validate_values(FORM, {"business_scope": ["cigarettes", "liquor"]}, today=TODAY).values["business_scope"]
+    assert again == ["cigarettes", "liquor"] and again is not first
+
+
+def test_a_remembered_date_check_follows_the_day() -> None:
+    """"Not in the future" depends on the day: the memo is the day's."""
+    values = {"binding_date": "2026-11-23"}
+    def codes(today: dt.date) -> list[str]:
+        return [i.code for i in validate_values(FORM, values, today=today, required=False).issues]
+    assert codes(TODAY) == ["date.future"]
+    assert codes(TODAY + dt.timedelta(days=1)) == []
+    assert codes(TODAY) == ["date.future"]
+
+
+def test_equal_inputs_of_other_types_are_remembered_apart() -> None:
+    """True == 1 for a dict key; for an integer field one is a number and the other is not."""
+    def brand_count(raw):
+        return validate_values(FORM, {"brand_count": raw}, today=TODAY, required=False)
+    assert brand_count(1).values == {"brand_count": 1} and brand_count(1).issues == []
+    assert [i.code for i in brand_count(True).issues] == ["integer.invalid"]
+    assert [i.code for i in brand_count(True).issues] == ["integer.invalid"] and brand_count(1).issues == []
