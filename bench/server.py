@@ -38,6 +38,7 @@ from server import accounts
 from server.config import Settings
 from server.db import Database
 from server.migrate import upgrade
+from server.push import BY_REFERENCE
 from server.records import dumps
 from server.schema import customers, metadata
 
@@ -100,7 +101,7 @@ def push(c: httpx.Client, body: bytes) -> None:
 def customer_row(rid: str, values: dict[str, Any], now: float) -> dict[str, Any]:
     """A new customer's row as the push writes it."""
     return {"id": rid, "version": 1, "status": "draft", "code": None, "code_official": False, "form_version": 1,
-            "data": dumps(values), "approved_data": None, "field_versions": dumps({k: 1 for k in values}),
+            "data": dumps(values), "approved_data": None, "field_versions": "{}",
             "review": None, "missing_photos": "[]", "owner_id": 1, "created_by_id": 1, "deleted": False,
             "created_at": now, "updated_at": now}
 
@@ -124,8 +125,8 @@ def raw_insert(url: str, values: list[dict[str, Any]]) -> float:
 
 def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
     """Every row a push of new customers writes, straight into tables of the same shapes: the customer,
-    its first version (the changes, old and new), the stored mutation result (with the record, for
-    replays) and the feed row. The floor for the ingest with this schema, whatever the code around it."""
+    its first version (the changes, old and new), the stored mutation result (by reference to that
+    version) and the feed row. The floor for the ingest with this schema, whatever the code around it."""
     tables = {}
     for name in ("customers", "customer_versions", "mutations", "feed"):
         source = metadata.tables[name]
@@ -144,15 +145,11 @@ def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
         for v in values[i:i + BATCH]:
             rid, mid = str(uuid.uuid4()), str(uuid.uuid4())
             rec = customer_row(rid, v, now)
-            wire = {"id": rid, "version": 1, "status": "draft", "code": None, "code_official": False, "values": v,
-                    "approved_values": None, "owner": "bench", "created_by": "bench", "updated_at": "", "review": None,
-                    "missing_photos": [], "deleted": False}
             batch.append((rec, {"record_id": rid, "version": 1, "prev_version": 0, "kind": "customer.save",
                                 "changes": dumps({k: {"old": None, "new": x} for k, x in v.items()}), "status": "draft",
                                 "actor_id": 1, "mutation_id": mid, "provenance": None, "at": now},
                           {"mutation_id": mid, "user_id": 1, "body_hash": "0" * 64, "at": now,
-                           "result": dumps({"mutation_id": mid, "status": "applied", "record": wire, "conflicts": [],
-                                            "errors": []})}))
+                           "result": dumps({BY_REFERENCE: "created", "record_id": rid, "missing_photos": []})}))
         with engine.begin() as conn:
             conn.execute(insert(tables["customers"]), [b[0] for b in batch])
             conn.execute(insert(tables["customer_versions"]), [b[1] for b in batch])

@@ -160,7 +160,7 @@ def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any]) ->
         server = rec.values.get(key)
         if server == _canonical(uow, key, ch.get("new")):
             continue
-        if uow.form[key].regulated or rec.field_versions.get(key, 0) > base:
+        if uow.form[key].regulated or rec.field_version(key) > base:
             out.append({"field": key, "base": ch.get("old"), "mine": ch.get("new"), "server": server})
     return out
 
@@ -184,8 +184,9 @@ def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str,
             and any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)):
         rec.status, rec.approved_values = "draft", old_values
     uow.touch(rec, m["kind"], effective, m["mutation_id"], m.get("provenance"))
-    for key in effective:
-        rec.field_versions[key] = rec.version
+    if not creating:  # a new record's fields are all version 1 (Rec.field_version)
+        for key in effective:
+            rec.field_versions[key] = rec.version
     uow.refresh_photos(rec)
     return result(m, status, rec, uow)
 

@@ -1,7 +1,8 @@
 """``POST /sync/push``: a batch of mutations applied in one transaction, idempotently.
 
 Each mutation id is stored with the SHA-256 of the mutation's canonical body and its result, in the
-same transaction as its effect. A replay (same id, same body) gets the stored result and changes
+same transaction as its effect (the answer to a new customer by reference to its first version row,
+which holds the same values: a replay rebuilds the same bytes). A replay (same id, same body) gets the stored result and changes
 nothing; the same id with another body, or another user's id, is ``rejected`` with
 ``mutation_reused`` and is not stored. Two requests carrying the same new id at the same moment
 meet at the primary key: the loser's transaction is retried and then finds the winner's result.
@@ -18,9 +19,12 @@ from server import apply
 from server.accounts import Caller
 from server.db import Database, Tx
 from server.forms import current_form
-from server.records import UnitOfWork, dumps
-from server.schema import mutations
+from server.records import Rec, UnitOfWork, dumps
+from server.schema import customer_versions, mutations
 from server.scope import Directory
+
+#: The key that marks a stored answer kept by reference (``_by_reference``).
+BY_REFERENCE = "stored_by_reference"
 
 HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
     MutationKind.SAVE.value: apply.save,
@@ -58,6 +62,7 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
     conn = tx.conn
     uow = UnitOfWork(tx, caller.user, current_form(conn), Directory.load(conn))
     stored = _stored(tx, sorted({m["mutation_id"] for m in batch}))
+    rebuilt = _rebuild(tx, uow.directory, stored) if stored else {}
     uow.load(m["record_id"] for m in batch if m["mutation_id"] not in stored)
     results: list[dict[str, Any] | str] = []
     encoded: list[str] = []
@@ -67,8 +72,9 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
         if mid in stored:
             row = stored[mid]
             if row.body_hash == digest and row.user_id == caller.user.id:
-                results.append(row.result)
-                encoded.append(row.result)
+                text = rebuilt.get(mid, row.result)
+                results.append(text)
+                encoded.append(text)
             else:
                 res = reused(mid)
                 results.append(res)
@@ -87,11 +93,43 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
             text = dumps(res)
             in_batch[mid] = (digest, res, text)
             uow.mutation_rows.append({"mutation_id": mid, "user_id": caller.user.id, "body_hash": digest,
-                                      "result": text, "at": uow.now})
+                                      "result": _by_reference(m, res) or text, "at": uow.now})
             results.append(res)
             encoded.append(text)
     uow.flush()
     return results, encoded
+
+
+def _by_reference(m: dict[str, Any], res: dict[str, Any]) -> str | None:
+    """The answer to a new customer, stored by reference: its first version row already holds every value
+    (the changes from nothing), so the stored answer keeps only what that row does not say. A replay rebuilds
+    the same bytes (``_rebuild``); storing the record a second time was a third of what a push wrote."""
+    record = res["record"]
+    if (m["kind"] != MutationKind.SAVE.value or m["base_version"] != 0 or res["status"] != ResultStatus.APPLIED.value
+            or record is None or record["version"] != 1):
+        return None
+    return dumps({BY_REFERENCE: "created", "record_id": record["id"], "missing_photos": record["missing_photos"]})
+
+
+def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any]) -> dict[str, str]:
+    """The stored answers kept by reference, rebuilt from the records' first version rows, as JSON text."""
+    marker = f'"{BY_REFERENCE}":"created"'   # a quote inside a JSON string is escaped: only the key matches
+    refs = {mid: ref for mid, row in stored.items() if marker in row.result
+            and (ref := json.loads(row.result)).get(BY_REFERENCE) == "created"}
+    if not refs:
+        return {}
+    v = customer_versions.c
+    first = {r.record_id: r for r in tx.conn.execute(select(v.record_id, v.changes, v.status, v.actor_id, v.at).where(
+        v.record_id.in_(sorted({ref["record_id"] for ref in refs.values()})), v.version == 1))}
+    out = {}
+    for mid, ref in refs.items():
+        row = first[ref["record_id"]]
+        values = {k: ch["new"] for k, ch in json.loads(row.changes).items()}
+        rec = Rec(ref["record_id"], 1, row.status, None, False, 0, values, None, {}, None, ref["missing_photos"],
+                  row.actor_id, row.actor_id, False, row.at, row.at)
+        out[mid] = dumps({"mutation_id": mid, "status": ResultStatus.APPLIED.value, "record": rec.to_wire(directory),
+                          "conflicts": [], "errors": []})
+    return out
 
 
 class Results(list):  # type: ignore[type-arg]

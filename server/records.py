@@ -49,6 +49,12 @@ class Rec:
     is_new: bool = False
     dirty: bool = False
 
+    def field_version(self, key: str) -> int:
+        """The version that last changed ``key``. A new record's fields are not listed (they are all
+        version 1: one fewer JSON object of every field per new customer), nor are fields never set (0)."""
+        v = self.field_versions.get(key)
+        return v if v is not None else (1 if key in self.values else 0)
+
     @classmethod
     def from_row(cls, r: Any) -> "Rec":
         return cls(r.id, r.version, r.status, r.code, bool(r.code_official), r.form_version, json.loads(r.data),

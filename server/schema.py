@@ -70,7 +70,7 @@ customers = Table(
     Column("form_version", Integer, nullable=False),
     Column("data", Text, nullable=False),            # canonical JSON of the values
     Column("approved_data", Text, nullable=True),    # values as last approved, while a change is open
-    Column("field_versions", Text, nullable=False),  # {field: version that last changed it}
+    Column("field_versions", Text, nullable=False),  # {field: version that last changed it}, fields of version 1 left out
     Column("review", Text, nullable=True),           # the last decision, JSON
     Column("missing_photos", Text, nullable=False),  # JSON list of sha256
     Column("owner_id", Integer, ForeignKey("users.id"), nullable=False, index=True),

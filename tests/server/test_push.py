@@ -125,6 +125,35 @@ def test_replayed_mutation_returns_the_stored_answer_and_changes_nothing(api, wo
         assert conn.execute(select(func.count()).select_from(mutations)).scalar() == 2
 
 
+def test_a_new_customers_answer_is_stored_by_reference_and_replayed_byte_for_byte(api, world, db):
+    """The stored answer to a creation keeps no second copy of the values; a replay in a later request
+    rebuilds exactly the first answer, also after the record moved on, and also for a supervisor."""
+    from app.models.wire import canonical_json
+    sha = api.upload(world["c1"], b"storefront bytes")
+    values = demo_values(12, seed=5)
+    values[0] = dict(values[0], photo_storefront=["c" * 64, sha])   # one photo missing, one present
+    values[1] = dict(values[1], service_notes="", brand_count=0)      # empty and zero values kept as they are
+    batch = [save(str(uuid.uuid4()), v) for v in values]
+    first = api.push(world["c1"], *batch)
+    assert [r["status"] for r in first] == ["applied"] * 12
+    assert first[0]["record"]["missing_photos"] == ["c" * 64]
+    with db.read() as conn:
+        stored = dict(conn.execute(select(mutations.c.mutation_id, mutations.c.result)).all())
+    for m in batch:
+        assert len(stored[m["mutation_id"]]) < 300 and values[0]["shop_name"] not in stored[m["mutation_id"]]
+    assert api.push(world["c1"], *batch) == first
+    assert [canonical_json(r) for r in api.push(world["c1"], *reversed(batch))] == [canonical_json(r) for r in reversed(first)]
+    rid = first[2]["record"]["id"]
+    assert api.push1(world["c1"], save(rid, {"brand_count": 3}, base=1))["status"] == "applied"
+    assert api.push1(world["c1"], submit(rid, 2))["record"]["status"] == "pending"
+    assert api.push1(world["c1"], batch[2]) == first[2]               # still the answer given at version 1
+    other = api.push1(world["c2"], batch[0])                          # another user's id reveals nothing
+    assert other["errors"][0]["code"] == "mutation_reused" and other["record"] is None
+    made = save(str(uuid.uuid4()), demo_values(1, seed=9)[0])
+    by_supervisor = api.push1(world["s1"], made)
+    assert by_supervisor["record"]["owner"] == "s1" and api.push1(world["s1"], made) == by_supervisor
+
+
 def test_the_client_clock_is_not_part_of_the_mutation_identity(api, world):
     rec = create(api, world["c1"])
     m = save(rec["id"], {"brand_count": 10}, base=1, provenance={"source": "visit", "at": "2026-01-01T08:00:00"})
@@ -238,3 +267,13 @@ def test_visit_requires_its_photos_and_a_past_date(api, world):
     assert api.push1(world["c1"], again)["status"] == "applied"
     dup = dict(again, mutation_id=mid())
     assert api.push1(world["c1"], dup)["errors"][0]["code"] == "visit.duplicate"
+
+
+def test_a_new_records_fields_are_version_1_without_being_listed():
+    from server.records import Rec
+    rec = Rec("r", 4, "draft", None, False, 1, {"shop_name": "甲", "brand_count": 3}, None, {"brand_count": 3,
+              "service_notes": 4}, None, [], 1, 1, False, 0.0, 0.0)
+    assert rec.field_version("shop_name") == 1        # set when the record was made, never since
+    assert rec.field_version("brand_count") == 3      # changed at version 3
+    assert rec.field_version("service_notes") == 4    # emptied at version 4 (no longer in the values)
+    assert rec.field_version("address") == 0          # never set
