@@ -197,7 +197,8 @@ def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None
         raise ApiError(422, ErrorCode.VALIDATION, f"{len(report.problems)} problems found; nothing was imported.",
                        fields=[{"field": p.split(":", 1)[0], "code": "purchases.row", "message": p}
                                for p in report.problems])
-    return {"imported": report.imported, "replaced": report.replaced, "periods": sorted(report.periods)}
+    return {"imported": report.imported, "replaced": report.replaced, "periods": sorted(report.periods),
+            "figures_updated": report.figures_updated}
 
 
 @router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))

@@ -162,7 +162,8 @@ def cmd_purchases(args: argparse.Namespace) -> int:
         sys.stderr.write(f"{len(report.problems)} problems found; nothing was imported.\n")
         return 1
     sys.stderr.write(f"Imported {report.imported} purchase rows for {', '.join(sorted(report.periods))}"
-                     f" ({report.replaced} replaced earlier figures).\n")
+                     f" ({report.replaced} replaced earlier figures); the monthly purchase fields of "
+                     f"{report.figures_updated} customers were updated.\n")
     return 0
 
 

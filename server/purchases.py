@@ -5,7 +5,8 @@ Import (all or nothing): the first sheet's header row names the columns 客户�
 购进金额 (yuan, 元). Each bad row gives one line: row number, column and why. A period is a month
 (``2026-07``, also a date cell or ``2026年7月``) or a quarter (``2026-Q3``). Figures for the same
 customer and period that are already stored are replaced. A customer cannot have figures for a
-quarter and also for a month inside it (they would be counted twice).
+quarter and also for a month inside it (they would be counted twice). After an import, each customer's
+monthly purchase fields (月进货数量, 月进货金额, 进货均价) show its latest month (system changes).
 
 The run (``classify run --period P``) sums each customer's figures for P (a quarter sums its three
 months), ranks every retail format with :mod:`server.classify`, and writes the new business scale
@@ -18,7 +19,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable
@@ -26,6 +27,7 @@ from typing import Any, Callable
 from sqlalchemy import and_, delete, insert, or_, select
 
 from app.export.xlsx import read_sheet
+from app.validation import parse_field
 from server import classify
 from server.accounts import User
 from server.db import Tx
@@ -136,6 +138,7 @@ def _fen(value: Any) -> int:
 class ImportReport:
     imported: int = 0
     replaced: int = 0
+    figures_updated: int = 0   # customers whose monthly purchase fields changed
     periods: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
@@ -250,7 +253,46 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
     tx.conn.execute(insert(purchases), good)
     report.imported = len(good)
     report.periods = {g["period"] for g in good}
+    report.figures_updated = refresh_monthly_figures(tx, {g["record_id"] for g in good})
     return report
+
+
+#: The catalogue's monthly purchase fields (月进货数量, 月进货金额, 进货均价), kept by the system.
+MONTHLY_FIELDS = ("purchase_qty", "purchase_amount", "avg_price")
+
+
+def refresh_monthly_figures(tx: Tx, record_ids: set[str]) -> int:
+    """Set each record's monthly purchase fields from its latest month with figures (quarters are not
+    months and are left out): cartons, yuan, and yuan per carton (none for 0 cartons). They are system
+    changes, versioned and sent to the clients, with the month as their source; a record whose fields
+    already hold those figures (an older month imported later) is left alone. Returns how many changed."""
+    form = current_form(tx.conn)
+    specs = {key: form.get(key) for key in MONTHLY_FIELDS}
+    if not record_ids or any(spec is None for spec in specs.values()):
+        return 0
+    latest: dict[str, tuple[str, int, int]] = {}
+    ids = sorted(record_ids)
+    for i in range(0, len(ids), 500):
+        q = select(purchases.c.record_id, purchases.c.period, purchases.c.qty, purchases.c.amount_fen).where(
+            purchases.c.record_id.in_(ids[i:i + 500]))
+        for r in tx.conn.execute(q):
+            if "Q" not in r.period and (r.record_id not in latest or r.period > latest[r.record_id][0]):
+                latest[r.record_id] = (r.period, int(r.qty), int(r.amount_fen))
+    by_month: dict[str, dict[str, dict[str, Any]]] = {}
+    for rid, (month, qty, fen) in latest.items():
+        yuan = Decimal(fen) / 100
+        avg = (yuan / qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if qty else None
+        by_month.setdefault(month, {})[rid] = {
+            "purchase_qty": _canonical(specs["purchase_qty"], qty),
+            "purchase_amount": _canonical(specs["purchase_amount"], f"{yuan:f}"),
+            "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None}
+    return sum(len(apply_system_changes(tx, updates, "purchases", month)) for month, updates in sorted(by_month.items()))
+
+
+def _canonical(spec: Any, raw: Any) -> Any:
+    """The value as the catalogue's parser stores it (a value it refuses is left out, not stored)."""
+    value, issues = parse_field(spec, raw)
+    return None if issues else value
 
 
 def _check_stored_overlaps(tx: Tx, good: list[dict[str, Any]], report: ImportReport) -> None:

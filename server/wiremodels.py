@@ -447,3 +447,4 @@ class PurchaseImportOut(BaseModel):
     imported: int
     replaced: int
     periods: list[str]
+    figures_updated: int = Field(description="customers whose monthly purchase fields (latest month) changed")

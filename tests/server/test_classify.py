@@ -176,6 +176,36 @@ def test_purchase_import_months_periods_and_replacing(run, db, tmp_path):
     assert code == 1 and "row 2: the customer 610102000001 already has stored figures for 2026-07" in out
 
 
+def test_an_import_fills_the_monthly_purchase_fields_from_the_latest_month(run, db, tmp_path):
+    """月进货数量 / 月进货金额 / 进货均价 are the system's: the latest month of each customer, versioned
+    with the month as their source; an older month or a quarter imported later changes nothing."""
+    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural"),
+                         ("610102000003", "grocery", "rural")])
+    code, _, err = run("purchases", "import", sheet(tmp_path / "m.xlsx", HEADER, [
+        ("610102000001", "2026-07", 10, "1,000.50"), ("610102000001", "2026-08", 30, 2000),
+        ("610102000002", "2026-09", 0, 0), ("610102000003", "2026-Q3", 7, 70)]))
+    assert code == 0 and "the monthly purchase fields of 2 customers were updated" in err
+    one, two, three = (values_of(db, f"61010200000{i}") for i in (1, 2, 3))
+    assert (one["purchase_qty"], one["purchase_amount"], one["avg_price"]) == (30, "2000", "66.67")
+    assert (two["purchase_qty"], two["purchase_amount"]) == (0, "0") and "avg_price" not in two  # no cartons: no price
+    assert not {"purchase_qty", "purchase_amount", "avg_price"} & set(three)                    # a quarter is not a month
+    with db.read() as conn:
+        rid = conn.execute(select(customers.c.id).where(customers.c.code == "610102000001")).scalar_one()
+        last = conn.execute(select(customer_versions).where(customer_versions.c.record_id == rid)
+                            .order_by(customer_versions.c.version.desc())).first()
+    assert last.kind == "system.purchases" and json.loads(last.provenance) == {"source": "purchases",
+                                                                               "source_ref": "2026-08"}
+    assert json.loads(last.changes)["purchase_qty"] == {"old": None, "new": 30}
+    # an older month later: stored, the fields still show August
+    code, _, err = run("purchases", "import", sheet(tmp_path / "old.xlsx", HEADER, [("610102000001", "2026-06", 1, 1)]))
+    assert code == 0 and "of 0 customers were updated" in err and values_of(db, "610102000001") == one
+    # August replaced: the fields follow
+    code, _, err = run("purchases", "import", sheet(tmp_path / "fix.xlsx", HEADER, [("610102000001", "2026-08", 3, "10.01")]))
+    assert code == 0 and "of 1 customers were updated" in err
+    one = values_of(db, "610102000001")
+    assert (one["purchase_qty"], one["purchase_amount"], one["avg_price"]) == (3, "10.01", "3.34")
+
+
 def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_path, api):
     specs = [(f"6101020000{i:02d}", "grocery", "urban" if i % 2 else "rural") for i in range(1, 9)]
     specs += [("610102000101", "supermarket", "urban"), ("610102000102", "supermarket", "urban"),
@@ -261,7 +291,7 @@ def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world
         "row 2, column 客户编码: no customer has the code 610102000001"
     r = post("s1", f.read_bytes())
     assert r.status_code == 200, r.text
-    assert r.json() == {"imported": 1, "replaced": 0, "periods": ["2026-07"]}
+    assert r.json() == {"imported": 1, "replaced": 0, "periods": ["2026-07"], "figures_updated": 1}
     r = post("admin", f.read_bytes())
     assert r.status_code == 200 and r.json()["replaced"] == 1
     sheet(f, ["客户编码", "购进量", "购进金额"], [("610102000001", 1, 1)])
