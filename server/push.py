@@ -2,9 +2,9 @@
 
 Each mutation id is stored with the SHA-256 of the mutation's canonical body and its result, in the
 same transaction as its effect (the answer to a new customer by reference to its first version row,
-which holds the same values: a replay rebuilds the same bytes). A replay (same id, same body) gets the stored result and changes
-nothing; the same id with another body, or another user's id, is ``rejected`` with
-``mutation_reused`` and is not stored. Two requests carrying the same new id at the same moment
+which holds the same values: a replay rebuilds the same bytes). A replay (same id, same body) gets
+the stored result and changes nothing; the same id with another body, or another user's id, is
+``rejected`` with ``mutation_reused`` and is not stored. Two requests carrying the same new id at the same moment
 meet at the primary key: the loser's transaction is retried and then finds the winner's result.
 """
 from __future__ import annotations

@@ -53,10 +53,10 @@ def factory() -> FastAPI:
             db.dispose()
 
     app.router.lifespan_context = lifespan
+    warm_mobile_ranges()  # no push pays for the first numbers of a mobile prefix
     # What start-up built (modules, the app, the catalogue) lives as long as the process: keep it out
     # of every collection, and collect the young generation less often (a push of 200 customers holds
     # some ten thousand objects until it answers: about 15 young collections per push by default).
-    warm_mobile_ranges()
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)

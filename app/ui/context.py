@@ -39,3 +39,20 @@ class UiContext(QObject):
 
     def task(self, work: Callable[[], T], parent: Any = None, net: bool = False) -> Op[T]:
         return Op(self.runner, work, parent, net=net)
+
+    def ask_server(self, call: Callable[[Any], T], parent: Any, success: Callable[[T], None],
+                   failure: Callable[[BaseException], None]) -> None:
+        """``call(client)`` on the network pool, with a client for the server this archive is signed in to
+        (made on the DB thread, where the binding is read) that is closed afterwards; the archive stays
+        usable while the server answers. ``success`` or ``failure`` runs on the GUI thread."""
+        from app.services import syncing
+
+        def with_client(client: Any) -> None:  # a SyncClient (the UI does not import app.sync)
+            def ask() -> T:
+                try:
+                    return call(client)
+                finally:
+                    client.close()
+            self.task(ask, parent, net=True).success(success).failure(failure).run()
+
+        self.op(syncing.client_for, parent).success(with_client).failure(failure).run()

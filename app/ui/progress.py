@@ -15,9 +15,9 @@ T = TypeVar("T")
 Work = Callable[[Any, Callable[[int, int], None], threading.Event], T]
 
 
-def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, done: Callable[[T], None],
-                      cancelled: Callable[[], None] | None = None) -> QProgressDialog:
-    """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread."""
+def busy_dialog(parent: QWidget, label: str) -> tuple[QProgressDialog, threading.Event]:
+    """A window-modal progress dialog (shown after 300 ms) and the event its Cancel button sets.
+    Closing the dialog also emits ``canceled``: disconnect the event first when closing after success."""
     dialog = QProgressDialog(label, _("Cancel"), 0, 0, parent)
     dialog.setWindowTitle(_("FieldArchive"))
     dialog.setWindowModality(Qt.WindowModality.WindowModal)
@@ -26,6 +26,13 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, d
     dialog.setAutoReset(False)
     cancel = threading.Event()
     dialog.canceled.connect(cancel.set)
+    return dialog, cancel
+
+
+def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, done: Callable[[T], None],
+                      cancelled: Callable[[], None] | None = None) -> QProgressDialog:
+    """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread."""
+    dialog, cancel = busy_dialog(parent, label)
 
     def progress(n: int, total: int) -> None:
         def show() -> None:

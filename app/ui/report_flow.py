@@ -3,18 +3,17 @@ fetched from the server and the workbook written in the background, with a clear
 the server cannot be reached."""
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, \
     QProgressDialog, QVBoxLayout, QWidget
 
 from app.i18n import _
-from app.services import reports, syncing
+from app.services import reports
 from app.ui.context import UiContext
 from app.ui.errors import info
+from app.ui.progress import busy_dialog
 
 XLSX = "Excel (*.xlsx)"
 
@@ -72,15 +71,7 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
     """The figures are fetched on the network pool, so the archive stays usable while the server answers;
     Cancel drops the answer. Only the short steps (who to ask; write the workbook and audit) use the archive."""
     lang = ctx.settings.ui_language
-    label = _("Making the monthly report for {month}…").format(month=month)
-    busy = QProgressDialog(label, _("Cancel"), 0, 0, parent)
-    busy.setWindowTitle(_("FieldArchive"))
-    busy.setWindowModality(Qt.WindowModality.WindowModal)
-    busy.setMinimumDuration(300)
-    busy.setAutoClose(False)
-    busy.setAutoReset(False)
-    cancelled = threading.Event()
-    busy.canceled.connect(cancelled.set)
+    busy, cancelled = busy_dialog(parent, _("Making the monthly report for {month}…").format(month=month))
 
     def close() -> None:
         busy.canceled.disconnect(cancelled.set)  # closing the dialog emits canceled
@@ -107,14 +98,6 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
         ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent).success(written) \
             .failure(failed).run()
 
-    def with_client(client: Any) -> None:
-        def ask() -> dict[str, Any]:
-            try:
-                return client.monthly_report(month)
-            finally:
-                client.close()
-        ctx.task(ask, parent, net=True).success(fetched).failure(failed).run()
-
-    ctx.op(lambda s: syncing.client_for(s), parent).success(with_client).failure(failed).run()
+    ctx.ask_server(lambda client: client.monthly_report(month), parent, fetched, failed)
     busy.show()
     return busy

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QT
 
 from app.errors import UserFacingError
 from app.i18n import N_, _
-from app.services import syncing
 from app.ui.context import UiContext
 
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
@@ -61,15 +60,7 @@ class CreditView(QWidget):
                 from app.ui.errors import show_exception
                 show_exception(self, exc)
 
-        def with_client(client: Any) -> None:
-            def ask() -> dict[str, Any]:
-                try:
-                    return client.credit_history(cid)
-                finally:
-                    client.close()
-            self.ctx.task(ask, self, net=True).success(lambda data: self._show(cid, data)).failure(failed).run()
-
-        self.ctx.op(lambda s: syncing.client_for(s), self).success(with_client).failure(failed).run()
+        self.ctx.ask_server(lambda client: client.credit_history(cid), self, lambda data: self._show(cid, data), failed)
 
     def _show(self, cid: str, data: dict[str, Any]) -> None:
         self.refresh_button.setEnabled(True)
