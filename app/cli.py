@@ -350,6 +350,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     _out(_("Sent {pushed} changes ({conflicts} conflicts, {rejected} refused), received {pulled}; {photos} photos sent.")
          .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.received,
                  photos=outcome.photos_up))
+    if outcome.audit_problem:
+        _out(_(outcome.audit_problem))
     if not outcome.complete:
         raise CliError(N_("Sync is not complete: {n} changes are still waiting (conflicts to resolve or refused values "
                           "to correct)."), n=outcome.remaining)

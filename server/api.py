@@ -15,15 +15,15 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
-from server import auth, credit, feed, photos, push, reports
+from server import audit, auth, credit, feed, photos, push, reports
 from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.forms import current_form, current_version
 from server.reads import read_record, visible_record
-from server.wiremodels import (CalendarOut, CreditHistory, ErrorBody, PurchaseImportOut, InfoResponse, LoginRequest,
-                               MonthlyReport, OkResponse, PhotoStatus, PullResponse, PushRequest, PushResponse,
+from server.wiremodels import (AuditUpload, AuditUploadOut, CalendarOut, CreditHistory, ErrorBody, PurchaseImportOut,
+                               InfoResponse, LoginRequest, MonthlyReport, OkResponse, PhotoStatus, PullResponse, PushRequest, PushResponse,
                                RecordOut, RefreshRequest, TokenResponse, UserOut)
 
 
@@ -130,6 +130,14 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
 def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
               limit: int = Query(500, ge=1, le=MAX_PAGE), who: Caller = Depends(caller)) -> Response:
     return json_response(feed.pull(db_of(request), who, cursor, limit))
+
+
+@router.post("/audit", response_model=AuditUploadOut, responses=errors(*AUTHED, 409))
+def audit_upload(body: AuditUpload, request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The next entries of the caller's device's audit trail, in order (at most 500): checked link by
+    link, kept once; ``409 audit_gap`` (with the server's last position in ``offset``) when the first
+    does not follow an entry the server holds."""
+    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries])
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))

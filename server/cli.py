@@ -133,6 +133,23 @@ def cmd_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit(args: argparse.Namespace) -> int:
+    from server import audit
+    db = open_db(args)
+    with db.read() as conn:
+        if args.action == "verify":
+            problems = audit.verify(conn)
+            for p in problems:
+                sys.stdout.write(p + "\n")
+            sys.stderr.write(f"{len(problems)} problems in the uploaded audit trails.\n" if problems
+                             else "The uploaded audit trails are intact.\n")
+            return 1 if problems else 0
+        rows = audit.listing(conn, device=args.device, user=args.user, entity=args.entity, action=args.kind,
+                             limit=args.limit)
+    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
+    return 0
+
+
 def cmd_purge(args: argparse.Namespace) -> int:
     n = purge_tombstones(open_db(args), Settings())
     sys.stderr.write(f"Purged {n} tombstones older than {Settings().tombstone_days} days.\n")
@@ -301,6 +318,14 @@ def build_parser() -> Parser:
     ca.add_argument("day", nargs="?", help="set: YYYY-MM-DD; import: a JSON file")
     ca.add_argument("kind", nargs="?", choices=["holiday", "workday", "normal"])
     ca.set_defaults(func=cmd_calendar)
+    au = sub.add_parser("audit", parents=[common], help="the audit trails the clients uploaded: list or verify")
+    au.add_argument("action", choices=["list", "verify"])
+    au.add_argument("--user", help="list: entries uploaded by this user")
+    au.add_argument("--device", help="list: entries of this device")
+    au.add_argument("--entity", help="list: entries of this kind (customer, export …)")
+    au.add_argument("--action", dest="kind", help="list: entries of this action (create, update, export …)")
+    au.add_argument("--limit", type=int, default=200, help="list: the newest N entries (default 200)")
+    au.set_defaults(func=cmd_audit)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)
     return p

@@ -236,3 +236,33 @@ calendar_days = Table(
     Column("kind", String(8), nullable=False),           # holiday | workday
     Column("updated_at", Float, nullable=False),
 )
+
+# The clients' audit trails (hash-chained, app.models.audit_chain), uploaded at sync: a copy the
+# laptop cannot change afterwards. An entry is identified by its device and hash (the hash covers
+# its position and the one before it). Two entries at one position of one device are a fork (an
+# archive restored from a backup and used again, or a trail rewritten): both are kept and marked.
+audit_entries = Table(
+    "audit_entries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device", String(128), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("entity", String(40), nullable=False),
+    Column("entity_id", String(100), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("field", String(200), nullable=True),
+    Column("old", Text, nullable=True),
+    Column("new", Text, nullable=True),
+    Column("source", String(16), nullable=False),
+    Column("source_ref", String(4000), nullable=False),
+    Column("info_date", String(32), nullable=True),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Column("forked", Boolean, nullable=False),
+    Column("uploaded_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("received_at", Float, nullable=False),
+    UniqueConstraint("device", "hash", name="uq_audit_entries_device_hash"),
+    Index("ix_audit_entries_device_seq", "device", "seq"),
+    Index("ix_audit_entries_entity_at", "entity", "at"),
+)

@@ -14,7 +14,7 @@ from typing_extensions import TypedDict
 from pydantic import (BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, field_validator,
                       model_validator)
 
-from app.models.wire import MAX_BATCH, ChangeKind, MutationKind, ResultStatus
+from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, ResultStatus
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 SHA_RE = r"^[0-9a-f]{64}$"
@@ -448,3 +448,37 @@ class PurchaseImportOut(BaseModel):
     replaced: int
     periods: list[str]
     figures_updated: int = Field(description="customers whose monthly purchase fields (latest month) changed")
+
+
+AUDIT_TEXT = r"^[^\x00]*$"
+
+
+class AuditEntryIn(Strict):
+    """One entry of a client's audit trail, exactly as the client hashed it (app.models.audit_chain)."""
+
+    seq: int = Field(ge=1, le=2**62)
+    at: str = Field(min_length=1, max_length=40, pattern=AUDIT_TEXT)
+    actor: str = Field(max_length=200, pattern=AUDIT_TEXT)
+    device: str = Field(min_length=1, max_length=128, pattern=AUDIT_TEXT)
+    entity: str = Field(min_length=1, max_length=40, pattern=AUDIT_TEXT)
+    entity_id: str = Field(min_length=1, max_length=100, pattern=AUDIT_TEXT)
+    action: str = Field(min_length=1, max_length=40, pattern=AUDIT_TEXT)
+    field: str | None = Field(None, max_length=200, pattern=AUDIT_TEXT)
+    old: str | None = Field(None, max_length=1_000_000, pattern=AUDIT_TEXT)
+    new: str | None = Field(None, max_length=1_000_000, pattern=AUDIT_TEXT)
+    source: str = Field(min_length=1, max_length=16, pattern=AUDIT_TEXT)
+    source_ref: str = Field(max_length=4000, pattern=AUDIT_TEXT)
+    info_date: str | None = Field(None, max_length=32, pattern=AUDIT_TEXT)
+    prev_hash: str = Field(pattern=SHA_RE)
+    hash: str = Field(pattern=SHA_RE)
+
+
+class AuditUpload(Strict):
+    entries: list[AuditEntryIn] = Field(min_length=1, max_length=MAX_AUDIT)
+
+
+class AuditUploadOut(BaseModel):
+    stored: int
+    known: int
+    forked: int
+    head: int

@@ -44,6 +44,8 @@ class SyncOutcome:
     pulled_to_end: bool = False
     rebuilt: bool = False
     notes: list[str] = field(default_factory=list)
+    audit_sent: int = 0             # audit entries the server took (or already held)
+    audit_problem: str = ""         # a message id when the audit trail could not be sent (the sync is otherwise done)
 
     @property
     def complete(self) -> bool:

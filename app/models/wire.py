@@ -17,6 +17,7 @@ API_PREFIX = "/api/v1"
 
 MAX_BATCH = 200                 # mutations per push
 MAX_PAGE = 1000                 # changes per pull page
+MAX_AUDIT = 500                 # audit entries per upload
 MAX_BODY = 8 * 1024 * 1024      # bytes per request body, after decompression
 MAX_CHUNK = 1024 * 1024         # bytes per photo chunk
 ACCESS_TOKEN_SECONDS = 15 * 60
@@ -66,6 +67,8 @@ class ErrorCode(str, enum.Enum):
     RATE_LIMITED = "rate_limited"
     MUTATION_REUSED = "mutation_reused"
     CHECKSUM = "checksum"
+    AUDIT_GAP = "audit_gap"         # the first entry sent does not follow one the server holds
+    AUDIT_BROKEN = "audit_broken"   # an entry whose hash does not match its content or its predecessor
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -269,6 +269,12 @@ class ArchiveStore:
         self.arc.set_meta(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         listing.calendar(self.arc)      # deadlines count with it from now on
 
+    def audit_pending(self, limit: int) -> list[dict[str, Any]]:
+        return self.arc.audit_pending(limit)
+
+    def mark_audit_sent(self, seq: int) -> None:
+        self.arc.mark_audit_sent(seq)
+
     def photo_fields(self) -> set[str]:
         return {f.key for f in self.session.form.fields if f.type is FieldType.PHOTO}
 

@@ -16,12 +16,14 @@ from typing import Any, Iterable
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from app.models.audit_chain import GENESIS, entry_hash
 from app.models.record import AuditEntry, Provenance, new_id
 from app.models.wire import canonical_json
 from app.storage import schema
 
-GENESIS = "0" * 64
-_SEP = "\x1f"
+
+#: meta key: the last audit entry the server acknowledged.
+AUDIT_SENT = "audit_sent_seq"
 
 
 class JsonText(str):
@@ -75,12 +77,6 @@ _INSERT = ("INSERT INTO audit (seq, at, actor, device, entity, entity_id, action
            "info_date, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-def entry_hash(prev: str, row: dict[str, Any]) -> str:
-    parts = [str(row["seq"]), row["at"], row["actor"], row["device"], row["entity"], row["entity_id"], row["action"],
-             row["field"] or "", row["old"] or "", row["new"] or "", row["source"], row["source_ref"], row["info_date"] or ""]
-    return hashlib.sha256((prev + _SEP + _SEP.join(parts)).encode("utf-8")).hexdigest()
-
-
 class AuditLog:
     actor: str
     clock: Any
@@ -114,6 +110,19 @@ class AuditLog:
         with self.transaction() as tx:  # type: ignore[attr-defined]
             self._audit(tx, prov, [(entity, entity_id, action, None, None, details)])
         return entity_id
+
+    # ---- the copy on the server -----------------------------------------------------------------
+    def audit_pending(self, limit: int) -> list[dict[str, Any]]:
+        """The next entries the server has not acknowledged, oldest first, exactly as hashed."""
+        a = schema.audit.c
+        with self.reading() as c:  # type: ignore[attr-defined]
+            done = int(c.execute(select(schema.meta.c.value).where(schema.meta.c.key == AUDIT_SENT)).scalar() or 0)
+            rows = c.execute(select(schema.audit).where(a.seq > done).order_by(a.seq).limit(limit)).mappings().all()
+        return [dict(r) for r in rows]
+
+    def mark_audit_sent(self, seq: int) -> None:
+        """The server holds every entry up to ``seq`` (0: send everything again)."""
+        self.set_meta(AUDIT_SENT, str(seq))  # type: ignore[attr-defined]
 
     def actions(self, entity: str) -> list[AuditEntry]:
         """The entries of one kind of non-record action (``export`` …), oldest first."""

@@ -174,6 +174,9 @@ class SyncClient:
     def push(self, mutations: list[dict[str, Any]]) -> dict[str, Any]:
         return self._call("POST", "/sync/push", body={"mutations": mutations})
 
+    def upload_audit(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
+        return self._call("POST", "/audit", body={"entries": entries})
+
     def pull(self, cursor: int, limit: int) -> dict[str, Any]:
         return self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
 

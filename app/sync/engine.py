@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.i18n import N_
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
-from app.models.wire import MAX_BATCH, MAX_PAGE
+from app.models.wire import MAX_AUDIT, MAX_BATCH, MAX_PAGE
 from app.sync.client import SyncClient
 from app.sync.ports import SyncStore
 
@@ -87,6 +87,7 @@ def run_sync(store: SyncStore, client: SyncClient, progress: Progress | None = N
         _push(store, client, out, say, cancel, batch)
         _pull(store, client, out, say, cancel)
         _calendar(store, client)
+        _upload_audit(store, client, out, say, cancel)
         _download_photos(store, client, out, cancel)
     finally:
         out.bytes_sent = client.bytes_sent - sent0
@@ -191,6 +192,45 @@ def _calendar(store: SyncStore, client: SyncClient) -> None:
         return
     if data is not None and data.get("version") and data.get("version") != store.calendar_version():
         store.store_calendar(data)
+
+
+def _upload_audit(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say,
+                  cancel: threading.Event | None) -> None:
+    """The audit trail's entries the server has not acknowledged, oldest first, in pages. The server
+    checks each link; when it says the first entry does not follow what it holds (its copy was
+    restored from an older backup, say), the whole trail is offered once more (what it holds is
+    skipped). A trail the server refuses is reported in the outcome, not raised: the records are
+    synced all the same, and the trail stays here, unchanged, for the next try."""
+    restarted = False
+    while True:  # each round acknowledges a page or ends; the restart happens at most once
+        _check(cancel)
+        entries = store.audit_pending(MAX_AUDIT)
+        if not entries:
+            return
+        try:
+            answer = client.upload_audit(entries)
+        except SyncError as exc:
+            code = getattr(exc, "code", "")
+            if exc.kind is not SyncErrorKind.REFUSED:
+                raise
+            if code == "audit_gap" and not restarted:
+                log.info("the server's audit copy does not reach entry %s: offering the whole trail", entries[0]["seq"])
+                store.mark_audit_sent(0)
+                restarted = True
+                continue
+            if code == "not_found":  # a server from before audit uploads
+                log.info("the server keeps no audit trails")
+                return
+            log.warning("the server refused the audit trail at entry %s: %s", entries[0]["seq"], exc)
+            out.audit_problem = N_("The server did not accept this computer's audit log. Your records are synced; "
+                                   "the log stays here. Tell your administrator.")
+            return
+        head = int(answer.get("head") or entries[-1]["seq"])
+        if head < entries[-1]["seq"]:
+            raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the audit log without taking it."))
+        store.mark_audit_sent(head)
+        out.audit_sent += len(entries)
+        say("audit", out.audit_sent, out.audit_sent + (MAX_AUDIT if len(entries) == MAX_AUDIT else 0))
 
 
 def _combine(prepared: list[Any]) -> Any:

@@ -110,7 +110,7 @@ class SyncCoordinator(QObject):
         self.failures = 0
         self.signed_in = True
         self.ctx.sig_data_changed.emit("")
-        problems = outcome.conflicts or outcome.rejected or outcome.remaining
+        problems = outcome.conflicts or outcome.rejected or outcome.remaining or outcome.audit_problem
         self.sig_state.emit("problems" if problems else "up_to_date", outcome)
         self.sig_finished.emit(outcome)
         if self.changed_meanwhile:

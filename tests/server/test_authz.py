@@ -80,10 +80,23 @@ def test_every_endpoint_needs_a_token(api, world):
     sha = "d" * 64
     calls = [("GET", "/me"), ("POST", "/auth/logout"), ("POST", "/sync/push"), ("GET", "/sync/pull"),
              ("GET", f"/records/{uuid.uuid4()}"), ("GET", f"/photos/{sha}/status"), ("GET", f"/photos/{sha}"),
-             ("PATCH", f"/photos/{sha}")]
+             ("PATCH", f"/photos/{sha}"), ("POST", "/audit")]
     for method, path in calls:
-        kw = {"json": {"mutations": []}} if path == "/sync/push" else {}
+        kw = {"json": {"mutations": []}} if path == "/sync/push" else {"json": {"entries": []}} if path == "/audit" else {}
         if method == "PATCH":
             kw = {"content": b"x", "headers": {"Upload-Offset": "0", "Upload-Length": "1"}}
         r = api.call(method, path, **kw)
         assert r.status_code == 401 and r.json()["code"] == "unauthorized", (method, path, r.text)
+
+
+def test_audit_upload_matrix(api, world):
+    """Everyone uploads the trail of the device they signed in from, and no other device's."""
+    from tests.server.test_audit import chain
+
+    for who in CALLERS:
+        token = api.token(who, device=f"laptop-{who}")
+        assert api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2)}).status_code == 200, who
+        for other in CALLERS:
+            if other != who:
+                r = api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{other}", 3)})
+                assert r.status_code == 422 and r.json()["fields"][0]["field"] == "entries[0].device", (who, other)

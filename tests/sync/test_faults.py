@@ -27,6 +27,20 @@ def server_state(server) -> tuple[dict[str, dict], dict[str, bytes]]:
     return customers, stored
 
 
+def audit_copy(server, device: str) -> list[tuple[int, str]]:
+    engine = create_engine(f"sqlite:///{server.data / 'fieldarchive-server.db'}")
+    with engine.connect() as c:
+        rows = [tuple(r) for r in c.execute(text("SELECT seq, hash FROM audit_entries WHERE device = :d ORDER BY seq"),
+                                            {"d": device})]
+    engine.dispose()
+    return rows
+
+
+def local_audit(session) -> list[tuple[int, str]]:
+    with session.archive.reading() as c:
+        return [tuple(r) for r in c.execute(text("SELECT seq, hash FROM audit ORDER BY seq"))]
+
+
 def client_state(session) -> tuple[dict[str, dict], set[str]]:
     customers = {c.id: c.values for c in session.archive.iter_customers()}
     refs = {r for v in customers.values() for k in ("photo_storefront", "photo_counter") for r in v.get(k, [])}
@@ -91,5 +105,7 @@ def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, mo
         import hashlib
         assert refs and refs <= set(stored)
         assert all(hashlib.sha256(stored[s]).hexdigest() == s for s in refs)
+        assert not out.audit_problem                          # the audit trail too: all of it, each entry once
+        assert audit_copy(server, c1.session.archive.device_id) == local_audit(c1.session)
     finally:
         proxy.stop()

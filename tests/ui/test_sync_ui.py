@@ -200,3 +200,22 @@ def test_without_a_keyring_the_sign_in_lasts_for_this_run_and_says_so(qtbot, run
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: "没有安全的密钥存储" in running.window.statusBar().currentMessage(), timeout=10_000)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
+
+
+def test_a_refused_audit_log_shows_in_the_status_bar(qtbot, running, srv, memory_keyring, monkeypatch) -> None:
+    from sqlalchemy import text
+
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
+
+    def rewrite_last_entry(s: Any) -> None:
+        records.save_draft(s, next(generate(1, seed=8)))
+        with s.archive.transaction() as tx:    # an entry not yet sent, changed behind the trail's back
+            tx.execute(text("DROP TRIGGER audit_no_update"))
+            tx.execute(text("UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq) FROM audit)"))
+
+    on_db(running, rewrite_last_entry)
+    running.window.coordinator.sync(manual=True)
+    qtbot.waitUntil(lambda: status_text(running) == "已同步；审计日志未被接受", timeout=20_000)
+    assert running.window.sync_status.label.toolTip().startswith("服务器未接受本机的审计日志。档案记录已同步")
+    assert on_db(running, lambda s: s.archive.outbox_count()) == 0     # the record went all the same

@@ -62,7 +62,8 @@ class SyncStatusWidget(QWidget):
         }
         text = texts.get(state, "")
         if state == "problems" and details is not None:
-            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=details.remaining)
+            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=details.remaining) \
+                if details.remaining or not details.audit_problem else _("Synced; the audit log was not accepted")
         elif state == "up_to_date" and details is not None:
             text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=details.pushed, pulled=details.received)
         if state == "waiting" and isinstance(details, dict):
@@ -76,6 +77,8 @@ class SyncStatusWidget(QWidget):
             if self.last_sync else _("Never synced")
         if state in ("error", "offline") and isinstance(details, UserFacingError):
             tip = details.message() + "\n" + tip
+        if state == "problems" and getattr(details, "audit_problem", ""):
+            tip = _(details.audit_problem) + "\n" + tip
         self.label.setToolTip(tip)
         self.label.setText(text)
         self.sync_now.setVisible(state not in ("local", "signed_out", "syncing"))
@@ -83,5 +86,6 @@ class SyncStatusWidget(QWidget):
         self.sign_in.setVisible(state in ("local", "signed_out"))
 
     def show_progress(self, phase: str, done: int, total: int, nbytes: int = 0) -> None:
-        verb = {"push": _("Sending"), "photos": _("Sending photos")}.get(phase, _("Receiving"))
+        verb = {"push": _("Sending"), "photos": _("Sending photos"), "audit": _("Sending the audit log")}.get(
+            phase, _("Receiving"))
         self.label.setText(f"{verb} {done}/{total} · {human_bytes(nbytes)}")
