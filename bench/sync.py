@@ -5,7 +5,8 @@ moving the same bytes in the same run.
 - push: N customers made offline (in a real SQLCipher archive) sent by ``syncing.sync``: records/s,
   from the first request to the last push answer (client work included: building and freezing the
   bodies, applying the answers);
-- pull: a market manager's new archive pulling the same N customers: records/s;
+- pull: a market manager's new archive pulling the same N customers: records/s (the audit trail the
+  sync sends afterwards is timed on its own line);
 - photos: M MB of photos (2 MB each) sent in resumable chunks: MB/s;
 - the baseline: every request of each phase is recorded as it went on the wire (same bodies, same
   gzip, same headers) and replayed with a bare ``requests.Session``: pushes and photo uploads
@@ -222,10 +223,15 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         wire.on = True
         t0 = time.perf_counter()
         outcome = syncing.sync(s1)
-        pull_time = time.perf_counter() - t0
         wire.on = False
         log = wire.take()
+        audit = [r for r in log if r[1] == "/audit"]      # s1's own trail, sent after the feed: not the pull
+        log = [r for r in log if r[1] != "/audit"]
+        pull_time = log[-1][6] - t0
         assert outcome.complete and outcome.received == count, outcome
+        if audit:
+            print(f"then the audit trail: {outcome.audit_sent:,} entries in {len(audit)} requests, "
+                  f"{audit[-1][6] - log[-1][6]:.1f} s")
         pull_bytes = sum(r[5] for r in log)
         bare = replay(server.base, log, wire.original, bare_session(wire.original, server.base, "s1"))
         floor = replay(sink.base, log, wire.original, to_sink, sink=True)
@@ -247,7 +253,7 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         log = wire.take()
         assert outcome.complete and outcome.photos_up == n_photos, outcome
         mb = n_photos * 2
-        uploads = [r for r in log if r[0] != "GET" or "/photos/" in r[1]]
+        uploads = [r for r in log if (r[0] != "GET" or "/photos/" in r[1]) and r[1] != "/audit"]
         bare = replay(twin.base, uploads, wire.original, bare_c1)
         floor = replay(sink.base, uploads, wire.original, to_sink, sink=True)
         side_by_side(f"photos: {n_photos} x 2 MB in chunks of {MAX_CHUNK // 1024} KB, with their customers' changes",
