@@ -93,7 +93,7 @@ def main() -> int:
         same.execute("PRAGMA journal_mode=WAL")
         same.execute("PRAGMA synchronous=FULL")
         same.execute("PRAGMA cache_size=-131072")
-        for stmt in migrations.V1.split(";\n"):
+        for stmt in (st for script in migrations.SCRIPTS for st in script.split(";\n")):
             if stmt.strip():
                 same.execute(stmt)
         t = time.perf_counter()

@@ -145,12 +145,10 @@ def _script(sql: str) -> Callable[[Any], None]:
     return run
 
 
+#: The schema's scripts in order (bench.storage builds a plain SQLite copy of the schema from them).
+SCRIPTS = (V1, V2, V3)
 #: steps[n] upgrades schema n-1 to n.
-STEPS: dict[int, Callable[[Any], None]] = {
-    1: _script(V1),
-    2: _script(V2),
-    3: _script(V3),
-}
+STEPS: dict[int, Callable[[Any], None]] = {n: _script(sql) for n, sql in enumerate(SCRIPTS, start=1)}
 SCHEMA_VERSION = max(STEPS)
 
 
