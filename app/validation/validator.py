@@ -117,6 +117,17 @@ def _maintained_required(form: FormDefinition, role: str) -> tuple[FieldSpec, ..
     return form.cache[key]
 
 
+def _required_plan(form: FormDefinition, role: str) -> tuple[tuple[str, Any], ...]:
+    """(key, condition) of the fields ``role`` maintains that may be required: the condition is None
+    for a field always required, else the one under which it is (once per form and role)."""
+    key = ("required_plan", role)
+    plan = form.cache.get(key)
+    if plan is None:
+        plan = form.cache[key] = tuple((f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if)
+                                       for f in _maintained_required(form, role))
+    return plan
+
+
 def validate_values(
     form: FormDefinition,
     raw: Mapping[str, Any],
@@ -155,14 +166,14 @@ def validate_values(
             values[key] = value
     failed = {i.field for i in found if i.severity is Severity.ERROR} if found else ()
     total = filled = 0
-    for spec in _maintained_required(form, role) if required else ():
-        if spec.required is RequiredLevel.OPTIONAL and not spec.required_if.holds(values):  # type: ignore[union-attr]
+    for key, condition in _required_plan(form, role) if required else ():
+        if condition is not None and not condition.holds(values):
             continue
         total += 1
-        key = spec.key
         if key in failed:
             continue
-        if values.get(key) in (None, "", []):
+        value = values.get(key)
+        if value is None or value == "" or value == []:
             found.append(_missing(key))
         else:
             filled += 1

@@ -267,3 +267,25 @@ def test_mobile_range_check_agrees_with_a_full_parse_for_every_prefix() -> None:
             parsed = phonenumbers.parse(number, "CN")
             full = phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in kinds
             assert _mobile_range_known.__wrapped__(prefix) == full, number
+
+
+@pytest.mark.parametrize("role", ["collector", "supervisor"])
+def test_completeness_matches_its_definition(form, today, role) -> None:
+    """The missing fields and the counts are those of ``is_required`` and ``counts_for``, field by field."""
+    import random
+
+    from app.services.demo import generate
+    from app.validation.validator import counts_for, is_required
+
+    rng = random.Random(5)
+    for values in generate(60, seed=8, today=today):
+        for key in rng.sample(sorted(values), rng.randrange(0, 12)):
+            values[key] = rng.choice([None, "", []])
+        values["pickup"] = rng.choice(["是", "否", None])
+        report = validate_values(form, values, today=today, role=role)
+        failed = {i.field for i in report.errors}
+        wanted = [f for f in form.fields if counts_for(f, role) and is_required(f, report.values)]
+        assert report.required_total == len(wanted)
+        assert {i.field for i in report.missing} == {f.key for f in wanted if f.key not in failed
+                                                     and report.values.get(f.key) in (None, "", [])}
+        assert report.required_filled == len(wanted) - len(report.missing) - len([f for f in wanted if f.key in failed])
