@@ -22,9 +22,9 @@ from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.forms import current_form, current_version
 from server.reads import read_record, visible_record
-from server.wiremodels import (AuditUpload, AuditUploadOut, CalendarOut, CreditHistory, ErrorBody, PurchaseImportOut,
-                               InfoResponse, LoginRequest, MonthlyReport, OkResponse, PhotoStatus, PullResponse, PushRequest, PushResponse,
-                               RecordOut, RefreshRequest, TokenResponse, UserOut)
+from server.wiremodels import (AuditUpload, AuditUploadOut, CalendarOut, CreditHistory, ErrorBody, InfoResponse,
+                               LoginRequest, MonthlyReport, OkResponse, PhotoStatus, PullResponse, PurchaseImportOut,
+                               PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
 
 
 class _Request(Request):

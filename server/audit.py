@@ -12,6 +12,7 @@ again, or a trail rewritten on the laptop. Nothing is overwritten, and the audit
 from __future__ import annotations
 
 import time
+from collections import Counter
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -32,6 +33,10 @@ def _device_of(conn: Connection, who: Caller) -> str:
 
 def _head(conn: Connection, device: str) -> int:
     return int(conn.execute(select(func.max(A.seq)).where(A.device == device)).scalar() or 0)
+
+
+def _starts_trail(e: dict[str, Any]) -> bool:
+    return e["seq"] == 1 and e["prev_hash"] == GENESIS
 
 
 def _broken(i: int, field: str, message: str) -> ApiError:
@@ -62,7 +67,7 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]]) -> dict[str, Any
     known = set(conn.execute(select(A.hash).where(A.device == device, A.hash.in_(hashes))).scalars())
     first = entries[0]
     if first["hash"] not in known:
-        follows = (first["seq"] == 1 and first["prev_hash"] == GENESIS) or conn.execute(
+        follows = _starts_trail(first) or conn.execute(
             select(A.id).where(A.device == device, A.hash == first["prev_hash"], A.seq == first["seq"] - 1)).first()
         if not follows:
             head = _head(conn, device)
@@ -70,7 +75,9 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]]) -> dict[str, Any
                            f"Entry {first['seq']} does not follow an entry the server holds (it holds up to {head}).",
                            extra={"offset": head})
     new = [e for e in entries if e["hash"] not in known]
-    taken = set(conn.execute(select(A.seq).where(A.device == device, A.seq.in_([e["seq"] for e in new]))).scalars()) if new else set()
+    taken: set[int] = set()
+    if new:
+        taken.update(conn.execute(select(A.seq).where(A.device == device, A.seq.in_([e["seq"] for e in new]))).scalars())
     if taken:
         conn.execute(update(audit_entries).where(A.device == device, A.seq.in_(sorted(taken))).values(forked=True))
     now = time.time()
@@ -105,13 +112,11 @@ def verify(conn: Connection) -> list[str]:
     for r in conn.execute(select(audit_entries).order_by(A.device, A.seq, A.id)).mappings():
         by_device.setdefault(r["device"], {})[r["hash"]] = dict(r)
     for device, held in by_device.items():
-        seen_seq: dict[int, int] = {}
         for h, e in held.items():
-            seen_seq[e["seq"]] = seen_seq.get(e["seq"], 0) + 1
             if entry_hash(e["prev_hash"], e) != h:
                 problems.append(f"{device} #{e['seq']}: the entry does not match its hash")
-            elif not ((e["seq"] == 1 and e["prev_hash"] == GENESIS) or
-                      (e["prev_hash"] in held and held[e["prev_hash"]]["seq"] == e["seq"] - 1)):
+            elif not (_starts_trail(e) or (e["prev_hash"] in held and held[e["prev_hash"]]["seq"] == e["seq"] - 1)):
                 problems.append(f"{device} #{e['seq']}: the entry before it is missing")
-        problems.extend(f"{device} #{seq}: {n} different entries (fork)" for seq, n in sorted(seen_seq.items()) if n > 1)
+        at = Counter(e["seq"] for e in held.values())
+        problems.extend(f"{device} #{seq}: {n} different entries (fork)" for seq, n in sorted(at.items()) if n > 1)
     return problems

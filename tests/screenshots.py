@@ -143,6 +143,10 @@ def render(lang: str, out: Path) -> None:
     shot(win, "14-syncing", (1500, 900))
     coordinator.sig_state.emit("offline", None)
     shot(win.statusBar(), "15-status-offline")
+    coordinator.sig_state.emit("problems", SyncOutcome(pushed=3, pulled_to_end=True, audit_problem=(
+        "The server did not accept this computer's audit log. Your records are synced; the log stays here. "
+        "Tell your administrator.")))
+    shot(win.statusBar(), "15b-status-audit-refused")
     coordinator.sig_state.emit("problems", SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True))
     c = controller.runner.call_db(lambda: controller.ctx.session.archive.get_customer(first))
     form.load(dataclasses.replace(c, sync_state="conflict"))

@@ -115,8 +115,8 @@ class AuditLog:
     def audit_pending(self, limit: int) -> list[dict[str, Any]]:
         """The next entries the server has not acknowledged, oldest first, exactly as hashed."""
         a = schema.audit.c
+        done = int(self.get_meta(AUDIT_SENT) or 0)  # type: ignore[attr-defined]
         with self.reading() as c:  # type: ignore[attr-defined]
-            done = int(c.execute(select(schema.meta.c.value).where(schema.meta.c.key == AUDIT_SENT)).scalar() or 0)
             rows = c.execute(select(schema.audit).where(a.seq > done).order_by(a.seq).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
 

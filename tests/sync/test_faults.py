@@ -14,6 +14,7 @@ from app.models.record import CustomerStatus
 from app.services import photos, records, syncing
 from app.services.demo import generate
 from tests.sync.fault_proxy import FaultProxy
+from tests.sync.test_audit_upload import local_trail, server_hashes
 
 WEIGHTS = {"pass": 62, "drop_request": 6, "drop_response": 8, "duplicate": 8, "delay": 3, "reset": 6, "truncate": 7}
 
@@ -25,20 +26,6 @@ def server_state(server) -> tuple[dict[str, dict], dict[str, bytes]]:
         stored = {r[0]: bytes(r[1]) for r in c.execute(text("SELECT sha256, data FROM photos"))}
     engine.dispose()
     return customers, stored
-
-
-def audit_copy(server, device: str) -> list[tuple[int, str]]:
-    engine = create_engine(f"sqlite:///{server.data / 'fieldarchive-server.db'}")
-    with engine.connect() as c:
-        rows = [tuple(r) for r in c.execute(text("SELECT seq, hash FROM audit_entries WHERE device = :d ORDER BY seq"),
-                                            {"d": device})]
-    engine.dispose()
-    return rows
-
-
-def local_audit(session) -> list[tuple[int, str]]:
-    with session.archive.reading() as c:
-        return [tuple(r) for r in c.execute(text("SELECT seq, hash FROM audit ORDER BY seq"))]
 
 
 def client_state(session) -> tuple[dict[str, dict], set[str]]:
@@ -106,6 +93,6 @@ def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, mo
         assert refs and refs <= set(stored)
         assert all(hashlib.sha256(stored[s]).hexdigest() == s for s in refs)
         assert not out.audit_problem                          # the audit trail too: all of it, each entry once
-        assert audit_copy(server, c1.session.archive.device_id) == local_audit(c1.session)
+        assert server_hashes(server, c1.session.archive.device_id) == local_trail(c1.session)
     finally:
         proxy.stop()

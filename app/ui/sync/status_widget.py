@@ -61,9 +61,11 @@ class SyncStatusWidget(QWidget):
             "error": _("Sync failed; it is tried again later"),
         }
         text = texts.get(state, "")
-        if state == "problems" and details is not None:
-            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=details.remaining) \
-                if details.remaining or not details.audit_problem else _("Synced; the audit log was not accepted")
+        audit_problem = details.audit_problem if state == "problems" and details is not None else ""
+        if audit_problem and not details.remaining:
+            text = _("Synced; the audit log was not accepted")
+        elif state == "problems" and details is not None:
+            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=details.remaining)
         elif state == "up_to_date" and details is not None:
             text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=details.pushed, pulled=details.received)
         if state == "waiting" and isinstance(details, dict):
@@ -77,8 +79,8 @@ class SyncStatusWidget(QWidget):
             if self.last_sync else _("Never synced")
         if state in ("error", "offline") and isinstance(details, UserFacingError):
             tip = details.message() + "\n" + tip
-        if state == "problems" and getattr(details, "audit_problem", ""):
-            tip = _(details.audit_problem) + "\n" + tip
+        if audit_problem:
+            tip = _(audit_problem) + "\n" + tip
         self.label.setToolTip(tip)
         self.label.setText(text)
         self.sync_now.setVisible(state not in ("local", "signed_out", "syncing"))
