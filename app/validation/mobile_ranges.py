@@ -14,8 +14,9 @@ number is the worse mistake for a collector in the field.
 
 Not listed, on purpose (an 11-digit number there is not a personal mobile number and is warned):
 140, 141, 144, 146, 148 (物联网, 13-digit IoT numbers), 154, 160, 163, 164, 168, 169, 179, 194
-(not allocated). 172 is known to the library (mobile) but its allocation for public mobile service
-is not confirmed (believed IoT): it is accepted through the library only.
+(not allocated), 1741[3-9] to 1748 (not allocated). 172 and 1610 are known to the library (mobile) but
+their allocation for public mobile service is not confirmed here (172 is believed to be IoT): they are
+accepted through the library only.
 """
 from __future__ import annotations
 
