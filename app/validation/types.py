@@ -565,13 +565,17 @@ def parse_postal(spec: FieldSpec, raw: Any) -> Result:
 
 _EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
                            r"\.[A-Za-z]{2,24}")
-_EMAIL_LOCAL_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._%+-")
+#: RFC 5322 §3.2.3 atext (ALPHA, DIGIT and !#$%&'*+-/=?^_`{|}~) and the dots between atoms.
+_EMAIL_LOCAL_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~.")
+_EMAIL_LOCAL_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,64}(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,63})*")
 
 
 def _email_local_ok(local: str) -> bool:
-    """The local part as a dot-atom (RFC 5322 §3.4.1: no leading, trailing or doubled dot) of the usual
-    ASCII characters and, as RFC 6531 §3.3 allows (UTF8-non-ascii in atext), any non-ASCII letter, mark or
-    digit (汉字@qq.com); at most 64 octets of UTF-8 (RFC 5321 §4.5.3.1.1)."""
+    """The local part as a dot-atom (RFC 5322 §3.4.1: atext atoms joined by single dots, none leading or
+    trailing) and, as RFC 6531 §3.3 allows (UTF8-non-ascii in atext), any non-ASCII letter, mark or digit
+    (汉字@qq.com); at most 64 octets of UTF-8 (RFC 5321 §4.5.3.1.1). Quoted local parts are not taken."""
+    if local.isascii():  # the common case, in one regex
+        return len(local) <= 64 and _EMAIL_LOCAL_DOT_ATOM.fullmatch(local) is not None
     if not local or local[0] == "." or local[-1] == "." or ".." in local:
         return False
     for c in local:
