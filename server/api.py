@@ -234,7 +234,7 @@ def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depen
 
 
 @router.get("/reports/monthly", response_model=MonthlyReport, responses=errors(*AUTHED, 422))
-def monthly_report(request: Request, month: str = Query(..., pattern=r"^\d{4}-\d{2}$", description="YYYY-MM"),
+def monthly_report(request: Request, month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
                    who: Caller = Depends(caller)) -> dict[str, Any]:
     """The month's reports over the customers the caller may see (a collector: their own)."""
     from server.calendar import server_calendar

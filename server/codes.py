@@ -17,7 +17,7 @@ from app.models.catalogue import FieldType, FormDefinition
 from server.db import Tx
 from server.schema import code_sequences, customers
 
-REGION_RE = re.compile(r"\d{6}")
+REGION_RE = re.compile(r"[0-9]{6}")
 NO_REGION = "000000"
 
 

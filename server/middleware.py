@@ -32,7 +32,7 @@ def body_limit(scope: Scope) -> int:
 
 def protocol_ok(headers: dict[str, str]) -> bool:
     value = headers.get(PROTOCOL_HEADER.lower(), "").strip()
-    return value.isdigit() and len(value) < 6 and int(value) >= MIN_PROTOCOL_VERSION
+    return value.isascii() and value.isdigit() and len(value) < 6 and int(value) >= MIN_PROTOCOL_VERSION
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
@@ -93,7 +93,7 @@ class TransportMiddleware:
     async def _body(self, scope: Scope, receive: Receive, headers: dict[str, str]) -> tuple[bytes, list[Any]]:
         limit = body_limit(scope)
         length = headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
+        if length.isascii() and length.isdigit() and int(length) > limit:
             raise Refused(413, ErrorCode.TOO_LARGE, f"The request body is larger than {limit} bytes.")
         raw = await read_body(receive, limit)
         encoding = headers.get("content-encoding", "identity").strip().lower()

@@ -36,8 +36,8 @@ from server.schema import customers, purchases
 from server.scope import Directory, can_see
 from server.system import apply_system_changes
 
-MONTH_RE = re.compile(r"(\d{4})\s*(?:-|/|年)\s*(\d{1,2})\s*月?")
-QUARTER_RE = re.compile(r"(\d{4})\s*-?\s*[Qq]([1-4])")
+MONTH_RE = re.compile(r"([0-9]{4})\s*(?:-|/|年)\s*([0-9]{1,2})\s*月?")
+QUARTER_RE = re.compile(r"([0-9]{4})\s*-?\s*[Qq]([1-4])")
 
 COLUMNS = {
     "code": ("客户编码", "客户代码", "customer code", "code"),
@@ -103,7 +103,7 @@ def _qty(value: Any) -> int:
         value = int(value)
     if isinstance(value, str):
         value = value.strip().replace(",", "")
-        if not re.fullmatch(r"\d+", value):
+        if not re.fullmatch(r"[0-9]+", value):
             raise ValueError
         value = int(value)
     if not isinstance(value, int) or not 0 <= value < MAX_QTY:

@@ -31,6 +31,12 @@ MESSAGES: dict[str, str] = {
     "id_card.birth_date": N_("{label}: the birth date in the number ({date}) is not a real date."),
     "id_card.birth_future": N_("{label}: the birth date in the number ({date}) is in the future."),
     "id_card.region": N_("{label}: the number starts with {code}, which is not a province code."),
+    "id_card.address": N_("{label}: the number starts with {code}, which is not an administrative division code (GB/T 2260)."),
+    "id_card.birth_old": N_("{label}: the birth date in the number ({date}) is before 1890; please check it."),
+    "id_card.foreign_province": N_("{label}: in a foreign permanent resident ID the two digits after the 9 ({code}) "
+                                   "must be the code of the province that issued it."),
+    "id_card.nationality": N_("{label}: in a foreign permanent resident ID digits 4 to 6 ({code}) must be the "
+                              "holder's nationality code (GB/T 2659.1)."),
     "uscc.length": N_("{label}: a unified social credit code has 18 characters."),
     "uscc.format": N_("{label}: only digits and the letters A–H, J–N, P–R, T, U, W–Y are allowed."),
     "uscc.checksum": N_("{label}: the check character does not match; a character was probably mistyped."),
@@ -40,6 +46,8 @@ MESSAGES: dict[str, str] = {
     "bank.luhn": N_("{label}: the check digit does not match (Luhn); passbook numbers may not use one, so please check the number."),
     "region.format": N_("{label}: a region code has 6 digits."),
     "region.province": N_("{label}: {code} does not start with a province code."),
+    "region.unknown": N_("{label}: {code} is not an administrative division code (GB/T 2260)."),
+    "digits.not_ascii": N_("{label}: “{char}” is not one of the digits 0–9; please type the number with 0–9."),
     "postal.format": N_("{label}: a postal code has 6 digits."),
     "email.format": N_("{label}: this is not a valid email address."),
     "gps.format": N_("{label}: enter latitude,longitude in decimal degrees, for example 34.2583,108.9426."),

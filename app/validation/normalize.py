@@ -51,3 +51,23 @@ def compact_identifier(s: str) -> str:
 def search_text(s: str) -> str:
     """The form text is indexed and searched in: folded, lower-case, single spaces."""
     return _SPACES.sub(" ", unicodedata.normalize("NFKC", strip_invisible(s))).strip().lower()
+
+
+ASCII_DIGITS = "0123456789"
+
+
+def is_ascii_digits(s: str) -> bool:
+    """Whether ``s`` is non-empty and made of 0–9 only (``str.isdigit`` is also true for ٣, ३, ²…)."""
+    return s.isascii() and s.isdigit()
+
+
+def foreign_digit(s: str) -> str | None:
+    """The first digit of ``s`` that is not one of ASCII 0–9 once NFKC-folded (full-width １ folds to 1;
+    Arabic-Indic ٣ or Devanagari ३ stay what they are), or None. Numbers are stored in ASCII digits
+    only: a digit of another script is refused, never converted or stored as typed."""
+    if s.isascii():
+        return None
+    for c in unicodedata.normalize("NFKC", s):
+        if c.isdigit() and c not in ASCII_DIGITS:
+            return c
+    return None

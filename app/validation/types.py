@@ -3,13 +3,19 @@
 Parsers never raise on any input. They are idempotent: parsing a canonical value
 gives it back unchanged, so stored records can be re-validated at any time.
 Library checks are used where a well-kept library covers a rule (python-stdnum
-for ID, USCC and Luhn; phonenumbers for CN mobile and fixed-line ranges); the
-rest (tobacco licence, region codes, GPS bounds, dates) is written here.
+for ID, USCC and Luhn and its GB/T 2260 code history; phonenumbers for CN mobile and
+fixed-line ranges, with our own dated table of mobile ranges where its metadata lags);
+the rest (tobacco licence, GPS bounds, dates) is written here.
+
+Digits are ASCII digits: after NFKC (which turns full-width １ into 1) any other digit
+(Arabic-Indic ٣, Devanagari ३, …) is refused with ``digits.not_ascii``; every pattern
+below spells ``[0-9]``, never ``\\d`` (which matches every script's digits in Python).
 """
 from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any, Callable
@@ -17,7 +23,9 @@ from typing import Any, Callable
 import phonenumbers
 
 from app.models.catalogue import FieldSpec, FieldType
-from app.validation.normalize import MAX_INSPECT, clean_text, compact_identifier, fold
+from app.validation import gbt2260, mobile_ranges
+from app.validation.iso3166 import CHINA, ISO3166_NUMERIC
+from app.validation.normalize import MAX_INSPECT, clean_text, compact_identifier, fold, foreign_digit, is_ascii_digits
 from app.validation.report import Issue, Severity
 
 Result = tuple[Any, list[Issue]]
@@ -29,21 +37,20 @@ PROVINCES = frozenset(
 )
 CHINA_LAT = (3.8, 53.6)
 CHINA_LON = (73.4, 135.1)
-_DIGITS = re.compile(r"\d+")
-_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*\.[A-Za-z]{2,24}")
+_DIGITS = re.compile(r"[0-9]+")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 _LUHN_DOUBLED = (0, 2, 4, 6, 8, 1, 3, 5, 7, 9)
-_CANON_DECIMAL = re.compile(r"-?(?:0|[1-9]\d{0,38})(?:\.\d{0,20}[1-9])?")
-_CANON_GPS = re.compile(r"-?\d{1,3}\.\d{6},-?\d{1,3}\.\d{6}")
-_INTEGER = re.compile(r"[+-]?\d+")
-_DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
-_MOBILE = re.compile(r"1[3-9]\d{9}")
-_LICENCE = re.compile(r"\d{12}")
-_BANK = re.compile(r"\d{12,19}")
-_SIX_DIGITS = re.compile(r"\d{6}")
+_CANON_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]{0,38})(?:\.[0-9]{0,20}[1-9])?")
+_CANON_GPS = re.compile(r"-?[0-9]{1,3}\.[0-9]{6},-?[0-9]{1,3}\.[0-9]{6}")
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_LICENCE = re.compile(r"[0-9]{12}")
+_BANK = re.compile(r"[0-9]{12,19}")
+_SIX_DIGITS = re.compile(r"[0-9]{6}")
 _USCC = re.compile(r"[0-9A-HJ-NP-RTUWXY]{18}")
 
 
@@ -149,7 +156,7 @@ def parse_integer(spec: FieldSpec, raw: Any) -> Result:
     else:
         s = _strip_unit(spec, _as_text(raw))
         if len(s) > 30 or not _INTEGER.fullmatch(s):
-            return None, _err(spec, "integer.invalid")
+            return _fail(spec, raw, "integer.invalid")
         value = int(s)
     issues = _range(spec, Decimal(value))
     return (None if issues else value), issues
@@ -178,7 +185,7 @@ def parse_decimal(spec: FieldSpec, raw: Any) -> Result:
         else:
             s = _strip_unit(spec, _as_text(raw))
             if len(s) > 60 or not _DECIMAL.fullmatch(s):
-                return None, _err(spec, "decimal.invalid")
+                return _fail(spec, raw, "decimal.invalid")
             d = Decimal(s)
     except (InvalidOperation, ValueError):
         return None, _err(spec, "decimal.invalid")
@@ -193,9 +200,9 @@ def parse_decimal(spec: FieldSpec, raw: Any) -> Result:
 
 
 _DATE_PATTERNS = (
-    re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"),
-    re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?"),
-    re.compile(r"(\d{4})(\d{2})(\d{2})"),
+    re.compile(r"([0-9]{4})[-/.]([0-9]{1,2})[-/.]([0-9]{1,2})(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?"),
+    re.compile(r"([0-9]{4})年([0-9]{1,2})月([0-9]{1,2})[日号]?"),
+    re.compile(r"([0-9]{4})([0-9]{2})([0-9]{2})"),
 )
 
 
@@ -226,7 +233,7 @@ def to_date(raw: Any) -> dt.date | None:
 def parse_date(spec: FieldSpec, raw: Any, today: dt.date) -> Result:
     d = to_date(raw)
     if d is None:
-        return None, _err(spec, "date.invalid")
+        return _fail(spec, raw, "date.invalid")
     iso = d.isoformat()
     if d.year < 1900:
         return None, _err(spec, "date.too_old", date=iso)
@@ -303,6 +310,16 @@ def _compact(raw: Any) -> str:
     return compact_identifier(_as_text(raw)[:MAX_INSPECT])
 
 
+def _fail(spec: FieldSpec, raw: Any, code: str, /, **params: Any) -> Result:
+    """A refused value: ``digits.not_ascii`` when it holds a digit of another script (which no pattern here
+    accepts, so only refusals need to look), else ``code``. Costs nothing on the accepting path."""
+    if type(raw) is str:
+        c = foreign_digit(raw[:MAX_INSPECT])
+        if c is not None:
+            return None, _err(spec, "digits.not_ascii", char=c)
+    return None, _err(spec, code, **params)
+
+
 def _strip_country(digits: str) -> str:
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) in (10, 11):
@@ -312,24 +329,27 @@ def _strip_country(digits: str) -> str:
 
 def parse_mobile(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw).lstrip("+")
-    if not s.isdigit() or len(s) > 15:
-        return None, _err(spec, "mobile.format")
+    if not is_ascii_digits(s) or len(s) > 15:
+        return _fail(spec, raw, "mobile.format")
     s = _strip_country(s)
     if not _MOBILE.fullmatch(s):
-        return None, _err(spec, "mobile.format")
+        return _fail(spec, raw, "mobile.format")
     issues = [] if _mobile_range_known(s[:5]) else [_warn(spec, "mobile.unallocated", value=s)]
     return s, issues
 
 
 @lru_cache(maxsize=None)  # at most 7,000 prefixes: 1[3-9]xxx
 def _mobile_range_known(prefix5: str) -> bool:
-    """Whether phonenumbers knows the range of an 11-digit CN mobile number starting with ``prefix5``.
+    """Whether an 11-digit CN mobile number starting with ``prefix5`` lies in an allocated range: in our own
+    dated table (app/validation/mobile_ranges.py, MIIT's allocations) or in the phonenumbers metadata.
 
-    Mobile ranges are allocated by their first digits (号段); the CN mobile patterns of the
+    Mobile ranges are allocated by their first digits (号段); our table and the CN mobile patterns of the
     phonenumbers metadata depend on at most the first 5 (e.g. ``1740[0-5]``), so the answer for
     one number of a 5-digit prefix holds for all of them. Caching it saves a parse per value
     (a test checks the 5-digit assumption against the metadata).
     """
+    if mobile_ranges.allocated(prefix5):
+        return True
     num = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix5 + "000000"))  # what parse() makes
     return phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
         phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
@@ -344,35 +364,77 @@ def warm_mobile_ranges() -> None:
             _mobile_range_known(f"1{d}{n:03d}")
 
 
-_EXT = re.compile(r"^(.*?)(?:\s*(?:转|分机|ext\.?|x|#|,)\s*(\d{1,6}))$", re.IGNORECASE)
+_EXT = re.compile(r"^(.*?)(?:\s*(?:转|分机|ext\.?|x|#|,)\s*([0-9]{1,6}))$", re.IGNORECASE)
+#: China's country code before a landline (+86, 0086, (+86), or 86 alone: a domestic number starts with 0);
+#: the area code then follows without its trunk 0 (ITU-T E.164; +86 10 1234 5678 is Beijing's 010-12345678).
+_INTL = re.compile(r"\(?\s*(?:\+|00)?\s*86\s*\)?[\s\-]*")
+_LANDLINE_CHARS = re.compile(r"[0-9\s\-()]*")
+_LANDLINE_DIGITS = re.compile(r"0[0-9]{6,11}")
+_SERVICE = re.compile(r"(400|800)[0-9]{7}")
+
+
+def _complete_landline(digits: str, first_group: str, subscriber: bool = False) -> bool:
+    """Whether ``digits`` is a whole number: one phonenumbers knows as a fixed line, or else the first group
+    as written (3 or 4 digits) as the area code and a 7- or 8-digit local number. With ``subscriber``, only
+    a 7- or 8-digit local number counts (a 95xxx service number takes no implicit extension)."""
+    if not _LANDLINE_DIGITS.fullmatch(digits):
+        return False
+    area = _landline_area_length(digits)
+    if area:
+        return not subscriber or 7 <= len(digits) - area <= 8
+    return 3 <= len(first_group) <= 4 and 7 <= len(digits) - len(first_group) <= 8
 
 
 def parse_landline(spec: FieldSpec, raw: Any) -> Result:
+    """A fixed-line number → ``area-local`` or ``area-local-extension`` (or 400/800 ``xxx-xxx-xxxx``).
+
+    - Domestic form: the area code with its trunk 0 (010, 021, 0755), then the local number: 7 or 8
+      digits (area codes of 3 digits for 010 and 02x, else 4); what phonenumbers knows as a CN fixed line
+      is split as it splits it (also the 5–6 digit 95xxx/96xxx service numbers), anything else is a warning.
+    - International form: +86 / 0086 and the area code **without** its 0 (+86 10 1234 5678, +861012345678,
+      +86 (21) 3422-5814); a written trunk 0 (+86 (0)10 …) is tolerated, as libphonenumber does.
+    - A local number split into groups (010 1234 5678, 021-3422-5814, (0755)8610-5638) is one number; a
+      last group is an extension only when explicit (转, 分机, ext, x, #) or when the number is whole
+      without it and not whole with it (0755-12345678-8).
+    """
     s = fold(_as_text(raw)[:MAX_INSPECT])
     ext = ""
     m = _EXT.match(s)
-    if m and re.search(r"\d", m.group(1)):
+    if m and _DIGITS.search(m.group(1)):
         s, ext = m.group(1), m.group(2)
-    groups = _DIGITS.findall(s.replace("+86", "").replace("(", " ").replace(")", " "))
-    if len(groups) == 3 and groups[0].startswith("0") and len(groups[2]) <= 6 and not ext:
-        groups, ext = groups[:2], groups[2]
+    intl = _INTL.match(s)
+    if intl:
+        s = s[intl.end():]
+    if not _LANDLINE_CHARS.fullmatch(s):
+        return _fail(spec, raw, "landline.format")
+    groups = _DIGITS.findall(s)
+    if not groups:
+        return _fail(spec, raw, "landline.format")
+    if intl:
+        if _SERVICE.fullmatch("".join(groups)):
+            groups = ["".join(groups)]
+        elif not groups[0].startswith("0"):
+            groups[0] = "0" + groups[0]
     digits = "".join(groups)
-    if re.fullmatch(r"0086\d+", digits):
-        digits = "0" + digits[4:]
-    if re.fullmatch(r"(400|800)\d{7}", digits):
+    if _SERVICE.fullmatch(digits):
         return f"{digits[:3]}-{digits[3:6]}-{digits[6:]}", []
-    if not re.fullmatch(r"0\d{9,11}", digits) or not re.fullmatch(r"[\d\s\-()（）]*", s.replace("+86", "")):
-        return None, _err(spec, "landline.format")
+    if not ext and len(groups) >= 3 and len(groups[-1]) <= 6:
+        head = digits[: len(digits) - len(groups[-1])]
+        if _complete_landline(head, groups[0], subscriber=True) and not _complete_landline(digits, groups[0]):
+            digits, ext, groups = head, groups[-1], groups[:-1]
+    # 010 is the only area code starting 01: 01x… is a mobile number with a 0 in front (+86 138…).
+    if not _LANDLINE_DIGITS.fullmatch(digits) or (digits[1] == "1" and digits[2] != "0"):
+        return _fail(spec, raw, "landline.format")
     issues: list[Issue] = []
     known_area = _landline_area_length(digits)
-    if known_area:
+    if known_area:  # libphonenumber's split (its local numbers include the 5- and 6-digit 95xxx/96xxx services)
         area_len = known_area
     else:
         area_len = len(groups[0]) if len(groups) >= 2 and 3 <= len(groups[0]) <= 4 else (3 if digits[1] in "12" else 4)
         issues.append(_warn(spec, "landline.unknown", value=digits))
+        if not 7 <= len(digits) - area_len <= 8:
+            return _fail(spec, raw, "landline.format")
     local = digits[area_len:]
-    if not 7 <= len(local) <= 8:
-        return None, _err(spec, "landline.format")
     value = f"{digits[:area_len]}-{local}" + (f"-{ext}" if ext else "")
     return value, issues
 
@@ -394,41 +456,71 @@ def _landline_area_length(digits: str) -> int:
     return 0
 
 
+#: Mainland provinces (no 71, 81, 82, 83): where a foreign permanent resident ID card is issued.
+MAINLAND_PROVINCES = PROVINCES - {"71", "81", "82", "83"}
+#: GB 11643's example holder was born in 1880; an earlier year is possible in law but almost always a typo.
+ID_BIRTH_WARN_BEFORE = 1890
+
+
 def parse_id_card(spec: FieldSpec, raw: Any, today: dt.date) -> Result:
+    """Citizen identity number (GB 11643-1999) or foreign permanent resident ID (2023 layout).
+
+    GB 11643 §4: 6-digit address code (GB/T 2260) + 8-digit birth date (GB/T 7408) + 3-digit sequence +
+    check character (ISO 7064 MOD 11-2, X for 10). The 15-digit numbers issued before 1999 have a 2-digit
+    year and no check character. Numbers starting with 9 are foreign permanent resident IDs (see
+    ``_foreign_permanent``)."""
     s = _compact(raw)
     if len(s) not in (15, 18):
-        return None, _err(spec, "id_card.length")
+        return _fail(spec, raw, "id_card.length")
     if len(s) == 15:
-        if not s.isdigit():
-            return None, _err(spec, "id_card.format")
+        if not is_ascii_digits(s):
+            return _fail(spec, raw, "id_card.format")
         y, mth, d = 1900 + int(s[6:8]), int(s[8:10]), int(s[10:12])
     else:
-        if not s[:17].isdigit() or not (s[17].isdigit() or s[17] == "X"):
-            return None, _err(spec, "id_card.format")
+        if not is_ascii_digits(s[:17]) or s[17] not in "0123456789X":
+            return _fail(spec, raw, "id_card.format")
         if id_check_digit(s) != s[17]:
             return None, _err(spec, "id_card.checksum")
         y, mth, d = int(s[6:10]), int(s[10:12]), int(s[12:14])
-    # The birth-place check of stdnum's ric.validate is not used: it rejects real IDs whose
-    # district code was created after the holder's birth year (610102 with a 1962 birth date).
-    if s[:2] not in PROVINCES and s[0] != "9":
-        return None, _err(spec, "id_card.region", code=s[:2])
+    if len(s) == 18 and s[0] == "9":
+        issue = _foreign_permanent(spec, s)
+        if issue:
+            return None, issue
+    elif not (gbt2260.is_known(s[:6]) or s[:6] in gbt2260.RESIDENCE_PERMIT_CODES):
+        # Any code GB/T 2260 has ever listed: a number keeps the code of the place where it was first
+        # registered, often years after birth (so not stdnum's ric.validate, which wants the code to
+        # exist in the birth year and rejects 610102 with a 1962 birth date).
+        if s[:2] not in PROVINCES:
+            return None, _err(spec, "id_card.region", code=s[:2])
+        return None, _err(spec, "id_card.address", code=s[:6])
     try:
         born = dt.date(y, mth, d)
     except ValueError:
         return None, _err(spec, "id_card.birth_date", date=f"{y:04d}-{mth:02d}-{d:02d}")
-    if born.year < 1890:
-        return None, _err(spec, "id_card.birth_date", date=born.isoformat())
     if born > today:
         return None, _err(spec, "id_card.birth_future", date=born.isoformat())
+    if born.year < ID_BIRTH_WARN_BEFORE:
+        return s, [_warn(spec, "id_card.birth_old", date=born.isoformat())]
     return s, []
+
+
+def _foreign_permanent(spec: FieldSpec, s: str) -> list[Issue]:
+    """Foreign permanent resident ID card, 2023 layout (国家移民管理局, 2023-12-01): 9 + the 2-digit code of
+    the province where it was issued + the 3-digit nationality code (GB/T 2659.1 = ISO 3166-1 numeric) +
+    birth date (8) + sequence (3) + the same ISO 7064 MOD 11-2 check character (checked by the caller)."""
+    if s[1:3] not in MAINLAND_PROVINCES:
+        return _err(spec, "id_card.foreign_province", code=s[1:3])
+    if s[3:6] not in ISO3166_NUMERIC or s[3:6] == CHINA:
+        return _err(spec, "id_card.nationality", code=s[3:6])
+    return []
 
 
 def parse_uscc(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
     if len(s) != 18:
-        return None, _err(spec, "uscc.length")
+        return _fail(spec, raw, "uscc.length")
     if not _USCC.fullmatch(s):
-        return None, _err(spec, "uscc.format")
+        return _fail(spec, raw, "uscc.format")
     if uscc_check_digit(s) != s[17]:
         return None, _err(spec, "uscc.checksum")
     return s, []
@@ -437,7 +529,7 @@ def parse_uscc(spec: FieldSpec, raw: Any) -> Result:
 def parse_licence(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
     if not _LICENCE.fullmatch(s):
-        return None, _err(spec, "licence.format")
+        return _fail(spec, raw, "licence.format")
     if s[:2] not in PROVINCES:
         return None, _err(spec, "licence.region", code=s[:2])
     return s, []
@@ -446,32 +538,60 @@ def parse_licence(spec: FieldSpec, raw: Any) -> Result:
 def parse_bank_account(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
     if not _BANK.fullmatch(s):
-        return None, _err(spec, "bank.format")
+        return _fail(spec, raw, "bank.format")
     issues = [] if luhn_valid(s) else [_warn(spec, "bank.luhn")]
     return s, issues
 
 
 def parse_region(spec: FieldSpec, raw: Any) -> Result:
+    """An administrative division code: 6 digits that GB/T 2260 lists or has listed (province 610000,
+    prefecture 610100, county 610102; withdrawn codes such as 110103 崇文区 stay valid for old records)."""
     s = _compact(raw)
     if not _SIX_DIGITS.fullmatch(s):
-        return None, _err(spec, "region.format")
+        return _fail(spec, raw, "region.format")
     if s[:2] not in PROVINCES:
         return None, _err(spec, "region.province", code=s)
+    if not gbt2260.is_known(s):
+        return None, _err(spec, "region.unknown", code=s)
     return s, []
 
 
 def parse_postal(spec: FieldSpec, raw: Any) -> Result:
     s = _compact(raw)
     if not _SIX_DIGITS.fullmatch(s):
-        return None, _err(spec, "postal.format")
+        return _fail(spec, raw, "postal.format")
     return s, []
+
+
+_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
+                           r"\.[A-Za-z]{2,24}")
+#: RFC 5322 §3.2.3 atext (ALPHA, DIGIT and !#$%&'*+-/=?^_`{|}~) and the dots between atoms.
+_EMAIL_LOCAL_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~.")
+_EMAIL_LOCAL_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,64}(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,63})*")
+
+
+def _email_local_ok(local: str) -> bool:
+    """The local part as a dot-atom (RFC 5322 §3.4.1: atext atoms joined by single dots, none leading or
+    trailing) and, as RFC 6531 §3.3 allows (UTF8-non-ascii in atext), any non-ASCII letter, mark or digit
+    (汉字@qq.com); at most 64 octets of UTF-8 (RFC 5321 §4.5.3.1.1). Quoted local parts are not taken."""
+    if local.isascii():  # the common case, in one regex
+        return len(local) <= 64 and _EMAIL_LOCAL_DOT_ATOM.fullmatch(local) is not None
+    if not local or local[0] == "." or local[-1] == "." or ".." in local:
+        return False
+    for c in local:
+        if c.isascii():
+            if c not in _EMAIL_LOCAL_ASCII:
+                return False
+        elif unicodedata.category(c)[0] not in "LMN":
+            return False
+    return len(local.encode("utf-8")) <= 64
 
 
 def parse_email(spec: FieldSpec, raw: Any) -> Result:
     s = fold(_as_text(raw)[:MAX_INSPECT]).replace(" ", "")
-    if len(s) > 254 or not _EMAIL.fullmatch(s):
+    local, at, domain = s.rpartition("@")
+    if len(s) > 254 or not at or not _EMAIL_DOMAIN.fullmatch(domain) or not _email_local_ok(local):
         return None, _err(spec, "email.format")
-    local, _, domain = s.rpartition("@")
     return f"{local}@{domain.lower()}", []
 
 
@@ -491,6 +611,9 @@ def parse_gps(spec: FieldSpec, raw: Any) -> Result:
         parts = list(raw)
     else:
         parts = re.split(r"\s*[,;\s]\s*", fold(_as_text(raw)[:200]).strip())
+    for p in parts:
+        if isinstance(p, str) and foreign_digit(p[:200]):  # Decimal("٣٤") would read it as 34
+            return _fail(spec, p, "gps.format")
     try:
         if len(parts) != 2:
             raise ValueError
