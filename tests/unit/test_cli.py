@@ -88,7 +88,9 @@ def test_validate_import_export_round_trip(ready, tmp_path) -> None:
 
     v = cli(home, "validate", str(tmp_path / "in.xlsx"), "--json")
     assert v.returncode == 1
-    problems = json.loads(v.stdout)
+    summary = json.loads(v.stdout)
+    assert summary["rows"] == 2 and summary["totals"]["error"] == 1 and summary["not_listed"] == 0
+    problems = summary["problems"]
     assert all(set(p) == {"row", "field", "severity", "code", "message"} for p in problems)
     assert {"row": 3, "field": "contact_phone", "severity": "error", "code": "mobile.format"}.items() <= \
         next(p for p in problems if p["code"] == "mobile.format").items()
