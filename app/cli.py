@@ -377,25 +377,44 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    """Exit 0: everything sent and received. 1: the sync ran, but customers are refused by the server or
+    in conflict with it (each listed with its code, shop name and the server's reasons). 2: the sync
+    did not finish (network, sign-in, server), or changes are still waiting: run it again."""
     from app.errors import SyncError
     from app.services import syncing
+    from app.services.refusals import refusals
 
     session = open_session(args)
     try:
         _signed_in_again(session)
         outcome = syncing.sync(session)
+        problems = refusals(session, args.lang)
     except SyncError as exc:
-        session.close()
         raise CliError(N_("Sync did not finish: {reason}"), reason=exc.message(args.lang)) from None
-    session.close()
+    finally:
+        session.close()
     _out(_("Sent {pushed} changes ({conflicts} conflicts, {rejected} refused), received {pulled}; {photos} photos sent.")
          .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.received,
                  photos=outcome.photos_up))
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
+    refused = [p for p in problems if p.state == "rejected"]
+    conflicts = [p for p in problems if p.state == "conflict"]
+    if refused:
+        _out(_("Refused by the server ({n}): correct them and sync again.").format(n=len(refused)))
+        for p in refused:
+            _out("  " + _cut(p.line(args.lang), MAX_MESSAGE * 2))
+    if conflicts:
+        _out(_("In conflict with the server ({n}):").format(n=len(conflicts)))
+        for p in conflicts:
+            _out("  " + _cut(p.line(args.lang), MAX_MESSAGE * 2))
+    if problems:
+        sys.stderr.write(_("Sync finished, but {refused} customers were refused by the server and {conflicts} are in "
+                           "conflict with it (listed above).").format(refused=len(refused), conflicts=len(conflicts))
+                         + "\n")
+        return 1
     if not outcome.complete:
-        raise CliError(N_("Sync is not complete: {n} changes are still waiting (conflicts to resolve or refused values "
-                          "to correct)."), n=outcome.remaining)
+        raise CliError(N_("Sync is not complete: {n} changes are still waiting; run it again."), n=outcome.remaining)
     return 0
 
 
