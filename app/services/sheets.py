@@ -36,7 +36,7 @@ from app.validation import Issue, Report, Severity, validate_values
 from app.validation.editing import entry_issues
 from app.validation.sheetmap import META_HEADERS, map_columns
 from app.validation.types import is_empty
-from app.services.exporting import _width, export_customers, export_value  # noqa: F401  (re-exported)
+from app.services.exporting import ID_COLUMN, _width, export_customers, export_value, field_column  # noqa: F401  (re-exported)
 
 Progress = Callable[[int, int], None]
 BATCH = 500
@@ -381,10 +381,11 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
 
 
 def write_template(form: FormDefinition, path: Path, lang: str | None = None) -> None:
-    """An empty import sheet (labels, drop-down lists) and a sheet that explains every field."""
+    """An empty import sheet (labels, drop-down lists, identifier columns as Text and date columns as
+    dates, the id last) and a sheet that explains every field."""
     lang = lang or current_language()
     fields = [f for f in form.visible_fields if f.type is not FieldType.PHOTO]
-    cols = [Column("id", 38.0)] + [Column(f.label(lang), _width(f), tuple(c.label(lang) for c in f.choices)) for f in fields]
+    cols = [field_column(f, lang, choices=True) for f in fields] + [ID_COLUMN]
     req = {"national": translate(N_("Required (national) *"), lang), "provincial": translate(N_("Required (provincial)"), lang),
            "optional": translate(N_("Optional"), lang)}
     guide_cols = [Column(translate(N_("Column"), lang), 24.0), Column(translate(N_("Key"), lang), 22.0),
@@ -393,8 +394,8 @@ def write_template(form: FormDefinition, path: Path, lang: str | None = None) ->
     guide = [[f.label(lang), f.key, f.type.value, req[f.required.value],
               "、".join(c.label(lang) for c in f.choices) if lang == "zh_CN" else "; ".join(c.label(lang) for c in f.choices),
               f.help(lang)] for f in fields]
-    guide.insert(0, ["id", "id", "uuid", req["optional"], "",
-                     translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang)])
+    guide.append(["id", "id", "uuid", req["optional"], "",
+                  translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang)])
     try:
         write_sheet(path, cols, [], title=translate(N_("Customers"), lang),
                     extra_sheets=[(translate(N_("Instructions"), lang), guide_cols, guide)])

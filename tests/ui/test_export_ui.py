@@ -40,7 +40,7 @@ def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, mon
     ws = openpyxl.load_workbook(out).worksheets[0]
     header = [c.value for c in ws[1]]
     form = ctx.session.form
-    assert header == ["id", *[f.label("en") for f in form.visible_fields if f.group in ("identification", "basic")]]
+    assert header == [*[f.label("en") for f in form.visible_fields if f.group in ("identification", "basic")], "id"]
     assert ws.max_row == 3  # the two customers of the list
     assert ctx.session.archive.actions("export")[-1].new["rows"] == 2
     # remembered: a new dialog (and a fresh read of the settings) starts with the same choice
@@ -76,10 +76,10 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    row_of = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    row_of = {ws.cell(row=r, column=len(header)).value: r for r in range(2, ws.max_row + 1)}  # the id is last
     ws.cell(row=row_of[a.id], column=header.index("联系电话（手机）") + 1, value="13612345678")
     ws.cell(row=row_of[b.id], column=header.index("联系电话（手机）") + 1, value="12345")  # an error
-    ws.append([None, "新开的店"] + [None] * (len(header) - 2))
+    ws.append([("新开的店" if h == "店铺名称" else None) for h in header])
     wb.save(out)
     result = process_sheet(out, s.form, s.archive, actor=s.user, role=s.role, today=s.today())
     parent = QWidget()
