@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
@@ -160,7 +160,7 @@ def _fill(wb: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], tit
                     if type(v) is str:
                         proto.value = v
                         values[i] = proto
-                    elif isinstance(v, WriteOnlyCell):
+                    elif isinstance(v, Cell):  # a quoted risky text: Text as well
                         v.number_format = TEXT
             ws.append(values)
             written += 1
@@ -191,8 +191,8 @@ def _print_setup(ws: Any) -> None:
     ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
     ws.print_title_rows = "1:1"
     ws.print_options.gridLines = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.left = ws.page_margins.right = 0.3
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
 
 
 def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:

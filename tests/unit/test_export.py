@@ -42,7 +42,7 @@ def test_every_cell_has_its_type_and_the_header_is_frozen(session, tmp_path) -> 
     assert ws.freeze_panes == "A2"
     assert header[:3] == ["状态", "完整度", "临时编码"] and header[-1] == "id"
     by_label = {f.label("zh_CN"): f for f in session.form.visible_fields}
-    assert ws.column_dimensions[openpyxl.utils.get_column_letter(len(header))].width == 38
+    assert ws.column_dimensions[openpyxl.utils.get_column_letter(len(header))].width == 36
     seen: dict[FieldType, int] = {}
     for row in ws.iter_rows(min_row=2):
         for cell, head in zip(row, header):
