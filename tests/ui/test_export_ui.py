@@ -105,3 +105,33 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     assert now[a.id].review["note"] == "大批量维护: county.xlsx"
     assert now[b.id].status is CustomerStatus.DRAFT and now[b.id].values["contact_phone"] == "13912345678"
     assert s.archive.count() == 3
+
+
+def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_path, monkeypatch) -> None:
+    """The import dialog checks with the profile's role: a collector's new row setting the customer code or
+    the average purchase price is an error before anything is written (app.validation.editing)."""
+    from PySide6.QtWidgets import QFileDialog
+    from app.ui.import_preview import ImportPreview
+    path = tmp_path / "new.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["店铺名称", "客户代码", "进货均价", "监控户"])
+    wb.active.append(["老王烟酒店", "610113000999", 23.5, "是"])
+    wb.active.append(["李记便利店", None, None, None])
+    wb.save(path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    shown: list[ImportPreview] = []
+    monkeypatch.setattr(ImportPreview, "open", lambda self: shown.append(self))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    assert ctx.session.role == "collector"
+    sheets_flow.choose_import(ctx, parent)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    qtbot.wait(20)  # the inline runner's queued progress updates run while their dialog is still there
+    tree = shown[0].tree
+    items = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    bad = items["2"]
+    texts = {bad.child(i).text(0) for i in range(bad.childCount())}
+    assert bad.text(2).startswith("未导入")
+    assert {"错误: 客户代码由系统维护，新客户请留空。", "错误: 进货均价由系统维护，新客户请留空。",
+            "错误: 监控户只能由市场经理填写，新客户请留空。"} <= texts, texts
+    assert items["3"].text(2) == "新建客户" and ctx.session.archive.count() == 0
