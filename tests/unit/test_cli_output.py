@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import openpyxl
+import pytest
 
 from app.cli import MAX_LISTED_ROWS, MAX_MESSAGE, rows_text
 from app.i18n import language
@@ -20,6 +21,13 @@ def write(path, header, rows):
         ws.append(r)
     wb.save(path)
     return path
+
+
+@pytest.fixture
+def ready_home(home):
+    proc = cli(home, "init", "--user", "王经理")
+    assert proc.returncode == 0, proc.stderr
+    return home
 
 
 def test_rows_text_names_the_first_rows_and_counts_the_rest() -> None:
@@ -78,13 +86,3 @@ def test_a_huge_cell_and_many_bad_rows_never_make_a_huge_line(ready_home, tmp_pa
     js = json.loads(cli(home, "import", str(path), "--json").stdout)
     assert js["written"] is False and js["rows"] == 1301 and js["rows_with_errors"] == 1300 and js["skipped_rows"] == 1300
     assert any(p["code"] == "choice.invalid" and p["row"] == 1302 for p in js["problems"])
-
-
-import pytest  # noqa: E402
-
-
-@pytest.fixture
-def ready_home(home):
-    proc = cli(home, "init", "--user", "王经理")
-    assert proc.returncode == 0, proc.stderr
-    return home
