@@ -125,13 +125,54 @@ def cmd_template(args: argparse.Namespace) -> int:
     return 0
 
 
-def _report(result: Any, as_json: bool, lang: str) -> None:
+#: Text output lists at most this many row numbers on a line ("rows 2, 3, 5 … and 1,234 more") and cuts a
+#: problem's message after MAX_MESSAGE characters: a sheet with 100k bad rows or a 650 KB cell never
+#: becomes one line of that size. ``--json`` has every count, and the problems kept (MAX_PROBLEMS).
+MAX_LISTED_ROWS = 20
+MAX_MESSAGE = 300
+
+
+def rows_text(rows: Sequence[int], limit: int = MAX_LISTED_ROWS) -> str:
+    """``2, 3, 5 … and 1,234 more`` (localized): the first ``limit`` row numbers and how many more."""
+    shown = ", ".join(map(str, rows[:limit]))
+    if len(rows) <= limit:
+        return shown
+    return _("{rows} … and {n} more").format(rows=shown, n=f"{len(rows) - limit:,}")
+
+
+def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def sheet_summary(result: Any, file: str, write: bool) -> dict[str, Any]:
+    """What ``validate --json`` and ``import --json`` print: the totals and the problems kept."""
+    out: dict[str, Any] = {
+        "file": file,
+        "rows": result.rows,
+        "totals": {"error": result.counts.get("error", 0), "warning": result.counts.get("warning", 0),
+                   "missing": result.counts.get("missing", 0)},
+        "rows_with_errors": len(result.rows_with_errors),
+        "listed": len(result.problems),
+        "not_listed": result.problems_omitted,
+        "new_rows": result.new_rows,
+        "changed_rows": result.changed_rows,
+        "problems": [p.to_dict() for p in result.problems],
+    }
+    if write:
+        out.update(written=result.written, created=result.created, updated=result.updated,
+                   unchanged=result.unchanged, skipped_rows=len(result.skipped_rows))
+    return out
+
+
+def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool = False) -> None:
     if as_json:
-        _json([p.to_dict() for p in result.problems])
-        return
-    for p in result.problems:
-        sev = translate({"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}[p.severity], lang)
-        _out(_("Row {row} · {severity}: {message}").format(row=p.row, severity=sev, message=p.message))
+        _json(sheet_summary(result, file, write))
+    else:
+        names = {"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}
+        for p in result.problems:
+            _out(_("Row {row} · {severity}: {message}").format(row=p.row, severity=translate(names[p.severity], lang),
+                                                                message=_cut(p.message)))
     counts = result.counts
     if result.problems_omitted:
         sys.stderr.write(_("{n} more problems are counted but not listed.").format(n=result.problems_omitted) + "\n")
@@ -161,7 +202,7 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
     finally:
         if session:
             session.close()
-    _report(result, args.json, args.lang)
+    _report(result, args.json, args.lang, path.name, write)
     if submitted or refused:
         sys.stderr.write(_("Submitted for review: {n} changed customers; {m} could not be submitted.").format(
             n=len(submitted), m=len(refused)) + "\n")
@@ -170,11 +211,11 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
             msg = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
                 created=result.created, updated=result.updated, unchanged=result.unchanged)
             if result.skipped_rows:
-                msg += " " + _("Skipped rows with errors: {rows}.").format(rows=", ".join(map(str, result.skipped_rows)))
+                msg += " " + _("Skipped rows with errors: {rows}.").format(rows=rows_text(result.skipped_rows))
             sys.stderr.write(msg + "\n")
         else:
             sys.stderr.write(_("Nothing was imported: rows {rows} have errors.").format(
-                rows=", ".join(map(str, result.error_rows[:20]))) + "\n")
+                rows=rows_text(result.error_rows)) + "\n")
     return 1 if result.has_errors else 0
 
 
@@ -336,25 +377,44 @@ def cmd_logout(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    """Exit 0: everything sent and received. 1: the sync ran, but customers are refused by the server or
+    in conflict with it (each listed with its code, shop name and the server's reasons). 2: the sync
+    did not finish (network, sign-in, server), or changes are still waiting: run it again."""
     from app.errors import SyncError
     from app.services import syncing
+    from app.services.refusals import refusals
 
     session = open_session(args)
     try:
         _signed_in_again(session)
         outcome = syncing.sync(session)
+        problems = refusals(session, args.lang)
     except SyncError as exc:
-        session.close()
         raise CliError(N_("Sync did not finish: {reason}"), reason=exc.message(args.lang)) from None
-    session.close()
+    finally:
+        session.close()
     _out(_("Sent {pushed} changes ({conflicts} conflicts, {rejected} refused), received {pulled}; {photos} photos sent.")
          .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.received,
                  photos=outcome.photos_up))
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
+    refused = [p for p in problems if p.state == "rejected"]
+    conflicts = [p for p in problems if p.state == "conflict"]
+    if refused:
+        _out(_("Refused by the server ({n}): correct them and sync again.").format(n=len(refused)))
+        for p in refused:
+            _out("  " + _cut(p.line(args.lang), MAX_MESSAGE * 2))
+    if conflicts:
+        _out(_("In conflict with the server ({n}):").format(n=len(conflicts)))
+        for p in conflicts:
+            _out("  " + _cut(p.line(args.lang), MAX_MESSAGE * 2))
+    if problems:
+        sys.stderr.write(_("Sync finished, but {refused} customers were refused by the server and {conflicts} are in "
+                           "conflict with it (listed above).").format(refused=len(refused), conflicts=len(conflicts))
+                         + "\n")
+        return 1
     if not outcome.complete:
-        raise CliError(N_("Sync is not complete: {n} changes are still waiting (conflicts to resolve or refused values "
-                          "to correct)."), n=outcome.remaining)
+        raise CliError(N_("Sync is not complete: {n} changes are still waiting; run it again."), n=outcome.remaining)
     return 0
 
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app.models.catalogue import ChangePolicy, EditableBy
+from app.models.catalogue import ChangePolicy
 from app.models.catalogue import Role as FieldRole
 from app.models.wire import ResultStatus, Role
 from app.validation import Issue, Severity, parse_field, validate_values
+from app.validation.editing import editable_keys, editor_issues
 from server.codes import next_code, region_of
 from server.records import Rec, UnitOfWork
 from server.scope import can_decide, can_edit, can_see
@@ -76,29 +77,13 @@ def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[R
     return rec, None
 
 
-def _editable_keys(uow: UnitOfWork) -> frozenset[str]:
-    """The fields the caller's role may change (cached per form and role: a form version never changes)."""
-    key = ("server.editable_keys", uow.user.role)
-    keys = uow.form.cache.get(key)
-    if keys is None:
-        keys = uow.form.cache[key] = frozenset(
-            s.key for s in uow.form.fields if s.editable_by_role(uow.user.role) and s.editable_by is not EditableBy.SYSTEM)
-    return keys
-
-
-def _field_errors(uow: UnitOfWork, changes: dict[str, Any]) -> list[dict[str, Any]]:
-    editable = _editable_keys(uow)
+def _field_errors(uow: UnitOfWork, changes: dict[str, Any], creating: bool = False) -> list[dict[str, Any]]:
+    """Unknown fields, and the editor rules (``app.validation.editing``, which the client's entry paths use too)."""
+    editable = editable_keys(uow.form, uow.user.role)
     if editable.issuperset(changes):
         return []
-    out = []
-    for key in changes:
-        spec = uow.form.get(key)
-        if spec is None:
-            out.append(error("unknown_field", key))
-        elif not spec.editable_by_role(uow.user.role) or spec.editable_by is EditableBy.SYSTEM:
-            code = "readonly" if spec.editable_by is EditableBy.SYSTEM else "supervisor_only"
-            out.append(issue_error(uow, Issue.make(key, Severity.ERROR, code)))
-    return out
+    out = [error("unknown_field", key) for key in changes if key not in uow.form]
+    return out + [issue_error(uow, i) for i in editor_issues(uow.form, uow.user.role, changes, creating=creating)]
 
 
 def _canonical(uow: UnitOfWork, key: str, raw: Any) -> Any:
@@ -124,7 +109,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     base = m["base_version"]
     if base > rec.version:
         return rejected(m, uow, [error("version.ahead")], None if creating else rec)
-    bad = _field_errors(uow, changes)
+    bad = _field_errors(uow, changes, creating)
     if bad:
         return rejected(m, uow, bad, None if creating else rec)
     conflicts = [] if creating or base == rec.version else _conflicts(uow, rec, base, changes)

@@ -6,6 +6,13 @@ text starting with ``=`` as a formula, and a text starting with ``+ - @``, a tab
 or a carriage return can become one when a user edits the cell in Excel or WPS,
 so those cells also get the quote-prefix style (ASVS 1.2.10, CWE-1236). Numbers
 and dates keep their types.
+
+A column can carry a number format (``Column.number_format``): ``TEXT`` (``@``, numFmtId 49) for
+identifiers, ``DATE_FORMAT`` for dates. It is the column's style (``<col style=…>``), so a value a user
+later types into an empty cell of that column in Excel or WPS stays text (an ID number keeps its 18
+digits) or becomes a date, and every written cell of a text column carries it too. The first sheet can
+be set up for printing (``printable``): landscape A4, one page wide, the header row repeated on every
+page, an autofilter on the header.
 """
 from __future__ import annotations
 
@@ -19,10 +26,12 @@ from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.properties import PageSetupProperties
+from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
@@ -42,6 +51,13 @@ class Column:
     width: float = 14.0
     choices: Sequence[str] = ()  # a drop-down list in templates
     note: str = ""
+    number_format: str | None = None  # TEXT or DATE_FORMAT: the column's style and its cells'
+
+
+#: The Text number format (numFmtId 49): what is typed into such a cell stays as typed.
+TEXT = "@"
+#: Dates as dates: the format openpyxl gives date cells, for the column too.
+DATE_FORMAT = "yyyy-mm-dd"
 
 
 def _text(ws: Any, value: str) -> Any:
@@ -84,11 +100,13 @@ def cell_value(ws: Any, v: Any) -> Any:
 
 
 def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str = "Sheet1",
-                extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = ()) -> int:
-    """Write a workbook atomically (temp file + rename); returns the number of data rows."""
+                extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = (),
+                printable: bool = False) -> int:
+    """Write a workbook atomically (temp file + rename); returns the number of data rows.
+    ``printable``: set the first sheet up for printing (``_print_setup``)."""
     wb = Workbook(write_only=True)
     try:
-        count = _fill(wb, columns, rows, title, extra_sheets)
+        count = _fill(wb, columns, rows, title, extra_sheets, printable)
     except BaseException:
         _discard(wb)  # cancelled or failed: openpyxl's own temporary files go too
         raise
@@ -117,25 +135,64 @@ def _discard(wb: Any) -> None:
 
 
 def _fill(wb: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str,
-          extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]]) -> int:
+          extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]], printable: bool = False) -> int:
     count = 0
     for n, (name, cols, data) in enumerate([(title, columns, rows), *extra_sheets]):
         ws = wb.create_sheet(title=name[:31])
         ws.freeze_panes = "A2"
         for i, col in enumerate(cols, start=1):
-            ws.column_dimensions[get_column_letter(i)].width = col.width
+            dim = ws.column_dimensions[get_column_letter(i)]
+            dim.width = col.width
+            if col.number_format:
+                dim.number_format = col.number_format  # <col style=…>: cells typed in later take it
+        if n == 0 and printable:
+            _print_setup(ws)  # the sheet's properties are written with its first row
         ws.append(_header_cells(ws, cols))
+        # one styled cell per text column, given each row's value: written before the next row is made
+        text_cols = [(i, _styled(ws, TEXT)) for i, c in enumerate(cols) if c.number_format == TEXT]
+        written = 0
         for row in data:
             # plain text, whole numbers and floats need no conversion: the hot path of a big export
-            ws.append([v if ((t := type(v)) is str and v[:1] not in _RISKY_FIRST and not _ILLEGAL_RE.search(v))
-                       or t is int or t is float or v is None else cell_value(ws, v) for v in row])
+            values = [v if ((t := type(v)) is str and v[:1] not in _RISKY_FIRST and not _ILLEGAL_RE.search(v))
+                      or t is int or t is float or v is None else cell_value(ws, v) for v in row]
+            for i, proto in text_cols:
+                if i < len(values) and (v := values[i]) is not None:
+                    if type(v) is str:
+                        proto.value = v
+                        values[i] = proto
+                    elif isinstance(v, Cell):  # a quoted risky text: Text as well
+                        v.number_format = TEXT
+            ws.append(values)
+            written += 1
             if n == 0:
                 count += 1
                 if count > MAX_ROWS:
                     raise SheetError("more rows than a spreadsheet can hold")
+        if n == 0 and printable and cols:
+            ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{written + 1}"
         if n == 0 and any(c.choices for c in cols):
             _add_lists(wb, ws, cols)
     return count
+
+
+def _styled(ws: Any, number_format: str) -> Any:
+    cell = WriteOnlyCell(ws)
+    cell.number_format = number_format
+    return cell
+
+
+def _print_setup(ws: Any) -> None:
+    """Landscape A4, fit to one page wide and as many pages tall as it takes, the header row on every
+    page (print titles), gridlines printed."""
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.print_title_rows = "1:1"
+    ws.print_options.gridLines = True
+    ws.page_margins.left = ws.page_margins.right = 0.3
+    ws.page_margins.top = ws.page_margins.bottom = 0.5
 
 
 def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from app.errors import UserCancelled, UserFacingError
-from app.export.xlsx import Column, write_sheet
+from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
 from app.models.catalogue import FieldSpec, FieldType, FormDefinition
 from app.models.record import CustomerStatus, Provenance, Source, STATUS_MSGIDS
@@ -25,12 +25,51 @@ Progress = Callable[[int, int], None]
 BATCH = 500
 
 
+#: Column widths (in Excel's character units) of the export and the template: as narrow as the values
+#: allow, so that the ~85 columns of the whole form print one page wide on landscape A4 well above the
+#: 10 % smallest scale of Excel and LibreOffice (about 860 units in all; headers wrap).
+_TYPE_WIDTHS = {FieldType.DATE: 10.5, FieldType.BOOLEAN: 6.0, FieldType.INTEGER: 8.0, FieldType.DECIMAL: 9.0,
+                FieldType.PHOTO: 6.0, FieldType.ID_CARD: 19.0, FieldType.USCC: 19.0, FieldType.BANK_ACCOUNT: 20.0,
+                FieldType.TOBACCO_LICENCE: 13.0, FieldType.MOBILE_PHONE: 12.0, FieldType.LANDLINE: 13.0,
+                FieldType.POSTAL_CODE: 7.5, FieldType.REGION_CODE: 7.5, FieldType.EMAIL: 14.0, FieldType.GPS: 14.0,
+                FieldType.CHOICE: 8.0, FieldType.MULTICHOICE: 12.0}
+
+
 def _width(spec: FieldSpec) -> float:
-    if spec.type in (FieldType.DATE, FieldType.BOOLEAN, FieldType.INTEGER, FieldType.DECIMAL, FieldType.PHOTO):
-        return 12.0
-    if spec.type is FieldType.TEXT and (spec.max_length or 0) >= 200:
-        return 36.0
-    return max(14.0, min(30.0, len(spec.label_zh) * 2.2 + 2))
+    known = _TYPE_WIDTHS.get(spec.type)
+    if known is not None:
+        return known
+    if (spec.max_length or 0) >= 200:
+        return 20.0
+    return min(14.0, max(8.0, len(spec.label_zh) * 1.6))
+
+
+#: Field types that are identifiers (digits that are not amounts): Text columns, so that Excel or WPS
+#: never turns a typed ID number into 6.10103E+17 or drops a postal code's leading zero. Free text
+#: (names, the customer and classification codes, the taxpayer number, accounts, batches) is Text too.
+IDENTIFIER_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT, FieldType.TOBACCO_LICENCE, FieldType.USCC,
+                              FieldType.MOBILE_PHONE, FieldType.LANDLINE, FieldType.POSTAL_CODE, FieldType.REGION_CODE})
+TEXT_TYPES = IDENTIFIER_TYPES | {FieldType.TEXT}
+
+
+def column_format(spec: FieldSpec) -> str | None:
+    """The number format of a field's column in the export and the template: Text for identifiers and
+    other text, a date format for dates, none (General) otherwise (numbers, choices, yes/no)."""
+    if spec.type in TEXT_TYPES:
+        return TEXT
+    if spec.type is FieldType.DATE:
+        return DATE_FORMAT
+    return None
+
+
+def field_column(spec: FieldSpec, lang: str, choices: bool = False) -> Column:
+    return Column(spec.label(lang), _width(spec), tuple(c.label(lang) for c in spec.choices) if choices else (),
+                  number_format=column_format(spec))
+
+
+#: The internal id is the last column: people read the customer first, and a printout does not start
+#: with a UUID; the import finds it by its header wherever it is.
+ID_COLUMN = Column("id", 36.0, number_format=TEXT)
 
 
 def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
@@ -86,10 +125,11 @@ def export_fields(form: FormDefinition, groups: Iterable[str] | None = None) -> 
 def export_columns(form: FormDefinition, lang: str, fields: Sequence[FieldSpec] | None = None,
                    meta: bool = True) -> list[Column]:
     fields = form.visible_fields if fields is None else fields
-    cols = [Column("id", 38.0)]
+    cols = []
     if meta:
-        cols += [Column(translate(m, lang), 14.0) for m in META_HEADERS.values()]
-    return cols + [Column(f.label(lang), _width(f)) for f in fields]
+        cols += [Column(translate(m, lang), 14.0 if key == "provisional_code" else 7.0,
+                        number_format=TEXT if key == "provisional_code" else None) for key, m in META_HEADERS.items()]
+    return cols + [field_column(f, lang) for f in fields] + [ID_COLUMN]
 
 
 def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: Sequence[int] | None,
@@ -104,10 +144,9 @@ def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: S
                 raise UserCancelled()
             if progress:
                 progress(n, total)
-        head = [c.id, status_text[c.status], round(c.completeness * 100), None if c.code_official else c.code] \
-            if meta else [c.id]
+        head = [status_text[c.status], round(c.completeness * 100), None if c.code_official else c.code] if meta else []
         values = c.values
-        yield head + [None if (v := values.get(k)) in empty else conv(v) for k, conv in convs]
+        yield head + [None if (v := values.get(k)) in empty else conv(v) for k, conv in convs] + [c.id]
 
 
 def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang: str | None = None,
@@ -125,7 +164,8 @@ def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang
     total = len(pks) if pks is not None else archive.count()
     try:
         n = write_sheet(path, export_columns(form, lang, fields, meta),
-                        export_rows(archive, fields, lang, pks, progress, cancel, total, meta), title=form.title(lang))
+                        export_rows(archive, fields, lang, pks, progress, cancel, total, meta), title=form.title(lang),
+                        printable=True)
     except OSError as exc:
         raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path),
                               reason=exc.strerror or str(exc)) from None

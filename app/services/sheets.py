@@ -26,16 +26,17 @@ from typing import Any, Callable, Iterable, Iterator, Sequence
 from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import Column, SheetError, read_sheet, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, FieldType, FormDefinition, Role
+from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, Role
 from app.models.record import (
     CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, STATUS_MSGIDS, new_id,
 )
 from app.services.records import clean_values, quality
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
+from app.validation.editing import entry_issues
 from app.validation.sheetmap import META_HEADERS, map_columns
 from app.validation.types import is_empty
-from app.services.exporting import _width, export_customers, export_value  # noqa: F401  (re-exported)
+from app.services.exporting import ID_COLUMN, _width, export_customers, export_value, field_column  # noqa: F401  (re-exported)
 
 Progress = Callable[[int, int], None]
 BATCH = 500
@@ -243,8 +244,8 @@ class SheetImport:
         merged = dict(existing.values) if existing else {}
         merged.update(raw)
         report = validate_values(self.form, merged, today=self.today, role=self.role)
+        pre += self._editor_rules(existing.values if existing is not None else None, report.values)
         if existing is not None:
-            pre += self._readonly(existing.values, report.values)
             if existing.status is CustomerStatus.PENDING and self.role == "collector" and \
                     clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}:
                 pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
@@ -287,16 +288,14 @@ class SheetImport:
             return True
         return existing.status is CustomerStatus.APPROVED and self.role == "collector"
 
-    def _readonly(self, old: dict[str, Any], new: dict[str, Any]) -> list[Issue]:
-        issues = []
-        for spec in self.form.fields:
-            if spec.type is FieldType.PHOTO or old.get(spec.key) == new.get(spec.key):
-                continue
-            if spec.role is Role.CUSTOMER_CODE:
-                issues.append(Issue.make(spec.key, Severity.ERROR, "code.changed"))
-            elif not spec.editable_by_role(self.role):
-                code = "supervisor_only" if spec.editable_by is EditableBy.SUPERVISOR else "readonly"
-                issues.append(Issue.make(spec.key, Severity.ERROR, code))
+    def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Issue]:
+        """What the server would refuse for this role (``app.validation.editing``): a changed value in a
+        field the role may not edit, or such a field filled on a new customer. An unchanged value (our
+        own export imported back) is no change. The customer code of an existing customer says so."""
+        issues = entry_issues(self.form, self.role, old, new)
+        if old is not None and self.form.by_role(Role.CUSTOMER_CODE) is not None:
+            issues = [Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i
+                      for i in issues]
         return issues
 
     def _cross_checks(self, tx: Any, checked: list[tuple[int, str, bool, Report]]) -> None:
@@ -382,10 +381,11 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
 
 
 def write_template(form: FormDefinition, path: Path, lang: str | None = None) -> None:
-    """An empty import sheet (labels, drop-down lists) and a sheet that explains every field."""
+    """An empty import sheet (labels, drop-down lists, identifier columns as Text and date columns as
+    dates, the id last) and a sheet that explains every field."""
     lang = lang or current_language()
     fields = [f for f in form.visible_fields if f.type is not FieldType.PHOTO]
-    cols = [Column("id", 38.0)] + [Column(f.label(lang), _width(f), tuple(c.label(lang) for c in f.choices)) for f in fields]
+    cols = [field_column(f, lang, choices=True) for f in fields] + [ID_COLUMN]
     req = {"national": translate(N_("Required (national) *"), lang), "provincial": translate(N_("Required (provincial)"), lang),
            "optional": translate(N_("Optional"), lang)}
     guide_cols = [Column(translate(N_("Column"), lang), 24.0), Column(translate(N_("Key"), lang), 22.0),
@@ -394,8 +394,8 @@ def write_template(form: FormDefinition, path: Path, lang: str | None = None) ->
     guide = [[f.label(lang), f.key, f.type.value, req[f.required.value],
               "、".join(c.label(lang) for c in f.choices) if lang == "zh_CN" else "; ".join(c.label(lang) for c in f.choices),
               f.help(lang)] for f in fields]
-    guide.insert(0, ["id", "id", "uuid", req["optional"], "",
-                     translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang)])
+    guide.append(["id", "id", "uuid", req["optional"], "",
+                  translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang)])
     try:
         write_sheet(path, cols, [], title=translate(N_("Customers"), lang),
                     extra_sheets=[(translate(N_("Instructions"), lang), guide_cols, guide)])

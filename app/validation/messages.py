@@ -65,6 +65,8 @@ MESSAGES: dict[str, str] = {
     "duplicate.in_file": N_("{label}: the same value is also in row {row} of this file."),
     "readonly": N_("{label} is maintained by the system and cannot be changed here."),
     "supervisor_only": N_("{label} can only be changed by a market manager."),
+    "readonly.new": N_("{label} is maintained by the system: leave it empty for a new customer."),
+    "supervisor_only.new": N_("{label} can only be filled in by a market manager: leave it empty for a new customer."),
     "unknown_field": N_("{label}: this column is not a field of the form and was ignored."),
     "code.changed": N_("{label}: the customer code of an existing customer cannot be changed."),
 }

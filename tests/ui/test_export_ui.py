@@ -40,7 +40,7 @@ def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, mon
     ws = openpyxl.load_workbook(out).worksheets[0]
     header = [c.value for c in ws[1]]
     form = ctx.session.form
-    assert header == ["id", *[f.label("en") for f in form.visible_fields if f.group in ("identification", "basic")]]
+    assert header == [*[f.label("en") for f in form.visible_fields if f.group in ("identification", "basic")], "id"]
     assert ws.max_row == 3  # the two customers of the list
     assert ctx.session.archive.actions("export")[-1].new["rows"] == 2
     # remembered: a new dialog (and a fresh read of the settings) starts with the same choice
@@ -76,10 +76,10 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    row_of = {ws.cell(row=r, column=1).value: r for r in range(2, ws.max_row + 1)}
+    row_of = {ws.cell(row=r, column=len(header)).value: r for r in range(2, ws.max_row + 1)}  # the id is last
     ws.cell(row=row_of[a.id], column=header.index("联系电话（手机）") + 1, value="13612345678")
     ws.cell(row=row_of[b.id], column=header.index("联系电话（手机）") + 1, value="12345")  # an error
-    ws.append([None, "新开的店"] + [None] * (len(header) - 2))
+    ws.append([("新开的店" if h == "店铺名称" else None) for h in header])
     wb.save(out)
     result = process_sheet(out, s.form, s.archive, actor=s.user, role=s.role, today=s.today())
     parent = QWidget()
@@ -105,3 +105,33 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     assert now[a.id].review["note"] == "大批量维护: county.xlsx"
     assert now[b.id].status is CustomerStatus.DRAFT and now[b.id].values["contact_phone"] == "13912345678"
     assert s.archive.count() == 3
+
+
+def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_path, monkeypatch) -> None:
+    """The import dialog checks with the profile's role: a collector's new row setting the customer code or
+    the average purchase price is an error before anything is written (app.validation.editing)."""
+    from PySide6.QtWidgets import QFileDialog
+    from app.ui.import_preview import ImportPreview
+    path = tmp_path / "new.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.append(["店铺名称", "客户代码", "进货均价", "监控户"])
+    wb.active.append(["老王烟酒店", "610113000999", 23.5, "是"])
+    wb.active.append(["李记便利店", None, None, None])
+    wb.save(path)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    shown: list[ImportPreview] = []
+    monkeypatch.setattr(ImportPreview, "open", lambda self: shown.append(self))
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    assert ctx.session.role == "collector"
+    sheets_flow.choose_import(ctx, parent)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    qtbot.wait(20)  # the inline runner's queued progress updates run while their dialog is still there
+    tree = shown[0].tree
+    items = {tree.topLevelItem(i).text(0): tree.topLevelItem(i) for i in range(tree.topLevelItemCount())}
+    bad = items["2"]
+    texts = {bad.child(i).text(0) for i in range(bad.childCount())}
+    assert bad.text(2).startswith("未导入")
+    assert {"错误: 客户代码由系统维护，新客户请留空。", "错误: 进货均价由系统维护，新客户请留空。",
+            "错误: 监控户只能由市场经理填写，新客户请留空。"} <= texts, texts
+    assert items["3"].text(2) == "新建客户" and ctx.session.archive.count() == 0

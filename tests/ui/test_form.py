@@ -153,3 +153,19 @@ def test_autosave_writes_the_typed_text_into_the_archive(qtbot, form, ctx) -> No
     assert saved[0][2]["raw"]["contact_phone"] == "12"
     form.save()
     assert records.autosaved(ctx.session) == []  # saving clears it
+
+
+def test_the_servers_refusal_shows_in_the_users_language(form, ctx) -> None:
+    """The banner words the server's reasons from their codes (app.services.refusals), not its English."""
+    s = ctx.session
+    c, _ = records.save_draft(s, {"shop_name": "老王烟酒店", "credit_grade": "A"})
+    (row, _local), = s.archive.outbox_heads(10)
+    s.archive.apply_push_results(s.form, [(row, {"mutation_id": row.mutation_id, "status": "rejected", "errors": [
+        {"field": "credit_grade", "code": "readonly.new", "params": {},
+         "message": "Integrity grade is maintained by the system: leave it empty for a new customer."},
+        {"field": None, "code": "some.future_code", "params": {}, "message": "A <new> reason."}]})],
+        lambda values: records.quality(records.validate(s, values)))
+    form.load(s.archive.get_customer(c.id))
+    text = form.banner.text()
+    assert form.banner.isVisible() and "诚信等级由系统维护，新客户请留空。" in text
+    assert "maintained" not in text and "A &lt;new&gt; reason." in text  # an unknown code: the server's words, escaped

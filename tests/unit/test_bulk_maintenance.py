@@ -49,7 +49,7 @@ def three(session):
 
 def rows_by_id(path):
     ws = openpyxl.load_workbook(path).worksheets[0]
-    return {r[0].value: r[0].row for r in ws.iter_rows(min_row=2)}
+    return {r[-1].value: r[-1].row for r in ws.iter_rows(min_row=2)}  # the id is the last column
 
 
 def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> None:

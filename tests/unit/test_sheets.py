@@ -35,7 +35,7 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    assert header[0] == "id" and "店铺名称" in header and "联系电话（手机）" in header
+    assert header[-1] == "id" and "店铺名称" in header and "联系电话（手机）" in header
     assert "店面照片" not in header  # photos are not imported from sheets
     assert ws.freeze_panes == "A2"
     from openpyxl.utils import get_column_letter
@@ -46,7 +46,7 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
     values = [hidden.cell(row=r, column=header.index("订货方式") + 1).value for r in range(1, 5)]
     assert values == ["网上订货", "电话订货", "手机新商盟", "微信订货"]
     guide = wb.worksheets[-1]
-    assert [c.value for c in guide[1]][:2] == ["列名", "字段键"]
+    assert [c.value for c in guide[1]][:2] == ["列名", "字段键"] and guide.cell(row=guide.max_row, column=1).value == "id"
     en = tmp_path / "t_en.xlsx"
     write_template(form, en, "en")
     assert "Shop name" in [c.value for c in openpyxl.load_workbook(en).worksheets[0][1]]

@@ -1,0 +1,82 @@
+"""Who may enter what: the editor rules of the catalogue, one pure function for every entry path.
+
+The server applies them to every pushed save (``server.apply``), and the client to every sheet row
+(``app.services.sheets.SheetImport``: the command line's ``validate``/``import`` and the desktop
+import dialog), so that a value the server would refuse is refused when it is entered, not at the
+next sync. (The desktop form shows such fields read-only with the same ``may_edit``.)
+
+A field is editable by ``role`` when the catalogue's ``editable_by`` allows that role and the field
+is not maintained by the system (``editable_by = system``: customer code, credit grade, average
+purchase price, quota category … are written by the server alone). What counts is what an entry
+*changes*: an unchanged value (our own export imported back) is no change; on a new customer every
+filled field is one.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Mapping
+
+from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
+from app.validation.report import Issue, Severity
+
+_EMPTY = (None, "", [])
+
+
+def may_edit(spec: FieldSpec, role: str) -> bool:
+    """May a user with ``role`` (collector, supervisor, admin) enter or change ``spec``?"""
+    return spec.editable_by is not EditableBy.SYSTEM and spec.editable_by_role(role)
+
+
+def editable_keys(form: FormDefinition, role: str) -> frozenset[str]:
+    """The fields ``role`` may enter (cached per form and role: a form version never changes)."""
+    key = ("editing.editable_keys", role)
+    keys = form.cache.get(key)
+    if keys is None:
+        keys = form.cache[key] = frozenset(s.key for s in form.fields if may_edit(s, role))
+    return keys
+
+
+def refusal_code(spec: FieldSpec, *, creating: bool = False) -> str:
+    """The validation code of an entry ``spec`` refuses: ``readonly`` (system) or ``supervisor_only``,
+    with ``.new`` on a new customer (the message then says to leave it empty)."""
+    code = "readonly" if spec.editable_by is EditableBy.SYSTEM else "supervisor_only"
+    return f"{code}.new" if creating else code
+
+
+def changed_keys(form: FormDefinition, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[str]:
+    """The fields of ``form`` that ``new`` changes from ``old`` (both canonical values); with ``old``
+    None (a new customer) the fields ``new`` fills."""
+    if old is None:
+        return [k for k, v in new.items() if k in form and v not in _EMPTY]
+    return [k for k in form_keys(form) if _norm(old.get(k)) != _norm(new.get(k)) and (k in new or k in old)]
+
+
+def form_keys(form: FormDefinition) -> tuple[str, ...]:
+    keys = form.cache.get("editing.keys")
+    if keys is None:
+        keys = form.cache["editing.keys"] = tuple(f.key for f in form.fields)
+    return keys
+
+
+def _norm(v: Any) -> Any:
+    return None if v is None or v == "" or v == [] else v
+
+
+def editor_issues(form: FormDefinition, role: str, keys: Iterable[str], *, creating: bool = False) -> list[Issue]:
+    """An error for each of ``keys`` (the fields an entry sets or changes) that ``role`` may not edit.
+
+    Keys that are not fields of ``form`` are left to the caller (it reports them its own way)."""
+    editable = editable_keys(form, role)
+    out = []
+    for key in keys:
+        if key in editable:
+            continue
+        spec = form.get(key)
+        if spec is not None:
+            out.append(Issue.make(key, Severity.ERROR, refusal_code(spec, creating=creating)))
+    return out
+
+
+def entry_issues(form: FormDefinition, role: str, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[Issue]:
+    """The editor rules for one entry: ``old`` the stored values (None for a new customer), ``new`` the
+    values after the entry (canonical, as ``validate_values`` returns them)."""
+    return editor_issues(form, role, changed_keys(form, old, new), creating=old is None)
