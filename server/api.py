@@ -36,7 +36,7 @@ class _Request(Request):
 
     Bad input (docs/server.md): a body nested too deep for either parser is a 422 ``value.too_deep``;
     a body with a NUL or a lone surrogate anywhere (only possible when it holds ``\\u0000`` or orjson
-    refused it) is a 422 naming the field, except a push's, whose mutations are judged one by one
+    refused it) is a 422 naming the field, except in a push's mutations, which are judged one by one
     (``server.wiremodels.PushRequest``)."""
 
     screen = True
@@ -53,15 +53,18 @@ class _Request(Request):
                     self._json = json.loads(body)
             except RecursionError:
                 raise BadInput("body", TOO_DEEP, CONTENT_MESSAGES[TOO_DEEP]) from None
-            if unusual and self.screen:
-                found = bad_content(self._json)
+            if unusual:
+                target = self._json
+                if not self.screen and type(target) is dict and type(target.get("mutations")) is list:
+                    target = {k: v for k, v in target.items() if k != "mutations"}
+                found = bad_content(target)
                 if found:
                     raise BadInput(found[0], found[1], CONTENT_MESSAGES[found[1]])
         return self._json
 
 
 class _PushRequest(_Request):
-    screen = False
+    screen = False  # the mutations' content is left to PushRequest
 
 
 class _Route(APIRoute):

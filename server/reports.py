@@ -89,7 +89,8 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     first, nxt = parse_month(month)
     today = _day(now)
     if first > today:
-        raise ApiError(422, "future_month", "That month has not begun yet.")
+        raise ApiError(422, "future_month", "That month has not begun yet.",
+                       fields=[{"field": "month", "code": "month.future", "message": "That month has not begun yet."}])
     as_of = min(today, nxt - dt.timedelta(days=1))
     d = Directory.load(conn)
     people = _collectors(user, d)
