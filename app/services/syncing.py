@@ -16,8 +16,8 @@ from typing import Any, Callable, Sequence
 
 from app import secrets
 from app.errors import SyncError, SyncErrorKind, UserFacingError
-from app.i18n import N_
-from app.models.catalogue import FieldType
+from app.i18n import N_, current_language, translate
+from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import Provenance, Quality, Source
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
@@ -305,3 +305,27 @@ class ArchiveStore:
         self.arc.put_photo(data, mime, width, height)
         self.arc.mark_uploaded(sha)  # it came from the server: nothing to send back
         return True
+
+
+#: Why the server refused a change for its content (docs/sync-protocol.md, "Rejection codes"): said in
+#: the person's language, with the field's label, instead of the server's English.
+REJECTION_MESSAGES = {
+    "text.nul": N_("{field}: the text holds a NUL character, which the server cannot store. Correct it and save "
+                   "again."),
+    "text.surrogate": N_("{field}: the text holds a broken character, which the server cannot store. Correct it "
+                         "and save again."),
+    "value.too_deep": N_("{field}: the value is nested too deeply for the server. Correct it and save again."),
+}
+
+
+def rejection_text(error: dict[str, Any], form: FormDefinition, lang: str | None = None) -> str:
+    """One reason the server gave for refusing a change, for the person: a content refusal in their
+    language naming the field by its label; any other reason as the server said it."""
+    code, path = str(error.get("code", "")), str(error.get("field") or "")
+    template = REJECTION_MESSAGES.get(code)
+    if template is None:
+        return str(error.get("message") or code)
+    parts = path.split(".")
+    key = parts[1] if parts[0] == "changes" and len(parts) > 1 else parts[0]
+    field = form[key].label(lang or current_language()) if key in form else path
+    return translate(template, lang).format(field=field)

@@ -17,7 +17,7 @@ from typing import Any, Callable
 import phonenumbers
 
 from app.models.catalogue import FieldSpec, FieldType
-from app.validation.normalize import MAX_INSPECT, clean_text, compact_identifier, fold
+from app.validation.normalize import MAX_INSPECT, clean_text, compact_identifier, fold, has_lone_surrogate
 from app.validation.report import Issue, Severity
 
 Result = tuple[Any, list[Issue]]
@@ -120,6 +120,8 @@ def parse_text(spec: FieldSpec, raw: Any) -> Result:
     value = clean_text(s, multiline=multiline)
     if len(value) > limit:
         return None, _err(spec, "text.too_long", max=limit, length=len(value))
+    if has_lone_surrogate(value):  # NUL and other controls are dropped by clean_text; this cannot be
+        return None, _err(spec, "text.surrogate")
     return value, []
 
 

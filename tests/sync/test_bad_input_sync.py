@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from app.services import records
+from app.services.syncing import rejection_text
 from app.services.demo import generate
 from app.storage import schema
 
@@ -38,6 +39,8 @@ def test_one_bad_record_is_refused_by_name_the_others_sync_and_it_is_not_resent(
     bad = c1.session.archive.get_customer(ids[1])
     assert bad.sync_state == "rejected"
     assert [(e["field"], e["code"]) for e in bad.sync_errors] == [("changes.shop_name.new", code)]
+    shown = rejection_text(bad.sync_errors[0], c1.session.form)  # the record's banner says it in Chinese
+    assert shown.startswith(c1.session.form["shop_name"].label("zh_CN") + "：") and "服务器无法保存" in shown
     assert c1.session.archive.outbox_count() == 0
     assert {c1.session.archive.get_customer(i).sync_state for i in (ids[0], ids[2])} == {"synced"}
     again = c1.sync()  # nothing is sent again: the refused record waits for a person to correct it

@@ -22,6 +22,7 @@ from app.i18n import _, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
 from app.models.record import Customer, Provenance, STATUS_MSGIDS, Source
 from app.services import records
+from app.services.syncing import rejection_text
 from app.ui.context import UiContext
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
@@ -239,7 +240,7 @@ class CustomerForm(QWidget):
         elif c.sync_state == "rejected" and c.sync_errors:
             style = "background:#ffebee; border:1px solid #c62828;"
             html = _("The server did not accept the last change:") + " " + "; ".join(
-                str(e.get("message", e.get("code"))) for e in c.sync_errors[:4])
+                rejection_text(e, self.form, lang) for e in c.sync_errors[:4])
         elif c.status.value == "returned" and c.review:
             style = "background:#ffebee; border:1px solid #c62828;"
             flagged = [self.form[f].label(lang) for f in c.review.get("fields", []) if f in self.form]
