@@ -206,7 +206,8 @@ def safe_label(key: Any, limit: int = 100) -> str:
     return text
 
 
-def _text_problem(s: str) -> str | None:
+def text_problem(s: str) -> str | None:
+    """``text.nul``, ``text.surrogate`` or None."""
     if "\x00" in s:
         return TEXT_NUL
     if not s.isascii():
@@ -221,7 +222,7 @@ def bad_content(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] |
     """The first place in a parsed JSON value (keys included) that the wire refuses: (field path, code)."""
     t = type(value)
     if t is str:
-        code = _text_problem(value)
+        code = text_problem(value)
         return (path or "body", code) if code else None
     if t is not dict and t is not list:
         return None
@@ -230,7 +231,7 @@ def bad_content(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] |
     for key, item in (value.items() if t is dict else enumerate(value)):
         sub = f"{path}.{safe_label(key)}" if path else safe_label(key)
         if t is dict:
-            code = _text_problem(key) if type(key) is str else None
+            code = text_problem(key) if type(key) is str else None
             if code:
                 return sub, code
         found = bad_content(item, sub, depth + 1)
