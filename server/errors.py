@@ -73,8 +73,13 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+#: Pydantic's names for what the wire calls otherwise (server.wiremodels.bad_content)
+_SAME_AS = {"string_unicode": "text.surrogate"}
+
+
 def validation_fields(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"field": _field_name(tuple(e.get("loc", ()))), "code": str(e.get("type", "invalid")),
+    return [{"field": _field_name(tuple(e.get("loc", ()))),
+             "code": _SAME_AS.get(str(e.get("type")), str(e.get("type", "invalid"))),
              "message": str(e.get("msg", "invalid value"))} for e in errors]
 
 
