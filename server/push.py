@@ -63,7 +63,8 @@ def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
     except (orjson.JSONEncodeError, TypeError):
         canon = None
     at = (m.get("provenance") or {}).get("at")
-    if canon is None or b"\\u0000" in canon or (type(at) is str and ("\x00" in at or not at.isascii())):
+    suspect = canon is None or (b"\\" in canon and b"\\u0000" in canon)  # memchr first: most hold no escape
+    if suspect or (type(at) is str and ("\x00" in at or not at.isascii())):
         errors = push_refusal(m)
         if errors:
             return "", errors
