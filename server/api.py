@@ -22,32 +22,58 @@ from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.forms import current_form, current_version
 from server.reads import read_record, visible_record
-from server.wiremodels import (AuditUpload, AuditUploadOut, CalendarOut, CreditHistory, ErrorBody, InfoResponse,
-                               LoginRequest, MonthlyReport, OkResponse, PhotoStatus, PullResponse, PurchaseImportOut,
-                               PushRequest, PushResponse, RecordOut, RefreshRequest, TokenResponse, UserOut)
+from server.errors import BadInput
+from server.wiremodels import (CONTENT_MESSAGES, TOO_DEEP, AuditUpload, AuditUploadOut, CalendarOut, CreditHistory,
+                               ErrorBody, InfoResponse, LoginRequest, MonthlyReport, OkResponse, PhotoStatus,
+                               PullResponse, PurchaseImportOut, PushRequest, PushResponse, RecordOut, RefreshRequest,
+                               TokenResponse, UserOut, bad_content)
 
 
 class _Request(Request):
     """A request whose JSON body is parsed by orjson (a few times faster on the push's bodies). Input
     orjson refuses (integers beyond 64 bits, NaN, lone surrogates, UTF-16 …) goes to ``json.loads``
-    as before, so every body is accepted or refused exactly as with the standard parser."""
+    as before, so every body is accepted or refused exactly as with the standard parser.
+
+    Bad input (docs/server.md): a body nested too deep for either parser is a 422 ``value.too_deep``;
+    a body with a NUL or a lone surrogate anywhere (only possible when it holds ``\\u0000`` or orjson
+    refused it) is a 422 naming the field, except in a push's mutations, which are judged one by one
+    (``server.wiremodels.PushRequest``)."""
+
+    screen = True
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
             body = await self.body()
+            unusual = b"\\" in body and b"\\u0000" in body  # memchr first: most bodies hold no escape at all
             try:
-                self._json = orjson.loads(body)
-            except orjson.JSONDecodeError:
-                self._json = json.loads(body)
+                try:
+                    self._json = orjson.loads(body)
+                except orjson.JSONDecodeError:
+                    unusual = True
+                    self._json = json.loads(body)
+            except RecursionError:
+                raise BadInput("body", TOO_DEEP, CONTENT_MESSAGES[TOO_DEEP]) from None
+            if unusual:
+                target = self._json
+                if not self.screen and type(target) is dict and type(target.get("mutations")) is list:
+                    target = {k: v for k, v in target.items() if k != "mutations"}
+                found = bad_content(target)
+                if found:
+                    raise BadInput(found[0], found[1], CONTENT_MESSAGES[found[1]])
         return self._json
+
+
+class _PushRequest(_Request):
+    screen = False  # the mutations' content is left to PushRequest
 
 
 class _Route(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
+        wrap = _PushRequest if self.path.endswith("/sync/push") else _Request
 
         async def route_handler(request: Request) -> Response:
-            return await handler(_Request(request.scope, request.receive))
+            return await handler(wrap(request.scope, request.receive))
 
         return route_handler
 

@@ -331,6 +331,17 @@ def build_parser() -> Parser:
     return p
 
 
+def _check_text_args(args: argparse.Namespace) -> None:
+    """An argument the database cannot store (a byte that is not UTF-8 arrives as a lone surrogate) is
+    refused by its name, before anything is written."""
+    from server.wiremodels import text_problem
+
+    for key, value in vars(args).items():
+        if isinstance(value, str) and text_problem(value):
+            what = "a NUL character" if text_problem(value) == "text.nul" else "bytes that are not UTF-8 text"
+            raise CliError(f"{key.replace('_', '-')}: the text holds {what} and cannot be stored")
+
+
 def _check_user_args(args: argparse.Namespace) -> None:
     if args.command == "user" and args.action != "list" and not args.name:
         raise CliError(f"user {args.action} needs a user name")
@@ -350,6 +361,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
+        _check_text_args(args)
         _check_user_args(args)
         return func(args)
     except EXPECTED as exc:

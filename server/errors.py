@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -57,13 +57,29 @@ def not_found(what: str = "Not found.") -> ApiError:
     return ApiError(404, ErrorCode.NOT_FOUND, what)
 
 
+class BadInput(HTTPException):
+    """A request body the wire refuses before any model sees it (``server.wiremodels.bad_content``): 422
+    naming the field. An HTTPException, so that FastAPI's body parsing lets it through as it is."""
+
+    def __init__(self, field: str, code: str, message: str) -> None:
+        super().__init__(422, message)
+        self.fields = [{"field": field, "code": code, "message": message}]
+
+
 def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    from server.wiremodels import safe_label
+
+    parts = [safe_label(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"
 
 
+#: Pydantic's names for what the wire calls otherwise (server.wiremodels.bad_content)
+_SAME_AS = {"string_unicode": "text.surrogate"}
+
+
 def validation_fields(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"field": _field_name(tuple(e.get("loc", ()))), "code": str(e.get("type", "invalid")),
+    return [{"field": _field_name(tuple(e.get("loc", ()))),
+             "code": _SAME_AS.get(str(e.get("type")), str(e.get("type", "invalid"))),
              "message": str(e.get("msg", "invalid value"))} for e in errors]
 
 
@@ -82,6 +98,8 @@ async def _request_validation(_request: Request, exc: Exception) -> JSONResponse
 
 async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc, BadInput):
+        return error_response(422, ErrorCode.VALIDATION, "The request is not valid.", exc.fields)
     status = exc.status_code if 400 <= exc.status_code < 500 else 400
     code = STATUS_CODES.get(status, ErrorCode.BAD_REQUEST)
     message = {404: "There is nothing at this address.", 405: "This method is not allowed here."}.get(

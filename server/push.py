@@ -9,12 +9,14 @@ meet at the primary key: the loser's transaction is retried and then finds the w
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Callable
 
+import orjson
 from sqlalchemy import select
 
-from app.models.wire import ErrorCode, MutationKind, ResultStatus, mutation_hash
+from app.models.wire import ErrorCode, MutationKind, ResultStatus, mutation_canonical
 from server import apply
 from server.accounts import Caller
 from server.db import Database, Tx
@@ -22,6 +24,7 @@ from server.forms import current_form
 from server.records import Rec, UnitOfWork, dumps
 from server.schema import customer_versions, mutations
 from server.scope import Directory
+from server.wiremodels import REFUSED, push_refusal
 
 #: The key that marks a stored answer kept by reference (``_by_reference``).
 BY_REFERENCE = "stored_by_reference"
@@ -40,6 +43,34 @@ def reused(mutation_id: str) -> dict[str, Any]:
     return {"mutation_id": mutation_id, "status": ResultStatus.REJECTED.value, "record": None, "conflicts": [],
             "errors": [{"field": "mutation_id", "code": ErrorCode.MUTATION_REUSED.value,
                         "message": "This mutation id was already used for a different mutation.", "params": {}}]}
+
+
+def refused(mutation_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"mutation_id": mutation_id, "status": ResultStatus.REJECTED.value, "record": None, "conflicts": [],
+            "errors": errors}
+
+
+def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
+    """A mutation's digest, or the errors that refuse it for its content (``server.wiremodels.bad_content``).
+
+    The models' path has set such mutations aside already (``REFUSED``); the fast path looks at types only,
+    and the canonical bytes it needs anyway tell the suspects apart: orjson refuses lone surrogates, a NUL
+    is written ``\\u0000``, and the client clock (``provenance.at``), left out of the bytes, is looked at alone."""
+    if REFUSED in m:
+        return "", m[REFUSED]
+    try:
+        canon = mutation_canonical(m)
+    except (orjson.JSONEncodeError, TypeError):
+        canon = None
+    at = (m.get("provenance") or {}).get("at")
+    suspect = canon is None or (b"\\" in canon and b"\\u0000" in canon)  # memchr first: most hold no escape
+    if suspect or (type(at) is str and ("\x00" in at or not at.isascii())):
+        errors = push_refusal(m)
+        if errors:
+            return "", errors
+        if canon is None:  # not reached: whatever orjson refuses, bad_content names
+            raise ValueError("a mutation that cannot be encoded")
+    return hashlib.sha256(canon).hexdigest(), None
 
 
 def _stored(tx: Tx, ids: list[str]) -> dict[str, Any]:
@@ -63,13 +94,17 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
     uow = UnitOfWork(tx, caller.user, current_form(conn), Directory.load(conn))
     stored = _stored(tx, sorted({m["mutation_id"] for m in batch}))
     rebuilt = _rebuild(tx, uow.directory, stored) if stored else {}
-    uow.load(m["record_id"] for m in batch if m["mutation_id"] not in stored)
+    uow.load(m["record_id"] for m in batch if m["mutation_id"] not in stored and REFUSED not in m)
     results: list[dict[str, Any] | str] = []
     encoded: list[str] = []
     in_batch: dict[str, tuple[str, dict[str, Any], str]] = {}
     for m in batch:
-        mid, digest = m["mutation_id"], mutation_hash(m)
-        if mid in stored:
+        mid, (digest, problems) = m["mutation_id"], _digest(m)
+        if problems is not None:  # refused for its content: answered, never stored (a resend gets the same)
+            res = refused(mid, problems)
+            results.append(res)
+            encoded.append(dumps(res))
+        elif mid in stored:
             row = stored[mid]
             if row.body_hash == digest and row.user_id == caller.user.id:
                 text = rebuilt.get(mid, row.result)

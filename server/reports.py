@@ -44,12 +44,22 @@ NEW_CUSTOMER_WORKDAYS = 5
 TOP_MISSING = 5
 
 
+#: The months a report may cover: beyond them the dates of a month (and the timestamps of its days)
+#: leave what the calendar and the database can hold (9999-12 has no next month).
+FIRST_YEAR, LAST_YEAR = 1970, 2999
+
+
 def parse_month(text: str) -> tuple[dt.date, dt.date]:
     """'2026-10' -> (first day, first day of the next month)."""
     try:
         first = dt.datetime.strptime(text.strip(), "%Y-%m").date()
     except ValueError:
-        raise ApiError(422, "bad_month", "The month must be given as YYYY-MM, for example 2026-10.") from None
+        raise ApiError(422, "bad_month", "The month must be given as YYYY-MM, for example 2026-10.",
+                       fields=[{"field": "month", "code": "month.format",
+                                "message": "The month must be given as YYYY-MM."}]) from None
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        message = f"The month must lie between {FIRST_YEAR}-01 and {LAST_YEAR}-12."
+        raise ApiError(422, "bad_month", message, fields=[{"field": "month", "code": "month.range", "message": message}])
     nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return first, nxt
 
@@ -79,7 +89,8 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     first, nxt = parse_month(month)
     today = _day(now)
     if first > today:
-        raise ApiError(422, "future_month", "That month has not begun yet.")
+        raise ApiError(422, "future_month", "That month has not begun yet.",
+                       fields=[{"field": "month", "code": "month.future", "message": "That month has not begun yet."}])
     as_of = min(today, nxt - dt.timedelta(days=1))
     d = Directory.load(conn)
     people = _collectors(user, d)

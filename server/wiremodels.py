@@ -151,6 +151,7 @@ class PushRequest(Strict):
     mutations: list[MutationIn] = Field(max_length=MAX_BATCH)
 
     _plain: list[dict[str, Any]] | None = PrivateAttr(default=None)
+    _refused: dict[int, dict[str, Any]] = PrivateAttr(default_factory=dict)
 
     @model_validator(mode="wrap")
     @classmethod
@@ -160,16 +161,116 @@ class PushRequest(Strict):
         the answers, and the 422s with their reasons, are the model's own."""
         plain = plain_mutations(data)
         if plain is None:
-            return handler(data)
+            data, refused = _screen(data)
+            request = handler(data)
+            request._refused = refused
+            return request
         request = cls.model_construct(mutations=[])
         request._plain = plain
         return request
 
     def batch(self) -> list[dict[str, Any]]:
-        """The mutations as plain dicts, as ``model_dump(mode="json", exclude_unset=True)`` gives them."""
+        """The mutations as plain dicts, as ``model_dump(mode="json", exclude_unset=True)`` gives them; a
+        mutation refused for its content (``_screen``) is ``{"mutation_id", REFUSED: [errors]}`` in its place."""
         if self._plain is not None:
             return self._plain
-        return self.model_dump(mode="json", exclude_unset=True)["mutations"]
+        out: list[dict[str, Any]] = self.model_dump(mode="json", exclude_unset=True)["mutations"]
+        for i, placeholder in self._refused.items():
+            out[i] = placeholder
+        return out
+
+
+# ---- Bad input (docs/server.md "Bad input") -------------------------------------------------------
+# Text a database cannot hold (NUL: PostgreSQL refuses it; a lone surrogate cannot be encoded as
+# UTF-8) and JSON values nested deeper than MAX_DEPTH are refused at the wire, with a code naming
+# the field: a whole request answers 422; inside a push only that mutation is ``rejected``.
+TEXT_NUL = "text.nul"
+TEXT_SURROGATE = "text.surrogate"
+TOO_DEEP = "value.too_deep"
+MAX_DEPTH = 32  # levels of JSON arrays and objects, counted from the request body
+CONTENT_MESSAGES = {
+    TEXT_NUL: "The text contains a NUL character (U+0000), which cannot be stored.",
+    TEXT_SURROGATE: "The text contains a lone UTF-16 surrogate, which is not a character and cannot be stored.",
+    TOO_DEEP: f"The value is nested more than {MAX_DEPTH} levels deep.",
+}
+#: The key of the placeholder that stands in a push's batch for a mutation refused for its content.
+REFUSED = "refused_for_content"
+_NIL_UUID = "00000000-0000-0000-0000-000000000000"
+
+
+def safe_label(key: Any, limit: int = 100) -> str:
+    """A dict key or list index as a field-path part that any answer can carry (no NUL, no surrogate)."""
+    text = str(key)[:limit]
+    if "\x00" in text or not text.isascii():
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\x00")
+    return text
+
+
+def text_problem(s: str) -> str | None:
+    """``text.nul``, ``text.surrogate`` or None."""
+    if "\x00" in s:
+        return TEXT_NUL
+    if not s.isascii():
+        try:
+            s.encode("utf-8")
+        except UnicodeEncodeError:
+            return TEXT_SURROGATE
+    return None
+
+
+def bad_content(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] | None:
+    """The first place in a parsed JSON value (keys included) that the wire refuses: (field path, code)."""
+    t = type(value)
+    if t is str:
+        code = text_problem(value)
+        return (path or "body", code) if code else None
+    if t is not dict and t is not list:
+        return None
+    if depth >= MAX_DEPTH:
+        return path or "body", TOO_DEEP
+    for key, item in (value.items() if t is dict else enumerate(value)):
+        sub = f"{path}.{safe_label(key)}" if path else safe_label(key)
+        if t is dict:
+            code = text_problem(key) if type(key) is str else None
+            if code:
+                return sub, code
+        found = bad_content(item, sub, depth + 1)
+        if found:
+            return found
+    return None
+
+
+def content_error(field: str, code: str) -> dict[str, Any]:
+    """A mutation's error (the protocol's ResultError) for content the wire refuses."""
+    return {"field": field, "code": code, "message": CONTENT_MESSAGES[code], "params": {}}
+
+
+def _screen(data: Any) -> tuple[Any, dict[int, dict[str, Any]]]:
+    """Takes the mutations with content the wire refuses out of a push body (each one that carries a
+    well-formed mutation id: it is answered ``rejected``; without one, the model's 422 answers the whole
+    body). A refused mutation is replaced by a valid stand-in, so the models' 422s keep their indexes."""
+    if type(data) is not dict or type(data.get("mutations")) is not list or len(data["mutations"]) > MAX_BATCH:
+        return data, {}
+    batch = list(data["mutations"])
+    refused: dict[int, dict[str, Any]] = {}
+    for i, m in enumerate(batch):
+        if type(m) is not dict:
+            continue
+        mid = m.get("mutation_id")
+        if type(mid) is not str or not _MUTATION_ID.fullmatch(mid):
+            continue
+        found = bad_content(m, depth=2)  # the body and its mutations list are the first two levels
+        if found:
+            refused[i] = {"mutation_id": mid, REFUSED: [content_error(*found)]}
+            batch[i] = {"mutation_id": mid, "kind": MutationKind.DELETE.value, "record_id": _NIL_UUID, "base_version": 0}
+    return ({**data, "mutations": batch} if refused else data), refused
+
+
+def push_refusal(m: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The errors of a mutation that the fast path let through (it looks at types, not at text) and that
+    its canonical bytes show to be suspect (``server.push``), or None when it is fine after all."""
+    found = bad_content(m, depth=2)
+    return [content_error(*found)] if found else None
 
 
 # The fast path of PushRequest: it accepts only input that the models accept *unchanged* (exact

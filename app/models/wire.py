@@ -80,10 +80,15 @@ def canonical_json(obj: Any) -> bytes:
     return orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)
 
 
-def mutation_hash(mutation: dict[str, Any]) -> str:
-    """What identifies a mutation's content: a replay must match it exactly (the client clock excluded)."""
+def mutation_canonical(mutation: dict[str, Any]) -> bytes:
+    """The bytes that identify a mutation's content: a replay must match them exactly (the client clock excluded)."""
     body = dict(mutation)
     prov = dict(body.get("provenance") or {})
     prov.pop("at", None)
     body["provenance"] = prov
-    return hashlib.sha256(canonical_json(body)).hexdigest()
+    return canonical_json(body)
+
+
+def mutation_hash(mutation: dict[str, Any]) -> str:
+    """The SHA-256 of ``mutation_canonical``."""
+    return hashlib.sha256(mutation_canonical(mutation)).hexdigest()

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
-from app.i18n import N_, translate
+from app.i18n import N_, current_language, translate
 from app.models.catalogue import FormDefinition, Role
 from app.models.record import ListQuery
 from app.validation import Issue, Severity
@@ -40,6 +40,29 @@ SERVER_MESSAGES: dict[str, str] = {
     "photo.missing": N_("{label}: photo {ref} is not on the server yet."),
 }
 
+#: Content the server cannot store (server/wiremodels.py bad_content): the path names the field.
+REJECTION_MESSAGES: dict[str, str] = {
+    "text.nul": N_("{field}: the text holds a NUL character, which the server cannot store. Correct it and save "
+                   "again."),
+    "text.surrogate": N_("{field}: the text holds a broken character, which the server cannot store. Correct it "
+                         "and save again."),
+    "value.too_deep": N_("{field}: the value is nested too deeply for the server. Correct it and save again."),
+}
+
+
+def rejection_text(error: dict[str, Any], form: FormDefinition, lang: str | None = None) -> str:
+    """One reason the server gave for refusing a change, for the person: a content refusal in their
+    language naming the field by its label; any other reason as the server said it."""
+    code, path = str(error.get("code", "")), str(error.get("field") or "")
+    template = REJECTION_MESSAGES.get(code)
+    if template is None:
+        return str(error.get("message") or code)
+    parts = path.split(".")
+    key = parts[1] if parts[0] == "changes" and len(parts) > 1 else parts[0]
+    field = form[key].label(lang or current_language()) if key in form else path
+    return translate(template, lang).format(field=field)
+
+
 #: At most this many reasons are spelled out per customer; the rest are counted.
 MAX_REASONS = 4
 
@@ -51,6 +74,8 @@ def reason_text(form: FormDefinition, error: dict[str, Any], lang: str | None = 
     spec = form.get(key)
     label = spec.label(lang or "zh_CN") if spec else key
     params = error.get("params") if isinstance(error.get("params"), dict) else {}
+    if code in REJECTION_MESSAGES:
+        return rejection_text(error, form, lang)
     if code in SERVER_MESSAGES:
         try:
             return translate(SERVER_MESSAGES[code], lang).format(**{**params, "label": label})

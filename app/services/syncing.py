@@ -16,8 +16,8 @@ from typing import Any, Callable, Sequence
 
 from app import secrets
 from app.errors import SyncError, SyncErrorKind, UserFacingError
-from app.i18n import N_
-from app.models.catalogue import FieldType
+from app.i18n import N_, current_language, translate
+from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import Provenance, Quality, Source
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
@@ -305,3 +305,7 @@ class ArchiveStore:
         self.arc.put_photo(data, mime, width, height)
         self.arc.mark_uploaded(sha)  # it came from the server: nothing to send back
         return True
+
+
+#: Why the server refused a change for its content (docs/sync-protocol.md, "Rejection codes"): said in
+#: the person's language, with the field's label, instead of the server's English.

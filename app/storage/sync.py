@@ -32,7 +32,10 @@ def _loads(text: str | None) -> Any:
 
 
 def _dumps(value: Any) -> str:
-    return canonical_json(value).decode("utf-8")
+    try:
+        return canonical_json(value).decode("utf-8")
+    except TypeError:  # orjson refuses a lone surrogate or a value nested 255 deep; the server refuses them by name
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
 def _review_audit(record: dict[str, Any], row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:

@@ -72,7 +72,10 @@ class SyncClient:
         h = dict(headers or {})
         data = raw
         if body is not None:
-            data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            try:
+                data = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate: sent escaped, and the server refuses it by name
+                data = json.dumps(body, separators=(",", ":")).encode("ascii")
             h["Content-Type"] = "application/json"
             if len(data) > GZIP_ABOVE:
                 data, h["Content-Encoding"] = gzip.compress(data, 6), "gzip"

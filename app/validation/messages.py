@@ -11,6 +11,7 @@ MESSAGES: dict[str, str] = {
     "required": N_("{label} is required."),
     "text.too_long": N_("{label}: at most {max} characters (now {length})."),
     "text.pattern": N_("{label}: the format is not recognised."),
+    "text.surrogate": N_("{label}: the text holds a broken character (often from copying and pasting); type it again."),
     "integer.invalid": N_("{label}: enter a whole number."),
     "decimal.invalid": N_("{label}: enter a number."),
     "decimal.places": N_("{label}: at most {decimals} decimal places."),

@@ -23,6 +23,15 @@ _SEPARATORS = re.compile(r"[\s\-‐‑‒–—―_.·•/()（）]+")
 MAX_INSPECT = 4096
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def has_lone_surrogate(s: str) -> bool:
+    """A lone UTF-16 surrogate (a broken character from a bad paste or a bad file) cannot be stored or
+    sent: text holding one is refused at entry (``text.surrogate``). A printable text holds none."""
+    return not s.isprintable() and _SURROGATE.search(s) is not None
+
+
 def strip_invisible(s: str) -> str:
     return _INVISIBLE.sub("", s)
 

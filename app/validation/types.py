@@ -25,7 +25,8 @@ import phonenumbers
 from app.models.catalogue import FieldSpec, FieldType
 from app.validation import gbt2260, mobile_ranges
 from app.validation.iso3166 import CHINA, ISO3166_NUMERIC
-from app.validation.normalize import MAX_INSPECT, clean_text, compact_identifier, fold, foreign_digit, is_ascii_digits
+from app.validation.normalize import (MAX_INSPECT, clean_text, compact_identifier, fold, foreign_digit,
+                                      has_lone_surrogate, is_ascii_digits)
 from app.validation.report import Issue, Severity
 
 Result = tuple[Any, list[Issue]]
@@ -127,6 +128,8 @@ def parse_text(spec: FieldSpec, raw: Any) -> Result:
     value = clean_text(s, multiline=multiline)
     if len(value) > limit:
         return None, _err(spec, "text.too_long", max=limit, length=len(value))
+    if has_lone_surrogate(value):  # NUL and other controls are dropped by clean_text; this cannot be
+        return None, _err(spec, "text.surrogate")
     return value, []
 
 

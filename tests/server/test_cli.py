@@ -105,3 +105,17 @@ def test_usage_errors_are_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "server", "user", "list", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_arguments_the_database_cannot_store_are_refused_by_name(run, db):
+    """A byte that is not UTF-8 on the command line arrives as a lone surrogate: one clear line, nothing written."""
+    from sqlalchemy import func, select
+
+    from server.schema import users
+
+    code, _, err = run("user", "add", "ann\udcff", "--role", "collector")
+    assert code == 2 and err.startswith("python -m server: name:") and "codec" not in err
+    code, _, err = run("user", "add", "ann", "--role", "collector", "--display-name", "安\udcff")
+    assert code == 2 and "display-name:" in err and "codec" not in err
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(users)).scalar() == 0

@@ -110,3 +110,46 @@ def test_serve_and_add_a_user_from_a_fresh_folder(tmp_path):
         api.client.close()
     finally:
         proc.stop()
+
+
+def test_bad_input_on_a_real_server_is_answered_by_name_and_the_rest_applies(db, settings, server_process):
+    """The shapes of issue 13 against ``python -m server serve``: no 5xx, no traceback in its log."""
+    import json
+
+    add_user(db, settings, "s1", "supervisor")
+    add_user(db, settings, "c1", "collector", "s1")
+    server_process.start()
+    api, token = login(server_process.url, "c1")
+    _sup, stoken = login(server_process.url, "s1")
+
+    def post(path, body, tok=token):
+        return api.call("POST", path, tok, content=json.dumps(body).encode("ascii"),
+                        headers={"Content-Type": "application/json"})
+
+    deep = "x"
+    for _ in range(300):
+        deep = [deep]
+    try:
+        good = [save(str(uuid.uuid4()), v) for v in demo_values(2, seed=8)]
+        bad = [save(str(uuid.uuid4()), {"shop_name": "好\ud800"}), save(str(uuid.uuid4()), {"shop_name": "好\x00"}),
+               save(str(uuid.uuid4()), {"shop_name": deep})]
+        r = post("/sync/push", {"mutations": [good[0], *bad, good[1]]})
+        assert r.status_code == 200, r.text
+        statuses = [(x["status"], [e["code"] for e in x["errors"]]) for x in r.json()["results"]]
+        assert statuses == [("applied", []), ("rejected", ["text.surrogate"]), ("rejected", ["text.nul"]),
+                            ("rejected", ["value.too_deep"]), ("applied", [])]
+        assert count(db, customers) == 2
+        r = post("/auth/login", {"username": "c1\ud800", "password": "x", "device_id": "d"}, None)
+        assert r.status_code == 422 and r.json()["fields"][0]["field"] == "username", r.text
+        r = api.call("POST", "/sync/push", token, content=b"[" * 5000 + b"]" * 5000,
+                     headers={"Content-Type": "application/json"})
+        assert r.status_code == 422 and r.json()["fields"][0]["code"] == "value.too_deep", r.text
+        r = api.call("GET", "/reports/monthly?month=9999-12", stoken)
+        assert r.status_code == 422 and r.json()["fields"][0]["field"] == "month", r.text
+        assert api.call("GET", "/me", token).status_code == 200  # and the server is still there
+    finally:
+        api.client.close()
+        _sup.client.close()
+        server_process.stop()
+    logs = "".join(p.read_text(errors="replace") for p in server_process.tmp.glob("server-*.log"))
+    assert "Traceback" not in logs and "unexpected error" not in logs

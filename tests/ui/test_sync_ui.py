@@ -219,3 +219,47 @@ def test_a_refused_audit_log_shows_in_the_status_bar(qtbot, running, srv, memory
     qtbot.waitUntil(lambda: status_text(running) == "已同步；审计日志未被接受", timeout=20_000)
     assert running.window.sync_status.label.toolTip().startswith("服务器未接受本机的审计日志。档案记录已同步")
     assert on_db(running, lambda s: s.archive.outbox_count()) == 0     # the record went all the same
+
+
+def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtbot, running, srv, memory_keyring,
+                                                                             monkeypatch) -> None:
+    """A lone surrogate written into the archive behind the validation (an old version, a bug): the sync
+    sends it, the server refuses it by name, the status bar and the list show a sync problem, the record's
+    banner says why in Chinese, and the next sync does not send it again."""
+    import json
+
+    from app.storage import schema
+
+    win = running.window
+    made = on_db(running, lambda s: [records.save_draft(s, v)[0] for v in generate(2, seed=21)])
+
+    def corrupt(s: Any) -> None:
+        C = schema.customer.c
+        with s.archive.transaction() as tx:
+            data = json.loads(tx.execute(schema.customer.select().with_only_columns(C.data)
+                                         .where(C.id == made[0].id)).scalar())
+            tx.execute(schema.customer.update().where(C.id == made[0].id)
+                       .values(data=json.dumps({**data, "shop_name": "坏\ud800店"})))
+
+    on_db(running, corrupt)
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: on_db(running, lambda s: s.archive.get_customer(made[0].id).sync_state) == "rejected",
+                    timeout=20_000)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已同步；1"), timeout=20_000)  # 1 needs attention
+    assert on_db(running, lambda s: s.archive.get_customer(made[1].id).sync_state) == "synced"
+    lp = win.list_panel
+    lp.problems.setChecked(True)                         # the list's "sync problems" filter
+    qtbot.waitUntil(lambda: lp.model.rowCount() == 1, timeout=5000)
+    win.open_customer(made[0].id)
+    form = win.panel.form_widget
+    qtbot.waitUntil(lambda: form.customer is not None and form.customer.id == made[0].id, timeout=5000)
+    qtbot.waitUntil(lambda: form.banner.isVisible(), timeout=5000)
+    assert "服务器未接受上次修改" in form.banner.text() and "服务器无法保存" in form.banner.text()
+    assert "surrogate" not in form.banner.text()
+    assert on_db(running, lambda s: s.archive.outbox_count()) == 0
+    outcomes: list[Any] = []
+    win.coordinator.sig_finished.connect(outcomes.append)
+    win.coordinator.sync(manual=True)                    # a second sync does not resend the refused change
+    qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
+    assert outcomes[0].pushed == 0 and outcomes[0].remaining == 1
+    assert on_db(running, lambda s: s.archive.get_customer(made[0].id).sync_state) == "rejected"

@@ -293,3 +293,17 @@ def test_completeness_matches_its_definition(form, today, role) -> None:
         assert {i.field for i in report.missing} == {f.key for f in wanted if f.key not in failed
                                                      and report.values.get(f.key) in (None, "", [])}
         assert report.required_filled == len(wanted) - len(report.missing) - len([f for f in wanted if f.key in failed])
+
+
+@pytest.mark.parametrize("key", ["shop_name", "address"])
+def test_text_that_cannot_be_stored_is_cleaned_or_refused_at_entry(form, today, key) -> None:
+    """A NUL is dropped like the other control characters; a lone surrogate (a broken character from a
+    bad paste) cannot be dropped without losing what was meant: it is refused, with a clear message."""
+    assert parse_field(form[key], "好又多\x00超市", today) == ("好又多超市", [])
+    assert parse_field(form[key], "好又多😀", today) == ("好又多😀", [])
+    value, issues = parse_field(form[key], "好又\ud800多", today)
+    assert value is None and codes(issues) == [("error", "text.surrogate")]
+    message = issues[0].message(form[key].label("zh_CN"), "zh_CN")
+    assert message.startswith(form[key].label("zh_CN")) and "损坏的字符" in message
+    report = validate_values(form, {key: "\udfff"}, today=today, required=False)
+    assert [(i.field, i.code) for i in report.errors] == [(key, "text.surrogate")] and key not in report.values
