@@ -21,7 +21,7 @@ def database_url(data: Path | None, database: str | None) -> str:
     if database:
         return database
     folder = (data or DEFAULT_DATA).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # only the server's user may list or enter it
     return f"sqlite:///{folder / DB_FILE}"
 
 
