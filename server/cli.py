@@ -64,9 +64,11 @@ def open_db(args: argparse.Namespace) -> Database:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from server.config import settings_from_env
     from server.db import permission_problem
     from server.serve import serve
 
+    settings_from_env()  # a bad timeout in the environment: one line now, not a traceback in a worker
     data = getattr(args, "data", None)
     problem = permission_problem(database_url(Path(data) if data else None, getattr(args, "database", None)))
     if problem:

@@ -194,6 +194,8 @@ class SyncClient:
             raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app."))
         if status == 401:
             raise SyncError(K.AUTH, N_("The server did not accept the sign-in; sign in again."))
+        if status == 408:
+            raise SyncError(K.TIMEOUT, N_("The connection was too slow to send the data; it will be tried again later."))
         if status == 410:
             err = SyncError(K.REFUSED, N_("The local copy is too old to continue; it is rebuilt from the server."))
             err.code, err.horizon = "gone", body.get("horizon")  # type: ignore[attr-defined]
