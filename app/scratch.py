@@ -68,10 +68,16 @@ def beside(target: Path, scratch: Path | None, suffix: str = ".tmp") -> Path:
     return path
 
 
+def _with_companions(path: Path) -> list[Path]:
+    """The file and what SQLite may add beside it (a VACUUM INTO target has a rollback journal)."""
+    return [path] + [path.with_name(path.name + s) for s in ("-journal", "-wal", "-shm")]
+
+
 def release(path: Path) -> None:
-    """Remove ``path`` (if still there) and its marker."""
-    with contextlib.suppress(FileNotFoundError):
-        path.unlink()
+    """Remove ``path`` (if still there), SQLite's companions of it, and its marker."""
+    for f in _with_companions(path):
+        with contextlib.suppress(FileNotFoundError):
+            f.unlink()
     marker = _markers().pop(path, None)
     if marker is not None:
         with contextlib.suppress(FileNotFoundError):
@@ -144,12 +150,16 @@ def clean(scratch: Path) -> int:
             except (OSError, UnicodeDecodeError):
                 named = None
             if named is not None and named.name.startswith(PREFIX) and _pid_of(named.name) == pid:
-                try:
-                    named.unlink()
-                    removed += 1
-                except FileNotFoundError:
-                    pass
-                except OSError:
+                kept = False
+                for f in _with_companions(named):
+                    try:
+                        f.unlink()
+                        removed += 1
+                    except FileNotFoundError:
+                        pass
+                    except OSError:
+                        kept = True
+                if kept:
                     continue  # keep the marker: try again next time
         try:
             entry.unlink()

@@ -147,3 +147,17 @@ def test_clean_keeps_the_files_of_a_running_process_and_only_names_it_made(tmp_p
     old.write_bytes(b"<x/>")
     assert scratch.clean(folder) == 1
     assert mine.exists() and stranger.read_text() == "keep" and not old.exists() and not forged.exists()
+
+
+def test_a_backup_killed_midway_leaves_nothing_after_the_next_start(home, tmp_path, big_archive) -> None:
+    tmpdir, out = tmp_path / "system-tmp", tmp_path / "usb" / "archive.fabak"
+    tmpdir.mkdir()
+    out.parent.mkdir()
+    private = Profile().scratch_dir
+    proc = subprocess.Popen([sys.executable, "-m", "app", "backup", str(out)], cwd=ROOT, env=app_env(home, tmpdir),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    kill_when(proc, lambda: bool(ours(out.parent, ".tmp")))
+    assert ours(out.parent, ".tmp") and ours(private, scratch.MARKER) and every_file(tmpdir) == []
+    assert not out.exists()
+    next_start(home, tmpdir)
+    assert list(out.parent.iterdir()) == [] and ours(private, "") == [] and every_file(tmpdir) == []
