@@ -227,3 +227,38 @@ def test_a_trusted_ca_does_not_excuse_a_certificate_for_another_name(tmp_path, m
                 info(srv.https_url)
     finally:
         srv.stop()
+
+
+def test_a_redirect_is_not_followed_so_the_password_goes_nowhere_else(listener) -> None:
+    """A server (or something posing as it) answers the sign-in with 307 to another address: the
+    client does not go there (a 307 would resend the password), it reports a refusal."""
+    import threading
+
+    front = socket.socket()
+    front.bind(("127.0.0.1", 0))
+    front.listen(1)
+    front.settimeout(20)
+    elsewhere = f"http://127.0.0.1:{listener.getsockname()[1]}/steal"
+
+    def answer_once() -> None:
+        conn, _ = front.accept()
+        with conn:
+            conn.settimeout(10)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                data += conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: " + elsewhere.encode()
+                         + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    thread = threading.Thread(target=answer_once, daemon=True)
+    thread.start()
+    client = SyncClient(f"http://127.0.0.1:{front.getsockname()[1]}", MemoryTokens(), "dev")
+    try:
+        with pytest.raises(SyncError) as err:
+            client.login("c1", "secret-password", "test")
+        assert err.value.kind is SyncErrorKind.REFUSED
+    finally:
+        client.close()
+        thread.join(20)
+        front.close()
+    assert not connected(listener)
