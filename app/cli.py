@@ -346,6 +346,11 @@ ENV_SERVER_PASSWORD = "FIELDARCHIVE_SERVER_PASSWORD"
 def cmd_login(args: argparse.Namespace) -> int:
     from app.services import syncing
 
+    problem = syncing.server_problem(args.server)
+    if problem is not None:  # before the password is even asked for
+        raise problem
+    if syncing.insecure_address(args.server):
+        sys.stderr.write(translate(_INSECURE_WARNING) + "\n")
     password = _secret(ENV_SERVER_PASSWORD, _("Server password for {user}: ").format(user=args.user))
     session = open_session(args)
     try:
@@ -360,6 +365,8 @@ def cmd_login(args: argparse.Namespace) -> int:
     return 0
 
 
+_INSECURE_WARNING = N_("Warning: the connection is not encrypted; the password is sent in clear (--allow-insecure, "
+                       "for development only).")
 _NO_KEYRING_LOGIN = N_("This computer has no system keyring, so the sign-in is kept only while this program runs; "
                        "you will be asked again next time.")
 
@@ -530,6 +537,8 @@ def build_parser() -> Parser:
     common.add_argument("--home", default=argparse.SUPPRESS, help="folder of profiles, settings and logs")
     common.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS)
     common.add_argument("--profile", default=argparse.SUPPRESS)
+    common.add_argument("--allow-insecure", action="store_true", default=argparse.SUPPRESS,
+                        help="development only: allow plain http:// to another computer (the password travels in clear)")
     p = Parser(prog="fieldarchive", parents=[common], description="FieldArchive 客户档案采集")
     p.add_argument("--version", action="version", version=__version__)
     p.add_argument("--self-test", dest="self_test_flag", action="store_true", help="check the installation and exit")
@@ -606,6 +615,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
     set_language(args.lang)
     setup_logging(to_file=args.command != "self-test")
+    if getattr(args, "allow_insecure", False):
+        from app.services import syncing
+        syncing.allow_insecure()
     if args.self_test_flag:  # the packaged app: FieldArchive --self-test
         args.command, args.func, args.gui = "self-test", cmd_self_test, True
     if not args.command:

@@ -17,10 +17,11 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="FieldArchive sync server", version=SERVER_VERSION,
                   description="Sync protocol version 1; see docs/sync-protocol.md.", docs_url=None, redoc_url=None)
     app.state.db = db
-    app.state.settings = settings or Settings()
+    app.state.settings = settings = settings or Settings()
     app.include_router(router, prefix=API_PREFIX)
     errors.install(app)
-    app.add_middleware(TransportMiddleware)
+    app.add_middleware(TransportMiddleware, body_idle_timeout=settings.body_idle_timeout,
+                       body_timeout=settings.body_timeout)
     # level 6 (zlib's default) instead of Starlette's 9: a push answer of 200 records compresses
     # 2.5x faster for about 4% more bytes
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)

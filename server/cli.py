@@ -64,8 +64,15 @@ def open_db(args: argparse.Namespace) -> Database:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from server.config import settings_from_env
+    from server.db import permission_problem
     from server.serve import serve
 
+    settings_from_env()  # a bad timeout in the environment: one line now, not a traceback in a worker
+    data = getattr(args, "data", None)
+    problem = permission_problem(database_url(Path(data) if data else None, getattr(args, "database", None)))
+    if problem:
+        raise CliError(f"refusing to start: {problem}")
     db = open_db(args)
     purge_tombstones(db, Settings())
     db.dispose()
@@ -358,6 +365,16 @@ EXPECTED: tuple[type[BaseException], ...] = (CliError, accounts.AccountError, fo
 
 def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # the data folder, the database and its -wal/-shm files: for the server's user only
+    old_umask = os.umask(0o077) if os.name == "posix" else None
+    try:
+        return _main(argv)
+    finally:
+        if old_umask is not None:
+            os.umask(old_umask)  # main() also runs inside other programs (the tests)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     args = build_parser().parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:

@@ -1,11 +1,16 @@
-"""Transport rules applied before any route: protocol version, body size, gzip request bodies.
+"""Transport rules applied before any route: protocol version, body size, body time, gzip bodies.
 
 Pure ASGI (no buffering of responses). The request body is read with a hard limit, and a gzip body
 is inflated with a limit on the *output*, so a small "zip bomb" is refused with 413 instead of
-filling memory. Every refusal uses the protocol's JSON error shape.
+filling memory. The body must also keep coming: each piece within ``body_idle_timeout`` seconds of
+the previous one and all of it within ``body_timeout`` seconds, else 408 and the connection is
+closed (uvicorn has a keep-alive timeout but none for a body sent a byte a second, which would hold
+a connection and its task for as long as the client likes). Every refusal uses the protocol's JSON
+error shape.
 """
 from __future__ import annotations
 
+import asyncio
 import zlib
 from typing import Any, Awaitable, Callable
 
@@ -21,9 +26,9 @@ PHOTO_PREFIX = f"{API_PREFIX}/photos/"
 
 
 class Refused(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.headers = status, code, message, headers
 
 
 def body_limit(scope: Scope) -> int:
@@ -35,10 +40,26 @@ def protocol_ok(headers: dict[str, str]) -> bool:
     return value.isascii() and value.isdigit() and len(value) < 6 and int(value) >= MIN_PROTOCOL_VERSION
 
 
-async def read_body(receive: Receive, limit: int) -> bytes:
+def _too_slow() -> Refused:
+    return Refused(408, ErrorCode.REQUEST_TIMEOUT, "The request body came too slowly; send it again.",
+                   {"Connection": "close"})
+
+
+async def read_body(receive: Receive, limit: int, idle: float | None = None, total: float | None = None) -> bytes:
     body = bytearray()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + total if total else None
     while True:
-        message = await receive()
+        wait = idle or None
+        if deadline is not None:
+            left = deadline - loop.time()
+            if left <= 0:
+                raise _too_slow()
+            wait = left if wait is None else min(wait, left)
+        try:
+            message = await (receive() if wait is None else asyncio.wait_for(receive(), wait))
+        except asyncio.TimeoutError:
+            raise _too_slow() from None
         if message["type"] == "http.disconnect":
             raise Refused(400, ErrorCode.BAD_REQUEST, "The client went away.")
         body += message.get("body", b"")
@@ -62,8 +83,10 @@ def gunzip(raw: bytes, limit: int) -> bytes:
 
 
 class TransportMiddleware:
-    def __init__(self, app: Callable[..., Awaitable[None]]) -> None:
+    def __init__(self, app: Callable[..., Awaitable[None]], body_idle_timeout: float | None = None,
+                 body_timeout: float | None = None) -> None:
         self.app = app
+        self.body_idle_timeout, self.body_timeout = body_idle_timeout, body_timeout
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -76,7 +99,7 @@ class TransportMiddleware:
                 raise Refused(426, ErrorCode.CLIENT_TOO_OLD, "This client is too old for the server: please update it.")
             body, headers_out = await self._body(scope, receive, headers)
         except Refused as r:
-            response = error_response(r.status, r.code, r.message)
+            response = error_response(r.status, r.code, r.message, headers=r.headers)
             await response(scope, receive, send)
             return
         sent = False
@@ -95,7 +118,7 @@ class TransportMiddleware:
         length = headers.get("content-length", "")
         if length.isascii() and length.isdigit() and int(length) > limit:
             raise Refused(413, ErrorCode.TOO_LARGE, f"The request body is larger than {limit} bytes.")
-        raw = await read_body(receive, limit)
+        raw = await read_body(receive, limit, self.body_idle_timeout, self.body_timeout)
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding == "gzip":
             raw = gunzip(raw, limit)

@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.validation.types import warm_mobile_ranges
 from server.app import create_app
-from server.config import Settings
+from server.config import Settings, settings_from_env
 from server.db import Database
 from server.feed import purge_tombstones
 
@@ -40,7 +40,7 @@ async def _purge_daily(db: Database, settings: Settings) -> None:
 def factory() -> FastAPI:
     """The app for uvicorn (``--factory``): the database URL comes from the environment."""
     db = Database(os.environ[ENV_DATABASE])
-    settings = Settings()
+    settings = settings_from_env()
     app = create_app(db, settings)
 
     @contextlib.asynccontextmanager

@@ -137,6 +137,12 @@ def render(lang: str, out: Path) -> None:
         __import__("app.errors", fromlist=["SyncErrorKind"]).SyncErrorKind.AUTH, "Wrong user name or password."))
     shot(signin, "13-sign-in-refused")
     signin.close()
+    insecure = SignInDialog(controller.ctx, win, user="wangxm")   # plain http to another computer
+    insecure.server.setText("http://192.168.1.20:8765")
+    insecure.password.setText("password")
+    insecure.sign_in()
+    shot(insecure, "13-sign-in-http-refused")
+    insecure.close()
     coordinator = win.coordinator
     coordinator.sig_state.emit("syncing", None)
     coordinator.sig_progress.emit("push", 120, 480, 1_650_000)

@@ -13,6 +13,10 @@ later types into an empty cell of that column in Excel or WPS stays text (an ID 
 digits) or becomes a date, and every written cell of a text column carries it too. The first sheet can
 be set up for printing (``printable``): landscape A4, one page wide, the header row repeated on every
 page, an autofilter on the header.
+
+No temporary file goes to the system temp folder (app/scratch.py): openpyxl's sheet XML is written
+into the scratch folder given (the profile's private ``tmp``) or beside the target, and the
+workbook itself into a file beside the target that is renamed over it at the end.
 """
 from __future__ import annotations
 
@@ -30,9 +34,12 @@ from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet import _writer as _ws_writer
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.worksheet.datavalidation import DataValidation
+
+from app import scratch
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 MAX_ROWS = 1_048_575
@@ -99,26 +106,45 @@ def cell_value(ws: Any, v: Any) -> Any:
     return _text(ws, str(v))
 
 
+_openpyxl_temporary_file = _ws_writer.create_temporary_file
+
+
+def _temporary_file(suffix: str = "") -> str:
+    """openpyxl's sheet XML files: in the scratch folder of this thread's write_sheet, never $TMPDIR."""
+    folder = scratch.current_folder()
+    if folder is None:  # not from write_sheet (nothing in the app does that)
+        return str(_openpyxl_temporary_file(suffix))
+    path = str(scratch.new_file(folder, suffix or ".xml"))
+    _ws_writer.ALL_TEMP_FILES.append(path)  # openpyxl removes it at exit too, as its own
+    return path
+
+
+_ws_writer.create_temporary_file = _temporary_file  # looked up by WorksheetWriter at each call
+
+
 def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str = "Sheet1",
                 extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = (),
-                printable: bool = False) -> int:
-    """Write a workbook atomically (temp file + rename); returns the number of data rows.
-    ``printable``: set the first sheet up for printing (``_print_setup``)."""
-    wb = Workbook(write_only=True)
-    try:
-        count = _fill(wb, columns, rows, title, extra_sheets, printable)
-    except BaseException:
-        _discard(wb)  # cancelled or failed: openpyxl's own temporary files go too
-        raise
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        wb.save(tmp)
-        with open(tmp, "rb+") as f:
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+                printable: bool = False, scratch_dir: Path | None = None) -> int:
+    """Write a workbook atomically (temp file beside it + rename); returns the number of data rows.
+    ``printable``: set the first sheet up for printing (``_print_setup``).
+    The sheets' plaintext XML goes into ``scratch_dir`` (the profile's private tmp folder) or, without
+    one, beside the target; a killed run's leftovers are removed by ``scratch.clean``."""
+    with scratch.scratch_folder(scratch_dir or path.parent):
+        wb = Workbook(write_only=True)
+        try:
+            count = _fill(wb, columns, rows, title, extra_sheets, printable)
+        except BaseException:
+            _discard(wb)  # cancelled or failed: openpyxl's own temporary files go too
+            raise
+        tmp = scratch.beside(path, scratch_dir, ".xlsx")
+        try:
+            wb.save(tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        finally:
+            _discard(wb)
+            scratch.release(tmp)
     return count
 
 

@@ -62,6 +62,7 @@ class ErrorCode(str, enum.Enum):
     CONFLICT = "conflict"
     GONE = "gone"
     TOO_LARGE = "too_large"
+    REQUEST_TIMEOUT = "request_timeout"  # 408: the request body came too slowly
     LOCKED = "locked"
     CLIENT_TOO_OLD = "client_too_old"
     RATE_LIMITED = "rate_limited"

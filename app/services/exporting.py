@@ -2,7 +2,9 @@
 zh_CN or en, typed cells (dates as date cells, integers and decimals as numbers, choices as labels).
 
 The file is written to a temporary file beside the target and renamed at the end, so a cancelled
-or failed export leaves no partial file (and an older file of the same name untouched). Every
+or failed export leaves no partial file (and an older file of the same name untouched); the sheet's
+plaintext XML is kept in the profile's private tmp folder, never $TMPDIR, and what a killed export
+leaves is removed at the next start (app/scratch.py). Every
 finished export is logged in the archive's audit trail (entity ``export``: file name, rows, groups).
 """
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+from app import scratch
 from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
@@ -165,7 +168,7 @@ def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang
     try:
         n = write_sheet(path, export_columns(form, lang, fields, meta),
                         export_rows(archive, fields, lang, pks, progress, cancel, total, meta), title=form.title(lang),
-                        printable=True)
+                        printable=True, scratch_dir=scratch.archive_scratch(archive.path))
     except OSError as exc:
         raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path),
                               reason=exc.strerror or str(exc)) from None

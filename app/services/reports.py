@@ -74,8 +74,10 @@ def _who(row: dict[str, Any]) -> str:
     return f"{shown} ({name})" if shown and shown != name else name
 
 
-def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: str | None = None) -> dict[str, int]:
-    """Write the workbook; returns the number of rows of each table."""
+def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: str | None = None,
+                  scratch_dir: Path | None = None) -> dict[str, int]:
+    """Write the workbook; returns the number of rows of each table. Temporary files: in
+    ``scratch_dir`` (the profile's tmp folder) and beside ``path``, never $TMPDIR."""
     lang = lang or current_language()
 
     def t(msgid: str) -> str:
@@ -135,7 +137,7 @@ def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: 
             (t(N_("Archive completeness")), comp_cols, comp_rows),
             (t(N_("Overdue maintenance")), over_cols, over_rows),
             (t(N_("Visits per customer manager")), visit_cols, visit_rows),
-        ])
+        ], scratch_dir=scratch_dir)
     except OSError as exc:
         raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
     return {"category_adjustments": len(adjustments), "completeness": len(completeness), "overdue": len(overdue),
@@ -149,7 +151,7 @@ def monthly_report(session: Session, month: str, path: Path, lang: str | None = 
 
 def save_monthly(session: Session, data: dict[str, Any], month: str, path: Path, lang: str | None = None) -> dict[str, int]:
     """Write figures already fetched (the app fetches them off the archive's thread) and audit the export."""
-    counts = write_monthly(data, session.form, path, lang)
+    counts = write_monthly(data, session.form, path, lang, session.profile.scratch_dir)
     session.archive.record_action("report", "export", Provenance(session.user, Source.SYSTEM),
                                   {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts})
     return counts

@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import logging
+import os
 import platform
 import threading
 from typing import Any, Callable, Sequence
@@ -24,12 +25,35 @@ from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.services import listing
 from app.services.records import quality
 from app.services.session import Session, form_for
-from app.sync.client import MemoryTokens, SyncClient
+from app.sync.client import MemoryTokens, SyncClient, server_url_problem
 from app.sync.engine import run_sync
 from app.validation import validate_values
 
 log = logging.getLogger(__name__)
 _memory_tokens: dict[str, MemoryTokens] = {}
+#: Development only: allow plain http:// to another computer (the password then travels in clear).
+ENV_ALLOW_INSECURE = "FIELDARCHIVE_ALLOW_INSECURE"
+_allow_insecure = False
+
+
+def allow_insecure(on: bool = True) -> None:
+    """``--allow-insecure`` on the command line (also for the desktop app started from it)."""
+    global _allow_insecure
+    _allow_insecure = on
+
+
+def insecure_allowed() -> bool:
+    return _allow_insecure or os.environ.get(ENV_ALLOW_INSECURE, "").strip().lower() in ("1", "true", "yes")
+
+
+def server_problem(url: str) -> UserFacingError | None:
+    """Why ``url`` cannot be used as the sync server (a message to show), or None."""
+    return server_url_problem(url, insecure_allowed())
+
+
+def insecure_address(url: str) -> bool:
+    """True when ``url`` is plain http:// to another computer (refused unless allowed for development)."""
+    return server_url_problem(url) is not None and server_url_problem(url, True) is None
 
 
 class KeyringTokens:
@@ -70,11 +94,15 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     user = user or (bound[1] if bound else "")
     if not server or not user:
         raise SyncError(SyncErrorKind.AUTH, N_("Sign in to the server first."))
-    return SyncClient(server, token_store(server, user), session.archive.device_id)
+    return SyncClient(server, token_store(server, user), session.archive.device_id, allow_insecure=insecure_allowed())
 
 
 def login(session: Session, server: str, user: str, password: str) -> dict[str, Any]:
     """Sign in and bind this archive to the server and user (one profile = one user on one server)."""
+    server = server.strip()
+    problem = server_problem(server)
+    if problem is not None:  # before anything leaves this computer
+        raise problem
     bound = binding(session)
     if bound and bound[1] != user:
         raise UserFacingError(N_("This archive belongs to {user}. Use another profile (--profile) for another account."),

@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from app import __version__
+from app import __version__, scratch
 from app.paths import ensure_private_dir, fsync_dir
 
 MAGIC = b"FIELDARCHIVE-BACKUP 1\n"
@@ -27,13 +27,13 @@ class BadBackup(Exception):
     pass
 
 
-def write_backup(vacuum_into: Any, target: Path, header: dict[str, Any]) -> Path:
-    """``vacuum_into(path)`` writes a consistent encrypted copy; we wrap it with the header."""
+def write_backup(vacuum_into: Any, target: Path, header: dict[str, Any], scratch_dir: Path | None = None) -> Path:
+    """``vacuum_into(path)`` writes a consistent encrypted copy; we wrap it with the header. Both
+    temporary files are beside the target, named so that the next start removes them if this run is
+    killed (markers in ``scratch_dir``, the profile's tmp folder; app/scratch.py)."""
     ensure_private_dir(target.parent)
-    tmp_db = target.with_name(f".{target.name}.db.tmp")
-    tmp_out = target.with_name(f".{target.name}.tmp")
-    for p in (tmp_db, tmp_out):
-        p.unlink(missing_ok=True)
+    tmp_db = scratch.beside(target, scratch_dir, ".db.tmp")
+    tmp_out = scratch.beside(target, scratch_dir, ".tmp")
     try:
         vacuum_into(tmp_db)
         sha, size = hashlib.sha256(), 0
@@ -55,8 +55,8 @@ def write_backup(vacuum_into: Any, target: Path, header: dict[str, Any]) -> Path
         fsync_dir(target.parent)
         return target
     finally:
-        tmp_db.unlink(missing_ok=True)
-        tmp_out.unlink(missing_ok=True)
+        scratch.release(tmp_db)
+        scratch.release(tmp_out)
 
 
 def read_header(path: Path) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app import scratch
 from app.errors import StorageError, StorageErrorKind as K
 from app.i18n import N_
 from app.paths import DEFAULT_PROFILE, atomic_write, ensure_private_dir, profile_dir
@@ -182,9 +183,20 @@ class Profile:
                                           "Restore it from a backup in {backups}."),
                             file=str(self.archive_path), detail=fault.detail[:120], backups=backups)
 
+    @property
+    def scratch_dir(self) -> Path:
+        """Temporary files of exports, reports and backups (app/scratch.py): private, never $TMPDIR."""
+        return self.dir / scratch.SCRATCH_DIR
+
     def open(self, key: bytes, actor: str | None = None, check: bool = True) -> "Archive":
         from app.storage.archive import Archive, StorageFault
 
+        try:
+            removed = scratch.clean(self.scratch_dir)  # what a killed export or backup left behind
+            if removed:
+                log.info("removed %d temporary files left by an earlier run", removed)
+        except OSError as exc:
+            log.warning("temporary files of an earlier run could not be removed: %s", exc.strerror or exc)
         try:
             return Archive.open(self.archive_path, key, actor, before_migration=self._backup_before_migration, check=check)
         except StorageFault as fault:
@@ -211,7 +223,7 @@ class Profile:
         header = {"archive_id": arc.archive_id, "schema_version": arc.schema_version, "kind": kind,
                   "keyfile": json.loads(self.keyfile().to_json())}
         try:
-            path = bk.write_backup(lambda p: arc.vacuum_into(p), target, header)
+            path = bk.write_backup(lambda p: arc.vacuum_into(p), target, header, self.scratch_dir)
         except StorageFault as fault:
             raise self._fault(fault) from None
         except OSError as exc:

@@ -1,7 +1,11 @@
 """HTTP client of the sync protocol (docs/sync-protocol.md); the only module that imports requests.
 
-Every request verifies TLS, has connect and read timeouts, carries the protocol version, and
-gzips larger JSON bodies. Transport failures become ``SyncError`` kinds the app can act on:
+Every request verifies TLS against the operating system's certificate store (``truststore``: a
+bureau's own certificate authority installed on the computer works, verification stays on), never
+follows a redirect, has connect and read timeouts, carries the protocol version, and gzips larger
+JSON bodies. Plain ``http://`` is refused for anything but this computer (127.0.0.0/8, ::1,
+localhost) unless ``allow_insecure`` is given (development only: ``--allow-insecure`` or
+FIELDARCHIVE_ALLOW_INSECURE=1). Transport failures become ``SyncError`` kinds the app can act on:
 OFFLINE and TIMEOUT (retry later), AUTH (sign in again), CLIENT_TOO_OLD (update the app),
 SERVER (the server failed; retry later), REFUSED / PROTOCOL (this request is wrong).
 An expired access token is refreshed once, silently; a refused refresh is AUTH.
@@ -9,13 +13,18 @@ An expired access token is refreshed once, silently; a refused refresh is AUTH.
 from __future__ import annotations
 
 import gzip
+import ipaddress
 import json
 import logging
+import ssl
 import threading
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import orjson
 import requests
+import truststore
+from requests.adapters import HTTPAdapter
 
 from app.errors import SyncError, SyncErrorKind as K
 from app.i18n import N_
@@ -49,14 +58,75 @@ class MemoryTokens:
         self.tokens = None
 
 
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or the name localhost: this computer."""
+    host = host.strip("[]").rstrip(".").lower()
+    if host == "localhost":
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def server_url_problem(url: str, allow_insecure: bool = False) -> SyncError | None:
+    """Why ``url`` cannot be a sync server address, or None. Plain http:// would send the user name,
+    the password and the tokens in clear: only to this computer, or with ``allow_insecure``."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host = parts.scheme.lower(), parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        scheme = host = ""
+    if scheme not in ("https", "http") or not host:
+        return SyncError(K.REFUSED, N_("Enter the server address, for example https://archive.example.cn"))
+    if scheme == "http" and not is_loopback(host) and not allow_insecure:
+        return SyncError(K.REFUSED, N_("The connection must be encrypted: the address must start with https:// "
+                                       "(http:// only to this computer). The user name and password are not sent."))
+    return None
+
+
+def trust_context(extra_ca: str | None = None) -> ssl.SSLContext:
+    """TLS with the operating system's certificate store (Windows, macOS: the system's verifier; Linux:
+    the distribution's CA bundle, or SSL_CERT_FILE / SSL_CERT_DIR when set), plus ``extra_ca`` (a PEM
+    file) when given. Hostname and chain are always verified."""
+    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if extra_ca:
+        ctx.load_verify_locations(cafile=extra_ca)
+    return ctx
+
+
+class TrustStoreAdapter(HTTPAdapter):
+    """requests' adapter with our SSL context, for this session only (nothing global is patched)."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._context = context
+        super().__init__()
+
+    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
+        super().init_poolmanager(connections, maxsize, block, ssl_context=self._context, **pool_kwargs)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        proxy_kwargs.setdefault("ssl_context", self._context)
+        return super().proxy_manager_for(proxy, **proxy_kwargs)
+
+
 class SyncClient:
-    def __init__(self, base_url: str, tokens: TokenStore, device_id: str, *, verify: bool | str = True,
-                 timeout: tuple[float, float] | None = None) -> None:
-        self.base = base_url.rstrip("/") + API_PREFIX
+    def __init__(self, base_url: str, tokens: TokenStore, device_id: str, *, extra_ca: str | None = None,
+                 timeout: tuple[float, float] | None = None, allow_insecure: bool = False) -> None:
+        problem = server_url_problem(base_url, allow_insecure)
+        if problem is not None:
+            raise problem
+        if allow_insecure and server_url_problem(base_url) is not None:
+            log.warning("plain http to another computer: allowed for development only (--allow-insecure)")
+        self.base = base_url.strip().rstrip("/") + API_PREFIX
         self.tokens, self.device_id = tokens, device_id
         self.timeout = timeout or (CONNECT_TIMEOUT, READ_TIMEOUT)
         self.http = requests.Session()
-        self.http.verify = verify  # True (the system's CAs via certifi) or a CA bundle path; never False
+        self.http.mount("https://", TrustStoreAdapter(trust_context(extra_ca)))
+        self.http.verify = True  # never False
         self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip",
                                   "User-Agent": "FieldArchive"})
         self.bytes_sent = self.bytes_received = 0
@@ -85,7 +155,8 @@ class SyncClient:
                 raise SyncError(K.AUTH, N_("Sign in to the server first."))
             h["Authorization"] = f"Bearer {tokens['access_token']}"
         try:
-            resp = self.http.request(method, self.base + path, data=data, headers=h, params=params, timeout=self.timeout)
+            resp = self.http.request(method, self.base + path, data=data, headers=h, params=params, timeout=self.timeout,
+                                     allow_redirects=False)  # a redirect could lead the password elsewhere
         except requests.exceptions.SSLError:
             raise SyncError(K.PROTOCOL, N_("The server's certificate is not trusted; the connection was refused.")) from None
         except requests.exceptions.Timeout:
@@ -126,6 +197,8 @@ class SyncClient:
             raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app."))
         if status == 401:
             raise SyncError(K.AUTH, N_("The server did not accept the sign-in; sign in again."))
+        if status == 408:
+            raise SyncError(K.TIMEOUT, N_("The connection was too slow to send the data; it will be tried again later."))
         if status == 410:
             err = SyncError(K.REFUSED, N_("The local copy is too old to continue; it is rebuilt from the server."))
             err.code, err.horizon = "gone", body.get("horizon")  # type: ignore[attr-defined]

@@ -1,8 +1,6 @@
 """Settings: language, idle lock, photo size, server address (load / check / save, as Picard's option pages)."""
 from __future__ import annotations
 
-from urllib.parse import urlparse
-
 from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, \
     QVBoxLayout, QWidget
 
@@ -11,15 +9,13 @@ from app.settings import Settings
 
 
 def check_server_url(url: str) -> str | None:
-    """A message if ``url`` is not acceptable: HTTPS, or plain HTTP only to this computer."""
+    """A message if ``url`` is not acceptable: HTTPS, or plain HTTP only to this computer (or with the
+    development switch, docs/server.md "Transport, TLS and file permissions")."""
     if not url:
         return None
-    parsed = urlparse(url)
-    if parsed.scheme not in ("https", "http") or not parsed.hostname:
-        return _("Enter the server address, for example https://archive.example.cn")
-    if parsed.scheme == "http" and parsed.hostname not in ("127.0.0.1", "localhost", "::1"):
-        return _("The connection must be encrypted: the address must start with https://")
-    return None
+    from app.services.syncing import server_problem
+    problem = server_problem(url)
+    return problem.message() if problem is not None else None
 
 
 class SettingsDialog(QDialog):

@@ -81,6 +81,7 @@ def db_url(backend: dict[str, Any], tmp_path: Path) -> Iterator[str]:
     if backend["kind"] == "sqlite":
         target = tmp_path / "server.db"
         target.write_bytes(Path(backend["template"]).read_bytes())
+        target.chmod(0o600)  # `serve` refuses a database other users can read
         yield f"sqlite:///{target}"
         return
     name = f"fa_test_{uuid.uuid4().hex[:12]}"

@@ -41,16 +41,33 @@ class Server:
         assert proc.returncode == 0, proc.stderr
         return proc
 
-    def start(self, env: dict[str, str] | None = None) -> "Server":
+    @property
+    def https_url(self) -> str:
+        return f"https://127.0.0.1:{self.port}"
+
+    def start_tls(self, certfile: Path, keyfile: Path) -> "Server":
+        """Serve HTTPS with this certificate (the probe that waits for it to be up does not verify it:
+        the tests do, with the client)."""
+        import warnings
+        from urllib3.exceptions import InsecureRequestWarning
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureRequestWarning)
+            return self.start(extra=("--certfile", str(certfile), "--keyfile", str(keyfile)),
+                              probe=(self.https_url, False))
+
+    def start(self, env: dict[str, str] | None = None, extra: tuple[str, ...] = (),
+              probe: tuple[str, str | bool] | None = None) -> "Server":
         log = open(self.data.parent / f"server-{self.port}-{time.time_ns()}.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--data", str(self.data), "--port",
-                                      str(self.port)], cwd=ROOT, stdout=log, stderr=log, env={**os.environ, **(env or {})})
+                                      str(self.port), *extra], cwd=ROOT, stdout=log, stderr=log,
+                                     env={**os.environ, **(env or {})})
+        url, verify = probe or (self.url, True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"server exited with {self.proc.returncode}")
             try:
-                requests.get(self.url + "/api/v1/info", timeout=0.5)
+                requests.get(url + "/api/v1/info", timeout=0.5, verify=verify)
                 return self
             except requests.RequestException:
                 time.sleep(0.1)

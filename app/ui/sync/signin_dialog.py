@@ -1,4 +1,8 @@
-"""Sign in to the sync server: address, user name, password. Tokens go to the OS keyring only."""
+"""Sign in to the sync server: address, user name, password. Tokens go to the OS keyring only.
+
+Under the address a warning says when it is plain http:// to another computer: the dialog then
+refuses to sign in (the password would travel in clear), unless the development switch
+(--allow-insecure / FIELDARCHIVE_ALLOW_INSECURE=1) is on, and then the warning says so."""
 from __future__ import annotations
 
 from typing import Any
@@ -21,6 +25,10 @@ class SignInDialog(QDialog):
         self.setWindowTitle(_("Sign in to the server"))
         self.server = QLineEdit(ctx.settings.server_url, self)
         self.server.setPlaceholderText("https://")
+        self.server_warning = QLabel(self)
+        self.server_warning.setWordWrap(True)
+        self.server_warning.setStyleSheet("color: #c62828")
+        self.server.textChanged.connect(self._check_address)
         self.user = QLineEdit(user, self)
         self.password = QLineEdit(self)
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
@@ -29,6 +37,7 @@ class SignInDialog(QDialog):
         self.message.setStyleSheet("color: #c62828")
         form = QFormLayout()
         form.addRow(_("Server address"), self.server)
+        form.addRow("", self.server_warning)
         form.addRow(_("User name"), self.user)
         form.addRow(_("Password"), self.password)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
@@ -39,7 +48,21 @@ class SignInDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
-        self.resize(460, 220)
+        self.resize(460, 240)
+        self._check_address(self.server.text())
+
+    def _check_address(self, text: str) -> None:
+        from app.services import syncing
+        url = text.strip()
+        if url and syncing.insecure_address(url):
+            self.server_warning.setText(
+                _("Not encrypted: the password would be sent in clear (allowed for development only).")
+                if syncing.insecure_allowed() else
+                _("Not encrypted: http:// is only for this computer. Use the https:// address of the server."))
+            self.server_warning.show()
+        else:
+            self.server_warning.clear()
+            self.server_warning.hide()
 
     def sign_in(self) -> None:
         server, user, password = self.server.text().strip().rstrip("/"), self.user.text().strip(), self.password.text()
