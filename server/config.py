@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import os
+import secrets
+import stat
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +14,10 @@ from app.models.wire import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, TOMBSTO
 
 DEFAULT_DATA = Path("server-data")
 DB_FILE = "fieldarchive-server.db"
+AUDIT_KEY_FILE = "audit.key"
+ENV_AUDIT_KEY = "FIELDARCHIVE_AUDIT_KEY"            # the key itself, hex (at least 32 bytes)
+ENV_AUDIT_KEY_FILE = "FIELDARCHIVE_AUDIT_KEY_FILE"  # a file holding it (hex), mode 0600
+ENV_UPLOAD_TTL = "FIELDARCHIVE_UPLOAD_TTL"          # seconds before an abandoned partial upload is purged
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 SERVER_VERSION = "1.0.0"
@@ -40,9 +48,56 @@ class Settings:
     max_photo_bytes: int = 32 * 1024 * 1024
     hash_time_cost: int = 3          # Argon2id parameters for new password hashes (argon2-cffi defaults)
     hash_memory_kib: int = 65536
+    upload_ttl: int = 24 * 3600      # a partial upload untouched this long is purged
+    audit_key: bytes = b""           # signs the audit acknowledgements; empty: audit uploads are refused (503)
 
 
 @lru_cache(maxsize=1024)
 def iso(ts: float) -> str:
     """UTC time as ISO 8601 with a Z, the form every timestamp takes on the wire."""
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+log = logging.getLogger("server")
+
+
+class AuditKeyError(ValueError):
+    """The audit key cannot be used (a one-line reason for the command line)."""
+
+
+def _parse_key(text: str, where: str) -> bytes:
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise AuditKeyError(f"the audit key in {where} is not hexadecimal") from None
+    if len(key) < 32:
+        raise AuditKeyError(f"the audit key in {where} is shorter than 32 bytes (64 hex digits)")
+    return key
+
+
+def audit_key_path(data: Path | None, key_file: str | None) -> Path:
+    """``--audit-key-file``, else FIELDARCHIVE_AUDIT_KEY_FILE, else audit.key in the data folder."""
+    chosen = key_file or os.environ.get(ENV_AUDIT_KEY_FILE)
+    return Path(chosen) if chosen else (data or DEFAULT_DATA).resolve() / AUDIT_KEY_FILE
+
+
+def load_audit_key(data: Path | None, key_file: str | None, *, create: bool) -> bytes | None:
+    """The key that signs audit acknowledgements: FIELDARCHIVE_AUDIT_KEY (hex) wins, else the key file
+    (created with mode 0600 when ``create`` and missing). A key file others may read is refused.
+    None: no key (only when not ``create``)."""
+    env = os.environ.get(ENV_AUDIT_KEY)
+    if env:
+        return _parse_key(env, ENV_AUDIT_KEY)
+    path = audit_key_path(data, key_file)
+    if not path.exists():
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        log.warning("created the audit key %s: keep a copy away from the database (docs/server.md, Security)", path)
+    mode = path.stat().st_mode
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise AuditKeyError(f"the audit key file {path} may be read by others; chmod 600 it")
+    return _parse_key(path.read_text(encoding="ascii", errors="replace"), str(path))

@@ -19,9 +19,10 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.validation.types import warm_mobile_ranges
 from server.app import create_app
-from server.config import Settings
+from server.config import ENV_UPLOAD_TTL, Settings, load_audit_key
 from server.db import Database
 from server.feed import purge_tombstones
+from server.photos import purge_partial
 
 ENV_DATABASE = "FIELDARCHIVE_SERVER_DATABASE"
 PURGE_EVERY = 24 * 3600
@@ -33,14 +34,15 @@ async def _purge_daily(db: Database, settings: Settings) -> None:
         await asyncio.sleep(PURGE_EVERY)
         try:
             await run_in_threadpool(purge_tombstones, db, settings)
+            await run_in_threadpool(purge_partial, db, settings)
         except Exception:  # the next day will try again; serving must go on
-            log.exception("purging tombstones failed")
+            log.exception("purging tombstones or partial uploads failed")
 
 
 def factory() -> FastAPI:
     """The app for uvicorn (``--factory``): the database URL comes from the environment."""
     db = Database(os.environ[ENV_DATABASE])
-    settings = Settings()
+    settings = settings_from_env()
     app = create_app(db, settings)
 
     @contextlib.asynccontextmanager
@@ -61,6 +63,15 @@ def factory() -> FastAPI:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     return app
+
+
+def settings_from_env() -> Settings:
+    """The settings ``serve`` passes to its workers: the audit key (FIELDARCHIVE_AUDIT_KEY or the file
+    in FIELDARCHIVE_AUDIT_KEY_FILE, which ``cmd_serve`` resolved and created) and the upload TTL."""
+    key = load_audit_key(None, None, create=False) if (os.environ.get("FIELDARCHIVE_AUDIT_KEY")
+                                                       or os.environ.get("FIELDARCHIVE_AUDIT_KEY_FILE")) else None
+    ttl = os.environ.get(ENV_UPLOAD_TTL)
+    return Settings(audit_key=key or b"", **({"upload_ttl": int(ttl)} if ttl else {}))
 
 
 def serve(url: str, host: str, port: int, certfile: str | None, keyfile: str | None, workers: int) -> None:

@@ -95,8 +95,8 @@ def test_audit_upload_matrix(api, world):
 
     for who in CALLERS:
         token = api.token(who, device=f"laptop-{who}")
-        assert api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2)}).status_code == 200, who
+        assert api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2, actor=who)}).status_code == 200, who
         for other in CALLERS:
             if other != who:
-                r = api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{other}", 3)})
+                r = api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{other}", 3, actor=who)})
                 assert r.status_code == 422 and r.json()["fields"][0]["field"] == "entries[0].device", (who, other)
