@@ -75,7 +75,7 @@ class Server:
 
 def client(base: str, name: str) -> httpx.Client:
     c = httpx.Client(base_url=base, timeout=120, headers={PROTOCOL_HEADER: "1"})
-    r = c.post("/api/v1/auth/login", json={"username": name, "password": "bench-password", "device_id": "bench"})
+    r = c.post("/api/v1/auth/login", json={"username": name, "password": "bench-password", "device_id": f"bench-{name}"})
     r.raise_for_status()
     c.headers["Authorization"] = "Bearer " + r.json()["access_token"]
     return c
