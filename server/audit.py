@@ -295,6 +295,34 @@ def _check_acks(device: str, held: dict[str, dict[str, Any]], acks: list[Any], k
     return out
 
 
+def sign_legacy(tx: Tx, key: bytes) -> list[str]:
+    """Acknowledge the trails uploaded before acknowledgements were kept (devices with entries and no
+    acknowledgement), once their entries check out: one acknowledgement per branch tip. Returns the
+    lines of what was signed or left alone. Run it once after the upgrade, after a clean look at the
+    copy: it vouches for what the database holds now."""
+    conn = tx.conn
+    done = set(conn.execute(select(K.device).distinct()).scalars())
+    owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
+    by_device: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in conn.execute(select(audit_entries).where(A.device.not_in(done) if done else A.device.is_not(None))
+                          .order_by(A.device, A.seq, A.id)).mappings():
+        by_device.setdefault(r["device"], {})[r["hash"]] = dict(r)
+    lines = []
+    for device, held in sorted(by_device.items()):
+        bad = [e["seq"] for h, e in held.items() if entry_hash(e["prev_hash"], e) != h
+               or not (_starts_trail(e) or e["prev_hash"] in held)]
+        if bad:
+            lines.append(f"{device}: not signed, entry #{min(bad)} does not check out")
+            continue
+        parents = {e["prev_hash"] for e in held.values()}
+        tips = sorted((e for h, e in held.items() if h not in parents), key=lambda e: (e["seq"], e["id"]))
+        owner = owners.get(device) or tips[-1]["uploaded_by_id"]
+        for tip in tips:
+            _acknowledge(conn, key, device, owner, tip, round(time.time(), 3))
+        lines.append(f"{device}: signed up to #{tips[-1]['seq']}")
+    return lines
+
+
 def newest_acks(conn: Connection) -> dict[str, Any]:
     """The checkpoint ``verify --checkpoint`` keeps outside the database: each device's newest acknowledgement."""
     out: dict[str, Any] = {}

@@ -152,6 +152,16 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from server import audit
     db = open_db(args)
+    if args.action == "sign-legacy":
+        data = getattr(args, "data", None)
+        key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
+        if key is None:
+            raise CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
+        lines = db.write(lambda tx: audit.sign_legacy(tx, key))
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stderr.write(f"{len(lines)} trails without acknowledgement looked at.\n")
+        return 1 if any("not signed" in line for line in lines) else 0
     with db.read() as conn:
         if args.action == "verify":
             data = getattr(args, "data", None)
@@ -347,13 +357,13 @@ def build_parser() -> Parser:
     ca.add_argument("kind", nargs="?", choices=["holiday", "workday", "normal"])
     ca.set_defaults(func=cmd_calendar)
     au = sub.add_parser("audit", parents=[common], help="the audit trails the clients uploaded: list or verify")
-    au.add_argument("action", choices=["list", "verify"])
+    au.add_argument("action", choices=["list", "verify", "sign-legacy"])
     au.add_argument("--user", help="list: entries uploaded by this user")
     au.add_argument("--device", help="list: entries of this device")
     au.add_argument("--entity", help="list: entries of this kind (customer, export …)")
     au.add_argument("--action", dest="kind", help="list: entries of this action (create, update, export …)")
     au.add_argument("--limit", type=int, default=200, help="list: the newest N entries (default 200)")
-    au.add_argument("--audit-key-file", help="verify: the key that signed the acknowledgements (as for serve)")
+    au.add_argument("--audit-key-file", help="verify, sign-legacy: the key of the acknowledgements (as for serve)")
     au.add_argument("--checkpoint", help="verify: a file outside the database with each device's newest "
                                          "acknowledgement: checked if it exists, rewritten after a clean verify")
     au.set_defaults(func=cmd_audit)

@@ -291,3 +291,36 @@ def test_verify_needs_the_key_that_signed(api, world, db, run, monkeypatch):
     monkeypatch.setenv("FIELDARCHIVE_AUDIT_KEY", "ab" * 32)                # another key
     code, out, _ = run("audit", "verify")
     assert code == 1 and "dev-c1 #2: acknowledgement 1 does not match its signature" in out
+
+
+def test_trails_from_before_the_acknowledgements_are_signed_once(api, world, db, run, settings):
+    """After the upgrade a trail uploaded earlier has no acknowledgement: verify says so until
+    ``audit sign-legacy`` vouches for it (only if its entries check out)."""
+    _trail_of_c1(api, world, pages=(4,))
+    add_user(db, settings, "c9", "collector", "s1")
+    assert up(api, api.token("c9", device="dev-9"), chain("dev-9", 3, actor="c9")).status_code == 200
+    _sql(db, "DELETE FROM audit_acks")                       # as uploaded before migration 0006
+    _sql(db, "UPDATE audit_entries SET new = '\"x\"' WHERE device = 'dev-9' AND seq = 2")
+    code, out, _ = run("audit", "verify")
+    assert code == 1 and "dev-c1: 4 entries held and no signed acknowledgement" in out
+    code, out, _ = run("audit", "sign-legacy")
+    assert code == 1 and out.splitlines() == ["dev-9: not signed, entry #2 does not check out", "dev-c1: signed up to #4"]
+    code, out, _ = run("audit", "verify")
+    assert "dev-c1" not in out and "dev-9 #2: the entry does not match its hash" in out
+    more = chain("dev-c1", 2, start=5, prev=chain("dev-c1", 4)[-1]["hash"])
+    assert up(api, world["c1"], more).status_code == 200     # the chain of acknowledgements goes on
+    assert "dev-c1" not in run("audit", "verify")[1]
+
+
+def test_entries_uploaded_by_another_account_are_named(api, world, db, run):
+    """Before 0006 a second account could sign in with a device id and upload into its trail."""
+    from sqlalchemy import select as _select
+
+    from server.schema import users
+
+    _trail_of_c1(api, world, pages=(3,))
+    with db.read() as conn:
+        c3 = conn.execute(_select(users.c.id).where(users.c.name == "c3")).scalar_one()
+    _sql(db, "UPDATE audit_entries SET uploaded_by_id = :u WHERE device = 'dev-c1' AND seq >= 2", u=c3)
+    code, out, _ = run("audit", "verify")
+    assert code == 1 and "dev-c1 #2: 2 entries uploaded by another account than the device's (c1)" in out
