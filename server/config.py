@@ -49,7 +49,7 @@ class Settings:
     hash_time_cost: int = 3          # Argon2id parameters for new password hashes (argon2-cffi defaults)
     hash_memory_kib: int = 65536
     upload_ttl: int = 24 * 3600      # a partial upload untouched this long is purged
-    audit_key: bytes = b""           # signs the audit acknowledgements; empty: audit uploads are refused (503)
+    audit_key: bytes = b""           # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
 
 @lru_cache(maxsize=1024)

@@ -70,6 +70,8 @@ def settings_from_env() -> Settings:
     in FIELDARCHIVE_AUDIT_KEY_FILE, which ``cmd_serve`` resolved and created) and the upload TTL."""
     key = load_audit_key(None, None, create=False) if (os.environ.get("FIELDARCHIVE_AUDIT_KEY")
                                                        or os.environ.get("FIELDARCHIVE_AUDIT_KEY_FILE")) else None
+    if key is None:
+        log.error("no audit key (FIELDARCHIVE_AUDIT_KEY or FIELDARCHIVE_AUDIT_KEY_FILE): audit uploads will fail")
     ttl = os.environ.get(ENV_UPLOAD_TTL)
     return Settings(audit_key=key or b"", **({"upload_ttl": int(ttl)} if ttl else {}))
 
