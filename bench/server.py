@@ -18,6 +18,7 @@ import datetime as dt
 import gzip
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -59,7 +60,8 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--database", url, "--port",
-                                      str(self.port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      str(self.port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "FIELDARCHIVE_AUDIT_KEY": secrets.token_hex(32)})
         for _ in range(300):
             try:
                 httpx.get(self.base + "/api/v1/info", timeout=0.5)
@@ -75,7 +77,7 @@ class Server:
 
 def client(base: str, name: str) -> httpx.Client:
     c = httpx.Client(base_url=base, timeout=120, headers={PROTOCOL_HEADER: "1"})
-    r = c.post("/api/v1/auth/login", json={"username": name, "password": "bench-password", "device_id": "bench"})
+    r = c.post("/api/v1/auth/login", json={"username": name, "password": "bench-password", "device_id": f"bench-{name}"})
     r.raise_for_status()
     c.headers["Authorization"] = "Bearer " + r.json()["access_token"]
     return c

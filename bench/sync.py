@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import datetime as dt
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -68,7 +69,8 @@ class Process:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen([sys.executable, "-m", *args, "--port", str(self.port)], cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     env={**os.environ, "FIELDARCHIVE_AUDIT_KEY": secrets.token_hex(32)})
         wait_up(self.base + probe, self.proc)
 
     def stop(self) -> None:

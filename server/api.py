@@ -119,7 +119,7 @@ def info(request: Request) -> dict[str, Any]:
             "form_version": version}
 
 
-@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 423))
+@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423))
 def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     return auth.login(db_of(request), settings_of(request), body.username, body.password, body.device_id,
                       body.device_name)
@@ -162,8 +162,9 @@ def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
 def audit_upload(body: AuditUpload, request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
     """The next entries of the caller's device's audit trail, in order (at most 500): checked link by
     link, kept once; ``409 audit_gap`` (with the server's last position in ``offset``) when the first
-    does not follow an entry the server holds."""
-    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries])
+    does not follow an entry the server holds; ``422`` naming ``entries[i].actor`` (``audit.actor``)
+    or ``entries[i].at`` (``audit.time``) for an entry of another user or back-dated."""
+    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries], settings_of(request).audit_key)
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))
@@ -239,7 +240,8 @@ def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None
 
 @router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))
 def photo_status(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
-    return photos.status(db_of(request), sha256)
+    """Where the caller's own upload of this photo stands (a photo only others sent: not started)."""
+    return photos.status(db_of(request), who, sha256)
 
 
 @router.patch("/photos/{sha256}", response_model=PhotoStatus, responses=errors(*AUTHED, 409),

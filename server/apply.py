@@ -10,12 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from app.models.catalogue import ChangePolicy
+from app.models.catalogue import ChangePolicy, EditableBy, FieldType
 from app.models.catalogue import Role as FieldRole
 from app.models.wire import ResultStatus, Role
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import next_code, region_of
+from server.photos import readable
 from server.records import Rec, UnitOfWork
 from server.scope import can_decide, can_edit, can_see
 
@@ -41,6 +42,7 @@ MESSAGES = {
     "check.missing": "A check needs its kind and date.",
     "check.date": "The date of a check must be a date (YYYY-MM-DD) that is not in the future.",
     "unknown_field": "This is not a field of the form.",
+    "photo.forbidden": "This photo was not sent from this account and is not on a customer you may see.",
 }
 
 
@@ -124,7 +126,35 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)
+    taken = _foreign_photos(uow, rec, changes, report.values)
+    if taken:
+        return rejected(m, uow, [issue_error(uow, Issue.make(key, Severity.ERROR, "photo.forbidden", ref=h[:12]))
+                                 for key, h in taken], None if creating else rec)
     return _apply_save(uow, m, rec, changes, report.values, creating)
+
+
+def _forbidden(uow: UnitOfWork, hashes: list[str]) -> set[str]:
+    """Of ``hashes``, the photos on the server the caller may not read (a photo not on the server yet
+    is allowed: the caller's own upload will follow, and only it clears the record's wait for it)."""
+    missing = set(uow.missing(hashes))
+    present = [h for h in hashes if h not in missing]
+    return set(present) - readable(uow.tx.conn, uow.user, present) if present else set()
+
+
+def _foreign_photos(uow: UnitOfWork, rec: Rec, changes: dict[str, Any], canonical: dict[str, Any]
+                    ) -> list[tuple[str, str]]:
+    """(field, hash) of photos a save adds that the caller may not refer to (``photo.forbidden``)."""
+    added: list[tuple[str, str]] = []
+    for key in changes:
+        spec = uow.form.get(key)
+        if spec is None or spec.type is not FieldType.PHOTO:
+            continue
+        before = set(rec.values.get(key) or [])
+        added += [(key, h) for h in canonical.get(key) or [] if isinstance(h, str) and h not in before]
+    if not added:
+        return []
+    bad = _forbidden(uow, [h for _k, h in added])
+    return [(k, h) for k, h in added if h in bad]
 
 
 def _cross_field_keys(uow: UnitOfWork) -> frozenset[str]:
@@ -287,6 +317,9 @@ def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if missing:
         return rejected(m, uow, [error("photo.missing", "visit.photos", f"Photo {h[:12]} is not on the server yet.",
                                        ref=h[:12]) for h in missing], rec)
+    bad = _forbidden(uow, photos)
+    if bad:
+        return rejected(m, uow, [error("photo.forbidden", "visit.photos", ref=h[:12]) for h in photos if h in bad], rec)
     body = {"id": v["id"], "visited_on": day.isoformat(), "purpose": v.get("purpose") or "",
             "notes": v.get("notes") or "", "sales_anomaly": v.get("sales_anomaly") or "", "photos": photos}
     uow.add_visit(rec, body)

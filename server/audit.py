@@ -8,9 +8,30 @@ match its content and the hash before it; the first one must follow an entry the
 already holds is skipped (a retry changes nothing). An entry at a position that already holds
 another is kept too and both are marked as a fork: an archive restored from a backup and used
 again, or a trail rewritten on the laptop. Nothing is overwritten, and the auditor sees it.
+
+Who and when (docs/server.md, "What the audit copy proves"): a device id belongs to the account
+that first signed in with it (``server.auth.login``), so a session uploads only its own device's
+trail. An entry's actor is the signed-in user's name or the archive's own user name (the local
+name the archive was created with: a trail written before the archive was bound to the server, and
+entries the sync itself writes, name it); that local name is pinned to the device at its first
+upload and may not be another account's name. There is no ``system`` or server actor in a device's
+trail: the server's own actions are in its tables, not in a device's trail. An entry dated before
+the one before it (beyond ``CLOCK_SLACK``) or more than ``FUTURE`` ahead of the server's clock is
+refused.
+
+Tamper evidence against the database itself: every upload that stores entries appends a signed
+acknowledgement (``audit_acks``: device, number, head position and hash, owner, time, and the
+previous acknowledgement's signature; HMAC-SHA256 with a key kept outside the database).
+``verify`` checks the signatures and the chain of acknowledgements, that every acknowledged head
+is held and chains back to the start, and that every held entry is covered by an acknowledgement;
+``--checkpoint FILE`` also keeps the newest acknowledgement of each device outside the database,
+so deleting the newest acknowledgements with their entries is found at the next verify.
 """
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
 import time
 from collections import Counter
 from typing import Any
@@ -22,13 +43,75 @@ from app.models.wire import ErrorCode
 from server.accounts import Caller
 from server.db import Database, Tx
 from server.errors import ApiError
-from server.schema import audit_entries, devices, users
+from server.schema import audit_acks, audit_entries, devices, users
 
 A = audit_entries.c
+K = audit_acks.c
+CLOCK_SLACK = dt.timedelta(minutes=5)   # a clock set back this much (NTP) is not a back-dated entry
+FUTURE = dt.timedelta(days=1)           # an entry further ahead of the server's clock is refused
+NO_SIG = "0" * 64                       # the "previous signature" of a device's first acknowledgement
 
 
-def _device_of(conn: Connection, who: Caller) -> str:
-    return str(conn.execute(select(devices.c.device_id).where(devices.c.id == who.device_pk)).scalar_one())
+def _device_of(conn: Connection, who: Caller, lock: bool) -> Any:
+    """The caller's device row (locked on PostgreSQL: one upload per device at a time)."""
+    q = select(devices.c.device_id, devices.c.user_id, devices.c.actor).where(devices.c.id == who.device_pk)
+    return conn.execute(q.with_for_update() if lock else q).one()
+
+
+def ack_signature(key: bytes, device: str, n: int, seq: int, head_hash: str, user_id: int, at: float,
+                  prev_sig: str) -> str:
+    msg = "\x1f".join(("fieldarchive-audit-ack/1", device, str(n), str(seq), head_hash, str(user_id), f"{at:.3f}",
+                       prev_sig))
+    return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def _when(text: str) -> dt.datetime | None:
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+
+
+def _refused(i: int, field: str, code: str, message: str) -> ApiError:
+    return ApiError(422, ErrorCode.VALIDATION, message,
+                    fields=[{"field": f"entries[{i}].{field}", "code": code, "message": message}])
+
+
+def check_actors(conn: Connection, who: Caller, pinned: str | None, entries: list[dict[str, Any]]) -> str | None:
+    """Each actor is the caller or the device's local name (pinned now if not yet); the name to pin."""
+    local = pinned
+    for i, e in enumerate(entries):
+        actor = e["actor"]
+        if actor == who.user.name or actor == local:
+            continue
+        if local is None:
+            other = conn.execute(select(users.c.name).where(func.lower(users.c.name) == actor.lower())).first()
+            if other is None:
+                local = actor
+                continue
+        raise _refused(i, "actor", "audit.actor", f"Entry {e['seq']} names {actor!r} as its actor: a trail names only "
+                                                  "the signed-in user and the archive's own user.")
+    return local if local != pinned else None
+
+
+def check_times(conn: Connection, device: str, entries: list[dict[str, Any]]) -> None:
+    """No entry dated before the one before it (beyond the slack) or far ahead of the server's clock."""
+    latest = dt.datetime.now(dt.timezone.utc) + FUTURE
+    before: dt.datetime | None = None
+    first = entries[0]
+    if not _starts_trail(first):
+        prev_at = conn.execute(select(A.at).where(A.device == device, A.hash == first["prev_hash"])).scalar()
+        before = _when(prev_at) if prev_at else None
+    for i, e in enumerate(entries):
+        t = _when(e["at"])
+        if t is None:
+            raise _refused(i, "at", "audit.time", f"Entry {e['seq']} has no readable time.")
+        if t > latest:
+            raise _refused(i, "at", "audit.time", f"Entry {e['seq']} is dated in the future ({e['at']}).")
+        if before is not None and t < before - CLOCK_SLACK:
+            raise _refused(i, "at", "audit.time", f"Entry {e['seq']} is dated before the entry before it ({e['at']}).")
+        before = t
 
 
 def _head(conn: Connection, device: str) -> int:
@@ -57,12 +140,13 @@ def check_chain(entries: list[dict[str, Any]], device: str) -> None:
             raise _broken(i, "prev_hash", f"Entry {e['seq']} does not follow entry {entries[i - 1]['seq']}.")
 
 
-def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]]) -> dict[str, Any]:
+def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]], key: bytes) -> dict[str, Any]:
     conn = tx.conn
-    device = _device_of(conn, who)
+    row = _device_of(conn, who, lock=tx.db.is_postgres)  # the fork marks and acknowledgements see each other
+    device = row.device_id
     check_chain(entries, device)
-    if tx.db.is_postgres:  # one upload per device at a time: the fork marks see each other
-        conn.execute(select(devices.c.id).where(devices.c.id == who.device_pk).with_for_update())
+    pin = check_actors(conn, who, row.actor, entries)
+    check_times(conn, device, entries)
     hashes = [e["hash"] for e in entries]
     known = set(conn.execute(select(A.hash).where(A.device == device, A.hash.in_(hashes))).scalars())
     first = entries[0]
@@ -82,14 +166,27 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]]) -> dict[str, Any
         conn.execute(update(audit_entries).where(A.device == device, A.seq.in_(sorted(taken))).values(forked=True))
     now = time.time()
     if new:
+        if not key:
+            raise RuntimeError("no audit key: the server cannot acknowledge audit entries")
         conn.execute(audit_entries.insert(), [
             {**{k: e[k] for k in FIELDS}, "prev_hash": e["prev_hash"], "hash": e["hash"], "forked": e["seq"] in taken,
              "uploaded_by_id": who.user.id, "received_at": now} for e in new])
+        _acknowledge(conn, key, device, row.user_id, entries[-1], round(now, 3))
+        if pin is not None:
+            conn.execute(update(devices).where(devices.c.id == who.device_pk).values(actor=pin))
     return {"stored": len(new), "known": len(entries) - len(new), "forked": len(taken), "head": entries[-1]["seq"]}
 
 
-def upload(db: Database, who: Caller, entries: list[dict[str, Any]]) -> dict[str, Any]:
-    return db.write(lambda tx: _upload(tx, who, entries))
+def _acknowledge(conn: Connection, key: bytes, device: str, owner: int, head: dict[str, Any], at: float) -> None:
+    last = conn.execute(select(K.n, K.sig).where(K.device == device).order_by(K.n.desc()).limit(1)).first()
+    n, prev = (last.n + 1, last.sig) if last else (1, NO_SIG)
+    sig = ack_signature(key, device, n, head["seq"], head["hash"], owner, at, prev)
+    conn.execute(audit_acks.insert().values(device=device, n=n, seq=head["seq"], head_hash=head["hash"], user_id=owner,
+                                            at=at, prev_sig=prev, sig=sig))
+
+
+def upload(db: Database, who: Caller, entries: list[dict[str, Any]], key: bytes) -> dict[str, Any]:
+    return db.write(lambda tx: _upload(tx, who, entries, key))
 
 
 def listing(conn: Connection, *, device: str | None = None, user: str | None = None, entity: str | None = None,
@@ -105,13 +202,29 @@ def listing(conn: Connection, *, device: str | None = None, user: str | None = N
     return [{k: r[k] for k in keep} for r in reversed(rows)]
 
 
-def verify(conn: Connection) -> list[str]:
-    """Every entry held matches its hash and follows an entry held (or starts the trail); forks listed."""
+def _day(ts: float) -> str:
+    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any] | None = None) -> list[str]:
+    """Everything wrong with the copy, one line each, naming the device and the position: entries
+    that do not match their hash or miss the one before them, forks, entries uploaded by another
+    account than the device's, and — against the signed acknowledgements — rewritten, deleted or
+    added entries, altered or deleted acknowledgements, and those missing since ``checkpoint``."""
     problems: list[str] = []
     by_device: dict[str, dict[str, dict[str, Any]]] = {}
     for r in conn.execute(select(audit_entries).order_by(A.device, A.seq, A.id)).mappings():
         by_device.setdefault(r["device"], {})[r["hash"]] = dict(r)
-    for device, held in by_device.items():
+    acks: dict[str, list[Any]] = {}
+    for a in conn.execute(select(audit_acks).order_by(K.device, K.n)).all():
+        acks.setdefault(a.device, []).append(a)
+    owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
+    names = {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))}
+    if acks and not key:
+        problems.append("no audit key: the signed acknowledgements cannot be checked "
+                        "(FIELDARCHIVE_AUDIT_KEY, --audit-key-file or audit.key in --data)")
+    for device in sorted(set(by_device) | set(acks)):
+        held = by_device.get(device, {})
         for h, e in held.items():
             if entry_hash(e["prev_hash"], e) != h:
                 problems.append(f"{device} #{e['seq']}: the entry does not match its hash")
@@ -119,4 +232,100 @@ def verify(conn: Connection) -> list[str]:
                 problems.append(f"{device} #{e['seq']}: the entry before it is missing")
         at = Counter(e["seq"] for e in held.values())
         problems.extend(f"{device} #{seq}: {n} different entries (fork)" for seq, n in sorted(at.items()) if n > 1)
+        owner = owners.get(device)
+        strangers = sorted(e["seq"] for e in held.values() if owner is not None and e["uploaded_by_id"] != owner)
+        if strangers:
+            problems.append(f"{device} #{strangers[0]}: {len(strangers)} entries uploaded by another account than the "
+                            f"device's ({names.get(owner, owner)})")
+        problems.extend(_check_acks(device, held, acks.get(device, []), key))
+    for device, mark in sorted(((checkpoint or {}).get("devices") or {}).items()):
+        mine = {a.n: a for a in acks.get(device, [])}
+        a = mine.get(int(mark["n"]))
+        if a is None:
+            problems.append(f"{device}: acknowledgement {mark['n']} (#{mark.get('seq')}), in the checkpoint, is missing: "
+                            "acknowledgements were deleted since the checkpoint")
+        elif a.sig != mark["sig"]:
+            problems.append(f"{device}: acknowledgement {mark['n']} is not the one in the checkpoint (replaced)")
     return problems
+
+
+def _check_acks(device: str, held: dict[str, dict[str, Any]], acks: list[Any], key: bytes | None) -> list[str]:
+    out: list[str] = []
+    if not acks:
+        if held:
+            out.append(f"{device}: {len(held)} entries held and no signed acknowledgement (uploaded before "
+                       "acknowledgements were kept, or the acknowledgements were deleted)")
+        return out
+    if not held:
+        last = acks[-1]
+        return [f"{device}: the server acknowledged entries up to #{last.seq} ({_day(last.at)}) and holds none: "
+                "the trail was deleted"]
+    good = []
+    prev, expect = NO_SIG, 1
+    for a in acks:
+        if a.n != expect:
+            out.append(f"{device}: acknowledgements {expect}–{a.n - 1} are missing (deleted)")
+        elif a.prev_sig != prev:
+            out.append(f"{device}: acknowledgement {a.n} does not follow acknowledgement {a.n - 1}")
+        prev, expect = a.sig, a.n + 1
+        if key is None:
+            continue
+        if not hmac.compare_digest(a.sig, ack_signature(key, device, a.n, a.seq, a.head_hash, a.user_id, a.at,
+                                                         a.prev_sig)):
+            out.append(f"{device} #{a.seq}: acknowledgement {a.n} does not match its signature (altered)")
+            continue
+        good.append(a)
+    reached: set[str] = set()
+    for a in good:
+        e = held.get(a.head_hash)
+        if e is None or e["seq"] != a.seq:
+            now_at = sorted(x["hash"][:12] for x in held.values() if x["seq"] == a.seq)
+            what = (f"was rewritten (acknowledged {a.head_hash[:12]}, held {', '.join(now_at)})" if now_at
+                    else "is missing (deleted)")
+            out.append(f"{device} #{a.seq}: the entry acknowledged on {_day(a.at)} {what}")
+            continue
+        while e is not None and e["hash"] not in reached:   # bounded: each entry is added once
+            reached.add(e["hash"])
+            e = None if _starts_trail(e) else held.get(e["prev_hash"])
+    if key is not None:
+        loose = sorted(x["seq"] for x in held.values() if x["hash"] not in reached)
+        if loose:
+            out.append(f"{device} #{loose[0]}–#{loose[-1]}: {len(loose)} entries that no acknowledgement covers "
+                       "(rewritten or added in the database, or their acknowledgements deleted)")
+    return out
+
+
+def sign_legacy(tx: Tx, key: bytes) -> list[str]:
+    """Acknowledge the trails uploaded before acknowledgements were kept (devices with entries and no
+    acknowledgement), once their entries check out: one acknowledgement per branch tip. Returns the
+    lines of what was signed or left alone. Run it once after the upgrade, after a clean look at the
+    copy: it vouches for what the database holds now."""
+    conn = tx.conn
+    done = set(conn.execute(select(K.device).distinct()).scalars())
+    owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
+    by_device: dict[str, dict[str, dict[str, Any]]] = {}
+    for r in conn.execute(select(audit_entries).where(A.device.not_in(done) if done else A.device.is_not(None))
+                          .order_by(A.device, A.seq, A.id)).mappings():
+        by_device.setdefault(r["device"], {})[r["hash"]] = dict(r)
+    lines = []
+    for device, held in sorted(by_device.items()):
+        bad = [e["seq"] for h, e in held.items() if entry_hash(e["prev_hash"], e) != h
+               or not (_starts_trail(e) or e["prev_hash"] in held)]
+        if bad:
+            lines.append(f"{device}: not signed, entry #{min(bad)} does not check out")
+            continue
+        parents = {e["prev_hash"] for e in held.values()}
+        tips = sorted((e for h, e in held.items() if h not in parents), key=lambda e: (e["seq"], e["id"]))
+        owner = owners.get(device) or tips[-1]["uploaded_by_id"]
+        for tip in tips:
+            _acknowledge(conn, key, device, owner, tip, round(time.time(), 3))
+        lines.append(f"{device}: signed up to #{tips[-1]['seq']}")
+    return lines
+
+
+def newest_acks(conn: Connection) -> dict[str, Any]:
+    """The checkpoint ``verify --checkpoint`` keeps outside the database: each device's newest acknowledgement."""
+    out: dict[str, Any] = {}
+    for a in conn.execute(select(audit_acks).order_by(K.device, K.n)).all():
+        out[a.device] = {"n": a.n, "seq": a.seq, "sig": a.sig}
+    return {"written_at": _day(time.time()), "devices": out}

@@ -69,6 +69,8 @@ def _verify(password_hash: str, password: str) -> bool:
 
 def login(db: Database, settings: Settings, username: str, password: str, device_id: str,
           device_name: str) -> dict[str, Any]:
+    """Tokens for ``device_id``, registered to this account at its first sign-in; a device id already
+    registered to another account is refused (409 ``conflict``) after the password was checked."""
     key = _name_key(username)
     with db.read() as conn:
         if _locked(conn, key, time.time()):
@@ -86,8 +88,12 @@ def login(db: Database, settings: Settings, username: str, password: str, device
             raise _locked_error(settings)
         tx.conn.execute(delete(login_failures).where(login_failures.c.name_key == key))
         now = time.time()
-        dev = tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id,
-                                                         devices.c.device_id == device_id)).first()
+        dev = tx.conn.execute(select(devices.c.id, devices.c.user_id).where(devices.c.device_id == device_id)).first()
+        if dev is not None and dev.user_id != user.id:
+            # a device id belongs to the account that first signed in with it: its audit trail is
+            # that account's (server/audit.py); an archive is bound to one account anyway
+            raise ApiError(409, ErrorCode.CONFLICT, "This device id is registered to another account; "
+                                                    "sign in from a profile created for this account.")
         if dev is None:
             pk = tx.conn.execute(insert(devices).values(user_id=user.id, device_id=device_id, device_name=device_name,
                                                         created_at=now, last_login_at=now)).inserted_primary_key[0]

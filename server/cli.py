@@ -24,7 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from app.export.xlsx import SheetError
 from server import accounts, admin, calendar, credit, forms, purchases
 from server.codes import CodesExhausted
-from server.config import CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, Settings, database_url
+from server.config import (CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE, ENV_UPLOAD_TTL,
+                           AuditKeyError, Settings, audit_key_path, database_url, load_audit_key,
+                           settings_from_env)
 from server.db import Database
 from server.feed import purge_tombstones
 from server.migrate import upgrade
@@ -64,17 +66,29 @@ def open_db(args: argparse.Namespace) -> Database:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.config import settings_from_env
     from server.db import permission_problem
+    from server.photos import purge_partial
     from server.serve import serve
 
-    settings_from_env()  # a bad timeout in the environment: one line now, not a traceback in a worker
+    if args.upload_ttl is not None:
+        if args.upload_ttl < 60:
+            raise CliError("--upload-ttl is at least 60 seconds")
+        os.environ[ENV_UPLOAD_TTL] = str(args.upload_ttl)
+    settings_from_env(with_key=False)  # a bad value in the environment: one line now, not a traceback in a worker
     data = getattr(args, "data", None)
     problem = permission_problem(database_url(Path(data) if data else None, getattr(args, "database", None)))
     if problem:
         raise CliError(f"refusing to start: {problem}")
+    if not os.environ.get(ENV_AUDIT_KEY):  # the workers read the key file that is resolved (and made) here
+        path = audit_key_path(Path(data) if data else None, args.audit_key_file)
+        load_audit_key(Path(data) if data else None, args.audit_key_file, create=True)
+        os.environ[ENV_AUDIT_KEY_FILE] = str(path.resolve())
+    settings = settings_from_env()
     db = open_db(args)
-    purge_tombstones(db, Settings())
+    purge_tombstones(db, settings)
+    purged = purge_partial(db, settings)
+    if purged:
+        log.warning("purged %d abandoned partial uploads", purged)
     db.dispose()
     serve(db.url, args.host, args.port, args.certfile, args.keyfile, args.workers)
     return 0
@@ -143,11 +157,29 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def cmd_audit(args: argparse.Namespace) -> int:
     from server import audit
     db = open_db(args)
+    if args.action == "sign-legacy":
+        data = getattr(args, "data", None)
+        key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
+        if key is None:
+            raise CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
+        lines = db.write(lambda tx: audit.sign_legacy(tx, key))
+        for line in lines:
+            sys.stdout.write(line + "\n")
+        sys.stderr.write(f"{len(lines)} trails without acknowledgement looked at.\n")
+        return 1 if any("not signed" in line for line in lines) else 0
     with db.read() as conn:
         if args.action == "verify":
-            problems = audit.verify(conn)
+            data = getattr(args, "data", None)
+            key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
+            mark = Path(args.checkpoint) if args.checkpoint else None
+            before = json.loads(mark.read_text(encoding="utf-8")) if mark and mark.exists() else None
+            problems = audit.verify(conn, key, before)
             for p in problems:
                 sys.stdout.write(p + "\n")
+            if mark and not problems:  # the newest acknowledgements, kept where the database is not
+                tmp = mark.with_name(mark.name + ".tmp")
+                tmp.write_text(json.dumps(audit.newest_acks(conn), indent=1) + "\n", encoding="utf-8")
+                tmp.replace(mark)
             sys.stderr.write(f"{len(problems)} problems in the uploaded audit trails.\n" if problems
                              else "The uploaded audit trails are intact.\n")
             return 1 if problems else 0
@@ -275,6 +307,10 @@ def build_parser() -> Parser:
     s.add_argument("--certfile")
     s.add_argument("--keyfile")
     s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--audit-key-file", help="the key that signs audit acknowledgements (hex, mode 0600; made if "
+                                            "missing; default: audit.key in --data, or FIELDARCHIVE_AUDIT_KEY)")
+    s.add_argument("--upload-ttl", type=int, help="seconds before an abandoned partial photo upload is purged "
+                                                  "(default 86400)")
     s.set_defaults(func=cmd_serve)
     u = sub.add_parser("user", parents=[common], help="manage users")
     u.add_argument("action", choices=["add", "disable", "enable", "passwd", "team", "list"])
@@ -326,12 +362,15 @@ def build_parser() -> Parser:
     ca.add_argument("kind", nargs="?", choices=["holiday", "workday", "normal"])
     ca.set_defaults(func=cmd_calendar)
     au = sub.add_parser("audit", parents=[common], help="the audit trails the clients uploaded: list or verify")
-    au.add_argument("action", choices=["list", "verify"])
+    au.add_argument("action", choices=["list", "verify", "sign-legacy"])
     au.add_argument("--user", help="list: entries uploaded by this user")
     au.add_argument("--device", help="list: entries of this device")
     au.add_argument("--entity", help="list: entries of this kind (customer, export …)")
     au.add_argument("--action", dest="kind", help="list: entries of this action (create, update, export …)")
     au.add_argument("--limit", type=int, default=200, help="list: the newest N entries (default 200)")
+    au.add_argument("--audit-key-file", help="verify, sign-legacy: the key of the acknowledgements (as for serve)")
+    au.add_argument("--checkpoint", help="verify: a file outside the database with each device's newest "
+                                         "acknowledgement: checked if it exists, rewritten after a clean verify")
     au.set_defaults(func=cmd_audit)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)
@@ -360,7 +399,7 @@ def _check_user_args(args: argparse.Namespace) -> None:
 
 EXPECTED: tuple[type[BaseException], ...] = (CliError, accounts.AccountError, forms.FormError, SheetError,
                                              CodesExhausted, credit.CreditError, calendar.CalendarError,
-                                             purchases.PeriodError)
+                                             purchases.PeriodError, AuditKeyError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

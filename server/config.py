@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
+import secrets
+import stat
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from app.models.wire import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, TOMBSTONE_DAYS
 
 DEFAULT_DATA = Path("server-data")
 DB_FILE = "fieldarchive-server.db"
+AUDIT_KEY_FILE = "audit.key"
+ENV_AUDIT_KEY = "FIELDARCHIVE_AUDIT_KEY"            # the key itself, hex (at least 32 bytes)
+ENV_AUDIT_KEY_FILE = "FIELDARCHIVE_AUDIT_KEY_FILE"  # a file holding it (hex), mode 0600
+ENV_UPLOAD_TTL = "FIELDARCHIVE_UPLOAD_TTL"          # seconds before an abandoned partial upload is purged
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 SERVER_VERSION = "1.0.0"
@@ -45,16 +53,21 @@ class Settings:
     # body_timeout seconds for all of it (8 MiB at 100 KB/s takes ~80 s), else 408 and the connection closes
     body_idle_timeout: float = 15.0
     body_timeout: float = 120.0
+    upload_ttl: int = 24 * 3600      # a partial upload untouched this long is purged
+    audit_key: bytes = b""           # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
 
 ENV_BODY_TIMEOUT = "FIELDARCHIVE_SERVER_BODY_TIMEOUT"
 ENV_BODY_IDLE_TIMEOUT = "FIELDARCHIVE_SERVER_BODY_IDLE_TIMEOUT"
 
 
-def settings_from_env(base: "Settings | None" = None) -> "Settings":
-    """The settings of ``serve``: the defaults, with the body timeouts from the environment if set."""
+def settings_from_env(base: "Settings | None" = None, *, with_key: bool = True) -> "Settings":
+    """The settings ``serve`` passes to its workers: the defaults, with from the environment the body
+    timeouts, the upload TTL and the audit key (FIELDARCHIVE_AUDIT_KEY or the file in
+    FIELDARCHIVE_AUDIT_KEY_FILE, which ``cmd_serve`` resolved and created). A bad value is a
+    ``ValueError`` naming the variable. ``with_key=False``: only check and take the numbers."""
     settings = base or Settings()
-    changes: dict[str, float] = {}
+    changes: dict[str, Any] = {}
     for env, name in ((ENV_BODY_TIMEOUT, "body_timeout"), (ENV_BODY_IDLE_TIMEOUT, "body_idle_timeout")):
         raw = os.environ.get(env, "").strip()
         if raw:
@@ -65,10 +78,67 @@ def settings_from_env(base: "Settings | None" = None) -> "Settings":
             if not 0 < value <= 3600:
                 raise ValueError(f"{env} must be a number of seconds between 0 and 3600, not {raw!r}")
             changes[name] = value
-    return replace(settings, **changes) if changes else settings
+    ttl = os.environ.get(ENV_UPLOAD_TTL, "").strip()
+    if ttl:
+        if not ttl.isascii() or not ttl.isdigit() or int(ttl) < 60:
+            raise ValueError(f"{ENV_UPLOAD_TTL} must be a whole number of seconds of at least 60, not {ttl!r}")
+        changes["upload_ttl"] = int(ttl)
+    if not with_key:
+        return replace(settings, **changes)
+    key = (load_audit_key(None, None, create=False)
+           if os.environ.get(ENV_AUDIT_KEY) or os.environ.get(ENV_AUDIT_KEY_FILE) else None)
+    if key is None:
+        log.error("no audit key (%s or %s): audit uploads will fail", ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE)
+    changes["audit_key"] = key or b""
+    return replace(settings, **changes)
 
 
 @lru_cache(maxsize=1024)
 def iso(ts: float) -> str:
     """UTC time as ISO 8601 with a Z, the form every timestamp takes on the wire."""
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+log = logging.getLogger("server")
+
+
+class AuditKeyError(ValueError):
+    """The audit key cannot be used (a one-line reason for the command line)."""
+
+
+def _parse_key(text: str, where: str) -> bytes:
+    try:
+        key = bytes.fromhex(text.strip())
+    except ValueError:
+        raise AuditKeyError(f"the audit key in {where} is not hexadecimal") from None
+    if len(key) < 32:
+        raise AuditKeyError(f"the audit key in {where} is shorter than 32 bytes (64 hex digits)")
+    return key
+
+
+def audit_key_path(data: Path | None, key_file: str | None) -> Path:
+    """``--audit-key-file``, else FIELDARCHIVE_AUDIT_KEY_FILE, else audit.key in the data folder."""
+    chosen = key_file or os.environ.get(ENV_AUDIT_KEY_FILE)
+    return Path(chosen) if chosen else (data or DEFAULT_DATA).resolve() / AUDIT_KEY_FILE
+
+
+def load_audit_key(data: Path | None, key_file: str | None, *, create: bool) -> bytes | None:
+    """The key that signs audit acknowledgements: FIELDARCHIVE_AUDIT_KEY (hex) wins, else the key file
+    (created with mode 0600 when ``create`` and missing). A key file others may read is refused.
+    None: no key (only when not ``create``)."""
+    env = os.environ.get(ENV_AUDIT_KEY)
+    if env:
+        return _parse_key(env, ENV_AUDIT_KEY)
+    path = audit_key_path(data, key_file)
+    if not path.exists():
+        if not create:
+            return None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        log.warning("created the audit key %s: keep a copy away from the database (docs/server.md, Security)", path)
+    mode = path.stat().st_mode
+    if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise AuditKeyError(f"the audit key file {path} may be read by others; chmod 600 it")
+    return _parse_key(path.read_text(encoding="ascii", errors="replace"), str(path))

@@ -4,26 +4,39 @@ Upload state lives in the database (``upload_chunks``), so any server process ca
 chunk. The offset is the length of the contiguous bytes received; a chunk for another offset is
 refused with the server's offset (409) and the client resumes from there. When the last byte
 arrives the server hashes the whole photo: a mismatch discards the upload (422 ``checksum``).
+
+Knowing a photo's hash gives nothing (docs/server.md, "Photos"): a partial upload belongs to its
+uploader (each user has their own, nobody else can append to it); the status answers only about
+the caller's own upload; a photo is read by those who sent its bytes (``photo_uploads``: sending
+the bytes of a photo already held proves holding it, and the bytes are kept once) and by those who
+may see a customer whose record or visit refers to it and does not still wait for it; a save that
+refers to a photo held on the server which the caller may not read is rejected
+(``photo.forbidden``). Partial uploads untouched for ``Settings.upload_ttl`` are purged at start,
+daily, and at most every ``PURGE_EVERY`` seconds while uploads come in.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import time
-from typing import Any
+from typing import Any, Iterable
 
-from sqlalchemy import delete, exists, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, select, tuple_
+from sqlalchemy.engine import Connection
 
 from app.models.wire import MAX_CHUNK, ErrorCode
-from server.accounts import Caller
+from server.accounts import Caller, User
 from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError, not_found
 from server.records import mark_photo_present
-from server.schema import customers, photo_refs, photos, upload_chunks
+from server.schema import customers, photo_refs, photo_uploads, photos, upload_chunks
 from server.scope import is_admin, visible_clause
 
 SHA_RE = re.compile(r"[0-9a-f]{64}")
+PURGE_EVERY = 60.0          # seconds between purges triggered by uploads (per process and database)
+_last_purge: dict[str, float] = {}
 
 
 def check_sha(sha: str) -> str:
@@ -33,10 +46,11 @@ def check_sha(sha: str) -> str:
     return sha
 
 
-def _offset(conn: Any, sha: str) -> tuple[int, int | None]:
-    """(contiguous bytes received, the announced total) of an upload in progress."""
-    rows = conn.execute(select(upload_chunks.c.start, func.length(upload_chunks.c.data), upload_chunks.c.total)
-                        .where(upload_chunks.c.sha256 == sha).order_by(upload_chunks.c.start)).all()
+def _offset(conn: Connection, sha: str, user_id: int) -> tuple[int, int | None]:
+    """(contiguous bytes received, the announced total) of this user's upload in progress."""
+    c = upload_chunks.c
+    rows = conn.execute(select(c.start, func.length(c.data), c.total)
+                        .where(c.sha256 == sha, c.user_id == user_id).order_by(c.start)).all()
     offset, total = 0, None
     for start, length, tot in rows:
         total = tot
@@ -46,13 +60,42 @@ def _offset(conn: Any, sha: str) -> tuple[int, int | None]:
     return offset, total
 
 
-def status(db: Database, sha: str) -> dict[str, Any]:
+def _uploaded_by(conn: Connection, sha: str, user_id: int) -> bool:
+    return conn.execute(select(photo_uploads.c.sha256).where(photo_uploads.c.sha256 == sha,
+                                                             photo_uploads.c.user_id == user_id)).first() is not None
+
+
+def status(db: Database, caller: Caller, sha: str) -> dict[str, Any]:
+    """Where the caller's own upload of ``sha`` stands; a photo someone else sent is "not started"."""
     check_sha(sha)
     with db.read() as conn:
-        size = conn.execute(select(photos.c.size).where(photos.c.sha256 == sha)).scalar()
-        if size is not None:
-            return {"complete": True, "offset": int(size)}
-        return {"complete": False, "offset": _offset(conn, sha)[0]}
+        if _uploaded_by(conn, sha, caller.user.id):
+            size = conn.execute(select(photos.c.size).where(photos.c.sha256 == sha)).scalar()
+            return {"complete": True, "offset": int(size or 0)}
+        return {"complete": False, "offset": _offset(conn, sha, caller.user.id)[0]}
+
+
+def purge_partial(db: Database, settings: Settings, now: float | None = None) -> int:
+    """Forget partial uploads whose newest chunk is older than ``settings.upload_ttl``; the count."""
+    cutoff = (now if now is not None else time.time()) - settings.upload_ttl
+    return db.write(lambda tx: _purge(tx.conn, cutoff))
+
+
+def _purge(conn: Connection, cutoff: float) -> int:
+    c = upload_chunks.c
+    stale = conn.execute(select(c.sha256, c.user_id).group_by(c.sha256, c.user_id)
+                         .having(func.max(c.at) < cutoff)).all()
+    for i in range(0, len(stale), 200):
+        part = [(r.sha256, r.user_id) for r in stale[i:i + 200]]
+        conn.execute(delete(upload_chunks).where(tuple_(c.sha256, c.user_id).in_(part)))
+    return len(stale)
+
+
+def _maybe_purge(db: Database, settings: Settings) -> None:
+    now = time.time()
+    if now - _last_purge.get(db.url, 0.0) >= min(PURGE_EVERY, settings.upload_ttl):
+        _last_purge[db.url] = now
+        purge_partial(db, settings, now)
 
 
 def upload(db: Database, settings: Settings, caller: Caller, sha: str, offset: int, total: int,
@@ -64,16 +107,18 @@ def upload(db: Database, settings: Settings, caller: Caller, sha: str, offset: i
         raise ApiError(413, ErrorCode.TOO_LARGE, f"A chunk has at most {MAX_CHUNK} bytes.")
     if offset + len(body) > total or (not body and offset < total):
         raise ApiError(400, ErrorCode.BAD_REQUEST, "The chunk does not fit the announced Upload-Length.")
+    _maybe_purge(db, settings)
+    uid = caller.user.id
 
     def work(tx: Tx) -> dict[str, Any]:
-        size = tx.conn.execute(select(photos.c.size).where(photos.c.sha256 == sha)).scalar()
-        if size is not None:
-            return {"complete": True, "offset": int(size)}
-        have, announced = _offset(tx.conn, sha)
+        if _uploaded_by(tx.conn, sha, uid):
+            size = tx.conn.execute(select(photos.c.size).where(photos.c.sha256 == sha)).scalar()
+            return {"complete": True, "offset": int(size or 0)}
+        have, announced = _offset(tx.conn, sha, uid)
         if have != offset or (announced is not None and announced != total):
             return {"conflict": have}
-        tx.conn.execute(insert(upload_chunks).values(sha256=sha, start=offset, total=total, data=body,
-                                                     user_id=caller.user.id, at=time.time()))
+        tx.conn.execute(insert(upload_chunks).values(sha256=sha, user_id=uid, start=offset, total=total, data=body,
+                                                     at=time.time()))
         if offset + len(body) < total:
             return {"complete": False, "offset": offset + len(body)}
         return _finish(tx, caller, sha, total)
@@ -88,29 +133,50 @@ def upload(db: Database, settings: Settings, caller: Caller, sha: str, offset: i
 
 
 def _finish(tx: Tx, caller: Caller, sha: str, total: int) -> dict[str, Any]:
-    chunks = tx.conn.execute(select(upload_chunks.c.data).where(upload_chunks.c.sha256 == sha)
-                             .order_by(upload_chunks.c.start)).scalars().all()
-    data = b"".join(chunks)
-    tx.conn.execute(delete(upload_chunks).where(upload_chunks.c.sha256 == sha))
+    c = upload_chunks.c
+    mine = and_(c.sha256 == sha, c.user_id == caller.user.id)
+    data = b"".join(tx.conn.execute(select(c.data).where(mine).order_by(c.start)).scalars().all())
+    tx.conn.execute(delete(upload_chunks).where(mine))
     if hashlib.sha256(data).hexdigest() != sha or len(data) != total:
         return {"checksum": True}
-    tx.conn.execute(insert(photos).values(sha256=sha, size=len(data), data=data, uploaded_by_id=caller.user.id,
-                                          created_at=time.time()))
-    mark_photo_present(tx, sha)
+    now = time.time()
+    if tx.conn.execute(select(photos.c.sha256).where(photos.c.sha256 == sha)).first() is None:
+        tx.conn.execute(insert(photos).values(sha256=sha, size=len(data), data=data, uploaded_by_id=caller.user.id,
+                                              created_at=now))
+    tx.conn.execute(insert(photo_uploads).values(sha256=sha, user_id=caller.user.id, at=now))
+    mark_photo_present(tx, sha, caller.user)
     return {"complete": True, "offset": len(data)}
 
 
+def readable(conn: Connection, user: User, hashes: Iterable[str]) -> set[str]:
+    """Of ``hashes``, the photos ``user`` may read: an admin all; others those they sent, and those a
+    record or visit of a customer they may see refers to and no longer waits for."""
+    wanted = sorted(set(hashes))
+    if not wanted:
+        return set()
+    if is_admin(user):
+        return set(wanted)
+    out: set[str] = set()
+    for i in range(0, len(wanted), 500):
+        part = wanted[i:i + 500]
+        out.update(conn.execute(select(photo_uploads.c.sha256).where(photo_uploads.c.sha256.in_(part),
+                                                                     photo_uploads.c.user_id == user.id)).scalars())
+        rest = [h for h in part if h not in out]
+        if rest:
+            q = (select(photo_refs.c.sha256, customers.c.missing_photos)
+                 .join(customers, customers.c.id == photo_refs.c.record_id)
+                 .where(photo_refs.c.sha256.in_(rest), visible_clause(user)))
+            for sha, missing in conn.execute(q):
+                if sha not in json.loads(missing or "[]"):
+                    out.add(sha)
+    return out
+
+
 def download(db: Database, caller: Caller, sha: str) -> bytes:
-    """The bytes of a photo the caller uploaded or that a record they may see refers to."""
+    """The bytes of a photo the caller may read (:func:`readable`); any other: 404, as if missing."""
     check_sha(sha)
-    user = caller.user
-    referenced = exists(select(photo_refs.c.sha256).join(customers, customers.c.id == photo_refs.c.record_id)
-                        .where(photo_refs.c.sha256 == sha, visible_clause(user)))
-    q = select(photos.c.data).where(photos.c.sha256 == sha)
-    if not is_admin(user):
-        q = q.where(or_(photos.c.uploaded_by_id == user.id, referenced))
     with db.read() as conn:
-        data = conn.execute(q).scalar()
-    if data is None:
-        raise not_found("There is no such photo.")
+        data = conn.execute(select(photos.c.data).where(photos.c.sha256 == sha)).scalar()
+        if data is None or not readable(conn, caller.user, [sha]):
+            raise not_found("There is no such photo.")
     return bytes(data)

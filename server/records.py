@@ -21,7 +21,7 @@ from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx, bulk_insert
 from server.schema import customer_checks, customer_versions, customers, mutations, photo_refs, photos, review_decisions, visits
-from server.scope import Directory
+from server.scope import Directory, visible_clause
 
 
 def dumps(obj: Any) -> str:
@@ -214,10 +214,12 @@ class UnitOfWork:
         self.refs.clear()
 
 
-def mark_photo_present(tx: Tx, sha: str) -> None:
-    """A completed upload: records that were waiting for this photo no longer list it as missing."""
+def mark_photo_present(tx: Tx, sha: str, uploader: User) -> None:
+    """A completed upload: records the uploader may see that were waiting for this photo no longer
+    list it as missing. Others keep waiting for their own upload: sending a photo never opens it to
+    a customer its sender cannot see (whose record may have named its hash in advance)."""
     q = (select(customers).join(photo_refs, and_(photo_refs.c.record_id == customers.c.id, photo_refs.c.sha256 == sha))
-         .order_by(customers.c.id))
+         .where(visible_clause(uploader)).order_by(customers.c.id))
     if tx.db.is_postgres:
         q = q.with_for_update(of=customers)
     for row in tx.conn.execute(q).all():

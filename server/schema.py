@@ -33,7 +33,11 @@ devices = Table(
     Column("created_at", Float, nullable=False),
     Column("last_login_at", Float, nullable=False),
     Column("revoked_at", Float, nullable=True),
+    # the archive's own user name in its audit trail, pinned at the device's first upload (server/audit.py)
+    Column("actor", String(200), nullable=True),
     UniqueConstraint("user_id", "device_id", name="uq_devices_user_device"),
+    # a device id belongs to one account: a login naming another account's device id is refused
+    Index("ux_devices_device_id", "device_id", unique=True),
 )
 
 # Every refresh token ever issued, hashed: a token presented a second time is a reuse (theft).
@@ -161,13 +165,24 @@ photos = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# A partial upload belongs to its uploader: two users sending the same photo each have their own.
 upload_chunks = Table(
     "upload_chunks", metadata,
     Column("sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, autoincrement=False),
     Column("start", BigInteger, primary_key=True, autoincrement=False),
     Column("total", BigInteger, nullable=False),
     Column("data", LargeBinary, nullable=False),
-    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+    Index("ix_upload_chunks_at", "at"),
+)
+
+# Who sent a photo's bytes (and so may read it and reference it): the first uploader and everyone
+# who uploaded the same bytes again (which proves they hold the photo; the bytes are kept once).
+photo_uploads = Table(
+    "photo_uploads", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, autoincrement=False),
     Column("at", Float, nullable=False),
 )
 
@@ -265,4 +280,22 @@ audit_entries = Table(
     UniqueConstraint("device", "hash", name="uq_audit_entries_device_hash"),
     Index("ix_audit_entries_device_seq", "device", "seq"),
     Index("ix_audit_entries_entity_at", "entity", "at"),
+)
+
+# What the server acknowledged of each device's trail: append-only, one row per upload that stored
+# entries, each signed (HMAC-SHA256, a key kept outside the database) over the device, its number,
+# the head position and hash, the owner, and the previous acknowledgement's signature (a chain per
+# device). ``audit verify`` checks the entries against these heads (server/audit.py).
+audit_acks = Table(
+    "audit_acks", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("device", String(128), nullable=False),
+    Column("n", Integer, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("head_hash", String(64), nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("prev_sig", String(64), nullable=False),
+    Column("sig", String(64), nullable=False),
+    UniqueConstraint("device", "n", name="uq_audit_acks_device_n"),
 )

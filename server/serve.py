@@ -22,6 +22,7 @@ from server.app import create_app
 from server.config import Settings, settings_from_env
 from server.db import Database
 from server.feed import purge_tombstones
+from server.photos import purge_partial
 
 ENV_DATABASE = "FIELDARCHIVE_SERVER_DATABASE"
 PURGE_EVERY = 24 * 3600
@@ -33,8 +34,9 @@ async def _purge_daily(db: Database, settings: Settings) -> None:
         await asyncio.sleep(PURGE_EVERY)
         try:
             await run_in_threadpool(purge_tombstones, db, settings)
+            await run_in_threadpool(purge_partial, db, settings)
         except Exception:  # the next day will try again; serving must go on
-            log.exception("purging tombstones failed")
+            log.exception("purging tombstones or partial uploads failed")
 
 
 def factory() -> FastAPI:

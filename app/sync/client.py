@@ -221,6 +221,9 @@ class SyncClient:
             raise SyncError(K.AUTH, N_("Wrong user name or password."))
         if resp.status_code == 423:
             raise SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes."))
+        if resp.status_code == 409:
+            raise SyncError(K.AUTH, N_("The server has this computer's archive registered to another account; "
+                                       "sign in from a profile created for this account."))
         data = self._check(resp)
         self.tokens.set(_tokens(data))
         return data

@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "gps.swapped": N_("{label}: latitude and longitude look swapped; enter the latitude first."),
     "photo.invalid": N_("{label}: not a stored photo."),
     "photo.missing": N_("{label}: photo {ref} is not in this archive."),
+    "photo.forbidden": N_("{label}: photo {ref} was not sent from this account and is not on a customer you may see."),
     "licence.issue_after_expiry": N_("{label}: the issue date must be before the expiry date ({expiry})."),
     "licence.review_outside": N_("{label}: the annual review date must lie between the issue date and the expiry date."),
     "licence.expires_soon": N_("{label}: the licence expires on {date}, in {days} days."),

@@ -27,7 +27,9 @@ from tests.server.helpers import PASSWORD, Api, World, make_world
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
-FAST = Settings(failure_delay=0.01, failure_delay_cap=0.05, hash_time_cost=1, hash_memory_kib=1024)
+AUDIT_KEY = bytes(range(32))   # signs the audit acknowledgements in-process; `run` passes it to the command line
+FAST = Settings(failure_delay=0.01, failure_delay_cap=0.05, hash_time_cost=1, hash_memory_kib=1024,
+                audit_key=AUDIT_KEY)
 
 
 def _pg_admin() -> Any:
@@ -149,7 +151,8 @@ class ServerProcess:
         log = open(self.tmp / f"server-{self.port}-{time.time_ns()}.log", "wb")
         self.proc = subprocess.Popen([sys.executable, *self.module, "serve", *self.db_args,
                                       "--port", str(self.port), *extra], cwd=ROOT, stdout=log, stderr=log,
-                                     env={**os.environ, **(env or {})})
+                                     env={**os.environ, "FIELDARCHIVE_AUDIT_KEY_FILE": str(self.tmp / "audit.key"),
+                                          **(env or {})})
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -182,6 +185,7 @@ def server_process(db_url: str, db: Database, tmp_path: Path) -> Iterator[Server
 def run(db: Database, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
     """The server's admin command line in-process: (exit code, stdout, stderr); a failure is one line."""
     monkeypatch.setenv("FIELDARCHIVE_NEW_PASSWORD", PASSWORD)
+    monkeypatch.setenv("FIELDARCHIVE_AUDIT_KEY", AUDIT_KEY.hex())
 
     def go(*args: str) -> tuple[int, str, str]:
         code = server_main([*args, "--database", db_url])

@@ -67,11 +67,12 @@ class Api:
             headers["Authorization"] = f"Bearer {token}"
         return self.client.request(method, "/api/v1" + path, headers=headers, **kw)
 
-    def login(self, name: str, password: str = PASSWORD, device: str = "dev-1") -> Any:
-        return self.call("POST", "/auth/login", json={"username": name, "password": password, "device_id": device,
-                                                      "device_name": "laptop"})
+    def login(self, name: str, password: str = PASSWORD, device: str | None = None) -> Any:
+        """Sign in from ``device`` (default ``dev-<name>``: a device id belongs to one account)."""
+        return self.call("POST", "/auth/login", json={"username": name, "password": password,
+                                                      "device_id": device or f"dev-{name}", "device_name": "laptop"})
 
-    def token(self, name: str, device: str = "dev-1") -> str:
+    def token(self, name: str, device: str | None = None) -> str:
         r = self.login(name, device=device)
         assert r.status_code == 200, r.text
         return r.json()["access_token"]

@@ -60,7 +60,7 @@ def test_logout_revokes_the_calling_device(api, world):
 
 
 def test_disabled_user_and_revoked_device_are_refused_at_once(api, world, db):
-    db.write(lambda tx: accounts.revoke_device(tx, "c3", "dev-1"))
+    db.write(lambda tx: accounts.revoke_device(tx, "c3", "dev-c3"))
     assert api.call("GET", "/me", world["c3"]).status_code == 401
     db.write(lambda tx: accounts.set_disabled(tx, "c2"))
     r = api.call("GET", "/sync/pull", world["c2"])

@@ -76,6 +76,20 @@ def test_photo_matrix(api, world):
     assert api.call("GET", f"/photos/{'c' * 64}", world["admin"]).status_code == 404
 
 
+def test_photo_status_and_reference_matrix(api, world):
+    """Only the uploader learns that the photo is there; those who see c1's customer may put its photo
+    on another customer of theirs, the others are rejected with photo.forbidden on the field."""
+    rec = fresh(api, world)
+    sha = api.upload(world["c1"], b"counter " + uuid.uuid4().bytes)
+    assert api.push1(world["c1"], save(rec["id"], {"photo_storefront": [sha]}, base=1))["status"] == "applied"
+    for who in CALLERS:
+        status = api.call("GET", f"/photos/{sha}/status", world[who]).json()
+        assert status["complete"] is (who == "c1"), who
+        own = create(api, world[who], {"shop_name": f"shop of {who}"})
+        res = api.push1(world[who], save(own["id"], {"photo_counter": [sha]}, base=1))
+        assert status_of(res) == ("applied" if who in SEES else "photo.forbidden"), who
+
+
 def test_every_endpoint_needs_a_token(api, world):
     sha = "d" * 64
     calls = [("GET", "/me"), ("POST", "/auth/logout"), ("POST", "/sync/push"), ("GET", "/sync/pull"),
@@ -95,8 +109,8 @@ def test_audit_upload_matrix(api, world):
 
     for who in CALLERS:
         token = api.token(who, device=f"laptop-{who}")
-        assert api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2)}).status_code == 200, who
+        assert api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2, actor=who)}).status_code == 200, who
         for other in CALLERS:
             if other != who:
-                r = api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{other}", 3)})
+                r = api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{other}", 3, actor=who)})
                 assert r.status_code == 422 and r.json()["fields"][0]["field"] == "entries[0].device", (who, other)

@@ -64,8 +64,8 @@ def test_import_customers_assign_and_devices(run, db, tmp_path, api):
     assert code == 0
     assert api.token("ben")
     code, out, _ = run("devices", "list", "ben")
-    assert code == 0 and json.loads(out)[0]["device_id"] == "dev-1"
-    assert run("devices", "revoke", "ben", "dev-1")[0] == 0
+    assert code == 0 and json.loads(out)[0]["device_id"] == "dev-ben"
+    assert run("devices", "revoke", "ben", "dev-ben")[0] == 0
     assert json.loads(run("devices", "list", "ben")[1])[0]["revoked"] is True
     assert run("assign", "no-such", "--to", "ben")[0] == 2
 

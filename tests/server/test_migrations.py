@@ -18,3 +18,44 @@ def test_migrated_schema_matches_the_tables(db):
         assert ctx.get_current_revision() == HEAD
         assert conn.execute(select(feed_counter.c.seq)).scalar_one() == 0
         assert conn.execute(select(forms.c.version)).scalars().all() == [1]
+
+
+def _to(db, revision: str, down: bool = False) -> None:
+    from alembic import command
+
+    from server.migrate import alembic_config
+    cfg = alembic_config()
+    with db.engine.connect() as conn, conn.begin():
+        cfg.attributes["connection"] = conn
+        (command.downgrade if down else command.upgrade)(cfg, revision)
+
+
+def test_0006_keeps_a_shared_device_id_with_its_first_account(db):
+    """Before 0006 two accounts could register one device id (the attack); the migration keeps it
+    with the first, renames and revokes the other, and carries the photos' uploaders over."""
+    import time as _time
+
+    from sqlalchemy import insert
+
+    from server.schema import access_tokens, devices, photo_uploads, photos, users
+
+    _to(db, "0004", down=True)
+    now = _time.time()
+    with db.engine.begin() as conn:
+        for uid, name in ((1, "owner"), (2, "intruder")):
+            conn.execute(insert(users).values(id=uid, name=name, display_name=name, role="collector",
+                                              password_hash="x", disabled=False, created_at=now))
+        conn.execute(devices.insert().values(id=1, user_id=1, device_id="laptop-A", device_name="a", created_at=now,
+                                             last_login_at=now))
+        conn.execute(devices.insert().values(id=2, user_id=2, device_id="laptop-A", device_name="b", created_at=now,
+                                             last_login_at=now))
+        conn.execute(insert(access_tokens).values(token_hash="t" * 64, device_pk=2, expires_at=now + 900))
+        conn.execute(insert(photos).values(sha256="f" * 64, size=1, data=b"x", uploaded_by_id=2, created_at=now))
+    upgrade(db)
+    with db.read() as conn:
+        rows = conn.execute(select(devices.c.id, devices.c.user_id, devices.c.device_id, devices.c.revoked_at)
+                            .order_by(devices.c.id)).all()
+        assert [(r.user_id, r.device_id, r.revoked_at is None) for r in rows] == [
+            (1, "laptop-A", True), (2, "laptop-A~dup2", False)]
+        assert conn.execute(select(access_tokens.c.device_pk)).all() == []
+        assert conn.execute(select(photo_uploads.c.sha256, photo_uploads.c.user_id)).all() == [("f" * 64, 2)]

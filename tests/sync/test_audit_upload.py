@@ -84,3 +84,27 @@ def test_a_refused_trail_is_reported_and_the_records_still_sync(server, clients)
     device = c1.session.archive.device_id
     assert last not in {s for s, _h in server_hashes(server, device)}
     assert c1.session.archive.get_customer(c.id).version == 1
+
+
+def test_an_archive_with_another_accounts_device_id_cannot_sign_in(server, clients) -> None:
+    """c2's archive carrying c1's device id (copied, or the id set by hand) is refused at sign-in with
+    a message in Chinese, and c1's trail on the server stays c1's alone."""
+    import pytest
+
+    from app.errors import SyncError, SyncErrorKind
+
+    c1, c2 = clients("c1"), clients("c2")
+    records.save_draft(c1.session, next(iter(generate(1, seed=15))))
+    c1.login(server)
+    assert c1.sync().audit_sent > 0
+    device = c1.session.archive.device_id
+    before = server_hashes(server, device)
+    c2.session.archive.set_meta("device_id", device)
+    c2.session.archive._device = None
+    assert c2.session.archive.device_id == device
+    with pytest.raises(SyncError) as caught:
+        c2.login(server)
+    assert caught.value.kind is SyncErrorKind.AUTH
+    assert caught.value.message("zh_CN").startswith("服务器上本电脑的档案已登记在另一个账号名下")
+    assert server_hashes(server, device) == before
+    assert "intact" in server.admin("audit", "verify").stderr

@@ -58,7 +58,6 @@ def edit_offline(session, rng: random.Random, values: list[dict]) -> None:
 
 @pytest.mark.slow
 def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, monkeypatch) -> None:
-    monkeypatch.setattr("app.sync.client.READ_TIMEOUT", 0.8)
     proxy = FaultProxy(server.port, seed=20261122, weights=WEIGHTS, delay=1.2).start()
     try:
         c1 = clients("c1")
@@ -66,6 +65,7 @@ def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, mo
         values = list(generate(2000, seed=11))
         proxy.enabled = False
         c1.login(type("S", (), {"url": proxy.url})())
+        monkeypatch.setattr("app.sync.client.READ_TIMEOUT", 0.8)
         proxy.enabled = True
         failures = rounds = 0
         while proxy.pushes < 1000 and rounds < 3000:  # at least 1,000 batches pushed under faults
