@@ -20,7 +20,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0004"
+HEAD = "0005"
 
 
 def alembic_config() -> Config:

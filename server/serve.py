@@ -21,6 +21,7 @@ from app.validation.types import warm_mobile_ranges
 from server.app import create_app
 from server.config import Settings
 from server.db import Database
+from server.auth import purge_logins
 from server.feed import purge_tombstones
 
 ENV_DATABASE = "FIELDARCHIVE_SERVER_DATABASE"
@@ -35,12 +36,16 @@ async def _purge_daily(db: Database, settings: Settings) -> None:
             await run_in_threadpool(purge_tombstones, db, settings)
         except Exception:  # the next day will try again; serving must go on
             log.exception("purging tombstones failed")
+        try:
+            await run_in_threadpool(purge_logins, db, settings)
+        except Exception:
+            log.exception("purging login budgets failed")
 
 
 def factory() -> FastAPI:
     """The app for uvicorn (``--factory``): the database URL comes from the environment."""
     db = Database(os.environ[ENV_DATABASE])
-    settings = Settings()
+    settings = Settings.from_env()
     app = create_app(db, settings)
 
     @contextlib.asynccontextmanager
