@@ -17,7 +17,8 @@ verification and count towards the same budgets. The policy (docs/server.md, "Lo
   (423 for a name, 429 for an address, with ``Retry-After``), whatever the password: nothing is
   verified.
 - At most ``hash_concurrency`` verifications run at once per process (Argon2id takes 64 MiB
-  each); up to ``hash_queue`` more wait without holding a thread, the rest get 429 at once.
+  each); up to ``hash_queue`` more wait without holding a thread; past that an attempt gets 429
+  at once and its reserved slot is given back (it was never verified).
 """
 from __future__ import annotations
 
@@ -79,11 +80,17 @@ class HashGate:
             self._sem = asyncio.Semaphore(self.concurrency)
         return self._sem
 
+    def full(self) -> bool:
+        return self.admitted >= self.limit
+
+    def busy(self) -> ApiError:
+        return ApiError(429, ErrorCode.RATE_LIMITED, "The server is busy with other logins; try again shortly.",
+                        headers={"Retry-After": str(self.retry_after)})
+
     @contextmanager
     def admit(self) -> Iterator[None]:
-        if self.admitted >= self.limit:
-            raise ApiError(429, ErrorCode.RATE_LIMITED, "The server is busy with other logins; try again shortly.",
-                           headers={"Retry-After": str(self.retry_after)})
+        if self.full():
+            raise self.busy()
         self.admitted += 1
         try:
             yield
@@ -100,7 +107,7 @@ class Slot:
     """What a reservation found: the user row (None for an unknown name) and the budgets it took a slot in."""
 
     row: Any
-    keys: list[str]
+    budgets: list[tuple[str, int]]   # (key, free attempts)
     trusted: bool
     attempts: int
 
@@ -157,6 +164,7 @@ def _reserve(tx: Tx, settings: Settings, username: str, device_id: str, address:
     if tx.db.is_postgres:
         q = q.with_for_update()
     rows = {r.key: r for r in tx.conn.execute(q).all()}
+    now = time.time()  # after the rows are ours: another process may have held them a while
     # the address first: an address past its budget is refused whatever the name
     for k, free, base, kind in sorted(budgets, key=lambda b: b[3] != "address"):
         r = rows[k]
@@ -165,13 +173,15 @@ def _reserve(tx: Tx, settings: Settings, username: str, device_id: str, address:
     attempts = 0
     for k, free, base, kind in budgets:
         r = rows[k]
-        n = (r.attempts if r.expires_at > now else 0) + 1
-        next_at = now + _delay(settings, n, free, base)
+        fresh = r.expires_at <= now
+        n = (0 if fresh else r.attempts) + 1
+        delay = _delay(settings, n, free, base)
+        next_at = now + delay if delay else (0.0 if fresh else r.next_at)  # never later than now without a delay
         tx.conn.execute(update(login_budgets).where(login_budgets.c.key == k).values(
-            attempts=n, next_at=next_at, expires_at=next_at + settings.failure_window))
+            attempts=n, next_at=next_at, expires_at=max(now, next_at) + settings.failure_window))
         if kind == "name":
             attempts = n
-    return Slot(row, keys, trusted is not None, attempts)
+    return Slot(row, [(b[0], b[1]) for b in budgets], trusted is not None, attempts)
 
 
 def _refusal(kind: str, wait: float) -> ApiError:
@@ -195,12 +205,10 @@ def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str
     and address are remembered, the tokens issued."""
     now = time.time()
     user, stored_hash = user_from_row(slot.row), slot.row.password_hash
-    for k in slot.keys:
-        if slot.trusted:
-            tx.conn.execute(delete(login_budgets).where(login_budgets.c.key == k))
-        else:
-            tx.conn.execute(update(login_budgets).where(login_budgets.c.key == k, login_budgets.c.attempts > 0)
-                            .values(attempts=login_budgets.c.attempts - 1))
+    if slot.trusted:
+        tx.conn.execute(delete(login_budgets).where(login_budgets.c.key.in_([k for k, _ in slot.budgets])))
+    else:
+        _give_back(tx, slot)
     dev = tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id,
                                                      devices.c.device_id == device_id)).first()
     if dev is None:
@@ -220,6 +228,22 @@ def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str
     return _token_answer(tx.conn, settings, user, int(pk))
 
 
+def _give_back(tx: Tx, slot: Slot) -> None:
+    """An attempt that was not a failure (a success, or one never verified) leaves its budgets as before;
+    a budget back under its free attempts has no delay."""
+    now = time.time()
+    for key, free in slot.budgets:
+        q = select(login_budgets).where(login_budgets.c.key == key)
+        row = tx.conn.execute(q.with_for_update() if tx.db.is_postgres else q).first()
+        if row is None or row.attempts <= 0:
+            continue
+        n = row.attempts - 1
+        values: dict[str, Any] = {"attempts": n}
+        if n < free:
+            values["next_at"] = min(row.next_at, now)
+        tx.conn.execute(update(login_budgets).where(login_budgets.c.key == key).values(**values))
+
+
 def client_address(host: str | None) -> str | None:
     """The client's address as the server sees it (uvicorn applies X-Forwarded-For from trusted proxies)."""
     return host[:64] if host else None
@@ -227,8 +251,11 @@ def client_address(host: str | None) -> str | None:
 
 async def login(db: Database, settings: Settings, gate: HashGate, username: str, password: str, device_id: str,
                 device_name: str, address: str | None) -> dict[str, Any]:
+    slot = await run_in_threadpool(db.write, lambda tx: _reserve(tx, settings, username, device_id, address))
+    if gate.full():  # too many checks waiting: this attempt is not verified, so it takes nothing
+        await run_in_threadpool(db.write, lambda tx: _give_back(tx, slot))
+        raise gate.busy()
     with gate.admit():
-        slot = await run_in_threadpool(db.write, lambda tx: _reserve(tx, settings, username, device_id, address))
         async with gate.semaphore:
             stored = slot.row.password_hash if slot.row is not None else _dummy_hash()
             verified = await run_in_threadpool(_verify, stored, password)
