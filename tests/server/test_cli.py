@@ -105,3 +105,9 @@ def test_usage_errors_are_one_line(tmp_path):
     r = subprocess.run([sys.executable, "-m", "server", "user", "list", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x"],
                        cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_a_bad_login_setting_in_the_environment_is_one_clear_line(run, monkeypatch):
+    monkeypatch.setenv("FIELDARCHIVE_MAX_FAILURES", "five")
+    code, _out, err = run("purge")
+    assert code == 2 and "FIELDARCHIVE_MAX_FAILURES must be a number" in err
