@@ -7,8 +7,8 @@ verification and count towards the same budgets. The policy (docs/server.md, "Lo
   budget rows (``FOR UPDATE`` on PostgreSQL; SQLite serialises writers), and only then is the
   password verified. However many attempts arrive at once, at most ``max_failures`` of a budget
   are verified before its delay starts; a success gives its slot back.
-- A login from one of the user's own devices (a device id the server issued tokens to, not
-  revoked, used within ``trust_seconds``) or from an address the user logged in from within
+- A login from one of the user's own devices (a device id the server issued tokens to, used
+  within ``trust_seconds``) or from an address the user logged in from within
   ``trust_seconds`` has a budget of its own: strangers failing on the name do not lock the user out.
 - Other logins share the budget of the user name and the budget of their client address (across
   all names, ``address_max_failures``).
@@ -131,11 +131,11 @@ def _ensure_rows(tx: Tx, keys: list[str], now: float) -> None:
 
 def _trusted_key(conn: Connection, settings: Settings, row: Any, key: str, device_id: str, address: str | None,
                  now: float) -> str | None:
-    """The budget of the user's own device or address, when the login comes from one."""
+    """The budget of the user's own device or address, when the login comes from one. A device logged
+    out (or revoked) keeps it: trust gives a budget of its own, never a session."""
     since = now - settings.trust_seconds
     dev = conn.execute(select(devices.c.id).where(
-        devices.c.user_id == row.id, devices.c.device_id == device_id, devices.c.revoked_at.is_(None),
-        devices.c.last_login_at >= since)).first()
+        devices.c.user_id == row.id, devices.c.device_id == device_id, devices.c.last_login_at >= since)).first()
     if dev is not None:
         return _key("d", key, device_id)
     if address and conn.execute(select(login_sources.c.user_id).where(
@@ -199,6 +199,11 @@ def _verify(password_hash: str, password: str) -> bool:
         return False
 
 
+def _check(row: Any, password: str) -> bool:
+    """The password check (in a worker thread): against the dummy hash for an unknown name."""
+    return _verify(row.password_hash if row is not None else _dummy_hash(), password)
+
+
 def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str, device_name: str,
            address: str | None) -> dict[str, Any]:
     """A verified login: its slots are given back (its own device's budget starts again), the device
@@ -257,8 +262,7 @@ async def login(db: Database, settings: Settings, gate: HashGate, username: str,
         raise gate.busy()
     with gate.admit():
         async with gate.semaphore:
-            stored = slot.row.password_hash if slot.row is not None else _dummy_hash()
-            verified = await run_in_threadpool(_verify, stored, password)
+            verified = await run_in_threadpool(_check, slot.row, password)
     if not verified or slot.row is None or slot.row.disabled:
         await asyncio.sleep(min(settings.failure_delay * max(slot.attempts - 1, 0), settings.failure_delay_cap))
         raise ApiError(401, ErrorCode.UNAUTHORIZED, WRONG)
