@@ -132,8 +132,13 @@ def set_password(tx: Tx, settings: Settings, name: str, password: str) -> None:
 
 
 def set_disabled(tx: Tx, name: str, disabled: bool = True) -> None:
+    """Disabling also ends every session of the user (each device's tokens are revoked), so that
+    enabling the user again does not bring back a token of before: they log in with the password."""
     user = require_user(tx.conn, name)
     tx.conn.execute(update(users).where(users.c.id == user.id).values(disabled=disabled))
+    if disabled:
+        for row in tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id)).all():
+            revoke_device_pk(tx.conn, row.id)
 
 
 def revoke_device_pk(conn: Connection, device_pk: int) -> None:

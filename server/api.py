@@ -20,6 +20,7 @@ from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
+from server.errors import ApiError
 from server.forms import current_form, current_version
 from server.reads import read_record, visible_record
 from server.errors import BadInput
@@ -119,10 +120,18 @@ def info(request: Request) -> dict[str, Any]:
             "form_version": version}
 
 
-@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423))
-def login(body: LoginRequest, request: Request) -> dict[str, Any]:
-    return auth.login(db_of(request), settings_of(request), body.username, body.password, body.device_id,
-                      body.device_name)
+@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423, 429))
+async def login(body: LoginRequest, request: Request) -> dict[str, Any]:
+    """Async: a login waits for its password check (at most a few at once, server.auth.HashGate)
+    without holding a worker thread; the database work and the check itself run in threads."""
+    for field, value in (("username", body.username), ("device_id", body.device_id),
+                         ("device_name", body.device_name)):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):  # a lone surrogate cannot be stored as UTF-8
+            raise ApiError(422, ErrorCode.VALIDATION, "The request is not valid.",
+                           fields=[{"field": field, "code": "string_unicode", "message": "not valid Unicode text"}])
+    return await auth.login(db_of(request), settings_of(request), request.app.state.login_gate, body.username,
+                            body.password, body.device_id, body.device_name,
+                            auth.client_address(request.client.host if request.client else None))
 
 
 @router.post("/auth/refresh", response_model=TokenResponse, responses=errors(401))

@@ -5,7 +5,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.models.wire import API_PREFIX
-from server import errors
+from server import auth, errors
 from server.api import router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
@@ -18,6 +18,7 @@ def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
                   description="Sync protocol version 1; see docs/sync-protocol.md.", docs_url=None, redoc_url=None)
     app.state.db = db
     app.state.settings = settings = settings or Settings()
+    app.state.login_gate = auth.gate_for(settings)  # password checks at once, per process
     app.include_router(router, prefix=API_PREFIX)
     errors.install(app)
     app.add_middleware(TransportMiddleware, body_idle_timeout=settings.body_idle_timeout,

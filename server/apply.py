@@ -10,19 +10,23 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from sqlalchemy import func, select
+
 from app.models.catalogue import ChangePolicy, EditableBy, FieldType
 from app.models.catalogue import Role as FieldRole
-from app.models.wire import ResultStatus, Role
+from app.models.wire import MutationKind, ResultStatus, Role
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import next_code, region_of
 from server.photos import readable
 from server.records import Rec, UnitOfWork
-from server.scope import can_decide, can_edit, can_see
+from server.schema import customer_versions, review_decisions
+from server.scope import can_decide, can_edit, can_see, is_admin
 
 #: Errors that one field carries but several fields cause: they block any save touching the record.
 CROSS_FIELD = frozenset({"licence.issue_after_expiry", "licence.review_outside"})
 CODE_FIELD = "customer_code"
+SAVE = MutationKind.SAVE.value
 
 MESSAGES = {
     "not_found": "There is no such customer.",
@@ -35,6 +39,7 @@ MESSAGES = {
     "status.not_pending": "Only a customer waiting for review can be decided.",
     "decision.reason": "Say why the customer is returned.",
     "decision.missing": "A review decision needs an action.",
+    "review.own_change": "You changed this customer since it was last approved: another person (an admin) must approve it.",
     "changes.missing": "A save needs changes.",
     "visit.missing": "A visit needs its details.",
     "visit.duplicate": "A visit with this id already exists.",
@@ -259,6 +264,8 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if m["base_version"] != rec.version:
         return rejected(m, uow, [error("version.stale")], rec)
     action, reason, fields = d["action"], (d.get("reason") or "").strip(), list(d.get("fields") or [])
+    if action == "approve" and not is_admin(uow.user) and _changed_by(uow, rec, uow.user.id):
+        return rejected(m, uow, [error("review.own_change")], rec)
     if action == "approve":
         rec.status, rec.approved_values = "approved", None
         if not rec.code_official:
@@ -277,6 +284,21 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     uow.decisions.append({"record_id": rec.id, "version": rec.version, "action": action, "reason": reason,
                           "fields": ",".join(fields), "by_id": uow.user.id, "at": uow.now})
     return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def _changed_by(uow: UnitOfWork, rec: Rec, user_id: int) -> bool:
+    """Whether ``user_id`` changed the customer's values (a save) since its last approval: the one who
+    maintains a customer is not the one who approves the change (an admin may do both)."""
+    approved = uow.tx.conn.execute(
+        select(func.max(review_decisions.c.version)).where(review_decisions.c.record_id == rec.id,
+                                                           review_decisions.c.action == "approve")).scalar()
+    since = approved or 0
+    if any(v["record_id"] == rec.id and v["kind"] == SAVE and v["actor_id"] == user_id and v["version"] > since
+           for v in uow.versions):  # saved earlier in this same push
+        return True
+    return uow.tx.conn.execute(select(customer_versions.c.version).where(
+        customer_versions.c.record_id == rec.id, customer_versions.c.actor_id == user_id,
+        customer_versions.c.kind == SAVE, customer_versions.c.version > since).limit(1)).first() is not None
 
 
 def _decision_errors(uow: UnitOfWork, d: dict[str, Any]) -> list[dict[str, Any]]:

@@ -28,6 +28,7 @@ from server.config import (CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, ENV_AUDIT_KEY, 
                            AuditKeyError, Settings, audit_key_path, database_url, load_audit_key,
                            settings_from_env)
 from server.db import Database
+from server.auth import purge_logins
 from server.feed import purge_tombstones
 from server.migrate import upgrade
 from server.schema import customers, users
@@ -89,13 +90,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     purged = purge_partial(db, settings)
     if purged:
         log.warning("purged %d abandoned partial uploads", purged)
+    purge_logins(db, settings)
     db.dispose()
     serve(db.url, args.host, args.port, args.certfile, args.keyfile, args.workers)
     return 0
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    db, settings = open_db(args), Settings()
+    db, settings = open_db(args), Settings.from_env()
     if args.action == "add":
         password = _new_password()
         db.write(lambda tx: accounts.add_user(tx, settings, args.name, args.role, password,
@@ -190,8 +192,10 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    n = purge_tombstones(open_db(args), Settings())
-    sys.stderr.write(f"Purged {n} tombstones older than {Settings().tombstone_days} days.\n")
+    db, settings = open_db(args), Settings.from_env()
+    n = purge_tombstones(db, settings)
+    purge_logins(db, settings)
+    sys.stderr.write(f"Purged {n} tombstones older than {settings.tombstone_days} days.\n")
     return 0
 
 

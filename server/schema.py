@@ -56,12 +56,24 @@ access_tokens = Table(
     Column("expires_at", Float, nullable=False),
 )
 
-login_failures = Table(
-    "login_failures", metadata,
-    Column("name_key", String(64), primary_key=True),
-    Column("count", Integer, nullable=False),
-    Column("first_at", Float, nullable=False),
-    Column("locked_until", Float, nullable=True),
+# Login throttling (server.auth): one row per budget of attempts, keyed by a hash of what it limits (a
+# user name from unknown places, a user name on one of the user's own devices or addresses, or one client
+# address across all names). ``attempts`` counts the attempts reserved (each before its password is
+# verified) minus the successes among them; ``next_at`` is the earliest time of the next attempt.
+login_budgets = Table(
+    "login_budgets", metadata,
+    Column("key", String(66), primary_key=True),
+    Column("attempts", Integer, nullable=False),
+    Column("next_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False, index=True),   # forgotten after this time (purged)
+)
+
+# Where each user last logged in successfully from: an address listed here gets its own login budget.
+login_sources = Table(
+    "login_sources", metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("address", String(64), primary_key=True),
+    Column("last_at", Float, nullable=False, index=True),
 )
 
 customers = Table(

@@ -21,6 +21,7 @@ from app.validation.types import warm_mobile_ranges
 from server.app import create_app
 from server.config import Settings, settings_from_env
 from server.db import Database
+from server.auth import purge_logins
 from server.feed import purge_tombstones
 from server.photos import purge_partial
 
@@ -37,6 +38,10 @@ async def _purge_daily(db: Database, settings: Settings) -> None:
             await run_in_threadpool(purge_partial, db, settings)
         except Exception:  # the next day will try again; serving must go on
             log.exception("purging tombstones or partial uploads failed")
+        try:
+            await run_in_threadpool(purge_logins, db, settings)
+        except Exception:
+            log.exception("purging login budgets failed")
 
 
 def factory() -> FastAPI:

@@ -219,8 +219,8 @@ class SyncClient:
             "username": username, "password": password, "device_id": self.device_id, "device_name": device_name})
         if resp.status_code == 401:
             raise SyncError(K.AUTH, N_("Wrong user name or password."))
-        if resp.status_code == 423:
-            raise SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes."))
+        if resp.status_code in (423, 429):
+            raise _too_many(resp)
         if resp.status_code == 409:
             raise SyncError(K.AUTH, N_("The server has this computer's archive registered to another account; "
                                        "sign in from a profile created for this account."))
@@ -321,6 +321,28 @@ class SyncClient:
                 return sent
             offset = int(answer.get("offset", offset))
         return sent
+
+
+def _retry_after(resp: requests.Response) -> int | None:
+    """The server's Retry-After in whole seconds (the server sends seconds, never a date), or None."""
+    value = resp.headers.get("Retry-After", "").strip()
+    return int(value) if value.isdigit() and len(value) < 9 else None
+
+
+def _too_many(resp: requests.Response) -> SyncError:
+    """A sign-in the server will not check now: 423 (this user name, from this device and place, failed
+    too often) or 429 (too many attempts from this address, or the server is busy with sign-ins)."""
+    seconds = _retry_after(resp)
+    if resp.status_code == 423:
+        err = (SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in {seconds} seconds."),
+                         seconds=seconds) if seconds is not None else
+               SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes.")))
+    else:
+        err = (SyncError(K.AUTH, N_("Too many sign-in attempts; try again in {seconds} seconds."), seconds=seconds)
+               if seconds is not None else
+               SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes.")))
+    err.retry_after = seconds  # type: ignore[attr-defined]
+    return err
 
 
 def _tokens(data: dict[str, Any]) -> dict[str, Any]:

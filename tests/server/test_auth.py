@@ -123,3 +123,92 @@ def test_protocol_header_is_required(api, world):
     assert r.status_code == 426
     info = api.client.get("/api/v1/info").json()
     assert info["protocol"] == 1 and info["min_protocol"] == 1 and info["form_version"] == 1
+
+
+def _budget_rows(db):
+    from server.schema import login_budgets
+    with db.read() as conn:
+        return conn.execute(login_budgets.select()).all()
+
+
+def test_a_locked_name_answers_the_same_for_any_password_and_verifies_nothing(api, world, monkeypatch):
+    from server import auth
+
+    calls = []
+    real = auth._verify
+    monkeypatch.setattr(auth, "_verify", lambda h, p: calls.append(p) or real(h, p))  # counts, still verifies
+    for i in range(5):
+        assert api.login("s1", password=f"wrong-{i}", device="stranger").status_code == 401
+    assert len(calls) == 5
+    answers = [api.login("s1", password=p, device="stranger") for p in (PASSWORD, "wrong-9", "x")]
+    assert len(calls) == 5  # nothing verified while the name waits
+    assert {a.status_code for a in answers} == {423}
+    assert len({a.text for a in answers}) == 1 and len({a.headers["Retry-After"] for a in answers}) == 1
+    assert int(answers[0].headers["Retry-After"]) > 0
+
+
+def test_delays_double_up_to_the_cap_and_budgets_are_forgotten_then_purged(api, db):
+    from server import auth
+    from server.config import Settings
+    from server.schema import login_budgets
+
+    s = Settings(max_failures=2, lock_base=10, lock_seconds=35, failure_window=60, failure_delay=0,
+                 hash_time_cost=1, hash_memory_kib=1024)
+    api.client.app.state.settings = s
+    add_user(db, s, "dora", "collector")
+
+    def wait_over() -> None:  # the delay has passed (instead of sleeping through it)
+        db.write(lambda tx: tx.conn.execute(update(login_budgets).values(next_at=time.time() - 0.01)))
+
+    assert [api.login("dora", password="bad").status_code for _ in range(2)] == [401, 401]
+    waits = []
+    for _ in range(3):
+        r = api.login("dora", password=PASSWORD)
+        assert r.status_code == 423
+        waits.append(int(r.headers["Retry-After"]))
+        wait_over()
+        assert api.login("dora", password="bad").status_code == 401
+    assert waits == [10, 20, 35]  # 10, then doubled, then capped at lock_seconds
+    # the window passes: the budget starts again and the right password works at once
+    db.write(lambda tx: tx.conn.execute(update(login_budgets).values(next_at=time.time() - 100,
+                                                                     expires_at=time.time() - 1)))
+    assert len(_budget_rows(db)) == 2  # the name's and the address's
+    assert auth.purge_logins(db, s) == 2 and _budget_rows(db) == []
+    assert api.login("dora", password=PASSWORD).status_code == 200
+
+
+def test_reenabling_a_user_does_not_bring_back_old_sessions(api, world, db):
+    stolen = api.login("c2", device="stolen-laptop").json()
+    db.write(lambda tx: accounts.set_disabled(tx, "c2", True))
+    db.write(lambda tx: accounts.set_disabled(tx, "c2", False))
+    assert api.call("GET", "/me", stolen["access_token"]).status_code == 401
+    r = api.call("POST", "/auth/refresh", json={"refresh_token": stolen["refresh_token"], "device_id": "stolen-laptop"})
+    assert r.status_code == 401
+    assert api.call("GET", "/me", world["c2"]).status_code == 401  # every device of the user
+    assert api.login("c2", device="new-laptop").status_code == 200  # the password still works
+
+
+def test_login_names_that_cannot_be_stored_are_refused_clearly(api, world):
+    body = b'{"username": "s1\\ud800", "password": "x", "device_id": "d", "device_name": "n"}'
+    r = api.call("POST", "/auth/login", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "username"
+    body = b'{"username": "s1", "password": "x", "device_id": "d\\udc00", "device_name": "n"}'
+    r = api.call("POST", "/auth/login", content=body, headers={"Content-Type": "application/json"})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "device_id"
+
+
+def test_settings_come_from_the_environment():
+    import pytest
+
+    from server.config import Settings
+
+    s = Settings.from_env({"FIELDARCHIVE_MAX_FAILURES": "8", "FIELDARCHIVE_LOCK_BASE": "2.5",
+                           "FIELDARCHIVE_HASH_CONCURRENCY": " 3 ", "FIELDARCHIVE_TRUST_SECONDS": ""})
+    assert (s.max_failures, s.lock_base, s.hash_concurrency, s.trust_seconds) == (8, 2.5, 3, Settings().trust_seconds)
+    assert Settings.from_env({}) == Settings()
+    with pytest.raises(ValueError, match="FIELDARCHIVE_MAX_FAILURES"):
+        Settings.from_env({"FIELDARCHIVE_MAX_FAILURES": "five"})
+    with pytest.raises(ValueError, match="at least"):
+        Settings.from_env({"FIELDARCHIVE_HASH_CONCURRENCY": "0"})
+    with pytest.raises(ValueError, match="finite"):
+        Settings.from_env({"FIELDARCHIVE_LOCK_BASE": "nan"})

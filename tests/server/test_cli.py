@@ -119,3 +119,9 @@ def test_arguments_the_database_cannot_store_are_refused_by_name(run, db):
     assert code == 2 and "display-name:" in err and "codec" not in err
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(users)).scalar() == 0
+
+
+def test_a_bad_login_setting_in_the_environment_is_one_clear_line(run, monkeypatch):
+    monkeypatch.setenv("FIELDARCHIVE_MAX_FAILURES", "five")
+    code, _out, err = run("purge")
+    assert code == 2 and "FIELDARCHIVE_MAX_FAILURES must be a number" in err

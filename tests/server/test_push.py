@@ -277,3 +277,38 @@ def test_a_new_records_fields_are_version_1_without_being_listed():
     assert rec.field_version("brand_count") == 3      # changed at version 3
     assert rec.field_version("service_notes") == 4    # emptied at version 4 (no longer in the values)
     assert rec.field_version("address") == 0          # never set
+
+
+def test_a_supervisor_cannot_approve_a_customer_they_changed(api, world):
+    """The one who maintains a customer is not the one who approves the change: the supervisor who
+    edited it is refused (review.own_change), may still return it, and an admin approves it."""
+    rec = create(api, world["c1"], demo_values(1, seed=21)[0])
+    edited = api.push1(world["s1"], save(rec["id"], {"service_notes": "主管改过"}, base=1))
+    assert edited["status"] == "applied" and edited["record"]["version"] == 2
+    api.push1(world["c1"], submit(rec["id"], 2))
+    refused = api.push1(world["s1"], decide(rec["id"], 3))
+    assert refused["status"] == "rejected" and refused["errors"][0]["code"] == "review.own_change"
+    assert "admin" in refused["errors"][0]["message"] and refused["record"]["status"] == "pending"
+    approved = api.push1(world["admin"], decide(rec["id"], 3))
+    assert approved["status"] == "applied" and approved["record"]["review"]["by"] == "admin"
+    # once approved, the next change by someone else is the supervisor's to approve again
+    api.push1(world["c1"], save(rec["id"], {"shop_name": "新名字"}, base=4))
+    api.push1(world["c1"], submit(rec["id"], 5))
+    assert api.push1(world["s1"], decide(rec["id"], 6))["record"]["status"] == "approved"
+
+
+def test_a_supervisor_may_return_their_own_change_and_an_admin_may_approve_theirs(api, world):
+    rec = create(api, world["s1"], demo_values(1, seed=22)[0])  # the supervisor's own customer
+    api.push1(world["s1"], submit(rec["id"], 1))
+    same_push = api.push(world["s1"], decide(rec["id"], 2))
+    assert same_push[0]["errors"][0]["code"] == "review.own_change"
+    back = api.push1(world["s1"], decide(rec["id"], 2, "return", "再核对一次"))
+    assert back["record"]["status"] == "returned"
+    # a save and an approval in one push are caught too (the save is not yet in the table)
+    both = api.push(world["s1"], save(rec["id"], {"service_notes": "改"}, base=3), submit(rec["id"], 4),
+                    decide(rec["id"], 5))
+    assert [r["status"] for r in both] == ["applied", "applied", "rejected"]
+    assert both[2]["errors"][0]["code"] == "review.own_change"
+    mine = create(api, world["admin"], demo_values(1, seed=23)[0])
+    api.push1(world["admin"], submit(mine["id"], 1))
+    assert api.push1(world["admin"], decide(mine["id"], 2))["record"]["status"] == "approved"
