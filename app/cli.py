@@ -131,12 +131,16 @@ def _report(result: Any, as_json: bool, lang: str) -> None:
         return
     for p in result.problems:
         sev = translate({"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}[p.severity], lang)
-        _out(_("Row {row} · {severity}: {message}").format(row=p.row, severity=sev, message=p.message))
+        row = f"{p.sheet} {p.row}" if p.sheet else p.row
+        _out(_("Row {row} · {severity}: {message}").format(row=row, severity=sev, message=p.message))
     counts = result.counts
     if result.problems_omitted:
         sys.stderr.write(_("{n} more problems are counted but not listed.").format(n=result.problems_omitted) + "\n")
     sys.stderr.write(_("{rows} rows checked: {errors} errors, {warnings} warnings, {missing} missing values.").format(
         rows=result.rows, errors=counts["error"], warnings=counts["warning"], missing=counts["missing"]) + "\n")
+    from app.services.sheets import intake_summary
+    for line in intake_summary(result, lang):
+        sys.stderr.write(line + "\n")
 
 
 def _sheet(args: argparse.Namespace, write: bool) -> int:
@@ -152,7 +156,8 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
         form = session.form if session else current_form()
         result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
                                role=session.role if session else "collector", write=write,
-                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang)
+                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
+                               sheet=getattr(args, "sheet", None))
         submitted: list[str] = []
         refused: dict[str, Any] = {}
         if write and session and getattr(args, "submit", False) and result.written:
@@ -485,11 +490,14 @@ def build_parser() -> Parser:
     sp.add_argument("--remember", action="store_true", help="unlock on this device (OS keyring)")
     add("form", cmd_form, "print the field catalogue").add_argument("--json", action="store_true")
     add("template", cmd_template, "write an empty import sheet").add_argument("out")
-    sp = add("validate", cmd_validate, "check a sheet; writes nothing")
+    sheet_help = "the sheet to read, or 'all' (needed when several sheets hold data)"
+    sp = add("validate", cmd_validate, "check a sheet (.xlsx .xlsm .xls .et .ods .csv); writes nothing")
     sp.add_argument("file")
+    sp.add_argument("--sheet", metavar="NAME|all", help=sheet_help)
     sp.add_argument("--json", action="store_true")
-    sp = add("import", cmd_import, "import a sheet, all or nothing")
+    sp = add("import", cmd_import, "import a sheet (.xlsx .xlsm .xls .et .ods .csv), all or nothing")
     sp.add_argument("file")
+    sp.add_argument("--sheet", metavar="NAME|all", help=sheet_help)
     sp.add_argument("--skip-invalid", action="store_true")
     sp.add_argument("--submit", action="store_true",
                     help="bulk maintenance: submit the changed customers whose changes need approval")

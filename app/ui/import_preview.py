@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTab
     QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import _, translate
-from app.services.sheets import Problem, RowDiff, SheetResult, process_sheet, submit_changed
+from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary, process_sheet, submit_changed
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.progress import run_with_progress
@@ -38,7 +38,8 @@ class ImportPreview(QDialog):
                          .format(rows=result.rows, errors=counts["error"], bad=len(result.error_rows),
                                  warnings=counts["warning"], missing=counts["missing"]) + "\n" +
                          _("{new} new customers, {changed} customers with changes.")
-                         .format(new=result.new_rows, changed=result.changed_rows), self)
+                         .format(new=result.new_rows, changed=result.changed_rows) + "\n" +
+                         "\n".join(intake_summary(result)), self)
         summary.setWordWrap(True)
         problems = [p for p in result.problems if p.severity != "missing"]
         self.tree = self._changes(result, problems)
@@ -127,12 +128,13 @@ class ImportPreview(QDialog):
 
     def _import(self, skip_invalid: bool) -> None:
         sheet, parent, ctx = self.sheet, self.parentWidget(), self.ctx
+        chosen = "all" if len(self.result.sheets) > 1 else (self.result.sheets[0] if self.result.sheets else None)
         submit = self.submit.isChecked() and bool(self.result.review_ids)
         self.accept()
 
         def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
             result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=True,
-                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel)
+                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel, sheet=chosen)
             return result, (submit_changed(s, result, sheet.name) if submit else None)
 
         def done(out: tuple[SheetResult, Any]) -> None:
