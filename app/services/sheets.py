@@ -433,7 +433,7 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
                 job.problem(table.header_row, issue)
             for _i, h in unknown:
                 res.ignored_columns.append(f"{name}: {h}" if job.multi else h)
-                if not any(i.code == "column.close" and i.params.get("column") == h for i in col_issues):
+                if not any(i.code == "column.close" and dict(i.params).get("column") == h for i in col_issues):
                     job.problem(table.header_row, Issue.make(h, Severity.WARNING, "unknown_field"), label=h)
             if not any(k in form for k in mapping.values()):
                 job.problem(table.header_row, Issue.make("", Severity.ERROR, "sheet.no_fields"), label="")
