@@ -163,15 +163,31 @@ class SheetImport:
         self.created_ids: set[str] = set()
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
         self.ident_keys = frozenset(f.key for f in form.fields if is_identifier(f))
+        self._messages: dict[tuple[Any, ...], str] = {}
+        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]]]] = {}
         self.code_key = (form.by_role(Role.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(Role.SHOP_NAME)
         self.name_key = name.key if name else None
 
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
-        spec = self.form.get(issue.field)
-        label = label or (spec.label(self.lang) if spec else issue.field)
-        self.result.add_problem(Problem(row, issue.field, issue.severity.value, issue.code, issue.message(label, self.lang),
-                                        self.sheet if self.multi else ""))
+        res = self.result
+        sev = issue.severity.value
+        if sev == "missing" and res.counts["missing"] >= MAX_MISSING:
+            res.counts["missing"] += 1      # counted, not kept: no message to format
+            res.problems_omitted += 1
+            return
+        key: Any = (issue.code, issue.field, label, issue.params)
+        try:
+            message = self._messages.get(key)
+        except TypeError:   # a parameter that cannot be a dict key
+            message, key = None, None
+        if message is None:
+            spec = self.form.get(issue.field)
+            label = label or (spec.label(self.lang) if spec else issue.field)
+            message = issue.message(label, self.lang)
+            if key is not None and len(self._messages) < 10_000:
+                self._messages[key] = message
+        res.add_problem(Problem(row, issue.field, sev, issue.code, message, self.sheet if self.multi else ""))
 
     def run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *, write: bool,
             skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
@@ -253,21 +269,20 @@ class SheetImport:
     def _row(self, n: int, vals: list[Any], mapping: dict[int, str], current: dict[str, Any]
              ) -> tuple[int, str, bool, Report]:
         raw: dict[str, Any] = {}
-        cid = ""
         pre: list[Issue] = []
         lost: list[str] = []
-        for i, key in mapping.items():
-            v = vals[i] if i < len(vals) else None
-            if key == "id":
-                cid = "" if is_empty(v) else str(v).strip()
-            elif key in self.form and (spec := self.form[key]).type is not FieldType.PHOTO:
-                if v is not None and (type(v) is not str or spec.type is FieldType.DATE or
-                                      key in self.ident_keys and ("E" in v or "e" in v)):
-                    v, issue = sheet_value(spec, v)
-                    if issue is not None:
-                        pre.append(issue)
-                        lost.append(key)
-                raw[key] = v
+        id_col, plan = self._plan(mapping)
+        width = len(vals)
+        v = vals[id_col] if id_col is not None and id_col < width else None
+        cid = "" if is_empty(v) else str(v).strip()
+        for i, key, spec, is_date, ident in plan:
+            v = vals[i] if i < width else None
+            if v is not None and (type(v) is not str or is_date or ident and ("E" in v or "e" in v)):
+                v, issue = sheet_value(spec, v)
+                if issue is not None:
+                    pre.append(issue)
+                    lost.append(key)
+            raw[key] = v
         existing = current.get(cid) if cid else None
         if cid:
             if cid in self.seen_ids:
@@ -290,6 +305,16 @@ class SheetImport:
         report.issues[:0] = pre
         is_new = existing is None
         return n, (cid if existing else (cid or new_id())), is_new, report
+
+    def _plan(self, mapping: dict[int, str]) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]]]:
+        """Per column mapping, once: the id column, and (column, key, field, is a date, is an identifier)."""
+        cached = self._plans.get(id(mapping))
+        if cached is None or cached[0] is not mapping:
+            plan = [(i, k, self.form[k], self.form[k].type is FieldType.DATE, k in self.ident_keys)
+                    for i, k in mapping.items() if k in self.form and self.form[k].type is not FieldType.PHOTO]
+            id_col = next((i for i, k in mapping.items() if k == "id"), None)
+            cached = self._plans[id(mapping)] = (mapping, id_col, plan)
+        return cached[1], cached[2]
 
     def _diff(self, n: int, cid: str, existing: Any, values: dict[str, Any]) -> None:
         """Count the row and keep its diff (up to MAX_DIFFS); note the customers to submit for review."""
