@@ -160,10 +160,14 @@ class Book:
         """The first HEADER_SCAN + 1 non-skipped rows (for the header search)."""
         if name not in self._cache:
             rows: list[list[Any]] = []
-            for _n, values in self._raw_rows(name):
-                rows.append(values)
-                if len(rows) > HEADER_SCAN:
-                    break
+            source = self._raw_rows(name)
+            try:
+                for _n, values in source:
+                    rows.append(values)
+                    if len(rows) > HEADER_SCAN:
+                        break
+            finally:
+                source.close()   # a CSV file is closed at once
             self._cache[name] = rows
         return self._cache[name]
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -326,3 +327,23 @@ def test_an_encrypted_workbook_is_refused_asking_to_remove_the_password(session,
     renamed = tmp_path / "secret.xls"                        # the same file named .xls
     renamed.write_bytes(out.getvalue())
     assert "设置了打开密码" in refusal(session, renamed)
+
+
+def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home, tmp_path) -> None:
+    from tests.unit.test_cli import cli
+    path = workbook(tmp_path / "two.xlsx",
+                    ("东区", [["店铺名称", "联系电话（手机）"], ["东店", "13912345678"]]),
+                    ("西区", [["店铺名称", "联系电话（手机）"], ["西店", "12345"]]), active=1)
+    refused = cli(home, "validate", str(path), passphrase=None)
+    assert refused.returncode == 1 and "有多个工作表含有数据：东区、西区" in refused.stdout + refused.stderr
+    assert "--sheet" in refused.stdout
+    east = cli(home, "validate", str(path), "--sheet", "东区", passphrase=None)
+    assert east.returncode == 0, east.stdout + east.stderr
+    assert "工作表“东区”，表头在第 1 行" in east.stderr and "已忽略的列：0 列。" in east.stderr
+    assert "未读取的工作表：西区。" in east.stderr
+    every = cli(home, "validate", str(path), "--sheet", "all", "--json", passphrase=None)
+    assert every.returncode == 1
+    problems = [p for p in json.loads(every.stdout) if p["severity"] == "error"]
+    assert [(p["sheet"], p["row"], p["code"]) for p in problems] == [("西区", 2, "mobile.format")]
+    missing = cli(home, "validate", str(path), "--sheet", "北区", passphrase=None)
+    assert missing.returncode == 2 and "没有名为“北区”的工作表" in missing.stderr
