@@ -12,7 +12,8 @@ names that field; any other unknown column is ignored with a warning.
 Cells (``sheet_value``): an identifier field (ID, bank account, licence, credit code, customer
 code, phones, postal and region code, any text field with a pattern) given as a number cell that
 cannot hold it exactly (a float, an integer with more than 15 digits: Excel keeps 15 significant
-digits) is an error ``cell.number_lost``; a number that lost its leading 0 (postal/region code with
+digits; in any other text field, a number of more than 15 digits) is an error
+``cell.number_lost``; a number that lost its leading 0 (postal/region code with
 fewer than 6 digits, a landline without its 0) is ``cell.leading_zero``; a whole number that is
 exact is the integer's digits. In a date field, an Excel serial number and a number (or text) like
 20240305 are dates.
@@ -35,6 +36,7 @@ META_HEADERS = {"status": N_("Status"), "completeness": N_("Completeness"), "pro
 #: misspelt field: an error naming the field rather than a column silently dropped.
 CLOSE = 0.75
 EXCEL_DIGITS = 15
+EXACT = 2 ** 53
 
 _DECORATION = re.compile(r"[(\[【]\s*(?:必填项?|选填项?|非必填|可选|必须|required|optional|mandatory)\s*[)\]】]",
                          re.IGNORECASE)
@@ -159,6 +161,9 @@ def sheet_value(spec: FieldSpec, v: Any) -> tuple[Any, Issue | None]:
         if spec.type is FieldType.DATE:
             return _excel_date(v), None
         if not is_identifier(spec):
+            if spec.type is FieldType.TEXT and (t is float and not -EXACT < v < EXACT or
+                                                t is int and len(str(abs(v))) > EXCEL_DIGITS):
+                return None, Issue.make(spec.key, Severity.ERROR, "cell.number_lost")   # digits in a text field
             return v, None
         if t is float:
             return None, Issue.make(spec.key, Severity.ERROR, "cell.number_lost")

@@ -98,6 +98,14 @@ def test_number_cells_that_lost_digits_are_errors_with_their_own_message(session
         (ID, card16, "710061", "029-88881234", "610102100123", "13912345678")
 
 
+def test_a_long_number_in_a_plain_text_field_is_not_stored_as_its_float(session, tmp_path) -> None:
+    path = workbook(tmp_path / "text.xlsx", ("s", [["店铺名称", "新商盟账号", "服务备注"],
+                                                   ["文本店", int(ID), 3.5], ["短号店", 12345678, None]]))
+    result = run(session, path, write=True, skip_invalid=True)
+    assert errors(result) == [(2, "newshangmeng_account", "cell.number_lost")]
+    assert stored(session, "短号店")["newshangmeng_account"] == "12345678"
+
+
 def test_dates_from_serial_numbers_and_yyyymmdd(session, tmp_path) -> None:
     path = workbook(tmp_path / "dates.xlsx", ("s", [
         ["店铺名称", "发证日期", "有效期至", "年审日期"],
