@@ -107,13 +107,16 @@ class SheetInfo:
         return self.header_row > 0 and self.has_rows
 
 
-def _cell(v: Any) -> Any:
-    t = type(v)
-    if t is str:
-        return v if v else None
-    if t is float:
-        return int(v) if v.is_integer() and -EXACT < v < EXACT else v
-    return v
+def _cells(row: list[Any]) -> list[Any]:
+    """calamine's row, in place: "" → None, a whole float below 2^53 → int."""
+    for i, v in enumerate(row):
+        t = type(v)
+        if t is str:
+            if not v:
+                row[i] = None
+        elif t is float and v.is_integer() and -EXACT < v < EXACT:
+            row[i] = int(v)
+    return row
 
 
 def _blank(values: Sequence[Any]) -> bool:
@@ -142,7 +145,7 @@ class Book:
             self._csv_encoding = _csv_encoding(self.path)
             self.sheets = [SheetInfo(self.path.stem, True, True)]
         else:
-            self._wb = _open_calamine(self.path)
+            self._wb = _open_calamine(self.path, self.kind)
             meta = [m for m in self._wb.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
             active = _active_sheet(self.path, self.kind, self._wb.sheet_names)
             if not meta:
@@ -206,12 +209,12 @@ class Book:
             return
         sheet = self._sheet(name)
         start = sheet.start
-        first_row = (start[0] if start else 0) + 1   # calamine skips blank rows above the data
-        lead = start[1] if start else 0               # ... and blank columns to its left
+        first_row = 1                                 # iter_rows starts at row 1, blank rows included,
+        lead = start[1] if start else 0               # but skips the blank columns left of the data
         pad = [None] * lead
         try:
             for n, row in enumerate(sheet.iter_rows(), start=first_row):
-                yield n, pad + [_cell(v) for v in row] if lead else [_cell(v) for v in row]
+                yield n, (pad + _cells(row)) if lead else _cells(row)
         except pc.CalamineError as exc:
             raise SheetError(MSG_DAMAGED, file=self.path.name) from exc
 
@@ -420,9 +423,14 @@ def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
         raise SheetError(MSG_DAMAGED, file=path.name) from None
 
 
-def _open_calamine(path: Path) -> Any:
+_SUFFIX_KIND = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".xlsb": "xlsb"}
+
+
+def _open_calamine(path: Path, kind: str) -> Any:
     try:
-        with open(path, "rb") as f:
+        if _SUFFIX_KIND.get(path.suffix.lower()) == kind:
+            return pc.CalamineWorkbook.from_path(str(path))    # calamine picks its reader by the name
+        with open(path, "rb") as f:                             # .et, or a misnamed file: by content
             data = f.read()
         return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:
