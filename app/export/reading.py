@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import datetime as dt
+import html
 import io
 import mmap
 import re
@@ -475,7 +475,6 @@ def _ods_active(path: Path) -> str | None:
         m = _ACTIVE_TABLE.search(z.read("settings.xml"))
     if not m:
         return None
-    import html
     return html.unescape(m.group(1).decode("utf-8"))
 
 

@@ -82,6 +82,7 @@ class RowDiff:
     name: str
     new: bool                                   # a new customer (no changes listed)
     changes: list[FieldChange] = field(default_factory=list)
+    sheet: str = ""                             # the sheet's name when the import reads several
 
     @property
     def needs_review(self) -> bool:
@@ -334,7 +335,8 @@ class SheetImport:
         else:
             res.new_rows += 1
         diff = RowDiff(n, cid, str(values.get(self.code_key) or (existing.code if existing else "") or ""),
-                       str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes)
+                       str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes,
+                       self.sheet if self.multi else "")
         if existing is not None and self._to_review(existing, diff):
             res.review_ids.append(cid)
         if len(res.diffs) < MAX_DIFFS:

@@ -73,11 +73,11 @@ class ImportPreview(QDialog):
     def _changes(self, result: SheetResult, problems: list[Problem]) -> QTreeWidget:
         tree = QTreeWidget(self)
         tree.setHeaderLabels([_("Row"), _("Customer"), _("Field"), _("Old value"), _("New value")])
-        by_row: dict[int, list[Problem]] = {}
+        by_row: dict[tuple[str, int], list[Problem]] = {}   # (sheet, row): the sheet when several were read
         for p in problems:
-            if p.row > 1:
-                by_row.setdefault(p.row, []).append(p)
-        diffs = {d.row: d for d in result.diffs}
+            if p.row > result.header_rows.get(p.sheet or (result.sheets[0] if result.sheets else ""), 1):
+                by_row.setdefault((p.sheet, p.row), []).append(p)
+        diffs = {(d.sheet, d.row): d for d in result.diffs}
         rows = sorted(set(diffs) | set(list(by_row)[:MAX_PROBLEM_ROWS]))
         tree.addTopLevelItems([self._row_item(n, diffs.get(n), by_row.get(n, [])) for n in rows])
         tree.expandAll()
@@ -92,7 +92,8 @@ class ImportPreview(QDialog):
         tree.setColumnWidth(3, 180)
         return tree
 
-    def _row_item(self, n: int, diff: RowDiff | None, problems: list[Problem]) -> QTreeWidgetItem:
+    def _row_item(self, key: tuple[str, int], diff: RowDiff | None, problems: list[Problem]) -> QTreeWidgetItem:
+        n = f"{key[0]} {key[1]}" if key[0] else key[1]
         if diff is None:
             what = _("Not imported: {n} errors").format(n=sum(p.severity == "error" for p in problems)) \
                 if any(p.severity == "error" for p in problems) else ""
@@ -122,7 +123,8 @@ class ImportPreview(QDialog):
         table.horizontalHeader().setStretchLastSection(True)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for r, p in enumerate(shown):
-            for c, text in enumerate((str(p.row), translate(SEVERITY[p.severity]), p.field, p.message)):
+            row = f"{p.sheet} {p.row}" if p.sheet else str(p.row)
+            for c, text in enumerate((row, translate(SEVERITY[p.severity]), p.field, p.message)):
                 table.setItem(r, c, QTableWidgetItem(text))
         return table
 
