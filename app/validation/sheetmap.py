@@ -15,8 +15,8 @@ cannot hold it exactly (a float, an integer with more than 15 digits: Excel keep
 digits; in any other text field, a number of more than 15 digits) is an error
 ``cell.number_lost``; a number that lost its leading 0 (postal/region code with
 fewer than 6 digits, a landline without its 0) is ``cell.leading_zero``; a whole number that is
-exact is the integer's digits. In a date field, an Excel serial number and a number (or text) like
-20240305 are dates.
+exact is the integer's digits. In a date field, an Excel serial number (10000 and up: a year such
+as 2024 stays a wrong date) and a number (or text) like 20240305 are dates.
 """
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ IDENTIFIER_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT, FieldTy
 _SIX_DIGIT_TYPES = frozenset({FieldType.POSTAL_CODE, FieldType.REGION_CODE})
 _SCIENTIFIC = re.compile(r"\s*\d(?:\.\d+)?[eE]\+?\d+\s*")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
+_MIN_SERIAL = 10000     # 1927-05-18: a smaller number (a year such as 2024) is not taken for a date
 _MAX_SERIAL = 2958465   # 9999-12-31
 
 
@@ -187,6 +188,6 @@ def _yyyymmdd(n: int, fallback: Any) -> Any:
 def _excel_date(v: float | int) -> Any:
     if 19000101 <= v <= 29991231 and float(v).is_integer():
         return _yyyymmdd(int(v), v)
-    if 1 <= v <= _MAX_SERIAL:
+    if _MIN_SERIAL <= v <= _MAX_SERIAL:
         return _EXCEL_EPOCH + dt.timedelta(days=int(v))
     return v

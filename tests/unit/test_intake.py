@@ -110,9 +110,10 @@ def test_dates_from_serial_numbers_and_yyyymmdd(session, tmp_path) -> None:
     path = workbook(tmp_path / "dates.xlsx", ("s", [
         ["店铺名称", "发证日期", "有效期至", "年审日期"],
         ["日期店", 45356, 20290304, "20250305"],
+        ["年份店", 2024, None, None],                     # a year is not a serial number
     ]))
-    result = run(session, path, write=True)
-    assert result.written, result.problems
+    result = run(session, path, write=True, skip_invalid=True)
+    assert result.written and errors(result) == [(3, "licence_issue_date", "date.invalid")]
     v = stored(session, "日期店")
     assert (v["licence_issue_date"], v["licence_expiry_date"], v["annual_review_date"]) == \
         ("2024-03-05", "2029-03-04", "2025-03-05")
