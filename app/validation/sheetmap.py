@@ -6,8 +6,8 @@ do: ``*店铺名称``, ``＊``, ``店铺名称（必填）``, ``(选填)``, a li
 around or inside; a label's part in brackets may be left out (``联系电话`` for ``联系电话（手机）``)
 when that names one field only. ``id`` names existing records; the meta columns our export writes
 (status, completeness, provisional code) are recognised and ignored. A column that is not
-recognised but is close to a field's key or label (difflib ratio ≥ ``CLOSE``) is an error that
-names that field; any other unknown column is ignored with a warning.
+recognised but is close to a field's key or label (difflib ratio ≥ ``CLOSE``, or contained in it
+with at least 3 characters) is an error that names that field; any other unknown column is ignored with a warning.
 
 Cells (``sheet_value``): an identifier field (ID, bank account, licence, credit code, customer
 code, phones, postal and region code, any text field with a pattern) given as a number cell that
@@ -35,6 +35,7 @@ META_HEADERS = {"status": N_("Status"), "completeness": N_("Completeness"), "pro
 #: Closeness (difflib ratio of the normalised texts) from which an unknown column is taken for a
 #: misspelt field: an error naming the field rather than a column silently dropped.
 CLOSE = 0.75
+CONTAINED = 3   # an unknown header of at least 3 characters inside a field's name is close to it too
 EXCEL_DIGITS = 15
 EXACT = 2 ** 53
 
@@ -116,9 +117,10 @@ class HeaderMap:
             if key not in self._labels:
                 continue
             matcher.set_seq1(name)
-            if matcher.real_quick_ratio() < CLOSE or matcher.quick_ratio() < CLOSE:
+            inside = len(h) >= CONTAINED and h in name     # 身份证号 in 负责人身份证号码
+            if not inside and (matcher.real_quick_ratio() < CLOSE or matcher.quick_ratio() < CLOSE):
                 continue
-            r = matcher.ratio()
+            r = matcher.ratio() + (1.0 if inside else 0.0)
             if r > best:
                 best, best_key = r, key
         return best_key if best >= CLOSE else None

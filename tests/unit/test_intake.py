@@ -149,6 +149,9 @@ def test_a_misspelt_column_is_an_error_naming_the_field(session, tmp_path) -> No
     msg = next(p.message for p in result.problems if p.field == "address")
     assert msg == "无法识别列“经营地扯”，它看起来像“经营地址”：请把列名改为“经营地址”（如果是其他内容，请删除该列）。"
     assert result.ignored_columns == ["经营地扯", "负责人身分证号码"]
+    hm = HeaderMap(session.form)
+    assert (hm.nearest("身份证号"), hm.nearest("许可证号"), hm.nearest("联系人电话")) == ("id_card", "licence_no", "contact_phone")
+    assert (hm.nearest("序号"), hm.nearest("备注"), hm.nearest("颜色")) == (None, None, None)   # ignored, with a warning
 
 
 def test_header_normalisation() -> None:
