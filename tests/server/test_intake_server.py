@@ -42,6 +42,10 @@ def test_import_customers_refuses_an_id_excel_has_rounded_and_reads_decorated_he
     with db.read() as conn:
         assert conn.execute(select(customers.c.id)).first() is None
 
+    typo = book(tmp_path / "typo.xlsx", ["客户代码", "店铺名称", "经营地扯"], ["610102000001", "甲店", "x"])
+    code, out, err = run("import-customers", typo, "--owner", "ann")
+    assert code == 1 and "The column “经营地扯” is not recognised and looks like Business address" in out
+
     good = book(tmp_path / "good.xlsx", title, ["填报单位：某市局"], header,
                 ["610102000001", "甲店", ID, 710061, 610102100123])
     code, out, err = run("import-customers", good, "--owner", "ann")
