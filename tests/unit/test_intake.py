@@ -288,8 +288,8 @@ CSV_TEXT = "店铺名称,负责人身份证号码,邮政编码,联系电话（�
 
 
 @pytest.mark.parametrize("encoding,shop", [("utf-8", "𠮷祥烟酒"), ("utf-8-sig", "𠮷祥烟酒"), ("gbk", "老王烟酒店"),
-                                           ("gb18030", "𠮷祥烟酒")])
-def test_csv_in_utf8_bom_gbk_and_gb18030(session, tmp_path, encoding, shop) -> None:
+                                           ("gb18030", "𠮷祥烟酒"), ("utf-16", "老王烟酒店")])
+def test_csv_in_utf8_bom_gbk_gb18030_and_utf16(session, tmp_path, encoding, shop) -> None:
     path = tmp_path / f"{encoding}.csv"
     path.write_bytes(CSV_TEXT.format(shop=shop, id=ID).encode(encoding))
     result = run(session, path, write=True, skip_invalid=True)
