@@ -159,16 +159,17 @@ class Book:
             self._survey(info)
 
     # -- which sheets hold data --------------------------------------------------------------------
-    def _head(self, name: str) -> list[list[Any]]:
-        """The first HEADER_SCAN + 1 non-skipped rows (for the header search)."""
+    def _head(self, name: str) -> list[tuple[int, list[Any]]]:
+        """The rows among the first HEADER_SCAN + 1 of the sheet (for the header search)."""
         if name not in self._cache:
-            rows: list[list[Any]] = []
+            rows: list[tuple[int, list[Any]]] = []
             source = self._raw_rows(name)
             try:
-                for _n, values in source:
-                    rows.append(values)
-                    if len(rows) > HEADER_SCAN:
+                for n, values in source:
+                    if n > HEADER_SCAN + 1:
+                        rows.append((n, values))
                         break
+                    rows.append((n, values))
             finally:
                 source.close()   # a CSV file is closed at once
             self._cache[name] = rows
@@ -176,16 +177,17 @@ class Book:
 
     def _survey(self, info: SheetInfo) -> None:
         head = self._head(info.name)
-        info.has_content = any(not _blank(r) for r in head)
-        best, best_at = 0, 0
-        first = next((i for i, r in enumerate(head[:HEADER_SCAN]) if not _blank(r)), None)
-        for i, r in enumerate(head[:HEADER_SCAN]):
+        info.has_content = any(not _blank(r) for _n, r in head)
+        scan = [(n, r) for n, r in head if n <= HEADER_SCAN]
+        best, best_n = 0, 0
+        first = next((n for n, r in scan if not _blank(r)), None)
+        for n, r in scan:
             s = self.score([header_text(v) for v in r])
             if s > best:
-                best, best_at = s, i
-        if best >= MIN_SCORE or (best >= 1 and best_at == first):
-            info.header_row = best_at + 1
-            info.has_rows = any(not _blank(r) for r in head[best_at + 1:]) or len(head) > HEADER_SCAN
+                best, best_n = s, n
+        if best >= MIN_SCORE or (best >= 1 and best_n == first):
+            info.header_row = best_n
+            info.has_rows = any(not _blank(r) for n, r in head if n > best_n) or head[-1][0] > HEADER_SCAN
 
     @property
     def active(self) -> SheetInfo:
@@ -238,10 +240,8 @@ class Book:
         rows = self._raw_rows(name)
         header: list[str] = []
         header_n = 0
-        seen = 0
         for n, values in rows:
-            seen += 1
-            if seen == info.header_row:
+            if n == info.header_row:
                 header, header_n = [header_text(v) for v in values], n
                 break
         estimated = self._height(name) - header_n
