@@ -258,6 +258,9 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     single = workbook(d / "single.xlsx", ("客户", [list(r) for r in ws.iter_rows(values_only=True)]))
     openpyxl.load_workbook(single)  # sanity
     files["csv"] = convert(single, "csv:Text - txt - csv (StarCalc):44,34,76", d)
+    lo = d / "lo"
+    lo.mkdir()
+    files["lo-xlsx"] = convert(files["ods"], "xlsx", lo)        # shared strings and styles as LibreOffice writes
     return files
 
 
@@ -376,3 +379,52 @@ def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home
     assert [(p["sheet"], p["row"], p["code"]) for p in problems] == [("西区", 2, "mobile.format")]
     missing = cli(home, "validate", str(path), "--sheet", "北区", passphrase=None)
     assert missing.returncode == 2 and "没有名为“北区”的工作表" in missing.stderr
+
+
+# -- big .xlsx files are streamed: the same rows as calamine's --------------------------------------------
+def raw_rows(path: Path, stream: bool, monkeypatch) -> tuple[str, dict]:
+    from app.export import reading
+    monkeypatch.setattr(reading, "STREAM_BYTES", 0 if stream else 1 << 40)
+    book = open_book(path, lambda row: 1 if any(row) else 0)
+    assert (book._stream is not None) is stream
+    out = {}
+    for s in book.sheets:
+        rows = []
+        for n, values in book._raw_rows(s.name):
+            while values and values[-1] is None:
+                values.pop()
+            if values:
+                rows.append((n, values))
+        out[s.name] = rows
+    active = book.active.name
+    book.close()
+    return active, out
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "lo-xlsx"])
+def test_the_streamed_reader_reads_what_calamine_reads(office_files, tmp_path, monkeypatch, kind) -> None:
+    extra = workbook(tmp_path / "mixed.xlsx", ("A", [["店铺名称", "数", "日期", "真"], ["x", 1.5, dt.date(2024, 3, 5), True],
+                                                     [None, int(ID), dt.datetime(2024, 3, 5, 8, 30), "=1+1"]]),
+                     ("B", [["only"]]), active=1)
+    for path in (office_files[kind], extra):
+        calamine = raw_rows(path, False, monkeypatch)
+        streamed = raw_rows(path, True, monkeypatch)
+        assert streamed == calamine
+    assert raw_rows(extra, True, monkeypatch)[1]["A"][1] == (2, ["x", 1.5, dt.date(2024, 3, 5), True])
+
+
+def test_a_streamed_import_stores_the_same_values(session, tmp_path, monkeypatch) -> None:
+    from app.export import reading
+    monkeypatch.setattr(reading, "STREAM_BYTES", 0)
+    path = workbook(tmp_path / "streamed.xlsx", ("客户", [
+        ["某市烟草专卖局零售客户档案表"],
+        ["*店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "烟草专卖零售许可证号"],
+        ["流店", ID, 710061, dt.date(2024, 3, 5), 610102100123],
+        ["坏店", int(ID), 10010, 45356, None],
+    ]))
+    result = run(session, path, write=True, skip_invalid=True)
+    assert result.header_rows == {"客户": 2}
+    assert errors(result) == [(4, "id_card", "cell.number_lost"), (4, "postal_code", "cell.leading_zero")]
+    v = stored(session, "流店")
+    assert (v["id_card"], v["postal_code"], v["licence_issue_date"], v["licence_no"]) == \
+        (ID, "710061", "2024-03-05", "610102100123")
