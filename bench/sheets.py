@@ -10,7 +10,8 @@ but photos, values as the export writes them):
   (the same plus the all-or-nothing write with audit entries); the ratio to the baseline (goal <= 2x);
 - peak resident memory (VmHWM, Rust allocations included) of the dry run and of calamine alone,
   each in a fresh process, on a fifth of the rows and on all of them: calamine holds the whole
-  sheet; the import streams an .xlsx above app.export.reading.STREAM_BYTES (8 MB) row by row.
+  sheet; the import streams an .xlsx above app.export.reading.STREAM_BYTES (32 MB) row by row
+  (FIELDARCHIVE_STREAM_XLSX_BYTES=0 streams every .xlsx, to compare).
 """
 from __future__ import annotations
 
