@@ -85,7 +85,7 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def import_customers(tx: Tx, path: Path, owner_name: str) -> ImportReport:
+def import_customers(tx: Tx, path: Path, owner_name: str, sheet: str | None = None) -> ImportReport:
     """Seed customers from a spreadsheet, validated like the client's import; all or nothing.
 
     Rows with a customer code are existing customers: approved, the code official. Rows without
@@ -95,7 +95,7 @@ def import_customers(tx: Tx, path: Path, owner_name: str) -> ImportReport:
     _assignable(owner)
     form = current_form(tx.conn)
     names = HeaderMap(form)
-    header, rows = read_sheet(path, names.score)
+    header, rows = read_sheet(path, names.score, sheet)
     mapping, col_issues, _unknown = map_columns(form, header, names)
     report = ImportReport()
     report.problems += [f"column {dict(i.params)['column']!r} appears twice" if i.code == "column.duplicate" else

@@ -145,7 +145,7 @@ class ImportReport:
 
 
 def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
-                     user: User | None = None) -> ImportReport:
+                     user: User | None = None, sheet: str | None = None) -> ImportReport:
     """Read, check every row, and store the figures only if no row has a problem.
 
     With ``user`` (the HTTP endpoint), only customers that user may see exist: a supervisor
@@ -159,7 +159,7 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
             report.problems.append(f"--period: {exc}")
             return report
     header, rows = read_sheet(path, lambda row: len({k for v in row if isinstance(v, str) and v and len(v) < 100
-                                                      and (k := _header_key(v)) is not None}))
+                                                      and (k := _header_key(v)) is not None}), sheet)
     cols: dict[str, int] = {}
     for i, text in enumerate(header):
         key = _header_key(text)

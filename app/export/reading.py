@@ -314,6 +314,8 @@ class SheetChoiceNeeded(SheetError):
 
 MSG_CHOOSE = N_("{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
                 "(command line: --sheet NAME or --sheet all).")
+MSG_ONE_SHEET = N_("{file} has data on several sheets: {sheets}. Choose the one to import (command line: "
+                   "--sheet NAME).")
 
 
 def choose_sheets(book: Book, sheet: str | None = None) -> list[str]:
@@ -343,9 +345,12 @@ def read_sheet(path: Path, score: Score | None = None, sheet: str | None = None)
     holding one reads as its cached value. Completely blank rows are skipped."""
     book = open_book(path, score or (lambda row: 1 if any(row) else 0))
     try:
-        names = choose_sheets(book, sheet)
-        if len(names) > 1:
-            raise SheetChoiceNeeded(book.path.name, names, book.active.name)
+        try:
+            names = choose_sheets(book, sheet)
+        except SheetChoiceNeeded as exc:
+            raise SheetError(MSG_ONE_SHEET, file=book.path.name, sheets="、".join(exc.names)) from None
+        if len(names) > 1:   # "all" is for the client's import; the server's imports read one sheet
+            raise SheetError(MSG_ONE_SHEET, file=book.path.name, sheets="、".join(names))
         table = book.table(names[0])
     except BaseException:
         book.close()

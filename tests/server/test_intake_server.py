@@ -66,3 +66,23 @@ def test_purchases_read_a_csv_with_a_title_row_and_number_codes(run, db, tmp_pat
     with db.read() as conn:
         rows = conn.execute(select(purchases.c.period, purchases.c.customer_code, purchases.c.qty)).all()
     assert [tuple(r) for r in rows] == [("2026-09", "610102000001", 12)]
+
+
+def test_several_sheets_need_sheet_on_the_server_too(run, db, tmp_path):
+    assert run("user", "add", "ann", "--role", "collector")[0] == 0
+    wb = Workbook()
+    old = wb.active
+    old.title = "旧"
+    old.append(["客户代码", "店铺名称"])
+    old.append(["610102000009", "旧店"])
+    new = wb.create_sheet("新")
+    new.append(["客户代码", "店铺名称"])
+    new.append(["610102000001", "新店"])
+    wb.active = 1
+    wb.save(tmp_path / "two.xlsx")
+    code, _, err = run("import-customers", str(tmp_path / "two.xlsx"), "--owner", "ann")
+    assert code == 2 and "has data on several sheets: 旧、新" in err and "--sheet NAME" in err
+    code, out, err = run("import-customers", str(tmp_path / "two.xlsx"), "--owner", "ann", "--sheet", "新")
+    assert code == 0, out + err
+    with db.read() as conn:
+        assert [r.code for r in conn.execute(select(customers.c.code))] == ["610102000001"]
