@@ -97,7 +97,7 @@ class SheetResult:
     unchanged: int = 0
     written: bool = False
     problems: list[Problem] = field(default_factory=list)
-    skipped_rows: list[int] = field(default_factory=list)
+    skipped_rows: list[Any] = field(default_factory=list)   # row numbers ("sheet row" with several sheets)
     #: What the rows without errors would do (the dry run) or did (the import): new customers,
     #: customers with changed fields, and those whose changes need review.
     new_rows: int = 0
@@ -249,7 +249,7 @@ class SheetImport:
             for issue in issues:
                 self.problem(n, issue)
             if any(i.severity is Severity.ERROR for i in issues):
-                self.result.skipped_rows.append(n)
+                self.result.skipped_rows.append(f"{self.sheet} {n}" if self.multi else n)
                 continue
             values = clean_values(report)
             self._diff(n, cid, None if is_new else current[cid], values)
