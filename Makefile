@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m bench.sync
 	$(PY) -m bench.server
 	$(PY) -m bench.export
+	$(PY) -m bench.sheets
 
 screenshots: $(STAMP)
 	$(PY) -m tests.screenshots screenshots

@@ -152,6 +152,9 @@ def sheet_summary(result: Any, file: str, write: bool) -> dict[str, Any]:
         "rows": result.rows,
         "totals": {"error": result.counts.get("error", 0), "warning": result.counts.get("warning", 0),
                    "missing": result.counts.get("missing", 0)},
+        "sheets": [{"name": n, "header_row": result.header_rows.get(n)} for n in result.sheets],
+        "ignored_columns": result.ignored_columns,
+        "ignored_sheets": result.ignored_sheets,
         "rows_with_errors": len(result.rows_with_errors),
         "listed": len(result.problems),
         "not_listed": result.problems_omitted,
@@ -171,13 +174,17 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
     else:
         names = {"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}
         for p in result.problems:
-            _out(_("Row {row} · {severity}: {message}").format(row=p.row, severity=translate(names[p.severity], lang),
+            row = f"{p.sheet} {p.row}" if p.sheet else p.row
+            _out(_("Row {row} · {severity}: {message}").format(row=row, severity=translate(names[p.severity], lang),
                                                                 message=_cut(p.message)))
     counts = result.counts
     if result.problems_omitted:
         sys.stderr.write(_("{n} more problems are counted but not listed.").format(n=result.problems_omitted) + "\n")
     sys.stderr.write(_("{rows} rows checked: {errors} errors, {warnings} warnings, {missing} missing values.").format(
         rows=result.rows, errors=counts["error"], warnings=counts["warning"], missing=counts["missing"]) + "\n")
+    from app.services.sheets import intake_summary
+    for line in intake_summary(result, lang):
+        sys.stderr.write(line + "\n")
 
 
 def _sheet(args: argparse.Namespace, write: bool) -> int:
@@ -193,7 +200,8 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
         form = session.form if session else current_form()
         result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
                                role=session.role if session else "collector", write=write,
-                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang)
+                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
+                               sheet=getattr(args, "sheet", None))
         submitted: list[str] = []
         refused: dict[str, Any] = {}
         if write and session and getattr(args, "submit", False) and result.written:
@@ -554,11 +562,14 @@ def build_parser() -> Parser:
     sp.add_argument("--remember", action="store_true", help="unlock on this device (OS keyring)")
     add("form", cmd_form, "print the field catalogue").add_argument("--json", action="store_true")
     add("template", cmd_template, "write an empty import sheet").add_argument("out")
-    sp = add("validate", cmd_validate, "check a sheet; writes nothing")
+    sheet_help = "the sheet to read, or 'all' (needed when several sheets hold data)"
+    sp = add("validate", cmd_validate, "check a sheet (.xlsx .xlsm .xls .et .ods .csv); writes nothing")
     sp.add_argument("file")
+    sp.add_argument("--sheet", metavar="NAME|all", help=sheet_help)
     sp.add_argument("--json", action="store_true")
-    sp = add("import", cmd_import, "import a sheet, all or nothing")
+    sp = add("import", cmd_import, "import a sheet (.xlsx .xlsm .xls .et .ods .csv), all or nothing")
     sp.add_argument("file")
+    sp.add_argument("--sheet", metavar="NAME|all", help=sheet_help)
     sp.add_argument("--skip-invalid", action="store_true")
     sp.add_argument("--submit", action="store_true",
                     help="bulk maintenance: submit the changed customers whose changes need approval")

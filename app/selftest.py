@@ -40,6 +40,14 @@ def run_self_test() -> list[str]:
             arc.close()
         profile.open(profile.unlock("self-test passphrase")).close()
         lines.append(f"archive: SQLCipher {version}, create/save/search/reopen ok")
+        from app.export.reading import read_sheet
+        from app.export.xlsx import Column, write_sheet
+        sheet = Path(tmp) / "self-test.xlsx"
+        write_sheet(sheet, [Column("店铺名称")], [["自检商店"]])
+        header, rows = read_sheet(sheet)
+        if header != ["店铺名称"] or [v for _n, v in rows] != [["自检商店"]]:
+            raise AppError("self-test: a written spreadsheet could not be read back")
+        lines.append("spreadsheets: write (openpyxl) and read (python-calamine) ok")
     if secrets.keyring_available():
         name, value = f"self-test/{pysecrets.token_hex(4)}", pysecrets.token_hex(16)
         secrets.set_secret(name, value)

@@ -13,10 +13,10 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from app.export.xlsx import read_sheet
+from app.export.reading import read_sheet
 from app.models.wire import Role
 from app.validation import validate_values
-from app.validation.sheetmap import map_columns
+from app.validation.sheetmap import HeaderMap, map_columns, sheet_value
 from server.accounts import AccountError, User, require_user, team_supervisor
 from server.db import FeedEntry, Tx
 from server.forms import current_form
@@ -85,7 +85,7 @@ class ImportReport:
     problems: list[str] = field(default_factory=list)
 
 
-def import_customers(tx: Tx, path: Path, owner_name: str) -> ImportReport:
+def import_customers(tx: Tx, path: Path, owner_name: str, sheet: str | None = None) -> ImportReport:
     """Seed customers from a spreadsheet, validated like the client's import; all or nothing.
 
     Rows with a customer code are existing customers: approved, the code official. Rows without
@@ -94,10 +94,12 @@ def import_customers(tx: Tx, path: Path, owner_name: str) -> ImportReport:
     owner = require_user(tx.conn, owner_name)
     _assignable(owner)
     form = current_form(tx.conn)
-    header, rows = read_sheet(path)
-    mapping, col_issues, _unknown = map_columns(form, header)
+    names = HeaderMap(form)
+    header, rows = read_sheet(path, names.score, sheet)
+    mapping, col_issues, _unknown = map_columns(form, header, names)
     report = ImportReport()
-    report.problems += [f"column {dict(i.params)['column']!r} appears twice" for i in col_issues]
+    report.problems += [f"column {dict(i.params)['column']!r} appears twice" if i.code == "column.duplicate" else
+                        i.message(form[i.field].label_en, "en") for i in col_issues]
     if not any(k in form for k in mapping.values()):
         report.problems.append("the header row names no field of the form")
     if report.problems:
@@ -114,7 +116,14 @@ def import_customers(tx: Tx, path: Path, owner_name: str) -> ImportReport:
 
 def _import_row(uow: UnitOfWork, form: Any, mapping: dict[int, str], n: int, cells: list[Any],
                 codes: dict[str, int], report: ImportReport) -> None:
-    raw = {key: cells[i] for i, key in mapping.items() if i < len(cells) and key in form and cells[i] is not None}
+    raw: dict[str, Any] = {}
+    for i, key in mapping.items():
+        if i < len(cells) and key in form and cells[i] is not None:
+            value, lost = sheet_value(form[key], cells[i])
+            if lost is not None:
+                report.problems.append(f"row {n}: {lost.message(form[key].label_en, 'en')}")
+                value = None
+            raw[key] = value
     rid_cell = next((cells[i] for i, key in mapping.items() if key == "id" and i < len(cells)), None)
     rid = str(rid_cell).strip().lower() if rid_cell else str(uuid.uuid4())
     result = validate_values(form, raw, today=uow.today, role="supervisor")

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.models.catalogue import ChangePolicy, EditableBy, FieldType
+from app.models.catalogue import ChangePolicy, FieldType
 from app.models.catalogue import Role as FieldRole
 from app.models.wire import MutationKind, ResultStatus, Role
 from app.validation import Issue, Severity, parse_field, validate_values

@@ -326,5 +326,5 @@ def logout(db: Database, caller: Caller) -> None:
 def me(db: Database, caller: Caller) -> dict[str, Any]:
     with db.read() as conn:
         row = conn.execute(select(users).where(users.c.id == caller.user.id)).first()
-        user, stored_hash = user_from_row(row), row.password_hash
+        user = user_from_row(row)
         return user.to_wire(supervisor_name(conn, user))

@@ -127,7 +127,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    report = open_db(args).write(lambda tx: admin.import_customers(tx, Path(args.file), args.owner))
+    report = open_db(args).write(lambda tx: admin.import_customers(tx, Path(args.file), args.owner, args.sheet))
     if report.problems:
         for line in report.problems:
             sys.stdout.write(line + "\n")
@@ -215,7 +215,8 @@ def _date(text: str, what: str) -> dt.date:
 
 
 def cmd_purchases(args: argparse.Namespace) -> int:
-    report = open_db(args).write(lambda tx: purchases.import_purchases(tx, Path(args.file), args.period, "admin"))
+    report = open_db(args).write(lambda tx: purchases.import_purchases(tx, Path(args.file), args.period, "admin",
+                                                                       sheet=args.sheet))
     if report.problems:
         for line in report.problems:
             sys.stdout.write(line + "\n")
@@ -327,9 +328,11 @@ def build_parser() -> Parser:
     a.add_argument("customer")
     a.add_argument("--to", required=True)
     a.set_defaults(func=cmd_assign)
-    i = sub.add_parser("import-customers", parents=[common], help="seed customers from an .xlsx file")
+    i = sub.add_parser("import-customers", parents=[common],
+                       help="seed customers from a spreadsheet (.xlsx .xlsm .xls .et .ods .csv)")
     i.add_argument("file")
     i.add_argument("--owner", required=True)
+    i.add_argument("--sheet", help="the sheet to read when several hold data")
     i.set_defaults(func=cmd_import)
     f = sub.add_parser("form", parents=[common], help="publish a new catalogue version")
     f.add_argument("action", choices=["publish"])
@@ -340,9 +343,10 @@ def build_parser() -> Parser:
     d.add_argument("user", nargs="?")
     d.add_argument("device", nargs="?")
     d.set_defaults(func=cmd_devices)
-    pu = sub.add_parser("purchases", parents=[common], help="import purchase figures (.xlsx)")
+    pu = sub.add_parser("purchases", parents=[common], help="import purchase figures (.xlsx .xls .ods .csv)")
     pu.add_argument("action", choices=["import"])
     pu.add_argument("file")
+    pu.add_argument("--sheet", help="the sheet to read when several hold data")
     pu.add_argument("--period", help="the period of rows without one: 2026-07 or 2026-Q3")
     pu.set_defaults(func=cmd_purchases)
     cl = sub.add_parser("classify", parents=[common], help="recompute business scale and classification codes")

@@ -26,7 +26,8 @@ from typing import Any, Callable
 
 from sqlalchemy import and_, delete, insert, or_, select
 
-from app.export.xlsx import read_sheet
+from app.export.reading import read_sheet
+from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from app.validation import parse_field
 from server import classify
 from server.accounts import User
@@ -87,9 +88,9 @@ def _overlapping(period: str) -> list[str]:
 
 
 def _header_key(text: str) -> str | None:
-    base = re.split(r"[（(]", text, maxsplit=1)[0].strip().casefold()
+    base = re.split(r"[（(]", norm_header(text), maxsplit=1)[0]
     for key, names in COLUMNS.items():
-        if base in (n.casefold() for n in names):
+        if base in (norm_header(n) for n in names):
             return key
     return None
 
@@ -144,7 +145,7 @@ class ImportReport:
 
 
 def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
-                     user: User | None = None) -> ImportReport:
+                     user: User | None = None, sheet: str | None = None) -> ImportReport:
     """Read, check every row, and store the figures only if no row has a problem.
 
     With ``user`` (the HTTP endpoint), only customers that user may see exist: a supervisor
@@ -157,7 +158,8 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
         except PeriodError as exc:
             report.problems.append(f"--period: {exc}")
             return report
-    header, rows = read_sheet(path)
+    header, rows = read_sheet(path, lambda row: len({k for v in row if isinstance(v, str) and v and len(v) < 100
+                                                      and (k := _header_key(v)) is not None}), sheet)
     cols: dict[str, int] = {}
     for i, text in enumerate(header):
         key = _header_key(text)
@@ -190,10 +192,13 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
 
         problems: list[str] = []
         raw_code = cell("code")
-        code = (str(int(raw_code)) if isinstance(raw_code, float) and raw_code.is_integer()
-                else str(raw_code).strip() if raw_code is not None else "")
+        lost = isinstance(raw_code, float) or isinstance(raw_code, int) and len(str(raw_code)) > EXCEL_DIGITS
+        code = "" if raw_code is None or lost else str(raw_code).strip()
         rid = None
-        if not code:
+        if lost:
+            problems.append(f"row {n}, column {LABELS['code']}: the column was stored as a number by Excel and its "
+                            "last digits are lost; set the column to Text and enter the codes again")
+        elif not code:
             problems.append(f"row {n}, column {LABELS['code']}: the customer code is empty")
         elif code not in codes:
             problems.append(f"row {n}, column {LABELS['code']}: no customer has the code {code}")

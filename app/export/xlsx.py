@@ -23,33 +23,29 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Sequence
+from typing import Any, Iterable, Sequence
 
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet import _writer as _ws_writer
 from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from app import scratch
+from app.export import reading
+from app.export.reading import SheetError  # noqa: F401  (re-exported: one error for reading and writing)
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 MAX_ROWS = 1_048_575
 _ILLEGAL = {c: None for c in range(32) if c not in (9, 10, 13)}
 _RISKY_FIRST = frozenset(c for c in RISKY_START)
 _ILLEGAL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-class SheetError(Exception):
-    """The file is not a readable spreadsheet; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -238,43 +234,6 @@ def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:
             ws.data_validations.append(dv)  # write-only sheets have no add_data_validation()
 
 
-def read_sheet(path: Path) -> tuple[list[str], "SheetRows"]:
-    """The header row (as text) and an iterator of (sheet row number, values) of the first sheet.
-
-    Formulas are never evaluated: a cell holding one reads as its cached value.
-    Completely empty rows are skipped.
-    """
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except FileNotFoundError:
-        raise SheetError("file not found") from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise SheetError(f"not a readable .xlsx file ({type(exc).__name__})") from None
-    ws = wb.worksheets[0] if wb.worksheets else None
-    if ws is None:
-        raise SheetError("the workbook has no sheet")
-    rows = ws.iter_rows(values_only=True)
-    try:
-        first = next(rows)
-    except StopIteration:
-        wb.close()
-        raise SheetError("the sheet is empty") from None
-    header = ["" if h is None else str(h).strip() for h in first]
-    return header, SheetRows(wb, rows, (ws.max_row or 1) - 1)
-
-
-class SheetRows:
-    """The data rows of a sheet as (row number, values); ``estimated_rows`` is 0 when the file does
-    not say (sheets written in streaming mode carry no dimension)."""
-
-    def __init__(self, wb: Any, rows: Iterator[Any], estimated_rows: int) -> None:
-        self.wb, self.rows, self.estimated_rows = wb, rows, max(0, estimated_rows)
-
-    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
-        try:
-            for n, row in enumerate(self.rows, start=2):
-                values = list(row)
-                if any(v is not None and (not isinstance(v, str) or v.strip()) for v in values):
-                    yield n, values
-        finally:
-            self.wb.close()
+def read_sheet(path: Path, score: Any = None, sheet: str | None = None) -> tuple[list[str], Any]:
+    """Kept for callers of the old reader: see app.export.reading.read_sheet (every format)."""
+    return reading.read_sheet(path, score, sheet)

@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from app.errors import UserCancelled, UserFacingError
-from app.export.xlsx import Column, SheetError, read_sheet, write_sheet
+from app.export.reading import EXTENSIONS, SheetChoiceNeeded, SheetError, choose_sheets, open_book  # noqa: F401
+from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, translate
 from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, Role
 from app.models.record import (
@@ -34,7 +35,7 @@ from app.services.records import clean_values, quality
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.editing import entry_issues
-from app.validation.sheetmap import META_HEADERS, map_columns
+from app.validation.sheetmap import META_HEADERS, HeaderMap, is_identifier, map_columns, sheet_value
 from app.validation.types import is_empty
 from app.services.exporting import ID_COLUMN, _width, export_customers, export_value, field_column  # noqa: F401  (re-exported)
 
@@ -49,9 +50,13 @@ class Problem:
     severity: str
     code: str
     message: str
+    sheet: str = ""   # the sheet's name when the import reads several
 
     def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "severity": self.severity, "code": self.code, "message": self.message}
+        d = {"row": self.row, "field": self.field, "severity": self.severity, "code": self.code, "message": self.message}
+        if self.sheet:
+            d["sheet"] = self.sheet
+        return d
 
 
 #: At most this many row diffs are kept for the preview (about 1 KB each); the rest are only
@@ -78,6 +83,7 @@ class RowDiff:
     name: str
     new: bool                                   # a new customer (no changes listed)
     changes: list[FieldChange] = field(default_factory=list)
+    sheet: str = ""                             # the sheet's name when the import reads several
 
     @property
     def needs_review(self) -> bool:
@@ -92,7 +98,7 @@ class SheetResult:
     unchanged: int = 0
     written: bool = False
     problems: list[Problem] = field(default_factory=list)
-    skipped_rows: list[int] = field(default_factory=list)
+    skipped_rows: list[Any] = field(default_factory=list)   # row numbers ("sheet row" with several sheets)
     #: What the rows without errors would do (the dry run) or did (the import): new customers,
     #: customers with changed fields, and those whose changes need review.
     new_rows: int = 0
@@ -105,12 +111,22 @@ class SheetResult:
     #: values are kept with their message (a 100k-row file can have a million missing values).
     counts: dict[str, int] = field(default_factory=lambda: {"error": 0, "warning": 0, "missing": 0})
     problems_omitted: int = 0
-    rows_with_errors: set[int] = field(default_factory=set)
+    rows_with_errors: set[tuple[str, int]] = field(default_factory=set)
+    #: What was read: the sheets (and the row of each one's header), the columns ignored (header
+    #: texts), the sheets with content that were not read, and, when several sheets hold data and
+    #: none was chosen, the sheets to choose from (nothing was checked then; ``active_sheet`` is the
+    #: one the file opens on).
+    sheets: list[str] = field(default_factory=list)
+    header_rows: dict[str, int] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    ignored_sheets: list[str] = field(default_factory=list)
+    sheet_choices: list[str] = field(default_factory=list)
+    active_sheet: str = ""
 
     def add_problem(self, p: Problem) -> None:
         self.counts[p.severity] = self.counts.get(p.severity, 0) + 1
         if p.severity == "error":
-            self.rows_with_errors.add(p.row)
+            self.rows_with_errors.add((p.sheet, p.row))
         kept = self.counts["missing"] if p.severity == "missing" else self.counts["error"] + self.counts["warning"]
         if kept <= (MAX_MISSING if p.severity == "missing" else MAX_PROBLEMS):
             self.problems.append(p)
@@ -118,8 +134,11 @@ class SheetResult:
             self.problems_omitted += 1
 
     @property
-    def error_rows(self) -> list[int]:
-        return sorted(self.rows_with_errors)
+    def error_rows(self) -> list[Any]:
+        """Row numbers with an error ("sheet row" when several sheets were read)."""
+        if len(self.sheets) > 1:
+            return [f"{s} {r}" for s, r in sorted(self.rows_with_errors)]
+        return sorted(r for _s, r in self.rows_with_errors)
 
     @property
     def has_errors(self) -> bool:
@@ -138,32 +157,53 @@ class SheetImport:
         self.form, self.archive, self.role, self.today, self.lang = form, archive, role, today, lang
         self.prov = Provenance(actor, Source.IMPORT, source_ref, today.isoformat())
         self.result = SheetResult()
+        self.sheet = ""
+        self.multi = False
         self.seen_ids: dict[str, int] = {}
         self.seen_values: dict[tuple[str, str], int] = {}
         self.seen_codes: dict[str, int] = {}
         self.created_ids: set[str] = set()
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
+        self.ident_keys = frozenset(f.key for f in form.fields if is_identifier(f))
+        self._messages: dict[tuple[Any, ...], str] = {}
+        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]]]] = {}
         self.code_key = (form.by_role(Role.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(Role.SHOP_NAME)
         self.name_key = name.key if name else None
 
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
-        spec = self.form.get(issue.field)
-        label = label or (spec.label(self.lang) if spec else issue.field)
-        self.result.add_problem(Problem(row, issue.field, issue.severity.value, issue.code, issue.message(label, self.lang)))
+        res = self.result
+        sev = issue.severity.value
+        if sev == "missing" and res.counts["missing"] >= MAX_MISSING:
+            res.counts["missing"] += 1      # counted, not kept: no message to format
+            res.problems_omitted += 1
+            return
+        key: Any = (issue.code, issue.field, label, issue.params)
+        try:
+            message = self._messages.get(key)
+        except TypeError:   # a parameter that cannot be a dict key
+            message, key = None, None
+        if message is None:
+            spec = self.form.get(issue.field)
+            label = label or (spec.label(self.lang) if spec else issue.field)
+            message = issue.message(label, self.lang)
+            if key is not None and len(self._messages) < 10_000:
+                self._messages[key] = message
+        res.add_problem(Problem(row, issue.field, sev, issue.code, message, self.sheet if self.multi else ""))
 
-    def run(self, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str], *, write: bool, skip_invalid: bool,
-            progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+    def run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *, write: bool,
+            skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+        """Check (and write) the rows of each part (sheet name, rows, column mapping) in one transaction."""
         if self.archive is None:
-            self._loop(None, rows, mapping, False, skip_invalid, progress, cancel, total)
+            self._parts(None, parts, False, skip_invalid, progress, cancel, total)
             return self.result
         if not write:
             with self.archive.reading() as tx:
-                self._loop(tx, rows, mapping, False, skip_invalid, progress, cancel, total)
+                self._parts(tx, parts, False, skip_invalid, progress, cancel, total)
             return self.result
         try:
             with self.archive.transaction() as tx:
-                self._loop(tx, rows, mapping, True, skip_invalid, progress, cancel, total)
+                self._parts(tx, parts, True, skip_invalid, progress, cancel, total)
                 if self.result.has_errors and not skip_invalid:
                     raise _Rollback
         except _Rollback:
@@ -171,6 +211,15 @@ class SheetImport:
             return self.result
         self.result.written = True
         return self.result
+
+    def _parts(self, tx: Any, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]],
+               write: bool, skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None,
+               total: int) -> None:
+        for name, rows, mapping in parts:
+            self.sheet = name
+            self._loop(tx, rows, mapping, write, skip_invalid, progress, cancel, total)
+        if progress:
+            progress(self.result.rows, self.result.rows)
 
     def _loop(self, tx: Any, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str], write: bool,
               skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
@@ -186,8 +235,6 @@ class SheetImport:
                     progress(self.result.rows, total)
         if batch:
             self._batch(tx, batch, mapping, write, skip_invalid)
-        if progress:
-            progress(self.result.rows, self.result.rows)
 
     def _batch(self, tx: Any, batch: list[tuple[int, list[Any]]], mapping: dict[int, str], write: bool,
                skip_invalid: bool) -> None:
@@ -203,7 +250,7 @@ class SheetImport:
             for issue in issues:
                 self.problem(n, issue)
             if any(i.severity is Severity.ERROR for i in issues):
-                self.result.skipped_rows.append(n)
+                self.result.skipped_rows.append(f"{self.sheet} {n}" if self.multi else n)
                 continue
             values = clean_values(report)
             self._diff(n, cid, None if is_new else current[cid], values)
@@ -224,14 +271,20 @@ class SheetImport:
     def _row(self, n: int, vals: list[Any], mapping: dict[int, str], current: dict[str, Any]
              ) -> tuple[int, str, bool, Report]:
         raw: dict[str, Any] = {}
-        cid = ""
-        for i, key in mapping.items():
-            v = vals[i] if i < len(vals) else None
-            if key == "id":
-                cid = "" if is_empty(v) else str(v).strip()
-            elif key in self.form and self.form[key].type is not FieldType.PHOTO:
-                raw[key] = v
         pre: list[Issue] = []
+        lost: list[str] = []
+        id_col, plan = self._plan(mapping)
+        width = len(vals)
+        v = vals[id_col] if id_col is not None and id_col < width else None
+        cid = "" if is_empty(v) else str(v).strip()
+        for i, key, spec, is_date, ident in plan:
+            v = vals[i] if i < width else None
+            if v is not None and (type(v) is not str or is_date or ident and ("E" in v or "e" in v)):
+                v, issue = sheet_value(spec, v)
+                if issue is not None:
+                    pre.append(issue)
+                    lost.append(key)
+            raw[key] = v
         existing = current.get(cid) if cid else None
         if cid:
             if cid in self.seen_ids:
@@ -245,6 +298,8 @@ class SheetImport:
         merged.update(raw)
         report = validate_values(self.form, merged, today=self.today, role=self.role)
         pre += self._editor_rules(existing.values if existing is not None else None, report.values)
+        if lost:   # the number cell's own message, not "required" or a checksum that blames the typist
+            report.issues = [i for i in report.issues if i.field not in lost]
         if existing is not None:
             if existing.status is CustomerStatus.PENDING and self.role == "collector" and \
                     clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}:
@@ -252,6 +307,16 @@ class SheetImport:
         report.issues[:0] = pre
         is_new = existing is None
         return n, (cid if existing else (cid or new_id())), is_new, report
+
+    def _plan(self, mapping: dict[int, str]) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]]]:
+        """Per column mapping, once: the id column, and (column, key, field, is a date, is an identifier)."""
+        cached = self._plans.get(id(mapping))
+        if cached is None or cached[0] is not mapping:
+            plan = [(i, k, self.form[k], self.form[k].type is FieldType.DATE, k in self.ident_keys)
+                    for i, k in mapping.items() if k in self.form and self.form[k].type is not FieldType.PHOTO]
+            id_col = next((i for i, k in mapping.items() if k == "id"), None)
+            cached = self._plans[id(mapping)] = (mapping, id_col, plan)
+        return cached[1], cached[2]
 
     def _diff(self, n: int, cid: str, existing: Any, values: dict[str, Any]) -> None:
         """Count the row and keep its diff (up to MAX_DIFFS); note the customers to submit for review."""
@@ -271,7 +336,8 @@ class SheetImport:
         else:
             res.new_rows += 1
         diff = RowDiff(n, cid, str(values.get(self.code_key) or (existing.code if existing else "") or ""),
-                       str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes)
+                       str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes,
+                       self.sheet if self.multi else "")
         if existing is not None and self._to_review(existing, diff):
             res.review_ids.append(cid)
         if len(res.diffs) < MAX_DIFFS:
@@ -358,26 +424,74 @@ def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[
 def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = "collector",
                   write: bool = False, skip_invalid: bool = False, today: dt.date | None = None,
                   lang: str | None = None, progress: Progress | None = None,
-                  cancel: threading.Event | None = None) -> SheetResult:
+                  cancel: threading.Event | None = None, sheet: str | None = None) -> SheetResult:
+    """Check (and with ``write`` import) a spreadsheet: the sheet named by ``sheet``, every sheet
+    with data (``"all"``), or (None) the only sheet with data. When several sheets hold data and
+    none was chosen, nothing is checked: the result lists them (``sheet_choices``) with an error.
+
+    A file that cannot be read raises SheetError (a UserFacingError: what is wrong, what to do)."""
     lang = lang or current_language()
-    try:
-        header, rows = read_sheet(path)
-    except SheetError as exc:
-        raise UserFacingError(N_("{file} cannot be read: {reason}."), file=path.name, reason=str(exc)) from None
+    headers = HeaderMap(form)
     job = SheetImport(form, archive, role=role, actor=actor, today=today or dt.date.today(),
                       source_ref=path.name, lang=lang)
-    mapping, col_issues, unknown = map_columns(form, header)
-    for issue in col_issues:
-        job.problem(1, issue)
-    for _, h in unknown:
-        job.problem(1, Issue.make(h, Severity.WARNING, "unknown_field"), label=h)
-    if not any(k in form for k in mapping.values()):
-        job.problem(1, Issue.make("", Severity.ERROR, "sheet.no_fields"), label="")
-        return job.result
-    if col_issues:
-        return job.result
-    return job.run(iter(rows), mapping, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel,
-                   total=rows.estimated_rows)
+    res = job.result
+    book = open_book(path, headers.score)
+    try:
+        res.active_sheet = book.active.name
+        try:
+            names = choose_sheets(book, sheet)
+        except SheetChoiceNeeded as exc:
+            res.sheet_choices = exc.names
+            job.problem(1, Issue.make("", Severity.ERROR, "sheet.choose", file=path.name,
+                                      sheets="、".join(exc.names)), label="")
+            return res
+        job.multi = len(names) > 1
+        res.ignored_sheets = [s.name for s in book.sheets if s.visible and s.has_content and s.name not in names]
+        parts = []
+        total = 0
+        for name in names:
+            table = book.table(name)
+            job.sheet = name
+            res.sheets.append(name)
+            res.header_rows[name] = table.header_row
+            mapping, col_issues, unknown = map_columns(form, table.header, headers)
+            for issue in col_issues:
+                job.problem(table.header_row, issue)
+            for _i, h in unknown:
+                res.ignored_columns.append(f"{name}: {h}" if job.multi else h)
+                if not any(i.code == "column.close" and dict(i.params).get("column") == h for i in col_issues):
+                    job.problem(table.header_row, Issue.make(h, Severity.WARNING, "unknown_field"), label=h)
+            if not any(k in form for k in mapping.values()):
+                job.problem(table.header_row, Issue.make("", Severity.ERROR, "sheet.no_fields"), label="")
+            parts.append((name, iter(table), mapping))
+            total += table.estimated_rows
+        if res.has_errors:
+            return res
+        return job.run(parts, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel, total=total)
+    finally:
+        book.close()
+
+
+def intake_summary(result: SheetResult, lang: str | None = None) -> list[str]:
+    """What was read, in a few lines: the sheets (and header rows), how many columns were ignored
+    (always said, even 0), and the sheets with content that were not read."""
+    lines = []
+    if result.sheets:
+        lines.append(translate(N_("Read: {sheets}."), lang).format(sheets="; ".join(
+            translate(N_("sheet “{sheet}”, header in row {row}"), lang).format(sheet=s, row=result.header_rows.get(s, 1))
+            for s in result.sheets)))
+    n = len(result.ignored_columns)
+    line = translate(N_("Columns ignored: {n}."), lang).format(n=n)
+    if n:
+        line += " " + "、".join(result.ignored_columns[:30]) + (" …" if n > 30 else "")
+    lines.append(line)
+    if result.ignored_sheets:
+        lines.append(translate(N_("Sheets not read: {sheets}."), lang).format(sheets="、".join(result.ignored_sheets)))
+    return lines
+
+
+#: The open dialog's filter: every type the reader takes (it tells the format by the file's content).
+IMPORT_FILTER = "*" + " *".join(EXTENSIONS)
 
 
 def write_template(form: FormDefinition, path: Path, lang: str | None = None) -> None:

@@ -17,8 +17,8 @@ from typing import Any, Callable, Sequence
 
 from app import secrets
 from app.errors import SyncError, SyncErrorKind, UserFacingError
-from app.i18n import N_, current_language, translate
-from app.models.catalogue import FieldType, FormDefinition
+from app.i18n import N_
+from app.models.catalogue import FieldType
 from app.models.record import Provenance, Quality, Source
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTab
     QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import _, translate
-from app.services.sheets import Problem, RowDiff, SheetResult, process_sheet, submit_changed
+from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary, process_sheet, submit_changed
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.progress import run_with_progress
@@ -38,7 +38,8 @@ class ImportPreview(QDialog):
                          .format(rows=result.rows, errors=counts["error"], bad=len(result.error_rows),
                                  warnings=counts["warning"], missing=counts["missing"]) + "\n" +
                          _("{new} new customers, {changed} customers with changes.")
-                         .format(new=result.new_rows, changed=result.changed_rows), self)
+                         .format(new=result.new_rows, changed=result.changed_rows) + "\n" +
+                         "\n".join(intake_summary(result)), self)
         summary.setWordWrap(True)
         problems = [p for p in result.problems if p.severity != "missing"]
         self.tree = self._changes(result, problems)
@@ -72,11 +73,11 @@ class ImportPreview(QDialog):
     def _changes(self, result: SheetResult, problems: list[Problem]) -> QTreeWidget:
         tree = QTreeWidget(self)
         tree.setHeaderLabels([_("Row"), _("Customer"), _("Field"), _("Old value"), _("New value")])
-        by_row: dict[int, list[Problem]] = {}
+        by_row: dict[tuple[str, int], list[Problem]] = {}   # (sheet, row): the sheet when several were read
         for p in problems:
-            if p.row > 1:
-                by_row.setdefault(p.row, []).append(p)
-        diffs = {d.row: d for d in result.diffs}
+            if p.row > result.header_rows.get(p.sheet or (result.sheets[0] if result.sheets else ""), 1):
+                by_row.setdefault((p.sheet, p.row), []).append(p)
+        diffs = {(d.sheet, d.row): d for d in result.diffs}
         rows = sorted(set(diffs) | set(list(by_row)[:MAX_PROBLEM_ROWS]))
         tree.addTopLevelItems([self._row_item(n, diffs.get(n), by_row.get(n, [])) for n in rows])
         tree.expandAll()
@@ -91,7 +92,8 @@ class ImportPreview(QDialog):
         tree.setColumnWidth(3, 180)
         return tree
 
-    def _row_item(self, n: int, diff: RowDiff | None, problems: list[Problem]) -> QTreeWidgetItem:
+    def _row_item(self, key: tuple[str, int], diff: RowDiff | None, problems: list[Problem]) -> QTreeWidgetItem:
+        n = f"{key[0]} {key[1]}" if key[0] else key[1]
         if diff is None:
             what = _("Not imported: {n} errors").format(n=sum(p.severity == "error" for p in problems)) \
                 if any(p.severity == "error" for p in problems) else ""
@@ -121,18 +123,20 @@ class ImportPreview(QDialog):
         table.horizontalHeader().setStretchLastSection(True)
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for r, p in enumerate(shown):
-            for c, text in enumerate((str(p.row), translate(SEVERITY[p.severity]), p.field, p.message)):
+            row = f"{p.sheet} {p.row}" if p.sheet else str(p.row)
+            for c, text in enumerate((row, translate(SEVERITY[p.severity]), p.field, p.message)):
                 table.setItem(r, c, QTableWidgetItem(text))
         return table
 
     def _import(self, skip_invalid: bool) -> None:
         sheet, parent, ctx = self.sheet, self.parentWidget(), self.ctx
+        chosen = "all" if len(self.result.sheets) > 1 else (self.result.sheets[0] if self.result.sheets else None)
         submit = self.submit.isChecked() and bool(self.result.review_ids)
         self.accept()
 
         def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
             result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=True,
-                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel)
+                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel, sheet=chosen)
             return result, (submit_changed(s, result, sheet.name) if submit else None)
 
         def done(out: tuple[SheetResult, Any]) -> None:

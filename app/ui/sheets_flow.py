@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFileDialog, QWidget
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _
 from app.services.exporting import export_customers
-from app.services.sheets import SheetResult, process_sheet, write_template
+from app.services.sheets import IMPORT_FILTER, SheetResult, process_sheet, write_template
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
@@ -26,18 +26,45 @@ XLSX = "Excel (*.xlsx)"
 __all__ = ["ImportPreview", "choose_export", "choose_import", "choose_template", "choose_backup"]
 
 
+def import_filter() -> str:
+    return _("Spreadsheets ({patterns})").format(patterns=IMPORT_FILTER) + ";;" + XLSX + ";;" + _("All files (*)")
+
+
 def choose_import(ctx: UiContext, parent: QWidget) -> None:
-    path, _f = QFileDialog.getOpenFileName(parent, _("Import customers"), ctx.settings.last_export_dir, XLSX)
+    path, _f = QFileDialog.getOpenFileName(parent, _("Import customers"), ctx.settings.last_export_dir,
+                                           import_filter())
     if not path:
         return
-    sheet = Path(path)
+    check_sheet(ctx, parent, Path(path), None)
 
+
+def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None) -> None:
+    """Check ``sheet`` (nothing written) and show the preview; when several sheets hold data, ask which."""
     def check(s: Any, progress: Callable[[int, int], None], cancel: Any) -> SheetResult:
         return process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=False, progress=progress,
-                             cancel=cancel)
+                             cancel=cancel, sheet=which)
 
-    run_with_progress(ctx, parent, _("Checking {file}…").format(file=sheet.name), check,
-                      lambda result: ImportPreview(ctx, sheet, result, parent).open())
+    def done(result: SheetResult) -> None:
+        if result.sheet_choices and which is None:
+            chosen = ask_sheet(parent, sheet.name, result.sheet_choices, result.active_sheet)
+            if chosen is not None:
+                check_sheet(ctx, parent, sheet, chosen)
+            return
+        ImportPreview(ctx, sheet, result, parent).open()
+
+    run_with_progress(ctx, parent, _("Checking {file}…").format(file=sheet.name), check, done)
+
+
+def ask_sheet(parent: QWidget, file: str, names: list[str], active: str) -> str | None:
+    """Several sheets hold data: which one (the one the file opens on first), or all."""
+    every = _("All {n} sheets").format(n=len(names))
+    items = sorted(names, key=lambda n: n != active) + [every]
+    item, ok = QInputDialog.getItem(parent, _("Import customers"),
+                                    _("{file} has data on several sheets. Which one should be imported?").format(file=file),
+                                    items, 0, False)
+    if not ok:
+        return None
+    return "all" if item == every else item
 
 
 def choose_export(ctx: UiContext, parent: QWidget, pks: list[int] | None) -> ExportOptionsDialog:

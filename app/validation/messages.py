@@ -81,5 +81,13 @@ MESSAGES.update({
     "id.no_archive": N_("Rows with an id can only be checked against an archive; create or unlock one first."),
     "code.exists": N_("{label}: the code {code} already belongs to another customer."),
     "column.duplicate": N_("The column “{column}” appears twice."),
+    "column.close": N_("The column “{column}” is not recognised and looks like {label}: rename it to “{label}” "
+                       "(or delete the column if it is something else)."),
+    "cell.number_lost": N_("{label}: the column was stored as a number by Excel and its last digits are lost; "
+                           "set the column to Text and enter it again."),
+    "cell.leading_zero": N_("{label}: the column was stored as a number by Excel and the leading 0 is lost ({value}); "
+                            "set the column to Text and enter it again with its leading 0."),
+    "sheet.choose": N_("{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
+                       "(command line: --sheet NAME or --sheet all)."),
     "sheet.no_fields": N_("The header row names no field of the form; use field keys or their labels."),
 })

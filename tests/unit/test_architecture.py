@@ -65,6 +65,14 @@ def test_only_export_imports_openpyxl(path: Path) -> None:
 
 
 @pytest.mark.parametrize("path", ALL_APP, ids=rel)
+def test_only_export_imports_python_calamine(path: Path) -> None:
+    """The one spreadsheet reader (app/export/reading.py) is the only user of python-calamine."""
+    if rel(path).startswith("app/export/"):
+        return
+    assert not uses(imports_of(path), "python_calamine"), f"{rel(path)} imports python_calamine"
+
+
+@pytest.mark.parametrize("path", ALL_APP, ids=rel)
 def test_only_sync_imports_requests(path: Path) -> None:
     r = rel(path)
     if r.startswith("app/sync/"):

@@ -1,0 +1,688 @@
+"""The one reader of incoming spreadsheets (client import, ``validate``/``import``, the server's imports).
+
+Formats: .xlsx/.xlsm/.xlsb, .xls (Excel 97–2003, and the .xls/.et files WPS writes in that
+format), .ods (LibreOffice) through python-calamine; .csv (and .txt) in UTF-8 with or without
+BOM, UTF-16 with BOM, GBK/GB18030 (detected). The format is told by the file's first bytes, not
+its name, so a renamed file is either read for what it is or refused with a clear message.
+
+Cells keep their type: ``str``, ``int`` (a number cell holding a whole number below 2^53, which
+a double stores exactly), ``float`` (any other number, including whole numbers at or above 2^53:
+their last digits may be lost), ``date``/``datetime``, ``bool``; blank cells are ``None``. The
+validation step decides what a number means in its column (app.validation.sheetmap.sheet_value);
+nothing here turns a float into text.
+
+Which sheet: ``open_book`` lists the worksheets, the active one (the sheet the file opens on:
+``activeTab`` of workbook.xml for xlsx/xlsm, ``ActiveTable`` in settings.xml for ods, the
+WINDOW1 record's ``itabCur`` for xls, found by scanning the start of the file; xlsb: none) and,
+per sheet, where its header row is: the row among the first ``HEADER_SCAN`` rows whose cells the
+caller's ``score`` recognises most (at least ``MIN_SCORE``; the first non-blank row also counts
+with one).
+
+Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 500 MB peak for 100k rows),
+so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is read by
+``XlsxStream`` instead: the sheet's XML is parsed row by row (ElementTree.iterparse), giving the
+same typed rows (a test compares them) in flat memory, but about 3x slower than calamine. A CSV
+is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
+"""
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import os
+import posixpath
+import html
+import io
+import mmap
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+import python_calamine as pc
+
+from app.errors import UserFacingError
+from app.i18n import N_
+
+#: File types offered by the open dialogs (the reader tells the format by content).
+EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".et", ".ods", ".csv", ".txt")
+HEADER_SCAN = 10
+MIN_SCORE = 2
+EXACT = 2 ** 53
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
+#: An .xlsx/.xlsm above this size is streamed row by row (flat memory, ~160 MB) instead of read by
+#: calamine, which holds the whole sheet: measured on 100k rows x 77 columns (22.9 MB), calamine
+#: 53 s and 500 MB peak, streamed 155 s and 156 MB. 32 MB (some 140k such rows, ~650 MB with
+#: calamine) keeps the usual files fast and caps the memory of the huge ones.
+STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2 ** 20))
+_SNIFF = 1 << 20
+_TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
+
+Score = Callable[[Sequence[Any]], int]
+
+
+class SheetError(UserFacingError):
+    """The file cannot be read as a spreadsheet; the message (i18n) says why and what to do."""
+
+    def __init__(self, msgid: str, **params: Any) -> None:
+        super().__init__(msgid, **params)
+
+
+MSG_MISSING = N_("{file} does not exist.")
+MSG_EMPTY = N_("{file} is empty (0 bytes). Choose the saved spreadsheet, not a new empty file.")
+MSG_PASSWORD = N_("{file} is protected by a password. Open it in Excel or WPS, remove the password "
+                  "(File → Info → Protect Workbook → Encrypt with Password), save a copy and import that copy.")
+MSG_NOT_SHEET = N_("{file} is not a spreadsheet that can be read (perhaps a renamed file of another kind). "
+                   "Save it from Excel, WPS or LibreOffice as .xlsx, .xls, .ods or .csv and import it again.")
+MSG_DAMAGED = N_("{file} is damaged or not complete and cannot be read. Open it in Excel or WPS, save it "
+                 "again as .xlsx and import that file.")
+MSG_ENCODING = N_("{file}: the text is neither UTF-8 nor GBK/GB18030. Save the CSV file again as "
+                  "“CSV UTF-8” and import it again.")
+MSG_NO_SHEET = N_("{file} has no worksheet.")
+MSG_NO_HEADER = N_("Sheet “{sheet}” of {file}: no header row was found in its first {rows} rows. The column "
+                   "names (field labels such as 店铺名称, 联系电话（手机）) must be in one row above the data, "
+                   "within the first {rows} rows.")
+MSG_UNKNOWN_SHEET = N_("{file} has no sheet named “{sheet}”; its sheets are: {sheets}.")
+MSG_EMPTY_SHEET = N_("Sheet “{sheet}” of {file} is empty.")
+
+
+@dataclass
+class Table:
+    """One sheet: its header (as text), where it is, and its data rows as (sheet row number, values)."""
+
+    name: str
+    header: list[str]
+    header_row: int                 # 1-based row number in the sheet
+    estimated_rows: int
+    _rows: Iterator[tuple[int, list[Any]]] = field(repr=False, default_factory=lambda: iter(()))
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        return self._rows
+
+
+@dataclass
+class SheetInfo:
+    name: str
+    visible: bool
+    active: bool
+    header_row: int = 0             # 0: no header found
+    has_rows: bool = False          # a non-blank row below the header
+    has_content: bool = False       # any non-blank cell
+
+    @property
+    def has_data(self) -> bool:
+        return self.header_row > 0 and self.has_rows
+
+
+def _cells(row: list[Any]) -> list[Any]:
+    """calamine's row, in place: "" → None, a whole float below 2^53 → int."""
+    for i, v in enumerate(row):
+        t = type(v)
+        if t is str:
+            if not v:
+                row[i] = None
+        elif t is float and v.is_integer() and -EXACT < v < EXACT:
+            row[i] = int(v)
+    return row
+
+
+def _blank(values: Sequence[Any]) -> bool:
+    return all(v is None or (type(v) is str and not v.strip()) for v in values)
+
+
+def header_text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return str(v).strip()
+
+
+class Book:
+    """An opened workbook (or CSV file). ``kind``: xlsx, xls, ods, xlsb or csv."""
+
+    def __init__(self, path: Path, score: Score) -> None:
+        self.path, self.score = Path(path), score
+        self.kind = sniff(self.path)
+        self._cache: dict[str, list[list[Any]]] = {}
+        self._wb: Any = None
+        self._loaded: dict[str, Any] = {}
+        self._csv_encoding = ""
+        self._stream: XlsxStream | None = None
+        if self.kind == "csv":
+            self._csv_encoding = _csv_encoding(self.path)
+            self.sheets = [SheetInfo(self.path.stem, True, True)]
+        elif self.kind == "xlsx" and self.path.stat().st_size > STREAM_BYTES:
+            self._stream = XlsxStream(self.path)
+            active = _active_sheet(self.path, self.kind, [])
+            self.sheets = [SheetInfo(name, visible, name == active) for name, visible in self._stream.sheets]
+            if not self.sheets:
+                raise SheetError(MSG_NO_SHEET, file=self.path.name)
+            if not any(s.active for s in self.sheets):
+                next((s for s in self.sheets if s.visible), self.sheets[0]).active = True
+        else:
+            self._wb = _open_calamine(self.path, self.kind)
+            meta = [m for m in self._wb.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
+            active = _active_sheet(self.path, self.kind, self._wb.sheet_names)
+            if not meta:
+                raise SheetError(MSG_NO_SHEET, file=self.path.name)
+            self.sheets = [SheetInfo(m.name, m.visible == pc.SheetVisibleEnum.Visible, m.name == active)
+                           for m in meta]
+            if not any(s.active for s in self.sheets):
+                first_visible = next((s for s in self.sheets if s.visible), self.sheets[0])
+                first_visible.active = True
+        for info in self.sheets:
+            self._survey(info)
+
+    # -- which sheets hold data --------------------------------------------------------------------
+    def _head(self, name: str) -> list[tuple[int, list[Any]]]:
+        """The rows among the first HEADER_SCAN + 1 of the sheet (for the header search)."""
+        if name not in self._cache:
+            rows: list[tuple[int, list[Any]]] = []
+            source = self._raw_rows(name)
+            try:
+                for n, values in source:
+                    if n > HEADER_SCAN + 1:
+                        rows.append((n, values))
+                        break
+                    rows.append((n, values))
+            finally:
+                source.close()   # a CSV file is closed at once
+            self._cache[name] = rows
+        return self._cache[name]
+
+    def _survey(self, info: SheetInfo) -> None:
+        head = self._head(info.name)
+        info.has_content = any(not _blank(r) for _n, r in head)
+        scan = [(n, r) for n, r in head if n <= HEADER_SCAN]
+        best, best_n = 0, 0
+        first = next((n for n, r in scan if not _blank(r)), None)
+        for n, r in scan:
+            s = self.score([header_text(v) for v in r])
+            if s > best:
+                best, best_n = s, n
+        if best >= MIN_SCORE or (best >= 1 and best_n == first):
+            info.header_row = best_n
+            info.has_rows = any(not _blank(r) for n, r in head if n > best_n) or head[-1][0] > HEADER_SCAN
+
+    @property
+    def active(self) -> SheetInfo:
+        return next(s for s in self.sheets if s.active)
+
+    @property
+    def data_sheets(self) -> list[SheetInfo]:
+        return [s for s in self.sheets if s.has_data]
+
+    def info(self, name: str) -> SheetInfo:
+        for s in self.sheets:
+            if s.name == name:
+                return s
+        raise SheetError(MSG_UNKNOWN_SHEET, file=self.path.name, sheet=name,
+                         sheets="、".join(s.name for s in self.sheets))
+
+    # -- rows ----------------------------------------------------------------------------------------
+    def _raw_rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+        if self.kind == "csv":
+            yield from _csv_rows(self.path, self._csv_encoding)
+            return
+        if self._stream is not None:
+            yield from self._stream.rows(name)
+            return
+        sheet = self._sheet(name)
+        start = sheet.start
+        first_row = 1                                 # iter_rows starts at row 1, blank rows included,
+        lead = start[1] if start else 0               # but skips the blank columns left of the data
+        pad = [None] * lead
+        try:
+            for n, row in enumerate(sheet.iter_rows(), start=first_row):
+                yield n, (pad + _cells(row)) if lead else _cells(row)
+        except pc.CalamineError as exc:
+            raise SheetError(MSG_DAMAGED, file=self.path.name) from exc
+
+    def _sheet(self, name: str) -> Any:
+        """calamine reads a whole sheet when it is first asked for; each is read once."""
+        if name not in self._loaded:
+            try:
+                self._loaded[name] = self._wb.get_sheet_by_name(name)
+            except pc.CalamineError as exc:
+                if "password" in str(exc).lower():
+                    raise SheetError(MSG_PASSWORD, file=self.path.name) from None
+                raise SheetError(MSG_DAMAGED, file=self.path.name) from exc
+        return self._loaded[name]
+
+    def table(self, name: str) -> Table:
+        info = self.info(name)
+        if not info.has_content:
+            raise SheetError(MSG_EMPTY_SHEET, file=self.path.name, sheet=name)
+        if not info.header_row:
+            raise SheetError(MSG_NO_HEADER, file=self.path.name, sheet=name, rows=HEADER_SCAN)
+        rows = self._raw_rows(name)
+        header: list[str] = []
+        header_n = 0
+        for n, values in rows:
+            if n == info.header_row:
+                header, header_n = [header_text(v) for v in values], n
+                break
+        estimated = self._height(name) - header_n
+        return Table(name, header, header_n, max(0, estimated), _data(rows))
+
+    def _height(self, name: str) -> int:
+        if self.kind == "csv":
+            return 0
+        if self._stream is not None:
+            return self._stream.height(name)
+        try:
+            end = self._sheet(name).end
+        except pc.CalamineError:
+            return 0
+        return (end[0] + 1) if end else 0
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        if self._wb is not None:
+            try:
+                self._wb.close()
+            except pc.CalamineError:
+                pass
+            self._wb = None
+        self._loaded.clear()
+
+
+def _data(rows: Iterator[tuple[int, list[Any]]]) -> Iterator[tuple[int, list[Any]]]:
+    for n, values in rows:
+        if not _blank(values):
+            yield n, values
+
+
+def open_book(path: Path, score: Score) -> Book:
+    return Book(Path(path), score)
+
+
+class SheetChoiceNeeded(SheetError):
+    """Several sheets hold data and none was chosen; ``names`` lists them, ``active`` is the one shown."""
+
+    def __init__(self, file: str, names: list[str], active: str) -> None:
+        self.names, self.active = names, active
+        super().__init__(MSG_CHOOSE, file=file, sheets="、".join(names))
+
+
+MSG_CHOOSE = N_("{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
+                "(command line: --sheet NAME or --sheet all).")
+MSG_ONE_SHEET = N_("{file} has data on several sheets: {sheets}. Choose the one to import (command line: "
+                   "--sheet NAME).")
+
+
+def choose_sheets(book: Book, sheet: str | None = None) -> list[str]:
+    """The sheets to read: the one named, ``all`` sheets with data, or (None) the only sheet with data.
+
+    Several sheets with data and no choice: SheetChoiceNeeded. No sheet with data: the error of the
+    active sheet (empty, or no header row)."""
+    if sheet == "all":
+        names = [s.name for s in book.data_sheets]
+    elif sheet:
+        names = [book.info(sheet).name]
+    else:
+        data = book.data_sheets
+        if len(data) > 1:
+            raise SheetChoiceNeeded(book.path.name, [s.name for s in data], book.active.name)
+        names = [s.name for s in data]
+    if not names:
+        shown = book.active if book.active.has_content else next((s for s in book.sheets if s.has_content), book.active)
+        names = [shown.name]   # table() raises what is wrong with it
+    return names
+
+
+def read_sheet(path: Path, score: Score | None = None, sheet: str | None = None) -> tuple[list[str], Table]:
+    """The header row (as text) and the data rows of the one sheet to read (``choose_sheets``).
+
+    Without ``score`` the header is the first non-blank row. Formulas are never evaluated: a cell
+    holding one reads as its cached value. Completely blank rows are skipped."""
+    book = open_book(path, score or (lambda row: 1 if any(row) else 0))
+    try:
+        try:
+            names = choose_sheets(book, sheet)
+        except SheetChoiceNeeded as exc:
+            raise SheetError(MSG_ONE_SHEET, file=book.path.name, sheets="、".join(exc.names)) from None
+        if len(names) > 1:   # "all" is for the client's import; the server's imports read one sheet
+            raise SheetError(MSG_ONE_SHEET, file=book.path.name, sheets="、".join(names))
+        table = book.table(names[0])
+    except BaseException:
+        book.close()
+        raise
+    table._rows = closing(table._rows, book.close)
+    return table.header, table
+
+
+def closing(rows: Iterator[tuple[int, list[Any]]], close: Callable[[], None]) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        yield from rows
+    finally:
+        close()
+
+
+# -- format detection --------------------------------------------------------------------------------
+def sniff(path: Path) -> str:
+    try:
+        size = path.stat().st_size
+        with open(path, "rb") as f:
+            head = f.read(8)
+    except FileNotFoundError:
+        raise SheetError(MSG_MISSING, file=path.name) from None
+    except OSError:
+        raise SheetError(MSG_NOT_SHEET, file=path.name) from None
+    if size == 0:
+        raise SheetError(MSG_EMPTY, file=path.name)
+    if head.startswith(b"PK"):
+        try:
+            with zipfile.ZipFile(path) as z:
+                names = set(z.namelist())
+                if "xl/workbook.xml" in names:
+                    return "xlsx"
+                if "xl/workbook.bin" in names:
+                    return "xlsb"
+                if "content.xml" in names and (
+                        "mimetype" not in names or b"opendocument.spreadsheet" in z.read("mimetype")):
+                    return "ods"
+        except (zipfile.BadZipFile, OSError, KeyError, ValueError):
+            raise SheetError(MSG_DAMAGED, file=path.name) from None
+        raise SheetError(MSG_NOT_SHEET, file=path.name)
+    if head == _OLE:
+        if _has_encryption_stream(path):
+            raise SheetError(MSG_PASSWORD, file=path.name)
+        return "xls"
+    if path.suffix.lower() in _TEXT_SUFFIXES and _looks_like_text(path):
+        return "csv"
+    raise SheetError(MSG_NOT_SHEET, file=path.name)
+
+
+def _has_encryption_stream(path: Path) -> bool:
+    """An encrypted .xlsx is an OLE2 (CFB) file whose directory names an "EncryptionInfo" stream."""
+    with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+        return m.find(_ENCRYPTION_INFO) >= 0
+
+
+def _looks_like_text(path: Path) -> bool:
+    with open(path, "rb") as f:
+        sample = f.read(64 * 1024)
+    if sample.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return True
+    if b"\x00" in sample:
+        return False
+    return _decodes(sample, "utf-8") or _decodes(sample, "gb18030")
+
+
+def _decodes(sample: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=False)
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _csv_encoding(path: Path) -> str:
+    with open(path, "rb") as f:
+        sample = f.read(_SNIFF)
+    if sample.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if sample.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    if _decodes(sample, "utf-8"):
+        return "utf-8"
+    if _decodes(sample, "gb18030"):   # a superset of GBK and GB2312
+        return "gb18030"
+    raise SheetError(MSG_ENCODING, file=path.name)
+
+
+def _csv_rows(path: Path, encoding: str) -> Iterator[tuple[int, list[Any]]]:
+    try:
+        with open(path, encoding=encoding, newline="") as f:
+            sample = f.read(64 * 1024)
+            try:
+                dialect: Any = csv.Sniffer().sniff(sample, delimiters=",\t;")
+            except csv.Error:
+                dialect = csv.excel
+            f.seek(0)
+            for n, row in enumerate(csv.reader(f, dialect), start=1):
+                yield n, [v if v.strip() else None for v in row]
+    except UnicodeDecodeError:
+        raise SheetError(MSG_ENCODING, file=path.name) from None
+    except csv.Error:
+        raise SheetError(MSG_DAMAGED, file=path.name) from None
+
+
+_SUFFIX_KIND = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", ".xlsb": "xlsb"}
+
+
+def _open_calamine(path: Path, kind: str) -> Any:
+    try:
+        if _SUFFIX_KIND.get(path.suffix.lower()) == kind:
+            return pc.CalamineWorkbook.from_path(str(path))    # calamine picks its reader by the name
+        with open(path, "rb") as f:                             # .et, or a misnamed file: by content
+            data = f.read()
+        return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except pc.PasswordError:
+        raise SheetError(MSG_PASSWORD, file=path.name) from None
+    except (pc.CalamineError, OSError, ValueError) as exc:
+        if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
+            raise SheetError(MSG_PASSWORD, file=path.name) from None
+        raise SheetError(MSG_DAMAGED, file=path.name) from None
+
+
+# -- the sheet the file opens on -----------------------------------------------------------------------
+def _active_sheet(path: Path, kind: str, names: list[str]) -> str | None:
+    try:
+        if kind == "xlsx":
+            return _xlsx_active(path)
+        if kind == "ods":
+            return _ods_active(path)
+        if kind == "xls":
+            i = _xls_active_index(path)
+            return names[i] if i is not None and 0 <= i < len(names) else None
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, ET.ParseError):
+        return None
+    return None
+
+
+def _xlsx_active(path: Path) -> str | None:
+    with zipfile.ZipFile(path) as z:
+        root = ET.fromstring(z.read("xl/workbook.xml"))
+    view = root.find(f"{_MAIN}bookViews/{_MAIN}workbookView")
+    tab = int(view.get("activeTab", "0")) if view is not None else 0
+    sheets = root.findall(f"{_MAIN}sheets/{_MAIN}sheet")
+    return sheets[tab].get("name") if 0 <= tab < len(sheets) else None
+
+
+_ACTIVE_TABLE = re.compile(rb'config:name="ActiveTable"[^>]*>([^<]*)<')
+
+
+def _ods_active(path: Path) -> str | None:
+    with zipfile.ZipFile(path) as z:
+        if "settings.xml" not in z.namelist():
+            return None
+        m = _ACTIVE_TABLE.search(z.read("settings.xml"))
+    if not m:
+        return None
+    return html.unescape(m.group(1).decode("utf-8"))
+
+
+def _xls_active_index(path: Path) -> int | None:
+    """itabCur of the WINDOW1 record (type 0x003D, 18 bytes) in the workbook globals, which come first
+    in the Workbook stream: the first such record in the file's first 256 KB."""
+    with open(path, "rb") as f:
+        data = f.read(256 * 1024)
+    i = data.find(b"\x3d\x00\x12\x00", 512)
+    if i < 0:
+        return None
+    return int.from_bytes(data[i + 4 + 10:i + 4 + 12], "little")
+
+
+# -- big .xlsx files, streamed ------------------------------------------------------------------------
+_BUILTIN_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59)])
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
+
+
+def _is_date_format(code: str) -> bool:
+    plain = _QUOTED.sub("", code.split(";")[0]).lower()      # the positive section, without "text" and [..]
+    return plain != "general" and any(c in plain for c in "ymdhs")
+
+
+class XlsxStream:
+    """Rows of an .xlsx/.xlsm sheet straight from its XML (ElementTree.iterparse, each row freed when
+    read): the same typed cells as the calamine path (numbers are doubles; whole ones below 2^53
+    are int; date-formatted numbers are dates), the memory of one row plus the shared strings."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        try:
+            self.zip = zipfile.ZipFile(path)
+            book = ET.fromstring(self.zip.read("xl/workbook.xml"))
+            rels = ET.fromstring(self.zip.read("xl/_rels/workbook.xml.rels"))
+        except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError):
+            raise SheetError(MSG_DAMAGED, file=path.name) from None
+        pr = book.find(f"{_MAIN}workbookPr")
+        self.epoch = dt.datetime(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") \
+            else dt.datetime(1899, 12, 30)
+        targets = {r.get("Id"): r.get("Target", "") for r in rels}
+        self.paths: dict[str, str] = {}
+        self.sheets: list[tuple[str, bool]] = []
+        for sh in book.findall(f"{_MAIN}sheets/{_MAIN}sheet"):
+            target = targets.get(sh.get(_REL_ID), "")
+            if "worksheets/" not in target:
+                continue            # a chart sheet
+            name = sh.get("name", "")
+            self.paths[name] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+            self.sheets.append((name, sh.get("state", "visible") == "visible"))
+        self.date_styles = self._date_styles()
+        self._strings: list[str] | None = None
+
+    def _date_styles(self) -> frozenset[int]:
+        try:
+            root = ET.fromstring(self.zip.read("xl/styles.xml"))
+        except (KeyError, ET.ParseError):
+            return frozenset()
+        custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "")
+                  for f in root.findall(f"{_MAIN}numFmts/{_MAIN}numFmt")}
+        out = set()
+        for i, xf in enumerate(root.findall(f"{_MAIN}cellXfs/{_MAIN}xf")):
+            fid = int(xf.get("numFmtId", "0"))
+            if fid in _BUILTIN_DATE_FORMATS if fid not in custom else _is_date_format(custom[fid]):
+                out.add(i)
+        return frozenset(out)
+
+    def strings(self) -> list[str]:
+        if self._strings is None:
+            out: list[str] = []
+            try:
+                f = self.zip.open("xl/sharedStrings.xml")
+            except KeyError:
+                self._strings = out
+                return out
+            si, t, r = f"{_MAIN}si", f"{_MAIN}t", f"{_MAIN}r"
+            with f:
+                for _ev, el in ET.iterparse(f):
+                    if el.tag == si:
+                        out.append("".join((c.text or "") if c.tag == t else "".join(x.text or "" for x in c.iter(t))
+                                           for c in el if c.tag in (t, r)))   # not the phonetic <rPh>
+                        el.clear()
+            self._strings = out
+        return self._strings
+
+    def height(self, name: str) -> int:
+        try:
+            with self.zip.open(self.paths[name]) as f:
+                m = _DIMENSION.search(f.read(4096))
+        except KeyError:
+            return 0
+        return int(m.group(1)) if m else 0
+
+    def rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+        strings = self.strings()
+        dates = frozenset(str(i) for i in self.date_styles)
+        epoch, timedelta = self.epoch, dt.timedelta
+        ROW, V, IS, T = f"{_MAIN}row", f"{_MAIN}v", f"{_MAIN}is", f"{_MAIN}t"
+        columns: dict[str, int] = {}
+        n = 0
+        try:
+            with self.zip.open(self.paths[name]) as f:
+                for _ev, row in ET.iterparse(f):
+                    if row.tag != ROW:
+                        continue
+                    r = row.get("r")
+                    n = int(r) if r else n + 1
+                    values: list[Any] = []
+                    for c in row:
+                        ref = c.get("r")
+                        if ref is None:
+                            col = len(values)
+                        else:
+                            letters = ref.rstrip("0123456789")
+                            col = columns.get(letters, -1)
+                            if col < 0:
+                                col = columns[letters] = _column(letters)
+                        t = c.get("t")
+                        if t is None or t == "n":
+                            x = c.find(V)
+                            if x is None or x.text is None:
+                                continue
+                            num = float(x.text)
+                            if c.get("s") in dates:
+                                when = epoch + timedelta(milliseconds=round(num * 86_400_000))
+                                v: Any = when.date() if num.is_integer() else when
+                            elif num.is_integer() and -EXACT < num < EXACT:
+                                v = int(num)
+                            else:
+                                v = num
+                        elif t == "s":
+                            x = c.find(V)
+                            if x is None or x.text is None:
+                                continue
+                            v = strings[int(x.text)] or None
+                        elif t == "inlineStr":
+                            box = c.find(IS)
+                            v = "".join(y.text or "" for y in box.iter(T)) or None if box is not None else None
+                        else:
+                            x = c.find(V)
+                            text = x.text if x is not None else None
+                            if text is None:
+                                continue
+                            v = (text or None) if t == "str" else (text == "1") if t == "b" else \
+                                _iso_date(text) if t == "d" else None
+                        if col == len(values):
+                            values.append(v)
+                        elif col > len(values):
+                            values.extend([None] * (col - len(values)))
+                            values.append(v)
+                        else:
+                            values[col] = v
+                    row.clear()
+                    yield n, values
+        except (KeyError, ValueError, IndexError, ET.ParseError, zipfile.BadZipFile, OSError, EOFError):
+            raise SheetError(MSG_DAMAGED, file=self.path.name) from None
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+def _column(ref: str) -> int:
+    i = 0
+    for ch in ref:
+        if "A" <= ch <= "Z":
+            i = i * 26 + ord(ch) - 64
+        else:
+            break
+    return i - 1
+
+
+def _iso_date(text: str) -> Any:
+    try:
+        d = dt.datetime.fromisoformat(text.rstrip("Z"))
+    except ValueError:
+        return text
+    return d.date() if d.time() == dt.time() else d
