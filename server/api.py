@@ -2,9 +2,13 @@
 the modules that do the work; every response and every error is declared for the OpenAPI schema."""
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import tempfile
 import time
-from typing import Any, Callable, Coroutine
+from pathlib import Path as FilePath
+from typing import Any, Callable, Coroutine, Iterator
 
 import orjson
 
@@ -220,25 +224,41 @@ async def purchases_import(request: Request, period: str | None = Query(None, ma
     return await run_in_threadpool(_import_purchases, db_of(request), who, body, period)
 
 
-def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
-    import io
+@contextlib.contextmanager
+def _in_memory_file(body: bytes) -> Iterator[FilePath]:
+    """The uploaded sheet as a path the one reader (app.export.reading) opens: an anonymous in-memory
+    file on Linux (memfd, never on disk); elsewhere a private (0600) file removed at once after."""
+    if hasattr(os, "memfd_create"):
+        fd = os.memfd_create("fieldarchive-upload", 0)
+        try:
+            os.write(fd, body)
+            yield FilePath(f"/proc/self/fd/{fd}")
+        finally:
+            os.close(fd)
+        return
+    fd, name = tempfile.mkstemp(prefix="fieldarchive-upload-")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(body)
+        yield FilePath(name)
+    finally:
+        os.unlink(name)
 
+
+def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
     from app.export.xlsx import SheetError
     from server.errors import ApiError
     from server.purchases import import_purchases
 
     if who.user.role not in ("supervisor", "admin"):
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
-    # read from memory (the body is at most MAX_BODY): the figures never touch the system temp folder
-    def sheet() -> io.BytesIO:
-        buf = io.BytesIO(body)
-        buf.name = "purchases.xlsx"  # type: ignore[misc]  # as the file was called before
-        return buf
-
     try:
-        report = db.write(lambda tx: import_purchases(tx, sheet(), period, who.user.name, who.user))  # type: ignore[arg-type]
-    except SheetError as exc:
-        raise ApiError(422, ErrorCode.VALIDATION, f"The file cannot be read: {exc}.") from None
+        with _in_memory_file(body) as path:  # the figures never touch the disk on Linux
+            report = db.write(lambda tx: import_purchases(tx, path, period, who.user.name, who.user))
+    except SheetError as exc:  # its message names the file: here "the uploaded file", not a descriptor
+        params = {**exc.params, **({"file": "the uploaded file"} if "file" in exc.params else {})}
+        raise ApiError(422, ErrorCode.VALIDATION,
+                       "The file cannot be read: " + SheetError(exc.msgid, **params).message("en")) from None
     if report.problems:
         raise ApiError(422, ErrorCode.VALIDATION, f"{len(report.problems)} problems found; nothing was imported.",
                        fields=[{"field": p.split(":", 1)[0], "code": "purchases.row", "message": p}

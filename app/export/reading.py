@@ -396,7 +396,8 @@ def sniff(path: Path) -> str:
         if _has_encryption_stream(path):
             raise SheetError(MSG_PASSWORD, file=path.name)
         return "xls"
-    if path.suffix.lower() in _TEXT_SUFFIXES and _looks_like_text(path):
+    # a .csv/.txt/.tsv, or a file without any extension (an upload read from memory), may be text
+    if (path.suffix.lower() in _TEXT_SUFFIXES or not path.suffix) and _looks_like_text(path):
         return "csv"
     raise SheetError(MSG_NOT_SHEET, file=path.name)
 

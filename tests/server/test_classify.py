@@ -299,8 +299,12 @@ def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world
     assert r.status_code == 200 and r.json()["periods"] == ["2026-Q4"]
     r = post("s1", b"not a spreadsheet")
     assert r.status_code == 422 and "cannot be read" in r.json()["message"]
+    # the one reader tells the format by content: a GBK CSV as the body is read like the .xlsx
+    csv = "客户编码,期间,购进量,购进金额\r\n610102000001,2026-08,7,70.5\r\n".encode("gbk")
+    r = post("s1", csv)
+    assert r.status_code == 200 and r.json()["periods"] == ["2026-08"], r.text
     with db.read() as conn:
-        assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 2
+        assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 3
 
 
 def test_a_record_with_an_open_change_gets_the_value_in_its_approved_copy_too(run, db, tmp_path, api, world):
