@@ -850,7 +850,7 @@ class XlsxStream:
 
 
 #: The usual sheet: the main namespace is the default one (elements without prefix), UTF-8.
-_PLAIN_SHEET = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*(?:<\?xml[^>]*?(?:encoding=["\'](?i:utf-8)["\'][^>]*)?\?>\s*)?'
+_PLAIN_SHEET = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*(?:<\?xml(?:(?!encoding)[^>])*(?:encoding=["\'](?i:utf-8)["\'][^>]*)?\?>\s*)?'
                           rb'(?P<root><worksheet\b[^>]*\sxmlns="http://schemas\.openxmlformats\.org/spreadsheetml/2006/main")')
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)")
 _ROW_NUMBER = re.compile(r'\br=["\'](\d+)["\']')
