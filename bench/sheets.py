@@ -11,12 +11,14 @@ but photos, values as the export writes them):
 - peak resident memory (VmHWM, Rust allocations included) of the dry run and of calamine alone,
   each in a fresh process, on a fifth of the rows and on all of them: calamine holds the whole
   sheet; the import streams an .xlsx above app.export.reading.STREAM_BYTES (32 MB) row by row
-  (FIELDARCHIVE_STREAM_XLSX_BYTES=0 streams every .xlsx, to compare).
+  (FIELDARCHIVE_STREAM_XLSX_BYTES=0 streams every .xlsx): the dry run's peak is shown both ways;
+- the reader alone (typed rows, no validation) through calamine and streamed, side by side.
 """
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sqlite3
 import subprocess
 import sys
@@ -67,6 +69,20 @@ def baseline(path: Path, db: Path) -> int:
     return n
 
 
+def read_only(path: Path, stream: bool) -> int:
+    """The reader alone (``Book``'s typed rows, no validation): calamine's path or the streamed one."""
+    from app.export import reading
+    saved = reading.STREAM_BYTES
+    reading.STREAM_BYTES = 0 if stream else 1 << 62
+    try:
+        book = reading.open_book(path, lambda row: 1 if any(row) else 0)
+        n = sum(1 for _ in book._raw_rows(book.sheets[0].name))
+        book.close()
+    finally:
+        reading.STREAM_BYTES = saved
+    return n
+
+
 def child(kind: str, path: Path) -> None:
     """One measurement in this fresh process; prints the peak resident memory in MB."""
     if kind == "calamine":
@@ -82,9 +98,10 @@ def child(kind: str, path: Path) -> None:
     print(f"{int(hwm.split()[1]) / 1024:.1f}")
 
 
-def peak(kind: str, path: Path) -> float:
+def peak(kind: str, path: Path, stream: bool = False) -> float:
+    env = dict(os.environ, FIELDARCHIVE_STREAM_XLSX_BYTES="0") if stream else None
     proc = subprocess.run([sys.executable, "-m", "bench.sheets", "--child", kind, str(path)], capture_output=True,
-                          text=True, check=True)
+                          text=True, check=True, env=env)
     return float(proc.stdout.strip().splitlines()[-1])
 
 
@@ -133,13 +150,22 @@ def main() -> int:
         print(f"ratio check/baseline: {t_check / t_base:.2f}x   import/baseline: {t_import / t_base:.2f}x   "
               f"(goal <= 2x)")
 
+        header(f"the reader alone on {n} rows: calamine's path against the streamed one (goal <= 1.2x to stream all)")
+        t = time.perf_counter()
+        assert read_only(big, False) > n
+        t_cal = time.perf_counter() - t
+        t = time.perf_counter()
+        assert read_only(big, True) > n
+        t_str = time.perf_counter() - t
+        print(f"calamine: {t_cal:6.2f} s   streamed: {t_str:6.2f} s   ratio {t_str / t_cal:.2f}x")
+
         header("peak resident memory, each in a fresh process: flat = the same peak")
         from app.export.reading import STREAM_BYTES
         for path, rows in ((small, max(1, n // 5)), (big, n)):
             how = "streamed" if path.stat().st_size > STREAM_BYTES else "calamine"
-            print(f"{rows:7d} rows: calamine alone {peak('calamine', path):7.1f} MB | "
-                  f"process_sheet dry run {peak('check', path):7.1f} MB (reader: {how}, "
-                  f"{path.stat().st_size / 1e6:.1f} MB file)")
+            print(f"{rows:7d} rows ({path.stat().st_size / 1e6:.1f} MB file, read by {how} by default): calamine "
+                  f"alone {peak('calamine', path):7.1f} MB | dry run through calamine {peak('check', path):7.1f} MB"
+                  f" | dry run streamed {peak('check', path, stream=True):7.1f} MB")
     return 0
 
 

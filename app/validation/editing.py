@@ -46,7 +46,8 @@ def changed_keys(form: FormDefinition, old: Mapping[str, Any] | None, new: Mappi
     """The fields of ``form`` that ``new`` changes from ``old`` (both canonical values); with ``old``
     None (a new customer) the fields ``new`` fills."""
     if old is None:
-        return [k for k, v in new.items() if k in form and v not in _EMPTY]
+        keys = form_key_set(form)
+        return [k for k, v in new.items() if v is not None and k in keys and v not in _EMPTY]
     return [k for k in form_keys(form) if _norm(old.get(k)) != _norm(new.get(k)) and (k in new or k in old)]
 
 
@@ -54,6 +55,13 @@ def form_keys(form: FormDefinition) -> tuple[str, ...]:
     keys = form.cache.get("editing.keys")
     if keys is None:
         keys = form.cache["editing.keys"] = tuple(f.key for f in form.fields)
+    return keys
+
+
+def form_key_set(form: FormDefinition) -> frozenset[str]:
+    keys = form.cache.get("editing.key_set")
+    if keys is None:
+        keys = form.cache["editing.key_set"] = frozenset(form_keys(form))
     return keys
 
 

@@ -150,6 +150,9 @@ def validate_values(
         entry = get(key)
         if entry is None:
             continue
+        if raw_value is None:   # an empty cell or field: what _parse gives for it, without the calls
+            values[key] = None
+            continue
         mk = _memo_key(key, raw_value) if entry[3] else None
         if mk is None:
             value, issues = _parse(entry[0], entry[1], entry[2], raw_value, today)

@@ -430,3 +430,49 @@ def test_a_streamed_import_stores_the_same_values(session, tmp_path, monkeypatch
     v = stored(session, "流店")
     assert (v["id_card"], v["postal_code"], v["licence_issue_date"], v["licence_no"]) == \
         (ID, "710061", "2024-03-05", "610102100123")
+
+
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_HAND_SHEET = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<worksheet xmlns="{_MAIN_NS}" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><dimension ref="A1:H8"/><sheetData><row r="1"><c r="A1" t="s"><v>0</v></c><c r="B1" t="inlineStr"><is><t>数</t></is></c><c r="C1" t="s"><v>2</v></c><c r="D1" t="inlineStr"><is><t>真</t></is></c><c r="E1" t="inlineStr"><is><t>错</t></is></c><c r="F1" t="inlineStr"><is><t>科学</t></is></c><c r="G1" t="inlineStr"><is><t>大</t></is></c></row><row r="2" spans="1:7"><c r="A2" t="s"><v>3</v></c><c r="B2"><v>1.5</v></c><c r="C2" s="1"><v>45356</v></c><c r="D2" t="b"><v>1</v></c><c r="E2" t="e"><v>#DIV/0!</v></c><c r="F2"><v>1.2E+3</v></c><c r="G2" t="n"><v>6.1010219900101E+17</v></c></row><row r="3"><c r="A3" s="1"/><c r="B3"></c><c r="C3" s="1"><v>45356.5</v></c><c r="D3" t="b"><v>0</v></c><c r="F3" t="str"><f>A1</f><v>x &amp; y</v></c><c r="H3" t="inlineStr"><is><t xml:space="preserve"> a&lt;b&#x4E2D; </t></is></c></row><row r="5"><c r="A5" t="s"><v>1</v></c><c r="B5" t="inlineStr"><is><r><t>富</t></r><r><rPr><b/></rPr><t>文本</t></r></is></c><c r="E5"><v>-3.5E-2</v></c><c r="G5" t="s"><v>4</v></c></row><row r="6"/><row r="7"><!-- a note --><c r="A7" t="inlineStr"><is><t>注</t></is></c><c r="C7" t="s"><v>2</v></c></row><row r="8">
+  <c r="A8" t="n">
+    <v>7</v>
+  </c>
+  <c r="C8" t="inlineStr"><is><t>行&#13;尾</t></is></c>
+</row></sheetData></worksheet>"""
+_HAND_STRINGS = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<sst xmlns="{_MAIN_NS}" count="5" uniqueCount="5"><si><t>店铺名称</t></si><si><t/></si><si><t>日期</t></si><si><r><t>富</t></r><r><t xml:space="preserve"> 店</t></r><rPh sb="0" eb="1"><t>フ</t></rPh></si><si><t>a&amp;b</t></si></sst>"""
+
+
+def hand_written_xlsx(path: Path, prefixed: bool) -> Path:
+    """An .xlsx written by hand: shared and inline strings (rich text, a phonetic run, entities), a date
+    style, booleans, an error, empty and self-closed cells, sparse and missing rows, numbers in scientific
+    notation, a formula's cached text, a comment and line breaks inside rows; ``prefixed``: every element
+    of the sheet with a namespace prefix (which the fast reader leaves to expat)."""
+    sheet = _HAND_SHEET
+    if prefixed:
+        sheet = re.sub(r"<(/?)(?=[a-zA-Z])", r"<\1x:", sheet).replace(f'xmlns="{_MAIN_NS}"', f'xmlns:x="{_MAIN_NS}"')
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN_NS}" xmlns:r="{rel}"><sheets><sheet name="手写" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN_NS}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>')
+        z.writestr("xl/sharedStrings.xml", _HAND_STRINGS)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
+
+
+@pytest.mark.parametrize("prefixed", [False, True], ids=["plain", "prefixed"])
+def test_the_streamed_reader_reads_every_kind_of_cell_as_calamine(tmp_path, monkeypatch, prefixed) -> None:
+    path = hand_written_xlsx(tmp_path / "hand.xlsx", prefixed)
+    streamed = raw_rows(path, True, monkeypatch)[1]["手写"]
+    assert streamed == raw_rows(path, False, monkeypatch)[1]["手写"]
+    assert streamed[:3] == [
+        (1, ["店铺名称", "数", "日期", "真", "错", "科学", "大"]),
+        (2, ["富 店", 1.5, dt.date(2024, 3, 5), True, None, 1200, 6.1010219900101e17]),
+        (3, [None, None, dt.datetime(2024, 3, 5, 12, 0), False, None, "x & y", None, " a<b中 "]),
+    ]
+    assert streamed[3:] == [(5, [None, "富文本", None, None, -0.035, None, "a&b"]), (7, ["注", None, "日期"]),
+                            (8, [7, None, "行\r尾"])]
