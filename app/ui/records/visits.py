@@ -4,8 +4,8 @@ from __future__ import annotations
 
 
 from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, \
-    QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, \
+    QLabel, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import N_, _, translate
 from app.models.catalogue import FieldSpec, FieldType
@@ -72,8 +72,16 @@ class VisitsView(QWidget):
         self.customer_id: str | None = None
         self.table = QTableWidget(0, 5, self)
         self.table.setHorizontalHeaderLabels([_("Date"), _("Purpose"), _("Sales anomalies"), _("Notes"), _("Photos")])
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        # notes and anomalies are shown in full, wrapped, never cut to a word (issue 16)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header = self.table.horizontalHeader()
+        for column, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
+                                       QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
+                                       QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(column, mode)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.add = QPushButton(_("Add visit…"), self)
         self.add.clicked.connect(self.new_visit)
         top = QHBoxLayout()
