@@ -210,3 +210,18 @@ def test_visit_notes_are_shown_in_full_and_wrapped(qtbot, ctx) -> None:
     width = table.columnWidth(3)
     assert table.fontMetrics().boundingRect(0, 0, width, 10_000, Qt.TextFlag.TextWordWrap, notes).height() <= \
         table.rowHeight(0)
+
+
+def test_a_second_copy_on_the_same_profile_says_so_instead_of_opening_it(qtbot, qapp, running, monkeypatch) -> None:
+    from app.ui.controller import AppController
+    from app.ui.tasks import TaskRunner
+    quits: list[bool] = []
+    monkeypatch.setattr(qapp, "quit", lambda: quits.append(True))
+    second = AppController(qapp, Settings(), "default", TaskRunner(inline=True))
+    second.start()
+    assert second.unlock_dialog is None and second.wizard is None and second.window is None
+    assert second.refusal is not None and "已在另一个正在运行的 FieldArchive 中打开" in second.refusal.text()
+    assert str(__import__("os").getpid()) in second.refusal.text()
+    second.refusal.finished.emit(0)  # OK: that copy ends …
+    assert quits == [True]
+    assert running.profile_lock.held  # … and the first keeps its profile
