@@ -101,6 +101,7 @@ def test_forgotten_passphrase_with_the_recovery_code(qtbot, ictx, created, monke
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     d = UnlockDialog(ictx, "default")
     qtbot.addWidget(d)
+    d.show()
     d.toggle_recovery()
     d.code.setText(created)
     d.new1.setText("12345678")
