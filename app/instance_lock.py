@@ -92,7 +92,11 @@ class ProfileLock:
     def acquire(self) -> None:
         if self.held:
             return
-        ensure_private_dir(self.folder)
+        try:
+            ensure_private_dir(self.folder)
+        except OSError as exc:  # the archive cannot be opened there either; opening it says why
+            log.warning("cannot create the profile folder for its lock: %s", exc)
+            return
         record = json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "start": _start_time(os.getpid())})
         for _attempt in range(3):  # bounded: a stale lock is removed at most twice
             try:
@@ -108,7 +112,13 @@ class ProfileLock:
                     self.path.unlink()
                 except FileNotFoundError:
                     pass
+                except OSError as exc:
+                    log.warning("cannot remove the stale profile lock %s: %s", self.path, exc)
+                    return
                 continue
+            except OSError as exc:  # e.g. a read-only folder: opening the archive reports the real problem
+                log.warning("cannot create the profile lock %s: %s", self.path, exc)
+                return
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(record)
             self.held = True
