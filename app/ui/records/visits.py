@@ -81,7 +81,7 @@ class VisitsView(QWidget):
                                        QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
                                        QHeaderView.ResizeMode.ResizeToContents)):
             header.setSectionResizeMode(column, mode)
-        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.sectionResized.connect(lambda *_a: self.table.resizeRowsToContents())  # re-wrap at the new width
         self.add = QPushButton(_("Add visit…"), self)
         self.add.clicked.connect(self.new_visit)
         top = QHBoxLayout()
@@ -105,6 +105,7 @@ class VisitsView(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
+        self.table.resizeRowsToContents()
 
     def new_visit(self) -> None:
         if self.customer_id:
