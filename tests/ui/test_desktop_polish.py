@@ -195,12 +195,17 @@ def test_visit_notes_are_shown_in_full_and_wrapped(qtbot, ctx) -> None:
     cid = _draft(ctx.session, "拜访测试店")
     notes = "店主反映近期客流减少，周边新开一家便利店，希望下月增加畅销品规的供应量并调整陈列位置。" * 2
     records.add_visit(ctx.session, cid, "2026-03-02", "routine", notes, "", [])
+    from PySide6.QtWidgets import QLabel, QTabWidget
+    tabs = QTabWidget()  # as in the customer panel: the visits load while their tab is hidden
+    qtbot.addWidget(tabs)
     panel = VisitsView(ctx)
-    qtbot.addWidget(panel)
-    panel.resize(700, 400)
-    panel.show()
+    tabs.addTab(QLabel("档案"), "档案")
+    tabs.addTab(panel, "拜访记录")
+    tabs.resize(700, 400)
+    tabs.show()
+    qtbot.waitExposed(tabs)
     panel.load(cid)
-    qtbot.waitExposed(panel)
+    tabs.setCurrentIndex(1)
     table = panel.table
     item = table.item(0, 3)
     assert item.text() == notes
@@ -210,8 +215,8 @@ def test_visit_notes_are_shown_in_full_and_wrapped(qtbot, ctx) -> None:
     def needed() -> int:
         return table.fontMetrics().boundingRect(0, 0, table.columnWidth(3) - 8, 100_000, Qt.TextFlag.TextWordWrap,
                                                 notes).height()
-    assert needed() <= table.rowHeight(0) <= needed() + 3 * line  # the whole text, and not a screen of blank
-    panel.resize(1000, 400)  # wider: the rows follow
+    qtbot.waitUntil(lambda: needed() <= table.rowHeight(0) <= needed() + 3 * line)  # all the text, no blank screen
+    tabs.resize(1000, 400)  # wider: the rows follow
     qtbot.waitUntil(lambda: needed() <= table.rowHeight(0) <= needed() + 3 * line)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, \
     QLabel, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
@@ -81,7 +81,11 @@ class VisitsView(QWidget):
                                        QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
                                        QHeaderView.ResizeMode.ResizeToContents)):
             header.setSectionResizeMode(column, mode)
-        header.sectionResized.connect(lambda *_a: self.table.resizeRowsToContents())  # re-wrap at the new width
+        self._rewrap = QTimer(self)  # re-wrap at the new column widths, once they have settled
+        self._rewrap.setSingleShot(True)
+        self._rewrap.setInterval(0)
+        self._rewrap.timeout.connect(self.table.resizeRowsToContents)
+        header.sectionResized.connect(lambda *_a: self._rewrap.start())
         self.add = QPushButton(_("Add visit…"), self)
         self.add.clicked.connect(self.new_visit)
         top = QHBoxLayout()
@@ -106,6 +110,7 @@ class VisitsView(QWidget):
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
         self.table.resizeRowsToContents()
+        self._rewrap.start()
 
     def new_visit(self) -> None:
         if self.customer_id:
