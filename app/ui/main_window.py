@@ -218,10 +218,12 @@ class MainWindow(QMainWindow):
 
     # ---- sync --------------------------------------------------------------------------------
     def _sync_state(self, state: str, _details: Any) -> None:
+        self._last_sync_state = state
         signed_in = state not in ("local", "signed_out")
-        self.act_sync_now.setEnabled(signed_in and state != "syncing")
-        self.act_sign_in.setEnabled(not signed_in)
-        self.act_sign_out.setEnabled(signed_in and state != "syncing")
+        unlocked = self.lock_screen is None
+        self.act_sync_now.setEnabled(unlocked and signed_in and state != "syncing")
+        self.act_sign_in.setEnabled(unlocked and not signed_in)
+        self.act_sign_out.setEnabled(unlocked and signed_in and state != "syncing")
 
     def sign_in(self) -> None:
         if self.ctx.session is None:  # locked: the button and the menu are disabled; a queued click does nothing
@@ -325,8 +327,10 @@ class MainWindow(QMainWindow):
         self.lock_screen = screen
         self.central.addWidget(screen)
         self.central.setCurrentWidget(screen)
-        for menu in self.menus:
+        for menu in self.menus:  # the menus and every action in them: their shortcuts too
             menu.setEnabled(False)
+            for action in menu.actions():
+                action.setEnabled(False)
         self.sync_status.setEnabled(False)
         self._customer_changed("")
         self.summary.clear()
@@ -341,7 +345,10 @@ class MainWindow(QMainWindow):
         self.central.setCurrentIndex(0)
         for menu in self.menus:
             menu.setEnabled(True)
+            for action in menu.actions():
+                action.setEnabled(True)
         self.sync_status.setEnabled(True)
+        self._sync_state(getattr(self, "_last_sync_state", "local"), None)
         self._customer_changed(self.panel.customer_id or "")
         self._tab_changed(self.tabs.currentIndex())
 

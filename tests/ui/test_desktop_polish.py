@@ -15,6 +15,7 @@ from app.settings import Settings
 from app.ui.controller import LockScreen
 from app.ui.records.form import CustomerForm
 from app.ui.wheel import install_wheel_guard
+from tests.conftest import PASSPHRASE
 
 
 def wheel(widget: QWidget, steps: int = -1) -> None:
@@ -104,11 +105,20 @@ def test_while_locked_sign_in_and_customer_actions_are_disabled(qtbot, running) 
     assert isinstance(win.central.currentWidget(), LockScreen)
     assert not win.sync_status.isEnabled() and not win.sync_status.sign_in.isEnabled()  # the button cannot be clicked
     assert not any(a.isEnabled() for a in win.customer_actions)
+    every = [a for m in win.menus for a in m.actions() if not a.isSeparator()]
+    assert every and not any(a.isEnabled() for a in every)  # their shortcuts (Ctrl+N, F5…) do nothing either
+    win.coordinator.sig_state.emit("signed_out", None)  # a late state change does not enable sign-in
+    assert not win.act_sign_in.isEnabled()
     boxes_before = len([w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)])
     win.sign_in()  # as a click that was already queued
     boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)]
     assert len(boxes) == boxes_before
-    running.unlock_dialog.close()
+    running.unlock_dialog.passphrase.setText(PASSPHRASE)
+    running.unlock_dialog.try_unlock()
+    qtbot.waitUntil(lambda: running.ctx.session is not None, timeout=10_000)
+    assert win.sync_status.isEnabled() and win.act_sign_in.isEnabled() and not win.act_sign_out.isEnabled()
+    qtbot.waitUntil(lambda: win.panel.customer_id == cid, timeout=5000)  # the open customer comes back
+    assert all(a.isEnabled() for a in win.customer_actions)
 
 
 def _one_customer(session) -> str:
