@@ -52,11 +52,15 @@ class IdleWatcher(QObject):
 class LockScreen(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        label = QLabel("🔒\n" + _("The archive is locked."), self)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        icon = QLabel(self)  # the app's icon (a lock on the folder): the 🔒 emoji needs an emoji font
+        icon.setPixmap(QApplication.windowIcon().pixmap(96, 96))
+        icon.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
+        label = QLabel(_("The archive is locked."), self)
+        label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         label.setStyleSheet("font-size: 18pt; color: #555;")
         layout = QVBoxLayout(self)
-        layout.addWidget(label)
+        layout.addWidget(icon, 1)
+        layout.addWidget(label, 1)
 
 
 class AppController(QObject):
