@@ -97,9 +97,10 @@ class UnlockDialog(QDialog):
     def try_unlock(self) -> None:
         if self.recovering:
             problem = self.new_passphrase.final_problem()
-            if problem:
+            if problem:  # said once: under the passphrase when it is already shown there
                 self.message.setStyleSheet("color: #c62828")
-                self.message.setText(problem)
+                self.message.setText("" if problem == self.new_passphrase.problem.text() else problem)
+                self.new1.setFocus()
                 return
             code, new, profile = self.code.text(), self.new1.text(), self.profile
 
