@@ -17,6 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
+	$(PY) -m app.syscheck  # Linux: the system libraries Qt's xcb platform needs (says what to install)
 	$(PY) -m app $(ARGS)
 
 test: $(STAMP)

@@ -87,6 +87,9 @@ def render(lang: str, out: Path) -> None:
     records.save_draft(session, {**c.values, "contact_phone": "13992458810", "order_method": "phone"}, first,
                        Provenance("王小明", Source.PHONE, "电话核实", today.isoformat()))
     records.add_visit(session, first, today.isoformat(), "日常拜访", "店主反映高档烟走货慢", "本月中档烟销量下降约两成")
+    records.add_visit(session, first, today.isoformat(), "日常拜访",
+                      "店主反映近期客流减少，周边新开一家便利店，希望下月增加畅销品规的供应量并调整柜台陈列位置。"
+                      "已建议其延长营业时间并办理线上订货。", "")
     session.archive.set_status([i.id for i in items[1:40]], CustomerStatus.PENDING, Provenance("王小明"))
     session.archive.set_status([i.id for i in items[40:60]], CustomerStatus.APPROVED, Provenance("市场经理"))
     session.close()
@@ -95,6 +98,12 @@ def render(lang: str, out: Path) -> None:
     unlock.passphrase.setText("wrong one")
     unlock.try_unlock()
     shot(unlock, "05-unlock-wrong-passphrase")
+    unlock.toggle_recovery()
+    unlock.code.setText("7KQ2M-XW4PD-9RHCT-3VJ8N-B6EYA")
+    unlock.new1.setText("12345678")
+    unlock.new2.setText("12345678")
+    unlock.try_unlock()
+    shot(unlock, "05b-unlock-recovery-weak-passphrase")
     unlock.close()
 
     controller = AppController(app, settings, "default", TaskRunner(inline=True))
@@ -122,9 +131,14 @@ def render(lang: str, out: Path) -> None:
     win.list_panel.search.setText("王")
     win.list_panel.apply()
     shot(win, "10-search", (1500, 900))
+    settings.server_url = "https://fieldarchive.tobacco-company.example.com.cn:8443"
     dialog = SettingsDialog(settings, win)
+    dialog.language.setCurrentIndex(1 if lang == "zh_CN" else 0)  # a new language: applies after a restart
     shot(dialog, "11-settings")
     dialog.close()
+    win.show_about()
+    shot(win.about_box, "11b-about")
+    win.about_box.close()
     # sync: the sign-in dialog with a refused password, the status bar's states, a conflict
     import dataclasses
 

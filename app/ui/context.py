@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
-from app.errors import AppError
+from app.errors import UserFacingError
+from app.i18n import N_
 from app.settings import Settings
 from app.ui.tasks import Op, TaskRunner
 
@@ -30,7 +31,7 @@ class UiContext(QObject):
 
     def _session(self) -> "Session":
         if self.session is None:
-            raise AppError("the archive is locked")
+            raise UserFacingError(N_("The archive is locked."))  # a message, never a traceback
         return self.session
 
     def op(self, work: Callable[["Session"], T], parent: Any = None) -> Op[T]:

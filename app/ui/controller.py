@@ -52,11 +52,15 @@ class IdleWatcher(QObject):
 class LockScreen(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        label = QLabel("🔒\n" + _("The archive is locked."), self)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        icon = QLabel(self)  # the app's icon (a lock on the folder): the 🔒 emoji needs an emoji font
+        icon.setPixmap(QApplication.windowIcon().pixmap(96, 96))
+        icon.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
+        label = QLabel(_("The archive is locked."), self)
+        label.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
         label.setStyleSheet("font-size: 18pt; color: #555;")
         layout = QVBoxLayout(self)
-        layout.addWidget(label)
+        layout.addWidget(icon, 1)
+        layout.addWidget(label, 1)
 
 
 class AppController(QObject):
@@ -71,12 +75,16 @@ class AppController(QObject):
         self.wizard: Any = None
         self.unlock_dialog: UnlockDialog | None = None
         self.locked_form: tuple[Any, str] | None = None
+        self.profile_lock: Any = None
+        self.refusal: QMessageBox | None = None
         self.idle = IdleWatcher(settings.idle_lock_minutes)
         self.idle.sig_idle.connect(self.lock)
         app.installEventFilter(self.idle)
 
     # ---- start -------------------------------------------------------------------------------
     def start(self) -> None:
+        if not self.lock_profile():
+            return
         if not startup.profile_exists(self.profile):
             self.show_wizard()
             return
@@ -92,6 +100,22 @@ class AppController(QObject):
 
         self.ctx.task(by_device).success(lambda s: self.unlocked(s) if s else self.show_unlock()) \
             .failure(lambda _e: self.show_unlock()).run()
+
+    def lock_profile(self) -> bool:
+        """Hold the profile for this copy of the app; a second copy says so and ends (issue 16)."""
+        from app.instance_lock import ProfileInUse, ProfileLock
+        if self.profile_lock is None:
+            self.profile_lock = ProfileLock(self.profile)
+        try:
+            self.profile_lock.acquire()
+        except ProfileInUse as exc:
+            log.warning("profile %s is open in another copy of the app", self.profile)
+            box = QMessageBox(QMessageBox.Icon.Warning, _("FieldArchive"), exc.message(), QMessageBox.StandardButton.Ok)
+            box.finished.connect(lambda _r: self.quit())
+            box.open()
+            self.refusal = box
+            return False
+        return True
 
     def show_wizard(self) -> None:
         from app.ui.wizard import FirstStartWizard
@@ -221,6 +245,8 @@ class AppController(QObject):
             except Exception:
                 log.exception("closing the archive failed")
         self.runner.shutdown()
+        if self.profile_lock is not None:
+            self.profile_lock.release()
         if self.window is not None:
             self.window.hide()
         self.app.quit()

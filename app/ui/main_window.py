@@ -7,7 +7,6 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTabWidget, QWidget
 
-from app import __version__
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.services import listing
@@ -102,9 +101,12 @@ class MainWindow(QMainWindow):
         self._action(archive, _("Quit"), self.close, "Ctrl+Q")
         customer = bar.addMenu(_("&Customer"))
         self._action(customer, _("Find"), self.list_panel.focus_search, "Ctrl+F")
-        self._action(customer, _("Add visit…"), self.panel.visits.new_visit)
-        self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly"))
-        self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static"))
+        self.customer_actions = [  # need an open, saved customer
+            self._action(customer, _("Add visit…"), self.panel.visits.new_visit),
+            self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly")),
+            self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static"))]
+        self.panel.sig_customer_changed.connect(self._customer_changed)
+        self._customer_changed(self.panel.customer_id or "")
         sync = bar.addMenu(_("&Sync"))
         self.act_sync_now = self._action(sync, _("Sync now"), lambda: self.coordinator.sync(manual=True), "F5")
         self.act_sign_in = self._action(sync, _("Sign in…"), self.sign_in)
@@ -113,10 +115,25 @@ class MainWindow(QMainWindow):
         self._action(tools, _("Settings…"), self.show_settings)
         self._action(tools, _("Check the archive"), self.check_archive)
         help_menu = bar.addMenu(_("&Help"))
-        self._action(help_menu, _("About FieldArchive"), lambda: info(
-            self, _("FieldArchive {version}: the encrypted customer archive for field work.").format(version=__version__)))
+        self.act_about = self._action(help_menu, _("About FieldArchive"), self.show_about)
         self.menus = [archive, customer, sync, tools, help_menu]
         self._sync_state("local", None)
+
+    def _customer_changed(self, customer_id: str) -> None:
+        for action in self.customer_actions:
+            action.setEnabled(bool(customer_id) and self.lock_screen is None)
+
+    def show_about(self) -> None:
+        from app.services import about
+
+        def show(v: dict[str, str]) -> None:
+            text = _("FieldArchive {version}: the encrypted customer archive for field work.").format(version=v["app"])
+            text += "\n" + _("Archive encryption: SQLCipher {version}").format(version=v["sqlcipher"] or "?")
+            self.about_box = info(self, text)
+            self.about_box.setWindowTitle(_("About FieldArchive"))
+            self.about_box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+
+        self.ctx.op(about.versions, self).success(show).run()
 
     def monthly_report(self) -> None:
         import datetime as dt
@@ -201,12 +218,16 @@ class MainWindow(QMainWindow):
 
     # ---- sync --------------------------------------------------------------------------------
     def _sync_state(self, state: str, _details: Any) -> None:
+        self._last_sync_state = state
         signed_in = state not in ("local", "signed_out")
-        self.act_sync_now.setEnabled(signed_in and state != "syncing")
-        self.act_sign_in.setEnabled(not signed_in)
-        self.act_sign_out.setEnabled(signed_in and state != "syncing")
+        unlocked = self.lock_screen is None
+        self.act_sync_now.setEnabled(unlocked and signed_in and state != "syncing")
+        self.act_sign_in.setEnabled(unlocked and not signed_in)
+        self.act_sign_out.setEnabled(unlocked and signed_in and state != "syncing")
 
     def sign_in(self) -> None:
+        if self.ctx.session is None:  # locked: the button and the menu are disabled; a queued click does nothing
+            return
         from app.services import syncing
         from app.ui.sync.signin_dialog import SignInDialog
 
@@ -306,8 +327,12 @@ class MainWindow(QMainWindow):
         self.lock_screen = screen
         self.central.addWidget(screen)
         self.central.setCurrentWidget(screen)
-        for menu in self.menus:
+        for menu in self.menus:  # the menus and every action in them: their shortcuts too
             menu.setEnabled(False)
+            for action in menu.actions():
+                action.setEnabled(False)
+        self.sync_status.setEnabled(False)
+        self._customer_changed("")
         self.summary.clear()
         self.review.clear()
         self.dashboard.clear()
@@ -320,6 +345,11 @@ class MainWindow(QMainWindow):
         self.central.setCurrentIndex(0)
         for menu in self.menus:
             menu.setEnabled(True)
+            for action in menu.actions():
+                action.setEnabled(True)
+        self.sync_status.setEnabled(True)
+        self._sync_state(getattr(self, "_last_sync_state", "local"), None)
+        self._customer_changed(self.panel.customer_id or "")
         self._tab_changed(self.tabs.currentIndex())
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -36,12 +36,21 @@ class SettingsDialog(QDialog):
         self.photo.setSuffix(" px")
         self.server = QLineEdit(self)
         self.server.setPlaceholderText("https://")
+        # the whole address stays visible (a typical one, and whatever is stored, see load())
+        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance("https://archive.example.com.cn:8443/") + 24)
+        self.language_note = QLabel(_("A new language is used after FieldArchive is restarted."), self)
+        self.language_note.setStyleSheet("color: #6b6b6b")
+        self.language_note.setWordWrap(True)
+        self.language_note.setVisible(False)
+        self.language.currentIndexChanged.connect(
+            lambda _i: self.language_note.setVisible(self.language.currentData() != self.settings.ui_language))
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #c62828")
         self.note = QLabel(self)
         self.note.setStyleSheet("color: #6b6b6b")
         form = QFormLayout()
         form.addRow(_("Language"), self.language)
+        form.addRow("", self.language_note)
         form.addRow(_("Lock after idle time"), self.idle)
         form.addRow(_("Longest side of stored photos"), self.photo)
         form.addRow(_("Server address"), self.server)
@@ -61,6 +70,9 @@ class SettingsDialog(QDialog):
         self.idle.setValue(s.idle_lock_minutes)
         self.photo.setValue(s.photo_max_side)
         self.server.setText(s.server_url)
+        self.server.setMinimumWidth(max(self.server.minimumWidth(),
+                                        self.server.fontMetrics().horizontalAdvance(s.server_url) + 24))
+        self.server.setCursorPosition(0)
 
     def check(self) -> str | None:
         return check_server_url(self.server.text().strip())
@@ -77,6 +89,9 @@ class SettingsDialog(QDialog):
         s.photo_max_side = self.photo.value()
         s.server_url = self.server.text().strip().rstrip("/")
         s.save()
-        if language_changed:
-            self.note.setText(_("The new language is used from the next start."))
         self.accept()
+        if language_changed:  # said in the language chosen, as a box that stays until read
+            from app.i18n import translate
+            from app.ui.errors import info
+            self.restart_box = info(self.parentWidget(), translate(
+                "A new language is used after FieldArchive is restarted.", s.ui_language))

@@ -10,8 +10,10 @@ log = logging.getLogger(__name__)
 _installed: list[QTranslator] = []
 
 
-def install_qt_translations(app: QApplication, lang: str) -> bool:
-    """Load qtbase_<lang>.qm (shipped with PySide6) and set the default locale; True if loaded."""
+def install_qt_translations(app: QApplication, lang: str, path: str | None = None) -> bool:
+    """Load qtbase_<lang>.qm (PySide6-Essentials ships qtbase_zh_CN.qm in its translations folder, or
+    ``path``) so Qt's own dialogs (file dialogs, OK/Cancel) speak the UI language, and set the default
+    locale; True if loaded."""
     for t in _installed:
         app.removeTranslator(t)
     _installed.clear()
@@ -20,7 +22,7 @@ def install_qt_translations(app: QApplication, lang: str) -> bool:
     if lang == "en":
         return True
     translator = QTranslator(app)
-    path = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    path = path or QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     if not translator.load(f"qtbase_{lang}", path):
         log.warning("Qt translations for %s not found in %s", lang, path)
         return False

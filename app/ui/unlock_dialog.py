@@ -16,6 +16,7 @@ from app.i18n import _
 from app.services import startup
 
 from app.ui.context import UiContext
+from app.ui.passphrase import NewPassphrase
 
 
 class UnlockDialog(QDialog):
@@ -66,13 +67,10 @@ class UnlockDialog(QDialog):
         page = QWidget(self)
         self.code = QLineEdit(page)
         self.code.setPlaceholderText("XXXXX-XXXXX-XXXXX-XXXXX-XXXXX")
-        self.new1, self.new2 = QLineEdit(page), QLineEdit(page)
-        for e in (self.new1, self.new2):
-            e.setEchoMode(QLineEdit.EchoMode.Password)
         form = QFormLayout(page)
         form.addRow(_("Recovery code"), self.code)
-        form.addRow(_("New passphrase"), self.new1)
-        form.addRow(_("Repeat it"), self.new2)
+        self.new_passphrase = NewPassphrase(page, form, _("New passphrase"))  # the wizard's rules and meter
+        self.new1, self.new2 = self.new_passphrase.first, self.new_passphrase.second
         return page
 
     @property
@@ -98,8 +96,11 @@ class UnlockDialog(QDialog):
 
     def try_unlock(self) -> None:
         if self.recovering:
-            if len(self.new1.text()) < 8 or self.new1.text() != self.new2.text():
-                self.message.setText(_("The new passphrase needs at least 8 characters, entered twice the same."))
+            problem = self.new_passphrase.final_problem()
+            if problem:  # said once: under the passphrase when it is already shown there
+                self.message.setStyleSheet("color: #c62828")
+                self.message.setText("" if problem == self.new_passphrase.problem.text() else problem)
+                self.new1.setFocus()
                 return
             code, new, profile = self.code.text(), self.new1.text(), self.profile
 
@@ -126,9 +127,16 @@ class UnlockDialog(QDialog):
         self._tick()
 
     def _unlocked(self, session: Any) -> None:
+        changed = self.recovering
         self.passphrase.clear()
+        self.new_passphrase.clear()
+        self.code.clear()
         self.accept()
         self.sig_unlocked.emit(session)
+        if changed:
+            from app.ui.errors import info
+            self.confirmation = info(self.parentWidget(), _("Your passphrase has been changed. Use the new passphrase "
+                                                            "from now on; the recovery code stays valid."))
 
     def _failed(self, exc: BaseException) -> None:
         self.message.setStyleSheet("color: #c62828")

@@ -7,13 +7,13 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QProgressBar, QVBoxLayout, \
-    QWizard, QWizardPage
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWizard, QWizardPage
 
 from app import secrets
 from app.i18n import _, translate
 from app.services import session as ss
 from app.ui.context import UiContext
+from app.ui.passphrase import NewPassphrase
 
 PAGE_LANGUAGE, PAGE_PASSPHRASE, PAGE_OPTIONS, PAGE_RECOVERY = range(4)
 
@@ -38,50 +38,14 @@ class PassphrasePage(QWizardPage):
         self.setTitle(_("Choose a passphrase"))
         self.setSubTitle(_("It opens your archive. Use at least 8 characters; a few words are easy to remember and "
                            "hard to guess. Without it or the recovery code the archive cannot be opened."))
-        self.first, self.second = QLineEdit(self), QLineEdit(self)
-        for e in (self.first, self.second):
-            e.setEchoMode(QLineEdit.EchoMode.Password)
-            e.textChanged.connect(self._changed)
-        self.show_box = QCheckBox(_("Show the passphrase"), self)
-        self.show_box.toggled.connect(lambda on: [e.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
-                                                  for e in (self.first, self.second)])
-        self.meter = QProgressBar(self)
-        self.meter.setRange(0, 4)
-        self.meter.setTextVisible(False)
-        self.meter_label = QLabel(self)
-        self.problem = QLabel(self)
-        self.problem.setStyleSheet("color: #c62828")
         form = QFormLayout(self)
-        form.addRow(_("Passphrase"), self.first)
-        form.addRow(_("Strength"), self.meter)
-        form.addRow("", self.meter_label)
-        form.addRow(_("Repeat it"), self.second)
-        form.addRow("", self.show_box)
-        form.addRow("", self.problem)
-        self._changed()
-
-    def _changed(self) -> None:
-        score = ss.passphrase_strength(self.first.text())
-        self.meter.setValue(score)
-        color = ["#c62828", "#e65100", "#f9a825", "#7cb342", "#2e7d32"][score]
-        self.meter.setStyleSheet(f"QProgressBar::chunk {{ background: {color}; }}")
-        self.meter_label.setText(translate(ss.STRENGTH_MSGIDS[score]))
-        self.problem.setText(self._problem())
-        self.completeChanged.emit()
-
-    def _problem(self) -> str:
-        a, b = self.first.text(), self.second.text()
-        if a and len(a) < 8:
-            return _("At least 8 characters.")
-        if a and ss.passphrase_strength(a) == 0:
-            return _("This passphrase is too easy to guess.")
-        if b and a != b:
-            return _("The two entries are not the same.")
-        return ""
+        self.entry = NewPassphrase(self, form, _("Passphrase"))
+        self.first, self.second = self.entry.first, self.entry.second
+        self.meter, self.meter_label, self.problem = self.entry.meter, self.entry.meter_label, self.entry.problem
+        self.entry.sig_changed.connect(self.completeChanged.emit)
 
     def isComplete(self) -> bool:
-        a = self.first.text()
-        return bool(a) and a == self.second.text() and ss.passphrase_strength(a) > 0
+        return self.entry.is_acceptable()
 
 
 class OptionsPage(QWizardPage):

@@ -94,19 +94,39 @@ def test_wrong_passphrase_keeps_the_dialog_open_then_locks_out(qtbot, ictx, crea
     assert not d.isVisible()
 
 
-def test_forgotten_passphrase_with_the_recovery_code(qtbot, ictx, created) -> None:
+def test_forgotten_passphrase_with_the_recovery_code(qtbot, ictx, created, monkeypatch) -> None:
+    """The recovery page has the wizard's rules and meter (12345678 is refused there too) and says
+    clearly that the passphrase was changed."""
+    from PySide6.QtWidgets import QMessageBox
+    monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     d = UnlockDialog(ictx, "default")
     qtbot.addWidget(d)
+    d.show()
     d.toggle_recovery()
     d.code.setText(created)
+    d.new1.setText("12345678")
+    d.new2.setText("12345678")
+    assert d.new_passphrase.meter.value() == 0 and "容易" in d.new_passphrase.problem.text()
+    d.try_unlock()
+    shown = lambda: d.message.text() + d.new_passphrase.problem.text()  # noqa: E731
+    assert "容易" in shown() and d.isVisible()
+    assert ss.unlock(passphrase=PASSPHRASE).close() is None  # nothing was changed
+    d.new1.setText("short")
+    d.try_unlock()
+    assert "8" in shown()
     d.new1.setText("a fresh passphrase")
+    assert d.new_passphrase.meter.value() >= 2 and d.new_passphrase.meter_label.text()
     d.new2.setText("a fresh passphrase 2")
     d.try_unlock()
-    assert "两次输入须一致" in d.message.text()
+    assert "不一致" in shown()
+    d.new2.clear()
+    d.try_unlock()
+    assert "不一致" in d.message.text()  # the repeat is still missing: said where the button is
     d.new2.setText("a fresh passphrase")
     with qtbot.waitSignal(d.sig_unlocked) as got:
         d.try_unlock()
     got.args[0].close()
+    assert "密码已更改" in d.confirmation.text()
     ss.unlock(passphrase="a fresh passphrase").close()
 
 
@@ -158,6 +178,7 @@ def test_unlock_on_this_device_opens_without_asking(qtbot, qapp, home, memory_ke
     controller.ctx.session.close()
     controller.ctx.session = None
     ss.forget_on_device()
+    controller.profile_lock.release()  # as when that copy of the app ends
     controller2 = AppController(qapp, Settings(), "default", TaskRunner(inline=True))
     controller2.start()
     assert controller2.unlock_dialog is not None  # forgotten: the passphrase is asked again

@@ -20,6 +20,7 @@ from app.ui.records.visits import VisitsView
 class CustomerPanel(QWidget):
     sig_open_customer = Signal(str)
     sig_message = Signal(str)
+    sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
 
     def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +60,7 @@ class CustomerPanel(QWidget):
 
     def clear(self) -> None:
         self.stack.setCurrentIndex(0)
+        self.sig_customer_changed.emit("")
 
     def _refresh_side_tabs(self, customer_id: str) -> None:
         self.visits.load(customer_id or None)
@@ -69,6 +71,7 @@ class CustomerPanel(QWidget):
         self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.credit_tab:
             self.credit.fetch()
+        self.sig_customer_changed.emit(customer_id or "")
 
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 
 
-from PySide6.QtCore import QDate, Qt, Signal
-from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QLabel, \
-    QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, \
+    QLabel, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import N_, _, translate
 from app.models.catalogue import FieldSpec, FieldType
@@ -72,8 +72,20 @@ class VisitsView(QWidget):
         self.customer_id: str | None = None
         self.table = QTableWidget(0, 5, self)
         self.table.setHorizontalHeaderLabels([_("Date"), _("Purpose"), _("Sales anomalies"), _("Notes"), _("Photos")])
-        self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        # notes and anomalies are shown in full, wrapped, never cut to a word (issue 16)
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header = self.table.horizontalHeader()
+        for column, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
+                                       QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
+                                       QHeaderView.ResizeMode.ResizeToContents)):
+            header.setSectionResizeMode(column, mode)
+        self._rewrap = QTimer(self)  # re-wrap at the new column widths, once they have settled
+        self._rewrap.setSingleShot(True)
+        self._rewrap.setInterval(0)
+        self._rewrap.timeout.connect(self.table.resizeRowsToContents)
+        header.sectionResized.connect(lambda *_a: self._rewrap.start())
         self.add = QPushButton(_("Add visit…"), self)
         self.add.clicked.connect(self.new_visit)
         top = QHBoxLayout()
@@ -97,6 +109,8 @@ class VisitsView(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
+        self.table.resizeRowsToContents()
+        self._rewrap.start()
 
     def new_visit(self) -> None:
         if self.customer_id:
