@@ -7,27 +7,43 @@ wayland. Exit status 1 when something is missing (the message says what), 0 othe
 from __future__ import annotations
 
 import ctypes.util
+import importlib.util
 import os
 import subprocess
 import sys
+from pathlib import Path
 from typing import Callable
 
 from app.i18n import _, set_language
 
-# Debian/Ubuntu package → the library it provides (as ctypes.util.find_library names it).
+# Debian/Ubuntu package → the library it provides (as ctypes.util.find_library names it): the
+# fallback list where ``ldd`` of the installed plugin cannot be run (Qt 6's xcb plugin needs no xinerama).
 XCB_PACKAGES: dict[str, str] = {
     "libxcb-cursor0": "xcb-cursor",
     "libxcb-icccm4": "xcb-icccm",
     "libxcb-image0": "xcb-image",
     "libxcb-keysyms1": "xcb-keysyms",
     "libxcb-render-util0": "xcb-render-util",
-    "libxcb-xinerama0": "xcb-xinerama",
     "libxcb-xkb1": "xcb-xkb",
     "libxkbcommon-x11-0": "xkbcommon-x11",
     "libegl1": "EGL",
     "libgl1": "GL",
     "libfontconfig1": "fontconfig",
     "libdbus-1-3": "dbus-1",
+}
+# a shared library (soname) that ``ldd`` reports "not found" → the Debian/Ubuntu package that has it
+SONAME_PACKAGES: dict[str, str] = {
+    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0", "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb-util.so.1": "libxcb-util1", "libxcb-randr.so.0": "libxcb-randr0", "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-shape.so.0": "libxcb-shape0", "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0", "libxcb-xinput.so.0": "libxcb-xinput0", "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1", "libX11.so.6": "libx11-6", "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0", "libGL.so.1": "libgl1", "libEGL.so.1": "libegl1",
+    "libGLX.so.0": "libglx0", "libOpenGL.so.0": "libopengl0", "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6", "libdbus-1.so.3": "libdbus-1-3", "libglib-2.0.so.0": "libglib2.0-0",
+    "libSM.so.6": "libsm6", "libICE.so.6": "libice6",
 }
 HEADLESS = ("offscreen", "minimal", "vnc", "wayland", "eglfs", "linuxfb")
 
@@ -54,9 +70,40 @@ def make_finder() -> Callable[[str], bool]:
     return found
 
 
+def qt_xcb_libraries() -> list[Path]:
+    """The installed xcb platform plugin and the Qt library it loads (without importing PySide6)."""
+    spec = importlib.util.find_spec("PySide6")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    qt = Path(list(spec.submodule_search_locations)[0]) / "Qt"
+    return [p for p in (qt / "plugins" / "platforms" / "libqxcb.so", qt / "lib" / "libQt6XcbQpa.so.6") if p.exists()]
+
+
+def ldd_not_found(paths: list[Path]) -> list[str] | None:
+    """The sonames ``ldd`` cannot resolve for ``paths`` (in order, once each); None when ldd cannot run."""
+    missing: list[str] = []
+    for path in paths:
+        try:
+            out = subprocess.run(["ldd", str(path)], capture_output=True, text=True, timeout=20, check=False).stdout
+        except (OSError, subprocess.SubprocessError):
+            return None
+        for line in out.splitlines():
+            name, _sep, where = line.strip().partition("=>")
+            if "not found" in where and name.strip() not in missing:
+                missing.append(name.strip())
+    return missing
+
+
 def missing_packages(found: Callable[[str], bool] | None = None) -> list[str]:
-    """The packages of :data:`XCB_PACKAGES` whose library is not found."""
-    found = found or make_finder()
+    """The packages to install. Without ``found``: what ``ldd`` says the installed plugin lacks (each
+    soname mapped to its package, an unknown one named as it is), else :data:`XCB_PACKAGES` whose
+    library is not found."""
+    if found is None:
+        paths = qt_xcb_libraries()
+        sonames = ldd_not_found(paths) if paths else None
+        if sonames is not None:
+            return [SONAME_PACKAGES.get(name, name) for name in sonames]
+        found = make_finder()
     return [pkg for pkg, lib in XCB_PACKAGES.items() if not found(lib)]
 
 
