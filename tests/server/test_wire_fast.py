@@ -10,7 +10,7 @@ import math
 import uuid
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -106,6 +106,8 @@ def effective(batch):
 
 @settings(max_examples=600, deadline=None)
 @given(bodies)
+@example({"mutations": [{"mutation_id": "0", "kind": "customer.save", "record_id": "e3e70682-c209-4cac-629f-6fbed82c07cd",
+                         "base_version": 0, "changes": {"\x00": {}}}]})  # a NUL in a key: the fast path takes it
 def test_fast_path_accepts_only_what_the_models_accept_and_dumps_the_same(body):
     fast = plain_mutations(body)
     screened, refused = _screen(body)  # mutations refused for their content are answered one by one
@@ -118,8 +120,10 @@ def test_fast_path_accepts_only_what_the_models_accept_and_dumps_the_same(body):
         return
     for i, placeholder in refused.items():
         reference[i] = placeholder
-    assert PushRequest.model_validate(body).batch() == reference or _nan_free(
-        PushRequest.model_validate(body).batch()) == _nan_free(reference)
+    # as the push applies it: what the fast path let through with bad content (a NUL in a key, say) is
+    # refused by the push's digest (server.push._digest), as the models' screen refuses it
+    taken = effective(PushRequest.model_validate(body).batch())
+    assert taken == effective(reference) or _nan_free(taken) == _nan_free(effective(reference))
     if fast is not None:
         assert effective(fast) == effective(reference)
         assert [mutation_hash(m) for m in effective(fast) if REFUSED not in m] == [
