@@ -650,7 +650,7 @@ class XlsxStream:
     def _fast_rows(self, head: bytes, f: Any, wrap: str) -> Iterator[tuple[int, list[Any]]]:
         strings = self.strings()
         dates = frozenset(str(i) for i in self.date_styles)
-        epoch, timedelta, iso_date, unescape = self.epoch, dt.timedelta, _iso_date, _unescape
+        epoch, typed, unescape = self.epoch, _typed, _unescape
         columns: dict[str, int] = {}
         decoder = codecs.getincrementaldecoder("utf-8")()
         rows_of = _ROW.finditer
@@ -696,26 +696,8 @@ class XlsxStream:
                                     continue
                                 if "&" in got or "\r" in got:
                                     got = unescape(got)
-                                if ct is None or ct == "n":
-                                    num = float(got)
-                                    i = a.find(' s="')
-                                    if i >= 0 and a[i + 4:a.find('"', i + 4)] in dates:
-                                        when = epoch + timedelta(milliseconds=round(num * 86_400_000))
-                                        v = when.date() if num.is_integer() else when
-                                    elif num.is_integer() and -EXACT < num < EXACT:
-                                        v = int(num)
-                                    else:
-                                        v = num
-                                elif ct == "s":
-                                    v = strings[int(got)] or None
-                                elif ct == "str":
-                                    v = got
-                                elif ct == "b":
-                                    v = got == "1"
-                                elif ct == "d":
-                                    v = iso_date(got)
-                                else:
-                                    v = None
+                                i = a.find(' s="') if ct is None or ct == "n" else -1
+                                v = typed(ct, got, i >= 0 and a[i + 4:a.find('"', i + 4)] in dates, strings, epoch)
                             i = a.find(' r="')
                             if i < 0:
                                 col = len(values)
@@ -744,7 +726,7 @@ class XlsxStream:
         """The rows parsed by expat (C), the rows finished in a chunk handed out before the next is read."""
         strings = self.strings()
         dates = frozenset(str(i) for i in self.date_styles)
-        epoch, timedelta, iso_date = self.epoch, dt.timedelta, _iso_date
+        epoch, typed = self.epoch, _typed
         ROW, C, V, IS, T, RPH = (f"{_NS}{t}" for t in ("row", "c", "v", "is", "t", "rPh"))
         columns: dict[str, int] = {}
         done: list[tuple[int, list[Any]]] = []
@@ -793,25 +775,8 @@ class XlsxStream:
                     v: Any = got or None
                 elif not got:
                     return
-                elif ct is None or ct == "n":
-                    num = float(got)
-                    if cs in dates:
-                        when = epoch + timedelta(milliseconds=round(num * 86_400_000))
-                        v = when.date() if num.is_integer() else when
-                    elif num.is_integer() and -EXACT < num < EXACT:
-                        v = int(num)
-                    else:
-                        v = num
-                elif ct == "s":
-                    v = strings[int(got)] or None
-                elif ct == "str":
-                    v = got
-                elif ct == "b":
-                    v = got == "1"
-                elif ct == "d":
-                    v = iso_date(got)
                 else:
-                    v = None
+                    v = typed(ct, got, cs in dates, strings, epoch)
                 width = len(values)
                 if col == width:
                     values.append(v)
@@ -916,6 +881,25 @@ def _parser(start: Callable[[str, dict[str, str]], None], end: Callable[[str], N
     p.buffer_size = _CHUNK
     p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, chars
     return p
+
+
+def _typed(ct: str | None, got: str, dated: bool, strings: list[str], epoch: dt.datetime) -> Any:
+    """A streamed cell's value from its type attribute ``t`` and its non-empty text (both row parsers)."""
+    if ct is None or ct == "n":
+        num = float(got)
+        if dated:
+            when = epoch + dt.timedelta(milliseconds=round(num * 86_400_000))
+            return when.date() if num.is_integer() else when
+        return int(num) if num.is_integer() and -EXACT < num < EXACT else num
+    if ct == "s":
+        return strings[int(got)] or None
+    if ct == "str":
+        return got
+    if ct == "b":
+        return got == "1"
+    if ct == "d":
+        return _iso_date(got)
+    return None
 
 
 def _column(ref: str) -> int:
