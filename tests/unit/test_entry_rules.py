@@ -11,6 +11,7 @@ from app.services import records
 from app.services.exporting import export_customers
 from app.services.sheets import process_sheet
 from app.validation import validate_values
+from tests.unit.test_sheets import sheet
 from app.validation.editing import changed_keys, entry_issues, may_edit
 
 #: Values the server writes into fields nobody enters (a customer as the feed brings it).
@@ -21,16 +22,6 @@ SYSTEM_VALUES = {"customer_code": "610113000123", "credit_grade": "A", "avg_pric
 
 def run(session, path, role="collector", **kw):
     return process_sheet(path, session.form, session.archive, actor="tester", role=role, today=session.today(), **kw)
-
-
-def sheet(path, header, *rows):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.append(header)
-    for r in rows:
-        ws.append(r)
-    wb.save(path)
-    return path
 
 
 def errors(result):

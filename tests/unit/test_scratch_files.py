@@ -88,13 +88,17 @@ def next_start(home: Path, tmpdir: Path) -> None:
     assert r.returncode == 0, r.stderr
 
 
-def test_an_export_killed_while_writing_rows_leaves_nothing_in_tmpdir_and_nothing_after_the_next_start(
-        home, tmp_path, big_archive) -> None:
+def start_export(home: Path, tmp_path: Path) -> tuple[Path, Path, Path, subprocess.Popen]:
+    """A real export in its own process, with its own system temp folder: (tmpdir, target, scratch, process)."""
     tmpdir, out = tmp_path / "system-tmp", tmp_path / "exports" / "customers.xlsx"
     tmpdir.mkdir()
     out.parent.mkdir()
-    private = Profile().scratch_dir
-    proc = export(home, tmpdir, out)
+    return tmpdir, out, Profile().scratch_dir, export(home, tmpdir, out)
+
+
+def test_an_export_killed_while_writing_rows_leaves_nothing_in_tmpdir_and_nothing_after_the_next_start(
+        home, tmp_path, big_archive) -> None:
+    tmpdir, out, private, proc = start_export(home, tmp_path)
     kill_when(proc, lambda: any(p.stat().st_size > 256 * 1024 for p in ours(private, ".xml")))
     assert every_file(tmpdir) == []                          # nothing in the system temp folder
     leftovers = ours(private, ".xml")
@@ -108,11 +112,7 @@ def test_an_export_killed_while_writing_rows_leaves_nothing_in_tmpdir_and_nothin
 
 def test_an_export_killed_while_saving_the_workbook_leaves_nothing_after_the_next_start(
         home, tmp_path, big_archive) -> None:
-    tmpdir, out = tmp_path / "system-tmp", tmp_path / "exports" / "customers.xlsx"
-    tmpdir.mkdir()
-    out.parent.mkdir()
-    private = Profile().scratch_dir
-    proc = export(home, tmpdir, out)
+    tmpdir, out, private, proc = start_export(home, tmp_path)
     kill_when(proc, lambda: any(p.stat().st_size > 0 for p in ours(out.parent, ".xlsx")))
     beside = ours(out.parent, ".xlsx")
     assert beside and ours(private, scratch.MARKER) and every_file(tmpdir) == []
