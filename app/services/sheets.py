@@ -191,7 +191,9 @@ class SheetImport:
         self.sheet = ""
         self.multi = False
         self.seen_ids: dict[str, int] = {}
-        self.seen_values: dict[tuple[str, str], int] = {}
+        #: per dedup field, each value's first row: the one structure of a check that grows with the rows
+        #: (about 60 bytes a value besides the value's text; a (field, value) tuple key took 64 more)
+        self.seen_values: dict[str, dict[str, int]] = {}
         self.seen_codes: dict[str, int] = {}
         self.created_ids: set[str] = set()
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
@@ -433,12 +435,15 @@ class SheetImport:
     def _cross_checks(self, tx: Any, checked: list[tuple[int, str, bool, Report]]) -> None:
         wanted: dict[str, set[str]] = {}
         new_codes: list[str] = []
+        seen = self.seen_values
+        if len(seen) < len(self.dedup_keys):
+            seen.update((k, {}) for k in self.dedup_keys if k not in seen)
         for n, cid, is_new, report in checked:
             for key in self.dedup_keys:
                 v = report.values.get(key)
                 if not v:
                     continue
-                first = self.seen_values.setdefault((key, str(v)), n)
+                first = seen[key].setdefault(str(v), n)
                 if first != n:
                     report.issues.append(Issue.make(key, Severity.WARNING, "duplicate.in_file", row=first))
                 wanted.setdefault(key, set()).add(str(v))
