@@ -7,11 +7,13 @@ but photos, values as the export writes them):
   validation) inserts the rows as they come into a table of TEXT columns, in one transaction;
 - ours: ``process_sheet`` of the same file against an empty encrypted archive, the dry run (read,
   types, header mapping, validation, duplicate checks, diffs; nothing written) and the import
-  (the same plus the all-or-nothing write with audit entries); the ratio to the baseline (goal <= 2x);
+  (the same plus the all-or-nothing write with audit entries); the ratio to the baseline (goal <= 2x),
+  in wall-clock time and in the CPU time of this process (steadier when the machine is shared);
 - peak resident memory (VmHWM, Rust allocations included) of the dry run and of calamine alone,
-  each in a fresh process, on a fifth of the rows and on all of them: calamine holds the whole
-  sheet; the import streams an .xlsx above app.export.reading.STREAM_BYTES (32 MB) row by row
-  (FIELDARCHIVE_STREAM_XLSX_BYTES=0 streams every .xlsx): the dry run's peak is shown both ways;
+  each in a fresh process, on a fifth of the rows and on all of them, side by side with the ratio
+  (flat: ~1): calamine holds the whole sheet; the import streams an .xlsx above
+  app.export.reading.STREAM_BYTES (32 MB) row by row (FIELDARCHIVE_STREAM_XLSX_BYTES=0 streams
+  every .xlsx): the dry run's peak is shown both ways;
 - the reader alone (typed rows, no validation) through calamine and streamed, side by side.
 """
 from __future__ import annotations
