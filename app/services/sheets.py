@@ -21,6 +21,8 @@ import contextlib
 import datetime as dt
 import gc
 import threading
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
@@ -305,6 +307,8 @@ class SheetImport:
                 continue
             values = clean_values(report)
             self._diff(n, cid, None if is_new else current[cid], values)
+            if not write:   # the dry run: nothing to build for the archive
+                continue
             if is_new:
                 creates.append(NewCustomer(cid, values, quality(report)))
             else:
@@ -324,19 +328,22 @@ class SheetImport:
         raw: dict[str, Any] = {}
         pre: list[Issue] = []
         lost: list[str] = []
-        id_col, plan = self._plan(mapping)
+        id_col, plan, pick, last = self._plan(mapping)
         width = len(vals)
         v = vals[id_col] if id_col is not None and id_col < width else None
         cid = "" if is_empty(v) else str(v).strip()
         existing = current.get(cid) if cid else None
         # An empty cell clears the field of an existing customer; a new one has nothing to clear, and the
         # checks read an absent key as empty (fewer keys for validate_values, clean_values, the editor rules).
-        clears = existing is not None
-        for i, key, spec, is_date, ident in plan:
-            v = vals[i] if i < width else None
+        if existing is not None:
+            cells: Iterable[tuple[tuple[int, str, FieldSpec, bool, bool], Any]] = zip(
+                plan, [vals[i] if i < width else None for i, *_ in plan])
+        else:   # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
+            got = pick(vals) if width > last else tuple(vals[i] if i < width else None for i, *_ in plan)
+            cells = compress(zip(plan, got), map(is_not, got, repeat(None)))
+        for (i, key, spec, is_date, ident), v in cells:
             if v is None:
-                if clears:
-                    raw[key] = None
+                raw[key] = None
                 continue
             if type(v) is not str or is_date or ident and ("E" in v or "e" in v):
                 v, issue = sheet_value(spec, v)
@@ -369,15 +376,23 @@ class SheetImport:
         is_new = existing is None
         return n, (cid if existing else (cid or new_id())), is_new, report
 
-    def _plan(self, mapping: dict[int, str]) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]]]:
-        """Per column mapping, once: the id column, and (column, key, field, is a date, is an identifier)."""
+    def _plan(self, mapping: dict[int, str]) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]],
+                                                     Callable[[list[Any]], tuple[Any, ...]], int]:
+        """Per column mapping, once: the id column, (column, key, field, is a date, is an identifier), a
+        function that picks the plan's cells of a row (as a tuple, in plan order) and the last column it reads."""
         cached = self._plans.get(id(mapping))
         if cached is None or cached[0] is not mapping:
             plan = [(i, k, self.form[k], self.form[k].type is FieldType.DATE, k in self.ident_keys)
                     for i, k in mapping.items() if k in self.form and self.form[k].type is not FieldType.PHOTO]
             id_col = next((i for i, k in mapping.items() if k == "id"), None)
-            cached = self._plans[id(mapping)] = (mapping, id_col, plan)
-        return cached[1], cached[2]
+            cols = [p[0] for p in plan]
+            if len(cols) == 1:
+                only = cols[0]
+                pick: Callable[[list[Any]], tuple[Any, ...]] = lambda vals: (vals[only],)
+            else:
+                pick = itemgetter(*cols) if cols else (lambda vals: ())
+            cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1))
+        return cached[1], cached[2], cached[3], cached[4]
 
     def _id_columns(self, mapping: dict[int, str]) -> list[int]:
         """The columns mapped to ``id`` (once per mapping, not a walk over every column of every row)."""
