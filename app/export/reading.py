@@ -22,8 +22,8 @@ Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 500 MB pea
 so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is read by
 ``XlsxStream`` instead: the sheet's XML is read a chunk at a time and cut into rows and cells
 (str.find/split and regular expressions for the usual sheet, expat for any other), giving the
-same typed rows (tests compare them) in flat memory, but about 3.4x slower than calamine's read
-(100k rows: 31 s against 9 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
+same typed rows (tests compare them) in nearly flat memory, but 2.5–3.4x slower than calamine's read
+(100k rows: 31–34 s against 9–13 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
 """
 from __future__ import annotations
 
@@ -59,9 +59,10 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS = _MAIN[1:]   # as expat names it: "namespace}local"
 _CHUNK = 1 << 16
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-#: An .xlsx/.xlsm above this size is streamed row by row (flat memory, ~150 MB) instead of read by
+#: An .xlsx/.xlsm above this size is streamed row by row (nearly flat memory) instead of read by
 #: calamine, which holds the whole sheet: measured on 100k rows x 77 columns (22.9 MB), the dry
-#: run's peak 501 MB through calamine, 150 MB streamed; the reader alone 9 s against 31 s streamed. 32 MB (some 140k such rows, ~650 MB with
+#: run's peak 501 MB through calamine, 117 MB streamed (20k rows: 151 and 79 MB); the reader alone
+#: 13 s against 34 s streamed (bench.sheets, 2026-12-06). 32 MB (some 140k such rows, ~650 MB with
 #: calamine) keeps the usual files fast and caps the memory of the huge ones.
 STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2 ** 20))
 _SNIFF = 1 << 20
