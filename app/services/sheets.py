@@ -418,6 +418,9 @@ class SheetImport:
             res.changed_rows += 1
         else:
             res.new_rows += 1
+            if len(res.diffs) >= MAX_DIFFS:   # a new row past the cap: counted, no diff to build
+                res.diffs_omitted += 1
+                return
         diff = RowDiff(n, cid, str(values.get(self.code_key) or (existing.code if existing else "") or ""),
                        str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes,
                        self.sheet if self.multi else "")
