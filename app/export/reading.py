@@ -22,8 +22,8 @@ Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 500 MB pea
 so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is read by
 ``XlsxStream`` instead: the sheet's XML is read a chunk at a time and cut into rows and cells
 (str.find/split and regular expressions for the usual sheet, expat for any other), giving the
-same typed rows (tests compare them) in flat memory, but about 3.4x slower than calamine's read
-(100k rows: 31 s against 9 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
+same typed rows (tests compare them) in nearly flat memory, but 2.5–3.4x slower than calamine's read
+(100k rows: 31–34 s against 9–13 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
 """
 from __future__ import annotations
 
@@ -59,9 +59,10 @@ _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _NS = _MAIN[1:]   # as expat names it: "namespace}local"
 _CHUNK = 1 << 16
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
-#: An .xlsx/.xlsm above this size is streamed row by row (flat memory, ~150 MB) instead of read by
+#: An .xlsx/.xlsm above this size is streamed row by row (nearly flat memory) instead of read by
 #: calamine, which holds the whole sheet: measured on 100k rows x 77 columns (22.9 MB), the dry
-#: run's peak 501 MB through calamine, 150 MB streamed; the reader alone 9 s against 31 s streamed. 32 MB (some 140k such rows, ~650 MB with
+#: run's peak 501 MB through calamine, 117 MB streamed (20k rows: 151 and 79 MB); the reader alone
+#: 13 s against 34 s streamed (bench.sheets, 2026-12-06). 32 MB (some 140k such rows, ~650 MB with
 #: calamine) keeps the usual files fast and caps the memory of the huge ones.
 STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2 ** 20))
 _SNIFF = 1 << 20
@@ -124,15 +125,9 @@ class SheetInfo:
 
 
 def _cells(row: list[Any]) -> list[Any]:
-    """calamine's row, in place: "" → None, a whole float below 2^53 → int."""
-    for i, v in enumerate(row):
-        t = type(v)
-        if t is str:
-            if not v:
-                row[i] = None
-        elif t is float and v.is_integer() and -EXACT < v < EXACT:
-            row[i] = int(v)
-    return row
+    """calamine's row: "" → None, a whole float below 2^53 → int (one comprehension: no per-cell stores)."""
+    return [(v or None) if type(v) is str else int(v) if type(v) is float and v.is_integer() and -EXACT < v < EXACT
+            else v for v in row]
 
 
 def _blank(values: Sequence[Any]) -> bool:
@@ -397,7 +392,7 @@ def sniff(path: Path) -> str:
             raise SheetError(MSG_DAMAGED, file=path.name) from None
         raise SheetError(MSG_NOT_SHEET, file=path.name)
     if head == _OLE:
-        if _has_encryption_stream(path):
+        if _has_encryption_stream(path) or _xls_has_filepass(path):
             raise SheetError(MSG_PASSWORD, file=path.name)
         return "xls"
     # a .csv/.txt/.tsv, or a file without any extension (an upload read from memory), may be text
@@ -410,6 +405,22 @@ def _has_encryption_stream(path: Path) -> bool:
     """An encrypted .xlsx is an OLE2 (CFB) file whose directory names an "EncryptionInfo" stream."""
     with open(path, "rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
         return m.find(_ENCRYPTION_INFO) >= 0
+
+
+#: BIFF8's BOF record of the workbook globals (type 0x0809, 16 bytes: version 0x0600, substream 0x0005).
+_XLS_GLOBALS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"
+_XLS_FILEPASS = b"\x2f\x00"
+
+
+def _xls_has_filepass(path: Path) -> bool:
+    """An .xls saved with an opening password (Excel, WPS, LibreOffice): the FILEPASS record (type 0x002F)
+    follows the BOF record of the workbook globals, which open the Workbook stream ([MS-XLS] 2.4.117), found
+    by scanning the file's first 256 KB. calamine says so for a file named .xls, but not for one read from
+    memory (an .et, a misnamed file): it then tries every format and reports only that none fits."""
+    with open(path, "rb") as f:
+        data = f.read(256 * 1024)
+    i = data.find(_XLS_GLOBALS_BOF, 512)
+    return i >= 0 and data[i + 20:i + 22] == _XLS_FILEPASS
 
 
 def _looks_like_text(path: Path) -> bool:

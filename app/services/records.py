@@ -14,7 +14,19 @@ from app.validation import Issue, Report, Severity, validate_values
 
 
 def quality(report: Report) -> Quality:
-    return Quality(round(report.completeness, 4), len(report.missing), len(report.errors), len(report.warnings))
+    missing = errors = warnings = 0
+    for issue in report.issues:   # one pass, not the three lists of report.missing/errors/warnings
+        sev = issue.severity
+        if sev is _MISSING:
+            missing += 1
+        elif sev is _ERROR:
+            errors += 1
+        elif sev is _WARNING:
+            warnings += 1
+    return Quality(round(report.completeness, 4), missing, errors, warnings)
+
+
+_MISSING, _ERROR, _WARNING = Severity.MISSING, Severity.ERROR, Severity.WARNING
 
 
 def duplicate_issues(form: FormDefinition, dups: Sequence[Duplicate]) -> list[Issue]:
@@ -44,7 +56,7 @@ def missing_photo_issues(session: Session, values: Mapping[str, Any]) -> list[Is
 
 def clean_values(report: Report) -> dict[str, Any]:
     """The values to store: parsed, canonical, without empty entries."""
-    return {k: v for k, v in report.values.items() if v not in (None, "", [])}
+    return {k: v for k, v in report.values.items() if v is not None and v != "" and v != []}
 
 
 def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | None = None,

@@ -47,7 +47,7 @@ def changed_keys(form: FormDefinition, old: Mapping[str, Any] | None, new: Mappi
     None (a new customer) the fields ``new`` fills."""
     if old is None:
         keys = form_key_set(form)
-        return [k for k, v in new.items() if v is not None and k in keys and v not in _EMPTY]
+        return [k for k, v in new.items() if v is not None and k in keys and v != "" and v != []]   # not in _EMPTY
     return [k for k in form_keys(form) if _norm(old.get(k)) != _norm(new.get(k)) and (k in new or k in old)]
 
 

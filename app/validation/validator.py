@@ -40,11 +40,16 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
         if parser is not None:
             return parser(spec, raw)
         return dated(spec, raw, today or dt.date.today())
-    except Exception:  # a parser bug must never take the form down; report the value as invalid
-        import logging
+    except Exception:
+        return _parser_failed(spec)
 
-        logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
-        return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
+
+def _parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
+    """In an ``except`` block: a parser bug must never take the form down; log it, report the value as invalid."""
+    import logging
+
+    logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
+    return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
 
 
 def _plan(form: FormDefinition) -> dict[str, tuple[FieldSpec, Any, Any, bool]]:
@@ -153,9 +158,21 @@ def validate_values(
         if raw_value is None:   # an empty cell or field: what _parse gives for it, without the calls
             values[key] = None
             continue
-        mk = _memo_key(key, raw_value) if entry[3] else None
+        if not entry[3]:
+            mk = None
+        elif type(raw_value) is str:   # _memo_key's common case, without the call
+            mk = key, str, raw_value
+        else:
+            mk = _memo_key(key, raw_value)
         if mk is None:
-            value, issues = _parse(entry[0], entry[1], entry[2], raw_value, today)
+            parser = entry[1]
+            if parser is not None and type(raw_value) is str and raw_value.isprintable() and raw_value.strip():
+                try:   # what _parse does with printable, non-blank text, without the call
+                    value, issues = parser(entry[0], raw_value)
+                except Exception:
+                    value, issues = _parser_failed(entry[0])
+            else:
+                value, issues = _parse(entry[0], parser, entry[2], raw_value, today)
         else:
             hit = memo.get(mk)
             if hit is None:
@@ -169,6 +186,7 @@ def validate_values(
             values[key] = value
     failed = {i.field for i in found if i.severity is Severity.ERROR} if found else ()
     total = filled = 0
+    missing = _MISSING
     for key, condition in _required_plan(form, role) if required else ():
         if condition is not None and not condition.holds(values):
             continue
@@ -177,11 +195,13 @@ def validate_values(
             continue
         value = values.get(key)
         if value is None or value == "" or value == []:
-            found.append(_missing(key))
+            found.append(missing.get(key) or _missing(key))
         else:
             filled += 1
     report.required_total, report.required_filled = total, filled
-    report.issues.extend(cross_field_issues(form, report.values, today))
+    cross = cross_field_issues(form, values, today)
+    if cross:
+        found.extend(cross)
     return report
 
 
@@ -189,18 +209,25 @@ def validate_record(form: FormDefinition, values: Mapping[str, Any], **kw: Any) 
     return validate_values(form, values, **kw)
 
 
-def _date_of(form: FormDefinition, values: Mapping[str, Any], role: Role) -> tuple[FieldSpec | None, dt.date | None]:
-    spec = form.by_role(role)
-    if spec is None or spec.hidden:
-        return None, None
-    return spec, to_date(values.get(spec.key))
+def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
+    """The fields the cross-field rules read (licence issue, expiry and annual review dates, when not hidden,
+    and a boolean ``consent_signed``), once per form: a role lookup hashes an enum member in Python."""
+    specs = form.cache.get("validator.cross")
+    if specs is None:
+        dated = [form.by_role(r) for r in (Role.LICENCE_ISSUE_DATE, Role.LICENCE_EXPIRY_DATE, Role.ANNUAL_REVIEW_DATE)]
+        consent = form.get("consent_signed")  # keys are unique: at most one field to look at
+        specs = form.cache["validator.cross"] = (
+            *(None if s is None or s.hidden else s for s in dated),
+            consent if consent is not None and consent.type is FieldType.BOOLEAN else None)
+    return specs
 
 
 def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: dt.date) -> list[Issue]:
     issues: list[Issue] = []
-    issue_spec, issued = _date_of(form, values, Role.LICENCE_ISSUE_DATE)
-    expiry_spec, expires = _date_of(form, values, Role.LICENCE_EXPIRY_DATE)
-    review_spec, reviewed = _date_of(form, values, Role.ANNUAL_REVIEW_DATE)
+    issue_spec, expiry_spec, review_spec, consent_spec = _cross_specs(form)
+    issued = to_date(values.get(issue_spec.key)) if issue_spec else None
+    expires = to_date(values.get(expiry_spec.key)) if expiry_spec else None
+    reviewed = to_date(values.get(review_spec.key)) if review_spec else None
     if issue_spec and issued and expires and issued >= expires:
         issues.append(Issue.make(issue_spec.key, Severity.ERROR, "licence.issue_after_expiry", expiry=expires.isoformat()))
     if review_spec and reviewed and ((issued and reviewed < issued) or (expires and reviewed > expires)):
@@ -212,7 +239,6 @@ def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: d
         elif days <= EXPIRY_WARNING_DAYS:
             issues.append(Issue.make(expiry_spec.key, Severity.WARNING, "licence.expires_soon",
                                      date=expires.isoformat(), days=days))
-    spec = form.get("consent_signed")  # keys are unique: at most one field to look at
-    if spec is not None and spec.type is FieldType.BOOLEAN and values.get(spec.key) is False:
-        issues.append(Issue.make(spec.key, Severity.WARNING, "consent.not_signed"))
+    if consent_spec is not None and values.get(consent_spec.key) is False:
+        issues.append(Issue.make(consent_spec.key, Severity.WARNING, "consent.not_signed"))
     return issues

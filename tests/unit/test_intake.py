@@ -1,12 +1,14 @@
 """Intake you can trust (issue 14, the reader): every kind of sheet people send, imported into a real
 archive and checked field by field: number cells Excel damaged, decorated headers, title rows,
 several sheets, .xls/.ods written by LibreOffice, CSV in UTF-8/BOM/GBK/GB18030, files that are not
-spreadsheets. LibreOffice (soffice) and msoffcrypto-tool make the .xls/.ods and the encrypted file."""
+spreadsheets. LibreOffice (soffice; through UNO for the encrypted .xls) and msoffcrypto-tool make the .xls/.ods and the
+encrypted files."""
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -346,6 +348,51 @@ def test_an_encrypted_workbook_is_refused_asking_to_remove_the_password(session,
     renamed = tmp_path / "secret.xls"                        # the same file named .xls
     renamed.write_bytes(out.getvalue())
     assert "设置了打开密码" in refusal(session, renamed)
+
+
+SYSTEM_PYTHON = "/usr/bin/python3"    # the Python that has LibreOffice's uno module (python3-uno)
+
+
+def _has_uno() -> bool:
+    if not ((shutil.which("soffice") or shutil.which("libreoffice")) and Path(SYSTEM_PYTHON).exists()):
+        return False
+    return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
+
+
+@pytest.mark.skipif(not (_has_uno() or os.environ.get("CI")),
+                    reason="LibreOffice with its Python bridge (python3-uno) is not installed here (.ci/run installs it)")
+def test_an_encrypted_xls_is_refused_asking_to_remove_the_password(session, tmp_path) -> None:
+    """An .xls saved with an opening password (by LibreOffice Calc through UNO: Save As with a password;
+    msoffcrypto-tool cannot encrypt the Excel 97 format and ``--convert-to`` cannot set a password)."""
+    import msoffcrypto
+    import python_calamine as pc
+    plain = workbook(tmp_path / "plain.xlsx", ("客户", [["店铺名称", "经营地址"], ["密店", "某路 1 号"]]))
+    enc = tmp_path / "secret.xls"
+    proc = subprocess.run([SYSTEM_PYTHON, str(Path(__file__).resolve().parents[1] / "lo_password.py"), str(plain),
+                           str(enc), str(tmp_path / "lo-profile"), "MS Excel 97", "secret"],
+                          capture_output=True, text=True, timeout=240, env={**os.environ, "HOME": str(tmp_path)})
+    assert proc.returncode == 0 and enc.exists(), proc.stderr
+    with open(enc, "rb") as f:                                # really an encrypted Excel 97 workbook:
+        office = msoffcrypto.OfficeFile(f)
+        assert type(office).__name__ == "Xls97File" and office.is_encrypted()
+        office.load_key(password="secret")
+        clear = io.BytesIO()
+        office.decrypt(clear)                                  # ... which opens with its password
+    clear.seek(0)
+    assert pc.CalamineWorkbook.from_filelike(clear).get_sheet_by_index(0).to_python()[1] == ["密店", "某路 1 号"]
+    zh = refusal(session, enc)
+    assert "设置了打开密码" in zh and "取消密码" in zh, zh
+    assert "password" in refusal_en(session, enc)
+    renamed = tmp_path / "secret.et"                          # as WPS names its own sheets
+    renamed.write_bytes(enc.read_bytes())
+    assert "设置了打开密码" in refusal(session, renamed)
+    assert session.archive.count() == 0
+
+
+def refusal_en(session, path: Path) -> str:
+    with pytest.raises(UserFacingError) as e:
+        run(session, path)
+    return e.value.message("en")
 
 
 def test_blank_rows_and_columns_before_the_table_keep_the_row_numbers(session, tmp_path) -> None:

@@ -356,3 +356,29 @@ def test_new_messages_are_in_chinese_and_english(code) -> None:
     assert translate(MESSAGES[code], "zh_CN") != MESSAGES[code]
     assert not any(w in zh for w in ("Error", "Exception", "Invalid", "{", "}"))
     assert all(str(v) in zh and str(v) in en for v in NEW_CODES[code].values())
+
+
+# ---- the landline area code, computed with fewer phonenumbers calls -------------------------------------------
+def _area_length_by_the_book(digits: str) -> int:
+    """What _landline_area_length answered before it was made faster: the library's public calls in full."""
+    num = phonenumbers.parse(digits, "CN")
+    if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
+            phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        return 1 + phonenumbers.length_of_geographical_area_code(num)
+    return 0
+
+
+@settings(max_examples=300)
+@given(area=st.sampled_from(["010", "020", "021", "022", "023", "024", "025", "027", "028", "029", "0311", "0371",
+                             "0431", "0471", "0551", "0755", "0898", "0999", "0100", "0200", "0300", "0123"]),
+       local=st.text(alphabet="0123456789", min_size=3, max_size=9))
+def test_landline_area_length_agrees_with_the_library_calls_in_full(area: str, local: str) -> None:
+    """One number_type and length_of_national_destination_code give what is_valid_number, number_type and
+    length_of_geographical_area_code give: for +86 (one region) validity is "a type other than UNKNOWN", and a
+    fixed line of a country with a national prefix (China's trunk 0) has its NDC as geographical area code."""
+    from phonenumbers.phonemetadata import PhoneMetadata
+    from app.validation.types import _landline_area_length
+
+    assert PhoneMetadata.metadata_for_region("CN").national_prefix == "0"
+    digits = area + local
+    assert _landline_area_length.__wrapped__(digits) == _area_length_by_the_book(digits), digits
