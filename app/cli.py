@@ -260,7 +260,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     session = open_session(args)
     try:
         status = CustomerStatus(args.status) if args.status else None
-        rows = session.archive.rows(session.archive.search_pks(args.search or "", status, args.incomplete, limit=args.limit))
+        rows = session.archive.customers.rows(session.archive.customers.search_pks(args.search or "", status, args.incomplete, limit=args.limit))
     finally:
         session.close()
     if args.json:
@@ -278,9 +278,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     session = open_session(args)
     try:
         arc = session.archive
-        problems = (arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.verify_audit()
-                    + arc.verify_records())
-        count = arc.count()
+        problems = (arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.audit.verify_chain()
+                    + arc.audit.verify_records())
+        count = arc.customers.count()
     finally:
         session.close()
     for p in problems:
@@ -445,7 +445,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
         arc = session.archive
         if args.all:
             ids = [r.id for st in (CustomerStatus.DRAFT, CustomerStatus.RETURNED)
-                   for r in arc.rows(arc.list_pks(ListQuery(status=st)))]
+                   for r in arc.customers.rows(arc.customers.list_pks(ListQuery(status=st)))]
         else:
             ids = list(dict.fromkeys(args.ids))
         done, refused = records.submit(session, ids, note=args.note or "", urgent=args.urgent)

@@ -29,11 +29,11 @@ def run_self_test() -> list[str]:
         try:
             report = validate_values(form, {"shop_name": "自检商店", "contact_phone": "13800138000"}, today=dt.date.today())
             cid = new_id()
-            arc.insert_customers(form, [NewCustomer(cid, report.values, Quality())], Provenance("self-test"))
-            if arc.get_customer(cid) is None or arc.search_pks("自检") == []:
+            arc.customers.insert(form, [NewCustomer(cid, report.values, Quality())], Provenance("self-test"))
+            if arc.customers.get(cid) is None or arc.customers.search_pks("自检") == []:
                 raise AppError("self-test: a saved record could not be read back")
-            version = arc._raw.execute("PRAGMA cipher_version").fetchone()[0]
-            problems = arc.integrity_problems() + arc.verify_audit()
+            version = arc.db.raw.execute("PRAGMA cipher_version").fetchone()[0]
+            problems = arc.integrity_problems() + arc.audit.verify_chain()
             if problems:
                 raise AppError("self-test: " + "; ".join(problems))
         finally:

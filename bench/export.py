@@ -37,16 +37,16 @@ def make_archive(n: int) -> Any:
     form = session.form
     prov = Provenance("bench", Source.IMPORT, "bench.xlsx", TODAY.isoformat())
     t = time.perf_counter()
-    with session.archive.transaction() as tx:
+    with session.archive.db.transaction() as tx:
         batch = []
         for v in generate(n, seed=2026, today=TODAY):
             r = validate_values(form, v, today=TODAY)
             batch.append(NewCustomer(new_id(), records.clean_values(r), records.quality(r)))
             if len(batch) == 500:
-                session.archive.insert_customers(form, batch, prov, tx)
+                session.archive.customers.insert(form, batch, prov, tx)
                 batch = []
         if batch:
-            session.archive.insert_customers(form, batch, prov, tx)
+            session.archive.customers.insert(form, batch, prov, tx)
     print(f"archive of {n} generated customers made in {time.perf_counter() - t:.1f} s")
     return session
 
@@ -115,7 +115,7 @@ def main() -> int:
 
         sizes = (max(1, n // 20), max(1, n // 5))
         header(f"peak Python memory (tracemalloc) on {sizes[0]} and {sizes[1]} rows: flat = the same peak")
-        all_pks = arc.search_pks()
+        all_pks = arc.customers.search_pks()
         for count in sizes:
             part_rows, part_pks = rows[:count], all_pks[:count]
             bare = peak_mb(lambda: baseline(out / "bare-m.xlsx", cols, part_rows))

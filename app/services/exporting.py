@@ -141,7 +141,7 @@ def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: S
     status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
     convs = [(f.key, converter(f, lang)) for f in fields]
     empty = (None, "", [])
-    for n, c in enumerate(archive.iter_customers(pks), start=1):
+    for n, c in enumerate(archive.customers.iterate(pks), start=1):
         if n % BATCH == 0:
             if cancel is not None and cancel.is_set():
                 raise UserCancelled()
@@ -164,7 +164,7 @@ def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang
     lang = lang or current_language()
     groups = None if groups is None else list(groups)
     fields = export_fields(form, groups)
-    total = len(pks) if pks is not None else archive.count()
+    total = len(pks) if pks is not None else archive.customers.count()
     try:
         n = write_sheet(path, export_columns(form, lang, fields, meta),
                         export_rows(archive, fields, lang, pks, progress, cancel, total, meta), title=form.title(lang),
@@ -172,7 +172,7 @@ def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang
     except OSError as exc:
         raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path),
                               reason=exc.strerror or str(exc)) from None
-    archive.record_action("export", "export", Provenance(actor or archive.actor, Source.MANUAL, path.name),
+    archive.audit.record_action("export", "export", Provenance(actor or archive.db.actor, Source.MANUAL, path.name),
                           {"file": path.name, "rows": n, "lang": lang, "meta": meta,
                            "groups": groups if groups is not None else [g.key for g in form.groups]})
     if progress:

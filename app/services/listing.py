@@ -44,7 +44,7 @@ def calendar(archive: Any = None) -> WorkCalendar:
     """
     global _server_calendar
     if archive is not None:
-        raw = archive.get_meta(SERVER_CALENDAR_META)
+        raw = archive.meta.get(SERVER_CALENDAR_META)
         _server_calendar = _parse(raw) if raw else None
     return _server_calendar or _bundled()
 
@@ -83,7 +83,7 @@ class Summary:
 
 def summary(session: Session) -> Summary:
     arc = session.archive
-    counts = arc.status_counts()
-    overdue = len(arc.list_pks(ListQuery(overdue=overdue_rule(session.today(), calendar(arc)))))
+    counts = arc.customers.status_counts()
+    overdue = len(arc.customers.list_pks(ListQuery(overdue=overdue_rule(session.today(), calendar(arc)))))
     return Summary(sum(counts.values()), counts[CustomerStatus.DRAFT], counts[CustomerStatus.PENDING],
                    counts[CustomerStatus.RETURNED], overdue)

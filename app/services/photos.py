@@ -47,7 +47,7 @@ def add_photo(session: Session, source: Path | bytes, max_side: int = 2048) -> P
     else:
         data = source
     jpeg, width, height = process(data, max_side)
-    return session.archive.put_photo(jpeg, "image/jpeg", width, height)
+    return session.archive.media.put_photo(jpeg, "image/jpeg", width, height)
 
 
 def thumbnail(data: bytes, side: int = 160) -> bytes:

@@ -42,7 +42,7 @@ def defaults(form: FormDefinition) -> dict[str, Any]:
 def validate(session: Session, values: Mapping[str, Any], customer_id: str | None = None) -> Report:
     """Everything the form checks, plus duplicates among the other customers of the archive."""
     report = validate_values(session.form, values, today=session.today(), role=session.role)
-    report.merge(duplicate_issues(session.form, session.archive.find_duplicates(
+    report.merge(duplicate_issues(session.form, session.archive.customers.find_duplicates(
         session.form, report.values, exclude=[customer_id] if customer_id else [])))
     report.merge(missing_photo_issues(session, report.values))
     return report
@@ -50,7 +50,7 @@ def validate(session: Session, values: Mapping[str, Any], customer_id: str | Non
 
 def missing_photo_issues(session: Session, values: Mapping[str, Any]) -> list[Issue]:
     refs = {f.key: values.get(f.key) or [] for f in session.form.fields if f.type is FieldType.PHOTO}
-    known = session.archive.known_photos({r for v in refs.values() for r in v})
+    known = session.archive.media.known_photos({r for v in refs.values() for r in v})
     return [Issue.make(k, Severity.ERROR, "photo.missing", ref=r[:12]) for k, v in refs.items() for r in v if r not in known]
 
 
@@ -66,18 +66,18 @@ def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | N
     report = validate(session, values, customer_id)
     stored = clean_values(report)
     arc = session.archive
-    if customer_id is None or arc.get_customer(customer_id) is None:
+    if customer_id is None or arc.customers.get(customer_id) is None:
         cid = customer_id or new_id()
-        arc.insert_customers(session.form, [NewCustomer(cid, stored, quality(report))], prov)
+        arc.customers.insert(session.form, [NewCustomer(cid, stored, quality(report))], prov)
     else:
         cid = customer_id
-        current = arc.get_customer(cid)
+        current = arc.customers.get(cid)
         assert current is not None
         if current.status is CustomerStatus.PENDING and session.role == "collector":
             raise UserFacingError(N_("This customer is waiting for review; it can be changed after the market "
                                      "manager's decision (or withdraw the submission if it has not been sent)."))
-        arc.update_customers(session.form, [CustomerUpdate(cid, stored, quality(report))], prov)
-    customer = arc.get_customer(cid)
+        arc.customers.update(session.form, [CustomerUpdate(cid, stored, quality(report))], prov)
+    customer = arc.customers.get(cid)
     assert customer is not None
     return customer, report
 
@@ -86,7 +86,7 @@ def save_changes(session: Session, customer_id: str, changes: Mapping[str, Any],
                  prov: Provenance | None = None) -> tuple[Customer, Report]:
     """Apply only the fields a person changed onto the customer as it is stored now: values that
     arrived from the server while a form was open are not overwritten by the form's older copy."""
-    current = session.archive.get_customer(customer_id)
+    current = session.archive.customers.get(customer_id)
     if current is None:
         return save_draft(session, dict(changes), customer_id, prov)
     return save_draft(session, {**current.values, **changes}, customer_id, prov)
@@ -100,7 +100,7 @@ def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = 
     arc = session.archive
     ok: list[str] = []
     refused: dict[str, Report] = {}
-    customers = arc.customers(list(ids))
+    customers = arc.customers.many(list(ids))
     for cid in ids:
         c = customers.get(cid)
         if c is None or c.deleted:
@@ -112,39 +112,39 @@ def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = 
             refused[cid] = report
         else:
             ok.append(cid)
-    arc.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL), note=note, urgent=urgent)
+    arc.customers.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL), note=note, urgent=urgent)
     return ok, refused
 
 
 def mark_checked(session: Session, ids: Sequence[str], kind: str) -> int:
     """Record a quarterly check (``quarterly``) or a half-yearly review of static information (``static``)."""
-    return session.archive.mark_checked(ids, kind, session.today().isoformat(),
+    return session.archive.customers.mark_checked(ids, kind, session.today().isoformat(),
                                         Provenance(session.user, Source.VISIT, info_date=session.today().isoformat()))
 
 
 def add_visit(session: Session, customer_id: str, visited_on: str, purpose: str, notes: str, sales_anomaly: str,
               photos: Sequence[str] = ()) -> Visit:
-    if session.archive.get_customer(customer_id) is None:
+    if session.archive.customers.get(customer_id) is None:
         raise UserFacingError(N_("There is no customer with the id {id}."), id=customer_id)
     visit = Visit(new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos))
-    return session.archive.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
+    return session.archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
 
 
 # ---- crash-safe autosave of forms being edited ---------------------------------------------------
 def autosave(session: Session, key: str, customer_id: str | None, state: Mapping[str, Any]) -> None:
     import json
-    session.archive.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
+    session.archive.customers.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
 
 
 def autosaved(session: Session) -> list[tuple[str, str | None, dict[str, Any], str]]:
     import json
-    return [(k, cid, json.loads(state), at) for k, cid, state, at in session.archive.autosave_all()]
+    return [(k, cid, json.loads(state), at) for k, cid, state, at in session.archive.customers.autosave_all()]
 
 
 def discard_autosave(session: Session, key: str) -> None:
-    session.archive.autosave_clear(key)
+    session.archive.customers.autosave_clear(key)
 
 
 def withdraw(session: Session, customer_id: str) -> bool:
     """Take back a submission that has not been sent to the server yet (back to draft)."""
-    return session.archive.withdraw_submission(customer_id, Provenance(session.user, Source.MANUAL))
+    return session.archive.outbox.withdraw_submission(customer_id, Provenance(session.user, Source.MANUAL))

@@ -110,9 +110,9 @@ class Refusal:
 def refusals(session: Any, lang: str | None = None) -> list[Refusal]:
     """Every live customer the server refused, or in conflict with it, oldest change first."""
     arc, form = session.archive, session.form
-    rows = [r for r in arc.rows(arc.list_pks(ListQuery(sync_problems=True, descending=False)))
+    rows = [r for r in arc.customers.rows(arc.customers.list_pks(ListQuery(sync_problems=True, descending=False)))
             if r.sync_state in ("rejected", "conflict")]
-    full = arc.customers([r.id for r in rows if r.sync_state == "rejected"]) if rows else {}
+    full = arc.customers.many([r.id for r in rows if r.sync_state == "rejected"]) if rows else {}
     code_spec = form.by_role(Role.CUSTOMER_CODE)
     out = []
     for r in rows:

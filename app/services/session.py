@@ -41,7 +41,7 @@ def form_for(archive: Archive) -> FormDefinition:
 
     from app.models.catalogue import apply_override, form_from_dict, load_override
     builtin = current_form()
-    raw = archive.get_meta("published_form")
+    raw = archive.meta.get("published_form")
     if not raw:
         return builtin
     form = form_from_dict(json.loads(raw), "published form")
@@ -52,7 +52,7 @@ def form_for(archive: Archive) -> FormDefinition:
 
 def _open(profile: Profile, key: bytes) -> "Session":
     archive = profile.open(key)
-    return Session(profile, archive, key, form_for(archive), archive.get_meta("sync_role") or "collector")
+    return Session(profile, archive, key, form_for(archive), archive.meta.get("sync_role") or "collector")
 
 
 def _device_secret_name(profile: Profile, archive_id: str) -> str:
@@ -71,7 +71,7 @@ class Session:
 
     @property
     def user(self) -> str:
-        return self.archive.actor
+        return self.archive.db.actor
 
     def today(self) -> dt.date:
         return dt.date.today()
@@ -123,7 +123,7 @@ def device_key(name: str = DEFAULT_PROFILE) -> bytes | None:
 
 def remember_on_device(session: Session) -> None:
     """Keep the data key in the OS keyring; raises ``secrets.KeyringUnavailable`` where there is none."""
-    secrets.set_secret(_device_secret_name(session.profile, session.archive.archive_id),
+    secrets.set_secret(_device_secret_name(session.profile, session.archive.meta.archive_id),
                        base64.b64encode(session.key).decode("ascii"))
     from app.services.startup import device_unlock_marker
     device_unlock_marker(session.profile.name).touch()

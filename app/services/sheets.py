@@ -240,11 +240,11 @@ class SheetImport:
             self._parts(None, parts, False, skip_invalid, progress, cancel, total)
             return self.result
         if not write:
-            with self.archive.reading() as tx:
+            with self.archive.db.reading() as tx:
                 self._parts(tx, parts, False, skip_invalid, progress, cancel, total)
             return self.result
         try:
-            with self.archive.transaction() as tx:
+            with self.archive.db.transaction() as tx:
                 self._parts(tx, parts, True, skip_invalid, progress, cancel, total)
                 if self.result.has_errors and not skip_invalid:
                     raise _Rollback
@@ -283,7 +283,7 @@ class SheetImport:
         id_cols = self._id_columns(mapping)
         ids = [str(vals[i]).strip() for _, vals in batch for i in id_cols
                if i < len(vals) and not is_empty(vals[i])] if id_cols else []
-        current = self.archive.customers(ids, tx) if self.archive is not None and ids else {}
+        current = self.archive.customers.many(ids, tx) if self.archive is not None and ids else {}
         checked = [self._row(n, vals, mapping, current) for n, vals in batch]
         self._cross_checks(tx, checked)
         creates: list[NewCustomer] = []
@@ -316,9 +316,9 @@ class SheetImport:
         self.result.rows += len(batch)
         if not write or (self.result.has_errors and not skip_invalid) or self.archive is None:
             return
-        self.archive.insert_customers(self.form, creates, self.prov, tx)
+        self.archive.customers.insert(self.form, creates, self.prov, tx)
         self.created_ids.update(c.id for c in creates)
-        changed = self.archive.update_customers(self.form, updates, self.prov, tx) if updates else 0
+        changed = self.archive.customers.update(self.form, updates, self.prov, tx) if updates else 0
         self.result.created += len(creates)
         self.result.updated += changed
         self.result.unchanged += len(updates) - changed
@@ -473,8 +473,8 @@ class SheetImport:
                 new_codes.append(code)
         if self.archive is None:
             return
-        dups = self.archive.duplicates_of(self.form, wanted, tx)
-        used = self.archive.codes_in_use(new_codes, tx)
+        dups = self.archive.customers.duplicates_of(self.form, wanted, tx)
+        used = self.archive.customers.codes_in_use(new_codes, tx)
         for n, cid, is_new, report in checked:
             for key in self.dedup_keys:
                 v = report.values.get(key)
@@ -502,10 +502,10 @@ def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[
     if not result.written or not result.review_ids:
         return [], {}
     arc = session.archive
-    current = arc.customers(result.review_ids)
+    current = arc.customers.many(result.review_ids)
     reopen = [i for i, c in current.items() if c.status is CustomerStatus.APPROVED]
     if reopen and session.role == "collector":
-        arc.set_status(reopen, CustomerStatus.DRAFT, Provenance(session.user, Source.IMPORT, sheet_name))
+        arc.customers.set_status(reopen, CustomerStatus.DRAFT, Provenance(session.user, Source.IMPORT, sheet_name))
     note = translate(N_("Bulk maintenance: {file}")).format(file=sheet_name)
     return records.submit(session, result.review_ids, note=note)
 

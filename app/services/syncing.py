@@ -77,7 +77,7 @@ class KeyringTokens:
 
 
 def binding(session: Session) -> tuple[str, str] | None:
-    server, user = session.archive.get_meta("sync_server"), session.archive.get_meta("sync_user")
+    server, user = session.archive.meta.get("sync_server"), session.archive.meta.get("sync_user")
     return (server, user) if server and user else None
 
 
@@ -94,7 +94,7 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     user = user or (bound[1] if bound else "")
     if not server or not user:
         raise SyncError(SyncErrorKind.AUTH, N_("Sign in to the server first."))
-    return SyncClient(server, token_store(server, user), session.archive.device_id, allow_insecure=insecure_allowed())
+    return SyncClient(server, token_store(server, user), session.archive.meta.device_id, allow_insecure=insecure_allowed())
 
 
 def login(session: Session, server: str, user: str, password: str) -> dict[str, Any]:
@@ -113,10 +113,10 @@ def login(session: Session, server: str, user: str, password: str) -> dict[str, 
     finally:
         client.close()
     arc = session.archive
-    with arc.transaction() as tx:
-        arc.set_meta("sync_server", server.rstrip("/"), tx)
-        arc.set_meta("sync_user", user, tx)
-        arc.set_meta("sync_role", data["user"]["role"], tx)
+    with arc.db.transaction() as tx:
+        arc.meta.set("sync_server", server.rstrip("/"), tx)
+        arc.meta.set("sync_user", user, tx)
+        arc.meta.set("sync_role", data["user"]["role"], tx)
     session.role = data["user"]["role"]
     return data
 
@@ -144,7 +144,7 @@ def forget_tokens(session: Session) -> None:
 
 def mark_synced(session: Session) -> None:
     import datetime as dt
-    session.archive.set_meta("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    session.archive.meta.set("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
 
 def signed_in(session: Session) -> bool:
@@ -192,9 +192,9 @@ class OnDbThread:
 
 
 def status(session: Session) -> dict[str, Any]:
-    summary = session.archive.sync_summary()
+    summary = session.archive.outbox.sync_summary()
     return {**summary, "bound": binding(session), "signed_in": signed_in(session),
-            "last_sync": session.archive.get_meta("last_sync_at")}
+            "last_sync": session.archive.meta.get("last_sync_at")}
 
 
 def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) -> None:
@@ -204,13 +204,13 @@ def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) 
     if report.has_errors:
         from app.errors import ValidationFailed
         raise ValidationFailed(report)
-    session.archive.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
+    session.archive.outbox.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
                                      Provenance(session.user, Source.MANUAL))
 
 
 def conflict(session: Session, record_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
     """The conflicting fields (base, mine, server) and the server's record, if the record is in conflict."""
-    return session.archive.conflict_of(record_id)
+    return session.archive.outbox.conflict_of(record_id)
 
 
 def _quality(session: Session, values: dict[str, Any]) -> Quality:
@@ -229,26 +229,26 @@ class ArchiveStore:
         return _quality(self.session, values)
 
     def outbox_count(self) -> int:
-        return self.arc.outbox_count()
+        return self.arc.outbox.outbox_count()
 
     def unsettled(self) -> int:
-        summary = self.arc.sync_summary()
+        summary = self.arc.outbox.sync_summary()
         return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)
 
     def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
-        return self.arc.outbox_heads(limit)
+        return self.arc.outbox.outbox_heads(limit)
 
     def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        self.arc.freeze(bodies)
+        self.arc.outbox.freeze(bodies)
 
     def drop_outbox_row(self, seq: int) -> None:
-        self.arc.drop_outbox_row(seq)
+        self.arc.outbox.drop_outbox_row(seq)
 
     def apply_push_results(self, results: Sequence[tuple[OutboxRow, dict[str, Any]]]) -> None:
-        self.arc.apply_push_results(self.session.form, results, self.quality)
+        self.arc.outbox.apply_push_results(self.session.form, results, self.quality)
 
     def cursor(self) -> int:
-        return int(self.arc.get_meta("sync_cursor") or 0)
+        return int(self.arc.meta.get("sync_cursor") or 0)
 
     def page_preparer(self) -> Callable[[Sequence[dict[str, Any]]], Any]:
         form, today, role = self.session.form, self.session.today(), self.session.role
@@ -267,7 +267,7 @@ class ArchiveStore:
     def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None,
                         prepared: Any = None) -> int:
         known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
-        received = self.arc.apply_feed_page(self.session.form, changes, cursor, self.quality, seen, known)
+        received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self.quality, seen, known)
         if any(c.get("kind") == "form" for c in changes):
             form = form_for(self.session.archive)
             if form.version > self.session.form.version:
@@ -280,13 +280,13 @@ class ArchiveStore:
         return received
 
     def forget_unseen(self, seen: set[str]) -> None:
-        self.arc.forget_unseen(seen)
+        self.arc.outbox.forget_unseen(seen)
 
     def form_version(self) -> int:
         return self.session.form.version
 
     def calendar_version(self) -> str | None:
-        raw = self.arc.get_meta(SERVER_CALENDAR_META)
+        raw = self.arc.meta.get(SERVER_CALENDAR_META)
         try:
             return str(json.loads(raw)["version"]) if raw else None
         except (ValueError, KeyError, TypeError):
@@ -294,29 +294,29 @@ class ArchiveStore:
 
     def store_calendar(self, data: dict[str, Any]) -> None:
         WorkCalendar.from_server(data)  # refuse what cannot be read before keeping it
-        self.arc.set_meta(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+        self.arc.meta.set(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
         listing.calendar(self.arc)      # deadlines count with it from now on
 
     def audit_pending(self, limit: int) -> list[dict[str, Any]]:
-        return self.arc.audit_pending(limit)
+        return self.arc.audit.pending(limit)
 
     def mark_audit_sent(self, seq: int) -> None:
-        self.arc.mark_audit_sent(seq)
+        self.arc.audit.mark_sent(seq)
 
     def photo_fields(self) -> set[str]:
         return {f.key for f in self.session.form.fields if f.type is FieldType.PHOTO}
 
     def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
-        return self.arc.photos_not_uploaded(shas)
+        return self.arc.outbox.photos_not_uploaded(shas)
 
     def photo_bytes(self, sha: str) -> bytes | None:
-        return self.arc.photo_data(sha)
+        return self.arc.media.photo_data(sha)
 
     def mark_uploaded(self, sha: str) -> None:
-        self.arc.mark_uploaded(sha)
+        self.arc.outbox.mark_uploaded(sha)
 
     def photos_missing(self, limit: int) -> list[str]:
-        known = self.arc.known_photos(self.pulled_photos)
+        known = self.arc.media.known_photos(self.pulled_photos)
         return sorted(self.pulled_photos - known)[:limit]
 
     def put_photo_bytes(self, sha: str, data: bytes) -> bool:
@@ -330,8 +330,8 @@ class ArchiveStore:
         except Exception:
             width = height = 0
             mime = "application/octet-stream"
-        self.arc.put_photo(data, mime, width, height)
-        self.arc.mark_uploaded(sha)  # it came from the server: nothing to send back
+        self.arc.media.put_photo(data, mime, width, height)
+        self.arc.outbox.mark_uploaded(sha)  # it came from the server: nothing to send back
         return True
 
 

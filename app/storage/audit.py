@@ -1,4 +1,4 @@
-"""Append-only, hash-chained audit trail.
+"""The archive's audit part (``archive.audit``): the append-only, hash-chained audit trail.
 
 Every change writes its entries in the same transaction as the change: who,
 when, on which device, which field, old and new value, and the date and source
@@ -20,6 +20,7 @@ from app.models.audit_chain import GENESIS, entry_hash
 from app.models.record import AuditEntry, Provenance, new_id
 from app.models.wire import canonical_json
 from app.storage import schema
+from app.storage.db import Part
 
 
 #: meta key: the last audit entry the server acknowledged.
@@ -77,19 +78,17 @@ _INSERT = ("INSERT INTO audit (seq, at, actor, device, entity, entity_id, action
            "info_date, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 
 
-class AuditLog:
-    actor: str
-    clock: Any
-    device_id: str
+class AuditLog(Part):
+    """``archive.audit``: every part appends its entries here, in the transaction of its change."""
 
-    def _audit(self, tx: Connection, prov: Provenance, entries: Iterable[tuple[str, str, str, str | None, Any, Any]]) -> None:
+    def append(self, tx: Connection, prov: Provenance, entries: Iterable[tuple[str, str, str, str | None, Any, Any]]) -> None:
         """Append (entity, entity_id, action, field, old, new) entries with one provenance."""
         rows = list(entries)
         if not rows:
             return
         last = tx.execute(select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)).first()
         seq, prev = (last[0], last[1]) if last else (0, GENESIS)
-        now, device, actor = self.clock(), self.device_id, prov.actor or self.actor
+        now, device, actor = self.clock(), self.arc.meta.device_id, prov.actor or self.actor
         out = []
         for entity, entity_id, action, field, old, new in rows:
             seq += 1
@@ -107,27 +106,27 @@ class AuditLog:
         """Log an action that changes no record (an export, for one): its own entity and a new id,
         the details as the entry's new value, chained like every other entry. Returns the id."""
         entity_id = new_id()
-        with self.transaction() as tx:  # type: ignore[attr-defined]
-            self._audit(tx, prov, [(entity, entity_id, action, None, None, details)])
+        with self.transaction() as tx:
+            self.append(tx, prov, [(entity, entity_id, action, None, None, details)])
         return entity_id
 
     # ---- the copy on the server -----------------------------------------------------------------
-    def audit_pending(self, limit: int) -> list[dict[str, Any]]:
+    def pending(self, limit: int) -> list[dict[str, Any]]:
         """The next entries the server has not acknowledged, oldest first, exactly as hashed."""
         a = schema.audit.c
-        done = int(self.get_meta(AUDIT_SENT) or 0)  # type: ignore[attr-defined]
-        with self.reading() as c:  # type: ignore[attr-defined]
+        done = int(self.arc.meta.get(AUDIT_SENT) or 0)
+        with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.seq > done).order_by(a.seq).limit(limit)).mappings().all()
         return [dict(r) for r in rows]
 
-    def mark_audit_sent(self, seq: int) -> None:
+    def mark_sent(self, seq: int) -> None:
         """The server holds every entry up to ``seq`` (0: send everything again)."""
-        self.set_meta(AUDIT_SENT, str(seq))  # type: ignore[attr-defined]
+        self.arc.meta.set(AUDIT_SENT, str(seq))
 
     def actions(self, entity: str) -> list[AuditEntry]:
         """The entries of one kind of non-record action (``export`` …), oldest first."""
         a = schema.audit.c
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity == entity).order_by(a.seq)).mappings().all()
         return [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
                            json.loads(r["old"]) if r["old"] is not None else None,
@@ -137,7 +136,7 @@ class AuditLog:
     def history(self, entity_id: str) -> list[AuditEntry]:
         """The trail of one record, oldest first; its "create" entry carries the initial values."""
         a = schema.audit.c
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity_id == entity_id).order_by(a.seq)).mappings().all()
             data = c.execute(select(schema.customer.c.data).where(schema.customer.c.id == entity_id)).scalar()
         entries = [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
@@ -156,7 +155,7 @@ class AuditLog:
         a, cu = schema.audit.c, schema.customer.c
         updates: dict[str, list[tuple[str, Any, Any]]] = {}
         problems: list[str] = []
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             q = (select(a.entity_id, a.field, a.old, a.new).where(a.entity == "customer", a.action == "update")
                  .order_by(a.seq.desc()))
             for entity_id, field, old, new in c.execute(q):
@@ -170,11 +169,11 @@ class AuditLog:
                     problems.append(f"customer {code or cid} does not match its audit trail")
         return problems
 
-    def verify_audit(self) -> list[str]:
+    def verify_chain(self) -> list[str]:
         """Problems in the chain (first broken link, truncation); empty when intact."""
         problems: list[str] = []
         prev, expected_seq = GENESIS, 1
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             for r in c.execute(select(schema.audit).order_by(schema.audit.c.seq)).mappings():
                 if r["seq"] != expected_seq:
                     problems.append(f"audit entry {expected_seq} is missing")

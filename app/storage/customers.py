@@ -1,4 +1,7 @@
-"""Customer records: create, update with per-field audit, search, duplicates."""
+"""The archive's customers part: create, update with per-field audit, search, duplicates.
+
+``Customers.write`` is the one place a changed customer row takes its new values (local edits,
+and the outbox's rebase, server records and conflict choices alike)."""
 from __future__ import annotations
 
 import json
@@ -15,6 +18,7 @@ from app.models.record import (
 )
 from app.storage import schema
 from app.storage.audit import creation_commitment
+from app.storage.db import Part
 from app.storage.search import body, grams, plan
 
 C = schema.customer.c
@@ -66,58 +70,71 @@ def _to_customer(r: Any) -> Customer:
         approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None, owner=r["owner"])
 
 
-def _index_one(tx: Connection, pk: int, form: FormDefinition, values: dict[str, Any], code: str | None,
-               deleted: bool = False) -> None:
-    """Rewrite one customer's search entries (none if it is deleted)."""
-    _unindex_pk(tx, pk)
-    if not deleted:
-        body_text = _search_body(form, values, code)
-        tx.exec_driver_sql("INSERT INTO customer_trgm (rowid, body) VALUES (?, ?)", (pk, body_text))
-        tx.exec_driver_sql("INSERT INTO customer_gram (rowid, body) VALUES (?, ?)", (pk, grams(body_text)))
+def field_changes(record_id: str, old: dict[str, Any], new: dict[str, Any]
+                  ) -> list[tuple[str, str, str, str | None, Any, Any]]:
+    """The audit entries of a customer's values going from ``old`` to ``new`` (one per changed field)."""
+    return [("customer", record_id, "update", k, old.get(k), new.get(k))
+            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
 
 
-def _unindex_pk(tx: Connection, pk: int) -> None:
-    for table in ("customer_trgm", "customer_gram"):
-        tx.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", (pk,))
-
-
-def _provenance(prov: Provenance) -> dict[str, Any]:
+def provenance(prov: Provenance) -> dict[str, Any]:
     return {"source": prov.source.value, "source_ref": prov.source_ref, "info_date": prov.info_date}
 
 
-class CustomerStore:
-    # provided by Archive / AuditLog
-    actor: str
-    device_id: str
-    clock: Any
+class Customers(Part):
+    """``archive.customers``: the customer records, their search entries and the open forms' autosave."""
 
-    def _index(self, tx: Connection, items: Sequence[tuple[int, str]]) -> None:
+    def index(self, tx: Connection, items: Sequence[tuple[int, str]]) -> None:
+        """Search entries for (pk, search body) pairs that have none."""
         tx.exec_driver_sql("INSERT INTO customer_trgm (rowid, body) VALUES (?, ?)", list(items))
         tx.exec_driver_sql("INSERT INTO customer_gram (rowid, body) VALUES (?, ?)", [(pk, grams(b)) for pk, b in items])
 
-    def _unindex(self, tx: Connection, pks: Sequence[int]) -> None:
+    def unindex(self, tx: Connection, pks: Sequence[int]) -> None:
         for table in ("customer_trgm", "customer_gram"):
             tx.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", [(pk,) for pk in pks])
+
+    def write(self, tx: Connection, pk: int, form: FormDefinition, values: dict[str, Any], q: Quality, data: str,
+              search_code: str | None, /, deleted: bool = False, **columns: Any) -> None:
+        """The one function that writes a changed customer row: its values (``data``: their JSON), their
+        quality figures, the columns mirroring their roles, any other ``columns`` (``code``, ``status``…);
+        then its search entries, under ``search_code`` (none if it is ``deleted``)."""
+        tx.execute(schema.customer.update().where(C.pk == pk).values(
+            data=data, completeness=q.completeness, missing_count=q.missing_count, error_count=q.error_count,
+            warning_count=q.warning_count, **columns, **_columns(form, values)))
+        self.unindex(tx, [pk])
+        if not deleted:
+            self.index(tx, [(pk, _search_body(form, values, search_code))])
 
     def _provisional_codes(self, tx: Connection, n: int) -> list[str]:
         seq = int(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == "provisional_seq")).scalar() or 0)
         tx.execute(schema.meta.insert().prefix_with("OR REPLACE"), [{"key": "provisional_seq", "value": str(seq + n)}])
-        prefix = self.device_id.replace("-", "")[:4].upper()
+        prefix = self.arc.meta.device_id.replace("-", "")[:4].upper()
         return [f"TMP-{prefix}-{seq + i:06d}" for i in range(1, n + 1)]
 
     # ---- writes ----------------------------------------------------------------------------
-    def insert_customers(self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
-                         tx: Connection | None = None, queue: bool = True,
-                         remote: Sequence[dict[str, Any]] | None = None) -> list[str]:
-        """New customers, their search entries, their audit entries, and (``queue``: local creations)
-        their mutations in the outbox, all in one transaction. ``remote``: for records that came from
-        the server, each one's code, code_official, version, server_data, approved_data, review and
-        owner (stored as they are; no provisional code is given)."""
+    def insert(self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
+               tx: Connection | None = None) -> list[str]:
+        """New local customers (a provisional code for those without an official one), their search
+        entries, their audit entries and their mutations in the outbox, all in one transaction."""
         if tx is None:
-            with self.transaction() as t:  # type: ignore[attr-defined]
-                return self.insert_customers(form, items, prov, t, queue, remote)
-        if not items:
-            return []
+            with self.transaction() as t:
+                return self.insert(form, items, prov, t)
+        if items:
+            self._insert(tx, form, items, prov, None)
+            self.arc.outbox.queue_new(tx, [it.id for it in items], prov)
+        return [it.id for it in items]
+
+    def insert_remote(self, tx: Connection, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
+                      remote: Sequence[dict[str, Any]]) -> None:
+        """Records that came from the server, new to this archive, with each one's code, code_official,
+        version, server_data, approved_data, review and owner in ``remote`` (stored as they are; no
+        provisional code is given, nothing is queued)."""
+        if items:
+            self._insert(tx, form, items, prov, remote)
+
+    def _insert(self, tx: Connection, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
+                remote: Sequence[dict[str, Any]] | None) -> None:
+        """New customers, their search entries and their audit entries (``remote``: as the server has them)."""
         now, actor = self.clock(), prov.actor or self.actor
         code_spec = form.by_role(Role.CUSTOMER_CODE)
         if remote is not None:
@@ -143,39 +160,26 @@ class CustomerStore:
             index.append((pk, _search_body(form, it.values, code)))
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
         tx.exec_driver_sql(_INSERT, rows)
-        self._index(tx, index)
-        self._audit(tx, prov, audit)  # type: ignore[attr-defined]
-        if queue:
-            self._queue_many(tx, [it.id for it in items], prov)
-        return [it.id for it in items]
+        self.index(tx, index)
+        self.arc.audit.append(tx, prov, audit)
 
-    def _queue_many(self, tx: Connection, ids: Sequence[str], prov: Provenance) -> None:
-        """Outbox rows for many new local customers at once (the bulk path of an import)."""
-        from app.models.record import new_id
-        now = self.clock()
-        extra = json.dumps({"provenance": _provenance(prov)}, ensure_ascii=False)
-        tx.exec_driver_sql("INSERT INTO outbox (mutation_id, kind, record_id, state, extra, created_at, attempts) "
-                           "VALUES (?, 'customer.save', ?, 'pending', ?, ?, 0)", [(new_id(), i, extra, now) for i in ids])
-        tx.execute(schema.customer.update().where(C.id.in_(list(ids))).values(sync_state="pending"))
-
-    def update_customers(self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance,
-                         tx: Connection | None = None) -> int:
+    def update(self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance,
+               tx: Connection | None = None) -> int:
         """Write the fields that changed (and the status); returns how many records changed."""
         if tx is None:
-            with self.transaction() as t:  # type: ignore[attr-defined]
-                return self.update_customers(form, items, prov, t)
+            with self.transaction() as t:
+                return self.update(form, items, prov, t)
         current = {r["id"]: r for r in tx.execute(select(schema.customer).where(
             C.id.in_([it.id for it in items]), C.deleted_at.is_(None))).mappings()}
         now, actor = self.clock(), prov.actor or self.actor
         code_spec = form.by_role(Role.CUSTOMER_CODE)
-        changed, audit, reindex = 0, [], []
+        changed, audit = 0, []
         for it in items:
             r = current.get(it.id)
             if r is None:
                 raise KeyError(it.id)
             old = json.loads(r["data"])
-            diffs = [(k, old.get(k), it.values.get(k)) for k in sorted(set(old) | set(it.values))
-                     if old.get(k) != it.values.get(k)]
+            diffs = field_changes(it.id, old, it.values)
             status = it.status.value if it.status else r["status"]
             if not diffs and status == r["status"]:
                 continue
@@ -183,22 +187,15 @@ class CustomerStore:
             code, official = r["code"], r["code_official"]
             if code_spec and it.values.get(code_spec.key) and it.values.get(code_spec.key) != code:
                 code, official = it.values[code_spec.key], 1
-            q = it.quality
-            tx.execute(schema.customer.update().where(C.pk == r["pk"]).values(
-                data=dumps(it.values), status=status, code=code, code_official=official, completeness=q.completeness,
-                missing_count=q.missing_count, error_count=q.error_count, warning_count=q.warning_count,
-                updated_at=now, updated_by=actor, **_columns(form, it.values)))
-            audit += [("customer", it.id, "update", k, o, n) for k, o, n in diffs]
+            self.write(tx, r["pk"], form, it.values, it.quality, dumps(it.values), code, status=status, code=code,
+                       code_official=official, updated_at=now, updated_by=actor)
+            audit += diffs
             if status != r["status"]:
                 audit.append(("customer", it.id, "status", None, r["status"], status))
-            reindex.append((r["pk"], _search_body(form, it.values, code)))
             if diffs:
-                self.clear_rejection(tx, it.id)  # type: ignore[attr-defined]
-                self._queue(tx, "customer.save", it.id, {"provenance": _provenance(prov)})  # type: ignore[attr-defined]
-        if reindex:
-            self._unindex(tx, [pk for pk, _ in reindex])
-            self._index(tx, reindex)
-        self._audit(tx, prov, audit)  # type: ignore[attr-defined]
+                self.arc.outbox.clear_rejection(tx, it.id)
+                self.arc.outbox.queue(tx, "customer.save", it.id, {"provenance": provenance(prov)})
+        self.arc.audit.append(tx, prov, audit)
         return changed
 
     def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance, note: str = "",
@@ -206,55 +203,55 @@ class CustomerStore:
         """A local status change; a submission (→ pending) is queued for the server, with the
         collector's note and whether it is an emergency change, and opens a new review round."""
         ids = list(ids)
-        with self.transaction() as tx:  # type: ignore[attr-defined]
+        with self.transaction() as tx:
             rows = tx.execute(select(C.id, C.status).where(C.id.in_(ids), C.deleted_at.is_(None))).all()
             todo = [(i, s) for i, s in rows if s != status.value]
             if todo:
                 tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(
                     status=status.value, updated_at=self.clock(), updated_by=prov.actor or self.actor))
-                self._audit(tx, prov, [("customer", i, "status", None, s, status.value) for i, s in todo])  # type: ignore[attr-defined]
+                self.arc.audit.append(tx, prov, [("customer", i, "status", None, s, status.value) for i, s in todo])
                 if status is CustomerStatus.PENDING:
                     review = dumps({"submitted_at": self.clock(), "submitted_by": prov.actor or self.actor,
                                     "note": note.strip(), "urgent": urgent})
                     tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(review=review))
                     extra = {k: v for k, v in (("note", note.strip()), ("urgent", urgent)) if v}
                     for i, _s in todo:
-                        self._queue(tx, "customer.submit", i, extra or None)  # type: ignore[attr-defined]
+                        self.arc.outbox.queue(tx, "customer.submit", i, extra or None)
             return len(todo)
 
     def soft_delete(self, customer_id: str, prov: Provenance) -> bool:
-        with self.transaction() as tx:  # type: ignore[attr-defined]
+        with self.transaction() as tx:
             pk = tx.execute(select(C.pk).where(C.id == customer_id, C.deleted_at.is_(None))).scalar()
             if pk is None:
                 return False
             tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock()))
-            self._unindex(tx, [pk])
-            self._audit(tx, prov, [("customer", customer_id, "delete", None, None, None)])  # type: ignore[attr-defined]
-            self._queue(tx, "customer.delete", customer_id)  # type: ignore[attr-defined]
+            self.unindex(tx, [pk])
+            self.arc.audit.append(tx, prov, [("customer", customer_id, "delete", None, None, None)])
+            self.arc.outbox.queue(tx, "customer.delete", customer_id)
             return True
 
     # ---- reads -----------------------------------------------------------------------------
-    def get_customer(self, customer_id: str) -> Customer | None:
-        with self.reading() as c:  # type: ignore[attr-defined]
+    def get(self, customer_id: str) -> Customer | None:
+        with self.reading() as c:
             r = c.execute(select(schema.customer).where(C.id == customer_id)).mappings().first()
         return _to_customer(r) if r else None
 
-    def customers(self, ids: Sequence[str], tx: Connection | None = None) -> dict[str, Customer]:
+    def many(self, ids: Sequence[str], tx: Connection | None = None) -> dict[str, Customer]:
         out: dict[str, Customer] = {}
-        with self.reading(tx) as c:  # type: ignore[attr-defined]
+        with self.reading(tx) as c:
             for i in range(0, len(ids), 500):
                 for r in c.execute(select(schema.customer).where(C.id.in_(ids[i:i + 500]))).mappings():
                     out[r["id"]] = _to_customer(r)
         return out
 
-    def iter_customers(self, pks: Sequence[int] | None = None, batch: int = 500) -> Iterator[Customer]:
+    def iterate(self, pks: Sequence[int] | None = None, batch: int = 500) -> Iterator[Customer]:
         """All live customers (or those ``pks``, in that order), a batch at a time."""
         if pks is None:
-            with self.reading() as c:  # type: ignore[attr-defined]
+            with self.reading() as c:
                 pks = list(c.execute(select(C.pk).where(C.deleted_at.is_(None)).order_by(C.pk)).scalars())
         for i in range(0, len(pks), batch):
             chunk = list(pks[i:i + batch])
-            with self.reading() as c:  # type: ignore[attr-defined]
+            with self.reading() as c:
                 found = {r["pk"]: r for r in c.execute(select(schema.customer).where(C.pk.in_(chunk))).mappings()}
             for pk in chunk:
                 if pk in found:
@@ -264,11 +261,11 @@ class CustomerStore:
         q = select(func.count()).select_from(schema.customer).where(C.deleted_at.is_(None))
         if status is not None:
             q = q.where(C.status == status.value)
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             return int(c.execute(q).scalar() or 0)
 
     def status_counts(self) -> dict[CustomerStatus, int]:
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             rows = c.execute(select(C.status, func.count()).where(C.deleted_at.is_(None)).group_by(C.status)).all()
         counts = {s: 0 for s in CustomerStatus}
         counts.update({CustomerStatus(s): n for s, n in rows})
@@ -302,7 +299,7 @@ class CustomerStore:
         q = q.order_by(col.desc() if descending else col.asc(), C.pk.desc() if descending else C.pk.asc())
         if limit is not None:
             q = q.limit(limit)
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             return list(c.execute(q).scalars())
 
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
@@ -310,7 +307,7 @@ class CustomerStore:
         cols = [C.pk, C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.phone, C.address, C.status,
                 C.completeness, C.last_visit, C.updated_at, C.missing_count, C.error_count, C.binding_date,
                 C.last_quarterly_check, C.last_static_review, C.created_at, C.sync_state]
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
         return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11],
                             r[12], r[13], r[14], r[15], r[16], r[17], r[18])
@@ -319,13 +316,13 @@ class CustomerStore:
     def value_counts(self, *keys: str) -> list[tuple[Any, ...]]:
         """(value of keys[0], value of keys[1], …, count) over live customers, from the stored values."""
         cols = [func.json_extract(C.data, f"$.{k}") for k in keys]
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             return [tuple(r) for r in c.execute(select(*cols, func.count()).where(C.deleted_at.is_(None))
                                                  .group_by(*cols)).all()]
 
     def completeness_by_owner(self) -> list[tuple[str | None, int, float, int]]:
         """(owner, customers, mean completeness, required values missing) over live customers."""
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             return [tuple(r) for r in c.execute(  # type: ignore[misc]
                 select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
                 .where(C.deleted_at.is_(None)).group_by(C.owner).order_by(C.owner)).all()]
@@ -335,7 +332,7 @@ class CustomerStore:
         cols = [C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.owner, C.review, C.binding_date,
                 C.warning_count, C.error_count, C.missing_count, C.updated_at, C.sync_state,
                 C.approved_data.is_not(None).label("is_change")]
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             rows = c.execute(select(*cols).where(C.status == CustomerStatus.PENDING.value, C.deleted_at.is_(None))).mappings()
             return [{**r, "review": json.loads(r["review"]) if r["review"] else {}, "is_change": bool(r["is_change"])}
                     for r in rows]
@@ -343,35 +340,35 @@ class CustomerStore:
     def mark_checked(self, ids: Sequence[str], kind: str, day: str, prov: Provenance) -> int:
         """Record a quarterly check or a review of the static information (§3.5) on these customers."""
         col = {"quarterly": "last_quarterly_check", "static": "last_static_review"}[kind]
-        with self.transaction() as tx:  # type: ignore[attr-defined]
+        with self.transaction() as tx:
             rows = tx.execute(select(C.id, getattr(C, col)).where(C.id.in_(list(ids)), C.deleted_at.is_(None))).all()
             if rows:
                 tx.execute(schema.customer.update().where(C.id.in_([r[0] for r in rows])).values({col: day}))
-                self._audit(tx, prov, [("customer", cid, "check", col, old, day) for cid, old in rows])  # type: ignore[attr-defined]
+                self.arc.audit.append(tx, prov, [("customer", cid, "check", col, old, day) for cid, old in rows])
                 for cid, _old in rows:  # the server keeps them for the monthly report's overdue list
-                    self._queue(tx, "customer.check", cid, {"check": {"kind": kind, "day": day}})  # type: ignore[attr-defined]
+                    self.arc.outbox.queue(tx, "customer.check", cid, {"check": {"kind": kind, "day": day}})
             return len(rows)
 
     # ---- autosave of open forms (scratch state, inside the encrypted archive) -----------------
     def autosave_put(self, key: str, customer_id: str | None, state: str) -> None:
-        with self.transaction() as tx:  # type: ignore[attr-defined]
+        with self.transaction() as tx:
             tx.execute(schema.autosave.insert().prefix_with("OR REPLACE").values(
                 key=key, customer_id=customer_id, state=state, saved_at=self.clock()))
 
     def autosave_all(self) -> list[tuple[str, str | None, str, str]]:
         A = schema.autosave.c
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             return [tuple(r) for r in c.execute(select(A.key, A.customer_id, A.state, A.saved_at).order_by(A.saved_at))]  # type: ignore[misc]
 
     def autosave_clear(self, key: str) -> None:
-        with self.transaction() as tx:  # type: ignore[attr-defined]
+        with self.transaction() as tx:
             tx.execute(schema.autosave.delete().where(schema.autosave.c.key == key))
 
     def duplicates_of(self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
                       ) -> dict[tuple[str, str], list[Duplicate]]:
         """Live customers holding any of ``wanted[field key]`` values, keyed by (field key, value)."""
         found: dict[tuple[str, str], list[Duplicate]] = {}
-        with self.reading(tx) as c:  # type: ignore[attr-defined]
+        with self.reading(tx) as c:
             for role in DEDUP_ROLES:
                 spec = form.by_role(role)
                 values = sorted(wanted.get(spec.key, ())) if spec else []
@@ -385,7 +382,7 @@ class CustomerStore:
     def codes_in_use(self, codes: Sequence[str], tx: Connection | None = None) -> dict[str, str]:
         """Official customer codes already used → the id of the customer using each."""
         out: dict[str, str] = {}
-        with self.reading(tx) as c:  # type: ignore[attr-defined]
+        with self.reading(tx) as c:
             for i in range(0, len(codes), 500):
                 q = select(C.code, C.id).where(C.code.in_(list(codes[i:i + 500])), C.code_official == 1, C.deleted_at.is_(None))
                 out.update(dict(c.execute(q).all()))
@@ -400,7 +397,7 @@ class CustomerStore:
         return [d for dups in found.values() for d in dups if d.customer_id not in exclude]
 
     def quality_of(self, customer_id: str) -> Quality | None:
-        with self.reading() as c:  # type: ignore[attr-defined]
+        with self.reading() as c:
             r = c.execute(select(C.completeness, C.missing_count, C.error_count, C.warning_count)
                           .where(C.id == customer_id)).first()
         return Quality(*r) if r else None

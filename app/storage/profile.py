@@ -24,7 +24,8 @@ from app.paths import DEFAULT_PROFILE, atomic_write, ensure_private_dir, profile
 from app.storage import backup as bk
 
 if TYPE_CHECKING:
-    from app.storage.archive import Archive, StorageFault
+    from app.storage.archive import Archive
+    from app.storage.db import StorageFault
     from app.storage.keys import KeyFile
 
 # The archive, key and migration modules (SQLAlchemy, SQLCipher, Argon2) are imported where they
@@ -189,7 +190,8 @@ class Profile:
         return self.dir / scratch.SCRATCH_DIR
 
     def open(self, key: bytes, actor: str | None = None, check: bool = True) -> "Archive":
-        from app.storage.archive import Archive, StorageFault
+        from app.storage.archive import Archive
+        from app.storage.db import StorageFault
 
         try:
             removed = scratch.clean(self.scratch_dir)  # what a killed export or backup left behind
@@ -209,7 +211,7 @@ class Profile:
 
     # ---- backup and restore ----------------------------------------------------------------
     def backup(self, arc: "Archive", target: Path | None = None, kind: str = "manual", prefix: str = "backup") -> Path:
-        from app.storage.archive import StorageFault
+        from app.storage.db import StorageFault
 
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         if target is None:
@@ -220,7 +222,7 @@ class Profile:
                 target = self.backup_dir / f"{prefix}-{stamp}-{n}{bk.SUFFIX}"
         elif target.exists():
             raise StorageError(K.ALREADY_EXISTS, N_("{file} already exists; choose another name."), file=str(target))
-        header = {"archive_id": arc.archive_id, "schema_version": arc.schema_version, "kind": kind,
+        header = {"archive_id": arc.meta.archive_id, "schema_version": arc.meta.schema_version, "kind": kind,
                   "keyfile": json.loads(self.keyfile().to_json())}
         try:
             path = bk.write_backup(lambda p: arc.vacuum_into(p), target, header, self.scratch_dir)
@@ -235,7 +237,8 @@ class Profile:
 
     def restore(self, source: Path, secret: str | None = None, key: bytes | None = None, recovery: bool = False) -> str:
         """Replace the archive with a backup; the replaced files are kept in the backup folder."""
-        from app.storage.archive import Archive, StorageFault
+        from app.storage.archive import Archive
+        from app.storage.db import StorageFault
         from app.storage.keys import KeyFile, KeyFileError, WrongSecret
 
         try:

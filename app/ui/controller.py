@@ -193,7 +193,7 @@ class AppController(QObject):
             self.window.restore_autosave(customer, raw, key)
 
         if customer_id:
-            self.ctx.op(lambda s: s.archive.get_customer(customer_id)).success(show).run()
+            self.ctx.op(lambda s: s.archive.customers.get(customer_id)).success(show).run()
         else:
             show(None)
 

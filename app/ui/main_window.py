@@ -145,7 +145,7 @@ class MainWindow(QMainWindow):
             return
 
         def proceed() -> None:
-            self.ctx.op(lambda s: s.archive.get_customer(customer_id), self).success(self._show_customer).run()
+            self.ctx.op(lambda s: s.archive.customers.get(customer_id), self).success(self._show_customer).run()
 
         self.panel.confirm_leave(proceed)
 
@@ -165,7 +165,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.start()
         open_id = self.panel.customer_id
         if open_id and (not customer_id or customer_id == open_id) and not self.panel.form_widget.is_dirty():
-            self.ctx.op(lambda s: s.archive.get_customer(open_id), self).success(self._refresh_open).run()
+            self.ctx.op(lambda s: s.archive.customers.get(open_id), self).success(self._refresh_open).run()
 
     def _refresh_open(self, customer: Any) -> None:
         """Show what a sync (or another window) stored, unless the person is in the middle of editing."""
@@ -311,7 +311,7 @@ class MainWindow(QMainWindow):
     def check_archive(self) -> None:
         def work(s: Any) -> list[str]:
             a = s.archive
-            return a.integrity_problems(full=True) + a.foreign_key_problems() + a.verify_audit() + a.verify_records()
+            return a.integrity_problems(full=True) + a.foreign_key_problems() + a.audit.verify_chain() + a.audit.verify_records()
 
         def done(problems: list[str]) -> None:
             if problems:

@@ -20,8 +20,8 @@ def test_backup_and_restore_round_trip(session) -> None:
     session.profile.restore(path, key=key)
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        assert s.archive.get_customer(c1.id) is not None and s.archive.get_customer(c2.id) is None
-        assert s.archive.verify_audit() == []
+        assert s.archive.customers.get(c1.id) is not None and s.archive.customers.get(c2.id) is None
+        assert s.archive.audit.verify_chain() == []
     finally:
         s.close()
     kept = [p for p in session.profile.backup_dir.iterdir() if p.name.startswith("replaced-")]
@@ -38,7 +38,7 @@ def test_restore_on_a_new_machine_with_the_passphrase(session, tmp_path, monkeyp
         fresh.restore(path, "wrong passphrase")
     fresh.restore(path, PASSPHRASE)
     s = ss.unlock(passphrase=PASSPHRASE)
-    assert s.archive.get_customer(c.id).values["shop_name"] == "迁移"
+    assert s.archive.customers.get(c.id).values["shop_name"] == "迁移"
     s.close()
 
 

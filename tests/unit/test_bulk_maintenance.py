@@ -36,7 +36,7 @@ def bulk_insert(session, n, seed=3):
     for v in generate(n, seed=seed, today=session.today()):
         report = validate_values(session.form, v, today=session.today())
         items.append(NewCustomer(new_id(), records.clean_values(report), records.quality(report)))
-    session.archive.insert_customers(session.form, items, Provenance("tester", Source.IMPORT, "seed"))
+    session.archive.customers.insert(session.form, items, Provenance("tester", Source.IMPORT, "seed"))
 
 
 def three(session):
@@ -59,7 +59,7 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     row = rows_by_id(out)
     edit(out, {row[a]: {"联系电话（手机）": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
          append=[{"店铺名称": "新开的店", "联系电话（手机）": "13512345678"}])
-    before = {x.id: x.values for x in session.archive.iter_customers()}
+    before = {x.id: x.values for x in session.archive.customers.iterate()}
     result = run(session, out)
     assert not result.written and not result.has_errors
     assert (result.new_rows, result.changed_rows, result.diffs_omitted) == (1, 2, 0)
@@ -73,7 +73,7 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     new = [d for d in result.diffs if d.new]
     assert len(new) == 1 and new[0].name == "新开的店" and new[0].changes == [] and new[0].row == 5
     assert sorted(result.review_ids) == sorted([a, b])
-    assert {x.id: x.values for x in session.archive.iter_customers()} == before  # nothing written
+    assert {x.id: x.values for x in session.archive.customers.iterate()} == before  # nothing written
 
 
 def test_diffs_kept_in_memory_are_capped(session, tmp_path, monkeypatch) -> None:
@@ -100,15 +100,15 @@ def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, 
         ws.cell(row=r, column=name, value=f"{ws.cell(row=r, column=name).value}（改）")
     ws.cell(row=ws.max_row, column=header.index("联系电话（手机）") + 1, value="12345")
     wb.save(out)
-    before = {x.id: x.values for x in session.archive.iter_customers()}
+    before = {x.id: x.values for x in session.archive.customers.iterate()}
     some = next(iter(before))
-    trail = len(session.archive.history(some))
+    trail = len(session.archive.audit.history(some))
     result = run(session, out, write=True)
     assert result.rows == 1100 and result.error_rows == [1101]
     assert not result.written and (result.created, result.updated) == (0, 0)
-    assert {x.id: x.values for x in session.archive.iter_customers()} == before
-    assert len(session.archive.history(some)) == trail
-    assert session.archive.verify_audit() == []
+    assert {x.id: x.values for x in session.archive.customers.iterate()} == before
+    assert len(session.archive.audit.history(some)) == trail
+    assert session.archive.audit.verify_chain() == []
     # the same file with the last row skipped writes the other 1,099
     result = run(session, out, write=True, skip_invalid=True)
     assert result.written and result.updated == 1099
@@ -117,7 +117,7 @@ def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, 
 def test_changed_customers_are_submitted_for_review_after_the_import(session, tmp_path) -> None:
     a, b, c = three(session)
     arc = session.archive
-    arc.set_status([c], CustomerStatus.APPROVED, Provenance("经理", Source.SYNC))
+    arc.customers.set_status([c], CustomerStatus.APPROVED, Provenance("经理", Source.SYNC))
     d, _ = records.save_draft(session, {"shop_name": "只改直接字段", "contact_phone": "13312345678"})
     out = tmp_path / "维护0301.xlsx"
     export_customers(arc, session.form, out, lang="zh_CN")
@@ -130,12 +130,12 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
     assert sorted(result.review_ids) == sorted([a, c])
     ok, refused = submit_changed(session, result, out.name)
     assert sorted(ok) == sorted([a, c]) and not refused
-    now = arc.customers([a, b, c, d.id])
+    now = arc.customers.many([a, b, c, d.id])
     assert [now[x].status for x in (a, b, c, d.id)] == [CustomerStatus.PENDING, CustomerStatus.DRAFT,
                                                       CustomerStatus.PENDING, CustomerStatus.DRAFT]
     assert now[a].values["contact_phone"] == "13612345678"
     for cid in (a, c):
-        statuses = [(e.old, e.new) for e in arc.history(cid) if e.action == "status"]
+        statuses = [(e.old, e.new) for e in arc.audit.history(cid) if e.action == "status"]
         assert statuses[-1][1] == "pending"
     # a pending customer can no longer be changed by a collector's sheet
     edit(out, {row[a]: {"联系电话（手机）": "13012345678"}})
@@ -150,5 +150,5 @@ def test_the_review_note_names_the_file(session, tmp_path) -> None:
     edit(out, {rows_by_id(out)[a]: {"店铺名称": "老王烟酒店（总店）"}})
     result = run(session, out, write=True)
     submit_changed(session, result, out.name)
-    review = session.archive.customers([a])[a].review
+    review = session.archive.customers.many([a])[a].review
     assert review and review.get("note") == "大批量维护: county.xlsx"

@@ -46,8 +46,8 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
               "service_notes": " ".join(CANARIES), "bank_account": CANARIES[4]}
     c, _ = records.save_draft(s, values)
     records.save_draft(s, {**values, "email": "canary7f3a9e@example.com"}, c.id, Provenance("tester", Source.PHONE))
-    photo = s.archive.put_photo(b"\xff\xd8" + CANARIES[0].encode() * 50, "image/jpeg", 1, 1)
-    s.archive.add_visit(Visit(new_id(), c.id, "2026-11-20", CANARIES[0], CANARIES[1], CANARIES[2], (photo.sha256,)),
+    photo = s.archive.media.put_photo(b"\xff\xd8" + CANARIES[0].encode() * 50, "image/jpeg", 1, 1)
+    s.archive.media.add_visit(Visit(new_id(), c.id, "2026-11-20", CANARIES[0], CANARIES[1], CANARIES[2], (photo.sha256,)),
                         Provenance("tester", Source.VISIT))
     s.profile.backup(s.archive)
     # a failing import with the canaries in it must not leak them into the log
@@ -64,7 +64,7 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
     settings.save()
     s.close()
     s2 = ss.unlock(passphrase=PASSPHRASE)  # reopen: WAL replay, checkpoint
-    assert s2.archive.get_customer(c.id).values["shop_name"].startswith(CANARIES[0])
+    assert s2.archive.customers.get(c.id).values["shop_name"].startswith(CANARIES[0])
     s2.close()
     # the command line, with its real logging to <home>/logs, on the same home folder
     env = dict(os.environ, FIELDARCHIVE_HOME=str(home), FIELDARCHIVE_PASSPHRASE=PASSPHRASE,

@@ -36,7 +36,7 @@ def server_kept(session, **extra):
     report = validate_values(session.form, values, today=session.today(), role="system")
     assert not report.errors, report.errors
     cid = new_id()
-    session.archive.insert_customers(session.form, [NewCustomer(cid, records.clean_values(report),
+    session.archive.customers.insert(session.form, [NewCustomer(cid, records.clean_values(report),
                                                                 records.quality(report))],
                                      Provenance("system", Source.SYNC, "seed"))
     return cid
@@ -77,7 +77,7 @@ def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session,
     assert messages["avg_price"] == "进货均价由系统维护，新客户请留空。"
     assert messages["monitored"] == "监控户只能由市场经理填写，新客户请留空。"
     result = run(session, path, write=True)
-    assert not result.written and session.archive.count() == 0
+    assert not result.written and session.archive.customers.count() == 0
     en = run(session, path, lang="en")
     assert {p.message for p in en.problems if p.field == "customer_code"} == {
         "Customer code is maintained by the system: leave it empty for a new customer."}
@@ -89,9 +89,9 @@ def test_changing_system_fields_of_an_existing_customer_is_an_error(session, tmp
                  [cid, "老王烟酒店", "610113000777", 23.5, "三类", "A"])
     got = errors(run(session, path))
     assert got == {(2, "customer_code", "code.changed"), (2, "quota_category", "readonly")}
-    before = session.archive.get_customer(cid).values
+    before = session.archive.customers.get(cid).values
     assert not run(session, path, write=True).written
-    assert session.archive.get_customer(cid).values == before
+    assert session.archive.customers.get(cid).values == before
     # clearing a system value is a change too
     path = sheet(tmp_path / "in2.xlsx", ["id", "进货均价"], [cid, None])
     assert errors(run(session, path)) == {(2, "avg_price", "readonly")}
@@ -116,7 +116,7 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     wb.save(out)
     result = run(session, out, write=True)
     assert not errors(result) and result.updated == 1
-    assert session.archive.get_customer(cid).values["avg_price"] == "23.5"  # canonical, untouched
+    assert session.archive.customers.get(cid).values["avg_price"] == "23.5"  # canonical, untouched
 
 
 def test_a_supervisor_may_enter_what_the_catalogue_allows_a_supervisor(session, tmp_path) -> None:
@@ -130,7 +130,7 @@ def test_a_supervisor_may_enter_what_the_catalogue_allows_a_supervisor(session, 
         (3, "monthly_agreed_volume", "supervisor_only.new")}
     result = run(session, path, role="supervisor", write=True)
     assert not errors(result) and result.written and (result.created, result.updated) == (1, 1)
-    assert session.archive.get_customer(cid).values["monitored"] is True
+    assert session.archive.customers.get(cid).values["monitored"] is True
     # still not what the system keeps
     path = sheet(tmp_path / "in2.xlsx", ["id", "进货均价", "诚信等级"], [cid, 30, "B"])
     assert errors(run(session, path, role="supervisor")) == {(2, "avg_price", "readonly"), (2, "credit_grade", "readonly")}
@@ -144,7 +144,7 @@ def test_the_profiles_role_decides(session, tmp_path) -> None:
     assert session.role == "collector"
     path = sheet(tmp_path / "in.xlsx", ["店铺名称", "监控户"], ["新店", "是"])
     assert errors(run(session, path, role=session.role)) == {(2, "monitored", "supervisor_only.new")}
-    session.archive.set_meta("sync_role", "supervisor")
+    session.archive.meta.set("sync_role", "supervisor")
     session.close()
     again = unlock(passphrase=PASSPHRASE)
     try:

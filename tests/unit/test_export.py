@@ -63,7 +63,7 @@ def test_every_cell_has_its_type_and_the_header_is_frozen(session, tmp_path) -> 
                 assert cell.data_type == "s" and isinstance(cell.value, str), (head, cell.value)
     assert {FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL, FieldType.CHOICE, FieldType.TEXT} <= set(seen)
     # values match the archive: a date, a decimal and a choice label
-    customers = {c.id: c for c in session.archive.iter_customers()}
+    customers = {c.id: c for c in session.archive.customers.iterate()}
     col = {h: i for i, h in enumerate(header)}
     for row in ws.iter_rows(min_row=2, values_only=True):
         c = customers[row[-1]]  # the id is the last column
@@ -108,7 +108,7 @@ def test_only_the_chosen_groups_and_no_meta_columns(session, tmp_path) -> None:
 def test_formula_like_text_is_stored_as_plain_strings(session, tmp_path) -> None:
     for text in RISKY:
         records.save_draft(session, {"shop_name": text})
-    stored = sorted(c.values["shop_name"] for c in session.archive.iter_customers())
+    stored = sorted(c.values["shop_name"] for c in session.archive.customers.iterate())
     out = tmp_path / "risky.xlsx"
     export_customers(session.archive, session.form, out, lang="zh_CN", groups=["basic"], meta=False)
     ws, header = read(out)
@@ -159,19 +159,19 @@ def test_a_cancelled_export_leaves_no_file_and_keeps_an_older_one(session, tmp_p
     assert out.read_bytes() == b"older export"
     assert sorted(os.listdir(tmp_path)) == ["big.xlsx", "home"]
     assert set(w.ALL_TEMP_FILES) == temp_before  # openpyxl's own temporary file is gone too
-    assert not session.archive.actions("export")  # nothing exported, nothing logged
+    assert not session.archive.audit.actions("export")  # nothing exported, nothing logged
 
 
 def test_every_export_is_in_the_audit_trail(session, tmp_path) -> None:
     fill(session, 3)
     export_customers(session.archive, session.form, tmp_path / "a.xlsx", lang="zh_CN", groups=["basic"], actor="王经理")
     export_customers(session.archive, session.form, tmp_path / "b.xlsx", lang="en",
-                     pks=session.archive.search_pks()[:2])
-    entries = session.archive.actions("export")
+                     pks=session.archive.customers.search_pks()[:2])
+    entries = session.archive.audit.actions("export")
     assert [(e.action, e.source_ref, e.new["rows"], e.new["groups"][:1]) for e in entries] == [
         ("export", "a.xlsx", 3, ["basic"]), ("export", "b.xlsx", 2, [session.form.groups[0].key])]
     assert entries[0].actor == "王经理" and entries[1].actor == "tester"
-    assert session.archive.verify_audit() == []
+    assert session.archive.audit.verify_chain() == []
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice") or os.environ.get("CI")),

@@ -73,7 +73,7 @@ def test_the_export_is_set_up_for_printing(session, tmp_path) -> None:
     assert (setup.fitToWidth, setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(header))}5"
-    ids = {c.id for c in session.archive.iter_customers()}
+    ids = {c.id for c in session.archive.customers.iterate()}
     assert {ws.cell(row=r, column=len(header)).value for r in range(2, 6)} == ids
 
 

@@ -35,19 +35,19 @@ def test_frozen_archive_opens_and_upgrades_to_the_current_schema(version_dir, ho
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
         arc = s.archive
-        assert arc.schema_version == migrations.SCHEMA_VERSION
-        full = arc.get_customer("01900000-0000-7000-8000-000000000001")
+        assert arc.meta.schema_version == migrations.SCHEMA_VERSION
+        full = arc.customers.get("01900000-0000-7000-8000-000000000001")
         assert full.status is CustomerStatus.DRAFT and full.values["shop_name"] and full.values["contact_phone"]
-        err = arc.get_customer("01900000-0000-7000-8000-000000000002")
+        err = arc.customers.get("01900000-0000-7000-8000-000000000002")
         assert err.values == {"shop_name": "老王烟酒店"} and err.error_count == 1
-        pending = arc.get_customer("01900000-0000-7000-8000-000000000003")
+        pending = arc.customers.get("01900000-0000-7000-8000-000000000003")
         assert pending.status is CustomerStatus.PENDING and pending.values["contact_phone"] == "13987654322"
-        changes = [h for h in arc.history(pending.id) if h.action == "update"]
+        changes = [h for h in arc.audit.history(pending.id) if h.action == "update"]
         assert [(h.field, h.old, h.new, h.source) for h in changes] == [("contact_phone", "13987654321", "13987654322", "phone")]
-        visits = arc.visits(full.id)
-        assert len(visits) == 1 and arc.photo_data(visits[0].photos[0]) == b"\xff\xd8frozen-photo"
-        assert arc.search_pks("老王") and arc.search_pks("李记")
-        assert arc.integrity_problems(full=True) == [] and arc.verify_audit() == []
+        visits = arc.media.visits(full.id)
+        assert len(visits) == 1 and arc.media.photo_data(visits[0].photos[0]) == b"\xff\xd8frozen-photo"
+        assert arc.customers.search_pks("老王") and arc.customers.search_pks("李记")
+        assert arc.integrity_problems(full=True) == [] and arc.audit.verify_chain() == []
     finally:
         s.close()
 
@@ -60,8 +60,8 @@ def test_migration_backs_up_first_and_upgrades_in_one_step(home, monkeypatch) ->
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", n)
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        assert s.archive.schema_version == n
-        cols = [r[1] for r in s.archive._raw.execute("PRAGMA table_info(customer)")]
+        assert s.archive.meta.schema_version == n
+        cols = [r[1] for r in s.archive.db.raw.execute("PRAGMA table_info(customer)")]
         assert "future" in cols
     finally:
         s.close()
@@ -80,14 +80,14 @@ def test_a_failing_migration_leaves_the_archive_as_it_was(home, monkeypatch) -> 
         assert "升级" in e.value.message("zh_CN") and "未做任何改动" in e.value.message("zh_CN")
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        cols = [r[1] for r in s.archive._raw.execute("PRAGMA table_info(customer)")]
-        assert "x" not in cols and s.archive.schema_version == migrations.SCHEMA_VERSION
+        cols = [r[1] for r in s.archive.db.raw.execute("PRAGMA table_info(customer)")]
+        assert "x" not in cols and s.archive.meta.schema_version == migrations.SCHEMA_VERSION
     finally:
         s.close()
 
 
 def test_an_archive_from_a_newer_app_is_refused(session) -> None:
-    session.archive._raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 5}")
+    session.archive.db.raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 5}")
     session.close()
     with pytest.raises(StorageError) as e:
         ss.unlock(passphrase="correct horse battery staple")
@@ -95,7 +95,7 @@ def test_an_archive_from_a_newer_app_is_refused(session) -> None:
 
 
 def test_schema_module_matches_the_migrated_database(session) -> None:
-    raw = session.archive._raw
+    raw = session.archive.db.raw
     for table in schema.metadata.sorted_tables:
         cols = [r[1] for r in raw.execute(f"PRAGMA table_info({table.name})")]
         assert cols == [c.name for c in table.columns], table.name

@@ -105,7 +105,7 @@ def test_recovery_code_opens_and_resets_the_passphrase(home) -> None:
         profile.unlock_with_recovery("AAAAA-AAAAA-AAAAA-AAAAA-AAAAA")
     assert "恢复码不正确" in e.value.message("zh_CN")
     s3 = ss.unlock(passphrase="a brand new passphrase")
-    assert s3.archive.archive_id == KeyFile.from_json(profile.keyfile_path.read_bytes()).archive_id
+    assert s3.archive.meta.archive_id == KeyFile.from_json(profile.keyfile_path.read_bytes()).archive_id
     s3.close()
 
 

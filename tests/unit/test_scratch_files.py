@@ -34,14 +34,14 @@ def big_archive(session) -> str:
 
     form, prov = session.form, Provenance("tester", Source.IMPORT, "t.xlsx", TODAY.isoformat())
     name = ""
-    with session.archive.transaction() as tx:
+    with session.archive.db.transaction() as tx:
         batch = []
         for v in generate(6000, seed=13, today=TODAY):
             name = name or v["shop_name"]
             r = validate_values(form, v, today=TODAY)
             batch.append(NewCustomer(new_id(), records.clean_values(r), records.quality(r)))
             if len(batch) == 500:
-                session.archive.insert_customers(form, batch, prov, tx)
+                session.archive.customers.insert(form, batch, prov, tx)
                 batch = []
     return name
 

@@ -29,11 +29,11 @@ def test_listing_prefers_the_kept_server_calendar(session):
     bundled = WorkCalendar.load()
     assert listing.calendar(arc) == bundled             # nothing kept yet
     monday = dt.date(2031, 6, 2)
-    arc.set_meta(SERVER_CALENDAR_META, json.dumps({"years": [2031], "holidays": [monday.isoformat(), "2031-06-05"],
+    arc.meta.set(SERVER_CALENDAR_META, json.dumps({"years": [2031], "holidays": [monday.isoformat(), "2031-06-05"],
                                                    "workdays": [], "version": "v1"}))
     cal = listing.calendar(arc)
     assert not cal.is_workday(monday)
     assert listing.calendar() is cal                    # remembered for callers without the archive
     assert listing.overdue_rule(dt.date(2031, 6, 10), cal) != listing.overdue_rule(dt.date(2031, 6, 10), bundled)
-    arc.set_meta(SERVER_CALENDAR_META, "{not json")
+    arc.meta.set(SERVER_CALENDAR_META, "{not json")
     assert listing.calendar(arc) == bundled             # unreadable: the built-in one

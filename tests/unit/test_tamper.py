@@ -104,7 +104,7 @@ def test_a_deleted_wal_after_a_crash_loses_at_most_uncheckpointed_work(session) 
     """The documented limit (sqlite.org/howtocorrupt): deleting a hot WAL loses its commits but never corrupts."""
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店"})
     path = session.profile.archive_path
-    session.archive._raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    session.archive.db.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     records.save_draft(session, {"shop_name": "新店"})
     wal = path.with_name(path.name + "-wal")
     assert wal.exists() and wal.stat().st_size > 0
@@ -114,7 +114,7 @@ def test_a_deleted_wal_after_a_crash_loses_at_most_uncheckpointed_work(session) 
     session.close()
     os.replace(copy, path)
     s = ss.unlock(passphrase=PASSPHRASE)
-    assert s.archive.get_customer(c.id) is not None and s.archive.integrity_problems() == []
+    assert s.archive.customers.get(c.id) is not None and s.archive.integrity_problems() == []
     s.close()
 
 

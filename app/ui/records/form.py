@@ -291,7 +291,7 @@ class CustomerForm(QWidget):
                               _("The submission was already sent; only the market manager can decide now."))
         if self.customer is not None:
             cid = self.customer.id
-            self.ctx.op(lambda s: s.archive.get_customer(cid), self).success(self._reloaded).run()
+            self.ctx.op(lambda s: s.archive.customers.get(cid), self).success(self._reloaded).run()
 
     def _update_header(self) -> None:
         self._update_banner()
@@ -357,7 +357,7 @@ class CustomerForm(QWidget):
     def _check_duplicates(self) -> None:
         values = self.validate_record().values
         exclude = [self.customer.id] if self.customer else []
-        self.ctx.op(lambda s: records.duplicate_issues(s.form, s.archive.find_duplicates(s.form, values, exclude)), self) \
+        self.ctx.op(lambda s: records.duplicate_issues(s.form, s.archive.customers.find_duplicates(s.form, values, exclude)), self) \
             .success(self._got_duplicates).failure(lambda e: log.warning("duplicate check failed: %s", type(e).__name__)).run()
 
     def _got_duplicates(self, issues: list[Issue]) -> None:
@@ -450,7 +450,7 @@ class CustomerForm(QWidget):
         if ok:
             self.sig_message.emit(_("Submitted for review."))
             cid = ok[0]
-            self.ctx.op(lambda s: s.archive.get_customer(cid), self).success(lambda c: self._reloaded(c)).run()
+            self.ctx.op(lambda s: s.archive.customers.get(cid), self).success(lambda c: self._reloaded(c)).run()
         elif refused:
             self.sig_message.emit(_("Not submitted: the record has errors."))
 

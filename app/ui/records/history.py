@@ -31,7 +31,7 @@ class HistoryView(QWidget):
     def load(self, customer_id: str | None) -> None:
         self.table.setRowCount(0)
         if customer_id:
-            self.ctx.op(lambda s: s.archive.history(customer_id), self).success(self._show).run()
+            self.ctx.op(lambda s: s.archive.audit.history(customer_id), self).success(self._show).run()
 
     def _value(self, field: str | None, value: Any) -> str:
         if value is None:

@@ -108,7 +108,7 @@ class PhotoEditor(FieldEditor):
             self.sig_left.emit()
 
     def enlarge(self, ref: str) -> None:
-        self.ctx.op(lambda s: s.archive.photo_data(ref), self).success(lambda data: PhotoViewer(data, self).open()).run()
+        self.ctx.op(lambda s: s.archive.media.photo_data(ref), self).success(lambda data: PhotoViewer(data, self).open()).run()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -120,7 +120,7 @@ class PhotoEditor(FieldEditor):
 
 
 def _thumb(session: Any, ref: str) -> bytes | None:
-    data = session.archive.photo_data(ref)
+    data = session.archive.media.photo_data(ref)
     return photo_service.thumbnail(data) if data else None
 
 

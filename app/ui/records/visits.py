@@ -100,7 +100,7 @@ class VisitsView(QWidget):
         self.add.setEnabled(customer_id is not None)
         self.table.setRowCount(0)
         if customer_id:
-            self.ctx.op(lambda s: s.archive.visits(customer_id), self).success(self._show).run()
+            self.ctx.op(lambda s: s.archive.media.visits(customer_id), self).success(self._show).run()
 
     def _show(self, visits: list[Visit]) -> None:
         self.table.setRowCount(len(visits))
