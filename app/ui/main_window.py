@@ -29,6 +29,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: str = "collector") -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
+        ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self)
         self.panel = CustomerPanel(ctx, form, role, self)
@@ -76,6 +77,10 @@ class MainWindow(QMainWindow):
         self.set_role(role)
         self.list_panel.apply()
         self.refresh_summary()
+
+    def set_form(self, form: FormDefinition) -> None:
+        """A newer form is in force; the form widget rebuilds itself (``CustomerForm.set_form``)."""
+        self.form = form
 
     # ---- menus -------------------------------------------------------------------------------
     def _action(self, menu: Any, text: str, slot: Callable[[], None], shortcut: str | None = None) -> QAction:
