@@ -9,7 +9,7 @@ published form is a new object and gets its own.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, TypeVar, cast
 
 from app.models.catalogue import FieldSpec, FieldType, FormDefinition, Role
 from app.validation.identity import ByIdentity
@@ -47,11 +47,9 @@ class CompiledForm:
 
     def derived(self, key: Any, make: Callable[[], V]) -> V:
         """``make()`` once per ``key`` for this form (the required fields of a role, its editable keys…)."""
-        try:
-            return self._derived[key]  # type: ignore[no-any-return]
-        except KeyError:
-            value = self._derived[key] = make()
-            return value
+        if key not in self._derived:
+            self._derived[key] = make()
+        return cast(V, self._derived[key])
 
     def memo(self, today: dt.date) -> dict[Any, Any]:
         """The remembered parses for ``today``. Parsers are pure functions of (field, input, day); the
