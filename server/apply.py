@@ -13,9 +13,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.models.catalogue import ChangePolicy, FieldType
-from app.models.catalogue import Role as FieldRole
 from app.models.wire import MutationKind, ResultStatus, Role
 from app.validation import Issue, Severity, parse_field, validate_values
+from app.validation.compiled import compiled
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import next_code, region_of
 from server.photos import readable
@@ -164,13 +164,7 @@ def _foreign_photos(uow: UnitOfWork, rec: Rec, changes: dict[str, Any], canonica
 
 def _cross_field_keys(uow: UnitOfWork) -> frozenset[str]:
     """The fields the cross-field rules read (``app.validation.validator.cross_field_issues``)."""
-    keys = uow.form.cache.get("server.cross_field_keys")
-    if keys is None:
-        specs = [uow.form.by_role(r) for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE,
-                                              FieldRole.ANNUAL_REVIEW_DATE)]
-        keys = uow.form.cache["server.cross_field_keys"] = frozenset(
-            [s.key for s in specs if s is not None] + ["consent_signed"])
-    return keys
+    return compiled(uow.form).cross_field_keys
 
 
 def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any]) -> list[dict[str, Any]]:

@@ -15,8 +15,9 @@ from typing import Any, Iterable
 
 from sqlalchemy import and_, bindparam, insert, select, update
 
-from app.models.catalogue import FieldType, FormDefinition
+from app.models.catalogue import FormDefinition
 from app.models.wire import canonical_json
+from app.validation.compiled import compiled
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx, bulk_insert
@@ -81,9 +82,7 @@ class Rec:
 
 
 def photo_refs_of(form: FormDefinition, values: dict[str, Any]) -> list[str]:
-    keys = form.cache.get("server.photo_keys")
-    if keys is None:
-        keys = form.cache["server.photo_keys"] = tuple(s.key for s in form.fields if s.type is FieldType.PHOTO)
+    keys = compiled(form).photo_keys
     out: list[str] = []
     for key in keys:
         if key in values:

@@ -143,6 +143,7 @@ def render(lang: str, out: Path) -> None:
     import dataclasses
 
     from app.models.sync_state import SyncOutcome
+    from app.models.sync_status import SyncState, SyncStatus
     from app.ui.sync.conflict_dialog import ConflictDialog
     from app.ui.sync.signin_dialog import SignInDialog
     signin = SignInDialog(controller.ctx, win, user="wangxm")
@@ -158,16 +159,17 @@ def render(lang: str, out: Path) -> None:
     shot(insecure, "13-sign-in-http-refused")
     insecure.close()
     coordinator = win.coordinator
-    coordinator.sig_state.emit("syncing", None)
+    coordinator.sig_state.emit(SyncStatus(SyncState.SYNCING))
     coordinator.sig_progress.emit("push", 120, 480, 1_650_000)
     shot(win, "14-syncing", (1500, 900))
-    coordinator.sig_state.emit("offline", None)
+    coordinator.sig_state.emit(SyncStatus(SyncState.OFFLINE))
     shot(win.statusBar(), "15-status-offline")
-    coordinator.sig_state.emit("problems", SyncOutcome(pushed=3, pulled_to_end=True, audit_problem=(
+    coordinator.sig_state.emit(SyncStatus(SyncState.PROBLEMS, outcome=SyncOutcome(pushed=3, pulled_to_end=True, audit_problem=(
         "The server did not accept this computer's audit log. Your records are synced; the log stays here. "
-        "Tell your administrator.")))
+        "Tell your administrator."))))
     shot(win.statusBar(), "15b-status-audit-refused")
-    coordinator.sig_state.emit("problems", SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True))
+    coordinator.sig_state.emit(SyncStatus(SyncState.PROBLEMS,
+                                          outcome=SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True)))
     c = controller.runner.call_db(lambda: controller.ctx.session.archive.customers.get(first))
     form.load(dataclasses.replace(c, sync_state="conflict"))
     shot(win, "16-conflict-banner", (1500, 900))

@@ -12,7 +12,6 @@ import enum
 import json
 import tomllib
 from dataclasses import dataclass, field, replace
-from functools import cached_property
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -167,11 +166,6 @@ class FieldSpec:
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
 
-    @cached_property
-    def memo(self) -> dict[str, Any]:
-        """Derived data cached on this field by its users (the validators' choice tables)."""
-        return {}
-
     def help(self, lang: str) -> str:
         return self.help_en if lang == "en" else self.help_zh
 
@@ -204,7 +198,6 @@ class FormDefinition:
     _by_key: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
 
     _by_role: dict[Role, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
-    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)  # derived data, per form
 
     def __post_init__(self) -> None:
         self._by_key.update({f.key: f for f in self.fields})

@@ -32,8 +32,7 @@ def _label(session: Session, key: str, value: object, lang: str) -> str:
 
 
 def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
-    from app.services.listing import calendar
-    lang, cal = current_language(), calendar(session.archive)
+    lang, cal = current_language(), session.calendar
     now = now or dt.datetime.now(dt.timezone.utc)
     d = Dashboard()
     buckets = [[0, 0] for _ in AGE_BUCKETS]

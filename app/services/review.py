@@ -132,8 +132,7 @@ def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: boo
 
 def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
     """The team's pending submissions: emergencies first, then the oldest first."""
-    from app.services.listing import calendar
-    cal, now = calendar(session.archive), now or dt.datetime.now(dt.timezone.utc)
+    cal, now = session.calendar, now or dt.datetime.now(dt.timezone.utc)
     items = []
     for r in session.archive.customers.pending_rows():
         review = r["review"] or {}

@@ -4,15 +4,19 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import getpass
+import json
 import logging
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from app import secrets
 from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
-from app.models.catalogue import FormDefinition, load_form
+from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
+from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.paths import DEFAULT_PROFILE, app_home
+from app.services.events import CalendarChanged, EventBus, FormChanged
 from app.storage.archive import Archive
 from app.storage.profile import Profile
 
@@ -37,9 +41,6 @@ def current_form(form_id: str = "retail_customer") -> FormDefinition:
 
 def form_for(archive: Archive) -> FormDefinition:
     """The newest catalogue this archive knows: one the server published, else the built-in one."""
-    import json
-
-    from app.models.catalogue import apply_override, form_from_dict, load_override
     builtin = current_form()
     raw = archive.meta.get("published_form")
     if not raw:
@@ -50,9 +51,30 @@ def form_for(archive: Archive) -> FormDefinition:
     return form if form.version >= builtin.version else builtin
 
 
+@lru_cache(maxsize=1)
+def builtin_calendar() -> WorkCalendar:
+    return WorkCalendar.load()
+
+
+@lru_cache(maxsize=4)
+def _server_calendar(raw: str) -> WorkCalendar | None:
+    try:
+        return WorkCalendar.from_server(json.loads(raw))
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def calendar_for(archive: Archive) -> WorkCalendar:
+    """The work calendar this archive knows: the server's (kept by sync) if there is one and it can be
+    read, else the built-in one."""
+    raw = archive.meta.get(SERVER_CALENDAR_META)
+    return (_server_calendar(raw) if raw else None) or builtin_calendar()
+
+
 def _open(profile: Profile, key: bytes) -> "Session":
     archive = profile.open(key)
-    return Session(profile, archive, key, form_for(archive), archive.meta.get("sync_role") or "collector")
+    return Session(profile, archive, key, form_for(archive), archive.meta.get("sync_role") or "collector",
+                   calendar_for(archive))
 
 
 def _device_secret_name(profile: Profile, archive_id: str) -> str:
@@ -61,13 +83,34 @@ def _device_secret_name(profile: Profile, archive_id: str) -> str:
 
 @dataclass
 class Session:
-    """An unlocked profile: everything a use case needs."""
+    """An unlocked profile: everything a use case needs.
+
+    The session owns the state its use cases share: the form in force and the work calendar. They
+    change only through ``set_form`` / ``set_calendar`` (on the DB thread, during a sync), which
+    announce the change on ``events``; the UI keeps its own copy, updated on the GUI thread from
+    those events (``app.ui.context.UiContext``), and never reads these attributes itself.
+    """
 
     profile: Profile
     archive: Archive
     key: bytes = field(repr=False)
     form: FormDefinition
     role: str = "collector"
+    calendar: WorkCalendar = field(default_factory=builtin_calendar)
+    events: EventBus = field(default_factory=EventBus, repr=False, compare=False)
+
+    def set_form(self, form: FormDefinition) -> bool:
+        """Put a newer form in force (an older or equal version is ignored); True if it was."""
+        if form.version <= self.form.version:
+            return False
+        self.form = form
+        self.events.publish(FormChanged(form))
+        return True
+
+    def set_calendar(self, calendar: WorkCalendar) -> None:
+        if calendar != self.calendar:
+            self.calendar = calendar
+            self.events.publish(CalendarChanged(calendar))
 
     @property
     def user(self) -> str:
@@ -83,7 +126,7 @@ class Session:
 def create(name: str = DEFAULT_PROFILE, *, passphrase: str, actor: str | None = None) -> tuple[Session, str]:
     profile = Profile(name)
     archive, key, code = profile.create(passphrase, actor or default_actor())
-    return Session(profile, archive, key, form_for(archive)), code
+    return Session(profile, archive, key, form_for(archive), calendar=calendar_for(archive)), code
 
 
 def unlock(name: str = DEFAULT_PROFILE, *, passphrase: str | None = None, recovery_code: str | None = None,

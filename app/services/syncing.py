@@ -22,7 +22,6 @@ from app.models.catalogue import FieldType
 from app.models.record import Provenance, Quality, Source
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
-from app.services import listing
 from app.services.records import quality
 from app.services.session import Session, form_for
 from app.sync.client import MemoryTokens, SyncClient, server_url_problem
@@ -269,9 +268,7 @@ class ArchiveStore:
         known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
         received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self.quality, seen, known)
         if any(c.get("kind") == "form" for c in changes):
-            form = form_for(self.session.archive)
-            if form.version > self.session.form.version:
-                self.session.form = form
+            self.session.set_form(form_for(self.session.archive))  # announced to the open screens
         photo_keys = self.photo_fields()
         for c in changes:
             values = (c.get("record") or {}).get("values") or {}
@@ -293,9 +290,9 @@ class ArchiveStore:
             return None
 
     def store_calendar(self, data: dict[str, Any]) -> None:
-        WorkCalendar.from_server(data)  # refuse what cannot be read before keeping it
+        calendar = WorkCalendar.from_server(data)  # refuse what cannot be read before keeping it
         self.arc.meta.set(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        listing.calendar(self.arc)      # deadlines count with it from now on
+        self.session.set_calendar(calendar)         # deadlines count with it from now on
 
     def audit_pending(self, limit: int) -> list[dict[str, Any]]:
         return self.arc.audit.pending(limit)

@@ -1,7 +1,12 @@
-"""What every screen needs: the task runner, the settings, and the unlocked session.
+"""What every screen needs: the task runner, the settings, the unlocked session, and the GUI thread's
+copy of the session's shared state (the form in force, the work calendar).
 
 The session is only ever *used* inside operations, on the DB thread; the UI thread just passes
-the reference along (enforced by convention and by SQLite's same-thread check).
+the reference along (enforced by convention and by SQLite's same-thread check). Its shared state
+reaches the screens the Electrum way (``QtEventListener``): the session announces a change on its
+event bus, from whichever thread made it; the context re-emits it on the GUI thread, updates
+``form``/``calendar`` there, and then tells the screens (``sig_form_changed``, ``sig_calendar_changed``).
+Screens read ``ctx.form`` and ``ctx.calendar``, never ``session.form``.
 """
 from __future__ import annotations
 
@@ -11,6 +16,10 @@ from PySide6.QtCore import QObject, Signal
 
 from app.errors import UserFacingError
 from app.i18n import N_
+from app.models.catalogue import FormDefinition
+from app.models.workdays import WorkCalendar
+from app.services.events import CalendarChanged, FormChanged
+from app.services.session import builtin_calendar
 from app.settings import Settings
 from app.ui.tasks import Op, TaskRunner
 
@@ -22,12 +31,51 @@ T = TypeVar("T")
 
 class UiContext(QObject):
     sig_data_changed = Signal(str)  # a customer id ("" = many) whose stored data changed
+    sig_form_changed = Signal(object)       # the FormDefinition now in force (``ctx.form``)
+    sig_calendar_changed = Signal(object)   # the WorkCalendar now in force (``ctx.calendar``)
+    _sig_event = Signal(object, object)     # (session, event) from any thread, received on the GUI thread
 
     def __init__(self, runner: TaskRunner, settings: Settings) -> None:
         super().__init__()
         self.runner = runner
         self.settings = settings
-        self.session: "Session | None" = None
+        self._current: "Session | None" = None
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.form: FormDefinition | None = None     # the session's form, as the GUI thread knows it
+        self.calendar: WorkCalendar = builtin_calendar()
+        # a queued connection when emitted from another thread: the slot runs on the GUI thread
+        self._sig_event.connect(self._on_event)
+
+    @property
+    def session(self) -> "Session | None":
+        return self._current
+
+    @session.setter
+    def session(self, session: "Session | None") -> None:
+        """Unlocked (a session) or locked (None): listen to the new session's events only."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []
+        self._current = session
+        if session is None:
+            return
+        self._unsubscribe = [session.events.subscribe(kind, lambda e, s=session: self._sig_event.emit(s, e))
+                             for kind in (FormChanged, CalendarChanged)]
+        self._take(FormChanged(session.form))
+        self._take(CalendarChanged(session.calendar))
+
+    def _on_event(self, session: "Session", event: object) -> None:
+        if session is self._current:  # an event of a session locked meanwhile is late: dropped
+            self._take(event)
+
+    def _take(self, event: object) -> None:
+        # compared by value: unlocking again reads an equal form and calendar, which change nothing
+        if isinstance(event, FormChanged) and event.form != self.form:
+            self.form = event.form
+            self.sig_form_changed.emit(event.form)
+        elif isinstance(event, CalendarChanged) and event.calendar != self.calendar:
+            self.calendar = event.calendar
+            self.sig_calendar_changed.emit(event.calendar)
 
     def _session(self) -> "Session":
         if self.session is None:

@@ -148,7 +148,7 @@ class AppController(QObject):
         self.ctx.session = session
         if self.window is None:
             from app.ui.main_window import MainWindow
-            self.window = MainWindow(self.ctx, session.form, session.user, session.role)
+            self.window = MainWindow(self.ctx, self.ctx.form, session.user, session.role)
             self.window.sig_lock_requested.connect(self.lock)
             self.window.sig_close_requested.connect(self.quit)
             self.window.sig_settings_changed.connect(lambda: self.idle.set_minutes(self.settings.idle_lock_minutes))

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStac
 
 from app.i18n import _
 from app.models.catalogue import FormDefinition
+from app.models.sync_status import SyncState, SyncStatus
 from app.services import listing
 from app.ui import report_flow, sheets_flow
 from app.ui.context import UiContext
@@ -29,6 +30,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: str = "collector") -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
+        ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self)
         self.panel = CustomerPanel(ctx, form, role, self)
@@ -77,6 +79,10 @@ class MainWindow(QMainWindow):
         self.list_panel.apply()
         self.refresh_summary()
 
+    def set_form(self, form: FormDefinition) -> None:
+        """A newer form is in force; the form widget rebuilds itself (``CustomerForm.set_form``)."""
+        self.form = form
+
     # ---- menus -------------------------------------------------------------------------------
     def _action(self, menu: Any, text: str, slot: Callable[[], None], shortcut: str | None = None) -> QAction:
         action = QAction(text, self)
@@ -117,7 +123,7 @@ class MainWindow(QMainWindow):
         help_menu = bar.addMenu(_("&Help"))
         self.act_about = self._action(help_menu, _("About FieldArchive"), self.show_about)
         self.menus = [archive, customer, sync, tools, help_menu]
-        self._sync_state("local", None)
+        self._sync_state(SyncStatus(SyncState.LOCAL))
 
     def _customer_changed(self, customer_id: str) -> None:
         for action in self.customer_actions:
@@ -217,13 +223,13 @@ class MainWindow(QMainWindow):
                                                                   returned=s.returned, overdue=s.overdue))
 
     # ---- sync --------------------------------------------------------------------------------
-    def _sync_state(self, state: str, _details: Any) -> None:
-        self._last_sync_state = state
-        signed_in = state not in ("local", "signed_out")
+    def _sync_state(self, status: SyncStatus) -> None:
+        state = self._last_sync_state = status.state
+        signed_in, syncing = state.signed_in, state is SyncState.SYNCING
         unlocked = self.lock_screen is None
-        self.act_sync_now.setEnabled(unlocked and signed_in and state != "syncing")
+        self.act_sync_now.setEnabled(unlocked and signed_in and not syncing)
         self.act_sign_in.setEnabled(unlocked and not signed_in)
-        self.act_sign_out.setEnabled(unlocked and signed_in and state != "syncing")
+        self.act_sign_out.setEnabled(unlocked and signed_in and not syncing)
 
     def sign_in(self) -> None:
         if self.ctx.session is None:  # locked: the button and the menu are disabled; a queued click does nothing
@@ -278,7 +284,7 @@ class MainWindow(QMainWindow):
         self.coordinator.signed_in = False
 
         def done(_r: Any) -> None:
-            self.coordinator.sig_state.emit("signed_out", None)
+            self.coordinator.sig_state.emit(SyncStatus(SyncState.SIGNED_OUT))
             self.statusBar().showMessage(_("Signed out. The archive stays on this computer."), 8000)
 
         self.ctx.op(syncing.logout, self).success(done).run()
@@ -348,7 +354,7 @@ class MainWindow(QMainWindow):
             for action in menu.actions():
                 action.setEnabled(True)
         self.sync_status.setEnabled(True)
-        self._sync_state(getattr(self, "_last_sync_state", "local"), None)
+        self._sync_state(SyncStatus(getattr(self, "_last_sync_state", SyncState.LOCAL)))
         self._customer_changed(self.panel.customer_id or "")
         self._tab_changed(self.tabs.currentIndex())
 

@@ -10,7 +10,6 @@ import datetime as dt
 from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _
@@ -69,7 +68,8 @@ def ask_sheet(parent: QWidget, file: str, names: list[str], active: str) -> str 
 
 def choose_export(ctx: UiContext, parent: QWidget, pks: list[int] | None) -> ExportOptionsDialog:
     """Export the customers ``pks`` (the list as shown; all when None): options first, then the file."""
-    form = ctx._session().form
+    ctx._session()  # unlocked, or a message
+    form = ctx.form
     dialog = ExportOptionsDialog(form, ctx.settings, len(pks) if pks is not None else None, parent)
     dialog.accepted.connect(lambda: _export_to_file(ctx, parent, pks, dialog.options()))
     dialog.finished.connect(dialog.deleteLater)

@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.models.sync_state import SyncOutcome
+from app.models.sync_status import SyncState, SyncStatus
 from app.ui.context import UiContext
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ MAX_BACKOFF_S = 300.0
 
 
 class SyncCoordinator(QObject):
-    sig_state = Signal(str, object)      # state key, details (counts, error, outcome)
+    sig_state = Signal(object)            # SyncStatus
     sig_progress = Signal(str, int, int, object)  # phase, done, total, bytes so far
     sig_need_sign_in = Signal()
     sig_finished = Signal(object)         # SyncOutcome
@@ -55,12 +56,13 @@ class SyncCoordinator(QObject):
 
     def _status_known(self, status: dict[str, Any]) -> None:
         self.signed_in = bool(status.get("signed_in"))
+        outbox, last_sync = int(status.get("outbox") or 0), status.get("last_sync")
         if not status.get("bound"):
-            self.sig_state.emit("local", status)
+            self.sig_state.emit(SyncStatus(SyncState.LOCAL, outbox, last_sync))
         elif not self.signed_in:
-            self.sig_state.emit("signed_out", status)
+            self.sig_state.emit(SyncStatus(SyncState.SIGNED_OUT, outbox, last_sync))
         else:
-            self.sig_state.emit("waiting" if status.get("outbox") else "idle", status)
+            self.sig_state.emit(SyncStatus(SyncState.WAITING if outbox else SyncState.IDLE, outbox, last_sync))
             self.sync(manual=False)
 
     def _data_changed(self, customer_id: str) -> None:
@@ -92,7 +94,7 @@ class SyncCoordinator(QObject):
         self.timer.stop()
         cancel = self.cancel = threading.Event()
         self.after_save.stop()
-        self.sig_state.emit("syncing", None)
+        self.sig_state.emit(SyncStatus(SyncState.SYNCING))
 
         def progress(phase: str, done: int, total: int, nbytes: int) -> None:
             self.ctx.runner.run_on_main(lambda: self.sig_progress.emit(phase, done, total, nbytes))
@@ -111,7 +113,7 @@ class SyncCoordinator(QObject):
         self.signed_in = True
         self.ctx.sig_data_changed.emit("")
         problems = outcome.conflicts or outcome.rejected or outcome.remaining or outcome.audit_problem
-        self.sig_state.emit("problems" if problems else "up_to_date", outcome)
+        self.sig_state.emit(SyncStatus(SyncState.PROBLEMS if problems else SyncState.UP_TO_DATE, outcome=outcome))
         self.sig_finished.emit(outcome)
         if self.changed_meanwhile:
             self.after_save.start()
@@ -119,18 +121,18 @@ class SyncCoordinator(QObject):
 
     def _failed(self, exc: BaseException) -> None:
         if isinstance(exc, UserCancelled) or self.cancel.is_set() or self.ctx.session is None:
-            self.sig_state.emit("cancelled", None)
+            self.sig_state.emit(SyncStatus(SyncState.CANCELLED))
             return
         if isinstance(exc, SyncError) and exc.kind is SyncErrorKind.AUTH:
             self.signed_in = False
-            self.sig_state.emit("signed_out", exc)
+            self.sig_state.emit(SyncStatus(SyncState.SIGNED_OUT, error=exc))
             if self.manual:
                 self.sig_need_sign_in.emit()
             return
         self.failures += 1
         delay = min(MAX_BACKOFF_S, 10.0 * 2 ** (self.failures - 1)) * random.uniform(0.5, 1.5)
         offline = isinstance(exc, SyncError) and exc.kind in (SyncErrorKind.OFFLINE, SyncErrorKind.TIMEOUT)
-        self.sig_state.emit("offline" if offline else "error", exc)
+        self.sig_state.emit(SyncStatus(SyncState.OFFLINE if offline else SyncState.ERROR, error=exc))
         log.info("sync failed (%s); next try in %.0f s", type(exc).__name__, delay)
         if self.manual and not offline:
             from app.ui.errors import show_exception

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping
 
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
+from app.validation.compiled import compiled
 from app.validation.report import Issue, Severity
 
 _EMPTY = (None, "", [])
@@ -28,11 +29,8 @@ def may_edit(spec: FieldSpec, role: str) -> bool:
 
 def editable_keys(form: FormDefinition, role: str) -> frozenset[str]:
     """The fields ``role`` may enter (cached per form and role: a form version never changes)."""
-    key = ("editing.editable_keys", role)
-    keys = form.cache.get(key)
-    if keys is None:
-        keys = form.cache[key] = frozenset(s.key for s in form.fields if may_edit(s, role))
-    return keys
+    return compiled(form).derived(("editable_keys", role),
+                                  lambda: frozenset(s.key for s in form.fields if may_edit(s, role)))
 
 
 def refusal_code(spec: FieldSpec, *, creating: bool = False) -> str:
@@ -52,17 +50,11 @@ def changed_keys(form: FormDefinition, old: Mapping[str, Any] | None, new: Mappi
 
 
 def form_keys(form: FormDefinition) -> tuple[str, ...]:
-    keys = form.cache.get("editing.keys")
-    if keys is None:
-        keys = form.cache["editing.keys"] = tuple(f.key for f in form.fields)
-    return keys
+    return compiled(form).keys
 
 
 def form_key_set(form: FormDefinition) -> frozenset[str]:
-    keys = form.cache.get("editing.key_set")
-    if keys is None:
-        keys = form.cache["editing.key_set"] = frozenset(form_keys(form))
-    return keys
+    return compiled(form).key_set
 
 
 def _norm(v: Any) -> Any:

@@ -25,6 +25,7 @@ import phonenumbers
 
 from app.models.catalogue import FieldSpec, FieldType
 from app.validation import gbt2260, mobile_ranges
+from app.validation.identity import ByIdentity
 from app.validation.iso3166 import CHINA, ISO3166_NUMERIC
 from app.validation.normalize import (MAX_INSPECT, clean_text, compact_identifier, fold, foreign_digit,
                                       has_lone_surrogate, is_ascii_digits)
@@ -56,12 +57,27 @@ _SIX_DIGITS = re.compile(r"[0-9]{6}")
 _USCC = re.compile(r"[0-9A-HJ-NP-RTUWXY]{18}")
 
 
+class FieldLookups:
+    """What the parsers look up in one field, made once per field (``field_lookups``): its parsers,
+    its own pattern compiled, its choice tables."""
+
+    def __init__(self, spec: FieldSpec) -> None:
+        self.parser: Callable[[FieldSpec, Any], Result] | None = PARSERS.get(spec.type)
+        self.dated_parser: Callable[[FieldSpec, Any, dt.date], Result] | None = DATED_PARSERS.get(spec.type)
+        self.pattern = re.compile(spec.pattern or "")
+        self.choice_values = frozenset(c.value for c in spec.choices)
+        self.choice_lookup: dict[str, str] = {}  # folded code, zh label and en label → code
+        for c in reversed(spec.choices):
+            for text in (c.label_en, c.label_zh, c.value):
+                self.choice_lookup[fold(text).casefold()] = c.value
+
+
+field_lookups: ByIdentity[FieldSpec, FieldLookups] = ByIdentity(FieldLookups)
+
+
 def _spec_pattern(spec: FieldSpec) -> "re.Pattern[str]":
-    """The field's own pattern, compiled once (cached on the field)."""
-    pat = spec.memo.get("pattern")
-    if pat is None:
-        pat = spec.memo["pattern"] = re.compile(spec.pattern or "")
-    return pat
+    """The field's own pattern, compiled once."""
+    return field_lookups(spec).pattern
 
 
 def id_check_digit(s: str) -> str:
@@ -252,22 +268,12 @@ def parse_date(spec: FieldSpec, raw: Any, today: dt.date) -> Result:
 
 
 def _choice_lookup(spec: FieldSpec) -> dict[str, str]:
-    """Folded code, zh label and en label → code (cached on the field)."""
-    table = spec.memo.get("choices")
-    if table is None:
-        table = {}
-        for c in reversed(spec.choices):
-            for text in (c.label_en, c.label_zh, c.value):
-                table[fold(text).casefold()] = c.value
-        spec.memo["choices"] = table
-    return table
+    """Folded code, zh label and en label → code."""
+    return field_lookups(spec).choice_lookup
 
 
 def _choice_values(spec: FieldSpec) -> frozenset[str]:
-    values = spec.memo.get("values")
-    if values is None:
-        values = spec.memo["values"] = frozenset(c.value for c in spec.choices)
-    return values
+    return field_lookups(spec).choice_values
 
 
 def parse_choice(spec: FieldSpec, raw: Any) -> Result:

@@ -10,24 +10,17 @@ import datetime as dt
 from typing import Any, Mapping
 
 from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, Role
+from app.validation.compiled import CompiledForm, compiled
 from app.validation.report import Issue, Report, Severity
-from app.validation.types import DATED_PARSERS, PARSERS, is_empty, to_date
+from app.validation.types import field_lookups, is_empty, to_date
 
 EXPIRY_WARNING_DAYS = 30
 
 
 def parse_field(spec: FieldSpec, raw: Any, today: dt.date | None = None) -> tuple[Any, list[Issue]]:
     """Parse one field's raw input. Empty input gives ``(None, [])``; never raises."""
-    parser, dated = _parsers(spec)
-    return _parse(spec, parser, dated, raw, today)
-
-
-def _parsers(spec: FieldSpec) -> tuple[Any, Any]:
-    """The field's (parser, dated parser), looked up once: hashing an enum member runs Python code."""
-    parsers = spec.memo.get("parsers")
-    if parsers is None:
-        parsers = spec.memo["parsers"] = (PARSERS.get(spec.type), DATED_PARSERS.get(spec.type))
-    return parsers
+    lookups = field_lookups(spec)
+    return _parse(spec, lookups.parser, lookups.dated_parser, raw, today)
 
 
 def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | None) -> tuple[Any, list[Issue]]:
@@ -52,31 +45,7 @@ def _parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
     return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
 
 
-def _plan(form: FormDefinition) -> dict[str, tuple[FieldSpec, Any, Any, bool]]:
-    """Field key -> (spec, parser, dated parser, remembered), once per form."""
-    plan = form.cache.get("validator.plan")
-    if plan is None:
-        plan = form.cache["validator.plan"] = {f.key: (f, *_parsers(f), f.type in MEMO_TYPES) for f in form.fields}
-    return plan
-
-
-#: Field types whose values repeat from record to record (a few choices, dates, amounts): their parse
-#: results are remembered per form and day. Identity numbers, phones and names are nearly all distinct
-#: and are parsed every time.
-MEMO_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL,
-                        FieldType.BOOLEAN, FieldType.REGION_CODE, FieldType.POSTAL_CODE})
-MEMO_SIZE = 20_000
 _HASHABLE = frozenset({str, int, float, bool})
-
-
-def _memo(form: FormDefinition, today: dt.date) -> dict[Any, tuple[Any, list[Issue]]]:
-    """The remembered parses of ``form`` for ``today`` (dated parsers depend on the day). Parsers are pure
-    functions of (field, input, day); the results kept hold only immutable issues, and a list value is
-    copied each time it is handed out. Replaced, never cleared in place, when the day changes or it is full."""
-    held = form.cache.get("validator.memo")
-    if held is None or held[0] != today or len(held[1]) > MEMO_SIZE:
-        held = form.cache["validator.memo"] = (today, {})
-    return held[1]
 
 
 def _memo_key(key: str, raw: Any) -> Any:
@@ -113,24 +82,12 @@ def _missing(key: str) -> Issue:
     return issue
 
 
-def _maintained_required(form: FormDefinition, role: str) -> tuple[FieldSpec, ...]:
-    """Fields that may be required (always, or under a condition) and that ``role`` maintains."""
-    key = ("maintained_required", role)
-    if key not in form.cache:
-        form.cache[key] = tuple(f for f in form.fields
-                                if (f.required.is_required or f.required_if is not None) and counts_for(f, role))
-    return form.cache[key]
-
-
-def _required_plan(form: FormDefinition, role: str) -> tuple[tuple[str, Any], ...]:
+def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, Any], ...]:
     """(key, condition) of the fields ``role`` maintains that may be required: the condition is None
     for a field always required, else the one under which it is (once per form and role)."""
-    key = ("required_plan", role)
-    plan = form.cache.get(key)
-    if plan is None:
-        plan = form.cache[key] = tuple((f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if)
-                                       for f in _maintained_required(form, role))
-    return plan
+    return form.derived(("required_plan", role), lambda: tuple(
+        (f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if) for f in form.fields
+        if (f.required.is_required or f.required_if is not None) and counts_for(f, role)))
 
 
 def validate_values(
@@ -149,8 +106,9 @@ def validate_values(
     today = today or dt.date.today()
     report = Report()
     values, found = report.values, report.issues
-    get = _plan(form).get
-    memo = _memo(form, today)
+    comp = compiled(form)
+    get = comp.plan.get
+    memo = comp.memo(today)
     for key, raw_value in raw.items():
         entry = get(key)
         if entry is None:
@@ -158,25 +116,26 @@ def validate_values(
         if raw_value is None:   # an empty cell or field: what _parse gives for it, without the calls
             values[key] = None
             continue
-        if not entry[3]:
+        spec, lookups, remembered = entry
+        if not remembered:
             mk = None
         elif type(raw_value) is str:   # _memo_key's common case, without the call
             mk = key, str, raw_value
         else:
             mk = _memo_key(key, raw_value)
         if mk is None:
-            parser = entry[1]
+            parser = lookups.parser
             if parser is not None and type(raw_value) is str and raw_value.isprintable() and raw_value.strip():
                 try:   # what _parse does with printable, non-blank text, without the call
-                    value, issues = parser(entry[0], raw_value)
+                    value, issues = parser(spec, raw_value)
                 except Exception:
-                    value, issues = _parser_failed(entry[0])
+                    value, issues = _parser_failed(spec)
             else:
-                value, issues = _parse(entry[0], parser, entry[2], raw_value, today)
+                value, issues = _parse(spec, parser, lookups.dated_parser, raw_value, today)
         else:
             hit = memo.get(mk)
             if hit is None:
-                hit = memo[mk] = _parse(entry[0], entry[1], entry[2], raw_value, today)
+                hit = memo[mk] = _parse(spec, lookups.parser, lookups.dated_parser, raw_value, today)
             value, issues = hit
             if type(value) is list:
                 value = list(value)
@@ -187,7 +146,7 @@ def validate_values(
     failed = {i.field for i in found if i.severity is Severity.ERROR} if found else ()
     total = filled = 0
     missing = _MISSING
-    for key, condition in _required_plan(form, role) if required else ():
+    for key, condition in _required_plan(comp, role) if required else ():
         if condition is not None and not condition.holds(values):
             continue
         total += 1
@@ -212,13 +171,12 @@ def validate_record(form: FormDefinition, values: Mapping[str, Any], **kw: Any) 
 def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
     """The fields the cross-field rules read (licence issue, expiry and annual review dates, when not hidden,
     and a boolean ``consent_signed``), once per form: a role lookup hashes an enum member in Python."""
-    specs = form.cache.get("validator.cross")
-    if specs is None:
+    def build() -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
         dated = [form.by_role(r) for r in (Role.LICENCE_ISSUE_DATE, Role.LICENCE_EXPIRY_DATE, Role.ANNUAL_REVIEW_DATE)]
         consent = form.get("consent_signed")  # keys are unique: at most one field to look at
-        specs = form.cache["validator.cross"] = (
-            *(None if s is None or s.hidden else s for s in dated),
-            consent if consent is not None and consent.type is FieldType.BOOLEAN else None)
+        return (*(None if s is None or s.hidden else s for s in dated),
+                consent if consent is not None and consent.type is FieldType.BOOLEAN else None)
+    specs = compiled(form).derived(("validator.cross",), build)
     return specs
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from openpyxl import Workbook
 
 from app.export.xlsx import Column, write_sheet
@@ -22,13 +21,6 @@ def _customers(path: Path, n: int) -> list[str]:
     keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address"]
     write_sheet(path, [Column(form[k].label_zh) for k in keys], ([r.get(k) for k in keys] for r in rows))
     return codes
-
-
-@pytest.fixture(autouse=True)
-def _own_calendar(monkeypatch):
-    """Syncing keeps the server calendar for the process; put the previous one back afterwards."""
-    from app.services import listing
-    monkeypatch.setattr(listing, "_server_calendar", None)
 
 
 def test_classification_and_credit_arrive_by_sync(server, clients, tmp_path) -> None:
@@ -77,7 +69,7 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
     import json
 
     from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
-    from app.services import listing
+    from app.services.session import calendar_for
     from app.sync.client import MemoryTokens, SyncClient
     from tests.sync.conftest import SERVER_PASSWORD
 
@@ -87,7 +79,7 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
     kept = json.loads(c1.session.archive.meta.get(SERVER_CALENDAR_META))
     assert set(kept["holidays"]) == {d.isoformat() for d in WorkCalendar.load().holidays}
     friday = dt.date(2026, 9, 4)
-    assert listing.calendar(c1.session.archive).is_workday(friday)
+    assert calendar_for(c1.session.archive).is_workday(friday) and c1.session.calendar.is_workday(friday)
 
     client = SyncClient(server.url, MemoryTokens(), "dev-test")
     try:
@@ -102,8 +94,8 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
     assert c1.sync().complete
     kept2 = json.loads(c1.session.archive.meta.get(SERVER_CALENDAR_META))
     assert kept2["version"] == fresh["version"]
-    cal = listing.calendar(c1.session.archive)
+    cal = calendar_for(c1.session.archive)
     assert not cal.is_workday(friday)
-    assert listing.calendar() is cal                                       # the UI thread's view
+    assert c1.session.calendar == cal                                      # the session counts with it
     # 2026-09-03 (Thu) + 2 working days skips the new holiday (Fri): Mon 7, Tue 8
     assert cal.add_workdays(dt.date(2026, 9, 3), 2) == dt.date(2026, 9, 8)

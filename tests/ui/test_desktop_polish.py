@@ -11,6 +11,7 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QDateEdit, QMessageBox, QScrollArea, QVBoxLayout, QWidget
 
 from app import APP_ID, __version__
+from app.models.sync_status import SyncState, SyncStatus
 from app.settings import Settings
 from app.ui.controller import LockScreen
 from app.ui.records.form import CustomerForm
@@ -107,7 +108,7 @@ def test_while_locked_sign_in_and_customer_actions_are_disabled(qtbot, running) 
     assert not any(a.isEnabled() for a in win.customer_actions)
     every = [a for m in win.menus for a in m.actions() if not a.isSeparator()]
     assert every and not any(a.isEnabled() for a in every)  # their shortcuts (Ctrl+N, F5…) do nothing either
-    win.coordinator.sig_state.emit("signed_out", None)  # a late state change does not enable sign-in
+    win.coordinator.sig_state.emit(SyncStatus(SyncState.SIGNED_OUT))  # a late state change does not enable sign-in
     assert not win.act_sign_in.isEnabled()
     boxes_before = len([w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox)])
     win.sign_in()  # as a click that was already queued
@@ -122,7 +123,6 @@ def test_while_locked_sign_in_and_customer_actions_are_disabled(qtbot, running) 
 
 
 def _one_customer(session) -> str:
-    from app.services import records
     return _draft(session, "锁定测试店")
 
 

@@ -1,19 +1,15 @@
-"""The server's work calendar kept in a real archive: listing.calendar() prefers it to the built-in one,
-and falls back when there is none or it cannot be read; the review queue counts with it."""
+"""The server's work calendar kept in a real archive: session.calendar_for() prefers it to the built-in one,
+and falls back when there is none or it cannot be read; the session's calendar is the one deadlines count with."""
 from __future__ import annotations
 
 import datetime as dt
 import json
 
-import pytest
 
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.services import listing
-
-
-@pytest.fixture(autouse=True)
-def _own_calendar(monkeypatch):
-    monkeypatch.setattr(listing, "_server_calendar", None)
+from app.services.events import CalendarChanged
+from app.services.session import calendar_for
 
 
 def test_from_server_reads_the_served_shape():
@@ -27,13 +23,16 @@ def test_from_server_reads_the_served_shape():
 def test_listing_prefers_the_kept_server_calendar(session):
     arc = session.archive
     bundled = WorkCalendar.load()
-    assert listing.calendar(arc) == bundled             # nothing kept yet
+    assert calendar_for(arc) == bundled                 # nothing kept yet
     monday = dt.date(2031, 6, 2)
     arc.meta.set(SERVER_CALENDAR_META, json.dumps({"years": [2031], "holidays": [monday.isoformat(), "2031-06-05"],
                                                    "workdays": [], "version": "v1"}))
-    cal = listing.calendar(arc)
+    cal = calendar_for(arc)
     assert not cal.is_workday(monday)
-    assert listing.calendar() is cal                    # remembered for callers without the archive
+    heard: list[CalendarChanged] = []
+    session.events.subscribe(CalendarChanged, heard.append)
+    session.set_calendar(cal)
+    assert session.calendar is cal and heard == [CalendarChanged(cal)]  # the session's, announced
     assert listing.overdue_rule(dt.date(2031, 6, 10), cal) != listing.overdue_rule(dt.date(2031, 6, 10), bundled)
     arc.meta.set(SERVER_CALENDAR_META, "{not json")
-    assert listing.calendar(arc) == bundled             # unreadable: the built-in one
+    assert calendar_for(arc) == bundled                 # unreadable: the built-in one

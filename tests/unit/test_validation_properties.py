@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from app.models.catalogue import FieldType, load_form
 from app.validation import parse_field, validate_values
+from app.validation.compiled import compiled
 
 FORM = load_form()
 TODAY = dt.date(2026, 11, 22)
@@ -115,7 +116,7 @@ def test_canonical_fast_paths_give_what_the_full_parse_gives(ftype: FieldType, r
     assert slow == value
 
 
-# ---- remembered parses (validator.MEMO_TYPES) -------------------------------------------------------
+# ---- remembered parses (compiled.MEMO_TYPES) -------------------------------------------------------
 MEMO_FIELDS = [f.key for f in FORM.fields if f.type.value in ("choice", "multichoice", "date", "integer", "decimal",
                                                                "boolean", "region_code", "postal_code")]
 # a small pool per field, so that values repeat from record to record (what the memo is for), good and bad
@@ -134,7 +135,7 @@ def test_remembered_parses_give_the_report_a_fresh_parse_gives(records) -> None:
     """Each record validated with what earlier records left in the memo, then again with nothing remembered."""
     for values, today in records:
         got = validate_values(FORM, values, today=today)
-        FORM.cache.pop("validator.memo", None)
+        compiled(FORM).forget_parses()
         want = validate_values(FORM, values, today=today)
         assert got.values == want.values and got.issues == want.issues
         assert {k: parse_field(FORM[k], v, today)[0] for k, v in values.items()} == \

@@ -76,6 +76,7 @@ class CustomerForm(QWidget):
         self.rows: dict[str, FieldRow] = {}
         self._dirty = False
         self._build()
+        ctx.sig_form_changed.connect(self.set_form)
         self._validate_timer = _single_shot(self, 150, self.validate_record)
         self._dup_timer = _single_shot(self, 600, self._check_duplicates)
         self._autosave_timer = _single_shot(self, AUTOSAVE_MS, self._autosave)
@@ -111,6 +112,12 @@ class CustomerForm(QWidget):
         columns.addWidget(holder)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
+        self._build_fields()
+        columns.addWidget(self.scroll, 1)
+
+    def _build_fields(self) -> None:
+        """One editor per visible field of ``self.form``, in its group; replaces any earlier ones."""
+        self.rows = {}
         body = QWidget(self.scroll)
         layout = QVBoxLayout(body)
         for group in self.form.groups:
@@ -118,11 +125,32 @@ class CustomerForm(QWidget):
             if fields:
                 layout.addWidget(self._group_box(group.label(self.lang), fields, body))
         layout.addStretch(1)
-        self.scroll.setWidget(body)
-        columns.addWidget(self.scroll, 1)
+        self.scroll.setWidget(body)  # the scroll area deletes the previous body and its editors
         width = max(row.label.sizeHint().width() for row in self.rows.values())
         for row in self.rows.values():  # one label column across all groups
             row.label.setFixedWidth(width + 8)
+
+    def set_form(self, form: FormDefinition) -> None:
+        """A newer form is in force (published on the server, brought by a sync): the fields are built
+        again from it, what was typed stays (a new field of a new customer gets its default), and the
+        input is validated by the new rules at once."""
+        if form is self.form:
+            return
+        raw, dirty = self.raw_values(), self._dirty
+        defaults = records.defaults(form) if self.customer is None else {}
+        self.stop_timers()
+        self.form = form
+        self._build_fields()
+        for key, row in self.rows.items():
+            row.editor.blockSignals(True)
+            row.editor.set_value(raw[key] if key in raw else defaults.get(key, self.loaded.get(key)))
+            row.editor.blockSignals(False)
+        self.field_issues = {}
+        for key in self.rows:
+            self._parse(key)
+        self._update_header()
+        self.validate_record()
+        self._set_dirty(dirty)
 
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()

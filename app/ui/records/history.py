@@ -20,6 +20,7 @@ class HistoryView(QWidget):
     def __init__(self, ctx: UiContext, form: FormDefinition, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.form = ctx, form
+        ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.table = QTableWidget(0, 6, self)
         self.table.setHorizontalHeaderLabels([_("When"), _("Who"), _("What"), _("Before"), _("After"), _("Source")])
         self.table.horizontalHeader().setStretchLastSection(True)
@@ -27,6 +28,9 @@ class HistoryView(QWidget):
         self.table.setWordWrap(True)
         layout = QVBoxLayout(self)
         layout.addWidget(self.table)
+
+    def set_form(self, form: FormDefinition) -> None:
+        self.form = form
 
     def load(self, customer_id: str | None) -> None:
         self.table.setRowCount(0)

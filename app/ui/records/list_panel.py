@@ -73,19 +73,23 @@ class CustomerListPanel(QWidget):
         self.overdue.toggled.connect(lambda _on: self.apply())
         self.problems.toggled.connect(lambda _on: self.apply())
         self.model.sig_loaded.connect(self._loaded)
+        ctx.sig_calendar_changed.connect(self._calendar_changed)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self._selected: str | None = None
 
     def list_query(self) -> ListQuery:
         status = self.status.currentData()
-        rule = overdue_rule(dt.date.today())
+        rule = overdue_rule(dt.date.today(), self.ctx.calendar)
         return ListQuery(self.search.text(), CustomerStatus(status) if status else None, self.incomplete.isChecked(),
                          rule if self.overdue.isChecked() else None, self.problems.isChecked(), self.model.query.sort,
                          self.model.query.descending)
 
     def apply(self) -> None:
         self.timer.stop()
-        self.model.set_query(self.list_query(), overdue_rule(dt.date.today()))
+        self.model.set_query(self.list_query(), overdue_rule(dt.date.today(), self.ctx.calendar))
+
+    def _calendar_changed(self, _calendar: Any) -> None:
+        self.apply()  # the overdue deadlines count with the new calendar
 
     def _loaded(self, n: int) -> None:
         self.count.setText(_("{n} customers").format(n=n))

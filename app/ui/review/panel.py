@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
     QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
@@ -78,6 +78,7 @@ class SubmissionView(QWidget):
     def __init__(self, ctx: UiContext, form: FormDefinition, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.form = ctx, form
+        ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.current: review.Submission | None = None
         self.title = QLabel(self)
         self.title.setStyleSheet("font-size: 14pt; font-weight: bold;")
@@ -120,6 +121,9 @@ class SubmissionView(QWidget):
         self.return_.clicked.connect(lambda: self.current and self.sig_decide.emit(self.current.item.id, "return"))
         self.open.clicked.connect(lambda: self.current and self.sig_open.emit(self.current.item.id))
         self.show_submission(None)
+
+    def set_form(self, form: FormDefinition) -> None:
+        self.form = form
 
     def show_submission(self, sub: review.Submission | None) -> None:
         self.current = sub
@@ -205,6 +209,7 @@ class ReviewPanel(QWidget):
     def __init__(self, ctx: UiContext, form: FormDefinition, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.form = ctx, form
+        ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.items: list[review.QueueItem] = []
         self.summary = QLabel(self)
         self.summary.setStyleSheet("font-weight: bold;")
@@ -247,6 +252,9 @@ class ReviewPanel(QWidget):
         self._update_buttons()
 
     # ---- the queue ---------------------------------------------------------------------------
+    def set_form(self, form: FormDefinition) -> None:
+        self.form = form
+
     def clear(self) -> None:
         """Nothing of the archive stays on screen while it is locked."""
         self.items = []

@@ -2,12 +2,11 @@
 problems; with "Sync now", "Cancel" and "Sign in"."""
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.errors import UserFacingError
 from app.i18n import _
+from app.models.sync_status import SyncState, SyncStatus
 from app.ui.sync_coordinator import SyncCoordinator
 
 
@@ -46,46 +45,47 @@ class SyncStatusWidget(QWidget):
         coordinator.sig_state.connect(self.show_state)
         coordinator.sig_progress.connect(self.show_progress)
         self.last_sync = ""
-        self.show_state("local", None)
+        self.show_state(SyncStatus(SyncState.LOCAL))
 
-    def show_state(self, state: str, details: Any) -> None:
+    def show_state(self, status: SyncStatus) -> None:
+        state, outcome = status.state, status.outcome
         texts = {
-            "local": _("Not connected to a server"),
-            "signed_out": _("Signed out: sign in to sync"),
-            "idle": _("Connected"),
-            "waiting": _("Changes waiting to be sent"),
-            "syncing": _("Syncing…"),
-            "up_to_date": _("Up to date"),
-            "cancelled": _("Sync cancelled"),
-            "offline": _("Offline: changes are kept and sent later"),
-            "error": _("Sync failed; it is tried again later"),
+            SyncState.LOCAL: _("Not connected to a server"),
+            SyncState.SIGNED_OUT: _("Signed out: sign in to sync"),
+            SyncState.IDLE: _("Connected"),
+            SyncState.WAITING: _("Changes waiting to be sent"),
+            SyncState.SYNCING: _("Syncing…"),
+            SyncState.UP_TO_DATE: _("Up to date"),
+            SyncState.CANCELLED: _("Sync cancelled"),
+            SyncState.OFFLINE: _("Offline: changes are kept and sent later"),
+            SyncState.ERROR: _("Sync failed; it is tried again later"),
         }
         text = texts.get(state, "")
-        audit_problem = details.audit_problem if state == "problems" and details is not None else ""
-        if audit_problem and not details.remaining:
+        audit_problem = outcome.audit_problem if state is SyncState.PROBLEMS and outcome is not None else ""
+        if audit_problem and outcome is not None and not outcome.remaining:
             text = _("Synced; the audit log was not accepted")
-        elif state == "problems" and details is not None:
-            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=details.remaining)
-        elif state == "up_to_date" and details is not None:
-            text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=details.pushed, pulled=details.received)
-        if state == "waiting" and isinstance(details, dict):
-            text = _("{n} changes waiting to be sent").format(n=details.get("outbox", 0))
-        if isinstance(details, dict) and details.get("last_sync"):
-            self.last_sync = str(details["last_sync"])
-        elif state in ("up_to_date", "problems"):
+        elif state is SyncState.PROBLEMS and outcome is not None:
+            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=outcome.remaining)
+        elif state is SyncState.UP_TO_DATE and outcome is not None:
+            text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=outcome.pushed, pulled=outcome.received)
+        if state is SyncState.WAITING:
+            text = _("{n} changes waiting to be sent").format(n=status.outbox)
+        if status.last_sync:
+            self.last_sync = str(status.last_sync)
+        elif state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):
             import datetime as dt
             self.last_sync = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         tip = _("Last complete sync: {time}").format(time=local_time(self.last_sync)) \
             if self.last_sync else _("Never synced")
-        if state in ("error", "offline") and isinstance(details, UserFacingError):
-            tip = details.message() + "\n" + tip
+        if state in (SyncState.ERROR, SyncState.OFFLINE) and isinstance(status.error, UserFacingError):
+            tip = status.error.message() + "\n" + tip
         if audit_problem:
             tip = _(audit_problem) + "\n" + tip
         self.label.setToolTip(tip)
         self.label.setText(text)
-        self.sync_now.setVisible(state not in ("local", "signed_out", "syncing"))
-        self.cancel.setVisible(state == "syncing")
-        self.sign_in.setVisible(state in ("local", "signed_out"))
+        self.sync_now.setVisible(state not in (SyncState.LOCAL, SyncState.SIGNED_OUT, SyncState.SYNCING))
+        self.cancel.setVisible(state is SyncState.SYNCING)
+        self.sign_in.setVisible(state in (SyncState.LOCAL, SyncState.SIGNED_OUT))
 
     def show_progress(self, phase: str, done: int, total: int, nbytes: int = 0) -> None:
         verb = {"push": _("Sending"), "photos": _("Sending photos"), "audit": _("Sending the audit log")}.get(

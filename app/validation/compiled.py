@@ -1,0 +1,68 @@
+"""A form compiled for validation: what the validators derive from one form version (the parse plan,
+the required fields per role, the parse memo of the day), held here and not inside the frozen
+catalogue (``app/models`` keeps no mutable state). The per-field lookups (compiled pattern, choice
+tables) are ``types.field_lookups``.
+
+``compiled(form)`` gives the data of a live form, made once and kept while the form lives; a newly
+published form is a new object and gets its own.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Callable, TypeVar, cast
+
+from app.models.catalogue import FieldSpec, FieldType, FormDefinition, Role
+from app.validation.identity import ByIdentity
+from app.validation.types import FieldLookups, field_lookups
+
+V = TypeVar("V")
+
+#: Field types whose values repeat from record to record (a few choices, dates, amounts): their parse
+#: results are remembered per form and day. Identity numbers, phones and names are nearly all distinct
+#: and are parsed every time.
+MEMO_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL,
+                        FieldType.BOOLEAN, FieldType.REGION_CODE, FieldType.POSTAL_CODE})
+MEMO_SIZE = 20_000
+
+
+class CompiledForm:
+    """One form version's lookups and its parse memo."""
+
+    def __init__(self, form: FormDefinition) -> None:
+        self.version = form.version
+        self.fields = form.fields
+        #: field key -> (spec, its lookups, remembered: are its parses kept in the memo)
+        self.plan: dict[str, tuple[FieldSpec, FieldLookups, bool]] = {
+            f.key: (f, field_lookups(f), f.type in MEMO_TYPES) for f in form.fields}
+        self.keys = tuple(f.key for f in form.fields)
+        self.key_set = frozenset(self.keys)
+        self.photo_keys = tuple(f.key for f in form.fields if f.type is FieldType.PHOTO)
+        by_role = {f.role: f.key for f in form.fields if f.role is not None}
+        #: the fields the cross-field rules read (``validator.cross_field_issues``)
+        self.cross_field_keys = frozenset([by_role[r] for r in (Role.LICENCE_ISSUE_DATE, Role.LICENCE_EXPIRY_DATE,
+                                                                Role.ANNUAL_REVIEW_DATE) if r in by_role]
+                                          + ["consent_signed"])
+        self._derived: dict[Any, Any] = {}
+        self._memo: tuple[dt.date, dict[Any, Any]] = (dt.date.min, {})
+
+    def derived(self, key: Any, make: Callable[[], V]) -> V:
+        """``make()`` once per ``key`` for this form (the required fields of a role, its editable keys…)."""
+        if key not in self._derived:
+            self._derived[key] = make()
+        return cast(V, self._derived[key])
+
+    def memo(self, today: dt.date) -> dict[Any, Any]:
+        """The remembered parses for ``today``. Parsers are pure functions of (field, input, day); the
+        results kept hold only immutable issues. Replaced, never cleared in place, when the day changes
+        or it is full."""
+        held = self._memo
+        if held[0] != today or len(held[1]) > MEMO_SIZE:
+            held = self._memo = (today, {})
+        return held[1]
+
+    def forget_parses(self) -> None:
+        """Drop the remembered parses (a test compares them with fresh ones)."""
+        self._memo = (dt.date.min, {})
+
+
+compiled: ByIdentity[FormDefinition, CompiledForm] = ByIdentity(CompiledForm)
