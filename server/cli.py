@@ -100,6 +100,11 @@ def _metrics_folder(workers: int) -> str | None:
     import shutil
     import tempfile
 
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:  # a folder of the operator's: the samples of an earlier run are removed, the folder stays
+        for old in Path(given).glob("*.db"):
+            old.unlink()
+        return given
     folder = tempfile.mkdtemp(prefix="fieldarchive-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     atexit.register(shutil.rmtree, folder, True)

@@ -46,8 +46,8 @@ def count_push(results: Any, encoded: list[str] | None) -> None:
     """Mutations of one push by result status (``encoded``: the results' JSON, when the push made it)."""
     counts: dict[str, int] = {}
     if encoded is not None:
-        for text in encoded:
-            at = text.find('"status":"')
+        for text in encoded:  # canonical JSON, keys sorted: the result's own status is the last one (after "record")
+            at = text.rfind('"status":"')
             status = text[at + 10:text.find('"', at + 10)] if at >= 0 else "unknown"
             counts[status] = counts.get(status, 0) + 1
     else:
