@@ -116,6 +116,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from server.serve import serve
 
     cfg = run_config(args)
+    if cfg.json_logs:  # this process's own lines too (the audit key made, partial uploads purged)
+        from server.logs import JsonFormatter
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
     _export(cfg)
     if args.upload_ttl is not None:
         if args.upload_ttl < 60:
