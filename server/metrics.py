@@ -64,15 +64,22 @@ def observe_write_wait(seconds: float) -> None:
 OWN_PATHS = ("/healthz", "/readyz", "/metrics")
 
 
-def _routes(app: FastAPI) -> list[tuple[Pattern[str], str]]:
-    """Every route template of the app (from its OpenAPI paths) with the pattern that matches it."""
+Table = tuple[set[str], list[tuple[Pattern[str], str]]]
+
+
+def _routes(app: FastAPI) -> Table:
+    """Every route template of the app (from its OpenAPI paths): the fixed ones, and the patterns of
+    those with parameters."""
     paths = list(app.openapi().get("paths", {})) + list(OWN_PATHS)
-    return [(compile_path(p)[0], p) for p in paths]
+    return {p for p in paths if "{" not in p}, [(compile_path(p)[0], p) for p in paths if "{" in p]
 
 
-def _route(table: list[tuple[Pattern[str], str]], path: str) -> str:
+def _route(table: Table, path: str) -> str:
     """The template of the route a path matches (refusals of the transport middleware come before routing)."""
-    for pattern, template in table:
+    fixed, patterns = table
+    if path in fixed:
+        return path
+    for pattern, template in patterns:
         if pattern.match(path):
             return template
     return "(api, no route)" if path.startswith(API_PREFIX) else "(other)"
@@ -103,7 +110,7 @@ class MetricsMiddleware:
 
     def __init__(self, app: Callable[..., Awaitable[None]], fastapi: FastAPI) -> None:
         self.app, self.fastapi = app, fastapi
-        self.table: list[tuple[Pattern[str], str]] | None = None
+        self.table: Table | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -59,6 +59,9 @@ def factory() -> FastAPI:
         finally:
             task.cancel()
             db.dispose()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # this worker's gauges leave the sums
+                from prometheus_client import multiprocess
+                multiprocess.mark_process_dead(os.getpid())
 
     app.router.lifespan_context = lifespan
     warm_mobile_ranges()  # no push pays for the first numbers of a mobile prefix
