@@ -191,8 +191,9 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     """pg_dump/pg_restore connection options from the SQLAlchemy URL (the password goes in PGPASSWORD)."""
     u = make_url(url)
     args = []
-    if u.host:
-        args += ["--host", u.host]
+    host = u.host or u.query.get("host")  # ?host=/run/postgresql: a socket folder
+    if host:
+        args += ["--host", str(host)]
     if u.port:
         args += ["--port", str(u.port)]
     if u.username:

@@ -61,8 +61,13 @@ def _new_password() -> str:
 
 
 def open_db(args: argparse.Namespace) -> Database:
-    data = getattr(args, "data", None)
-    db = Database(database_url(Path(data) if data else None, getattr(args, "database", None)))
+    """``--data`` or ``--database``; else those of the configuration (FIELDARCHIVE_CONFIG, FIELDARCHIVE_DATABASE,
+    FIELDARCHIVE_DATA: docs/deploy.md), so the admin commands find the service's database on its host."""
+    data, database = getattr(args, "data", None), getattr(args, "database", None)
+    if not data and not database:
+        cfg = runconfig.load(None)
+        data, database = cfg.data, cfg.database
+    db = Database(database_url(Path(data) if data else None, database))
     upgrade(db)
     return db
 

@@ -26,7 +26,7 @@ from server.cli import build_parser
 from server.db import Database
 from server.schema import customers
 from tests.server.conftest import ROOT, _drop, free_port
-from tests.server.helpers import Api, add_user, demo_values, save
+from tests.server.helpers import PASSWORD, Api, demo_values, save
 
 DEPLOY = ROOT / "deploy"
 CONFIG = "/etc/fieldarchive/server.toml"
@@ -124,7 +124,12 @@ def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path):
     config.write_text(textual, encoding="utf-8")
     service = unit("fieldarchive-server.service")["Service"]
     assert _run_unit_line(service["ExecStartPre"], config).wait(60) == 0
-    add_user(db, settings, "c1", "collector")
+    # the first account with the admin command line, which finds the database through FIELDARCHIVE_CONFIG
+    base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
+    made = subprocess.run([sys.executable, "-m", "server", "user", "add", "c1", "--role", "collector"], cwd=ROOT,
+                          env={**base, "FIELDARCHIVE_CONFIG": str(config), "FIELDARCHIVE_NEW_PASSWORD": PASSWORD},
+                          capture_output=True, text=True, timeout=120)
+    assert made.returncode == 0, made.stderr
     log = open(tmp_path / "service.log", "wb")
     proc = _run_unit_line(service["ExecStart"], config, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
