@@ -340,3 +340,31 @@ def test_two_workers_on_postgresql_lose_and_duplicate_nothing_and_the_feed_keeps
             assert conn.execute(select(func.count()).select_from(mutations)).scalar() == 4 * 6 * 4 + 4 * 5 * 3
     finally:
         proc.stop()
+
+
+def test_a_logged_database_error_keeps_its_values_out_of_the_json_line(db):
+    """The formatter itself, with a real IntegrityError whose text quotes the statement's values."""
+    import logging
+
+    from sqlalchemy import insert
+    from sqlalchemy.exc import IntegrityError
+
+    from server.logs import JsonFormatter
+    from server.schema import users
+    secret = f"Shop-{uuid.uuid4().hex[:8]}"
+    row = dict(name=secret, display_name=secret, role="collector", supervisor_id=None, password_hash="x",
+               disabled=False, created_at=0.0)
+    try:
+        with db.engine.begin() as conn:
+            for _ in range(2):
+                conn.execute(insert(users).values(**row))
+    except IntegrityError as exc:
+        assert secret in str(exc)  # what a plain log line would carry
+        record = logging.LogRecord("server", logging.ERROR, __file__, 1, "push failed: %s", (exc,),
+                                   (type(exc), exc, exc.__traceback__))
+    else:
+        raise AssertionError("the second insert of the same name must fail")
+    line = JsonFormatter().format(record)
+    out = json.loads(line)
+    assert secret not in line and out["exception"] == "IntegrityError" and out["where"], line
+    assert out["level"] == "error" and "statement details left out" in out["message"], out
