@@ -115,6 +115,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        self.observe_wait: Callable[[float], None] | None = None  # the metrics' write-queue histogram, when served
         self.is_postgres = url.startswith("postgresql")
         self.is_sqlite = url.startswith("sqlite")
         if not (self.is_postgres or self.is_sqlite):
@@ -146,7 +147,10 @@ class Database:
     @contextmanager
     def _write_tx(self) -> Iterator[Tx]:
         lock = self._write_lock
+        waited = time.perf_counter()
         lock.acquire()
+        if self.observe_wait is not None:
+            self.observe_wait(time.perf_counter() - waited)
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(fa_write=True)

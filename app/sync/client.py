@@ -26,6 +26,7 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 
+from app import __version__
 from app.errors import SyncError, SyncErrorKind as K
 from app.i18n import N_
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
@@ -128,7 +129,7 @@ class SyncClient:
         self.http.mount("https://", TrustStoreAdapter(trust_context(extra_ca)))
         self.http.verify = True  # never False
         self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip",
-                                  "User-Agent": "FieldArchive"})
+                                  "User-Agent": f"FieldArchive/{__version__}"})  # the server's minimum version
         self.bytes_sent = self.bytes_received = 0
         self._refresh_lock = threading.Lock()
 
@@ -194,6 +195,12 @@ class SyncClient:
             pass
         code = body.get("code", "") if isinstance(body, dict) else ""
         if status == 426:
+            url = body.get("download_url") if isinstance(body, dict) else None
+            if isinstance(url, str) and url:  # the server says where to get the version it needs
+                raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs FieldArchive {minimum} or newer (this is {current}). "
+                                                     "Download it from {url} and install it; what this computer has "
+                                                     "not synced yet stays here and is sent after the update."),
+                                minimum=body.get("min_client_version") or "?", current=__version__, url=url)
             raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app."))
         if status == 401:
             raise SyncError(K.AUTH, N_("The server did not accept the sign-in; sign in again."))

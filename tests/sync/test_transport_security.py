@@ -165,6 +165,7 @@ def make_leaf(folder: Path, ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certifi
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    key_path.chmod(0o600)  # serve refuses a TLS key others may read
     return cert_path, key_path
 
 
