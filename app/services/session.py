@@ -12,6 +12,7 @@ from app import secrets
 from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
 from app.models.catalogue import FormDefinition, load_form
+from app.models.wire import UserRole
 from app.paths import DEFAULT_PROFILE, app_home
 from app.storage.archive import Archive
 from app.storage.profile import Profile
@@ -50,9 +51,17 @@ def form_for(archive: Archive) -> FormDefinition:
     return form if form.version >= builtin.version else builtin
 
 
+def _role(stored: str | None) -> UserRole:
+    """The role the server gave at the last sign-in (a collector until then)."""
+    try:
+        return UserRole(stored) if stored else UserRole.COLLECTOR
+    except ValueError:
+        return UserRole.COLLECTOR
+
+
 def _open(profile: Profile, key: bytes) -> "Session":
     archive = profile.open(key)
-    return Session(profile, archive, key, form_for(archive), archive.get_meta("sync_role") or "collector")
+    return Session(profile, archive, key, form_for(archive), _role(archive.get_meta("sync_role")))
 
 
 def _device_secret_name(profile: Profile, archive_id: str) -> str:
@@ -67,7 +76,7 @@ class Session:
     archive: Archive
     key: bytes = field(repr=False)
     form: FormDefinition
-    role: str = "collector"
+    role: UserRole = UserRole.COLLECTOR
 
     @property
     def user(self) -> str:

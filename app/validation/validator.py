@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, Role
+from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, FieldRole
+from app.models.wire import UserRole
 from app.validation.report import Issue, Report, Severity
 from app.validation.types import DATED_PARSERS, PARSERS, is_empty, to_date
 
@@ -133,7 +134,7 @@ def validate_values(
     raw: Mapping[str, Any],
     *,
     today: dt.date | None = None,
-    role: str = "collector",
+    role: str = UserRole.COLLECTOR,
     required: bool = True,
 ) -> Report:
     """Parse and check a record's values. Unknown keys are ignored (the caller reports them).
@@ -189,7 +190,7 @@ def validate_record(form: FormDefinition, values: Mapping[str, Any], **kw: Any) 
     return validate_values(form, values, **kw)
 
 
-def _date_of(form: FormDefinition, values: Mapping[str, Any], role: Role) -> tuple[FieldSpec | None, dt.date | None]:
+def _date_of(form: FormDefinition, values: Mapping[str, Any], role: FieldRole) -> tuple[FieldSpec | None, dt.date | None]:
     spec = form.by_role(role)
     if spec is None or spec.hidden:
         return None, None
@@ -198,9 +199,9 @@ def _date_of(form: FormDefinition, values: Mapping[str, Any], role: Role) -> tup
 
 def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: dt.date) -> list[Issue]:
     issues: list[Issue] = []
-    issue_spec, issued = _date_of(form, values, Role.LICENCE_ISSUE_DATE)
-    expiry_spec, expires = _date_of(form, values, Role.LICENCE_EXPIRY_DATE)
-    review_spec, reviewed = _date_of(form, values, Role.ANNUAL_REVIEW_DATE)
+    issue_spec, issued = _date_of(form, values, FieldRole.LICENCE_ISSUE_DATE)
+    expiry_spec, expires = _date_of(form, values, FieldRole.LICENCE_EXPIRY_DATE)
+    review_spec, reviewed = _date_of(form, values, FieldRole.ANNUAL_REVIEW_DATE)
     if issue_spec and issued and expires and issued >= expires:
         issues.append(Issue.make(issue_spec.key, Severity.ERROR, "licence.issue_after_expiry", expiry=expires.isoformat()))
     if review_spec and reviewed and ((issued and reviewed < issued) or (expires and reviewed > expires)):
