@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.export.reading import read_sheet
-from app.models.wire import Role
+from app.models.wire import UserRole
 from app.validation import validate_values
 from app.validation.sheetmap import HeaderMap, map_columns, sheet_value
 from server.accounts import AccountError, User, require_user, team_supervisor
@@ -31,7 +31,7 @@ CODE_FIELD = "customer_code"
 def _assignable(user: User) -> None:
     if user.disabled:
         raise AccountError(f"the user {user.name!r} is disabled")
-    if user.role not in (Role.COLLECTOR.value, Role.SUPERVISOR.value):
+    if user.role not in (UserRole.COLLECTOR.value, UserRole.SUPERVISOR.value):
         raise AccountError("customers are assigned to collectors or supervisors")
 
 

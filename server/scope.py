@@ -16,7 +16,7 @@ from sqlalchemy import or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from app.models.wire import Role
+from app.models.wire import UserRole
 from server.accounts import User, user_from_row
 from server.schema import customers, users
 
@@ -40,7 +40,7 @@ class Directory:
         user = self.by_id.get(uid)
         if user is None:
             return None
-        return user.id if user.role == Role.SUPERVISOR.value else user.supervisor_id
+        return user.id if user.role == UserRole.SUPERVISOR.value else user.supervisor_id
 
     def viewers(self, owner_id: int, created_by_id: int) -> set[int]:
         """The non-admin users who may see a record with this owner and creator."""
@@ -52,7 +52,7 @@ class Directory:
 
 
 def is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN.value
+    return user.role == UserRole.ADMIN.value
 
 
 def can_see(user: User, rec: Any, d: Directory) -> bool:
@@ -62,7 +62,7 @@ def can_see(user: User, rec: Any, d: Directory) -> bool:
 def can_edit(user: User, rec: Any, d: Directory) -> bool:
     if is_admin(user):
         return True
-    if user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.SUPERVISOR.value:
         return d.supervisor_of(rec.owner_id) == user.id
     return rec.owner_id == user.id
 
@@ -71,14 +71,14 @@ def can_decide(user: User, rec: Any, d: Directory) -> bool:
     """Only the responsible supervisor (or an admin) approves or returns a submission."""
     if is_admin(user):
         return True
-    return user.role == Role.SUPERVISOR.value and d.supervisor_of(rec.owner_id) == user.id
+    return user.role == UserRole.SUPERVISOR.value and d.supervisor_of(rec.owner_id) == user.id
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:
     """SQL condition on ``customers`` that matches :func:`can_see`."""
     if is_admin(user):
         return true()
-    if user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.SUPERVISOR.value:
         team = select(users.c.id).where(users.c.supervisor_id == user.id)
         return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id,
                    customers.c.owner_id.in_(team))
