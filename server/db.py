@@ -28,7 +28,7 @@ from sqlalchemy import Table, create_engine, delete, event, make_url, select, up
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from server.schema import feed, feed_counter
+from server.schema import feed, feed_counter, users
 
 T = TypeVar("T")
 RETRIES = 5
@@ -45,6 +45,8 @@ class FeedEntry:
     audience_id: int | None = None
     form_version: int | None = None
     fresh: bool = False  # a record created by this transaction: it has no older feed row to supersede
+    owner_id: int | None = None       # record rows: who may see it (server.schema.feed); the team, the owner's
+    created_by_id: int | None = None  # supervisor, is read at numbering time
 
 
 @dataclass
@@ -78,9 +80,20 @@ class Tx:
                 cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i:i + 500])
                 cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
                 self.conn.execute(delete(feed).where(cond))
+        teams = self._teams({e.owner_id for e in rows if e.owner_id is not None})
         bulk_insert(self.conn, feed, [
             {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
-             "form_version": e.form_version} for i, e in enumerate(rows)])
+             "form_version": e.form_version, "owner_id": e.owner_id, "created_by_id": e.created_by_id,
+             "team_id": teams.get(e.owner_id) if e.owner_id is not None else None} for i, e in enumerate(rows)])
+
+    def _teams(self, owners: set[int]) -> dict[int, int | None]:
+        """The owners' supervisors, read once the counter is held: on PostgreSQL (READ COMMITTED) this sees
+        every team change committed before, and one committed after numbers its own rows later (it writes a
+        record row for each customer of the user it moves), so the newest row of a record has its team."""
+        if not owners:
+            return {}
+        q = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(sorted(owners)))
+        return {r.id: r.supervisor_id for r in self.conn.execute(q)}
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
