@@ -62,15 +62,16 @@ class Tx:
         self.entries.append(entry)
 
     def number_feed(self) -> None:
-        """The last step before commit: take the counter, number and write the feed rows."""
+        """The last step before commit: take the counter, number and write the feed rows.
+
+        The older rows of the same records are deleted first, before the counter is taken: no other
+        transaction can write a row for these records meanwhile (each holds the record's customer row,
+        written or locked ``FOR UPDATE``), and the counter, held until commit, is all that orders the
+        commits; the less is done while holding it, the more small pushes commit side by side. Taking
+        it is one statement (``UPDATE … RETURNING``, which locks the row on PostgreSQL)."""
         if not self.entries:
             return
-        counter = select(feed_counter.c.seq).where(feed_counter.c.id == 1)
-        if self.db.is_postgres:
-            counter = counter.with_for_update()
-        last = self.conn.execute(counter).scalar_one()
         rows = _dedupe(self.entries)
-        self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1).values(seq=last + len(rows)))
         groups: dict[tuple[str, int | None], list[str]] = {}
         for e in rows:
             if e.kind != "form" and e.record_id is not None and not e.fresh:
@@ -80,6 +81,9 @@ class Tx:
                 cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i:i + 500])
                 cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
                 self.conn.execute(delete(feed).where(cond))
+        top = self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1)
+                                .values(seq=feed_counter.c.seq + len(rows)).returning(feed_counter.c.seq)).scalar_one()
+        last = top - len(rows)
         teams = self._teams({e.owner_id for e in rows if e.owner_id is not None})
         bulk_insert(self.conn, feed, [
             {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
@@ -119,8 +123,9 @@ def _dedupe(entries: list[FeedEntry]) -> list[FeedEntry]:
     return list(seen.values())
 
 
-#: Write transactions at a time per server process on PostgreSQL (other processes have their own).
-PG_WRITERS = 2
+#: Write transactions at a time per server process on PostgreSQL (other processes have their own);
+#: ``FIELDARCHIVE_PG_WRITERS`` in the environment sets another number (1 to 64).
+PG_WRITERS = min(64, max(1, int(os.environ.get("FIELDARCHIVE_PG_WRITERS", "") or 2)))
 
 
 class Database:

@@ -35,7 +35,8 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         rows = conn.execute(page_query(user, cursor, counter.seq, limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
-        directory = Directory.load(conn) if rows else Directory({})
+        directory = Directory.lazy(conn, user)
+        directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id))
         changes = [_change(conn, r, directory) for r in _latest_per_record(rows)]
     return {"changes": changes, "cursor": rows[-1].f_seq if more else counter.seq, "more": more,
             "server_time": iso(time.time())}
