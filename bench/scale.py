@@ -279,21 +279,26 @@ def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8)
           f"storm/batch-1 = {storm_rate / single_rate:.2f}")
 
 
-def run(kind: str, url: str, customers: int, storm_clients: int) -> None:
+def run(kind: str, url: str, customers: int, storm_clients: int, parts: set[str], built: bool = False) -> None:
     header(f"{kind}: {customers:,} customers")
     p0 = time.perf_counter()
     server: Server | None = None
     try:
         province = Province(url, "", customers)
-        province.add_users()
+        if not built:
+            province.add_users()
         server = Server(url)   # started with the bench's cheap hashing (CHEAP_HASHING in its environment)
         province.base = server.base
-        built = province.build()
-        print(f"built {customers:,} customers ({province.teams} teams of {TEAM} collectors x {province.per}) "
-              f"through the API in {built:.0f} s; feed counter: {province.top():,}")
-        pulls(province)
-        ingest(province, max(BATCH, min(5_000, customers // 10)))
-        storm(province, storm_clients)
+        if not built:
+            secs = province.build()
+            print(f"built {customers:,} customers ({province.teams} teams of {TEAM} collectors x {province.per}) "
+                  f"through the API in {secs:.0f} s; feed counter: {province.top():,}")
+        if "pull" in parts:
+            pulls(province)
+        if "ingest" in parts:
+            ingest(province, max(BATCH, min(5_000, customers // 10)))
+        if "storm" in parts:
+            storm(province, storm_clients)
     finally:
         if server is not None:
             server.stop()
@@ -306,19 +311,26 @@ def main() -> int:
     ap.add_argument("--backend", default="postgresql", help="postgresql, sqlite, or both separated by a comma")
     ap.add_argument("--storm-clients", type=int, default=200, help="clients in the storm (the suite runs fewer)")
     ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the database (its name is printed)")
+    ap.add_argument("--parts", default="pull,ingest,storm", help="what to measure after the build")
+    ap.add_argument("--reuse", metavar="URL", help="a database a --keep run built with the same --customers: "
+                    "measure again without building (it grows by what each run pushes)")
     args = ap.parse_args()
     os.environ.update(CHEAP_HASHING)   # inherited by the server process this bench starts, nothing else
+    parts = set(args.parts.split(","))
+    if args.reuse:
+        run("reused", args.reuse, args.customers, args.storm_clients, parts, built=True)
+        return 0
     for kind in args.backend.split(","):
         if kind == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                run(kind, f"sqlite:///{tmp}/bench.db", args.customers, args.storm_clients)
+                run(kind, f"sqlite:///{tmp}/bench.db", args.customers, args.storm_clients, parts)
         elif kind == "postgresql":
             admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
             name = f"fa_bench_{uuid.uuid4().hex[:10]}"
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run(kind, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", args.customers, args.storm_clients)
+                run(kind, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", args.customers, args.storm_clients, parts)
             finally:
                 if args.keep:
                     print(f"kept the database {name}")
