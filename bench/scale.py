@@ -344,4 +344,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(os.EX_OK if main() == 0 else 1)
+    sys.exit(main())
