@@ -28,7 +28,7 @@ from sqlalchemy import Table, create_engine, delete, event, make_url, select, up
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from server.schema import feed, feed_counter, users
+from server.schema import customers, feed, feed_counter, users
 
 T = TypeVar("T")
 RETRIES = 5
@@ -84,11 +84,23 @@ class Tx:
         top = self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1)
                                 .values(seq=feed_counter.c.seq + len(rows)).returning(feed_counter.c.seq)).scalar_one()
         last = top - len(rows)
+        self._fill_scope(rows)
         teams = self._teams({e.owner_id for e in rows if e.owner_id is not None})
         bulk_insert(self.conn, feed, [
             {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
              "form_version": e.form_version, "owner_id": e.owner_id, "created_by_id": e.created_by_id,
              "team_id": teams.get(e.owner_id) if e.owner_id is not None else None} for i, e in enumerate(rows)])
+
+    def _fill_scope(self, rows: list[FeedEntry]) -> None:
+        """A record entry emitted without its scope gets it from its customer row (written or locked by
+        this transaction, so current): a row without an owner would be seen by nobody but the admins."""
+        bare = {e.record_id: e for e in rows if e.kind == "record" and e.owner_id is None and e.record_id}
+        ids = sorted(bare)
+        for i in range(0, len(ids), 500):
+            q = (select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
+                 .where(customers.c.id.in_(ids[i:i + 500])))
+            for r in self.conn.execute(q):
+                bare[r.id].owner_id, bare[r.id].created_by_id = r.owner_id, r.created_by_id
 
     def _teams(self, owners: set[int]) -> dict[int, int | None]:
         """The owners' supervisors, read once the counter is held: on PostgreSQL (READ COMMITTED) this sees

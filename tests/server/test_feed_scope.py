@@ -68,6 +68,19 @@ def test_the_scope_on_the_feed_gives_the_answers_of_the_scope_on_the_customers(d
     assert rows and all((r.owner_id, r.created_by_id) == (r.o, r.c) for r in rows)
 
 
+def test_a_record_entry_emitted_without_its_scope_gets_it_from_the_customer(db, api, world):
+    from server.db import FeedEntry
+
+    rid = create(api, world["c1"])["id"]
+    db.write(lambda tx: tx.emit(FeedEntry("record", rid)))   # as an emitter that does not know the scope would
+    with db.read() as conn:
+        row = conn.execute(select(feed).where(feed.c.record_id == rid)).one()
+        c1 = get_user(conn, "c1")
+    assert (row.owner_id, row.created_by_id, row.team_id) == (c1.id, c1.id, c1.supervisor_id)
+    assert [c["record_id"] for c in api.pull(world["c1"])["changes"] if c["kind"] == "record"] == [rid]
+    _same_answers(db)
+
+
 def test_the_migration_fills_in_the_scope_of_existing_rows(db, api, world):
     from tests.server.test_migrations import _to
 
