@@ -9,8 +9,8 @@ A record outside the caller's scope does not exist for them (404 / rejected ``no
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from sqlalchemy import or_, select, true
 from sqlalchemy.engine import Connection
@@ -23,21 +23,45 @@ from server.schema import customers, users
 
 @dataclass
 class Directory:
-    """Every user of the server, loaded once per transaction (a few hundred rows at most)."""
+    """The server's users, once per transaction: all of them (``load``), or, for a push or a pull page,
+    only those it names (``lazy``: read when first asked for, ``want`` reads many in one query), so
+    that a small push or page does not cost every user of the province (thousands at 500k customers)."""
 
     by_id: dict[int, User]
+    conn: Connection | None = None   # lazy: where users not read yet are found
+    absent: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, conn: Connection) -> "Directory":
         return cls({r.id: user_from_row(r) for r in conn.execute(select(users)).all()})
 
+    @classmethod
+    def lazy(cls, conn: Connection, *known: User) -> "Directory":
+        return cls({u.id: u for u in known}, conn)
+
+    def want(self, ids: Iterable[int | None]) -> None:
+        """Read the users among ``ids`` not read yet, in one query (nothing for a full directory)."""
+        if self.conn is None:
+            return
+        missing = sorted({i for i in ids if i is not None} - self.by_id.keys() - self.absent)
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            self.by_id.update({r.id: user_from_row(r) for r in self.conn.execute(
+                select(users).where(users.c.id.in_(chunk))).all()})
+            self.absent.update(set(chunk) - self.by_id.keys())
+
+    def get(self, uid: int) -> User | None:
+        if uid not in self.by_id:
+            self.want((uid,))
+        return self.by_id.get(uid)
+
     def name(self, uid: int | None) -> str | None:
-        user = self.by_id.get(uid) if uid is not None else None
+        user = self.get(uid) if uid is not None else None
         return user.name if user else None
 
     def supervisor_of(self, uid: int) -> int | None:
         """The supervisor responsible for records assigned to ``uid`` (a supervisor for their own)."""
-        user = self.by_id.get(uid)
+        user = self.get(uid)
         if user is None:
             return None
         return user.id if user.role == UserRole.SUPERVISOR.value else user.supervisor_id
