@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
 
-from app.models.wire import ErrorCode, Role
+from app.models.wire import ErrorCode, UserRole
 from server.accounts import Caller, User
 from server.config import Settings, iso
 from server.db import Database, Tx
@@ -56,7 +56,7 @@ def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:
     else:
         record = feed.c.kind == "record"
         scope = [feed.c.owner_id == user.id, feed.c.created_by_id == user.id]
-        if user.role == Role.SUPERVISOR.value:
+        if user.role == UserRole.SUPERVISOR.value:
             scope.append(feed.c.team_id == user.id)
         mine = or_(*(and_(record, s, audience) for s in scope), and_(feed.c.kind != "record", audience))
     return (select(feed.c.seq.label("f_seq"), feed.c.kind.label("f_kind"), feed.c.record_id.label("f_record_id"),
