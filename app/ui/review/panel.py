@@ -4,22 +4,25 @@ side, its problems and possible duplicates; approve, return with a reason, or ap
 clean ones at once. Decisions are taken here, offline too, and sent at the next sync."""
 from __future__ import annotations
 
+from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
     QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.i18n import _, current_language
+from app.i18n import _, current_language, translate
 from app.models.catalogue import FormDefinition
+from app.models.record import STATUS_MSGIDS, CustomerStatus
 from app.services import review
 from app.ui.context import UiContext
+from app.ui.style import ERROR, MUTED, OK, WARNING, status_color
 from app.ui.values import shown
 
-RED, ORANGE, GREY = QColor("#c62828"), QColor("#e65100"), QColor("#777777")
+RED, ORANGE, GREY = QColor(ERROR), QColor(WARNING), QColor(MUTED)  # as in the list and the form
 CHANGED_BG = QColor("#fff3e0")
 
 
@@ -80,7 +83,7 @@ class SubmissionView(QWidget):
         self.ctx, self.form = ctx, form
         self.current: review.Submission | None = None
         self.title = QLabel(self)
-        self.title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.title.setProperty("role", "title")
         self.meta = QLabel(self)
         self.meta.setWordWrap(True)
         self.note = QLabel(self)
@@ -109,7 +112,7 @@ class SubmissionView(QWidget):
         buttons.addWidget(self.approve)
         self.empty = QLabel(_("Choose a submission on the left."), self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #777; font-size: 12pt;")
+        self.empty.setProperty("role", "empty")
         layout = QVBoxLayout(self)
         for w in (self.empty, self.title, self.meta, self.note):
             layout.addWidget(w)
@@ -133,9 +136,10 @@ class SubmissionView(QWidget):
         kind = _("Change") if it.kind == "change" else _("New customer")
         if it.urgent:
             kind = _("Emergency change")
-        self.title.setText(f"{it.shop_name or _('(no shop name)')}  ·  {kind}")
+        pending = f'<span style="color:{status_color(CustomerStatus.PENDING)}">{translate(STATUS_MSGIDS[CustomerStatus.PENDING])}</span>'
+        self.title.setText(f"{html_escape(it.shop_name or _('(no shop name)'))}  ·  {kind}  ·  {pending}")
         code = f"{it.code or ''}" + ("" if it.code_official else " " + _("(provisional)"))
-        colour = "#c62828" if it.overdue else "#2e7d32"
+        colour = ERROR if it.overdue else OK
         self.meta.setText(_("{code} · customer manager {owner} · submitted {when}").format(
             code=code, owner=it.owner, when=_when(it.submitted_at)) +
             f' · <span style="color:{colour}">' + _("deadline {due} ({left})").format(
@@ -158,13 +162,13 @@ class SubmissionView(QWidget):
         self.diff.resizeRowsToContents()
         lines = []
         for severity, _label, message in sub.issues:
-            colour = "#c62828" if severity == "error" else "#e65100"
+            colour = ERROR if severity == "error" else WARNING
             lines.append(f'<span style="color:{colour}">• {message}</span>')
         if sub.missing:
             lines.append("• " + _("{n} required fields are empty.").format(n=sub.missing))
         for d in sub.duplicates[:5]:
             label = self.form[d.field].label(lang) if d.field in self.form else d.field
-            lines.append('<span style="color:#c62828">• ' + _("Same {field} as {name} ({code})").format(
+            lines.append(f'<span style="color:{ERROR}">• ' + _("Same {field} as {name} ({code})").format(
                 field=label, name=d.name or "", code=d.code or "") + "</span>")
         self.problems.setText("<br>".join(lines) if lines else _("No problems found."))
 
