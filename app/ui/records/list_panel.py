@@ -105,8 +105,7 @@ class CustomerListPanel(QWidget):
         header.setMinimumSectionSize(48)
         metrics = QFontMetrics(self.table.font())
         head_metrics = QFontMetrics(header.font())
-        statuses = [translate(STATUS_MSGIDS[s]) for s in CustomerStatus]
-        statuses.append("⚠ " + min(statuses, key=metrics.horizontalAdvance))  # an overdue mark before a short one
+        statuses = ["⚠ " + translate(STATUS_MSGIDS[s]) for s in CustomerStatus]  # with the overdue mark
         samples = {Column.CODE: ["TMP-ABCD-000000", "610102100123"], Column.SHOP: ["南大街老王烟酒"],
                    Column.CONTACT: ["欧阳小明"], Column.PHONE: ["13812345678"], Column.ADDRESS: [""],
                    Column.STATUS: statuses, Column.COMPLETENESS: ["100%"], Column.LAST_VISIT: ["2026-11-22"],

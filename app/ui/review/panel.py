@@ -24,6 +24,7 @@ from app.ui.values import shown
 
 RED, ORANGE, GREY = QColor(ERROR), QColor(WARNING), QColor(MUTED)  # as in the list and the form
 CHANGED_BG = QColor("#fff3e0")
+SHOP_MIN = 140
 
 
 def _when(t: Any) -> str:
@@ -258,6 +259,25 @@ class ReviewPanel(QWidget):
         self.view.show_submission(None)
         self.summary.clear()
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The shop (the column that stretches) keeps at least SHOP_MIN: the manager, the deadline and the
+        time give up width first (elided; the tooltip shows the deadline whole), so no scroll bar is needed."""
+        header = self.table.horizontalHeader()
+        short = SHOP_MIN - (self.table.viewport().width() - sum(
+            header.sectionSize(c) for c in range(self.table.columnCount()) if c != 2))
+        floors = {3: 64, 4: header.fontMetrics().horizontalAdvance("00-00 00:00") + 12, 5: 64}
+        for col in (3, 5, 4):  # the manager's long header first: the names under it are short
+            if short <= 0:
+                break
+            floor = floors[col]
+            give = max(0, min(short, header.sectionSize(col) - floor))
+            header.resizeSection(col, header.sectionSize(col) - give)
+            short -= give
+
     def refresh(self) -> None:
         self.ctx.op(review.queue, self).success(self._loaded).failure(lambda _e: None).run()
 
@@ -283,13 +303,14 @@ class ReviewPanel(QWidget):
                 cells[6].setForeground(QBrush(ORANGE if not it.errors else RED))
             if it.unsent:
                 cells[2].setToolTip(_("Decided here; sent at the next sync."))
+            cells[5].setToolTip(it.left)  # the whole text, also when the column is narrow
             for c, cell in enumerate(cells):
                 if c:
                     cell.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(r, c, cell)
         self.table.blockSignals(False)
         self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(2, max(self.table.columnWidth(2), 180))
+        self._fit_columns()
         overdue = sum(i.overdue for i in items)
         self.summary.setText(_("{n} waiting for review · {late} overdue").format(n=len(items), late=overdue)
                              if items else _("Nothing is waiting for review."))
