@@ -225,3 +225,23 @@ def test_a_status_has_one_colour_in_the_list_the_form_and_the_review(qtbot, ctx)
     settle()
     title = win.review.view.title.text()
     assert f"color:{style.STATUS_COLORS[CustomerStatus.PENDING]}" in title
+
+
+def test_the_english_review_queue_keeps_the_shop_readable_at_1280(qtbot, ctx) -> None:
+    from app.services.demo import generate
+    from app.ui.review.panel import SHOP_MIN, ReviewPanel
+    i18n.set_language("en")
+    ctx.session.role = "supervisor"
+    ids = [records.save_draft(ctx.session, v)[0].id for v in generate(4, seed=12)]
+    records.submit(ctx.session, ids, note="four new shops")
+    panel = ReviewPanel(ctx, ctx.session.form)
+    qtbot.addWidget(panel)
+    panel.resize(1280 - 16, 640)  # what the review tab gets in a 1280×720 window
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.refresh()
+    settle()
+    assert panel.table.rowCount() == 4
+    assert panel.table.columnWidth(2) >= SHOP_MIN
+    assert panel.table.horizontalScrollBar().maximum() == 0
+    assert all(panel.table.item(r, 5).toolTip() == panel.table.item(r, 5).text() for r in range(4))

@@ -106,7 +106,7 @@ class CustomerListPanel(QWidget):
         metrics = QFontMetrics(self.table.font())
         head_metrics = QFontMetrics(header.font())
         statuses = ["⚠ " + translate(STATUS_MSGIDS[s]) for s in CustomerStatus]  # with the overdue mark
-        samples = {Column.CODE: ["TMP-ABCD-000000", "610102100123"], Column.SHOP: ["南大街老王烟酒"],
+        samples = {Column.CODE: ["TMP-ABCD-000000", "610102100123"], Column.SHOP: ["南大街老王烟酒商店"],
                    Column.CONTACT: ["欧阳小明"], Column.PHONE: ["13812345678"], Column.ADDRESS: [""],
                    Column.STATUS: statuses, Column.COMPLETENESS: ["100%"], Column.LAST_VISIT: ["2026-11-22"],
                    Column.UPDATED: ["2026-11-22 10:00"]}
