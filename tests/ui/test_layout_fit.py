@@ -181,12 +181,26 @@ def test_column_widths_order_and_shown_columns_are_remembered_per_user(qtbot, ct
     assert h3.isSectionHidden(Column.PHONE)
 
 
+def test_default_widths_are_fitted_again_after_a_restart_in_a_smaller_window(qtbot, ctx) -> None:
+    wide = main_window(qtbot, ctx, "en", (1920, 1080))
+    wide.list_panel.table.horizontalHeader().setSortIndicator(Column.SHOP, Qt.SortOrder.AscendingOrder)
+    wide.list_panel.save_columns()  # as on closing: the sorting is kept, the widths were never touched
+    assert Settings().list_columns["tester"].startswith("d:")
+    ctx.settings = Settings()
+    small = main_window(qtbot, ctx, "en", (1280, 720))
+    table = small.list_panel.table
+    assert table.horizontalHeader().sortIndicatorSection() == Column.SHOP
+    assert table.horizontalScrollBar().maximum() == 0
+    assert table.horizontalHeader().sectionSize(Column.SHOP) < wide.list_panel.table.horizontalHeader().sectionSize(Column.SHOP)
+
+
 def test_a_user_who_resizes_a_column_has_it_saved_without_closing(qtbot, ctx) -> None:
     panel = CustomerListPanel(ctx, None, "wangxm")
     qtbot.addWidget(panel)
     header = panel.table.horizontalHeader()
     header.resizeSection(Column.SHOP, 211)
     qtbot.waitUntil(lambda: "wangxm" in Settings().list_columns, timeout=3000)
+    assert Settings().list_columns["wangxm"].startswith("c:")
 
 
 def visible_widgets(root: QWidget) -> list[QWidget]:

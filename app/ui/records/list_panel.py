@@ -159,9 +159,11 @@ class CustomerListPanel(QWidget):
             over -= give
 
     def save_columns(self) -> None:
-        """Widths, order and shown columns, per user, in the settings (kept across restarts)."""
+        """Widths, order, shown columns and sorting, per user, in the settings (kept across restarts).
+        "c:" marks widths the user chose; "d:" default widths, fitted again to the window at the next start."""
         self._save_timer.stop()
-        state = bytes(self.table.horizontalHeader().saveState().toBase64()).decode("ascii")
+        state = ("c:" if self._custom else "d:") + \
+            bytes(self.table.horizontalHeader().saveState().toBase64()).decode("ascii")
         saved = dict(self.ctx.settings.list_columns)
         if saved.get(self.user) == state:
             return
@@ -176,11 +178,13 @@ class CustomerListPanel(QWidget):
         state = self.ctx.settings.list_columns.get(self.user)
         if not state:
             return
+        custom, _sep, state = state.rpartition(":")
         header = self.table.horizontalHeader()
         if not header.restoreState(QByteArray.fromBase64(state.encode("ascii"))) or header.count() != len(Column):
             self._size_columns()
             return
-        self._custom = True
+        self._custom = custom != "d"
+        self._fit()
         header.setSectionResizeMode(Column.ADDRESS, QHeaderView.ResizeMode.Stretch)
         section, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
         if 0 <= section < len(Column):
