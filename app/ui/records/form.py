@@ -207,6 +207,7 @@ class CustomerForm(QWidget):
             grid.setColumnStretch(0, 0)
             grid.setColumnStretch(1, 1)
             grid.invalidate()
+        QTimer.singleShot(0, self._mark_current_section)  # the sections moved under an unchanged scroll position
 
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()
