@@ -275,9 +275,7 @@ class ArchiveStore:
         known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
         received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self._quality, seen, known)
         if any(c.kind is ChangeKind.FORM for c in changes):
-            form = form_for(self.session.archive)
-            if form.version > self.session.form.version:
-                self.session.form = form
+            self.session.set_form(form_for(self.session.archive))  # announced to the open screens
         photo_keys = self._photo_fields()
         for c in changes:
             if c.record is not None:

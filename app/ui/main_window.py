@@ -34,14 +34,14 @@ class MainWindow(QMainWindow):
         self.ctx, self.form, self.role = ctx, form, role
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
-        self.list_panel = CustomerListPanel(ctx, self)
+        self.list_panel = CustomerListPanel(ctx, self, user)
         self.panel = CustomerPanel(ctx, form, role, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
         splitter.addWidget(self.panel)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 840])
+        splitter.setStretchFactor(0, 5)  # the list keeps its status, completeness and last visit in view
+        splitter.setStretchFactor(1, 7)  # down to 1280×720; the form lays itself out in what is left
+        splitter.setSizes([590, 810])
         self.review = ReviewPanel(ctx, form, self)
         self.dashboard = DashboardPanel(ctx, self)
         self.tabs = QTabWidget(self)
@@ -365,4 +365,5 @@ class MainWindow(QMainWindow):
             self.panel.confirm_leave(self.sig_close_requested.emit)
             return
         event.accept()
+        self.list_panel.save_columns()
         self.sig_close_requested.emit()

@@ -38,7 +38,7 @@ class CustomerPanel(QWidget):
         self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty.setStyleSheet("color: #777; font-size: 12pt;")
+        empty.setProperty("role", "empty")
         self.stack = QStackedWidget(self)
         self.stack.addWidget(empty)
         self.stack.addWidget(self.tabs)
