@@ -122,7 +122,6 @@ def test_while_locked_sign_in_and_customer_actions_are_disabled(qtbot, running) 
 
 
 def _one_customer(session) -> str:
-    from app.services import records
     return _draft(session, "锁定测试店")
 
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
 from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, \
     QTableView, QVBoxLayout, QWidget
 
-from app.i18n import _, translate
+from app.i18n import _, ngettext, translate
 from app.models.record import CustomerStatus, ListQuery, STATUS_MSGIDS
 from app.services.listing import overdue_rule
 from app.ui.context import UiContext
@@ -88,7 +88,7 @@ class CustomerListPanel(QWidget):
         self.model.set_query(self.list_query(), overdue_rule(dt.date.today()))
 
     def _loaded(self, n: int) -> None:
-        self.count.setText(_("{n} customers").format(n=n))
+        self.count.setText(ngettext("{n} customer", "{n} customers", n).format(n=n))
         if self._selected:
             self.select(self._selected, emit=False)
 

@@ -9,11 +9,11 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
+    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
     QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.i18n import _, current_language
+from app.i18n import _, current_language, ngettext
 from app.models.catalogue import FormDefinition
 from app.services import review
 from app.ui.context import UiContext
@@ -161,7 +161,8 @@ class SubmissionView(QWidget):
             colour = "#c62828" if severity == "error" else "#e65100"
             lines.append(f'<span style="color:{colour}">• {message}</span>')
         if sub.missing:
-            lines.append("• " + _("{n} required fields are empty.").format(n=sub.missing))
+            lines.append("• " + ngettext("{n} required field is empty.", "{n} required fields are empty.", sub.missing)
+                         .format(n=sub.missing))
         for d in sub.duplicates[:5]:
             label = self.form[d.field].label(lang) if d.field in self.form else d.field
             lines.append('<span style="color:#c62828">• ' + _("Same {field} as {name} ({code})").format(
@@ -301,9 +302,9 @@ class ReviewPanel(QWidget):
     def _problems(self, it: review.QueueItem) -> str:
         parts = []
         if it.errors:
-            parts.append(_("{n} errors").format(n=it.errors))
+            parts.append(ngettext("{n} error", "{n} errors", it.errors).format(n=it.errors))
         if it.warnings:
-            parts.append(_("{n} warnings").format(n=it.warnings))
+            parts.append(ngettext("{n} warning", "{n} warnings", it.warnings).format(n=it.warnings))
         return ", ".join(parts) or "—"
 
     def select(self, cid: str) -> None:

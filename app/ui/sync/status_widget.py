@@ -7,7 +7,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.errors import UserFacingError
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.ui.sync_coordinator import SyncCoordinator
 
 
@@ -65,11 +65,14 @@ class SyncStatusWidget(QWidget):
         if audit_problem and not details.remaining:
             text = _("Synced; the audit log was not accepted")
         elif state == "problems" and details is not None:
-            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=details.remaining)
+            text = ngettext("Synced; {n} needs attention (a conflict or a refused change)",
+                            "Synced; {n} need attention (conflicts or refused changes)", details.remaining
+                            ).format(n=details.remaining)
         elif state == "up_to_date" and details is not None:
             text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=details.pushed, pulled=details.received)
         if state == "waiting" and isinstance(details, dict):
-            text = _("{n} changes waiting to be sent").format(n=details.get("outbox", 0))
+            waiting = details.get("outbox", 0)
+            text = ngettext("{n} change waiting to be sent", "{n} changes waiting to be sent", waiting).format(n=waiting)
         if isinstance(details, dict) and details.get("last_sync"):
             self.last_sync = str(details["last_sync"])
         elif state in ("up_to_date", "problems"):
