@@ -24,11 +24,12 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-# unit + ui tests only, on every core (pytest-xdist; tests that share a resource run in one worker
-# through their xdist_group mark). The server, sync and PostgreSQL tests stay in `make test`.
+# unit + ui tests without the `slow` ones (the bench runs, the crash loop), on every core
+# (pytest-xdist; tests that share a resource run in one worker through an xdist_group mark).
+# The server, sync and PostgreSQL tests and the slow ones stay in `make test`.
 XDIST ?= auto
 test-fast: $(STAMP)
-	$(PY) -m pytest tests/unit tests/ui -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest tests/unit tests/ui -m "not slow" -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)
 
 server: $(STAMP)
 	$(PY) -m server serve $(ARGS)
