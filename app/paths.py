@@ -62,6 +62,11 @@ def profile_dir(name: str = DEFAULT_PROFILE) -> Path:
     return profiles_dir() / name
 
 
+def device_unlock_marker(name: str = DEFAULT_PROFILE) -> Path:
+    """A non-secret flag file: this profile keeps its key in the OS keyring (so try that first)."""
+    return profile_dir(name) / "unlock-on-this-device"
+
+
 def log_dir() -> Path:
     return app_home() / "logs"
 

@@ -98,7 +98,6 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     recs = conn.execute(select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
                                customers.c.owner_id, customers.c.created_at)
                         .where(visible, customers.c.deleted.is_(False)).order_by(customers.c.code, customers.c.id)).all()
-    info = {r.id: r for r in recs}
     values = {r.id: json.loads(r.data) for r in recs}
     return {
         "month": first.strftime("%Y-%m"),

@@ -258,7 +258,7 @@ def render(lang: str, out: Path) -> None:
         ws.cell(row=4, column=phone, value="1370911")
         ws.append([None] * (head.index(sess.form["shop_name"].label(lang))) + ["新开便民超市" if lang == "zh_CN" else "New corner shop"])
         wb.save(sheet)
-        checked = process_sheet(sheet, sess.form, sess.archive, actor=sess.user, role="collector", write=False, lang=lang)
+        checked = process_sheet(sheet, sess.form, sess.archive, actor=sess.user, role="collector", lang=lang)
         preview = ImportPreview(controller.ctx, sheet, checked, win)
         shot(preview, "24-bulk-maintenance-preview", (1100, 700))
         preview.close()

@@ -118,7 +118,7 @@ def deadline(kind: str, urgent: bool, submitted: dt.datetime | None, binding_dat
 
 def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: bool) -> tuple[bool, str]:
     """(overdue, how long left or how long overdue) in the units a person counts in."""
-    from app.i18n import _
+    from app.i18n import _, ngettext
     overdue = now > due
     if urgent or abs(due - now) < dt.timedelta(hours=24):
         minutes = int(abs(due - now).total_seconds() // 60)
@@ -127,7 +127,7 @@ def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: boo
     else:
         today, day = now.astimezone(CHINA).date(), due.astimezone(CHINA).date()
         days = cal.workdays_between(day, today) if overdue else cal.workdays_between(today, day)
-        amount = _("{n} working days").format(n=max(days, 1))
+        amount = ngettext("{n} working day", "{n} working days", max(days, 1)).format(n=max(days, 1))
     return overdue, (_("overdue by {t}").format(t=amount) if overdue else _("{t} left").format(t=amount))
 
 

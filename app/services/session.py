@@ -16,7 +16,7 @@ from app.i18n import N_
 from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.models.wire import UserRole
-from app.paths import DEFAULT_PROFILE, app_home
+from app.paths import DEFAULT_PROFILE, app_home, device_unlock_marker
 from app.services.events import CalendarChanged, EventBus, FormChanged
 from app.storage.archive import Archive
 from app.storage.profile import Profile
@@ -177,7 +177,6 @@ def remember_on_device(session: Session) -> None:
     """Keep the data key in the OS keyring; raises ``secrets.KeyringUnavailable`` where there is none."""
     secrets.set_secret(_device_secret_name(session.profile, session.archive.meta.archive_id),
                        base64.b64encode(session.key).decode("ascii"))
-    from app.services.startup import device_unlock_marker
     device_unlock_marker(session.profile.name).touch()
 
 
@@ -188,7 +187,6 @@ def forget_on_device(name: str = DEFAULT_PROFILE) -> None:
     except StorageError:
         return
     secrets.delete_secret(_device_secret_name(profile, archive_id))
-    from app.services.startup import device_unlock_marker
     device_unlock_marker(name).unlink(missing_ok=True)
 
 
@@ -220,5 +218,3 @@ def passphrase_strength(passphrase: str) -> int:
     bits = min(len(p), distinct * 2) * math.log2(max(pool, 2))
     return 1 if bits < 40 else 2 if bits < 60 else 3 if bits < 80 else 4
 
-
-from app.services.startup import profile_exists, unlock_wait_seconds  # noqa: E402,F401  (re-exported)

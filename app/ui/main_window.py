@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTabWidget, QWidget
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models.catalogue import FormDefinition
 from app.models.sync_status import SyncState, SyncStatus
 from app.models.remote import RemoteUser
@@ -220,9 +220,12 @@ class MainWindow(QMainWindow):
         self.ctx.op(listing.summary, self).success(self._show_summary).failure(lambda _e: None).run()
 
     def _show_summary(self, s: listing.Summary) -> None:
-        self.summary.setText(_("{total} customers · {drafts} drafts · {pending} pending review · {returned} returned · "
-                               "{overdue} overdue or due").format(total=s.total, drafts=s.drafts, pending=s.pending,
-                                                                  returned=s.returned, overdue=s.overdue))
+        self.summary.setText(ngettext("{total} customer · {drafts} · {pending} pending review · {returned} returned · "
+                                      "{overdue} overdue or due",
+                                      "{total} customers · {drafts} · {pending} pending review · {returned} returned · "
+                                      "{overdue} overdue or due", s.total).format(
+            total=s.total, drafts=ngettext("{n} draft", "{n} drafts", s.drafts).format(n=s.drafts), pending=s.pending,
+            returned=s.returned, overdue=s.overdue))
 
     # ---- sync --------------------------------------------------------------------------------
     def _sync_state(self, status: SyncStatus) -> None:
@@ -269,8 +272,10 @@ class MainWindow(QMainWindow):
             waiting = status.get("outbox", 0)
             text = _("Sign out of the server?")
             if waiting:
-                text += "\n" + _("{n} changes have not been sent yet. They stay in this archive and are sent after "
-                                  "you sign in again.").format(n=waiting)
+                text += "\n" + ngettext("{n} change has not been sent yet. It stays in this archive and is sent after "
+                                         "you sign in again.",
+                                         "{n} changes have not been sent yet. They stay in this archive and are sent "
+                                         "after you sign in again.", waiting).format(n=waiting)
             box = QMessageBox(QMessageBox.Icon.Question, _("Sign out"), text,
                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
             box.button(QMessageBox.StandardButton.Yes).setText(_("Sign out"))

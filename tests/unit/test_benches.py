@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# about a minute of CPU between them and one ~70 s wall (bench.server): `make test` runs them, `make test-fast` not
+pytestmark = pytest.mark.slow
 
 RUNS = {
     "storage": (["--count", "400"], "rows/s"),

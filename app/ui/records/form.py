@@ -20,7 +20,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, \
     QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from app.i18n import _, translate
+from app.i18n import _, ngettext, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
 from app.models.record import Customer, CustomerStatus, Provenance, STATUS_MSGIDS, Source
 from app.models.wire import UserRole
@@ -584,13 +584,16 @@ class CustomerForm(QWidget):
         errors = report.errors + [i for k in self.rows for i in self.field_issues.get(k, []) if i.severity is Severity.ERROR]
         if errors:
             self.focus_field(errors[0].field)
-            self.sig_message.emit(_("{n} errors must be corrected before submitting.").format(n=len(errors)))
+            self.sig_message.emit(ngettext("{n} error must be corrected before submitting.",
+                                           "{n} errors must be corrected before submitting.", len(errors))
+                                  .format(n=len(errors)))
             return
         from app.ui.records.submit_dialog import SubmitDialog
         warnings = report.warnings + self.duplicates
         lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
         if report.missing:
-            lines.append(_("{n} required fields are still empty.").format(n=len(report.missing)))
+            lines.append(ngettext("{n} required field is still empty.", "{n} required fields are still empty.",
+                                  len(report.missing)).format(n=len(report.missing)))
         is_change = self.customer is not None and self.customer.approved_values is not None
         dialog = SubmitDialog(lines, is_change, self)
         dialog.accepted.connect(lambda: self._do_submit(dialog.note.text(), dialog.urgent.isChecked()))

@@ -10,7 +10,7 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, \
     QMenu, QTableView, QVBoxLayout, QWidget
 
-from app.i18n import _, translate
+from app.i18n import _, ngettext, translate
 from app.models.record import CustomerStatus, ListQuery, STATUS_MSGIDS
 from app.services.listing import overdue_rule
 from app.ui.context import UiContext
@@ -221,7 +221,7 @@ class CustomerListPanel(QWidget):
         self.apply()  # the overdue deadlines count with the new calendar
 
     def _loaded(self, n: int) -> None:
-        self.count.setText(_("{n} customers").format(n=n))
+        self.count.setText(ngettext("{n} customer", "{n} customers", n).format(n=n))
         if self._selected:
             self.select(self._selected, emit=False)
 

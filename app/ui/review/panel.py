@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.i18n import _, current_language, translate
+from app.i18n import _, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import STATUS_MSGIDS, CustomerStatus
 from app.services import review
@@ -170,7 +170,8 @@ class SubmissionView(QWidget):
             colour = ERROR if severity == "error" else WARNING
             lines.append(f'<span style="color:{colour}">• {message}</span>')
         if sub.missing:
-            lines.append("• " + _("{n} required fields are empty.").format(n=sub.missing))
+            lines.append("• " + ngettext("{n} required field is empty.", "{n} required fields are empty.", sub.missing)
+                         .format(n=sub.missing))
         for d in sub.duplicates[:5]:
             label = self.form[d.field].label(lang) if d.field in self.form else d.field
             lines.append(f'<span style="color:{ERROR}">• ' + _("Same {field} as {name} ({code})").format(
@@ -334,9 +335,9 @@ class ReviewPanel(QWidget):
     def _problems(self, it: review.QueueItem) -> str:
         parts = []
         if it.errors:
-            parts.append(_("{n} errors").format(n=it.errors))
+            parts.append(ngettext("{n} error", "{n} errors", it.errors).format(n=it.errors))
         if it.warnings:
-            parts.append(_("{n} warnings").format(n=it.warnings))
+            parts.append(ngettext("{n} warning", "{n} warnings", it.warnings).format(n=it.warnings))
         return ", ".join(parts) or "—"
 
     def select(self, cid: str) -> None:
