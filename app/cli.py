@@ -620,12 +620,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = getattr(args, "home", None)
     paths.set_home(home)
+    moved = None
+    if args.command != "self-test" and not args.self_test_flag:
+        from app.storage.relocate import move_legacy_home
+        moved = move_legacy_home()  # once: the one folder of earlier versions to the platform's folders
     from app.settings import Settings
     settings = Settings()
     args.lang = getattr(args, "lang", None) or settings.ui_language
     args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
     set_language(args.lang)
     setup_logging(to_file=args.command != "self-test")
+    if moved is not None and moved.state != "none":
+        log.info("old home folder: %s %s%s", moved.state, ",".join(moved.moved), f" ({moved.reason})" if moved.reason else "")
     if getattr(args, "allow_insecure", False):
         from app.services import syncing
         syncing.allow_insecure()
