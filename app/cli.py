@@ -413,6 +413,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                  photos=outcome.photos_up))
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
+    if outcome.newer_client:
+        _out(_("Update available: FieldArchive {version}").format(version=outcome.newer_client)
+             + (f" · {outcome.download_url}" if outcome.download_url else ""))
     refused = [p for p in problems if p.state == "rejected"]
     conflicts = [p for p in problems if p.state == "conflict"]
     if refused:
