@@ -222,3 +222,24 @@ def test_leftovers_of_an_interrupted_clean_up_are_removed_next_time(windows, mon
     assert not (legacy / "profiles").exists()
     ss.unlock(passphrase=PASSPHRASE).close()
     assert os.listdir(legacy) == [relocate.NOTE] or set(os.listdir(legacy)) == {relocate.NOTE, "settings.json"}
+
+
+def test_the_app_moves_the_old_folder_at_start(linux, tmp_path) -> None:
+    """The real command line in its own process, with no home given: it moves, then works."""
+    import subprocess
+    import sys
+
+    cid, _ = old_archive({"server_url": "https://start.example", "ui_language": "en"})
+    env = {k: v for k, v in os.environ.items() if k != paths.ENV_HOME}
+    env.update({f"XDG_{k.upper()}_HOME": str(v) for k, v in linux.items()})
+    env.update({"HOME": str(tmp_path), "FIELDARCHIVE_PASSPHRASE": PASSPHRASE})
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.run([sys.executable, "-m", "app", "list", "--json"], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert cid in proc.stdout
+    config = linux["config"] / "FieldArchive" / "settings.json"
+    assert json.loads(config.read_text())["server_url"] == "https://start.example"
+    assert not (linux["data"] / "FieldArchive" / "settings.json").exists()
+    log = (linux["state"] / "FieldArchive" / "log" / "fieldarchive.log").read_text()
+    assert log.startswith("old log\n") and "old home folder: moved" in log
