@@ -11,12 +11,13 @@ anything opens a file, only when neither ``--home`` nor ``$FIELDARCHIVE_HOME`` i
 2. everything is *copied* to a hidden staging folder beside its new place and checked file by file
    (size and SHA-256);
 3. the staged folders are renamed into place, a note ``.moved.json`` is written in the old folder,
-   and only then are the old copies removed.
+   and only then are the old copies removed. (A run stopped between the renames and the note is
+   finished by the next start when the new places hold exactly the old files.)
 
 A failure before the note (disk full, a file in use, a crash) leaves the old folder untouched and
 in use: the staged copies are removed and this run uses the old folder as before; the next start
-tries again. A failure while removing the old copies leaves them behind, and the next start
-removes them. Nothing is moved while another copy of the app has a profile open, nor while an
+tries again. The old copies are renamed ``.removing-*`` before they are deleted; what an
+interrupted deletion leaves is removed by the next start. Nothing is moved while another copy of the app has a profile open, nor while an
 archive has an unfinished write-ahead log (a crash): the move waits for a clean close.
 """
 from __future__ import annotations
@@ -36,6 +37,7 @@ from app.storage import backup as bk
 log = logging.getLogger(__name__)
 NOTE = ".moved.json"
 STAGING = ".moving-"
+TRASH = ".removing-"
 _CHUNK = 1 << 20
 
 
@@ -73,6 +75,13 @@ def _files(root: Path) -> dict[str, tuple[int, str]]:
                 size += len(chunk)
         found["." if p == root else p.relative_to(root).as_posix()] = (size, sha.hexdigest())
     return found
+
+
+def _same(old: Path, new: Path) -> bool:
+    try:
+        return _files(old) == _files(new)
+    except OSError:
+        return False
 
 
 def _copy(src: Path, dst: Path) -> None:
@@ -131,18 +140,17 @@ def move_legacy_home() -> MoveResult:
     if not legacy.is_dir():
         return MoveResult("none")
     steps = plan(legacy)
-    if (legacy / NOTE).exists():  # moved earlier; remove what a failed clean-up left behind
-        for old, new in steps:
-            if new.exists():
-                try:
-                    _remove(old)
-                except OSError as exc:
-                    log.warning("old %s not removed: %s", old.name, exc.strerror or exc)
+    if (legacy / NOTE).exists():  # moved earlier; remove what an interrupted clean-up left behind
+        for trash in legacy.glob(TRASH + "*"):
+            _quiet_remove(trash)
+        if steps:  # e.g. an older version started since and made them anew: theirs, left alone
+            log.warning("the old folder %s holds %s again; left as it is", legacy, ", ".join(o.name for o, _n in steps))
         return MoveResult("none")
     if not steps:
         return MoveResult("none")
-    clash = [new for _old, new in steps if new.exists()]
-    if clash:  # both the old and a new place hold data: keep the old one in use, touch neither
+    done = [(old, new) for old, new in steps if new.exists() and _same(old, new)]  # a run stopped before the note
+    clash = [new for old, new in steps if new.exists() and (old, new) not in done]
+    if clash:  # both the old and a new place hold different data: keep the old one in use, touch neither
         return _keep(legacy, f"both {legacy} and {clash[0]} exist", [])
     busy = _busy(legacy / "profiles")
     if busy:
@@ -151,8 +159,11 @@ def move_legacy_home() -> MoveResult:
     placed: list[Path] = []
     made: list[Path] = []
     try:
-        made = backup_before_move(legacy / "profiles")
+        if any(old.name == "profiles" and (old, new) not in done for old, new in steps):
+            made = backup_before_move(legacy / "profiles")
         for old, new in steps:
+            if (old, new) in done:
+                continue
             stage = new.with_name(STAGING + new.name)
             _remove(stage)
             staged.append((old, new, stage))
@@ -172,11 +183,18 @@ def move_legacy_home() -> MoveResult:
             _quiet_remove(stage)
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
         return _keep(legacy, reason, made)
-    for old, _new in steps:
+    for old, _new in steps:  # renamed first, so that what is left is recognisably ours
+        trash = old.with_name(TRASH + old.name)
         try:
-            _remove(old)
+            _remove(trash)
+            os.replace(old, trash)
         except OSError as exc:
-            log.warning("old %s not removed (next start tries again): %s", old.name, exc.strerror or exc)
+            log.warning("old %s not removed; remove it by hand: %s", old, exc.strerror or exc)
+            continue
+        try:
+            _remove(trash)
+        except OSError as exc:
+            log.warning("old %s not removed (the next start tries again): %s", old.name, exc.strerror or exc)
     log.info("moved %s from the old home folder to the platform's folders", ", ".join(o.name for o, _n in steps))
     return MoveResult("moved", [old.name for old, _new in steps], made)
 

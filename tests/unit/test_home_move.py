@@ -212,16 +212,27 @@ def test_linux_moves_settings_and_logs_and_leaves_the_data(linux) -> None:
 def test_leftovers_of_an_interrupted_clean_up_are_removed_next_time(windows, monkeypatch) -> None:
     old_archive()
     legacy = paths.legacy_home()
+    trash = legacy / (relocate.TRASH + "profiles")
     real = relocate._remove
     monkeypatch.setattr(relocate, "_remove", lambda p: (_ for _ in ()).throw(OSError(13, "in use"))
-                        if p == legacy / "profiles" else real(p))
+                        if p == trash and p.exists() else real(p))
     assert relocate.move_legacy_home().state == "moved"
-    assert (legacy / "profiles").exists() and (legacy / relocate.NOTE).exists()
+    assert trash.exists() and not (legacy / "profiles").exists() and (legacy / relocate.NOTE).exists()
     monkeypatch.setattr(relocate, "_remove", real)
     assert relocate.move_legacy_home().state == "none"
-    assert not (legacy / "profiles").exists()
+    assert not trash.exists()
     ss.unlock(passphrase=PASSPHRASE).close()
-    assert os.listdir(legacy) == [relocate.NOTE] or set(os.listdir(legacy)) == {relocate.NOTE, "settings.json"}
+    assert set(os.listdir(legacy)) == {relocate.NOTE, "settings.json"}
+
+
+def test_an_old_folder_made_anew_after_the_move_is_left_alone(windows) -> None:
+    old_archive()
+    assert relocate.move_legacy_home().state == "moved"
+    paths.set_home(None)
+    old_archive()  # an older version started again and made an archive in the old place
+    legacy = paths.legacy_home()
+    before = tree(legacy)
+    assert relocate.move_legacy_home().state == "none" and tree(legacy) == before
 
 
 def test_the_app_moves_the_old_folder_at_start(linux, tmp_path) -> None:
@@ -243,3 +254,46 @@ def test_the_app_moves_the_old_folder_at_start(linux, tmp_path) -> None:
     assert not (linux["data"] / "FieldArchive" / "settings.json").exists()
     log = (linux["state"] / "FieldArchive" / "log" / "fieldarchive.log").read_text()
     assert log.startswith("old log\n") and "old home folder: moved" in log
+
+
+def test_a_start_stopped_before_the_note_is_finished_by_the_next(windows, monkeypatch) -> None:
+    cid, _ = old_archive()
+    legacy = paths.legacy_home()
+
+    def killed(*_a, **_k):  # the process is killed after the copies are in place, before the note
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(relocate.paths, "atomic_write", killed)
+    with pytest.raises(KeyboardInterrupt):
+        relocate.move_legacy_home()
+    monkeypatch.undo()
+    paths.set_home(None)
+    monkeypatch.delenv(paths.ENV_HOME, raising=False)
+    monkeypatch.setattr(paths, "SYSTEM", "win32")
+    monkeypatch.setattr(platformdirs.windows, "_RESOLVE_WIN_FOLDER", platformdirs.windows.get_win_folder_from_env_vars)
+    monkeypatch.setenv("APPDATA", str(windows["roaming"]))
+    monkeypatch.setenv("LOCALAPPDATA", str(windows["local"]))
+    assert (legacy / "profiles").exists() and (windows["local"] / "FieldArchive" / "profiles").exists()
+    assert not (legacy / relocate.NOTE).exists()
+    result = relocate.move_legacy_home()
+    assert result.state == "moved" and not (legacy / "profiles").exists() and (legacy / relocate.NOTE).exists()
+    assert result.backups == []  # the first run's backup was copied with the rest
+    assert len(list((windows["local"] / "FieldArchive" / "profiles" / "default" / "backups").glob("before-move-*"))) == 1
+    s = ss.unlock(passphrase=PASSPHRASE)
+    try:
+        assert s.archive.customers.get(cid) is not None
+    finally:
+        s.close()
+
+
+def test_different_data_in_both_places_is_left_alone(windows) -> None:
+    old_archive()
+    legacy = paths.legacy_home()
+    other = windows["local"] / "FieldArchive" / "profiles" / "default"
+    other.mkdir(parents=True)
+    (other / "something.txt").write_text("not the same")
+    before = tree(legacy)
+    result = relocate.move_legacy_home()
+    assert result.state == "kept" and "both" in result.reason
+    assert tree(legacy) == before and (other / "something.txt").read_text() == "not the same"
+    assert paths.app_home() == legacy
