@@ -19,6 +19,7 @@ from app import __version__, paths
 from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
 from app.i18n import N_, _, set_language, translate
 from app.log import setup_logging
+from app.models.wire import UserRole
 
 log = logging.getLogger(__name__)
 ENV_PASSPHRASE = "FIELDARCHIVE_PASSPHRASE"
@@ -199,7 +200,7 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
     try:
         form = session.form if session else current_form()
         result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
-                               role=session.role if session else "collector", write=write,
+                               role=session.role if session else UserRole.COLLECTOR, write=write,
                                skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
                                sheet=getattr(args, "sheet", None))
         submitted: list[str] = []
@@ -366,8 +367,8 @@ def cmd_login(args: argparse.Namespace) -> int:
         persist = syncing.tokens_persist()
     finally:
         session.close()
-    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data["user"]["name"],
-                                                               role=data["user"]["role"]))
+    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data.user.name,
+                                                               role=data.user.role.value))
     if not persist:
         sys.stderr.write(translate(_NO_KEYRING_LOGIN) + "\n")
     return 0

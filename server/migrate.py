@@ -21,7 +21,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0006"
+HEAD = "0007_feed_scope"
 
 
 def alembic_config() -> Config:
