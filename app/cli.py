@@ -425,6 +425,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
                  photos=ngettext("{n} photo", "{n} photos", outcome.photos_up).format(n=outcome.photos_up)))
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
+    if outcome.newer_client:
+        _out(_("Update available: FieldArchive {version}").format(version=outcome.newer_client)
+             + (f" · {outcome.download_url}" if outcome.download_url else ""))
     refused = [p for p in problems if p.state == "rejected"]
     conflicts = [p for p in problems if p.state == "conflict"]
     if refused:
@@ -643,12 +646,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = getattr(args, "home", None)
     paths.set_home(home)
+    moved = None
+    if args.command != "self-test" and not args.self_test_flag:
+        from app.storage.relocate import move_legacy_home
+        moved = move_legacy_home()  # once: the one folder of earlier versions to the platform's folders
     from app.settings import Settings
     settings = Settings()
     args.lang = getattr(args, "lang", None) or settings.ui_language
     args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
     set_language(args.lang)
     setup_logging(to_file=args.command != "self-test")
+    if moved is not None and moved.state != "none":
+        log.info("old home folder: %s %s%s", moved.state, ",".join(moved.moved), f" ({moved.reason})" if moved.reason else "")
     if getattr(args, "allow_insecure", False):
         from app.services import syncing
         syncing.allow_insecure()

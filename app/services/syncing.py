@@ -15,7 +15,7 @@ import platform
 import threading
 from typing import Any, Callable, Sequence, TypeVar
 
-from app import secrets
+from app import __version__, secrets
 from app.errors import SyncError, SyncErrorKind, UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FieldType
@@ -169,6 +169,7 @@ def sync(session: Session, progress: Callable[[str, int, int, int], None] | None
     client = run(lambda: client_for(session))
     try:
         outcome = run_sync(store, client, progress, cancel, **({"batch": batch} if batch else {}))
+        outcome.newer_client, outcome.download_url = newer_client(client)
     except SyncError as exc:
         if exc.kind is SyncErrorKind.AUTH:
             run(lambda: forget_tokens(session))
@@ -178,6 +179,29 @@ def sync(session: Session, progress: Callable[[str, int, int, int], None] | None
     if outcome.complete:
         run(lambda: mark_synced(session))
     return outcome
+
+
+def _version(text: object) -> tuple[int, ...] | None:
+    parts = str(text or "").strip().split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
+
+
+def newer_client(client: SyncClient) -> tuple[str, str]:
+    """(version, download address) of a newer desktop client when the server's /info names one, else
+    ("", ""). Asked after each sync; a failure here never fails the sync (below the minimum version
+    the server answers 426 to the sync itself, with what to do)."""
+    try:
+        info = client.info()
+    except SyncError as exc:
+        log.info("server info not read: %s", exc.kind)
+        return "", ""
+    if not isinstance(info, dict):
+        return "", ""
+    latest, mine = _version(info.get("client_version")), _version(__version__)
+    if latest is None or mine is None or latest <= mine:
+        return "", ""
+    url = info.get("download_url")
+    return str(info["client_version"]).strip(), url if isinstance(url, str) else ""
 
 
 def _here(fn: Callable[[], T]) -> T:

@@ -21,6 +21,7 @@ from app.ui.dashboard import DashboardPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
 from app.ui.sync.status_widget import SyncStatusWidget
+from app.ui.sync.update_notice import UpdateNotice
 from app.ui.sync_coordinator import SyncCoordinator
 
 
@@ -63,7 +64,10 @@ class MainWindow(QMainWindow):
         self.sync_status.sign_in.clicked.connect(self.sign_in)
         self.coordinator.sig_need_sign_in.connect(self.sign_in)
         self.coordinator.sig_state.connect(self._sync_state)
+        self.update_notice = UpdateNotice(self)
+        self.coordinator.sig_finished.connect(self.update_notice.show_outcome)
         self.statusBar().addWidget(self.summary, 1)
+        self.statusBar().addPermanentWidget(self.update_notice)
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
         self._menus()
