@@ -72,6 +72,8 @@ def open_session(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from app.services import maintenance
+
     from app.secrets import KeyringUnavailable
     from app.services import session as ss
     from app.storage.profile import Profile
@@ -82,7 +84,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     passphrase = _secret(ENV_PASSPHRASE, _("Choose a passphrase (at least 8 characters): "), confirm=True)
     session, code = ss.create(args.profile, passphrase=passphrase, actor=args.user)
     try:
-        _out(_("Archive created in {folder}.").format(folder=session.profile.dir))
+        _out(_("Archive created in {folder}.").format(folder=maintenance.profile_folder(session)))
         _out(_("Recovery code (write it down now; it is shown only this once):"))
         _out(f"    {code}")
         if args.remember:
@@ -189,7 +191,7 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
 
 def _sheet(args: argparse.Namespace, write: bool) -> int:
     from app.services.session import current_form
-    from app.services.sheets import process_sheet
+    from app.services.sheets import process_sheet, sheet_in_archive
     from app.storage.profile import Profile
 
     path = Path(args.file)
@@ -198,10 +200,10 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
     session = open_session(args) if (write or Profile(args.profile).exists()) else None
     try:
         form = session.form if session else current_form()
-        result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
-                               role=session.role if session else "collector", write=write,
-                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
-                               sheet=getattr(args, "sheet", None))
+        options: dict[str, Any] = dict(write=write, skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
+                                       sheet=getattr(args, "sheet", None))
+        result = (sheet_in_archive(session, path, **options) if session else
+                  process_sheet(path, form, None, actor="", role="collector", **options))
         submitted: list[str] = []
         refused: dict[str, Any] = {}
         if write and session and getattr(args, "submit", False) and result.written:
@@ -236,7 +238,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.services.sheets import export_customers
+    from app.services.exporting import export_archive
 
     session = open_session(args)
     try:
@@ -246,8 +248,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if unknown:
             raise CliError(N_("Unknown field group {groups}; the groups are: {known}."), groups=", ".join(unknown),
                            known=", ".join(g.key for g in session.form.groups))
-        n = export_customers(session.archive, session.form, Path(args.out), lang=args.lang, groups=groups,
-                             meta=not args.no_meta, actor=session.user)
+        n = export_archive(session, Path(args.out), lang=args.lang, groups=groups, meta=not args.no_meta)
     finally:
         session.close()
     sys.stderr.write(_("Exported {n} customers to {file}.").format(n=n, file=args.out) + "\n")
@@ -256,11 +257,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from app.models.record import CustomerStatus, STATUS_MSGIDS
+    from app.services import listing
 
     session = open_session(args)
     try:
         status = CustomerStatus(args.status) if args.status else None
-        rows = session.archive.customers.rows(session.archive.customers.search_pks(args.search or "", status, args.incomplete, limit=args.limit))
+        rows = listing.search(session, args.search or "", status, args.incomplete, limit=args.limit)
     finally:
         session.close()
     if args.json:
@@ -275,26 +277,28 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from app.services import maintenance
+
     session = open_session(args)
     try:
-        arc = session.archive
-        problems = (arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.audit.verify_chain()
-                    + arc.audit.verify_records())
-        count = arc.customers.count()
+        check = maintenance.check_archive(session)
     finally:
         session.close()
-    for p in problems:
+    for p in check.problems:
         _out(p)
-    if problems:
-        raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."), folder=str(session.profile.backup_dir))
-    _out(_("The archive is intact: {n} customers, integrity and audit trail verified.").format(n=count))
+    if check.problems:
+        raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."),
+                       folder=str(maintenance.backup_folder(session)))
+    _out(_("The archive is intact: {n} customers, integrity and audit trail verified.").format(n=check.customers))
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from app.services import maintenance
+
     session = open_session(args)
     try:
-        path = session.profile.backup(session.archive, Path(args.out) if args.out else None)
+        path = maintenance.backup(session, Path(args.out) if args.out else None)
     finally:
         session.close()
     _out(_("Backup written to {file}.").format(file=path))
@@ -436,16 +440,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_submit(args: argparse.Namespace) -> int:
     """A collector submits drafts (and returned customers) that have no errors."""
     from app.models.record import CustomerStatus, ListQuery
-    from app.services import records
+    from app.services import listing, records
 
     if not args.ids and not args.all:
         raise CliError(N_("Name the customers to submit (their ids), or --all."))
     session = open_session(args)
     try:
-        arc = session.archive
         if args.all:
             ids = [r.id for st in (CustomerStatus.DRAFT, CustomerStatus.RETURNED)
-                   for r in arc.customers.rows(arc.customers.list_pks(ListQuery(status=st)))]
+                   for r in listing.rows(session, listing.pks(session, ListQuery(status=st)))]
         else:
             ids = list(dict.fromkeys(args.ids))
         done, refused = records.submit(session, ids, note=args.note or "", urgent=args.urgent)

@@ -17,7 +17,8 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTab
     QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import _, translate
-from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary, process_sheet, submit_changed
+from app.services.events import Changes
+from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary, sheet_in_archive, submit_changed
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.progress import run_with_progress
@@ -135,13 +136,11 @@ class ImportPreview(QDialog):
         self.accept()
 
         def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
-            result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=True,
-                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel, sheet=chosen)
+            result = sheet_in_archive(s, sheet, write=True, skip_invalid=skip_invalid, progress=progress, cancel=cancel, sheet=chosen)
             return result, (submit_changed(s, result, sheet.name) if submit else None)
 
         def done(out: tuple[SheetResult, Any]) -> None:
             result, submitted = out
-            ctx.sig_data_changed.emit("")
             if not result.written:
                 info(parent, _("Nothing was imported: rows {rows} have errors.").format(
                     rows=", ".join(map(str, result.error_rows[:20]))))
@@ -155,4 +154,5 @@ class ImportPreview(QDialog):
             info(parent, text)
 
         run_with_progress(ctx, parent, _("Importing {file}…").format(file=sheet.name), work, done,
-                          cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))
+                          cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")),
+                          changes=lambda _out: Changes.everything())

@@ -13,12 +13,13 @@ from typing import Any, Callable
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _
-from app.services.exporting import export_customers
-from app.services.sheets import IMPORT_FILTER, SheetResult, process_sheet, write_template
+from app.services.exporting import export_archive
+from app.services.sheets import IMPORT_FILTER, SheetResult, sheet_in_archive, write_template
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
 from app.ui.import_preview import ImportPreview
+from app.ui.ops import maintenance as maintenance_ops
 from app.ui.progress import run_with_progress
 
 XLSX = "Excel (*.xlsx)"
@@ -40,8 +41,7 @@ def choose_import(ctx: UiContext, parent: QWidget) -> None:
 def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None) -> None:
     """Check ``sheet`` (nothing written) and show the preview; when several sheets hold data, ask which."""
     def check(s: Any, progress: Callable[[int, int], None], cancel: Any) -> SheetResult:
-        return process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=False, progress=progress,
-                             cancel=cancel, sheet=which)
+        return sheet_in_archive(s, sheet, write=False, progress=progress, cancel=cancel, sheet=which)
 
     def done(result: SheetResult) -> None:
         if result.sheet_choices and which is None:
@@ -87,8 +87,8 @@ def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts
     _remember_dir(ctx, target)
 
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> int:
-        return export_customers(s.archive, s.form, target, lang=opts.lang, pks=pks, groups=opts.groups,
-                                meta=opts.meta, actor=s.user, progress=progress, cancel=cancel)
+        return export_archive(s, target, lang=opts.lang, pks=pks, groups=opts.groups, meta=opts.meta,
+                              progress=progress, cancel=cancel)
 
     run_with_progress(ctx, parent, _("Exporting…"), work,
                       lambda n: info(parent, _("Exported {n} customers to {file}.").format(n=n, file=target)),
@@ -115,5 +115,5 @@ def choose_backup(ctx: UiContext, parent: QWidget) -> None:
     path, _f = QFileDialog.getSaveFileName(parent, _("Back up the archive"), "", _("FieldArchive backup (*.fabak)"))
     if path:
         target = Path(path if path.endswith(".fabak") else path + ".fabak")
-        ctx.op(lambda s: s.profile.backup(s.archive, target), parent).success(
+        maintenance_ops.backup(ctx, parent, target).success(
             lambda p: info(parent, _("Backup written to {file}.").format(file=p))).run()

@@ -9,8 +9,8 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QStackedWidget, QTabWidget, Q
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
-from app.services import records
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
@@ -76,9 +76,8 @@ class CustomerPanel(QWidget):
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
         if cid:
-            self.ctx.op(lambda s: records.mark_checked(s, [cid], kind), self).success(
-                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid),
-                            self.ctx.sig_data_changed.emit(cid))).run()
+            record_ops.mark_checked(self.ctx, self, cid, kind).success(
+                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid))).run()
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""

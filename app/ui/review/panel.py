@@ -16,7 +16,9 @@ from PySide6.QtWidgets import (
 from app.i18n import _, current_language
 from app.models.catalogue import FormDefinition
 from app.services import review
+from app.services.events import Changes
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.values import shown
 
 RED, ORANGE, GREY = QColor("#c62828"), QColor("#e65100"), QColor("#777777")
@@ -183,11 +185,10 @@ class PhotoStrip(QListWidget):
         self.setFixedHeight(116)
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
-        from app.ui.records.photos import _thumb
         for ref in refs:
             item = QListWidgetItem(_("loading…"), self)
             item.setData(Qt.ItemDataRole.UserRole, ref)
-            ctx.op(lambda s, r=ref: _thumb(s, r), self).success(lambda data, i=item: self._show(i, data)).run()
+            record_ops.thumbnail(ctx, self, ref).success(lambda data, i=item: self._show(i, data)).run()
 
     def _show(self, item: QListWidgetItem, data: bytes | None) -> None:
         pix = QPixmap()
@@ -385,8 +386,7 @@ class ReviewPanel(QWidget):
             msg = (_("{n} approved; sent at the next sync.") if action == "approve"
                    else _("Returned; sent at the next sync.")).format(n=n)
             self.sig_message.emit(msg)
-            for cid in ids:
-                self.ctx.sig_data_changed.emit(cid)
             self.refresh()
 
-        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done).run()
+        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done) \
+            .changes(lambda _n: Changes.ids(ids)).run()

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QGridLayo
 from app.errors import UserFacingError, ValidationFailed
 from app.i18n import _
 from app.models.catalogue import FormDefinition
+from app.services.events import Changes
 from app.ui.context import UiContext
 from app.ui.values import shown
 
@@ -85,5 +86,5 @@ class ConflictDialog(QDialog):
                 raise exc
 
         self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self) \
-            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid), self.ctx.sig_data_changed.emit(rid))) \
+            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid))).changes(lambda _r: Changes.ids([rid])) \
             .failure(failed).run()
