@@ -46,7 +46,7 @@ class CustomerPanel(QWidget):
         layout.addWidget(self.stack)
         self.form_widget.sig_open_customer.connect(self.sig_open_customer)
         self.form_widget.sig_message.connect(self.sig_message)
-        self.form_widget.sig_saved.connect(self._refresh_side_tabs)
+        self.form_widget.sig_saved.connect(self._saved)
 
     @property
     def customer_id(self) -> str | None:
@@ -62,8 +62,13 @@ class CustomerPanel(QWidget):
         self.stack.setCurrentIndex(0)
         self.sig_customer_changed.emit("")
 
-    def _refresh_side_tabs(self, customer_id: str) -> None:
-        self.visits.load(customer_id or None)
+    def _saved(self, customer_id: str) -> None:
+        """A save adds to the customer's history; its visits change only with a visit (its own operation)."""
+        self._refresh_side_tabs(customer_id, visits=self.visits.customer_id != customer_id)
+
+    def _refresh_side_tabs(self, customer_id: str, visits: bool = True) -> None:
+        if visits:
+            self.visits.load(customer_id or None)
         self.history.load(customer_id or None)
         self.tabs.setTabEnabled(1, bool(customer_id))
         self.tabs.setTabEnabled(2, bool(customer_id))
