@@ -103,7 +103,7 @@ def test_search_box_is_debounced_and_stale_answers_are_dropped(qtbot, big_ctx) -
     panel.apply()
     queries = []
     real = big_ctx.session._archive.customers.list_pks
-    big_ctx.session._archive.customers.list_pks = lambda q: (queries.append(q.text), real(q))[1]  # type: ignore[method-assign]
+    big_ctx.session._archive.customers.list_pks = lambda q, *a: (queries.append(q.text), real(q, *a))[1]  # type: ignore[method-assign]
     for prefix in ("1", "13", "138", "1380", "13800", "138000", "1380000", "13800001"):
         panel.search.setText(prefix)  # typing quickly: one query after the pause
     qtbot.waitUntil(lambda: queries == ["13800001"], timeout=2000)
