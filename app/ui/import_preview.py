@@ -9,7 +9,7 @@ with the note "大批量维护: <file>" (on by default).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -17,11 +17,10 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTab
     QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import _, translate
-from app.services.events import Changes
-from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary, sheet_in_archive, submit_changed
+from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary
 from app.ui.context import UiContext
 from app.ui.errors import info
-from app.ui.progress import run_with_progress
+from app.ui.ops import sheets as sheet_ops
 
 SEVERITY = {"error": "error", "warning": "warning", "missing": "missing"}
 MAX_PROBLEM_ROWS = 2000
@@ -135,10 +134,6 @@ class ImportPreview(QDialog):
         submit = self.submit.isChecked() and bool(self.result.review_ids)
         self.accept()
 
-        def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
-            result = sheet_in_archive(s, sheet, write=True, skip_invalid=skip_invalid, progress=progress, cancel=cancel, sheet=chosen)
-            return result, (submit_changed(s, result, sheet.name) if submit else None)
-
         def done(out: tuple[SheetResult, Any]) -> None:
             result, submitted = out
             if not result.written:
@@ -153,6 +148,5 @@ class ImportPreview(QDialog):
                     .format(ok=len(ok), refused=len(refused))
             info(parent, text)
 
-        run_with_progress(ctx, parent, _("Importing {file}…").format(file=sheet.name), work, done,
-                          cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")),
-                          changes=lambda _out: Changes.everything())
+        sheet_ops.import_sheet(ctx, parent, sheet, chosen, skip_invalid=skip_invalid, submit=submit, done=done,
+                               cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))
