@@ -101,7 +101,7 @@ def get(session: Session, customer_id: str) -> Customer | None:
 
 def duplicates_of(session: Session, values: Mapping[str, Any], exclude: Sequence[str]) -> list[Issue]:
     """The duplicate warnings for ``values`` (parsed) among the other customers of the archive."""
-    return duplicate_issues(session.form, session._archive.customers.find_duplicates(session.form, values, list(exclude)))
+    return duplicate_issues(session.form, session._archive.customers.find_duplicates(session.form, dict(values), list(exclude)))
 
 
 def visits(session: Session, customer_id: str) -> list[Visit]:

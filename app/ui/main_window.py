@@ -307,7 +307,7 @@ class MainWindow(QMainWindow):
         def show(found: Any) -> None:
             if not found:
                 self.statusBar().showMessage(_("This conflict was already resolved."), 6000)
-                self._data_changed(record_id)
+                self._data_changed(Changes.ids([record_id]))
                 return
             fields, _server = found
             dialog = ConflictDialog(self.ctx, self.form, record_id, fields, self)

@@ -12,7 +12,7 @@ import logging
 import threading
 import enum
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, ClassVar, Generic, TypeVar
+from typing import Any, Callable, ClassVar, Generic, Self, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 
@@ -118,19 +118,19 @@ class Op(Generic[T]):
         self._finally: Callable[[], None] | None = None
         self._changes: Callable[[T], Any] | None = None
 
-    def success(self, fn: Callable[[T], None]) -> "Op[T]":
+    def success(self, fn: Callable[[T], None]) -> Self:
         self._success = fn
         return self
 
-    def failure(self, fn: Callable[[BaseException], None]) -> "Op[T]":
+    def failure(self, fn: Callable[[BaseException], None]) -> Self:
         self._failure = fn
         return self
 
-    def finally_(self, fn: Callable[[], None]) -> "Op[T]":
+    def finally_(self, fn: Callable[[], None]) -> Self:
         self._finally = fn
         return self
 
-    def changes(self, fn: Callable[[T], Any]) -> "Op[T]":
+    def changes(self, fn: Callable[[T], Any]) -> Self:
         """``fn(result)``: the change set (``app.services.events.Changes``) this operation made, or None."""
         self._changes = fn
         return self

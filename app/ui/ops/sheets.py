@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QProgressDialog
 
 from app.i18n import _
 from app.services.events import Changes
@@ -17,16 +17,16 @@ from app.ui.progress import run_with_progress
 Imported = tuple[SheetResult, Any]   # the import, and (submitted, refused) when it also submitted
 
 
-def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None,
-                done: Callable[[SheetResult], None]) -> QProgressDialog:
+def check_sheet(ctx: UiContext, parent: Any, sheet: Path, which: str | None,
+                done: Callable[[SheetResult], Any]) -> QProgressDialog:
     """Check ``sheet`` against the archive (nothing written): ``which`` sheet, ``"all"``, or None (the only one)."""
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> SheetResult:
         return sheet_in_archive(s, sheet, write=False, progress=progress, cancel=cancel, sheet=which)
     return run_with_progress(ctx, parent, _("Checking {file}…").format(file=sheet.name), work, done)
 
 
-def import_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None, *, skip_invalid: bool,
-                 submit: bool, done: Callable[[Imported], None], cancelled: Callable[[], None]) -> QProgressDialog:
+def import_sheet(ctx: UiContext, parent: Any, sheet: Path, which: str | None, *, skip_invalid: bool,
+                 submit: bool, done: Callable[[Imported], Any], cancelled: Callable[[], Any]) -> QProgressDialog:
     """Import ``sheet`` (with ``skip_invalid``: the rows without errors), and with ``submit`` submit the
     changed customers for review; announces that any customer may have changed."""
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> Imported:
@@ -37,9 +37,9 @@ def import_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None
                              cancelled=cancelled, changes=lambda _out: Changes.everything())
 
 
-def export_customers(ctx: UiContext, parent: QWidget, target: Path, pks: Sequence[int] | None, *, lang: str,
-                     groups: Any, meta: bool, done: Callable[[int], None],
-                     cancelled: Callable[[], None]) -> QProgressDialog:
+def export_customers(ctx: UiContext, parent: Any, target: Path, pks: Sequence[int] | None, *, lang: str,
+                     groups: Any, meta: bool, done: Callable[[int], Any],
+                     cancelled: Callable[[], Any]) -> QProgressDialog:
     """Write the customers ``pks`` (all when None) to ``target``; ``done(rows written)``."""
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> int:
         return export_archive(s, target, lang=lang, pks=pks, groups=groups, meta=meta, progress=progress, cancel=cancel)
