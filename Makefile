@@ -31,6 +31,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ui
 	$(PY) -m bench.sync
 	$(PY) -m bench.server
+	$(PY) -m bench.scale --customers 50000 --backend postgresql
 	$(PY) -m bench.export
 	$(PY) -m bench.sheets
 

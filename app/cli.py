@@ -19,6 +19,7 @@ from app import __version__, paths
 from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
 from app.i18n import N_, _, set_language, translate
 from app.log import setup_logging
+from app.models.wire import UserRole
 
 log = logging.getLogger(__name__)
 ENV_PASSPHRASE = "FIELDARCHIVE_PASSPHRASE"
@@ -203,7 +204,7 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
         options: dict[str, Any] = dict(write=write, skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
                                        sheet=getattr(args, "sheet", None))
         result = (sheet_in_archive(session, path, **options) if session else
-                  process_sheet(path, form, None, actor="", role="collector", **options))
+                  process_sheet(path, form, None, actor="", role=UserRole.COLLECTOR, **options))
         submitted: list[str] = []
         refused: dict[str, Any] = {}
         if write and session and getattr(args, "submit", False) and result.written:
@@ -370,8 +371,8 @@ def cmd_login(args: argparse.Namespace) -> int:
         persist = syncing.tokens_persist()
     finally:
         session.close()
-    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data["user"]["name"],
-                                                               role=data["user"]["role"]))
+    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data.user.name,
+                                                               role=data.user.role.value))
     if not persist:
         sys.stderr.write(translate(_NO_KEYRING_LOGIN) + "\n")
     return 0

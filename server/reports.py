@@ -30,7 +30,7 @@ from typing import Any, Iterable
 from sqlalchemy import func, select
 
 from app.models.catalogue import FormDefinition
-from app.models.wire import Role
+from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
 from app.validation import validate_values
 from server.accounts import User
@@ -74,13 +74,13 @@ def _day(ts: float) -> dt.date:
 
 def _collectors(user: User, d: Directory) -> list[User]:
     """The people whose work the report covers, in a stable order."""
-    if user.role == Role.ADMIN.value:
-        people = [u for u in d.by_id.values() if u.role != Role.ADMIN.value]
-    elif user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.ADMIN.value:
+        people = [u for u in d.by_id.values() if u.role != UserRole.ADMIN.value]
+    elif user.role == UserRole.SUPERVISOR.value:
         people = [u for u in d.by_id.values() if u.supervisor_id == user.id or u.id == user.id]
     else:
         people = [user]
-    return sorted(people, key=lambda u: (u.role != Role.COLLECTOR.value, u.name))
+    return sorted(people, key=lambda u: (u.role != UserRole.COLLECTOR.value, u.name))
 
 
 def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
@@ -170,7 +170,7 @@ def _completeness(form: FormDefinition, d: Directory, people: list[User], recs: 
     out = []
     for uid, s in stats.items():
         u = d.by_id.get(uid)
-        if u is None or (s["customers"] == 0 and u.role != Role.COLLECTOR.value):
+        if u is None or (s["customers"] == 0 and u.role != UserRole.COLLECTOR.value):
             continue
         out.append({"collector": u.name, "display_name": u.display_name, "customers": s["customers"],
                     "complete": s["complete"], "incomplete": s["customers"] - s["complete"],
@@ -242,7 +242,7 @@ def _visits(conn: Any, user: User, d: Directory, people: list[User], recs: Itera
     out = []
     for u in people:
         mine = made.get(u.id, [])
-        if u.role != Role.COLLECTOR.value and not mine and not assigned.get(u.id):
+        if u.role != UserRole.COLLECTOR.value and not mine and not assigned.get(u.id):
             continue
         out.append({"collector": u.name, "display_name": u.display_name, "visits": len(mine),
                     "customers_visited": len({cid for cid, _b in mine}), "customers": assigned.get(u.id, 0),

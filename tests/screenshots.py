@@ -25,6 +25,7 @@ def render(lang: str, out: Path) -> None:
     from app.i18n import set_language
     from app.main import make_app
     from app.models.record import CustomerStatus, NewCustomer, Provenance, Source
+    from app.models.remote import FieldConflict
     from app.services import records, session as ss
     from app.services.demo import generate
     from app.settings import Settings
@@ -179,8 +180,8 @@ def render(lang: str, out: Path) -> None:
                                            "fields": ["contact_phone", "address"]})
     form.load(returned)
     shot(win, "17-returned-banner", (1500, 900))
-    fields = [{"field": "contact_phone", "base": "13992458810", "mine": "13992458811", "server": "13709112233"},
-              {"field": "business_area", "base": "20", "mine": "25", "server": "30"}]
+    fields = [FieldConflict("contact_phone", "13992458810", "13992458811", "13709112233"),
+              FieldConflict("business_area", "20", "25", "30")]
     conflict = ConflictDialog(controller.ctx, win.form, first, fields, win)
     shot(conflict, "18-conflict-dialog")
     conflict.close()

@@ -20,6 +20,7 @@ from app.errors import UserFacingError
 from app.i18n import N_, current_language
 from app.models.catalogue import FieldType
 from app.models.record import Customer, CustomerStatus, Duplicate, Provenance, Source
+from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar
 from app.services.session import Session
 from app.validation import validate_values
@@ -83,7 +84,7 @@ class Submission:
 
 
 def _role_check(session: Session) -> None:
-    if session.role not in ("supervisor", "admin"):
+    if session.role not in (UserRole.SUPERVISOR, UserRole.ADMIN):
         raise UserFacingError(N_("Only a market manager can approve or return customers."))
 
 
@@ -171,7 +172,7 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
         group = form.group(spec.group)
         changes.append(Change(spec.key, spec.label(lang), group.label(lang) if group else spec.group, old, new,
                               spec.type is FieldType.PHOTO))
-    report = validate_values(form, c.values, today=session.today(), role="collector")
+    report = validate_values(form, c.values, today=session.today(), role=UserRole.COLLECTOR)
     issues = [(i.severity.value, form[i.field].label(lang) if i.field in form else i.field,
                i.message(form[i.field].label(lang) if i.field in form else i.field, lang))
               for i in report.issues if i.severity in (Severity.ERROR, Severity.WARNING)]

@@ -15,6 +15,7 @@ from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
 from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
+from app.models.wire import UserRole
 from app.paths import DEFAULT_PROFILE, app_home
 from app.services.events import CalendarChanged, EventBus, FormChanged
 from app.storage.archive import Archive
@@ -71,9 +72,17 @@ def calendar_for(archive: Archive) -> WorkCalendar:
     return (_server_calendar(raw) if raw else None) or builtin_calendar()
 
 
+def _role(stored: str | None) -> UserRole:
+    """The role the server gave at the last sign-in (a collector until then)."""
+    try:
+        return UserRole(stored) if stored else UserRole.COLLECTOR
+    except ValueError:
+        return UserRole.COLLECTOR
+
+
 def _open(profile: Profile, key: bytes) -> "Session":
     archive = profile.open(key)
-    return Session(profile, archive, key, form_for(archive), archive.meta.get("sync_role") or "collector",
+    return Session(profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")),
                    calendar_for(archive))
 
 
@@ -95,7 +104,7 @@ class Session:
     _archive: Archive
     key: bytes = field(repr=False)
     form: FormDefinition
-    role: str = "collector"
+    role: UserRole = UserRole.COLLECTOR
     calendar: WorkCalendar = field(default_factory=builtin_calendar)
     events: EventBus = field(default_factory=EventBus, repr=False, compare=False)
 

@@ -31,10 +31,11 @@ from app.errors import UserCancelled, UserFacingError
 from app.export.reading import EXTENSIONS, SheetChoiceNeeded, SheetError, choose_sheets, open_book  # noqa: F401
 from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, Role
+from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, FieldRole
 from app.models.record import (
     CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, STATUS_MSGIDS, new_id,
 )
+from app.models.wire import UserRole
 from app.services.records import clean_values, quality
 from app.services.session import Session
 from app.storage.archive import Archive
@@ -204,8 +205,8 @@ class SheetImport:
         self._messages: dict[tuple[Any, ...], str] = {}
         self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]]]] = {}
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
-        self.code_key = (form.by_role(Role.CUSTOMER_CODE) or form.fields[0]).key
-        name = form.by_role(Role.SHOP_NAME)
+        self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
+        name = form.by_role(FieldRole.SHOP_NAME)
         self.name_key = name.key if name else None
 
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
@@ -370,7 +371,7 @@ class SheetImport:
         if lost:   # the number cell's own message, not "required" or a checksum that blames the typist
             report.issues = [i for i in report.issues if i.field not in lost]
         if existing is not None:
-            if existing.status is CustomerStatus.PENDING and self.role == "collector" and \
+            if existing.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR and \
                     clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}:
                 pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
         report.issues[:0] = pre
@@ -439,14 +440,14 @@ class SheetImport:
             return False
         if existing.status in (CustomerStatus.DRAFT, CustomerStatus.RETURNED):
             return True
-        return existing.status is CustomerStatus.APPROVED and self.role == "collector"
+        return existing.status is CustomerStatus.APPROVED and self.role == UserRole.COLLECTOR
 
     def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Issue]:
         """What the server would refuse for this role (``app.validation.editing``): a changed value in a
         field the role may not edit, or such a field filled on a new customer. An unchanged value (our
         own export imported back) is no change. The customer code of an existing customer says so."""
         issues = entry_issues(self.form, self.role, old, new)
-        if old is not None and self.form.by_role(Role.CUSTOMER_CODE) is not None:
+        if old is not None and self.form.by_role(FieldRole.CUSTOMER_CODE) is not None:
             issues = [Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i
                       for i in issues]
         return issues
@@ -505,13 +506,13 @@ def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[
     arc = session._archive
     current = arc.customers.many(result.review_ids)
     reopen = [i for i, c in current.items() if c.status is CustomerStatus.APPROVED]
-    if reopen and session.role == "collector":
+    if reopen and session.role == UserRole.COLLECTOR:
         arc.customers.set_status(reopen, CustomerStatus.DRAFT, Provenance(session.user, Source.IMPORT, sheet_name))
     note = translate(N_("Bulk maintenance: {file}")).format(file=sheet_name)
     return records.submit(session, result.review_ids, note=note)
 
 
-def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = "collector",
+def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = UserRole.COLLECTOR,
                   write: bool = False, skip_invalid: bool = False, today: dt.date | None = None,
                   lang: str | None = None, progress: Progress | None = None,
                   cancel: threading.Event | None = None, sheet: str | None = None) -> SheetResult:

@@ -10,6 +10,8 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStac
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.models.sync_status import SyncState, SyncStatus
+from app.models.remote import RemoteUser
+from app.models.wire import UserRole
 from app.services import listing
 from app.services.events import Changes
 from app.services.maintenance import ArchiveCheck
@@ -31,7 +33,7 @@ class MainWindow(QMainWindow):
     sig_settings_changed = Signal()
     sig_close_requested = Signal()
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: str = "collector") -> None:
+    def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: UserRole = UserRole.COLLECTOR) -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
@@ -200,11 +202,11 @@ class MainWindow(QMainWindow):
             self.dashboard.refresh()
 
     # ---- roles, review and statistics --------------------------------------------------------
-    def set_role(self, role: str) -> None:
+    def set_role(self, role: UserRole) -> None:
         """What a person sees follows the role the server gave them: market managers review."""
         self.role = role
         self.panel.form_widget.set_role(role)
-        reviewer = role in ("supervisor", "admin")
+        reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         self.tabs.setTabVisible(self.review_tab, reviewer)
         if reviewer:
             self.review.refresh()
@@ -259,14 +261,13 @@ class MainWindow(QMainWindow):
 
         self.ctx.op(syncing.status, self).success(show).run()
 
-    def _signed_in(self, data: dict[str, Any]) -> None:
-        user = data.get("user", {})
-        role = user.get("role", self.role)
-        if role != self.role:
-            self.set_role(role)
+    def _signed_in(self, result: tuple[RemoteUser, bool]) -> None:
+        user, persists = result
+        if user.role != self.role:
+            self.set_role(user.role)
         self.coordinator.signed_in = True
-        message = _("Signed in as {name}.").format(name=user.get("display_name") or user.get("username", ""))
-        if not data.get("persists"):
+        message = _("Signed in as {name}.").format(name=user.display_name or user.name)
+        if not persists:
             message += " " + _("This computer has no secure key store; you will be asked to sign in again after "
                                "FieldArchive restarts.")
         self.statusBar().showMessage(message, 10000)

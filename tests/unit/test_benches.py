@@ -17,6 +17,7 @@ RUNS = {
     "ui": (["--count", "400"], "query → rows painted"),
     "sync": (["--count", "300", "--photos-mb", "2", "--memory-count", "0"], "ours/bare"),
     "server": (["--count", "400"], "server/raw"),
+    "scale": (["--customers", "200", "--backend", "sqlite,postgresql", "--storm-clients", "16"], "storm/batched"),
     "sheets": (["--rows", "300"], "ratio check/baseline"),
 }
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QStackedWidget, QTabWidget, Q
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
+from app.models.wire import UserRole
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 from app.ui.records.credit import CreditView
@@ -22,7 +23,7 @@ class CustomerPanel(QWidget):
     sig_message = Signal(str)
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector", parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.form_widget = CustomerForm(ctx, form, role, self)

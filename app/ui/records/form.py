@@ -21,7 +21,8 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QL
 
 from app.i18n import _, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
-from app.models.record import Customer, STATUS_MSGIDS, Source
+from app.models.record import Customer, CustomerStatus, STATUS_MSGIDS, Source
+from app.models.wire import UserRole
 from app.services import records
 from app.services.records import Submitted
 from app.services.refusals import reasons_of
@@ -65,7 +66,7 @@ class CustomerForm(QWidget):
     sig_message = Signal(str)
     sig_resolve_conflict = Signal(str)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector",
+    def __init__(self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.form, self.role = ctx, form, role
@@ -282,7 +283,7 @@ class CustomerForm(QWidget):
             for f in c.review.get("fields", []):
                 if f in self.rows:
                     self.rows[f].label.setStyleSheet("background:#ffe0b2;")
-        elif c.status.value == "pending" and self.role == "collector":
+        elif c.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR:
             style = "background:#e3f2fd; border:1px solid #1565c0;"
             html = _("Waiting for the market manager's review; it cannot be changed meanwhile.") + \
                 f' <a href="withdraw">{_("Withdraw the submission")}</a>'
@@ -292,7 +293,7 @@ class CustomerForm(QWidget):
         self.banner.setText(html)
         self.banner.setVisible(bool(html))
 
-    def set_role(self, role: str) -> None:
+    def set_role(self, role: UserRole) -> None:
         """After signing in: the server says who this person is (a market manager may change more)."""
         if role != self.role:
             self.role = role
