@@ -73,6 +73,8 @@ def open_session(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from app.services import maintenance
+
     from app.secrets import KeyringUnavailable
     from app.services import session as ss
     from app.storage.profile import Profile
@@ -83,7 +85,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     passphrase = _secret(ENV_PASSPHRASE, _("Choose a passphrase (at least 8 characters): "), confirm=True)
     session, code = ss.create(args.profile, passphrase=passphrase, actor=args.user)
     try:
-        _out(_("Archive created in {folder}.").format(folder=session.profile.dir))
+        _out(_("Archive created in {folder}.").format(folder=maintenance.profile_folder(session)))
         _out(_("Recovery code (write it down now; it is shown only this once):"))
         _out(f"    {code}")
         if args.remember:
@@ -195,7 +197,7 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
 
 def _sheet(args: argparse.Namespace, write: bool) -> int:
     from app.services.session import current_form
-    from app.services.sheets import ImportMode, process_sheet
+    from app.services.sheets import ImportMode, process_sheet, sheet_in_archive
     from app.storage.profile import Profile
 
     path = Path(args.file)
@@ -206,9 +208,9 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
         form = session.form if session else current_form()
         mode = (ImportMode.FILE_ONLY if session is None else ImportMode.CHECK if not write
                 else ImportMode.WRITE_VALID_ROWS if getattr(args, "skip_invalid", False) else ImportMode.WRITE)
-        result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
-                               role=session.role if session else UserRole.COLLECTOR, mode=mode, lang=args.lang,
-                               sheet=getattr(args, "sheet", None))
+        options: dict[str, Any] = dict(mode=mode, lang=args.lang, sheet=getattr(args, "sheet", None))
+        result = (sheet_in_archive(session, path, **options) if session else
+                  process_sheet(path, form, None, actor="", role=UserRole.COLLECTOR, **options))
         submitted: list[str] = []
         refused: dict[str, Any] = {}
         if write and session and getattr(args, "submit", False) and result.written:
@@ -244,7 +246,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.services.exporting import export_customers
+    from app.services.exporting import export_archive
 
     session = open_session(args)
     try:
@@ -254,8 +256,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if unknown:
             raise CliError(N_("Unknown field group {groups}; the groups are: {known}."), groups=", ".join(unknown),
                            known=", ".join(g.key for g in session.form.groups))
-        n = export_customers(session.archive, session.form, Path(args.out), lang=args.lang, groups=groups,
-                             meta=not args.no_meta, actor=session.user)
+        n = export_archive(session, Path(args.out), lang=args.lang, groups=groups, meta=not args.no_meta)
     finally:
         session.close()
     sys.stderr.write(ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", n)
@@ -265,11 +266,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from app.models.record import CustomerStatus, STATUS_MSGIDS
+    from app.services import listing
 
     session = open_session(args)
     try:
         status = CustomerStatus(args.status) if args.status else None
-        rows = session.archive.customers.rows(session.archive.customers.search_pks(args.search or "", status, args.incomplete, limit=args.limit))
+        rows = listing.search(session, args.search or "", status, args.incomplete, limit=args.limit)
     finally:
         session.close()
     if args.json:
@@ -284,27 +286,30 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from app.services import maintenance
+
     session = open_session(args)
     try:
-        arc = session.archive
-        problems = (arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.audit.verify_chain()
-                    + arc.audit.verify_records())
-        count = arc.customers.count()
+        check = maintenance.check_archive(session)
     finally:
         session.close()
-    for p in problems:
+    for p in check.problems:
         _out(p)
-    if problems:
-        raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."), folder=str(session.profile.backup_dir))
+    if check.problems:
+        raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."),
+                       folder=str(maintenance.backup_folder(session)))
     _out(ngettext("The archive is intact: {n} customer, integrity and audit trail verified.",
-                  "The archive is intact: {n} customers, integrity and audit trail verified.", count).format(n=count))
+                  "The archive is intact: {n} customers, integrity and audit trail verified.", check.customers
+                  ).format(n=check.customers))
     return 0
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    from app.services import maintenance
+
     session = open_session(args)
     try:
-        path = session.profile.backup(session.archive, Path(args.out) if args.out else None)
+        path = maintenance.backup(session, Path(args.out) if args.out else None)
     finally:
         session.close()
     _out(_("Backup written to {file}.").format(file=path))
@@ -456,16 +461,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def cmd_submit(args: argparse.Namespace) -> int:
     """A collector submits drafts (and returned customers) that have no errors."""
     from app.models.record import CustomerStatus, ListQuery
-    from app.services import records
+    from app.services import listing, records
 
     if not args.ids and not args.all:
         raise CliError(N_("Name the customers to submit (their ids), or --all."))
     session = open_session(args)
     try:
-        arc = session.archive
         if args.all:
             ids = [r.id for st in (CustomerStatus.DRAFT, CustomerStatus.RETURNED)
-                   for r in arc.customers.rows(arc.customers.list_pks(ListQuery(status=st)))]
+                   for r in listing.rows(session, listing.pks(session, ListQuery(status=st)))]
         else:
             ids = list(dict.fromkeys(args.ids))
         done, refused = records.submit(session, ids, note=args.note or "", urgent=args.urgent)

@@ -37,16 +37,16 @@ def make_archive(n: int) -> Any:
     form = session.form
     prov = Provenance("bench", Source.IMPORT, "bench.xlsx", TODAY.isoformat())
     t = time.perf_counter()
-    with session.archive.db.transaction() as tx:
+    with session._archive.db.transaction() as tx:
         batch = []
         for v in generate(n, seed=2026, today=TODAY):
             r = validate_values(form, v, today=TODAY)
             batch.append(NewCustomer(new_id(), records.clean_values(r), records.quality(r)))
             if len(batch) == 500:
-                session.archive.customers.insert(form, batch, prov, tx)
+                session._archive.customers.insert(form, batch, prov, tx)
                 batch = []
         if batch:
-            session.archive.customers.insert(form, batch, prov, tx)
+            session._archive.customers.insert(form, batch, prov, tx)
     print(f"archive of {n} generated customers made in {time.perf_counter() - t:.1f} s")
     return session
 
@@ -84,7 +84,7 @@ def main() -> int:
         from app.services.sheets import process_sheet
 
         session = make_archive(n)
-        arc, form = session.archive, session.form
+        arc, form = session._archive, session.form
         out = Path(home)
         cols = [c.header for c in export_columns(form, "zh_CN")]
 

@@ -141,13 +141,13 @@ def main() -> int:
         assert read == n, read
         session, _ = ss.create(passphrase=PASSPHRASE, actor="bench")
         t, c = time.perf_counter(), time.process_time()
-        checked = process_sheet(big, session.form, session.archive, actor="bench", today=TODAY)
+        checked = process_sheet(big, session.form, session._archive, actor="bench", today=TODAY)
         t_check, c_check = time.perf_counter() - t, time.process_time() - c
         assert checked.rows == n and not checked.has_errors, checked.problems[:5]
         t_import = c_import = float("nan")
         if not args.no_import:
             t, c = time.perf_counter(), time.process_time()
-            imported = process_sheet(big, session.form, session.archive, actor="bench", today=TODAY, mode=ImportMode.WRITE)
+            imported = process_sheet(big, session.form, session._archive, actor="bench", today=TODAY, mode=ImportMode.WRITE)
             t_import, c_import = time.perf_counter() - t, time.process_time() - c
             assert imported.written and imported.created == n
         session.close()

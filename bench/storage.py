@@ -80,9 +80,9 @@ def main() -> int:
 
         Connection.exec_driver_sql = recording  # type: ignore[method-assign]
         t = time.perf_counter()
-        with session.archive.db.transaction() as tx:
+        with session._archive.db.transaction() as tx:
             for i in range(0, n, 500):
-                session.archive.customers.insert(form, items[i:i + 500], prov, tx)
+                session._archive.customers.insert(form, items[i:i + 500], prov, tx)
         t_ours = time.perf_counter() - t
         Connection.exec_driver_sql = real  # type: ignore[method-assign]
 
@@ -120,7 +120,7 @@ def main() -> int:
         # search as you type
         rng = random.Random(7)
         sample = [rng.choice(values) for _ in range(200)]
-        code_of = [session.archive.customers.rows([pk])[0].code for pk in rng.sample(range(1, n + 1), 200)]
+        code_of = [session._archive.customers.rows([pk])[0].code for pk in rng.sample(range(1, n + 1), 200)]
         kinds = {
             "name (1-2 chars)": [v.get("contact_name", "王")[: rng.choice((1, 2))] for v in sample],
             "name (full)": [v.get("contact_name", "王小明") for v in sample],
@@ -135,11 +135,11 @@ def main() -> int:
             first, full, hits = [], [], []
             for q in queries:
                 t = time.perf_counter()
-                pks = session.archive.customers.search_pks(q, limit=200)
-                session.archive.customers.rows(pks[:50])
+                pks = session._archive.customers.search_pks(q, limit=200)
+                session._archive.customers.rows(pks[:50])
                 first.append(time.perf_counter() - t)
                 t = time.perf_counter()
-                hits.append(len(session.archive.customers.search_pks(q)))
+                hits.append(len(session._archive.customers.search_pks(q)))
                 full.append(time.perf_counter() - t)
             print(f"{kind:20} first page p50 {ms(percentile(first, .5)):>9} p95 {ms(percentile(first, .95)):>9} | "
                   f"all ids p50 {ms(percentile(full, .5)):>9} p95 {ms(percentile(full, .95)):>9} | "

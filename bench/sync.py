@@ -161,8 +161,8 @@ def fill(session: Any, count: int, seed: int) -> None:
     chunk: list[Any] = []
 
     def flush() -> None:
-        with session.archive.db.transaction() as tx:
-            session.archive.customers.insert(session.form, chunk, Provenance(session.user, Source.IMPORT, "bench"), tx)
+        with session._archive.db.transaction() as tx:
+            session._archive.customers.insert(session.form, chunk, Provenance(session.user, Source.IMPORT, "bench"), tx)
         chunk.clear()
 
     for values in generate(count, seed=seed, today=today):
@@ -243,9 +243,9 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         # photos
         os.environ["FIELDARCHIVE_HOME"] = str(tmp / "c1")
         n_photos = max(1, photos_mb // 2)
-        rows = c1.archive.customers.rows(c1.archive.customers.list_pks(ListQuery(), limit=n_photos))
+        rows = c1._archive.customers.rows(c1._archive.customers.list_pks(ListQuery(), limit=n_photos))
         for row in rows:
-            info = c1.archive.media.put_photo(os.urandom(2 * 1024 * 1024), "image/jpeg", 1600, 1200)
+            info = c1._archive.media.put_photo(os.urandom(2 * 1024 * 1024), "image/jpeg", 1600, 1200)
             records.save_changes(c1, row.id, {"photo_storefront": [info.sha256]})
         wire.on = True
         t0 = time.perf_counter()

@@ -69,14 +69,14 @@ def build_archive(n: int) -> None:
     s, _ = ss.create(passphrase=PASSPHRASE, actor="bench")
     rng = random.Random(3)
     surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
-    with s.archive.db.transaction() as tx:
+    with s._archive.db.transaction() as tx:
         for i in range(0, n, 1000):
             items = [NewCustomer(new_id(), {"shop_name": f"{rng.choice(surnames)}记烟酒店{k}",
                                             "contact_name": rng.choice(surnames) + rng.choice("伟芳娜敏静丽强磊"),
                                             "contact_phone": f"1{rng.randrange(3, 10)}{k:09d}",
                                             "address": f"陕西省西安市碑林区南大街{k % 400}号"}, Quality(0.2, 30, 0, 0))
                      for k in range(i, min(n, i + 1000))]
-            s.archive.customers.insert(s.form, items, Provenance("bench"), tx)
+            s._archive.customers.insert(s.form, items, Provenance("bench"), tx)
     s.close()
 
 

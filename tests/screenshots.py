@@ -92,18 +92,18 @@ def render(lang: str, out: Path) -> None:
     for values in demo:
         report = validate_values(session.form, values, today=today)
         items.append(NewCustomer(records.new_id(), records.clean_values(report), records.quality(report)))
-    with session.archive.db.transaction() as tx:
-        session.archive.customers.insert(session.form, items, Provenance("王小明", Source.IMPORT, "老档案.xlsx"), tx)
+    with session._archive.db.transaction() as tx:
+        session._archive.customers.insert(session.form, items, Provenance("王小明", Source.IMPORT, "老档案.xlsx"), tx)
     first = items[0].id
-    c = session.archive.customers.get(first)
+    c = session._archive.customers.get(first)
     records.save_draft(session, {**c.values, "contact_phone": "13992458810", "order_method": "phone"}, first,
                        Provenance("王小明", Source.PHONE, "电话核实", today.isoformat()))
     records.add_visit(session, first, today.isoformat(), "日常拜访", "店主反映高档烟走货慢", "本月中档烟销量下降约两成")
     records.add_visit(session, first, today.isoformat(), "日常拜访",
                       "店主反映近期客流减少，周边新开一家便利店，希望下月增加畅销品规的供应量并调整柜台陈列位置。"
                       "已建议其延长营业时间并办理线上订货。", "")
-    session.archive.customers.set_status([i.id for i in items[1:40]], CustomerStatus.PENDING, Provenance("王小明"))
-    session.archive.customers.set_status([i.id for i in items[40:60]], CustomerStatus.APPROVED, Provenance("市场经理"))
+    session._archive.customers.set_status([i.id for i in items[1:40]], CustomerStatus.PENDING, Provenance("王小明"))
+    session._archive.customers.set_status([i.id for i in items[40:60]], CustomerStatus.APPROVED, Provenance("市场经理"))
     session.close()
 
     unlock = UnlockDialog(ctx, "default")
@@ -181,7 +181,7 @@ def render(lang: str, out: Path) -> None:
     shot(win.statusBar(), "15b-status-audit-refused")
     coordinator.sig_state.emit(SyncStatus(SyncState.PROBLEMS,
                                           outcome=SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True)))
-    c = controller.runner.call_db(lambda: controller.ctx.session.archive.customers.get(first))
+    c = controller.runner.call_db(lambda: controller.ctx.session._archive.customers.get(first))
     form.load(dataclasses.replace(c, sync_state="conflict"))
     shot(win, "16-conflict-banner", WINDOW)
     returned = dataclasses.replace(c, status=CustomerStatus.RETURNED, sync_state="synced",
@@ -205,8 +205,8 @@ def render(lang: str, out: Path) -> None:
     records.submit(sess, drafts[:4], note="本周新开的四户，已实地核实" if lang == "zh_CN" else "Four new shops, visited")
     records.submit(sess, drafts[4:5], note="客户手机停机，要求立即改号" if lang == "zh_CN" else "Phone cut off; change now",
                    urgent=True)
-    change = sess.archive.customers.get(drafts[5])
-    with sess.archive.db.transaction() as tx:
+    change = sess._archive.customers.get(drafts[5])
+    with sess._archive.db.transaction() as tx:
         tx.execute(schema.customer.update().where(schema.customer.c.id == change.id).values(
             approved_data=_json.dumps(change.values, ensure_ascii=False), code_official=1))
     records.save_changes(sess, change.id, {"contact_phone": "13709112233", "order_method": "online",
@@ -220,7 +220,7 @@ def render(lang: str, out: Path) -> None:
     shot(win, "20-review-new-customer", WINDOW)
     # the server's classification and integrity grades, as a synced archive holds them
     from sqlalchemy import func as _func
-    with sess.archive.db.transaction() as tx:
+    with sess._archive.db.transaction() as tx:
         c = schema.customer.c
         for n, (scale, grade) in enumerate([("1", "A"), ("2", "B"), ("2", "A"), ("3", "C"), ("2", "B"), ("1", "B"),
                                             ("3", "D"), ("2", "A")]):
@@ -246,8 +246,8 @@ def render(lang: str, out: Path) -> None:
     options.close()
     with tempfile.TemporaryDirectory() as tmp:
         sheet = Path(tmp) / ("批量维护.xlsx" if lang == "zh_CN" else "bulk-update.xlsx")
-        pks = sess.archive.customers.search_pks("", CustomerStatus.DRAFT, False, limit=6)
-        export_customers(sess.archive, sess.form, sheet, lang=lang, pks=pks)
+        pks = sess._archive.customers.search_pks("", CustomerStatus.DRAFT, False, limit=6)
+        export_customers(sess._archive, sess.form, sheet, lang=lang, pks=pks)
         wb = _load(sheet)
         ws = wb.worksheets[0]
         head = [c.value for c in ws[1]]
@@ -258,7 +258,7 @@ def render(lang: str, out: Path) -> None:
         ws.cell(row=4, column=phone, value="1370911")
         ws.append([None] * (head.index(sess.form["shop_name"].label(lang))) + ["新开便民超市" if lang == "zh_CN" else "New corner shop"])
         wb.save(sheet)
-        checked = process_sheet(sheet, sess.form, sess.archive, actor=sess.user, role="collector", lang=lang)
+        checked = process_sheet(sheet, sess.form, sess._archive, actor=sess.user, role="collector", lang=lang)
         preview = ImportPreview(controller.ctx, sheet, checked, win)
         shot(preview, "24-bulk-maintenance-preview", (1100, 700))
         preview.close()

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 def cipher_version(session: "Session") -> str:
     """SQLCipher's version as the open archive's connection reports it (``PRAGMA cipher_version``)."""
-    row = session.archive.db.raw.execute("PRAGMA cipher_version").fetchone()
+    row = session._archive.db.raw.execute("PRAGMA cipher_version").fetchone()
     return str(row[0]) if row and row[0] else ""
 
 

@@ -43,7 +43,7 @@ def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
         b = 0 if age <= 1 else 1 if age <= 3 else 2 if age <= 5 else 3
         buckets[b][1 if it.overdue else 0] += 1
     d.pending_by_age = [(translate(name, lang), a, b) for name, (a, b) in zip(AGE_BUCKETS, buckets)]
-    arc = session.archive
+    arc = session._archive
     d.completeness = [(owner or translate(N_("(this computer)"), lang), n, float(mean or 0), int(missing or 0))
                       for owner, n, mean, missing in arc.customers.completeness_by_owner()]
     d.total = sum(n for _o, n, _m, _x in d.completeness)

@@ -1,4 +1,6 @@
-"""A small event bus owned by the session: what changed in the shared state (the published form, the
+"""A small event bus owned by the session, and the change set an operation announces.
+
+The bus: what changed: what changed in the shared state (the published form, the
 work calendar) is announced once, to whoever listens (Electrum's ``EventListener`` /
 ``trigger_callback``, without its process-wide registry: each session has its own bus).
 
@@ -11,9 +13,10 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Iterable, TypeVar
 
 from app.models.catalogue import FormDefinition
+from app.models.record import Customer
 from app.models.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
@@ -30,6 +33,45 @@ class FormChanged:
 class CalendarChanged:
     """Another work calendar is in force: count working days with it from now on."""
     calendar: WorkCalendar
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What one operation changed in the stored data, announced once when it has finished (Anki's
+    ``OpChanges``): the screens refresh from it instead of each call site telling each screen.
+
+    ``customers``: the ids of the customers whose stored data changed (``all_customers``: many or
+    unknown, e.g. after a sync or an import); ``stored``: those customers as the operation left them,
+    so a screen showing one of them needs no second read; ``lists``: the customer list and the review
+    queue may have gained, lost or reordered rows; ``counts``: the status bar and dashboard counts may
+    have changed.
+    """
+    customers: frozenset[str] = frozenset()
+    all_customers: bool = False
+    stored: tuple[Customer, ...] = ()
+    lists: bool = True
+    counts: bool = True
+
+    @classmethod
+    def of(cls, customers: Iterable[Customer], *, lists: bool = True, counts: bool = True) -> "Changes":
+        """The customers an operation stored (and returns)."""
+        stored = tuple(customers)
+        return cls(frozenset(c.id for c in stored), False, stored, lists, counts)
+
+    @classmethod
+    def ids(cls, ids: Iterable[str], *, lists: bool = True, counts: bool = True) -> "Changes":
+        return cls(frozenset(i for i in ids if i), False, (), lists, counts)
+
+    @classmethod
+    def everything(cls) -> "Changes":
+        return cls(all_customers=True)
+
+    def touches(self, customer_id: str) -> bool:
+        return self.all_customers or customer_id in self.customers
+
+    def stored_copy(self, customer_id: str) -> Customer | None:
+        """The customer as the operation stored it, if it carried it."""
+        return next((c for c in self.stored if c.id == customer_id), None)
 
 
 Listener = Callable[[Any], None]

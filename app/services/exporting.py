@@ -21,6 +21,7 @@ from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
 from app.models.catalogue import FieldSpec, FieldType, FormDefinition
 from app.models.record import CustomerStatus, Provenance, Source, STATUS_MSGIDS
+from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation.sheetmap import META_HEADERS
 
@@ -178,3 +179,8 @@ def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang
     if progress:
         progress(n, n)
     return n
+
+
+def export_archive(session: Session, path: Path, **options: Any) -> int:
+    """``export_customers`` from the session's archive, with its form, as its user (``options``: the rest)."""
+    return export_customers(session._archive, session.form, path, actor=session.user, **options)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Sequence
 
 from app.i18n import N_
 from app.models.record import CustomerRow, CustomerStatus, ListQuery, OverdueRule
@@ -50,8 +51,24 @@ class Summary:
 
 
 def summary(session: Session) -> Summary:
-    arc = session.archive
+    arc = session._archive
     counts = arc.customers.status_counts()
     overdue = len(arc.customers.list_pks(ListQuery(overdue=overdue_rule(session.today(), session.calendar))))
     return Summary(sum(counts.values()), counts[CustomerStatus.DRAFT], counts[CustomerStatus.PENDING],
                    counts[CustomerStatus.RETURNED], overdue)
+
+
+def pks(session: Session, query: ListQuery, limit: int | None = None) -> list[int]:
+    """The row keys of the customers ``query`` selects, in its order."""
+    return session._archive.customers.list_pks(query, limit)
+
+
+def rows(session: Session, keys: Sequence[int]) -> list[CustomerRow]:
+    """The list rows of ``keys``, in that order."""
+    return session._archive.customers.rows(keys)
+
+
+def search(session: Session, text: str = "", status: CustomerStatus | None = None, incomplete: bool = False,
+           limit: int | None = None) -> list[CustomerRow]:
+    """The rows whose text matches ``text`` (the command line's ``list``)."""
+    return rows(session, session._archive.customers.search_pks(text, status, incomplete, limit=limit))

@@ -47,7 +47,7 @@ def add_photo(session: Session, source: Path | bytes, max_side: int = 2048) -> P
     else:
         data = source
     jpeg, width, height = process(data, max_side)
-    return session.archive.media.put_photo(jpeg, "image/jpeg", width, height)
+    return session._archive.media.put_photo(jpeg, "image/jpeg", width, height)
 
 
 def thumbnail(data: bytes, side: int = 160) -> bytes:
@@ -58,3 +58,14 @@ def thumbnail(data: bytes, side: int = 160) -> bytes:
         out = io.BytesIO()
         img.save(out, "JPEG", quality=80)
         return out.getvalue()
+
+
+def photo_data(session: Session, ref: str) -> bytes | None:
+    """The stored (decrypted) JPEG of ``ref``, or None when the archive does not hold it."""
+    return session._archive.media.photo_data(ref)
+
+
+def thumbnail_of(session: Session, ref: str) -> bytes | None:
+    """A small JPEG of the stored photo ``ref``, or None when the archive does not hold it."""
+    data = photo_data(session, ref)
+    return thumbnail(data) if data else None

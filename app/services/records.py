@@ -1,6 +1,8 @@
 """Customer records: validate (with the archive's duplicate checks), save drafts, submit."""
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from app.errors import UserFacingError
@@ -9,6 +11,7 @@ from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
     Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, Visit, new_id,
 )
+from app.services.events import Changes
 from app.models.wire import UserRole
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
@@ -43,7 +46,7 @@ def defaults(form: FormDefinition) -> dict[str, Any]:
 def validate(session: Session, values: Mapping[str, Any], customer_id: str | None = None) -> Report:
     """Everything the form checks, plus duplicates among the other customers of the archive."""
     report = validate_values(session.form, values, today=session.today(), role=session.role)
-    report.merge(duplicate_issues(session.form, session.archive.customers.find_duplicates(
+    report.merge(duplicate_issues(session.form, session._archive.customers.find_duplicates(
         session.form, report.values, exclude=[customer_id] if customer_id else [])))
     report.merge(missing_photo_issues(session, report.values))
     return report
@@ -51,7 +54,7 @@ def validate(session: Session, values: Mapping[str, Any], customer_id: str | Non
 
 def missing_photo_issues(session: Session, values: Mapping[str, Any]) -> list[Issue]:
     refs = {f.key: values.get(f.key) or [] for f in session.form.fields if f.type is FieldType.PHOTO}
-    known = session.archive.media.known_photos({r for v in refs.values() for r in v})
+    known = session._archive.media.known_photos({r for v in refs.values() for r in v})
     return [Issue.make(k, Severity.ERROR, "photo.missing", ref=r[:12]) for k, v in refs.items() for r in v if r not in known]
 
 
@@ -66,7 +69,7 @@ def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | N
     prov = prov or Provenance(session.user, Source.MANUAL, info_date=session.today().isoformat())
     report = validate(session, values, customer_id)
     stored = clean_values(report)
-    arc = session.archive
+    arc = session._archive
     if customer_id is None or arc.customers.get(customer_id) is None:
         cid = customer_id or new_id()
         arc.customers.insert(session.form, [NewCustomer(cid, stored, quality(report))], prov)
@@ -87,10 +90,70 @@ def save_changes(session: Session, customer_id: str, changes: Mapping[str, Any],
                  prov: Provenance | None = None) -> tuple[Customer, Report]:
     """Apply only the fields a person changed onto the customer as it is stored now: values that
     arrived from the server while a form was open are not overwritten by the form's older copy."""
-    current = session.archive.customers.get(customer_id)
+    current = session._archive.customers.get(customer_id)
     if current is None:
         return save_draft(session, dict(changes), customer_id, prov)
     return save_draft(session, {**current.values, **changes}, customer_id, prov)
+
+
+def get(session: Session, customer_id: str) -> Customer | None:
+    return session._archive.customers.get(customer_id)
+
+
+def duplicates_of(session: Session, values: Mapping[str, Any], exclude: Sequence[str]) -> list[Issue]:
+    """The duplicate warnings for ``values`` (parsed) among the other customers of the archive."""
+    return duplicate_issues(session.form, session._archive.customers.find_duplicates(session.form, dict(values), list(exclude)))
+
+
+def visits(session: Session, customer_id: str) -> list[Visit]:
+    return session._archive.media.visits(customer_id)
+
+
+def history(session: Session, customer_id: str) -> list[Any]:
+    """The audit entries of one customer, oldest first."""
+    return session._archive.audit.history(customer_id)
+
+
+def save(session: Session, values: Mapping[str, Any], customer_id: str | None, changes: Mapping[str, Any],
+         prov: Provenance | None, autosave_key: str | None) -> Customer:
+    """What the form's Save does: a new customer from all ``values``, an existing one from the fields
+    changed in the form (``changes``); the form's crash-safe copy is dropped afterwards."""
+    if customer_id is None:
+        customer, _report = save_draft(session, values, None, prov)
+    else:
+        customer, _report = save_changes(session, customer_id, changes, prov)
+    if autosave_key is not None:
+        discard_autosave(session, autosave_key)
+    return customer
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What Save-and-submit did: the customer as stored at the end, which ids went to review, the
+    reports of those refused, and an error of the submit step after the save had succeeded."""
+    customer: Customer
+    submitted: list[str]
+    refused: dict[str, Report]
+    error: BaseException | None = field(default=None, compare=False)
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of([self.customer])
+
+
+def save_and_submit(session: Session, values: Mapping[str, Any], customer_id: str | None,
+                    changes: Mapping[str, Any], prov: Provenance | None, autosave_key: str | None,
+                    note: str = "", urgent: bool = False) -> Submitted:
+    """The form's Submit in one operation: save, submit for review, and read the customer once at the
+    end. The save stands even when the submit step fails (the error is returned with it)."""
+    customer = save(session, values, customer_id, changes, prov, autosave_key)
+    try:
+        ok, refused = submit(session, [customer.id], note=note, urgent=urgent)
+    except Exception as exc:  # the save is stored; the form must learn of it and show the error
+        return Submitted(customer, [], {}, exc)
+    if ok:
+        customer = get(session, customer.id) or customer
+    return Submitted(customer, ok, refused)
 
 
 def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = False
@@ -98,7 +161,7 @@ def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = 
     """Move drafts (and returned records) without errors to pending review, with a note to the
     reviewer; ``urgent``: an emergency change (应急维护, decided within 1.5 hours). Returns
     (submitted, refused)."""
-    arc = session.archive
+    arc = session._archive
     ok: list[str] = []
     refused: dict[str, Report] = {}
     customers = arc.customers.many(list(ids))
@@ -119,33 +182,31 @@ def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = 
 
 def mark_checked(session: Session, ids: Sequence[str], kind: str) -> int:
     """Record a quarterly check (``quarterly``) or a half-yearly review of static information (``static``)."""
-    return session.archive.customers.mark_checked(ids, kind, session.today().isoformat(),
+    return session._archive.customers.mark_checked(ids, kind, session.today().isoformat(),
                                         Provenance(session.user, Source.VISIT, info_date=session.today().isoformat()))
 
 
 def add_visit(session: Session, customer_id: str, visited_on: str, purpose: str, notes: str, sales_anomaly: str,
               photos: Sequence[str] = ()) -> Visit:
-    if session.archive.customers.get(customer_id) is None:
+    if session._archive.customers.get(customer_id) is None:
         raise UserFacingError(N_("There is no customer with the id {id}."), id=customer_id)
     visit = Visit(new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos))
-    return session.archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
+    return session._archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
 
 
 # ---- crash-safe autosave of forms being edited ---------------------------------------------------
 def autosave(session: Session, key: str, customer_id: str | None, state: Mapping[str, Any]) -> None:
-    import json
-    session.archive.customers.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
+    session._archive.customers.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
 
 
 def autosaved(session: Session) -> list[tuple[str, str | None, dict[str, Any], str]]:
-    import json
-    return [(k, cid, json.loads(state), at) for k, cid, state, at in session.archive.customers.autosave_all()]
+    return [(k, cid, json.loads(state), at) for k, cid, state, at in session._archive.customers.autosave_all()]
 
 
 def discard_autosave(session: Session, key: str) -> None:
-    session.archive.customers.autosave_clear(key)
+    session._archive.customers.autosave_clear(key)
 
 
 def withdraw(session: Session, customer_id: str) -> bool:
     """Take back a submission that has not been sent to the server yet (back to draft)."""
-    return session.archive.outbox.withdraw_submission(customer_id, Provenance(session.user, Source.MANUAL))
+    return session._archive.outbox.withdraw_submission(customer_id, Provenance(session.user, Source.MANUAL))

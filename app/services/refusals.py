@@ -109,7 +109,7 @@ class Refusal:
 
 def refusals(session: Any, lang: str | None = None) -> list[Refusal]:
     """Every live customer the server refused, or in conflict with it, oldest change first."""
-    arc, form = session.archive, session.form
+    arc, form = session._archive, session.form
     rows = [r for r in arc.customers.rows(arc.customers.list_pks(ListQuery(sync_problems=True, descending=False)))
             if r.sync_state in ("rejected", "conflict")]
     full = arc.customers.many([r.id for r in rows if r.sync_state == "rejected"]) if rows else {}

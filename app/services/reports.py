@@ -160,7 +160,7 @@ def monthly_report(session: Session, month: str, path: Path, lang: str | None = 
 
 def save_monthly(session: Session, data: dict[str, Any], month: str, path: Path, lang: str | None = None) -> dict[str, int]:
     """Write figures already fetched (the app fetches them off the archive's thread) and audit the export."""
-    counts = write_monthly(data, session.form, path, lang, session.profile.scratch_dir)
-    session.archive.audit.record_action("report", "export", Provenance(session.user, Source.SYSTEM),
+    counts = write_monthly(data, session.form, path, lang, session._profile.scratch_dir)
+    session._archive.audit.record_action("report", "export", Provenance(session.user, Source.SYSTEM),
                                   {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts})
     return counts

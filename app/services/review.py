@@ -135,7 +135,7 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
     """The team's pending submissions: emergencies first, then the oldest first."""
     cal, now = session.calendar, now or dt.datetime.now(dt.timezone.utc)
     items = []
-    for r in session.archive.customers.pending_rows():
+    for r in session._archive.customers.pending_rows():
         review = r["review"] or {}
         kind = "change" if r["is_change"] else "new"
         urgent = bool(review.get("urgent"))
@@ -157,7 +157,7 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
     (every value, for a new customer), its problems, and possible duplicates among all the
     customers this archive holds."""
     item = next((i for i in queue(session, now) if i.id == customer_id), None)
-    c = session.archive.customers.get(customer_id)
+    c = session._archive.customers.get(customer_id)
     if item is None or c is None:
         return None
     form, lang = session.form, current_language()
@@ -177,7 +177,7 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
                i.message(form[i.field].label(lang) if i.field in form else i.field, lang))
               for i in report.issues if i.severity in (Severity.ERROR, Severity.WARNING)]
     missing = sum(1 for i in report.issues if i.severity is Severity.MISSING)
-    dups = session.archive.customers.find_duplicates(form, c.values, exclude=[c.id])
+    dups = session._archive.customers.find_duplicates(form, c.values, exclude=[c.id])
     return Submission(item, c, changes, issues, missing, dups)
 
 
@@ -193,14 +193,14 @@ def decide(session: Session, ids: Sequence[str], action: str, reason: str = "", 
     if unknown:
         raise UserFacingError(N_("Not fields of the form: {fields}."), fields=", ".join(unknown))
     decided = 0
-    customers = session.archive.customers.many(list(ids))
+    customers = session._archive.customers.many(list(ids))
     for cid in ids:
         c = customers.get(cid)
         if c is None or c.deleted:
             raise UserFacingError(N_("There is no customer with the id {id}."), id=cid)
         if c.status is not CustomerStatus.PENDING:
             continue
-        session.archive.outbox.record_decision(cid, {"action": action, "reason": reason.strip(), "fields": list(fields)},
+        session._archive.outbox.record_decision(cid, {"action": action, "reason": reason.strip(), "fields": list(fields)},
                                         Provenance(session.user, Source.REVIEW))
         decided += 1
     if action == "return" and decided:
@@ -216,7 +216,7 @@ def approvable(items: Sequence[QueueItem]) -> list[QueueItem]:
 def reasons(session: Session) -> list[str]:
     """Reasons for returning, most recently used first, then the common ones."""
     from app.i18n import translate
-    used = json.loads(session.archive.meta.get(REASONS_KEY) or "[]")
+    used = json.loads(session._archive.meta.get(REASONS_KEY) or "[]")
     out = list(dict.fromkeys([*used, *(translate(r) for r in DEFAULT_REASONS)]))
     return out[:MAX_REASONS]
 
@@ -225,5 +225,5 @@ def remember_reason(session: Session, reason: str) -> None:
     reason = reason.strip()
     if not reason:
         return
-    used = [r for r in json.loads(session.archive.meta.get(REASONS_KEY) or "[]") if r != reason]
-    session.archive.meta.set(REASONS_KEY, json.dumps([reason, *used][:MAX_REASONS], ensure_ascii=False))
+    used = [r for r in json.loads(session._archive.meta.get(REASONS_KEY) or "[]") if r != reason]
+    session._archive.meta.set(REASONS_KEY, json.dumps([reason, *used][:MAX_REASONS], ensure_ascii=False))

@@ -100,8 +100,8 @@ class Session:
     those events (``app.ui.context.UiContext``), and never reads these attributes itself.
     """
 
-    profile: Profile
-    archive: Archive
+    _profile: Profile
+    _archive: Archive
     key: bytes = field(repr=False)
     form: FormDefinition
     role: UserRole = UserRole.COLLECTOR
@@ -123,13 +123,13 @@ class Session:
 
     @property
     def user(self) -> str:
-        return self.archive.db.actor
+        return self._archive.db.actor
 
     def today(self) -> dt.date:
         return dt.date.today()
 
     def close(self) -> None:
-        self.archive.close()
+        self._archive.close()
 
 
 def create(name: str = DEFAULT_PROFILE, *, passphrase: str, actor: str | None = None) -> tuple[Session, str]:
@@ -175,9 +175,9 @@ def device_key(name: str = DEFAULT_PROFILE) -> bytes | None:
 
 def remember_on_device(session: Session) -> None:
     """Keep the data key in the OS keyring; raises ``secrets.KeyringUnavailable`` where there is none."""
-    secrets.set_secret(_device_secret_name(session.profile, session.archive.meta.archive_id),
+    secrets.set_secret(_device_secret_name(session._profile, session._archive.meta.archive_id),
                        base64.b64encode(session.key).decode("ascii"))
-    device_unlock_marker(session.profile.name).touch()
+    device_unlock_marker(session._profile.name).touch()
 
 
 def forget_on_device(name: str = DEFAULT_PROFILE) -> None:
@@ -191,7 +191,7 @@ def forget_on_device(name: str = DEFAULT_PROFILE) -> None:
 
 
 def change_passphrase(session: Session, new_passphrase: str) -> None:
-    session.profile.set_passphrase(session.key, new_passphrase)
+    session._profile.set_passphrase(session.key, new_passphrase)
 
 
 COMMON_PASSWORDS = frozenset("""12345678 123456789 1234567890 87654321 11111111 88888888 66666666 00000000 password

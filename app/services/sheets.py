@@ -41,6 +41,7 @@ from app.models.record import (
 from app.models.wire import UserRole
 from app.services import records
 from app.services.records import clean_values, quality
+from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.editing import entry_issues
@@ -525,7 +526,7 @@ def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[
     first (what the server does with such a change). Returns (submitted, refused with their report)."""
     if not result.written or not result.review_ids:
         return [], {}
-    arc = session.archive
+    arc = session._archive
     current = arc.customers.many(result.review_ids)
     reopen = [i for i, c in current.items() if c.status is CustomerStatus.APPROVED]
     if reopen and session.role == UserRole.COLLECTOR:
@@ -584,6 +585,12 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
         return job.run(parts, progress=progress, cancel=cancel, total=total)
     finally:
         book.close()
+
+
+def sheet_in_archive(session: Session, path: Path, **options: Any) -> SheetResult:
+    """``process_sheet`` against the session's archive, with its form, as its user and role
+    (``options``: the rest of ``process_sheet``'s keywords)."""
+    return process_sheet(path, session.form, session._archive, actor=session.user, role=session.role, **options)
 
 
 def intake_summary(result: SheetResult, lang: str | None = None) -> list[str]:

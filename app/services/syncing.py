@@ -79,7 +79,7 @@ class KeyringTokens:
 
 
 def binding(session: Session) -> tuple[str, str] | None:
-    server, user = session.archive.meta.get("sync_server"), session.archive.meta.get("sync_user")
+    server, user = session._archive.meta.get("sync_server"), session._archive.meta.get("sync_user")
     return (server, user) if server and user else None
 
 
@@ -96,7 +96,7 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     user = user or (bound[1] if bound else "")
     if not server or not user:
         raise SyncError(SyncErrorKind.AUTH, N_("Sign in to the server first."))
-    return SyncClient(server, token_store(server, user), session.archive.meta.device_id, allow_insecure=insecure_allowed())
+    return SyncClient(server, token_store(server, user), session._archive.meta.device_id, allow_insecure=insecure_allowed())
 
 
 def login(session: Session, server: str, user: str, password: str) -> SignIn:
@@ -114,7 +114,7 @@ def login(session: Session, server: str, user: str, password: str) -> SignIn:
         answer = client.login(user, password, platform.node() or "FieldArchive")
     finally:
         client.close()
-    arc = session.archive
+    arc = session._archive
     with arc.db.transaction() as tx:
         arc.meta.set("sync_server", server.rstrip("/"), tx)
         arc.meta.set("sync_user", user, tx)
@@ -146,7 +146,7 @@ def forget_tokens(session: Session) -> None:
 
 def mark_synced(session: Session) -> None:
     import datetime as dt
-    session.archive.meta.set("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    session._archive.meta.set("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
 
 
 def signed_in(session: Session) -> bool:
@@ -209,9 +209,9 @@ def _here(fn: Callable[[], T]) -> T:
 
 
 def status(session: Session) -> dict[str, Any]:
-    summary = session.archive.outbox.sync_summary()
+    summary = session._archive.outbox.sync_summary()
     return {**summary, "bound": binding(session), "signed_in": signed_in(session),
-            "last_sync": session.archive.meta.get("last_sync_at")}
+            "last_sync": session._archive.meta.get("last_sync_at")}
 
 
 def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) -> None:
@@ -221,13 +221,13 @@ def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) 
     if report.has_errors:
         from app.errors import ValidationFailed
         raise ValidationFailed(report)
-    session.archive.outbox.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
+    session._archive.outbox.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
                                      Provenance(session.user, Source.MANUAL))
 
 
 def conflict(session: Session, record_id: str) -> tuple[list[FieldConflict], dict[str, Any]] | None:
     """The conflicting fields (base, mine, server) and the server's record, if the record is in conflict."""
-    return session.archive.outbox.conflict_of(record_id)
+    return session._archive.outbox.conflict_of(record_id)
 
 
 def _quality(session: Session, values: dict[str, Any]) -> Quality:
@@ -241,7 +241,7 @@ class ArchiveStore:
 
     def __init__(self, session: Session, on_db: Callable[[Callable[[], Any]], Any] | None = None) -> None:
         self.session = session
-        self.arc = session.archive
+        self.arc = session._archive
         self.pulled_photos: set[str] = set()
         self._db: Callable[[Callable[[], Any]], Any] = on_db or _here
 
@@ -299,7 +299,7 @@ class ArchiveStore:
         known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
         received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self._quality, seen, known)
         if any(c.kind is ChangeKind.FORM for c in changes):
-            self.session.set_form(form_for(self.session.archive))  # announced to the open screens
+            self.session.set_form(form_for(self.session._archive))  # announced to the open screens
         photo_keys = self._photo_fields()
         for c in changes:
             if c.record is not None:

@@ -18,10 +18,10 @@ from app.errors import UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FormDefinition
 from app.models.workdays import WorkCalendar
-from app.services.events import CalendarChanged, FormChanged
+from app.services.events import CalendarChanged, Changes, FormChanged
 from app.services.session import builtin_calendar
 from app.settings import Settings
-from app.ui.tasks import Op, TaskRunner
+from app.ui.tasks import DbOp, NetOp, TaskRunner
 
 if TYPE_CHECKING:
     from app.services.session import Session
@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 
 class UiContext(QObject):
-    sig_data_changed = Signal(str)  # a customer id ("" = many) whose stored data changed
+    sig_changes = Signal(object)  # the Changes an operation announced: what stored data changed
     sig_form_changed = Signal(object)       # the FormDefinition now in force (``ctx.form``)
     sig_calendar_changed = Signal(object)   # the WorkCalendar now in force (``ctx.calendar``)
     _sig_event = Signal(object, object)     # (session, event) from any thread, received on the GUI thread
@@ -82,12 +82,21 @@ class UiContext(QObject):
             raise UserFacingError(N_("The archive is locked."))  # a message, never a traceback
         return self.session
 
-    def op(self, work: Callable[["Session"], T], parent: Any = None) -> Op[T]:
-        """An operation on the DB thread with the unlocked session."""
-        return Op(self.runner, lambda: work(self._session()), parent)
+    def announce(self, changes: Changes) -> None:
+        """What an operation changed, told to every screen once (``DbOp.changes`` calls this)."""
+        self.sig_changes.emit(changes)
 
-    def task(self, work: Callable[[], T], parent: Any = None, net: bool = False) -> Op[T]:
-        return Op(self.runner, work, parent, net=net)
+    def op(self, work: Callable[["Session"], T], parent: Any = None) -> DbOp[T]:
+        """An operation on the DB thread with the unlocked session (the named ones are in ``app.ui.ops``)."""
+        return DbOp(self.runner, lambda: work(self._session()), parent, self.announce)
+
+    def task(self, work: Callable[[], T], parent: Any = None) -> DbOp[T]:
+        """Work on the DB thread without the session (unlocking, closing, preloading)."""
+        return DbOp(self.runner, work, parent, self.announce)
+
+    def net(self, work: Callable[[], T], parent: Any = None) -> NetOp[T]:
+        """Work with the server on the network pool: it must not touch the archive."""
+        return NetOp(self.runner, work, parent, self.announce)
 
     def ask_server(self, call: Callable[[Any], T], parent: Any, success: Callable[[T], None],
                    failure: Callable[[BaseException], None]) -> None:
@@ -102,6 +111,6 @@ class UiContext(QObject):
                     return call(client)
                 finally:
                     client.close()
-            self.task(ask, parent, net=True).success(success).failure(failure).run()
+            self.net(ask, parent).success(success).failure(failure).run()
 
         self.op(syncing.client_for, parent).success(with_client).failure(failure).run()

@@ -13,6 +13,7 @@ from app.services import startup
 from app.settings import Settings
 
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.tasks import TaskRunner
 from app.ui.translator import install_qt_translations
 from app.ui.unlock_dialog import UnlockDialog
@@ -68,7 +69,7 @@ class AppController(QObject):
 
     def __init__(self, app: QApplication, settings: Settings, profile: str, runner: TaskRunner | None = None) -> None:
         super().__init__()
-        self.app, self.settings, self.profile = app, settings, profile
+        self.app, self.settings, self.profile_name = app, settings, profile
         self.runner = runner or TaskRunner()
         self.ctx = UiContext(self.runner, settings)
         self.window: Any = None
@@ -85,13 +86,13 @@ class AppController(QObject):
     def start(self) -> None:
         if not self.lock_profile():
             return
-        if not startup.profile_exists(self.profile):
+        if not startup.profile_exists(self.profile_name):
             self.show_wizard()
             return
-        if not startup.device_unlock_enabled(self.profile):
+        if not startup.device_unlock_enabled(self.profile_name):
             self.show_unlock()
             return
-        profile = self.profile
+        profile = self.profile_name
 
         def by_device() -> Any:
             from app.services import session as ss
@@ -105,11 +106,11 @@ class AppController(QObject):
         """Hold the profile for this copy of the app; a second copy says so and ends (issue 16)."""
         from app.instance_lock import ProfileInUse, ProfileLock
         if self.profile_lock is None:
-            self.profile_lock = ProfileLock(self.profile)
+            self.profile_lock = ProfileLock(self.profile_name)
         try:
             self.profile_lock.acquire()
         except ProfileInUse as exc:
-            log.warning("profile %s is open in another copy of the app", self.profile)
+            log.warning("profile %s is open in another copy of the app", self.profile_name)
             box = QMessageBox(QMessageBox.Icon.Warning, _("FieldArchive"), exc.message(), QMessageBox.StandardButton.Ok)
             box.finished.connect(lambda _r: self.quit())
             box.open()
@@ -119,7 +120,7 @@ class AppController(QObject):
 
     def show_wizard(self) -> None:
         from app.ui.wizard import FirstStartWizard
-        self.wizard = FirstStartWizard(self.ctx, self.profile, self.settings.ui_language)
+        self.wizard = FirstStartWizard(self.ctx, self.profile_name, self.settings.ui_language)
         self.wizard.sig_language.connect(self._wizard_language)
         self.wizard.sig_created.connect(self.unlocked)
         self.wizard.rejected.connect(self.quit)
@@ -137,7 +138,7 @@ class AppController(QObject):
         old.deleteLater()
 
     def show_unlock(self) -> None:
-        self.unlock_dialog = UnlockDialog(self.ctx, self.profile, self.window)
+        self.unlock_dialog = UnlockDialog(self.ctx, self.profile_name, self.window)
         self.unlock_dialog.sig_unlocked.connect(self.unlocked)
         self.unlock_dialog.rejected.connect(lambda: None if self.ctx.session else self.quit())
         self.unlock_dialog.show()
@@ -193,7 +194,7 @@ class AppController(QObject):
             self.window.restore_autosave(customer, raw, key)
 
         if customer_id:
-            self.ctx.op(lambda s: s.archive.customers.get(customer_id)).success(show).run()
+            record_ops.load_customer(self.ctx, None, customer_id).success(show).run()
         else:
             show(None)
 

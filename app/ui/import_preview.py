@@ -9,7 +9,7 @@ with the note "大批量维护: <file>" (on by default).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -17,10 +17,10 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTab
     QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import _, ngettext, translate
-from app.services.sheets import ImportMode, Problem, RowDiff, SheetResult, intake_summary, process_sheet, submit_changed
+from app.services.sheets import ImportMode, Problem, RowDiff, SheetResult, intake_summary
 from app.ui.context import UiContext
 from app.ui.errors import info
-from app.ui.progress import run_with_progress
+from app.ui.ops import sheets as sheet_ops
 
 SEVERITY = {"error": "error", "warning": "warning", "missing": "missing"}
 MAX_PROBLEM_ROWS = 2000
@@ -147,14 +147,8 @@ class ImportPreview(QDialog):
         submit = self.submit.isChecked() and bool(self.result.review_ids)
         self.accept()
 
-        def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
-            result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, mode=mode,
-                                   progress=progress, cancel=cancel, sheet=chosen)
-            return result, (submit_changed(s, result, sheet.name) if submit else None)
-
         def done(out: tuple[SheetResult, Any]) -> None:
             result, submitted = out
-            ctx.sig_data_changed.emit("")
             if not result.written:
                 info(parent, _("Nothing was imported: rows {rows} have errors.").format(
                     rows=", ".join(map(str, result.error_rows[:20]))))
@@ -168,5 +162,5 @@ class ImportPreview(QDialog):
                                          "errors.", len(ok)).format(ok=len(ok), refused=len(refused))
             info(parent, text)
 
-        run_with_progress(ctx, parent, _("Importing {file}…").format(file=sheet.name), work, done,
-                          cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))
+        sheet_ops.import_sheet(ctx, parent, sheet, chosen, mode=mode, submit=submit, done=done,
+                               cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))

@@ -13,9 +13,13 @@ from app.models.sync_status import SyncState, SyncStatus
 from app.models.remote import RemoteUser
 from app.models.wire import UserRole
 from app.services import listing
+from app.services.events import Changes
+from app.services.maintenance import ArchiveCheck
 from app.ui import report_flow, sheets_flow
 from app.ui.context import UiContext
 from app.ui.errors import info
+from app.ui.ops import maintenance as maintenance_ops
+from app.ui.ops import records as record_ops
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.dashboard import DashboardPanel
 from app.ui.records.list_panel import CustomerListPanel
@@ -75,7 +79,7 @@ class MainWindow(QMainWindow):
         self.list_panel.sig_selected.connect(self.open_customer)
         self.panel.sig_open_customer.connect(self.open_customer)
         self.panel.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.ctx.sig_data_changed.connect(self._data_changed)
+        self.ctx.sig_changes.connect(self._data_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(250)
@@ -157,7 +161,7 @@ class MainWindow(QMainWindow):
             return
 
         def proceed() -> None:
-            self.ctx.op(lambda s: s.archive.customers.get(customer_id), self).success(self._show_customer).run()
+            record_ops.load_customer(self.ctx, self, customer_id).success(self._show_customer).run()
 
         self.panel.confirm_leave(proceed)
 
@@ -173,11 +177,18 @@ class MainWindow(QMainWindow):
     def restore_autosave(self, customer: Any, raw: dict[str, Any], key: str) -> None:
         self.panel.show_customer(customer, raw, key)
 
-    def _data_changed(self, customer_id: str) -> None:
-        self._refresh_timer.start()
+    def _data_changed(self, changes: Changes) -> None:
+        """An operation changed stored data: refresh the list, the counts and the review tab (soon, once
+        for many changes), and the open customer: from the copy the operation carries, else read it."""
+        if changes.lists or changes.counts:
+            self._refresh_timer.start()
         open_id = self.panel.customer_id
-        if open_id and (not customer_id or customer_id == open_id) and not self.panel.form_widget.is_dirty():
-            self.ctx.op(lambda s: s.archive.customers.get(open_id), self).success(self._refresh_open).run()
+        if open_id and changes.touches(open_id) and not self.panel.form_widget.is_dirty():
+            stored = changes.stored_copy(open_id)
+            if stored is not None:
+                self._refresh_open(stored)
+            else:
+                record_ops.load_customer(self.ctx, self, open_id).success(self._refresh_open).run()
 
     def _refresh_open(self, customer: Any) -> None:
         """Show what a sync (or another window) stored, unless the person is in the middle of editing."""
@@ -306,7 +317,7 @@ class MainWindow(QMainWindow):
         def show(found: Any) -> None:
             if not found:
                 self.statusBar().showMessage(_("This conflict was already resolved."), 6000)
-                self._data_changed(record_id)
+                self._data_changed(Changes.ids([record_id]))
                 return
             fields, _server = found
             dialog = ConflictDialog(self.ctx, self.form, record_id, fields, self)
@@ -325,17 +336,13 @@ class MainWindow(QMainWindow):
         dialog.open()
 
     def check_archive(self) -> None:
-        def work(s: Any) -> list[str]:
-            a = s.archive
-            return a.integrity_problems(full=True) + a.foreign_key_problems() + a.audit.verify_chain() + a.audit.verify_records()
-
-        def done(problems: list[str]) -> None:
-            if problems:
-                info(self, _("The archive has problems:") + "\n" + "\n".join(problems[:10]))
+        def done(check: ArchiveCheck) -> None:
+            if check.problems:
+                info(self, _("The archive has problems:") + "\n" + "\n".join(check.problems[:10]))
             else:
                 info(self, _("The archive is intact: integrity and audit trail verified."))
 
-        self.ctx.op(work, self).success(done).run()
+        maintenance_ops.check_archive(self.ctx, self).success(done).run()
 
     # ---- locking and closing -----------------------------------------------------------------
     def show_locked(self, screen: QWidget) -> None:

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.errors import UserCancelled
 from app.i18n import _, ngettext
+from app.services.events import Changes
 from app.ui.context import UiContext
 
 T = TypeVar("T")
@@ -30,8 +31,10 @@ def busy_dialog(parent: QWidget, label: str) -> tuple[QProgressDialog, threading
 
 
 def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, done: Callable[[T], None],
-                      cancelled: Callable[[], None] | None = None) -> QProgressDialog:
-    """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread."""
+                      cancelled: Callable[[], None] | None = None,
+                      changes: Callable[[T], Changes | None] | None = None) -> QProgressDialog:
+    """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread;
+    ``changes(result)``: what it changed in the stored data, announced once after ``done``."""
     dialog, cancel = busy_dialog(parent, label)
 
     def progress(n: int, total: int) -> None:
@@ -50,7 +53,9 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, d
         from app.ui.errors import show_exception
         show_exception(parent, exc)
 
-    ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed) \
-        .finally_(lambda: (dialog.reset(), dialog.close())).run()
+    op = ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed)
+    if changes is not None:
+        op.changes(changes)
+    op.finally_(lambda: (dialog.reset(), dialog.close())).run()
     dialog.show()
     return dialog

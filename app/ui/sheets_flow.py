@@ -8,18 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Callable
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _, ngettext
-from app.services.exporting import export_customers
-from app.services.sheets import IMPORT_FILTER, ImportMode, SheetResult, process_sheet, write_template
+from app.services.sheets import IMPORT_FILTER, SheetResult, write_template
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
 from app.ui.import_preview import ImportPreview
-from app.ui.progress import run_with_progress
+from app.ui.ops import maintenance as maintenance_ops
+from app.ui.ops import sheets as sheet_ops
 
 XLSX = "Excel (*.xlsx)"
 __all__ = ["ImportPreview", "choose_export", "choose_import", "choose_template", "choose_backup"]
@@ -39,10 +38,6 @@ def choose_import(ctx: UiContext, parent: QWidget) -> None:
 
 def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None) -> None:
     """Check ``sheet`` (nothing written) and show the preview; when several sheets hold data, ask which."""
-    def check(s: Any, progress: Callable[[int, int], None], cancel: Any) -> SheetResult:
-        return process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, mode=ImportMode.CHECK, progress=progress,
-                             cancel=cancel, sheet=which)
-
     def done(result: SheetResult) -> None:
         if result.sheet_choices and which is None:
             chosen = ask_sheet(parent, sheet.name, result.sheet_choices, result.active_sheet)
@@ -51,7 +46,7 @@ def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None)
             return
         ImportPreview(ctx, sheet, result, parent).open()
 
-    run_with_progress(ctx, parent, _("Checking {file}…").format(file=sheet.name), check, done)
+    sheet_ops.check_sheet(ctx, parent, sheet, which, done)
 
 
 def ask_sheet(parent: QWidget, file: str, names: list[str], active: str) -> str | None:
@@ -86,14 +81,11 @@ def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts
     target = Path(path if path.lower().endswith(".xlsx") else path + ".xlsx")
     _remember_dir(ctx, target)
 
-    def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> int:
-        return export_customers(s.archive, s.form, target, lang=opts.lang, pks=pks, groups=opts.groups,
-                                meta=opts.meta, actor=s.user, progress=progress, cancel=cancel)
-
-    run_with_progress(ctx, parent, _("Exporting…"), work,
-                      lambda n: info(parent, ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.",
-                                                     n).format(n=n, file=target)),
-                      cancelled=lambda: info(parent, _("The export was cancelled; no file was written.")))
+    sheet_ops.export_customers(
+        ctx, parent, target, pks, lang=opts.lang, groups=opts.groups, meta=opts.meta,
+        done=lambda n: info(parent, ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.",
+                                             n).format(n=n, file=target)),
+        cancelled=lambda: info(parent, _("The export was cancelled; no file was written.")))
 
 
 def _remember_dir(ctx: UiContext, target: Path) -> None:
@@ -116,5 +108,5 @@ def choose_backup(ctx: UiContext, parent: QWidget) -> None:
     path, _f = QFileDialog.getSaveFileName(parent, _("Back up the archive"), "", _("FieldArchive backup (*.fabak)"))
     if path:
         target = Path(path if path.endswith(".fabak") else path + ".fabak")
-        ctx.op(lambda s: s.profile.backup(s.archive, target), parent).success(
+        maintenance_ops.backup(ctx, parent, target).success(
             lambda p: info(parent, _("Backup written to {file}.").format(file=p))).run()

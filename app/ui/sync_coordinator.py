@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.models.sync_state import SyncOutcome
 from app.models.sync_status import SyncState, SyncStatus
+from app.services.events import Changes
 from app.ui.context import UiContext
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ class SyncCoordinator(QObject):
         self.after_save.setSingleShot(True)
         self.after_save.setInterval(AFTER_SAVE_MS)
         self.after_save.timeout.connect(lambda: self.sync(manual=False))
-        ctx.sig_data_changed.connect(self._data_changed)
+        ctx.sig_changes.connect(self._data_changed)
         self.signed_in = False
         self.changed_meanwhile = False
         self.manual = False
@@ -65,10 +66,10 @@ class SyncCoordinator(QObject):
             self.sig_state.emit(SyncStatus(SyncState.WAITING if outbox else SyncState.IDLE, outbox, last_sync))
             self.sync(manual=False)
 
-    def _data_changed(self, customer_id: str) -> None:
+    def _data_changed(self, changes: Changes) -> None:
         """A save: send it a little later (saves in a row are sent together)."""
-        if not self.signed_in or not customer_id:
-            return  # "" is a sync's own "everything may have changed"
+        if not self.signed_in or changes.all_customers or not changes.customers:
+            return  # a sync's (or an import's) own "everything may have changed"
         if self.running:
             self.changed_meanwhile = True
         else:
@@ -105,13 +106,13 @@ class SyncCoordinator(QObject):
         def work() -> SyncOutcome:
             return syncing.sync(session, progress, cancel, on_db=on_db)
 
-        self.ctx.task(work, net=True).success(self._done).failure(self._failed) \
+        self.ctx.net(work).success(self._done).failure(self._failed) \
             .finally_(lambda: setattr(self, "running", False)).run()
 
     def _done(self, outcome: SyncOutcome) -> None:
         self.failures = 0
         self.signed_in = True
-        self.ctx.sig_data_changed.emit("")
+        self.ctx.announce(Changes.everything())
         problems = outcome.conflicts or outcome.rejected or outcome.remaining or outcome.audit_problem
         self.sig_state.emit(SyncStatus(SyncState.PROBLEMS if problems else SyncState.UP_TO_DATE, outcome=outcome))
         self.sig_finished.emit(outcome)

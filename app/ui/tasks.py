@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import logging
 import threading
+import enum
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Callable, ClassVar, Generic, Self, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+class Pool(enum.Enum):
+    """Where work runs: the one DB thread (the SQLCipher connection) or the network pool."""
+    DB = "db"
+    NET = "net"
 
 
 class TaskRunner(QObject):
@@ -50,7 +57,7 @@ class TaskRunner(QObject):
         for fn in todo:
             fn()
 
-    def submit(self, fn: Callable[[], T], done: Callable[[Future[T]], None], *, net: bool = False) -> None:
+    def submit(self, fn: Callable[[], T], done: Callable[[Future[T]], None], *, pool: Pool = Pool.DB) -> None:
         if self.closed:  # a timer firing while the application shuts down: nothing to do any more
             log.debug("task submitted after shutdown: dropped")
             return
@@ -68,7 +75,7 @@ class TaskRunner(QObject):
                 fut.set_exception(exc)
             finished(fut)
             return
-        future = (self._net if net else self._db).submit(fn)
+        future = (self._net if pool is Pool.NET else self._db).submit(fn)
         future.add_done_callback(lambda f: self.run_on_main(lambda: finished(f)))
 
     def _set_running(self, delta: int) -> None:
@@ -91,32 +98,45 @@ class TaskRunner(QObject):
 
 
 class Op(Generic[T]):
-    """``Op(runner, work).success(fn).failure(fn).run()``: work off the GUI thread, callbacks on it.
+    """``DbOp(runner, work).success(fn).failure(fn).run()``: work off the GUI thread, callbacks on it.
 
+    The thread is chosen by the operation's type (Anki's ``CollectionOp`` / ``QueryOp``): a ``DbOp``
+    runs on the DB thread, a ``NetOp`` on the network pool; there is no flag to get wrong.
     The default failure handler shows the error (translated, with "copy details" for bugs);
-    a cancelled operation is silent.
+    a cancelled operation is silent. An operation that changes stored data says so once with
+    ``changes(fn)``: ``fn(result)`` gives the change set, handed to ``announce`` after ``success``
+    (Anki's ``on_op_finished``), so no call site emits "data changed" by hand.
     """
 
-    def __init__(self, runner: TaskRunner, work: Callable[[], T], parent: Any = None, *, net: bool = False) -> None:
-        self._runner, self._work, self._parent, self._net = runner, work, parent, net
+    pool: ClassVar[Pool]
+
+    def __init__(self, runner: TaskRunner, work: Callable[[], T], parent: Any = None,
+                 announce: Callable[[Any], None] | None = None) -> None:
+        self._runner, self._work, self._parent, self._announce = runner, work, parent, announce
         self._success: Callable[[T], None] | None = None
         self._failure: Callable[[BaseException], None] | None = None
         self._finally: Callable[[], None] | None = None
+        self._changes: Callable[[T], Any] | None = None
 
-    def success(self, fn: Callable[[T], None]) -> "Op[T]":
+    def success(self, fn: Callable[[T], None]) -> Self:
         self._success = fn
         return self
 
-    def failure(self, fn: Callable[[BaseException], None]) -> "Op[T]":
+    def failure(self, fn: Callable[[BaseException], None]) -> Self:
         self._failure = fn
         return self
 
-    def finally_(self, fn: Callable[[], None]) -> "Op[T]":
+    def finally_(self, fn: Callable[[], None]) -> Self:
         self._finally = fn
         return self
 
+    def changes(self, fn: Callable[[T], Any]) -> Self:
+        """``fn(result)``: the change set (``app.services.events.Changes``) this operation made, or None."""
+        self._changes = fn
+        return self
+
     def run(self) -> None:
-        self._runner.submit(self._work, self._done, net=self._net)
+        self._runner.submit(self._work, self._done, pool=self.pool)
 
     def _done(self, fut: Future[T]) -> None:
         try:
@@ -127,8 +147,24 @@ class Op(Generic[T]):
                 else:
                     from app.ui.errors import show_exception
                     show_exception(self._parent, exc)
-            elif self._success is not None:
-                self._success(fut.result())
+                return
+            result = fut.result()
+            if self._success is not None:
+                self._success(result)
+            if self._changes is not None and self._announce is not None:
+                changed = self._changes(result)
+                if changed is not None:
+                    self._announce(changed)
         finally:
             if self._finally is not None:
                 self._finally()
+
+
+class DbOp(Op[T]):
+    """Work with the archive: on the one DB thread."""
+    pool = Pool.DB
+
+
+class NetOp(Op[T]):
+    """Work with the server only (no archive): on the network pool."""
+    pool = Pool.NET

@@ -24,7 +24,7 @@ class UnlockDialog(QDialog):
 
     def __init__(self, ctx: UiContext, profile: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx, self.profile = ctx, profile
+        self.ctx, self.profile_name = ctx, profile
         self.setWindowTitle(_("FieldArchive · unlock"))
         self.stack = QStackedWidget(self)
         self.stack.addWidget(self._passphrase_page())
@@ -84,7 +84,7 @@ class UnlockDialog(QDialog):
 
     def _tick(self) -> None:
         """While repeated failures impose a delay, count it down on the button's behalf."""
-        wait = startup.unlock_wait_seconds(self.profile)
+        wait = startup.unlock_wait_seconds(self.profile_name)
         if wait > 0:
             self.unlock_button.setEnabled(False)
             seconds = int(wait + 0.999)
@@ -104,7 +104,7 @@ class UnlockDialog(QDialog):
                 self.message.setText("" if problem == self.new_passphrase.problem.text() else problem)
                 self.new1.setFocus()
                 return
-            code, new, profile = self.code.text(), self.new1.text(), self.profile
+            code, new, profile = self.code.text(), self.new1.text(), self.profile_name
 
             def work() -> Any:
                 from app.services import session as ss
@@ -112,7 +112,7 @@ class UnlockDialog(QDialog):
                 ss.change_passphrase(session, new)
                 return session
         else:
-            passphrase, profile = self.passphrase.text(), self.profile
+            passphrase, profile = self.passphrase.text(), self.profile_name
 
             def work() -> Any:
                 from app.services import session as ss

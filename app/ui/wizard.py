@@ -115,7 +115,7 @@ class FirstStartWizard(QWizard):
 
     def __init__(self, ctx: UiContext, profile: str, lang: str) -> None:
         super().__init__()
-        self.ctx, self.profile, self.lang = ctx, profile, lang
+        self.ctx, self.profile_name, self.lang = ctx, profile, lang
         self.creating = self.created = False
         self.session: Any = None
         self.setWindowTitle(_("FieldArchive · first start"))
@@ -129,7 +129,7 @@ class FirstStartWizard(QWizard):
     def create(self, user: str, remember: bool) -> None:
         self.creating = True
         self.pages[PAGE_OPTIONS].completeChanged.emit()
-        passphrase, profile = self.pages[PAGE_PASSPHRASE].first.text(), self.profile
+        passphrase, profile = self.pages[PAGE_PASSPHRASE].first.text(), self.profile_name
 
         def work() -> tuple[Any, str, str]:
             session, code = ss.create(profile, passphrase=passphrase, actor=user)

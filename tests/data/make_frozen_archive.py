@@ -34,9 +34,9 @@ def main() -> int:
         c3, _ = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13987654321"}, "01900000-0000-7000-8000-000000000003")
         records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13987654322"}, c3.id,
                            Provenance("冻结测试", Source.PHONE, "电话核实", "2026-11-20"))
-        s.archive.customers.set_status([c3.id], CustomerStatus.PENDING, Provenance("冻结测试"))
-        photo = s.archive.media.put_photo(b"\xff\xd8frozen-photo", "image/jpeg", 4, 3)
-        s.archive.media.add_visit(Visit("01900000-0000-7000-8000-0000000000a1", c1.id, "2026-11-15", "月度走访", "店主在",
+        s._archive.customers.set_status([c3.id], CustomerStatus.PENDING, Provenance("冻结测试"))
+        photo = s._archive.media.put_photo(b"\xff\xd8frozen-photo", "image/jpeg", 4, 3)
+        s._archive.media.add_visit(Visit("01900000-0000-7000-8000-0000000000a1", c1.id, "2026-11-15", "月度走访", "店主在",
                                   "销量下降", (photo.sha256,)), Provenance("冻结测试", Source.VISIT))
         version = migrations.SCHEMA_VERSION
         s.close()

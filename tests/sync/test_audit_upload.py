@@ -15,7 +15,7 @@ from server.config import DB_FILE
 
 
 def local_trail(session) -> list[tuple[int, str]]:
-    with session.archive.db.reading() as c:
+    with session._archive.db.reading() as c:
         return [tuple(r) for r in c.execute(text("SELECT seq, hash FROM audit ORDER BY seq"))]
 
 
@@ -37,12 +37,12 @@ def test_the_trail_reaches_the_server_once(server, clients) -> None:
     c1 = clients("c1")
     for v in generate(3, seed=11):
         records.save_draft(c1.session, v)
-    c1.session.archive.audit.record_action("export", "export", Provenance("c1", Source.MANUAL, "customers.xlsx"),
+    c1.session._archive.audit.record_action("export", "export", Provenance("c1", Source.MANUAL, "customers.xlsx"),
                                      {"rows": 3, "file": "customers.xlsx"})
     c1.login(server)
     out = c1.sync()
     assert out.complete and not out.audit_problem and out.audit_sent > 0
-    device = c1.session.archive.meta.device_id
+    device = c1.session._archive.meta.device_id
     assert server_hashes(server, device) == local_trail(c1.session)
     assert ("export" in {e for _s, e, _f in server_trail(server, device)})
     before = len(local_trail(c1.session))
@@ -58,7 +58,7 @@ def test_a_server_copy_that_lost_its_tail_gets_the_trail_again(server, clients) 
         records.save_draft(c1.session, v)
     c1.login(server)
     c1.sync()
-    device = c1.session.archive.meta.device_id
+    device = c1.session._archive.meta.device_id
     con = sqlite3.connect(server.data / DB_FILE)   # the server restored from an older backup
     with con:
         con.execute("DELETE FROM audit_entries WHERE device = ? AND seq > 2", (device,))
@@ -74,16 +74,16 @@ def test_a_refused_trail_is_reported_and_the_records_still_sync(server, clients)
     c1.login(server)
     c1.sync()
     c, _ = records.save_draft(c1.session, next(iter(generate(1, seed=14))))
-    with c1.session.archive.db.transaction() as tx:             # someone rewrites an entry not yet sent
+    with c1.session._archive.db.transaction() as tx:             # someone rewrites an entry not yet sent
         tx.execute(text("DROP TRIGGER audit_no_update"))
         last = tx.execute(text("SELECT max(seq) FROM audit")).scalar()
         tx.execute(text("UPDATE audit SET actor = 'someone else' WHERE seq = :s"), {"s": last})
     out = c1.sync()
     assert out.pushed == 1 and out.applied == 1 and out.complete
     assert out.audit_problem.startswith("The server did not accept this computer's audit log")
-    device = c1.session.archive.meta.device_id
+    device = c1.session._archive.meta.device_id
     assert last not in {s for s, _h in server_hashes(server, device)}
-    assert c1.session.archive.customers.get(c.id).version == 1
+    assert c1.session._archive.customers.get(c.id).version == 1
 
 
 def test_an_archive_with_another_accounts_device_id_cannot_sign_in(server, clients) -> None:
@@ -97,11 +97,11 @@ def test_an_archive_with_another_accounts_device_id_cannot_sign_in(server, clien
     records.save_draft(c1.session, next(iter(generate(1, seed=15))))
     c1.login(server)
     assert c1.sync().audit_sent > 0
-    device = c1.session.archive.meta.device_id
+    device = c1.session._archive.meta.device_id
     before = server_hashes(server, device)
-    c2.session.archive.meta.set("device_id", device)
-    c2.session.archive.meta._device = None
-    assert c2.session.archive.meta.device_id == device
+    c2.session._archive.meta.set("device_id", device)
+    c2.session._archive.meta._device = None
+    assert c2.session._archive.meta.device_id == device
     with pytest.raises(SyncError) as caught:
         c2.login(server)
     assert caught.value.kind is SyncErrorKind.AUTH

@@ -29,7 +29,7 @@ def test_classification_and_credit_arrive_by_sync(server, clients, tmp_path) -> 
     c1 = clients("c1")
     c1.login(server)
     assert c1.sync().complete
-    by_code = {c.code: c for c in c1.session.archive.customers.iterate()}
+    by_code = {c.code: c for c in c1.session._archive.customers.iterate()}
     assert set(codes) <= set(by_code)
     first = by_code[codes[0]]
     assert "business_scale" not in first.values
@@ -48,20 +48,20 @@ def test_classification_and_credit_arrive_by_sync(server, clients, tmp_path) -> 
 
     out = c1.sync()
     assert out.complete and out.pulled == 5 and out.merged == 1   # merged: the offline edit on top of the new version
-    got = {code: c1.session.archive.customers.get(by_code[code].id).values for code in codes}
+    got = {code: c1.session._archive.customers.get(by_code[code].id).values for code in codes}
     # n = 5: one large, three medium, one small
     assert [got[c]["business_scale"] for c in codes] == ["1", "2", "2", "2", "3"]
     assert [got[c]["classification_code"] for c in codes] == ["XZ1", "XZ2", "XZ2", "XZ2", "XZ3"]
     assert got[codes[0]]["address"] == "陕西省西安市碑林区新地址9号"   # the offline edit merged, not lost
-    assert c1.session.archive.outbox.outbox_count() == 0
+    assert c1.session._archive.outbox.outbox_count() == 0
 
     # credit: the grade changes on the client only after the final decision
     server.admin("credit", "rate", codes[1], "B", "--notice-days", "7", "--on", "2026-09-01")
     c1.sync()
-    assert "credit_grade" not in c1.session.archive.customers.get(by_code[codes[1]].id).values
+    assert "credit_grade" not in c1.session._archive.customers.get(by_code[codes[1]].id).values
     server.admin("credit", "decide", codes[1], "--on", "2026-09-11")
     assert c1.sync().complete
-    assert c1.session.archive.customers.get(by_code[codes[1]].id).values["credit_grade"] == "B"
+    assert c1.session._archive.customers.get(by_code[codes[1]].id).values["credit_grade"] == "B"
 
 
 def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(server, clients) -> None:
@@ -76,10 +76,10 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
     c1 = clients("c1")
     c1.login(server)
     assert c1.sync().complete
-    kept = json.loads(c1.session.archive.meta.get(SERVER_CALENDAR_META))
+    kept = json.loads(c1.session._archive.meta.get(SERVER_CALENDAR_META))
     assert set(kept["holidays"]) == {d.isoformat() for d in WorkCalendar.load().holidays}
     friday = dt.date(2026, 9, 4)
-    assert calendar_for(c1.session.archive).is_workday(friday) and c1.session.calendar.is_workday(friday)
+    assert calendar_for(c1.session._archive).is_workday(friday) and c1.session.calendar.is_workday(friday)
 
     client = SyncClient(server.url, MemoryTokens(), "dev-test")
     try:
@@ -92,9 +92,9 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
         client.close()
 
     assert c1.sync().complete
-    kept2 = json.loads(c1.session.archive.meta.get(SERVER_CALENDAR_META))
+    kept2 = json.loads(c1.session._archive.meta.get(SERVER_CALENDAR_META))
     assert kept2["version"] == fresh["version"]
-    cal = calendar_for(c1.session.archive)
+    cal = calendar_for(c1.session._archive)
     assert not cal.is_workday(friday)
     assert c1.session.calendar == cal                                      # the session counts with it
     # 2026-09-03 (Thu) + 2 working days skips the new holiday (Fri): Mon 7, Tue 8

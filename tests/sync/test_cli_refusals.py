@@ -14,7 +14,7 @@ def test_sync_lists_refused_customers_with_reasons_and_exits_1(server, clients) 
                                             "contact_phone": "13812345678"})[0]
     price = records.save_draft(c1.session, {"shop_name": "李记便利店", "avg_price": "23.5", "monitored": True})[0]
     fine = records.save_draft(c1.session, {"shop_name": "张家超市"})[0]
-    codes = {c.id: c1.session.archive.customers.get(c.id).code for c in (grade, price, fine)}
+    codes = {c.id: c1.session._archive.customers.get(c.id).code for c in (grade, price, fine)}
     c1.session.close()
     c1.session = None
     ok(cli(c1.home, "login", "--server", server.url, "--user", "c1"))
@@ -47,4 +47,4 @@ def test_sync_lists_refused_customers_with_reasons_and_exits_1(server, clients) 
     assert done.returncode == 0, done.stderr + done.stdout
     assert "拒收" not in done.stdout and done.stderr == ""
     c1.__enter__()
-    assert {c.sync_state for c in c1.session.archive.customers.many([grade.id, price.id, fine.id]).values()} == {"synced"}
+    assert {c.sync_state for c in c1.session._archive.customers.many([grade.id, price.id, fine.id]).values()} == {"synced"}

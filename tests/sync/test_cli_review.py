@@ -72,7 +72,7 @@ def test_submit_return_fix_resubmit_approve_from_the_command_line(server, client
 
     # the collector fixes the flagged field and resubmits; the supervisor approves the second round
     c1.__enter__()
-    c = c1.session.archive.customers.get(ids[0])
+    c = c1.session._archive.customers.get(ids[0])
     assert c.review["reason"] == "联系电话与店主不符，请核实" and c.review["fields"] == ["contact_phone"]
     records.save_changes(c1.session, ids[0], {"contact_phone": "13709112233"})
     c1.session.close()

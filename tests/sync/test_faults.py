@@ -29,7 +29,7 @@ def server_state(server) -> tuple[dict[str, dict], dict[str, bytes]]:
 
 
 def client_state(session) -> tuple[dict[str, dict], set[str]]:
-    customers = {c.id: c.values for c in session.archive.customers.iterate()}
+    customers = {c.id: c.values for c in session._archive.customers.iterate()}
     refs = {r for v in customers.values() for k in ("photo_storefront", "photo_counter") for r in v.get(k, [])}
     return customers, refs
 
@@ -46,9 +46,9 @@ def edit_offline(session, rng: random.Random, values: list[dict]) -> None:
     """What a day in the field does: new customers, edits, a photo now and then."""
     for _ in range(2):
         records.save_draft(session, values.pop())
-    ids = [c.id for c in session.archive.customers.iterate() if c.status is CustomerStatus.DRAFT]
+    ids = [c.id for c in session._archive.customers.iterate() if c.status is CustomerStatus.DRAFT]
     for cid in rng.sample(ids, min(2, len(ids))):
-        c = session.archive.customers.get(cid)
+        c = session._archive.customers.get(cid)
         new = dict(c.values, service_notes=f"第{rng.randrange(10**6)}次走访", brand_count=rng.randrange(20, 150))
         if rng.random() < 0.25:
             info = photos.add_photo(session, tiny_photo(rng))
@@ -93,6 +93,6 @@ def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, mo
         assert refs and refs <= set(stored)
         assert all(hashlib.sha256(stored[s]).hexdigest() == s for s in refs)
         assert not out.audit_problem                          # the audit trail too: all of it, each entry once
-        assert server_hashes(server, c1.session.archive.meta.device_id) == local_trail(c1.session)
+        assert server_hashes(server, c1.session._archive.meta.device_id) == local_trail(c1.session)
     finally:
         proxy.stop()

@@ -62,11 +62,11 @@ def test_a_malformed_answer_is_a_protocol_error_and_loses_nothing(server, client
             c1.sync()
         assert err.value.kind is SyncErrorKind.PROTOCOL
         assert err.value.params["where"] == where
-        assert c1.session.archive.customers.get(made.id).values == made.values   # nothing local lost
+        assert c1.session._archive.customers.get(made.id).values == made.values   # nothing local lost
         assert syncing.signed_in(c1.session)                                    # not taken for a sign-in problem
         proxy.rewrite = None
         out = c1.sync()                        # the frozen push is replayed; the server answers it again
         assert out.complete and out.rejected == out.conflicts == 0
-        assert c1.session.archive.customers.get(made.id).sync_state == "synced"
+        assert c1.session._archive.customers.get(made.id).sync_state == "synced"
     finally:
         proxy.stop()

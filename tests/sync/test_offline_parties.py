@@ -13,7 +13,7 @@ ORDERS = list(itertools.permutations(["c1", "s1", "c2"]))
 
 
 def edit(client, cid: str, **changes: object) -> None:
-    c = client.session.archive.customers.get(cid)
+    c = client.session._archive.customers.get(cid)
     records.save_draft(client.session, {**c.values, **changes}, cid)
 
 
@@ -40,19 +40,19 @@ def test_offline_edits_by_three_people_in_every_order(server, clients, order) ->
             landline_first = name
     # whoever synced second of c1 and s1 met a conflict on the landline only, and keeps its value until it decides
     second = "s1" if landline_first == "c1" else "c1"
-    fields, _server = people[second].session.archive.outbox.conflict_of(x.id)
+    fields, _server = people[second].session._archive.outbox.conflict_of(x.id)
     assert [f.field for f in fields] == ["landline"]
     mine = {"c1": "029-81111111", "s1": "029-82222222"}[second]
-    assert people[second].session.archive.customers.get(x.id).values["landline"] == mine
+    assert people[second].session._archive.customers.get(x.id).values["landline"] == mine
     syncing.resolve_conflict(people[second].session, x.id, {"landline": mine})  # the person keeps theirs
     assert people[second].sync().complete
     # c2 may not edit a customer assigned to c1: refused by the server, kept locally and flagged
-    assert c2.session.archive.customers.get(x.id).values["service_notes"] == "c2 的备注"
-    assert c2.session.archive.outbox.sync_summary().get("rejected") == 1
+    assert c2.session._archive.customers.get(x.id).values["service_notes"] == "c2 的备注"
+    assert c2.session._archive.outbox.sync_summary().get("rejected") == 1
     for name in ("c1", "s1"):
         assert people[name].sync().complete
-    final = people["c1"].session.archive.customers.get(x.id).values
-    assert final == people["s1"].session.archive.customers.get(x.id).values
+    final = people["c1"].session._archive.customers.get(x.id).values
+    assert final == people["s1"].session._archive.customers.get(x.id).values
     assert final["address"] == "陕西省西安市雁塔区新址8号"  # c1's, merged
     assert final["business_area"] == "77"                 # s1's, merged
     assert final["landline"] == mine                      # the conflict as the person decided

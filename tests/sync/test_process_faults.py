@@ -70,7 +70,7 @@ def test_client_killed_during_sync_then_restarted(server, clients) -> None:
         child.communicate(timeout=120)
     assert kills >= 8
     c1.__enter__()  # reopen: the archive checks itself after the unclean stops
-    assert c1.session.archive.integrity_problems() == [] and c1.session.archive.audit.verify_chain() == []
+    assert c1.session._archive.integrity_problems() == [] and c1.session._archive.audit.verify_chain() == []
     c1.login(server)
     for _ in range(10):
         if c1.sync().complete:
@@ -97,7 +97,7 @@ def test_server_restarted_during_sync(server, clients) -> None:
     except SyncError as exc:
         errors.append(exc)
     assert errors and errors[0].kind.value in ("offline", "timeout")
-    assert c1.session.archive.outbox.outbox_count() > 0
+    assert c1.session._archive.outbox.outbox_count() > 0
     server.start()
     for _ in range(10):
         if c1.sync().complete:

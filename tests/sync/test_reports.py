@@ -85,7 +85,7 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
 
     # the export is in the audit trail of the supervisor's archive
     s1.__enter__()
-    trail = s1.session.archive.audit.actions("report")
+    trail = s1.session._archive.audit.actions("report")
     assert trail and trail[-1].action == "export" and month in str(trail[-1].new)
 
     # with the server gone the report says so and writes nothing

@@ -22,17 +22,17 @@ def test_local_work_is_never_overwritten_by_the_feed(server, clients) -> None:
     s1.login(server)
     c1.sync()
     s1.sync()
-    records.save_draft(s1.session, {**s1.session.archive.customers.get(c.id).values, "business_area": "321"}, c.id)
+    records.save_draft(s1.session, {**s1.session._archive.customers.get(c.id).values, "business_area": "321"}, c.id)
     s1.sync()
-    records.save_draft(c1.session, {**c1.session.archive.customers.get(c.id).values, "brand_count": 99}, c.id)
+    records.save_draft(c1.session, {**c1.session._archive.customers.get(c.id).values, "brand_count": 99}, c.id)
     store = syncing.ArchiveStore(c1.session)
     client = syncing.client_for(c1.session)
     page = client.pull(0, 100)
     store.apply_feed_page(page.changes, page.cursor, None)  # a pull while the edit is still unsent
-    local = c1.session.archive.customers.get(c.id).values
+    local = c1.session._archive.customers.get(c.id).values
     assert local["brand_count"] == 99 and local.get("business_area") != "321"
     assert c1.sync().complete  # the push result brings the server's change in, beside ours
-    merged = c1.session.archive.customers.get(c.id).values
+    merged = c1.session._archive.customers.get(c.id).values
     assert merged["brand_count"] == 99 and merged["business_area"] == "321"
 
 
@@ -50,7 +50,7 @@ def test_a_published_catalogue_arrives_and_drafts_keep_their_values(server, clie
     c1.login(server)
     assert c1.sync().complete
     assert c1.session.form.version == 2 and "wechat_id" in c1.session.form
-    assert c1.session.archive.customers.get(c.id).values == {k: v for k, v in c.values.items()}
+    assert c1.session._archive.customers.get(c.id).values == {k: v for k, v in c.values.items()}
     records.save_draft(c1.session, {**c.values, "wechat_id": "laowang888"}, c.id)
     assert c1.sync().complete
     c1.__exit__()
@@ -61,7 +61,7 @@ def test_a_published_catalogue_arrives_and_drafts_keep_their_values(server, clie
 def test_photos_upload_in_chunks_and_resume_where_they_stopped(server, clients, monkeypatch) -> None:
     c1 = clients("c1")
     data = os.urandom(2_500_000)
-    info = c1.session.archive.media.put_photo(data, "image/jpeg", 2000, 1500)
+    info = c1.session._archive.media.put_photo(data, "image/jpeg", 2000, 1500)
     values = {**next(generate(1, seed=33)), "photo_storefront": [info.sha256]}
     c, _ = records.save_draft(c1.session, values)
     c1.login(server)
@@ -80,7 +80,7 @@ def test_photos_upload_in_chunks_and_resume_where_they_stopped(server, clients, 
     client = syncing.client_for(c1.session)
     status = client.photo_status(info.sha256)
     assert dataclasses.asdict(status) == {"complete": False, "offset": 1024 * 1024}
-    assert c1.session.archive.outbox.outbox_count() == 1  # the customer waits for its photo
+    assert c1.session._archive.outbox.outbox_count() == 1  # the customer waits for its photo
     monkeypatch.setattr(SyncClient, "photo_chunk", real)
     out = c1.sync()
     assert out.complete and out.photos_up == 1
@@ -105,13 +105,13 @@ def test_a_revoked_device_signs_out_and_loses_nothing(server, clients) -> None:
     c1 = clients("c1")
     c1.login(server)
     c1.sync()
-    server.admin("devices", "revoke", "c1", c1.session.archive.meta.device_id)
+    server.admin("devices", "revoke", "c1", c1.session._archive.meta.device_id)
     c, _ = records.save_draft(c1.session, next(generate(1, seed=35)))
     with pytest.raises(SyncError) as e:
         c1.sync()
     assert e.value.kind is SyncErrorKind.AUTH
     assert not syncing.signed_in(c1.session)  # the tokens are gone …
-    assert c1.session.archive.outbox.outbox_count() == 1  # … the work is not
+    assert c1.session._archive.outbox.outbox_count() == 1  # … the work is not
     c1.login(server)  # signing in again with the password
     assert c1.sync().complete
 
@@ -132,7 +132,7 @@ def test_a_submission_not_yet_sent_can_be_withdrawn(server, clients) -> None:
     c, _ = records.save_draft(c1.session, next(generate(1, seed=36)))
     records.submit(c1.session, [c.id])
     assert records.withdraw(c1.session, c.id)
-    assert c1.session.archive.customers.get(c.id).status is CustomerStatus.DRAFT
+    assert c1.session._archive.customers.get(c.id).status is CustomerStatus.DRAFT
     records.submit(c1.session, [c.id])
     c1.login(server)
     c1.sync()

@@ -54,7 +54,7 @@ def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_
     qtbot.waitUntil(lambda: "500 行" in dialog.labelText(), timeout=30_000)  # the import is running …
     dialog.findChild(QPushButton).click()                           # … and the user cancels it
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
-    count = running.runner.call_db(lambda: running.ctx.session.archive.customers.count())
+    count = running.runner.call_db(lambda: running.ctx.session._archive.customers.count())
     assert count == 0
 
 
@@ -79,7 +79,7 @@ form._edited("contact_phone")
 deadline = time.time() + 20
 while time.time() < deadline:
     app.processEvents()
-    if ctx.runner.call_db(lambda: ctx.session.archive.customers.autosave_all()):
+    if ctx.runner.call_db(lambda: ctx.session._archive.customers.autosave_all()):
         print("autosaved", flush=True)
         break
     time.sleep(0.05)

@@ -136,7 +136,7 @@ def test_a_locked_archive_is_a_message_not_a_traceback(qtbot, ctx) -> None:
     from app.errors import UserFacingError
     ctx.session = None
     failures: list[BaseException] = []
-    ctx.op(lambda s: s.archive).failure(failures.append).run()
+    ctx.op(lambda s: s._archive).failure(failures.append).run()
     assert isinstance(failures[0], UserFacingError) and failures[0].message() == "档案已锁定。"
 
 

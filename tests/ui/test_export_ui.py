@@ -17,7 +17,7 @@ def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, mon
         records.save_draft(ctx.session, {"shop_name": name, "contact_phone": "13812345678"})
     parent = QWidget()
     qtbot.addWidget(parent)
-    pks = ctx.session.archive.customers.search_pks()[:2]
+    pks = ctx.session._archive.customers.search_pks()[:2]
     dialog = sheets_flow.choose_export(ctx, parent, pks)
     assert isinstance(dialog, ExportOptionsDialog) and dialog.isVisible()
     assert all(c.isChecked() for c in dialog.groups.values())
@@ -43,7 +43,7 @@ def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, mon
     form = ctx.session.form
     assert header == [*[f.label("en") for f in form.visible_fields if f.group in ("identification", "basic")], "id"]
     assert ws.max_row == 3  # the two customers of the list
-    assert ctx.session.archive.audit.actions("export")[-1].new["rows"] == 2
+    assert ctx.session._archive.audit.actions("export")[-1].new["rows"] == 2
     # remembered: a new dialog (and a fresh read of the settings) starts with the same choice
     again = Settings()
     assert set(again.export_groups_off) == {g.key for g in form.groups} - {"basic", "identification"}
@@ -60,7 +60,7 @@ def test_cancelling_the_options_writes_nothing(qtbot, ctx, tmp_path, monkeypatch
     monkeypatch.setattr(sheets_flow.QFileDialog, "getSaveFileName", lambda *a, **k: called.append(a) or ("", ""))
     dialog = sheets_flow.choose_export(ctx, parent, None)
     dialog.buttons.button(QDialogButtonBox.StandardButton.Cancel).click()
-    assert not called and not ctx.session.archive.audit.actions("export")
+    assert not called and not ctx.session._archive.audit.actions("export")
 
 
 def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, ctx, tmp_path, monkeypatch) -> None:
@@ -73,7 +73,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
     b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
     out = tmp_path / "county.xlsx"
-    export_customers(s.archive, s.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
+    export_customers(s._archive, s.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
@@ -82,7 +82,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     ws.cell(row=row_of[b.id], column=header.index("联系电话（手机）") + 1, value="12345")  # an error
     ws.append([("新开的店" if h == "店铺名称" else None) for h in header])
     wb.save(out)
-    result = process_sheet(out, s.form, s.archive, actor=s.user, role=s.role, today=s.today())
+    result = process_sheet(out, s.form, s._archive, actor=s.user, role=s.role, today=s.today())
     parent = QWidget()
     qtbot.addWidget(parent)
     dialog = ImportPreview(ctx, out, result, parent)
@@ -101,11 +101,11 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     assert dialog.submit.isVisibleTo(dialog) and dialog.submit.isChecked() and "大批量维护: county.xlsx" in dialog.submit.text()
     dialog._import(ImportMode.WRITE_VALID_ROWS)  # the inline runner imports and submits at once
     qtbot.wait(20)
-    now = s.archive.customers.many([a.id, b.id])
+    now = s._archive.customers.many([a.id, b.id])
     assert now[a.id].values["contact_phone"] == "13612345678" and now[a.id].status is CustomerStatus.PENDING
     assert now[a.id].review["note"] == "大批量维护: county.xlsx"
     assert now[b.id].status is CustomerStatus.DRAFT and now[b.id].values["contact_phone"] == "13912345678"
-    assert s.archive.customers.count() == 3
+    assert s._archive.customers.count() == 3
 
 
 def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_path, monkeypatch) -> None:
@@ -135,4 +135,4 @@ def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_
     assert bad.text(2).startswith("未导入")
     assert {"错误: 客户代码由系统维护，新客户请留空。", "错误: 进货均价由系统维护，新客户请留空。",
             "错误: 监控户只能由市场经理填写，新客户请留空。"} <= texts, texts
-    assert items["3"].text(2) == "新建客户" and ctx.session.archive.customers.count() == 0
+    assert items["3"].text(2) == "新建客户" and ctx.session._archive.customers.count() == 0

@@ -93,8 +93,8 @@ def test_draft_saves_with_errors_and_keeps_the_text(form, ctx) -> None:
     form.save()
     c = form.customer
     assert c is not None and c.status is CustomerStatus.DRAFT
-    assert ctx.session.archive.customers.get(c.id).values.get("shop_name") == "老王烟酒店"
-    assert "contact_phone" not in ctx.session.archive.customers.get(c.id).values
+    assert ctx.session._archive.customers.get(c.id).values.get("shop_name") == "老王烟酒店"
+    assert "contact_phone" not in ctx.session._archive.customers.get(c.id).values
     assert edit(form, "contact_phone").text() == "12345"  # the wrong text stays for correction
     assert form.is_dirty()
 
@@ -121,7 +121,7 @@ def test_submit_is_blocked_by_errors_then_allowed(qtbot, form, ctx, monkeypatch)
     monkeypatch.setattr(SubmitDialog, "open", answer)
     form.submit()
     c = form.customer
-    stored = ctx.session.archive.customers.get(c.id)
+    stored = ctx.session._archive.customers.get(c.id)
     assert c is not None and stored.status is CustomerStatus.PENDING
     assert stored.review["note"] == "已实地核实" and stored.review["urgent"] is False
     del ctx_form
@@ -161,13 +161,13 @@ def test_the_servers_refusal_shows_in_the_users_language(form, ctx) -> None:
     """The banner words the server's reasons from their codes (app.services.refusals), not its English."""
     s = ctx.session
     c, _ = records.save_draft(s, {"shop_name": "老王烟酒店", "credit_grade": "A"})
-    (row, _local), = s.archive.outbox.outbox_heads(10)
-    s.archive.outbox.apply_push_results(s.form, [(row, PushResult(row.mutation_id, ResultStatus.REJECTED, errors=(
+    (row, _local), = s._archive.outbox.outbox_heads(10)
+    s._archive.outbox.apply_push_results(s.form, [(row, PushResult(row.mutation_id, ResultStatus.REJECTED, errors=(
         FieldError("credit_grade", "readonly.new",
                    "Integrity grade is maintained by the system: leave it empty for a new customer.", {}),
         FieldError(None, "some.future_code", "A <new> reason.", {}))))],
         lambda values: records.quality(records.validate(s, values)))
-    form.load(s.archive.customers.get(c.id))
+    form.load(s._archive.customers.get(c.id))
     text = form.banner.text()
     assert form.banner.isVisible() and "诚信等级由系统维护，新客户请留空。" in text
     assert "maintained" not in text and "A &lt;new&gt; reason." in text  # an unknown code: the server's words, escaped

@@ -41,7 +41,7 @@ def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, t
     result = previews[0].result
     assert result.sheets == ["西区"] and result.header_rows == {"西区": 2} and result.ignored_sheets == ["东区"]
     previews[0]._import(ImportMode.WRITE)
-    arc = running.ctx.session.archive
+    arc = running.ctx.session._archive
     qtbot.waitUntil(lambda: running.runner.call_db(lambda: arc.customers.count()) == 1, timeout=30_000)
     shops = running.runner.call_db(lambda: [arc.customers.get(r.id).values["shop_name"] for r in arc.customers.rows(arc.customers.search_pks())])
     assert shops == ["西区新店"]

@@ -222,7 +222,7 @@ def test_every_text_on_the_form_and_the_list_is_at_least_10_points(qtbot, ctx, l
 def test_a_status_has_one_colour_in_the_list_the_form_and_the_review(qtbot, ctx) -> None:
     session = ctx.session
     customer, _report = records.save_draft(session, {"shop_name": "老王烟酒"}, None, Provenance("tester"))
-    session.archive.customers.set_status([customer.id], CustomerStatus.PENDING, Provenance("tester"))
+    session._archive.customers.set_status([customer.id], CustomerStatus.PENDING, Provenance("tester"))
     win = main_window(qtbot, ctx, "zh_CN", (1400, 860))
     win.list_panel.apply()
     model = win.list_panel.model

@@ -27,12 +27,12 @@ def big_archive(tmp_path_factory):
     s, _ = ss.create(passphrase="correct horse battery staple", actor="bench")
     rng = random.Random(1)
     surnames = "王李张刘陈杨黄赵吴周"
-    with s.archive.db.transaction() as tx:
+    with s._archive.db.transaction() as tx:
         for i in range(0, N, 1000):
             items = [NewCustomer(new_id(), {"shop_name": f"{rng.choice(surnames)}记商店{n}", "contact_name": rng.choice(surnames) + "先生",
                                             "contact_phone": f"138{n:08d}", "address": f"西安市碑林区南大街{n}号"},
                                  Quality(0.1, 30, 0, 0)) for n in range(i, i + 1000)]
-            s.archive.customers.insert(s.form, items, Provenance("bench"), tx)
+            s._archive.customers.insert(s.form, items, Provenance("bench"), tx)
     s.close()
     yield home
     if old is None:
@@ -52,8 +52,8 @@ def big_ctx(qapp, big_archive, monkeypatch):
     c = UiContext(TaskRunner(inline=True), Settings())
     c.session = ss.unlock(passphrase="correct horse battery staple")
     calls: list[int] = []
-    real = c.session.archive.customers.rows
-    c.session.archive.customers.rows = lambda pks: (calls.append(len(pks)), real(pks))[1]  # type: ignore[method-assign]
+    real = c.session._archive.customers.rows
+    c.session._archive.customers.rows = lambda pks: (calls.append(len(pks)), real(pks))[1]  # type: ignore[method-assign]
     c.row_fetches = calls  # type: ignore[attr-defined]
     yield c
     c.session.close()
@@ -102,8 +102,8 @@ def test_search_box_is_debounced_and_stale_answers_are_dropped(qtbot, big_ctx) -
     qtbot.addWidget(panel)
     panel.apply()
     queries = []
-    real = big_ctx.session.archive.customers.list_pks
-    big_ctx.session.archive.customers.list_pks = lambda q: (queries.append(q.text), real(q))[1]  # type: ignore[method-assign]
+    real = big_ctx.session._archive.customers.list_pks
+    big_ctx.session._archive.customers.list_pks = lambda q, *a: (queries.append(q.text), real(q, *a))[1]  # type: ignore[method-assign]
     for prefix in ("1", "13", "138", "1380", "13800", "138000", "1380000", "13800001"):
         panel.search.setText(prefix)  # typing quickly: one query after the pause
     qtbot.waitUntil(lambda: queries == ["13800001"], timeout=2000)

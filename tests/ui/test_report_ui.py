@@ -80,7 +80,7 @@ def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, 
     dropped = tmp_path / "dropped.xlsx"
     busy = report_flow.fetch_and_write(running.ctx, running.window, month, dropped)
     qtbot.waitUntil(asked.is_set, timeout=10_000)
-    free = lambda: running.runner.call_db(lambda: running.ctx.session.archive.meta.device_id, timeout=5)  # noqa: E731
+    free = lambda: running.runner.call_db(lambda: running.ctx.session._archive.meta.device_id, timeout=5)  # noqa: E731
     assert free() and not dropped.exists()  # the archive thread answers while the server's answer is held
     from PySide6.QtWidgets import QPushButton
     cancel = busy.findChild(QPushButton)
@@ -116,7 +116,7 @@ def test_integrity_grading_tab_asks_the_server(qtbot, running, srv, memory_keyri
 
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
-    first = on_db(running, lambda s: next(c for c in s.archive.customers.iterate() if c.code == codes[0]))
+    first = on_db(running, lambda s: next(c for c in s._archive.customers.iterate() if c.code == codes[0]))
     assert first.values["credit_grade"] == "A"                      # the decision arrived by sync
     win.open_customer(first.id)
     qtbot.waitUntil(lambda: panel.customer_id == first.id, timeout=5000)

@@ -51,7 +51,7 @@ def test_approve_the_clean_ones_together(queue) -> None:
         f"批准选中的 {len(checked)} 项"
     panel.approve_checked()
     assert panel.table.rowCount() == 4 - len(checked)
-    statuses = {i: panel.ctx.session.archive.customers.get(i).status for i in checked}
+    statuses = {i: panel.ctx.session._archive.customers.get(i).status for i in checked}
     assert set(statuses.values()) == {CustomerStatus.APPROVED}
 
 
@@ -71,7 +71,7 @@ def test_return_with_a_reason_and_the_fields_to_correct(queue, monkeypatch) -> N
         item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) == "contact_phone"
                            else Qt.CheckState.Unchecked)
     dialog._accept()
-    c = panel.ctx.session.archive.customers.get(ids[0])
+    c = panel.ctx.session._archive.customers.get(ids[0])
     assert c.status is CustomerStatus.RETURNED and c.review["fields"] == ["contact_phone"]
     assert c.review["reason"] == "联系电话与店主不符，请核实"
     assert panel.table.rowCount() == 3

@@ -63,8 +63,8 @@ def test_signing_in_sends_what_was_made_offline(qtbot, running, srv, memory_keyr
     assert status_text(running) == "已是最新 · 发送 1，接收 0"
     assert d.password.text() == ""                         # the password is not kept in memory
     assert memory_keyring.store                        # the tokens are in the keyring
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 0
-    assert on_db(running, lambda s: s.archive.customers.get(made.id).version) == 1
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
+    assert on_db(running, lambda s: s._archive.customers.get(made.id).version) == 1
     assert win.act_sync_now.isEnabled() and win.act_sign_out.isEnabled() and not win.act_sign_in.isEnabled()
     assert "上次完整同步" in win.sync_status.label.toolTip()
 
@@ -78,13 +78,13 @@ def test_offline_keeps_changes_and_sends_them_when_the_server_is_back(qtbot, run
     coordinator = running.window.coordinator
     coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("离线"), timeout=30_000)
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 1      # nothing lost
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 1      # nothing lost
     assert coordinator.timer.isActive() and coordinator.failures == 1   # tried again later by itself
     srv.start()
     coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 0
-    assert on_db(running, lambda s: s.archive.customers.get(made.id).version) == 1
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
+    assert on_db(running, lambda s: s._archive.customers.get(made.id).version) == 1
     assert coordinator.failures == 0
 
 
@@ -101,7 +101,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
         s1 = Client(tmp_path / "home-s1", "s1").__enter__()
         s1.login(srv)
         s1.sync()
-        theirs = dict(s1.session.archive.customers.get(made.id).values)
+        theirs = dict(s1.session._archive.customers.get(made.id).values)
         records.save_draft(s1.session, {**theirs, "landline": "029-88885678"}, made.id)
         assert s1.sync().applied == 1
         s1.__exit__()
@@ -134,7 +134,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
     qtbot.waitUntil(lambda: dialog.result() == 1, timeout=5000)
     win.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
-    stored = on_db(running, lambda s: s.archive.customers.get(made.id))
+    stored = on_db(running, lambda s: s._archive.customers.get(made.id))
     assert stored.values["landline"] == "029-88885678" and stored.sync_state != "conflict"
     qtbot.waitUntil(lambda: not form.banner.isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: lp.model.rowCount() == 0, timeout=5000)
@@ -165,7 +165,7 @@ def test_signing_out_says_what_is_not_sent_and_keeps_it(qtbot, running, srv, mem
     boxes[0].done(QMessageBox.StandardButton.Yes)
     qtbot.waitUntil(lambda: status_text(running) == "未登录：登录后才能同步", timeout=20_000)
     assert not memory_keyring.store                    # signed out here even though the server is down
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 1
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 1
     assert on_db(running, syncing.status)["bound"] is not None
     assert win.act_sign_in.isEnabled() and not win.act_sync_now.isEnabled()
 
@@ -179,7 +179,7 @@ def test_a_long_sync_can_be_cancelled_and_resumes_later(qtbot, running, srv, mem
         for values in generate(3000, seed=10):
             report = validate_values(s.form, values)
             items.append(NewCustomer(records.new_id(), records.clean_values(report), records.quality(report)))
-        s.archive.customers.insert(s.form, items, Provenance(s.user, Source.IMPORT, "t.xlsx"))
+        s._archive.customers.insert(s.form, items, Provenance(s.user, Source.IMPORT, "t.xlsx"))
 
     on_db(running, fill)
     win = running.window
@@ -189,11 +189,11 @@ def test_a_long_sync_can_be_cancelled_and_resumes_later(qtbot, running, srv, mem
     assert "MB" in status_text(running) or "KB" in status_text(running)   # counts and bytes
     status.cancel.click()
     qtbot.waitUntil(lambda: status_text(running) == "同步已取消", timeout=30_000)
-    left = on_db(running, lambda s: s.archive.outbox.outbox_count())
+    left = on_db(running, lambda s: s._archive.outbox.outbox_count())
     assert 0 < left < 3000                                 # stopped part-way; what was answered is settled
     win.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=120_000)
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 0
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
 
 
 def test_without_a_keyring_the_sign_in_lasts_for_this_run_and_says_so(qtbot, running, srv, no_keyring,
@@ -211,7 +211,7 @@ def test_a_refused_audit_log_shows_in_the_status_bar(qtbot, running, srv, memory
 
     def rewrite_last_entry(s: Any) -> None:
         records.save_draft(s, next(generate(1, seed=8)))
-        with s.archive.db.transaction() as tx:    # an entry not yet sent, changed behind the trail's back
+        with s._archive.db.transaction() as tx:    # an entry not yet sent, changed behind the trail's back
             tx.execute(text("DROP TRIGGER audit_no_update"))
             tx.execute(text("UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq) FROM audit)"))
 
@@ -219,7 +219,7 @@ def test_a_refused_audit_log_shows_in_the_status_bar(qtbot, running, srv, memory
     running.window.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running) == "已同步；审计日志未被接受", timeout=20_000)
     assert running.window.sync_status.label.toolTip().startswith("服务器未接受本机的审计日志。档案记录已同步")
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 0     # the record went all the same
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0     # the record went all the same
 
 
 def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtbot, running, srv, memory_keyring,
@@ -236,7 +236,7 @@ def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtb
 
     def corrupt(s: Any) -> None:
         C = schema.customer.c
-        with s.archive.db.transaction() as tx:
+        with s._archive.db.transaction() as tx:
             data = json.loads(tx.execute(schema.customer.select().with_only_columns(C.data)
                                          .where(C.id == made[0].id)).scalar())
             tx.execute(schema.customer.update().where(C.id == made[0].id)
@@ -244,10 +244,10 @@ def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtb
 
     on_db(running, corrupt)
     sign_in(qtbot, running, srv, monkeypatch)
-    qtbot.waitUntil(lambda: on_db(running, lambda s: s.archive.customers.get(made[0].id).sync_state) == "rejected",
+    qtbot.waitUntil(lambda: on_db(running, lambda s: s._archive.customers.get(made[0].id).sync_state) == "rejected",
                     timeout=20_000)
     qtbot.waitUntil(lambda: status_text(running).startswith("已同步；1"), timeout=20_000)  # 1 needs attention
-    assert on_db(running, lambda s: s.archive.customers.get(made[1].id).sync_state) == "synced"
+    assert on_db(running, lambda s: s._archive.customers.get(made[1].id).sync_state) == "synced"
     lp = win.list_panel
     lp.problems.setChecked(True)                         # the list's "sync problems" filter
     qtbot.waitUntil(lambda: lp.model.rowCount() == 1, timeout=5000)
@@ -257,10 +257,10 @@ def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtb
     qtbot.waitUntil(lambda: form.banner.isVisible(), timeout=5000)
     assert "服务器未接受上次修改" in form.banner.text() and "服务器无法保存" in form.banner.text()
     assert "surrogate" not in form.banner.text()
-    assert on_db(running, lambda s: s.archive.outbox.outbox_count()) == 0
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
     outcomes: list[Any] = []
     win.coordinator.sig_finished.connect(outcomes.append)
     win.coordinator.sync(manual=True)                    # a second sync does not resend the refused change
     qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
     assert outcomes[0].pushed == 0 and outcomes[0].remaining == 1
-    assert on_db(running, lambda s: s.archive.customers.get(made[0].id).sync_state) == "rejected"
+    assert on_db(running, lambda s: s._archive.customers.get(made[0].id).sync_state) == "rejected"

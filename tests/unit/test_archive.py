@@ -30,43 +30,43 @@ def test_every_change_is_audited_with_provenance(session) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
     prov = Provenance("collector-1", Source.PHONE, "电话核实", "2026-11-20")
     records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678", "email": "w@example.com"}, c.id, prov)
-    history = session.archive.audit.history(c.id)
+    history = session._archive.audit.history(c.id)
     assert [h.action for h in history] == ["create", "update", "update"]
     create, *updates = history
     assert create.new == {"shop_name": "老王烟酒店", "contact_phone": "13812345678"} and create.source == "manual"
     assert {(h.field, h.old, h.new) for h in updates} == {("contact_phone", "13812345678", "13912345678"),
                                                         ("email", None, "w@example.com")}
     assert all(h.actor == "collector-1" and h.source == "phone" and h.info_date == "2026-11-20" for h in updates)
-    assert session.archive.audit.verify_chain() == [] and session.archive.audit.verify_records() == []
+    assert session._archive.audit.verify_chain() == [] and session._archive.audit.verify_records() == []
 
 
 def test_a_record_changed_behind_the_audit_trail_is_detected(session) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
     records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678"}, c.id)
-    assert session.archive.audit.history(c.id)[0].intact
-    session.archive.db.raw.execute("UPDATE customer SET data = replace(data, '13912345678', '13700000000')")
-    assert session.archive.audit.verify_records() == [f"customer {c.code} does not match its audit trail"]
-    assert not session.archive.audit.history(c.id)[0].intact
+    assert session._archive.audit.history(c.id)[0].intact
+    session._archive.db.raw.execute("UPDATE customer SET data = replace(data, '13912345678', '13700000000')")
+    assert session._archive.audit.verify_records() == [f"customer {c.code} does not match its audit trail"]
+    assert not session._archive.audit.history(c.id)[0].intact
 
 
 def test_a_never_changed_field_altered_behind_the_trail_is_detected(session) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
-    session.archive.db.raw.execute("UPDATE customer SET data = replace(data, '老王', '老李')")
-    assert len(session.archive.audit.verify_records()) == 1
+    session._archive.db.raw.execute("UPDATE customer SET data = replace(data, '老王', '老李')")
+    assert len(session._archive.audit.verify_records()) == 1
 
 
 def test_saving_unchanged_values_writes_nothing(session) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店"})
     records.save_draft(session, {"shop_name": " 老王烟酒店 "}, c.id)
-    assert len(session.archive.audit.history(c.id)) == 1
+    assert len(session._archive.audit.history(c.id)) == 1
 
 
 def test_visits_update_the_last_visit(session) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店"})
     for day in ("2026-10-01", "2026-11-15", "2026-09-01"):
-        session.archive.media.add_visit(Visit(new_id(), c.id, day, "月度走访", "备注", ""), Provenance("tester", Source.VISIT))
-    assert [v.visited_on for v in session.archive.media.visits(c.id)] == ["2026-11-15", "2026-10-01", "2026-09-01"]
-    assert session.archive.customers.get(c.id).last_visit == "2026-11-15"
+        session._archive.media.add_visit(Visit(new_id(), c.id, day, "月度走访", "备注", ""), Provenance("tester", Source.VISIT))
+    assert [v.visited_on for v in session._archive.media.visits(c.id)] == ["2026-11-15", "2026-10-01", "2026-09-01"]
+    assert session._archive.customers.get(c.id).last_visit == "2026-11-15"
 
 
 @pytest.mark.parametrize("query,expect_first", [
@@ -75,38 +75,38 @@ def test_visits_update_the_last_visit(session) -> None:
 ])
 def test_search_finds_substrings_in_every_kind(filled, query, expect_first) -> None:
     session, ids = filled
-    found = session.archive.customers.rows(session.archive.customers.search_pks(query))
+    found = session._archive.customers.rows(session._archive.customers.search_pks(query))
     assert (ids[0] in {r.id for r in found}) is expect_first
 
 
 def test_one_and_two_character_chinese_queries_match(filled) -> None:
     session, ids = filled
-    assert ids[1] in {r.id for r in session.archive.customers.rows(session.archive.customers.search_pks("李"))}
-    assert ids[1] in {r.id for r in session.archive.customers.rows(session.archive.customers.search_pks("便利"))}
-    assert ids[1] not in {r.id for r in session.archive.customers.rows(session.archive.customers.search_pks("烟酒"))}
+    assert ids[1] in {r.id for r in session._archive.customers.rows(session._archive.customers.search_pks("李"))}
+    assert ids[1] in {r.id for r in session._archive.customers.rows(session._archive.customers.search_pks("便利"))}
+    assert ids[1] not in {r.id for r in session._archive.customers.rows(session._archive.customers.search_pks("烟酒"))}
 
 
 def test_search_by_customer_code_and_filters(filled) -> None:
     session, ids = filled
-    code = session.archive.customers.get(ids[5]).code
-    assert session.archive.customers.rows(session.archive.customers.search_pks(code))[0].id == ids[5]
-    assert session.archive.customers.rows(session.archive.customers.search_pks(code[-6:]))[0].id == ids[5]
-    session.archive.customers.set_status([ids[5]], CustomerStatus.PENDING, Provenance("tester"))
-    pending = session.archive.customers.rows(session.archive.customers.search_pks("", CustomerStatus.PENDING))
+    code = session._archive.customers.get(ids[5]).code
+    assert session._archive.customers.rows(session._archive.customers.search_pks(code))[0].id == ids[5]
+    assert session._archive.customers.rows(session._archive.customers.search_pks(code[-6:]))[0].id == ids[5]
+    session._archive.customers.set_status([ids[5]], CustomerStatus.PENDING, Provenance("tester"))
+    pending = session._archive.customers.rows(session._archive.customers.search_pks("", CustomerStatus.PENDING))
     assert [r.id for r in pending] == [ids[5]]
-    incomplete = session.archive.customers.search_pks("", incomplete=True)
-    assert len(incomplete) == sum(1 for c in session.archive.customers.many(ids).values() if c.missing_count or c.error_count)
+    incomplete = session._archive.customers.search_pks("", incomplete=True)
+    assert len(incomplete) == sum(1 for c in session._archive.customers.many(ids).values() if c.missing_count or c.error_count)
 
 
 def test_search_index_follows_edits_and_deletes(filled) -> None:
     session, ids = filled
-    c = session.archive.customers.get(ids[0])
+    c = session._archive.customers.get(ids[0])
     records.save_draft(session, {**c.values, "shop_name": "新名字商店"}, c.id)
-    assert ids[0] not in {r.id for r in session.archive.customers.rows(session.archive.customers.search_pks("老王"))}
-    assert ids[0] in {r.id for r in session.archive.customers.rows(session.archive.customers.search_pks("新名字"))}
-    session.archive.customers.soft_delete(ids[0], Provenance("tester"))
-    assert ids[0] not in {r.id for r in session.archive.customers.rows(session.archive.customers.search_pks("新名字"))}
-    assert session.archive.customers.count() == 59
+    assert ids[0] not in {r.id for r in session._archive.customers.rows(session._archive.customers.search_pks("老王"))}
+    assert ids[0] in {r.id for r in session._archive.customers.rows(session._archive.customers.search_pks("新名字"))}
+    session._archive.customers.soft_delete(ids[0], Provenance("tester"))
+    assert ids[0] not in {r.id for r in session._archive.customers.rows(session._archive.customers.search_pks("新名字"))}
+    assert session._archive.customers.count() == 59
 
 
 def test_duplicates_name_the_other_customer(filled) -> None:
@@ -115,8 +115,8 @@ def test_duplicates_name_the_other_customer(filled) -> None:
     dups = [i for i in report.warnings if i.code == "duplicate"]
     assert {i.field for i in dups} == {"licence_no", "contact_phone"}
     msg = dups[0].message("许可证号", "zh_CN")
-    assert "老王烟酒店" in msg and session.archive.customers.get(ids[0]).code in msg
-    own = session.archive.customers.get(ids[0])
+    assert "老王烟酒店" in msg and session._archive.customers.get(ids[0]).code in msg
+    own = session._archive.customers.get(ids[0])
     assert not [i for i in records.validate(session, own.values, own.id).warnings if i.code == "duplicate"]
 
 
@@ -129,45 +129,45 @@ def test_submit_refuses_records_with_errors(session) -> None:
                                           "licence_expiry_date": "2024-01-01"}, bad.id)
     ok, refused = records.submit(session, [good.id, bad.id])
     assert ok == [good.id] and list(refused) == [bad.id]
-    assert session.archive.customers.get(good.id).status is CustomerStatus.PENDING
-    assert session.archive.customers.get(bad.id).status is CustomerStatus.DRAFT
+    assert session._archive.customers.get(good.id).status is CustomerStatus.PENDING
+    assert session._archive.customers.get(bad.id).status is CustomerStatus.DRAFT
 
 
 def test_audit_tampering_is_detected(filled) -> None:
     session, ids = filled
-    raw = session.archive.db.raw
-    assert session.archive.audit.verify_chain() == []
+    raw = session._archive.db.raw
+    assert session._archive.audit.verify_chain() == []
     raw.execute("DROP TRIGGER audit_no_update")
     raw.execute("UPDATE audit SET new = '\"伪造\"' WHERE seq = 3")
-    assert session.archive.audit.verify_chain() == ["audit entry 3 was altered"]
+    assert session._archive.audit.verify_chain() == ["audit entry 3 was altered"]
 
 
 def test_audit_truncation_is_detected(filled) -> None:
     session, _ = filled
-    raw = session.archive.db.raw
+    raw = session._archive.db.raw
     raw.execute("DROP TRIGGER audit_no_delete")
     last = raw.execute("SELECT max(seq) FROM audit").fetchone()[0]
     raw.execute("DELETE FROM audit WHERE seq = ?", (last,))
-    assert session.archive.audit.verify_chain() == ["the end of the audit trail was removed"]
+    assert session._archive.audit.verify_chain() == ["the end of the audit trail was removed"]
 
 
 def test_audit_rows_cannot_be_changed_through_sql(filled) -> None:
     session, _ = filled
     import sqlcipher3
     with pytest.raises(sqlcipher3.IntegrityError, match="append-only"):
-        session.archive.db.raw.execute("DELETE FROM audit WHERE seq = 1")
+        session._archive.db.raw.execute("DELETE FROM audit WHERE seq = 1")
 
 
 def test_status_counts(filled) -> None:
     session, ids = filled
-    session.archive.customers.set_status(ids[:3], CustomerStatus.PENDING, Provenance("tester"))
-    counts = session.archive.customers.status_counts()
+    session._archive.customers.set_status(ids[:3], CustomerStatus.PENDING, Provenance("tester"))
+    counts = session._archive.customers.status_counts()
     assert counts[CustomerStatus.PENDING] == 3 and counts[CustomerStatus.DRAFT] == 57
 
 
 def test_photos_are_content_addressed(session) -> None:
-    info = session.archive.media.put_photo(b"\xff\xd8jpeg-bytes", "image/jpeg", 10, 20)
-    again = session.archive.media.put_photo(b"\xff\xd8jpeg-bytes", "image/jpeg", 10, 20)
-    assert info == again and session.archive.media.photo_data(info.sha256) == b"\xff\xd8jpeg-bytes"
+    info = session._archive.media.put_photo(b"\xff\xd8jpeg-bytes", "image/jpeg", 10, 20)
+    again = session._archive.media.put_photo(b"\xff\xd8jpeg-bytes", "image/jpeg", 10, 20)
+    assert info == again and session._archive.media.photo_data(info.sha256) == b"\xff\xd8jpeg-bytes"
     report = records.validate(session, {"photo_storefront": [info.sha256, "0" * 64]})
     assert [(i.field, i.code) for i in report.errors] == [("photo_storefront", "photo.missing")]

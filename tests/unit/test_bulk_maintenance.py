@@ -13,7 +13,7 @@ from app.validation import validate_values
 
 
 def run(session, path, **kw):
-    return process_sheet(path, session.form, session.archive, actor="tester", role=session.role,
+    return process_sheet(path, session.form, session._archive, actor="tester", role=session.role,
                          today=session.today(), **kw)
 
 
@@ -36,7 +36,7 @@ def bulk_insert(session, n, seed=3):
     for v in generate(n, seed=seed, today=session.today()):
         report = validate_values(session.form, v, today=session.today())
         items.append(NewCustomer(new_id(), records.clean_values(report), records.quality(report)))
-    session.archive.customers.insert(session.form, items, Provenance("tester", Source.IMPORT, "seed"))
+    session._archive.customers.insert(session.form, items, Provenance("tester", Source.IMPORT, "seed"))
 
 
 def three(session):
@@ -55,11 +55,11 @@ def rows_by_id(path):
 def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> None:
     a, b, c = three(session)
     out = tmp_path / "bulk.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     row = rows_by_id(out)
     edit(out, {row[a]: {"联系电话（手机）": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
          append=[{"店铺名称": "新开的店", "联系电话（手机）": "13512345678"}])
-    before = {x.id: x.values for x in session.archive.customers.iterate()}
+    before = {x.id: x.values for x in session._archive.customers.iterate()}
     result = run(session, out)
     assert not result.written and not result.has_errors
     assert (result.new_rows, result.changed_rows, result.diffs_omitted) == (1, 2, 0)
@@ -73,13 +73,13 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     new = [d for d in result.diffs if d.new]
     assert len(new) == 1 and new[0].name == "新开的店" and new[0].changes == [] and new[0].row == 5
     assert sorted(result.review_ids) == sorted([a, b])
-    assert {x.id: x.values for x in session.archive.customers.iterate()} == before  # nothing written
+    assert {x.id: x.values for x in session._archive.customers.iterate()} == before  # nothing written
 
 
 def test_diffs_kept_in_memory_are_capped(session, tmp_path, monkeypatch) -> None:
     ids = three(session)
     out = tmp_path / "bulk.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     row = rows_by_id(out)
     edit(out, {row[i]: {"联系电话（手机）": f"1361234567{n}"} for n, i in enumerate(ids)})
     monkeypatch.setattr(sheets, "MAX_DIFFS", 2)
@@ -91,7 +91,7 @@ def test_diffs_kept_in_memory_are_capped(session, tmp_path, monkeypatch) -> None
 def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, tmp_path) -> None:
     bulk_insert(session, 1100)  # three batches of 500
     out = tmp_path / "bulk.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
+    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
@@ -100,15 +100,15 @@ def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, 
         ws.cell(row=r, column=name, value=f"{ws.cell(row=r, column=name).value}（改）")
     ws.cell(row=ws.max_row, column=header.index("联系电话（手机）") + 1, value="12345")
     wb.save(out)
-    before = {x.id: x.values for x in session.archive.customers.iterate()}
+    before = {x.id: x.values for x in session._archive.customers.iterate()}
     some = next(iter(before))
-    trail = len(session.archive.audit.history(some))
+    trail = len(session._archive.audit.history(some))
     result = run(session, out, mode=ImportMode.WRITE)
     assert result.rows == 1100 and result.error_rows == [1101]
     assert not result.written and (result.created, result.updated) == (0, 0)
-    assert {x.id: x.values for x in session.archive.customers.iterate()} == before
-    assert len(session.archive.audit.history(some)) == trail
-    assert session.archive.audit.verify_chain() == []
+    assert {x.id: x.values for x in session._archive.customers.iterate()} == before
+    assert len(session._archive.audit.history(some)) == trail
+    assert session._archive.audit.verify_chain() == []
     # the same file with the last row skipped writes the other 1,099
     result = run(session, out, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.updated == 1099
@@ -116,7 +116,7 @@ def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, 
 
 def test_changed_customers_are_submitted_for_review_after_the_import(session, tmp_path) -> None:
     a, b, c = three(session)
-    arc = session.archive
+    arc = session._archive
     arc.customers.set_status([c], CustomerStatus.APPROVED, Provenance("经理", Source.SYNC))
     d, _ = records.save_draft(session, {"shop_name": "只改直接字段", "contact_phone": "13312345678"})
     out = tmp_path / "维护0301.xlsx"
@@ -146,9 +146,9 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
 def test_the_review_note_names_the_file(session, tmp_path) -> None:
     a, _b, _c = three(session)
     out = tmp_path / "county.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     edit(out, {rows_by_id(out)[a]: {"店铺名称": "老王烟酒店（总店）"}})
     result = run(session, out, mode=ImportMode.WRITE)
     submit_changed(session, result, out.name)
-    review = session.archive.customers.many([a])[a].review
+    review = session._archive.customers.many([a])[a].review
     assert review and review.get("note") == "大批量维护: county.xlsx"

@@ -46,10 +46,10 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
               "service_notes": " ".join(CANARIES), "bank_account": CANARIES[4]}
     c, _ = records.save_draft(s, values)
     records.save_draft(s, {**values, "email": "canary7f3a9e@example.com"}, c.id, Provenance("tester", Source.PHONE))
-    photo = s.archive.media.put_photo(b"\xff\xd8" + CANARIES[0].encode() * 50, "image/jpeg", 1, 1)
-    s.archive.media.add_visit(Visit(new_id(), c.id, "2026-11-20", CANARIES[0], CANARIES[1], CANARIES[2], (photo.sha256,)),
+    photo = s._archive.media.put_photo(b"\xff\xd8" + CANARIES[0].encode() * 50, "image/jpeg", 1, 1)
+    s._archive.media.add_visit(Visit(new_id(), c.id, "2026-11-20", CANARIES[0], CANARIES[1], CANARIES[2], (photo.sha256,)),
                         Provenance("tester", Source.VISIT))
-    s.profile.backup(s.archive)
+    s._profile.backup(s._archive)
     # a failing import with the canaries in it must not leak them into the log
     import openpyxl
     wb = openpyxl.Workbook()
@@ -57,14 +57,14 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
     wb.active.append([CANARIES[0], CANARIES[2] + "0", "2099-01-01"])
     sheet = tmp_path / "bad.xlsx"
     wb.save(sheet)
-    result = process_sheet(sheet, s.form, s.archive, actor="tester", mode=ImportMode.WRITE)
+    result = process_sheet(sheet, s.form, s._archive, actor="tester", mode=ImportMode.WRITE)
     assert result.has_errors and not result.written
     settings = Settings()
     settings.server_url = "https://example.invalid"
     settings.save()
     s.close()
     s2 = ss.unlock(passphrase=PASSPHRASE)  # reopen: WAL replay, checkpoint
-    assert s2.archive.customers.get(c.id).values["shop_name"].startswith(CANARIES[0])
+    assert s2._archive.customers.get(c.id).values["shop_name"].startswith(CANARIES[0])
     s2.close()
     # the command line, with its real logging to <home>/logs, on the same home folder
     env = dict(os.environ, FIELDARCHIVE_HOME=str(home), FIELDARCHIVE_PASSPHRASE=PASSPHRASE,

@@ -40,7 +40,7 @@ while True:
 
 @pytest.mark.slow
 def test_sigkill_during_saves_loses_no_acknowledged_save(session) -> None:
-    profile_dir = session.profile.dir
+    profile_dir = session._profile.dir
     key = session.key
     session.close()
     rng = random.Random(20261122)
@@ -59,10 +59,10 @@ def test_sigkill_during_saves_loses_no_acknowledged_save(session) -> None:
         acked.update(line for line in out.split() if len(line) == 36)
         s = ss.unlock(key=key)
         try:
-            present = set(s.archive.customers.many(sorted(acked)))
+            present = set(s._archive.customers.many(sorted(acked)))
             assert present == acked, f"round {r}: lost {sorted(acked - present)[:3]}"
-            assert s.archive.integrity_problems(full=True) == [], f"round {r}"
-            assert s.archive.audit.verify_chain() == [], f"round {r}"
+            assert s._archive.integrity_problems(full=True) == [], f"round {r}"
+            assert s._archive.audit.verify_chain() == [], f"round {r}"
         finally:
             s.close()
     assert len(acked) > rounds  # the writer really wrote between the kills

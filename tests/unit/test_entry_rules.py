@@ -21,7 +21,7 @@ SYSTEM_VALUES = {"customer_code": "610113000123", "credit_grade": "A", "avg_pric
 
 
 def run(session, path, role="collector", **kw):
-    return process_sheet(path, session.form, session.archive, actor="tester", role=role, today=session.today(), **kw)
+    return process_sheet(path, session.form, session._archive, actor="tester", role=role, today=session.today(), **kw)
 
 
 def errors(result):
@@ -36,7 +36,7 @@ def server_kept(session, **extra):
     report = validate_values(session.form, values, today=session.today(), role="system")
     assert not report.errors, report.errors
     cid = new_id()
-    session.archive.customers.insert(session.form, [NewCustomer(cid, records.clean_values(report),
+    session._archive.customers.insert(session.form, [NewCustomer(cid, records.clean_values(report),
                                                                 records.quality(report))],
                                      Provenance("system", Source.SYNC, "seed"))
     return cid
@@ -77,7 +77,7 @@ def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session,
     assert messages["avg_price"] == "进货均价由系统维护，新客户请留空。"
     assert messages["monitored"] == "监控户只能由市场经理填写，新客户请留空。"
     result = run(session, path, mode=ImportMode.WRITE)
-    assert not result.written and session.archive.customers.count() == 0
+    assert not result.written and session._archive.customers.count() == 0
     en = run(session, path, lang="en")
     assert {p.message for p in en.problems if p.field == "customer_code"} == {
         "Customer code is maintained by the system: leave it empty for a new customer."}
@@ -89,9 +89,9 @@ def test_changing_system_fields_of_an_existing_customer_is_an_error(session, tmp
                  [cid, "老王烟酒店", "610113000777", 23.5, "三类", "A"])
     got = errors(run(session, path))
     assert got == {(2, "customer_code", "code.changed"), (2, "quota_category", "readonly")}
-    before = session.archive.customers.get(cid).values
+    before = session._archive.customers.get(cid).values
     assert not run(session, path, mode=ImportMode.WRITE).written
-    assert session.archive.customers.get(cid).values == before
+    assert session._archive.customers.get(cid).values == before
     # clearing a system value is a change too
     path = sheet(tmp_path / "in2.xlsx", ["id", "进货均价"], [cid, None])
     assert errors(run(session, path)) == {(2, "avg_price", "readonly")}
@@ -102,7 +102,7 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     cid = server_kept(session)
     records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
     out = tmp_path / "out.xlsx"
-    assert export_customers(session.archive, session.form, out, lang=lang) == 2
+    assert export_customers(session._archive, session.form, out, lang=lang) == 2
     result = run(session, out, mode=ImportMode.WRITE)
     assert not errors(result), result.problems[:5]
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
@@ -116,7 +116,7 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     wb.save(out)
     result = run(session, out, mode=ImportMode.WRITE)
     assert not errors(result) and result.updated == 1
-    assert session.archive.customers.get(cid).values["avg_price"] == "23.5"  # canonical, untouched
+    assert session._archive.customers.get(cid).values["avg_price"] == "23.5"  # canonical, untouched
 
 
 def test_a_supervisor_may_enter_what_the_catalogue_allows_a_supervisor(session, tmp_path) -> None:
@@ -130,7 +130,7 @@ def test_a_supervisor_may_enter_what_the_catalogue_allows_a_supervisor(session, 
         (3, "monthly_agreed_volume", "supervisor_only.new")}
     result = run(session, path, role="supervisor", mode=ImportMode.WRITE)
     assert not errors(result) and result.written and (result.created, result.updated) == (1, 1)
-    assert session.archive.customers.get(cid).values["monitored"] is True
+    assert session._archive.customers.get(cid).values["monitored"] is True
     # still not what the system keeps
     path = sheet(tmp_path / "in2.xlsx", ["id", "进货均价", "诚信等级"], [cid, 30, "B"])
     assert errors(run(session, path, role="supervisor")) == {(2, "avg_price", "readonly"), (2, "credit_grade", "readonly")}
@@ -144,7 +144,7 @@ def test_the_profiles_role_decides(session, tmp_path) -> None:
     assert session.role == "collector"
     path = sheet(tmp_path / "in.xlsx", ["店铺名称", "监控户"], ["新店", "是"])
     assert errors(run(session, path, role=session.role)) == {(2, "monitored", "supervisor_only.new")}
-    session.archive.meta.set("sync_role", "supervisor")
+    session._archive.meta.set("sync_role", "supervisor")
     session.close()
     again = unlock(passphrase=PASSPHRASE)
     try:

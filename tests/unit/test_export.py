@@ -37,7 +37,7 @@ def read(path):
 def test_every_cell_has_its_type_and_the_header_is_frozen(session, tmp_path) -> None:
     fill(session)
     out = tmp_path / "all.xlsx"
-    assert export_customers(session.archive, session.form, out, lang="zh_CN") == 30
+    assert export_customers(session._archive, session.form, out, lang="zh_CN") == 30
     ws, header = read(out)
     assert ws.freeze_panes == "A2"
     assert header[:3] == ["状态", "完整度", "临时编码"] and header[-1] == "id"
@@ -63,7 +63,7 @@ def test_every_cell_has_its_type_and_the_header_is_frozen(session, tmp_path) -> 
                 assert cell.data_type == "s" and isinstance(cell.value, str), (head, cell.value)
     assert {FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL, FieldType.CHOICE, FieldType.TEXT} <= set(seen)
     # values match the archive: a date, a decimal and a choice label
-    customers = {c.id: c for c in session.archive.customers.iterate()}
+    customers = {c.id: c for c in session._archive.customers.iterate()}
     col = {h: i for i, h in enumerate(header)}
     for row in ws.iter_rows(min_row=2, values_only=True):
         c = customers[row[-1]]  # the id is the last column
@@ -82,7 +82,7 @@ def test_every_cell_has_its_type_and_the_header_is_frozen(session, tmp_path) -> 
 def test_headers_in_english_and_choice_labels_in_english(session, tmp_path) -> None:
     fill(session, 5)
     out = tmp_path / "en.xlsx"
-    export_customers(session.archive, session.form, out, lang="en")
+    export_customers(session._archive, session.form, out, lang="en")
     ws, header = read(out)
     assert header[:3] == ["Status", "Completeness", "Provisional code"] and header[-1] == "id"
     assert [f.label("en") for f in session.form.visible_fields] == header[3:-1]
@@ -95,7 +95,7 @@ def test_headers_in_english_and_choice_labels_in_english(session, tmp_path) -> N
 def test_only_the_chosen_groups_and_no_meta_columns(session, tmp_path) -> None:
     fill(session, 5)
     out = tmp_path / "basic.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN", groups=["basic", "sales"], meta=False)
+    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["basic", "sales"], meta=False)
     _ws, header = read(out)
     expected = [f.label("zh_CN") for f in session.form.visible_fields if f.group in ("basic", "sales")]
     assert header == [*expected, "id"]
@@ -108,9 +108,9 @@ def test_only_the_chosen_groups_and_no_meta_columns(session, tmp_path) -> None:
 def test_formula_like_text_is_stored_as_plain_strings(session, tmp_path) -> None:
     for text in RISKY:
         records.save_draft(session, {"shop_name": text})
-    stored = sorted(c.values["shop_name"] for c in session.archive.customers.iterate())
+    stored = sorted(c.values["shop_name"] for c in session._archive.customers.iterate())
     out = tmp_path / "risky.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN", groups=["basic"], meta=False)
+    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["basic"], meta=False)
     ws, header = read(out)
     col = header.index(session.form["shop_name"].label("zh_CN")) + 1
     cells = [ws.cell(row=r, column=col) for r in range(2, len(RISKY) + 2)]
@@ -155,23 +155,23 @@ def test_a_cancelled_export_leaves_no_file_and_keeps_an_older_one(session, tmp_p
 
     temp_before = set(w.ALL_TEMP_FILES)
     with pytest.raises(UserCancelled):
-        export_customers(session.archive, session.form, out, lang="zh_CN", progress=progress, cancel=cancel)
+        export_customers(session._archive, session.form, out, lang="zh_CN", progress=progress, cancel=cancel)
     assert out.read_bytes() == b"older export"
     assert sorted(os.listdir(tmp_path)) == ["big.xlsx", "home"]
     assert set(w.ALL_TEMP_FILES) == temp_before  # openpyxl's own temporary file is gone too
-    assert not session.archive.audit.actions("export")  # nothing exported, nothing logged
+    assert not session._archive.audit.actions("export")  # nothing exported, nothing logged
 
 
 def test_every_export_is_in_the_audit_trail(session, tmp_path) -> None:
     fill(session, 3)
-    export_customers(session.archive, session.form, tmp_path / "a.xlsx", lang="zh_CN", groups=["basic"], actor="王经理")
-    export_customers(session.archive, session.form, tmp_path / "b.xlsx", lang="en",
-                     pks=session.archive.customers.search_pks()[:2])
-    entries = session.archive.audit.actions("export")
+    export_customers(session._archive, session.form, tmp_path / "a.xlsx", lang="zh_CN", groups=["basic"], actor="王经理")
+    export_customers(session._archive, session.form, tmp_path / "b.xlsx", lang="en",
+                     pks=session._archive.customers.search_pks()[:2])
+    entries = session._archive.audit.actions("export")
     assert [(e.action, e.source_ref, e.new["rows"], e.new["groups"][:1]) for e in entries] == [
         ("export", "a.xlsx", 3, ["basic"]), ("export", "b.xlsx", 2, [session.form.groups[0].key])]
     assert entries[0].actor == "王经理" and entries[1].actor == "tester"
-    assert session.archive.audit.verify_chain() == []
+    assert session._archive.audit.verify_chain() == []
 
 
 @pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice") or os.environ.get("CI")),
@@ -180,7 +180,7 @@ def test_libreoffice_reads_the_export(session, tmp_path) -> None:
     for text in RISKY[:4]:
         records.save_draft(session, {"shop_name": text, "licence_issue_date": "2024-03-01"})
     out = tmp_path / "lo.xlsx"
-    export_customers(session.archive, session.form, out, lang="en", groups=["basic", "management"], meta=False)
+    export_customers(session._archive, session.form, out, lang="en", groups=["basic", "management"], meta=False)
     _ws, header = read(out)
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     env = {**os.environ, "HOME": str(tmp_path)}

@@ -64,7 +64,7 @@ def four(session):
 def test_the_export_is_set_up_for_printing(session, tmp_path) -> None:
     four(session)
     out = tmp_path / "four.xlsx"
-    assert export_customers(session.archive, session.form, out, lang="zh_CN") == 4
+    assert export_customers(session._archive, session.form, out, lang="zh_CN") == 4
     ws = openpyxl.load_workbook(out).worksheets[0]
     header = [c.value for c in ws[1]]
     assert header[0] == "状态" and header[-1] == "id" and header.count("id") == 1
@@ -73,7 +73,7 @@ def test_the_export_is_set_up_for_printing(session, tmp_path) -> None:
     assert (setup.fitToWidth, setup.fitToHeight) == (1, 0) and ws.sheet_properties.pageSetUpPr.fitToPage
     assert ws.print_title_rows == "$1:$1"
     assert ws.auto_filter.ref == f"A1:{get_column_letter(len(header))}5"
-    ids = {c.id for c in session.archive.customers.iterate()}
+    ids = {c.id for c in session._archive.customers.iterate()}
     assert {ws.cell(row=r, column=len(header)).value for r in range(2, 6)} == ids
 
 
@@ -111,7 +111,7 @@ def test_export_cells_of_identifier_columns_are_text(session, tmp_path) -> None:
                                  "licence_no": "610103100001", "licence_issue_date": "2024-03-01",
                                  "order_method": "online"})
     out = tmp_path / "one.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     ws = openpyxl.load_workbook(out).worksheets[0]
     header = [c.value for c in ws[1]]
     cell = {h: ws.cell(row=2, column=n) for n, h in enumerate(header, start=1)}
@@ -133,7 +133,7 @@ def lo_env(tmp_path: Path) -> dict[str, str]:
 def test_four_customers_print_on_one_page(session, tmp_path) -> None:
     four(session)
     out = tmp_path / "four.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     subprocess.run([SOFFICE, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to", "pdf",
                     "--outdir", str(tmp_path / "pdf"), str(out)], check=True, capture_output=True, timeout=180,
                    env=lo_env(tmp_path))

@@ -56,7 +56,7 @@ def old_archive(settings: dict | None = None) -> tuple[str, str]:
     try:
         s, _code = ss.create(passphrase=PASSPHRASE, actor="张三")
         c, _ = records.save_draft(s, {"shop_name": "搬家前"})
-        archive_id = s.archive.meta.archive_id
+        archive_id = s._archive.meta.archive_id
         s.close()
         paths.settings_file().write_text(json.dumps(settings or {"server_url": "https://archive.example"}))
         (paths.log_dir()).mkdir(exist_ok=True)
@@ -112,7 +112,7 @@ def test_windows_move_backs_up_first_and_moves_everything_once(windows) -> None:
     # the app finds the archive in its new place, and its settings
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        assert s.archive.customers.get(cid).values["shop_name"] == "搬家前"
+        assert s._archive.customers.get(cid).values["shop_name"] == "搬家前"
     finally:
         s.close()
     from app.settings import Settings
@@ -166,7 +166,7 @@ def test_a_failure_half_way_leaves_the_old_folder_in_use(windows, monkeypatch) -
     assert paths.app_home() == local
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        assert {s.archive.customers.get(i).values["shop_name"] for i in (cid, c2.id)} == {"搬家前", "失败后"}
+        assert {s._archive.customers.get(i).values["shop_name"] for i in (cid, c2.id)} == {"搬家前", "失败后"}
     finally:
         s.close()
 
@@ -205,7 +205,7 @@ def test_linux_moves_settings_and_logs_and_leaves_the_data(linux) -> None:
     from app.settings import Settings
     assert Settings().server_url == "https://linux.example"
     s = ss.unlock(passphrase=PASSPHRASE)
-    assert s.archive.customers.get(cid) is not None
+    assert s._archive.customers.get(cid) is not None
     s.close()
 
 
@@ -281,7 +281,7 @@ def test_a_start_stopped_before_the_note_is_finished_by_the_next(windows, monkey
     assert len(list((windows["local"] / "FieldArchive" / "profiles" / "default" / "backups").glob("before-move-*"))) == 1
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        assert s.archive.customers.get(cid) is not None
+        assert s._archive.customers.get(cid) is not None
     finally:
         s.close()
 

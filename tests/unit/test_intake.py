@@ -30,13 +30,13 @@ LOST = "该列被 Excel 存成了数字，末尾几位已丢失；请把该列�
 
 
 def run(session, path, **kw):
-    return process_sheet(path, session.form, session.archive, actor="tester", today=session.today(), **kw)
+    return process_sheet(path, session.form, session._archive, actor="tester", today=session.today(), **kw)
 
 
 def stored(session, shop: str) -> dict:
-    rows = session.archive.customers.rows(session.archive.customers.search_pks(shop))
+    rows = session._archive.customers.rows(session._archive.customers.search_pks(shop))
     assert len(rows) == 1, rows
-    return session.archive.customers.get(rows[0].id).values
+    return session._archive.customers.get(rows[0].id).values
 
 
 def card(prefix: str, length: int) -> str:
@@ -94,7 +94,7 @@ def test_number_cells_that_lost_digits_are_errors_with_their_own_message(session
         next(p.message for p in en.problems if p.row == 2)
 
     done = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
-    assert done.written and done.created == 1 and session.archive.customers.count() == 1
+    assert done.written and done.created == 1 and session._archive.customers.count() == 1
     v = stored(session, "庚店")
     assert (v["id_card"], v["bank_account"], v["postal_code"], v["landline"], v["licence_no"], v["contact_phone"]) == \
         (ID, card16, "710061", "029-88881234", "610102100123", "13912345678")
@@ -146,7 +146,7 @@ def test_decorated_headers_and_title_rows(session, tmp_path) -> None:
 def test_a_misspelt_column_is_an_error_naming_the_field(session, tmp_path) -> None:
     path = workbook(tmp_path / "typo.xlsx", ("s", [["店铺名称", "经营地扯", "负责人身分证号码"], ["错字店", "x", ID]]))
     result = run(session, path, mode=ImportMode.WRITE)
-    assert not result.written and session.archive.customers.count() == 0
+    assert not result.written and session._archive.customers.count() == 0
     assert errors(result) == [(1, "address", "column.close"), (1, "id_card", "column.close")]
     msg = next(p.message for p in result.problems if p.field == "address")
     assert msg == "无法识别列“经营地扯”，它看起来像“经营地址”：请把列名改为“经营地址”（如果是其他内容，请删除该列）。"
@@ -175,7 +175,7 @@ def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
                     ("新名单", [["店铺名称", "联系电话（手机）"], ["新店", "13912345678"]]), active=1)
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.sheet_choices == ["旧名单", "新名单"] and result.active_sheet == "新名单"
-    assert result.has_errors and not result.written and session.archive.customers.count() == 0
+    assert result.has_errors and not result.written and session._archive.customers.count() == 0
     assert "有多个工作表含有数据：旧名单、新名单" in result.problems[0].message
 
     one = run(session, path, mode=ImportMode.WRITE, sheet="新名单")
@@ -332,7 +332,7 @@ def test_files_that_are_not_spreadsheets_are_refused_with_what_to_do(session, tm
     binary = tmp_path / "photo.csv"
     binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00" * 10)
     assert "不是可读取的电子表格" in refusal(session, binary)
-    assert session.archive.customers.count() == 0
+    assert session._archive.customers.count() == 0
 
 
 def test_an_encrypted_workbook_is_refused_asking_to_remove_the_password(session, tmp_path) -> None:
@@ -386,7 +386,7 @@ def test_an_encrypted_xls_is_refused_asking_to_remove_the_password(session, tmp_
     renamed = tmp_path / "secret.et"                          # as WPS names its own sheets
     renamed.write_bytes(enc.read_bytes())
     assert "设置了打开密码" in refusal(session, renamed)
-    assert session.archive.customers.count() == 0
+    assert session._archive.customers.count() == 0
 
 
 def refusal_en(session, path: Path) -> str:

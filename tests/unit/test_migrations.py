@@ -34,7 +34,7 @@ def test_frozen_archive_opens_and_upgrades_to_the_current_schema(version_dir, ho
     install(version_dir, home)
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        arc = s.archive
+        arc = s._archive
         assert arc.meta.schema_version == migrations.SCHEMA_VERSION
         full = arc.customers.get("01900000-0000-7000-8000-000000000001")
         assert full.status is CustomerStatus.DRAFT and full.values["shop_name"] and full.values["contact_phone"]
@@ -60,8 +60,8 @@ def test_migration_backs_up_first_and_upgrades_in_one_step(home, monkeypatch) ->
     monkeypatch.setattr(migrations, "SCHEMA_VERSION", n)
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        assert s.archive.meta.schema_version == n
-        cols = [r[1] for r in s.archive.db.raw.execute("PRAGMA table_info(customer)")]
+        assert s._archive.meta.schema_version == n
+        cols = [r[1] for r in s._archive.db.raw.execute("PRAGMA table_info(customer)")]
         assert "future" in cols
     finally:
         s.close()
@@ -80,14 +80,14 @@ def test_a_failing_migration_leaves_the_archive_as_it_was(home, monkeypatch) -> 
         assert "升级" in e.value.message("zh_CN") and "未做任何改动" in e.value.message("zh_CN")
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
-        cols = [r[1] for r in s.archive.db.raw.execute("PRAGMA table_info(customer)")]
-        assert "x" not in cols and s.archive.meta.schema_version == migrations.SCHEMA_VERSION
+        cols = [r[1] for r in s._archive.db.raw.execute("PRAGMA table_info(customer)")]
+        assert "x" not in cols and s._archive.meta.schema_version == migrations.SCHEMA_VERSION
     finally:
         s.close()
 
 
 def test_an_archive_from_a_newer_app_is_refused(session) -> None:
-    session.archive.db.raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 5}")
+    session._archive.db.raw.execute(f"PRAGMA user_version = {migrations.SCHEMA_VERSION + 5}")
     session.close()
     with pytest.raises(StorageError) as e:
         ss.unlock(passphrase="correct horse battery staple")
@@ -95,7 +95,7 @@ def test_an_archive_from_a_newer_app_is_refused(session) -> None:
 
 
 def test_schema_module_matches_the_migrated_database(session) -> None:
-    raw = session.archive.db.raw
+    raw = session._archive.db.raw
     for table in schema.metadata.sorted_tables:
         cols = [r[1] for r in raw.execute(f"PRAGMA table_info({table.name})")]
         assert cols == [c.name for c in table.columns], table.name

@@ -21,7 +21,7 @@ def digest(path) -> str:
 @pytest.fixture
 def profile(session) -> Profile:
     session.close()
-    return session.profile
+    return session._profile
 
 
 def test_creation_keeps_only_wrapped_keys(profile) -> None:
@@ -105,7 +105,7 @@ def test_recovery_code_opens_and_resets_the_passphrase(home) -> None:
         profile.unlock_with_recovery("AAAAA-AAAAA-AAAAA-AAAAA-AAAAA")
     assert "恢复码不正确" in e.value.message("zh_CN")
     s3 = ss.unlock(passphrase="a brand new passphrase")
-    assert s3.archive.meta.archive_id == KeyFile.from_json(profile.keyfile_path.read_bytes()).archive_id
+    assert s3._archive.meta.archive_id == KeyFile.from_json(profile.keyfile_path.read_bytes()).archive_id
     s3.close()
 
 
@@ -128,15 +128,15 @@ def test_unlock_on_this_device_uses_the_keyring(session, memory_keyring) -> None
     key = ss.device_key()
     assert key == session.key
     assert list(memory_keyring.store.values())  # stored in the keyring …
-    assert not any(session.key.hex() in p.read_bytes().hex() for p in session.profile.dir.rglob("*") if p.is_file())
+    assert not any(session.key.hex() in p.read_bytes().hex() for p in session._profile.dir.rglob("*") if p.is_file())
     ss.forget_on_device()
     assert ss.device_key() is None
 
 
 def test_without_a_keyring_nothing_is_remembered(session, no_keyring) -> None:
-    files_before = sorted(p for p in session.profile.dir.parent.parent.rglob("*"))
+    files_before = sorted(p for p in session._profile.dir.parent.parent.rglob("*"))
     with pytest.raises(secrets.KeyringUnavailable) as e:
         ss.remember_on_device(session)
     assert "keyring" in str(e.value)
     assert ss.device_key() is None
-    assert sorted(p for p in session.profile.dir.parent.parent.rglob("*")) == files_before
+    assert sorted(p for p in session._profile.dir.parent.parent.rglob("*")) == files_before

@@ -60,8 +60,8 @@ def make_pending(session, n: int, seed: int, note: str = "", urgent: bool = Fals
 
 def approve_locally(session, cid: str) -> None:
     """As if the server had approved it earlier: its approved values kept beside the record."""
-    c = session.archive.customers.get(cid)
-    with session.archive.db.transaction() as tx:
+    c = session._archive.customers.get(cid)
+    with session._archive.db.transaction() as tx:
         tx.execute(schema.customer.update().where(schema.customer.c.id == cid).values(
             approved_data=json.dumps(c.values, ensure_ascii=False), code_official=1))
 
@@ -80,8 +80,8 @@ def test_the_queue_lists_emergencies_first_then_the_oldest(supervisor) -> None:
 def test_a_change_shows_only_what_changed_against_the_approved_version(supervisor) -> None:
     [cid] = make_pending(supervisor, 1, seed=3)
     approve_locally(supervisor, cid)
-    supervisor.archive.customers.set_status([cid], CustomerStatus.DRAFT, records.Provenance("tester"))
-    old_phone = supervisor.archive.customers.get(cid).values["contact_phone"]
+    supervisor._archive.customers.set_status([cid], CustomerStatus.DRAFT, records.Provenance("tester"))
+    old_phone = supervisor._archive.customers.get(cid).values["contact_phone"]
     records.save_changes(supervisor, cid, {"contact_phone": "13709112233", "landline": "029-88881234"})
     records.submit(supervisor, [cid], note="客户换了号码")
     sub = review.submission(supervisor, cid)
@@ -112,12 +112,12 @@ def test_decisions_need_the_role_and_a_reason_and_remember_it(supervisor) -> Non
     assert review.decide(supervisor, ids[:2], "approve") == 2
     assert review.decide(supervisor, ids[2:], "return", "门头照片不清晰，请重拍", ["photo_storefront"]) == 1
     assert review.decide(supervisor, ids[:1], "approve") == 0          # no longer pending: left alone
-    c = supervisor.archive.customers.get(ids[2])
+    c = supervisor._archive.customers.get(ids[2])
     assert c.status is CustomerStatus.RETURNED
     assert c.review["reason"] == "门头照片不清晰，请重拍" and c.review["fields"] == ["photo_storefront"]
     assert review.reasons(supervisor)[0] == "门头照片不清晰，请重拍"  # offered first next time
     assert len(review.reasons(supervisor)) == len(set(review.reasons(supervisor)))
-    kinds = [r.kind for r, _local in supervisor.archive.outbox.outbox_heads(50)]
+    kinds = [r.kind for r, _local in supervisor._archive.outbox.outbox_heads(50)]
     assert kinds.count("customer.save") >= 3   # and the decisions queue behind the saves
     assert review.queue(supervisor) == []
 

@@ -34,14 +34,14 @@ def big_archive(session) -> str:
 
     form, prov = session.form, Provenance("tester", Source.IMPORT, "t.xlsx", TODAY.isoformat())
     name = ""
-    with session.archive.db.transaction() as tx:
+    with session._archive.db.transaction() as tx:
         batch = []
         for v in generate(6000, seed=13, today=TODAY):
             name = name or v["shop_name"]
             r = validate_values(form, v, today=TODAY)
             batch.append(NewCustomer(new_id(), records.clean_values(r), records.quality(r)))
             if len(batch) == 500:
-                session.archive.customers.insert(form, batch, prov, tx)
+                session._archive.customers.insert(form, batch, prov, tx)
                 batch = []
     return name
 
@@ -130,9 +130,9 @@ def test_a_finished_export_leaves_no_temporary_file(home, tmp_path, session) -> 
         records.save_draft(session, v)
     out = tmp_path / "out" / "x.xlsx"
     out.parent.mkdir()
-    assert export_customers(session.archive, session.form, out) == 5
+    assert export_customers(session._archive, session.form, out) == 5
     assert out.exists() and list(out.parent.iterdir()) == [out]
-    assert ours(session.profile.scratch_dir, "") == []
+    assert ours(session._profile.scratch_dir, "") == []
 
 
 def test_clean_keeps_the_files_of_a_running_process_and_only_names_it_made(tmp_path) -> None:

@@ -21,7 +21,7 @@ def test_from_server_reads_the_served_shape():
 
 
 def test_listing_prefers_the_kept_server_calendar(session):
-    arc = session.archive
+    arc = session._archive
     bundled = WorkCalendar.load()
     assert calendar_for(arc) == bundled                 # nothing kept yet
     monday = dt.date(2031, 6, 2)

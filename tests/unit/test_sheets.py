@@ -27,7 +27,7 @@ def sheet(path, header, *rows):
 
 
 def run(session, path, **kw):
-    return process_sheet(path, session.form, session.archive, actor="tester", today=session.today(), **kw)
+    return process_sheet(path, session.form, session._archive, actor="tester", today=session.today(), **kw)
 
 
 def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None:
@@ -66,7 +66,7 @@ def test_validate_reports_every_problem_by_row_and_field(session, tmp_path) -> N
     assert (2, "licence_no", "missing", "required") in problems
     msg = next(p.message for p in result.problems if p.code == "mobile.format")
     assert msg.startswith("联系电话（手机）")
-    assert session.archive.customers.count() == 0 and not result.written  # validate writes nothing
+    assert session._archive.customers.count() == 0 and not result.written  # validate writes nothing
 
 
 def test_import_is_all_or_nothing(session, tmp_path) -> None:
@@ -75,44 +75,44 @@ def test_import_is_all_or_nothing(session, tmp_path) -> None:
     path = sheet(tmp_path / "in.xlsx", ["店铺名称", "联系电话（手机）"], *rows)
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.has_errors and not result.written and result.error_rows == [1102]
-    assert session.archive.customers.count() == 0
-    assert session.archive.audit.verify_chain() == []
+    assert session._archive.customers.count() == 0
+    assert session._archive.audit.verify_chain() == []
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.created == 1199 and result.skipped_rows == [1102]
-    assert session.archive.customers.count() == 1199
+    assert session._archive.customers.count() == 1199
 
 
 def test_rows_with_only_missing_values_import_as_drafts(session, tmp_path) -> None:
     path = sheet(tmp_path / "in.xlsx", ["店铺名称"], ["老王烟酒店"])
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.created == 1
-    c = session.archive.customers.get(session.archive.customers.rows(session.archive.customers.search_pks("老王"))[0].id)
+    c = session._archive.customers.get(session._archive.customers.rows(session._archive.customers.search_pks("老王"))[0].id)
     assert c.status is CustomerStatus.DRAFT and c.missing_count > 0
-    history = session.archive.audit.history(c.id)
+    history = session._archive.audit.history(c.id)
     assert history[0].source == "import" and history[0].source_ref == "in.xlsx"
 
 
 def test_export_then_import_changes_nothing(session, tmp_path) -> None:
     for v in generate(40, seed=11, today=session.today()):
         records.save_draft(session, v)
-    before = {c.id: c.values for c in session.archive.customers.iterate()}
-    audit_before = len(session.archive.audit.history(next(iter(before))))
+    before = {c.id: c.values for c in session._archive.customers.iterate()}
+    audit_before = len(session._archive.audit.history(next(iter(before))))
     out = tmp_path / "out.xlsx"
-    assert export_customers(session.archive, session.form, out, lang="zh_CN") == 40
+    assert export_customers(session._archive, session.form, out, lang="zh_CN") == 40
     result = run(session, out, mode=ImportMode.WRITE)
     assert not result.has_errors, result.problems[:3]
     assert (result.created, result.updated, result.unchanged) == (0, 0, 40)
-    assert {c.id: c.values for c in session.archive.customers.iterate()} == before
-    assert len(session.archive.audit.history(next(iter(before)))) == audit_before
+    assert {c.id: c.values for c in session._archive.customers.iterate()} == before
+    assert len(session._archive.audit.history(next(iter(before)))) == audit_before
     out_en = tmp_path / "out_en.xlsx"
-    export_customers(session.archive, session.form, out_en, lang="en")
+    export_customers(session._archive, session.form, out_en, lang="en")
     assert run(session, out_en, mode=ImportMode.WRITE).unchanged == 40
 
 
 def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
     out = tmp_path / "out.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [cell.value for cell in ws[1]]
@@ -120,7 +120,7 @@ def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path
     wb.save(out)
     result = run(session, out, mode=ImportMode.WRITE)
     assert result.updated == 1
-    changes = [(h.field, h.old, h.new, h.source) for h in session.archive.audit.history(c.id) if h.action == "update"]
+    changes = [(h.field, h.old, h.new, h.source) for h in session._archive.audit.history(c.id) if h.action == "update"]
     assert changes == [("contact_phone", "13812345678", "13912345678", "import")]
 
 
@@ -132,7 +132,7 @@ def test_import_refuses_changes_to_system_fields_and_unknown_ids(session, tmp_pa
     result = run(session, path, mode=ImportMode.WRITE)
     got = {(p.row, p.field, p.code) for p in result.problems if p.severity == "error"}
     assert got == {(2, "credit_grade", "readonly"), (3, "id", "id.unknown"), (4, "id", "id.duplicate")}
-    assert session.archive.customers.get(c.id).values == {"shop_name": "老王烟酒店"}
+    assert session._archive.customers.get(c.id).values == {"shop_name": "老王烟酒店"}
 
 
 def test_duplicates_in_the_file_and_in_the_archive_are_warnings(session, tmp_path) -> None:
@@ -155,7 +155,7 @@ def test_bad_files_give_a_clear_message(session, tmp_path) -> None:
     with pytest.raises(UserFacingError) as e:   # no row of the first ten names a field: where the header must be
         run(session, nofields, mode=ImportMode.WRITE)
     assert "前 10 行中没有找到表头行" in e.value.message("zh_CN")
-    assert session.archive.customers.count() == 0
+    assert session._archive.customers.count() == 0
     dup = sheet(tmp_path / "d.xlsx", ["店铺名称", "shop_name"], ["a", "b"])
     assert [p.code for p in run(session, dup).problems if p.severity == "error"] == ["column.duplicate"]
 
@@ -172,7 +172,7 @@ def test_cancelled_import_changes_nothing(session, tmp_path) -> None:
 
     with pytest.raises(UserCancelled):
         run(session, path, mode=ImportMode.WRITE, progress=progress, cancel=cancel)
-    assert session.archive.customers.count() == 0 and seen
+    assert session._archive.customers.count() == 0 and seen
 
 
 RISKY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", '=HYPERLINK("http://evil","x")', "=cmd|'/c calc'!A1"]
@@ -182,7 +182,7 @@ def test_export_writes_formula_like_text_as_text(session, tmp_path) -> None:
     for i, text in enumerate(RISKY):
         records.save_draft(session, {"shop_name": f"店{i}", "service_notes": text, "care_dates": text})
     out = tmp_path / "out.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     with zipfile.ZipFile(out) as z:
         xml = z.read("xl/worksheets/sheet1.xml").decode()
     assert "<f>" not in xml and "<f " not in xml
@@ -204,7 +204,7 @@ def test_export_keeps_types(session, tmp_path) -> None:
              contact_phone="13812345678", order_method="phone")
     records.save_draft(session, v)
     out = tmp_path / "out.xlsx"
-    export_customers(session.archive, session.form, out, lang="zh_CN")
+    export_customers(session._archive, session.form, out, lang="zh_CN")
     ws = openpyxl.load_workbook(out).worksheets[0]
     header = [c.value for c in ws[1]]
     row = {h: ws.cell(row=2, column=i + 1) for i, h in enumerate(header)}
@@ -231,4 +231,4 @@ def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monke
     assert kept["missing"] == 5 and kept["error"] + kept["warning"] == 2
     assert r.problems_omitted == sum(r.counts.values()) - len(r.problems)
     r = run(session, path, mode=ImportMode.WRITE)
-    assert not r.written and session.archive.customers.count() == 0   # all or nothing still sees every error
+    assert not r.written and session._archive.customers.count() == 0   # all or nothing still sees every error

@@ -19,7 +19,7 @@ def closed_profile(session):
     for v in generate(300, seed=3, today=session.today()):
         records.save_draft(session, v)
     session.close()
-    return session.profile
+    return session._profile
 
 
 def digest(p) -> str:
@@ -103,8 +103,8 @@ def test_damaged_or_missing_key_file(closed_profile) -> None:
 def test_a_deleted_wal_after_a_crash_loses_at_most_uncheckpointed_work(session) -> None:
     """The documented limit (sqlite.org/howtocorrupt): deleting a hot WAL loses its commits but never corrupts."""
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店"})
-    path = session.profile.archive_path
-    session.archive.db.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = session._profile.archive_path
+    session._archive.db.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     records.save_draft(session, {"shop_name": "新店"})
     wal = path.with_name(path.name + "-wal")
     assert wal.exists() and wal.stat().st_size > 0
@@ -114,7 +114,7 @@ def test_a_deleted_wal_after_a_crash_loses_at_most_uncheckpointed_work(session) 
     session.close()
     os.replace(copy, path)
     s = ss.unlock(passphrase=PASSPHRASE)
-    assert s.archive.customers.get(c.id) is not None and s.archive.integrity_problems() == []
+    assert s._archive.customers.get(c.id) is not None and s._archive.integrity_problems() == []
     s.close()
 
 
@@ -129,7 +129,7 @@ def test_structure_is_checked_after_an_unclean_shutdown(session, monkeypatch) ->
                         lambda conn, quick=True, structure=True: calls.append(structure) or real(conn, quick, structure))
     monkeypatch.setattr(archive_mod, "QUICK_CHECK_MAX_BYTES", 0)  # as if the archive were large
     session.close()
-    marker = session.profile.archive_path.with_name("archive.db.open")
+    marker = session._profile.archive_path.with_name("archive.db.open")
     assert not marker.exists()
     s = ss.unlock(passphrase=PASSPHRASE)
     assert marker.exists()  # while open

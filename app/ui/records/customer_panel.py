@@ -10,8 +10,8 @@ from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
 from app.models.wire import UserRole
-from app.services import records
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
@@ -47,7 +47,7 @@ class CustomerPanel(QWidget):
         layout.addWidget(self.stack)
         self.form_widget.sig_open_customer.connect(self.sig_open_customer)
         self.form_widget.sig_message.connect(self.sig_message)
-        self.form_widget.sig_saved.connect(self._refresh_side_tabs)
+        self.form_widget.sig_saved.connect(self._saved)
 
     @property
     def customer_id(self) -> str | None:
@@ -63,8 +63,13 @@ class CustomerPanel(QWidget):
         self.stack.setCurrentIndex(0)
         self.sig_customer_changed.emit("")
 
-    def _refresh_side_tabs(self, customer_id: str) -> None:
-        self.visits.load(customer_id or None)
+    def _saved(self, customer_id: str) -> None:
+        """A save adds to the customer's history; its visits change only with a visit (its own operation)."""
+        self._refresh_side_tabs(customer_id, visits=self.visits.customer_id != customer_id)
+
+    def _refresh_side_tabs(self, customer_id: str, visits: bool = True) -> None:
+        if visits:
+            self.visits.load(customer_id or None)
         self.history.load(customer_id or None)
         self.tabs.setTabEnabled(1, bool(customer_id))
         self.tabs.setTabEnabled(2, bool(customer_id))
@@ -77,9 +82,8 @@ class CustomerPanel(QWidget):
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
         if cid:
-            self.ctx.op(lambda s: records.mark_checked(s, [cid], kind), self).success(
-                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid),
-                            self.ctx.sig_data_changed.emit(cid))).run()
+            record_ops.mark_checked(self.ctx, self, cid, kind).success(
+                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid))).run()
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""

@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 from html import escape as html_escape
 import uuid
-from typing import Any
+from typing import Any, Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
@@ -22,11 +22,14 @@ from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QL
 
 from app.i18n import _, ngettext, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
-from app.models.record import Customer, CustomerStatus, Provenance, STATUS_MSGIDS, Source
+from app.models.record import Customer, CustomerStatus, STATUS_MSGIDS, Source
 from app.models.wire import UserRole
 from app.services import records
+from app.services.records import Submitted
 from app.services.refusals import reasons_of
+from app.ui.ops import records as ops
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
 from app.ui.style import ACCENT, ERROR, MARGIN, SPACING, WARNING, status_color
@@ -397,15 +400,14 @@ class CustomerForm(QWidget):
         if href == "conflict":
             self.sig_resolve_conflict.emit(c.id)
         elif href == "withdraw":
-            from app.services import records as rec
-            self.ctx.op(lambda s: rec.withdraw(s, c.id), self).success(self._withdrawn).run()
+            ops.withdraw(self.ctx, self, c.id).success(self._withdrawn).run()
 
-    def _withdrawn(self, ok: bool) -> None:
+    def _withdrawn(self, result: tuple[bool, Customer | None]) -> None:
+        ok, customer = result
         self.sig_message.emit(_("The submission was withdrawn.") if ok else
                               _("The submission was already sent; only the market manager can decide now."))
-        if self.customer is not None:
-            cid = self.customer.id
-            self.ctx.op(lambda s: s.archive.customers.get(cid), self).success(self._reloaded).run()
+        if self.customer is not None and customer is not None and customer.id == self.customer.id:
+            self._reloaded(customer)
 
     def _update_header(self) -> None:
         self._update_banner()
@@ -473,7 +475,7 @@ class CustomerForm(QWidget):
     def _check_duplicates(self) -> None:
         values = self.validate_record().values
         exclude = [self.customer.id] if self.customer else []
-        self.ctx.op(lambda s: records.duplicate_issues(s.form, s.archive.customers.find_duplicates(s.form, values, exclude)), self) \
+        ops.duplicates(self.ctx, self, values, exclude) \
             .success(self._got_duplicates).failure(lambda e: log.warning("duplicate check failed: %s", type(e).__name__)).run()
 
     def _got_duplicates(self, issues: list[Issue]) -> None:
@@ -535,9 +537,6 @@ class CustomerForm(QWidget):
             self.sig_open_customer.emit(href.split(":", 1)[1])
 
     # ---- saving ------------------------------------------------------------------------------
-    def _provenance(self, session: Any) -> Provenance:
-        return Provenance(session.user, Source(self.source.currentData()), info_date=dt.date.today().isoformat())
-
     def changed_values(self) -> dict[str, Any]:
         """The fields whose input differs from what was loaded (compared as parsed values)."""
         out = {}
@@ -550,23 +549,13 @@ class CustomerForm(QWidget):
                 out[key] = raw
         return out
 
-    def save(self, then: Any = None) -> None:
+    def save(self, then: Callable[[], None] | None = None) -> None:
         raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
-        changes = self.changed_values()
-
-        def work(s: Any) -> Customer:
-            if cid is None:
-                customer, _report = records.save_draft(s, raw, None, self._provenance(s))
-            else:
-                customer, _report = records.save_changes(s, cid, changes, self._provenance(s))
-            records.discard_autosave(s, key)
-            return customer
-
         self.save_button.setEnabled(False)
-        self.ctx.op(work, self).success(lambda c: self._saved(c, raw, then)) \
-            .finally_(lambda: self.save_button.setEnabled(True)).run()
+        ops.save_customer(self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key) \
+            .success(lambda c: self._saved(c, raw, then)).finally_(lambda: self.save_button.setEnabled(True)).run()
 
-    def _saved(self, customer: Customer, raw: dict[str, Any], then: Any) -> None:
+    def _saved(self, customer: Customer, raw: dict[str, Any], then: Callable[[], None] | None = None) -> None:
         self.customer, self.loaded = customer, dict(customer.values)
         self.autosave_key = customer.id
         self._update_header()
@@ -574,7 +563,6 @@ class CustomerForm(QWidget):
         self._set_dirty(still_invalid and raw == self.raw_values())
         self.sig_message.emit(_("Saved.") if not still_invalid else
                               _("Saved. Values with errors were not stored; correct them and save again."))
-        self.ctx.sig_data_changed.emit(customer.id)
         self.sig_saved.emit(customer.id)
         if then is not None:
             then()
@@ -601,26 +589,26 @@ class CustomerForm(QWidget):
         dialog.open()
 
     def _do_submit(self, note: str = "", urgent: bool = False) -> None:
-        def after_save() -> None:
-            cid = self.customer.id if self.customer else ""
-            self.ctx.op(lambda s: records.submit(s, [cid], note=note, urgent=urgent), self).success(self._submitted).run()
+        """Save, submit and read back in one operation (it announces the customer's change once)."""
+        raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
+        self.save_button.setEnabled(False)
+        ops.submit(self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key, note, urgent) \
+            .success(lambda r: self._submitted(r, raw)).finally_(lambda: self.save_button.setEnabled(True)).run()
 
-        self.save(then=after_save)
-
-    def _submitted(self, result: tuple[list[str], dict[str, Report]]) -> None:
-        ok, refused = result
-        if ok:
+    def _submitted(self, result: Submitted, raw: dict[str, Any]) -> None:
+        self._saved(result.customer, raw)
+        if result.error is not None:
+            show_exception(self, result.error)
+        elif result.submitted:
             self.sig_message.emit(_("Submitted for review."))
-            cid = ok[0]
-            self.ctx.op(lambda s: s.archive.customers.get(cid), self).success(lambda c: self._reloaded(c)).run()
-        elif refused:
+            self._reloaded(result.customer)
+        elif result.refused:
             self.sig_message.emit(_("Not submitted: the record has errors."))
 
     def _reloaded(self, customer: Customer | None) -> None:
         if customer is not None:
             self.customer = customer
             self._update_header()
-            self.ctx.sig_data_changed.emit(customer.id)
 
     def _autosave(self) -> None:
         if not self._dirty:

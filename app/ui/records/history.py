@@ -10,6 +10,7 @@ from app.models.catalogue import FormDefinition
 from app.models.record import AuditEntry, SOURCE_MSGIDS, STATUS_MSGIDS, CustomerStatus, Source
 from app.ui.context import UiContext
 from app.services.exporting import export_value
+from app.ui.ops import records as record_ops
 
 ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "status": N_("Status"), "delete": N_("Deleted"),
            "check": N_("Check recorded"), "review": N_("Review decision")}
@@ -35,7 +36,7 @@ class HistoryView(QWidget):
     def load(self, customer_id: str | None) -> None:
         self.table.setRowCount(0)
         if customer_id:
-            self.ctx.op(lambda s: s.archive.audit.history(customer_id), self).success(self._show).run()
+            record_ops.history(self.ctx, self, customer_id).success(self._show).run()
 
     def _value(self, field: str | None, value: Any) -> str:
         if value is None:

@@ -18,6 +18,7 @@ from app.i18n import _
 from app.models.catalogue import FieldSpec
 from app.services import photos as photo_service
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.records.editors import FieldEditor
 
 IMAGE_FILTER = "*.jpg *.jpeg *.png *.bmp *.gif *.tif *.tiff *.webp"
@@ -72,7 +73,7 @@ class PhotoEditor(FieldEditor):
             else:
                 item.setText(_("Photo missing"))
 
-        self.ctx.op(lambda s: _thumb(s, ref), self).success(show).failure(lambda _e: show(None)).run()
+        record_ops.thumbnail(self.ctx, self, ref).success(show).failure(lambda _e: show(None)).run()
 
     def add_files(self, paths: list[Path]) -> None:
         max_side = self.ctx.settings.photo_max_side
@@ -108,7 +109,7 @@ class PhotoEditor(FieldEditor):
             self.sig_left.emit()
 
     def enlarge(self, ref: str) -> None:
-        self.ctx.op(lambda s: s.archive.media.photo_data(ref), self).success(lambda data: PhotoViewer(data, self).open()).run()
+        record_ops.photo(self.ctx, self, ref).success(lambda data: PhotoViewer(data, self).open()).run()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -117,11 +118,6 @@ class PhotoEditor(FieldEditor):
     def dropEvent(self, event: QDropEvent) -> None:
         self.add_files([Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()])
         event.acceptProposedAction()
-
-
-def _thumb(session: Any, ref: str) -> bytes | None:
-    data = session.archive.media.photo_data(ref)
-    return photo_service.thumbnail(data) if data else None
 
 
 class PhotoViewer(QDialog):

@@ -18,6 +18,7 @@ from app.i18n import N_, _, translate
 from app.models.record import CustomerRow, ListQuery, OverdueRule, STATUS_MSGIDS
 from app.services.listing import REASONS, overdue_reasons
 from app.ui.context import UiContext
+from app.ui.ops import listing as listing_ops
 from app.ui.style import MUTED, status_color
 
 WINDOW = 100
@@ -71,7 +72,7 @@ class CustomerTableModel(QAbstractTableModel):
         """Re-run the query (on the DB thread); a newer query makes older answers irrelevant."""
         self.generation += 1
         gen, query = self.generation, self.query
-        self.ctx.op(lambda s: s.archive.customers.list_pks(query)).success(lambda pks: self._got_pks(gen, pks)).run()
+        listing_ops.customer_keys(self.ctx, query).success(lambda pks: self._got_pks(gen, pks)).run()
 
     def _got_pks(self, gen: int, pks: list[int]) -> None:
         if gen != self.generation:
@@ -113,7 +114,7 @@ class CustomerTableModel(QAbstractTableModel):
             return
         self.pending.add(w)
         gen, keys = self.generation, self.pks[w * WINDOW:(w + 1) * WINDOW]
-        self.ctx.op(lambda s: s.archive.customers.rows(keys)).success(lambda rows: self._got_window(gen, w, keys, rows)) \
+        listing_ops.customer_rows(self.ctx, keys).success(lambda rows: self._got_window(gen, w, keys, rows)) \
             .failure(lambda _e: self.pending.discard(w)).run()
 
     def _got_window(self, gen: int, w: int, keys: list[int], rows: list[CustomerRow]) -> None:

@@ -10,8 +10,8 @@ from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, Q
 from app.i18n import N_, _, translate
 from app.models.catalogue import FieldSpec, FieldType
 from app.models.record import Visit
-from app.services import records
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.records.photos import PhotoEditor
 
 PURPOSES = [N_("Routine visit"), N_("New customer onboarding"), N_("Quarterly check"), N_("Information change"),
@@ -61,7 +61,7 @@ class VisitDialog(QDialog):
             return
         cid, day = self.customer_id, self.date.date().toString("yyyy-MM-dd")
         notes, anomaly, photos = self.notes.toPlainText(), self.anomaly.toPlainText(), self.photos.raw()
-        self.ctx.op(lambda s: records.add_visit(s, cid, day, purpose, notes, anomaly, photos), self) \
+        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos) \
             .success(lambda v: (self.sig_added.emit(v), self.accept())).run()
 
 
@@ -100,7 +100,7 @@ class VisitsView(QWidget):
         self.add.setEnabled(customer_id is not None)
         self.table.setRowCount(0)
         if customer_id:
-            self.ctx.op(lambda s: s.archive.media.visits(customer_id), self).success(self._show).run()
+            record_ops.visits(self.ctx, self, customer_id).success(self._show).run()
 
     def _show(self, visits: list[Visit]) -> None:
         self.table.setRowCount(len(visits))
@@ -115,7 +115,7 @@ class VisitsView(QWidget):
     def new_visit(self) -> None:
         if self.customer_id:
             dialog = VisitDialog(self.ctx, self.customer_id, self)
-            dialog.sig_added.connect(lambda _v: (self.load(self.customer_id), self.ctx.sig_data_changed.emit(self.customer_id or "")))
+            dialog.sig_added.connect(lambda _v: self.load(self.customer_id))
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.open()
 

@@ -18,7 +18,9 @@ from app.i18n import _, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import STATUS_MSGIDS, CustomerStatus
 from app.services import review
+from app.services.events import Changes
 from app.ui.context import UiContext
+from app.ui.ops import records as record_ops
 from app.ui.style import ERROR, MUTED, OK, WARNING, status_color
 from app.ui.values import shown
 
@@ -189,11 +191,10 @@ class PhotoStrip(QListWidget):
         self.setFixedHeight(116)
         self.setFlow(QListWidget.Flow.LeftToRight)
         self.setWrapping(False)
-        from app.ui.records.photos import _thumb
         for ref in refs:
             item = QListWidgetItem(_("loading…"), self)
             item.setData(Qt.ItemDataRole.UserRole, ref)
-            ctx.op(lambda s, r=ref: _thumb(s, r), self).success(lambda data, i=item: self._show(i, data)).run()
+            record_ops.thumbnail(ctx, self, ref).success(lambda data, i=item: self._show(i, data)).run()
 
     def _show(self, item: QListWidgetItem, data: bytes | None) -> None:
         pix = QPixmap()
@@ -411,8 +412,7 @@ class ReviewPanel(QWidget):
             msg = (_("{n} approved; sent at the next sync.") if action == "approve"
                    else _("Returned; sent at the next sync.")).format(n=n)
             self.sig_message.emit(msg)
-            for cid in ids:
-                self.ctx.sig_data_changed.emit(cid)
             self.refresh()
 
-        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done).run()
+        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done) \
+            .changes(lambda _n: Changes.ids(ids)).run()

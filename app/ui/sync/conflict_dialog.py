@@ -12,6 +12,7 @@ from app.errors import UserFacingError, ValidationFailed
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.models.remote import FieldConflict
+from app.services.events import Changes
 from app.ui.context import UiContext
 from app.ui.values import shown
 
@@ -86,5 +87,5 @@ class ConflictDialog(QDialog):
                 raise exc
 
         self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self) \
-            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid), self.ctx.sig_data_changed.emit(rid))) \
+            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid))).changes(lambda _r: Changes.ids([rid])) \
             .failure(failed).run()

@@ -1,0 +1,17 @@
+"""Operations for the customer list: the keys a query selects, and a window of rows."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from app.models.record import CustomerRow, ListQuery
+from app.services import listing
+from app.ui.context import UiContext
+from app.ui.tasks import DbOp
+
+
+def customer_keys(ctx: UiContext, query: ListQuery, parent: Any = None) -> DbOp[list[int]]:
+    return ctx.op(lambda s: listing.pks(s, query), parent)
+
+
+def customer_rows(ctx: UiContext, keys: Sequence[int], parent: Any = None) -> DbOp[list[CustomerRow]]:
+    return ctx.op(lambda s: listing.rows(s, keys), parent)
