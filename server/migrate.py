@@ -20,7 +20,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0006"
+HEAD = "0007_report_indexes"
 
 
 def alembic_config() -> Config:

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -37,7 +37,7 @@ from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
 from server.schema import customer_checks, customer_versions, customers, visits
-from server.scope import Directory, visible_clause
+from server.scope import Directory, visible_clause_indexed
 
 CATEGORY_KEYS = ("market_type", "retail_format", "business_scale", "classification_code")
 NEW_CUSTOMER_WORKDAYS = 5
@@ -83,8 +83,16 @@ def _collectors(user: User, d: Directory) -> list[User]:
     return sorted(people, key=lambda u: (u.role != Role.COLLECTOR.value, u.name))
 
 
+#: Customers read per round trip while the report streams over them (memory is bounded by one chunk).
+CHUNK = 2000
+
+
 def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
             now: float | None = None) -> dict[str, Any]:
+    """The month's four tables. Computed close to the data: each query is limited by an indexed scope
+    (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
+    visits by their day, and the customers are streamed in chunks (completeness, overdue and the
+    assigned counts in one pass), so memory follows the report's rows, not the visible customers."""
     now = time.time() if now is None else now
     first, nxt = parse_month(month)
     today = _day(now)
@@ -94,46 +102,55 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     as_of = min(today, nxt - dt.timedelta(days=1))
     d = Directory.load(conn)
     people = _collectors(user, d)
-    visible = visible_clause(user)
-    recs = conn.execute(select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
-                               customers.c.owner_id, customers.c.created_at)
-                        .where(visible, customers.c.deleted.is_(False)).order_by(customers.c.code, customers.c.id)).all()
-    info = {r.id: r for r in recs}
-    values = {r.id: json.loads(r.data) for r in recs}
+    visible = visible_clause_indexed(user, d)
+    completeness: dict[int, dict[str, Any]] = {u.id: _blank() for u in people}
+    overdue: list[dict[str, Any]] = []
+    assigned: Counter[int] = Counter()
+    q = (select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
+                customers.c.owner_id, customers.c.created_at)
+         .where(visible, customers.c.deleted.is_(False)))
+    for part in conn.execute(q.execution_options(yield_per=CHUNK)).partitions():
+        values = {r.id: json.loads(r.data) for r in part}
+        for r in part:
+            assigned[r.owner_id] += 1
+            _count_complete(completeness, form, r, values[r.id], today)
+        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of))
     return {
         "month": first.strftime("%Y-%m"),
         "as_of": as_of.isoformat(),
         "generated_at": iso(now),
         "scope": {"user": user.name, "display_name": user.display_name, "role": user.role,
                   "collectors": [u.name for u in people]},
-        "category_adjustments": _adjustments(conn, user, form, d, first, nxt),
-        "completeness": _completeness(form, d, people, recs, values, today),
-        "overdue": _overdue(conn, d, cal, recs, values, as_of),
-        "visits": _visits(conn, user, d, people, recs, first, nxt),
+        "category_adjustments": _adjustments(conn, visible, form, d, first, nxt),
+        "completeness": _completeness(form, d, completeness),
+        "overdue": _sort_overdue(overdue),
+        "visits": _visits(conn, visible, people, assigned, first, nxt),
     }
 
 
-def _adjustments(conn: Any, user: User, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
+def _adjustments(conn: Any, visible: Any, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
                  ) -> list[dict[str, Any]]:
     v = customer_versions.c
     q = (select(v.record_id, v.version, v.changes, v.actor_id, v.at, v.kind, customers.c.code, customers.c.data,
                 customers.c.owner_id)
          .join(customers, customers.c.id == v.record_id)
-         .where(visible_clause(user), v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)  # not the creation
+         .where(visible, v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)  # not the creation
          .order_by(v.at, v.record_id, v.version))
     out = []
-    for r in conn.execute(q):
+    for r in conn.execute(q.execution_options(yield_per=CHUNK)):
         try:
             changes = json.loads(r.changes)
         except ValueError:
             continue
         if not isinstance(changes, dict):
             continue
-        vals = json.loads(r.data)
+        vals: dict[str, Any] | None = None
         for key in CATEGORY_KEYS:
             ch = changes.get(key)
             if not isinstance(ch, dict) or ch.get("old") == ch.get("new"):
                 continue
+            if vals is None:
+                vals = json.loads(r.data)
             spec = form.get(key)
             out.append({"record_id": r.record_id, "code": r.code, "shop_name": vals.get("shop_name"),
                         "owner": d.name(r.owner_id), "field": key,
@@ -157,16 +174,21 @@ def _missing(form: FormDefinition, values: dict[str, Any], today: dt.date) -> li
     return [i.field for i in report.missing]
 
 
-def _completeness(form: FormDefinition, d: Directory, people: list[User], recs: list[Any],
-                  values: dict[str, dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
-    stats: dict[int, dict[str, Any]] = {u.id: {"customers": 0, "complete": 0, "missing": Counter()} for u in people}
-    for r in recs:
-        s = stats.setdefault(r.owner_id, {"customers": 0, "complete": 0, "missing": Counter()})
-        s["customers"] += 1
-        missing = _missing(form, values[r.id], today)
-        if not missing:
-            s["complete"] += 1
-        s["missing"].update(missing)
+def _blank() -> dict[str, Any]:
+    return {"customers": 0, "complete": 0, "missing": Counter()}
+
+
+def _count_complete(stats: dict[int, dict[str, Any]], form: FormDefinition, r: Any, values: dict[str, Any],
+                    today: dt.date) -> None:
+    s = stats.setdefault(r.owner_id, _blank())
+    s["customers"] += 1
+    missing = _missing(form, values, today)
+    if not missing:
+        s["complete"] += 1
+    s["missing"].update(missing)
+
+
+def _completeness(form: FormDefinition, d: Directory, stats: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for uid, s in stats.items():
         u = d.by_id.get(uid)
@@ -190,8 +212,9 @@ def _last_checks(conn: Any, ids: list[str]) -> dict[tuple[str, str], str]:
     return out
 
 
-def _overdue(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values: dict[str, dict[str, Any]],
-             as_of: dt.date) -> list[dict[str, Any]]:
+def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values: dict[str, dict[str, Any]],
+                 as_of: dt.date) -> list[dict[str, Any]]:
+    """The overdue rows of one chunk of customers (sorted with the others by :func:`_sort_overdue`)."""
     checks = _last_checks(conn, [r.id for r in recs])
     q_start, h_start = quarter_start(as_of), half_year_start(as_of)
     out = []
@@ -216,8 +239,12 @@ def _overdue(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values
         last_s = _date(checks.get((r.id, "static"))) or created
         if last_s < h_start and created < h_start:
             out.append(row(r, "static", h_start - dt.timedelta(days=1)))
+    return out
+
+
+def _sort_overdue(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     order = {"new": 0, "quarterly": 1, "static": 2}
-    return sorted(out, key=lambda x: (order[x["kind"]], x["owner"] or "", x["code"] or "", x["record_id"]))
+    return sorted(rows, key=lambda x: (order[x["kind"]], x["owner"] or "", x["code"] or "", x["record_id"]))
 
 
 def _date(v: Any) -> dt.date | None:
@@ -227,25 +254,25 @@ def _date(v: Any) -> dt.date | None:
         return None
 
 
-def _visits(conn: Any, user: User, d: Directory, people: list[User], recs: Iterable[Any], first: dt.date,
+def _visits(conn: Any, visible: Any, people: list[User], assigned: Counter[int], first: dt.date,
             nxt: dt.date) -> list[dict[str, Any]]:
-    assigned = Counter(r.owner_id for r in recs)
+    """Counted by the day of the visit (its indexed column), not the day it was synced."""
     v = visits.c
     q = (select(v.created_by_id, v.customer_id, v.data).join(customers, customers.c.id == v.customer_id)
-         .where(visible_clause(user)))  # counted by the day of the visit, not the day it was synced
-    made: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
-    lo, hi = first.isoformat(), nxt.isoformat()
-    for by, cid, data in conn.execute(q):
-        body = json.loads(data)
-        if lo <= str(body.get("visited_on", "")) < hi:
-            made[by].append((cid, body))
+         .where(visible, v.visited_on >= first.isoformat(), v.visited_on < nxt.isoformat()))
+    made: dict[int, int] = Counter()
+    seen: dict[int, set[str]] = defaultdict(set)
+    anomalies: dict[int, int] = Counter()
+    for by, cid, data in conn.execute(q.execution_options(yield_per=CHUNK)):
+        made[by] += 1
+        seen[by].add(cid)
+        if str(json.loads(data).get("sales_anomaly") or "").strip():
+            anomalies[by] += 1
     out = []
     for u in people:
-        mine = made.get(u.id, [])
-        if u.role != Role.COLLECTOR.value and not mine and not assigned.get(u.id):
+        if u.role != Role.COLLECTOR.value and not made.get(u.id) and not assigned.get(u.id):
             continue
-        out.append({"collector": u.name, "display_name": u.display_name, "visits": len(mine),
-                    "customers_visited": len({cid for cid, _b in mine}), "customers": assigned.get(u.id, 0),
-                    "with_anomaly": sum(1 for _c, b in mine if str(b.get("sales_anomaly") or "").strip())})
+        out.append({"collector": u.name, "display_name": u.display_name, "visits": made.get(u.id, 0),
+                    "customers_visited": len(seen.get(u.id, ())), "customers": assigned.get(u.id, 0),
+                    "with_anomaly": anomalies.get(u.id, 0)})
     return out
-

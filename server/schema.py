@@ -108,6 +108,7 @@ customer_versions = Table(
     Column("mutation_id", String(64), nullable=True),
     Column("provenance", Text, nullable=True),
     Column("at", Float, nullable=False),
+    Index("ix_customer_versions_at", "at"),   # the monthly report's category adjustments read by time
 )
 
 review_decisions = Table(
@@ -129,6 +130,9 @@ visits = Table(
     Column("data", Text, nullable=False),
     Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", Float, nullable=False),
+    # the day of the visit (ISO date, in China), also inside ``data``: the monthly report selects by it
+    Column("visited_on", String(10), nullable=True),
+    Index("ix_visits_visited_on", "visited_on"),
 )
 
 customer_checks = Table(
