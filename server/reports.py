@@ -27,7 +27,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 
 from app.models.catalogue import FormDefinition
 from app.models.wire import Role
@@ -106,10 +106,7 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     completeness: dict[int, dict[str, Any]] = {u.id: _blank() for u in people}
     overdue: list[dict[str, Any]] = []
     assigned: Counter[int] = Counter()
-    q = (select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
-                customers.c.owner_id, customers.c.created_at)
-         .where(visible, customers.c.deleted.is_(False)))
-    for part in conn.execute(q.execution_options(yield_per=CHUNK)).partitions():
+    for part in conn.execute(customers_query(visible).execution_options(yield_per=CHUNK)).partitions():
         values = {r.id: json.loads(r.data) for r in part}
         for r in part:
             assigned[r.owner_id] += 1
@@ -128,16 +125,34 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     }
 
 
+def customers_query(visible: Any) -> Select[Any]:
+    """The visible customers (completeness, overdue, assigned counts), in no particular order."""
+    return (select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
+                   customers.c.owner_id, customers.c.created_at)
+            .where(visible, customers.c.deleted.is_(False)))
+
+
+def adjustments_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:
+    """The month's later versions (not the creation) of visible customers, by time (indexed on ``at``)."""
+    v = customer_versions.c
+    return (select(v.record_id, v.version, v.changes, v.actor_id, v.at, v.kind, customers.c.code, customers.c.data,
+                   customers.c.owner_id)
+            .join(customers, customers.c.id == v.record_id)
+            .where(visible, v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)
+            .order_by(v.at, v.record_id, v.version))
+
+
+def visits_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:
+    """The month's visits to visible customers, by the day of the visit (indexed), not the day of the sync."""
+    v = visits.c
+    return (select(v.created_by_id, v.customer_id, v.data).join(customers, customers.c.id == v.customer_id)
+            .where(visible, v.visited_on >= first.isoformat(), v.visited_on < nxt.isoformat()))
+
+
 def _adjustments(conn: Any, visible: Any, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
                  ) -> list[dict[str, Any]]:
-    v = customer_versions.c
-    q = (select(v.record_id, v.version, v.changes, v.actor_id, v.at, v.kind, customers.c.code, customers.c.data,
-                customers.c.owner_id)
-         .join(customers, customers.c.id == v.record_id)
-         .where(visible, v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)  # not the creation
-         .order_by(v.at, v.record_id, v.version))
     out = []
-    for r in conn.execute(q.execution_options(yield_per=CHUNK)):
+    for r in conn.execute(adjustments_query(visible, first, nxt).execution_options(yield_per=CHUNK)):
         try:
             changes = json.loads(r.changes)
         except ValueError:
@@ -256,14 +271,10 @@ def _date(v: Any) -> dt.date | None:
 
 def _visits(conn: Any, visible: Any, people: list[User], assigned: Counter[int], first: dt.date,
             nxt: dt.date) -> list[dict[str, Any]]:
-    """Counted by the day of the visit (its indexed column), not the day it was synced."""
-    v = visits.c
-    q = (select(v.created_by_id, v.customer_id, v.data).join(customers, customers.c.id == v.customer_id)
-         .where(visible, v.visited_on >= first.isoformat(), v.visited_on < nxt.isoformat()))
     made: dict[int, int] = Counter()
     seen: dict[int, set[str]] = defaultdict(set)
     anomalies: dict[int, int] = Counter()
-    for by, cid, data in conn.execute(q.execution_options(yield_per=CHUNK)):
+    for by, cid, data in conn.execute(visits_query(visible, first, nxt).execution_options(yield_per=CHUNK)):
         made[by] += 1
         seen[by].add(cid)
         if str(json.loads(data).get("sales_anomaly") or "").strip():
