@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Select, func, select
 
@@ -87,18 +87,32 @@ def _collectors(user: User, d: Directory) -> list[User]:
 CHUNK = 2000
 
 
-def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
-            now: float | None = None) -> dict[str, Any]:
-    """The month's four tables. Computed close to the data: each query is limited by an indexed scope
-    (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
-    visits by their day, and the customers are streamed in chunks (completeness, overdue and the
-    assigned counts in one pass), so memory follows the report's rows, not the visible customers."""
-    now = time.time() if now is None else now
+def check_month(month: str, now: float) -> tuple[dt.date, dt.date, dt.date]:
+    """(first day, first day of the next month, today) of a month a report may cover; 422 otherwise."""
     first, nxt = parse_month(month)
     today = _day(now)
     if first > today:
         raise ApiError(422, "future_month", "That month has not begun yet.",
                        fields=[{"field": "month", "code": "month.future", "message": "That month has not begun yet."}])
+    return first, nxt, today
+
+
+def count_customers(conn: Any, user: User) -> int:
+    """How many customers the caller's report goes through (its progress's total)."""
+    visible = visible_clause_indexed(user, Directory.load(conn))
+    return int(conn.execute(select(func.count()).select_from(customers)
+                            .where(visible, customers.c.deleted.is_(False))).scalar_one())
+
+
+def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
+            now: float | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+    """The month's four tables. Computed close to the data: each query is limited by an indexed scope
+    (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
+    visits by their day, and the customers are streamed in chunks (completeness, overdue and the
+    assigned counts in one pass), so memory follows the report's rows, not the visible customers.
+    ``progress`` is called after each chunk with the number of customers it held."""
+    now = time.time() if now is None else now
+    first, nxt, today = check_month(month, now)
     as_of = min(today, nxt - dt.timedelta(days=1))
     d = Directory.load(conn)
     people = _collectors(user, d)
@@ -112,6 +126,8 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
             assigned[r.owner_id] += 1
             _count_complete(completeness, form, r, values[r.id], today)
         overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of))
+        if progress is not None:
+            progress(len(part))
     return {
         "month": first.strftime("%Y-%m"),
         "as_of": as_of.isoformat(),

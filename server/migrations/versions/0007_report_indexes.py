@@ -1,4 +1,4 @@
-"""Monthly report close to the data: versions indexed by time, visits with their day as a column
+"""Monthly report close to the data: versions indexed by time, visits with their day as a column, report jobs
 
 Revision ID: 0007_report_indexes
 Revises: 0006
@@ -6,7 +6,8 @@ Revises: 0006
 ``customer_versions.at`` gets an index (the category adjustments of one month read a month of
 versions, not every version ever written). ``visits.visited_on`` holds the day of the visit (ISO
 date, also inside the visit's JSON), indexed, so that a month's visits are selected in SQL; it is
-filled here for the visits already stored, in chunks.
+filled here for the visits already stored, in chunks. ``report_jobs`` holds the reports produced in
+the background (started, polled and downloaded by the client).
 """
 from __future__ import annotations
 
@@ -24,6 +25,22 @@ CHUNK = 5000
 
 
 def upgrade() -> None:
+    op.create_table('report_jobs',
+    sa.Column('id', sa.String(length=36), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('state', sa.String(length=8), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('result', sa.LargeBinary(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.Float(), nullable=False),
+    sa.Column('updated_at', sa.Float(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('report_jobs', schema=None) as batch_op:
+        batch_op.create_index('ix_report_jobs_user_id', ['user_id'], unique=False)
     with op.batch_alter_table('customer_versions', schema=None) as batch_op:
         batch_op.create_index('ix_customer_versions_at', ['at'], unique=False)
     with op.batch_alter_table('visits', schema=None) as batch_op:
@@ -52,6 +69,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table('report_jobs')
     with op.batch_alter_table('visits', schema=None) as batch_op:
         batch_op.drop_index('ix_visits_visited_on')
         batch_op.drop_column('visited_on')
