@@ -10,8 +10,8 @@ hash-chained audit entries. A CSV of one purchase row per customer is written be
 Each figure is measured in a fresh process (``--measure``) so that its peak memory is its own:
 the peak resident memory (VmHWM, reset just before the work) minus the resident memory before it.
 
-- report admin / supervisor: ``server.reports.monthly`` for last month, serialised and gzipped as
-  the background job stores it (what one report costs the server);
+- report admin / supervisor: ``server.reports.monthly`` for last month, written as gzipped JSON as
+  the background job does it (what one report job costs the server);
 - purchase import: the CSV through ``server.purchases.import_purchases`` (all rows, then the monthly
   purchase fields of every customer as system changes);
 - classification: ``run_classification`` for that month (ranks and writes every customer);
@@ -26,6 +26,7 @@ import argparse
 import csv
 import datetime as dt
 import gzip
+import io
 import json
 import os
 import random
@@ -167,8 +168,7 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
     from server.calendar import server_calendar
     from server.forms import current_form
     from server.purchases import import_purchases, run_classification
-    from server.reports import monthly
-    import orjson
+    from server.reports import monthly, write_json
 
     db = Database(url)
     with db.read() as conn:  # warm: connection, form, calendar
@@ -181,9 +181,12 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
         with db.read() as conn:
             user = get_user(conn, arg)
             assert user is not None
-            rep = monthly(conn, user, current_form(conn), server_calendar(conn), month)
-        body = gzip.compress(orjson.dumps(rep), 6)
-        info = {"rows": sum(len(rep[k]) for k in ("category_adjustments", "overdue")), "gzip_mb": len(body) / 2**20}
+            rep = monthly(conn, user, current_form(conn), server_calendar(conn), month, compact=True)
+        buf = io.BytesIO()
+        with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+            write_json(rep, gz)
+        info = {"rows": sum(len(rep[k]) for k in ("category_adjustments", "overdue")),
+                "gzip_mb": round(len(buf.getvalue()) / 2**20, 2)}
     elif what == "import":
         r = db.write(lambda tx: import_purchases(tx, Path(arg), None, "admin"))
         assert not r.problems, r.problems[:3]

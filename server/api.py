@@ -321,5 +321,8 @@ def monthly_report_job_status(request: Request, job_id: str = JOB_PATH, who: Cal
 @router.get("/reports/monthly/jobs/{job_id}/result", response_class=Response,
             responses={200: {"model": MonthlyReport, "description": "the report"}, **errors(*AUTHED, 404, 409)})
 def monthly_report_job_result(request: Request, job_id: str = JOB_PATH, who: Caller = Depends(caller)) -> Response:
-    """The finished report (409 while the job is still running)."""
+    """The finished report (409 while the job is still running); sent as stored (gzip) when the client takes it."""
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(report_jobs.result(db_of(request), who.user, job_id, gzipped=True), media_type=JSON,
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
     return Response(report_jobs.result(db_of(request), who.user, job_id), media_type=JSON)

@@ -16,20 +16,20 @@ kept ``KEEP`` seconds, then purged when a new one starts. Only the job's starter
 from __future__ import annotations
 
 import gzip
+import io
 import logging
 import threading
 import time
 import uuid
 from typing import Any
 
-import orjson
 from sqlalchemy import delete, insert, select, update
 
 from server.accounts import User
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import current_form
-from server.reports import check_month, count_customers, monthly
+from server.reports import check_month, count_customers, monthly, write_json
 from server.schema import report_jobs
 
 log = logging.getLogger(__name__)
@@ -75,9 +75,13 @@ def _run(db: Database, user: User, job_id: str, month: str) -> None:
                         last = time.monotonic()
                         _set(db, job_id, done=done)
 
-                report = monthly(conn, user, current_form(conn), server_calendar(conn), month, progress=progress)
-            body = gzip.compress(orjson.dumps(report), 6)
+                report = monthly(conn, user, current_form(conn), server_calendar(conn), month, progress=progress,
+                                 compact=True)
+            buf = io.BytesIO()
+            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+                write_json(report, gz)
             del report
+            body = buf.getvalue()
             _set(db, job_id, state="done", done=total, result=body)
         except Exception as exc:  # the job fails; the server goes on
             log.exception("report job %s failed", job_id)
@@ -111,9 +115,9 @@ def status(db: Database, user: User, job_id: str, now: float | None = None) -> d
     return {"id": r.id, "month": r.month, "state": state, "done": r.done, "total": r.total, "error": error}
 
 
-def result(db: Database, user: User, job_id: str) -> bytes:
-    """The finished report's JSON (409 while the job is not done)."""
+def result(db: Database, user: User, job_id: str, gzipped: bool = False) -> bytes:
+    """The finished report's JSON, or its gzip as stored with ``gzipped`` (409 while the job is not done)."""
     r = _row(db, user, job_id, report_jobs.c.state, report_jobs.c.result)
     if r.state != "done" or r.result is None:
         raise ApiError(409, "not_ready", "The report is not ready.")
-    return gzip.decompress(r.result)
+    return bytes(r.result) if gzipped else gzip.decompress(r.result)

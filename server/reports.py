@@ -27,6 +27,7 @@ import time
 from collections import Counter, defaultdict
 from typing import Any, Callable
 
+import orjson
 from sqlalchemy import Select, func, select
 
 from app.models.catalogue import FormDefinition
@@ -105,12 +106,15 @@ def count_customers(conn: Any, user: User) -> int:
 
 
 def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
-            now: float | None = None, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
+            now: float | None = None, progress: Callable[[int], None] | None = None, compact: bool = False
+            ) -> dict[str, Any]:
     """The month's four tables. Computed close to the data: each query is limited by an indexed scope
     (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
     visits by their day, and the customers are streamed in chunks (completeness, overdue and the
     assigned counts in one pass), so memory follows the report's rows, not the visible customers.
-    ``progress`` is called after each chunk with the number of customers it held."""
+    ``progress`` is called after each chunk with the number of customers it held. With ``compact`` the
+    overdue rows (one to three per customer: the report's bulk) stay tuples (:func:`overdue_dict` makes
+    each a row; :func:`write_json` does so while writing)."""
     now = time.time() if now is None else now
     first, nxt, today = check_month(month, now)
     as_of = min(today, nxt - dt.timedelta(days=1))
@@ -118,16 +122,18 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
     people = _collectors(user, d)
     visible = visible_clause_indexed(user, d)
     completeness: dict[int, dict[str, Any]] = {u.id: _blank() for u in people}
-    overdue: list[dict[str, Any]] = []
+    overdue: list[tuple[Any, ...]] = []
     assigned: Counter[int] = Counter()
+    days: dict[dt.date, str] = {}  # the few due dates, each as one string
     for part in conn.execute(customers_query(visible).execution_options(yield_per=CHUNK)).partitions():
         values = {r.id: json.loads(r.data) for r in part}
         for r in part:
             assigned[r.owner_id] += 1
             _count_complete(completeness, form, r, values[r.id], today)
-        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of))
+        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of, days))
         if progress is not None:
             progress(len(part))
+    overdue.sort()
     return {
         "month": first.strftime("%Y-%m"),
         "as_of": as_of.isoformat(),
@@ -136,7 +142,7 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
                   "collectors": [u.name for u in people]},
         "category_adjustments": _adjustments(conn, visible, form, d, first, nxt),
         "completeness": _completeness(form, d, completeness),
-        "overdue": _sort_overdue(overdue),
+        "overdue": overdue if compact else [overdue_dict(t) for t in overdue],
         "visits": _visits(conn, visible, people, assigned, first, nxt),
     }
 
@@ -243,17 +249,24 @@ def _last_checks(conn: Any, ids: list[str]) -> dict[tuple[str, str], str]:
     return out
 
 
+_KINDS = {"new": 0, "quarterly": 1, "static": 2}
+
+
 def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values: dict[str, dict[str, Any]],
-                 as_of: dt.date) -> list[dict[str, Any]]:
-    """The overdue rows of one chunk of customers (sorted with the others by :func:`_sort_overdue`)."""
+                  as_of: dt.date, days: dict[dt.date, str]) -> list[tuple[Any, ...]]:
+    """The overdue rows of one chunk of customers, as tuples that sort in the report's order
+    (kind, owner, code, record id) and carry the row (:func:`overdue_dict`)."""
     checks = _last_checks(conn, [r.id for r in recs])
     q_start, h_start = quarter_start(as_of), half_year_start(as_of)
-    out = []
+    out: list[tuple[Any, ...]] = []
+    workdays: dict[dt.date, int] = {}
 
-    def row(r: Any, kind: str, due: dt.date) -> dict[str, Any]:
-        return {"record_id": r.id, "code": r.code, "shop_name": values[r.id].get("shop_name"),
-                "owner": d.name(r.owner_id), "kind": kind, "due": due.isoformat(),
-                "workdays_overdue": cal.workdays_between(due, as_of)}
+    def row(r: Any, kind: str, due: dt.date) -> tuple[Any, ...]:
+        owner = d.name(r.owner_id)
+        if due not in workdays:
+            workdays[due] = cal.workdays_between(due, as_of)
+        return (_KINDS[kind], owner or "", r.code or "", r.id, r.code, values[r.id].get("shop_name"), owner, kind,
+                days.setdefault(due, due.isoformat()), workdays[due])
 
     for r in recs:
         created = _day(r.created_at)
@@ -273,9 +286,26 @@ def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], v
     return out
 
 
-def _sort_overdue(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    order = {"new": 0, "quarterly": 1, "static": 2}
-    return sorted(rows, key=lambda x: (order[x["kind"]], x["owner"] or "", x["code"] or "", x["record_id"]))
+def overdue_dict(t: tuple[Any, ...]) -> dict[str, Any]:
+    return {"record_id": t[3], "code": t[4], "shop_name": t[5], "owner": t[6], "kind": t[7], "due": t[8],
+            "workdays_overdue": t[9]}
+
+
+def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
+    """Write a ``compact`` report as JSON to the binary file ``out`` (the overdue rows a chunk at a time):
+    the same document as ``monthly()`` without ``compact``, without holding all its bytes at once."""
+    out.write(b"{")
+    for i, (key, value) in enumerate(report.items()):
+        out.write((b"," if i else b"") + orjson.dumps(key) + b":")
+        if key != "overdue":
+            out.write(orjson.dumps(value))
+            continue
+        out.write(b"[")
+        for j in range(0, len(value), chunk):
+            part = orjson.dumps([overdue_dict(t) for t in value[j:j + chunk]])
+            out.write((b"," if j else b"") + part[1:-1])
+        out.write(b"]")
+    out.write(b"}")
 
 
 def _date(v: Any) -> dt.date | None:

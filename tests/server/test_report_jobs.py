@@ -45,6 +45,9 @@ def test_a_report_job_gives_the_report_of_the_request(api, world):
     report = got.json()
     assert report.pop("generated_at") and direct.pop("generated_at")
     assert report == direct
+    plain = api.call("GET", f"/reports/monthly/jobs/{job['id']}/result", world["s1"],
+                     headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers and plain.json() == {**report, "generated_at": plain.json()["generated_at"]}
     assert len(report["category_adjustments"]) == 1 and report["visits"][0]["with_anomaly"] == 1
 
     # another user's job does not exist for them
