@@ -24,14 +24,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from app.export.reading import read_sheet
 from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from app.validation import parse_field
 from server import classify
 from server.accounts import User
-from server.db import Tx
+from server.db import Tx, bulk_insert
 from server.forms import current_form
 from server.schema import customers, purchases
 from server.scope import Directory, can_see
@@ -255,7 +255,8 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
         cond = or_(*[and_(purchases.c.period == g["period"], purchases.c.customer_code == g["customer_code"])
                      for g in chunk])
         report.replaced += tx.conn.execute(delete(purchases).where(cond)).rowcount or 0
-    tx.conn.execute(insert(purchases), good)
+    for i in range(0, len(good), 5000):  # chunks: the driver's parameters for one chunk at a time
+        bulk_insert(tx.conn, purchases, good[i:i + 5000])
     report.imported = len(good)
     report.periods = {g["period"] for g in good}
     report.figures_updated = refresh_monthly_figures(tx, {g["record_id"] for g in good})
@@ -322,7 +323,7 @@ def _check_stored_overlaps(tx: Tx, good: list[dict[str, Any]], report: ImportRep
 # ---------------------------------------------------------------------------------------- the run
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     record_id: str
     code: str
