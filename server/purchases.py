@@ -35,7 +35,7 @@ from server.db import Tx, bulk_insert
 from server.forms import current_form
 from server.schema import customers, purchases
 from server.scope import Directory, can_see
-from server.system import apply_system_changes
+from server.system import CHUNK as system_chunk, apply_system_changes
 
 MONTH_RE = re.compile(r"([0-9]{4})\s*(?:-|/|年)\s*([0-9]{1,2})\s*月?")
 QUARTER_RE = re.compile(r"([0-9]{4})\s*-?\s*[Qq]([1-4])")
@@ -292,7 +292,18 @@ def refresh_monthly_figures(tx: Tx, record_ids: set[str]) -> int:
             "purchase_qty": _canonical(specs["purchase_qty"], qty),
             "purchase_amount": _canonical(specs["purchase_amount"], f"{yuan:f}"),
             "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None}
-    return sum(len(apply_system_changes(tx, updates, "purchases", month)) for month, updates in sorted(by_month.items()))
+    return sum(_apply_in_chunks(tx, updates, "purchases", month) for month, updates in sorted(by_month.items()))
+
+
+def _apply_in_chunks(tx: Tx, updates: dict[str, dict[str, Any]], source: str, source_ref: str) -> int:
+    """``apply_system_changes`` a chunk of records at a time (what it returns is dropped after each chunk);
+    how many records changed."""
+    ids = sorted(updates)
+    changed = 0
+    for i in range(0, len(ids), system_chunk):
+        changed += len(apply_system_changes(tx, {rid: updates[rid] for rid in ids[i:i + system_chunk]}, source,
+                                            source_ref))
+    return changed
 
 
 def _canonical(spec: Any, raw: Any) -> Any:
@@ -426,7 +437,7 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
             report.changes.append(Change(rid, k.code, k.shop, fmt, scores[rid], k.scale, new_scale, k.klass,
                                          new_class if new_class is not None else k.klass))
     if not dry_run and updates:
-        apply_system_changes(tx, updates, "classification", f"period {period}")
+        _apply_in_chunks(tx, updates, "classification", f"period {period}")
         report.applied = True
     return report
 
