@@ -1,12 +1,13 @@
 # FieldArchive: `make run` sets everything up and starts the app; `make test` sets
-# everything up and runs the whole suite. Both create .venv when it is missing.
+# everything up and runs the whole suite; `make test-fast` runs the unit and ui tests in parallel.
+# All of them create .venv when it is missing.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test server bench screenshots dist dist-check clean-venv
+.PHONY: run test test-fast server bench screenshots dist dist-check clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "FieldArchive needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -23,6 +24,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# unit + ui tests without the `slow` ones (the bench runs, the crash loop), on every core
+# (pytest-xdist; tests that share a resource run in one worker through an xdist_group mark).
+# The server, sync and PostgreSQL tests and the slow ones stay in `make test`.
+XDIST ?= auto
+test-fast: $(STAMP)
+	$(PY) -m pytest tests/unit tests/ui -m "not slow" -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)
+
 server: $(STAMP)
 	$(PY) -m server serve $(ARGS)
 
@@ -31,6 +39,7 @@ bench: $(STAMP)
 	$(PY) -m bench.ui
 	$(PY) -m bench.sync
 	$(PY) -m bench.server
+	$(PY) -m bench.scale --customers 50000 --backend postgresql
 	$(PY) -m bench.export
 	$(PY) -m bench.sheets
 

@@ -17,8 +17,9 @@ from typing import Any, NoReturn, Sequence
 
 from app import __version__, paths
 from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
-from app.i18n import N_, _, set_language, translate
+from app.i18n import N_, _, ngettext, set_language, translate
 from app.log import setup_logging
+from app.models.wire import UserRole
 
 log = logging.getLogger(__name__)
 ENV_PASSPHRASE = "FIELDARCHIVE_PASSPHRASE"
@@ -179,9 +180,14 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
                                                                 message=_cut(p.message)))
     counts = result.counts
     if result.problems_omitted:
-        sys.stderr.write(_("{n} more problems are counted but not listed.").format(n=result.problems_omitted) + "\n")
-    sys.stderr.write(_("{rows} rows checked: {errors} errors, {warnings} warnings, {missing} missing values.").format(
-        rows=result.rows, errors=counts["error"], warnings=counts["warning"], missing=counts["missing"]) + "\n")
+        sys.stderr.write(ngettext("{n} more problem is counted but not listed.", "{n} more problems are counted but not listed.",
+                                   result.problems_omitted).format(n=result.problems_omitted) + "\n")
+    sys.stderr.write(_("{rows} checked: {errors}, {warnings}, {missing}.").format(
+        rows=ngettext("{n} row", "{n} rows", result.rows).format(n=result.rows),
+        errors=ngettext("{n} error", "{n} errors", counts["error"]).format(n=counts["error"]),
+        warnings=ngettext("{n} warning", "{n} warnings", counts["warning"]).format(n=counts["warning"]),
+        missing=ngettext("{n} missing value", "{n} missing values", counts["missing"]).format(n=counts["missing"]))
+        + "\n")
     from app.services.sheets import intake_summary
     for line in intake_summary(result, lang):
         sys.stderr.write(line + "\n")
@@ -189,7 +195,7 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
 
 def _sheet(args: argparse.Namespace, write: bool) -> int:
     from app.services.session import current_form
-    from app.services.sheets import process_sheet
+    from app.services.sheets import ImportMode, process_sheet
     from app.storage.profile import Profile
 
     path = Path(args.file)
@@ -198,9 +204,10 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
     session = open_session(args) if (write or Profile(args.profile).exists()) else None
     try:
         form = session.form if session else current_form()
+        mode = (ImportMode.FILE_ONLY if session is None else ImportMode.CHECK if not write
+                else ImportMode.WRITE_VALID_ROWS if getattr(args, "skip_invalid", False) else ImportMode.WRITE)
         result = process_sheet(path, form, session.archive if session else None, actor=session.user if session else "",
-                               role=session.role if session else "collector", write=write,
-                               skip_invalid=getattr(args, "skip_invalid", False), lang=args.lang,
+                               role=session.role if session else UserRole.COLLECTOR, mode=mode, lang=args.lang,
                                sheet=getattr(args, "sheet", None))
         submitted: list[str] = []
         refused: dict[str, Any] = {}
@@ -212,8 +219,9 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
             session.close()
     _report(result, args.json, args.lang, path.name, write)
     if submitted or refused:
-        sys.stderr.write(_("Submitted for review: {n} changed customers; {m} could not be submitted.").format(
-            n=len(submitted), m=len(refused)) + "\n")
+        sys.stderr.write(ngettext("Submitted for review: {n} changed customer; {m} could not be submitted.",
+                                  "Submitted for review: {n} changed customers; {m} could not be submitted.",
+                                  len(submitted)).format(n=len(submitted), m=len(refused)) + "\n")
     if write:
         if result.written:
             msg = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
@@ -236,7 +244,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from app.services.sheets import export_customers
+    from app.services.exporting import export_customers
 
     session = open_session(args)
     try:
@@ -250,7 +258,8 @@ def cmd_export(args: argparse.Namespace) -> int:
                              meta=not args.no_meta, actor=session.user)
     finally:
         session.close()
-    sys.stderr.write(_("Exported {n} customers to {file}.").format(n=n, file=args.out) + "\n")
+    sys.stderr.write(ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", n)
+                     .format(n=n, file=args.out) + "\n")
     return 0
 
 
@@ -287,7 +296,8 @@ def cmd_check(args: argparse.Namespace) -> int:
         _out(p)
     if problems:
         raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."), folder=str(session.profile.backup_dir))
-    _out(_("The archive is intact: {n} customers, integrity and audit trail verified.").format(n=count))
+    _out(ngettext("The archive is intact: {n} customer, integrity and audit trail verified.",
+                  "The archive is intact: {n} customers, integrity and audit trail verified.", count).format(n=count))
     return 0
 
 
@@ -366,8 +376,8 @@ def cmd_login(args: argparse.Namespace) -> int:
         persist = syncing.tokens_persist()
     finally:
         session.close()
-    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data["user"]["name"],
-                                                               role=data["user"]["role"]))
+    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data.user.name,
+                                                               role=data.user.role.value))
     if not persist:
         sys.stderr.write(translate(_NO_KEYRING_LOGIN) + "\n")
     return 0
@@ -408,11 +418,16 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise CliError(N_("Sync did not finish: {reason}"), reason=exc.message(args.lang)) from None
     finally:
         session.close()
-    _out(_("Sent {pushed} changes ({conflicts} conflicts, {rejected} refused), received {pulled}; {photos} photos sent.")
+    _out(ngettext("Sent {pushed} change ({conflicts} in conflict, {rejected} refused), received {pulled}; {photos} sent.",
+                  "Sent {pushed} changes ({conflicts} in conflict, {rejected} refused), received {pulled}; {photos} sent.",
+                  outcome.pushed)
          .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.received,
-                 photos=outcome.photos_up))
+                 photos=ngettext("{n} photo", "{n} photos", outcome.photos_up).format(n=outcome.photos_up)))
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
+    if outcome.newer_client:
+        _out(_("Update available: FieldArchive {version}").format(version=outcome.newer_client)
+             + (f" · {outcome.download_url}" if outcome.download_url else ""))
     refused = [p for p in problems if p.state == "rejected"]
     conflicts = [p for p in problems if p.state == "conflict"]
     if refused:
@@ -424,12 +439,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
         for p in conflicts:
             _out("  " + _cut(p.line(args.lang), MAX_MESSAGE * 2))
     if problems:
-        sys.stderr.write(_("Sync finished, but {refused} customers were refused by the server and {conflicts} are in "
-                           "conflict with it (listed above).").format(refused=len(refused), conflicts=len(conflicts))
-                         + "\n")
+        sys.stderr.write(ngettext("Sync finished, but {refused} customer was refused by the server; in conflict with it: "
+                                  "{conflicts} (listed above).",
+                                  "Sync finished, but {refused} customers were refused by the server; in conflict with "
+                                  "it: {conflicts} (listed above).", len(refused))
+                         .format(refused=len(refused), conflicts=len(conflicts)) + "\n")
         return 1
     if not outcome.complete:
-        raise CliError(N_("Sync is not complete: {n} changes are still waiting; run it again."), n=outcome.remaining)
+        sys.stderr.write(ngettext("Sync is not complete: {n} change is still waiting; run it again.",
+                                  "Sync is not complete: {n} changes are still waiting; run it again.",
+                                  outcome.remaining).format(n=outcome.remaining) + "\n")
+        return CliError.exit_code
     return 0
 
 
@@ -457,7 +477,8 @@ def cmd_submit(args: argparse.Namespace) -> int:
         _out(_("Not submitted {id}: {problem}").format(
             id=cid, problem=first.message(labels.get(first.field, first.field), args.lang)) +
             (_(" (and {n} more)").format(n=len(report.errors) - 1) if len(report.errors) > 1 else ""))
-    _out(_("Submitted {n} customers for review; they are sent at the next sync.").format(n=len(done)))
+    _out(ngettext("Submitted {n} customer for review; it is sent at the next sync.",
+                  "Submitted {n} customers for review; they are sent at the next sync.", len(done)).format(n=len(done)))
     return 1 if refused else 0
 
 
@@ -479,7 +500,8 @@ def cmd_review(args: argparse.Namespace) -> int:
                 for i in items:
                     _out(f"{i.id}  {kinds[i.kind]}{'!' if i.urgent else ' '} {i.owner:10} {i.left:24} "
                          f"{i.shop_name}")
-                _out(_("{n} submissions waiting; {late} overdue.").format(
+                _out(ngettext("{n} submission waiting; {late} overdue.", "{n} submissions waiting; {late} overdue.",
+                              len(items)).format(
                     n=len(items), late=sum(i.overdue for i in items)))
             return 0
         if not args.ids:
@@ -494,8 +516,11 @@ def cmd_review(args: argparse.Namespace) -> int:
     finally:
         session.close()
     skipped = len(set(args.ids)) - n
-    _out(_("{n} decisions recorded; they are sent at the next sync.").format(n=n) +
-         (" " + _("{m} were not waiting for review and were left alone.").format(m=skipped) if skipped else ""))
+    _out(ngettext("{n} decision recorded; it is sent at the next sync.",
+                  "{n} decisions recorded; they are sent at the next sync.", n).format(n=n) +
+         (" " + ngettext("{m} was not waiting for review and was left alone.",
+                         "{m} were not waiting for review and were left alone.", skipped).format(m=skipped)
+          if skipped else ""))
     return 0
 
 
@@ -525,8 +550,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CliError(N_("The monthly report needs the server: {reason}"), reason=exc.message(args.lang)) from None
     finally:
         session.close()
-    _out(_("Monthly report for {month} written to {file}: {adj} category adjustments, {overdue} overdue items.")
-         .format(month=month, file=out, adj=counts["category_adjustments"], overdue=counts["overdue"]))
+    _out(_("Monthly report for {month} written to {file}: {adj}, {overdue}.")
+         .format(month=month, file=out, adj=reports.category_adjustments(counts["category_adjustments"]),
+                 overdue=reports.overdue_items(counts["overdue"])))
     return 0
 
 
@@ -620,12 +646,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = getattr(args, "home", None)
     paths.set_home(home)
+    moved = None
+    if args.command != "self-test" and not args.self_test_flag:
+        from app.storage.relocate import move_legacy_home
+        moved = move_legacy_home()  # once: the one folder of earlier versions to the platform's folders
     from app.settings import Settings
     settings = Settings()
     args.lang = getattr(args, "lang", None) or settings.ui_language
     args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
     set_language(args.lang)
     setup_logging(to_file=args.command != "self-test")
+    if moved is not None and moved.state != "none":
+        log.info("old home folder: %s %s%s", moved.state, ",".join(moved.moved), f" ({moved.reason})" if moved.reason else "")
     if getattr(args, "allow_insecure", False):
         from app.services import syncing
         syncing.allow_insecure()

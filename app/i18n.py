@@ -154,3 +154,8 @@ def _(msgid: str) -> str:
 def N_(msgid: str) -> str:
     """Mark a string for translation without translating it now."""
     return msgid
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a count message (translated later with ``ngettext``) without translating it now."""
+    return singular, plural

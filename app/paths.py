@@ -1,14 +1,24 @@
 """Where things live on disk. Qt-free.
 
-The home folder is ``--home DIR``, else ``$FIELDARCHIVE_HOME``, else the platform's
-user data folder. It holds one folder per profile (a profile is one user on one
-server), the settings file and the logs::
+With ``--home DIR`` (else ``$FIELDARCHIVE_HOME``) everything lives in that one folder::
 
     <home>/settings.json
     <home>/logs/fieldarchive.log
     <home>/profiles/<profile>/archive.db       SQLCipher 4 archive
     <home>/profiles/<profile>/keys.json        wrapped data keys (no secret in clear)
     <home>/profiles/<profile>/backups/         encrypted backups
+
+Without one, the platform's folders (``platformdirs``): the archives, their backups and the logs
+under *local* application data, the settings under the *roaming* one (Windows copies the roaming
+profile at every log-in, so nothing large goes there)::
+
+                 data (profiles/, forms/)            settings.json                     logs/
+    Windows      %LOCALAPPDATA%\\FieldArchive         %APPDATA%\\FieldArchive            %LOCALAPPDATA%\\FieldArchive\\Logs
+    macOS        ~/Library/Application Support/...   ~/Library/Application Support/... ~/Library/Logs/FieldArchive
+    Linux        $XDG_DATA_HOME/FieldArchive         $XDG_CONFIG_HOME/FieldArchive     $XDG_STATE_HOME/FieldArchive/log
+
+Earlier versions kept everything in one folder, :func:`legacy_home`; app/storage/relocate.py moves
+it once to these places.
 """
 from __future__ import annotations
 
@@ -17,11 +27,15 @@ import re
 import sys
 from pathlib import Path
 
+import platformdirs
+
 from app import APP_ID
 
 ENV_HOME = "FIELDARCHIVE_HOME"
 DEFAULT_PROFILE = "default"
 _home_override: Path | None = None
+#: The platform whose folders are used; tests set "win32" or "darwin" to see those layouts here.
+SYSTEM = sys.platform
 
 
 def set_home(path: str | os.PathLike[str] | None) -> None:
@@ -29,23 +43,55 @@ def set_home(path: str | os.PathLike[str] | None) -> None:
     _home_override = Path(path).expanduser().resolve() if path else None
 
 
-def platform_data_dir() -> Path:
-    if sys.platform == "win32":
+def legacy_home() -> Path:
+    """The one folder of earlier versions (the platform's roaming user data folder on Windows)."""
+    if SYSTEM == "win32":
         base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
         return Path(base) / APP_ID
-    if sys.platform == "darwin":
+    if SYSTEM == "darwin":
         return Path.home() / "Library" / "Application Support" / APP_ID
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / APP_ID
 
 
-def app_home() -> Path:
+def _platform_dirs(roaming: bool) -> platformdirs.PlatformDirsABC:
+    from platformdirs.macos import MacOS
+    from platformdirs.unix import Unix
+    from platformdirs.windows import Windows
+
+    cls = Windows if SYSTEM == "win32" else MacOS if SYSTEM == "darwin" else Unix
+    return cls(APP_ID, appauthor=False, roaming=roaming)
+
+
+def home_given() -> Path | None:
+    """``--home`` or ``$FIELDARCHIVE_HOME``: one folder for everything; None for the platform's folders."""
     if _home_override is not None:
         return _home_override
     env = os.environ.get(ENV_HOME)
     if env:
         return Path(env).expanduser().resolve()
-    return platform_data_dir()
+    return None
+
+
+def app_home() -> Path:
+    """The data folder: profiles (archives, keys, backups) and forms. Local, never roaming."""
+    given = home_given()
+    return given if given is not None else Path(_platform_dirs(roaming=False).user_data_dir)
+
+
+def config_dir() -> Path:
+    """Where settings.json lives: the roaming folder on Windows (small, follows the user)."""
+    given = home_given()
+    return given if given is not None else Path(_platform_dirs(roaming=True).user_config_dir)
+
+
+def log_dir() -> Path:
+    given = home_given()
+    return given / "logs" if given is not None else Path(_platform_dirs(roaming=False).user_log_dir)
+
+
+def settings_file() -> Path:
+    return config_dir() / "settings.json"
 
 
 def valid_profile_name(name: str) -> bool:
@@ -62,12 +108,9 @@ def profile_dir(name: str = DEFAULT_PROFILE) -> Path:
     return profiles_dir() / name
 
 
-def log_dir() -> Path:
-    return app_home() / "logs"
-
-
-def settings_file() -> Path:
-    return app_home() / "settings.json"
+def device_unlock_marker(name: str = DEFAULT_PROFILE) -> Path:
+    """A non-secret flag file: this profile keeps its key in the OS keyring (so try that first)."""
+    return profile_dir(name) / "unlock-on-this-device"
 
 
 def resource_dir() -> Path:

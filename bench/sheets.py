@@ -93,8 +93,8 @@ def child(kind: str, path: Path) -> None:
             pass
     else:
         from app.models.catalogue import load_form
-        from app.services.sheets import process_sheet
-        process_sheet(path, load_form(), None, actor="bench", today=TODAY, lang="zh_CN")
+        from app.services.sheets import ImportMode, process_sheet
+        process_sheet(path, load_form(), None, actor="bench", mode=ImportMode.FILE_ONLY, today=TODAY, lang="zh_CN")
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
     hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:"))
     print(f"{int(hwm.split()[1]) / 1024:.1f}")
@@ -121,7 +121,7 @@ def main() -> int:
     n = args.rows
     with temp_home() as home:
         from app.services import session as ss
-        from app.services.sheets import process_sheet
+        from app.services.sheets import ImportMode, process_sheet
 
         out = Path(home)
         where = args.sheets_dir or out
@@ -147,7 +147,7 @@ def main() -> int:
         t_import = c_import = float("nan")
         if not args.no_import:
             t, c = time.perf_counter(), time.process_time()
-            imported = process_sheet(big, session.form, session.archive, actor="bench", today=TODAY, write=True)
+            imported = process_sheet(big, session.form, session.archive, actor="bench", today=TODAY, mode=ImportMode.WRITE)
             t_import, c_import = time.perf_counter() - t, time.process_time() - c
             assert imported.written and imported.created == n
         session.close()

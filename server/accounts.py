@@ -19,14 +19,14 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Connection
 
-from app.models.wire import ErrorCode, Role
+from app.models.wire import ErrorCode, UserRole
 from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import access_tokens, devices, refresh_tokens, users
 
 NAME_RE = re.compile(r"[^\s/\\]{1,64}")
-ROLES = tuple(r.value for r in Role)
+ROLES = tuple(r.value for r in UserRole)
 
 
 class AccountError(Exception):
@@ -117,7 +117,7 @@ def add_user(tx: Tx, settings: Settings, name: str, role: str, password: str, *,
 
 def team_supervisor(conn: Connection, name: str) -> User:
     sup = require_user(conn, name)
-    if sup.role != Role.SUPERVISOR.value:
+    if sup.role != UserRole.SUPERVISOR.value:
         raise AccountError(f"{name!r} is not a supervisor")
     return sup
 

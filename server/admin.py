@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.export.reading import read_sheet
-from app.models.wire import Role
+from app.models.wire import UserRole
 from app.validation import validate_values
 from app.validation.sheetmap import HeaderMap, map_columns, sheet_value
 from server.accounts import AccountError, User, require_user, team_supervisor
@@ -31,7 +31,7 @@ CODE_FIELD = "customer_code"
 def _assignable(user: User) -> None:
     if user.disabled:
         raise AccountError(f"the user {user.name!r} is disabled")
-    if user.role not in (Role.COLLECTOR.value, Role.SUPERVISOR.value):
+    if user.role not in (UserRole.COLLECTOR.value, UserRole.SUPERVISOR.value):
         raise AccountError("customers are assigned to collectors or supervisors")
 
 
@@ -70,12 +70,15 @@ def set_team(tx: Tx, name: str, supervisor: str | None) -> int:
     before_dir = Directory.load(tx.conn)
     tx.conn.execute(update(users).where(users.c.id == user.id).values(supervisor_id=sup_id))
     after_dir = Directory.load(tx.conn)
-    rows = tx.conn.execute(select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
-                           .where(customers.c.owner_id == user.id).order_by(customers.c.id)).all()
+    q = (select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
+         .where(customers.c.owner_id == user.id).order_by(customers.c.id))
+    if tx.db.is_postgres:  # a concurrent assignment either lands first (and its customer is not moved) or waits
+        q = q.with_for_update()
+    rows = tx.conn.execute(q).all()
     for r in rows:
         _revoke_lost(tx, r.id, before_dir.viewers(r.owner_id, r.created_by_id),
                      after_dir.viewers(r.owner_id, r.created_by_id))
-        tx.emit(FeedEntry("record", r.id))
+        tx.emit(FeedEntry("record", r.id, owner_id=r.owner_id, created_by_id=r.created_by_id))
     return len(rows)
 
 

@@ -123,7 +123,7 @@ def info(request: Request) -> dict[str, Any]:
     with db_of(request).read() as conn:
         version = current_version(conn)
     return {"protocol": PROTOCOL_VERSION, "min_protocol": MIN_PROTOCOL_VERSION, "server_version": SERVER_VERSION,
-            "form_version": version}
+            "form_version": version, **request.app.state.clients.wire()}
 
 
 @router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423, 429))
@@ -161,6 +161,8 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
     batch = body.batch()
     results = push.push(db_of(request), who, batch)
     encoded = getattr(results, "encoded", None)  # each result's JSON, already made once for its stored row
+    from server import metrics  # imported late: see server/metrics.py
+    metrics.count_push(results, encoded)
     if encoded is None:
         return json_response({"results": results, "server_time": iso(time.time())})
     content = '{"results":[' + ",".join(encoded) + '],"server_time":' + json.dumps(iso(time.time())) + "}"
@@ -170,7 +172,10 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
 @router.get("/sync/pull", response_model=PullResponse, responses=errors(*AUTHED, 410))
 def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
               limit: int = Query(500, ge=1, le=MAX_PAGE), who: Caller = Depends(caller)) -> Response:
-    return json_response(feed.pull(db_of(request), who, cursor, limit))
+    from server import metrics
+    page = feed.pull(db_of(request), who, cursor, limit)
+    metrics.PULL_CHANGES.inc(len(page["changes"]))
+    return json_response(page)
 
 
 @router.post("/audit", response_model=AuditUploadOut, responses=errors(*AUTHED, 409))

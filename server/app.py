@@ -10,20 +10,27 @@ from server.api import router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
 from server.middleware import TransportMiddleware
+from server.runconfig import ClientPolicy
 
 
-def create_app(db: Database, settings: Settings | None = None) -> FastAPI:
-    """An application bound to one database; the schema must already be migrated."""
+def create_app(db: Database, settings: Settings | None = None, clients: ClientPolicy | None = None) -> FastAPI:
+    """An application bound to one database; the schema must already be migrated. ``clients``: the
+    desktop versions announced in /info (default: from FIELDARCHIVE_CLIENT_VERSION and its siblings)."""
+    from server import metrics  # only now: serve sets prometheus-client's multiprocess folder first
+
     app = FastAPI(title="FieldArchive sync server", version=SERVER_VERSION,
                   description="Sync protocol version 1; see docs/sync-protocol.md.", docs_url=None, redoc_url=None)
     app.state.db = db
     app.state.settings = settings = settings or Settings()
+    app.state.clients = clients = clients or ClientPolicy.from_env()
+    db.observe_wait = metrics.observe_write_wait
     app.state.login_gate = auth.gate_for(settings)  # password checks at once, per process
     app.include_router(router, prefix=API_PREFIX)
     errors.install(app)
     app.add_middleware(TransportMiddleware, body_idle_timeout=settings.body_idle_timeout,
-                       body_timeout=settings.body_timeout)
+                       body_timeout=settings.body_timeout, clients=clients)
     # level 6 (zlib's default) instead of Starlette's 9: a push answer of 200 records compresses
     # 2.5x faster for about 4% more bytes
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    metrics.install(app)  # /healthz, /readyz, /metrics and the counting middleware, outermost
     return app

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from app.models.catalogue import ChangePolicy, FieldType
-from app.models.wire import MutationKind, ResultStatus, Role
+from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
 from app.validation.editing import editable_keys, editor_issues
@@ -111,7 +111,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         if refusal:
             return refusal
         assert rec is not None
-        if rec.status == "pending" and uow.user.role == Role.COLLECTOR.value:
+        if rec.status == "pending" and uow.user.role == UserRole.COLLECTOR.value:
             return rejected(m, uow, [error("pending")], rec)
     base = m["base_version"]
     if base > rec.version:
@@ -194,7 +194,7 @@ def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str,
     status = ResultStatus.APPLIED if creating or base == rec.version else ResultStatus.MERGED
     if not effective and not creating:
         return result(m, status, rec, uow)
-    if (rec.status == "approved" and uow.user.role == Role.COLLECTOR.value
+    if (rec.status == "approved" and uow.user.role == UserRole.COLLECTOR.value
             and any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)):
         rec.status, rec.approved_values = "draft", old_values
     uow.touch(rec, m["kind"], effective, m["mutation_id"], m.get("provenance"))
@@ -235,7 +235,7 @@ def delete(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if refusal:
         return refusal
     assert rec is not None
-    if uow.user.role == Role.COLLECTOR.value and rec.code_official:
+    if uow.user.role == UserRole.COLLECTOR.value and rec.code_official:
         return rejected(m, uow, [error("forbidden")], rec)
     rec.deleted = True
     uow.touch(rec, m["kind"], {}, m["mutation_id"], m.get("provenance"))

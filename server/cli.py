@@ -22,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.export.xlsx import SheetError
-from server import accounts, admin, calendar, credit, forms, purchases
+from server import accounts, admin, calendar, credit, forms, purchases, runconfig
+from server.backup import BackupError
 from server.codes import CodesExhausted
 from server.config import (CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE, ENV_UPLOAD_TTL,
                            AuditKeyError, Settings, audit_key_path, database_url, load_audit_key,
@@ -60,30 +61,93 @@ def _new_password() -> str:
 
 
 def open_db(args: argparse.Namespace) -> Database:
-    data = getattr(args, "data", None)
-    db = Database(database_url(Path(data) if data else None, getattr(args, "database", None)))
+    """``--data`` or ``--database``; else those of the configuration (FIELDARCHIVE_CONFIG, FIELDARCHIVE_DATABASE,
+    FIELDARCHIVE_DATA: docs/deploy.md), so the admin commands find the service's database on its host."""
+    data, database = getattr(args, "data", None), getattr(args, "database", None)
+    if not data and not database:
+        cfg = runconfig.load(None)
+        data, database = cfg.data, cfg.database
+    db = Database(database_url(Path(data) if data else None, database))
     upgrade(db)
     return db
 
 
+def run_config(args: argparse.Namespace) -> "runconfig.RunConfig":
+    """The TOML file and the environment (server.runconfig), with what the command line gives over them."""
+    cfg = runconfig.load(getattr(args, "config", None))
+    for name in ("host", "port", "workers", "certfile", "keyfile", "proxy", "audit_key_file", "data", "database"):
+        value = getattr(args, name, None)
+        if value is not None:
+            setattr(cfg, name, value)
+    if getattr(args, "json_logs", False):
+        cfg.json_logs = True
+    if cfg.data and cfg.database:
+        raise CliError("give either a data folder (SQLite) or a database URL, not both")
+    return cfg
+
+
+def _export(cfg: "runconfig.RunConfig") -> None:
+    """What the worker processes read from the environment: settings from the file (a variable that is
+    set wins) and the client versions and backup folder they announce."""
+    for var, value in cfg.settings_env.items():
+        os.environ.setdefault(var, value)
+    for name in ("client_version", "min_client_version", "download_url", "backup_folder", "backup_max_age_hours"):
+        value = getattr(cfg, name)
+        if value is not None:
+            os.environ[runconfig.KEYS[name][1]] = str(value)
+
+
+def _metrics_folder(workers: int) -> str | None:
+    """Several workers: prometheus-client's multiprocess folder, fresh and private, removed at exit."""
+    if workers < 2:
+        return None
+    import atexit
+    import shutil
+    import tempfile
+
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:  # a folder of the operator's: the samples of an earlier run are removed, the folder stays
+        for old in Path(given).glob("*.db"):
+            old.unlink()
+        return given
+    folder = tempfile.mkdtemp(prefix="fieldarchive-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.db import permission_problem
     from server.photos import purge_partial
     from server.serve import serve
 
+    cfg = run_config(args)
+    if cfg.json_logs:  # this process's own lines too (the audit key made, partial uploads purged)
+        from server.logs import JsonFormatter
+        for handler in logging.getLogger().handlers:
+            handler.setFormatter(JsonFormatter())
+    _export(cfg)
     if args.upload_ttl is not None:
         if args.upload_ttl < 60:
             raise CliError("--upload-ttl is at least 60 seconds")
         os.environ[ENV_UPLOAD_TTL] = str(args.upload_ttl)
     settings_from_env(with_key=False)  # a bad value in the environment: one line now, not a traceback in a worker
-    data = getattr(args, "data", None)
-    problem = permission_problem(database_url(Path(data) if data else None, getattr(args, "database", None)))
-    if problem:
-        raise CliError(f"refusing to start: {problem}")
+    runconfig.ClientPolicy.from_env()
+    data = cfg.data
+    url = database_url(Path(data) if data else None, cfg.database)
+    problems = runconfig.problems(cfg, url)
+    if problems:
+        raise CliError("refusing to start: " + "; and ".join(problems))
+    if args.check:
+        sys.stderr.write(f"The configuration ({cfg.source}) is safe to serve: {cfg.workers} worker(s) on "
+                         f"{cfg.host}:{cfg.port}, {'TLS' if cfg.certfile else 'behind ' + cfg.proxy if cfg.proxy else 'loopback'}"
+                         f", {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}.\n")
+        return 0
+    args.data, args.database = data, cfg.database
     if not os.environ.get(ENV_AUDIT_KEY):  # the workers read the key file that is resolved (and made) here
-        path = audit_key_path(Path(data) if data else None, args.audit_key_file)
-        load_audit_key(Path(data) if data else None, args.audit_key_file, create=True)
+        path = audit_key_path(Path(data) if data else None, cfg.audit_key_file)
+        load_audit_key(Path(data) if data else None, cfg.audit_key_file, create=True)
         os.environ[ENV_AUDIT_KEY_FILE] = str(path.resolve())
+    _metrics_folder(cfg.workers)
     settings = settings_from_env()
     db = open_db(args)
     purge_tombstones(db, settings)
@@ -92,7 +156,54 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log.warning("purged %d abandoned partial uploads", purged)
     purge_logins(db, settings)
     db.dispose()
-    serve(db.url, args.host, args.port, args.certfile, args.keyfile, args.workers)
+    serve(db.url, cfg.host, cfg.port, cfg.certfile, cfg.keyfile, cfg.workers, json_logs=cfg.json_logs, proxy=cfg.proxy)
+    return 0
+
+
+def cmd_backup_key(args: argparse.Namespace) -> int:
+    from server import backup
+    backup.new_key_file(Path(args.file))
+    sys.stderr.write(f"Made the backup key {args.file}: keep a copy away from the backups and the server; "
+                     f"without it no backup can be restored.\n")
+    return 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from server import backup
+    cfg = run_config(args)
+    out = args.out or cfg.backup_folder
+    if not out:
+        raise CliError("where to? give OUT (a folder or a file) or [backup] folder in the configuration")
+    key = backup.load_key(args.key_file or cfg.backup_key_file)
+    if out.endswith(("/", os.sep)) or out == cfg.backup_folder:  # a folder, made private if missing
+        Path(out).mkdir(mode=0o700, parents=True, exist_ok=True)
+    url = database_url(Path(cfg.data) if cfg.data else None, cfg.database)
+    db = Database(url)
+    try:
+        upgrade(db)
+        target, manifest = backup.backup(db, Path(out), key)
+    finally:
+        db.dispose()
+    sys.stdout.write(f"{target}\n")
+    sys.stderr.write(f"Backed up schema {manifest['schema_version']}, feed {manifest['feed_seq']}, "
+                     f"{manifest['bytes']} bytes.\n")
+    daily = args.keep_daily if args.keep_daily is not None else cfg.keep_daily
+    weekly = args.keep_weekly if args.keep_weekly is not None else cfg.keep_weekly
+    if Path(out).is_dir() and (args.keep_daily is not None or args.keep_weekly is not None or args.config
+                               or os.environ.get(runconfig.ENV_CONFIG)):
+        gone = backup.prune(Path(out), daily, weekly)
+        sys.stderr.write(f"Kept the newest of {daily} days and {weekly} weeks; removed {len(gone)} older backups.\n")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from server import backup
+    cfg = run_config(args)
+    key = backup.load_key(args.key_file or cfg.backup_key_file)
+    url = database_url(Path(cfg.data) if cfg.data else None, cfg.database)
+    manifest = backup.restore(url, Path(args.file), key)
+    sys.stderr.write(f"Restored the backup of {manifest['created']} (schema {manifest['schema_version']}, feed "
+                     f"{manifest['feed_seq']}). Clients that synced after it rebuild their copy at their next sync.\n")
     return 0
 
 
@@ -307,16 +418,35 @@ def build_parser() -> Parser:
     p = Parser(prog="python -m server", parents=[common], description="FieldArchive sync server")
     sub = p.add_subparsers(dest="command", required=True, parser_class=Parser)
     s = sub.add_parser("serve", parents=[common], help="run the server")
-    s.add_argument("--host", default=DEFAULT_HOST)
-    s.add_argument("--port", type=int, default=DEFAULT_PORT)
-    s.add_argument("--certfile")
-    s.add_argument("--keyfile")
-    s.add_argument("--workers", type=int, default=1)
+    s.add_argument("--config", help="a TOML file (docs/deploy.md; default FIELDARCHIVE_CONFIG)")
+    s.add_argument("--host", help=f"address to listen on (default {DEFAULT_HOST})")
+    s.add_argument("--port", type=int, help=f"default {DEFAULT_PORT}")
+    s.add_argument("--certfile", help="TLS certificate (PEM)")
+    s.add_argument("--keyfile", help="TLS key (PEM, mode 0600)")
+    s.add_argument("--workers", type=int, help="worker processes (default 1; several need PostgreSQL)")
+    s.add_argument("--proxy", help="address(es) of the TLS-terminating proxy in front (comma separated)")
+    s.add_argument("--json-logs", action="store_true", help="log JSON lines (never with field values)")
+    s.add_argument("--check", action="store_true", help="check the configuration and exit (0: safe to serve)")
     s.add_argument("--audit-key-file", help="the key that signs audit acknowledgements (hex, mode 0600; made if "
                                             "missing; default: audit.key in --data, or FIELDARCHIVE_AUDIT_KEY)")
     s.add_argument("--upload-ttl", type=int, help="seconds before an abandoned partial photo upload is purged "
                                                   "(default 86400)")
     s.set_defaults(func=cmd_serve)
+    bk = sub.add_parser("backup-key", parents=[common], help="make the key that encrypts backups (once, at setup)")
+    bk.add_argument("file")
+    bk.set_defaults(func=cmd_backup_key)
+    b = sub.add_parser("backup", parents=[common], help="an online, encrypted backup (docs/deploy.md)")
+    b.add_argument("out", nargs="?", help="a folder (a dated file is made in it) or a file; default [backup] folder")
+    b.add_argument("--config", help="the TOML file of serve (database, [backup] folder, key and retention)")
+    b.add_argument("--key-file", help="the backup key (default [backup] key_file or FIELDARCHIVE_BACKUP_KEY_FILE)")
+    b.add_argument("--keep-daily", type=int, help="after the backup keep the newest of this many days")
+    b.add_argument("--keep-weekly", type=int, help="… and of this many ISO weeks; older backups are deleted")
+    b.set_defaults(func=cmd_backup)
+    r = sub.add_parser("restore", parents=[common], help="restore a backup into a new, empty database")
+    r.add_argument("file")
+    r.add_argument("--config", help="the TOML file of serve")
+    r.add_argument("--key-file", help="the backup key")
+    r.set_defaults(func=cmd_restore)
     u = sub.add_parser("user", parents=[common], help="manage users")
     u.add_argument("action", choices=["add", "disable", "enable", "passwd", "team", "list"])
     u.add_argument("name", nargs="?")
@@ -407,7 +537,8 @@ def _check_user_args(args: argparse.Namespace) -> None:
 
 EXPECTED: tuple[type[BaseException], ...] = (CliError, accounts.AccountError, forms.FormError, SheetError,
                                              CodesExhausted, credit.CreditError, calendar.CalendarError,
-                                             purchases.PeriodError, AuditKeyError)
+                                             purchases.PeriodError, AuditKeyError, runconfig.ConfigError,
+                                             BackupError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

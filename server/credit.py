@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
-from app.models.catalogue import Role as FieldRole
+from app.models.catalogue import FieldRole
 from server.calendar import server_calendar
 from server.db import Tx
 from server.forms import current_form

@@ -28,7 +28,7 @@ from sqlalchemy import Table, create_engine, delete, event, make_url, select, up
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from server.schema import feed, feed_counter
+from server.schema import customers, feed, feed_counter, users
 
 T = TypeVar("T")
 RETRIES = 5
@@ -45,6 +45,8 @@ class FeedEntry:
     audience_id: int | None = None
     form_version: int | None = None
     fresh: bool = False  # a record created by this transaction: it has no older feed row to supersede
+    owner_id: int | None = None       # record rows: who may see it (server.schema.feed); the team, the owner's
+    created_by_id: int | None = None  # supervisor, is read at numbering time
 
 
 @dataclass
@@ -60,15 +62,16 @@ class Tx:
         self.entries.append(entry)
 
     def number_feed(self) -> None:
-        """The last step before commit: take the counter, number and write the feed rows."""
+        """The last step before commit: take the counter, number and write the feed rows.
+
+        The older rows of the same records are deleted first, before the counter is taken: no other
+        transaction can write a row for these records meanwhile (each holds the record's customer row,
+        written or locked ``FOR UPDATE``), and the counter, held until commit, is all that orders the
+        commits; the less is done while holding it, the more small pushes commit side by side. Taking
+        it is one statement (``UPDATE … RETURNING``, which locks the row on PostgreSQL)."""
         if not self.entries:
             return
-        counter = select(feed_counter.c.seq).where(feed_counter.c.id == 1)
-        if self.db.is_postgres:
-            counter = counter.with_for_update()
-        last = self.conn.execute(counter).scalar_one()
         rows = _dedupe(self.entries)
-        self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1).values(seq=last + len(rows)))
         groups: dict[tuple[str, int | None], list[str]] = {}
         for e in rows:
             if e.kind != "form" and e.record_id is not None and not e.fresh:
@@ -78,9 +81,35 @@ class Tx:
                 cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i:i + 500])
                 cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
                 self.conn.execute(delete(feed).where(cond))
+        top = self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1)
+                                .values(seq=feed_counter.c.seq + len(rows)).returning(feed_counter.c.seq)).scalar_one()
+        last = top - len(rows)
+        self._fill_scope(rows)
+        teams = self._teams({e.owner_id for e in rows if e.owner_id is not None})
         bulk_insert(self.conn, feed, [
             {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
-             "form_version": e.form_version} for i, e in enumerate(rows)])
+             "form_version": e.form_version, "owner_id": e.owner_id, "created_by_id": e.created_by_id,
+             "team_id": teams.get(e.owner_id) if e.owner_id is not None else None} for i, e in enumerate(rows)])
+
+    def _fill_scope(self, rows: list[FeedEntry]) -> None:
+        """A record entry emitted without its scope gets it from its customer row (written or locked by
+        this transaction, so current): a row without an owner would be seen by nobody but the admins."""
+        bare = {e.record_id: e for e in rows if e.kind == "record" and e.owner_id is None and e.record_id}
+        ids = sorted(bare)
+        for i in range(0, len(ids), 500):
+            q = (select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
+                 .where(customers.c.id.in_(ids[i:i + 500])))
+            for r in self.conn.execute(q):
+                bare[r.id].owner_id, bare[r.id].created_by_id = r.owner_id, r.created_by_id
+
+    def _teams(self, owners: set[int]) -> dict[int, int | None]:
+        """The owners' supervisors, read once the counter is held: on PostgreSQL (READ COMMITTED) this sees
+        every team change committed before, and one committed after numbers its own rows later (it writes a
+        record row for each customer of the user it moves), so the newest row of a record has its team."""
+        if not owners:
+            return {}
+        q = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(sorted(owners)))
+        return {r.id: r.supervisor_id for r in self.conn.execute(q)}
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -106,8 +135,9 @@ def _dedupe(entries: list[FeedEntry]) -> list[FeedEntry]:
     return list(seen.values())
 
 
-#: Write transactions at a time per server process on PostgreSQL (other processes have their own).
-PG_WRITERS = 2
+#: Write transactions at a time per server process on PostgreSQL (other processes have their own);
+#: ``FIELDARCHIVE_PG_WRITERS`` in the environment sets another number (1 to 64).
+PG_WRITERS = min(64, max(1, int(os.environ.get("FIELDARCHIVE_PG_WRITERS", "") or 2)))
 
 
 class Database:
@@ -115,6 +145,7 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
+        self.observe_wait: Callable[[float], None] | None = None  # the metrics' write-queue histogram, when served
         self.is_postgres = url.startswith("postgresql")
         self.is_sqlite = url.startswith("sqlite")
         if not (self.is_postgres or self.is_sqlite):
@@ -146,7 +177,10 @@ class Database:
     @contextmanager
     def _write_tx(self) -> Iterator[Tx]:
         lock = self._write_lock
+        waited = time.perf_counter()
         lock.acquire()
+        if self.observe_wait is not None:
+            self.observe_wait(time.perf_counter() - waited)
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(fa_write=True)

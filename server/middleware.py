@@ -16,6 +16,7 @@ from typing import Any, Awaitable, Callable
 
 from app.models.wire import API_PREFIX, MAX_BODY, MAX_CHUNK, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, ErrorCode
 from server.errors import error_response
+from server.runconfig import ClientPolicy
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -26,9 +27,11 @@ PHOTO_PREFIX = f"{API_PREFIX}/photos/"
 
 
 class Refused(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None) -> None:
+    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
+        self.extra = extra or {}
 
 
 def body_limit(scope: Scope) -> int:
@@ -84,9 +87,10 @@ def gunzip(raw: bytes, limit: int) -> bytes:
 
 class TransportMiddleware:
     def __init__(self, app: Callable[..., Awaitable[None]], body_idle_timeout: float | None = None,
-                 body_timeout: float | None = None) -> None:
+                 body_timeout: float | None = None, clients: ClientPolicy | None = None) -> None:
         self.app = app
         self.body_idle_timeout, self.body_timeout = body_idle_timeout, body_timeout
+        self.clients = clients or ClientPolicy()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -95,11 +99,13 @@ class TransportMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
             path = scope["path"]
-            if path.startswith(API_PREFIX) and path not in NO_PROTOCOL_CHECK and not protocol_ok(headers):
-                raise Refused(426, ErrorCode.CLIENT_TOO_OLD, "This client is too old for the server: please update it.")
+            if path.startswith(API_PREFIX) and path not in NO_PROTOCOL_CHECK and (
+                    not protocol_ok(headers) or self.clients.too_old(headers.get("user-agent", ""))):
+                raise Refused(426, ErrorCode.CLIENT_TOO_OLD, "This client is too old for the server: please update it.",
+                              extra={k: v for k, v in self.clients.wire().items() if k != "client_version"})
             body, headers_out = await self._body(scope, receive, headers)
         except Refused as r:
-            response = error_response(r.status, r.code, r.message, headers=r.headers)
+            response = error_response(r.status, r.code, r.message, headers=r.headers, **r.extra)
             await response(scope, receive, send)
             return
         sent = False

@@ -13,20 +13,35 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, inspect, select, text
+from sqlalchemy.engine import Connection
 
 from app.models.catalogue import load_form
 from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0007_report_indexes"
+HEAD = "0008_report_indexes"
 
 
 def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
+
+
+def schema_version(conn: Connection) -> str | None:
+    """The Alembic revision the database is at (None: not migrated at all)."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
+def known_revisions() -> set[str]:
+    """Every revision this server's migration scripts know (a backup of another one is newer)."""
+    from alembic.script import ScriptDirectory
+
+    return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
 
 def upgrade(db: Database) -> None:

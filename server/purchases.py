@@ -443,7 +443,7 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
 
 
 def _key(form: Any, role: str) -> str:
-    from app.models.catalogue import Role as FieldRole
+    from app.models.catalogue import FieldRole
 
     spec = form.by_role(FieldRole(role))
     return spec.key if spec is not None else role

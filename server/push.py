@@ -91,10 +91,11 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
 
     Each new result is encoded once, for its ``mutations`` row; the HTTP answer reuses those bytes."""
     conn = tx.conn
-    uow = UnitOfWork(tx, caller.user, current_form(conn), Directory.load(conn))
+    uow = UnitOfWork(tx, caller.user, current_form(conn), Directory.lazy(conn, caller.user))
     stored = _stored(tx, sorted({m["mutation_id"] for m in batch}))
     rebuilt = _rebuild(tx, uow.directory, stored) if stored else {}
     uow.load(m["record_id"] for m in batch if m["mutation_id"] not in stored and REFUSED not in m)
+    uow.directory.want(i for r in uow.records.values() for i in (r.owner_id, r.created_by_id))
     results: list[dict[str, Any] | str] = []
     encoded: list[str] = []
     in_batch: dict[str, tuple[str, dict[str, Any], str]] = {}

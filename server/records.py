@@ -196,7 +196,8 @@ class UnitOfWork:
         self._write_refs()
         for r in self.records.values():
             if r.dirty:
-                self.tx.emit(FeedEntry("record", r.id, fresh=r.is_new))
+                self.tx.emit(FeedEntry("record", r.id, fresh=r.is_new, owner_id=r.owner_id,
+                                            created_by_id=r.created_by_id))
                 r.dirty = r.is_new = False
 
     def _write_refs(self) -> None:
@@ -228,4 +229,4 @@ def mark_photo_present(tx: Tx, sha: str, uploader: User) -> None:
             missing.remove(sha)
             tx.conn.execute(update(customers).where(customers.c.id == row.id)
                             .values(missing_photos=dumps(missing), updated_at=time.time()))
-            tx.emit(FeedEntry("record", row.id))
+            tx.emit(FeedEntry("record", row.id, owner_id=row.owner_id, created_by_id=row.created_by_id))

@@ -31,7 +31,7 @@ import orjson
 from sqlalchemy import Select, func, select
 
 from app.models.catalogue import FormDefinition
-from app.models.wire import Role
+from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
 from app.validation import validate_values
 from server.accounts import User
@@ -75,13 +75,13 @@ def _day(ts: float) -> dt.date:
 
 def _collectors(user: User, d: Directory) -> list[User]:
     """The people whose work the report covers, in a stable order."""
-    if user.role == Role.ADMIN.value:
-        people = [u for u in d.by_id.values() if u.role != Role.ADMIN.value]
-    elif user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.ADMIN.value:
+        people = [u for u in d.by_id.values() if u.role != UserRole.ADMIN.value]
+    elif user.role == UserRole.SUPERVISOR.value:
         people = [u for u in d.by_id.values() if u.supervisor_id == user.id or u.id == user.id]
     else:
         people = [user]
-    return sorted(people, key=lambda u: (u.role != Role.COLLECTOR.value, u.name))
+    return sorted(people, key=lambda u: (u.role != UserRole.COLLECTOR.value, u.name))
 
 
 #: Customers read per round trip while the report streams over them (memory is bounded by one chunk).
@@ -229,7 +229,7 @@ def _completeness(form: FormDefinition, d: Directory, stats: dict[int, dict[str,
     out = []
     for uid, s in stats.items():
         u = d.by_id.get(uid)
-        if u is None or (s["customers"] == 0 and u.role != Role.COLLECTOR.value):
+        if u is None or (s["customers"] == 0 and u.role != UserRole.COLLECTOR.value):
             continue
         out.append({"collector": u.name, "display_name": u.display_name, "customers": s["customers"],
                     "complete": s["complete"], "incomplete": s["customers"] - s["complete"],
@@ -327,7 +327,7 @@ def _visits(conn: Any, visible: Any, people: list[User], assigned: Counter[int],
             anomalies[by] += 1
     out = []
     for u in people:
-        if u.role != Role.COLLECTOR.value and not made.get(u.id) and not assigned.get(u.id):
+        if u.role != UserRole.COLLECTOR.value and not made.get(u.id) and not assigned.get(u.id):
             continue
         out.append({"collector": u.name, "display_name": u.display_name, "visits": made.get(u.id, 0),
                     "customers_visited": len(seen.get(u.id, ())), "customers": assigned.get(u.id, 0),

@@ -8,7 +8,7 @@ The Alembic migrations in ``server/migrations`` create exactly these tables (a t
 from __future__ import annotations
 
 from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text, UniqueConstraint)
+                        String, Table, Text, UniqueConstraint, text)
 
 metadata = MetaData()
 
@@ -154,6 +154,10 @@ mutations = Table(
     Column("at", Float, nullable=False),
 )
 
+# The change feed (server/feed.py). A record row carries who may see the record as of that row (its owner,
+# its creator and the owner's supervisor: the scope of server.scope.visible_clause), so that a pull reads
+# the caller's rows by index in feed order instead of every row of the feed. Every change of those (a
+# save, an assignment, a team change) writes a new row for the record, which supersedes the older one.
 feed = Table(
     "feed", metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
@@ -161,7 +165,16 @@ feed = Table(
     Column("record_id", String(36), nullable=True),
     Column("audience_id", Integer, nullable=True),   # NULL: whoever may see the record now
     Column("form_version", Integer, nullable=True),
+    Column("owner_id", Integer, nullable=True),       # record rows: customers.owner_id
+    Column("created_by_id", Integer, nullable=True),  # record rows: customers.created_by_id
+    Column("team_id", Integer, nullable=True),        # record rows: the owner's users.supervisor_id
     Index("ix_feed_record", "record_id", "kind", "audience_id"),
+    Index("ix_feed_owner_seq", "owner_id", "seq"),
+    Index("ix_feed_created_by_seq", "created_by_id", "seq"),
+    Index("ix_feed_team_seq", "team_id", "seq"),
+    # revokes and forms (few): everyone reads them, filtered by audience
+    Index("ix_feed_shared_seq", "seq", postgresql_where=text("kind <> 'record'"),
+          sqlite_where=text("kind <> 'record'")),
 )
 
 # One row (id = 1): the last feed number handed out, and the tombstone horizon.

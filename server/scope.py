@@ -9,38 +9,62 @@ A record outside the caller's scope does not exist for them (404 / rejected ``no
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from sqlalchemy import or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from app.models.wire import Role
+from app.models.wire import UserRole
 from server.accounts import User, user_from_row
 from server.schema import customers, users
 
 
 @dataclass
 class Directory:
-    """Every user of the server, loaded once per transaction (a few hundred rows at most)."""
+    """The server's users, once per transaction: all of them (``load``), or, for a push or a pull page,
+    only those it names (``lazy``: read when first asked for, ``want`` reads many in one query), so
+    that a small push or page does not cost every user of the province (thousands at 500k customers)."""
 
     by_id: dict[int, User]
+    conn: Connection | None = None   # lazy: where users not read yet are found
+    absent: set[int] = field(default_factory=set)
 
     @classmethod
     def load(cls, conn: Connection) -> "Directory":
         return cls({r.id: user_from_row(r) for r in conn.execute(select(users)).all()})
 
+    @classmethod
+    def lazy(cls, conn: Connection, *known: User) -> "Directory":
+        return cls({u.id: u for u in known}, conn)
+
+    def want(self, ids: Iterable[int | None]) -> None:
+        """Read the users among ``ids`` not read yet, in one query (nothing for a full directory)."""
+        if self.conn is None:
+            return
+        missing = sorted({i for i in ids if i is not None} - self.by_id.keys() - self.absent)
+        for i in range(0, len(missing), 500):
+            chunk = missing[i:i + 500]
+            self.by_id.update({r.id: user_from_row(r) for r in self.conn.execute(
+                select(users).where(users.c.id.in_(chunk))).all()})
+            self.absent.update(set(chunk) - self.by_id.keys())
+
+    def get(self, uid: int) -> User | None:
+        if uid not in self.by_id:
+            self.want((uid,))
+        return self.by_id.get(uid)
+
     def name(self, uid: int | None) -> str | None:
-        user = self.by_id.get(uid) if uid is not None else None
+        user = self.get(uid) if uid is not None else None
         return user.name if user else None
 
     def supervisor_of(self, uid: int) -> int | None:
         """The supervisor responsible for records assigned to ``uid`` (a supervisor for their own)."""
-        user = self.by_id.get(uid)
+        user = self.get(uid)
         if user is None:
             return None
-        return user.id if user.role == Role.SUPERVISOR.value else user.supervisor_id
+        return user.id if user.role == UserRole.SUPERVISOR.value else user.supervisor_id
 
     def viewers(self, owner_id: int, created_by_id: int) -> set[int]:
         """The non-admin users who may see a record with this owner and creator."""
@@ -52,7 +76,7 @@ class Directory:
 
 
 def is_admin(user: User) -> bool:
-    return user.role == Role.ADMIN.value
+    return user.role == UserRole.ADMIN.value
 
 
 def can_see(user: User, rec: Any, d: Directory) -> bool:
@@ -62,7 +86,7 @@ def can_see(user: User, rec: Any, d: Directory) -> bool:
 def can_edit(user: User, rec: Any, d: Directory) -> bool:
     if is_admin(user):
         return True
-    if user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.SUPERVISOR.value:
         return d.supervisor_of(rec.owner_id) == user.id
     return rec.owner_id == user.id
 
@@ -71,14 +95,14 @@ def can_decide(user: User, rec: Any, d: Directory) -> bool:
     """Only the responsible supervisor (or an admin) approves or returns a submission."""
     if is_admin(user):
         return True
-    return user.role == Role.SUPERVISOR.value and d.supervisor_of(rec.owner_id) == user.id
+    return user.role == UserRole.SUPERVISOR.value and d.supervisor_of(rec.owner_id) == user.id
 
 
 def visible_clause(user: User) -> ColumnElement[bool]:
     """SQL condition on ``customers`` that matches :func:`can_see`."""
     if is_admin(user):
         return true()
-    if user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.SUPERVISOR.value:
         team = select(users.c.id).where(users.c.supervisor_id == user.id)
         return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id,
                    customers.c.owner_id.in_(team))
@@ -91,7 +115,7 @@ def visible_clause_indexed(user: User, d: Directory) -> ColumnElement[bool]:
     same transaction) as a list of ids instead of a sub-select, which made the planner scan every customer."""
     if is_admin(user):
         return true()
-    if user.role == Role.SUPERVISOR.value:
+    if user.role == UserRole.SUPERVISOR.value:
         team = sorted({user.id} | {u.id for u in d.by_id.values() if u.supervisor_id == user.id})
         return or_(customers.c.owner_id.in_(team), customers.c.created_by_id == user.id)
     return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)

@@ -23,6 +23,7 @@ from server.config import Settings, settings_from_env
 from server.db import Database
 from server.auth import purge_logins
 from server.feed import purge_tombstones
+from server.logs import uvicorn_log_config
 from server.photos import purge_partial
 
 ENV_DATABASE = "FIELDARCHIVE_SERVER_DATABASE"
@@ -58,6 +59,9 @@ def factory() -> FastAPI:
         finally:
             task.cancel()
             db.dispose()
+            if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # this worker's gauges leave the sums
+                from prometheus_client import multiprocess
+                multiprocess.mark_process_dead(os.getpid())
 
     app.router.lifespan_context = lifespan
     warm_mobile_ranges()  # no push pays for the first numbers of a mobile prefix
@@ -70,8 +74,12 @@ def factory() -> FastAPI:
     return app
 
 
-def serve(url: str, host: str, port: int, certfile: str | None, keyfile: str | None, workers: int) -> None:
+def serve(url: str, host: str, port: int, certfile: str | None, keyfile: str | None, workers: int, *,
+          json_logs: bool = False, proxy: str | None = None) -> None:
+    """uvicorn's own worker processes (docs/deploy.md says why not gunicorn). ``proxy``: the addresses
+    whose X-Forwarded-For and X-Forwarded-Proto are believed (default: 127.0.0.1 only)."""
     os.environ[ENV_DATABASE] = url
     uvicorn.run("server.serve:factory", factory=True, host=host, port=port, workers=workers,
                 ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="info", proxy_headers=True,
+                forwarded_allow_ips=proxy or "127.0.0.1", log_config=uvicorn_log_config(json_logs),
                 timeout_graceful_shutdown=10)

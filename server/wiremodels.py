@@ -77,6 +77,9 @@ class InfoResponse(BaseModel):
     min_protocol: int
     server_version: str
     form_version: int
+    client_version: str | None = None      # the newest desktop client, when the server is told
+    min_client_version: str | None = None  # older clients are answered 426
+    download_url: str | None = None        # where to get the client
 
 
 class FieldChange(TypedDict, total=False):

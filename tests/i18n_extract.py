@@ -1,4 +1,7 @@
-"""Find every user-visible message id in the source (calls of _, N_, translate, ngettext).
+"""Find every user-visible message id in the source (calls of _, N_, Nn_, translate, ngettext).
+
+An ngettext (or Nn_) call gives one plural entry: its singular is the msgid, its plural the msgid_plural
+(Chinese has one form, ``msgstr[0]``).
 
 Used by tests/unit/test_i18n.py (every id has a zh_CN translation) and by
 ``python -m tests.i18n_extract`` to print the untranslated ids as .po entries.
@@ -10,7 +13,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-FUNCS = {"_", "N_", "translate", "ngettext", "tr"}
+FUNCS = {"_", "N_", "Nn_", "translate", "ngettext", "tr"}
+PLURAL_FUNCS = {"ngettext", "Nn_"}
 
 
 def _strings(node: ast.AST) -> list[str]:
@@ -26,9 +30,9 @@ def _is_qt_translate(func: ast.AST) -> bool:
     return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id.startswith("Q")
 
 
-def message_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, list[str]]:
-    """msgid → places it is used."""
-    found: dict[str, list[str]] = {}
+def _calls(packages: tuple[str, ...]) -> list[tuple[str, list[ast.expr], str]]:
+    """(function name, its message arguments, place) of every translation call."""
+    found: list[tuple[str, list[ast.expr], str]] = []
     for pkg in packages:
         for path in sorted((ROOT / pkg).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -38,10 +42,28 @@ def message_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, list
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
                 if name not in FUNCS or _is_qt_translate(node.func):
                     continue
-                args = node.args[:2] if name == "ngettext" else node.args[:1]
-                for arg in args:
-                    for s in _strings(arg):
-                        found.setdefault(s, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
+                found.append((name, list(node.args[:2] if name in PLURAL_FUNCS else node.args[:1]),
+                              f"{path.relative_to(ROOT)}:{node.lineno}"))
+    return found
+
+
+def message_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, list[str]]:
+    """msgid → places it is used (for ngettext the singular, which is the .po entry's msgid)."""
+    found: dict[str, list[str]] = {}
+    for _name, args, place in _calls(packages):
+        for s in _strings(args[0]):
+            found.setdefault(s, []).append(place)
+    return found
+
+
+def plural_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, str]:
+    """singular msgid → its msgid_plural, for every ngettext call with literal strings."""
+    found: dict[str, str] = {}
+    for name, args, place in _calls(packages):
+        if name not in PLURAL_FUNCS:
+            continue
+        if len(args) == 2 and len(_strings(args[0])) == len(_strings(args[1])) == 1:
+            found[_strings(args[0])[0]] = _strings(args[1])[0]   # (ngettext over variables: the Nn_ marks them)
     return found
 
 
@@ -54,8 +76,14 @@ def main() -> int:
     from app.i18n import parse_po
 
     have = parse_po(po_path().read_text(encoding="utf-8")) if po_path().exists() else {}
+    plurals = plural_ids()
     for msgid, places in message_ids().items():
-        if msgid not in have:
+        if msgid in plurals and not isinstance(have.get(msgid), list):
+            print(f"#: {places[0]}")
+            print(f"msgid {json_quote(msgid)}")
+            print(f"msgid_plural {json_quote(plurals[msgid])}")
+            print('msgstr[0] ""\n')
+        elif msgid not in plurals and msgid not in have:
             print(f"#: {places[0]}")
             print(f"msgid {json_quote(msgid)}")
             print('msgstr ""\n')

@@ -12,9 +12,12 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "screenshot passphrase"
+WINDOW = (0, 0)                                # main-window shots: taken at each of WINDOW_SIZES
+WINDOW_SIZES = [(1280, 720), (1920, 1080)]
 
 
 def render(lang: str, out: Path) -> None:
@@ -25,6 +28,7 @@ def render(lang: str, out: Path) -> None:
     from app.i18n import set_language
     from app.main import make_app
     from app.models.record import CustomerStatus, NewCustomer, Provenance, Source
+    from app.models.remote import FieldConflict
     from app.services import records, session as ss
     from app.services.demo import generate
     from app.settings import Settings
@@ -47,13 +51,21 @@ def render(lang: str, out: Path) -> None:
     settings.save()
     QMessageBox.open = lambda box: None  # type: ignore[method-assign]
 
-    def shot(widget: object, name: str, size: tuple[int, int] | None = None) -> None:
-        if size:
-            widget.resize(*size)  # type: ignore[attr-defined]
-        widget.show()  # type: ignore[attr-defined]
-        for _ in range(5):
-            app.processEvents()
-        widget.grab().save(str(out / f"{lang}-{name}.png"))  # type: ignore[attr-defined]
+    def shot(widget: object, name: str, size: tuple[int, int] | None = None, then: Any = None) -> None:
+        """``size`` WINDOW: the main window at the smallest supported size and at full HD; ``then``: what
+        to do again once the window has its size (scroll to a field)."""
+        for each in (WINDOW_SIZES if size == WINDOW else [size]):
+            if each:
+                widget.resize(*each)  # type: ignore[attr-defined]
+            widget.show()  # type: ignore[attr-defined]
+            for _ in range(5):
+                app.processEvents()
+            if then is not None:
+                then()
+                for _ in range(3):
+                    app.processEvents()
+            suffix = f"-{each[0]}x{each[1]}" if size == WINDOW and each else ""
+            widget.grab().save(str(out / f"{lang}-{name}{suffix}.png"))  # type: ignore[attr-defined]
 
     ctx = UiContext(TaskRunner(inline=True), settings)
     wizard = FirstStartWizard(ctx, "default", lang)
@@ -111,26 +123,25 @@ def render(lang: str, out: Path) -> None:
     controller.unlock_dialog.passphrase.setText(PASSPHRASE)
     controller.unlock_dialog.try_unlock()
     win = controller.window
-    win.resize(1500, 900)
+    win.resize(*WINDOW_SIZES[0])
     win.open_customer(first)
-    shot(win, "06-main-list-and-form", (1500, 900))
+    shot(win, "06-main-list-and-form", WINDOW)
     form = win.panel.form_widget
     form.rows["contact_phone"].editor.edit.setText("1399245881")
     form._edited("contact_phone")
     form.rows["licence_expiry_date"].editor.edit.setText("2020-01-01")
     form._edited("licence_expiry_date")
     form.validate_record()
-    form.focus_field("contact_phone")
-    shot(win, "07-form-validation-messages", (1500, 900))
+    shot(win, "07-form-validation-messages", WINDOW, then=lambda: form.focus_field("contact_phone"))
     form.discard_changes()
     win.panel.tabs.setCurrentIndex(2)
-    shot(win, "08-history", (1500, 900))
+    shot(win, "08-history", WINDOW)
     win.panel.tabs.setCurrentIndex(1)
-    shot(win, "09-visits", (1500, 900))
+    shot(win, "09-visits", WINDOW)
     win.panel.tabs.setCurrentIndex(0)
     win.list_panel.search.setText("王")
     win.list_panel.apply()
-    shot(win, "10-search", (1500, 900))
+    shot(win, "10-search", WINDOW)
     settings.server_url = "https://fieldarchive.tobacco-company.example.com.cn:8443"
     dialog = SettingsDialog(settings, win)
     dialog.language.setCurrentIndex(1 if lang == "zh_CN" else 0)  # a new language: applies after a restart
@@ -161,7 +172,7 @@ def render(lang: str, out: Path) -> None:
     coordinator = win.coordinator
     coordinator.sig_state.emit(SyncStatus(SyncState.SYNCING))
     coordinator.sig_progress.emit("push", 120, 480, 1_650_000)
-    shot(win, "14-syncing", (1500, 900))
+    shot(win, "14-syncing", WINDOW)
     coordinator.sig_state.emit(SyncStatus(SyncState.OFFLINE))
     shot(win.statusBar(), "15-status-offline")
     coordinator.sig_state.emit(SyncStatus(SyncState.PROBLEMS, outcome=SyncOutcome(pushed=3, pulled_to_end=True, audit_problem=(
@@ -172,15 +183,15 @@ def render(lang: str, out: Path) -> None:
                                           outcome=SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True)))
     c = controller.runner.call_db(lambda: controller.ctx.session.archive.customers.get(first))
     form.load(dataclasses.replace(c, sync_state="conflict"))
-    shot(win, "16-conflict-banner", (1500, 900))
+    shot(win, "16-conflict-banner", WINDOW)
     returned = dataclasses.replace(c, status=CustomerStatus.RETURNED, sync_state="synced",
                                    review={"action": "return", "reason": "联系电话与店主不符，请核实" if lang == "zh_CN"
                                            else "The phone does not match the owner; check it", "by": "李经理",
                                            "fields": ["contact_phone", "address"]})
     form.load(returned)
-    shot(win, "17-returned-banner", (1500, 900))
-    fields = [{"field": "contact_phone", "base": "13992458810", "mine": "13992458811", "server": "13709112233"},
-              {"field": "business_area", "base": "20", "mine": "25", "server": "30"}]
+    shot(win, "17-returned-banner", WINDOW)
+    fields = [FieldConflict("contact_phone", "13992458810", "13992458811", "13709112233"),
+              FieldConflict("business_area", "20", "25", "30")]
     conflict = ConflictDialog(controller.ctx, win.form, first, fields, win)
     shot(conflict, "18-conflict-dialog")
     conflict.close()
@@ -204,9 +215,9 @@ def render(lang: str, out: Path) -> None:
     win.set_role("supervisor")
     win.tabs.setCurrentIndex(win.review_tab)
     win.review.select(change.id)
-    shot(win, "19-review-change", (1500, 900))
+    shot(win, "19-review-change", WINDOW)
     win.review.select(drafts[0])
-    shot(win, "20-review-new-customer", (1500, 900))
+    shot(win, "20-review-new-customer", WINDOW)
     # the server's classification and integrity grades, as a synced archive holds them
     from sqlalchemy import func as _func
     with sess.archive.db.transaction() as tx:
@@ -216,7 +227,7 @@ def render(lang: str, out: Path) -> None:
             tx.execute(schema.customer.update().where(c.pk % 8 == n).values(
                 data=_func.json_set(c.data, "$.business_scale", scale, "$.credit_grade", grade)))
     win.tabs.setCurrentIndex(win.dashboard_tab)
-    shot(win, "21-statistics", (1500, 900))
+    shot(win, "21-statistics", WINDOW)
     import datetime as _dt
 
     from app.ui.report_flow import MonthlyReportDialog
@@ -247,7 +258,7 @@ def render(lang: str, out: Path) -> None:
         ws.cell(row=4, column=phone, value="1370911")
         ws.append([None] * (head.index(sess.form["shop_name"].label(lang))) + ["新开便民超市" if lang == "zh_CN" else "New corner shop"])
         wb.save(sheet)
-        checked = process_sheet(sheet, sess.form, sess.archive, actor=sess.user, role="collector", write=False, lang=lang)
+        checked = process_sheet(sheet, sess.form, sess.archive, actor=sess.user, role="collector", lang=lang)
         preview = ImportPreview(controller.ctx, sheet, checked, win)
         shot(preview, "24-bulk-maintenance-preview", (1100, 700))
         preview.close()

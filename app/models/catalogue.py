@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from app.models.wire import UserRole
+
 
 class FieldType(str, enum.Enum):
     TEXT = "text"
@@ -65,7 +67,7 @@ class ChangePolicy(str, enum.Enum):
     APPROVAL = "approval"  # a collector's change needs the market manager's approval
 
 
-class Role(str, enum.Enum):
+class FieldRole(str, enum.Enum):
     """Roles tell the application which field plays a well-known part (list columns, search, duplicates)."""
 
     CUSTOMER_CODE = "customer_code"
@@ -90,10 +92,10 @@ class Role(str, enum.Enum):
 
 
 #: Regulated fields never merge automatically in sync (licence number, credit grade, customer code, …).
-REGULATED_ROLES = frozenset({Role.CUSTOMER_CODE, Role.LICENCE_NO, Role.CREDIT_GRADE, Role.LOCATION})
+REGULATED_ROLES = frozenset({FieldRole.CUSTOMER_CODE, FieldRole.LICENCE_NO, FieldRole.CREDIT_GRADE, FieldRole.LOCATION})
 
 
-_ROLE_RANK = {"collector": 0, "supervisor": 1, "admin": 2, "system": 3}
+_ROLE_RANK: dict[str, int] = {UserRole.COLLECTOR: 0, UserRole.SUPERVISOR: 1, UserRole.ADMIN: 2, "system": 3}
 _EDIT_RANK = {EditableBy.COLLECTOR: 0, EditableBy.SUPERVISOR: 1, EditableBy.SYSTEM: 3}
 
 
@@ -158,7 +160,7 @@ class FieldSpec:
     pattern: str | None = None
     not_future: bool = False
     default: Any = None
-    role: Role | None = None
+    role: FieldRole | None = None
     dedup: bool = False
     hidden: bool = False
     required_if: Condition | None = None
@@ -197,7 +199,7 @@ class FormDefinition:
     fields: tuple[FieldSpec, ...]
     _by_key: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
 
-    _by_role: dict[Role, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
+    _by_role: dict[FieldRole, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_key.update({f.key: f for f in self.fields})
@@ -222,7 +224,7 @@ class FormDefinition:
     def fields_in(self, group: str) -> tuple[FieldSpec, ...]:
         return tuple(f for f in self.visible_fields if f.group == group)
 
-    def by_role(self, role: Role) -> FieldSpec | None:
+    def by_role(self, role: FieldRole) -> FieldSpec | None:
         return self._by_role.get(role)
 
     def group(self, key: str) -> Group | None:
@@ -331,7 +333,7 @@ def field_from_dict(d: Mapping[str, Any], where: str = "form") -> FieldSpec:
         pattern=d.get("pattern"),
         not_future=bool(d.get("not_future", False)),
         default=d.get("default"),
-        role=_enum(Role, d["role"], where) if d.get("role") else None,
+        role=_enum(FieldRole, d["role"], where) if d.get("role") else None,
         dedup=bool(d.get("dedup", False)),
         hidden=bool(d.get("hidden", False)),
         required_if=Condition(cond["field"], cond["equals"]) if cond else None,
@@ -415,7 +417,7 @@ def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str
         f = form.get(key)
         if f is None:
             raise CatalogueError(f"{where}: cannot hide unknown field {key!r}")
-        if f.required is RequiredLevel.NATIONAL or f.role in (Role.CUSTOMER_CODE, Role.SHOP_NAME):
+        if f.required is RequiredLevel.NATIONAL or f.role in (FieldRole.CUSTOMER_CODE, FieldRole.SHOP_NAME):
             raise CatalogueError(f"{where}: field {key!r} is required nationally and cannot be hidden")
         changed[key] = replace(f, hidden=True)
     for key, level in require.items():

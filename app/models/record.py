@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.i18n import N_
@@ -161,14 +161,6 @@ class Duplicate:
     customer_id: str
     code: str | None
     name: str | None
-
-
-@dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped_rows: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class SyncOutcome:
     notes: list[str] = field(default_factory=list)
     audit_sent: int = 0             # audit entries the server took (or already held)
     audit_problem: str = ""         # a message id when the audit trail could not be sent (the sync is otherwise done)
+    newer_client: str = ""          # a newer desktop client the server announces (/info client_version), else ""
+    download_url: str = ""          # where the server says to get it
 
     @property
     def complete(self) -> bool:

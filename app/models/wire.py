@@ -25,7 +25,7 @@ REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 TOMBSTONE_DAYS = 180
 
 
-class Role(str, enum.Enum):
+class UserRole(str, enum.Enum):
     COLLECTOR = "collector"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"

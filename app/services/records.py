@@ -9,6 +9,7 @@ from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
     Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, Visit, new_id,
 )
+from app.models.wire import UserRole
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
 
@@ -73,7 +74,7 @@ def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | N
         cid = customer_id
         current = arc.customers.get(cid)
         assert current is not None
-        if current.status is CustomerStatus.PENDING and session.role == "collector":
+        if current.status is CustomerStatus.PENDING and session.role == UserRole.COLLECTOR:
             raise UserFacingError(N_("This customer is waiting for review; it can be changed after the market "
                                      "manager's decision (or withdraw the submission if it has not been sent)."))
         arc.customers.update(session.form, [CustomerUpdate(cid, stored, quality(report))], prov)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import FormDefinition, Role
+from app.models.catalogue import FormDefinition, FieldRole
 from app.models.record import ListQuery
 from app.validation import Issue, Severity
 from app.validation.messages import MESSAGES
@@ -113,7 +113,7 @@ def refusals(session: Any, lang: str | None = None) -> list[Refusal]:
     rows = [r for r in arc.customers.rows(arc.customers.list_pks(ListQuery(sync_problems=True, descending=False)))
             if r.sync_state in ("rejected", "conflict")]
     full = arc.customers.many([r.id for r in rows if r.sync_state == "rejected"]) if rows else {}
-    code_spec = form.by_role(Role.CUSTOMER_CODE)
+    code_spec = form.by_role(FieldRole.CUSTOMER_CODE)
     out = []
     for r in rows:
         c = full.get(r.id)

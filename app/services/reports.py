@@ -14,7 +14,7 @@ from typing import Any, Iterable, Sequence
 
 from app.errors import UserFacingError
 from app.export.xlsx import Column, write_sheet
-from app.i18n import N_, current_language, translate
+from app.i18n import N_, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import Provenance, Source
 from app.services.session import Session
@@ -45,6 +45,15 @@ def check_month(text: str) -> str:
         return dt.datetime.strptime(text.strip(), "%Y-%m").strftime("%Y-%m")
     except ValueError:
         raise UserFacingError(N_("The month must be given as YYYY-MM, for example 2026-10.")) from None
+
+
+def category_adjustments(n: int) -> str:
+    """"3 category adjustments": the count in the message that says where the report was written."""
+    return ngettext("{n} category adjustment", "{n} category adjustments", n).format(n=n)
+
+
+def overdue_items(n: int) -> str:
+    return ngettext("{n} overdue item", "{n} overdue items", n).format(n=n)
 
 
 def fetch_monthly(session: Session, month: str) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from app.errors import UserFacingError
 from app.i18n import N_, current_language
 from app.models.catalogue import FieldType
 from app.models.record import Customer, CustomerStatus, Duplicate, Provenance, Source
+from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar
 from app.services.session import Session
 from app.validation import validate_values
@@ -83,7 +84,7 @@ class Submission:
 
 
 def _role_check(session: Session) -> None:
-    if session.role not in ("supervisor", "admin"):
+    if session.role not in (UserRole.SUPERVISOR, UserRole.ADMIN):
         raise UserFacingError(N_("Only a market manager can approve or return customers."))
 
 
@@ -117,7 +118,7 @@ def deadline(kind: str, urgent: bool, submitted: dt.datetime | None, binding_dat
 
 def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: bool) -> tuple[bool, str]:
     """(overdue, how long left or how long overdue) in the units a person counts in."""
-    from app.i18n import _
+    from app.i18n import _, ngettext
     overdue = now > due
     if urgent or abs(due - now) < dt.timedelta(hours=24):
         minutes = int(abs(due - now).total_seconds() // 60)
@@ -126,7 +127,7 @@ def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: boo
     else:
         today, day = now.astimezone(CHINA).date(), due.astimezone(CHINA).date()
         days = cal.workdays_between(day, today) if overdue else cal.workdays_between(today, day)
-        amount = _("{n} working days").format(n=max(days, 1))
+        amount = ngettext("{n} working day", "{n} working days", max(days, 1)).format(n=max(days, 1))
     return overdue, (_("overdue by {t}").format(t=amount) if overdue else _("{t} left").format(t=amount))
 
 
@@ -171,7 +172,7 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
         group = form.group(spec.group)
         changes.append(Change(spec.key, spec.label(lang), group.label(lang) if group else spec.group, old, new,
                               spec.type is FieldType.PHOTO))
-    report = validate_values(form, c.values, today=session.today(), role="collector")
+    report = validate_values(form, c.values, today=session.today(), role=UserRole.COLLECTOR)
     issues = [(i.severity.value, form[i.field].label(lang) if i.field in form else i.field,
                i.message(form[i.field].label(lang) if i.field in form else i.field, lang))
               for i in report.issues if i.severity in (Severity.ERROR, Severity.WARNING)]

@@ -15,7 +15,8 @@ from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
 from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
-from app.paths import DEFAULT_PROFILE, app_home
+from app.models.wire import UserRole
+from app.paths import DEFAULT_PROFILE, app_home, device_unlock_marker
 from app.services.events import CalendarChanged, EventBus, FormChanged
 from app.storage.archive import Archive
 from app.storage.profile import Profile
@@ -71,9 +72,17 @@ def calendar_for(archive: Archive) -> WorkCalendar:
     return (_server_calendar(raw) if raw else None) or builtin_calendar()
 
 
+def _role(stored: str | None) -> UserRole:
+    """The role the server gave at the last sign-in (a collector until then)."""
+    try:
+        return UserRole(stored) if stored else UserRole.COLLECTOR
+    except ValueError:
+        return UserRole.COLLECTOR
+
+
 def _open(profile: Profile, key: bytes) -> "Session":
     archive = profile.open(key)
-    return Session(profile, archive, key, form_for(archive), archive.meta.get("sync_role") or "collector",
+    return Session(profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")),
                    calendar_for(archive))
 
 
@@ -95,7 +104,7 @@ class Session:
     archive: Archive
     key: bytes = field(repr=False)
     form: FormDefinition
-    role: str = "collector"
+    role: UserRole = UserRole.COLLECTOR
     calendar: WorkCalendar = field(default_factory=builtin_calendar)
     events: EventBus = field(default_factory=EventBus, repr=False, compare=False)
 
@@ -168,7 +177,6 @@ def remember_on_device(session: Session) -> None:
     """Keep the data key in the OS keyring; raises ``secrets.KeyringUnavailable`` where there is none."""
     secrets.set_secret(_device_secret_name(session.profile, session.archive.meta.archive_id),
                        base64.b64encode(session.key).decode("ascii"))
-    from app.services.startup import device_unlock_marker
     device_unlock_marker(session.profile.name).touch()
 
 
@@ -179,7 +187,6 @@ def forget_on_device(name: str = DEFAULT_PROFILE) -> None:
     except StorageError:
         return
     secrets.delete_secret(_device_secret_name(profile, archive_id))
-    from app.services.startup import device_unlock_marker
     device_unlock_marker(name).unlink(missing_ok=True)
 
 
@@ -211,5 +218,3 @@ def passphrase_strength(passphrase: str) -> int:
     bits = min(len(p), distinct * 2) * math.log2(max(pool, 2))
     return 1 if bits < 40 else 2 if bits < 60 else 3 if bits < 80 else 4
 
-
-from app.services.startup import profile_exists, unlock_wait_seconds  # noqa: E402,F401  (re-exported)

@@ -7,7 +7,9 @@ Photo columns are not imported (photos are added in the app).
 
 An import streams the sheet in batches inside *one* write transaction, keeping
 only the problems in memory; if any row has an error the transaction is rolled
-back (unless ``skip_invalid``), so nothing is half-imported and memory stays flat.
+back (in ``ImportMode.WRITE``), so nothing is half-imported and memory stays flat. What a pass
+does is its ``ImportMode``: check the file alone, check it against the archive, write it all or
+nothing, or write the rows without errors.
 
 Bulk maintenance (大批量维护): every pass also records, for the rows without errors, what they
 change (``SheetResult.diffs``: field label, old → new as the user reads it; new rows marked new),
@@ -24,28 +26,44 @@ import threading
 from itertools import compress, repeat
 from operator import is_not, itemgetter
 from dataclasses import dataclass, field
+from enum import Enum
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from app.errors import UserCancelled, UserFacingError
-from app.export.reading import EXTENSIONS, SheetChoiceNeeded, SheetError, choose_sheets, open_book  # noqa: F401
+from app.export.reading import EXTENSIONS, SheetChoiceNeeded, choose_sheets, open_book
 from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, Role
+from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, FieldRole
 from app.models.record import (
-    CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, STATUS_MSGIDS, new_id,
+    CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, new_id,
 )
+from app.models.wire import UserRole
+from app.services import records
 from app.services.records import clean_values, quality
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.editing import entry_issues
-from app.validation.sheetmap import META_HEADERS, HeaderMap, is_identifier, map_columns, sheet_value
+from app.validation.sheetmap import HeaderMap, is_identifier, map_columns, sheet_value
 from app.validation.types import is_empty
-from app.services.exporting import ID_COLUMN, _width, export_customers, export_value, field_column  # noqa: F401  (re-exported)
+from app.services.exporting import ID_COLUMN, export_value, field_column
 
 Progress = Callable[[int, int], None]
 ERROR, MISSING = Severity.ERROR, Severity.MISSING
 BATCH = 500
+
+
+class ImportMode(Enum):
+    """What one pass over a sheet does."""
+
+    FILE_ONLY = "file-only"                 # check the file alone: there is no archive (``validate`` before ``init``)
+    CHECK = "check"                         # check against the archive (ids, duplicates, codes); nothing is written
+    WRITE = "write"                         # all or nothing: an error in any row rolls the whole import back
+    WRITE_VALID_ROWS = "write-valid-rows"   # the rows without errors are written, the others skipped
+
+    @property
+    def writes(self) -> bool:
+        return self in (ImportMode.WRITE, ImportMode.WRITE_VALID_ROWS)
 
 
 @dataclass
@@ -183,11 +201,15 @@ def _fewer_collections() -> Iterator[None]:
 
 
 class SheetImport:
-    """One pass over a sheet: validate every row and (optionally) write it."""
+    """One pass over a sheet: validate every row and, as its ``mode`` says, write them."""
 
-    def __init__(self, form: FormDefinition, archive: Archive | None, *, role: str, actor: str, today: dt.date,
-                 source_ref: str, lang: str) -> None:
-        self.form, self.archive, self.role, self.today, self.lang = form, archive, role, today, lang
+    def __init__(self, form: FormDefinition, archive: Archive | None, mode: ImportMode, *, role: str, actor: str,
+                 today: dt.date, source_ref: str, lang: str) -> None:
+        if (archive is None) != (mode is ImportMode.FILE_ONLY):
+            raise ValueError(f"{mode} needs an archive" if archive is None else "FILE_ONLY is the check without an archive")
+        self.form, self.role, self.today, self.lang = form, role, today, lang
+        self.mode = mode
+        self._arc = archive
         self.prov = Provenance(actor, Source.IMPORT, source_ref, today.isoformat())
         self.result = SheetResult()
         self.sheet = ""
@@ -203,8 +225,8 @@ class SheetImport:
         self._messages: dict[tuple[Any, ...], str] = {}
         self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]]]] = {}
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
-        self.code_key = (form.by_role(Role.CUSTOMER_CODE) or form.fields[0]).key
-        name = form.by_role(Role.SHOP_NAME)
+        self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
+        name = form.by_role(FieldRole.SHOP_NAME)
         self.name_key = name.key if name else None
 
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
@@ -227,26 +249,31 @@ class SheetImport:
                 self._messages[key] = message
         res.add_problem(Problem(row, issue.field, sev, issue.code, message, self.sheet if self.multi else ""))
 
-    def run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *, write: bool,
-            skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+    @property
+    def archive(self) -> Archive:
+        """The archive of every mode but FILE_ONLY (which never asks for it)."""
+        assert self._arc is not None, "ImportMode.FILE_ONLY has no archive"
+        return self._arc
+
+    def run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *,
+            progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
         """Check (and write) the rows of each part (sheet name, rows, column mapping) in one transaction."""
         with _fewer_collections():
-            return self._run(parts, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel,
-                             total=total)
+            return self._run(parts, progress=progress, cancel=cancel, total=total)
 
-    def _run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *, write: bool,
-             skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
-        if self.archive is None:
-            self._parts(None, parts, False, skip_invalid, progress, cancel, total)
+    def _run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *,
+             progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+        if self.mode is ImportMode.FILE_ONLY:
+            self._parts(None, parts, progress, cancel, total)
             return self.result
-        if not write:
+        if self.mode is ImportMode.CHECK:
             with self.archive.db.reading() as tx:
-                self._parts(tx, parts, False, skip_invalid, progress, cancel, total)
+                self._parts(tx, parts, progress, cancel, total)
             return self.result
         try:
             with self.archive.db.transaction() as tx:
-                self._parts(tx, parts, True, skip_invalid, progress, cancel, total)
-                if self.result.has_errors and not skip_invalid:
+                self._parts(tx, parts, progress, cancel, total)
+                if self.result.has_errors and self.mode is ImportMode.WRITE:
                     raise _Rollback
         except _Rollback:
             self.result.created = self.result.updated = self.result.unchanged = 0
@@ -255,35 +282,33 @@ class SheetImport:
         return self.result
 
     def _parts(self, tx: Any, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]],
-               write: bool, skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None,
-               total: int) -> None:
+               progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
         for name, rows, mapping in parts:
             self.sheet = name
-            self._loop(tx, rows, mapping, write, skip_invalid, progress, cancel, total)
+            self._loop(tx, rows, mapping, progress, cancel, total)
         if progress:
             progress(self.result.rows, self.result.rows)
 
-    def _loop(self, tx: Any, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str], write: bool,
-              skip_invalid: bool, progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
+    def _loop(self, tx: Any, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str],
+              progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
         batch: list[tuple[int, list[Any]]] = []
         for item in rows:
             batch.append(item)
             if len(batch) >= BATCH:
-                self._batch(tx, batch, mapping, write, skip_invalid)
+                self._batch(tx, batch, mapping)
                 batch = []
                 if cancel is not None and cancel.is_set():
                     raise UserCancelled()
                 if progress:
                     progress(self.result.rows, total)
         if batch:
-            self._batch(tx, batch, mapping, write, skip_invalid)
+            self._batch(tx, batch, mapping)
 
-    def _batch(self, tx: Any, batch: list[tuple[int, list[Any]]], mapping: dict[int, str], write: bool,
-               skip_invalid: bool) -> None:
+    def _batch(self, tx: Any, batch: list[tuple[int, list[Any]]], mapping: dict[int, str]) -> None:
         id_cols = self._id_columns(mapping)
         ids = [str(vals[i]).strip() for _, vals in batch for i in id_cols
                if i < len(vals) and not is_empty(vals[i])] if id_cols else []
-        current = self.archive.customers.many(ids, tx) if self.archive is not None and ids else {}
+        current = self.archive.customers.many(ids, tx) if self.mode is not ImportMode.FILE_ONLY and ids else {}
         checked = [self._row(n, vals, mapping, current) for n, vals in batch]
         self._cross_checks(tx, checked)
         creates: list[NewCustomer] = []
@@ -307,14 +332,14 @@ class SheetImport:
                 continue
             values = clean_values(report)
             self._diff(n, cid, None if is_new else current[cid], values)
-            if not write:   # the dry run: nothing to build for the archive
+            if not self.mode.writes:   # the dry run: nothing to build for the archive
                 continue
             if is_new:
                 creates.append(NewCustomer(cid, values, quality(report)))
             else:
                 updates.append(CustomerUpdate(cid, values, quality(report)))
         self.result.rows += len(batch)
-        if not write or (self.result.has_errors and not skip_invalid) or self.archive is None:
+        if not self.mode.writes or (self.result.has_errors and self.mode is ImportMode.WRITE):
             return
         self.archive.customers.insert(self.form, creates, self.prov, tx)
         self.created_ids.update(c.id for c in creates)
@@ -355,7 +380,7 @@ class SheetImport:
             if cid in self.seen_ids:
                 pre.append(Issue.make("id", Severity.ERROR, "id.duplicate", id=cid, row=self.seen_ids[cid]))
             self.seen_ids.setdefault(cid, n)
-            if self.archive is None:
+            if self.mode is ImportMode.FILE_ONLY:
                 pre.append(Issue.make("id", Severity.ERROR, "id.no_archive"))
             elif existing is None or existing.deleted:
                 pre.append(Issue.make("id", Severity.ERROR, "id.unknown", id=cid))
@@ -369,7 +394,7 @@ class SheetImport:
         if lost:   # the number cell's own message, not "required" or a checksum that blames the typist
             report.issues = [i for i in report.issues if i.field not in lost]
         if existing is not None:
-            if existing.status is CustomerStatus.PENDING and self.role == "collector" and \
+            if existing.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR and \
                     clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}:
                 pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
         report.issues[:0] = pre
@@ -438,14 +463,14 @@ class SheetImport:
             return False
         if existing.status in (CustomerStatus.DRAFT, CustomerStatus.RETURNED):
             return True
-        return existing.status is CustomerStatus.APPROVED and self.role == "collector"
+        return existing.status is CustomerStatus.APPROVED and self.role == UserRole.COLLECTOR
 
     def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Issue]:
         """What the server would refuse for this role (``app.validation.editing``): a changed value in a
         field the role may not edit, or such a field filled on a new customer. An unchanged value (our
         own export imported back) is no change. The customer code of an existing customer says so."""
         issues = entry_issues(self.form, self.role, old, new)
-        if old is not None and self.form.by_role(Role.CUSTOMER_CODE) is not None:
+        if old is not None and self.form.by_role(FieldRole.CUSTOMER_CODE) is not None:
             issues = [Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i
                       for i in issues]
         return issues
@@ -471,7 +496,7 @@ class SheetImport:
                 if first != n:
                     report.issues.append(Issue.make(self.code_key, Severity.ERROR, "code.exists", code=code))
                 new_codes.append(code)
-        if self.archive is None:
+        if self.mode is ImportMode.FILE_ONLY:
             return
         dups = self.archive.customers.duplicates_of(self.form, wanted, tx)
         used = self.archive.customers.codes_in_use(new_codes, tx)
@@ -498,30 +523,30 @@ def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[
     """After a bulk update (大批量维护) was written: submit the changed customers whose changes need
     review, with the note "大批量维护: <file>". A collector's approved customer goes back to draft
     first (what the server does with such a change). Returns (submitted, refused with their report)."""
-    from app.services import records
     if not result.written or not result.review_ids:
         return [], {}
     arc = session.archive
     current = arc.customers.many(result.review_ids)
     reopen = [i for i, c in current.items() if c.status is CustomerStatus.APPROVED]
-    if reopen and session.role == "collector":
+    if reopen and session.role == UserRole.COLLECTOR:
         arc.customers.set_status(reopen, CustomerStatus.DRAFT, Provenance(session.user, Source.IMPORT, sheet_name))
     note = translate(N_("Bulk maintenance: {file}")).format(file=sheet_name)
     return records.submit(session, result.review_ids, note=note)
 
 
-def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = "collector",
-                  write: bool = False, skip_invalid: bool = False, today: dt.date | None = None,
+def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = UserRole.COLLECTOR,
+                  mode: ImportMode = ImportMode.CHECK, today: dt.date | None = None,
                   lang: str | None = None, progress: Progress | None = None,
                   cancel: threading.Event | None = None, sheet: str | None = None) -> SheetResult:
-    """Check (and with ``write`` import) a spreadsheet: the sheet named by ``sheet``, every sheet
+    """Check (and, as ``mode`` says, import) a spreadsheet: the sheet named by ``sheet``, every sheet
     with data (``"all"``), or (None) the only sheet with data. When several sheets hold data and
     none was chosen, nothing is checked: the result lists them (``sheet_choices``) with an error.
 
+    ``archive`` is None exactly in ``ImportMode.FILE_ONLY`` (a ValueError otherwise).
     A file that cannot be read raises SheetError (a UserFacingError: what is wrong, what to do)."""
     lang = lang or current_language()
     headers = HeaderMap(form)
-    job = SheetImport(form, archive, role=role, actor=actor, today=today or dt.date.today(),
+    job = SheetImport(form, archive, mode, role=role, actor=actor, today=today or dt.date.today(),
                       source_ref=path.name, lang=lang)
     res = job.result
     book = open_book(path, headers.score)
@@ -556,7 +581,7 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
             total += table.estimated_rows
         if res.has_errors:
             return res
-        return job.run(parts, write=write, skip_invalid=skip_invalid, progress=progress, cancel=cancel, total=total)
+        return job.run(parts, progress=progress, cancel=cancel, total=total)
     finally:
         book.close()
 

@@ -2,9 +2,7 @@
 appears fast (SQLAlchemy, SQLCipher and Argon2 load on the DB thread while the user types)."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from app.paths import DEFAULT_PROFILE
+from app.paths import DEFAULT_PROFILE, device_unlock_marker
 from app.storage.profile import Profile
 
 
@@ -15,11 +13,6 @@ def profile_exists(name: str = DEFAULT_PROFILE) -> bool:
 def unlock_wait_seconds(name: str = DEFAULT_PROFILE) -> float:
     """Seconds before the next unlock attempt is allowed (after repeated wrong passphrases)."""
     return Profile(name).wait_seconds()
-
-
-def device_unlock_marker(name: str = DEFAULT_PROFILE) -> Path:
-    """A non-secret flag file: this profile keeps its key in the OS keyring (so try that first)."""
-    return Profile(name).dir / "unlock-on-this-device"
 
 
 def device_unlock_enabled(name: str = DEFAULT_PROFILE) -> bool:

@@ -13,14 +13,16 @@ import logging
 import os
 import platform
 import threading
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
-from app import secrets
+from app import __version__, secrets
 from app.errors import SyncError, SyncErrorKind, UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FieldType
 from app.models.record import Provenance, Quality, Source
+from app.models.remote import FeedChange, FieldConflict, PushResult, SignIn
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
+from app.models.wire import ChangeKind
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.services.records import quality
 from app.services.session import Session, form_for
@@ -29,6 +31,7 @@ from app.sync.engine import run_sync
 from app.validation import validate_values
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _memory_tokens: dict[str, MemoryTokens] = {}
 #: Development only: allow plain http:// to another computer (the password then travels in clear).
 ENV_ALLOW_INSECURE = "FIELDARCHIVE_ALLOW_INSECURE"
@@ -96,7 +99,7 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     return SyncClient(server, token_store(server, user), session.archive.meta.device_id, allow_insecure=insecure_allowed())
 
 
-def login(session: Session, server: str, user: str, password: str) -> dict[str, Any]:
+def login(session: Session, server: str, user: str, password: str) -> SignIn:
     """Sign in and bind this archive to the server and user (one profile = one user on one server)."""
     server = server.strip()
     problem = server_problem(server)
@@ -108,16 +111,16 @@ def login(session: Session, server: str, user: str, password: str) -> dict[str, 
                               user=bound[1])
     client = client_for(session, server.rstrip("/"), user)
     try:
-        data = client.login(user, password, platform.node() or "FieldArchive")
+        answer = client.login(user, password, platform.node() or "FieldArchive")
     finally:
         client.close()
     arc = session.archive
     with arc.db.transaction() as tx:
         arc.meta.set("sync_server", server.rstrip("/"), tx)
         arc.meta.set("sync_user", user, tx)
-        arc.meta.set("sync_role", data["user"]["role"], tx)
-    session.role = data["user"]["role"]
-    return data
+        arc.meta.set("sync_role", answer.user.role.value, tx)
+    session.role = answer.user.role
+    return answer
 
 
 def logout(session: Session) -> None:
@@ -161,13 +164,12 @@ def sync(session: Session, progress: Callable[[str, int, int, int], None] | None
     """One sync. From a network thread, ``on_db`` runs each archive call on the DB thread and waits
     for it (the SQLite connection never leaves its thread; the UI's own queries interleave with a
     long sync instead of waiting behind its network calls). Without it, everything runs here."""
-    run = on_db or (lambda fn: fn())
-    store: Any = ArchiveStore(session)
-    if on_db is not None:
-        store = OnDbThread(store, on_db)
+    run = on_db or _here
+    store = ArchiveStore(session, on_db)
     client = run(lambda: client_for(session))
     try:
         outcome = run_sync(store, client, progress, cancel, **({"batch": batch} if batch else {}))
+        outcome.newer_client, outcome.download_url = newer_client(client)
     except SyncError as exc:
         if exc.kind is SyncErrorKind.AUTH:
             run(lambda: forget_tokens(session))
@@ -179,15 +181,31 @@ def sync(session: Session, progress: Callable[[str, int, int, int], None] | None
     return outcome
 
 
-class OnDbThread:
-    """Every method call of ``store`` goes through ``on_db``."""
+def _version(text: object) -> tuple[int, ...] | None:
+    parts = str(text or "").strip().split(".")
+    return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
 
-    def __init__(self, store: Any, on_db: Callable[[Callable[[], Any]], Any]) -> None:
-        self._store, self._on_db = store, on_db
 
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self._store, name)
-        return lambda *args, **kw: self._on_db(lambda: method(*args, **kw))
+def newer_client(client: SyncClient) -> tuple[str, str]:
+    """(version, download address) of a newer desktop client when the server's /info names one, else
+    ("", ""). Asked after each sync; a failure here never fails the sync (below the minimum version
+    the server answers 426 to the sync itself, with what to do)."""
+    try:
+        info = client.info()
+    except SyncError as exc:
+        log.info("server info not read: %s", exc.kind)
+        return "", ""
+    if not isinstance(info, dict):
+        return "", ""
+    latest, mine = _version(info.get("client_version")), _version(__version__)
+    if latest is None or mine is None or latest <= mine:
+        return "", ""
+    url = info.get("download_url")
+    return str(info["client_version"]).strip(), url if isinstance(url, str) else ""
+
+
+def _here(fn: Callable[[], T]) -> T:
+    return fn()
 
 
 def status(session: Session) -> dict[str, Any]:
@@ -207,7 +225,7 @@ def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) 
                                      Provenance(session.user, Source.MANUAL))
 
 
-def conflict(session: Session, record_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+def conflict(session: Session, record_id: str) -> tuple[list[FieldConflict], dict[str, Any]] | None:
     """The conflicting fields (base, mine, server) and the server's record, if the record is in conflict."""
     return session.archive.outbox.conflict_of(record_id)
 
@@ -217,104 +235,130 @@ def _quality(session: Session, values: dict[str, Any]) -> Quality:
 
 
 class ArchiveStore:
-    """The SyncStore port over the session's archive."""
+    """The SyncStore port over the session's archive. From a network thread, ``on_db`` runs each call
+    on the DB thread and waits for it (every method below goes through ``self._db``); without it,
+    everything runs on the calling thread."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, on_db: Callable[[Callable[[], Any]], Any] | None = None) -> None:
         self.session = session
         self.arc = session.archive
         self.pulled_photos: set[str] = set()
+        self._db: Callable[[Callable[[], Any]], Any] = on_db or _here
 
-    def quality(self, values: dict[str, Any]) -> Quality:
+    def _quality(self, values: dict[str, Any]) -> Quality:
         return _quality(self.session, values)
 
+    # ---- the outbox ------------------------------------------------------------------------------
     def outbox_count(self) -> int:
-        return self.arc.outbox.outbox_count()
+        return self._db(self.arc.outbox.outbox_count)
 
     def unsettled(self) -> int:
-        summary = self.arc.outbox.sync_summary()
-        return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)
+        def count() -> int:
+            summary = self.arc.outbox.sync_summary()
+            return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)
+        return self._db(count)
 
     def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
-        return self.arc.outbox.outbox_heads(limit)
+        return self._db(lambda: self.arc.outbox.outbox_heads(limit))
 
-    def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        self.arc.outbox.freeze(bodies)
+    def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]], drop: Sequence[int] = ()) -> None:
+        def run() -> None:
+            for seq in drop:
+                self.arc.outbox.drop_outbox_row(seq)
+            if bodies:
+                self.arc.outbox.freeze(bodies)
+        self._db(run)
 
-    def drop_outbox_row(self, seq: int) -> None:
-        self.arc.outbox.drop_outbox_row(seq)
+    def apply_push_results(self, results: Sequence[tuple[OutboxRow, PushResult]]) -> None:
+        self._db(lambda: self.arc.outbox.apply_push_results(self.session.form, results, self._quality))
 
-    def apply_push_results(self, results: Sequence[tuple[OutboxRow, dict[str, Any]]]) -> None:
-        self.arc.outbox.apply_push_results(self.session.form, results, self.quality)
-
+    # ---- the feed --------------------------------------------------------------------------------
     def cursor(self) -> int:
-        return int(self.arc.meta.get("sync_cursor") or 0)
+        return self._db(lambda: int(self.arc.meta.get("sync_cursor") or 0))
 
-    def page_preparer(self) -> Callable[[Sequence[dict[str, Any]]], Any]:
-        form, today, role = self.session.form, self.session.today(), self.session.role
+    def page_preparer(self) -> Callable[[Sequence[FeedChange]], Any]:
+        form, today, role = self._db(lambda: (self.session.form, self.session.today(), self.session.role))
 
-        def prepare(changes: Sequence[dict[str, Any]]) -> tuple[int, dict[str, Quality]]:
+        def prepare(changes: Sequence[FeedChange]) -> tuple[int, dict[str, Quality]]:
             out = {}
             for c in changes:
-                record = c.get("record")
-                if c.get("kind") == "record" and record and not record.get("deleted"):
-                    values = {k: v for k, v in (record.get("values") or {}).items() if v not in (None, "", [])}
-                    out[record["id"]] = quality(validate_values(form, values, today=today, role=role))
+                record = c.record
+                if c.kind is ChangeKind.RECORD and record is not None and not record.deleted:
+                    values = {k: v for k, v in record.values.items() if v not in (None, "", [])}
+                    out[record.id] = quality(validate_values(form, values, today=today, role=role))
             return form.version, out
 
         return prepare
 
-    def apply_feed_page(self, changes: Sequence[dict[str, Any]], cursor: int, seen: set[str] | None,
+    def apply_feed_page(self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None,
                         prepared: Any = None) -> int:
+        return self._db(lambda: self._apply_feed_page(changes, cursor, seen, prepared))
+
+    def _apply_feed_page(self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None,
+                         prepared: Any) -> int:
         known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
-        received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self.quality, seen, known)
-        if any(c.get("kind") == "form" for c in changes):
+        received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self._quality, seen, known)
+        if any(c.kind is ChangeKind.FORM for c in changes):
             self.session.set_form(form_for(self.session.archive))  # announced to the open screens
-        photo_keys = self.photo_fields()
+        photo_keys = self._photo_fields()
         for c in changes:
-            values = (c.get("record") or {}).get("values") or {}
-            for key in photo_keys:
-                self.pulled_photos.update(values.get(key) or [])
+            if c.record is not None:
+                for key in photo_keys:
+                    self.pulled_photos.update(c.record.values.get(key) or [])
         return received
 
     def forget_unseen(self, seen: set[str]) -> None:
-        self.arc.outbox.forget_unseen(seen)
+        self._db(lambda: self.arc.outbox.forget_unseen(seen))
 
+    # ---- the form and the calendar ---------------------------------------------------------------
     def form_version(self) -> int:
-        return self.session.form.version
+        return self._db(lambda: self.session.form.version)
 
     def calendar_version(self) -> str | None:
-        raw = self.arc.meta.get(SERVER_CALENDAR_META)
-        try:
-            return str(json.loads(raw)["version"]) if raw else None
-        except (ValueError, KeyError, TypeError):
-            return None
+        def read() -> str | None:
+            raw = self.arc.meta.get(SERVER_CALENDAR_META)
+            try:
+                return str(json.loads(raw)["version"]) if raw else None
+            except (ValueError, KeyError, TypeError):
+                return None
+        return self._db(read)
 
     def store_calendar(self, data: dict[str, Any]) -> None:
         calendar = WorkCalendar.from_server(data)  # refuse what cannot be read before keeping it
-        self.arc.meta.set(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-        self.session.set_calendar(calendar)         # deadlines count with it from now on
 
+        def keep() -> None:
+            self.arc.meta.set(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
+            self.session.set_calendar(calendar)         # deadlines count with it from now on
+        self._db(keep)
+
+    # ---- the audit trail -------------------------------------------------------------------------
     def audit_pending(self, limit: int) -> list[dict[str, Any]]:
-        return self.arc.audit.pending(limit)
+        return self._db(lambda: self.arc.audit.pending(limit))
 
     def mark_audit_sent(self, seq: int) -> None:
-        self.arc.audit.mark_sent(seq)
+        self._db(lambda: self.arc.audit.mark_sent(seq))
 
+    # ---- photos ----------------------------------------------------------------------------------
     def photo_fields(self) -> set[str]:
+        return self._db(self._photo_fields)
+
+    def _photo_fields(self) -> set[str]:
         return {f.key for f in self.session.form.fields if f.type is FieldType.PHOTO}
 
     def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
-        return self.arc.outbox.photos_not_uploaded(shas)
+        return self._db(lambda: self.arc.outbox.photos_not_uploaded(shas))
 
     def photo_bytes(self, sha: str) -> bytes | None:
-        return self.arc.media.photo_data(sha)
+        return self._db(lambda: self.arc.media.photo_data(sha))
 
     def mark_uploaded(self, sha: str) -> None:
-        self.arc.outbox.mark_uploaded(sha)
+        self._db(lambda: self.arc.outbox.mark_uploaded(sha))
 
     def photos_missing(self, limit: int) -> list[str]:
-        known = self.arc.media.known_photos(self.pulled_photos)
-        return sorted(self.pulled_photos - known)[:limit]
+        def missing() -> list[str]:
+            known = self.arc.media.known_photos(self.pulled_photos)
+            return sorted(self.pulled_photos - known)[:limit]
+        return self._db(missing)
 
     def put_photo_bytes(self, sha: str, data: bytes) -> bool:
         if hashlib.sha256(data).hexdigest() != sha:
@@ -327,8 +371,11 @@ class ArchiveStore:
         except Exception:
             width = height = 0
             mime = "application/octet-stream"
-        self.arc.media.put_photo(data, mime, width, height)
-        self.arc.outbox.mark_uploaded(sha)  # it came from the server: nothing to send back
+
+        def keep() -> None:
+            self.arc.media.put_photo(data, mime, width, height)
+            self.arc.outbox.mark_uploaded(sha)  # it came from the server: nothing to send back
+        self._db(keep)
         return True
 
 

@@ -10,7 +10,7 @@ from typing import Any, Iterable, Iterator, Sequence
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
-from app.models.catalogue import FormDefinition, Role
+from app.models.catalogue import FormDefinition, FieldRole
 from app.models.wire import canonical_json
 from app.models.record import (
     Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, ListQuery, NewCustomer, OverdueRule, Provenance,
@@ -27,24 +27,24 @@ SORT_COLUMNS = {
     "address": C.address, "status": C.status, "completeness": C.completeness, "last_visit": C.last_visit,
     "updated_at": C.updated_at, "created_at": C.created_at,
 }
-#: Role → the customer column that mirrors it (for lists, search and duplicate checks), in table order.
+#: FieldRole → the customer column that mirrors it (for lists, search and duplicate checks), in table order.
 ROLE_COLUMNS = {
-    Role.SHOP_NAME: "shop_name", Role.CONTACT_NAME: "contact_name", Role.CONTACT_PHONE: "phone",
-    Role.ADDRESS: "address", Role.LICENCE_NO: "licence_no", Role.USCC: "uscc", Role.ID_CARD: "id_card",
-    Role.BINDING_DATE: "binding_date",
+    FieldRole.SHOP_NAME: "shop_name", FieldRole.CONTACT_NAME: "contact_name", FieldRole.CONTACT_PHONE: "phone",
+    FieldRole.ADDRESS: "address", FieldRole.LICENCE_NO: "licence_no", FieldRole.USCC: "uscc", FieldRole.ID_CARD: "id_card",
+    FieldRole.BINDING_DATE: "binding_date",
 }
 assert [c.name for c in schema.customer.columns][12:20] == list(ROLE_COLUMNS.values()), "insert tuple order"
 _INSERT = (f"INSERT INTO customer ({', '.join(c.name for c in schema.customer.columns)}) "
            f"VALUES ({', '.join('?' * len(schema.customer.columns))})")
-SEARCH_ROLES = (Role.SHOP_NAME, Role.CONTACT_NAME, Role.LEGAL_PERSON, Role.CONTACT_PHONE, Role.ADDRESS, Role.LICENCE_NO)
-DEDUP_ROLES = (Role.LICENCE_NO, Role.USCC, Role.ID_CARD, Role.CONTACT_PHONE)
+SEARCH_ROLES = (FieldRole.SHOP_NAME, FieldRole.CONTACT_NAME, FieldRole.LEGAL_PERSON, FieldRole.CONTACT_PHONE, FieldRole.ADDRESS, FieldRole.LICENCE_NO)
+DEDUP_ROLES = (FieldRole.LICENCE_NO, FieldRole.USCC, FieldRole.ID_CARD, FieldRole.CONTACT_PHONE)
 
 
 def dumps(values: dict[str, Any]) -> str:
     return canonical_json(values).decode("utf-8")
 
 
-def _role_keys(form: FormDefinition, roles: Iterable[Role]) -> list[str]:
+def _role_keys(form: FormDefinition, roles: Iterable[FieldRole]) -> list[str]:
     """The field keys playing ``roles`` (a key that matches no field where the form lacks the role)."""
     return [spec.key if (spec := form.by_role(r)) else f"\0{r.value}" for r in roles]
 
@@ -136,7 +136,7 @@ class Customers(Part):
                 remote: Sequence[dict[str, Any]] | None) -> None:
         """New customers, their search entries and their audit entries (``remote``: as the server has them)."""
         now, actor = self.clock(), prov.actor or self.actor
-        code_spec = form.by_role(Role.CUSTOMER_CODE)
+        code_spec = form.by_role(FieldRole.CUSTOMER_CODE)
         if remote is not None:
             official = [bool(m.get("code_official")) for m in remote]
             codes = [m.get("code") or None for m in remote]
@@ -172,7 +172,7 @@ class Customers(Part):
         current = {r["id"]: r for r in tx.execute(select(schema.customer).where(
             C.id.in_([it.id for it in items]), C.deleted_at.is_(None))).mappings()}
         now, actor = self.clock(), prov.actor or self.actor
-        code_spec = form.by_role(Role.CUSTOMER_CODE)
+        code_spec = form.by_role(FieldRole.CUSTOMER_CODE)
         changed, audit = 0, []
         for it in items:
             r = current.get(it.id)

@@ -10,6 +10,7 @@ lost answer resends exactly the same mutation. At most one row per record is in 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any, Callable, Sequence
 
 from sqlalchemy import bindparam, delete, func, select
@@ -17,15 +18,17 @@ from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
 from app.models.record import CustomerStatus, NewCustomer, Provenance, Quality, Source, new_id
+from app.models.remote import FeedChange, FieldConflict, PushResult, RemoteRecord
 from app.models.sync_state import LocalRecord, OutboxRow
-from app.models.wire import canonical_json
+from app.models.wire import ChangeKind, MutationKind, ResultStatus, canonical_json
 from app.storage import schema
 from app.storage.customers import field_changes, provenance
 from app.storage.db import Part
 
 O = schema.outbox.c
 C = schema.customer.c
-SAVE, SUBMIT, DELETE, VISIT, DECIDE = "customer.save", "customer.submit", "customer.delete", "visit.create", "review.decide"
+SAVE, SUBMIT, DELETE, VISIT, DECIDE = (MutationKind.SAVE.value, MutationKind.SUBMIT.value, MutationKind.DELETE.value,
+                                      MutationKind.VISIT.value, MutationKind.DECIDE.value)
 BLOCKED_STATES = ("conflict", "rejected", "revoked")
 
 
@@ -40,14 +43,14 @@ def _dumps(value: Any) -> str:
         return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def _review_audit(record: dict[str, Any], row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
+def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
     """A decision that arrived from the server, for the record's history (each round shows)."""
-    new, old = record.get("review") or {}, _loads(row["review"]) or {}
+    new, old = record.review or {}, _loads(row["review"]) or {}
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return r.get("action"), r.get("by"), r.get("reason"), tuple(r.get("fields") or ())
 
     if new.get("action") and key(new) != key(old):  # (our own decision coming back has another "at")
-        return [("customer", record["id"], "review", None, None, new)]
+        return [("customer", record.id, "review", None, None, new)]
     return []
 
 
@@ -130,30 +133,31 @@ class Outbox(Part):
             tx.execute(delete(schema.outbox).where(O.seq == seq))
 
     # ---- the server's answers ------------------------------------------------------------------
-    def apply_push_results(self, form: FormDefinition, results: Sequence[tuple[OutboxRow, dict[str, Any]]],
+    def apply_push_results(self, form: FormDefinition, results: Sequence[tuple[OutboxRow, PushResult]],
                            quality: Callable[[dict[str, Any]], Quality]) -> None:
         """One transaction: each answered row leaves the outbox; records take the server's state.
         (At most one row per record is in flight, so the records of one answer are distinct.)"""
         prov = Provenance(self.actor, Source.SYNC)
         with self.transaction() as tx:
             tx.execute(delete(schema.outbox).where(O.seq.in_([row.seq for row, _r in results])))
-            taken: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+            taken: list[tuple[RemoteRecord, dict[str, Any] | None]] = []
             for row, result in results:
-                status, record = result.get("status"), result.get("record")
-                if status in ("applied", "merged") and record:
+                status, record = result.status, result.record
+                if status in (ResultStatus.APPLIED, ResultStatus.MERGED) and record is not None:
                     taken.append((record, row.body))
-                elif status == "conflict":
-                    self._rebase_on_conflict(tx, form, row, result.get("conflicts") or [], record or {}, quality, prov)
-                elif status == "rejected":
-                    if row.kind == DECIDE and record:  # a stale decision: show what the server has instead
+                elif status is ResultStatus.CONFLICT:
+                    self._rebase_on_conflict(tx, form, row, result.conflicts, record, quality, prov)
+                elif status is ResultStatus.REJECTED:
+                    if row.kind == DECIDE and record is not None:  # a stale decision: show what the server has instead
                         self._take_server_record(tx, form, record, quality, prov)
                     tx.execute(schema.customer.update().where(C.id == row.record_id).values(
-                        sync_state="rejected", sync_errors=_dumps(result.get("errors") or [])))
+                        sync_state="rejected", sync_errors=_dumps([e.as_wire() for e in result.errors])))
             self._take_server_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
             self._settle_many(tx, [row.record_id for row, _r in results])
 
-    def _rebase_on_conflict(self, tx: Connection, form: FormDefinition, row: OutboxRow, conflicts: list[dict[str, Any]],
-                            record: dict[str, Any], quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+    def _rebase_on_conflict(self, tx: Connection, form: FormDefinition, row: OutboxRow,
+                            conflicts: Sequence[FieldConflict], record: RemoteRecord | None,
+                            quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
         """Move the local record onto the server's version: the server's values where only the server
         changed a field, ours where only we did, and ours (for now) where both did — those wait for a
         person's choice. Nothing of either side is dropped."""
@@ -161,8 +165,8 @@ class Outbox(Part):
         if cur is None:
             return
         mine, base = json.loads(cur["data"]), _loads(cur["server_data"]) or {}
-        server = record.get("values") or {}
-        conflicting = {c["field"] for c in conflicts}
+        server = record.values if record is not None else {}
+        conflicting = {c.field for c in conflicts}
         rebased: dict[str, Any] = {}
         for key in set(mine) | set(server) | set(base):
             ours = key in conflicting or mine.get(key) != base.get(key)
@@ -171,19 +175,20 @@ class Outbox(Part):
                 rebased[key] = value
         q = quality(rebased)
         self.arc.customers.write(tx, cur["pk"], form, rebased, q, _dumps(rebased), cur["code"], server_data=_dumps(server),
-                                 version=record.get("version", cur["version"]), status=record.get("status", cur["status"]),
-                                 sync_state="conflict")
+                                 version=record.version if record else cur["version"],
+                                 status=record.status if record else cur["status"], sync_state="conflict")
         self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
         tx.execute(schema.conflict.insert().prefix_with("OR REPLACE").values(
-            record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps(conflicts), server_record=_dumps(record),
+            record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps([c.as_wire() for c in conflicts]),
+            server_record=_dumps(record.wire if record is not None and record.wire is not None else {}),
             created_at=self.clock()))
 
-    def _keep_queued_state(self, tx: Connection, taken: list[tuple[dict[str, Any], dict[str, Any] | None]]
-                           ) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    def _keep_queued_state(self, tx: Connection, taken: list[tuple[RemoteRecord, dict[str, Any] | None]]
+                           ) -> list[tuple[RemoteRecord, dict[str, Any] | None]]:
         """A record with more rows still queued (saved, then submitted) keeps its local status and
         review round until those are answered: the answer to the save must not show it returned
         again for a moment, nor write that into its history."""
-        ids = [rec["id"] for rec, _f in taken]
+        ids = [rec.id for rec, _f in taken]
         busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(ids)).distinct()).scalars())
         if not busy:
             return taken
@@ -191,9 +196,9 @@ class Outbox(Part):
             select(C.id, C.status, C.review).where(C.id.in_(list(busy))))}
         out = []
         for rec, frozen in taken:
-            if rec["id"] in local:
-                status, review = local[rec["id"]]
-                rec = {**rec, "status": status, "review": review}
+            if rec.id in local:
+                status, review = local[rec.id]
+                rec = replace(rec, status=status, review=review)
             out.append((rec, frozen))
         return out
 
@@ -210,7 +215,7 @@ class Outbox(Part):
                            .values(sync_state=state))
 
     def _take_server_records(self, tx: Connection, form: FormDefinition,
-                             items: Sequence[tuple[dict[str, Any], dict[str, Any] | None]],
+                             items: Sequence[tuple[RemoteRecord, dict[str, Any] | None]],
                              quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
                              known: dict[str, Quality] | None = None) -> None:
         """The bulk form of ``_take_server_record`` (distinct records): new ones inserted together;
@@ -219,96 +224,96 @@ class Outbox(Part):
         if not items:
             return
         rows = {r["id"]: r for r in tx.execute(select(schema.customer).where(
-            C.id.in_([rec["id"] for rec, _f in items]))).mappings()}
-        self._insert_remotes(tx, form, [rec for rec, _f in items if rec["id"] not in rows], quality, prov, known)
+            C.id.in_([rec.id for rec, _f in items]))).mappings()}
+        self._insert_remotes(tx, form, [rec for rec, _f in items if rec.id not in rows], quality, prov, known)
         light: list[dict[str, Any]] = []
         audit: list[tuple[str, str, str, str | None, Any, Any]] = []
         now = self.clock()
         for record, frozen in items:
-            row = rows.get(record["id"])
+            row = rows.get(record.id)
             if row is None:
                 continue
             data = json.loads(row["data"])
-            merged = _merge(data, _loads(row["server_data"]) or {}, record.get("values") or {}, frozen)
-            code = record.get("code") or row["code"]
-            if merged != data or code != row["code"] or record.get("deleted") or row["deleted_at"] is not None:
+            merged = _merge(data, _loads(row["server_data"]) or {}, record.values, frozen)
+            code = record.code or row["code"]
+            if merged != data or code != row["code"] or record.deleted or row["deleted_at"] is not None:
                 self._take_server_record(tx, form, record, quality, prov, frozen, row=row)
                 continue
-            status = record.get("status", row["status"])
+            status = record.status
             if status != row["status"]:
-                audit.append(("customer", record["id"], "status", None, row["status"], status))
+                audit.append(("customer", record.id, "status", None, row["status"], status))
             audit += _review_audit(record, row)
-            light.append({"b_id": record["id"], "server_data": _dumps(record.get("values") or {}),
-                          "version": record.get("version", row["version"]), "status": status,
-                          "code_official": int(bool(record.get("code_official"))),
-                          "approved_data": _dumps(record["approved_values"]) if record.get("approved_values") else None,
-                          "review": _dumps(record["review"]) if record.get("review") else None,
-                          "owner": record.get("owner"),
+            light.append({"b_id": record.id, "server_data": _dumps(record.values),
+                          "version": record.version, "status": status,
+                          "code_official": int(record.code_official),
+                          "approved_data": _dumps(record.approved_values) if record.approved_values else None,
+                          "review": _dumps(record.review) if record.review else None,
+                          "owner": record.owner,
                           "updated_at": now if status != row["status"] else row["updated_at"]})
         if light:
             # executemany: the SET clause takes its columns from the parameters' keys
             tx.execute(schema.customer.update().where(C.id == bindparam("b_id")).values(sync_errors=None), light)
         self.arc.audit.append(tx, prov, audit)
 
-    def _take_server_record(self, tx: Connection, form: FormDefinition, record: dict[str, Any],
+    def _take_server_record(self, tx: Connection, form: FormDefinition, record: RemoteRecord,
                             quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
                             frozen: dict[str, Any] | None = None, row: Any = None) -> None:
         """The server's state of a record, keeping local edits made after ``frozen`` was sent."""
         if row is None:
-            row = tx.execute(select(schema.customer).where(C.id == record["id"])).mappings().first()
-        server_values = record.get("values") or {}
+            row = tx.execute(select(schema.customer).where(C.id == record.id)).mappings().first()
+        server_values = record.values
         if row is None:
             self._insert_remotes(tx, form, [record], quality, prov)
             return
         data = json.loads(row["data"])
         merged = _merge(data, _loads(row["server_data"]) or {}, server_values, frozen)
         q = quality(merged)
-        code = record.get("code") or row["code"]
-        values = dict(server_data=_dumps(server_values), version=record.get("version", row["version"]),
-                      status=record.get("status", row["status"]), code=code, code_official=int(bool(record.get("code_official"))),
-                      approved_data=_dumps(record["approved_values"]) if record.get("approved_values") else None,
-                      review=_dumps(record["review"]) if record.get("review") else None, owner=record.get("owner"),
+        code = record.code or row["code"]
+        values = dict(server_data=_dumps(server_values), version=record.version,
+                      status=record.status, code=code, code_official=int(record.code_official),
+                      approved_data=_dumps(record.approved_values) if record.approved_values else None,
+                      review=_dumps(record.review) if record.review else None, owner=record.owner,
                       sync_errors=None, updated_at=self.clock())
         # deleted on the server; or back in this user's scope after it was revoked here
-        values["deleted_at"] = (row["deleted_at"] or self.clock()) if record.get("deleted") else None
-        self.arc.customers.write(tx, row["pk"], form, merged, q, _dumps(merged), code, deleted=bool(record.get("deleted")),
+        values["deleted_at"] = (row["deleted_at"] or self.clock()) if record.deleted else None
+        self.arc.customers.write(tx, row["pk"], form, merged, q, _dumps(merged), code, deleted=record.deleted,
                                  **values)
-        audit = field_changes(record["id"], data, merged)
+        audit = field_changes(record.id, data, merged)
         if values["status"] != row["status"]:
-            audit.append(("customer", record["id"], "status", None, row["status"], values["status"]))
+            audit.append(("customer", record.id, "status", None, row["status"], values["status"]))
         audit += _review_audit(record, row)
         self.arc.audit.append(tx, prov, audit)
 
-    def _insert_remotes(self, tx: Connection, form: FormDefinition, records: Sequence[dict[str, Any]],
+    def _insert_remotes(self, tx: Connection, form: FormDefinition, records: Sequence[RemoteRecord],
                         quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
                         known: dict[str, Quality] | None = None) -> None:
         """Records this archive has never held (distinct), inserted together as the server has them
         (with their completeness from ``known`` where it was worked out ahead of time)."""
-        records = [r for r in records if not r.get("deleted")]
+        records = [r for r in records if not r.deleted]
         if not records:
             return
         items = []
         for record in records:
-            values = {k: v for k, v in (record.get("values") or {}).items() if v not in (None, "", [])}
-            q = (known or {}).get(record["id"]) or quality(values)
-            items.append(NewCustomer(record["id"], values, q, CustomerStatus(record.get("status", "draft"))))
+            values = {k: v for k, v in record.values.items() if v not in (None, "", [])}
+            q = (known or {}).get(record.id) or quality(values)
+            items.append(NewCustomer(record.id, values, q, CustomerStatus(record.status)))
         self.arc.customers.insert_remote(tx, form, items, prov, [
-            {"server_data": _dumps(r.get("values") or {}), "version": r.get("version", 0), "code": r.get("code"),
-             "code_official": bool(r.get("code_official")),
-             "approved_data": _dumps(r["approved_values"]) if r.get("approved_values") else None,
-             "review": _dumps(r["review"]) if r.get("review") else None, "owner": r.get("owner")} for r in records])
+            {"server_data": _dumps(r.values), "version": r.version, "code": r.code,
+             "code_official": r.code_official,
+             "approved_data": _dumps(r.approved_values) if r.approved_values else None,
+             "review": _dumps(r.review) if r.review else None, "owner": r.owner} for r in records])
 
     # ---- the feed ------------------------------------------------------------------------------
-    def apply_feed_page(self, form: FormDefinition, changes: Sequence[dict[str, Any]], cursor: int,
+    def apply_feed_page(self, form: FormDefinition, changes: Sequence[FeedChange], cursor: int,
                         quality: Callable[[dict[str, Any]], Quality], seen: set[str] | None = None,
                         known: dict[str, Quality] | None = None) -> int:
         """One page and its cursor in one transaction; records with unsent work are left alone.
         ``known``: the completeness of records new to this archive, worked out ahead of time."""
         prov = Provenance(self.actor, Source.SYNC)
-        rids = [rid for c in changes if (rid := c.get("record_id") or (c.get("record") or {}).get("id"))]
+        rids = [rid for c in changes if (rid := c.rid)]
         if seen is not None:
             seen.update(rids)
-        taken: dict[str, dict[str, Any]] = {}  # the newest state of each record in this page
+        taken: dict[str, RemoteRecord] = {}  # the newest state of each record in this page
         with self.transaction() as tx:
             busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(rids)).distinct()).scalars())
             have: dict[str, tuple[int, Any, str]] = {r[0]: (r[1], r[2], r[3]) for r in tx.execute(
@@ -316,22 +321,21 @@ class Outbox(Part):
             busy |= {rid for rid, (_v, _d, state) in have.items() if state == "conflict"}
             applied = 0
             for change in changes:
-                kind = change.get("kind")
-                if kind == "form" and change.get("form"):
-                    self.arc.meta.set("published_form", _dumps(change["form"]), tx)
+                kind = change.kind
+                if kind is ChangeKind.FORM and change.form:
+                    self.arc.meta.set("published_form", _dumps(change.form), tx)
                     continue
-                rid = change.get("record_id") or (change.get("record") or {}).get("id")
+                rid = change.rid
                 if not rid:
                     continue
-                if kind == "revoke":
+                if kind is ChangeKind.REVOKE:
                     applied += self._take_feed_records(tx, form, taken, quality, prov, known)
                     self._revoke(tx, rid, keep=rid in busy, prov=prov)
                     have.pop(rid, None)
-                elif kind == "record" and change.get("record") and rid not in busy:
-                    record = change["record"]
+                elif kind is ChangeKind.RECORD and change.record is not None and rid not in busy:
+                    record = change.record
                     held = have.get(rid)
-                    if held is not None and held[0] >= record.get("version", 0) and held[1] is None \
-                            and not record.get("deleted"):
+                    if held is not None and held[0] >= record.version and held[1] is None and not record.deleted:
                         continue  # our own change coming back, or one we already hold
                     taken.pop(rid, None)
                     taken[rid] = record
@@ -339,7 +343,7 @@ class Outbox(Part):
             self.arc.meta.set("sync_cursor", str(cursor), tx)
         return applied
 
-    def _take_feed_records(self, tx: Connection, form: FormDefinition, taken: dict[str, dict[str, Any]],
+    def _take_feed_records(self, tx: Connection, form: FormDefinition, taken: dict[str, RemoteRecord],
                            quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
                            known: dict[str, Quality] | None) -> int:
         n = len(taken)
@@ -369,10 +373,14 @@ class Outbox(Part):
             return len(gone)
 
     # ---- conflicts -----------------------------------------------------------------------------
-    def conflict_of(self, record_id: str) -> tuple[list[dict[str, Any]], dict[str, Any]] | None:
+    def conflict_of(self, record_id: str) -> tuple[list[FieldConflict], dict[str, Any]] | None:
+        """The conflicting fields, and the server's record as it came with them."""
         with self.reading() as c:
             r = c.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
-        return (json.loads(r["fields"]), json.loads(r["server_record"])) if r else None
+        if r is None:
+            return None
+        fields = [FieldConflict(f["field"], f.get("base"), f.get("mine"), f.get("server")) for f in json.loads(r["fields"])]
+        return fields, json.loads(r["server_record"])
 
     def resolve_conflict(self, form: FormDefinition, record_id: str, choices: dict[str, Any],
                          quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:

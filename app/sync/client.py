@@ -27,9 +27,12 @@ import requests
 import truststore
 from requests.adapters import HTTPAdapter
 
+from app import __version__
 from app.errors import SyncError, SyncErrorKind as K
 from app.i18n import N_
+from app.models.remote import FeedPage, PhotoProgress, PushResult, RemoteUser, SignIn
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
+from app.sync import protocol
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
@@ -130,7 +133,7 @@ class SyncClient:
         self.http.mount("https://", TrustStoreAdapter(trust_context(extra_ca)))
         self.http.verify = True  # never False
         self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip",
-                                  "User-Agent": "FieldArchive"})
+                                  "User-Agent": f"FieldArchive/{__version__}"})  # the server's minimum version
         self.bytes_sent = self.bytes_received = 0
         self._refresh_lock = threading.Lock()
 
@@ -196,6 +199,12 @@ class SyncClient:
             pass
         code = body.get("code", "") if isinstance(body, dict) else ""
         if status == 426:
+            url = body.get("download_url") if isinstance(body, dict) else None
+            if isinstance(url, str) and url:  # the server says where to get the version it needs
+                raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs FieldArchive {minimum} or newer (this is {current}). "
+                                                     "Download it from {url} and install it; what this computer has "
+                                                     "not synced yet stays here and is sent after the update."),
+                                minimum=body.get("min_client_version") or "?", current=__version__, url=url)
             raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app."))
         if status == 401:
             raise SyncError(K.AUTH, N_("The server did not accept the sign-in; sign in again."))
@@ -216,7 +225,7 @@ class SyncClient:
     def info(self) -> dict[str, Any]:
         return self._call("GET", "/info", auth=False)
 
-    def login(self, username: str, password: str, device_name: str) -> dict[str, Any]:
+    def login(self, username: str, password: str, device_name: str) -> SignIn:
         resp = self._send("POST", "/auth/login", auth=False, body={
             "username": username, "password": password, "device_id": self.device_id, "device_name": device_name})
         if resp.status_code == 401:
@@ -226,9 +235,9 @@ class SyncClient:
         if resp.status_code == 409:
             raise SyncError(K.AUTH, N_("The server has this computer's archive registered to another account; "
                                        "sign in from a profile created for this account."))
-        data = self._check(resp)
-        self.tokens.set(_tokens(data))
-        return data
+        answer = protocol.decode(protocol.sign_in_answer, self._check(resp), "login")
+        self.tokens.set(_tokens(answer))
+        return answer
 
     def refresh(self) -> None:
         with self._refresh_lock:
@@ -240,7 +249,7 @@ class SyncClient:
             if resp.status_code in (400, 401, 403):
                 self.tokens.clear()
                 raise SyncError(K.AUTH, N_("The server ended this device's sign-in; sign in again."))
-            self.tokens.set(_tokens(self._check(resp)))
+            self.tokens.set(_tokens(protocol.decode(protocol.sign_in_answer, self._check(resp), "refresh")))
 
     def logout(self) -> None:
         try:
@@ -248,18 +257,21 @@ class SyncClient:
         finally:
             self.tokens.clear()
 
-    def me(self) -> dict[str, Any]:
-        return self._call("GET", "/me")
+    def me(self) -> RemoteUser:
+        return protocol.decode(protocol.user, self._call("GET", "/me"), "me")
 
     # ---- sync --------------------------------------------------------------------------------
-    def push(self, mutations: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call("POST", "/sync/push", body={"mutations": mutations})
+    def push(self, mutations: list[dict[str, Any]]) -> list[PushResult]:
+        return protocol.decode(protocol.push_answer, self._call("POST", "/sync/push", body={"mutations": mutations}),
+                               "push")
 
-    def upload_audit(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
-        return self._call("POST", "/audit", body={"entries": entries})
+    def upload_audit(self, entries: list[dict[str, Any]]) -> int | None:
+        """The newest entry the server now holds (None: the answer did not say)."""
+        return protocol.decode(protocol.audit_answer, self._call("POST", "/audit", body={"entries": entries}), "audit")
 
-    def pull(self, cursor: int, limit: int) -> dict[str, Any]:
-        return self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit})
+    def pull(self, cursor: int, limit: int) -> FeedPage:
+        return protocol.decode(protocol.pull_answer,
+                               self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}), "pull")
 
     def credit_history(self, record_id: str) -> dict[str, Any]:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
@@ -304,12 +316,12 @@ class SyncClient:
             resp = self._send("GET", "/calendar", headers=headers)
         if resp.status_code == 304:
             return None
-        return self._check(resp)
+        return protocol.decode(protocol.calendar_answer, self._check(resp), "calendar")
 
-    def photo_status(self, sha: str) -> dict[str, Any]:
-        return self._call("GET", f"/photos/{sha}/status")
+    def photo_status(self, sha: str) -> PhotoProgress:
+        return protocol.decode(protocol.photo_answer, self._call("GET", f"/photos/{sha}/status"), "photo")
 
-    def photo_chunk(self, sha: str, offset: int, total: int, chunk: bytes) -> dict[str, Any]:
+    def photo_chunk(self, sha: str, offset: int, total: int, chunk: bytes) -> PhotoProgress:
         headers = {"Upload-Offset": str(offset), "Upload-Length": str(total),
                    "Content-Type": "application/offset+octet-stream"}
         resp = self._send("PATCH", f"/photos/{sha}", raw=chunk, headers=headers)
@@ -317,9 +329,8 @@ class SyncClient:
             self.refresh()
             resp = self._send("PATCH", f"/photos/{sha}", raw=chunk, headers=headers)
         if resp.status_code == 409:  # our offset was stale: the server says where to go on
-            body = self._json(resp)
-            return {"complete": False, "offset": int(body.get("offset", 0))}
-        return self._check(resp)
+            return PhotoProgress(False, protocol.decode(protocol.photo_answer, self._json(resp), "photo").offset)
+        return protocol.decode(protocol.photo_answer, self._check(resp), "photo")
 
     def photo_get(self, sha: str) -> bytes:
         resp = self._send("GET", f"/photos/{sha}")
@@ -333,8 +344,8 @@ class SyncClient:
     def upload_photo(self, sha: str, data: bytes, cancel: threading.Event | None = None) -> int:
         """Resumable: ask where the server is, send the rest in chunks; returns bytes sent."""
         status = self.photo_status(sha)
-        offset, sent = int(status.get("offset", 0)), 0
-        if status.get("complete"):
+        offset, sent = status.offset, 0
+        if status.complete:
             return 0
         while offset < len(data):
             if cancel is not None and cancel.is_set():
@@ -343,9 +354,9 @@ class SyncClient:
             chunk = data[offset:offset + MAX_CHUNK]
             answer = self.photo_chunk(sha, offset, len(data), chunk)
             sent += len(chunk)
-            if answer.get("complete"):
+            if answer.complete:
                 return sent
-            offset = int(answer.get("offset", offset))
+            offset = answer.offset
         return sent
 
 
@@ -371,6 +382,8 @@ def _too_many(resp: requests.Response) -> SyncError:
     return err
 
 
-def _tokens(data: dict[str, Any]) -> dict[str, Any]:
-    return {"access_token": data["access_token"], "refresh_token": data["refresh_token"],
-            "user": data.get("user", {})}
+def _tokens(answer: SignIn) -> dict[str, Any]:
+    """What the token store keeps (its stored form is unchanged: the pair and the user as the server named them)."""
+    u = answer.user
+    return {"access_token": answer.access_token, "refresh_token": answer.refresh_token,
+            "user": {"name": u.name, "display_name": u.display_name, "role": u.role.value, "supervisor": u.supervisor}}

@@ -15,8 +15,9 @@ from typing import Any, Callable, Iterator
 
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.i18n import N_
+from app.models.remote import FeedPage
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
-from app.models.wire import MAX_AUDIT, MAX_BATCH, MAX_PAGE
+from app.models.wire import MAX_AUDIT, MAX_BATCH, MAX_PAGE, ErrorCode, MutationKind, ResultStatus
 from app.sync.client import SyncClient
 from app.sync.ports import SyncStore
 
@@ -35,11 +36,12 @@ def _check(cancel: threading.Event | None) -> None:
 def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> dict[str, Any] | None:
     """The mutation a queued row stands for, from the record as it is now (None: nothing to send)."""
     extra = row.extra or {}
-    body: dict[str, Any] = {"mutation_id": row.mutation_id, "kind": row.kind, "record_id": row.record_id,
+    kind = MutationKind(row.kind)
+    body: dict[str, Any] = {"mutation_id": row.mutation_id, "kind": kind.value, "record_id": row.record_id,
                             "base_version": local.version if local else 0, "form_version": form_version}
     if extra.get("provenance"):
         body["provenance"] = {k: v for k, v in extra["provenance"].items() if v not in (None, "")}
-    if row.kind == "customer.save":
+    if kind is MutationKind.SAVE:
         if local is None:
             return None
         base = local.server_data or {}
@@ -48,19 +50,19 @@ def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> 
         if not changes and local.version > 0:
             return None
         body["changes"] = changes
-    elif row.kind == "customer.submit":
+    elif kind is MutationKind.SUBMIT:
         if extra.get("note"):
             body["note"] = extra["note"]
         if extra.get("urgent"):
             body["urgent"] = True
-    elif row.kind == "visit.create":
+    elif kind is MutationKind.VISIT:
         body["visit"] = extra.get("visit") or {}
         body["base_version"] = local.version if local else 0
         if extra.get("info_date"):
             body.setdefault("provenance", {"source": "visit"})["info_date"] = extra["info_date"]
-    elif row.kind == "review.decide":
+    elif kind is MutationKind.DECIDE:
         body["decision"] = extra.get("decision") or {}
-    elif row.kind == "customer.check":
+    elif kind is MutationKind.CHECK:
         body["check"] = extra.get("check") or {}
     return body
 
@@ -108,32 +110,31 @@ def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
         heads = store.outbox_heads(batch)
         if not heads:
             return
-        mutations, to_freeze, answered_rows = [], [], []
+        mutations, to_freeze, answered_rows, dropped = [], [], [], []
         for row, local in heads:
             body = row.body or build_body(row, local, form_version)
             if body is None:
-                store.drop_outbox_row(row.seq)  # nothing left to say (e.g. edited back to the server's value)
+                dropped.append(row.seq)  # nothing left to say (e.g. edited back to the server's value)
                 continue
             if row.body is None:
                 to_freeze.append((row.seq, body))
             mutations.append(body)
             answered_rows.append(OutboxRow(row.seq, row.mutation_id, row.kind, row.record_id, "sent", body, row.extra))
         if not mutations:
+            store.freeze((), dropped)
             continue
         _upload_photos(store, client, out, [r for m in mutations for r in photos_in(m, photo_fields)], cancel, say)
-        store.freeze(to_freeze)
-        answer = client.push(mutations)
-        results = {r["mutation_id"]: r for r in answer.get("results", [])}
+        store.freeze(to_freeze, dropped)
+        results = {r.mutation_id: r for r in client.push(mutations)}
         if not results:
             raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the changes without a result."))
         store.apply_push_results([(row, results[row.mutation_id]) for row in answered_rows if row.mutation_id in results])
         for r in results.values():
             out.pushed += 1
-            status = r.get("status")
-            out.applied += status == "applied"
-            out.merged += status == "merged"
-            out.conflicts += status == "conflict"
-            out.rejected += status == "rejected"
+            out.applied += r.status is ResultStatus.APPLIED
+            out.merged += r.status is ResultStatus.MERGED
+            out.conflicts += r.status is ResultStatus.CONFLICT
+            out.rejected += r.status is ResultStatus.REJECTED
         say("push", out.pushed, max(total, out.pushed))
 
 
@@ -161,15 +162,15 @@ def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
         reader = PageReader(client, cursor, cancel, store.page_preparer())
         try:
             for batch in reader.batches():
-                changes = [c for page, _p in batch for c in page.get("changes") or []]
-                cursor, more = int(batch[-1][0]["cursor"]), bool(batch[-1][0].get("more"))
+                changes = [c for page, _p in batch for c in page.changes]
+                cursor, more = batch[-1][0].cursor, batch[-1][0].more
                 out.received += store.apply_feed_page(changes, cursor, seen, _combine([p for _page, p in batch]))
                 out.pulled += len(changes)
                 say("pull", out.pulled, out.pulled + (PAGE if more else 0))
                 _check(cancel)
             break
         except SyncError as exc:
-            if getattr(exc, "code", "") != "gone" or seen is not None:
+            if getattr(exc, "code", "") != ErrorCode.GONE.value or seen is not None:
                 raise
             log.info("cursor %s is older than the server's horizon: rebuilding", cursor)
             cursor, seen, out.rebuilt = 0, set(), True
@@ -208,24 +209,24 @@ def _upload_audit(store: SyncStore, client: SyncClient, out: SyncOutcome, say: S
         if not entries:
             return
         try:
-            answer = client.upload_audit(entries)
+            head = client.upload_audit(entries)
         except SyncError as exc:
             code = getattr(exc, "code", "")
             if exc.kind is not SyncErrorKind.REFUSED:
                 raise
-            if code == "audit_gap" and not restarted:
+            if code == ErrorCode.AUDIT_GAP.value and not restarted:
                 log.info("the server's audit copy does not reach entry %s: offering the whole trail", entries[0]["seq"])
                 store.mark_audit_sent(0)
                 restarted = True
                 continue
-            if code == "not_found":  # a server from before audit uploads
+            if code == ErrorCode.NOT_FOUND.value:  # a server from before audit uploads
                 log.info("the server keeps no audit trails")
                 return
             log.warning("the server refused the audit trail at entry %s: %s", entries[0]["seq"], exc)
             out.audit_problem = N_("The server did not accept this computer's audit log. Your records are synced; "
                                    "the log stays here. Tell your administrator.")
             return
-        head = int(answer.get("head") or entries[-1]["seq"])
+        head = head or entries[-1]["seq"]
         if head < entries[-1]["seq"]:
             raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the audit log without taking it."))
         store.mark_audit_sent(head)
@@ -276,23 +277,23 @@ class PageReader:
                 prepared = None
                 if self.prepare is not None:
                     try:
-                        prepared = self.prepare(page.get("changes") or [])
+                        prepared = self.prepare(page.changes)
                     except Exception:  # only a shortcut: the page is applied without it
                         log.exception("preparing a feed page failed")
                 if not self._put(("page", (page, prepared))):
                     return
-                if not page.get("more"):
+                if not page.more:
                     return
-                cursor = int(page["cursor"])
+                cursor = page.cursor
         except BaseException as exc:  # handed to the applying thread, which raises it
             self._put(("error", exc))
         finally:
             self._put(("end", None))
 
-    def batches(self) -> Iterator[list[tuple[dict[str, Any], Any]]]:
+    def batches(self) -> Iterator[list[tuple[FeedPage, Any]]]:
         """Lists of consecutive (page, preparation): all that has arrived (waiting for the first)."""
         while True:
-            got: list[tuple[dict[str, Any], Any]] = []
+            got: list[tuple[FeedPage, Any]] = []
             last = False
             while len(got) < APPLY_AT_MOST and not last:
                 try:
@@ -304,7 +305,7 @@ class PageReader:
                     continue
                 if kind == "page":
                     got.append(item)
-                    last = not item[0].get("more")
+                    last = not item[0].more
                 elif kind == "error":
                     if got:  # what arrived before the error is applied first
                         yield got

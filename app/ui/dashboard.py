@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.services import dashboard
 from app.ui.context import UiContext
 
@@ -126,8 +126,8 @@ class DashboardPanel(QWidget):
     def show_data(self, d: dashboard.Dashboard) -> None:
         self.data = d
         waiting = sum(a + b for _n, a, b in d.pending_by_age)
-        self.summary.setText(_("{total} customers · {waiting} submissions waiting").format(total=d.total,
-                                                                                             waiting=waiting))
+        self.summary.setText(ngettext("{total} customer · {waiting}", "{total} customers · {waiting}", d.total).format(
+            total=d.total, waiting=ngettext("{n} submission waiting", "{n} submissions waiting", waiting).format(n=waiting)))
         self.age.set_data([n for n, _a, _b in d.pending_by_age],
                           [(_("on time"), PALETTE[1], [a for _n, a, _b in d.pending_by_age]),
                            (_("overdue"), PALETTE[5], [b for _n, _a, b in d.pending_by_age])])

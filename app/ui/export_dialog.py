@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGridLayout, QGroupBox, \
     QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models.catalogue import FormDefinition
 from app.settings import Settings
 
@@ -35,7 +35,7 @@ class ExportOptionsDialog(QDialog):
         self.groups: dict[str, QCheckBox] = {}
         for i, g in enumerate(form.groups):
             n = len(form.fields_in(g.key))
-            check = QCheckBox(_("{group} ({n} fields)").format(group=g.label(settings.ui_language), n=n), box)
+            check = QCheckBox(ngettext("{group} ({n} field)", "{group} ({n} fields)", n).format(group=g.label(settings.ui_language), n=n), box)
             check.setChecked(g.key not in off)
             check.toggled.connect(self._update)
             grid.addWidget(check, i // 2, i % 2)
@@ -76,9 +76,11 @@ class ExportOptionsDialog(QDialog):
     def _update(self) -> None:
         chosen = self.options().groups
         n = sum(len(self.form.fields_in(g)) for g in chosen)
-        text = _("{n} fields in {g} groups.").format(n=n, g=len(chosen))
+        text = ngettext("{n} field in {groups}.", "{n} fields in {groups}.", n).format(
+            n=n, groups=ngettext("{n} group", "{n} groups", len(chosen)).format(n=len(chosen)))
         if self.rows is not None:
-            text = _("{rows} customers (the list as shown).").format(rows=self.rows) + " " + text
+            text = ngettext("{rows} customer (the list as shown).", "{rows} customers (the list as shown).",
+                            self.rows).format(rows=self.rows) + " " + text
         self.summary.setText(text)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(chosen))
 

@@ -16,8 +16,8 @@ from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, \
     QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
-from app.i18n import _, translate
-from app.services.sheets import Problem, RowDiff, SheetResult, intake_summary, process_sheet, submit_changed
+from app.i18n import _, ngettext, translate
+from app.services.sheets import ImportMode, Problem, RowDiff, SheetResult, intake_summary, process_sheet, submit_changed
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.progress import run_with_progress
@@ -34,11 +34,20 @@ class ImportPreview(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowTitle(_("Import {file}").format(file=sheet.name))
         counts = {s: result.counts.get(s, 0) for s in SEVERITY}
-        summary = QLabel(_("{rows} rows: {errors} errors in {bad} rows, {warnings} warnings, {missing} missing values.")
-                         .format(rows=result.rows, errors=counts["error"], bad=len(result.error_rows),
-                                 warnings=counts["warning"], missing=counts["missing"]) + "\n" +
-                         _("{new} new customers, {changed} customers with changes.")
-                         .format(new=result.new_rows, changed=result.changed_rows) + "\n" +
+        bad = len(result.error_rows)
+        summary = QLabel(_("{rows}: {errors} in {bad}, {warnings}, {missing}.").format(
+                             rows=ngettext("{n} row", "{n} rows", result.rows).format(n=result.rows),
+                             errors=ngettext("{n} error", "{n} errors", counts["error"]).format(n=counts["error"]),
+                             bad=ngettext("{n} row", "{n} rows", bad).format(n=bad),
+                             warnings=ngettext("{n} warning", "{n} warnings", counts["warning"]).format(
+                                 n=counts["warning"]),
+                             missing=ngettext("{n} missing value", "{n} missing values", counts["missing"]).format(
+                                 n=counts["missing"])) + "\n" +
+                         _("{new}, {changed}.").format(
+                             new=ngettext("{n} new customer", "{n} new customers", result.new_rows).format(
+                                 n=result.new_rows),
+                             changed=ngettext("{n} customer with changes", "{n} customers with changes",
+                                              result.changed_rows).format(n=result.changed_rows)) + "\n" +
                          "\n".join(intake_summary(result)), self)
         summary.setWordWrap(True)
         problems = [p for p in result.problems if p.severity != "missing"]
@@ -47,20 +56,23 @@ class ImportPreview(QDialog):
         tabs = QTabWidget(self)
         tabs.addTab(self.tree, _("Changes ({n})").format(n=result.new_rows + result.changed_rows))
         tabs.addTab(self.table, _("Problems ({n})").format(n=counts["error"] + counts["warning"]))
-        self.more = QLabel(_("… and {n} more rows with changes (not listed; all are imported).")
-                           .format(n=result.diffs_omitted), self)
+        self.more = QLabel(ngettext("… and {n} more row with changes (not listed; all are imported).",
+                                    "… and {n} more rows with changes (not listed; all are imported).",
+                                    result.diffs_omitted).format(n=result.diffs_omitted), self)
         self.more.setVisible(result.diffs_omitted > 0)
-        self.submit = QCheckBox(_("Then submit the {n} changed customers for review (note: “{note}”)").format(
+        self.submit = QCheckBox(ngettext("Then submit the {n} changed customer for review (note: “{note}”)",
+                                         "Then submit the {n} changed customers for review (note: “{note}”)",
+                                         len(result.review_ids)).format(
             n=len(result.review_ids), note=_("Bulk maintenance: {file}").format(file=sheet.name)), self)
         self.submit.setChecked(True)
         self.submit.setVisible(bool(result.review_ids))
         buttons = QDialogButtonBox(self)
         if result.has_errors:
             partial = buttons.addButton(_("Import the rows without errors"), QDialogButtonBox.ButtonRole.AcceptRole)
-            partial.clicked.connect(lambda: self._import(skip_invalid=True))
+            partial.clicked.connect(lambda: self._import(ImportMode.WRITE_VALID_ROWS))
         else:
             go = buttons.addButton(_("Import"), QDialogButtonBox.ButtonRole.AcceptRole)
-            go.clicked.connect(lambda: self._import(skip_invalid=False))
+            go.clicked.connect(lambda: self._import(ImportMode.WRITE))
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel).clicked.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(summary)
@@ -95,15 +107,16 @@ class ImportPreview(QDialog):
     def _row_item(self, key: tuple[str, int], diff: RowDiff | None, problems: list[Problem]) -> QTreeWidgetItem:
         n = f"{key[0]} {key[1]}" if key[0] else key[1]
         if diff is None:
-            what = _("Not imported: {n} errors").format(n=sum(p.severity == "error" for p in problems)) \
-                if any(p.severity == "error" for p in problems) else ""
+            errors = sum(p.severity == "error" for p in problems)
+            what = ngettext("Not imported: {n} error", "Not imported: {n} errors", errors).format(n=errors) \
+                if errors else ""
             item = QTreeWidgetItem([str(n), "", what, "", ""])
         elif diff.new:
             item = QTreeWidgetItem([str(n), diff.name or diff.code, _("New customer"), "", ""])
             item.setForeground(2, QBrush(QColor(COLOURS["new"])))
         else:
             label = f"{diff.code} {diff.name}".strip()
-            item = QTreeWidgetItem([str(n), label, _("{n} changes").format(n=len(diff.changes)), "", ""])
+            item = QTreeWidgetItem([str(n), label, ngettext("{n} change", "{n} changes", len(diff.changes)).format(n=len(diff.changes)), "", ""])
             for ch in diff.changes:
                 child = QTreeWidgetItem(["", "", ch.label, ch.old, ch.new])
                 child.setToolTip(4, f"{ch.label}: {ch.old or '—'} → {ch.new or '—'}")
@@ -128,15 +141,15 @@ class ImportPreview(QDialog):
                 table.setItem(r, c, QTableWidgetItem(text))
         return table
 
-    def _import(self, skip_invalid: bool) -> None:
+    def _import(self, mode: ImportMode) -> None:
         sheet, parent, ctx = self.sheet, self.parentWidget(), self.ctx
         chosen = "all" if len(self.result.sheets) > 1 else (self.result.sheets[0] if self.result.sheets else None)
         submit = self.submit.isChecked() and bool(self.result.review_ids)
         self.accept()
 
         def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> tuple[SheetResult, Any]:
-            result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=True,
-                                   skip_invalid=skip_invalid, progress=progress, cancel=cancel, sheet=chosen)
+            result = process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, mode=mode,
+                                   progress=progress, cancel=cancel, sheet=chosen)
             return result, (submit_changed(s, result, sheet.name) if submit else None)
 
         def done(out: tuple[SheetResult, Any]) -> None:
@@ -150,8 +163,9 @@ class ImportPreview(QDialog):
                 created=result.created, updated=result.updated, unchanged=result.unchanged)
             if submitted is not None:
                 ok, refused = submitted
-                text += "\n" + _("{ok} customers submitted for review; {refused} not submitted because of errors.") \
-                    .format(ok=len(ok), refused=len(refused))
+                text += "\n" + ngettext("{ok} customer submitted for review; {refused} not submitted because of errors.",
+                                         "{ok} customers submitted for review; {refused} not submitted because of "
+                                         "errors.", len(ok)).format(ok=len(ok), refused=len(refused))
             info(parent, text)
 
         run_with_progress(ctx, parent, _("Importing {file}…").format(file=sheet.name), work, done,

@@ -7,9 +7,11 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTabWidget, QWidget
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models.catalogue import FormDefinition
 from app.models.sync_status import SyncState, SyncStatus
+from app.models.remote import RemoteUser
+from app.models.wire import UserRole
 from app.services import listing
 from app.ui import report_flow, sheets_flow
 from app.ui.context import UiContext
@@ -19,6 +21,7 @@ from app.ui.dashboard import DashboardPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
 from app.ui.sync.status_widget import SyncStatusWidget
+from app.ui.sync.update_notice import UpdateNotice
 from app.ui.sync_coordinator import SyncCoordinator
 
 
@@ -27,19 +30,19 @@ class MainWindow(QMainWindow):
     sig_settings_changed = Signal()
     sig_close_requested = Signal()
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: str = "collector") -> None:
+    def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: UserRole = UserRole.COLLECTOR) -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
-        self.list_panel = CustomerListPanel(ctx, self)
+        self.list_panel = CustomerListPanel(ctx, self, user)
         self.panel = CustomerPanel(ctx, form, role, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
         splitter.addWidget(self.panel)
-        splitter.setStretchFactor(0, 2)
-        splitter.setStretchFactor(1, 3)
-        splitter.setSizes([560, 840])
+        splitter.setStretchFactor(0, 5)  # the list keeps its status, completeness and last visit in view
+        splitter.setStretchFactor(1, 7)  # down to 1280×720; the form lays itself out in what is left
+        splitter.setSizes([590, 810])
         self.review = ReviewPanel(ctx, form, self)
         self.dashboard = DashboardPanel(ctx, self)
         self.tabs = QTabWidget(self)
@@ -61,7 +64,10 @@ class MainWindow(QMainWindow):
         self.sync_status.sign_in.clicked.connect(self.sign_in)
         self.coordinator.sig_need_sign_in.connect(self.sign_in)
         self.coordinator.sig_state.connect(self._sync_state)
+        self.update_notice = UpdateNotice(self)
+        self.coordinator.sig_finished.connect(self.update_notice.show_outcome)
         self.statusBar().addWidget(self.summary, 1)
+        self.statusBar().addPermanentWidget(self.update_notice)
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
         self._menus()
@@ -189,11 +195,11 @@ class MainWindow(QMainWindow):
             self.dashboard.refresh()
 
     # ---- roles, review and statistics --------------------------------------------------------
-    def set_role(self, role: str) -> None:
+    def set_role(self, role: UserRole) -> None:
         """What a person sees follows the role the server gave them: market managers review."""
         self.role = role
         self.panel.form_widget.set_role(role)
-        reviewer = role in ("supervisor", "admin")
+        reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         self.tabs.setTabVisible(self.review_tab, reviewer)
         if reviewer:
             self.review.refresh()
@@ -218,9 +224,12 @@ class MainWindow(QMainWindow):
         self.ctx.op(listing.summary, self).success(self._show_summary).failure(lambda _e: None).run()
 
     def _show_summary(self, s: listing.Summary) -> None:
-        self.summary.setText(_("{total} customers · {drafts} drafts · {pending} pending review · {returned} returned · "
-                               "{overdue} overdue or due").format(total=s.total, drafts=s.drafts, pending=s.pending,
-                                                                  returned=s.returned, overdue=s.overdue))
+        self.summary.setText(ngettext("{total} customer · {drafts} · {pending} pending review · {returned} returned · "
+                                      "{overdue} overdue or due",
+                                      "{total} customers · {drafts} · {pending} pending review · {returned} returned · "
+                                      "{overdue} overdue or due", s.total).format(
+            total=s.total, drafts=ngettext("{n} draft", "{n} drafts", s.drafts).format(n=s.drafts), pending=s.pending,
+            returned=s.returned, overdue=s.overdue))
 
     # ---- sync --------------------------------------------------------------------------------
     def _sync_state(self, status: SyncStatus) -> None:
@@ -248,14 +257,13 @@ class MainWindow(QMainWindow):
 
         self.ctx.op(syncing.status, self).success(show).run()
 
-    def _signed_in(self, data: dict[str, Any]) -> None:
-        user = data.get("user", {})
-        role = user.get("role", self.role)
-        if role != self.role:
-            self.set_role(role)
+    def _signed_in(self, result: tuple[RemoteUser, bool]) -> None:
+        user, persists = result
+        if user.role != self.role:
+            self.set_role(user.role)
         self.coordinator.signed_in = True
-        message = _("Signed in as {name}.").format(name=user.get("display_name") or user.get("username", ""))
-        if not data.get("persists"):
+        message = _("Signed in as {name}.").format(name=user.display_name or user.name)
+        if not persists:
             message += " " + _("This computer has no secure key store; you will be asked to sign in again after "
                                "FieldArchive restarts.")
         self.statusBar().showMessage(message, 10000)
@@ -268,8 +276,10 @@ class MainWindow(QMainWindow):
             waiting = status.get("outbox", 0)
             text = _("Sign out of the server?")
             if waiting:
-                text += "\n" + _("{n} changes have not been sent yet. They stay in this archive and are sent after "
-                                  "you sign in again.").format(n=waiting)
+                text += "\n" + ngettext("{n} change has not been sent yet. It stays in this archive and is sent after "
+                                         "you sign in again.",
+                                         "{n} changes have not been sent yet. They stay in this archive and are sent "
+                                         "after you sign in again.", waiting).format(n=waiting)
             box = QMessageBox(QMessageBox.Icon.Question, _("Sign out"), text,
                               QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
             box.button(QMessageBox.StandardButton.Yes).setText(_("Sign out"))
@@ -364,4 +374,5 @@ class MainWindow(QMainWindow):
             self.panel.confirm_leave(self.sig_close_requested.emit)
             return
         event.accept()
+        self.list_panel.save_columns()
         self.sig_close_requested.emit()

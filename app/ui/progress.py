@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from app.errors import UserCancelled
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.ui.context import UiContext
 
 T = TypeVar("T")
@@ -39,7 +39,7 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, d
             if total:
                 dialog.setMaximum(total)
                 dialog.setValue(min(n, total))
-            dialog.setLabelText(f"{label}\n{_('{n} rows').format(n=n)}")
+            dialog.setLabelText(f"{label}\n{ngettext('{n} row', '{n} rows', n).format(n=n)}")
         ctx.runner.run_on_main(show)
 
     def failed(exc: BaseException) -> None:

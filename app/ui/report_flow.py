@@ -87,9 +87,9 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
 
     def written(counts: dict[str, int]) -> None:
         close()
-        info(parent, _("The monthly report for {month} was written to {file}: {adj} category adjustments, "
-                       "{overdue} overdue items.").format(month=month, file=target, adj=counts["category_adjustments"],
-                                                          overdue=counts["overdue"]))
+        info(parent, _("The monthly report for {month} was written to {file}: {adj}, {overdue}.").format(
+            month=month, file=target, adj=reports.category_adjustments(counts["category_adjustments"]),
+            overdue=reports.overdue_items(counts["overdue"])))
 
     def fetched(data: dict[str, Any]) -> None:
         if cancelled.is_set():

@@ -12,9 +12,9 @@ from typing import Any, Callable
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.services.exporting import export_customers
-from app.services.sheets import IMPORT_FILTER, SheetResult, process_sheet, write_template
+from app.services.sheets import IMPORT_FILTER, ImportMode, SheetResult, process_sheet, write_template
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
@@ -40,7 +40,7 @@ def choose_import(ctx: UiContext, parent: QWidget) -> None:
 def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None) -> None:
     """Check ``sheet`` (nothing written) and show the preview; when several sheets hold data, ask which."""
     def check(s: Any, progress: Callable[[int, int], None], cancel: Any) -> SheetResult:
-        return process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, write=False, progress=progress,
+        return process_sheet(sheet, s.form, s.archive, actor=s.user, role=s.role, mode=ImportMode.CHECK, progress=progress,
                              cancel=cancel, sheet=which)
 
     def done(result: SheetResult) -> None:
@@ -56,7 +56,7 @@ def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None)
 
 def ask_sheet(parent: QWidget, file: str, names: list[str], active: str) -> str | None:
     """Several sheets hold data: which one (the one the file opens on first), or all."""
-    every = _("All {n} sheets").format(n=len(names))
+    every = ngettext("All {n} sheet", "All {n} sheets", len(names)).format(n=len(names))
     items = sorted(names, key=lambda n: n != active) + [every]
     item, ok = QInputDialog.getItem(parent, _("Import customers"),
                                     _("{file} has data on several sheets. Which one should be imported?").format(file=file),
@@ -91,7 +91,8 @@ def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts
                                 meta=opts.meta, actor=s.user, progress=progress, cancel=cancel)
 
     run_with_progress(ctx, parent, _("Exporting…"), work,
-                      lambda n: info(parent, _("Exported {n} customers to {file}.").format(n=n, file=target)),
+                      lambda n: info(parent, ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.",
+                                                     n).format(n=n, file=target)),
                       cancelled=lambda: info(parent, _("The export was cancelled; no file was written.")))
 
 

@@ -1,23 +1,52 @@
-"""Application style: fonts that have Chinese glyphs, and how validation states look."""
+"""Application style: one place for fonts, spacing and colours, so the list, the form and the review
+screen look alike (issue 16). Quiet and native: the platform style draws the widgets; this only adds
+fonts that have Chinese glyphs, a readable minimum size, one accent colour, the validation states
+and the status colours.
+"""
 from __future__ import annotations
 
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
+from app.models.record import CustomerStatus
+
 CJK_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
                 "WenQuanYi Micro Hei", "WenQuanYi Zen Hei"]
 
-STYLE = """
-QLineEdit[validation="error"], QPlainTextEdit[validation="error"], QComboBox[validation="error"] {
-    border: 1px solid #c62828; background: #fff5f5;
-}
-QLineEdit[validation="warning"], QPlainTextEdit[validation="warning"], QComboBox[validation="warning"] {
+MIN_POINT_SIZE = 10      # Chinese characters below 10 pt are hard to read all day
+SPACING = 6              # between widgets in a row or column
+MARGIN = 8               # inside a panel
+
+ACCENT = "#1565c0"       # the one accent colour: links, the current section, provincial marks, "pending"
+ERROR = "#c62828"
+WARNING = "#b26a00"
+OK = "#2e7d32"
+MUTED = "#6b6b6b"        # help texts, provisional codes, empty states
+
+#: A customer's status looks the same in the list, the form's badge and the review screen.
+STATUS_COLORS = {CustomerStatus.DRAFT: MUTED, CustomerStatus.PENDING: ACCENT,
+                 CustomerStatus.APPROVED: OK, CustomerStatus.RETURNED: ERROR}
+
+STYLE = f"""
+QLineEdit[validation="error"], QPlainTextEdit[validation="error"], QComboBox[validation="error"] {{
+    border: 1px solid {ERROR}; background: #fff5f5;
+}}
+QLineEdit[validation="warning"], QPlainTextEdit[validation="warning"], QComboBox[validation="warning"] {{
     border: 1px solid #e0a000; background: #fffbf0;
-}
-QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] { background: #f1f1f1; color: #555; }
-QGroupBox { font-weight: bold; margin-top: 10px; }
-QGroupBox::title { subcontrol-origin: margin; left: 6px; padding: 0 4px; }
+}}
+QLineEdit[readOnly="true"], QPlainTextEdit[readOnly="true"] {{ background: #f1f1f1; color: #555; }}
+QGroupBox {{ font-weight: bold; margin-top: 12px; }}
+QGroupBox::title {{ subcontrol-origin: margin; left: 6px; padding: 0 4px; color: {ACCENT}; }}
+QLabel[role="hint"] {{ color: {MUTED}; }}
+QLabel[role="empty"] {{ color: {MUTED}; font-size: 12pt; }}
+QLabel[role="title"] {{ font-size: 15pt; font-weight: bold; }}
+QListWidget#sections::item {{ padding: 3px 2px; }}
+QListWidget#sections::item:selected {{ background: {ACCENT}; color: white; }}
 """
+
+
+def status_color(status: CustomerStatus) -> str:
+    return STATUS_COLORS[status]
 
 
 def apply_style(app: QApplication) -> None:
@@ -26,6 +55,6 @@ def apply_style(app: QApplication) -> None:
     font = QFont(app.font())
     if families:
         font.setFamilies([font.family(), *families])
-    font.setPointSize(max(font.pointSize(), 10))
+    font.setPointSize(max(font.pointSize(), MIN_POINT_SIZE))
     app.setFont(font)
     app.setStyleSheet(STYLE)

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
     QVBoxLayout, QWidget
 
 from app.errors import UserFacingError
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.services import startup
 
 from app.ui.context import UiContext
@@ -87,7 +87,9 @@ class UnlockDialog(QDialog):
         wait = startup.unlock_wait_seconds(self.profile)
         if wait > 0:
             self.unlock_button.setEnabled(False)
-            self.wait_label.setText(_("Try again in {seconds} seconds.").format(seconds=int(wait + 0.999)))
+            seconds = int(wait + 0.999)
+            self.wait_label.setText(ngettext("Try again in {seconds} second.", "Try again in {seconds} seconds.",
+                                             seconds).format(seconds=seconds))
             self.countdown.start()
         else:
             self.countdown.stop()

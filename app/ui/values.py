@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.models.catalogue import FormDefinition
-from app.services.sheets import export_value
+from app.services.exporting import export_value
 
 
 def shown(form: FormDefinition, key: str, value: Any, lang: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Callable, TypeVar, cast
 
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, Role
+from app.models.catalogue import FieldSpec, FieldType, FormDefinition, FieldRole
 from app.validation.identity import ByIdentity
 from app.validation.types import FieldLookups, field_lookups
 
@@ -39,8 +39,8 @@ class CompiledForm:
         self.photo_keys = tuple(f.key for f in form.fields if f.type is FieldType.PHOTO)
         by_role = {f.role: f.key for f in form.fields if f.role is not None}
         #: the fields the cross-field rules read (``validator.cross_field_issues``)
-        self.cross_field_keys = frozenset([by_role[r] for r in (Role.LICENCE_ISSUE_DATE, Role.LICENCE_EXPIRY_DATE,
-                                                                Role.ANNUAL_REVIEW_DATE) if r in by_role]
+        self.cross_field_keys = frozenset([by_role[r] for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE,
+                                                                FieldRole.ANNUAL_REVIEW_DATE) if r in by_role]
                                           + ["consent_signed"])
         self._derived: dict[Any, Any] = {}
         self._memo: tuple[dt.date, dict[Any, Any]] = (dt.date.min, {})

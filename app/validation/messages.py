@@ -4,7 +4,11 @@ Each message names the field by its label (``{label}``), in the language shown.
 """
 from __future__ import annotations
 
-from app.i18n import N_
+from app.i18n import N_, Nn_
+
+_DECIMALS = Nn_("{label}: at most {decimals} decimal place.", "{label}: at most {decimals} decimal places.")
+_EXPIRES_SOON = Nn_("{label}: the licence expires on {date}, in {days} day.",
+                    "{label}: the licence expires on {date}, in {days} days.")
 
 MESSAGES: dict[str, str] = {
     "invalid": N_("{label}: the value is not valid."),
@@ -14,7 +18,7 @@ MESSAGES: dict[str, str] = {
     "text.surrogate": N_("{label}: the text holds a broken character (often from copying and pasting); type it again."),
     "integer.invalid": N_("{label}: enter a whole number."),
     "decimal.invalid": N_("{label}: enter a number."),
-    "decimal.places": N_("{label}: at most {decimals} decimal places."),
+    "decimal.places": _DECIMALS[0],
     "number.min": N_("{label}: must be at least {min}."),
     "number.max": N_("{label}: must be at most {max}."),
     "date.invalid": N_("{label}: enter a date as YYYY-MM-DD."),
@@ -59,7 +63,7 @@ MESSAGES: dict[str, str] = {
     "photo.forbidden": N_("{label}: photo {ref} was not sent from this account and is not on a customer you may see."),
     "licence.issue_after_expiry": N_("{label}: the issue date must be before the expiry date ({expiry})."),
     "licence.review_outside": N_("{label}: the annual review date must lie between the issue date and the expiry date."),
-    "licence.expires_soon": N_("{label}: the licence expires on {date}, in {days} days."),
+    "licence.expires_soon": _EXPIRES_SOON[0],
     "licence.expired": N_("{label}: the licence expired on {date}."),
     "consent.not_signed": N_("{label}: without the customer's written consent, personal information should not be collected."),
     "duplicate": N_("{label}: the same value is already used by customer {code} ({name})."),
@@ -91,3 +95,9 @@ MESSAGES.update({
                        "(command line: --sheet NAME or --sheet all)."),
     "sheet.no_fields": N_("The header row names no field of the form; use field keys or their labels."),
 })
+
+#: The codes whose message counts something: its plural msgid and the parameter that counts.
+PLURALS: dict[str, tuple[str, str]] = {
+    "decimal.places": (_DECIMALS[1], "decimals"),
+    "licence.expires_soon": (_EXPIRES_SOON[1], "days"),
+}

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
-from app.i18n import current_language, translate
-from app.validation.messages import MESSAGES
+from app.i18n import ngettext, translate
+from app.validation.messages import MESSAGES, PLURALS
 
 
 class Severity(str, enum.Enum):
@@ -31,7 +31,11 @@ class Issue:
         code = "duplicate.unnamed" if self.code == "duplicate" and not params.get("name") else self.code
         msgid = MESSAGES.get(code, MESSAGES["invalid"])
         params.setdefault("label", label)
+        plural = PLURALS.get(code)
         try:
+            if plural is not None:
+                n = params.get(plural[1])
+                return ngettext(msgid, plural[0], n if isinstance(n, int) else 2, lang).format(**params)
             return translate(msgid, lang).format(**params)
         except (KeyError, IndexError):
             return translate(MESSAGES["invalid"], lang).format(label=label)
@@ -80,14 +84,3 @@ class Report:
         seen = set(self.issues)
         self.issues.extend(i for i in issues if i not in seen)
 
-    def to_list(self, form: Any, lang: str | None = None) -> list[dict[str, Any]]:
-        out = []
-        for i in self.issues:
-            spec = form.get(i.field) if form is not None else None
-            label = spec.label(lang or current_language()) if spec else i.field
-            out.append(i.to_dict(label, lang))
-        return out
-
-    @staticmethod
-    def summary_counts(issues: list[Issue]) -> Mapping[str, int]:
-        return {s.value: sum(1 for i in issues if i.severity is s) for s in Severity}

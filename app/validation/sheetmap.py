@@ -26,7 +26,7 @@ import re
 from typing import Any, Sequence
 
 from app.i18n import N_, translate
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, Role
+from app.models.catalogue import FieldSpec, FieldType, FormDefinition, FieldRole
 from app.validation.normalize import fold
 from app.validation.report import Issue, Severity
 
@@ -63,7 +63,7 @@ def norm_header(s: str) -> str:
 
 
 def is_identifier(spec: FieldSpec) -> bool:
-    return spec.type in IDENTIFIER_TYPES or spec.role is Role.CUSTOMER_CODE or \
+    return spec.type in IDENTIFIER_TYPES or spec.role is FieldRole.CUSTOMER_CODE or \
         (spec.type is FieldType.TEXT and bool(spec.pattern))
 
 

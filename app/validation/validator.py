@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Mapping
 
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, Role
+from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, FieldRole
 from app.validation.compiled import CompiledForm, compiled
+from app.models.wire import UserRole
 from app.validation.report import Issue, Report, Severity
 from app.validation.types import field_lookups, is_empty, to_date
 
@@ -95,7 +96,7 @@ def validate_values(
     raw: Mapping[str, Any],
     *,
     today: dt.date | None = None,
-    role: str = "collector",
+    role: str = UserRole.COLLECTOR,
     required: bool = True,
 ) -> Report:
     """Parse and check a record's values. Unknown keys are ignored (the caller reports them).
@@ -172,7 +173,7 @@ def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | No
     """The fields the cross-field rules read (licence issue, expiry and annual review dates, when not hidden,
     and a boolean ``consent_signed``), once per form: a role lookup hashes an enum member in Python."""
     def build() -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
-        dated = [form.by_role(r) for r in (Role.LICENCE_ISSUE_DATE, Role.LICENCE_EXPIRY_DATE, Role.ANNUAL_REVIEW_DATE)]
+        dated = [form.by_role(r) for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE, FieldRole.ANNUAL_REVIEW_DATE)]
         consent = form.get("consent_signed")  # keys are unique: at most one field to look at
         return (*(None if s is None or s.hidden else s for s in dated),
                 consent if consent is not None and consent.type is FieldType.BOOLEAN else None)

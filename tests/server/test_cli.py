@@ -6,7 +6,6 @@ import json
 import subprocess
 import sys
 
-import pytest
 from sqlalchemy import select
 
 from app.export.xlsx import Column, write_sheet

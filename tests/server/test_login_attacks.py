@@ -59,7 +59,8 @@ def test_twenty_concurrent_guesses_verify_at_most_the_budget(db, settings, serve
     """Rule 1: the budget is reserved before the password is verified, atomically per name, also
     across the server's worker processes (two here)."""
     add_user(db, settings, "s1", "supervisor")
-    server_process.start("--workers", "2", env={"FIELDARCHIVE_FAILURE_DELAY": "0", "FIELDARCHIVE_LOCK_BASE": "600"})
+    server_process.start("--workers", "2", env={"FIELDARCHIVE_FAILURE_DELAY": "0", "FIELDARCHIVE_LOCK_BASE": "600",
+                                                "FIELDARCHIVE_ALLOW_SQLITE_WORKERS": "1"})  # serve refuses it otherwise
     answers = at_once(server_process.url, [("s1", f"wrong-{i}", f"att-{i}", "10.6.6.6") for i in range(20)])
     assert statuses(answers) == [401] * 5 + [423] * 15, [a.text for a in answers if a.status_code == 429]
     locked = [a for a in answers if a.status_code == 423]

@@ -105,7 +105,8 @@ class Client:
     def __enter__(self) -> "Client":
         self.use()
         from app.services import session as ss
-        if ss.profile_exists():
+        from app.services.startup import profile_exists
+        if profile_exists():
             self.session = ss.unlock(passphrase=PASSPHRASE)
         else:
             self.session, _ = ss.create(passphrase=PASSPHRASE, actor=self.name)

@@ -5,17 +5,21 @@ For each request it picks, at random but reproducibly (by seed), one of:
 client never hears), ``duplicate`` (the server gets it twice), ``delay`` (held longer than the
 client's read timeout, then delivered), ``reset`` (the connection is reset in the middle of the
 request body), ``truncate`` (half of the answer, then the connection closes).
+Independently of the modes, ``rewrite`` (when set) may change the JSON body of an answer before it
+is delivered: a server answering in a shape the client does not expect.
 It runs its own asyncio loop in a thread and stops by itself with ``stop()``.
 """
 from __future__ import annotations
 
 import asyncio
+import gzip
+import json
 import random
 import socket
 import struct
 import threading
 from collections import Counter
-from typing import Any
+from typing import Any, Callable
 
 MODES = ("pass", "drop_request", "drop_response", "duplicate", "delay", "reset", "truncate")
 
@@ -45,6 +49,23 @@ def _abort(writer: asyncio.StreamWriter) -> None:
     writer.close()
 
 
+def _rewritten(request: bytes, response: bytes, rewrite: Callable[[str, Any], Any]) -> bytes:
+    """The answer with its JSON body replaced by ``rewrite``'s (sent plain, with its new length)."""
+    head, _sep, body = response.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    gzipped = any(line.lower() == b"content-encoding: gzip" for line in lines)
+    try:
+        data = json.loads(gzip.decompress(body) if gzipped else body)
+    except ValueError:
+        return response
+    new = rewrite(request.split(b"\r\n", 1)[0].decode("latin-1"), data)
+    if new is None:
+        return response
+    raw = json.dumps(new).encode("utf-8")
+    kept = [line for line in lines if not line.lower().startswith((b"content-length:", b"content-encoding:"))]
+    return b"\r\n".join(kept + [b"content-length: %d" % len(raw)]) + b"\r\n\r\n" + raw
+
+
 class FaultProxy:
     def __init__(self, upstream_port: int, seed: int, weights: dict[str, float], delay: float) -> None:
         self.upstream_port, self.delay = upstream_port, delay
@@ -58,6 +79,8 @@ class FaultProxy:
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.port = 0
+        #: (request line, decoded JSON answer) -> the JSON to send instead (None: unchanged)
+        self.rewrite: Callable[[str, Any], Any] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
     def start(self) -> "FaultProxy":
@@ -149,6 +172,8 @@ class FaultProxy:
             await writer.drain()
             _abort(writer)
             return False
+        if self.rewrite is not None:
+            response = _rewritten(request, response, self.rewrite)
         writer.write(response)
         await writer.drain()
         return True

@@ -41,7 +41,7 @@ def test_offline_edits_by_three_people_in_every_order(server, clients, order) ->
     # whoever synced second of c1 and s1 met a conflict on the landline only, and keeps its value until it decides
     second = "s1" if landline_first == "c1" else "c1"
     fields, _server = people[second].session.archive.outbox.conflict_of(x.id)
-    assert [f["field"] for f in fields] == ["landline"]
+    assert [f.field for f in fields] == ["landline"]
     mine = {"c1": "029-81111111", "s1": "029-82222222"}[second]
     assert people[second].session.archive.customers.get(x.id).values["landline"] == mine
     syncing.resolve_conflict(people[second].session, x.id, {"landline": mine})  # the person keeps theirs

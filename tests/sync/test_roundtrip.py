@@ -46,7 +46,7 @@ def test_edits_to_different_fields_merge_and_the_same_field_conflicts(server, cl
     out = c1.sync()
     assert out.conflicts == 1 and not out.complete
     fields, server_record = c1.session.archive.outbox.conflict_of(c.id)
-    assert [(f["field"], f["mine"], f["server"]) for f in fields] == [("landline", "029-88881234", "029-88885678")]
+    assert [(f.field, f.mine, f.server) for f in fields] == [("landline", "029-88881234", "029-88885678")]
     rebased = c1.session.archive.customers.get(c.id).values
     assert rebased["business_area"] == "99"                              # theirs, untouched by us
     assert rebased["address"] == "陕西省西安市碑林区新地址1号"             # ours, untouched by them

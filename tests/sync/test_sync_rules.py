@@ -2,6 +2,7 @@
 tokens refresh silently, a revoked device signs out without losing anything."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 
@@ -27,7 +28,7 @@ def test_local_work_is_never_overwritten_by_the_feed(server, clients) -> None:
     store = syncing.ArchiveStore(c1.session)
     client = syncing.client_for(c1.session)
     page = client.pull(0, 100)
-    store.apply_feed_page(page["changes"], page["cursor"], None)  # a pull while the edit is still unsent
+    store.apply_feed_page(page.changes, page.cursor, None)  # a pull while the edit is still unsent
     local = c1.session.archive.customers.get(c.id).values
     assert local["brand_count"] == 99 and local.get("business_area") != "321"
     assert c1.sync().complete  # the push result brings the server's change in, beside ours
@@ -78,13 +79,13 @@ def test_photos_upload_in_chunks_and_resume_where_they_stopped(server, clients, 
         c1.sync()
     client = syncing.client_for(c1.session)
     status = client.photo_status(info.sha256)
-    assert status == {"complete": False, "offset": 1024 * 1024}
+    assert dataclasses.asdict(status) == {"complete": False, "offset": 1024 * 1024}
     assert c1.session.archive.outbox.outbox_count() == 1  # the customer waits for its photo
     monkeypatch.setattr(SyncClient, "photo_chunk", real)
     out = c1.sync()
     assert out.complete and out.photos_up == 1
     assert out.bytes_sent < len(data)  # resumed at 1 MiB, not from the start
-    assert client.photo_status(info.sha256)["complete"]
+    assert client.photo_status(info.sha256).complete
     assert client.photo_get(info.sha256) == data
 
 

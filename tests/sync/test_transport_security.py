@@ -92,7 +92,7 @@ def test_service_login_over_http_to_another_computer_is_refused_before_anything_
     real = f"http://0.0.0.0:{server.port}"
     monkeypatch.setenv(syncing.ENV_ALLOW_INSECURE, "1")
     data = syncing.login(c1.session, real, "c1", SERVER_PASSWORD)
-    assert data["user"]["name"] == "c1" and syncing.binding(c1.session) == (real, "c1")
+    assert data.user.name == "c1" and syncing.binding(c1.session) == (real, "c1")
     assert syncing.sync(c1.session).complete
     # the switch off again: the bound address is refused for every request, not only at sign-in
     monkeypatch.delenv(syncing.ENV_ALLOW_INSECURE)
@@ -165,6 +165,7 @@ def make_leaf(folder: Path, ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certifi
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                            serialization.NoEncryption()))
+    key_path.chmod(0o600)  # serve refuses a TLS key others may read
     return cert_path, key_path
 
 
@@ -208,7 +209,7 @@ def test_tls_verifies_against_the_trust_store_and_a_bureau_ca_works_once_trusted
         assert syncing.server_problem(srv.https_url) is None
         client = SyncClient(srv.https_url, MemoryTokens(), "dev-tls", extra_ca=str(ca_path))
         try:
-            assert client.login("c1", SERVER_PASSWORD, "tls-test")["user"]["name"] == "c1"
+            assert client.login("c1", SERVER_PASSWORD, "tls-test").user.name == "c1"
         finally:
             client.close()
     finally:

@@ -6,15 +6,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import openpyxl
-import pytest
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
 
 from app.services import records
-from app.services import session as ss
+from app.services.sheets import ImportMode
 from app.settings import Settings
 from app.ui.controller import AppController
 from app.ui.tasks import TaskRunner
@@ -51,7 +49,7 @@ def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_
     sheets_flow.choose_import(running.ctx, win)
     qtbot.waitUntil(lambda: bool(previews), timeout=60_000)
     assert previews[0].result.rows == 20_000 and not previews[0].result.has_errors
-    previews[0]._import(skip_invalid=False)
+    previews[0]._import(ImportMode.WRITE)
     dialog = next(d for d in win.findChildren(QProgressDialog) if d.isVisible())
     qtbot.waitUntil(lambda: "500 行" in dialog.labelText(), timeout=30_000)  # the import is running …
     dialog.findChild(QPushButton).click()                           # … and the user cancels it

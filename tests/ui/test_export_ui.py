@@ -5,6 +5,7 @@ import openpyxl
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QWidget
 
 from app.services import records
+from app.services.sheets import ImportMode
 from app.settings import Settings
 from app.ui import sheets_flow
 from app.ui.export_dialog import ExportOptionsDialog
@@ -98,7 +99,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     assert new.text(1) == "新开的店" and new.text(2) == "新建客户"
     assert not dialog.more.isVisibleTo(dialog)
     assert dialog.submit.isVisibleTo(dialog) and dialog.submit.isChecked() and "大批量维护: county.xlsx" in dialog.submit.text()
-    dialog._import(skip_invalid=True)  # the inline runner imports and submits at once
+    dialog._import(ImportMode.WRITE_VALID_ROWS)  # the inline runner imports and submits at once
     qtbot.wait(20)
     now = s.archive.customers.many([a.id, b.id])
     assert now[a.id].values["contact_phone"] == "13612345678" and now[a.id].status is CustomerStatus.PENDING

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication
 
 from app.models.record import CustomerStatus
+from app.models.remote import FieldError, PushResult
+from app.models.wire import ResultStatus
 from app.services import records
 from app.services.demo import generate
 from app.ui.records.form import CustomerForm
@@ -160,10 +162,10 @@ def test_the_servers_refusal_shows_in_the_users_language(form, ctx) -> None:
     s = ctx.session
     c, _ = records.save_draft(s, {"shop_name": "老王烟酒店", "credit_grade": "A"})
     (row, _local), = s.archive.outbox.outbox_heads(10)
-    s.archive.outbox.apply_push_results(s.form, [(row, {"mutation_id": row.mutation_id, "status": "rejected", "errors": [
-        {"field": "credit_grade", "code": "readonly.new", "params": {},
-         "message": "Integrity grade is maintained by the system: leave it empty for a new customer."},
-        {"field": None, "code": "some.future_code", "params": {}, "message": "A <new> reason."}]})],
+    s.archive.outbox.apply_push_results(s.form, [(row, PushResult(row.mutation_id, ResultStatus.REJECTED, errors=(
+        FieldError("credit_grade", "readonly.new",
+                   "Integrity grade is maintained by the system: leave it empty for a new customer.", {}),
+        FieldError(None, "some.future_code", "A <new> reason.", {}))))],
         lambda values: records.quality(records.validate(s, values)))
     form.load(s.archive.customers.get(c.id))
     text = form.banner.text()

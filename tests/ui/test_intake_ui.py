@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import openpyxl
 
+from app.services.sheets import ImportMode
+
 
 def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, tmp_path, monkeypatch) -> None:
     from app.ui import sheets_flow
@@ -38,7 +40,7 @@ def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, t
     assert asked == [("districts.xlsx 有多个工作表含有数据。要导入哪一个？", ["西区", "东区", "全部 2 个工作表"])]
     result = previews[0].result
     assert result.sheets == ["西区"] and result.header_rows == {"西区": 2} and result.ignored_sheets == ["东区"]
-    previews[0]._import(skip_invalid=False)
+    previews[0]._import(ImportMode.WRITE)
     arc = running.ctx.session.archive
     qtbot.waitUntil(lambda: running.runner.call_db(lambda: arc.customers.count()) == 1, timeout=30_000)
     shops = running.runner.call_db(lambda: [arc.customers.get(r.id).values["shop_name"] for r in arc.customers.rows(arc.customers.search_pks())])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from app.services import session as ss
+from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.controller import AppController, LockScreen
@@ -50,7 +51,7 @@ def test_wizard_creates_the_archive_and_shows_the_recovery_code_once(qtbot, ictx
         w.accept()
     session = got.args[0]
     ictx.session = session
-    assert ss.profile_exists()
+    assert startup.profile_exists()
     session.close()
     ss.unlock(recovery_code=code).close()  # the code shown opens the archive
 

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from app import paths
 from app.services import records, syncing
+from app.models.remote import FieldConflict
 from app.services.demo import generate
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog
@@ -127,7 +128,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
     dialog = dialogs[0]
     assert list(dialog.choices) == ["landline"]
     group, _other, field = dialog.choices["landline"]
-    assert (field["mine"], field["server"]) == ("029-88881234", "029-88885678")
+    assert (field.mine, field.server) == ("029-88881234", "029-88885678")
     group.button(1).setChecked(True)                     # keep the market manager's number
     dialog.resolve()
     qtbot.waitUntil(lambda: dialog.result() == 1, timeout=5000)
@@ -141,7 +142,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
 
 def test_a_typed_value_in_the_conflict_dialog_is_validated(qtbot, running, srv, memory_keyring, monkeypatch) -> None:
     made = on_db(running, lambda s: records.save_draft(s, next(generate(1, seed=8)))[0])
-    fields = [{"field": "landline", "base": None, "mine": "029-88881234", "server": "029-88885678"}]
+    fields = [FieldConflict("landline", None, "029-88881234", "029-88885678")]
     dialog = ConflictDialog(running.ctx, running.window.form, made.id, fields, running.window)
     qtbot.addWidget(dialog)
     dialog.choices["landline"][1].setText("12345")

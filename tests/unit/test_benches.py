@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# about a minute of CPU between them and one ~70 s wall (bench.server): `make test` runs them, `make test-fast` not
+pytestmark = pytest.mark.slow
 
 RUNS = {
     "storage": (["--count", "400"], "rows/s"),
@@ -17,6 +19,7 @@ RUNS = {
     "ui": (["--count", "400"], "query → rows painted"),
     "sync": (["--count", "300", "--photos-mb", "2", "--memory-count", "0"], "ours/bare"),
     "server": (["--count", "400"], "server/raw"),
+    "scale": (["--customers", "200", "--backend", "sqlite,postgresql", "--storm-clients", "16"], "storm/batched"),
     "sheets": (["--rows", "300"], "ratio check/baseline"),
 }
 

@@ -8,7 +8,7 @@ from app.models.record import CustomerStatus, NewCustomer, Provenance, Source, n
 from app.services import records, sheets
 from app.services.demo import generate
 from app.services.exporting import export_customers
-from app.services.sheets import process_sheet, submit_changed
+from app.services.sheets import ImportMode, process_sheet, submit_changed
 from app.validation import validate_values
 
 
@@ -103,14 +103,14 @@ def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, 
     before = {x.id: x.values for x in session.archive.customers.iterate()}
     some = next(iter(before))
     trail = len(session.archive.audit.history(some))
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     assert result.rows == 1100 and result.error_rows == [1101]
     assert not result.written and (result.created, result.updated) == (0, 0)
     assert {x.id: x.values for x in session.archive.customers.iterate()} == before
     assert len(session.archive.audit.history(some)) == trail
     assert session.archive.audit.verify_chain() == []
     # the same file with the last row skipped writes the other 1,099
-    result = run(session, out, write=True, skip_invalid=True)
+    result = run(session, out, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.updated == 1099
 
 
@@ -125,7 +125,7 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
     edit(out, {row[a]: {"联系电话（手机）": "13612345678"},       # approval field, draft customer
                row[c]: {"店铺名称": "张家超市（新址）"},            # approval field, approved customer
                row[d.id]: {"邮政编码": "710001"}})                    # a direct field only
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     assert result.written and result.updated == 3
     assert sorted(result.review_ids) == sorted([a, c])
     ok, refused = submit_changed(session, result, out.name)
@@ -148,7 +148,7 @@ def test_the_review_note_names_the_file(session, tmp_path) -> None:
     out = tmp_path / "county.xlsx"
     export_customers(session.archive, session.form, out, lang="zh_CN")
     edit(out, {rows_by_id(out)[a]: {"店铺名称": "老王烟酒店（总店）"}})
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     submit_changed(session, result, out.name)
     review = session.archive.customers.many([a])[a].review
     assert review and review.get("note") == "大批量维护: county.xlsx"

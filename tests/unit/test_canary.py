@@ -11,7 +11,7 @@ from pathlib import Path
 from app.models.record import Provenance, Source, Visit, new_id
 from app.services import records
 from app.services import session as ss
-from app.services.sheets import process_sheet
+from app.services.sheets import ImportMode, process_sheet
 from app.settings import Settings
 from tests.conftest import PASSPHRASE
 
@@ -57,7 +57,7 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
     wb.active.append([CANARIES[0], CANARIES[2] + "0", "2099-01-01"])
     sheet = tmp_path / "bad.xlsx"
     wb.save(sheet)
-    result = process_sheet(sheet, s.form, s.archive, actor="tester", write=True)
+    result = process_sheet(sheet, s.form, s.archive, actor="tester", mode=ImportMode.WRITE)
     assert result.has_errors and not result.written
     settings = Settings()
     settings.server_url = "https://example.invalid"

@@ -9,7 +9,7 @@ from app.models.catalogue import EditableBy
 from app.models.record import NewCustomer, Provenance, Source, new_id
 from app.services import records
 from app.services.exporting import export_customers
-from app.services.sheets import process_sheet
+from app.services.sheets import ImportMode, process_sheet
 from app.validation import validate_values
 from tests.unit.test_sheets import sheet
 from app.validation.editing import changed_keys, entry_issues, may_edit
@@ -76,7 +76,7 @@ def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session,
     messages = {p.field: p.message for p in result.problems if p.severity == "error"}
     assert messages["avg_price"] == "进货均价由系统维护，新客户请留空。"
     assert messages["monitored"] == "监控户只能由市场经理填写，新客户请留空。"
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert not result.written and session.archive.customers.count() == 0
     en = run(session, path, lang="en")
     assert {p.message for p in en.problems if p.field == "customer_code"} == {
@@ -90,7 +90,7 @@ def test_changing_system_fields_of_an_existing_customer_is_an_error(session, tmp
     got = errors(run(session, path))
     assert got == {(2, "customer_code", "code.changed"), (2, "quota_category", "readonly")}
     before = session.archive.customers.get(cid).values
-    assert not run(session, path, write=True).written
+    assert not run(session, path, mode=ImportMode.WRITE).written
     assert session.archive.customers.get(cid).values == before
     # clearing a system value is a change too
     path = sheet(tmp_path / "in2.xlsx", ["id", "进货均价"], [cid, None])
@@ -103,7 +103,7 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
     out = tmp_path / "out.xlsx"
     assert export_customers(session.archive, session.form, out, lang=lang) == 2
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     assert not errors(result), result.problems[:5]
     assert (result.created, result.updated, result.unchanged) == (0, 0, 2)
     # the same file with one field the collector keeps changed: only that change, no refusal
@@ -114,7 +114,7 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     ws.cell(row=row, column=header.index("联系电话（手机）" if lang == "zh_CN" else "Contact mobile") + 1,
             value="13612345678")
     wb.save(out)
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     assert not errors(result) and result.updated == 1
     assert session.archive.customers.get(cid).values["avg_price"] == "23.5"  # canonical, untouched
 
@@ -128,7 +128,7 @@ def test_a_supervisor_may_enter_what_the_catalogue_allows_a_supervisor(session, 
         (2, "monitored", "supervisor_only"), (2, "demonstration", "supervisor_only"),
         (2, "monthly_agreed_volume", "supervisor_only"), (3, "monitored", "supervisor_only.new"),
         (3, "monthly_agreed_volume", "supervisor_only.new")}
-    result = run(session, path, role="supervisor", write=True)
+    result = run(session, path, role="supervisor", mode=ImportMode.WRITE)
     assert not errors(result) and result.written and (result.created, result.updated) == (1, 1)
     assert session.archive.customers.get(cid).values["monitored"] is True
     # still not what the system keeps

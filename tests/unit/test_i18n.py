@@ -4,7 +4,8 @@ from __future__ import annotations
 import string
 
 from app import i18n
-from tests.i18n_extract import message_ids, po_path
+from app.export import reading
+from tests.i18n_extract import message_ids, plural_ids, po_path
 
 
 def fields(s: str) -> set[str]:
@@ -22,7 +23,48 @@ def test_every_message_has_a_chinese_translation() -> None:
 def test_translations_keep_the_placeholders() -> None:
     catalogue = i18n.parse_po(po_path().read_text(encoding="utf-8"))
     bad = [m for m, t in catalogue.items() if isinstance(t, str) and fields(m) != fields(t)]
+    bad += [m for m, t in catalogue.items() if isinstance(t, list) and any(fields(m) != fields(f) for f in t)]
     assert not bad, bad
+
+
+def test_every_count_message_is_a_plural_entry() -> None:
+    """An ngettext message has a msgid_plural entry (Chinese: one form), a _() message a plain one;
+    singular and plural name the same fields."""
+    catalogue = i18n.parse_po(po_path().read_text(encoding="utf-8"))
+    plurals = plural_ids()
+    assert len(plurals) > 40
+    assert not [s for s in plurals if not isinstance(catalogue.get(s), list)]
+    assert not [s for s, p in plurals.items() if fields(s) != fields(p)]
+    plain = set(message_ids()) - set(plurals)
+    assert not [m for m in plain if isinstance(catalogue.get(m), list)]
+
+
+def test_ngettext_picks_the_english_form_by_count_and_the_one_chinese_form() -> None:
+    one = i18n.ngettext("{n} change", "{n} changes", 1, "en").format(n=1)
+    many = i18n.ngettext("{n} change", "{n} changes", 2, "en").format(n=2)
+    assert (one, many) == ("1 change", "2 changes")
+    zh = {n: i18n.ngettext("{n} change", "{n} changes", n, "zh_CN").format(n=n) for n in (1, 2)}
+    assert zh == {1: "1 处修改", 2: "2 处修改"}
+
+
+def test_a_validation_message_with_a_count_agrees_with_it() -> None:
+    from app.validation import Issue, Severity
+
+    def text(n: int, lang: str) -> str:
+        return Issue.make("x", Severity.ERROR, "decimal.places", decimals=n).message("Area", lang)
+    assert (text(1, "en"), text(2, "en")) == ("Area: at most 1 decimal place.", "Area: at most 2 decimal places.")
+    assert text(1, "zh_CN") == "Area：最多保留 1 位小数。"
+
+
+def test_no_count_message_reads_one_plural_in_english() -> None:
+    """No plain message of the form "{n} <plural noun>" is left: a count goes through ngettext."""
+    import re
+    counted = re.compile(r"\{(n|count|total|rows|m|decimals|days)\} (changes|customers|rows|errors|warnings|fields|days|"
+                         r"working days|decisions|submissions|seconds|sheets|problems|required fields|decimal places)\b")
+    constant = {reading.MSG_NO_HEADER}   # its {rows} is HEADER_SCAN, never 1
+    assert reading.HEADER_SCAN > 1
+    left = [m for m in set(message_ids()) - set(plural_ids()) - constant if counted.search(m)]
+    assert not left, left
 
 
 def test_zh_is_the_default_and_en_is_selectable() -> None:

@@ -20,7 +20,7 @@ import pytest
 
 from app.errors import UserFacingError
 from app.export.reading import SheetError, open_book
-from app.services.sheets import intake_summary, process_sheet
+from app.services.sheets import ImportMode, intake_summary, process_sheet
 from app.validation.sheetmap import HeaderMap, norm_header
 from app.validation.types import id_check_digit, luhn_valid
 
@@ -93,7 +93,7 @@ def test_number_cells_that_lost_digits_are_errors_with_their_own_message(session
     assert "the column was stored as a number by Excel and its last digits are lost; set the column to Text" in \
         next(p.message for p in en.problems if p.row == 2)
 
-    done = run(session, path, write=True, skip_invalid=True)
+    done = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert done.written and done.created == 1 and session.archive.customers.count() == 1
     v = stored(session, "庚店")
     assert (v["id_card"], v["bank_account"], v["postal_code"], v["landline"], v["licence_no"], v["contact_phone"]) == \
@@ -103,7 +103,7 @@ def test_number_cells_that_lost_digits_are_errors_with_their_own_message(session
 def test_a_long_number_in_a_plain_text_field_is_not_stored_as_its_float(session, tmp_path) -> None:
     path = workbook(tmp_path / "text.xlsx", ("s", [["店铺名称", "新商盟账号", "服务备注"],
                                                    ["文本店", int(ID), 3.5], ["短号店", 12345678, None]]))
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert errors(result) == [(2, "newshangmeng_account", "cell.number_lost")]
     assert stored(session, "短号店")["newshangmeng_account"] == "12345678"
 
@@ -114,7 +114,7 @@ def test_dates_from_serial_numbers_and_yyyymmdd(session, tmp_path) -> None:
         ["日期店", 45356, 20290304, "20250305"],
         ["年份店", 2024, None, None],                     # a year is not a serial number
     ]))
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and errors(result) == [(3, "licence_issue_date", "date.invalid")]
     v = stored(session, "日期店")
     assert (v["licence_issue_date"], v["licence_expiry_date"], v["annual_review_date"]) == \
@@ -133,7 +133,7 @@ def test_decorated_headers_and_title_rows(session, tmp_path) -> None:
                "负责人身份证号码(选填)", "烟草专卖零售许可证号 *", "备用列"])
     ws.append(["装饰店", "王五", "雁塔路 1 号", "13912345678", "710061", ID, "610102100123", "x"])
     wb.save(path)
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.created == 1, result.problems
     assert result.header_rows == {"Sheet": 4} and result.ignored_columns == ["备用列"]
     v = stored(session, "装饰店")
@@ -145,7 +145,7 @@ def test_decorated_headers_and_title_rows(session, tmp_path) -> None:
 
 def test_a_misspelt_column_is_an_error_naming_the_field(session, tmp_path) -> None:
     path = workbook(tmp_path / "typo.xlsx", ("s", [["店铺名称", "经营地扯", "负责人身分证号码"], ["错字店", "x", ID]]))
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert not result.written and session.archive.customers.count() == 0
     assert errors(result) == [(1, "address", "column.close"), (1, "id_card", "column.close")]
     msg = next(p.message for p in result.problems if p.field == "address")
@@ -173,12 +173,12 @@ def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
     path = workbook(tmp_path / "two.xlsx",
                     ("旧名单", [["店铺名称", "联系电话（手机）"], ["旧店", "12345"]]),
                     ("新名单", [["店铺名称", "联系电话（手机）"], ["新店", "13912345678"]]), active=1)
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert result.sheet_choices == ["旧名单", "新名单"] and result.active_sheet == "新名单"
     assert result.has_errors and not result.written and session.archive.customers.count() == 0
     assert "有多个工作表含有数据：旧名单、新名单" in result.problems[0].message
 
-    one = run(session, path, write=True, sheet="新名单")
+    one = run(session, path, mode=ImportMode.WRITE, sheet="新名单")
     assert one.written and one.created == 1 and one.sheets == ["新名单"] and one.ignored_sheets == ["旧名单"]
     assert stored(session, "新店")["contact_phone"] == "13912345678"
 
@@ -198,7 +198,7 @@ def test_the_only_sheet_with_data_is_read_and_the_others_are_named(session, tmp_
     book = open_book(path, HeaderMap(session.form).score)
     assert book.active.name == "说明" and [s.name for s in book.data_sheets] == ["客户"]
     book.close()
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.sheets == ["客户"] and result.ignored_sheets == ["说明"]
     assert "未读取的工作表：说明。" in intake_summary(result, "zh_CN")
 
@@ -274,7 +274,7 @@ def test_files_written_by_libreoffice(session, office_files, kind) -> None:
     if kind != "ods" and kind != "csv":
         assert book.active.name == "客户"          # the sheet the file opens on
     book.close()
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.created == 1, result.problems
     assert result.sheets == (["客户"] if kind != "csv" else [path.stem])
     if kind != "csv":
@@ -297,7 +297,7 @@ CSV_TEXT = "店铺名称,负责人身份证号码,邮政编码,联系电话（�
 def test_csv_in_utf8_bom_gbk_gb18030_and_utf16(session, tmp_path, encoding, shop) -> None:
     path = tmp_path / f"{encoding}.csv"
     path.write_bytes(CSV_TEXT.format(shop=shop, id=ID).encode(encoding))
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.created == 1
     assert errors(result) == [(3, "id_card", "cell.number_lost")]   # Excel's CSV of a number cell
     v = stored(session, shop)
@@ -403,7 +403,7 @@ def test_blank_rows_and_columns_before_the_table_keep_the_row_numbers(session, t
     ws["C4"], ws["D4"] = "偏移店", "13912345678"
     ws["C6"], ws["D6"] = "错号店", "12345"
     wb.save(path)
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.header_rows == {"Sheet": 3} and errors(result) == [(6, "contact_phone", "mobile.format")]
     assert stored(session, "偏移店")["contact_phone"] == "13912345678"
 
@@ -471,7 +471,7 @@ def test_a_streamed_import_stores_the_same_values(session, tmp_path, monkeypatch
         ["流店", ID, 710061, dt.date(2024, 3, 5), 610102100123],
         ["坏店", int(ID), 10010, 45356, None],
     ]))
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.header_rows == {"客户": 2}
     assert errors(result) == [(4, "id_card", "cell.number_lost"), (4, "postal_code", "cell.leading_zero")]
     v = stored(session, "流店")

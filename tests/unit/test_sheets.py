@@ -12,7 +12,8 @@ from app.errors import UserCancelled, UserFacingError
 from app.models.record import CustomerStatus
 from app.services import records
 from app.services.demo import generate
-from app.services.sheets import export_customers, process_sheet, write_template
+from app.services.exporting import export_customers
+from app.services.sheets import ImportMode, process_sheet, write_template
 
 
 def sheet(path, header, *rows):
@@ -72,18 +73,18 @@ def test_import_is_all_or_nothing(session, tmp_path) -> None:
     rows = [[f"商店{i}", f"138{i:08d}"] for i in range(1200)]
     rows[1100][1] = "not a phone"
     path = sheet(tmp_path / "in.xlsx", ["店铺名称", "联系电话（手机）"], *rows)
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert result.has_errors and not result.written and result.error_rows == [1102]
     assert session.archive.customers.count() == 0
     assert session.archive.audit.verify_chain() == []
-    result = run(session, path, write=True, skip_invalid=True)
+    result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.created == 1199 and result.skipped_rows == [1102]
     assert session.archive.customers.count() == 1199
 
 
 def test_rows_with_only_missing_values_import_as_drafts(session, tmp_path) -> None:
     path = sheet(tmp_path / "in.xlsx", ["店铺名称"], ["老王烟酒店"])
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.created == 1
     c = session.archive.customers.get(session.archive.customers.rows(session.archive.customers.search_pks("老王"))[0].id)
     assert c.status is CustomerStatus.DRAFT and c.missing_count > 0
@@ -98,14 +99,14 @@ def test_export_then_import_changes_nothing(session, tmp_path) -> None:
     audit_before = len(session.archive.audit.history(next(iter(before))))
     out = tmp_path / "out.xlsx"
     assert export_customers(session.archive, session.form, out, lang="zh_CN") == 40
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     assert not result.has_errors, result.problems[:3]
     assert (result.created, result.updated, result.unchanged) == (0, 0, 40)
     assert {c.id: c.values for c in session.archive.customers.iterate()} == before
     assert len(session.archive.audit.history(next(iter(before)))) == audit_before
     out_en = tmp_path / "out_en.xlsx"
     export_customers(session.archive, session.form, out_en, lang="en")
-    assert run(session, out_en, write=True).unchanged == 40
+    assert run(session, out_en, mode=ImportMode.WRITE).unchanged == 40
 
 
 def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path) -> None:
@@ -117,7 +118,7 @@ def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path
     header = [cell.value for cell in ws[1]]
     ws.cell(row=2, column=header.index("联系电话（手机）") + 1, value="13912345678")
     wb.save(out)
-    result = run(session, out, write=True)
+    result = run(session, out, mode=ImportMode.WRITE)
     assert result.updated == 1
     changes = [(h.field, h.old, h.new, h.source) for h in session.archive.audit.history(c.id) if h.action == "update"]
     assert changes == [("contact_phone", "13812345678", "13912345678", "import")]
@@ -128,7 +129,7 @@ def test_import_refuses_changes_to_system_fields_and_unknown_ids(session, tmp_pa
     path = sheet(tmp_path / "in.xlsx", ["id", "店铺名称", "诚信等级", "客户代码"],
                  [c.id, "老王烟酒店", "A", None], ["00000000-0000-7000-8000-00000000dead", "谁", None, None],
                  [c.id, "重复", None, None])
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     got = {(p.row, p.field, p.code) for p in result.problems if p.severity == "error"}
     assert got == {(2, "credit_grade", "readonly"), (3, "id", "id.unknown"), (4, "id", "id.duplicate")}
     assert session.archive.customers.get(c.id).values == {"shop_name": "老王烟酒店"}
@@ -138,7 +139,7 @@ def test_duplicates_in_the_file_and_in_the_archive_are_warnings(session, tmp_pat
     records.save_draft(session, {"shop_name": "老王烟酒店", "licence_no": "610103100001"})
     path = sheet(tmp_path / "in.xlsx", ["店铺名称", "烟草专卖零售许可证号"], ["甲", "610103100001"], ["乙", "610103100002"],
                  ["丙", "610103100002"])
-    result = run(session, path, write=True)
+    result = run(session, path, mode=ImportMode.WRITE)
     got = {(p.row, p.code) for p in result.problems if p.severity == "warning"}
     assert got == {(2, "duplicate"), (4, "duplicate.in_file")}
     assert result.written and result.created == 3
@@ -152,7 +153,7 @@ def test_bad_files_give_a_clear_message(session, tmp_path) -> None:
     assert "不是可读取的电子表格" in e.value.message("zh_CN") and "Error" not in e.value.message("zh_CN")
     nofields = sheet(tmp_path / "n.xlsx", ["foo", "bar"], [1, 2])
     with pytest.raises(UserFacingError) as e:   # no row of the first ten names a field: where the header must be
-        run(session, nofields, write=True)
+        run(session, nofields, mode=ImportMode.WRITE)
     assert "前 10 行中没有找到表头行" in e.value.message("zh_CN")
     assert session.archive.customers.count() == 0
     dup = sheet(tmp_path / "d.xlsx", ["店铺名称", "shop_name"], ["a", "b"])
@@ -170,7 +171,7 @@ def test_cancelled_import_changes_nothing(session, tmp_path) -> None:
             cancel.set()
 
     with pytest.raises(UserCancelled):
-        run(session, path, write=True, progress=progress, cancel=cancel)
+        run(session, path, mode=ImportMode.WRITE, progress=progress, cancel=cancel)
     assert session.archive.customers.count() == 0 and seen
 
 
@@ -223,11 +224,11 @@ def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monke
     monkeypatch.setattr(sheets, "MAX_PROBLEMS", 2)
     rows = [("店铺名称", "联系电话（手机）")] + [(f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)]
     path = sheet(tmp_path / "many.xlsx", *rows)
-    r = run(session, path, write=False)
+    r = run(session, path, mode=ImportMode.CHECK)
     assert r.counts["error"] == 4 and r.error_rows == [2, 12, 22, 32] and r.has_errors
     assert r.counts["missing"] > 5
     kept = {s: sum(p.severity == s for p in r.problems) for s in ("error", "warning", "missing")}
     assert kept["missing"] == 5 and kept["error"] + kept["warning"] == 2
     assert r.problems_omitted == sum(r.counts.values()) - len(r.problems)
-    r = run(session, path, write=True)
+    r = run(session, path, mode=ImportMode.WRITE)
     assert not r.written and session.archive.customers.count() == 0   # all or nothing still sees every error

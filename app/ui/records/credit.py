@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.errors import UserFacingError
-from app.i18n import N_, _
+from app.i18n import N_, _, ngettext
 from app.ui.context import UiContext
 
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
@@ -68,11 +68,14 @@ class CreditView(QWidget):
             return
         self.loaded_for = cid
         ratings = data.get("ratings") or []
-        self.message.setText(_("{n} grading procedures on the server.").format(n=len(ratings)) if ratings
+        self.message.setText(ngettext("{n} grading procedure on the server.", "{n} grading procedures on the server.",
+                                      len(ratings)).format(n=len(ratings)) if ratings
                              else _("The server has no integrity grading for this customer yet."))
         self.table.setRowCount(len(ratings))
         for row, r in enumerate(ratings):
-            notice = _("{start} to {end} ({n} working days)").format(start=r.get("notice_start", ""),
+            days = r.get("notice_workdays", "")
+            notice = ngettext("{start} to {end} ({n} working day)", "{start} to {end} ({n} working days)",
+                              days if isinstance(days, int) else 0).format(start=r.get("notice_start", ""),
                                                                     end=r.get("notice_end", ""),
                                                                     n=r.get("notice_workdays", ""))
             appeal = f"{r['appeal_on']}: {r.get('appeal_text') or ''}" if r.get("appeal_on") else _("none")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMessageBox, QStackedWidget, QTabWidget, Q
 from app.i18n import _
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
+from app.models.wire import UserRole
 from app.services import records
 from app.ui.context import UiContext
 from app.ui.records.credit import CreditView
@@ -22,7 +23,7 @@ class CustomerPanel(QWidget):
     sig_message = Signal(str)
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector", parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.form_widget = CustomerForm(ctx, form, role, self)
@@ -37,7 +38,7 @@ class CustomerPanel(QWidget):
         self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty.setStyleSheet("color: #777; font-size: 12pt;")
+        empty.setProperty("role", "empty")
         self.stack = QStackedWidget(self)
         self.stack.addWidget(empty)
         self.stack.addWidget(self.tabs)

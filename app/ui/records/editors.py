@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import _
 from app.models.catalogue import FieldSpec, FieldType
+from app.ui.flow import FlowLayout
 
 
 class EnterMovesOn(QObject):
@@ -115,10 +116,18 @@ class TextAreaEditor(FieldEditor):
         self.edit.blockSignals(False)
 
 
+def narrow_combo(parent: QWidget) -> QComboBox:
+    """A drop-down whose longest choice never widens the form (the list itself shows it whole)."""
+    combo = QComboBox(parent)
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(8)
+    return combo
+
+
 class ChoiceEditor(FieldEditor):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
-        self.combo = QComboBox(self)
+        self.combo = narrow_combo(self)
         self.combo.addItem("—", None)
         for c in spec.choices:
             self.combo.addItem(c.label(current_lang()), c.value)
@@ -137,7 +146,7 @@ class ChoiceEditor(FieldEditor):
 class BooleanEditor(ChoiceEditor):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
         FieldEditor.__init__(self, spec, parent)
-        self.combo = QComboBox(self)
+        self.combo = narrow_combo(self)
         for text, data in (("—", None), (_("Yes"), True), (_("No"), False)):
             self.combo.addItem(text, data)
         self.combo.activated.connect(lambda _i: (self.sig_edited.emit(), self.sig_left.emit()))
@@ -152,12 +161,14 @@ class MultiChoiceEditor(FieldEditor):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
         super().__init__(spec, parent)
         self.boxes: list[tuple[str, QCheckBox]] = []
+        holder = QWidget(self)
+        flow = FlowLayout(holder)  # the check boxes wrap onto more lines when the form is narrow
         for c in spec.choices:
-            box = QCheckBox(c.label(current_lang()), self)
+            box = QCheckBox(c.label(current_lang()), holder)
             box.toggled.connect(lambda _on: self.sig_edited.emit())
-            self._layout.addWidget(box)
+            flow.addWidget(box)
             self.boxes.append((c.value, box))
-        self._layout.addStretch(1)
+        self._layout.addWidget(holder, 1)
         if self.boxes:
             self.setFocusProxy(self.boxes[0][1])
 

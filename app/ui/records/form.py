@@ -15,28 +15,37 @@ from html import escape as html_escape
 import uuid
 from typing import Any
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, \
-    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget
+    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
 
-from app.i18n import _, translate
+from app.i18n import _, ngettext, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
-from app.models.record import Customer, Provenance, STATUS_MSGIDS, Source
+from app.models.record import Customer, CustomerStatus, Provenance, STATUS_MSGIDS, Source
+from app.models.wire import UserRole
 from app.services import records
 from app.services.refusals import reasons_of
 from app.ui.context import UiContext
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
+from app.ui.style import ACCENT, ERROR, MARGIN, SPACING, WARNING, status_color
 from app.validation import Issue, Report, Severity, parse_field, validate_values
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 1500
+USER_ROLE = 256         # Qt.UserRole: the field or group key of a list item
+SIDE_WIDTH = 230        # the progress, the section navigator and the missing list
+LABEL_MAX = 190         # a longer label wraps onto two lines
+EDITOR_MIN = 280        # below this room for the editors, labels go above the fields
+QWIDGETSIZE_MAX = 16777215
 SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
 
 
 class FieldRow:
-    def __init__(self, spec: FieldSpec, editor: FieldEditor, label: QLabel, message: QLabel) -> None:
-        self.spec, self.editor, self.label, self.message = spec, editor, label, message
+    def __init__(self, spec: FieldSpec, editor: FieldEditor, label: QLabel, message: QLabel,
+                 hint: QLabel | None = None) -> None:
+        self.spec, self.editor, self.label, self.message, self.hint = spec, editor, label, message, hint
 
     def show(self, issues: list[Issue], lang: str) -> None:
         shown = [i for i in issues if i.severity is not Severity.MISSING]
@@ -47,7 +56,7 @@ class FieldRow:
         self.editor.set_invalid(errors, warning=bool(shown) and not errors)
 
     def _html(self, issue: Issue, lang: str) -> str:
-        color = "#c62828" if issue.severity is Severity.ERROR else "#b26a00"
+        color = ERROR if issue.severity is Severity.ERROR else WARNING
         text = issue.message(self.spec.label(lang), lang).replace("<", "&lt;")
         link = dict(issue.params).get("customer_id")
         if link:
@@ -62,7 +71,7 @@ class CustomerForm(QWidget):
     sig_message = Signal(str)
     sig_resolve_conflict = Signal(str)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, role: str = "collector",
+    def __init__(self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx, self.form, self.role = ctx, form, role
@@ -84,6 +93,8 @@ class CustomerForm(QWidget):
     # ---- building ----------------------------------------------------------------------------
     def _build(self) -> None:
         outer = QVBoxLayout(self)
+        outer.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
+        outer.setSpacing(SPACING)
         outer.addLayout(self._header())
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
@@ -92,43 +103,121 @@ class CustomerForm(QWidget):
         self.banner.hide()
         outer.addWidget(self.banner)
         columns = QHBoxLayout()
+        columns.setSpacing(SPACING)
         outer.addLayout(columns, 1)
         side = QVBoxLayout()
+        side.setContentsMargins(0, 0, 0, 0)
+        side.setSpacing(SPACING)
         self.progress = QProgressBar(self)
         self.progress.setFormat(_("Complete: %p%"))
+        # the section navigator: the groups as an outline, each with its missing count; a click scrolls there
+        self.sections = QListWidget(self)
+        self.sections.setObjectName("sections")
+        self.sections.setToolTip(_("Click a section to go to it"))
+        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.sections.itemClicked.connect(lambda item: self.go_to_group(item.data(USER_ROLE)))
         self.missing_title = QLabel(self)
+        self.missing_title.setWordWrap(True)
         self.missing_list = QListWidget(self)
         self.missing_list.setToolTip(_("Click a field to go to it"))
-        self.missing_list.itemClicked.connect(lambda item: self.focus_field(item.data(256)))
-        legend = QLabel(f'<span style="color:#c62828">*</span> {_("required nationally")}<br>'
-                        f'<span style="color:#1565c0">*</span> {_("required by the province")}', self)
-        for w in (self.progress, self.missing_title):
-            side.addWidget(w)
+        self.missing_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.missing_list.setWordWrap(True)
+        self.missing_list.itemClicked.connect(lambda item: self.focus_field(item.data(USER_ROLE)))
+        legend = QLabel(f'<span style="color:{ERROR}">*</span> {_("required nationally")}<br>'
+                        f'<span style="color:{ACCENT}">*</span> {_("required by the province")}', self)
+        legend.setWordWrap(True)
+        side.addWidget(self.progress)
+        side.addWidget(QLabel(_("Sections"), self))
+        side.addWidget(self.sections)
+        side.addWidget(self.missing_title)
         side.addWidget(self.missing_list, 1)
         side.addWidget(legend)
         holder = QWidget(self)
         holder.setLayout(side)
-        holder.setFixedWidth(230)
+        holder.setFixedWidth(SIDE_WIDTH)
         columns.addWidget(holder)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.labels_beside: bool | None = None
         self._build_fields()
         columns.addWidget(self.scroll, 1)
+        self.scroll.viewport().installEventFilter(self)
+        self.scroll.verticalScrollBar().valueChanged.connect(lambda _v: self._mark_current_section())
 
     def _build_fields(self) -> None:
-        """One editor per visible field of ``self.form``, in its group; replaces any earlier ones."""
+        """One editor per visible field of ``self.form``, in its group, and the section outline; replaces
+        any earlier ones (a newer form brought by a sync)."""
         self.rows = {}
+        self.sections.clear()
         body = QWidget(self.scroll)
         layout = QVBoxLayout(body)
+        layout.setContentsMargins(MARGIN, 0, MARGIN, MARGIN)
+        layout.setSpacing(SPACING * 2)
+        self.group_boxes: dict[str, QGroupBox] = {}
+        self.group_fields: dict[str, list[str]] = {}
         for group in self.form.groups:
             fields = self.form.fields_in(group.key)
             if fields:
-                layout.addWidget(self._group_box(group.label(self.lang), fields, body))
+                box = self._group_box(group.label(self.lang), fields, body)
+                layout.addWidget(box)
+                self.group_boxes[group.key] = box
+                self.group_fields[group.key] = [f.key for f in fields]
+                item = QListWidgetItem(group.label(self.lang))
+                item.setData(USER_ROLE, group.key)
+                self.sections.addItem(item)
         layout.addStretch(1)
+        rows = max(1, self.sections.count())  # the outline shows every section without scrolling
+        self.sections.setFixedHeight(self.sections.sizeHintForRow(0) * rows + 2 * self.sections.frameWidth() + 8)
         self.scroll.setWidget(body)  # the scroll area deletes the previous body and its editors
-        width = max(row.label.sizeHint().width() for row in self.rows.values())
-        for row in self.rows.values():  # one label column across all groups
-            row.label.setFixedWidth(width + 8)
+        metrics = QFontMetrics(self.font())
+        # one label column across all groups, as wide as the longest label (up to a limit: longer ones wrap)
+        self.label_width = min(LABEL_MAX, max(metrics.horizontalAdvance(row.spec.label(self.lang) + " *")
+                                              for row in self.rows.values()) + 12)
+        beside = True if self.labels_beside is None else self.labels_beside
+        self.labels_beside = None  # the new rows are not laid out yet
+        self._arrange(beside)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if obj is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+            self._arrange(self.scroll.viewport().width() >= self.label_width + EDITOR_MIN + 4 * MARGIN)
+        return super().eventFilter(obj, event)
+    def _arrange(self, beside: bool) -> None:
+        """Labels beside the fields when there is room, above them when the form is narrow."""
+        if beside == self.labels_beside:
+            return
+        self.labels_beside = beside
+        for key, box in self.group_boxes.items():
+            grid = box.layout()
+            assert isinstance(grid, QGridLayout)
+            while grid.count():
+                grid.takeAt(0)
+            r = 0
+            for field in self.group_fields[key]:
+                row = self.rows[field]
+                if beside:
+                    row.label.setFixedWidth(self.label_width)
+                    row.label.setContentsMargins(0, 4, 0, 0)  # level with the text in the editor beside it
+                    grid.addWidget(row.label, r, 0, Qt.AlignmentFlag.AlignTop)
+                    grid.addWidget(row.editor, r, 1)
+                    r += 1
+                else:
+                    row.label.setMinimumWidth(0)
+                    row.label.setMaximumWidth(QWIDGETSIZE_MAX)
+                    row.label.setContentsMargins(0, 0, 0, 0)
+                    grid.addWidget(row.label, r, 0, 1, 2)
+                    grid.addWidget(row.editor, r + 1, 0, 1, 2)
+                    r += 2
+                column, span = (1, 1) if beside else (0, 2)
+                grid.addWidget(row.message, r, column, 1, span)
+                r += 1
+                if row.hint is not None:
+                    grid.addWidget(row.hint, r, column, 1, span)
+                    r += 1
+            grid.setColumnStretch(0, 0)
+            grid.setColumnStretch(1, 1)
+            grid.invalidate()
+        QTimer.singleShot(0, self._mark_current_section)  # the sections moved under an unchanged scroll position
 
     def set_form(self, form: FormDefinition) -> None:
         """A newer form is in force (published on the server, brought by a sync): the fields are built
@@ -154,8 +243,10 @@ class CustomerForm(QWidget):
 
     def _header(self) -> QHBoxLayout:
         row = QHBoxLayout()
+        row.setSpacing(SPACING)
         self.title = QLabel(self)
-        self.title.setStyleSheet("font-size: 16pt; font-weight: bold;")
+        self.title.setProperty("role", "title")
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name never widens the form
         self.badge = QLabel(self)
         self.source = QComboBox(self)
         for source, msgid in SOURCES:
@@ -167,9 +258,8 @@ class CustomerForm(QWidget):
         self.save_button.clicked.connect(lambda: self.save())
         self.submit_button = QPushButton(_("Submit for review"), self)
         self.submit_button.clicked.connect(self.submit)
-        row.addWidget(self.title)
+        row.addWidget(self.title, 1)
         row.addWidget(self.badge)
-        row.addStretch(1)
         row.addWidget(QLabel(_("Source:"), self))
         row.addWidget(self.source)
         row.addWidget(self.save_button)
@@ -179,11 +269,12 @@ class CustomerForm(QWidget):
     def _group_box(self, title: str, fields: tuple[FieldSpec, ...], parent: QWidget) -> QGroupBox:
         box = QGroupBox(title, parent)
         grid = QGridLayout(box)
-        grid.setColumnStretch(1, 1)
-        r = 0
+        grid.setHorizontalSpacing(SPACING * 2)
+        grid.setVerticalSpacing(SPACING)
         for spec in fields:
             editor = make_editor(spec, box, photo_factory=lambda s, p: PhotoEditor(s, p, self.ctx))
             label = QLabel(self._label_html(spec), box)
+            label.setWordWrap(True)
             label.setBuddy(editor.focus_widget())
             label.setToolTip(self._label_tip(spec))
             message = QLabel(box)
@@ -191,26 +282,21 @@ class CustomerForm(QWidget):
             message.setOpenExternalLinks(False)
             message.linkActivated.connect(self._link)
             message.hide()
-            grid.addWidget(label, r, 0)
-            grid.addWidget(editor, r, 1)
-            grid.addWidget(message, r + 1, 1)
-            r += 2
+            hint = None
             if spec.help(self.lang):
                 hint = QLabel(spec.help(self.lang), box)
                 hint.setWordWrap(True)
-                hint.setStyleSheet("color: #6b6b6b; font-size: 9pt;")
-                grid.addWidget(hint, r, 1)
-                r += 1
+                hint.setProperty("role", "hint")
             editable = spec.editable_by_role(self.role) and spec.editable_by is not EditableBy.SYSTEM
             editor.set_read_only(not editable)
             editor.sig_edited.connect(lambda k=spec.key: self._edited(k))
             editor.sig_left.connect(self.validate_record)
-            self.rows[spec.key] = FieldRow(spec, editor, label, message)
+            self.rows[spec.key] = FieldRow(spec, editor, label, message, hint)
         return box
 
     def _label_html(self, spec: FieldSpec) -> str:
-        mark = {RequiredLevel.NATIONAL: '<span style="color:#c62828">*</span>',
-                RequiredLevel.PROVINCIAL: '<span style="color:#1565c0">*</span>'}.get(spec.required, "")
+        mark = {RequiredLevel.NATIONAL: f'<span style="color:{ERROR}">*</span>',
+                RequiredLevel.PROVINCIAL: f'<span style="color:{ACCENT}">*</span>'}.get(spec.required, "")
         return f"{mark}{spec.label(self.lang)}"
 
     def _label_tip(self, spec: FieldSpec) -> str:
@@ -267,11 +353,11 @@ class CustomerForm(QWidget):
             html = _("This customer was also changed on the server. Some fields differ.") + \
                 f' <a href="conflict">{_("Resolve the conflict…")}</a>'
         elif c.sync_state == "rejected" and c.sync_errors:
-            style = "background:#ffebee; border:1px solid #c62828;"
+            style = f"background:#ffebee; border:1px solid {ERROR};"
             html = _("The server did not accept the last change:") + " " + "; ".join(
                 html_escape(r) for r in reasons_of(self.form, c.sync_errors[:4], lang))
         elif c.status.value == "returned" and c.review:
-            style = "background:#ffebee; border:1px solid #c62828;"
+            style = f"background:#ffebee; border:1px solid {ERROR};"
             flagged = [self.form[f].label(lang) for f in c.review.get("fields", []) if f in self.form]
             html = _("Returned by {by}: {reason}").format(by=c.review.get("by", ""), reason=c.review.get("reason", ""))
             if flagged:
@@ -279,8 +365,8 @@ class CustomerForm(QWidget):
             for f in c.review.get("fields", []):
                 if f in self.rows:
                     self.rows[f].label.setStyleSheet("background:#ffe0b2;")
-        elif c.status.value == "pending" and self.role == "collector":
-            style = "background:#e3f2fd; border:1px solid #1565c0;"
+        elif c.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR:
+            style = f"background:#e3f2fd; border:1px solid {ACCENT};"
             html = _("Waiting for the market manager's review; it cannot be changed meanwhile.") + \
                 f' <a href="withdraw">{_("Withdraw the submission")}</a>'
             locked = True
@@ -289,7 +375,7 @@ class CustomerForm(QWidget):
         self.banner.setText(html)
         self.banner.setVisible(bool(html))
 
-    def set_role(self, role: str) -> None:
+    def set_role(self, role: UserRole) -> None:
         """After signing in: the server says who this person is (a market manager may change more)."""
         if role != self.role:
             self.role = role
@@ -331,7 +417,8 @@ class CustomerForm(QWidget):
             return
         code = c.code or ""
         kind = "" if c.code_official else _("(provisional)")
-        self.badge.setText(f"{code} {kind} · {translate(STATUS_MSGIDS[c.status])}")
+        self.badge.setText(f'{html_escape(code)} {kind} · <span style="color:{status_color(c.status)}">'
+                           f'{translate(STATUS_MSGIDS[c.status])}</span>')
 
     def raw_values(self) -> dict[str, Any]:
         return {key: row.editor.raw() for key, row in self.rows.items()}
@@ -366,8 +453,9 @@ class CustomerForm(QWidget):
         self.missing_list.clear()
         for issue in self.report.missing:
             item = QListWidgetItem(self.form[issue.field].label(self.lang))
-            item.setData(256, issue.field)
+            item.setData(USER_ROLE, issue.field)
             self.missing_list.addItem(item)
+        self._update_sections()
         self.missing_title.setText(_("Required fields still empty: {n}").format(n=len(self.report.missing))
                                    if self.report.missing else _("All required fields are filled in."))
         return self.report
@@ -393,10 +481,53 @@ class CustomerForm(QWidget):
         for key in self.rows:
             self._show(key)
 
+    def missing_by_group(self) -> dict[str, int]:
+        """How many required fields are still empty in each section (what the navigator shows)."""
+        counts = {key: 0 for key in self.group_boxes}
+        for issue in self.report.missing:
+            group = self.form[issue.field].group
+            if group in counts:
+                counts[group] += 1
+        return counts
+
+    def _update_sections(self) -> None:
+        counts = self.missing_by_group()
+        for i in range(self.sections.count()):
+            item = self.sections.item(i)
+            key = item.data(USER_ROLE)
+            group = self.form.group(key)
+            label = group.label(self.lang) if group else key
+            n = counts.get(key, 0)
+            item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
+            item.setToolTip(_("Required fields still empty: {n}").format(n=n) if n else _("All required fields are filled in."))
+
+    def go_to_group(self, key: str) -> None:
+        """Scroll so that the section's title is at the top of the form."""
+        box = self.group_boxes.get(key)
+        if box is not None:
+            self.scroll.widget().layout().activate()
+            self.scroll.verticalScrollBar().setValue(box.y())
+            row = list(self.group_boxes).index(key)
+            self.sections.blockSignals(True)
+            self.sections.setCurrentRow(row)  # the one clicked, also when the form cannot scroll that far
+            self.sections.blockSignals(False)
+
+    def _mark_current_section(self) -> None:
+        top = self.scroll.verticalScrollBar().value()
+        current = 0
+        for i, box in enumerate(self.group_boxes.values()):
+            if box.y() <= top + 20:
+                current = i
+        self.sections.blockSignals(True)
+        self.sections.setCurrentRow(current)
+        self.sections.blockSignals(False)
+
     def focus_field(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None:
-            self.scroll.ensureWidgetVisible(row.editor, 50, 80)
+            self.scroll.widget().layout().activate()
+            self.scroll.ensureWidgetVisible(row.editor, 0, 80)
+            self.scroll.ensureWidgetVisible(row.label, 0, 24)  # the label stays in view: above or beside
             row.editor.focus_widget().setFocus()
 
     def _link(self, href: str) -> None:
@@ -453,13 +584,16 @@ class CustomerForm(QWidget):
         errors = report.errors + [i for k in self.rows for i in self.field_issues.get(k, []) if i.severity is Severity.ERROR]
         if errors:
             self.focus_field(errors[0].field)
-            self.sig_message.emit(_("{n} errors must be corrected before submitting.").format(n=len(errors)))
+            self.sig_message.emit(ngettext("{n} error must be corrected before submitting.",
+                                           "{n} errors must be corrected before submitting.", len(errors))
+                                  .format(n=len(errors)))
             return
         from app.ui.records.submit_dialog import SubmitDialog
         warnings = report.warnings + self.duplicates
         lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
         if report.missing:
-            lines.append(_("{n} required fields are still empty.").format(n=len(report.missing)))
+            lines.append(ngettext("{n} required field is still empty.", "{n} required fields are still empty.",
+                                  len(report.missing)).format(n=len(report.missing)))
         is_change = self.customer is not None and self.customer.approved_values is not None
         dialog = SubmitDialog(lines, is_change, self)
         dialog.accepted.connect(lambda: self._do_submit(dialog.note.text(), dialog.urgent.isChecked()))

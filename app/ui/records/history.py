@@ -5,11 +5,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.i18n import N_, _, translate
+from app.i18n import N_, _, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import AuditEntry, SOURCE_MSGIDS, STATUS_MSGIDS, CustomerStatus, Source
 from app.ui.context import UiContext
-from app.services.sheets import export_value
+from app.services.exporting import export_value
 
 ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "status": N_("Status"), "delete": N_("Deleted"),
            "check": N_("Check recorded"), "review": N_("Review decision")}
@@ -77,7 +77,7 @@ class HistoryView(QWidget):
             return action, "", self._review(e.new)
         if e.action == "create":
             n = len(e.new) if isinstance(e.new, dict) else 0
-            note = _("{n} fields").format(n=n) if e.intact else _("does not match its history")
+            note = ngettext("{n} field", "{n} fields", n).format(n=n) if e.intact else _("does not match its history")
             return action, "", note
         return action, "", ""
 

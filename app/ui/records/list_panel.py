@@ -2,27 +2,35 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from typing import Any
 
-from PySide6.QtCore import QItemSelectionModel, Qt, QTimer, Signal
+from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QPoint, Qt, QTimer, Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, \
-    QTableView, QVBoxLayout, QWidget
+    QMenu, QTableView, QVBoxLayout, QWidget
 
-from app.i18n import _, translate
+from app.i18n import _, ngettext, translate
 from app.models.record import CustomerStatus, ListQuery, STATUS_MSGIDS
 from app.services.listing import overdue_rule
 from app.ui.context import UiContext
-from app.ui.records.table_model import Column, CustomerTableModel
+from app.ui.records.table_model import SORT_KEYS, Column, CustomerTableModel
+from app.ui.style import MARGIN, SPACING
 
 SEARCH_DEBOUNCE_MS = 180
+#: The columns in view by default, in this order; the address takes the room that is left.
+DEFAULT_ORDER = (Column.CODE, Column.SHOP, Column.STATUS, Column.COMPLETENESS, Column.LAST_VISIT, Column.ADDRESS,
+                 Column.CONTACT, Column.PHONE, Column.UPDATED)
+HIDDEN_BY_DEFAULT = (Column.CONTACT, Column.PHONE, Column.UPDATED)
+ADDRESS_MIN = 64
 
 
 class CustomerListPanel(QWidget):
     sig_selected = Signal(str)  # customer id
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None, user: str = "") -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx, self.user = ctx, user  # the columns are remembered per user
         self.model = CustomerTableModel(ctx, self)
         self.search = QLineEdit(self)
         self.search.setPlaceholderText(_("Search name, shop, address, phone, licence or code (Ctrl+F)"))
@@ -51,14 +59,25 @@ class CustomerListPanel(QWidget):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
         self.table.verticalHeader().setDefaultSectionSize(24)
+        self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self._natural: dict[Column, int] = {}
+        self._custom = False  # the user's own widths (restored or changed): never fitted automatically
+        self._fitting = False
+        self._size_columns()
+        self._restore_columns()
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)  # never ResizeToContents: it reads every row
-        for col, width in ((Column.CODE, 140), (Column.SHOP, 160), (Column.CONTACT, 80), (Column.PHONE, 110),
-                           (Column.ADDRESS, 220), (Column.STATUS, 80), (Column.COMPLETENESS, 64),
-                           (Column.LAST_VISIT, 90), (Column.UPDATED, 130)):
-            header.resizeSection(col, width)
+        self.table.viewport().installEventFilter(self)
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._column_menu)
+        self._save_timer = QTimer(self)
+        self._save_timer.setSingleShot(True)
+        self._save_timer.setInterval(500)
+        self._save_timer.timeout.connect(self.save_columns)
+        header.sectionResized.connect(self._section_resized)
+        header.sectionMoved.connect(lambda *_a: (setattr(self, "_custom", True), self._save_timer.start()))
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(MARGIN, MARGIN, 0, 0)
+        layout.setSpacing(SPACING)
         layout.addWidget(self.search)
         layout.addLayout(filters)
         layout.addWidget(self.table, 1)
@@ -77,6 +96,116 @@ class CustomerListPanel(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self._selected: str | None = None
 
+    # ---- columns -----------------------------------------------------------------------------
+    def _size_columns(self) -> None:
+        """Each column as wide as its header and a typical value (never ResizeToContents: it reads every
+        row); the address takes the rest. Contact, phone and last change are shown on demand (the header's
+        context menu): status, completeness and last visit stay in view even at 1280×720."""
+        header = self.table.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(48)
+        metrics = QFontMetrics(self.table.font())
+        head_metrics = QFontMetrics(header.font())
+        statuses = ["⚠ " + translate(STATUS_MSGIDS[s]) for s in CustomerStatus]  # with the overdue mark
+        samples = {Column.CODE: ["TMP-ABCD-000000", "610102100123"], Column.SHOP: ["南大街老王烟酒商店"],
+                   Column.CONTACT: ["欧阳小明"], Column.PHONE: ["13812345678"], Column.ADDRESS: [""],
+                   Column.STATUS: statuses, Column.COMPLETENESS: ["100%"], Column.LAST_VISIT: ["2026-11-22"],
+                   Column.UPDATED: ["2026-11-22 10:00"]}
+        for col in Column:
+            title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
+            width = max([head_metrics.horizontalAdvance(title) + 22] +
+                        [metrics.horizontalAdvance(text) + 12 for text in samples[col]])
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            self._natural[col] = width
+            self._resize(col, width)
+        header.setSectionResizeMode(Column.ADDRESS, QHeaderView.ResizeMode.Stretch)
+        for visual, col in enumerate(DEFAULT_ORDER):
+            header.moveSection(header.visualIndex(col), visual)
+        for col in HIDDEN_BY_DEFAULT:
+            header.setSectionHidden(col, True)
+        self._custom = False
+        self._fit()
+
+    def _resize(self, col: Column, width: int) -> None:
+        self._fitting = True
+        try:
+            self.table.horizontalHeader().resizeSection(col, width)
+        finally:
+            self._fitting = False
+
+    def _section_resized(self, col: int, _old: int, _new: int) -> None:
+        if col != Column.ADDRESS and not self._fitting:
+            self._custom = True
+        self._save_timer.start()
+
+    def eventFilter(self, obj: Any, event: Any) -> bool:
+        if obj is self.table.viewport() and event.type() == QEvent.Type.Resize:
+            self._fit()
+        return super().eventFilter(obj, event)
+
+    def _fit(self) -> None:
+        """With the default widths, a narrow list gives up width from the shop name and the code first
+        (their text is elided, the tooltip shows it whole), so that the address keeps some room and
+        nothing needs a horizontal scroll bar."""
+        if self._custom or not self._natural:
+            return
+        header = self.table.horizontalHeader()
+        shown = [c for c in Column if c != Column.ADDRESS and not header.isSectionHidden(c)]
+        over = sum(self._natural[c] for c in shown) + ADDRESS_MIN - self.table.viewport().width()
+        for col in (Column.SHOP, Column.CODE):
+            floor = header.fontMetrics().horizontalAdvance(
+                str(self.model.headerData(col, Qt.Orientation.Horizontal))) + 22
+            give = max(0, min(over, self._natural[col] - floor))
+            self._resize(col, self._natural[col] - give)
+            over -= give
+
+    def save_columns(self) -> None:
+        """Widths, order, shown columns and sorting, per user, in the settings (kept across restarts).
+        "c:" marks widths the user chose; "d:" default widths, fitted again to the window at the next start."""
+        self._save_timer.stop()
+        state = ("c:" if self._custom else "d:") + \
+            bytes(self.table.horizontalHeader().saveState().toBase64()).decode("ascii")
+        saved = dict(self.ctx.settings.list_columns)
+        if saved.get(self.user) == state:
+            return
+        saved[self.user] = state
+        self.ctx.settings.list_columns = saved
+        try:
+            self.ctx.settings.save()
+        except OSError:
+            pass  # the columns are a convenience; the next change tries again
+
+    def _restore_columns(self) -> None:
+        state = self.ctx.settings.list_columns.get(self.user)
+        if not state:
+            return
+        custom, _sep, state = state.rpartition(":")
+        header = self.table.horizontalHeader()
+        if not header.restoreState(QByteArray.fromBase64(state.encode("ascii"))) or header.count() != len(Column):
+            self._size_columns()
+            return
+        self._custom = custom != "d"
+        self._fit()
+        header.setSectionResizeMode(Column.ADDRESS, QHeaderView.ResizeMode.Stretch)
+        section, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
+        if 0 <= section < len(Column):
+            self.model.query = replace(self.model.query, sort=SORT_KEYS[Column(section)],
+                                       descending=order == Qt.SortOrder.DescendingOrder)
+
+    def _column_menu(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        menu = QMenu(self)
+        for col in Column:
+            action = menu.addAction(str(self.model.headerData(col, Qt.Orientation.Horizontal)))
+            action.setCheckable(True)
+            action.setChecked(not header.isSectionHidden(col))
+            action.setEnabled(col not in (Column.SHOP, Column.ADDRESS))
+            action.toggled.connect(lambda on, c=col: (header.setSectionHidden(c, not on), self._save_timer.start()))
+        menu.addSeparator()
+        menu.addAction(_("Default columns"), lambda: (self._size_columns(), self.save_columns()))
+        self.column_menu = menu
+        menu.popup(header.mapToGlobal(pos))
+
     def list_query(self) -> ListQuery:
         status = self.status.currentData()
         rule = overdue_rule(dt.date.today(), self.ctx.calendar)
@@ -92,7 +221,7 @@ class CustomerListPanel(QWidget):
         self.apply()  # the overdue deadlines count with the new calendar
 
     def _loaded(self, n: int) -> None:
-        self.count.setText(_("{n} customers").format(n=n))
+        self.count.setText(ngettext("{n} customer", "{n} customers", n).format(n=n))
         if self._selected:
             self.select(self._selected, emit=False)
 

@@ -15,9 +15,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from app.i18n import N_, _, translate
-from app.models.record import CustomerRow, CustomerStatus, ListQuery, OverdueRule, STATUS_MSGIDS
+from app.models.record import CustomerRow, ListQuery, OverdueRule, STATUS_MSGIDS
 from app.services.listing import REASONS, overdue_reasons
 from app.ui.context import UiContext
+from app.ui.style import MUTED, status_color
 
 WINDOW = 100
 MAX_WINDOWS = 40
@@ -46,8 +47,6 @@ SORT_KEYS = {
     Column.ADDRESS: "address", Column.STATUS: "status", Column.COMPLETENESS: "completeness",
     Column.LAST_VISIT: "last_visit", Column.UPDATED: "updated_at",
 }
-STATUS_COLORS = {CustomerStatus.DRAFT: "#6b6b6b", CustomerStatus.PENDING: "#1565c0",
-                 CustomerStatus.APPROVED: "#2e7d32", CustomerStatus.RETURNED: "#c62828"}
 
 
 class CustomerTableModel(QAbstractTableModel):
@@ -161,9 +160,9 @@ class CustomerTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
         if role == Qt.ItemDataRole.ForegroundRole and col is Column.STATUS:
-            return QBrush(QColor(STATUS_COLORS[row.status]))
+            return QBrush(QColor(status_color(row.status)))
         if role == Qt.ItemDataRole.ForegroundRole and col is Column.CODE and not row.code_official:
-            return QBrush(QColor("#8a8a8a"))
+            return QBrush(QColor(MUTED))
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, col)
         return None
@@ -171,7 +170,7 @@ class CustomerTableModel(QAbstractTableModel):
     def _display(self, row: CustomerRow, col: Column) -> Any:
         if col is Column.STATUS:
             text = translate(STATUS_MSGIDS[row.status])
-            return text + (" ⚠" if self.rule and overdue_reasons(row, self.rule) else "")
+            return ("⚠ " if self.rule and overdue_reasons(row, self.rule) else "") + text  # first: never cut off
         return {
             Column.CODE: row.code, Column.SHOP: row.shop_name, Column.CONTACT: row.contact_name, Column.PHONE: row.phone,
             Column.ADDRESS: row.address, Column.COMPLETENESS: f"{round(row.completeness * 100)}%",
@@ -186,4 +185,6 @@ class CustomerTableModel(QAbstractTableModel):
             return "\n".join(translate(REASONS[r]) for r in reasons) or None
         if col is Column.ADDRESS:
             return row.address
+        if col is Column.SHOP:  # contact and phone, also when their columns are hidden
+            return " · ".join(x for x in (row.shop_name, row.contact_name, row.phone) if x) or None
         return None

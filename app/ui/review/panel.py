@@ -4,6 +4,7 @@ side, its problems and possible duplicates; approve, return with a reason, or ap
 clean ones at once. Decisions are taken here, offline too, and sent at the next sync."""
 from __future__ import annotations
 
+from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -13,14 +14,17 @@ from PySide6.QtWidgets import (
     QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from app.i18n import _, current_language
+from app.i18n import _, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
+from app.models.record import STATUS_MSGIDS, CustomerStatus
 from app.services import review
 from app.ui.context import UiContext
+from app.ui.style import ERROR, MUTED, OK, WARNING, status_color
 from app.ui.values import shown
 
-RED, ORANGE, GREY = QColor("#c62828"), QColor("#e65100"), QColor("#777777")
+RED, ORANGE, GREY = QColor(ERROR), QColor(WARNING), QColor(MUTED)  # as in the list and the form
 CHANGED_BG = QColor("#fff3e0")
+SHOP_MIN = 140
 
 
 def _when(t: Any) -> str:
@@ -81,7 +85,7 @@ class SubmissionView(QWidget):
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.current: review.Submission | None = None
         self.title = QLabel(self)
-        self.title.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        self.title.setProperty("role", "title")
         self.meta = QLabel(self)
         self.meta.setWordWrap(True)
         self.note = QLabel(self)
@@ -110,7 +114,7 @@ class SubmissionView(QWidget):
         buttons.addWidget(self.approve)
         self.empty = QLabel(_("Choose a submission on the left."), self)
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.setStyleSheet("color: #777; font-size: 12pt;")
+        self.empty.setProperty("role", "empty")
         layout = QVBoxLayout(self)
         for w in (self.empty, self.title, self.meta, self.note):
             layout.addWidget(w)
@@ -137,9 +141,10 @@ class SubmissionView(QWidget):
         kind = _("Change") if it.kind == "change" else _("New customer")
         if it.urgent:
             kind = _("Emergency change")
-        self.title.setText(f"{it.shop_name or _('(no shop name)')}  ·  {kind}")
+        pending = f'<span style="color:{status_color(CustomerStatus.PENDING)}">{translate(STATUS_MSGIDS[CustomerStatus.PENDING])}</span>'
+        self.title.setText(f"{html_escape(it.shop_name or _('(no shop name)'))}  ·  {kind}  ·  {pending}")
         code = f"{it.code or ''}" + ("" if it.code_official else " " + _("(provisional)"))
-        colour = "#c62828" if it.overdue else "#2e7d32"
+        colour = ERROR if it.overdue else OK
         self.meta.setText(_("{code} · customer manager {owner} · submitted {when}").format(
             code=code, owner=it.owner, when=_when(it.submitted_at)) +
             f' · <span style="color:{colour}">' + _("deadline {due} ({left})").format(
@@ -162,13 +167,14 @@ class SubmissionView(QWidget):
         self.diff.resizeRowsToContents()
         lines = []
         for severity, _label, message in sub.issues:
-            colour = "#c62828" if severity == "error" else "#e65100"
+            colour = ERROR if severity == "error" else WARNING
             lines.append(f'<span style="color:{colour}">• {message}</span>')
         if sub.missing:
-            lines.append("• " + _("{n} required fields are empty.").format(n=sub.missing))
+            lines.append("• " + ngettext("{n} required field is empty.", "{n} required fields are empty.", sub.missing)
+                         .format(n=sub.missing))
         for d in sub.duplicates[:5]:
             label = self.form[d.field].label(lang) if d.field in self.form else d.field
-            lines.append('<span style="color:#c62828">• ' + _("Same {field} as {name} ({code})").format(
+            lines.append(f'<span style="color:{ERROR}">• ' + _("Same {field} as {name} ({code})").format(
                 field=label, name=d.name or "", code=d.code or "") + "</span>")
         self.problems.setText("<br>".join(lines) if lines else _("No problems found."))
 
@@ -262,6 +268,25 @@ class ReviewPanel(QWidget):
         self.view.show_submission(None)
         self.summary.clear()
 
+    def resizeEvent(self, event: Any) -> None:
+        super().resizeEvent(event)
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """The shop (the column that stretches) keeps at least SHOP_MIN: the manager, the deadline and the
+        time give up width first (elided; the tooltip shows the deadline whole), so no scroll bar is needed."""
+        header = self.table.horizontalHeader()
+        short = SHOP_MIN - (self.table.viewport().width() - sum(
+            header.sectionSize(c) for c in range(self.table.columnCount()) if c != 2))
+        floors = {3: 64, 4: header.fontMetrics().horizontalAdvance("00-00 00:00") + 12, 5: 64}
+        for col in (3, 5, 4):  # the manager's long header first: the names under it are short
+            if short <= 0:
+                break
+            floor = floors[col]
+            give = max(0, min(short, header.sectionSize(col) - floor))
+            header.resizeSection(col, header.sectionSize(col) - give)
+            short -= give
+
     def refresh(self) -> None:
         self.ctx.op(review.queue, self).success(self._loaded).failure(lambda _e: None).run()
 
@@ -287,13 +312,14 @@ class ReviewPanel(QWidget):
                 cells[6].setForeground(QBrush(ORANGE if not it.errors else RED))
             if it.unsent:
                 cells[2].setToolTip(_("Decided here; sent at the next sync."))
+            cells[5].setToolTip(it.left)  # the whole text, also when the column is narrow
             for c, cell in enumerate(cells):
                 if c:
                     cell.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
                 self.table.setItem(r, c, cell)
         self.table.blockSignals(False)
         self.table.resizeColumnsToContents()
-        self.table.setColumnWidth(2, max(self.table.columnWidth(2), 180))
+        self._fit_columns()
         overdue = sum(i.overdue for i in items)
         self.summary.setText(_("{n} waiting for review · {late} overdue").format(n=len(items), late=overdue)
                              if items else _("Nothing is waiting for review."))
@@ -309,9 +335,9 @@ class ReviewPanel(QWidget):
     def _problems(self, it: review.QueueItem) -> str:
         parts = []
         if it.errors:
-            parts.append(_("{n} errors").format(n=it.errors))
+            parts.append(ngettext("{n} error", "{n} errors", it.errors).format(n=it.errors))
         if it.warnings:
-            parts.append(_("{n} warnings").format(n=it.warnings))
+            parts.append(ngettext("{n} warning", "{n} warnings", it.warnings).format(n=it.warnings))
         return ", ".join(parts) or "—"
 
     def select(self, cid: str) -> None:

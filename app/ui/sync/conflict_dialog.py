@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QGridLayo
 from app.errors import UserFacingError, ValidationFailed
 from app.i18n import _
 from app.models.catalogue import FormDefinition
+from app.models.remote import FieldConflict
 from app.ui.context import UiContext
 from app.ui.values import shown
 
@@ -18,7 +19,7 @@ from app.ui.values import shown
 class ConflictDialog(QDialog):
     sig_resolved = Signal(str)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, record_id: str, fields: list[dict[str, Any]],
+    def __init__(self, ctx: UiContext, form: FormDefinition, record_id: str, fields: list[FieldConflict],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         from app.i18n import current_language
@@ -31,14 +32,14 @@ class ConflictDialog(QDialog):
         grid = QGridLayout()
         for c, title in enumerate((_("Field"), _("Before"), _("Mine"), _("Server"), _("Another value"))):
             grid.addWidget(QLabel(f"<b>{title}</b>", self), 0, c)
-        self.choices: dict[str, tuple[QButtonGroup, QLineEdit, dict[str, Any]]] = {}
+        self.choices: dict[str, tuple[QButtonGroup, QLineEdit, FieldConflict]] = {}
         for r, f in enumerate(fields, start=1):
-            key = f["field"]
+            key = f.field
             spec = form.get(key)
             grid.addWidget(QLabel(spec.label(lang) if spec else key, self), r, 0)
-            grid.addWidget(QLabel(shown(form, key, f.get("base"), lang), self), r, 1)
-            mine, server = QRadioButton(shown(form, key, f.get("mine"), lang), self), \
-                QRadioButton(shown(form, key, f.get("server"), lang), self)
+            grid.addWidget(QLabel(shown(form, key, f.base, lang), self), r, 1)
+            mine, server = QRadioButton(shown(form, key, f.mine, lang), self), \
+                QRadioButton(shown(form, key, f.server, lang), self)
             group = QButtonGroup(self)
             group.addButton(mine, 0)
             group.addButton(server, 1)
@@ -67,7 +68,7 @@ class ConflictDialog(QDialog):
         out: dict[str, Any] = {}
         for key, (group, other, f) in self.choices.items():
             text = other.text().strip()
-            out[key] = text if text else (f.get("mine") if group.checkedId() == 0 else f.get("server"))
+            out[key] = text if text else (f.mine if group.checkedId() == 0 else f.server)
         return out
 
     def resolve(self) -> None:

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from app.errors import UserFacingError
 from app.i18n import _
+from app.models.remote import RemoteUser
 from app.ui.context import UiContext
 from app.ui.settings_dialog import check_server_url
 
@@ -75,19 +76,18 @@ class SignInDialog(QDialog):
         self.message.setStyleSheet("color: #555")
         self.message.setText(_("Signing in…"))
 
-        def work(session: Any) -> tuple[dict[str, Any], bool]:
-            return syncing.login(session, server, user, password), syncing.tokens_persist()
+        def work(session: Any) -> tuple[RemoteUser, bool]:
+            return syncing.login(session, server, user, password).user, syncing.tokens_persist()
 
         self.ctx.op(work, self).success(lambda r: self._done(server, r)).failure(self._failed) \
             .finally_(lambda: self.ok.setEnabled(True)).run()
 
-    def _done(self, server: str, result: tuple[dict[str, Any], bool]) -> None:
-        data, persists = result
+    def _done(self, server: str, result: tuple[RemoteUser, bool]) -> None:
         self.ctx.settings.server_url = server
         self.ctx.settings.save()
         self.password.clear()
         self.accept()
-        self.sig_signed_in.emit({**data, "persists": persists})
+        self.sig_signed_in.emit(result)  # (who signed in, whether the tokens outlive this run)
 
     def _failed(self, exc: BaseException) -> None:
         self.message.setStyleSheet("color: #c62828")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.errors import UserFacingError
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models.sync_status import SyncState, SyncStatus
 from app.ui.sync_coordinator import SyncCoordinator
 
@@ -65,11 +65,14 @@ class SyncStatusWidget(QWidget):
         if audit_problem and outcome is not None and not outcome.remaining:
             text = _("Synced; the audit log was not accepted")
         elif state is SyncState.PROBLEMS and outcome is not None:
-            text = _("Synced; {n} need attention (conflicts or refused changes)").format(n=outcome.remaining)
+            text = ngettext("Synced; {n} needs attention (a conflict or a refused change)",
+                            "Synced; {n} need attention (conflicts or refused changes)", outcome.remaining
+                            ).format(n=outcome.remaining)
         elif state is SyncState.UP_TO_DATE and outcome is not None:
             text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=outcome.pushed, pulled=outcome.received)
         if state is SyncState.WAITING:
-            text = _("{n} changes waiting to be sent").format(n=status.outbox)
+            text = ngettext("{n} change waiting to be sent", "{n} changes waiting to be sent", status.outbox
+                            ).format(n=status.outbox)
         if status.last_sync:
             self.last_sync = str(status.last_sync)
         elif state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):

@@ -1,7 +1,7 @@
 """Monthly report close to the data: versions indexed by time, visits with their day as a column, report jobs
 
-Revision ID: 0007_report_indexes
-Revises: 0006
+Revision ID: 0008_report_indexes
+Revises: 0007_feed_scope
 
 ``customer_versions.at`` gets an index (the category adjustments of one month read a month of
 versions, not every version ever written). ``visits.visited_on`` holds the day of the visit (ISO
@@ -16,8 +16,8 @@ import json
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0007_report_indexes'
-down_revision = '0006'
+revision = '0008_report_indexes'
+down_revision = '0007_feed_scope'
 branch_labels = None
 depends_on = None
 
