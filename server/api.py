@@ -19,7 +19,7 @@ from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
-from server import audit, auth, credit, feed, photos, push, reports
+from server import audit, auth, credit, feed, photos, push, report_jobs, reports
 from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
 from server.config import SERVER_VERSION, Settings, iso
@@ -30,7 +30,7 @@ from server.reads import read_record, visible_record
 from server.errors import BadInput
 from server.wiremodels import (CONTENT_MESSAGES, TOO_DEEP, AuditUpload, AuditUploadOut, CalendarOut, CreditHistory,
                                ErrorBody, InfoResponse, LoginRequest, MonthlyReport, OkResponse, PhotoStatus,
-                               PullResponse, PurchaseImportOut, PushRequest, PushResponse, RecordOut, RefreshRequest,
+                               PullResponse, PurchaseImportOut, PushRequest, PushResponse, RecordOut, RefreshRequest, ReportJob,
                                TokenResponse, UserOut, bad_content)
 
 
@@ -87,6 +87,8 @@ router = APIRouter(route_class=_Route)
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
 SHA_PATH = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo, lower-case hex")
 UUID_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+JOB_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+                description="the report job's id")
 JSON = "application/json"
 
 
@@ -304,3 +306,28 @@ def monthly_report(request: Request, month: str = Query(..., pattern=r"^[0-9]{4}
     from server.calendar import server_calendar
     with db_of(request).read() as conn:
         return reports.monthly(conn, who.user, current_form(conn), server_calendar(conn), month)
+
+
+@router.post("/reports/monthly/jobs", response_model=ReportJob, status_code=202, responses=errors(*AUTHED, 422))
+def monthly_report_job(request: Request,
+                       month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
+                       who: Caller = Depends(caller)) -> dict[str, Any]:
+    """Start the month's reports in the background (a big scope takes longer than a request should);
+    poll the job, then download its result: the same contents as ``GET /reports/monthly``."""
+    return report_jobs.start(db_of(request), who.user, month)
+
+
+@router.get("/reports/monthly/jobs/{job_id}", response_model=ReportJob, responses=errors(*AUTHED, 404))
+def monthly_report_job_status(request: Request, job_id: str = JOB_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The job's state and progress (customers gone through of the total)."""
+    return report_jobs.status(db_of(request), who.user, job_id)
+
+
+@router.get("/reports/monthly/jobs/{job_id}/result", response_class=Response,
+            responses={200: {"model": MonthlyReport, "description": "the report"}, **errors(*AUTHED, 404, 409)})
+def monthly_report_job_result(request: Request, job_id: str = JOB_PATH, who: Caller = Depends(caller)) -> Response:
+    """The finished report (409 while the job is still running); sent as stored (gzip) when the client takes it."""
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        return Response(report_jobs.result(db_of(request), who.user, job_id, gzipped=True), media_type=JSON,
+                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+    return Response(report_jobs.result(db_of(request), who.user, job_id), media_type=JSON)

@@ -34,7 +34,7 @@ import hashlib
 import hmac
 import time
 from collections import Counter
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select, update
 
@@ -206,41 +206,59 @@ def _day(ts: float) -> str:
     return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 
 
+class _Held(NamedTuple):
+    """What ``verify`` keeps of an entry once its hash is checked (a few hundred bytes, not the row)."""
+    seq: int
+    prev_hash: str
+    hash: str
+    uploaded_by_id: int
+
+
+def _starts(e: _Held) -> bool:
+    return e.seq == 1 and e.prev_hash == GENESIS
+
+
+#: Entries read per round trip by ``verify``.
+VERIFY_CHUNK = 2000
+
+
 def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any] | None = None) -> list[str]:
     """Everything wrong with the copy, one line each, naming the device and the position: entries
     that do not match their hash or miss the one before them, forks, entries uploaded by another
     account than the device's, and — against the signed acknowledgements — rewritten, deleted or
-    added entries, altered or deleted acknowledgements, and those missing since ``checkpoint``."""
+    added entries, altered or deleted acknowledgements, and those missing since ``checkpoint``.
+
+    One device at a time, its entries streamed in order and each hashed as it arrives: memory holds
+    one device's positions and hashes (``_Held``), not the table's rows."""
     problems: list[str] = []
-    by_device: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in conn.execute(select(audit_entries).order_by(A.device, A.seq, A.id)).mappings():
-        by_device.setdefault(r["device"], {})[r["hash"]] = dict(r)
-    acks: dict[str, list[Any]] = {}
-    for a in conn.execute(select(audit_acks).order_by(K.device, K.n)).all():
-        acks.setdefault(a.device, []).append(a)
+    with_entries = set(conn.execute(select(A.device).distinct()).scalars())
+    with_acks = set(conn.execute(select(K.device).distinct()).scalars())
     owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
     names = {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))}
-    if acks and not key:
+    if with_acks and not key:
         problems.append("no audit key: the signed acknowledgements cannot be checked "
                         "(FIELDARCHIVE_AUDIT_KEY, --audit-key-file or audit.key in --data)")
-    for device in sorted(set(by_device) | set(acks)):
-        held = by_device.get(device, {})
-        for h, e in held.items():
-            if entry_hash(e["prev_hash"], e) != h:
-                problems.append(f"{device} #{e['seq']}: the entry does not match its hash")
-            elif not (_starts_trail(e) or (e["prev_hash"] in held and held[e["prev_hash"]]["seq"] == e["seq"] - 1)):
-                problems.append(f"{device} #{e['seq']}: the entry before it is missing")
-        at = Counter(e["seq"] for e in held.values())
+    for device in sorted(with_entries | with_acks):
+        held: dict[str, _Held] = {}
+        q = select(audit_entries).where(A.device == device).order_by(A.seq, A.id)
+        for r in conn.execute(q.execution_options(yield_per=VERIFY_CHUNK)).mappings():
+            h = r["hash"]
+            e = held[h] = _Held(r["seq"], r["prev_hash"], h, r["uploaded_by_id"])
+            if entry_hash(e.prev_hash, r) != h:  # entries come by position: the one before is already held
+                problems.append(f"{device} #{e.seq}: the entry does not match its hash")
+            elif not (_starts(e) or (e.prev_hash in held and held[e.prev_hash].seq == e.seq - 1)):
+                problems.append(f"{device} #{e.seq}: the entry before it is missing")
+        at = Counter(e.seq for e in held.values())
         problems.extend(f"{device} #{seq}: {n} different entries (fork)" for seq, n in sorted(at.items()) if n > 1)
         owner = owners.get(device)
-        strangers = sorted(e["seq"] for e in held.values() if owner is not None and e["uploaded_by_id"] != owner)
+        strangers = sorted(e.seq for e in held.values() if owner is not None and e.uploaded_by_id != owner)
         if strangers:
             problems.append(f"{device} #{strangers[0]}: {len(strangers)} entries uploaded by another account than the "
                             f"device's ({names.get(owner, owner)})")
-        problems.extend(_check_acks(device, held, acks.get(device, []), key))
+        acks = conn.execute(select(audit_acks).where(K.device == device).order_by(K.n)).all()
+        problems.extend(_check_acks(device, held, acks, key))
     for device, mark in sorted(((checkpoint or {}).get("devices") or {}).items()):
-        mine = {a.n: a for a in acks.get(device, [])}
-        a = mine.get(int(mark["n"]))
+        a = conn.execute(select(audit_acks).where(K.device == device, K.n == int(mark["n"]))).first()
         if a is None:
             problems.append(f"{device}: acknowledgement {mark['n']} (#{mark.get('seq')}), in the checkpoint, is missing: "
                             "acknowledgements were deleted since the checkpoint")
@@ -249,7 +267,7 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
     return problems
 
 
-def _check_acks(device: str, held: dict[str, dict[str, Any]], acks: list[Any], key: bytes | None) -> list[str]:
+def _check_acks(device: str, held: dict[str, _Held], acks: list[Any], key: bytes | None) -> list[str]:
     out: list[str] = []
     if not acks:
         if held:
@@ -277,18 +295,18 @@ def _check_acks(device: str, held: dict[str, dict[str, Any]], acks: list[Any], k
         good.append(a)
     reached: set[str] = set()
     for a in good:
-        e = held.get(a.head_hash)
-        if e is None or e["seq"] != a.seq:
-            now_at = sorted(x["hash"][:12] for x in held.values() if x["seq"] == a.seq)
+        e: _Held | None = held.get(a.head_hash)
+        if e is None or e.seq != a.seq:
+            now_at = sorted(x.hash[:12] for x in held.values() if x.seq == a.seq)
             what = (f"was rewritten (acknowledged {a.head_hash[:12]}, held {', '.join(now_at)})" if now_at
                     else "is missing (deleted)")
             out.append(f"{device} #{a.seq}: the entry acknowledged on {_day(a.at)} {what}")
             continue
-        while e is not None and e["hash"] not in reached:   # bounded: each entry is added once
-            reached.add(e["hash"])
-            e = None if _starts_trail(e) else held.get(e["prev_hash"])
+        while e is not None and e.hash not in reached:   # bounded: each entry is added once
+            reached.add(e.hash)
+            e = None if _starts(e) else held.get(e.prev_hash)
     if key is not None:
-        loose = sorted(x["seq"] for x in held.values() if x["hash"] not in reached)
+        loose = sorted(x.seq for x in held.values() if x.hash not in reached)
         if loose:
             out.append(f"{device} #{loose[0]}–#{loose[-1]}: {len(loose)} entries that no acknowledgement covers "
                        "(rewritten or added in the database, or their acknowledgements deleted)")

@@ -21,7 +21,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0007_feed_scope"
+HEAD = "0008_report_indexes"
 
 
 def alembic_config() -> Config:

@@ -22,20 +22,20 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
-from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy import and_, delete, or_, select
 
 from app.export.reading import read_sheet
 from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from app.validation import parse_field
 from server import classify
 from server.accounts import User
-from server.db import Tx
+from server.db import Tx, bulk_insert
 from server.forms import current_form
 from server.schema import customers, purchases
 from server.scope import Directory, can_see
-from server.system import apply_system_changes
+from server.system import CHUNK as system_chunk, apply_system_changes
 
 MONTH_RE = re.compile(r"([0-9]{4})\s*(?:-|/|年)\s*([0-9]{1,2})\s*月?")
 QUARTER_RE = re.compile(r"([0-9]{4})\s*-?\s*[Qq]([1-4])")
@@ -255,7 +255,8 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
         cond = or_(*[and_(purchases.c.period == g["period"], purchases.c.customer_code == g["customer_code"])
                      for g in chunk])
         report.replaced += tx.conn.execute(delete(purchases).where(cond)).rowcount or 0
-    tx.conn.execute(insert(purchases), good)
+    for i in range(0, len(good), 5000):  # chunks: the driver's parameters for one chunk at a time
+        bulk_insert(tx.conn, purchases, good[i:i + 5000])
     report.imported = len(good)
     report.periods = {g["period"] for g in good}
     report.figures_updated = refresh_monthly_figures(tx, {g["record_id"] for g in good})
@@ -291,7 +292,18 @@ def refresh_monthly_figures(tx: Tx, record_ids: set[str]) -> int:
             "purchase_qty": _canonical(specs["purchase_qty"], qty),
             "purchase_amount": _canonical(specs["purchase_amount"], f"{yuan:f}"),
             "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None}
-    return sum(len(apply_system_changes(tx, updates, "purchases", month)) for month, updates in sorted(by_month.items()))
+    return sum(_apply_in_chunks(tx, updates, "purchases", month) for month, updates in sorted(by_month.items()))
+
+
+def _apply_in_chunks(tx: Tx, updates: dict[str, dict[str, Any]], source: str, source_ref: str) -> int:
+    """``apply_system_changes`` a chunk of records at a time (what it returns is dropped after each chunk);
+    how many records changed."""
+    ids = sorted(updates)
+    changed = 0
+    for i in range(0, len(ids), system_chunk):
+        changed += len(apply_system_changes(tx, {rid: updates[rid] for rid in ids[i:i + system_chunk]}, source,
+                                            source_ref))
+    return changed
 
 
 def _canonical(spec: Any, raw: Any) -> Any:
@@ -322,7 +334,7 @@ def _check_stored_overlaps(tx: Tx, good: list[dict[str, Any]], report: ImportRep
 # ---------------------------------------------------------------------------------------- the run
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     record_id: str
     code: str
@@ -360,6 +372,18 @@ def figures_for(tx_conn: Any, period: str) -> dict[str, tuple[int, int]]:
     return {k: (v[0], v[1]) for k, v in totals.items()}
 
 
+#: Customers read per round trip by the run.
+CHUNK = 2000
+
+
+class _Ranked(NamedTuple):
+    code: str
+    market: Any
+    scale: Any
+    klass: Any
+    shop: str
+
+
 def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunReport:
     """Rank every retail format on the period's figures and (unless dry) write the changes."""
     period = parse_period(period)
@@ -371,23 +395,23 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
     class_key = _key(form, "classification_code")
     shop_key = _key(form, "shop_name")
     figs = figures_for(tx.conn, period)
-    rows = tx.conn.execute(select(customers.c.id, customers.c.code, customers.c.data)
-                           .where(customers.c.deleted.is_(False), customers.c.code_official.is_(True))).all()
+    q = (select(customers.c.id, customers.c.code, customers.c.data)
+         .where(customers.c.deleted.is_(False), customers.c.code_official.is_(True)))
     by_format: dict[str, list[classify.Figures]] = {}
-    values: dict[str, dict[str, Any]] = {}
-    codes: dict[str, str] = {}
-    for r in rows:
+    kept: dict[str, _Ranked] = {}  # of each ranked customer only what the run needs, not its values
+    for r in tx.conn.execute(q.execution_options(yield_per=CHUNK)):
         if r.id not in figs:
             report.no_figures += 1
             continue
         v = json.loads(r.data)
-        values[r.id], codes[r.id] = v, r.code
         fmt = v.get(fmt_key)
         if not fmt:
             report.no_format.append(r.code)
             continue
-        q, a = figs[r.id]
-        by_format.setdefault(fmt, []).append(classify.Figures(r.id, q, a))
+        kept[r.id] = _Ranked(r.code, v.get(market_key), v.get(scale_key), v.get(class_key), str(v.get(shop_key) or ""))
+        q_, a = figs.pop(r.id)
+        by_format.setdefault(fmt, []).append(classify.Figures(r.id, q_, a))
+    del figs
     updates: dict[str, dict[str, Any]] = {}
     for fmt in sorted(by_format):
         items = by_format[fmt]
@@ -397,24 +421,23 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
             continue
         scales = classify.scale_within_format(items)
         report.ranked += len(scales)
-        for rid in sorted(scales, key=lambda k: (-scores[k], codes[k])):
-            v = values[rid]
+        for rid in sorted(scales, key=lambda k: (-scores[k], kept[k].code)):
+            k = kept[rid]
             new_scale = scales[rid]
-            new_class = classify.classification_code(v.get(market_key), fmt, new_scale)
+            new_class = classify.classification_code(k.market, fmt, new_scale)
             if new_class is None:
-                report.no_code_letter.append(codes[rid])
+                report.no_code_letter.append(k.code)
             want = {scale_key: new_scale}
             if new_class is not None:
                 want[class_key] = new_class
-            if all(v.get(k) == val for k, val in want.items()):
+            if k.scale == new_scale and (new_class is None or k.klass == new_class):
                 report.unchanged += 1
                 continue
             updates[rid] = want
-            report.changes.append(Change(rid, codes[rid], str(v.get(shop_key) or ""), fmt, scores[rid],
-                                         v.get(scale_key), new_scale, v.get(class_key),
-                                         new_class if new_class is not None else v.get(class_key)))
+            report.changes.append(Change(rid, k.code, k.shop, fmt, scores[rid], k.scale, new_scale, k.klass,
+                                         new_class if new_class is not None else k.klass))
     if not dry_run and updates:
-        apply_system_changes(tx, updates, "classification", f"period {period}")
+        _apply_in_chunks(tx, updates, "classification", f"period {period}")
         report.applied = True
     return report
 

@@ -174,7 +174,8 @@ class UnitOfWork:
 
     def add_visit(self, rec: Rec, body: dict[str, Any]) -> None:
         self.visit_rows.append({"id": body["id"], "customer_id": rec.id, "data": dumps(body),
-                                "created_by_id": self.user.id, "created_at": self.now})
+                                "created_by_id": self.user.id, "created_at": self.now,
+                                "visited_on": body["visited_on"]})
         self.refs.setdefault(rec.id, set()).update(body["photos"])
 
     def flush(self) -> None:

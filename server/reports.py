@@ -25,9 +25,10 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from typing import Any, Callable
 
-from sqlalchemy import func, select
+import orjson
+from sqlalchemy import Select, func, select
 
 from app.models.catalogue import FormDefinition
 from app.models.wire import UserRole
@@ -37,7 +38,7 @@ from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
 from server.schema import customer_checks, customer_versions, customers, visits
-from server.scope import Directory, visible_clause
+from server.scope import Directory, visible_clause_indexed
 
 CATEGORY_KEYS = ("market_type", "retail_format", "business_scale", "classification_code")
 NEW_CUSTOMER_WORKDAYS = 5
@@ -83,56 +84,110 @@ def _collectors(user: User, d: Directory) -> list[User]:
     return sorted(people, key=lambda u: (u.role != UserRole.COLLECTOR.value, u.name))
 
 
-def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
-            now: float | None = None) -> dict[str, Any]:
-    now = time.time() if now is None else now
+#: Customers read per round trip while the report streams over them (memory is bounded by one chunk).
+CHUNK = 2000
+
+
+def check_month(month: str, now: float) -> tuple[dt.date, dt.date, dt.date]:
+    """(first day, first day of the next month, today) of a month a report may cover; 422 otherwise."""
     first, nxt = parse_month(month)
     today = _day(now)
     if first > today:
         raise ApiError(422, "future_month", "That month has not begun yet.",
                        fields=[{"field": "month", "code": "month.future", "message": "That month has not begun yet."}])
+    return first, nxt, today
+
+
+def count_customers(conn: Any, user: User) -> int:
+    """How many customers the caller's report goes through (its progress's total)."""
+    visible = visible_clause_indexed(user, Directory.load(conn))
+    return int(conn.execute(select(func.count()).select_from(customers)
+                            .where(visible, customers.c.deleted.is_(False))).scalar_one())
+
+
+def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
+            now: float | None = None, progress: Callable[[int], None] | None = None, compact: bool = False
+            ) -> dict[str, Any]:
+    """The month's four tables. Computed close to the data: each query is limited by an indexed scope
+    (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
+    visits by their day, and the customers are streamed in chunks (completeness, overdue and the
+    assigned counts in one pass), so memory follows the report's rows, not the visible customers.
+    ``progress`` is called after each chunk with the number of customers it held. With ``compact`` the
+    overdue rows (one to three per customer: the report's bulk) stay tuples (:func:`overdue_dict` makes
+    each a row; :func:`write_json` does so while writing)."""
+    now = time.time() if now is None else now
+    first, nxt, today = check_month(month, now)
     as_of = min(today, nxt - dt.timedelta(days=1))
     d = Directory.load(conn)
     people = _collectors(user, d)
-    visible = visible_clause(user)
-    recs = conn.execute(select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
-                               customers.c.owner_id, customers.c.created_at)
-                        .where(visible, customers.c.deleted.is_(False)).order_by(customers.c.code, customers.c.id)).all()
-    values = {r.id: json.loads(r.data) for r in recs}
+    visible = visible_clause_indexed(user, d)
+    completeness: dict[int, dict[str, Any]] = {u.id: _blank() for u in people}
+    overdue: list[tuple[Any, ...]] = []
+    assigned: Counter[int] = Counter()
+    days: dict[dt.date, str] = {}  # the few due dates, each as one string
+    for part in conn.execute(customers_query(visible).execution_options(yield_per=CHUNK)).partitions():
+        values = {r.id: json.loads(r.data) for r in part}
+        for r in part:
+            assigned[r.owner_id] += 1
+            _count_complete(completeness, form, r, values[r.id], today)
+        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of, days))
+        if progress is not None:
+            progress(len(part))
+    overdue.sort()
     return {
         "month": first.strftime("%Y-%m"),
         "as_of": as_of.isoformat(),
         "generated_at": iso(now),
         "scope": {"user": user.name, "display_name": user.display_name, "role": user.role,
                   "collectors": [u.name for u in people]},
-        "category_adjustments": _adjustments(conn, user, form, d, first, nxt),
-        "completeness": _completeness(form, d, people, recs, values, today),
-        "overdue": _overdue(conn, d, cal, recs, values, as_of),
-        "visits": _visits(conn, user, d, people, recs, first, nxt),
+        "category_adjustments": _adjustments(conn, visible, form, d, first, nxt),
+        "completeness": _completeness(form, d, completeness),
+        "overdue": overdue if compact else [overdue_dict(t) for t in overdue],
+        "visits": _visits(conn, visible, people, assigned, first, nxt),
     }
 
 
-def _adjustments(conn: Any, user: User, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
-                 ) -> list[dict[str, Any]]:
+def customers_query(visible: Any) -> Select[Any]:
+    """The visible customers (completeness, overdue, assigned counts), in no particular order."""
+    return (select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
+                   customers.c.owner_id, customers.c.created_at)
+            .where(visible, customers.c.deleted.is_(False)))
+
+
+def adjustments_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:
+    """The month's later versions (not the creation) of visible customers, by time (indexed on ``at``)."""
     v = customer_versions.c
-    q = (select(v.record_id, v.version, v.changes, v.actor_id, v.at, v.kind, customers.c.code, customers.c.data,
-                customers.c.owner_id)
-         .join(customers, customers.c.id == v.record_id)
-         .where(visible_clause(user), v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)  # not the creation
-         .order_by(v.at, v.record_id, v.version))
+    return (select(v.record_id, v.version, v.changes, v.actor_id, v.at, v.kind, customers.c.code, customers.c.data,
+                   customers.c.owner_id)
+            .join(customers, customers.c.id == v.record_id)
+            .where(visible, v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)
+            .order_by(v.at, v.record_id, v.version))
+
+
+def visits_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:
+    """The month's visits to visible customers, by the day of the visit (indexed), not the day of the sync."""
+    v = visits.c
+    return (select(v.created_by_id, v.customer_id, v.data).join(customers, customers.c.id == v.customer_id)
+            .where(visible, v.visited_on >= first.isoformat(), v.visited_on < nxt.isoformat()))
+
+
+def _adjustments(conn: Any, visible: Any, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
+                 ) -> list[dict[str, Any]]:
     out = []
-    for r in conn.execute(q):
+    for r in conn.execute(adjustments_query(visible, first, nxt).execution_options(yield_per=CHUNK)):
         try:
             changes = json.loads(r.changes)
         except ValueError:
             continue
         if not isinstance(changes, dict):
             continue
-        vals = json.loads(r.data)
+        vals: dict[str, Any] | None = None
         for key in CATEGORY_KEYS:
             ch = changes.get(key)
             if not isinstance(ch, dict) or ch.get("old") == ch.get("new"):
                 continue
+            if vals is None:
+                vals = json.loads(r.data)
             spec = form.get(key)
             out.append({"record_id": r.record_id, "code": r.code, "shop_name": vals.get("shop_name"),
                         "owner": d.name(r.owner_id), "field": key,
@@ -156,16 +211,21 @@ def _missing(form: FormDefinition, values: dict[str, Any], today: dt.date) -> li
     return [i.field for i in report.missing]
 
 
-def _completeness(form: FormDefinition, d: Directory, people: list[User], recs: list[Any],
-                  values: dict[str, dict[str, Any]], today: dt.date) -> list[dict[str, Any]]:
-    stats: dict[int, dict[str, Any]] = {u.id: {"customers": 0, "complete": 0, "missing": Counter()} for u in people}
-    for r in recs:
-        s = stats.setdefault(r.owner_id, {"customers": 0, "complete": 0, "missing": Counter()})
-        s["customers"] += 1
-        missing = _missing(form, values[r.id], today)
-        if not missing:
-            s["complete"] += 1
-        s["missing"].update(missing)
+def _blank() -> dict[str, Any]:
+    return {"customers": 0, "complete": 0, "missing": Counter()}
+
+
+def _count_complete(stats: dict[int, dict[str, Any]], form: FormDefinition, r: Any, values: dict[str, Any],
+                    today: dt.date) -> None:
+    s = stats.setdefault(r.owner_id, _blank())
+    s["customers"] += 1
+    missing = _missing(form, values, today)
+    if not missing:
+        s["complete"] += 1
+    s["missing"].update(missing)
+
+
+def _completeness(form: FormDefinition, d: Directory, stats: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for uid, s in stats.items():
         u = d.by_id.get(uid)
@@ -189,16 +249,24 @@ def _last_checks(conn: Any, ids: list[str]) -> dict[tuple[str, str], str]:
     return out
 
 
-def _overdue(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values: dict[str, dict[str, Any]],
-             as_of: dt.date) -> list[dict[str, Any]]:
+_KINDS = {"new": 0, "quarterly": 1, "static": 2}
+
+
+def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values: dict[str, dict[str, Any]],
+                  as_of: dt.date, days: dict[dt.date, str]) -> list[tuple[Any, ...]]:
+    """The overdue rows of one chunk of customers, as tuples that sort in the report's order
+    (kind, owner, code, record id) and carry the row (:func:`overdue_dict`)."""
     checks = _last_checks(conn, [r.id for r in recs])
     q_start, h_start = quarter_start(as_of), half_year_start(as_of)
-    out = []
+    out: list[tuple[Any, ...]] = []
+    workdays: dict[dt.date, int] = {}
 
-    def row(r: Any, kind: str, due: dt.date) -> dict[str, Any]:
-        return {"record_id": r.id, "code": r.code, "shop_name": values[r.id].get("shop_name"),
-                "owner": d.name(r.owner_id), "kind": kind, "due": due.isoformat(),
-                "workdays_overdue": cal.workdays_between(due, as_of)}
+    def row(r: Any, kind: str, due: dt.date) -> tuple[Any, ...]:
+        owner = d.name(r.owner_id)
+        if due not in workdays:
+            workdays[due] = cal.workdays_between(due, as_of)
+        return (_KINDS[kind], owner or "", r.code or "", r.id, r.code, values[r.id].get("shop_name"), owner, kind,
+                days.setdefault(due, due.isoformat()), workdays[due])
 
     for r in recs:
         created = _day(r.created_at)
@@ -215,8 +283,29 @@ def _overdue(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values
         last_s = _date(checks.get((r.id, "static"))) or created
         if last_s < h_start and created < h_start:
             out.append(row(r, "static", h_start - dt.timedelta(days=1)))
-    order = {"new": 0, "quarterly": 1, "static": 2}
-    return sorted(out, key=lambda x: (order[x["kind"]], x["owner"] or "", x["code"] or "", x["record_id"]))
+    return out
+
+
+def overdue_dict(t: tuple[Any, ...]) -> dict[str, Any]:
+    return {"record_id": t[3], "code": t[4], "shop_name": t[5], "owner": t[6], "kind": t[7], "due": t[8],
+            "workdays_overdue": t[9]}
+
+
+def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
+    """Write a ``compact`` report as JSON to the binary file ``out`` (the overdue rows a chunk at a time):
+    the same document as ``monthly()`` without ``compact``, without holding all its bytes at once."""
+    out.write(b"{")
+    for i, (key, value) in enumerate(report.items()):
+        out.write((b"," if i else b"") + orjson.dumps(key) + b":")
+        if key != "overdue":
+            out.write(orjson.dumps(value))
+            continue
+        out.write(b"[")
+        for j in range(0, len(value), chunk):
+            part = orjson.dumps([overdue_dict(t) for t in value[j:j + chunk]])
+            out.write((b"," if j else b"") + part[1:-1])
+        out.write(b"]")
+    out.write(b"}")
 
 
 def _date(v: Any) -> dt.date | None:
@@ -226,25 +315,21 @@ def _date(v: Any) -> dt.date | None:
         return None
 
 
-def _visits(conn: Any, user: User, d: Directory, people: list[User], recs: Iterable[Any], first: dt.date,
+def _visits(conn: Any, visible: Any, people: list[User], assigned: Counter[int], first: dt.date,
             nxt: dt.date) -> list[dict[str, Any]]:
-    assigned = Counter(r.owner_id for r in recs)
-    v = visits.c
-    q = (select(v.created_by_id, v.customer_id, v.data).join(customers, customers.c.id == v.customer_id)
-         .where(visible_clause(user)))  # counted by the day of the visit, not the day it was synced
-    made: dict[int, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
-    lo, hi = first.isoformat(), nxt.isoformat()
-    for by, cid, data in conn.execute(q):
-        body = json.loads(data)
-        if lo <= str(body.get("visited_on", "")) < hi:
-            made[by].append((cid, body))
+    made: dict[int, int] = Counter()
+    seen: dict[int, set[str]] = defaultdict(set)
+    anomalies: dict[int, int] = Counter()
+    for by, cid, data in conn.execute(visits_query(visible, first, nxt).execution_options(yield_per=CHUNK)):
+        made[by] += 1
+        seen[by].add(cid)
+        if str(json.loads(data).get("sales_anomaly") or "").strip():
+            anomalies[by] += 1
     out = []
     for u in people:
-        mine = made.get(u.id, [])
-        if u.role != UserRole.COLLECTOR.value and not mine and not assigned.get(u.id):
+        if u.role != UserRole.COLLECTOR.value and not made.get(u.id) and not assigned.get(u.id):
             continue
-        out.append({"collector": u.name, "display_name": u.display_name, "visits": len(mine),
-                    "customers_visited": len({cid for cid, _b in mine}), "customers": assigned.get(u.id, 0),
-                    "with_anomaly": sum(1 for _c, b in mine if str(b.get("sales_anomaly") or "").strip())})
+        out.append({"collector": u.name, "display_name": u.display_name, "visits": made.get(u.id, 0),
+                    "customers_visited": len(seen.get(u.id, ())), "customers": assigned.get(u.id, 0),
+                    "with_anomaly": anomalies.get(u.id, 0)})
     return out
-

@@ -108,6 +108,7 @@ customer_versions = Table(
     Column("mutation_id", String(64), nullable=True),
     Column("provenance", Text, nullable=True),
     Column("at", Float, nullable=False),
+    Index("ix_customer_versions_at", "at"),   # the monthly report's category adjustments read by time
 )
 
 review_decisions = Table(
@@ -129,6 +130,9 @@ visits = Table(
     Column("data", Text, nullable=False),
     Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("created_at", Float, nullable=False),
+    # the day of the visit (ISO date, in China), also inside ``data``: the monthly report selects by it
+    Column("visited_on", String(10), nullable=True),
+    Index("ix_visits_visited_on", "visited_on"),
 )
 
 customer_checks = Table(
@@ -323,4 +327,20 @@ audit_acks = Table(
     Column("prev_sig", String(64), nullable=False),
     Column("sig", String(64), nullable=False),
     UniqueConstraint("device", "n", name="uq_audit_acks_device_n"),
+)
+
+# Monthly reports produced in the background (server/report_jobs.py): the caller starts one, polls its
+# progress and downloads the result (gzip of the report's JSON), each from any server process.
+report_jobs = Table(
+    "report_jobs", metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("month", String(7), nullable=False),
+    Column("state", String(8), nullable=False),       # running | done | failed
+    Column("done", Integer, nullable=False),          # customers gone through so far
+    Column("total", Integer, nullable=False),         # customers the report goes through
+    Column("result", LargeBinary, nullable=True),     # gzip of the report's JSON, once done
+    Column("error", Text, nullable=True),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),      # the worker's heartbeat while running
 )

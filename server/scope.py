@@ -107,3 +107,15 @@ def visible_clause(user: User) -> ColumnElement[bool]:
         return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id,
                    customers.c.owner_id.in_(team))
     return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)
+
+
+def visible_clause_indexed(user: User, d: Directory) -> ColumnElement[bool]:
+    """The same rows as :func:`visible_clause`, as a condition the database answers from the indexes on
+    ``owner_id`` and ``created_by_id``: the supervisor's team is taken from the directory (loaded in the
+    same transaction) as a list of ids instead of a sub-select, which made the planner scan every customer."""
+    if is_admin(user):
+        return true()
+    if user.role == UserRole.SUPERVISOR.value:
+        team = sorted({user.id} | {u.id for u in d.by_id.values() if u.supervisor_id == user.id})
+        return or_(customers.c.owner_id.in_(team), customers.c.created_by_id == user.id)
+    return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)

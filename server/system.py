@@ -26,6 +26,7 @@ from server.scope import Directory
 
 SYSTEM_NAME = "system"
 NO_PASSWORD = "!system: no password"   # not an Argon2 hash: verification always fails
+CHUNK = 1000                           # records loaded, changed and written at a time
 
 
 def system_user(tx: Tx) -> User:
@@ -59,32 +60,36 @@ def apply_system_changes(tx: Tx, updates: Mapping[str, Mapping[str, Any]], sourc
     if not updates:
         return []
     user = system_user(tx)
-    uow = UnitOfWork(tx, user, current_form(tx.conn), Directory.load(tx.conn))
-    uow.load(updates)
+    form, directory = current_form(tx.conn), Directory.load(tx.conn)
+    ids = sorted(updates)
     done: list[Applied] = []
-    for rid in sorted(updates):
-        rec = uow.records.get(rid)
-        if rec is None or rec.deleted:
-            continue
-        effective = {}
-        for key, value in updates[rid].items():
-            if rec.values.get(key) != value:
-                effective[key] = {"old": rec.values.get(key), "new": value}
-        if not effective:
-            continue
-        for key, ch in effective.items():
-            if ch["new"] is None:
-                rec.values.pop(key, None)
-            else:
-                rec.values[key] = ch["new"]
-            if rec.approved_values is not None:
+    for i in range(0, len(ids), CHUNK):  # a unit of work per chunk: memory holds one chunk's records
+        uow = UnitOfWork(tx, user, form, directory)
+        chunk = ids[i:i + CHUNK]
+        uow.load(chunk)
+        for rid in chunk:
+            rec = uow.records.get(rid)
+            if rec is None or rec.deleted:
+                continue
+            effective = {}
+            for key, value in updates[rid].items():
+                if rec.values.get(key) != value:
+                    effective[key] = {"old": rec.values.get(key), "new": value}
+            if not effective:
+                continue
+            for key, ch in effective.items():
                 if ch["new"] is None:
-                    rec.approved_values.pop(key, None)
+                    rec.values.pop(key, None)
                 else:
-                    rec.approved_values[key] = ch["new"]
-        uow.touch(rec, f"system.{source}", effective, None, {"source": source, "source_ref": source_ref})
-        for key in effective:
-            rec.field_versions[key] = rec.version
-        done.append(Applied(rid, effective))
-    uow.flush()
+                    rec.values[key] = ch["new"]
+                if rec.approved_values is not None:
+                    if ch["new"] is None:
+                        rec.approved_values.pop(key, None)
+                    else:
+                        rec.approved_values[key] = ch["new"]
+            uow.touch(rec, f"system.{source}", effective, None, {"source": source, "source_ref": source_ref})
+            for key in effective:
+                rec.field_versions[key] = rec.version
+            done.append(Applied(rid, effective))
+        uow.flush()
     return done

@@ -513,6 +513,16 @@ class MonthlyReport(BaseModel):
     visits: list[VisitRow]
 
 
+class ReportJob(BaseModel):
+    """A monthly report produced in the background: its progress (customers gone through of the total)."""
+    id: str
+    month: str
+    state: Literal["running", "done", "failed"]
+    done: int
+    total: int
+    error: str | None = None
+
+
 class CreditRatingOut(BaseModel):
     """One integrity-grading procedure: initial rating, public notice, appeal, final decision."""
 

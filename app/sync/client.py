@@ -18,7 +18,8 @@ import json
 import logging
 import ssl
 import threading
-from typing import Any, Protocol
+import time
+from typing import Any, Callable, Protocol
 from urllib.parse import urlsplit
 
 import orjson
@@ -36,6 +37,7 @@ from app.sync import protocol
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
+REPORT_POLL = (0.2, 2.0)  # seconds: the first and the longest wait between polls of a report job
 GZIP_ABOVE = 1024
 
 
@@ -276,9 +278,33 @@ class SyncClient:
         return self._call("GET", f"/records/{record_id}/credit")
 
     # ---- reports -----------------------------------------------------------------------------
-    def monthly_report(self, month: str) -> dict[str, Any]:
-        """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see."""
-        return self._call("GET", "/reports/monthly", params={"month": month})
+    def monthly_report(self, month: str, progress: Callable[[int, int], None] | None = None,
+                       sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+        """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see.
+
+        The server produces them in the background (a province's report takes longer than the read
+        timeout): the job is started, polled (``progress(done, total)`` after each poll) and its result
+        downloaded. A server without report jobs answers the one request as before."""
+        resp = self._send("POST", "/reports/monthly/jobs", params={"month": month})
+        if resp.status_code == 401:
+            self.refresh()
+            resp = self._send("POST", "/reports/monthly/jobs", params={"month": month})
+        if resp.status_code in (404, 405):  # an older server: the report in one request
+            return self._call("GET", "/reports/monthly", params={"month": month})
+        job = self._check(resp)
+        wait = REPORT_POLL[0]
+        while job["state"] == "running":
+            if progress is not None:
+                progress(job["done"], job["total"])
+            sleep(wait)
+            wait = min(wait * 1.5, REPORT_POLL[1])
+            job = self._call("GET", f"/reports/monthly/jobs/{job['id']}")
+        if job["state"] != "done":
+            raise SyncError(K.SERVER, N_("The server could not produce the report ({reason})."),
+                            reason=job.get("error") or job["state"])
+        if progress is not None:
+            progress(job["done"], job["total"])
+        return self._call("GET", f"/reports/monthly/jobs/{job['id']}/result")
 
     def calendar(self, known_version: str | None = None) -> dict[str, Any] | None:
         """The server's work calendar (years, holidays, workdays, version), or None when

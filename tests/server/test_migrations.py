@@ -59,3 +59,31 @@ def test_0006_keeps_a_shared_device_id_with_its_first_account(db):
             (1, "laptop-A", True), (2, "laptop-A~dup2", False)]
         assert conn.execute(select(access_tokens.c.device_pk)).all() == []
         assert conn.execute(select(photo_uploads.c.sha256, photo_uploads.c.user_id)).all() == [("f" * 64, 2)]
+
+
+def test_0007_fills_the_day_of_the_visits_already_stored(db):
+    """Visits stored before 0007 had their day only inside their JSON: the migration copies it into the
+    indexed column (in chunks), so the monthly report counts them by it."""
+    import json as _json
+    import time as _time
+
+    from sqlalchemy import insert, text
+
+    from server.schema import customers, users
+
+    _to(db, "0006", down=True)
+    now = _time.time()
+    with db.engine.begin() as conn:
+        conn.execute(insert(users).values(id=1, name="c", display_name="c", role="collector", password_hash="x",
+                                          disabled=False, created_at=now))
+        conn.execute(insert(customers).values(id="r1", version=1, status="draft", code_official=False, form_version=1,
+                                              data="{}", field_versions="{}", missing_photos="[]", owner_id=1,
+                                              created_by_id=1, deleted=False, created_at=now, updated_at=now))
+        for i, body in enumerate(({"visited_on": "2026-03-31"}, {"visited_on": "2026-04-01T00:00"}, {}, "not json")):
+            conn.execute(text("INSERT INTO visits (id, customer_id, data, created_by_id, created_at) "
+                              "VALUES (:id, 'r1', :data, 1, :at)"),
+                         {"id": f"v{i}", "data": body if isinstance(body, str) else _json.dumps(body), "at": now})
+    upgrade(db)
+    with db.read() as conn:
+        rows = conn.execute(text("SELECT id, visited_on FROM visits ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [("v0", "2026-03-31"), ("v1", "2026-04-01"), ("v2", None), ("v3", None)]

@@ -1,0 +1,123 @@
+"""Monthly reports produced in the background: start, poll, download.
+
+A province's report takes longer than a client's read timeout (30 s) and than a worker should be held
+by one request. ``POST /reports/monthly/jobs`` checks the month, records a job (``report_jobs``) and
+answers at once; a thread of the same process computes the report (``server.reports.monthly``, which
+streams over the customers) in its own read snapshot, writing its progress (customers gone through of
+the total) every chunk, then the result (gzip of the report's JSON) into the job's row. The caller
+polls ``GET /reports/monthly/jobs/{id}`` and downloads ``…/{id}/result``; both read the database, so
+any server process answers them. The report's contents are exactly those of ``GET /reports/monthly``.
+
+At most ``RUNNING`` reports are computed at a time per process (the others wait their turn, shown as
+running with nothing done): a report is Python work that shares the processor with sync requests.
+A job whose heartbeat stopped for ``STALE`` seconds (its process ended) reads as failed. Jobs are
+kept ``KEEP`` seconds, then purged when a new one starts. Only the job's starter sees it (404 else).
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from server.accounts import User
+from server.db import Database, Tx
+from server.errors import ApiError
+from server.forms import current_form
+from server.reports import check_month, count_customers, monthly, write_json
+from server.schema import report_jobs
+
+log = logging.getLogger(__name__)
+
+RUNNING = 1
+STALE = 600.0
+KEEP = 24 * 3600.0
+HEARTBEAT = 1.0  # seconds between progress writes at most
+
+_slots = threading.BoundedSemaphore(RUNNING)
+
+
+def start(db: Database, user: User, month: str, now: float | None = None) -> dict[str, Any]:
+    """Record a job for ``month`` and start computing it; its status (as :func:`status`)."""
+    now = time.time() if now is None else now
+    check_month(month, now)  # a bad or future month is refused here, at once
+    job_id = str(uuid.uuid4())
+
+    def record(tx: Tx) -> None:
+        tx.conn.execute(delete(report_jobs).where(report_jobs.c.created_at < now - KEEP))
+        tx.conn.execute(insert(report_jobs).values(id=job_id, user_id=user.id, month=month, state="running", done=0,
+                                                   total=0, created_at=now, updated_at=now))
+
+    db.write(record)
+    threading.Thread(target=_run, args=(db, user, job_id, month), name=f"report-{job_id[:8]}", daemon=True).start()
+    return status(db, user, job_id, now)
+
+
+def _run(db: Database, user: User, job_id: str, month: str) -> None:
+    from server.calendar import server_calendar
+
+    with _slots:
+        try:
+            with db.read() as conn:
+                total = count_customers(conn, user)
+                _set(db, job_id, total=total)
+                done, last = 0, time.monotonic()
+
+                def progress(n: int) -> None:
+                    nonlocal done, last
+                    done += n
+                    if time.monotonic() - last >= HEARTBEAT:
+                        last = time.monotonic()
+                        _set(db, job_id, done=done)
+
+                report = monthly(conn, user, current_form(conn), server_calendar(conn), month, progress=progress,
+                                 compact=True)
+            buf = io.BytesIO()
+            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+                write_json(report, gz)
+            del report
+            body = buf.getvalue()
+            _set(db, job_id, state="done", done=total, result=body)
+        except Exception as exc:  # the job fails; the server goes on
+            log.exception("report job %s failed", job_id)
+            reason = exc.message if isinstance(exc, ApiError) else type(exc).__name__
+            try:
+                _set(db, job_id, state="failed", error=reason)
+            except Exception:  # noqa: BLE001 - the database is gone: the job reads as stale later
+                log.exception("report job %s: the failure could not be recorded", job_id)
+
+
+def _set(db: Database, job_id: str, **values: Any) -> None:
+    values["updated_at"] = time.time()
+    db.write(lambda tx: tx.conn.execute(update(report_jobs).where(report_jobs.c.id == job_id).values(**values)))
+
+
+def _row(db: Database, user: User, job_id: str, *cols: Any) -> Any:
+    with db.read() as conn:
+        row = conn.execute(select(*cols).where(report_jobs.c.id == job_id, report_jobs.c.user_id == user.id)).first()
+    if row is None:
+        raise ApiError(404, "not_found", "No such report job.")
+    return row
+
+
+def status(db: Database, user: User, job_id: str, now: float | None = None) -> dict[str, Any]:
+    j = report_jobs.c
+    r = _row(db, user, job_id, j.id, j.month, j.state, j.done, j.total, j.error, j.updated_at)
+    now = time.time() if now is None else now
+    state, error = r.state, r.error
+    if state == "running" and r.updated_at < now - STALE:
+        state, error = "failed", "interrupted"
+    return {"id": r.id, "month": r.month, "state": state, "done": r.done, "total": r.total, "error": error}
+
+
+def result(db: Database, user: User, job_id: str, gzipped: bool = False) -> bytes:
+    """The finished report's JSON, or its gzip as stored with ``gzipped`` (409 while the job is not done)."""
+    r = _row(db, user, job_id, report_jobs.c.state, report_jobs.c.result)
+    if r.state != "done" or r.result is None:
+        raise ApiError(409, "not_ready", "The report is not ready.")
+    return bytes(r.result) if gzipped else gzip.decompress(r.result)
