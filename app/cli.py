@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from app import __version__, paths
 from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
@@ -264,7 +265,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from app.models.record import CustomerStatus, STATUS_MSGIDS
+    from app.models.record import STATUS_MSGIDS, CustomerStatus
 
     session = open_session(args)
     try:

@@ -106,7 +106,7 @@ class ProfileLock:
                 if owner is None:
                     continue  # released meanwhile
                 if not self._stale(owner):
-                    raise ProfileInUse(IN_USE, profile=self.profile, pid=owner.get("pid"))
+                    raise ProfileInUse(IN_USE, profile=self.profile, pid=owner.get("pid")) from None
                 log.warning("taking over a stale profile lock of process %s", owner.get("pid"))
                 try:
                     self.path.unlink()

@@ -8,14 +8,14 @@ import logging
 log = logging.getLogger(__name__)
 
 
-def make_app() -> "QApplication":  # type: ignore[name-defined]  # noqa: F821
+def make_app() -> QApplication:  # type: ignore[name-defined]  # noqa: F821
     """The QApplication with the app's identity (name, window class / app id ``FieldArchive``, icon)
     and the wheel guard (drop-downs and date editors take the wheel only when focused)."""
-    from app.ui.identity import apply_identity
-    from app.ui.wheel import install_wheel_guard
     from PySide6.QtWidgets import QApplication
 
     from app import APP_ID
+    from app.ui.identity import apply_identity
+    from app.ui.wheel import install_wheel_guard
     # argv[0] names the X11 window instance: FieldArchive, not __main__ (python -m app)
     app = QApplication.instance() or QApplication([APP_ID])
     apply_identity(app)  # type: ignore[arg-type]

@@ -21,8 +21,8 @@ import os
 import secrets
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 PREFIX = ".fieldarchive-tmp-"
 MARKER = ".where"

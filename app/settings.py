@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from app.paths import atomic_write, settings_file
 
@@ -24,7 +25,7 @@ class Setting(Generic[T]):
     type_: type
     check: Callable[[Any], bool] = lambda v: True
 
-    def __get__(self, obj: "Settings | None", owner: type) -> Any:
+    def __get__(self, obj: Settings | None, owner: type) -> Any:
         if obj is None:
             return self
         value = obj._data.get(self.key, self.default)
@@ -32,7 +33,7 @@ class Setting(Generic[T]):
             return self.default
         return value
 
-    def __set__(self, obj: "Settings", value: T) -> None:
+    def __set__(self, obj: Settings, value: T) -> None:
         if not isinstance(value, self.type_) or not self.check(value):
             raise ValueError(f"invalid value for setting {self.key}: {value!r}")
         obj._data[self.key] = value

@@ -11,8 +11,8 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from app.i18n import _, set_language
 

@@ -7,31 +7,49 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path as FilePath
-from typing import Any, Callable, Coroutine, Iterator
+from typing import Any
 
 import orjson
-
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
 from server import audit, auth, credit, feed, photos, push, reports
-from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
+from server.calendar import calendar_json
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
-from server.errors import ApiError
+from server.errors import ApiError, BadInput
 from server.forms import current_form, current_version
 from server.reads import read_record, visible_record
-from server.errors import BadInput
-from server.wiremodels import (CONTENT_MESSAGES, TOO_DEEP, AuditUpload, AuditUploadOut, CalendarOut, CreditHistory,
-                               ErrorBody, InfoResponse, LoginRequest, MonthlyReport, OkResponse, PhotoStatus,
-                               PullResponse, PurchaseImportOut, PushRequest, PushResponse, RecordOut, RefreshRequest,
-                               TokenResponse, UserOut, bad_content)
+from server.wiremodels import (
+    CONTENT_MESSAGES,
+    TOO_DEEP,
+    AuditUpload,
+    AuditUploadOut,
+    CalendarOut,
+    CreditHistory,
+    ErrorBody,
+    InfoResponse,
+    LoginRequest,
+    MonthlyReport,
+    OkResponse,
+    PhotoStatus,
+    PullResponse,
+    PurchaseImportOut,
+    PushRequest,
+    PushResponse,
+    RecordOut,
+    RefreshRequest,
+    TokenResponse,
+    UserOut,
+    bad_content,
+)
 
 
 class _Request(Request):

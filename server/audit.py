@@ -70,7 +70,7 @@ def _when(text: str) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def _refused(i: int, field: str, code: str, message: str) -> ApiError:
@@ -97,7 +97,7 @@ def check_actors(conn: Connection, who: Caller, pinned: str | None, entries: lis
 
 def check_times(conn: Connection, device: str, entries: list[dict[str, Any]]) -> None:
     """No entry dated before the one before it (beyond the slack) or far ahead of the server's clock."""
-    latest = dt.datetime.now(dt.timezone.utc) + FUTURE
+    latest = dt.datetime.now(dt.UTC) + FUTURE
     before: dt.datetime | None = None
     first = entries[0]
     if not _starts_trail(first):
@@ -203,7 +203,7 @@ def listing(conn: Connection, *, device: str | None = None, user: str | None = N
 
 
 def _day(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any] | None = None) -> list[str]:

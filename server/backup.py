@@ -240,7 +240,7 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
     that feed, and its own counter is what a restore brings back (restore reads it from the data)."""
     version, seq = _state(db)
     now = time.time()
-    stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if out.is_dir():
         target = out / f"fieldarchive-{stamp}.fabak"
     else:
@@ -255,7 +255,7 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
         with open(snap, "rb") as f:
             for block in iter(lambda: f.read(CHUNK), b""):
                 sha.update(block)
-        manifest = {"format": 1, "created": dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat(),
+        manifest = {"format": 1, "created": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),
                     "created_ts": now, "backend": "postgresql" if db.is_postgres else "sqlite",
                     "schema_version": version, "feed_seq": seq, "sha256": sha.hexdigest(),
                     "bytes": snap.stat().st_size, "server_version": _server_version()}
@@ -361,7 +361,7 @@ def backups_in(folder: str | Path) -> list[Found]:
     for name in names:
         m = NAME.match(name)
         if m:
-            when = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+            when = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
             out.append(Found(Path(folder) / name, when))
     return sorted(out, key=lambda f: f.when, reverse=True)
 

@@ -15,21 +15,33 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.export.xlsx import SheetError
 from server import accounts, admin, calendar, credit, forms, purchases, runconfig
+from server.auth import purge_logins
 from server.backup import BackupError
 from server.codes import CodesExhausted
-from server.config import (CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE, ENV_UPLOAD_TTL,
-                           AuditKeyError, Settings, audit_key_path, database_url, load_audit_key,
-                           settings_from_env)
+from server.config import (
+    CHINA_TZ,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ENV_AUDIT_KEY,
+    ENV_AUDIT_KEY_FILE,
+    ENV_UPLOAD_TTL,
+    AuditKeyError,
+    Settings,
+    audit_key_path,
+    database_url,
+    load_audit_key,
+    settings_from_env,
+)
 from server.db import Database
-from server.auth import purge_logins
 from server.feed import purge_tombstones
 from server.migrate import upgrade
 from server.schema import customers, users
@@ -72,7 +84,7 @@ def open_db(args: argparse.Namespace) -> Database:
     return db
 
 
-def run_config(args: argparse.Namespace) -> "runconfig.RunConfig":
+def run_config(args: argparse.Namespace) -> runconfig.RunConfig:
     """The TOML file and the environment (server.runconfig), with what the command line gives over them."""
     cfg = runconfig.load(getattr(args, "config", None))
     for name in ("host", "port", "workers", "certfile", "keyfile", "proxy", "audit_key_file", "data", "database"):
@@ -86,7 +98,7 @@ def run_config(args: argparse.Namespace) -> "runconfig.RunConfig":
     return cfg
 
 
-def _export(cfg: "runconfig.RunConfig") -> None:
+def _export(cfg: runconfig.RunConfig) -> None:
     """What the worker processes read from the environment: settings from the file (a variable that is
     set wins) and the client versions and backup folder they announce."""
     for var, value in cfg.settings_env.items():

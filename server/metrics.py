@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Awaitable, Callable, Pattern
+from collections.abc import Awaitable, Callable
+from re import Pattern
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest)
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.routing import compile_path
 
 from app.models.wire import API_PREFIX
@@ -155,7 +164,7 @@ def install(app: FastAPI) -> None:
     @app.get("/readyz", include_in_schema=False)
     def readyz(request: Request) -> JSONResponse:
         """The database is reachable and migrated (else 503); a backup older than the set age is a warning."""
-        from server.migrate import schema_version, HEAD
+        from server.migrate import HEAD, schema_version
 
         checks: dict[str, str] = {}
         ready = True

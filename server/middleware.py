@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from app.models.wire import API_PREFIX, MAX_BODY, MAX_CHUNK, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, ErrorCode
 from server.errors import error_response
@@ -61,7 +62,7 @@ async def read_body(receive: Receive, limit: int, idle: float | None = None, tot
             wait = left if wait is None else min(wait, left)
         try:
             message = await (receive() if wait is None else asyncio.wait_for(receive(), wait))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _too_slow() from None
         if message["type"] == "http.disconnect":
             raise Refused(400, ErrorCode.BAD_REQUEST, "The client went away.")

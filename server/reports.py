@@ -25,7 +25,8 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import func, select
 

@@ -17,9 +17,10 @@ import ipaddress
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from server.config import DEFAULT_HOST, DEFAULT_PORT, ENV_PREFIX, Settings
 
@@ -235,7 +236,7 @@ class ClientPolicy:
     download_url: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "ClientPolicy":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientPolicy:
         env = os.environ if environ is None else environ
         values = [(env.get(KEYS[k][1]) or "").strip() or None
                   for k in ("client_version", "min_client_version", "download_url")]

@@ -30,18 +30,19 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import os
-import posixpath
 import html
 import io
 import mmap
+import os
+import posixpath
 import re
 import xml.etree.ElementTree as ET
-from xml.parsers import expat
 import zipfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
+from xml.parsers import expat
 
 import python_calamine as pc
 

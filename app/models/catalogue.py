@@ -11,9 +11,10 @@ from __future__ import annotations
 import enum
 import json
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from app.models.wire import UserRole
 

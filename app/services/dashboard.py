@@ -33,7 +33,7 @@ def _label(session: Session, key: str, value: object, lang: str) -> str:
 
 def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
     lang, cal = current_language(), session.calendar
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     d = Dashboard()
     buckets = [[0, 0] for _ in AGE_BUCKETS]
     today = now.astimezone(review.CHINA).date()

@@ -1,13 +1,23 @@
 """Customer records: validate (with the archive's duplicate checks), save drafts, submit."""
 from __future__ import annotations
 
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from app.errors import UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
-    Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, Visit, new_id,
+    Customer,
+    CustomerStatus,
+    CustomerUpdate,
+    Duplicate,
+    NewCustomer,
+    Provenance,
+    Quality,
+    Source,
+    Visit,
+    new_id,
 )
 from app.models.wire import UserRole
 from app.services.session import Session

@@ -8,11 +8,12 @@ this client does not know falls back to the server's English message.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import FormDefinition, FieldRole
+from app.models.catalogue import FieldRole, FormDefinition
 from app.models.record import ListQuery
 from app.validation import Issue, Severity
 from app.validation.messages import MESSAGES

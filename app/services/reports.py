@@ -9,8 +9,9 @@ every text is a string cell (no formula can come in through a shop name).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from app.errors import UserFacingError
 from app.export.xlsx import Column, write_sheet

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from app.errors import UserFacingError
 from app.i18n import N_, current_language
@@ -95,7 +96,7 @@ def _when(text: str | None) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def _date(text: Any) -> dt.date | None:
@@ -133,7 +134,7 @@ def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: boo
 
 def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
     """The team's pending submissions: emergencies first, then the oldest first."""
-    cal, now = session.calendar, now or dt.datetime.now(dt.timezone.utc)
+    cal, now = session.calendar, now or dt.datetime.now(dt.UTC)
     items = []
     for r in session.archive.customers.pending_rows():
         review = r["review"] or {}
@@ -147,7 +148,7 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
                                r["owner"] or review.get("submitted_by") or "", kind, urgent, submitted,
                                review.get("submitted_by") or "", review.get("note") or "", due, overdue, left,
                                r["warning_count"] or 0, r["error_count"] or 0, r["sync_state"] == "pending"))
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
     items.sort(key=lambda i: (not i.urgent, i.submitted_at or far))
     return items
 

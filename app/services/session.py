@@ -14,8 +14,8 @@ from app import secrets
 from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
 from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
-from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.models.wire import UserRole
+from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.paths import DEFAULT_PROFILE, app_home, device_unlock_marker
 from app.services.events import CalendarChanged, EventBus, FormChanged
 from app.storage.archive import Archive
@@ -80,7 +80,7 @@ def _role(stored: str | None) -> UserRole:
         return UserRole.COLLECTOR
 
 
-def _open(profile: Profile, key: bytes) -> "Session":
+def _open(profile: Profile, key: bytes) -> Session:
     archive = profile.open(key)
     return Session(profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")),
                    calendar_for(archive))

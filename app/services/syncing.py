@@ -13,7 +13,8 @@ import logging
 import os
 import platform
 import threading
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from app import secrets
 from app.errors import SyncError, SyncErrorKind, UserFacingError
@@ -146,7 +147,7 @@ def forget_tokens(session: Session) -> None:
 
 def mark_synced(session: Session) -> None:
     import datetime as dt
-    session.archive.meta.set("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    session.archive.meta.set("last_sync_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
 def signed_in(session: Session) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -21,7 +22,6 @@ from app.models.record import AuditEntry, Provenance, new_id
 from app.models.wire import canonical_json
 from app.storage import schema
 from app.storage.db import Part
-
 
 #: meta key: the last audit entry the server acknowledged.
 AUDIT_SENT = "audit_sent_seq"

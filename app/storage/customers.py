@@ -5,17 +5,26 @@ and the outbox's rebase, server records and conflict choices alike)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
-from app.models.catalogue import FormDefinition, FieldRole
-from app.models.wire import canonical_json
+from app.models.catalogue import FieldRole, FormDefinition
 from app.models.record import (
-    Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, ListQuery, NewCustomer, OverdueRule, Provenance,
+    Customer,
+    CustomerRow,
+    CustomerStatus,
+    CustomerUpdate,
+    Duplicate,
+    ListQuery,
+    NewCustomer,
+    OverdueRule,
+    Provenance,
     Quality,
 )
+from app.models.wire import canonical_json
 from app.storage import schema
 from app.storage.audit import creation_commitment
 from app.storage.db import Part

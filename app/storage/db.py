@@ -11,9 +11,10 @@ record is a new part.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 from sqlalchemy import select
@@ -36,7 +37,7 @@ class StorageFault(Exception):
 
 
 def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def classify(exc: BaseException) -> StorageFault:

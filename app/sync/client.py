@@ -27,7 +27,8 @@ import truststore
 from requests.adapters import HTTPAdapter
 
 from app import __version__
-from app.errors import SyncError, SyncErrorKind as K
+from app.errors import SyncError
+from app.errors import SyncErrorKind as K
 from app.i18n import N_
 from app.models.remote import FeedPage, PhotoProgress, PushResult, RemoteUser, SignIn
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.i18n import N_

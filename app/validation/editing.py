@@ -13,7 +13,8 @@ filled field is one.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
 from app.validation.compiled import compiled

@@ -4,7 +4,8 @@ from a frozen form or field without storing it inside the model (``app/models`` 
 from __future__ import annotations
 
 import weakref
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")

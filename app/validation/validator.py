@@ -7,11 +7,12 @@ server for every pushed mutation: one set of rules everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, FieldRole
-from app.validation.compiled import CompiledForm, compiled
+from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition, RequiredLevel
 from app.models.wire import UserRole
+from app.validation.compiled import CompiledForm, compiled
 from app.validation.report import Issue, Report, Severity
 from app.validation.types import field_lookups, is_empty, to_date
 
