@@ -565,7 +565,7 @@ def cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help="folder of profiles, settings and logs")
     common.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS)
     common.add_argument("--profile", default=argparse.SUPPRESS)

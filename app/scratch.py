@@ -87,7 +87,8 @@ def release(path: Path) -> None:
 def _markers() -> dict[Path, Path]:
     if not hasattr(_local, "markers"):
         _local.markers = {}
-    return _local.markers  # type: ignore[no-any-return]
+    markers: dict[Path, Path] = _local.markers
+    return markers
 
 
 @contextlib.contextmanager

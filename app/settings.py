@@ -48,10 +48,10 @@ class Settings:
     last_profile = Setting("last_profile", "default", str)
     last_export_dir = Setting("last_export_dir", "", str)
     #: Field groups left out of exports (remembered; a group added to the form later is exported).
-    export_groups_off = Setting("export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v))
+    export_groups_off: Setting[list[str]] = Setting("export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v))
     export_meta = Setting("export_meta", True, bool)
     #: The customer list's column widths, order and shown columns, per user (Qt header state, base64).
-    list_columns = Setting("list_columns", {}, dict,
+    list_columns: Setting[dict[str, str]] = Setting("list_columns", {}, dict,
                            lambda v: all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()))
 
     def __init__(self, path: Path | None = None) -> None:

@@ -118,11 +118,13 @@ AUTHED = (401,)
 
 
 def db_of(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
@@ -269,7 +271,7 @@ def _in_memory_file(body: bytes) -> Iterator[FilePath]:
 
 
 def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
-    from app.export.xlsx import SheetError
+    from app.export.reading import SheetError
     from server.errors import ApiError
     from server.purchases import import_purchases
 

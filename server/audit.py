@@ -119,7 +119,7 @@ def _head(conn: Connection, device: str) -> int:
 
 
 def _starts_trail(e: dict[str, Any]) -> bool:
-    return e["seq"] == 1 and e["prev_hash"] == GENESIS
+    return bool(e["seq"] == 1 and e["prev_hash"] == GENESIS)
 
 
 def _broken(i: int, field: str, message: str) -> ApiError:
@@ -240,11 +240,11 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
         problems.extend(_check_acks(device, held, acks.get(device, []), key))
     for device, mark in sorted(((checkpoint or {}).get("devices") or {}).items()):
         mine = {a.n: a for a in acks.get(device, [])}
-        a = mine.get(int(mark["n"]))
-        if a is None:
+        ack = mine.get(int(mark["n"]))
+        if ack is None:
             problems.append(f"{device}: acknowledgement {mark['n']} (#{mark.get('seq')}), in the checkpoint, is missing: "
                             "acknowledgements were deleted since the checkpoint")
-        elif a.sig != mark["sig"]:
+        elif ack.sig != mark["sig"]:
             problems.append(f"{device}: acknowledgement {mark['n']} is not the one in the checkpoint (replaced)")
     return problems
 

@@ -232,7 +232,7 @@ def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str
                                                 "sign in from a profile created for this account.")
     if dev is None:
         pk = tx.conn.execute(insert(devices).values(user_id=user.id, device_id=device_id, device_name=device_name,
-                                                    created_at=now, last_login_at=now)).inserted_primary_key[0]
+                                                    created_at=now, last_login_at=now)).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     else:
         pk = dev.id
         tx.conn.execute(update(devices).where(devices.c.id == pk).values(

@@ -377,12 +377,13 @@ def to_keep(found: list[Found], daily: int, weekly: int) -> set[Path]:
     days: list[dt.date] = []
     weeks: list[tuple[int, int]] = []
     for f in found:  # newest first: the first of each day or week is its newest
-        day, week = f.when.date(), tuple(f.when.isocalendar())[:2]
+        iso = f.when.isocalendar()
+        day, week = f.when.date(), (iso[0], iso[1])
         if day not in days and len(days) < daily:
             days.append(day)
             keep.add(f.path)
         if week not in weeks and len(weeks) < weekly:
-            weeks.append(week)  # type: ignore[arg-type]
+            weeks.append(week)
             keep.add(f.path)
     if found:
         keep.add(found[0].path)  # the newest always stays

@@ -22,7 +22,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.export.xlsx import SheetError
+from app.export.reading import SheetError
 from server import accounts, admin, calendar, credit, forms, purchases, runconfig
 from server.auth import purge_logins
 from server.backup import BackupError
@@ -287,7 +287,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
         key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
         if key is None:
             raise CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
-        lines = db.write(lambda tx: audit.sign_legacy(tx, key))
+        signing_key: bytes = key
+        lines = db.write(lambda tx: audit.sign_legacy(tx, signing_key))
         for line in lines:
             sys.stdout.write(line + "\n")
         sys.stderr.write(f"{len(lines)} trails without acknowledgement looked at.\n")
@@ -424,7 +425,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--data", default=argparse.SUPPRESS, help="folder of the SQLite database (./server-data)")
     common.add_argument("--database", default=argparse.SUPPRESS, help="database URL (postgresql+psycopg://…)")
     p = Parser(prog="python -m server", parents=[common], description="FieldArchive sync server")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from typing import Any
+from typing import Any, cast
 
 CUT = ("[SQL:", "[parameters:", "DETAIL:")
 
@@ -31,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, _version, status = record.args
             out.update(event="request", client=str(client), method=str(method),
-                       path=str(path).split("?", 1)[0], status=int(status))
+                       path=str(path).split("?", 1)[0], status=int(cast(int, status)))  # uvicorn passes the status code as an int
         else:
             try:
                 message = record.getMessage()
@@ -45,7 +45,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-JsonFormatter.converter = __import__("time").gmtime  # type: ignore[assignment]
+JsonFormatter.converter = __import__("time").gmtime
 
 
 def uvicorn_log_config(json_logs: bool) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from app.models.wire import API_PREFIX, MAX_BODY, MAX_CHUNK, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, ErrorCode
@@ -20,8 +20,8 @@ from server.errors import error_response
 from server.runconfig import ClientPolicy
 
 Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 NO_PROTOCOL_CHECK = (f"{API_PREFIX}/info",)
 PHOTO_PREFIX = f"{API_PREFIX}/photos/"
@@ -111,7 +111,7 @@ class TransportMiddleware:
             return
         sent = False
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> MutableMapping[str, Any]:
             nonlocal sent
             if sent:
                 return await receive()

@@ -62,7 +62,7 @@ def upgrade(db: Database) -> None:
                 conn.commit()
 
 
-def _seed(conn) -> None:  # type: ignore[no-untyped-def]
+def _seed(conn: Connection) -> None:
     if conn.execute(select(feed_counter.c.id)).first() is None:
         conn.execute(insert(feed_counter).values(id=1, seq=0, horizon=0))
     if conn.execute(select(forms.c.version)).first() is None:

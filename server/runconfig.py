@@ -197,7 +197,8 @@ def problems(cfg: RunConfig, url: str) -> list[str]:
         out.append(f"plain HTTP on {cfg.host}, which other computers reach: passwords and customer data would "
                    f"cross the network unencrypted; give certfile and keyfile, or listen on 127.0.0.1 behind a "
                    f"TLS proxy and name it with proxy = \"ADDRESS\" (docs/deploy.md, nginx)")
-    folder = sqlite_path(url).parent if sqlite and sqlite_path(url) else (Path(cfg.data) if cfg.data else None)
+    db_file = sqlite_path(url) if sqlite else None
+    folder = db_file.parent if db_file else (Path(cfg.data) if cfg.data else None)
     if folder is not None and folder.exists() and os.name == "posix":
         mode = stat.S_IMODE(folder.resolve().stat().st_mode)
         if mode & stat.S_IRWXO:

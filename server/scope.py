@@ -89,7 +89,7 @@ def can_edit(user: User, rec: Any, d: Directory) -> bool:
         return True
     if user.role == UserRole.SUPERVISOR.value:
         return d.supervisor_of(rec.owner_id) == user.id
-    return rec.owner_id == user.id
+    return bool(rec.owner_id == user.id)
 
 
 def can_decide(user: User, rec: Any, d: Directory) -> bool:

@@ -92,7 +92,7 @@ class FieldChange(TypedDict, total=False):
     """A field's old and new value. A TypedDict, not a model: a push carries thousands of them, and
     validating dicts costs a fraction of building and dumping model objects."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]  # pydantic reads it; a TypedDict body may hold only keys
     old: Any
     new: Any
 

@@ -125,7 +125,7 @@ class Condition:
         v = values.get(self.field)
         if isinstance(v, list):
             return self.equals in v
-        return v == self.equals
+        return bool(v == self.equals)
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def _enum(cls: type[enum.Enum], value: Any, where: str) -> Any:
     try:
         return cls(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        allowed = ", ".join(str(m.value) for m in cls)
         raise CatalogueError(f"{where}: {value!r} is not one of {allowed}") from None
 
 

@@ -27,7 +27,7 @@ def _label(session: Session, key: str, value: object, lang: str) -> str:
     if value in (None, ""):
         return translate(N_("not set"), lang)
     spec = session.form.get(key)
-    choice = spec.choice(value) if spec is not None else None
+    choice = spec.choice(str(value)) if spec is not None else None
     return choice.label(lang) if choice else str(value)
 
 

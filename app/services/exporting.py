@@ -141,7 +141,7 @@ def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: S
                 meta: bool = True) -> Iterable[list[Any]]:
     status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
     convs = [(f.key, converter(f, lang)) for f in fields]
-    empty = (None, "", [])
+    empty: tuple[Any, ...] = (None, "", [])
     for n, c in enumerate(archive.customers.iterate(pks), start=1):
         if n % BATCH == 0:
             if cancel is not None and cancel.is_set():

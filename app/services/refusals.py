@@ -74,7 +74,8 @@ def reason_text(form: FormDefinition, error: dict[str, Any], lang: str | None = 
     key = str(error.get("field") or "")
     spec = form.get(key)
     label = spec.label(lang or "zh_CN") if spec else key
-    params = error.get("params") if isinstance(error.get("params"), dict) else {}
+    raw_params = error.get("params")
+    params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     if code in REJECTION_MESSAGES:
         return rejection_text(error, form, lang)
     if code in SERVER_MESSAGES:

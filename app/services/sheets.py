@@ -229,7 +229,8 @@ class SheetImport:
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
         self.ident_keys = frozenset(f.key for f in form.fields if is_identifier(f))
         self._messages: dict[tuple[Any, ...], str] = {}
-        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]]]] = {}
+        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]],
+                                     Callable[[list[Any]], tuple[Any, ...]], int]] = {}
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
         self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(FieldRole.SHOP_NAME)
@@ -417,13 +418,17 @@ class SheetImport:
                     for i, k in mapping.items() if k in self.form and self.form[k].type is not FieldType.PHOTO]
             id_col = next((i for i, k in mapping.items() if k == "id"), None)
             cols = [p[0] for p in plan]
+            pick: Callable[[list[Any]], tuple[Any, ...]]
             if len(cols) == 1:
                 only = cols[0]
 
                 def pick(vals: list[Any]) -> tuple[Any, ...]:
                     return (vals[only],)
+            elif cols:
+                pick = itemgetter(*cols)
             else:
-                pick = itemgetter(*cols) if cols else (lambda vals: ())
+                def pick(vals: list[Any]) -> tuple[Any, ...]:
+                    return ()
             cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1))
         return cached[1], cached[2], cached[3], cached[4]
 

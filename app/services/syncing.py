@@ -220,7 +220,11 @@ class ArchiveStore:
         self.session = session
         self.arc = session.archive
         self.pulled_photos: set[str] = set()
-        self._db: Callable[[Callable[[], Any]], Any] = on_db or _here
+        self._on_db: Callable[[Callable[[], Any]], Any] = on_db or _here
+
+    def _db(self, fn: Callable[[], T]) -> T:
+        result: T = self._on_db(fn)  # on_db hands back what fn returned
+        return result
 
     def _quality(self, values: dict[str, Any]) -> Quality:
         return _quality(self.session, values)

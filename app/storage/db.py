@@ -70,7 +70,7 @@ class ArchiveDb:
             with self.engine.connect() as conn, conn.execution_options(fieldarchive_write=True).begin():
                 yield conn
         except OperationalError as exc:
-            raise classify(exc.orig) from None
+            raise classify(exc.orig or exc) from None
         except DBAPIError as exc:
             if isinstance(exc.orig, sqlcipher3.DatabaseError) and not isinstance(exc.orig, sqlcipher3.IntegrityError):
                 raise classify(exc.orig) from None

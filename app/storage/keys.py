@@ -71,7 +71,7 @@ def new_recovery_code() -> str:
 def normalise_recovery_code(code: str) -> bytes:
     s = unicodedata.normalize("NFKC", code).upper()
     s = "".join(c for c in s if c.isalnum())
-    s = s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    s = s.translate(str.maketrans("OIL", "011"))
     return s.encode("ascii", "ignore")
 
 

@@ -437,7 +437,8 @@ class Outbox(Part):
 
     def review_of(self, record_id: str) -> dict[str, Any] | None:
         with self.reading() as c:
-            return _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
+            review: dict[str, Any] | None = _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
+            return review
 
     def sync_errors_of(self, record_id: str) -> list[dict[str, Any]]:
         with self.reading() as c:
@@ -459,7 +460,7 @@ class Outbox(Part):
 
     def sync_summary(self) -> dict[str, int]:
         with self.reading() as c:
-            states = dict(c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None))
+            states: dict[str, int] = dict(c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None))
                                     .group_by(C.sync_state)).all())
             outbox = int(c.execute(select(func.count()).select_from(schema.outbox)).scalar() or 0)
         return {"outbox": outbox, **{k: int(v) for k, v in states.items()}}

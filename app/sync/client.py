@@ -211,18 +211,19 @@ class SyncClient:
             raise SyncError(K.TIMEOUT, N_("The connection was too slow to send the data; it will be tried again later."))
         if status == 410:
             err = SyncError(K.REFUSED, N_("The local copy is too old to continue; it is rebuilt from the server."))
-            err.code, err.horizon = "gone", body.get("horizon")  # type: ignore[attr-defined]
+            err.code, err.horizon = "gone", body.get("horizon")
             raise err
         if status >= 500:
             raise SyncError(K.SERVER, N_("The server failed (HTTP {status}); it will be tried again later."), status=status)
         err = SyncError(K.REFUSED, N_("The server refused the request ({code}: {reason})."), code=code or status,
                         reason=(body.get("message") if isinstance(body, dict) else "") or "")
-        err.code, err.body = code, body  # type: ignore[attr-defined]
+        err.code, err.body = code, body
         raise err
 
     # ---- accounts ----------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        return self._call("GET", "/info", auth=False)
+        answer: dict[str, Any] = self._call("GET", "/info", auth=False)
+        return answer
 
     def login(self, username: str, password: str, device_name: str) -> SignIn:
         resp = self._send("POST", "/auth/login", auth=False, body={
@@ -274,12 +275,14 @@ class SyncClient:
 
     def credit_history(self, record_id: str) -> dict[str, Any]:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
-        return self._call("GET", f"/records/{record_id}/credit")
+        answer: dict[str, Any] = self._call("GET", f"/records/{record_id}/credit")
+        return answer
 
     # ---- reports -----------------------------------------------------------------------------
     def monthly_report(self, month: str) -> dict[str, Any]:
         """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see."""
-        return self._call("GET", "/reports/monthly", params={"month": month})
+        answer: dict[str, Any] = self._call("GET", "/reports/monthly", params={"month": month})
+        return answer
 
     def calendar(self, known_version: str | None = None) -> dict[str, Any] | None:
         """The server's work calendar (years, holidays, workdays, version), or None when
@@ -353,7 +356,7 @@ def _too_many(resp: requests.Response) -> SyncError:
         err = (SyncError(K.AUTH, N_("Too many sign-in attempts; try again in {seconds} seconds."), seconds=seconds)
                if seconds is not None else
                SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes.")))
-    err.retry_after = seconds  # type: ignore[attr-defined]
+    err.retry_after = seconds
     return err
 
 

@@ -158,7 +158,8 @@ def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
     records worked out) on a reader thread while this one is applied, at most ``AHEAD`` pages
     ahead; the pages that have arrived are applied together, with the last one's cursor, in one
     transaction."""
-    cursor, seen = store.cursor(), None
+    cursor = store.cursor()
+    seen: set[str] | None = None
     while True:
         reader = PageReader(client, cursor, cancel, store.page_preparer())
         try:

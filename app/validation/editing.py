@@ -20,7 +20,7 @@ from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
 from app.validation.compiled import compiled
 from app.validation.report import Issue, Severity
 
-_EMPTY = (None, "", [])
+_EMPTY: tuple[Any, ...] = (None, "", [])
 
 
 def may_edit(spec: FieldSpec, role: str) -> bool:

@@ -32,9 +32,9 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
     elif is_empty(raw):
         return None, []
     try:
-        if parser is not None:
-            return parser(spec, raw)
-        return dated(spec, raw, today or dt.date.today())
+        parsed: tuple[Any, list[Issue]] = (parser(spec, raw) if parser is not None
+                                           else dated(spec, raw, today or dt.date.today()))
+        return parsed
     except Exception:
         return _parser_failed(spec)
 
@@ -176,8 +176,8 @@ def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | No
     def build() -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
         dated = [form.by_role(r) for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE, FieldRole.ANNUAL_REVIEW_DATE)]
         consent = form.get("consent_signed")  # keys are unique: at most one field to look at
-        return (*(None if s is None or s.hidden else s for s in dated),
-                consent if consent is not None and consent.type is FieldType.BOOLEAN else None)
+        issue, expiry, review = (None if s is None or s.hidden else s for s in dated)
+        return issue, expiry, review, consent if consent is not None and consent.type is FieldType.BOOLEAN else None
     specs = compiled(form).derived(("validator.cross",), build)
     return specs
 
