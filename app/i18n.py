@@ -18,6 +18,8 @@ import string
 import threading
 from pathlib import Path
 
+from app.paths import resource_dir
+
 DOMAIN = "fieldarchive"
 DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES = ("zh_CN", "en")
@@ -29,7 +31,6 @@ _lock = threading.Lock()
 
 
 def locale_dir() -> Path:
-    from app.paths import resource_dir
 
     return resource_dir() / "locale"
 

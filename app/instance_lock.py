@@ -5,6 +5,7 @@ opening the archive a second time. A lock left behind by a copy that crashed (it
 the pid now belongs to a process started later) is taken over. Qt-free, so it is tested directly."""
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -39,7 +40,6 @@ def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     if sys.platform == "win32":
-        import ctypes
         kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]  # windll exists on Windows only
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:

@@ -18,14 +18,16 @@ from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from app.export.reading import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
 from server import audit, auth, credit, feed, photos, push, reports
 from server.accounts import Caller, authenticate
-from server.calendar import calendar_json
+from server.calendar import calendar_json, server_calendar
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.errors import ApiError, BadInput
 from server.forms import current_form, current_version
+from server.purchases import import_purchases
 from server.reads import read_record, visible_record
 from server.wiremodels import (
     CONTENT_MESSAGES,
@@ -179,7 +181,7 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
     batch = body.batch()
     results = push.push(db_of(request), who, batch)
     encoded = getattr(results, "encoded", None)  # each result's JSON, already made once for its stored row
-    from server import metrics  # imported late: see server/metrics.py
+    from server import metrics  # noqa: PLC0415  imported late: see server/metrics.py
     metrics.count_push(results, encoded)
     if encoded is None:
         return json_response({"results": results, "server_time": iso(time.time())})
@@ -190,7 +192,7 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
 @router.get("/sync/pull", response_model=PullResponse, responses=errors(*AUTHED, 410))
 def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
               limit: int = Query(500, ge=1, le=MAX_PAGE), who: Caller = Depends(caller)) -> Response:
-    from server import metrics
+    from server import metrics  # noqa: PLC0415  imported late: see server/metrics.py
     page = feed.pull(db_of(request), who, cursor, limit)
     metrics.PULL_CHANGES.inc(len(page["changes"]))
     return json_response(page)
@@ -271,9 +273,6 @@ def _in_memory_file(body: bytes) -> Iterator[FilePath]:
 
 
 def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
-    from app.export.reading import SheetError
-    from server.errors import ApiError
-    from server.purchases import import_purchases
 
     if who.user.role not in ("supervisor", "admin"):
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
@@ -321,6 +320,5 @@ def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depen
 def monthly_report(request: Request, month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
                    who: Caller = Depends(caller)) -> dict[str, Any]:
     """The month's reports over the customers the caller may see (a collector: their own)."""
-    from server.calendar import server_calendar
     with db_of(request).read() as conn:
         return reports.monthly(conn, who.user, current_form(conn), server_calendar(conn), month)

@@ -47,7 +47,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import inspect, make_url, select
 
+from server.config import SERVER_VERSION
 from server.db import Database, sqlite_path
+from server.migrate import known_revisions, schema_version, upgrade
 from server.schema import feed_counter
 
 MAGIC = b"FIELDARCHIVE-BACKUP 1\n"
@@ -227,7 +229,6 @@ def _snapshot(db: Database, into: Path) -> None:
 
 
 def _state(db: Database) -> tuple[str | None, int]:
-    from server.migrate import schema_version
 
     with db.read() as conn:
         return schema_version(conn), int(conn.execute(select(feed_counter.c.seq)).scalar_one())
@@ -270,7 +271,6 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
 
 
 def _server_version() -> str:
-    from server.config import SERVER_VERSION
     return SERVER_VERSION
 
 
@@ -283,7 +283,6 @@ def _empty(db: Database) -> bool:
 
 def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
     """Restore ``source`` into the empty database at ``url``; the manifest. Migrates an older schema."""
-    from server.migrate import known_revisions, upgrade
 
     manifest = read_manifest(source)
     version = manifest.get("schema_version")

@@ -9,12 +9,15 @@ migrated before any command runs. Passwords come from the terminal or FIELDARCHI
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import getpass
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -23,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.export.reading import SheetError
-from server import accounts, admin, calendar, credit, forms, purchases, runconfig
+from server import accounts, admin, audit, backup, calendar, credit, forms, purchases, runconfig
 from server.auth import purge_logins
 from server.backup import BackupError
 from server.codes import CodesExhausted
@@ -43,8 +46,12 @@ from server.config import (
 )
 from server.db import Database
 from server.feed import purge_tombstones
+from server.logs import JsonFormatter
 from server.migrate import upgrade
+from server.photos import purge_partial
 from server.schema import customers, users
+from server.serve import serve
+from server.wiremodels import text_problem
 
 ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
 log = logging.getLogger("server")
@@ -113,9 +120,6 @@ def _metrics_folder(workers: int) -> str | None:
     """Several workers: prometheus-client's multiprocess folder, fresh and private, removed at exit."""
     if workers < 2:
         return None
-    import atexit
-    import shutil
-    import tempfile
 
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:  # a folder of the operator's: the samples of an earlier run are removed, the folder stays
@@ -129,12 +133,9 @@ def _metrics_folder(workers: int) -> str | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.photos import purge_partial
-    from server.serve import serve
 
     cfg = run_config(args)
     if cfg.json_logs:  # this process's own lines too (the audit key made, partial uploads purged)
-        from server.logs import JsonFormatter
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonFormatter())
     _export(cfg)
@@ -173,7 +174,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_backup_key(args: argparse.Namespace) -> int:
-    from server import backup
     backup.new_key_file(Path(args.file))
     sys.stderr.write(f"Made the backup key {args.file}: keep a copy away from the backups and the server; "
                      f"without it no backup can be restored.\n")
@@ -181,7 +181,6 @@ def cmd_backup_key(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from server import backup
     cfg = run_config(args)
     out = args.out or cfg.backup_folder
     if not out:
@@ -209,7 +208,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from server import backup
     cfg = run_config(args)
     key = backup.load_key(args.key_file or cfg.backup_key_file)
     url = database_url(Path(cfg.data) if cfg.data else None, cfg.database)
@@ -280,7 +278,6 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from server import audit
     db = open_db(args)
     if args.action == "sign-legacy":
         data = getattr(args, "data", None)
@@ -531,7 +528,6 @@ def build_parser() -> Parser:
 def _check_text_args(args: argparse.Namespace) -> None:
     """An argument the database cannot store (a byte that is not UTF-8 arrives as a lone surrogate) is
     refused by its name, before anything is written."""
-    from server.wiremodels import text_problem
 
     for key, value in vars(args).items():
         if isinstance(value, str) and text_problem(value):

@@ -13,6 +13,8 @@ import logging
 import traceback
 from typing import Any, cast
 
+from uvicorn.config import LOGGING_CONFIG
+
 CUT = ("[SQL:", "[parameters:", "DETAIL:")
 
 
@@ -51,7 +53,6 @@ JsonFormatter.converter = __import__("time").gmtime
 def uvicorn_log_config(json_logs: bool) -> dict[str, Any]:
     """uvicorn's ``log_config``: its own text lines, or JSON lines."""
     if not json_logs:
-        from uvicorn.config import LOGGING_CONFIG
         return LOGGING_CONFIG
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {

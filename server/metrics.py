@@ -30,6 +30,8 @@ from prometheus_client import (
 from starlette.routing import compile_path
 
 from app.models.wire import API_PREFIX
+from server.backup import newest_backup
+from server.migrate import HEAD, schema_version
 
 MULTIPROC = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 ENV_BACKUP_FOLDER = "FIELDARCHIVE_BACKUP_FOLDER"
@@ -108,7 +110,6 @@ def backup_age(folder: str | None) -> float | None:
     """Seconds since the newest backup in ``folder`` was made (None: no folder or no backup there)."""
     if not folder:
         return None
-    from server.backup import newest_backup
 
     found = newest_backup(folder)
     return None if found is None else max(time.time() - found, 0.0)
@@ -164,7 +165,6 @@ def install(app: FastAPI) -> None:
     @app.get("/readyz", include_in_schema=False)
     def readyz(request: Request) -> JSONResponse:
         """The database is reachable and migrated (else 503); a backup older than the set age is a warning."""
-        from server.migrate import HEAD, schema_version
 
         checks: dict[str, str] = {}
         ready = True

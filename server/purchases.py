@@ -28,6 +28,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select
 
 from app.export.reading import read_sheet
+from app.models.catalogue import FieldRole
 from app.validation import parse_field
 from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from server import classify
@@ -421,7 +422,6 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
 
 
 def _key(form: Any, role: str) -> str:
-    from app.models.catalogue import FieldRole
 
     spec = form.by_role(FieldRole(role))
     return spec.key if spec is not None else role

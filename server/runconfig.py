@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from server.config import DEFAULT_HOST, DEFAULT_PORT, ENV_PREFIX, Settings
+from server.db import permission_problem, sqlite_path
 
 ENV_CONFIG = "FIELDARCHIVE_CONFIG"
 #: only for trials and tests: several workers on one SQLite file (every write waits for the file lock)
@@ -174,7 +175,6 @@ def _private_file(path: str, what: str, setting: str) -> str | None:
 
 def problems(cfg: RunConfig, url: str) -> list[str]:
     """Why the server must not start with this configuration (empty: it may). ``url``: the database."""
-    from server.db import permission_problem, sqlite_path
 
     out: list[str] = []
     if cfg.cors:

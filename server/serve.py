@@ -60,7 +60,7 @@ def factory() -> FastAPI:
             task.cancel()
             db.dispose()
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # this worker's gauges leave the sums
-                from prometheus_client import multiprocess
+                from prometheus_client import multiprocess  # noqa: PLC0415  after serve set PROMETHEUS_MULTIPROC_DIR
                 multiprocess.mark_process_dead(os.getpid())
 
     app.router.lifespan_context = lifespan

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app.models.wire import UserRole
+from app.paths import resource_dir
 
 
 class FieldType(str, enum.Enum):
@@ -437,7 +438,6 @@ def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str
 
 
 def default_form_path(form_id: str = "retail_customer") -> Path:
-    from app.paths import resource_dir
 
     return resource_dir() / "forms" / f"{form_id}.json"
 

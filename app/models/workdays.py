@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from app.paths import resource_dir
+
 #: The archive's meta key holding the server's calendar (JSON as served), kept by sync.
 SERVER_CALENDAR_META = "server_calendar"
 
@@ -42,7 +44,6 @@ class WorkCalendar:
     @classmethod
     def load(cls, path: Path | None = None) -> WorkCalendar:
         if path is None:
-            from app.paths import resource_dir
             path = resource_dir() / "calendar" / "cn_workdays.json"
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 

@@ -1,6 +1,7 @@
 """Customer records: validate (with the archive's duplicate checks), save drafts, submit."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -143,12 +144,10 @@ def add_visit(session: Session, customer_id: str, visited_on: str, purpose: str,
 
 # ---- crash-safe autosave of forms being edited ---------------------------------------------------
 def autosave(session: Session, key: str, customer_id: str | None, state: Mapping[str, Any]) -> None:
-    import json
     session.archive.customers.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
 
 
 def autosaved(session: Session) -> list[tuple[str, str | None, dict[str, Any], str]]:
-    import json
     return [(k, cid, json.loads(state), at) for k, cid, state, at in session.archive.customers.autosave_all()]
 
 

@@ -18,6 +18,7 @@ from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import Provenance, Source
+from app.services import syncing
 from app.services.session import Session
 
 KIND_MSGIDS = {
@@ -59,7 +60,6 @@ def overdue_items(n: int) -> str:
 
 def fetch_monthly(session: Session, month: str) -> dict[str, Any]:
     """The month's figures from the server (a SyncError says why when it cannot be reached)."""
-    from app.services import syncing
     month = check_month(month)
     client = syncing.client_for(session)
     try:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.errors import UserFacingError
-from app.i18n import N_, current_language
+from app.i18n import N_, _, current_language, ngettext, translate
 from app.models.catalogue import FieldType
 from app.models.record import Customer, CustomerStatus, Duplicate, Provenance, Source
 from app.models.wire import UserRole
@@ -119,7 +119,6 @@ def deadline(kind: str, urgent: bool, submitted: dt.datetime | None, binding_dat
 
 def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: bool) -> tuple[bool, str]:
     """(overdue, how long left or how long overdue) in the units a person counts in."""
-    from app.i18n import _, ngettext
     overdue = now > due
     if urgent or abs(due - now) < dt.timedelta(hours=24):
         minutes = int(abs(due - now).total_seconds() // 60)
@@ -216,7 +215,6 @@ def approvable(items: Sequence[QueueItem]) -> list[QueueItem]:
 
 def reasons(session: Session) -> list[str]:
     """Reasons for returning, most recently used first, then the common ones."""
-    from app.i18n import translate
     used = json.loads(session.archive.meta.get(REASONS_KEY) or "[]")
     out = list(dict.fromkeys([*used, *(translate(r) for r in DEFAULT_REASONS)]))
     return out[:MAX_REASONS]

@@ -6,6 +6,8 @@ import datetime as dt
 import getpass
 import json
 import logging
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -202,8 +204,6 @@ STRENGTH_MSGIDS = (N_("Too short"), N_("Weak"), N_("Fair"), N_("Good"), N_("Stro
 
 def passphrase_strength(passphrase: str) -> int:
     """0 (too short or well known) … 4 (strong): a rough estimate of the guessing work, shown while typing."""
-    import math
-    import unicodedata
 
     p = unicodedata.normalize("NFKC", passphrase)
     if len(p) < 8 or p.lower() in COMMON_PASSWORDS:

@@ -6,6 +6,7 @@ clears them; nothing unsynced is lost (it stays in the outbox).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -16,8 +17,10 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from PIL import Image
+
 from app import secrets
-from app.errors import SyncError, SyncErrorKind, UserFacingError
+from app.errors import SyncError, SyncErrorKind, UserFacingError, ValidationFailed
 from app.i18n import N_
 from app.models.catalogue import FieldType
 from app.models.record import Provenance, Quality, Source
@@ -146,7 +149,6 @@ def forget_tokens(session: Session) -> None:
 
 
 def mark_synced(session: Session) -> None:
-    import datetime as dt
     session.archive.meta.set("last_sync_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
@@ -196,7 +198,6 @@ def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) 
     new mutation based on the server's version."""
     report = validate_values(session.form, choices, today=session.today(), role=session.role, required=False)
     if report.has_errors:
-        from app.errors import ValidationFailed
         raise ValidationFailed(report)
     session.archive.outbox.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
                                      Provenance(session.user, Source.MANUAL))
@@ -345,7 +346,6 @@ class ArchiveStore:
         if hashlib.sha256(data).hexdigest() != sha:
             log.warning("downloaded photo %s does not match its hash", sha[:12])
             return False
-        from PIL import Image
         try:
             with Image.open(io.BytesIO(data)) as img:
                 width, height, mime = img.width, img.height, Image.MIME.get(img.format or "", "image/jpeg")

@@ -27,7 +27,7 @@ import truststore
 from requests.adapters import HTTPAdapter
 
 from app import __version__
-from app.errors import SyncError
+from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_
 from app.models.remote import FeedPage, PhotoProgress, PushResult, RemoteUser, SignIn
@@ -327,7 +327,6 @@ class SyncClient:
             return 0
         while offset < len(data):
             if cancel is not None and cancel.is_set():
-                from app.errors import UserCancelled
                 raise UserCancelled()
             chunk = data[offset:offset + MAX_CHUNK]
             answer = self.photo_chunk(sha, offset, len(data), chunk)

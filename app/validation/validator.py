@@ -7,6 +7,7 @@ server for every pushed mutation: one set of rules everywhere.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,7 +42,6 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
 
 def _parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
     """In an ``except`` block: a parser bug must never take the form down; log it, report the value as invalid."""
-    import logging
 
     logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
     return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
