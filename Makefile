@@ -1,5 +1,5 @@
 # FieldArchive: `make run` sets everything up and starts the app; `make test` sets
-# everything up and runs the whole suite; `make test-fast` runs the unit and ui tests in parallel.
+# everything up and runs ruff, mypy and the whole suite; `make test-fast` runs the unit and ui tests in parallel.
 # All of them create .venv when it is missing.
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast server bench screenshots dist dist-check clean-venv
+.PHONY: run lint test test-fast server bench screenshots dist dist-check clean-venv
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "FieldArchive needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -21,7 +21,13 @@ run: $(STAMP)
 	$(PY) -m app.syscheck  # Linux: the system libraries Qt's xcb platform needs (says what to install)
 	$(PY) -m app $(ARGS)
 
-test: $(STAMP)
+# ruff (lint, config in pyproject.toml) and mypy (strict on app/models, validation, sync, storage):
+# any finding fails `make test` (and so CI, .ci/run) before the tests run.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # unit + ui tests without the `slow` ones (the bench runs, the crash loop), on every core
@@ -29,6 +35,7 @@ test: $(STAMP)
 # The server, sync and PostgreSQL tests and the slow ones stay in `make test`.
 XDIST ?= auto
 test-fast: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests/unit tests/ui -m "not slow" -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)
 
 server: $(STAMP)

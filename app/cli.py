@@ -12,8 +12,9 @@ import json
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from app import __version__, paths
 from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
@@ -73,9 +74,8 @@ def open_session(args: argparse.Namespace) -> Any:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    from app.services import maintenance
-
     from app.secrets import KeyringUnavailable
+    from app.services import maintenance
     from app.services import session as ss
     from app.storage.profile import Profile
 
@@ -265,7 +265,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from app.models.record import CustomerStatus, STATUS_MSGIDS
+    from app.models.record import STATUS_MSGIDS, CustomerStatus
     from app.services import listing
 
     session = open_session(args)
@@ -571,7 +571,7 @@ def cmd_self_test(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--home", default=argparse.SUPPRESS, help="folder of profiles, settings and logs")
     common.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS)
     common.add_argument("--profile", default=argparse.SUPPRESS)

@@ -74,6 +74,12 @@ class SyncErrorKind(enum.Enum):
 
 
 class SyncError(UserFacingError):
+    # set on some refusals only (app/sync/client.py); readers use getattr(err, name, default)
+    code: str | int | None
+    horizon: Any
+    body: Any
+    retry_after: int | None
+
     def __init__(self, kind: SyncErrorKind, msgid: str, **params: Any) -> None:
         self.kind = kind
         super().__init__(msgid, **params)

@@ -18,6 +18,8 @@ import string
 import threading
 from pathlib import Path
 
+from app.paths import resource_dir
+
 DOMAIN = "fieldarchive"
 DEFAULT_LANGUAGE = "zh_CN"
 LANGUAGES = ("zh_CN", "en")
@@ -29,7 +31,6 @@ _lock = threading.Lock()
 
 
 def locale_dir() -> Path:
-    from app.paths import resource_dir
 
     return resource_dir() / "locale"
 
@@ -80,7 +81,7 @@ def _fields(s: str) -> set[str]:
 def parse_po(text: str) -> dict[str, str | list[str]]:
     """Parse a .po file; fuzzy and empty entries are skipped."""
     entries: dict[str, str | list[str]] = {}
-    cur: dict[str, object] = {}
+    cur: dict[str, str] = {}
     last: str | None = None
     fuzzy = False
 
@@ -91,9 +92,9 @@ def parse_po(text: str) -> dict[str, str | list[str]]:
             if "msgid_plural" in cur:
                 forms = [cur[k] for k in sorted(k for k in cur if k.startswith("msgstr["))]
                 if all(forms):
-                    entries[msgid] = forms  # type: ignore[assignment]
+                    entries[msgid] = forms
             elif cur.get("msgstr"):
-                entries[msgid] = cur["msgstr"]  # type: ignore[assignment]
+                entries[msgid] = cur["msgstr"]
         cur, fuzzy, last = {}, False, None
 
     for raw in text.splitlines():
@@ -111,9 +112,9 @@ def parse_po(text: str) -> dict[str, str | list[str]]:
             if m.group(1) == "msgid" and "msgid" in cur:
                 flush()
             last = m.group(1)
-            cur[last] = ast.literal_eval(m.group(2))
+            cur[last] = str(ast.literal_eval(m.group(2)))  # a quoted string literal
         elif line.startswith('"') and last:
-            cur[last] = str(cur[last]) + ast.literal_eval(line)
+            cur[last] = cur[last] + str(ast.literal_eval(line))
     flush()
     return entries
 

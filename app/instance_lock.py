@@ -5,6 +5,7 @@ opening the archive a second time. A lock left behind by a copy that crashed (it
 the pid now belongs to a process started later) is taken over. Qt-free, so it is tested directly."""
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -39,8 +40,7 @@ def pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
     if sys.platform == "win32":
-        import ctypes
-        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+        kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]  # windll exists on Windows only
         handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
         if not handle:
             return False
@@ -106,7 +106,7 @@ class ProfileLock:
                 if owner is None:
                     continue  # released meanwhile
                 if not self._stale(owner):
-                    raise ProfileInUse(IN_USE, profile=self.profile, pid=owner.get("pid"))
+                    raise ProfileInUse(IN_USE, profile=self.profile, pid=owner.get("pid")) from None
                 log.warning("taking over a stale profile lock of process %s", owner.get("pid"))
                 try:
                     self.path.unlink()

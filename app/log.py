@@ -44,4 +44,4 @@ def setup_logging(level: int = logging.INFO, to_file: bool = True) -> None:
     handler.setFormatter(fmt)
     handler.addFilter(PersonalDataFilter())
     root.addHandler(handler)
-    root._fieldarchive_configured = True  # type: ignore[attr-defined]
+    root._fieldarchive_configured = True  # type: ignore[attr-defined]  # a mark on the root logger: configured once per process

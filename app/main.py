@@ -4,23 +4,27 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
 
 log = logging.getLogger(__name__)
 
 
-def make_app() -> "QApplication":  # type: ignore[name-defined]  # noqa: F821
+def make_app() -> QApplication:
     """The QApplication with the app's identity (name, window class / app id ``FieldArchive``, icon)
     and the wheel guard (drop-downs and date editors take the wheel only when focused)."""
-    from app.ui.identity import apply_identity
-    from app.ui.wheel import install_wheel_guard
     from PySide6.QtWidgets import QApplication
 
     from app import APP_ID
+    from app.ui.identity import apply_identity
+    from app.ui.wheel import install_wheel_guard
     # argv[0] names the X11 window instance: FieldArchive, not __main__ (python -m app)
-    app = QApplication.instance() or QApplication([APP_ID])
-    apply_identity(app)  # type: ignore[arg-type]
-    install_wheel_guard(app)  # type: ignore[arg-type]
-    return app  # type: ignore[return-value]
+    app = cast(QApplication, QApplication.instance() or QApplication([APP_ID]))  # instance() is typed QCoreApplication
+    apply_identity(app)
+    install_wheel_guard(app)
+    return app
 
 
 def run_gui(args: argparse.Namespace) -> int:

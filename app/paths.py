@@ -55,9 +55,9 @@ def legacy_home() -> Path:
 
 
 def _platform_dirs(roaming: bool) -> platformdirs.PlatformDirsABC:
-    from platformdirs.macos import MacOS
-    from platformdirs.unix import Unix
-    from platformdirs.windows import Windows
+    from platformdirs.macos import MacOS  # noqa: PLC0415 (the class of each platform, whichever this one is)
+    from platformdirs.unix import Unix  # noqa: PLC0415 (the class of each platform, whichever this one is)
+    from platformdirs.windows import Windows  # noqa: PLC0415 (the class of each platform, whichever this one is)
 
     cls = Windows if SYSTEM == "win32" else MacOS if SYSTEM == "darwin" else Unix
     return cls(APP_ID, appauthor=False, roaming=roaming)

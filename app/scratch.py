@@ -21,8 +21,8 @@ import os
 import secrets
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 PREFIX = ".fieldarchive-tmp-"
 MARKER = ".where"
@@ -87,7 +87,8 @@ def release(path: Path) -> None:
 def _markers() -> dict[Path, Path]:
     if not hasattr(_local, "markers"):
         _local.markers = {}
-    return _local.markers  # type: ignore[no-any-return]
+    markers: dict[Path, Path] = _local.markers
+    return markers
 
 
 @contextlib.contextmanager

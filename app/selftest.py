@@ -12,6 +12,8 @@ from pathlib import Path
 
 from app import secrets
 from app.errors import AppError
+from app.export.reading import read_sheet
+from app.export.xlsx import Column, write_sheet
 from app.i18n import translate
 from app.models.catalogue import load_form
 from app.models.record import NewCustomer, Provenance, Quality, new_id
@@ -40,8 +42,6 @@ def run_self_test() -> list[str]:
             arc.close()
         profile.open(profile.unlock("self-test passphrase")).close()
         lines.append(f"archive: SQLCipher {version}, create/save/search/reopen ok")
-        from app.export.reading import read_sheet
-        from app.export.xlsx import Column, write_sheet
         sheet = Path(tmp) / "self-test.xlsx"
         write_sheet(sheet, [Column("店铺名称")], [["自检商店"]])
         header, rows = read_sheet(sheet)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from app.paths import atomic_write, settings_file
 
@@ -24,7 +25,7 @@ class Setting(Generic[T]):
     type_: type
     check: Callable[[Any], bool] = lambda v: True
 
-    def __get__(self, obj: "Settings | None", owner: type) -> Any:
+    def __get__(self, obj: Settings | None, owner: type) -> Any:
         if obj is None:
             return self
         value = obj._data.get(self.key, self.default)
@@ -32,7 +33,7 @@ class Setting(Generic[T]):
             return self.default
         return value
 
-    def __set__(self, obj: "Settings", value: T) -> None:
+    def __set__(self, obj: Settings, value: T) -> None:
         if not isinstance(value, self.type_) or not self.check(value):
             raise ValueError(f"invalid value for setting {self.key}: {value!r}")
         obj._data[self.key] = value
@@ -47,10 +48,10 @@ class Settings:
     last_profile = Setting("last_profile", "default", str)
     last_export_dir = Setting("last_export_dir", "", str)
     #: Field groups left out of exports (remembered; a group added to the form later is exported).
-    export_groups_off = Setting("export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v))
+    export_groups_off: Setting[list[str]] = Setting("export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v))
     export_meta = Setting("export_meta", True, bool)
     #: The customer list's column widths, order and shown columns, per user (Qt header state, base64).
-    list_columns = Setting("list_columns", {}, dict,
+    list_columns: Setting[dict[str, str]] = Setting("list_columns", {}, dict,
                            lambda v: all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()))
 
     def __init__(self, path: Path | None = None) -> None:

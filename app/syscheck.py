@@ -11,10 +11,11 @@ import importlib.util
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from app.i18n import _, set_language
+from app.settings import Settings
 
 # Debian/Ubuntu package → the library it provides (as ctypes.util.find_library names it): the
 # fallback list where ``ldd`` of the installed plugin cannot be run (Qt 6's xcb plugin needs no xinerama).
@@ -122,7 +123,6 @@ def report(missing: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app.settings import Settings
     try:
         set_language(Settings().ui_language)
     except Exception:  # settings unreadable: the default language

@@ -6,8 +6,8 @@ import resource
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 def percentile(samples: list[float], p: float) -> float:

@@ -18,8 +18,9 @@ import datetime as dt
 import gc
 import time
 import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench.common import header, temp_home
 
@@ -29,7 +30,8 @@ PASSPHRASE = "benchmark passphrase"
 
 def make_archive(n: int) -> Any:
     from app.models.record import NewCustomer, Provenance, Source, new_id
-    from app.services import records, session as ss
+    from app.services import records
+    from app.services import session as ss
     from app.services.demo import generate
     from app.validation import validate_values
 
@@ -118,8 +120,8 @@ def main() -> int:
         all_pks = arc.customers.search_pks()
         for count in sizes:
             part_rows, part_pks = rows[:count], all_pks[:count]
-            bare = peak_mb(lambda: baseline(out / "bare-m.xlsx", cols, part_rows))
-            ours = peak_mb(lambda: export_customers(arc, form, out / "ours-m.xlsx", lang="zh_CN", pks=part_pks))
+            bare = peak_mb(lambda r=part_rows: baseline(out / "bare-m.xlsx", cols, r))
+            ours = peak_mb(lambda p=part_pks: export_customers(arc, form, out / "ours-m.xlsx", lang="zh_CN", pks=p))
             print(f"{count:7d} rows: bare openpyxl peak {bare:6.1f} MB | export_customers peak {ours:6.1f} MB")
         del rows, part_rows
         gc.unfreeze()

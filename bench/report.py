@@ -259,7 +259,7 @@ def main() -> int:
         return 0
     sizes = [int(x) for x in args.sizes.split(",")]
     header(f"monthly report and batch jobs, {args.backend}, sizes {', '.join(f'{s:,}' for s in sizes)}")
-    print(f"  {dt.datetime.now(dt.timezone.utc):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores", flush=True)
+    print(f"  {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores", flush=True)
     results = {}
     with tempfile.TemporaryDirectory(prefix="fa-bench-report-") as tmp:
         for n in sizes:

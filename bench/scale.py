@@ -36,10 +36,9 @@ from typing import Any
 import httpx
 from sqlalchemy import create_engine, select, text
 
-from app.models.wire import MAX_PAGE
+from app.models.wire import MAX_PAGE, PROTOCOL_HEADER
 from app.services.demo import generate
 from bench.common import header, median, ms
-from app.models.wire import PROTOCOL_HEADER
 from bench.server import FAST, PG_ADMIN, Server, raw_insert_all
 from server import accounts
 from server.db import Database

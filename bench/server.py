@@ -26,8 +26,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 from sqlalchemy import Column, Index, Table, create_engine, insert, text

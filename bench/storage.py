@@ -29,15 +29,17 @@ def main() -> int:
     args = ap.parse_args()
     n = args.count
     with temp_home() as home:
+        import sqlcipher3
+        from sqlalchemy.engine import Connection
+
         from app.models.record import NewCustomer, Provenance, Source, new_id
-        from app.services import records, session as ss
+        from app.services import records
+        from app.services import session as ss
         from app.services.demo import generate
+        from app.storage import migrations
         from app.storage.customers import _columns, dumps
         from app.storage.profile import Profile
         from app.validation import validate_values
-        import sqlcipher3
-        from sqlalchemy.engine import Connection
-        from app.storage import migrations
 
         t = time.perf_counter()
         values = list(generate(n, seed=2026, today=TODAY))

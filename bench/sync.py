@@ -32,8 +32,9 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import requests
 
@@ -78,7 +79,7 @@ class Process:
         self.proc.wait(30)
 
 
-def start_server(url: str) -> "Process":
+def start_server(url: str) -> Process:
     from server import accounts
     from server.config import Settings
     from server.db import Database
@@ -138,7 +139,7 @@ def replay(base: str, requests_: list[Any], original: Any, http: requests.Sessio
         if sink and method == "GET":
             params = {"n": nresp}
         r = original(http, method, base + "/api/v1" + path, data=data, headers=headers, params=params, timeout=120)
-        r.content
+        _ = r.content  # read the whole body, as the client does
         if not sink:
             r.raise_for_status()
     return time.perf_counter() - t0
@@ -349,6 +350,7 @@ def main() -> int:
     ap.add_argument("--memory-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     import keyring
+
     from tests.conftest import MemoryKeyring  # no keyring backend on a headless machine
     keyring.set_keyring(MemoryKeyring())
     if args.memory_only:

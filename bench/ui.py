@@ -152,7 +152,7 @@ def main() -> int:
             t = time.perf_counter()
             model.set_query(ListQuery(q))
             gen = model.generation
-            wait_for(lambda: gen == model.generation and not runner.busy)
+            wait_for(lambda gen=gen: gen == model.generation and not runner.busy)
             if model.rowCount():
                 wait_for(lambda: painted(0))
             view.viewport().repaint()

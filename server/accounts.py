@@ -109,7 +109,7 @@ def add_user(tx: Tx, settings: Settings, name: str, role: str, password: str, *,
     sup_id = team_supervisor(tx.conn, supervisor).id if supervisor else None
     uid = tx.conn.execute(insert(users).values(
         name=name, display_name=display_name or name, role=role, supervisor_id=sup_id,
-        password_hash=hasher(settings).hash(password), disabled=False, created_at=time.time())).inserted_primary_key[0]
+        password_hash=hasher(settings).hash(password), disabled=False, created_at=time.time())).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     user = get_user_by_id(tx.conn, int(uid))
     assert user is not None
     return user

@@ -7,31 +7,52 @@ import json
 import os
 import tempfile
 import time
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path as FilePath
-from typing import Any, Callable, Coroutine, Iterator
+from typing import Any
 
 import orjson
-
 from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.models.wire import MAX_PAGE, ErrorCode, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION
+from app.export.reading import SheetError
+from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
 from server import audit, auth, credit, feed, photos, push, report_jobs, reports
-from server.calendar import calendar_json
 from server.accounts import Caller, authenticate
+from server.calendar import calendar_json, server_calendar
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
-from server.errors import ApiError
+from server.errors import ApiError, BadInput
 from server.forms import current_form, current_version
+from server.purchases import import_purchases
 from server.reads import read_record, visible_record
-from server.errors import BadInput
-from server.wiremodels import (CONTENT_MESSAGES, TOO_DEEP, AuditUpload, AuditUploadOut, CalendarOut, CreditHistory,
-                               ErrorBody, InfoResponse, LoginRequest, MonthlyReport, OkResponse, PhotoStatus,
-                               PullResponse, PurchaseImportOut, PushRequest, PushResponse, RecordOut, RefreshRequest, ReportJob,
-                               TokenResponse, UserOut, bad_content)
+from server.wiremodels import (
+    CONTENT_MESSAGES,
+    TOO_DEEP,
+    AuditUpload,
+    AuditUploadOut,
+    CalendarOut,
+    CreditHistory,
+    ErrorBody,
+    InfoResponse,
+    LoginRequest,
+    MonthlyReport,
+    OkResponse,
+    PhotoStatus,
+    PullResponse,
+    PurchaseImportOut,
+    PushRequest,
+    PushResponse,
+    RecordOut,
+    RefreshRequest,
+    ReportJob,
+    TokenResponse,
+    UserOut,
+    bad_content,
+)
 
 
 class _Request(Request):
@@ -102,11 +123,13 @@ AUTHED = (401,)
 
 
 def db_of(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 def settings_of(request: Request) -> Settings:
-    return request.app.state.settings
+    settings: Settings = request.app.state.settings
+    return settings
 
 
 def caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
@@ -161,7 +184,7 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
     batch = body.batch()
     results = push.push(db_of(request), who, batch)
     encoded = getattr(results, "encoded", None)  # each result's JSON, already made once for its stored row
-    from server import metrics  # imported late: see server/metrics.py
+    from server import metrics  # noqa: PLC0415  imported late: see server/metrics.py
     metrics.count_push(results, encoded)
     if encoded is None:
         return json_response({"results": results, "server_time": iso(time.time())})
@@ -172,7 +195,7 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
 @router.get("/sync/pull", response_model=PullResponse, responses=errors(*AUTHED, 410))
 def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
               limit: int = Query(500, ge=1, le=MAX_PAGE), who: Caller = Depends(caller)) -> Response:
-    from server import metrics
+    from server import metrics  # noqa: PLC0415  imported late: see server/metrics.py
     page = feed.pull(db_of(request), who, cursor, limit)
     metrics.PULL_CHANGES.inc(len(page["changes"]))
     return json_response(page)
@@ -253,9 +276,6 @@ def _in_memory_file(body: bytes) -> Iterator[FilePath]:
 
 
 def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
-    from app.export.xlsx import SheetError
-    from server.errors import ApiError
-    from server.purchases import import_purchases
 
     if who.user.role not in ("supervisor", "admin"):
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
@@ -303,7 +323,6 @@ def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depen
 def monthly_report(request: Request, month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
                    who: Caller = Depends(caller)) -> dict[str, Any]:
     """The month's reports over the customers the caller may see (a collector: their own)."""
-    from server.calendar import server_calendar
     with db_of(request).read() as conn:
         return reports.monthly(conn, who.user, current_form(conn), server_calendar(conn), month)
 

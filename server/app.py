@@ -16,7 +16,7 @@ from server.runconfig import ClientPolicy
 def create_app(db: Database, settings: Settings | None = None, clients: ClientPolicy | None = None) -> FastAPI:
     """An application bound to one database; the schema must already be migrated. ``clients``: the
     desktop versions announced in /info (default: from FIELDARCHIVE_CLIENT_VERSION and its siblings)."""
-    from server import metrics  # only now: serve sets prometheus-client's multiprocess folder first
+    from server import metrics  # noqa: PLC0415  only now: serve sets prometheus-client's multiprocess folder first
 
     app = FastAPI(title="FieldArchive sync server", version=SERVER_VERSION,
                   description="Sync protocol version 1; see docs/sync-protocol.md.", docs_url=None, redoc_url=None)

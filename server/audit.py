@@ -34,6 +34,7 @@ import hashlib
 import hmac
 import time
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select, update
@@ -70,7 +71,7 @@ def _when(text: str) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(text)
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def _refused(i: int, field: str, code: str, message: str) -> ApiError:
@@ -97,7 +98,7 @@ def check_actors(conn: Connection, who: Caller, pinned: str | None, entries: lis
 
 def check_times(conn: Connection, device: str, entries: list[dict[str, Any]]) -> None:
     """No entry dated before the one before it (beyond the slack) or far ahead of the server's clock."""
-    latest = dt.datetime.now(dt.timezone.utc) + FUTURE
+    latest = dt.datetime.now(dt.UTC) + FUTURE
     before: dt.datetime | None = None
     first = entries[0]
     if not _starts_trail(first):
@@ -119,7 +120,7 @@ def _head(conn: Connection, device: str) -> int:
 
 
 def _starts_trail(e: dict[str, Any]) -> bool:
-    return e["seq"] == 1 and e["prev_hash"] == GENESIS
+    return bool(e["seq"] == 1 and e["prev_hash"] == GENESIS)
 
 
 def _broken(i: int, field: str, message: str) -> ApiError:
@@ -203,7 +204,7 @@ def listing(conn: Connection, *, device: str | None = None, user: str | None = N
 
 
 def _day(ts: float) -> str:
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 class _Held(NamedTuple):
@@ -267,7 +268,7 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
     return problems
 
 
-def _check_acks(device: str, held: dict[str, _Held], acks: list[Any], key: bytes | None) -> list[str]:
+def _check_acks(device: str, held: dict[str, _Held], acks: Sequence[Any], key: bytes | None) -> list[str]:
     out: list[str] = []
     if not acks:
         if held:

@@ -26,10 +26,11 @@ import asyncio
 import hashlib
 import math
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any, Iterator
+from typing import Any
 
 from argon2.exceptions import InvalidHashError, VerificationError
 from fastapi.concurrency import run_in_threadpool
@@ -39,8 +40,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from app.models.wire import ErrorCode
-from server.accounts import (Caller, User, get_user_by_id, hasher, issue_tokens, revoke_device_pk,
-                             supervisor_name, token_hash, user_from_row)
+from server.accounts import (
+    Caller,
+    User,
+    get_user_by_id,
+    hasher,
+    issue_tokens,
+    revoke_device_pk,
+    supervisor_name,
+    token_hash,
+    user_from_row,
+)
 from server.config import Settings, iso
 from server.db import Database, Tx
 from server.errors import ApiError
@@ -166,7 +176,7 @@ def _reserve(tx: Tx, settings: Settings, username: str, device_id: str, address:
     rows = {r.key: r for r in tx.conn.execute(q).all()}
     now = time.time()  # after the rows are ours: another process may have held them a while
     # the address first: an address past its budget is refused whatever the name
-    for k, free, base, kind in sorted(budgets, key=lambda b: b[3] != "address"):
+    for k, _free, _base, kind in sorted(budgets, key=lambda b: b[3] != "address"):
         r = rows[k]
         if r.expires_at > now and r.next_at > now:
             raise _refusal(kind, r.next_at - now)
@@ -222,7 +232,7 @@ def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str
                                                 "sign in from a profile created for this account.")
     if dev is None:
         pk = tx.conn.execute(insert(devices).values(user_id=user.id, device_id=device_id, device_name=device_name,
-                                                    created_at=now, last_login_at=now)).inserted_primary_key[0]
+                                                    created_at=now, last_login_at=now)).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     else:
         pk = dev.id
         tx.conn.execute(update(devices).where(devices.c.id == pk).values(

@@ -47,7 +47,9 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from sqlalchemy import inspect, make_url, select
 
+from server.config import SERVER_VERSION
 from server.db import Database, sqlite_path
+from server.migrate import known_revisions, schema_version, upgrade
 from server.schema import feed_counter
 
 MAGIC = b"FIELDARCHIVE-BACKUP 1\n"
@@ -227,7 +229,6 @@ def _snapshot(db: Database, into: Path) -> None:
 
 
 def _state(db: Database) -> tuple[str | None, int]:
-    from server.migrate import schema_version
 
     with db.read() as conn:
         return schema_version(conn), int(conn.execute(select(feed_counter.c.seq)).scalar_one())
@@ -240,7 +241,7 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
     that feed, and its own counter is what a restore brings back (restore reads it from the data)."""
     version, seq = _state(db)
     now = time.time()
-    stamp = dt.datetime.fromtimestamp(now, dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    stamp = dt.datetime.fromtimestamp(now, dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     if out.is_dir():
         target = out / f"fieldarchive-{stamp}.fabak"
     else:
@@ -255,7 +256,7 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
         with open(snap, "rb") as f:
             for block in iter(lambda: f.read(CHUNK), b""):
                 sha.update(block)
-        manifest = {"format": 1, "created": dt.datetime.fromtimestamp(now, dt.timezone.utc).isoformat(),
+        manifest = {"format": 1, "created": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),
                     "created_ts": now, "backend": "postgresql" if db.is_postgres else "sqlite",
                     "schema_version": version, "feed_seq": seq, "sha256": sha.hexdigest(),
                     "bytes": snap.stat().st_size, "server_version": _server_version()}
@@ -270,7 +271,6 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
 
 
 def _server_version() -> str:
-    from server.config import SERVER_VERSION
     return SERVER_VERSION
 
 
@@ -283,7 +283,6 @@ def _empty(db: Database) -> bool:
 
 def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
     """Restore ``source`` into the empty database at ``url``; the manifest. Migrates an older schema."""
-    from server.migrate import known_revisions, upgrade
 
     manifest = read_manifest(source)
     version = manifest.get("schema_version")
@@ -361,7 +360,7 @@ def backups_in(folder: str | Path) -> list[Found]:
     for name in names:
         m = NAME.match(name)
         if m:
-            when = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+            when = dt.datetime.strptime(m.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
             out.append(Found(Path(folder) / name, when))
     return sorted(out, key=lambda f: f.when, reverse=True)
 
@@ -377,12 +376,13 @@ def to_keep(found: list[Found], daily: int, weekly: int) -> set[Path]:
     days: list[dt.date] = []
     weeks: list[tuple[int, int]] = []
     for f in found:  # newest first: the first of each day or week is its newest
-        day, week = f.when.date(), tuple(f.when.isocalendar())[:2]
+        iso = f.when.isocalendar()
+        day, week = f.when.date(), (iso[0], iso[1])
         if day not in days and len(days) < daily:
             days.append(day)
             keep.add(f.path)
         if week not in weeks and len(weeks) < weekly:
-            weeks.append(week)  # type: ignore[arg-type]
+            weeks.append(week)
             keep.add(f.path)
     if found:
         keep.add(found[0].path)  # the newest always stays

@@ -23,9 +23,9 @@ Classification code: market type letter + retail format letter + scale digit, e.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterable
 
 #: 市场类型 choice value -> first letter (C = 城镇 town, X = 乡村 village).
 MARKET_CODES = {"urban": "C", "rural": "X"}

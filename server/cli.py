@@ -9,30 +9,49 @@ migrated before any command runs. Passwords come from the terminal or FIELDARCHI
 from __future__ import annotations
 
 import argparse
+import atexit
 import datetime as dt
 import getpass
 import json
 import logging
 import os
+import shutil
 import sys
+import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, NoReturn, Sequence
+from typing import Any, NoReturn
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.export.xlsx import SheetError
-from server import accounts, admin, calendar, credit, forms, purchases, runconfig
+from app.export.reading import SheetError
+from server import accounts, admin, audit, backup, calendar, credit, forms, purchases, runconfig
+from server.auth import purge_logins
 from server.backup import BackupError
 from server.codes import CodesExhausted
-from server.config import (CHINA_TZ, DEFAULT_HOST, DEFAULT_PORT, ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE, ENV_UPLOAD_TTL,
-                           AuditKeyError, Settings, audit_key_path, database_url, load_audit_key,
-                           settings_from_env)
+from server.config import (
+    CHINA_TZ,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ENV_AUDIT_KEY,
+    ENV_AUDIT_KEY_FILE,
+    ENV_UPLOAD_TTL,
+    AuditKeyError,
+    Settings,
+    audit_key_path,
+    database_url,
+    load_audit_key,
+    settings_from_env,
+)
 from server.db import Database
-from server.auth import purge_logins
 from server.feed import purge_tombstones
+from server.logs import JsonFormatter
 from server.migrate import upgrade
+from server.photos import purge_partial
 from server.schema import customers, users
+from server.serve import serve
+from server.wiremodels import text_problem
 
 ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
 log = logging.getLogger("server")
@@ -72,7 +91,7 @@ def open_db(args: argparse.Namespace) -> Database:
     return db
 
 
-def run_config(args: argparse.Namespace) -> "runconfig.RunConfig":
+def run_config(args: argparse.Namespace) -> runconfig.RunConfig:
     """The TOML file and the environment (server.runconfig), with what the command line gives over them."""
     cfg = runconfig.load(getattr(args, "config", None))
     for name in ("host", "port", "workers", "certfile", "keyfile", "proxy", "audit_key_file", "data", "database"):
@@ -86,7 +105,7 @@ def run_config(args: argparse.Namespace) -> "runconfig.RunConfig":
     return cfg
 
 
-def _export(cfg: "runconfig.RunConfig") -> None:
+def _export(cfg: runconfig.RunConfig) -> None:
     """What the worker processes read from the environment: settings from the file (a variable that is
     set wins) and the client versions and backup folder they announce."""
     for var, value in cfg.settings_env.items():
@@ -101,9 +120,6 @@ def _metrics_folder(workers: int) -> str | None:
     """Several workers: prometheus-client's multiprocess folder, fresh and private, removed at exit."""
     if workers < 2:
         return None
-    import atexit
-    import shutil
-    import tempfile
 
     given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if given:  # a folder of the operator's: the samples of an earlier run are removed, the folder stays
@@ -117,12 +133,9 @@ def _metrics_folder(workers: int) -> str | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from server.photos import purge_partial
-    from server.serve import serve
 
     cfg = run_config(args)
     if cfg.json_logs:  # this process's own lines too (the audit key made, partial uploads purged)
-        from server.logs import JsonFormatter
         for handler in logging.getLogger().handlers:
             handler.setFormatter(JsonFormatter())
     _export(cfg)
@@ -161,7 +174,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_backup_key(args: argparse.Namespace) -> int:
-    from server import backup
     backup.new_key_file(Path(args.file))
     sys.stderr.write(f"Made the backup key {args.file}: keep a copy away from the backups and the server; "
                      f"without it no backup can be restored.\n")
@@ -169,7 +181,6 @@ def cmd_backup_key(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    from server import backup
     cfg = run_config(args)
     out = args.out or cfg.backup_folder
     if not out:
@@ -197,7 +208,6 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
-    from server import backup
     cfg = run_config(args)
     key = backup.load_key(args.key_file or cfg.backup_key_file)
     url = database_url(Path(cfg.data) if cfg.data else None, cfg.database)
@@ -268,14 +278,14 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from server import audit
     db = open_db(args)
     if args.action == "sign-legacy":
         data = getattr(args, "data", None)
         key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
         if key is None:
             raise CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
-        lines = db.write(lambda tx: audit.sign_legacy(tx, key))
+        signing_key: bytes = key
+        lines = db.write(lambda tx: audit.sign_legacy(tx, signing_key))
         for line in lines:
             sys.stdout.write(line + "\n")
         sys.stderr.write(f"{len(lines)} trails without acknowledgement looked at.\n")
@@ -412,7 +422,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> Parser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = Parser(add_help=False)
     common.add_argument("--data", default=argparse.SUPPRESS, help="folder of the SQLite database (./server-data)")
     common.add_argument("--database", default=argparse.SUPPRESS, help="database URL (postgresql+psycopg://…)")
     p = Parser(prog="python -m server", parents=[common], description="FieldArchive sync server")
@@ -518,7 +528,6 @@ def build_parser() -> Parser:
 def _check_text_args(args: argparse.Namespace) -> None:
     """An argument the database cannot store (a byte that is not UTF-8 arrives as a lone surrogate) is
     refused by its name, before anything is written."""
-    from server.wiremodels import text_problem
 
     for key, value in vars(args).items():
         if isinstance(value, str) and text_problem(value):

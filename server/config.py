@@ -6,10 +6,11 @@ import logging
 import os
 import secrets
 import stat
+from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from app.models.wire import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, TOMBSTONE_DAYS
 
@@ -72,7 +73,7 @@ class Settings:
     audit_key: bytes = b""           # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         """The defaults, overridden by ``FIELDARCHIVE_<NAME>`` variables; a bad value is a ``ValueError``
         naming the variable (the command line reports it in one line)."""
         env = os.environ if environ is None else environ
@@ -101,7 +102,7 @@ ENV_BODY_TIMEOUT = "FIELDARCHIVE_SERVER_BODY_TIMEOUT"
 ENV_BODY_IDLE_TIMEOUT = "FIELDARCHIVE_SERVER_BODY_IDLE_TIMEOUT"
 
 
-def settings_from_env(base: "Settings | None" = None, *, with_key: bool = True) -> "Settings":
+def settings_from_env(base: Settings | None = None, *, with_key: bool = True) -> Settings:
     """The settings ``serve`` passes to its workers: the defaults, with from the environment the body
     timeouts, the upload TTL and the audit key (FIELDARCHIVE_AUDIT_KEY or the file in
     FIELDARCHIVE_AUDIT_KEY_FILE, which ``cmd_serve`` resolved and created). A bad value is a
@@ -137,7 +138,7 @@ def settings_from_env(base: "Settings | None" = None, *, with_key: bool = True) 
 @lru_cache(maxsize=1024)
 def iso(ts: float) -> str:
     """UTC time as ISO 8601 with a Z, the form every timestamp takes on the wire."""
-    return dt.datetime.fromtimestamp(ts, dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 log = logging.getLogger("server")

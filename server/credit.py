@@ -75,7 +75,7 @@ def rate(tx: Tx, customer: str, grade: str, notice_days: int, on: dt.date, actor
     end = cal.add_workdays(start - dt.timedelta(days=1), notice_days)
     rid = tx.conn.execute(insert(credit_ratings).values(
         record_id=row.id, grade=grade, rated_on=on, notice_start=start, notice_end=end,
-        notice_workdays=notice_days, status="notice", rated_by=actor, created_at=time.time())).inserted_primary_key[0]
+        notice_workdays=notice_days, status="notice", rated_by=actor, created_at=time.time())).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     return _wire(tx.conn.execute(select(credit_ratings).where(credit_ratings.c.id == rid)).one(), row.code)
 
 

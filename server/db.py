@@ -19,10 +19,11 @@ import shlex
 import stat
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, TypeVar
+from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, create_engine, delete, event, make_url, select, update
 from sqlalchemy.engine import Connection, Engine
@@ -54,7 +55,7 @@ class Tx:
     """A write transaction: its connection and the feed entries it will number at commit."""
 
     conn: Connection
-    db: "Database"
+    db: Database
     entries: list[FeedEntry] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 

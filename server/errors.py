@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.models.wire import ErrorCode
 from server.db import Busy
+from server.wiremodels import safe_label
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,6 @@ class BadInput(HTTPException):
 
 
 def _field_name(loc: tuple[Any, ...]) -> str:
-    from server.wiremodels import safe_label
 
     parts = [safe_label(p) for p in loc if p not in ("body", "query", "path", "header")]
     return ".".join(parts) or "body"

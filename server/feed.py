@@ -10,6 +10,7 @@ purged is the horizon, and a cursor below it gets ``410 gone``.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, update
@@ -66,7 +67,7 @@ def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:
             .order_by(feed.c.seq).limit(limit))
 
 
-def _latest_per_record(rows: list[Any]) -> list[Any]:
+def _latest_per_record(rows: Sequence[Any]) -> list[Any]:
     """Within a page a record appears once: a revoke and a later record row leave only the later."""
     last: dict[str, int] = {}
     for i, r in enumerate(rows):

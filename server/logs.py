@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import traceback
-from typing import Any
+from typing import Any, cast
+
+from uvicorn.config import LOGGING_CONFIG
 
 CUT = ("[SQL:", "[parameters:", "DETAIL:")
 
@@ -31,7 +33,7 @@ class JsonFormatter(logging.Formatter):
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, _version, status = record.args
             out.update(event="request", client=str(client), method=str(method),
-                       path=str(path).split("?", 1)[0], status=int(status))
+                       path=str(path).split("?", 1)[0], status=int(cast(int, status)))  # uvicorn passes the status code as an int
         else:
             try:
                 message = record.getMessage()
@@ -45,13 +47,12 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-JsonFormatter.converter = __import__("time").gmtime  # type: ignore[assignment]
+JsonFormatter.converter = __import__("time").gmtime
 
 
 def uvicorn_log_config(json_logs: bool) -> dict[str, Any]:
     """uvicorn's ``log_config``: its own text lines, or JSON lines."""
     if not json_logs:
-        from uvicorn.config import LOGGING_CONFIG
         return LOGGING_CONFIG
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {

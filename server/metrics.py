@@ -12,15 +12,26 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any, Awaitable, Callable, Pattern
+from collections.abc import Awaitable, Callable
+from re import Pattern
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest)
-from prometheus_client import multiprocess
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.routing import compile_path
 
 from app.models.wire import API_PREFIX
+from server.backup import newest_backup
+from server.migrate import HEAD, schema_version
 
 MULTIPROC = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 ENV_BACKUP_FOLDER = "FIELDARCHIVE_BACKUP_FOLDER"
@@ -99,7 +110,6 @@ def backup_age(folder: str | None) -> float | None:
     """Seconds since the newest backup in ``folder`` was made (None: no folder or no backup there)."""
     if not folder:
         return None
-    from server.backup import newest_backup
 
     found = newest_backup(folder)
     return None if found is None else max(time.time() - found, 0.0)
@@ -155,7 +165,6 @@ def install(app: FastAPI) -> None:
     @app.get("/readyz", include_in_schema=False)
     def readyz(request: Request) -> JSONResponse:
         """The database is reachable and migrated (else 503); a backup older than the set age is a warning."""
-        from server.migrate import schema_version, HEAD
 
         checks: dict[str, str] = {}
         ready = True

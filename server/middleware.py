@@ -12,15 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import zlib
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
 
 from app.models.wire import API_PREFIX, MAX_BODY, MAX_CHUNK, MIN_PROTOCOL_VERSION, PROTOCOL_HEADER, ErrorCode
 from server.errors import error_response
 from server.runconfig import ClientPolicy
 
 Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 NO_PROTOCOL_CHECK = (f"{API_PREFIX}/info",)
 PHOTO_PREFIX = f"{API_PREFIX}/photos/"
@@ -61,7 +62,7 @@ async def read_body(receive: Receive, limit: int, idle: float | None = None, tot
             wait = left if wait is None else min(wait, left)
         try:
             message = await (receive() if wait is None else asyncio.wait_for(receive(), wait))
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _too_slow() from None
         if message["type"] == "http.disconnect":
             raise Refused(400, ErrorCode.BAD_REQUEST, "The client went away.")
@@ -110,7 +111,7 @@ class TransportMiddleware:
             return
         sent = False
 
-        async def replay() -> dict[str, Any]:
+        async def replay() -> MutableMapping[str, Any]:
             nonlocal sent
             if sent:
                 return await receive()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
@@ -39,7 +40,6 @@ def schema_version(conn: Connection) -> str | None:
 
 def known_revisions() -> set[str]:
     """Every revision this server's migration scripts know (a backup of another one is newer)."""
-    from alembic.script import ScriptDirectory
 
     return {s.revision for s in ScriptDirectory.from_config(alembic_config()).walk_revisions()}
 
@@ -62,7 +62,7 @@ def upgrade(db: Database) -> None:
                 conn.commit()
 
 
-def _seed(conn) -> None:  # type: ignore[no-untyped-def]
+def _seed(conn: Connection) -> None:
     if conn.execute(select(feed_counter.c.id)).first() is None:
         conn.execute(insert(feed_counter).values(id=1, seq=0, horizon=0))
     if conn.execute(select(forms.c.version)).first() is None:

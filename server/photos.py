@@ -20,7 +20,8 @@ import hashlib
 import json
 import re
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import and_, delete, func, insert, select, tuple_
 from sqlalchemy.engine import Connection

@@ -18,24 +18,27 @@ import datetime as dt
 import json
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, delete, or_, select
 
 from app.export.reading import read_sheet
-from app.validation.sheetmap import EXCEL_DIGITS, norm_header
+from app.models.catalogue import FieldRole
 from app.validation import parse_field
+from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from server import classify
 from server.accounts import User
 from server.db import Tx, bulk_insert
 from server.forms import current_form
 from server.schema import customers, purchases
 from server.scope import Directory, can_see
-from server.system import CHUNK as system_chunk, apply_system_changes
+from server.system import CHUNK as system_chunk
+from server.system import apply_system_changes
 
 MONTH_RE = re.compile(r"([0-9]{4})\s*(?:-|/|年)\s*([0-9]{1,2})\s*月?")
 QUARTER_RE = re.compile(r"([0-9]{4})\s*-?\s*[Qq]([1-4])")
@@ -187,7 +190,7 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
     for n, cells in rows:
         def cell(key: str) -> Any:
             i = cols.get(key)
-            v = cells[i] if i is not None and i < len(cells) else None
+            v = cells[i] if i is not None and i < len(cells) else None  # noqa: B023 (called within this iteration)
             return None if isinstance(v, str) and not v.strip() else v
 
         problems: list[str] = []
@@ -222,9 +225,9 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
             try:
                 if value is not None:
                     return parse(value)
-                problems.append(f"row {n}, column {LABELS[key]}: {empty}")
+                problems.append(f"row {n}, column {LABELS[key]}: {empty}")  # noqa: B023 (called within this iteration)
             except ValueError:
-                problems.append(f"row {n}, column {LABELS[key]}: {value!r} {wrong}")
+                problems.append(f"row {n}, column {LABELS[key]}: {value!r} {wrong}")  # noqa: B023 (called within this iteration)
             return None
 
         qty = number("qty", _qty, "the quantity is empty", "is not a whole number of cartons (0 or more)")
@@ -443,7 +446,6 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
 
 
 def _key(form: Any, role: str) -> str:
-    from app.models.catalogue import FieldRole
 
     spec = form.by_role(FieldRole(role))
     return spec.key if spec is not None else role

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from sqlalchemy import select
@@ -68,8 +69,8 @@ def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
         errors = push_refusal(m)
         if errors:
             return "", errors
-        if canon is None:  # not reached: whatever orjson refuses, bad_content names
-            raise ValueError("a mutation that cannot be encoded")
+    if canon is None:  # not reached (canon None is suspect): whatever orjson refuses, bad_content names
+        raise ValueError("a mutation that cannot be encoded")
     return hashlib.sha256(canon).hexdigest(), None
 
 
@@ -168,7 +169,7 @@ def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any]) -> dict[str, 
     return out
 
 
-class Results(list):  # type: ignore[type-arg]
+class Results(list[dict[str, Any]]):
     """The results of a push (dicts), with each one's canonical JSON text in ``encoded``."""
 
     encoded: list[str]

@@ -10,8 +10,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import and_, bindparam, insert, select, update
 
@@ -21,7 +22,16 @@ from app.validation.compiled import compiled
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx, bulk_insert
-from server.schema import customer_checks, customer_versions, customers, mutations, photo_refs, photos, review_decisions, visits
+from server.schema import (
+    customer_checks,
+    customer_versions,
+    customers,
+    mutations,
+    photo_refs,
+    photos,
+    review_decisions,
+    visits,
+)
 from server.scope import Directory, visible_clause
 
 
@@ -57,7 +67,7 @@ class Rec:
         return v if v is not None else (1 if key in self.values else 0)
 
     @classmethod
-    def from_row(cls, r: Any) -> "Rec":
+    def from_row(cls, r: Any) -> Rec:
         return cls(r.id, r.version, r.status, r.code, bool(r.code_official), r.form_version, json.loads(r.data),
                    json.loads(r.approved_data) if r.approved_data else None, json.loads(r.field_versions),
                    json.loads(r.review) if r.review else None, json.loads(r.missing_photos), r.owner_id,

@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select, update
 
 from server.accounts import User
+from server.calendar import server_calendar
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import current_form
@@ -59,8 +60,6 @@ def start(db: Database, user: User, month: str, now: float | None = None) -> dic
 
 
 def _run(db: Database, user: User, job_id: str, month: str) -> None:
-    from server.calendar import server_calendar
-
     with _slots:
         try:
             with db.read() as conn:

@@ -25,7 +25,8 @@ import datetime as dt
 import json
 import time
 from collections import Counter, defaultdict
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import orjson
 from sqlalchemy import Select, func, select
@@ -197,6 +198,11 @@ def _adjustments(conn: Any, visible: Any, form: FormDefinition, d: Directory, fi
     return out
 
 
+def _label_zh(form: FormDefinition, key: str) -> str:
+    spec = form.get(key)
+    return spec.label_zh if spec else key
+
+
 def _label(form: FormDefinition, key: str, value: Any) -> Any:
     """A choice's Chinese label (what the county's table shows); other values as they are."""
     spec = form.get(key)
@@ -234,7 +240,7 @@ def _completeness(form: FormDefinition, d: Directory, stats: dict[int, dict[str,
         out.append({"collector": u.name, "display_name": u.display_name, "customers": s["customers"],
                     "complete": s["complete"], "incomplete": s["customers"] - s["complete"],
                     "missing_total": sum(s["missing"].values()),
-                    "missing_by_field": [{"field": k, "label_zh": (form.get(k).label_zh if form.get(k) else k), "count": n}
+                    "missing_by_field": [{"field": k, "label_zh": _label_zh(form, k), "count": n}
                                          for k, n in sorted(s["missing"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISSING]]})
     return sorted(out, key=lambda x: x["collector"])
 

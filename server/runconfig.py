@@ -17,11 +17,13 @@ import ipaddress
 import os
 import stat
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from server.config import DEFAULT_HOST, DEFAULT_PORT, ENV_PREFIX, Settings
+from server.db import permission_problem, sqlite_path
 
 ENV_CONFIG = "FIELDARCHIVE_CONFIG"
 #: only for trials and tests: several workers on one SQLite file (every write waits for the file lock)
@@ -173,7 +175,6 @@ def _private_file(path: str, what: str, setting: str) -> str | None:
 
 def problems(cfg: RunConfig, url: str) -> list[str]:
     """Why the server must not start with this configuration (empty: it may). ``url``: the database."""
-    from server.db import permission_problem, sqlite_path
 
     out: list[str] = []
     if cfg.cors:
@@ -196,7 +197,8 @@ def problems(cfg: RunConfig, url: str) -> list[str]:
         out.append(f"plain HTTP on {cfg.host}, which other computers reach: passwords and customer data would "
                    f"cross the network unencrypted; give certfile and keyfile, or listen on 127.0.0.1 behind a "
                    f"TLS proxy and name it with proxy = \"ADDRESS\" (docs/deploy.md, nginx)")
-    folder = sqlite_path(url).parent if sqlite and sqlite_path(url) else (Path(cfg.data) if cfg.data else None)
+    db_file = sqlite_path(url) if sqlite else None
+    folder = db_file.parent if db_file else (Path(cfg.data) if cfg.data else None)
     if folder is not None and folder.exists() and os.name == "posix":
         mode = stat.S_IMODE(folder.resolve().stat().st_mode)
         if mode & stat.S_IRWXO:
@@ -235,7 +237,7 @@ class ClientPolicy:
     download_url: str | None = None
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> "ClientPolicy":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientPolicy:
         env = os.environ if environ is None else environ
         values = [(env.get(KEYS[k][1]) or "").strip() or None
                   for k in ("client_version", "min_client_version", "download_url")]

@@ -7,8 +7,23 @@ The Alembic migrations in ``server/migrations`` create exactly these tables (a t
 """
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Boolean, Column, Date, Float, ForeignKey, Index, Integer, LargeBinary, MetaData,
-                        String, Table, Text, UniqueConstraint, text)
+from sqlalchemy import (
+                        BigInteger,
+                        Boolean,
+                        Column,
+                        Date,
+                        Float,
+                        ForeignKey,
+                        Index,
+                        Integer,
+                        LargeBinary,
+                        MetaData,
+                        String,
+                        Table,
+                        Text,
+                        UniqueConstraint,
+                        text,
+)
 
 metadata = MetaData()
 

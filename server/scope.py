@@ -9,8 +9,9 @@ A record outside the caller's scope does not exist for them (404 / rejected ``no
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import or_, select, true
 from sqlalchemy.engine import Connection
@@ -32,11 +33,11 @@ class Directory:
     absent: set[int] = field(default_factory=set)
 
     @classmethod
-    def load(cls, conn: Connection) -> "Directory":
+    def load(cls, conn: Connection) -> Directory:
         return cls({r.id: user_from_row(r) for r in conn.execute(select(users)).all()})
 
     @classmethod
-    def lazy(cls, conn: Connection, *known: User) -> "Directory":
+    def lazy(cls, conn: Connection, *known: User) -> Directory:
         return cls({u.id: u for u in known}, conn)
 
     def want(self, ids: Iterable[int | None]) -> None:
@@ -88,7 +89,7 @@ def can_edit(user: User, rec: Any, d: Directory) -> bool:
         return True
     if user.role == UserRole.SUPERVISOR.value:
         return d.supervisor_of(rec.owner_id) == user.id
-    return rec.owner_id == user.id
+    return bool(rec.owner_id == user.id)
 
 
 def can_decide(user: User, rec: Any, d: Directory) -> bool:

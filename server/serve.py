@@ -11,7 +11,7 @@ import contextlib
 import gc
 import logging
 import os
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 import uvicorn
 from fastapi import FastAPI
@@ -19,9 +19,9 @@ from fastapi.concurrency import run_in_threadpool
 
 from app.validation.types import warm_mobile_ranges
 from server.app import create_app
+from server.auth import purge_logins
 from server.config import Settings, settings_from_env
 from server.db import Database
-from server.auth import purge_logins
 from server.feed import purge_tombstones
 from server.logs import uvicorn_log_config
 from server.photos import purge_partial
@@ -60,7 +60,7 @@ def factory() -> FastAPI:
             task.cancel()
             db.dispose()
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # this worker's gauges leave the sums
-                from prometheus_client import multiprocess
+                from prometheus_client import multiprocess  # noqa: PLC0415  after serve set PROMETHEUS_MULTIPROC_DIR
                 multiprocess.mark_process_dead(os.getpid())
 
     app.router.lifespan_context = lifespan

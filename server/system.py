@@ -12,8 +12,9 @@ that someone else created under that name is refused.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import insert, select
 

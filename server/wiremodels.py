@@ -9,10 +9,16 @@ import math
 import re
 from typing import Any, Literal
 
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
 from typing_extensions import TypedDict
-
-from pydantic import (BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, PrivateAttr, field_validator,
-                      model_validator)
 
 from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, ResultStatus
 
@@ -86,7 +92,7 @@ class FieldChange(TypedDict, total=False):
     """A field's old and new value. A TypedDict, not a model: a push carries thousands of them, and
     validating dicts costs a fraction of building and dumping model objects."""
 
-    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]
+    __pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[misc]  # pydantic reads it; a TypedDict body may hold only keys
     old: Any
     new: Any
 
@@ -158,7 +164,7 @@ class PushRequest(Strict):
 
     @model_validator(mode="wrap")
     @classmethod
-    def _fast(cls, data: Any, handler: ModelWrapValidatorHandler["PushRequest"]) -> "PushRequest":
+    def _fast(cls, data: Any, handler: ModelWrapValidatorHandler[PushRequest]) -> PushRequest:
         """A batch that is plainly well-formed is taken without building a model object per mutation (a push of
         200 customers spends most of its parsing time there); anything else goes the normal way, so
         the answers, and the 422s with their reasons, are the model's own."""

@@ -5,8 +5,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FIELDARCHIVE_PASSPHRASE", None)
 
 import datetime as dt  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
-from typing import Iterator  # noqa: E402
 
 import keyring  # noqa: E402
 import keyring.backend  # noqa: E402
@@ -95,7 +95,7 @@ def session(home: Path):
     s.close()
 
 
-from hypothesis import HealthCheck, settings as hsettings  # noqa: E402
+from hypothesis import HealthCheck, settings as hsettings  # noqa: E402, I001
 
 # The autouse ``home`` fixture is function-scoped; property tests do not depend on it.
 hsettings.register_profile("fieldarchive", suppress_health_check=[HealthCheck.function_scoped_fixture], deadline=None)

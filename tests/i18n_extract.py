@@ -59,7 +59,7 @@ def message_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, list
 def plural_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, str]:
     """singular msgid → its msgid_plural, for every ngettext call with literal strings."""
     found: dict[str, str] = {}
-    for name, args, place in _calls(packages):
+    for name, args, _place in _calls(packages):
         if name not in PLURAL_FUNCS:
             continue
         if len(args) == 2 and len(_strings(args[0])) == len(_strings(args[1])) == 1:

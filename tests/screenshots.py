@@ -29,7 +29,8 @@ def render(lang: str, out: Path) -> None:
     from app.main import make_app
     from app.models.record import CustomerStatus, NewCustomer, Provenance, Source
     from app.models.remote import FieldConflict
-    from app.services import records, session as ss
+    from app.services import records
+    from app.services import session as ss
     from app.services.demo import generate
     from app.settings import Settings
     from app.ui.context import UiContext

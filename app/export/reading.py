@@ -30,18 +30,19 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
-import os
-import posixpath
 import html
 import io
 import mmap
+import os
+import posixpath
 import re
 import xml.etree.ElementTree as ET
-from xml.parsers import expat
 import zipfile
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
+from xml.parsers import expat
 
 import python_calamine as pc
 
@@ -148,7 +149,7 @@ class Book:
     def __init__(self, path: Path, score: Score) -> None:
         self.path, self.score = Path(path), score
         self.kind = sniff(self.path)
-        self._cache: dict[str, list[list[Any]]] = {}
+        self._cache: dict[str, list[tuple[int, list[Any]]]] = {}
         self._wb: Any = None
         self._loaded: dict[str, Any] = {}
         self._csv_encoding = ""
@@ -225,7 +226,7 @@ class Book:
                          sheets="、".join(s.name for s in self.sheets))
 
     # -- rows ----------------------------------------------------------------------------------------
-    def _raw_rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
+    def _raw_rows(self, name: str) -> Generator[tuple[int, list[Any]]]:
         if self.kind == "csv":
             yield from _csv_rows(self.path, self._csv_encoding)
             return
@@ -652,7 +653,7 @@ class XlsxStream:
             head = f.read(_CHUNK)
             m = _PLAIN_SHEET.search(head)
             root_end = head.find(b">", m.end()) if m else -1
-            if root_end < 0:
+            if m is None or root_end < 0:
                 yield from self._expat_rows(_chained(head, f))
                 return
             wrap = head[m.start("root"):root_end + 1].decode("utf-8", "replace") + "<sheetData>%s</sheetData></worksheet>"

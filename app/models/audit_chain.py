@@ -7,6 +7,7 @@ removed or reordered entry breaks the chain from there on.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 GENESIS = "0" * 64
@@ -17,7 +18,7 @@ FIELDS = ("seq", "at", "actor", "device", "entity", "entity_id", "action", "fiel
           "source_ref", "info_date")
 
 
-def entry_hash(prev: str, row: dict[str, Any]) -> str:
+def entry_hash(prev: str, row: Mapping[Any, Any]) -> str:
     parts = [str(row["seq"]), row["at"], row["actor"], row["device"], row["entity"], row["entity_id"], row["action"],
              row["field"] or "", row["old"] or "", row["new"] or "", row["source"], row["source_ref"], row["info_date"] or ""]
     return hashlib.sha256((prev + _SEP + _SEP.join(parts)).encode("utf-8")).hexdigest()

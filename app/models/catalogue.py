@@ -11,11 +11,13 @@ from __future__ import annotations
 import enum
 import json
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from app.models.wire import UserRole
+from app.paths import resource_dir
 
 
 class FieldType(str, enum.Enum):
@@ -124,7 +126,7 @@ class Condition:
         v = values.get(self.field)
         if isinstance(v, list):
             return self.equals in v
-        return v == self.equals
+        return bool(v == self.equals)
 
 
 @dataclass(frozen=True)
@@ -284,7 +286,7 @@ def _enum(cls: type[enum.Enum], value: Any, where: str) -> Any:
     try:
         return cls(value)
     except ValueError:
-        allowed = ", ".join(m.value for m in cls)  # type: ignore[attr-defined]
+        allowed = ", ".join(str(m.value) for m in cls)
         raise CatalogueError(f"{where}: {value!r} is not one of {allowed}") from None
 
 
@@ -436,7 +438,6 @@ def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str
 
 
 def default_form_path(form_id: str = "retail_customer") -> Path:
-    from app.paths import resource_dir
 
     return resource_dir() / "forms" / f"{form_id}.json"
 

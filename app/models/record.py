@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import enum
+import os
+import time
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,9 +194,6 @@ class CustomerUpdate:
 
 def new_id() -> str:
     """A UUIDv7 (time-ordered, random): generated on the device, unique without asking the server."""
-    import os
-    import time
-    import uuid
 
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")

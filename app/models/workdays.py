@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from app.paths import resource_dir
 
 #: The archive's meta key holding the server's calendar (JSON as served), kept by sync.
 SERVER_CALENDAR_META = "server_calendar"
@@ -25,7 +27,7 @@ class WorkCalendar:
     years: frozenset[int]
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "WorkCalendar":
+    def from_dict(cls, data: Mapping[str, Any]) -> WorkCalendar:
         def dates(section: str) -> frozenset[dt.date]:
             return frozenset(dt.date.fromisoformat(d) for days in (data.get(section) or {}).values() for d in days)
 
@@ -33,16 +35,15 @@ class WorkCalendar:
         return cls(dates("holidays"), dates("workdays"), frozenset(years))
 
     @classmethod
-    def from_server(cls, data: Mapping[str, Any]) -> "WorkCalendar":
+    def from_server(cls, data: Mapping[str, Any]) -> WorkCalendar:
         """The calendar as ``GET /api/v1/calendar`` serves it: flat date lists and the years covered."""
         return cls(frozenset(dt.date.fromisoformat(d) for d in data.get("holidays") or []),
                    frozenset(dt.date.fromisoformat(d) for d in data.get("workdays") or []),
                    frozenset(int(y) for y in data.get("years") or []))
 
     @classmethod
-    def load(cls, path: Path | None = None) -> "WorkCalendar":
+    def load(cls, path: Path | None = None) -> WorkCalendar:
         if path is None:
-            from app.paths import resource_dir
             path = resource_dir() / "calendar" / "cn_workdays.json"
         return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
 

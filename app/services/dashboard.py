@@ -27,13 +27,13 @@ def _label(session: Session, key: str, value: object, lang: str) -> str:
     if value in (None, ""):
         return translate(N_("not set"), lang)
     spec = session.form.get(key)
-    choice = spec.choice(value) if spec is not None else None
+    choice = spec.choice(str(value)) if spec is not None else None
     return choice.label(lang) if choice else str(value)
 
 
 def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
     lang, cal = current_language(), session.calendar
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     d = Dashboard()
     buckets = [[0, 0] for _ in AGE_BUCKETS]
     today = now.astimezone(review.CHINA).date()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from stdnum import luhn
 from stdnum.cn import ric, uscc

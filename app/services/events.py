@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
@@ -53,17 +54,17 @@ class Changes:
     counts: bool = True
 
     @classmethod
-    def of(cls, customers: Iterable[Customer], *, lists: bool = True, counts: bool = True) -> "Changes":
+    def of(cls, customers: Iterable[Customer], *, lists: bool = True, counts: bool = True) -> Changes:
         """The customers an operation stored (and returns)."""
         stored = tuple(customers)
         return cls(frozenset(c.id for c in stored), False, stored, lists, counts)
 
     @classmethod
-    def ids(cls, ids: Iterable[str], *, lists: bool = True, counts: bool = True) -> "Changes":
+    def ids(cls, ids: Iterable[str], *, lists: bool = True, counts: bool = True) -> Changes:
         return cls(frozenset(i for i in ids if i), False, (), lists, counts)
 
     @classmethod
-    def everything(cls) -> "Changes":
+    def everything(cls) -> Changes:
         return cls(all_customers=True)
 
     def touches(self, customer_id: str) -> bool:

@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from app import scratch
 from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
 from app.models.catalogue import FieldSpec, FieldType, FormDefinition
-from app.models.record import CustomerStatus, Provenance, Source, STATUS_MSGIDS
+from app.models.record import STATUS_MSGIDS, CustomerStatus, Provenance, Source
 from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation.sheetmap import META_HEADERS
@@ -141,7 +142,7 @@ def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: S
                 meta: bool = True) -> Iterable[list[Any]]:
     status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
     convs = [(f.key, converter(f, lang)) for f in fields]
-    empty = (None, "", [])
+    empty: tuple[Any, ...] = (None, "", [])
     for n, c in enumerate(archive.customers.iterate(pks), start=1):
         if n % BATCH == 0:
             if cancel is not None and cancel.is_set():

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from app.i18n import N_
 from app.models.record import CustomerRow, CustomerStatus, ListQuery, OverdueRule

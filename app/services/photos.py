@@ -26,8 +26,8 @@ def process(data: bytes, max_side: int = 2048, quality: int = 85) -> tuple[bytes
         raise UserFacingError(N_("The picture is too large ({size} MB); the limit is {limit} MB."),
                               size=len(data) // 2 ** 20, limit=MAX_INPUT_BYTES // 2 ** 20)
     try:
-        with Image.open(io.BytesIO(data)) as img:
-            img = ImageOps.exif_transpose(img)
+        with Image.open(io.BytesIO(data)) as src:
+            img: Image.Image = ImageOps.exif_transpose(src)
             img = img.convert("RGB")
             img.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
             out = io.BytesIO()
@@ -52,8 +52,8 @@ def add_photo(session: Session, source: Path | bytes, max_side: int = 2048) -> P
 
 def thumbnail(data: bytes, side: int = 160) -> bytes:
     """A small JPEG for lists (computed, never stored)."""
-    with Image.open(io.BytesIO(data)) as img:
-        img = img.convert("RGB")
+    with Image.open(io.BytesIO(data)) as src:
+        img = src.convert("RGB")
         img.thumbnail((side, side))
         out = io.BytesIO()
         img.save(out, "JPEG", quality=80)

@@ -2,17 +2,27 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from app.errors import UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
-    Customer, CustomerStatus, CustomerUpdate, Duplicate, NewCustomer, Provenance, Quality, Source, Visit, new_id,
+    Customer,
+    CustomerStatus,
+    CustomerUpdate,
+    Duplicate,
+    NewCustomer,
+    Provenance,
+    Quality,
+    Source,
+    Visit,
+    new_id,
 )
-from app.services.events import Changes
 from app.models.wire import UserRole
+from app.services.events import Changes
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
 

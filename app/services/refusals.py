@@ -8,11 +8,12 @@ this client does not know falls back to the server's English message.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import FormDefinition, FieldRole
+from app.models.catalogue import FieldRole, FormDefinition
 from app.models.record import ListQuery
 from app.validation import Issue, Severity
 from app.validation.messages import MESSAGES
@@ -73,7 +74,8 @@ def reason_text(form: FormDefinition, error: dict[str, Any], lang: str | None = 
     key = str(error.get("field") or "")
     spec = form.get(key)
     label = spec.label(lang or "zh_CN") if spec else key
-    params = error.get("params") if isinstance(error.get("params"), dict) else {}
+    raw_params = error.get("params")
+    params: dict[str, Any] = raw_params if isinstance(raw_params, dict) else {}
     if code in REJECTION_MESSAGES:
         return rejection_text(error, form, lang)
     if code in SERVER_MESSAGES:

@@ -9,14 +9,16 @@ every text is a string cell (no formula can come in through a shop name).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from app.errors import UserFacingError
 from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import Provenance, Source
+from app.services import syncing
 from app.services.session import Session
 
 KIND_MSGIDS = {
@@ -58,7 +60,6 @@ def overdue_items(n: int) -> str:
 
 def fetch_monthly(session: Session, month: str) -> dict[str, Any]:
     """The month's figures from the server (a SyncError says why when it cannot be reached)."""
-    from app.services import syncing
     month = check_month(month)
     client = syncing.client_for(session)
     try:

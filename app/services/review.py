@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from app.errors import UserFacingError
-from app.i18n import N_, current_language
+from app.i18n import N_, _, current_language, ngettext, translate
 from app.models.catalogue import FieldType
 from app.models.record import Customer, CustomerStatus, Duplicate, Provenance, Source
 from app.models.wire import UserRole
@@ -95,7 +96,7 @@ def _when(text: str | None) -> dt.datetime | None:
         t = dt.datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
         return None
-    return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
 
 
 def _date(text: Any) -> dt.date | None:
@@ -118,7 +119,6 @@ def deadline(kind: str, urgent: bool, submitted: dt.datetime | None, binding_dat
 
 def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: bool) -> tuple[bool, str]:
     """(overdue, how long left or how long overdue) in the units a person counts in."""
-    from app.i18n import _, ngettext
     overdue = now > due
     if urgent or abs(due - now) < dt.timedelta(hours=24):
         minutes = int(abs(due - now).total_seconds() // 60)
@@ -133,7 +133,7 @@ def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: boo
 
 def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
     """The team's pending submissions: emergencies first, then the oldest first."""
-    cal, now = session.calendar, now or dt.datetime.now(dt.timezone.utc)
+    cal, now = session.calendar, now or dt.datetime.now(dt.UTC)
     items = []
     for r in session._archive.customers.pending_rows():
         review = r["review"] or {}
@@ -147,7 +147,7 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
                                r["owner"] or review.get("submitted_by") or "", kind, urgent, submitted,
                                review.get("submitted_by") or "", review.get("note") or "", due, overdue, left,
                                r["warning_count"] or 0, r["error_count"] or 0, r["sync_state"] == "pending"))
-    far = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    far = dt.datetime.max.replace(tzinfo=dt.UTC)
     items.sort(key=lambda i: (not i.urgent, i.submitted_at or far))
     return items
 
@@ -215,7 +215,6 @@ def approvable(items: Sequence[QueueItem]) -> list[QueueItem]:
 
 def reasons(session: Session) -> list[str]:
     """Reasons for returning, most recently used first, then the common ones."""
-    from app.i18n import translate
     used = json.loads(session._archive.meta.get(REASONS_KEY) or "[]")
     out = list(dict.fromkeys([*used, *(translate(r) for r in DEFAULT_REASONS)]))
     return out[:MAX_REASONS]

@@ -6,6 +6,8 @@ import datetime as dt
 import getpass
 import json
 import logging
+import math
+import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -14,8 +16,8 @@ from app import secrets
 from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
 from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
-from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.models.wire import UserRole
+from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.paths import DEFAULT_PROFILE, app_home, device_unlock_marker
 from app.services.events import CalendarChanged, EventBus, FormChanged
 from app.storage.archive import Archive
@@ -80,7 +82,7 @@ def _role(stored: str | None) -> UserRole:
         return UserRole.COLLECTOR
 
 
-def _open(profile: Profile, key: bytes) -> "Session":
+def _open(profile: Profile, key: bytes) -> Session:
     archive = profile.open(key)
     return Session(profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")),
                    calendar_for(archive))
@@ -202,8 +204,6 @@ STRENGTH_MSGIDS = (N_("Too short"), N_("Weak"), N_("Fair"), N_("Good"), N_("Stro
 
 def passphrase_strength(passphrase: str) -> int:
     """0 (too short or well known) … 4 (strong): a rough estimate of the guessing work, shown while typing."""
-    import math
-    import unicodedata
 
     p = unicodedata.normalize("NFKC", passphrase)
     if len(p) < 8 or p.lower() in COMMON_PASSWORDS:

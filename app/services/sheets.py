@@ -23,23 +23,30 @@ import contextlib
 import datetime as dt
 import gc
 import threading
-from itertools import compress, repeat
-from operator import is_not, itemgetter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import compress, repeat
+from operator import is_not, itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Sequence
+from typing import Any
 
 from app.errors import UserCancelled, UserFacingError
 from app.export.reading import EXTENSIONS, SheetChoiceNeeded, choose_sheets, open_book
 from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import ChangePolicy, FieldSpec, FieldType, FormDefinition, FieldRole
+from app.models.catalogue import ChangePolicy, FieldRole, FieldSpec, FieldType, FormDefinition
 from app.models.record import (
-    CustomerStatus, CustomerUpdate, NewCustomer, Provenance, Source, new_id,
+    CustomerStatus,
+    CustomerUpdate,
+    NewCustomer,
+    Provenance,
+    Source,
+    new_id,
 )
 from app.models.wire import UserRole
 from app.services import records
+from app.services.exporting import ID_COLUMN, export_value, field_column
 from app.services.records import clean_values, quality
 from app.services.session import Session
 from app.storage.archive import Archive
@@ -47,7 +54,6 @@ from app.validation import Issue, Report, Severity, validate_values
 from app.validation.editing import entry_issues
 from app.validation.sheetmap import HeaderMap, is_identifier, map_columns, sheet_value
 from app.validation.types import is_empty
-from app.services.exporting import ID_COLUMN, export_value, field_column
 
 Progress = Callable[[int, int], None]
 ERROR, MISSING = Severity.ERROR, Severity.MISSING
@@ -224,7 +230,8 @@ class SheetImport:
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
         self.ident_keys = frozenset(f.key for f in form.fields if is_identifier(f))
         self._messages: dict[tuple[Any, ...], str] = {}
-        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]]]] = {}
+        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]],
+                                     Callable[[list[Any]], tuple[Any, ...]], int]] = {}
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
         self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(FieldRole.SHOP_NAME)
@@ -367,7 +374,7 @@ class SheetImport:
         else:   # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
             got = pick(vals) if width > last else tuple(vals[i] if i < width else None for i, *_ in plan)
             cells = compress(zip(plan, got), map(is_not, got, repeat(None)))
-        for (i, key, spec, is_date, ident), v in cells:
+        for (_i, key, spec, is_date, ident), v in cells:
             if v is None:
                 raw[key] = None
                 continue
@@ -412,11 +419,17 @@ class SheetImport:
                     for i, k in mapping.items() if k in self.form and self.form[k].type is not FieldType.PHOTO]
             id_col = next((i for i, k in mapping.items() if k == "id"), None)
             cols = [p[0] for p in plan]
+            pick: Callable[[list[Any]], tuple[Any, ...]]
             if len(cols) == 1:
                 only = cols[0]
-                pick: Callable[[list[Any]], tuple[Any, ...]] = lambda vals: (vals[only],)
+
+                def pick(vals: list[Any]) -> tuple[Any, ...]:
+                    return (vals[only],)
+            elif cols:
+                pick = itemgetter(*cols)
             else:
-                pick = itemgetter(*cols) if cols else (lambda vals: ())
+                def pick(vals: list[Any]) -> tuple[Any, ...]:
+                    return ()
             cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1))
         return cached[1], cached[2], cached[3], cached[4]
 
@@ -482,7 +495,7 @@ class SheetImport:
         seen = self.seen_values
         if len(seen) < len(self.dedup_keys):
             seen.update((k, {}) for k in self.dedup_keys if k not in seen)
-        for n, cid, is_new, report in checked:
+        for n, _cid, is_new, report in checked:
             for key in self.dedup_keys:
                 v = report.values.get(key)
                 if not v:
@@ -501,7 +514,7 @@ class SheetImport:
             return
         dups = self.archive.customers.duplicates_of(self.form, wanted, tx)
         used = self.archive.customers.codes_in_use(new_codes, tx)
-        for n, cid, is_new, report in checked:
+        for _n, cid, is_new, report in checked:
             for key in self.dedup_keys:
                 v = report.values.get(key)
                 for d in dups.get((key, str(v)), []) if v else []:

@@ -6,6 +6,7 @@ clears them; nothing unsynced is lost (it stays in the outbox).
 """
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -13,10 +14,13 @@ import logging
 import os
 import platform
 import threading
-from typing import Any, Callable, Sequence, TypeVar
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from PIL import Image
 
 from app import __version__, secrets
-from app.errors import SyncError, SyncErrorKind, UserFacingError
+from app.errors import SyncError, SyncErrorKind, UserFacingError, ValidationFailed
 from app.i18n import N_
 from app.models.catalogue import FieldType
 from app.models.record import Provenance, Quality, Source
@@ -145,8 +149,7 @@ def forget_tokens(session: Session) -> None:
 
 
 def mark_synced(session: Session) -> None:
-    import datetime as dt
-    session._archive.meta.set("last_sync_at", dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"))
+    session._archive.meta.set("last_sync_at", dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
 
 
 def signed_in(session: Session) -> bool:
@@ -219,7 +222,6 @@ def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) 
     new mutation based on the server's version."""
     report = validate_values(session.form, choices, today=session.today(), role=session.role, required=False)
     if report.has_errors:
-        from app.errors import ValidationFailed
         raise ValidationFailed(report)
     session._archive.outbox.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
                                      Provenance(session.user, Source.MANUAL))
@@ -243,7 +245,11 @@ class ArchiveStore:
         self.session = session
         self.arc = session._archive
         self.pulled_photos: set[str] = set()
-        self._db: Callable[[Callable[[], Any]], Any] = on_db or _here
+        self._on_db: Callable[[Callable[[], Any]], Any] = on_db or _here
+
+    def _db(self, fn: Callable[[], T]) -> T:
+        result: T = self._on_db(fn)  # on_db hands back what fn returned
+        return result
 
     def _quality(self, values: dict[str, Any]) -> Quality:
         return _quality(self.session, values)
@@ -364,7 +370,6 @@ class ArchiveStore:
         if hashlib.sha256(data).hexdigest() != sha:
             log.warning("downloaded photo %s does not match its hash", sha[:12])
             return False
-        from PIL import Image
         try:
             with Image.open(io.BytesIO(data)) as img:
                 width, height, mime = img.width, img.height, Image.MIME.get(img.format or "", "image/jpeg")

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import sqlcipher3
 from sqlalchemy.exc import DBAPIError
@@ -43,7 +44,7 @@ class Archive:
 
     # ---- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def create(cls, path: Path, key: bytes, archive_id: str, actor: str) -> "Archive":
+    def create(cls, path: Path, key: bytes, archive_id: str, actor: str) -> Archive:
         if path.exists():
             raise StorageFault("exists", str(path))
         conn = raw_connect(path, key, create=True)
@@ -58,8 +59,8 @@ class Archive:
 
     @classmethod
     def open(cls, path: Path, key: bytes, actor: str | None = None,
-             before_migration: Callable[["Archive", int], None] | None = None,
-             check: bool = True) -> "Archive":
+             before_migration: Callable[[Archive, int], None] | None = None,
+             check: bool = True) -> Archive:
         """Open, check integrity, and migrate (after ``before_migration`` made a backup)."""
         if not path.exists():
             raise StorageFault("missing", str(path))
@@ -132,7 +133,7 @@ class Archive:
         quick = self._marker.exists() or self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES
         return integrity_problems(self.db.raw, quick=True, structure=quick)
 
-    def __enter__(self) -> "Archive":
+    def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import replace
-from typing import Any, Iterable
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -21,7 +22,6 @@ from app.models.record import AuditEntry, Provenance, new_id
 from app.models.wire import canonical_json
 from app.storage import schema
 from app.storage.db import Part
-
 
 #: meta key: the last audit entry the server acknowledged.
 AUDIT_SENT = "audit_sent_seq"
@@ -70,8 +70,8 @@ def reconstruct_initial(current: dict[str, Any], updates_newest_first: Iterable[
 
 def matches_commitment(initial: dict[str, Any], created: Any) -> bool:
     if isinstance(created, dict) and set(created) == {"fields", "sha256"}:
-        return hashlib.sha256(canonical_json(initial)).hexdigest() == created["sha256"]
-    return created == initial  # archives written before the commitment stored the values themselves
+        return bool(hashlib.sha256(canonical_json(initial)).hexdigest() == created["sha256"])
+    return bool(created == initial)  # archives written before the commitment stored the values themselves
 
 
 _INSERT = ("INSERT INTO audit (seq, at, actor, device, entity, entity_id, action, field, old, new, source, source_ref, "
@@ -144,7 +144,7 @@ class AuditLog(Part):
                               json.loads(r["new"]) if r["new"] is not None else None,
                               r["source"], r["source_ref"], r["info_date"]) for r in rows]
         if data is not None and entries and entries[0].action == "create":
-            initial, consistent = reconstruct_initial(json.loads(data), [(e.field, e.old, e.new) for e in reversed(entries)
+            initial, consistent = reconstruct_initial(json.loads(data), [(cast(str, e.field), e.old, e.new) for e in reversed(entries)  # updates name a field
                                                                          if e.action == "update"])
             ok = consistent and matches_commitment(initial, entries[0].new)
             entries[0] = replace(entries[0], new=initial if ok else None, intact=ok)

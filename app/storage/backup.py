@@ -43,7 +43,7 @@ def write_backup(vacuum_into: Any, target: Path, header: dict[str, Any], scratch
                 size += len(chunk)
         head = json.dumps({**header, "format": 1, "app_version": __version__, "db_size": size,
                            "db_sha256": sha.hexdigest(),
-                           "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}).encode()
+                           "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}).encode()
         fd = os.open(tmp_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out, open(tmp_db, "rb") as f:
             out.write(MAGIC + len(head).to_bytes(8, "big") + head)

@@ -5,17 +5,26 @@ and the outbox's rebase, server records and conflict choices alike)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
-from app.models.catalogue import FormDefinition, FieldRole
-from app.models.wire import canonical_json
+from app.models.catalogue import FieldRole, FormDefinition
 from app.models.record import (
-    Customer, CustomerRow, CustomerStatus, CustomerUpdate, Duplicate, ListQuery, NewCustomer, OverdueRule, Provenance,
+    Customer,
+    CustomerRow,
+    CustomerStatus,
+    CustomerUpdate,
+    Duplicate,
+    ListQuery,
+    NewCustomer,
+    OverdueRule,
+    Provenance,
     Quality,
 )
+from app.models.wire import canonical_json
 from app.storage import schema
 from app.storage.audit import creation_commitment
 from app.storage.db import Part
@@ -323,7 +332,7 @@ class Customers(Part):
     def completeness_by_owner(self) -> list[tuple[str | None, int, float, int]]:
         """(owner, customers, mean completeness, required values missing) over live customers."""
         with self.reading() as c:
-            return [tuple(r) for r in c.execute(  # type: ignore[misc]
+            return [tuple(r) for r in c.execute(
                 select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
                 .where(C.deleted_at.is_(None)).group_by(C.owner).order_by(C.owner)).all()]
 
@@ -358,7 +367,7 @@ class Customers(Part):
     def autosave_all(self) -> list[tuple[str, str | None, str, str]]:
         A = schema.autosave.c
         with self.reading() as c:
-            return [tuple(r) for r in c.execute(select(A.key, A.customer_id, A.state, A.saved_at).order_by(A.saved_at))]  # type: ignore[misc]
+            return [tuple(r) for r in c.execute(select(A.key, A.customer_id, A.state, A.saved_at).order_by(A.saved_at))]
 
     def autosave_clear(self, key: str) -> None:
         with self.transaction() as tx:
@@ -371,12 +380,14 @@ class Customers(Part):
         with self.reading(tx) as c:
             for role in DEDUP_ROLES:
                 spec = form.by_role(role)
-                values = sorted(wanted.get(spec.key, ())) if spec else []
+                if spec is None:
+                    continue
+                values = sorted(wanted.get(spec.key, ()))
                 col = getattr(C, ROLE_COLUMNS[role])
                 for i in range(0, len(values), 500):
                     q = select(col, C.id, C.code, C.shop_name).where(col.in_(values[i:i + 500]), C.deleted_at.is_(None))
                     for value, cid, code, name in c.execute(q).all():
-                        found.setdefault((spec.key, value), []).append(Duplicate(spec.key, cid, code, name))  # type: ignore[union-attr]
+                        found.setdefault((spec.key, value), []).append(Duplicate(spec.key, cid, code, name))
         return found
 
     def codes_in_use(self, codes: Sequence[str], tx: Connection | None = None) -> dict[str, str]:

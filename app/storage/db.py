@@ -11,9 +11,10 @@ record is a new part.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import sqlcipher3
 from sqlalchemy import select
@@ -36,7 +37,7 @@ class StorageFault(Exception):
 
 
 def utcnow() -> str:
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def classify(exc: BaseException) -> StorageFault:
@@ -69,7 +70,7 @@ class ArchiveDb:
             with self.engine.connect() as conn, conn.execution_options(fieldarchive_write=True).begin():
                 yield conn
         except OperationalError as exc:
-            raise classify(exc.orig) from None
+            raise classify(exc.orig or exc) from None
         except DBAPIError as exc:
             if isinstance(exc.orig, sqlcipher3.DatabaseError) and not isinstance(exc.orig, sqlcipher3.IntegrityError):
                 raise classify(exc.orig) from None

@@ -71,7 +71,7 @@ def new_recovery_code() -> str:
 def normalise_recovery_code(code: str) -> bytes:
     s = unicodedata.normalize("NFKC", code).upper()
     s = "".join(c for c in s if c.isalnum())
-    s = s.translate(str.maketrans({"O": "0", "I": "1", "L": "1"}))
+    s = s.translate(str.maketrans("OIL", "011"))
     return s.encode("ascii", "ignore")
 
 
@@ -93,7 +93,7 @@ class Slot:
         return {"kdf": self.kdf, "salt": _b64(self.salt), "nonce": _b64(self.nonce), "ct": _b64(self.ciphertext)}
 
     @classmethod
-    def from_dict(cls, d: Any) -> "Slot":
+    def from_dict(cls, d: Any) -> Slot:
         if not isinstance(d, dict) or not isinstance(d.get("kdf"), dict):
             raise KeyFileError("malformed key slot")
         return cls(dict(d["kdf"]), _unb64(d.get("salt")), _unb64(d.get("nonce")), _unb64(d.get("ct")))
@@ -135,7 +135,7 @@ class KeyFile:
         }, indent=1).encode("utf-8")
 
     @classmethod
-    def from_json(cls, raw: bytes | str) -> "KeyFile":
+    def from_json(cls, raw: bytes | str) -> KeyFile:
         try:
             d = json.loads(raw)
         except ValueError as exc:
@@ -150,12 +150,12 @@ class KeyFile:
     def unlock_with_recovery(self, code: str) -> bytes:
         return unwrap(self.slots["recovery"], normalise_recovery_code(code), self.archive_id, "recovery")
 
-    def with_passphrase(self, data_key: bytes, passphrase: str) -> "KeyFile":
+    def with_passphrase(self, data_key: bytes, passphrase: str) -> KeyFile:
         slots = dict(self.slots)
         slots["passphrase"] = wrap(data_key, normalise_passphrase(passphrase), self.archive_id, "passphrase", PASSPHRASE_KDF)
         return KeyFile(self.archive_id, slots, self.created)
 
-    def with_recovery(self, data_key: bytes, code: str) -> "KeyFile":
+    def with_recovery(self, data_key: bytes, code: str) -> KeyFile:
         slots = dict(self.slots)
         slots["recovery"] = wrap(data_key, normalise_recovery_code(code), self.archive_id, "recovery", RECOVERY_KDF)
         return KeyFile(self.archive_id, slots, self.created)

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from app import scratch
-from app.errors import StorageError, StorageErrorKind as K
+from app.errors import StorageError
+from app.errors import StorageErrorKind as K
 from app.i18n import N_
 from app.paths import DEFAULT_PROFILE, atomic_write, ensure_private_dir, profile_dir
 from app.storage import backup as bk
@@ -75,7 +76,7 @@ class Profile:
         ensure_private_dir(self.dir)
         ensure_private_dir(self.backup_dir)
         archive_id = str(uuid.uuid4())
-        now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         keyfile, key, code = new_keyfile(archive_id, passphrase, now)
         staging = self.dir / "archive.db.new"
         for p in staging.parent.glob("archive.db.new*"):
@@ -87,7 +88,7 @@ class Profile:
         return self.open(key), key, code
 
     # ---- keys ------------------------------------------------------------------------------
-    def keyfile(self) -> "KeyFile":
+    def keyfile(self) -> KeyFile:
         from app.storage.keys import KeyFile, KeyFileError
 
         try:
@@ -163,7 +164,7 @@ class Profile:
         atomic_write(self.keyfile_path, self.keyfile().with_passphrase(key, new_passphrase).to_json())
 
     # ---- opening ---------------------------------------------------------------------------
-    def _fault(self, fault: "StorageFault") -> StorageError:
+    def _fault(self, fault: StorageFault) -> StorageError:
         backups = str(self.backup_dir)
         if fault.kind == "missing":
             return StorageError(K.CORRUPT, N_("The archive file {file} is missing. Nothing was created in its place. "
@@ -189,7 +190,7 @@ class Profile:
         """Temporary files of exports, reports and backups (app/scratch.py): private, never $TMPDIR."""
         return self.dir / scratch.SCRATCH_DIR
 
-    def open(self, key: bytes, actor: str | None = None, check: bool = True) -> "Archive":
+    def open(self, key: bytes, actor: str | None = None, check: bool = True) -> Archive:
         from app.storage.archive import Archive
         from app.storage.db import StorageFault
 
@@ -204,13 +205,13 @@ class Profile:
         except StorageFault as fault:
             raise self._fault(fault) from None
 
-    def _backup_before_migration(self, arc: "Archive", version: int) -> None:
+    def _backup_before_migration(self, arc: Archive, version: int) -> None:
         from app.storage import migrations
 
         self.backup(arc, kind=f"before-v{migrations.SCHEMA_VERSION}", prefix=f"auto-from-v{version}")
 
     # ---- backup and restore ----------------------------------------------------------------
-    def backup(self, arc: "Archive", target: Path | None = None, kind: str = "manual", prefix: str = "backup") -> Path:
+    def backup(self, arc: Archive, target: Path | None = None, kind: str = "manual", prefix: str = "backup") -> Path:
         from app.storage.db import StorageFault
 
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from app import paths, scratch
+from app.instance_lock import LOCK_NAME, ProfileLock, pid_alive
 from app.storage import backup as bk
 
 log = logging.getLogger(__name__)
@@ -102,12 +103,11 @@ def _remove(p: Path) -> None:
 
 def _busy(profiles: Path) -> str:
     """Why the profiles cannot be moved now ("" if they can)."""
-    from app.instance_lock import LOCK_NAME, ProfileLock, pid_alive
-
     for folder in sorted(p for p in profiles.iterdir() if p.is_dir()) if profiles.is_dir() else []:
         owner = ProfileLock(folder.name, folder).owner() if (folder / LOCK_NAME).exists() else None
-        if owner and isinstance(owner.get("pid"), int) and pid_alive(int(owner["pid"])) and owner["pid"] != os.getpid():
-            return f"profile {folder.name} is open in process {owner['pid']}"
+        pid = owner.get("pid") if owner else None
+        if isinstance(pid, int) and pid_alive(pid) and pid != os.getpid():
+            return f"profile {folder.name} is open in process {pid}"
         wal = folder / "archive.db-wal"
         if wal.exists() and wal.stat().st_size > 0:
             return f"profile {folder.name} has an unfinished write-ahead log"
@@ -170,12 +170,12 @@ def move_legacy_home() -> MoveResult:
             _copy(old, stage)
             if _files(old) != _files(stage):
                 raise OSError(f"the copy of {old.name} differs from the original")
-        for old, new, stage in staged:
+        for _old, new, stage in staged:
             os.replace(stage, new)
             placed.append(new)
         paths.atomic_write(legacy / NOTE, json.dumps(
             {"moved": {old.name: str(new) for old, new in steps},
-             "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}, indent=1).encode())
+             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=1).encode())
     except Exception as exc:  # noqa: BLE001 - whatever failed, the old folder stays as it was
         for p in placed:
             _quiet_remove(p)

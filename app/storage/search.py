@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import operator
 import re
-from typing import Iterable
+from collections.abc import Iterable
 
 from app.validation.normalize import search_text
 

@@ -10,8 +10,9 @@ lost answer resends exactly the same mutation. At most one row per record is in 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
@@ -25,7 +26,7 @@ from app.storage import schema
 from app.storage.customers import field_changes, provenance
 from app.storage.db import Part
 
-O = schema.outbox.c
+OUT = schema.outbox.c
 C = schema.customer.c
 SAVE, SUBMIT, DELETE, VISIT, DECIDE = (MutationKind.SAVE.value, MutationKind.SUBMIT.value, MutationKind.DELETE.value,
                                       MutationKind.VISIT.value, MutationKind.DECIDE.value)
@@ -75,12 +76,12 @@ class Outbox(Part):
     # ---- queueing (called inside the local change's transaction) -----------------------------
     def queue(self, tx: Connection, kind: str, record_id: str, extra: dict[str, Any] | None = None) -> None:
         if kind == SAVE:
-            last_sent = tx.execute(select(func.max(O.seq)).where(O.record_id == record_id, O.state == "sent")).scalar() or 0
-            pending = tx.execute(select(O.seq).where(O.record_id == record_id, O.kind == SAVE, O.state == "pending",
-                                                     O.seq > last_sent)).first()
+            last_sent = tx.execute(select(func.max(OUT.seq)).where(OUT.record_id == record_id, OUT.state == "sent")).scalar() or 0
+            pending = tx.execute(select(OUT.seq).where(OUT.record_id == record_id, OUT.kind == SAVE, OUT.state == "pending",
+                                                     OUT.seq > last_sent)).first()
             if pending is not None:  # its changes are computed when it is sent: this edit is included
                 if extra:
-                    tx.execute(schema.outbox.update().where(O.seq == pending[0]).values(extra=_dumps(extra)))
+                    tx.execute(schema.outbox.update().where(OUT.seq == pending[0]).values(extra=_dumps(extra)))
                 return
         tx.execute(schema.outbox.insert().values(mutation_id=new_id(), kind=kind, record_id=record_id, state="pending",
                                                  body=None, extra=_dumps(extra) if extra else None,
@@ -103,8 +104,8 @@ class Outbox(Part):
 
     def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
         """The first queued row of each record that may be sent now (none for records in conflict)."""
-        first = select(func.min(O.seq)).group_by(O.record_id).scalar_subquery()
-        q = (select(schema.outbox).where(O.seq.in_(first)).order_by(O.seq).limit(limit * 4))
+        first = select(func.min(OUT.seq)).group_by(OUT.record_id).scalar_subquery()
+        q = (select(schema.outbox).where(OUT.seq.in_(first)).order_by(OUT.seq).limit(limit * 4))
         out: list[tuple[OutboxRow, LocalRecord | None]] = []
         with self.reading() as c:
             rows = c.execute(q).mappings().all()
@@ -125,12 +126,12 @@ class Outbox(Part):
         """Fix the bodies of rows about to be sent and mark them sent, before the request leaves."""
         with self.transaction() as tx:
             for seq, body in bodies:
-                tx.execute(schema.outbox.update().where(O.seq == seq).values(
-                    body=_dumps(body), state="sent", sent_at=self.clock(), attempts=O.attempts + 1))
+                tx.execute(schema.outbox.update().where(OUT.seq == seq).values(
+                    body=_dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1))
 
     def drop_outbox_row(self, seq: int) -> None:
         with self.transaction() as tx:
-            tx.execute(delete(schema.outbox).where(O.seq == seq))
+            tx.execute(delete(schema.outbox).where(OUT.seq == seq))
 
     # ---- the server's answers ------------------------------------------------------------------
     def apply_push_results(self, form: FormDefinition, results: Sequence[tuple[OutboxRow, PushResult]],
@@ -139,7 +140,7 @@ class Outbox(Part):
         (At most one row per record is in flight, so the records of one answer are distinct.)"""
         prov = Provenance(self.actor, Source.SYNC)
         with self.transaction() as tx:
-            tx.execute(delete(schema.outbox).where(O.seq.in_([row.seq for row, _r in results])))
+            tx.execute(delete(schema.outbox).where(OUT.seq.in_([row.seq for row, _r in results])))
             taken: list[tuple[RemoteRecord, dict[str, Any] | None]] = []
             for row, result in results:
                 status, record = result.status, result.record
@@ -189,7 +190,7 @@ class Outbox(Part):
         review round until those are answered: the answer to the save must not show it returned
         again for a moment, nor write that into its history."""
         ids = [rec.id for rec, _f in taken]
-        busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(ids)).distinct()).scalars())
+        busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(ids)).distinct()).scalars())
         if not busy:
             return taken
         local = {r[0]: (r[1], _loads(r[2])) for r in tx.execute(
@@ -208,7 +209,7 @@ class Outbox(Part):
     def _settle_many(self, tx: Connection, record_ids: Sequence[str]) -> None:
         """Each record is "pending" while it has rows in the outbox, else "synced" (unless blocked)."""
         ids = list(dict.fromkeys(record_ids))
-        busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(ids)).distinct()).scalars())
+        busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(ids)).distinct()).scalars())
         for state, group in (("pending", [i for i in ids if i in busy]), ("synced", [i for i in ids if i not in busy])):
             if group:
                 tx.execute(schema.customer.update().where(C.id.in_(group), C.sync_state.not_in(BLOCKED_STATES))
@@ -315,7 +316,7 @@ class Outbox(Part):
             seen.update(rids)
         taken: dict[str, RemoteRecord] = {}  # the newest state of each record in this page
         with self.transaction() as tx:
-            busy = set(tx.execute(select(O.record_id).where(O.record_id.in_(rids)).distinct()).scalars())
+            busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(rids)).distinct()).scalars())
             have: dict[str, tuple[int, Any, str]] = {r[0]: (r[1], r[2], r[3]) for r in tx.execute(
                 select(C.id, C.version, C.deleted_at, C.sync_state).where(C.id.in_(rids)))}
             busy |= {rid for rid, (_v, _d, state) in have.items() if state == "conflict"}
@@ -367,7 +368,7 @@ class Outbox(Part):
         with self.transaction() as tx:
             rows = tx.execute(select(C.pk, C.id).where(C.deleted_at.is_(None), C.sync_state == "synced")).all()
             gone = [(pk, cid) for pk, cid in rows if cid not in seen]
-            for pk, cid in gone:
+            for pk, _cid in gone:
                 tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock(), sync_state="revoked"))
                 self.arc.customers.unindex(tx, [pk])
             return len(gone)
@@ -424,11 +425,11 @@ class Outbox(Part):
     def withdraw_submission(self, record_id: str, prov: Provenance) -> bool:
         """Undo a submission still waiting in the outbox; False once it has been sent."""
         with self.transaction() as tx:
-            row = tx.execute(select(O.seq).where(O.record_id == record_id, O.kind == SUBMIT, O.state == "pending")).first()
+            row = tx.execute(select(OUT.seq).where(OUT.record_id == record_id, OUT.kind == SUBMIT, OUT.state == "pending")).first()
             status = tx.execute(select(C.status).where(C.id == record_id)).scalar()
             if row is None or status != "pending":
                 return False
-            tx.execute(delete(schema.outbox).where(O.seq == row[0]))
+            tx.execute(delete(schema.outbox).where(OUT.seq == row[0]))
             tx.execute(schema.customer.update().where(C.id == record_id).values(status="draft", updated_at=self.clock()))
             self.arc.audit.append(tx, prov, [("customer", record_id, "status", None, "pending", "draft")])
             self._settle(tx, record_id)
@@ -436,7 +437,8 @@ class Outbox(Part):
 
     def review_of(self, record_id: str) -> dict[str, Any] | None:
         with self.reading() as c:
-            return _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
+            review: dict[str, Any] | None = _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
+            return review
 
     def sync_errors_of(self, record_id: str) -> list[dict[str, Any]]:
         with self.reading() as c:
@@ -458,7 +460,7 @@ class Outbox(Part):
 
     def sync_summary(self) -> dict[str, int]:
         with self.reading() as c:
-            states = dict(c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None))
+            states: dict[str, int] = dict(c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None))
                                     .group_by(C.sync_state)).all())
             outbox = int(c.execute(select(func.count()).select_from(schema.outbox)).scalar() or 0)
         return {"outbox": outbox, **{k: int(v) for k, v in states.items()}}

@@ -19,7 +19,8 @@ import logging
 import ssl
 import threading
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import orjson
@@ -28,7 +29,8 @@ import truststore
 from requests.adapters import HTTPAdapter
 
 from app import __version__
-from app.errors import SyncError, SyncErrorKind as K
+from app.errors import SyncError, UserCancelled
+from app.errors import SyncErrorKind as K
 from app.i18n import N_
 from app.models.remote import FeedPage, PhotoProgress, PushResult, RemoteUser, SignIn
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
@@ -212,18 +214,19 @@ class SyncClient:
             raise SyncError(K.TIMEOUT, N_("The connection was too slow to send the data; it will be tried again later."))
         if status == 410:
             err = SyncError(K.REFUSED, N_("The local copy is too old to continue; it is rebuilt from the server."))
-            err.code, err.horizon = "gone", body.get("horizon")  # type: ignore[attr-defined]
+            err.code, err.horizon = "gone", body.get("horizon")
             raise err
         if status >= 500:
             raise SyncError(K.SERVER, N_("The server failed (HTTP {status}); it will be tried again later."), status=status)
         err = SyncError(K.REFUSED, N_("The server refused the request ({code}: {reason})."), code=code or status,
                         reason=(body.get("message") if isinstance(body, dict) else "") or "")
-        err.code, err.body = code, body  # type: ignore[attr-defined]
+        err.code, err.body = code, body
         raise err
 
     # ---- accounts ----------------------------------------------------------------------------
     def info(self) -> dict[str, Any]:
-        return self._call("GET", "/info", auth=False)
+        answer: dict[str, Any] = self._call("GET", "/info", auth=False)
+        return answer
 
     def login(self, username: str, password: str, device_name: str) -> SignIn:
         resp = self._send("POST", "/auth/login", auth=False, body={
@@ -275,7 +278,8 @@ class SyncClient:
 
     def credit_history(self, record_id: str) -> dict[str, Any]:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
-        return self._call("GET", f"/records/{record_id}/credit")
+        answer: dict[str, Any] = self._call("GET", f"/records/{record_id}/credit")
+        return answer
 
     # ---- reports -----------------------------------------------------------------------------
     def monthly_report(self, month: str, progress: Callable[[int, int], None] | None = None,
@@ -290,7 +294,8 @@ class SyncClient:
             self.refresh()
             resp = self._send("POST", "/reports/monthly/jobs", params={"month": month})
         if resp.status_code in (404, 405):  # an older server: the report in one request
-            return self._call("GET", "/reports/monthly", params={"month": month})
+            old: dict[str, Any] = self._call("GET", "/reports/monthly", params={"month": month})
+            return old
         job = self._check(resp)
         wait = REPORT_POLL[0]
         while job["state"] == "running":
@@ -304,7 +309,8 @@ class SyncClient:
                             reason=job.get("error") or job["state"])
         if progress is not None:
             progress(job["done"], job["total"])
-        return self._call("GET", f"/reports/monthly/jobs/{job['id']}/result")
+        result: dict[str, Any] = self._call("GET", f"/reports/monthly/jobs/{job['id']}/result")
+        return result
 
     def calendar(self, known_version: str | None = None) -> dict[str, Any] | None:
         """The server's work calendar (years, holidays, workdays, version), or None when
@@ -349,7 +355,6 @@ class SyncClient:
             return 0
         while offset < len(data):
             if cancel is not None and cancel.is_set():
-                from app.errors import UserCancelled
                 raise UserCancelled()
             chunk = data[offset:offset + MAX_CHUNK]
             answer = self.photo_chunk(sha, offset, len(data), chunk)
@@ -378,7 +383,7 @@ def _too_many(resp: requests.Response) -> SyncError:
         err = (SyncError(K.AUTH, N_("Too many sign-in attempts; try again in {seconds} seconds."), seconds=seconds)
                if seconds is not None else
                SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes.")))
-    err.retry_after = seconds  # type: ignore[attr-defined]
+    err.retry_after = seconds
     return err
 
 

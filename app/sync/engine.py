@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.i18n import N_
@@ -157,7 +158,8 @@ def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
     records worked out) on a reader thread while this one is applied, at most ``AHEAD`` pages
     ahead; the pages that have arrived are applied together, with the last one's cursor, in one
     transaction."""
-    cursor, seen = store.cursor(), None
+    cursor = store.cursor()
+    seen: set[str] | None = None
     while True:
         reader = PageReader(client, cursor, cancel, store.page_preparer())
         try:

@@ -7,7 +7,8 @@ call runs (the desktop app: the DB thread); the engine calls it from its own.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Protocol, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from app.models.remote import FeedChange, PushResult
 from app.models.sync_state import LocalRecord, OutboxRow

@@ -7,13 +7,23 @@ where it went wrong, never a KeyError or TypeError further on.
 """
 from __future__ import annotations
 
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from app.errors import SyncError, SyncErrorKind
 from app.i18n import N_
 from app.models.record import CustomerStatus
-from app.models.remote import (FeedChange, FeedPage, FieldConflict, FieldError, PhotoProgress, PushResult,
-                               RemoteRecord, RemoteUser, SignIn)
+from app.models.remote import (
+    FeedChange,
+    FeedPage,
+    FieldConflict,
+    FieldError,
+    PhotoProgress,
+    PushResult,
+    RemoteRecord,
+    RemoteUser,
+    SignIn,
+)
 from app.models.wire import ChangeKind, ResultStatus, UserRole
 
 T = TypeVar("T")

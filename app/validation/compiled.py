@@ -9,9 +9,10 @@ published form is a new object and gets its own.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Callable, TypeVar, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, FieldRole
+from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition
 from app.validation.identity import ByIdentity
 from app.validation.types import FieldLookups, field_lookups
 

@@ -13,13 +13,14 @@ filled field is one.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
 from app.validation.compiled import compiled
 from app.validation.report import Issue, Severity
 
-_EMPTY = (None, "", [])
+_EMPTY: tuple[Any, ...] = (None, "", [])
 
 
 def may_edit(spec: FieldSpec, role: str) -> bool:

@@ -3,8 +3,10 @@ from a frozen form or field without storing it inside the model (``app/models`` 
 """
 from __future__ import annotations
 
+import functools
 import weakref
-from typing import Any, Callable, Generic, TypeVar
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -26,7 +28,7 @@ class ByIdentity(Generic[K, V]):
         if held is not None and held[0]() is obj:
             return held[1]
         value = self._make(obj)
-        self._held[key] = (weakref.ref(obj, lambda ref, k=key: self._forget(k, ref)), value)
+        self._held[key] = (weakref.ref(obj, functools.partial(self._forget, key)), value)
         return value
 
     def _forget(self, key: int, ref: weakref.ref[Any]) -> None:

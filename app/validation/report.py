@@ -23,7 +23,7 @@ class Issue:
     params: tuple[tuple[str, Any], ...] = ()
 
     @classmethod
-    def make(cls, field: str, severity: Severity, code: str, /, **params: Any) -> "Issue":
+    def make(cls, field: str, severity: Severity, code: str, /, **params: Any) -> Issue:
         return cls(field, severity, code, tuple(sorted(params.items())) if params else ())
 
     def message(self, label: str, lang: str | None = None) -> str:

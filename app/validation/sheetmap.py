@@ -23,10 +23,11 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app.i18n import N_, translate
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, FieldRole
+from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition
 from app.validation.normalize import fold
 from app.validation.report import Issue, Severity
 

@@ -16,10 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache, lru_cache
 from operator import mul
-from typing import Any, Callable
+from typing import Any
 
 import phonenumbers
 
@@ -27,8 +28,15 @@ from app.models.catalogue import FieldSpec, FieldType
 from app.validation import gbt2260, mobile_ranges
 from app.validation.identity import ByIdentity
 from app.validation.iso3166 import CHINA, ISO3166_NUMERIC
-from app.validation.normalize import (MAX_INSPECT, clean_text, compact_identifier, fold, foreign_digit,
-                                      has_lone_surrogate, is_ascii_digits)
+from app.validation.normalize import (
+    MAX_INSPECT,
+    clean_text,
+    compact_identifier,
+    fold,
+    foreign_digit,
+    has_lone_surrogate,
+    is_ascii_digits,
+)
 from app.validation.report import Issue, Severity
 
 Result = tuple[Any, list[Issue]]
@@ -75,7 +83,7 @@ class FieldLookups:
 field_lookups: ByIdentity[FieldSpec, FieldLookups] = ByIdentity(FieldLookups)
 
 
-def _spec_pattern(spec: FieldSpec) -> "re.Pattern[str]":
+def _spec_pattern(spec: FieldSpec) -> re.Pattern[str]:
     """The field's own pattern, compiled once."""
     return field_lookups(spec).pattern
 
@@ -353,7 +361,7 @@ def parse_mobile(spec: FieldSpec, raw: Any) -> Result:
     return s, issues
 
 
-@lru_cache(maxsize=None)  # at most 7,000 prefixes: 1[3-9]xxx
+@cache  # at most 7,000 prefixes: 1[3-9]xxx
 def _mobile_range_known(prefix5: str) -> bool:
     """Whether an 11-digit CN mobile number starting with ``prefix5`` lies in an allocated range: in our own
     dated table (app/validation/mobile_ranges.py, MIIT's allocations) or in the phonenumbers metadata.

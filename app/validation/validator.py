@@ -7,11 +7,13 @@ server for every pushed mutation: one set of rules everywhere.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Mapping
+import logging
+from collections.abc import Mapping
+from typing import Any
 
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition, RequiredLevel, FieldRole
-from app.validation.compiled import CompiledForm, compiled
+from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition, RequiredLevel
 from app.models.wire import UserRole
+from app.validation.compiled import CompiledForm, compiled
 from app.validation.report import Issue, Report, Severity
 from app.validation.types import field_lookups, is_empty, to_date
 
@@ -31,16 +33,15 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
     elif is_empty(raw):
         return None, []
     try:
-        if parser is not None:
-            return parser(spec, raw)
-        return dated(spec, raw, today or dt.date.today())
+        parsed: tuple[Any, list[Issue]] = (parser(spec, raw) if parser is not None
+                                           else dated(spec, raw, today or dt.date.today()))
+        return parsed
     except Exception:
         return _parser_failed(spec)
 
 
 def _parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
     """In an ``except`` block: a parser bug must never take the form down; log it, report the value as invalid."""
-    import logging
 
     logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
     return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
@@ -175,8 +176,8 @@ def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | No
     def build() -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
         dated = [form.by_role(r) for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE, FieldRole.ANNUAL_REVIEW_DATE)]
         consent = form.get("consent_signed")  # keys are unique: at most one field to look at
-        return (*(None if s is None or s.hidden else s for s in dated),
-                consent if consent is not None and consent.type is FieldType.BOOLEAN else None)
+        issue, expiry, review = (None if s is None or s.hidden else s for s in dated)
+        return issue, expiry, review, consent if consent is not None and consent.type is FieldType.BOOLEAN else None
     specs = compiled(form).derived(("validator.cross",), build)
     return specs
 

@@ -22,7 +22,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["FIELDARCHIVE_HOME"] = tmp
         from app.models.record import CustomerStatus, Provenance, Source, Visit
-        from app.services import records, session as ss
+        from app.services import records
+        from app.services import session as ss
         from app.services.demo import generate
         from app.storage import migrations
 

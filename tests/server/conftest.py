@@ -13,16 +13,17 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 
+from server.cli import main as server_main
 from server.config import Settings
 from server.db import Database
 from server.migrate import upgrade
-from server.cli import main as server_main
 from tests.server.helpers import PASSWORD, Api, World, make_world
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -145,7 +146,7 @@ class ServerProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, *extra: str, env: dict[str, str] | None = None) -> "ServerProcess":
+    def start(self, *extra: str, env: dict[str, str] | None = None) -> ServerProcess:
         import httpx
 
         log = open(self.tmp / f"server-{self.port}-{time.time_ns()}.log", "wb")

@@ -159,7 +159,7 @@ def test_back_dated_and_future_entries_are_refused(api, world, db):
     assert up(api, world["c1"], inside).json()["fields"][0]["field"] == "entries[1].at"
     slack = chain("dev-c1", 1, start=4, prev=first[-1]["hash"], at=lambda s: "2026-11-23T07:58:00.000Z")
     assert up(api, world["c1"], slack).status_code == 200    # a clock set back two minutes (NTP) is not an attack
-    ahead = (dt.datetime.now(dt.timezone.utc) + dt.timedelta(days=3)).isoformat().replace("+00:00", "Z")
+    ahead = (dt.datetime.now(dt.UTC) + dt.timedelta(days=3)).isoformat().replace("+00:00", "Z")
     future = chain("dev-c1", 1, start=5, prev=slack[0]["hash"], at=lambda s: ahead)
     r = up(api, world["c1"], future)
     assert r.status_code == 422 and r.json()["fields"][0]["code"] == "audit.time"

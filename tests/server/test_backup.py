@@ -10,14 +10,15 @@ import subprocess
 import sys
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select, text
 
-from server import backup
+from server import backup, migrate
 from server.db import Database
 from server.schema import customers, feed_counter
 from tests.server.conftest import ROOT, ServerProcess, _drop
@@ -104,7 +105,7 @@ def test_online_backup_under_pushes_then_restore_serves_it(db, db_url, settings,
     made = Path(done.stdout.strip())
     assert made.parent == out and backup.NAME.match(made.name) and oct(made.stat().st_mode & 0o777) == "0o600"
     manifest = backup.read_manifest(made)
-    assert manifest["schema_version"] == "0006" and manifest["backend"] == ("postgresql" if "postgresql" in db_url
+    assert manifest["schema_version"] == migrate.HEAD and manifest["backend"] == ("postgresql" if "postgresql" in db_url
                                                                              else "sqlite")
     assert len(manifest["sha256"]) == 64 and manifest["feed_seq"] >= 1
     raw = made.read_bytes()
@@ -164,7 +165,7 @@ def test_restore_refuses_another_key_a_changed_file_a_newer_schema_and_a_used_da
 def test_backup_from_the_configuration_file_keeps_days_and_weeks(db, db_url, key, tmp_path):
     folder = tmp_path / "kept"
     folder.mkdir(mode=0o700)
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     olds = [now - dt.timedelta(hours=12 * i) for i in range(1, 80)]  # twice a day for 40 days
     for when in olds:
         (folder / f"fieldarchive-{when:%Y%m%dT%H%M%SZ}.fabak").write_bytes(b"")
@@ -185,15 +186,15 @@ def test_backup_from_the_configuration_file_keeps_days_and_weeks(db, db_url, key
 
 
 def test_retention_rule():
-    t0 = dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.timezone.utc)  # a Sunday
+    t0 = dt.datetime(2026, 12, 6, 3, 0, tzinfo=dt.UTC)  # a Sunday
     found = [backup.Found(Path(f"b{i}"), t0 - dt.timedelta(hours=8 * i)) for i in range(0, 3 * 21)]
     keep = backup.to_keep(found, 2, 3)
     kept = sorted((f.when for f in found if f.path in keep), reverse=True)
     assert kept[0] == t0  # the newest of today
-    assert kept[1] == dt.datetime(2026, 12, 5, 19, 0, tzinfo=dt.timezone.utc)  # the newest of yesterday
+    assert kept[1] == dt.datetime(2026, 12, 5, 19, 0, tzinfo=dt.UTC)  # the newest of yesterday
     # weeks: this ISO week is today's; then the newest of the week before (Sun 29 Nov) and of the one before that
-    assert dt.datetime(2026, 11, 29, 19, 0, tzinfo=dt.timezone.utc) in kept
-    assert dt.datetime(2026, 11, 22, 19, 0, tzinfo=dt.timezone.utc) in kept
+    assert dt.datetime(2026, 11, 29, 19, 0, tzinfo=dt.UTC) in kept
+    assert dt.datetime(2026, 11, 22, 19, 0, tzinfo=dt.UTC) in kept
     assert len(kept) == 4
     assert backup.to_keep(found, 0, 0) == {found[0].path}  # the newest always stays
 

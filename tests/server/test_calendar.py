@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 from app.models.workdays import WorkCalendar
-
 from tests.server.test_classify import seed
 
 

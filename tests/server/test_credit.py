@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from server.schema import customer_versions, customers, users
-
 from tests.server.test_classify import seed
 
 CODE = "610102000001"

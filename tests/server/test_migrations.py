@@ -61,8 +61,8 @@ def test_0006_keeps_a_shared_device_id_with_its_first_account(db):
         assert conn.execute(select(photo_uploads.c.sha256, photo_uploads.c.user_id)).all() == [("f" * 64, 2)]
 
 
-def test_0007_fills_the_day_of_the_visits_already_stored(db):
-    """Visits stored before 0007 had their day only inside their JSON: the migration copies it into the
+def test_0008_fills_the_day_of_the_visits_already_stored(db):
+    """Visits stored before 0008 had their day only inside their JSON: the migration copies it into the
     indexed column (in chunks), so the monthly report counts them by it."""
     import json as _json
     import time as _time

@@ -73,9 +73,9 @@ def test_two_clients_push_conflicting_edits_at_the_same_time(db, settings, serve
             barrier, out = threading.Barrier(2, timeout=20), {}
 
             def go(api, token, name, value):
-                m = save(rid, {"shop_name": ("起点", value)}, base=1)
-                barrier.wait()
-                out[name] = api.push1(token, m)
+                m = save(rid, {"shop_name": ("起点", value)}, base=1)  # noqa: B023 (called within this iteration)
+                barrier.wait()  # noqa: B023 (called within this iteration)
+                out[name] = api.push1(token, m)  # noqa: B023 (called within this iteration)
 
             threads = [threading.Thread(target=go, args=(a, ta, "a", f"甲{round_}")),
                        threading.Thread(target=go, args=(b, tb, "b", f"乙{round_}"))]

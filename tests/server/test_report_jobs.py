@@ -9,7 +9,7 @@ from sqlalchemy import insert
 
 from server.schema import report_jobs, users
 from tests.server.helpers import create, demo_values, save
-from tests.server.test_reports import MONTH, _visit, TODAY
+from tests.server.test_reports import MONTH, TODAY, _visit
 
 
 def _wait(api, token: str, job: dict) -> dict:

@@ -8,8 +8,8 @@ from sqlalchemy import update
 
 from app.models.catalogue import load_form
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
-from server.schema import customers
 from server.config import CHINA_TZ
+from server.schema import customers
 from tests.server.helpers import create, demo_values, mid, save
 
 TODAY = dt.datetime.now(CHINA_TZ).date()  # the server counts days in China
@@ -54,7 +54,7 @@ def test_monthly_report_on_a_known_team(api, world, db):
                                       base=a["version"]))
     assert res["status"] in ("applied", "merged"), res
     # B has been on the books for a year and had no check this quarter or half year; A had both
-    year_ago = dt.datetime.now(dt.timezone.utc).timestamp() - 370 * 86400
+    year_ago = dt.datetime.now(dt.UTC).timestamp() - 370 * 86400
     db.write(lambda tx: tx.conn.execute(update(customers).where(customers.c.id.in_([a["id"], b["id"]]))
                                         .values(created_at=year_ago)))
     first = TODAY.replace(day=1)

@@ -53,7 +53,7 @@ def read_answer(sock: socket.socket, until: float) -> bytes:
         sock.settimeout(max(0.05, until - time.monotonic()))
         try:
             chunk = sock.recv(65536)
-        except socket.timeout:
+        except TimeoutError:
             break
         except ConnectionResetError:
             break

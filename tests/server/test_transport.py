@@ -3,8 +3,8 @@ every kind of bad request, never a 5xx."""
 from __future__ import annotations
 
 import gzip
-import uuid
 import json
+import uuid
 
 from tests.server.helpers import PROTO, demo_values, save
 

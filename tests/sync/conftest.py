@@ -6,8 +6,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -45,10 +46,11 @@ class Server:
     def https_url(self) -> str:
         return f"https://127.0.0.1:{self.port}"
 
-    def start_tls(self, certfile: Path, keyfile: Path) -> "Server":
+    def start_tls(self, certfile: Path, keyfile: Path) -> Server:
         """Serve HTTPS with this certificate (the probe that waits for it to be up does not verify it:
         the tests do, with the client)."""
         import warnings
+
         from urllib3.exceptions import InsecureRequestWarning
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InsecureRequestWarning)
@@ -56,7 +58,7 @@ class Server:
                               probe=(self.https_url, False))
 
     def start(self, env: dict[str, str] | None = None, extra: tuple[str, ...] = (),
-              probe: tuple[str, str | bool] | None = None) -> "Server":
+              probe: tuple[str, str | bool] | None = None) -> Server:
         log = open(self.data.parent / f"server-{self.port}-{time.time_ns()}.log", "wb")
         self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--data", str(self.data), "--port",
                                       str(self.port), *extra], cwd=ROOT, stdout=log, stderr=log,
@@ -102,7 +104,7 @@ class Client:
         self.home, self.name = home, name
         self.session: Any = None
 
-    def __enter__(self) -> "Client":
+    def __enter__(self) -> Client:
         self.use()
         from app.services import session as ss
         from app.services.startup import profile_exists

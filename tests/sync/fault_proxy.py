@@ -19,7 +19,8 @@ import socket
 import struct
 import threading
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MODES = ("pass", "drop_request", "drop_response", "duplicate", "delay", "reset", "truncate")
 
@@ -83,7 +84,7 @@ class FaultProxy:
         self.rewrite: Callable[[str, Any], Any] | None = None
 
     # ---- lifecycle ---------------------------------------------------------------------------
-    def start(self) -> "FaultProxy":
+    def start(self) -> FaultProxy:
         self.thread.start()
         if not self.ready.wait(10):
             raise RuntimeError("fault proxy did not start")

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from app.services import records
-from app.services.refusals import rejection_text
 from app.services.demo import generate
+from app.services.refusals import rejection_text
 from app.storage import schema
 
 BAD = {"surrogate": ("坏\ud800店", "text.surrogate"), "nul": ("坏\x00店", "text.nul")}

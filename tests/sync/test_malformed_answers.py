@@ -4,7 +4,8 @@ naming where the answer went wrong (never a KeyError or TypeError from deep insi
 local is lost, and the next sync against the unchanged answers completes."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 

@@ -142,6 +142,7 @@ def test_a_locked_archive_is_a_message_not_a_traceback(qtbot, ctx) -> None:
 
 def test_qt_own_dialogs_speak_chinese_when_the_translations_exist(qapp, tmp_path) -> None:
     from PySide6.QtCore import QLibraryInfo
+
     from app.ui.translator import install_qt_translations
     shipped = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     try:

@@ -112,6 +112,7 @@ def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_
     """The import dialog checks with the profile's role: a collector's new row setting the customer code or
     the average purchase price is an error before anything is written (app.validation.editing)."""
     from PySide6.QtWidgets import QFileDialog
+
     from app.ui.import_preview import ImportPreview
     path = tmp_path / "new.xlsx"
     wb = openpyxl.Workbook()

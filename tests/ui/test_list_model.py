@@ -18,6 +18,7 @@ N = 100_000
 def big_archive(tmp_path_factory):
     """One archive with 100k minimal customers, shared by this module's tests (building it takes ~10 s)."""
     import os
+
     from app import paths
     from app.services import session as ss
 

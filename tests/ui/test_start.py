@@ -10,7 +10,7 @@ from app.ui.context import UiContext
 from app.ui.controller import AppController, LockScreen
 from app.ui.tasks import TaskRunner
 from app.ui.unlock_dialog import UnlockDialog
-from app.ui.wizard import FirstStartWizard, PAGE_OPTIONS, PAGE_PASSPHRASE, PAGE_RECOVERY
+from app.ui.wizard import PAGE_OPTIONS, PAGE_PASSPHRASE, PAGE_RECOVERY, FirstStartWizard
 from tests.conftest import PASSPHRASE
 
 

@@ -4,15 +4,16 @@ dialog, signing out with changes not yet sent."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app import paths
-from app.services import records, syncing
 from app.models.remote import FieldConflict
+from app.services import records, syncing
 from app.services.demo import generate
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog

@@ -3,8 +3,8 @@ download address in the status bar. A real server process started with a TOML co
 announces a newer client (server/runconfig.py, [clients])."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 

@@ -1,7 +1,10 @@
 # Copied from ../shared/tools/pyside_refcount_probe.py; run by test_pyside_probe.py in a child process.
 import sys
-from PySide6.QtCore import Qt, QAbstractTableModel, QModelIndex, QSortFilterProxyModel
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, Qt
 from PySide6.QtWidgets import QApplication, QTableView
+
+
 class M(QAbstractTableModel):
     def __init__(self): super().__init__(); self.n = 0; self.fm = 0; self.cfm = 0
     def rowCount(self, p=QModelIndex()): return 0 if p.isValid() else self.n

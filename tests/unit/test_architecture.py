@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -23,7 +23,7 @@ def module_name(path: Path, root: Path) -> list[str]:
     return parts[:-1] if parts[-1] == "__init__" else parts
 
 
-@lru_cache(maxsize=None)
+@cache
 def imports_of(path: Path, root: Path = ROOT) -> frozenset[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     is_package = path.name == "__init__.py"

@@ -1,7 +1,6 @@
 """The encrypted archive: records, audit trail, search, duplicates."""
 from __future__ import annotations
 
-
 import pytest
 
 from app.models.record import CustomerStatus, Provenance, Source, Visit, new_id

@@ -4,7 +4,8 @@ from __future__ import annotations
 import pytest
 
 from app import paths
-from app.errors import StorageError, StorageErrorKind as K
+from app.errors import StorageError
+from app.errors import StorageErrorKind as K
 from app.services import records
 from app.services import session as ss
 from app.storage.profile import Profile

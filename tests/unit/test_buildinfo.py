@@ -10,12 +10,12 @@ from app import APP_ID, __version__
 from app.buildinfo import ENV_COMPANY, version_info_text, version_quad
 
 
-
 @pytest.fixture(scope="module")
 def versioninfo():
     """PyInstaller's versioninfo module. It imports win32api (Windows only) for *writing* a resource
     into an .exe, which these tests do not do; reading the text needs only its classes."""
     import importlib
+
     import PyInstaller.compat as compat
     if not hasattr(compat, "win32api"):
         compat.win32api = None

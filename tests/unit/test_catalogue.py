@@ -6,7 +6,12 @@ import json
 import pytest
 
 from app.models.catalogue import (
-    CatalogueError, FieldType, RequiredLevel, apply_override, form_from_dict, load_override,
+    CatalogueError,
+    FieldType,
+    RequiredLevel,
+    apply_override,
+    form_from_dict,
+    load_override,
 )
 
 

@@ -11,8 +11,8 @@ from app.services import records
 from app.services.exporting import export_customers
 from app.services.sheets import ImportMode, process_sheet
 from app.validation import validate_values
-from tests.unit.test_sheets import sheet
 from app.validation.editing import changed_keys, entry_issues, may_edit
+from tests.unit.test_sheets import sheet
 
 #: Values the server writes into fields nobody enters (a customer as the feed brings it).
 SYSTEM_VALUES = {"customer_code": "610113000123", "credit_grade": "A", "avg_price": "23.50", "purchase_amount": "12345.60",

@@ -14,10 +14,10 @@ import openpyxl
 import pytest
 
 from app.errors import UserCancelled
+from app.export.xlsx import Column, write_sheet
 from app.models.catalogue import FieldType
 from app.services import records
 from app.services.demo import generate
-from app.export.xlsx import Column, write_sheet
 from app.services.exporting import export_customers, export_fields
 
 RISKY = ["=1+2", "+86 138", "-5", "@SUM(A1)", "\tTab店", "\r回车店", "=HYPERLINK(\"http://x\")"]

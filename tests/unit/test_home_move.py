@@ -181,9 +181,10 @@ def test_no_move_while_an_archive_has_an_unfinished_log_or_is_open(windows) -> N
     assert result.state == "kept" and "write-ahead" in result.reason and tree(legacy) == before
     paths.set_home(None)
     wal.unlink()
-    from app.instance_lock import ProfileLock
     import subprocess
     import sys
+
+    from app.instance_lock import ProfileLock
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (legacy / "profiles" / "default" / "fieldarchive.lock").write_text(json.dumps({"pid": other.pid}))

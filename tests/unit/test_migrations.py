@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from app.errors import StorageError, StorageErrorKind as K
+from app.errors import StorageError
+from app.errors import StorageErrorKind as K
 from app.models.record import CustomerStatus
 from app.services import session as ss
 from app.storage import migrations, schema

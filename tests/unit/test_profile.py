@@ -7,7 +7,8 @@ import json
 import pytest
 
 from app import secrets
-from app.errors import StorageError, StorageErrorKind as K
+from app.errors import StorageError
+from app.errors import StorageErrorKind as K
 from app.services import session as ss
 from app.storage.keys import KeyFile
 from app.storage.profile import Profile, delay_after
@@ -61,7 +62,7 @@ def test_repeated_failures_bring_an_increasing_delay(profile) -> None:
     now = [1_000_000.0]
     profile.clock = lambda: now[0]
     waits = []
-    for attempt in range(7):
+    for _attempt in range(7):
         with pytest.raises(StorageError) as e:
             profile.unlock("not the passphrase")
         waits.append(profile.wait_seconds())

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.services import listing
 from app.services.events import CalendarChanged

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from app.errors import StorageError, StorageErrorKind as K
+from app.errors import StorageError
+from app.errors import StorageErrorKind as K
 from app.services import records
 from app.services import session as ss
 from app.services.demo import generate

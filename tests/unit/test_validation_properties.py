@@ -68,6 +68,7 @@ def test_one_megabyte_inputs(ftype: FieldType, filler: str) -> None:
 @given(st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXY", min_size=17, max_size=17))
 def test_uscc_check_digit_matches_stdnum(first17: str) -> None:
     from stdnum.cn import uscc
+
     from app.validation.types import uscc_check_digit
     assert uscc_check_digit(first17) == uscc.calc_check_digit(first17)
 
@@ -75,6 +76,7 @@ def test_uscc_check_digit_matches_stdnum(first17: str) -> None:
 @given(st.text(alphabet="0123456789", min_size=17, max_size=17), st.sampled_from("0123456789X"))
 def test_id_check_digit_matches_stdnum(first17: str, last: str) -> None:
     from stdnum.cn import ric
+
     from app.validation.types import id_check_digit
     assert id_check_digit(first17 + last) == ric.calc_check_digit(first17 + last)
 
@@ -84,6 +86,7 @@ def test_id_check_digit_matches_stdnum(first17: str, last: str) -> None:
                                                                                "031187654321", "0851123456789"[:12]]))
 def test_landline_area_length_matches_a_full_phonenumbers_parse(digits: str) -> None:
     import phonenumbers
+
     from app.validation.types import _landline_area_length
     num = phonenumbers.parse(digits, "CN")
     fixed = phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
@@ -95,6 +98,7 @@ def test_landline_area_length_matches_a_full_phonenumbers_parse(digits: str) -> 
 @given(st.text(alphabet="0123456789", min_size=1, max_size=25))
 def test_luhn_matches_stdnum(digits: str) -> None:
     from stdnum import luhn
+
     from app.validation.types import luhn_valid
     assert luhn_valid(digits) == luhn.is_valid(digits)
 

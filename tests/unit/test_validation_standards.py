@@ -377,6 +377,7 @@ def test_landline_area_length_agrees_with_the_library_calls_in_full(area: str, l
     length_of_geographical_area_code give: for +86 (one region) validity is "a type other than UNKNOWN", and a
     fixed line of a country with a national prefix (China's trunk 0) has its NDC as geographical area code."""
     from phonenumbers.phonemetadata import PhoneMetadata
+
     from app.validation.types import _landline_area_length
 
     assert PhoneMetadata.metadata_for_region("CN").national_prefix == "0"
