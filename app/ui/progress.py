@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -11,6 +12,7 @@ from app.errors import UserCancelled
 from app.i18n import _, ngettext
 from app.services.events import Changes
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 
 T = TypeVar("T")
 Work = Callable[[Any, Callable[[int, int], None], threading.Event], T]
@@ -50,7 +52,6 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, d
             if cancelled:
                 cancelled()
             return
-        from app.ui.errors import show_exception
         show_exception(parent, exc)
 
     op = ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed)

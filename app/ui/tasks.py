@@ -8,13 +8,16 @@ Tests can make a runner ``inline``: the work and its callbacks run at once, in o
 """
 from __future__ import annotations
 
+import enum
 import logging
 import threading
-import enum
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
+
+from app.ui.errors import show_exception
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -145,7 +148,6 @@ class Op(Generic[T]):
                 if self._failure is not None:
                     self._failure(exc)
                 else:
-                    from app.ui.errors import show_exception
                     show_exception(self._parent, exc)
                 return
             result = fut.result()

@@ -19,7 +19,7 @@ PAGE_LANGUAGE, PAGE_PASSPHRASE, PAGE_OPTIONS, PAGE_RECOVERY = range(4)
 
 
 class LanguagePage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Welcome to FieldArchive"))
         self.setSubTitle(_("Your customer archive is kept encrypted on this computer. Let us set it up."))
@@ -33,7 +33,7 @@ class LanguagePage(QWizardPage):
 
 
 class PassphrasePage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Choose a passphrase"))
         self.setSubTitle(_("It opens your archive. Use at least 8 characters; a few words are easy to remember and "
@@ -49,7 +49,7 @@ class PassphrasePage(QWizardPage):
 
 
 class OptionsPage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.wizard_ = wizard
         self.setTitle(_("A few details"))
@@ -87,7 +87,7 @@ class OptionsPage(QWizardPage):
 
 
 class RecoveryPage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Your recovery code"))
         self.setSubTitle(_("Write this code on paper now and keep it somewhere safe. It is shown only this once. "

@@ -2,16 +2,26 @@
 parsers (app.validation) and shows a canonical value; validation happens in the form."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QCalendarWidget, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, QPlainTextEdit, QToolButton,
-    QWidget, QWidgetAction,
+    QCalendarWidget,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QToolButton,
+    QWidget,
+    QWidgetAction,
 )
 
-from app.i18n import _
+from app.i18n import _, current_language
 from app.models.catalogue import FieldSpec, FieldType
 from app.ui.flow import FlowLayout
 
@@ -241,7 +251,6 @@ class GpsEditor(FieldEditor):
 
 
 def current_lang() -> str:
-    from app.i18n import current_language
     return current_language()
 
 

@@ -11,27 +11,42 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from html import escape as html_escape
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from html import escape as html_escape
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, \
-    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.i18n import _, ngettext, translate
+from app.i18n import _, current_language, ngettext, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
-from app.models.record import Customer, CustomerStatus, STATUS_MSGIDS, Source
+from app.models.record import STATUS_MSGIDS, Customer, CustomerStatus, Source
 from app.models.wire import UserRole
 from app.services import records
 from app.services.records import Submitted
 from app.services.refusals import reasons_of
-from app.ui.ops import records as ops
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.ops import records as ops
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
+from app.ui.records.submit_dialog import SubmitDialog
 from app.ui.style import ACCENT, ERROR, MARGIN, SPACING, WARNING, status_color
 from app.validation import Issue, Report, Severity, parse_field, validate_values
 
@@ -576,7 +591,6 @@ class CustomerForm(QWidget):
                                            "{n} errors must be corrected before submitting.", len(errors))
                                   .format(n=len(errors)))
             return
-        from app.ui.records.submit_dialog import SubmitDialog
         warnings = report.warnings + self.duplicates
         lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
         if report.missing:
@@ -637,6 +651,5 @@ def _single_shot(parent: QWidget, ms: int, slot: Any) -> QTimer:
 
 
 def _current_lang() -> str:
-    from app.i18n import current_language
     return current_language()
 

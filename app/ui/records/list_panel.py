@@ -7,11 +7,22 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, \
-    QMenu, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import _, ngettext, translate
-from app.models.record import CustomerStatus, ListQuery, STATUS_MSGIDS
+from app.models.record import STATUS_MSGIDS, CustomerStatus, ListQuery
 from app.services.listing import overdue_rule
 from app.ui.context import UiContext
 from app.ui.records.table_model import SORT_KEYS, Column, CustomerTableModel

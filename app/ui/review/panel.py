@@ -8,10 +8,23 @@ from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
-    QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.i18n import _, current_language, ngettext, translate
@@ -199,7 +212,6 @@ class PhotoStrip(QListWidget):
     def _show(self, item: QListWidgetItem, data: bytes | None) -> None:
         pix = QPixmap()
         if data and pix.loadFromData(data):
-            from PySide6.QtGui import QIcon
             item.setIcon(QIcon(pix))
             item.setText("")
         else:
