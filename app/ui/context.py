@@ -60,8 +60,9 @@ class UiContext(QObject):
         self._current = session
         if session is None:
             return
-        self._unsubscribe = [session.events.subscribe(kind, lambda e, s=session: self._sig_event.emit(s, e))
-                             for kind in (FormChanged, CalendarChanged)]
+        def forward(event: Any, s: Session = session) -> None:
+            self._sig_event.emit(s, event)
+        self._unsubscribe = [session.events.subscribe(kind, forward) for kind in (FormChanged, CalendarChanged)]
         self._take(FormChanged(session.form))
         self._take(CalendarChanged(session.calendar))
 

@@ -148,6 +148,7 @@ class AppController(QObject):
         self.ctx.session = session
         if self.window is None:
             from app.ui.main_window import MainWindow  # noqa: PLC0415  # start-up boundary: the main window and its views load after unlock
+            assert self.ctx.form is not None  # taken from the session just set
             self.window = MainWindow(self.ctx, self.ctx.form, session.user, session.role)
             self.window.sig_lock_requested.connect(self.lock)
             self.window.sig_close_requested.connect(self.quit)
@@ -181,7 +182,10 @@ class AppController(QObject):
             if result == QMessageBox.StandardButton.Yes:
                 self._restore(cid, state.get("raw", {}), key)
             else:
-                self.ctx.op(lambda s: [records.discard_autosave(s, k) for k, *_r in saved]).run()
+                def discard(s: ss.Session) -> None:
+                    for k, *_r in saved:
+                        records.discard_autosave(s, k)
+                self.ctx.op(discard).run()
 
         box.finished.connect(answered)
         box.open()

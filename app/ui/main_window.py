@@ -99,7 +99,7 @@ class MainWindow(QMainWindow):
         self.form = form
 
     # ---- menus -------------------------------------------------------------------------------
-    def _action(self, menu: Any, text: str, slot: Callable[[], None], shortcut: str | None = None) -> QAction:
+    def _action(self, menu: Any, text: str, slot: Callable[[], object], shortcut: str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -195,8 +195,9 @@ class MainWindow(QMainWindow):
     def _refresh_open(self, customer: Any) -> None:
         """Show what a sync (or another window) stored, unless the person is in the middle of editing."""
         if customer is not None and customer.id == self.panel.customer_id and not self.panel.form_widget.is_dirty():
-            if customer.updated_at != self.panel.form_widget.customer.updated_at or \
-                    customer.sync_state != self.panel.form_widget.customer.sync_state:
+            shown = self.panel.form_widget.customer
+            assert shown is not None  # the panel shows this customer (customer_id above)
+            if customer.updated_at != shown.updated_at or customer.sync_state != shown.sync_state:
                 self.panel.show_customer(customer)
 
     def _refresh(self) -> None:

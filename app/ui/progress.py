@@ -32,7 +32,7 @@ def busy_dialog(parent: QWidget, label: str) -> tuple[QProgressDialog, threading
     return dialog, cancel
 
 
-def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, done: Callable[[T], None],
+def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work[T], done: Callable[[T], None],
                       cancelled: Callable[[], None] | None = None,
                       changes: Callable[[T], Changes | None] | None = None) -> QProgressDialog:
     """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread;
@@ -57,6 +57,9 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, d
     op = ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed)
     if changes is not None:
         op.changes(changes)
-    op.finally_(lambda: (dialog.reset(), dialog.close())).run()
+    def finished() -> None:
+        dialog.reset()
+        dialog.close()
+    op.finally_(finished).run()
     dialog.show()
     return dialog

@@ -116,20 +116,20 @@ class Op(Generic[T]):
     def __init__(self, runner: TaskRunner, work: Callable[[], T], parent: Any = None,
                  announce: Callable[[Any], None] | None = None) -> None:
         self._runner, self._work, self._parent, self._announce = runner, work, parent, announce
-        self._success: Callable[[T], None] | None = None
-        self._failure: Callable[[BaseException], None] | None = None
-        self._finally: Callable[[], None] | None = None
+        self._success: Callable[[T], object] | None = None
+        self._failure: Callable[[BaseException], object] | None = None
+        self._finally: Callable[[], object] | None = None
         self._changes: Callable[[T], Any] | None = None
 
-    def success(self, fn: Callable[[T], None]) -> Self:
+    def success(self, fn: Callable[[T], object]) -> Self:  # what fn returns is ignored
         self._success = fn
         return self
 
-    def failure(self, fn: Callable[[BaseException], None]) -> Self:
+    def failure(self, fn: Callable[[BaseException], object]) -> Self:
         self._failure = fn
         return self
 
-    def finally_(self, fn: Callable[[], None]) -> Self:
+    def finally_(self, fn: Callable[[], object]) -> Self:
         self._finally = fn
         return self
 

@@ -83,8 +83,11 @@ class CustomerPanel(QWidget):
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
         if cid:
-            record_ops.mark_checked(self.ctx, self, cid, kind).success(
-                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid))).run()
+            def recorded(_n: int) -> None:
+                self.sig_message.emit(_("Check recorded."))
+                self.history.load(cid)
+
+            record_ops.mark_checked(self.ctx, self, cid, kind).success(recorded).run()
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""

@@ -62,6 +62,11 @@ class FieldEditor(QWidget):
         self._layout.setSpacing(4)
 
     # Concrete editors define raw() -> the input for the parser, and set_value(canonical value).
+    def raw(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
 
     def set_read_only(self, read_only: bool) -> None:
         for w in self.findChildren(QWidget):
@@ -141,9 +146,13 @@ class ChoiceEditor(FieldEditor):
         self.combo.addItem("—", None)
         for c in spec.choices:
             self.combo.addItem(c.label(current_lang()), c.value)
-        self.combo.activated.connect(lambda _i: (self.sig_edited.emit(), self.sig_left.emit()))
+        self.combo.activated.connect(self._chosen)
         self._layout.addWidget(self.combo, 1)
         self.setFocusProxy(self.combo)
+
+    def _chosen(self, _index: int) -> None:
+        self.sig_edited.emit()
+        self.sig_left.emit()
 
     def raw(self) -> Any:
         return self.combo.currentData()
@@ -159,7 +168,7 @@ class BooleanEditor(ChoiceEditor):
         self.combo = narrow_combo(self)
         for text, data in (("—", None), (_("Yes"), True), (_("No"), False)):
             self.combo.addItem(text, data)
-        self.combo.activated.connect(lambda _i: (self.sig_edited.emit(), self.sig_left.emit()))
+        self.combo.activated.connect(self._chosen)
         self._layout.addWidget(self.combo, 1)
         self.setFocusProxy(self.combo)
 
@@ -210,7 +219,10 @@ class DateEditor(LineEditor):
         menu.addAction(action)
         button.setMenu(menu)
         menu.aboutToShow.connect(self._sync_calendar)
-        self.calendar.clicked.connect(lambda d: (self._pick(d), menu.close()))
+        def clicked(day: QDate) -> None:
+            self._pick(day)
+            menu.close()
+        self.calendar.clicked.connect(clicked)
         self._layout.addWidget(button)
 
     def _sync_calendar(self) -> None:

@@ -83,6 +83,7 @@ class FieldRow:
 
 
 class CustomerForm(QWidget):
+    scroll: QScrollArea  # type: ignore[assignment]  # shadows QWidget.scroll(dx, dy), which nothing here calls
     sig_saved = Signal(str)
     sig_open_customer = Signal(str)
     sig_dirty_changed = Signal(bool)
@@ -518,11 +519,18 @@ class CustomerForm(QWidget):
             item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
             item.setToolTip(_("Required fields still empty: {n}").format(n=n) if n else _("All required fields are filled in."))
 
+    def _lay_out_body(self) -> None:
+        """Lay the body out now, so that the positions read next are current."""
+        body = self.scroll.widget()
+        layout = body.layout() if body is not None else None
+        assert layout is not None  # the body and its layout are made together (_build_fields)
+        layout.activate()
+
     def go_to_group(self, key: str) -> None:
         """Scroll so that the section's title is at the top of the form."""
         box = self.group_boxes.get(key)
         if box is not None:
-            self.scroll.widget().layout().activate()
+            self._lay_out_body()
             self.scroll.verticalScrollBar().setValue(box.y())
             row = list(self.group_boxes).index(key)
             self.sections.blockSignals(True)
@@ -542,7 +550,7 @@ class CustomerForm(QWidget):
     def focus_field(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None:
-            self.scroll.widget().layout().activate()
+            self._lay_out_body()
             self.scroll.ensureWidgetVisible(row.editor, 0, 80)
             self.scroll.ensureWidgetVisible(row.label, 0, 24)  # the label stays in view: above or beside
             row.editor.focus_widget().setFocus()

@@ -87,7 +87,9 @@ class PhotoEditor(FieldEditor):
     def add_files(self, paths: list[Path]) -> None:
         max_side = self.ctx.settings.photo_max_side
         for path in paths:
-            self.ctx.op(lambda s, p=path: photo_service.add_photo(s, p, max_side), self).success(self._added).run()
+            def add(s: Any, p: Path = path) -> Any:
+                return photo_service.add_photo(s, p, max_side)
+            self.ctx.op(add, self).success(self._added).run()
 
     def _added(self, info: Any) -> None:
         if info.sha256 not in self.refs:

@@ -73,8 +73,11 @@ class VisitDialog(QDialog):
             return
         cid, day = self.customer_id, self.date.date().toString("yyyy-MM-dd")
         notes, anomaly, photos = self.notes.toPlainText(), self.anomaly.toPlainText(), self.photos.raw()
-        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos) \
-            .success(lambda v: (self.sig_added.emit(v), self.accept())).run()
+        def added(visit: Visit) -> None:
+            self.sig_added.emit(visit)
+            self.accept()
+
+        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos).success(added).run()
 
 
 class VisitsView(QWidget):

@@ -93,6 +93,10 @@ class ConflictDialog(QDialog):
             else:
                 raise exc
 
+        def resolved(_r: None) -> None:
+            self.accept()
+            self.sig_resolved.emit(rid)
+
         self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self) \
-            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid))).changes(lambda _r: Changes.ids([rid])) \
+            .success(resolved).changes(lambda _r: Changes.ids([rid])) \
             .failure(failed).run()
