@@ -10,7 +10,8 @@ Screens read ``ctx.form`` and ``ctx.calendar``, never ``session.form``.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from PySide6.QtCore import QObject, Signal
 
@@ -39,7 +40,7 @@ class UiContext(QObject):
         super().__init__()
         self.runner = runner
         self.settings = settings
-        self._current: "Session | None" = None
+        self._current: Session | None = None
         self._unsubscribe: list[Callable[[], None]] = []
         self.form: FormDefinition | None = None     # the session's form, as the GUI thread knows it
         self.calendar: WorkCalendar = builtin_calendar()
@@ -47,11 +48,11 @@ class UiContext(QObject):
         self._sig_event.connect(self._on_event)
 
     @property
-    def session(self) -> "Session | None":
+    def session(self) -> Session | None:
         return self._current
 
     @session.setter
-    def session(self, session: "Session | None") -> None:
+    def session(self, session: Session | None) -> None:
         """Unlocked (a session) or locked (None): listen to the new session's events only."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
@@ -59,12 +60,13 @@ class UiContext(QObject):
         self._current = session
         if session is None:
             return
-        self._unsubscribe = [session.events.subscribe(kind, lambda e, s=session: self._sig_event.emit(s, e))
-                             for kind in (FormChanged, CalendarChanged)]
+        def forward(event: Any, s: Session = session) -> None:
+            self._sig_event.emit(s, event)
+        self._unsubscribe = [session.events.subscribe(kind, forward) for kind in (FormChanged, CalendarChanged)]
         self._take(FormChanged(session.form))
         self._take(CalendarChanged(session.calendar))
 
-    def _on_event(self, session: "Session", event: object) -> None:
+    def _on_event(self, session: Session, event: object) -> None:
         if session is self._current:  # an event of a session locked meanwhile is late: dropped
             self._take(event)
 
@@ -77,7 +79,7 @@ class UiContext(QObject):
             self.calendar = event.calendar
             self.sig_calendar_changed.emit(event.calendar)
 
-    def _session(self) -> "Session":
+    def _session(self) -> Session:
         if self.session is None:
             raise UserFacingError(N_("The archive is locked."))  # a message, never a traceback
         return self.session
@@ -86,7 +88,7 @@ class UiContext(QObject):
         """What an operation changed, told to every screen once (``DbOp.changes`` calls this)."""
         self.sig_changes.emit(changes)
 
-    def op(self, work: Callable[["Session"], T], parent: Any = None) -> DbOp[T]:
+    def op(self, work: Callable[[Session], T], parent: Any = None) -> DbOp[T]:
         """An operation on the DB thread with the unlocked session (the named ones are in ``app.ui.ops``)."""
         return DbOp(self.runner, lambda: work(self._session()), parent, self.announce)
 
@@ -103,7 +105,7 @@ class UiContext(QObject):
         """``call(client)`` on the network pool, with a client for the server this archive is signed in to
         (made on the DB thread, where the binding is read) that is closed afterwards; the archive stays
         usable while the server answers. ``success`` or ``failure`` runs on the GUI thread."""
-        from app.services import syncing
+        from app.services import syncing  # noqa: PLC0415  # start-up boundary: syncing pulls the HTTP client and PIL; the unlock dialog comes before it
 
         def with_client(client: Any) -> None:  # a SyncClient (the UI does not import app.sync)
             def ask() -> T:

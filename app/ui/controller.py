@@ -9,14 +9,16 @@ from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QWidget
 
 from app.i18n import _, set_language
-from app.services import startup
+from app.instance_lock import ProfileInUse, ProfileLock
+from app.services import records, startup
+from app.services import session as ss
 from app.settings import Settings
-
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 from app.ui.tasks import TaskRunner
 from app.ui.translator import install_qt_translations
 from app.ui.unlock_dialog import UnlockDialog
+from app.ui.wizard import FirstStartWizard
 
 log = logging.getLogger(__name__)
 INPUT_EVENTS = {QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel}
@@ -95,7 +97,6 @@ class AppController(QObject):
         profile = self.profile_name
 
         def by_device() -> Any:
-            from app.services import session as ss
             key = ss.device_key(profile)
             return ss.unlock(profile, key=key) if key else None
 
@@ -104,7 +105,6 @@ class AppController(QObject):
 
     def lock_profile(self) -> bool:
         """Hold the profile for this copy of the app; a second copy says so and ends (issue 16)."""
-        from app.instance_lock import ProfileInUse, ProfileLock
         if self.profile_lock is None:
             self.profile_lock = ProfileLock(self.profile_name)
         try:
@@ -119,7 +119,6 @@ class AppController(QObject):
         return True
 
     def show_wizard(self) -> None:
-        from app.ui.wizard import FirstStartWizard
         self.wizard = FirstStartWizard(self.ctx, self.profile_name, self.settings.ui_language)
         self.wizard.sig_language.connect(self._wizard_language)
         self.wizard.sig_created.connect(self.unlocked)
@@ -148,7 +147,8 @@ class AppController(QObject):
     def unlocked(self, session: Any) -> None:
         self.ctx.session = session
         if self.window is None:
-            from app.ui.main_window import MainWindow
+            from app.ui.main_window import MainWindow  # noqa: PLC0415  # start-up boundary: the main window and its views load after unlock
+            assert self.ctx.form is not None  # taken from the session just set
             self.window = MainWindow(self.ctx, self.ctx.form, session.user, session.role)
             self.window.sig_lock_requested.connect(self.lock)
             self.window.sig_close_requested.connect(self.quit)
@@ -166,7 +166,6 @@ class AppController(QObject):
         self.sig_ready.emit()
 
     def _offer_autosaved(self) -> None:
-        from app.services import records
         self.ctx.op(records.autosaved).success(self._ask_autosaved).run()
 
     def _ask_autosaved(self, saved: list[tuple[str, str | None, dict[str, Any], str]]) -> None:
@@ -180,11 +179,13 @@ class AppController(QObject):
         box.button(QMessageBox.StandardButton.Yes).setText(_("Restore"))
 
         def answered(result: int) -> None:
-            from app.services import records
             if result == QMessageBox.StandardButton.Yes:
                 self._restore(cid, state.get("raw", {}), key)
             else:
-                self.ctx.op(lambda s: [records.discard_autosave(s, k) for k, *_r in saved]).run()
+                def discard(s: ss.Session) -> None:
+                    for k, *_r in saved:
+                        records.discard_autosave(s, k)
+                self.ctx.op(discard).run()
 
         box.finished.connect(answered)
         box.open()
@@ -202,7 +203,6 @@ class AppController(QObject):
     def lock(self) -> None:
         if self.ctx.session is None or self.window is None:
             return
-        from app.services import records
         form = self.window.panel.form_widget
         self.locked_form = None
         if form.is_dirty():
@@ -221,7 +221,6 @@ class AppController(QObject):
         self.show_unlock()
 
     def _restore_locked_form(self) -> None:
-        from app.services import records
         if self.locked_form is None:
             return
         cid, key = self.locked_form

@@ -3,7 +3,7 @@ PySide6-Essentials): submissions waiting by age, completeness by customer manage
 business format and scale, credit grades. Figures come from the archive here, offline too."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPaintEvent, QPen

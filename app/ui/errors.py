@@ -71,7 +71,7 @@ class ExceptionHook(QObject):
         self.sig_exception.emit("".join(traceback.format_exception(etype, value, tb)))
 
     def _show(self, details: str) -> None:
-        signature = hashlib.sha256("".join(l for l in details.splitlines() if l.startswith("  File")).encode()).hexdigest()
+        signature = hashlib.sha256("".join(line for line in details.splitlines() if line.startswith("  File")).encode()).hexdigest()
         if signature in self._seen:
             return
         self._seen.add(signature)

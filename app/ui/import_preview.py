@@ -13,8 +13,19 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QTableWidget, QTableWidgetItem, \
-    QTabWidget, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import _, ngettext, translate
 from app.services.sheets import ImportMode, Problem, RowDiff, SheetResult, intake_summary
@@ -28,6 +39,7 @@ COLOURS = {"error": "#c62828", "warning": "#ef6c00", "new": "#2e7d32"}
 
 
 class ImportPreview(QDialog):
+    result: SheetResult  # type: ignore[assignment]  # shadows QDialog.result(), which nothing here calls
     def __init__(self, ctx: UiContext, sheet: Path, result: SheetResult, parent: QWidget) -> None:
         super().__init__(parent)
         self.ctx, self.sheet, self.result = ctx, sheet, result
@@ -95,9 +107,12 @@ class ImportPreview(QDialog):
         tree.expandAll()
         for i in range(tree.topLevelItemCount()):
             top = tree.topLevelItem(i)
+            assert top is not None  # i < topLevelItemCount()
             for j in range(top.childCount()):
-                if top.child(j).data(0, Qt.ItemDataRole.UserRole) == "problem":
-                    top.child(j).setFirstColumnSpanned(True)
+                child = top.child(j)
+                assert child is not None  # j < childCount()
+                if child.data(0, Qt.ItemDataRole.UserRole) == "problem":
+                    child.setFirstColumnSpanned(True)
         tree.setColumnWidth(0, 90)
         tree.setColumnWidth(1, 200)
         tree.setColumnWidth(2, 150)

@@ -1,7 +1,9 @@
 """The main window: menus, the customer list beside the customer panel, and the status bar."""
 from __future__ import annotations
 
-from typing import Any, Callable
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -9,21 +11,24 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStac
 
 from app.i18n import _, ngettext
 from app.models.catalogue import FormDefinition
-from app.models.sync_status import SyncState, SyncStatus
 from app.models.remote import RemoteUser
+from app.models.sync_status import SyncState, SyncStatus
 from app.models.wire import UserRole
-from app.services import listing
+from app.services import about, listing, syncing
 from app.services.events import Changes
 from app.services.maintenance import ArchiveCheck
 from app.ui import report_flow, sheets_flow
 from app.ui.context import UiContext
+from app.ui.dashboard import DashboardPanel
 from app.ui.errors import info
 from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
 from app.ui.records.customer_panel import CustomerPanel
-from app.ui.dashboard import DashboardPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
+from app.ui.settings_dialog import SettingsDialog
+from app.ui.sync.conflict_dialog import ConflictDialog
+from app.ui.sync.signin_dialog import SignInDialog
 from app.ui.sync.status_widget import SyncStatusWidget
 from app.ui.sync.update_notice import UpdateNotice
 from app.ui.sync_coordinator import SyncCoordinator
@@ -94,7 +99,7 @@ class MainWindow(QMainWindow):
         self.form = form
 
     # ---- menus -------------------------------------------------------------------------------
-    def _action(self, menu: Any, text: str, slot: Callable[[], None], shortcut: str | None = None) -> QAction:
+    def _action(self, menu: Any, text: str, slot: Callable[[], object], shortcut: str | None = None) -> QAction:
         action = QAction(text, self)
         if shortcut:
             action.setShortcut(QKeySequence(shortcut))
@@ -140,8 +145,6 @@ class MainWindow(QMainWindow):
             action.setEnabled(bool(customer_id) and self.lock_screen is None)
 
     def show_about(self) -> None:
-        from app.services import about
-
         def show(v: dict[str, str]) -> None:
             text = _("FieldArchive {version}: the encrypted customer archive for field work.").format(version=v["app"])
             text += "\n" + _("Archive encryption: SQLCipher {version}").format(version=v["sqlcipher"] or "?")
@@ -152,7 +155,6 @@ class MainWindow(QMainWindow):
         self.ctx.op(about.versions, self).success(show).run()
 
     def monthly_report(self) -> None:
-        import datetime as dt
         self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
 
     # ---- customers ---------------------------------------------------------------------------
@@ -193,8 +195,9 @@ class MainWindow(QMainWindow):
     def _refresh_open(self, customer: Any) -> None:
         """Show what a sync (or another window) stored, unless the person is in the middle of editing."""
         if customer is not None and customer.id == self.panel.customer_id and not self.panel.form_widget.is_dirty():
-            if customer.updated_at != self.panel.form_widget.customer.updated_at or \
-                    customer.sync_state != self.panel.form_widget.customer.sync_state:
+            shown = self.panel.form_widget.customer
+            assert shown is not None  # the panel shows this customer (customer_id above)
+            if customer.updated_at != shown.updated_at or customer.sync_state != shown.sync_state:
                 self.panel.show_customer(customer)
 
     def _refresh(self) -> None:
@@ -254,8 +257,6 @@ class MainWindow(QMainWindow):
     def sign_in(self) -> None:
         if self.ctx.session is None:  # locked: the button and the menu are disabled; a queued click does nothing
             return
-        from app.services import syncing
-        from app.ui.sync.signin_dialog import SignInDialog
 
         def show(status: dict[str, Any]) -> None:
             bound = status.get("bound")
@@ -281,8 +282,6 @@ class MainWindow(QMainWindow):
         self.coordinator.sync(manual=True)
 
     def sign_out(self) -> None:
-        from app.services import syncing
-
         def ask(status: dict[str, Any]) -> None:
             waiting = status.get("outbox", 0)
             text = _("Sign out of the server?")
@@ -300,7 +299,6 @@ class MainWindow(QMainWindow):
         self.ctx.op(syncing.status, self).success(ask).run()
 
     def _sign_out(self) -> None:
-        from app.services import syncing
         self.coordinator.stop()
         self.coordinator.signed_in = False
 
@@ -311,9 +309,6 @@ class MainWindow(QMainWindow):
         self.ctx.op(syncing.logout, self).success(done).run()
 
     def resolve_conflict(self, record_id: str) -> None:
-        from app.services import syncing
-        from app.ui.sync.conflict_dialog import ConflictDialog
-
         def show(found: Any) -> None:
             if not found:
                 self.statusBar().showMessage(_("This conflict was already resolved."), 6000)
@@ -330,7 +325,6 @@ class MainWindow(QMainWindow):
 
     # ---- tools -------------------------------------------------------------------------------
     def show_settings(self) -> None:
-        from app.ui.settings_dialog import SettingsDialog
         dialog = SettingsDialog(self.ctx.settings, self)
         dialog.accepted.connect(self.sig_settings_changed.emit)
         dialog.open()

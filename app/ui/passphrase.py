@@ -39,8 +39,7 @@ class NewPassphrase(QObject):
             e.setEchoMode(QLineEdit.EchoMode.Password)
             e.textChanged.connect(self._changed)
         self.show_box = QCheckBox(_("Show the passphrase"), parent)
-        self.show_box.toggled.connect(lambda on: [e.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
-                                                  for e in (self.first, self.second)])
+        self.show_box.toggled.connect(self._show_text)
         self.meter = QProgressBar(parent)
         self.meter.setRange(0, 4)
         self.meter.setTextVisible(False)
@@ -55,6 +54,10 @@ class NewPassphrase(QObject):
         form.addRow("", self.show_box)
         form.addRow("", self.problem)
         self._changed()
+
+    def _show_text(self, on: bool) -> None:
+        for e in (self.first, self.second):
+            e.setEchoMode(QLineEdit.EchoMode.Normal if on else QLineEdit.EchoMode.Password)
 
     def _changed(self) -> None:
         score = ss.passphrase_strength(self.first.text())

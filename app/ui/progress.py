@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QProgressDialog, QWidget
@@ -11,6 +12,7 @@ from app.errors import UserCancelled
 from app.i18n import _, ngettext
 from app.services.events import Changes
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 
 T = TypeVar("T")
 Work = Callable[[Any, Callable[[int, int], None], threading.Event], T]
@@ -30,7 +32,7 @@ def busy_dialog(parent: QWidget, label: str) -> tuple[QProgressDialog, threading
     return dialog, cancel
 
 
-def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, done: Callable[[T], None],
+def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work[T], done: Callable[[T], None],
                       cancelled: Callable[[], None] | None = None,
                       changes: Callable[[T], Changes | None] | None = None) -> QProgressDialog:
     """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread;
@@ -50,12 +52,14 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work, d
             if cancelled:
                 cancelled()
             return
-        from app.ui.errors import show_exception
         show_exception(parent, exc)
 
     op = ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed)
     if changes is not None:
         op.changes(changes)
-    op.finally_(lambda: (dialog.reset(), dialog.close())).run()
+    def finished() -> None:
+        dialog.reset()
+        dialog.close()
+    op.finally_(finished).run()
     dialog.show()
     return dialog

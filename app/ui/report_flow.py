@@ -3,16 +3,26 @@ fetched from the server and the workbook written in the background, with a clear
 the server cannot be reached."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QLabel, \
-    QProgressDialog, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QProgressDialog,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import _
 from app.services import reports
 from app.ui.context import UiContext
-from app.ui.errors import info
+from app.ui.errors import info, show_exception
 from app.ui.progress import busy_dialog
 
 XLSX = "Excel (*.xlsx)"
@@ -82,7 +92,6 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
         dropped = cancelled.is_set()
         close()
         if not dropped:
-            from app.ui.errors import show_exception
             show_exception(parent, exc)
 
     def written(counts: dict[str, int]) -> None:

@@ -1,11 +1,22 @@
 """Settings: language, idle lock, photo size, server address (load / check / save, as Picard's option pages)."""
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QSpinBox, \
-    QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.i18n import _
+from app.i18n import _, translate
+from app.services.syncing import server_problem
 from app.settings import Settings
+from app.ui.errors import info
 
 
 def check_server_url(url: str) -> str | None:
@@ -13,7 +24,6 @@ def check_server_url(url: str) -> str | None:
     development switch, docs/server.md "Transport, TLS and file permissions")."""
     if not url:
         return None
-    from app.services.syncing import server_problem
     problem = server_problem(url)
     return problem.message() if problem is not None else None
 
@@ -91,7 +101,5 @@ class SettingsDialog(QDialog):
         s.save()
         self.accept()
         if language_changed:  # said in the language chosen, as a box that stays until read
-            from app.i18n import translate
-            from app.ui.errors import info
             self.restart_box = info(self.parentWidget(), translate(
                 "A new language is used after FieldArchive is restarted.", s.ui_language))

@@ -65,6 +65,7 @@ def choose_export(ctx: UiContext, parent: QWidget, pks: list[int] | None) -> Exp
     """Export the customers ``pks`` (the list as shown; all when None): options first, then the file."""
     ctx._session()  # unlocked, or a message
     form = ctx.form
+    assert form is not None  # unlocked (just checked), so the session's form is known
     dialog = ExportOptionsDialog(form, ctx.settings, len(pks) if pks is not None else None, parent)
     dialog.accepted.connect(lambda: _export_to_file(ctx, parent, pks, dialog.options()))
     dialog.finished.connect(dialog.deleteLater)

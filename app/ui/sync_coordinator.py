@@ -17,8 +17,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.models.sync_state import SyncOutcome
 from app.models.sync_status import SyncState, SyncStatus
+from app.services import syncing
 from app.services.events import Changes
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 
 log = logging.getLogger(__name__)
 AFTER_SAVE_MS = 20_000
@@ -52,7 +54,6 @@ class SyncCoordinator(QObject):
     # ---- scheduling --------------------------------------------------------------------------
     def start(self) -> None:
         """After unlocking: find out whether we are signed in, and sync if so."""
-        from app.services import syncing
         self.ctx.op(syncing.status).success(self._status_known).failure(lambda _e: None).run()
 
     def _status_known(self, status: dict[str, Any]) -> None:
@@ -89,7 +90,6 @@ class SyncCoordinator(QObject):
             return
         if not self.signed_in and not manual:
             return
-        from app.services import syncing
         session = self.ctx.session
         self.running, self.manual, self.changed_meanwhile = True, manual, False
         self.timer.stop()
@@ -136,6 +136,5 @@ class SyncCoordinator(QObject):
         self.sig_state.emit(SyncStatus(SyncState.OFFLINE if offline else SyncState.ERROR, error=exc))
         log.info("sync failed (%s); next try in %.0f s", type(exc).__name__, delay)
         if self.manual and not offline:
-            from app.ui.errors import show_exception
             show_exception(None, exc)
         self.schedule(delay)

@@ -8,13 +8,16 @@ Tests can make a runner ``inline``: the work and its callbacks run at once, in o
 """
 from __future__ import annotations
 
+import enum
 import logging
 import threading
-import enum
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
+
+from app.ui.errors import show_exception
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -113,20 +116,20 @@ class Op(Generic[T]):
     def __init__(self, runner: TaskRunner, work: Callable[[], T], parent: Any = None,
                  announce: Callable[[Any], None] | None = None) -> None:
         self._runner, self._work, self._parent, self._announce = runner, work, parent, announce
-        self._success: Callable[[T], None] | None = None
-        self._failure: Callable[[BaseException], None] | None = None
-        self._finally: Callable[[], None] | None = None
+        self._success: Callable[[T], object] | None = None
+        self._failure: Callable[[BaseException], object] | None = None
+        self._finally: Callable[[], object] | None = None
         self._changes: Callable[[T], Any] | None = None
 
-    def success(self, fn: Callable[[T], None]) -> Self:
+    def success(self, fn: Callable[[T], object]) -> Self:  # what fn returns is ignored
         self._success = fn
         return self
 
-    def failure(self, fn: Callable[[BaseException], None]) -> Self:
+    def failure(self, fn: Callable[[BaseException], object]) -> Self:
         self._failure = fn
         return self
 
-    def finally_(self, fn: Callable[[], None]) -> Self:
+    def finally_(self, fn: Callable[[], object]) -> Self:
         self._finally = fn
         return self
 
@@ -145,7 +148,6 @@ class Op(Generic[T]):
                 if self._failure is not None:
                     self._failure(exc)
                 else:
-                    from app.ui.errors import show_exception
                     show_exception(self._parent, exc)
                 return
             result = fut.result()

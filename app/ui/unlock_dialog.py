@@ -8,14 +8,24 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QPushButton, QStackedWidget, \
-    QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.errors import UserFacingError
 from app.i18n import _, ngettext
+from app.services import session as ss
 from app.services import startup
-
 from app.ui.context import UiContext
+from app.ui.errors import info, show_exception
 from app.ui.passphrase import NewPassphrase
 
 
@@ -107,7 +117,6 @@ class UnlockDialog(QDialog):
             code, new, profile = self.code.text(), self.new1.text(), self.profile_name
 
             def work() -> Any:
-                from app.services import session as ss
                 session = ss.unlock(profile, recovery_code=code)
                 ss.change_passphrase(session, new)
                 return session
@@ -115,7 +124,6 @@ class UnlockDialog(QDialog):
             passphrase, profile = self.passphrase.text(), self.profile_name
 
             def work() -> Any:
-                from app.services import session as ss
                 return ss.unlock(profile, passphrase=passphrase)
 
         self.busy = True
@@ -136,7 +144,6 @@ class UnlockDialog(QDialog):
         self.accept()
         self.sig_unlocked.emit(session)
         if changed:
-            from app.ui.errors import info
             self.confirmation = info(self.parentWidget(), _("Your passphrase has been changed. Use the new passphrase "
                                                             "from now on; the recovery code stays valid."))
 
@@ -145,7 +152,6 @@ class UnlockDialog(QDialog):
         if isinstance(exc, UserFacingError):
             self.message.setText(exc.message())
         else:
-            from app.ui.errors import show_exception
             show_exception(self, exc)
             self.message.clear()
         self.passphrase.selectAll()

@@ -16,10 +16,10 @@ GUARDED = (QComboBox, QAbstractSpinBox)  # QDateEdit is a QAbstractSpinBox
 def _guarded(obj: QObject) -> QWidget | None:
     """The combo box or spin box ``obj`` is (or is the line edit of)."""
     if isinstance(obj, GUARDED):
-        return obj  # type: ignore[return-value]
+        return obj
     parent = obj.parent() if isinstance(obj, QWidget) else None
     if isinstance(parent, GUARDED) and getattr(parent, "lineEdit", lambda: None)() is obj:
-        return parent  # type: ignore[return-value]
+        return parent
     return None
 
 
@@ -36,7 +36,7 @@ class WheelGuard(QObject):
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
         kind = event.type()
         if kind == QEvent.Type.Polish and isinstance(obj, GUARDED):
-            obj.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # type: ignore[attr-defined]
+            obj.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             return False
         if kind != QEvent.Type.Wheel:
             return False

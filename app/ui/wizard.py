@@ -3,7 +3,7 @@ device" (greyed out with the reason where there is no keyring), then the archive
 its recovery code shown once, with an "I wrote it down" step before finishing."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
@@ -19,7 +19,7 @@ PAGE_LANGUAGE, PAGE_PASSPHRASE, PAGE_OPTIONS, PAGE_RECOVERY = range(4)
 
 
 class LanguagePage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Welcome to FieldArchive"))
         self.setSubTitle(_("Your customer archive is kept encrypted on this computer. Let us set it up."))
@@ -33,7 +33,7 @@ class LanguagePage(QWizardPage):
 
 
 class PassphrasePage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Choose a passphrase"))
         self.setSubTitle(_("It opens your archive. Use at least 8 characters; a few words are easy to remember and "
@@ -49,7 +49,7 @@ class PassphrasePage(QWizardPage):
 
 
 class OptionsPage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.wizard_ = wizard
         self.setTitle(_("A few details"))
@@ -87,7 +87,7 @@ class OptionsPage(QWizardPage):
 
 
 class RecoveryPage(QWizardPage):
-    def __init__(self, wizard: "FirstStartWizard") -> None:
+    def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Your recovery code"))
         self.setSubTitle(_("Write this code on paper now and keep it somewhere safe. It is shown only this once. "
@@ -126,10 +126,10 @@ class FirstStartWizard(QWizard):
             self.setPage(i, page)
         self.resize(620, 460)
 
-    def create(self, user: str, remember: bool) -> None:
+    def create(self, user: str, remember: bool) -> None:  # type: ignore[override]  # not QWidget.create(), which nothing here calls
         self.creating = True
         self.pages[PAGE_OPTIONS].completeChanged.emit()
-        passphrase, profile = self.pages[PAGE_PASSPHRASE].first.text(), self.profile_name
+        passphrase, profile = cast(PassphrasePage, self.pages[PAGE_PASSPHRASE]).first.text(), self.profile_name
 
         def work() -> tuple[Any, str, str]:
             session, code = ss.create(profile, passphrase=passphrase, actor=user)
@@ -146,14 +146,14 @@ class FirstStartWizard(QWizard):
     def _created(self, result: tuple[Any, str, str]) -> None:
         self.session, code, note = result
         self.creating, self.created = False, True
-        self.pages[PAGE_RECOVERY].code.setText(code)
+        cast(RecoveryPage, self.pages[PAGE_RECOVERY]).code.setText(code)
         if note:
             self.pages[PAGE_RECOVERY].setSubTitle(self.pages[PAGE_RECOVERY].subTitle() + "\n" + note)
         self.next()
 
     def _failed(self, exc: BaseException) -> None:
         self.creating = False
-        page = self.pages[PAGE_OPTIONS]
+        page = cast(OptionsPage, self.pages[PAGE_OPTIONS])
         page.error.setText(exc.message() if hasattr(exc, "message") else str(exc))
         page.completeChanged.emit()
 

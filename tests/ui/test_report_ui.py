@@ -7,7 +7,6 @@ from pathlib import Path
 from openpyxl import load_workbook
 from PySide6.QtWidgets import QFileDialog
 
-from app.ui import errors as ui_errors
 from app.ui import report_flow
 from app.ui.report_flow import MonthlyReportDialog
 from tests.ui.test_sync_ui import sign_in, srv, status_text  # noqa: F401  (srv is a fixture)
@@ -28,7 +27,7 @@ def test_monthly_report_from_the_menu(qtbot, running, srv, memory_keyring, monke
     target = tmp_path / "月报.xlsx"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), "")))
     shown: list[str] = []
-    monkeypatch.setattr(ui_errors, "show_exception", lambda parent, exc: shown.append(exc.message()))
+    monkeypatch.setattr(report_flow, "show_exception", lambda parent, exc: shown.append(exc.message()))
     monkeypatch.setattr(report_flow, "info", lambda parent, text: shown.append(text))
 
     # not signed in: a clear message, no file
@@ -63,7 +62,7 @@ def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, 
 
     from app.sync.client import SyncClient
     shown: list[str] = []
-    monkeypatch.setattr(ui_errors, "show_exception", lambda parent, exc: shown.append(exc.message()))
+    monkeypatch.setattr(report_flow, "show_exception", lambda parent, exc: shown.append(exc.message()))
     monkeypatch.setattr(report_flow, "info", lambda parent, text: shown.append(text))
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)

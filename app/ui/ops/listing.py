@@ -1,7 +1,8 @@
 """Operations for the customer list: the keys a query selects, and a window of rows."""
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from app.models.record import CustomerRow, ListQuery
 from app.services import listing

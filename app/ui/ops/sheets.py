@@ -2,8 +2,9 @@
 DB thread behind a progress dialog that can cancel it (``app.ui.progress``)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from PySide6.QtWidgets import QProgressDialog
 

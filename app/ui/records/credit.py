@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QT
 from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
 
@@ -57,7 +58,6 @@ class CreditView(QWidget):
             if isinstance(exc, UserFacingError):
                 self.message.setText(_("The server could not be asked: {reason}").format(reason=exc.message()))
             else:
-                from app.ui.errors import show_exception
                 show_exception(self, exc)
 
         self.ctx.ask_server(lambda client: client.credit_history(cid), self, lambda data: self._show(cid, data), failed)

@@ -1,7 +1,8 @@
 """One customer: the archive form, its visits and its history, in tabs."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QMessageBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
@@ -82,8 +83,11 @@ class CustomerPanel(QWidget):
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
         if cid:
-            record_ops.mark_checked(self.ctx, self, cid, kind).success(
-                lambda _n: (self.sig_message.emit(_("Check recorded.")), self.history.load(cid))).run()
+            def recorded(_n: int) -> None:
+                self.sig_message.emit(_("Check recorded."))
+                self.history.load(cid)
+
+            record_ops.mark_checked(self.ctx, self, cid, kind).success(recorded).run()
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""

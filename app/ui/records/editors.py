@@ -2,16 +2,26 @@
 parsers (app.validation) and shows a canonical value; validation happens in the form."""
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QDate, QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
-    QCalendarWidget, QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QMenu, QPlainTextEdit, QToolButton,
-    QWidget, QWidgetAction,
+    QCalendarWidget,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QPlainTextEdit,
+    QToolButton,
+    QWidget,
+    QWidgetAction,
 )
 
-from app.i18n import _
+from app.i18n import _, current_language
 from app.models.catalogue import FieldSpec, FieldType
 from app.ui.flow import FlowLayout
 
@@ -52,6 +62,11 @@ class FieldEditor(QWidget):
         self._layout.setSpacing(4)
 
     # Concrete editors define raw() -> the input for the parser, and set_value(canonical value).
+    def raw(self) -> Any:
+        raise NotImplementedError
+
+    def set_value(self, value: Any) -> None:
+        raise NotImplementedError
 
     def set_read_only(self, read_only: bool) -> None:
         for w in self.findChildren(QWidget):
@@ -131,9 +146,13 @@ class ChoiceEditor(FieldEditor):
         self.combo.addItem("—", None)
         for c in spec.choices:
             self.combo.addItem(c.label(current_lang()), c.value)
-        self.combo.activated.connect(lambda _i: (self.sig_edited.emit(), self.sig_left.emit()))
+        self.combo.activated.connect(self._chosen)
         self._layout.addWidget(self.combo, 1)
         self.setFocusProxy(self.combo)
+
+    def _chosen(self, _index: int) -> None:
+        self.sig_edited.emit()
+        self.sig_left.emit()
 
     def raw(self) -> Any:
         return self.combo.currentData()
@@ -149,7 +168,7 @@ class BooleanEditor(ChoiceEditor):
         self.combo = narrow_combo(self)
         for text, data in (("—", None), (_("Yes"), True), (_("No"), False)):
             self.combo.addItem(text, data)
-        self.combo.activated.connect(lambda _i: (self.sig_edited.emit(), self.sig_left.emit()))
+        self.combo.activated.connect(self._chosen)
         self._layout.addWidget(self.combo, 1)
         self.setFocusProxy(self.combo)
 
@@ -200,7 +219,10 @@ class DateEditor(LineEditor):
         menu.addAction(action)
         button.setMenu(menu)
         menu.aboutToShow.connect(self._sync_calendar)
-        self.calendar.clicked.connect(lambda d: (self._pick(d), menu.close()))
+        def clicked(day: QDate) -> None:
+            self._pick(day)
+            menu.close()
+        self.calendar.clicked.connect(clicked)
         self._layout.addWidget(button)
 
     def _sync_calendar(self) -> None:
@@ -241,7 +263,6 @@ class GpsEditor(FieldEditor):
 
 
 def current_lang() -> str:
-    from app.i18n import current_language
     return current_language()
 
 

@@ -11,27 +11,42 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from html import escape as html_escape
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from html import escape as html_escape
+from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QComboBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QListWidget, \
-    QListWidgetItem, QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QScrollArea,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.i18n import _, ngettext, translate
+from app.i18n import _, current_language, ngettext, translate
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
-from app.models.record import Customer, CustomerStatus, STATUS_MSGIDS, Source
+from app.models.record import STATUS_MSGIDS, Customer, CustomerStatus, Source
 from app.models.wire import UserRole
 from app.services import records
 from app.services.records import Submitted
 from app.services.refusals import reasons_of
-from app.ui.ops import records as ops
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.ops import records as ops
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
+from app.ui.records.submit_dialog import SubmitDialog
 from app.ui.style import ACCENT, ERROR, MARGIN, SPACING, WARNING, status_color
 from app.validation import Issue, Report, Severity, parse_field, validate_values
 
@@ -68,6 +83,7 @@ class FieldRow:
 
 
 class CustomerForm(QWidget):
+    scroll: QScrollArea  # type: ignore[assignment]  # shadows QWidget.scroll(dx, dy), which nothing here calls
     sig_saved = Signal(str)
     sig_open_customer = Signal(str)
     sig_dirty_changed = Signal(bool)
@@ -503,11 +519,18 @@ class CustomerForm(QWidget):
             item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
             item.setToolTip(_("Required fields still empty: {n}").format(n=n) if n else _("All required fields are filled in."))
 
+    def _lay_out_body(self) -> None:
+        """Lay the body out now, so that the positions read next are current."""
+        body = self.scroll.widget()
+        layout = body.layout() if body is not None else None
+        assert layout is not None  # the body and its layout are made together (_build_fields)
+        layout.activate()
+
     def go_to_group(self, key: str) -> None:
         """Scroll so that the section's title is at the top of the form."""
         box = self.group_boxes.get(key)
         if box is not None:
-            self.scroll.widget().layout().activate()
+            self._lay_out_body()
             self.scroll.verticalScrollBar().setValue(box.y())
             row = list(self.group_boxes).index(key)
             self.sections.blockSignals(True)
@@ -527,7 +550,7 @@ class CustomerForm(QWidget):
     def focus_field(self, key: str) -> None:
         row = self.rows.get(key)
         if row is not None:
-            self.scroll.widget().layout().activate()
+            self._lay_out_body()
             self.scroll.ensureWidgetVisible(row.editor, 0, 80)
             self.scroll.ensureWidgetVisible(row.label, 0, 24)  # the label stays in view: above or beside
             row.editor.focus_widget().setFocus()
@@ -576,7 +599,6 @@ class CustomerForm(QWidget):
                                            "{n} errors must be corrected before submitting.", len(errors))
                                   .format(n=len(errors)))
             return
-        from app.ui.records.submit_dialog import SubmitDialog
         warnings = report.warnings + self.duplicates
         lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
         if report.missing:
@@ -637,6 +659,5 @@ def _single_shot(parent: QWidget, ms: int, slot: Any) -> QTimer:
 
 
 def _current_lang() -> str:
-    from app.i18n import current_language
     return current_language()
 

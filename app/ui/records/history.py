@@ -5,11 +5,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
-from app.i18n import N_, _, ngettext, translate
+from app.i18n import N_, _, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
-from app.models.record import AuditEntry, SOURCE_MSGIDS, STATUS_MSGIDS, CustomerStatus, Source
-from app.ui.context import UiContext
+from app.models.record import SOURCE_MSGIDS, STATUS_MSGIDS, AuditEntry, CustomerStatus, Source
 from app.services.exporting import export_value
+from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 
 ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "status": N_("Status"), "delete": N_("Deleted"),
@@ -103,5 +103,4 @@ def _status(value: Any) -> str:
 
 
 def _lang() -> str:
-    from app.i18n import current_language
     return current_language()

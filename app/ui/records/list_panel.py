@@ -7,11 +7,22 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QEvent, QItemSelectionModel, QPoint, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
-from PySide6.QtWidgets import QAbstractItemView, QCheckBox, QComboBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, \
-    QMenu, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMenu,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import _, ngettext, translate
-from app.models.record import CustomerStatus, ListQuery, STATUS_MSGIDS
+from app.models.record import STATUS_MSGIDS, CustomerStatus, ListQuery
 from app.services.listing import overdue_rule
 from app.ui.context import UiContext
 from app.ui.records.table_model import SORT_KEYS, Column, CustomerTableModel
@@ -74,7 +85,7 @@ class CustomerListPanel(QWidget):
         self._save_timer.setInterval(500)
         self._save_timer.timeout.connect(self.save_columns)
         header.sectionResized.connect(self._section_resized)
-        header.sectionMoved.connect(lambda *_a: (setattr(self, "_custom", True), self._save_timer.start()))
+        header.sectionMoved.connect(self._section_moved)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(MARGIN, MARGIN, 0, 0)
         layout.setSpacing(SPACING)
@@ -133,6 +144,18 @@ class CustomerListPanel(QWidget):
         finally:
             self._fitting = False
 
+    def _section_moved(self, *_args: Any) -> None:
+        self._custom = True
+        self._save_timer.start()
+
+    def _show_column(self, col: int, on: bool) -> None:
+        self.table.horizontalHeader().setSectionHidden(col, not on)
+        self._save_timer.start()
+
+    def _default_columns(self) -> None:
+        self._size_columns()
+        self.save_columns()
+
     def _section_resized(self, col: int, _old: int, _new: int) -> None:
         if col != Column.ADDRESS and not self._fitting:
             self._custom = True
@@ -164,7 +187,7 @@ class CustomerListPanel(QWidget):
         "c:" marks widths the user chose; "d:" default widths, fitted again to the window at the next start."""
         self._save_timer.stop()
         state = ("c:" if self._custom else "d:") + \
-            bytes(self.table.horizontalHeader().saveState().toBase64()).decode("ascii")
+            bytes(self.table.horizontalHeader().saveState().toBase64().data()).decode("ascii")
         saved = dict(self.ctx.settings.list_columns)
         if saved.get(self.user) == state:
             return
@@ -200,9 +223,9 @@ class CustomerListPanel(QWidget):
             action.setCheckable(True)
             action.setChecked(not header.isSectionHidden(col))
             action.setEnabled(col not in (Column.SHOP, Column.ADDRESS))
-            action.toggled.connect(lambda on, c=col: (header.setSectionHidden(c, not on), self._save_timer.start()))
+            action.toggled.connect(lambda on, c=col: self._show_column(c, on))
         menu.addSeparator()
-        menu.addAction(_("Default columns"), lambda: (self._size_columns(), self.save_columns()))
+        menu.addAction(_("Default columns"), self._default_columns)
         self.column_menu = menu
         menu.popup(header.mapToGlobal(pos))
 

@@ -11,7 +11,16 @@ from typing import Any
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QDialog, QFileDialog, QLabel, QListWidget, QListWidgetItem, QMenu, QPushButton, QScrollArea, QVBoxLayout, QWidget,
+    QDialog,
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.i18n import _
@@ -78,7 +87,9 @@ class PhotoEditor(FieldEditor):
     def add_files(self, paths: list[Path]) -> None:
         max_side = self.ctx.settings.photo_max_side
         for path in paths:
-            self.ctx.op(lambda s, p=path: photo_service.add_photo(s, p, max_side), self).success(self._added).run()
+            def add(s: Any, p: Path = path) -> Any:
+                return photo_service.add_photo(s, p, max_side)
+            self.ctx.op(add, self).success(self._added).run()
 
     def _added(self, info: Any) -> None:
         if info.sha256 not in self.refs:

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import enum
 from collections import OrderedDict
+from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from app.i18n import N_, _, translate
-from app.models.record import CustomerRow, ListQuery, OverdueRule, STATUS_MSGIDS
+from app.models.record import STATUS_MSGIDS, CustomerRow, ListQuery, OverdueRule
 from app.services.listing import REASONS, overdue_reasons
 from app.ui.context import UiContext
 from app.ui.ops import listing as listing_ops
@@ -93,7 +94,6 @@ class CustomerTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        from dataclasses import replace
         self.set_query(replace(self.query, sort=SORT_KEYS[Column(column)],
                                descending=order == Qt.SortOrder.DescendingOrder), self.rule)
 

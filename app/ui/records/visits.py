@@ -1,11 +1,23 @@
 """Visits (拜访记录): date, purpose, notes, sales anomalies, photos."""
 from __future__ import annotations
 
-
-
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
-from PySide6.QtWidgets import QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QHBoxLayout, QHeaderView, \
-    QLabel, QPlainTextEdit, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.i18n import N_, _, translate
 from app.models.catalogue import FieldSpec, FieldType
@@ -61,8 +73,11 @@ class VisitDialog(QDialog):
             return
         cid, day = self.customer_id, self.date.date().toString("yyyy-MM-dd")
         notes, anomaly, photos = self.notes.toPlainText(), self.anomaly.toPlainText(), self.photos.raw()
-        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos) \
-            .success(lambda v: (self.sig_added.emit(v), self.accept())).run()
+        def added(visit: Visit) -> None:
+            self.sig_added.emit(visit)
+            self.accept()
+
+        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos).success(added).run()
 
 
 class VisitsView(QWidget):

@@ -4,14 +4,28 @@ side, its problems and possible duplicates; approve, return with a reason, or ap
 clean ones at once. Decisions are taken here, offline too, and sent at the next sync."""
 from __future__ import annotations
 
+import functools
 from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QBrush, QColor, QPixmap
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QListWidget,
-    QListWidgetItem, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from app.i18n import _, current_language, ngettext, translate
@@ -29,6 +43,13 @@ CHANGED_BG = QColor("#fff3e0")
 SHOP_MIN = 140
 
 
+def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """The item at (row, column): these tables get an item in every cell when their rows are shown."""
+    item = table.item(row, column)
+    assert item is not None
+    return item
+
+
 def _when(t: Any) -> str:
     return t.astimezone(review.CHINA).strftime("%m-%d %H:%M") if t else ""
 
@@ -44,7 +65,9 @@ class ReturnDialog(QDialog):
         self.reason.setEditable(True)
         self.reason.addItems(reasons)
         self.reason.setCurrentText("")
-        self.reason.lineEdit().setPlaceholderText(_("Why is it returned? Choose a reason or write one."))
+        line = self.reason.lineEdit()
+        assert line is not None  # editable (above), so it has a line edit
+        line.setPlaceholderText(_("Why is it returned? Choose a reason or write one."))
         self.fields = QListWidget(self)
         for key, label, checked in fields:
             item = QListWidgetItem(label, self.fields)
@@ -165,7 +188,7 @@ class SubmissionView(QWidget):
                     self.diff.setItem(r, c, QTableWidgetItem(shown(self.form, ch.key, value, lang)))
             if it.kind == "change":
                 for c in range(3):
-                    self.diff.item(r, c).setBackground(QBrush(CHANGED_BG))
+                    _cell(self.diff, r, c).setBackground(QBrush(CHANGED_BG))
         self.diff.resizeRowsToContents()
         lines = []
         for severity, _label, message in sub.issues:
@@ -194,12 +217,11 @@ class PhotoStrip(QListWidget):
         for ref in refs:
             item = QListWidgetItem(_("loading…"), self)
             item.setData(Qt.ItemDataRole.UserRole, ref)
-            record_ops.thumbnail(ctx, self, ref).success(lambda data, i=item: self._show(i, data)).run()
+            record_ops.thumbnail(ctx, self, ref).success(functools.partial(self._show, item)).run()
 
     def _show(self, item: QListWidgetItem, data: bytes | None) -> None:
         pix = QPixmap()
         if data and pix.loadFromData(data):
-            from PySide6.QtGui import QIcon
             item.setIcon(QIcon(pix))
             item.setText("")
         else:
@@ -343,13 +365,13 @@ class ReviewPanel(QWidget):
 
     def select(self, cid: str) -> None:
         for r in range(self.table.rowCount()):
-            if self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) == cid:
+            if _cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole) == cid:
                 self.table.selectRow(r)
                 return
 
     def selected_id(self) -> str | None:
         rows = self.table.selectionModel().selectedRows() if self.table.selectionModel() else []
-        return self.table.item(rows[0].row(), 0).data(Qt.ItemDataRole.UserRole) if rows else None
+        return _cell(self.table, rows[0].row(), 0).data(Qt.ItemDataRole.UserRole) if rows else None
 
     def _selected(self) -> None:
         cid = self.selected_id()
@@ -364,13 +386,13 @@ class ReviewPanel(QWidget):
         self.view.show_submission(sub)
 
     def checked_ids(self) -> list[str]:
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.table.rowCount())
-                if self.table.item(r, 0).checkState() == Qt.CheckState.Checked]
+        return [_cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.table.rowCount())
+                if _cell(self.table, r, 0).checkState() == Qt.CheckState.Checked]
 
     def check_clean(self) -> None:
         clean = {i.id for i in review.approvable(self.items)}
         for r in range(self.table.rowCount()):
-            item = self.table.item(r, 0)
+            item = _cell(self.table, r, 0)
             item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in clean
                                else Qt.CheckState.Unchecked)
         self._update_buttons()

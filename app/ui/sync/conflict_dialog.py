@@ -5,13 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QButtonGroup, QDialog, QDialogButtonBox, QGridLayout, QLabel, QLineEdit, QRadioButton, \
-    QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QGridLayout,
+    QLabel,
+    QLineEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.errors import UserFacingError, ValidationFailed
-from app.i18n import _
+from app.i18n import _, current_language
 from app.models.catalogue import FormDefinition
 from app.models.remote import FieldConflict
+from app.services import syncing
 from app.services.events import Changes
 from app.ui.context import UiContext
 from app.ui.values import shown
@@ -23,7 +33,6 @@ class ConflictDialog(QDialog):
     def __init__(self, ctx: UiContext, form: FormDefinition, record_id: str, fields: list[FieldConflict],
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        from app.i18n import current_language
         self.ctx, self.form, self.record_id, self.fields = ctx, form, record_id, fields
         lang = current_language()
         self.setWindowTitle(_("Resolve the conflict"))
@@ -73,12 +82,10 @@ class ConflictDialog(QDialog):
         return out
 
     def resolve(self) -> None:
-        from app.services import syncing
         choices, rid = self.chosen(), self.record_id
 
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ValidationFailed):
-                from app.i18n import current_language
                 lang = current_language()
                 self.error.setText("\n".join(i.message(self.form[i.field].label(lang), lang) for i in exc.report.errors))
             elif isinstance(exc, UserFacingError):
@@ -86,6 +93,10 @@ class ConflictDialog(QDialog):
             else:
                 raise exc
 
+        def resolved(_r: None) -> None:
+            self.accept()
+            self.sig_resolved.emit(rid)
+
         self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self) \
-            .success(lambda _r: (self.accept(), self.sig_resolved.emit(rid))).changes(lambda _r: Changes.ids([rid])) \
+            .success(resolved).changes(lambda _r: Changes.ids([rid])) \
             .failure(failed).run()

@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from app.errors import UserFacingError
 from app.i18n import _
 from app.models.remote import RemoteUser
+from app.services import syncing
 from app.ui.context import UiContext
 from app.ui.settings_dialog import check_server_url
 
@@ -53,7 +54,6 @@ class SignInDialog(QDialog):
         self._check_address(self.server.text())
 
     def _check_address(self, text: str) -> None:
-        from app.services import syncing
         url = text.strip()
         if url and syncing.insecure_address(url):
             self.server_warning.setText(
@@ -71,7 +71,6 @@ class SignInDialog(QDialog):
         if problem or not user or not password:
             self.message.setText(problem or _("Enter your user name and password."))
             return
-        from app.services import syncing
         self.ok.setEnabled(False)
         self.message.setStyleSheet("color: #555")
         self.message.setText(_("Signing in…"))

@@ -2,6 +2,8 @@
 problems; with "Sync now", "Cancel" and "Sign in"."""
 from __future__ import annotations
 
+import datetime as dt
+
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.errors import UserFacingError
@@ -19,7 +21,6 @@ def human_bytes(n: int) -> str:
 
 
 def local_time(iso: str) -> str:
-    import datetime as dt
     try:
         return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
     except ValueError:
@@ -76,7 +77,6 @@ class SyncStatusWidget(QWidget):
         if status.last_sync:
             self.last_sync = str(status.last_sync)
         elif state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):
-            import datetime as dt
             self.last_sync = dt.datetime.now().astimezone().isoformat(timespec="seconds")
         tip = _("Last complete sync: {time}").format(time=local_time(self.last_sync)) \
             if self.last_sync else _("Never synced")
