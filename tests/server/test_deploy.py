@@ -177,9 +177,8 @@ def test_readyz_is_unavailable_on_a_database_that_is_not_migrated(tmp_path):
         proc.stop()
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # several workers need PostgreSQL
 def test_two_workers_on_postgresql_sum_their_metrics(backend, db, db_url, settings, tmp_path):
-    if backend["kind"] != "postgresql":
-        pytest.skip("several workers need PostgreSQL (serve refuses SQLite with several workers)")
     add_user(db, settings, "c1", "collector")
     proc = ServerProcess(db_url, tmp_path)
     folder = tmp_path / "metrics"
@@ -263,14 +262,13 @@ def test_info_announces_client_versions_and_an_old_client_is_told_where_to_updat
         assert ok.status_code == 200, ok.text
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # several workers need PostgreSQL
 def test_two_workers_on_postgresql_lose_and_duplicate_nothing_and_the_feed_keeps_commit_order(
         backend, db, db_url, settings, tmp_path):
     """Four collectors push creates and edits at once (each batch sent twice, as after a lost answer)
     to a two-worker server while a supervisor pulls incrementally: every change lands once, a
     repeated batch has the same results and no second effect, and the incremental reader, which never
     re-reads, ends with exactly what a full pull gives (a late commit below its cursor would be lost)."""
-    if backend["kind"] != "postgresql":
-        pytest.skip("several workers need PostgreSQL")
     from sqlalchemy import func, select
 
     from server.schema import customer_versions, customers, mutations

@@ -21,12 +21,11 @@ from server.scope import Directory, visible_clause, visible_clause_indexed
 from tests.server.helpers import add_user
 
 TEAMS, PER_TEAM, PER_COLLECTOR = 40, 3, 60
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # query plans are PostgreSQL's
 
 
 @pytest.fixture
 def big(db, settings):
-    if not db.is_postgres:
-        pytest.skip("query plans are checked on PostgreSQL")
     add_user(db, settings, "admin", "admin")
     for t in range(TEAMS):
         add_user(db, settings, f"s{t}", "supervisor")
