@@ -21,10 +21,11 @@ run: $(STAMP)
 	$(PY) -m app.syscheck  # Linux: the system libraries Qt's xcb platform needs (says what to install)
 	$(PY) -m app $(ARGS)
 
-# ruff (lint, config in pyproject.toml) and mypy (strict on app/models, validation, sync, storage):
+# ruff (lint and format, config in pyproject.toml) and mypy (strict on app/models, validation, sync, storage):
 # any finding fails `make test` (and so CI, .ci/run) before the tests run.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
 test: lint
@@ -36,6 +37,7 @@ test: lint
 XDIST ?= auto
 test-fast: $(STAMP)
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest tests/unit tests/ui -m "not slow" -n $(XDIST) --dist loadgroup $(PYTEST_ARGS)
 
 server: $(STAMP)

@@ -1,4 +1,5 @@
 """``python -m app``: the desktop app without a command, the command line with one."""
+
 import sys
 
 from app.cli import main

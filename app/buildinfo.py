@@ -5,6 +5,7 @@ The text is PyInstaller's version-file format (``pyi-grab_version`` writes the s
 ``PyInstaller.utils.win32.versioninfo.load_version_info_from_text_file``. The company name is
 ``$FIELDARCHIVE_COMPANY`` at build time (a bureau that builds its own installer puts its name
 there), else "FieldArchive"."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ ENV_COMPANY = "FIELDARCHIVE_COMPANY"
 
 
 def version_quad(version: str = __version__) -> tuple[int, int, int, int]:
-    """"1.2.3" → (1, 2, 3, 0); what Windows keeps of a version (four 16-bit numbers)."""
+    """ "1.2.3" → (1, 2, 3, 0); what Windows keeps of a version (four 16-bit numbers)."""
     parts = []
     for p in version.split("+")[0].split("-")[0].split(".")[:4]:
         digits = "".join(ch for ch in p if ch.isdigit()) if not p.isdigit() else p

@@ -4,6 +4,7 @@ Exit codes: 0 success, 1 validation found errors, 2 any other failure, always wi
 a one-line reason on stderr and never a traceback (tracebacks go to the log file).
 The passphrase comes from the terminal, or from ``FIELDARCHIVE_PASSPHRASE`` for scripts.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,6 +69,7 @@ def open_session(args: argparse.Namespace) -> Any:
         except StorageError:
             pass  # a stale device key: fall back to the passphrase
     from app.storage.profile import Profile
+
     if not Profile(args.profile).exists():
         return ss.unlock(args.profile)  # raises the clear "no archive yet" error
     return ss.unlock(args.profile, passphrase=_secret(ENV_PASSPHRASE, _("Passphrase: ")))
@@ -80,8 +82,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     from app.storage.profile import Profile
 
     if Profile(args.profile).exists():
-        raise StorageError(StorageErrorKind.ALREADY_EXISTS, N_("An archive already exists in {folder}; it was left unchanged."),
-                           folder=str(Profile(args.profile).dir))
+        raise StorageError(
+            StorageErrorKind.ALREADY_EXISTS,
+            N_("An archive already exists in {folder}; it was left unchanged."),
+            folder=str(Profile(args.profile).dir),
+        )
     passphrase = _secret(ENV_PASSPHRASE, _("Choose a passphrase (at least 8 characters): "), confirm=True)
     session, code = ss.create(args.profile, passphrase=passphrase, actor=args.user)
     try:
@@ -105,10 +110,17 @@ def cmd_form(args: argparse.Namespace) -> int:
 
     form = current_form()
     if args.json:
-        _json([{**field_to_dict(f), "required": f.required.value,
-                "choices": [c.value for c in f.choices]} | ({"choice_labels": [{"value": c.value, "zh": c.label_zh, "en": c.label_en}
-                                                                              for c in f.choices]} if f.choices else {})
-               for f in form.visible_fields])
+        _json(
+            [
+                {**field_to_dict(f), "required": f.required.value, "choices": [c.value for c in f.choices]}
+                | (
+                    {"choice_labels": [{"value": c.value, "zh": c.label_zh, "en": c.label_en} for c in f.choices]}
+                    if f.choices
+                    else {}
+                )
+                for f in form.visible_fields
+            ]
+        )
         return 0
     lang = args.lang
     for g in form.groups:
@@ -145,7 +157,7 @@ def rows_text(rows: Sequence[int], limit: int = MAX_LISTED_ROWS) -> str:
 
 def _cut(text: str, limit: int = MAX_MESSAGE) -> str:
     text = " ".join(text.split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def sheet_summary(result: Any, file: str, write: bool) -> dict[str, Any]:
@@ -153,8 +165,11 @@ def sheet_summary(result: Any, file: str, write: bool) -> dict[str, Any]:
     out: dict[str, Any] = {
         "file": file,
         "rows": result.rows,
-        "totals": {"error": result.counts.get("error", 0), "warning": result.counts.get("warning", 0),
-                   "missing": result.counts.get("missing", 0)},
+        "totals": {
+            "error": result.counts.get("error", 0),
+            "warning": result.counts.get("warning", 0),
+            "missing": result.counts.get("missing", 0),
+        },
         "sheets": [{"name": n, "header_row": result.header_rows.get(n)} for n in result.sheets],
         "ignored_columns": result.ignored_columns,
         "ignored_sheets": result.ignored_sheets,
@@ -166,8 +181,13 @@ def sheet_summary(result: Any, file: str, write: bool) -> dict[str, Any]:
         "problems": [p.to_dict() for p in result.problems],
     }
     if write:
-        out.update(written=result.written, created=result.created, updated=result.updated,
-                   unchanged=result.unchanged, skipped_rows=len(result.skipped_rows))
+        out.update(
+            written=result.written,
+            created=result.created,
+            updated=result.updated,
+            unchanged=result.unchanged,
+            skipped_rows=len(result.skipped_rows),
+        )
     return out
 
 
@@ -178,19 +198,32 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
         names = {"error": N_("error"), "warning": N_("warning"), "missing": N_("missing")}
         for p in result.problems:
             row = f"{p.sheet} {p.row}" if p.sheet else p.row
-            _out(_("Row {row} · {severity}: {message}").format(row=row, severity=translate(names[p.severity], lang),
-                                                                message=_cut(p.message)))
+            _out(
+                _("Row {row} · {severity}: {message}").format(
+                    row=row, severity=translate(names[p.severity], lang), message=_cut(p.message)
+                )
+            )
     counts = result.counts
     if result.problems_omitted:
-        sys.stderr.write(ngettext("{n} more problem is counted but not listed.", "{n} more problems are counted but not listed.",
-                                   result.problems_omitted).format(n=result.problems_omitted) + "\n")
-    sys.stderr.write(_("{rows} checked: {errors}, {warnings}, {missing}.").format(
-        rows=ngettext("{n} row", "{n} rows", result.rows).format(n=result.rows),
-        errors=ngettext("{n} error", "{n} errors", counts["error"]).format(n=counts["error"]),
-        warnings=ngettext("{n} warning", "{n} warnings", counts["warning"]).format(n=counts["warning"]),
-        missing=ngettext("{n} missing value", "{n} missing values", counts["missing"]).format(n=counts["missing"]))
-        + "\n")
+        sys.stderr.write(
+            ngettext(
+                "{n} more problem is counted but not listed.",
+                "{n} more problems are counted but not listed.",
+                result.problems_omitted,
+            ).format(n=result.problems_omitted)
+            + "\n"
+        )
+    sys.stderr.write(
+        _("{rows} checked: {errors}, {warnings}, {missing}.").format(
+            rows=ngettext("{n} row", "{n} rows", result.rows).format(n=result.rows),
+            errors=ngettext("{n} error", "{n} errors", counts["error"]).format(n=counts["error"]),
+            warnings=ngettext("{n} warning", "{n} warnings", counts["warning"]).format(n=counts["warning"]),
+            missing=ngettext("{n} missing value", "{n} missing values", counts["missing"]).format(n=counts["missing"]),
+        )
+        + "\n"
+    )
     from app.services.sheets import intake_summary
+
     for line in intake_summary(result, lang):
         sys.stderr.write(line + "\n")
 
@@ -206,34 +239,52 @@ def _sheet(args: argparse.Namespace, write: bool) -> int:
     session = open_session(args) if (write or Profile(args.profile).exists()) else None
     try:
         form = session.form if session else current_form()
-        mode = (ImportMode.FILE_ONLY if session is None else ImportMode.CHECK if not write
-                else ImportMode.WRITE_VALID_ROWS if getattr(args, "skip_invalid", False) else ImportMode.WRITE)
+        mode = (
+            ImportMode.FILE_ONLY
+            if session is None
+            else ImportMode.CHECK
+            if not write
+            else ImportMode.WRITE_VALID_ROWS
+            if getattr(args, "skip_invalid", False)
+            else ImportMode.WRITE
+        )
         options: dict[str, Any] = dict(mode=mode, lang=args.lang, sheet=getattr(args, "sheet", None))
-        result = (sheet_in_archive(session, path, **options) if session else
-                  process_sheet(path, form, None, actor="", role=UserRole.COLLECTOR, **options))
+        result = (
+            sheet_in_archive(session, path, **options)
+            if session
+            else process_sheet(path, form, None, actor="", role=UserRole.COLLECTOR, **options)
+        )
         submitted: list[str] = []
         refused: dict[str, Any] = {}
         if write and session and getattr(args, "submit", False) and result.written:
             from app.services.sheets import submit_changed
+
             submitted, refused = submit_changed(session, result, path.name)
     finally:
         if session:
             session.close()
     _report(result, args.json, args.lang, path.name, write)
     if submitted or refused:
-        sys.stderr.write(ngettext("Submitted for review: {n} changed customer; {m} could not be submitted.",
-                                  "Submitted for review: {n} changed customers; {m} could not be submitted.",
-                                  len(submitted)).format(n=len(submitted), m=len(refused)) + "\n")
+        sys.stderr.write(
+            ngettext(
+                "Submitted for review: {n} changed customer; {m} could not be submitted.",
+                "Submitted for review: {n} changed customers; {m} could not be submitted.",
+                len(submitted),
+            ).format(n=len(submitted), m=len(refused))
+            + "\n"
+        )
     if write:
         if result.written:
             msg = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
-                created=result.created, updated=result.updated, unchanged=result.unchanged)
+                created=result.created, updated=result.updated, unchanged=result.unchanged
+            )
             if result.skipped_rows:
                 msg += " " + _("Skipped rows with errors: {rows}.").format(rows=rows_text(result.skipped_rows))
             sys.stderr.write(msg + "\n")
         else:
-            sys.stderr.write(_("Nothing was imported: rows {rows} have errors.").format(
-                rows=rows_text(result.error_rows)) + "\n")
+            sys.stderr.write(
+                _("Nothing was imported: rows {rows} have errors.").format(rows=rows_text(result.error_rows)) + "\n"
+            )
     return 1 if result.has_errors else 0
 
 
@@ -254,13 +305,18 @@ def cmd_export(args: argparse.Namespace) -> int:
         known = {g.key for g in session.form.groups}
         unknown = [g for g in groups or [] if g not in known]
         if unknown:
-            raise CliError(N_("Unknown field group {groups}; the groups are: {known}."), groups=", ".join(unknown),
-                           known=", ".join(g.key for g in session.form.groups))
+            raise CliError(
+                N_("Unknown field group {groups}; the groups are: {known}."),
+                groups=", ".join(unknown),
+                known=", ".join(g.key for g in session.form.groups),
+            )
         n = export_archive(session, Path(args.out), lang=args.lang, groups=groups, meta=not args.no_meta)
     finally:
         session.close()
-    sys.stderr.write(ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", n)
-                     .format(n=n, file=args.out) + "\n")
+    sys.stderr.write(
+        ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", n).format(n=n, file=args.out)
+        + "\n"
+    )
     return 0
 
 
@@ -275,13 +331,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     finally:
         session.close()
     if args.json:
-        _json([{"id": r.id, "code": r.code, "code_official": r.code_official, "shop_name": r.shop_name,
-                "contact_name": r.contact_name, "phone": r.phone, "address": r.address, "status": r.status.value,
-                "completeness": r.completeness, "updated_at": r.updated_at} for r in rows])
+        _json(
+            [
+                {
+                    "id": r.id,
+                    "code": r.code,
+                    "code_official": r.code_official,
+                    "shop_name": r.shop_name,
+                    "contact_name": r.contact_name,
+                    "phone": r.phone,
+                    "address": r.address,
+                    "status": r.status.value,
+                    "completeness": r.completeness,
+                    "updated_at": r.updated_at,
+                }
+                for r in rows
+            ]
+        )
     else:
         for r in rows:
-            _out(f"{r.id}  {r.code or '':18}  {translate(STATUS_MSGIDS[r.status], args.lang):6}  "
-                 f"{round(r.completeness * 100):3d}%  {r.shop_name or ''}  {r.phone or ''}")
+            _out(
+                f"{r.id}  {r.code or '':18}  {translate(STATUS_MSGIDS[r.status], args.lang):6}  "
+                f"{round(r.completeness * 100):3d}%  {r.shop_name or ''}  {r.phone or ''}"
+            )
     return 0
 
 
@@ -296,11 +368,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     for p in check.problems:
         _out(p)
     if check.problems:
-        raise CliError(N_("The archive has problems (see above). Restore a backup from {folder}."),
-                       folder=str(maintenance.backup_folder(session)))
-    _out(ngettext("The archive is intact: {n} customer, integrity and audit trail verified.",
-                  "The archive is intact: {n} customers, integrity and audit trail verified.", check.customers
-                  ).format(n=check.customers))
+        raise CliError(
+            N_("The archive has problems (see above). Restore a backup from {folder}."),
+            folder=str(maintenance.backup_folder(session)),
+        )
+    _out(
+        ngettext(
+            "The archive is intact: {n} customer, integrity and audit trail verified.",
+            "The archive is intact: {n} customers, integrity and audit trail verified.",
+            check.customers,
+        ).format(n=check.customers)
+    )
     return 0
 
 
@@ -328,7 +406,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     else:
         secret = _secret(ENV_PASSPHRASE, _("Passphrase of the backup: "))
     profile.restore(source, secret, recovery=args.recovery)
-    _out(_("Restored {file}. The replaced archive was kept in {folder}.").format(file=source, folder=profile.backup_dir))
+    _out(
+        _("Restored {file}. The replaced archive was kept in {folder}.").format(file=source, folder=profile.backup_dir)
+    )
     return 0
 
 
@@ -381,17 +461,23 @@ def cmd_login(args: argparse.Namespace) -> int:
         persist = syncing.tokens_persist()
     finally:
         session.close()
-    _out(_("Signed in to {server} as {user} ({role}).").format(server=args.server, user=data.user.name,
-                                                               role=data.user.role.value))
+    _out(
+        _("Signed in to {server} as {user} ({role}).").format(
+            server=args.server, user=data.user.name, role=data.user.role.value
+        )
+    )
     if not persist:
         sys.stderr.write(translate(_NO_KEYRING_LOGIN) + "\n")
     return 0
 
 
-_INSECURE_WARNING = N_("Warning: the connection is not encrypted; the password is sent in clear (--allow-insecure, "
-                       "for development only).")
-_NO_KEYRING_LOGIN = N_("This computer has no system keyring, so the sign-in is kept only while this program runs; "
-                       "you will be asked again next time.")
+_INSECURE_WARNING = N_(
+    "Warning: the connection is not encrypted; the password is sent in clear (--allow-insecure, for development only)."
+)
+_NO_KEYRING_LOGIN = N_(
+    "This computer has no system keyring, so the sign-in is kept only while this program runs; "
+    "you will be asked again next time."
+)
 
 
 def cmd_logout(args: argparse.Namespace) -> int:
@@ -423,16 +509,26 @@ def cmd_sync(args: argparse.Namespace) -> int:
         raise CliError(N_("Sync did not finish: {reason}"), reason=exc.message(args.lang)) from None
     finally:
         session.close()
-    _out(ngettext("Sent {pushed} change ({conflicts} in conflict, {rejected} refused), received {pulled}; {photos} sent.",
-                  "Sent {pushed} changes ({conflicts} in conflict, {rejected} refused), received {pulled}; {photos} sent.",
-                  outcome.pushed)
-         .format(pushed=outcome.pushed, conflicts=outcome.conflicts, rejected=outcome.rejected, pulled=outcome.received,
-                 photos=ngettext("{n} photo", "{n} photos", outcome.photos_up).format(n=outcome.photos_up)))
+    _out(
+        ngettext(
+            "Sent {pushed} change ({conflicts} in conflict, {rejected} refused), received {pulled}; {photos} sent.",
+            "Sent {pushed} changes ({conflicts} in conflict, {rejected} refused), received {pulled}; {photos} sent.",
+            outcome.pushed,
+        ).format(
+            pushed=outcome.pushed,
+            conflicts=outcome.conflicts,
+            rejected=outcome.rejected,
+            pulled=outcome.received,
+            photos=ngettext("{n} photo", "{n} photos", outcome.photos_up).format(n=outcome.photos_up),
+        )
+    )
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
     if outcome.newer_client:
-        _out(_("Update available: FieldArchive {version}").format(version=outcome.newer_client)
-             + (f" · {outcome.download_url}" if outcome.download_url else ""))
+        _out(
+            _("Update available: FieldArchive {version}").format(version=outcome.newer_client)
+            + (f" · {outcome.download_url}" if outcome.download_url else "")
+        )
     refused = [p for p in problems if p.state == "rejected"]
     conflicts = [p for p in problems if p.state == "conflict"]
     if refused:
@@ -444,16 +540,26 @@ def cmd_sync(args: argparse.Namespace) -> int:
         for p in conflicts:
             _out("  " + _cut(p.line(args.lang), MAX_MESSAGE * 2))
     if problems:
-        sys.stderr.write(ngettext("Sync finished, but {refused} customer was refused by the server; in conflict with it: "
-                                  "{conflicts} (listed above).",
-                                  "Sync finished, but {refused} customers were refused by the server; in conflict with "
-                                  "it: {conflicts} (listed above).", len(refused))
-                         .format(refused=len(refused), conflicts=len(conflicts)) + "\n")
+        sys.stderr.write(
+            ngettext(
+                "Sync finished, but {refused} customer was refused by the server; in conflict with it: "
+                "{conflicts} (listed above).",
+                "Sync finished, but {refused} customers were refused by the server; in conflict with "
+                "it: {conflicts} (listed above).",
+                len(refused),
+            ).format(refused=len(refused), conflicts=len(conflicts))
+            + "\n"
+        )
         return 1
     if not outcome.complete:
-        sys.stderr.write(ngettext("Sync is not complete: {n} change is still waiting; run it again.",
-                                  "Sync is not complete: {n} changes are still waiting; run it again.",
-                                  outcome.remaining).format(n=outcome.remaining) + "\n")
+        sys.stderr.write(
+            ngettext(
+                "Sync is not complete: {n} change is still waiting; run it again.",
+                "Sync is not complete: {n} changes are still waiting; run it again.",
+                outcome.remaining,
+            ).format(n=outcome.remaining)
+            + "\n"
+        )
         return CliError.exit_code
     return 0
 
@@ -468,8 +574,11 @@ def cmd_submit(args: argparse.Namespace) -> int:
     session = open_session(args)
     try:
         if args.all:
-            ids = [r.id for st in (CustomerStatus.DRAFT, CustomerStatus.RETURNED)
-                   for r in listing.rows(session, listing.pks(session, ListQuery(status=st)))]
+            ids = [
+                r.id
+                for st in (CustomerStatus.DRAFT, CustomerStatus.RETURNED)
+                for r in listing.rows(session, listing.pks(session, ListQuery(status=st)))
+            ]
         else:
             ids = list(dict.fromkeys(args.ids))
         done, refused = records.submit(session, ids, note=args.note or "", urgent=args.urgent)
@@ -478,11 +587,19 @@ def cmd_submit(args: argparse.Namespace) -> int:
         session.close()
     for cid, report in refused.items():
         first = report.errors[0]
-        _out(_("Not submitted {id}: {problem}").format(
-            id=cid, problem=first.message(labels.get(first.field, first.field), args.lang)) +
-            (_(" (and {n} more)").format(n=len(report.errors) - 1) if len(report.errors) > 1 else ""))
-    _out(ngettext("Submitted {n} customer for review; it is sent at the next sync.",
-                  "Submitted {n} customers for review; they are sent at the next sync.", len(done)).format(n=len(done)))
+        _out(
+            _("Not submitted {id}: {problem}").format(
+                id=cid, problem=first.message(labels.get(first.field, first.field), args.lang)
+            )
+            + (_(" (and {n} more)").format(n=len(report.errors) - 1) if len(report.errors) > 1 else "")
+        )
+    _out(
+        ngettext(
+            "Submitted {n} customer for review; it is sent at the next sync.",
+            "Submitted {n} customers for review; they are sent at the next sync.",
+            len(done),
+        ).format(n=len(done))
+    )
     return 1 if refused else 0
 
 
@@ -495,18 +612,36 @@ def cmd_review(args: argparse.Namespace) -> int:
         if args.action == "list":
             items = review.queue(session)
             if args.json:
-                _json([{"id": i.id, "code": i.code, "shop_name": i.shop_name, "owner": i.owner, "kind": i.kind,
-                        "urgent": i.urgent, "submitted_at": i.submitted_at.isoformat() if i.submitted_at else None,
-                        "deadline": i.deadline.isoformat(), "overdue": i.overdue, "note": i.note,
-                        "warnings": i.warnings, "errors": i.errors} for i in items])
+                _json(
+                    [
+                        {
+                            "id": i.id,
+                            "code": i.code,
+                            "shop_name": i.shop_name,
+                            "owner": i.owner,
+                            "kind": i.kind,
+                            "urgent": i.urgent,
+                            "submitted_at": i.submitted_at.isoformat() if i.submitted_at else None,
+                            "deadline": i.deadline.isoformat(),
+                            "overdue": i.overdue,
+                            "note": i.note,
+                            "warnings": i.warnings,
+                            "errors": i.errors,
+                        }
+                        for i in items
+                    ]
+                )
             else:
                 kinds = {"new": _("new"), "change": _("change")}
                 for i in items:
-                    _out(f"{i.id}  {kinds[i.kind]}{'!' if i.urgent else ' '} {i.owner:10} {i.left:24} "
-                         f"{i.shop_name}")
-                _out(ngettext("{n} submission waiting; {late} overdue.", "{n} submissions waiting; {late} overdue.",
-                              len(items)).format(
-                    n=len(items), late=sum(i.overdue for i in items)))
+                    _out(f"{i.id}  {kinds[i.kind]}{'!' if i.urgent else ' '} {i.owner:10} {i.left:24} {i.shop_name}")
+                _out(
+                    ngettext(
+                        "{n} submission waiting; {late} overdue.",
+                        "{n} submissions waiting; {late} overdue.",
+                        len(items),
+                    ).format(n=len(items), late=sum(i.overdue for i in items))
+                )
             return 0
         if not args.ids:
             raise CliError(N_("Name the customers (their ids; `review list` shows them)."))
@@ -520,17 +655,30 @@ def cmd_review(args: argparse.Namespace) -> int:
     finally:
         session.close()
     skipped = len(set(args.ids)) - n
-    _out(ngettext("{n} decision recorded; it is sent at the next sync.",
-                  "{n} decisions recorded; they are sent at the next sync.", n).format(n=n) +
-         (" " + ngettext("{m} was not waiting for review and was left alone.",
-                         "{m} were not waiting for review and were left alone.", skipped).format(m=skipped)
-          if skipped else ""))
+    _out(
+        ngettext(
+            "{n} decision recorded; it is sent at the next sync.",
+            "{n} decisions recorded; they are sent at the next sync.",
+            n,
+        ).format(n=n)
+        + (
+            " "
+            + ngettext(
+                "{m} was not waiting for review and was left alone.",
+                "{m} were not waiting for review and were left alone.",
+                skipped,
+            ).format(m=skipped)
+            if skipped
+            else ""
+        )
+    )
     return 0
 
 
 def _signed_in_again(session: Any) -> None:
     """Scripts on machines without a keyring sign in again with the password from the environment."""
     from app.services import syncing
+
     bound = syncing.binding(session)
     if bound and not syncing.signed_in(session) and os.environ.get(ENV_SERVER_PASSWORD):
         syncing.login(session, bound[0], bound[1], os.environ[ENV_SERVER_PASSWORD])
@@ -554,9 +702,14 @@ def cmd_report(args: argparse.Namespace) -> int:
         raise CliError(N_("The monthly report needs the server: {reason}"), reason=exc.message(args.lang)) from None
     finally:
         session.close()
-    _out(_("Monthly report for {month} written to {file}: {adj}, {overdue}.")
-         .format(month=month, file=out, adj=reports.category_adjustments(counts["category_adjustments"]),
-                 overdue=reports.overdue_items(counts["overdue"])))
+    _out(
+        _("Monthly report for {month} written to {file}: {adj}, {overdue}.").format(
+            month=month,
+            file=out,
+            adj=reports.category_adjustments(counts["category_adjustments"]),
+            overdue=reports.overdue_items(counts["overdue"]),
+        )
+    )
     return 0
 
 
@@ -575,8 +728,12 @@ def build_parser() -> Parser:
     common.add_argument("--home", default=argparse.SUPPRESS, help="folder of profiles, settings and logs")
     common.add_argument("--lang", choices=["zh_CN", "en"], default=argparse.SUPPRESS)
     common.add_argument("--profile", default=argparse.SUPPRESS)
-    common.add_argument("--allow-insecure", action="store_true", default=argparse.SUPPRESS,
-                        help="development only: allow plain http:// to another computer (the password travels in clear)")
+    common.add_argument(
+        "--allow-insecure",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="development only: allow plain http:// to another computer (the password travels in clear)",
+    )
     p = Parser(prog="fieldarchive", parents=[common], description="FieldArchive 客户档案采集")
     p.add_argument("--version", action="version", version=__version__)
     p.add_argument("--self-test", dest="self_test_flag", action="store_true", help="check the installation and exit")
@@ -601,8 +758,11 @@ def build_parser() -> Parser:
     sp.add_argument("file")
     sp.add_argument("--sheet", metavar="NAME|all", help=sheet_help)
     sp.add_argument("--skip-invalid", action="store_true")
-    sp.add_argument("--submit", action="store_true",
-                    help="bulk maintenance: submit the changed customers whose changes need approval")
+    sp.add_argument(
+        "--submit",
+        action="store_true",
+        help="bulk maintenance: submit the changed customers whose changes need approval",
+    )
     sp.add_argument("--json", action="store_true")
     sp = add("export", cmd_export, "export all customers")
     sp.add_argument("out")
@@ -620,8 +780,12 @@ def build_parser() -> Parser:
     sp.add_argument("file")
     sp.add_argument("--recovery", action="store_true", help="open the backup with the recovery code")
     add("passwd", cmd_passwd, "change the passphrase").add_argument("--recovery", action="store_true")
-    add("remember", cmd_remember, "unlock on this device through the OS keyring").add_argument("--off", action="store_true")
-    sp = add("login", cmd_login, "sign in to the sync server (password from the terminal or FIELDARCHIVE_SERVER_PASSWORD)")
+    add("remember", cmd_remember, "unlock on this device through the OS keyring").add_argument(
+        "--off", action="store_true"
+    )
+    sp = add(
+        "login", cmd_login, "sign in to the sync server (password from the terminal or FIELDARCHIVE_SERVER_PASSWORD)"
+    )
     sp.add_argument("--server", required=True)
     sp.add_argument("--user", required=True)
     add("logout", cmd_logout, "sign out of the sync server")
@@ -642,7 +806,8 @@ def build_parser() -> Parser:
     sp.add_argument("out", nargs="?", help="the .xlsx file (default monthly-report-YYYY-MM.xlsx)")
     sp.add_argument("--month", help="YYYY-MM (default: the previous month)")
     add("self-test", cmd_self_test, "open a temporary archive and check the installation").add_argument(
-        "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts")
+        "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts"
+    )
     return p
 
 
@@ -653,22 +818,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     moved = None
     if args.command != "self-test" and not args.self_test_flag:
         from app.storage.relocate import move_legacy_home
+
         moved = move_legacy_home()  # once: the one folder of earlier versions to the platform's folders
     from app.settings import Settings
+
     settings = Settings()
     args.lang = getattr(args, "lang", None) or settings.ui_language
     args.profile = getattr(args, "profile", None) or paths.DEFAULT_PROFILE
     set_language(args.lang)
     setup_logging(to_file=args.command != "self-test")
     if moved is not None and moved.state != "none":
-        log.info("old home folder: %s %s%s", moved.state, ",".join(moved.moved), f" ({moved.reason})" if moved.reason else "")
+        log.info(
+            "old home folder: %s %s%s", moved.state, ",".join(moved.moved), f" ({moved.reason})" if moved.reason else ""
+        )
     if getattr(args, "allow_insecure", False):
         from app.services import syncing
+
         syncing.allow_insecure()
     if args.self_test_flag:  # the packaged app: FieldArchive --self-test
         args.command, args.func, args.gui = "self-test", cmd_self_test, True
     if not args.command:
         from app.main import run_gui
+
         return run_gui(args)
     try:
         return int(args.func(args))
@@ -682,6 +853,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # never a traceback on the terminal
         log.exception("unexpected failure in %s", args.command)
-        sys.stderr.write(_("Unexpected error ({kind}); the details are in {file}.").format(
-            kind=type(exc).__name__, file=paths.log_dir() / "fieldarchive.log") + "\n")
+        sys.stderr.write(
+            _("Unexpected error ({kind}); the details are in {file}.").format(
+                kind=type(exc).__name__, file=paths.log_dir() / "fieldarchive.log"
+            )
+            + "\n"
+        )
         return 2

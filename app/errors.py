@@ -4,6 +4,7 @@ A user-facing error carries a gettext msgid and its parameters, not a translated
 string: the UI or the command line translates it when it shows it, and the log
 records the English text (see app.i18n).
 """
+
 from __future__ import annotations
 
 import enum

@@ -10,6 +10,7 @@ f-strings or ``%`` inside ``_()``, ``ngettext`` for counts, no sentence fragment
 A translation whose ``{fields}`` differ from its msgid is ignored (falls back to
 English) so a bad translation can never crash a ``.format()`` call.
 """
+
 from __future__ import annotations
 
 import ast

@@ -3,6 +3,7 @@
 A second copy (of the desktop app) on the same profile is refused with a clear message instead of
 opening the archive a second time. A lock left behind by a copy that crashed (its process is gone, or
 the pid now belongs to a process started later) is taken over. Qt-free, so it is tested directly."""
+
 from __future__ import annotations
 
 import ctypes
@@ -19,8 +20,10 @@ from app.paths import DEFAULT_PROFILE, ensure_private_dir, profile_dir
 
 log = logging.getLogger(__name__)
 LOCK_NAME = "fieldarchive.lock"
-IN_USE = N_("The profile “{profile}” is already open in another copy of FieldArchive (process {pid}). "
-            "Switch to that window, or close it there and start again.")
+IN_USE = N_(
+    "The profile “{profile}” is already open in another copy of FieldArchive (process {pid}). "
+    "Switch to that window, or close it there and start again."
+)
 
 
 class ProfileInUse(UserFacingError):

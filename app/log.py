@@ -5,6 +5,7 @@ passphrases, keys or tokens. ``PersonalDataFilter`` is a last line of defence:
 it masks anything in a log line that looks like a phone, ID, licence or bank
 number.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,5 +1,6 @@
 """Composition root of the desktop app: language, Qt translations, style, error hook, then the
 controller (first start or unlock → main window). The only place that wires concrete classes."""
+
 from __future__ import annotations
 
 import argparse
@@ -20,6 +21,7 @@ def make_app() -> QApplication:
     from app import APP_ID
     from app.ui.identity import apply_identity
     from app.ui.wheel import install_wheel_guard
+
     # argv[0] names the X11 window instance: FieldArchive, not __main__ (python -m app)
     app = cast(QApplication, QApplication.instance() or QApplication([APP_ID]))  # instance() is typed QCoreApplication
     apply_identity(app)
@@ -49,6 +51,7 @@ def run_gui(args: argparse.Namespace) -> int:
 def gui_self_test() -> list[str]:
     """The frozen app's ``--self-test``: the core self-test plus Qt, its zh_CN strings and a CJK font."""
     import os
+
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QFontDatabase
@@ -62,6 +65,10 @@ def gui_self_test() -> list[str]:
     if not install_qt_translations(app, "zh_CN") or QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel":
         raise AppError("self-test: Qt's zh_CN translations (qtbase_zh_CN.qm) are missing")
     lines.append("qt: PySide6 with qtbase_zh_CN ok")
-    cjk = [f for f in QFontDatabase.families() if QFontDatabase.writingSystems(f).count(QFontDatabase.WritingSystem.SimplifiedChinese)]
+    cjk = [
+        f
+        for f in QFontDatabase.families()
+        if QFontDatabase.writingSystems(f).count(QFontDatabase.WritingSystem.SimplifiedChinese)
+    ]
     lines.append(f"fonts: {len(cjk)} with Chinese glyphs" if cjk else "fonts: none with Chinese glyphs (install one)")
     return lines

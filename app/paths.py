@@ -20,6 +20,7 @@ profile at every log-in, so nothing large goes there)::
 Earlier versions kept everything in one folder, :func:`legacy_home`; app/storage/relocate.py moves
 it once to these places.
 """
+
 from __future__ import annotations
 
 import os

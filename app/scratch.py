@@ -14,6 +14,7 @@ those files in $TMPDIR for anyone to read. Now:
 
 Qt-free and dependency-free (storage, export and services use it).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -112,7 +113,7 @@ def archive_scratch(archive_path: Path) -> Path:
 
 
 def _pid_of(name: str) -> int | None:
-    rest = name[len(PREFIX):]
+    rest = name[len(PREFIX) :]
     head = rest.split("-", 1)[0]
     return int(head) if head.isdigit() else None
 

@@ -5,6 +5,7 @@ functions say so with ``KeyringUnavailable`` and nothing is written anywhere:
 there is deliberately no fallback to a file (keyrings.alt's "plaintext" backend
 only base64-encodes).
 """
+
 from __future__ import annotations
 
 import logging

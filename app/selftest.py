@@ -3,6 +3,7 @@
 Used by the command line and by the packaged app (``--self-test``) to prove an
 installation works: SQLCipher is bundled, forms and translations are found.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,7 +30,9 @@ def run_self_test() -> list[str]:
         profile = Profile("selftest", Path(tmp) / "profile")
         arc, key, _code = profile.create("self-test passphrase", "self-test")
         try:
-            report = validate_values(form, {"shop_name": "自检商店", "contact_phone": "13800138000"}, today=dt.date.today())
+            report = validate_values(
+                form, {"shop_name": "自检商店", "contact_phone": "13800138000"}, today=dt.date.today()
+            )
             cid = new_id()
             arc.customers.insert(form, [NewCustomer(cid, report.values, Quality())], Provenance("self-test"))
             if arc.customers.get(cid) is None or arc.customers.search_pks("自检") == []:

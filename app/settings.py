@@ -3,6 +3,7 @@
 Secrets never go here: tokens and "unlock on this device" keys live only in the
 OS keyring (app.secrets).
 """
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,11 @@ class Setting(Generic[T]):
         if obj is None:
             return self
         value = obj._data.get(self.key, self.default)
-        if not isinstance(value, self.type_) or isinstance(value, bool) != isinstance(self.default, bool) or not self.check(value):
+        if (
+            not isinstance(value, self.type_)
+            or isinstance(value, bool) != isinstance(self.default, bool)
+            or not self.check(value)
+        ):
             return self.default
         return value
 
@@ -48,11 +53,14 @@ class Settings:
     last_profile = Setting("last_profile", "default", str)
     last_export_dir = Setting("last_export_dir", "", str)
     #: Field groups left out of exports (remembered; a group added to the form later is exported).
-    export_groups_off: Setting[list[str]] = Setting("export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v))
+    export_groups_off: Setting[list[str]] = Setting(
+        "export_groups_off", [], list, lambda v: all(isinstance(x, str) for x in v)
+    )
     export_meta = Setting("export_meta", True, bool)
     #: The customer list's column widths, order and shown columns, per user (Qt header state, base64).
-    list_columns: Setting[dict[str, str]] = Setting("list_columns", {}, dict,
-                           lambda v: all(isinstance(k, str) and isinstance(x, str) for k, x in v.items()))
+    list_columns: Setting[dict[str, str]] = Setting(
+        "list_columns", {}, dict, lambda v: all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
+    )
 
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or settings_file()

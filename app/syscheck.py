@@ -4,6 +4,7 @@ command) instead of Qt's "could not load the Qt platform plugin xcb" abort.
 
 Skipped on other systems and when ``QT_QPA_PLATFORM`` is offscreen/minimal (tests, servers) or
 wayland. Exit status 1 when something is missing (the message says what), 0 otherwise."""
+
 from __future__ import annotations
 
 import ctypes.util
@@ -34,17 +35,35 @@ XCB_PACKAGES: dict[str, str] = {
 }
 # a shared library (soname) that ``ldd`` reports "not found" → the Debian/Ubuntu package that has it
 SONAME_PACKAGES: dict[str, str] = {
-    "libxcb-cursor.so.0": "libxcb-cursor0", "libxcb-icccm.so.4": "libxcb-icccm4",
-    "libxcb-image.so.0": "libxcb-image0", "libxcb-keysyms.so.1": "libxcb-keysyms1",
-    "libxcb-render-util.so.0": "libxcb-render-util0", "libxcb-xkb.so.1": "libxcb-xkb1",
-    "libxcb-util.so.1": "libxcb-util1", "libxcb-randr.so.0": "libxcb-randr0", "libxcb-render.so.0": "libxcb-render0",
-    "libxcb-shape.so.0": "libxcb-shape0", "libxcb-shm.so.0": "libxcb-shm0", "libxcb-sync.so.1": "libxcb-sync1",
-    "libxcb-xfixes.so.0": "libxcb-xfixes0", "libxcb-xinput.so.0": "libxcb-xinput0", "libxcb.so.1": "libxcb1",
-    "libX11-xcb.so.1": "libx11-xcb1", "libX11.so.6": "libx11-6", "libxkbcommon.so.0": "libxkbcommon0",
-    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0", "libGL.so.1": "libgl1", "libEGL.so.1": "libegl1",
-    "libGLX.so.0": "libglx0", "libOpenGL.so.0": "libopengl0", "libfontconfig.so.1": "libfontconfig1",
-    "libfreetype.so.6": "libfreetype6", "libdbus-1.so.3": "libdbus-1-3", "libglib-2.0.so.0": "libglib2.0-0",
-    "libSM.so.6": "libsm6", "libICE.so.6": "libice6",
+    "libxcb-cursor.so.0": "libxcb-cursor0",
+    "libxcb-icccm.so.4": "libxcb-icccm4",
+    "libxcb-image.so.0": "libxcb-image0",
+    "libxcb-keysyms.so.1": "libxcb-keysyms1",
+    "libxcb-render-util.so.0": "libxcb-render-util0",
+    "libxcb-xkb.so.1": "libxcb-xkb1",
+    "libxcb-util.so.1": "libxcb-util1",
+    "libxcb-randr.so.0": "libxcb-randr0",
+    "libxcb-render.so.0": "libxcb-render0",
+    "libxcb-shape.so.0": "libxcb-shape0",
+    "libxcb-shm.so.0": "libxcb-shm0",
+    "libxcb-sync.so.1": "libxcb-sync1",
+    "libxcb-xfixes.so.0": "libxcb-xfixes0",
+    "libxcb-xinput.so.0": "libxcb-xinput0",
+    "libxcb.so.1": "libxcb1",
+    "libX11-xcb.so.1": "libx11-xcb1",
+    "libX11.so.6": "libx11-6",
+    "libxkbcommon.so.0": "libxkbcommon0",
+    "libxkbcommon-x11.so.0": "libxkbcommon-x11-0",
+    "libGL.so.1": "libgl1",
+    "libEGL.so.1": "libegl1",
+    "libGLX.so.0": "libglx0",
+    "libOpenGL.so.0": "libopengl0",
+    "libfontconfig.so.1": "libfontconfig1",
+    "libfreetype.so.6": "libfreetype6",
+    "libdbus-1.so.3": "libdbus-1-3",
+    "libglib-2.0.so.0": "libglib2.0-0",
+    "libSM.so.6": "libsm6",
+    "libICE.so.6": "libice6",
 }
 HEADLESS = ("offscreen", "minimal", "vnc", "wayland", "eglfs", "linuxfb")
 
@@ -116,10 +135,11 @@ def needs_check(platform: str | None = None, environ: dict[str, str] | None = No
 
 
 def report(missing: list[str]) -> str:
-    return _("The desktop app needs these system libraries, which are not installed: {packages}\n"
-             "Install them with:\n    sudo apt install {packages}\n"
-             "(on other distributions, install the packages that provide the same libraries) and run it again."
-             ).format(packages=" ".join(missing))
+    return _(
+        "The desktop app needs these system libraries, which are not installed: {packages}\n"
+        "Install them with:\n    sudo apt install {packages}\n"
+        "(on other distributions, install the packages that provide the same libraries) and run it again."
+    ).format(packages=" ".join(missing))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ Prints, measured side by side in this run:
 - the import preview (dry run: read, validate, diff against the archive, nothing written) of an
   exported sheet of 10k rows (or N if fewer), with one field changed on every row: time and rows/s.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -56,6 +57,7 @@ def make_archive(n: int) -> Any:
 def baseline(path: Path, columns: list[str], rows: list[list[Any]]) -> int:
     """Bare openpyxl write-only: header and the prebuilt values, no conversion, no safety, no audit."""
     from openpyxl import Workbook
+
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Sheet1")
     ws.append(columns)
@@ -70,7 +72,7 @@ def peak_mb(fn: Callable[[], Any]) -> float:
     tracemalloc.reset_peak()
     try:
         fn()
-        return tracemalloc.get_traced_memory()[1] / 2 ** 20
+        return tracemalloc.get_traced_memory()[1] / 2**20
     finally:
         tracemalloc.stop()
 
@@ -92,14 +94,18 @@ def main() -> int:
 
         def rows_of(pks: list[int] | None) -> list[list[Any]]:
             # the very cell values our export writes (the Decimal → number step included)
-            return [[cell_value(None, v) if not isinstance(v, str) else v for v in row]
-                    for row in export_rows(arc, form.visible_fields, "zh_CN", pks, None, None, 0)]
+            return [
+                [cell_value(None, v) if not isinstance(v, str) else v for v in row]
+                for row in export_rows(arc, form.visible_fields, "zh_CN", pks, None, None, 0)
+            ]
 
         t = time.perf_counter()
         rows = rows_of(None)
         gc.collect()
         gc.freeze()  # the prebuilt list's millions of objects would make every full GC slower for both halves
-        print(f"rows list for the baseline built in {time.perf_counter() - t:.1f} s ({len(rows)} rows x {len(cols)} columns)")
+        print(
+            f"rows list for the baseline built in {time.perf_counter() - t:.1f} s ({len(rows)} rows x {len(cols)} columns)"
+        )
 
         header(f"export of {n} customers, {len(cols)} columns")
         t = time.perf_counter()
@@ -109,10 +115,14 @@ def main() -> int:
         written = export_customers(arc, form, out / "ours.xlsx", lang="zh_CN", actor="bench")
         t_ours = time.perf_counter() - t
         assert written == n
-        print(f"openpyxl write-only, same values prebuilt: {t_bare:6.2f} s  {n / t_bare:8.0f} rows/s  "
-              f"{(out / 'bare.xlsx').stat().st_size / 1e6:.1f} MB")
-        print(f"export_customers (archive → file):         {t_ours:6.2f} s  {n / t_ours:8.0f} rows/s  "
-              f"{(out / 'ours.xlsx').stat().st_size / 1e6:.1f} MB")
+        print(
+            f"openpyxl write-only, same values prebuilt: {t_bare:6.2f} s  {n / t_bare:8.0f} rows/s  "
+            f"{(out / 'bare.xlsx').stat().st_size / 1e6:.1f} MB"
+        )
+        print(
+            f"export_customers (archive → file):         {t_ours:6.2f} s  {n / t_ours:8.0f} rows/s  "
+            f"{(out / 'ours.xlsx').stat().st_size / 1e6:.1f} MB"
+        )
         print(f"ratio export_customers / bare openpyxl: {t_ours / t_bare:.2f}x   (goal <= 1.5x)")
 
         sizes = (max(1, n // 20), max(1, n // 5))
@@ -134,8 +144,10 @@ def main() -> int:
         t = time.perf_counter()
         result = process_sheet(sheet, form, arc, actor="bench", role="collector", today=TODAY)
         t_check = time.perf_counter() - t
-        print(f"dry run: {t_check:.2f} s  {result.rows / t_check:.0f} rows/s; {result.changed_rows} rows with changes, "
-              f"{len(result.diffs)} diffs kept (+{result.diffs_omitted} counted), {len(result.problems)} problems")
+        print(
+            f"dry run: {t_check:.2f} s  {result.rows / t_check:.0f} rows/s; {result.changed_rows} rows with changes, "
+            f"{len(result.diffs)} diffs kept (+{result.diffs_omitted} counted), {len(result.problems)} problems"
+        )
         session.close()
     return 0
 
@@ -143,6 +155,7 @@ def main() -> int:
 def edit_sheet(path: Path, column: str | None) -> None:
     """Append "（改）" to one text column on every row, as a county's maintenance file would change it."""
     from openpyxl import Workbook, load_workbook
+
     src = load_workbook(path, read_only=True)
     ws = src.worksheets[0]
     wb = Workbook(write_only=True)

@@ -20,6 +20,7 @@ the peak resident memory (VmHWM, reset just before the work) minus the resident 
 PostgreSQL: a database ``fa_bench_<random>`` created through FIELDARCHIVE_TEST_PG (default the
 ``test`` database on 127.0.0.1:5432) and dropped afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,22 +70,64 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
     collectors = max(1, -(-n // PER_COLLECTOR))
     teams = -(-collectors // TEAM)
     with db.engine.begin() as conn:
-        people = [{"id": 1, "name": "admin", "display_name": "admin", "role": "admin", "supervisor_id": None,
-                   "password_hash": "x", "disabled": False, "created_at": now}]
+        people = [
+            {
+                "id": 1,
+                "name": "admin",
+                "display_name": "admin",
+                "role": "admin",
+                "supervisor_id": None,
+                "password_hash": "x",
+                "disabled": False,
+                "created_at": now,
+            }
+        ]
         for t in range(teams):
-            people.append({"id": 2 + t, "name": f"s{t}", "display_name": f"s{t}", "role": "supervisor",
-                           "supervisor_id": None, "password_hash": "x", "disabled": False, "created_at": now})
+            people.append(
+                {
+                    "id": 2 + t,
+                    "name": f"s{t}",
+                    "display_name": f"s{t}",
+                    "role": "supervisor",
+                    "supervisor_id": None,
+                    "password_hash": "x",
+                    "disabled": False,
+                    "created_at": now,
+                }
+            )
         first_collector = 2 + teams
         for c in range(collectors):
-            people.append({"id": first_collector + c, "name": f"c{c}", "display_name": f"c{c}", "role": "collector",
-                           "supervisor_id": 2 + c // TEAM, "password_hash": "x", "disabled": False,
-                           "created_at": now})
+            people.append(
+                {
+                    "id": first_collector + c,
+                    "name": f"c{c}",
+                    "display_name": f"c{c}",
+                    "role": "collector",
+                    "supervisor_id": 2 + c // TEAM,
+                    "password_hash": "x",
+                    "disabled": False,
+                    "created_at": now,
+                }
+            )
         bulk_insert(conn, users, people)
         if db.is_postgres:
             conn.execute(text("SELECT setval('users_id_seq', (SELECT max(id) FROM users))"))
-        bulk_insert(conn, devices, [{"user_id": first_collector + c, "device_id": f"dev-c{c}", "device_name": "laptop",
-                                     "created_at": now, "last_login_at": now, "revoked_at": None, "actor": f"c{c}"}
-                                    for c in range(collectors)])
+        bulk_insert(
+            conn,
+            devices,
+            [
+                {
+                    "user_id": first_collector + c,
+                    "device_id": f"dev-c{c}",
+                    "device_name": "laptop",
+                    "created_at": now,
+                    "last_login_at": now,
+                    "revoked_at": None,
+                    "actor": f"c{c}",
+                }
+                for c in range(collectors)
+            ],
+        )
     out = csv_path.open("w", newline="", encoding="utf-8")
     sheet = csv.writer(out)
     sheet.writerow(["客户编码", "期间", "购进量", "购进金额"])
@@ -109,33 +152,97 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
             else:
                 changes = {"service_notes": {"old": None, "new": values.get("service_notes")}}
             status = "approved" if i % 5 < 2 else "draft"
-            rows.append({"id": rid, "version": 2, "status": status, "code": code, "code_official": True,
-                         "form_version": 1, "data": dumps(values), "approved_data": None, "field_versions": "{}",
-                         "review": None, "missing_photos": "[]", "owner_id": owner, "created_by_id": owner,
-                         "deleted": False, "created_at": created, "updated_at": max(created, edit_at)})
-            versions.append({"record_id": rid, "version": 1, "prev_version": 0, "kind": "save", "changes": "{}",
-                             "status": "draft", "actor_id": owner, "mutation_id": None, "provenance": None,
-                             "at": created})
-            versions.append({"record_id": rid, "version": 2, "prev_version": 1, "kind": "save",
-                             "changes": dumps(changes), "status": status, "actor_id": owner, "mutation_id": None,
-                             "provenance": None, "at": max(created + 1, edit_at)})
+            rows.append(
+                {
+                    "id": rid,
+                    "version": 2,
+                    "status": status,
+                    "code": code,
+                    "code_official": True,
+                    "form_version": 1,
+                    "data": dumps(values),
+                    "approved_data": None,
+                    "field_versions": "{}",
+                    "review": None,
+                    "missing_photos": "[]",
+                    "owner_id": owner,
+                    "created_by_id": owner,
+                    "deleted": False,
+                    "created_at": created,
+                    "updated_at": max(created, edit_at),
+                }
+            )
+            versions.append(
+                {
+                    "record_id": rid,
+                    "version": 1,
+                    "prev_version": 0,
+                    "kind": "save",
+                    "changes": "{}",
+                    "status": "draft",
+                    "actor_id": owner,
+                    "mutation_id": None,
+                    "provenance": None,
+                    "at": created,
+                }
+            )
+            versions.append(
+                {
+                    "record_id": rid,
+                    "version": 2,
+                    "prev_version": 1,
+                    "kind": "save",
+                    "changes": dumps(changes),
+                    "status": status,
+                    "actor_id": owner,
+                    "mutation_id": None,
+                    "provenance": None,
+                    "at": max(created + 1, edit_at),
+                }
+            )
             day = dt.datetime.fromtimestamp(now - rng.uniform(0, DAYS) * 86400, CHINA_TZ).date().isoformat()
-            body = {"id": f"v{rid}"[:36], "visited_on": day, "purpose": "routine", "notes": "",
-                    "sales_anomaly": "销量下降" if i % 10 == 3 else "", "photos": []}
-            vis.append({"id": body["id"], "customer_id": rid, "data": dumps(body), "created_by_id": owner,
-                        "created_at": now, "visited_on": day})
+            body = {
+                "id": f"v{rid}"[:36],
+                "visited_on": day,
+                "purpose": "routine",
+                "notes": "",
+                "sales_anomaly": "销量下降" if i % 10 == 3 else "",
+                "photos": [],
+            }
+            vis.append(
+                {
+                    "id": body["id"],
+                    "customer_id": rid,
+                    "data": dumps(body),
+                    "created_by_id": owner,
+                    "created_at": now,
+                    "visited_on": day,
+                }
+            )
             check_day = dt.datetime.fromtimestamp(now - rng.uniform(0, 200) * 86400, CHINA_TZ).date().isoformat()
             checks.append({"record_id": rid, "kind": "quarterly", "day": check_day, "by_id": owner, "at": now})
             seq = i % PER_COLLECTOR + 1
-            e = {"device": f"dev-c{owner - first_collector}", "seq": seq, "at": "2026-01-01T00:00:00+08:00",
-                 "actor": f"c{owner - first_collector}", "entity": "customer", "entity_id": rid, "action": "create",
-                 "field": "shop_name", "old": None, "new": values["shop_name"], "source": "form",
-                 "source_ref": "", "info_date": None}
+            e = {
+                "device": f"dev-c{owner - first_collector}",
+                "seq": seq,
+                "at": "2026-01-01T00:00:00+08:00",
+                "actor": f"c{owner - first_collector}",
+                "entity": "customer",
+                "entity_id": rid,
+                "action": "create",
+                "field": "shop_name",
+                "old": None,
+                "new": values["shop_name"],
+                "source": "form",
+                "source_ref": "",
+                "info_date": None,
+            }
             prev = prev_hash.get(owner, GENESIS) if seq > 1 else GENESIS
             h = entry_hash(prev, e)
             prev_hash[owner] = h
-            trail.append({**e, "prev_hash": prev, "hash": h, "forked": False, "uploaded_by_id": owner,
-                          "received_at": now})
+            trail.append(
+                {**e, "prev_hash": prev, "hash": h, "forked": False, "uploaded_by_id": owner, "received_at": now}
+            )
             sheet.writerow([code, month, rng.randint(0, 400), f"{rng.randint(0, 2_000_000) / 100:.2f}"])
         with db.engine.begin() as conn:
             bulk_insert(conn, customers, rows)
@@ -185,8 +292,10 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
         buf = io.BytesIO()
         with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
             write_json(rep, gz)
-        info = {"rows": sum(len(rep[k]) for k in ("category_adjustments", "overdue")),
-                "gzip_mb": round(len(buf.getvalue()) / 2**20, 2)}
+        info = {
+            "rows": sum(len(rep[k]) for k in ("category_adjustments", "overdue")),
+            "gzip_mb": round(len(buf.getvalue()) / 2**20, 2),
+        }
     elif what == "import":
         r = db.write(lambda tx: import_purchases(tx, Path(arg), None, "admin"))
         assert not r.problems, r.problems[:3]
@@ -205,8 +314,13 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
 
 
 def _child(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
-    out = subprocess.run([sys.executable, "-m", "bench.report", "--measure", what, "--url", url, "--arg", arg,
-                          "--month", month], cwd=ROOT, capture_output=True, text=True, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.report", "--measure", what, "--url", url, "--arg", arg, "--month", month],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if out.returncode:
         raise RuntimeError(out.stderr[-3000:])
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -228,15 +342,25 @@ def run_size(n: int, backend: str, tmp: Path) -> dict[str, dict[str, Any]]:
         csv_path = tmp / f"purchases-{n}.csv"
         meta = build(db, n, csv_path)
         db.dispose()
-        print(f"  {n:,} customers built in {time.perf_counter() - t:.1f} s "
-              f"({meta['teams']} teams, {meta['collectors']} collectors), report month {meta['month']}", flush=True)
+        print(
+            f"  {n:,} customers built in {time.perf_counter() - t:.1f} s "
+            f"({meta['teams']} teams, {meta['collectors']} collectors), report month {meta['month']}",
+            flush=True,
+        )
         res = {}
-        for label, what, arg in (("report, admin", "report", "admin"), ("report, supervisor", "report", meta["supervisor"]),
-                                 ("audit verify", "verify", ""), ("purchase import", "import", str(csv_path)),
-                                 ("classification", "classify", "")):
+        for label, what, arg in (
+            ("report, admin", "report", "admin"),
+            ("report, supervisor", "report", meta["supervisor"]),
+            ("audit verify", "verify", ""),
+            ("purchase import", "import", str(csv_path)),
+            ("classification", "classify", ""),
+        ):
             res[label] = _child(url, what, arg, meta["month"])
-            print(f"    {label:20} {res[label]['seconds']:8.2f} s  peak +{res[label]['peak_mb']:7.1f} MB  "
-                  f"{ {k: v for k, v in res[label].items() if k not in ('seconds', 'peak_mb', 'base_mb')} }", flush=True)
+            print(
+                f"    {label:20} {res[label]['seconds']:8.2f} s  peak +{res[label]['peak_mb']:7.1f} MB  "
+                f"{ {k: v for k, v in res[label].items() if k not in ('seconds', 'peak_mb', 'base_mb')} }",
+                flush=True,
+            )
         return res
     finally:
         if admin is not None:
@@ -266,13 +390,17 @@ def main() -> int:
             results[n] = run_size(n, args.backend, Path(tmp))
     if len(sizes) >= 2:
         a, b = sizes[0], sizes[-1]
-        print(f"\n  {'':20} {'time ' + format(a, ','):>12} {'time ' + format(b, ','):>12} "
-              f"{'peak ' + format(a, ','):>12} {'peak ' + format(b, ','):>12} {'peak ratio':>10}")
+        print(
+            f"\n  {'':20} {'time ' + format(a, ','):>12} {'time ' + format(b, ','):>12} "
+            f"{'peak ' + format(a, ','):>12} {'peak ' + format(b, ','):>12} {'peak ratio':>10}"
+        )
         for label in results[a]:
             ra, rb = results[a][label], results[b][label]
             ratio = rb["peak_mb"] / ra["peak_mb"] if ra["peak_mb"] > 0 else float("inf")
-            print(f"  {label:20} {ra['seconds']:10.2f} s {rb['seconds']:10.2f} s {ra['peak_mb']:9.1f} MB "
-                  f"{rb['peak_mb']:9.1f} MB {ratio:9.2f}x")
+            print(
+                f"  {label:20} {ra['seconds']:10.2f} s {rb['seconds']:10.2f} s {ra['peak_mb']:9.1f} MB "
+                f"{rb['peak_mb']:9.1f} MB {ratio:9.2f}x"
+            )
     return 0
 
 

@@ -17,6 +17,7 @@ default settings are not touched). Then it prints, at that size:
 
 PostgreSQL: a database ``fa_bench_<random>`` created through FIELDARCHIVE_TEST_PG and dropped afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,15 +46,17 @@ from server.db import Database
 from server.migrate import upgrade
 from server.schema import feed_counter
 
-TEAM = 10          # collectors per supervisor
+TEAM = 10  # collectors per supervisor
 PER_COLLECTOR = 250
 BATCH = 200
 PASSWORD = "bench-password"
 TODAY = dt.date.today()
 #: The server process is told the same cheap Argon2 parameters as the users' hashes (``FAST``), or it would
 #: rehash each password at sign-in with the default ones (64 MiB, a third of a second). The bench only.
-CHEAP_HASHING = {"FIELDARCHIVE_HASH_TIME_COST": str(FAST.hash_time_cost),
-                 "FIELDARCHIVE_HASH_MEMORY_KIB": str(FAST.hash_memory_kib)}
+CHEAP_HASHING = {
+    "FIELDARCHIVE_HASH_TIME_COST": str(FAST.hash_time_cost),
+    "FIELDARCHIVE_HASH_MEMORY_KIB": str(FAST.hash_memory_kib),
+}
 
 
 def client(base: str, name: str) -> httpx.Client:
@@ -70,8 +73,14 @@ def mid() -> str:
 
 
 def save(rid: str, changes: dict[str, Any], base: int = 0) -> dict[str, Any]:
-    return {"mutation_id": mid(), "kind": "customer.save", "record_id": rid, "base_version": base,
-            "form_version": 1, "changes": changes}
+    return {
+        "mutation_id": mid(),
+        "kind": "customer.save",
+        "record_id": rid,
+        "base_version": base,
+        "form_version": 1,
+        "changes": changes,
+    }
 
 
 def new_customer(values: dict[str, Any]) -> dict[str, Any]:
@@ -79,9 +88,20 @@ def new_customer(values: dict[str, Any]) -> dict[str, Any]:
 
 
 def visit(rid: str) -> dict[str, Any]:
-    return {"mutation_id": mid(), "kind": "visit.create", "record_id": rid, "base_version": 0,
-            "visit": {"id": str(uuid.uuid4()), "visited_on": TODAY.isoformat(), "purpose": "routine",
-                      "notes": "", "sales_anomaly": "", "photos": []}}
+    return {
+        "mutation_id": mid(),
+        "kind": "visit.create",
+        "record_id": rid,
+        "base_version": 0,
+        "visit": {
+            "id": str(uuid.uuid4()),
+            "visited_on": TODAY.isoformat(),
+            "purpose": "routine",
+            "notes": "",
+            "sales_anomaly": "",
+            "photos": [],
+        },
+    }
 
 
 def body(muts: list[dict[str, Any]]) -> bytes:
@@ -89,8 +109,11 @@ def body(muts: list[dict[str, Any]]) -> bytes:
 
 
 def push(c: httpx.Client, muts: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    r = c.post("/api/v1/sync/push", content=body(muts), headers={"Content-Encoding": "gzip",
-                                                                 "Content-Type": "application/json"})
+    r = c.post(
+        "/api/v1/sync/push",
+        content=body(muts),
+        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
     r.raise_for_status()
     results = r.json()["results"]
     bad = [x for x in results if x["status"] != "applied"]
@@ -100,7 +123,7 @@ def push(c: httpx.Client, muts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def push_all(c: httpx.Client, muts: list[dict[str, Any]]) -> None:
     for i in range(0, len(muts), BATCH):
-        push(c, muts[i:i + BATCH])
+        push(c, muts[i : i + BATCH])
 
 
 def pull_all(c: httpx.Client, cursor: int = 0, limit: int = MAX_PAGE) -> tuple[int, int]:
@@ -135,6 +158,7 @@ class Province:
                 accounts.add_user(tx, FAST, sup, "supervisor", PASSWORD)
                 for name in self.collectors[t]:
                     accounts.add_user(tx, FAST, name, "collector", PASSWORD, supervisor=sup)
+
         db.write(work)
         db.dispose()
 
@@ -159,17 +183,60 @@ class Province:
                 c = client(self.base, name)
                 values = list(generate(mine, seed=seed + k, today=TODAY))
                 created = [new_customer(v) for v in values]
-                edits = [save(m["record_id"], {"service_notes": {"old": v.get("service_notes"),
-                                                                  "new": f"{v.get('service_notes') or ''} 复查"}}, 1)
-                         for m, v in zip(created, values)]
+                edits = [
+                    save(
+                        m["record_id"],
+                        {
+                            "service_notes": {
+                                "old": v.get("service_notes"),
+                                "new": f"{v.get('service_notes') or ''} 复查",
+                            }
+                        },
+                        1,
+                    )
+                    for m, v in zip(created, values)
+                ]
                 push_all(c, created + edits + [visit(m["record_id"]) for m in created])
-                chosen = [m["record_id"] for i, m in enumerate(created) if i % 5 < 2]   # 40 %
-                push_all(c, [{"mutation_id": mid(), "kind": "customer.submit", "record_id": rid, "base_version": 2,
-                              "note": ""} for rid in chosen])
-                push_all(sup, [{"mutation_id": mid(), "kind": "review.decide", "record_id": rid, "base_version": 3,
-                                "decision": {"action": "approve", "reason": "", "fields": []}} for rid in chosen])
-                push_all(c, [{"mutation_id": mid(), "kind": "customer.check", "record_id": rid, "base_version": 0,
-                              "check": {"kind": "quarterly", "day": TODAY.isoformat()}} for rid in chosen])
+                chosen = [m["record_id"] for i, m in enumerate(created) if i % 5 < 2]  # 40 %
+                push_all(
+                    c,
+                    [
+                        {
+                            "mutation_id": mid(),
+                            "kind": "customer.submit",
+                            "record_id": rid,
+                            "base_version": 2,
+                            "note": "",
+                        }
+                        for rid in chosen
+                    ],
+                )
+                push_all(
+                    sup,
+                    [
+                        {
+                            "mutation_id": mid(),
+                            "kind": "review.decide",
+                            "record_id": rid,
+                            "base_version": 3,
+                            "decision": {"action": "approve", "reason": "", "fields": []},
+                        }
+                        for rid in chosen
+                    ],
+                )
+                push_all(
+                    c,
+                    [
+                        {
+                            "mutation_id": mid(),
+                            "kind": "customer.check",
+                            "record_id": rid,
+                            "base_version": 0,
+                            "check": {"kind": "quarterly", "day": TODAY.isoformat()},
+                        }
+                        for rid in chosen
+                    ],
+                )
                 c.close()
             sup.close()
 
@@ -226,20 +293,22 @@ def pulls(p: Province) -> None:
 def ingest(p: Province, count: int) -> None:
     values = list(generate(count, seed=999_999, today=TODAY))
     c = client(p.base, p.collectors[0][1])
-    batches = [[new_customer(v) for v in values[i:i + BATCH]] for i in range(0, count, BATCH)]
+    batches = [[new_customer(v) for v in values[i : i + BATCH]] for i in range(0, count, BATCH)]
     t0 = time.perf_counter()
     for muts in batches:
         push(c, muts)
     rate = count / (time.perf_counter() - t0)
     c.close()
     floor = raw_insert_all(p.url, values)
-    print(f"push ingest, {count:,} new customers in batches of {BATCH}: {rate:,.0f} records/s; raw executemany of "
-          f"every row it writes: {floor:,.0f} records/s; ingest/raw = {rate / floor:.2f}")
+    print(
+        f"push ingest, {count:,} new customers in batches of {BATCH}: {rate:,.0f} records/s; raw executemany of "
+        f"every row it writes: {floor:,.0f} records/s; ingest/raw = {rate / floor:.2f}"
+    )
 
 
 def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8) -> None:
     names = [name for team in p.collectors for name in team]
-    sessions = [client(p.base, names[k % len(names)]) for k in range(clients)]   # signed in before the clock
+    sessions = [client(p.base, names[k % len(names)]) for k in range(clients)]  # signed in before the clock
     work = [[new_customer(v) for v in generate(changes, seed=500_000 + k, today=TODAY)] for k in range(clients)]
     start = p.top()
     pulled = [0]
@@ -270,12 +339,18 @@ def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8)
     single_rate = len(singles) / (time.perf_counter() - t0)
     for s in sessions:
         s.close()
-    print(f"storm, {clients} clients x {changes} changes + their delta pull, {parallel} at a time: "
-          f"{storm_rate:,.0f} records/s ({total:.1f} s, {pulled[0]:,} changes pulled)")
-    print(f"one client, the same {clients * changes:,} records in batches of {BATCH}: {batch_rate:,.0f} records/s; "
-          f"storm/batched = {storm_rate / batch_rate:.2f}")
-    print(f"{parallel} threads, one record per request: {single_rate:,.0f} records/s; "
-          f"storm/batch-1 = {storm_rate / single_rate:.2f}")
+    print(
+        f"storm, {clients} clients x {changes} changes + their delta pull, {parallel} at a time: "
+        f"{storm_rate:,.0f} records/s ({total:.1f} s, {pulled[0]:,} changes pulled)"
+    )
+    print(
+        f"one client, the same {clients * changes:,} records in batches of {BATCH}: {batch_rate:,.0f} records/s; "
+        f"storm/batched = {storm_rate / batch_rate:.2f}"
+    )
+    print(
+        f"{parallel} threads, one record per request: {single_rate:,.0f} records/s; "
+        f"storm/batch-1 = {storm_rate / single_rate:.2f}"
+    )
 
 
 def run(kind: str, url: str, customers: int, storm_clients: int, parts: set[str], built: bool = False) -> None:
@@ -286,12 +361,14 @@ def run(kind: str, url: str, customers: int, storm_clients: int, parts: set[str]
         province = Province(url, "", customers)
         if not built:
             province.add_users()
-        server = Server(url)   # started with the bench's cheap hashing (CHEAP_HASHING in its environment)
+        server = Server(url)  # started with the bench's cheap hashing (CHEAP_HASHING in its environment)
         province.base = server.base
         if not built:
             secs = province.build()
-            print(f"built {customers:,} customers ({province.teams} teams of {TEAM} collectors x {province.per}) "
-                  f"through the API in {secs:.0f} s; feed counter: {province.top():,}")
+            print(
+                f"built {customers:,} customers ({province.teams} teams of {TEAM} collectors x {province.per}) "
+                f"through the API in {secs:.0f} s; feed counter: {province.top():,}"
+            )
         if "pull" in parts:
             pulls(province)
         if "ingest" in parts:
@@ -311,10 +388,14 @@ def main() -> int:
     ap.add_argument("--storm-clients", type=int, default=200, help="clients in the storm (the suite runs fewer)")
     ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the database (its name is printed)")
     ap.add_argument("--parts", default="pull,ingest,storm", help="what to measure after the build")
-    ap.add_argument("--reuse", metavar="URL", help="a database a --keep run built with the same --customers: "
-                    "measure again without building (it grows by what each run pushes)")
+    ap.add_argument(
+        "--reuse",
+        metavar="URL",
+        help="a database a --keep run built with the same --customers: "
+        "measure again without building (it grows by what each run pushes)",
+    )
     args = ap.parse_args()
-    os.environ.update(CHEAP_HASHING)   # inherited by the server process this bench starts, nothing else
+    os.environ.update(CHEAP_HASHING)  # inherited by the server process this bench starts, nothing else
     parts = set(args.parts.split(","))
     if args.reuse:
         run("reused", args.reuse, args.customers, args.storm_clients, parts, built=True)

@@ -11,6 +11,7 @@ side by side in one run on each database (a real server process, one worker, on 
 PostgreSQL: a database ``fa_bench_<random>`` created through FIELDARCHIVE_TEST_PG (default the
 ``test`` database on 127.0.0.1:5432) and dropped afterwards.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -60,9 +61,13 @@ class Server:
     def __init__(self, url: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--database", url, "--port",
-                                      str(self.port)], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, "FIELDARCHIVE_AUDIT_KEY": secrets.token_hex(32)})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--database", url, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "FIELDARCHIVE_AUDIT_KEY": secrets.token_hex(32)},
+        )
         for _ in range(300):
             try:
                 httpx.get(self.base + "/api/v1/info", timeout=0.5)
@@ -78,7 +83,9 @@ class Server:
 
 def client(base: str, name: str) -> httpx.Client:
     c = httpx.Client(base_url=base, timeout=120, headers={PROTOCOL_HEADER: "1"})
-    r = c.post("/api/v1/auth/login", json={"username": name, "password": "bench-password", "device_id": f"bench-{name}"})
+    r = c.post(
+        "/api/v1/auth/login", json={"username": name, "password": "bench-password", "device_id": f"bench-{name}"}
+    )
     r.raise_for_status()
     c.headers["Authorization"] = "Bearer " + r.json()["access_token"]
     return c
@@ -86,16 +93,25 @@ def client(base: str, name: str) -> httpx.Client:
 
 def bodies(values: list[dict[str, Any]]) -> Iterator[tuple[bytes, list[str]]]:
     for i in range(0, len(values), BATCH):
-        ids = [str(uuid.uuid4()) for _ in values[i:i + BATCH]]
-        muts = [{"mutation_id": str(uuid.uuid4()), "kind": "customer.save", "record_id": rid, "base_version": 0,
-                 "form_version": 1, "changes": {k: {"old": None, "new": v} for k, v in vals.items()}}
-                for rid, vals in zip(ids, values[i:i + BATCH])]
+        ids = [str(uuid.uuid4()) for _ in values[i : i + BATCH]]
+        muts = [
+            {
+                "mutation_id": str(uuid.uuid4()),
+                "kind": "customer.save",
+                "record_id": rid,
+                "base_version": 0,
+                "form_version": 1,
+                "changes": {k: {"old": None, "new": v} for k, v in vals.items()},
+            }
+            for rid, vals in zip(ids, values[i : i + BATCH])
+        ]
         yield gzip.compress(json.dumps({"mutations": muts}, ensure_ascii=False).encode(), 5), ids
 
 
 def push(c: httpx.Client, body: bytes) -> None:
-    r = c.post("/api/v1/sync/push", content=body, headers={"Content-Encoding": "gzip",
-                                                           "Content-Type": "application/json"})
+    r = c.post(
+        "/api/v1/sync/push", content=body, headers={"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    )
     r.raise_for_status()
     bad = [x for x in r.json()["results"] if x["status"] != "applied"]
     assert not bad, bad[0]
@@ -103,10 +119,24 @@ def push(c: httpx.Client, body: bytes) -> None:
 
 def customer_row(rid: str, values: dict[str, Any], now: float) -> dict[str, Any]:
     """A new customer's row as the push writes it."""
-    return {"id": rid, "version": 1, "status": "draft", "code": None, "code_official": False, "form_version": 1,
-            "data": dumps(values), "approved_data": None, "field_versions": "{}",
-            "review": None, "missing_photos": "[]", "owner_id": 1, "created_by_id": 1, "deleted": False,
-            "created_at": now, "updated_at": now}
+    return {
+        "id": rid,
+        "version": 1,
+        "status": "draft",
+        "code": None,
+        "code_official": False,
+        "form_version": 1,
+        "data": dumps(values),
+        "approved_data": None,
+        "field_versions": "{}",
+        "review": None,
+        "missing_photos": "[]",
+        "owner_id": 1,
+        "created_by_id": 1,
+        "deleted": False,
+        "created_at": now,
+        "updated_at": now,
+    }
 
 
 def raw_insert(url: str, values: list[dict[str, Any]]) -> float:
@@ -117,7 +147,7 @@ def raw_insert(url: str, values: list[dict[str, Any]]) -> float:
     now = time.time()
     t0 = time.perf_counter()
     for i in range(0, len(values), BATCH):
-        rows = [customer_row(str(uuid.uuid4()), v, now) for v in values[i:i + BATCH]]
+        rows = [customer_row(str(uuid.uuid4()), v, now) for v in values[i : i + BATCH]]
         with engine.begin() as conn:
             conn.execute(insert(raw), rows)
     elapsed = time.perf_counter() - t0
@@ -133,10 +163,22 @@ def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
     tables = {}
     for name in ("customers", "customer_versions", "mutations", "feed"):
         source = metadata.tables[name]
-        cols = [Column(c.name, c.type, primary_key=c.primary_key, nullable=c.nullable, index=c.index,
-                       autoincrement=c.autoincrement) for c in source.columns]  # no foreign keys to the real tables
-        extra = [Index(f"bench_raw_{ix.name}", *[c.name for c in ix.columns]) for ix in source.indexes if ix.name and
-                 not (len(ix.columns) == 1 and next(iter(ix.columns)).index)]  # those come with their column
+        cols = [
+            Column(
+                c.name,
+                c.type,
+                primary_key=c.primary_key,
+                nullable=c.nullable,
+                index=c.index,
+                autoincrement=c.autoincrement,
+            )
+            for c in source.columns
+        ]  # no foreign keys to the real tables
+        extra = [
+            Index(f"bench_raw_{ix.name}", *[c.name for c in ix.columns])
+            for ix in source.indexes
+            if ix.name and not (len(ix.columns) == 1 and next(iter(ix.columns)).index)
+        ]  # those come with their column
         tables[name] = Table(f"bench_raw_{name}", metadata, *cols, *extra, extend_existing=True)
     engine = create_engine(url)
     for t in tables.values():
@@ -147,21 +189,51 @@ def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
     t0 = time.perf_counter()
     for i in range(0, len(values), BATCH):
         batch = []
-        for v in values[i:i + BATCH]:
+        for v in values[i : i + BATCH]:
             rid, mid = str(uuid.uuid4()), str(uuid.uuid4())
             rec = customer_row(rid, v, now)
-            batch.append((rec, {"record_id": rid, "version": 1, "prev_version": 0, "kind": "customer.save",
-                                "changes": dumps({k: {"old": None, "new": x} for k, x in v.items()}), "status": "draft",
-                                "actor_id": 1, "mutation_id": mid, "provenance": None, "at": now},
-                          {"mutation_id": mid, "user_id": 1, "body_hash": "0" * 64, "at": now,
-                           "result": dumps({BY_REFERENCE: "created", "record_id": rid, "missing_photos": []})}))
+            batch.append(
+                (
+                    rec,
+                    {
+                        "record_id": rid,
+                        "version": 1,
+                        "prev_version": 0,
+                        "kind": "customer.save",
+                        "changes": dumps({k: {"old": None, "new": x} for k, x in v.items()}),
+                        "status": "draft",
+                        "actor_id": 1,
+                        "mutation_id": mid,
+                        "provenance": None,
+                        "at": now,
+                    },
+                    {
+                        "mutation_id": mid,
+                        "user_id": 1,
+                        "body_hash": "0" * 64,
+                        "at": now,
+                        "result": dumps({BY_REFERENCE: "created", "record_id": rid, "missing_photos": []}),
+                    },
+                )
+            )
         with engine.begin() as conn:
             conn.execute(insert(tables["customers"]), [b[0] for b in batch])
             conn.execute(insert(tables["customer_versions"]), [b[1] for b in batch])
             conn.execute(insert(tables["mutations"]), [b[2] for b in batch])
-            conn.execute(insert(tables["feed"]), [{"seq": seq + j + 1, "kind": "record", "record_id": b[0]["id"],
-                                                   "audience_id": None, "form_version": None, **scope}
-                                                  for j, b in enumerate(batch)])
+            conn.execute(
+                insert(tables["feed"]),
+                [
+                    {
+                        "seq": seq + j + 1,
+                        "kind": "record",
+                        "record_id": b[0]["id"],
+                        "audience_id": None,
+                        "form_version": None,
+                        **scope,
+                    }
+                    for j, b in enumerate(batch)
+                ],
+            )
             seq += len(batch)
     elapsed = time.perf_counter() - t0
     engine.dispose()
@@ -187,15 +259,20 @@ def run(kind: str, url: str, count: int) -> None:
         ingest = count / (time.perf_counter() - t0)
         floor = raw_insert(url, values)
         floor_all = raw_insert_all(url, values)
-        print(f"ingest, batches of {BATCH}, 1 worker: {ingest:8,.0f} records/s (goal >= 5,000: "
-              f"{'met' if ingest >= 5000 else 'NOT met'})")
+        print(
+            f"ingest, batches of {BATCH}, 1 worker: {ingest:8,.0f} records/s (goal >= 5,000: "
+            f"{'met' if ingest >= 5000 else 'NOT met'})"
+        )
         print(f"raw executemany of the customer rows: {floor:8,.0f} records/s; server/raw = {ingest / floor:.2f}")
-        print(f"raw executemany of every row a push writes (customer, version, mutation result, feed): "
-              f"{floor_all:,.0f} records/s; server/raw = {ingest / floor_all:.2f}")
+        print(
+            f"raw executemany of every row a push writes (customer, version, mutation result, feed): "
+            f"{floor_all:,.0f} records/s; server/raw = {ingest / floor_all:.2f}"
+        )
         t0, cursor, got = time.perf_counter(), 0, 0
         while True:
-            page = c.get("/api/v1/sync/pull", params={"cursor": cursor, "limit": 1000},
-                         headers={"Accept-Encoding": "gzip"}).json()
+            page = c.get(
+                "/api/v1/sync/pull", params={"cursor": cursor, "limit": 1000}, headers={"Accept-Encoding": "gzip"}
+            ).json()
             got += len(page["changes"])
             cursor = page["cursor"]
             if not page["more"]:
@@ -233,8 +310,10 @@ def latency(base: str, values: list[dict[str, Any]], clients: int = 20, rounds: 
     for t in threads:
         t.join()
     total = time.perf_counter() - t0
-    print(f"push, {clients} concurrent clients x {rounds} batches of {BATCH}: p50 {ms(percentile(samples, 0.5))}, "
-          f"p95 {ms(percentile(samples, 0.95))}, {len(samples) * BATCH / total:,.0f} records/s overall")
+    print(
+        f"push, {clients} concurrent clients x {rounds} batches of {BATCH}: p50 {ms(percentile(samples, 0.5))}, "
+        f"p95 {ms(percentile(samples, 0.95))}, {len(samples) * BATCH / total:,.0f} records/s overall"
+    )
 
 
 def main() -> int:

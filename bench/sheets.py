@@ -16,6 +16,7 @@ but photos, values as the export writes them):
   every .xlsx): the dry run's peak is shown both ways;
 - the reader alone (typed rows, no validation) through calamine and streamed, side by side.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,6 +50,7 @@ def make_sheet(path: Path, n: int) -> int:
 def baseline(path: Path, db: Path) -> int:
     """python-calamine alone, and a raw sqlite3 insert of the rows as read."""
     import python_calamine as pc
+
     wb = pc.CalamineWorkbook.from_path(str(path))
     rows = wb.get_sheet_by_index(0).iter_rows()
     head = next(rows)
@@ -74,6 +76,7 @@ def baseline(path: Path, db: Path) -> int:
 def read_only(path: Path, stream: bool) -> int:
     """The reader alone (``Book``'s typed rows, no validation): calamine's path or the streamed one."""
     from app.export import reading
+
     saved = reading.STREAM_BYTES
     reading.STREAM_BYTES = 0 if stream else 1 << 62
     try:
@@ -89,11 +92,13 @@ def child(kind: str, path: Path) -> None:
     """One measurement in this fresh process; prints the peak resident memory in MB."""
     if kind == "calamine":
         import python_calamine as pc
+
         for _ in pc.CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
             pass
     else:
         from app.models.catalogue import load_form
         from app.services.sheets import ImportMode, process_sheet
+
         process_sheet(path, load_form(), None, actor="bench", mode=ImportMode.FILE_ONLY, today=TODAY, lang="zh_CN")
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
     hwm = next(line for line in Path("/proc/self/status").read_text().splitlines() if line.startswith("VmHWM:"))
@@ -102,8 +107,13 @@ def child(kind: str, path: Path) -> None:
 
 def peak(kind: str, path: Path, stream: bool = False) -> float:
     env = dict(os.environ, FIELDARCHIVE_STREAM_XLSX_BYTES="0") if stream else None
-    proc = subprocess.run([sys.executable, "-m", "bench.sheets", "--child", kind, str(path)], capture_output=True,
-                          text=True, check=True, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench.sheets", "--child", kind, str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
     return float(proc.stdout.strip().splitlines()[-1])
 
 
@@ -111,8 +121,12 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--no-import", action="store_true", help="time the check only, not the import")
-    ap.add_argument("--sheets-dir", type=Path, help="keep the generated sheets here (sheet-N.xlsx) and reuse "
-                    "them when they are there: writing 120k rows takes minutes")
+    ap.add_argument(
+        "--sheets-dir",
+        type=Path,
+        help="keep the generated sheets here (sheet-N.xlsx) and reuse "
+        "them when they are there: writing 120k rows takes minutes",
+    )
     ap.add_argument("--child", nargs=2, metavar=("KIND", "FILE"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -131,8 +145,11 @@ def main() -> int:
         for path, rows in ((big, n), (small, max(1, n // 5))):
             if not (args.sheets_dir and path.exists()):
                 make_sheet(path, rows)
-        print(f"sheets of {n} and {max(1, n // 5)} generated rows ready in {time.perf_counter() - t:.1f} s "
-              f"({big.stat().st_size / 1e6:.1f} MB)", flush=True)
+        print(
+            f"sheets of {n} and {max(1, n // 5)} generated rows ready in {time.perf_counter() - t:.1f} s "
+            f"({big.stat().st_size / 1e6:.1f} MB)",
+            flush=True,
+        )
 
         header(f"import check of {n} rows (wall clock, and this process's CPU time: steadier on a shared machine)")
         t, c = time.perf_counter(), time.process_time()
@@ -147,15 +164,22 @@ def main() -> int:
         t_import = c_import = float("nan")
         if not args.no_import:
             t, c = time.perf_counter(), time.process_time()
-            imported = process_sheet(big, session.form, session._archive, actor="bench", today=TODAY, mode=ImportMode.WRITE)
+            imported = process_sheet(
+                big, session.form, session._archive, actor="bench", today=TODAY, mode=ImportMode.WRITE
+            )
             t_import, c_import = time.perf_counter() - t, time.process_time() - c
             assert imported.written and imported.created == n
         session.close()
         print(f"calamine + raw sqlite3 insert:      {t_base:7.2f} s  {n / t_base:8.0f} rows/s   CPU {c_base:7.2f} s")
         print(f"process_sheet dry run (the check):  {t_check:7.2f} s  {n / t_check:8.0f} rows/s   CPU {c_check:7.2f} s")
-        print(f"process_sheet import (check+write): {t_import:7.2f} s  {n / t_import:8.0f} rows/s   CPU {c_import:7.2f} s")
-        print(f"ratio check/baseline: {t_check / t_base:.2f}x (CPU {c_check / c_base:.2f}x)   import/baseline: "
-              f"{t_import / t_base:.2f}x (CPU {c_import / c_base:.2f}x)   (goal <= 2x)", flush=True)
+        print(
+            f"process_sheet import (check+write): {t_import:7.2f} s  {n / t_import:8.0f} rows/s   CPU {c_import:7.2f} s"
+        )
+        print(
+            f"ratio check/baseline: {t_check / t_base:.2f}x (CPU {c_check / c_base:.2f}x)   import/baseline: "
+            f"{t_import / t_base:.2f}x (CPU {c_import / c_base:.2f}x)   (goal <= 2x)",
+            flush=True,
+        )
 
         header(f"the reader alone on {n} rows: calamine's path against the streamed one (goal <= 1.2x to stream all)")
         t = time.perf_counter()
@@ -168,14 +192,22 @@ def main() -> int:
 
         header("peak resident memory (VmHWM), each in a fresh process: flat = the same peak at both sizes")
         from app.export.reading import STREAM_BYTES
+
         sizes = ((small, max(1, n // 5)), (big, n))
-        print("default reader: " + "; ".join(
-            f"{rows} rows ({path.stat().st_size / 1e6:.1f} MB file) "
-            f"{'streamed' if path.stat().st_size > STREAM_BYTES else 'calamine'}" for path, rows in sizes))
+        print(
+            "default reader: "
+            + "; ".join(
+                f"{rows} rows ({path.stat().st_size / 1e6:.1f} MB file) "
+                f"{'streamed' if path.stat().st_size > STREAM_BYTES else 'calamine'}"
+                for path, rows in sizes
+            )
+        )
         print(f"{'':34s}{sizes[0][1]:>9d} rows {sizes[1][1]:>9d} rows   ratio (goal ~1)")
-        for label, kind, stream in (("calamine alone", "calamine", False),
-                                    ("dry run through calamine", "check", False),
-                                    ("dry run streamed", "check", True)):
+        for label, kind, stream in (
+            ("calamine alone", "calamine", False),
+            ("dry run through calamine", "check", False),
+            ("dry run streamed", "check", True),
+        ):
             a, b = (peak(kind, path, stream=stream) for path, _rows in sizes)
             print(f"{label:34s}{a:9.1f} MB  {b:9.1f} MB   {b / a:5.2f}x")
     return 0

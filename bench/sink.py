@@ -4,6 +4,7 @@ The thinnest ASGI app on the same uvicorn as the real server: a POST or PUT read
 and answers ``{}``; a GET answers ``n`` bytes (``?n=``). Bare ``requests`` against it measures
 what moving the same bytes over loopback costs, without the protocol's work.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,8 +28,13 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         body = BLOB[:n]
     else:
         body = b"{}"
-    await send({"type": "http.response.start", "status": 200,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

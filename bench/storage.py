@@ -8,6 +8,7 @@ Prints, measured side by side in this run:
 - unlock time: key derivation + open + integrity checks (goal ≤ 0.5 s);
 - archive size per 1,000 customers.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -59,11 +60,15 @@ def main() -> int:
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")
         cols = list(_columns(form, items[0].values))
-        raw.execute(f"CREATE TABLE customer (pk INTEGER PRIMARY KEY, id TEXT UNIQUE, code TEXT, status TEXT, data TEXT, "
-                    f"{', '.join(c + ' TEXT' for c in cols)}, created_at TEXT, updated_at TEXT)")
+        raw.execute(
+            f"CREATE TABLE customer (pk INTEGER PRIMARY KEY, id TEXT UNIQUE, code TEXT, status TEXT, data TEXT, "
+            f"{', '.join(c + ' TEXT' for c in cols)}, created_at TEXT, updated_at TEXT)"
+        )
         now = "2026-11-22T00:00:00.000Z"
-        rows = [(i + 1, it.id, None, "draft", dumps(it.values), *_columns(form, it.values).values(), now, now)
-                for i, it in enumerate(items)]
+        rows = [
+            (i + 1, it.id, None, "draft", dumps(it.values), *_columns(form, it.values).values(), now, now)
+            for i, it in enumerate(items)
+        ]
         t = time.perf_counter()
         with raw:
             raw.executemany(f"INSERT INTO customer VALUES ({', '.join('?' * (len(cols) + 7))})", rows)
@@ -84,7 +89,7 @@ def main() -> int:
         t = time.perf_counter()
         with session._archive.db.transaction() as tx:
             for i in range(0, n, 500):
-                session._archive.customers.insert(form, items[i:i + 500], prov, tx)
+                session._archive.customers.insert(form, items[i : i + 500], prov, tx)
         t_ours = time.perf_counter() - t
         Connection.exec_driver_sql = real  # type: ignore[method-assign]
 
@@ -115,9 +120,13 @@ def main() -> int:
         print(f"raw executemany, same rows, same schema, unencrypted:   {t_same:6.2f} s  {n / t_same:9.0f} rows/s")
         print(f"archive (encrypted; records, 9 indexes, 2 FTS, audit):  {t_ours:6.2f} s  {n / t_ours:9.0f} rows/s")
         print(f"ratio archive / raw same rows: {t_ours / t_same:.2f}x   (goal <= 3x)")
-        print(f"ratio archive / raw bare table: {t_ours / t_raw:.2f}x   (the search indexes and the audit trail are extra work)")
-        print(f"validation of the same rows: {t_validate:.2f} s ({n / t_validate:.0f} rows/s); "
-              f"validation + archive / raw same rows: {(t_ours + t_validate) / t_same:.2f}x")
+        print(
+            f"ratio archive / raw bare table: {t_ours / t_raw:.2f}x   (the search indexes and the audit trail are extra work)"
+        )
+        print(
+            f"validation of the same rows: {t_validate:.2f} s ({n / t_validate:.0f} rows/s); "
+            f"validation + archive / raw same rows: {(t_ours + t_validate) / t_same:.2f}x"
+        )
 
         # search as you type
         rng = random.Random(7)
@@ -128,7 +137,7 @@ def main() -> int:
             "name (full)": [v.get("contact_name", "王小明") for v in sample],
             "shop name": [v.get("shop_name", "烟酒店")[:4] for v in sample],
             "address": [v.get("address", "碑林区")[6:12] for v in sample],
-            "phone (4-7 digits)": [v.get("contact_phone", "13800000000")[3:3 + rng.choice((4, 7))] for v in sample],
+            "phone (4-7 digits)": [v.get("contact_phone", "13800000000")[3 : 3 + rng.choice((4, 7))] for v in sample],
             "licence": [v.get("licence_no", "610102100001") for v in sample],
             "customer code": code_of,
         }
@@ -143,9 +152,11 @@ def main() -> int:
                 t = time.perf_counter()
                 hits.append(len(session._archive.customers.search_pks(q)))
                 full.append(time.perf_counter() - t)
-            print(f"{kind:20} first page p50 {ms(percentile(first, .5)):>9} p95 {ms(percentile(first, .95)):>9} | "
-                  f"all ids p50 {ms(percentile(full, .5)):>9} p95 {ms(percentile(full, .95)):>9} | "
-                  f"median hits {int(percentile(hits, .5))}")
+            print(
+                f"{kind:20} first page p50 {ms(percentile(first, 0.5)):>9} p95 {ms(percentile(first, 0.95)):>9} | "
+                f"all ids p50 {ms(percentile(full, 0.5)):>9} p95 {ms(percentile(full, 0.95)):>9} | "
+                f"median hits {int(percentile(hits, 0.5))}"
+            )
         session.close()
 
         # unlock
@@ -166,18 +177,24 @@ def main() -> int:
             arc.close()
             t = time.perf_counter()
             profile.open(key).close()  # what opening runs after a clean close (see Archive.open_checks)
-            checks.append(time.perf_counter() - t - percentile(opened, .5))
-        unlock = percentile(kdf, .5) + percentile(opened, .5)
-        print(f"key derivation (Argon2id 64 MiB) p50 {ms(percentile(kdf, .5))}; open + first query p50 "
-              f"{ms(percentile(opened, .5))}; unlock = {ms(unlock)} (goal <= 500 ms)")
-        print(f"checks run on open at this size: p50 {ms(percentile(checks, .5))} (unlock with them: "
-              f"{ms(unlock + percentile(checks, .5))}); quick_check + cipher_integrity_check: {ms(percentile(full, .5))}")
+            checks.append(time.perf_counter() - t - percentile(opened, 0.5))
+        unlock = percentile(kdf, 0.5) + percentile(opened, 0.5)
+        print(
+            f"key derivation (Argon2id 64 MiB) p50 {ms(percentile(kdf, 0.5))}; open + first query p50 "
+            f"{ms(percentile(opened, 0.5))}; unlock = {ms(unlock)} (goal <= 500 ms)"
+        )
+        print(
+            f"checks run on open at this size: p50 {ms(percentile(checks, 0.5))} (unlock with them: "
+            f"{ms(unlock + percentile(checks, 0.5))}); quick_check + cipher_integrity_check: {ms(percentile(full, 0.5))}"
+        )
 
         header("size")
         size = profile.archive_path.stat().st_size
         raw_size = raw_path.stat().st_size
-        print(f"archive {size / 1e6:.1f} MB = {size / n * 1000 / 1e6:.2f} MB per 1,000 customers "
-              f"(raw table without indexes or audit: {raw_size / n * 1000 / 1e6:.2f} MB per 1,000)")
+        print(
+            f"archive {size / 1e6:.1f} MB = {size / n * 1000 / 1e6:.2f} MB per 1,000 customers "
+            f"(raw table without indexes or audit: {raw_size / n * 1000 / 1e6:.2f} MB per 1,000)"
+        )
     return 0
 
 

@@ -18,6 +18,7 @@ moving the same bytes in the same run.
 - memory: in a fresh process, K customers pushed and pulled with the resident set size sampled at
   every progress step: it must stay flat (no growth with the number of records).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,9 +70,13 @@ class Process:
     def __init__(self, args: list[str], probe: str) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.proc = subprocess.Popen([sys.executable, "-m", *args, "--port", str(self.port)], cwd=ROOT,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                     env={**os.environ, "FIELDARCHIVE_AUDIT_KEY": secrets.token_hex(32)})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", *args, "--port", str(self.port)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "FIELDARCHIVE_AUDIT_KEY": secrets.token_hex(32)},
+        )
         wait_up(self.base + probe, self.proc)
 
     def stop(self) -> None:
@@ -84,6 +89,7 @@ def start_server(url: str) -> Process:
     from server.config import Settings
     from server.db import Database
     from server.migrate import upgrade
+
     fast = Settings(hash_time_cost=1, hash_memory_kib=1024)
     db = Database(url)
     upgrade(db)
@@ -106,8 +112,17 @@ class Wire:
             resp = original(session, method, url, **kw)
             if wire.on:
                 headers = {k: v for k, v in (kw.get("headers") or {}).items() if k != "Authorization"}
-                wire.log.append((method, url.split("/api/v1", 1)[-1], kw.get("data"), headers, kw.get("params"),
-                                 len(resp.content), time.perf_counter()))
+                wire.log.append(
+                    (
+                        method,
+                        url.split("/api/v1", 1)[-1],
+                        kw.get("data"),
+                        headers,
+                        kw.get("params"),
+                        len(resp.content),
+                        time.perf_counter(),
+                    )
+                )
             return resp
 
         requests.Session.request = request  # type: ignore[method-assign]
@@ -121,11 +136,17 @@ class Wire:
 def bare_session(original: Any, base: str | None = None, user: str = "") -> requests.Session:
     """A bare requests.Session with the protocol's headers, signed in to ``base`` as ``user``."""
     from app.models.wire import PROTOCOL_HEADER, PROTOCOL_VERSION
+
     http = requests.Session()
     http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip"})
     if base:
-        r = original(http, "POST", base + "/api/v1/auth/login", json={
-            "username": user, "password": PASSWORD, "device_id": f"bare-{user}", "device_name": "bench"}, timeout=60)
+        r = original(
+            http,
+            "POST",
+            base + "/api/v1/auth/login",
+            json={"username": user, "password": PASSWORD, "device_id": f"bare-{user}", "device_name": "bench"},
+            timeout=60,
+        )
         r.raise_for_status()
         http.headers["Authorization"] = "Bearer " + r.json()["access_token"]
     return http
@@ -147,6 +168,7 @@ def replay(base: str, requests_: list[Any], original: Any, http: requests.Sessio
 
 def new_profile(home: Path, actor: str) -> Any:
     from app.services import session as ss
+
     os.environ["FIELDARCHIVE_HOME"] = str(home)
     session, _code = ss.create(passphrase=PASSPHRASE, actor=actor)
     return session
@@ -158,6 +180,7 @@ def fill(session: Any, count: int, seed: int) -> None:
     from app.services import records
     from app.services.demo import generate
     from app.validation import validate_values
+
     today = dt.date.today()
     chunk: list[Any] = []
 
@@ -177,14 +200,17 @@ def fill(session: Any, count: int, seed: int) -> None:
 
 def login(session: Any, base: str, user: str) -> None:
     from app.services import syncing
+
     syncing.login(session, base, user, PASSWORD)
 
 
 def side_by_side(label: str, n: float, unit: str, ours: float, bare: float, floor: float) -> float:
     ratio = ours / bare
-    print(f"{label}\n    ours {n / ours:9,.1f} {unit}/s | bare requests, same server work {n / bare:9,.1f} {unit}/s | "
-          f"same bytes to a sink {n / floor:10,.1f} {unit}/s\n    ours/bare {ratio:.2f}x (goal <= 3x: "
-          f"{'met' if ratio <= 3 else 'NOT met'}); ours/sink {ours / floor:.0f}x")
+    print(
+        f"{label}\n    ours {n / ours:9,.1f} {unit}/s | bare requests, same server work {n / bare:9,.1f} {unit}/s | "
+        f"same bytes to a sink {n / floor:10,.1f} {unit}/s\n    ours/bare {ratio:.2f}x (goal <= 3x: "
+        f"{'met' if ratio <= 3 else 'NOT met'}); ours/sink {ours / floor:.0f}x"
+    )
     return ratio
 
 
@@ -192,6 +218,7 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
     from app.models.record import ListQuery
     from app.models.wire import MAX_CHUNK
     from app.services import records, syncing
+
     header(f"sync over loopback: {count:,} customers, {photos_mb} MB of photos ({url.split(':', 1)[0]})")
     wire = Wire()
     server = start_server(url)
@@ -218,8 +245,14 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         push_bytes = sum(len(r[2] or b"") for r in pushes)
         bare = replay(twin.base, pushes, wire.original, bare_c1)
         floor = replay(sink.base, pushes, wire.original, to_sink, sink=True)
-        side_by_side(f"push {count:,} customers ({push_bytes / 1e6:.1f} MB gzip, {len(pushes)} requests)", count,
-                     "records", push_time, bare, floor)
+        side_by_side(
+            f"push {count:,} customers ({push_bytes / 1e6:.1f} MB gzip, {len(pushes)} requests)",
+            count,
+            "records",
+            push_time,
+            bare,
+            floor,
+        )
         # pull: a market manager's new archive
         s1 = new_profile(tmp / "s1", "s1")
         login(s1, server.base, "s1")
@@ -228,18 +261,26 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         outcome = syncing.sync(s1)
         wire.on = False
         log = wire.take()
-        audit = [r for r in log if r[1] == "/audit"]      # s1's own trail, sent after the feed: not the pull
+        audit = [r for r in log if r[1] == "/audit"]  # s1's own trail, sent after the feed: not the pull
         log = [r for r in log if r[1] != "/audit"]
         pull_time = log[-1][6] - t0
         assert outcome.complete and outcome.received == count, outcome
         if audit:
-            print(f"then the audit trail: {outcome.audit_sent:,} entries in {len(audit)} requests, "
-                  f"{audit[-1][6] - log[-1][6]:.1f} s")
+            print(
+                f"then the audit trail: {outcome.audit_sent:,} entries in {len(audit)} requests, "
+                f"{audit[-1][6] - log[-1][6]:.1f} s"
+            )
         pull_bytes = sum(r[5] for r in log)
         bare = replay(server.base, log, wire.original, bare_session(wire.original, server.base, "s1"))
         floor = replay(sink.base, log, wire.original, to_sink, sink=True)
-        side_by_side(f"pull {count:,} customers into a new archive ({pull_bytes / 1e6:.1f} MB, {len(log)} requests)",
-                     count, "records", pull_time, bare, floor)
+        side_by_side(
+            f"pull {count:,} customers into a new archive ({pull_bytes / 1e6:.1f} MB, {len(log)} requests)",
+            count,
+            "records",
+            pull_time,
+            bare,
+            floor,
+        )
         s1.close()
         # photos
         os.environ["FIELDARCHIVE_HOME"] = str(tmp / "c1")
@@ -259,8 +300,14 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         uploads = [r for r in log if (r[0] != "GET" or "/photos/" in r[1]) and r[1] != "/audit"]
         bare = replay(twin.base, uploads, wire.original, bare_c1)
         floor = replay(sink.base, uploads, wire.original, to_sink, sink=True)
-        side_by_side(f"photos: {n_photos} x 2 MB in chunks of {MAX_CHUNK // 1024} KB, with their customers' changes",
-                     mb, "MB", photo_time, bare, floor)
+        side_by_side(
+            f"photos: {n_photos} x 2 MB in chunks of {MAX_CHUNK // 1024} KB, with their customers' changes",
+            mb,
+            "MB",
+            photo_time,
+            bare,
+            floor,
+        )
         c1.close()
     finally:
         sink.stop()
@@ -276,6 +323,7 @@ def databases(kind: str, n: int) -> Iterator[list[str]]:
             yield [f"sqlite:///{tmp}/server-{i}.db" for i in range(n)]
         return
     from sqlalchemy import create_engine, text
+
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     names = [f"fa_bench_{uuid.uuid4().hex[:10]}" for _ in range(n)]
     with admin.connect() as conn:
@@ -301,6 +349,7 @@ def rss_now_mb() -> float:
 def memory(url: str, count: int) -> None:
     """In this (fresh) process: push and pull ``count`` customers, sampling the RSS."""
     from app.services import syncing
+
     header(f"memory while syncing {count:,} customers")
     server = start_server(url)
     tmp = Path(tempfile.mkdtemp(prefix="fa-bench-mem-"))
@@ -330,10 +379,15 @@ def memory(url: str, count: int) -> None:
                 continue
             end = got[-1][1]
             at = [next(x for x in got if x[1] >= end * f) for f in (0.1, 0.5)] + [got[-1]]
-            print(f"{phase:<9} RSS " + ", ".join(f"{x[2]:.0f} MB at {x[1]:,}" for x in at) +
-                  f"; second half {at[2][2] - at[1][2]:+.0f} MB")
-        print(f"(each archive keeps up to {CACHE_MB} MB of decrypted pages in SQLite's page cache; growth that "
-              "stops there is the cache filling, not a leak)")
+            print(
+                f"{phase:<9} RSS "
+                + ", ".join(f"{x[2]:.0f} MB at {x[1]:,}" for x in at)
+                + f"; second half {at[2][2] - at[1][2]:+.0f} MB"
+            )
+        print(
+            f"(each archive keeps up to {CACHE_MB} MB of decrypted pages in SQLite's page cache; growth that "
+            "stops there is the cache filling, not a leak)"
+        )
         print(f"before the sync {base:.0f} MB; push and pull of {count:,} customers took {elapsed:.0f} s")
         s1.close()
         c1.close()
@@ -352,6 +406,7 @@ def main() -> int:
     import keyring
 
     from tests.conftest import MemoryKeyring  # no keyring backend on a headless machine
+
     keyring.set_keyring(MemoryKeyring())
     if args.memory_only:
         with databases(args.backend, 1) as (url,):
@@ -360,8 +415,20 @@ def main() -> int:
     with databases(args.backend, 2) as (url, twin):
         run(url, twin, args.count, args.photos_mb)
     if args.memory_count:
-        subprocess.run([sys.executable, "-m", "bench.sync", "--memory-only", "--memory-count", str(args.memory_count),
-                        "--backend", args.backend], cwd=ROOT, check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "bench.sync",
+                "--memory-only",
+                "--memory-count",
+                str(args.memory_count),
+                "--backend",
+                args.backend,
+            ],
+            cwd=ROOT,
+            check=True,
+        )
     return 0
 
 

@@ -6,6 +6,7 @@
 - search as you type: the time from a query to its rows painted, p50/p95 (goal p95 ≤ 100 ms),
   on the real DB thread.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,14 @@ c.quit()
 
 def _run(code: str, *args: str) -> list[float]:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, "-c", code, str(time.time()), *args], env=env, capture_output=True,
-                         text=True, check=True, cwd=ROOT).stdout.split()
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(time.time()), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    ).stdout.split()
     return [float(x) for x in out]
 
 
@@ -71,11 +78,19 @@ def build_archive(n: int) -> None:
     surnames = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
     with s._archive.db.transaction() as tx:
         for i in range(0, n, 1000):
-            items = [NewCustomer(new_id(), {"shop_name": f"{rng.choice(surnames)}记烟酒店{k}",
-                                            "contact_name": rng.choice(surnames) + rng.choice("伟芳娜敏静丽强磊"),
-                                            "contact_phone": f"1{rng.randrange(3, 10)}{k:09d}",
-                                            "address": f"陕西省西安市碑林区南大街{k % 400}号"}, Quality(0.2, 30, 0, 0))
-                     for k in range(i, min(n, i + 1000))]
+            items = [
+                NewCustomer(
+                    new_id(),
+                    {
+                        "shop_name": f"{rng.choice(surnames)}记烟酒店{k}",
+                        "contact_name": rng.choice(surnames) + rng.choice("伟芳娜敏静丽强磊"),
+                        "contact_phone": f"1{rng.randrange(3, 10)}{k:09d}",
+                        "address": f"陕西省西安市碑林区南大街{k % 400}号",
+                    },
+                    Quality(0.2, 30, 0, 0),
+                )
+                for k in range(i, min(n, i + 1000))
+            ]
             s._archive.customers.insert(s.form, items, Provenance("bench"), tx)
     s.close()
 
@@ -92,11 +107,13 @@ def main() -> int:
         header("start")
         bare = [_run(BARE)[0] for _ in range(3)]
         ours = [_run(OURS, PASSPHRASE) for _ in range(3)]
-        b, o = percentile(bare, .5), percentile([x[0] for x in ours], .5)
+        b, o = percentile(bare, 0.5), percentile([x[0] for x in ours], 0.5)
         print(f"bare PySide6 window shown:       {ms(b)}")
         print(f"FieldArchive unlock dialog shown: {ms(o)}   ratio {o / b:.2f}x (goal <= 2x)")
-        print(f"unlock → main window with the list ({n} customers): {ms(percentile([x[1] for x in ours], .5))} "
-              f"(key derivation, integrity checks, window, first query; after the passphrase was typed)")
+        print(
+            f"unlock → main window with the list ({n} customers): {ms(percentile([x[1] for x in ours], 0.5))} "
+            f"(key derivation, integrity checks, window, first query; after the passphrase was typed)"
+        )
 
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
         from PySide6.QtWidgets import QApplication, QTableView
@@ -145,8 +162,9 @@ def main() -> int:
 
         header("search as you type")
         rng = random.Random(5)
-        queries = ["王", "李记", "烟酒店1", "南大街", "13", "1500", "碑林区南大街12号", "张伟"] + \
-                  [f"{rng.randrange(10 ** 5):05d}" for _ in range(20)]
+        queries = ["王", "李记", "烟酒店1", "南大街", "13", "1500", "碑林区南大街12号", "张伟"] + [
+            f"{rng.randrange(10**5):05d}" for _ in range(20)
+        ]
         lat = []
         for q in queries * 3:
             t = time.perf_counter()
@@ -157,8 +175,10 @@ def main() -> int:
                 wait_for(lambda: painted(0))
             view.viewport().repaint()
             lat.append(time.perf_counter() - t)
-        print(f"query → rows painted: p50 {ms(percentile(lat, .5))}, p95 {ms(percentile(lat, .95))} (goal p95 <= 100 ms; "
-              f"the search box waits 180 ms after the last key before it asks)")
+        print(
+            f"query → rows painted: p50 {ms(percentile(lat, 0.5))}, p95 {ms(percentile(lat, 0.95))} (goal p95 <= 100 ms; "
+            f"the search box waits 180 ms after the last key before it asks)"
+        )
         runner.call_db(ctx.session.close)
         runner.shutdown()
     return 0

@@ -1,4 +1,5 @@
 """``python -m server``: run the sync server or administer it (see server/cli.py)."""
+
 import sys
 
 from server.cli import main

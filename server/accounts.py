@@ -5,6 +5,7 @@ looks the access token up together with its device and user, so a revoked device
 user is refused at once. A refresh token is good for one use; presenting a used one means someone
 else has a copy, and the whole device is revoked.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -43,8 +44,7 @@ class User:
     disabled: bool
 
     def to_wire(self, supervisor_name: str | None) -> dict[str, Any]:
-        return {"name": self.name, "display_name": self.display_name, "role": self.role,
-                "supervisor": supervisor_name}
+        return {"name": self.name, "display_name": self.display_name, "role": self.role, "supervisor": supervisor_name}
 
 
 @dataclass(frozen=True)
@@ -94,8 +94,16 @@ def check_password_strength(password: str) -> None:
         raise AccountError("the password is too long")
 
 
-def add_user(tx: Tx, settings: Settings, name: str, role: str, password: str, *,
-             display_name: str | None = None, supervisor: str | None = None) -> User:
+def add_user(
+    tx: Tx,
+    settings: Settings,
+    name: str,
+    role: str,
+    password: str,
+    *,
+    display_name: str | None = None,
+    supervisor: str | None = None,
+) -> User:
     """Create a user; a collector may name the supervisor whose team they join."""
     if not NAME_RE.fullmatch(name):
         raise AccountError("a user name has 1 to 64 characters, without spaces or slashes")
@@ -107,9 +115,17 @@ def add_user(tx: Tx, settings: Settings, name: str, role: str, password: str, *,
     if get_user(tx.conn, name) is not None:
         raise AccountError(f"the user {name!r} already exists")
     sup_id = team_supervisor(tx.conn, supervisor).id if supervisor else None
-    uid = tx.conn.execute(insert(users).values(
-        name=name, display_name=display_name or name, role=role, supervisor_id=sup_id,
-        password_hash=hasher(settings).hash(password), disabled=False, created_at=time.time())).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
+    uid = tx.conn.execute(
+        insert(users).values(
+            name=name,
+            display_name=display_name or name,
+            role=role,
+            supervisor_id=sup_id,
+            password_hash=hasher(settings).hash(password),
+            disabled=False,
+            created_at=time.time(),
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     user = get_user_by_id(tx.conn, int(uid))
     assert user is not None
     return user
@@ -143,23 +159,35 @@ def set_disabled(tx: Tx, name: str, disabled: bool = True) -> None:
 
 def revoke_device_pk(conn: Connection, device_pk: int) -> None:
     now = time.time()
-    conn.execute(update(devices).where(devices.c.id == device_pk, devices.c.revoked_at.is_(None)).values(revoked_at=now))
+    conn.execute(
+        update(devices).where(devices.c.id == device_pk, devices.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
     conn.execute(delete(access_tokens).where(access_tokens.c.device_pk == device_pk))
-    conn.execute(update(refresh_tokens).where(refresh_tokens.c.device_pk == device_pk,
-                                              refresh_tokens.c.used_at.is_(None)).values(used_at=now))
+    conn.execute(
+        update(refresh_tokens)
+        .where(refresh_tokens.c.device_pk == device_pk, refresh_tokens.c.used_at.is_(None))
+        .values(used_at=now)
+    )
 
 
 def issue_tokens(conn: Connection, settings: Settings, device_pk: int) -> tuple[str, str]:
     """A new access token and refresh token for a device; expired ones of that device go."""
     now = time.time()
     conn.execute(delete(access_tokens).where(access_tokens.c.device_pk == device_pk, access_tokens.c.expires_at < now))
-    conn.execute(delete(refresh_tokens).where(refresh_tokens.c.device_pk == device_pk,
-                                              refresh_tokens.c.expires_at < now))
+    conn.execute(
+        delete(refresh_tokens).where(refresh_tokens.c.device_pk == device_pk, refresh_tokens.c.expires_at < now)
+    )
     access, refresh = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
-    conn.execute(insert(access_tokens).values(token_hash=token_hash(access), device_pk=device_pk,
-                                              expires_at=now + settings.access_seconds))
-    conn.execute(insert(refresh_tokens).values(token_hash=token_hash(refresh), device_pk=device_pk,
-                                               expires_at=now + settings.refresh_seconds, used_at=None))
+    conn.execute(
+        insert(access_tokens).values(
+            token_hash=token_hash(access), device_pk=device_pk, expires_at=now + settings.access_seconds
+        )
+    )
+    conn.execute(
+        insert(refresh_tokens).values(
+            token_hash=token_hash(refresh), device_pk=device_pk, expires_at=now + settings.refresh_seconds, used_at=None
+        )
+    )
     return access, refresh
 
 
@@ -167,9 +195,12 @@ def authenticate(db: Database, token: str | None) -> Caller:
     """The caller of a request, checked against its device and user on every call."""
     if not token:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "Log in first: the request has no access token.")
-    q = (select(access_tokens.c.expires_at, devices.c.id.label("device_pk"), devices.c.revoked_at, users)
-         .join(devices, devices.c.id == access_tokens.c.device_pk).join(users, users.c.id == devices.c.user_id)
-         .where(access_tokens.c.token_hash == token_hash(token)))
+    q = (
+        select(access_tokens.c.expires_at, devices.c.id.label("device_pk"), devices.c.revoked_at, users)
+        .join(devices, devices.c.id == access_tokens.c.device_pk)
+        .join(users, users.c.id == devices.c.user_id)
+        .where(access_tokens.c.token_hash == token_hash(token))
+    )
     with db.read() as conn:
         row = conn.execute(q).first()
     if row is None or row.expires_at < time.time() or row.revoked_at is not None or row.disabled:
@@ -188,15 +219,23 @@ def list_devices(conn: Connection, name: str | None = None) -> list[dict[str, An
     q = select(devices, users.c.name.label("user_name")).join(users, users.c.id == devices.c.user_id)
     if name:
         q = q.where(users.c.name == name)
-    return [{"user": r.user_name, "device_id": r.device_id, "device_name": r.device_name,
-             "last_login_at": r.last_login_at, "revoked": r.revoked_at is not None}
-            for r in conn.execute(q.order_by(users.c.name, devices.c.device_id)).all()]
+    return [
+        {
+            "user": r.user_name,
+            "device_id": r.device_id,
+            "device_name": r.device_name,
+            "last_login_at": r.last_login_at,
+            "revoked": r.revoked_at is not None,
+        }
+        for r in conn.execute(q.order_by(users.c.name, devices.c.device_id)).all()
+    ]
 
 
 def revoke_device(tx: Tx, name: str, device_id: str) -> None:
     user = require_user(tx.conn, name)
-    row = tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id,
-                                                     devices.c.device_id == device_id)).first()
+    row = tx.conn.execute(
+        select(devices.c.id).where(devices.c.user_id == user.id, devices.c.device_id == device_id)
+    ).first()
     if row is None:
         raise AccountError(f"the user {name!r} has no device {device_id!r}")
     revoke_device_pk(tx.conn, row.id)

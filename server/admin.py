@@ -3,6 +3,7 @@
 A record that leaves someone's scope gets a ``revoke`` feed row addressed to them; a record that
 enters a scope gets a fresh ``record`` row, so every puller ends up with exactly their scope.
 """
+
 from __future__ import annotations
 
 import re
@@ -44,8 +45,9 @@ def assign(tx: Tx, customer: str, to: str) -> str:
     """Give a customer (by id or official code) to another user; returns the record id."""
     target = require_user(tx.conn, to)
     _assignable(target)
-    row = tx.conn.execute(select(customers).where(
-        (customers.c.id == customer.lower()) | (customers.c.code == customer))).first()
+    row = tx.conn.execute(
+        select(customers).where((customers.c.id == customer.lower()) | (customers.c.code == customer))
+    ).first()
     if row is None or row.deleted:
         raise AccountError(f"there is no customer {customer!r}")
     d = Directory.load(tx.conn)
@@ -70,14 +72,18 @@ def set_team(tx: Tx, name: str, supervisor: str | None) -> int:
     before_dir = Directory.load(tx.conn)
     tx.conn.execute(update(users).where(users.c.id == user.id).values(supervisor_id=sup_id))
     after_dir = Directory.load(tx.conn)
-    q = (select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
-         .where(customers.c.owner_id == user.id).order_by(customers.c.id))
+    q = (
+        select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
+        .where(customers.c.owner_id == user.id)
+        .order_by(customers.c.id)
+    )
     if tx.db.is_postgres:  # a concurrent assignment either lands first (and its customer is not moved) or waits
         q = q.with_for_update()
     rows = tx.conn.execute(q).all()
     for r in rows:
-        _revoke_lost(tx, r.id, before_dir.viewers(r.owner_id, r.created_by_id),
-                     after_dir.viewers(r.owner_id, r.created_by_id))
+        _revoke_lost(
+            tx, r.id, before_dir.viewers(r.owner_id, r.created_by_id), after_dir.viewers(r.owner_id, r.created_by_id)
+        )
         tx.emit(FeedEntry("record", r.id, owner_id=r.owner_id, created_by_id=r.created_by_id))
     return len(rows)
 
@@ -101,8 +107,12 @@ def import_customers(tx: Tx, path: Path, owner_name: str, sheet: str | None = No
     header, rows = read_sheet(path, names.score, sheet)
     mapping, col_issues, _unknown = map_columns(form, header, names)
     report = ImportReport()
-    report.problems += [f"column {dict(i.params)['column']!r} appears twice" if i.code == "column.duplicate" else
-                        i.message(form[i.field].label_en, "en") for i in col_issues]
+    report.problems += [
+        f"column {dict(i.params)['column']!r} appears twice"
+        if i.code == "column.duplicate"
+        else i.message(form[i.field].label_en, "en")
+        for i in col_issues
+    ]
     if not any(k in form for k in mapping.values()):
         report.problems.append("the header row names no field of the form")
     if report.problems:
@@ -117,8 +127,15 @@ def import_customers(tx: Tx, path: Path, owner_name: str, sheet: str | None = No
     return report
 
 
-def _import_row(uow: UnitOfWork, form: Any, mapping: dict[int, str], n: int, cells: list[Any],
-                codes: dict[str, int], report: ImportReport) -> None:
+def _import_row(
+    uow: UnitOfWork,
+    form: Any,
+    mapping: dict[int, str],
+    n: int,
+    cells: list[Any],
+    codes: dict[str, int],
+    report: ImportReport,
+) -> None:
     raw: dict[str, Any] = {}
     for i, key in mapping.items():
         if i < len(cells) and key in form and cells[i] is not None:
@@ -139,8 +156,10 @@ def _import_row(uow: UnitOfWork, form: Any, mapping: dict[int, str], n: int, cel
     code = result.values.get(CODE_FIELD)
     if code:
         if code in codes or _code_taken(uow, code):
-            report.problems.append(f"row {n}: the customer code {code} is already used"
-                                   + (f" in row {codes[code]}" if code in codes else ""))
+            report.problems.append(
+                f"row {n}: the customer code {code} is already used"
+                + (f" in row {codes[code]}" if code in codes else "")
+            )
         codes[code] = n
     if result.has_errors:
         return
@@ -148,8 +167,13 @@ def _import_row(uow: UnitOfWork, form: Any, mapping: dict[int, str], n: int, cel
     rec.values = {k: v for k, v in result.values.items() if v is not None}
     if code:
         rec.status, rec.code, rec.code_official = "approved", code, True
-    uow.touch(rec, "import", {k: {"old": None, "new": v} for k, v in rec.values.items()}, None,
-              {"source": "import", "source_ref": f"row {n}"})
+    uow.touch(
+        rec,
+        "import",
+        {k: {"old": None, "new": v} for k, v in rec.values.items()},
+        None,
+        {"source": "import", "source_ref": f"row {n}"},
+    )
     rec.field_versions = {k: rec.version for k in rec.values}
     uow.refresh_photos(rec)
     report.created += 1

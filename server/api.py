@@ -1,5 +1,6 @@
 """The HTTP routes of protocol version 1 (all under /api/v1). Thin: they check the caller and call
 the modules that do the work; every response and every error is declared for the OpenAPI schema."""
+
 from __future__ import annotations
 
 import contextlib
@@ -108,8 +109,10 @@ router = APIRouter(route_class=_Route)
 bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
 SHA_PATH = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo, lower-case hex")
 UUID_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-JOB_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
-                description="the report job's id")
+JOB_PATH = Path(
+    pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+    description="the report job's id",
+)
 JSON = "application/json"
 
 
@@ -145,22 +148,37 @@ def json_response(data: Any) -> Response:
 def info(request: Request) -> dict[str, Any]:
     with db_of(request).read() as conn:
         version = current_version(conn)
-    return {"protocol": PROTOCOL_VERSION, "min_protocol": MIN_PROTOCOL_VERSION, "server_version": SERVER_VERSION,
-            "form_version": version, **request.app.state.clients.wire()}
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "min_protocol": MIN_PROTOCOL_VERSION,
+        "server_version": SERVER_VERSION,
+        "form_version": version,
+        **request.app.state.clients.wire(),
+    }
 
 
 @router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423, 429))
 async def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     """Async: a login waits for its password check (at most a few at once, server.auth.HashGate)
     without holding a worker thread; the database work and the check itself run in threads."""
-    for field, value in (("username", body.username), ("device_id", body.device_id),
-                         ("device_name", body.device_name)):
+    for field, value in (("username", body.username), ("device_id", body.device_id), ("device_name", body.device_name)):
         if any("\ud800" <= ch <= "\udfff" for ch in value):  # a lone surrogate cannot be stored as UTF-8
-            raise ApiError(422, ErrorCode.VALIDATION, "The request is not valid.",
-                           fields=[{"field": field, "code": "string_unicode", "message": "not valid Unicode text"}])
-    return await auth.login(db_of(request), settings_of(request), request.app.state.login_gate, body.username,
-                            body.password, body.device_id, body.device_name,
-                            auth.client_address(request.client.host if request.client else None))
+            raise ApiError(
+                422,
+                ErrorCode.VALIDATION,
+                "The request is not valid.",
+                fields=[{"field": field, "code": "string_unicode", "message": "not valid Unicode text"}],
+            )
+    return await auth.login(
+        db_of(request),
+        settings_of(request),
+        request.app.state.login_gate,
+        body.username,
+        body.password,
+        body.device_id,
+        body.device_name,
+        auth.client_address(request.client.host if request.client else None),
+    )
 
 
 @router.post("/auth/refresh", response_model=TokenResponse, responses=errors(401))
@@ -185,6 +203,7 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
     results = push.push(db_of(request), who, batch)
     encoded = getattr(results, "encoded", None)  # each result's JSON, already made once for its stored row
     from server import metrics  # noqa: PLC0415  imported late: see server/metrics.py
+
     metrics.count_push(results, encoded)
     if encoded is None:
         return json_response({"results": results, "server_time": iso(time.time())})
@@ -193,9 +212,14 @@ def sync_push(body: PushRequest, request: Request, who: Caller = Depends(caller)
 
 
 @router.get("/sync/pull", response_model=PullResponse, responses=errors(*AUTHED, 410))
-def sync_pull(request: Request, cursor: int = Query(0, ge=0, le=2**62),
-              limit: int = Query(500, ge=1, le=MAX_PAGE), who: Caller = Depends(caller)) -> Response:
+def sync_pull(
+    request: Request,
+    cursor: int = Query(0, ge=0, le=2**62),
+    limit: int = Query(500, ge=1, le=MAX_PAGE),
+    who: Caller = Depends(caller),
+) -> Response:
     from server import metrics  # noqa: PLC0415  imported late: see server/metrics.py
+
     page = feed.pull(db_of(request), who, cursor, limit)
     metrics.PULL_CHANGES.inc(len(page["changes"]))
     return json_response(page)
@@ -224,10 +248,16 @@ def record_credit(request: Request, record_id: str = UUID_PATH, who: Caller = De
         return {"record_id": rid, "ratings": credit.history(conn, rid)}
 
 
-@router.get("/calendar", response_model=CalendarOut, responses={
-    **errors(*AUTHED), 304: {"description": "not modified: the version named in If-None-Match is current"}})
-def work_calendar(request: Request, who: Caller = Depends(caller),
-                  if_none_match: str | None = Header(None, alias="If-None-Match", max_length=200)) -> Any:
+@router.get(
+    "/calendar",
+    response_model=CalendarOut,
+    responses={**errors(*AUTHED), 304: {"description": "not modified: the version named in If-None-Match is current"}},
+)
+def work_calendar(
+    request: Request,
+    who: Caller = Depends(caller),
+    if_none_match: str | None = Header(None, alias="If-None-Match", max_length=200),
+) -> Any:
     """The work calendar the server publishes. Its ``version`` is also the ETag: a client that sends
     it back in ``If-None-Match`` gets ``304`` without a body while the calendar is unchanged."""
     with db_of(request).read() as conn:
@@ -243,11 +273,17 @@ def work_calendar(request: Request, who: Caller = Depends(caller),
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@router.post("/purchases", response_model=PurchaseImportOut, responses=errors(*AUTHED, 403),
-             openapi_extra={"requestBody": {"required": True, "content": {
-                 XLSX: {"schema": {"type": "string", "format": "binary"}}}}})
-async def purchases_import(request: Request, period: str | None = Query(None, max_length=16),
-                           who: Caller = Depends(caller)) -> dict[str, Any]:
+@router.post(
+    "/purchases",
+    response_model=PurchaseImportOut,
+    responses=errors(*AUTHED, 403),
+    openapi_extra={
+        "requestBody": {"required": True, "content": {XLSX: {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
+async def purchases_import(
+    request: Request, period: str | None = Query(None, max_length=16), who: Caller = Depends(caller)
+) -> dict[str, Any]:
     """Purchase figures from an .xlsx file (supervisors: their team's customers; admins: all).
     All or nothing: any bad row answers 422 with one ``fields`` entry per problem."""
     body = await request.body()
@@ -284,14 +320,22 @@ def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None
             report = db.write(lambda tx: import_purchases(tx, path, period, who.user.name, who.user))
     except SheetError as exc:  # its message names the file: here "the uploaded file", not a descriptor
         params = {**exc.params, **({"file": "the uploaded file"} if "file" in exc.params else {})}
-        raise ApiError(422, ErrorCode.VALIDATION,
-                       "The file cannot be read: " + SheetError(exc.msgid, **params).message("en")) from None
+        raise ApiError(
+            422, ErrorCode.VALIDATION, "The file cannot be read: " + SheetError(exc.msgid, **params).message("en")
+        ) from None
     if report.problems:
-        raise ApiError(422, ErrorCode.VALIDATION, f"{len(report.problems)} problems found; nothing was imported.",
-                       fields=[{"field": p.split(":", 1)[0], "code": "purchases.row", "message": p}
-                               for p in report.problems])
-    return {"imported": report.imported, "replaced": report.replaced, "periods": sorted(report.periods),
-            "figures_updated": report.figures_updated}
+        raise ApiError(
+            422,
+            ErrorCode.VALIDATION,
+            f"{len(report.problems)} problems found; nothing was imported.",
+            fields=[{"field": p.split(":", 1)[0], "code": "purchases.row", "message": p} for p in report.problems],
+        )
+    return {
+        "imported": report.imported,
+        "replaced": report.replaced,
+        "periods": sorted(report.periods),
+        "figures_updated": report.figures_updated,
+    }
 
 
 @router.get("/photos/{sha256}/status", response_model=PhotoStatus, responses=errors(*AUTHED))
@@ -300,53 +344,86 @@ def photo_status(request: Request, sha256: str = SHA_PATH, who: Caller = Depends
     return photos.status(db_of(request), who, sha256)
 
 
-@router.patch("/photos/{sha256}", response_model=PhotoStatus, responses=errors(*AUTHED, 409),
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-async def photo_upload(request: Request, sha256: str = SHA_PATH,
-                       upload_offset: int = Header(..., alias="Upload-Offset", ge=0, le=2**40),
-                       upload_length: int = Header(..., alias="Upload-Length", ge=1, le=2**40),
-                       who: Caller = Depends(caller)) -> dict[str, Any]:
+@router.patch(
+    "/photos/{sha256}",
+    response_model=PhotoStatus,
+    responses=errors(*AUTHED, 409),
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/offset+octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
+async def photo_upload(
+    request: Request,
+    sha256: str = SHA_PATH,
+    upload_offset: int = Header(..., alias="Upload-Offset", ge=0, le=2**40),
+    upload_length: int = Header(..., alias="Upload-Length", ge=1, le=2**40),
+    who: Caller = Depends(caller),
+) -> dict[str, Any]:
     body = await request.body()
-    return await run_in_threadpool(photos.upload, db_of(request), settings_of(request), who, sha256,
-                                   upload_offset, upload_length, body)
+    return await run_in_threadpool(
+        photos.upload, db_of(request), settings_of(request), who, sha256, upload_offset, upload_length, body
+    )
 
 
-@router.get("/photos/{sha256}", response_class=Response, responses={
-    200: {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-          "description": "the photo's bytes"}, **errors(*AUTHED, 404)})
+@router.get(
+    "/photos/{sha256}",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the photo's bytes",
+        },
+        **errors(*AUTHED, 404),
+    },
+)
 def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> Response:
     return Response(photos.download(db_of(request), who, sha256), media_type="application/octet-stream")
 
 
 @router.get("/reports/monthly", response_model=MonthlyReport, responses=errors(*AUTHED, 422))
-def monthly_report(request: Request, month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
-                   who: Caller = Depends(caller)) -> dict[str, Any]:
+def monthly_report(
+    request: Request,
+    month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
+    who: Caller = Depends(caller),
+) -> dict[str, Any]:
     """The month's reports over the customers the caller may see (a collector: their own)."""
     with db_of(request).read() as conn:
         return reports.monthly(conn, who.user, current_form(conn), server_calendar(conn), month)
 
 
 @router.post("/reports/monthly/jobs", response_model=ReportJob, status_code=202, responses=errors(*AUTHED, 422))
-def monthly_report_job(request: Request,
-                       month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
-                       who: Caller = Depends(caller)) -> dict[str, Any]:
+def monthly_report_job(
+    request: Request,
+    month: str = Query(..., pattern=r"^[0-9]{4}-[0-9]{2}$", description="YYYY-MM"),
+    who: Caller = Depends(caller),
+) -> dict[str, Any]:
     """Start the month's reports in the background (a big scope takes longer than a request should);
     poll the job, then download its result: the same contents as ``GET /reports/monthly``."""
     return report_jobs.start(db_of(request), who.user, month)
 
 
 @router.get("/reports/monthly/jobs/{job_id}", response_model=ReportJob, responses=errors(*AUTHED, 404))
-def monthly_report_job_status(request: Request, job_id: str = JOB_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+def monthly_report_job_status(
+    request: Request, job_id: str = JOB_PATH, who: Caller = Depends(caller)
+) -> dict[str, Any]:
     """The job's state and progress (customers gone through of the total)."""
     return report_jobs.status(db_of(request), who.user, job_id)
 
 
-@router.get("/reports/monthly/jobs/{job_id}/result", response_class=Response,
-            responses={200: {"model": MonthlyReport, "description": "the report"}, **errors(*AUTHED, 404, 409)})
+@router.get(
+    "/reports/monthly/jobs/{job_id}/result",
+    response_class=Response,
+    responses={200: {"model": MonthlyReport, "description": "the report"}, **errors(*AUTHED, 404, 409)},
+)
 def monthly_report_job_result(request: Request, job_id: str = JOB_PATH, who: Caller = Depends(caller)) -> Response:
     """The finished report (409 while the job is still running); sent as stored (gzip) when the client takes it."""
     if "gzip" in request.headers.get("accept-encoding", ""):
-        return Response(report_jobs.result(db_of(request), who.user, job_id, gzipped=True), media_type=JSON,
-                        headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return Response(
+            report_jobs.result(db_of(request), who.user, job_id, gzipped=True),
+            media_type=JSON,
+            headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
+        )
     return Response(report_jobs.result(db_of(request), who.user, job_id), media_type=JSON)

@@ -1,4 +1,5 @@
 """The ASGI application: routes, transport middleware, error handlers, response compression."""
+
 from __future__ import annotations
 
 from fastapi import FastAPI
@@ -18,8 +19,13 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     desktop versions announced in /info (default: from FIELDARCHIVE_CLIENT_VERSION and its siblings)."""
     from server import metrics  # noqa: PLC0415  only now: serve sets prometheus-client's multiprocess folder first
 
-    app = FastAPI(title="FieldArchive sync server", version=SERVER_VERSION,
-                  description="Sync protocol version 1; see docs/sync-protocol.md.", docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="FieldArchive sync server",
+        version=SERVER_VERSION,
+        description="Sync protocol version 1; see docs/sync-protocol.md.",
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.db = db
     app.state.settings = settings = settings or Settings()
     app.state.clients = clients = clients or ClientPolicy.from_env()
@@ -27,8 +33,12 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.state.login_gate = auth.gate_for(settings)  # password checks at once, per process
     app.include_router(router, prefix=API_PREFIX)
     errors.install(app)
-    app.add_middleware(TransportMiddleware, body_idle_timeout=settings.body_idle_timeout,
-                       body_timeout=settings.body_timeout, clients=clients)
+    app.add_middleware(
+        TransportMiddleware,
+        body_idle_timeout=settings.body_idle_timeout,
+        body_timeout=settings.body_timeout,
+        clients=clients,
+    )
     # level 6 (zlib's default) instead of Starlette's 9: a push answer of 200 records compresses
     # 2.5x faster for about 4% more bytes
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)

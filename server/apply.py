@@ -5,6 +5,7 @@ returns the protocol's Result. Nothing here commits: the push applies a whole ba
 transaction. Validation uses the catalogue and the validators the client uses, never the
 client's word.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -57,18 +58,35 @@ def error(code: str, field: str | None = None, message: str | None = None, **par
 
 def issue_error(uow: UnitOfWork, issue: Issue) -> dict[str, Any]:
     spec = uow.form.get(issue.field)
-    return {"field": issue.field, "code": issue.code, "message": issue.message(spec.label("en") if spec else issue.field, "en"),
-            "params": {k: v for k, v in issue.params}}
+    return {
+        "field": issue.field,
+        "code": issue.code,
+        "message": issue.message(spec.label("en") if spec else issue.field, "en"),
+        "params": {k: v for k, v in issue.params},
+    }
 
 
-def result(m: dict[str, Any], status: ResultStatus, rec: Rec | None, uow: UnitOfWork, *,
-           conflicts: list[dict[str, Any]] | None = None, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {"mutation_id": m["mutation_id"], "status": status.value,
-            "record": rec.to_wire(uow.directory) if rec is not None and rec.version > 0 else None,
-            "conflicts": conflicts or [], "errors": errors or []}
+def result(
+    m: dict[str, Any],
+    status: ResultStatus,
+    rec: Rec | None,
+    uow: UnitOfWork,
+    *,
+    conflicts: list[dict[str, Any]] | None = None,
+    errors: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    return {
+        "mutation_id": m["mutation_id"],
+        "status": status.value,
+        "record": rec.to_wire(uow.directory) if rec is not None and rec.version > 0 else None,
+        "conflicts": conflicts or [],
+        "errors": errors or [],
+    }
 
 
-def rejected(m: dict[str, Any], uow: UnitOfWork, errors: list[dict[str, Any]], rec: Rec | None = None) -> dict[str, Any]:
+def rejected(
+    m: dict[str, Any], uow: UnitOfWork, errors: list[dict[str, Any]], rec: Rec | None = None
+) -> dict[str, Any]:
     return result(m, ResultStatus.REJECTED, rec, uow, errors=errors)
 
 
@@ -133,8 +151,12 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)
     taken = _foreign_photos(uow, rec, changes, report.values)
     if taken:
-        return rejected(m, uow, [issue_error(uow, Issue.make(key, Severity.ERROR, "photo.forbidden", ref=h[:12]))
-                                 for key, h in taken], None if creating else rec)
+        return rejected(
+            m,
+            uow,
+            [issue_error(uow, Issue.make(key, Severity.ERROR, "photo.forbidden", ref=h[:12])) for key, h in taken],
+            None if creating else rec,
+        )
     return _apply_save(uow, m, rec, changes, report.values, creating)
 
 
@@ -146,8 +168,9 @@ def _forbidden(uow: UnitOfWork, hashes: list[str]) -> set[str]:
     return set(present) - readable(uow.tx.conn, uow.user, present) if present else set()
 
 
-def _foreign_photos(uow: UnitOfWork, rec: Rec, changes: dict[str, Any], canonical: dict[str, Any]
-                    ) -> list[tuple[str, str]]:
+def _foreign_photos(
+    uow: UnitOfWork, rec: Rec, changes: dict[str, Any], canonical: dict[str, Any]
+) -> list[tuple[str, str]]:
     """(field, hash) of photos a save adds that the caller may not refer to (``photo.forbidden``)."""
     added: list[tuple[str, str]] = []
     for key in changes:
@@ -179,8 +202,9 @@ def _conflicts(uow: UnitOfWork, rec: Rec, base: int, changes: dict[str, Any]) ->
     return out
 
 
-def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str, Any], canonical: dict[str, Any],
-                creating: bool) -> dict[str, Any]:
+def _apply_save(
+    uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str, Any], canonical: dict[str, Any], creating: bool
+) -> dict[str, Any]:
     base, old_values = m["base_version"], dict(rec.values)
     effective = {}
     for key in changes:
@@ -194,8 +218,11 @@ def _apply_save(uow: UnitOfWork, m: dict[str, Any], rec: Rec, changes: dict[str,
     status = ResultStatus.APPLIED if creating or base == rec.version else ResultStatus.MERGED
     if not effective and not creating:
         return result(m, status, rec, uow)
-    if (rec.status == "approved" and uow.user.role == UserRole.COLLECTOR.value
-            and any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)):
+    if (
+        rec.status == "approved"
+        and uow.user.role == UserRole.COLLECTOR.value
+        and any(uow.form[k].change is ChangePolicy.APPROVAL for k in effective)
+    ):
         rec.status, rec.approved_values = "draft", old_values
     uow.touch(rec, m["kind"], effective, m["mutation_id"], m.get("provenance"))
     if not creating:  # a new record's fields are all version 1 (Rec.field_version)
@@ -222,10 +249,19 @@ def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if errs:
         return rejected(m, uow, errs, rec)
     rec.status = "pending"
-    rec.review = {"submitted_at": uow.iso_now, "submitted_by": uow.user.name, "note": (m.get("note") or "").strip(),
-                  "urgent": bool(m.get("urgent"))}
-    uow.touch(rec, m["kind"], {"note": m.get("note") or "", "urgent": bool(m.get("urgent"))}, m["mutation_id"],
-              m.get("provenance"))
+    rec.review = {
+        "submitted_at": uow.iso_now,
+        "submitted_by": uow.user.name,
+        "note": (m.get("note") or "").strip(),
+        "urgent": bool(m.get("urgent")),
+    }
+    uow.touch(
+        rec,
+        m["kind"],
+        {"note": m.get("note") or "", "urgent": bool(m.get("urgent"))},
+        m["mutation_id"],
+        m.get("provenance"),
+    )
     return result(m, ResultStatus.APPLIED, rec, uow)
 
 
@@ -269,14 +305,31 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             rec.values[CODE_FIELD] = code
     else:
         rec.status = "returned"
-    submission = {k: v for k, v in (rec.review or {}).items() if k in ("submitted_at", "submitted_by", "note", "urgent")}
-    rec.review = {**submission, "action": action, "reason": reason, "fields": fields, "by": uow.user.name,
-                  "at": uow.iso_now}
+    submission = {
+        k: v for k, v in (rec.review or {}).items() if k in ("submitted_at", "submitted_by", "note", "urgent")
+    }
+    rec.review = {
+        **submission,
+        "action": action,
+        "reason": reason,
+        "fields": fields,
+        "by": uow.user.name,
+        "at": uow.iso_now,
+    }
     uow.touch(rec, m["kind"], {"decision": rec.review}, m["mutation_id"])
     if action == "approve" and CODE_FIELD in rec.values:
         rec.field_versions[CODE_FIELD] = rec.version
-    uow.decisions.append({"record_id": rec.id, "version": rec.version, "action": action, "reason": reason,
-                          "fields": ",".join(fields), "by_id": uow.user.id, "at": uow.now})
+    uow.decisions.append(
+        {
+            "record_id": rec.id,
+            "version": rec.version,
+            "action": action,
+            "reason": reason,
+            "fields": ",".join(fields),
+            "by_id": uow.user.id,
+            "at": uow.now,
+        }
+    )
     return result(m, ResultStatus.APPLIED, rec, uow)
 
 
@@ -284,15 +337,29 @@ def _changed_by(uow: UnitOfWork, rec: Rec, user_id: int) -> bool:
     """Whether ``user_id`` changed the customer's values (a save) since its last approval: the one who
     maintains a customer is not the one who approves the change (an admin may do both)."""
     approved = uow.tx.conn.execute(
-        select(func.max(review_decisions.c.version)).where(review_decisions.c.record_id == rec.id,
-                                                           review_decisions.c.action == "approve")).scalar()
+        select(func.max(review_decisions.c.version)).where(
+            review_decisions.c.record_id == rec.id, review_decisions.c.action == "approve"
+        )
+    ).scalar()
     since = approved or 0
-    if any(v["record_id"] == rec.id and v["kind"] == SAVE and v["actor_id"] == user_id and v["version"] > since
-           for v in uow.versions):  # saved earlier in this same push
+    if any(
+        v["record_id"] == rec.id and v["kind"] == SAVE and v["actor_id"] == user_id and v["version"] > since
+        for v in uow.versions
+    ):  # saved earlier in this same push
         return True
-    return uow.tx.conn.execute(select(customer_versions.c.version).where(
-        customer_versions.c.record_id == rec.id, customer_versions.c.actor_id == user_id,
-        customer_versions.c.kind == SAVE, customer_versions.c.version > since).limit(1)).first() is not None
+    return (
+        uow.tx.conn.execute(
+            select(customer_versions.c.version)
+            .where(
+                customer_versions.c.record_id == rec.id,
+                customer_versions.c.actor_id == user_id,
+                customer_versions.c.kind == SAVE,
+                customer_versions.c.version > since,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _decision_errors(uow: UnitOfWork, d: dict[str, Any]) -> list[dict[str, Any]]:
@@ -331,13 +398,26 @@ def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     photos = list(dict.fromkeys(v.get("photos") or []))
     missing = uow.missing(photos)
     if missing:
-        return rejected(m, uow, [error("photo.missing", "visit.photos", f"Photo {h[:12]} is not on the server yet.",
-                                       ref=h[:12]) for h in missing], rec)
+        return rejected(
+            m,
+            uow,
+            [
+                error("photo.missing", "visit.photos", f"Photo {h[:12]} is not on the server yet.", ref=h[:12])
+                for h in missing
+            ],
+            rec,
+        )
     bad = _forbidden(uow, photos)
     if bad:
         return rejected(m, uow, [error("photo.forbidden", "visit.photos", ref=h[:12]) for h in photos if h in bad], rec)
-    body = {"id": v["id"], "visited_on": day.isoformat(), "purpose": v.get("purpose") or "",
-            "notes": v.get("notes") or "", "sales_anomaly": v.get("sales_anomaly") or "", "photos": photos}
+    body = {
+        "id": v["id"],
+        "visited_on": day.isoformat(),
+        "purpose": v.get("purpose") or "",
+        "notes": v.get("notes") or "",
+        "sales_anomaly": v.get("sales_anomaly") or "",
+        "photos": photos,
+    }
     uow.add_visit(rec, body)
     return result(m, ResultStatus.APPLIED, rec, uow)
 
@@ -357,6 +437,7 @@ def check(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     day = _past_day(uow, c.get("day"))
     if day is None:
         return rejected(m, uow, [error("check.date", "check.day")], rec)
-    uow.check_rows.append({"record_id": rec.id, "kind": c["kind"], "day": day.isoformat(), "by_id": uow.user.id,
-                           "at": uow.now})
+    uow.check_rows.append(
+        {"record_id": rec.id, "kind": c["kind"], "day": day.isoformat(), "by_id": uow.user.id, "at": uow.now}
+    )
     return result(m, ResultStatus.APPLIED, rec, uow)

@@ -27,6 +27,7 @@ is held and chains back to the start, and that every held entry is covered by an
 ``--checkpoint FILE`` also keeps the newest acknowledgement of each device outside the database,
 so deleting the newest acknowledgements with their entries is found at the next verify.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,9 +49,9 @@ from server.schema import audit_acks, audit_entries, devices, users
 
 A = audit_entries.c
 K = audit_acks.c
-CLOCK_SLACK = dt.timedelta(minutes=5)   # a clock set back this much (NTP) is not a back-dated entry
-FUTURE = dt.timedelta(days=1)           # an entry further ahead of the server's clock is refused
-NO_SIG = "0" * 64                       # the "previous signature" of a device's first acknowledgement
+CLOCK_SLACK = dt.timedelta(minutes=5)  # a clock set back this much (NTP) is not a back-dated entry
+FUTURE = dt.timedelta(days=1)  # an entry further ahead of the server's clock is refused
+NO_SIG = "0" * 64  # the "previous signature" of a device's first acknowledgement
 
 
 def _device_of(conn: Connection, who: Caller, lock: bool) -> Any:
@@ -59,10 +60,12 @@ def _device_of(conn: Connection, who: Caller, lock: bool) -> Any:
     return conn.execute(q.with_for_update() if lock else q).one()
 
 
-def ack_signature(key: bytes, device: str, n: int, seq: int, head_hash: str, user_id: int, at: float,
-                  prev_sig: str) -> str:
-    msg = "\x1f".join(("fieldarchive-audit-ack/1", device, str(n), str(seq), head_hash, str(user_id), f"{at:.3f}",
-                       prev_sig))
+def ack_signature(
+    key: bytes, device: str, n: int, seq: int, head_hash: str, user_id: int, at: float, prev_sig: str
+) -> str:
+    msg = "\x1f".join(
+        ("fieldarchive-audit-ack/1", device, str(n), str(seq), head_hash, str(user_id), f"{at:.3f}", prev_sig)
+    )
     return hmac.new(key, msg.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -75,8 +78,12 @@ def _when(text: str) -> dt.datetime | None:
 
 
 def _refused(i: int, field: str, code: str, message: str) -> ApiError:
-    return ApiError(422, ErrorCode.VALIDATION, message,
-                    fields=[{"field": f"entries[{i}].{field}", "code": code, "message": message}])
+    return ApiError(
+        422,
+        ErrorCode.VALIDATION,
+        message,
+        fields=[{"field": f"entries[{i}].{field}", "code": code, "message": message}],
+    )
 
 
 def check_actors(conn: Connection, who: Caller, pinned: str | None, entries: list[dict[str, Any]]) -> str | None:
@@ -91,8 +98,13 @@ def check_actors(conn: Connection, who: Caller, pinned: str | None, entries: lis
             if other is None:
                 local = actor
                 continue
-        raise _refused(i, "actor", "audit.actor", f"Entry {e['seq']} names {actor!r} as its actor: a trail names only "
-                                                  "the signed-in user and the archive's own user.")
+        raise _refused(
+            i,
+            "actor",
+            "audit.actor",
+            f"Entry {e['seq']} names {actor!r} as its actor: a trail names only "
+            "the signed-in user and the archive's own user.",
+        )
     return local if local != pinned else None
 
 
@@ -124,17 +136,30 @@ def _starts_trail(e: dict[str, Any]) -> bool:
 
 
 def _broken(i: int, field: str, message: str) -> ApiError:
-    return ApiError(422, ErrorCode.AUDIT_BROKEN, message,
-                    fields=[{"field": f"entries[{i}].{field}", "code": ErrorCode.AUDIT_BROKEN.value, "message": message}])
+    return ApiError(
+        422,
+        ErrorCode.AUDIT_BROKEN,
+        message,
+        fields=[{"field": f"entries[{i}].{field}", "code": ErrorCode.AUDIT_BROKEN.value, "message": message}],
+    )
 
 
 def check_chain(entries: list[dict[str, Any]], device: str) -> None:
     """Every entry of the caller's device, its hash right, each one following the one before it."""
     for i, e in enumerate(entries):
         if e["device"] != device:
-            raise ApiError(422, ErrorCode.VALIDATION, "These entries were written on another device.",
-                           fields=[{"field": f"entries[{i}].device", "code": "audit.device",
-                                    "message": "not the device this session signed in from"}])
+            raise ApiError(
+                422,
+                ErrorCode.VALIDATION,
+                "These entries were written on another device.",
+                fields=[
+                    {
+                        "field": f"entries[{i}].device",
+                        "code": "audit.device",
+                        "message": "not the device this session signed in from",
+                    }
+                ],
+            )
         if entry_hash(e["prev_hash"], e) != e["hash"]:
             raise _broken(i, "hash", f"Entry {e['seq']} does not match its hash.")
         if i and (e["seq"] != entries[i - 1]["seq"] + 1 or e["prev_hash"] != entries[i - 1]["hash"]):
@@ -152,26 +177,46 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]], key: bytes) -> d
     known = set(conn.execute(select(A.hash).where(A.device == device, A.hash.in_(hashes))).scalars())
     first = entries[0]
     if first["hash"] not in known:
-        follows = _starts_trail(first) or conn.execute(
-            select(A.id).where(A.device == device, A.hash == first["prev_hash"], A.seq == first["seq"] - 1)).first()
+        follows = (
+            _starts_trail(first)
+            or conn.execute(
+                select(A.id).where(A.device == device, A.hash == first["prev_hash"], A.seq == first["seq"] - 1)
+            ).first()
+        )
         if not follows:
             head = _head(conn, device)
-            raise ApiError(409, ErrorCode.AUDIT_GAP,
-                           f"Entry {first['seq']} does not follow an entry the server holds (it holds up to {head}).",
-                           extra={"offset": head})
+            raise ApiError(
+                409,
+                ErrorCode.AUDIT_GAP,
+                f"Entry {first['seq']} does not follow an entry the server holds (it holds up to {head}).",
+                extra={"offset": head},
+            )
     new = [e for e in entries if e["hash"] not in known]
     taken: set[int] = set()
     if new:
-        taken.update(conn.execute(select(A.seq).where(A.device == device, A.seq.in_([e["seq"] for e in new]))).scalars())
+        taken.update(
+            conn.execute(select(A.seq).where(A.device == device, A.seq.in_([e["seq"] for e in new]))).scalars()
+        )
     if taken:
         conn.execute(update(audit_entries).where(A.device == device, A.seq.in_(sorted(taken))).values(forked=True))
     now = time.time()
     if new:
         if not key:
             raise RuntimeError("no audit key: the server cannot acknowledge audit entries")
-        conn.execute(audit_entries.insert(), [
-            {**{k: e[k] for k in FIELDS}, "prev_hash": e["prev_hash"], "hash": e["hash"], "forked": e["seq"] in taken,
-             "uploaded_by_id": who.user.id, "received_at": now} for e in new])
+        conn.execute(
+            audit_entries.insert(),
+            [
+                {
+                    **{k: e[k] for k in FIELDS},
+                    "prev_hash": e["prev_hash"],
+                    "hash": e["hash"],
+                    "forked": e["seq"] in taken,
+                    "uploaded_by_id": who.user.id,
+                    "received_at": now,
+                }
+                for e in new
+            ],
+        )
         _acknowledge(conn, key, device, row.user_id, entries[-1], round(now, 3))
         if pin is not None:
             conn.execute(update(devices).where(devices.c.id == who.device_pk).values(actor=pin))
@@ -182,24 +227,49 @@ def _acknowledge(conn: Connection, key: bytes, device: str, owner: int, head: di
     last = conn.execute(select(K.n, K.sig).where(K.device == device).order_by(K.n.desc()).limit(1)).first()
     n, prev = (last.n + 1, last.sig) if last else (1, NO_SIG)
     sig = ack_signature(key, device, n, head["seq"], head["hash"], owner, at, prev)
-    conn.execute(audit_acks.insert().values(device=device, n=n, seq=head["seq"], head_hash=head["hash"], user_id=owner,
-                                            at=at, prev_sig=prev, sig=sig))
+    conn.execute(
+        audit_acks.insert().values(
+            device=device, n=n, seq=head["seq"], head_hash=head["hash"], user_id=owner, at=at, prev_sig=prev, sig=sig
+        )
+    )
 
 
 def upload(db: Database, who: Caller, entries: list[dict[str, Any]], key: bytes) -> dict[str, Any]:
     return db.write(lambda tx: _upload(tx, who, entries, key))
 
 
-def listing(conn: Connection, *, device: str | None = None, user: str | None = None, entity: str | None = None,
-            action: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+def listing(
+    conn: Connection,
+    *,
+    device: str | None = None,
+    user: str | None = None,
+    entity: str | None = None,
+    action: str | None = None,
+    limit: int = 200,
+) -> list[dict[str, Any]]:
     """The newest ``limit`` entries (oldest first) matching the filters; ``user`` is who uploaded them."""
     q = select(audit_entries, users.c.name.label("uploaded_by")).join(users, users.c.id == A.uploaded_by_id)
     for col, value in ((A.device, device), (users.c.name, user), (A.entity, entity), (A.action, action)):
         if value:
             q = q.where(col == value)
     rows = conn.execute(q.order_by(A.at.desc(), A.id.desc()).limit(limit)).mappings().all()
-    keep = ("device", "seq", "at", "actor", "entity", "entity_id", "action", "field", "old", "new", "source",
-            "source_ref", "info_date", "forked", "uploaded_by")
+    keep = (
+        "device",
+        "seq",
+        "at",
+        "actor",
+        "entity",
+        "entity_id",
+        "action",
+        "field",
+        "old",
+        "new",
+        "source",
+        "source_ref",
+        "info_date",
+        "forked",
+        "uploaded_by",
+    )
     return [{k: r[k] for k in keep} for r in reversed(rows)]
 
 
@@ -209,6 +279,7 @@ def _day(ts: float) -> str:
 
 class _Held(NamedTuple):
     """What ``verify`` keeps of an entry once its hash is checked (a few hundred bytes, not the row)."""
+
     seq: int
     prev_hash: str
     hash: str
@@ -237,8 +308,10 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
     owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
     names = {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))}
     if with_acks and not key:
-        problems.append("no audit key: the signed acknowledgements cannot be checked "
-                        "(FIELDARCHIVE_AUDIT_KEY, --audit-key-file or audit.key in --data)")
+        problems.append(
+            "no audit key: the signed acknowledgements cannot be checked "
+            "(FIELDARCHIVE_AUDIT_KEY, --audit-key-file or audit.key in --data)"
+        )
     for device in sorted(with_entries | with_acks):
         held: dict[str, _Held] = {}
         q = select(audit_entries).where(A.device == device).order_by(A.seq, A.id)
@@ -254,15 +327,19 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
         owner = owners.get(device)
         strangers = sorted(e.seq for e in held.values() if owner is not None and e.uploaded_by_id != owner)
         if strangers:
-            problems.append(f"{device} #{strangers[0]}: {len(strangers)} entries uploaded by another account than the "
-                            f"device's ({names.get(owner, owner)})")
+            problems.append(
+                f"{device} #{strangers[0]}: {len(strangers)} entries uploaded by another account than the "
+                f"device's ({names.get(owner, owner)})"
+            )
         acks = conn.execute(select(audit_acks).where(K.device == device).order_by(K.n)).all()
         problems.extend(_check_acks(device, held, acks, key))
     for device, mark in sorted(((checkpoint or {}).get("devices") or {}).items()):
         a = conn.execute(select(audit_acks).where(K.device == device, K.n == int(mark["n"]))).first()
         if a is None:
-            problems.append(f"{device}: acknowledgement {mark['n']} (#{mark.get('seq')}), in the checkpoint, is missing: "
-                            "acknowledgements were deleted since the checkpoint")
+            problems.append(
+                f"{device}: acknowledgement {mark['n']} (#{mark.get('seq')}), in the checkpoint, is missing: "
+                "acknowledgements were deleted since the checkpoint"
+            )
         elif a.sig != mark["sig"]:
             problems.append(f"{device}: acknowledgement {mark['n']} is not the one in the checkpoint (replaced)")
     return problems
@@ -272,13 +349,17 @@ def _check_acks(device: str, held: dict[str, _Held], acks: Sequence[Any], key: b
     out: list[str] = []
     if not acks:
         if held:
-            out.append(f"{device}: {len(held)} entries held and no signed acknowledgement (uploaded before "
-                       "acknowledgements were kept, or the acknowledgements were deleted)")
+            out.append(
+                f"{device}: {len(held)} entries held and no signed acknowledgement (uploaded before "
+                "acknowledgements were kept, or the acknowledgements were deleted)"
+            )
         return out
     if not held:
         last = acks[-1]
-        return [f"{device}: the server acknowledged entries up to #{last.seq} ({_day(last.at)}) and holds none: "
-                "the trail was deleted"]
+        return [
+            f"{device}: the server acknowledged entries up to #{last.seq} ({_day(last.at)}) and holds none: "
+            "the trail was deleted"
+        ]
     good = []
     prev, expect = NO_SIG, 1
     for a in acks:
@@ -289,8 +370,9 @@ def _check_acks(device: str, held: dict[str, _Held], acks: Sequence[Any], key: b
         prev, expect = a.sig, a.n + 1
         if key is None:
             continue
-        if not hmac.compare_digest(a.sig, ack_signature(key, device, a.n, a.seq, a.head_hash, a.user_id, a.at,
-                                                         a.prev_sig)):
+        if not hmac.compare_digest(
+            a.sig, ack_signature(key, device, a.n, a.seq, a.head_hash, a.user_id, a.at, a.prev_sig)
+        ):
             out.append(f"{device} #{a.seq}: acknowledgement {a.n} does not match its signature (altered)")
             continue
         good.append(a)
@@ -299,18 +381,23 @@ def _check_acks(device: str, held: dict[str, _Held], acks: Sequence[Any], key: b
         e: _Held | None = held.get(a.head_hash)
         if e is None or e.seq != a.seq:
             now_at = sorted(x.hash[:12] for x in held.values() if x.seq == a.seq)
-            what = (f"was rewritten (acknowledged {a.head_hash[:12]}, held {', '.join(now_at)})" if now_at
-                    else "is missing (deleted)")
+            what = (
+                f"was rewritten (acknowledged {a.head_hash[:12]}, held {', '.join(now_at)})"
+                if now_at
+                else "is missing (deleted)"
+            )
             out.append(f"{device} #{a.seq}: the entry acknowledged on {_day(a.at)} {what}")
             continue
-        while e is not None and e.hash not in reached:   # bounded: each entry is added once
+        while e is not None and e.hash not in reached:  # bounded: each entry is added once
             reached.add(e.hash)
             e = None if _starts(e) else held.get(e.prev_hash)
     if key is not None:
         loose = sorted(x.seq for x in held.values() if x.hash not in reached)
         if loose:
-            out.append(f"{device} #{loose[0]}–#{loose[-1]}: {len(loose)} entries that no acknowledgement covers "
-                       "(rewritten or added in the database, or their acknowledgements deleted)")
+            out.append(
+                f"{device} #{loose[0]}–#{loose[-1]}: {len(loose)} entries that no acknowledgement covers "
+                "(rewritten or added in the database, or their acknowledgements deleted)"
+            )
     return out
 
 
@@ -323,13 +410,19 @@ def sign_legacy(tx: Tx, key: bytes) -> list[str]:
     done = set(conn.execute(select(K.device).distinct()).scalars())
     owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
     by_device: dict[str, dict[str, dict[str, Any]]] = {}
-    for r in conn.execute(select(audit_entries).where(A.device.not_in(done) if done else A.device.is_not(None))
-                          .order_by(A.device, A.seq, A.id)).mappings():
+    for r in conn.execute(
+        select(audit_entries)
+        .where(A.device.not_in(done) if done else A.device.is_not(None))
+        .order_by(A.device, A.seq, A.id)
+    ).mappings():
         by_device.setdefault(r["device"], {})[r["hash"]] = dict(r)
     lines = []
     for device, held in sorted(by_device.items()):
-        bad = [e["seq"] for h, e in held.items() if entry_hash(e["prev_hash"], e) != h
-               or not (_starts_trail(e) or e["prev_hash"] in held)]
+        bad = [
+            e["seq"]
+            for h, e in held.items()
+            if entry_hash(e["prev_hash"], e) != h or not (_starts_trail(e) or e["prev_hash"] in held)
+        ]
         if bad:
             lines.append(f"{device}: not signed, entry #{min(bad)} does not check out")
             continue

@@ -20,6 +20,7 @@ verification and count towards the same budgets. The policy (docs/server.md, "Lo
   each); up to ``hash_queue`` more wait without holding a thread; past that an attempt gets 429
   at once and its reserved slot is given back (it was never verified).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -94,8 +95,12 @@ class HashGate:
         return self.admitted >= self.limit
 
     def busy(self) -> ApiError:
-        return ApiError(429, ErrorCode.RATE_LIMITED, "The server is busy with other logins; try again shortly.",
-                        headers={"Retry-After": str(self.retry_after)})
+        return ApiError(
+            429,
+            ErrorCode.RATE_LIMITED,
+            "The server is busy with other logins; try again shortly.",
+            headers={"Retry-After": str(self.retry_after)},
+        )
 
     @contextmanager
     def admit(self) -> Iterator[None]:
@@ -117,7 +122,7 @@ class Slot:
     """What a reservation found: the user row (None for an unknown name) and the budgets it took a slot in."""
 
     row: Any
-    budgets: list[tuple[str, int]]   # (key, free attempts)
+    budgets: list[tuple[str, int]]  # (key, free attempts)
     trusted: bool
     attempts: int
 
@@ -139,18 +144,28 @@ def _ensure_rows(tx: Tx, keys: list[str], now: float) -> None:
     tx.conn.execute(ins.on_conflict_do_nothing(index_elements=["key"]), rows)
 
 
-def _trusted_key(conn: Connection, settings: Settings, row: Any, key: str, device_id: str, address: str | None,
-                 now: float) -> str | None:
+def _trusted_key(
+    conn: Connection, settings: Settings, row: Any, key: str, device_id: str, address: str | None, now: float
+) -> str | None:
     """The budget of the user's own device or address, when the login comes from one. A device logged
     out (or revoked) keeps it: trust gives a budget of its own, never a session."""
     since = now - settings.trust_seconds
-    dev = conn.execute(select(devices.c.id).where(
-        devices.c.user_id == row.id, devices.c.device_id == device_id, devices.c.last_login_at >= since)).first()
+    dev = conn.execute(
+        select(devices.c.id).where(
+            devices.c.user_id == row.id, devices.c.device_id == device_id, devices.c.last_login_at >= since
+        )
+    ).first()
     if dev is not None:
         return _key("d", key, device_id)
-    if address and conn.execute(select(login_sources.c.user_id).where(
-            login_sources.c.user_id == row.id, login_sources.c.address == address,
-            login_sources.c.last_at >= since)).first() is not None:
+    if (
+        address
+        and conn.execute(
+            select(login_sources.c.user_id).where(
+                login_sources.c.user_id == row.id, login_sources.c.address == address, login_sources.c.last_at >= since
+            )
+        ).first()
+        is not None
+    ):
         return _key("s", key, address)
     return None
 
@@ -187,8 +202,11 @@ def _reserve(tx: Tx, settings: Settings, username: str, device_id: str, address:
         n = (0 if fresh else r.attempts) + 1
         delay = _delay(settings, n, free, base)
         next_at = now + delay if delay else (0.0 if fresh else r.next_at)  # never later than now without a delay
-        tx.conn.execute(update(login_budgets).where(login_budgets.c.key == k).values(
-            attempts=n, next_at=next_at, expires_at=max(now, next_at) + settings.failure_window))
+        tx.conn.execute(
+            update(login_budgets)
+            .where(login_budgets.c.key == k)
+            .values(attempts=n, next_at=next_at, expires_at=max(now, next_at) + settings.failure_window)
+        )
         if kind == "name":
             attempts = n
     return Slot(row, [(b[0], b[1]) for b in budgets], trusted is not None, attempts)
@@ -197,8 +215,9 @@ def _reserve(tx: Tx, settings: Settings, username: str, device_id: str, address:
 def _refusal(kind: str, wait: float) -> ApiError:
     headers = {"Retry-After": _retry_after(wait)}
     if kind == "address":
-        return ApiError(429, ErrorCode.RATE_LIMITED, "Too many failed logins from this address; try again later.",
-                        headers=headers)
+        return ApiError(
+            429, ErrorCode.RATE_LIMITED, "Too many failed logins from this address; try again later.", headers=headers
+        )
     return ApiError(423, ErrorCode.LOCKED, "Too many failed logins; try again later.", headers=headers)
 
 
@@ -214,8 +233,9 @@ def _check(row: Any, password: str) -> bool:
     return _verify(row.password_hash if row is not None else _dummy_hash(), password)
 
 
-def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str, device_name: str,
-           address: str | None) -> dict[str, Any]:
+def _grant(
+    tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str, device_name: str, address: str | None
+) -> dict[str, Any]:
     """A verified login: its slots are given back (its own device's budget starts again), the device
     and address are remembered, the tokens issued."""
     now = time.time()
@@ -228,22 +248,33 @@ def _grant(tx: Tx, settings: Settings, slot: Slot, password: str, device_id: str
     if dev is not None and dev.user_id != user.id:
         # a device id belongs to the account that first signed in with it: its audit trail is
         # that account's (server/audit.py); an archive is bound to one account anyway
-        raise ApiError(409, ErrorCode.CONFLICT, "This device id is registered to another account; "
-                                                "sign in from a profile created for this account.")
+        raise ApiError(
+            409,
+            ErrorCode.CONFLICT,
+            "This device id is registered to another account; sign in from a profile created for this account.",
+        )
     if dev is None:
-        pk = tx.conn.execute(insert(devices).values(user_id=user.id, device_id=device_id, device_name=device_name,
-                                                    created_at=now, last_login_at=now)).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
+        pk = tx.conn.execute(
+            insert(devices).values(
+                user_id=user.id, device_id=device_id, device_name=device_name, created_at=now, last_login_at=now
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     else:
         pk = dev.id
-        tx.conn.execute(update(devices).where(devices.c.id == pk).values(
-            revoked_at=None, device_name=device_name, last_login_at=now))
+        tx.conn.execute(
+            update(devices)
+            .where(devices.c.id == pk)
+            .values(revoked_at=None, device_name=device_name, last_login_at=now)
+        )
     if address:
         ins = (pg_insert if tx.db.is_postgres else sqlite_insert)(login_sources).values(
-            user_id=user.id, address=address, last_at=now)
+            user_id=user.id, address=address, last_at=now
+        )
         tx.conn.execute(ins.on_conflict_do_update(index_elements=["user_id", "address"], set_={"last_at": now}))
     if hasher(settings).check_needs_rehash(stored_hash):
-        tx.conn.execute(update(users).where(users.c.id == user.id)
-                        .values(password_hash=hasher(settings).hash(password)))
+        tx.conn.execute(
+            update(users).where(users.c.id == user.id).values(password_hash=hasher(settings).hash(password))
+        )
     return _token_answer(tx.conn, settings, user, int(pk))
 
 
@@ -268,8 +299,16 @@ def client_address(host: str | None) -> str | None:
     return host[:64] if host else None
 
 
-async def login(db: Database, settings: Settings, gate: HashGate, username: str, password: str, device_id: str,
-                device_name: str, address: str | None) -> dict[str, Any]:
+async def login(
+    db: Database,
+    settings: Settings,
+    gate: HashGate,
+    username: str,
+    password: str,
+    device_id: str,
+    device_name: str,
+    address: str | None,
+) -> dict[str, Any]:
     slot = await run_in_threadpool(db.write, lambda tx: _reserve(tx, settings, username, device_id, address))
     if gate.full():  # too many checks waiting: this attempt is not verified, so it takes nothing
         await run_in_threadpool(db.write, lambda tx: _give_back(tx, slot))
@@ -281,7 +320,8 @@ async def login(db: Database, settings: Settings, gate: HashGate, username: str,
         await asyncio.sleep(min(settings.failure_delay * max(slot.attempts - 1, 0), settings.failure_delay_cap))
         raise ApiError(401, ErrorCode.UNAUTHORIZED, WRONG)
     return await run_in_threadpool(
-        db.write, lambda tx: _grant(tx, settings, slot, password, device_id, device_name, address))
+        db.write, lambda tx: _grant(tx, settings, slot, password, device_id, device_name, address)
+    )
 
 
 def purge_logins(db: Database, settings: Settings) -> int:
@@ -298,8 +338,13 @@ def purge_logins(db: Database, settings: Settings) -> int:
 
 def _token_answer(conn: Connection, settings: Settings, user: User, device_pk: int) -> dict[str, Any]:
     access, refresh = issue_tokens(conn, settings, device_pk)
-    return {"access_token": access, "access_expires_in": settings.access_seconds, "refresh_token": refresh,
-            "user": user.to_wire(supervisor_name(conn, user)), "server_time": iso(time.time())}
+    return {
+        "access_token": access,
+        "access_expires_in": settings.access_seconds,
+        "refresh_token": refresh,
+        "user": user.to_wire(supervisor_name(conn, user)),
+        "server_time": iso(time.time()),
+    }
 
 
 def refresh(db: Database, settings: Settings, token: str, device_id: str) -> dict[str, Any]:
@@ -310,7 +355,8 @@ def refresh(db: Database, settings: Settings, token: str, device_id: str) -> dic
         row = tx.conn.execute(
             select(refresh_tokens, devices.c.device_id, devices.c.revoked_at, devices.c.user_id)
             .join(devices, devices.c.id == refresh_tokens.c.device_pk)
-            .where(refresh_tokens.c.token_hash == token_hash(token))).first()
+            .where(refresh_tokens.c.token_hash == token_hash(token))
+        ).first()
         if row is None or row.device_id != device_id or row.revoked_at is not None:
             return None
         if row.used_at is not None:
@@ -319,8 +365,9 @@ def refresh(db: Database, settings: Settings, token: str, device_id: str) -> dic
         user = get_user_by_id(tx.conn, row.user_id)
         if user is None or user.disabled or row.expires_at < time.time():
             return None
-        tx.conn.execute(update(refresh_tokens).where(refresh_tokens.c.token_hash == row.token_hash)
-                        .values(used_at=time.time()))
+        tx.conn.execute(
+            update(refresh_tokens).where(refresh_tokens.c.token_hash == row.token_hash).values(used_at=time.time())
+        )
         return _token_answer(tx.conn, settings, user, row.device_pk)
 
     answer = db.write(rotate)

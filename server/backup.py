@@ -24,6 +24,7 @@ Retention (``--keep-daily N --keep-weekly M`` after a backup into a folder): the
 each of the last N days that have backups and of each of the last M ISO weeks is kept; other
 backups of this name pattern in that folder are deleted. Days and weeks are UTC.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -55,7 +56,7 @@ from server.schema import feed_counter
 MAGIC = b"FIELDARCHIVE-BACKUP 1\n"
 CHUNK = 1 << 20
 NAME = re.compile(r"^fieldarchive-(\d{8}T\d{6}Z)\.fabak$")
-ENV_BACKUP_KEY = "FIELDARCHIVE_BACKUP_KEY"            # hex, 32 bytes
+ENV_BACKUP_KEY = "FIELDARCHIVE_BACKUP_KEY"  # hex, 32 bytes
 ENV_BACKUP_KEY_FILE = "FIELDARCHIVE_BACKUP_KEY_FILE"  # a file holding it, mode 0600
 
 
@@ -64,6 +65,7 @@ class BackupError(Exception):
 
 
 # ---- the key -----------------------------------------------------------------------------------
+
 
 def new_key_file(path: Path) -> None:
     """Make a backup key file (mode 0600); an existing one is never overwritten."""
@@ -82,14 +84,17 @@ def load_key(key_file: str | None) -> bytes:
     if not raw:
         chosen = key_file or os.environ.get(ENV_BACKUP_KEY_FILE)
         if not chosen:
-            raise BackupError("no backup key: give --key-file (made once with: python -m server backup-key FILE) "
-                              f"or {ENV_BACKUP_KEY_FILE}")
+            raise BackupError(
+                "no backup key: give --key-file (made once with: python -m server backup-key FILE) "
+                f"or {ENV_BACKUP_KEY_FILE}"
+            )
         path = Path(chosen)
         try:
             mode = stat.S_IMODE(path.stat().st_mode)
         except FileNotFoundError:
-            raise BackupError(f"the backup key file {path} does not exist (make it with: python -m server "
-                              f"backup-key {path})") from None
+            raise BackupError(
+                f"the backup key file {path} does not exist (make it with: python -m server backup-key {path})"
+            ) from None
         if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise BackupError(f"the backup key file {path} may be read by others; chmod 600 {path}")
         raw, where = path.read_text(encoding="ascii", errors="replace"), str(path)
@@ -103,6 +108,7 @@ def load_key(key_file: str | None) -> bytes:
 
 
 # ---- the file format ---------------------------------------------------------------------------
+
 
 def _aad(digest: bytes, index: int, last: bool) -> bytes:
     return digest + struct.pack(">QB", index, 1 if last else 0)
@@ -181,11 +187,14 @@ def _open(path: Path, key: bytes, out: BinaryIO) -> dict[str, Any]:
 
 # ---- backup ------------------------------------------------------------------------------------
 
+
 def _pg_tool(name: str) -> str:
     found = shutil.which(name)
     if not found:
-        raise BackupError(f"{name} is not on this host; install the PostgreSQL client programs "
-                          f"(Debian: apt install postgresql-client) of the server's major version or newer")
+        raise BackupError(
+            f"{name} is not on this host; install the PostgreSQL client programs "
+            f"(Debian: apt install postgresql-client) of the server's major version or newer"
+        )
     return found
 
 
@@ -222,8 +231,12 @@ def _snapshot(db: Database, into: Path) -> None:
             src.close()
         return
     args, env = _pg_args(db.url)
-    done = subprocess.run([_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges",
-                           "--file", str(into), *args], env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [_pg_tool("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(into), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     if done.returncode:
         raise BackupError(f"pg_dump failed: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
 
@@ -256,10 +269,17 @@ def backup(db: Database, out: Path, key: bytes) -> tuple[Path, dict[str, Any]]:
         with open(snap, "rb") as f:
             for block in iter(lambda: f.read(CHUNK), b""):
                 sha.update(block)
-        manifest = {"format": 1, "created": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),
-                    "created_ts": now, "backend": "postgresql" if db.is_postgres else "sqlite",
-                    "schema_version": version, "feed_seq": seq, "sha256": sha.hexdigest(),
-                    "bytes": snap.stat().st_size, "server_version": _server_version()}
+        manifest = {
+            "format": 1,
+            "created": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),
+            "created_ts": now,
+            "backend": "postgresql" if db.is_postgres else "sqlite",
+            "schema_version": version,
+            "feed_seq": seq,
+            "sha256": sha.hexdigest(),
+            "bytes": snap.stat().st_size,
+            "server_version": _server_version(),
+        }
         part = Path(tmp) / "sealed"
         fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with open(snap, "rb") as src, os.fdopen(fd, "wb") as dst:
@@ -276,6 +296,7 @@ def _server_version() -> str:
 
 # ---- restore -----------------------------------------------------------------------------------
 
+
 def _empty(db: Database) -> bool:
     with db.engine.connect() as conn:
         return not inspect(conn).get_table_names()
@@ -287,8 +308,10 @@ def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
     manifest = read_manifest(source)
     version = manifest.get("schema_version")
     if version not in known_revisions():
-        raise BackupError(f"the backup's schema {version!r} is newer than this server knows; restore it with the "
-                          f"server version that made it ({manifest.get('server_version', '?')}) or newer")
+        raise BackupError(
+            f"the backup's schema {version!r} is newer than this server knows; restore it with the "
+            f"server version that made it ({manifest.get('server_version', '?')}) or newer"
+        )
     kind = "postgresql" if url.startswith("postgresql") else "sqlite"
     if manifest.get("backend") != kind:
         raise BackupError(f"the backup is of a {manifest.get('backend')} database; restore it into one of that kind")
@@ -317,8 +340,9 @@ def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
         db = Database(url)
         try:
             if not _empty(db):
-                raise BackupError("the target database has tables: restore only into a new, empty database "
-                                  "(createdb NAME)")
+                raise BackupError(
+                    "the target database has tables: restore only into a new, empty database (createdb NAME)"
+                )
         finally:
             db.dispose()
         with tempfile.TemporaryDirectory(prefix="fieldarchive-restore-") as tmp:
@@ -327,8 +351,20 @@ def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
             with os.fdopen(fd, "wb") as out:
                 _open(source, key, out)
             args, env = _pg_args(url)
-            done = subprocess.run([_pg_tool("pg_restore"), "--no-owner", "--no-privileges", "--exit-on-error",
-                                   "--single-transaction", *args, str(dump)], env=env, capture_output=True, text=True)
+            done = subprocess.run(
+                [
+                    _pg_tool("pg_restore"),
+                    "--no-owner",
+                    "--no-privileges",
+                    "--exit-on-error",
+                    "--single-transaction",
+                    *args,
+                    str(dump),
+                ],
+                env=env,
+                capture_output=True,
+                text=True,
+            )
             if done.returncode:
                 raise BackupError(f"pg_restore failed: {(done.stderr.strip().splitlines() or ['no message'])[-1]}")
     db = Database(url)
@@ -343,6 +379,7 @@ def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
 
 
 # ---- retention ---------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Found:

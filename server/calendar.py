@@ -9,6 +9,7 @@ copying the bundled year into the table first if the table does not have that ye
 ``GET /api/v1/calendar`` serves the merged calendar with a ``version``: the first 16 hex digits
 of the SHA-256 of its content, so a client fetches it again only when something changed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -53,17 +54,22 @@ def merged(conn: Connection) -> dict[int, dict[str, set[dt.date]]]:
 
 def calendar_json(conn: Connection) -> dict[str, Any]:
     years = merged(conn)
-    body = {"years": sorted(years),
-            "holidays": sorted(d.isoformat() for y in years.values() for d in y["holiday"]),
-            "workdays": sorted(d.isoformat() for y in years.values() for d in y["workday"])}
+    body = {
+        "years": sorted(years),
+        "holidays": sorted(d.isoformat() for y in years.values() for d in y["holiday"]),
+        "workdays": sorted(d.isoformat() for y in years.values() for d in y["workday"]),
+    }
     body["version"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:16]
     return body
 
 
 def server_calendar(conn: Connection) -> WorkCalendar:
     years = merged(conn)
-    return WorkCalendar(frozenset(d for y in years.values() for d in y["holiday"]),
-                        frozenset(d for y in years.values() for d in y["workday"]), frozenset(years))
+    return WorkCalendar(
+        frozenset(d for y in years.values() for d in y["holiday"]),
+        frozenset(d for y in years.values() for d in y["workday"]),
+        frozenset(years),
+    )
 
 
 def _store_year(tx: Tx, year: int, holidays: set[dt.date], workdays: set[dt.date]) -> None:
@@ -89,9 +95,12 @@ def import_file(tx: Tx, path: Path) -> list[int]:
         raise CalendarError(f"{path}: file not found") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise CalendarError(f"{path}: not a JSON file ({exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("holidays", {}), dict) \
-            or not isinstance(data.get("workdays", {}), dict):
-        raise CalendarError(f"{path}: expected {{\"holidays\": {{YEAR: [DATES]}}, \"workdays\": {{YEAR: [DATES]}}}}")
+    if (
+        not isinstance(data, dict)
+        or not isinstance(data.get("holidays", {}), dict)
+        or not isinstance(data.get("workdays", {}), dict)
+    ):
+        raise CalendarError(f'{path}: expected {{"holidays": {{YEAR: [DATES]}}, "workdays": {{YEAR: [DATES]}}}}')
     parsed: dict[int, dict[str, set[dt.date]]] = {}
     for section, kind in (("holidays", "holiday"), ("workdays", "workday")):
         for year, days in (data.get(section) or {}).items():

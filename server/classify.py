@@ -21,6 +21,7 @@ Rules (the requirements leave them open; these are the ones built, see docs/clas
 
 Classification code: market type letter + retail format letter + scale digit, e.g. ``CZ1``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -31,8 +32,15 @@ from fractions import Fraction
 MARKET_CODES = {"urban": "C", "rural": "X"}
 #: 零售业态 choice value -> second letter. Z/S/B/Y/F follow the public scheme quoted in §3.10;
 #: that scheme gives no letters for 商场 and 其他, so D (大型商场) and Q (其他 qita) are ours.
-FORMAT_CODES = {"grocery": "Z", "supermarket": "S", "convenience": "B", "tobacco_liquor": "Y",
-                "entertainment": "F", "mall": "D", "other": "Q"}
+FORMAT_CODES = {
+    "grocery": "Z",
+    "supermarket": "S",
+    "convenience": "B",
+    "tobacco_liquor": "Y",
+    "entertainment": "F",
+    "mall": "D",
+    "other": "Q",
+}
 SCALES = ("1", "2", "3")
 
 

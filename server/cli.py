@@ -6,6 +6,7 @@ Same conventions as the client's command line: exit 0 on success, 1 when validat
 ``postgresql+psycopg://user@host/db``) selects the database for every command; the schema is
 migrated before any command runs. Passwords come from the terminal or FIELDARCHIVE_NEW_PASSWORD.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -151,9 +152,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problems:
         raise CliError("refusing to start: " + "; and ".join(problems))
     if args.check:
-        sys.stderr.write(f"The configuration ({cfg.source}) is safe to serve: {cfg.workers} worker(s) on "
-                         f"{cfg.host}:{cfg.port}, {'TLS' if cfg.certfile else 'behind ' + cfg.proxy if cfg.proxy else 'loopback'}"
-                         f", {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}.\n")
+        sys.stderr.write(
+            f"The configuration ({cfg.source}) is safe to serve: {cfg.workers} worker(s) on "
+            f"{cfg.host}:{cfg.port}, {'TLS' if cfg.certfile else 'behind ' + cfg.proxy if cfg.proxy else 'loopback'}"
+            f", {'PostgreSQL' if url.startswith('postgresql') else 'SQLite'}.\n"
+        )
         return 0
     args.data, args.database = data, cfg.database
     if not os.environ.get(ENV_AUDIT_KEY):  # the workers read the key file that is resolved (and made) here
@@ -175,8 +178,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_backup_key(args: argparse.Namespace) -> int:
     backup.new_key_file(Path(args.file))
-    sys.stderr.write(f"Made the backup key {args.file}: keep a copy away from the backups and the server; "
-                     f"without it no backup can be restored.\n")
+    sys.stderr.write(
+        f"Made the backup key {args.file}: keep a copy away from the backups and the server; "
+        f"without it no backup can be restored.\n"
+    )
     return 0
 
 
@@ -196,12 +201,17 @@ def cmd_backup(args: argparse.Namespace) -> int:
     finally:
         db.dispose()
     sys.stdout.write(f"{target}\n")
-    sys.stderr.write(f"Backed up schema {manifest['schema_version']}, feed {manifest['feed_seq']}, "
-                     f"{manifest['bytes']} bytes.\n")
+    sys.stderr.write(
+        f"Backed up schema {manifest['schema_version']}, feed {manifest['feed_seq']}, {manifest['bytes']} bytes.\n"
+    )
     daily = args.keep_daily if args.keep_daily is not None else cfg.keep_daily
     weekly = args.keep_weekly if args.keep_weekly is not None else cfg.keep_weekly
-    if Path(out).is_dir() and (args.keep_daily is not None or args.keep_weekly is not None or args.config
-                               or os.environ.get(runconfig.ENV_CONFIG)):
+    if Path(out).is_dir() and (
+        args.keep_daily is not None
+        or args.keep_weekly is not None
+        or args.config
+        or os.environ.get(runconfig.ENV_CONFIG)
+    ):
         gone = backup.prune(Path(out), daily, weekly)
         sys.stderr.write(f"Kept the newest of {daily} days and {weekly} weeks; removed {len(gone)} older backups.\n")
     return 0
@@ -212,8 +222,10 @@ def cmd_restore(args: argparse.Namespace) -> int:
     key = backup.load_key(args.key_file or cfg.backup_key_file)
     url = database_url(Path(cfg.data) if cfg.data else None, cfg.database)
     manifest = backup.restore(url, Path(args.file), key)
-    sys.stderr.write(f"Restored the backup of {manifest['created']} (schema {manifest['schema_version']}, feed "
-                     f"{manifest['feed_seq']}). Clients that synced after it rebuild their copy at their next sync.\n")
+    sys.stderr.write(
+        f"Restored the backup of {manifest['created']} (schema {manifest['schema_version']}, feed "
+        f"{manifest['feed_seq']}). Clients that synced after it rebuild their copy at their next sync.\n"
+    )
     return 0
 
 
@@ -221,8 +233,11 @@ def cmd_user(args: argparse.Namespace) -> int:
     db, settings = open_db(args), Settings.from_env()
     if args.action == "add":
         password = _new_password()
-        db.write(lambda tx: accounts.add_user(tx, settings, args.name, args.role, password,
-                                              display_name=args.display_name, supervisor=args.supervisor))
+        db.write(
+            lambda tx: accounts.add_user(
+                tx, settings, args.name, args.role, password, display_name=args.display_name, supervisor=args.supervisor
+            )
+        )
     elif args.action in ("disable", "enable"):
         db.write(lambda tx: accounts.set_disabled(tx, args.name, args.action == "disable"))
     elif args.action == "passwd":
@@ -236,8 +251,10 @@ def cmd_user(args: argparse.Namespace) -> int:
             rows = conn.execute(select(users).order_by(users.c.name)).all()
             names = {r.id: r.name for r in rows}
         for r in rows:
-            sys.stdout.write(f"{r.name}\t{r.role}\t{names.get(r.supervisor_id, '-')}\t"
-                             f"{'disabled' if r.disabled else 'active'}\t{r.display_name}\n")
+            sys.stdout.write(
+                f"{r.name}\t{r.role}\t{names.get(r.supervisor_id, '-')}\t"
+                f"{'disabled' if r.disabled else 'active'}\t{r.display_name}\n"
+            )
     return 0
 
 
@@ -303,11 +320,15 @@ def cmd_audit(args: argparse.Namespace) -> int:
                 tmp = mark.with_name(mark.name + ".tmp")
                 tmp.write_text(json.dumps(audit.newest_acks(conn), indent=1) + "\n", encoding="utf-8")
                 tmp.replace(mark)
-            sys.stderr.write(f"{len(problems)} problems in the uploaded audit trails.\n" if problems
-                             else "The uploaded audit trails are intact.\n")
+            sys.stderr.write(
+                f"{len(problems)} problems in the uploaded audit trails.\n"
+                if problems
+                else "The uploaded audit trails are intact.\n"
+            )
             return 1 if problems else 0
-        rows = audit.listing(conn, device=args.device, user=args.user, entity=args.entity, action=args.kind,
-                             limit=args.limit)
+        rows = audit.listing(
+            conn, device=args.device, user=args.user, entity=args.entity, action=args.kind, limit=args.limit
+        )
     sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
     return 0
 
@@ -336,16 +357,19 @@ def _date(text: str, what: str) -> dt.date:
 
 
 def cmd_purchases(args: argparse.Namespace) -> int:
-    report = open_db(args).write(lambda tx: purchases.import_purchases(tx, Path(args.file), args.period, "admin",
-                                                                       sheet=args.sheet))
+    report = open_db(args).write(
+        lambda tx: purchases.import_purchases(tx, Path(args.file), args.period, "admin", sheet=args.sheet)
+    )
     if report.problems:
         for line in report.problems:
             sys.stdout.write(line + "\n")
         sys.stderr.write(f"{len(report.problems)} problems found; nothing was imported.\n")
         return 1
-    sys.stderr.write(f"Imported {report.imported} purchase rows for {', '.join(sorted(report.periods))}"
-                     f" ({report.replaced} replaced earlier figures); the monthly purchase fields of "
-                     f"{report.figures_updated} customers were updated.\n")
+    sys.stderr.write(
+        f"Imported {report.imported} purchase rows for {', '.join(sorted(report.periods))}"
+        f" ({report.replaced} replaced earlier figures); the monthly purchase fields of "
+        f"{report.figures_updated} customers were updated.\n"
+    )
     return 0
 
 
@@ -359,11 +383,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
         sys.stdout.write("code\tshop\tretail format\tscore\tscale\tclassification\n")
     for c in report.changes:
         score = f"{float(c.score):.4f}" if c.score is not None else "-"
-        sys.stdout.write(f"{c.code}\t{c.shop}\t{c.retail_format}\t{score}\t{c.old_scale or '-'} -> {c.new_scale}"
-                         f"\t{c.old_class or '-'} -> {c.new_class or '-'}\n")
-    notes = [f"{report.ranked} customers ranked for {report.period}", f"{len(report.changes)} "
-             + ("would change" if args.dry_run else "changed"), f"{report.unchanged} unchanged",
-             f"{report.no_figures} without figures (left as they are)"]
+        sys.stdout.write(
+            f"{c.code}\t{c.shop}\t{c.retail_format}\t{score}\t{c.old_scale or '-'} -> {c.new_scale}"
+            f"\t{c.old_class or '-'} -> {c.new_class or '-'}\n"
+        )
+    notes = [
+        f"{report.ranked} customers ranked for {report.period}",
+        f"{len(report.changes)} " + ("would change" if args.dry_run else "changed"),
+        f"{report.unchanged} unchanged",
+        f"{report.no_figures} without figures (left as they are)",
+    ]
     if report.no_format:
         notes.append(f"no retail format: {', '.join(report.no_format)}")
     if report.formats_without_purchases:
@@ -381,21 +410,29 @@ def cmd_credit(args: argparse.Namespace) -> int:
             raise CliError("credit rate CODE GRADE --notice-days N")
         start = _date(args.notice_start, "--notice-start") if args.notice_start else None
         out = db.write(lambda tx: credit.rate(tx, args.customer, args.text, args.notice_days, on, "admin", start))
-        sys.stderr.write(f"Rated {out['customer_code']} {out['grade']}; public notice {out['notice_start']} to "
-                         f"{out['notice_end']} ({out['notice_workdays']} working days).\n")
+        sys.stderr.write(
+            f"Rated {out['customer_code']} {out['grade']}; public notice {out['notice_start']} to "
+            f"{out['notice_end']} ({out['notice_workdays']} working days).\n"
+        )
     elif args.action == "appeal":
         if not args.text:
             raise CliError("credit appeal CODE TEXT")
         out = db.write(lambda tx: credit.appeal(tx, args.customer, args.text, on))
         sys.stderr.write(f"Appeal recorded for {out['customer_code']} on {out['appeal_on']}.\n")
     elif args.action == "decide":
-        out = db.write(lambda tx: credit.decide(tx, args.customer, on, "admin", args.grade or args.text,
-                                                args.note or ""))
-        sys.stderr.write(f"Final grade of {out['customer_code']}: {out['final_grade']} (decided {out['decided_on']}).\n")
+        out = db.write(
+            lambda tx: credit.decide(tx, args.customer, on, "admin", args.grade or args.text, args.note or "")
+        )
+        sys.stderr.write(
+            f"Final grade of {out['customer_code']}: {out['final_grade']} (decided {out['decided_on']}).\n"
+        )
     else:
         with db.read() as conn:
-            row = conn.execute(select(customers.c.id).where(
-                (customers.c.code == args.customer) | (customers.c.id == args.customer.lower()))).first()
+            row = conn.execute(
+                select(customers.c.id).where(
+                    (customers.c.code == args.customer) | (customers.c.id == args.customer.lower())
+                )
+            ).first()
             if row is None:
                 raise CliError(f"there is no customer {args.customer!r}")
             sys.stdout.write(json.dumps(credit.history(conn, row.id), ensure_ascii=False, indent=1) + "\n")
@@ -437,10 +474,14 @@ def build_parser() -> Parser:
     s.add_argument("--proxy", help="address(es) of the TLS-terminating proxy in front (comma separated)")
     s.add_argument("--json-logs", action="store_true", help="log JSON lines (never with field values)")
     s.add_argument("--check", action="store_true", help="check the configuration and exit (0: safe to serve)")
-    s.add_argument("--audit-key-file", help="the key that signs audit acknowledgements (hex, mode 0600; made if "
-                                            "missing; default: audit.key in --data, or FIELDARCHIVE_AUDIT_KEY)")
-    s.add_argument("--upload-ttl", type=int, help="seconds before an abandoned partial photo upload is purged "
-                                                  "(default 86400)")
+    s.add_argument(
+        "--audit-key-file",
+        help="the key that signs audit acknowledgements (hex, mode 0600; made if "
+        "missing; default: audit.key in --data, or FIELDARCHIVE_AUDIT_KEY)",
+    )
+    s.add_argument(
+        "--upload-ttl", type=int, help="seconds before an abandoned partial photo upload is purged (default 86400)"
+    )
     s.set_defaults(func=cmd_serve)
     bk = sub.add_parser("backup-key", parents=[common], help="make the key that encrypts backups (once, at setup)")
     bk.add_argument("file")
@@ -468,8 +509,9 @@ def build_parser() -> Parser:
     a.add_argument("customer")
     a.add_argument("--to", required=True)
     a.set_defaults(func=cmd_assign)
-    i = sub.add_parser("import-customers", parents=[common],
-                       help="seed customers from a spreadsheet (.xlsx .xlsm .xls .et .ods .csv)")
+    i = sub.add_parser(
+        "import-customers", parents=[common], help="seed customers from a spreadsheet (.xlsx .xlsm .xls .et .ods .csv)"
+    )
     i.add_argument("file")
     i.add_argument("--owner", required=True)
     i.add_argument("--sheet", help="the sheet to read when several hold data")
@@ -517,8 +559,11 @@ def build_parser() -> Parser:
     au.add_argument("--action", dest="kind", help="list: entries of this action (create, update, export …)")
     au.add_argument("--limit", type=int, default=200, help="list: the newest N entries (default 200)")
     au.add_argument("--audit-key-file", help="verify, sign-legacy: the key of the acknowledgements (as for serve)")
-    au.add_argument("--checkpoint", help="verify: a file outside the database with each device's newest "
-                                         "acknowledgement: checked if it exists, rewritten after a clean verify")
+    au.add_argument(
+        "--checkpoint",
+        help="verify: a file outside the database with each device's newest "
+        "acknowledgement: checked if it exists, rewritten after a clean verify",
+    )
     au.set_defaults(func=cmd_audit)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)
@@ -544,10 +589,19 @@ def _check_user_args(args: argparse.Namespace) -> None:
         raise CliError("user team needs --supervisor NAME (or '-' for none)")
 
 
-EXPECTED: tuple[type[BaseException], ...] = (CliError, accounts.AccountError, forms.FormError, SheetError,
-                                             CodesExhausted, credit.CreditError, calendar.CalendarError,
-                                             purchases.PeriodError, AuditKeyError, runconfig.ConfigError,
-                                             BackupError)
+EXPECTED: tuple[type[BaseException], ...] = (
+    CliError,
+    accounts.AccountError,
+    forms.FormError,
+    SheetError,
+    CodesExhausted,
+    credit.CreditError,
+    calendar.CalendarError,
+    purchases.PeriodError,
+    AuditKeyError,
+    runconfig.ConfigError,
+    BackupError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -6,6 +6,7 @@ number of each region is a row in ``code_sequences``, locked for the rest of the
 PostgreSQL, so two approvals can never take the same number; a number already used by an imported
 code is skipped.
 """
+
 from __future__ import annotations
 
 import re
@@ -46,7 +47,10 @@ def next_code(tx: Tx, region: str, taken: frozenset[str] | set[str] = frozenset(
             raise CodesExhausted(region)
         code = f"{region}{n:06d}"
         n += 1
-        if code not in taken and tx.conn.execute(select(customers.c.id).where(customers.c.code == code)).first() is None:
+        if (
+            code not in taken
+            and tx.conn.execute(select(customers.c.id).where(customers.c.code == code)).first() is None
+        ):
             break
     if row is None:
         tx.conn.execute(insert(code_sequences).values(region=region, next=n))

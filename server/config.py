@@ -1,4 +1,5 @@
 """Where the server keeps its data and how it behaves; the same for ``serve`` and the admin commands."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,9 +18,9 @@ from app.models.wire import ACCESS_TOKEN_SECONDS, REFRESH_TOKEN_SECONDS, TOMBSTO
 DEFAULT_DATA = Path("server-data")
 DB_FILE = "fieldarchive-server.db"
 AUDIT_KEY_FILE = "audit.key"
-ENV_AUDIT_KEY = "FIELDARCHIVE_AUDIT_KEY"            # the key itself, hex (at least 32 bytes)
+ENV_AUDIT_KEY = "FIELDARCHIVE_AUDIT_KEY"  # the key itself, hex (at least 32 bytes)
 ENV_AUDIT_KEY_FILE = "FIELDARCHIVE_AUDIT_KEY_FILE"  # a file holding it (hex), mode 0600
-ENV_UPLOAD_TTL = "FIELDARCHIVE_UPLOAD_TTL"          # seconds before an abandoned partial upload is purged
+ENV_UPLOAD_TTL = "FIELDARCHIVE_UPLOAD_TTL"  # seconds before an abandoned partial upload is purged
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
 SERVER_VERSION = "1.0.0"
@@ -49,28 +50,28 @@ class Settings:
     access_seconds: int = ACCESS_TOKEN_SECONDS
     refresh_seconds: int = REFRESH_TOKEN_SECONDS
     # Login policy (server.auth, docs/server.md "Login policy")
-    max_failures: int = 5            # attempts per user name (and per own device/address) without delay
-    failure_window: int = 15 * 60    # a budget is forgotten this long after its last delay ended
-    lock_base: float = 60.0          # the delay after the last free attempt; it doubles with each further one
-    lock_seconds: int = 15 * 60      # the longest delay
-    address_max_failures: int = 20   # failed attempts per client address (across all names) without delay
+    max_failures: int = 5  # attempts per user name (and per own device/address) without delay
+    failure_window: int = 15 * 60  # a budget is forgotten this long after its last delay ended
+    lock_base: float = 60.0  # the delay after the last free attempt; it doubles with each further one
+    lock_seconds: int = 15 * 60  # the longest delay
+    address_max_failures: int = 20  # failed attempts per client address (across all names) without delay
     address_lock_base: float = 30.0
     trust_seconds: int = 30 * 86400  # a device or address with a successful login this recent has its own budget
-    failure_delay: float = 0.25      # seconds per earlier failure, capped by failure_delay_cap
+    failure_delay: float = 0.25  # seconds per earlier failure, capped by failure_delay_cap
     failure_delay_cap: float = 2.0
-    hash_concurrency: int = 2        # password checks (Argon2id, 64 MiB each) running at once per process
-    hash_queue: int = 16             # logins waiting for a check beyond those; more are answered 429
-    busy_retry_after: int = 2        # Retry-After (seconds) of that 429
+    hash_concurrency: int = 2  # password checks (Argon2id, 64 MiB each) running at once per process
+    hash_queue: int = 16  # logins waiting for a check beyond those; more are answered 429
+    busy_retry_after: int = 2  # Retry-After (seconds) of that 429
     tombstone_days: int = TOMBSTONE_DAYS
     max_photo_bytes: int = 32 * 1024 * 1024
-    hash_time_cost: int = 3          # Argon2id parameters for new password hashes (argon2-cffi defaults)
+    hash_time_cost: int = 3  # Argon2id parameters for new password hashes (argon2-cffi defaults)
     hash_memory_kib: int = 65536
     # a request body must keep coming: at most body_idle_timeout seconds between two pieces of it and
     # body_timeout seconds for all of it (8 MiB at 100 KB/s takes ~80 s), else 408 and the connection closes
     body_idle_timeout: float = 15.0
     body_timeout: float = 120.0
-    upload_ttl: int = 24 * 3600      # a partial upload untouched this long is purged
-    audit_key: bytes = b""           # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
+    upload_ttl: int = 24 * 3600  # a partial upload untouched this long is purged
+    audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -126,13 +127,15 @@ def settings_from_env(base: Settings | None = None, *, with_key: bool = True) ->
         changes["upload_ttl"] = int(ttl)
     if not with_key:
         return replace(settings, **changes)
-    key = (load_audit_key(None, None, create=False)
-           if os.environ.get(ENV_AUDIT_KEY) or os.environ.get(ENV_AUDIT_KEY_FILE) else None)
+    key = (
+        load_audit_key(None, None, create=False)
+        if os.environ.get(ENV_AUDIT_KEY) or os.environ.get(ENV_AUDIT_KEY_FILE)
+        else None
+    )
     if key is None:
         log.error("no audit key (%s or %s): audit uploads will fail", ENV_AUDIT_KEY, ENV_AUDIT_KEY_FILE)
     changes["audit_key"] = key or b""
     return replace(settings, **changes)
-
 
 
 @lru_cache(maxsize=1024)

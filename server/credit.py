@@ -14,6 +14,7 @@ Rules as built (docs/classification.md):
 * Only the decision changes the record's ``credit_grade``, as a system change (source ``credit``)
   that reaches clients through the feed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,8 +41,11 @@ class CreditError(Exception):
 
 
 def _customer(conn: Connection, customer: str) -> Any:
-    row = conn.execute(select(customers.c.id, customers.c.code, customers.c.deleted, customers.c.code_official)
-                       .where((customers.c.code == customer) | (customers.c.id == customer.lower()))).first()
+    row = conn.execute(
+        select(customers.c.id, customers.c.code, customers.c.deleted, customers.c.code_official).where(
+            (customers.c.code == customer) | (customers.c.id == customer.lower())
+        )
+    ).first()
     if row is None or row.deleted:
         raise CreditError(f"there is no customer {customer!r}")
     if not row.code_official:
@@ -50,32 +54,48 @@ def _customer(conn: Connection, customer: str) -> Any:
 
 
 def _open(conn: Connection, record_id: str) -> Any:
-    return conn.execute(select(credit_ratings).where(credit_ratings.c.record_id == record_id,
-                                                     credit_ratings.c.status.in_(OPEN))
-                        .order_by(credit_ratings.c.id.desc())).first()
+    return conn.execute(
+        select(credit_ratings)
+        .where(credit_ratings.c.record_id == record_id, credit_ratings.c.status.in_(OPEN))
+        .order_by(credit_ratings.c.id.desc())
+    ).first()
 
 
-def rate(tx: Tx, customer: str, grade: str, notice_days: int, on: dt.date, actor: str,
-         notice_start: dt.date | None = None) -> dict[str, Any]:
+def rate(
+    tx: Tx, customer: str, grade: str, notice_days: int, on: dt.date, actor: str, notice_start: dt.date | None = None
+) -> dict[str, Any]:
     grade = grade.strip().upper()
     if grade not in GRADES:
         raise CreditError(f"the grade must be one of {', '.join(GRADES)}, not {grade!r}")
     if notice_days < MIN_NOTICE_WORKDAYS:
-        raise CreditError(f"the public notice must last at least {MIN_NOTICE_WORKDAYS} working days "
-                          f"(asked for {notice_days})")
+        raise CreditError(
+            f"the public notice must last at least {MIN_NOTICE_WORKDAYS} working days (asked for {notice_days})"
+        )
     start = notice_start or on
     if start < on:
         raise CreditError(f"the notice cannot start ({start}) before the rating date ({on})")
     row = _customer(tx.conn, customer)
     current = _open(tx.conn, row.id)
     if current is not None:
-        raise CreditError(f"the customer {row.code} already has a rating in progress (grade {current.grade}, "
-                          f"{current.status} since {current.notice_start}); decide it first")
+        raise CreditError(
+            f"the customer {row.code} already has a rating in progress (grade {current.grade}, "
+            f"{current.status} since {current.notice_start}); decide it first"
+        )
     cal = server_calendar(tx.conn)
     end = cal.add_workdays(start - dt.timedelta(days=1), notice_days)
-    rid = tx.conn.execute(insert(credit_ratings).values(
-        record_id=row.id, grade=grade, rated_on=on, notice_start=start, notice_end=end,
-        notice_workdays=notice_days, status="notice", rated_by=actor, created_at=time.time())).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
+    rid = tx.conn.execute(
+        insert(credit_ratings).values(
+            record_id=row.id,
+            grade=grade,
+            rated_on=on,
+            notice_start=start,
+            notice_end=end,
+            notice_workdays=notice_days,
+            status="notice",
+            rated_by=actor,
+            created_at=time.time(),
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     return _wire(tx.conn.execute(select(credit_ratings).where(credit_ratings.c.id == rid)).one(), row.code)
 
 
@@ -89,36 +109,51 @@ def appeal(tx: Tx, customer: str, text: str, on: dt.date) -> dict[str, Any]:
     if current.status == "appealed":
         raise CreditError(f"the rating of {row.code} was already appealed on {current.appeal_on}")
     if not current.notice_start <= on <= current.notice_end:
-        raise CreditError(f"appeals are accepted only within the notice period, {current.notice_start} to "
-                          f"{current.notice_end}; {on} is outside it")
-    tx.conn.execute(update(credit_ratings).where(credit_ratings.c.id == current.id)
-                    .values(status="appealed", appeal_on=on, appeal_text=text.strip()))
+        raise CreditError(
+            f"appeals are accepted only within the notice period, {current.notice_start} to "
+            f"{current.notice_end}; {on} is outside it"
+        )
+    tx.conn.execute(
+        update(credit_ratings)
+        .where(credit_ratings.c.id == current.id)
+        .values(status="appealed", appeal_on=on, appeal_text=text.strip())
+    )
     return _wire(tx.conn.execute(select(credit_ratings).where(credit_ratings.c.id == current.id)).one(), row.code)
 
 
-def decide(tx: Tx, customer: str, on: dt.date, actor: str, grade: str | None = None,
-           note: str = "") -> dict[str, Any]:
+def decide(tx: Tx, customer: str, on: dt.date, actor: str, grade: str | None = None, note: str = "") -> dict[str, Any]:
     row = _customer(tx.conn, customer)
     current = _open(tx.conn, row.id)
     if current is None:
         raise CreditError(f"the customer {row.code} has no rating to decide")
     if on <= current.notice_end:
-        raise CreditError(f"the notice runs until {current.notice_end}; the final decision can be made from the "
-                          f"next day on")
+        raise CreditError(
+            f"the notice runs until {current.notice_end}; the final decision can be made from the next day on"
+        )
     final = (grade or current.grade).strip().upper()
     if final not in GRADES:
         raise CreditError(f"the grade must be one of {', '.join(GRADES)}, not {final!r}")
     if current.status == "appealed" and not note.strip():
         raise CreditError("the rating was appealed: say how the appeal was settled (--note)")
     if current.status == "notice" and final != current.grade:
-        raise CreditError(f"without an appeal the final grade is the notified one ({current.grade}); "
-                          f"start a new rating to give another")
-    tx.conn.execute(update(credit_ratings).where(credit_ratings.c.id == current.id)
-                    .values(status="decided", decided_on=on, final_grade=final, decision_note=note.strip() or None,
-                            decided_by=actor))
+        raise CreditError(
+            f"without an appeal the final grade is the notified one ({current.grade}); "
+            f"start a new rating to give another"
+        )
+    tx.conn.execute(
+        update(credit_ratings)
+        .where(credit_ratings.c.id == current.id)
+        .values(
+            status="decided", decided_on=on, final_grade=final, decision_note=note.strip() or None, decided_by=actor
+        )
+    )
     key = current_form(tx.conn).by_role(FieldRole.CREDIT_GRADE)
-    apply_system_changes(tx, {row.id: {key.key if key else "credit_grade": final}}, "credit",
-                         f"rating {current.id} decided {on.isoformat()}")
+    apply_system_changes(
+        tx,
+        {row.id: {key.key if key else "credit_grade": final}},
+        "credit",
+        f"rating {current.id} decided {on.isoformat()}",
+    )
     return _wire(tx.conn.execute(select(credit_ratings).where(credit_ratings.c.id == current.id)).one(), row.code)
 
 
@@ -127,15 +162,28 @@ def _day(v: Any) -> str | None:
 
 
 def _wire(r: Any, code: str | None) -> dict[str, Any]:
-    return {"id": r.id, "customer_code": code, "grade": r.grade, "status": r.status, "rated_on": _day(r.rated_on),
-            "notice_start": _day(r.notice_start), "notice_end": _day(r.notice_end),
-            "notice_workdays": r.notice_workdays, "appeal_on": _day(r.appeal_on), "appeal_text": r.appeal_text,
-            "decided_on": _day(r.decided_on), "final_grade": r.final_grade, "decision_note": r.decision_note,
-            "rated_by": r.rated_by, "decided_by": r.decided_by}
+    return {
+        "id": r.id,
+        "customer_code": code,
+        "grade": r.grade,
+        "status": r.status,
+        "rated_on": _day(r.rated_on),
+        "notice_start": _day(r.notice_start),
+        "notice_end": _day(r.notice_end),
+        "notice_workdays": r.notice_workdays,
+        "appeal_on": _day(r.appeal_on),
+        "appeal_text": r.appeal_text,
+        "decided_on": _day(r.decided_on),
+        "final_grade": r.final_grade,
+        "decision_note": r.decision_note,
+        "rated_by": r.rated_by,
+        "decided_by": r.decided_by,
+    }
 
 
 def history(conn: Connection, record_id: str) -> list[dict[str, Any]]:
     code = conn.execute(select(customers.c.code).where(customers.c.id == record_id)).scalar()
-    rows = conn.execute(select(credit_ratings).where(credit_ratings.c.record_id == record_id)
-                        .order_by(credit_ratings.c.id)).all()
+    rows = conn.execute(
+        select(credit_ratings).where(credit_ratings.c.record_id == record_id).order_by(credit_ratings.c.id)
+    ).all()
     return [_wire(r, code) for r in rows]

@@ -12,6 +12,7 @@ committed while n is still to come, and no cursor skips a late commit.
 
 Nothing lives in process memory that another server process would need.
 """
+
 from __future__ import annotations
 
 import os
@@ -46,7 +47,7 @@ class FeedEntry:
     audience_id: int | None = None
     form_version: int | None = None
     fresh: bool = False  # a record created by this transaction: it has no older feed row to supersede
-    owner_id: int | None = None       # record rows: who may see it (server.schema.feed); the team, the owner's
+    owner_id: int | None = None  # record rows: who may see it (server.schema.feed); the team, the owner's
     created_by_id: int | None = None  # supervisor, is read at numbering time
 
 
@@ -79,18 +80,35 @@ class Tx:
                 groups.setdefault((e.kind, e.audience_id), []).append(e.record_id)
         for (kind, aud), rids in groups.items():  # older rows of the same records are superseded
             for i in range(0, len(rids), 500):
-                cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i:i + 500])
+                cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i : i + 500])
                 cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
                 self.conn.execute(delete(feed).where(cond))
-        top = self.conn.execute(update(feed_counter).where(feed_counter.c.id == 1)
-                                .values(seq=feed_counter.c.seq + len(rows)).returning(feed_counter.c.seq)).scalar_one()
+        top = self.conn.execute(
+            update(feed_counter)
+            .where(feed_counter.c.id == 1)
+            .values(seq=feed_counter.c.seq + len(rows))
+            .returning(feed_counter.c.seq)
+        ).scalar_one()
         last = top - len(rows)
         self._fill_scope(rows)
         teams = self._teams({e.owner_id for e in rows if e.owner_id is not None})
-        bulk_insert(self.conn, feed, [
-            {"seq": last + i + 1, "kind": e.kind, "record_id": e.record_id, "audience_id": e.audience_id,
-             "form_version": e.form_version, "owner_id": e.owner_id, "created_by_id": e.created_by_id,
-             "team_id": teams.get(e.owner_id) if e.owner_id is not None else None} for i, e in enumerate(rows)])
+        bulk_insert(
+            self.conn,
+            feed,
+            [
+                {
+                    "seq": last + i + 1,
+                    "kind": e.kind,
+                    "record_id": e.record_id,
+                    "audience_id": e.audience_id,
+                    "form_version": e.form_version,
+                    "owner_id": e.owner_id,
+                    "created_by_id": e.created_by_id,
+                    "team_id": teams.get(e.owner_id) if e.owner_id is not None else None,
+                }
+                for i, e in enumerate(rows)
+            ],
+        )
 
     def _fill_scope(self, rows: list[FeedEntry]) -> None:
         """A record entry emitted without its scope gets it from its customer row (written or locked by
@@ -98,8 +116,9 @@ class Tx:
         bare = {e.record_id: e for e in rows if e.kind == "record" and e.owner_id is None and e.record_id}
         ids = sorted(bare)
         for i in range(0, len(ids), 500):
-            q = (select(customers.c.id, customers.c.owner_id, customers.c.created_by_id)
-                 .where(customers.c.id.in_(ids[i:i + 500])))
+            q = select(customers.c.id, customers.c.owner_id, customers.c.created_by_id).where(
+                customers.c.id.in_(ids[i : i + 500])
+            )
             for r in self.conn.execute(q):
                 bare[r.id].owner_id, bare[r.id].created_by_id = r.owner_id, r.created_by_id
 
@@ -157,8 +176,9 @@ class Database:
         self._write_lock: Any = threading.Lock() if self.is_sqlite else threading.BoundedSemaphore(PG_WRITERS)
         if self.is_sqlite:
             _create_private(sqlite_path(url))
-            self.engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False},
-                                        pool_size=pool_size, max_overflow=20)
+            self.engine = create_engine(
+                url, connect_args={"timeout": 60, "check_same_thread": False}, pool_size=pool_size, max_overflow=20
+            )
             _sqlite_setup(self.engine)
         else:
             self.engine = create_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
@@ -248,18 +268,23 @@ def permission_problem(url: str) -> str | None:
     except FileNotFoundError:
         return None
     if mode & (stat.S_IWGRP | stat.S_IWOTH):
-        return (f"the database folder {folder} can be written by other users (mode {mode:04o}), who could replace "
-                f"the database; fix it with: chmod 700 {shlex.quote(str(folder))}")
+        return (
+            f"the database folder {folder} can be written by other users (mode {mode:04o}), who could replace "
+            f"the database; fix it with: chmod 700 {shlex.quote(str(folder))}"
+        )
     for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
         try:
             mode = stat.S_IMODE(f.stat().st_mode)
         except FileNotFoundError:
             continue
         if mode & (stat.S_IROTH | stat.S_IWOTH | stat.S_IWGRP):
-            files = " ".join(shlex.quote(str(x)) for x in (path, Path(f"{path}-wal"), Path(f"{path}-shm"))
-                             if x == path or x.exists())
-            return (f"the database file {f} can be read or written by other users (mode {mode:04o}); "
-                    f"fix it with: chmod 600 {files}")
+            files = " ".join(
+                shlex.quote(str(x)) for x in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if x == path or x.exists()
+            )
+            return (
+                f"the database file {f} can be read or written by other users (mode {mode:04o}); "
+                f"fix it with: chmod 600 {files}"
+            )
     return None
 
 

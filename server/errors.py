@@ -5,6 +5,7 @@ request validation, unknown routes, wrong methods, bad JSON, database contention
 unexpected all answer in it. Bad input is always a 4xx; a 500 means a bug and never carries a
 stack trace (the traceback goes to the log).
 """
+
 from __future__ import annotations
 
 import logging
@@ -22,9 +23,18 @@ from server.wiremodels import safe_label
 log = logging.getLogger(__name__)
 
 STATUS_CODES = {
-    400: ErrorCode.BAD_REQUEST, 401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN, 404: ErrorCode.NOT_FOUND,
-    405: ErrorCode.BAD_REQUEST, 409: ErrorCode.CONFLICT, 410: ErrorCode.GONE, 413: ErrorCode.TOO_LARGE,
-    415: ErrorCode.BAD_REQUEST, 422: ErrorCode.VALIDATION, 423: ErrorCode.LOCKED, 426: ErrorCode.CLIENT_TOO_OLD,
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.UNAUTHORIZED,
+    403: ErrorCode.FORBIDDEN,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.BAD_REQUEST,
+    409: ErrorCode.CONFLICT,
+    410: ErrorCode.GONE,
+    413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.BAD_REQUEST,
+    422: ErrorCode.VALIDATION,
+    423: ErrorCode.LOCKED,
+    426: ErrorCode.CLIENT_TOO_OLD,
     429: ErrorCode.RATE_LIMITED,
 }
 
@@ -32,9 +42,16 @@ STATUS_CODES = {
 class ApiError(Exception):
     """An answer other than success, raised anywhere below a route."""
 
-    def __init__(self, status: int, code: ErrorCode | str, message: str, *,
-                 fields: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode | str,
+        message: str,
+        *,
+        fields: list[dict[str, Any]] | None = None,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code.value if isinstance(code, ErrorCode) else code
@@ -48,8 +65,14 @@ def error_body(code: str, message: str, fields: list[dict[str, Any]] | None = No
     return {"code": code, "message": message, "fields": fields or [], **extra}
 
 
-def error_response(status: int, code: ErrorCode | str, message: str, fields: list[dict[str, Any]] | None = None,
-                   headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int,
+    code: ErrorCode | str,
+    message: str,
+    fields: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
     code_s = code.value if isinstance(code, ErrorCode) else code
     return JSONResponse(error_body(code_s, message, fields, **extra), status_code=status, headers=headers)
 
@@ -78,9 +101,14 @@ _SAME_AS = {"string_unicode": "text.surrogate"}
 
 
 def validation_fields(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [{"field": _field_name(tuple(e.get("loc", ()))),
-             "code": _SAME_AS.get(str(e.get("type")), str(e.get("type", "invalid"))),
-             "message": str(e.get("msg", "invalid value"))} for e in errors]
+    return [
+        {
+            "field": _field_name(tuple(e.get("loc", ()))),
+            "code": _SAME_AS.get(str(e.get("type")), str(e.get("type", "invalid"))),
+            "message": str(e.get("msg", "invalid value")),
+        }
+        for e in errors
+    ]
 
 
 async def _api_error(_request: Request, exc: Exception) -> JSONResponse:
@@ -103,13 +131,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     status = exc.status_code if 400 <= exc.status_code < 500 else 400
     code = STATUS_CODES.get(status, ErrorCode.BAD_REQUEST)
     message = {404: "There is nothing at this address.", 405: "This method is not allowed here."}.get(
-        status, str(exc.detail))
+        status, str(exc.detail)
+    )
     return error_response(status, code, message, headers=getattr(exc, "headers", None))
 
 
 async def _busy(_request: Request, _exc: Exception) -> JSONResponse:
-    return error_response(429, ErrorCode.RATE_LIMITED, "The server is busy; try again shortly.",
-                          headers={"Retry-After": "2"})
+    return error_response(
+        429, ErrorCode.RATE_LIMITED, "The server is busy; try again shortly.", headers={"Retry-After": "2"}
+    )
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -7,6 +7,7 @@ returns is complete up to the cursor it hands back. Records are sent in their la
 Tombstones (deleted records) older than the retention period are purged; the highest number
 purged is the horizon, and a cursor below it gets ``410 gone``.
 """
+
 from __future__ import annotations
 
 import time
@@ -31,16 +32,24 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
     with db.read() as conn:
         counter = conn.execute(select(feed_counter).where(feed_counter.c.id == 1)).one()
         if (0 < cursor < counter.horizon) or cursor > counter.seq:
-            raise ApiError(410, ErrorCode.GONE, "The cursor is older than the tombstone horizon (or unknown to "
-                           "this server): rebuild from cursor 0.", extra={"horizon": counter.horizon})
+            raise ApiError(
+                410,
+                ErrorCode.GONE,
+                "The cursor is older than the tombstone horizon (or unknown to this server): rebuild from cursor 0.",
+                extra={"horizon": counter.horizon},
+            )
         rows = conn.execute(page_query(user, cursor, counter.seq, limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
         directory = Directory.lazy(conn, user)
         directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id))
         changes = [_change(conn, r, directory) for r in _latest_per_record(rows)]
-    return {"changes": changes, "cursor": rows[-1].f_seq if more else counter.seq, "more": more,
-            "server_time": iso(time.time())}
+    return {
+        "changes": changes,
+        "cursor": rows[-1].f_seq if more else counter.seq,
+        "more": more,
+        "server_time": iso(time.time()),
+    }
 
 
 def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:
@@ -60,11 +69,19 @@ def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:
         if user.role == UserRole.SUPERVISOR.value:
             scope.append(feed.c.team_id == user.id)
         mine = or_(*(and_(record, s, audience) for s in scope), and_(feed.c.kind != "record", audience))
-    return (select(feed.c.seq.label("f_seq"), feed.c.kind.label("f_kind"), feed.c.record_id.label("f_record_id"),
-                   feed.c.form_version.label("f_form_version"), customers)
-            .select_from(feed.outerjoin(customers, customers.c.id == feed.c.record_id))
-            .where(feed.c.seq > cursor, feed.c.seq <= top, mine)
-            .order_by(feed.c.seq).limit(limit))
+    return (
+        select(
+            feed.c.seq.label("f_seq"),
+            feed.c.kind.label("f_kind"),
+            feed.c.record_id.label("f_record_id"),
+            feed.c.form_version.label("f_form_version"),
+            customers,
+        )
+        .select_from(feed.outerjoin(customers, customers.c.id == feed.c.record_id))
+        .where(feed.c.seq > cursor, feed.c.seq <= top, mine)
+        .order_by(feed.c.seq)
+        .limit(limit)
+    )
 
 
 def _latest_per_record(rows: Sequence[Any]) -> list[Any]:
@@ -95,8 +112,9 @@ def purge_tombstones(db: Database, settings: Settings, now: float | None = None)
         if top is None:
             return 0
         gone = tx.conn.execute(delete(feed).where(feed.c.record_id.in_(old))).rowcount
-        tx.conn.execute(update(feed_counter).where(feed_counter.c.id == 1, feed_counter.c.horizon < top)
-                        .values(horizon=top))
+        tx.conn.execute(
+            update(feed_counter).where(feed_counter.c.id == 1, feed_counter.c.horizon < top).values(horizon=top)
+        )
         return int(gone)
 
     return db.write(work)

@@ -3,6 +3,7 @@
 Parsed forms are cached per process by version number: a published version never changes, so the
 cache holds nothing another process would need.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,8 +57,14 @@ def publish(tx: Tx, path: Path, actor: str) -> FormDefinition:
         raise FormError(f"the form id is {form.form_id!r}, the server's form is {current.form_id!r}")
     if form.version <= current.version:
         raise FormError(f"the file's version {form.version} must be higher than the published {current.version}")
-    tx.conn.execute(insert(forms).values(version=form.version, form_id=form.form_id,
-                                         definition=json.dumps(form.to_dict(), ensure_ascii=False),
-                                         published_at=time.time(), published_by=actor))
+    tx.conn.execute(
+        insert(forms).values(
+            version=form.version,
+            form_id=form.form_id,
+            definition=json.dumps(form.to_dict(), ensure_ascii=False),
+            published_at=time.time(),
+            published_by=actor,
+        )
+    )
     tx.emit(FeedEntry("form", None, None, form.version))
     return form

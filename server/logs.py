@@ -6,6 +6,7 @@ its traceback, not by its text: a database error's text can quote the values of 
 SQL and ``[parameters: …]``), and field values (names, telephone numbers, addresses) must never
 reach a log file that is kept, rotated and shipped elsewhere.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,12 +29,20 @@ def _clean(text: str) -> str:
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
-                               "level": record.levelname.lower(), "logger": record.name}
+        out: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+        }
         if record.name == "uvicorn.access" and isinstance(record.args, tuple) and len(record.args) == 5:
             client, method, path, _version, status = record.args
-            out.update(event="request", client=str(client), method=str(method),
-                       path=str(path).split("?", 1)[0], status=int(cast(int, status)))  # uvicorn passes the status code as an int
+            out.update(
+                event="request",
+                client=str(client),
+                method=str(method),
+                path=str(path).split("?", 1)[0],
+                status=int(cast(int, status)),
+            )  # uvicorn passes the status code as an int
         else:
             try:
                 message = record.getMessage()
@@ -43,7 +52,9 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info and record.exc_info[0] is not None:
             exc_type, _exc, tb = record.exc_info
             out["exception"] = exc_type.__name__
-            out["where"] = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(tb)][-8:]
+            out["where"] = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno} {f.name}" for f in traceback.extract_tb(tb)][
+                -8:
+            ]
         return json.dumps(out, ensure_ascii=False)
 
 
@@ -56,11 +67,14 @@ def uvicorn_log_config(json_logs: bool) -> dict[str, Any]:
         return LOGGING_CONFIG
     handler = {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}
     return {
-        "version": 1, "disable_existing_loggers": False,
+        "version": 1,
+        "disable_existing_loggers": False,
         "formatters": {"json": {"()": "server.logs.JsonFormatter"}},
         "handlers": {"default": handler},
-        "loggers": {"uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
-                    "uvicorn.error": {"level": "INFO"},
-                    "uvicorn.access": {"handlers": ["default"], "level": "INFO", "propagate": False}},
+        "loggers": {
+            "uvicorn": {"handlers": ["default"], "level": "INFO", "propagate": False},
+            "uvicorn.error": {"level": "INFO"},
+            "uvicorn.access": {"handlers": ["default"], "level": "INFO", "propagate": False},
+        },
         "root": {"handlers": ["default"], "level": "INFO"},
     }

@@ -8,6 +8,7 @@ imported only after ``serve`` has set that variable: the rest of the server impo
 Labels carry route templates (``/api/v1/records/{record_id}``), methods and status codes, never a
 path as sent, a user name or a field value. docs/deploy.md, "Monitoring", lists the series.
 """
+
 from __future__ import annotations
 
 import os
@@ -38,19 +39,32 @@ ENV_BACKUP_FOLDER = "FIELDARCHIVE_BACKUP_FOLDER"
 ENV_BACKUP_MAX_AGE = "FIELDARCHIVE_BACKUP_MAX_AGE_HOURS"
 
 REQUESTS = Counter("fieldarchive_http_requests_total", "HTTP requests answered", ["route", "method", "status"])
-LATENCY = Histogram("fieldarchive_http_request_duration_seconds", "Time to answer a request", ["route", "method"],
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60))
+LATENCY = Histogram(
+    "fieldarchive_http_request_duration_seconds",
+    "Time to answer a request",
+    ["route", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
 PUSH_MUTATIONS = Counter("fieldarchive_push_mutations_total", "Mutations received in pushes, by result", ["status"])
 PULL_CHANGES = Counter("fieldarchive_pull_changes_total", "Changes sent in pull pages")
 LOGIN_FAILURES = Counter("fieldarchive_login_failures_total", "Logins refused for a wrong name or password")
-LOGIN_LOCKS = Counter("fieldarchive_login_locked_total", "Logins refused because a name or address is locked",
-                      ["kind"])
-WRITE_WAIT = Histogram("fieldarchive_write_queue_wait_seconds", "Time a write transaction waited for its turn",
-                       buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
-POOL = Gauge("fieldarchive_db_pool_connections", "Database connections of the pool, per process",
-             ["state"], multiprocess_mode="livesum")
-BACKUP_AGE = Gauge("fieldarchive_backup_age_seconds", "Age of the newest backup in the backup folder (-1: none)",
-                   multiprocess_mode="mostrecent")
+LOGIN_LOCKS = Counter("fieldarchive_login_locked_total", "Logins refused because a name or address is locked", ["kind"])
+WRITE_WAIT = Histogram(
+    "fieldarchive_write_queue_wait_seconds",
+    "Time a write transaction waited for its turn",
+    buckets=(0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
+POOL = Gauge(
+    "fieldarchive_db_pool_connections",
+    "Database connections of the pool, per process",
+    ["state"],
+    multiprocess_mode="livesum",
+)
+BACKUP_AGE = Gauge(
+    "fieldarchive_backup_age_seconds",
+    "Age of the newest backup in the backup folder (-1: none)",
+    multiprocess_mode="mostrecent",
+)
 
 
 def count_push(results: Any, encoded: list[str] | None) -> None:
@@ -59,7 +73,7 @@ def count_push(results: Any, encoded: list[str] | None) -> None:
     if encoded is not None:
         for text in encoded:  # canonical JSON, keys sorted: the result's own status is the last one (after "record")
             at = text.rfind('"status":"')
-            status = text[at + 10:text.find('"', at + 10)] if at >= 0 else "unknown"
+            status = text[at + 10 : text.find('"', at + 10)] if at >= 0 else "unknown"
             counts[status] = counts.get(status, 0) + 1
     else:
         for r in results:
@@ -194,8 +208,9 @@ def install(app: FastAPI) -> None:
             else:
                 checks["backup"] = "ok"
         status = "unavailable" if not ready else ("warning" if warnings else "ok")
-        return JSONResponse({"status": status, "checks": checks, "warnings": warnings},
-                            status_code=200 if ready else 503)
+        return JSONResponse(
+            {"status": status, "checks": checks, "warnings": warnings}, status_code=200 if ready else 503
+        )
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

@@ -8,6 +8,7 @@ closed (uvicorn has a keep-alive timeout but none for a body sent a byte a secon
 a connection and its task for as long as the client likes). Every refusal uses the protocol's JSON
 error shape.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,14 @@ PHOTO_PREFIX = f"{API_PREFIX}/photos/"
 
 
 class Refused(Exception):
-    def __init__(self, status: int, code: ErrorCode, message: str, headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: ErrorCode,
+        message: str,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message, self.headers = status, code, message, headers
         self.extra = extra or {}
@@ -45,8 +52,9 @@ def protocol_ok(headers: dict[str, str]) -> bool:
 
 
 def _too_slow() -> Refused:
-    return Refused(408, ErrorCode.REQUEST_TIMEOUT, "The request body came too slowly; send it again.",
-                   {"Connection": "close"})
+    return Refused(
+        408, ErrorCode.REQUEST_TIMEOUT, "The request body came too slowly; send it again.", {"Connection": "close"}
+    )
 
 
 async def read_body(receive: Receive, limit: int, idle: float | None = None, total: float | None = None) -> bytes:
@@ -87,8 +95,13 @@ def gunzip(raw: bytes, limit: int) -> bytes:
 
 
 class TransportMiddleware:
-    def __init__(self, app: Callable[..., Awaitable[None]], body_idle_timeout: float | None = None,
-                 body_timeout: float | None = None, clients: ClientPolicy | None = None) -> None:
+    def __init__(
+        self,
+        app: Callable[..., Awaitable[None]],
+        body_idle_timeout: float | None = None,
+        body_timeout: float | None = None,
+        clients: ClientPolicy | None = None,
+    ) -> None:
         self.app = app
         self.body_idle_timeout, self.body_timeout = body_idle_timeout, body_timeout
         self.clients = clients or ClientPolicy()
@@ -100,10 +113,17 @@ class TransportMiddleware:
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
         try:
             path = scope["path"]
-            if path.startswith(API_PREFIX) and path not in NO_PROTOCOL_CHECK and (
-                    not protocol_ok(headers) or self.clients.too_old(headers.get("user-agent", ""))):
-                raise Refused(426, ErrorCode.CLIENT_TOO_OLD, "This client is too old for the server: please update it.",
-                              extra={k: v for k, v in self.clients.wire().items() if k != "client_version"})
+            if (
+                path.startswith(API_PREFIX)
+                and path not in NO_PROTOCOL_CHECK
+                and (not protocol_ok(headers) or self.clients.too_old(headers.get("user-agent", "")))
+            ):
+                raise Refused(
+                    426,
+                    ErrorCode.CLIENT_TOO_OLD,
+                    "This client is too old for the server: please update it.",
+                    extra={k: v for k, v in self.clients.wire().items() if k != "client_version"},
+                )
             body, headers_out = await self._body(scope, receive, headers)
         except Refused as r:
             response = error_response(r.status, r.code, r.message, headers=r.headers, **r.extra)
@@ -131,7 +151,8 @@ class TransportMiddleware:
             raw = gunzip(raw, limit)
         elif encoding not in ("", "identity"):
             raise Refused(415, ErrorCode.BAD_REQUEST, f"Unsupported Content-Encoding {encoding!r}; use gzip.")
-        kept = [(k, v) for k, v in scope.get("headers", [])
-                if k.lower() not in (b"content-encoding", b"content-length")]
+        kept = [
+            (k, v) for k, v in scope.get("headers", []) if k.lower() not in (b"content-encoding", b"content-length")
+        ]
         kept.append((b"content-length", str(len(raw)).encode()))
         return raw, kept

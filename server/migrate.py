@@ -5,6 +5,7 @@ in one transaction with an open connection, so two server processes starting tog
 PostgreSQL do not both create tables: PostgreSQL's transactional DDL and an advisory lock make
 the second wait, and SQLite's write lock does the same for a file.
 """
+
 from __future__ import annotations
 
 import json
@@ -67,6 +68,12 @@ def _seed(conn: Connection) -> None:
         conn.execute(insert(feed_counter).values(id=1, seq=0, horizon=0))
     if conn.execute(select(forms.c.version)).first() is None:
         form = load_form()
-        conn.execute(insert(forms).values(version=form.version, form_id=form.form_id,
-                                          definition=json.dumps(form.to_dict(), ensure_ascii=False),
-                                          published_at=time.time(), published_by="(bundled)"))
+        conn.execute(
+            insert(forms).values(
+                version=form.version,
+                form_id=form.form_id,
+                definition=json.dumps(form.to_dict(), ensure_ascii=False),
+                published_at=time.time(),
+                published_by="(bundled)",
+            )
+        )

@@ -14,6 +14,7 @@ refers to a photo held on the server which the caller may not read is rejected
 (``photo.forbidden``). Partial uploads untouched for ``Settings.upload_ttl`` are purged at start,
 daily, and at most every ``PURGE_EVERY`` seconds while uploads come in.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -36,22 +37,27 @@ from server.schema import customers, photo_refs, photo_uploads, photos, upload_c
 from server.scope import is_admin, visible_clause
 
 SHA_RE = re.compile(r"[0-9a-f]{64}")
-PURGE_EVERY = 60.0          # seconds between purges triggered by uploads (per process and database)
+PURGE_EVERY = 60.0  # seconds between purges triggered by uploads (per process and database)
 _last_purge: dict[str, float] = {}
 
 
 def check_sha(sha: str) -> str:
     if not SHA_RE.fullmatch(sha):
-        raise ApiError(422, ErrorCode.VALIDATION, "A photo is named by its SHA-256 in lower-case hex.",
-                       fields=[{"field": "sha256", "code": "photo.invalid", "message": "not a SHA-256 hex digest"}])
+        raise ApiError(
+            422,
+            ErrorCode.VALIDATION,
+            "A photo is named by its SHA-256 in lower-case hex.",
+            fields=[{"field": "sha256", "code": "photo.invalid", "message": "not a SHA-256 hex digest"}],
+        )
     return sha
 
 
 def _offset(conn: Connection, sha: str, user_id: int) -> tuple[int, int | None]:
     """(contiguous bytes received, the announced total) of this user's upload in progress."""
     c = upload_chunks.c
-    rows = conn.execute(select(c.start, func.length(c.data), c.total)
-                        .where(c.sha256 == sha, c.user_id == user_id).order_by(c.start)).all()
+    rows = conn.execute(
+        select(c.start, func.length(c.data), c.total).where(c.sha256 == sha, c.user_id == user_id).order_by(c.start)
+    ).all()
     offset, total = 0, None
     for start, length, tot in rows:
         total = tot
@@ -62,8 +68,12 @@ def _offset(conn: Connection, sha: str, user_id: int) -> tuple[int, int | None]:
 
 
 def _uploaded_by(conn: Connection, sha: str, user_id: int) -> bool:
-    return conn.execute(select(photo_uploads.c.sha256).where(photo_uploads.c.sha256 == sha,
-                                                             photo_uploads.c.user_id == user_id)).first() is not None
+    return (
+        conn.execute(
+            select(photo_uploads.c.sha256).where(photo_uploads.c.sha256 == sha, photo_uploads.c.user_id == user_id)
+        ).first()
+        is not None
+    )
 
 
 def status(db: Database, caller: Caller, sha: str) -> dict[str, Any]:
@@ -84,10 +94,11 @@ def purge_partial(db: Database, settings: Settings, now: float | None = None) ->
 
 def _purge(conn: Connection, cutoff: float) -> int:
     c = upload_chunks.c
-    stale = conn.execute(select(c.sha256, c.user_id).group_by(c.sha256, c.user_id)
-                         .having(func.max(c.at) < cutoff)).all()
+    stale = conn.execute(
+        select(c.sha256, c.user_id).group_by(c.sha256, c.user_id).having(func.max(c.at) < cutoff)
+    ).all()
     for i in range(0, len(stale), 200):
-        part = [(r.sha256, r.user_id) for r in stale[i:i + 200]]
+        part = [(r.sha256, r.user_id) for r in stale[i : i + 200]]
         conn.execute(delete(upload_chunks).where(tuple_(c.sha256, c.user_id).in_(part)))
     return len(stale)
 
@@ -99,8 +110,9 @@ def _maybe_purge(db: Database, settings: Settings) -> None:
         purge_partial(db, settings, now)
 
 
-def upload(db: Database, settings: Settings, caller: Caller, sha: str, offset: int, total: int,
-           body: bytes) -> dict[str, Any]:
+def upload(
+    db: Database, settings: Settings, caller: Caller, sha: str, offset: int, total: int, body: bytes
+) -> dict[str, Any]:
     check_sha(sha)
     if total <= 0 or total > settings.max_photo_bytes:
         raise ApiError(413, ErrorCode.TOO_LARGE, f"A photo has at most {settings.max_photo_bytes} bytes.")
@@ -118,16 +130,22 @@ def upload(db: Database, settings: Settings, caller: Caller, sha: str, offset: i
         have, announced = _offset(tx.conn, sha, uid)
         if have != offset or (announced is not None and announced != total):
             return {"conflict": have}
-        tx.conn.execute(insert(upload_chunks).values(sha256=sha, user_id=uid, start=offset, total=total, data=body,
-                                                     at=time.time()))
+        tx.conn.execute(
+            insert(upload_chunks).values(sha256=sha, user_id=uid, start=offset, total=total, data=body, at=time.time())
+        )
         if offset + len(body) < total:
             return {"complete": False, "offset": offset + len(body)}
         return _finish(tx, caller, sha, total)
 
     answer = db.write(work)
     if "conflict" in answer:
-        raise ApiError(409, ErrorCode.CONFLICT, "The upload is at another offset; resume from it.",
-                       headers={"Upload-Offset": str(answer["conflict"])}, extra={"offset": answer["conflict"]})
+        raise ApiError(
+            409,
+            ErrorCode.CONFLICT,
+            "The upload is at another offset; resume from it.",
+            headers={"Upload-Offset": str(answer["conflict"])},
+            extra={"offset": answer["conflict"]},
+        )
     if "checksum" in answer:
         raise ApiError(422, ErrorCode.CHECKSUM, "The photo's bytes do not match its SHA-256; upload it again.")
     return answer
@@ -142,8 +160,9 @@ def _finish(tx: Tx, caller: Caller, sha: str, total: int) -> dict[str, Any]:
         return {"checksum": True}
     now = time.time()
     if tx.conn.execute(select(photos.c.sha256).where(photos.c.sha256 == sha)).first() is None:
-        tx.conn.execute(insert(photos).values(sha256=sha, size=len(data), data=data, uploaded_by_id=caller.user.id,
-                                              created_at=now))
+        tx.conn.execute(
+            insert(photos).values(sha256=sha, size=len(data), data=data, uploaded_by_id=caller.user.id, created_at=now)
+        )
     tx.conn.execute(insert(photo_uploads).values(sha256=sha, user_id=caller.user.id, at=now))
     mark_photo_present(tx, sha, caller.user)
     return {"complete": True, "offset": len(data)}
@@ -159,14 +178,21 @@ def readable(conn: Connection, user: User, hashes: Iterable[str]) -> set[str]:
         return set(wanted)
     out: set[str] = set()
     for i in range(0, len(wanted), 500):
-        part = wanted[i:i + 500]
-        out.update(conn.execute(select(photo_uploads.c.sha256).where(photo_uploads.c.sha256.in_(part),
-                                                                     photo_uploads.c.user_id == user.id)).scalars())
+        part = wanted[i : i + 500]
+        out.update(
+            conn.execute(
+                select(photo_uploads.c.sha256).where(
+                    photo_uploads.c.sha256.in_(part), photo_uploads.c.user_id == user.id
+                )
+            ).scalars()
+        )
         rest = [h for h in part if h not in out]
         if rest:
-            q = (select(photo_refs.c.sha256, customers.c.missing_photos)
-                 .join(customers, customers.c.id == photo_refs.c.record_id)
-                 .where(photo_refs.c.sha256.in_(rest), visible_clause(user)))
+            q = (
+                select(photo_refs.c.sha256, customers.c.missing_photos)
+                .join(customers, customers.c.id == photo_refs.c.record_id)
+                .where(photo_refs.c.sha256.in_(rest), visible_clause(user))
+            )
             for sha, missing in conn.execute(q):
                 if sha not in json.loads(missing or "[]"):
                     out.add(sha)

@@ -12,6 +12,7 @@ The run (``classify run --period P``) sums each customer's figures for P (a quar
 months), ranks every retail format with :mod:`server.classify`, and writes the new business scale
 and classification code as system changes (:mod:`server.system`).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -142,13 +143,14 @@ def _fen(value: Any) -> int:
 class ImportReport:
     imported: int = 0
     replaced: int = 0
-    figures_updated: int = 0   # customers whose monthly purchase fields changed
+    figures_updated: int = 0  # customers whose monthly purchase fields changed
     periods: set[str] = field(default_factory=set)
     problems: list[str] = field(default_factory=list)
 
 
-def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
-                     user: User | None = None, sheet: str | None = None) -> ImportReport:
+def import_purchases(
+    tx: Tx, path: Path, default_period: str | None, actor: str, user: User | None = None, sheet: str | None = None
+) -> ImportReport:
     """Read, check every row, and store the figures only if no row has a problem.
 
     With ``user`` (the HTTP endpoint), only customers that user may see exist: a supervisor
@@ -161,16 +163,22 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
         except PeriodError as exc:
             report.problems.append(f"--period: {exc}")
             return report
-    header, rows = read_sheet(path, lambda row: len({k for v in row if isinstance(v, str) and v and len(v) < 100
-                                                      and (k := _header_key(v)) is not None}), sheet)
+    header, rows = read_sheet(
+        path,
+        lambda row: len(
+            {k for v in row if isinstance(v, str) and v and len(v) < 100 and (k := _header_key(v)) is not None}
+        ),
+        sheet,
+    )
     cols: dict[str, int] = {}
     for i, text in enumerate(header):
         key = _header_key(text)
         if key is None:
             continue
         if key in cols:
-            report.problems.append(f"row 1: the column {LABELS[key]} appears twice (columns {cols[key] + 1} "
-                                   f"and {i + 1})")
+            report.problems.append(
+                f"row 1: the column {LABELS[key]} appears twice (columns {cols[key] + 1} and {i + 1})"
+            )
         cols.setdefault(key, i)
     for key in ("code", "qty", "amount"):
         if key not in cols:
@@ -180,14 +188,20 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
     if report.problems:
         return report
     directory = Directory.load(tx.conn) if user is not None else None
-    codes = {r.code: (r.id, r.deleted) for r in tx.conn.execute(
-        select(customers.c.code, customers.c.id, customers.c.deleted, customers.c.owner_id,
-               customers.c.created_by_id).where(customers.c.code.is_not(None)))
-        if user is None or directory is None or can_see(user, r, directory)}
+    codes = {
+        r.code: (r.id, r.deleted)
+        for r in tx.conn.execute(
+            select(
+                customers.c.code, customers.c.id, customers.c.deleted, customers.c.owner_id, customers.c.created_by_id
+            ).where(customers.c.code.is_not(None))
+        )
+        if user is None or directory is None or can_see(user, r, directory)
+    }
     seen: dict[tuple[str, str], int] = {}
     good: list[dict[str, Any]] = []
     source = path.name[:150]
     for n, cells in rows:
+
         def cell(key: str) -> Any:
             i = cols.get(key)
             v = cells[i] if i is not None and i < len(cells) else None  # noqa: B023 (called within this iteration)
@@ -199,8 +213,10 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
         code = "" if raw_code is None or lost else str(raw_code).strip()
         rid = None
         if lost:
-            problems.append(f"row {n}, column {LABELS['code']}: the column was stored as a number by Excel and its "
-                            "last digits are lost; set the column to Text and enter the codes again")
+            problems.append(
+                f"row {n}, column {LABELS['code']}: the column was stored as a number by Excel and its "
+                "last digits are lost; set the column to Text and enter the codes again"
+            )
         elif not code:
             problems.append(f"row {n}, column {LABELS['code']}: the customer code is empty")
         elif code not in codes:
@@ -220,6 +236,7 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
                 period = parse_period(raw_period)
             except PeriodError as exc:
                 problems.append(f"row {n}, column {LABELS['period']}: {exc}")
+
         def number(key: str, parse: Callable[[Any], int], empty: str, wrong: str) -> int | None:
             value = cell(key)
             try:
@@ -231,21 +248,35 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
             return None
 
         qty = number("qty", _qty, "the quantity is empty", "is not a whole number of cartons (0 or more)")
-        amount = number("amount", _fen, "the amount is empty",
-                        "is not an amount in yuan (0 or more, at most 2 decimals)")
+        amount = number(
+            "amount", _fen, "the amount is empty", "is not an amount in yuan (0 or more, at most 2 decimals)"
+        )
         if code and period:
             if (code, period) in seen:
-                problems.append(f"row {n}: the customer {code} already has figures for {period} in row "
-                                f"{seen[(code, period)]}")
+                problems.append(
+                    f"row {n}: the customer {code} already has figures for {period} in row {seen[(code, period)]}"
+                )
             for other in _overlapping(period):
                 if (code, other) in seen:
-                    problems.append(f"row {n}: the customer {code} has figures for {other} in row "
-                                    f"{seen[(code, other)]}; {period} would count the same months twice")
+                    problems.append(
+                        f"row {n}: the customer {code} has figures for {other} in row "
+                        f"{seen[(code, other)]}; {period} would count the same months twice"
+                    )
             seen.setdefault((code, period), n)
         report.problems += problems
         if not problems and rid is not None and period is not None and qty is not None and amount is not None:
-            good.append({"period": period, "customer_code": code, "record_id": rid, "qty": qty, "amount_fen": amount,
-                         "source": f"{source} row {n}", "imported_by": actor, "imported_at": time.time()})
+            good.append(
+                {
+                    "period": period,
+                    "customer_code": code,
+                    "record_id": rid,
+                    "qty": qty,
+                    "amount_fen": amount,
+                    "source": f"{source} row {n}",
+                    "imported_by": actor,
+                    "imported_at": time.time(),
+                }
+            )
     if not report.problems and not good:
         report.problems.append("the sheet has no data rows")
     if report.problems:
@@ -254,12 +285,13 @@ def import_purchases(tx: Tx, path: Path, default_period: str | None, actor: str,
     if report.problems:
         return report
     for i in range(0, len(good), 500):
-        chunk = good[i:i + 500]
-        cond = or_(*[and_(purchases.c.period == g["period"], purchases.c.customer_code == g["customer_code"])
-                     for g in chunk])
+        chunk = good[i : i + 500]
+        cond = or_(
+            *[and_(purchases.c.period == g["period"], purchases.c.customer_code == g["customer_code"]) for g in chunk]
+        )
         report.replaced += tx.conn.execute(delete(purchases).where(cond)).rowcount or 0
     for i in range(0, len(good), 5000):  # chunks: the driver's parameters for one chunk at a time
-        bulk_insert(tx.conn, purchases, good[i:i + 5000])
+        bulk_insert(tx.conn, purchases, good[i : i + 5000])
     report.imported = len(good)
     report.periods = {g["period"] for g in good}
     report.figures_updated = refresh_monthly_figures(tx, {g["record_id"] for g in good})
@@ -283,7 +315,8 @@ def refresh_monthly_figures(tx: Tx, record_ids: set[str]) -> int:
     ids = sorted(record_ids)
     for i in range(0, len(ids), 500):
         q = select(purchases.c.record_id, purchases.c.period, purchases.c.qty, purchases.c.amount_fen).where(
-            purchases.c.record_id.in_(ids[i:i + 500]))
+            purchases.c.record_id.in_(ids[i : i + 500])
+        )
         for r in tx.conn.execute(q):
             if "Q" not in r.period and (r.record_id not in latest or r.period > latest[r.record_id][0]):
                 latest[r.record_id] = (r.period, int(r.qty), int(r.amount_fen))
@@ -294,7 +327,8 @@ def refresh_monthly_figures(tx: Tx, record_ids: set[str]) -> int:
         by_month.setdefault(month, {})[rid] = {
             "purchase_qty": _canonical(specs["purchase_qty"], qty),
             "purchase_amount": _canonical(specs["purchase_amount"], f"{yuan:f}"),
-            "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None}
+            "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None,
+        }
     return sum(_apply_in_chunks(tx, updates, "purchases", month) for month, updates in sorted(by_month.items()))
 
 
@@ -304,8 +338,9 @@ def _apply_in_chunks(tx: Tx, updates: dict[str, dict[str, Any]], source: str, so
     ids = sorted(updates)
     changed = 0
     for i in range(0, len(ids), system_chunk):
-        changed += len(apply_system_changes(tx, {rid: updates[rid] for rid in ids[i:i + system_chunk]}, source,
-                                            source_ref))
+        changed += len(
+            apply_system_changes(tx, {rid: updates[rid] for rid in ids[i : i + system_chunk]}, source, source_ref)
+        )
     return changed
 
 
@@ -324,14 +359,17 @@ def _check_stored_overlaps(tx: Tx, good: list[dict[str, Any]], report: ImportRep
     if not wanted:
         return
     periods = sorted({p for _, p in wanted})
-    stored = tx.conn.execute(select(purchases.c.customer_code, purchases.c.period)
-                             .where(purchases.c.period.in_(periods))).all()
+    stored = tx.conn.execute(
+        select(purchases.c.customer_code, purchases.c.period).where(purchases.c.period.in_(periods))
+    ).all()
     for r in stored:
         src = wanted.get((r.customer_code, r.period))
         if src is not None:
-            report.problems.append(f"{src}: the customer "
-                                   f"{r.customer_code} already has stored figures for {r.period}; the same months "
-                                   f"would count twice")
+            report.problems.append(
+                f"{src}: the customer "
+                f"{r.customer_code} already has stored figures for {r.period}; the same months "
+                f"would count twice"
+            )
 
 
 # ---------------------------------------------------------------------------------------- the run
@@ -356,8 +394,8 @@ class RunReport:
     ranked: int = 0
     changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
-    no_figures: int = 0                      # customers with a code but no figures for the period
-    no_format: list[str] = field(default_factory=list)       # codes without a retail format
+    no_figures: int = 0  # customers with a code but no figures for the period
+    no_format: list[str] = field(default_factory=list)  # codes without a retail format
     no_code_letter: list[str] = field(default_factory=list)  # codes whose classification code cannot be built
     formats_without_purchases: list[str] = field(default_factory=list)
     applied: bool = False
@@ -367,8 +405,9 @@ def figures_for(tx_conn: Any, period: str) -> dict[str, tuple[int, int]]:
     """record id -> (cartons, fen) summed over the period (a quarter: its months and itself)."""
     periods = months_of(period) + ([period] if "Q" in period else [])
     totals: dict[str, list[int]] = {}
-    for r in tx_conn.execute(select(purchases.c.record_id, purchases.c.qty, purchases.c.amount_fen)
-                             .where(purchases.c.period.in_(periods))):
+    for r in tx_conn.execute(
+        select(purchases.c.record_id, purchases.c.qty, purchases.c.amount_fen).where(purchases.c.period.in_(periods))
+    ):
         t = totals.setdefault(r.record_id, [0, 0])
         t[0] += int(r.qty)
         t[1] += int(r.amount_fen)
@@ -398,8 +437,9 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
     class_key = _key(form, "classification_code")
     shop_key = _key(form, "shop_name")
     figs = figures_for(tx.conn, period)
-    q = (select(customers.c.id, customers.c.code, customers.c.data)
-         .where(customers.c.deleted.is_(False), customers.c.code_official.is_(True)))
+    q = select(customers.c.id, customers.c.code, customers.c.data).where(
+        customers.c.deleted.is_(False), customers.c.code_official.is_(True)
+    )
     by_format: dict[str, list[classify.Figures]] = {}
     kept: dict[str, _Ranked] = {}  # of each ranked customer only what the run needs, not its values
     for r in tx.conn.execute(q.execution_options(yield_per=CHUNK)):
@@ -437,8 +477,19 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
                 report.unchanged += 1
                 continue
             updates[rid] = want
-            report.changes.append(Change(rid, k.code, k.shop, fmt, scores[rid], k.scale, new_scale, k.klass,
-                                         new_class if new_class is not None else k.klass))
+            report.changes.append(
+                Change(
+                    rid,
+                    k.code,
+                    k.shop,
+                    fmt,
+                    scores[rid],
+                    k.scale,
+                    new_scale,
+                    k.klass,
+                    new_class if new_class is not None else k.klass,
+                )
+            )
     if not dry_run and updates:
         _apply_in_chunks(tx, updates, "classification", f"period {period}")
         report.applied = True

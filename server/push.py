@@ -7,6 +7,7 @@ the stored result and changes nothing; the same id with another body, or another
 ``rejected`` with ``mutation_reused`` and is not stored. Two requests carrying the same new id at the same moment
 meet at the primary key: the loser's transaction is retried and then finds the winner's result.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -41,14 +42,30 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
 
 
 def reused(mutation_id: str) -> dict[str, Any]:
-    return {"mutation_id": mutation_id, "status": ResultStatus.REJECTED.value, "record": None, "conflicts": [],
-            "errors": [{"field": "mutation_id", "code": ErrorCode.MUTATION_REUSED.value,
-                        "message": "This mutation id was already used for a different mutation.", "params": {}}]}
+    return {
+        "mutation_id": mutation_id,
+        "status": ResultStatus.REJECTED.value,
+        "record": None,
+        "conflicts": [],
+        "errors": [
+            {
+                "field": "mutation_id",
+                "code": ErrorCode.MUTATION_REUSED.value,
+                "message": "This mutation id was already used for a different mutation.",
+                "params": {},
+            }
+        ],
+    }
 
 
 def refused(mutation_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"mutation_id": mutation_id, "status": ResultStatus.REJECTED.value, "record": None, "conflicts": [],
-            "errors": errors}
+    return {
+        "mutation_id": mutation_id,
+        "status": ResultStatus.REJECTED.value,
+        "record": None,
+        "conflicts": [],
+        "errors": errors,
+    }
 
 
 def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
@@ -77,7 +94,7 @@ def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
 def _stored(tx: Tx, ids: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i in range(0, len(ids), 500):
-        q = select(mutations).where(mutations.c.mutation_id.in_(ids[i:i + 500]))
+        q = select(mutations).where(mutations.c.mutation_id.in_(ids[i : i + 500]))
         out.update({r.mutation_id: r for r in tx.conn.execute(q).all()})
     return out
 
@@ -129,8 +146,15 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
             res = HANDLERS[m["kind"]](uow, m)
             text = dumps(res)
             in_batch[mid] = (digest, res, text)
-            uow.mutation_rows.append({"mutation_id": mid, "user_id": caller.user.id, "body_hash": digest,
-                                      "result": _by_reference(m, res) or text, "at": uow.now})
+            uow.mutation_rows.append(
+                {
+                    "mutation_id": mid,
+                    "user_id": caller.user.id,
+                    "body_hash": digest,
+                    "result": _by_reference(m, res) or text,
+                    "at": uow.now,
+                }
+            )
             results.append(res)
             encoded.append(text)
     uow.flush()
@@ -142,30 +166,67 @@ def _by_reference(m: dict[str, Any], res: dict[str, Any]) -> str | None:
     (the changes from nothing), so the stored answer keeps only what that row does not say. A replay rebuilds
     the same bytes (``_rebuild``); storing the record a second time was a third of what a push wrote."""
     record = res["record"]
-    if (m["kind"] != MutationKind.SAVE.value or m["base_version"] != 0 or res["status"] != ResultStatus.APPLIED.value
-            or record is None or record["version"] != 1):
+    if (
+        m["kind"] != MutationKind.SAVE.value
+        or m["base_version"] != 0
+        or res["status"] != ResultStatus.APPLIED.value
+        or record is None
+        or record["version"] != 1
+    ):
         return None
     return dumps({BY_REFERENCE: "created", "record_id": record["id"], "missing_photos": record["missing_photos"]})
 
 
 def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any]) -> dict[str, str]:
     """The stored answers kept by reference, rebuilt from the records' first version rows, as JSON text."""
-    marker = f'"{BY_REFERENCE}":"created"'   # a quote inside a JSON string is escaped: only the key matches
-    refs = {mid: ref for mid, row in stored.items() if marker in row.result
-            and (ref := json.loads(row.result)).get(BY_REFERENCE) == "created"}
+    marker = f'"{BY_REFERENCE}":"created"'  # a quote inside a JSON string is escaped: only the key matches
+    refs = {
+        mid: ref
+        for mid, row in stored.items()
+        if marker in row.result and (ref := json.loads(row.result)).get(BY_REFERENCE) == "created"
+    }
     if not refs:
         return {}
     v = customer_versions.c
-    first = {r.record_id: r for r in tx.conn.execute(select(v.record_id, v.changes, v.status, v.actor_id, v.at).where(
-        v.record_id.in_(sorted({ref["record_id"] for ref in refs.values()})), v.version == 1))}
+    first = {
+        r.record_id: r
+        for r in tx.conn.execute(
+            select(v.record_id, v.changes, v.status, v.actor_id, v.at).where(
+                v.record_id.in_(sorted({ref["record_id"] for ref in refs.values()})), v.version == 1
+            )
+        )
+    }
     out = {}
     for mid, ref in refs.items():
         row = first[ref["record_id"]]
         values = {k: ch["new"] for k, ch in json.loads(row.changes).items()}
-        rec = Rec(ref["record_id"], 1, row.status, None, False, 0, values, None, {}, None, ref["missing_photos"],
-                  row.actor_id, row.actor_id, False, row.at, row.at)
-        out[mid] = dumps({"mutation_id": mid, "status": ResultStatus.APPLIED.value, "record": rec.to_wire(directory),
-                          "conflicts": [], "errors": []})
+        rec = Rec(
+            ref["record_id"],
+            1,
+            row.status,
+            None,
+            False,
+            0,
+            values,
+            None,
+            {},
+            None,
+            ref["missing_photos"],
+            row.actor_id,
+            row.actor_id,
+            False,
+            row.at,
+            row.at,
+        )
+        out[mid] = dumps(
+            {
+                "mutation_id": mid,
+                "status": ResultStatus.APPLIED.value,
+                "record": rec.to_wire(directory),
+                "conflicts": [],
+                "errors": [],
+            }
+        )
     return out
 
 

@@ -1,4 +1,5 @@
 """Reading one record by id, within the caller's scope (outside it, the record does not exist)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ batches cannot deadlock), changes them in memory mutation by mutation, and write
 a few ``executemany`` statements at the end: new rows, changed rows, the version chain, decisions,
 visits, photo references, stored mutation results, and the feed entries numbered at commit.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -68,27 +69,61 @@ class Rec:
 
     @classmethod
     def from_row(cls, r: Any) -> Rec:
-        return cls(r.id, r.version, r.status, r.code, bool(r.code_official), r.form_version, json.loads(r.data),
-                   json.loads(r.approved_data) if r.approved_data else None, json.loads(r.field_versions),
-                   json.loads(r.review) if r.review else None, json.loads(r.missing_photos), r.owner_id,
-                   r.created_by_id, bool(r.deleted), r.created_at, r.updated_at)
+        return cls(
+            r.id,
+            r.version,
+            r.status,
+            r.code,
+            bool(r.code_official),
+            r.form_version,
+            json.loads(r.data),
+            json.loads(r.approved_data) if r.approved_data else None,
+            json.loads(r.field_versions),
+            json.loads(r.review) if r.review else None,
+            json.loads(r.missing_photos),
+            r.owner_id,
+            r.created_by_id,
+            bool(r.deleted),
+            r.created_at,
+            r.updated_at,
+        )
 
     def to_row(self) -> dict[str, Any]:
-        return {"id": self.id, "version": self.version, "status": self.status, "code": self.code,
-                "code_official": self.code_official, "form_version": self.form_version, "data": dumps(self.values),
-                "approved_data": dumps(self.approved_values) if self.approved_values is not None else None,
-                "field_versions": dumps(self.field_versions), "review": dumps(self.review) if self.review else None,
-                "missing_photos": dumps(self.missing_photos) if self.missing_photos else "[]", "owner_id": self.owner_id,
-                "created_by_id": self.created_by_id, "deleted": self.deleted, "created_at": self.created_at,
-                "updated_at": self.updated_at}
+        return {
+            "id": self.id,
+            "version": self.version,
+            "status": self.status,
+            "code": self.code,
+            "code_official": self.code_official,
+            "form_version": self.form_version,
+            "data": dumps(self.values),
+            "approved_data": dumps(self.approved_values) if self.approved_values is not None else None,
+            "field_versions": dumps(self.field_versions),
+            "review": dumps(self.review) if self.review else None,
+            "missing_photos": dumps(self.missing_photos) if self.missing_photos else "[]",
+            "owner_id": self.owner_id,
+            "created_by_id": self.created_by_id,
+            "deleted": self.deleted,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
 
     def to_wire(self, d: Directory) -> dict[str, Any]:
-        return {"id": self.id, "version": self.version, "status": self.status, "code": self.code,
-                "code_official": self.code_official, "values": dict(self.values),
-                "approved_values": dict(self.approved_values) if self.approved_values is not None else None,
-                "owner": d.name(self.owner_id), "created_by": d.name(self.created_by_id),
-                "updated_at": iso(self.updated_at), "review": dict(self.review) if self.review else None, "missing_photos": list(self.missing_photos),
-                "deleted": self.deleted}
+        return {
+            "id": self.id,
+            "version": self.version,
+            "status": self.status,
+            "code": self.code,
+            "code_official": self.code_official,
+            "values": dict(self.values),
+            "approved_values": dict(self.approved_values) if self.approved_values is not None else None,
+            "owner": d.name(self.owner_id),
+            "created_by": d.name(self.created_by_id),
+            "updated_at": iso(self.updated_at),
+            "review": dict(self.review) if self.review else None,
+            "missing_photos": list(self.missing_photos),
+            "deleted": self.deleted,
+        }
 
 
 def photo_refs_of(form: FormDefinition, values: dict[str, Any]) -> list[str]:
@@ -117,7 +152,7 @@ class UnitOfWork:
     visit_rows: list[dict[str, Any]] = field(default_factory=list)
     check_rows: list[dict[str, Any]] = field(default_factory=list)
     mutation_rows: list[dict[str, Any]] = field(default_factory=list)
-    refs: dict[str, set[str]] = field(default_factory=dict)   # record id -> photo hashes to reference
+    refs: dict[str, set[str]] = field(default_factory=dict)  # record id -> photo hashes to reference
     known_photos: dict[str, bool] = field(default_factory=dict)
     codes_given: set[str] = field(default_factory=set)
 
@@ -134,7 +169,7 @@ class UnitOfWork:
     def load(self, ids: Iterable[str]) -> None:
         wanted = sorted(set(ids) - set(self.records))
         for i in range(0, len(wanted), 500):
-            q = select(customers).where(customers.c.id.in_(wanted[i:i + 500])).order_by(customers.c.id)
+            q = select(customers).where(customers.c.id.in_(wanted[i : i + 500])).order_by(customers.c.id)
             if self.tx.db.is_postgres:
                 q = q.with_for_update()
             for row in self.tx.conn.execute(q).all():
@@ -143,7 +178,7 @@ class UnitOfWork:
     def load_photos(self, hashes: Iterable[str]) -> None:
         wanted = sorted(set(hashes) - set(self.known_photos))
         for i in range(0, len(wanted), 500):
-            chunk = wanted[i:i + 500]
+            chunk = wanted[i : i + 500]
             have = {r.sha256 for r in self.tx.conn.execute(select(photos.c.sha256).where(photos.c.sha256.in_(chunk)))}
             self.known_photos.update({h: h in have for h in chunk})
 
@@ -153,23 +188,56 @@ class UnitOfWork:
         return [h for h in hashes if not self.known_photos[h]]
 
     def new_record(self, rid: str, owner: User) -> Rec:
-        rec = Rec(rid, 0, "draft", None, False, self.form.version, {}, None, {}, None, [], owner.id, owner.id,
-                  False, self.now, self.now, is_new=True)
+        rec = Rec(
+            rid,
+            0,
+            "draft",
+            None,
+            False,
+            self.form.version,
+            {},
+            None,
+            {},
+            None,
+            [],
+            owner.id,
+            owner.id,
+            False,
+            self.now,
+            self.now,
+            is_new=True,
+        )
         self.records[rid] = rec
         return rec
 
-    def touch(self, rec: Rec, kind: str, changes: dict[str, Any], mutation_id: str | None,
-              provenance: dict[str, Any] | None = None) -> None:
+    def touch(
+        self,
+        rec: Rec,
+        kind: str,
+        changes: dict[str, Any],
+        mutation_id: str | None,
+        provenance: dict[str, Any] | None = None,
+    ) -> None:
         """A new version of ``rec``, chained to the previous one."""
         prev = rec.version
         rec.version += 1
         rec.updated_at = self.now
         rec.form_version = self.form.version
         rec.dirty = True
-        self.versions.append({"record_id": rec.id, "version": rec.version, "prev_version": prev, "kind": kind,
-                              "changes": dumps(changes), "status": rec.status, "actor_id": self.user.id,
-                              "mutation_id": mutation_id, "provenance": dumps(provenance) if provenance else None,
-                              "at": self.now})
+        self.versions.append(
+            {
+                "record_id": rec.id,
+                "version": rec.version,
+                "prev_version": prev,
+                "kind": kind,
+                "changes": dumps(changes),
+                "status": rec.status,
+                "actor_id": self.user.id,
+                "mutation_id": mutation_id,
+                "provenance": dumps(provenance) if provenance else None,
+                "at": self.now,
+            }
+        )
 
     def refresh_photos(self, rec: Rec) -> None:
         refs = photo_refs_of(self.form, rec.values)
@@ -183,9 +251,16 @@ class UnitOfWork:
         return self.tx.conn.execute(select(visits.c.id).where(visits.c.id == vid)).first() is not None
 
     def add_visit(self, rec: Rec, body: dict[str, Any]) -> None:
-        self.visit_rows.append({"id": body["id"], "customer_id": rec.id, "data": dumps(body),
-                                "created_by_id": self.user.id, "created_at": self.now,
-                                "visited_on": body["visited_on"]})
+        self.visit_rows.append(
+            {
+                "id": body["id"],
+                "customer_id": rec.id,
+                "data": dumps(body),
+                "created_by_id": self.user.id,
+                "created_at": self.now,
+                "visited_on": body["visited_on"],
+            }
+        )
         self.refs.setdefault(rec.id, set()).update(body["photos"])
 
     def flush(self) -> None:
@@ -197,17 +272,22 @@ class UnitOfWork:
             bulk_insert(conn, customers, new)
         if changed:
             cols = [c.name for c in customers.columns if c.name != "id"]
-            stmt = update(customers).where(customers.c.id == bindparam("b_id")).values(
-                {c: bindparam(c) for c in cols})
+            stmt = update(customers).where(customers.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols})
             conn.execute(stmt, [{**{c: r[c] for c in cols}, "b_id": r["id"]} for r in changed])
-        for table, rows in ((customer_versions, self.versions), (review_decisions, self.decisions),
-                            (visits, self.visit_rows), (customer_checks, self.check_rows), (mutations, self.mutation_rows)):
+        for table, rows in (
+            (customer_versions, self.versions),
+            (review_decisions, self.decisions),
+            (visits, self.visit_rows),
+            (customer_checks, self.check_rows),
+            (mutations, self.mutation_rows),
+        ):
             bulk_insert(conn, table, rows)
         self._write_refs()
         for r in self.records.values():
             if r.dirty:
-                self.tx.emit(FeedEntry("record", r.id, fresh=r.is_new, owner_id=r.owner_id,
-                                            created_by_id=r.created_by_id))
+                self.tx.emit(
+                    FeedEntry("record", r.id, fresh=r.is_new, owner_id=r.owner_id, created_by_id=r.created_by_id)
+                )
                 r.dirty = r.is_new = False
 
     def _write_refs(self) -> None:
@@ -217,7 +297,7 @@ class UnitOfWork:
         rids = sorted({rid for _, rid in pairs})
         have: set[tuple[str, str]] = set()
         for i in range(0, len(rids), 500):
-            q = select(photo_refs.c.sha256, photo_refs.c.record_id).where(photo_refs.c.record_id.in_(rids[i:i + 500]))
+            q = select(photo_refs.c.sha256, photo_refs.c.record_id).where(photo_refs.c.record_id.in_(rids[i : i + 500]))
             have.update((r.sha256, r.record_id) for r in self.tx.conn.execute(q))
         todo = sorted(pairs - have)
         if todo:
@@ -229,14 +309,21 @@ def mark_photo_present(tx: Tx, sha: str, uploader: User) -> None:
     """A completed upload: records the uploader may see that were waiting for this photo no longer
     list it as missing. Others keep waiting for their own upload: sending a photo never opens it to
     a customer its sender cannot see (whose record may have named its hash in advance)."""
-    q = (select(customers).join(photo_refs, and_(photo_refs.c.record_id == customers.c.id, photo_refs.c.sha256 == sha))
-         .where(visible_clause(uploader)).order_by(customers.c.id))
+    q = (
+        select(customers)
+        .join(photo_refs, and_(photo_refs.c.record_id == customers.c.id, photo_refs.c.sha256 == sha))
+        .where(visible_clause(uploader))
+        .order_by(customers.c.id)
+    )
     if tx.db.is_postgres:
         q = q.with_for_update(of=customers)
     for row in tx.conn.execute(q).all():
         missing = json.loads(row.missing_photos)
         if sha in missing:
             missing.remove(sha)
-            tx.conn.execute(update(customers).where(customers.c.id == row.id)
-                            .values(missing_photos=dumps(missing), updated_at=time.time()))
+            tx.conn.execute(
+                update(customers)
+                .where(customers.c.id == row.id)
+                .values(missing_photos=dumps(missing), updated_at=time.time())
+            )
             tx.emit(FeedEntry("record", row.id, owner_id=row.owner_id, created_by_id=row.created_by_id))

@@ -13,6 +13,7 @@ running with nothing done): a report is Python work that shares the processor wi
 A job whose heartbeat stopped for ``STALE`` seconds (its process ended) reads as failed. Jobs are
 kept ``KEEP`` seconds, then purged when a new one starts. Only the job's starter sees it (404 else).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -51,8 +52,18 @@ def start(db: Database, user: User, month: str, now: float | None = None) -> dic
 
     def record(tx: Tx) -> None:
         tx.conn.execute(delete(report_jobs).where(report_jobs.c.created_at < now - KEEP))
-        tx.conn.execute(insert(report_jobs).values(id=job_id, user_id=user.id, month=month, state="running", done=0,
-                                                   total=0, created_at=now, updated_at=now))
+        tx.conn.execute(
+            insert(report_jobs).values(
+                id=job_id,
+                user_id=user.id,
+                month=month,
+                state="running",
+                done=0,
+                total=0,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
     db.write(record)
     threading.Thread(target=_run, args=(db, user, job_id, month), name=f"report-{job_id[:8]}", daemon=True).start()
@@ -74,8 +85,9 @@ def _run(db: Database, user: User, job_id: str, month: str) -> None:
                         last = time.monotonic()
                         _set(db, job_id, done=done)
 
-                report = monthly(conn, user, current_form(conn), server_calendar(conn), month, progress=progress,
-                                 compact=True)
+                report = monthly(
+                    conn, user, current_form(conn), server_calendar(conn), month, progress=progress, compact=True
+                )
             buf = io.BytesIO()
             with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
                 write_json(report, gz)

@@ -19,6 +19,7 @@ see (a collector: their own customers; a market manager: their team; an admin: e
 
 Working days follow the work calendar (holidays and make-up working days).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,12 +57,17 @@ def parse_month(text: str) -> tuple[dt.date, dt.date]:
     try:
         first = dt.datetime.strptime(text.strip(), "%Y-%m").date()
     except ValueError:
-        raise ApiError(422, "bad_month", "The month must be given as YYYY-MM, for example 2026-10.",
-                       fields=[{"field": "month", "code": "month.format",
-                                "message": "The month must be given as YYYY-MM."}]) from None
+        raise ApiError(
+            422,
+            "bad_month",
+            "The month must be given as YYYY-MM, for example 2026-10.",
+            fields=[{"field": "month", "code": "month.format", "message": "The month must be given as YYYY-MM."}],
+        ) from None
     if not FIRST_YEAR <= first.year <= LAST_YEAR:
         message = f"The month must lie between {FIRST_YEAR}-01 and {LAST_YEAR}-12."
-        raise ApiError(422, "bad_month", message, fields=[{"field": "month", "code": "month.range", "message": message}])
+        raise ApiError(
+            422, "bad_month", message, fields=[{"field": "month", "code": "month.range", "message": message}]
+        )
     nxt = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return first, nxt
 
@@ -94,21 +100,35 @@ def check_month(month: str, now: float) -> tuple[dt.date, dt.date, dt.date]:
     first, nxt = parse_month(month)
     today = _day(now)
     if first > today:
-        raise ApiError(422, "future_month", "That month has not begun yet.",
-                       fields=[{"field": "month", "code": "month.future", "message": "That month has not begun yet."}])
+        raise ApiError(
+            422,
+            "future_month",
+            "That month has not begun yet.",
+            fields=[{"field": "month", "code": "month.future", "message": "That month has not begun yet."}],
+        )
     return first, nxt, today
 
 
 def count_customers(conn: Any, user: User) -> int:
     """How many customers the caller's report goes through (its progress's total)."""
     visible = visible_clause_indexed(user, Directory.load(conn))
-    return int(conn.execute(select(func.count()).select_from(customers)
-                            .where(visible, customers.c.deleted.is_(False))).scalar_one())
+    return int(
+        conn.execute(
+            select(func.count()).select_from(customers).where(visible, customers.c.deleted.is_(False))
+        ).scalar_one()
+    )
 
 
-def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, month: str,
-            now: float | None = None, progress: Callable[[int], None] | None = None, compact: bool = False
-            ) -> dict[str, Any]:
+def monthly(
+    conn: Any,
+    user: User,
+    form: FormDefinition,
+    cal: WorkCalendar,
+    month: str,
+    now: float | None = None,
+    progress: Callable[[int], None] | None = None,
+    compact: bool = False,
+) -> dict[str, Any]:
     """The month's four tables. Computed close to the data: each query is limited by an indexed scope
     (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
     visits by their day, and the customers are streamed in chunks (completeness, overdue and the
@@ -139,8 +159,12 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
         "month": first.strftime("%Y-%m"),
         "as_of": as_of.isoformat(),
         "generated_at": iso(now),
-        "scope": {"user": user.name, "display_name": user.display_name, "role": user.role,
-                  "collectors": [u.name for u in people]},
+        "scope": {
+            "user": user.name,
+            "display_name": user.display_name,
+            "role": user.role,
+            "collectors": [u.name for u in people],
+        },
         "category_adjustments": _adjustments(conn, visible, form, d, first, nxt),
         "completeness": _completeness(form, d, completeness),
         "overdue": overdue if compact else [overdue_dict(t) for t in overdue],
@@ -150,30 +174,50 @@ def monthly(conn: Any, user: User, form: FormDefinition, cal: WorkCalendar, mont
 
 def customers_query(visible: Any) -> Select[Any]:
     """The visible customers (completeness, overdue, assigned counts), in no particular order."""
-    return (select(customers.c.id, customers.c.code, customers.c.status, customers.c.data,
-                   customers.c.owner_id, customers.c.created_at)
-            .where(visible, customers.c.deleted.is_(False)))
+    return select(
+        customers.c.id,
+        customers.c.code,
+        customers.c.status,
+        customers.c.data,
+        customers.c.owner_id,
+        customers.c.created_at,
+    ).where(visible, customers.c.deleted.is_(False))
 
 
 def adjustments_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:
     """The month's later versions (not the creation) of visible customers, by time (indexed on ``at``)."""
     v = customer_versions.c
-    return (select(v.record_id, v.version, v.changes, v.actor_id, v.at, v.kind, customers.c.code, customers.c.data,
-                   customers.c.owner_id)
-            .join(customers, customers.c.id == v.record_id)
-            .where(visible, v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)
-            .order_by(v.at, v.record_id, v.version))
+    return (
+        select(
+            v.record_id,
+            v.version,
+            v.changes,
+            v.actor_id,
+            v.at,
+            v.kind,
+            customers.c.code,
+            customers.c.data,
+            customers.c.owner_id,
+        )
+        .join(customers, customers.c.id == v.record_id)
+        .where(visible, v.at >= _ts(first), v.at < _ts(nxt), v.prev_version > 0)
+        .order_by(v.at, v.record_id, v.version)
+    )
 
 
 def visits_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:
     """The month's visits to visible customers, by the day of the visit (indexed), not the day of the sync."""
     v = visits.c
-    return (select(v.created_by_id, v.customer_id, v.data).join(customers, customers.c.id == v.customer_id)
-            .where(visible, v.visited_on >= first.isoformat(), v.visited_on < nxt.isoformat()))
+    return (
+        select(v.created_by_id, v.customer_id, v.data)
+        .join(customers, customers.c.id == v.customer_id)
+        .where(visible, v.visited_on >= first.isoformat(), v.visited_on < nxt.isoformat())
+    )
 
 
-def _adjustments(conn: Any, visible: Any, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
-                 ) -> list[dict[str, Any]]:
+def _adjustments(
+    conn: Any, visible: Any, form: FormDefinition, d: Directory, first: dt.date, nxt: dt.date
+) -> list[dict[str, Any]]:
     out = []
     for r in conn.execute(adjustments_query(visible, first, nxt).execution_options(yield_per=CHUNK)):
         try:
@@ -190,11 +234,20 @@ def _adjustments(conn: Any, visible: Any, form: FormDefinition, d: Directory, fi
             if vals is None:
                 vals = json.loads(r.data)
             spec = form.get(key)
-            out.append({"record_id": r.record_id, "code": r.code, "shop_name": vals.get("shop_name"),
-                        "owner": d.name(r.owner_id), "field": key,
-                        "field_label_zh": spec.label_zh if spec else key,
-                        "old": _label(form, key, ch.get("old")), "new": _label(form, key, ch.get("new")),
-                        "changed_on": _day(r.at).isoformat(), "by": d.name(r.actor_id)})
+            out.append(
+                {
+                    "record_id": r.record_id,
+                    "code": r.code,
+                    "shop_name": vals.get("shop_name"),
+                    "owner": d.name(r.owner_id),
+                    "field": key,
+                    "field_label_zh": spec.label_zh if spec else key,
+                    "old": _label(form, key, ch.get("old")),
+                    "new": _label(form, key, ch.get("new")),
+                    "changed_on": _day(r.at).isoformat(),
+                    "by": d.name(r.actor_id),
+                }
+            )
     return out
 
 
@@ -221,8 +274,9 @@ def _blank() -> dict[str, Any]:
     return {"customers": 0, "complete": 0, "missing": Counter()}
 
 
-def _count_complete(stats: dict[int, dict[str, Any]], form: FormDefinition, r: Any, values: dict[str, Any],
-                    today: dt.date) -> None:
+def _count_complete(
+    stats: dict[int, dict[str, Any]], form: FormDefinition, r: Any, values: dict[str, Any], today: dt.date
+) -> None:
     s = stats.setdefault(r.owner_id, _blank())
     s["customers"] += 1
     missing = _missing(form, values, today)
@@ -237,11 +291,20 @@ def _completeness(form: FormDefinition, d: Directory, stats: dict[int, dict[str,
         u = d.by_id.get(uid)
         if u is None or (s["customers"] == 0 and u.role != UserRole.COLLECTOR.value):
             continue
-        out.append({"collector": u.name, "display_name": u.display_name, "customers": s["customers"],
-                    "complete": s["complete"], "incomplete": s["customers"] - s["complete"],
-                    "missing_total": sum(s["missing"].values()),
-                    "missing_by_field": [{"field": k, "label_zh": _label_zh(form, k), "count": n}
-                                         for k, n in sorted(s["missing"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISSING]]})
+        out.append(
+            {
+                "collector": u.name,
+                "display_name": u.display_name,
+                "customers": s["customers"],
+                "complete": s["complete"],
+                "incomplete": s["customers"] - s["complete"],
+                "missing_total": sum(s["missing"].values()),
+                "missing_by_field": [
+                    {"field": k, "label_zh": _label_zh(form, k), "count": n}
+                    for k, n in sorted(s["missing"].items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_MISSING]
+                ],
+            }
+        )
     return sorted(out, key=lambda x: x["collector"])
 
 
@@ -249,8 +312,11 @@ def _last_checks(conn: Any, ids: list[str]) -> dict[tuple[str, str], str]:
     c = customer_checks.c
     out: dict[tuple[str, str], str] = {}
     for i in range(0, len(ids), 500):
-        q = (select(c.record_id, c.kind, func.max(c.day)).where(c.record_id.in_(ids[i:i + 500]))
-             .group_by(c.record_id, c.kind))
+        q = (
+            select(c.record_id, c.kind, func.max(c.day))
+            .where(c.record_id.in_(ids[i : i + 500]))
+            .group_by(c.record_id, c.kind)
+        )
         out.update({(rid, kind): day for rid, kind, day in conn.execute(q)})
     return out
 
@@ -258,8 +324,15 @@ def _last_checks(conn: Any, ids: list[str]) -> dict[tuple[str, str], str]:
 _KINDS = {"new": 0, "quarterly": 1, "static": 2}
 
 
-def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], values: dict[str, dict[str, Any]],
-                  as_of: dt.date, days: dict[dt.date, str]) -> list[tuple[Any, ...]]:
+def _overdue_rows(
+    conn: Any,
+    d: Directory,
+    cal: WorkCalendar,
+    recs: list[Any],
+    values: dict[str, dict[str, Any]],
+    as_of: dt.date,
+    days: dict[dt.date, str],
+) -> list[tuple[Any, ...]]:
     """The overdue rows of one chunk of customers, as tuples that sort in the report's order
     (kind, owner, code, record id) and carry the row (:func:`overdue_dict`)."""
     checks = _last_checks(conn, [r.id for r in recs])
@@ -271,8 +344,18 @@ def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], v
         owner = d.name(r.owner_id)
         if due not in workdays:
             workdays[due] = cal.workdays_between(due, as_of)
-        return (_KINDS[kind], owner or "", r.code or "", r.id, r.code, values[r.id].get("shop_name"), owner, kind,
-                days.setdefault(due, due.isoformat()), workdays[due])
+        return (
+            _KINDS[kind],
+            owner or "",
+            r.code or "",
+            r.id,
+            r.code,
+            values[r.id].get("shop_name"),
+            owner,
+            kind,
+            days.setdefault(due, due.isoformat()),
+            workdays[due],
+        )
 
     for r in recs:
         created = _day(r.created_at)
@@ -293,8 +376,15 @@ def _overdue_rows(conn: Any, d: Directory, cal: WorkCalendar, recs: list[Any], v
 
 
 def overdue_dict(t: tuple[Any, ...]) -> dict[str, Any]:
-    return {"record_id": t[3], "code": t[4], "shop_name": t[5], "owner": t[6], "kind": t[7], "due": t[8],
-            "workdays_overdue": t[9]}
+    return {
+        "record_id": t[3],
+        "code": t[4],
+        "shop_name": t[5],
+        "owner": t[6],
+        "kind": t[7],
+        "due": t[8],
+        "workdays_overdue": t[9],
+    }
 
 
 def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
@@ -308,7 +398,7 @@ def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
             continue
         out.write(b"[")
         for j in range(0, len(value), chunk):
-            part = orjson.dumps([overdue_dict(t) for t in value[j:j + chunk]])
+            part = orjson.dumps([overdue_dict(t) for t in value[j : j + chunk]])
             out.write((b"," if j else b"") + part[1:-1])
         out.write(b"]")
     out.write(b"}")
@@ -321,8 +411,9 @@ def _date(v: Any) -> dt.date | None:
         return None
 
 
-def _visits(conn: Any, visible: Any, people: list[User], assigned: Counter[int], first: dt.date,
-            nxt: dt.date) -> list[dict[str, Any]]:
+def _visits(
+    conn: Any, visible: Any, people: list[User], assigned: Counter[int], first: dt.date, nxt: dt.date
+) -> list[dict[str, Any]]:
     made: dict[int, int] = Counter()
     seen: dict[int, set[str]] = defaultdict(set)
     anomalies: dict[int, int] = Counter()
@@ -335,7 +426,14 @@ def _visits(conn: Any, visible: Any, people: list[User], assigned: Counter[int],
     for u in people:
         if u.role != UserRole.COLLECTOR.value and not made.get(u.id) and not assigned.get(u.id):
             continue
-        out.append({"collector": u.name, "display_name": u.display_name, "visits": made.get(u.id, 0),
-                    "customers_visited": len(seen.get(u.id, ())), "customers": assigned.get(u.id, 0),
-                    "with_anomaly": anomalies.get(u.id, 0)})
+        out.append(
+            {
+                "collector": u.name,
+                "display_name": u.display_name,
+                "visits": made.get(u.id, 0),
+                "customers_visited": len(seen.get(u.id, ())),
+                "customers": assigned.get(u.id, 0),
+                "with_anomaly": anomalies.get(u.id, 0),
+            }
+        )
     return out

@@ -11,6 +11,7 @@ is already set still wins.
 workers, plain HTTP on an address other computers reach without a named TLS proxy in front, key files
 others may read, CORS switched on. Each message says what to change.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -52,8 +53,11 @@ KEYS: dict[str, tuple[str, str, type]] = {
     "backup_max_age_hours": ("backup", "FIELDARCHIVE_BACKUP_MAX_AGE_HOURS", float),
 }
 #: TOML key in the file -> the field name (the file says ``folder`` in [backup], the code backup_folder)
-FILE_NAMES = {("backup", "folder"): "backup_folder", ("backup", "key_file"): "backup_key_file",
-              ("backup", "max_age_hours"): "backup_max_age_hours"}
+FILE_NAMES = {
+    ("backup", "folder"): "backup_folder",
+    ("backup", "key_file"): "backup_key_file",
+    ("backup", "max_age_hours"): "backup_max_age_hours",
+}
 SETTINGS_SECTIONS = ("tokens", "login", "limits")
 
 
@@ -70,11 +74,11 @@ class RunConfig:
     data: str | None = None
     certfile: str | None = None
     keyfile: str | None = None
-    proxy: str | None = None            # the address(es) of the TLS-terminating proxy in front (comma separated)
+    proxy: str | None = None  # the address(es) of the TLS-terminating proxy in front (comma separated)
     cors: bool = False
     json_logs: bool = False
     audit_key_file: str | None = None
-    client_version: str | None = None   # the newest desktop client (announced in /info)
+    client_version: str | None = None  # the newest desktop client (announced in /info)
     min_client_version: str | None = None
     download_url: str | None = None
     backup_folder: str | None = None
@@ -134,9 +138,9 @@ def load(path: str | None, environ: Mapping[str, str] | None = None) -> RunConfi
                 if section in SETTINGS_SECTIONS:
                     if key not in setting_names:
                         raise ConfigError(f"{where}: unknown key {key!r} (see docs/deploy.md, Configuration)")
-                    cfg.settings_env[ENV_PREFIX + key.upper()] = str(_convert(key, float, raw, where)
-                                                                     if isinstance(raw, float) else
-                                                                     _convert(key, int, raw, where))
+                    cfg.settings_env[ENV_PREFIX + key.upper()] = str(
+                        _convert(key, float, raw, where) if isinstance(raw, float) else _convert(key, int, raw, where)
+                    )
                     continue
                 name = FILE_NAMES.get((section, key), key)
                 if name not in KEYS or KEYS[name][0] != section:
@@ -178,12 +182,16 @@ def problems(cfg: RunConfig, url: str) -> list[str]:
 
     out: list[str] = []
     if cfg.cors:
-        out.append("cors = true: the API serves the desktop client only and has no CORS support; set cors = false "
-                   "(or remove FIELDARCHIVE_CORS)")
+        out.append(
+            "cors = true: the API serves the desktop client only and has no CORS support; set cors = false "
+            "(or remove FIELDARCHIVE_CORS)"
+        )
     sqlite = url.startswith("sqlite")
     if sqlite and cfg.workers > 1 and os.environ.get(ENV_ALLOW_SQLITE_WORKERS) != "1":
-        out.append(f"SQLite with {cfg.workers} workers: every write of every worker would wait for the one file's "
-                   f"lock; use PostgreSQL (database = \"postgresql+psycopg://…\") or workers = 1")
+        out.append(
+            f"SQLite with {cfg.workers} workers: every write of every worker would wait for the one file's "
+            f'lock; use PostgreSQL (database = "postgresql+psycopg://…") or workers = 1'
+        )
     if bool(cfg.certfile) != bool(cfg.keyfile):
         out.append("TLS needs both certfile and keyfile (FIELDARCHIVE_TLS_CERT and FIELDARCHIVE_TLS_KEY)")
     if cfg.certfile:
@@ -194,21 +202,27 @@ def problems(cfg: RunConfig, url: str) -> list[str]:
         if problem:
             out.append(problem)
     if not cfg.certfile and not _loopback(cfg.host) and not cfg.proxy:
-        out.append(f"plain HTTP on {cfg.host}, which other computers reach: passwords and customer data would "
-                   f"cross the network unencrypted; give certfile and keyfile, or listen on 127.0.0.1 behind a "
-                   f"TLS proxy and name it with proxy = \"ADDRESS\" (docs/deploy.md, nginx)")
+        out.append(
+            f"plain HTTP on {cfg.host}, which other computers reach: passwords and customer data would "
+            f"cross the network unencrypted; give certfile and keyfile, or listen on 127.0.0.1 behind a "
+            f'TLS proxy and name it with proxy = "ADDRESS" (docs/deploy.md, nginx)'
+        )
     db_file = sqlite_path(url) if sqlite else None
     folder = db_file.parent if db_file else (Path(cfg.data) if cfg.data else None)
     if folder is not None and folder.exists() and os.name == "posix":
         mode = stat.S_IMODE(folder.resolve().stat().st_mode)
         if mode & stat.S_IRWXO:
-            out.append(f"the data folder {folder.resolve()} may be entered or read by other users (mode {mode:04o}); "
-                       f"fix it with: chmod 700 {folder.resolve()}")
+            out.append(
+                f"the data folder {folder.resolve()} may be entered or read by other users (mode {mode:04o}); "
+                f"fix it with: chmod 700 {folder.resolve()}"
+            )
     problem = permission_problem(url)
     if problem and problem not in out:
         out.append(problem)
-    for path, what, setting in ((cfg.audit_key_file, "audit key file", "audit_key_file"),
-                                (cfg.backup_key_file, "backup key file", "[backup] key_file")):
+    for path, what, setting in (
+        (cfg.audit_key_file, "audit key file", "audit_key_file"),
+        (cfg.backup_key_file, "backup key file", "[backup] key_file"),
+    ):
         if path and Path(path).exists():
             problem = _private_file(path, what, setting)
             if problem:
@@ -239,8 +253,10 @@ class ClientPolicy:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ClientPolicy:
         env = os.environ if environ is None else environ
-        values = [(env.get(KEYS[k][1]) or "").strip() or None
-                  for k in ("client_version", "min_client_version", "download_url")]
+        values = [
+            (env.get(KEYS[k][1]) or "").strip() or None
+            for k in ("client_version", "min_client_version", "download_url")
+        ]
         for name, value in (("FIELDARCHIVE_CLIENT_VERSION", values[0]), ("FIELDARCHIVE_MIN_CLIENT_VERSION", values[1])):
             if value is not None and version_tuple(value) is None:
                 raise ConfigError(f"{name} must be a version such as 1.2.0, not {value!r}")
@@ -249,7 +265,7 @@ class ClientPolicy:
     def too_old(self, user_agent: str) -> bool:
         if not self.minimum or not user_agent.startswith("FieldArchive/"):
             return False
-        have = version_tuple(user_agent[len("FieldArchive/"):].split(" ", 1)[0])
+        have = version_tuple(user_agent[len("FieldArchive/") :].split(" ", 1)[0])
         need = version_tuple(self.minimum)
         return have is not None and need is not None and have < need
 

@@ -5,30 +5,32 @@ PostgreSQL. Record values are canonical JSON text (``app.models.wire.canonical_j
 read as a whole; the columns beside them exist only for filtering (scope, status, codes).
 The Alembic migrations in ``server/migrations`` create exactly these tables (a test compares them).
 """
+
 from __future__ import annotations
 
 from sqlalchemy import (
-                        BigInteger,
-                        Boolean,
-                        Column,
-                        Date,
-                        Float,
-                        ForeignKey,
-                        Index,
-                        Integer,
-                        LargeBinary,
-                        MetaData,
-                        String,
-                        Table,
-                        Text,
-                        UniqueConstraint,
-                        text,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
 )
 
 metadata = MetaData()
 
 users = Table(
-    "users", metadata,
+    "users",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("name", String(64), nullable=False, unique=True),
     Column("display_name", String(200), nullable=False),
@@ -40,7 +42,8 @@ users = Table(
 )
 
 devices = Table(
-    "devices", metadata,
+    "devices",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("device_id", String(128), nullable=False),
@@ -57,7 +60,8 @@ devices = Table(
 
 # Every refresh token ever issued, hashed: a token presented a second time is a reuse (theft).
 refresh_tokens = Table(
-    "refresh_tokens", metadata,
+    "refresh_tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("device_pk", Integer, ForeignKey("devices.id"), nullable=False, index=True),
     Column("expires_at", Float, nullable=False),
@@ -65,7 +69,8 @@ refresh_tokens = Table(
 )
 
 access_tokens = Table(
-    "access_tokens", metadata,
+    "access_tokens",
+    metadata,
     Column("token_hash", String(64), primary_key=True),
     Column("device_pk", Integer, ForeignKey("devices.id"), nullable=False, index=True),
     Column("expires_at", Float, nullable=False),
@@ -76,33 +81,38 @@ access_tokens = Table(
 # address across all names). ``attempts`` counts the attempts reserved (each before its password is
 # verified) minus the successes among them; ``next_at`` is the earliest time of the next attempt.
 login_budgets = Table(
-    "login_budgets", metadata,
+    "login_budgets",
+    metadata,
     Column("key", String(66), primary_key=True),
     Column("attempts", Integer, nullable=False),
     Column("next_at", Float, nullable=False),
-    Column("expires_at", Float, nullable=False, index=True),   # forgotten after this time (purged)
+    Column("expires_at", Float, nullable=False, index=True),  # forgotten after this time (purged)
 )
 
 # Where each user last logged in successfully from: an address listed here gets its own login budget.
 login_sources = Table(
-    "login_sources", metadata,
+    "login_sources",
+    metadata,
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("address", String(64), primary_key=True),
     Column("last_at", Float, nullable=False, index=True),
 )
 
 customers = Table(
-    "customers", metadata,
+    "customers",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("version", Integer, nullable=False),
     Column("status", String(16), nullable=False),
     Column("code", String(32), nullable=True, unique=True),
     Column("code_official", Boolean, nullable=False, default=False),
     Column("form_version", Integer, nullable=False),
-    Column("data", Text, nullable=False),            # canonical JSON of the values
-    Column("approved_data", Text, nullable=True),    # values as last approved, while a change is open
-    Column("field_versions", Text, nullable=False),  # {field: version that last changed it}, fields of version 1 left out
-    Column("review", Text, nullable=True),           # the last decision, JSON
+    Column("data", Text, nullable=False),  # canonical JSON of the values
+    Column("approved_data", Text, nullable=True),  # values as last approved, while a change is open
+    Column(
+        "field_versions", Text, nullable=False
+    ),  # {field: version that last changed it}, fields of version 1 left out
+    Column("review", Text, nullable=True),  # the last decision, JSON
     Column("missing_photos", Text, nullable=False),  # JSON list of sha256
     Column("owner_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
     Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
@@ -112,22 +122,24 @@ customers = Table(
 )
 
 customer_versions = Table(
-    "customer_versions", metadata,
+    "customer_versions",
+    metadata,
     Column("record_id", String(36), ForeignKey("customers.id"), primary_key=True),
     Column("version", Integer, primary_key=True),
     Column("prev_version", Integer, nullable=False),
     Column("kind", String(32), nullable=False),
-    Column("changes", Text, nullable=False),   # JSON {field: {"old", "new"}} or the decision
+    Column("changes", Text, nullable=False),  # JSON {field: {"old", "new"}} or the decision
     Column("status", String(16), nullable=False),
     Column("actor_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("mutation_id", String(64), nullable=True),
     Column("provenance", Text, nullable=True),
     Column("at", Float, nullable=False),
-    Index("ix_customer_versions_at", "at"),   # the monthly report's category adjustments read by time
+    Index("ix_customer_versions_at", "at"),  # the monthly report's category adjustments read by time
 )
 
 review_decisions = Table(
-    "review_decisions", metadata,
+    "review_decisions",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
     Column("version", Integer, nullable=False),
@@ -139,7 +151,8 @@ review_decisions = Table(
 )
 
 visits = Table(
-    "visits", metadata,
+    "visits",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
     Column("data", Text, nullable=False),
@@ -151,17 +164,19 @@ visits = Table(
 )
 
 customer_checks = Table(
-    "customer_checks", metadata,
+    "customer_checks",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("kind", String(16), nullable=False),   # quarterly | static (§3.5)
-    Column("day", String(10), nullable=False),    # ISO date of the check, in China
+    Column("kind", String(16), nullable=False),  # quarterly | static (§3.5)
+    Column("day", String(10), nullable=False),  # ISO date of the check, in China
     Column("by_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("at", Float, nullable=False),
 )
 
 mutations = Table(
-    "mutations", metadata,
+    "mutations",
+    metadata,
     Column("mutation_id", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("body_hash", String(64), nullable=False),
@@ -174,34 +189,38 @@ mutations = Table(
 # the caller's rows by index in feed order instead of every row of the feed. Every change of those (a
 # save, an assignment, a team change) writes a new row for the record, which supersedes the older one.
 feed = Table(
-    "feed", metadata,
+    "feed",
+    metadata,
     Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("kind", String(16), nullable=False),
     Column("record_id", String(36), nullable=True),
-    Column("audience_id", Integer, nullable=True),   # NULL: whoever may see the record now
+    Column("audience_id", Integer, nullable=True),  # NULL: whoever may see the record now
     Column("form_version", Integer, nullable=True),
-    Column("owner_id", Integer, nullable=True),       # record rows: customers.owner_id
+    Column("owner_id", Integer, nullable=True),  # record rows: customers.owner_id
     Column("created_by_id", Integer, nullable=True),  # record rows: customers.created_by_id
-    Column("team_id", Integer, nullable=True),        # record rows: the owner's users.supervisor_id
+    Column("team_id", Integer, nullable=True),  # record rows: the owner's users.supervisor_id
     Index("ix_feed_record", "record_id", "kind", "audience_id"),
     Index("ix_feed_owner_seq", "owner_id", "seq"),
     Index("ix_feed_created_by_seq", "created_by_id", "seq"),
     Index("ix_feed_team_seq", "team_id", "seq"),
     # revokes and forms (few): everyone reads them, filtered by audience
-    Index("ix_feed_shared_seq", "seq", postgresql_where=text("kind <> 'record'"),
-          sqlite_where=text("kind <> 'record'")),
+    Index(
+        "ix_feed_shared_seq", "seq", postgresql_where=text("kind <> 'record'"), sqlite_where=text("kind <> 'record'")
+    ),
 )
 
 # One row (id = 1): the last feed number handed out, and the tombstone horizon.
 feed_counter = Table(
-    "feed_counter", metadata,
+    "feed_counter",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("horizon", BigInteger, nullable=False),
 )
 
 photos = Table(
-    "photos", metadata,
+    "photos",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("size", Integer, nullable=False),
     Column("data", LargeBinary, nullable=False),
@@ -211,7 +230,8 @@ photos = Table(
 
 # A partial upload belongs to its uploader: two users sending the same photo each have their own.
 upload_chunks = Table(
-    "upload_chunks", metadata,
+    "upload_chunks",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, autoincrement=False),
     Column("start", BigInteger, primary_key=True, autoincrement=False),
@@ -224,20 +244,23 @@ upload_chunks = Table(
 # Who sent a photo's bytes (and so may read it and reference it): the first uploader and everyone
 # who uploaded the same bytes again (which proves they hold the photo; the bytes are kept once).
 photo_uploads = Table(
-    "photo_uploads", metadata,
+    "photo_uploads",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True, autoincrement=False),
     Column("at", Float, nullable=False),
 )
 
 photo_refs = Table(
-    "photo_refs", metadata,
+    "photo_refs",
+    metadata,
     Column("sha256", String(64), primary_key=True),
     Column("record_id", String(36), ForeignKey("customers.id"), primary_key=True),
 )
 
 forms = Table(
-    "forms", metadata,
+    "forms",
+    metadata,
     Column("version", Integer, primary_key=True, autoincrement=False),
     Column("form_id", String(64), nullable=False),
     Column("definition", Text, nullable=False),
@@ -246,7 +269,8 @@ forms = Table(
 )
 
 code_sequences = Table(
-    "code_sequences", metadata,
+    "code_sequences",
+    metadata,
     Column("region", String(6), primary_key=True),
     Column("next", Integer, nullable=False),
 )
@@ -254,14 +278,15 @@ code_sequences = Table(
 # Purchase figures per customer and period, imported from spreadsheets (classification, §3.10).
 # ``period`` is a month (2026-07) or a quarter (2026-Q3); amounts are whole fen (分), exact.
 purchases = Table(
-    "purchases", metadata,
+    "purchases",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("period", String(8), nullable=False),
     Column("customer_code", String(32), nullable=False),
     Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("qty", BigInteger, nullable=False),          # cartons (条)
-    Column("amount_fen", BigInteger, nullable=False),   # yuan x 100
-    Column("source", String(200), nullable=False),      # file name and row
+    Column("qty", BigInteger, nullable=False),  # cartons (条)
+    Column("amount_fen", BigInteger, nullable=False),  # yuan x 100
+    Column("source", String(200), nullable=False),  # file name and row
     Column("imported_by", String(64), nullable=False),
     Column("imported_at", Float, nullable=False),
     UniqueConstraint("period", "customer_code", name="uq_purchases_period_code"),
@@ -269,15 +294,16 @@ purchases = Table(
 
 # Integrity (credit) grading procedures (§3.11): rating, public notice, appeal, final decision.
 credit_ratings = Table(
-    "credit_ratings", metadata,
+    "credit_ratings",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
-    Column("grade", String(1), nullable=False),          # the initial rating (初评)
+    Column("grade", String(1), nullable=False),  # the initial rating (初评)
     Column("rated_on", Date, nullable=False),
     Column("notice_start", Date, nullable=False),
-    Column("notice_end", Date, nullable=False),          # last working day of the notice
+    Column("notice_end", Date, nullable=False),  # last working day of the notice
     Column("notice_workdays", Integer, nullable=False),
-    Column("status", String(16), nullable=False),        # notice | appealed | decided
+    Column("status", String(16), nullable=False),  # notice | appealed | decided
     Column("appeal_on", Date, nullable=True),
     Column("appeal_text", Text, nullable=True),
     Column("decided_on", Date, nullable=True),
@@ -290,9 +316,10 @@ credit_ratings = Table(
 
 # The work calendar the server publishes: public holidays and make-up working days (调休).
 calendar_days = Table(
-    "calendar_days", metadata,
+    "calendar_days",
+    metadata,
     Column("day", Date, primary_key=True),
-    Column("kind", String(8), nullable=False),           # holiday | workday
+    Column("kind", String(8), nullable=False),  # holiday | workday
     Column("updated_at", Float, nullable=False),
 )
 
@@ -301,7 +328,8 @@ calendar_days = Table(
 # its position and the one before it). Two entries at one position of one device are a fork (an
 # archive restored from a backup and used again, or a trail rewritten): both are kept and marked.
 audit_entries = Table(
-    "audit_entries", metadata,
+    "audit_entries",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("device", String(128), nullable=False),
     Column("seq", BigInteger, nullable=False),
@@ -331,7 +359,8 @@ audit_entries = Table(
 # the head position and hash, the owner, and the previous acknowledgement's signature (a chain per
 # device). ``audit verify`` checks the entries against these heads (server/audit.py).
 audit_acks = Table(
-    "audit_acks", metadata,
+    "audit_acks",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("device", String(128), nullable=False),
     Column("n", Integer, nullable=False),
@@ -347,15 +376,16 @@ audit_acks = Table(
 # Monthly reports produced in the background (server/report_jobs.py): the caller starts one, polls its
 # progress and downloads the result (gzip of the report's JSON), each from any server process.
 report_jobs = Table(
-    "report_jobs", metadata,
+    "report_jobs",
+    metadata,
     Column("id", String(36), primary_key=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
     Column("month", String(7), nullable=False),
-    Column("state", String(8), nullable=False),       # running | done | failed
-    Column("done", Integer, nullable=False),          # customers gone through so far
-    Column("total", Integer, nullable=False),         # customers the report goes through
-    Column("result", LargeBinary, nullable=True),     # gzip of the report's JSON, once done
+    Column("state", String(8), nullable=False),  # running | done | failed
+    Column("done", Integer, nullable=False),  # customers gone through so far
+    Column("total", Integer, nullable=False),  # customers the report goes through
+    Column("result", LargeBinary, nullable=True),  # gzip of the report's JSON, once done
     Column("error", Text, nullable=True),
     Column("created_at", Float, nullable=False),
-    Column("updated_at", Float, nullable=False),      # the worker's heartbeat while running
+    Column("updated_at", Float, nullable=False),  # the worker's heartbeat while running
 )

@@ -7,6 +7,7 @@
 
 A record outside the caller's scope does not exist for them (404 / rejected ``not_found``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -29,7 +30,7 @@ class Directory:
     that a small push or page does not cost every user of the province (thousands at 500k customers)."""
 
     by_id: dict[int, User]
-    conn: Connection | None = None   # lazy: where users not read yet are found
+    conn: Connection | None = None  # lazy: where users not read yet are found
     absent: set[int] = field(default_factory=set)
 
     @classmethod
@@ -46,9 +47,10 @@ class Directory:
             return
         missing = sorted({i for i in ids if i is not None} - self.by_id.keys() - self.absent)
         for i in range(0, len(missing), 500):
-            chunk = missing[i:i + 500]
-            self.by_id.update({r.id: user_from_row(r) for r in self.conn.execute(
-                select(users).where(users.c.id.in_(chunk))).all()})
+            chunk = missing[i : i + 500]
+            self.by_id.update(
+                {r.id: user_from_row(r) for r in self.conn.execute(select(users).where(users.c.id.in_(chunk))).all()}
+            )
             self.absent.update(set(chunk) - self.by_id.keys())
 
     def get(self, uid: int) -> User | None:
@@ -105,8 +107,9 @@ def visible_clause(user: User) -> ColumnElement[bool]:
         return true()
     if user.role == UserRole.SUPERVISOR.value:
         team = select(users.c.id).where(users.c.supervisor_id == user.id)
-        return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id,
-                   customers.c.owner_id.in_(team))
+        return or_(
+            customers.c.owner_id == user.id, customers.c.created_by_id == user.id, customers.c.owner_id.in_(team)
+        )
     return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)
 
 

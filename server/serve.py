@@ -4,6 +4,7 @@ Workers are separate processes that share only the database (nothing else is kep
 the same holds for several servers on several machines behind one load balancer and one
 PostgreSQL. A background task forgets old tombstones once a day.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,6 +62,7 @@ def factory() -> FastAPI:
             db.dispose()
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # this worker's gauges leave the sums
                 from prometheus_client import multiprocess  # noqa: PLC0415  after serve set PROMETHEUS_MULTIPROC_DIR
+
                 multiprocess.mark_process_dead(os.getpid())
 
     app.router.lifespan_context = lifespan
@@ -74,12 +76,31 @@ def factory() -> FastAPI:
     return app
 
 
-def serve(url: str, host: str, port: int, certfile: str | None, keyfile: str | None, workers: int, *,
-          json_logs: bool = False, proxy: str | None = None) -> None:
+def serve(
+    url: str,
+    host: str,
+    port: int,
+    certfile: str | None,
+    keyfile: str | None,
+    workers: int,
+    *,
+    json_logs: bool = False,
+    proxy: str | None = None,
+) -> None:
     """uvicorn's own worker processes (docs/deploy.md says why not gunicorn). ``proxy``: the addresses
     whose X-Forwarded-For and X-Forwarded-Proto are believed (default: 127.0.0.1 only)."""
     os.environ[ENV_DATABASE] = url
-    uvicorn.run("server.serve:factory", factory=True, host=host, port=port, workers=workers,
-                ssl_certfile=certfile, ssl_keyfile=keyfile, log_level="info", proxy_headers=True,
-                forwarded_allow_ips=proxy or "127.0.0.1", log_config=uvicorn_log_config(json_logs),
-                timeout_graceful_shutdown=10)
+    uvicorn.run(
+        "server.serve:factory",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        ssl_certfile=certfile,
+        ssl_keyfile=keyfile,
+        log_level="info",
+        proxy_headers=True,
+        forwarded_allow_ips=proxy or "127.0.0.1",
+        log_config=uvicorn_log_config(json_logs),
+        timeout_graceful_shutdown=10,
+    )

@@ -9,6 +9,7 @@ The ``system`` user is a disabled admin account with no usable password: it can 
 it only names the actor in the version chain. It is created the first time it is needed; a user
 that someone else created under that name is refused.
 """
+
 from __future__ import annotations
 
 import time
@@ -26,16 +27,24 @@ from server.schema import users
 from server.scope import Directory
 
 SYSTEM_NAME = "system"
-NO_PASSWORD = "!system: no password"   # not an Argon2 hash: verification always fails
-CHUNK = 1000                           # records loaded, changed and written at a time
+NO_PASSWORD = "!system: no password"  # not an Argon2 hash: verification always fails
+CHUNK = 1000  # records loaded, changed and written at a time
 
 
 def system_user(tx: Tx) -> User:
     user = get_user(tx.conn, SYSTEM_NAME)
     if user is None:
-        tx.conn.execute(insert(users).values(name=SYSTEM_NAME, display_name="System", role="admin",
-                                             supervisor_id=None, password_hash=NO_PASSWORD, disabled=True,
-                                             created_at=time.time()))
+        tx.conn.execute(
+            insert(users).values(
+                name=SYSTEM_NAME,
+                display_name="System",
+                role="admin",
+                supervisor_id=None,
+                password_hash=NO_PASSWORD,
+                disabled=True,
+                created_at=time.time(),
+            )
+        )
         user = get_user(tx.conn, SYSTEM_NAME)
         assert user is not None
     row = tx.conn.execute(select(users.c.password_hash).where(users.c.id == user.id)).one()
@@ -50,8 +59,9 @@ class Applied:
     changes: dict[str, dict[str, Any]]
 
 
-def apply_system_changes(tx: Tx, updates: Mapping[str, Mapping[str, Any]], source: str,
-                         source_ref: str) -> list[Applied]:
+def apply_system_changes(
+    tx: Tx, updates: Mapping[str, Mapping[str, Any]], source: str, source_ref: str
+) -> list[Applied]:
     """Set field values on records as the system; ``updates`` maps record id -> {field: new value}.
 
     Deleted records and values that are already the same are skipped. A record with an open change
@@ -66,7 +76,7 @@ def apply_system_changes(tx: Tx, updates: Mapping[str, Mapping[str, Any]], sourc
     done: list[Applied] = []
     for i in range(0, len(ids), CHUNK):  # a unit of work per chunk: memory holds one chunk's records
         uow = UnitOfWork(tx, user, form, directory)
-        chunk = ids[i:i + CHUNK]
+        chunk = ids[i : i + CHUNK]
         uow.load(chunk)
         for rid in chunk:
             rec = uow.records.get(rid)

@@ -3,6 +3,7 @@
 They give FastAPI its validation (every malformed request is a 4xx with per-field reasons) and
 the OpenAPI schema that schemathesis checks the real responses against.
 """
+
 from __future__ import annotations
 
 import math
@@ -83,9 +84,9 @@ class InfoResponse(BaseModel):
     min_protocol: int
     server_version: str
     form_version: int
-    client_version: str | None = None      # the newest desktop client, when the server is told
+    client_version: str | None = None  # the newest desktop client, when the server is told
     min_client_version: str | None = None  # older clients are answered 426
-    download_url: str | None = None        # where to get the client
+    download_url: str | None = None  # where to get the client
 
 
 class FieldChange(TypedDict, total=False):
@@ -237,7 +238,7 @@ def bad_content(value: Any, path: str = "", depth: int = 0) -> tuple[str, str] |
         return None
     if depth >= MAX_DEPTH:
         return path or "body", TOO_DEEP
-    for key, item in (value.items() if t is dict else enumerate(value)):
+    for key, item in value.items() if t is dict else enumerate(value):
         sub = f"{path}.{safe_label(key)}" if path else safe_label(key)
         if t is dict:
             code = text_problem(key) if type(key) is str else None
@@ -271,7 +272,12 @@ def _screen(data: Any) -> tuple[Any, dict[int, dict[str, Any]]]:
         found = bad_content(m, depth=2)  # the body and its mutations list are the first two levels
         if found:
             refused[i] = {"mutation_id": mid, REFUSED: [content_error(*found)]}
-            batch[i] = {"mutation_id": mid, "kind": MutationKind.DELETE.value, "record_id": _NIL_UUID, "base_version": 0}
+            batch[i] = {
+                "mutation_id": mid,
+                "kind": MutationKind.DELETE.value,
+                "record_id": _NIL_UUID,
+                "base_version": 0,
+            }
     return ({**data, "mutations": batch} if refused else data), refused
 
 
@@ -284,12 +290,17 @@ def push_refusal(m: dict[str, Any]) -> list[dict[str, Any]] | None:
 
 # The fast path of PushRequest: it accepts only input that the models accept *unchanged* (exact
 # types, no coercion) and returns what their dump would; it never rejects, it only declines.
-_MUTATION_KEYS = frozenset({"mutation_id", "kind", "record_id", "base_version", "form_version", "changes",
-                            "note", "urgent", "provenance"})
+_MUTATION_KEYS = frozenset(
+    {"mutation_id", "kind", "record_id", "base_version", "form_version", "changes", "note", "urgent", "provenance"}
+)
 _REQUIRED_KEYS = ("mutation_id", "kind", "record_id", "base_version")
 _KINDS = frozenset(k.value for k in MutationKind)
-_PROVENANCE = {"source": (frozenset({"visit", "phone", "import", "manual"}), None), "source_ref": (None, 200),
-               "info_date": (None, 32), "at": (None, 64)}
+_PROVENANCE = {
+    "source": (frozenset({"visit", "phone", "import", "manual"}), None),
+    "source_ref": (None, 200),
+    "info_date": (None, 32),
+    "at": (None, 64),
+}
 _MUTATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _UUID = re.compile(UUID_RE[1:-1])
 _INT_MAX = 2**31 - 1
@@ -320,9 +331,16 @@ def _plain_mutation(m: Any) -> dict[str, Any] | None:
     if type(m) is not dict or not _MUTATION_KEYS.issuperset(m) or any(k not in m for k in _REQUIRED_KEYS):
         return None
     mid, rid = m["mutation_id"], m["record_id"]
-    if (type(mid) is not str or not _MUTATION_ID.fullmatch(mid) or type(m["kind"]) is not str
-            or m["kind"] not in _KINDS or type(rid) is not str or not _UUID.fullmatch(rid) or not _plain_int(m["base_version"])
-            or not _plain_int(m.get("form_version"), nullable=True)):
+    if (
+        type(mid) is not str
+        or not _MUTATION_ID.fullmatch(mid)
+        or type(m["kind"]) is not str
+        or m["kind"] not in _KINDS
+        or type(rid) is not str
+        or not _UUID.fullmatch(rid)
+        or not _plain_int(m["base_version"])
+        or not _plain_int(m.get("form_version"), nullable=True)
+    ):
         return None
     changes = m.get("changes")
     if changes is not None:
@@ -353,8 +371,11 @@ def _plain_mutation(m: Any) -> dict[str, Any] | None:
             allowed, limit = rule
             if value is None and key in ("info_date", "at"):
                 continue
-            if type(value) is not str or (allowed is not None and value not in allowed) or (
-                    limit is not None and len(value) > limit):
+            if (
+                type(value) is not str
+                or (allowed is not None and value not in allowed)
+                or (limit is not None and len(value) > limit)
+            ):
                 return None
     lower = rid.lower()
     return m if lower == rid else {**m, "record_id": lower}
@@ -378,6 +399,7 @@ def plain_mutations(data: Any) -> list[dict[str, Any]] | None:
 
 class ReviewOut(BaseModel):
     """The current review round: its submission, and the decision once there is one."""
+
     submitted_at: str | None = None
     submitted_by: str | None = None
     note: str = ""
@@ -509,6 +531,7 @@ class VisitRow(BaseModel):
 
 class MonthlyReport(BaseModel):
     """The monthly reports (due by the 3rd): category adjustments, completeness, overdue, visits."""
+
     month: str
     as_of: str
     generated_at: str
@@ -521,6 +544,7 @@ class MonthlyReport(BaseModel):
 
 class ReportJob(BaseModel):
     """A monthly report produced in the background: its progress (customers gone through of the total)."""
+
     id: str
     month: str
     state: Literal["running", "done", "failed"]

@@ -1,4 +1,5 @@
 """Shared fixtures. Qt must be told to render offscreen before PySide6 is imported anywhere."""
+
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")

@@ -6,6 +6,7 @@ An ngettext (or Nn_) call gives one plural entry: its singular is the msgid, its
 Used by tests/unit/test_i18n.py (every id has a zh_CN translation) and by
 ``python -m tests.i18n_extract`` to print the untranslated ids as .po entries.
 """
+
 from __future__ import annotations
 
 import ast
@@ -42,8 +43,13 @@ def _calls(packages: tuple[str, ...]) -> list[tuple[str, list[ast.expr], str]]:
                 name = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", "")
                 if name not in FUNCS or _is_qt_translate(node.func):
                     continue
-                found.append((name, list(node.args[:2] if name in PLURAL_FUNCS else node.args[:1]),
-                              f"{path.relative_to(ROOT)}:{node.lineno}"))
+                found.append(
+                    (
+                        name,
+                        list(node.args[:2] if name in PLURAL_FUNCS else node.args[:1]),
+                        f"{path.relative_to(ROOT)}:{node.lineno}",
+                    )
+                )
     return found
 
 
@@ -63,7 +69,7 @@ def plural_ids(packages: tuple[str, ...] = ("app", "server")) -> dict[str, str]:
         if name not in PLURAL_FUNCS:
             continue
         if len(args) == 2 and len(_strings(args[0])) == len(_strings(args[1])) == 1:
-            found[_strings(args[0])[0]] = _strings(args[1])[0]   # (ngettext over variables: the Nn_ marks them)
+            found[_strings(args[0])[0]] = _strings(args[1])[0]  # (ngettext over variables: the Nn_ marks them)
     return found
 
 
@@ -92,6 +98,7 @@ def main() -> int:
 
 def json_quote(s: str) -> str:
     import json
+
     return json.dumps(s, ensure_ascii=False)
 
 

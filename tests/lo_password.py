@@ -8,6 +8,7 @@ it writes an encrypted .xls (BIFF8 with a FILEPASS record after the globals' BOF
 (Calc 7.4 given ``Calc MS Excel 2007 XML`` and a password writes a plain .xlsx: the tests encrypt
 their .xlsx with msoffcrypto-tool.)
 """
+
 from __future__ import annotations
 
 import os
@@ -29,9 +30,19 @@ def main(src: str, out: str, profile: str, filter_name: str, password: str) -> i
 
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     pipe = f"fa-{uuid.uuid4().hex}"
-    proc = subprocess.Popen([exe, "--headless", "--invisible", "--norestore", "--nologo",
-                             f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
-                             f"--accept=pipe,name={pipe};urp;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
+            f"--accept=pipe,name={pipe};urp;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         local = uno.getComponentContext()
         resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
@@ -47,10 +58,12 @@ def main(src: str, out: str, profile: str, filter_name: str, password: str) -> i
         if ctx is None:
             return 4
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0,
-                                           (prop("Hidden", True),))
-        doc.storeToURL(uno.systemPathToFileUrl(os.path.abspath(out)),
-                       (prop("FilterName", filter_name), prop("Password", password)))
+        doc = desktop.loadComponentFromURL(
+            uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
+        )
+        doc.storeToURL(
+            uno.systemPathToFileUrl(os.path.abspath(out)), (prop("FilterName", filter_name), prop("Password", password))
+        )
         for step in (lambda: doc.close(True), desktop.terminate):
             try:
                 step()

@@ -6,6 +6,7 @@ column and row of the first sheet). ``.uno:EnterString`` on the selected cell is
 the text is interpreted with the cell's number format (a Text cell keeps digits as text, a General cell
 makes a number). (``XCell.setFormula`` is not: it ignores a Text format.)
 """
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,19 @@ def main(src: str, out: str, profile: str, edits: str) -> int:
 
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     pipe = f"fa-{uuid.uuid4().hex}"
-    proc = subprocess.Popen([exe, "--headless", "--invisible", "--norestore", "--nologo",
-                             f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
-                             f"--accept=pipe,name={pipe};urp;"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--headless",
+            "--invisible",
+            "--norestore",
+            "--nologo",
+            f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
+            f"--accept=pipe,name={pipe};urp;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         local = uno.getComponentContext()
         resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
@@ -46,8 +57,9 @@ def main(src: str, out: str, profile: str, edits: str) -> int:
         if ctx is None:
             return 4
         desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0,
-                                           (prop("Hidden", True),))
+        doc = desktop.loadComponentFromURL(
+            uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
+        )
         sheet = doc.Sheets.getByIndex(0)
         controller = doc.getCurrentController()
         frame = controller.getFrame()

@@ -4,6 +4,7 @@ in zh_CN and in English, for people to look at (``make screenshots``).
 Each language runs in its own process (a clean Qt and translation state). Rendering is offscreen;
 Chinese needs a CJK font installed (fonts-wqy-microhei on Debian), or it shows as boxes.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -16,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSPHRASE = "screenshot passphrase"
-WINDOW = (0, 0)                                # main-window shots: taken at each of WINDOW_SIZES
+WINDOW = (0, 0)  # main-window shots: taken at each of WINDOW_SIZES
 WINDOW_SIZES = [(1280, 720), (1920, 1080)]
 
 
@@ -55,7 +56,7 @@ def render(lang: str, out: Path) -> None:
     def shot(widget: object, name: str, size: tuple[int, int] | None = None, then: Any = None) -> None:
         """``size`` WINDOW: the main window at the smallest supported size and at full HD; ``then``: what
         to do again once the window has its size (scroll to a field)."""
-        for each in (WINDOW_SIZES if size == WINDOW else [size]):
+        for each in WINDOW_SIZES if size == WINDOW else [size]:
             if each:
                 widget.resize(*each)  # type: ignore[attr-defined]
             widget.show()  # type: ignore[attr-defined]
@@ -97,12 +98,22 @@ def render(lang: str, out: Path) -> None:
         session._archive.customers.insert(session.form, items, Provenance("王小明", Source.IMPORT, "老档案.xlsx"), tx)
     first = items[0].id
     c = session._archive.customers.get(first)
-    records.save_draft(session, {**c.values, "contact_phone": "13992458810", "order_method": "phone"}, first,
-                       Provenance("王小明", Source.PHONE, "电话核实", today.isoformat()))
+    records.save_draft(
+        session,
+        {**c.values, "contact_phone": "13992458810", "order_method": "phone"},
+        first,
+        Provenance("王小明", Source.PHONE, "电话核实", today.isoformat()),
+    )
     records.add_visit(session, first, today.isoformat(), "日常拜访", "店主反映高档烟走货慢", "本月中档烟销量下降约两成")
-    records.add_visit(session, first, today.isoformat(), "日常拜访",
-                      "店主反映近期客流减少，周边新开一家便利店，希望下月增加畅销品规的供应量并调整柜台陈列位置。"
-                      "已建议其延长营业时间并办理线上订货。", "")
+    records.add_visit(
+        session,
+        first,
+        today.isoformat(),
+        "日常拜访",
+        "店主反映近期客流减少，周边新开一家便利店，希望下月增加畅销品规的供应量并调整柜台陈列位置。"
+        "已建议其延长营业时间并办理线上订货。",
+        "",
+    )
     session._archive.customers.set_status([i.id for i in items[1:40]], CustomerStatus.PENDING, Provenance("王小明"))
     session._archive.customers.set_status([i.id for i in items[40:60]], CustomerStatus.APPROVED, Provenance("市场经理"))
     session.close()
@@ -158,13 +169,17 @@ def render(lang: str, out: Path) -> None:
     from app.models.sync_status import SyncState, SyncStatus
     from app.ui.sync.conflict_dialog import ConflictDialog
     from app.ui.sync.signin_dialog import SignInDialog
+
     signin = SignInDialog(controller.ctx, win, user="wangxm")
     signin.server.setText("https://archive.example.cn")
-    signin._failed(__import__("app.errors", fromlist=["SyncError"]).SyncError(
-        __import__("app.errors", fromlist=["SyncErrorKind"]).SyncErrorKind.AUTH, "Wrong user name or password."))
+    signin._failed(
+        __import__("app.errors", fromlist=["SyncError"]).SyncError(
+            __import__("app.errors", fromlist=["SyncErrorKind"]).SyncErrorKind.AUTH, "Wrong user name or password."
+        )
+    )
     shot(signin, "13-sign-in-refused")
     signin.close()
-    insecure = SignInDialog(controller.ctx, win, user="wangxm")   # plain http to another computer
+    insecure = SignInDialog(controller.ctx, win, user="wangxm")  # plain http to another computer
     insecure.server.setText("http://192.168.1.20:8765")
     insecure.password.setText("password")
     insecure.sign_in()
@@ -176,23 +191,45 @@ def render(lang: str, out: Path) -> None:
     shot(win, "14-syncing", WINDOW)
     coordinator.sig_state.emit(SyncStatus(SyncState.OFFLINE))
     shot(win.statusBar(), "15-status-offline")
-    coordinator.sig_state.emit(SyncStatus(SyncState.PROBLEMS, outcome=SyncOutcome(pushed=3, pulled_to_end=True, audit_problem=(
-        "The server did not accept this computer's audit log. Your records are synced; the log stays here. "
-        "Tell your administrator."))))
+    coordinator.sig_state.emit(
+        SyncStatus(
+            SyncState.PROBLEMS,
+            outcome=SyncOutcome(
+                pushed=3,
+                pulled_to_end=True,
+                audit_problem=(
+                    "The server did not accept this computer's audit log. Your records are synced; the log stays here. "
+                    "Tell your administrator."
+                ),
+            ),
+        )
+    )
     shot(win.statusBar(), "15b-status-audit-refused")
-    coordinator.sig_state.emit(SyncStatus(SyncState.PROBLEMS,
-                                          outcome=SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True)))
+    coordinator.sig_state.emit(
+        SyncStatus(SyncState.PROBLEMS, outcome=SyncOutcome(pushed=12, conflicts=1, remaining=1, pulled_to_end=True))
+    )
     c = controller.runner.call_db(lambda: controller.ctx.session._archive.customers.get(first))
     form.load(dataclasses.replace(c, sync_state="conflict"))
     shot(win, "16-conflict-banner", WINDOW)
-    returned = dataclasses.replace(c, status=CustomerStatus.RETURNED, sync_state="synced",
-                                   review={"action": "return", "reason": "联系电话与店主不符，请核实" if lang == "zh_CN"
-                                           else "The phone does not match the owner; check it", "by": "李经理",
-                                           "fields": ["contact_phone", "address"]})
+    returned = dataclasses.replace(
+        c,
+        status=CustomerStatus.RETURNED,
+        sync_state="synced",
+        review={
+            "action": "return",
+            "reason": "联系电话与店主不符，请核实"
+            if lang == "zh_CN"
+            else "The phone does not match the owner; check it",
+            "by": "李经理",
+            "fields": ["contact_phone", "address"],
+        },
+    )
     form.load(returned)
     shot(win, "17-returned-banner", WINDOW)
-    fields = [FieldConflict("contact_phone", "13992458810", "13992458811", "13709112233"),
-              FieldConflict("business_area", "20", "25", "30")]
+    fields = [
+        FieldConflict("contact_phone", "13992458810", "13992458811", "13709112233"),
+        FieldConflict("business_area", "20", "25", "30"),
+    ]
     conflict = ConflictDialog(controller.ctx, win.form, first, fields, win)
     shot(conflict, "18-conflict-dialog")
     conflict.close()
@@ -200,19 +237,34 @@ def render(lang: str, out: Path) -> None:
     import json as _json
 
     from app.storage import schema
+
     sess = controller.ctx.session
     sess.role = "supervisor"
     drafts = [i.id for i in items[200:206]]
-    records.submit(sess, drafts[:4], note="本周新开的四户，已实地核实" if lang == "zh_CN" else "Four new shops, visited")
-    records.submit(sess, drafts[4:5], note="客户手机停机，要求立即改号" if lang == "zh_CN" else "Phone cut off; change now",
-                   urgent=True)
+    records.submit(
+        sess, drafts[:4], note="本周新开的四户，已实地核实" if lang == "zh_CN" else "Four new shops, visited"
+    )
+    records.submit(
+        sess,
+        drafts[4:5],
+        note="客户手机停机，要求立即改号" if lang == "zh_CN" else "Phone cut off; change now",
+        urgent=True,
+    )
     change = sess._archive.customers.get(drafts[5])
     with sess._archive.db.transaction() as tx:
-        tx.execute(schema.customer.update().where(schema.customer.c.id == change.id).values(
-            approved_data=_json.dumps(change.values, ensure_ascii=False), code_official=1))
-    records.save_changes(sess, change.id, {"contact_phone": "13709112233", "order_method": "online",
-                                           "address": "陕西省西安市碑林区南大街12号"})
-    records.submit(sess, [change.id], note="店主换了手机号，附《电话号码申请变更表》" if lang == "zh_CN" else "New phone")
+        tx.execute(
+            schema.customer.update()
+            .where(schema.customer.c.id == change.id)
+            .values(approved_data=_json.dumps(change.values, ensure_ascii=False), code_official=1)
+        )
+    records.save_changes(
+        sess,
+        change.id,
+        {"contact_phone": "13709112233", "order_method": "online", "address": "陕西省西安市碑林区南大街12号"},
+    )
+    records.submit(
+        sess, [change.id], note="店主换了手机号，附《电话号码申请变更表》" if lang == "zh_CN" else "New phone"
+    )
     win.set_role("supervisor")
     win.tabs.setCurrentIndex(win.review_tab)
     win.review.select(change.id)
@@ -221,17 +273,23 @@ def render(lang: str, out: Path) -> None:
     shot(win, "20-review-new-customer", WINDOW)
     # the server's classification and integrity grades, as a synced archive holds them
     from sqlalchemy import func as _func
+
     with sess._archive.db.transaction() as tx:
         c = schema.customer.c
-        for n, (scale, grade) in enumerate([("1", "A"), ("2", "B"), ("2", "A"), ("3", "C"), ("2", "B"), ("1", "B"),
-                                            ("3", "D"), ("2", "A")]):
-            tx.execute(schema.customer.update().where(c.pk % 8 == n).values(
-                data=_func.json_set(c.data, "$.business_scale", scale, "$.credit_grade", grade)))
+        for n, (scale, grade) in enumerate(
+            [("1", "A"), ("2", "B"), ("2", "A"), ("3", "C"), ("2", "B"), ("1", "B"), ("3", "D"), ("2", "A")]
+        ):
+            tx.execute(
+                schema.customer.update()
+                .where(c.pk % 8 == n)
+                .values(data=_func.json_set(c.data, "$.business_scale", scale, "$.credit_grade", grade))
+            )
     win.tabs.setCurrentIndex(win.dashboard_tab)
     shot(win, "21-statistics", WINDOW)
     import datetime as _dt
 
     from app.ui.report_flow import MonthlyReportDialog
+
     monthly = MonthlyReportDialog(_dt.date(2026, 11, 2), win)
     shot(monthly, "22-monthly-report")
     monthly.close()
@@ -242,6 +300,7 @@ def render(lang: str, out: Path) -> None:
     from app.services.sheets import process_sheet
     from app.ui.export_dialog import ExportOptionsDialog
     from app.ui.import_preview import ImportPreview
+
     options = ExportOptionsDialog(sess.form, controller.ctx.settings, 1000, win)
     shot(options, "23-export-options")
     options.close()
@@ -257,7 +316,10 @@ def render(lang: str, out: Path) -> None:
         ws.cell(row=2, column=phone, value="13709112233")
         ws.cell(row=3, column=order, value=sess.form["order_method"].choices[1].label(lang))
         ws.cell(row=4, column=phone, value="1370911")
-        ws.append([None] * (head.index(sess.form["shop_name"].label(lang))) + ["新开便民超市" if lang == "zh_CN" else "New corner shop"])
+        ws.append(
+            [None] * (head.index(sess.form["shop_name"].label(lang)))
+            + ["新开便民超市" if lang == "zh_CN" else "New corner shop"]
+        )
         wb.save(sheet)
         checked = process_sheet(sheet, sess.form, sess._archive, actor=sess.user, role="collector", lang=lang)
         preview = ImportPreview(controller.ctx, sheet, checked, win)

@@ -25,6 +25,7 @@ so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is r
 same typed rows (tests compare them) in nearly flat memory, but 2.5–3.4x slower than calamine's read
 (100k rows: 31–34 s against 9–13 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -53,11 +54,11 @@ from app.i18n import N_
 EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".et", ".ods", ".csv", ".txt")
 HEADER_SCAN = 10
 MIN_SCORE = 2
-EXACT = 2 ** 53
+EXACT = 2**53
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_NS = _MAIN[1:]   # as expat names it: "namespace}local"
+_NS = _MAIN[1:]  # as expat names it: "namespace}local"
 _CHUNK = 1 << 16
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 #: An .xlsx/.xlsm above this size is streamed row by row (nearly flat memory) instead of read by
@@ -65,7 +66,7 @@ _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}
 #: run's peak 501 MB through calamine, 117 MB streamed (20k rows: 151 and 79 MB); the reader alone
 #: 13 s against 34 s streamed (bench.sheets, 2026-12-06). 32 MB (some 140k such rows, ~650 MB with
 #: calamine) keeps the usual files fast and caps the memory of the huge ones.
-STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2 ** 20))
+STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2**20))
 _SNIFF = 1 << 20
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
 
@@ -81,18 +82,27 @@ class SheetError(UserFacingError):
 
 MSG_MISSING = N_("{file} does not exist.")
 MSG_EMPTY = N_("{file} is empty (0 bytes). Choose the saved spreadsheet, not a new empty file.")
-MSG_PASSWORD = N_("{file} is protected by a password. Open it in Excel or WPS, remove the password "
-                  "(File → Info → Protect Workbook → Encrypt with Password), save a copy and import that copy.")
-MSG_NOT_SHEET = N_("{file} is not a spreadsheet that can be read (perhaps a renamed file of another kind). "
-                   "Save it from Excel, WPS or LibreOffice as .xlsx, .xls, .ods or .csv and import it again.")
-MSG_DAMAGED = N_("{file} is damaged or not complete and cannot be read. Open it in Excel or WPS, save it "
-                 "again as .xlsx and import that file.")
-MSG_ENCODING = N_("{file}: the text is neither UTF-8 nor GBK/GB18030. Save the CSV file again as "
-                  "“CSV UTF-8” and import it again.")
+MSG_PASSWORD = N_(
+    "{file} is protected by a password. Open it in Excel or WPS, remove the password "
+    "(File → Info → Protect Workbook → Encrypt with Password), save a copy and import that copy."
+)
+MSG_NOT_SHEET = N_(
+    "{file} is not a spreadsheet that can be read (perhaps a renamed file of another kind). "
+    "Save it from Excel, WPS or LibreOffice as .xlsx, .xls, .ods or .csv and import it again."
+)
+MSG_DAMAGED = N_(
+    "{file} is damaged or not complete and cannot be read. Open it in Excel or WPS, save it "
+    "again as .xlsx and import that file."
+)
+MSG_ENCODING = N_(
+    "{file}: the text is neither UTF-8 nor GBK/GB18030. Save the CSV file again as “CSV UTF-8” and import it again."
+)
 MSG_NO_SHEET = N_("{file} has no worksheet.")
-MSG_NO_HEADER = N_("Sheet “{sheet}” of {file}: no header row was found in its first {rows} rows. The column "
-                   "names (field labels such as 店铺名称, 联系电话（手机）) must be in one row above the data, "
-                   "within the first {rows} rows.")
+MSG_NO_HEADER = N_(
+    "Sheet “{sheet}” of {file}: no header row was found in its first {rows} rows. The column "
+    "names (field labels such as 店铺名称, 联系电话（手机）) must be in one row above the data, "
+    "within the first {rows} rows."
+)
 MSG_UNKNOWN_SHEET = N_("{file} has no sheet named “{sheet}”; its sheets are: {sheets}.")
 MSG_EMPTY_SHEET = N_("Sheet “{sheet}” of {file} is empty.")
 
@@ -103,7 +113,7 @@ class Table:
 
     name: str
     header: list[str]
-    header_row: int                 # 1-based row number in the sheet
+    header_row: int  # 1-based row number in the sheet
     estimated_rows: int
     _rows: Iterator[tuple[int, list[Any]]] = field(repr=False, default_factory=lambda: iter(()))
 
@@ -116,9 +126,9 @@ class SheetInfo:
     name: str
     visible: bool
     active: bool
-    header_row: int = 0             # 0: no header found
-    has_rows: bool = False          # a non-blank row below the header
-    has_content: bool = False       # any non-blank cell
+    header_row: int = 0  # 0: no header found
+    has_rows: bool = False  # a non-blank row below the header
+    has_content: bool = False  # any non-blank cell
 
     @property
     def has_data(self) -> bool:
@@ -127,8 +137,10 @@ class SheetInfo:
 
 def _cells(row: list[Any]) -> list[Any]:
     """calamine's row: "" → None, a whole float below 2^53 → int (one comprehension: no per-cell stores)."""
-    return [(v or None) if type(v) is str else int(v) if type(v) is float and v.is_integer() and -EXACT < v < EXACT
-            else v for v in row]
+    return [
+        (v or None) if type(v) is str else int(v) if type(v) is float and v.is_integer() and -EXACT < v < EXACT else v
+        for v in row
+    ]
 
 
 def _blank(values: Sequence[Any]) -> bool:
@@ -171,8 +183,7 @@ class Book:
             active = _active_sheet(self.path, self.kind, self._wb.sheet_names)
             if not meta:
                 raise SheetError(MSG_NO_SHEET, file=self.path.name)
-            self.sheets = [SheetInfo(m.name, m.visible == pc.SheetVisibleEnum.Visible, m.name == active)
-                           for m in meta]
+            self.sheets = [SheetInfo(m.name, m.visible == pc.SheetVisibleEnum.Visible, m.name == active) for m in meta]
             if not any(s.active for s in self.sheets):
                 first_visible = next((s for s in self.sheets if s.visible), self.sheets[0])
                 first_visible.active = True
@@ -192,7 +203,7 @@ class Book:
                         break
                     rows.append((n, values))
             finally:
-                source.close()   # a CSV file is closed at once
+                source.close()  # a CSV file is closed at once
             self._cache[name] = rows
         return self._cache[name]
 
@@ -222,8 +233,9 @@ class Book:
         for s in self.sheets:
             if s.name == name:
                 return s
-        raise SheetError(MSG_UNKNOWN_SHEET, file=self.path.name, sheet=name,
-                         sheets="、".join(s.name for s in self.sheets))
+        raise SheetError(
+            MSG_UNKNOWN_SHEET, file=self.path.name, sheet=name, sheets="、".join(s.name for s in self.sheets)
+        )
 
     # -- rows ----------------------------------------------------------------------------------------
     def _raw_rows(self, name: str) -> Generator[tuple[int, list[Any]]]:
@@ -235,8 +247,8 @@ class Book:
             return
         sheet = self._sheet(name)
         start = sheet.start
-        first_row = 1                                 # iter_rows starts at row 1, blank rows included,
-        lead = start[1] if start else 0               # but skips the blank columns left of the data
+        first_row = 1  # iter_rows starts at row 1, blank rows included,
+        lead = start[1] if start else 0  # but skips the blank columns left of the data
         pad = [None] * lead
         try:
             for n, row in enumerate(sheet.iter_rows(), start=first_row):
@@ -312,10 +324,13 @@ class SheetChoiceNeeded(SheetError):
         super().__init__(MSG_CHOOSE, file=file, sheets="、".join(names))
 
 
-MSG_CHOOSE = N_("{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
-                "(command line: --sheet NAME or --sheet all).")
-MSG_ONE_SHEET = N_("{file} has data on several sheets: {sheets}. Choose the one to import (command line: "
-                   "--sheet NAME).")
+MSG_CHOOSE = N_(
+    "{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
+    "(command line: --sheet NAME or --sheet all)."
+)
+MSG_ONE_SHEET = N_(
+    "{file} has data on several sheets: {sheets}. Choose the one to import (command line: --sheet NAME)."
+)
 
 
 def choose_sheets(book: Book, sheet: str | None = None) -> list[str]:
@@ -334,7 +349,7 @@ def choose_sheets(book: Book, sheet: str | None = None) -> list[str]:
         names = [s.name for s in data]
     if not names:
         shown = book.active if book.active.has_content else next((s for s in book.sheets if s.has_content), book.active)
-        names = [shown.name]   # table() raises what is wrong with it
+        names = [shown.name]  # table() raises what is wrong with it
     return names
 
 
@@ -349,7 +364,7 @@ def read_sheet(path: Path, score: Score | None = None, sheet: str | None = None)
             names = choose_sheets(book, sheet)
         except SheetChoiceNeeded as exc:
             raise SheetError(MSG_ONE_SHEET, file=book.path.name, sheets="、".join(exc.names)) from None
-        if len(names) > 1:   # "all" is for the client's import; the server's imports read one sheet
+        if len(names) > 1:  # "all" is for the client's import; the server's imports read one sheet
             raise SheetError(MSG_ONE_SHEET, file=book.path.name, sheets="、".join(names))
         table = book.table(names[0])
     except BaseException:
@@ -387,7 +402,8 @@ def sniff(path: Path) -> str:
                 if "xl/workbook.bin" in names:
                     return "xlsb"
                 if "content.xml" in names and (
-                        "mimetype" not in names or b"opendocument.spreadsheet" in z.read("mimetype")):
+                    "mimetype" not in names or b"opendocument.spreadsheet" in z.read("mimetype")
+                ):
                     return "ods"
         except (zipfile.BadZipFile, OSError, KeyError, ValueError):
             raise SheetError(MSG_DAMAGED, file=path.name) from None
@@ -421,7 +437,7 @@ def _xls_has_filepass(path: Path) -> bool:
     with open(path, "rb") as f:
         data = f.read(256 * 1024)
     i = data.find(_XLS_GLOBALS_BOF, 512)
-    return i >= 0 and data[i + 20:i + 22] == _XLS_FILEPASS
+    return i >= 0 and data[i + 20 : i + 22] == _XLS_FILEPASS
 
 
 def _looks_like_text(path: Path) -> bool:
@@ -451,7 +467,7 @@ def _csv_encoding(path: Path) -> str:
         return "utf-16"
     if _decodes(sample, "utf-8"):
         return "utf-8"
-    if _decodes(sample, "gb18030"):   # a superset of GBK and GB2312
+    if _decodes(sample, "gb18030"):  # a superset of GBK and GB2312
         return "gb18030"
     raise SheetError(MSG_ENCODING, file=path.name)
 
@@ -479,8 +495,8 @@ _SUFFIX_KIND = {".xlsx": "xlsx", ".xlsm": "xlsx", ".xls": "xls", ".ods": "ods", 
 def _open_calamine(path: Path, kind: str) -> Any:
     try:
         if _SUFFIX_KIND.get(path.suffix.lower()) == kind:
-            return pc.CalamineWorkbook.from_path(str(path))    # calamine picks its reader by the name
-        with open(path, "rb") as f:                             # .et, or a misnamed file: by content
+            return pc.CalamineWorkbook.from_path(str(path))  # calamine picks its reader by the name
+        with open(path, "rb") as f:  # .et, or a misnamed file: by content
             data = f.read()
         return pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
     except pc.PasswordError:
@@ -536,7 +552,7 @@ def _xls_active_index(path: Path) -> int | None:
     i = data.find(b"\x3d\x00\x12\x00", 512)
     if i < 0:
         return None
-    return int.from_bytes(data[i + 4 + 10:i + 4 + 12], "little")
+    return int.from_bytes(data[i + 4 + 10 : i + 4 + 12], "little")
 
 
 # -- big .xlsx files, streamed ------------------------------------------------------------------------
@@ -546,7 +562,7 @@ _DIMENSION = re.compile(rb'<(?:\w+:)?dimension ref="[A-Z]+\d+:[A-Z]+(\d+)"')
 
 
 def _is_date_format(code: str) -> bool:
-    plain = _QUOTED.sub("", code.split(";")[0]).lower()      # the positive section, without "text" and [..]
+    plain = _QUOTED.sub("", code.split(";")[0]).lower()  # the positive section, without "text" and [..]
     return plain != "general" and any(c in plain for c in "ymdhs")
 
 
@@ -564,15 +580,18 @@ class XlsxStream:
         except (KeyError, zipfile.BadZipFile, ET.ParseError, OSError):
             raise SheetError(MSG_DAMAGED, file=path.name) from None
         pr = book.find(f"{_MAIN}workbookPr")
-        self.epoch = dt.datetime(1904, 1, 1) if pr is not None and pr.get("date1904") in ("1", "true") \
+        self.epoch = (
+            dt.datetime(1904, 1, 1)
+            if pr is not None and pr.get("date1904") in ("1", "true")
             else dt.datetime(1899, 12, 30)
+        )
         targets = {r.get("Id"): r.get("Target", "") for r in rels}
         self.paths: dict[str, str] = {}
         self.sheets: list[tuple[str, bool]] = []
         for sh in book.findall(f"{_MAIN}sheets/{_MAIN}sheet"):
             target = targets.get(sh.get(_REL_ID), "")
             if "worksheets/" not in target:
-                continue            # a chart sheet
+                continue  # a chart sheet
             name = sh.get("name", "")
             self.paths[name] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
             self.sheets.append((name, sh.get("state", "visible") == "visible"))
@@ -584,8 +603,9 @@ class XlsxStream:
             root = ET.fromstring(self.zip.read("xl/styles.xml"))
         except (KeyError, ET.ParseError):
             return frozenset()
-        custom = {int(f.get("numFmtId", "0")): f.get("formatCode", "")
-                  for f in root.findall(f"{_MAIN}numFmts/{_MAIN}numFmt")}
+        custom = {
+            int(f.get("numFmtId", "0")): f.get("formatCode", "") for f in root.findall(f"{_MAIN}numFmts/{_MAIN}numFmt")
+        }
         out = set()
         for i, xf in enumerate(root.findall(f"{_MAIN}cellXfs/{_MAIN}xf")):
             fid = int(xf.get("numFmtId", "0"))
@@ -603,7 +623,7 @@ class XlsxStream:
                 return out
             SI, T, RPH = f"{_NS}si", f"{_NS}t", f"{_NS}rPh"
             parts: list[str] = []
-            state = [False, 0]          # collecting the text of a <t>, depth inside <rPh>
+            state = [False, 0]  # collecting the text of a <t>, depth inside <rPh>
 
             def start(name: str, _attrs: Any) -> None:
                 if name == T:
@@ -656,7 +676,10 @@ class XlsxStream:
             if m is None or root_end < 0:
                 yield from self._expat_rows(_chained(head, f))
                 return
-            wrap = head[m.start("root"):root_end + 1].decode("utf-8", "replace") + "<sheetData>%s</sheetData></worksheet>"
+            wrap = (
+                head[m.start("root") : root_end + 1].decode("utf-8", "replace")
+                + "<sheetData>%s</sheetData></worksheet>"
+            )
             yield from self._fast_rows(head, f, wrap)
 
     def _fast_rows(self, head: bytes, f: Any, wrap: str) -> Iterator[tuple[int, list[Any]]]:
@@ -678,7 +701,7 @@ class XlsxStream:
                         m = number_of(attrs)
                         n = int(m.group(1)) if m else n + 1
                         cells = _split_cells(body) if body else ()
-                        if cells is None:       # a comment, CDATA or another element: expat reads the row
+                        if cells is None:  # a comment, CDATA or another element: expat reads the row
                             yield from self._expat_rows(iter(((wrap % row.group(0)).encode(),)), n - 1)
                             continue
                         values: list[Any] = []
@@ -686,10 +709,13 @@ class XlsxStream:
                             if "'" in a or "\n" in a or "\t" in a or "\r" in a:
                                 a = a.replace("'", '"').replace("\n", " ").replace("\t", " ").replace("\r", " ")
                             i = a.find(' t="')
-                            ct = a[i + 4:a.find('"', i + 4)] if i >= 0 else None
+                            ct = a[i + 4 : a.find('"', i + 4)] if i >= 0 else None
                             if ct == "inlineStr":
-                                if content.startswith("<is><t>") and content.endswith("</t></is>") \
-                                        and "<" not in content[7:-9]:
+                                if (
+                                    content.startswith("<is><t>")
+                                    and content.endswith("</t></is>")
+                                    and "<" not in content[7:-9]
+                                ):
                                     got = content[7:-9]
                                 else:
                                     got = "".join(_TEXT.findall(_PHONETIC.sub("", content)))
@@ -709,12 +735,12 @@ class XlsxStream:
                                 if "&" in got or "\r" in got:
                                     got = unescape(got)
                                 i = a.find(' s="') if ct is None or ct == "n" else -1
-                                v = typed(ct, got, i >= 0 and a[i + 4:a.find('"', i + 4)] in dates, strings, epoch)
+                                v = typed(ct, got, i >= 0 and a[i + 4 : a.find('"', i + 4)] in dates, strings, epoch)
                             i = a.find(' r="')
                             if i < 0:
                                 col = len(values)
                             else:
-                                letters = a[i + 4:a.find('"', i + 4)].rstrip("0123456789").lstrip("$")
+                                letters = a[i + 4 : a.find('"', i + 4)].rstrip("0123456789").lstrip("$")
                                 col = columns.get(letters, -1)
                                 if col < 0:
                                     col = columns[letters] = _column(letters)
@@ -829,8 +855,10 @@ class XlsxStream:
 
 
 #: The usual sheet: the main namespace is the default one (elements without prefix), UTF-8.
-_PLAIN_SHEET = re.compile(rb'\A(?:\xef\xbb\xbf)?\s*(?:<\?xml(?:(?!encoding)[^>])*(?:encoding=["\'](?i:utf-8)["\'][^>]*)?\?>\s*)?'
-                          rb'(?P<root><worksheet\b[^>]*\sxmlns="http://schemas\.openxmlformats\.org/spreadsheetml/2006/main")')
+_PLAIN_SHEET = re.compile(
+    rb'\A(?:\xef\xbb\xbf)?\s*(?:<\?xml(?:(?!encoding)[^>])*(?:encoding=["\'](?i:utf-8)["\'][^>]*)?\?>\s*)?'
+    rb'(?P<root><worksheet\b[^>]*\sxmlns="http://schemas\.openxmlformats\.org/spreadsheetml/2006/main")'
+)
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)")
 _ROW_NUMBER = re.compile(r'\br=["\'](\d+)["\']')
 _VALUE = re.compile(r"<v\b[^>]*>(.*?)</v>", re.S)
@@ -871,10 +899,10 @@ def _split_cells(body: str) -> list[tuple[str, str]] | None:
             gt = piece.find(">")
             if gt < 0 or piece[2] not in " \t\r\n/>":
                 return None
-            if piece[gt - 1] == "/":                 # <c .../>: an empty cell
-                piece = piece[gt + 1:]
+            if piece[gt - 1] == "/":  # <c .../>: an empty cell
+                piece = piece[gt + 1 :]
                 continue
-            out.append((piece[2:gt], piece[gt + 1:]))
+            out.append((piece[2:gt], piece[gt + 1 :]))
             break
     return out
 
@@ -885,8 +913,9 @@ def _chained(head: bytes, f: Any) -> Iterator[bytes]:
         yield chunk
 
 
-def _parser(start: Callable[[str, dict[str, str]], None], end: Callable[[str], None],
-            chars: Callable[[str], None]) -> Any:
+def _parser(
+    start: Callable[[str, dict[str, str]], None], end: Callable[[str], None], chars: Callable[[str], None]
+) -> Any:
     """An expat parser reporting element names as namespace + local name (``_NS`` + "row")."""
     p = expat.ParserCreate(namespace_separator="}")
     p.buffer_text = True

@@ -18,6 +18,7 @@ No temporary file goes to the system temp folder (app/scratch.py): openpyxl's sh
 into the scratch folder given (the profile's private ``tmp``) or beside the target, and the
 workbook itself into a file beside the target that is renamed over it at the end.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -97,7 +98,7 @@ def cell_value(ws: Any, v: Any) -> Any:
     if isinstance(v, (int, float)):
         return v
     if isinstance(v, Decimal):
-        return int(v) if v == v.to_integral_value() and abs(v) < 2 ** 53 else float(v)
+        return int(v) if v == v.to_integral_value() and abs(v) < 2**53 else float(v)
     if isinstance(v, (dt.date, dt.datetime)):
         return v
     return _text(ws, str(v))
@@ -119,9 +120,15 @@ def _temporary_file(suffix: str = "") -> str:
 _ws_writer.create_temporary_file = _temporary_file  # looked up by WorksheetWriter at each call
 
 
-def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str = "Sheet1",
-                extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = (),
-                printable: bool = False, scratch_dir: Path | None = None) -> int:
+def write_sheet(
+    path: Path,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    title: str = "Sheet1",
+    extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]] = (),
+    printable: bool = False,
+    scratch_dir: Path | None = None,
+) -> int:
     """Write a workbook atomically (temp file beside it + rename); returns the number of data rows.
     ``printable``: set the first sheet up for printing (``_print_setup``).
     The sheets' plaintext XML goes into ``scratch_dir`` (the profile's private tmp folder) or, without
@@ -148,8 +155,11 @@ def write_sheet(path: Path, columns: Sequence[Column], rows: Iterable[Sequence[A
 def _discard(wb: Any) -> None:
     for ws in wb.worksheets:
         writer, rows = getattr(ws, "_writer", None), getattr(ws, "_rows", None)
-        for step in (rows.close if rows is not None else None, writer.close if writer is not None else None,
-                     writer.cleanup if writer is not None else None):
+        for step in (
+            rows.close if rows is not None else None,
+            writer.close if writer is not None else None,
+            writer.cleanup if writer is not None else None,
+        ):
             try:
                 if step is not None:
                     step()
@@ -157,8 +167,14 @@ def _discard(wb: Any) -> None:
                 pass
 
 
-def _fill(wb: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], title: str,
-          extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]], printable: bool = False) -> int:
+def _fill(
+    wb: Any,
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[Any]],
+    title: str,
+    extra_sheets: Sequence[tuple[str, Sequence[Column], Iterable[Sequence[Any]]]],
+    printable: bool = False,
+) -> int:
     count = 0
     for n, (name, cols, data) in enumerate([(title, columns, rows), *extra_sheets]):
         ws = wb.create_sheet(title=name[:31])
@@ -176,8 +192,15 @@ def _fill(wb: Any, columns: Sequence[Column], rows: Iterable[Sequence[Any]], tit
         written = 0
         for row in data:
             # plain text, whole numbers and floats need no conversion: the hot path of a big export
-            values = [v if ((t := type(v)) is str and v[:1] not in _RISKY_FIRST and not _ILLEGAL_RE.search(v))
-                      or t is int or t is float or v is None else cell_value(ws, v) for v in row]
+            values = [
+                v
+                if ((t := type(v)) is str and v[:1] not in _RISKY_FIRST and not _ILLEGAL_RE.search(v))
+                or t is int
+                or t is float
+                or v is None
+                else cell_value(ws, v)
+                for v in row
+            ]
             for i, proto in text_cols:
                 if i < len(values) and (v := values[i]) is not None:
                     if type(v) is str:
@@ -229,8 +252,12 @@ def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:
     for i, col in enumerate(cols, start=1):
         if col.choices:
             letter = get_column_letter(i)
-            dv = DataValidation(type="list", formula1=f"=_lists!${letter}$1:${letter}${len(col.choices)}",
-                                allow_blank=True, showErrorMessage=False)
+            dv = DataValidation(
+                type="list",
+                formula1=f"=_lists!${letter}$1:${letter}${len(col.choices)}",
+                allow_blank=True,
+                showErrorMessage=False,
+            )
             dv.add(f"{letter}2:{letter}5000")
             ws.data_validations.append(dv)  # write-only sheets have no add_data_validation()
 

@@ -6,6 +6,7 @@ provincial, optional), maintenance class, who may edit it, its change policy,
 choices and help text. A deployment adapts it without code changes through an
 override file (hide fields, require more fields).
 """
+
 from __future__ import annotations
 
 import enum
@@ -42,7 +43,7 @@ class FieldType(str, enum.Enum):
 
 
 class RequiredLevel(str, enum.Enum):
-    NATIONAL = "national"      # 国家局必填, shown with *
+    NATIONAL = "national"  # 国家局必填, shown with *
     PROVINCIAL = "provincial"  # 省局必填
     OPTIONAL = "optional"
 
@@ -52,10 +53,10 @@ class RequiredLevel(str, enum.Enum):
 
 
 class Maintenance(str, enum.Enum):
-    STATIC = "static"        # 静态信息
+    STATIC = "static"  # 静态信息
     QUARTERLY = "quarterly"  # 动态信息, 季度调整
-    REALTIME = "realtime"    # 动态信息, 实时调整
-    SYSTEM = "system"        # 系统自动生成
+    REALTIME = "realtime"  # 动态信息, 实时调整
+    SYSTEM = "system"  # 系统自动生成
 
 
 class EditableBy(str, enum.Enum):
@@ -65,7 +66,7 @@ class EditableBy(str, enum.Enum):
 
 
 class ChangePolicy(str, enum.Enum):
-    DIRECT = "direct"      # a collector's change to an approved record applies directly
+    DIRECT = "direct"  # a collector's change to an approved record applies directly
     APPROVAL = "approval"  # a collector's change needs the market manager's approval
 
 
@@ -257,8 +258,18 @@ def field_to_dict(f: FieldSpec) -> dict[str, Any]:
     }
     if f.choices:
         d["choices"] = [{"value": c.value, "zh": c.label_zh, "en": c.label_en} for c in f.choices]
-    for name in ("help_zh", "help_en", "unit_zh", "unit_en", "min", "max", "max_length", "decimals",
-                 "pattern", "default"):
+    for name in (
+        "help_zh",
+        "help_en",
+        "unit_zh",
+        "unit_en",
+        "min",
+        "max",
+        "max_length",
+        "decimals",
+        "pattern",
+        "default",
+    ):
         v = getattr(f, name)
         if v not in (None, ""):
             d[name] = v
@@ -276,9 +287,31 @@ def field_to_dict(f: FieldSpec) -> dict[str, Any]:
 
 
 _FIELD_KEYS = {
-    "key", "group", "label_zh", "label_en", "type", "required", "maintenance", "editable_by", "change",
-    "choices", "help_zh", "help_en", "unit_zh", "unit_en", "min", "max", "max_length", "decimals",
-    "pattern", "not_future", "default", "role", "dedup", "hidden", "required_if",
+    "key",
+    "group",
+    "label_zh",
+    "label_en",
+    "type",
+    "required",
+    "maintenance",
+    "editable_by",
+    "change",
+    "choices",
+    "help_zh",
+    "help_en",
+    "unit_zh",
+    "unit_en",
+    "min",
+    "max",
+    "max_length",
+    "decimals",
+    "pattern",
+    "not_future",
+    "default",
+    "role",
+    "dedup",
+    "hidden",
+    "required_if",
 }
 
 

@@ -1,4 +1,5 @@
 """Records as plain frozen dataclasses: what crosses the storage boundary (never ORM rows)."""
+
 from __future__ import annotations
 
 import enum
@@ -13,7 +14,7 @@ from app.i18n import N_
 
 class CustomerStatus(str, enum.Enum):
     DRAFT = "draft"
-    PENDING = "pending"      # pending review
+    PENDING = "pending"  # pending review
     APPROVED = "approved"
     RETURNED = "returned"
 
@@ -83,12 +84,12 @@ class Customer:
     version: int = 0
     last_visit: str | None = None
     deleted: bool = False
-    sync_state: str = "local"          # local | pending | synced | conflict | rejected | revoked
+    sync_state: str = "local"  # local | pending | synced | conflict | rejected | revoked
     # the current review round: submitted_at/by, note, urgent; then action, reason, fields, by, at
     review: dict[str, Any] | None = None
     sync_errors: tuple[dict[str, Any], ...] = ()  # why the server refused the last change
     approved_values: dict[str, Any] | None = None
-    owner: str | None = None                   # the collector responsible (from the server)
+    owner: str | None = None  # the collector responsible (from the server)
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -197,7 +198,9 @@ def new_id() -> str:
 
     ms = time.time_ns() // 1_000_000
     rand = int.from_bytes(os.urandom(10), "big")
-    value = (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    value = (
+        (ms & ((1 << 48) - 1)) << 80 | 0x7 << 76 | (rand >> 68 & 0xFFF) << 64 | 0b10 << 62 | (rand & ((1 << 62) - 1))
+    )
     return str(uuid.UUID(int=value))
 
 

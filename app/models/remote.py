@@ -4,6 +4,7 @@ server's dicts) and read by the sync engine, app.storage and the conflict dialog
 
 Plain data: no I/O. The field names are those of docs/sync-protocol.md.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ class RemoteUser:
 @dataclass(frozen=True, slots=True)
 class SignIn:
     """A login's answer: the token pair (kept by the token store) and who signed in."""
+
     access_token: str
     refresh_token: str
     user: RemoteUser
@@ -31,14 +33,15 @@ class SignIn:
 @dataclass(frozen=True, slots=True)
 class RemoteRecord:
     """A customer as the server has it (``Record`` of the protocol)."""
+
     id: str
     version: int
-    status: str                                 # draft | pending | approved | returned
+    status: str  # draft | pending | approved | returned
     values: dict[str, Any]
     code: str | None = None
     code_official: bool = False
     approved_values: dict[str, Any] | None = None
-    review: dict[str, Any] | None = None        # the last decision: action, by, at, reason, fields
+    review: dict[str, Any] | None = None  # the last decision: action, by, at, reason, fields
     owner: str | None = None
     deleted: bool = False
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
@@ -47,6 +50,7 @@ class RemoteRecord:
 @dataclass(frozen=True, slots=True)
 class FieldConflict:
     """One field changed here and on the server since the version we started from."""
+
     field: str
     base: Any
     mine: Any
@@ -59,6 +63,7 @@ class FieldConflict:
 @dataclass(frozen=True, slots=True)
 class FieldError:
     """Why the server refused a mutation (a field, or None for the whole record)."""
+
     field: str | None
     code: str
     message: str = ""
@@ -71,6 +76,7 @@ class FieldError:
 @dataclass(frozen=True, slots=True)
 class PushResult:
     """The server's answer to one mutation."""
+
     mutation_id: str
     status: ResultStatus
     record: RemoteRecord | None = None
@@ -81,6 +87,7 @@ class PushResult:
 @dataclass(frozen=True, slots=True)
 class FeedChange:
     """One entry of the feed: a record's newest state, a record that left our scope, or a new form."""
+
     seq: int
     kind: ChangeKind
     record: RemoteRecord | None = None
@@ -103,5 +110,6 @@ class FeedPage:
 @dataclass(frozen=True, slots=True)
 class PhotoProgress:
     """How much of a photo the server holds."""
+
     complete: bool
     offset: int

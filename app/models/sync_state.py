@@ -1,4 +1,5 @@
 """What the sync engine sees of the local archive (plain data, shared by app.sync and app.storage)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -11,9 +12,9 @@ class OutboxRow:
     mutation_id: str
     kind: str
     record_id: str
-    state: str                      # pending (never sent) | sent (body frozen, answer not yet applied)
-    body: dict[str, Any] | None     # the frozen mutation, once sent
-    extra: dict[str, Any] | None    # kind-specific data (a visit, a note, the provenance)
+    state: str  # pending (never sent) | sent (body frozen, answer not yet applied)
+    body: dict[str, Any] | None  # the frozen mutation, once sent
+    extra: dict[str, Any] | None  # kind-specific data (a visit, a note, the provenance)
 
 
 @dataclass(frozen=True)
@@ -34,20 +35,20 @@ class SyncOutcome:
     merged: int = 0
     conflicts: int = 0
     rejected: int = 0
-    pulled: int = 0                 # feed entries read (our own changes come back in the feed too)
-    received: int = 0               # records that changed here because of the feed
+    pulled: int = 0  # feed entries read (our own changes come back in the feed too)
+    received: int = 0  # records that changed here because of the feed
     photos_up: int = 0
     photos_down: int = 0
     bytes_sent: int = 0
     bytes_received: int = 0
-    remaining: int = 0              # outbox rows still waiting (conflicts, rejections, not yet sendable)
+    remaining: int = 0  # outbox rows still waiting (conflicts, rejections, not yet sendable)
     pulled_to_end: bool = False
     rebuilt: bool = False
     notes: list[str] = field(default_factory=list)
-    audit_sent: int = 0             # audit entries the server took (or already held)
-    audit_problem: str = ""         # a message id when the audit trail could not be sent (the sync is otherwise done)
-    newer_client: str = ""          # a newer desktop client the server announces (/info client_version), else ""
-    download_url: str = ""          # where the server says to get it
+    audit_sent: int = 0  # audit entries the server took (or already held)
+    audit_problem: str = ""  # a message id when the audit trail could not be sent (the sync is otherwise done)
+    newer_client: str = ""  # a newer desktop client the server announces (/info client_version), else ""
+    download_url: str = ""  # where the server says to get it
 
     @property
     def complete(self) -> bool:

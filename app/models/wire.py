@@ -2,6 +2,7 @@
 
 Constants, names and canonical encodings only: see docs/sync-protocol.md for the protocol.
 """
+
 from __future__ import annotations
 
 import enum
@@ -15,11 +16,11 @@ MIN_PROTOCOL_VERSION = 1
 PROTOCOL_HEADER = "X-FieldArchive-Protocol"
 API_PREFIX = "/api/v1"
 
-MAX_BATCH = 200                 # mutations per push
-MAX_PAGE = 1000                 # changes per pull page
-MAX_AUDIT = 500                 # audit entries per upload
-MAX_BODY = 8 * 1024 * 1024      # bytes per request body, after decompression
-MAX_CHUNK = 1024 * 1024         # bytes per photo chunk
+MAX_BATCH = 200  # mutations per push
+MAX_PAGE = 1000  # changes per pull page
+MAX_AUDIT = 500  # audit entries per upload
+MAX_BODY = 8 * 1024 * 1024  # bytes per request body, after decompression
+MAX_CHUNK = 1024 * 1024  # bytes per photo chunk
 ACCESS_TOKEN_SECONDS = 15 * 60
 REFRESH_TOKEN_SECONDS = 30 * 24 * 3600
 TOMBSTONE_DAYS = 180
@@ -68,8 +69,8 @@ class ErrorCode(str, enum.Enum):
     RATE_LIMITED = "rate_limited"
     MUTATION_REUSED = "mutation_reused"
     CHECKSUM = "checksum"
-    AUDIT_GAP = "audit_gap"         # the first entry sent does not follow one the server holds
-    AUDIT_BROKEN = "audit_broken"   # an entry whose hash does not match its content or its predecessor
+    AUDIT_GAP = "audit_gap"  # the first entry sent does not follow one the server holds
+    AUDIT_BROKEN = "audit_broken"  # an entry whose hash does not match its content or its predecessor
 
 
 def canonical_json(obj: Any) -> bytes:

@@ -5,6 +5,7 @@ The documents count deadlines in working days (a new customer's archive is compl
 the built-in one covers the years the State Council has announced, and the server can publish
 a newer one. Years the calendar does not cover fall back to Monday–Friday.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -37,9 +38,11 @@ class WorkCalendar:
     @classmethod
     def from_server(cls, data: Mapping[str, Any]) -> WorkCalendar:
         """The calendar as ``GET /api/v1/calendar`` serves it: flat date lists and the years covered."""
-        return cls(frozenset(dt.date.fromisoformat(d) for d in data.get("holidays") or []),
-                   frozenset(dt.date.fromisoformat(d) for d in data.get("workdays") or []),
-                   frozenset(int(y) for y in data.get("years") or []))
+        return cls(
+            frozenset(dt.date.fromisoformat(d) for d in data.get("holidays") or []),
+            frozenset(dt.date.fromisoformat(d) for d in data.get("workdays") or []),
+            frozenset(int(y) for y in data.get("years") or []),
+        )
 
     @classmethod
     def load(cls, path: Path | None = None) -> WorkCalendar:

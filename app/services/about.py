@@ -1,4 +1,5 @@
 """What the "About" dialog shows: the app's version and the SQLCipher version of the open archive."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

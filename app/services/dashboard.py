@@ -1,5 +1,6 @@
 """The dashboard's figures, from the archive as it is here (so offline too): submissions waiting
 by age, completeness by customer manager, customers by business format and scale, credit grades."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,12 +15,12 @@ AGE_BUCKETS = (N_("today or yesterday"), N_("2–3 working days"), N_("4–5 wor
 
 @dataclass
 class Dashboard:
-    pending_by_age: list[tuple[str, int, int]] = field(default_factory=list)   # (bucket, on time, overdue)
+    pending_by_age: list[tuple[str, int, int]] = field(default_factory=list)  # (bucket, on time, overdue)
     completeness: list[tuple[str, int, float, int]] = field(default_factory=list)  # (who, customers, mean %, missing)
-    formats: list[str] = field(default_factory=list)                # business formats, by size
-    scales: list[str] = field(default_factory=list)                 # scale labels (large, medium, small, unrated)
+    formats: list[str] = field(default_factory=list)  # business formats, by size
+    scales: list[str] = field(default_factory=list)  # scale labels (large, medium, small, unrated)
     by_format_scale: dict[str, list[int]] = field(default_factory=dict)
-    credit: list[tuple[str, int]] = field(default_factory=list)     # (grade, customers)
+    credit: list[tuple[str, int]] = field(default_factory=list)  # (grade, customers)
     total: int = 0
 
 
@@ -44,8 +45,10 @@ def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
         buckets[b][1 if it.overdue else 0] += 1
     d.pending_by_age = [(translate(name, lang), a, b) for name, (a, b) in zip(AGE_BUCKETS, buckets)]
     arc = session._archive
-    d.completeness = [(owner or translate(N_("(this computer)"), lang), n, float(mean or 0), int(missing or 0))
-                      for owner, n, mean, missing in arc.customers.completeness_by_owner()]
+    d.completeness = [
+        (owner or translate(N_("(this computer)"), lang), n, float(mean or 0), int(missing or 0))
+        for owner, n, mean, missing in arc.customers.completeness_by_owner()
+    ]
     d.total = sum(n for _o, n, _m, _x in d.completeness)
     fmt_spec, scale_spec = session.form.get("retail_format"), session.form.get("business_scale")
     scale_values: list[object] = [c.value for c in scale_spec.choices] if scale_spec and scale_spec.choices else []
@@ -59,8 +62,11 @@ def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
     d.by_format_scale = table
     grades = {g: n for g, n in arc.customers.value_counts("credit_grade")}
     credit_spec = session.form.get("credit_grade")
-    order = [c.value for c in credit_spec.choices] if credit_spec and credit_spec.choices else sorted(
-        g for g in grades if g)
+    order = (
+        [c.value for c in credit_spec.choices]
+        if credit_spec and credit_spec.choices
+        else sorted(g for g in grades if g)
+    )
     d.credit = [(_label(session, "credit_grade", g, lang), grades.get(g, 0)) for g in order]
     d.credit.append((translate(N_("not rated"), lang), sum(n for g, n in grades.items() if g not in order)))
     if fmt_spec is None:

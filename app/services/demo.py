@@ -1,5 +1,6 @@
 """Realistic generated customers (valid IDs, licences, credit codes, phones) for demos, screenshots,
 benchmarks and tests. Deterministic for a given seed; never real people."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -12,17 +13,94 @@ from stdnum.cn import ric, uscc
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉梅建国建华志强文斌海燕红梅国庆春梅晓东丽华"
-SHOP_WORDS = ["便民", "鑫源", "福满", "顺发", "兴隆", "金鼎", "万家", "佳佳", "好又多", "百信", "旺角", "和平", "东方", "华联",
-              "老街", "红星", "新世纪", "康乐", "富民", "永辉"]
-SHOP_KINDS = [("烟酒店", "tobacco_liquor"), ("便利店", "convenience"), ("超市", "supermarket"), ("商店", "grocery"),
-              ("食杂店", "grocery"), ("副食店", "grocery"), ("商行", "tobacco_liquor"), ("购物中心", "mall")]
-DISTRICTS = [("610102", "新城区", 34.266, 108.953), ("610103", "碑林区", 34.256, 108.940), ("610104", "莲湖区", 34.265, 108.933),
-             ("610111", "灞桥区", 34.272, 109.064), ("610112", "未央区", 34.293, 108.946), ("610113", "雁塔区", 34.213, 108.948),
-             ("610116", "长安区", 34.158, 108.907), ("610122", "蓝田县", 34.151, 109.323)]
-STREETS = ["东大街", "西大街", "南大街", "北大街", "解放路", "长乐路", "友谊路", "含光路", "太白路", "朱雀大街", "凤城路", "纬二街",
-           "建设路", "咸宁路", "电子正街", "长安路"]
-MOBILE_PREFIXES = ["130", "131", "132", "133", "135", "136", "137", "138", "139", "150", "151", "152", "155", "157", "158",
-                   "159", "166", "177", "180", "181", "186", "187", "188", "189", "191", "199"]
+SHOP_WORDS = [
+    "便民",
+    "鑫源",
+    "福满",
+    "顺发",
+    "兴隆",
+    "金鼎",
+    "万家",
+    "佳佳",
+    "好又多",
+    "百信",
+    "旺角",
+    "和平",
+    "东方",
+    "华联",
+    "老街",
+    "红星",
+    "新世纪",
+    "康乐",
+    "富民",
+    "永辉",
+]
+SHOP_KINDS = [
+    ("烟酒店", "tobacco_liquor"),
+    ("便利店", "convenience"),
+    ("超市", "supermarket"),
+    ("商店", "grocery"),
+    ("食杂店", "grocery"),
+    ("副食店", "grocery"),
+    ("商行", "tobacco_liquor"),
+    ("购物中心", "mall"),
+]
+DISTRICTS = [
+    ("610102", "新城区", 34.266, 108.953),
+    ("610103", "碑林区", 34.256, 108.940),
+    ("610104", "莲湖区", 34.265, 108.933),
+    ("610111", "灞桥区", 34.272, 109.064),
+    ("610112", "未央区", 34.293, 108.946),
+    ("610113", "雁塔区", 34.213, 108.948),
+    ("610116", "长安区", 34.158, 108.907),
+    ("610122", "蓝田县", 34.151, 109.323),
+]
+STREETS = [
+    "东大街",
+    "西大街",
+    "南大街",
+    "北大街",
+    "解放路",
+    "长乐路",
+    "友谊路",
+    "含光路",
+    "太白路",
+    "朱雀大街",
+    "凤城路",
+    "纬二街",
+    "建设路",
+    "咸宁路",
+    "电子正街",
+    "长安路",
+]
+MOBILE_PREFIXES = [
+    "130",
+    "131",
+    "132",
+    "133",
+    "135",
+    "136",
+    "137",
+    "138",
+    "139",
+    "150",
+    "151",
+    "152",
+    "155",
+    "157",
+    "158",
+    "159",
+    "166",
+    "177",
+    "180",
+    "181",
+    "186",
+    "187",
+    "188",
+    "189",
+    "191",
+    "199",
+]
 
 
 def _id_number(rng: random.Random, region: str, born: dt.date, male: bool) -> str:
@@ -50,7 +128,7 @@ def customer_values(rng: random.Random, n: int, today: dt.date) -> dict[str, Any
     male = rng.random() < 0.6
     born = dt.date(1955, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 45))
     issued = today - dt.timedelta(days=rng.randrange(30, 365 * 4))
-    phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(0, 10 ** 8):08d}"
+    phone = rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(0, 10**8):08d}"
     v: dict[str, Any] = {
         "licence_no": f"{region}{1 if rng.random() < 0.9 else 2}{n % 100000:05d}",
         "licence_type": "individual" if rng.random() < 0.85 else "enterprise",

@@ -8,6 +8,7 @@ Callbacks run on the thread that publishes (the DB thread during a sync); the UI
 Qt adapter (``app.ui.context.UiContext``), which hands each event to the GUI thread. A failing listener
 is logged and does not stop the others or the publisher.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,12 +28,14 @@ E = TypeVar("E")
 @dataclass(frozen=True)
 class FormChanged:
     """A newer form (catalogue) is in force: validate and show with it from now on."""
+
     form: FormDefinition
 
 
 @dataclass(frozen=True)
 class CalendarChanged:
     """Another work calendar is in force: count working days with it from now on."""
+
     calendar: WorkCalendar
 
 
@@ -47,6 +50,7 @@ class Changes:
     queue may have gained, lost or reordered rows; ``counts``: the status bar and dashboard counts may
     have changed.
     """
+
     customers: frozenset[str] = frozenset()
     all_customers: bool = False
     stored: tuple[Customer, ...] = ()
@@ -94,6 +98,7 @@ class EventBus:
             with self._lock:
                 if entry in self._listeners:
                     self._listeners.remove(entry)
+
         return unsubscribe
 
     def publish(self, event: object) -> None:

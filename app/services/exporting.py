@@ -7,6 +7,7 @@ plaintext XML is kept in the profile's private tmp folder, never $TMPDIR, and wh
 leaves is removed at the next start (app/scratch.py). Every
 finished export is logged in the archive's audit trail (entity ``export``: file name, rows, groups).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,11 +34,25 @@ BATCH = 500
 #: Column widths (in Excel's character units) of the export and the template: as narrow as the values
 #: allow, so that the ~85 columns of the whole form print one page wide on landscape A4 well above the
 #: 10 % smallest scale of Excel and LibreOffice (about 860 units in all; headers wrap).
-_TYPE_WIDTHS = {FieldType.DATE: 10.5, FieldType.BOOLEAN: 6.0, FieldType.INTEGER: 8.0, FieldType.DECIMAL: 9.0,
-                FieldType.PHOTO: 6.0, FieldType.ID_CARD: 19.0, FieldType.USCC: 19.0, FieldType.BANK_ACCOUNT: 20.0,
-                FieldType.TOBACCO_LICENCE: 13.0, FieldType.MOBILE_PHONE: 12.0, FieldType.LANDLINE: 13.0,
-                FieldType.POSTAL_CODE: 7.5, FieldType.REGION_CODE: 7.5, FieldType.EMAIL: 14.0, FieldType.GPS: 14.0,
-                FieldType.CHOICE: 8.0, FieldType.MULTICHOICE: 12.0}
+_TYPE_WIDTHS = {
+    FieldType.DATE: 10.5,
+    FieldType.BOOLEAN: 6.0,
+    FieldType.INTEGER: 8.0,
+    FieldType.DECIMAL: 9.0,
+    FieldType.PHOTO: 6.0,
+    FieldType.ID_CARD: 19.0,
+    FieldType.USCC: 19.0,
+    FieldType.BANK_ACCOUNT: 20.0,
+    FieldType.TOBACCO_LICENCE: 13.0,
+    FieldType.MOBILE_PHONE: 12.0,
+    FieldType.LANDLINE: 13.0,
+    FieldType.POSTAL_CODE: 7.5,
+    FieldType.REGION_CODE: 7.5,
+    FieldType.EMAIL: 14.0,
+    FieldType.GPS: 14.0,
+    FieldType.CHOICE: 8.0,
+    FieldType.MULTICHOICE: 12.0,
+}
 
 
 def _width(spec: FieldSpec) -> float:
@@ -52,8 +67,18 @@ def _width(spec: FieldSpec) -> float:
 #: Field types that are identifiers (digits that are not amounts): Text columns, so that Excel or WPS
 #: never turns a typed ID number into 6.10103E+17 or drops a postal code's leading zero. Free text
 #: (names, the customer and classification codes, the taxpayer number, accounts, batches) is Text too.
-IDENTIFIER_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT, FieldType.TOBACCO_LICENCE, FieldType.USCC,
-                              FieldType.MOBILE_PHONE, FieldType.LANDLINE, FieldType.POSTAL_CODE, FieldType.REGION_CODE})
+IDENTIFIER_TYPES = frozenset(
+    {
+        FieldType.ID_CARD,
+        FieldType.BANK_ACCOUNT,
+        FieldType.TOBACCO_LICENCE,
+        FieldType.USCC,
+        FieldType.MOBILE_PHONE,
+        FieldType.LANDLINE,
+        FieldType.POSTAL_CODE,
+        FieldType.REGION_CODE,
+    }
+)
 TEXT_TYPES = IDENTIFIER_TYPES | {FieldType.TEXT}
 
 
@@ -68,8 +93,12 @@ def column_format(spec: FieldSpec) -> str | None:
 
 
 def field_column(spec: FieldSpec, lang: str, choices: bool = False) -> Column:
-    return Column(spec.label(lang), _width(spec), tuple(c.label(lang) for c in spec.choices) if choices else (),
-                  number_format=column_format(spec))
+    return Column(
+        spec.label(lang),
+        _width(spec),
+        tuple(c.label(lang) for c in spec.choices) if choices else (),
+        number_format=column_format(spec),
+    )
 
 
 #: The internal id is the last column: people read the customer first, and a printout does not start
@@ -110,8 +139,14 @@ def converter(spec: FieldSpec, lang: str) -> Callable[[Any], Any]:
     if t is FieldType.CHOICE:
         labels = {c.value: c.label(lang) for c in spec.choices}
         return lambda v: labels.get(v) or str(v)
-    if t in (FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL, FieldType.BOOLEAN, FieldType.MULTICHOICE,
-             FieldType.PHOTO):
+    if t in (
+        FieldType.DATE,
+        FieldType.INTEGER,
+        FieldType.DECIMAL,
+        FieldType.BOOLEAN,
+        FieldType.MULTICHOICE,
+        FieldType.PHOTO,
+    ):
         return lambda v: export_value(spec, v, lang)
     return lambda v: v if type(v) is str else str(v)
 
@@ -127,19 +162,33 @@ def export_fields(form: FormDefinition, groups: Iterable[str] | None = None) -> 
     return tuple(f for f in form.visible_fields if f.group in wanted)
 
 
-def export_columns(form: FormDefinition, lang: str, fields: Sequence[FieldSpec] | None = None,
-                   meta: bool = True) -> list[Column]:
+def export_columns(
+    form: FormDefinition, lang: str, fields: Sequence[FieldSpec] | None = None, meta: bool = True
+) -> list[Column]:
     fields = form.visible_fields if fields is None else fields
     cols = []
     if meta:
-        cols += [Column(translate(m, lang), 14.0 if key == "provisional_code" else 7.0,
-                        number_format=TEXT if key == "provisional_code" else None) for key, m in META_HEADERS.items()]
+        cols += [
+            Column(
+                translate(m, lang),
+                14.0 if key == "provisional_code" else 7.0,
+                number_format=TEXT if key == "provisional_code" else None,
+            )
+            for key, m in META_HEADERS.items()
+        ]
     return cols + [field_column(f, lang) for f in fields] + [ID_COLUMN]
 
 
-def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: Sequence[int] | None,
-                progress: Progress | None, cancel: threading.Event | None, total: int,
-                meta: bool = True) -> Iterable[list[Any]]:
+def export_rows(
+    archive: Archive,
+    fields: Sequence[FieldSpec],
+    lang: str,
+    pks: Sequence[int] | None,
+    progress: Progress | None,
+    cancel: threading.Event | None,
+    total: int,
+    meta: bool = True,
+) -> Iterable[list[Any]]:
     status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
     convs = [(f.key, converter(f, lang)) for f in fields]
     empty: tuple[Any, ...] = (None, "", [])
@@ -154,10 +203,19 @@ def export_rows(archive: Archive, fields: Sequence[FieldSpec], lang: str, pks: S
         yield head + [None if (v := values.get(k)) in empty else conv(v) for k, conv in convs] + [c.id]
 
 
-def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang: str | None = None,
-                     pks: Sequence[int] | None = None, groups: Iterable[str] | None = None, meta: bool = True,
-                     actor: str = "", progress: Progress | None = None,
-                     cancel: threading.Event | None = None) -> int:
+def export_customers(
+    archive: Archive,
+    form: FormDefinition,
+    path: Path,
+    *,
+    lang: str | None = None,
+    pks: Sequence[int] | None = None,
+    groups: Iterable[str] | None = None,
+    meta: bool = True,
+    actor: str = "",
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
     """Write the customers ``pks`` (all when None) to ``path``; returns the number of rows.
 
     ``groups``: the field-group keys to include (all when None); the ``id`` column is always
@@ -168,15 +226,30 @@ def export_customers(archive: Archive, form: FormDefinition, path: Path, *, lang
     fields = export_fields(form, groups)
     total = len(pks) if pks is not None else archive.customers.count()
     try:
-        n = write_sheet(path, export_columns(form, lang, fields, meta),
-                        export_rows(archive, fields, lang, pks, progress, cancel, total, meta), title=form.title(lang),
-                        printable=True, scratch_dir=scratch.archive_scratch(archive.path))
+        n = write_sheet(
+            path,
+            export_columns(form, lang, fields, meta),
+            export_rows(archive, fields, lang, pks, progress, cancel, total, meta),
+            title=form.title(lang),
+            printable=True,
+            scratch_dir=scratch.archive_scratch(archive.path),
+        )
     except OSError as exc:
-        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path),
-                              reason=exc.strerror or str(exc)) from None
-    archive.audit.record_action("export", "export", Provenance(actor or archive.db.actor, Source.MANUAL, path.name),
-                          {"file": path.name, "rows": n, "lang": lang, "meta": meta,
-                           "groups": groups if groups is not None else [g.key for g in form.groups]})
+        raise UserFacingError(
+            N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)
+        ) from None
+    archive.audit.record_action(
+        "export",
+        "export",
+        Provenance(actor or archive.db.actor, Source.MANUAL, path.name),
+        {
+            "file": path.name,
+            "rows": n,
+            "lang": lang,
+            "meta": meta,
+            "groups": groups if groups is not None else [g.key for g in form.groups],
+        },
+    )
     if progress:
         progress(n, n)
     return n

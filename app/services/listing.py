@@ -1,4 +1,5 @@
 """The customer list: overdue rules (§3.5, in working days) and the status-bar summary."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,8 +55,13 @@ def summary(session: Session) -> Summary:
     arc = session._archive
     counts = arc.customers.status_counts()
     overdue = len(arc.customers.list_pks(ListQuery(overdue=overdue_rule(session.today(), session.calendar))))
-    return Summary(sum(counts.values()), counts[CustomerStatus.DRAFT], counts[CustomerStatus.PENDING],
-                   counts[CustomerStatus.RETURNED], overdue)
+    return Summary(
+        sum(counts.values()),
+        counts[CustomerStatus.DRAFT],
+        counts[CustomerStatus.PENDING],
+        counts[CustomerStatus.RETURNED],
+        overdue,
+    )
 
 
 def pks(session: Session, query: ListQuery, limit: int | None = None) -> list[int]:
@@ -68,7 +74,12 @@ def rows(session: Session, keys: Sequence[int]) -> list[CustomerRow]:
     return session._archive.customers.rows(keys)
 
 
-def search(session: Session, text: str = "", status: CustomerStatus | None = None, incomplete: bool = False,
-           limit: int | None = None) -> list[CustomerRow]:
+def search(
+    session: Session,
+    text: str = "",
+    status: CustomerStatus | None = None,
+    incomplete: bool = False,
+    limit: int | None = None,
+) -> list[CustomerRow]:
     """The rows whose text matches ``text`` (the command line's ``list``)."""
     return rows(session, session._archive.customers.search_pks(text, status, incomplete, limit=limit))

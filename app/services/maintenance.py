@@ -2,6 +2,7 @@
 
 One composition, used by the main window's "Check the archive" and by ``fieldarchive check``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from app.services.session import Session
 @dataclass(frozen=True)
 class ArchiveCheck:
     """What a full check found: the problems (empty: intact) and how many customers the archive holds."""
+
     problems: list[str]
     customers: int
 
@@ -24,8 +26,12 @@ class ArchiveCheck:
 def check_archive(session: Session) -> ArchiveCheck:
     """SQLite's full integrity check, the foreign keys, the audit hash chain and the audit of each record."""
     arc = session._archive
-    problems = (arc.integrity_problems(full=True) + arc.foreign_key_problems() + arc.audit.verify_chain()
-                + arc.audit.verify_records())
+    problems = (
+        arc.integrity_problems(full=True)
+        + arc.foreign_key_problems()
+        + arc.audit.verify_chain()
+        + arc.audit.verify_records()
+    )
     return ArchiveCheck(problems, arc.customers.count())
 
 

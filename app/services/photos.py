@@ -4,6 +4,7 @@ The archive keeps a re-encoded JPEG: the long side at most ``max_side`` pixels (
 a setting), oriented by its EXIF tag first, without any metadata. The same picture added twice is
 stored once (content address = SHA-256 of the stored bytes).
 """
+
 from __future__ import annotations
 
 import io
@@ -23,8 +24,11 @@ Image.MAX_IMAGE_PIXELS = 80_000_000  # refuse decompression bombs well above any
 def process(data: bytes, max_side: int = 2048, quality: int = 85) -> tuple[bytes, int, int]:
     """JPEG bytes without metadata, long side ≤ ``max_side``; raises UserFacingError for a non-image."""
     if len(data) > MAX_INPUT_BYTES:
-        raise UserFacingError(N_("The picture is too large ({size} MB); the limit is {limit} MB."),
-                              size=len(data) // 2 ** 20, limit=MAX_INPUT_BYTES // 2 ** 20)
+        raise UserFacingError(
+            N_("The picture is too large ({size} MB); the limit is {limit} MB."),
+            size=len(data) // 2**20,
+            limit=MAX_INPUT_BYTES // 2**20,
+        )
     try:
         with Image.open(io.BytesIO(data)) as src:
             img: Image.Image = ImageOps.exif_transpose(src)
@@ -34,7 +38,9 @@ def process(data: bytes, max_side: int = 2048, quality: int = 85) -> tuple[bytes
             img.save(out, "JPEG", quality=quality, optimize=True)  # no exif= argument: no metadata written
             return out.getvalue(), img.width, img.height
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        raise UserFacingError(N_("This file is not a picture that can be read (JPEG, PNG, HEIC is not supported).")) from None
+        raise UserFacingError(
+            N_("This file is not a picture that can be read (JPEG, PNG, HEIC is not supported).")
+        ) from None
 
 
 def add_photo(session: Session, source: Path | bytes, max_side: int = 2048) -> PhotoInfo:
@@ -42,8 +48,9 @@ def add_photo(session: Session, source: Path | bytes, max_side: int = 2048) -> P
         try:
             data = source.read_bytes()
         except OSError as exc:
-            raise UserFacingError(N_("{file} cannot be read: {reason}."), file=source.name,
-                                  reason=exc.strerror or str(exc)) from None
+            raise UserFacingError(
+                N_("{file} cannot be read: {reason}."), file=source.name, reason=exc.strerror or str(exc)
+            ) from None
     else:
         data = source
     jpeg, width, height = process(data, max_side)

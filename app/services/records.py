@@ -1,4 +1,5 @@
 """Customer records: validate (with the archive's duplicate checks), save drafts, submit."""
+
 from __future__ import annotations
 
 import json
@@ -29,7 +30,7 @@ from app.validation import Issue, Report, Severity, validate_values
 
 def quality(report: Report) -> Quality:
     missing = errors = warnings = 0
-    for issue in report.issues:   # one pass, not the three lists of report.missing/errors/warnings
+    for issue in report.issues:  # one pass, not the three lists of report.missing/errors/warnings
         sev = issue.severity
         if sev is _MISSING:
             missing += 1
@@ -44,8 +45,12 @@ _MISSING, _ERROR, _WARNING = Severity.MISSING, Severity.ERROR, Severity.WARNING
 
 
 def duplicate_issues(form: FormDefinition, dups: Sequence[Duplicate]) -> list[Issue]:
-    return [Issue.make(d.field, Severity.WARNING, "duplicate", code=d.code or "", name=d.name or "", customer_id=d.customer_id)
-            for d in dups]
+    return [
+        Issue.make(
+            d.field, Severity.WARNING, "duplicate", code=d.code or "", name=d.name or "", customer_id=d.customer_id
+        )
+        for d in dups
+    ]
 
 
 def defaults(form: FormDefinition) -> dict[str, Any]:
@@ -56,8 +61,14 @@ def defaults(form: FormDefinition) -> dict[str, Any]:
 def validate(session: Session, values: Mapping[str, Any], customer_id: str | None = None) -> Report:
     """Everything the form checks, plus duplicates among the other customers of the archive."""
     report = validate_values(session.form, values, today=session.today(), role=session.role)
-    report.merge(duplicate_issues(session.form, session._archive.customers.find_duplicates(
-        session.form, report.values, exclude=[customer_id] if customer_id else [])))
+    report.merge(
+        duplicate_issues(
+            session.form,
+            session._archive.customers.find_duplicates(
+                session.form, report.values, exclude=[customer_id] if customer_id else []
+            ),
+        )
+    )
     report.merge(missing_photo_issues(session, report.values))
     return report
 
@@ -65,7 +76,9 @@ def validate(session: Session, values: Mapping[str, Any], customer_id: str | Non
 def missing_photo_issues(session: Session, values: Mapping[str, Any]) -> list[Issue]:
     refs = {f.key: values.get(f.key) or [] for f in session.form.fields if f.type is FieldType.PHOTO}
     known = session._archive.media.known_photos({r for v in refs.values() for r in v})
-    return [Issue.make(k, Severity.ERROR, "photo.missing", ref=r[:12]) for k, v in refs.items() for r in v if r not in known]
+    return [
+        Issue.make(k, Severity.ERROR, "photo.missing", ref=r[:12]) for k, v in refs.items() for r in v if r not in known
+    ]
 
 
 def clean_values(report: Report) -> dict[str, Any]:
@@ -73,8 +86,9 @@ def clean_values(report: Report) -> dict[str, Any]:
     return {k: v for k, v in report.values.items() if v is not None and v != "" and v != []}
 
 
-def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | None = None,
-               prov: Provenance | None = None) -> tuple[Customer, Report]:
+def save_draft(
+    session: Session, values: Mapping[str, Any], customer_id: str | None = None, prov: Provenance | None = None
+) -> tuple[Customer, Report]:
     """Save at any time, even with errors: a value that does not parse is not stored (the UI keeps the text)."""
     prov = prov or Provenance(session.user, Source.MANUAL, info_date=session.today().isoformat())
     report = validate(session, values, customer_id)
@@ -88,16 +102,21 @@ def save_draft(session: Session, values: Mapping[str, Any], customer_id: str | N
         current = arc.customers.get(cid)
         assert current is not None
         if current.status is CustomerStatus.PENDING and session.role == UserRole.COLLECTOR:
-            raise UserFacingError(N_("This customer is waiting for review; it can be changed after the market "
-                                     "manager's decision (or withdraw the submission if it has not been sent)."))
+            raise UserFacingError(
+                N_(
+                    "This customer is waiting for review; it can be changed after the market "
+                    "manager's decision (or withdraw the submission if it has not been sent)."
+                )
+            )
         arc.customers.update(session.form, [CustomerUpdate(cid, stored, quality(report))], prov)
     customer = arc.customers.get(cid)
     assert customer is not None
     return customer, report
 
 
-def save_changes(session: Session, customer_id: str, changes: Mapping[str, Any],
-                 prov: Provenance | None = None) -> tuple[Customer, Report]:
+def save_changes(
+    session: Session, customer_id: str, changes: Mapping[str, Any], prov: Provenance | None = None
+) -> tuple[Customer, Report]:
     """Apply only the fields a person changed onto the customer as it is stored now: values that
     arrived from the server while a form was open are not overwritten by the form's older copy."""
     current = session._archive.customers.get(customer_id)
@@ -112,7 +131,9 @@ def get(session: Session, customer_id: str) -> Customer | None:
 
 def duplicates_of(session: Session, values: Mapping[str, Any], exclude: Sequence[str]) -> list[Issue]:
     """The duplicate warnings for ``values`` (parsed) among the other customers of the archive."""
-    return duplicate_issues(session.form, session._archive.customers.find_duplicates(session.form, dict(values), list(exclude)))
+    return duplicate_issues(
+        session.form, session._archive.customers.find_duplicates(session.form, dict(values), list(exclude))
+    )
 
 
 def visits(session: Session, customer_id: str) -> list[Visit]:
@@ -124,8 +145,14 @@ def history(session: Session, customer_id: str) -> list[Any]:
     return session._archive.audit.history(customer_id)
 
 
-def save(session: Session, values: Mapping[str, Any], customer_id: str | None, changes: Mapping[str, Any],
-         prov: Provenance | None, autosave_key: str | None) -> Customer:
+def save(
+    session: Session,
+    values: Mapping[str, Any],
+    customer_id: str | None,
+    changes: Mapping[str, Any],
+    prov: Provenance | None,
+    autosave_key: str | None,
+) -> Customer:
     """What the form's Save does: a new customer from all ``values``, an existing one from the fields
     changed in the form (``changes``); the form's crash-safe copy is dropped afterwards."""
     if customer_id is None:
@@ -141,6 +168,7 @@ def save(session: Session, values: Mapping[str, Any], customer_id: str | None, c
 class Submitted:
     """What Save-and-submit did: the customer as stored at the end, which ids went to review, the
     reports of those refused, and an error of the submit step after the save had succeeded."""
+
     customer: Customer
     submitted: list[str]
     refused: dict[str, Report]
@@ -151,9 +179,16 @@ class Submitted:
         return Changes.of([self.customer])
 
 
-def save_and_submit(session: Session, values: Mapping[str, Any], customer_id: str | None,
-                    changes: Mapping[str, Any], prov: Provenance | None, autosave_key: str | None,
-                    note: str = "", urgent: bool = False) -> Submitted:
+def save_and_submit(
+    session: Session,
+    values: Mapping[str, Any],
+    customer_id: str | None,
+    changes: Mapping[str, Any],
+    prov: Provenance | None,
+    autosave_key: str | None,
+    note: str = "",
+    urgent: bool = False,
+) -> Submitted:
     """The form's Submit in one operation: save, submit for review, and read the customer once at the
     end. The save stands even when the submit step fails (the error is returned with it)."""
     customer = save(session, values, customer_id, changes, prov, autosave_key)
@@ -166,8 +201,9 @@ def save_and_submit(session: Session, values: Mapping[str, Any], customer_id: st
     return Submitted(customer, ok, refused)
 
 
-def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = False
-           ) -> tuple[list[str], dict[str, Report]]:
+def submit(
+    session: Session, ids: Sequence[str], note: str = "", urgent: bool = False
+) -> tuple[list[str], dict[str, Report]]:
     """Move drafts (and returned records) without errors to pending review, with a note to the
     reviewer; ``urgent``: an emergency change (应急维护, decided within 1.5 hours). Returns
     (submitted, refused)."""
@@ -186,21 +222,36 @@ def submit(session: Session, ids: Sequence[str], note: str = "", urgent: bool = 
             refused[cid] = report
         else:
             ok.append(cid)
-    arc.customers.set_status(ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL), note=note, urgent=urgent)
+    arc.customers.set_status(
+        ok, CustomerStatus.PENDING, Provenance(session.user, Source.MANUAL), note=note, urgent=urgent
+    )
     return ok, refused
 
 
 def mark_checked(session: Session, ids: Sequence[str], kind: str) -> int:
     """Record a quarterly check (``quarterly``) or a half-yearly review of static information (``static``)."""
-    return session._archive.customers.mark_checked(ids, kind, session.today().isoformat(),
-                                        Provenance(session.user, Source.VISIT, info_date=session.today().isoformat()))
+    return session._archive.customers.mark_checked(
+        ids,
+        kind,
+        session.today().isoformat(),
+        Provenance(session.user, Source.VISIT, info_date=session.today().isoformat()),
+    )
 
 
-def add_visit(session: Session, customer_id: str, visited_on: str, purpose: str, notes: str, sales_anomaly: str,
-              photos: Sequence[str] = ()) -> Visit:
+def add_visit(
+    session: Session,
+    customer_id: str,
+    visited_on: str,
+    purpose: str,
+    notes: str,
+    sales_anomaly: str,
+    photos: Sequence[str] = (),
+) -> Visit:
     if session._archive.customers.get(customer_id) is None:
         raise UserFacingError(N_("There is no customer with the id {id}."), id=customer_id)
-    visit = Visit(new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos))
+    visit = Visit(
+        new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos)
+    )
     return session._archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
 
 

@@ -6,6 +6,7 @@ The reason is shown from its code: a validation code (``app.validation.messages`
 run on both sides) with the field's label, else one of the server's own codes below; only a code
 this client does not know falls back to the server's English message.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -43,10 +44,12 @@ SERVER_MESSAGES: dict[str, str] = {
 
 #: Content the server cannot store (server/wiremodels.py bad_content): the path names the field.
 REJECTION_MESSAGES: dict[str, str] = {
-    "text.nul": N_("{field}: the text holds a NUL character, which the server cannot store. Correct it and save "
-                   "again."),
-    "text.surrogate": N_("{field}: the text holds a broken character, which the server cannot store. Correct it "
-                         "and save again."),
+    "text.nul": N_(
+        "{field}: the text holds a NUL character, which the server cannot store. Correct it and save again."
+    ),
+    "text.surrogate": N_(
+        "{field}: the text holds a broken character, which the server cannot store. Correct it and save again."
+    ),
     "value.too_deep": N_("{field}: the value is nested too deeply for the server. Correct it and save again."),
 }
 
@@ -85,24 +88,26 @@ def reason_text(form: FormDefinition, error: dict[str, Any], lang: str | None = 
             pass
     elif code in MESSAGES:
         return Issue.make(key, Severity.ERROR, code, **{k: v for k, v in params.items() if k != "label"}).message(
-            label, lang)
+            label, lang
+        )
     return str(error.get("message") or code)
 
 
 @dataclass(frozen=True)
 class Refusal:
     customer_id: str
-    code: str             # the customer code (official or provisional), "" when none
+    code: str  # the customer code (official or provisional), "" when none
     shop_name: str
-    state: str            # "rejected" (refused by the server) or "conflict"
+    state: str  # "rejected" (refused by the server) or "conflict"
     reasons: tuple[str, ...] = field(default=())
-    more: int = 0         # reasons counted but not spelled out
+    more: int = 0  # reasons counted but not spelled out
 
     def line(self, lang: str | None = None) -> str:
         who = " ".join(x for x in (self.code, self.shop_name) if x) or self.customer_id
         if self.state == "conflict":
-            return translate(N_("{customer}: changed on the server too; resolve the conflict in the app."),
-                             lang).format(customer=who)
+            return translate(
+                N_("{customer}: changed on the server too; resolve the conflict in the app."), lang
+            ).format(customer=who)
         text = "; ".join(self.reasons) or translate(N_("no reason given"), lang)
         if self.more:
             text += translate(N_(" (and {n} more)"), lang).format(n=self.more)
@@ -112,8 +117,11 @@ class Refusal:
 def refusals(session: Any, lang: str | None = None) -> list[Refusal]:
     """Every live customer the server refused, or in conflict with it, oldest change first."""
     arc, form = session._archive, session.form
-    rows = [r for r in arc.customers.rows(arc.customers.list_pks(ListQuery(sync_problems=True, descending=False)))
-            if r.sync_state in ("rejected", "conflict")]
+    rows = [
+        r
+        for r in arc.customers.rows(arc.customers.list_pks(ListQuery(sync_problems=True, descending=False)))
+        if r.sync_state in ("rejected", "conflict")
+    ]
     full = arc.customers.many([r.id for r in rows if r.sync_state == "rejected"]) if rows else {}
     code_spec = form.by_role(FieldRole.CUSTOMER_CODE)
     out = []
@@ -122,7 +130,9 @@ def refusals(session: Any, lang: str | None = None) -> list[Refusal]:
         errors = [e for e in (c.sync_errors if c is not None else ()) if isinstance(e, dict)]
         reasons = tuple(reason_text(form, e, lang) for e in errors[:MAX_REASONS])
         code = r.code or (c.values.get(code_spec.key) if c is not None and code_spec else None) or ""
-        out.append(Refusal(r.id, str(code), r.shop_name or "", r.sync_state, reasons, max(0, len(errors) - MAX_REASONS)))
+        out.append(
+            Refusal(r.id, str(code), r.shop_name or "", r.sync_state, reasons, max(0, len(errors) - MAX_REASONS))
+        )
     return out
 
 

@@ -6,6 +6,7 @@ sheet, then the category-adjustment table (客户类别调整情况表), archive
 overdue maintenance and visits per collector. Dates are real date cells, counts are numbers, and
 every text is a string cell (no formula can come in through a shop name).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -50,7 +51,7 @@ def check_month(text: str) -> str:
 
 
 def category_adjustments(n: int) -> str:
-    """"3 category adjustments": the count in the message that says where the report was written."""
+    """ "3 category adjustments": the count in the message that says where the report was written."""
     return ngettext("{n} category adjustment", "{n} category adjustments", n).format(n=n)
 
 
@@ -84,8 +85,9 @@ def _who(row: dict[str, Any]) -> str:
     return f"{shown} ({name})" if shown and shown != name else name
 
 
-def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: str | None = None,
-                  scratch_dir: Path | None = None) -> dict[str, int]:
+def write_monthly(
+    data: dict[str, Any], form: FormDefinition, path: Path, lang: str | None = None, scratch_dir: Path | None = None
+) -> dict[str, int]:
     """Write the workbook; returns the number of rows of each table. Temporary files: in
     ``scratch_dir`` (the profile's tmp folder) and beside ``path``, never $TMPDIR."""
     lang = lang or current_language()
@@ -107,51 +109,127 @@ def write_monthly(data: dict[str, Any], form: FormDefinition, path: Path, lang: 
         [t(N_("Monthly reports")), data.get("month", "")],
         [t(N_("Figures as of")), _date(data.get("as_of"))],
         [t(N_("Made by")), scope.get("display_name") or scope.get("user", "")],
-        [t(N_("Customer managers covered")), "、".join(scope.get("collectors") or []) if lang == "zh_CN"
-         else ", ".join(scope.get("collectors") or [])],
+        [
+            t(N_("Customer managers covered")),
+            "、".join(scope.get("collectors") or []) if lang == "zh_CN" else ", ".join(scope.get("collectors") or []),
+        ],
         [t(N_("Made at")), data.get("generated_at", "")],
         [t(N_("Category adjustments")), len(adjustments)],
         [t(N_("Overdue maintenance")), len(overdue)],
         [t(N_("Due")), t(N_("by the 3rd of the next month"))],
     ]
-    adj_cols = [Column(t(N_("No.")), 6.0), Column(t(N_("Customer code")), 16.0), Column(t(N_("Shop name")), 26.0),
-                Column(t(N_("Customer manager")), 14.0), Column(t(N_("Adjusted item")), 16.0),
-                Column(t(N_("Before adjustment")), 16.0), Column(t(N_("After adjustment")), 16.0), Column(t(N_("Date")), 12.0),
-                Column(t(N_("Changed by")), 14.0)]
+    adj_cols = [
+        Column(t(N_("No.")), 6.0),
+        Column(t(N_("Customer code")), 16.0),
+        Column(t(N_("Shop name")), 26.0),
+        Column(t(N_("Customer manager")), 14.0),
+        Column(t(N_("Adjusted item")), 16.0),
+        Column(t(N_("Before adjustment")), 16.0),
+        Column(t(N_("After adjustment")), 16.0),
+        Column(t(N_("Date")), 12.0),
+        Column(t(N_("Changed by")), 14.0),
+    ]
     adj_rows: Iterable[Sequence[Any]] = (
-        [n, a.get("code"), a.get("shop_name"), a.get("owner"), label(a["field"], a.get("field_label_zh") or a["field"]),
-         a.get("old"), a.get("new"), _date(a.get("changed_on")), a.get("by")]
-        for n, a in enumerate(adjustments, start=1))
-    comp_cols = [Column(t(N_("Customer manager")), 22.0), Column(t(N_("Number of customers")), 10.0),
-                 Column(t(N_("Complete archives")), 10.0), Column(t(N_("Incomplete archives")), 10.0),
-                 Column(t(N_("Complete (%)")), 12.0), Column(t(N_("Required values missing")), 14.0),
-                 Column(t(N_("Fields missing most often")), 60.0)]
+        [
+            n,
+            a.get("code"),
+            a.get("shop_name"),
+            a.get("owner"),
+            label(a["field"], a.get("field_label_zh") or a["field"]),
+            a.get("old"),
+            a.get("new"),
+            _date(a.get("changed_on")),
+            a.get("by"),
+        ]
+        for n, a in enumerate(adjustments, start=1)
+    )
+    comp_cols = [
+        Column(t(N_("Customer manager")), 22.0),
+        Column(t(N_("Number of customers")), 10.0),
+        Column(t(N_("Complete archives")), 10.0),
+        Column(t(N_("Incomplete archives")), 10.0),
+        Column(t(N_("Complete (%)")), 12.0),
+        Column(t(N_("Required values missing")), 14.0),
+        Column(t(N_("Fields missing most often")), 60.0),
+    ]
     sep = "、" if lang == "zh_CN" else "; "
     comp_rows = (
-        [_who(c), c["customers"], c["complete"], c["incomplete"], _pct(c["complete"], c["customers"]), c["missing_total"],
-         sep.join(f"{label(m['field'], m.get('label_zh') or m['field'])} {m['count']}" for m in c.get("missing_by_field") or [])]
-        for c in completeness)
-    over_cols = [Column(t(N_("Customer code")), 16.0), Column(t(N_("Shop name")), 26.0),
-                 Column(t(N_("Customer manager")), 14.0), Column(t(N_("Overdue item")), 44.0),
-                 Column(t(N_("Due date")), 12.0), Column(t(N_("Working days overdue")), 14.0)]
-    over_rows = ([o.get("code"), o.get("shop_name"), o.get("owner"), t(KIND_MSGIDS.get(o["kind"], o["kind"])),
-                  _date(o.get("due")), o.get("workdays_overdue")] for o in overdue)
-    visit_cols = [Column(t(N_("Customer manager")), 22.0), Column(t(N_("Number of visits")), 10.0),
-                  Column(t(N_("Customers visited")), 12.0), Column(t(N_("Customers assigned")), 12.0),
-                  Column(t(N_("Visited (%)")), 12.0), Column(t(N_("Visits with a sales anomaly")), 16.0)]
-    visit_rows = ([_who(v), v["visits"], v["customers_visited"], v["customers"], _pct(v["customers_visited"], v["customers"]),
-                   v["with_anomaly"]] for v in visits)
+        [
+            _who(c),
+            c["customers"],
+            c["complete"],
+            c["incomplete"],
+            _pct(c["complete"], c["customers"]),
+            c["missing_total"],
+            sep.join(
+                f"{label(m['field'], m.get('label_zh') or m['field'])} {m['count']}"
+                for m in c.get("missing_by_field") or []
+            ),
+        ]
+        for c in completeness
+    )
+    over_cols = [
+        Column(t(N_("Customer code")), 16.0),
+        Column(t(N_("Shop name")), 26.0),
+        Column(t(N_("Customer manager")), 14.0),
+        Column(t(N_("Overdue item")), 44.0),
+        Column(t(N_("Due date")), 12.0),
+        Column(t(N_("Working days overdue")), 14.0),
+    ]
+    over_rows = (
+        [
+            o.get("code"),
+            o.get("shop_name"),
+            o.get("owner"),
+            t(KIND_MSGIDS.get(o["kind"], o["kind"])),
+            _date(o.get("due")),
+            o.get("workdays_overdue"),
+        ]
+        for o in overdue
+    )
+    visit_cols = [
+        Column(t(N_("Customer manager")), 22.0),
+        Column(t(N_("Number of visits")), 10.0),
+        Column(t(N_("Customers visited")), 12.0),
+        Column(t(N_("Customers assigned")), 12.0),
+        Column(t(N_("Visited (%)")), 12.0),
+        Column(t(N_("Visits with a sales anomaly")), 16.0),
+    ]
+    visit_rows = (
+        [
+            _who(v),
+            v["visits"],
+            v["customers_visited"],
+            v["customers"],
+            _pct(v["customers_visited"], v["customers"]),
+            v["with_anomaly"],
+        ]
+        for v in visits
+    )
     try:
-        write_sheet(path, cover_cols, cover, title=t(N_("Cover")), extra_sheets=[
-            (t(N_("Category adjustments")), adj_cols, adj_rows),
-            (t(N_("Archive completeness")), comp_cols, comp_rows),
-            (t(N_("Overdue maintenance")), over_cols, over_rows),
-            (t(N_("Visits per customer manager")), visit_cols, visit_rows),
-        ], scratch_dir=scratch_dir)
+        write_sheet(
+            path,
+            cover_cols,
+            cover,
+            title=t(N_("Cover")),
+            extra_sheets=[
+                (t(N_("Category adjustments")), adj_cols, adj_rows),
+                (t(N_("Archive completeness")), comp_cols, comp_rows),
+                (t(N_("Overdue maintenance")), over_cols, over_rows),
+                (t(N_("Visits per customer manager")), visit_cols, visit_rows),
+            ],
+            scratch_dir=scratch_dir,
+        )
     except OSError as exc:
-        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
-    return {"category_adjustments": len(adjustments), "completeness": len(completeness), "overdue": len(overdue),
-            "visits": len(visits)}
+        raise UserFacingError(
+            N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)
+        ) from None
+    return {
+        "category_adjustments": len(adjustments),
+        "completeness": len(completeness),
+        "overdue": len(overdue),
+        "visits": len(visits),
+    }
 
 
 def monthly_report(session: Session, month: str, path: Path, lang: str | None = None) -> dict[str, int]:
@@ -159,9 +237,15 @@ def monthly_report(session: Session, month: str, path: Path, lang: str | None = 
     return save_monthly(session, fetch_monthly(session, month), month, path, lang)
 
 
-def save_monthly(session: Session, data: dict[str, Any], month: str, path: Path, lang: str | None = None) -> dict[str, int]:
+def save_monthly(
+    session: Session, data: dict[str, Any], month: str, path: Path, lang: str | None = None
+) -> dict[str, int]:
     """Write figures already fetched (the app fetches them off the archive's thread) and audit the export."""
     counts = write_monthly(data, session.form, path, lang, session._profile.scratch_dir)
-    session._archive.audit.record_action("report", "export", Provenance(session.user, Source.SYSTEM),
-                                  {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts})
+    session._archive.audit.record_action(
+        "report",
+        "export",
+        Provenance(session.user, Source.SYSTEM),
+        {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts},
+    )
     return counts

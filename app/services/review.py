@@ -9,6 +9,7 @@ Deadlines (requirements §3.1–3.4, in working days of the published calendar):
 - an emergency change (应急维护, marked urgent by the collector): 1.5 hours from the submission.
 A deadline ends at the end of its working day, China time.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -51,17 +52,17 @@ class QueueItem:
     shop_name: str
     contact_name: str
     owner: str
-    kind: str                      # new | change
+    kind: str  # new | change
     urgent: bool
     submitted_at: dt.datetime | None
     submitted_by: str
     note: str
     deadline: dt.datetime
     overdue: bool
-    left: str                      # "2 working days", "45 min", or how much overdue
+    left: str  # "2 working days", "45 min", or how much overdue
     warnings: int
     errors: int
-    unsent: bool                   # decided here, not yet sent
+    unsent: bool  # decided here, not yet sent
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class Submission:
     item: QueueItem
     customer: Customer
     changes: list[Change]
-    issues: list[tuple[str, str, str]] = field(default_factory=list)   # (severity, field label, message)
+    issues: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, field label, message)
     missing: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
 
@@ -106,8 +107,14 @@ def _date(text: Any) -> dt.date | None:
         return None
 
 
-def deadline(kind: str, urgent: bool, submitted: dt.datetime | None, binding_date: str | None, cal: WorkCalendar,
-             now: dt.datetime) -> dt.datetime:
+def deadline(
+    kind: str,
+    urgent: bool,
+    submitted: dt.datetime | None,
+    binding_date: str | None,
+    cal: WorkCalendar,
+    now: dt.datetime,
+) -> dt.datetime:
     submitted = submitted or now
     if urgent:
         return submitted + URGENT
@@ -122,8 +129,11 @@ def time_left(due: dt.datetime, now: dt.datetime, cal: WorkCalendar, urgent: boo
     overdue = now > due
     if urgent or abs(due - now) < dt.timedelta(hours=24):
         minutes = int(abs(due - now).total_seconds() // 60)
-        amount = _("{h} h {m} min").format(h=minutes // 60, m=minutes % 60) if minutes >= 60 else \
-            _("{m} min").format(m=minutes)
+        amount = (
+            _("{h} h {m} min").format(h=minutes // 60, m=minutes % 60)
+            if minutes >= 60
+            else _("{m} min").format(m=minutes)
+        )
     else:
         today, day = now.astimezone(CHINA).date(), due.astimezone(CHINA).date()
         days = cal.workdays_between(day, today) if overdue else cal.workdays_between(today, day)
@@ -143,10 +153,27 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
         due = deadline(kind, urgent, submitted, r["binding_date"], cal, now)
         overdue, left = time_left(due, now, cal, urgent)
         name = r["shop_name"] or r["contact_name"] or r["code"] or ""
-        items.append(QueueItem(r["id"], r["code"], bool(r["code_official"]), name, r["contact_name"] or "",
-                               r["owner"] or review.get("submitted_by") or "", kind, urgent, submitted,
-                               review.get("submitted_by") or "", review.get("note") or "", due, overdue, left,
-                               r["warning_count"] or 0, r["error_count"] or 0, r["sync_state"] == "pending"))
+        items.append(
+            QueueItem(
+                r["id"],
+                r["code"],
+                bool(r["code_official"]),
+                name,
+                r["contact_name"] or "",
+                r["owner"] or review.get("submitted_by") or "",
+                kind,
+                urgent,
+                submitted,
+                review.get("submitted_by") or "",
+                review.get("note") or "",
+                due,
+                overdue,
+                left,
+                r["warning_count"] or 0,
+                r["error_count"] or 0,
+                r["sync_state"] == "pending",
+            )
+        )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     items.sort(key=lambda i: (not i.urgent, i.submitted_at or far))
     return items
@@ -170,12 +197,26 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
         if item.kind == "change" and old == new:
             continue
         group = form.group(spec.group)
-        changes.append(Change(spec.key, spec.label(lang), group.label(lang) if group else spec.group, old, new,
-                              spec.type is FieldType.PHOTO))
+        changes.append(
+            Change(
+                spec.key,
+                spec.label(lang),
+                group.label(lang) if group else spec.group,
+                old,
+                new,
+                spec.type is FieldType.PHOTO,
+            )
+        )
     report = validate_values(form, c.values, today=session.today(), role=UserRole.COLLECTOR)
-    issues = [(i.severity.value, form[i.field].label(lang) if i.field in form else i.field,
-               i.message(form[i.field].label(lang) if i.field in form else i.field, lang))
-              for i in report.issues if i.severity in (Severity.ERROR, Severity.WARNING)]
+    issues = [
+        (
+            i.severity.value,
+            form[i.field].label(lang) if i.field in form else i.field,
+            i.message(form[i.field].label(lang) if i.field in form else i.field, lang),
+        )
+        for i in report.issues
+        if i.severity in (Severity.ERROR, Severity.WARNING)
+    ]
     missing = sum(1 for i in report.issues if i.severity is Severity.MISSING)
     dups = session._archive.customers.find_duplicates(form, c.values, exclude=[c.id])
     return Submission(item, c, changes, issues, missing, dups)
@@ -200,8 +241,11 @@ def decide(session: Session, ids: Sequence[str], action: str, reason: str = "", 
             raise UserFacingError(N_("There is no customer with the id {id}."), id=cid)
         if c.status is not CustomerStatus.PENDING:
             continue
-        session._archive.outbox.record_decision(cid, {"action": action, "reason": reason.strip(), "fields": list(fields)},
-                                        Provenance(session.user, Source.REVIEW))
+        session._archive.outbox.record_decision(
+            cid,
+            {"action": action, "reason": reason.strip(), "fields": list(fields)},
+            Provenance(session.user, Source.REVIEW),
+        )
         decided += 1
     if action == "return" and decided:
         remember_reason(session, reason)

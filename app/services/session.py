@@ -1,4 +1,5 @@
 """Creating and unlocking a profile; "unlock on this device" through the OS keyring."""
+
 from __future__ import annotations
 
 import base64
@@ -84,8 +85,9 @@ def _role(stored: str | None) -> UserRole:
 
 def _open(profile: Profile, key: bytes) -> Session:
     archive = profile.open(key)
-    return Session(profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")),
-                   calendar_for(archive))
+    return Session(
+        profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")), calendar_for(archive)
+    )
 
 
 def _device_secret_name(profile: Profile, archive_id: str) -> str:
@@ -140,12 +142,20 @@ def create(name: str = DEFAULT_PROFILE, *, passphrase: str, actor: str | None = 
     return Session(profile, archive, key, form_for(archive), calendar=calendar_for(archive)), code
 
 
-def unlock(name: str = DEFAULT_PROFILE, *, passphrase: str | None = None, recovery_code: str | None = None,
-           key: bytes | None = None) -> Session:
+def unlock(
+    name: str = DEFAULT_PROFILE,
+    *,
+    passphrase: str | None = None,
+    recovery_code: str | None = None,
+    key: bytes | None = None,
+) -> Session:
     profile = Profile(name)
     if not profile.exists():
-        raise StorageError(StorageErrorKind.NO_ARCHIVE, N_("There is no archive in {folder} yet. Create one first (init)."),
-                           folder=str(profile.dir))
+        raise StorageError(
+            StorageErrorKind.NO_ARCHIVE,
+            N_("There is no archive in {folder} yet. Create one first (init)."),
+            folder=str(profile.dir),
+        )
     if key is None:
         if recovery_code is not None:
             key = profile.unlock_with_recovery(recovery_code)
@@ -177,8 +187,10 @@ def device_key(name: str = DEFAULT_PROFILE) -> bytes | None:
 
 def remember_on_device(session: Session) -> None:
     """Keep the data key in the OS keyring; raises ``secrets.KeyringUnavailable`` where there is none."""
-    secrets.set_secret(_device_secret_name(session._profile, session._archive.meta.archive_id),
-                       base64.b64encode(session.key).decode("ascii"))
+    secrets.set_secret(
+        _device_secret_name(session._profile, session._archive.meta.archive_id),
+        base64.b64encode(session.key).decode("ascii"),
+    )
     device_unlock_marker(session._profile.name).touch()
 
 
@@ -196,9 +208,11 @@ def change_passphrase(session: Session, new_passphrase: str) -> None:
     session._profile.set_passphrase(session.key, new_passphrase)
 
 
-COMMON_PASSWORDS = frozenset("""12345678 123456789 1234567890 87654321 11111111 88888888 66666666 00000000 password
+COMMON_PASSWORDS = frozenset(
+    """12345678 123456789 1234567890 87654321 11111111 88888888 66666666 00000000 password
 password1 passw0rd qwertyui qwerty123 asdfghjk zxcvbnm1 iloveyou woaini1314 woaini520 abc12345 a1234567 aa123456
-1qaz2wsx qazwsxedc 5201314520 admin123 admin888 abcd1234 wang1234 zhang123 li123456 shanghai beijing1""".split())
+1qaz2wsx qazwsxedc 5201314520 admin123 admin888 abcd1234 wang1234 zhang123 li123456 shanghai beijing1""".split()
+)
 STRENGTH_MSGIDS = (N_("Too short"), N_("Weak"), N_("Fair"), N_("Good"), N_("Strong"))
 
 
@@ -217,4 +231,3 @@ def passphrase_strength(passphrase: str) -> int:
     distinct = len(set(p))
     bits = min(len(p), distinct * 2) * math.log2(max(pool, 2))
     return 1 if bits < 40 else 2 if bits < 60 else 3 if bits < 80 else 4
-

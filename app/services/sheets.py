@@ -17,6 +17,7 @@ at most ``MAX_DIFFS`` rows, the rest only counted; and the customers whose chang
 (``review_ids``), which ``submit_changed`` submits after the import with the note
 "大批量维护: <file>".
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -63,10 +64,10 @@ BATCH = 500
 class ImportMode(Enum):
     """What one pass over a sheet does."""
 
-    FILE_ONLY = "file-only"                 # check the file alone: there is no archive (``validate`` before ``init``)
-    CHECK = "check"                         # check against the archive (ids, duplicates, codes); nothing is written
-    WRITE = "write"                         # all or nothing: an error in any row rolls the whole import back
-    WRITE_VALID_ROWS = "write-valid-rows"   # the rows without errors are written, the others skipped
+    FILE_ONLY = "file-only"  # check the file alone: there is no archive (``validate`` before ``init``)
+    CHECK = "check"  # check against the archive (ids, duplicates, codes); nothing is written
+    WRITE = "write"  # all or nothing: an error in any row rolls the whole import back
+    WRITE_VALID_ROWS = "write-valid-rows"  # the rows without errors are written, the others skipped
 
     @property
     def writes(self) -> bool:
@@ -80,10 +81,16 @@ class Problem:
     severity: str
     code: str
     message: str
-    sheet: str = ""   # the sheet's name when the import reads several
+    sheet: str = ""  # the sheet's name when the import reads several
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"row": self.row, "field": self.field, "severity": self.severity, "code": self.code, "message": self.message}
+        d = {
+            "row": self.row,
+            "field": self.field,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
         if self.sheet:
             d["sheet"] = self.sheet
         return d
@@ -100,9 +107,9 @@ MAX_MISSING = 2_000
 class FieldChange:
     key: str
     label: str
-    old: str          # as the user reads it (choice labels, dates), "" when empty
+    old: str  # as the user reads it (choice labels, dates), "" when empty
     new: str
-    review: bool      # the field's change policy needs the market manager's approval
+    review: bool  # the field's change policy needs the market manager's approval
 
 
 @dataclass
@@ -111,9 +118,9 @@ class RowDiff:
     customer_id: str
     code: str
     name: str
-    new: bool                                   # a new customer (no changes listed)
+    new: bool  # a new customer (no changes listed)
     changes: list[FieldChange] = field(default_factory=list)
-    sheet: str = ""                             # the sheet's name when the import reads several
+    sheet: str = ""  # the sheet's name when the import reads several
 
     @property
     def needs_review(self) -> bool:
@@ -128,14 +135,14 @@ class SheetResult:
     unchanged: int = 0
     written: bool = False
     problems: list[Problem] = field(default_factory=list)
-    skipped_rows: list[Any] = field(default_factory=list)   # row numbers ("sheet row" with several sheets)
+    skipped_rows: list[Any] = field(default_factory=list)  # row numbers ("sheet row" with several sheets)
     #: What the rows without errors would do (the dry run) or did (the import): new customers,
     #: customers with changed fields, and those whose changes need review.
     new_rows: int = 0
     changed_rows: int = 0
     diffs: list[RowDiff] = field(default_factory=list)
     diffs_omitted: int = 0
-    review_ids: list[str] = field(default_factory=list)   # changed customers to submit for review
+    review_ids: list[str] = field(default_factory=list)  # changed customers to submit for review
 
     #: Every problem is counted; at most MAX_PROBLEMS errors and warnings and MAX_MISSING missing
     #: values are kept with their message (a 100k-row file can have a million missing values).
@@ -210,10 +217,22 @@ def _fewer_collections() -> Iterator[None]:
 class SheetImport:
     """One pass over a sheet: validate every row and, as its ``mode`` says, write them."""
 
-    def __init__(self, form: FormDefinition, archive: Archive | None, mode: ImportMode, *, role: str, actor: str,
-                 today: dt.date, source_ref: str, lang: str) -> None:
+    def __init__(
+        self,
+        form: FormDefinition,
+        archive: Archive | None,
+        mode: ImportMode,
+        *,
+        role: str,
+        actor: str,
+        today: dt.date,
+        source_ref: str,
+        lang: str,
+    ) -> None:
         if (archive is None) != (mode is ImportMode.FILE_ONLY):
-            raise ValueError(f"{mode} needs an archive" if archive is None else "FILE_ONLY is the check without an archive")
+            raise ValueError(
+                f"{mode} needs an archive" if archive is None else "FILE_ONLY is the check without an archive"
+            )
         self.form, self.role, self.today, self.lang = form, role, today, lang
         self.mode = mode
         self._arc = archive
@@ -230,8 +249,16 @@ class SheetImport:
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
         self.ident_keys = frozenset(f.key for f in form.fields if is_identifier(f))
         self._messages: dict[tuple[Any, ...], str] = {}
-        self._plans: dict[int, tuple[dict[int, str], int | None, list[tuple[int, str, FieldSpec, bool, bool]],
-                                     Callable[[list[Any]], tuple[Any, ...]], int]] = {}
+        self._plans: dict[
+            int,
+            tuple[
+                dict[int, str],
+                int | None,
+                list[tuple[int, str, FieldSpec, bool, bool]],
+                Callable[[list[Any]], tuple[Any, ...]],
+                int,
+            ],
+        ] = {}
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
         self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(FieldRole.SHOP_NAME)
@@ -239,15 +266,15 @@ class SheetImport:
 
     def problem(self, row: int, issue: Issue, label: str | None = None) -> None:
         res = self.result
-        sev = issue.severity._value_    # the member's own attribute: .value is a property written in Python
+        sev = issue.severity._value_  # the member's own attribute: .value is a property written in Python
         if sev == "missing" and res.counts["missing"] >= MAX_MISSING:
-            res.counts["missing"] += 1      # counted, not kept: no message to format
+            res.counts["missing"] += 1  # counted, not kept: no message to format
             res.problems_omitted += 1
             return
         key: Any = (issue.code, issue.field, label, issue.params)
         try:
             message = self._messages.get(key)
-        except TypeError:   # a parameter that cannot be a dict key
+        except TypeError:  # a parameter that cannot be a dict key
             message, key = None, None
         if message is None:
             spec = self.form.get(issue.field)
@@ -263,14 +290,26 @@ class SheetImport:
         assert self._arc is not None, "ImportMode.FILE_ONLY has no archive"
         return self._arc
 
-    def run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *,
-            progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+    def run(
+        self,
+        parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]],
+        *,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        total: int,
+    ) -> SheetResult:
         """Check (and write) the rows of each part (sheet name, rows, column mapping) in one transaction."""
         with _fewer_collections():
             return self._run(parts, progress=progress, cancel=cancel, total=total)
 
-    def _run(self, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]], *,
-             progress: Progress | None, cancel: threading.Event | None, total: int) -> SheetResult:
+    def _run(
+        self,
+        parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]],
+        *,
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        total: int,
+    ) -> SheetResult:
         if self.mode is ImportMode.FILE_ONLY:
             self._parts(None, parts, progress, cancel, total)
             return self.result
@@ -289,16 +328,29 @@ class SheetImport:
         self.result.written = True
         return self.result
 
-    def _parts(self, tx: Any, parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]],
-               progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
+    def _parts(
+        self,
+        tx: Any,
+        parts: Sequence[tuple[str, Iterator[tuple[int, list[Any]]], dict[int, str]]],
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        total: int,
+    ) -> None:
         for name, rows, mapping in parts:
             self.sheet = name
             self._loop(tx, rows, mapping, progress, cancel, total)
         if progress:
             progress(self.result.rows, self.result.rows)
 
-    def _loop(self, tx: Any, rows: Iterator[tuple[int, list[Any]]], mapping: dict[int, str],
-              progress: Progress | None, cancel: threading.Event | None, total: int) -> None:
+    def _loop(
+        self,
+        tx: Any,
+        rows: Iterator[tuple[int, list[Any]]],
+        mapping: dict[int, str],
+        progress: Progress | None,
+        cancel: threading.Event | None,
+        total: int,
+    ) -> None:
         batch: list[tuple[int, list[Any]]] = []
         for item in rows:
             batch.append(item)
@@ -314,8 +366,11 @@ class SheetImport:
 
     def _batch(self, tx: Any, batch: list[tuple[int, list[Any]]], mapping: dict[int, str]) -> None:
         id_cols = self._id_columns(mapping)
-        ids = [str(vals[i]).strip() for _, vals in batch for i in id_cols
-               if i < len(vals) and not is_empty(vals[i])] if id_cols else []
+        ids = (
+            [str(vals[i]).strip() for _, vals in batch for i in id_cols if i < len(vals) and not is_empty(vals[i])]
+            if id_cols
+            else []
+        )
         current = self.archive.customers.many(ids, tx) if self.mode is not ImportMode.FILE_ONLY and ids else {}
         checked = [self._row(n, vals, mapping, current) for n, vals in batch]
         self._cross_checks(tx, checked)
@@ -328,7 +383,7 @@ class SheetImport:
             for issue in report.issues:
                 sev = issue.severity
                 if sev is MISSING:
-                    if counts["missing"] >= MAX_MISSING:   # what problem() does past the cap, without the call
+                    if counts["missing"] >= MAX_MISSING:  # what problem() does past the cap, without the call
                         counts["missing"] += 1
                         res.problems_omitted += 1
                         continue
@@ -340,7 +395,7 @@ class SheetImport:
                 continue
             values = clean_values(report)
             self._diff(n, cid, None if is_new else current[cid], values)
-            if not self.mode.writes:   # the dry run: nothing to build for the archive
+            if not self.mode.writes:  # the dry run: nothing to build for the archive
                 continue
             if is_new:
                 creates.append(NewCustomer(cid, values, quality(report)))
@@ -356,8 +411,9 @@ class SheetImport:
         self.result.updated += changed
         self.result.unchanged += len(updates) - changed
 
-    def _row(self, n: int, vals: list[Any], mapping: dict[int, str], current: dict[str, Any]
-             ) -> tuple[int, str, bool, Report]:
+    def _row(
+        self, n: int, vals: list[Any], mapping: dict[int, str], current: dict[str, Any]
+    ) -> tuple[int, str, bool, Report]:
         raw: dict[str, Any] = {}
         pre: list[Issue] = []
         lost: list[str] = []
@@ -370,8 +426,9 @@ class SheetImport:
         # checks read an absent key as empty (fewer keys for validate_values, clean_values, the editor rules).
         if existing is not None:
             cells: Iterable[tuple[tuple[int, str, FieldSpec, bool, bool], Any]] = zip(
-                plan, [vals[i] if i < width else None for i, *_ in plan])
-        else:   # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
+                plan, [vals[i] if i < width else None for i, *_ in plan]
+            )
+        else:  # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
             got = pick(vals) if width > last else tuple(vals[i] if i < width else None for i, *_ in plan)
             cells = compress(zip(plan, got), map(is_not, got, repeat(None)))
         for (_i, key, spec, is_date, ident), v in cells:
@@ -399,24 +456,31 @@ class SheetImport:
             merged = raw
         report = validate_values(self.form, merged, today=self.today, role=self.role)
         pre += self._editor_rules(existing.values if existing is not None else None, report.values)
-        if lost:   # the number cell's own message, not "required" or a checksum that blames the typist
+        if lost:  # the number cell's own message, not "required" or a checksum that blames the typist
             report.issues = [i for i in report.issues if i.field not in lost]
         if existing is not None:
-            if existing.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR and \
-                    clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}:
+            if (
+                existing.status is CustomerStatus.PENDING
+                and self.role == UserRole.COLLECTOR
+                and clean_values(report) != {k: v for k, v in existing.values.items() if k in self.form}
+            ):
                 pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
         report.issues[:0] = pre
         is_new = existing is None
         return n, (cid if existing else (cid or new_id())), is_new, report
 
-    def _plan(self, mapping: dict[int, str]) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]],
-                                                     Callable[[list[Any]], tuple[Any, ...]], int]:
+    def _plan(
+        self, mapping: dict[int, str]
+    ) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]], Callable[[list[Any]], tuple[Any, ...]], int]:
         """Per column mapping, once: the id column, (column, key, field, is a date, is an identifier), a
         function that picks the plan's cells of a row (as a tuple, in plan order) and the last column it reads."""
         cached = self._plans.get(id(mapping))
         if cached is None or cached[0] is not mapping:
-            plan = [(i, k, self.form[k], self.form[k].type is FieldType.DATE, k in self.ident_keys)
-                    for i, k in mapping.items() if k in self.form and self.form[k].type is not FieldType.PHOTO]
+            plan = [
+                (i, k, self.form[k], self.form[k].type is FieldType.DATE, k in self.ident_keys)
+                for i, k in mapping.items()
+                if k in self.form and self.form[k].type is not FieldType.PHOTO
+            ]
             id_col = next((i for i, k in mapping.items() if k == "id"), None)
             cols = [p[0] for p in plan]
             pick: Callable[[list[Any]], tuple[Any, ...]]
@@ -428,8 +492,10 @@ class SheetImport:
             elif cols:
                 pick = itemgetter(*cols)
             else:
+
                 def pick(vals: list[Any]) -> tuple[Any, ...]:
                     return ()
+
             cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1))
         return cached[1], cached[2], cached[3], cached[4]
 
@@ -450,19 +516,32 @@ class SheetImport:
                 a, b = old.get(spec.key), values.get(spec.key)
                 if spec.type is FieldType.PHOTO or a == b:
                     continue
-                changes.append(FieldChange(spec.key, spec.label(self.lang), _shown(spec, a, self.lang),
-                                           _shown(spec, b, self.lang), spec.change is ChangePolicy.APPROVAL))
+                changes.append(
+                    FieldChange(
+                        spec.key,
+                        spec.label(self.lang),
+                        _shown(spec, a, self.lang),
+                        _shown(spec, b, self.lang),
+                        spec.change is ChangePolicy.APPROVAL,
+                    )
+                )
             if not changes:
                 return
             res.changed_rows += 1
         else:
             res.new_rows += 1
-            if len(res.diffs) >= MAX_DIFFS:   # a new row past the cap: counted, no diff to build
+            if len(res.diffs) >= MAX_DIFFS:  # a new row past the cap: counted, no diff to build
                 res.diffs_omitted += 1
                 return
-        diff = RowDiff(n, cid, str(values.get(self.code_key) or (existing.code if existing else "") or ""),
-                       str(values.get(self.name_key) or "") if self.name_key else "", existing is None, changes,
-                       self.sheet if self.multi else "")
+        diff = RowDiff(
+            n,
+            cid,
+            str(values.get(self.code_key) or (existing.code if existing else "") or ""),
+            str(values.get(self.name_key) or "") if self.name_key else "",
+            existing is None,
+            changes,
+            self.sheet if self.multi else "",
+        )
         if existing is not None and self._to_review(existing, diff):
             res.review_ids.append(cid)
         if len(res.diffs) < MAX_DIFFS:
@@ -485,8 +564,9 @@ class SheetImport:
         own export imported back) is no change. The customer code of an existing customer says so."""
         issues = entry_issues(self.form, self.role, old, new)
         if old is not None and self.form.by_role(FieldRole.CUSTOMER_CODE) is not None:
-            issues = [Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i
-                      for i in issues]
+            issues = [
+                Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i for i in issues
+            ]
         return issues
 
     def _cross_checks(self, tx: Any, checked: list[tuple[int, str, bool, Report]]) -> None:
@@ -519,8 +599,16 @@ class SheetImport:
                 v = report.values.get(key)
                 for d in dups.get((key, str(v)), []) if v else []:
                     if d.customer_id != cid and d.customer_id not in self.created_ids:
-                        report.issues.append(Issue.make(key, Severity.WARNING, "duplicate", code=d.code or "",
-                                                        name=d.name or "", customer_id=d.customer_id))
+                        report.issues.append(
+                            Issue.make(
+                                key,
+                                Severity.WARNING,
+                                "duplicate",
+                                code=d.code or "",
+                                name=d.name or "",
+                                customer_id=d.customer_id,
+                            )
+                        )
             code = report.values.get(self.code_key)
             if is_new and code and code in used:
                 report.issues.append(Issue.make(self.code_key, Severity.ERROR, "code.exists", code=code))
@@ -548,10 +636,20 @@ def submit_changed(session: Any, result: SheetResult, sheet_name: str) -> tuple[
     return records.submit(session, result.review_ids, note=note)
 
 
-def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, actor: str, role: str = UserRole.COLLECTOR,
-                  mode: ImportMode = ImportMode.CHECK, today: dt.date | None = None,
-                  lang: str | None = None, progress: Progress | None = None,
-                  cancel: threading.Event | None = None, sheet: str | None = None) -> SheetResult:
+def process_sheet(
+    path: Path,
+    form: FormDefinition,
+    archive: Archive | None,
+    *,
+    actor: str,
+    role: str = UserRole.COLLECTOR,
+    mode: ImportMode = ImportMode.CHECK,
+    today: dt.date | None = None,
+    lang: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    sheet: str | None = None,
+) -> SheetResult:
     """Check (and, as ``mode`` says, import) a spreadsheet: the sheet named by ``sheet``, every sheet
     with data (``"all"``), or (None) the only sheet with data. When several sheets hold data and
     none was chosen, nothing is checked: the result lists them (``sheet_choices``) with an error.
@@ -560,8 +658,9 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
     A file that cannot be read raises SheetError (a UserFacingError: what is wrong, what to do)."""
     lang = lang or current_language()
     headers = HeaderMap(form)
-    job = SheetImport(form, archive, mode, role=role, actor=actor, today=today or dt.date.today(),
-                      source_ref=path.name, lang=lang)
+    job = SheetImport(
+        form, archive, mode, role=role, actor=actor, today=today or dt.date.today(), source_ref=path.name, lang=lang
+    )
     res = job.result
     book = open_book(path, headers.score)
     try:
@@ -570,8 +669,9 @@ def process_sheet(path: Path, form: FormDefinition, archive: Archive | None, *, 
             names = choose_sheets(book, sheet)
         except SheetChoiceNeeded as exc:
             res.sheet_choices = exc.names
-            job.problem(1, Issue.make("", Severity.ERROR, "sheet.choose", file=path.name,
-                                      sheets="、".join(exc.names)), label="")
+            job.problem(
+                1, Issue.make("", Severity.ERROR, "sheet.choose", file=path.name, sheets="、".join(exc.names)), label=""
+            )
             return res
         job.multi = len(names) > 1
         res.ignored_sheets = [s.name for s in book.sheets if s.visible and s.has_content and s.name not in names]
@@ -611,9 +711,16 @@ def intake_summary(result: SheetResult, lang: str | None = None) -> list[str]:
     (always said, even 0), and the sheets with content that were not read."""
     lines = []
     if result.sheets:
-        lines.append(translate(N_("Read: {sheets}."), lang).format(sheets="; ".join(
-            translate(N_("sheet “{sheet}”, header in row {row}"), lang).format(sheet=s, row=result.header_rows.get(s, 1))
-            for s in result.sheets)))
+        lines.append(
+            translate(N_("Read: {sheets}."), lang).format(
+                sheets="; ".join(
+                    translate(N_("sheet “{sheet}”, header in row {row}"), lang).format(
+                        sheet=s, row=result.header_rows.get(s, 1)
+                    )
+                    for s in result.sheets
+                )
+            )
+        )
     n = len(result.ignored_columns)
     line = translate(N_("Columns ignored: {n}."), lang).format(n=n)
     if n:
@@ -634,18 +741,51 @@ def write_template(form: FormDefinition, path: Path, lang: str | None = None) ->
     lang = lang or current_language()
     fields = [f for f in form.visible_fields if f.type is not FieldType.PHOTO]
     cols = [field_column(f, lang, choices=True) for f in fields] + [ID_COLUMN]
-    req = {"national": translate(N_("Required (national) *"), lang), "provincial": translate(N_("Required (provincial)"), lang),
-           "optional": translate(N_("Optional"), lang)}
-    guide_cols = [Column(translate(N_("Column"), lang), 24.0), Column(translate(N_("Key"), lang), 22.0),
-                  Column(translate(N_("Type"), lang), 14.0), Column(translate(N_("Required"), lang), 18.0),
-                  Column(translate(N_("Allowed values"), lang), 40.0), Column(translate(N_("Help"), lang), 60.0)]
-    guide = [[f.label(lang), f.key, f.type.value, req[f.required.value],
-              "、".join(c.label(lang) for c in f.choices) if lang == "zh_CN" else "; ".join(c.label(lang) for c in f.choices),
-              f.help(lang)] for f in fields]
-    guide.append(["id", "id", "uuid", req["optional"], "",
-                  translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang)])
+    req = {
+        "national": translate(N_("Required (national) *"), lang),
+        "provincial": translate(N_("Required (provincial)"), lang),
+        "optional": translate(N_("Optional"), lang),
+    }
+    guide_cols = [
+        Column(translate(N_("Column"), lang), 24.0),
+        Column(translate(N_("Key"), lang), 22.0),
+        Column(translate(N_("Type"), lang), 14.0),
+        Column(translate(N_("Required"), lang), 18.0),
+        Column(translate(N_("Allowed values"), lang), 40.0),
+        Column(translate(N_("Help"), lang), 60.0),
+    ]
+    guide = [
+        [
+            f.label(lang),
+            f.key,
+            f.type.value,
+            req[f.required.value],
+            "、".join(c.label(lang) for c in f.choices)
+            if lang == "zh_CN"
+            else "; ".join(c.label(lang) for c in f.choices),
+            f.help(lang),
+        ]
+        for f in fields
+    ]
+    guide.append(
+        [
+            "id",
+            "id",
+            "uuid",
+            req["optional"],
+            "",
+            translate(N_("Leave empty for a new customer; an exported id updates that customer."), lang),
+        ]
+    )
     try:
-        write_sheet(path, cols, [], title=translate(N_("Customers"), lang),
-                    extra_sheets=[(translate(N_("Instructions"), lang), guide_cols, guide)])
+        write_sheet(
+            path,
+            cols,
+            [],
+            title=translate(N_("Customers"), lang),
+            extra_sheets=[(translate(N_("Instructions"), lang), guide_cols, guide)],
+        )
     except OSError as exc:
-        raise UserFacingError(N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)) from None
+        raise UserFacingError(
+            N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)
+        ) from None

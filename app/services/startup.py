@@ -1,5 +1,6 @@
 """What the app asks before the archive is open; kept free of heavy imports so the first window
 appears fast (SQLAlchemy, SQLCipher and Argon2 load on the DB thread while the user types)."""
+
 from __future__ import annotations
 
 from app.paths import DEFAULT_PROFILE, device_unlock_marker

@@ -4,6 +4,7 @@ Tokens live in the OS keyring only; where there is none they are kept in memory 
 the user is told why they will be asked again. A refused refresh (revoked device, disabled user)
 clears them; nothing unsynced is lost (it stays in the outbox).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -100,7 +101,9 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     user = user or (bound[1] if bound else "")
     if not server or not user:
         raise SyncError(SyncErrorKind.AUTH, N_("Sign in to the server first."))
-    return SyncClient(server, token_store(server, user), session._archive.meta.device_id, allow_insecure=insecure_allowed())
+    return SyncClient(
+        server, token_store(server, user), session._archive.meta.device_id, allow_insecure=insecure_allowed()
+    )
 
 
 def login(session: Session, server: str, user: str, password: str) -> SignIn:
@@ -111,8 +114,9 @@ def login(session: Session, server: str, user: str, password: str) -> SignIn:
         raise problem
     bound = binding(session)
     if bound and bound[1] != user:
-        raise UserFacingError(N_("This archive belongs to {user}. Use another profile (--profile) for another account."),
-                              user=bound[1])
+        raise UserFacingError(
+            N_("This archive belongs to {user}. Use another profile (--profile) for another account."), user=bound[1]
+        )
     client = client_for(session, server.rstrip("/"), user)
     try:
         answer = client.login(user, password, platform.node() or "FieldArchive")
@@ -161,9 +165,13 @@ def tokens_persist() -> bool:
     return secrets.keyring_available()
 
 
-def sync(session: Session, progress: Callable[[str, int, int, int], None] | None = None,
-         cancel: threading.Event | None = None, batch: int | None = None,
-         on_db: Callable[[Callable[[], Any]], Any] | None = None) -> SyncOutcome:
+def sync(
+    session: Session,
+    progress: Callable[[str, int, int, int], None] | None = None,
+    cancel: threading.Event | None = None,
+    batch: int | None = None,
+    on_db: Callable[[Callable[[], Any]], Any] | None = None,
+) -> SyncOutcome:
     """One sync. From a network thread, ``on_db`` runs each archive call on the DB thread and waits
     for it (the SQLite connection never leaves its thread; the UI's own queries interleave with a
     long sync instead of waiting behind its network calls). Without it, everything runs here."""
@@ -213,8 +221,12 @@ def _here(fn: Callable[[], T]) -> T:
 
 def status(session: Session) -> dict[str, Any]:
     summary = session._archive.outbox.sync_summary()
-    return {**summary, "bound": binding(session), "signed_in": signed_in(session),
-            "last_sync": session._archive.meta.get("last_sync_at")}
+    return {
+        **summary,
+        "bound": binding(session),
+        "signed_in": signed_in(session),
+        "last_sync": session._archive.meta.get("last_sync_at"),
+    }
 
 
 def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) -> None:
@@ -223,8 +235,9 @@ def resolve_conflict(session: Session, record_id: str, choices: dict[str, Any]) 
     report = validate_values(session.form, choices, today=session.today(), role=session.role, required=False)
     if report.has_errors:
         raise ValidationFailed(report)
-    session._archive.outbox.resolve_conflict(session.form, record_id, report.values, lambda v: _quality(session, v),
-                                     Provenance(session.user, Source.MANUAL))
+    session._archive.outbox.resolve_conflict(
+        session.form, record_id, report.values, lambda v: _quality(session, v), Provenance(session.user, Source.MANUAL)
+    )
 
 
 def conflict(session: Session, record_id: str) -> tuple[list[FieldConflict], dict[str, Any]] | None:
@@ -262,6 +275,7 @@ class ArchiveStore:
         def count() -> int:
             summary = self.arc.outbox.sync_summary()
             return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)
+
         return self._db(count)
 
     def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
@@ -273,6 +287,7 @@ class ArchiveStore:
                 self.arc.outbox.drop_outbox_row(seq)
             if bodies:
                 self.arc.outbox.freeze(bodies)
+
         self._db(run)
 
     def apply_push_results(self, results: Sequence[tuple[OutboxRow, PushResult]]) -> None:
@@ -296,12 +311,12 @@ class ArchiveStore:
 
         return prepare
 
-    def apply_feed_page(self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None,
-                        prepared: Any = None) -> int:
+    def apply_feed_page(
+        self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None, prepared: Any = None
+    ) -> int:
         return self._db(lambda: self._apply_feed_page(changes, cursor, seen, prepared))
 
-    def _apply_feed_page(self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None,
-                         prepared: Any) -> int:
+    def _apply_feed_page(self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None, prepared: Any) -> int:
         known = prepared[1] if prepared and prepared[0] == self.session.form.version else {}
         received = self.arc.outbox.apply_feed_page(self.session.form, changes, cursor, self._quality, seen, known)
         if any(c.kind is ChangeKind.FORM for c in changes):
@@ -327,6 +342,7 @@ class ArchiveStore:
                 return str(json.loads(raw)["version"]) if raw else None
             except (ValueError, KeyError, TypeError):
                 return None
+
         return self._db(read)
 
     def store_calendar(self, data: dict[str, Any]) -> None:
@@ -334,7 +350,8 @@ class ArchiveStore:
 
         def keep() -> None:
             self.arc.meta.set(SERVER_CALENDAR_META, json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-            self.session.set_calendar(calendar)         # deadlines count with it from now on
+            self.session.set_calendar(calendar)  # deadlines count with it from now on
+
         self._db(keep)
 
     # ---- the audit trail -------------------------------------------------------------------------
@@ -364,6 +381,7 @@ class ArchiveStore:
         def missing() -> list[str]:
             known = self.arc.media.known_photos(self.pulled_photos)
             return sorted(self.pulled_photos - known)[:limit]
+
         return self._db(missing)
 
     def put_photo_bytes(self, sha: str, data: bytes) -> bool:
@@ -380,6 +398,7 @@ class ArchiveStore:
         def keep() -> None:
             self.arc.media.put_photo(data, mime, width, height)
             self.arc.outbox.mark_uploaded(sha)  # it came from the server: nothing to send back
+
         self._db(keep)
         return True
 

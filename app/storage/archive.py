@@ -8,6 +8,7 @@ one DB thread only. Everything the parts return is an ``app.models`` dataclass (
 SQLAlchemy objects never leave this package. Every change and its audit entries commit in one
 ``BEGIN IMMEDIATE`` transaction.
 """
+
 from __future__ import annotations
 
 import logging
@@ -52,15 +53,25 @@ class Archive:
         with arc.db.transaction() as tx:
             migrations.upgrade(tx, 0)
             now = arc.db.clock()
-            for k, v in {"archive_id": archive_id, "device_id": str(uuid.uuid4()), "created_at": now,
-                         "user": actor, "provisional_seq": "0"}.items():
+            for k, v in {
+                "archive_id": archive_id,
+                "device_id": str(uuid.uuid4()),
+                "created_at": now,
+                "user": actor,
+                "provisional_seq": "0",
+            }.items():
                 tx.execute(schema.meta.insert().values(key=k, value=v))
         return arc
 
     @classmethod
-    def open(cls, path: Path, key: bytes, actor: str | None = None,
-             before_migration: Callable[[Archive, int], None] | None = None,
-             check: bool = True) -> Archive:
+    def open(
+        cls,
+        path: Path,
+        key: bytes,
+        actor: str | None = None,
+        before_migration: Callable[[Archive, int], None] | None = None,
+        check: bool = True,
+    ) -> Archive:
         """Open, check integrity, and migrate (after ``before_migration`` made a backup)."""
         if not path.exists():
             raise StorageFault("missing", str(path))

@@ -6,6 +6,7 @@ of the collected information. Each entry's hash covers the previous hash, so a
 changed, removed or reordered entry breaks the chain; the head is also kept in
 ``meta`` so a truncated tail is noticed. Triggers refuse UPDATE and DELETE.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,9 @@ def creation_commitment(data_json: str, n_fields: int) -> JsonText:
     return JsonText(f'{{"fields":{n_fields},"sha256":"{digest}"}}')
 
 
-def reconstruct_initial(current: dict[str, Any], updates_newest_first: Iterable[tuple[str, Any, Any]]
-                        ) -> tuple[dict[str, Any], bool]:
+def reconstruct_initial(
+    current: dict[str, Any], updates_newest_first: Iterable[tuple[str, Any, Any]]
+) -> tuple[dict[str, Any], bool]:
     """Undo the logged field changes (newest first); also say whether the newest change of each
     field left the value the record holds now (a value changed behind the trail's back does not)."""
     values = dict(current)
@@ -74,30 +76,65 @@ def matches_commitment(initial: dict[str, Any], created: Any) -> bool:
     return bool(created == initial)  # archives written before the commitment stored the values themselves
 
 
-_INSERT = ("INSERT INTO audit (seq, at, actor, device, entity, entity_id, action, field, old, new, source, source_ref, "
-           "info_date, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT = (
+    "INSERT INTO audit (seq, at, actor, device, entity, entity_id, action, field, old, new, source, source_ref, "
+    "info_date, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 class AuditLog(Part):
     """``archive.audit``: every part appends its entries here, in the transaction of its change."""
 
-    def append(self, tx: Connection, prov: Provenance, entries: Iterable[tuple[str, str, str, str | None, Any, Any]]) -> None:
+    def append(
+        self, tx: Connection, prov: Provenance, entries: Iterable[tuple[str, str, str, str | None, Any, Any]]
+    ) -> None:
         """Append (entity, entity_id, action, field, old, new) entries with one provenance."""
         rows = list(entries)
         if not rows:
             return
-        last = tx.execute(select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)).first()
+        last = tx.execute(
+            select(schema.audit.c.seq, schema.audit.c.hash).order_by(schema.audit.c.seq.desc()).limit(1)
+        ).first()
         seq, prev = (last[0], last[1]) if last else (0, GENESIS)
         now, device, actor = self.clock(), self.arc.meta.device_id, prov.actor or self.actor
         out = []
         for entity, entity_id, action, field, old, new in rows:
             seq += 1
-            row = {"seq": seq, "at": now, "actor": actor, "device": device, "entity": entity,
-                   "entity_id": entity_id, "action": action, "field": field, "old": _j(old), "new": _j(new),
-                   "source": prov.source.value, "source_ref": prov.source_ref, "info_date": prov.info_date}
+            row = {
+                "seq": seq,
+                "at": now,
+                "actor": actor,
+                "device": device,
+                "entity": entity,
+                "entity_id": entity_id,
+                "action": action,
+                "field": field,
+                "old": _j(old),
+                "new": _j(new),
+                "source": prov.source.value,
+                "source_ref": prov.source_ref,
+                "info_date": prov.info_date,
+            }
             h = entry_hash(prev, row)
-            out.append((seq, now, actor, device, entity, entity_id, action, field, row["old"], row["new"],
-                        row["source"], row["source_ref"], row["info_date"], prev, h))
+            out.append(
+                (
+                    seq,
+                    now,
+                    actor,
+                    device,
+                    entity,
+                    entity_id,
+                    action,
+                    field,
+                    row["old"],
+                    row["new"],
+                    row["source"],
+                    row["source_ref"],
+                    row["info_date"],
+                    prev,
+                    h,
+                )
+            )
             prev = h
         tx.exec_driver_sql(_INSERT, out)
         tx.exec_driver_sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{seq}:{prev}",))
@@ -128,10 +165,23 @@ class AuditLog(Part):
         a = schema.audit.c
         with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity == entity).order_by(a.seq)).mappings().all()
-        return [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
-                           json.loads(r["old"]) if r["old"] is not None else None,
-                           json.loads(r["new"]) if r["new"] is not None else None,
-                           r["source"], r["source_ref"], r["info_date"]) for r in rows]
+        return [
+            AuditEntry(
+                r["seq"],
+                r["at"],
+                r["actor"],
+                r["entity"],
+                r["entity_id"],
+                r["action"],
+                r["field"],
+                json.loads(r["old"]) if r["old"] is not None else None,
+                json.loads(r["new"]) if r["new"] is not None else None,
+                r["source"],
+                r["source_ref"],
+                r["info_date"],
+            )
+            for r in rows
+        ]
 
     def history(self, entity_id: str) -> list[AuditEntry]:
         """The trail of one record, oldest first; its "create" entry carries the initial values."""
@@ -139,13 +189,32 @@ class AuditLog(Part):
         with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity_id == entity_id).order_by(a.seq)).mappings().all()
             data = c.execute(select(schema.customer.c.data).where(schema.customer.c.id == entity_id)).scalar()
-        entries = [AuditEntry(r["seq"], r["at"], r["actor"], r["entity"], r["entity_id"], r["action"], r["field"],
-                              json.loads(r["old"]) if r["old"] is not None else None,
-                              json.loads(r["new"]) if r["new"] is not None else None,
-                              r["source"], r["source_ref"], r["info_date"]) for r in rows]
+        entries = [
+            AuditEntry(
+                r["seq"],
+                r["at"],
+                r["actor"],
+                r["entity"],
+                r["entity_id"],
+                r["action"],
+                r["field"],
+                json.loads(r["old"]) if r["old"] is not None else None,
+                json.loads(r["new"]) if r["new"] is not None else None,
+                r["source"],
+                r["source_ref"],
+                r["info_date"],
+            )
+            for r in rows
+        ]
         if data is not None and entries and entries[0].action == "create":
-            initial, consistent = reconstruct_initial(json.loads(data), [(cast(str, e.field), e.old, e.new) for e in reversed(entries)  # updates name a field
-                                                                         if e.action == "update"])
+            initial, consistent = reconstruct_initial(
+                json.loads(data),
+                [
+                    (cast(str, e.field), e.old, e.new)
+                    for e in reversed(entries)  # updates name a field
+                    if e.action == "update"
+                ],
+            )
             ok = consistent and matches_commitment(initial, entries[0].new)
             entries[0] = replace(entries[0], new=initial if ok else None, intact=ok)
         return entries
@@ -156,13 +225,19 @@ class AuditLog(Part):
         updates: dict[str, list[tuple[str, Any, Any]]] = {}
         problems: list[str] = []
         with self.reading() as c:
-            q = (select(a.entity_id, a.field, a.old, a.new).where(a.entity == "customer", a.action == "update")
-                 .order_by(a.seq.desc()))
+            q = (
+                select(a.entity_id, a.field, a.old, a.new)
+                .where(a.entity == "customer", a.action == "update")
+                .order_by(a.seq.desc())
+            )
             for entity_id, field, old, new in c.execute(q):
-                updates.setdefault(entity_id, []).append((field, json.loads(old) if old is not None else None,
-                                                          json.loads(new) if new is not None else None))
-            created = {i: json.loads(n) for i, n in c.execute(
-                select(a.entity_id, a.new).where(a.entity == "customer", a.action == "create"))}
+                updates.setdefault(entity_id, []).append(
+                    (field, json.loads(old) if old is not None else None, json.loads(new) if new is not None else None)
+                )
+            created = {
+                i: json.loads(n)
+                for i, n in c.execute(select(a.entity_id, a.new).where(a.entity == "customer", a.action == "create"))
+            }
             for cid, code, data in c.execute(select(cu.id, cu.code, cu.data)):
                 initial, consistent = reconstruct_initial(json.loads(data), updates.get(cid, []))
                 if cid not in created or not consistent or not matches_commitment(initial, created[cid]):

@@ -6,6 +6,7 @@ secret in clear), then a ``VACUUM INTO`` copy of the database, still encrypted
 with the archive's data key. A backup therefore opens on any machine with the
 passphrase that was valid when it was made, or with the recovery code.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -41,9 +42,16 @@ def write_backup(vacuum_into: Any, target: Path, header: dict[str, Any], scratch
             while chunk := f.read(_CHUNK):
                 sha.update(chunk)
                 size += len(chunk)
-        head = json.dumps({**header, "format": 1, "app_version": __version__, "db_size": size,
-                           "db_sha256": sha.hexdigest(),
-                           "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}).encode()
+        head = json.dumps(
+            {
+                **header,
+                "format": 1,
+                "app_version": __version__,
+                "db_size": size,
+                "db_sha256": sha.hexdigest(),
+                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            }
+        ).encode()
         fd = os.open(tmp_out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as out, open(tmp_db, "rb") as f:
             out.write(MAGIC + len(head).to_bytes(8, "big") + head)

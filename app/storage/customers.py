@@ -2,6 +2,7 @@
 
 ``Customers.write`` is the one place a changed customer row takes its new values (local edits,
 and the outbox's rebase, server records and conflict choices alike)."""
+
 from __future__ import annotations
 
 import json
@@ -32,20 +33,41 @@ from app.storage.search import body, grams, plan
 
 C = schema.customer.c
 SORT_COLUMNS = {
-    "code": C.code, "shop_name": C.shop_name, "contact_name": C.contact_name, "phone": C.phone,
-    "address": C.address, "status": C.status, "completeness": C.completeness, "last_visit": C.last_visit,
-    "updated_at": C.updated_at, "created_at": C.created_at,
+    "code": C.code,
+    "shop_name": C.shop_name,
+    "contact_name": C.contact_name,
+    "phone": C.phone,
+    "address": C.address,
+    "status": C.status,
+    "completeness": C.completeness,
+    "last_visit": C.last_visit,
+    "updated_at": C.updated_at,
+    "created_at": C.created_at,
 }
 #: FieldRole → the customer column that mirrors it (for lists, search and duplicate checks), in table order.
 ROLE_COLUMNS = {
-    FieldRole.SHOP_NAME: "shop_name", FieldRole.CONTACT_NAME: "contact_name", FieldRole.CONTACT_PHONE: "phone",
-    FieldRole.ADDRESS: "address", FieldRole.LICENCE_NO: "licence_no", FieldRole.USCC: "uscc", FieldRole.ID_CARD: "id_card",
+    FieldRole.SHOP_NAME: "shop_name",
+    FieldRole.CONTACT_NAME: "contact_name",
+    FieldRole.CONTACT_PHONE: "phone",
+    FieldRole.ADDRESS: "address",
+    FieldRole.LICENCE_NO: "licence_no",
+    FieldRole.USCC: "uscc",
+    FieldRole.ID_CARD: "id_card",
     FieldRole.BINDING_DATE: "binding_date",
 }
 assert [c.name for c in schema.customer.columns][12:20] == list(ROLE_COLUMNS.values()), "insert tuple order"
-_INSERT = (f"INSERT INTO customer ({', '.join(c.name for c in schema.customer.columns)}) "
-           f"VALUES ({', '.join('?' * len(schema.customer.columns))})")
-SEARCH_ROLES = (FieldRole.SHOP_NAME, FieldRole.CONTACT_NAME, FieldRole.LEGAL_PERSON, FieldRole.CONTACT_PHONE, FieldRole.ADDRESS, FieldRole.LICENCE_NO)
+_INSERT = (
+    f"INSERT INTO customer ({', '.join(c.name for c in schema.customer.columns)}) "
+    f"VALUES ({', '.join('?' * len(schema.customer.columns))})"
+)
+SEARCH_ROLES = (
+    FieldRole.SHOP_NAME,
+    FieldRole.CONTACT_NAME,
+    FieldRole.LEGAL_PERSON,
+    FieldRole.CONTACT_PHONE,
+    FieldRole.ADDRESS,
+    FieldRole.LICENCE_NO,
+)
 DEDUP_ROLES = (FieldRole.LICENCE_NO, FieldRole.USCC, FieldRole.ID_CARD, FieldRole.CONTACT_PHONE)
 
 
@@ -68,22 +90,41 @@ def _search_body(form: FormDefinition, values: dict[str, Any], code: str | None)
 
 def _to_customer(r: Any) -> Customer:
     return Customer(
-        id=r["id"], code=r["code"], code_official=bool(r["code_official"]), status=CustomerStatus(r["status"]),
-        form_id=r["form_id"], form_version=r["form_version"], values=json.loads(r["data"]),
-        completeness=r["completeness"], missing_count=r["missing_count"], error_count=r["error_count"],
-        warning_count=r["warning_count"], created_at=r["created_at"], created_by=r["created_by"],
-        updated_at=r["updated_at"], updated_by=r["updated_by"], version=r["version"], last_visit=r["last_visit"],
-        deleted=r["deleted_at"] is not None, sync_state=r["sync_state"],
+        id=r["id"],
+        code=r["code"],
+        code_official=bool(r["code_official"]),
+        status=CustomerStatus(r["status"]),
+        form_id=r["form_id"],
+        form_version=r["form_version"],
+        values=json.loads(r["data"]),
+        completeness=r["completeness"],
+        missing_count=r["missing_count"],
+        error_count=r["error_count"],
+        warning_count=r["warning_count"],
+        created_at=r["created_at"],
+        created_by=r["created_by"],
+        updated_at=r["updated_at"],
+        updated_by=r["updated_by"],
+        version=r["version"],
+        last_visit=r["last_visit"],
+        deleted=r["deleted_at"] is not None,
+        sync_state=r["sync_state"],
         review=json.loads(r["review"]) if r["review"] else None,
         sync_errors=tuple(json.loads(r["sync_errors"])) if r["sync_errors"] else (),
-        approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None, owner=r["owner"])
+        approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None,
+        owner=r["owner"],
+    )
 
 
-def field_changes(record_id: str, old: dict[str, Any], new: dict[str, Any]
-                  ) -> list[tuple[str, str, str, str | None, Any, Any]]:
+def field_changes(
+    record_id: str, old: dict[str, Any], new: dict[str, Any]
+) -> list[tuple[str, str, str, str | None, Any, Any]]:
     """The audit entries of a customer's values going from ``old`` to ``new`` (one per changed field)."""
-    return [("customer", record_id, "update", k, old.get(k), new.get(k))
-            for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k)]
+    return [
+        ("customer", record_id, "update", k, old.get(k), new.get(k))
+        for k in sorted(set(old) | set(new))
+        if old.get(k) != new.get(k)
+    ]
 
 
 def provenance(prov: Provenance) -> dict[str, Any]:
@@ -102,14 +143,35 @@ class Customers(Part):
         for table in ("customer_trgm", "customer_gram"):
             tx.exec_driver_sql(f"DELETE FROM {table} WHERE rowid = ?", [(pk,) for pk in pks])
 
-    def write(self, tx: Connection, pk: int, form: FormDefinition, values: dict[str, Any], q: Quality, data: str,
-              search_code: str | None, /, deleted: bool = False, **columns: Any) -> None:
+    def write(
+        self,
+        tx: Connection,
+        pk: int,
+        form: FormDefinition,
+        values: dict[str, Any],
+        q: Quality,
+        data: str,
+        search_code: str | None,
+        /,
+        deleted: bool = False,
+        **columns: Any,
+    ) -> None:
         """The one function that writes a changed customer row: its values (``data``: their JSON), their
         quality figures, the columns mirroring their roles, any other ``columns`` (``code``, ``status``…);
         then its search entries, under ``search_code`` (none if it is ``deleted``)."""
-        tx.execute(schema.customer.update().where(C.pk == pk).values(
-            data=data, completeness=q.completeness, missing_count=q.missing_count, error_count=q.error_count,
-            warning_count=q.warning_count, **columns, **_columns(form, values)))
+        tx.execute(
+            schema.customer.update()
+            .where(C.pk == pk)
+            .values(
+                data=data,
+                completeness=q.completeness,
+                missing_count=q.missing_count,
+                error_count=q.error_count,
+                warning_count=q.warning_count,
+                **columns,
+                **_columns(form, values),
+            )
+        )
         self.unindex(tx, [pk])
         if not deleted:
             self.index(tx, [(pk, _search_body(form, values, search_code))])
@@ -121,8 +183,9 @@ class Customers(Part):
         return [f"TMP-{prefix}-{seq + i:06d}" for i in range(1, n + 1)]
 
     # ---- writes ----------------------------------------------------------------------------
-    def insert(self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
-               tx: Connection | None = None) -> list[str]:
+    def insert(
+        self, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance, tx: Connection | None = None
+    ) -> list[str]:
         """New local customers (a provisional code for those without an official one), their search
         entries, their audit entries and their mutations in the outbox, all in one transaction."""
         if tx is None:
@@ -133,16 +196,28 @@ class Customers(Part):
             self.arc.outbox.queue_new(tx, [it.id for it in items], prov)
         return [it.id for it in items]
 
-    def insert_remote(self, tx: Connection, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
-                      remote: Sequence[dict[str, Any]]) -> None:
+    def insert_remote(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        items: Sequence[NewCustomer],
+        prov: Provenance,
+        remote: Sequence[dict[str, Any]],
+    ) -> None:
         """Records that came from the server, new to this archive, with each one's code, code_official,
         version, server_data, approved_data, review and owner in ``remote`` (stored as they are; no
         provisional code is given, nothing is queued)."""
         if items:
             self._insert(tx, form, items, prov, remote)
 
-    def _insert(self, tx: Connection, form: FormDefinition, items: Sequence[NewCustomer], prov: Provenance,
-                remote: Sequence[dict[str, Any]] | None) -> None:
+    def _insert(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        items: Sequence[NewCustomer],
+        prov: Provenance,
+        remote: Sequence[dict[str, Any]] | None,
+    ) -> None:
         """New customers, their search entries and their audit entries (``remote``: as the server has them)."""
         now, actor = self.clock(), prov.actor or self.actor
         code_spec = form.by_role(FieldRole.CUSTOMER_CODE)
@@ -152,7 +227,9 @@ class Customers(Part):
         else:
             official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
             provisional = iter(self._provisional_codes(tx, official.count(False)))
-            codes = [it.values[code_spec.key] if o and code_spec else next(provisional) for it, o in zip(items, official)]
+            codes = [
+                it.values[code_spec.key] if o and code_spec else next(provisional) for it, o in zip(items, official)
+            ]
         first_pk = (tx.execute(select(func.max(C.pk))).scalar() or 0) + 1
         rows, index, audit = [], [], []
         for n, (it, is_official, code) in enumerate(zip(items, official, codes)):
@@ -160,26 +237,64 @@ class Customers(Part):
             q = it.quality
             data = dumps(it.values)
             m = remote[n] if remote is not None else None
-            tail = (m.get("version", 0), None, None, None, m.get("server_data"), m.get("approved_data"), m.get("review"),
-                    m.get("owner"), "synced", None) if m is not None else (0, None, None, None, None, None, None, None,
-                                                                           "local", None)
-            rows.append((pk, it.id, code, int(is_official), it.status.value, form.form_id, form.version, data,
-                         q.completeness, q.missing_count, q.error_count, q.warning_count,
-                         *_columns(form, it.values).values(), None, now, actor, now, actor, *tail))
+            tail = (
+                (
+                    m.get("version", 0),
+                    None,
+                    None,
+                    None,
+                    m.get("server_data"),
+                    m.get("approved_data"),
+                    m.get("review"),
+                    m.get("owner"),
+                    "synced",
+                    None,
+                )
+                if m is not None
+                else (0, None, None, None, None, None, None, None, "local", None)
+            )
+            rows.append(
+                (
+                    pk,
+                    it.id,
+                    code,
+                    int(is_official),
+                    it.status.value,
+                    form.form_id,
+                    form.version,
+                    data,
+                    q.completeness,
+                    q.missing_count,
+                    q.error_count,
+                    q.warning_count,
+                    *_columns(form, it.values).values(),
+                    None,
+                    now,
+                    actor,
+                    now,
+                    actor,
+                    *tail,
+                )
+            )
             index.append((pk, _search_body(form, it.values, code)))
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
         tx.exec_driver_sql(_INSERT, rows)
         self.index(tx, index)
         self.arc.audit.append(tx, prov, audit)
 
-    def update(self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance,
-               tx: Connection | None = None) -> int:
+    def update(
+        self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance, tx: Connection | None = None
+    ) -> int:
         """Write the fields that changed (and the status); returns how many records changed."""
         if tx is None:
             with self.transaction() as t:
                 return self.update(form, items, prov, t)
-        current = {r["id"]: r for r in tx.execute(select(schema.customer).where(
-            C.id.in_([it.id for it in items]), C.deleted_at.is_(None))).mappings()}
+        current = {
+            r["id"]: r
+            for r in tx.execute(
+                select(schema.customer).where(C.id.in_([it.id for it in items]), C.deleted_at.is_(None))
+            ).mappings()
+        }
         now, actor = self.clock(), prov.actor or self.actor
         code_spec = form.by_role(FieldRole.CUSTOMER_CODE)
         changed, audit = 0, []
@@ -196,8 +311,20 @@ class Customers(Part):
             code, official = r["code"], r["code_official"]
             if code_spec and it.values.get(code_spec.key) and it.values.get(code_spec.key) != code:
                 code, official = it.values[code_spec.key], 1
-            self.write(tx, r["pk"], form, it.values, it.quality, dumps(it.values), code, status=status, code=code,
-                       code_official=official, updated_at=now, updated_by=actor)
+            self.write(
+                tx,
+                r["pk"],
+                form,
+                it.values,
+                it.quality,
+                dumps(it.values),
+                code,
+                status=status,
+                code=code,
+                code_official=official,
+                updated_at=now,
+                updated_by=actor,
+            )
             audit += diffs
             if status != r["status"]:
                 audit.append(("customer", it.id, "status", None, r["status"], status))
@@ -207,8 +334,9 @@ class Customers(Part):
         self.arc.audit.append(tx, prov, audit)
         return changed
 
-    def set_status(self, ids: Iterable[str], status: CustomerStatus, prov: Provenance, note: str = "",
-                   urgent: bool = False) -> int:
+    def set_status(
+        self, ids: Iterable[str], status: CustomerStatus, prov: Provenance, note: str = "", urgent: bool = False
+    ) -> int:
         """A local status change; a submission (→ pending) is queued for the server, with the
         collector's note and whether it is an emergency change, and opens a new review round."""
         ids = list(ids)
@@ -216,12 +344,21 @@ class Customers(Part):
             rows = tx.execute(select(C.id, C.status).where(C.id.in_(ids), C.deleted_at.is_(None))).all()
             todo = [(i, s) for i, s in rows if s != status.value]
             if todo:
-                tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(
-                    status=status.value, updated_at=self.clock(), updated_by=prov.actor or self.actor))
+                tx.execute(
+                    schema.customer.update()
+                    .where(C.id.in_([i for i, _ in todo]))
+                    .values(status=status.value, updated_at=self.clock(), updated_by=prov.actor or self.actor)
+                )
                 self.arc.audit.append(tx, prov, [("customer", i, "status", None, s, status.value) for i, s in todo])
                 if status is CustomerStatus.PENDING:
-                    review = dumps({"submitted_at": self.clock(), "submitted_by": prov.actor or self.actor,
-                                    "note": note.strip(), "urgent": urgent})
+                    review = dumps(
+                        {
+                            "submitted_at": self.clock(),
+                            "submitted_by": prov.actor or self.actor,
+                            "note": note.strip(),
+                            "urgent": urgent,
+                        }
+                    )
                     tx.execute(schema.customer.update().where(C.id.in_([i for i, _ in todo])).values(review=review))
                     extra = {k: v for k, v in (("note", note.strip()), ("urgent", urgent)) if v}
                     for i, _s in todo:
@@ -249,7 +386,7 @@ class Customers(Part):
         out: dict[str, Customer] = {}
         with self.reading(tx) as c:
             for i in range(0, len(ids), 500):
-                for r in c.execute(select(schema.customer).where(C.id.in_(ids[i:i + 500]))).mappings():
+                for r in c.execute(select(schema.customer).where(C.id.in_(ids[i : i + 500]))).mappings():
                     out[r["id"]] = _to_customer(r)
         return out
 
@@ -259,7 +396,7 @@ class Customers(Part):
             with self.reading() as c:
                 pks = list(c.execute(select(C.pk).where(C.deleted_at.is_(None)).order_by(C.pk)).scalars())
         for i in range(0, len(pks), batch):
-            chunk = list(pks[i:i + batch])
+            chunk = list(pks[i : i + batch])
             with self.reading() as c:
                 found = {r["pk"]: r for r in c.execute(select(schema.customer).where(C.pk.in_(chunk))).mappings()}
             for pk in chunk:
@@ -282,26 +419,43 @@ class Customers(Part):
 
     def list_pks(self, lq: ListQuery, limit: int | None = None) -> list[int]:
         """The customers a list shows, in its order (all of them: ids are small, rows load in windows)."""
-        return self.search_pks(lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue,
-                               lq.sync_problems)
+        return self.search_pks(
+            lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue, lq.sync_problems
+        )
 
-    def search_pks(self, query: str = "", status: CustomerStatus | None = None, incomplete: bool = False,
-                   sort: str = "updated_at", descending: bool = True, limit: int | None = None,
-                   overdue: OverdueRule | None = None, sync_problems: bool = False) -> list[int]:
+    def search_pks(
+        self,
+        query: str = "",
+        status: CustomerStatus | None = None,
+        incomplete: bool = False,
+        sort: str = "updated_at",
+        descending: bool = True,
+        limit: int | None = None,
+        overdue: OverdueRule | None = None,
+        sync_problems: bool = False,
+    ) -> list[int]:
         q = select(C.pk).where(C.deleted_at.is_(None))
         for n, (table, expr) in enumerate(plan(query)):
-            q = q.where(C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr})))
+            q = q.where(
+                C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr}))
+            )
         if status is not None:
             q = q.where(C.status == status.value)
         if incomplete:
             q = q.where((C.missing_count > 0) | (C.error_count > 0))
         if overdue is not None:
             created = func.substr(C.created_at, 1, 10)
-            q = q.where(or_(
-                and_(C.binding_date.is_not(None), C.binding_date <= overdue.bound_by,
-                     (C.missing_count > 0) | (C.error_count > 0)),
-                func.coalesce(C.last_quarterly_check, created) < overdue.quarter_start,
-                func.coalesce(C.last_static_review, created) < overdue.half_year_start))
+            q = q.where(
+                or_(
+                    and_(
+                        C.binding_date.is_not(None),
+                        C.binding_date <= overdue.bound_by,
+                        (C.missing_count > 0) | (C.error_count > 0),
+                    ),
+                    func.coalesce(C.last_quarterly_check, created) < overdue.quarter_start,
+                    func.coalesce(C.last_static_review, created) < overdue.half_year_start,
+                )
+            )
         if sync_problems:
             q = q.where(C.sync_state.in_(("conflict", "rejected", "revoked")))
         col = SORT_COLUMNS.get(sort, C.updated_at)
@@ -313,38 +467,103 @@ class Customers(Part):
 
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
         """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
-        cols = [C.pk, C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.phone, C.address, C.status,
-                C.completeness, C.last_visit, C.updated_at, C.missing_count, C.error_count, C.binding_date,
-                C.last_quarterly_check, C.last_static_review, C.created_at, C.sync_state]
+        cols = [
+            C.pk,
+            C.id,
+            C.code,
+            C.code_official,
+            C.shop_name,
+            C.contact_name,
+            C.phone,
+            C.address,
+            C.status,
+            C.completeness,
+            C.last_visit,
+            C.updated_at,
+            C.missing_count,
+            C.error_count,
+            C.binding_date,
+            C.last_quarterly_check,
+            C.last_static_review,
+            C.created_at,
+            C.sync_state,
+        ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
-        return [CustomerRow(r[0], r[1], r[2], bool(r[3]), r[4], r[5], r[6], r[7], CustomerStatus(r[8]), r[9], r[10], r[11],
-                            r[12], r[13], r[14], r[15], r[16], r[17], r[18])
-                for pk in pks if (r := found.get(pk)) is not None]
+        return [
+            CustomerRow(
+                r[0],
+                r[1],
+                r[2],
+                bool(r[3]),
+                r[4],
+                r[5],
+                r[6],
+                r[7],
+                CustomerStatus(r[8]),
+                r[9],
+                r[10],
+                r[11],
+                r[12],
+                r[13],
+                r[14],
+                r[15],
+                r[16],
+                r[17],
+                r[18],
+            )
+            for pk in pks
+            if (r := found.get(pk)) is not None
+        ]
 
     def value_counts(self, *keys: str) -> list[tuple[Any, ...]]:
         """(value of keys[0], value of keys[1], …, count) over live customers, from the stored values."""
         cols = [func.json_extract(C.data, f"$.{k}") for k in keys]
         with self.reading() as c:
-            return [tuple(r) for r in c.execute(select(*cols, func.count()).where(C.deleted_at.is_(None))
-                                                 .group_by(*cols)).all()]
+            return [
+                tuple(r)
+                for r in c.execute(select(*cols, func.count()).where(C.deleted_at.is_(None)).group_by(*cols)).all()
+            ]
 
     def completeness_by_owner(self) -> list[tuple[str | None, int, float, int]]:
         """(owner, customers, mean completeness, required values missing) over live customers."""
         with self.reading() as c:
-            return [tuple(r) for r in c.execute(
-                select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
-                .where(C.deleted_at.is_(None)).group_by(C.owner).order_by(C.owner)).all()]
+            return [
+                tuple(r)
+                for r in c.execute(
+                    select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
+                    .where(C.deleted_at.is_(None))
+                    .group_by(C.owner)
+                    .order_by(C.owner)
+                ).all()
+            ]
 
     def pending_rows(self) -> list[dict[str, Any]]:
         """What the review queue lists: every live pending customer, with its review round."""
-        cols = [C.id, C.code, C.code_official, C.shop_name, C.contact_name, C.owner, C.review, C.binding_date,
-                C.warning_count, C.error_count, C.missing_count, C.updated_at, C.sync_state,
-                C.approved_data.is_not(None).label("is_change")]
+        cols = [
+            C.id,
+            C.code,
+            C.code_official,
+            C.shop_name,
+            C.contact_name,
+            C.owner,
+            C.review,
+            C.binding_date,
+            C.warning_count,
+            C.error_count,
+            C.missing_count,
+            C.updated_at,
+            C.sync_state,
+            C.approved_data.is_not(None).label("is_change"),
+        ]
         with self.reading() as c:
-            rows = c.execute(select(*cols).where(C.status == CustomerStatus.PENDING.value, C.deleted_at.is_(None))).mappings()
-            return [{**r, "review": json.loads(r["review"]) if r["review"] else {}, "is_change": bool(r["is_change"])}
-                    for r in rows]
+            rows = c.execute(
+                select(*cols).where(C.status == CustomerStatus.PENDING.value, C.deleted_at.is_(None))
+            ).mappings()
+            return [
+                {**r, "review": json.loads(r["review"]) if r["review"] else {}, "is_change": bool(r["is_change"])}
+                for r in rows
+            ]
 
     def mark_checked(self, ids: Sequence[str], kind: str, day: str, prov: Provenance) -> int:
         """Record a quarterly check or a review of the static information (§3.5) on these customers."""
@@ -361,8 +580,11 @@ class Customers(Part):
     # ---- autosave of open forms (scratch state, inside the encrypted archive) -----------------
     def autosave_put(self, key: str, customer_id: str | None, state: str) -> None:
         with self.transaction() as tx:
-            tx.execute(schema.autosave.insert().prefix_with("OR REPLACE").values(
-                key=key, customer_id=customer_id, state=state, saved_at=self.clock()))
+            tx.execute(
+                schema.autosave.insert()
+                .prefix_with("OR REPLACE")
+                .values(key=key, customer_id=customer_id, state=state, saved_at=self.clock())
+            )
 
     def autosave_all(self) -> list[tuple[str, str | None, str, str]]:
         A = schema.autosave.c
@@ -373,8 +595,9 @@ class Customers(Part):
         with self.transaction() as tx:
             tx.execute(schema.autosave.delete().where(schema.autosave.c.key == key))
 
-    def duplicates_of(self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
-                      ) -> dict[tuple[str, str], list[Duplicate]]:
+    def duplicates_of(
+        self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
+    ) -> dict[tuple[str, str], list[Duplicate]]:
         """Live customers holding any of ``wanted[field key]`` values, keyed by (field key, value)."""
         found: dict[tuple[str, str], list[Duplicate]] = {}
         with self.reading(tx) as c:
@@ -385,7 +608,9 @@ class Customers(Part):
                 values = sorted(wanted.get(spec.key, ()))
                 col = getattr(C, ROLE_COLUMNS[role])
                 for i in range(0, len(values), 500):
-                    q = select(col, C.id, C.code, C.shop_name).where(col.in_(values[i:i + 500]), C.deleted_at.is_(None))
+                    q = select(col, C.id, C.code, C.shop_name).where(
+                        col.in_(values[i : i + 500]), C.deleted_at.is_(None)
+                    )
                     for value, cid, code, name in c.execute(q).all():
                         found.setdefault((spec.key, value), []).append(Duplicate(spec.key, cid, code, name))
         return found
@@ -395,20 +620,27 @@ class Customers(Part):
         out: dict[str, str] = {}
         with self.reading(tx) as c:
             for i in range(0, len(codes), 500):
-                q = select(C.code, C.id).where(C.code.in_(list(codes[i:i + 500])), C.code_official == 1, C.deleted_at.is_(None))
+                q = select(C.code, C.id).where(
+                    C.code.in_(list(codes[i : i + 500])), C.code_official == 1, C.deleted_at.is_(None)
+                )
                 out.update(dict(c.execute(q).all()))
         return out
 
-    def find_duplicates(self, form: FormDefinition, values: dict[str, Any], exclude: Sequence[str] = (),
-                        tx: Connection | None = None) -> list[Duplicate]:
+    def find_duplicates(
+        self, form: FormDefinition, values: dict[str, Any], exclude: Sequence[str] = (), tx: Connection | None = None
+    ) -> list[Duplicate]:
         """Other live customers with the same licence, credit code, ID number or phone."""
-        wanted = {spec.key: {str(values[spec.key])} for role in DEDUP_ROLES
-                  if (spec := form.by_role(role)) is not None and values.get(spec.key)}
+        wanted = {
+            spec.key: {str(values[spec.key])}
+            for role in DEDUP_ROLES
+            if (spec := form.by_role(role)) is not None and values.get(spec.key)
+        }
         found = self.duplicates_of(form, wanted, tx)
         return [d for dups in found.values() for d in dups if d.customer_id not in exclude]
 
     def quality_of(self, customer_id: str) -> Quality | None:
         with self.reading() as c:
-            r = c.execute(select(C.completeness, C.missing_count, C.error_count, C.warning_count)
-                          .where(C.id == customer_id)).first()
+            r = c.execute(
+                select(C.completeness, C.missing_count, C.error_count, C.warning_count).where(C.id == customer_id)
+            ).first()
         return Quality(*r) if r else None

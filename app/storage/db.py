@@ -8,6 +8,7 @@ own module (Anki's ``Collection`` and its managers): ``customers`` (customers.py
 part only through that part's public methods (``self.arc.audit.append(...)``). A new kind of
 record is a new part.
 """
+
 from __future__ import annotations
 
 import datetime as dt

@@ -7,6 +7,7 @@ encrypt temp files), and a busy timeout. The file is opened with ``mode=rw``
 so that SQLite can never silently create a new, empty archive in place of a
 missing one.
 """
+
 from __future__ import annotations
 
 import logging

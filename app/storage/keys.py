@@ -12,6 +12,7 @@ per connection). The data key is stored only wrapped (AES-256-GCM) in
 Changing the passphrase rewraps the data key; the database is not rewritten.
 A wrong passphrase fails the GCM tag check before the database is touched.
 """
+
 from __future__ import annotations
 
 import base64
@@ -65,7 +66,7 @@ def normalise_passphrase(passphrase: str) -> bytes:
 
 def new_recovery_code() -> str:
     chars = "".join(pysecrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_GROUPS * RECOVERY_GROUP_LEN))
-    return "-".join(chars[i:i + RECOVERY_GROUP_LEN] for i in range(0, len(chars), RECOVERY_GROUP_LEN))
+    return "-".join(chars[i : i + RECOVERY_GROUP_LEN] for i in range(0, len(chars), RECOVERY_GROUP_LEN))
 
 
 def normalise_recovery_code(code: str) -> bytes:
@@ -78,8 +79,15 @@ def normalise_recovery_code(code: str) -> bytes:
 def _derive(secret: bytes, salt: bytes, kdf: dict[str, Any]) -> bytes:
     if kdf.get("name") != "argon2id":
         raise KeyFileError(f"unsupported KDF {kdf.get('name')!r}")
-    return hash_secret_raw(secret, salt, time_cost=int(kdf["t"]), memory_cost=int(kdf["m"]),
-                           parallelism=int(kdf["p"]), hash_len=KEY_BYTES, type=Type.ID)
+    return hash_secret_raw(
+        secret,
+        salt,
+        time_cost=int(kdf["t"]),
+        memory_cost=int(kdf["m"]),
+        parallelism=int(kdf["p"]),
+        hash_len=KEY_BYTES,
+        type=Type.ID,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,12 +135,15 @@ class KeyFile:
     created: str
 
     def to_json(self) -> bytes:
-        return json.dumps({
-            "format": KEYFILE_FORMAT,
-            "archive_id": self.archive_id,
-            "created": self.created,
-            "slots": {k: v.to_dict() for k, v in self.slots.items()},
-        }, indent=1).encode("utf-8")
+        return json.dumps(
+            {
+                "format": KEYFILE_FORMAT,
+                "archive_id": self.archive_id,
+                "created": self.created,
+                "slots": {k: v.to_dict() for k, v in self.slots.items()},
+            },
+            indent=1,
+        ).encode("utf-8")
 
     @classmethod
     def from_json(cls, raw: bytes | str) -> KeyFile:
@@ -142,7 +153,9 @@ class KeyFile:
             raise KeyFileError("not JSON") from exc
         if not isinstance(d, dict) or d.get("format") != KEYFILE_FORMAT or not isinstance(d.get("slots"), dict):
             raise KeyFileError("unknown key file format")
-        return cls(str(d.get("archive_id")), {k: Slot.from_dict(v) for k, v in d["slots"].items()}, str(d.get("created", "")))
+        return cls(
+            str(d.get("archive_id")), {k: Slot.from_dict(v) for k, v in d["slots"].items()}, str(d.get("created", ""))
+        )
 
     def unlock_with_passphrase(self, passphrase: str) -> bytes:
         return unwrap(self.slots["passphrase"], normalise_passphrase(passphrase), self.archive_id, "passphrase")
@@ -152,7 +165,9 @@ class KeyFile:
 
     def with_passphrase(self, data_key: bytes, passphrase: str) -> KeyFile:
         slots = dict(self.slots)
-        slots["passphrase"] = wrap(data_key, normalise_passphrase(passphrase), self.archive_id, "passphrase", PASSPHRASE_KDF)
+        slots["passphrase"] = wrap(
+            data_key, normalise_passphrase(passphrase), self.archive_id, "passphrase", PASSPHRASE_KDF
+        )
         return KeyFile(self.archive_id, slots, self.created)
 
     def with_recovery(self, data_key: bytes, code: str) -> KeyFile:

@@ -1,5 +1,6 @@
 """The archive's media part (``archive.media``): photos (encrypted blobs inside the archive,
 content-addressed by SHA-256) and visits."""
+
 from __future__ import annotations
 
 import hashlib
@@ -25,8 +26,17 @@ class Media(Part):
         with self.transaction() as tx:
             exists = tx.execute(select(P.sha256).where(P.sha256 == sha)).scalar()
             if not exists:
-                tx.execute(schema.photo.insert().values(sha256=sha, mime=mime, width=width, height=height,
-                                                        size=len(data), data=data, created_at=self.clock()))
+                tx.execute(
+                    schema.photo.insert().values(
+                        sha256=sha,
+                        mime=mime,
+                        width=width,
+                        height=height,
+                        size=len(data),
+                        data=data,
+                        created_at=self.clock(),
+                    )
+                )
         return PhotoInfo(sha, mime, width, height, len(data))
 
     def photo_data(self, sha: str) -> bytes | None:
@@ -47,30 +57,81 @@ class Media(Part):
 
     def add_visit(self, visit: Visit, prov: Provenance) -> Visit:
         now = self.clock()
-        row = {"id": visit.id, "customer_id": visit.customer_id, "visited_on": visit.visited_on, "purpose": visit.purpose,
-               "notes": visit.notes, "sales_anomaly": visit.sales_anomaly, "photos": json.dumps(list(visit.photos)),
-               "created_at": now, "created_by": prov.actor or self.actor, "updated_at": now, "deleted_at": None}
+        row = {
+            "id": visit.id,
+            "customer_id": visit.customer_id,
+            "visited_on": visit.visited_on,
+            "purpose": visit.purpose,
+            "notes": visit.notes,
+            "sales_anomaly": visit.sales_anomaly,
+            "photos": json.dumps(list(visit.photos)),
+            "created_at": now,
+            "created_by": prov.actor or self.actor,
+            "updated_at": now,
+            "deleted_at": None,
+        }
         with self.transaction() as tx:
             tx.execute(schema.visit.insert().values(**row))
-            last = tx.execute(select(schema.visit.c.visited_on).where(V.customer_id == visit.customer_id,
-                              V.deleted_at.is_(None)).order_by(V.visited_on.desc()).limit(1)).scalar()
-            tx.execute(schema.customer.update().where(schema.customer.c.id == visit.customer_id).values(last_visit=last))
-            fields = {"visited_on": visit.visited_on, "purpose": visit.purpose, "notes": visit.notes,
-                      "sales_anomaly": visit.sales_anomaly, "photos": list(visit.photos), "customer_id": visit.customer_id}
+            last = tx.execute(
+                select(schema.visit.c.visited_on)
+                .where(V.customer_id == visit.customer_id, V.deleted_at.is_(None))
+                .order_by(V.visited_on.desc())
+                .limit(1)
+            ).scalar()
+            tx.execute(
+                schema.customer.update().where(schema.customer.c.id == visit.customer_id).values(last_visit=last)
+            )
+            fields = {
+                "visited_on": visit.visited_on,
+                "purpose": visit.purpose,
+                "notes": visit.notes,
+                "sales_anomaly": visit.sales_anomaly,
+                "photos": list(visit.photos),
+                "customer_id": visit.customer_id,
+            }
             self.arc.audit.append(tx, prov, [("visit", visit.id, "create", None, None, fields)])
-            self.arc.outbox.queue(tx, "visit.create", visit.customer_id, {"visit": {"id": visit.id, **{
-                k: v for k, v in fields.items() if k != "customer_id"}}, "info_date": prov.info_date})
+            self.arc.outbox.queue(
+                tx,
+                "visit.create",
+                visit.customer_id,
+                {
+                    "visit": {"id": visit.id, **{k: v for k, v in fields.items() if k != "customer_id"}},
+                    "info_date": prov.info_date,
+                },
+            )
         return Visit(**{**visit.__dict__, "created_at": now, "created_by": row["created_by"]})
 
     def visits(self, customer_id: str) -> list[Visit]:
         with self.reading() as c:
-            rows = c.execute(select(schema.visit).where(V.customer_id == customer_id, V.deleted_at.is_(None))
-                             .order_by(V.visited_on.desc(), V.pk.desc())).mappings().all()
-        return [Visit(r["id"], r["customer_id"], r["visited_on"], r["purpose"], r["notes"], r["sales_anomaly"],
-                      tuple(json.loads(r["photos"])), r["created_at"], r["created_by"]) for r in rows]
+            rows = (
+                c.execute(
+                    select(schema.visit)
+                    .where(V.customer_id == customer_id, V.deleted_at.is_(None))
+                    .order_by(V.visited_on.desc(), V.pk.desc())
+                )
+                .mappings()
+                .all()
+            )
+        return [
+            Visit(
+                r["id"],
+                r["customer_id"],
+                r["visited_on"],
+                r["purpose"],
+                r["notes"],
+                r["sales_anomaly"],
+                tuple(json.loads(r["photos"])),
+                r["created_at"],
+                r["created_by"],
+            )
+            for r in rows
+        ]
 
     def visit_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
         with self.reading() as c:
-            rows = c.execute(select(V.customer_id, func.count()).where(V.customer_id.in_(list(customer_ids)),
-                                                                      V.deleted_at.is_(None)).group_by(V.customer_id)).all()
+            rows = c.execute(
+                select(V.customer_id, func.count())
+                .where(V.customer_id.in_(list(customer_ids)), V.deleted_at.is_(None))
+                .group_by(V.customer_id)
+            ).all()
         return dict(rows)

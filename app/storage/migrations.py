@@ -8,6 +8,7 @@ tests upgrade it to the current version.
 
 The DDL of a released step never changes; a later change is a new step.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -143,6 +144,7 @@ def _script(sql: str) -> Callable[[Any], None]:
         for statement in sql.split(";\n"):
             if statement.strip():
                 conn.exec_driver_sql(statement)
+
     return run
 
 

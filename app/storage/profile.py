@@ -5,6 +5,7 @@ failed unlock: a wrong passphrase is detected by the key file (AES-GCM tag)
 before the database is opened, and a missing or damaged archive is reported,
 never replaced by a new empty one.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -60,15 +61,24 @@ class Profile:
     @staticmethod
     def check_passphrase(passphrase: str) -> None:
         from app.storage.keys import MAX_PASSPHRASE, MIN_PASSPHRASE
+
         if len(passphrase) < MIN_PASSPHRASE:
-            raise StorageError(K.WRONG_PASSPHRASE, N_("The passphrase must have at least {n} characters."), n=MIN_PASSPHRASE)
+            raise StorageError(
+                K.WRONG_PASSPHRASE, N_("The passphrase must have at least {n} characters."), n=MIN_PASSPHRASE
+            )
         if len(passphrase) > MAX_PASSPHRASE:
-            raise StorageError(K.WRONG_PASSPHRASE, N_("The passphrase must have at most {n} characters."), n=MAX_PASSPHRASE)
+            raise StorageError(
+                K.WRONG_PASSPHRASE, N_("The passphrase must have at most {n} characters."), n=MAX_PASSPHRASE
+            )
 
     def create(self, passphrase: str, actor: str) -> tuple[Archive, bytes, str]:
         """A new archive; returns it, its data key and the recovery code (to show once)."""
         if self.exists():
-            raise StorageError(K.ALREADY_EXISTS, N_("An archive already exists in {folder}; it was left unchanged."), folder=str(self.dir))
+            raise StorageError(
+                K.ALREADY_EXISTS,
+                N_("An archive already exists in {folder}; it was left unchanged."),
+                folder=str(self.dir),
+            )
         from app.storage.archive import Archive
         from app.storage.keys import new_keyfile
 
@@ -95,14 +105,25 @@ class Profile:
             return KeyFile.from_json(self.keyfile_path.read_bytes())
         except FileNotFoundError:
             if self.archive_path.exists():
-                raise StorageError(K.CORRUPT, N_("The key file {file} is missing, so the archive cannot be opened. "
-                                                 "Restore it from a backup in {backups}."),
-                                   file=str(self.keyfile_path), backups=str(self.backup_dir)) from None
-            raise StorageError(K.NO_ARCHIVE, N_("There is no archive in {folder} yet. Create one first (init)."),
-                               folder=str(self.dir)) from None
+                raise StorageError(
+                    K.CORRUPT,
+                    N_(
+                        "The key file {file} is missing, so the archive cannot be opened. "
+                        "Restore it from a backup in {backups}."
+                    ),
+                    file=str(self.keyfile_path),
+                    backups=str(self.backup_dir),
+                ) from None
+            raise StorageError(
+                K.NO_ARCHIVE, N_("There is no archive in {folder} yet. Create one first (init)."), folder=str(self.dir)
+            ) from None
         except (KeyFileError, OSError):
-            raise StorageError(K.CORRUPT, N_("The key file {file} is damaged. Restore the archive from a backup in {backups}."),
-                               file=str(self.keyfile_path), backups=str(self.backup_dir)) from None
+            raise StorageError(
+                K.CORRUPT,
+                N_("The key file {file} is damaged. Restore the archive from a backup in {backups}."),
+                file=str(self.keyfile_path),
+                backups=str(self.backup_dir),
+            ) from None
 
     def _throttle(self) -> dict[str, float]:
         try:
@@ -120,7 +141,9 @@ class Profile:
 
     def _failed(self) -> None:
         t = self._throttle()
-        atomic_write(self.throttle_path, json.dumps({"failures": int(t["failures"]) + 1, "last": self.clock()}).encode())
+        atomic_write(
+            self.throttle_path, json.dumps({"failures": int(t["failures"]) + 1, "last": self.clock()}).encode()
+        )
 
     def _succeeded(self) -> None:
         if self.throttle_path.exists():
@@ -132,8 +155,9 @@ class Profile:
         keyfile = self.keyfile()
         wait = self.wait_seconds()
         if wait > 0:
-            raise StorageError(K.LOCKED_OUT, N_("Too many wrong attempts. Try again in {seconds} seconds."),
-                               seconds=int(wait + 0.999))
+            raise StorageError(
+                K.LOCKED_OUT, N_("Too many wrong attempts. Try again in {seconds} seconds."), seconds=int(wait + 0.999)
+            )
         try:
             key = keyfile.unlock_with_recovery(secret) if slot == "recovery" else keyfile.unlock_with_passphrase(secret)
         except WrongSecret:
@@ -141,14 +165,21 @@ class Profile:
             wait = self.wait_seconds()
             recovery = slot == "recovery"
             if wait > 0:
-                msgid = (N_("The recovery code is not correct. Wait {seconds} seconds before the next try.") if recovery
-                         else N_("The passphrase is not correct. Wait {seconds} seconds before the next try."))
+                msgid = (
+                    N_("The recovery code is not correct. Wait {seconds} seconds before the next try.")
+                    if recovery
+                    else N_("The passphrase is not correct. Wait {seconds} seconds before the next try.")
+                )
                 raise StorageError(K.WRONG_PASSPHRASE, msgid, seconds=int(wait + 0.999)) from None
             msgid = N_("The recovery code is not correct.") if recovery else N_("The passphrase is not correct.")
             raise StorageError(K.WRONG_PASSPHRASE, msgid) from None
         except KeyError:
-            raise StorageError(K.CORRUPT, N_("The key file {file} is damaged. Restore the archive from a backup in {backups}."),
-                               file=str(self.keyfile_path), backups=str(self.backup_dir)) from None
+            raise StorageError(
+                K.CORRUPT,
+                N_("The key file {file} is damaged. Restore the archive from a backup in {backups}."),
+                file=str(self.keyfile_path),
+                backups=str(self.backup_dir),
+            ) from None
         self._succeeded()
         return key
 
@@ -167,23 +198,47 @@ class Profile:
     def _fault(self, fault: StorageFault) -> StorageError:
         backups = str(self.backup_dir)
         if fault.kind == "missing":
-            return StorageError(K.CORRUPT, N_("The archive file {file} is missing. Nothing was created in its place. "
-                                              "Restore it from a backup in {backups}."), file=str(self.archive_path), backups=backups)
+            return StorageError(
+                K.CORRUPT,
+                N_(
+                    "The archive file {file} is missing. Nothing was created in its place. "
+                    "Restore it from a backup in {backups}."
+                ),
+                file=str(self.archive_path),
+                backups=backups,
+            )
         if fault.kind == "too_new":
-            return StorageError(K.TOO_NEW, N_("This archive was written by a newer version of FieldArchive. Please update the app."))
+            return StorageError(
+                K.TOO_NEW, N_("This archive was written by a newer version of FieldArchive. Please update the app.")
+            )
         if fault.kind == "migration":
             log.error("archive upgrade failed: %s", fault.detail)
-            return StorageError(K.CORRUPT, N_("The archive could not be upgraded to this version of the app ({detail}). "
-                                              "It was left unchanged; a backup is in {backups}."),
-                                detail=fault.detail[:120], backups=backups)
+            return StorageError(
+                K.CORRUPT,
+                N_(
+                    "The archive could not be upgraded to this version of the app ({detail}). "
+                    "It was left unchanged; a backup is in {backups}."
+                ),
+                detail=fault.detail[:120],
+                backups=backups,
+            )
         if fault.kind == "disk_full":
             return StorageError(K.DISK_FULL, N_("The disk is full. Free some space and try again; nothing was lost."))
         if fault.kind == "busy":
-            return StorageError(K.BUSY, N_("The archive is in use by another FieldArchive window or command. Try again."))
+            return StorageError(
+                K.BUSY, N_("The archive is in use by another FieldArchive window or command. Try again.")
+            )
         log.error("archive damaged: %s", fault.detail)
-        return StorageError(K.CORRUPT, N_("The archive file {file} is damaged ({detail}). It was left unchanged. "
-                                          "Restore it from a backup in {backups}."),
-                            file=str(self.archive_path), detail=fault.detail[:120], backups=backups)
+        return StorageError(
+            K.CORRUPT,
+            N_(
+                "The archive file {file} is damaged ({detail}). It was left unchanged. "
+                "Restore it from a backup in {backups}."
+            ),
+            file=str(self.archive_path),
+            detail=fault.detail[:120],
+            backups=backups,
+        )
 
     @property
     def scratch_dir(self) -> Path:
@@ -201,7 +256,9 @@ class Profile:
         except OSError as exc:
             log.warning("temporary files of an earlier run could not be removed: %s", exc.strerror or exc)
         try:
-            return Archive.open(self.archive_path, key, actor, before_migration=self._backup_before_migration, check=check)
+            return Archive.open(
+                self.archive_path, key, actor, before_migration=self._backup_before_migration, check=check
+            )
         except StorageFault as fault:
             raise self._fault(fault) from None
 
@@ -223,15 +280,23 @@ class Profile:
                 target = self.backup_dir / f"{prefix}-{stamp}-{n}{bk.SUFFIX}"
         elif target.exists():
             raise StorageError(K.ALREADY_EXISTS, N_("{file} already exists; choose another name."), file=str(target))
-        header = {"archive_id": arc.meta.archive_id, "schema_version": arc.meta.schema_version, "kind": kind,
-                  "keyfile": json.loads(self.keyfile().to_json())}
+        header = {
+            "archive_id": arc.meta.archive_id,
+            "schema_version": arc.meta.schema_version,
+            "kind": kind,
+            "keyfile": json.loads(self.keyfile().to_json()),
+        }
         try:
             path = bk.write_backup(lambda p: arc.vacuum_into(p), target, header, self.scratch_dir)
         except StorageFault as fault:
             raise self._fault(fault) from None
         except OSError as exc:
-            raise StorageError(K.DISK_FULL, N_("The backup could not be written to {file}: {reason}"),
-                               file=str(target), reason=exc.strerror or str(exc)) from None
+            raise StorageError(
+                K.DISK_FULL,
+                N_("The backup could not be written to {file}: {reason}"),
+                file=str(target),
+                reason=exc.strerror or str(exc),
+            ) from None
         if prefix.startswith("auto"):
             bk.prune(self.backup_dir, "auto", AUTO_BACKUPS_KEPT)
         return path
@@ -246,14 +311,20 @@ class Profile:
             header = bk.read_header(source)
             keyfile = KeyFile.from_json(json.dumps(header["keyfile"]))
         except (bk.BadBackup, KeyFileError) as exc:
-            raise StorageError(K.BAD_BACKUP, N_("{file} cannot be restored: {reason}."), file=str(source), reason=str(exc)) from None
+            raise StorageError(
+                K.BAD_BACKUP, N_("{file} cannot be restored: {reason}."), file=str(source), reason=str(exc)
+            ) from None
         if key is None or (self.keyfile_path.exists() and self.keyfile().archive_id != keyfile.archive_id):
             if secret is None:
-                raise StorageError(K.WRONG_PASSPHRASE, N_("This backup belongs to another archive; enter its passphrase."))
+                raise StorageError(
+                    K.WRONG_PASSPHRASE, N_("This backup belongs to another archive; enter its passphrase.")
+                )
             try:
                 key = keyfile.unlock_with_recovery(secret) if recovery else keyfile.unlock_with_passphrase(secret)
             except WrongSecret:
-                raise StorageError(K.WRONG_PASSPHRASE, N_("The passphrase or recovery code does not open this backup.")) from None
+                raise StorageError(
+                    K.WRONG_PASSPHRASE, N_("The passphrase or recovery code does not open this backup.")
+                ) from None
         ensure_private_dir(self.dir)
         staging = self.dir / "archive.db.restoring"
         try:
@@ -265,14 +336,17 @@ class Profile:
                 raise StorageFault("corrupt", "; ".join(problems[:3]))
         except bk.BadBackup as exc:
             staging.unlink(missing_ok=True)
-            raise StorageError(K.BAD_BACKUP, N_("{file} cannot be restored: {reason}."), file=str(source), reason=str(exc)) from None
+            raise StorageError(
+                K.BAD_BACKUP, N_("{file} cannot be restored: {reason}."), file=str(source), reason=str(exc)
+            ) from None
         except StorageFault as fault:
             for p in self.dir.glob("archive.db.restoring*"):
                 p.unlink(missing_ok=True)
             if fault.kind == "too_new":
                 raise self._fault(fault) from None
-            raise StorageError(K.BAD_BACKUP, N_("{file} cannot be restored: {reason}."), file=str(source),
-                               reason=fault.detail[:120]) from None
+            raise StorageError(
+                K.BAD_BACKUP, N_("{file} cannot be restored: {reason}."), file=str(source), reason=fault.detail[:120]
+            ) from None
         self._set_aside_current()
         os.replace(staging, self.archive_path)
         for p in self.dir.glob("archive.db.restoring-*"):

@@ -20,6 +20,7 @@ tries again. The old copies are renamed ``.removing-*`` before they are deleted;
 interrupted deletion leaves is removed by the next start. Nothing is moved while another copy of the app has a profile open, nor while an
 archive has an unfinished write-ahead log (a crash): the move waits for a clean close.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -54,8 +55,12 @@ class MoveResult:
 
 def plan(legacy: Path) -> list[tuple[Path, Path]]:
     """(old, new) for each part of the old folder whose place changed."""
-    targets = {"profiles": paths.app_home() / "profiles", "forms": paths.app_home() / "forms",
-               "settings.json": paths.settings_file(), "logs": paths.log_dir()}
+    targets = {
+        "profiles": paths.app_home() / "profiles",
+        "forms": paths.app_home() / "forms",
+        "settings.json": paths.settings_file(),
+        "logs": paths.log_dir(),
+    }
     out = []
     for name, new in targets.items():
         old = legacy / name
@@ -124,10 +129,15 @@ def backup_before_move(profiles: Path) -> list[Path]:
             continue
         keyfile = json.loads(keys.read_text(encoding="utf-8"))
         target = folder / "backups" / f"before-move-{stamp}{bk.SUFFIX}"
-        header = {"archive_id": keyfile.get("archive_id"), "schema_version": None, "kind": "before-move",
-                  "keyfile": keyfile}
-        made.append(bk.write_backup(lambda p, db=db: shutil.copyfile(db, p), target, header,
-                                    folder / scratch.SCRATCH_DIR))
+        header = {
+            "archive_id": keyfile.get("archive_id"),
+            "schema_version": None,
+            "kind": "before-move",
+            "keyfile": keyfile,
+        }
+        made.append(
+            bk.write_backup(lambda p, db=db: shutil.copyfile(db, p), target, header, folder / scratch.SCRATCH_DIR)
+        )
     return made
 
 
@@ -173,9 +183,16 @@ def move_legacy_home() -> MoveResult:
         for _old, new, stage in staged:
             os.replace(stage, new)
             placed.append(new)
-        paths.atomic_write(legacy / NOTE, json.dumps(
-            {"moved": {old.name: str(new) for old, new in steps},
-             "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}, indent=1).encode())
+        paths.atomic_write(
+            legacy / NOTE,
+            json.dumps(
+                {
+                    "moved": {old.name: str(new) for old, new in steps},
+                    "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                },
+                indent=1,
+            ).encode(),
+        )
     except Exception as exc:  # noqa: BLE001 - whatever failed, the old folder stays as it was
         for p in placed:
             _quiet_remove(p)

@@ -3,6 +3,7 @@
 The DDL that creates and upgrades them lives in migrations.py, frozen per schema
 version; a test checks that the two agree.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, Table, Text
@@ -12,7 +13,8 @@ metadata = MetaData()
 meta = Table("meta", metadata, Column("key", Text, primary_key=True), Column("value", Text, nullable=False))
 
 customer = Table(
-    "customer", metadata,
+    "customer",
+    metadata,
     Column("pk", Integer, primary_key=True),
     Column("id", Text, nullable=False, unique=True),
     Column("code", Text),
@@ -51,7 +53,8 @@ customer = Table(
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("seq", Integer, primary_key=True),
     Column("mutation_id", Text, nullable=False, unique=True),
     Column("kind", Text, nullable=False),
@@ -65,7 +68,8 @@ outbox = Table(
 )
 
 conflict = Table(
-    "conflict", metadata,
+    "conflict",
+    metadata,
     Column("record_id", Text, primary_key=True),
     Column("mutation_id", Text, nullable=False),
     Column("fields", Text, nullable=False),
@@ -74,7 +78,8 @@ conflict = Table(
 )
 
 autosave = Table(
-    "autosave", metadata,
+    "autosave",
+    metadata,
     Column("key", Text, primary_key=True),
     Column("customer_id", Text),
     Column("state", Text, nullable=False),
@@ -82,7 +87,8 @@ autosave = Table(
 )
 
 visit = Table(
-    "visit", metadata,
+    "visit",
+    metadata,
     Column("pk", Integer, primary_key=True),
     Column("id", Text, nullable=False, unique=True),
     Column("customer_id", Text, nullable=False),
@@ -98,7 +104,8 @@ visit = Table(
 )
 
 photo = Table(
-    "photo", metadata,
+    "photo",
+    metadata,
     Column("sha256", Text, primary_key=True),
     Column("mime", Text, nullable=False),
     Column("width", Integer, nullable=False),
@@ -110,7 +117,8 @@ photo = Table(
 )
 
 audit = Table(
-    "audit", metadata,
+    "audit",
+    metadata,
     Column("seq", Integer, primary_key=True),
     Column("at", Text, nullable=False),
     Column("actor", Text, nullable=False),

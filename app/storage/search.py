@@ -11,6 +11,7 @@ Two contentless FTS5 indexes over the same folded text:
 
 Both are keyed by the customer's ``pk`` and rewritten together with the row.
 """
+
 from __future__ import annotations
 
 import operator

@@ -7,6 +7,7 @@ are the difference between the record and the server's last known state, compute
 frozen (with the row marked ``sent``) before the request leaves, so a retry after a crash or a
 lost answer resends exactly the same mutation. At most one row per record is in flight.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,13 @@ from app.storage.db import Part
 
 OUT = schema.outbox.c
 C = schema.customer.c
-SAVE, SUBMIT, DELETE, VISIT, DECIDE = (MutationKind.SAVE.value, MutationKind.SUBMIT.value, MutationKind.DELETE.value,
-                                      MutationKind.VISIT.value, MutationKind.DECIDE.value)
+SAVE, SUBMIT, DELETE, VISIT, DECIDE = (
+    MutationKind.SAVE.value,
+    MutationKind.SUBMIT.value,
+    MutationKind.DELETE.value,
+    MutationKind.VISIT.value,
+    MutationKind.DECIDE.value,
+)
 BLOCKED_STATES = ("conflict", "rejected", "revoked")
 
 
@@ -47,6 +53,7 @@ def _dumps(value: Any) -> str:
 def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
     """A decision that arrived from the server, for the record's history (each round shows)."""
     new, old = record.review or {}, _loads(row["review"]) or {}
+
     def key(r: dict[str, Any]) -> tuple[Any, ...]:
         return r.get("action"), r.get("by"), r.get("reason"), tuple(r.get("fields") or ())
 
@@ -55,8 +62,9 @@ def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, s
     return []
 
 
-def _merge(data: dict[str, Any], base: dict[str, Any], server: dict[str, Any], frozen: dict[str, Any] | None
-           ) -> dict[str, Any]:
+def _merge(
+    data: dict[str, Any], base: dict[str, Any], server: dict[str, Any], frozen: dict[str, Any] | None
+) -> dict[str, Any]:
     """The server's values, except where the local record was edited after ``frozen`` was sent
     (or, without a frozen body, since the server's last known state ``base``)."""
     sent = (frozen or {}).get("changes") or {}
@@ -76,25 +84,46 @@ class Outbox(Part):
     # ---- queueing (called inside the local change's transaction) -----------------------------
     def queue(self, tx: Connection, kind: str, record_id: str, extra: dict[str, Any] | None = None) -> None:
         if kind == SAVE:
-            last_sent = tx.execute(select(func.max(OUT.seq)).where(OUT.record_id == record_id, OUT.state == "sent")).scalar() or 0
-            pending = tx.execute(select(OUT.seq).where(OUT.record_id == record_id, OUT.kind == SAVE, OUT.state == "pending",
-                                                     OUT.seq > last_sent)).first()
+            last_sent = (
+                tx.execute(select(func.max(OUT.seq)).where(OUT.record_id == record_id, OUT.state == "sent")).scalar()
+                or 0
+            )
+            pending = tx.execute(
+                select(OUT.seq).where(
+                    OUT.record_id == record_id, OUT.kind == SAVE, OUT.state == "pending", OUT.seq > last_sent
+                )
+            ).first()
             if pending is not None:  # its changes are computed when it is sent: this edit is included
                 if extra:
                     tx.execute(schema.outbox.update().where(OUT.seq == pending[0]).values(extra=_dumps(extra)))
                 return
-        tx.execute(schema.outbox.insert().values(mutation_id=new_id(), kind=kind, record_id=record_id, state="pending",
-                                                 body=None, extra=_dumps(extra) if extra else None,
-                                                 created_at=self.clock(), attempts=0))
-        tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state.not_in(BLOCKED_STATES))
-                   .values(sync_state="pending"))
+        tx.execute(
+            schema.outbox.insert().values(
+                mutation_id=new_id(),
+                kind=kind,
+                record_id=record_id,
+                state="pending",
+                body=None,
+                extra=_dumps(extra) if extra else None,
+                created_at=self.clock(),
+                attempts=0,
+            )
+        )
+        tx.execute(
+            schema.customer.update()
+            .where(C.id == record_id, C.sync_state.not_in(BLOCKED_STATES))
+            .values(sync_state="pending")
+        )
 
     def queue_new(self, tx: Connection, ids: Sequence[str], prov: Provenance) -> None:
         """Outbox rows for many new local customers at once (the bulk path of an import)."""
         now = self.clock()
         extra = json.dumps({"provenance": provenance(prov)}, ensure_ascii=False)
-        tx.exec_driver_sql("INSERT INTO outbox (mutation_id, kind, record_id, state, extra, created_at, attempts) "
-                           "VALUES (?, 'customer.save', ?, 'pending', ?, ?, 0)", [(new_id(), i, extra, now) for i in ids])
+        tx.exec_driver_sql(
+            "INSERT INTO outbox (mutation_id, kind, record_id, state, extra, created_at, attempts) "
+            "VALUES (?, 'customer.save', ?, 'pending', ?, ?, 0)",
+            [(new_id(), i, extra, now) for i in ids],
+        )
         tx.execute(schema.customer.update().where(C.id.in_(list(ids))).values(sync_state="pending"))
 
     # ---- what the engine sends -----------------------------------------------------------------
@@ -105,19 +134,45 @@ class Outbox(Part):
     def outbox_heads(self, limit: int) -> list[tuple[OutboxRow, LocalRecord | None]]:
         """The first queued row of each record that may be sent now (none for records in conflict)."""
         first = select(func.min(OUT.seq)).group_by(OUT.record_id).scalar_subquery()
-        q = (select(schema.outbox).where(OUT.seq.in_(first)).order_by(OUT.seq).limit(limit * 4))
+        q = select(schema.outbox).where(OUT.seq.in_(first)).order_by(OUT.seq).limit(limit * 4)
         out: list[tuple[OutboxRow, LocalRecord | None]] = []
         with self.reading() as c:
             rows = c.execute(q).mappings().all()
-            recs = {r["id"]: r for r in c.execute(select(schema.customer).where(C.id.in_([r["record_id"] for r in rows]))).mappings()}
+            recs = {
+                r["id"]: r
+                for r in c.execute(select(schema.customer).where(C.id.in_([r["record_id"] for r in rows]))).mappings()
+            }
             for r in rows:
                 rec = recs.get(r["record_id"])
                 if rec is not None and rec["sync_state"] in BLOCKED_STATES:
                     continue
-                local = None if rec is None else LocalRecord(rec["id"], json.loads(rec["data"]), _loads(rec["server_data"]),
-                                                            rec["version"], rec["status"], rec["form_version"], rec["sync_state"])
-                out.append((OutboxRow(r["seq"], r["mutation_id"], r["kind"], r["record_id"], r["state"], _loads(r["body"]),
-                                      _loads(r["extra"])), local))
+                local = (
+                    None
+                    if rec is None
+                    else LocalRecord(
+                        rec["id"],
+                        json.loads(rec["data"]),
+                        _loads(rec["server_data"]),
+                        rec["version"],
+                        rec["status"],
+                        rec["form_version"],
+                        rec["sync_state"],
+                    )
+                )
+                out.append(
+                    (
+                        OutboxRow(
+                            r["seq"],
+                            r["mutation_id"],
+                            r["kind"],
+                            r["record_id"],
+                            r["state"],
+                            _loads(r["body"]),
+                            _loads(r["extra"]),
+                        ),
+                        local,
+                    )
+                )
                 if len(out) >= limit:
                     break
         return out
@@ -126,16 +181,23 @@ class Outbox(Part):
         """Fix the bodies of rows about to be sent and mark them sent, before the request leaves."""
         with self.transaction() as tx:
             for seq, body in bodies:
-                tx.execute(schema.outbox.update().where(OUT.seq == seq).values(
-                    body=_dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1))
+                tx.execute(
+                    schema.outbox.update()
+                    .where(OUT.seq == seq)
+                    .values(body=_dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
+                )
 
     def drop_outbox_row(self, seq: int) -> None:
         with self.transaction() as tx:
             tx.execute(delete(schema.outbox).where(OUT.seq == seq))
 
     # ---- the server's answers ------------------------------------------------------------------
-    def apply_push_results(self, form: FormDefinition, results: Sequence[tuple[OutboxRow, PushResult]],
-                           quality: Callable[[dict[str, Any]], Quality]) -> None:
+    def apply_push_results(
+        self,
+        form: FormDefinition,
+        results: Sequence[tuple[OutboxRow, PushResult]],
+        quality: Callable[[dict[str, Any]], Quality],
+    ) -> None:
         """One transaction: each answered row leaves the outbox; records take the server's state.
         (At most one row per record is in flight, so the records of one answer are distinct.)"""
         prov = Provenance(self.actor, Source.SYNC)
@@ -151,14 +213,24 @@ class Outbox(Part):
                 elif status is ResultStatus.REJECTED:
                     if row.kind == DECIDE and record is not None:  # a stale decision: show what the server has instead
                         self._take_server_record(tx, form, record, quality, prov)
-                    tx.execute(schema.customer.update().where(C.id == row.record_id).values(
-                        sync_state="rejected", sync_errors=_dumps([e.as_wire() for e in result.errors])))
+                    tx.execute(
+                        schema.customer.update()
+                        .where(C.id == row.record_id)
+                        .values(sync_state="rejected", sync_errors=_dumps([e.as_wire() for e in result.errors]))
+                    )
             self._take_server_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
             self._settle_many(tx, [row.record_id for row, _r in results])
 
-    def _rebase_on_conflict(self, tx: Connection, form: FormDefinition, row: OutboxRow,
-                            conflicts: Sequence[FieldConflict], record: RemoteRecord | None,
-                            quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+    def _rebase_on_conflict(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        row: OutboxRow,
+        conflicts: Sequence[FieldConflict],
+        record: RemoteRecord | None,
+        quality: Callable[[dict[str, Any]], Quality],
+        prov: Provenance,
+    ) -> None:
         """Move the local record onto the server's version: the server's values where only the server
         changed a field, ours where only we did, and ours (for now) where both did — those wait for a
         person's choice. Nothing of either side is dropped."""
@@ -175,17 +247,35 @@ class Outbox(Part):
             if value not in (None, "", []):
                 rebased[key] = value
         q = quality(rebased)
-        self.arc.customers.write(tx, cur["pk"], form, rebased, q, _dumps(rebased), cur["code"], server_data=_dumps(server),
-                                 version=record.version if record else cur["version"],
-                                 status=record.status if record else cur["status"], sync_state="conflict")
+        self.arc.customers.write(
+            tx,
+            cur["pk"],
+            form,
+            rebased,
+            q,
+            _dumps(rebased),
+            cur["code"],
+            server_data=_dumps(server),
+            version=record.version if record else cur["version"],
+            status=record.status if record else cur["status"],
+            sync_state="conflict",
+        )
         self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
-        tx.execute(schema.conflict.insert().prefix_with("OR REPLACE").values(
-            record_id=row.record_id, mutation_id=row.mutation_id, fields=_dumps([c.as_wire() for c in conflicts]),
-            server_record=_dumps(record.wire if record is not None and record.wire is not None else {}),
-            created_at=self.clock()))
+        tx.execute(
+            schema.conflict.insert()
+            .prefix_with("OR REPLACE")
+            .values(
+                record_id=row.record_id,
+                mutation_id=row.mutation_id,
+                fields=_dumps([c.as_wire() for c in conflicts]),
+                server_record=_dumps(record.wire if record is not None and record.wire is not None else {}),
+                created_at=self.clock(),
+            )
+        )
 
-    def _keep_queued_state(self, tx: Connection, taken: list[tuple[RemoteRecord, dict[str, Any] | None]]
-                           ) -> list[tuple[RemoteRecord, dict[str, Any] | None]]:
+    def _keep_queued_state(
+        self, tx: Connection, taken: list[tuple[RemoteRecord, dict[str, Any] | None]]
+    ) -> list[tuple[RemoteRecord, dict[str, Any] | None]]:
         """A record with more rows still queued (saved, then submitted) keeps its local status and
         review round until those are answered: the answer to the save must not show it returned
         again for a moment, nor write that into its history."""
@@ -193,8 +283,9 @@ class Outbox(Part):
         busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(ids)).distinct()).scalars())
         if not busy:
             return taken
-        local = {r[0]: (r[1], _loads(r[2])) for r in tx.execute(
-            select(C.id, C.status, C.review).where(C.id.in_(list(busy))))}
+        local = {
+            r[0]: (r[1], _loads(r[2])) for r in tx.execute(select(C.id, C.status, C.review).where(C.id.in_(list(busy))))
+        }
         out = []
         for rec, frozen in taken:
             if rec.id in local:
@@ -212,20 +303,30 @@ class Outbox(Part):
         busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(ids)).distinct()).scalars())
         for state, group in (("pending", [i for i in ids if i in busy]), ("synced", [i for i in ids if i not in busy])):
             if group:
-                tx.execute(schema.customer.update().where(C.id.in_(group), C.sync_state.not_in(BLOCKED_STATES))
-                           .values(sync_state=state))
+                tx.execute(
+                    schema.customer.update()
+                    .where(C.id.in_(group), C.sync_state.not_in(BLOCKED_STATES))
+                    .values(sync_state=state)
+                )
 
-    def _take_server_records(self, tx: Connection, form: FormDefinition,
-                             items: Sequence[tuple[RemoteRecord, dict[str, Any] | None]],
-                             quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
-                             known: dict[str, Quality] | None = None) -> None:
+    def _take_server_records(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        items: Sequence[tuple[RemoteRecord, dict[str, Any] | None]],
+        quality: Callable[[dict[str, Any]], Quality],
+        prov: Provenance,
+        known: dict[str, Quality] | None = None,
+    ) -> None:
         """The bulk form of ``_take_server_record`` (distinct records): new ones inserted together;
         those whose values stay as they are (the usual answer to our own push) take the server's
         version, status and code in one statement; the rest go one by one."""
         if not items:
             return
-        rows = {r["id"]: r for r in tx.execute(select(schema.customer).where(
-            C.id.in_([rec.id for rec, _f in items]))).mappings()}
+        rows = {
+            r["id"]: r
+            for r in tx.execute(select(schema.customer).where(C.id.in_([rec.id for rec, _f in items]))).mappings()
+        }
         self._insert_remotes(tx, form, [rec for rec, _f in items if rec.id not in rows], quality, prov, known)
         light: list[dict[str, Any]] = []
         audit: list[tuple[str, str, str, str | None, Any, Any]] = []
@@ -244,21 +345,34 @@ class Outbox(Part):
             if status != row["status"]:
                 audit.append(("customer", record.id, "status", None, row["status"], status))
             audit += _review_audit(record, row)
-            light.append({"b_id": record.id, "server_data": _dumps(record.values),
-                          "version": record.version, "status": status,
-                          "code_official": int(record.code_official),
-                          "approved_data": _dumps(record.approved_values) if record.approved_values else None,
-                          "review": _dumps(record.review) if record.review else None,
-                          "owner": record.owner,
-                          "updated_at": now if status != row["status"] else row["updated_at"]})
+            light.append(
+                {
+                    "b_id": record.id,
+                    "server_data": _dumps(record.values),
+                    "version": record.version,
+                    "status": status,
+                    "code_official": int(record.code_official),
+                    "approved_data": _dumps(record.approved_values) if record.approved_values else None,
+                    "review": _dumps(record.review) if record.review else None,
+                    "owner": record.owner,
+                    "updated_at": now if status != row["status"] else row["updated_at"],
+                }
+            )
         if light:
             # executemany: the SET clause takes its columns from the parameters' keys
             tx.execute(schema.customer.update().where(C.id == bindparam("b_id")).values(sync_errors=None), light)
         self.arc.audit.append(tx, prov, audit)
 
-    def _take_server_record(self, tx: Connection, form: FormDefinition, record: RemoteRecord,
-                            quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
-                            frozen: dict[str, Any] | None = None, row: Any = None) -> None:
+    def _take_server_record(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        record: RemoteRecord,
+        quality: Callable[[dict[str, Any]], Quality],
+        prov: Provenance,
+        frozen: dict[str, Any] | None = None,
+        row: Any = None,
+    ) -> None:
         """The server's state of a record, keeping local edits made after ``frozen`` was sent."""
         if row is None:
             row = tx.execute(select(schema.customer).where(C.id == record.id)).mappings().first()
@@ -270,24 +384,36 @@ class Outbox(Part):
         merged = _merge(data, _loads(row["server_data"]) or {}, server_values, frozen)
         q = quality(merged)
         code = record.code or row["code"]
-        values = dict(server_data=_dumps(server_values), version=record.version,
-                      status=record.status, code=code, code_official=int(record.code_official),
-                      approved_data=_dumps(record.approved_values) if record.approved_values else None,
-                      review=_dumps(record.review) if record.review else None, owner=record.owner,
-                      sync_errors=None, updated_at=self.clock())
+        values = dict(
+            server_data=_dumps(server_values),
+            version=record.version,
+            status=record.status,
+            code=code,
+            code_official=int(record.code_official),
+            approved_data=_dumps(record.approved_values) if record.approved_values else None,
+            review=_dumps(record.review) if record.review else None,
+            owner=record.owner,
+            sync_errors=None,
+            updated_at=self.clock(),
+        )
         # deleted on the server; or back in this user's scope after it was revoked here
         values["deleted_at"] = (row["deleted_at"] or self.clock()) if record.deleted else None
-        self.arc.customers.write(tx, row["pk"], form, merged, q, _dumps(merged), code, deleted=record.deleted,
-                                 **values)
+        self.arc.customers.write(tx, row["pk"], form, merged, q, _dumps(merged), code, deleted=record.deleted, **values)
         audit = field_changes(record.id, data, merged)
         if values["status"] != row["status"]:
             audit.append(("customer", record.id, "status", None, row["status"], values["status"]))
         audit += _review_audit(record, row)
         self.arc.audit.append(tx, prov, audit)
 
-    def _insert_remotes(self, tx: Connection, form: FormDefinition, records: Sequence[RemoteRecord],
-                        quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
-                        known: dict[str, Quality] | None = None) -> None:
+    def _insert_remotes(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        records: Sequence[RemoteRecord],
+        quality: Callable[[dict[str, Any]], Quality],
+        prov: Provenance,
+        known: dict[str, Quality] | None = None,
+    ) -> None:
         """Records this archive has never held (distinct), inserted together as the server has them
         (with their completeness from ``known`` where it was worked out ahead of time)."""
         records = [r for r in records if not r.deleted]
@@ -298,16 +424,35 @@ class Outbox(Part):
             values = {k: v for k, v in record.values.items() if v not in (None, "", [])}
             q = (known or {}).get(record.id) or quality(values)
             items.append(NewCustomer(record.id, values, q, CustomerStatus(record.status)))
-        self.arc.customers.insert_remote(tx, form, items, prov, [
-            {"server_data": _dumps(r.values), "version": r.version, "code": r.code,
-             "code_official": r.code_official,
-             "approved_data": _dumps(r.approved_values) if r.approved_values else None,
-             "review": _dumps(r.review) if r.review else None, "owner": r.owner} for r in records])
+        self.arc.customers.insert_remote(
+            tx,
+            form,
+            items,
+            prov,
+            [
+                {
+                    "server_data": _dumps(r.values),
+                    "version": r.version,
+                    "code": r.code,
+                    "code_official": r.code_official,
+                    "approved_data": _dumps(r.approved_values) if r.approved_values else None,
+                    "review": _dumps(r.review) if r.review else None,
+                    "owner": r.owner,
+                }
+                for r in records
+            ],
+        )
 
     # ---- the feed ------------------------------------------------------------------------------
-    def apply_feed_page(self, form: FormDefinition, changes: Sequence[FeedChange], cursor: int,
-                        quality: Callable[[dict[str, Any]], Quality], seen: set[str] | None = None,
-                        known: dict[str, Quality] | None = None) -> int:
+    def apply_feed_page(
+        self,
+        form: FormDefinition,
+        changes: Sequence[FeedChange],
+        cursor: int,
+        quality: Callable[[dict[str, Any]], Quality],
+        seen: set[str] | None = None,
+        known: dict[str, Quality] | None = None,
+    ) -> int:
         """One page and its cursor in one transaction; records with unsent work are left alone.
         ``known``: the completeness of records new to this archive, worked out ahead of time."""
         prov = Provenance(self.actor, Source.SYNC)
@@ -317,8 +462,10 @@ class Outbox(Part):
         taken: dict[str, RemoteRecord] = {}  # the newest state of each record in this page
         with self.transaction() as tx:
             busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(rids)).distinct()).scalars())
-            have: dict[str, tuple[int, Any, str]] = {r[0]: (r[1], r[2], r[3]) for r in tx.execute(
-                select(C.id, C.version, C.deleted_at, C.sync_state).where(C.id.in_(rids)))}
+            have: dict[str, tuple[int, Any, str]] = {
+                r[0]: (r[1], r[2], r[3])
+                for r in tx.execute(select(C.id, C.version, C.deleted_at, C.sync_state).where(C.id.in_(rids)))
+            }
             busy |= {rid for rid, (_v, _d, state) in have.items() if state == "conflict"}
             applied = 0
             for change in changes:
@@ -344,9 +491,15 @@ class Outbox(Part):
             self.arc.meta.set("sync_cursor", str(cursor), tx)
         return applied
 
-    def _take_feed_records(self, tx: Connection, form: FormDefinition, taken: dict[str, RemoteRecord],
-                           quality: Callable[[dict[str, Any]], Quality], prov: Provenance,
-                           known: dict[str, Quality] | None) -> int:
+    def _take_feed_records(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        taken: dict[str, RemoteRecord],
+        quality: Callable[[dict[str, Any]], Quality],
+        prov: Provenance,
+        known: dict[str, Quality] | None,
+    ) -> int:
         n = len(taken)
         self._take_server_records(tx, form, [(record, None) for record in taken.values()], quality, prov, known)
         taken.clear()
@@ -369,7 +522,9 @@ class Outbox(Part):
             rows = tx.execute(select(C.pk, C.id).where(C.deleted_at.is_(None), C.sync_state == "synced")).all()
             gone = [(pk, cid) for pk, cid in rows if cid not in seen]
             for pk, _cid in gone:
-                tx.execute(schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock(), sync_state="revoked"))
+                tx.execute(
+                    schema.customer.update().where(C.pk == pk).values(deleted_at=self.clock(), sync_state="revoked")
+                )
                 self.arc.customers.unindex(tx, [pk])
             return len(gone)
 
@@ -380,15 +535,25 @@ class Outbox(Part):
             r = c.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
         if r is None:
             return None
-        fields = [FieldConflict(f["field"], f.get("base"), f.get("mine"), f.get("server")) for f in json.loads(r["fields"])]
+        fields = [
+            FieldConflict(f["field"], f.get("base"), f.get("mine"), f.get("server")) for f in json.loads(r["fields"])
+        ]
         return fields, json.loads(r["server_record"])
 
-    def resolve_conflict(self, form: FormDefinition, record_id: str, choices: dict[str, Any],
-                         quality: Callable[[dict[str, Any]], Quality], prov: Provenance) -> None:
+    def resolve_conflict(
+        self,
+        form: FormDefinition,
+        record_id: str,
+        choices: dict[str, Any],
+        quality: Callable[[dict[str, Any]], Quality],
+        prov: Provenance,
+    ) -> None:
         """The person's value for each conflicting field; the record (already on the server's version)
         is queued again, so the choice and our other changes go to the server as a new mutation."""
         with self.transaction() as tx:
-            conflict = tx.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
+            conflict = (
+                tx.execute(select(schema.conflict).where(schema.conflict.c.record_id == record_id)).mappings().first()
+            )
             row = tx.execute(select(schema.customer).where(C.id == record_id)).mappings().first()
             if conflict is None or row is None:
                 raise KeyError(record_id)
@@ -402,8 +567,17 @@ class Outbox(Part):
                 else:
                     values[key] = chosen
             q = quality(values)
-            self.arc.customers.write(tx, row["pk"], form, values, q, _dumps(values), row["code"], sync_state="pending",
-                                     updated_at=self.clock())
+            self.arc.customers.write(
+                tx,
+                row["pk"],
+                form,
+                values,
+                q,
+                _dumps(values),
+                row["code"],
+                sync_state="pending",
+                updated_at=self.clock(),
+            )
             tx.execute(delete(schema.conflict).where(schema.conflict.c.record_id == record_id))
             self.arc.audit.append(tx, prov, field_changes(record_id, old, values))
             self.queue(tx, SAVE, record_id)
@@ -416,21 +590,34 @@ class Outbox(Part):
             old = tx.execute(select(C.status).where(C.id == record_id)).scalar()
             if old is None:
                 raise KeyError(record_id)
-            tx.execute(schema.customer.update().where(C.id == record_id).values(
-                status=status, review=_dumps(review), updated_at=self.clock()))
-            self.arc.audit.append(tx, prov, [("customer", record_id, "status", None, old, status),
-                                             ("customer", record_id, "review", None, None, review)])
+            tx.execute(
+                schema.customer.update()
+                .where(C.id == record_id)
+                .values(status=status, review=_dumps(review), updated_at=self.clock())
+            )
+            self.arc.audit.append(
+                tx,
+                prov,
+                [
+                    ("customer", record_id, "status", None, old, status),
+                    ("customer", record_id, "review", None, None, review),
+                ],
+            )
             self.queue(tx, DECIDE, record_id, {"decision": decision})
 
     def withdraw_submission(self, record_id: str, prov: Provenance) -> bool:
         """Undo a submission still waiting in the outbox; False once it has been sent."""
         with self.transaction() as tx:
-            row = tx.execute(select(OUT.seq).where(OUT.record_id == record_id, OUT.kind == SUBMIT, OUT.state == "pending")).first()
+            row = tx.execute(
+                select(OUT.seq).where(OUT.record_id == record_id, OUT.kind == SUBMIT, OUT.state == "pending")
+            ).first()
             status = tx.execute(select(C.status).where(C.id == record_id)).scalar()
             if row is None or status != "pending":
                 return False
             tx.execute(delete(schema.outbox).where(OUT.seq == row[0]))
-            tx.execute(schema.customer.update().where(C.id == record_id).values(status="draft", updated_at=self.clock()))
+            tx.execute(
+                schema.customer.update().where(C.id == record_id).values(status="draft", updated_at=self.clock())
+            )
             self.arc.audit.append(tx, prov, [("customer", record_id, "status", None, "pending", "draft")])
             self._settle(tx, record_id)
             return True
@@ -445,8 +632,11 @@ class Outbox(Part):
             return _loads(c.execute(select(C.sync_errors).where(C.id == record_id)).scalar()) or []
 
     def clear_rejection(self, tx: Connection, record_id: str) -> None:
-        tx.execute(schema.customer.update().where(C.id == record_id, C.sync_state == "rejected")
-                   .values(sync_state="pending", sync_errors=None))
+        tx.execute(
+            schema.customer.update()
+            .where(C.id == record_id, C.sync_state == "rejected")
+            .values(sync_state="pending", sync_errors=None)
+        )
 
     # ---- photos --------------------------------------------------------------------------------
     def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
@@ -460,7 +650,8 @@ class Outbox(Part):
 
     def sync_summary(self) -> dict[str, int]:
         with self.reading() as c:
-            states: dict[str, int] = dict(c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None))
-                                    .group_by(C.sync_state)).all())
+            states: dict[str, int] = dict(
+                c.execute(select(C.sync_state, func.count()).where(C.deleted_at.is_(None)).group_by(C.sync_state)).all()
+            )
             outbox = int(c.execute(select(func.count()).select_from(schema.outbox)).scalar() or 0)
         return {"outbox": outbox, **{k: int(v) for k, v in states.items()}}

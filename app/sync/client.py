@@ -10,6 +10,7 @@ OFFLINE and TIMEOUT (retry later), AUTH (sign in again), CLIENT_TOO_OLD (update 
 SERVER (the server failed; retry later), REFUSED / PROTOCOL (this request is wrong).
 An expired access token is refreshed once, silently; a refused refresh is AUTH.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -90,8 +91,13 @@ def server_url_problem(url: str, allow_insecure: bool = False) -> SyncError | No
     if scheme not in ("https", "http") or not host:
         return SyncError(K.REFUSED, N_("Enter the server address, for example https://archive.example.cn"))
     if scheme == "http" and not is_loopback(host) and not allow_insecure:
-        return SyncError(K.REFUSED, N_("The connection must be encrypted: the address must start with https:// "
-                                       "(http:// only to this computer). The user name and password are not sent."))
+        return SyncError(
+            K.REFUSED,
+            N_(
+                "The connection must be encrypted: the address must start with https:// "
+                "(http:// only to this computer). The user name and password are not sent."
+            ),
+        )
     return None
 
 
@@ -121,8 +127,16 @@ class TrustStoreAdapter(HTTPAdapter):
 
 
 class SyncClient:
-    def __init__(self, base_url: str, tokens: TokenStore, device_id: str, *, extra_ca: str | None = None,
-                 timeout: tuple[float, float] | None = None, allow_insecure: bool = False) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        tokens: TokenStore,
+        device_id: str,
+        *,
+        extra_ca: str | None = None,
+        timeout: tuple[float, float] | None = None,
+        allow_insecure: bool = False,
+    ) -> None:
         problem = server_url_problem(base_url, allow_insecure)
         if problem is not None:
             raise problem
@@ -134,8 +148,13 @@ class SyncClient:
         self.http = requests.Session()
         self.http.mount("https://", TrustStoreAdapter(trust_context(extra_ca)))
         self.http.verify = True  # never False
-        self.http.headers.update({PROTOCOL_HEADER: str(PROTOCOL_VERSION), "Accept-Encoding": "gzip",
-                                  "User-Agent": f"FieldArchive/{__version__}"})  # the server's minimum version
+        self.http.headers.update(
+            {
+                PROTOCOL_HEADER: str(PROTOCOL_VERSION),
+                "Accept-Encoding": "gzip",
+                "User-Agent": f"FieldArchive/{__version__}",
+            }
+        )  # the server's minimum version
         self.bytes_sent = self.bytes_received = 0
         self._refresh_lock = threading.Lock()
 
@@ -143,9 +162,17 @@ class SyncClient:
         self.http.close()
 
     # ---- transport ---------------------------------------------------------------------------
-    def _send(self, method: str, path: str, *, body: Any = None, raw: bytes | None = None,
-              headers: dict[str, str] | None = None, auth: bool = True, params: dict[str, Any] | None = None
-              ) -> requests.Response:
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        auth: bool = True,
+        params: dict[str, Any] | None = None,
+    ) -> requests.Response:
         h = dict(headers or {})
         data = raw
         if body is not None:
@@ -162,10 +189,19 @@ class SyncClient:
                 raise SyncError(K.AUTH, N_("Sign in to the server first."))
             h["Authorization"] = f"Bearer {tokens['access_token']}"
         try:
-            resp = self.http.request(method, self.base + path, data=data, headers=h, params=params, timeout=self.timeout,
-                                     allow_redirects=False)  # a redirect could lead the password elsewhere
+            resp = self.http.request(
+                method,
+                self.base + path,
+                data=data,
+                headers=h,
+                params=params,
+                timeout=self.timeout,
+                allow_redirects=False,
+            )  # a redirect could lead the password elsewhere
         except requests.exceptions.SSLError:
-            raise SyncError(K.PROTOCOL, N_("The server's certificate is not trusted; the connection was refused.")) from None
+            raise SyncError(
+                K.PROTOCOL, N_("The server's certificate is not trusted; the connection was refused.")
+            ) from None
         except requests.exceptions.Timeout:
             raise SyncError(K.TIMEOUT, N_("The server did not answer in time.")) from None
         except (requests.exceptions.ConnectionError, requests.exceptions.ChunkedEncodingError):
@@ -180,8 +216,9 @@ class SyncClient:
         try:
             return orjson.loads(resp.content)
         except ValueError:  # orjson.JSONDecodeError is one
-            raise SyncError(K.SERVER, N_("The server sent an answer that cannot be read (HTTP {status})."),
-                            status=resp.status_code) from None
+            raise SyncError(
+                K.SERVER, N_("The server sent an answer that cannot be read (HTTP {status})."), status=resp.status_code
+            ) from None
 
     def _call(self, method: str, path: str, *, auth: bool = True, **kw: Any) -> Any:
         resp = self._send(method, path, auth=auth, **kw)
@@ -203,23 +240,40 @@ class SyncClient:
         if status == 426:
             url = body.get("download_url") if isinstance(body, dict) else None
             if isinstance(url, str) and url:  # the server says where to get the version it needs
-                raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs FieldArchive {minimum} or newer (this is {current}). "
-                                                     "Download it from {url} and install it; what this computer has "
-                                                     "not synced yet stays here and is sent after the update."),
-                                minimum=body.get("min_client_version") or "?", current=__version__, url=url)
-            raise SyncError(K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app."))
+                raise SyncError(
+                    K.CLIENT_TOO_OLD,
+                    N_(
+                        "The server needs FieldArchive {minimum} or newer (this is {current}). "
+                        "Download it from {url} and install it; what this computer has "
+                        "not synced yet stays here and is sent after the update."
+                    ),
+                    minimum=body.get("min_client_version") or "?",
+                    current=__version__,
+                    url=url,
+                )
+            raise SyncError(
+                K.CLIENT_TOO_OLD, N_("The server needs a newer version of FieldArchive. Please update the app.")
+            )
         if status == 401:
             raise SyncError(K.AUTH, N_("The server did not accept the sign-in; sign in again."))
         if status == 408:
-            raise SyncError(K.TIMEOUT, N_("The connection was too slow to send the data; it will be tried again later."))
+            raise SyncError(
+                K.TIMEOUT, N_("The connection was too slow to send the data; it will be tried again later.")
+            )
         if status == 410:
             err = SyncError(K.REFUSED, N_("The local copy is too old to continue; it is rebuilt from the server."))
             err.code, err.horizon = "gone", body.get("horizon")
             raise err
         if status >= 500:
-            raise SyncError(K.SERVER, N_("The server failed (HTTP {status}); it will be tried again later."), status=status)
-        err = SyncError(K.REFUSED, N_("The server refused the request ({code}: {reason})."), code=code or status,
-                        reason=(body.get("message") if isinstance(body, dict) else "") or "")
+            raise SyncError(
+                K.SERVER, N_("The server failed (HTTP {status}); it will be tried again later."), status=status
+            )
+        err = SyncError(
+            K.REFUSED,
+            N_("The server refused the request ({code}: {reason})."),
+            code=code or status,
+            reason=(body.get("message") if isinstance(body, dict) else "") or "",
+        )
         err.code, err.body = code, body
         raise err
 
@@ -229,15 +283,24 @@ class SyncClient:
         return answer
 
     def login(self, username: str, password: str, device_name: str) -> SignIn:
-        resp = self._send("POST", "/auth/login", auth=False, body={
-            "username": username, "password": password, "device_id": self.device_id, "device_name": device_name})
+        resp = self._send(
+            "POST",
+            "/auth/login",
+            auth=False,
+            body={"username": username, "password": password, "device_id": self.device_id, "device_name": device_name},
+        )
         if resp.status_code == 401:
             raise SyncError(K.AUTH, N_("Wrong user name or password."))
         if resp.status_code in (423, 429):
             raise _too_many(resp)
         if resp.status_code == 409:
-            raise SyncError(K.AUTH, N_("The server has this computer's archive registered to another account; "
-                                       "sign in from a profile created for this account."))
+            raise SyncError(
+                K.AUTH,
+                N_(
+                    "The server has this computer's archive registered to another account; "
+                    "sign in from a profile created for this account."
+                ),
+            )
         answer = protocol.decode(protocol.sign_in_answer, self._check(resp), "login")
         self.tokens.set(_tokens(answer))
         return answer
@@ -247,8 +310,12 @@ class SyncClient:
             tokens = self.tokens.get()
             if not tokens:
                 raise SyncError(K.AUTH, N_("Sign in to the server first."))
-            resp = self._send("POST", "/auth/refresh", auth=False,
-                              body={"refresh_token": tokens["refresh_token"], "device_id": self.device_id})
+            resp = self._send(
+                "POST",
+                "/auth/refresh",
+                auth=False,
+                body={"refresh_token": tokens["refresh_token"], "device_id": self.device_id},
+            )
             if resp.status_code in (400, 401, 403):
                 self.tokens.clear()
                 raise SyncError(K.AUTH, N_("The server ended this device's sign-in; sign in again."))
@@ -265,16 +332,18 @@ class SyncClient:
 
     # ---- sync --------------------------------------------------------------------------------
     def push(self, mutations: list[dict[str, Any]]) -> list[PushResult]:
-        return protocol.decode(protocol.push_answer, self._call("POST", "/sync/push", body={"mutations": mutations}),
-                               "push")
+        return protocol.decode(
+            protocol.push_answer, self._call("POST", "/sync/push", body={"mutations": mutations}), "push"
+        )
 
     def upload_audit(self, entries: list[dict[str, Any]]) -> int | None:
         """The newest entry the server now holds (None: the answer did not say)."""
         return protocol.decode(protocol.audit_answer, self._call("POST", "/audit", body={"entries": entries}), "audit")
 
     def pull(self, cursor: int, limit: int) -> FeedPage:
-        return protocol.decode(protocol.pull_answer,
-                               self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}), "pull")
+        return protocol.decode(
+            protocol.pull_answer, self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}), "pull"
+        )
 
     def credit_history(self, record_id: str) -> dict[str, Any]:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
@@ -282,8 +351,12 @@ class SyncClient:
         return answer
 
     # ---- reports -----------------------------------------------------------------------------
-    def monthly_report(self, month: str, progress: Callable[[int, int], None] | None = None,
-                       sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
+    def monthly_report(
+        self,
+        month: str,
+        progress: Callable[[int, int], None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> dict[str, Any]:
         """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see.
 
         The server produces them in the background (a province's report takes longer than the read
@@ -305,8 +378,11 @@ class SyncClient:
             wait = min(wait * 1.5, REPORT_POLL[1])
             job = self._call("GET", f"/reports/monthly/jobs/{job['id']}")
         if job["state"] != "done":
-            raise SyncError(K.SERVER, N_("The server could not produce the report ({reason})."),
-                            reason=job.get("error") or job["state"])
+            raise SyncError(
+                K.SERVER,
+                N_("The server could not produce the report ({reason})."),
+                reason=job.get("error") or job["state"],
+            )
         if progress is not None:
             progress(job["done"], job["total"])
         result: dict[str, Any] = self._call("GET", f"/reports/monthly/jobs/{job['id']}/result")
@@ -328,8 +404,11 @@ class SyncClient:
         return protocol.decode(protocol.photo_answer, self._call("GET", f"/photos/{sha}/status"), "photo")
 
     def photo_chunk(self, sha: str, offset: int, total: int, chunk: bytes) -> PhotoProgress:
-        headers = {"Upload-Offset": str(offset), "Upload-Length": str(total),
-                   "Content-Type": "application/offset+octet-stream"}
+        headers = {
+            "Upload-Offset": str(offset),
+            "Upload-Length": str(total),
+            "Content-Type": "application/offset+octet-stream",
+        }
         resp = self._send("PATCH", f"/photos/{sha}", raw=chunk, headers=headers)
         if resp.status_code == 401:
             self.refresh()
@@ -356,7 +435,7 @@ class SyncClient:
         while offset < len(data):
             if cancel is not None and cancel.is_set():
                 raise UserCancelled()
-            chunk = data[offset:offset + MAX_CHUNK]
+            chunk = data[offset : offset + MAX_CHUNK]
             answer = self.photo_chunk(sha, offset, len(data), chunk)
             sent += len(chunk)
             if answer.complete:
@@ -376,13 +455,19 @@ def _too_many(resp: requests.Response) -> SyncError:
     too often) or 429 (too many attempts from this address, or the server is busy with sign-ins)."""
     seconds = _retry_after(resp)
     if resp.status_code == 423:
-        err = (SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in {seconds} seconds."),
-                         seconds=seconds) if seconds is not None else
-               SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes.")))
+        err = (
+            SyncError(
+                K.AUTH, N_("Too many failed sign-ins for this user; try again in {seconds} seconds."), seconds=seconds
+            )
+            if seconds is not None
+            else SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes."))
+        )
     else:
-        err = (SyncError(K.AUTH, N_("Too many sign-in attempts; try again in {seconds} seconds."), seconds=seconds)
-               if seconds is not None else
-               SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes.")))
+        err = (
+            SyncError(K.AUTH, N_("Too many sign-in attempts; try again in {seconds} seconds."), seconds=seconds)
+            if seconds is not None
+            else SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes."))
+        )
     err.retry_after = seconds
     return err
 
@@ -390,5 +475,8 @@ def _too_many(resp: requests.Response) -> SyncError:
 def _tokens(answer: SignIn) -> dict[str, Any]:
     """What the token store keeps (its stored form is unchanged: the pair and the user as the server named them)."""
     u = answer.user
-    return {"access_token": answer.access_token, "refresh_token": answer.refresh_token,
-            "user": {"name": u.name, "display_name": u.display_name, "role": u.role.value, "supervisor": u.supervisor}}
+    return {
+        "access_token": answer.access_token,
+        "refresh_token": answer.refresh_token,
+        "user": {"name": u.name, "display_name": u.display_name, "role": u.role.value, "supervisor": u.supervisor},
+    }

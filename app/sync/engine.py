@@ -6,6 +6,7 @@ resumable: a row's body is frozen and marked sent before its request leaves, ans
 in one local transaction, and each feed page is applied together with its cursor. A sync cut off
 anywhere (network, cancel, SIGKILL) continues where it stopped, with nothing applied twice.
 """
+
 from __future__ import annotations
 
 import logging
@@ -38,16 +39,24 @@ def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> 
     """The mutation a queued row stands for, from the record as it is now (None: nothing to send)."""
     extra = row.extra or {}
     kind = MutationKind(row.kind)
-    body: dict[str, Any] = {"mutation_id": row.mutation_id, "kind": kind.value, "record_id": row.record_id,
-                            "base_version": local.version if local else 0, "form_version": form_version}
+    body: dict[str, Any] = {
+        "mutation_id": row.mutation_id,
+        "kind": kind.value,
+        "record_id": row.record_id,
+        "base_version": local.version if local else 0,
+        "form_version": form_version,
+    }
     if extra.get("provenance"):
         body["provenance"] = {k: v for k, v in extra["provenance"].items() if v not in (None, "")}
     if kind is MutationKind.SAVE:
         if local is None:
             return None
         base = local.server_data or {}
-        changes = {k: {"old": base.get(k), "new": local.data.get(k)}
-                   for k in sorted(set(base) | set(local.data)) if base.get(k) != local.data.get(k)}
+        changes = {
+            k: {"old": base.get(k), "new": local.data.get(k)}
+            for k in sorted(set(base) | set(local.data))
+            if base.get(k) != local.data.get(k)
+        }
         if not changes and local.version > 0:
             return None
         body["changes"] = changes
@@ -77,8 +86,13 @@ def photos_in(body: dict[str, Any], photo_fields: set[str]) -> list[str]:
     return list(dict.fromkeys(refs))
 
 
-def run_sync(store: SyncStore, client: SyncClient, progress: Progress | None = None,
-             cancel: threading.Event | None = None, batch: int = MAX_BATCH) -> SyncOutcome:
+def run_sync(
+    store: SyncStore,
+    client: SyncClient,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+    batch: int = MAX_BATCH,
+) -> SyncOutcome:
     out = SyncOutcome()
     sent0, received0 = client.bytes_sent, client.bytes_received
 
@@ -99,8 +113,9 @@ def run_sync(store: SyncStore, client: SyncClient, progress: Progress | None = N
     return out
 
 
-def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None,
-          batch: int) -> None:
+def _push(
+    store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None, batch: int
+) -> None:
     total = store.outbox_count()
     photo_fields, form_version = store.photo_fields(), store.form_version()
     # Each round sends the first queued row of up to ``batch`` records and must settle some rows;
@@ -129,7 +144,9 @@ def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
         results = {r.mutation_id: r for r in client.push(mutations)}
         if not results:
             raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the changes without a result."))
-        store.apply_push_results([(row, results[row.mutation_id]) for row in answered_rows if row.mutation_id in results])
+        store.apply_push_results(
+            [(row, results[row.mutation_id]) for row in answered_rows if row.mutation_id in results]
+        )
         for r in results.values():
             out.pushed += 1
             out.applied += r.status is ResultStatus.APPLIED
@@ -139,8 +156,9 @@ def _push(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
         say("push", out.pushed, max(total, out.pushed))
 
 
-def _upload_photos(store: SyncStore, client: SyncClient, out: SyncOutcome, refs: list[str],
-                   cancel: threading.Event | None, say: Say) -> None:
+def _upload_photos(
+    store: SyncStore, client: SyncClient, out: SyncOutcome, refs: list[str], cancel: threading.Event | None, say: Say
+) -> None:
     todo = store.photos_not_uploaded(list(dict.fromkeys(refs)))
     for i, sha in enumerate(todo):
         _check(cancel)
@@ -197,8 +215,9 @@ def _calendar(store: SyncStore, client: SyncClient) -> None:
         store.store_calendar(data)
 
 
-def _upload_audit(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say,
-                  cancel: threading.Event | None) -> None:
+def _upload_audit(
+    store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None
+) -> None:
     """The audit trail's entries the server has not acknowledged, oldest first, in pages. The server
     checks each link; when it says the first entry does not follow what it holds (its copy was
     restored from an older backup, say), the whole trail is offered once more (what it holds is
@@ -225,8 +244,10 @@ def _upload_audit(store: SyncStore, client: SyncClient, out: SyncOutcome, say: S
                 log.info("the server keeps no audit trails")
                 return
             log.warning("the server refused the audit trail at entry %s: %s", entries[0]["seq"], exc)
-            out.audit_problem = N_("The server did not accept this computer's audit log. Your records are synced; "
-                                   "the log stays here. Tell your administrator.")
+            out.audit_problem = N_(
+                "The server did not accept this computer's audit log. Your records are synced; "
+                "the log stays here. Tell your administrator."
+            )
             return
         head = head or entries[-1]["seq"]
         if head < entries[-1]["seq"]:
@@ -246,16 +267,21 @@ def _combine(prepared: list[Any]) -> Any:
     return prepared[0][0], merged
 
 
-AHEAD = 3            # feed pages read ahead of the one being applied
-APPLY_AT_MOST = 5    # pages applied in one transaction
+AHEAD = 3  # feed pages read ahead of the one being applied
+APPLY_AT_MOST = 5  # pages applied in one transaction
 
 
 class PageReader:
     """Reads and prepares feed pages from ``cursor`` on a thread, into a bounded queue (memory
     stays flat however long the feed is)."""
 
-    def __init__(self, client: SyncClient, cursor: int, cancel: threading.Event | None,
-                 prepare: Callable[[Any], Any] | None = None) -> None:
+    def __init__(
+        self,
+        client: SyncClient,
+        cursor: int,
+        cancel: threading.Event | None,
+        prepare: Callable[[Any], Any] | None = None,
+    ) -> None:
         self.client, self.cursor, self.cancel, self.prepare = client, cursor, cancel, prepare
         self.stop = threading.Event()
         self.queue: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=AHEAD)

@@ -5,6 +5,7 @@ The server's answers cross it as the typed values of app.models.remote (decoded 
 app.sync.protocol), never as the server's dicts. The implementation decides on which thread each
 call runs (the desktop app: the DB thread); the engine calls it from its own.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -25,14 +26,15 @@ class SyncStore(Protocol):
     def form_version(self) -> int: ...
     # ---- pull
     def cursor(self) -> int: ...
-    def apply_feed_page(self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None,
-                        prepared: Any = None) -> int: ...
+    def apply_feed_page(
+        self, changes: Sequence[FeedChange], cursor: int, seen: set[str] | None, prepared: Any = None
+    ) -> int: ...
     # A pure function (no archive access; safe on any thread) that works out, ahead of time, what
     # applying a page's records will need (their completeness); its result goes to apply_feed_page.
     def page_preparer(self) -> Callable[[Sequence[FeedChange]], Any]: ...
     def forget_unseen(self, seen: set[str]) -> None: ...
     # ---- the work calendar: the published JSON (app.models.workdays reads it)
-    def calendar_version(self) -> str | None: ...           # of the server calendar kept, if any
+    def calendar_version(self) -> str | None: ...  # of the server calendar kept, if any
     def store_calendar(self, data: dict[str, Any]) -> None: ...
     # ---- photos
     def photo_fields(self) -> set[str]: ...

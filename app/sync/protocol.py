@@ -5,6 +5,7 @@ app.sync sees the server's dicts. An answer this client cannot read (a key missi
 the wrong type, a status or change kind it does not know) is ``SyncError(PROTOCOL)`` naming
 where it went wrong, never a KeyError or TypeError further on.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -74,28 +75,39 @@ def decode(fn: Callable[[Any, str], T], data: Any, what: str) -> T:
     try:
         return fn(data, what)
     except _Bad as bad:
-        raise SyncError(SyncErrorKind.PROTOCOL, N_("The server's answer cannot be read ({where}); "
-                                                   "this version of FieldArchive may not match the server."),
-                        where=str(bad)) from None
+        raise SyncError(
+            SyncErrorKind.PROTOCOL,
+            N_("The server's answer cannot be read ({where}); this version of FieldArchive may not match the server."),
+            where=str(bad),
+        ) from None
 
 
 # ---- pieces ------------------------------------------------------------------------------------
 def record(d: Any, where: str) -> RemoteRecord:
     d = _obj(d, where)
     return RemoteRecord(
-        id=_req(d, "id", str, where), version=_req(d, "version", int, where),
+        id=_req(d, "id", str, where),
+        version=_req(d, "version", int, where),
         status=_enum(CustomerStatus, d.get("status"), f"{where}.status").value,
         values=_obj(d.get("values") if d.get("values") is not None else {}, f"{where}.values"),
-        code=_opt(d, "code", str, where), code_official=bool(d.get("code_official")),
-        approved_values=_opt(d, "approved_values", dict, where) or None, review=_opt(d, "review", dict, where) or None,
-        owner=_opt(d, "owner", str, where), deleted=bool(d.get("deleted")), wire=d)
+        code=_opt(d, "code", str, where),
+        code_official=bool(d.get("code_official")),
+        approved_values=_opt(d, "approved_values", dict, where) or None,
+        review=_opt(d, "review", dict, where) or None,
+        owner=_opt(d, "owner", str, where),
+        deleted=bool(d.get("deleted")),
+        wire=d,
+    )
 
 
 def user(d: Any, where: str) -> RemoteUser:
     d = _obj(d, where)
-    return RemoteUser(name=_req(d, "name", str, where), display_name=_opt(d, "display_name", str, where) or "",
-                      role=_enum(UserRole, d.get("role"), f"{where}.role"),
-                      supervisor=_opt(d, "supervisor", str, where))
+    return RemoteUser(
+        name=_req(d, "name", str, where),
+        display_name=_opt(d, "display_name", str, where) or "",
+        role=_enum(UserRole, d.get("role"), f"{where}.role"),
+        supervisor=_opt(d, "supervisor", str, where),
+    )
 
 
 def _conflict(d: Any, where: str) -> FieldConflict:
@@ -105,8 +117,12 @@ def _conflict(d: Any, where: str) -> FieldConflict:
 
 def _error(d: Any, where: str) -> FieldError:
     d = _obj(d, where)
-    return FieldError(_opt(d, "field", str, where), _req(d, "code", str, where), _opt(d, "message", str, where) or "",
-                      _opt(d, "params", dict, where))
+    return FieldError(
+        _opt(d, "field", str, where),
+        _req(d, "code", str, where),
+        _opt(d, "message", str, where) or "",
+        _opt(d, "params", dict, where),
+    )
 
 
 def _result(d: Any, where: str) -> PushResult:
@@ -117,23 +133,29 @@ def _result(d: Any, where: str) -> PushResult:
         status=_enum(ResultStatus, d.get("status"), f"{where}.status"),
         record=None if rec is None else record(rec, f"{where}.record"),
         conflicts=tuple(_conflict(c, f"{where}.conflicts[{i}]") for i, c in enumerate(_list(d, "conflicts", where))),
-        errors=tuple(_error(e, f"{where}.errors[{i}]") for i, e in enumerate(_list(d, "errors", where))))
+        errors=tuple(_error(e, f"{where}.errors[{i}]") for i, e in enumerate(_list(d, "errors", where))),
+    )
 
 
 def _change(d: Any, where: str) -> FeedChange:
     d = _obj(d, where)
     rec = d.get("record")
-    return FeedChange(seq=_opt(d, "seq", int, where) or 0, kind=_enum(ChangeKind, d.get("kind"), f"{where}.kind"),
-                      record=None if rec is None else record(rec, f"{where}.record"),
-                      record_id=_opt(d, "record_id", str, where), form=_opt(d, "form", dict, where))
+    return FeedChange(
+        seq=_opt(d, "seq", int, where) or 0,
+        kind=_enum(ChangeKind, d.get("kind"), f"{where}.kind"),
+        record=None if rec is None else record(rec, f"{where}.record"),
+        record_id=_opt(d, "record_id", str, where),
+        form=_opt(d, "form", dict, where),
+    )
 
 
 # ---- one per endpoint ----------------------------------------------------------------------------
 def sign_in_answer(d: Any, where: str) -> SignIn:
     """``POST /auth/login`` and ``/auth/refresh``."""
     d = _obj(d, where)
-    return SignIn(_req(d, "access_token", str, where), _req(d, "refresh_token", str, where),
-                  user(d.get("user"), f"{where}.user"))
+    return SignIn(
+        _req(d, "access_token", str, where), _req(d, "refresh_token", str, where), user(d.get("user"), f"{where}.user")
+    )
 
 
 def push_answer(d: Any, where: str) -> list[PushResult]:
@@ -165,4 +187,3 @@ def calendar_answer(d: Any, where: str) -> dict[str, Any]:
     """``GET /calendar``: the calendar as published (app.models.workdays reads it, and refuses what it
     cannot use before it is kept); here only its shape."""
     return _obj(d, where)
-

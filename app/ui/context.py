@@ -8,6 +8,7 @@ event bus, from whichever thread made it; the context re-emits it on the GUI thr
 ``form``/``calendar`` there, and then tells the screens (``sig_form_changed``, ``sig_calendar_changed``).
 Screens read ``ctx.form`` and ``ctx.calendar``, never ``session.form``.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -32,9 +33,9 @@ T = TypeVar("T")
 
 class UiContext(QObject):
     sig_changes = Signal(object)  # the Changes an operation announced: what stored data changed
-    sig_form_changed = Signal(object)       # the FormDefinition now in force (``ctx.form``)
-    sig_calendar_changed = Signal(object)   # the WorkCalendar now in force (``ctx.calendar``)
-    _sig_event = Signal(object, object)     # (session, event) from any thread, received on the GUI thread
+    sig_form_changed = Signal(object)  # the FormDefinition now in force (``ctx.form``)
+    sig_calendar_changed = Signal(object)  # the WorkCalendar now in force (``ctx.calendar``)
+    _sig_event = Signal(object, object)  # (session, event) from any thread, received on the GUI thread
 
     def __init__(self, runner: TaskRunner, settings: Settings) -> None:
         super().__init__()
@@ -42,7 +43,7 @@ class UiContext(QObject):
         self.settings = settings
         self._current: Session | None = None
         self._unsubscribe: list[Callable[[], None]] = []
-        self.form: FormDefinition | None = None     # the session's form, as the GUI thread knows it
+        self.form: FormDefinition | None = None  # the session's form, as the GUI thread knows it
         self.calendar: WorkCalendar = builtin_calendar()
         # a queued connection when emitted from another thread: the slot runs on the GUI thread
         self._sig_event.connect(self._on_event)
@@ -60,8 +61,10 @@ class UiContext(QObject):
         self._current = session
         if session is None:
             return
+
         def forward(event: Any, s: Session = session) -> None:
             self._sig_event.emit(s, event)
+
         self._unsubscribe = [session.events.subscribe(kind, forward) for kind in (FormChanged, CalendarChanged)]
         self._take(FormChanged(session.form))
         self._take(CalendarChanged(session.calendar))
@@ -100,8 +103,13 @@ class UiContext(QObject):
         """Work with the server on the network pool: it must not touch the archive."""
         return NetOp(self.runner, work, parent, self.announce)
 
-    def ask_server(self, call: Callable[[Any], T], parent: Any, success: Callable[[T], None],
-                   failure: Callable[[BaseException], None]) -> None:
+    def ask_server(
+        self,
+        call: Callable[[Any], T],
+        parent: Any,
+        success: Callable[[T], None],
+        failure: Callable[[BaseException], None],
+    ) -> None:
         """``call(client)`` on the network pool, with a client for the server this archive is signed in to
         (made on the DB thread, where the binding is read) that is closed afterwards; the archive stays
         usable while the server answers. ``success`` or ``failure`` runs on the GUI thread."""
@@ -113,6 +121,7 @@ class UiContext(QObject):
                     return call(client)
                 finally:
                     client.close()
+
             self.net(ask, parent).success(success).failure(failure).run()
 
         self.op(syncing.client_for, parent).success(with_client).failure(failure).run()

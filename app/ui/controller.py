@@ -1,5 +1,6 @@
 """The application's life: first start or unlock, the main window, locking (on demand and after
 idle time), crash-recovered forms, and an orderly shutdown."""
+
 from __future__ import annotations
 
 import logging
@@ -100,8 +101,9 @@ class AppController(QObject):
             key = ss.device_key(profile)
             return ss.unlock(profile, key=key) if key else None
 
-        self.ctx.task(by_device).success(lambda s: self.unlocked(s) if s else self.show_unlock()) \
-            .failure(lambda _e: self.show_unlock()).run()
+        self.ctx.task(by_device).success(lambda s: self.unlocked(s) if s else self.show_unlock()).failure(
+            lambda _e: self.show_unlock()
+        ).run()
 
     def lock_profile(self) -> bool:
         """Hold the profile for this copy of the app; a second copy says so and ends (issue 16)."""
@@ -148,6 +150,7 @@ class AppController(QObject):
         self.ctx.session = session
         if self.window is None:
             from app.ui.main_window import MainWindow  # noqa: PLC0415  # start-up boundary: the main window and its views load after unlock
+
             assert self.ctx.form is not None  # taken from the session just set
             self.window = MainWindow(self.ctx, self.ctx.form, session.user, session.role)
             self.window.sig_lock_requested.connect(self.lock)
@@ -172,19 +175,26 @@ class AppController(QObject):
         if not saved:
             return
         key, cid, state, at = saved[-1]
-        box = QMessageBox(QMessageBox.Icon.Question, _("Unsaved work found"),
-                          _("A form was being edited when FieldArchive last stopped ({time}). Restore it?")
-                          .format(time=at[:19].replace("T", " ")),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard, self.window)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Unsaved work found"),
+            _("A form was being edited when FieldArchive last stopped ({time}). Restore it?").format(
+                time=at[:19].replace("T", " ")
+            ),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard,
+            self.window,
+        )
         box.button(QMessageBox.StandardButton.Yes).setText(_("Restore"))
 
         def answered(result: int) -> None:
             if result == QMessageBox.StandardButton.Yes:
                 self._restore(cid, state.get("raw", {}), key)
             else:
+
                 def discard(s: ss.Session) -> None:
                     for k, *_r in saved:
                         records.discard_autosave(s, k)
+
                 self.ctx.op(discard).run()
 
         box.finished.connect(answered)
@@ -226,10 +236,12 @@ class AppController(QObject):
         cid, key = self.locked_form
         self.locked_form = None
         if key:
+
             def restore(saved: list[Any]) -> None:
                 for k, c, state, _at in saved:
                     if k == key:
                         self._restore(c, state.get("raw", {}), k)
+
             self.ctx.op(records.autosaved).success(restore).run()
         elif cid:
             self.window.open_customer(cid)

@@ -1,6 +1,7 @@
 """The dashboard (统计): four bar charts drawn with QPainter (QtCharts is not part of
 PySide6-Essentials): submissions waiting by age, completeness by customer manager, customers by
 business format and scale, credit grades. Figures come from the archive here, offline too."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -63,9 +64,11 @@ class BarChart(QWidget):
         for i, cat in enumerate(self.categories):
             y = top + i * row_h + (row_h - bar_h) / 2
             p.setPen(QColor("#333"))
-            p.drawText(QRectF(8, top + i * row_h, label_w - 8, row_h),
-                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, fm.elidedText(
-                           cat, Qt.TextElideMode.ElideRight, int(label_w - 10)))
+            p.drawText(
+                QRectF(8, top + i * row_h, label_w - 8, row_h),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                fm.elidedText(cat, Qt.TextElideMode.ElideRight, int(label_w - 10)),
+            )
             x = left
             for _name, colour, values in self.series:
                 width = (right - left) * values[i] / peak
@@ -75,8 +78,11 @@ class BarChart(QWidget):
             total = self.totals()[i]
             p.setPen(QColor("#333"))
             text = f"{total:.0f}{self.unit}" if self.unit != "%" else f"{total:.0f}%"
-            p.drawText(QRectF(x + 4, top + i * row_h, value_w + 40, row_h),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, text)
+            p.drawText(
+                QRectF(x + 4, top + i * row_h, value_w + 40, row_h),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                text,
+            )
         p.setPen(QPen(QColor("#bbb")))
         p.drawLine(int(left), int(top), int(left), int(bottom))
         if legend_h:
@@ -84,8 +90,11 @@ class BarChart(QWidget):
             for name, colour, _v in self.series:
                 p.fillRect(QRectF(x, h - legend_h, 12, 12), QColor(colour))
                 p.setPen(QColor("#333"))
-                p.drawText(QRectF(x + 16, h - legend_h - 3, fm.horizontalAdvance(name) + 4, 18),
-                           Qt.AlignmentFlag.AlignVCenter, name)
+                p.drawText(
+                    QRectF(x + 16, h - legend_h - 3, fm.horizontalAdvance(name) + 4, 18),
+                    Qt.AlignmentFlag.AlignVCenter,
+                    name,
+                )
                 x += 16 + fm.horizontalAdvance(name) + 16
 
 
@@ -126,14 +135,26 @@ class DashboardPanel(QWidget):
     def show_data(self, d: dashboard.Dashboard) -> None:
         self.data = d
         waiting = sum(a + b for _n, a, b in d.pending_by_age)
-        self.summary.setText(ngettext("{total} customer · {waiting}", "{total} customers · {waiting}", d.total).format(
-            total=d.total, waiting=ngettext("{n} submission waiting", "{n} submissions waiting", waiting).format(n=waiting)))
-        self.age.set_data([n for n, _a, _b in d.pending_by_age],
-                          [(_("on time"), PALETTE[1], [a for _n, a, _b in d.pending_by_age]),
-                           (_("overdue"), PALETTE[5], [b for _n, _a, b in d.pending_by_age])])
-        self.complete.set_data([f"{who} ({n})" for who, n, _m, _x in d.completeness],
-                               [(_("completeness"), PALETTE[0], [m * 100 for _w, _n, m, _x in d.completeness])])
-        colours = [PALETTE[i % 4] for i in range(len(d.scales) - 1)] + ["#9e9e9e"]   # not rated: grey
-        self.formats.set_data(d.formats, [(scale, colours[i], [d.by_format_scale[f][i] for f in d.formats])
-                                          for i, scale in enumerate(d.scales)])
+        self.summary.setText(
+            ngettext("{total} customer · {waiting}", "{total} customers · {waiting}", d.total).format(
+                total=d.total,
+                waiting=ngettext("{n} submission waiting", "{n} submissions waiting", waiting).format(n=waiting),
+            )
+        )
+        self.age.set_data(
+            [n for n, _a, _b in d.pending_by_age],
+            [
+                (_("on time"), PALETTE[1], [a for _n, a, _b in d.pending_by_age]),
+                (_("overdue"), PALETTE[5], [b for _n, _a, b in d.pending_by_age]),
+            ],
+        )
+        self.complete.set_data(
+            [f"{who} ({n})" for who, n, _m, _x in d.completeness],
+            [(_("completeness"), PALETTE[0], [m * 100 for _w, _n, m, _x in d.completeness])],
+        )
+        colours = [PALETTE[i % 4] for i in range(len(d.scales) - 1)] + ["#9e9e9e"]  # not rated: grey
+        self.formats.set_data(
+            d.formats,
+            [(scale, colours[i], [d.by_format_scale[f][i] for f in d.formats]) for i, scale in enumerate(d.scales)],
+        )
         self.credit.set_data([g for g, _n in d.credit], [(_("customers"), PALETTE[3], [n for _g, n in d.credit])])

@@ -3,6 +3,7 @@
 Every error is logged (the log never holds field values). An uncaught exception on any thread
 is marshalled to the GUI thread and shown once per traceback signature (Electrum's Exception_Hook).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,13 @@ def show_exception(parent: QWidget | None, exc: BaseException) -> None:
     if isinstance(exc, UserFacingError):
         log.info("user-facing error: %s", type(exc).__name__)
         critical = isinstance(exc, StorageError) and exc.kind in (StorageErrorKind.CORRUPT, StorageErrorKind.DISK_FULL)
-        box = QMessageBox(QMessageBox.Icon.Critical if critical else QMessageBox.Icon.Warning,
-                          _("FieldArchive"), exc.message(), QMessageBox.StandardButton.Ok, parent)
+        box = QMessageBox(
+            QMessageBox.Icon.Critical if critical else QMessageBox.Icon.Warning,
+            _("FieldArchive"),
+            exc.message(),
+            QMessageBox.StandardButton.Ok,
+            parent,
+        )
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return
@@ -39,10 +45,16 @@ def show_exception(parent: QWidget | None, exc: BaseException) -> None:
 
 
 def show_bug(parent: QWidget | None, details: str) -> QMessageBox:
-    box = QMessageBox(QMessageBox.Icon.Critical, _("Something went wrong"),
-                      _("FieldArchive ran into a problem it did not expect. Your saved data is safe. "
-                        "If it happens again, copy the details and send them to support."),
-                      QMessageBox.StandardButton.Close, parent)
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        _("Something went wrong"),
+        _(
+            "FieldArchive ran into a problem it did not expect. Your saved data is safe. "
+            "If it happens again, copy the details and send them to support."
+        ),
+        QMessageBox.StandardButton.Close,
+        parent,
+    )
     box.setDetailedText(details)
     copy = box.addButton(_("Copy details"), QMessageBox.ButtonRole.ActionRole)
     copy.clicked.disconnect()
@@ -71,7 +83,9 @@ class ExceptionHook(QObject):
         self.sig_exception.emit("".join(traceback.format_exception(etype, value, tb)))
 
     def _show(self, details: str) -> None:
-        signature = hashlib.sha256("".join(line for line in details.splitlines() if line.startswith("  File")).encode()).hexdigest()
+        signature = hashlib.sha256(
+            "".join(line for line in details.splitlines() if line.startswith("  File")).encode()
+        ).hexdigest()
         if signature in self._seen:
             return
         self._seen.add(signature)

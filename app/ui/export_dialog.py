@@ -3,6 +3,7 @@
 The choices are remembered in the settings (the groups left out, so a group added to the form
 later is exported by default); the language starts as the UI language every time.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,9 @@ class ExportOptions:
 
 
 class ExportOptionsDialog(QDialog):
-    def __init__(self, form: FormDefinition, settings: Settings, rows: int | None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, form: FormDefinition, settings: Settings, rows: int | None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.form, self.settings = form, settings
         self.setWindowTitle(_("Export customers"))
@@ -47,7 +50,12 @@ class ExportOptionsDialog(QDialog):
         self.groups: dict[str, QCheckBox] = {}
         for i, g in enumerate(form.groups):
             n = len(form.fields_in(g.key))
-            check = QCheckBox(ngettext("{group} ({n} field)", "{group} ({n} fields)", n).format(group=g.label(settings.ui_language), n=n), box)
+            check = QCheckBox(
+                ngettext("{group} ({n} field)", "{group} ({n} fields)", n).format(
+                    group=g.label(settings.ui_language), n=n
+                ),
+                box,
+            )
             check.setChecked(g.key not in off)
             check.toggled.connect(self._update)
             grid.addWidget(check, i // 2, i % 2)
@@ -70,7 +78,9 @@ class ExportOptionsDialog(QDialog):
         options.addRow(self.meta)
         self.summary = QLabel(self)
         self.rows = rows
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Export…"))
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -89,16 +99,23 @@ class ExportOptionsDialog(QDialog):
         chosen = self.options().groups
         n = sum(len(self.form.fields_in(g)) for g in chosen)
         text = ngettext("{n} field in {groups}.", "{n} fields in {groups}.", n).format(
-            n=n, groups=ngettext("{n} group", "{n} groups", len(chosen)).format(n=len(chosen)))
+            n=n, groups=ngettext("{n} group", "{n} groups", len(chosen)).format(n=len(chosen))
+        )
         if self.rows is not None:
-            text = ngettext("{rows} customer (the list as shown).", "{rows} customers (the list as shown).",
-                            self.rows).format(rows=self.rows) + " " + text
+            text = (
+                ngettext(
+                    "{rows} customer (the list as shown).", "{rows} customers (the list as shown).", self.rows
+                ).format(rows=self.rows)
+                + " "
+                + text
+            )
         self.summary.setText(text)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(bool(chosen))
 
     def options(self) -> ExportOptions:
-        return ExportOptions([k for k, c in self.groups.items() if c.isChecked()], str(self.lang.currentData()),
-                             self.meta.isChecked())
+        return ExportOptions(
+            [k for k, c in self.groups.items() if c.isChecked()], str(self.lang.currentData()), self.meta.isChecked()
+        )
 
     def accept(self) -> None:
         opts = self.options()

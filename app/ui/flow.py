@@ -1,5 +1,6 @@
 """A layout that places its widgets left to right and wraps to the next line when the width runs out
 (the business-scope check boxes: the form never needs horizontal scrolling, issue 16)."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QPoint, QRect, QSize, Qt

@@ -1,6 +1,7 @@
 """Who the app is to the desktop: name, organisation, window class / app id and icon (window,
 task bar). On Linux the desktop file name ``FieldArchive`` is the Wayland app id and the X11 window
 class, so the task bar groups the windows under FieldArchive and not under ``python3``/``__main__.py``."""
+
 from __future__ import annotations
 
 from PySide6.QtGui import QGuiApplication, QIcon

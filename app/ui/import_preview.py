@@ -6,6 +6,7 @@ row by row. Importing is all-or-nothing (or the rows without errors); after a su
 update (大批量维护) the changed customers whose changes need approval can be submitted for review
 with the note "大批量维护: <file>" (on by default).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -40,6 +41,7 @@ COLOURS = {"error": "#c62828", "warning": "#ef6c00", "new": "#2e7d32"}
 
 class ImportPreview(QDialog):
     result: SheetResult  # type: ignore[assignment]  # shadows QDialog.result(), which nothing here calls
+
     def __init__(self, ctx: UiContext, sheet: Path, result: SheetResult, parent: QWidget) -> None:
         super().__init__(parent)
         self.ctx, self.sheet, self.result = ctx, sheet, result
@@ -47,20 +49,27 @@ class ImportPreview(QDialog):
         self.setWindowTitle(_("Import {file}").format(file=sheet.name))
         counts = {s: result.counts.get(s, 0) for s in SEVERITY}
         bad = len(result.error_rows)
-        summary = QLabel(_("{rows}: {errors} in {bad}, {warnings}, {missing}.").format(
-                             rows=ngettext("{n} row", "{n} rows", result.rows).format(n=result.rows),
-                             errors=ngettext("{n} error", "{n} errors", counts["error"]).format(n=counts["error"]),
-                             bad=ngettext("{n} row", "{n} rows", bad).format(n=bad),
-                             warnings=ngettext("{n} warning", "{n} warnings", counts["warning"]).format(
-                                 n=counts["warning"]),
-                             missing=ngettext("{n} missing value", "{n} missing values", counts["missing"]).format(
-                                 n=counts["missing"])) + "\n" +
-                         _("{new}, {changed}.").format(
-                             new=ngettext("{n} new customer", "{n} new customers", result.new_rows).format(
-                                 n=result.new_rows),
-                             changed=ngettext("{n} customer with changes", "{n} customers with changes",
-                                              result.changed_rows).format(n=result.changed_rows)) + "\n" +
-                         "\n".join(intake_summary(result)), self)
+        summary = QLabel(
+            _("{rows}: {errors} in {bad}, {warnings}, {missing}.").format(
+                rows=ngettext("{n} row", "{n} rows", result.rows).format(n=result.rows),
+                errors=ngettext("{n} error", "{n} errors", counts["error"]).format(n=counts["error"]),
+                bad=ngettext("{n} row", "{n} rows", bad).format(n=bad),
+                warnings=ngettext("{n} warning", "{n} warnings", counts["warning"]).format(n=counts["warning"]),
+                missing=ngettext("{n} missing value", "{n} missing values", counts["missing"]).format(
+                    n=counts["missing"]
+                ),
+            )
+            + "\n"
+            + _("{new}, {changed}.").format(
+                new=ngettext("{n} new customer", "{n} new customers", result.new_rows).format(n=result.new_rows),
+                changed=ngettext("{n} customer with changes", "{n} customers with changes", result.changed_rows).format(
+                    n=result.changed_rows
+                ),
+            )
+            + "\n"
+            + "\n".join(intake_summary(result)),
+            self,
+        )
         summary.setWordWrap(True)
         problems = [p for p in result.problems if p.severity != "missing"]
         self.tree = self._changes(result, problems)
@@ -68,14 +77,23 @@ class ImportPreview(QDialog):
         tabs = QTabWidget(self)
         tabs.addTab(self.tree, _("Changes ({n})").format(n=result.new_rows + result.changed_rows))
         tabs.addTab(self.table, _("Problems ({n})").format(n=counts["error"] + counts["warning"]))
-        self.more = QLabel(ngettext("… and {n} more row with changes (not listed; all are imported).",
-                                    "… and {n} more rows with changes (not listed; all are imported).",
-                                    result.diffs_omitted).format(n=result.diffs_omitted), self)
+        self.more = QLabel(
+            ngettext(
+                "… and {n} more row with changes (not listed; all are imported).",
+                "… and {n} more rows with changes (not listed; all are imported).",
+                result.diffs_omitted,
+            ).format(n=result.diffs_omitted),
+            self,
+        )
         self.more.setVisible(result.diffs_omitted > 0)
-        self.submit = QCheckBox(ngettext("Then submit the {n} changed customer for review (note: “{note}”)",
-                                         "Then submit the {n} changed customers for review (note: “{note}”)",
-                                         len(result.review_ids)).format(
-            n=len(result.review_ids), note=_("Bulk maintenance: {file}").format(file=sheet.name)), self)
+        self.submit = QCheckBox(
+            ngettext(
+                "Then submit the {n} changed customer for review (note: “{note}”)",
+                "Then submit the {n} changed customers for review (note: “{note}”)",
+                len(result.review_ids),
+            ).format(n=len(result.review_ids), note=_("Bulk maintenance: {file}").format(file=sheet.name)),
+            self,
+        )
         self.submit.setChecked(True)
         self.submit.setVisible(bool(result.review_ids))
         buttons = QDialogButtonBox(self)
@@ -97,7 +115,7 @@ class ImportPreview(QDialog):
     def _changes(self, result: SheetResult, problems: list[Problem]) -> QTreeWidget:
         tree = QTreeWidget(self)
         tree.setHeaderLabels([_("Row"), _("Customer"), _("Field"), _("Old value"), _("New value")])
-        by_row: dict[tuple[str, int], list[Problem]] = {}   # (sheet, row): the sheet when several were read
+        by_row: dict[tuple[str, int], list[Problem]] = {}  # (sheet, row): the sheet when several were read
         for p in problems:
             if p.row > result.header_rows.get(p.sheet or (result.sheets[0] if result.sheets else ""), 1):
                 by_row.setdefault((p.sheet, p.row), []).append(p)
@@ -123,15 +141,26 @@ class ImportPreview(QDialog):
         n = f"{key[0]} {key[1]}" if key[0] else key[1]
         if diff is None:
             errors = sum(p.severity == "error" for p in problems)
-            what = ngettext("Not imported: {n} error", "Not imported: {n} errors", errors).format(n=errors) \
-                if errors else ""
+            what = (
+                ngettext("Not imported: {n} error", "Not imported: {n} errors", errors).format(n=errors)
+                if errors
+                else ""
+            )
             item = QTreeWidgetItem([str(n), "", what, "", ""])
         elif diff.new:
             item = QTreeWidgetItem([str(n), diff.name or diff.code, _("New customer"), "", ""])
             item.setForeground(2, QBrush(QColor(COLOURS["new"])))
         else:
             label = f"{diff.code} {diff.name}".strip()
-            item = QTreeWidgetItem([str(n), label, ngettext("{n} change", "{n} changes", len(diff.changes)).format(n=len(diff.changes)), "", ""])
+            item = QTreeWidgetItem(
+                [
+                    str(n),
+                    label,
+                    ngettext("{n} change", "{n} changes", len(diff.changes)).format(n=len(diff.changes)),
+                    "",
+                    "",
+                ]
+            )
             for ch in diff.changes:
                 child = QTreeWidgetItem(["", "", ch.label, ch.old, ch.new])
                 child.setToolTip(4, f"{ch.label}: {ch.old or '—'} → {ch.new or '—'}")
@@ -165,17 +194,32 @@ class ImportPreview(QDialog):
         def done(out: tuple[SheetResult, Any]) -> None:
             result, submitted = out
             if not result.written:
-                info(parent, _("Nothing was imported: rows {rows} have errors.").format(
-                    rows=", ".join(map(str, result.error_rows[:20]))))
+                info(
+                    parent,
+                    _("Nothing was imported: rows {rows} have errors.").format(
+                        rows=", ".join(map(str, result.error_rows[:20]))
+                    ),
+                )
                 return
             text = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
-                created=result.created, updated=result.updated, unchanged=result.unchanged)
+                created=result.created, updated=result.updated, unchanged=result.unchanged
+            )
             if submitted is not None:
                 ok, refused = submitted
-                text += "\n" + ngettext("{ok} customer submitted for review; {refused} not submitted because of errors.",
-                                         "{ok} customers submitted for review; {refused} not submitted because of "
-                                         "errors.", len(ok)).format(ok=len(ok), refused=len(refused))
+                text += "\n" + ngettext(
+                    "{ok} customer submitted for review; {refused} not submitted because of errors.",
+                    "{ok} customers submitted for review; {refused} not submitted because of errors.",
+                    len(ok),
+                ).format(ok=len(ok), refused=len(refused))
             info(parent, text)
 
-        sheet_ops.import_sheet(ctx, parent, sheet, chosen, mode=mode, submit=submit, done=done,
-                               cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")))
+        sheet_ops.import_sheet(
+            ctx,
+            parent,
+            sheet,
+            chosen,
+            mode=mode,
+            submit=submit,
+            done=done,
+            cancelled=lambda: info(parent, _("The import was cancelled; nothing was changed.")),
+        )

@@ -1,4 +1,5 @@
 """The main window: menus, the customer list beside the customer panel, and the status bar."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -113,7 +114,11 @@ class MainWindow(QMainWindow):
         self._action(archive, _("New customer"), self.new_customer, "Ctrl+N")
         archive.addSeparator()
         self._action(archive, _("Import from Excel…"), lambda: sheets_flow.choose_import(self.ctx, self))
-        self._action(archive, _("Export the list to Excel…"), lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks))
+        self._action(
+            archive,
+            _("Export the list to Excel…"),
+            lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks),
+        )
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
         self._action(archive, _("Monthly report…"), self.monthly_report)
         archive.addSeparator()
@@ -125,7 +130,8 @@ class MainWindow(QMainWindow):
         self.customer_actions = [  # need an open, saved customer
             self._action(customer, _("Add visit…"), self.panel.visits.new_visit),
             self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly")),
-            self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static"))]
+            self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static")),
+        ]
         self.panel.sig_customer_changed.connect(self._customer_changed)
         self._customer_changed(self.panel.customer_id or "")
         sync = bar.addMenu(_("&Sync"))
@@ -227,8 +233,9 @@ class MainWindow(QMainWindow):
     def _review_count(self, waiting: int, overdue: int) -> None:
         text = _("Review") + (f" ({waiting})" if waiting else "")
         self.tabs.setTabText(self.review_tab, text)
-        self.tabs.tabBar().setTabTextColor(self.review_tab, Qt.GlobalColor.red if overdue else
-                                           self.tabs.tabBar().palette().windowText().color())
+        self.tabs.tabBar().setTabTextColor(
+            self.review_tab, Qt.GlobalColor.red if overdue else self.tabs.tabBar().palette().windowText().color()
+        )
 
     def _open_from_review(self, customer_id: str) -> None:
         self.tabs.setCurrentIndex(0)
@@ -238,12 +245,21 @@ class MainWindow(QMainWindow):
         self.ctx.op(listing.summary, self).success(self._show_summary).failure(lambda _e: None).run()
 
     def _show_summary(self, s: listing.Summary) -> None:
-        self.summary.setText(ngettext("{total} customer · {drafts} · {pending} pending review · {returned} returned · "
-                                      "{overdue} overdue or due",
-                                      "{total} customers · {drafts} · {pending} pending review · {returned} returned · "
-                                      "{overdue} overdue or due", s.total).format(
-            total=s.total, drafts=ngettext("{n} draft", "{n} drafts", s.drafts).format(n=s.drafts), pending=s.pending,
-            returned=s.returned, overdue=s.overdue))
+        self.summary.setText(
+            ngettext(
+                "{total} customer · {drafts} · {pending} pending review · {returned} returned · "
+                "{overdue} overdue or due",
+                "{total} customers · {drafts} · {pending} pending review · {returned} returned · "
+                "{overdue} overdue or due",
+                s.total,
+            ).format(
+                total=s.total,
+                drafts=ngettext("{n} draft", "{n} drafts", s.drafts).format(n=s.drafts),
+                pending=s.pending,
+                returned=s.returned,
+                overdue=s.overdue,
+            )
+        )
 
     # ---- sync --------------------------------------------------------------------------------
     def _sync_state(self, status: SyncStatus) -> None:
@@ -276,8 +292,9 @@ class MainWindow(QMainWindow):
         self.coordinator.signed_in = True
         message = _("Signed in as {name}.").format(name=user.display_name or user.name)
         if not persists:
-            message += " " + _("This computer has no secure key store; you will be asked to sign in again after "
-                               "FieldArchive restarts.")
+            message += " " + _(
+                "This computer has no secure key store; you will be asked to sign in again after FieldArchive restarts."
+            )
         self.statusBar().showMessage(message, 10000)
         self.coordinator.sync(manual=True)
 
@@ -286,12 +303,19 @@ class MainWindow(QMainWindow):
             waiting = status.get("outbox", 0)
             text = _("Sign out of the server?")
             if waiting:
-                text += "\n" + ngettext("{n} change has not been sent yet. It stays in this archive and is sent after "
-                                         "you sign in again.",
-                                         "{n} changes have not been sent yet. They stay in this archive and are sent "
-                                         "after you sign in again.", waiting).format(n=waiting)
-            box = QMessageBox(QMessageBox.Icon.Question, _("Sign out"), text,
-                              QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
+                text += "\n" + ngettext(
+                    "{n} change has not been sent yet. It stays in this archive and is sent after you sign in again.",
+                    "{n} changes have not been sent yet. They stay in this archive and are sent "
+                    "after you sign in again.",
+                    waiting,
+                ).format(n=waiting)
+            box = QMessageBox(
+                QMessageBox.Icon.Question,
+                _("Sign out"),
+                text,
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                self,
+            )
             box.button(QMessageBox.StandardButton.Yes).setText(_("Sign out"))
             box.finished.connect(lambda r: self._sign_out() if r == QMessageBox.StandardButton.Yes else None)
             box.open()
@@ -316,8 +340,9 @@ class MainWindow(QMainWindow):
                 return
             fields, _server = found
             dialog = ConflictDialog(self.ctx, self.form, record_id, fields, self)
-            dialog.sig_resolved.connect(lambda _rid: self.statusBar().showMessage(
-                _("Your choice is kept and sent at the next sync."), 8000))
+            dialog.sig_resolved.connect(
+                lambda _rid: self.statusBar().showMessage(_("Your choice is kept and sent at the next sync."), 8000)
+            )
             dialog.sig_resolved.connect(lambda _rid: self.coordinator.after_save.start())
             dialog.open()
 

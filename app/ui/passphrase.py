@@ -1,5 +1,6 @@
 """A new passphrase, entered twice, with the strength meter: one widget for the first-start wizard
 and for "forgot the passphrase" (the same rules in both places)."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal

@@ -1,4 +1,5 @@
 """Long work with a progress dialog and a cancel button, off the GUI thread."""
+
 from __future__ import annotations
 
 import threading
@@ -32,9 +33,15 @@ def busy_dialog(parent: QWidget, label: str) -> tuple[QProgressDialog, threading
     return dialog, cancel
 
 
-def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work[T], done: Callable[[T], None],
-                      cancelled: Callable[[], None] | None = None,
-                      changes: Callable[[T], Changes | None] | None = None) -> QProgressDialog:
+def run_with_progress(
+    ctx: UiContext,
+    parent: QWidget,
+    label: str,
+    work: Work[T],
+    done: Callable[[T], None],
+    cancelled: Callable[[], None] | None = None,
+    changes: Callable[[T], Changes | None] | None = None,
+) -> QProgressDialog:
     """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread;
     ``changes(result)``: what it changed in the stored data, announced once after ``done``."""
     dialog, cancel = busy_dialog(parent, label)
@@ -45,6 +52,7 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work[T]
                 dialog.setMaximum(total)
                 dialog.setValue(min(n, total))
             dialog.setLabelText(f"{label}\n{ngettext('{n} row', '{n} rows', n).format(n=n)}")
+
         ctx.runner.run_on_main(show)
 
     def failed(exc: BaseException) -> None:
@@ -57,9 +65,11 @@ def run_with_progress(ctx: UiContext, parent: QWidget, label: str, work: Work[T]
     op = ctx.op(lambda s: work(s, progress, cancel), parent).success(done).failure(failed)
     if changes is not None:
         op.changes(changes)
+
     def finished() -> None:
         dialog.reset()
         dialog.close()
+
     op.finally_(finished).run()
     dialog.show()
     return dialog

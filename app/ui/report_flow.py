@@ -1,6 +1,7 @@
 """The monthly reports from the Archive menu: choose the month, then the file; the figures are
 fetched from the server and the workbook written in the background, with a clear message when
 the server cannot be reached."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -35,9 +36,13 @@ class MonthlyReportDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("Monthly report"))
         layout = QVBoxLayout(self)
-        text = QLabel(_("The monthly reports are due by the 3rd: category adjustments, archive completeness per "
-                        "customer manager, overdue maintenance and visits. The figures come from the server and "
-                        "cover the customers you may see."))
+        text = QLabel(
+            _(
+                "The monthly reports are due by the 3rd: category adjustments, archive completeness per "
+                "customer manager, overdue maintenance and visits. The figures come from the server and "
+                "cover the customers you may see."
+            )
+        )
         text.setWordWrap(True)
         layout.addWidget(text)
         form = QFormLayout()
@@ -58,15 +63,19 @@ class MonthlyReportDialog(QDialog):
         return self.month.currentText()
 
 
-def choose_monthly_report(ctx: UiContext, parent: QWidget, today: Any,
-                          ask_file: Callable[[str], str] | None = None) -> MonthlyReportDialog:
+def choose_monthly_report(
+    ctx: UiContext, parent: QWidget, today: Any, ask_file: Callable[[str], str] | None = None
+) -> MonthlyReportDialog:
     dialog = MonthlyReportDialog(today, parent)
 
     def go() -> None:
         month = dialog.chosen()
         suggested = str(Path(ctx.settings.last_export_dir or "") / _("monthly-report-{month}.xlsx").format(month=month))
-        path = ask_file(suggested) if ask_file else QFileDialog.getSaveFileName(
-            parent, _("Save the monthly report"), suggested, XLSX)[0]
+        path = (
+            ask_file(suggested)
+            if ask_file
+            else QFileDialog.getSaveFileName(parent, _("Save the monthly report"), suggested, XLSX)[0]
+        )
         if not path:
             return
         target = Path(path if path.lower().endswith(".xlsx") else path + ".xlsx")
@@ -96,16 +105,23 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
 
     def written(counts: dict[str, int]) -> None:
         close()
-        info(parent, _("The monthly report for {month} was written to {file}: {adj}, {overdue}.").format(
-            month=month, file=target, adj=reports.category_adjustments(counts["category_adjustments"]),
-            overdue=reports.overdue_items(counts["overdue"])))
+        info(
+            parent,
+            _("The monthly report for {month} was written to {file}: {adj}, {overdue}.").format(
+                month=month,
+                file=target,
+                adj=reports.category_adjustments(counts["category_adjustments"]),
+                overdue=reports.overdue_items(counts["overdue"]),
+            ),
+        )
 
     def fetched(data: dict[str, Any]) -> None:
         if cancelled.is_set():
             close()
             return
-        ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent).success(written) \
-            .failure(failed).run()
+        ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent).success(written).failure(
+            failed
+        ).run()
 
     ctx.ask_server(lambda client: client.monthly_report(month), parent, fetched, failed)
     busy.show()

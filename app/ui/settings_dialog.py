@@ -1,4 +1,5 @@
 """Settings: language, idle lock, photo size, server address (load / check / save, as Picard's option pages)."""
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import (
@@ -47,13 +48,16 @@ class SettingsDialog(QDialog):
         self.server = QLineEdit(self)
         self.server.setPlaceholderText("https://")
         # the whole address stays visible (a typical one, and whatever is stored, see load())
-        self.server.setMinimumWidth(self.server.fontMetrics().horizontalAdvance("https://archive.example.com.cn:8443/") + 24)
+        self.server.setMinimumWidth(
+            self.server.fontMetrics().horizontalAdvance("https://archive.example.com.cn:8443/") + 24
+        )
         self.language_note = QLabel(_("A new language is used after FieldArchive is restarted."), self)
         self.language_note.setStyleSheet("color: #6b6b6b")
         self.language_note.setWordWrap(True)
         self.language_note.setVisible(False)
         self.language.currentIndexChanged.connect(
-            lambda _i: self.language_note.setVisible(self.language.currentData() != self.settings.ui_language))
+            lambda _i: self.language_note.setVisible(self.language.currentData() != self.settings.ui_language)
+        )
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #c62828")
         self.note = QLabel(self)
@@ -80,8 +84,9 @@ class SettingsDialog(QDialog):
         self.idle.setValue(s.idle_lock_minutes)
         self.photo.setValue(s.photo_max_side)
         self.server.setText(s.server_url)
-        self.server.setMinimumWidth(max(self.server.minimumWidth(),
-                                        self.server.fontMetrics().horizontalAdvance(s.server_url) + 24))
+        self.server.setMinimumWidth(
+            max(self.server.minimumWidth(), self.server.fontMetrics().horizontalAdvance(s.server_url) + 24)
+        )
         self.server.setCursorPosition(0)
 
     def check(self) -> str | None:
@@ -101,5 +106,6 @@ class SettingsDialog(QDialog):
         s.save()
         self.accept()
         if language_changed:  # said in the language chosen, as a box that stays until read
-            self.restart_box = info(self.parentWidget(), translate(
-                "A new language is used after FieldArchive is restarted.", s.ui_language))
+            self.restart_box = info(
+                self.parentWidget(), translate("A new language is used after FieldArchive is restarted.", s.ui_language)
+            )

@@ -4,6 +4,7 @@ An import is first checked (nothing written), its changes and problems shown row
 (app.ui.import_preview); the user then imports everything, or the rows without errors. A
 cancelled import changes nothing. An export asks for its options first (app.ui.export_dialog).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +30,7 @@ def import_filter() -> str:
 
 
 def choose_import(ctx: UiContext, parent: QWidget) -> None:
-    path, _f = QFileDialog.getOpenFileName(parent, _("Import customers"), ctx.settings.last_export_dir,
-                                           import_filter())
+    path, _f = QFileDialog.getOpenFileName(parent, _("Import customers"), ctx.settings.last_export_dir, import_filter())
     if not path:
         return
     check_sheet(ctx, parent, Path(path), None)
@@ -38,6 +38,7 @@ def choose_import(ctx: UiContext, parent: QWidget) -> None:
 
 def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None) -> None:
     """Check ``sheet`` (nothing written) and show the preview; when several sheets hold data, ask which."""
+
     def done(result: SheetResult) -> None:
         if result.sheet_choices and which is None:
             chosen = ask_sheet(parent, sheet.name, result.sheet_choices, result.active_sheet)
@@ -53,9 +54,14 @@ def ask_sheet(parent: QWidget, file: str, names: list[str], active: str) -> str 
     """Several sheets hold data: which one (the one the file opens on first), or all."""
     every = ngettext("All {n} sheet", "All {n} sheets", len(names)).format(n=len(names))
     items = sorted(names, key=lambda n: n != active) + [every]
-    item, ok = QInputDialog.getItem(parent, _("Import customers"),
-                                    _("{file} has data on several sheets. Which one should be imported?").format(file=file),
-                                    items, 0, False)
+    item, ok = QInputDialog.getItem(
+        parent,
+        _("Import customers"),
+        _("{file} has data on several sheets. Which one should be imported?").format(file=file),
+        items,
+        0,
+        False,
+    )
     if not ok:
         return None
     return "all" if item == every else item
@@ -83,10 +89,21 @@ def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts
     _remember_dir(ctx, target)
 
     sheet_ops.export_customers(
-        ctx, parent, target, pks, lang=opts.lang, groups=opts.groups, meta=opts.meta,
-        done=lambda n: info(parent, ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.",
-                                             n).format(n=n, file=target)),
-        cancelled=lambda: info(parent, _("The export was cancelled; no file was written.")))
+        ctx,
+        parent,
+        target,
+        pks,
+        lang=opts.lang,
+        groups=opts.groups,
+        meta=opts.meta,
+        done=lambda n: info(
+            parent,
+            ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", n).format(
+                n=n, file=target
+            ),
+        ),
+        cancelled=lambda: info(parent, _("The export was cancelled; no file was written.")),
+    )
 
 
 def _remember_dir(ctx: UiContext, target: Path) -> None:
@@ -102,7 +119,8 @@ def choose_template(ctx: UiContext, parent: QWidget) -> None:
     if path:
         lang = ctx.settings.ui_language
         ctx.op(lambda s: write_template(s.form, Path(path), lang), parent).success(
-            lambda _r: info(parent, _("Template written to {file}.").format(file=path))).run()
+            lambda _r: info(parent, _("Template written to {file}.").format(file=path))
+        ).run()
 
 
 def choose_backup(ctx: UiContext, parent: QWidget) -> None:
@@ -110,4 +128,5 @@ def choose_backup(ctx: UiContext, parent: QWidget) -> None:
     if path:
         target = Path(path if path.endswith(".fabak") else path + ".fabak")
         maintenance_ops.backup(ctx, parent, target).success(
-            lambda p: info(parent, _("Backup written to {file}.").format(file=p))).run()
+            lambda p: info(parent, _("Backup written to {file}.").format(file=p))
+        ).run()

@@ -3,6 +3,7 @@ screen look alike (issue 16). Quiet and native: the platform style draws the wid
 fonts that have Chinese glyphs, a readable minimum size, one accent colour, the validation states
 and the status colours.
 """
+
 from __future__ import annotations
 
 from PySide6.QtGui import QFont, QFontDatabase
@@ -10,22 +11,33 @@ from PySide6.QtWidgets import QApplication
 
 from app.models.record import CustomerStatus
 
-CJK_FAMILIES = ["Microsoft YaHei UI", "Microsoft YaHei", "PingFang SC", "Noto Sans CJK SC", "Source Han Sans SC",
-                "WenQuanYi Micro Hei", "WenQuanYi Zen Hei"]
+CJK_FAMILIES = [
+    "Microsoft YaHei UI",
+    "Microsoft YaHei",
+    "PingFang SC",
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+]
 
-MIN_POINT_SIZE = 10      # Chinese characters below 10 pt are hard to read all day
-SPACING = 6              # between widgets in a row or column
-MARGIN = 8               # inside a panel
+MIN_POINT_SIZE = 10  # Chinese characters below 10 pt are hard to read all day
+SPACING = 6  # between widgets in a row or column
+MARGIN = 8  # inside a panel
 
-ACCENT = "#1565c0"       # the one accent colour: links, the current section, provincial marks, "pending"
+ACCENT = "#1565c0"  # the one accent colour: links, the current section, provincial marks, "pending"
 ERROR = "#c62828"
 WARNING = "#b26a00"
 OK = "#2e7d32"
-MUTED = "#6b6b6b"        # help texts, provisional codes, empty states
+MUTED = "#6b6b6b"  # help texts, provisional codes, empty states
 
 #: A customer's status looks the same in the list, the form's badge and the review screen.
-STATUS_COLORS = {CustomerStatus.DRAFT: MUTED, CustomerStatus.PENDING: ACCENT,
-                 CustomerStatus.APPROVED: OK, CustomerStatus.RETURNED: ERROR}
+STATUS_COLORS = {
+    CustomerStatus.DRAFT: MUTED,
+    CustomerStatus.PENDING: ACCENT,
+    CustomerStatus.APPROVED: OK,
+    CustomerStatus.RETURNED: ERROR,
+}
 
 STYLE = f"""
 QLineEdit[validation="error"], QPlainTextEdit[validation="error"], QComboBox[validation="error"] {{

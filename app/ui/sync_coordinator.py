@@ -5,6 +5,7 @@ The sync runs on a network thread; every archive call it makes hops to the DB th
 exponential backoff and jitter and only show in the status bar; a sync the user asked for shows
 its error. A rejected sign-in asks to sign in again; nothing unsynced is lost meanwhile.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,10 +29,10 @@ MAX_BACKOFF_S = 300.0
 
 
 class SyncCoordinator(QObject):
-    sig_state = Signal(object)            # SyncStatus
+    sig_state = Signal(object)  # SyncStatus
     sig_progress = Signal(str, int, int, object)  # phase, done, total, bytes so far
     sig_need_sign_in = Signal()
-    sig_finished = Signal(object)         # SyncOutcome
+    sig_finished = Signal(object)  # SyncOutcome
 
     def __init__(self, ctx: UiContext) -> None:
         super().__init__()
@@ -106,8 +107,9 @@ class SyncCoordinator(QObject):
         def work() -> SyncOutcome:
             return syncing.sync(session, progress, cancel, on_db=on_db)
 
-        self.ctx.net(work).success(self._done).failure(self._failed) \
-            .finally_(lambda: setattr(self, "running", False)).run()
+        self.ctx.net(work).success(self._done).failure(self._failed).finally_(
+            lambda: setattr(self, "running", False)
+        ).run()
 
     def _done(self, outcome: SyncOutcome) -> None:
         self.failures = 0

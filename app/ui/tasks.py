@@ -6,6 +6,7 @@ through a queued signal. The UI thread never waits on SQLite, the disk or the ne
 
 Tests can make a runner ``inline``: the work and its callbacks run at once, in order.
 """
+
 from __future__ import annotations
 
 import enum
@@ -25,6 +26,7 @@ T = TypeVar("T")
 
 class Pool(enum.Enum):
     """Where work runs: the one DB thread (the SQLCipher connection) or the network pool."""
+
     DB = "db"
     NET = "net"
 
@@ -113,8 +115,13 @@ class Op(Generic[T]):
 
     pool: ClassVar[Pool]
 
-    def __init__(self, runner: TaskRunner, work: Callable[[], T], parent: Any = None,
-                 announce: Callable[[Any], None] | None = None) -> None:
+    def __init__(
+        self,
+        runner: TaskRunner,
+        work: Callable[[], T],
+        parent: Any = None,
+        announce: Callable[[Any], None] | None = None,
+    ) -> None:
         self._runner, self._work, self._parent, self._announce = runner, work, parent, announce
         self._success: Callable[[T], object] | None = None
         self._failure: Callable[[BaseException], object] | None = None
@@ -164,9 +171,11 @@ class Op(Generic[T]):
 
 class DbOp(Op[T]):
     """Work with the archive: on the one DB thread."""
+
     pool = Pool.DB
 
 
 class NetOp(Op[T]):
     """Work with the server only (no archive): on the network pool."""
+
     pool = Pool.NET

@@ -1,4 +1,5 @@
 """Qt's own strings (OK/Cancel, file dialogs, context menus) in the UI language."""
+
 from __future__ import annotations
 
 import logging
@@ -17,8 +18,7 @@ def install_qt_translations(app: QApplication, lang: str, path: str | None = Non
     for t in _installed:
         app.removeTranslator(t)
     _installed.clear()
-    QLocale.setDefault(QLocale("zh_CN") if lang == "zh_CN"
-                       else QLocale("en_US"))
+    QLocale.setDefault(QLocale("zh_CN") if lang == "zh_CN" else QLocale("en_US"))
     if lang == "en":
         return True
     translator = QTranslator(app)

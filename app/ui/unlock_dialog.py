@@ -3,6 +3,7 @@
 A wrong passphrase keeps the dialog open with a clear message; after repeated failures the
 button waits out the delay with a countdown. Key derivation runs off the GUI thread.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -98,8 +99,11 @@ class UnlockDialog(QDialog):
         if wait > 0:
             self.unlock_button.setEnabled(False)
             seconds = int(wait + 0.999)
-            self.wait_label.setText(ngettext("Try again in {seconds} second.", "Try again in {seconds} seconds.",
-                                             seconds).format(seconds=seconds))
+            self.wait_label.setText(
+                ngettext("Try again in {seconds} second.", "Try again in {seconds} seconds.", seconds).format(
+                    seconds=seconds
+                )
+            )
             self.countdown.start()
         else:
             self.countdown.stop()
@@ -144,8 +148,13 @@ class UnlockDialog(QDialog):
         self.accept()
         self.sig_unlocked.emit(session)
         if changed:
-            self.confirmation = info(self.parentWidget(), _("Your passphrase has been changed. Use the new passphrase "
-                                                            "from now on; the recovery code stays valid."))
+            self.confirmation = info(
+                self.parentWidget(),
+                _(
+                    "Your passphrase has been changed. Use the new passphrase "
+                    "from now on; the recovery code stays valid."
+                ),
+            )
 
     def _failed(self, exc: BaseException) -> None:
         self.message.setStyleSheet("color: #c62828")

@@ -1,4 +1,5 @@
 """A stored value as a person reads it: choice labels, dates, yes/no; photos as a count."""
+
 from __future__ import annotations
 
 from typing import Any

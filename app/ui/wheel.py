@@ -4,6 +4,7 @@ have the keyboard focus (issue 16: a retail format went from 超市 to 其他 wh
 One application-wide event filter: a wheel event over such an editor without focus goes to the
 scroll area around it instead, and these editors get ``Qt.StrongFocus`` so the wheel never gives
 them the focus either."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
@@ -48,9 +49,19 @@ class WheelGuard(QObject):
             wheel: QWheelEvent = event  # type: ignore[assignment]
             viewport = area.viewport()
             local = QPointF(viewport.mapFromGlobal(wheel.globalPosition().toPoint()))
-            QApplication.sendEvent(viewport, QWheelEvent(
-                local, wheel.globalPosition(), wheel.pixelDelta(), wheel.angleDelta(), wheel.buttons(),
-                wheel.modifiers(), wheel.phase(), wheel.inverted()))
+            QApplication.sendEvent(
+                viewport,
+                QWheelEvent(
+                    local,
+                    wheel.globalPosition(),
+                    wheel.pixelDelta(),
+                    wheel.angleDelta(),
+                    wheel.buttons(),
+                    wheel.modifiers(),
+                    wheel.phase(),
+                    wheel.inverted(),
+                ),
+            )
         event.accept()
         return True  # the editor's value stays as it is
 

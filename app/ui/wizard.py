@@ -1,6 +1,7 @@
 """First start: language, a passphrase (strength shown, confirmed), who you are, "unlock on this
 device" (greyed out with the reason where there is no keyring), then the archive is created and
 its recovery code shown once, with an "I wrote it down" step before finishing."""
+
 from __future__ import annotations
 
 from typing import Any, cast
@@ -36,8 +37,12 @@ class PassphrasePage(QWizardPage):
     def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Choose a passphrase"))
-        self.setSubTitle(_("It opens your archive. Use at least 8 characters; a few words are easy to remember and "
-                           "hard to guess. Without it or the recovery code the archive cannot be opened."))
+        self.setSubTitle(
+            _(
+                "It opens your archive. Use at least 8 characters; a few words are easy to remember and "
+                "hard to guess. Without it or the recovery code the archive cannot be opened."
+            )
+        )
         form = QFormLayout(self)
         self.entry = NewPassphrase(self, form, _("Passphrase"))
         self.first, self.second = self.entry.first, self.entry.second
@@ -62,8 +67,9 @@ class OptionsPage(QWizardPage):
         self.reason.setWordWrap(True)
         self.reason.setStyleSheet("color: #6b6b6b")
         if secrets.keyring_available():
-            self.reason.setText(_("The key is kept in this computer's keyring. Anyone who can log in as you can then "
-                                  "open the archive."))
+            self.reason.setText(
+                _("The key is kept in this computer's keyring. Anyone who can log in as you can then open the archive.")
+            )
         else:
             self.remember.setEnabled(False)
             self.reason.setText(translate(secrets.NO_KEYRING_REASON))
@@ -90,8 +96,12 @@ class RecoveryPage(QWizardPage):
     def __init__(self, wizard: FirstStartWizard) -> None:
         super().__init__(wizard)
         self.setTitle(_("Your recovery code"))
-        self.setSubTitle(_("Write this code on paper now and keep it somewhere safe. It is shown only this once. "
-                           "With it you can open the archive if you forget the passphrase."))
+        self.setSubTitle(
+            _(
+                "Write this code on paper now and keep it somewhere safe. It is shown only this once. "
+                "With it you can open the archive if you forget the passphrase."
+            )
+        )
         self.code = QLabel(self)
         font = QFont("monospace")
         font.setPointSize(20)

@@ -1,4 +1,5 @@
 """Validation: pure functions, no Qt, no database. Shared by the client and the server."""
+
 from app.validation.report import Issue, Report, Severity
 from app.validation.validator import parse_field, validate_record, validate_values
 

@@ -6,6 +6,7 @@ tables) are ``types.field_lookups``.
 ``compiled(form)`` gives the data of a live form, made once and kept while the form lives; a newly
 published form is a new object and gets its own.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,8 +22,18 @@ V = TypeVar("V")
 #: Field types whose values repeat from record to record (a few choices, dates, amounts): their parse
 #: results are remembered per form and day. Identity numbers, phones and names are nearly all distinct
 #: and are parsed every time.
-MEMO_TYPES = frozenset({FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.DATE, FieldType.INTEGER, FieldType.DECIMAL,
-                        FieldType.BOOLEAN, FieldType.REGION_CODE, FieldType.POSTAL_CODE})
+MEMO_TYPES = frozenset(
+    {
+        FieldType.CHOICE,
+        FieldType.MULTICHOICE,
+        FieldType.DATE,
+        FieldType.INTEGER,
+        FieldType.DECIMAL,
+        FieldType.BOOLEAN,
+        FieldType.REGION_CODE,
+        FieldType.POSTAL_CODE,
+    }
+)
 MEMO_SIZE = 20_000
 
 
@@ -34,15 +45,21 @@ class CompiledForm:
         self.fields = form.fields
         #: field key -> (spec, its lookups, remembered: are its parses kept in the memo)
         self.plan: dict[str, tuple[FieldSpec, FieldLookups, bool]] = {
-            f.key: (f, field_lookups(f), f.type in MEMO_TYPES) for f in form.fields}
+            f.key: (f, field_lookups(f), f.type in MEMO_TYPES) for f in form.fields
+        }
         self.keys = tuple(f.key for f in form.fields)
         self.key_set = frozenset(self.keys)
         self.photo_keys = tuple(f.key for f in form.fields if f.type is FieldType.PHOTO)
         by_role = {f.role: f.key for f in form.fields if f.role is not None}
         #: the fields the cross-field rules read (``validator.cross_field_issues``)
-        self.cross_field_keys = frozenset([by_role[r] for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE,
-                                                                FieldRole.ANNUAL_REVIEW_DATE) if r in by_role]
-                                          + ["consent_signed"])
+        self.cross_field_keys = frozenset(
+            [
+                by_role[r]
+                for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE, FieldRole.ANNUAL_REVIEW_DATE)
+                if r in by_role
+            ]
+            + ["consent_signed"]
+        )
         self._derived: dict[Any, Any] = {}
         self._memo: tuple[dt.date, dict[Any, Any]] = (dt.date.min, {})
 

@@ -11,6 +11,7 @@ purchase price, quota category … are written by the server alone). What counts
 *changes*: an unchanged value (our own export imported back) is no change; on a new customer every
 filled field is one.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -30,8 +31,9 @@ def may_edit(spec: FieldSpec, role: str) -> bool:
 
 def editable_keys(form: FormDefinition, role: str) -> frozenset[str]:
     """The fields ``role`` may enter (cached per form and role: a form version never changes)."""
-    return compiled(form).derived(("editable_keys", role),
-                                  lambda: frozenset(s.key for s in form.fields if may_edit(s, role)))
+    return compiled(form).derived(
+        ("editable_keys", role), lambda: frozenset(s.key for s in form.fields if may_edit(s, role))
+    )
 
 
 def refusal_code(spec: FieldSpec, *, creating: bool = False) -> str:
@@ -46,7 +48,7 @@ def changed_keys(form: FormDefinition, old: Mapping[str, Any] | None, new: Mappi
     None (a new customer) the fields ``new`` fills."""
     if old is None:
         keys = form_key_set(form)
-        return [k for k, v in new.items() if v is not None and k in keys and v != "" and v != []]   # not in _EMPTY
+        return [k for k, v in new.items() if v is not None and k in keys and v != "" and v != []]  # not in _EMPTY
     return [k for k in form_keys(form) if _norm(old.get(k)) != _norm(new.get(k)) and (k in new or k in old)]
 
 

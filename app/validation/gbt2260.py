@@ -10,6 +10,7 @@ The division codes of the residence permits for residents of Hong Kong, Macao an
 (810000, 820000, 830000; 国务院办公厅《港澳台居民居住证申领发放办法》, 2018) are not GB/T 2260
 codes of a place on the mainland; ``RESIDENCE_PERMIT_CODES`` lists them for the ID number check.
 """
+
 from __future__ import annotations
 
 import re

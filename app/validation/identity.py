@@ -1,6 +1,7 @@
 """Derived data kept per live object, keyed by its identity: how the validators cache what they compute
 from a frozen form or field without storing it inside the model (``app/models`` keeps no mutable state).
 """
+
 from __future__ import annotations
 
 import functools

@@ -2,13 +2,15 @@
 
 Each message names the field by its label (``{label}``), in the language shown.
 """
+
 from __future__ import annotations
 
 from app.i18n import N_, Nn_
 
 _DECIMALS = Nn_("{label}: at most {decimals} decimal place.", "{label}: at most {decimals} decimal places.")
-_EXPIRES_SOON = Nn_("{label}: the licence expires on {date}, in {days} day.",
-                    "{label}: the licence expires on {date}, in {days} days.")
+_EXPIRES_SOON = Nn_(
+    "{label}: the licence expires on {date}, in {days} day.", "{label}: the licence expires on {date}, in {days} days."
+)
 
 MESSAGES: dict[str, str] = {
     "invalid": N_("{label}: the value is not valid."),
@@ -36,19 +38,27 @@ MESSAGES: dict[str, str] = {
     "id_card.birth_date": N_("{label}: the birth date in the number ({date}) is not a real date."),
     "id_card.birth_future": N_("{label}: the birth date in the number ({date}) is in the future."),
     "id_card.region": N_("{label}: the number starts with {code}, which is not a province code."),
-    "id_card.address": N_("{label}: the number starts with {code}, which is not an administrative division code (GB/T 2260)."),
+    "id_card.address": N_(
+        "{label}: the number starts with {code}, which is not an administrative division code (GB/T 2260)."
+    ),
     "id_card.birth_old": N_("{label}: the birth date in the number ({date}) is before 1890; please check it."),
-    "id_card.foreign_province": N_("{label}: in a foreign permanent resident ID the two digits after the 9 ({code}) "
-                                   "must be the code of the province that issued it."),
-    "id_card.nationality": N_("{label}: in a foreign permanent resident ID digits 4 to 6 ({code}) must be the "
-                              "holder's nationality code (GB/T 2659.1)."),
+    "id_card.foreign_province": N_(
+        "{label}: in a foreign permanent resident ID the two digits after the 9 ({code}) "
+        "must be the code of the province that issued it."
+    ),
+    "id_card.nationality": N_(
+        "{label}: in a foreign permanent resident ID digits 4 to 6 ({code}) must be the "
+        "holder's nationality code (GB/T 2659.1)."
+    ),
     "uscc.length": N_("{label}: a unified social credit code has 18 characters."),
     "uscc.format": N_("{label}: only digits and the letters A–H, J–N, P–R, T, U, W–Y are allowed."),
     "uscc.checksum": N_("{label}: the check character does not match; a character was probably mistyped."),
     "licence.format": N_("{label}: a tobacco retail licence number has 12 digits."),
     "licence.region": N_("{label}: the number starts with {code}, which is not a province code."),
     "bank.format": N_("{label}: a bank account number has 12 to 19 digits."),
-    "bank.luhn": N_("{label}: the check digit does not match (Luhn); passbook numbers may not use one, so please check the number."),
+    "bank.luhn": N_(
+        "{label}: the check digit does not match (Luhn); passbook numbers may not use one, so please check the number."
+    ),
     "region.format": N_("{label}: a region code has 6 digits."),
     "region.province": N_("{label}: {code} does not start with a province code."),
     "region.unknown": N_("{label}: {code} is not an administrative division code (GB/T 2260)."),
@@ -62,10 +72,14 @@ MESSAGES: dict[str, str] = {
     "photo.missing": N_("{label}: photo {ref} is not in this archive."),
     "photo.forbidden": N_("{label}: photo {ref} was not sent from this account and is not on a customer you may see."),
     "licence.issue_after_expiry": N_("{label}: the issue date must be before the expiry date ({expiry})."),
-    "licence.review_outside": N_("{label}: the annual review date must lie between the issue date and the expiry date."),
+    "licence.review_outside": N_(
+        "{label}: the annual review date must lie between the issue date and the expiry date."
+    ),
     "licence.expires_soon": _EXPIRES_SOON[0],
     "licence.expired": N_("{label}: the licence expired on {date}."),
-    "consent.not_signed": N_("{label}: without the customer's written consent, personal information should not be collected."),
+    "consent.not_signed": N_(
+        "{label}: without the customer's written consent, personal information should not be collected."
+    ),
     "duplicate": N_("{label}: the same value is already used by customer {code} ({name})."),
     "duplicate.unnamed": N_("{label}: the same value is already used by customer {code}."),
     "duplicate.in_file": N_("{label}: the same value is also in row {row} of this file."),
@@ -77,24 +91,36 @@ MESSAGES: dict[str, str] = {
     "code.changed": N_("{label}: the customer code of an existing customer cannot be changed."),
 }
 
-MESSAGES.update({
-    "id.unknown": N_("There is no customer with the id {id} in this archive."),
-    "id.duplicate": N_("The id {id} is also in row {row}."),
-    "id.pending": N_("The customer with the id {id} is waiting for review; it can be changed after the market "
-                     "manager's decision."),
-    "id.no_archive": N_("Rows with an id can only be checked against an archive; create or unlock one first."),
-    "code.exists": N_("{label}: the code {code} already belongs to another customer."),
-    "column.duplicate": N_("The column “{column}” appears twice."),
-    "column.close": N_("The column “{column}” is not recognised and looks like {label}: rename it to “{label}” "
-                       "(or delete the column if it is something else)."),
-    "cell.number_lost": N_("{label}: the column was stored as a number by Excel and its last digits are lost; "
-                           "set the column to Text and enter it again."),
-    "cell.leading_zero": N_("{label}: the column was stored as a number by Excel and the leading 0 is lost ({value}); "
-                            "set the column to Text and enter it again with its leading 0."),
-    "sheet.choose": N_("{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
-                       "(command line: --sheet NAME or --sheet all)."),
-    "sheet.no_fields": N_("The header row names no field of the form; use field keys or their labels."),
-})
+MESSAGES.update(
+    {
+        "id.unknown": N_("There is no customer with the id {id} in this archive."),
+        "id.duplicate": N_("The id {id} is also in row {row}."),
+        "id.pending": N_(
+            "The customer with the id {id} is waiting for review; it can be changed after the market "
+            "manager's decision."
+        ),
+        "id.no_archive": N_("Rows with an id can only be checked against an archive; create or unlock one first."),
+        "code.exists": N_("{label}: the code {code} already belongs to another customer."),
+        "column.duplicate": N_("The column “{column}” appears twice."),
+        "column.close": N_(
+            "The column “{column}” is not recognised and looks like {label}: rename it to “{label}” "
+            "(or delete the column if it is something else)."
+        ),
+        "cell.number_lost": N_(
+            "{label}: the column was stored as a number by Excel and its last digits are lost; "
+            "set the column to Text and enter it again."
+        ),
+        "cell.leading_zero": N_(
+            "{label}: the column was stored as a number by Excel and the leading 0 is lost ({value}); "
+            "set the column to Text and enter it again with its leading 0."
+        ),
+        "sheet.choose": N_(
+            "{file} has data on several sheets: {sheets}. Choose the sheet to import, or all of them "
+            "(command line: --sheet NAME or --sheet all)."
+        ),
+        "sheet.no_fields": N_("The header row names no field of the form; use field keys or their labels."),
+    }
+)
 
 #: The codes whose message counts something: its plural msgid and the parameter that counts.
 PLURALS: dict[str, tuple[str, str]] = {

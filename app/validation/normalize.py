@@ -4,6 +4,7 @@ Field workers type on laptops with Chinese input methods: full-width digits and
 letters (１３８…, ＡＢＣ), ideographic spaces, zero-width characters pasted from
 chat apps, right-to-left marks, and lower-case x in ID numbers are all common.
 """
+
 from __future__ import annotations
 
 import re

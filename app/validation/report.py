@@ -1,4 +1,5 @@
 """Validation results: each issue names a field, a severity and a code (Picard's ValidationResult)."""
+
 from __future__ import annotations
 
 import enum
@@ -10,7 +11,7 @@ from app.validation.messages import MESSAGES, PLURALS
 
 
 class Severity(str, enum.Enum):
-    ERROR = "error"      # a value that is wrong: blocks submission
+    ERROR = "error"  # a value that is wrong: blocks submission
     WARNING = "warning"  # suspicious: asks for one confirmation
     MISSING = "missing"  # a required field left empty: an incomplete draft, not an invalid one
 
@@ -41,8 +42,13 @@ class Issue:
             return translate(MESSAGES["invalid"], lang).format(label=label)
 
     def to_dict(self, label: str, lang: str | None = None) -> dict[str, Any]:
-        return {"field": self.field, "severity": self.severity.value, "code": self.code,
-                "message": self.message(label, lang), "params": {k: v for k, v in self.params}}
+        return {
+            "field": self.field,
+            "severity": self.severity.value,
+            "code": self.code,
+            "message": self.message(label, lang),
+            "params": {k: v for k, v in self.params},
+        }
 
 
 @dataclass
@@ -83,4 +89,3 @@ class Report:
     def merge(self, issues: list[Issue]) -> None:
         seen = set(self.issues)
         self.issues.extend(i for i in issues if i not in seen)
-

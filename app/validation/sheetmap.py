@@ -18,6 +18,7 @@ fewer than 6 digits, a landline without its 0) is ``cell.leading_zero``; a whole
 exact is the integer's digits. In a date field, an Excel serial number (10000 and up: a year such
 as 2024 stays a wrong date) and a number (or text) like 20240305 are dates.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -36,23 +37,33 @@ META_HEADERS = {"status": N_("Status"), "completeness": N_("Completeness"), "pro
 #: Closeness (difflib ratio of the normalised texts) from which an unknown column is taken for a
 #: misspelt field: an error naming the field rather than a column silently dropped.
 CLOSE = 0.75
-CONTAINED = 3   # an unknown header of at least 3 characters inside a field's name is close to it too
+CONTAINED = 3  # an unknown header of at least 3 characters inside a field's name is close to it too
 EXCEL_DIGITS = 15
-EXACT = 2 ** 53
+EXACT = 2**53
 
-_DECORATION = re.compile(r"[(\[【]\s*(?:必填项?|选填项?|非必填|可选|必须|required|optional|mandatory)\s*[)\]】]",
-                         re.IGNORECASE)
+_DECORATION = re.compile(
+    r"[(\[【]\s*(?:必填项?|选填项?|非必填|可选|必须|required|optional|mandatory)\s*[)\]】]", re.IGNORECASE
+)
 _MARKS = re.compile(r"[*※★☆\s:]+")
 _BRACKETED = re.compile(r"[(\[【][^)\]】]*[)\]】]")
 
-IDENTIFIER_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT, FieldType.TOBACCO_LICENCE, FieldType.USCC,
-                              FieldType.MOBILE_PHONE, FieldType.LANDLINE, FieldType.POSTAL_CODE,
-                              FieldType.REGION_CODE})
+IDENTIFIER_TYPES = frozenset(
+    {
+        FieldType.ID_CARD,
+        FieldType.BANK_ACCOUNT,
+        FieldType.TOBACCO_LICENCE,
+        FieldType.USCC,
+        FieldType.MOBILE_PHONE,
+        FieldType.LANDLINE,
+        FieldType.POSTAL_CODE,
+        FieldType.REGION_CODE,
+    }
+)
 _SIX_DIGIT_TYPES = frozenset({FieldType.POSTAL_CODE, FieldType.REGION_CODE})
 _SCIENTIFIC = re.compile(r"\s*\d(?:\.\d+)?[eE]\+?\d+\s*")
 _EXCEL_EPOCH = dt.date(1899, 12, 30)
-_MIN_SERIAL = 10000     # 1927-05-18: a smaller number (a year such as 2024) is not taken for a date
-_MAX_SERIAL = 2958465   # 9999-12-31
+_MIN_SERIAL = 10000  # 1927-05-18: a smaller number (a year such as 2024) is not taken for a date
+_MAX_SERIAL = 2958465  # 9999-12-31
 
 
 def norm_header(s: str) -> str:
@@ -64,8 +75,11 @@ def norm_header(s: str) -> str:
 
 
 def is_identifier(spec: FieldSpec) -> bool:
-    return spec.type in IDENTIFIER_TYPES or spec.role is FieldRole.CUSTOMER_CODE or \
-        (spec.type is FieldType.TEXT and bool(spec.pattern))
+    return (
+        spec.type in IDENTIFIER_TYPES
+        or spec.role is FieldRole.CUSTOMER_CODE
+        or (spec.type is FieldType.TEXT and bool(spec.pattern))
+    )
 
 
 class HeaderMap:
@@ -118,7 +132,7 @@ class HeaderMap:
             if key not in self._labels:
                 continue
             matcher.set_seq1(name)
-            inside = len(h) >= CONTAINED and h in name     # 身份证号 in 负责人身份证号码
+            inside = len(h) >= CONTAINED and h in name  # 身份证号 in 负责人身份证号码
             if not inside and (matcher.real_quick_ratio() < CLOSE or matcher.quick_ratio() < CLOSE):
                 continue
             r = matcher.ratio() + (1.0 if inside else 0.0)
@@ -127,8 +141,9 @@ class HeaderMap:
         return best_key if best >= CLOSE else None
 
 
-def map_columns(form: FormDefinition, header: Sequence[str], names: HeaderMap | None = None
-                ) -> tuple[dict[int, str], list[Issue], list[tuple[int, str]]]:
+def map_columns(
+    form: FormDefinition, header: Sequence[str], names: HeaderMap | None = None
+) -> tuple[dict[int, str], list[Issue], list[tuple[int, str]]]:
     """Column index → field key or meta name; issues for duplicate, misspelt and unknown columns.
 
     ``unknown`` lists the columns ignored (index, header); a misspelt one is also an error."""
@@ -165,17 +180,22 @@ def sheet_value(spec: FieldSpec, v: Any) -> tuple[Any, Issue | None]:
         if spec.type is FieldType.DATE:
             return _excel_date(v), None
         if not is_identifier(spec):
-            if spec.type is FieldType.TEXT and (t is float and not -EXACT < v < EXACT or
-                                                t is int and len(str(abs(v))) > EXCEL_DIGITS):
-                return None, Issue.make(spec.key, Severity.ERROR, "cell.number_lost")   # digits in a text field
+            if spec.type is FieldType.TEXT and (
+                t is float and not -EXACT < v < EXACT or t is int and len(str(abs(v))) > EXCEL_DIGITS
+            ):
+                return None, Issue.make(spec.key, Severity.ERROR, "cell.number_lost")  # digits in a text field
             return v, None
         if t is float:
             return None, Issue.make(spec.key, Severity.ERROR, "cell.number_lost")
         digits = str(v)
         if v < 0 or len(digits) > EXCEL_DIGITS:
             return None, Issue.make(spec.key, Severity.ERROR, "cell.number_lost")
-        if spec.type in _SIX_DIGIT_TYPES and len(digits) < 6 or \
-                spec.type is FieldType.LANDLINE and not digits.startswith(("400", "800")):
+        if (
+            spec.type in _SIX_DIGIT_TYPES
+            and len(digits) < 6
+            or spec.type is FieldType.LANDLINE
+            and not digits.startswith(("400", "800"))
+        ):
             return None, Issue.make(spec.key, Severity.ERROR, "cell.leading_zero", value=digits)
         return digits, None
     return v, None

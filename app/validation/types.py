@@ -11,6 +11,7 @@ Digits are ASCII digits: after NFKC (which turns full-width １ into 1) any othe
 (Arabic-Indic ٣, Devanagari ३, …) is refused with ``digits.not_ascii``; every pattern
 below spells ``[0-9]``, never ``\\d`` (which matches every script's digits in Python).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -105,6 +106,8 @@ def luhn_valid(s: str) -> bool:
     """The Luhn check of a digit string (as stdnum.luhn.is_valid, faster)."""
     digits = [ord(c) - 48 for c in s]
     return (sum(digits[-1::-2]) + sum(map(_LUHN_DOUBLED.__getitem__, digits[-2::-2]))) % 10 == 0
+
+
 _TRUE = {"true", "t", "yes", "y", "1", "是", "对", "有", "√", "✓", "✔"}
 _FALSE = {"false", "f", "no", "n", "0", "否", "不", "错", "无", "×", "✗", "✘"}
 _SPLIT_MULTI = re.compile(r"[;,、|/\n]+")
@@ -299,7 +302,11 @@ def parse_multichoice(spec: FieldSpec, raw: Any) -> Result:
     if isinstance(raw, list) and raw and all(isinstance(p, str) for p in raw) and set(raw) <= _choice_values(spec):
         chosen_codes = set(raw)
         return [c.value for c in spec.choices if c.value in chosen_codes], []
-    parts = [str(p) for p in raw] if isinstance(raw, (list, tuple, set)) else _SPLIT_MULTI.split(fold(_as_text(raw))[:MAX_INSPECT])
+    parts = (
+        [str(p) for p in raw]
+        if isinstance(raw, (list, tuple, set))
+        else _SPLIT_MULTI.split(fold(_as_text(raw))[:MAX_INSPECT])
+    )
     lookup = _choice_lookup(spec)
     chosen: set[str] = set()
     for p in parts:
@@ -346,7 +353,7 @@ def _fail(spec: FieldSpec, raw: Any, code: str, /, **params: Any) -> Result:
 def _strip_country(digits: str) -> str:
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) in (10, 11):
-            return digits[len(prefix):]
+            return digits[len(prefix) :]
     return digits
 
 
@@ -375,7 +382,9 @@ def _mobile_range_known(prefix5: str) -> bool:
         return True
     num = phonenumbers.PhoneNumber(country_code=86, national_number=int(prefix5 + "000000"))  # what parse() makes
     return phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
-        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
 
 
 def warm_mobile_ranges() -> None:
@@ -427,7 +436,7 @@ def parse_landline(spec: FieldSpec, raw: Any) -> Result:
         s, ext = m.group(1), m.group(2)
     intl = _INTL.match(s)
     if intl:
-        s = s[intl.end():]
+        s = s[intl.end() :]
     if not _LANDLINE_CHARS.fullmatch(s):
         return _fail(spec, raw, "landline.format")
     groups = _DIGITS.findall(s)
@@ -591,8 +600,10 @@ def parse_postal(spec: FieldSpec, raw: Any) -> Result:
     return s, []
 
 
-_EMAIL_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
-                           r"\.[A-Za-z]{2,24}")
+_EMAIL_DOMAIN = re.compile(
+    r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?)*"
+    r"\.[A-Za-z]{2,24}"
+)
 #: RFC 5322 §3.2.3 atext (ALPHA, DIGIT and !#$%&'*+-/=?^_`{|}~) and the dots between atoms.
 _EMAIL_LOCAL_ASCII = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$%&'*+-/=?^_`{|}~.")
 _EMAIL_LOCAL_DOT_ATOM = re.compile(r"[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,64}(?:\.[A-Za-z0-9!#$%&'*+\-/=?^_`{|}~]{1,63})*")

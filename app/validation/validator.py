@@ -4,6 +4,7 @@
 add the database-dependent duplicate checks), for spreadsheet rows, and on the
 server for every pushed mutation: one set of rules everywhere.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -33,8 +34,9 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
     elif is_empty(raw):
         return None, []
     try:
-        parsed: tuple[Any, list[Issue]] = (parser(spec, raw) if parser is not None
-                                           else dated(spec, raw, today or dt.date.today()))
+        parsed: tuple[Any, list[Issue]] = (
+            parser(spec, raw) if parser is not None else dated(spec, raw, today or dt.date.today())
+        )
         return parsed
     except Exception:
         return _parser_failed(spec)
@@ -87,9 +89,14 @@ def _missing(key: str) -> Issue:
 def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, Any], ...]:
     """(key, condition) of the fields ``role`` maintains that may be required: the condition is None
     for a field always required, else the one under which it is (once per form and role)."""
-    return form.derived(("required_plan", role), lambda: tuple(
-        (f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if) for f in form.fields
-        if (f.required.is_required or f.required_if is not None) and counts_for(f, role)))
+    return form.derived(
+        ("required_plan", role),
+        lambda: tuple(
+            (f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if)
+            for f in form.fields
+            if (f.required.is_required or f.required_if is not None) and counts_for(f, role)
+        ),
+    )
 
 
 def validate_values(
@@ -115,20 +122,20 @@ def validate_values(
         entry = get(key)
         if entry is None:
             continue
-        if raw_value is None:   # an empty cell or field: what _parse gives for it, without the calls
+        if raw_value is None:  # an empty cell or field: what _parse gives for it, without the calls
             values[key] = None
             continue
         spec, lookups, remembered = entry
         if not remembered:
             mk = None
-        elif type(raw_value) is str:   # _memo_key's common case, without the call
+        elif type(raw_value) is str:  # _memo_key's common case, without the call
             mk = key, str, raw_value
         else:
             mk = _memo_key(key, raw_value)
         if mk is None:
             parser = lookups.parser
             if parser is not None and type(raw_value) is str and raw_value.isprintable() and raw_value.strip():
-                try:   # what _parse does with printable, non-blank text, without the call
+                try:  # what _parse does with printable, non-blank text, without the call
                     value, issues = parser(spec, raw_value)
                 except Exception:
                     value, issues = _parser_failed(spec)
@@ -173,11 +180,16 @@ def validate_record(form: FormDefinition, values: Mapping[str, Any], **kw: Any) 
 def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
     """The fields the cross-field rules read (licence issue, expiry and annual review dates, when not hidden,
     and a boolean ``consent_signed``), once per form: a role lookup hashes an enum member in Python."""
+
     def build() -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
-        dated = [form.by_role(r) for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE, FieldRole.ANNUAL_REVIEW_DATE)]
+        dated = [
+            form.by_role(r)
+            for r in (FieldRole.LICENCE_ISSUE_DATE, FieldRole.LICENCE_EXPIRY_DATE, FieldRole.ANNUAL_REVIEW_DATE)
+        ]
         consent = form.get("consent_signed")  # keys are unique: at most one field to look at
         issue, expiry, review = (None if s is None or s.hidden else s for s in dated)
         return issue, expiry, review, consent if consent is not None and consent.type is FieldType.BOOLEAN else None
+
     specs = compiled(form).derived(("validator.cross",), build)
     return specs
 
@@ -189,7 +201,9 @@ def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: d
     expires = to_date(values.get(expiry_spec.key)) if expiry_spec else None
     reviewed = to_date(values.get(review_spec.key)) if review_spec else None
     if issue_spec and issued and expires and issued >= expires:
-        issues.append(Issue.make(issue_spec.key, Severity.ERROR, "licence.issue_after_expiry", expiry=expires.isoformat()))
+        issues.append(
+            Issue.make(issue_spec.key, Severity.ERROR, "licence.issue_after_expiry", expiry=expires.isoformat())
+        )
     if review_spec and reviewed and ((issued and reviewed < issued) or (expires and reviewed > expires)):
         issues.append(Issue.make(review_spec.key, Severity.ERROR, "licence.review_outside"))
     if expiry_spec and expires:
@@ -197,8 +211,11 @@ def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: d
         if days < 0:
             issues.append(Issue.make(expiry_spec.key, Severity.WARNING, "licence.expired", date=expires.isoformat()))
         elif days <= EXPIRY_WARNING_DAYS:
-            issues.append(Issue.make(expiry_spec.key, Severity.WARNING, "licence.expires_soon",
-                                     date=expires.isoformat(), days=days))
+            issues.append(
+                Issue.make(
+                    expiry_spec.key, Severity.WARNING, "licence.expires_soon", date=expires.isoformat(), days=days
+                )
+            )
     if consent_spec is not None and values.get(consent_spec.key) is False:
         issues.append(Issue.make(consent_spec.key, Severity.WARNING, "consent.not_signed"))
     return issues

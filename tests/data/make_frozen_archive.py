@@ -4,6 +4,7 @@ Run once per released schema version (``python -m tests.data.make_frozen_archive
 result, and never regenerate an old one: test_migrations.py upgrades every frozen archive to
 the current schema and checks its contents (Electrum's tests/test_storage_upgrade idea).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,14 +32,32 @@ def main() -> int:
         s.today = lambda: TODAY  # type: ignore[method-assign]
         full = next(generate(1, seed=1, today=TODAY))
         c1, _ = records.save_draft(s, full, "01900000-0000-7000-8000-000000000001")
-        c2, _ = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "12345"}, "01900000-0000-7000-8000-000000000002")
-        c3, _ = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13987654321"}, "01900000-0000-7000-8000-000000000003")
-        records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13987654322"}, c3.id,
-                           Provenance("冻结测试", Source.PHONE, "电话核实", "2026-11-20"))
+        c2, _ = records.save_draft(
+            s, {"shop_name": "老王烟酒店", "contact_phone": "12345"}, "01900000-0000-7000-8000-000000000002"
+        )
+        c3, _ = records.save_draft(
+            s, {"shop_name": "李记便利店", "contact_phone": "13987654321"}, "01900000-0000-7000-8000-000000000003"
+        )
+        records.save_draft(
+            s,
+            {"shop_name": "李记便利店", "contact_phone": "13987654322"},
+            c3.id,
+            Provenance("冻结测试", Source.PHONE, "电话核实", "2026-11-20"),
+        )
         s._archive.customers.set_status([c3.id], CustomerStatus.PENDING, Provenance("冻结测试"))
         photo = s._archive.media.put_photo(b"\xff\xd8frozen-photo", "image/jpeg", 4, 3)
-        s._archive.media.add_visit(Visit("01900000-0000-7000-8000-0000000000a1", c1.id, "2026-11-15", "月度走访", "店主在",
-                                  "销量下降", (photo.sha256,)), Provenance("冻结测试", Source.VISIT))
+        s._archive.media.add_visit(
+            Visit(
+                "01900000-0000-7000-8000-0000000000a1",
+                c1.id,
+                "2026-11-15",
+                "月度走访",
+                "店主在",
+                "销量下降",
+                (photo.sha256,),
+            ),
+            Provenance("冻结测试", Source.VISIT),
+        )
         version = migrations.SCHEMA_VERSION
         s.close()
         target = HERE / "archives" / f"v{version}"
@@ -53,7 +72,9 @@ def main() -> int:
             f"- passphrase: `{PASSPHRASE}`\n- recovery code: `{code}`\n"
             f"- customers: {c1.id} (complete demo values, draft), {c2.id} (draft with an error: only shop name stored),\n"
             f"  {c3.id} (pending, phone changed once by phone call)\n"
-            f"- one visit with one photo on the first customer\n", encoding="utf-8")
+            f"- one visit with one photo on the first customer\n",
+            encoding="utf-8",
+        )
         print(target)
     return 0
 

@@ -5,6 +5,7 @@ only to create ``fa_test_<random>`` databases: a migrated template per run, and 
 each dropped afterwards. When PostgreSQL cannot be reached, the PostgreSQL half is skipped with the
 reason, except under CI=true, where that is a failure.
 """
+
 from __future__ import annotations
 
 import os
@@ -28,9 +29,8 @@ from tests.server.helpers import PASSWORD, Api, World, make_world
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[2]
-AUDIT_KEY = bytes(range(32))   # signs the audit acknowledgements in-process; `run` passes it to the command line
-FAST = Settings(failure_delay=0.01, failure_delay_cap=0.05, hash_time_cost=1, hash_memory_kib=1024,
-                audit_key=AUDIT_KEY)
+AUDIT_KEY = bytes(range(32))  # signs the audit acknowledgements in-process; `run` passes it to the command line
+FAST = Settings(failure_delay=0.01, failure_delay_cap=0.05, hash_time_cost=1, hash_memory_kib=1024, audit_key=AUDIT_KEY)
 
 
 def _pg_admin() -> Any:
@@ -138,8 +138,9 @@ def free_port() -> int:
 class ServerProcess:
     """``python -m server serve`` (or a test wrapper) on 127.0.0.1 and a random free port."""
 
-    def __init__(self, db_url: str, tmp: Path, module: tuple[str, ...] = ("-m", "server"),
-                 db_args: tuple[str, ...] | None = None) -> None:
+    def __init__(
+        self, db_url: str, tmp: Path, module: tuple[str, ...] = ("-m", "server"), db_args: tuple[str, ...] | None = None
+    ) -> None:
         self.tmp, self.module = tmp, module
         self.db_args = db_args or ("--database", db_url)
         self.port = free_port()
@@ -150,10 +151,13 @@ class ServerProcess:
         import httpx
 
         log = open(self.tmp / f"server-{self.port}-{time.time_ns()}.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, *self.module, "serve", *self.db_args,
-                                      "--port", str(self.port), *extra], cwd=ROOT, stdout=log, stderr=log,
-                                     env={**os.environ, "FIELDARCHIVE_AUDIT_KEY_FILE": str(self.tmp / "audit.key"),
-                                          **(env or {})})
+        self.proc = subprocess.Popen(
+            [sys.executable, *self.module, "serve", *self.db_args, "--port", str(self.port), *extra],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            env={**os.environ, "FIELDARCHIVE_AUDIT_KEY_FILE": str(self.tmp / "audit.key"), **(env or {})},
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

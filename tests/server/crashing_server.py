@@ -1,6 +1,7 @@
 """``python -m tests.server.crashing_server serve …``: the real server, except that the process dies
 (``os._exit``) right after the Nth push has committed and before it answers (FA_CRASH_AFTER_PUSH=N).
 It models a crash or power cut between COMMIT and the response."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """Test helpers: a thin protocol client over any httpx-style client, users, and mutation builders."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,19 +31,34 @@ def demo_values(n: int = 1, seed: int | None = None) -> list[dict[str, Any]]:
 
 def save(record_id: str, changes: dict[str, Any], base: int = 0, **extra: Any) -> dict[str, Any]:
     """A customer.save; ``changes`` maps field -> new value, or -> (old, new)."""
-    ch = {k: ({"old": v[0], "new": v[1]} if isinstance(v, tuple) else {"old": None, "new": v}) for k, v in changes.items()}
-    return {"mutation_id": mid(), "kind": "customer.save", "record_id": record_id, "base_version": base,
-            "form_version": 1, "changes": ch, **extra}
+    ch = {
+        k: ({"old": v[0], "new": v[1]} if isinstance(v, tuple) else {"old": None, "new": v}) for k, v in changes.items()
+    }
+    return {
+        "mutation_id": mid(),
+        "kind": "customer.save",
+        "record_id": record_id,
+        "base_version": base,
+        "form_version": 1,
+        "changes": ch,
+        **extra,
+    }
 
 
 def submit(record_id: str, base: int, note: str = "") -> dict[str, Any]:
-    return {"mutation_id": mid(), "kind": "customer.submit", "record_id": record_id, "base_version": base,
-            "note": note}
+    return {"mutation_id": mid(), "kind": "customer.submit", "record_id": record_id, "base_version": base, "note": note}
 
 
-def decide(record_id: str, base: int, action: str = "approve", reason: str = "", fields: list[str] | None = None) -> dict[str, Any]:
-    return {"mutation_id": mid(), "kind": "review.decide", "record_id": record_id, "base_version": base,
-            "decision": {"action": action, "reason": reason, "fields": fields or []}}
+def decide(
+    record_id: str, base: int, action: str = "approve", reason: str = "", fields: list[str] | None = None
+) -> dict[str, Any]:
+    return {
+        "mutation_id": mid(),
+        "kind": "review.decide",
+        "record_id": record_id,
+        "base_version": base,
+        "decision": {"action": action, "reason": reason, "fields": fields or []},
+    }
 
 
 def delete(record_id: str, base: int) -> dict[str, Any]:
@@ -50,9 +66,19 @@ def delete(record_id: str, base: int) -> dict[str, Any]:
 
 
 def visit(record_id: str, photos: list[str] | None = None, day: str | None = None) -> dict[str, Any]:
-    return {"mutation_id": mid(), "kind": "visit.create", "record_id": record_id, "base_version": 0,
-            "visit": {"id": str(uuid.uuid4()), "visited_on": day or TODAY.isoformat(), "purpose": "routine",
-                      "notes": "ok", "photos": photos or []}}
+    return {
+        "mutation_id": mid(),
+        "kind": "visit.create",
+        "record_id": record_id,
+        "base_version": 0,
+        "visit": {
+            "id": str(uuid.uuid4()),
+            "visited_on": day or TODAY.isoformat(),
+            "purpose": "routine",
+            "notes": "ok",
+            "photos": photos or [],
+        },
+    }
 
 
 class Api:
@@ -69,8 +95,16 @@ class Api:
 
     def login(self, name: str, password: str = PASSWORD, device: str | None = None) -> Any:
         """Sign in from ``device`` (default ``dev-<name>``: a device id belongs to one account)."""
-        return self.call("POST", "/auth/login", json={"username": name, "password": password,
-                                                      "device_id": device or f"dev-{name}", "device_name": "laptop"})
+        return self.call(
+            "POST",
+            "/auth/login",
+            json={
+                "username": name,
+                "password": password,
+                "device_id": device or f"dev-{name}",
+                "device_name": "laptop",
+            },
+        )
 
     def token(self, name: str, device: str | None = None) -> str:
         r = self.login(name, device=device)
@@ -103,9 +137,17 @@ class Api:
     def upload(self, token: str, data: bytes, chunk: int = 256 * 1024) -> str:
         sha = hashlib.sha256(data).hexdigest()
         for off in range(0, len(data), chunk):
-            r = self.call("PATCH", f"/photos/{sha}", token, content=data[off:off + chunk],
-                          headers={"Upload-Offset": str(off), "Upload-Length": str(len(data)),
-                                   "Content-Type": "application/offset+octet-stream"})
+            r = self.call(
+                "PATCH",
+                f"/photos/{sha}",
+                token,
+                content=data[off : off + chunk],
+                headers={
+                    "Upload-Offset": str(off),
+                    "Upload-Length": str(len(data)),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
             assert r.status_code == 200, r.text
         return sha
 
@@ -118,8 +160,14 @@ class World:
         return self.tokens[name]
 
 
-TEAM = [("admin", "admin", None), ("s1", "supervisor", None), ("s2", "supervisor", None),
-        ("c1", "collector", "s1"), ("c2", "collector", "s1"), ("c3", "collector", "s2")]
+TEAM = [
+    ("admin", "admin", None),
+    ("s1", "supervisor", None),
+    ("s2", "supervisor", None),
+    ("c1", "collector", "s1"),
+    ("c2", "collector", "s1"),
+    ("c3", "collector", "s2"),
+]
 
 
 def add_user(db: Database, settings: Settings, name: str, role: str, supervisor: str | None = None) -> None:

@@ -1,6 +1,7 @@
 """The key that signs the audit acknowledgements: where it comes from, made with mode 0600 when
 missing, refused when others may read it or it is not a key; ``serve`` refuses to start without a
 usable one (a one-line reason)."""
+
 from __future__ import annotations
 
 import os

@@ -1,5 +1,6 @@
 """Accounts and tokens: login, rotation with reuse detection, revocation and disabled users take
 effect at once, throttling and locking that never reveal whether a user exists."""
+
 from __future__ import annotations
 
 import time
@@ -118,8 +119,7 @@ def test_password_change_logs_out_everywhere(api, world, db, settings):
 def test_protocol_header_is_required(api, world):
     r = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {world['c1']}"})
     assert r.status_code == 426 and r.json()["code"] == "client_too_old"
-    r = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {world['c1']}",
-                                              "X-FieldArchive-Protocol": "0"})
+    r = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {world['c1']}", "X-FieldArchive-Protocol": "0"})
     assert r.status_code == 426
     info = api.client.get("/api/v1/info").json()
     assert info["protocol"] == 1 and info["min_protocol"] == 1 and info["form_version"] == 1
@@ -127,6 +127,7 @@ def test_protocol_header_is_required(api, world):
 
 def _budget_rows(db):
     from server.schema import login_budgets
+
     with db.read() as conn:
         return conn.execute(login_budgets.select()).all()
 
@@ -152,8 +153,15 @@ def test_delays_double_up_to_the_cap_and_budgets_are_forgotten_then_purged(api, 
     from server.config import Settings
     from server.schema import login_budgets
 
-    s = Settings(max_failures=2, lock_base=10, lock_seconds=35, failure_window=60, failure_delay=0,
-                 hash_time_cost=1, hash_memory_kib=1024)
+    s = Settings(
+        max_failures=2,
+        lock_base=10,
+        lock_seconds=35,
+        failure_window=60,
+        failure_delay=0,
+        hash_time_cost=1,
+        hash_memory_kib=1024,
+    )
     api.client.app.state.settings = s
     add_user(db, s, "dora", "collector")
 
@@ -170,8 +178,9 @@ def test_delays_double_up_to_the_cap_and_budgets_are_forgotten_then_purged(api, 
         assert api.login("dora", password="bad").status_code == 401
     assert waits == [10, 20, 35]  # 10, then doubled, then capped at lock_seconds
     # the window passes: the budget starts again and the right password works at once
-    db.write(lambda tx: tx.conn.execute(update(login_budgets).values(next_at=time.time() - 100,
-                                                                     expires_at=time.time() - 1)))
+    db.write(
+        lambda tx: tx.conn.execute(update(login_budgets).values(next_at=time.time() - 100, expires_at=time.time() - 1))
+    )
     assert len(_budget_rows(db)) == 2  # the name's and the address's
     assert auth.purge_logins(db, s) == 2 and _budget_rows(db) == []
     assert api.login("dora", password=PASSWORD).status_code == 200
@@ -202,8 +211,14 @@ def test_settings_come_from_the_environment():
 
     from server.config import Settings
 
-    s = Settings.from_env({"FIELDARCHIVE_MAX_FAILURES": "8", "FIELDARCHIVE_LOCK_BASE": "2.5",
-                           "FIELDARCHIVE_HASH_CONCURRENCY": " 3 ", "FIELDARCHIVE_TRUST_SECONDS": ""})
+    s = Settings.from_env(
+        {
+            "FIELDARCHIVE_MAX_FAILURES": "8",
+            "FIELDARCHIVE_LOCK_BASE": "2.5",
+            "FIELDARCHIVE_HASH_CONCURRENCY": " 3 ",
+            "FIELDARCHIVE_TRUST_SECONDS": "",
+        }
+    )
     assert (s.max_failures, s.lock_base, s.hash_concurrency, s.trust_seconds) == (8, 2.5, 3, Settings().trust_seconds)
     assert Settings.from_env({}) == Settings()
     with pytest.raises(ValueError, match="FIELDARCHIVE_MAX_FAILURES"):

@@ -3,6 +3,7 @@
 The record belongs to c1 (team of s1). Seen from each caller it must exist (and be editable) or
 not exist at all; "forbidden" only where the caller may see but not do.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -27,8 +28,10 @@ def status_of(res):
 
 
 MUTATIONS = {
-    "save": (lambda rec: save(rec["id"], {"brand_count": 77}, base=rec["version"]),
-             {"c1": "applied", "s1": "applied", "admin": "applied"}),
+    "save": (
+        lambda rec: save(rec["id"], {"brand_count": 77}, base=rec["version"]),
+        {"c1": "applied", "s1": "applied", "admin": "applied"},
+    ),
     "submit": (lambda rec: submit(rec["id"], rec["version"]), {"c1": "applied", "s1": "applied", "admin": "applied"}),
     "delete": (lambda rec: delete(rec["id"], rec["version"]), {"c1": "applied", "s1": "applied", "admin": "applied"}),
     "visit": (lambda rec: visit(rec["id"]), {"c1": "applied", "s1": "applied", "admin": "applied"}),
@@ -92,11 +95,25 @@ def test_photo_status_and_reference_matrix(api, world):
 
 def test_every_endpoint_needs_a_token(api, world):
     sha = "d" * 64
-    calls = [("GET", "/me"), ("POST", "/auth/logout"), ("POST", "/sync/push"), ("GET", "/sync/pull"),
-             ("GET", f"/records/{uuid.uuid4()}"), ("GET", f"/photos/{sha}/status"), ("GET", f"/photos/{sha}"),
-             ("PATCH", f"/photos/{sha}"), ("POST", "/audit")]
+    calls = [
+        ("GET", "/me"),
+        ("POST", "/auth/logout"),
+        ("POST", "/sync/push"),
+        ("GET", "/sync/pull"),
+        ("GET", f"/records/{uuid.uuid4()}"),
+        ("GET", f"/photos/{sha}/status"),
+        ("GET", f"/photos/{sha}"),
+        ("PATCH", f"/photos/{sha}"),
+        ("POST", "/audit"),
+    ]
     for method, path in calls:
-        kw = {"json": {"mutations": []}} if path == "/sync/push" else {"json": {"entries": []}} if path == "/audit" else {}
+        kw = (
+            {"json": {"mutations": []}}
+            if path == "/sync/push"
+            else {"json": {"entries": []}}
+            if path == "/audit"
+            else {}
+        )
         if method == "PATCH":
             kw = {"content": b"x", "headers": {"Upload-Offset": "0", "Upload-Length": "1"}}
         r = api.call(method, path, **kw)
@@ -109,7 +126,9 @@ def test_audit_upload_matrix(api, world):
 
     for who in CALLERS:
         token = api.token(who, device=f"laptop-{who}")
-        assert api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2, actor=who)}).status_code == 200, who
+        assert (
+            api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{who}", 2, actor=who)}).status_code == 200
+        ), who
         for other in CALLERS:
             if other != who:
                 r = api.call("POST", "/audit", token, json={"entries": chain(f"laptop-{other}", 3, actor=who)})

@@ -1,6 +1,7 @@
 """Issue 20, server backups: ``python -m server backup`` while a real server takes pushes, on SQLite
 and PostgreSQL; ``restore`` into an empty database, then a real server on it serves what was backed
 up; refusals (another key, a changed byte, a newer schema, a database that is not empty); retention."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,14 @@ from tests.server.helpers import Api, add_user, demo_values, save
 
 def cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
-    done = subprocess.run([sys.executable, "-m", "server", *args], cwd=ROOT, env={**base, **(env or {})},
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "server", *args],
+        cwd=ROOT,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -62,14 +69,17 @@ def ids_and_seq(url: str) -> tuple[set[str], int]:
     db = Database(url)
     try:
         with db.read() as conn:
-            return ({r.id for r in conn.execute(select(customers.c.id))},
-                    int(conn.execute(select(feed_counter.c.seq)).scalar_one()))
+            return (
+                {r.id for r in conn.execute(select(customers.c.id))},
+                int(conn.execute(select(feed_counter.c.seq)).scalar_one()),
+            )
     finally:
         db.dispose()
 
 
-def test_online_backup_under_pushes_then_restore_serves_it(db, db_url, settings, server_process, key, empty_url,
-                                                          tmp_path):
+def test_online_backup_under_pushes_then_restore_serves_it(
+    db, db_url, settings, server_process, key, empty_url, tmp_path
+):
     add_user(db, settings, "c1", "collector")
     server_process.start()
     api = Api(httpx.Client(base_url=server_process.url, timeout=60))
@@ -105,8 +115,9 @@ def test_online_backup_under_pushes_then_restore_serves_it(db, db_url, settings,
     made = Path(done.stdout.strip())
     assert made.parent == out and backup.NAME.match(made.name) and oct(made.stat().st_mode & 0o777) == "0o600"
     manifest = backup.read_manifest(made)
-    assert manifest["schema_version"] == migrate.HEAD and manifest["backend"] == ("postgresql" if "postgresql" in db_url
-                                                                             else "sqlite")
+    assert manifest["schema_version"] == migrate.HEAD and manifest["backend"] == (
+        "postgresql" if "postgresql" in db_url else "sqlite"
+    )
     assert len(manifest["sha256"]) == 64 and manifest["feed_seq"] >= 1
     raw = made.read_bytes()
     assert b"customer" not in raw.split(b"\n", 2)[-1][200:]  # nothing readable past the manifest
@@ -130,8 +141,9 @@ def test_online_backup_under_pushes_then_restore_serves_it(db, db_url, settings,
         restored.stop()
 
 
-def test_restore_refuses_another_key_a_changed_file_a_newer_schema_and_a_used_database(db, db_url, key,
-                                                                                      empty_url, tmp_path):
+def test_restore_refuses_another_key_a_changed_file_a_newer_schema_and_a_used_database(
+    db, db_url, key, empty_url, tmp_path
+):
     made = tmp_path / "one.fabak"
     assert cli("backup", str(made), "--database", db_url, "--key-file", str(key)).returncode == 0
     other = tmp_path / "other.key"
@@ -146,11 +158,17 @@ def test_restore_refuses_another_key_a_changed_file_a_newer_schema_and_a_used_da
     assert done.returncode == 2 and "changed" in done.stderr, done.stderr
     newer = tmp_path / "newer.fabak"
     data = made.read_bytes()
-    head = json.loads(data[len(backup.MAGIC) + 4:len(backup.MAGIC) + 4 + int.from_bytes(data[len(backup.MAGIC):len(backup.MAGIC) + 4], "big")])
+    head = json.loads(
+        data[
+            len(backup.MAGIC) + 4 : len(backup.MAGIC)
+            + 4
+            + int.from_bytes(data[len(backup.MAGIC) : len(backup.MAGIC) + 4], "big")
+        ]
+    )
     head["schema_version"] = "9999"
     body = json.dumps(head).encode()
-    size = int.from_bytes(data[len(backup.MAGIC):len(backup.MAGIC) + 4], "big")
-    newer.write_bytes(backup.MAGIC + len(body).to_bytes(4, "big") + body + data[len(backup.MAGIC) + 4 + size:])
+    size = int.from_bytes(data[len(backup.MAGIC) : len(backup.MAGIC) + 4], "big")
+    newer.write_bytes(backup.MAGIC + len(body).to_bytes(4, "big") + body + data[len(backup.MAGIC) + 4 + size :])
     done = cli("restore", str(newer), "--database", empty_url, "--key-file", str(key))
     assert done.returncode == 2 and "newer than this server knows" in done.stderr, done.stderr
     done = cli("restore", str(made), "--database", db_url, "--key-file", str(key))  # the live one: not empty
@@ -171,14 +189,20 @@ def test_backup_from_the_configuration_file_keeps_days_and_weeks(db, db_url, key
         (folder / f"fieldarchive-{when:%Y%m%dT%H%M%SZ}.fabak").write_bytes(b"")
     (folder / "notes.txt").write_text("not a backup")
     conf = tmp_path / "server.toml"
-    conf.write_text(f'[server]\ndatabase = "{db_url}"\n\n[backup]\nfolder = "{folder}"\nkey_file = "{key}"\n'
-                    f'keep_daily = 3\nkeep_weekly = 2\n', encoding="utf-8")
+    conf.write_text(
+        f'[server]\ndatabase = "{db_url}"\n\n[backup]\nfolder = "{folder}"\nkey_file = "{key}"\n'
+        f"keep_daily = 3\nkeep_weekly = 2\n",
+        encoding="utf-8",
+    )
     done = cli("backup", "--config", str(conf))
     assert done.returncode == 0, done.stderr
     left = backup.backups_in(folder)
-    expected = backup.to_keep([backup.Found(Path(done.stdout.strip()), now)] +
-                              [backup.Found(folder / f"fieldarchive-{w:%Y%m%dT%H%M%SZ}.fabak", w.replace(microsecond=0))
-                               for w in olds], 3, 2)
+    expected = backup.to_keep(
+        [backup.Found(Path(done.stdout.strip()), now)]
+        + [backup.Found(folder / f"fieldarchive-{w:%Y%m%dT%H%M%SZ}.fabak", w.replace(microsecond=0)) for w in olds],
+        3,
+        2,
+    )
     assert {f.path for f in left} == expected and (folder / "notes.txt").exists()
     days = {f.when.date() for f in left}
     assert len(left) <= 5 and len(days) >= 3  # the newest of 3 days, and of 2 weeks (some the same)
@@ -197,4 +221,3 @@ def test_retention_rule():
     assert dt.datetime(2026, 11, 22, 19, 0, tzinfo=dt.UTC) in kept
     assert len(kept) == 4
     assert backup.to_keep(found, 0, 0) == {found[0].path}  # the newest always stays
-

@@ -2,6 +2,7 @@
 levels deep, extreme months. A whole request answers 422 naming the field; inside a push only the
 mutation that carries it is ``rejected`` (code and field named), the rest of the batch applies, and
 nothing of it is stored. On SQLite and on PostgreSQL (which refuses NUL in text)."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,9 @@ CONTENT_CODES = {"text.nul", "text.surrogate", "value.too_deep"}
 def post(api, path: str, token: str | None, body: Any) -> Any:
     """``body`` as JSON text with every non-ASCII character escaped (lone surrogates as ``\\ud800``),
     as a client other than ours may send it."""
-    return api.call("POST", path, token, content=json.dumps(body).encode("ascii"),
-                    headers={"Content-Type": "application/json"})
+    return api.call(
+        "POST", path, token, content=json.dumps(body).encode("ascii"), headers={"Content-Type": "application/json"}
+    )
 
 
 def nested(depth: int, leaf: Any = "x") -> Any:
@@ -35,7 +37,7 @@ def nested(depth: int, leaf: Any = "x") -> Any:
 def deep_path(prefix: str, depth: int, start: int) -> str:
     """Where the wire finds ``nested(depth)`` too deep when its outermost level is ``start`` levels
     below the body: at the level that would be the (MAX_DEPTH + 1)th."""
-    parts = ["0" if i % 2 else "k" for i in range(depth - 1, -1, -1)][:MAX_DEPTH - start]
+    parts = ["0" if i % 2 else "k" for i in range(depth - 1, -1, -1)][: MAX_DEPTH - start]
     return ".".join([prefix, *parts])
 
 
@@ -58,8 +60,11 @@ def test_a_push_rejects_each_mutation_with_bad_content_by_name_and_applies_the_r
     add(save(rid, {"shop_name": "好\x00店"}), "changes.shop_name.new", "text.nul")
     add(save(rid, {"shop_\ud800": "x"}), "changes.shop_\\ud800", "text.surrogate")
     add(save(rid, {"shop_name": nested(300)}), deep_path("changes.shop_name.new", 300, 5), "value.too_deep")
-    add(save(rid, {"shop_name": "好"}, provenance={"source": "phone", "source_ref": "\ud83d"}),
-        "provenance.source_ref", "text.surrogate")
+    add(
+        save(rid, {"shop_name": "好"}, provenance={"source": "phone", "source_ref": "\ud83d"}),
+        "provenance.source_ref",
+        "text.surrogate",
+    )
     add(save(rid, {"shop_name": "好"}, provenance={"source": "phone", "at": "2026\x00"}), "provenance.at", "text.nul")
     add(submit(rec["id"], rec["version"], note="请审\udc00核"), "note", "text.surrogate")
     v = visit(rec["id"])
@@ -97,7 +102,8 @@ def test_a_review_decision_with_a_nul_in_its_reason_is_rejected_alone(api, world
     assert r.status_code == 200, r.text
     first, second = r.json()["results"]
     assert first["status"] == "rejected" and [(e["field"], e["code"]) for e in first["errors"]] == [
-        ("decision.reason", "text.nul")]
+        ("decision.reason", "text.nul")
+    ]
     assert second["status"] == "applied" and second["record"]["status"] == "returned"
     assert count(db, review_decisions) == 1
 
@@ -132,21 +138,34 @@ def test_whole_requests_with_bad_text_or_nesting_are_422_naming_the_field(api, w
         assert (field, code) in [(f["field"], f["code"]) for f in r.json()["fields"]], (path, r.text)
     # deeper than either JSON parser goes: still a 422 naming the body
     for path in ("/sync/push", "/auth/login", "/audit"):
-        r = api.call("POST", path, world["c1"], content=b"[" * 5000 + b"]" * 5000,
-                     headers={"Content-Type": "application/json"})
+        r = api.call(
+            "POST", path, world["c1"], content=b"[" * 5000 + b"]" * 5000, headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 422 and r.json()["fields"][0]["code"] == "value.too_deep", r.text
     # a push whose mutation cannot even be named is refused whole, as any malformed push
-    r = post(api, "/sync/push", world["c1"], {"mutations": [{**save(str(uuid.uuid4()), {"shop_name": "\ud800"}),
-                                                             "mutation_id": "\ud800"}]})
+    r = post(
+        api,
+        "/sync/push",
+        world["c1"],
+        {"mutations": [{**save(str(uuid.uuid4()), {"shop_name": "\ud800"}), "mutation_id": "\ud800"}]},
+    )
     assert r.status_code == 422 and ("mutations.0.mutation_id", "text.surrogate") in [
-        (f["field"], f["code"]) for f in r.json()["fields"]], r.text
+        (f["field"], f["code"]) for f in r.json()["fields"]
+    ], r.text
     r = post(api, "/sync/push", world["c1"], {"mutations": [{"mutation_id": 5, "x\ud800\x00": {"\udc00": 1}}]})
     assert r.status_code == 422 and r.json()["fields"], r.text  # the models' reasons, their field names made safe
 
 
 def test_monthly_report_months_out_of_range_are_422_on_month(api, world):
-    cases = {"9999-12": "month.range", "0001-01": "month.range", "1969-12": "month.range", "3000-01": "month.range",
-             "0000-01": "month.format", "2026-13": "month.format", "2999-12": "month.future"}
+    cases = {
+        "9999-12": "month.range",
+        "0001-01": "month.range",
+        "1969-12": "month.range",
+        "3000-01": "month.range",
+        "0000-01": "month.format",
+        "2026-13": "month.format",
+        "2999-12": "month.future",
+    }
     for month, code in cases.items():
         r = api.call("GET", f"/reports/monthly?month={month}", world["s1"])
         assert r.status_code == 422, (month, r.text)
@@ -160,18 +179,29 @@ def test_monthly_report_months_out_of_range_are_422_on_month(api, world):
 # ---- property: a push never answers 5xx, whatever the text and the nesting ----------------------------
 odd_char = st.one_of(st.characters(), st.sampled_from(["\x00", "\ud800", "\udbff", "\udc00", "\udfff", "\ufffe"]))
 odd_text = st.text(odd_char, max_size=8)
-leaf = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**20), odd_text,
-                 st.sampled_from(["9999-12-31", "0001-01-01", "+10000-01-01", "2026-02-30"]))
-value = st.one_of(st.recursive(leaf, lambda inner: st.one_of(st.lists(inner, max_size=2),
-                                                            st.dictionaries(odd_text, inner, max_size=2)), max_leaves=6),
-                  st.builds(nested, st.integers(20, 400), leaf))
+leaf = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10**20),
+    odd_text,
+    st.sampled_from(["9999-12-31", "0001-01-01", "+10000-01-01", "2026-02-30"]),
+)
+value = st.one_of(
+    st.recursive(
+        leaf,
+        lambda inner: st.one_of(st.lists(inner, max_size=2), st.dictionaries(odd_text, inner, max_size=2)),
+        max_leaves=6,
+    ),
+    st.builds(nested, st.integers(20, 400), leaf),
+)
 FIELDS = ["shop_name", "address", "contact_phone", "business_area", "licence_expiry_date", "remarks"]
 
 
 @st.composite
 def mutation(draw, record_ids: list[str]):
-    kind = draw(st.sampled_from(["customer.save", "customer.submit", "visit.create", "review.decide",
-                                 "customer.check"]))
+    kind = draw(
+        st.sampled_from(["customer.save", "customer.submit", "visit.create", "review.decide", "customer.check"])
+    )
     rid = draw(st.sampled_from(record_ids)) if kind != "customer.save" or draw(st.booleans()) else str(uuid.uuid4())
     m: dict[str, Any] = {"mutation_id": mid(), "kind": kind, "record_id": rid, "base_version": draw(st.integers(0, 3))}
     if kind == "customer.save":
@@ -180,28 +210,41 @@ def mutation(draw, record_ids: list[str]):
     elif kind == "customer.submit":
         m["note"] = draw(odd_text)
     elif kind == "visit.create":
-        m["visit"] = {"id": str(uuid.uuid4()), "visited_on": draw(st.sampled_from(
-            ["9999-12-31", "0001-01-01", "2026-01-01", "x"])), "notes": draw(odd_text), "purpose": draw(odd_text)}
+        m["visit"] = {
+            "id": str(uuid.uuid4()),
+            "visited_on": draw(st.sampled_from(["9999-12-31", "0001-01-01", "2026-01-01", "x"])),
+            "notes": draw(odd_text),
+            "purpose": draw(odd_text),
+        }
     elif kind == "review.decide":
         m["decision"] = {"action": draw(st.sampled_from(["approve", "return"])), "reason": draw(odd_text)}
     else:
         m["check"] = {"kind": "quarterly", "day": draw(st.sampled_from(["9999-12-31", "0001-01-01", "2026-01-01"]))}
     if draw(st.booleans()):
-        m["provenance"] = {"source": "phone", "source_ref": draw(odd_text), "info_date": draw(st.sampled_from(
-            [None, "9999-12-31", "0001-01-01"])), "at": draw(odd_text)}
+        m["provenance"] = {
+            "source": "phone",
+            "source_ref": draw(odd_text),
+            "info_date": draw(st.sampled_from([None, "9999-12-31", "0001-01-01"])),
+            "at": draw(odd_text),
+        }
     return m
 
 
 def _bad(v: Any) -> bool:
     from server.wiremodels import bad_content
+
     return bad_content(v, depth=2) is not None
 
 
 def test_a_push_never_answers_5xx_and_refuses_exactly_the_bad_mutations(api, world, db):
     record_ids = [create(api, world["c1"])["id"] for _ in range(2)]
 
-    @settings(max_examples=40, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=40,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(st.lists(mutation(record_ids), min_size=1, max_size=4), st.sampled_from(["c1", "s1"]))
     def check(batch, who):
         r = post(api, "/sync/push", world[who], {"mutations": batch})

@@ -1,6 +1,7 @@
 """Business scale and the classification code (§3.10): the ranking rules on a worked example with
 ties, the purchase-figure import (row-level messages, all or nothing), and the run that writes the
 results as system changes into the change feed; on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,16 @@ from tests.server.helpers import demo_values
 #   P8         40     6000   (0.04 + 0.03)/2 = 0.035
 # n = 8: n_top = round(1.6) = 2, n_bottom = 2. Positions 1-2 → 1, 3-6 → 2, 7-8 → 3; P6 (6th) and
 # P7 (7th) are tied, so both get the better scale, 2. Result: P1 P2 = 1, P3-P7 = 2, P8 = 3.
-EXAMPLE = [("P1", 300, 40000), ("P2", 200, 60000), ("P3", 150, 30000), ("P4", 100, 30000),
-           ("P5", 100, 20000), ("P6", 60, 6000), ("P7", 50, 8000), ("P8", 40, 6000)]
+EXAMPLE = [
+    ("P1", 300, 40000),
+    ("P2", 200, 60000),
+    ("P3", 150, 30000),
+    ("P4", 100, 30000),
+    ("P5", 100, 20000),
+    ("P6", 60, 6000),
+    ("P7", 50, 8000),
+    ("P8", 40, 6000),
+]
 
 
 def figures(rows):
@@ -37,10 +46,26 @@ def figures(rows):
 
 def test_worked_example_with_ties():
     sc = classify.scores(figures(EXAMPLE))
-    assert sc == {"P1": Fraction(1, 4), "P2": Fraction(1, 4), "P3": Fraction(3, 20), "P4": Fraction(1, 8),
-                  "P5": Fraction(1, 10), "P6": Fraction(9, 200), "P7": Fraction(9, 200), "P8": Fraction(7, 200)}
-    assert scale_within_format(figures(EXAMPLE)) == {"P1": "1", "P2": "1", "P3": "2", "P4": "2", "P5": "2",
-                                                     "P6": "2", "P7": "2", "P8": "3"}
+    assert sc == {
+        "P1": Fraction(1, 4),
+        "P2": Fraction(1, 4),
+        "P3": Fraction(3, 20),
+        "P4": Fraction(1, 8),
+        "P5": Fraction(1, 10),
+        "P6": Fraction(9, 200),
+        "P7": Fraction(9, 200),
+        "P8": Fraction(7, 200),
+    }
+    assert scale_within_format(figures(EXAMPLE)) == {
+        "P1": "1",
+        "P2": "1",
+        "P3": "2",
+        "P4": "2",
+        "P5": "2",
+        "P6": "2",
+        "P7": "2",
+        "P8": "3",
+    }
 
 
 def test_tie_across_the_top_boundary_goes_up():
@@ -51,8 +76,9 @@ def test_tie_across_the_top_boundary_goes_up():
     assert set(scale_within_format(figures([(f"E{i}", 3, 30) for i in range(10)])).values()) == {"1"}
 
 
-@pytest.mark.parametrize("n,top", [(1, 0), (2, 0), (3, 1), (4, 1), (5, 1), (7, 1), (8, 2), (10, 2), (12, 2),
-                                   (13, 3), (100, 20)])
+@pytest.mark.parametrize(
+    "n,top", [(1, 0), (2, 0), (3, 1), (4, 1), (5, 1), (7, 1), (8, 2), (10, 2), (12, 2), (13, 3), (100, 20)]
+)
 def test_band_sizes(n, top):
     assert band_sizes(n) == (top, top)
     got = scale_within_format(figures([(f"C{i:03d}", 1000 - i, 1000 - i) for i in range(n)]))
@@ -60,7 +86,7 @@ def test_band_sizes(n, top):
 
 
 def test_zero_sums():
-    assert scale_within_format(figures([("A", 0, 0), ("B", 0, 0)])) == {}   # nothing to rank
+    assert scale_within_format(figures([("A", 0, 0), ("B", 0, 0)])) == {}  # nothing to rank
     # amounts all zero: only the quantity half counts
     assert classify.scores(figures([("A", 3, 0), ("B", 1, 0)])) == {"A": Fraction(3, 8), "B": Fraction(1, 8)}
 
@@ -128,16 +154,20 @@ def values_of(db, code):
 
 def test_purchase_import_reports_every_bad_row_and_imports_nothing(run, db, tmp_path):
     seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural")])
-    bad = sheet(tmp_path / "bad.xlsx", HEADER, [
-        ("610102000001", "2026-Q3", 10, 100.5),
-        ("999999999999", "2026-Q3", 10, 100),        # row 3: unknown code
-        ("610102000002", "2026-13", 10, 100),        # row 4: no such month
-        ("610102000002", "2026-07", -1, 100),        # row 5: negative quantity
-        ("610102000002", "2026-08", 1.5, "12.345"),  # row 6: fraction of a carton, 3 decimals
-        ("610102000001", "2026-Q3", 1, 1),           # row 7: same customer and period as row 2
-        ("610102000001", "2026-09", 1, 1),           # row 8: month inside row 2's quarter
-        ("", "2026-Q3", 1, 1),                       # row 9: no code
-    ])
+    bad = sheet(
+        tmp_path / "bad.xlsx",
+        HEADER,
+        [
+            ("610102000001", "2026-Q3", 10, 100.5),
+            ("999999999999", "2026-Q3", 10, 100),  # row 3: unknown code
+            ("610102000002", "2026-13", 10, 100),  # row 4: no such month
+            ("610102000002", "2026-07", -1, 100),  # row 5: negative quantity
+            ("610102000002", "2026-08", 1.5, "12.345"),  # row 6: fraction of a carton, 3 decimals
+            ("610102000001", "2026-Q3", 1, 1),  # row 7: same customer and period as row 2
+            ("610102000001", "2026-09", 1, 1),  # row 8: month inside row 2's quarter
+            ("", "2026-Q3", 1, 1),  # row 9: no code
+        ],
+    )
     code, out, err = run("purchases", "import", bad)
     assert code == 1 and "nothing was imported" in err
     lines = out.splitlines()
@@ -153,23 +183,37 @@ def test_purchase_import_reports_every_bad_row_and_imports_nothing(run, db, tmp_
         assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 0
     code, out, _ = run("purchases", "import", sheet(tmp_path / "nocol.xlsx", ["客户编码", "购进量"], [("1", 1)]))
     assert code == 1 and "row 1: there is no column 购进金额" in out
-    code, out, _ = run("purchases", "import", sheet(tmp_path / "noperiod.xlsx", ["客户编码", "购进量", "购进金额"],
-                                                    [("610102000001", 1, 1)]))
+    code, out, _ = run(
+        "purchases",
+        "import",
+        sheet(tmp_path / "noperiod.xlsx", ["客户编码", "购进量", "购进金额"], [("610102000001", 1, 1)]),
+    )
     assert code == 1 and "give --period" in out
 
 
 def test_purchase_import_months_periods_and_replacing(run, db, tmp_path):
     seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural")])
-    f = sheet(tmp_path / "months.xlsx", ["客户编码", "月份", "购进量", "购进金额"], [
-        ("610102000001", "2026-07", 10, "1,000.50"), ("610102000001", "2026年8月", 20, 2000),
-        (610102000002, None, 5, 50.25)])
+    f = sheet(
+        tmp_path / "months.xlsx",
+        ["客户编码", "月份", "购进量", "购进金额"],
+        [
+            ("610102000001", "2026-07", 10, "1,000.50"),
+            ("610102000001", "2026年8月", 20, 2000),
+            (610102000002, None, 5, 50.25),
+        ],
+    )
     code, _, err = run("purchases", "import", f, "--period", "2026-09")
     assert code == 0 and "Imported 3 purchase rows for 2026-07, 2026-08, 2026-09 (0 replaced" in err
     with db.read() as conn:
         got = {(r.customer_code, r.period): (r.qty, r.amount_fen) for r in conn.execute(select(purchases))}
-    assert got == {("610102000001", "2026-07"): (10, 100050), ("610102000001", "2026-08"): (20, 200000),
-                   ("610102000002", "2026-09"): (5, 5025)}
-    code, _, err = run("purchases", "import", sheet(tmp_path / "again.xlsx", HEADER, [("610102000002", "2026-09", 6, 60)]))
+    assert got == {
+        ("610102000001", "2026-07"): (10, 100050),
+        ("610102000001", "2026-08"): (20, 200000),
+        ("610102000002", "2026-09"): (5, 5025),
+    }
+    code, _, err = run(
+        "purchases", "import", sheet(tmp_path / "again.xlsx", HEADER, [("610102000002", "2026-09", 6, 60)])
+    )
     assert code == 0 and "1 replaced" in err
     # a quarter for a customer that already has months stored in it: refused
     code, out, _ = run("purchases", "import", sheet(tmp_path / "q.xlsx", HEADER, [("610102000001", "2026-Q3", 1, 1)]))
@@ -179,28 +223,53 @@ def test_purchase_import_months_periods_and_replacing(run, db, tmp_path):
 def test_an_import_fills_the_monthly_purchase_fields_from_the_latest_month(run, db, tmp_path):
     """月进货数量 / 月进货金额 / 进货均价 are the system's: the latest month of each customer, versioned
     with the month as their source; an older month or a quarter imported later changes nothing."""
-    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural"),
-                         ("610102000003", "grocery", "rural")])
-    code, _, err = run("purchases", "import", sheet(tmp_path / "m.xlsx", HEADER, [
-        ("610102000001", "2026-07", 10, "1,000.50"), ("610102000001", "2026-08", 30, 2000),
-        ("610102000002", "2026-09", 0, 0), ("610102000003", "2026-Q3", 7, 70)]))
+    seed(
+        run,
+        tmp_path,
+        [
+            ("610102000001", "grocery", "urban"),
+            ("610102000002", "grocery", "rural"),
+            ("610102000003", "grocery", "rural"),
+        ],
+    )
+    code, _, err = run(
+        "purchases",
+        "import",
+        sheet(
+            tmp_path / "m.xlsx",
+            HEADER,
+            [
+                ("610102000001", "2026-07", 10, "1,000.50"),
+                ("610102000001", "2026-08", 30, 2000),
+                ("610102000002", "2026-09", 0, 0),
+                ("610102000003", "2026-Q3", 7, 70),
+            ],
+        ),
+    )
     assert code == 0 and "the monthly purchase fields of 2 customers were updated" in err
     one, two, three = (values_of(db, f"61010200000{i}") for i in (1, 2, 3))
     assert (one["purchase_qty"], one["purchase_amount"], one["avg_price"]) == (30, "2000", "66.67")
     assert (two["purchase_qty"], two["purchase_amount"]) == (0, "0") and "avg_price" not in two  # no cartons: no price
-    assert not {"purchase_qty", "purchase_amount", "avg_price"} & set(three)                    # a quarter is not a month
+    assert not {"purchase_qty", "purchase_amount", "avg_price"} & set(three)  # a quarter is not a month
     with db.read() as conn:
         rid = conn.execute(select(customers.c.id).where(customers.c.code == "610102000001")).scalar_one()
-        last = conn.execute(select(customer_versions).where(customer_versions.c.record_id == rid)
-                            .order_by(customer_versions.c.version.desc())).first()
-    assert last.kind == "system.purchases" and json.loads(last.provenance) == {"source": "purchases",
-                                                                               "source_ref": "2026-08"}
+        last = conn.execute(
+            select(customer_versions)
+            .where(customer_versions.c.record_id == rid)
+            .order_by(customer_versions.c.version.desc())
+        ).first()
+    assert last.kind == "system.purchases" and json.loads(last.provenance) == {
+        "source": "purchases",
+        "source_ref": "2026-08",
+    }
     assert json.loads(last.changes)["purchase_qty"] == {"old": None, "new": 30}
     # an older month later: stored, the fields still show August
     code, _, err = run("purchases", "import", sheet(tmp_path / "old.xlsx", HEADER, [("610102000001", "2026-06", 1, 1)]))
     assert code == 0 and "of 0 customers were updated" in err and values_of(db, "610102000001") == one
     # August replaced: the fields follow
-    code, _, err = run("purchases", "import", sheet(tmp_path / "fix.xlsx", HEADER, [("610102000001", "2026-08", 3, "10.01")]))
+    code, _, err = run(
+        "purchases", "import", sheet(tmp_path / "fix.xlsx", HEADER, [("610102000001", "2026-08", 3, "10.01")])
+    )
     assert code == 0 and "of 1 customers were updated" in err
     one = values_of(db, "610102000001")
     assert (one["purchase_qty"], one["purchase_amount"], one["avg_price"]) == (3, "10.01", "3.34")
@@ -208,14 +277,22 @@ def test_an_import_fills_the_monthly_purchase_fields_from_the_latest_month(run, 
 
 def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_path, api):
     specs = [(f"6101020000{i:02d}", "grocery", "urban" if i % 2 else "rural") for i in range(1, 9)]
-    specs += [("610102000101", "supermarket", "urban"), ("610102000102", "supermarket", "urban"),
-              ("610102000103", "supermarket", "rural"), ("610102000201", "mall", "urban"),
-              ("610102000301", "convenience", "urban")]
+    specs += [
+        ("610102000101", "supermarket", "urban"),
+        ("610102000102", "supermarket", "urban"),
+        ("610102000103", "supermarket", "rural"),
+        ("610102000201", "mall", "urban"),
+        ("610102000301", "convenience", "urban"),
+    ]
     seed(run, tmp_path, specs)
     grocery = [(specs[i][0], q, a) for i, (_, q, a) in enumerate(EXAMPLE)]
     rows = [(c, "2026-Q3", q, a) for c, q, a in grocery]
-    rows += [("610102000101", "2026-Q3", 10, 1000), ("610102000102", "2026-Q3", 10, 1000),
-             ("610102000103", "2026-Q3", 5, 500), ("610102000201", "2026-Q3", 0, 0)]
+    rows += [
+        ("610102000101", "2026-Q3", 10, 1000),
+        ("610102000102", "2026-Q3", 10, 1000),
+        ("610102000103", "2026-Q3", 5, 500),
+        ("610102000201", "2026-Q3", 0, 0),
+    ]
     # 610102000301 has no figures at all
     assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, rows))[0] == 0
     before = {c: values_of(db, c) for c, _, _ in specs}
@@ -228,21 +305,33 @@ def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_pat
     assert lines[1].startswith("610102000001\t") and lines[1].endswith("\tgrocery\t0.2500\t- -> 1\t- -> CZ1")
     assert lines[-1].startswith("610102000103\t") and lines[-1].endswith("\tsupermarket\t0.2000\t- -> 3\t- -> XS3")
     assert "formats without purchases (left as they are): mall" in err and "1 without figures" in err
-    assert {c: values_of(db, c) for c, _, _ in specs} == before   # nothing written
+    assert {c: values_of(db, c) for c, _, _ in specs} == before  # nothing written
 
     with db.read() as conn:
         feed_before = conn.execute(select(func.count()).select_from(customer_versions)).scalar_one()
     code, out, err = run("classify", "run", "--period", "2026-Q3")
     assert code == 0 and "11 changed" in err
-    want = {"01": ("1", "CZ1"), "02": ("1", "XZ1"), "03": ("2", "CZ2"), "04": ("2", "XZ2"), "05": ("2", "CZ2"),
-            "06": ("2", "XZ2"), "07": ("2", "CZ2"), "08": ("3", "XZ3")}
+    want = {
+        "01": ("1", "CZ1"),
+        "02": ("1", "XZ1"),
+        "03": ("2", "CZ2"),
+        "04": ("2", "XZ2"),
+        "05": ("2", "CZ2"),
+        "06": ("2", "XZ2"),
+        "07": ("2", "CZ2"),
+        "08": ("3", "XZ3"),
+    }
     for suffix, (scale, cls) in want.items():
         v = values_of(db, f"6101020000{suffix}")
         assert (v["business_scale"], v["classification_code"]) == (scale, cls), suffix
-    assert [values_of(db, c).get("business_scale") for c in ("610102000101", "610102000102", "610102000103")] == ["1", "1", "3"]
+    assert [values_of(db, c).get("business_scale") for c in ("610102000101", "610102000102", "610102000103")] == [
+        "1",
+        "1",
+        "3",
+    ]
     assert values_of(db, "610102000103")["classification_code"] == "XS3"
-    assert "business_scale" not in values_of(db, "610102000201")   # all-zero format: left as it was
-    assert "business_scale" not in values_of(db, "610102000301")   # no figures: left as it was
+    assert "business_scale" not in values_of(db, "610102000201")  # all-zero format: left as it was
+    assert "business_scale" not in values_of(db, "610102000301")  # no figures: left as it was
 
     with db.read() as conn:
         sysid = conn.execute(select(users.c.id).where(users.c.name == "system")).scalar_one()
@@ -265,14 +354,24 @@ def test_classification_run_writes_system_changes_into_the_feed(run, db, tmp_pat
     code, out, err = run("classify", "run", "--period", "2026-Q3")
     assert code == 0 and out == "" and "0 changed" in err and "11 unchanged" in err
     with db.read() as conn:
-        assert conn.execute(select(func.count()).select_from(customer_versions)
-                            .where(customer_versions.c.actor_id == sysid)).scalar_one() == 11
+        assert (
+            conn.execute(
+                select(func.count()).select_from(customer_versions).where(customer_versions.c.actor_id == sysid)
+            ).scalar_one()
+            == 11
+        )
 
     # new figures move one customer: only that one gets a new version
-    assert run("purchases", "import", sheet(tmp_path / "p2.xlsx", HEADER, [("610102000103", "2026-Q3", 50, 5000)]))[0] == 0
+    assert (
+        run("purchases", "import", sheet(tmp_path / "p2.xlsx", HEADER, [("610102000103", "2026-Q3", 50, 5000)]))[0] == 0
+    )
     code, out, err = run("classify", "run", "--period", "2026-Q3")
-    assert code == 0 and "3 changed" in err   # 103 rises to 1; 101 and 102 tie at places 2-3: both 2
-    assert [values_of(db, c)["business_scale"] for c in ("610102000101", "610102000102", "610102000103")] == ["2", "2", "1"]
+    assert code == 0 and "3 changed" in err  # 103 rises to 1; 101 and 102 tie at places 2-3: both 2
+    assert [values_of(db, c)["business_scale"] for c in ("610102000101", "610102000102", "610102000103")] == [
+        "2",
+        "2",
+        "1",
+    ]
     assert run("classify", "run", "--period", "2026-13")[0] == 2
 
 
@@ -280,15 +379,25 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world):
-    seed(run, tmp_path, [("610102000001", "grocery", "urban")], owner="c1")     # team of s1
+    seed(run, tmp_path, [("610102000001", "grocery", "urban")], owner="c1")  # team of s1
     f = tmp_path / "p.xlsx"
     sheet(f, HEADER, [("610102000001", "2026-07", 12, 345.6)])
-    post = lambda who, data, q="": api.call("POST", "/purchases" + q, world[who], content=data,  # noqa: E731
-                                            headers={"Content-Type": XLSX})
+
+    def post(who, data, q=""):
+        return api.call(
+            "POST",
+            "/purchases" + q,
+            world[who],
+            content=data,
+            headers={"Content-Type": XLSX},
+        )
+
     assert post("c1", f.read_bytes()).status_code == 403
-    r = post("s2", f.read_bytes())                                   # not their team: the code is unknown
-    assert r.status_code == 422 and r.json()["fields"][0]["message"] == \
-        "row 2, column 客户编码: no customer has the code 610102000001"
+    r = post("s2", f.read_bytes())  # not their team: the code is unknown
+    assert (
+        r.status_code == 422
+        and r.json()["fields"][0]["message"] == "row 2, column 客户编码: no customer has the code 610102000001"
+    )
     r = post("s1", f.read_bytes())
     assert r.status_code == 200, r.text
     assert r.json() == {"imported": 1, "replaced": 0, "periods": ["2026-07"], "figures_updated": 1}
@@ -310,14 +419,27 @@ def test_purchase_import_over_http_for_supervisors(run, db, tmp_path, api, world
 def test_a_record_with_an_open_change_gets_the_value_in_its_approved_copy_too(run, db, tmp_path, api, world):
     from tests.server.helpers import save
 
-    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "urban"),
-                         ("610102000003", "grocery", "urban")], owner="c1")
+    seed(
+        run,
+        tmp_path,
+        [
+            ("610102000001", "grocery", "urban"),
+            ("610102000002", "grocery", "urban"),
+            ("610102000003", "grocery", "urban"),
+        ],
+        owner="c1",
+    )
     with db.read() as conn:
-        rid, version = conn.execute(select(customers.c.id, customers.c.version)
-                                    .where(customers.c.code == "610102000001")).one()
+        rid, version = conn.execute(
+            select(customers.c.id, customers.c.version).where(customers.c.code == "610102000001")
+        ).one()
     res = api.push1(world["c1"], save(rid, {"shop_name": "新店名便民超市"}, base=version))
-    assert res["status"] == "applied" and res["record"]["approved_values"] is not None   # a change under review
-    rows = [("610102000001", "2026-Q3", 30, 300), ("610102000002", "2026-Q3", 20, 200), ("610102000003", "2026-Q3", 10, 100)]
+    assert res["status"] == "applied" and res["record"]["approved_values"] is not None  # a change under review
+    rows = [
+        ("610102000001", "2026-Q3", 30, 300),
+        ("610102000002", "2026-Q3", 20, 200),
+        ("610102000003", "2026-Q3", 10, 100),
+    ]
     assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, rows))[0] == 0
     assert run("classify", "run", "--period", "2026-Q3")[0] == 0
     changes, _ = api.pull_all(world["c1"])

@@ -1,5 +1,6 @@
 """The admin command line: exit codes and one-line reasons, users, assignment, spreadsheet import
 (real .xlsx files, the client's validation), form publishing, devices; on both databases."""
+
 from __future__ import annotations
 
 import json
@@ -92,17 +93,23 @@ def test_form_publish(run, tmp_path):
     assert code == 2 and "must be higher" in err
     data["version"] = 3
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-    assert run("form", "publish", str(path)) [0] == 0
+    assert run("form", "publish", str(path))[0] == 0
     path.write_text("{broken", encoding="utf-8")
     assert run("form", "publish", str(path))[0] == 2
 
 
 def test_usage_errors_are_one_line(tmp_path):
-    r = subprocess.run([sys.executable, "-m", "server", "user", "frobnicate"], cwd=ROOT, capture_output=True,
-                       text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "server", "user", "frobnicate"], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1
-    r = subprocess.run([sys.executable, "-m", "server", "user", "list", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x"],
-                       cwd=ROOT, capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "server", "user", "list", "--database", "postgresql+psycopg://nobody@127.0.0.1:1/x"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
 
 

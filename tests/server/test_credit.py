@@ -1,6 +1,7 @@
 """Integrity (credit) grading, §3.11: notice of at least 7 working days counted with the work calendar,
 appeals only within the notice, the decision only after it, and only the decision changes the
 record (as a system change in the feed); GET /records/{id}/credit; on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import json
@@ -22,7 +23,9 @@ def customer(run, tmp_path):
 
 def grade_of(db, code=CODE):
     with db.read() as conn:
-        return json.loads(conn.execute(select(customers.c.data).where(customers.c.code == code)).scalar_one()).get("credit_grade")
+        return json.loads(conn.execute(select(customers.c.data).where(customers.c.code == code)).scalar_one()).get(
+            "credit_grade"
+        )
 
 
 def test_notice_shorter_than_7_working_days_is_refused(run, db, customer):
@@ -32,8 +35,9 @@ def test_notice_shorter_than_7_working_days_is_refused(run, db, customer):
     assert code == 2 and "one of A, B, C, D" in err
     code, _, err = run("credit", "rate", "999", "A", "--notice-days", "7")
     assert code == 2 and "no customer" in err
-    code, _, err = run("credit", "rate", CODE, "A", "--notice-days", "7", "--on", "2026-09-01",
-                       "--notice-start", "2026-08-30")
+    code, _, err = run(
+        "credit", "rate", CODE, "A", "--notice-days", "7", "--on", "2026-09-01", "--notice-start", "2026-08-30"
+    )
     assert code == 2 and "before the rating date" in err
 
 
@@ -45,13 +49,15 @@ def test_notice_counts_working_days_over_a_holiday(run, db, customer):
     history = json.loads(run("credit", "show", CODE)[1])
     assert history[0]["notice_start"] == "2026-09-28"
     from app.models.workdays import WorkCalendar
+
     cal = WorkCalendar.load()
     end = history[0]["notice_end"]
     import datetime as dt
+
     start, stop = dt.date(2026, 9, 28), dt.date.fromisoformat(end)
     days = [start + dt.timedelta(days=i) for i in range((stop - start).days + 1)]
     assert sum(cal.is_workday(d) for d in days) == 7 and cal.is_workday(stop)
-    assert stop > dt.date(2026, 10, 7)     # the holiday week does not count
+    assert stop > dt.date(2026, 10, 7)  # the holiday week does not count
     # a notice starting on a Saturday: day 1 is the Monday after
     assert run("credit", "rate", "610102000002", "A", "--notice-days", "7", "--on", "2026-09-05")[0] == 0
     h2 = json.loads(run("credit", "show", "610102000002")[1])[0]
@@ -61,7 +67,7 @@ def test_notice_counts_working_days_over_a_holiday(run, db, customer):
 def test_appeal_only_within_the_notice_and_decision_only_after(run, db, customer):
     # Tue 2026-09-01 + 7 working days: Sep 1-4, 7-9 → the notice ends on Wed 2026-09-09
     assert run("credit", "rate", CODE, "D", "--notice-days", "7", "--on", "2026-09-01")[0] == 0
-    assert grade_of(db) is None                                  # nothing changes before the decision
+    assert grade_of(db) is None  # nothing changes before the decision
     code, _, err = run("credit", "rate", CODE, "C", "--notice-days", "7", "--on", "2026-09-02")
     assert code == 2 and "already has a rating in progress" in err
     code, _, err = run("credit", "decide", CODE, "--on", "2026-09-09")
@@ -80,7 +86,8 @@ def test_appeal_only_within_the_notice_and_decision_only_after(run, db, customer
     assert grade_of(db) == "C"
     history = json.loads(run("credit", "show", CODE)[1])
     assert [(h["grade"], h["status"], h["appeal_on"], h["final_grade"], h["decided_on"]) for h in history] == [
-        ("D", "decided", "2026-09-09", "C", "2026-09-14")]
+        ("D", "decided", "2026-09-09", "C", "2026-09-14")
+    ]
     with db.read() as conn:
         sysid = conn.execute(select(users.c.id).where(users.c.name == "system")).scalar_one()
         v = conn.execute(select(customer_versions).where(customer_versions.c.actor_id == sysid)).all()
@@ -102,8 +109,11 @@ def test_without_appeal_the_notified_grade_becomes_final(run, db, customer):
     assert run("credit", "rate", CODE, "A", "--notice-days", "7", "--on", "2026-10-09")[0] == 0
     assert run("credit", "decide", CODE, "--on", "2026-10-30")[0] == 0
     with db.read() as conn:
-        n = conn.execute(select(customer_versions.c.version).join(customers, customers.c.id == customer_versions.c.record_id)
-                         .where(customers.c.code == CODE, customer_versions.c.kind == "system.credit")).all()
+        n = conn.execute(
+            select(customer_versions.c.version)
+            .join(customers, customers.c.id == customer_versions.c.record_id)
+            .where(customers.c.code == CODE, customer_versions.c.kind == "system.credit")
+        ).all()
     assert len(n) == 1
     assert len(json.loads(run("credit", "show", CODE)[1])) == 2
 

@@ -2,6 +2,7 @@
 health, readiness and metrics of a real server (one worker; two workers on PostgreSQL in
 prometheus-client's multiprocess mode), JSON logs without field values, and the client versions the
 server announces (a real desktop sync client answered 426 with the download address)."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,14 @@ from tests.server.helpers import PASSWORD, Api, add_user, demo_values, save
 def check(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -> tuple[int, str]:
     """``python -m server serve --check …`` as its own process: (exit code, stderr)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
-    done = subprocess.run([sys.executable, "-m", "server", "serve", "--check", *args], cwd=cwd,
-                          env={**base, **(env or {})}, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "server", "serve", "--check", *args],
+        cwd=cwd,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, done.stderr
 
@@ -39,6 +46,7 @@ def data(tmp_path: Path) -> Path:
 
 
 # ---- configuration checks -----------------------------------------------------------------------
+
 
 def test_a_safe_loopback_configuration_passes(data):
     code, err = check("--data", str(data))
@@ -78,7 +86,7 @@ def test_toml_file_then_environment_then_command_line(data, tmp_path):
     conf.write_text(f'[server]\ndata = "{data}"\nworkers = 3\n\n[login]\nmax_failures = 8\n', encoding="utf-8")
     code, err = check("--config", str(conf))
     assert code == 2 and "SQLite with 3 workers" in err, err
-    assert check("--config", str(conf), env={"FIELDARCHIVE_WORKERS": "1"})[0] == 0   # the environment wins
+    assert check("--config", str(conf), env={"FIELDARCHIVE_WORKERS": "1"})[0] == 0  # the environment wins
     assert check("--config", str(conf), "--workers", "1", env={"FIELDARCHIVE_WORKERS": "4"})[0] == 0
     code, err = check(env={"FIELDARCHIVE_CONFIG": str(conf), "FIELDARCHIVE_WORKERS": "2"})
     assert code == 2 and "SQLite with 2 workers" in err, err
@@ -94,6 +102,7 @@ def test_toml_file_then_environment_then_command_line(data, tmp_path):
 
 
 # ---- health, readiness, metrics on a real server --------------------------------------------------
+
 
 def metric(text: str, name: str, **labels: str) -> float:
     """The sum of the samples of ``name`` whose labels include ``labels``."""
@@ -113,8 +122,13 @@ def test_health_readiness_and_metrics_of_a_real_server(db, settings, server_proc
     add_user(db, settings, "c1", "collector")
     folder = tmp_path / "backups"
     folder.mkdir(mode=0o700)
-    server_process.start(env={"FIELDARCHIVE_BACKUP_FOLDER": str(folder), "FIELDARCHIVE_BACKUP_MAX_AGE_HOURS": "24",
-                              "FIELDARCHIVE_FAILURE_DELAY": "0"})
+    server_process.start(
+        env={
+            "FIELDARCHIVE_BACKUP_FOLDER": str(folder),
+            "FIELDARCHIVE_BACKUP_MAX_AGE_HOURS": "24",
+            "FIELDARCHIVE_FAILURE_DELAY": "0",
+        }
+    )
     with httpx.Client(base_url=server_process.url, timeout=30) as c:
         assert c.get("/healthz").json() == {"status": "ok"}
         ready = c.get("/readyz")
@@ -130,8 +144,11 @@ def test_health_readiness_and_metrics_of_a_real_server(db, settings, server_proc
         assert ready["status"] == "warning" and "hours old" in ready["warnings"][0], ready
         assert 47 * 3600 < metric(c.get("/metrics").text, "fieldarchive_backup_age_seconds") < 49 * 3600
         old.rename(folder / f"fieldarchive-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.fabak")
-        assert c.get("/readyz").json() == {"status": "ok", "checks": {"database": "ok", "schema": "ok",
-                                                                       "backup": "ok"}, "warnings": []}
+        assert c.get("/readyz").json() == {
+            "status": "ok",
+            "checks": {"database": "ok", "schema": "ok", "backup": "ok"},
+            "warnings": [],
+        }
         api = Api(c)
         assert api.login("c1", "wrong").status_code == 401
         token = api.token("c1")
@@ -165,6 +182,7 @@ def test_readyz_is_unavailable_on_a_database_that_is_not_migrated(tmp_path):
         with httpx.Client(base_url=proc.url, timeout=30) as c:
             assert c.get("/readyz").status_code == 200
             import sqlite3
+
             con = sqlite3.connect(folder / "fieldarchive-server.db")
             con.execute("UPDATE alembic_version SET version_num = '0001'")
             con.commit()
@@ -193,6 +211,7 @@ def test_two_workers_on_postgresql_sum_their_metrics(backend, db, db_url, settin
             with httpx.Client(base_url=proc.url, timeout=30) as one:  # a new connection: either worker
                 for _ in range(10):
                     assert one.get("/healthz").status_code == 200
+
         threads = [threading.Thread(target=hit) for _ in range(6)]
         for t in threads:
             t.start()
@@ -221,8 +240,13 @@ def test_json_logs_have_no_field_values(db, settings, server_process, tmp_path):
         values = {**demo_values(1, seed=3)[0], "shop_name": shop}
         assert api.push(token, save(str(uuid.uuid4()), values))[0]["status"] == "applied"
         api.push(token, save(str(uuid.uuid4()), {"shop_name": shop, "no_such_field": shop}))
-        assert c.get("/api/v1/sync/pull?cursor=0&limit=5", headers={"X-FieldArchive-Protocol": "1",
-                                                                    "Authorization": f"Bearer {token}"}).status_code == 200
+        assert (
+            c.get(
+                "/api/v1/sync/pull?cursor=0&limit=5",
+                headers={"X-FieldArchive-Protocol": "1", "Authorization": f"Bearer {token}"},
+            ).status_code
+            == 200
+        )
     server_process.stop()
     logs = sorted(tmp_path.glob("server-*.log"))[-1].read_text(encoding="utf-8")
     lines = [line for line in logs.splitlines() if line.strip()]
@@ -235,16 +259,23 @@ def test_json_logs_have_no_field_values(db, settings, server_process, tmp_path):
 
 # ---- client versions -------------------------------------------------------------------------------
 
-def test_info_announces_client_versions_and_an_old_client_is_told_where_to_update(db, settings, server_process,
-                                                                                 tmp_path):
+
+def test_info_announces_client_versions_and_an_old_client_is_told_where_to_update(
+    db, settings, server_process, tmp_path
+):
     from app import __version__
     from app.errors import SyncError, SyncErrorKind
     from app.sync.client import MemoryTokens, SyncClient
 
     add_user(db, settings, "c1", "collector")
     url = "https://fieldarchive.example.cn/download"
-    server_process.start(env={"FIELDARCHIVE_CLIENT_VERSION": "99.1.0", "FIELDARCHIVE_MIN_CLIENT_VERSION": "99.0.0",
-                              "FIELDARCHIVE_DOWNLOAD_URL": url})
+    server_process.start(
+        env={
+            "FIELDARCHIVE_CLIENT_VERSION": "99.1.0",
+            "FIELDARCHIVE_MIN_CLIENT_VERSION": "99.0.0",
+            "FIELDARCHIVE_DOWNLOAD_URL": url,
+        }
+    )
     info = httpx.get(server_process.url + "/api/v1/info").json()
     assert (info["client_version"], info["min_client_version"], info["download_url"]) == ("99.1.0", "99.0.0", url)
     client = SyncClient(server_process.url, MemoryTokens(), "dev-c1")
@@ -257,14 +288,19 @@ def test_info_announces_client_versions_and_an_old_client_is_told_where_to_updat
     assert "下载" in caught.value.message("zh_CN")
     # a client at the minimum is served
     with httpx.Client(base_url=server_process.url, timeout=30) as c:
-        ok = Api(c).call("POST", "/auth/login", headers={"User-Agent": "FieldArchive/99.0.0"},
-                         json={"username": "c1", "password": PASSWORD, "device_id": "dev-c1", "device_name": "x"})
+        ok = Api(c).call(
+            "POST",
+            "/auth/login",
+            headers={"User-Agent": "FieldArchive/99.0.0"},
+            json={"username": "c1", "password": PASSWORD, "device_id": "dev-c1", "device_name": "x"},
+        )
         assert ok.status_code == 200, ok.text
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # several workers need PostgreSQL
 def test_two_workers_on_postgresql_lose_and_duplicate_nothing_and_the_feed_keeps_commit_order(
-        backend, db, db_url, settings, tmp_path):
+    backend, db, db_url, settings, tmp_path
+):
     """Four collectors push creates and edits at once (each batch sent twice, as after a lost answer)
     to a two-worker server while a supervisor pulls incrementally: every change lands once, a
     repeated batch has the same results and no second effect, and the incremental reader, which never
@@ -272,6 +308,7 @@ def test_two_workers_on_postgresql_lose_and_duplicate_nothing_and_the_feed_keeps
     from sqlalchemy import func, select
 
     from server.schema import customer_versions, customers, mutations
+
     add_user(db, settings, "s1", "supervisor")
     for i in range(4):
         add_user(db, settings, f"c{i}", "collector", "s1")
@@ -287,12 +324,15 @@ def test_two_workers_on_postgresql_lose_and_duplicate_nothing_and_the_feed_keeps
                 api, mine = Api(c), {}
                 for round_ in range(6):
                     batch = [save(str(uuid.uuid4()), v) for v in demo_values(4, seed=seed * 100 + round_)]
-                    batch += [save(rid, {"service_notes": (notes, f"n{v}")}, base=v)
-                              for rid, (v, notes) in list(mine.items())[:3]]
+                    batch += [
+                        save(rid, {"service_notes": (notes, f"n{v}")}, base=v)
+                        for rid, (v, notes) in list(mine.items())[:3]
+                    ]
                     first = api.push(tokens[name], *batch)
                     again = api.push(tokens[name], *batch)  # the same mutation ids: the stored results
                     if [r["status"] for r in first] != [r["status"] for r in again] or any(
-                            r["status"] != "applied" for r in first):
+                        r["status"] != "applied" for r in first
+                    ):
                         errors.append((name, first, again))
                         return
                     for m, r in zip(batch, first):
@@ -349,17 +389,26 @@ def test_a_logged_database_error_keeps_its_values_out_of_the_json_line(db):
 
     from server.logs import JsonFormatter
     from server.schema import users
+
     secret = f"Shop-{uuid.uuid4().hex[:8]}"
-    row = dict(name=secret, display_name=secret, role="collector", supervisor_id=None, password_hash="x",
-               disabled=False, created_at=0.0)
+    row = dict(
+        name=secret,
+        display_name=secret,
+        role="collector",
+        supervisor_id=None,
+        password_hash="x",
+        disabled=False,
+        created_at=0.0,
+    )
     try:
         with db.engine.begin() as conn:
             for _ in range(2):
                 conn.execute(insert(users).values(**row))
     except IntegrityError as exc:
         assert secret in str(exc)  # what a plain log line would carry
-        record = logging.LogRecord("server", logging.ERROR, __file__, 1, "push failed: %s", (exc,),
-                                   (type(exc), exc, exc.__traceback__))
+        record = logging.LogRecord(
+            "server", logging.ERROR, __file__, 1, "push failed: %s", (exc,), (type(exc), exc, exc.__traceback__)
+        )
     else:
         raise AssertionError("the second insert of the same name must fail")
     line = JsonFormatter().format(record)

@@ -3,6 +3,7 @@ configuration is safe and its unsafe variants are refused, and docs/deploy.md's 
 unit's ExecStartPre and ExecStart run directly (minus systemd itself) with the example configuration
 pointed at a test database, a client pushes, the backup unit's command backs up, /readyz turns from
 warning to ok, and a restore into an empty database holds the client's record."""
+
 from __future__ import annotations
 
 import configparser
@@ -46,8 +47,11 @@ def command(line: str) -> list[str]:
 
 
 def test_units_run_the_server_as_a_dedicated_user_in_a_read_only_system():
-    server, backup, timer = unit("fieldarchive-server.service"), unit("fieldarchive-backup.service"), \
-        unit("fieldarchive-backup.timer")
+    server, backup, timer = (
+        unit("fieldarchive-server.service"),
+        unit("fieldarchive-backup.service"),
+        unit("fieldarchive-backup.timer"),
+    )
     for u in (server, backup):
         s = u["Service"]
         assert s["User"] == "fieldarchive" and s["ProtectSystem"] == "strict" and s["PrivateTmp"] == "true"
@@ -87,8 +91,10 @@ def test_the_example_configuration_is_safe_and_its_unsafe_variants_are_refused(t
     assert problems({}) == []
     data = tmp_path / "data"
     data.mkdir(mode=0o700)
-    sqlite = {'database = "postgresql+psycopg://fieldarchive@/fieldarchive?host=/run/postgresql"\n': "",
-              '# data = "/var/lib/fieldarchive"': f'data = "{data}"'}
+    sqlite = {
+        'database = "postgresql+psycopg://fieldarchive@/fieldarchive?host=/run/postgresql"\n': "",
+        '# data = "/var/lib/fieldarchive"': f'data = "{data}"',
+    }
     found = problems(sqlite)
     assert len(found) == 1 and "SQLite with 4 workers" in found[0]
     assert problems({**sqlite, "workers = 4": "workers = 1"}) == []
@@ -117,18 +123,26 @@ def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path):
     textual = (DEPLOY / "fieldarchive.toml").read_text(encoding="utf-8")
     textual = textual.replace("postgresql+psycopg://fieldarchive@/fieldarchive?host=/run/postgresql", db_url)
     textual = textual.replace("workers = 4", "workers = 2" if backend["kind"] == "postgresql" else "workers = 1")
-    textual = (textual.replace("port = 8765", f"port = {port}")
-               .replace("/var/lib/fieldarchive/audit.key", str(keys / "audit.key"))
-               .replace("/var/backups/fieldarchive", str(backups)).replace("/etc/fieldarchive/backup.key", str(key)))
+    textual = (
+        textual.replace("port = 8765", f"port = {port}")
+        .replace("/var/lib/fieldarchive/audit.key", str(keys / "audit.key"))
+        .replace("/var/backups/fieldarchive", str(backups))
+        .replace("/etc/fieldarchive/backup.key", str(key))
+    )
     config = tmp_path / "server.toml"
     config.write_text(textual, encoding="utf-8")
     service = unit("fieldarchive-server.service")["Service"]
     assert _run_unit_line(service["ExecStartPre"], config).wait(60) == 0
     # the first account with the admin command line, which finds the database through FIELDARCHIVE_CONFIG
     base = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
-    made = subprocess.run([sys.executable, "-m", "server", "user", "add", "c1", "--role", "collector"], cwd=ROOT,
-                          env={**base, "FIELDARCHIVE_CONFIG": str(config), "FIELDARCHIVE_NEW_PASSWORD": PASSWORD},
-                          capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [sys.executable, "-m", "server", "user", "add", "c1", "--role", "collector"],
+        cwd=ROOT,
+        env={**base, "FIELDARCHIVE_CONFIG": str(config), "FIELDARCHIVE_NEW_PASSWORD": PASSWORD},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert made.returncode == 0, made.stderr
     log = open(tmp_path / "service.log", "wb")
     proc = _run_unit_line(service["ExecStart"], config, stdout=log, stderr=log)
@@ -173,8 +187,12 @@ def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path):
     else:
         name, target = None, f"sqlite:///{tmp_path / 'restored' / 'fieldarchive-server.db'}"
     try:
-        done = subprocess.run([sys.executable, "-m", "server", "restore", str(made[0]), "--database", target,
-                               "--key-file", str(key)], cwd=ROOT, capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "server", "restore", str(made[0]), "--database", target, "--key-file", str(key)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
         assert done.returncode == 0, done.stderr
         restored = Database(target)
         try:

@@ -1,5 +1,6 @@
 """The server refuses exactly what the client refuses at entry (app.validation.editing is shared):
 for every field nobody but a supervisor or the system maintains, and every role."""
+
 from __future__ import annotations
 
 import uuid
@@ -13,8 +14,12 @@ from tests.server.helpers import add_user, create, save
 def valid_value(spec: FieldSpec) -> Any:
     if spec.choices:
         return spec.choices[0].value if spec.type is FieldType.CHOICE else [spec.choices[0].value]
-    return {FieldType.BOOLEAN: True, FieldType.INTEGER: 10, FieldType.DECIMAL: "12.5",
-            FieldType.TEXT: "610113000123" if spec.key == "customer_code" else "李四"}[spec.type]
+    return {
+        FieldType.BOOLEAN: True,
+        FieldType.INTEGER: 10,
+        FieldType.DECIMAL: "12.5",
+        FieldType.TEXT: "610113000123" if spec.key == "customer_code" else "李四",
+    }[spec.type]
 
 
 def test_creates_and_saves_are_refused_as_the_client_refuses_them(api, world, db, settings):

@@ -1,5 +1,6 @@
 """Pull: the feed is commit-ordered (a late commit is never skipped), paged, scoped, carries
 revokes, forms and tombstones, and sends clients older than the tombstone horizon to rebuild."""
+
 from __future__ import annotations
 
 import json
@@ -101,8 +102,11 @@ def test_tombstones_and_the_horizon(api, world, db, settings):
     changes, cursor = api.pull_all(world["c1"], old_cursor)
     assert changes[0]["record"]["deleted"] is True
     assert purge_tombstones(db, settings) == 0  # too young to forget
-    db.write(lambda tx: tx.conn.execute(update(customers).where(customers.c.id == rid)
-                                        .values(updated_at=time.time() - 181 * 86400)))
+    db.write(
+        lambda tx: tx.conn.execute(
+            update(customers).where(customers.c.id == rid).values(updated_at=time.time() - 181 * 86400)
+        )
+    )
     assert purge_tombstones(db, settings) == 1
     r = api.call("GET", f"/sync/pull?cursor={old_cursor}", world["c1"])
     assert r.status_code == 410 and r.json()["code"] == "gone" and r.json()["horizon"] > old_cursor

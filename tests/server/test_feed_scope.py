@@ -1,6 +1,7 @@
 """The pull's access path (issue 21): a page reads the caller's feed rows by index in feed order, never the
 whole feed, and its answers are those of the scope on the customers' rows (server.scope.visible_clause),
 through saves, assignments, team changes, revokes and forms."""
+
 from __future__ import annotations
 
 import pytest
@@ -19,12 +20,15 @@ USERS = ("admin", "s1", "s2", "c1", "c2", "c3", "c4")
 
 def _old_query(user, cursor: int, top: int, limit: int):
     """The pull's query until issue 21: the scope on the left-joined customer row (no index can drive it)."""
-    return (select(feed.c.seq.label("f_seq"), feed.c.kind.label("f_kind"), feed.c.record_id.label("f_record_id"))
-            .select_from(feed.outerjoin(customers, customers.c.id == feed.c.record_id))
-            .where(feed.c.seq > cursor, feed.c.seq <= top)
-            .where(or_(feed.c.audience_id.is_(None), feed.c.audience_id == user.id))
-            .where(or_(feed.c.kind != "record", visible_clause(user)))
-            .order_by(feed.c.seq).limit(limit))
+    return (
+        select(feed.c.seq.label("f_seq"), feed.c.kind.label("f_kind"), feed.c.record_id.label("f_record_id"))
+        .select_from(feed.outerjoin(customers, customers.c.id == feed.c.record_id))
+        .where(feed.c.seq > cursor, feed.c.seq <= top)
+        .where(or_(feed.c.audience_id.is_(None), feed.c.audience_id == user.id))
+        .where(or_(feed.c.kind != "record", visible_clause(user)))
+        .order_by(feed.c.seq)
+        .limit(limit)
+    )
 
 
 def _same_answers(db) -> int:
@@ -52,19 +56,24 @@ def test_the_scope_on_the_feed_gives_the_answers_of_the_scope_on_the_customers(d
     own = create(api, world["s1"])["id"]
     create(api, c4)
     assert _same_answers(db) > 0
-    db.write(lambda tx: admin.assign(tx, mine[0], "c3"))        # leaves s1's team: revokes, new scope
-    db.write(lambda tx: admin.assign(tx, theirs[0], "s1"))      # to a supervisor
+    db.write(lambda tx: admin.assign(tx, mine[0], "c3"))  # leaves s1's team: revokes, new scope
+    db.write(lambda tx: admin.assign(tx, theirs[0], "s1"))  # to a supervisor
     assert api.push1(world["c1"], save(mine[1], {"shop_name": "改名"}, base=1))["status"] == "applied"
     _same_answers(db)
     assert db.write(lambda tx: admin.set_team(tx, "c2", "s2")) == 0
-    assert db.write(lambda tx: admin.set_team(tx, "c1", "s2")) == 2   # c1 moves with the customers they own
+    assert db.write(lambda tx: admin.set_team(tx, "c1", "s2")) == 2  # c1 moves with the customers they own
     db.write(lambda tx: admin.assign(tx, own, "c4"))
-    db.write(lambda tx: admin.set_team(tx, "c4", None))          # no team at all
+    db.write(lambda tx: admin.set_team(tx, "c4", None))  # no team at all
     _same_answers(db)
     with db.read() as conn:  # the newest row of every record carries its customer's scope
-        rows = conn.execute(select(feed.c.owner_id, feed.c.created_by_id, customers.c.owner_id.label("o"),
-                                   customers.c.created_by_id.label("c"))
-                            .join(customers, and_(customers.c.id == feed.c.record_id, feed.c.kind == "record"))).all()
+        rows = conn.execute(
+            select(
+                feed.c.owner_id,
+                feed.c.created_by_id,
+                customers.c.owner_id.label("o"),
+                customers.c.created_by_id.label("c"),
+            ).join(customers, and_(customers.c.id == feed.c.record_id, feed.c.kind == "record"))
+        ).all()
     assert rows and all((r.owner_id, r.created_by_id) == (r.o, r.c) for r in rows)
 
 
@@ -72,7 +81,7 @@ def test_a_record_entry_emitted_without_its_scope_gets_it_from_the_customer(db, 
     from server.db import FeedEntry
 
     rid = create(api, world["c1"])["id"]
-    db.write(lambda tx: tx.emit(FeedEntry("record", rid)))   # as an emitter that does not know the scope would
+    db.write(lambda tx: tx.emit(FeedEntry("record", rid)))  # as an emitter that does not know the scope would
     with db.read() as conn:
         row = conn.execute(select(feed).where(feed.c.record_id == rid)).one()
         c1 = get_user(conn, "c1")
@@ -109,31 +118,57 @@ def test_postgresql_reads_a_pull_page_by_the_scope_indexes(db, settings):
     for t in range(16):
         db.write(lambda tx, t=t: accounts.add_user(tx, settings, f"s{t}", "supervisor", "pass-word-123"))
         for k in range(10):
-            db.write(lambda tx, t=t, k=k: accounts.add_user(tx, settings, f"c{t}x{k}", "collector", "pass-word-123",
-                                                            supervisor=f"s{t}"))
+            db.write(
+                lambda tx, t=t, k=k: accounts.add_user(
+                    tx, settings, f"c{t}x{k}", "collector", "pass-word-123", supervisor=f"s{t}"
+                )
+            )
     with db.read() as conn:
         people = {name: get_user(conn, name) for name in ("boss", "s3", "c3x4")}
         collectors = [get_user(conn, f"c{t}x{k}") for t in range(16) for k in range(10)]
     rows = []
     for seq in range(1, PLAN_ROWS + 1):
         if seq % 1000 == 0:
-            rows.append({"seq": seq, "kind": "revoke", "record_id": f"r{seq}", "audience_id": collectors[seq % 160].id,
-                         "form_version": None, "owner_id": None, "created_by_id": None, "team_id": None})
+            rows.append(
+                {
+                    "seq": seq,
+                    "kind": "revoke",
+                    "record_id": f"r{seq}",
+                    "audience_id": collectors[seq % 160].id,
+                    "form_version": None,
+                    "owner_id": None,
+                    "created_by_id": None,
+                    "team_id": None,
+                }
+            )
         else:
             owner = collectors[seq % 160]
-            rows.append({"seq": seq, "kind": "record", "record_id": f"r{seq}", "audience_id": None,
-                         "form_version": None, "owner_id": owner.id, "created_by_id": owner.id,
-                         "team_id": owner.supervisor_id})
+            rows.append(
+                {
+                    "seq": seq,
+                    "kind": "record",
+                    "record_id": f"r{seq}",
+                    "audience_id": None,
+                    "form_version": None,
+                    "owner_id": owner.id,
+                    "created_by_id": owner.id,
+                    "team_id": owner.supervisor_id,
+                }
+            )
 
     def fill(tx) -> None:
         bulk_insert(tx.conn, feed, rows)
         tx.conn.execute(feed_counter.update().values(seq=PLAN_ROWS))
+
     db.write(fill)
     with db.engine.connect() as conn:
         conn.execute(text("ANALYZE feed"))
         conn.commit()
-        plans = {(name, cursor): _plan(conn, page_query(user, cursor, PLAN_ROWS, 1001))
-                 for name, user in people.items() for cursor in (0, PLAN_ROWS - 500)}
+        plans = {
+            (name, cursor): _plan(conn, page_query(user, cursor, PLAN_ROWS, 1001))
+            for name, user in people.items()
+            for cursor in (0, PLAN_ROWS - 500)
+        }
     for (name, cursor), plan in plans.items():
         assert "Seq Scan on feed" not in plan, (name, cursor, plan)
         if cursor:  # near the end: the few rows after the cursor, by the scope indexes or by the seq range

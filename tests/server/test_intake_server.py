@@ -1,5 +1,6 @@
 """The server's imports read sheets with the client's reader (issue 14): title rows, decorated headers,
 number cells that lost digits (an error naming the row, never a checksum), CSV; on both databases."""
+
 from __future__ import annotations
 
 import json
@@ -30,13 +31,19 @@ def test_import_customers_refuses_an_id_excel_has_rounded_and_reads_decorated_he
     assert run("user", "add", "ann", "--role", "collector")[0] == 0
     header = ["*客户代码", "店铺名称（必填）", "负责人身份证号码", "邮政\n编码", "烟草专卖零售许可证号"]
     title = ["某市烟草专卖局零售客户档案表"]
-    bad = book(tmp_path / "bad.xlsx", title, header,
-               ["610102000001", "甲店", int(ID), 710061, 610102100123],    # the ID as a number: a float
-               ["610102000002", "乙店", ID, 10010, 610102100124])         # postal code 010010 as a number
+    bad = book(
+        tmp_path / "bad.xlsx",
+        title,
+        header,
+        ["610102000001", "甲店", int(ID), 710061, 610102100123],  # the ID as a number: a float
+        ["610102000002", "乙店", ID, 10010, 610102100124],
+    )  # postal code 010010 as a number
     code, out, err = run("import-customers", bad, "--owner", "ann")
     assert code == 1 and "nothing was imported" in err
-    assert "row 3: ID card no. of the person in charge: the column was stored as a number by Excel and its " \
-           "last digits are lost; set the column to Text and enter it again." in out
+    assert (
+        "row 3: ID card no. of the person in charge: the column was stored as a number by Excel and its "
+        "last digits are lost; set the column to Text and enter it again." in out
+    )
     assert "row 4:" in out and "leading 0 is lost (10010)" in out
     assert "check character" not in out
     with db.read() as conn:
@@ -46,8 +53,9 @@ def test_import_customers_refuses_an_id_excel_has_rounded_and_reads_decorated_he
     code, out, err = run("import-customers", typo, "--owner", "ann")
     assert code == 1 and "The column “经营地扯” is not recognised and looks like Business address" in out
 
-    good = book(tmp_path / "good.xlsx", title, ["填报单位：某市局"], header,
-                ["610102000001", "甲店", ID, 710061, 610102100123])
+    good = book(
+        tmp_path / "good.xlsx", title, ["填报单位：某市局"], header, ["610102000001", "甲店", ID, 710061, 610102100123]
+    )
     code, out, err = run("import-customers", good, "--owner", "ann")
     assert code == 0, out + err
     v = values_of(db, "610102000001")
@@ -59,8 +67,11 @@ def test_purchases_read_a_csv_with_a_title_row_and_number_codes(run, db, tmp_pat
     seed = book(tmp_path / "seed.xlsx", ["客户代码", "店铺名称"], ["610102000001", "甲店"])
     assert run("import-customers", seed, "--owner", "ann")[0] == 0
     csv = tmp_path / "figures.csv"
-    csv.write_bytes("2026年9月购进情况\r\n*客户编码,期间,购进量（条）,购进金额（元）\r\n610102000001,2026-09,12,345.5\r\n"
-                    .encode("gbk"))
+    csv.write_bytes(
+        "2026年9月购进情况\r\n*客户编码,期间,购进量（条）,购进金额（元）\r\n610102000001,2026-09,12,345.5\r\n".encode(
+            "gbk"
+        )
+    )
     code, out, err = run("purchases", "import", str(csv))
     assert code == 0, out + err
     with db.read() as conn:

@@ -3,6 +3,7 @@ process (uvicorn), on SQLite and on PostgreSQL. Client addresses are given in X-
 uvicorn applies for requests from 127.0.0.1 (its trusted proxy), as it does behind nginx.
 
 See docs/server.md, "Security" > "Login policy"; each test names the rule it attacks."""
+
 from __future__ import annotations
 
 import threading
@@ -28,8 +29,11 @@ def login(client: httpx.Client, name: str, password: str, device: str, address: 
     headers = dict(PROTO)
     if address:
         headers["X-Forwarded-For"] = address
-    return client.post("/api/v1/auth/login", headers=headers, json={
-        "username": name, "password": password, "device_id": device, "device_name": "laptop"})
+    return client.post(
+        "/api/v1/auth/login",
+        headers=headers,
+        json={"username": name, "password": password, "device_id": device, "device_name": "laptop"},
+    )
 
 
 def at_once(url: str, calls: list[tuple[str, str, str, str | None]]) -> list[httpx.Response]:
@@ -59,14 +63,24 @@ def test_twenty_concurrent_guesses_verify_at_most_the_budget(db, settings, serve
     """Rule 1: the budget is reserved before the password is verified, atomically per name, also
     across the server's worker processes (two here)."""
     add_user(db, settings, "s1", "supervisor")
-    server_process.start("--workers", "2", env={"FIELDARCHIVE_FAILURE_DELAY": "0", "FIELDARCHIVE_LOCK_BASE": "600",
-                                                "FIELDARCHIVE_ALLOW_SQLITE_WORKERS": "1"})  # serve refuses it otherwise
+    server_process.start(
+        "--workers",
+        "2",
+        env={
+            "FIELDARCHIVE_FAILURE_DELAY": "0",
+            "FIELDARCHIVE_LOCK_BASE": "600",
+            "FIELDARCHIVE_ALLOW_SQLITE_WORKERS": "1",
+        },
+    )  # serve refuses it otherwise
     answers = at_once(server_process.url, [("s1", f"wrong-{i}", f"att-{i}", "10.6.6.6") for i in range(20)])
     assert statuses(answers) == [401] * 5 + [423] * 15, [a.text for a in answers if a.status_code == 429]
     locked = [a for a in answers if a.status_code == 423]
     assert len({a.text for a in locked}) == 1 and all(int(a.headers["Retry-After"]) > 0 for a in locked)
     with db.read() as conn:
-        assert sorted(r.attempts for r in conn.execute(login_budgets.select()).all()) == [5, 5]  # name, address: refusals take nothing
+        assert sorted(r.attempts for r in conn.execute(login_budgets.select()).all()) == [
+            5,
+            5,
+        ]  # name, address: refusals take nothing
     # the right password from there now gets exactly the answer of a wrong one, without a check
     with httpx.Client(base_url=server_process.url, timeout=60) as c:
         right, wrong = login(c, "s1", PASSWORD, "att-x", "10.6.6.6"), login(c, "s1", "nope-nope", "att-y", "10.6.6.6")
@@ -95,8 +109,17 @@ def test_a_name_under_attack_stays_usable_from_the_users_own_device_and_address(
     with httpx.Client(base_url=server_process.url, timeout=60) as c:
         first = login(c, "s1", PASSWORD, "s1-laptop", "10.0.0.5")  # yesterday, at home; then logged out
         assert first.status_code == 200
-        assert c.post("/api/v1/auth/logout", headers={**PROTO, "Authorization": f"Bearer {first.json()['access_token']}",
-                                                      "X-Forwarded-For": "10.0.0.5"}).status_code == 200
+        assert (
+            c.post(
+                "/api/v1/auth/logout",
+                headers={
+                    **PROTO,
+                    "Authorization": f"Bearer {first.json()['access_token']}",
+                    "X-Forwarded-For": "10.0.0.5",
+                },
+            ).status_code
+            == 200
+        )
         for i in range(5):
             assert login(c, "s1", f"guess-{i}", str(uuid.uuid4()), "10.6.6.6").status_code == 401
         for addr in ("10.6.6.6", "10.0.0.77"):  # the name is locked for strangers, wherever they are
@@ -144,8 +167,9 @@ def test_many_concurrent_failed_logins_keep_memory_bounded_and_the_server_answer
     2 checks run at once and 4 wait; the rest get 429 with Retry-After at once; memory stays bounded;
     /info and a sync pull answer meanwhile."""
     add_user(db, settings, "c1", "collector")
-    start(server_process, failure_delay=0, hash_concurrency=2, hash_queue=4, address_max_failures=1000,
-          max_failures=1000)
+    start(
+        server_process, failure_delay=0, hash_concurrency=2, hash_queue=4, address_max_failures=1000, max_failures=1000
+    )
     pid = server_process.proc.pid
     with httpx.Client(base_url=server_process.url, timeout=60) as c:
         token = login(c, "c1", PASSWORD, "c1-laptop", None).json()["access_token"]
@@ -179,6 +203,8 @@ def test_many_concurrent_failed_logins_keep_memory_bounded_and_the_server_answer
     busy = [a for a in answers if a.status_code == 429]
     assert all(a.json()["code"] == "rate_limited" and int(a.headers["Retry-After"]) > 0 for a in busy)
     # 2 checks of 64 MiB at once, plus one check's worth of slack for the allocator and the requests
-    print(f"peak over baseline: {(peak - baseline) / MIB:.0f} MiB (baseline {baseline / MIB:.0f} MiB); answers {codes.count(401)} x 401, {codes.count(429)} x 429; side {side}")
+    print(
+        f"peak over baseline: {(peak - baseline) / MIB:.0f} MiB (baseline {baseline / MIB:.0f} MiB); answers {codes.count(401)} x 401, {codes.count(429)} x 429; side {side}"
+    )
     assert peak - baseline < 3 * 64 * MIB, (peak - baseline) / MIB
     assert side["info"] >= 1 and side["pull"] >= 1 and side["other"] == 0, side

@@ -1,5 +1,6 @@
 """The Alembic migrations create exactly the tables of server/schema.py, on both databases, and
 running them again is harmless (every command migrates before it runs)."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata
@@ -24,6 +25,7 @@ def _to(db, revision: str, down: bool = False) -> None:
     from alembic import command
 
     from server.migrate import alembic_config
+
     cfg = alembic_config()
     with db.engine.connect() as conn, conn.begin():
         cfg.attributes["connection"] = conn
@@ -43,20 +45,38 @@ def test_0006_keeps_a_shared_device_id_with_its_first_account(db):
     now = _time.time()
     with db.engine.begin() as conn:
         for uid, name in ((1, "owner"), (2, "intruder")):
-            conn.execute(insert(users).values(id=uid, name=name, display_name=name, role="collector",
-                                              password_hash="x", disabled=False, created_at=now))
-        conn.execute(devices.insert().values(id=1, user_id=1, device_id="laptop-A", device_name="a", created_at=now,
-                                             last_login_at=now))
-        conn.execute(devices.insert().values(id=2, user_id=2, device_id="laptop-A", device_name="b", created_at=now,
-                                             last_login_at=now))
+            conn.execute(
+                insert(users).values(
+                    id=uid,
+                    name=name,
+                    display_name=name,
+                    role="collector",
+                    password_hash="x",
+                    disabled=False,
+                    created_at=now,
+                )
+            )
+        conn.execute(
+            devices.insert().values(
+                id=1, user_id=1, device_id="laptop-A", device_name="a", created_at=now, last_login_at=now
+            )
+        )
+        conn.execute(
+            devices.insert().values(
+                id=2, user_id=2, device_id="laptop-A", device_name="b", created_at=now, last_login_at=now
+            )
+        )
         conn.execute(insert(access_tokens).values(token_hash="t" * 64, device_pk=2, expires_at=now + 900))
         conn.execute(insert(photos).values(sha256="f" * 64, size=1, data=b"x", uploaded_by_id=2, created_at=now))
     upgrade(db)
     with db.read() as conn:
-        rows = conn.execute(select(devices.c.id, devices.c.user_id, devices.c.device_id, devices.c.revoked_at)
-                            .order_by(devices.c.id)).all()
+        rows = conn.execute(
+            select(devices.c.id, devices.c.user_id, devices.c.device_id, devices.c.revoked_at).order_by(devices.c.id)
+        ).all()
         assert [(r.user_id, r.device_id, r.revoked_at is None) for r in rows] == [
-            (1, "laptop-A", True), (2, "laptop-A~dup2", False)]
+            (1, "laptop-A", True),
+            (2, "laptop-A~dup2", False),
+        ]
         assert conn.execute(select(access_tokens.c.device_pk)).all() == []
         assert conn.execute(select(photo_uploads.c.sha256, photo_uploads.c.user_id)).all() == [("f" * 64, 2)]
 
@@ -74,15 +94,36 @@ def test_0008_fills_the_day_of_the_visits_already_stored(db):
     _to(db, "0006", down=True)
     now = _time.time()
     with db.engine.begin() as conn:
-        conn.execute(insert(users).values(id=1, name="c", display_name="c", role="collector", password_hash="x",
-                                          disabled=False, created_at=now))
-        conn.execute(insert(customers).values(id="r1", version=1, status="draft", code_official=False, form_version=1,
-                                              data="{}", field_versions="{}", missing_photos="[]", owner_id=1,
-                                              created_by_id=1, deleted=False, created_at=now, updated_at=now))
+        conn.execute(
+            insert(users).values(
+                id=1, name="c", display_name="c", role="collector", password_hash="x", disabled=False, created_at=now
+            )
+        )
+        conn.execute(
+            insert(customers).values(
+                id="r1",
+                version=1,
+                status="draft",
+                code_official=False,
+                form_version=1,
+                data="{}",
+                field_versions="{}",
+                missing_photos="[]",
+                owner_id=1,
+                created_by_id=1,
+                deleted=False,
+                created_at=now,
+                updated_at=now,
+            )
+        )
         for i, body in enumerate(({"visited_on": "2026-03-31"}, {"visited_on": "2026-04-01T00:00"}, {}, "not json")):
-            conn.execute(text("INSERT INTO visits (id, customer_id, data, created_by_id, created_at) "
-                              "VALUES (:id, 'r1', :data, 1, :at)"),
-                         {"id": f"v{i}", "data": body if isinstance(body, str) else _json.dumps(body), "at": now})
+            conn.execute(
+                text(
+                    "INSERT INTO visits (id, customer_id, data, created_by_id, created_at) "
+                    "VALUES (:id, 'r1', :data, 1, :at)"
+                ),
+                {"id": f"v{i}", "data": body if isinstance(body, str) else _json.dumps(body), "at": now},
+            )
     upgrade(db)
     with db.read() as conn:
         rows = conn.execute(text("SELECT id, visited_on FROM visits ORDER BY id")).all()

@@ -1,4 +1,5 @@
 """Photos: resumable chunked upload, offsets, checksum verification, and records waiting for a photo."""
+
 from __future__ import annotations
 
 import hashlib
@@ -10,8 +11,13 @@ OCTETS = "application/offset+octet-stream"
 
 
 def patch(api, token, sha, offset, total, data):
-    return api.call("PATCH", f"/photos/{sha}", token, content=data,
-                    headers={"Upload-Offset": str(offset), "Upload-Length": str(total), "Content-Type": OCTETS})
+    return api.call(
+        "PATCH",
+        f"/photos/{sha}",
+        token,
+        content=data,
+        headers={"Upload-Offset": str(offset), "Upload-Length": str(total), "Content-Type": OCTETS},
+    )
 
 
 def test_resumable_upload_with_wrong_offset_and_resume(api, world):
@@ -45,7 +51,7 @@ def test_chunk_and_photo_limits(api, world):
     sha = "e" * 64
     big = patch(api, world["c1"], sha, 0, 2 * 1024 * 1024, b"x" * (1024 * 1024 + 1))
     assert big.status_code == 413 and big.json()["code"] == "too_large"
-    huge = patch(api, world["c1"], sha, 0, 10 ** 12, b"x")
+    huge = patch(api, world["c1"], sha, 0, 10**12, b"x")
     assert huge.status_code == 413
     bad = api.call("GET", "/photos/NOT-A-HASH/status", world["c1"])
     assert bad.status_code == 422 and bad.json()["code"] == "validation"
@@ -78,6 +84,7 @@ def test_photo_values_must_be_hashes(api, world):
 
 # ---- knowing a photo's hash gives nothing (docs/server.md, "Photos") ------------------------------
 
+
 def _photo_on_c1s_customer(api, world, tag: bytes = b""):
     from tests.server.helpers import demo_values
 
@@ -95,19 +102,23 @@ def test_a_known_hash_neither_confirms_nor_opens_a_photo(api, world):
 
     data, sha, _ = _photo_on_c1s_customer(api, world)
     never = hashlib.sha256(b"a photo nobody sent").hexdigest()
-    for who in ("c2", "c3", "s2"):   # none of them may see c1's customer
+    for who in ("c2", "c3", "s2"):  # none of them may see c1's customer
         t = world[who]
         status = api.call("GET", f"/photos/{sha}/status", t)
-        assert status.status_code == 200 and status.json() == api.call("GET", f"/photos/{never}/status", t).json() \
-            == {"complete": False, "offset": 0}, who
+        assert status.status_code == 200 and status.json() == api.call("GET", f"/photos/{never}/status", t).json() == {
+            "complete": False,
+            "offset": 0,
+        }, who
         assert api.call("GET", f"/photos/{sha}", t).status_code == 404, who
         own = create(api, t, {"shop_name": f"{who}'s shop"})
-        res = api.push1(t, save(own["id"], {"photo_counter": [sha]}, base=1))   # attach it to their own customer
-        assert res["status"] == "rejected" and [(e["field"], e["code"]) for e in res["errors"]] == \
-            [("photo_counter", "photo.forbidden")], (who, res)
+        res = api.push1(t, save(own["id"], {"photo_counter": [sha]}, base=1))  # attach it to their own customer
+        assert res["status"] == "rejected" and [(e["field"], e["code"]) for e in res["errors"]] == [
+            ("photo_counter", "photo.forbidden")
+        ], (who, res)
         res = api.push1(t, visit(own["id"], photos=[sha]))
-        assert res["status"] == "rejected" and [(e["field"], e["code"]) for e in res["errors"]] == \
-            [("visit.photos", "photo.forbidden")], (who, res)
+        assert res["status"] == "rejected" and [(e["field"], e["code"]) for e in res["errors"]] == [
+            ("visit.photos", "photo.forbidden")
+        ], (who, res)
         assert api.call("GET", f"/photos/{sha}", t).status_code == 404, who
     # c1's supervisor sees the customer: may read the photo and use it on another customer
     assert api.call("GET", f"/photos/{sha}", world["s1"]).content == data
@@ -129,14 +140,14 @@ def test_sending_the_bytes_proves_holding_the_photo(api, world):
 def test_a_hash_named_in_advance_is_not_opened_by_someone_elses_upload(api, world):
     data = b"a photo c1 will send " + os.urandom(8)
     sha = hashlib.sha256(data).hexdigest()
-    spy = create(api, world["c3"], {"shop_name": "c3 shop", "photo_counter": [sha]})   # not on the server yet
+    spy = create(api, world["c3"], {"shop_name": "c3 shop", "photo_counter": [sha]})  # not on the server yet
     assert spy["missing_photos"] == [sha]
     api.upload(world["c1"], data)
     assert api.call("GET", f"/photos/{sha}", world["c3"]).status_code == 404
     changes, _ = api.pull_all(world["c3"])
     mine = [c["record"] for c in changes if c.get("record") and c["record"]["id"] == spy["id"]]
-    assert mine[-1]["missing_photos"] == [sha]     # still waiting for c3's own upload
-    api.upload(world["c3"], data)                  # which needs the bytes
+    assert mine[-1]["missing_photos"] == [sha]  # still waiting for c3's own upload
+    api.upload(world["c3"], data)  # which needs the bytes
     assert api.call("GET", f"/photos/{sha}", world["c3"]).content == data
 
 
@@ -146,9 +157,9 @@ def test_a_partial_upload_belongs_to_its_uploader(api, world):
     c1, c3 = world["c1"], world["c3"]
     assert patch(api, c1, sha, 0, len(data), data[:100_000]).json()["offset"] == 100_000
     assert api.call("GET", f"/photos/{sha}/status", c3).json() == {"complete": False, "offset": 0}
-    spoil = patch(api, c3, sha, 100_000, len(data), os.urandom(200_000))   # append to c1's upload
-    assert spoil.status_code == 409 and spoil.json()["offset"] == 0        # c3 has no upload there
-    junk = patch(api, c3, sha, 0, len(data), os.urandom(len(data)))        # a whole wrong upload of its own
+    spoil = patch(api, c3, sha, 100_000, len(data), os.urandom(200_000))  # append to c1's upload
+    assert spoil.status_code == 409 and spoil.json()["offset"] == 0  # c3 has no upload there
+    junk = patch(api, c3, sha, 0, len(data), os.urandom(len(data)))  # a whole wrong upload of its own
     assert junk.status_code == 422 and junk.json()["code"] == "checksum"
     assert api.call("GET", f"/photos/{sha}/status", c1).json() == {"complete": False, "offset": 100_000}
     assert patch(api, c1, sha, 100_000, len(data), data[100_000:]).json() == {"complete": True, "offset": len(data)}
@@ -166,14 +177,15 @@ def test_abandoned_partial_uploads_are_purged(api, world, db, settings):
     sha = hashlib.sha256(data).hexdigest()
     assert patch(api, world["c1"], sha, 0, len(data), data[:20_000]).json()["offset"] == 20_000
     assert patch(api, world["c2"], sha, 0, len(data), data[:10_000]).json()["offset"] == 10_000
-    with db.engine.begin() as conn:   # c1 left theirs two days ago; c2's is fresh
-        conn.execute(upload_chunks.update().where(upload_chunks.c.data == data[:20_000])
-                     .values(at=time.time() - 2 * 86400))
+    with db.engine.begin() as conn:  # c1 left theirs two days ago; c2's is fresh
+        conn.execute(
+            upload_chunks.update().where(upload_chunks.c.data == data[:20_000]).values(at=time.time() - 2 * 86400)
+        )
     short = dataclasses.replace(settings, upload_ttl=86400)
     assert photos.purge_partial(db, short) == 1
     assert api.call("GET", f"/photos/{sha}/status", world["c1"]).json() == {"complete": False, "offset": 0}
     assert api.call("GET", f"/photos/{sha}/status", world["c2"]).json() == {"complete": False, "offset": 10_000}
-    assert photos.purge_partial(db, short, now=time.time() + 86400 + 1) == 1   # a day later c2's is abandoned too
+    assert photos.purge_partial(db, short, now=time.time() + 86400 + 1) == 1  # a day later c2's is abandoned too
     with db.read() as conn:
         assert conn.execute(upload_chunks.select()).all() == []
 
@@ -189,9 +201,9 @@ def test_upload_activity_purges_abandoned_uploads(api, world, db):
     assert patch(api, world["c1"], sha, 0, len(data), data[:10_000]).json()["offset"] == 10_000
     with db.engine.begin() as conn:
         conn.execute(upload_chunks.update().values(at=time.time() - 2 * 86400))
-    photos._last_purge.clear()       # the last purge of this process is long ago
+    photos._last_purge.clear()  # the last purge of this process is long ago
     other = os.urandom(1000)
-    api.upload(world["c2"], other)   # any upload purges (at most once a minute)
+    api.upload(world["c2"], other)  # any upload purges (at most once a minute)
     assert api.call("GET", f"/photos/{sha}/status", world["c1"]).json() == {"complete": False, "offset": 0}
 
 
@@ -207,15 +219,22 @@ def test_the_server_purges_abandoned_uploads_at_start(server_process, db, run):
     assert run("user", "add", "cx", "--role", "collector")[0] == 0
     with db.engine.begin() as conn:
         uid = conn.execute(select(users.c.id).where(users.c.name == "cx")).scalar_one()
-        conn.execute(insert(upload_chunks).values(sha256="a" * 64, user_id=uid, start=0, total=10, data=b"12345",
-                                                  at=time.time() - 7200))
-        conn.execute(insert(upload_chunks).values(sha256="b" * 64, user_id=uid, start=0, total=10, data=b"12345",
-                                                  at=time.time()))
+        conn.execute(
+            insert(upload_chunks).values(
+                sha256="a" * 64, user_id=uid, start=0, total=10, data=b"12345", at=time.time() - 7200
+            )
+        )
+        conn.execute(
+            insert(upload_chunks).values(sha256="b" * 64, user_id=uid, start=0, total=10, data=b"12345", at=time.time())
+        )
     server_process.start("--upload-ttl", "3600")
     with db.read() as conn:
         assert conn.execute(select(upload_chunks.c.sha256)).scalars().all() == ["b" * 64]
     with httpx.Client(base_url=server_process.url + "/api/v1", headers=PROTO) as c:
-        token = c.post("/auth/login", json={"username": "cx", "password": PASSWORD, "device_id": "dev-cx",
-                                            "device_name": "x"}).json()["access_token"]
-        assert c.get(f"/photos/{'b' * 64}/status", headers={"Authorization": f"Bearer {token}"}).json() == \
-            {"complete": False, "offset": 5}
+        token = c.post(
+            "/auth/login", json={"username": "cx", "password": PASSWORD, "device_id": "dev-cx", "device_name": "x"}
+        ).json()["access_token"]
+        assert c.get(f"/photos/{'b' * 64}/status", headers={"Authorization": f"Bearer {token}"}).json() == {
+            "complete": False,
+            "offset": 5,
+        }

@@ -1,5 +1,6 @@
 """Real server processes on 127.0.0.1: crash after commit then retry gives exactly one effect; two
 clients pushing conflicting edits at the same moment; a server started from a fresh folder."""
+
 from __future__ import annotations
 
 import os
@@ -77,8 +78,10 @@ def test_two_clients_push_conflicting_edits_at_the_same_time(db, settings, serve
                 barrier.wait()  # noqa: B023 (called within this iteration)
                 out[name] = api.push1(token, m)  # noqa: B023 (called within this iteration)
 
-            threads = [threading.Thread(target=go, args=(a, ta, "a", f"甲{round_}")),
-                       threading.Thread(target=go, args=(b, tb, "b", f"乙{round_}"))]
+            threads = [
+                threading.Thread(target=go, args=(a, ta, "a", f"甲{round_}")),
+                threading.Thread(target=go, args=(b, tb, "b", f"乙{round_}")),
+            ]
             for t in threads:
                 t.start()
             for t in threads:
@@ -98,8 +101,13 @@ def test_two_clients_push_conflicting_edits_at_the_same_time(db, settings, serve
 def test_serve_and_add_a_user_from_a_fresh_folder(tmp_path):
     data = tmp_path / "fresh"
     env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": PASSWORD}
-    r = subprocess.run([sys.executable, "-m", "server", "user", "add", "ann", "--role", "collector", "--data", str(data)],
-                       cwd=ROOT, env=env, capture_output=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "server", "user", "add", "ann", "--role", "collector", "--data", str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     proc = ServerProcess("", tmp_path, db_args=("--data", str(data)))
     proc.start()
@@ -123,26 +131,36 @@ def test_bad_input_on_a_real_server_is_answered_by_name_and_the_rest_applies(db,
     _sup, stoken = login(server_process.url, "s1")
 
     def post(path, body, tok=token):
-        return api.call("POST", path, tok, content=json.dumps(body).encode("ascii"),
-                        headers={"Content-Type": "application/json"})
+        return api.call(
+            "POST", path, tok, content=json.dumps(body).encode("ascii"), headers={"Content-Type": "application/json"}
+        )
 
     deep = "x"
     for _ in range(300):
         deep = [deep]
     try:
         good = [save(str(uuid.uuid4()), v) for v in demo_values(2, seed=8)]
-        bad = [save(str(uuid.uuid4()), {"shop_name": "好\ud800"}), save(str(uuid.uuid4()), {"shop_name": "好\x00"}),
-               save(str(uuid.uuid4()), {"shop_name": deep})]
+        bad = [
+            save(str(uuid.uuid4()), {"shop_name": "好\ud800"}),
+            save(str(uuid.uuid4()), {"shop_name": "好\x00"}),
+            save(str(uuid.uuid4()), {"shop_name": deep}),
+        ]
         r = post("/sync/push", {"mutations": [good[0], *bad, good[1]]})
         assert r.status_code == 200, r.text
         statuses = [(x["status"], [e["code"] for e in x["errors"]]) for x in r.json()["results"]]
-        assert statuses == [("applied", []), ("rejected", ["text.surrogate"]), ("rejected", ["text.nul"]),
-                            ("rejected", ["value.too_deep"]), ("applied", [])]
+        assert statuses == [
+            ("applied", []),
+            ("rejected", ["text.surrogate"]),
+            ("rejected", ["text.nul"]),
+            ("rejected", ["value.too_deep"]),
+            ("applied", []),
+        ]
         assert count(db, customers) == 2
         r = post("/auth/login", {"username": "c1\ud800", "password": "x", "device_id": "d"}, None)
         assert r.status_code == 422 and r.json()["fields"][0]["field"] == "username", r.text
-        r = api.call("POST", "/sync/push", token, content=b"[" * 5000 + b"]" * 5000,
-                     headers={"Content-Type": "application/json"})
+        r = api.call(
+            "POST", "/sync/push", token, content=b"[" * 5000 + b"]" * 5000, headers={"Content-Type": "application/json"}
+        )
         assert r.status_code == 422 and r.json()["fields"][0]["code"] == "value.too_deep", r.text
         r = api.call("GET", "/reports/monthly?month=9999-12", stoken)
         assert r.status_code == 422 and r.json()["fields"][0]["field"] == "month", r.text

@@ -1,5 +1,6 @@
 """Push: versions, merge and conflict rules, regulated fields, server-side validation, change
 policy, idempotent replay, review decisions with official codes, soft deletes."""
+
 from __future__ import annotations
 
 import json
@@ -24,13 +25,16 @@ def test_new_record_is_validated_and_stored_canonically(api, world):
 
 def test_invalid_values_are_rejected_with_per_field_errors(api, world, db):
     rid = str(uuid.uuid4())
-    res = api.push1(world["c1"], save(rid, {"shop_name": "好又多", "id_card": "610102199001011234",
-                                            "contact_phone": "12345", "nonsense": "x"}))
+    res = api.push1(
+        world["c1"],
+        save(rid, {"shop_name": "好又多", "id_card": "610102199001011234", "contact_phone": "12345", "nonsense": "x"}),
+    )
     assert res["status"] == "rejected" and res["record"] is None
     codes = {(e["field"], e["code"]) for e in res["errors"]}
     assert ("nonsense", "unknown_field") in codes
-    res = api.push1(world["c1"], save(rid, {"shop_name": "好又多", "id_card": "610102199001011234",
-                                            "contact_phone": "12345"}))
+    res = api.push1(
+        world["c1"], save(rid, {"shop_name": "好又多", "id_card": "610102199001011234", "contact_phone": "12345"})
+    )
     fields = {e["field"]: e for e in res["errors"]}
     assert fields["id_card"]["code"] == "id_card.checksum"
     assert fields["contact_phone"]["code"] == "mobile.format"
@@ -48,7 +52,10 @@ def test_roles_may_not_edit_system_or_supervisor_fields(api, world):
     rec = create(api, world["c1"])
     res = api.push1(world["c1"], save(rec["id"], {"credit_grade": "A", "monitored": True}, base=1))
     assert res["status"] == "rejected"
-    assert {e["field"]: e["code"] for e in res["errors"]} == {"credit_grade": "readonly", "monitored": "supervisor_only"}
+    assert {e["field"]: e["code"] for e in res["errors"]} == {
+        "credit_grade": "readonly",
+        "monitored": "supervisor_only",
+    }
     ok = api.push1(world["s1"], save(rec["id"], {"monitored": True}, base=1))
     assert ok["status"] == "applied" and ok["record"]["values"]["monitored"] is True
 
@@ -75,7 +82,7 @@ def test_concurrent_edits_of_different_fields_merge(api, world):
     rec = create(api, world["c1"])
     a = api.push1(world["c1"], save(rec["id"], {"service_notes": ("", "周末客流大")}, base=1))
     assert a["status"] == "applied" and a["record"]["version"] == 2
-    count = (rec["values"].get("brand_count") or 0) + 1   # never the demo value already stored (that is no change)
+    count = (rec["values"].get("brand_count") or 0) + 1  # never the demo value already stored (that is no change)
     b = api.push1(world["s1"], save(rec["id"], {"brand_count": (None, count)}, base=1))
     assert b["status"] == "merged" and b["record"]["version"] == 3
     assert b["record"]["values"]["service_notes"] == "周末客流大" and b["record"]["values"]["brand_count"] == count
@@ -103,7 +110,9 @@ def test_same_new_value_on_both_sides_is_not_a_conflict(api, world):
 def test_regulated_fields_never_merge(api, world):
     rec = create(api, world["c1"])
     api.push1(world["s1"], save(rec["id"], {"service_notes": "x"}, base=1))  # an unrelated field moved the record on
-    res = api.push1(world["c1"], save(rec["id"], {"licence_no": (rec["values"].get("licence_no"), "610102100001")}, base=1))
+    res = api.push1(
+        world["c1"], save(rec["id"], {"licence_no": (rec["values"].get("licence_no"), "610102100001")}, base=1)
+    )
     assert res["status"] == "conflict" and [c["field"] for c in res["conflicts"]] == ["licence_no"]
     direct = api.push1(world["c1"], save(rec["id"], {"licence_no": "610102100001"}, base=2))
     assert direct["status"] == "applied"
@@ -129,10 +138,11 @@ def test_a_new_customers_answer_is_stored_by_reference_and_replayed_byte_for_byt
     """The stored answer to a creation keeps no second copy of the values; a replay in a later request
     rebuilds exactly the first answer, also after the record moved on, and also for a supervisor."""
     from app.models.wire import canonical_json
+
     sha = api.upload(world["c1"], b"storefront bytes")
     values = demo_values(12, seed=5)
-    values[0] = dict(values[0], photo_storefront=["c" * 64, sha])   # one photo missing, one present
-    values[1] = dict(values[1], service_notes="", brand_count=0)      # empty and zero values kept as they are
+    values[0] = dict(values[0], photo_storefront=["c" * 64, sha])  # one photo missing, one present
+    values[1] = dict(values[1], service_notes="", brand_count=0)  # empty and zero values kept as they are
     batch = [save(str(uuid.uuid4()), v) for v in values]
     first = api.push(world["c1"], *batch)
     assert [r["status"] for r in first] == ["applied"] * 12
@@ -142,12 +152,14 @@ def test_a_new_customers_answer_is_stored_by_reference_and_replayed_byte_for_byt
     for m in batch:
         assert len(stored[m["mutation_id"]]) < 300 and values[0]["shop_name"] not in stored[m["mutation_id"]]
     assert api.push(world["c1"], *batch) == first
-    assert [canonical_json(r) for r in api.push(world["c1"], *reversed(batch))] == [canonical_json(r) for r in reversed(first)]
+    assert [canonical_json(r) for r in api.push(world["c1"], *reversed(batch))] == [
+        canonical_json(r) for r in reversed(first)
+    ]
     rid = first[2]["record"]["id"]
     assert api.push1(world["c1"], save(rid, {"brand_count": 3}, base=1))["status"] == "applied"
     assert api.push1(world["c1"], submit(rid, 2))["record"]["status"] == "pending"
-    assert api.push1(world["c1"], batch[2]) == first[2]               # still the answer given at version 1
-    other = api.push1(world["c2"], batch[0])                          # another user's id reveals nothing
+    assert api.push1(world["c1"], batch[2]) == first[2]  # still the answer given at version 1
+    other = api.push1(world["c2"], batch[0])  # another user's id reveals nothing
     assert other["errors"][0]["code"] == "mutation_reused" and other["record"] is None
     made = save(str(uuid.uuid4()), demo_values(1, seed=9)[0])
     by_supervisor = api.push1(world["s1"], made)
@@ -176,9 +188,11 @@ def test_a_batch_is_one_transaction_applied_in_order(api, world, db):
     assert [r["status"] for r in res] == ["applied", "applied", "applied"]
     assert res[2]["record"]["status"] == "pending" and res[2]["record"]["version"] == 3
     with db.read() as conn:
-        chain = conn.execute(select(customer_versions.c.version, customer_versions.c.prev_version,
-                                    customer_versions.c.kind).where(customer_versions.c.record_id == rid)
-                             .order_by(customer_versions.c.version)).all()
+        chain = conn.execute(
+            select(customer_versions.c.version, customer_versions.c.prev_version, customer_versions.c.kind)
+            .where(customer_versions.c.record_id == rid)
+            .order_by(customer_versions.c.version)
+        ).all()
     assert [tuple(r) for r in chain] == [(1, 0, "customer.save"), (2, 1, "customer.save"), (3, 2, "customer.submit")]
 
 
@@ -209,7 +223,9 @@ def test_return_and_resubmit_is_a_new_chained_version(api, world):
     assert bad["status"] == "rejected" and bad["errors"][0]["code"] == "decision.reason"
     ret = api.push1(world["s1"], decide(rec["id"], 2, "return", "电话号码不对", ["contact_phone"]))
     assert ret["record"]["status"] == "returned"
-    assert ret["record"]["review"]["fields"] == ["contact_phone"] and ret["record"]["review"]["reason"] == "电话号码不对"
+    assert (
+        ret["record"]["review"]["fields"] == ["contact_phone"] and ret["record"]["review"]["reason"] == "电话号码不对"
+    )
     fixed = api.push1(world["c1"], save(rec["id"], {"contact_phone": "13800138000"}, base=3))
     assert fixed["record"]["status"] == "returned"
     again = api.push1(world["c1"], submit(rec["id"], 4))
@@ -250,7 +266,9 @@ def test_delete_is_soft_and_blocks_further_edits(api, world):
 def test_base_version_ahead_and_unknown_record(api, world):
     rec = create(api, world["c1"])
     assert api.push1(world["c1"], save(rec["id"], {"brand_count": 1}, base=9))["errors"][0]["code"] == "version.ahead"
-    assert api.push1(world["c1"], save(str(uuid.uuid4()), {"brand_count": 1}, base=3))["errors"][0]["code"] == "not_found"
+    assert (
+        api.push1(world["c1"], save(str(uuid.uuid4()), {"brand_count": 1}, base=3))["errors"][0]["code"] == "not_found"
+    )
     assert api.push1(world["c1"], submit(str(uuid.uuid4()), 1))["errors"][0]["code"] == "not_found"
 
 
@@ -271,12 +289,29 @@ def test_visit_requires_its_photos_and_a_past_date(api, world):
 
 def test_a_new_records_fields_are_version_1_without_being_listed():
     from server.records import Rec
-    rec = Rec("r", 4, "draft", None, False, 1, {"shop_name": "甲", "brand_count": 3}, None, {"brand_count": 3,
-              "service_notes": 4}, None, [], 1, 1, False, 0.0, 0.0)
-    assert rec.field_version("shop_name") == 1        # set when the record was made, never since
-    assert rec.field_version("brand_count") == 3      # changed at version 3
-    assert rec.field_version("service_notes") == 4    # emptied at version 4 (no longer in the values)
-    assert rec.field_version("address") == 0          # never set
+
+    rec = Rec(
+        "r",
+        4,
+        "draft",
+        None,
+        False,
+        1,
+        {"shop_name": "甲", "brand_count": 3},
+        None,
+        {"brand_count": 3, "service_notes": 4},
+        None,
+        [],
+        1,
+        1,
+        False,
+        0.0,
+        0.0,
+    )
+    assert rec.field_version("shop_name") == 1  # set when the record was made, never since
+    assert rec.field_version("brand_count") == 3  # changed at version 3
+    assert rec.field_version("service_notes") == 4  # emptied at version 4 (no longer in the values)
+    assert rec.field_version("address") == 0  # never set
 
 
 def test_a_supervisor_cannot_approve_a_customer_they_changed(api, world):
@@ -305,8 +340,9 @@ def test_a_supervisor_may_return_their_own_change_and_an_admin_may_approve_their
     back = api.push1(world["s1"], decide(rec["id"], 2, "return", "再核对一次"))
     assert back["record"]["status"] == "returned"
     # a save and an approval in one push are caught too (the save is not yet in the table)
-    both = api.push(world["s1"], save(rec["id"], {"service_notes": "改"}, base=3), submit(rec["id"], 4),
-                    decide(rec["id"], 5))
+    both = api.push(
+        world["s1"], save(rec["id"], {"service_notes": "改"}, base=3), submit(rec["id"], 4), decide(rec["id"], 5)
+    )
     assert [r["status"] for r in both] == ["applied", "applied", "rejected"]
     assert both[2]["errors"][0]["code"] == "review.own_change"
     mine = create(api, world["admin"], demo_values(1, seed=23)[0])

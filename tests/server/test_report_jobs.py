@@ -1,5 +1,6 @@
 """Monthly reports produced in the background: started, polled, downloaded; the same contents as the
 one-request report; only their starter sees them; a job whose worker stopped reads as failed."""
+
 from __future__ import annotations
 
 import time
@@ -31,8 +32,10 @@ def test_a_report_job_gives_the_report_of_the_request(api, world):
     a = create(api, world["c1"], a_vals)
     create(api, world["c2"], b_vals)
     create(api, world["c3"], c_vals)
-    assert api.push1(world["c1"], save(a["id"], {"market_type": ("urban", "rural")}, base=a["version"]))["status"] \
-        in ("applied", "merged")
+    assert api.push1(world["c1"], save(a["id"], {"market_type": ("urban", "rural")}, base=a["version"]))["status"] in (
+        "applied",
+        "merged",
+    )
     api.push(world["c1"], _visit(a["id"], TODAY, anomaly="销量下降"))
 
     r = api.call("POST", f"/reports/monthly/jobs?month={MONTH}", world["s1"])
@@ -45,9 +48,13 @@ def test_a_report_job_gives_the_report_of_the_request(api, world):
     report = got.json()
     assert report.pop("generated_at") and direct.pop("generated_at")
     assert report == direct
-    plain = api.call("GET", f"/reports/monthly/jobs/{job['id']}/result", world["s1"],
-                     headers={"Accept-Encoding": "identity"})
-    assert "content-encoding" not in plain.headers and plain.json() == {**report, "generated_at": plain.json()["generated_at"]}
+    plain = api.call(
+        "GET", f"/reports/monthly/jobs/{job['id']}/result", world["s1"], headers={"Accept-Encoding": "identity"}
+    )
+    assert "content-encoding" not in plain.headers and plain.json() == {
+        **report,
+        "generated_at": plain.json()["generated_at"],
+    }
     assert len(report["category_adjustments"]) == 1 and report["visits"][0]["with_anomaly"] == 1
 
     # another user's job does not exist for them
@@ -62,10 +69,19 @@ def test_a_job_whose_worker_stopped_reads_as_failed(api, world, db):
     job_id, old = str(uuid.uuid4()), time.time() - 3600
     with db.engine.begin() as conn:
         uid = conn.execute(users.select().where(users.c.name == "s1")).first().id
-        conn.execute(insert(report_jobs).values(id=job_id, user_id=uid, month=MONTH, state="running", done=10,
-                                                total=100, created_at=old, updated_at=old))
+        conn.execute(
+            insert(report_jobs).values(
+                id=job_id, user_id=uid, month=MONTH, state="running", done=10, total=100, created_at=old, updated_at=old
+            )
+        )
     r = api.call("GET", f"/reports/monthly/jobs/{job_id}", world["s1"])
-    assert r.json() == {"id": job_id, "month": MONTH, "state": "failed", "done": 10, "total": 100,
-                        "error": "interrupted"}
+    assert r.json() == {
+        "id": job_id,
+        "month": MONTH,
+        "state": "failed",
+        "done": 10,
+        "total": 100,
+        "error": "interrupted",
+    }
     r = api.call("GET", f"/reports/monthly/jobs/{job_id}/result", world["s1"])
     assert r.status_code == 409 and r.json()["code"] == "not_ready", r.text

@@ -2,6 +2,7 @@
 customers spread over many teams): the supervisor's and the collector's scope, the month's versions
 by time, and the month's visits by their day. The old supervisor scope (a sub-select inside an OR)
 is checked too, so the test shows what it guards against."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -42,17 +43,52 @@ def big(db, settings):
             for _ in range(PER_COLLECTOR):
                 rid, n = str(uuid.uuid4()), n + 1
                 at = start + (n % 600) * 86400
-                rows.append({"id": rid, "version": 2, "status": "draft", "code": None, "code_official": False,
-                             "form_version": 1, "data": json.dumps({"shop_name": f"S{n}"}), "approved_data": None,
-                             "field_versions": "{}", "review": None, "missing_photos": "[]", "owner_id": uid,
-                             "created_by_id": uid, "deleted": False, "created_at": at, "updated_at": at})
+                rows.append(
+                    {
+                        "id": rid,
+                        "version": 2,
+                        "status": "draft",
+                        "code": None,
+                        "code_official": False,
+                        "form_version": 1,
+                        "data": json.dumps({"shop_name": f"S{n}"}),
+                        "approved_data": None,
+                        "field_versions": "{}",
+                        "review": None,
+                        "missing_photos": "[]",
+                        "owner_id": uid,
+                        "created_by_id": uid,
+                        "deleted": False,
+                        "created_at": at,
+                        "updated_at": at,
+                    }
+                )
                 for ver in (1, 2):
-                    versions.append({"record_id": rid, "version": ver, "prev_version": ver - 1, "kind": "save",
-                                     "changes": "{}", "status": "draft", "actor_id": uid, "mutation_id": None,
-                                     "provenance": None, "at": at + ver})
+                    versions.append(
+                        {
+                            "record_id": rid,
+                            "version": ver,
+                            "prev_version": ver - 1,
+                            "kind": "save",
+                            "changes": "{}",
+                            "status": "draft",
+                            "actor_id": uid,
+                            "mutation_id": None,
+                            "provenance": None,
+                            "at": at + ver,
+                        }
+                    )
                 day = dt.date(2025, 1, 1) + dt.timedelta(days=n % 600)
-                vis.append({"id": str(uuid.uuid4()), "customer_id": rid, "created_by_id": uid, "created_at": at,
-                            "data": json.dumps({"visited_on": day.isoformat()}), "visited_on": day.isoformat()})
+                vis.append(
+                    {
+                        "id": str(uuid.uuid4()),
+                        "customer_id": rid,
+                        "created_by_id": uid,
+                        "created_at": at,
+                        "data": json.dumps({"visited_on": day.isoformat()}),
+                        "visited_on": day.isoformat(),
+                    }
+                )
         bulk_insert(conn, customers, rows)
         bulk_insert(conn, customer_versions, versions)
         bulk_insert(conn, visits, vis)

@@ -1,4 +1,5 @@
 """The monthly reports, on a known data set built through the protocol (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -18,14 +19,30 @@ FORM = load_form()
 
 
 def _visit(rid: str, day: dt.date, anomaly: str = "") -> dict:
-    return {"mutation_id": mid(), "kind": "visit.create", "record_id": rid, "base_version": 0,
-            "visit": {"id": str(uuid.uuid4()), "visited_on": day.isoformat(), "purpose": "routine", "notes": "",
-                      "sales_anomaly": anomaly, "photos": []}}
+    return {
+        "mutation_id": mid(),
+        "kind": "visit.create",
+        "record_id": rid,
+        "base_version": 0,
+        "visit": {
+            "id": str(uuid.uuid4()),
+            "visited_on": day.isoformat(),
+            "purpose": "routine",
+            "notes": "",
+            "sales_anomaly": anomaly,
+            "photos": [],
+        },
+    }
 
 
 def _check(rid: str, kind: str, day: dt.date) -> dict:
-    return {"mutation_id": mid(), "kind": "customer.check", "record_id": rid, "base_version": 0,
-            "check": {"kind": kind, "day": day.isoformat()}}
+    return {
+        "mutation_id": mid(),
+        "kind": "customer.check",
+        "record_id": rid,
+        "base_version": 0,
+        "check": {"kind": kind, "day": day.isoformat()},
+    }
 
 
 def _report(api, token: str, month: str = MONTH):
@@ -50,17 +67,28 @@ def test_monthly_report_on_a_known_team(api, world, db):
     d = create(api, world["c3"], d_vals)
 
     # a category adjustment of A this month: market type and retail format
-    res = api.push1(world["c1"], save(a["id"], {"market_type": ("urban", "rural"), "retail_format": ("grocery", "mall")},
-                                      base=a["version"]))
+    res = api.push1(
+        world["c1"],
+        save(a["id"], {"market_type": ("urban", "rural"), "retail_format": ("grocery", "mall")}, base=a["version"]),
+    )
     assert res["status"] in ("applied", "merged"), res
     # B has been on the books for a year and had no check this quarter or half year; A had both
     year_ago = dt.datetime.now(dt.UTC).timestamp() - 370 * 86400
-    db.write(lambda tx: tx.conn.execute(update(customers).where(customers.c.id.in_([a["id"], b["id"]]))
-                                        .values(created_at=year_ago)))
+    db.write(
+        lambda tx: tx.conn.execute(
+            update(customers).where(customers.c.id.in_([a["id"], b["id"]])).values(created_at=year_ago)
+        )
+    )
     first = TODAY.replace(day=1)
-    results = api.push(world["c1"], _visit(a["id"], TODAY, anomaly="销量下降"), _visit(a["id"], first),
-                       _visit(b["id"], TODAY), _visit(b["id"], first - dt.timedelta(days=1)),
-                       _check(a["id"], "quarterly", TODAY), _check(a["id"], "static", TODAY))
+    results = api.push(
+        world["c1"],
+        _visit(a["id"], TODAY, anomaly="销量下降"),
+        _visit(a["id"], first),
+        _visit(b["id"], TODAY),
+        _visit(b["id"], first - dt.timedelta(days=1)),
+        _check(a["id"], "quarterly", TODAY),
+        _check(a["id"], "static", TODAY),
+    )
     assert [r["status"] for r in results] == ["applied"] * 6, results
     api.push(world["c3"], _visit(d["id"], TODAY))
 

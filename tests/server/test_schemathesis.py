@@ -1,6 +1,7 @@
 """Property-based API test: schemathesis generates requests from the server's own OpenAPI schema
 (in-process, authenticated, bounded) and checks that no answer is a 5xx, that every response
 matches its declared schema, and that every status code is one the schema declares."""
+
 from __future__ import annotations
 
 import schemathesis
@@ -11,7 +12,9 @@ from schemathesis.specs.openapi.checks import response_schema_conformance, statu
 from tests.server.helpers import PROTO, create
 
 schemathesis.serializer.alias("application/offset+octet-stream", "application/octet-stream")
-schemathesis.serializer.alias("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream")
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
 CHECKS = [not_a_server_error, response_schema_conformance, status_code_conformance]
 EXAMPLES = 30
 
@@ -107,8 +110,12 @@ def test_api_never_fails_on_bad_input(api, world, monkeypatch):
             continue
         poisoned += 1
 
-        @given(case=operation.as_strategy(), poison=st.sampled_from(POISONS), month=st.sampled_from(MONTHS),
-               rnd=st.randoms(use_true_random=False))
+        @given(
+            case=operation.as_strategy(),
+            poison=st.sampled_from(POISONS),
+            month=st.sampled_from(MONTHS),
+            rnd=st.randoms(use_true_random=False),
+        )
         @settings(max_examples=BAD_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
         def check(case, poison, month, rnd):
             if takes_json and case.media_type == "application/json":  # noqa: B023 (called within this iteration)

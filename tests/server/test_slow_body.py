@@ -2,6 +2,7 @@
 and the connection closed, against the real `python -m server serve` process with short timeouts
 from the environment; a body that keeps coming within them is served as usual. Raw sockets on
 127.0.0.1, every wait bounded."""
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,16 @@ def slow_server(tmp_path):
     import sys
 
     from tests.server.conftest import ROOT
+
     data = tmp_path / "server-data"
     env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": PASSWORD}
-    r = subprocess.run([sys.executable, "-m", "server", "user", "add", "ann", "--role", "collector", "--data",
-                        str(data)], cwd=ROOT, env=env, capture_output=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, "-m", "server", "user", "add", "ann", "--role", "collector", "--data", str(data)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        timeout=60,
+    )
     assert r.returncode == 0, r.stderr
     proc = ServerProcess("", tmp_path, db_args=("--data", str(data)))
     proc.start(env={ENV_BODY_TIMEOUT: str(TOTAL), ENV_BODY_IDLE_TIMEOUT: str(IDLE)})
@@ -41,9 +48,12 @@ def login_body() -> bytes:
 
 
 def head(port: int, length: int, close: bool = False) -> bytes:
-    return (f"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-FieldArchive-Protocol: 1\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {length}\r\n"
-            + ("Connection: close\r\n" if close else "") + "\r\n").encode()
+    return (
+        f"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-FieldArchive-Protocol: 1\r\n"
+        f"Content-Type: application/json\r\nContent-Length: {length}\r\n"
+        + ("Connection: close\r\n" if close else "")
+        + "\r\n"
+    ).encode()
 
 
 def read_answer(sock: socket.socket, until: float) -> bytes:
@@ -72,7 +82,7 @@ def trickle(port: int, body: bytes, gap: float, limit: float) -> tuple[bytes, fl
         for byte in body:
             try:
                 sock.sendall(bytes([byte]))
-            except OSError:   # the server has closed the connection
+            except OSError:  # the server has closed the connection
                 break
             sent += 1
             answer = read_answer(sock, time.monotonic() + gap)
@@ -105,13 +115,17 @@ def test_a_body_that_keeps_coming_in_time_is_served_and_the_server_stays_up(slow
     pieces = [body[:20], body[20:60], body[60:]]
     with socket.create_connection(("127.0.0.1", slow_server.port), timeout=5) as sock:
         sock.sendall(head(slow_server.port, len(body), close=True))
-        for piece in pieces:   # 3 pieces 0.6 s apart: each within IDLE, all within TOTAL
+        for piece in pieces:  # 3 pieces 0.6 s apart: each within IDLE, all within TOTAL
             time.sleep(0.6)
             sock.sendall(piece)
         answer = read_answer(sock, time.monotonic() + 10)
     assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
-    r = httpx.post(slow_server.url + "/api/v1/auth/login", content=body, timeout=10,
-                   headers={"X-FieldArchive-Protocol": "1", "Content-Type": "application/json"})
+    r = httpx.post(
+        slow_server.url + "/api/v1/auth/login",
+        content=body,
+        timeout=10,
+        headers={"X-FieldArchive-Protocol": "1", "Content-Type": "application/json"},
+    )
     assert r.status_code == 200 and r.json()["access_token"]
 
 
@@ -121,7 +135,14 @@ def test_serve_refuses_a_timeout_that_is_not_a_number(tmp_path) -> None:
     import sys
 
     from tests.server.conftest import ROOT, free_port
+
     env = {**os.environ, ENV_BODY_TIMEOUT: "soon"}
-    proc = subprocess.run([sys.executable, "-m", "server", "serve", "--data", str(tmp_path / "d"), "--port",
-                           str(free_port())], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "server", "serve", "--data", str(tmp_path / "d"), "--port", str(free_port())],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2 and ENV_BODY_TIMEOUT in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr

@@ -1,5 +1,6 @@
 """Transport: gzip both ways, size limits (also for gzip bombs), and the one JSON error shape for
 every kind of bad request, never a 5xx."""
+
 from __future__ import annotations
 
 import gzip
@@ -19,8 +20,11 @@ def is_error_shape(body, code):
 
 def test_gzip_request_and_response(api, world):
     body = json.dumps({"mutations": [save(str(uuid.uuid4()), v) for v in demo_values(50)]}).encode()
-    r = api.client.post("/api/v1/sync/push", content=gzip.compress(body),
-                        headers=headers(world["c1"], **{"Content-Encoding": "gzip", "Accept-Encoding": "gzip"}))
+    r = api.client.post(
+        "/api/v1/sync/push",
+        content=gzip.compress(body),
+        headers=headers(world["c1"], **{"Content-Encoding": "gzip", "Accept-Encoding": "gzip"}),
+    )
     assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
     assert len(r.json()["results"]) == 50 and {x["status"] for x in r.json()["results"]} == {"applied"}
 
@@ -33,10 +37,14 @@ def test_gzip_bomb_is_413_not_a_memory_blowup(api, world):
 
 
 def test_bad_gzip_and_unknown_encoding(api, world):
-    r = api.client.post("/api/v1/sync/push", content=b"not gzip", headers=headers(world["c1"], **{"Content-Encoding": "gzip"}))
+    r = api.client.post(
+        "/api/v1/sync/push", content=b"not gzip", headers=headers(world["c1"], **{"Content-Encoding": "gzip"})
+    )
     assert r.status_code == 400 and is_error_shape(r.json(), "bad_request")
     trunc = gzip.compress(b'{"mutations": []}')[:-6]
-    r = api.client.post("/api/v1/sync/push", content=trunc, headers=headers(world["c1"], **{"Content-Encoding": "gzip"}))
+    r = api.client.post(
+        "/api/v1/sync/push", content=trunc, headers=headers(world["c1"], **{"Content-Encoding": "gzip"})
+    )
     assert r.status_code == 400
     r = api.client.post("/api/v1/sync/push", content=b"{}", headers=headers(world["c1"], **{"Content-Encoding": "br"}))
     assert r.status_code == 415 and is_error_shape(r.json(), "bad_request")

@@ -4,6 +4,7 @@ The fast path may only *decline*: whatever it accepts, the models accept too and
 mutations; whatever the models refuse, it declines, so the 422 and its reasons stay the models'.
 Checked on generated bodies that are mostly well-formed and often a little wrong.
 """
+
 from __future__ import annotations
 
 import math
@@ -30,13 +31,28 @@ def slow(data):
     return Slow.model_validate(data).model_dump(mode="json", exclude_unset=True)["mutations"]
 
 
-json_scalar = st.one_of(st.none(), st.booleans(), st.integers(-2**63, 2**63 - 1), st.text(max_size=12),
-                        st.floats(allow_nan=True, allow_infinity=True))
-json_value = st.recursive(json_scalar, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                               st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                          max_leaves=8)
-odd = st.one_of(st.none(), st.booleans(), st.integers(-5, 2**32), st.floats(), st.text(max_size=70),
-                st.lists(st.integers(), max_size=2), st.just("5"), st.just("true"))
+json_scalar = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.text(max_size=12),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+json_value = st.recursive(
+    json_scalar,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)),
+    max_leaves=8,
+)
+odd = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 2**32),
+    st.floats(),
+    st.text(max_size=70),
+    st.lists(st.integers(), max_size=2),
+    st.just("5"),
+    st.just("true"),
+)
 
 
 def maybe(good):
@@ -45,21 +61,31 @@ def maybe(good):
 
 
 uuids = st.builds(lambda u, upper: str(u).upper() if upper else str(u), st.uuids(), st.booleans())
-change = st.one_of(st.fixed_dictionaries({"old": json_value, "new": json_value}),
-                   st.fixed_dictionaries({}, optional={"old": json_value, "new": json_value}),
-                   st.fixed_dictionaries({"new": json_value, "other": json_value}))
-provenance = st.fixed_dictionaries({}, optional={
-    "source": st.sampled_from(["visit", "phone", "import", "manual", "fax", 3]),
-    "source_ref": st.text(max_size=210), "info_date": st.one_of(st.none(), st.text(max_size=40)),
-    "at": st.one_of(st.none(), st.text(max_size=70), st.integers()), "extra": st.integers()})
+change = st.one_of(
+    st.fixed_dictionaries({"old": json_value, "new": json_value}),
+    st.fixed_dictionaries({}, optional={"old": json_value, "new": json_value}),
+    st.fixed_dictionaries({"new": json_value, "other": json_value}),
+)
+provenance = st.fixed_dictionaries(
+    {},
+    optional={
+        "source": st.sampled_from(["visit", "phone", "import", "manual", "fax", 3]),
+        "source_ref": st.text(max_size=210),
+        "info_date": st.one_of(st.none(), st.text(max_size=40)),
+        "at": st.one_of(st.none(), st.text(max_size=70), st.integers()),
+        "extra": st.integers(),
+    },
+)
 
 
 @st.composite
 def mutation(draw):
-    m = {"mutation_id": draw(maybe(st.from_regex(r"[A-Za-z0-9_\-]{1,66}", fullmatch=True))),
-         "kind": draw(maybe(st.sampled_from([k.value for k in MutationKind]))),
-         "record_id": draw(maybe(uuids)),
-         "base_version": draw(maybe(st.integers(0, 2**31 + 5)))}
+    m = {
+        "mutation_id": draw(maybe(st.from_regex(r"[A-Za-z0-9_\-]{1,66}", fullmatch=True))),
+        "kind": draw(maybe(st.sampled_from([k.value for k in MutationKind]))),
+        "record_id": draw(maybe(uuids)),
+        "base_version": draw(maybe(st.integers(0, 2**31 + 5))),
+    }
     optional = {
         "form_version": maybe(st.one_of(st.none(), st.integers(-1, 2**31))),
         "changes": maybe(st.dictionaries(st.text(max_size=8), change, max_size=4)),
@@ -79,8 +105,14 @@ def mutation(draw):
 
 
 bodies = st.integers(0, 19).flatmap(
-    lambda i: odd if i == 0 else st.builds(lambda ms: {"mutations": ms, "x": 1}, st.lists(mutation(), max_size=1))
-    if i == 1 else st.builds(lambda ms: {"mutations": ms}, st.lists(mutation(), max_size=4)))
+    lambda i: (
+        odd
+        if i == 0
+        else st.builds(lambda ms: {"mutations": ms, "x": 1}, st.lists(mutation(), max_size=1))
+        if i == 1
+        else st.builds(lambda ms: {"mutations": ms}, st.lists(mutation(), max_size=4))
+    )
+)
 
 
 def _nan_free(v):
@@ -106,8 +138,19 @@ def effective(batch):
 
 @settings(max_examples=600, deadline=None)
 @given(bodies)
-@example({"mutations": [{"mutation_id": "0", "kind": "customer.save", "record_id": "e3e70682-c209-4cac-629f-6fbed82c07cd",
-                         "base_version": 0, "changes": {"\x00": {}}}]})  # a NUL in a key: the fast path takes it
+@example(
+    {
+        "mutations": [
+            {
+                "mutation_id": "0",
+                "kind": "customer.save",
+                "record_id": "e3e70682-c209-4cac-629f-6fbed82c07cd",
+                "base_version": 0,
+                "changes": {"\x00": {}},
+            }
+        ]
+    }
+)  # a NUL in a key: the fast path takes it
 def test_fast_path_accepts_only_what_the_models_accept_and_dumps_the_same(body):
     fast = plain_mutations(body)
     screened, refused = _screen(body)  # mutations refused for their content are answered one by one
@@ -127,14 +170,25 @@ def test_fast_path_accepts_only_what_the_models_accept_and_dumps_the_same(body):
     if fast is not None:
         assert effective(fast) == effective(reference)
         assert [mutation_hash(m) for m in effective(fast) if REFUSED not in m] == [
-            mutation_hash(m) for m in effective(reference) if REFUSED not in m]
+            mutation_hash(m) for m in effective(reference) if REFUSED not in m
+        ]
 
 
 def _good(n=3):
-    return {"mutations": [{"mutation_id": uuid.uuid4().hex, "kind": "customer.save", "record_id": str(uuid.uuid4()).upper(),
-                           "base_version": 0, "form_version": 1,
-                           "changes": {"name": {"old": None, "new": "张三"}, "brand_count": {"old": 1, "new": 2.5}},
-                           "provenance": {"source": "visit", "info_date": None}} for _ in range(n)]}
+    return {
+        "mutations": [
+            {
+                "mutation_id": uuid.uuid4().hex,
+                "kind": "customer.save",
+                "record_id": str(uuid.uuid4()).upper(),
+                "base_version": 0,
+                "form_version": 1,
+                "changes": {"name": {"old": None, "new": "张三"}, "brand_count": {"old": 1, "new": 2.5}},
+                "provenance": {"source": "visit", "info_date": None},
+            }
+            for _ in range(n)
+        ]
+    }
 
 
 def test_a_typical_push_takes_the_fast_path_with_record_ids_in_lower_case():
@@ -145,14 +199,17 @@ def test_a_typical_push_takes_the_fast_path_with_record_ids_in_lower_case():
     assert PushRequest.model_validate(body)._plain == fast  # not the models: the fast path
 
 
-@pytest.mark.parametrize("spoil", [
-    lambda m: m.update(base_version="0"),          # the models coerce it: their answer, not ours
-    lambda m: m.update(base_version=True),
-    lambda m: m.update(urgent=1),
-    lambda m: m.update(changes={"name": {"new": float("nan")}}),
-    lambda m: m.update(visit={"id": str(uuid.uuid4()), "visited_on": "2026-01-01"}),
-    lambda m: m.update(kind=["customer.save"]),
-])
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda m: m.update(base_version="0"),  # the models coerce it: their answer, not ours
+        lambda m: m.update(base_version=True),
+        lambda m: m.update(urgent=1),
+        lambda m: m.update(changes={"name": {"new": float("nan")}}),
+        lambda m: m.update(visit={"id": str(uuid.uuid4()), "visited_on": "2026-01-01"}),
+        lambda m: m.update(kind=["customer.save"]),
+    ],
+)
 def test_anything_the_models_would_coerce_or_check_further_goes_their_way(spoil):
     body = _good(2)
     spoil(body["mutations"][1])

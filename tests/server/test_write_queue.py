@@ -1,6 +1,7 @@
 """Write transactions queue in the process: one at a time on SQLite (it has one writer), PG_WRITERS at a
 time on PostgreSQL (their work is Python under one GIL: more only share the processor unevenly), and
 the queue is released when a transaction fails, on both."""
+
 from __future__ import annotations
 
 import threading
@@ -33,6 +34,7 @@ def test_write_transactions_queue_and_fail_without_blocking_the_queue(db: Databa
 
     def boom(_tx) -> None:
         raise ValueError("a bug in the middle of a transaction")
+
     for _ in range(limit + 1):
         with pytest.raises(ValueError):
             db.write(boom)

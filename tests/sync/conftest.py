@@ -1,4 +1,5 @@
 """Sync tests: real server processes on 127.0.0.1, real client archives (each in its own home folder)."""
+
 from __future__ import annotations
 
 import os
@@ -37,8 +38,14 @@ class Server:
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
-        proc = subprocess.run([sys.executable, "-m", "server", "--data", str(self.data), *args], cwd=ROOT,
-                              capture_output=True, text=True, env=env, timeout=120)
+        proc = subprocess.run(
+            [sys.executable, "-m", "server", "--data", str(self.data), *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
         assert proc.returncode == 0, proc.stderr
         return proc
 
@@ -52,17 +59,27 @@ class Server:
         import warnings
 
         from urllib3.exceptions import InsecureRequestWarning
+
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", InsecureRequestWarning)
-            return self.start(extra=("--certfile", str(certfile), "--keyfile", str(keyfile)),
-                              probe=(self.https_url, False))
+            return self.start(
+                extra=("--certfile", str(certfile), "--keyfile", str(keyfile)), probe=(self.https_url, False)
+            )
 
-    def start(self, env: dict[str, str] | None = None, extra: tuple[str, ...] = (),
-              probe: tuple[str, str | bool] | None = None) -> Server:
+    def start(
+        self,
+        env: dict[str, str] | None = None,
+        extra: tuple[str, ...] = (),
+        probe: tuple[str, str | bool] | None = None,
+    ) -> Server:
         log = open(self.data.parent / f"server-{self.port}-{time.time_ns()}.log", "wb")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server", "serve", "--data", str(self.data), "--port",
-                                      str(self.port), *extra], cwd=ROOT, stdout=log, stderr=log,
-                                     env={**os.environ, **(env or {})})
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "server", "serve", "--data", str(self.data), "--port", str(self.port), *extra],
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            env={**os.environ, **(env or {})},
+        )
         url, verify = probe or (self.url, True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -108,6 +125,7 @@ class Client:
         self.use()
         from app.services import session as ss
         from app.services.startup import profile_exists
+
         if profile_exists():
             self.session = ss.unlock(passphrase=PASSPHRASE)
         else:
@@ -125,11 +143,13 @@ class Client:
 
     def login(self, server: Server) -> None:
         from app.services import syncing
+
         self.use()
         syncing.login(self.session, server.url, self.name, SERVER_PASSWORD)
 
     def sync(self) -> Any:
         from app.services import syncing
+
         self.use()
         return syncing.sync(self.session)
 

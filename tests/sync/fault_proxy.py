@@ -9,6 +9,7 @@ Independently of the modes, ``rewrite`` (when set) may change the JSON body of a
 is delivered: a server answering in a shape the client does not expect.
 It runs its own asyncio loop in a thread and stops by itself with ``stop()``.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -1,6 +1,7 @@
 """The audit trail goes to the real server with the records: all of it, once, checked link by link;
 a server copy that lost its tail gets the trail again; a trail the server refuses is reported and
 the records sync all the same."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,10 @@ def server_trail(server, device: str) -> list[tuple[int, str, bool]]:
 def server_hashes(server, device: str) -> list[tuple[int, str]]:
     con = sqlite3.connect(server.data / DB_FILE)
     try:
-        return [tuple(r) for r in con.execute("SELECT seq, hash FROM audit_entries WHERE device = ? ORDER BY seq",
-                                              (device,))]
+        return [
+            tuple(r)
+            for r in con.execute("SELECT seq, hash FROM audit_entries WHERE device = ? ORDER BY seq", (device,))
+        ]
     finally:
         con.close()
 
@@ -37,16 +40,17 @@ def test_the_trail_reaches_the_server_once(server, clients) -> None:
     c1 = clients("c1")
     for v in generate(3, seed=11):
         records.save_draft(c1.session, v)
-    c1.session._archive.audit.record_action("export", "export", Provenance("c1", Source.MANUAL, "customers.xlsx"),
-                                     {"rows": 3, "file": "customers.xlsx"})
+    c1.session._archive.audit.record_action(
+        "export", "export", Provenance("c1", Source.MANUAL, "customers.xlsx"), {"rows": 3, "file": "customers.xlsx"}
+    )
     c1.login(server)
     out = c1.sync()
     assert out.complete and not out.audit_problem and out.audit_sent > 0
     device = c1.session._archive.meta.device_id
     assert server_hashes(server, device) == local_trail(c1.session)
-    assert ("export" in {e for _s, e, _f in server_trail(server, device)})
+    assert "export" in {e for _s, e, _f in server_trail(server, device)}
     before = len(local_trail(c1.session))
-    again = c1.sync()                                   # only what the last sync itself logged, if anything
+    again = c1.sync()  # only what the last sync itself logged, if anything
     assert again.audit_sent == len(local_trail(c1.session)) - before
     assert server_hashes(server, device) == local_trail(c1.session)
     assert "intact" in server.admin("audit", "verify").stderr
@@ -59,7 +63,7 @@ def test_a_server_copy_that_lost_its_tail_gets_the_trail_again(server, clients) 
     c1.login(server)
     c1.sync()
     device = c1.session._archive.meta.device_id
-    con = sqlite3.connect(server.data / DB_FILE)   # the server restored from an older backup
+    con = sqlite3.connect(server.data / DB_FILE)  # the server restored from an older backup
     with con:
         con.execute("DELETE FROM audit_entries WHERE device = ? AND seq > 2", (device,))
     con.close()
@@ -74,7 +78,7 @@ def test_a_refused_trail_is_reported_and_the_records_still_sync(server, clients)
     c1.login(server)
     c1.sync()
     c, _ = records.save_draft(c1.session, next(iter(generate(1, seed=14))))
-    with c1.session._archive.db.transaction() as tx:             # someone rewrites an entry not yet sent
+    with c1.session._archive.db.transaction() as tx:  # someone rewrites an entry not yet sent
         tx.execute(text("DROP TRIGGER audit_no_update"))
         last = tx.execute(text("SELECT max(seq) FROM audit")).scalar()
         tx.execute(text("UPDATE audit SET actor = 'someone else' WHERE seq = :s"), {"s": last})

@@ -1,6 +1,7 @@
 """A record with text the server cannot store (put into the archive behind the validation's back):
 a real sync sends the others, the server refuses that one by name, the client marks it refused and
 shows it as a sync problem, and the next sync does not send it again unchanged."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,9 @@ def _corrupt(session, record_id: str, key: str, value: str) -> None:
     """Write a value straight into the archive's row, as a bug or an old version might have."""
     C = schema.customer.c
     with session._archive.db.transaction() as tx:
-        data = json.loads(tx.execute(schema.customer.select().with_only_columns(C.data).where(C.id == record_id)).scalar())
+        data = json.loads(
+            tx.execute(schema.customer.select().with_only_columns(C.data).where(C.id == record_id)).scalar()
+        )
         data[key] = value
         tx.execute(schema.customer.update().where(C.id == record_id).values(data=json.dumps(data)))
 
@@ -47,8 +50,15 @@ def test_one_bad_record_is_refused_by_name_the_others_sync_and_it_is_not_resent(
     assert again.pushed == 0 and again.remaining == 1
     assert c1.session._archive.customers.get(ids[1]).sync_state == "rejected"
     # the server holds the two others and nothing of the third
-    token = requests.post(server.url + "/api/v1/auth/login", headers={"X-FieldArchive-Protocol": "1"}, timeout=10,
-                          json={"username": "s1", "password": "server-pass-123", "device_id": "t"}).json()["access_token"]
-    feed = requests.get(server.url + "/api/v1/sync/pull", timeout=10,
-                        headers={"X-FieldArchive-Protocol": "1", "Authorization": f"Bearer {token}"}).json()
+    token = requests.post(
+        server.url + "/api/v1/auth/login",
+        headers={"X-FieldArchive-Protocol": "1"},
+        timeout=10,
+        json={"username": "s1", "password": "server-pass-123", "device_id": "t"},
+    ).json()["access_token"]
+    feed = requests.get(
+        server.url + "/api/v1/sync/pull",
+        timeout=10,
+        headers={"X-FieldArchive-Protocol": "1", "Authorization": f"Bearer {token}"},
+    ).json()
     assert sorted(c["record"]["id"] for c in feed["changes"] if c["record"]) == sorted([ids[0], ids[2]])

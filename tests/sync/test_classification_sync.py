@@ -1,5 +1,6 @@
 """A classification run and a credit decision on the server reach a real client by sync, like any change,
 and merge with the collector's own offline edit of the same customer."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -47,12 +48,12 @@ def test_classification_and_credit_arrive_by_sync(server, clients, tmp_path) -> 
     server.admin("classify", "run", "--period", "2026-Q3")
 
     out = c1.sync()
-    assert out.complete and out.pulled == 5 and out.merged == 1   # merged: the offline edit on top of the new version
+    assert out.complete and out.pulled == 5 and out.merged == 1  # merged: the offline edit on top of the new version
     got = {code: c1.session._archive.customers.get(by_code[code].id).values for code in codes}
     # n = 5: one large, three medium, one small
     assert [got[c]["business_scale"] for c in codes] == ["1", "2", "2", "2", "3"]
     assert [got[c]["classification_code"] for c in codes] == ["XZ1", "XZ2", "XZ2", "XZ2", "XZ3"]
-    assert got[codes[0]]["address"] == "陕西省西安市碑林区新地址9号"   # the offline edit merged, not lost
+    assert got[codes[0]]["address"] == "陕西省西安市碑林区新地址9号"  # the offline edit merged, not lost
     assert c1.session._archive.outbox.outbox_count() == 0
 
     # credit: the grade changes on the client only after the final decision
@@ -84,7 +85,7 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
     client = SyncClient(server.url, MemoryTokens(), "dev-test")
     try:
         client.login("c1", SERVER_PASSWORD, "test")
-        assert client.calendar(kept["version"]) is None                 # 304: unchanged, no body
+        assert client.calendar(kept["version"]) is None  # 304: unchanged, no body
         server.admin("calendar", "set", friday.isoformat(), "holiday")
         fresh = client.calendar(kept["version"])
         assert fresh is not None and friday.isoformat() in fresh["holidays"]
@@ -96,6 +97,6 @@ def test_the_server_calendar_is_kept_in_the_archive_and_used_for_deadlines(serve
     assert kept2["version"] == fresh["version"]
     cal = calendar_for(c1.session._archive)
     assert not cal.is_workday(friday)
-    assert c1.session.calendar == cal                                      # the session counts with it
+    assert c1.session.calendar == cal  # the session counts with it
     # 2026-09-03 (Thu) + 2 working days skips the new holiday (Fri): Mon 7, Tue 8
     assert cal.add_workdays(dt.date(2026, 9, 3), 2) == dt.date(2026, 9, 8)

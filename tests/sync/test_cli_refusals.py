@@ -1,6 +1,7 @@
 """`sync` on the command line names every customer the server refused, with its code, shop name and
 the server's reasons in the user's language, and exits 1; 0 once they are corrected. A real server
 process on 127.0.0.1, the command line as a real process."""
+
 from __future__ import annotations
 
 from app.services import records
@@ -10,8 +11,9 @@ from tests.sync.test_cli_review import cli, ok
 def test_sync_lists_refused_customers_with_reasons_and_exits_1(server, clients) -> None:
     c1 = clients("c1")
     # values the server refuses from a collector (entered around the sheet and form rules)
-    grade = records.save_draft(c1.session, {"shop_name": "老王烟酒店", "credit_grade": "A",
-                                            "contact_phone": "13812345678"})[0]
+    grade = records.save_draft(
+        c1.session, {"shop_name": "老王烟酒店", "credit_grade": "A", "contact_phone": "13812345678"}
+    )[0]
     price = records.save_draft(c1.session, {"shop_name": "李记便利店", "avg_price": "23.5", "monitored": True})[0]
     fine = records.save_draft(c1.session, {"shop_name": "张家超市"})[0]
     codes = {c.id: c1.session._archive.customers.get(c.id).code for c in (grade, price, fine)}
@@ -34,8 +36,10 @@ def test_sync_lists_refused_customers_with_reasons_and_exits_1(server, clients) 
 
     en = cli(c1.home, "--lang", "en", "sync")  # still refused: nothing changed since
     assert en.returncode == 1
-    assert f"{codes[grade.id]} 老王烟酒店: Integrity grade is maintained by the system: leave it empty for a new customer." \
+    assert (
+        f"{codes[grade.id]} 老王烟酒店: Integrity grade is maintained by the system: leave it empty for a new customer."
         in en.stdout
+    )
     assert "Refused by the server (2)" in en.stdout and "readonly" not in en.stdout
 
     c1.__enter__()  # the collector corrects them
@@ -47,4 +51,6 @@ def test_sync_lists_refused_customers_with_reasons_and_exits_1(server, clients) 
     assert done.returncode == 0, done.stderr + done.stdout
     assert "拒收" not in done.stdout and done.stderr == ""
     c1.__enter__()
-    assert {c.sync_state for c in c1.session._archive.customers.many([grade.id, price.id, fine.id]).values()} == {"synced"}
+    assert {c.sync_state for c in c1.session._archive.customers.many([grade.id, price.id, fine.id]).values()} == {
+        "synced"
+    }

@@ -1,6 +1,7 @@
 """The review round trip as scripts do it: `submit`, `sync`, `review list/return/approve` in real
 processes, two archives, a real server on 127.0.0.1 (no keyring: `sync` signs in again with the
 password from the environment)."""
+
 from __future__ import annotations
 
 import json
@@ -16,10 +17,20 @@ from tests.sync.conftest import PASSPHRASE, ROOT, SERVER_PASSWORD
 
 def cli(home: Path, *args: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
-    env.update(FIELDARCHIVE_HOME=str(home), PYTHONPATH=str(ROOT), FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
-               FIELDARCHIVE_SERVER_PASSWORD=SERVER_PASSWORD)
-    return subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=180)
+    env.update(
+        FIELDARCHIVE_HOME=str(home),
+        PYTHONPATH=str(ROOT),
+        FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
+        FIELDARCHIVE_SERVER_PASSWORD=SERVER_PASSWORD,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=180,
+    )
 
 
 def ok(proc) -> str:
@@ -32,8 +43,10 @@ def test_submit_return_fix_resubmit_approve_from_the_command_line(server, client
     values = list(generate(3, seed=31))
     ids = [records.save_draft(c1.session, v)[0].id for v in values]
     # each value is valid, together they are not (issued after it expires): saved, but not submittable
-    broken = records.save_draft(c1.session, {"shop_name": "日期有误的草稿", "licence_issue_date": "2025-03-01",
-                                             "licence_expiry_date": "2024-03-01"})[0].id
+    broken = records.save_draft(
+        c1.session,
+        {"shop_name": "日期有误的草稿", "licence_issue_date": "2025-03-01", "licence_expiry_date": "2024-03-01"},
+    )[0].id
     c1.session.close()
     c1.session = None
     s1 = clients("s1")
@@ -46,9 +59,9 @@ def test_submit_return_fix_resubmit_approve_from_the_command_line(server, client
     assert refused.returncode == 2 and "市场经理" in refused.stderr and "Traceback" not in refused.stderr
 
     out = cli(c1.home, "submit", "--all", "--note", "新店三户，请审核")
-    assert out.returncode == 1, out.stderr                 # one was refused
+    assert out.returncode == 1, out.stderr  # one was refused
     assert f"未提交 {broken}" in out.stdout and "已提交 3 户" in out.stdout
-    c1.__enter__()   # the server refuses such a draft too: correct it before syncing
+    c1.__enter__()  # the server refuses such a draft too: correct it before syncing
     records.save_changes(c1.session, broken, {"licence_expiry_date": "2030-03-01"})
     c1.session.close()
     c1.session = None

@@ -1,4 +1,5 @@
 """No loss and no duplicate under network and process faults, against a real server process."""
+
 from __future__ import annotations
 
 import io
@@ -22,7 +23,9 @@ WEIGHTS = {"pass": 62, "drop_request": 6, "drop_response": 8, "duplicate": 8, "d
 def server_state(server) -> tuple[dict[str, dict], dict[str, bytes]]:
     engine = create_engine(f"sqlite:///{server.data / 'fieldarchive-server.db'}")
     with engine.connect() as c:
-        customers = {r[0]: json.loads(r[1]) for r in c.execute(text("SELECT id, data FROM customers WHERE NOT deleted"))}
+        customers = {
+            r[0]: json.loads(r[1]) for r in c.execute(text("SELECT id, data FROM customers WHERE NOT deleted"))
+        }
         stored = {r[0]: bytes(r[1]) for r in c.execute(text("SELECT sha256, data FROM photos"))}
     engine.dispose()
     return customers, stored
@@ -35,8 +38,11 @@ def client_state(session) -> tuple[dict[str, dict], set[str]]:
 
 
 def tiny_photo(rng: random.Random) -> bytes:
-    img = Image.new("RGB", (rng.randrange(40, 90), rng.randrange(40, 90)),
-                    (rng.randrange(256), rng.randrange(256), rng.randrange(256)))
+    img = Image.new(
+        "RGB",
+        (rng.randrange(40, 90), rng.randrange(40, 90)),
+        (rng.randrange(256), rng.randrange(256), rng.randrange(256)),
+    )
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
@@ -90,9 +96,10 @@ def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, mo
         assert set(theirs) == set(mine)  # every record, none twice, none invented
         assert all(theirs[i] == mine[i] for i in mine), [i for i in mine if theirs[i] != mine[i]][:3]
         import hashlib
+
         assert refs and refs <= set(stored)
         assert all(hashlib.sha256(stored[s]).hexdigest() == s for s in refs)
-        assert not out.audit_problem                          # the audit trail too: all of it, each entry once
+        assert not out.audit_problem  # the audit trail too: all of it, each entry once
         assert server_hashes(server, c1.session._archive.meta.device_id) == local_trail(c1.session)
     finally:
         proxy.stop()

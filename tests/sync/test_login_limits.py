@@ -1,5 +1,6 @@
 """The client's sign-in against a real server process that refuses to check more passwords: a clear,
 localized message with the server's wait (423 for the user name, 429 for the address or a busy server)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,9 +16,15 @@ from tests.sync.conftest import SERVER_PASSWORD, Server
 def strict_server(tmp_path: Path):
     srv = Server(tmp_path / "server-data")
     srv.admin("user", "add", "c1", "--role", "collector")
-    srv.start(env={"FIELDARCHIVE_MAX_FAILURES": "2", "FIELDARCHIVE_LOCK_BASE": "120",
-                   "FIELDARCHIVE_ADDRESS_MAX_FAILURES": "3", "FIELDARCHIVE_ADDRESS_LOCK_BASE": "300",
-                   "FIELDARCHIVE_FAILURE_DELAY": "0"})
+    srv.start(
+        env={
+            "FIELDARCHIVE_MAX_FAILURES": "2",
+            "FIELDARCHIVE_LOCK_BASE": "120",
+            "FIELDARCHIVE_ADDRESS_MAX_FAILURES": "3",
+            "FIELDARCHIVE_ADDRESS_LOCK_BASE": "300",
+            "FIELDARCHIVE_FAILURE_DELAY": "0",
+        }
+    )
     yield srv
     srv.stop()
 

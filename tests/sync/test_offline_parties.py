@@ -1,5 +1,6 @@
 """Two collectors and a supervisor edit the same customer offline, then sync in every order:
 conflicts where fields overlap, merges where they do not, nothing lost."""
+
 from __future__ import annotations
 
 import itertools
@@ -54,5 +55,5 @@ def test_offline_edits_by_three_people_in_every_order(server, clients, order) ->
     final = people["c1"].session._archive.customers.get(x.id).values
     assert final == people["s1"].session._archive.customers.get(x.id).values
     assert final["address"] == "陕西省西安市雁塔区新址8号"  # c1's, merged
-    assert final["business_area"] == "77"                 # s1's, merged
-    assert final["landline"] == mine                      # the conflict as the person decided
+    assert final["business_area"] == "77"  # s1's, merged
+    assert final["landline"] == mine  # the conflict as the person decided

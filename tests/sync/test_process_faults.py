@@ -1,5 +1,6 @@
 """The client killed with SIGKILL in the middle of a sync, and the server restarted in the middle of
 one: afterwards the server holds exactly the client's records, none twice, no edit lost."""
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,13 @@ def test_client_killed_during_sync_then_restarted(server, clients) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "FIELDARCHIVE_HOME": str(c1.home)}
     kills = 0
     for _ in range(12):
-        child = subprocess.Popen([sys.executable, "-c", CHILD, PASSPHRASE, server.url, SERVER_PASSWORD], env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, PASSPHRASE, server.url, SERVER_PASSWORD],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         assert child.stdout.readline().strip() == "ready", child.stderr.read()
         # killed after a random number of steps, a random moment into the next one (mid-request,
         # mid-transaction); a child that finished first is not killed

@@ -1,5 +1,6 @@
 """The monthly report end to end: a collector's work synced to a real server on 127.0.0.1, the
 market manager's `report monthly` writes the workbook, read back cell by cell with openpyxl."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,7 +26,7 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     bound = cal.add_workdays(today, -9)
     c1 = clients("c1")
     v1, v2 = generate(2, seed=5)
-    v1.update(shop_name="=HYPERLINK(\"x\")", market_type="urban", binding_date=bound.isoformat())
+    v1.update(shop_name='=HYPERLINK("x")', market_type="urban", binding_date=bound.isoformat())
     v2.update(shop_name="乙烟酒店", binding_date=today.isoformat())
     first = records.save_draft(c1.session, v1)[0].id
     second = records.save_draft(c1.session, v2)[0].id
@@ -54,8 +55,19 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
 
     adj = _rows(wb["类别调整"])
     assert adj[0] == ["序号", "客户代码", "店铺名称", "客户经理", "调整项目", "调整前", "调整后", "日期", "操作人"]
-    assert adj[1:] == [[1, None, "=HYPERLINK(\"x\")", "c1", "市场类型", "城镇", "乡村",
-                        dt.datetime(today.year, today.month, today.day), "c1"]]
+    assert adj[1:] == [
+        [
+            1,
+            None,
+            '=HYPERLINK("x")',
+            "c1",
+            "市场类型",
+            "城镇",
+            "乡村",
+            dt.datetime(today.year, today.month, today.day),
+            "c1",
+        ]
+    ]
     cell = wb["类别调整"]["C2"]
     assert cell.data_type == "s" and cell.value.startswith("=")  # text, never a formula
 
@@ -70,8 +82,16 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     overdue = _rows(wb["逾期维护"])
     assert overdue[0] == ["客户代码", "店铺名称", "客户经理", "逾期事项", "到期日", "逾期工作日"]
     due = cal.add_workdays(bound, 5)
-    assert overdue[1:] == [[None, "=HYPERLINK(\"x\")", "c1", "新客户绑定后 5 个工作日内未完善档案",
-                            dt.datetime(due.year, due.month, due.day), cal.workdays_between(due, today)]]
+    assert overdue[1:] == [
+        [
+            None,
+            '=HYPERLINK("x")',
+            "c1",
+            "新客户绑定后 5 个工作日内未完善档案",
+            dt.datetime(due.year, due.month, due.day),
+            cal.workdays_between(due, today),
+        ]
+    ]
 
     visits = _rows(wb["拜访情况"])
     assert visits[0] == ["客户经理", "拜访次数", "拜访客户数", "负责客户数", "拜访覆盖率（%）", "有销售异常的拜访"]

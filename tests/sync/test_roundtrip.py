@@ -1,4 +1,5 @@
 """Client ↔ real server: push, pull, merge, conflicts resolved by a person, review decisions arriving."""
+
 from __future__ import annotations
 
 from app.models.record import CustomerStatus
@@ -48,9 +49,10 @@ def test_edits_to_different_fields_merge_and_the_same_field_conflicts(server, cl
     fields, server_record = c1.session._archive.outbox.conflict_of(c.id)
     assert [(f.field, f.mine, f.server) for f in fields] == [("landline", "029-88881234", "029-88885678")]
     rebased = c1.session._archive.customers.get(c.id).values
-    assert rebased["business_area"] == "99"                              # theirs, untouched by us
-    assert rebased["address"] == "陕西省西安市碑林区新地址1号"             # ours, untouched by them
+    assert rebased["business_area"] == "99"  # theirs, untouched by us
+    assert rebased["address"] == "陕西省西安市碑林区新地址1号"  # ours, untouched by them
     from app.services import syncing
+
     syncing.resolve_conflict(c1.session, c.id, {"landline": "029-88885678"})  # the person picks the server's
     out = c1.sync()
     assert out.complete
@@ -78,6 +80,7 @@ def test_submit_approve_gives_the_official_code(server, clients) -> None:
 
 def test_returned_with_reason_then_fixed_resubmitted_and_approved(server, clients) -> None:
     from app.services import review
+
     c1, s1 = clients("c1"), clients("s1")
     values = demo(1, 4)[0]
     c, _ = records.save_draft(c1.session, values)
@@ -106,12 +109,17 @@ def test_returned_with_reason_then_fixed_resubmitted_and_approved(server, client
     assert c1.session._archive.outbox.outbox_count() == 0
     # the collector's history shows each round: returned with its reason, then approved
     rounds = [e.new for e in c1.session._archive.audit.history(c.id) if e.action == "review"]
-    assert [(r["action"], r["by"], r.get("reason")) for r in rounds] == [("return", "s1", "电话号码核实不符"),
-                                                                         ("approve", "s1", "")]
+    assert [(r["action"], r["by"], r.get("reason")) for r in rounds] == [
+        ("return", "s1", "电话号码核实不符"),
+        ("approve", "s1", ""),
+    ]
     statuses = [(e.old, e.new) for e in c1.session._archive.audit.history(c.id) if e.action == "status"]
     assert statuses == [("draft", "pending"), ("pending", "returned"), ("returned", "pending"), ("pending", "approved")]
     # and the market manager's own decisions are not recorded twice when the server confirms them
-    assert [e.new["action"] for e in s1.session._archive.audit.history(c.id) if e.action == "review"] == ["return", "approve"]
+    assert [e.new["action"] for e in s1.session._archive.audit.history(c.id) if e.action == "review"] == [
+        "return",
+        "approve",
+    ]
 
 
 def test_a_collector_cannot_decide(server, clients) -> None:
@@ -119,6 +127,7 @@ def test_a_collector_cannot_decide(server, clients) -> None:
 
     from app.errors import UserFacingError
     from app.services import review
+
     c1 = clients("c1")
     c1.login(server)
     with pytest.raises(UserFacingError):

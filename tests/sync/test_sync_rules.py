@@ -1,5 +1,6 @@
 """The rules around a sync: local work is never overwritten, catalogue versions arrive, photos resume,
 tokens refresh silently, a revoked device signs out without losing anything."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -42,8 +43,17 @@ def test_a_published_catalogue_arrives_and_drafts_keep_their_values(server, clie
     c, _ = records.save_draft(c1.session, values)
     form = c1.session.form.to_dict()
     form["version"] = 2
-    form["fields"].append({"key": "wechat_id", "group": "personal", "label_zh": "微信号", "label_en": "WeChat ID",
-                           "type": "text", "required": "optional", "max_length": 40})
+    form["fields"].append(
+        {
+            "key": "wechat_id",
+            "group": "personal",
+            "label_zh": "微信号",
+            "label_en": "WeChat ID",
+            "type": "text",
+            "required": "optional",
+            "max_length": 40,
+        }
+    )
     path = tmp_path / "form-v2.json"
     path.write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
     server.admin("form", "publish", str(path))

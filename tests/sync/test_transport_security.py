@@ -7,6 +7,7 @@ checked through the services layer and the command line against real server proc
 address), yet on Linux a connection to it reaches the server listening on 127.0.0.1, so the test can
 see that nothing is sent when the address is refused and that the sign-in works once allowed.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -34,8 +35,17 @@ REFUSED_ZH = "连接必须加密"
 def test_loopback_is_only_this_computer() -> None:
     for host in ("127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LOCALHOST", "::ffff:127.0.0.1"):
         assert is_loopback(host), host
-    for host in ("0.0.0.0", "10.0.0.1", "192.168.1.2", "::", "archive.example.cn", "localhost.example.cn",
-                 "127.0.0.1.example.cn", "128.0.0.1", "::2"):
+    for host in (
+        "0.0.0.0",
+        "10.0.0.1",
+        "192.168.1.2",
+        "::",
+        "archive.example.cn",
+        "localhost.example.cn",
+        "127.0.0.1.example.cn",
+        "128.0.0.1",
+        "::2",
+    ):
         assert not is_loopback(host), host
     assert server_url_problem("http://127.0.0.1:8765") is None
     assert server_url_problem("http://[::1]:8765/") is None
@@ -78,15 +88,16 @@ def connected(listener: socket.socket) -> bool:
 
 
 def test_service_login_over_http_to_another_computer_is_refused_before_anything_is_sent(
-        server, clients, listener, monkeypatch) -> None:
+    server, clients, listener, monkeypatch
+) -> None:
     monkeypatch.delenv(syncing.ENV_ALLOW_INSECURE, raising=False)
     c1 = clients("c1")
     remote = f"http://0.0.0.0:{listener.getsockname()[1]}"
     with pytest.raises(SyncError) as err:
         syncing.login(c1.session, remote, "c1", SERVER_PASSWORD)
     assert REFUSED_ZH in err.value.message("zh_CN")
-    assert not connected(listener)                      # not even a connection was attempted
-    assert syncing.binding(c1.session) is None          # the archive was not bound to that address
+    assert not connected(listener)  # not even a connection was attempted
+    assert syncing.binding(c1.session) is None  # the archive was not bound to that address
 
     # the same address with the development switch: the sign-in reaches the real server
     real = f"http://0.0.0.0:{server.port}"
@@ -103,10 +114,21 @@ def test_service_login_over_http_to_another_computer_is_refused_before_anything_
 
 def cli(home: Path, *args: str):
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
-    env.update(FIELDARCHIVE_HOME=str(home), PYTHONPATH=str(ROOT), FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
-               FIELDARCHIVE_SERVER_PASSWORD=SERVER_PASSWORD)
-    return subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=180, cwd=ROOT)
+    env.update(
+        FIELDARCHIVE_HOME=str(home),
+        PYTHONPATH=str(ROOT),
+        FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
+        FIELDARCHIVE_SERVER_PASSWORD=SERVER_PASSWORD,
+    )
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=180,
+        cwd=ROOT,
+    )
 
 
 def test_cli_login_refuses_http_to_another_computer_unless_allow_insecure(server, tmp_path, listener) -> None:
@@ -121,12 +143,13 @@ def test_cli_login_refuses_http_to_another_computer_unless_allow_insecure(server
 
     allowed = cli(home, "login", "--allow-insecure", "--server", f"http://0.0.0.0:{server.port}", "--user", "c1")
     assert allowed.returncode == 0, allowed.stderr
-    assert "未加密" in allowed.stderr and "--allow-insecure" in allowed.stderr   # said plainly, every time
-    local = cli(home, "login", "--server", server.url, "--user", "c1")              # loopback needs no switch
+    assert "未加密" in allowed.stderr and "--allow-insecure" in allowed.stderr  # said plainly, every time
+    local = cli(home, "login", "--server", server.url, "--user", "c1")  # loopback needs no switch
     assert local.returncode == 0 and local.stderr.count("未加密") == 0, local.stderr
 
 
 # ---- TLS with a throwaway certificate authority --------------------------------------------------
+
 
 def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
@@ -135,36 +158,61 @@ def _name(cn: str) -> x509.Name:
 def make_ca(folder: Path, name: str) -> tuple[Path, ec.EllipticCurvePrivateKey, x509.Certificate]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(_name(name)).issuer_name(_name(name))
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_cert_sign=True, crl_sign=True,
-                                         content_commitment=False, key_encipherment=False, data_encipherment=False,
-                                         key_agreement=False, encipher_only=False, decipher_only=False), critical=True)
-            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-            .sign(key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name(name))
+        .issuer_name(_name(name))
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
     path = folder / f"{name}.pem"
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     return path, key, cert
 
 
-def make_leaf(folder: Path, ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate,
-              names: list[x509.GeneralName]) -> tuple[Path, Path]:
+def make_leaf(
+    folder: Path, ca_key: ec.EllipticCurvePrivateKey, ca: x509.Certificate, names: list[x509.GeneralName]
+) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
     now = dt.datetime.now(dt.UTC)
-    cert = (x509.CertificateBuilder().subject_name(_name("fieldarchive server")).issuer_name(ca.subject)
-            .public_key(key.public_key()).serial_number(x509.random_serial_number())
-            .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=30))
-            .add_extension(x509.SubjectAlternativeName(names), critical=False)
-            .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
-            .sign(ca_key, hashes.SHA256()))
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(_name("fieldarchive server"))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName(names), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
     cert_path, key_path = folder / "server.pem", folder / "server.key"
     cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
     key_path.chmod(0o600)  # serve refuses a TLS key others may read
     return cert_path, key_path
 
@@ -187,7 +235,9 @@ def info(url: str, **kw) -> dict:
 
 
 def test_tls_verifies_against_the_trust_store_and_a_bureau_ca_works_once_trusted(tmp_path, monkeypatch) -> None:
-    srv, ca_path = https_server(tmp_path, [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")])
+    srv, ca_path = https_server(
+        tmp_path, [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+    )
     try:
         monkeypatch.delenv("SSL_CERT_FILE", raising=False)
         monkeypatch.delenv("SSL_CERT_DIR", raising=False)
@@ -196,7 +246,10 @@ def test_tls_verifies_against_the_trust_store_and_a_bureau_ca_works_once_trusted
         # the bureau's CA is not in the system store: refused, with the one clear message
         with pytest.raises(SyncError) as err:
             info(srv.https_url)
-        assert err.value.kind is SyncErrorKind.PROTOCOL and err.value.message("zh_CN") == "服务器证书不受信任，已拒绝连接。"
+        assert (
+            err.value.kind is SyncErrorKind.PROTOCOL
+            and err.value.message("zh_CN") == "服务器证书不受信任，已拒绝连接。"
+        )
         # the CA added through the client's API: verified and accepted
         assert info(srv.https_url, extra_ca=str(ca_path))["protocol"] == 1
         assert info(f"https://localhost:{srv.port}", extra_ca=str(ca_path))["protocol"] == 1
@@ -248,8 +301,11 @@ def test_a_redirect_is_not_followed_so_the_password_goes_nowhere_else(listener) 
             data = b""
             while b"\r\n\r\n" not in data:
                 data += conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 307 Temporary Redirect\r\nLocation: " + elsewhere.encode()
-                         + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 307 Temporary Redirect\r\nLocation: "
+                + elsewhere.encode()
+                + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
 
     thread = threading.Thread(target=answer_once, daemon=True)
     thread.start()

@@ -1,4 +1,5 @@
 """UI fixtures: an inline task runner (work and callbacks run at once, in order) and an unlocked session."""
+
 from __future__ import annotations
 
 import pytest
@@ -33,6 +34,7 @@ def created(home):
 def running(qtbot, qapp, created, monkeypatch):
     """The real controller on a real DB thread, unlocked."""
     from app.ui.controller import AppController
+
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)  # no dialogs waiting in the background
     controller = AppController(qapp, Settings(), "default", TaskRunner())
     controller.start()

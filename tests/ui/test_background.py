@@ -1,5 +1,6 @@
 """With real threads: every archive access happens on the one DB thread; long work can be cancelled;
 a crash while editing loses nothing."""
+
 from __future__ import annotations
 
 import os
@@ -35,6 +36,7 @@ def test_save_on_the_db_thread_updates_the_list(qtbot, running) -> None:
 
 def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_path, monkeypatch) -> None:
     from app.ui import sheets_flow
+
     path = tmp_path / "big.xlsx"
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet()
@@ -52,7 +54,7 @@ def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_
     previews[0]._import(ImportMode.WRITE)
     dialog = next(d for d in win.findChildren(QProgressDialog) if d.isVisible())
     qtbot.waitUntil(lambda: "500 行" in dialog.labelText(), timeout=30_000)  # the import is running …
-    dialog.findChild(QPushButton).click()                           # … and the user cancels it
+    dialog.findChild(QPushButton).click()  # … and the user cancels it
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=30_000)
     count = running.runner.call_db(lambda: running.ctx.session._archive.customers.count())
     assert count == 0
@@ -89,8 +91,9 @@ time.sleep(60)
 
 def test_a_form_being_edited_survives_a_crash_and_is_offered_back(qtbot, qapp, created, home) -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, PASSPHRASE], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, PASSPHRASE], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     try:
         assert proc.stdout.readline().strip() == "autosaved", proc.stderr.read()
     finally:
@@ -99,6 +102,7 @@ def test_a_form_being_edited_survives_a_crash_and_is_offered_back(qtbot, qapp, c
     controller = AppController(qapp, Settings(), "default", TaskRunner(inline=True))
     boxes = []
     import app.ui.controller as controller_mod
+
     original = controller_mod.QMessageBox.open
     controller_mod.QMessageBox.open = lambda box: boxes.append(box)
     try:

@@ -1,6 +1,7 @@
 """The desktop app as staff use it all day (issue 16): the wheel scrolls the form and never changes a
 value, actions that need the unlocked archive or a customer are disabled without them, Qt's own
 dialogs in Chinese, the app's identity and About box, settings that show what they hold."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -23,8 +24,16 @@ def wheel(widget: QWidget, steps: int = -1) -> None:
     """One notch of the mouse wheel over the middle of ``widget`` (negative: towards the user)."""
     local = QPointF(widget.rect().center())
     glob = QPointF(widget.mapToGlobal(local.toPoint()))
-    event = QWheelEvent(local, glob, QPoint(0, 0), QPoint(0, 120 * steps), Qt.MouseButton.NoButton,
-                        Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    event = QWheelEvent(
+        local,
+        glob,
+        QPoint(0, 0),
+        QPoint(0, 120 * steps),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
     QApplication.sendEvent(widget, event)
 
 
@@ -128,12 +137,14 @@ def _one_customer(session) -> str:
 
 def _draft(session, name: str) -> str:
     from app.services import records
+
     customer, _report = records.save_draft(session, {"shop_name": name, "contact_phone": "13812345678"})
     return customer.id
 
 
 def test_a_locked_archive_is_a_message_not_a_traceback(qtbot, ctx) -> None:
     from app.errors import UserFacingError
+
     ctx.session = None
     failures: list[BaseException] = []
     ctx.op(lambda s: s._archive).failure(failures.append).run()
@@ -144,6 +155,7 @@ def test_qt_own_dialogs_speak_chinese_when_the_translations_exist(qapp, tmp_path
     from PySide6.QtCore import QLibraryInfo
 
     from app.ui.translator import install_qt_translations
+
     shipped = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
     try:
         assert install_qt_translations(qapp, "zh_CN") is True, f"qtbase_zh_CN.qm not in {shipped}"
@@ -157,6 +169,7 @@ def test_qt_own_dialogs_speak_chinese_when_the_translations_exist(qapp, tmp_path
 
 def test_the_app_has_its_name_window_class_and_icon(qapp) -> None:
     from app.main import make_app
+
     app = make_app()
     assert app is qapp
     assert app.applicationName() == APP_ID and app.desktopFileName() == APP_ID and app.organizationName() == APP_ID
@@ -165,6 +178,7 @@ def test_the_app_has_its_name_window_class_and_icon(qapp) -> None:
 
 def test_the_build_spec_packages_the_icon() -> None:
     from pathlib import Path
+
     root = Path(__file__).resolve().parents[2]
     spec = (root / "build.spec").read_text(encoding="utf-8")
     assert "icon=icon" in spec
@@ -180,8 +194,11 @@ def test_about_names_the_version_and_sqlcipher(qtbot, running) -> None:
     assert __version__ in text and "SQLCipher 4." in text
 
 
-def test_settings_show_the_whole_server_address_and_say_when_the_language_applies(qtbot, qapp, home, monkeypatch) -> None:
+def test_settings_show_the_whole_server_address_and_say_when_the_language_applies(
+    qtbot, qapp, home, monkeypatch
+) -> None:
     from app.ui.settings_dialog import SettingsDialog
+
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     settings = Settings()
     url = "https://fieldarchive.tobacco-company.example.com.cn:8443"
@@ -203,10 +220,12 @@ def test_settings_show_the_whole_server_address_and_say_when_the_language_applie
 def test_visit_notes_are_shown_in_full_and_wrapped(qtbot, ctx) -> None:
     from app.services import records
     from app.ui.records.visits import VisitsView
+
     cid = _draft(ctx.session, "拜访测试店")
     notes = "店主反映近期客流减少，周边新开一家便利店，希望下月增加畅销品规的供应量并调整陈列位置。" * 2
     records.add_visit(ctx.session, cid, "2026-03-02", "routine", notes, "", [])
     from PySide6.QtWidgets import QLabel, QTabWidget
+
     tabs = QTabWidget()  # as in the customer panel: the visits load while their tab is hidden
     qtbot.addWidget(tabs)
     panel = VisitsView(ctx)
@@ -223,9 +242,14 @@ def test_visit_notes_are_shown_in_full_and_wrapped(qtbot, ctx) -> None:
     assert table.wordWrap() and table.textElideMode() == Qt.TextElideMode.ElideNone
     line = table.fontMetrics().height()
     assert table.rowHeight(0) >= 3 * line  # wrapped over several lines, not cut after a word
+
     def needed() -> int:
-        return table.fontMetrics().boundingRect(0, 0, table.columnWidth(3) - 8, 100_000, Qt.TextFlag.TextWordWrap,
-                                                notes).height()
+        return (
+            table.fontMetrics()
+            .boundingRect(0, 0, table.columnWidth(3) - 8, 100_000, Qt.TextFlag.TextWordWrap, notes)
+            .height()
+        )
+
     qtbot.waitUntil(lambda: needed() <= table.rowHeight(0) <= needed() + 3 * line)  # all the text, no blank screen
     tabs.resize(1000, 400)  # wider: the rows follow
     qtbot.waitUntil(lambda: needed() <= table.rowHeight(0) <= needed() + 3 * line)
@@ -234,6 +258,7 @@ def test_visit_notes_are_shown_in_full_and_wrapped(qtbot, ctx) -> None:
 def test_a_second_copy_on_the_same_profile_says_so_instead_of_opening_it(qtbot, qapp, running, monkeypatch) -> None:
     from app.ui.controller import AppController
     from app.ui.tasks import TaskRunner
+
     quits: list[bool] = []
     monkeypatch.setattr(qapp, "quit", lambda: quits.append(True))
     second = AppController(qapp, Settings(), "default", TaskRunner(inline=True))

@@ -1,4 +1,5 @@
 """The export options dialog: groups, header language and meta columns, remembered; then the file."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -32,8 +33,9 @@ def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, mon
     dialog.meta.setChecked(False)
     out = tmp_path / "list.xlsx"
     asked = []
-    monkeypatch.setattr(sheets_flow.QFileDialog, "getSaveFileName",
-                        lambda *a, **k: (asked.append(a[2]), (str(out), ""))[1])
+    monkeypatch.setattr(
+        sheets_flow.QFileDialog, "getSaveFileName", lambda *a, **k: (asked.append(a[2]), (str(out), ""))[1]
+    )
     ok.click()
     qtbot.waitUntil(lambda: out.exists(), timeout=10_000)
     qtbot.wait(20)  # the inline runner's queued progress updates run while their dialog is still there
@@ -68,6 +70,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     from app.services.exporting import export_customers
     from app.services.sheets import process_sheet
     from app.ui.import_preview import ImportPreview
+
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     s = ctx.session
     a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
@@ -92,13 +95,20 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     changed = items[str(row_of[a.id])]
     assert "老王烟酒店" in changed.text(1) and changed.text(2) == "1 处修改"
     assert [(changed.child(0).text(2), changed.child(0).text(3), changed.child(0).text(4))] == [
-        ("联系电话（手机）", "13812345678", "13612345678")]
+        ("联系电话（手机）", "13812345678", "13612345678")
+    ]
     bad = items[str(row_of[b.id])]
-    assert bad.text(2).startswith("未导入") and any(bad.child(i).text(0).startswith("错误: 联系电话（手机）") for i in range(bad.childCount()))
+    assert bad.text(2).startswith("未导入") and any(
+        bad.child(i).text(0).startswith("错误: 联系电话（手机）") for i in range(bad.childCount())
+    )
     new = items[str(ws.max_row)]
     assert new.text(1) == "新开的店" and new.text(2) == "新建客户"
     assert not dialog.more.isVisibleTo(dialog)
-    assert dialog.submit.isVisibleTo(dialog) and dialog.submit.isChecked() and "大批量维护: county.xlsx" in dialog.submit.text()
+    assert (
+        dialog.submit.isVisibleTo(dialog)
+        and dialog.submit.isChecked()
+        and "大批量维护: county.xlsx" in dialog.submit.text()
+    )
     dialog._import(ImportMode.WRITE_VALID_ROWS)  # the inline runner imports and submits at once
     qtbot.wait(20)
     now = s._archive.customers.many([a.id, b.id])
@@ -114,6 +124,7 @@ def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_
     from PySide6.QtWidgets import QFileDialog
 
     from app.ui.import_preview import ImportPreview
+
     path = tmp_path / "new.xlsx"
     wb = openpyxl.Workbook()
     wb.active.append(["店铺名称", "客户代码", "进货均价", "监控户"])
@@ -134,6 +145,9 @@ def test_the_desktop_import_check_refuses_what_the_server_would(qtbot, ctx, tmp_
     bad = items["2"]
     texts = {bad.child(i).text(0) for i in range(bad.childCount())}
     assert bad.text(2).startswith("未导入")
-    assert {"错误: 客户代码由系统维护，新客户请留空。", "错误: 进货均价由系统维护，新客户请留空。",
-            "错误: 监控户只能由市场经理填写，新客户请留空。"} <= texts, texts
+    assert {
+        "错误: 客户代码由系统维护，新客户请留空。",
+        "错误: 进货均价由系统维护，新客户请留空。",
+        "错误: 监控户只能由市场经理填写，新客户请留空。",
+    } <= texts, texts
     assert items["3"].text(2) == "新建客户" and ctx.session._archive.customers.count() == 0

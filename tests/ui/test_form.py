@@ -1,4 +1,5 @@
 """The customer form: validation as typed, Chinese input, drafts with errors, submission, duplicates."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,19 +65,22 @@ def test_cross_field_error_appears_when_leaving_the_field(form) -> None:
 
 
 def test_required_markers_and_read_only_fields(form) -> None:
-    assert 'color:#c62828">*' in form.rows["shop_name"].label.text()        # national
-    assert 'color:#1565c0">*' in form.rows["uscc"].label.text()             # provincial
+    assert 'color:#c62828">*' in form.rows["shop_name"].label.text()  # national
+    assert 'color:#1565c0">*' in form.rows["uscc"].label.text()  # provincial
     assert "*" not in form.rows["email"].label.text()
-    assert edit(form, "customer_code").isReadOnly()                          # system-generated
+    assert edit(form, "customer_code").isReadOnly()  # system-generated
     assert not form.rows["credit_grade"].editor.combo.isEnabled()
-    assert not form.rows["monitored"].editor.combo.isEnabled()              # supervisor only
+    assert not form.rows["monitored"].editor.combo.isEnabled()  # supervisor only
 
 
 def test_missing_list_jumps_to_the_field(qtbot, form) -> None:
     form.validate_record()
     assert form.missing_list.count() > 20
-    item = next(form.missing_list.item(i) for i in range(form.missing_list.count())
-                if form.missing_list.item(i).data(256) == "contact_phone")
+    item = next(
+        form.missing_list.item(i)
+        for i in range(form.missing_list.count())
+        if form.missing_list.item(i).data(256) == "contact_phone"
+    )
     form.missing_list.itemClicked.emit(item)
     assert QApplication.focusWidget() is edit(form, "contact_phone")
 
@@ -114,7 +118,7 @@ def test_submit_is_blocked_by_errors_then_allowed(qtbot, form, ctx, monkeypatch)
     from app.ui.records.submit_dialog import SubmitDialog
 
     def answer(dialog) -> None:
-        assert not dialog.urgent.isEnabled()       # a new customer is not an emergency change
+        assert not dialog.urgent.isEnabled()  # a new customer is not an emergency change
         dialog.note.setText("已实地核实")
         dialog.accept()
 
@@ -139,8 +143,11 @@ def test_duplicate_licence_warns_and_links_to_the_other_customer(qtbot, form, ct
     from PySide6.QtWidgets import QLabel
 
     from app.ui.records.submit_dialog import SubmitDialog
+
     asked = []
-    monkeypatch.setattr(SubmitDialog, "open", lambda d: asked.append(" ".join(w.text() for w in d.findChildren(QLabel))))
+    monkeypatch.setattr(
+        SubmitDialog, "open", lambda d: asked.append(" ".join(w.text() for w in d.findChildren(QLabel)))
+    )
     type_text(edit(form, "shop_name"), "新店")
     form.submit()
     assert asked and "老李商店" in asked[0]  # one confirmation lists the duplicate
@@ -161,12 +168,29 @@ def test_the_servers_refusal_shows_in_the_users_language(form, ctx) -> None:
     """The banner words the server's reasons from their codes (app.services.refusals), not its English."""
     s = ctx.session
     c, _ = records.save_draft(s, {"shop_name": "老王烟酒店", "credit_grade": "A"})
-    (row, _local), = s._archive.outbox.outbox_heads(10)
-    s._archive.outbox.apply_push_results(s.form, [(row, PushResult(row.mutation_id, ResultStatus.REJECTED, errors=(
-        FieldError("credit_grade", "readonly.new",
-                   "Integrity grade is maintained by the system: leave it empty for a new customer.", {}),
-        FieldError(None, "some.future_code", "A <new> reason.", {}))))],
-        lambda values: records.quality(records.validate(s, values)))
+    ((row, _local),) = s._archive.outbox.outbox_heads(10)
+    s._archive.outbox.apply_push_results(
+        s.form,
+        [
+            (
+                row,
+                PushResult(
+                    row.mutation_id,
+                    ResultStatus.REJECTED,
+                    errors=(
+                        FieldError(
+                            "credit_grade",
+                            "readonly.new",
+                            "Integrity grade is maintained by the system: leave it empty for a new customer.",
+                            {},
+                        ),
+                        FieldError(None, "some.future_code", "A <new> reason.", {}),
+                    ),
+                ),
+            )
+        ],
+        lambda values: records.quality(records.validate(s, values)),
+    )
     form.load(s._archive.customers.get(c.id))
     text = form.banner.text()
     assert form.banner.isVisible() and "诚信等级由系统维护，新客户请留空。" in text

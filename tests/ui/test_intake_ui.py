@@ -1,5 +1,6 @@
 """The desktop import (issue 14): the open dialog offers every readable type; a workbook with data on
 several sheets asks which one (the sheet it opens on first, or all) and imports only that one."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -9,6 +10,7 @@ from app.services.sheets import ImportMode
 
 def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, tmp_path, monkeypatch) -> None:
     from app.ui import sheets_flow
+
     path = tmp_path / "districts.xlsx"
     wb = openpyxl.Workbook()
     east = wb.active
@@ -43,12 +45,15 @@ def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, t
     previews[0]._import(ImportMode.WRITE)
     arc = running.ctx.session._archive
     qtbot.waitUntil(lambda: running.runner.call_db(lambda: arc.customers.count()) == 1, timeout=30_000)
-    shops = running.runner.call_db(lambda: [arc.customers.get(r.id).values["shop_name"] for r in arc.customers.rows(arc.customers.search_pks())])
+    shops = running.runner.call_db(
+        lambda: [arc.customers.get(r.id).values["shop_name"] for r in arc.customers.rows(arc.customers.search_pks())]
+    )
     assert shops == ["西区新店"]
 
 
 def test_all_sheets_are_checked_and_shown_row_by_row_with_their_sheet(qtbot, running, tmp_path, monkeypatch) -> None:
     from app.ui import sheets_flow
+
     path = tmp_path / "both.xlsx"
     wb = openpyxl.Workbook()
     east = wb.active

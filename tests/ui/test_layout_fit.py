@@ -2,6 +2,7 @@
 and English, labels beside or above the fields, check boxes and help texts that wrap, a section
 navigator with live missing counts, list columns that fit and are remembered per user, readable
 font sizes and one set of status colours."""
+
 from __future__ import annotations
 
 import pytest
@@ -29,6 +30,7 @@ def settle(times: int = 6) -> None:
 
 def main_window(qtbot, ctx, lang: str, size: tuple[int, int]):
     from app.ui.main_window import MainWindow
+
     i18n.set_language(lang)  # the autouse ``home`` fixture sets zh_CN back afterwards
     win = MainWindow(ctx, ctx.session.form, "tester")
     qtbot.addWidget(win)
@@ -108,8 +110,9 @@ def test_the_section_navigator_counts_what_is_missing_live_and_scrolls_to_the_se
     last = form.sections.item(form.sections.count() - 1)
     bar = form.scroll.verticalScrollBar()
     assert bar.value() == 0
-    qtbot.mouseClick(form.sections.viewport(), Qt.MouseButton.LeftButton,
-                     pos=form.sections.visualItemRect(last).center())
+    qtbot.mouseClick(
+        form.sections.viewport(), Qt.MouseButton.LeftButton, pos=form.sections.visualItemRect(last).center()
+    )
     box = form.group_boxes[last.data(256)]
     assert bar.value() > 0
     assert bar.value() == min(box.y(), bar.maximum())
@@ -124,8 +127,9 @@ def test_jumping_from_the_missing_list_keeps_the_label_in_view(qtbot, ctx, lang)
     viewport = form.scroll.viewport()
     item = form.missing_list.item(form.missing_list.count() - 1)  # the last one: far down the form
     key = item.data(256)
-    qtbot.mouseClick(form.missing_list.viewport(), Qt.MouseButton.LeftButton,
-                     pos=form.missing_list.visualItemRect(item).center())
+    qtbot.mouseClick(
+        form.missing_list.viewport(), Qt.MouseButton.LeftButton, pos=form.missing_list.visualItemRect(item).center()
+    )
     settle()
     row = form.rows[key]
     assert form.scroll.verticalScrollBar().value() > 0
@@ -137,7 +141,8 @@ def test_jumping_from_the_missing_list_keeps_the_label_in_view(qtbot, ctx, lang)
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 @pytest.mark.parametrize("size", [(1280, 720), (1400, 860)], ids=lambda s: f"{s[0]}x{s[1]}")
 def test_the_lists_status_completeness_and_last_visit_fit_and_the_empty_list_needs_no_scroll_bar(
-        qtbot, ctx, lang, size) -> None:
+    qtbot, ctx, lang, size
+) -> None:
     win = main_window(qtbot, ctx, lang, size)
     table = win.list_panel.table
     header = table.horizontalHeader()
@@ -147,7 +152,8 @@ def test_the_lists_status_completeness_and_last_visit_fit_and_the_empty_list_nee
     for col in (Column.CODE, Column.SHOP, Column.STATUS, Column.COMPLETENESS, Column.LAST_VISIT, Column.ADDRESS):
         assert not header.isSectionHidden(col)
         assert header.sectionSize(col) >= header.fontMetrics().horizontalAdvance(
-            str(win.list_panel.model.headerData(col, Qt.Orientation.Horizontal))), col
+            str(win.list_panel.model.headerData(col, Qt.Orientation.Horizontal))
+        ), col
         assert header.sectionViewportPosition(col) + header.sectionSize(col) <= width, col
     # the address takes what is left: the visible columns fill the viewport exactly
     visible = [c for c in Column if not header.isSectionHidden(c)]
@@ -191,7 +197,9 @@ def test_default_widths_are_fitted_again_after_a_restart_in_a_smaller_window(qtb
     table = small.list_panel.table
     assert table.horizontalHeader().sortIndicatorSection() == Column.SHOP
     assert table.horizontalScrollBar().maximum() == 0
-    assert table.horizontalHeader().sectionSize(Column.SHOP) < wide.list_panel.table.horizontalHeader().sectionSize(Column.SHOP)
+    assert table.horizontalHeader().sectionSize(Column.SHOP) < wide.list_panel.table.horizontalHeader().sectionSize(
+        Column.SHOP
+    )
 
 
 def test_a_user_who_resizes_a_column_has_it_saved_without_closing(qtbot, ctx) -> None:
@@ -212,8 +220,9 @@ def test_every_text_on_the_form_and_the_list_is_at_least_10_points(qtbot, ctx, l
     win = main_window(qtbot, ctx, lang, (1400, 860))
     labels = visible_widgets(win)
     assert any(w.property("role") == "hint" for w in labels)  # the help texts are among them
-    small = [(w.text()[:20], w.font().pointSizeF()) for w in labels
-             if w.font().pointSizeF() < style.MIN_POINT_SIZE - 0.01]
+    small = [
+        (w.text()[:20], w.font().pointSizeF()) for w in labels if w.font().pointSizeF() < style.MIN_POINT_SIZE - 0.01
+    ]
     assert not small
     assert win.list_panel.table.font().pointSizeF() >= style.MIN_POINT_SIZE - 0.01
     assert QApplication.font().pointSizeF() >= style.MIN_POINT_SIZE - 0.01
@@ -244,6 +253,7 @@ def test_a_status_has_one_colour_in_the_list_the_form_and_the_review(qtbot, ctx)
 def test_the_english_review_queue_keeps_the_shop_readable_at_1280(qtbot, ctx) -> None:
     from app.services.demo import generate
     from app.ui.review.panel import SHOP_MIN, ReviewPanel
+
     i18n.set_language("en")
     ctx.session.role = "supervisor"
     ids = [records.save_draft(ctx.session, v)[0].id for v in generate(4, seed=12)]

@@ -1,4 +1,5 @@
 """The customer list over 100,000 customers: it never loads all rows, sorts and jumps without waiting."""
+
 from __future__ import annotations
 
 import random
@@ -30,9 +31,19 @@ def big_archive(tmp_path_factory):
     surnames = "王李张刘陈杨黄赵吴周"
     with s._archive.db.transaction() as tx:
         for i in range(0, N, 1000):
-            items = [NewCustomer(new_id(), {"shop_name": f"{rng.choice(surnames)}记商店{n}", "contact_name": rng.choice(surnames) + "先生",
-                                            "contact_phone": f"138{n:08d}", "address": f"西安市碑林区南大街{n}号"},
-                                 Quality(0.1, 30, 0, 0)) for n in range(i, i + 1000)]
+            items = [
+                NewCustomer(
+                    new_id(),
+                    {
+                        "shop_name": f"{rng.choice(surnames)}记商店{n}",
+                        "contact_name": rng.choice(surnames) + "先生",
+                        "contact_phone": f"138{n:08d}",
+                        "address": f"西安市碑林区南大街{n}号",
+                    },
+                    Quality(0.1, 30, 0, 0),
+                )
+                for n in range(i, i + 1000)
+            ]
             s._archive.customers.insert(s.form, items, Provenance("bench"), tx)
     s.close()
     yield home
@@ -49,6 +60,7 @@ def big_ctx(qapp, big_archive, monkeypatch):
     from app.settings import Settings
     from app.ui.context import UiContext
     from app.ui.tasks import TaskRunner
+
     monkeypatch.setenv(paths.ENV_HOME, str(big_archive))
     c = UiContext(TaskRunner(inline=True), Settings())
     c.session = ss.unlock(passphrase="correct horse battery staple")

@@ -1,4 +1,5 @@
 """Named operations: one change set per operation, and what one Submit click costs in DB round trips."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -18,6 +19,7 @@ def count_db_calls(ctx: Any, monkeypatch: Any) -> list[Pool]:
     def counting(fn: Any, done: Any, *, pool: Pool = Pool.DB) -> None:
         calls.append(pool)
         real(fn, done, pool=pool)
+
     monkeypatch.setattr(ctx.runner, "submit", counting)
     return calls
 
@@ -38,8 +40,9 @@ def test_an_operation_announces_its_changes_once_after_success(ctx) -> None:
     ctx.op(lambda s: "c1").success(lambda r: seen.append(("success", r))).changes(lambda r: Changes.ids([r])).run()
     assert seen == [("success", "c1"), ("changes", Changes.ids(["c1"]))]
     seen.clear()
-    ctx.op(lambda s: 1 / 0).failure(lambda e: seen.append(("failed", type(e).__name__))) \
-        .changes(lambda r: Changes.everything()).run()
+    ctx.op(lambda s: 1 / 0).failure(lambda e: seen.append(("failed", type(e).__name__))).changes(
+        lambda r: Changes.everything()
+    ).run()
     assert seen == [("failed", "ZeroDivisionError")]  # a failed operation changed nothing
 
 
@@ -48,6 +51,7 @@ def test_one_submit_click_costs_at_most_two_db_round_trips(qtbot, ctx, monkeypat
     (7 in this test on main); now save-and-submit in one operation, and the history."""
     from app.ui.main_window import MainWindow
     from app.ui.records.submit_dialog import SubmitDialog
+
     values = next(generate(1, seed=9, today=ctx.session.today()))
     draft, _report = records.save_draft(ctx.session, values)
     win = MainWindow(ctx, ctx.session.form, "tester", "collector")
@@ -59,10 +63,10 @@ def test_one_submit_click_costs_at_most_two_db_round_trips(qtbot, ctx, monkeypat
     announced: list[Changes] = []
     ctx.sig_changes.connect(announced.append)
     calls = count_db_calls(ctx, monkeypatch)
-    form.submit()   # the inline runner: work and callbacks at once; the list refresh waits for its timer
-    assert len(calls) <= 2, calls   # the submit operation, and the history tab showing its new entries
-    assert len(announced) == 1 and announced[0].customers == {draft.id}   # announced once, from the operation
+    form.submit()  # the inline runner: work and callbacks at once; the list refresh waits for its timer
+    assert len(calls) <= 2, calls  # the submit operation, and the history tab showing its new entries
+    assert len(announced) == 1 and announced[0].customers == {draft.id}  # announced once, from the operation
     assert form.customer.status is CustomerStatus.PENDING
     assert ctx.session._archive.customers.get(draft.id).status is CustomerStatus.PENDING
-    qtbot.waitUntil(lambda: not win._refresh_timer.isActive(), timeout=3000)   # then the list and counts, once
+    qtbot.waitUntil(lambda: not win._refresh_timer.isActive(), timeout=3000)  # then the list and counts, once
     assert win.list_panel.model.rowCount() == 1

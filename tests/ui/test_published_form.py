@@ -1,6 +1,7 @@
 """One owner for the form: a form the server publishes while the app is open reaches the screens that are
 already open, through the session's event and the context's Qt adapter, without a restart. The real app
 (DB thread, network thread) against a real server process on 127.0.0.1."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ def missing(form_widget: Any) -> list[str]:
     return [i.field for i in form_widget.validate_record().missing]
 
 
-def test_a_form_published_during_the_session_is_enforced_by_the_open_form(qtbot, running, srv, memory_keyring,
-                                                                          monkeypatch, tmp_path) -> None:
+def test_a_form_published_during_the_session_is_enforced_by_the_open_form(
+    qtbot, running, srv, memory_keyring, monkeypatch, tmp_path
+) -> None:
     win, ctx = running.window, running.ctx
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
@@ -57,8 +59,10 @@ def test_a_form_published_during_the_session_is_enforced_by_the_open_form(qtbot,
     assert "home_address" not in missing(form)
     assert form.rows["promotion"].editor.combo.findData("member_days") == -1
 
-    heard: list[tuple[int, bool]] = []   # (version, on the GUI thread) of each change the screens hear of
-    ctx.sig_form_changed.connect(lambda f: heard.append((f.version, threading.current_thread() is threading.main_thread())))
+    heard: list[tuple[int, bool]] = []  # (version, on the GUI thread) of each change the screens hear of
+    ctx.sig_form_changed.connect(
+        lambda f: heard.append((f.version, threading.current_thread() is threading.main_thread()))
+    )
     publish_v2(srv, before, tmp_path / "form-v2.json")
     win.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: ctx.form.version == before.version + 1, timeout=20_000)
@@ -84,6 +88,7 @@ def test_a_form_published_during_the_session_is_enforced_by_the_open_form(qtbot,
     qtbot.waitUntil(lambda: ctx.session is not None, timeout=10_000)
     assert running.window is win and ctx.form.version == before.version + 1
     win.new_customer()
-    qtbot.waitUntil(lambda: win.panel.form_widget.customer is None and win.panel.form_widget.autosave_key != "",
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: win.panel.form_widget.customer is None and win.panel.form_widget.autosave_key != "", timeout=5000
+    )
     assert win.panel.form_widget.form is ctx.form and "home_address" in missing(win.panel.form_widget)

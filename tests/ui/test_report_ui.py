@@ -1,5 +1,6 @@
 """The monthly report from the Archive menu, in the real app against a real server on 127.0.0.1:
 refused with a clear message before signing in, written in the background after it."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -54,13 +55,20 @@ def test_monthly_report_from_the_menu(qtbot, running, srv, memory_keyring, monke
     assert wb["封面"]["B2"].value == month
 
 
-def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, memory_keyring,  # noqa: F811
-                                                           monkeypatch, tmp_path: Path) -> None:
+def test_the_archive_stays_usable_while_the_server_answers(
+    qtbot,
+    running,
+    srv,  # noqa: F811
+    memory_keyring,
+    monkeypatch,
+    tmp_path: Path,
+) -> None:
     """The figures are fetched on the network pool: while the server's answer is held back the archive
     thread still answers; Cancel drops the answer and writes nothing; without Cancel the file is written."""
     import threading
 
     from app.sync.client import SyncClient
+
     shown: list[str] = []
     monkeypatch.setattr(report_flow, "show_exception", lambda parent, exc: shown.append(exc.message()))
     monkeypatch.setattr(report_flow, "info", lambda parent, text: shown.append(text))
@@ -73,6 +81,7 @@ def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, 
         asked.set()
         assert release.wait(20), "the test never released the server's answer"
         return real(self, month)
+
     monkeypatch.setattr(SyncClient, "monthly_report", held)
     month = MonthlyReportDialog(__import__("datetime").date.today()).chosen()
 
@@ -82,6 +91,7 @@ def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, 
     free = lambda: running.runner.call_db(lambda: running.ctx.session._archive.meta.device_id, timeout=5)  # noqa: E731
     assert free() and not dropped.exists()  # the archive thread answers while the server's answer is held
     from PySide6.QtWidgets import QPushButton
+
     cancel = busy.findChild(QPushButton)
     assert cancel.text() == "取消"
     cancel.click()
@@ -101,10 +111,17 @@ def test_the_archive_stays_usable_while_the_server_answers(qtbot, running, srv, 
     assert load_workbook(kept)["封面"]["B2"].value == month
 
 
-def test_integrity_grading_tab_asks_the_server(qtbot, running, srv, memory_keyring, monkeypatch,  # noqa: F811
-                                               tmp_path: Path) -> None:
+def test_integrity_grading_tab_asks_the_server(
+    qtbot,
+    running,
+    srv,  # noqa: F811
+    memory_keyring,
+    monkeypatch,
+    tmp_path: Path,
+) -> None:
     from tests.sync.test_classification_sync import _customers
     from tests.ui.test_sync_ui import on_db
+
     codes = _customers(tmp_path / "customers.xlsx", 2)
     srv.admin("import-customers", str(tmp_path / "customers.xlsx"), "--owner", "c1")
     srv.admin("credit", "rate", codes[0], "B", "--notice-days", "7", "--on", "2026-09-01")
@@ -116,7 +133,7 @@ def test_integrity_grading_tab_asks_the_server(qtbot, running, srv, memory_keyri
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
     first = on_db(running, lambda s: next(c for c in s._archive.customers.iterate() if c.code == codes[0]))
-    assert first.values["credit_grade"] == "A"                      # the decision arrived by sync
+    assert first.values["credit_grade"] == "A"  # the decision arrived by sync
     win.open_customer(first.id)
     qtbot.waitUntil(lambda: panel.customer_id == first.id, timeout=5000)
     panel.tabs.setCurrentIndex(panel.credit_tab)

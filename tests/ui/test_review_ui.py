@@ -1,4 +1,5 @@
 """The review tab as a market manager uses it, and the statistics tab."""
+
 from __future__ import annotations
 
 import pytest
@@ -28,10 +29,10 @@ def queue(qtbot, ctx):
 def test_the_queue_shows_deadlines_and_opens_the_first_submission(queue) -> None:
     panel, ids = queue
     assert panel.table.rowCount() == 4
-    assert panel.table.item(0, 0).data(Qt.ItemDataRole.UserRole) == ids[3]      # the emergency first
+    assert panel.table.item(0, 0).data(Qt.ItemDataRole.UserRole) == ids[3]  # the emergency first
     assert panel.table.item(0, 1).text() == "应急"
     assert panel.table.item(0, 5).text().startswith("剩余") and "分钟" in panel.table.item(0, 5).text()
-    late = [r for r, i in enumerate(panel.items) if i.overdue]   # new customers bound long ago (demo data)
+    late = [r for r, i in enumerate(panel.items) if i.overdue]  # new customers bound long ago (demo data)
     assert panel.summary.text() == f"待审核 4 项 · 逾期 {len(late)} 项"
     for r in range(4):
         text, colour = panel.table.item(r, 5).text(), panel.table.item(r, 5).foreground().color().name()
@@ -39,16 +40,19 @@ def test_the_queue_shows_deadlines_and_opens_the_first_submission(queue) -> None
     view = panel.view
     assert view.current is not None and view.current.item.id == ids[3]
     assert "客户要求立即改号" in view.note.text() and view.note.isVisible()
-    assert view.diff.rowCount() > 10                         # a new customer: every value
-    assert view.diff.isColumnHidden(1)                      # nothing approved to compare with
+    assert view.diff.rowCount() > 10  # a new customer: every value
+    assert view.diff.isColumnHidden(1)  # nothing approved to compare with
 
 
 def test_approve_the_clean_ones_together(queue) -> None:
     panel, ids = queue
     panel.check_clean()
     checked = panel.checked_ids()
-    assert checked and panel.approve_selected.isEnabled() and panel.approve_selected.text() == \
-        f"批准选中的 {len(checked)} 项"
+    assert (
+        checked
+        and panel.approve_selected.isEnabled()
+        and panel.approve_selected.text() == f"批准选中的 {len(checked)} 项"
+    )
     panel.approve_checked()
     assert panel.table.rowCount() == 4 - len(checked)
     statuses = {i: panel.ctx.session._archive.customers.get(i).status for i in checked}
@@ -62,14 +66,15 @@ def test_return_with_a_reason_and_the_fields_to_correct(queue, monkeypatch) -> N
     panel.select(ids[0])
     panel.view.return_.click()
     dialog = dialogs[0]
-    assert dialog.reason.count() >= 5                        # the usual reasons are offered
-    dialog._accept()                                          # no reason yet: refused with a message
+    assert dialog.reason.count() >= 5  # the usual reasons are offered
+    dialog._accept()  # no reason yet: refused with a message
     assert not dialog.result() and dialog.error.text() == "请说明退回的原因。"
     dialog.reason.setCurrentText("联系电话与店主不符，请核实")
     for i in range(dialog.fields.count()):
         item = dialog.fields.item(i)
-        item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) == "contact_phone"
-                           else Qt.CheckState.Unchecked)
+        item.setCheckState(
+            Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) == "contact_phone" else Qt.CheckState.Unchecked
+        )
     dialog._accept()
     c = panel.ctx.session._archive.customers.get(ids[0])
     assert c.status is CustomerStatus.RETURNED and c.review["fields"] == ["contact_phone"]
@@ -102,6 +107,7 @@ def test_the_statistics_tab_draws_what_the_archive_holds(qtbot, ctx) -> None:
 
 def test_the_review_tab_follows_the_role(qtbot, ctx) -> None:
     from app.ui.main_window import MainWindow
+
     win = MainWindow(ctx, ctx.session.form, "tester", "collector")
     qtbot.addWidget(win)
     assert not win.tabs.isTabVisible(win.review_tab)

@@ -1,4 +1,5 @@
 """First start, unlock (wrong passphrase, lockout, recovery), locking."""
+
 from __future__ import annotations
 
 import pytest
@@ -99,6 +100,7 @@ def test_forgotten_passphrase_with_the_recovery_code(qtbot, ictx, created, monke
     """The recovery page has the wizard's rules and meter (12345678 is refused there too) and says
     clearly that the passphrase was changed."""
     from PySide6.QtWidgets import QMessageBox
+
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     d = UnlockDialog(ictx, "default")
     qtbot.addWidget(d)

@@ -1,6 +1,7 @@
 """Sync as a person sees it: the real app (DB thread, network thread) against a real server process
 on 127.0.0.1: signing in, the status bar, going offline and back, a conflict resolved in the
 dialog, signing out with changes not yet sent."""
+
 from __future__ import annotations
 
 import os
@@ -57,21 +58,22 @@ def test_signing_in_sends_what_was_made_offline(qtbot, running, srv, memory_keyr
     made = on_db(running, lambda s: records.save_draft(s, next(generate(1, seed=5)))[0])
     d = sign_in(qtbot, running, srv, monkeypatch, password="wrong-password")
     qtbot.waitUntil(lambda: d.message.text() == "用户名或密码错误。", timeout=10_000)
-    assert not d.result() and d.ok.isEnabled()             # the dialog stays, to try again
+    assert not d.result() and d.ok.isEnabled()  # the dialog stays, to try again
     d.password.setText(SERVER_PASSWORD)
     d.sign_in()
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
     assert status_text(running) == "已是最新 · 发送 1，接收 0"
-    assert d.password.text() == ""                         # the password is not kept in memory
-    assert memory_keyring.store                        # the tokens are in the keyring
+    assert d.password.text() == ""  # the password is not kept in memory
+    assert memory_keyring.store  # the tokens are in the keyring
     assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
     assert on_db(running, lambda s: s._archive.customers.get(made.id).version) == 1
     assert win.act_sync_now.isEnabled() and win.act_sign_out.isEnabled() and not win.act_sign_in.isEnabled()
     assert "上次完整同步" in win.sync_status.label.toolTip()
 
 
-def test_offline_keeps_changes_and_sends_them_when_the_server_is_back(qtbot, running, srv, memory_keyring,
-                                                                     monkeypatch) -> None:
+def test_offline_keeps_changes_and_sends_them_when_the_server_is_back(
+    qtbot, running, srv, memory_keyring, monkeypatch
+) -> None:
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
     srv.stop()
@@ -79,8 +81,8 @@ def test_offline_keeps_changes_and_sends_them_when_the_server_is_back(qtbot, run
     coordinator = running.window.coordinator
     coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("离线"), timeout=30_000)
-    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 1      # nothing lost
-    assert coordinator.timer.isActive() and coordinator.failures == 1   # tried again later by itself
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 1  # nothing lost
+    assert coordinator.timer.isActive() and coordinator.failures == 1  # tried again later by itself
     srv.start()
     coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
@@ -89,8 +91,9 @@ def test_offline_keeps_changes_and_sends_them_when_the_server_is_back(qtbot, run
     assert coordinator.failures == 0
 
 
-def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv, memory_keyring, monkeypatch,
-                                                             tmp_path) -> None:
+def test_a_conflict_is_resolved_field_by_field_in_the_dialog(
+    qtbot, running, srv, memory_keyring, monkeypatch, tmp_path
+) -> None:
     win = running.window
     values = next(generate(1, seed=7))
     made = on_db(running, lambda s: records.save_draft(s, values)[0])
@@ -120,7 +123,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
     qtbot.waitUntil(lambda: status_text(running).startswith("已同步；"), timeout=20_000)
     qtbot.waitUntil(lambda: form.banner.isVisible() and "服务器上也被修改" in form.banner.text(), timeout=5000)
     lp = win.list_panel
-    lp.problems.setChecked(True)                         # the list's "sync problems" filter
+    lp.problems.setChecked(True)  # the list's "sync problems" filter
     qtbot.waitUntil(lambda: lp.model.rowCount() == 1, timeout=5000)
     dialogs: list[ConflictDialog] = []
     monkeypatch.setattr(ConflictDialog, "open", lambda self: dialogs.append(self))
@@ -130,7 +133,7 @@ def test_a_conflict_is_resolved_field_by_field_in_the_dialog(qtbot, running, srv
     assert list(dialog.choices) == ["landline"]
     group, _other, field = dialog.choices["landline"]
     assert (field.mine, field.server) == ("029-88881234", "029-88885678")
-    group.button(1).setChecked(True)                     # keep the market manager's number
+    group.button(1).setChecked(True)  # keep the market manager's number
     dialog.resolve()
     qtbot.waitUntil(lambda: dialog.result() == 1, timeout=5000)
     win.coordinator.sync(manual=True)
@@ -165,7 +168,7 @@ def test_signing_out_says_what_is_not_sent_and_keeps_it(qtbot, running, srv, mem
     assert "还有 1 项修改尚未发送" in boxes[0].text()
     boxes[0].done(QMessageBox.StandardButton.Yes)
     qtbot.waitUntil(lambda: status_text(running) == "未登录：登录后才能同步", timeout=20_000)
-    assert not memory_keyring.store                    # signed out here even though the server is down
+    assert not memory_keyring.store  # signed out here even though the server is down
     assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 1
     assert on_db(running, syncing.status)["bound"] is not None
     assert win.act_sign_in.isEnabled() and not win.act_sync_now.isEnabled()
@@ -187,18 +190,19 @@ def test_a_long_sync_can_be_cancelled_and_resumes_later(qtbot, running, srv, mem
     status = win.sync_status
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status.cancel.isVisible() and status_text(running).startswith("正在发送"), timeout=20_000)
-    assert "MB" in status_text(running) or "KB" in status_text(running)   # counts and bytes
+    assert "MB" in status_text(running) or "KB" in status_text(running)  # counts and bytes
     status.cancel.click()
     qtbot.waitUntil(lambda: status_text(running) == "同步已取消", timeout=30_000)
     left = on_db(running, lambda s: s._archive.outbox.outbox_count())
-    assert 0 < left < 3000                                 # stopped part-way; what was answered is settled
+    assert 0 < left < 3000  # stopped part-way; what was answered is settled
     win.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=120_000)
     assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
 
 
-def test_without_a_keyring_the_sign_in_lasts_for_this_run_and_says_so(qtbot, running, srv, no_keyring,
-                                                                       monkeypatch) -> None:
+def test_without_a_keyring_the_sign_in_lasts_for_this_run_and_says_so(
+    qtbot, running, srv, no_keyring, monkeypatch
+) -> None:
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: "没有安全的密钥存储" in running.window.statusBar().currentMessage(), timeout=10_000)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
@@ -212,7 +216,7 @@ def test_a_refused_audit_log_shows_in_the_status_bar(qtbot, running, srv, memory
 
     def rewrite_last_entry(s: Any) -> None:
         records.save_draft(s, next(generate(1, seed=8)))
-        with s._archive.db.transaction() as tx:    # an entry not yet sent, changed behind the trail's back
+        with s._archive.db.transaction() as tx:  # an entry not yet sent, changed behind the trail's back
             tx.execute(text("DROP TRIGGER audit_no_update"))
             tx.execute(text("UPDATE audit SET actor = 'x' WHERE seq = (SELECT max(seq) FROM audit)"))
 
@@ -220,11 +224,12 @@ def test_a_refused_audit_log_shows_in_the_status_bar(qtbot, running, srv, memory
     running.window.coordinator.sync(manual=True)
     qtbot.waitUntil(lambda: status_text(running) == "已同步；审计日志未被接受", timeout=20_000)
     assert running.window.sync_status.label.toolTip().startswith("服务器未接受本机的审计日志。档案记录已同步")
-    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0     # the record went all the same
+    assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0  # the record went all the same
 
 
-def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtbot, running, srv, memory_keyring,
-                                                                             monkeypatch) -> None:
+def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(
+    qtbot, running, srv, memory_keyring, monkeypatch
+) -> None:
     """A lone surrogate written into the archive behind the validation (an old version, a bug): the sync
     sends it, the server refuses it by name, the status bar and the list show a sync problem, the record's
     banner says why in Chinese, and the next sync does not send it again."""
@@ -238,19 +243,24 @@ def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtb
     def corrupt(s: Any) -> None:
         C = schema.customer.c
         with s._archive.db.transaction() as tx:
-            data = json.loads(tx.execute(schema.customer.select().with_only_columns(C.data)
-                                         .where(C.id == made[0].id)).scalar())
-            tx.execute(schema.customer.update().where(C.id == made[0].id)
-                       .values(data=json.dumps({**data, "shop_name": "坏\ud800店"})))
+            data = json.loads(
+                tx.execute(schema.customer.select().with_only_columns(C.data).where(C.id == made[0].id)).scalar()
+            )
+            tx.execute(
+                schema.customer.update()
+                .where(C.id == made[0].id)
+                .values(data=json.dumps({**data, "shop_name": "坏\ud800店"}))
+            )
 
     on_db(running, corrupt)
     sign_in(qtbot, running, srv, monkeypatch)
-    qtbot.waitUntil(lambda: on_db(running, lambda s: s._archive.customers.get(made[0].id).sync_state) == "rejected",
-                    timeout=20_000)
+    qtbot.waitUntil(
+        lambda: on_db(running, lambda s: s._archive.customers.get(made[0].id).sync_state) == "rejected", timeout=20_000
+    )
     qtbot.waitUntil(lambda: status_text(running).startswith("已同步；1"), timeout=20_000)  # 1 needs attention
     assert on_db(running, lambda s: s._archive.customers.get(made[1].id).sync_state) == "synced"
     lp = win.list_panel
-    lp.problems.setChecked(True)                         # the list's "sync problems" filter
+    lp.problems.setChecked(True)  # the list's "sync problems" filter
     qtbot.waitUntil(lambda: lp.model.rowCount() == 1, timeout=5000)
     win.open_customer(made[0].id)
     form = win.panel.form_widget
@@ -261,7 +271,7 @@ def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(qtb
     assert on_db(running, lambda s: s._archive.outbox.outbox_count()) == 0
     outcomes: list[Any] = []
     win.coordinator.sig_finished.connect(outcomes.append)
-    win.coordinator.sync(manual=True)                    # a second sync does not resend the refused change
+    win.coordinator.sync(manual=True)  # a second sync does not resend the refused change
     qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
     assert outcomes[0].pushed == 0 and outcomes[0].remaining == 1
     assert on_db(running, lambda s: s._archive.customers.get(made[0].id).sync_state) == "rejected"

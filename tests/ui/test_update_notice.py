@@ -1,6 +1,7 @@
-""""Update available": the app reads /info after a sync and shows the newer client's version and the
+""" "Update available": the app reads /info after a sync and shows the newer client's version and the
 download address in the status bar. A real server process started with a TOML configuration that
 announces a newer client (server/runconfig.py, [clients])."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -28,8 +29,9 @@ def server_with(tmp_path: Path, clients: str) -> Server:
 @pytest.fixture
 def newer(tmp_path: Path) -> Iterator[Server]:
     major = int(__version__.split(".")[0])
-    s = server_with(tmp_path, f'client_version = "{major + 1}.0.0"\nmin_client_version = "{__version__}"\n'
-                              f'download_url = "{URL}"\n')
+    s = server_with(
+        tmp_path, f'client_version = "{major + 1}.0.0"\nmin_client_version = "{__version__}"\ndownload_url = "{URL}"\n'
+    )
     yield s
     s.stop()
 
@@ -65,8 +67,9 @@ def test_a_server_out_of_reach_after_the_sync_is_no_notice_and_no_failure() -> N
     from app.sync.client import MemoryTokens, SyncClient
     from tests.sync.conftest import free_port
 
-    client = SyncClient(f"http://127.0.0.1:{free_port()}", MemoryTokens(), "device-1", allow_insecure=True,
-                        timeout=(1.0, 1.0))
+    client = SyncClient(
+        f"http://127.0.0.1:{free_port()}", MemoryTokens(), "device-1", allow_insecure=True, timeout=(1.0, 1.0)
+    )
     try:
         assert syncing.newer_client(client) == ("", "")
     finally:

@@ -5,6 +5,7 @@ list. Imports inside functions count, and relative imports are resolved against 
 package. ``test_each_rule_fails_on_an_injected_violation`` runs every rule over a synthetic tree in
 tmp_path, so a rule that could never fail is itself a failure.
 """
+
 from __future__ import annotations
 
 import ast
@@ -34,7 +35,7 @@ def imports_of(path: Path, root: Path = ROOT) -> frozenset[str]:
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 package = module_name(path, root) if is_package else module_name(path, root)[:-1]
-                base = package[:len(package) - (node.level - 1)]
+                base = package[: len(package) - (node.level - 1)]
                 module = ".".join(base + ([node.module] if node.module else []))
             else:
                 module = node.module or ""
@@ -89,23 +90,27 @@ class Rule:
 CODE = ("app", "server")
 RULES = {
     "only the UI imports PySide6": Rule(CODE, ("PySide6",), allowed=("app/ui/", "app/main.py")),
-    "only storage and the server import SQLAlchemy/SQLCipher":
-        Rule(CODE, ("sqlalchemy", "sqlcipher3"), allowed=("app/storage/", "server/")),
+    "only storage and the server import SQLAlchemy/SQLCipher": Rule(
+        CODE, ("sqlalchemy", "sqlcipher3"), allowed=("app/storage/", "server/")
+    ),
     "only export (and the server) import openpyxl": Rule(CODE, ("openpyxl",), allowed=("app/export/", "server/")),
     # the one spreadsheet reader (app/export/reading.py) is the only user of python-calamine
     "only export imports python-calamine": Rule(CODE, ("python_calamine",), allowed=("app/export/",)),
     "only sync imports requests": Rule(CODE, ("requests",), allowed=("app/sync/",)),
-    "core packages never import ui or services":
-        Rule(("app/sync", "app/storage", "app/export", "app/validation", "app/models"), ("app.ui", "app.services")),
+    "core packages never import ui or services": Rule(
+        ("app/sync", "app/storage", "app/export", "app/validation", "app/models"), ("app.ui", "app.services")
+    ),
     "sync never imports storage (it uses the SyncStore port)": Rule(("app/sync",), ("app.storage",)),
-    "the UI reaches data only through services":
-        Rule(("app/ui",), ("sqlalchemy", "sqlcipher3", "requests", "openpyxl", "keyring", "app.storage", "app.sync",
-                           "app.export")),
-    "validation and models stay pure":
-        Rule(("app/validation", "app/models"), ("app.storage", "app.sync", "app.export", "keyring", "PySide6",
-                                               "sqlalchemy")),
-    "the server never imports the client UI, storage, services or sync":
-        Rule(("server",), ("app.ui", "app.storage", "app.services", "app.sync", "PySide6")),
+    "the UI reaches data only through services": Rule(
+        ("app/ui",),
+        ("sqlalchemy", "sqlcipher3", "requests", "openpyxl", "keyring", "app.storage", "app.sync", "app.export"),
+    ),
+    "validation and models stay pure": Rule(
+        ("app/validation", "app/models"), ("app.storage", "app.sync", "app.export", "keyring", "PySide6", "sqlalchemy")
+    ),
+    "the server never imports the client UI, storage, services or sync": Rule(
+        ("server",), ("app.ui", "app.storage", "app.services", "app.sync", "PySide6")
+    ),
 }
 
 
@@ -176,13 +181,16 @@ def test_each_rule_fails_on_an_injected_violation(name: str, tmp_path: Path) -> 
     lines = []
     for i, lib in enumerate(rule.forbidden):
         head, _, tail = lib.rpartition(".")
-        how = (f"import {lib}\n", f"def f():\n    import {lib}\n",
-               f"from {head} import {tail}\n" if head else f"import {lib} as x\n")[i % 3]
+        how = (
+            f"import {lib}\n",
+            f"def f():\n    import {lib}\n",
+            f"from {head} import {tail}\n" if head else f"import {lib} as x\n",
+        )[i % 3]
         path = target.replace("injected", f"injected_{i}")
         _write(tmp_path, path, how)
         lines.append(f"{path} imports {lib}")
     _write(tmp_path, target.replace("injected", "clean"), "import json\nfrom pathlib import Path\n")
-    for allowed in rule.allowed:   # the exempt places may import it
+    for allowed in rule.allowed:  # the exempt places may import it
         _write(tmp_path, _module(allowed.rstrip("/")), f"import {rule.forbidden[0]}\n")
     assert sorted(rule.violations(tmp_path)) == sorted(lines)
 
@@ -193,11 +201,15 @@ def test_relative_imports_are_resolved(tmp_path: Path) -> None:
     _write(tmp_path, "app/ui/records/__init__.py", "from .form import CustomerForm\n")
     assert imports_of(tmp_path / "app/sync/engine.py", tmp_path) == {"app.storage", "app.storage.archive"}
     assert imports_of(tmp_path / "app/ui/records/__init__.py", tmp_path) == {
-        "app.ui.records.form", "app.ui.records.form.CustomerForm"}
+        "app.ui.records.form",
+        "app.ui.records.form.CustomerForm",
+    }
     assert RULES["sync never imports storage (it uses the SyncStore port)"].violations(tmp_path) == [
-        "app/sync/engine.py imports app.storage"]
+        "app/sync/engine.py imports app.storage"
+    ]
     assert RULES["the UI reaches data only through services"].violations(tmp_path) == [
-        "app/ui/records/form.py imports app.sync"]
+        "app/ui/records/form.py imports app.sync"
+    ]
 
 
 def test_rules_see_real_modules() -> None:

@@ -2,6 +2,7 @@
 operations"): no module of app/ui touches the session's archive or profile, by attribute or by
 ``getattr``, and no call picks a thread with a flag. Checked on the AST, so a call that needs no
 import is still seen (the blind spot of the import rules in test_architecture.py)."""
+
 from __future__ import annotations
 
 import ast
@@ -18,16 +19,25 @@ def session_state_access(source: str) -> list[tuple[int, str]]:
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN:
             found.append((node.lineno, node.attr))
-        elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("getattr", "setattr")
-              and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant) and node.args[1].value in FORBIDDEN):
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("getattr", "setattr")
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and node.args[1].value in FORBIDDEN
+        ):
             found.append((node.lineno, node.args[1].value))
     return found
 
 
 def thread_flags(source: str) -> list[int]:
     """Lines of calls that choose a thread by a keyword flag (``net=``) instead of the operation's type."""
-    return [node.lineno for node in ast.walk(ast.parse(source))
-            if isinstance(node, ast.Call) and any(k.arg == "net" for k in node.keywords)]
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call) and any(k.arg == "net" for k in node.keywords)
+    ]
 
 
 def ui_modules() -> list[Path]:
@@ -40,13 +50,18 @@ def test_the_rule_sees_every_ui_module() -> None:
 
 
 def test_no_ui_module_touches_the_archive_or_the_profile() -> None:
-    bad = [f"{p.relative_to(ROOT)}:{line} .{name}" for p in ui_modules()
-           for line, name in session_state_access(p.read_text(encoding="utf-8"))]
+    bad = [
+        f"{p.relative_to(ROOT)}:{line} .{name}"
+        for p in ui_modules()
+        for line, name in session_state_access(p.read_text(encoding="utf-8"))
+    ]
     assert bad == [], "the UI reaches data through app/ui/ops and app/services only:\n" + "\n".join(bad)
 
 
 def test_no_ui_call_chooses_its_thread_by_a_flag() -> None:
-    bad = [f"{p.relative_to(ROOT)}:{line}" for p in ui_modules() for line in thread_flags(p.read_text(encoding="utf-8"))]
+    bad = [
+        f"{p.relative_to(ROOT)}:{line}" for p in ui_modules() for line in thread_flags(p.read_text(encoding="utf-8"))
+    ]
     assert bad == [], "use ctx.op/ctx.task (DbOp) or ctx.net (NetOp):\n" + "\n".join(bad)
 
 
@@ -58,7 +73,8 @@ def test_the_rules_fail_on_an_injected_violation() -> None:
         "    ctx.op(lambda s: s.archive.customers.get('x')).run()\n"
         "    ctx.op(lambda s: s._archive.media.photo_data('r')).run()\n"
         "    getattr(s, '_profile').backup(None, target)\n"
-        "    ctx.task(lambda: None, net=True).run()\n")
+        "    ctx.task(lambda: None, net=True).run()\n"
+    )
     assert sorted(name for _line, name in session_state_access(injected)) == ["_archive", "_profile", "archive"]
     assert len(thread_flags(injected)) == 1
 

@@ -1,4 +1,5 @@
 """Encrypted backups: round trip, restore elsewhere, damaged backups refused, the replaced archive kept."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,5 +1,6 @@
 """Every benchmark runs to its end at a tiny size (their figures are printed, never asserted: this only
 keeps them working; the audit upload broke bench.sync's replay once without any test noticing)."""
+
 from __future__ import annotations
 
 import os
@@ -28,7 +29,8 @@ RUNS = {
 def test_bench_runs_to_the_end(name: str, tmp_path: Path) -> None:
     args, expect = RUNS[name]
     env = {**os.environ, "FIELDARCHIVE_HOME": str(tmp_path), "QT_QPA_PLATFORM": "offscreen"}
-    proc = subprocess.run([sys.executable, "-m", f"bench.{name}", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", f"bench.{name}", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
     assert "Traceback" not in proc.stderr and expect in proc.stdout, proc.stdout[-2000:]

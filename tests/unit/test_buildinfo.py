@@ -1,5 +1,6 @@
 """The Windows version resource of the packaged app (app/buildinfo.py, used by build.spec), read back
 with PyInstaller's own loader, the one it uses on Windows when it builds FieldArchive.exe."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -17,6 +18,7 @@ def versioninfo():
     import importlib
 
     import PyInstaller.compat as compat
+
     if not hasattr(compat, "win32api"):
         compat.win32api = None
     return importlib.import_module("PyInstaller.utils.win32.versioninfo")
@@ -39,8 +41,12 @@ def test_the_version_resource_carries_the_app_version_and_names(versioninfo, tmp
     monkeypatch.delenv(ENV_COMPANY, raising=False)
     info = load(versioninfo, tmp_path, version_info_text(APP_ID, "客户档案采集 FieldArchive", year=2026))
     quad = tuple(int(x) for x in (__version__.split(".") + ["0"] * 4)[:4])
-    assert (info.ffi.fileVersionMS >> 16, info.ffi.fileVersionMS & 0xFFFF,
-            info.ffi.fileVersionLS >> 16, info.ffi.fileVersionLS & 0xFFFF) == quad
+    assert (
+        info.ffi.fileVersionMS >> 16,
+        info.ffi.fileVersionMS & 0xFFFF,
+        info.ffi.fileVersionLS >> 16,
+        info.ffi.fileVersionLS & 0xFFFF,
+    ) == quad
     s = strings(versioninfo, info)
     assert s["FileVersion"] == s["ProductVersion"] == __version__
     assert s["OriginalFilename"] == "FieldArchive.exe" and s["CompanyName"] == APP_ID
@@ -54,8 +60,15 @@ def test_a_bureau_builds_with_its_own_company_name(versioninfo, tmp_path, monkey
     assert s["CompanyName"] == "某某市烟草专卖局 'IT'" and s["OriginalFilename"] == "FieldArchive-debug.exe"
 
 
-@pytest.mark.parametrize("version, quad", [("1.2.3", (1, 2, 3, 0)), ("2.0", (2, 0, 0, 0)),
-                                           ("1.4.0rc1", (1, 4, 1, 0)), ("3.1.2+build7", (3, 1, 2, 0)),
-                                           ("70000.1", (65535, 1, 0, 0))])
+@pytest.mark.parametrize(
+    "version, quad",
+    [
+        ("1.2.3", (1, 2, 3, 0)),
+        ("2.0", (2, 0, 0, 0)),
+        ("1.4.0rc1", (1, 4, 1, 0)),
+        ("3.1.2+build7", (3, 1, 2, 0)),
+        ("70000.1", (65535, 1, 0, 0)),
+    ],
+)
 def test_windows_keeps_four_16_bit_numbers(version, quad) -> None:
     assert version_quad(version) == quad

@@ -1,5 +1,6 @@
 """Bulk maintenance (大批量维护) by spreadsheet: per-row diffs in the dry run (capped), all-or-nothing
 over several batches, and the changed customers submitted for review afterwards."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -13,8 +14,9 @@ from app.validation import validate_values
 
 
 def run(session, path, **kw):
-    return process_sheet(path, session.form, session._archive, actor="tester", role=session.role,
-                         today=session.today(), **kw)
+    return process_sheet(
+        path, session.form, session._archive, actor="tester", role=session.role, today=session.today(), **kw
+    )
 
 
 def edit(path, changes: dict[int, dict[str, object]], append=()):
@@ -57,8 +59,11 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     out = tmp_path / "bulk.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
     row = rows_by_id(out)
-    edit(out, {row[a]: {"联系电话（手机）": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
-         append=[{"店铺名称": "新开的店", "联系电话（手机）": "13512345678"}])
+    edit(
+        out,
+        {row[a]: {"联系电话（手机）": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
+        append=[{"店铺名称": "新开的店", "联系电话（手机）": "13512345678"}],
+    )
     before = {x.id: x.values for x in session._archive.customers.iterate()}
     result = run(session, out)
     assert not result.written and not result.has_errors
@@ -66,10 +71,13 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     diffs = {d.customer_id: d for d in result.diffs if not d.new}
     assert set(diffs) == {a, b}  # the unchanged row has no diff
     assert [(ch.key, ch.label, ch.old, ch.new, ch.review) for ch in diffs[a].changes] == [
-        ("contact_phone", "联系电话（手机）", "13812345678", "13612345678", True)]
+        ("contact_phone", "联系电话（手机）", "13812345678", "13612345678", True)
+    ]
     assert diffs[a].name == "老王烟酒店" and diffs[a].row == row[a]
     assert {(ch.label, ch.old, ch.new) for ch in diffs[b].changes} == {
-        ("订货方式", "网上订货", "电话订货"), ("店铺名称", "李记便利店", "李记便利店二号")}
+        ("订货方式", "网上订货", "电话订货"),
+        ("店铺名称", "李记便利店", "李记便利店二号"),
+    }
     new = [d for d in result.diffs if d.new]
     assert len(new) == 1 and new[0].name == "新开的店" and new[0].changes == [] and new[0].row == 5
     assert sorted(result.review_ids) == sorted([a, b])
@@ -122,17 +130,26 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
     out = tmp_path / "维护0301.xlsx"
     export_customers(arc, session.form, out, lang="zh_CN")
     row = rows_by_id(out)
-    edit(out, {row[a]: {"联系电话（手机）": "13612345678"},       # approval field, draft customer
-               row[c]: {"店铺名称": "张家超市（新址）"},            # approval field, approved customer
-               row[d.id]: {"邮政编码": "710001"}})                    # a direct field only
+    edit(
+        out,
+        {
+            row[a]: {"联系电话（手机）": "13612345678"},  # approval field, draft customer
+            row[c]: {"店铺名称": "张家超市（新址）"},  # approval field, approved customer
+            row[d.id]: {"邮政编码": "710001"},
+        },
+    )  # a direct field only
     result = run(session, out, mode=ImportMode.WRITE)
     assert result.written and result.updated == 3
     assert sorted(result.review_ids) == sorted([a, c])
     ok, refused = submit_changed(session, result, out.name)
     assert sorted(ok) == sorted([a, c]) and not refused
     now = arc.customers.many([a, b, c, d.id])
-    assert [now[x].status for x in (a, b, c, d.id)] == [CustomerStatus.PENDING, CustomerStatus.DRAFT,
-                                                      CustomerStatus.PENDING, CustomerStatus.DRAFT]
+    assert [now[x].status for x in (a, b, c, d.id)] == [
+        CustomerStatus.PENDING,
+        CustomerStatus.DRAFT,
+        CustomerStatus.PENDING,
+        CustomerStatus.DRAFT,
+    ]
     assert now[a].values["contact_phone"] == "13612345678"
     for cid in (a, c):
         statuses = [(e.old, e.new) for e in arc.audit.history(cid) if e.action == "status"]

@@ -1,5 +1,6 @@
 """No plaintext from a saved record appears in any file of the home folder: archive, WAL, keys,
 backups, logs, settings (the encrypted archive is the only place it lives)."""
+
 from __future__ import annotations
 
 import os
@@ -42,16 +43,24 @@ def _scan(home) -> list[str]:
 
 def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
     s, _ = ss.create(passphrase=PASSPHRASE, actor="tester")
-    values = {"shop_name": CANARIES[0] + "烟酒店", "address": CANARIES[1] + "99号", "contact_phone": CANARIES[2],
-              "service_notes": " ".join(CANARIES), "bank_account": CANARIES[4]}
+    values = {
+        "shop_name": CANARIES[0] + "烟酒店",
+        "address": CANARIES[1] + "99号",
+        "contact_phone": CANARIES[2],
+        "service_notes": " ".join(CANARIES),
+        "bank_account": CANARIES[4],
+    }
     c, _ = records.save_draft(s, values)
     records.save_draft(s, {**values, "email": "canary7f3a9e@example.com"}, c.id, Provenance("tester", Source.PHONE))
     photo = s._archive.media.put_photo(b"\xff\xd8" + CANARIES[0].encode() * 50, "image/jpeg", 1, 1)
-    s._archive.media.add_visit(Visit(new_id(), c.id, "2026-11-20", CANARIES[0], CANARIES[1], CANARIES[2], (photo.sha256,)),
-                        Provenance("tester", Source.VISIT))
+    s._archive.media.add_visit(
+        Visit(new_id(), c.id, "2026-11-20", CANARIES[0], CANARIES[1], CANARIES[2], (photo.sha256,)),
+        Provenance("tester", Source.VISIT),
+    )
     s._profile.backup(s._archive)
     # a failing import with the canaries in it must not leak them into the log
     import openpyxl
+
     wb = openpyxl.Workbook()
     wb.active.append(["店铺名称", "联系电话（手机）", "发证日期"])
     wb.active.append([CANARIES[0], CANARIES[2] + "0", "2099-01-01"])
@@ -67,10 +76,20 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
     assert s2._archive.customers.get(c.id).values["shop_name"].startswith(CANARIES[0])
     s2.close()
     # the command line, with its real logging to <home>/logs, on the same home folder
-    env = dict(os.environ, FIELDARCHIVE_HOME=str(home), FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
-               PYTHONPATH=str(Path(__file__).resolve().parents[2]))
-    for args in (["import", str(sheet)], ["list", "--search", CANARIES[0]], ["export", str(tmp_path / "out.xlsx")],
-                 ["check"], ["backup"], ["validate", str(tmp_path / "missing.xlsx")]):
+    env = dict(
+        os.environ,
+        FIELDARCHIVE_HOME=str(home),
+        FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+    )
+    for args in (
+        ["import", str(sheet)],
+        ["list", "--search", CANARIES[0]],
+        ["export", str(tmp_path / "out.xlsx")],
+        ["check"],
+        ["backup"],
+        ["validate", str(tmp_path / "missing.xlsx")],
+    ):
         subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, timeout=120)
     assert list((home / "logs").glob("*.log")), "the command line should have logged"
     assert (tmp_path / "out.xlsx").exists()

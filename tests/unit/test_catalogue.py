@@ -1,4 +1,5 @@
 """The field catalogue: coverage of the requirements, declarative overrides."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,16 @@ from app.models.catalogue import (
 
 def test_default_form_covers_the_groups_and_types(form) -> None:
     assert len(form.fields) >= 60
-    assert [g.key for g in form.groups] == ["identification", "basic", "network", "management", "sales", "image",
-                                            "personal", "service"]
+    assert [g.key for g in form.groups] == [
+        "identification",
+        "basic",
+        "network",
+        "management",
+        "sales",
+        "image",
+        "personal",
+        "service",
+    ]
     for g in form.groups:
         assert form.fields_in(g.key), g.key
     assert {f.type for f in form.fields} == set(FieldType)
@@ -32,13 +41,16 @@ def test_every_field_has_both_labels_unique_per_language(form) -> None:
         assert all(labels) and len(set(labels)) == len(labels), lang
 
 
-@pytest.mark.parametrize("key,values", [
-    ("order_method", {"online", "phone", "mobile_app", "wechat"}),
-    ("settlement_method", {"electronic", "cash"}),
-    ("credit_grade", {"A", "B", "C", "D"}),
-    ("business_scale", {"1", "2", "3"}),
-    ("market_type", {"urban", "rural"}),
-])
+@pytest.mark.parametrize(
+    "key,values",
+    [
+        ("order_method", {"online", "phone", "mobile_app", "wechat"}),
+        ("settlement_method", {"electronic", "cash"}),
+        ("credit_grade", {"A", "B", "C", "D"}),
+        ("business_scale", {"1", "2", "3"}),
+        ("market_type", {"urban", "rural"}),
+    ],
+)
 def test_enumerations_from_the_documents(form, key, values) -> None:
     assert {c.value for c in form[key].choices} == values
 
@@ -65,13 +77,16 @@ def test_override_hides_and_requires(form, tmp_path) -> None:
     assert not form["email"].required.is_required  # the original is untouched
 
 
-@pytest.mark.parametrize("override,message", [
-    ({"hide": ["shop_name"]}, "cannot be hidden"),
-    ({"hide": ["no_such_field"]}, "unknown field"),
-    ({"require": {"email": "sometimes"}}, "is not one of"),
-    ({"require": {"shop_name": "optional"}}, "only add requirements"),
-    ({"colours": {}}, "unknown section"),
-])
+@pytest.mark.parametrize(
+    "override,message",
+    [
+        ({"hide": ["shop_name"]}, "cannot be hidden"),
+        ({"hide": ["no_such_field"]}, "unknown field"),
+        ({"require": {"email": "sometimes"}}, "is not one of"),
+        ({"require": {"shop_name": "optional"}}, "only add requirements"),
+        ({"colours": {}}, "unknown section"),
+    ],
+)
 def test_bad_overrides_are_refused_with_a_clear_message(form, override, message) -> None:
     with pytest.raises(CatalogueError, match=message):
         apply_override(form, override)
@@ -85,13 +100,16 @@ def test_override_file_is_picked_up_from_the_home_folder(home) -> None:
     assert current_form()["email"].hidden
 
 
-@pytest.mark.parametrize("mutate,message", [
-    (lambda d: d["fields"].append(dict(d["fields"][0])), "duplicate field keys"),
-    (lambda d: d["fields"][0].update(type="colour"), "is not one of"),
-    (lambda d: d["fields"][0].update(group="nowhere"), "unknown group"),
-    (lambda d: d["fields"][0].update(key="id"), "identifier other than 'id'"),
-    (lambda d: d["fields"][0].update(colour="red"), "unknown attribute"),
-])
+@pytest.mark.parametrize(
+    "mutate,message",
+    [
+        (lambda d: d["fields"].append(dict(d["fields"][0])), "duplicate field keys"),
+        (lambda d: d["fields"][0].update(type="colour"), "is not one of"),
+        (lambda d: d["fields"][0].update(group="nowhere"), "unknown group"),
+        (lambda d: d["fields"][0].update(key="id"), "identifier other than 'id'"),
+        (lambda d: d["fields"][0].update(colour="red"), "unknown attribute"),
+    ],
+)
 def test_malformed_forms_are_refused(form, mutate, message) -> None:
     data = json.loads(json.dumps(form.to_dict()))
     mutate(data)

@@ -1,4 +1,5 @@
 """The command line as people and scripts use it: real processes, exit codes 0/1/2, one-line reasons."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,14 @@ def cli(home: Path, *args: str, passphrase: str | None = PASS, extra_env: dict |
     env.update(FIELDARCHIVE_HOME=str(home), PYTHONPATH=str(ROOT), **(extra_env or {}))
     if passphrase is not None:
         env["FIELDARCHIVE_PASSPHRASE"] = passphrase
-    return subprocess.run([sys.executable, "-m", "app", *args], env=env, capture_output=True, text=True,
-                          stdin=subprocess.DEVNULL, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
 
 
 def one_line_error(proc) -> str:
@@ -82,7 +89,9 @@ def test_validate_import_export_round_trip(ready, tmp_path) -> None:
     def row(**kw):
         return [kw.get(h) for h in header]
 
-    ws.append(row(店铺名称="老王烟酒店", **{"联系电话（手机）": "138 1234 5678", "订货方式": "网上订货", "定点取货": "否"}))
+    ws.append(
+        row(店铺名称="老王烟酒店", **{"联系电话（手机）": "138 1234 5678", "订货方式": "网上订货", "定点取货": "否"})
+    )
     ws.append(row(店铺名称="李记", **{"联系电话（手机）": "12345"}))
     wb.save(tmp_path / "in.xlsx")
 
@@ -92,8 +101,9 @@ def test_validate_import_export_round_trip(ready, tmp_path) -> None:
     assert summary["rows"] == 2 and summary["totals"]["error"] == 1 and summary["not_listed"] == 0
     problems = summary["problems"]
     assert all(set(p) == {"row", "field", "severity", "code", "message"} for p in problems)
-    assert {"row": 3, "field": "contact_phone", "severity": "error", "code": "mobile.format"}.items() <= \
-        next(p for p in problems if p["code"] == "mobile.format").items()
+    assert {"row": 3, "field": "contact_phone", "severity": "error", "code": "mobile.format"}.items() <= next(
+        p for p in problems if p["code"] == "mobile.format"
+    ).items()
 
     imp = cli(home, "import", str(tmp_path / "in.xlsx"))
     assert imp.returncode == 1 and "未导入" in imp.stderr

@@ -1,5 +1,6 @@
 """Output for people and scripts: ``validate --json`` is one object with the problems and the totals;
 text output caps row lists and long messages (never one line of hundreds of KB)."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,11 @@ def test_validate_json_has_totals_and_says_how_many_are_not_listed(home, tmp_pat
     # every typed column gets a value no parser accepts: dozens of errors per row
     typed = [f for f in form.visible_fields if f.type not in (FieldType.TEXT, FieldType.PHOTO)]
     rows = 40 + MAX_PROBLEMS // len(typed)
-    path = write(tmp_path / "bad.xlsx", ["店铺名称"] + [f.key for f in typed],
-                 ([f"商店{i}"] + ["zz?"] * len(typed) for i in range(rows)))
+    path = write(
+        tmp_path / "bad.xlsx",
+        ["店铺名称"] + [f.key for f in typed],
+        ([f"商店{i}"] + ["zz?"] * len(typed) for i in range(rows)),
+    )
     proc = cli(home, "validate", str(path), "--json", passphrase=None)
     assert proc.returncode == 1, proc.stderr
     out = json.loads(proc.stdout)
@@ -84,5 +88,7 @@ def test_a_huge_cell_and_many_bad_rows_never_make_a_huge_line(ready_home, tmp_pa
     assert "Imported: 1 new" in skip.stderr and "… and 1,280 more" in skip.stderr
     assert max(len(line) for line in (skip.stdout + skip.stderr).splitlines()) < MAX_MESSAGE + 100
     js = json.loads(cli(home, "import", str(path), "--json").stdout)
-    assert js["written"] is False and js["rows"] == 1301 and js["rows_with_errors"] == 1300 and js["skipped_rows"] == 1300
+    assert (
+        js["written"] is False and js["rows"] == 1301 and js["rows_with_errors"] == 1300 and js["skipped_rows"] == 1300
+    )
     assert any(p["code"] == "choice.invalid" and p["row"] == 1302 for p in js["problems"])

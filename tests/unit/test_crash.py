@@ -4,6 +4,7 @@ The writer is a child process using the real storage and service code; it prints
 only after its save returned (the COMMIT is done). This is a process crash (the OS page cache
 survives); power loss is outside what a test on this machine can emulate.
 """
+
 from __future__ import annotations
 
 import os
@@ -48,8 +49,14 @@ def test_sigkill_during_saves_loses_no_acknowledged_save(session) -> None:
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2]))
     rounds = 50
     for r in range(rounds):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(profile_dir)], stdin=subprocess.PIPE,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(profile_dir)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
         proc.stdin.write(key.hex() + "\n")
         proc.stdin.flush()
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()

@@ -1,5 +1,6 @@
 """Who may enter what, at entry: a sheet row is refused when the server would refuse the change
 (app.validation.editing, shared with server.apply), for the role of the profile."""
+
 from __future__ import annotations
 
 import openpyxl
@@ -15,9 +16,18 @@ from app.validation.editing import changed_keys, entry_issues, may_edit
 from tests.unit.test_sheets import sheet
 
 #: Values the server writes into fields nobody enters (a customer as the feed brings it).
-SYSTEM_VALUES = {"customer_code": "610113000123", "credit_grade": "A", "avg_price": "23.50", "purchase_amount": "12345.60",
-                 "purchase_qty": 40, "quota_category": "二类", "business_scale": None, "monitored": True,
-                 "monthly_agreed_volume": 30, "customer_manager": "李经理"}
+SYSTEM_VALUES = {
+    "customer_code": "610113000123",
+    "credit_grade": "A",
+    "avg_price": "23.50",
+    "purchase_amount": "12345.60",
+    "purchase_qty": 40,
+    "quota_category": "二类",
+    "business_scale": None,
+    "monitored": True,
+    "monthly_agreed_volume": 30,
+    "customer_manager": "李经理",
+}
 
 
 def run(session, path, role="collector", **kw):
@@ -36,9 +46,11 @@ def server_kept(session, **extra):
     report = validate_values(session.form, values, today=session.today(), role="system")
     assert not report.errors, report.errors
     cid = new_id()
-    session._archive.customers.insert(session.form, [NewCustomer(cid, records.clean_values(report),
-                                                                records.quality(report))],
-                                     Provenance("system", Source.SYNC, "seed"))
+    session._archive.customers.insert(
+        session.form,
+        [NewCustomer(cid, records.clean_values(report), records.quality(report))],
+        Provenance("system", Source.SYNC, "seed"),
+    )
     return cid
 
 
@@ -58,21 +70,31 @@ def test_an_entry_counts_what_it_changes(form) -> None:
     assert changed_keys(form, old, dict(old)) == []
     assert changed_keys(form, old, {**old, "avg_price": "24.00", "shop_name": "乙"}) == ["shop_name", "avg_price"]
     assert changed_keys(form, old, {**old, "credit_grade": None}) == ["credit_grade"]
-    assert changed_keys(form, None, {"shop_name": "甲", "avg_price": None, "credit_grade": "", "nonsense": 1}) == ["shop_name"]
+    assert changed_keys(form, None, {"shop_name": "甲", "avg_price": None, "credit_grade": "", "nonsense": 1}) == [
+        "shop_name"
+    ]
     got = {(i.field, i.code) for i in entry_issues(form, "collector", None, {"customer_code": "1", "monitored": True})}
     assert got == {("customer_code", "readonly.new"), ("monitored", "supervisor_only.new")}
-    got = {(i.field, i.code) for i in entry_issues(form, "supervisor", old, {**old, "monitored": True, "avg_price": "1"})}
+    got = {
+        (i.field, i.code) for i in entry_issues(form, "supervisor", old, {**old, "monitored": True, "avg_price": "1"})
+    }
     assert got == {("avg_price", "readonly")}
 
 
 def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session, tmp_path) -> None:
-    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "客户代码", "进货均价", "监控户", "联系电话（手机）"],
-                 ["老王烟酒店", "610113000999", 23.5, None, "13812345678"],
-                 ["李记便利店", None, None, "是", "13912345678"],
-                 ["张家超市", None, None, None, "13712345678"])
+    path = sheet(
+        tmp_path / "in.xlsx",
+        ["店铺名称", "客户代码", "进货均价", "监控户", "联系电话（手机）"],
+        ["老王烟酒店", "610113000999", 23.5, None, "13812345678"],
+        ["李记便利店", None, None, "是", "13912345678"],
+        ["张家超市", None, None, None, "13712345678"],
+    )
     result = run(session, path)  # validate: writes nothing
-    assert errors(result) == {(2, "customer_code", "readonly.new"), (2, "avg_price", "readonly.new"),
-                              (3, "monitored", "supervisor_only.new")}
+    assert errors(result) == {
+        (2, "customer_code", "readonly.new"),
+        (2, "avg_price", "readonly.new"),
+        (3, "monitored", "supervisor_only.new"),
+    }
     messages = {p.field: p.message for p in result.problems if p.severity == "error"}
     assert messages["avg_price"] == "进货均价由系统维护，新客户请留空。"
     assert messages["monitored"] == "监控户只能由市场经理填写，新客户请留空。"
@@ -80,13 +102,17 @@ def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session,
     assert not result.written and session._archive.customers.count() == 0
     en = run(session, path, lang="en")
     assert {p.message for p in en.problems if p.field == "customer_code"} == {
-        "Customer code is maintained by the system: leave it empty for a new customer."}
+        "Customer code is maintained by the system: leave it empty for a new customer."
+    }
 
 
 def test_changing_system_fields_of_an_existing_customer_is_an_error(session, tmp_path) -> None:
     cid = server_kept(session)
-    path = sheet(tmp_path / "in.xlsx", ["id", "店铺名称", "客户代码", "进货均价", "合理定量类别", "诚信等级"],
-                 [cid, "老王烟酒店", "610113000777", 23.5, "三类", "A"])
+    path = sheet(
+        tmp_path / "in.xlsx",
+        ["id", "店铺名称", "客户代码", "进货均价", "合理定量类别", "诚信等级"],
+        [cid, "老王烟酒店", "610113000777", 23.5, "三类", "A"],
+    )
     got = errors(run(session, path))
     assert got == {(2, "customer_code", "code.changed"), (2, "quota_category", "readonly")}
     before = session._archive.customers.get(cid).values
@@ -111,8 +137,11 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     row = next(r[0].row for r in ws.iter_rows(min_row=2) if cid in [c.value for c in r])
-    ws.cell(row=row, column=header.index("联系电话（手机）" if lang == "zh_CN" else "Contact mobile") + 1,
-            value="13612345678")
+    ws.cell(
+        row=row,
+        column=header.index("联系电话（手机）" if lang == "zh_CN" else "Contact mobile") + 1,
+        value="13612345678",
+    )
     wb.save(out)
     result = run(session, out, mode=ImportMode.WRITE)
     assert not errors(result) and result.updated == 1
@@ -121,19 +150,28 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
 
 def test_a_supervisor_may_enter_what_the_catalogue_allows_a_supervisor(session, tmp_path) -> None:
     cid = server_kept(session, monitored=False)
-    path = sheet(tmp_path / "in.xlsx", ["id", "店铺名称", "监控户", "示范户", "月度商定量", "守法情况"],
-                 [cid, "老王烟酒店", "是", "是", 50, None],
-                 [None, "新店", "否", None, 20, None])
+    path = sheet(
+        tmp_path / "in.xlsx",
+        ["id", "店铺名称", "监控户", "示范户", "月度商定量", "守法情况"],
+        [cid, "老王烟酒店", "是", "是", 50, None],
+        [None, "新店", "否", None, 20, None],
+    )
     assert errors(run(session, path, role="collector")) == {
-        (2, "monitored", "supervisor_only"), (2, "demonstration", "supervisor_only"),
-        (2, "monthly_agreed_volume", "supervisor_only"), (3, "monitored", "supervisor_only.new"),
-        (3, "monthly_agreed_volume", "supervisor_only.new")}
+        (2, "monitored", "supervisor_only"),
+        (2, "demonstration", "supervisor_only"),
+        (2, "monthly_agreed_volume", "supervisor_only"),
+        (3, "monitored", "supervisor_only.new"),
+        (3, "monthly_agreed_volume", "supervisor_only.new"),
+    }
     result = run(session, path, role="supervisor", mode=ImportMode.WRITE)
     assert not errors(result) and result.written and (result.created, result.updated) == (1, 1)
     assert session._archive.customers.get(cid).values["monitored"] is True
     # still not what the system keeps
     path = sheet(tmp_path / "in2.xlsx", ["id", "进货均价", "诚信等级"], [cid, 30, "B"])
-    assert errors(run(session, path, role="supervisor")) == {(2, "avg_price", "readonly"), (2, "credit_grade", "readonly")}
+    assert errors(run(session, path, role="supervisor")) == {
+        (2, "avg_price", "readonly"),
+        (2, "credit_grade", "readonly"),
+    }
 
 
 def test_the_profiles_role_decides(session, tmp_path) -> None:

@@ -1,5 +1,6 @@
 """The session's event bus: a listener hears the events of its kind until it unsubscribes, a failing
 listener does not stop the others, and the session announces only a newer form."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -34,5 +35,5 @@ def test_the_session_announces_a_newer_form_only(session) -> None:
     newer = dataclasses.replace(same, version=same.version + 1, _by_key={}, _by_role={})
     assert session.set_form(newer) and session.form is newer and heard == [FormChanged(newer)]
     assert not session.set_form(same) and session.form is newer  # an older one never replaces it
-    session.set_calendar(session.calendar)                       # unchanged: nothing announced
+    session.set_calendar(session.calendar)  # unchanged: nothing announced
     assert len(heard) == 1

@@ -1,6 +1,7 @@
 """Export of the list to .xlsx: typed cells read back with openpyxl, frozen header, zh/en headers,
 field groups, formula-injection text kept as plain strings, no partial file when cancelled, the
 audit entry; and, where LibreOffice is installed, the file converted headless to CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -20,7 +21,7 @@ from app.services import records
 from app.services.demo import generate
 from app.services.exporting import export_customers, export_fields
 
-RISKY = ["=1+2", "+86 138", "-5", "@SUM(A1)", "\tTab店", "\r回车店", "=HYPERLINK(\"http://x\")"]
+RISKY = ["=1+2", "+86 138", "-5", "@SUM(A1)", "\tTab店", "\r回车店", '=HYPERLINK("http://x")']
 
 
 def fill(session, n=30):
@@ -100,7 +101,8 @@ def test_only_the_chosen_groups_and_no_meta_columns(session, tmp_path) -> None:
     expected = [f.label("zh_CN") for f in session.form.visible_fields if f.group in ("basic", "sales")]
     assert header == [*expected, "id"]
     assert export_fields(session.form, ["basic", "sales"]) == tuple(
-        f for f in session.form.visible_fields if f.group in ("basic", "sales"))
+        f for f in session.form.visible_fields if f.group in ("basic", "sales")
+    )
     with pytest.raises(ValueError):
         export_fields(session.form, ["nope"])
 
@@ -136,12 +138,14 @@ def test_every_risky_start_is_written_as_quoted_text(tmp_path) -> None:
 
 def _has_formula(path) -> bool:
     import zipfile
+
     with zipfile.ZipFile(path) as z:
         return "<f>" in z.read("xl/worksheets/sheet1.xml").decode()
 
 
 def test_a_cancelled_export_leaves_no_file_and_keeps_an_older_one(session, tmp_path) -> None:
     import openpyxl.worksheet._writer as w
+
     fill(session, 1200)
     out = tmp_path / "big.xlsx"
     out.write_bytes(b"older export")
@@ -164,18 +168,25 @@ def test_a_cancelled_export_leaves_no_file_and_keeps_an_older_one(session, tmp_p
 
 def test_every_export_is_in_the_audit_trail(session, tmp_path) -> None:
     fill(session, 3)
-    export_customers(session._archive, session.form, tmp_path / "a.xlsx", lang="zh_CN", groups=["basic"], actor="王经理")
-    export_customers(session._archive, session.form, tmp_path / "b.xlsx", lang="en",
-                     pks=session._archive.customers.search_pks()[:2])
+    export_customers(
+        session._archive, session.form, tmp_path / "a.xlsx", lang="zh_CN", groups=["basic"], actor="王经理"
+    )
+    export_customers(
+        session._archive, session.form, tmp_path / "b.xlsx", lang="en", pks=session._archive.customers.search_pks()[:2]
+    )
     entries = session._archive.audit.actions("export")
     assert [(e.action, e.source_ref, e.new["rows"], e.new["groups"][:1]) for e in entries] == [
-        ("export", "a.xlsx", 3, ["basic"]), ("export", "b.xlsx", 2, [session.form.groups[0].key])]
+        ("export", "a.xlsx", 3, ["basic"]),
+        ("export", "b.xlsx", 2, [session.form.groups[0].key]),
+    ]
     assert entries[0].actor == "王经理" and entries[1].actor == "tester"
     assert session._archive.audit.verify_chain() == []
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice") or os.environ.get("CI")),
-                    reason="LibreOffice (soffice) is not installed on this machine (.ci/run installs it; in CI it must run)")
+@pytest.mark.skipif(
+    not (shutil.which("soffice") or shutil.which("libreoffice") or os.environ.get("CI")),
+    reason="LibreOffice (soffice) is not installed on this machine (.ci/run installs it; in CI it must run)",
+)
 def test_libreoffice_reads_the_export(session, tmp_path) -> None:
     for text in RISKY[:4]:
         records.save_draft(session, {"shop_name": text, "licence_issue_date": "2024-03-01"})
@@ -184,9 +195,22 @@ def test_libreoffice_reads_the_export(session, tmp_path) -> None:
     _ws, header = read(out)
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     env = {**os.environ, "HOME": str(tmp_path)}
-    subprocess.run([exe, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--convert-to",
-                    "csv:Text - txt - csv (StarCalc):44,34,76,1", "--outdir", str(tmp_path / "csv"), str(out)],
-                   check=True, capture_output=True, timeout=180, env=env)
+    subprocess.run(
+        [
+            exe,
+            "--headless",
+            f"-env:UserInstallation=file://{tmp_path}/lo-profile",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+            str(tmp_path / "csv"),
+            str(out),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env=env,
+    )
     with open(tmp_path / "csv" / "lo.csv", encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))
     assert rows[0] == header

@@ -3,6 +3,7 @@
 The platform folders are tmp folders given the way platformdirs reads them: XDG_* on Linux,
 APPDATA / LOCALAPPDATA on Windows (its own environment-variable resolver, as on a Windows without
 the shell API). Archives are real SQCipher files made and opened by the app's own session code."""
+
 from __future__ import annotations
 
 import hashlib
@@ -46,8 +47,11 @@ def linux(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
 
 
 def tree(root: Path) -> dict[str, str]:
-    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(root.rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
 
 
 def old_archive(settings: dict | None = None) -> tuple[str, str]:
@@ -116,6 +120,7 @@ def test_windows_move_backs_up_first_and_moves_everything_once(windows) -> None:
     finally:
         s.close()
     from app.settings import Settings
+
     assert Settings().server_url == "https://archive.example"
     # the backup made before the move restores like any backup (on another machine, with the passphrase)
     elsewhere = Profile("default", windows["local"].parent / "restored")
@@ -135,6 +140,7 @@ def test_a_failure_half_way_leaves_the_old_folder_in_use(windows, monkeypatch) -
                 raise OSError(28, "No space left on device")
             copied.append(a)
             shutil.copy2(a, b)
+
         shutil.copytree(src, dst, copy_function=one) if src.is_dir() else one(str(src), str(dst))
 
     monkeypatch.setattr(relocate, "_copy", copy_then_fail)
@@ -185,6 +191,7 @@ def test_no_move_while_an_archive_has_an_unfinished_log_or_is_open(windows) -> N
     import sys
 
     from app.instance_lock import ProfileLock
+
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
         (legacy / "profiles" / "default" / "fieldarchive.lock").write_text(json.dumps({"pid": other.pid}))
@@ -204,6 +211,7 @@ def test_linux_moves_settings_and_logs_and_leaves_the_data(linux) -> None:
     assert result.state == "moved" and sorted(result.moved) == ["logs", "settings.json"]
     assert (linux["config"] / "FieldArchive" / "settings.json").exists() and not (legacy / "settings.json").exists()
     from app.settings import Settings
+
     assert Settings().server_url == "https://linux.example"
     s = ss.unlock(passphrase=PASSPHRASE)
     assert s._archive.customers.get(cid) is not None
@@ -215,8 +223,11 @@ def test_leftovers_of_an_interrupted_clean_up_are_removed_next_time(windows, mon
     legacy = paths.legacy_home()
     trash = legacy / (relocate.TRASH + "profiles")
     real = relocate._remove
-    monkeypatch.setattr(relocate, "_remove", lambda p: (_ for _ in ()).throw(OSError(13, "in use"))
-                        if p == trash and p.exists() else real(p))
+    monkeypatch.setattr(
+        relocate,
+        "_remove",
+        lambda p: (_ for _ in ()).throw(OSError(13, "in use")) if p == trash and p.exists() else real(p),
+    )
     assert relocate.move_legacy_home().state == "moved"
     assert trash.exists() and not (legacy / "profiles").exists() and (legacy / relocate.NOTE).exists()
     monkeypatch.setattr(relocate, "_remove", real)
@@ -246,8 +257,9 @@ def test_the_app_moves_the_old_folder_at_start(linux, tmp_path) -> None:
     env.update({f"XDG_{k.upper()}_HOME": str(v) for k, v in linux.items()})
     env.update({"HOME": str(tmp_path), "FIELDARCHIVE_PASSPHRASE": PASSPHRASE})
     root = Path(__file__).resolve().parents[2]
-    proc = subprocess.run([sys.executable, "-m", "app", "list", "--json"], cwd=root, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "app", "list", "--json"], cwd=root, env=env, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     assert cid in proc.stdout
     config = linux["config"] / "FieldArchive" / "settings.json"
@@ -279,7 +291,9 @@ def test_a_start_stopped_before_the_note_is_finished_by_the_next(windows, monkey
     result = relocate.move_legacy_home()
     assert result.state == "moved" and not (legacy / "profiles").exists() and (legacy / relocate.NOTE).exists()
     assert result.backups == []  # the first run's backup was copied with the rest
-    assert len(list((windows["local"] / "FieldArchive" / "profiles" / "default" / "backups").glob("before-move-*"))) == 1
+    assert (
+        len(list((windows["local"] / "FieldArchive" / "profiles" / "default" / "backups").glob("before-move-*"))) == 1
+    )
     s = ss.unlock(passphrase=PASSPHRASE)
     try:
         assert s._archive.customers.get(cid) is not None

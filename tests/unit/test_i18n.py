@@ -1,4 +1,5 @@
 """Every user-visible string has a zh_CN translation with the same placeholders."""
+
 from __future__ import annotations
 
 import string
@@ -52,6 +53,7 @@ def test_a_validation_message_with_a_count_agrees_with_it() -> None:
 
     def text(n: int, lang: str) -> str:
         return Issue.make("x", Severity.ERROR, "decimal.places", decimals=n).message("Area", lang)
+
     assert (text(1, "en"), text(2, "en")) == ("Area: at most 1 decimal place.", "Area: at most 2 decimal places.")
     assert text(1, "zh_CN") == "Area：最多保留 1 位小数。"
 
@@ -59,9 +61,12 @@ def test_a_validation_message_with_a_count_agrees_with_it() -> None:
 def test_no_count_message_reads_one_plural_in_english() -> None:
     """No plain message of the form "{n} <plural noun>" is left: a count goes through ngettext."""
     import re
-    counted = re.compile(r"\{(n|count|total|rows|m|decimals|days)\} (changes|customers|rows|errors|warnings|fields|days|"
-                         r"working days|decisions|submissions|seconds|sheets|problems|required fields|decimal places)\b")
-    constant = {reading.MSG_NO_HEADER}   # its {rows} is HEADER_SCAN, never 1
+
+    counted = re.compile(
+        r"\{(n|count|total|rows|m|decimals|days)\} (changes|customers|rows|errors|warnings|fields|days|"
+        r"working days|decisions|submissions|seconds|sheets|problems|required fields|decimal places)\b"
+    )
+    constant = {reading.MSG_NO_HEADER}  # its {rows} is HEADER_SCAN, never 1
     assert reading.HEADER_SCAN > 1
     left = [m for m in set(message_ids()) - set(plural_ids()) - constant if counted.search(m)]
     assert not left, left
@@ -77,7 +82,7 @@ def test_zh_is_the_default_and_en_is_selectable() -> None:
 
 
 def test_po_parser_handles_multiline_fuzzy_and_plurals() -> None:
-    po = '''
+    po = """
 msgid "a"
 msgstr ""
 "第一"
@@ -93,7 +98,7 @@ msgstr[0] "{n} 个文件"
 
 msgid "empty"
 msgstr ""
-'''
+"""
     cat = i18n.parse_po(po)
     assert cat == {"a": "第一第二", "{n} file": ["{n} 个文件"]}
 

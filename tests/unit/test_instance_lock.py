@@ -1,4 +1,5 @@
 """One copy of the app per profile (issue 16): a lock file with the process id in the profile folder."""
+
 from __future__ import annotations
 
 import json
@@ -81,8 +82,12 @@ def test_two_processes_on_one_profile(home, tmp_path) -> None:
         sys.stdin.readline()   # hold the lock until told to end
         lock.release()
     """)
-    holder = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, text=True,
-                              env={**os.environ, "FIELDARCHIVE_HOME": str(home)})
+    holder = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdin=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "FIELDARCHIVE_HOME": str(home)},
+    )
     try:
         for _ in range(200):  # bounded wait for the other process to take the lock
             if ready.exists() or holder.poll() is not None:
@@ -110,8 +115,9 @@ def test_a_crashed_process_leaves_a_lock_that_is_taken_over(home, tmp_path) -> N
         ProfileLock("default").acquire()
         os._exit(3)   # a crash: no release
     """)
-    done = subprocess.run([sys.executable, "-c", script], env={**os.environ, "FIELDARCHIVE_HOME": str(home)},
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script], env={**os.environ, "FIELDARCHIVE_HOME": str(home)}, timeout=60, check=False
+    )
     assert done.returncode == 3
     lock = ProfileLock("default")
     assert (lock.folder / LOCK_NAME).exists()

@@ -3,6 +3,7 @@ archive and checked field by field: number cells Excel damaged, decorated header
 several sheets, .xls/.ods written by LibreOffice, CSV in UTF-8/BOM/GBK/GB18030, files that are not
 spreadsheets. LibreOffice (soffice; through UNO for the encrypted .xls) and msoffcrypto-tool make the .xls/.ods and the
 encrypted files."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -24,8 +25,16 @@ from app.services.sheets import ImportMode, intake_summary, process_sheet
 from app.validation.sheetmap import HeaderMap, norm_header
 from app.validation.types import id_check_digit, luhn_valid
 
-ID = "610103196001011007"          # the issue's ID: its float 610103196001010944 passes the check digit too
-HEADER = ["店铺名称", "负责人身份证号码", "银行账号", "邮政编码", "固定电话", "烟草专卖零售许可证号", "联系电话（手机）"]
+ID = "610103196001011007"  # the issue's ID: its float 610103196001010944 passes the check digit too
+HEADER = [
+    "店铺名称",
+    "负责人身份证号码",
+    "银行账号",
+    "邮政编码",
+    "固定电话",
+    "烟草专卖零售许可证号",
+    "联系电话（手机）",
+]
 LOST = "该列被 Excel 存成了数字，末尾几位已丢失；请把该列设为“文本”后重新输入"
 
 
@@ -71,54 +80,83 @@ def test_the_issue_id_really_passes_its_check_digit_when_damaged() -> None:
 
 def test_number_cells_that_lost_digits_are_errors_with_their_own_message(session, tmp_path) -> None:
     card16, card19 = card("622202", 16), card("622848", 19)
-    path = workbook(tmp_path / "numbers.xlsx", ("客户", [
-        HEADER,
-        ["甲店", int(ID), None, None, None, None, None],                 # 18 digits: Excel keeps 15
-        ["乙店", None, int(card16), None, None, None, None],             # 16 digits, below 2^53, last digit lost
-        ["丙店", None, int(card19), None, None, None, None],             # 19 digits: a float
-        ["丁店", None, None, 10010, None, None, None],                   # postal code 010010
-        ["戊店", None, None, None, 2988881234, None, None],              # landline 029-88881234
-        ["己店", None, None, 710061.5, None, None, None],                # a float with a fraction
-        ["庚店", ID, card16, 710061, "029-88881234", 610102100123, 13912345678],   # text, and exact numbers
-    ]))
+    path = workbook(
+        tmp_path / "numbers.xlsx",
+        (
+            "客户",
+            [
+                HEADER,
+                ["甲店", int(ID), None, None, None, None, None],  # 18 digits: Excel keeps 15
+                ["乙店", None, int(card16), None, None, None, None],  # 16 digits, below 2^53, last digit lost
+                ["丙店", None, int(card19), None, None, None, None],  # 19 digits: a float
+                ["丁店", None, None, 10010, None, None, None],  # postal code 010010
+                ["戊店", None, None, None, 2988881234, None, None],  # landline 029-88881234
+                ["己店", None, None, 710061.5, None, None, None],  # a float with a fraction
+                ["庚店", ID, card16, 710061, "029-88881234", 610102100123, 13912345678],  # text, and exact numbers
+            ],
+        ),
+    )
     result = run(session, path)
-    assert errors(result) == [(2, "id_card", "cell.number_lost"), (3, "bank_account", "cell.number_lost"),
-                              (4, "bank_account", "cell.number_lost"), (5, "postal_code", "cell.leading_zero"),
-                              (6, "landline", "cell.leading_zero"), (7, "postal_code", "cell.number_lost")]
+    assert errors(result) == [
+        (2, "id_card", "cell.number_lost"),
+        (3, "bank_account", "cell.number_lost"),
+        (4, "bank_account", "cell.number_lost"),
+        (5, "postal_code", "cell.leading_zero"),
+        (6, "landline", "cell.leading_zero"),
+        (7, "postal_code", "cell.number_lost"),
+    ]
     assert not [p for p in result.problems if p.code in ("id_card.checksum", "bank.luhn", "bank.format")]
     by_row = {p.row: p.message for p in result.problems if p.severity == "error"}
     assert by_row[2] == f"负责人身份证号码：{LOST}。"
     assert "开头的 0 已丢失（10010）" in by_row[5] and "开头的 0 已丢失（2988881234）" in by_row[6]
     en = run(session, path, lang="en")
-    assert "the column was stored as a number by Excel and its last digits are lost; set the column to Text" in \
-        next(p.message for p in en.problems if p.row == 2)
+    assert "the column was stored as a number by Excel and its last digits are lost; set the column to Text" in next(
+        p.message for p in en.problems if p.row == 2
+    )
 
     done = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert done.written and done.created == 1 and session._archive.customers.count() == 1
     v = stored(session, "庚店")
-    assert (v["id_card"], v["bank_account"], v["postal_code"], v["landline"], v["licence_no"], v["contact_phone"]) == \
-        (ID, card16, "710061", "029-88881234", "610102100123", "13912345678")
+    assert (v["id_card"], v["bank_account"], v["postal_code"], v["landline"], v["licence_no"], v["contact_phone"]) == (
+        ID,
+        card16,
+        "710061",
+        "029-88881234",
+        "610102100123",
+        "13912345678",
+    )
 
 
 def test_a_long_number_in_a_plain_text_field_is_not_stored_as_its_float(session, tmp_path) -> None:
-    path = workbook(tmp_path / "text.xlsx", ("s", [["店铺名称", "新商盟账号", "服务备注"],
-                                                   ["文本店", int(ID), 3.5], ["短号店", 12345678, None]]))
+    path = workbook(
+        tmp_path / "text.xlsx",
+        ("s", [["店铺名称", "新商盟账号", "服务备注"], ["文本店", int(ID), 3.5], ["短号店", 12345678, None]]),
+    )
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert errors(result) == [(2, "newshangmeng_account", "cell.number_lost")]
     assert stored(session, "短号店")["newshangmeng_account"] == "12345678"
 
 
 def test_dates_from_serial_numbers_and_yyyymmdd(session, tmp_path) -> None:
-    path = workbook(tmp_path / "dates.xlsx", ("s", [
-        ["店铺名称", "发证日期", "有效期至", "年审日期"],
-        ["日期店", 45356, 20290304, "20250305"],
-        ["年份店", 2024, None, None],                     # a year is not a serial number
-    ]))
+    path = workbook(
+        tmp_path / "dates.xlsx",
+        (
+            "s",
+            [
+                ["店铺名称", "发证日期", "有效期至", "年审日期"],
+                ["日期店", 45356, 20290304, "20250305"],
+                ["年份店", 2024, None, None],  # a year is not a serial number
+            ],
+        ),
+    )
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and errors(result) == [(3, "licence_issue_date", "date.invalid")]
     v = stored(session, "日期店")
-    assert (v["licence_issue_date"], v["licence_expiry_date"], v["annual_review_date"]) == \
-        ("2024-03-05", "2029-03-04", "2025-03-05")
+    assert (v["licence_issue_date"], v["licence_expiry_date"], v["annual_review_date"]) == (
+        "2024-03-05",
+        "2029-03-04",
+        "2025-03-05",
+    )
 
 
 def test_decorated_headers_and_title_rows(session, tmp_path) -> None:
@@ -129,16 +167,32 @@ def test_decorated_headers_and_title_rows(session, tmp_path) -> None:
     ws.merge_cells("A1:H1")
     ws.append(["填报单位：某市局", None, None, "填报日期：2026-11-01"])
     ws.append([])
-    ws.append(["*店铺名称", "＊负责人（经营者）姓名", "经营地址（必填）", "联系电话\n（手机）", " 邮政 编码 ",
-               "负责人身份证号码(选填)", "烟草专卖零售许可证号 *", "备用列"])
+    ws.append(
+        [
+            "*店铺名称",
+            "＊负责人（经营者）姓名",
+            "经营地址（必填）",
+            "联系电话\n（手机）",
+            " 邮政 编码 ",
+            "负责人身份证号码(选填)",
+            "烟草专卖零售许可证号 *",
+            "备用列",
+        ]
+    )
     ws.append(["装饰店", "王五", "雁塔路 1 号", "13912345678", "710061", ID, "610102100123", "x"])
     wb.save(path)
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.created == 1, result.problems
     assert result.header_rows == {"Sheet": 4} and result.ignored_columns == ["备用列"]
     v = stored(session, "装饰店")
-    assert (v["legal_person"], v["address"], v["contact_phone"], v["postal_code"], v["id_card"], v["licence_no"]) == \
-        ("王五", "雁塔路 1 号", "13912345678", "710061", ID, "610102100123")
+    assert (v["legal_person"], v["address"], v["contact_phone"], v["postal_code"], v["id_card"], v["licence_no"]) == (
+        "王五",
+        "雁塔路 1 号",
+        "13912345678",
+        "710061",
+        ID,
+        "610102100123",
+    )
     summary = intake_summary(result, "zh_CN")
     assert "表头在第 4 行" in summary[0] and summary[1] == "已忽略的列：1 列。 备用列"
 
@@ -152,8 +206,12 @@ def test_a_misspelt_column_is_an_error_naming_the_field(session, tmp_path) -> No
     assert msg == "无法识别列“经营地扯”，它看起来像“经营地址”：请把列名改为“经营地址”（如果是其他内容，请删除该列）。"
     assert result.ignored_columns == ["经营地扯", "负责人身分证号码"]
     hm = HeaderMap(session.form)
-    assert (hm.nearest("身份证号"), hm.nearest("许可证号"), hm.nearest("联系人电话")) == ("id_card", "licence_no", "contact_phone")
-    assert (hm.nearest("序号"), hm.nearest("备注"), hm.nearest("颜色")) == (None, None, None)   # ignored, with a warning
+    assert (hm.nearest("身份证号"), hm.nearest("许可证号"), hm.nearest("联系人电话")) == (
+        "id_card",
+        "licence_no",
+        "contact_phone",
+    )
+    assert (hm.nearest("序号"), hm.nearest("备注"), hm.nearest("颜色")) == (None, None, None)  # ignored, with a warning
 
 
 def test_header_normalisation() -> None:
@@ -162,7 +220,11 @@ def test_header_normalisation() -> None:
 
 
 def test_no_header_in_the_first_rows_is_refused_saying_where_it_must_be(session, tmp_path) -> None:
-    rows = [["某市烟草专卖局零售客户档案表"]] + [[f"说明 {i}"] for i in range(12)] + [["店铺名称", "经营地址"], ["迟店", "x"]]
+    rows = (
+        [["某市烟草专卖局零售客户档案表"]]
+        + [[f"说明 {i}"] for i in range(12)]
+        + [["店铺名称", "经营地址"], ["迟店", "x"]]
+    )
     path = workbook(tmp_path / "late.xlsx", ("s", rows))
     with pytest.raises(UserFacingError) as e:
         run(session, path)
@@ -170,9 +232,12 @@ def test_no_header_in_the_first_rows_is_refused_saying_where_it_must_be(session,
 
 
 def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
-    path = workbook(tmp_path / "two.xlsx",
-                    ("旧名单", [["店铺名称", "联系电话（手机）"], ["旧店", "12345"]]),
-                    ("新名单", [["店铺名称", "联系电话（手机）"], ["新店", "13912345678"]]), active=1)
+    path = workbook(
+        tmp_path / "two.xlsx",
+        ("旧名单", [["店铺名称", "联系电话（手机）"], ["旧店", "12345"]]),
+        ("新名单", [["店铺名称", "联系电话（手机）"], ["新店", "13912345678"]]),
+        active=1,
+    )
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.sheet_choices == ["旧名单", "新名单"] and result.active_sheet == "新名单"
     assert result.has_errors and not result.written and session._archive.customers.count() == 0
@@ -193,8 +258,12 @@ def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
 
 
 def test_the_only_sheet_with_data_is_read_and_the_others_are_named(session, tmp_path) -> None:
-    path = workbook(tmp_path / "guide.xlsx", ("说明", [["请在“客户”表中填写"], ["每行一户"]]),
-                    ("客户", [["店铺名称", "经营地址"], ["唯一店", "x"]]), active=0)
+    path = workbook(
+        tmp_path / "guide.xlsx",
+        ("说明", [["请在“客户”表中填写"], ["每行一户"]]),
+        ("客户", [["店铺名称", "经营地址"], ["唯一店", "x"]]),
+        active=0,
+    )
     book = open_book(path, HeaderMap(session.form).score)
     assert book.active.name == "说明" and [s.name for s in book.data_sheets] == ["客户"]
     book.close()
@@ -204,17 +273,22 @@ def test_the_only_sheet_with_data_is_read_and_the_others_are_named(session, tmp_
 
 
 def test_the_active_sheet_of_an_ods_is_read_from_its_settings(session, tmp_path) -> None:
-    src = workbook(tmp_path / "src.xlsx", ("A", [["店铺名称", "经营地址"], ["a", "x"]]),
-                   ("B", [["店铺名称", "经营地址"], ["b", "y"]]))
+    src = workbook(
+        tmp_path / "src.xlsx",
+        ("A", [["店铺名称", "经营地址"], ["a", "x"]]),
+        ("B", [["店铺名称", "经营地址"], ["b", "y"]]),
+    )
     ods = convert(src, "ods", tmp_path)
-    settings = ('<?xml version="1.0" encoding="UTF-8"?><office:document-settings xmlns:office="urn:oasis:names:tc:'
-                'opendocument:xmlns:office:1.0" xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
-                '<office:settings><config:config-item-set config:name="ooo:view-settings">'
-                '<config:config-item-map-indexed config:name="Views"><config:config-item-map-entry>'
-                '<config:config-item config:name="ViewId" config:type="string">view1</config:config-item>'
-                '<config:config-item config:name="ActiveTable" config:type="string">B</config:config-item>'
-                '</config:config-item-map-entry></config:config-item-map-indexed></config:config-item-set>'
-                '</office:settings></office:document-settings>')
+    settings = (
+        '<?xml version="1.0" encoding="UTF-8"?><office:document-settings xmlns:office="urn:oasis:names:tc:'
+        'opendocument:xmlns:office:1.0" xmlns:config="urn:oasis:names:tc:opendocument:xmlns:config:1.0">'
+        '<office:settings><config:config-item-set config:name="ooo:view-settings">'
+        '<config:config-item-map-indexed config:name="Views"><config:config-item-map-entry>'
+        '<config:config-item config:name="ViewId" config:type="string">view1</config:config-item>'
+        '<config:config-item config:name="ActiveTable" config:type="string">B</config:config-item>'
+        "</config:config-item-map-entry></config:config-item-map-indexed></config:config-item-set>"
+        "</office:settings></office:document-settings>"
+    )
     out = tmp_path / "active.ods"
     with zipfile.ZipFile(ods) as zin, zipfile.ZipFile(out, "w") as zout:
         for item in zin.infolist():
@@ -229,9 +303,21 @@ def test_the_active_sheet_of_an_ods_is_read_from_its_settings(session, tmp_path)
 def convert(src: Path, fmt: str, out: Path) -> Path:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     assert soffice, "LibreOffice is needed: apt-get install -y libreoffice-calc-nogui"
-    proc = subprocess.run([soffice, "--headless", f"-env:UserInstallation=file://{out}/lo-profile",
-                           "--convert-to", fmt, "--outdir", str(out), str(src)],
-                          capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [
+            soffice,
+            "--headless",
+            f"-env:UserInstallation=file://{out}/lo-profile",
+            "--convert-to",
+            fmt,
+            "--outdir",
+            str(out),
+            str(src),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     target = out / f"{src.stem}.{fmt.split(':')[0]}"
     assert target.exists(), proc.stdout + proc.stderr
     return target
@@ -245,7 +331,9 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     guide.title = "说明"
     guide.append(["请在“客户”表中填写，每行一户"])
     ws = wb.create_sheet("客户")
-    ws.append(["店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "送货顺序", "营业面积", "定点取货", "联系电话（手机）"])
+    ws.append(
+        ["店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "送货顺序", "营业面积", "定点取货", "联系电话（手机）"]
+    )
     ws.append(["办公店", ID, 710061, dt.date(2024, 3, 5), 12, 35.5, True, 13912345678])
     ws.append(["坏号店", int(ID), 10010, None, None, None, None, None])
     ws["D2"].number_format = "yyyy-mm-dd"
@@ -253,7 +341,7 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     src = d / "office.xlsx"
     wb.save(src)
     files = {"xlsx": src, "xls": convert(src, "xls", d), "ods": convert(src, "ods", d)}
-    files["et"] = d / "wps.et"                      # WPS's own name for a workbook in the .xls format
+    files["et"] = d / "wps.et"  # WPS's own name for a workbook in the .xls format
     files["et"].write_bytes(files["xls"].read_bytes())
     files["xlsm"] = d / "macro.xlsm"
     files["xlsm"].write_bytes(src.read_bytes())
@@ -262,7 +350,7 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     files["csv"] = convert(single, "csv:Text - txt - csv (StarCalc):44,34,76", d)
     lo = d / "lo"
     lo.mkdir()
-    files["lo-xlsx"] = convert(files["ods"], "xlsx", lo)        # shared strings and styles as LibreOffice writes
+    files["lo-xlsx"] = convert(files["ods"], "xlsx", lo)  # shared strings and styles as LibreOffice writes
     return files
 
 
@@ -272,7 +360,7 @@ def test_files_written_by_libreoffice(session, office_files, kind) -> None:
     book = open_book(path, HeaderMap(session.form).score)
     assert book.kind == {"et": "xls", "xlsm": "xlsx"}.get(kind, kind)
     if kind != "ods" and kind != "csv":
-        assert book.active.name == "客户"          # the sheet the file opens on
+        assert book.active.name == "客户"  # the sheet the file opens on
     book.close()
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.created == 1, result.problems
@@ -282,24 +370,38 @@ def test_files_written_by_libreoffice(session, office_files, kind) -> None:
         # the damaged ID is a number cell: its own message, never a checksum
         assert (3, "id_card", "cell.number_lost") in errors(result)
         assert (3, "postal_code", "cell.leading_zero") in errors(result)
-    else:   # a CSV holds text: Excel's 6.10103E+17 is caught as text; LibreOffice writes all digits
+    else:  # a CSV holds text: Excel's 6.10103E+17 is caught as text; LibreOffice writes all digits
         assert not [e for e in errors(result) if e[0] == 2]
     v = stored(session, "办公店")
-    assert (v["id_card"], v["postal_code"], v["licence_issue_date"], v["delivery_sequence"], v["business_area"],
-            v["contact_phone"]) == (ID, "710061", "2024-03-05", 12, "35.5", "13912345678")
+    assert (
+        v["id_card"],
+        v["postal_code"],
+        v["licence_issue_date"],
+        v["delivery_sequence"],
+        v["business_area"],
+        v["contact_phone"],
+    ) == (ID, "710061", "2024-03-05", 12, "35.5", "13912345678")
 
 
 CSV_TEXT = "店铺名称,负责人身份证号码,邮政编码,联系电话（手机）\r\n{shop},{id},010010,13912345678\r\n坏店,6.10103E+17,710061,\r\n"
 
 
-@pytest.mark.parametrize("encoding,shop", [("utf-8", "𠮷祥烟酒"), ("utf-8-sig", "𠮷祥烟酒"), ("gbk", "老王烟酒店"),
-                                           ("gb18030", "𠮷祥烟酒"), ("utf-16", "老王烟酒店")])
+@pytest.mark.parametrize(
+    "encoding,shop",
+    [
+        ("utf-8", "𠮷祥烟酒"),
+        ("utf-8-sig", "𠮷祥烟酒"),
+        ("gbk", "老王烟酒店"),
+        ("gb18030", "𠮷祥烟酒"),
+        ("utf-16", "老王烟酒店"),
+    ],
+)
 def test_csv_in_utf8_bom_gbk_gb18030_and_utf16(session, tmp_path, encoding, shop) -> None:
     path = tmp_path / f"{encoding}.csv"
     path.write_bytes(CSV_TEXT.format(shop=shop, id=ID).encode(encoding))
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.written and result.created == 1
-    assert errors(result) == [(3, "id_card", "cell.number_lost")]   # Excel's CSV of a number cell
+    assert errors(result) == [(3, "id_card", "cell.number_lost")]  # Excel's CSV of a number cell
     v = stored(session, shop)
     assert (v["shop_name"], v["id_card"], v["postal_code"], v["contact_phone"]) == (shop, ID, "010010", "13912345678")
 
@@ -309,7 +411,7 @@ def refusal(session, path: Path) -> str:
     with pytest.raises(UserFacingError) as e:
         run(session, path)
     zh = e.value.message("zh_CN")
-    assert not re.search(r"[A-Za-z]*(Error|Exception|Zip|File)\b", zh), zh   # no English exception name
+    assert not re.search(r"[A-Za-z]*(Error|Exception|Zip|File)\b", zh), zh  # no English exception name
     assert e.value.message("en") != zh
     return zh
 
@@ -337,20 +439,21 @@ def test_files_that_are_not_spreadsheets_are_refused_with_what_to_do(session, tm
 
 def test_an_encrypted_workbook_is_refused_asking_to_remove_the_password(session, tmp_path) -> None:
     from msoffcrypto.format.ooxml import OOXMLFile
+
     plain = workbook(tmp_path / "plain.xlsx", ("s", [["店铺名称", "经营地址"], ["a", "b"]]))
     out = io.BytesIO()
     with open(plain, "rb") as f:
         OOXMLFile(f).encrypt("secret", out)
     enc = tmp_path / "secret.xlsx"
     enc.write_bytes(out.getvalue())
-    assert enc.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"      # an OLE2 (CFB) file, like a real .xls
+    assert enc.read_bytes()[:4] == b"\xd0\xcf\x11\xe0"  # an OLE2 (CFB) file, like a real .xls
     assert "设置了打开密码" in refusal(session, enc)
-    renamed = tmp_path / "secret.xls"                        # the same file named .xls
+    renamed = tmp_path / "secret.xls"  # the same file named .xls
     renamed.write_bytes(out.getvalue())
     assert "设置了打开密码" in refusal(session, renamed)
 
 
-SYSTEM_PYTHON = "/usr/bin/python3"    # the Python that has LibreOffice's uno module (python3-uno)
+SYSTEM_PYTHON = "/usr/bin/python3"  # the Python that has LibreOffice's uno module (python3-uno)
 
 
 def _has_uno() -> bool:
@@ -359,31 +462,46 @@ def _has_uno() -> bool:
     return subprocess.run([SYSTEM_PYTHON, "-c", "import uno"], capture_output=True).returncode == 0
 
 
-@pytest.mark.skipif(not (_has_uno() or os.environ.get("CI")),
-                    reason="LibreOffice with its Python bridge (python3-uno) is not installed here (.ci/run installs it)")
+@pytest.mark.skipif(
+    not (_has_uno() or os.environ.get("CI")),
+    reason="LibreOffice with its Python bridge (python3-uno) is not installed here (.ci/run installs it)",
+)
 def test_an_encrypted_xls_is_refused_asking_to_remove_the_password(session, tmp_path) -> None:
     """An .xls saved with an opening password (by LibreOffice Calc through UNO: Save As with a password;
     msoffcrypto-tool cannot encrypt the Excel 97 format and ``--convert-to`` cannot set a password)."""
     import msoffcrypto
     import python_calamine as pc
+
     plain = workbook(tmp_path / "plain.xlsx", ("客户", [["店铺名称", "经营地址"], ["密店", "某路 1 号"]]))
     enc = tmp_path / "secret.xls"
-    proc = subprocess.run([SYSTEM_PYTHON, str(Path(__file__).resolve().parents[1] / "lo_password.py"), str(plain),
-                           str(enc), str(tmp_path / "lo-profile"), "MS Excel 97", "secret"],
-                          capture_output=True, text=True, timeout=240, env={**os.environ, "HOME": str(tmp_path)})
+    proc = subprocess.run(
+        [
+            SYSTEM_PYTHON,
+            str(Path(__file__).resolve().parents[1] / "lo_password.py"),
+            str(plain),
+            str(enc),
+            str(tmp_path / "lo-profile"),
+            "MS Excel 97",
+            "secret",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0 and enc.exists(), proc.stderr
-    with open(enc, "rb") as f:                                # really an encrypted Excel 97 workbook:
+    with open(enc, "rb") as f:  # really an encrypted Excel 97 workbook:
         office = msoffcrypto.OfficeFile(f)
         assert type(office).__name__ == "Xls97File" and office.is_encrypted()
         office.load_key(password="secret")
         clear = io.BytesIO()
-        office.decrypt(clear)                                  # ... which opens with its password
+        office.decrypt(clear)  # ... which opens with its password
     clear.seek(0)
     assert pc.CalamineWorkbook.from_filelike(clear).get_sheet_by_index(0).to_python()[1] == ["密店", "某路 1 号"]
     zh = refusal(session, enc)
     assert "设置了打开密码" in zh and "取消密码" in zh, zh
     assert "password" in refusal_en(session, enc)
-    renamed = tmp_path / "secret.et"                          # as WPS names its own sheets
+    renamed = tmp_path / "secret.et"  # as WPS names its own sheets
     renamed.write_bytes(enc.read_bytes())
     assert "设置了打开密码" in refusal(session, renamed)
     assert session._archive.customers.count() == 0
@@ -410,9 +528,13 @@ def test_blank_rows_and_columns_before_the_table_keep_the_row_numbers(session, t
 
 def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home, tmp_path) -> None:
     from tests.unit.test_cli import cli
-    path = workbook(tmp_path / "two.xlsx",
-                    ("东区", [["店铺名称", "联系电话（手机）"], ["东店", "13912345678"]]),
-                    ("西区", [["店铺名称", "联系电话（手机）"], ["西店", "12345"]]), active=1)
+
+    path = workbook(
+        tmp_path / "two.xlsx",
+        ("东区", [["店铺名称", "联系电话（手机）"], ["东店", "13912345678"]]),
+        ("西区", [["店铺名称", "联系电话（手机）"], ["西店", "12345"]]),
+        active=1,
+    )
     refused = cli(home, "validate", str(path), passphrase=None)
     assert refused.returncode == 1 and "有多个工作表含有数据：东区、西区" in refused.stdout + refused.stderr
     assert "--sheet" in refused.stdout
@@ -433,6 +555,7 @@ def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home
 # -- big .xlsx files are streamed: the same rows as calamine's --------------------------------------------
 def raw_rows(path: Path, stream: bool, monkeypatch) -> tuple[str, dict]:
     from app.export import reading
+
     monkeypatch.setattr(reading, "STREAM_BYTES", 0 if stream else 1 << 40)
     book = open_book(path, lambda row: 1 if any(row) else 0)
     assert (book._stream is not None) is stream
@@ -452,9 +575,19 @@ def raw_rows(path: Path, stream: bool, monkeypatch) -> tuple[str, dict]:
 
 @pytest.mark.parametrize("kind", ["xlsx", "lo-xlsx"])
 def test_the_streamed_reader_reads_what_calamine_reads(office_files, tmp_path, monkeypatch, kind) -> None:
-    extra = workbook(tmp_path / "mixed.xlsx", ("A", [["店铺名称", "数", "日期", "真"], ["x", 1.5, dt.date(2024, 3, 5), True],
-                                                     [None, int(ID), dt.datetime(2024, 3, 5, 8, 30), "=1+1"]]),
-                     ("B", [["only"]]), active=1)
+    extra = workbook(
+        tmp_path / "mixed.xlsx",
+        (
+            "A",
+            [
+                ["店铺名称", "数", "日期", "真"],
+                ["x", 1.5, dt.date(2024, 3, 5), True],
+                [None, int(ID), dt.datetime(2024, 3, 5, 8, 30), "=1+1"],
+            ],
+        ),
+        ("B", [["only"]]),
+        active=1,
+    )
     for path in (office_files[kind], extra):
         calamine = raw_rows(path, False, monkeypatch)
         streamed = raw_rows(path, True, monkeypatch)
@@ -464,19 +597,30 @@ def test_the_streamed_reader_reads_what_calamine_reads(office_files, tmp_path, m
 
 def test_a_streamed_import_stores_the_same_values(session, tmp_path, monkeypatch) -> None:
     from app.export import reading
+
     monkeypatch.setattr(reading, "STREAM_BYTES", 0)
-    path = workbook(tmp_path / "streamed.xlsx", ("客户", [
-        ["某市烟草专卖局零售客户档案表"],
-        ["*店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "烟草专卖零售许可证号"],
-        ["流店", ID, 710061, dt.date(2024, 3, 5), 610102100123],
-        ["坏店", int(ID), 10010, 45356, None],
-    ]))
+    path = workbook(
+        tmp_path / "streamed.xlsx",
+        (
+            "客户",
+            [
+                ["某市烟草专卖局零售客户档案表"],
+                ["*店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "烟草专卖零售许可证号"],
+                ["流店", ID, 710061, dt.date(2024, 3, 5), 610102100123],
+                ["坏店", int(ID), 10010, 45356, None],
+            ],
+        ),
+    )
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
     assert result.header_rows == {"客户": 2}
     assert errors(result) == [(4, "id_card", "cell.number_lost"), (4, "postal_code", "cell.leading_zero")]
     v = stored(session, "流店")
-    assert (v["id_card"], v["postal_code"], v["licence_issue_date"], v["licence_no"]) == \
-        (ID, "710061", "2024-03-05", "610102100123")
+    assert (v["id_card"], v["postal_code"], v["licence_issue_date"], v["licence_no"]) == (
+        ID,
+        "710061",
+        "2024-03-05",
+        "610102100123",
+    )
 
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -501,11 +645,26 @@ def hand_written_xlsx(path: Path, prefixed: bool) -> Path:
         sheet = re.sub(r"<(/?)(?=[a-zA-Z])", r"<\1x:", sheet).replace(f'xmlns="{_MAIN_NS}"', f'xmlns:x="{_MAIN_NS}"')
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
-        z.writestr("_rels/.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-        z.writestr("xl/workbook.xml", f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN_NS}" xmlns:r="{rel}"><sheets><sheet name="手写" sheetId="1" r:id="rId1"/></sheets></workbook>')
-        z.writestr("xl/_rels/workbook.xml.rels", f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/></Relationships>')
-        z.writestr("xl/styles.xml", f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN_NS}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
+        )
+        z.writestr(
+            "_rels/.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/workbook.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="{_MAIN_NS}" xmlns:r="{rel}"><sheets><sheet name="手写" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        )
+        z.writestr(
+            "xl/_rels/workbook.xml.rels",
+            f'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{rel}/styles" Target="styles.xml"/></Relationships>',
+        )
+        z.writestr(
+            "xl/styles.xml",
+            f'<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{_MAIN_NS}"><cellXfs count="2"><xf numFmtId="0"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs></styleSheet>',
+        )
         z.writestr("xl/sharedStrings.xml", _HAND_STRINGS)
         z.writestr("xl/worksheets/sheet1.xml", sheet)
     return path
@@ -521,5 +680,8 @@ def test_the_streamed_reader_reads_every_kind_of_cell_as_calamine(tmp_path, monk
         (2, ["富 店", 1.5, dt.date(2024, 3, 5), True, None, 1200, 6.1010219900101e17]),
         (3, [None, None, dt.datetime(2024, 3, 5, 12, 0), False, None, "x & y", None, " a<b中 "]),
     ]
-    assert streamed[3:] == [(5, [None, "富文本", None, None, -0.035, None, "a&b"]), (7, ["注", None, "日期"]),
-                            (8, [7, None, "行\r尾"])]
+    assert streamed[3:] == [
+        (5, [None, "富文本", None, None, -0.035, None, "a&b"]),
+        (7, ["注", None, "日期"]),
+        (8, [7, None, "行\r尾"]),
+    ]

@@ -1,4 +1,5 @@
 """Schema migrations, tested against a frozen archive of every released schema (tests/data/archives)."""
+
 from __future__ import annotations
 
 import shutil
@@ -44,7 +45,9 @@ def test_frozen_archive_opens_and_upgrades_to_the_current_schema(version_dir, ho
         pending = arc.customers.get("01900000-0000-7000-8000-000000000003")
         assert pending.status is CustomerStatus.PENDING and pending.values["contact_phone"] == "13987654322"
         changes = [h for h in arc.audit.history(pending.id) if h.action == "update"]
-        assert [(h.field, h.old, h.new, h.source) for h in changes] == [("contact_phone", "13987654321", "13987654322", "phone")]
+        assert [(h.field, h.old, h.new, h.source) for h in changes] == [
+            ("contact_phone", "13987654321", "13987654322", "phone")
+        ]
         visits = arc.media.visits(full.id)
         assert len(visits) == 1 and arc.media.photo_data(visits[0].photos[0]) == b"\xff\xd8frozen-photo"
         assert arc.customers.search_pks("老王") and arc.customers.search_pks("李记")

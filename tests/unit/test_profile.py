@@ -1,4 +1,5 @@
 """Profiles and keys: passphrase, recovery code, lockout delay, device unlock, nothing ever replaced."""
+
 from __future__ import annotations
 
 import hashlib

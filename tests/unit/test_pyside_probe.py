@@ -1,6 +1,7 @@
 """The pinned PySide6 must not leak references to None on void calls (6.12.0 on CPython 3.11 does,
 and the process dies after a few thousand calls). Runs ../shared/tools/pyside_refcount_probe.py's
 check in a child process, so a crash fails this test instead of the suite."""
+
 from __future__ import annotations
 
 import os

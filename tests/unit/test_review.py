@@ -1,5 +1,6 @@
 """The market manager's queue: deadlines in working days (holidays and make-up days), emergency
 changes in hours, diffs against the approved version, duplicates, decisions and reusable reasons."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -29,20 +30,23 @@ def test_deadlines_count_working_days_and_skip_the_national_day_holiday() -> Non
     # 3 working days after Wed 30 Sep: Thu 8, Fri 9, Sat 10 (a make-up working day)
     assert due == dt.datetime(2026, 10, 10, 23, 59, 59, tzinfo=CHINA)
     new = review.deadline("new", False, at("2026-11-20T09:00"), "2026-11-18", CAL, at("2026-11-20T09:00"))
-    assert new.date() == dt.date(2026, 11, 25)   # binding Wed 18 + 5 working days
+    assert new.date() == dt.date(2026, 11, 25)  # binding Wed 18 + 5 working days
     urgent = review.deadline("change", True, at("2026-11-20T09:00"), None, CAL, at("2026-11-20T09:00"))
     assert urgent == at("2026-11-20T10:30")
 
 
 def test_time_left_in_the_units_people_count_in() -> None:
     from app.i18n import set_language
+
     set_language("zh_CN")
     due = at("2026-11-25T23:59:59")
     assert review.time_left(due, at("2026-11-20T09:00"), CAL, False) == (False, "剩余 3 个工作日")
     assert review.time_left(due, at("2026-11-27T09:00"), CAL, False) == (True, "已逾期 2 个工作日")
     assert review.time_left(at("2026-11-20T10:30"), at("2026-11-20T10:00"), CAL, True) == (False, "剩余 30 分钟")
-    assert review.time_left(at("2026-11-20T10:30"), at("2026-11-20T12:45"), CAL, True) == \
-        (True, "已逾期 2 小时 15 分钟")
+    assert review.time_left(at("2026-11-20T10:30"), at("2026-11-20T12:45"), CAL, True) == (
+        True,
+        "已逾期 2 小时 15 分钟",
+    )
 
 
 @pytest.fixture
@@ -62,8 +66,11 @@ def approve_locally(session, cid: str) -> None:
     """As if the server had approved it earlier: its approved values kept beside the record."""
     c = session._archive.customers.get(cid)
     with session._archive.db.transaction() as tx:
-        tx.execute(schema.customer.update().where(schema.customer.c.id == cid).values(
-            approved_data=json.dumps(c.values, ensure_ascii=False), code_official=1))
+        tx.execute(
+            schema.customer.update()
+            .where(schema.customer.c.id == cid)
+            .values(approved_data=json.dumps(c.values, ensure_ascii=False), code_official=1)
+        )
 
 
 def test_the_queue_lists_emergencies_first_then_the_oldest(supervisor) -> None:
@@ -74,7 +81,7 @@ def test_the_queue_lists_emergencies_first_then_the_oldest(supervisor) -> None:
     u = items[0]
     assert u.urgent and u.kind == "new" and u.note == "电话停机，客户要求立即改号" and u.submitted_by == "tester"
     assert u.deadline - u.submitted_at == dt.timedelta(hours=1, minutes=30)
-    assert all(i.unsent for i in items)     # decided here and not yet sent
+    assert all(i.unsent for i in items)  # decided here and not yet sent
 
 
 def test_a_change_shows_only_what_changed_against_the_approved_version(supervisor) -> None:
@@ -111,14 +118,14 @@ def test_decisions_need_the_role_and_a_reason_and_remember_it(supervisor) -> Non
         review.decide(supervisor, ids[:1], "return", "  ")
     assert review.decide(supervisor, ids[:2], "approve") == 2
     assert review.decide(supervisor, ids[2:], "return", "门头照片不清晰，请重拍", ["photo_storefront"]) == 1
-    assert review.decide(supervisor, ids[:1], "approve") == 0          # no longer pending: left alone
+    assert review.decide(supervisor, ids[:1], "approve") == 0  # no longer pending: left alone
     c = supervisor._archive.customers.get(ids[2])
     assert c.status is CustomerStatus.RETURNED
     assert c.review["reason"] == "门头照片不清晰，请重拍" and c.review["fields"] == ["photo_storefront"]
     assert review.reasons(supervisor)[0] == "门头照片不清晰，请重拍"  # offered first next time
     assert len(review.reasons(supervisor)) == len(set(review.reasons(supervisor)))
     kinds = [r.kind for r, _local in supervisor._archive.outbox.outbox_heads(50)]
-    assert kinds.count("customer.save") >= 3   # and the decisions queue behind the saves
+    assert kinds.count("customer.save") >= 3  # and the decisions queue behind the saves
     assert review.queue(supervisor) == []
 
 

@@ -2,6 +2,7 @@
 (the sheet's plaintext XML in the profile's private tmp folder, the half-written workbook beside
 the target) is removed at the next start. A real `python -m app export` of a real archive is killed
 with SIGKILL midway (TMPDIR points to a folder of the test, which must stay empty)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -48,8 +49,14 @@ def big_archive(session) -> str:
 
 def app_env(home: Path, tmpdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FIELDARCHIVE_")}
-    env.update(FIELDARCHIVE_HOME=str(home), FIELDARCHIVE_PASSPHRASE=PASSPHRASE, PYTHONPATH=str(ROOT),
-               TMPDIR=str(tmpdir), TEMP=str(tmpdir), TMP=str(tmpdir))
+    env.update(
+        FIELDARCHIVE_HOME=str(home),
+        FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
+        PYTHONPATH=str(ROOT),
+        TMPDIR=str(tmpdir),
+        TEMP=str(tmpdir),
+        TMP=str(tmpdir),
+    )
     return env
 
 
@@ -61,8 +68,10 @@ def kill_when(proc: subprocess.Popen, ready, limit: float = 120.0) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"the export ended (exit {proc.returncode}) before the moment to kill it: "
-                                 + proc.stderr.read().decode(errors="replace"))
+            raise AssertionError(
+                f"the export ended (exit {proc.returncode}) before the moment to kill it: "
+                + proc.stderr.read().decode(errors="replace")
+            )
         if ready():
             proc.send_signal(signal.SIGKILL)
             proc.wait(10)
@@ -78,13 +87,26 @@ def every_file(folder: Path) -> list[Path]:
 
 
 def export(home: Path, tmpdir: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "app", "export", str(out)], cwd=ROOT, env=app_env(home, tmpdir),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(
+        [sys.executable, "-m", "app", "export", str(out)],
+        cwd=ROOT,
+        env=app_env(home, tmpdir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def next_start(home: Path, tmpdir: Path) -> None:
-    r = subprocess.run([sys.executable, "-m", "app", "list", "--limit", "1"], cwd=ROOT, env=app_env(home, tmpdir),
-                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    r = subprocess.run(
+        [sys.executable, "-m", "app", "list", "--limit", "1"],
+        cwd=ROOT,
+        env=app_env(home, tmpdir),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        stdin=subprocess.DEVNULL,
+    )
     assert r.returncode == 0, r.stderr
 
 
@@ -97,10 +119,11 @@ def start_export(home: Path, tmp_path: Path) -> tuple[Path, Path, Path, subproce
 
 
 def test_an_export_killed_while_writing_rows_leaves_nothing_in_tmpdir_and_nothing_after_the_next_start(
-        home, tmp_path, big_archive) -> None:
+    home, tmp_path, big_archive
+) -> None:
     tmpdir, out, private, proc = start_export(home, tmp_path)
     kill_when(proc, lambda: any(p.stat().st_size > 256 * 1024 for p in ours(private, ".xml")))
-    assert every_file(tmpdir) == []                          # nothing in the system temp folder
+    assert every_file(tmpdir) == []  # nothing in the system temp folder
     leftovers = ours(private, ".xml")
     assert leftovers and big_archive.encode() in b"".join(p.read_bytes() for p in leftovers)  # plaintext
     assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in leftovers)
@@ -111,7 +134,8 @@ def test_an_export_killed_while_writing_rows_leaves_nothing_in_tmpdir_and_nothin
 
 
 def test_an_export_killed_while_saving_the_workbook_leaves_nothing_after_the_next_start(
-        home, tmp_path, big_archive) -> None:
+    home, tmp_path, big_archive
+) -> None:
     tmpdir, out, private, proc = start_export(home, tmp_path)
     kill_when(proc, lambda: any(p.stat().st_size > 0 for p in ours(out.parent, ".xlsx")))
     beside = ours(out.parent, ".xlsx")
@@ -137,12 +161,12 @@ def test_a_finished_export_leaves_no_temporary_file(home, tmp_path, session) -> 
 
 def test_clean_keeps_the_files_of_a_running_process_and_only_names_it_made(tmp_path) -> None:
     folder = scratch.private_dir(tmp_path / "tmp")
-    mine = scratch.new_file(folder, ".xml")                     # this process is alive
+    mine = scratch.new_file(folder, ".xml")  # this process is alive
     stranger = tmp_path / "notes.txt"
     stranger.write_text("keep")
-    dead = 2 ** 22 + 12345                                      # above Linux's default pid_max
+    dead = 2**22 + 12345  # above Linux's default pid_max
     forged = folder / f"{scratch.PREFIX}{dead}-aaaa.where"
-    forged.write_text(str(stranger))                            # a marker naming a file we did not make
+    forged.write_text(str(stranger))  # a marker naming a file we did not make
     old = folder / f"{scratch.PREFIX}{dead}-bbbb.xml"
     old.write_bytes(b"<x/>")
     assert scratch.clean(folder) == 1
@@ -154,8 +178,14 @@ def test_a_backup_killed_midway_leaves_nothing_after_the_next_start(home, tmp_pa
     tmpdir.mkdir()
     out.parent.mkdir()
     private = Profile().scratch_dir
-    proc = subprocess.Popen([sys.executable, "-m", "app", "backup", str(out)], cwd=ROOT, env=app_env(home, tmpdir),
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app", "backup", str(out)],
+        cwd=ROOT,
+        env=app_env(home, tmpdir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+    )
     kill_when(proc, lambda: bool(ours(out.parent, ".tmp")))
     assert ours(out.parent, ".tmp") and ours(private, scratch.MARKER) and every_file(tmpdir) == []
     assert not out.exists()

@@ -1,4 +1,5 @@
 """Spreadsheets: template, validate, all-or-nothing import, round trip, formula injection."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -40,6 +41,7 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
     assert "店面照片" not in header  # photos are not imported from sheets
     assert ws.freeze_panes == "A2"
     from openpyxl.utils import get_column_letter
+
     letter = get_column_letter(header.index("订货方式") + 1)
     lists = {str(dv.sqref).split(":")[0].rstrip("0123456789"): dv for dv in ws.data_validations.dataValidation}
     assert letter in lists and lists[letter].type == "list"
@@ -47,16 +49,21 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
     values = [hidden.cell(row=r, column=header.index("订货方式") + 1).value for r in range(1, 5)]
     assert values == ["网上订货", "电话订货", "手机新商盟", "微信订货"]
     guide = wb.worksheets[-1]
-    assert [c.value for c in guide[1]][:2] == ["列名", "字段键"] and guide.cell(row=guide.max_row, column=1).value == "id"
+    assert [c.value for c in guide[1]][:2] == ["列名", "字段键"] and guide.cell(
+        row=guide.max_row, column=1
+    ).value == "id"
     en = tmp_path / "t_en.xlsx"
     write_template(form, en, "en")
     assert "Shop name" in [c.value for c in openpyxl.load_workbook(en).worksheets[0][1]]
 
 
 def test_validate_reports_every_problem_by_row_and_field(session, tmp_path) -> None:
-    path = sheet(tmp_path / "in.xlsx", ["shop_name", "Contact mobile", "发证日期", "colour"],
-                 ["老王烟酒店", "13812345678", dt.date(2024, 3, 1), "red"],
-                 ["李记", "12345", "2030-01-01", None])
+    path = sheet(
+        tmp_path / "in.xlsx",
+        ["shop_name", "Contact mobile", "发证日期", "colour"],
+        ["老王烟酒店", "13812345678", dt.date(2024, 3, 1), "red"],
+        ["李记", "12345", "2030-01-01", None],
+    )
     result = run(session, path)
     problems = [(p.row, p.field, p.severity, p.code) for p in result.problems]
     assert (1, "colour", "warning", "unknown_field") in problems
@@ -86,7 +93,9 @@ def test_rows_with_only_missing_values_import_as_drafts(session, tmp_path) -> No
     path = sheet(tmp_path / "in.xlsx", ["店铺名称"], ["老王烟酒店"])
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.created == 1
-    c = session._archive.customers.get(session._archive.customers.rows(session._archive.customers.search_pks("老王"))[0].id)
+    c = session._archive.customers.get(
+        session._archive.customers.rows(session._archive.customers.search_pks("老王"))[0].id
+    )
     assert c.status is CustomerStatus.DRAFT and c.missing_count > 0
     history = session._archive.audit.history(c.id)
     assert history[0].source == "import" and history[0].source_ref == "in.xlsx"
@@ -126,9 +135,13 @@ def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path
 
 def test_import_refuses_changes_to_system_fields_and_unknown_ids(session, tmp_path) -> None:
     c, _ = records.save_draft(session, {"shop_name": "老王烟酒店"})
-    path = sheet(tmp_path / "in.xlsx", ["id", "店铺名称", "诚信等级", "客户代码"],
-                 [c.id, "老王烟酒店", "A", None], ["00000000-0000-7000-8000-00000000dead", "谁", None, None],
-                 [c.id, "重复", None, None])
+    path = sheet(
+        tmp_path / "in.xlsx",
+        ["id", "店铺名称", "诚信等级", "客户代码"],
+        [c.id, "老王烟酒店", "A", None],
+        ["00000000-0000-7000-8000-00000000dead", "谁", None, None],
+        [c.id, "重复", None, None],
+    )
     result = run(session, path, mode=ImportMode.WRITE)
     got = {(p.row, p.field, p.code) for p in result.problems if p.severity == "error"}
     assert got == {(2, "credit_grade", "readonly"), (3, "id", "id.unknown"), (4, "id", "id.duplicate")}
@@ -137,8 +150,13 @@ def test_import_refuses_changes_to_system_fields_and_unknown_ids(session, tmp_pa
 
 def test_duplicates_in_the_file_and_in_the_archive_are_warnings(session, tmp_path) -> None:
     records.save_draft(session, {"shop_name": "老王烟酒店", "licence_no": "610103100001"})
-    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "烟草专卖零售许可证号"], ["甲", "610103100001"], ["乙", "610103100002"],
-                 ["丙", "610103100002"])
+    path = sheet(
+        tmp_path / "in.xlsx",
+        ["店铺名称", "烟草专卖零售许可证号"],
+        ["甲", "610103100001"],
+        ["乙", "610103100002"],
+        ["丙", "610103100002"],
+    )
     result = run(session, path, mode=ImportMode.WRITE)
     got = {(p.row, p.code) for p in result.problems if p.severity == "warning"}
     assert got == {(2, "duplicate"), (4, "duplicate.in_file")}
@@ -152,7 +170,7 @@ def test_bad_files_give_a_clear_message(session, tmp_path) -> None:
         run(session, bad)
     assert "不是可读取的电子表格" in e.value.message("zh_CN") and "Error" not in e.value.message("zh_CN")
     nofields = sheet(tmp_path / "n.xlsx", ["foo", "bar"], [1, 2])
-    with pytest.raises(UserFacingError) as e:   # no row of the first ten names a field: where the header must be
+    with pytest.raises(UserFacingError) as e:  # no row of the first ten names a field: where the header must be
         run(session, nofields, mode=ImportMode.WRITE)
     assert "前 10 行中没有找到表头行" in e.value.message("zh_CN")
     assert session._archive.customers.count() == 0
@@ -200,8 +218,15 @@ def test_export_writes_formula_like_text_as_text(session, tmp_path) -> None:
 
 def test_export_keeps_types(session, tmp_path) -> None:
     v = next(generate(1, seed=5, today=session.today()))
-    v.update(business_area="120.5", brand_count=35, pickup=True, licence_issue_date="2024-03-05", postal_code="010010",
-             contact_phone="13812345678", order_method="phone")
+    v.update(
+        business_area="120.5",
+        brand_count=35,
+        pickup=True,
+        licence_issue_date="2024-03-05",
+        postal_code="010010",
+        contact_phone="13812345678",
+        order_method="phone",
+    )
     records.save_draft(session, v)
     out = tmp_path / "out.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
@@ -211,7 +236,7 @@ def test_export_keeps_types(session, tmp_path) -> None:
     assert row["营业面积"].value == 120.5 and row["营业面积"].data_type == "n"
     assert row["经营品种数"].value == 35
     assert row["发证日期"].is_date and row["发证日期"].value.date() == dt.date(2024, 3, 5)
-    assert row["邮政编码"].value == "010010" and row["邮政编码"].data_type == "s"   # leading zero kept
+    assert row["邮政编码"].value == "010010" and row["邮政编码"].data_type == "s"  # leading zero kept
     assert row["联系电话（手机）"].data_type == "s"
     assert row["定点取货"].value == "是"
     assert row["订货方式"].value == "电话订货"
@@ -220,9 +245,12 @@ def test_export_keeps_types(session, tmp_path) -> None:
 
 def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monkeypatch) -> None:
     from app.services import sheets
+
     monkeypatch.setattr(sheets, "MAX_MISSING", 5)
     monkeypatch.setattr(sheets, "MAX_PROBLEMS", 2)
-    rows = [("店铺名称", "联系电话（手机）")] + [(f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)]
+    rows = [("店铺名称", "联系电话（手机）")] + [
+        (f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)
+    ]
     path = sheet(tmp_path / "many.xlsx", *rows)
     r = run(session, path, mode=ImportMode.CHECK)
     assert r.counts["error"] == 4 and r.error_rows == [2, 12, 22, 32] and r.has_errors
@@ -231,4 +259,4 @@ def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monke
     assert kept["missing"] == 5 and kept["error"] + kept["warning"] == 2
     assert r.problems_omitted == sum(r.counts.values()) - len(r.problems)
     r = run(session, path, mode=ImportMode.WRITE)
-    assert not r.written and session._archive.customers.count() == 0   # all or nothing still sees every error
+    assert not r.written and session._archive.customers.count() == 0  # all or nothing still sees every error

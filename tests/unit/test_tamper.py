@@ -1,5 +1,6 @@
 """A tampered, truncated, emptied or missing archive gives a clear error naming the backup folder,
 never a crash and never a silent new archive."""
+
 from __future__ import annotations
 
 import hashlib
@@ -80,6 +81,7 @@ def test_a_missing_archive_is_not_recreated(closed_profile) -> None:
 
 def test_a_plaintext_sqlite_file_in_its_place_is_refused(closed_profile) -> None:
     import sqlite3
+
     closed_profile.archive_path.unlink()
     c = sqlite3.connect(closed_profile.archive_path)
     c.execute("create table t(x)")
@@ -126,8 +128,11 @@ def test_structure_is_checked_after_an_unclean_shutdown(session, monkeypatch) ->
 
     calls: list[bool] = []
     real = archive_mod.integrity_problems
-    monkeypatch.setattr(archive_mod, "integrity_problems",
-                        lambda conn, quick=True, structure=True: calls.append(structure) or real(conn, quick, structure))
+    monkeypatch.setattr(
+        archive_mod,
+        "integrity_problems",
+        lambda conn, quick=True, structure=True: calls.append(structure) or real(conn, quick, structure),
+    )
     monkeypatch.setattr(archive_mod, "QUICK_CHECK_MAX_BYTES", 0)  # as if the archive were large
     session.close()
     marker = session._profile.archive_path.with_name("archive.db.open")

@@ -1,4 +1,5 @@
 """Validators per type, normalisation, cross-field rules and messages."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,14 +18,17 @@ def codes(issues):
     return [(i.severity.value, i.code) for i in issues]
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("13812345678", "13812345678"),
-    ("１３８ １２３４ ５６７８", "13812345678"),          # full-width digits and ideographic spaces
-    ("+86 138-1234-5678", "13812345678"),
-    ("0086 13812345678", "13812345678"),
-    ("138\u200b1234\u200d5678", "13812345678"),           # zero-width characters pasted from chat
-    ("\u202e13812345678", "13812345678"),                 # right-to-left override
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("13812345678", "13812345678"),
+        ("１３８ １２３４ ５６７８", "13812345678"),  # full-width digits and ideographic spaces
+        ("+86 138-1234-5678", "13812345678"),
+        ("0086 13812345678", "13812345678"),
+        ("138\u200b1234\u200d5678", "13812345678"),  # zero-width characters pasted from chat
+        ("\u202e13812345678", "13812345678"),  # right-to-left override
+    ],
+)
 def test_mobile_numbers_are_normalised(form, today, raw, expected) -> None:
     assert parse_field(form["contact_phone"], raw, today) == (expected, [])
 
@@ -40,14 +44,17 @@ def test_mobile_outside_known_ranges_is_a_warning_not_an_error(form, today) -> N
     assert value == "14012345678" and codes(issues) == [("warning", "mobile.unallocated")]
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("029-88881234", "029-88881234"),
-    ("(029)88881234", "029-88881234"),
-    ("029 8888 1234 转 123", "029-88881234-123"),
-    ("0755-12345678-8", "0755-12345678-8"),
-    ("010-12345678", "010-12345678"),
-    ("400-123-4567", "400-123-4567"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("029-88881234", "029-88881234"),
+        ("(029)88881234", "029-88881234"),
+        ("029 8888 1234 转 123", "029-88881234-123"),
+        ("0755-12345678-8", "0755-12345678-8"),
+        ("010-12345678", "010-12345678"),
+        ("400-123-4567", "400-123-4567"),
+    ],
+)
 def test_landlines(form, today, raw, expected) -> None:
     value, issues = parse_field(form["landline"], raw, today)
     assert value == expected and [i for i in issues if i.severity is Severity.ERROR] == []
@@ -69,18 +76,21 @@ def test_id_lower_case_x_and_spaces(form, today) -> None:
     assert parse_field(form["id_card"], "110105 19491231 002x", today) == ("11010519491231002X", [])
 
 
-@pytest.mark.parametrize("raw,code", [
-    ("110105194912310021", "id_card.checksum"),
-    ("1101051949123100", "id_card.length"),
-    ("11010519491231002A", "id_card.format"),
-    (id_number("11010519490230001"), "id_card.birth_date"),   # 30 February
-    (id_number("11010520990101001"), "id_card.birth_future"),
-    (id_number("93010519800101001"), "id_card.foreign_province"),  # 9 + "30": no province has the code 30
-    (id_number("96184019800101001"), None),                    # foreign permanent resident ID: 9, 61, 840 (USA)
-    (id_number("00010519800101001"), "id_card.region"),
-    ("110105491231002", None),                                  # legacy 15-digit form
-    ("110105491331002", "id_card.birth_date"),
-])
+@pytest.mark.parametrize(
+    "raw,code",
+    [
+        ("110105194912310021", "id_card.checksum"),
+        ("1101051949123100", "id_card.length"),
+        ("11010519491231002A", "id_card.format"),
+        (id_number("11010519490230001"), "id_card.birth_date"),  # 30 February
+        (id_number("11010520990101001"), "id_card.birth_future"),
+        (id_number("93010519800101001"), "id_card.foreign_province"),  # 9 + "30": no province has the code 30
+        (id_number("96184019800101001"), None),  # foreign permanent resident ID: 9, 61, 840 (USA)
+        (id_number("00010519800101001"), "id_card.region"),
+        ("110105491231002", None),  # legacy 15-digit form
+        ("110105491331002", "id_card.birth_date"),
+    ],
+)
 def test_id_card_rules(form, today, raw, code) -> None:
     value, issues = parse_field(form["id_card"], raw, today)
     if code is None:
@@ -95,24 +105,30 @@ def test_id_birth_date_in_the_future_uses_today(form) -> None:
     assert codes(parse_field(form["id_card"], number, dt.date(2025, 12, 31))[1]) == [("error", "id_card.birth_future")]
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("91110000600037341L", ("91110000600037341L", [])),
-    ("9111 0000 6000 3734 1l", ("91110000600037341L", [])),
-    ("91110000600037341M", (None, [("error", "uscc.checksum")])),
-    ("9111000060003734", (None, [("error", "uscc.length")])),
-    ("9111000060003734IL", (None, [("error", "uscc.format")])),   # I is not in the alphabet
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("91110000600037341L", ("91110000600037341L", [])),
+        ("9111 0000 6000 3734 1l", ("91110000600037341L", [])),
+        ("91110000600037341M", (None, [("error", "uscc.checksum")])),
+        ("9111000060003734", (None, [("error", "uscc.length")])),
+        ("9111000060003734IL", (None, [("error", "uscc.format")])),  # I is not in the alphabet
+    ],
+)
 def test_uscc(form, today, raw, expected) -> None:
     value, issues = parse_field(form["uscc"], raw, today)
     assert (value, codes(issues)) == expected
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("610102100123", ("610102100123", [])),
-    ("6101 0210 0123", ("610102100123", [])),
-    ("61010210012", (None, [("error", "licence.format")])),
-    ("991102100123", (None, [("error", "licence.region")])),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("610102100123", ("610102100123", [])),
+        ("6101 0210 0123", ("610102100123", [])),
+        ("61010210012", (None, [("error", "licence.format")])),
+        ("991102100123", (None, [("error", "licence.region")])),
+    ],
+)
 def test_tobacco_licence(form, today, raw, expected) -> None:
     value, issues = parse_field(form["licence_no"], raw, today)
     assert (value, codes(issues)) == expected
@@ -125,65 +141,77 @@ def test_bank_account_luhn_is_only_a_warning(form, today) -> None:
     assert codes(parse_field(form["bank_account"], "12345678901", today)[1]) == [("error", "bank.format")]
 
 
-@pytest.mark.parametrize("key,raw,expected", [
-    ("region_code", "610102", "610102"),
-    ("region_code", "６１０１０２", "610102"),
-    ("postal_code", "710001", "710001"),
-    ("email", "Wang.Li@Example.COM", "Wang.Li@example.com"),
-    ("location", "34.2583, 108.9426", "34.258300,108.942600"),
-    ("location", "34.2583，108.9426", "34.258300,108.942600"),
-    ("registered_capital", "12.50万元", "12.5"),
-    ("registered_capital", 12.5, "12.5"),
-    ("business_area", "1,200", "1200"),
-    ("brand_count", "35个", 35),
-    ("brand_count", 35.0, 35),
-    ("licence_issue_date", "2024年3月5日", "2024-03-05"),
-    ("licence_issue_date", "2024/3/5", "2024-03-05"),
-    ("licence_issue_date", dt.datetime(2024, 3, 5, 0, 0), "2024-03-05"),
-    ("order_method", "网上订货", "online"),
-    ("order_method", "PHONE", "phone"),
-    ("order_cycle", "周一、周三", ["mon", "wed"]),
-    ("order_cycle", ["wed", "mon", "wed"], ["mon", "wed"]),
-    ("pickup", "是", True),
-    ("pickup", "FALSE", False),
-    ("pickup", 1, True),
-    ("taxpayer_no", "91110000600037341l", "91110000600037341L"),
-    ("shop_name", "  老王\u200b烟酒\u3000店 ", "老王烟酒 店"),
-])
+@pytest.mark.parametrize(
+    "key,raw,expected",
+    [
+        ("region_code", "610102", "610102"),
+        ("region_code", "６１０１０２", "610102"),
+        ("postal_code", "710001", "710001"),
+        ("email", "Wang.Li@Example.COM", "Wang.Li@example.com"),
+        ("location", "34.2583, 108.9426", "34.258300,108.942600"),
+        ("location", "34.2583，108.9426", "34.258300,108.942600"),
+        ("registered_capital", "12.50万元", "12.5"),
+        ("registered_capital", 12.5, "12.5"),
+        ("business_area", "1,200", "1200"),
+        ("brand_count", "35个", 35),
+        ("brand_count", 35.0, 35),
+        ("licence_issue_date", "2024年3月5日", "2024-03-05"),
+        ("licence_issue_date", "2024/3/5", "2024-03-05"),
+        ("licence_issue_date", dt.datetime(2024, 3, 5, 0, 0), "2024-03-05"),
+        ("order_method", "网上订货", "online"),
+        ("order_method", "PHONE", "phone"),
+        ("order_cycle", "周一、周三", ["mon", "wed"]),
+        ("order_cycle", ["wed", "mon", "wed"], ["mon", "wed"]),
+        ("pickup", "是", True),
+        ("pickup", "FALSE", False),
+        ("pickup", 1, True),
+        ("taxpayer_no", "91110000600037341l", "91110000600037341L"),
+        ("shop_name", "  老王\u200b烟酒\u3000店 ", "老王烟酒 店"),
+    ],
+)
 def test_values_are_parsed_to_canonical_form(form, today, key, raw, expected) -> None:
     assert parse_field(form[key], raw, today) == (expected, [])
 
 
-@pytest.mark.parametrize("key,raw,code", [
-    ("region_code", "61010", "region.format"),
-    ("region_code", "990102", "region.province"),
-    ("postal_code", "71000", "postal.format"),
-    ("email", "not-an-email", "email.format"),
-    ("location", "108.9426,34.2583", "gps.swapped"),
-    ("location", "48.85,2.35", "gps.outside"),
-    ("location", "north", "gps.format"),
-    ("registered_capital", "1.234", "decimal.places"),
-    ("registered_capital", "-3", "number.min"),
-    ("business_area", "abc", "decimal.invalid"),
-    ("brand_count", "3.5", "integer.invalid"),
-    ("brand_count", "5000", "number.max"),
-    ("licence_issue_date", "2030-01-01", "date.future"),
-    ("licence_issue_date", "2024-02-30", "date.invalid"),
-    ("licence_issue_date", "1899-12-31", "date.too_old"),
-    ("order_method", "飞鸽传书", "choice.invalid"),
-    ("pickup", "maybe", "boolean.invalid"),
-    ("shop_name", "店" * 101, "text.too_long"),
-    ("taxpayer_no", "12345", "text.pattern"),
-    ("photo_storefront", "not-a-hash", "photo.invalid"),
-])
+@pytest.mark.parametrize(
+    "key,raw,code",
+    [
+        ("region_code", "61010", "region.format"),
+        ("region_code", "990102", "region.province"),
+        ("postal_code", "71000", "postal.format"),
+        ("email", "not-an-email", "email.format"),
+        ("location", "108.9426,34.2583", "gps.swapped"),
+        ("location", "48.85,2.35", "gps.outside"),
+        ("location", "north", "gps.format"),
+        ("registered_capital", "1.234", "decimal.places"),
+        ("registered_capital", "-3", "number.min"),
+        ("business_area", "abc", "decimal.invalid"),
+        ("brand_count", "3.5", "integer.invalid"),
+        ("brand_count", "5000", "number.max"),
+        ("licence_issue_date", "2030-01-01", "date.future"),
+        ("licence_issue_date", "2024-02-30", "date.invalid"),
+        ("licence_issue_date", "1899-12-31", "date.too_old"),
+        ("order_method", "飞鸽传书", "choice.invalid"),
+        ("pickup", "maybe", "boolean.invalid"),
+        ("shop_name", "店" * 101, "text.too_long"),
+        ("taxpayer_no", "12345", "text.pattern"),
+        ("photo_storefront", "not-a-hash", "photo.invalid"),
+    ],
+)
 def test_bad_values_are_errors(form, today, key, raw, code) -> None:
     value, issues = parse_field(form[key], raw, today)
     assert value is None and codes(issues) == [("error", code)]
 
 
 def test_parsing_is_idempotent_on_canonical_values(form, today) -> None:
-    samples = {"contact_phone": "138-1234-5678", "landline": "(029)88881234转12", "location": "34.2583,108.9426",
-               "registered_capital": "12.50", "order_cycle": "周一、周三", "licence_issue_date": "2024年3月5日"}
+    samples = {
+        "contact_phone": "138-1234-5678",
+        "landline": "(029)88881234转12",
+        "location": "34.2583,108.9426",
+        "registered_capital": "12.50",
+        "order_cycle": "周一、周三",
+        "licence_issue_date": "2024年3月5日",
+    }
     for key, raw in samples.items():
         first, _ = parse_field(form[key], raw, today)
         assert parse_field(form[key], first, today) == (first, []), key
@@ -211,24 +239,51 @@ def test_required_if(form, today) -> None:
     assert "pickup_point" in {i.field for i in r2.missing}
 
 
-@pytest.mark.parametrize("values,field,code,severity", [
-    ({"licence_issue_date": "2025-01-01", "licence_expiry_date": "2024-12-31"}, "licence_issue_date", "licence.issue_after_expiry", "error"),
-    ({"licence_issue_date": "2025-01-01", "licence_expiry_date": "2030-01-01", "annual_review_date": "2024-06-01"},
-     "annual_review_date", "licence.review_outside", "error"),
-    ({"licence_issue_date": "2025-01-01", "licence_expiry_date": "2030-01-01", "annual_review_date": "2031-06-01"},
-     "annual_review_date", "licence.review_outside", "error"),
-    ({"licence_expiry_date": "2026-12-10"}, "licence_expiry_date", "licence.expires_soon", "warning"),
-    ({"licence_expiry_date": "2026-11-01"}, "licence_expiry_date", "licence.expired", "warning"),
-    ({"consent_signed": "否"}, "consent_signed", "consent.not_signed", "warning"),
-])
+@pytest.mark.parametrize(
+    "values,field,code,severity",
+    [
+        (
+            {"licence_issue_date": "2025-01-01", "licence_expiry_date": "2024-12-31"},
+            "licence_issue_date",
+            "licence.issue_after_expiry",
+            "error",
+        ),
+        (
+            {
+                "licence_issue_date": "2025-01-01",
+                "licence_expiry_date": "2030-01-01",
+                "annual_review_date": "2024-06-01",
+            },
+            "annual_review_date",
+            "licence.review_outside",
+            "error",
+        ),
+        (
+            {
+                "licence_issue_date": "2025-01-01",
+                "licence_expiry_date": "2030-01-01",
+                "annual_review_date": "2031-06-01",
+            },
+            "annual_review_date",
+            "licence.review_outside",
+            "error",
+        ),
+        ({"licence_expiry_date": "2026-12-10"}, "licence_expiry_date", "licence.expires_soon", "warning"),
+        ({"licence_expiry_date": "2026-11-01"}, "licence_expiry_date", "licence.expired", "warning"),
+        ({"consent_signed": "否"}, "consent_signed", "consent.not_signed", "warning"),
+    ],
+)
 def test_cross_field_rules(form, today, values, field, code, severity) -> None:
     report = validate_values(form, values, today=today)
     assert (severity, code) in [(i.severity.value, i.code) for i in report.issues if i.field == field]
 
 
 def test_licence_dates_in_order_have_no_cross_field_issue(form, today) -> None:
-    report = validate_values(form, {"licence_issue_date": "2024-01-01", "licence_expiry_date": "2029-01-01",
-                                    "annual_review_date": "2025-01-01"}, today=today)
+    report = validate_values(
+        form,
+        {"licence_issue_date": "2024-01-01", "licence_expiry_date": "2029-01-01", "annual_review_date": "2025-01-01"},
+        today=today,
+    )
     assert not [i for i in report.issues if i.code.startswith("licence.")]
 
 
@@ -249,12 +304,15 @@ def test_mobile_range_cache_agrees_with_phonenumbers(form, today) -> None:
     import phonenumbers
 
     from app.validation.mobile_ranges import allocated
+
     rng = random.Random(5)
     for _ in range(3000):
         number = "1" + str(rng.randrange(3, 10)) + "".join(str(rng.randrange(10)) for _ in range(9))
         parsed = phonenumbers.parse(number, "CN")
         full = phonenumbers.is_valid_number(parsed) and phonenumbers.number_type(parsed) in (
-            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
         _, issues = parse_field(form["contact_phone"], number, today)
         assert (not issues) == (full or allocated(number)), number
 
@@ -265,6 +323,7 @@ def test_mobile_range_check_agrees_with_a_full_parse_for_every_prefix() -> None:
 
     from app.validation.mobile_ranges import allocated
     from app.validation.types import _mobile_range_known
+
     kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     for prefix in (f"1{d}{n:03d}" for d in range(3, 10) for n in range(1000)):
         for number in (prefix + "000000", prefix + "999999"):
@@ -290,8 +349,9 @@ def test_completeness_matches_its_definition(form, today, role) -> None:
         failed = {i.field for i in report.errors}
         wanted = [f for f in form.fields if counts_for(f, role) and is_required(f, report.values)]
         assert report.required_total == len(wanted)
-        assert {i.field for i in report.missing} == {f.key for f in wanted if f.key not in failed
-                                                     and report.values.get(f.key) in (None, "", [])}
+        assert {i.field for i in report.missing} == {
+            f.key for f in wanted if f.key not in failed and report.values.get(f.key) in (None, "", [])
+        }
         assert report.required_filled == len(wanted) - len(report.missing) - len([f for f in wanted if f.key in failed])
 
 

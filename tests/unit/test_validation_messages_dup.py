@@ -1,4 +1,5 @@
 """A duplicate warning names the other customer, and leaves out an empty name (no "()" in the text)."""
+
 from __future__ import annotations
 
 from app.validation import Issue, Severity

@@ -4,6 +4,7 @@ Each test names the rule it holds, with the standard's clause; docs/domain.md li
 ("Identifiers and numbers (standards)"). Property tests compare with libphonenumber where it is
 the reference (fixed lines), and generate from the standards' own data (GB/T 2260 codes).
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -39,39 +40,48 @@ def id_number(first17: str) -> str:
 
 
 # ---- fixed lines --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("raw,expected", [
-    ("+86 10 1234 5678", "010-12345678"),
-    ("+861012345678", "010-12345678"),
-    ("+86 (21) 3422-5814", "021-34225814"),
-    ("0086 10 12345678", "010-12345678"),
-    ("(+86) 755 8610 5638", "0755-86105638"),
-    ("+86 (0)10 12345678", "010-12345678"),   # the trunk 0 written as well: tolerated, as libphonenumber does
-    ("＋８６ １０ １２３４ ５６７８", "010-12345678"),  # full-width, as a Chinese input method types it
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("+86 10 1234 5678", "010-12345678"),
+        ("+861012345678", "010-12345678"),
+        ("+86 (21) 3422-5814", "021-34225814"),
+        ("0086 10 12345678", "010-12345678"),
+        ("(+86) 755 8610 5638", "0755-86105638"),
+        ("+86 (0)10 12345678", "010-12345678"),  # the trunk 0 written as well: tolerated, as libphonenumber does
+        ("＋８６ １０ １２３４ ５６７８", "010-12345678"),  # full-width, as a Chinese input method types it
+    ],
+)
 def test_international_form_has_the_area_code_without_its_zero(raw, expected) -> None:
     """ITU-T E.164 / the national numbering plan: +86, then the area code without the trunk prefix 0
     (Beijing 010 → +86 10). Our form is the domestic one, area-local."""
     assert parse(FieldType.LANDLINE, raw) == (expected, [])
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("010 1234 5678", "010-12345678"),
-    ("021-3422-5814", "021-34225814"),
-    ("(0755)8610-5638", "0755-86105638"),
-    ("0755 8610 5638", "0755-86105638"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("010 1234 5678", "010-12345678"),
+        ("021-3422-5814", "021-34225814"),
+        ("(0755)8610-5638", "0755-86105638"),
+        ("0755 8610 5638", "0755-86105638"),
+    ],
+)
 def test_a_local_number_written_in_two_groups_is_not_an_extension(raw, expected) -> None:
     """A local number has 7 or 8 digits (numbering plan); 010 1234 5678 is area 010 + local 12345678,
     not 010-1234 with extension 5678 (which is not a number at all)."""
     assert parse(FieldType.LANDLINE, raw) == (expected, [])
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("0755-12345678-8", "0755-12345678-8"),       # whole without the last group, not whole with it
-    ("029 8888 1234 转 123", "029-88881234-123"),
-    ("010-12345678 ext. 9", "010-12345678-9"),
-    ("+86 10 1234 5678 转 66", "010-12345678-66"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("0755-12345678-8", "0755-12345678-8"),  # whole without the last group, not whole with it
+        ("029 8888 1234 转 123", "029-88881234-123"),
+        ("010-12345678 ext. 9", "010-12345678-9"),
+        ("+86 10 1234 5678 转 66", "010-12345678-66"),
+    ],
+)
 def test_an_extension_is_explicit_or_follows_a_whole_number(raw, expected) -> None:
     assert parse(FieldType.LANDLINE, raw) == (expected, [])
 
@@ -89,8 +99,11 @@ def _real_area_codes() -> list[str]:
     for area in ["010"] + [f"02{d}" for d in range(10)] + [f"0{n:03d}" for n in range(300, 1000)]:
         for local in ("2345678", "23456789", "6234567", "62345678"):
             num = phonenumbers.parse(area + local, "CN")
-            if (phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in FIXED
-                    and phonenumbers.length_of_geographical_area_code(num) == len(area) - 1):
+            if (
+                phonenumbers.is_valid_number(num)
+                and phonenumbers.number_type(num) in FIXED
+                and phonenumbers.length_of_geographical_area_code(num) == len(area) - 1
+            ):
                 found.append(area)
                 break
     return found
@@ -117,8 +130,11 @@ def test_the_area_codes_are_real() -> None:
 
 
 @settings(max_examples=600, deadline=None)
-@given(area=st.sampled_from(AREAS), local=st.text(alphabet="0123456789", min_size=6, max_size=9),
-       style=st.sampled_from(range(len(STYLES))))
+@given(
+    area=st.sampled_from(AREAS),
+    local=st.text(alphabet="0123456789", min_size=6, max_size=9),
+    style=st.sampled_from(range(len(STYLES))),
+)
 def test_landlines_agree_with_libphonenumber(area: str, local: str, style: int) -> None:
     """Our verdict (accepted without any issue) is libphonenumber's (a valid CN fixed line), and our
     normalised form is its E.164 number written the domestic way (+86 10 12345678 ↔ 010-12345678)."""
@@ -128,21 +144,47 @@ def test_landlines_agree_with_libphonenumber(area: str, local: str, style: int) 
     theirs = phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in FIXED
     assert (value is not None and not issues) == theirs, (text, value, issues)
     if theirs:
-        assert "+86" + value.replace("-", "")[1:] == phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+        assert "+86" + value.replace("-", "")[1:] == phonenumbers.format_number(
+            num, phonenumbers.PhoneNumberFormat.E164
+        )
         assert parse(FieldType.LANDLINE, value) == (value, [])  # idempotent
 
 
 # ---- mobile ranges ------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("number", ["14912345678", "17406123456", "17409123456", "17410123456", "17412123456",
-                                    "17491234567", "17400123456", "13491234567", "19212345678", "16212345678"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "14912345678",
+        "17406123456",
+        "17409123456",
+        "17410123456",
+        "17412123456",
+        "17491234567",
+        "17400123456",
+        "13491234567",
+        "19212345678",
+        "16212345678",
+    ],
+)
 def test_ranges_allocated_by_miit_are_not_warned(number) -> None:
     """工业和信息化部《电信网编号计划（2017年版）》及后续号段分配公告: 149 (中国电信), 1740[0-5] (satellite),
     1740[6-9] and 1741[0-2] (emergency communication), 1749 (中国卫通), 192 (中国广电)… are allocated."""
     assert parse(FieldType.MOBILE_PHONE, number) == (number, [])
 
 
-@pytest.mark.parametrize("number", ["14012345678", "14612345678", "14812345678", "15412345678", "17413123456",
-                                    "17489123456", "17912345678", "19412345678"])
+@pytest.mark.parametrize(
+    "number",
+    [
+        "14012345678",
+        "14612345678",
+        "14812345678",
+        "15412345678",
+        "17413123456",
+        "17489123456",
+        "17912345678",
+        "19412345678",
+    ],
+)
 def test_unallocated_or_iot_ranges_are_warned(number) -> None:
     """140/146/148 are IoT ranges of 13-digit numbers; 154, 1741[3-9]…1748, 179, 194 are not allocated."""
     value, issues = parse(FieldType.MOBILE_PHONE, number)
@@ -167,7 +209,10 @@ def test_our_table_is_dated_and_differs_from_the_library_only_where_it_lags() ->
     ours = {p for p in prefixes if mobile_ranges.allocated(p)}
     theirs = {p for p in prefixes if library(p)}
     assert ours - theirs == {f"149{n:02d}" for n in range(100)} | {f"1740{d}" for d in range(6, 10)} | {
-        "17410", "17411", "17412"} | {f"1749{d}" for d in range(10)}
+        "17410",
+        "17411",
+        "17412",
+    } | {f"1749{d}" for d in range(10)}
     assert theirs - ours == {f"1610{d}" for d in range(10)} | {f"172{n:02d}" for n in range(100)}
     assert all(_mobile_range_known(p) == (p in ours or p in theirs) for p in prefixes)
 
@@ -181,11 +226,14 @@ def test_an_address_code_that_ever_existed_is_accepted() -> None:
         assert parse(FieldType.ID_CARD, number) == (number, [])
 
 
-@pytest.mark.parametrize("first17,code", [
-    ("61019919800101001", "610199"),   # a Shaanxi prefix, but no such county
-    ("11990019800101001", "119900"),
-    ("71000719800101001", "710007"),
-])
+@pytest.mark.parametrize(
+    "first17,code",
+    [
+        ("61019919800101001", "610199"),  # a Shaanxi prefix, but no such county
+        ("11990019800101001", "119900"),
+        ("71000719800101001", "710007"),
+    ],
+)
 def test_an_address_code_that_never_existed_is_refused(first17, code) -> None:
     """GB 11643 §5.1 with GB/T 2260: 6 digits that no edition of GB/T 2260 lists are a typo."""
     value, issues = parse(FieldType.ID_CARD, id_number(first17))
@@ -204,8 +252,11 @@ def test_residence_permits_of_hong_kong_macao_and_taiwan_residents() -> None:
         assert parse(FieldType.ID_CARD, number) == (number, [])
 
 
-@given(code=st.sampled_from(sorted(gbt2260.known_codes())),
-       born=st.dates(dt.date(1890, 1, 1), TODAY), seq=st.integers(0, 999))
+@given(
+    code=st.sampled_from(sorted(gbt2260.known_codes())),
+    born=st.dates(dt.date(1890, 1, 1), TODAY),
+    seq=st.integers(0, 999),
+)
 @settings(max_examples=300)
 def test_every_gbt2260_code_makes_a_valid_number(code: str, born: dt.date, seq: int) -> None:
     number = id_number(f"{code}{born:%Y%m%d}{seq:03d}")
@@ -221,18 +272,21 @@ def test_a_birth_year_before_1890_is_a_warning_not_an_error() -> None:
     assert codes(parse(FieldType.ID_CARD, id_number("11010518891231001"))[1]) == [("warning", "id_card.birth_old")]
 
 
-@pytest.mark.parametrize("first17,code", [
-    ("96184019800101001", None),                          # issued in Shaanxi (61), USA (840)
-    ("91139219751231001", None),                          # Beijing (11), Japan (392)
-    ("94425019991231001", None),                          # Guangdong (44), France (250)
-    ("93084019800101001", "id_card.foreign_province"),    # 30 is no province
-    ("97184019800101001", "id_card.foreign_province"),    # 71: Taiwan issues no such card
-    ("96100019800101001", "id_card.nationality"),         # 000 is no country
-    ("96115619800101001", "id_card.nationality"),         # 156 is China itself
-    ("96138319800101001", "id_card.nationality"),         # 383 (Kosovo) is user-assigned, not ISO 3166-1
-    ("96184019800231001", "id_card.birth_date"),          # 31 February
-    ("96184020990101001", "id_card.birth_future"),
-])
+@pytest.mark.parametrize(
+    "first17,code",
+    [
+        ("96184019800101001", None),  # issued in Shaanxi (61), USA (840)
+        ("91139219751231001", None),  # Beijing (11), Japan (392)
+        ("94425019991231001", None),  # Guangdong (44), France (250)
+        ("93084019800101001", "id_card.foreign_province"),  # 30 is no province
+        ("97184019800101001", "id_card.foreign_province"),  # 71: Taiwan issues no such card
+        ("96100019800101001", "id_card.nationality"),  # 000 is no country
+        ("96115619800101001", "id_card.nationality"),  # 156 is China itself
+        ("96138319800101001", "id_card.nationality"),  # 383 (Kosovo) is user-assigned, not ISO 3166-1
+        ("96184019800231001", "id_card.birth_date"),  # 31 February
+        ("96184020990101001", "id_card.birth_future"),
+    ],
+)
 def test_foreign_permanent_resident_ids_have_their_own_rules(first17, code) -> None:
     """外国人永久居留身份证 (2023): 9 + issuing province (2) + nationality (3, GB/T 2659.1 = ISO 3166-1
     numeric) + birth date (8) + sequence (3) + the ISO 7064 MOD 11-2 check character of GB 11643."""
@@ -259,18 +313,40 @@ def test_region_codes_listed_by_gbt2260_are_accepted(raw) -> None:
 
 @pytest.mark.parametrize("raw", ["610199", "710007", "119900", "830000"])
 def test_region_codes_gbt2260_never_listed_are_refused(raw) -> None:
-    assert [(i.code, dict(i.params)) for i in parse(FieldType.REGION_CODE, raw)[1]] == [("region.unknown", {"code": raw})]
+    assert [(i.code, dict(i.params)) for i in parse(FieldType.REGION_CODE, raw)[1]] == [
+        ("region.unknown", {"code": raw})
+    ]
 
 
 # ---- digits: ASCII only -------------------------------------------------------------------------------------
-DIGIT_TYPES = [FieldType.MOBILE_PHONE, FieldType.LANDLINE, FieldType.ID_CARD, FieldType.USCC, FieldType.TOBACCO_LICENCE,
-               FieldType.BANK_ACCOUNT, FieldType.REGION_CODE, FieldType.POSTAL_CODE, FieldType.INTEGER,
-               FieldType.DECIMAL, FieldType.DATE, FieldType.GPS]
-GOOD = {FieldType.MOBILE_PHONE: "13812345678", FieldType.LANDLINE: "029-88881234",
-        FieldType.ID_CARD: id_number("11010519491231002"), FieldType.USCC: "91350100M000100Y43",
-        FieldType.TOBACCO_LICENCE: "610104100123", FieldType.BANK_ACCOUNT: "6222021234567890128",
-        FieldType.REGION_CODE: "610104", FieldType.POSTAL_CODE: "710001", FieldType.INTEGER: "12",
-        FieldType.DECIMAL: "12.5", FieldType.DATE: "2026-11-01", FieldType.GPS: "34.258300,108.942600"}
+DIGIT_TYPES = [
+    FieldType.MOBILE_PHONE,
+    FieldType.LANDLINE,
+    FieldType.ID_CARD,
+    FieldType.USCC,
+    FieldType.TOBACCO_LICENCE,
+    FieldType.BANK_ACCOUNT,
+    FieldType.REGION_CODE,
+    FieldType.POSTAL_CODE,
+    FieldType.INTEGER,
+    FieldType.DECIMAL,
+    FieldType.DATE,
+    FieldType.GPS,
+]
+GOOD = {
+    FieldType.MOBILE_PHONE: "13812345678",
+    FieldType.LANDLINE: "029-88881234",
+    FieldType.ID_CARD: id_number("11010519491231002"),
+    FieldType.USCC: "91350100M000100Y43",
+    FieldType.TOBACCO_LICENCE: "610104100123",
+    FieldType.BANK_ACCOUNT: "6222021234567890128",
+    FieldType.REGION_CODE: "610104",
+    FieldType.POSTAL_CODE: "710001",
+    FieldType.INTEGER: "12",
+    FieldType.DECIMAL: "12.5",
+    FieldType.DATE: "2026-11-01",
+    FieldType.GPS: "34.258300,108.942600",
+}
 # Unicode decimal digits (category Nd) of other scripts: NFKC leaves them as they are.
 FOREIGN = st.characters(categories=["Nd"]).filter(lambda c: unicodedata.normalize("NFKC", c) not in "0123456789")
 
@@ -290,7 +366,7 @@ def test_a_digit_of_another_script_is_refused_with_its_own_message(ftype: FieldT
     good = GOOD[ftype]
     at = data.draw(st.sampled_from([i for i, c in enumerate(good) if c in "0123456789"]))
     digit = data.draw(FOREIGN)
-    value, issues = parse(ftype, good[:at] + digit + good[at + 1:])
+    value, issues = parse(ftype, good[:at] + digit + good[at + 1 :])
     assert value is None and [(i.code, dict(i.params)) for i in issues] == [("digits.not_ascii", {"char": digit})]
 
 
@@ -307,23 +383,36 @@ def test_full_width_digits_are_still_folded() -> None:
 
 
 # ---- email (RFC 5322, RFC 6531) --------------------------------------------------------------------------------
-@pytest.mark.parametrize("raw,expected", [
-    ("汉字@qq.com", "汉字@qq.com"),                       # RFC 6531 §3.3: UTF8-non-ascii in atext
-    ("王小明.2024@Example.COM", "王小明.2024@example.com"),
-    ("josé@example.com", "josé@example.com"),
-    ("wang.li+shop@163.com", "wang.li+shop@163.com"),
-    ("o'brien@example.ie", "o'brien@example.ie"),           # RFC 5322 §3.2.3: ' is atext
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("汉字@qq.com", "汉字@qq.com"),  # RFC 6531 §3.3: UTF8-non-ascii in atext
+        ("王小明.2024@Example.COM", "王小明.2024@example.com"),
+        ("josé@example.com", "josé@example.com"),
+        ("wang.li+shop@163.com", "wang.li+shop@163.com"),
+        ("o'brien@example.ie", "o'brien@example.ie"),  # RFC 5322 §3.2.3: ' is atext
+    ],
+)
 def test_internationalised_local_parts_are_valid(raw, expected) -> None:
     assert parse(FieldType.EMAIL, raw) == (expected, [])
     assert parse(FieldType.EMAIL, expected) == (expected, [])
 
 
-@pytest.mark.parametrize("raw", [
-    ".wang@qq.com", "wang.@qq.com", "wang..li@qq.com",    # RFC 5322 §3.4.1 dot-atom
-    "汉" * 22 + "@qq.com",                                  # 66 octets of UTF-8: RFC 5321 §4.5.3.1.1 allows 64
-    "王，小明@qq.com", "😀@qq.com", "@qq.com", "wang@", "wang@qq", "wang@@qq.com",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ".wang@qq.com",
+        "wang.@qq.com",
+        "wang..li@qq.com",  # RFC 5322 §3.4.1 dot-atom
+        "汉" * 22 + "@qq.com",  # 66 octets of UTF-8: RFC 5321 §4.5.3.1.1 allows 64
+        "王，小明@qq.com",
+        "😀@qq.com",
+        "@qq.com",
+        "wang@",
+        "wang@qq",
+        "wang@@qq.com",
+    ],
+)
 def test_bad_email_addresses(raw) -> None:
     assert codes(parse(FieldType.EMAIL, raw)[1]) == [("error", "email.format")]
 
@@ -334,8 +423,14 @@ def test_email_local_part_rule_property(local: str) -> None:
     """RFC 5322 §3.4.1 dot-atom of atext (§3.2.3: ALPHA DIGIT !#$%&'*+-/=?^_`{|}~) plus non-ASCII letters,
     marks and digits (RFC 6531 §3.3), at most 64 octets: the parser's verdict is this rule, restated."""
     allowed = set("abZ09_%+-'!~{|}`^=/*&$#.") | {"汉", "é"}
-    expected = (bool(local) and set(local) <= allowed and local[0] != "." and local[-1] != "."
-                and ".." not in local and len(local.encode("utf-8")) <= 64)
+    expected = (
+        bool(local)
+        and set(local) <= allowed
+        and local[0] != "."
+        and local[-1] != "."
+        and ".." not in local
+        and len(local.encode("utf-8")) <= 64
+    )
     value, issues = parse(FieldType.EMAIL, local + "@qq.com")
     if " " in local:  # spaces are dropped before the check (typed around the address, or inside by mistake)
         return
@@ -343,9 +438,14 @@ def test_email_local_part_rule_property(local: str) -> None:
 
 
 # ---- messages ---------------------------------------------------------------------------------------------------
-NEW_CODES = {"digits.not_ascii": {"char": "٣"}, "id_card.address": {"code": "610199"},
-             "id_card.birth_old": {"date": "1880-01-01"}, "id_card.foreign_province": {"code": "30"},
-             "id_card.nationality": {"code": "000"}, "region.unknown": {"code": "710007"}}
+NEW_CODES = {
+    "digits.not_ascii": {"char": "٣"},
+    "id_card.address": {"code": "610199"},
+    "id_card.birth_old": {"date": "1880-01-01"},
+    "id_card.foreign_province": {"code": "30"},
+    "id_card.nationality": {"code": "000"},
+    "region.unknown": {"code": "710007"},
+}
 
 
 @pytest.mark.parametrize("code", sorted(NEW_CODES))
@@ -363,15 +463,43 @@ def _area_length_by_the_book(digits: str) -> int:
     """What _landline_area_length answered before it was made faster: the library's public calls in full."""
     num = phonenumbers.parse(digits, "CN")
     if phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (
-            phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE):
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
         return 1 + phonenumbers.length_of_geographical_area_code(num)
     return 0
 
 
 @settings(max_examples=300)
-@given(area=st.sampled_from(["010", "020", "021", "022", "023", "024", "025", "027", "028", "029", "0311", "0371",
-                             "0431", "0471", "0551", "0755", "0898", "0999", "0100", "0200", "0300", "0123"]),
-       local=st.text(alphabet="0123456789", min_size=3, max_size=9))
+@given(
+    area=st.sampled_from(
+        [
+            "010",
+            "020",
+            "021",
+            "022",
+            "023",
+            "024",
+            "025",
+            "027",
+            "028",
+            "029",
+            "0311",
+            "0371",
+            "0431",
+            "0471",
+            "0551",
+            "0755",
+            "0898",
+            "0999",
+            "0100",
+            "0200",
+            "0300",
+            "0123",
+        ]
+    ),
+    local=st.text(alphabet="0123456789", min_size=3, max_size=9),
+)
 def test_landline_area_length_agrees_with_the_library_calls_in_full(area: str, local: str) -> None:
     """One number_type and length_of_national_destination_code give what is_valid_number, number_type and
     length_of_geographical_area_code give: for +86 (one region) validity is "a type other than UNKNOWN", and a

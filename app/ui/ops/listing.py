@@ -1,4 +1,5 @@
 """Operations for the customer list: the keys a query selects, and a window of rows."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """Operations on the archive as a whole: check it, back it up."""
+
 from __future__ import annotations
 
 from pathlib import Path

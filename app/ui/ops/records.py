@@ -1,4 +1,5 @@
 """Operations on customer records: load, save, submit, withdraw, duplicates, visits, history, photos."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -22,32 +23,55 @@ def load_customer(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[Custome
     return ctx.op(lambda s: records.get(s, customer_id), parent)
 
 
-def save_customer(ctx: UiContext, parent: Any, values: Mapping[str, Any], customer_id: str | None,
-                  changes: Mapping[str, Any], source: Source, autosave_key: str | None) -> DbOp[Customer]:
+def save_customer(
+    ctx: UiContext,
+    parent: Any,
+    values: Mapping[str, Any],
+    customer_id: str | None,
+    changes: Mapping[str, Any],
+    source: Source,
+    autosave_key: str | None,
+) -> DbOp[Customer]:
     """The form's Save: a new customer from all ``values``, an existing one from the changed fields."""
-    return ctx.op(lambda s: records.save(s, values, customer_id, changes, _prov(s, source), autosave_key), parent) \
-        .changes(lambda c: Changes.of([c]))
+    return ctx.op(
+        lambda s: records.save(s, values, customer_id, changes, _prov(s, source), autosave_key), parent
+    ).changes(lambda c: Changes.of([c]))
 
 
-def submit(ctx: UiContext, parent: Any, values: Mapping[str, Any], customer_id: str | None,
-           changes: Mapping[str, Any], source: Source, autosave_key: str | None, note: str = "",
-           urgent: bool = False) -> DbOp[Submitted]:
+def submit(
+    ctx: UiContext,
+    parent: Any,
+    values: Mapping[str, Any],
+    customer_id: str | None,
+    changes: Mapping[str, Any],
+    source: Source,
+    autosave_key: str | None,
+    note: str = "",
+    urgent: bool = False,
+) -> DbOp[Submitted]:
     """The form's Submit: save, submit for review and read the customer back, in one DB operation."""
-    return ctx.op(lambda s: records.save_and_submit(s, values, customer_id, changes, _prov(s, source), autosave_key,
-                                                    note, urgent), parent).changes(lambda r: r.changes)
+    return ctx.op(
+        lambda s: records.save_and_submit(
+            s, values, customer_id, changes, _prov(s, source), autosave_key, note, urgent
+        ),
+        parent,
+    ).changes(lambda r: r.changes)
 
 
 def withdraw(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[tuple[bool, Customer | None]]:
     """Take back a submission not sent yet; returns (withdrawn, the customer as stored now)."""
+
     def work(s: Any) -> tuple[bool, Customer | None]:
         ok = records.withdraw(s, customer_id)
         return ok, records.get(s, customer_id)
+
     return ctx.op(work, parent).changes(lambda r: Changes.of([r[1]]) if r[1] is not None else None)
 
 
 def mark_checked(ctx: UiContext, parent: Any, customer_id: str, kind: str) -> DbOp[int]:
-    return ctx.op(lambda s: records.mark_checked(s, [customer_id], kind), parent) \
-        .changes(lambda _n: Changes.ids([customer_id]))
+    return ctx.op(lambda s: records.mark_checked(s, [customer_id], kind), parent).changes(
+        lambda _n: Changes.ids([customer_id])
+    )
 
 
 def duplicates(ctx: UiContext, parent: Any, values: Mapping[str, Any], exclude: Sequence[str]) -> DbOp[list[Issue]]:
@@ -58,10 +82,19 @@ def visits(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[list[Visit]]:
     return ctx.op(lambda s: records.visits(s, customer_id), parent)
 
 
-def add_visit(ctx: UiContext, parent: Any, customer_id: str, visited_on: str, purpose: str, notes: str,
-              sales_anomaly: str, photo_refs: Sequence[str]) -> DbOp[Visit]:
-    return ctx.op(lambda s: records.add_visit(s, customer_id, visited_on, purpose, notes, sales_anomaly, photo_refs),
-                  parent).changes(lambda _v: Changes.ids([customer_id]))
+def add_visit(
+    ctx: UiContext,
+    parent: Any,
+    customer_id: str,
+    visited_on: str,
+    purpose: str,
+    notes: str,
+    sales_anomaly: str,
+    photo_refs: Sequence[str],
+) -> DbOp[Visit]:
+    return ctx.op(
+        lambda s: records.add_visit(s, customer_id, visited_on, purpose, notes, sales_anomaly, photo_refs), parent
+    ).changes(lambda _v: Changes.ids([customer_id]))
 
 
 def history(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[list[Any]]:

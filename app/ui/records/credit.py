@@ -1,6 +1,7 @@
 """A customer's integrity grading (诚信等级, §3.11) as the server keeps it: each procedure's rating,
 public notice (at least 7 working days), appeal and final decision. Read-only: the grade is set on
 the server and reaches the archive by sync; this tab asks the server when it is opened."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -26,8 +27,17 @@ class CreditView(QWidget):
         self.refresh_button = QPushButton(_("Ask the server again"), self)
         self.refresh_button.clicked.connect(lambda: self.fetch(force=True))
         self.table = QTableWidget(0, 7, self)
-        self.table.setHorizontalHeaderLabels([_("Rated on"), _("Grade given"), _("Public notice"), _("Appeal"),
-                                              _("Decided on"), _("Final grade"), _("State")])
+        self.table.setHorizontalHeaderLabels(
+            [
+                _("Rated on"),
+                _("Grade given"),
+                _("Public notice"),
+                _("Appeal"),
+                _("Decided on"),
+                _("Final grade"),
+                _("State"),
+            ]
+        )
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
@@ -43,8 +53,12 @@ class CreditView(QWidget):
         self.customer_id = customer_id
         self.loaded_for = None
         self.table.setRowCount(0)
-        self.message.setText(_("The integrity grade is set on the server after a public notice of at least 7 "
-                               "working days; this tab asks the server for its procedures."))
+        self.message.setText(
+            _(
+                "The integrity grade is set on the server after a public notice of at least 7 "
+                "working days; this tab asks the server for its procedures."
+            )
+        )
 
     def fetch(self, force: bool = False) -> None:
         cid = self.customer_id
@@ -68,22 +82,34 @@ class CreditView(QWidget):
             return
         self.loaded_for = cid
         ratings = data.get("ratings") or []
-        self.message.setText(ngettext("{n} grading procedure on the server.", "{n} grading procedures on the server.",
-                                      len(ratings)).format(n=len(ratings)) if ratings
-                             else _("The server has no integrity grading for this customer yet."))
+        self.message.setText(
+            ngettext(
+                "{n} grading procedure on the server.", "{n} grading procedures on the server.", len(ratings)
+            ).format(n=len(ratings))
+            if ratings
+            else _("The server has no integrity grading for this customer yet.")
+        )
         self.table.setRowCount(len(ratings))
         for row, r in enumerate(ratings):
             days = r.get("notice_workdays", "")
-            notice = ngettext("{start} to {end} ({n} working day)", "{start} to {end} ({n} working days)",
-                              days if isinstance(days, int) else 0).format(start=r.get("notice_start", ""),
-                                                                    end=r.get("notice_end", ""),
-                                                                    n=r.get("notice_workdays", ""))
+            notice = ngettext(
+                "{start} to {end} ({n} working day)",
+                "{start} to {end} ({n} working days)",
+                days if isinstance(days, int) else 0,
+            ).format(start=r.get("notice_start", ""), end=r.get("notice_end", ""), n=r.get("notice_workdays", ""))
             appeal = f"{r['appeal_on']}: {r.get('appeal_text') or ''}" if r.get("appeal_on") else _("none")
             final = r.get("final_grade") or ""
             if r.get("decision_note"):
                 final = f"{final} ({r['decision_note']})"
-            cells = [r.get("rated_on", ""), r.get("grade", ""), notice, appeal, r.get("decided_on") or "", final,
-                     _(STATUS.get(r.get("status", ""), r.get("status", "")))]
+            cells = [
+                r.get("rated_on", ""),
+                r.get("grade", ""),
+                notice,
+                appeal,
+                r.get("decided_on") or "",
+                final,
+                _(STATUS.get(r.get("status", ""), r.get("status", ""))),
+            ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(str(text)))
         self.table.resizeColumnsToContents()

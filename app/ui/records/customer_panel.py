@@ -1,4 +1,5 @@
 """One customer: the archive form, its visits and its history, in tabs."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -24,7 +25,9 @@ class CustomerPanel(QWidget):
     sig_message = Signal(str)
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.form_widget = CustomerForm(ctx, form, role, self)
@@ -55,7 +58,9 @@ class CustomerPanel(QWidget):
         c = self.form_widget.customer
         return c.id if c else None
 
-    def show_customer(self, customer: Customer | None, raw: dict[str, Any] | None = None, autosave_key: str = "") -> None:
+    def show_customer(
+        self, customer: Customer | None, raw: dict[str, Any] | None = None, autosave_key: str = ""
+    ) -> None:
         self.stack.setCurrentIndex(1)
         self.form_widget.load(customer, raw, autosave_key)
         self._refresh_side_tabs(customer.id if customer else "")
@@ -83,6 +88,7 @@ class CustomerPanel(QWidget):
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
         if cid:
+
             def recorded(_n: int) -> None:
                 self.sig_message.emit(_("Check recorded."))
                 self.history.load(cid)
@@ -94,10 +100,13 @@ class CustomerPanel(QWidget):
         if not self.form_widget.is_dirty():
             proceed()
             return
-        box = QMessageBox(QMessageBox.Icon.Question, _("Unsaved changes"),
-                          _("This customer has changes that are not saved yet."),
-                          QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard |
-                          QMessageBox.StandardButton.Cancel, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Question,
+            _("Unsaved changes"),
+            _("This customer has changes that are not saved yet."),
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+            self,
+        )
         box.setDefaultButton(QMessageBox.StandardButton.Save)
 
         def answered(result: int) -> None:

@@ -1,5 +1,6 @@
 """One editor per field type, built from the catalogue. Each gives the raw input for the shared
 parsers (app.validation) and shows a canonical value; validation happens in the form."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,8 +31,12 @@ class EnterMovesOn(QObject):
     """Enter in a single-line editor moves to the next field, as in paper-form data entry."""
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        if event.type() == QEvent.Type.KeyPress and isinstance(event, QKeyEvent) \
-                and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and not event.modifiers():
+        if (
+            event.type() == QEvent.Type.KeyPress
+            and isinstance(event, QKeyEvent)
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            and not event.modifiers()
+        ):
             if isinstance(obj, QWidget):
                 obj.focusNextChild()
             return True
@@ -219,9 +224,11 @@ class DateEditor(LineEditor):
         menu.addAction(action)
         button.setMenu(menu)
         menu.aboutToShow.connect(self._sync_calendar)
+
         def clicked(day: QDate) -> None:
             self._pick(day)
             menu.close()
+
         self.calendar.clicked.connect(clicked)
         self._layout.addWidget(button)
 
@@ -278,8 +285,9 @@ PLACEHOLDERS: dict[FieldType, Callable[[], str]] = {
 }
 
 
-def make_editor(spec: FieldSpec, parent: QWidget | None = None, photo_factory: Callable[..., FieldEditor] | None = None
-                ) -> FieldEditor:
+def make_editor(
+    spec: FieldSpec, parent: QWidget | None = None, photo_factory: Callable[..., FieldEditor] | None = None
+) -> FieldEditor:
     t = spec.type
     if t is FieldType.PHOTO and photo_factory is not None:
         return photo_factory(spec, parent)

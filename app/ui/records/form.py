@@ -7,6 +7,7 @@ any time, even with errors; submitting needs no errors and one confirmation of t
 Edits are autosaved into the encrypted archive a moment after typing stops, so a crash loses
 nothing; the next start offers the autosaved form back.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -52,17 +53,18 @@ from app.validation import Issue, Report, Severity, parse_field, validate_values
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 1500
-USER_ROLE = 256         # Qt.UserRole: the field or group key of a list item
-SIDE_WIDTH = 230        # the progress, the section navigator and the missing list
-LABEL_MAX = 190         # a longer label wraps onto two lines
-EDITOR_MIN = 280        # below this room for the editors, labels go above the fields
+USER_ROLE = 256  # Qt.UserRole: the field or group key of a list item
+SIDE_WIDTH = 230  # the progress, the section navigator and the missing list
+LABEL_MAX = 190  # a longer label wraps onto two lines
+EDITOR_MIN = 280  # below this room for the editors, labels go above the fields
 QWIDGETSIZE_MAX = 16777215
 SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
 
 
 class FieldRow:
-    def __init__(self, spec: FieldSpec, editor: FieldEditor, label: QLabel, message: QLabel,
-                 hint: QLabel | None = None) -> None:
+    def __init__(
+        self, spec: FieldSpec, editor: FieldEditor, label: QLabel, message: QLabel, hint: QLabel | None = None
+    ) -> None:
         self.spec, self.editor, self.label, self.message, self.hint = spec, editor, label, message, hint
 
     def show(self, issues: list[Issue], lang: str) -> None:
@@ -90,8 +92,9 @@ class CustomerForm(QWidget):
     sig_message = Signal(str)
     sig_resolve_conflict = Signal(str)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.form, self.role = ctx, form, role
         self.lang = _current_lang()
@@ -142,8 +145,11 @@ class CustomerForm(QWidget):
         self.missing_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.missing_list.setWordWrap(True)
         self.missing_list.itemClicked.connect(lambda item: self.focus_field(item.data(USER_ROLE)))
-        legend = QLabel(f'<span style="color:{ERROR}">*</span> {_("required nationally")}<br>'
-                        f'<span style="color:{ACCENT}">*</span> {_("required by the province")}', self)
+        legend = QLabel(
+            f'<span style="color:{ERROR}">*</span> {_("required nationally")}<br>'
+            f'<span style="color:{ACCENT}">*</span> {_("required by the province")}',
+            self,
+        )
         legend.setWordWrap(True)
         side.addWidget(self.progress)
         side.addWidget(QLabel(_("Sections"), self))
@@ -191,8 +197,10 @@ class CustomerForm(QWidget):
         self.scroll.setWidget(body)  # the scroll area deletes the previous body and its editors
         metrics = QFontMetrics(self.font())
         # one label column across all groups, as wide as the longest label (up to a limit: longer ones wrap)
-        self.label_width = min(LABEL_MAX, max(metrics.horizontalAdvance(row.spec.label(self.lang) + " *")
-                                              for row in self.rows.values()) + 12)
+        self.label_width = min(
+            LABEL_MAX,
+            max(metrics.horizontalAdvance(row.spec.label(self.lang) + " *") for row in self.rows.values()) + 12,
+        )
         beside = True if self.labels_beside is None else self.labels_beside
         self.labels_beside = None  # the new rows are not laid out yet
         self._arrange(beside)
@@ -201,6 +209,7 @@ class CustomerForm(QWidget):
         if obj is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
             self._arrange(self.scroll.viewport().width() >= self.label_width + EDITOR_MIN + 4 * MARGIN)
         return super().eventFilter(obj, event)
+
     def _arrange(self, beside: bool) -> None:
         """Labels beside the fields when there is room, above them when the form is narrow."""
         if beside == self.labels_beside:
@@ -265,7 +274,9 @@ class CustomerForm(QWidget):
         row.setSpacing(SPACING)
         self.title = QLabel(self)
         self.title.setProperty("role", "title")
-        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name never widens the form
+        self.title.setSizePolicy(
+            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
+        )  # a long name never widens the form
         self.badge = QLabel(self)
         self.source = QComboBox(self)
         for source, msgid in SOURCES:
@@ -314,8 +325,10 @@ class CustomerForm(QWidget):
         return box
 
     def _label_html(self, spec: FieldSpec) -> str:
-        mark = {RequiredLevel.NATIONAL: f'<span style="color:{ERROR}">*</span>',
-                RequiredLevel.PROVINCIAL: f'<span style="color:{ACCENT}">*</span>'}.get(spec.required, "")
+        mark = {
+            RequiredLevel.NATIONAL: f'<span style="color:{ERROR}">*</span>',
+            RequiredLevel.PROVINCIAL: f'<span style="color:{ACCENT}">*</span>',
+        }.get(spec.required, "")
         return f"{mark}{spec.label(self.lang)}"
 
     def _label_tip(self, spec: FieldSpec) -> str:
@@ -369,12 +382,17 @@ class CustomerForm(QWidget):
         style, html = "", ""
         if c.sync_state == "conflict":
             style = "background:#fff3e0; border:1px solid #e0a000;"
-            html = _("This customer was also changed on the server. Some fields differ.") + \
-                f' <a href="conflict">{_("Resolve the conflict…")}</a>'
+            html = (
+                _("This customer was also changed on the server. Some fields differ.")
+                + f' <a href="conflict">{_("Resolve the conflict…")}</a>'
+            )
         elif c.sync_state == "rejected" and c.sync_errors:
             style = f"background:#ffebee; border:1px solid {ERROR};"
-            html = _("The server did not accept the last change:") + " " + "; ".join(
-                html_escape(r) for r in reasons_of(self.form, c.sync_errors[:4], lang))
+            html = (
+                _("The server did not accept the last change:")
+                + " "
+                + "; ".join(html_escape(r) for r in reasons_of(self.form, c.sync_errors[:4], lang))
+            )
         elif c.status.value == "returned" and c.review:
             style = f"background:#ffebee; border:1px solid {ERROR};"
             flagged = [self.form[f].label(lang) for f in c.review.get("fields", []) if f in self.form]
@@ -386,8 +404,10 @@ class CustomerForm(QWidget):
                     self.rows[f].label.setStyleSheet("background:#ffe0b2;")
         elif c.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR:
             style = f"background:#e3f2fd; border:1px solid {ACCENT};"
-            html = _("Waiting for the market manager's review; it cannot be changed meanwhile.") + \
-                f' <a href="withdraw">{_("Withdraw the submission")}</a>'
+            html = (
+                _("Waiting for the market manager's review; it cannot be changed meanwhile.")
+                + f' <a href="withdraw">{_("Withdraw the submission")}</a>'
+            )
             locked = True
         self._lock(locked)
         self.banner.setStyleSheet(f"padding:6px; {style}")
@@ -420,8 +440,11 @@ class CustomerForm(QWidget):
 
     def _withdrawn(self, result: tuple[bool, Customer | None]) -> None:
         ok, customer = result
-        self.sig_message.emit(_("The submission was withdrawn.") if ok else
-                              _("The submission was already sent; only the market manager can decide now."))
+        self.sig_message.emit(
+            _("The submission was withdrawn.")
+            if ok
+            else _("The submission was already sent; only the market manager can decide now.")
+        )
         if self.customer is not None and customer is not None and customer.id == self.customer.id:
             self._reloaded(customer)
 
@@ -435,8 +458,10 @@ class CustomerForm(QWidget):
             return
         code = c.code or ""
         kind = "" if c.code_official else _("(provisional)")
-        self.badge.setText(f'{html_escape(code)} {kind} · <span style="color:{status_color(c.status)}">'
-                           f'{translate(STATUS_MSGIDS[c.status])}</span>')
+        self.badge.setText(
+            f'{html_escape(code)} {kind} · <span style="color:{status_color(c.status)}">'
+            f"{translate(STATUS_MSGIDS[c.status])}</span>"
+        )
 
     def raw_values(self) -> dict[str, Any]:
         return {key: row.editor.raw() for key, row in self.rows.items()}
@@ -474,13 +499,18 @@ class CustomerForm(QWidget):
             item.setData(USER_ROLE, issue.field)
             self.missing_list.addItem(item)
         self._update_sections()
-        self.missing_title.setText(_("Required fields still empty: {n}").format(n=len(self.report.missing))
-                                   if self.report.missing else _("All required fields are filled in."))
+        self.missing_title.setText(
+            _("Required fields still empty: {n}").format(n=len(self.report.missing))
+            if self.report.missing
+            else _("All required fields are filled in.")
+        )
         return self.report
 
     def _issues_for(self, key: str) -> list[Issue]:
         seen: list[Issue] = []
-        for i in self.field_issues.get(key, []) + self.report.for_field(key) + [d for d in self.duplicates if d.field == key]:
+        for i in (
+            self.field_issues.get(key, []) + self.report.for_field(key) + [d for d in self.duplicates if d.field == key]
+        ):
             if i not in seen:
                 seen.append(i)
         return seen
@@ -491,8 +521,9 @@ class CustomerForm(QWidget):
     def _check_duplicates(self) -> None:
         values = self.validate_record().values
         exclude = [self.customer.id] if self.customer else []
-        ops.duplicates(self.ctx, self, values, exclude) \
-            .success(self._got_duplicates).failure(lambda e: log.warning("duplicate check failed: %s", type(e).__name__)).run()
+        ops.duplicates(self.ctx, self, values, exclude).success(self._got_duplicates).failure(
+            lambda e: log.warning("duplicate check failed: %s", type(e).__name__)
+        ).run()
 
     def _got_duplicates(self, issues: list[Issue]) -> None:
         self.duplicates = issues
@@ -517,7 +548,9 @@ class CustomerForm(QWidget):
             label = group.label(self.lang) if group else key
             n = counts.get(key, 0)
             item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
-            item.setToolTip(_("Required fields still empty: {n}").format(n=n) if n else _("All required fields are filled in."))
+            item.setToolTip(
+                _("Required fields still empty: {n}").format(n=n) if n else _("All required fields are filled in.")
+            )
 
     def _lay_out_body(self) -> None:
         """Lay the body out now, so that the positions read next are current."""
@@ -575,8 +608,9 @@ class CustomerForm(QWidget):
     def save(self, then: Callable[[], None] | None = None) -> None:
         raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
         self.save_button.setEnabled(False)
-        ops.save_customer(self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key) \
-            .success(lambda c: self._saved(c, raw, then)).finally_(lambda: self.save_button.setEnabled(True)).run()
+        ops.save_customer(
+            self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key
+        ).success(lambda c: self._saved(c, raw, then)).finally_(lambda: self.save_button.setEnabled(True)).run()
 
     def _saved(self, customer: Customer, raw: dict[str, Any], then: Callable[[], None] | None = None) -> None:
         self.customer, self.loaded = customer, dict(customer.values)
@@ -584,26 +618,38 @@ class CustomerForm(QWidget):
         self._update_header()
         still_invalid = any(i.severity is Severity.ERROR for key in self.rows for i in self.field_issues.get(key, []))
         self._set_dirty(still_invalid and raw == self.raw_values())
-        self.sig_message.emit(_("Saved.") if not still_invalid else
-                              _("Saved. Values with errors were not stored; correct them and save again."))
+        self.sig_message.emit(
+            _("Saved.")
+            if not still_invalid
+            else _("Saved. Values with errors were not stored; correct them and save again.")
+        )
         self.sig_saved.emit(customer.id)
         if then is not None:
             then()
 
     def submit(self) -> None:
         report = self.validate_record()
-        errors = report.errors + [i for k in self.rows for i in self.field_issues.get(k, []) if i.severity is Severity.ERROR]
+        errors = report.errors + [
+            i for k in self.rows for i in self.field_issues.get(k, []) if i.severity is Severity.ERROR
+        ]
         if errors:
             self.focus_field(errors[0].field)
-            self.sig_message.emit(ngettext("{n} error must be corrected before submitting.",
-                                           "{n} errors must be corrected before submitting.", len(errors))
-                                  .format(n=len(errors)))
+            self.sig_message.emit(
+                ngettext(
+                    "{n} error must be corrected before submitting.",
+                    "{n} errors must be corrected before submitting.",
+                    len(errors),
+                ).format(n=len(errors))
+            )
             return
         warnings = report.warnings + self.duplicates
         lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
         if report.missing:
-            lines.append(ngettext("{n} required field is still empty.", "{n} required fields are still empty.",
-                                  len(report.missing)).format(n=len(report.missing)))
+            lines.append(
+                ngettext(
+                    "{n} required field is still empty.", "{n} required fields are still empty.", len(report.missing)
+                ).format(n=len(report.missing))
+            )
         is_change = self.customer is not None and self.customer.approved_values is not None
         dialog = SubmitDialog(lines, is_change, self)
         dialog.accepted.connect(lambda: self._do_submit(dialog.note.text(), dialog.urgent.isChecked()))
@@ -614,8 +660,9 @@ class CustomerForm(QWidget):
         """Save, submit and read back in one operation (it announces the customer's change once)."""
         raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
         self.save_button.setEnabled(False)
-        ops.submit(self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key, note, urgent) \
-            .success(lambda r: self._submitted(r, raw)).finally_(lambda: self.save_button.setEnabled(True)).run()
+        ops.submit(
+            self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key, note, urgent
+        ).success(lambda r: self._submitted(r, raw)).finally_(lambda: self.save_button.setEnabled(True)).run()
 
     def _submitted(self, result: Submitted, raw: dict[str, Any]) -> None:
         self._saved(result.customer, raw)
@@ -660,4 +707,3 @@ def _single_shot(parent: QWidget, ms: int, slot: Any) -> QTimer:
 
 def _current_lang() -> str:
     return current_language()
-

@@ -1,4 +1,5 @@
 """A customer's history of changes: who, when, which field, old → new, and where the information came from."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,14 @@ from app.services.exporting import export_value
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 
-ACTIONS = {"create": N_("Created"), "update": N_("Changed"), "status": N_("Status"), "delete": N_("Deleted"),
-           "check": N_("Check recorded"), "review": N_("Review decision")}
+ACTIONS = {
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "status": N_("Status"),
+    "delete": N_("Deleted"),
+    "check": N_("Check recorded"),
+    "review": N_("Review decision"),
+}
 CHECKS = {"last_quarterly_check": N_("Quarterly check"), "last_static_review": N_("Half-yearly review")}
 
 
@@ -54,7 +61,11 @@ class HistoryView(QWidget):
         self.table.setRowCount(len(rows))
         for r, e in enumerate(rows):
             what, before, after = self._describe(e)
-            source = translate(SOURCE_MSGIDS.get(Source(e.source), e.source)) if e.source in Source._value2member_map_ else e.source
+            source = (
+                translate(SOURCE_MSGIDS.get(Source(e.source), e.source))
+                if e.source in Source._value2member_map_
+                else e.source
+            )
             if e.source_ref:
                 source += f" · {e.source_ref}"
             if e.info_date:
@@ -69,7 +80,11 @@ class HistoryView(QWidget):
         action = translate(ACTIONS.get(e.action, e.action))
         if e.action == "update":
             spec = self.form.get(e.field or "")
-            return spec.label(_lang()) if spec else (e.field or ""), self._value(e.field, e.old), self._value(e.field, e.new)
+            return (
+                spec.label(_lang()) if spec else (e.field or ""),
+                self._value(e.field, e.old),
+                self._value(e.field, e.new),
+            )
         if e.action == "status":
             return action, _status(e.old), _status(e.new)
         if e.action == "check":
@@ -81,7 +96,6 @@ class HistoryView(QWidget):
             note = ngettext("{n} field", "{n} fields", n).format(n=n) if e.intact else _("does not match its history")
             return action, "", note
         return action, "", ""
-
 
     def _review(self, r: dict[str, Any]) -> str:
         """One review round: approved, or returned with its reason and the fields to correct."""

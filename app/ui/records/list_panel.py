@@ -1,4 +1,5 @@
 """The customer list: search as you type (debounced, on the DB thread), filters, the table."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -30,8 +31,17 @@ from app.ui.style import MARGIN, SPACING
 
 SEARCH_DEBOUNCE_MS = 180
 #: The columns in view by default, in this order; the address takes the room that is left.
-DEFAULT_ORDER = (Column.CODE, Column.SHOP, Column.STATUS, Column.COMPLETENESS, Column.LAST_VISIT, Column.ADDRESS,
-                 Column.CONTACT, Column.PHONE, Column.UPDATED)
+DEFAULT_ORDER = (
+    Column.CODE,
+    Column.SHOP,
+    Column.STATUS,
+    Column.COMPLETENESS,
+    Column.LAST_VISIT,
+    Column.ADDRESS,
+    Column.CONTACT,
+    Column.PHONE,
+    Column.UPDATED,
+)
 HIDDEN_BY_DEFAULT = (Column.CONTACT, Column.PHONE, Column.UPDATED)
 ADDRESS_MIN = 64
 
@@ -52,8 +62,12 @@ class CustomerListPanel(QWidget):
             self.status.addItem(translate(STATUS_MSGIDS[s]), s.value)
         self.incomplete = QCheckBox(_("Incomplete"), self)
         self.overdue = QCheckBox(_("Overdue or check due"), self)
-        self.overdue.setToolTip(_("New customers not complete within 5 working days of binding; quarterly checks and "
-                                  "half-yearly reviews of the static information that are due"))
+        self.overdue.setToolTip(
+            _(
+                "New customers not complete within 5 working days of binding; quarterly checks and "
+                "half-yearly reviews of the static information that are due"
+            )
+        )
         self.problems = QCheckBox(_("Sync problems"), self)
         self.problems.setToolTip(_("Customers in conflict with the server, or whose last change the server refused"))
         self.count = QLabel(self)
@@ -118,14 +132,23 @@ class CustomerListPanel(QWidget):
         metrics = QFontMetrics(self.table.font())
         head_metrics = QFontMetrics(header.font())
         statuses = ["⚠ " + translate(STATUS_MSGIDS[s]) for s in CustomerStatus]  # with the overdue mark
-        samples = {Column.CODE: ["TMP-ABCD-000000", "610102100123"], Column.SHOP: ["南大街老王烟酒商店"],
-                   Column.CONTACT: ["欧阳小明"], Column.PHONE: ["13812345678"], Column.ADDRESS: [""],
-                   Column.STATUS: statuses, Column.COMPLETENESS: ["100%"], Column.LAST_VISIT: ["2026-11-22"],
-                   Column.UPDATED: ["2026-11-22 10:00"]}
+        samples = {
+            Column.CODE: ["TMP-ABCD-000000", "610102100123"],
+            Column.SHOP: ["南大街老王烟酒商店"],
+            Column.CONTACT: ["欧阳小明"],
+            Column.PHONE: ["13812345678"],
+            Column.ADDRESS: [""],
+            Column.STATUS: statuses,
+            Column.COMPLETENESS: ["100%"],
+            Column.LAST_VISIT: ["2026-11-22"],
+            Column.UPDATED: ["2026-11-22 10:00"],
+        }
         for col in Column:
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
-            width = max([head_metrics.horizontalAdvance(title) + 22] +
-                        [metrics.horizontalAdvance(text) + 12 for text in samples[col]])
+            width = max(
+                [head_metrics.horizontalAdvance(title) + 22]
+                + [metrics.horizontalAdvance(text) + 12 for text in samples[col]]
+            )
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
             self._natural[col] = width
             self._resize(col, width)
@@ -176,8 +199,9 @@ class CustomerListPanel(QWidget):
         shown = [c for c in Column if c != Column.ADDRESS and not header.isSectionHidden(c)]
         over = sum(self._natural[c] for c in shown) + ADDRESS_MIN - self.table.viewport().width()
         for col in (Column.SHOP, Column.CODE):
-            floor = header.fontMetrics().horizontalAdvance(
-                str(self.model.headerData(col, Qt.Orientation.Horizontal))) + 22
+            floor = (
+                header.fontMetrics().horizontalAdvance(str(self.model.headerData(col, Qt.Orientation.Horizontal))) + 22
+            )
             give = max(0, min(over, self._natural[col] - floor))
             self._resize(col, self._natural[col] - give)
             over -= give
@@ -186,8 +210,9 @@ class CustomerListPanel(QWidget):
         """Widths, order, shown columns and sorting, per user, in the settings (kept across restarts).
         "c:" marks widths the user chose; "d:" default widths, fitted again to the window at the next start."""
         self._save_timer.stop()
-        state = ("c:" if self._custom else "d:") + \
-            bytes(self.table.horizontalHeader().saveState().toBase64().data()).decode("ascii")
+        state = ("c:" if self._custom else "d:") + bytes(
+            self.table.horizontalHeader().saveState().toBase64().data()
+        ).decode("ascii")
         saved = dict(self.ctx.settings.list_columns)
         if saved.get(self.user) == state:
             return
@@ -212,8 +237,9 @@ class CustomerListPanel(QWidget):
         header.setSectionResizeMode(Column.ADDRESS, QHeaderView.ResizeMode.Stretch)
         section, order = header.sortIndicatorSection(), header.sortIndicatorOrder()
         if 0 <= section < len(Column):
-            self.model.query = replace(self.model.query, sort=SORT_KEYS[Column(section)],
-                                       descending=order == Qt.SortOrder.DescendingOrder)
+            self.model.query = replace(
+                self.model.query, sort=SORT_KEYS[Column(section)], descending=order == Qt.SortOrder.DescendingOrder
+            )
 
     def _column_menu(self, pos: QPoint) -> None:
         header = self.table.horizontalHeader()
@@ -232,9 +258,15 @@ class CustomerListPanel(QWidget):
     def list_query(self) -> ListQuery:
         status = self.status.currentData()
         rule = overdue_rule(dt.date.today(), self.ctx.calendar)
-        return ListQuery(self.search.text(), CustomerStatus(status) if status else None, self.incomplete.isChecked(),
-                         rule if self.overdue.isChecked() else None, self.problems.isChecked(), self.model.query.sort,
-                         self.model.query.descending)
+        return ListQuery(
+            self.search.text(),
+            CustomerStatus(status) if status else None,
+            self.incomplete.isChecked(),
+            rule if self.overdue.isChecked() else None,
+            self.problems.isChecked(),
+            self.model.query.sort,
+            self.model.query.descending,
+        )
 
     def apply(self) -> None:
         self.timer.stop()
@@ -259,7 +291,9 @@ class CustomerListPanel(QWidget):
         row = self.model.row_of(customer_id)
         if row is not None:
             self.table.selectionModel().setCurrentIndex(
-                self.model.index(row, 0), QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows)
+                self.model.index(row, 0),
+                QItemSelectionModel.SelectionFlag.ClearAndSelect | QItemSelectionModel.SelectionFlag.Rows,
+            )
         self._selected = customer_id
 
     def focus_search(self) -> None:

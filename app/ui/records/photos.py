@@ -3,6 +3,7 @@
 Pictures are scaled, stripped of metadata and stored encrypted on the DB thread
 (app.services.photos); the widget only ever holds small thumbnails.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -87,8 +88,10 @@ class PhotoEditor(FieldEditor):
     def add_files(self, paths: list[Path]) -> None:
         max_side = self.ctx.settings.photo_max_side
         for path in paths:
+
             def add(s: Any, p: Path = path) -> Any:
                 return photo_service.add_photo(s, p, max_side)
+
             self.ctx.op(add, self).success(self._added).run()
 
     def _added(self, info: Any) -> None:
@@ -146,4 +149,7 @@ class PhotoViewer(QDialog):
         area.setWidget(label)
         layout = QVBoxLayout(self)
         layout.addWidget(area)
-        self.resize(min(pix.width() + 40, 1100) if not pix.isNull() else 300, min(pix.height() + 40, 800) if not pix.isNull() else 200)
+        self.resize(
+            min(pix.width() + 40, 1100) if not pix.isNull() else 300,
+            min(pix.height() + 40, 800) if not pix.isNull() else 200,
+        )

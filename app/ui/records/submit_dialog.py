@@ -1,6 +1,7 @@
 """Submitting a customer for review: what still deserves a look (warnings, possible duplicates,
 empty required fields), a note to the market manager, and, for a change to an approved customer,
 whether it is an emergency (应急维护: decided within 1.5 hours)."""
+
 from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
@@ -28,8 +29,9 @@ class SubmitDialog(QDialog):
             self.urgent.setToolTip(_("Only a change to an approved customer can be an emergency."))
         layout.addWidget(self.urgent)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel, self)
-        self.ok = buttons.addButton(_("Submit anyway") if lines else _("Submit for review"),
-                                    QDialogButtonBox.ButtonRole.AcceptRole)
+        self.ok = buttons.addButton(
+            _("Submit anyway") if lines else _("Submit for review"), QDialogButtonBox.ButtonRole.AcceptRole
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)

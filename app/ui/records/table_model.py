@@ -5,6 +5,7 @@ rows are fetched a window of 100 at a time on the DB thread when the view first 
 them, cached (up to a few thousand rows), and announced with ``dataChanged``. The view shows
 "…" for a row that is still on its way, so scrolling, sorting and jumping never wait.
 """
+
 from __future__ import annotations
 
 import enum
@@ -40,14 +41,26 @@ class Column(enum.IntEnum):
 
 
 HEADERS = {
-    Column.CODE: N_("Code"), Column.SHOP: N_("Shop name"), Column.CONTACT: N_("Contact"), Column.PHONE: N_("Phone"),
-    Column.ADDRESS: N_("Address"), Column.STATUS: N_("Status"), Column.COMPLETENESS: N_("Complete"),
-    Column.LAST_VISIT: N_("Last visit"), Column.UPDATED: N_("Last change"),
+    Column.CODE: N_("Code"),
+    Column.SHOP: N_("Shop name"),
+    Column.CONTACT: N_("Contact"),
+    Column.PHONE: N_("Phone"),
+    Column.ADDRESS: N_("Address"),
+    Column.STATUS: N_("Status"),
+    Column.COMPLETENESS: N_("Complete"),
+    Column.LAST_VISIT: N_("Last visit"),
+    Column.UPDATED: N_("Last change"),
 }
 SORT_KEYS = {
-    Column.CODE: "code", Column.SHOP: "shop_name", Column.CONTACT: "contact_name", Column.PHONE: "phone",
-    Column.ADDRESS: "address", Column.STATUS: "status", Column.COMPLETENESS: "completeness",
-    Column.LAST_VISIT: "last_visit", Column.UPDATED: "updated_at",
+    Column.CODE: "code",
+    Column.SHOP: "shop_name",
+    Column.CONTACT: "contact_name",
+    Column.PHONE: "phone",
+    Column.ADDRESS: "address",
+    Column.STATUS: "status",
+    Column.COMPLETENESS: "completeness",
+    Column.LAST_VISIT: "last_visit",
+    Column.UPDATED: "updated_at",
 }
 
 
@@ -94,8 +107,10 @@ class CustomerTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.set_query(replace(self.query, sort=SORT_KEYS[Column(column)],
-                               descending=order == Qt.SortOrder.DescendingOrder), self.rule)
+        self.set_query(
+            replace(self.query, sort=SORT_KEYS[Column(column)], descending=order == Qt.SortOrder.DescendingOrder),
+            self.rule,
+        )
 
     # ---- rows --------------------------------------------------------------------------------
     def row_at(self, row: int) -> CustomerRow | None:
@@ -113,9 +128,10 @@ class CustomerTableModel(QAbstractTableModel):
         if w in self.pending:
             return
         self.pending.add(w)
-        gen, keys = self.generation, self.pks[w * WINDOW:(w + 1) * WINDOW]
-        listing_ops.customer_rows(self.ctx, keys).success(lambda rows: self._got_window(gen, w, keys, rows)) \
-            .failure(lambda _e: self.pending.discard(w)).run()
+        gen, keys = self.generation, self.pks[w * WINDOW : (w + 1) * WINDOW]
+        listing_ops.customer_rows(self.ctx, keys).success(lambda rows: self._got_window(gen, w, keys, rows)).failure(
+            lambda _e: self.pending.discard(w)
+        ).run()
 
     def _got_window(self, gen: int, w: int, keys: list[int], rows: list[CustomerRow]) -> None:
         if gen != self.generation:
@@ -173,9 +189,14 @@ class CustomerTableModel(QAbstractTableModel):
             text = translate(STATUS_MSGIDS[row.status])
             return ("⚠ " if self.rule and overdue_reasons(row, self.rule) else "") + text  # first: never cut off
         return {
-            Column.CODE: row.code, Column.SHOP: row.shop_name, Column.CONTACT: row.contact_name, Column.PHONE: row.phone,
-            Column.ADDRESS: row.address, Column.COMPLETENESS: f"{round(row.completeness * 100)}%",
-            Column.LAST_VISIT: row.last_visit or "", Column.UPDATED: row.updated_at[:16].replace("T", " "),
+            Column.CODE: row.code,
+            Column.SHOP: row.shop_name,
+            Column.CONTACT: row.contact_name,
+            Column.PHONE: row.phone,
+            Column.ADDRESS: row.address,
+            Column.COMPLETENESS: f"{round(row.completeness * 100)}%",
+            Column.LAST_VISIT: row.last_visit or "",
+            Column.UPDATED: row.updated_at[:16].replace("T", " "),
         }[col]
 
     def _tooltip(self, row: CustomerRow, col: Column) -> str | None:

@@ -1,4 +1,5 @@
 """Visits (拜访记录): date, purpose, notes, sales anomalies, photos."""
+
 from __future__ import annotations
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
@@ -26,8 +27,14 @@ from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 from app.ui.records.photos import PhotoEditor
 
-PURPOSES = [N_("Routine visit"), N_("New customer onboarding"), N_("Quarterly check"), N_("Information change"),
-            N_("Complaint follow-up"), N_("Service and guidance")]
+PURPOSES = [
+    N_("Routine visit"),
+    N_("New customer onboarding"),
+    N_("Quarterly check"),
+    N_("Information change"),
+    N_("Complaint follow-up"),
+    N_("Service and guidance"),
+]
 
 
 class VisitDialog(QDialog):
@@ -73,6 +80,7 @@ class VisitDialog(QDialog):
             return
         cid, day = self.customer_id, self.date.date().toString("yyyy-MM-dd")
         notes, anomaly, photos = self.notes.toPlainText(), self.anomaly.toPlainText(), self.photos.raw()
+
         def added(visit: Visit) -> None:
             self.sig_added.emit(visit)
             self.accept()
@@ -92,9 +100,15 @@ class VisitsView(QWidget):
         self.table.setWordWrap(True)
         self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         header = self.table.horizontalHeader()
-        for column, mode in enumerate((QHeaderView.ResizeMode.ResizeToContents, QHeaderView.ResizeMode.ResizeToContents,
-                                       QHeaderView.ResizeMode.Stretch, QHeaderView.ResizeMode.Stretch,
-                                       QHeaderView.ResizeMode.ResizeToContents)):
+        for column, mode in enumerate(
+            (
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.ResizeToContents,
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.ResizeToContents,
+            )
+        ):
             header.setSectionResizeMode(column, mode)
         self._rewrap = QTimer(self)  # re-wrap at the new column widths, once they have settled
         self._rewrap.setSingleShot(True)
@@ -133,5 +147,3 @@ class VisitsView(QWidget):
             dialog.sig_added.connect(lambda _v: self.load(self.customer_id))
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.open()
-
-

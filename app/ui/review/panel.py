@@ -2,6 +2,7 @@
 left; the selected one on the right as a diff against the approved version, with photos side by
 side, its problems and possible duplicates; approve, return with a reason, or approve several
 clean ones at once. Decisions are taken here, offline too, and sent at the next sync."""
+
 from __future__ import annotations
 
 import functools
@@ -90,8 +91,11 @@ class ReturnDialog(QDialog):
         self.resize(520, 460)
 
     def chosen_fields(self) -> list[str]:
-        return [self.fields.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.fields.count())
-                if self.fields.item(i).checkState() == Qt.CheckState.Checked]
+        return [
+            self.fields.item(i).data(Qt.ItemDataRole.UserRole)
+            for i in range(self.fields.count())
+            if self.fields.item(i).checkState() == Qt.CheckState.Checked
+        ]
 
     def _accept(self) -> None:
         if not self.reason.currentText().strip():
@@ -101,8 +105,8 @@ class ReturnDialog(QDialog):
 
 
 class SubmissionView(QWidget):
-    sig_decide = Signal(str, str)      # customer id, "approve" | "return"
-    sig_open = Signal(str)             # open the full record
+    sig_decide = Signal(str, str)  # customer id, "approve" | "return"
+    sig_open = Signal(str)  # open the full record
 
     def __init__(self, ctx: UiContext, form: FormDefinition, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -170,10 +174,14 @@ class SubmissionView(QWidget):
         self.title.setText(f"{html_escape(it.shop_name or _('(no shop name)'))}  ·  {kind}  ·  {pending}")
         code = f"{it.code or ''}" + ("" if it.code_official else " " + _("(provisional)"))
         colour = ERROR if it.overdue else OK
-        self.meta.setText(_("{code} · customer manager {owner} · submitted {when}").format(
-            code=code, owner=it.owner, when=_when(it.submitted_at)) +
-            f' · <span style="color:{colour}">' + _("deadline {due} ({left})").format(
-                due=_when(it.deadline), left=it.left) + "</span>")
+        self.meta.setText(
+            _("{code} · customer manager {owner} · submitted {when}").format(
+                code=code, owner=it.owner, when=_when(it.submitted_at)
+            )
+            + f' · <span style="color:{colour}">'
+            + _("deadline {due} ({left})").format(due=_when(it.deadline), left=it.left)
+            + "</span>"
+        )
         self.note.setText(_("Note from {who}: {note}").format(who=it.submitted_by or it.owner, note=it.note))
         self.diff.setHorizontalHeaderLabels([_("Field"), _("Approved value"), _("Submitted value")])
         self.diff.setColumnHidden(1, it.kind != "change")
@@ -195,12 +203,19 @@ class SubmissionView(QWidget):
             colour = ERROR if severity == "error" else WARNING
             lines.append(f'<span style="color:{colour}">• {message}</span>')
         if sub.missing:
-            lines.append("• " + ngettext("{n} required field is empty.", "{n} required fields are empty.", sub.missing)
-                         .format(n=sub.missing))
+            lines.append(
+                "• "
+                + ngettext("{n} required field is empty.", "{n} required fields are empty.", sub.missing).format(
+                    n=sub.missing
+                )
+            )
         for d in sub.duplicates[:5]:
             label = self.form[d.field].label(lang) if d.field in self.form else d.field
-            lines.append(f'<span style="color:{ERROR}">• ' + _("Same {field} as {name} ({code})").format(
-                field=label, name=d.name or "", code=d.code or "") + "</span>")
+            lines.append(
+                f'<span style="color:{ERROR}">• '
+                + _("Same {field} as {name} ({code})").format(field=label, name=d.name or "", code=d.code or "")
+                + "</span>"
+            )
         self.problems.setText("<br>".join(lines) if lines else _("No problems found."))
 
 
@@ -230,7 +245,7 @@ class PhotoStrip(QListWidget):
 
 class ReviewPanel(QWidget):
     sig_open_customer = Signal(str)
-    sig_count = Signal(int, int)        # waiting, overdue
+    sig_count = Signal(int, int)  # waiting, overdue
     sig_message = Signal(str)
 
     COLUMNS = ("", "kind", "shop", "owner", "submitted", "deadline", "problems")
@@ -250,8 +265,9 @@ class ReviewPanel(QWidget):
         for b in (self.select_clean, self.approve_selected, self.refresh_button):
             top.addWidget(b)
         self.table = QTableWidget(0, len(self.COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(["", _("Type"), _("Shop"), _("Customer manager"), _("Submitted at"),
-                                              _("Deadline"), _("Problems")])
+        self.table.setHorizontalHeaderLabels(
+            ["", _("Type"), _("Shop"), _("Customer manager"), _("Submitted at"), _("Deadline"), _("Problems")]
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
@@ -299,8 +315,10 @@ class ReviewPanel(QWidget):
         """The shop (the column that stretches) keeps at least SHOP_MIN: the manager, the deadline and the
         time give up width first (elided; the tooltip shows the deadline whole), so no scroll bar is needed."""
         header = self.table.horizontalHeader()
-        short = SHOP_MIN - (self.table.viewport().width() - sum(
-            header.sectionSize(c) for c in range(self.table.columnCount()) if c != 2))
+        short = SHOP_MIN - (
+            self.table.viewport().width()
+            - sum(header.sectionSize(c) for c in range(self.table.columnCount()) if c != 2)
+        )
         floors = {3: 64, 4: header.fontMetrics().horizontalAdvance("00-00 00:00") + 12, 5: 64}
         for col in (3, 5, 4):  # the manager's long header first: the names under it are short
             if short <= 0:
@@ -324,9 +342,15 @@ class ReviewPanel(QWidget):
             check.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
             check.setCheckState(Qt.CheckState.Unchecked)
             check.setData(Qt.ItemDataRole.UserRole, it.id)
-            cells = [check, QTableWidgetItem(_("Emergency") if it.urgent else kinds[it.kind]),
-                     QTableWidgetItem(it.shop_name), QTableWidgetItem(it.owner), QTableWidgetItem(_when(it.submitted_at)),
-                     QTableWidgetItem(it.left), QTableWidgetItem(self._problems(it))]
+            cells = [
+                check,
+                QTableWidgetItem(_("Emergency") if it.urgent else kinds[it.kind]),
+                QTableWidgetItem(it.shop_name),
+                QTableWidgetItem(it.owner),
+                QTableWidgetItem(_when(it.submitted_at)),
+                QTableWidgetItem(it.left),
+                QTableWidgetItem(self._problems(it)),
+            ]
             if it.urgent:
                 cells[1].setForeground(QBrush(RED))
             if it.overdue:
@@ -344,8 +368,11 @@ class ReviewPanel(QWidget):
         self.table.resizeColumnsToContents()
         self._fit_columns()
         overdue = sum(i.overdue for i in items)
-        self.summary.setText(_("{n} waiting for review · {late} overdue").format(n=len(items), late=overdue)
-                             if items else _("Nothing is waiting for review."))
+        self.summary.setText(
+            _("{n} waiting for review · {late} overdue").format(n=len(items), late=overdue)
+            if items
+            else _("Nothing is waiting for review.")
+        )
         self.sig_count.emit(len(items), overdue)
         self._update_buttons()
         if keep and any(i.id == keep for i in items):
@@ -386,15 +413,19 @@ class ReviewPanel(QWidget):
         self.view.show_submission(sub)
 
     def checked_ids(self) -> list[str]:
-        return [_cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole) for r in range(self.table.rowCount())
-                if _cell(self.table, r, 0).checkState() == Qt.CheckState.Checked]
+        return [
+            _cell(self.table, r, 0).data(Qt.ItemDataRole.UserRole)
+            for r in range(self.table.rowCount())
+            if _cell(self.table, r, 0).checkState() == Qt.CheckState.Checked
+        ]
 
     def check_clean(self) -> None:
         clean = {i.id for i in review.approvable(self.items)}
         for r in range(self.table.rowCount()):
             item = _cell(self.table, r, 0)
-            item.setCheckState(Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in clean
-                               else Qt.CheckState.Unchecked)
+            item.setCheckState(
+                Qt.CheckState.Checked if item.data(Qt.ItemDataRole.UserRole) in clean else Qt.CheckState.Unchecked
+            )
         self._update_buttons()
 
     def _update_buttons(self) -> None:
@@ -422,8 +453,9 @@ class ReviewPanel(QWidget):
 
         def ask(reasons: list[str]) -> None:
             dialog = ReturnDialog(reasons, fields, self)
-            dialog.accepted.connect(lambda: self._decide([cid], "return", dialog.reason.currentText(),
-                                                         dialog.chosen_fields()))
+            dialog.accepted.connect(
+                lambda: self._decide([cid], "return", dialog.reason.currentText(), dialog.chosen_fields())
+            )
             dialog.open()
             self.return_dialog = dialog
 
@@ -431,10 +463,14 @@ class ReviewPanel(QWidget):
 
     def _decide(self, ids: list[str], action: str, reason: str = "", fields: list[str] | None = None) -> None:
         def done(n: int) -> None:
-            msg = (_("{n} approved; sent at the next sync.") if action == "approve"
-                   else _("Returned; sent at the next sync.")).format(n=n)
+            msg = (
+                _("{n} approved; sent at the next sync.")
+                if action == "approve"
+                else _("Returned; sent at the next sync.")
+            ).format(n=n)
             self.sig_message.emit(msg)
             self.refresh()
 
-        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done) \
-            .changes(lambda _n: Changes.ids(ids)).run()
+        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done).changes(
+            lambda _n: Changes.ids(ids)
+        ).run()

@@ -1,5 +1,6 @@
 """A conflict, field by field: the value both sides started from, mine, the server's; the person
 picks one per field (or types another), and the choice is sent as a new change."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,14 +31,25 @@ from app.ui.values import shown
 class ConflictDialog(QDialog):
     sig_resolved = Signal(str)
 
-    def __init__(self, ctx: UiContext, form: FormDefinition, record_id: str, fields: list[FieldConflict],
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        form: FormDefinition,
+        record_id: str,
+        fields: list[FieldConflict],
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.form, self.record_id, self.fields = ctx, form, record_id, fields
         lang = current_language()
         self.setWindowTitle(_("Resolve the conflict"))
-        intro = QLabel(_("These fields were changed here and on the server since you last synced. "
-                         "Choose the value to keep for each; your other changes are kept."), self)
+        intro = QLabel(
+            _(
+                "These fields were changed here and on the server since you last synced. "
+                "Choose the value to keep for each; your other changes are kept."
+            ),
+            self,
+        )
         intro.setWordWrap(True)
         grid = QGridLayout()
         for c, title in enumerate((_("Field"), _("Before"), _("Mine"), _("Server"), _("Another value"))):
@@ -48,8 +60,10 @@ class ConflictDialog(QDialog):
             spec = form.get(key)
             grid.addWidget(QLabel(spec.label(lang) if spec else key, self), r, 0)
             grid.addWidget(QLabel(shown(form, key, f.base, lang), self), r, 1)
-            mine, server = QRadioButton(shown(form, key, f.mine, lang), self), \
-                QRadioButton(shown(form, key, f.server, lang), self)
+            mine, server = (
+                QRadioButton(shown(form, key, f.mine, lang), self),
+                QRadioButton(shown(form, key, f.server, lang), self),
+            )
             group = QButtonGroup(self)
             group.addButton(mine, 0)
             group.addButton(server, 1)
@@ -87,7 +101,9 @@ class ConflictDialog(QDialog):
         def failed(exc: BaseException) -> None:
             if isinstance(exc, ValidationFailed):
                 lang = current_language()
-                self.error.setText("\n".join(i.message(self.form[i.field].label(lang), lang) for i in exc.report.errors))
+                self.error.setText(
+                    "\n".join(i.message(self.form[i.field].label(lang), lang) for i in exc.report.errors)
+                )
             elif isinstance(exc, UserFacingError):
                 self.error.setText(exc.message())
             else:
@@ -97,6 +113,6 @@ class ConflictDialog(QDialog):
             self.accept()
             self.sig_resolved.emit(rid)
 
-        self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self) \
-            .success(resolved).changes(lambda _r: Changes.ids([rid])) \
-            .failure(failed).run()
+        self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self).success(resolved).changes(
+            lambda _r: Changes.ids([rid])
+        ).failure(failed).run()

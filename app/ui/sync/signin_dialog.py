@@ -3,6 +3,7 @@
 Under the address a warning says when it is plain http:// to another computer: the dialog then
 refuses to sign in (the password would travel in clear), unless the development switch
 (--allow-insecure / FIELDARCHIVE_ALLOW_INSECURE=1) is on, and then the warning says so."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -58,8 +59,9 @@ class SignInDialog(QDialog):
         if url and syncing.insecure_address(url):
             self.server_warning.setText(
                 _("Not encrypted: the password would be sent in clear (allowed for development only).")
-                if syncing.insecure_allowed() else
-                _("Not encrypted: http:// is only for this computer. Use the https:// address of the server."))
+                if syncing.insecure_allowed()
+                else _("Not encrypted: http:// is only for this computer. Use the https:// address of the server.")
+            )
             self.server_warning.show()
         else:
             self.server_warning.clear()
@@ -78,8 +80,9 @@ class SignInDialog(QDialog):
         def work(session: Any) -> tuple[RemoteUser, bool]:
             return syncing.login(session, server, user, password).user, syncing.tokens_persist()
 
-        self.ctx.op(work, self).success(lambda r: self._done(server, r)).failure(self._failed) \
-            .finally_(lambda: self.ok.setEnabled(True)).run()
+        self.ctx.op(work, self).success(lambda r: self._done(server, r)).failure(self._failed).finally_(
+            lambda: self.ok.setEnabled(True)
+        ).run()
 
     def _done(self, server: str, result: tuple[RemoteUser, bool]) -> None:
         self.ctx.settings.server_url = server

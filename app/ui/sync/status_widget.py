@@ -1,5 +1,6 @@
 """The sync state in the status bar: offline, syncing (counts and bytes), up to date, N waiting,
 problems; with "Sync now", "Cancel" and "Sign in"."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -66,20 +67,28 @@ class SyncStatusWidget(QWidget):
         if audit_problem and outcome is not None and not outcome.remaining:
             text = _("Synced; the audit log was not accepted")
         elif state is SyncState.PROBLEMS and outcome is not None:
-            text = ngettext("Synced; {n} needs attention (a conflict or a refused change)",
-                            "Synced; {n} need attention (conflicts or refused changes)", outcome.remaining
-                            ).format(n=outcome.remaining)
+            text = ngettext(
+                "Synced; {n} needs attention (a conflict or a refused change)",
+                "Synced; {n} need attention (conflicts or refused changes)",
+                outcome.remaining,
+            ).format(n=outcome.remaining)
         elif state is SyncState.UP_TO_DATE and outcome is not None:
-            text = _("Up to date · sent {pushed}, received {pulled}").format(pushed=outcome.pushed, pulled=outcome.received)
+            text = _("Up to date · sent {pushed}, received {pulled}").format(
+                pushed=outcome.pushed, pulled=outcome.received
+            )
         if state is SyncState.WAITING:
-            text = ngettext("{n} change waiting to be sent", "{n} changes waiting to be sent", status.outbox
-                            ).format(n=status.outbox)
+            text = ngettext("{n} change waiting to be sent", "{n} changes waiting to be sent", status.outbox).format(
+                n=status.outbox
+            )
         if status.last_sync:
             self.last_sync = str(status.last_sync)
         elif state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):
             self.last_sync = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-        tip = _("Last complete sync: {time}").format(time=local_time(self.last_sync)) \
-            if self.last_sync else _("Never synced")
+        tip = (
+            _("Last complete sync: {time}").format(time=local_time(self.last_sync))
+            if self.last_sync
+            else _("Never synced")
+        )
         if state in (SyncState.ERROR, SyncState.OFFLINE) and isinstance(status.error, UserFacingError):
             tip = status.error.message() + "\n" + tip
         if audit_problem:
@@ -92,5 +101,6 @@ class SyncStatusWidget(QWidget):
 
     def show_progress(self, phase: str, done: int, total: int, nbytes: int = 0) -> None:
         verb = {"push": _("Sending"), "photos": _("Sending photos"), "audit": _("Sending the audit log")}.get(
-            phase, _("Receiving"))
+            phase, _("Receiving")
+        )
         self.label.setText(f"{verb} {done}/{total} · {human_bytes(nbytes)}")

@@ -4,6 +4,7 @@ After each sync the app reads the server's /info (``syncing.newer_client``); whe
 ``client_version`` is newer than this app, the status bar shows the version and the download
 address the server gives. Nothing pops up and the app keeps working: below the server's minimum
 version the sync itself is refused (426) with what to do."""
+
 from __future__ import annotations
 
 import html
@@ -37,6 +38,10 @@ class UpdateNotice(QLabel):
         elif url:
             text += " · " + html.escape(url)
         self.setText(text)
-        self.setToolTip(_("The server has a newer FieldArchive. This version keeps working; install the new one "
-                          "when convenient (what is not synced yet stays on this computer)."))
+        self.setToolTip(
+            _(
+                "The server has a newer FieldArchive. This version keeps working; install the new one "
+                "when convenient (what is not synced yet stays on this computer)."
+            )
+        )
         self.show()
