@@ -33,7 +33,7 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
-from app.models.remote import FeedPage, PhotoProgress, PushResult, RemoteUser, SignIn
+from app.models.remote import FeedPage, PhotoProgress, PushResult, SignIn
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
 from app.sync import protocol
 
@@ -326,9 +326,6 @@ class SyncClient:
             self._call("POST", "/auth/logout")
         finally:
             self.tokens.clear()
-
-    def me(self) -> RemoteUser:
-        return protocol.decode(protocol.user, self._call("GET", "/me"), "me")
 
     # ---- sync --------------------------------------------------------------------------------
     def push(self, mutations: list[dict[str, Any]]) -> list[PushResult]:
