@@ -128,7 +128,7 @@ class UnlockDialog(QDialog):
             passphrase, profile = self.passphrase.text(), self.profile_name
 
             def work() -> Any:
-                return ss.unlock(profile, passphrase=passphrase)
+                return ss.unlock(profile, passphrase=passphrase, background_check=True)
 
         self.busy = True
         self.unlock_button.setEnabled(False)
