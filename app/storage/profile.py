@@ -269,7 +269,7 @@ class Profile:
         """Temporary files of exports, reports and backups (app/scratch.py): private, never $TMPDIR."""
         return self.dir / scratch.SCRATCH_DIR
 
-    def open(self, key: bytes, actor: str | None = None, check: bool = True) -> Archive:
+    def open(self, key: bytes, actor: str | None = None, check: bool = True, background: bool = False) -> Archive:
         from app.storage.archive import Archive
         from app.storage.db import StorageFault
 
@@ -280,11 +280,31 @@ class Profile:
         except OSError as exc:
             log.warning("temporary files of an earlier run could not be removed: %s", exc.strerror or exc)
         try:
-            return Archive.open(
-                self.archive_path, key, actor, before_migration=self._backup_before_migration, check=check
+            arc = Archive.open(
+                self.archive_path,
+                key,
+                actor,
+                before_migration=self._backup_before_migration,
+                check=check,
+                background=background,
             )
         except StorageFault as fault:
             raise self._fault(fault) from None
+        if arc.open_check is not None:  # the checks run beside the user: a refused write says what to do
+            arc.db.write_gate = lambda: self._write_gate(arc)
+        arc.db.on_damage = self._fault  # and so does a damaged page met by any query
+        return arc
+
+    def _write_gate(self, arc: Archive) -> None:
+        problems = arc.open_check_problems()
+        if problems:
+            raise self.integrity_error(problems)
+
+    def integrity_error(self, problems: list[str]) -> StorageError:
+        """The user's message for what the open checks found (names the backup folder)."""
+        from app.storage.db import StorageFault
+
+        return self._fault(StorageFault("corrupt", "; ".join(problems[:3])))
 
     def _backup_before_migration(self, arc: Archive, version: int) -> None:
         from app.storage import migrations

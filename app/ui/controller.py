@@ -14,6 +14,7 @@ from app.instance_lock import ProfileInUse, ProfileLock
 from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 from app.ui.ops import records as record_ops
 from app.ui.ops import unlocking as unlock_ops
 from app.ui.tasks import TaskRunner
@@ -83,6 +84,7 @@ class AppController(QObject):
         self.refusal: QMessageBox | None = None
         self.idle = IdleWatcher(settings.idle_lock_minutes)
         self.idle.sig_idle.connect(self.lock)
+        self.ctx.sig_integrity_failed.connect(self._integrity_failed)
         app.installEventFilter(self.idle)
 
     # ---- start -------------------------------------------------------------------------------
@@ -199,12 +201,23 @@ class AppController(QObject):
             show(None)
 
     # ---- locking -----------------------------------------------------------------------------
-    def lock(self) -> None:
+    def _integrity_failed(self, error: Exception) -> None:
+        """The open checks, run beside the user, found the archive damaged: it refuses every write;
+        lock it (nothing to autosave into it) and say what to do, over the unlock dialog."""
+        log.error("the archive failed its open checks after the unlock: locking it")
+
+        def lock_and_tell() -> None:  # after ``unlocked`` is done (the verdict may come while it runs)
+            self.lock(save_form=False)
+            show_exception(self.unlock_dialog or self.window, error)
+
+        QTimer.singleShot(0, lock_and_tell)
+
+    def lock(self, save_form: bool = True) -> None:
         if self.ctx.session is None or self.window is None:
             return
         form = self.window.panel.form_widget
         self.locked_form = None
-        if form.is_dirty():
+        if form.is_dirty() and save_form:
             raw, key, cid = form.raw_values(), form.autosave_key, form.customer.id if form.customer else None
             record_ops.autosave(self.ctx, None, key, cid, {"raw": raw}).run()
             self.locked_form = (cid, key)

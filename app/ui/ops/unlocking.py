@@ -16,17 +16,19 @@ from app.ui.tasks import DbOp
 
 
 def unlock_by_device(ctx: UiContext, profile: str) -> DbOp[Session | None]:
-    """Open ``profile`` with the key this device keeps in the OS keyring; None when it keeps none."""
+    """Open ``profile`` with the key this device keeps in the OS keyring (the open checks beside the
+    user); None when it keeps none."""
 
     def work() -> Session | None:
         key = ss.device_key(profile)
-        return ss.unlock(profile, key=key) if key else None
+        return ss.unlock(profile, key=key, background_check=True) if key else None
 
     return ctx.task(work)
 
 
 def unlock(ctx: UiContext, parent: Any, profile: str, passphrase: str) -> DbOp[Session]:
-    return ctx.task(lambda: ss.unlock(profile, passphrase=passphrase), parent)
+    """Open ``profile``; the open checks run beside the user (a failure locks it again: IntegrityFailed)."""
+    return ctx.task(lambda: ss.unlock(profile, passphrase=passphrase, background_check=True), parent)
 
 
 def recover(ctx: UiContext, parent: Any, profile: str, code: str, new_passphrase: str) -> DbOp[Session]:
