@@ -185,6 +185,3 @@ class Archive:
             self.db.raw.execute("VACUUM INTO ?", (str(target),))
         except sqlcipher3.DatabaseError as exc:
             raise classify(exc) from None
-
-    def file_size(self) -> int:
-        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())

@@ -106,7 +106,8 @@ class UiContext(QObject):
         self.sig_changes.emit(changes)
 
     def op(self, work: Callable[[Session], T], parent: Any = None) -> DbOp[T]:
-        """An operation on the DB thread with the unlocked session (the named ones are in ``app.ui.ops``)."""
+        """An operation on the DB thread with the unlocked session. Only ``app.ui.ops`` builds operations
+        (tests/unit/test_architecture_ui.py); screens call its named builders."""
         return DbOp(self.runner, lambda: work(self._session()), parent, self.announce, self._damaged)
 
     def task(self, work: Callable[[], T], parent: Any = None) -> DbOp[T]:
@@ -116,26 +117,3 @@ class UiContext(QObject):
     def net(self, work: Callable[[], T], parent: Any = None) -> NetOp[T]:
         """Work with the server on the network pool: it must not touch the archive."""
         return NetOp(self.runner, work, parent, self.announce)
-
-    def ask_server(
-        self,
-        call: Callable[[Any], T],
-        parent: Any,
-        success: Callable[[T], None],
-        failure: Callable[[BaseException], None],
-    ) -> None:
-        """``call(client)`` on the network pool, with a client for the server this archive is signed in to
-        (made on the DB thread, where the binding is read) that is closed afterwards; the archive stays
-        usable while the server answers. ``success`` or ``failure`` runs on the GUI thread."""
-        from app.services import syncing  # noqa: PLC0415  # start-up boundary: syncing pulls the HTTP client and PIL; the unlock dialog comes before it
-
-        def with_client(client: Any) -> None:  # a SyncClient (the UI does not import app.sync)
-            def ask() -> T:
-                try:
-                    return call(client)
-                finally:
-                    client.close()
-
-            self.net(ask, parent).success(success).failure(failure).run()
-
-        self.op(syncing.client_for, parent).success(with_client).failure(failure).run()

@@ -11,12 +11,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QW
 
 from app.i18n import _, set_language
 from app.instance_lock import ProfileInUse, ProfileLock
-from app.services import records, startup
-from app.services import session as ss
+from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import records as record_ops
+from app.ui.ops import unlocking as unlock_ops
 from app.ui.tasks import TaskRunner
 from app.ui.translator import install_qt_translations
 from app.ui.unlock_dialog import UnlockDialog
@@ -97,15 +97,9 @@ class AppController(QObject):
         if not startup.device_unlock_enabled(self.profile_name):
             self.show_unlock()
             return
-        profile = self.profile_name
-
-        def by_device() -> Any:
-            key = ss.device_key(profile)
-            return ss.unlock(profile, key=key, background_check=True) if key else None
-
-        self.ctx.task(by_device).success(lambda s: self.unlocked(s) if s else self.show_unlock()).failure(
-            lambda _e: self.show_unlock()
-        ).run()
+        unlock_ops.unlock_by_device(self.ctx, self.profile_name).success(
+            lambda s: self.unlocked(s) if s else self.show_unlock()
+        ).failure(lambda _e: self.show_unlock()).run()
 
     def lock_profile(self) -> bool:
         """Hold the profile for this copy of the app; a second copy says so and ends (issue 16)."""
@@ -145,7 +139,7 @@ class AppController(QObject):
         self.unlock_dialog.sig_unlocked.connect(self.unlocked)
         self.unlock_dialog.rejected.connect(lambda: None if self.ctx.session else self.quit())
         self.unlock_dialog.show()
-        self.ctx.task(startup.preload).failure(lambda e: log.warning("preload failed: %s", e)).run()
+        unlock_ops.preload(self.ctx).failure(lambda e: log.warning("preload failed: %s", e)).run()
 
     # ---- unlocked ----------------------------------------------------------------------------
     def unlocked(self, session: Any) -> None:
@@ -171,7 +165,7 @@ class AppController(QObject):
         self.sig_ready.emit()
 
     def _offer_autosaved(self) -> None:
-        self.ctx.op(records.autosaved).success(self._ask_autosaved).run()
+        record_ops.autosaved(self.ctx).success(self._ask_autosaved).run()
 
     def _ask_autosaved(self, saved: list[tuple[str, str | None, dict[str, Any], str]]) -> None:
         if not saved:
@@ -192,12 +186,7 @@ class AppController(QObject):
             if result == QMessageBox.StandardButton.Yes:
                 self._restore(cid, state.get("raw", {}), key)
             else:
-
-                def discard(s: ss.Session) -> None:
-                    for k, *_r in saved:
-                        records.discard_autosave(s, k)
-
-                self.ctx.op(discard).run()
+                record_ops.discard_autosave(self.ctx, None, [k for k, *_r in saved]).run()
 
         box.finished.connect(answered)
         box.open()
@@ -230,7 +219,7 @@ class AppController(QObject):
         self.locked_form = None
         if form.is_dirty() and save_form:
             raw, key, cid = form.raw_values(), form.autosave_key, form.customer.id if form.customer else None
-            self.ctx.op(lambda s: records.autosave(s, key, cid, {"raw": raw})).run()
+            record_ops.autosave(self.ctx, None, key, cid, {"raw": raw}).run()
             self.locked_form = (cid, key)
         elif form.customer is not None:
             self.locked_form = (form.customer.id, "")
@@ -240,7 +229,7 @@ class AppController(QObject):
         self.window.list_panel.model.clear()
         self.window.show_locked(LockScreen())
         session, self.ctx.session = self.ctx.session, None
-        self.ctx.task(session.close).run()
+        unlock_ops.close(self.ctx, session).run()
         self.show_unlock()
 
     def _restore_locked_form(self) -> None:
@@ -255,7 +244,7 @@ class AppController(QObject):
                     if k == key:
                         self._restore(c, state.get("raw", {}), k)
 
-            self.ctx.op(records.autosaved).success(restore).run()
+            record_ops.autosaved(self.ctx).success(restore).run()
         elif cid:
             self.window.open_customer(cid)
 
@@ -266,7 +255,7 @@ class AppController(QObject):
         session, self.ctx.session = self.ctx.session, None
         if session is not None:
             try:
-                self.runner.call_db(session.close)
+                unlock_ops.close_now(self.ctx, session)
             except Exception:
                 log.exception("closing the archive failed")
         self.runner.shutdown()
