@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.i18n import N_
+
+#: Said after a sync that recovered from a server restore (docs/sync-protocol.md, "After a server restore").
+SERVER_RESTORED = N_(
+    "The server was restored from a backup; this computer sent again what the server had lost. "
+    "Sync once more later to receive what the other computers send again."
+)
+
 
 @dataclass(frozen=True)
 class OutboxRow:

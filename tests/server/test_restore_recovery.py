@@ -77,12 +77,21 @@ def sync_ok(c: Client) -> Any:
 
 
 def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothing(
-    backend, db, db_url, empty_url, key, tmp_path, memory_keyring  # noqa: F811
+    backend,
+    db,
+    db_url,
+    empty_url,
+    key,
+    tmp_path,
+    memory_keyring,  # noqa: F811
 ):
     env = {"FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
     for args in (("s1", "--role", "supervisor"), ("c1", "--role", "collector", "--supervisor", "s1")):
         assert cli("user", "add", *args, "--database", db_url, env=env).returncode == 0
-    assert cli("user", "add", "c2", "--role", "collector", "--supervisor", "s1", "--database", db_url, env=env).returncode == 0
+    assert (
+        cli("user", "add", "c2", "--role", "collector", "--supervisor", "s1", "--database", db_url, env=env).returncode
+        == 0
+    )
     server = ServerProcess(db_url, tmp_path).start()
     made: list[Client] = []
 
@@ -164,7 +173,12 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
                 row = {r.id: r for r in conn.execute(select(customers))}
                 server_visits = [r[0] for r in conn.execute(select(visits.c.id))]
                 assert sorted(server_visits) == sorted(all_visits)  # sent again, none twice
-                assert conn.execute(select(func.count()).select_from(photos).where(photos.c.sha256 == shot.sha256)).scalar() == 1
+                assert (
+                    conn.execute(
+                        select(func.count()).select_from(photos).where(photos.c.sha256 == shot.sha256)
+                    ).scalar()
+                    == 1
+                )
             a_values = json.loads(row[a.id].data)
             assert a_values["address"] == "陕西省西安市雁塔区恢复路1号"  # acknowledged, lost, sent again
             assert a_values["landline"] == "029-88880001"  # never synced before the restore
