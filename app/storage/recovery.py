@@ -171,8 +171,10 @@ class Recovery(Part):
         review = _loads(cur["review"]) or {}
         status = cur["status"]
         if (
-            status in ("pending", "approved", "returned")
-            and server_status == "draft"
+            (
+                (server_status == "draft" and status in ("pending", "approved", "returned"))
+                or (server_status == "returned" and status in ("pending", "approved"))  # a resubmission lost
+            )
             and review.get("submitted_by") == me
             and cur["owner"] in (None, me)
             and not self._queued(tx, cur["id"], SUBMIT)
