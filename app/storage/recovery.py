@@ -7,7 +7,7 @@ cursor (the copy is rebuilt from the feed's start), marks every photo as not upl
 for those it lacks) and moves the audit trail's acknowledgement one entry back (the upload then finds
 where the server's copy ends). While the feed is read again, a record the server shows at a lower
 version than the one acknowledged here has lost changes: ``rebase`` puts the local record onto the
-server's state and queues what was lost; after the feed, ``finish`` queues the records the server no
+server's state and queues what was lost (a deletion too); after the feed, ``finish`` queues the records the server no
 longer has (those this user owns) and this user's visits. The outbox (unsynced work) and records in
 conflict are kept throughout; queued rows go out as new mutations on the server's versions, so none is
 a false conflict.
@@ -36,11 +36,12 @@ from app.storage.audit import AUDIT_SENT
 from app.storage.db import Part
 
 C, OUT, V = schema.customer.c, schema.outbox.c, schema.visit.c
-SAVE, SUBMIT, DECIDE, VISIT = (
+SAVE, SUBMIT, DECIDE, VISIT, DELETE = (
     MutationKind.SAVE.value,
     MutationKind.SUBMIT.value,
     MutationKind.DECIDE.value,
     MutationKind.VISIT.value,
+    MutationKind.DELETE.value,
 )
 EPOCH = "server_epoch"  # the epoch of the server database this archive's copy follows
 PENDING = "restore_pending"  # set while a recovery has not finished (a new epoch was seen)
@@ -110,7 +111,10 @@ class Recovery(Part):
         unsynced) and sends the difference; anyone else takes the server's values with their own unsynced
         edits on top. Then the submission and the decision this user made are queued again."""
         cur = tx.execute(select(schema.customer).where(C.id == record.id)).mappings().first()
-        if cur is None or cur["deleted_at"] is not None:
+        if cur is None:
+            return
+        if cur["deleted_at"] is not None:  # deleted here and acknowledged: the deletion is sent again
+            self._redelete(tx, cur, record)
             return
         me = self._me(tx)
         data, acked = json.loads(cur["data"]), _loads(cur["server_data"]) or {}
@@ -151,6 +155,18 @@ class Recovery(Part):
         if not conflict:  # a record in conflict waits for a person's choice, made on the new version
             self.arc.outbox.queue(tx, SAVE, record.id)
         self._queue_review(tx, cur, record.status, me)
+
+    def _redelete(self, tx: Connection, cur: Any, record: RemoteRecord) -> None:
+        """A deletion the server lost: queued again on the server's version (the record stays deleted here)."""
+        tx.execute(
+            update(schema.customer)
+            .where(C.pk == cur["pk"])
+            .values(version=record.version, server_data=_dumps(record.values))
+        )
+        self._unfreeze(tx, record.id)
+        self.rebased += 1
+        if not self._queued(tx, record.id, DELETE):
+            self.arc.outbox.queue(tx, DELETE, record.id)
 
     def _unfreeze(self, tx: Connection, record_id: str) -> None:
         """Rows sent before the restore were answered by a database that is gone: they are worked out

@@ -492,7 +492,7 @@ class Outbox(Part):
                 elif kind is ChangeKind.RECORD and change.record is not None:
                     record = change.record
                     held = have.get(rid)
-                    if held is not None and held[0] > record.version and held[1] is None and not record.deleted:
+                    if held is not None and held[0] > record.version and not record.deleted and held[2] != "revoked":
                         regressed[rid] = record  # the server lost changes acknowledged here: it was restored
                         continue
                     if rid in busy:

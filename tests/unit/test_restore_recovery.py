@@ -110,3 +110,30 @@ def test_the_owners_records_the_server_lost_are_re_created_first_with_its_visits
         ("customer.submit", lost),
     ]
     assert row(session, kept)["deleted_at"] is None  # another's record: kept for its owner to bring back
+
+
+def test_a_deletion_the_server_lost_is_sent_again_but_not_a_revoke(session) -> None:
+    from app.models.record import Provenance, Source
+
+    store, arc = ArchiveStore(session), session._archive
+    arc.meta.set("sync_user", "tester")
+    values = next(generate(1, seed=44))
+    deleted, revoked = "01a24b01-0000-7000-8000-000000000005", "01a24b01-0000-7000-8000-000000000006"
+    page(
+        store,
+        RemoteRecord(deleted, 2, "draft", values, None, False, None, None, "tester"),
+        RemoteRecord(revoked, 2, "draft", values, None, False, None, None, "tester"),
+    )
+    assert arc.customers.soft_delete(deleted, Provenance("tester", Source.MANUAL))
+    with arc.db.transaction() as tx:  # the deletion was sent and acknowledged (version 3)
+        tx.execute(text("DELETE FROM outbox"))
+        tx.execute(text("UPDATE customer SET version = 3, sync_state = 'synced' WHERE id = :i"), {"i": deleted})
+    store.apply_feed_page([FeedChange(5, ChangeKind.REVOKE, record_id=revoked)], 9, None)  # left our scope
+    with arc.db.transaction() as tx:
+        tx.execute(text("UPDATE customer SET version = 3 WHERE id = :i"), {"i": revoked})
+    arc.recovery.begin("epoch-2")
+    older = [RemoteRecord(i, 2, "draft", values, None, False, None, None, "tester") for i in (deleted, revoked)]
+    page(store, *older, cursor=2, seen=set())
+    assert [(k, r) for k, r, _s, _e in outbox(session)] == [("customer.delete", deleted)]
+    assert row(session, deleted)["version"] == 2 and row(session, deleted)["deleted_at"] is not None
+    assert row(session, revoked)["deleted_at"] is None  # the restored server shows it to us again: back, no deletion
