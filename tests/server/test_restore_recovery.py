@@ -80,10 +80,10 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
     backend,
     db,
     db_url,
-    empty_url,
-    key,
+    empty_url,  # noqa: F811  (the fixture imported above)
+    key,  # noqa: F811
     tmp_path,
-    memory_keyring,  # noqa: F811
+    memory_keyring,
 ):
     env = {"FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
     for args in (("s1", "--role", "supervisor"), ("c1", "--role", "collector", "--supervisor", "s1")):
