@@ -21,6 +21,7 @@ from app import __version__, paths
 from app.errors import AppError, StorageError, StorageErrorKind, UserFacingError
 from app.i18n import N_, _, ngettext, set_language, translate
 from app.log import setup_logging
+from app.models.sync_state import SERVER_RESTORED
 from app.models.wire import UserRole
 
 log = logging.getLogger(__name__)
@@ -522,6 +523,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             photos=ngettext("{n} photo", "{n} photos", outcome.photos_up).format(n=outcome.photos_up),
         )
     )
+    if outcome.server_restored:
+        _out(_(SERVER_RESTORED))
     if outcome.audit_problem:
         _out(_(outcome.audit_problem))
     if outcome.newer_client:

@@ -148,11 +148,13 @@ def json_response(data: Any) -> Response:
 def info(request: Request) -> dict[str, Any]:
     with db_of(request).read() as conn:
         version = current_version(conn)
+        epoch = feed.epoch(conn)
     return {
         "protocol": PROTOCOL_VERSION,
         "min_protocol": MIN_PROTOCOL_VERSION,
         "server_version": SERVER_VERSION,
         "form_version": version,
+        "epoch": epoch,
         **request.app.state.clients.wire(),
     }
 

@@ -18,7 +18,7 @@ from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
 from app.validation.editing import editable_keys, editor_issues
-from server.codes import next_code, region_of
+from server.codes import keep_code, next_code, region_of
 from server.photos import readable
 from server.records import Rec, UnitOfWork
 from server.schema import customer_versions, review_decisions
@@ -299,7 +299,10 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if action == "approve":
         rec.status, rec.approved_values = "approved", None
         if not rec.code_official:
-            code = next_code(uow.tx, region_of(uow.form, rec.values), uow.codes_given)
+            region = region_of(uow.form, rec.values)
+            code = keep_code(uow.tx, region, d.get("code"), rec.id, uow.codes_given) or next_code(
+                uow.tx, region, uow.codes_given
+            )
             uow.codes_given.add(code)
             rec.code, rec.code_official = code, True
             rec.values[CODE_FIELD] = code

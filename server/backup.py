@@ -18,7 +18,9 @@ the snapshot before encryption; restore checks all of them.
 
 ``python -m server restore IN`` decrypts into an *empty* database (a missing SQLite file, or a
 PostgreSQL database without tables), refuses a backup of a schema newer than this server knows,
-then migrates an older one to the current schema.
+then migrates an older one to the current schema, and gives the database a new epoch
+(``feed_counter.epoch``): clients notice it at their next sync and recover (docs/sync-protocol.md,
+"After a server restore").
 
 Retention (``--keep-daily N --keep-weekly M`` after a backup into a folder): the newest backup of
 each of the last N days that have backups and of each of the last M ISO weeks is kept; other
@@ -46,7 +48,7 @@ from typing import Any, BinaryIO
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from sqlalchemy import inspect, make_url, select
+from sqlalchemy import inspect, make_url, select, update
 
 from server.config import SERVER_VERSION
 from server.db import Database, sqlite_path
@@ -371,11 +373,21 @@ def restore(url: str, source: Path, key: bytes) -> dict[str, Any]:
     try:
         upgrade(db)
         seq = _state(db)[1]
+        manifest = {**manifest, "epoch": new_epoch(db)}
     finally:
         db.dispose()
     if seq < int(manifest.get("feed_seq", 0)):
         raise BackupError(f"the restored feed ends at {seq}, before the manifest's {manifest.get('feed_seq')}")
     return manifest
+
+
+def new_epoch(db: Database) -> str:
+    """Give the (restored) database a new epoch: clients that knew the old one notice the restore at
+    their next sync, rebuild their copy and send again what the backup does not hold."""
+    epoch = secrets.token_hex(16)
+    with db.engine.begin() as conn:
+        conn.execute(update(feed_counter).where(feed_counter.c.id == 1).values(epoch=epoch))
+    return epoch
 
 
 # ---- retention ---------------------------------------------------------------------------------

@@ -224,7 +224,9 @@ def cmd_restore(args: argparse.Namespace) -> int:
     manifest = backup.restore(url, Path(args.file), key)
     sys.stderr.write(
         f"Restored the backup of {manifest['created']} (schema {manifest['schema_version']}, feed "
-        f"{manifest['feed_seq']}). Clients that synced after it rebuild their copy at their next sync.\n"
+        f"{manifest['feed_seq']}); new database epoch {manifest['epoch']}. At their next sync the clients "
+        f"notice it, rebuild their copy and send again what they hold and the backup lacks; have every "
+        f"client sync twice (docs/deploy.md, section 9).\n"
     )
     return 0
 

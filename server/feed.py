@@ -49,7 +49,14 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         "cursor": rows[-1].f_seq if more else counter.seq,
         "more": more,
         "server_time": iso(time.time()),
+        "epoch": counter.epoch,
     }
+
+
+def epoch(conn: Any) -> str | None:
+    """The database's epoch (``feed_counter.epoch``): a restore gives it a new one."""
+    value: str | None = conn.execute(select(feed_counter.c.epoch).where(feed_counter.c.id == 1)).scalar()
+    return value
 
 
 def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:

@@ -9,6 +9,7 @@ the second wait, and SQLite's write lock does the same for a file.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0008_report_indexes"
+HEAD = "0009_epoch"
 
 
 def alembic_config() -> Config:
@@ -65,7 +66,7 @@ def upgrade(db: Database) -> None:
 
 def _seed(conn: Connection) -> None:
     if conn.execute(select(feed_counter.c.id)).first() is None:
-        conn.execute(insert(feed_counter).values(id=1, seq=0, horizon=0))
+        conn.execute(insert(feed_counter).values(id=1, seq=0, horizon=0, epoch=secrets.token_hex(16)))
     if conn.execute(select(forms.c.version)).first() is None:
         form = load_form()
         conn.execute(

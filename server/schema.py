@@ -209,13 +209,15 @@ feed = Table(
     ),
 )
 
-# One row (id = 1): the last feed number handed out, and the tombstone horizon.
+# One row (id = 1): the last feed number handed out, the tombstone horizon, and the database's epoch
+# (random; ``server restore`` gives the restored database a new one: clients notice it and recover).
 feed_counter = Table(
     "feed_counter",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", BigInteger, nullable=False),
     Column("horizon", BigInteger, nullable=False),
+    Column("epoch", String(32), nullable=True),
 )
 
 photos = Table(

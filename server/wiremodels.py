@@ -87,6 +87,7 @@ class InfoResponse(BaseModel):
     client_version: str | None = None  # the newest desktop client, when the server is told
     min_client_version: str | None = None  # older clients are answered 426
     download_url: str | None = None  # where to get the client
+    epoch: str | None = None  # the database's identity; a restore changes it (docs/sync-protocol.md)
 
 
 class FieldChange(TypedDict, total=False):
@@ -128,6 +129,8 @@ class DecisionIn(Strict):
     action: Literal["approve", "return"]
     reason: str = Field(default="", max_length=2000)
     fields: list[str] = Field(default=[], max_length=200)
+    # an approval sent again after a server restore: the official code the client holds (server.codes.keep_code)
+    code: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
 
 
 class ProvenanceIn(Strict):
@@ -467,6 +470,7 @@ class PullResponse(BaseModel):
     cursor: int
     more: bool
     server_time: str
+    epoch: str | None = None  # as in /info: a page of another epoch than the client's means a restore
 
 
 class PhotoStatus(BaseModel):

@@ -5,6 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.i18n import N_
+
+#: Said after a sync that recovered from a server restore (docs/sync-protocol.md, "After a server restore").
+SERVER_RESTORED = N_(
+    "The server was restored from a backup; this computer sent again what the server had lost. "
+    "Sync once more later to receive what the other computers send again."
+)
+
 
 @dataclass(frozen=True)
 class OutboxRow:
@@ -44,6 +52,8 @@ class SyncOutcome:
     remaining: int = 0  # outbox rows still waiting (conflicts, rejections, not yet sendable)
     pulled_to_end: bool = False
     rebuilt: bool = False
+    server_restored: bool = False  # the server's database was restored: this sync recovered from it
+    requeued: int = 0  # records queued again because the restored server no longer had them
     notes: list[str] = field(default_factory=list)
     audit_sent: int = 0  # audit entries the server took (or already held)
     audit_problem: str = ""  # a message id when the audit trail could not be sent (the sync is otherwise done)

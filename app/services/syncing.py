@@ -331,6 +331,25 @@ class ArchiveStore:
     def forget_unseen(self, seen: set[str]) -> None:
         self._db(lambda: self.arc.outbox.forget_unseen(seen))
 
+    # ---- after a server restore -------------------------------------------------------------------
+    def server_epoch(self) -> str | None:
+        return self._db(self.arc.recovery.epoch)
+
+    def set_server_epoch(self, epoch: str) -> None:
+        self._db(lambda: self.arc.recovery.set_epoch(epoch))
+
+    def begin_recovery(self, epoch: str) -> None:
+        self._db(lambda: self.arc.recovery.begin(epoch))
+
+    def recovery_pending(self) -> bool:
+        return self._db(self.arc.recovery.pending)
+
+    def finish_recovery(self, seen: set[str]) -> int:
+        return self._db(lambda: self.arc.recovery.finish(self.session.form, seen))
+
+    def take_requeued(self) -> int:
+        return self._db(self.arc.recovery.take_rebased)
+
     # ---- the form and the calendar ---------------------------------------------------------------
     def form_version(self) -> int:
         return self._db(lambda: self.session.form.version)

@@ -2,8 +2,8 @@
 
 ``Archive`` opens, checks, migrates and closes the database; its data lives in its parts:
 ``customers`` (customers.py), ``outbox`` (sync.py: the sync tables), ``media`` (media.py: photos
-and visits), ``audit`` (audit.py) and ``meta`` (db.py), all over one ``ArchiveDb`` (db.py:
-connection, transactions, clock, actor). Not thread-safe by design: the application uses it from
+and visits), ``recovery`` (recovery.py: after a server restore), ``audit`` (audit.py) and ``meta``
+(db.py), all over one ``ArchiveDb`` (db.py: connection, transactions, clock, actor). Not thread-safe by design: the application uses it from
 one DB thread only. Everything the parts return is an ``app.models`` dataclass (or plain values);
 SQLAlchemy objects never leave this package. Every change and its audit entries commit in one
 ``BEGIN IMMEDIATE`` transaction.
@@ -28,6 +28,7 @@ from app.storage.db import ArchiveDb, Meta, StorageFault, classify
 from app.storage.engine import CorruptDatabase, integrity_problems, raw_connect
 from app.storage.media import Media
 from app.storage.opencheck import OpenCheck
+from app.storage.recovery import Recovery
 from app.storage.sync import Outbox
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ class Archive:
         self.customers = Customers(self)
         self.media = Media(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
+        self.recovery = Recovery(self)
 
     # ---- lifecycle -------------------------------------------------------------------------
     @classmethod

@@ -62,6 +62,11 @@ def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, s
     return []
 
 
+def _held_visit(result: PushResult) -> bool:
+    """A visit the server answers it holds already (sent again after a restore): settled, not refused."""
+    return bool(result.errors) and all(e.code == "visit.duplicate" for e in result.errors)
+
+
 def _merge(
     data: dict[str, Any], base: dict[str, Any], server: dict[str, Any], frozen: dict[str, Any] | None
 ) -> dict[str, Any]:
@@ -210,6 +215,9 @@ class Outbox(Part):
                     taken.append((record, row.body))
                 elif status is ResultStatus.CONFLICT:
                     self._rebase_on_conflict(tx, form, row, result.conflicts, record, quality, prov)
+                elif status is ResultStatus.REJECTED and row.kind == VISIT and _held_visit(result):
+                    if record is not None:  # sent again after a server restore: the server has it already
+                        taken.append((record, row.body))
                 elif status is ResultStatus.REJECTED:
                     if row.kind == DECIDE and record is not None:  # a stale decision: show what the server has instead
                         self._take_server_record(tx, form, record, quality, prov)
@@ -460,6 +468,7 @@ class Outbox(Part):
         if seen is not None:
             seen.update(rids)
         taken: dict[str, RemoteRecord] = {}  # the newest state of each record in this page
+        regressed: dict[str, RemoteRecord] = {}  # records the server shows older than acknowledged here
         with self.transaction() as tx:
             busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(rids)).distinct()).scalars())
             have: dict[str, tuple[int, Any, str]] = {
@@ -480,14 +489,21 @@ class Outbox(Part):
                     applied += self._take_feed_records(tx, form, taken, quality, prov, known)
                     self._revoke(tx, rid, keep=rid in busy, prov=prov)
                     have.pop(rid, None)
-                elif kind is ChangeKind.RECORD and change.record is not None and rid not in busy:
+                elif kind is ChangeKind.RECORD and change.record is not None:
                     record = change.record
                     held = have.get(rid)
+                    if held is not None and held[0] > record.version and not record.deleted and held[2] != "revoked":
+                        regressed[rid] = record  # the server lost changes acknowledged here: it was restored
+                        continue
+                    if rid in busy:
+                        continue
                     if held is not None and held[0] >= record.version and held[1] is None and not record.deleted:
                         continue  # our own change coming back, or one we already hold
                     taken.pop(rid, None)
                     taken[rid] = record
             applied += self._take_feed_records(tx, form, taken, quality, prov, known)
+            for record in regressed.values():
+                self.arc.recovery.rebase(tx, form, record, quality)
             self.arc.meta.set("sync_cursor", str(cursor), tx)
         return applied
 

@@ -101,8 +101,17 @@ def run_sync(
             progress(phase, done, total, client.bytes_sent - sent0 + client.bytes_received - received0)
 
     try:
-        _push(store, client, out, say, cancel, batch)
-        _pull(store, client, out, say, cancel)
+        restored = _restored(store, client, out)
+        if not restored:  # after a restore, rows frozen for the old database are worked out again first
+            _push(store, client, out, say, cancel, batch)
+        seen = _pull(store, client, out, say, cancel, rebuild=restored)
+        if restored:
+            out.requeued = store.finish_recovery(seen or set())
+        again = store.take_requeued()  # records the feed showed older than acknowledged here (a restore)
+        out.requeued += again
+        if restored or again:  # what was queued again goes now, and its answers come back
+            _push(store, client, out, say, cancel, batch)
+            _pull(store, client, out, say, cancel)
         _calendar(store, client)
         _upload_audit(store, client, out, say, cancel)
         _download_photos(store, client, out, cancel)
@@ -171,13 +180,49 @@ def _upload_photos(
         out.photos_up += 1
 
 
-def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None) -> None:
+def _restored(store: SyncStore, client: SyncClient, out: SyncOutcome) -> bool:
+    """Whether the server's database is another one than this copy follows: restored from a backup
+    (its epoch, in /info, changed; docs/sync-protocol.md, "After a server restore"). Then, or while an
+    interrupted recovery is unfinished, this sync rebuilds the copy and sends again what the server lost."""
+    if store.recovery_pending():
+        out.server_restored = True
+        return True
+    try:
+        info = client.info()
+    except SyncError as exc:
+        if exc.kind is not SyncErrorKind.REFUSED:
+            raise
+        return False
+    epoch = info.get("epoch") if isinstance(info, dict) else None
+    if not isinstance(epoch, str) or not epoch:
+        return False  # a server from before epochs: a cursor ahead of it is answered 410 (a rebuild)
+    known = store.server_epoch()
+    if known == epoch:
+        return False
+    if known is None:  # the first sync with this server (or with a server that names its epoch)
+        store.set_server_epoch(epoch)
+        return False
+    log.warning("the server's database was restored (epoch %s, was %s): recovering", epoch, known)
+    store.begin_recovery(epoch)
+    out.server_restored = True
+    return True
+
+
+def _pull(
+    store: SyncStore,
+    client: SyncClient,
+    out: SyncOutcome,
+    say: Say,
+    cancel: threading.Event | None,
+    rebuild: bool = False,
+) -> set[str] | None:
     """The feed to its end. The next pages are fetched (and prepared: the completeness of their
     records worked out) on a reader thread while this one is applied, at most ``AHEAD`` pages
     ahead; the pages that have arrived are applied together, with the last one's cursor, in one
-    transaction."""
-    cursor = store.cursor()
-    seen: set[str] | None = None
+    transaction. ``rebuild``: from 0, returning the records seen (the caller decides about the rest)."""
+    cursor = 0 if rebuild else store.cursor()
+    seen: set[str] | None = set() if rebuild else None
+    out.rebuilt = out.rebuilt or rebuild
     while True:
         reader = PageReader(client, cursor, cancel, store.page_preparer())
         try:
@@ -196,9 +241,10 @@ def _pull(store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, canc
             cursor, seen, out.rebuilt = 0, set(), True
         finally:
             reader.close()
-    if seen is not None:
+    if seen is not None and not rebuild:
         store.forget_unseen(seen)
     out.pulled_to_end = True
+    return seen
 
 
 def _calendar(store: SyncStore, client: SyncClient) -> None:
@@ -220,8 +266,8 @@ def _upload_audit(
 ) -> None:
     """The audit trail's entries the server has not acknowledged, oldest first, in pages. The server
     checks each link; when it says the first entry does not follow what it holds (its copy was
-    restored from an older backup, say), the whole trail is offered once more (what it holds is
-    skipped). A trail the server refuses is reported in the outcome, not raised: the records are
+    restored from an older backup, say), the trail is offered once more from where the server's copy
+    ends (``offset`` of the 409; the whole trail if it names none; what it holds is skipped). A trail the server refuses is reported in the outcome, not raised: the records are
     synced all the same, and the trail stays here, unchanged, for the next try."""
     restarted = False
     while True:  # each round acknowledges a page or ends; the restart happens at most once
@@ -236,8 +282,14 @@ def _upload_audit(
             if exc.kind is not SyncErrorKind.REFUSED:
                 raise
             if code == ErrorCode.AUDIT_GAP.value and not restarted:
-                log.info("the server's audit copy does not reach entry %s: offering the whole trail", entries[0]["seq"])
-                store.mark_audit_sent(0)
+                body = getattr(exc, "body", None)
+                head = body.get("offset") if isinstance(body, dict) else None
+                # from where the server's copy ends (it was restored from an older backup, say); else all of it
+                start = head if type(head) is int and 0 <= head < entries[0]["seq"] else 0
+                log.info(
+                    "the server's audit copy ends at %s, before entry %s: sending from there", start, entries[0]["seq"]
+                )
+                store.mark_audit_sent(start)
                 restarted = True
                 continue
             if code == ErrorCode.NOT_FOUND.value:  # a server from before audit uploads

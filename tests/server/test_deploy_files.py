@@ -2,7 +2,8 @@
 configuration is safe and its unsafe variants are refused, and docs/deploy.md's path is followed: the
 unit's ExecStartPre and ExecStart run directly (minus systemd itself) with the example configuration
 pointed at a test database, a client pushes, the backup unit's command backs up, /readyz turns from
-warning to ok, and a restore into an empty database holds the client's record."""
+warning to ok, a restore with the guide's own command into an empty database, the service started
+again on it, and the desktop client's next sync brings back what the backup missed."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from server.cli import build_parser
 from server.db import Database
 from server.schema import customers
 from tests.server.conftest import ROOT, _drop, free_port
-from tests.server.helpers import PASSWORD, Api, demo_values, save
+from tests.server.helpers import PASSWORD, demo_values
 
 DEPLOY = ROOT / "deploy"
 CONFIG = "/etc/fieldarchive/server.toml"
@@ -112,9 +113,44 @@ def _run_unit_line(line: str, config: Path, **kw: Any) -> subprocess.Popen[bytes
     return subprocess.Popen(argv, cwd=ROOT, env=base, **kw)
 
 
-def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path):
-    """docs/deploy.md steps 5-9 with the shipped files: configuration, service, first client, backup,
-    restore (the units' command lines run directly; paths point into a test folder)."""
+def doc_command(marker: str) -> list[str]:
+    """The command of docs/deploy.md's code blocks that runs ``python -m server <marker>`` (continuation
+    lines joined), as its arguments after ``-m server``: the test runs what the guide says."""
+    doc = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    for block in re.findall(r"```sh\n(.*?)```", doc, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            argv = shlex.split(line, comments=True)
+            if "-m" in argv and argv[argv.index("-m") + 1 : argv.index("-m") + 3] == ["server", marker]:
+                return argv[argv.index("-m") + 2 :]
+    raise AssertionError(f"docs/deploy.md has no `python -m server {marker}` command")
+
+
+def _start(service: Any, config: Path, log_path: Path, url: str) -> tuple[subprocess.Popen[bytes], Any]:
+    log = open(log_path, "ab")
+    proc = _run_unit_line(service["ExecStart"], config, stdout=log, stderr=log)
+    deadline = time.monotonic() + 60
+    while True:
+        assert proc.poll() is None and time.monotonic() < deadline, log_path.read_text()
+        try:
+            return proc, (log, httpx.get(url + "/readyz", timeout=2).json())
+        except httpx.HTTPError:
+            time.sleep(0.2)
+
+
+def _stop(proc: subprocess.Popen[bytes], log: Any) -> None:
+    proc.terminate()
+    proc.wait(30)
+    log.close()
+
+
+def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path, memory_keyring, monkeypatch):
+    """docs/deploy.md steps 5-9 with the shipped files: configuration, service, a desktop client, backup,
+    more work, restore with the guide's command into an empty database, the service started again on it,
+    and the client's next sync brings back what the backup missed (the units' command lines run directly;
+    paths point into a test folder)."""
+    from app.services import records, syncing
+    from tests.sync.conftest import Client
+
     port = free_port()
     backups, keys = tmp_path / "backups", tmp_path / "keys"
     keys.mkdir(mode=0o700)
@@ -144,26 +180,17 @@ def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path):
         timeout=120,
     )
     assert made.returncode == 0, made.stderr
-    log = open(tmp_path / "service.log", "wb")
-    proc = _run_unit_line(service["ExecStart"], config, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}"
+    proc, (log, ready) = _start(service, config, tmp_path / "service.log", url)
+    client = Client(tmp_path / "home-c1", "c1").__enter__()
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None and time.monotonic() < deadline, (tmp_path / "service.log").read_text()
-            try:
-                ready = httpx.get(url + "/readyz", timeout=2).json()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.2)
         assert ready["status"] == "warning" and ready["checks"]["backup"] == "none", ready
-        with httpx.Client(base_url=url, timeout=60) as c:
-            api = Api(c)
-            token = api.token("c1")
-            rid = str(uuid.uuid4())
-            assert api.push1(token, save(rid, demo_values(1, seed=11)[0]))["status"] == "applied"
-            info = c.get("/api/v1/info").json()
-            assert info["download_url"] == "https://archive.example.cn/download/"
+        client.use()
+        syncing.login(client.session, url, "c1", PASSWORD)
+        first, _ = records.save_draft(client.session, demo_values(1, seed=11)[0])
+        assert client.sync().complete
+        info = httpx.get(url + "/api/v1/info", timeout=10).json()
+        assert info["download_url"] == "https://archive.example.cn/download/" and info["epoch"]
         backup_service = unit("fieldarchive-backup.service")["Service"]
         assert _run_unit_line(backup_service["ExecStart"], config).wait(300) == 0
         assert httpx.get(url + "/readyz", timeout=10).json()["status"] == "ok"
@@ -172,37 +199,52 @@ def test_follow_the_deployment_guide(backend, db_url, db, settings, tmp_path):
         assert 0 <= age < 600
         lines = [ln for ln in (tmp_path / "service.log").read_text(encoding="utf-8").splitlines() if ln.startswith("{")]
         assert lines, "json_logs = true in the example: the journal gets JSON lines"
-    finally:
-        proc.terminate()
-        proc.wait(30)
-        log.close()
-    made = sorted(backups.glob("fieldarchive-*.fabak"))
-    assert len(made) == 1
-    # restore into a new, empty database (step 9)
-    if backend["kind"] == "postgresql":
-        name = f"fa_test_{uuid.uuid4().hex[:12]}_g"
-        with backend["admin"].connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        target = f"{backend['base']}/{name}"
-    else:
-        name, target = None, f"sqlite:///{tmp_path / 'restored' / 'fieldarchive-server.db'}"
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "server", "restore", str(made[0]), "--database", target, "--key-file", str(key)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, done.stderr
-        restored = Database(target)
+        # work after the backup, synced: what the restore will lack
+        second, _ = records.save_draft(client.session, demo_values(2, seed=12)[1])
+        assert client.sync().complete
+        _stop(proc, log)  # step 9: systemctl stop fieldarchive-server
+        made = sorted(backups.glob("fieldarchive-*.fabak"))
+        assert len(made) == 1
+        # restore into a new, empty database, with the guide's command
+        if backend["kind"] == "postgresql":
+            name = f"fa_test_{uuid.uuid4().hex[:12]}_g"
+            with backend["admin"].connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            target = f"{backend['base']}/{name}"
+        else:
+            name, target = None, f"sqlite:///{tmp_path / 'restored' / 'fieldarchive-server.db'}"
         try:
-            with restored.read() as conn:
-                assert conn.execute(select(customers.c.id).where(customers.c.id == rid)).first() is not None
+            argv = doc_command("restore")
+            assert argv[0] == "restore" and argv[2] == "--database" and argv[4] == "--key-file" and len(argv) == 6
+            argv = [argv[0], str(made[0]), "--database", target, "--key-file", str(key)]
+            done = subprocess.run([sys.executable, "-m", "server", *argv], cwd=ROOT, capture_output=True, text=True)
+            assert done.returncode == 0, done.stderr
+            restored = Database(target)
+            try:
+                with restored.read() as conn:
+                    assert {r[0] for r in conn.execute(select(customers.c.id))} == {first.id}
+            finally:
+                restored.dispose()
+            # "point [server] database at it", then systemctl start fieldarchive-server
+            config.write_text(textual.replace(db_url, target), encoding="utf-8")
+            assert _run_unit_line(service["ExecStartPre"], config).wait(60) == 0
+            proc, (log, _ready) = _start(service, config, tmp_path / "service.log", url)
+            out = client.sync()  # the client notices the restore and sends again what the backup missed
+            assert out.server_restored and out.complete, out
+            restored = Database(target)
+            try:
+                with restored.read() as conn:
+                    assert {r[0] for r in conn.execute(select(customers.c.id))} == {first.id, second.id}
+            finally:
+                restored.dispose()
+            _stop(proc, log)
         finally:
-            restored.dispose()
+            if name:
+                _drop(backend["admin"], name)
     finally:
-        if name:
-            _drop(backend["admin"], name)
+        client.__exit__()
+        if proc.poll() is None:
+            _stop(proc, log)
 
 
 @pytest.fixture(autouse=True)

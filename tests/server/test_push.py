@@ -348,3 +348,33 @@ def test_a_supervisor_may_return_their_own_change_and_an_admin_may_approve_their
     mine = create(api, world["admin"], demo_values(1, seed=23)[0])
     api.push1(world["admin"], submit(mine["id"], 1))
     assert api.push1(world["admin"], decide(mine["id"], 2))["record"]["status"] == "approved"
+
+
+def test_an_approval_sent_again_keeps_its_code_unless_another_customer_has_it(api, world, db):
+    """After a server restore a client sends an approval again with the official code it issued
+    (docs/sync-protocol.md, "After a server restore"): kept, and the counter moves past it; a code
+    another customer holds, or one of another region, is not kept (the next code is issued)."""
+    values = demo_values(1, seed=12)[0]
+    values["region_code"] = "610113"
+
+    def pending(who: str) -> str:
+        rec = create(api, world[who], dict(values))
+        api.push1(world[who], submit(rec["id"], 1))
+        return rec["id"]
+
+    def approve(rid: str, code: str | None) -> dict:
+        body = decide(rid, 2)
+        if code is not None:
+            body["decision"]["code"] = code
+        return api.push1(world["s1"], body)["record"]
+
+    assert approve(pending("c1"), "610113000007")["code"] == "610113000007"  # the client's code kept
+    assert approve(pending("c1"), None)["code"] == "610113000008"  # the counter moved past it
+    assert approve(pending("c1"), "610113000007")["code"] == "610113000009"  # another customer has it
+    assert approve(pending("c1"), "610199000001")["code"] == "610113000010"  # not of the region
+    assert approve(pending("c1"), "610113000003")["code"] == "610113000003"  # a free lower one: kept
+    assert approve(pending("c1"), None)["code"] == "610113000011"  # and the counter does not go back
+    bad = decide(pending("c1"), 2)
+    bad["decision"]["code"] = "61011300000X"
+    r = api.call("POST", "/sync/push", world["s1"], json={"mutations": [bad]})
+    assert r.status_code == 422 and r.json()["fields"][0]["field"] == "mutations.0.decision.code"

@@ -262,3 +262,25 @@ def test_a_record_the_server_refuses_for_its_text_is_shown_as_a_sync_problem(
     qtbot.waitUntil(lambda: bool(outcomes), timeout=20_000)
     assert outcomes[0].pushed == 0 and outcomes[0].remaining == 1
     assert on_db(running, lambda s: s._archive.customers.get(made[0].id).sync_state) == "rejected"
+
+
+def test_a_sync_that_recovered_from_a_server_restore_says_so(qtbot, running, srv, memory_keyring, monkeypatch) -> None:
+    """The server's database got another epoch (what ``server restore`` does): the next sync recovers
+    (docs/sync-protocol.md, "After a server restore") and the status bar's tip says to sync once more."""
+    import sqlite3
+
+    from server.config import DB_FILE
+
+    sign_in(qtbot, running, srv, monkeypatch)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=20_000)
+    assert "服务器已从备份恢复" not in running.window.sync_status.label.toolTip()
+    con = sqlite3.connect(srv.data / DB_FILE)
+    try:
+        with con:
+            con.execute("UPDATE feed_counter SET epoch = 'a-restored-database'")
+    finally:
+        con.close()
+    running.window.coordinator.sync(manual=True)
+    qtbot.waitUntil(lambda: "服务器已从备份恢复" in running.window.sync_status.label.toolTip(), timeout=20_000)
+    assert status_text(running).startswith("已是最新")
+    assert on_db(running, lambda s: s._archive.recovery.epoch()) == "a-restored-database"

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.errors import UserFacingError
 from app.i18n import _, ngettext
+from app.models.sync_state import SERVER_RESTORED
 from app.models.sync_status import SyncState, SyncStatus
 from app.ui.sync_coordinator import SyncCoordinator
 
@@ -93,6 +94,8 @@ class SyncStatusWidget(QWidget):
             tip = status.error.message() + "\n" + tip
         if audit_problem:
             tip = _(audit_problem) + "\n" + tip
+        if outcome is not None and outcome.server_restored and state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):
+            tip = _(SERVER_RESTORED) + "\n" + tip
         self.label.setToolTip(tip)
         self.label.setText(text)
         self.sync_now.setVisible(state not in (SyncState.LOCAL, SyncState.SIGNED_OUT, SyncState.SYNCING))
