@@ -203,3 +203,23 @@ def test_bad_arguments_are_one_line_refusals(run, db):
     assert run("integration", "rotate", "ghost")[0] == 2
     _add(run, "x", "--department", "d", "--scope", "records:read", "--team", "s1", "--team", "s2")
     assert run("integration", "add", "x", "--department", "d", "--scope", "records:read")[0] == 2
+
+
+def test_a_distribution_system_sends_purchase_figures_for_its_territory(run, db, tmp_path, api, world):
+    from tests.server.test_classify import HEADER, XLSX, seed, sheet
+
+    seed(run, tmp_path, [("610102000001", "grocery", "urban")], owner="c1")  # team of s1
+    f = tmp_path / "p.xlsx"
+    sheet(f, HEADER, [("610102000001", "2026-07", 12, 345.6)])
+    ours = _add(run, "dist-s1", "--department", "配送中心", "--scope", "purchases:write", "--team", "s1")
+    theirs = _add(run, "dist-s2", "--department", "配送中心", "--scope", "purchases:write", "--team", "s2")
+
+    def post(token):
+        return api.call("POST", "/purchases", token, content=f.read_bytes(), headers={"Content-Type": XLSX})
+
+    r = post(ours)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"imported": 1, "replaced": 0, "periods": ["2026-07"], "figures_updated": 1}
+    r = post(theirs)  # outside its territory the code is unknown
+    assert r.status_code == 422 and "no customer has the code 610102000001" in r.json()["fields"][0]["message"]
+    assert [c.status for c in _calls(db, "dist-s1")] == [200] and [c.status for c in _calls(db, "dist-s2")] == [422]
