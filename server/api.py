@@ -32,6 +32,7 @@ from server.machines import allowing
 from server.machines import human_caller as caller
 from server.purchases import import_purchases
 from server.reads import read_record, visible_record
+from server.scope import INTEGRATION
 from server.wiremodels import (
     CONTENT_MESSAGES,
     TOO_DEEP,
@@ -319,7 +320,7 @@ def _in_memory_file(body: bytes) -> Iterator[FilePath]:
 
 def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
 
-    if who.user.role not in ("supervisor", "admin", "integration"):  # an integration: its scope was checked
+    if who.user.role not in ("supervisor", "admin", INTEGRATION):  # an integration: its scope was checked
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
     try:
         with _in_memory_file(body) as path:  # the figures never touch the disk on Linux

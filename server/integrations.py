@@ -43,6 +43,7 @@ from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import integration_calls, integration_tokens, integrations
+from server.scope import INTEGRATION
 
 PREFIX = "fa_"
 TOKEN_RE = re.compile(r"fa_([0-9a-f]{16})_([0-9a-f]{64})")
@@ -89,7 +90,7 @@ class Machine:
 
     def as_user(self) -> User:
         """The stand-in user the scope rules (server/scope.py) judge: role ``integration``, its territory."""
-        return User(0, f"integration:{self.name}", self.name, "integration", None, False, self.territory)
+        return User(0, f"integration:{self.name}", self.name, INTEGRATION, None, False, self.territory)
 
 
 def secret_hash(secret: str) -> str:
