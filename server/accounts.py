@@ -14,7 +14,7 @@ import secrets
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
 from sqlalchemy import delete, insert, select, update
@@ -25,6 +25,9 @@ from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import access_tokens, devices, refresh_tokens, users
+
+if TYPE_CHECKING:
+    from server.integrations import Machine
 
 NAME_RE = re.compile(r"[^\s/\\]{1,64}")
 ROLES = tuple(r.value for r in UserRole)
@@ -42,6 +45,9 @@ class User:
     role: str
     supervisor_id: int | None
     disabled: bool
+    # only for an integration (role "integration", server/integrations.py): the supervisors whose teams'
+    # customers it reaches; None: the whole deployment
+    teams: tuple[int, ...] | None = None
 
     def to_wire(self, supervisor_name: str | None) -> dict[str, Any]:
         return {"name": self.name, "display_name": self.display_name, "role": self.role, "supervisor": supervisor_name}
@@ -49,8 +55,12 @@ class User:
 
 @dataclass(frozen=True)
 class Caller:
+    """Who makes a request: a person on a device, or an integration (``machine`` set, ``device_pk`` 0,
+    ``user`` a stand-in with the role ``integration`` and its territory)."""
+
     user: User
     device_pk: int
+    machine: Machine | None = None
 
 
 def token_hash(token: str) -> str:

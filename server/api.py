@@ -17,19 +17,22 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.export.reading import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
 from server import audit, auth, credit, feed, photos, push, report_jobs, reports
-from server.accounts import Caller, authenticate
+from server.accounts import Caller
 from server.calendar import calendar_json, server_calendar
 from server.config import SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.errors import ApiError, BadInput
 from server.forms import current_form, current_version
+from server.integrations import Scope
+from server.machines import allowing
+from server.machines import human_caller as caller
 from server.purchases import import_purchases
 from server.reads import read_record, visible_record
+from server.scope import INTEGRATION
 from server.wiremodels import (
     CONTENT_MESSAGES,
     TOO_DEEP,
@@ -106,7 +109,6 @@ class _Route(APIRoute):
 
 
 router = APIRouter(route_class=_Route)
-bearer = HTTPBearer(auto_error=False, description="Access token from /auth/login or /auth/refresh")
 SHA_PATH = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo, lower-case hex")
 UUID_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 JOB_PATH = Path(
@@ -122,7 +124,12 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {s: {"model": ErrorBody, "description": "error"} for s in sorted(set(common + statuses))}
 
 
-AUTHED = (401,)
+# routes integrations may call, with the scope each needs (server/machines.py, docs/integrations.md)
+records_reader = allowing(Scope.RECORDS_READ)
+calendar_reader = allowing(Scope.CALENDAR_READ)
+purchases_writer = allowing(Scope.PURCHASES_WRITE)
+photos_reader = allowing(Scope.PHOTOS_READ)
+AUTHED = (401, 403)  # 403: an integration token on a route for people, or without the route's scope
 
 
 def db_of(request: Request) -> Database:
@@ -133,10 +140,6 @@ def db_of(request: Request) -> Database:
 def settings_of(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
-
-
-def caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
-    return authenticate(db_of(request), creds.credentials if creds else None)
 
 
 def json_response(data: Any) -> Response:
@@ -237,12 +240,14 @@ def audit_upload(body: AuditUpload, request: Request, who: Caller = Depends(call
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))
-def record(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+def record(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(records_reader)) -> dict[str, Any]:
     return read_record(db_of(request), who, record_id.lower())
 
 
 @router.get("/records/{record_id}/credit", response_model=CreditHistory, responses=errors(*AUTHED, 404))
-def record_credit(request: Request, record_id: str = UUID_PATH, who: Caller = Depends(caller)) -> dict[str, Any]:
+def record_credit(
+    request: Request, record_id: str = UUID_PATH, who: Caller = Depends(records_reader)
+) -> dict[str, Any]:
     """The customer's integrity-grading procedures, oldest first (visible to whoever sees the customer)."""
     rid = record_id.lower()
     with db_of(request).read() as conn:
@@ -257,7 +262,7 @@ def record_credit(request: Request, record_id: str = UUID_PATH, who: Caller = De
 )
 def work_calendar(
     request: Request,
-    who: Caller = Depends(caller),
+    who: Caller = Depends(calendar_reader),
     if_none_match: str | None = Header(None, alias="If-None-Match", max_length=200),
 ) -> Any:
     """The work calendar the server publishes. Its ``version`` is also the ETag: a client that sends
@@ -284,7 +289,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     },
 )
 async def purchases_import(
-    request: Request, period: str | None = Query(None, max_length=16), who: Caller = Depends(caller)
+    request: Request,
+    period: str | None = Query(None, max_length=16),
+    who: Caller = Depends(purchases_writer),
 ) -> dict[str, Any]:
     """Purchase figures from an .xlsx file (supervisors: their team's customers; admins: all).
     All or nothing: any bad row answers 422 with one ``fields`` entry per problem."""
@@ -315,7 +322,7 @@ def _in_memory_file(body: bytes) -> Iterator[FilePath]:
 
 def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None) -> dict[str, Any]:
 
-    if who.user.role not in ("supervisor", "admin"):
+    if who.user.role not in ("supervisor", "admin", INTEGRATION):  # an integration: its scope was checked
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
     try:
         with _in_memory_file(body) as path:  # the figures never touch the disk on Linux
@@ -381,7 +388,7 @@ async def photo_upload(
         **errors(*AUTHED, 404),
     },
 )
-def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(caller)) -> Response:
+def photo_download(request: Request, sha256: str = SHA_PATH, who: Caller = Depends(photos_reader)) -> Response:
     return Response(photos.download(db_of(request), who, sha256), media_type="application/octet-stream")
 
 

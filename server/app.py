@@ -10,6 +10,8 @@ from server import auth, errors
 from server.api import router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
+from server.integrations import RateLimiter
+from server.machines import CallAudit
 from server.middleware import TransportMiddleware
 from server.runconfig import ClientPolicy
 
@@ -31,8 +33,10 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.state.clients = clients = clients or ClientPolicy.from_env()
     db.observe_wait = metrics.observe_write_wait
     app.state.login_gate = auth.gate_for(settings)  # password checks at once, per process
+    app.state.rate_limiter = RateLimiter()  # integrations' token buckets, per process
     app.include_router(router, prefix=API_PREFIX)
     errors.install(app)
+    app.add_middleware(CallAudit, db=db)  # inside the transport rules: sees the calls that reach a route
     app.add_middleware(
         TransportMiddleware,
         body_idle_timeout=settings.body_idle_timeout,

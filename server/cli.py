@@ -27,7 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.export.reading import SheetError
-from server import accounts, admin, audit, backup, calendar, credit, forms, purchases, runconfig
+from server import accounts, admin, audit, backup, calendar, cli_integrations, credit, forms, purchases, runconfig
 from server.auth import purge_logins
 from server.backup import BackupError
 from server.codes import CodesExhausted
@@ -47,6 +47,7 @@ from server.config import (
 )
 from server.db import Database
 from server.feed import purge_tombstones
+from server.integrations import IntegrationError
 from server.logs import JsonFormatter
 from server.migrate import upgrade
 from server.photos import purge_partial
@@ -567,6 +568,7 @@ def build_parser() -> Parser:
         "acknowledgement: checked if it exists, rewritten after a clean verify",
     )
     au.set_defaults(func=cmd_audit)
+    cli_integrations.add_parser(sub, common, open_db)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)
     return p
@@ -603,6 +605,7 @@ EXPECTED: tuple[type[BaseException], ...] = (
     AuditKeyError,
     runconfig.ConfigError,
     BackupError,
+    IntegrationError,
 )
 
 

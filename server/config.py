@@ -71,6 +71,8 @@ class Settings:
     body_idle_timeout: float = 15.0
     body_timeout: float = 120.0
     upload_ttl: int = 24 * 3600  # a partial upload untouched this long is purged
+    # integration tokens (server/integrations.py): a token older than this many days is refused; 0: never
+    integration_token_days: float = 0.0
     audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod

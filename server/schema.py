@@ -391,3 +391,45 @@ report_jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),  # the worker's heartbeat while running
 )
+
+
+# Machine accounts (server/integrations.py, docs/integrations.md): an integration, its tokens (only a
+# SHA-256 of each secret is kept; the public token id finds the row) and every call made with one.
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(48), nullable=False, unique=True),
+    Column("department", String(200), nullable=False),
+    Column("scopes", Text, nullable=False),  # JSON list of server.integrations.Scope values
+    Column("territory", Text, nullable=True),  # JSON list of supervisors' user ids; NULL: the whole deployment
+    Column("rate_per_minute", Integer, nullable=False),
+    Column("burst", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("created_by", String(64), nullable=False),
+    Column("revoked_at", Float, nullable=True),
+)
+
+integration_tokens = Table(
+    "integration_tokens",
+    metadata,
+    Column("token_id", String(16), primary_key=True),  # the public part: fa_<token_id>_<secret>
+    Column("integration_id", Integer, ForeignKey("integrations.id"), nullable=False, index=True),
+    Column("secret_hash", String(64), nullable=False),  # SHA-256 (hex) of the secret
+    Column("created_at", Float, nullable=False),
+    Column("retires_at", Float, nullable=True),  # set by a rotation: refused from this time on
+)
+
+integration_calls = Table(
+    "integration_calls",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("integration_id", Integer, ForeignKey("integrations.id"), nullable=False),
+    Column("integration_name", String(48), nullable=False),
+    Column("token_id", String(16), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("method", String(8), nullable=False),
+    Column("path", String(300), nullable=False),
+    Column("status", Integer, nullable=False),
+    Index("ix_integration_calls_integration_at", "integration_id", "at"),
+)

@@ -3,7 +3,10 @@
 - collector: sees records assigned to them or created by them; edits those assigned to them;
 - supervisor: sees and edits records assigned to a collector of their team or to themselves,
   and decides their reviews;
-- admin: everything.
+- admin: everything;
+- integration (a machine account, server/integrations.py): sees the customers assigned to the teams
+  of its territory (their supervisors and collectors), or all of them for the whole deployment;
+  edits and decides nothing through these rules.
 
 A record outside the caller's scope does not exist for them (404 / rejected ``not_found``).
 """
@@ -78,12 +81,26 @@ class Directory:
         return out
 
 
+INTEGRATION = "integration"  # the stand-in role of a machine caller (never a user's role)
+
+
 def is_admin(user: User) -> bool:
     return user.role == UserRole.ADMIN.value
 
 
 def can_see(user: User, rec: Any, d: Directory) -> bool:
+    if user.role == INTEGRATION:
+        return user.teams is None or d.supervisor_of(rec.owner_id) in user.teams
     return is_admin(user) or user.id in d.viewers(rec.owner_id, rec.created_by_id)
+
+
+def _territory_clause(user: User) -> ColumnElement[bool]:
+    """An integration's customers: those assigned to a supervisor of its territory or to their collectors."""
+    if user.teams is None:
+        return true()
+    teams = sorted(user.teams)
+    members = select(users.c.id).where(users.c.supervisor_id.in_(teams))
+    return or_(customers.c.owner_id.in_(teams), customers.c.owner_id.in_(members))
 
 
 def can_edit(user: User, rec: Any, d: Directory) -> bool:
@@ -103,6 +120,8 @@ def can_decide(user: User, rec: Any, d: Directory) -> bool:
 
 def visible_clause(user: User) -> ColumnElement[bool]:
     """SQL condition on ``customers`` that matches :func:`can_see`."""
+    if user.role == INTEGRATION:
+        return _territory_clause(user)
     if is_admin(user):
         return true()
     if user.role == UserRole.SUPERVISOR.value:
@@ -117,6 +136,11 @@ def visible_clause_indexed(user: User, d: Directory) -> ColumnElement[bool]:
     """The same rows as :func:`visible_clause`, as a condition the database answers from the indexes on
     ``owner_id`` and ``created_by_id``: the supervisor's team is taken from the directory (loaded in the
     same transaction) as a list of ids instead of a sub-select, which made the planner scan every customer."""
+    if user.role == INTEGRATION:
+        if user.teams is None:
+            return true()
+        teams = set(user.teams)
+        return customers.c.owner_id.in_(sorted(teams | {u.id for u in d.by_id.values() if u.supervisor_id in teams}))
     if is_admin(user):
         return true()
     if user.role == UserRole.SUPERVISOR.value:

@@ -1,0 +1,126 @@
+"""Integration tokens on the HTTP side: who may call which route, the rate limit and the call audit.
+
+- :func:`human_caller` is the dependency of the routes for people on a device (sync, /me, logout,
+  audit upload, reports …): an integration token is checked (so the call is audited) and then refused
+  with ``403 forbidden`` saying that the route is for people.
+- :func:`allowing` makes the dependency of a route open to integrations with one scope: a person's
+  access token goes through as before; an integration token needs the scope (else ``403`` naming
+  it), then takes a token from its integration's bucket (else ``429`` with ``Retry-After``).
+- :class:`CallAudit` (ASGI) writes one ``integration_calls`` row for every call made with a valid
+  integration token, with the status of the answer, before the answer is sent.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from app.models.wire import ErrorCode
+from server import integrations
+from server.accounts import Caller, authenticate
+from server.db import Database
+from server.errors import ApiError
+from server.integrations import Machine, RateLimiter, Scope
+
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+
+SLOT = "fieldarchive.machine"  # scope key: a dict the dependency fills with the caller's Machine
+bearer = HTTPBearer(
+    auto_error=False, description="Access token from /auth/login or /auth/refresh, or an integration token fa_…"
+)
+
+
+def _db(request: Request) -> Database:
+    db: Database = request.app.state.db
+    return db
+
+
+def _machine(request: Request, token: str) -> Machine:
+    machine = integrations.authenticate(_db(request), request.app.state.settings, token)
+    slot = request.scope.get(SLOT)
+    if slot is not None:
+        slot["machine"] = machine
+    return machine
+
+
+def human_caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+    token = creds.credentials if creds else None
+    if token and integrations.looks_like_token(token):
+        _machine(request, token)
+        raise ApiError(
+            403,
+            ErrorCode.FORBIDDEN,
+            "This endpoint is for people signed in on a device; an integration token cannot call it.",
+        )
+    return authenticate(_db(request), token)
+
+
+def allowing(scope: Scope) -> Callable[..., Caller]:
+    """The dependency of a route that integrations holding ``scope`` may call."""
+
+    def dependency(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
+        token = creds.credentials if creds else None
+        if not (token and integrations.looks_like_token(token)):
+            return authenticate(_db(request), token)
+        machine = _machine(request, token)
+        if scope.value not in machine.scopes:
+            raise ApiError(
+                403,
+                ErrorCode.FORBIDDEN,
+                f"This integration lacks the scope {scope.value}.",
+                fields=[{"field": "scope", "code": "scope.missing", "message": scope.value}],
+            )
+        limiter: RateLimiter = request.app.state.rate_limiter
+        wait = limiter.take(machine)
+        if wait > 0:
+            raise ApiError(
+                429,
+                ErrorCode.RATE_LIMITED,
+                f"This integration is over its rate of {machine.rate_per_minute} calls a minute; try again later.",
+                headers={"Retry-After": str(max(1, math.ceil(wait)))},
+            )
+        return Caller(machine.as_user(), 0, machine)
+
+    dependency.__name__ = f"allowing_{scope.name.lower()}"
+    return dependency
+
+
+class CallAudit:
+    """Records each call made with a valid integration token (its status included) before answering."""
+
+    def __init__(self, app: Callable[..., Awaitable[None]], db: Database) -> None:
+        self.app, self.db = app, db
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        slot: dict[str, Any] = {}
+        scope[SLOT] = slot
+        done = False
+
+        async def record(status: int) -> None:
+            nonlocal done
+            machine = slot.get("machine")
+            if machine is not None and not done:
+                done = True
+                await run_in_threadpool(
+                    integrations.record_call, self.db, machine, scope.get("method", ""), scope.get("path", ""), status
+                )
+
+        async def audited_send(message: MutableMapping[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                await record(int(message["status"]))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, audited_send)
+        except BaseException:
+            await record(500)
+            raise
