@@ -133,7 +133,8 @@ def set_role(tx: Tx, name: str, role: str) -> int:
 
     Who sees a customer depends on roles (server.scope), so the feed follows: a customer someone can
     no longer see gets a ``revoke`` row addressed to them, one they now see is sent again. A supervisor
-    who still leads a team keeps the role until the team's members are moved. Becoming an admin (or
+    who still leads a team keeps the role until the team's members are moved; one who stops being a
+    customer manager leaves their team. Becoming an admin (or
     ceasing to be one) changes the scope over every customer, so that goes through all of them."""
     user = require_user(tx.conn, name)
     if role not in [r.value for r in UserRole]:
@@ -148,7 +149,9 @@ def set_role(tx: Tx, name: str, role: str) -> int:
             )
     admin = UserRole.ADMIN.value
     before_dir = Directory.load(tx.conn)
-    tx.conn.execute(update(users).where(users.c.id == user.id).values(role=role))
+    # only a collector is in a team: a market manager leads their own, an admin sees everything
+    keep_team = user.supervisor_id if role == UserRole.COLLECTOR.value else None
+    tx.conn.execute(update(users).where(users.c.id == user.id).values(role=role, supervisor_id=keep_team))
     after_dir = Directory.load(tx.conn)
     q = select(customers.c.id, customers.c.owner_id, customers.c.created_by_id).order_by(customers.c.id)
     if admin not in (role, user.role):
