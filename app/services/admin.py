@@ -33,6 +33,7 @@ DAY_KINDS = {"holiday": N_("Holiday"), "workday": N_("Make-up working day"), "no
 PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])")
 NAME_RE = re.compile(r"[^\s/\\]{1,64}")
 MAX_SHEET = 50 * 1024 * 1024
+SHEETS = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".csv")  # the server tells the format by content
 
 
 def _calls(client: Any) -> AdminCalls:
@@ -127,9 +128,9 @@ def check_period(text: str) -> str:
 
 
 def import_purchases(client: Any, path: Path, period: str, dry_run: bool) -> PurchaseImport:
-    """Purchase figures from an .xlsx file; a dry run checks every row and writes nothing."""
-    if path.suffix.lower() != ".xlsx":
-        raise UserFacingError(N_("The purchase figures are sent as an Excel workbook (.xlsx)."))
+    """Purchase figures from a spreadsheet; a dry run checks every row and writes nothing."""
+    if path.suffix.lower() not in SHEETS:
+        raise UserFacingError(N_("The purchase figures are a spreadsheet (.xlsx, .xls, .et, .ods or .csv)."))
     try:
         data = path.read_bytes()
     except OSError:

@@ -237,3 +237,38 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     # no longer an admin: the area closes and its menu item goes
     win.set_role(UserRole.COLLECTOR)
     assert not win.act_admin.isVisible() and not area.isVisible()
+
+
+def test_a_user_sets_their_password_with_the_code(qtbot, running, srv, monkeypatch) -> None:  # noqa: F811
+    """Sync → Set a password with a code…: wrong code refused with the reason; the right one sets the
+    password once, and signing in works with it."""
+    from app.ui.sync.code_dialog import CodeDialog
+
+    code = srv.admin("user", "reset", "c1").stdout.strip()
+    dialogs: list[CodeDialog] = []
+    monkeypatch.setattr(CodeDialog, "open", lambda self: dialogs.append(self))
+    running.window.redeem_code()
+    d = dialogs[0]
+    d.server.setText(srv.url)
+    d.user.setText("c1")
+    d.code.setText("AAAA-BBBB-CCCC-DDDD")
+    d.password.setText("c1-new-password")
+    d.repeat.setText("c1-new-password")
+    d.send()
+    qtbot.waitUntil(lambda: d.ok.isEnabled() and d.message.text() != "正在发送…", timeout=20_000)
+    assert d.message.text() == "验证码错误、已使用或已过期：请向管理员索取新的验证码。"
+    d.repeat.setText("something-else")
+    d.code.setText(code)
+    d.send()
+    qtbot.waitUntil(lambda: d.ok.isEnabled() and d.message.text() != "正在发送…", timeout=20_000)
+    assert d.message.text() == "两次输入的密码不一致。"
+    d.repeat.setText("c1-new-password")
+    d.send()
+    qtbot.waitUntil(lambda: d.message.text() == "密码已设置，请用新密码登录。", timeout=20_000)
+    r = requests.post(
+        srv.url + "/api/v1/auth/login",
+        json={"username": "c1", "password": "c1-new-password", "device_id": "pc-c1", "device_name": "x"},
+        headers={"X-FieldArchive-Protocol": "1"},
+        timeout=10,
+    )
+    assert r.status_code == 200

@@ -23,13 +23,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.i18n import _, ngettext, translate
+from app.i18n import _, current_language, ngettext, translate
 from app.models.admin import AuditEntry, CalendarChange, ClassifyRun, LogEntry, PurchaseImport, Verification
 from app.services import admin
 from app.ui.admin.common import Page, fill, table, when
 from app.ui.context import UiContext
+from app.ui.values import shown
 
-XLSX = "Excel (*.xlsx)"
+SHEETS = "Excel / WPS / ODS / CSV (*.xlsx *.xlsm *.xls *.et *.ods *.csv)"
 JSON_FILES = "JSON (*.json)"
 
 
@@ -147,7 +148,7 @@ class PurchasesPage(Page):
         self.period.textChanged.connect(lambda _t: self.import_b.setEnabled(False))
 
     def choose_file(self) -> None:
-        name, _f = QFileDialog.getOpenFileName(self, _("Purchase figures"), "", XLSX)
+        name, _f = QFileDialog.getOpenFileName(self, _("Purchase figures"), "", SHEETS)
         if name:
             self.use_file(Path(name))
 
@@ -192,6 +193,10 @@ class PurchasesPage(Page):
         self.apply_b.setEnabled(False)
         self.ask(lambda c: admin.classify(c, period, dry_run), self.show_run)
 
+    def _format(self, value: str) -> str:
+        form = self.ctx.form
+        return shown(form, "retail_format", value, current_language()) if form is not None else value
+
     def show_run(self, run: ClassifyRun) -> None:
         fill(
             self.changes,
@@ -199,7 +204,7 @@ class PurchasesPage(Page):
                 (
                     c.code,
                     c.shop,
-                    c.retail_format,
+                    self._format(c.retail_format),
                     f"{c.score:.4f}" if c.score is not None else "—",
                     f"{c.old_scale or '—'} → {c.new_scale or '—'}",
                     f"{c.old_class or '—'} → {c.new_class or '—'}",

@@ -310,12 +310,14 @@ class TeamsPage(Page):
             self.tree.addTopLevelItem(item)
             item.setExpanded(True)
         alone = [u for u in users if u.role.value == "collector" and not u.supervisor]
+        self.tree.header().setStretchLastSection(False)
         if alone:
             item = QTreeWidgetItem([_("(no team)"), ""])
             for m in alone:
                 item.addChild(QTreeWidgetItem([f"{m.name} · {m.display_name}", str(m.customers)]))
             self.tree.addTopLevelItem(item)
             item.setExpanded(True)
+        self.tree.resizeColumnToContents(0)
         holders = [u.name for u in users if u.role.value != "admin"]
         for box, first in ((self.from_user, _("(the customers listed)")), (self.to_user, None)):
             keep = box.currentData()
