@@ -414,3 +414,45 @@ def test_the_command_line_writes_the_same_log(api, world, db, run):
 def test_reads_are_logged_too(api, world, db, path):
     ok(api.call("GET", A + path, world["admin"]))
     assert log_of(db)[-1]["actor"] == "admin" and log_of(db)[-1]["outcome"] == "ok"
+
+
+def test_over_http_with_a_real_server_process(server_process, db, run):
+    """The same calls over a real `python -m server serve` on 127.0.0.1: an admin's work goes through and
+    is logged; a collector is refused; a reset code set over HTTP works once."""
+    import httpx
+
+    from tests.server.helpers import PROTO
+
+    assert run("user", "add", "boss", "--role", "admin")[0] == 0
+    assert run("user", "add", "c1", "--role", "collector")[0] == 0
+    server_process.start()
+    with httpx.Client(base_url=server_process.url + "/api/v1", headers=PROTO, timeout=30) as c:
+
+        def token(name: str) -> str:
+            r = c.post(
+                "/auth/login",
+                json={"username": name, "password": PASSWORD, "device_id": f"pc-{name}", "device_name": "pc"},
+            )
+            assert r.status_code == 200, r.text
+            return r.json()["access_token"]
+
+        boss, c1 = {"Authorization": f"Bearer {token('boss')}"}, {"Authorization": f"Bearer {token('c1')}"}
+        assert c.get("/admin/users", headers=c1).status_code == 403
+        assert [u["name"] for u in c.get("/admin/users", headers=boss).json()] == ["boss", "c1"]
+        code = c.post("/admin/users", headers=boss, json={"name": "c2", "role": "collector"}).json()["code"]
+        body = {"username": "c2", "code": code, "new_password": "c2-password-9"}
+        assert c.post("/auth/reset", json=body).status_code == 200
+        assert c.post("/auth/reset", json=body).status_code == 401
+        r = c.post("/auth/login", json={"username": "c2", "password": "c2-password-9", "device_id": "pc-c2"})
+        assert r.status_code == 200
+        assert c.post("/admin/users/c1/disable", headers=boss).status_code == 200
+        assert c.get("/me", headers=c1).status_code == 401
+    rows = [(r["actor"], r["via"], r["action"], r["target"], r["outcome"]) for r in log_of(db)]
+    assert [r[1:] for r in rows[:2]] == [("cli", "users.add", "boss", "ok"), ("cli", "users.add", "c1", "ok")]
+    assert rows[2:] == [
+        ("c1", "api", "denied:users", "", "refused"),
+        ("boss", "api", "users.list", "", "ok"),
+        ("boss", "api", "users.add", "c2", "ok"),
+        ("c2", "api", "password.redeem", "c2", "ok"),
+        ("boss", "api", "users.disable", "c1", "ok"),
+    ]
