@@ -40,7 +40,7 @@ class CalendarPage(Page):
         self.title = _("Work calendar")
         self.version = QLabel()
         self.layout_.addWidget(self.version)
-        self.table = table([_("Date"), _("Kind")])
+        self.table = table([_("Date"), _("Kind")], 1)
         self.layout_.addWidget(self.table)
         row = QHBoxLayout()
         self.day = QDateEdit(QDate.currentDate())
@@ -246,7 +246,9 @@ class AuditPage(Page):
         row.addWidget(self.device)
         row.addWidget(self.user)
         self.layout_.addLayout(row)
-        self.table = table([_("Device"), "#", _("Time"), _("By"), _("What"), _("Action"), _("Field"), _("Uploaded by")])
+        self.table = table(
+            [_("Device"), "#", _("Time"), _("By"), _("What"), _("Action"), _("Field"), _("Uploaded by")], 4
+        )
         self.layout_.addWidget(self.table)
         self.list_b, self.verify_b, self.export_b = self.buttons(
             (_("List"), self.refresh), (_("Verify the copy"), self.verify), (_("Export…"), self.choose_export)

@@ -92,7 +92,7 @@ class UsersPage(Page):
         self.title = _("Users")
         self.users: list[AdminUser] = []
         self.table = table(
-            [_("User"), _("Full name"), _("Role"), _("Team of"), _("Status"), _("Customers"), _("Devices")]
+            [_("User"), _("Full name"), _("Role"), _("Team of"), _("Status"), _("Customers"), _("Devices")], 1
         )
         self.count = QLabel()
         self.layout_.addWidget(self.count)
@@ -229,7 +229,7 @@ class DevicesPage(Page):
         super().__init__(ctx, parent)
         self.title = _("Devices")
         self.devices: list[AdminDevice] = []
-        self.table = table([_("User"), _("Device"), _("Computer"), _("Last sign-in"), _("Status")])
+        self.table = table([_("User"), _("Device"), _("Computer"), _("Last sign-in"), _("Status")], 2)
         self.layout_.addWidget(self.table)
         self.revoke_b, _r = self.buttons((_("Revoke the device"), self.revoke), (_("Refresh"), self.refresh))
         self.layout_.addWidget(self.status)
