@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
-from app.i18n import N_, translate
+from app.i18n import N_, ngettext, translate
 
 
 class AppError(Exception):
@@ -24,14 +24,27 @@ class UserCancelled(AppError):
 
 
 class UserFacingError(AppError):
-    """An error with a translatable message for the person using the app."""
+    """An error with a translatable message for the person using the app.
 
-    def __init__(self, msgid: str, **params: Any) -> None:
-        self.msgid = msgid
+    A count message is given as ``Nn_(singular, plural)`` with ``count="<the parameter holding the
+    count>"``: it is translated with ``ngettext`` by that parameter's value (Chinese: one form), the way
+    the rest of the app says "1 second" / "2 seconds". ``msgid`` is the singular, the catalogue's key."""
+
+    def __init__(self, msgid: str | tuple[str, str], /, *, count: str | None = None, **params: Any) -> None:
+        self.msgid_plural: str | None = None
+        if isinstance(msgid, tuple):
+            if count is None or not isinstance(params.get(count), int):
+                raise TypeError("a count message needs count=<name of its integer parameter>")
+            self.msgid, self.msgid_plural = msgid
+        else:
+            self.msgid = msgid
+        self.count = count
         self.params = params
         super().__init__(self.message("en"))
 
     def message(self, lang: str | None = None) -> str:
+        if self.msgid_plural is not None and self.count is not None:
+            return ngettext(self.msgid, self.msgid_plural, self.params[self.count], lang).format(**self.params)
         return translate(self.msgid, lang).format(**self.params)
 
 
@@ -48,7 +61,7 @@ class StorageErrorKind(enum.Enum):
 
 
 class StorageError(UserFacingError):
-    def __init__(self, kind: StorageErrorKind, msgid: str, **params: Any) -> None:
+    def __init__(self, kind: StorageErrorKind, msgid: str | tuple[str, str], **params: Any) -> None:
         self.kind = kind
         super().__init__(msgid, **params)
 
@@ -81,6 +94,6 @@ class SyncError(UserFacingError):
     body: Any
     retry_after: int | None
 
-    def __init__(self, kind: SyncErrorKind, msgid: str, **params: Any) -> None:
+    def __init__(self, kind: SyncErrorKind, msgid: str | tuple[str, str], **params: Any) -> None:
         self.kind = kind
         super().__init__(msgid, **params)

@@ -11,70 +11,19 @@ their .xlsx with msoffcrypto-tool.)
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import time
-import uuid
+
+from lo_office import NoOffice, close, office, open_hidden, prop, url
 
 
 def main(src: str, out: str, profile: str, filter_name: str, password: str) -> int:
-    import uno
-    from com.sun.star.beans import PropertyValue
-
-    def prop(name: str, value: object) -> PropertyValue:
-        p = PropertyValue()
-        p.Name, p.Value = name, value
-        return p
-
-    exe = shutil.which("soffice") or shutil.which("libreoffice")
-    pipe = f"fa-{uuid.uuid4().hex}"
-    proc = subprocess.Popen(
-        [
-            exe,
-            "--headless",
-            "--invisible",
-            "--norestore",
-            "--nologo",
-            f"-env:UserInstallation={uno.systemPathToFileUrl(profile)}",
-            f"--accept=pipe,name={pipe};urp;",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     try:
-        local = uno.getComponentContext()
-        resolver = local.ServiceManager.createInstanceWithContext("com.sun.star.bridge.UnoUrlResolver", local)
-        ctx = None
-        for _ in range(300):  # up to a minute for the first start of a fresh profile
-            try:
-                ctx = resolver.resolve(f"uno:pipe,name={pipe};urp;StarOffice.ComponentContext")
-                break
-            except Exception:
-                if proc.poll() is not None:
-                    return 3
-                time.sleep(0.2)
-        if ctx is None:
-            return 4
-        desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
-        doc = desktop.loadComponentFromURL(
-            uno.systemPathToFileUrl(os.path.abspath(src)), "_blank", 0, (prop("Hidden", True),)
-        )
-        doc.storeToURL(
-            uno.systemPathToFileUrl(os.path.abspath(out)), (prop("FilterName", filter_name), prop("Password", password))
-        )
-        for step in (lambda: doc.close(True), desktop.terminate):
-            try:
-                step()
-            except Exception:  # the office may already be going away: the file is saved
-                pass
-    finally:
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        with office(profile) as (_ctx, desktop):
+            doc = open_hidden(desktop, src)
+            doc.storeToURL(url(out), (prop("FilterName", filter_name), prop("Password", password)))
+            close(doc, desktop)
+    except NoOffice as exc:
+        return exc.code
     return 0
 
 

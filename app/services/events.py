@@ -1,7 +1,7 @@
 """A small event bus owned by the session, and the change set an operation announces.
 
-The bus: what changed: what changed in the shared state (the published form, the
-work calendar) is announced once, to whoever listens (Electrum's ``EventListener`` /
+The bus: what changed in the shared state (the published form, the work calendar, the
+verdict of the archive's open checks) is announced once, to whoever listens (Electrum's ``EventListener`` /
 ``trigger_callback``, without its process-wide registry: each session has its own bus).
 
 Callbacks run on the thread that publishes (the DB thread during a sync); the UI listens through its
@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from app.errors import UserFacingError
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
 from app.models.workdays import WorkCalendar
@@ -37,6 +38,14 @@ class CalendarChanged:
     """Another work calendar is in force: count working days with it from now on."""
 
     calendar: WorkCalendar
+
+
+@dataclass(frozen=True)
+class IntegrityFailed:
+    """The archive's open checks, run beside the user, found a problem: nothing more is written to
+    it (its writes are refused), and the user is told what to do (restore from a backup)."""
+
+    error: UserFacingError
 
 
 @dataclass(frozen=True)

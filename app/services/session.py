@@ -20,7 +20,7 @@ from app.models.catalogue import FormDefinition, apply_override, form_from_dict,
 from app.models.wire import UserRole
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.paths import DEFAULT_PROFILE, app_home, device_unlock_marker
-from app.services.events import CalendarChanged, EventBus, FormChanged
+from app.services.events import CalendarChanged, EventBus, FormChanged, IntegrityFailed
 from app.storage.archive import Archive
 from app.storage.profile import Profile
 
@@ -83,11 +83,14 @@ def _role(stored: str | None) -> UserRole:
         return UserRole.COLLECTOR
 
 
-def _open(profile: Profile, key: bytes) -> Session:
-    archive = profile.open(key)
-    return Session(
+def _open(profile: Profile, key: bytes, background_check: bool = False) -> Session:
+    archive = profile.open(key, background=background_check)
+    session = Session(
         profile, archive, key, form_for(archive), _role(archive.meta.get("sync_role")), calendar_for(archive)
     )
+    if archive.open_check is not None:
+        archive.open_check.when_done(session._checked)
+    return session
 
 
 def _device_secret_name(profile: Profile, archive_id: str) -> str:
@@ -111,6 +114,7 @@ class Session:
     role: UserRole = UserRole.COLLECTOR
     calendar: WorkCalendar = field(default_factory=builtin_calendar)
     events: EventBus = field(default_factory=EventBus, repr=False, compare=False)
+    _integrity_error: StorageError | None = field(default=None, repr=False, compare=False)
 
     def set_form(self, form: FormDefinition) -> bool:
         """Put a newer form in force (an older or equal version is ignored); True if it was."""
@@ -119,6 +123,16 @@ class Session:
         self.form = form
         self.events.publish(FormChanged(form))
         return True
+
+    @property
+    def integrity_error(self) -> StorageError | None:
+        """What the archive's open checks found, once they did (they may run beside the user)."""
+        return self._integrity_error
+
+    def _checked(self, problems: list[str]) -> None:  # from the checks' thread
+        if problems:
+            self._integrity_error = self._profile.integrity_error(problems)
+            self.events.publish(IntegrityFailed(self._integrity_error))
 
     def set_calendar(self, calendar: WorkCalendar) -> None:
         if calendar != self.calendar:
@@ -148,7 +162,11 @@ def unlock(
     passphrase: str | None = None,
     recovery_code: str | None = None,
     key: bytes | None = None,
+    background_check: bool = False,
 ) -> Session:
+    """Open the profile's archive. With ``background_check`` (the desktop app) the integrity checks
+    run beside the user: the session is returned at once for reading, its writes wait for the checks
+    and are refused if they failed, and a failure is published as ``IntegrityFailed``."""
     profile = Profile(name)
     if not profile.exists():
         raise StorageError(
@@ -163,7 +181,7 @@ def unlock(
             key = profile.unlock(passphrase)
         else:
             raise StorageError(StorageErrorKind.WRONG_PASSPHRASE, N_("A passphrase is needed to open the archive."))
-    return _open(profile, key)
+    return _open(profile, key, background_check)
 
 
 def device_key(name: str = DEFAULT_PROFILE) -> bytes | None:

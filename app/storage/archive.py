@@ -27,6 +27,7 @@ from app.storage.customers import Customers
 from app.storage.db import ArchiveDb, Meta, StorageFault, classify
 from app.storage.engine import CorruptDatabase, integrity_problems, raw_connect
 from app.storage.media import Media
+from app.storage.opencheck import OpenCheck
 from app.storage.sync import Outbox
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,7 @@ class Archive:
         self.outbox = Outbox(self)
         self.customers = Customers(self)
         self.media = Media(self)
+        self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
 
     # ---- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -71,8 +73,13 @@ class Archive:
         actor: str | None = None,
         before_migration: Callable[[Archive, int], None] | None = None,
         check: bool = True,
+        background: bool = False,
     ) -> Archive:
-        """Open, check integrity, and migrate (after ``before_migration`` made a backup)."""
+        """Open, check integrity, and migrate (after ``before_migration`` made a backup).
+
+        With ``background`` the integrity checks run beside the caller (opencheck.py): the archive
+        is returned at once for reading, and its writes wait for the checks and are refused if they
+        failed; an archive that needs a migration is still checked before it is migrated."""
         if not path.exists():
             raise StorageFault("missing", str(path))
         if path.stat().st_size == 0:
@@ -85,12 +92,15 @@ class Archive:
             raise classify(exc) from None
         arc = cls(path, conn, actor or "")
         try:
-            if check:
+            with arc.db.engine.connect() as c:
+                version = migrations.current_version(c)
+            if check and background and version == migrations.SCHEMA_VERSION:
+                arc.open_check = OpenCheck(path, key, structure=arc._structure_check())
+                arc.db.write_gate = arc.open_check.require_ok
+            elif check:
                 problems = arc.open_checks()
                 if problems:
                     raise StorageFault("corrupt", "; ".join(problems[:3]))
-            with arc.db.engine.connect() as c:
-                version = migrations.current_version(c)
             if version > migrations.SCHEMA_VERSION:
                 raise StorageFault("too_new", f"schema {version} > {migrations.SCHEMA_VERSION}")
             if version < migrations.SCHEMA_VERSION:
@@ -114,6 +124,8 @@ class Archive:
         return arc
 
     def close(self) -> None:
+        if self.open_check is not None:
+            self.open_check.cancel()  # before the checkpoint below writes into the file it reads
         try:
             self.db.raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlcipher3.Error:
@@ -141,8 +153,14 @@ class Archive:
         """What runs on open: every page's HMAC (cipher_integrity_check: tampering, bit rot,
         truncation), and the b-tree structure (quick_check) when the last session did not close
         cleanly or the archive is small enough for it to cost little (≤ 64 MB: about 0.4 s)."""
-        quick = self._marker.exists() or self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES
-        return integrity_problems(self.db.raw, quick=True, structure=quick)
+        return integrity_problems(self.db.raw, quick=True, structure=self._structure_check())
+
+    def _structure_check(self) -> bool:
+        return self._marker.exists() or self.path.stat().st_size <= QUICK_CHECK_MAX_BYTES
+
+    def open_check_problems(self, timeout: float | None = None) -> list[str]:
+        """The problems the open checks found (waiting for them if they run in the background)."""
+        return self.open_check.problems(timeout) if self.open_check is not None else []
 
     def __enter__(self) -> Archive:
         return self
@@ -167,6 +185,3 @@ class Archive:
             self.db.raw.execute("VACUUM INTO ?", (str(target),))
         except sqlcipher3.DatabaseError as exc:
             raise classify(exc) from None
-
-    def file_size(self) -> int:
-        return sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())

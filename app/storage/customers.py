@@ -637,10 +637,3 @@ class Customers(Part):
         }
         found = self.duplicates_of(form, wanted, tx)
         return [d for dups in found.values() for d in dups if d.customer_id not in exclude]
-
-    def quality_of(self, customer_id: str) -> Quality | None:
-        with self.reading() as c:
-            r = c.execute(
-                select(C.completeness, C.missing_count, C.error_count, C.warning_count).where(C.id == customer_id)
-            ).first()
-        return Quality(*r) if r else None

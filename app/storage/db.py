@@ -63,19 +63,31 @@ class ArchiveDb:
         self.engine = make_engine(conn)
         self.actor = actor
         self.clock: Callable[[], str] = utcnow
+        # the write gate: set while the open checks run in the background (opencheck.py); every
+        # write transaction waits for them and is refused if they found a problem
+        self.write_gate: Callable[[], None] | None = None
+        # what a damaged page met by a query becomes (the profile's message naming its backups);
+        # without one, a StorageFault("corrupt")
+        self.on_damage: Callable[[StorageFault], Exception] | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction (BEGIN IMMEDIATE … COMMIT, rolled back on any exception)."""
+        if self.write_gate is not None:
+            self.write_gate()  # raises StorageFault("corrupt") if the open checks failed
+            self.write_gate = None
         try:
             with self.engine.connect() as conn, conn.execution_options(fieldarchive_write=True).begin():
                 yield conn
         except OperationalError as exc:
-            raise classify(exc.orig or exc) from None
+            raise self._damage(classify(exc.orig or exc)) from None
         except DBAPIError as exc:
             if isinstance(exc.orig, sqlcipher3.DatabaseError) and not isinstance(exc.orig, sqlcipher3.IntegrityError):
-                raise classify(exc.orig) from None
+                raise self._damage(classify(exc.orig)) from None
             raise
+
+    def _damage(self, fault: StorageFault) -> Exception:
+        return self.on_damage(fault) if fault.kind == "corrupt" and self.on_damage is not None else fault
 
     @contextmanager
     def reading(self, tx: Connection | None = None) -> Iterator[Connection]:
@@ -83,8 +95,13 @@ class ArchiveDb:
         if tx is not None:
             yield tx
             return
-        with self.engine.connect() as conn:
-            yield conn
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DBAPIError as exc:  # a damaged page met by a read says so, like a write would
+            if isinstance(exc.orig, sqlcipher3.DatabaseError) and classify(exc.orig).kind == "corrupt":
+                raise self._damage(classify(exc.orig)) from None
+            raise
 
 
 class Part:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.models.record import PhotoInfo, Provenance, Visit
 from app.storage import schema
@@ -42,11 +42,6 @@ class Media(Part):
     def photo_data(self, sha: str) -> bytes | None:
         with self.reading() as c:
             return c.execute(select(P.data).where(P.sha256 == sha)).scalar()
-
-    def photo_info(self, sha: str) -> PhotoInfo | None:
-        with self.reading() as c:
-            r = c.execute(select(P.sha256, P.mime, P.width, P.height, P.size).where(P.sha256 == sha)).first()
-        return PhotoInfo(*r) if r else None
 
     def known_photos(self, shas: Iterable[str]) -> set[str]:
         shas = list(shas)
@@ -126,12 +121,3 @@ class Media(Part):
             )
             for r in rows
         ]
-
-    def visit_counts(self, customer_ids: Sequence[str]) -> dict[str, int]:
-        with self.reading() as c:
-            rows = c.execute(
-                select(V.customer_id, func.count())
-                .where(V.customer_id.in_(list(customer_ids)), V.deleted_at.is_(None))
-                .group_by(V.customer_id)
-            ).all()
-        return dict(rows)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from app import scratch
 from app.errors import StorageError
 from app.errors import StorageErrorKind as K
-from app.i18n import N_
+from app.i18n import N_, Nn_
 from app.paths import DEFAULT_PROFILE, atomic_write, ensure_private_dir, profile_dir
 from app.storage import backup as bk
 
@@ -64,11 +64,23 @@ class Profile:
 
         if len(passphrase) < MIN_PASSPHRASE:
             raise StorageError(
-                K.WRONG_PASSPHRASE, N_("The passphrase must have at least {n} characters."), n=MIN_PASSPHRASE
+                K.WRONG_PASSPHRASE,
+                Nn_(
+                    "The passphrase must have at least {n} character.",
+                    "The passphrase must have at least {n} characters.",
+                ),
+                count="n",
+                n=MIN_PASSPHRASE,
             )
         if len(passphrase) > MAX_PASSPHRASE:
             raise StorageError(
-                K.WRONG_PASSPHRASE, N_("The passphrase must have at most {n} characters."), n=MAX_PASSPHRASE
+                K.WRONG_PASSPHRASE,
+                Nn_(
+                    "The passphrase must have at most {n} character.",
+                    "The passphrase must have at most {n} characters.",
+                ),
+                count="n",
+                n=MAX_PASSPHRASE,
             )
 
     def create(self, passphrase: str, actor: str) -> tuple[Archive, bytes, str]:
@@ -156,7 +168,13 @@ class Profile:
         wait = self.wait_seconds()
         if wait > 0:
             raise StorageError(
-                K.LOCKED_OUT, N_("Too many wrong attempts. Try again in {seconds} seconds."), seconds=int(wait + 0.999)
+                K.LOCKED_OUT,
+                Nn_(
+                    "Too many wrong attempts. Try again in {seconds} second.",
+                    "Too many wrong attempts. Try again in {seconds} seconds.",
+                ),
+                count="seconds",
+                seconds=int(wait + 0.999),
             )
         try:
             key = keyfile.unlock_with_recovery(secret) if slot == "recovery" else keyfile.unlock_with_passphrase(secret)
@@ -165,12 +183,18 @@ class Profile:
             wait = self.wait_seconds()
             recovery = slot == "recovery"
             if wait > 0:
-                msgid = (
-                    N_("The recovery code is not correct. Wait {seconds} seconds before the next try.")
+                plural = (
+                    Nn_(
+                        "The recovery code is not correct. Wait {seconds} second before the next try.",
+                        "The recovery code is not correct. Wait {seconds} seconds before the next try.",
+                    )
                     if recovery
-                    else N_("The passphrase is not correct. Wait {seconds} seconds before the next try.")
+                    else Nn_(
+                        "The passphrase is not correct. Wait {seconds} second before the next try.",
+                        "The passphrase is not correct. Wait {seconds} seconds before the next try.",
+                    )
                 )
-                raise StorageError(K.WRONG_PASSPHRASE, msgid, seconds=int(wait + 0.999)) from None
+                raise StorageError(K.WRONG_PASSPHRASE, plural, count="seconds", seconds=int(wait + 0.999)) from None
             msgid = N_("The recovery code is not correct.") if recovery else N_("The passphrase is not correct.")
             raise StorageError(K.WRONG_PASSPHRASE, msgid) from None
         except KeyError:
@@ -245,7 +269,7 @@ class Profile:
         """Temporary files of exports, reports and backups (app/scratch.py): private, never $TMPDIR."""
         return self.dir / scratch.SCRATCH_DIR
 
-    def open(self, key: bytes, actor: str | None = None, check: bool = True) -> Archive:
+    def open(self, key: bytes, actor: str | None = None, check: bool = True, background: bool = False) -> Archive:
         from app.storage.archive import Archive
         from app.storage.db import StorageFault
 
@@ -256,11 +280,31 @@ class Profile:
         except OSError as exc:
             log.warning("temporary files of an earlier run could not be removed: %s", exc.strerror or exc)
         try:
-            return Archive.open(
-                self.archive_path, key, actor, before_migration=self._backup_before_migration, check=check
+            arc = Archive.open(
+                self.archive_path,
+                key,
+                actor,
+                before_migration=self._backup_before_migration,
+                check=check,
+                background=background,
             )
         except StorageFault as fault:
             raise self._fault(fault) from None
+        if arc.open_check is not None:  # the checks run beside the user: a refused write says what to do
+            arc.db.write_gate = lambda: self._write_gate(arc)
+        arc.db.on_damage = self._fault  # and so does a damaged page met by any query
+        return arc
+
+    def _write_gate(self, arc: Archive) -> None:
+        problems = arc.open_check_problems()
+        if problems:
+            raise self.integrity_error(problems)
+
+    def integrity_error(self, problems: list[str]) -> StorageError:
+        """The user's message for what the open checks found (names the backup folder)."""
+        from app.storage.db import StorageFault
+
+        return self._fault(StorageFault("corrupt", "; ".join(problems[:3])))
 
     def _backup_before_migration(self, arc: Archive, version: int) -> None:
         from app.storage import migrations

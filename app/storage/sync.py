@@ -627,10 +627,6 @@ class Outbox(Part):
             review: dict[str, Any] | None = _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
             return review
 
-    def sync_errors_of(self, record_id: str) -> list[dict[str, Any]]:
-        with self.reading() as c:
-            return _loads(c.execute(select(C.sync_errors).where(C.id == record_id)).scalar()) or []
-
     def clear_rejection(self, tx: Connection, record_id: str) -> None:
         tx.execute(
             schema.customer.update()

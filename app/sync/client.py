@@ -32,8 +32,8 @@ from requests.adapters import HTTPAdapter
 from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
-from app.i18n import N_
-from app.models.remote import FeedPage, PhotoProgress, PushResult, RemoteUser, SignIn
+from app.i18n import N_, Nn_
+from app.models.remote import FeedPage, PhotoProgress, PushResult, SignIn
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
 from app.sync import protocol
 
@@ -327,9 +327,6 @@ class SyncClient:
         finally:
             self.tokens.clear()
 
-    def me(self) -> RemoteUser:
-        return protocol.decode(protocol.user, self._call("GET", "/me"), "me")
-
     # ---- sync --------------------------------------------------------------------------------
     def push(self, mutations: list[dict[str, Any]]) -> list[PushResult]:
         return protocol.decode(
@@ -457,14 +454,28 @@ def _too_many(resp: requests.Response) -> SyncError:
     if resp.status_code == 423:
         err = (
             SyncError(
-                K.AUTH, N_("Too many failed sign-ins for this user; try again in {seconds} seconds."), seconds=seconds
+                K.AUTH,
+                Nn_(
+                    "Too many failed sign-ins for this user; try again in {seconds} second.",
+                    "Too many failed sign-ins for this user; try again in {seconds} seconds.",
+                ),
+                count="seconds",
+                seconds=seconds,
             )
             if seconds is not None
             else SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes."))
         )
     else:
         err = (
-            SyncError(K.AUTH, N_("Too many sign-in attempts; try again in {seconds} seconds."), seconds=seconds)
+            SyncError(
+                K.AUTH,
+                Nn_(
+                    "Too many sign-in attempts; try again in {seconds} second.",
+                    "Too many sign-in attempts; try again in {seconds} seconds.",
+                ),
+                count="seconds",
+                seconds=seconds,
+            )
             if seconds is not None
             else SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes."))
         )

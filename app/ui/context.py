@@ -20,7 +20,7 @@ from app.errors import UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FormDefinition
 from app.models.workdays import WorkCalendar
-from app.services.events import CalendarChanged, Changes, FormChanged
+from app.services.events import CalendarChanged, Changes, FormChanged, IntegrityFailed
 from app.services.session import builtin_calendar
 from app.settings import Settings
 from app.ui.tasks import DbOp, NetOp, TaskRunner
@@ -35,6 +35,7 @@ class UiContext(QObject):
     sig_changes = Signal(object)  # the Changes an operation announced: what stored data changed
     sig_form_changed = Signal(object)  # the FormDefinition now in force (``ctx.form``)
     sig_calendar_changed = Signal(object)  # the WorkCalendar now in force (``ctx.calendar``)
+    sig_integrity_failed = Signal(object)  # the StorageError of open checks that failed after the unlock
     _sig_event = Signal(object, object)  # (session, event) from any thread, received on the GUI thread
 
     def __init__(self, runner: TaskRunner, settings: Settings) -> None:
@@ -42,6 +43,7 @@ class UiContext(QObject):
         self.runner = runner
         self.settings = settings
         self._current: Session | None = None
+        self._integrity_told = False
         self._unsubscribe: list[Callable[[], None]] = []
         self.form: FormDefinition | None = None  # the session's form, as the GUI thread knows it
         self.calendar: WorkCalendar = builtin_calendar()
@@ -65,9 +67,13 @@ class UiContext(QObject):
         def forward(event: Any, s: Session = session) -> None:
             self._sig_event.emit(s, event)
 
-        self._unsubscribe = [session.events.subscribe(kind, forward) for kind in (FormChanged, CalendarChanged)]
+        kinds = (FormChanged, CalendarChanged, IntegrityFailed)
+        self._unsubscribe = [session.events.subscribe(kind, forward) for kind in kinds]
+        self._integrity_told = False
         self._take(FormChanged(session.form))
         self._take(CalendarChanged(session.calendar))
+        if session.integrity_error is not None:  # the checks failed before this subscription
+            self._take(IntegrityFailed(session.integrity_error))
 
     def _on_event(self, session: Session, event: object) -> None:
         if session is self._current:  # an event of a session locked meanwhile is late: dropped
@@ -81,6 +87,14 @@ class UiContext(QObject):
         elif isinstance(event, CalendarChanged) and event.calendar != self.calendar:
             self.calendar = event.calendar
             self.sig_calendar_changed.emit(event.calendar)
+        elif isinstance(event, IntegrityFailed) and not self._integrity_told:  # told once per session
+            self._integrity_told = True
+            self.sig_integrity_failed.emit(event.error)
+
+    def _damaged(self, error: BaseException) -> None:
+        """An operation met a damaged archive: told once, as the open checks' verdict is."""
+        if self._current is not None and isinstance(error, UserFacingError):  # a StorageError: tasks.is_damage
+            self._take(IntegrityFailed(error))
 
     def _session(self) -> Session:
         if self.session is None:
@@ -92,8 +106,9 @@ class UiContext(QObject):
         self.sig_changes.emit(changes)
 
     def op(self, work: Callable[[Session], T], parent: Any = None) -> DbOp[T]:
-        """An operation on the DB thread with the unlocked session (the named ones are in ``app.ui.ops``)."""
-        return DbOp(self.runner, lambda: work(self._session()), parent, self.announce)
+        """An operation on the DB thread with the unlocked session. Only ``app.ui.ops`` builds operations
+        (tests/unit/test_architecture_ui.py); screens call its named builders."""
+        return DbOp(self.runner, lambda: work(self._session()), parent, self.announce, self._damaged)
 
     def task(self, work: Callable[[], T], parent: Any = None) -> DbOp[T]:
         """Work on the DB thread without the session (unlocking, closing, preloading)."""
@@ -102,26 +117,3 @@ class UiContext(QObject):
     def net(self, work: Callable[[], T], parent: Any = None) -> NetOp[T]:
         """Work with the server on the network pool: it must not touch the archive."""
         return NetOp(self.runner, work, parent, self.announce)
-
-    def ask_server(
-        self,
-        call: Callable[[Any], T],
-        parent: Any,
-        success: Callable[[T], None],
-        failure: Callable[[BaseException], None],
-    ) -> None:
-        """``call(client)`` on the network pool, with a client for the server this archive is signed in to
-        (made on the DB thread, where the binding is read) that is closed afterwards; the archive stays
-        usable while the server answers. ``success`` or ``failure`` runs on the GUI thread."""
-        from app.services import syncing  # noqa: PLC0415  # start-up boundary: syncing pulls the HTTP client and PIL; the unlock dialog comes before it
-
-        def with_client(client: Any) -> None:  # a SyncClient (the UI does not import app.sync)
-            def ask() -> T:
-                try:
-                    return call(client)
-                finally:
-                    client.close()
-
-            self.net(ask, parent).success(success).failure(failure).run()
-
-        self.op(syncing.client_for, parent).success(with_client).failure(failure).run()

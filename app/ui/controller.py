@@ -11,11 +11,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QW
 
 from app.i18n import _, set_language
 from app.instance_lock import ProfileInUse, ProfileLock
-from app.services import records, startup
-from app.services import session as ss
+from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
+from app.ui.errors import show_exception
 from app.ui.ops import records as record_ops
+from app.ui.ops import unlocking as unlock_ops
 from app.ui.tasks import TaskRunner
 from app.ui.translator import install_qt_translations
 from app.ui.unlock_dialog import UnlockDialog
@@ -83,6 +84,7 @@ class AppController(QObject):
         self.refusal: QMessageBox | None = None
         self.idle = IdleWatcher(settings.idle_lock_minutes)
         self.idle.sig_idle.connect(self.lock)
+        self.ctx.sig_integrity_failed.connect(self._integrity_failed)
         app.installEventFilter(self.idle)
 
     # ---- start -------------------------------------------------------------------------------
@@ -95,15 +97,9 @@ class AppController(QObject):
         if not startup.device_unlock_enabled(self.profile_name):
             self.show_unlock()
             return
-        profile = self.profile_name
-
-        def by_device() -> Any:
-            key = ss.device_key(profile)
-            return ss.unlock(profile, key=key) if key else None
-
-        self.ctx.task(by_device).success(lambda s: self.unlocked(s) if s else self.show_unlock()).failure(
-            lambda _e: self.show_unlock()
-        ).run()
+        unlock_ops.unlock_by_device(self.ctx, self.profile_name).success(
+            lambda s: self.unlocked(s) if s else self.show_unlock()
+        ).failure(lambda _e: self.show_unlock()).run()
 
     def lock_profile(self) -> bool:
         """Hold the profile for this copy of the app; a second copy says so and ends (issue 16)."""
@@ -143,7 +139,7 @@ class AppController(QObject):
         self.unlock_dialog.sig_unlocked.connect(self.unlocked)
         self.unlock_dialog.rejected.connect(lambda: None if self.ctx.session else self.quit())
         self.unlock_dialog.show()
-        self.ctx.task(startup.preload).failure(lambda e: log.warning("preload failed: %s", e)).run()
+        unlock_ops.preload(self.ctx).failure(lambda e: log.warning("preload failed: %s", e)).run()
 
     # ---- unlocked ----------------------------------------------------------------------------
     def unlocked(self, session: Any) -> None:
@@ -169,7 +165,7 @@ class AppController(QObject):
         self.sig_ready.emit()
 
     def _offer_autosaved(self) -> None:
-        self.ctx.op(records.autosaved).success(self._ask_autosaved).run()
+        record_ops.autosaved(self.ctx).success(self._ask_autosaved).run()
 
     def _ask_autosaved(self, saved: list[tuple[str, str | None, dict[str, Any], str]]) -> None:
         if not saved:
@@ -190,12 +186,7 @@ class AppController(QObject):
             if result == QMessageBox.StandardButton.Yes:
                 self._restore(cid, state.get("raw", {}), key)
             else:
-
-                def discard(s: ss.Session) -> None:
-                    for k, *_r in saved:
-                        records.discard_autosave(s, k)
-
-                self.ctx.op(discard).run()
+                record_ops.discard_autosave(self.ctx, None, [k for k, *_r in saved]).run()
 
         box.finished.connect(answered)
         box.open()
@@ -210,14 +201,25 @@ class AppController(QObject):
             show(None)
 
     # ---- locking -----------------------------------------------------------------------------
-    def lock(self) -> None:
+    def _integrity_failed(self, error: Exception) -> None:
+        """The open checks, run beside the user, found the archive damaged: it refuses every write;
+        lock it (nothing to autosave into it) and say what to do, over the unlock dialog."""
+        log.error("the archive failed its open checks after the unlock: locking it")
+
+        def lock_and_tell() -> None:  # after ``unlocked`` is done (the verdict may come while it runs)
+            self.lock(save_form=False)
+            show_exception(self.unlock_dialog or self.window, error)
+
+        QTimer.singleShot(0, lock_and_tell)
+
+    def lock(self, save_form: bool = True) -> None:
         if self.ctx.session is None or self.window is None:
             return
         form = self.window.panel.form_widget
         self.locked_form = None
-        if form.is_dirty():
+        if form.is_dirty() and save_form:
             raw, key, cid = form.raw_values(), form.autosave_key, form.customer.id if form.customer else None
-            self.ctx.op(lambda s: records.autosave(s, key, cid, {"raw": raw})).run()
+            record_ops.autosave(self.ctx, None, key, cid, {"raw": raw}).run()
             self.locked_form = (cid, key)
         elif form.customer is not None:
             self.locked_form = (form.customer.id, "")
@@ -227,7 +229,7 @@ class AppController(QObject):
         self.window.list_panel.model.clear()
         self.window.show_locked(LockScreen())
         session, self.ctx.session = self.ctx.session, None
-        self.ctx.task(session.close).run()
+        unlock_ops.close(self.ctx, session).run()
         self.show_unlock()
 
     def _restore_locked_form(self) -> None:
@@ -242,7 +244,7 @@ class AppController(QObject):
                     if k == key:
                         self._restore(c, state.get("raw", {}), k)
 
-            self.ctx.op(records.autosaved).success(restore).run()
+            record_ops.autosaved(self.ctx).success(restore).run()
         elif cid:
             self.window.open_customer(cid)
 
@@ -253,7 +255,7 @@ class AppController(QObject):
         session, self.ctx.session = self.ctx.session, None
         if session is not None:
             try:
-                self.runner.call_db(session.close)
+                unlock_ops.close_now(self.ctx, session)
             except Exception:
                 log.exception("closing the archive failed")
         self.runner.shutdown()

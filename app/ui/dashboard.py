@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QPushButton, QSi
 from app.i18n import _, ngettext
 from app.services import dashboard
 from app.ui.context import UiContext
+from app.ui.ops import reports as report_ops
 
 PALETTE = ("#1565c0", "#43a047", "#fb8c00", "#8e24aa", "#9e9e9e", "#c62828")
 
@@ -130,7 +131,7 @@ class DashboardPanel(QWidget):
             chart.set_data([], [])
 
     def refresh(self) -> None:
-        self.ctx.op(dashboard.build, self).success(self.show_data).failure(lambda _e: None).run()
+        report_ops.dashboard_figures(self.ctx, self).success(self.show_data).failure(lambda _e: None).run()
 
     def show_data(self, d: dashboard.Dashboard) -> None:
         self.data = d

@@ -15,16 +15,18 @@ from app.models.catalogue import FormDefinition
 from app.models.remote import RemoteUser
 from app.models.sync_status import SyncState, SyncStatus
 from app.models.wire import UserRole
-from app.services import about, listing, syncing
 from app.services.events import Changes
+from app.services.listing import Summary
 from app.services.maintenance import ArchiveCheck
 from app.ui import report_flow, sheets_flow
 from app.ui.admin.window import AdminWindow
 from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
 from app.ui.errors import info
+from app.ui.ops import listing as listing_ops
 from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
+from app.ui.ops import syncing as sync_ops
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
@@ -164,7 +166,7 @@ class MainWindow(QMainWindow):
             self.about_box.setWindowTitle(_("About FieldArchive"))
             self.about_box.setIconPixmap(self.windowIcon().pixmap(64, 64))
 
-        self.ctx.op(about.versions, self).success(show).run()
+        maintenance_ops.versions(self.ctx, self).success(show).run()
 
     def redeem_code(self) -> None:
         self.code_dialog = CodeDialog(self.ctx, self)
@@ -262,9 +264,9 @@ class MainWindow(QMainWindow):
         self.open_customer(customer_id)
 
     def refresh_summary(self) -> None:
-        self.ctx.op(listing.summary, self).success(self._show_summary).failure(lambda _e: None).run()
+        listing_ops.summary(self.ctx, self).success(self._show_summary).failure(lambda _e: None).run()
 
-    def _show_summary(self, s: listing.Summary) -> None:
+    def _show_summary(self, s: Summary) -> None:
         self.summary.setText(
             ngettext(
                 "{total} customer · {drafts} · {pending} pending review · {returned} returned · "
@@ -303,7 +305,7 @@ class MainWindow(QMainWindow):
             dialog.open()
             dialog.password.setFocus() if bound else dialog.user.setFocus()
 
-        self.ctx.op(syncing.status, self).success(show).run()
+        sync_ops.status(self.ctx, self).success(show).run()
 
     def _signed_in(self, result: tuple[RemoteUser, bool]) -> None:
         user, persists = result
@@ -340,7 +342,7 @@ class MainWindow(QMainWindow):
             box.finished.connect(lambda r: self._sign_out() if r == QMessageBox.StandardButton.Yes else None)
             box.open()
 
-        self.ctx.op(syncing.status, self).success(ask).run()
+        sync_ops.status(self.ctx, self).success(ask).run()
 
     def _sign_out(self) -> None:
         self.coordinator.stop()
@@ -350,7 +352,7 @@ class MainWindow(QMainWindow):
             self.coordinator.sig_state.emit(SyncStatus(SyncState.SIGNED_OUT))
             self.statusBar().showMessage(_("Signed out. The archive stays on this computer."), 8000)
 
-        self.ctx.op(syncing.logout, self).success(done).run()
+        sync_ops.sign_out(self.ctx, self).success(done).run()
 
     def resolve_conflict(self, record_id: str) -> None:
         def show(found: Any) -> None:
@@ -366,7 +368,7 @@ class MainWindow(QMainWindow):
             dialog.sig_resolved.connect(lambda _rid: self.coordinator.after_save.start())
             dialog.open()
 
-        self.ctx.op(lambda s: syncing.conflict(s, record_id), self).success(show).run()
+        sync_ops.conflict(self.ctx, self, record_id).success(show).run()
 
     # ---- tools -------------------------------------------------------------------------------
     def show_settings(self) -> None:

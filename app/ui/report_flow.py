@@ -24,7 +24,8 @@ from app.i18n import _
 from app.services import reports
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
-from app.ui.progress import busy_dialog
+from app.ui.ops import reports as report_ops
+from app.ui.ops.progress import busy_dialog
 
 XLSX = "Excel (*.xlsx)"
 
@@ -119,10 +120,8 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
         if cancelled.is_set():
             close()
             return
-        ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent).success(written).failure(
-            failed
-        ).run()
+        report_ops.save_monthly(ctx, parent, data, month, target, lang).success(written).failure(failed).run()
 
-    ctx.ask_server(lambda client: client.monthly_report(month), parent, fetched, failed)
+    report_ops.fetch_monthly(ctx, parent, month, fetched, failed)
     busy.show()
     return busy

@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _, ngettext
-from app.services.sheets import IMPORT_FILTER, SheetResult, write_template
+from app.services.sheets import IMPORT_FILTER, SheetResult
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
@@ -118,7 +118,7 @@ def choose_template(ctx: UiContext, parent: QWidget) -> None:
     path, _f = QFileDialog.getSaveFileName(parent, _("Import template"), _("import-template.xlsx"), XLSX)
     if path:
         lang = ctx.settings.ui_language
-        ctx.op(lambda s: write_template(s.form, Path(path), lang), parent).success(
+        sheet_ops.template(ctx, parent, Path(path), lang).success(
             lambda _r: info(parent, _("Template written to {file}.").format(file=path))
         ).run()
 

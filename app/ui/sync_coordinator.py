@@ -18,10 +18,10 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.models.sync_state import SyncOutcome
 from app.models.sync_status import SyncState, SyncStatus
-from app.services import syncing
 from app.services.events import Changes
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.ops import syncing as sync_ops
 
 log = logging.getLogger(__name__)
 AFTER_SAVE_MS = 20_000
@@ -55,7 +55,7 @@ class SyncCoordinator(QObject):
     # ---- scheduling --------------------------------------------------------------------------
     def start(self) -> None:
         """After unlocking: find out whether we are signed in, and sync if so."""
-        self.ctx.op(syncing.status).success(self._status_known).failure(lambda _e: None).run()
+        sync_ops.status(self.ctx).success(self._status_known).failure(lambda _e: None).run()
 
     def _status_known(self, status: dict[str, Any]) -> None:
         self.signed_in = bool(status.get("signed_in"))
@@ -101,20 +101,13 @@ class SyncCoordinator(QObject):
         def progress(phase: str, done: int, total: int, nbytes: int) -> None:
             self.ctx.runner.run_on_main(lambda: self.sig_progress.emit(phase, done, total, nbytes))
 
-        def on_db(fn: Any) -> Any:
-            return self.ctx.runner.call_db(fn, timeout=600)
-
-        def work() -> SyncOutcome:
-            return syncing.sync(session, progress, cancel, on_db=on_db)
-
-        self.ctx.net(work).success(self._done).failure(self._failed).finally_(
+        sync_ops.sync(self.ctx, session, progress, cancel).success(self._done).failure(self._failed).finally_(
             lambda: setattr(self, "running", False)
         ).run()
 
     def _done(self, outcome: SyncOutcome) -> None:
         self.failures = 0
-        self.signed_in = True
-        self.ctx.announce(Changes.everything())
+        self.signed_in = True  # the operation announces that anything may have changed, after this
         problems = outcome.conflicts or outcome.rejected or outcome.remaining or outcome.audit_problem
         self.sig_state.emit(SyncStatus(SyncState.PROBLEMS if problems else SyncState.UP_TO_DATE, outcome=outcome))
         self.sig_finished.emit(outcome)

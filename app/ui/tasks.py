@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from app.errors import StorageError, StorageErrorKind
 from app.ui.errors import show_exception
 
 log = logging.getLogger(__name__)
@@ -121,8 +122,10 @@ class Op(Generic[T]):
         work: Callable[[], T],
         parent: Any = None,
         announce: Callable[[Any], None] | None = None,
+        damaged: Callable[[BaseException], None] | None = None,
     ) -> None:
         self._runner, self._work, self._parent, self._announce = runner, work, parent, announce
+        self._damaged = damaged  # a damaged archive is the session's matter, not this operation's
         self._success: Callable[[T], object] | None = None
         self._failure: Callable[[BaseException], object] | None = None
         self._finally: Callable[[], object] | None = None
@@ -152,7 +155,9 @@ class Op(Generic[T]):
         try:
             exc = fut.exception()
             if exc is not None:
-                if self._failure is not None:
+                if self._damaged is not None and is_damage(exc):
+                    self._damaged(exc)
+                elif self._failure is not None:
                     self._failure(exc)
                 else:
                     show_exception(self._parent, exc)
@@ -167,6 +172,11 @@ class Op(Generic[T]):
         finally:
             if self._finally is not None:
                 self._finally()
+
+
+def is_damage(exc: BaseException) -> bool:
+    """A damaged archive (a page that fails its HMAC, a broken b-tree): nothing more may be written."""
+    return isinstance(exc, StorageError) and exc.kind is StorageErrorKind.CORRUPT
 
 
 class DbOp(Op[T]):

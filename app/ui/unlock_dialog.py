@@ -23,10 +23,10 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserFacingError
 from app.i18n import _, ngettext
-from app.services import session as ss
 from app.services import startup
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
+from app.ui.ops import unlocking as unlock_ops
 from app.ui.passphrase import NewPassphrase
 
 
@@ -118,23 +118,15 @@ class UnlockDialog(QDialog):
                 self.message.setText("" if problem == self.new_passphrase.problem.text() else problem)
                 self.new1.setFocus()
                 return
-            code, new, profile = self.code.text(), self.new1.text(), self.profile_name
-
-            def work() -> Any:
-                session = ss.unlock(profile, recovery_code=code)
-                ss.change_passphrase(session, new)
-                return session
+            op = unlock_ops.recover(self.ctx, self, self.profile_name, self.code.text(), self.new1.text())
         else:
-            passphrase, profile = self.passphrase.text(), self.profile_name
-
-            def work() -> Any:
-                return ss.unlock(profile, passphrase=passphrase)
+            op = unlock_ops.unlock(self.ctx, self, self.profile_name, self.passphrase.text())
 
         self.busy = True
         self.unlock_button.setEnabled(False)
         self.message.setStyleSheet("color: #555")
         self.message.setText(_("Opening the archive…"))
-        self.ctx.task(work, self).success(self._unlocked).failure(self._failed).finally_(self._done).run()
+        op.success(self._unlocked).failure(self._failed).finally_(self._done).run()
 
     def _done(self) -> None:
         self.busy = False

@@ -14,6 +14,7 @@ from app import secrets
 from app.i18n import _, translate
 from app.services import session as ss
 from app.ui.context import UiContext
+from app.ui.ops import unlocking as unlock_ops
 from app.ui.passphrase import NewPassphrase
 
 PAGE_LANGUAGE, PAGE_PASSPHRASE, PAGE_OPTIONS, PAGE_RECOVERY = range(4)
@@ -139,19 +140,10 @@ class FirstStartWizard(QWizard):
     def create(self, user: str, remember: bool) -> None:  # type: ignore[override]  # not QWidget.create(), which nothing here calls
         self.creating = True
         self.pages[PAGE_OPTIONS].completeChanged.emit()
-        passphrase, profile = cast(PassphrasePage, self.pages[PAGE_PASSPHRASE]).first.text(), self.profile_name
-
-        def work() -> tuple[Any, str, str]:
-            session, code = ss.create(profile, passphrase=passphrase, actor=user)
-            note = ""
-            if remember:
-                try:
-                    ss.remember_on_device(session)
-                except secrets.KeyringUnavailable as exc:
-                    note = translate(str(exc))
-            return session, code, note
-
-        self.ctx.task(work, self).success(self._created).failure(self._failed).run()
+        passphrase = cast(PassphrasePage, self.pages[PAGE_PASSPHRASE]).first.text()
+        unlock_ops.create_profile(self.ctx, self, self.profile_name, passphrase, user, remember).success(
+            self._created
+        ).failure(self._failed).run()
 
     def _created(self, result: tuple[Any, str, str]) -> None:
         self.session, code, note = result

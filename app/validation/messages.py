@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from app.i18n import N_, Nn_
 
+_TOO_LONG = Nn_("{label}: at most {max} character (now {length}).", "{label}: at most {max} characters (now {length}).")
 _DECIMALS = Nn_("{label}: at most {decimals} decimal place.", "{label}: at most {decimals} decimal places.")
 _EXPIRES_SOON = Nn_(
     "{label}: the licence expires on {date}, in {days} day.", "{label}: the licence expires on {date}, in {days} days."
@@ -15,7 +16,7 @@ _EXPIRES_SOON = Nn_(
 MESSAGES: dict[str, str] = {
     "invalid": N_("{label}: the value is not valid."),
     "required": N_("{label} is required."),
-    "text.too_long": N_("{label}: at most {max} characters (now {length})."),
+    "text.too_long": _TOO_LONG[0],
     "text.pattern": N_("{label}: the format is not recognised."),
     "text.surrogate": N_("{label}: the text holds a broken character (often from copying and pasting); type it again."),
     "integer.invalid": N_("{label}: enter a whole number."),
@@ -124,6 +125,7 @@ MESSAGES.update(
 
 #: The codes whose message counts something: its plural msgid and the parameter that counts.
 PLURALS: dict[str, tuple[str, str]] = {
+    "text.too_long": (_TOO_LONG[1], "max"),
     "decimal.places": (_DECIMALS[1], "decimals"),
     "licence.expires_soon": (_EXPIRES_SOON[1], "days"),
 }

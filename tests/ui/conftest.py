@@ -1,6 +1,10 @@
-"""UI fixtures: an inline task runner (work and callbacks run at once, in order) and an unlocked session."""
+"""UI fixtures: an inline task runner (work and callbacks run at once, in order), an unlocked session,
+the real controller (``running``) and a real sync server on 127.0.0.1 (``srv``)."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QEvent, Qt
@@ -13,6 +17,7 @@ from app.ui.context import UiContext
 from app.ui.style import apply_style
 from app.ui.tasks import TaskRunner
 from tests.conftest import PASSPHRASE
+from tests.sync.conftest import Server
 
 
 @pytest.fixture
@@ -50,6 +55,17 @@ def running(qtbot, qapp, created, monkeypatch):
     if session is not None:
         controller.runner.call_db(session.close)
     controller.runner.shutdown()
+
+
+@pytest.fixture
+def srv(tmp_path: Path) -> Iterator[Server]:
+    """The sync server in its own process, with a supervisor s1 and a collector c1 under s1."""
+    s = Server(tmp_path / "server-data")
+    s.admin("user", "add", "s1", "--role", "supervisor")
+    s.admin("user", "add", "c1", "--role", "collector", "--supervisor", "s1")
+    s.start()
+    yield s
+    s.stop()
 
 
 def type_text(widget: QWidget, text: str) -> None:

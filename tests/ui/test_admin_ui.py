@@ -21,7 +21,7 @@ from app.ui.admin.common import select_key
 from app.ui.admin.window import AdminWindow
 from app.ui.sync.signin_dialog import SignInDialog
 from tests.sync.conftest import SERVER_PASSWORD, Server
-from tests.ui.test_sync_ui import srv, status_text  # noqa: F401  (srv is a fixture)
+from tests.ui.test_sync_ui import status_text
 
 CODES = [f"61010200000{i}" for i in range(1, 6)]
 

@@ -6,26 +6,12 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from app.models.catalogue import RequiredLevel
 from tests.conftest import PASSPHRASE
-from tests.sync.conftest import Server
 from tests.ui.test_sync_ui import sign_in, status_text
-
-
-@pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "server-data")
-    s.admin("user", "add", "s1", "--role", "supervisor")
-    s.admin("user", "add", "c1", "--role", "collector", "--supervisor", "s1")
-    s.start()
-    yield s
-    s.stop()
 
 
 def publish_v2(srv: Any, form: Any, path: Path) -> None:

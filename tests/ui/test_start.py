@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtWidgets import QMessageBox
 
+from app.services import records, startup
 from app.services import session as ss
-from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.controller import AppController, LockScreen
@@ -186,3 +187,38 @@ def test_unlock_on_this_device_opens_without_asking(qtbot, qapp, home, memory_ke
     controller2.start()
     assert controller2.unlock_dialog is not None  # forgotten: the passphrase is asked again
     controller2.unlock_dialog.close()
+
+
+def test_an_archive_found_damaged_after_the_unlock_is_locked_with_the_restore_message(
+    qtbot, qapp, home, created, monkeypatch
+) -> None:
+    """The open checks run beside the user (issue 21): when they find damage after the main window
+    is shown, the app locks the archive (no autosave into it) and says to restore from a backup."""
+    from app.storage.profile import Profile
+
+    s = ss.unlock(passphrase=PASSPHRASE)
+    for i in range(200):
+        records.save_draft(s, {"shop_name": f"店{i}", "address": "西安市" * 20})
+    s.close()
+    path = Profile("default").archive_path
+    data = bytearray(path.read_bytes())
+    data[len(data) - 5000] ^= 0x01
+    path.write_bytes(bytes(data))
+    shown: list[QMessageBox] = []
+    monkeypatch.setattr(QMessageBox, "open", lambda box: shown.append(box))
+    controller = AppController(qapp, Settings(), "default", TaskRunner())
+    controller.start()
+    qtbot.waitUntil(lambda: controller.unlock_dialog is not None, timeout=5000)
+    controller.unlock_dialog.passphrase.setText(PASSPHRASE)
+    controller.unlock_dialog.try_unlock()
+    qtbot.waitUntil(lambda: controller.window is not None, timeout=30_000)
+    qtbot.addWidget(controller.window)
+    qtbot.waitUntil(lambda: any("恢复" in b.text() for b in shown), timeout=60_000)
+    assert controller.ctx.session is None  # locked
+    assert isinstance(controller.window.central.currentWidget(), LockScreen)
+    qtbot.wait(300)  # reads of the list that met the damaged page meanwhile are told through the same verdict
+    assert sum("恢复" in b.text() for b in shown) == 1  # once, not once per operation
+    box = next(b for b in shown if "恢复" in b.text())
+    assert str(Profile("default").backup_dir) in box.text()
+    assert box.icon() == QMessageBox.Icon.Critical
+    controller.runner.shutdown()

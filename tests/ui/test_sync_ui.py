@@ -5,11 +5,8 @@ dialog, signing out with changes not yet sent."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from app import paths
@@ -19,16 +16,6 @@ from app.services.demo import generate
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog
 from tests.sync.conftest import SERVER_PASSWORD, Client, Server
-
-
-@pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "server-data")
-    s.admin("user", "add", "s1", "--role", "supervisor")
-    s.admin("user", "add", "c1", "--role", "collector", "--supervisor", "s1")
-    s.start()
-    yield s
-    s.stop()
 
 
 def on_db(running: Any, fn: Any) -> Any:

@@ -63,13 +63,44 @@ def test_no_count_message_reads_one_plural_in_english() -> None:
     import re
 
     counted = re.compile(
-        r"\{(n|count|total|rows|m|decimals|days)\} (changes|customers|rows|errors|warnings|fields|days|"
-        r"working days|decisions|submissions|seconds|sheets|problems|required fields|decimal places)\b"
+        r"\{(n|count|total|rows|m|decimals|days|seconds|max)\} (changes|customers|rows|errors|warnings|fields|days|"
+        r"working days|decisions|submissions|seconds|sheets|problems|required fields|decimal places|characters)\b"
     )
     constant = {reading.MSG_NO_HEADER}  # its {rows} is HEADER_SCAN, never 1
     assert reading.HEADER_SCAN > 1
     left = [m for m in set(message_ids()) - set(plural_ids()) - constant if counted.search(m)]
     assert not left, left
+
+
+def test_a_user_facing_error_with_a_count_agrees_with_it() -> None:
+    """UserFacingError takes a count message (Nn_ + count=): ngettext by the count, one Chinese form."""
+    import requests
+
+    from app.errors import UserFacingError
+    from app.i18n import Nn_
+    from app.sync.client import _too_many
+
+    def refused(seconds: int) -> UserFacingError:
+        resp = requests.Response()
+        resp.status_code, resp.headers["Retry-After"] = 429, str(seconds)
+        return _too_many(resp)
+
+    assert refused(1).message("en") == "Too many sign-in attempts; try again in 1 second."
+    assert refused(30).message("en") == "Too many sign-in attempts; try again in 30 seconds."
+    assert str(refused(1)) == "Too many sign-in attempts; try again in 1 second."  # the log's English text
+    assert refused(1).message("zh_CN") == "登录尝试过于频繁，请 1 秒后再试。"
+    one = UserFacingError(Nn_("{n} row is wrong.", "{n} rows are wrong."), count="n", n=1)
+    assert (one.msgid, one.msgid_plural, one.message("en")) == (
+        "{n} row is wrong.",
+        "{n} rows are wrong.",
+        "1 row is wrong.",
+    )
+    try:
+        UserFacingError(Nn_("{n} row", "{n} rows"), n=2)  # which parameter is the count: not guessed
+    except TypeError:
+        pass
+    else:
+        raise AssertionError("a count message without count= was accepted")
 
 
 def test_zh_is_the_default_and_en_is_selectable() -> None:

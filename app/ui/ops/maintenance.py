@@ -1,11 +1,11 @@
-"""Operations on the archive as a whole: check it, back it up."""
+"""Operations on the archive as a whole: check it, back it up, the versions Help → About names."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from app.services import maintenance
+from app.services import about, maintenance
 from app.services.maintenance import ArchiveCheck
 from app.ui.context import UiContext
 from app.ui.tasks import DbOp
@@ -17,3 +17,7 @@ def check_archive(ctx: UiContext, parent: Any) -> DbOp[ArchiveCheck]:
 
 def backup(ctx: UiContext, parent: Any, target: Path) -> DbOp[Path]:
     return ctx.op(lambda s: maintenance.backup(s, target), parent)
+
+
+def versions(ctx: UiContext, parent: Any) -> DbOp[dict[str, str]]:
+    return ctx.op(about.versions, parent)

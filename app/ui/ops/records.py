@@ -1,12 +1,14 @@
-"""Operations on customer records: load, save, submit, withdraw, duplicates, visits, history, photos."""
+"""Operations on customer records: load, save, submit, withdraw, duplicates, visits, history, photos,
+and the form's safety copies (autosave)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from app.models.record import Customer, Provenance, Source, Visit
+from app.models.record import Customer, PhotoInfo, Provenance, Source, Visit
 from app.services import photos, records
 from app.services.events import Changes
 from app.services.records import Submitted
@@ -107,3 +109,28 @@ def photo(ctx: UiContext, parent: Any, ref: str) -> DbOp[bytes | None]:
 
 def thumbnail(ctx: UiContext, parent: Any, ref: str) -> DbOp[bytes | None]:
     return ctx.op(lambda s: photos.thumbnail_of(s, ref), parent)
+
+
+def add_photo(ctx: UiContext, parent: Any, path: Path, max_side: int) -> DbOp[PhotoInfo]:
+    """Store the picture at ``path`` (scaled to ``max_side``); the form refers to it once saved."""
+    return ctx.op(lambda s: photos.add_photo(s, path, max_side), parent)
+
+
+Autosaved = list[tuple[str, str | None, dict[str, Any], str]]  # (key, customer id, state, when)
+
+
+def autosave(ctx: UiContext, parent: Any, key: str, customer_id: str | None, state: Mapping[str, Any]) -> DbOp[None]:
+    """Keep a safety copy of a form being edited (found again after a crash or a lock)."""
+    return ctx.op(lambda s: records.autosave(s, key, customer_id, state), parent)
+
+
+def autosaved(ctx: UiContext) -> DbOp[Autosaved]:
+    return ctx.op(records.autosaved)
+
+
+def discard_autosave(ctx: UiContext, parent: Any, keys: Sequence[str]) -> DbOp[None]:
+    def work(s: Any) -> None:
+        for key in keys:
+            records.discard_autosave(s, key)
+
+    return ctx.op(work, parent)

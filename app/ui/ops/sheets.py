@@ -1,5 +1,5 @@
-"""Operations on spreadsheets: check one (nothing written), import it, export the list. Each runs on the
-DB thread behind a progress dialog that can cancel it (``app.ui.progress``)."""
+"""Operations on spreadsheets: check one (nothing written), import it, export the list, write the import
+template. The first three run on the DB thread behind a progress dialog that can cancel it (``app.ui.ops.progress``)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,10 @@ from PySide6.QtWidgets import QProgressDialog
 from app.i18n import _
 from app.services.events import Changes
 from app.services.exporting import export_archive
-from app.services.sheets import ImportMode, SheetResult, sheet_in_archive, submit_changed
+from app.services.sheets import ImportMode, SheetResult, sheet_in_archive, submit_changed, write_template
 from app.ui.context import UiContext
-from app.ui.progress import run_with_progress
+from app.ui.ops.progress import run_with_progress
+from app.ui.tasks import DbOp
 
 Imported = tuple[SheetResult, Any]  # the import, and (submitted, refused) when it also submitted
 
@@ -77,3 +78,8 @@ def export_customers(
         return export_archive(s, target, lang=lang, pks=pks, groups=groups, meta=meta, progress=progress, cancel=cancel)
 
     return run_with_progress(ctx, parent, _("Exporting…"), work, done, cancelled=cancelled)
+
+
+def template(ctx: UiContext, parent: Any, target: Path, lang: str) -> DbOp[None]:
+    """The import template of the form in force, with its headers in ``lang``."""
+    return ctx.op(lambda s: write_template(s.form, target, lang), parent)

@@ -12,6 +12,7 @@ from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.ops import syncing as sync_ops
 
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
 
@@ -74,7 +75,7 @@ class CreditView(QWidget):
             else:
                 show_exception(self, exc)
 
-        self.ctx.ask_server(lambda client: client.credit_history(cid), self, lambda data: self._show(cid, data), failed)
+        sync_ops.credit_history(self.ctx, self, cid, lambda data: self._show(cid, data), failed)
 
     def _show(self, cid: str, data: dict[str, Any]) -> None:
         self.refresh_button.setEnabled(True)

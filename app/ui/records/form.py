@@ -684,7 +684,7 @@ class CustomerForm(QWidget):
             return
         raw, key, cid = self.raw_values(), self.autosave_key, self.customer.id if self.customer else None
         state = {"raw": raw, "form_version": self.form.version}
-        self.ctx.op(lambda s: records.autosave(s, key, cid, state), self).failure(self._autosave_failed).run()
+        ops.autosave(self.ctx, self, key, cid, state).failure(self._autosave_failed).run()
 
     def _autosave_failed(self, exc: BaseException) -> None:
         # An automatic background save never pops up a dialog; the next edit tries again.
@@ -693,7 +693,7 @@ class CustomerForm(QWidget):
 
     def discard_changes(self) -> None:
         key = self.autosave_key
-        self.ctx.op(lambda s: records.discard_autosave(s, key), self).run()
+        ops.discard_autosave(self.ctx, self, [key]).run()
         self.load(self.customer)
 
 

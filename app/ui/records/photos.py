@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
 
 from app.i18n import _
 from app.models.catalogue import FieldSpec
-from app.services import photos as photo_service
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 from app.ui.records.editors import FieldEditor
@@ -88,11 +87,7 @@ class PhotoEditor(FieldEditor):
     def add_files(self, paths: list[Path]) -> None:
         max_side = self.ctx.settings.photo_max_side
         for path in paths:
-
-            def add(s: Any, p: Path = path) -> Any:
-                return photo_service.add_photo(s, p, max_side)
-
-            self.ctx.op(add, self).success(self._added).run()
+            record_ops.add_photo(self.ctx, self, path, max_side).success(self._added).run()
 
     def _added(self, info: Any) -> None:
         if info.sha256 not in self.refs:

@@ -33,9 +33,9 @@ from app.i18n import _, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import STATUS_MSGIDS, CustomerStatus
 from app.services import review
-from app.services.events import Changes
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
+from app.ui.ops import review as review_ops
 from app.ui.style import ERROR, MUTED, OK, WARNING, status_color
 from app.ui.values import shown
 
@@ -329,7 +329,7 @@ class ReviewPanel(QWidget):
             short -= give
 
     def refresh(self) -> None:
-        self.ctx.op(review.queue, self).success(self._loaded).failure(lambda _e: None).run()
+        review_ops.queue(self.ctx, self).success(self._loaded).failure(lambda _e: None).run()
 
     def _loaded(self, items: list[review.QueueItem]) -> None:
         keep = self.selected_id()
@@ -405,7 +405,7 @@ class ReviewPanel(QWidget):
         if cid is None:
             self.view.show_submission(None)
             return
-        self.ctx.op(lambda s: review.submission(s, cid), self).success(self._show).run()
+        review_ops.submission(self.ctx, self, cid).success(self._show).run()
 
     def _show(self, sub: review.Submission | None) -> None:
         if sub is None or sub.item.id != self.selected_id():
@@ -459,7 +459,7 @@ class ReviewPanel(QWidget):
             dialog.open()
             self.return_dialog = dialog
 
-        self.ctx.op(review.reasons, self).success(ask).run()
+        review_ops.reasons(self.ctx, self).success(ask).run()
 
     def _decide(self, ids: list[str], action: str, reason: str = "", fields: list[str] | None = None) -> None:
         def done(n: int) -> None:
@@ -471,6 +471,4 @@ class ReviewPanel(QWidget):
             self.sig_message.emit(msg)
             self.refresh()
 
-        self.ctx.op(lambda s: review.decide(s, ids, action, reason, fields or []), self).success(done).changes(
-            lambda _n: Changes.ids(ids)
-        ).run()
+        review_ops.decide(self.ctx, self, ids, action, reason, fields or []).success(done).run()

@@ -7,8 +7,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from app.errors import UserFacingError
 from app.i18n import _
-from app.services import admin
 from app.ui.context import UiContext
+from app.ui.ops import admin as admin_ops
 
 
 class CodeDialog(QDialog):
@@ -58,4 +58,4 @@ class CodeDialog(QDialog):
             self.ok.setEnabled(True)
             self.message.setText(exc.message() if isinstance(exc, UserFacingError) else str(exc))
 
-        self.ctx.net(lambda: admin.redeem_code(*values), self).success(done).failure(failed).run()
+        admin_ops.redeem_code(self.ctx, self, *values).success(done).failure(failed).run()

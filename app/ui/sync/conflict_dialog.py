@@ -22,9 +22,8 @@ from app.errors import UserFacingError, ValidationFailed
 from app.i18n import _, current_language
 from app.models.catalogue import FormDefinition
 from app.models.remote import FieldConflict
-from app.services import syncing
-from app.services.events import Changes
 from app.ui.context import UiContext
+from app.ui.ops import syncing as sync_ops
 from app.ui.values import shown
 
 
@@ -113,6 +112,4 @@ class ConflictDialog(QDialog):
             self.accept()
             self.sig_resolved.emit(rid)
 
-        self.ctx.op(lambda s: syncing.resolve_conflict(s, rid, choices), self).success(resolved).changes(
-            lambda _r: Changes.ids([rid])
-        ).failure(failed).run()
+        sync_ops.resolve_conflict(self.ctx, self, rid, choices).success(resolved).failure(failed).run()

@@ -6,8 +6,6 @@ refuses to sign in (the password would travel in clear), unless the development 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
@@ -16,6 +14,7 @@ from app.i18n import _
 from app.models.remote import RemoteUser
 from app.services import syncing
 from app.ui.context import UiContext
+from app.ui.ops import syncing as sync_ops
 from app.ui.settings_dialog import check_server_url
 
 
@@ -77,12 +76,9 @@ class SignInDialog(QDialog):
         self.message.setStyleSheet("color: #555")
         self.message.setText(_("Signing in…"))
 
-        def work(session: Any) -> tuple[RemoteUser, bool]:
-            return syncing.login(session, server, user, password).user, syncing.tokens_persist()
-
-        self.ctx.op(work, self).success(lambda r: self._done(server, r)).failure(self._failed).finally_(
-            lambda: self.ok.setEnabled(True)
-        ).run()
+        sync_ops.sign_in(self.ctx, self, server, user, password).success(lambda r: self._done(server, r)).failure(
+            self._failed
+        ).finally_(lambda: self.ok.setEnabled(True)).run()
 
     def _done(self, server: str, result: tuple[RemoteUser, bool]) -> None:
         self.ctx.settings.server_url = server

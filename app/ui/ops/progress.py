@@ -1,4 +1,5 @@
-"""Long work with a progress dialog and a cancel button, off the GUI thread."""
+"""Long work with a progress dialog and a cancel button, off the GUI thread: the operation that the
+spreadsheet operations (``app.ui.ops.sheets``) and the monthly report run behind a dialog."""
 
 from __future__ import annotations
 

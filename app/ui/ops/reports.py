@@ -1,0 +1,36 @@
+"""Operations of the statistics: the dashboard's figures, and the monthly report (its figures asked of
+the server on the network pool, the workbook written and audited on the DB thread)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from app.services import dashboard, reports
+from app.services.dashboard import Dashboard
+from app.ui.context import UiContext
+from app.ui.ops.syncing import ask_server
+from app.ui.tasks import DbOp
+
+
+def dashboard_figures(ctx: UiContext, parent: Any) -> DbOp[Dashboard]:
+    return ctx.op(dashboard.build, parent)
+
+
+def fetch_monthly(
+    ctx: UiContext,
+    parent: Any,
+    month: str,
+    success: Callable[[dict[str, Any]], None],
+    failure: Callable[[BaseException], None],
+) -> None:
+    """The month's figures from the server, asked on the network pool."""
+    ask_server(ctx, lambda client: client.monthly_report(month), parent, success, failure)
+
+
+def save_monthly(
+    ctx: UiContext, parent: Any, data: dict[str, Any], month: str, target: Path, lang: str
+) -> DbOp[dict[str, int]]:
+    """Write the fetched figures to ``target`` and audit the export; returns the counts it names."""
+    return ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent)
