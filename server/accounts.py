@@ -37,6 +37,10 @@ class AccountError(Exception):
     """A refused account operation (admin command line); the message is one English line."""
 
 
+class NoSuchUser(AccountError):
+    """The user named does not exist (the admin API answers 404)."""
+
+
 @dataclass(frozen=True)
 class User:
     id: int
@@ -93,7 +97,7 @@ def get_user_by_id(conn: Connection, uid: int) -> User | None:
 def require_user(conn: Connection, name: str) -> User:
     user = get_user(conn, name)
     if user is None:
-        raise AccountError(f"there is no user {name!r}")
+        raise NoSuchUser(f"there is no user {name!r}")
     return user
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from app.export.reading import read_sheet
+from app.models.catalogue import FieldRole
 from app.models.wire import UserRole
 from app.validation import validate_values
 from app.validation.sheetmap import HeaderMap, map_columns, sheet_value
@@ -43,26 +44,65 @@ def _revoke_lost(tx: Tx, rec_id: str, before: set[int], after: set[int]) -> None
 
 def assign(tx: Tx, customer: str, to: str) -> str:
     """Give a customer (by id or official code) to another user; returns the record id."""
-    target = require_user(tx.conn, to)
-    _assignable(target)
+    moved = assign_many(tx, [customer], to)
+    return moved[0].record_id if moved else _find(tx, customer).id
+
+
+@dataclass(frozen=True)
+class Moved:
+    """One customer of a handover: who had it before."""
+
+    record_id: str
+    code: str | None
+    shop: str
+    old_owner: str | None
+
+
+def _find(tx: Tx, customer: str) -> Any:
     row = tx.conn.execute(
         select(customers).where((customers.c.id == customer.lower()) | (customers.c.code == customer))
     ).first()
     if row is None or row.deleted:
         raise AccountError(f"there is no customer {customer!r}")
+    return row
+
+
+def owned_by(tx: Tx, name: str) -> list[str]:
+    """The ids of the customers a user holds (for a handover of all of them)."""
+    user = require_user(tx.conn, name)
+    q = select(customers.c.id).where(customers.c.owner_id == user.id, customers.c.deleted.is_(False))
+    return list(tx.conn.execute(q.order_by(customers.c.id)).scalars())
+
+
+def assign_many(tx: Tx, refs: list[str], to: str, provenance: dict[str, Any] | None = None) -> list[Moved]:
+    """Give customers (ids or official codes) to another user in one transaction (a handover); returns
+    those that changed hands (a customer the user already holds is left as it is)."""
+    target = require_user(tx.conn, to)
+    _assignable(target)
     d = Directory.load(tx.conn)
     uow = UnitOfWork(tx, target, current_form(tx.conn), d)
-    rec = Rec.from_row(row)
-    uow.records[rec.id] = rec
-    if rec.owner_id == target.id:
-        return rec.id
-    before = d.viewers(rec.owner_id, rec.created_by_id)
-    old_owner = d.name(rec.owner_id)
-    rec.owner_id = target.id
-    uow.touch(rec, "assign", {"owner": {"old": old_owner, "new": target.name}}, None)
+    shop = uow.form.by_role(FieldRole.SHOP_NAME)
+    shop_key = shop.key if shop is not None else "shop_name"
+    moved: list[Moved] = []
+    before: dict[str, set[int]] = {}
+    for ref in refs:
+        row = _find(tx, ref)
+        if row.id in uow.records:
+            continue
+        rec = Rec.from_row(row)
+        uow.records[rec.id] = rec
+        if rec.owner_id == target.id:
+            continue
+        before[rec.id] = d.viewers(rec.owner_id, rec.created_by_id)
+        old_owner = d.name(rec.owner_id)
+        moved.append(Moved(rec.id, rec.code, str(rec.values.get(shop_key) or ""), old_owner))
+        rec.owner_id = target.id
+        uow.touch(rec, "assign", {"owner": {"old": old_owner, "new": target.name}}, None, provenance)
     uow.flush()
-    _revoke_lost(tx, rec.id, before, d.viewers(rec.owner_id, rec.created_by_id))
-    return rec.id
+    for rid, seen in before.items():
+        rec = uow.records[rid]
+        _revoke_lost(tx, rid, seen, d.viewers(rec.owner_id, rec.created_by_id))
+    return moved
 
 
 def set_team(tx: Tx, name: str, supervisor: str | None) -> int:
@@ -86,6 +126,47 @@ def set_team(tx: Tx, name: str, supervisor: str | None) -> int:
         )
         tx.emit(FeedEntry("record", r.id, owner_id=r.owner_id, created_by_id=r.created_by_id))
     return len(rows)
+
+
+def set_role(tx: Tx, name: str, role: str) -> int:
+    """Give a user another role; returns how many customers' visibility changed.
+
+    Who sees a customer depends on roles (server.scope), so the feed follows: a customer someone can
+    no longer see gets a ``revoke`` row addressed to them, one they now see is sent again. A supervisor
+    who still leads a team keeps the role until the team's members are moved; one who stops being a
+    customer manager leaves their team. Becoming an admin (or
+    ceasing to be one) changes the scope over every customer, so that goes through all of them."""
+    user = require_user(tx.conn, name)
+    if role not in [r.value for r in UserRole]:
+        raise AccountError(f"the role must be one of {', '.join(r.value for r in UserRole)}")
+    if role == user.role:
+        return 0
+    if user.role == UserRole.SUPERVISOR.value:
+        members = tx.conn.execute(select(users.c.name).where(users.c.supervisor_id == user.id)).scalars().all()
+        if members:
+            raise AccountError(
+                f"{name!r} leads a team ({', '.join(sorted(members))}): move its members to another team first"
+            )
+    admin = UserRole.ADMIN.value
+    before_dir = Directory.load(tx.conn)
+    # only a collector is in a team: a market manager leads their own, an admin sees everything
+    keep_team = user.supervisor_id if role == UserRole.COLLECTOR.value else None
+    tx.conn.execute(update(users).where(users.c.id == user.id).values(role=role, supervisor_id=keep_team))
+    after_dir = Directory.load(tx.conn)
+    q = select(customers.c.id, customers.c.owner_id, customers.c.created_by_id).order_by(customers.c.id)
+    if admin not in (role, user.role):
+        q = q.where(customers.c.owner_id == user.id)
+    changed = 0
+    for r in tx.conn.execute(q).all():
+        before = before_dir.viewers(r.owner_id, r.created_by_id) | ({user.id} if user.role == admin else set())
+        after = after_dir.viewers(r.owner_id, r.created_by_id) | ({user.id} if role == admin else set())
+        if before == after and r.owner_id != user.id:
+            continue
+        changed += 1
+        _revoke_lost(tx, r.id, before, after)
+        if after - before or r.owner_id == user.id:
+            tx.emit(FeedEntry("record", r.id, owner_id=r.owner_id, created_by_id=r.created_by_id))
+    return changed
 
 
 @dataclass

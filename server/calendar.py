@@ -95,6 +95,12 @@ def import_file(tx: Tx, path: Path) -> list[int]:
         raise CalendarError(f"{path}: file not found") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise CalendarError(f"{path}: not a JSON file ({exc})") from None
+    return import_data(tx, data, str(path))
+
+
+def import_data(tx: Tx, data: Any, path: str = "the calendar") -> list[int]:
+    """Replace every year ``data`` (the bundled file's shape) names; returns the years. The command
+    line's file and the admin API's body both come here."""
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("holidays", {}), dict)

@@ -27,7 +27,19 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.export.reading import SheetError
-from server import accounts, admin, audit, backup, calendar, cli_integrations, credit, forms, purchases, runconfig
+from server import (
+    accounts,
+    admin,
+    administration,
+    backup,
+    calendar,
+    cli_admin,
+    cli_integrations,
+    credit,
+    forms,
+    purchases,
+    runconfig,
+)
 from server.auth import purge_logins
 from server.backup import BackupError
 from server.codes import CodesExhausted
@@ -51,7 +63,7 @@ from server.integrations import IntegrationError
 from server.logs import JsonFormatter
 from server.migrate import upgrade
 from server.photos import purge_partial
-from server.schema import customers, users
+from server.schema import customers
 from server.serve import serve
 from server.wiremodels import text_problem
 
@@ -232,41 +244,6 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_user(args: argparse.Namespace) -> int:
-    db, settings = open_db(args), Settings.from_env()
-    if args.action == "add":
-        password = _new_password()
-        db.write(
-            lambda tx: accounts.add_user(
-                tx, settings, args.name, args.role, password, display_name=args.display_name, supervisor=args.supervisor
-            )
-        )
-    elif args.action in ("disable", "enable"):
-        db.write(lambda tx: accounts.set_disabled(tx, args.name, args.action == "disable"))
-    elif args.action == "passwd":
-        password = _new_password()
-        db.write(lambda tx: accounts.set_password(tx, settings, args.name, password))
-    elif args.action == "team":
-        moved = db.write(lambda tx: admin.set_team(tx, args.name, None if args.supervisor == "-" else args.supervisor))
-        sys.stderr.write(f"{args.name} moved with {moved} customers.\n")
-    else:
-        with db.read() as conn:
-            rows = conn.execute(select(users).order_by(users.c.name)).all()
-            names = {r.id: r.name for r in rows}
-        for r in rows:
-            sys.stdout.write(
-                f"{r.name}\t{r.role}\t{names.get(r.supervisor_id, '-')}\t"
-                f"{'disabled' if r.disabled else 'active'}\t{r.display_name}\n"
-            )
-    return 0
-
-
-def cmd_assign(args: argparse.Namespace) -> int:
-    rid = open_db(args).write(lambda tx: admin.assign(tx, args.customer, args.to))
-    sys.stderr.write(f"Customer {rid} is assigned to {args.to}.\n")
-    return 0
-
-
 def cmd_import(args: argparse.Namespace) -> int:
     report = open_db(args).write(lambda tx: admin.import_customers(tx, Path(args.file), args.owner, args.sheet))
     if report.problems:
@@ -281,58 +258,6 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_form(args: argparse.Namespace) -> int:
     form = open_db(args).write(lambda tx: forms.publish(tx, Path(args.file), "admin"))
     sys.stderr.write(f"Published {form.form_id} version {form.version}.\n")
-    return 0
-
-
-def cmd_devices(args: argparse.Namespace) -> int:
-    db = open_db(args)
-    if args.action == "revoke":
-        if not args.device:
-            raise CliError("name the device: devices revoke USER DEVICE_ID")
-        db.write(lambda tx: accounts.revoke_device(tx, args.user, args.device))
-        sys.stderr.write(f"Device {args.device} of {args.user} is revoked.\n")
-        return 0
-    with db.read() as conn:
-        sys.stdout.write(json.dumps(accounts.list_devices(conn, args.user), ensure_ascii=False, indent=1) + "\n")
-    return 0
-
-
-def cmd_audit(args: argparse.Namespace) -> int:
-    db = open_db(args)
-    if args.action == "sign-legacy":
-        data = getattr(args, "data", None)
-        key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
-        if key is None:
-            raise CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
-        signing_key: bytes = key
-        lines = db.write(lambda tx: audit.sign_legacy(tx, signing_key))
-        for line in lines:
-            sys.stdout.write(line + "\n")
-        sys.stderr.write(f"{len(lines)} trails without acknowledgement looked at.\n")
-        return 1 if any("not signed" in line for line in lines) else 0
-    with db.read() as conn:
-        if args.action == "verify":
-            data = getattr(args, "data", None)
-            key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
-            mark = Path(args.checkpoint) if args.checkpoint else None
-            before = json.loads(mark.read_text(encoding="utf-8")) if mark and mark.exists() else None
-            problems = audit.verify(conn, key, before)
-            for p in problems:
-                sys.stdout.write(p + "\n")
-            if mark and not problems:  # the newest acknowledgements, kept where the database is not
-                tmp = mark.with_name(mark.name + ".tmp")
-                tmp.write_text(json.dumps(audit.newest_acks(conn), indent=1) + "\n", encoding="utf-8")
-                tmp.replace(mark)
-            sys.stderr.write(
-                f"{len(problems)} problems in the uploaded audit trails.\n"
-                if problems
-                else "The uploaded audit trails are intact.\n"
-            )
-            return 1 if problems else 0
-        rows = audit.listing(
-            conn, device=args.device, user=args.user, entity=args.entity, action=args.kind, limit=args.limit
-        )
-    sys.stdout.write(json.dumps(rows, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 
@@ -357,53 +282,6 @@ def _date(text: str, what: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise CliError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
-
-
-def cmd_purchases(args: argparse.Namespace) -> int:
-    report = open_db(args).write(
-        lambda tx: purchases.import_purchases(tx, Path(args.file), args.period, "admin", sheet=args.sheet)
-    )
-    if report.problems:
-        for line in report.problems:
-            sys.stdout.write(line + "\n")
-        sys.stderr.write(f"{len(report.problems)} problems found; nothing was imported.\n")
-        return 1
-    sys.stderr.write(
-        f"Imported {report.imported} purchase rows for {', '.join(sorted(report.periods))}"
-        f" ({report.replaced} replaced earlier figures); the monthly purchase fields of "
-        f"{report.figures_updated} customers were updated.\n"
-    )
-    return 0
-
-
-def cmd_classify(args: argparse.Namespace) -> int:
-    try:
-        purchases.parse_period(args.period)
-    except purchases.PeriodError as exc:
-        raise CliError(f"--period: {exc}") from None
-    report = open_db(args).write(lambda tx: purchases.run_classification(tx, args.period, dry_run=args.dry_run))
-    if report.changes:
-        sys.stdout.write("code\tshop\tretail format\tscore\tscale\tclassification\n")
-    for c in report.changes:
-        score = f"{float(c.score):.4f}" if c.score is not None else "-"
-        sys.stdout.write(
-            f"{c.code}\t{c.shop}\t{c.retail_format}\t{score}\t{c.old_scale or '-'} -> {c.new_scale}"
-            f"\t{c.old_class or '-'} -> {c.new_class or '-'}\n"
-        )
-    notes = [
-        f"{report.ranked} customers ranked for {report.period}",
-        f"{len(report.changes)} " + ("would change" if args.dry_run else "changed"),
-        f"{report.unchanged} unchanged",
-        f"{report.no_figures} without figures (left as they are)",
-    ]
-    if report.no_format:
-        notes.append(f"no retail format: {', '.join(report.no_format)}")
-    if report.formats_without_purchases:
-        notes.append(f"formats without purchases (left as they are): {', '.join(report.formats_without_purchases)}")
-    if report.no_code_letter:
-        notes.append(f"no classification code (market type missing): {', '.join(report.no_code_letter)}")
-    sys.stderr.write(("Dry run, nothing written: " if args.dry_run else "") + "; ".join(notes) + ".\n")
-    return 0
 
 
 def cmd_credit(args: argparse.Namespace) -> int:
@@ -439,25 +317,6 @@ def cmd_credit(args: argparse.Namespace) -> int:
             if row is None:
                 raise CliError(f"there is no customer {args.customer!r}")
             sys.stdout.write(json.dumps(credit.history(conn, row.id), ensure_ascii=False, indent=1) + "\n")
-    return 0
-
-
-def cmd_calendar(args: argparse.Namespace) -> int:
-    db = open_db(args)
-    if args.action == "set":
-        if not args.day or not args.kind:
-            raise CliError("calendar set YYYY-MM-DD holiday|workday|normal")
-        day = _date(args.day, "the day")
-        db.write(lambda tx: calendar.set_day(tx, day, args.kind))
-        sys.stderr.write(f"{day} is now {'a ' + args.kind if args.kind != 'normal' else 'an ordinary day'}.\n")
-    elif args.action == "import":
-        if not args.day:
-            raise CliError("calendar import FILE")
-        years = db.write(lambda tx: calendar.import_file(tx, Path(args.day)))
-        sys.stderr.write(f"Calendar years {', '.join(map(str, years))} replaced.\n")
-    else:
-        with db.read() as conn:
-            sys.stdout.write(json.dumps(calendar.calendar_json(conn), indent=1) + "\n")
     return 0
 
 
@@ -501,17 +360,6 @@ def build_parser() -> Parser:
     r.add_argument("--config", help="the TOML file of serve")
     r.add_argument("--key-file", help="the backup key")
     r.set_defaults(func=cmd_restore)
-    u = sub.add_parser("user", parents=[common], help="manage users")
-    u.add_argument("action", choices=["add", "disable", "enable", "passwd", "team", "list"])
-    u.add_argument("name", nargs="?")
-    u.add_argument("--role", choices=["collector", "supervisor", "admin"])
-    u.add_argument("--supervisor", help="team supervisor (user team: '-' for none)")
-    u.add_argument("--display-name")
-    u.set_defaults(func=cmd_user)
-    a = sub.add_parser("assign", parents=[common], help="assign a customer (id or code) to a user")
-    a.add_argument("customer")
-    a.add_argument("--to", required=True)
-    a.set_defaults(func=cmd_assign)
     i = sub.add_parser(
         "import-customers", parents=[common], help="seed customers from a spreadsheet (.xlsx .xlsm .xls .et .ods .csv)"
     )
@@ -523,22 +371,6 @@ def build_parser() -> Parser:
     f.add_argument("action", choices=["publish"])
     f.add_argument("file")
     f.set_defaults(func=cmd_form)
-    d = sub.add_parser("devices", parents=[common], help="list or revoke devices")
-    d.add_argument("action", choices=["list", "revoke"])
-    d.add_argument("user", nargs="?")
-    d.add_argument("device", nargs="?")
-    d.set_defaults(func=cmd_devices)
-    pu = sub.add_parser("purchases", parents=[common], help="import purchase figures (.xlsx .xls .ods .csv)")
-    pu.add_argument("action", choices=["import"])
-    pu.add_argument("file")
-    pu.add_argument("--sheet", help="the sheet to read when several hold data")
-    pu.add_argument("--period", help="the period of rows without one: 2026-07 or 2026-Q3")
-    pu.set_defaults(func=cmd_purchases)
-    cl = sub.add_parser("classify", parents=[common], help="recompute business scale and classification codes")
-    cl.add_argument("action", choices=["run"])
-    cl.add_argument("--period", required=True, help="2026-07 or 2026-Q3")
-    cl.add_argument("--dry-run", action="store_true", help="print the changes without writing them")
-    cl.set_defaults(func=cmd_classify)
     cr = sub.add_parser("credit", parents=[common], help="integrity grading: rate, appeal, decide, show")
     cr.add_argument("action", choices=["rate", "appeal", "decide", "show"])
     cr.add_argument("customer", help="customer code (or record id)")
@@ -549,25 +381,7 @@ def build_parser() -> Parser:
     cr.add_argument("--note", help="decide: how an appeal was settled")
     cr.add_argument("--on", help="the date of this step (default: today in China)")
     cr.set_defaults(func=cmd_credit)
-    ca = sub.add_parser("calendar", parents=[common], help="the work calendar the server publishes")
-    ca.add_argument("action", choices=["set", "import", "show"])
-    ca.add_argument("day", nargs="?", help="set: YYYY-MM-DD; import: a JSON file")
-    ca.add_argument("kind", nargs="?", choices=["holiday", "workday", "normal"])
-    ca.set_defaults(func=cmd_calendar)
-    au = sub.add_parser("audit", parents=[common], help="the audit trails the clients uploaded: list or verify")
-    au.add_argument("action", choices=["list", "verify", "sign-legacy"])
-    au.add_argument("--user", help="list: entries uploaded by this user")
-    au.add_argument("--device", help="list: entries of this device")
-    au.add_argument("--entity", help="list: entries of this kind (customer, export …)")
-    au.add_argument("--action", dest="kind", help="list: entries of this action (create, update, export …)")
-    au.add_argument("--limit", type=int, default=200, help="list: the newest N entries (default 200)")
-    au.add_argument("--audit-key-file", help="verify, sign-legacy: the key of the acknowledgements (as for serve)")
-    au.add_argument(
-        "--checkpoint",
-        help="verify: a file outside the database with each device's newest "
-        "acknowledgement: checked if it exists, rewritten after a clean verify",
-    )
-    au.set_defaults(func=cmd_audit)
+    cli_admin.add_parsers(sub, common)
     cli_integrations.add_parser(sub, common, open_db)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)
@@ -606,6 +420,7 @@ EXPECTED: tuple[type[BaseException], ...] = (
     runconfig.ConfigError,
     BackupError,
     IntegrationError,
+    administration.AdminError,
 )
 
 

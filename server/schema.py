@@ -433,3 +433,30 @@ integration_calls = Table(
     Column("status", Integer, nullable=False),
     Index("ix_integration_calls_integration_at", "integration_id", "at"),
 )
+
+# Administration (server/administration.py): one row per administrative call, from the admin HTTP API or
+# the command line: who, through what, what, on what, when and how it ended. Never a password or a code.
+admin_log = Table(
+    "admin_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", Float, nullable=False, index=True),
+    Column("actor", String(64), nullable=False),  # the admin's user name, or the system user of the command line
+    Column("via", String(8), nullable=False),  # api | cli
+    Column("action", String(40), nullable=False, index=True),  # users.add, devices.revoke, classify.run …
+    Column("target", String(200), nullable=False),  # the user, device, customer, period … ('' for none)
+    Column("outcome", String(8), nullable=False),  # ok | refused | failed
+    Column("detail", Text, nullable=False),  # JSON: the parameters and the result (counts, the message)
+)
+
+# One-time codes that set a new password (issued by an admin, redeemed by the user at /auth/reset):
+# only the code's SHA-256 is kept; it expires, works once, and dies after a few wrong tries.
+password_resets = Table(
+    "password_resets",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("code_hash", String(64), nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", Float, nullable=False),
+)

@@ -325,11 +325,142 @@ def render(lang: str, out: Path) -> None:
         preview = ImportPreview(controller.ctx, sheet, checked, win)
         shot(preview, "24-bulk-maintenance-preview", (1100, 700))
         preview.close()
+    admin_shots(shot, controller.ctx, win, lang)
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
     controller.ctx.session.close()
     controller.ctx.session = None
+
+
+def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
+    """The administration area's pages with what a server would answer (no server here: the pages do
+    not ask, they are given the answers), at the smallest supported window size."""
+    import time as _time
+
+    from app.models.admin import (
+        AdminDevice,
+        AdminUser,
+        AuditEntry,
+        ClassChange,
+        ClassifyRun,
+        LogEntry,
+    )
+    from app.models.wire import UserRole
+    from app.ui.admin.common import Page
+    from app.ui.admin.window import AdminWindow
+
+    Page.refresh = lambda self: None  # type: ignore[method-assign]
+    zh = lang == "zh_CN"
+    now = _time.time()
+    people = [
+        ("admin", "信息中心 张工" if zh else "IT office, Zhang", UserRole.ADMIN, None, 0, 1),
+        ("li.ming", "李明" if zh else "Li Ming", UserRole.SUPERVISOR, None, 12, 1),
+        ("wang.xm", "王小明" if zh else "Wang Xiaoming", UserRole.COLLECTOR, "li.ming", 486, 2),
+        ("zhao.li", "赵丽" if zh else "Zhao Li", UserRole.COLLECTOR, "li.ming", 512, 1),
+        ("chen.gang", "陈刚" if zh else "Chen Gang", UserRole.COLLECTOR, None, 0, 0),
+    ]
+    users = [AdminUser(n, d, r, s, n == "chen.gang", now - 86400 * 90, c, dv) for n, d, r, s, c, dv in people]
+    area = AdminWindow(ctx, win)
+    area.resize(1280, 720)
+    area.users.show_users(users)
+    area.users.status.setText(
+        "chen.gang 已停用，其所有会话已结束。" if zh else "chen.gang is disabled; every session of theirs ended."
+    )
+    shot(area, "25-admin-users", (1280, 720))
+    area.devices.show_devices(
+        [
+            AdminDevice("wang.xm", "a1f3-9c20", "WANG-LAPTOP", now - 3600, False),
+            AdminDevice("wang.xm", "77be-01d4", "OLD-PC", now - 86400 * 200, True),
+            AdminDevice("zhao.li", "c3d9-5e61", "ZHAO-PC", now - 7200, False),
+        ]
+    )
+    area.tabs.setCurrentWidget(area.devices)
+    shot(area, "26-admin-devices", (1280, 720))
+    area.teams.show_teams(users)
+    note = "赵丽调往城区二组" if zh else "Zhao Li moves to town team 2"
+    area.teams.show_records(
+        [
+            LogEntry(
+                now - 600,
+                "admin",
+                "api",
+                "customers.handover",
+                "wang.xm",
+                "ok",
+                {"from_user": "zhao.li", "note": note, "moved": [{}] * 512},
+            )
+        ]
+    )
+    area.tabs.setCurrentWidget(area.teams)
+    shot(area, "27-admin-teams", (1280, 720))
+    area.calendar.show_calendar(
+        {
+            "version": "3f9a1c0d2b7e4a65",
+            "years": [2026, 2027],
+            "holidays": ["2026-10-01", "2026-10-02", "2026-10-03", "2027-01-01"],
+            "workdays": ["2026-09-27", "2026-10-10"],
+        }
+    )
+    area.tabs.setCurrentWidget(area.calendar)
+    shot(area, "28-admin-calendar", (1280, 720))
+    shops = (
+        ["老王烟酒店", "便民超市", "南街小卖部", "聚福商行"]
+        if zh
+        else ["Wang's", "Corner shop", "South St. kiosk", "Jufu"]
+    )
+    run = ClassifyRun(
+        "2026-07",
+        False,
+        4,
+        0,
+        2,
+        tuple(
+            ClassChange(str(i), f"61010200000{i}", shops[i - 1], "grocery", sc, old, new, oc, nc)
+            for i, sc, old, new, oc, nc in [
+                (1, 0.3125, "2", "1", "CZ2", "CZ1"),
+                (2, 0.25, None, "2", None, "CZ2"),
+                (3, 0.25, "1", "2", "CZ1", "CZ2"),
+                (4, 0.1875, "2", "3", "CZ2", "CZ3"),
+            ]
+        ),
+    )
+    area.purchases.run_period.setText("2026-07")
+    area.purchases.show_run(run)
+    area.tabs.setCurrentWidget(area.purchases)
+    shot(area, "29-admin-classification-dry-run", (1280, 720))
+    area.audit.show_entries(
+        [
+            AuditEntry(
+                "a1f3-9c20",
+                1041 + i,
+                f"2026-11-23T08:1{i}:00.000Z",
+                "wang.xm",
+                "customer",
+                f"610102000{i:03d}",
+                "update",
+                "contact_phone",
+                None,
+                None,
+                "wang.xm",
+            )
+            for i in range(6)
+        ]
+    )
+    area.audit.status.setText("已上传的审计记录完好。" if zh else "The uploaded audit trails are intact.")
+    area.tabs.setCurrentWidget(area.audit)
+    shot(area, "30-admin-audit-copy", (1280, 720))
+    area.log.show_log(
+        [
+            LogEntry(now - 60, "admin", "api", "classify.run", "2026-07", "ok", {"dry_run": True, "changed": 4}),
+            LogEntry(now - 600, "admin", "api", "customers.handover", "wang.xm", "ok", {"from_user": "zhao.li"}),
+            LogEntry(now - 900, "root", "cli", "users.add", "chen.gang", "ok", {"role": "collector"}),
+            LogEntry(now - 1200, "zhao.li", "api", "denied:users", "", "refused", {"error": "not an admin"}),
+        ]
+    )
+    area.tabs.setCurrentWidget(area.log)
+    shot(area, "31-admin-log", (1280, 720))
+    area.close()
 
 
 def main() -> int:

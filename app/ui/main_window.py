@@ -19,6 +19,7 @@ from app.services.events import Changes
 from app.services.listing import Summary
 from app.services.maintenance import ArchiveCheck
 from app.ui import report_flow, sheets_flow
+from app.ui.admin.window import AdminWindow
 from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
 from app.ui.errors import info
@@ -30,6 +31,7 @@ from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.sync.code_dialog import CodeDialog
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog
 from app.ui.sync.status_widget import SyncStatusWidget
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.update_notice)
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
+        self.admin_window: AdminWindow | None = None
         self._menus()
         self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
@@ -140,9 +143,12 @@ class MainWindow(QMainWindow):
         self.act_sync_now = self._action(sync, _("Sync now"), lambda: self.coordinator.sync(manual=True), "F5")
         self.act_sign_in = self._action(sync, _("Sign in…"), self.sign_in)
         self.act_sign_out = self._action(sync, _("Sign out"), self.sign_out)
+        self._action(sync, _("Set a password with a code…"), self.redeem_code)
         tools = bar.addMenu(_("&Tools"))
         self._action(tools, _("Settings…"), self.show_settings)
         self._action(tools, _("Check the archive"), self.check_archive)
+        self.act_admin = self._action(tools, _("Administration…"), self.show_admin)
+        self.act_admin.setVisible(self.role is UserRole.ADMIN)
         help_menu = bar.addMenu(_("&Help"))
         self.act_about = self._action(help_menu, _("About FieldArchive"), self.show_about)
         self.menus = [archive, customer, sync, tools, help_menu]
@@ -161,6 +167,17 @@ class MainWindow(QMainWindow):
             self.about_box.setIconPixmap(self.windowIcon().pixmap(64, 64))
 
         maintenance_ops.versions(self.ctx, self).success(show).run()
+
+    def redeem_code(self) -> None:
+        self.code_dialog = CodeDialog(self.ctx, self)
+        self.code_dialog.open()
+
+    def show_admin(self) -> None:
+        """The administration area (admins only): one window, raised again when already open."""
+        if self.admin_window is None:
+            self.admin_window = AdminWindow(self.ctx, self)
+        self.admin_window.show()
+        self.admin_window.raise_()
 
     def monthly_report(self) -> None:
         self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
@@ -222,6 +239,9 @@ class MainWindow(QMainWindow):
         self.role = role
         self.panel.form_widget.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
+        self.act_admin.setVisible(role is UserRole.ADMIN)
+        if role is not UserRole.ADMIN and self.admin_window is not None:
+            self.admin_window.close()
         self.tabs.setTabVisible(self.review_tab, reviewer)
         if reviewer:
             self.review.refresh()

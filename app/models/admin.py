@@ -1,0 +1,135 @@
+"""The admin API's answers as the client holds them (docs/server.md, "Admin API"): frozen values made once
+from the JSON by app.sync.admin_protocol and shown by the administration area (app/ui/admin).
+
+Plain data: no I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from app.models.wire import UserRole
+
+
+@dataclass(frozen=True, slots=True)
+class AdminUser:
+    name: str
+    display_name: str
+    role: UserRole
+    supervisor: str | None
+    disabled: bool
+    created_at: float
+    customers: int  # customers the user holds
+    devices: int  # devices not revoked
+
+
+@dataclass(frozen=True, slots=True)
+class OneTimeCode:
+    """The code a user sets their password with; shown once to the admin, never kept."""
+
+    name: str
+    code: str | None
+    expires_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class AdminDevice:
+    user: str
+    device_id: str
+    device_name: str
+    last_login_at: float | None
+    revoked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    record_id: str
+    code: str | None
+    shop: str
+    old_owner: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Handover:
+    to: str
+    from_user: str | None
+    note: str
+    moved: tuple[Moved, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One row of the server's admin log (a handover's record is one too)."""
+
+    at: float
+    actor: str
+    via: str  # api | cli
+    action: str
+    target: str
+    outcome: str  # ok | refused | failed
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarChange:
+    years: tuple[int, ...]
+    version: str
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseImport:
+    imported: int
+    replaced: int
+    periods: tuple[str, ...]
+    figures_updated: int
+    dry_run: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ClassChange:
+    """One row of a classification run's table of changes."""
+
+    record_id: str
+    code: str
+    shop: str
+    retail_format: str
+    score: float | None
+    old_scale: str | None
+    new_scale: str | None
+    old_class: str | None
+    new_class: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClassifyRun:
+    period: str
+    applied: bool
+    ranked: int
+    unchanged: int
+    no_figures: int
+    changes: tuple[ClassChange, ...]
+    no_format: tuple[str, ...] = ()
+    no_code_letter: tuple[str, ...] = ()
+    formats_without_purchases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    device: str
+    seq: int
+    at: str
+    actor: str
+    entity: str
+    entity_id: str
+    action: str
+    field: str | None
+    old: str | None
+    new: str | None
+    uploaded_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    intact: bool
+    problems: tuple[str, ...]

@@ -1,0 +1,184 @@
+"""The administration area's work (app/ui/admin): each function takes a signed-in ``SyncClient`` and runs on
+the network pool (``UiContext.ask_server``), never touching the archive. What the admin types or picks is
+checked here first, with a message in the person's language; the server checks again, logs the call and
+answers with its own reason when it refuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from app.errors import UserFacingError
+from app.i18n import N_
+from app.models.admin import (
+    AdminDevice,
+    AdminUser,
+    AuditEntry,
+    CalendarChange,
+    ClassifyRun,
+    Handover,
+    LogEntry,
+    OneTimeCode,
+    PurchaseImport,
+    Verification,
+)
+from app.sync.admin_client import AdminCalls
+
+ROLE_LABELS = {"collector": N_("Customer manager"), "supervisor": N_("Market manager"), "admin": N_("Administrator")}
+DAY_KINDS = {"holiday": N_("Holiday"), "workday": N_("Make-up working day"), "normal": N_("Ordinary day")}
+PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])")
+NAME_RE = re.compile(r"[^\s/\\]{1,64}")
+MAX_SHEET = 50 * 1024 * 1024
+SHEETS = (".xlsx", ".xlsm", ".xls", ".et", ".ods", ".csv")  # the server tells the format by content
+
+
+def _calls(client: Any) -> AdminCalls:
+    return AdminCalls(client)
+
+
+def users(client: Any) -> list[AdminUser]:
+    return _calls(client).users()
+
+
+def add_user(client: Any, name: str, role: str, display_name: str, supervisor: str) -> OneTimeCode:
+    name = name.strip()
+    if not NAME_RE.fullmatch(name):
+        raise UserFacingError(N_("A user name has 1 to 64 characters, without spaces or slashes."))
+    return _calls(client).add_user(name, role, display_name.strip() or None, supervisor or None)
+
+
+def set_disabled(client: Any, name: str, disabled: bool) -> None:
+    _calls(client).set_disabled(name, disabled)
+
+
+def reset_password(client: Any, name: str) -> OneTimeCode:
+    return _calls(client).reset(name)
+
+
+def set_role(client: Any, name: str, role: str) -> int:
+    return _calls(client).set_role(name, role)
+
+
+def set_team(client: Any, name: str, supervisor: str | None) -> int:
+    return _calls(client).set_team(name, supervisor or None)
+
+
+def devices(client: Any) -> list[AdminDevice]:
+    return _calls(client).devices()
+
+
+def revoke(client: Any, user: str, device_id: str) -> None:
+    _calls(client).revoke(user, device_id)
+
+
+def customer_refs(text: str) -> list[str]:
+    """Customer codes or ids typed one per line or separated by commas or spaces."""
+    return [t for t in re.split(r"[\s,，、;；]+", text) if t]
+
+
+def handover(client: Any, to: str, customers: str, from_user: str, note: str) -> Handover:
+    refs = customer_refs(customers)
+    if not to:
+        raise UserFacingError(N_("Choose who receives the customers."))
+    if not refs and not from_user:
+        raise UserFacingError(N_("Name the customers to hand over, or the user whose customers they are."))
+    if from_user and from_user == to:
+        raise UserFacingError(N_("The customers would stay with the same person."))
+    return _calls(client).handover(to, refs, from_user or None, note.strip())
+
+
+def handovers(client: Any) -> list[LogEntry]:
+    return _calls(client).handovers()
+
+
+def admin_log(client: Any) -> list[LogEntry]:
+    return _calls(client).log()
+
+
+def calendar(client: Any) -> dict[str, Any]:
+    return _calls(client).calendar()
+
+
+def import_calendar(client: Any, path: Path) -> CalendarChange:
+    """A calendar file in the bundled format ({"holidays": {YEAR: [DATES]}, "workdays": {…}})."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        raise UserFacingError(N_("{file} is not a calendar file (JSON)."), file=path.name) from None
+    if not isinstance(data, dict) or not ({"holidays", "workdays"} & data.keys()):
+        raise UserFacingError(N_("{file} is not a calendar file (JSON)."), file=path.name)
+    return _calls(client).import_calendar({k: data[k] for k in ("holidays", "workdays") if k in data})
+
+
+def set_day(client: Any, day: dt.date, kind: str) -> CalendarChange:
+    if kind == "workday" and day.weekday() < 5:
+        raise UserFacingError(N_("A make-up working day is a Saturday or a Sunday."))
+    return _calls(client).set_day(day, kind)
+
+
+def check_period(text: str) -> str:
+    text = text.strip().upper()
+    if not PERIOD_RE.fullmatch(text):
+        raise UserFacingError(N_("The period is a month (2026-07) or a quarter (2026-Q3)."))
+    return text
+
+
+def import_purchases(client: Any, path: Path, period: str, dry_run: bool) -> PurchaseImport:
+    """Purchase figures from a spreadsheet; a dry run checks every row and writes nothing."""
+    if path.suffix.lower() not in SHEETS:
+        raise UserFacingError(N_("The purchase figures are a spreadsheet (.xlsx, .xls, .et, .ods or .csv)."))
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise UserFacingError(N_("{file} cannot be read."), file=path.name) from None
+    if len(data) > MAX_SHEET:
+        raise UserFacingError(N_("{file} is too large to send."), file=path.name)
+    return _calls(client).import_purchases(data, check_period(period) if period.strip() else None, dry_run)
+
+
+def classify(client: Any, period: str, dry_run: bool) -> ClassifyRun:
+    return _calls(client).classify(check_period(period), dry_run)
+
+
+def audit(client: Any, device: str = "", user: str = "") -> list[AuditEntry]:
+    return _calls(client).audit(device.strip() or None, user.strip() or None)
+
+
+def verify_audit(client: Any) -> Verification:
+    return _calls(client).verify()
+
+
+def export_audit(client: Any, target: Path) -> int:
+    return _calls(client).export_audit(target)
+
+
+def redeem_code(server: str, user: str, code: str, password: str, repeat: str) -> None:
+    """Set one's own password with the one-time code an admin gave (no sign-in needed; the server then
+    ends every session of the user, who signs in with the new password)."""
+    from app.services import syncing  # noqa: PLC0415  the HTTP client only when this is used
+    from app.sync.client import MemoryTokens, SyncClient  # noqa: PLC0415
+
+    server, user, code = server.strip().rstrip("/"), user.strip(), code.strip()
+    problem = syncing.server_problem(server)
+    if problem is not None:
+        raise problem
+    if not user or not code:
+        raise UserFacingError(N_("Enter your user name and the code you were given."))
+    if password != repeat:
+        raise UserFacingError(N_("The two passwords are not the same."))
+    if len(password) < 8:
+        raise UserFacingError(N_("The password must have at least 8 characters."))
+    client = SyncClient(server, MemoryTokens(), "", allow_insecure=syncing.insecure_allowed())
+    try:
+        resp = client._send(
+            "POST", "/auth/reset", auth=False, body={"username": user, "code": code, "new_password": password}
+        )
+        if resp.status_code == 401:
+            raise UserFacingError(N_("The code is wrong, used or expired: ask an administrator for a new one."))
+        client._check(resp)
+    finally:
+        client.close()

@@ -1,0 +1,121 @@
+"""The admin API's calls (under /api/v1/admin, docs/server.md) over a signed-in ``SyncClient``: the same
+transport, tokens, TLS and error kinds; each answer decoded by app.sync.admin_protocol. The server
+refuses every call to anyone but an admin (403, a REFUSED SyncError)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from app.models.admin import (
+    AdminDevice,
+    AdminUser,
+    AuditEntry,
+    CalendarChange,
+    ClassifyRun,
+    Handover,
+    LogEntry,
+    OneTimeCode,
+    PurchaseImport,
+    Verification,
+)
+from app.sync import admin_protocol as ap
+from app.sync.client import SyncClient
+from app.sync.protocol import decode
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class AdminCalls:
+    def __init__(self, client: SyncClient) -> None:
+        self.client = client
+
+    def _call(self, method: str, path: str, **kw: Any) -> Any:
+        return self.client._call(method, "/admin" + path, **kw)
+
+    # ---- users ---------------------------------------------------------------------------------
+    def users(self) -> list[AdminUser]:
+        return decode(ap.users, self._call("GET", "/users"), "users")
+
+    def add_user(self, name: str, role: str, display_name: str | None, supervisor: str | None) -> OneTimeCode:
+        body = {"name": name, "role": role, "display_name": display_name or None, "supervisor": supervisor or None}
+        return decode(ap.code, self._call("POST", "/users", body=body), "user")
+
+    def set_disabled(self, name: str, disabled: bool) -> None:
+        self._call("POST", f"/users/{name}/{'disable' if disabled else 'enable'}")
+
+    def reset(self, name: str) -> OneTimeCode:
+        return decode(ap.code, self._call("POST", f"/users/{name}/reset"), "reset")
+
+    def set_role(self, name: str, role: str) -> int:
+        return decode(ap.changed, self._call("PUT", f"/users/{name}/role", body={"role": role}), "role")
+
+    def set_team(self, name: str, supervisor: str | None) -> int:
+        return decode(ap.changed, self._call("PUT", f"/users/{name}/team", body={"supervisor": supervisor}), "team")
+
+    # ---- devices, handovers --------------------------------------------------------------------
+    def devices(self, user: str | None = None) -> list[AdminDevice]:
+        return decode(ap.devices, self._call("GET", "/devices", params={"user": user} if user else None), "devices")
+
+    def revoke(self, user: str, device_id: str) -> None:
+        self._call("POST", "/devices/revoke", body={"user": user, "device_id": device_id})
+
+    def handover(self, to: str, customers: list[str], from_user: str | None, note: str) -> Handover:
+        body = {"to": to, "customers": customers, "from_user": from_user or None, "note": note}
+        return decode(ap.handover, self._call("POST", "/handovers", body=body), "handover")
+
+    def handovers(self) -> list[LogEntry]:
+        return decode(ap.log, self._call("GET", "/handovers"), "handovers")
+
+    def log(self, limit: int = 200) -> list[LogEntry]:
+        return decode(ap.log, self._call("GET", "/log", params={"limit": limit}), "log")
+
+    # ---- calendar --------------------------------------------------------------------------------
+    def calendar(self) -> dict[str, Any]:
+        answer: dict[str, Any] = self._call("GET", "/calendar")
+        return answer
+
+    def import_calendar(self, data: dict[str, Any]) -> CalendarChange:
+        return decode(ap.calendar_change, self._call("PUT", "/calendar", body=data), "calendar")
+
+    def set_day(self, day: dt.date, kind: str) -> CalendarChange:
+        answer = self._call("PUT", f"/calendar/days/{day.isoformat()}", body={"kind": kind})
+        return decode(ap.calendar_change, answer, "calendar")
+
+    # ---- purchases, classification ----------------------------------------------------------------
+    def import_purchases(self, data: bytes, period: str | None, dry_run: bool) -> PurchaseImport:
+        params: dict[str, Any] = {"dry_run": "true" if dry_run else "false"}
+        if period:
+            params["period"] = period
+        answer = self._call("POST", "/purchases", raw=data, headers={"Content-Type": XLSX}, params=params)
+        return decode(ap.purchases, answer, "purchases")
+
+    def classify(self, period: str, dry_run: bool) -> ClassifyRun:
+        answer = self._call("POST", "/classify", body={"period": period, "dry_run": dry_run})
+        return decode(ap.classify, answer, "classify")
+
+    # ---- audit copy ---------------------------------------------------------------------------------
+    def audit(self, device: str | None = None, user: str | None = None, limit: int = 500) -> list[AuditEntry]:
+        params: dict[str, Any] = {"limit": limit}
+        if device:
+            params["device"] = device
+        if user:
+            params["user"] = user
+        return decode(ap.audit, self._call("GET", "/audit", params=params), "audit")
+
+    def verify(self) -> Verification:
+        return decode(ap.verification, self._call("POST", "/audit/verify"), "verify")
+
+    def export_audit(self, target: Path) -> int:
+        """The audit copy (JSON lines) written to ``target`` through a temporary file; returns the entries."""
+        resp = self.client._send("GET", "/admin/audit/export")
+        if resp.status_code == 401:
+            self.client.refresh()
+            resp = self.client._send("GET", "/admin/audit/export")
+        if not 200 <= resp.status_code < 300:
+            self.client._check(resp)
+        tmp = target.with_name(target.name + ".part")
+        tmp.write_bytes(resp.content)
+        tmp.replace(target)
+        return resp.content.count(b"\n")
