@@ -18,7 +18,7 @@ from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
-from PySide6.QtGui import QBrush, QColor, QFontMetrics
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -563,23 +563,7 @@ class CustomerForm(QWidget):
         return todo.by_group(self.form, self.group_boxes, self.invalid)
 
     def _update_sections(self) -> None:
-        """Each section's count: its values with errors and its empty required fields (red when there
-        are errors); the tooltip says which."""
-        missing, invalid = self.missing_by_group(), self.invalid_by_group()
-        for i in range(self.sections.count()):
-            item = self.sections.item(i)
-            key = item.data(USER_ROLE)
-            group = self.form.group(key)
-            label = group.label(self.lang) if group else key
-            n = missing.get(key, 0) + invalid.get(key, 0)
-            item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
-            item.setForeground(QBrush(QColor(ERROR)) if invalid.get(key) else QBrush())
-            wrong = [
-                issue.message(self.form[issue.field].label(self.lang), self.lang)
-                for issue in self.invalid
-                if self.form[issue.field].group == key
-            ]
-            item.setToolTip(todo.section_tip(missing.get(key, 0), wrong))
+        todo.update_sections(self.sections, self.form, self.lang, self.report.missing, self.invalid)
 
     def _lay_out_body(self) -> None:
         """Lay the body out now, so that the positions read next are current."""
@@ -668,8 +652,11 @@ class CustomerForm(QWidget):
         self.autosave_key = customer.id
         self._update_header()
         still_invalid = any(i.severity is Severity.ERROR for key in self.rows for i in self.field_issues.get(key, []))
-        # still unsaved: a value with an error (not stored), or what was typed while the save ran
+        # still unsaved: a value with an error (not stored), or what was typed while the save ran;
+        # the safety copy (dropped by the save) keeps it again
         self._set_dirty(bool(self.changed_values()))
+        if self._dirty:
+            self._autosave_timer.start()
         self.sig_message.emit(
             _("Saved.")
             if not still_invalid

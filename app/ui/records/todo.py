@@ -80,6 +80,24 @@ def by_group(form: FormDefinition, groups: Iterable[str], issues: Iterable[Issue
     return counts
 
 
+def update_sections(
+    sections: QListWidget, form: FormDefinition, lang: str, missing: list[Issue], invalid: list[Issue]
+) -> None:
+    """Each section of the navigator with its count of values with errors and empty required fields
+    (red when there are errors); its tooltip names the errors."""
+    keys = [sections.item(i).data(USER_ROLE) for i in range(sections.count())]
+    empty, wrong = by_group(form, keys, missing), by_group(form, keys, invalid)
+    for i, key in enumerate(keys):
+        item = sections.item(i)
+        group = form.group(key)
+        label = group.label(lang) if group else key
+        n = empty[key] + wrong[key]
+        item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
+        item.setForeground(QBrush(QColor(ERROR)) if wrong[key] else QBrush())
+        messages = [x.message(form[x.field].label(lang), lang) for x in invalid if form[x.field].group == key]
+        item.setToolTip(section_tip(empty[key], messages))
+
+
 def section_tip(missing: int, invalid: list[str]) -> str:
     """The tooltip of a section in the navigator: what is wrong there, and how much is empty."""
     lines = list(invalid)
