@@ -57,7 +57,8 @@ class Changes:
     unknown, e.g. after a sync or an import); ``stored``: those customers as the operation left them,
     so a screen showing one of them needs no second read; ``lists``: the customer list and the review
     queue may have gained, lost or reordered rows; ``counts``: the status bar and dashboard counts may
-    have changed.
+    have changed; ``waiting``: how many changes wait to be sent to the server after the operation, when
+    it counted them (a save does: the status bar shows the number at once).
     """
 
     customers: frozenset[str] = frozenset()
@@ -65,12 +66,15 @@ class Changes:
     stored: tuple[Customer, ...] = ()
     lists: bool = True
     counts: bool = True
+    waiting: int | None = None
 
     @classmethod
-    def of(cls, customers: Iterable[Customer], *, lists: bool = True, counts: bool = True) -> Changes:
+    def of(
+        cls, customers: Iterable[Customer], *, lists: bool = True, counts: bool = True, waiting: int | None = None
+    ) -> Changes:
         """The customers an operation stored (and returns)."""
         stored = tuple(customers)
-        return cls(frozenset(c.id for c in stored), False, stored, lists, counts)
+        return cls(frozenset(c.id for c in stored), False, stored, lists, counts, waiting)
 
     @classmethod
     def ids(cls, ids: Iterable[str], *, lists: bool = True, counts: bool = True) -> Changes:

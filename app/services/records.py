@@ -164,6 +164,35 @@ def save(
     return customer
 
 
+def waiting(session: Session) -> int:
+    """How many changes wait in the outbox to be sent to the server."""
+    return session._archive.outbox.outbox_count()
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What the form's Save did: the customer as stored, and how many changes now wait to be sent."""
+
+    customer: Customer
+    waiting: int
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.of([self.customer], waiting=self.waiting)
+
+
+def save_counted(
+    session: Session,
+    values: Mapping[str, Any],
+    customer_id: str | None,
+    changes: Mapping[str, Any],
+    prov: Provenance | None,
+    autosave_key: str | None,
+) -> Saved:
+    """``save``, and the number of changes waiting to be sent afterwards (for the status bar)."""
+    return Saved(save(session, values, customer_id, changes, prov, autosave_key), waiting(session))
+
+
 @dataclass(frozen=True)
 class Submitted:
     """What Save-and-submit did: the customer as stored at the end, which ids went to review, the
@@ -173,10 +202,11 @@ class Submitted:
     submitted: list[str]
     refused: dict[str, Report]
     error: BaseException | None = field(default=None, compare=False)
+    waiting: int | None = None  # changes waiting to be sent afterwards, when counted
 
     @property
     def changes(self) -> Changes:
-        return Changes.of([self.customer])
+        return Changes.of([self.customer], waiting=self.waiting)
 
 
 def save_and_submit(

@@ -157,6 +157,14 @@ class MainWindow(QMainWindow):
     def _customer_changed(self, customer_id: str) -> None:
         for action in self.customer_actions:
             action.setEnabled(bool(customer_id) and self.lock_screen is None)
+        self._set_title()
+
+    def _set_title(self) -> None:
+        """The window is titled by the customer open in it (its shop name, else its code), then the app."""
+        title = _("FieldArchive · customer archive") + f" · {self.user}"
+        if self.lock_screen is None and self.panel.stack.currentIndex() == 1:
+            title = f"{self.panel.form_widget.display_title()} — {title}"
+        self.setWindowTitle(title)
 
     def show_about(self) -> None:
         def show(v: dict[str, str]) -> None:
@@ -199,7 +207,15 @@ class MainWindow(QMainWindow):
         self.list_panel.select(customer.id)
 
     def new_customer(self) -> None:
-        self.panel.confirm_leave(lambda: self.panel.show_customer(None))
+        """Ctrl+N: an empty form, from its top, with the cursor in its first field."""
+
+        def show() -> None:
+            self.tabs.setCurrentIndex(0)
+            self.panel.show_customer(None)
+            self.panel.tabs.setCurrentWidget(self.panel.form_widget)
+            self.panel.form_widget.focus_first()
+
+        self.panel.confirm_leave(show)
 
     def restore_autosave(self, customer: Any, raw: dict[str, Any], key: str) -> None:
         self.panel.show_customer(customer, raw, key)

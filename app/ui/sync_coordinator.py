@@ -48,6 +48,8 @@ class SyncCoordinator(QObject):
         self.after_save.setInterval(AFTER_SAVE_MS)
         self.after_save.timeout.connect(lambda: self.sync(manual=False))
         ctx.sig_changes.connect(self._data_changed)
+        self.shown = SyncStatus(SyncState.LOCAL)  # what the status bar shows now
+        self.sig_state.connect(self._shown)
         self.signed_in = False
         self.changed_meanwhile = False
         self.manual = False
@@ -68,14 +70,34 @@ class SyncCoordinator(QObject):
             self.sig_state.emit(SyncStatus(SyncState.WAITING if outbox else SyncState.IDLE, outbox, last_sync))
             self.sync(manual=False)
 
+    def _shown(self, status: SyncStatus) -> None:
+        self.shown = status
+
     def _data_changed(self, changes: Changes) -> None:
-        """A save: send it a little later (saves in a row are sent together)."""
+        """A save: show at once how many changes wait, and send them a little later (saves in a row are
+        sent together)."""
+        if changes.waiting and not self.running:
+            self._show_waiting(changes.waiting)
         if not self.signed_in or changes.all_customers or not changes.customers:
             return  # a sync's (or an import's) own "everything may have changed"
         if self.running:
             self.changed_meanwhile = True
         else:
             self.after_save.start()
+
+    def _show_waiting(self, waiting: int) -> None:
+        """The status bar after a save: "N changes waiting" instead of an "up to date" no longer true;
+        signed out, offline or failed, the state stays and the count is added to it."""
+        state = self.shown.state
+        if state is SyncState.LOCAL:
+            return  # an archive not bound to a server has nothing to send to
+        if state.signed_in and state not in (SyncState.OFFLINE, SyncState.ERROR):
+            state = SyncState.WAITING
+        self.sig_state.emit(
+            SyncStatus(
+                state, waiting, self.shown.last_sync, error=self.shown.error if state is self.shown.state else None
+            )
+        )
 
     def schedule(self, seconds: float) -> None:
         self.timer.start(int(seconds * 1000))

@@ -152,6 +152,10 @@ def validate_values(
             found.extend(issues)
         if value is not None or not issues:
             values[key] = value
+    cross = cross_field_issues(form, values, today)
+    if cross:
+        found.extend(cross)
+    # a value with an error (its own or against another field) is not counted as filled, nor as missing
     failed = {i.field for i in found if i.severity is Severity.ERROR} if found else ()
     total = filled = 0
     missing = _MISSING
@@ -167,9 +171,6 @@ def validate_values(
         else:
             filled += 1
     report.required_total, report.required_filled = total, filled
-    cross = cross_field_issues(form, values, today)
-    if cross:
-        found.extend(cross)
     return report
 
 

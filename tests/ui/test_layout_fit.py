@@ -81,7 +81,10 @@ def test_labels_go_above_the_fields_when_the_form_is_narrow(qtbot, ctx) -> None:
 def navigator_counts(form) -> dict[str, int]:
     counts: dict[str, int] = {}
     for i in range(form.missing_list.count()):
-        group = form.form[form.missing_list.item(i).data(256)].group
+        key = form.missing_list.item(i).data(256)
+        if key is None:  # a heading ("有错误的值" / "尚未填写的必填项")
+            continue
+        group = form.form[key].group
         counts[group] = counts.get(group, 0) + 1
     return counts
 

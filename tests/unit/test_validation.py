@@ -367,3 +367,20 @@ def test_text_that_cannot_be_stored_is_cleaned_or_refused_at_entry(form, today, 
     assert message.startswith(form[key].label("zh_CN")) and "损坏的字符" in message
     report = validate_values(form, {key: "\udfff"}, today=today, required=False)
     assert [(i.field, i.code) for i in report.errors] == [(key, "text.surrogate")] and key not in report.values
+
+
+def test_a_value_with_an_error_is_neither_filled_in_nor_missing(form, today) -> None:
+    """Completeness counts valid values only: an own error (a wrong check character) or one against
+    another field (issued after it expired) takes the field out of "filled", not into "missing"."""
+    ok = {
+        "licence_issue_date": "2020-01-01",
+        "licence_expiry_date": "2022-01-01",
+        "id_card": id_number("11010119900307123"),
+    }
+    base = validate_values(form, ok, today=today)
+    wrong_id = validate_values(form, {**ok, "id_card": ok["id_card"][:-1] + "0"}, today=today)
+    crossed = validate_values(form, {**ok, "licence_issue_date": "2023-01-01"}, today=today)
+    for report, field in ((wrong_id, "id_card"), (crossed, "licence_issue_date")):
+        assert report.required_filled == base.required_filled - 1
+        assert report.required_total == base.required_total
+        assert field not in {i.field for i in report.missing} and field in {i.field for i in report.errors}

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from app.models.record import Customer, PhotoInfo, Provenance, Source, Visit
 from app.services import photos, records
 from app.services.events import Changes
-from app.services.records import Submitted
+from app.services.records import Saved, Submitted
 from app.ui.context import UiContext
 from app.ui.tasks import DbOp
 from app.validation import Issue
@@ -33,11 +34,12 @@ def save_customer(
     changes: Mapping[str, Any],
     source: Source,
     autosave_key: str | None,
-) -> DbOp[Customer]:
-    """The form's Save: a new customer from all ``values``, an existing one from the changed fields."""
+) -> DbOp[Saved]:
+    """The form's Save: a new customer from all ``values``, an existing one from the changed fields; its
+    change set carries the number of changes now waiting to be sent (the status bar shows it at once)."""
     return ctx.op(
-        lambda s: records.save(s, values, customer_id, changes, _prov(s, source), autosave_key), parent
-    ).changes(lambda c: Changes.of([c]))
+        lambda s: records.save_counted(s, values, customer_id, changes, _prov(s, source), autosave_key), parent
+    ).changes(lambda r: r.changes)
 
 
 def submit(
@@ -52,12 +54,12 @@ def submit(
     urgent: bool = False,
 ) -> DbOp[Submitted]:
     """The form's Submit: save, submit for review and read the customer back, in one DB operation."""
-    return ctx.op(
-        lambda s: records.save_and_submit(
-            s, values, customer_id, changes, _prov(s, source), autosave_key, note, urgent
-        ),
-        parent,
-    ).changes(lambda r: r.changes)
+
+    def work(s: Any) -> Submitted:
+        done = records.save_and_submit(s, values, customer_id, changes, _prov(s, source), autosave_key, note, urgent)
+        return replace(done, waiting=records.waiting(s))
+
+    return ctx.op(work, parent).changes(lambda r: r.changes)
 
 
 def withdraw(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[tuple[bool, Customer | None]]:

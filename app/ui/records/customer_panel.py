@@ -14,6 +14,7 @@ from app.models.record import Customer
 from app.models.wire import UserRole
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
+from app.ui.records import todo
 from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
@@ -100,14 +101,16 @@ class CustomerPanel(QWidget):
         if not self.form_widget.is_dirty():
             proceed()
             return
+        changed, invalid = self.form_widget.unsaved()
         box = QMessageBox(
             QMessageBox.Icon.Question,
             _("Unsaved changes"),
-            _("This customer has changes that are not saved yet."),
+            todo.unsaved_text(changed, invalid),
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             self,
         )
         box.setDefaultButton(QMessageBox.StandardButton.Save)
+        self.leave_box = box  # what it says can be read (tests, accessibility)
 
         def answered(result: int) -> None:
             if result == QMessageBox.StandardButton.Save:

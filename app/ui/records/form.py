@@ -45,6 +45,7 @@ from app.services.refusals import reasons_of
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import records as ops
+from app.ui.records import todo
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
 from app.ui.records.submit_dialog import SubmitDialog
@@ -104,8 +105,10 @@ class CustomerForm(QWidget):
         self.report = Report()
         self.field_issues: dict[str, list[Issue]] = {}
         self.duplicates: list[Issue] = []
+        self.invalid: list[Issue] = []  # the values with errors, in form order: not counted as filled
         self.rows: dict[str, FieldRow] = {}
         self._dirty = False
+        self._locked = False  # waiting for review: nothing can be changed or saved
         self._build()
         ctx.sig_form_changed.connect(self.set_form)
         self._validate_timer = _single_shot(self, 150, self.validate_record)
@@ -423,9 +426,9 @@ class CustomerForm(QWidget):
             self._update_banner()
 
     def _lock(self, locked: bool) -> None:
+        self._locked = locked
         for row in self.rows.values():
-            editable = row.spec.editable_by_role(self.role) and row.spec.editable_by is not EditableBy.SYSTEM
-            row.editor.set_read_only(locked or not editable)
+            row.editor.set_read_only(locked or not self._editable(row.spec))
         self.save_button.setEnabled(not locked)
         self.submit_button.setEnabled(not locked)
 
@@ -450,9 +453,8 @@ class CustomerForm(QWidget):
 
     def _update_header(self) -> None:
         self._update_banner()
+        self.title.setText(self.display_title())
         c = self.customer
-        shop = (c.values.get("shop_name") if c else None) or _("New customer")
-        self.title.setText(shop)
         if c is None:
             self.badge.setText("")
             return
@@ -462,6 +464,23 @@ class CustomerForm(QWidget):
             f'{html_escape(code)} {kind} · <span style="color:{status_color(c.status)}">'
             f"{translate(STATUS_MSGIDS[c.status])}</span>"
         )
+
+    def display_title(self) -> str:
+        """The shop name; a saved customer without one by its code (provisional or official)."""
+        c = self.customer
+        if c is None:
+            return _("New customer")
+        return c.values.get("shop_name") or c.code or _("(no shop name)")
+
+    def focus_first(self) -> None:
+        """The form from the top, the cursor in its first field that can be edited (a new customer)."""
+        self.scroll.verticalScrollBar().setValue(0)
+        self.sections.setCurrentRow(0)
+        for row in self.rows.values():
+            widget = row.editor.focus_widget()
+            if self._editable(row.spec) and not self._locked and widget.isEnabled():
+                widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+                return
 
     def raw_values(self) -> dict[str, Any]:
         return {key: row.editor.raw() for key, row in self.rows.items()}
@@ -493,18 +512,22 @@ class CustomerForm(QWidget):
         for key in self.rows:
             self._show(key)
         self.progress.setValue(round(self.report.completeness * 100))
-        self.missing_list.clear()
-        for issue in self.report.missing:
-            item = QListWidgetItem(self.form[issue.field].label(self.lang))
-            item.setData(USER_ROLE, issue.field)
-            self.missing_list.addItem(item)
-        self._update_sections()
-        self.missing_title.setText(
-            _("Required fields still empty: {n}").format(n=len(self.report.missing))
-            if self.report.missing
-            else _("All required fields are filled in.")
-        )
+        self._update_todo()
         return self.report
+
+    def invalid_issues(self) -> list[Issue]:
+        """The errors of the values in the form (as typed, against other fields, duplicates), in form order."""
+        out: list[Issue] = []
+        for key in self.rows:
+            out.extend(i for i in self._issues_for(key) if i.severity is Severity.ERROR and i not in out)
+        return out
+
+    def _update_todo(self) -> None:
+        """The side list and the navigator: the values with errors (what is wrong, where), then what is empty."""
+        self.invalid = self.invalid_issues()
+        todo.fill(self.missing_list, self.form, self.lang, self.invalid, self.report.missing)
+        self._update_sections()
+        self.missing_title.setText(todo.title(len(self.invalid), len(self.report.missing)))
 
     def _issues_for(self, key: str) -> list[Issue]:
         seen: list[Issue] = []
@@ -529,28 +552,18 @@ class CustomerForm(QWidget):
         self.duplicates = issues
         for key in self.rows:
             self._show(key)
+        self._update_todo()
 
     def missing_by_group(self) -> dict[str, int]:
-        """How many required fields are still empty in each section (what the navigator shows)."""
-        counts = {key: 0 for key in self.group_boxes}
-        for issue in self.report.missing:
-            group = self.form[issue.field].group
-            if group in counts:
-                counts[group] += 1
-        return counts
+        """How many required fields are still empty in each section."""
+        return todo.by_group(self.form, self.group_boxes, self.report.missing)
+
+    def invalid_by_group(self) -> dict[str, int]:
+        """How many values have errors in each section."""
+        return todo.by_group(self.form, self.group_boxes, self.invalid)
 
     def _update_sections(self) -> None:
-        counts = self.missing_by_group()
-        for i in range(self.sections.count()):
-            item = self.sections.item(i)
-            key = item.data(USER_ROLE)
-            group = self.form.group(key)
-            label = group.label(self.lang) if group else key
-            n = counts.get(key, 0)
-            item.setText(f"{label}  ({n})" if n else f"{label}  ✓")
-            item.setToolTip(
-                _("Required fields still empty: {n}").format(n=n) if n else _("All required fields are filled in.")
-            )
+        todo.update_sections(self.sections, self.form, self.lang, self.report.missing, self.invalid)
 
     def _lay_out_body(self) -> None:
         """Lay the body out now, so that the positions read next are current."""
@@ -593,10 +606,16 @@ class CustomerForm(QWidget):
             self.sig_open_customer.emit(href.split(":", 1)[1])
 
     # ---- saving ------------------------------------------------------------------------------
+    def _editable(self, spec: FieldSpec) -> bool:
+        return spec.editable_by_role(self.role) and spec.editable_by is not EditableBy.SYSTEM
+
     def changed_values(self) -> dict[str, Any]:
-        """The fields whose input differs from what was loaded (compared as parsed values)."""
+        """The fields whose input differs from what was loaded (compared as parsed values); a field the
+        person cannot edit never counts (the system may have set it while the editor shows the older value)."""
         out = {}
         for key, row in self.rows.items():
+            if not self._editable(row.spec):
+                continue
             raw = row.editor.raw()
             value, issues = parse_field(self.form[key], raw, dt.date.today())
             if issues and any(i.severity is Severity.ERROR for i in issues):
@@ -605,19 +624,39 @@ class CustomerForm(QWidget):
                 out[key] = raw
         return out
 
+    def unsaved(self) -> tuple[list[str], list[str]]:
+        """What leaving now would lose: the labels of the changed fields whose value can be saved, and the
+        messages of the values that cannot be saved because of their error (they name the field)."""
+        changed, invalid = [], []
+        for key in self.changed_values():
+            errors = [i for i in self.field_issues.get(key, []) if i.severity is Severity.ERROR]
+            label = self.form[key].label(self.lang)
+            if errors:
+                invalid.append(errors[0].message(label, self.lang))
+            else:
+                changed.append(label)
+        return changed, invalid
+
     def save(self, then: Callable[[], None] | None = None) -> None:
         raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
         self.save_button.setEnabled(False)
         ops.save_customer(
             self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key
-        ).success(lambda c: self._saved(c, raw, then)).finally_(lambda: self.save_button.setEnabled(True)).run()
+        ).success(lambda r: self._saved(r.customer, raw, then)).finally_(self._enable_saving).run()
+
+    def _enable_saving(self) -> None:
+        self.save_button.setEnabled(not self._locked)
 
     def _saved(self, customer: Customer, raw: dict[str, Any], then: Callable[[], None] | None = None) -> None:
         self.customer, self.loaded = customer, dict(customer.values)
         self.autosave_key = customer.id
         self._update_header()
         still_invalid = any(i.severity is Severity.ERROR for key in self.rows for i in self.field_issues.get(key, []))
-        self._set_dirty(still_invalid and raw == self.raw_values())
+        # still unsaved: a value with an error (not stored), or what was typed while the save ran;
+        # the safety copy (dropped by the save) keeps it again
+        self._set_dirty(bool(self.changed_values()))
+        if self._dirty:
+            self._autosave_timer.start()
         self.sig_message.emit(
             _("Saved.")
             if not still_invalid
@@ -662,7 +701,7 @@ class CustomerForm(QWidget):
         self.save_button.setEnabled(False)
         ops.submit(
             self.ctx, self, raw, cid, self.changed_values(), Source(self.source.currentData()), key, note, urgent
-        ).success(lambda r: self._submitted(r, raw)).finally_(lambda: self.save_button.setEnabled(True)).run()
+        ).success(lambda r: self._submitted(r, raw)).finally_(self._enable_saving).run()
 
     def _submitted(self, result: Submitted, raw: dict[str, Any]) -> None:
         self._saved(result.customer, raw)

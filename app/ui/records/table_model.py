@@ -178,8 +178,10 @@ class CustomerTableModel(QAbstractTableModel):
             return self._display(row, col)
         if role == Qt.ItemDataRole.ForegroundRole and col is Column.STATUS:
             return QBrush(QColor(status_color(row.status)))
-        if role == Qt.ItemDataRole.ForegroundRole and col is Column.CODE and not row.code_official:
-            return QBrush(QColor(MUTED))
+        if role == Qt.ItemDataRole.ForegroundRole and (
+            (col is Column.CODE and not row.code_official) or (col is Column.SHOP and not row.shop_name)
+        ):
+            return QBrush(QColor(MUTED))  # a provisional code; a draft without a shop name shown by its code
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row, col)
         return None
@@ -190,7 +192,7 @@ class CustomerTableModel(QAbstractTableModel):
             return ("⚠ " if self.rule and overdue_reasons(row, self.rule) else "") + text  # first: never cut off
         return {
             Column.CODE: row.code,
-            Column.SHOP: row.shop_name,
+            Column.SHOP: row.shop_name or row.code,
             Column.CONTACT: row.contact_name,
             Column.PHONE: row.phone,
             Column.ADDRESS: row.address,

@@ -77,10 +77,13 @@ class SyncStatusWidget(QWidget):
             text = _("Up to date · sent {pushed}, received {pulled}").format(
                 pushed=outcome.pushed, pulled=outcome.received
             )
+        waiting = ngettext("{n} change waiting to be sent", "{n} changes waiting to be sent", status.outbox).format(
+            n=status.outbox
+        )
         if state is SyncState.WAITING:
-            text = ngettext("{n} change waiting to be sent", "{n} changes waiting to be sent", status.outbox).format(
-                n=status.outbox
-            )
+            text = waiting
+        elif status.outbox and state in (SyncState.SIGNED_OUT, SyncState.OFFLINE, SyncState.ERROR):
+            text += " · " + waiting
         if status.last_sync:
             self.last_sync = str(status.last_sync)
         elif state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):
