@@ -393,7 +393,12 @@ class SheetImport:
             if bad:
                 self.result.skipped_rows.append(f"{self.sheet} {n}" if self.multi else n)
                 continue
+            if is_new and not self.mode.writes:  # the dry run of a new row: _diff reads its code and name only
+                self._diff(n, cid, None, report.values)
+                continue
             values = clean_values(report)
+            if is_new:
+                cid = cid or new_id()
             self._diff(n, cid, None if is_new else current[cid], values)
             if not self.mode.writes:  # the dry run: nothing to build for the archive
                 continue
@@ -467,7 +472,7 @@ class SheetImport:
                 pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
         report.issues[:0] = pre
         is_new = existing is None
-        return n, (cid if existing else (cid or new_id())), is_new, report
+        return n, cid, is_new, report  # a new row without id gets its id when one is needed (written, or listed)
 
     def _plan(
         self, mapping: dict[int, str]
@@ -535,7 +540,7 @@ class SheetImport:
                 return
         diff = RowDiff(
             n,
-            cid,
+            cid or new_id(),
             str(values.get(self.code_key) or (existing.code if existing else "") or ""),
             str(values.get(self.name_key) or "") if self.name_key else "",
             existing is None,

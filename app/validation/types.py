@@ -486,8 +486,14 @@ def _landline_area_length(digits: str) -> int:
     # and length_of_geographical_area_code of a fixed line in a country with a national prefix (CN: 0;
     # a test checks it) is length_of_national_destination_code, both after a number_type of their own.
     if phonenumbers.number_type(num) in _FIXED_TYPES:
-        return 1 + phonenumbers.length_of_national_destination_code(num)
+        # length_of_national_destination_code without its second number_type (asked only for a MOBILE
+        # number, which this is not; a test compares both): the first group after "+86" as formatted
+        groups = _NON_DIGITS.split(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+        return 1 + (len(groups[2]) if len(groups) > 3 else 0)
     return 0
+
+
+_NON_DIGITS = phonenumbers.phonenumberutil.NON_DIGITS_PATTERN  # what length_of_national_destination_code splits by
 
 
 _FIXED_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
