@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import compress, repeat
-from operator import is_not, itemgetter
+from operator import attrgetter, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ from app.validation.types import is_empty
 
 Progress = Callable[[int, int], None]
 ERROR, MISSING = Severity.ERROR, Severity.MISSING
+_SEVERITY = attrgetter("severity")
 BATCH = 500
 
 
@@ -380,7 +381,14 @@ class SheetImport:
         counts = res.counts
         for n, cid, is_new, report in checked:
             bad = False
-            for issue in report.issues:
+            issues: Sequence[Issue] = report.issues
+            if issues and counts["missing"] >= MAX_MISSING:  # past the cap: the row's missing values counted in C
+                omitted = list(map(_SEVERITY, issues)).count(MISSING)
+                if omitted:
+                    counts["missing"] += omitted
+                    res.problems_omitted += omitted
+                    issues = [i for i in issues if i.severity is not MISSING] if omitted < len(issues) else ()
+            for issue in issues:
                 sev = issue.severity
                 if sev is MISSING:
                     if counts["missing"] >= MAX_MISSING:  # what problem() does past the cap, without the call
@@ -580,15 +588,19 @@ class SheetImport:
         seen = self.seen_values
         if len(seen) < len(self.dedup_keys):
             seen.update((k, {}) for k in self.dedup_keys if k not in seen)
-        for n, _cid, is_new, report in checked:
-            for key in self.dedup_keys:
+        # one field at a time over the batch (a row's issues keep their order: by field, then the code)
+        for key in self.dedup_keys:
+            first_of, want = seen[key], wanted.setdefault(key, set())
+            for n, _cid, _is_new, report in checked:
                 v = report.values.get(key)
                 if not v:
                     continue
-                first = seen[key].setdefault(str(v), n)
+                text = str(v)
+                first = first_of.setdefault(text, n)
                 if first != n:
                     report.issues.append(Issue.make(key, Severity.WARNING, "duplicate.in_file", row=first))
-                wanted.setdefault(key, set()).add(str(v))
+                want.add(text)
+        for n, _cid, is_new, report in checked:
             code = report.values.get(self.code_key)
             if is_new and code:
                 first = self.seen_codes.setdefault(code, n)
