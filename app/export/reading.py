@@ -22,8 +22,9 @@ Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 500 MB pea
 so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is read by
 ``XlsxStream`` instead: the sheet's XML is read a chunk at a time and cut into rows and cells
 (str.find/split and regular expressions for the usual sheet, expat for any other), giving the
-same typed rows (tests compare them) in nearly flat memory, but 2.5–3.4x slower than calamine's read
-(100k rows: 31–34 s against 9–13 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
+same typed rows (tests compare them) in nearly flat memory, but 1.7–2.2x slower than calamine's read
+(100k rows: 30.8–38.7 s against 17.9–18.3 s on a loaded machine, bench.sheets 2026-12-06; it was
+2.5–3.4x before a row of plainly written cells was cut by one regular expression). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ _CHUNK = 1 << 16
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 #: An .xlsx/.xlsm above this size is streamed row by row (nearly flat memory) instead of read by
 #: calamine, which holds the whole sheet: measured on 100k rows x 77 columns (22.9 MB), the dry
-#: run's peak 501 MB through calamine, 117 MB streamed (20k rows: 151 and 79 MB); the reader alone
-#: 13 s against 34 s streamed (bench.sheets, 2026-12-06). 32 MB (some 140k such rows, ~650 MB with
-#: calamine) keeps the usual files fast and caps the memory of the huge ones.
+#: run's peak 500 MB through calamine, 116 MB streamed (20k rows: 150 and 79 MB); the reader alone
+#: 18.3 s against 30.8 s streamed (bench.sheets, 2026-12-06, loaded machine). 32 MB (some 140k such
+#: rows, ~650 MB with calamine) keeps the usual files fast and caps the memory of the huge ones.
 STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2**20))
 _SNIFF = 1 << 20
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
