@@ -261,7 +261,6 @@ class SheetImport:
             ],
         ] = {}
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
-        self._new_rows: dict[int, tuple[Any, Any]] = {}
         self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(FieldRole.SHOP_NAME)
         self.name_key = name.key if name else None
@@ -444,22 +443,7 @@ class SheetImport:
             )
         else:  # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
             got = pick(vals) if width > last else tuple(vals[i] if i < width else None for i, *_ in plan)
-            fast = self._new_row_plan(plan)
-            if fast is None:
-                cells = compress(zip(plan, got), map(is_not, got, repeat(None)))
-            else:  # the row's dict made in C; sheet_value sees what the loop below would give it, in column order
-                keys, position, dates, idents, specs = fast
-                raw = dict(compress(zip(keys, got), map(is_not, got, repeat(None))))
-                need = set(compress(raw, map(is_not, map(type, raw.values()), repeat(str))))  # not text
-                need.update(k for k in dates if k in raw)
-                need.update(k for k in idents if type(t := raw.get(k)) is str and ("E" in t or "e" in t))
-                for key in sorted(need, key=position.__getitem__):
-                    value, issue = sheet_value(specs[key], raw[key])
-                    if issue is not None:
-                        pre.append(issue)
-                        lost.append(key)
-                    raw[key] = value
-                cells = ()
+            cells = compress(zip(plan, got), map(is_not, got, repeat(None)))
         for (_i, key, spec, is_date, ident), v in cells:
             if v is None:
                 raw[key] = None
@@ -527,26 +511,6 @@ class SheetImport:
 
             cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1))
         return cached[1], cached[2], cached[3], cached[4]
-
-    def _new_row_plan(self, plan: list[tuple[int, str, FieldSpec, bool, bool]]) -> Any:
-        """Per plan, once: its keys, each key's place, the date and the identifier keys, key -> field; None
-        when a key repeats (two columns for one field: the cell by cell loop keeps what it does then)."""
-        cached = self._new_rows.get(id(plan))
-        if cached is None or cached[0] is not plan:
-            keys = tuple(p[1] for p in plan)
-            fast = (
-                None
-                if len(set(keys)) < len(keys)
-                else (
-                    keys,
-                    {k: i for i, k in enumerate(keys)},
-                    tuple(p[1] for p in plan if p[3]),
-                    tuple(p[1] for p in plan if p[4]),
-                    {p[1]: p[2] for p in plan},
-                )
-            )
-            cached = self._new_rows[id(plan)] = (plan, fast)
-        return cached[1]
 
     def _id_columns(self, mapping: dict[int, str]) -> list[int]:
         """The columns mapped to ``id`` (once per mapping, not a walk over every column of every row)."""
