@@ -22,8 +22,9 @@ Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 500 MB pea
 so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is read by
 ``XlsxStream`` instead: the sheet's XML is read a chunk at a time and cut into rows and cells
 (str.find/split and regular expressions for the usual sheet, expat for any other), giving the
-same typed rows (tests compare them) in nearly flat memory, but 2.5–3.4x slower than calamine's read
-(100k rows: 31–34 s against 9–13 s). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
+same typed rows (tests compare them) in nearly flat memory, but 1.7–2.2x slower than calamine's read
+(100k rows: 30.8–38.7 s against 17.9–18.3 s on a loaded machine, bench.sheets 2026-12-06; it was
+2.5–3.4x before a row of plainly written cells was cut by one regular expression). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
 """
 
 from __future__ import annotations
@@ -63,9 +64,9 @@ _CHUNK = 1 << 16
 _REL_ID = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}id"
 #: An .xlsx/.xlsm above this size is streamed row by row (nearly flat memory) instead of read by
 #: calamine, which holds the whole sheet: measured on 100k rows x 77 columns (22.9 MB), the dry
-#: run's peak 501 MB through calamine, 117 MB streamed (20k rows: 151 and 79 MB); the reader alone
-#: 13 s against 34 s streamed (bench.sheets, 2026-12-06). 32 MB (some 140k such rows, ~650 MB with
-#: calamine) keeps the usual files fast and caps the memory of the huge ones.
+#: run's peak 500 MB through calamine, 116 MB streamed (20k rows: 150 and 79 MB); the reader alone
+#: 18.3 s against 30.8 s streamed (bench.sheets, 2026-12-06, loaded machine). 32 MB (some 140k such
+#: rows, ~650 MB with calamine) keeps the usual files fast and caps the memory of the huge ones.
 STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2**20))
 _SNIFF = 1 << 20
 _TEXT_SUFFIXES = (".csv", ".txt", ".tsv")
@@ -690,6 +691,7 @@ class XlsxStream:
         decoder = codecs.getincrementaldecoder("utf-8")()
         rows_of = _ROW.finditer
         number_of = _ROW_NUMBER.search
+        plain_row, cells_of = _PLAIN_CELLS.fullmatch, _PLAIN_CELL.findall
         buf, chunk, n = "", head, 0
         try:
             while True:
@@ -700,11 +702,39 @@ class XlsxStream:
                         attrs, body = row.group(1), row.group(2)
                         m = number_of(attrs)
                         n = int(m.group(1)) if m else n + 1
+                        values: list[Any] = []
+                        v: Any
+                        if body and plain_row(body):  # every cell as Excel, WPS, LibreOffice and openpyxl write it
+                            for letters, style, ct, empty, got, text in cells_of(body):
+                                if empty:  # <c …/>: no value, not even an empty one
+                                    continue
+                                if ct == "inlineStr":  # what the general loop below gives for the same cell
+                                    if "&" in text or "\r" in text:
+                                        text = unescape(text)
+                                    v = text or None
+                                else:
+                                    if not got:
+                                        continue
+                                    if "&" in got or "\r" in got:
+                                        got = unescape(got)
+                                    v = typed(ct or None, got, style in dates and ct in ("", "n"), strings, epoch)
+                                col = columns.get(letters, -1)
+                                if col < 0:
+                                    col = columns[letters] = _column(letters)
+                                width = len(values)
+                                if col == width:
+                                    values.append(v)
+                                elif col > width:
+                                    values.extend([None] * (col - width))
+                                    values.append(v)
+                                else:
+                                    values[col] = v
+                            yield n, values
+                            continue
                         cells = _split_cells(body) if body else ()
                         if cells is None:  # a comment, CDATA or another element: expat reads the row
                             yield from self._expat_rows(iter(((wrap % row.group(0)).encode(),)), n - 1)
                             continue
-                        values: list[Any] = []
                         for a, content in cells:
                             if "'" in a or "\n" in a or "\t" in a or "\r" in a:
                                 a = a.replace("'", '"').replace("\n", " ").replace("\t", " ").replace("\r", " ")
@@ -721,7 +751,7 @@ class XlsxStream:
                                     got = "".join(_TEXT.findall(_PHONETIC.sub("", content)))
                                 if "&" in got or "\r" in got:
                                     got = unescape(got)
-                                v: Any = got or None
+                                v = got or None
                             else:
                                 if content.startswith("<v>") and content.endswith("</v>"):
                                     got = content[3:-4]
@@ -861,6 +891,15 @@ _PLAIN_SHEET = re.compile(
 )
 _ROW = re.compile(r"<row\b([^>]*?)(?:/>|>([^<]*(?:<(?!/row>)[^<]*)*)</row>)")
 _ROW_NUMBER = re.compile(r'\br=["\'](\d+)["\']')
+#: A cell as the usual writers write it: r, then s and t, double quotes, and a value (<v>) or an inline text
+#: (<is><t>) without markup inside, or nothing (``<c …/>``). A row made only of such cells is read by one findall;
+#: any other row by the general loop (``_split_cells``), which gives the same values for these cells.
+_PLAIN_CELL_TEXT = (
+    r'<c r="([A-Z]{1,3})[0-9]+"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
+    r"(?:(/)>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>)?</c>)"
+)
+_PLAIN_CELL = re.compile(_PLAIN_CELL_TEXT)
+_PLAIN_CELLS = re.compile("(?:" + re.sub(r"\((?!\?)", "(?:", _PLAIN_CELL_TEXT) + ")*")
 _VALUE = re.compile(r"<v\b[^>]*>(.*?)</v>", re.S)
 _TEXT = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _PHONETIC = re.compile(r"<rPh\b.*?</rPh>|<rPh\b[^>]*/>", re.S)

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from itertools import compress, repeat
-from operator import is_not, itemgetter
+from operator import attrgetter, is_not, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ from app.validation.types import is_empty
 
 Progress = Callable[[int, int], None]
 ERROR, MISSING = Severity.ERROR, Severity.MISSING
+_SEVERITY = attrgetter("severity")
 BATCH = 500
 
 
@@ -380,7 +381,14 @@ class SheetImport:
         counts = res.counts
         for n, cid, is_new, report in checked:
             bad = False
-            for issue in report.issues:
+            issues: Sequence[Issue] = report.issues
+            if issues and counts["missing"] >= MAX_MISSING:  # past the cap: the row's missing values counted in C
+                omitted = list(map(_SEVERITY, issues)).count(MISSING)
+                if omitted:
+                    counts["missing"] += omitted
+                    res.problems_omitted += omitted
+                    issues = [i for i in issues if i.severity is not MISSING] if omitted < len(issues) else ()
+            for issue in issues:
                 sev = issue.severity
                 if sev is MISSING:
                     if counts["missing"] >= MAX_MISSING:  # what problem() does past the cap, without the call
@@ -393,7 +401,12 @@ class SheetImport:
             if bad:
                 self.result.skipped_rows.append(f"{self.sheet} {n}" if self.multi else n)
                 continue
+            if is_new and not self.mode.writes:  # the dry run of a new row: _diff reads its code and name only
+                self._diff(n, cid, None, report.values)
+                continue
             values = clean_values(report)
+            if is_new:
+                cid = cid or new_id()
             self._diff(n, cid, None if is_new else current[cid], values)
             if not self.mode.writes:  # the dry run: nothing to build for the archive
                 continue
@@ -467,7 +480,7 @@ class SheetImport:
                 pre.append(Issue.make("id", Severity.ERROR, "id.pending", id=cid))
         report.issues[:0] = pre
         is_new = existing is None
-        return n, (cid if existing else (cid or new_id())), is_new, report
+        return n, cid, is_new, report  # a new row without id gets its id when one is needed (written, or listed)
 
     def _plan(
         self, mapping: dict[int, str]
@@ -535,7 +548,7 @@ class SheetImport:
                 return
         diff = RowDiff(
             n,
-            cid,
+            cid or new_id(),
             str(values.get(self.code_key) or (existing.code if existing else "") or ""),
             str(values.get(self.name_key) or "") if self.name_key else "",
             existing is None,
@@ -575,15 +588,19 @@ class SheetImport:
         seen = self.seen_values
         if len(seen) < len(self.dedup_keys):
             seen.update((k, {}) for k in self.dedup_keys if k not in seen)
-        for n, _cid, is_new, report in checked:
-            for key in self.dedup_keys:
+        # one field at a time over the batch (a row's issues keep their order: by field, then the code)
+        for key in self.dedup_keys:
+            first_of, want = seen[key], wanted.setdefault(key, set())
+            for n, _cid, _is_new, report in checked:
                 v = report.values.get(key)
                 if not v:
                     continue
-                first = seen[key].setdefault(str(v), n)
+                text = str(v)
+                first = first_of.setdefault(text, n)
                 if first != n:
                     report.issues.append(Issue.make(key, Severity.WARNING, "duplicate.in_file", row=first))
-                wanted.setdefault(key, set()).add(str(v))
+                want.add(text)
+        for n, _cid, is_new, report in checked:
             code = report.values.get(self.code_key)
             if is_new and code:
                 first = self.seen_codes.setdefault(code, n)

@@ -34,7 +34,12 @@ MEMO_TYPES = frozenset(
         FieldType.POSTAL_CODE,
     }
 )
-MEMO_SIZE = 20_000
+#: At most this many parses are remembered per field (a field's memo is replaced when it is full).
+MEMO_SIZE = 5_000
+
+#: What ``validate_values`` needs of one field, per day: (spec, parser, dated parser, the field's memo of
+#: the day: raw input -> (value, issues), or None for a field whose parses are not remembered).
+DayEntry = tuple[FieldSpec, Any, Any, "dict[Any, Any] | None"]
 
 
 class CompiledForm:
@@ -61,7 +66,7 @@ class CompiledForm:
             + ["consent_signed"]
         )
         self._derived: dict[Any, Any] = {}
-        self._memo: tuple[dt.date, dict[Any, Any]] = (dt.date.min, {})
+        self._day: tuple[dt.date, dict[str, DayEntry]] = (dt.date.min, {})
 
     def derived(self, key: Any, make: Callable[[], V]) -> V:
         """``make()`` once per ``key`` for this form (the required fields of a role, its editable keys…)."""
@@ -69,18 +74,35 @@ class CompiledForm:
             self._derived[key] = make()
         return cast(V, self._derived[key])
 
-    def memo(self, today: dt.date) -> dict[Any, Any]:
-        """The remembered parses for ``today``. Parsers are pure functions of (field, input, day); the
-        results kept hold only immutable issues. Replaced, never cleared in place, when the day changes
-        or it is full."""
-        held = self._memo
-        if held[0] != today or len(held[1]) > MEMO_SIZE:
-            held = self._memo = (today, {})
+    def day_plan(self, today: dt.date) -> dict[str, DayEntry]:
+        """field key -> (spec, parser, dated parser, the field's remembered parses for ``today`` or None).
+
+        Parsers are pure functions of (field, input, day); the results kept hold only immutable issues.
+        A memo is keyed by the input itself when it is text, else by (its type, the input) (True == 1
+        for a dict). The plan is made anew, never cleared in place, when the day changes; a field's
+        memo is replaced when it is full (``remember``)."""
+        held = self._day
+        if held[0] != today:
+            held = self._day = (
+                today,
+                {
+                    key: (spec, lk.parser, lk.dated_parser, {} if memo else None)
+                    for key, (spec, lk, memo) in self.plan.items()
+                },
+            )
         return held[1]
+
+    def remember(self, plan: dict[str, DayEntry], key: str, memo: dict[Any, Any], mk: Any, parsed: Any) -> None:
+        """Keep ``parsed`` for the input ``mk`` of field ``key``; a full memo is replaced by a new one."""
+        if len(memo) >= MEMO_SIZE:
+            spec, parser, dated, _full = plan[key]
+            memo = {}
+            plan[key] = (spec, parser, dated, memo)
+        memo[mk] = parsed
 
     def forget_parses(self) -> None:
         """Drop the remembered parses (a test compares them with fresh ones)."""
-        self._memo = (dt.date.min, {})
+        self._day = (dt.date.min, {})
 
 
 compiled: ByIdentity[FormDefinition, CompiledForm] = ByIdentity(CompiledForm)

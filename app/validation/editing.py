@@ -82,4 +82,13 @@ def editor_issues(form: FormDefinition, role: str, keys: Iterable[str], *, creat
 def entry_issues(form: FormDefinition, role: str, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[Issue]:
     """The editor rules for one entry: ``old`` the stored values (None for a new customer), ``new`` the
     values after the entry (canonical, as ``validate_values`` returns them)."""
+    if old is None and _closed_keys(form, role).isdisjoint(new):
+        return []  # a new customer that fills no field the role may not enter (one set operation in C)
     return editor_issues(form, role, changed_keys(form, old, new), creating=old is None)
+
+
+def _closed_keys(form: FormDefinition, role: str) -> frozenset[str]:
+    """The fields of ``form`` that ``role`` may not enter (cached per form and role)."""
+    return compiled(form).derived(
+        ("closed_keys", role), lambda: frozenset(form_key_set(form) - editable_keys(form, role))
+    )

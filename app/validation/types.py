@@ -486,8 +486,45 @@ def _landline_area_length(digits: str) -> int:
     # and length_of_geographical_area_code of a fixed line in a country with a national prefix (CN: 0;
     # a test checks it) is length_of_national_destination_code, both after a number_type of their own.
     if phonenumbers.number_type(num) in _FIXED_TYPES:
-        return 1 + phonenumbers.length_of_national_destination_code(num)
+        return 1 + _destination_code_length(num)
     return 0
+
+
+def _destination_code_length(num: phonenumbers.PhoneNumber) -> int:
+    """length_of_national_destination_code of a CN fixed-line number (tests compare the two).
+
+    The library formats the number internationally ("+86 29 8505 8251") and measures the group after
+    "+86" when another follows; it asks number_type again only for a MOBILE number, which this is not.
+    When every international format of CN's metadata writes its first group first and then a space
+    (``\\1 \\2…``, true of the metadata today), that group is the first group of the format the library
+    would choose, found here with the formats' patterns compiled once; otherwise the library formats."""
+    if _CN_FORMATS is None:
+        groups = _NON_DIGITS.split(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
+        return len(groups[2]) if len(groups) > 3 else 0
+    nsn = phonenumbers.national_significant_number(num)
+    for leading, pattern in _CN_FORMATS:  # as the library's _choose_formatting_pattern_for_number
+        if leading is None or leading.match(nsn):
+            m = pattern.fullmatch(nsn)
+            if m:
+                return len(m.group(1))
+    return 0  # no format: the library writes "+86 <number>", one group
+
+
+def _cn_formats() -> tuple[tuple[re.Pattern[str] | None, re.Pattern[str]], ...] | None:
+    """(last leading-digits pattern, pattern) of the formats the library uses for CN's international
+    format, compiled once; None when one of them is not of the form ``\\1 \\2…``."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    formats = (meta.intl_number_format or meta.number_format) if meta is not None else ()
+    if not formats or not all((f.format or "").startswith("\\1 \\2") and f.pattern for f in formats):
+        return None
+    return tuple(
+        (re.compile(f.leading_digits_pattern[-1]) if f.leading_digits_pattern else None, re.compile(f.pattern or ""))
+        for f in formats
+    )
+
+
+_NON_DIGITS = phonenumbers.phonenumberutil.NON_DIGITS_PATTERN  # what length_of_national_destination_code splits by
+_CN_FORMATS = _cn_formats()
 
 
 _FIXED_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Mapping
+from itertools import compress, filterfalse
 from typing import Any
 
 from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition, RequiredLevel
@@ -49,16 +50,16 @@ def _parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
     return None, [Issue.make(spec.key, Severity.ERROR, "invalid")]
 
 
-_HASHABLE = frozenset({str, int, float, bool})
+_HASHABLE = frozenset({int, float, bool, dt.date, dt.datetime})
 
 
-def _memo_key(key: str, raw: Any) -> Any:
-    """A key for ``raw`` (its type included: True == 1 for a dict), or None when it cannot be one."""
-    kind = type(raw)
+def _memo_key(kind: type, raw: Any) -> Any:
+    """A memo key for ``raw`` that is not text: (its type, raw) (True == 1 for a dict; a text input is
+    its own key, and never equals a tuple), or None when it cannot be one."""
     if kind in _HASHABLE:
-        return key, kind, raw
+        return kind, raw
     if kind is list and all(type(x) is str for x in raw):
-        return key, list, tuple(raw)
+        return list, tuple(raw)
     return None
 
 
@@ -86,17 +87,24 @@ def _missing(key: str) -> Issue:
     return issue
 
 
-def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, Any], ...]:
-    """(key, condition) of the fields ``role`` maintains that may be required: the condition is None
-    for a field always required, else the one under which it is (once per form and role)."""
-    return form.derived(
-        ("required_plan", role),
-        lambda: tuple(
-            (f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if)
-            for f in form.fields
-            if (f.required.is_required or f.required_if is not None) and counts_for(f, role)
-        ),
-    )
+def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
+    """The fields ``role`` maintains that may be required, in form order, and (key, condition) of those
+    required only under a condition (an empty tuple when every one of them is always required); once
+    per form and role. Their "required" issues are made here, once."""
+
+    def build() -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
+        specs = [
+            f for f in form.fields if (f.required.is_required or f.required_if is not None) and counts_for(f, role)
+        ]
+        for f in specs:
+            _missing(f.key)
+        conditional = tuple((f.key, f.required_if) for f in specs if f.required is RequiredLevel.OPTIONAL)
+        return tuple(f.key for f in specs), conditional
+
+    return form.derived(("required_plan", role), build)
+
+
+_EMPTY: tuple[Any, ...] = (None, "", [])  # ``v in _EMPTY``: v is None or v == "" or v == [] (identity, then ==)
 
 
 def validate_values(
@@ -116,8 +124,8 @@ def validate_values(
     report = Report()
     values, found = report.values, report.issues
     comp = compiled(form)
-    get = comp.plan.get
-    memo = comp.memo(today)
+    plan = comp.day_plan(today)
+    get = plan.get
     for key, raw_value in raw.items():
         entry = get(key)
         if entry is None:
@@ -125,26 +133,23 @@ def validate_values(
         if raw_value is None:  # an empty cell or field: what _parse gives for it, without the calls
             values[key] = None
             continue
-        spec, lookups, remembered = entry
-        if not remembered:
-            mk = None
-        elif type(raw_value) is str:  # _memo_key's common case, without the call
-            mk = key, str, raw_value
-        else:
-            mk = _memo_key(key, raw_value)
-        if mk is None:
-            parser = lookups.parser
-            if parser is not None and type(raw_value) is str and raw_value.isprintable() and raw_value.strip():
+        spec, parser, dated, memo = entry
+        kind = type(raw_value)
+        if memo is None:
+            if parser is not None and kind is str and raw_value.isprintable() and raw_value.strip():
                 try:  # what _parse does with printable, non-blank text, without the call
                     value, issues = parser(spec, raw_value)
                 except Exception:
                     value, issues = _parser_failed(spec)
             else:
-                value, issues = _parse(spec, parser, lookups.dated_parser, raw_value, today)
+                value, issues = _parse(spec, parser, dated, raw_value, today)
         else:
-            hit = memo.get(mk)
+            mk = raw_value if kind is str else _memo_key(kind, raw_value)
+            hit = memo.get(mk) if mk is not None else None
             if hit is None:
-                hit = memo[mk] = _parse(spec, lookups.parser, lookups.dated_parser, raw_value, today)
+                hit = _parse(spec, parser, dated, raw_value, today)
+                if mk is not None:
+                    comp.remember(plan, key, memo, mk, hit)
             value, issues = hit
             if type(value) is list:
                 value = list(value)
@@ -152,25 +157,26 @@ def validate_values(
             found.extend(issues)
         if value is not None or not issues:
             values[key] = value
-    cross = cross_field_issues(form, values, today)
+    cross = cross_field_issues(form, values, today, comp)
     if cross:
         found.extend(cross)
     # a value with an error (its own or against another field) is not counted as filled, nor as missing
-    failed = {i.field for i in found if i.severity is Severity.ERROR} if found else ()
-    total = filled = 0
-    missing = _MISSING
-    for key, condition in _required_plan(comp, role) if required else ():
-        if condition is not None and not condition.holds(values):
-            continue
-        total += 1
-        if key in failed:
-            continue
-        value = values.get(key)
-        if value is None or value == "" or value == []:
-            found.append(missing.get(key) or _missing(key))
-        else:
-            filled += 1
-    report.required_total, report.required_filled = total, filled
+    if required:
+        keys, conditional = _required_plan(comp, role)
+        if conditional:
+            skip = {k for k, condition in conditional if not condition.holds(values)}
+            if skip:
+                keys = tuple(filterfalse(skip.__contains__, keys))
+        total = len(keys)
+        if found:
+            failed = {i.field for i in found if i.severity is Severity.ERROR}
+            if failed:
+                keys = tuple(filterfalse(failed.__contains__, keys))
+        # the keys whose value is empty, picked in C; their issues were made with the plan
+        empty = list(compress(keys, map(_EMPTY.__contains__, map(values.get, keys))))
+        if empty:
+            found.extend(map(_MISSING.__getitem__, empty))
+        report.required_total, report.required_filled = total, len(keys) - len(empty)
     return report
 
 
@@ -178,7 +184,9 @@ def validate_record(form: FormDefinition, values: Mapping[str, Any], **kw: Any) 
     return validate_values(form, values, **kw)
 
 
-def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
+def _cross_specs(
+    form: FormDefinition, comp: CompiledForm | None = None
+) -> tuple[FieldSpec | None, FieldSpec | None, FieldSpec | None, FieldSpec | None]:
     """The fields the cross-field rules read (licence issue, expiry and annual review dates, when not hidden,
     and a boolean ``consent_signed``), once per form: a role lookup hashes an enum member in Python."""
 
@@ -191,13 +199,16 @@ def _cross_specs(form: FormDefinition) -> tuple[FieldSpec | None, FieldSpec | No
         issue, expiry, review = (None if s is None or s.hidden else s for s in dated)
         return issue, expiry, review, consent if consent is not None and consent.type is FieldType.BOOLEAN else None
 
-    specs = compiled(form).derived(("validator.cross",), build)
+    specs = (comp or compiled(form)).derived(("validator.cross",), build)
     return specs
 
 
-def cross_field_issues(form: FormDefinition, values: Mapping[str, Any], today: dt.date) -> list[Issue]:
+def cross_field_issues(
+    form: FormDefinition, values: Mapping[str, Any], today: dt.date, comp: CompiledForm | None = None
+) -> list[Issue]:
+    """The rules between fields (licence dates, consent); ``comp``: the form's compiled data, when at hand."""
     issues: list[Issue] = []
-    issue_spec, expiry_spec, review_spec, consent_spec = _cross_specs(form)
+    issue_spec, expiry_spec, review_spec, consent_spec = _cross_specs(form, comp)
     issued = to_date(values.get(issue_spec.key)) if issue_spec else None
     expires = to_date(values.get(expiry_spec.key)) if expiry_spec else None
     reviewed = to_date(values.get(review_spec.key)) if review_spec else None

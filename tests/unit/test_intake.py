@@ -15,9 +15,12 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from app.errors import UserFacingError
 from app.export.reading import SheetError, open_book
@@ -635,12 +638,12 @@ _HAND_STRINGS = f"""<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <sst xmlns="{_MAIN_NS}" count="5" uniqueCount="5"><si><t>店铺名称</t></si><si><t/></si><si><t>日期</t></si><si><r><t>富</t></r><r><t xml:space="preserve"> 店</t></r><rPh sb="0" eb="1"><t>フ</t></rPh></si><si><t>a&amp;b</t></si></sst>"""
 
 
-def hand_written_xlsx(path: Path, prefixed: bool) -> Path:
+def hand_written_xlsx(path: Path, prefixed: bool, sheet: str | None = None) -> Path:
     """An .xlsx written by hand: shared and inline strings (rich text, a phonetic run, entities), a date
     style, booleans, an error, empty and self-closed cells, sparse and missing rows, numbers in scientific
     notation, a formula's cached text, a comment and line breaks inside rows; ``prefixed``: every element
     of the sheet with a namespace prefix (which the fast reader leaves to expat)."""
-    sheet = _HAND_SHEET
+    sheet = sheet or _HAND_SHEET
     if prefixed:
         sheet = re.sub(r"<(/?)(?=[a-zA-Z])", r"<\1x:", sheet).replace(f'xmlns="{_MAIN_NS}"', f'xmlns:x="{_MAIN_NS}"')
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -685,3 +688,69 @@ def test_the_streamed_reader_reads_every_kind_of_cell_as_calamine(tmp_path, monk
         (7, ["注", None, "日期"]),
         (8, [7, None, "行\r尾"]),
     ]
+
+
+# a cell as the usual writers write it (the streamed reader's plain path) or not quite (its general loop)
+_CELL_CONTENT = [
+    "/>",
+    "></c>",
+    "><v></v></c>",
+    "><v>0</v></c>",
+    "><v>1</v></c>",
+    "><v>45356.25</v></c>",
+    "><v>-3.5E-2</v></c>",
+    "><v>x &amp; y</v></c>",
+    "><v>2024-03-05T12:00:00</v></c>",
+    "><is><t>中&lt;文</t></is></c>",
+    "><is><t></t></is></c>",
+    "><is><t>a\r\nb</t></is></c>",
+    '><is><t xml:space="preserve"> a </t></is></c>',
+    "><f>A1</f><v>3</v></c>",
+]
+_PLAIN_CELL = st.tuples(
+    st.sampled_from(["A", "B", "C", "E", "Z", "AA", "AB"]),
+    st.sampled_from(["", ' s="0"', ' s="1"']),
+    st.one_of(
+        st.tuples(
+            st.sampled_from(["", ' t="n"', ' t="b"', ' t="e"', ' t="str"', ' t="inlineStr"', ' t="d"']),
+            st.sampled_from(_CELL_CONTENT),
+        ),
+        st.tuples(st.just(' t="s"'), st.sampled_from(["/>", "><v>0</v></c>", "><v>3</v></c>", "><v>4</v></c>"])),
+    ),
+)
+
+
+@settings(max_examples=100, deadline=None)
+@given(rows=st.lists(st.lists(_PLAIN_CELL, max_size=8), min_size=1, max_size=6))
+@example(  # every kind of content once, as an inline string, then as a number; a self-closed cell over a value
+    rows=[[("A", "", (' t="inlineStr"', c)), ("B", ' s="1"', (' t="str"', c))] for c in _CELL_CONTENT]
+    + [
+        [("C", "", (' t="inlineStr"', "><is><t>x</t></is></c>")), ("C", "", (' t="inlineStr"', "/>"))],
+        [("A", "", (' t="s"', "><v>3</v></c>")), ("B", ' s="1"', (' t="n"', "><v>45356.5</v></c>"))],
+    ]
+)
+def test_the_streamed_readers_plain_path_reads_what_its_general_loop_reads(rows, tmp_path_factory) -> None:
+    """Rows of cells written the usual way are cut by one regular expression; with that path turned off
+    (every row through the general loop) the values are the same, and the same as calamine's."""
+    from app.export import reading
+
+    body = "".join(
+        f'<row r="{n}">'
+        + "".join(f'<c r="{col}{n}"{style}{kind}{rest}' for col, style, (kind, rest) in cells)
+        + "</row>"
+        for n, cells in enumerate(rows, start=1)
+    )
+    sheet = _HAND_SHEET.split("<sheetData>")[0] + f"<sheetData>{body}</sheetData></worksheet>"
+    path = hand_written_xlsx(tmp_path_factory.mktemp("plain") / "plain.xlsx", False, sheet)
+
+    def read(mp: pytest.MonkeyPatch) -> Any:
+        try:
+            return raw_rows(path, True, mp)[1]
+        except SheetError as exc:  # a shared string index that is not one: damaged, either way
+            return exc.msgid
+
+    with pytest.MonkeyPatch.context() as mp:
+        fast = read(mp)
+        mp.setattr(reading, "_PLAIN_CELLS", re.compile("(?!)"))  # never matches: the general loop
+        general = read(mp)
+    assert fast == general

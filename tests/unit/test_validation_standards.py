@@ -511,3 +511,16 @@ def test_landline_area_length_agrees_with_the_library_calls_in_full(area: str, l
     assert PhoneMetadata.metadata_for_region("CN").national_prefix == "0"
     digits = area + local
     assert _landline_area_length.__wrapped__(digits) == _area_length_by_the_book(digits), digits
+
+
+@settings(max_examples=300)
+@given(st.from_regex(r"0[1-9][0-9]{6,11}", fullmatch=True))
+def test_destination_code_length_is_the_librarys_for_every_fixed_line(digits: str) -> None:
+    """The NDC length read from the chosen format's first group (CN's formats, compiled once) is what
+    length_of_national_destination_code gives, for every number phonenumbers calls a fixed line."""
+    from app.validation import types
+
+    assert types._CN_FORMATS is not None  # the metadata's formats all start "\1 \2": the fast path is the one tested
+    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
+    if phonenumbers.number_type(num) in types._FIXED_TYPES:
+        assert types._destination_code_length(num) == phonenumbers.length_of_national_destination_code(num), digits
