@@ -20,13 +20,9 @@ from app.ui.records.submit_dialog import SubmitDialog
 from app.ui.records.table_model import Column
 from tests.ui.conftest import type_text
 from tests.ui.test_sync_ui import sign_in, status_text
-from tests.ui.test_sync_ui import srv as server_process
 
 BAD_ID = "110101199003071234"  # the check character should be 3
 GOOD_ID = "110101199003071233"
-
-
-srv = server_process  # the real server on 127.0.0.1, as in test_sync_ui
 
 
 @pytest.fixture
