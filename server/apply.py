@@ -252,6 +252,7 @@ def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     rec.review = {
         "submitted_at": uow.iso_now,
         "submitted_by": uow.user.name,
+        "submitted_by_name": uow.user.display_name or uow.user.name,
         "note": (m.get("note") or "").strip(),
         "urgent": bool(m.get("urgent")),
     }
@@ -306,7 +307,9 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     else:
         rec.status = "returned"
     submission = {
-        k: v for k, v in (rec.review or {}).items() if k in ("submitted_at", "submitted_by", "note", "urgent")
+        k: v
+        for k, v in (rec.review or {}).items()
+        if k in ("submitted_at", "submitted_by", "submitted_by_name", "note", "urgent")
     }
     rec.review = {
         **submission,
@@ -314,6 +317,7 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         "reason": reason,
         "fields": fields,
         "by": uow.user.name,
+        "by_name": uow.user.display_name or uow.user.name,
         "at": uow.iso_now,
     }
     uow.touch(rec, m["kind"], {"decision": rec.review}, m["mutation_id"])

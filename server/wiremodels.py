@@ -402,12 +402,14 @@ class ReviewOut(BaseModel):
 
     submitted_at: str | None = None
     submitted_by: str | None = None
+    submitted_by_name: str | None = None  # display names: added later, absent from older records
     note: str = ""
     urgent: bool = False
     action: str | None = None
     reason: str = ""
     fields: list[str] = []
     by: str | None = None
+    by_name: str | None = None
     at: str | None = None
 
 
@@ -425,6 +427,8 @@ class RecordOut(BaseModel):
     review: ReviewOut | None
     missing_photos: list[str]
     deleted: bool
+    updated_by: str | None = None  # who made this version (None: not known to this answer)
+    people: dict[str, str] = {}  # login name -> display name of the accounts the record names
 
 
 class ConflictOut(BaseModel):

@@ -44,6 +44,9 @@ class RemoteRecord:
     review: dict[str, Any] | None = None  # the last decision: action, by, at, reason, fields
     owner: str | None = None
     deleted: bool = False
+    created_by: str | None = None
+    updated_by: str | None = None  # who made this version (``system``: the server itself); None: not said
+    people: dict[str, str] = field(default_factory=dict)  # login name -> display name, of those named here
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

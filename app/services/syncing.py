@@ -127,6 +127,9 @@ def login(session: Session, server: str, user: str, password: str) -> SignIn:
         arc.meta.set("sync_server", server.rstrip("/"), tx)
         arc.meta.set("sync_user", user, tx)
         arc.meta.set("sync_role", answer.user.role.value, tx)
+        if answer.user.display_name:  # this archive's own user too: its changes name that user
+            named = {user: answer.user.display_name, arc.db.actor: answer.user.display_name}
+            arc.outbox.remember_people(named, tx)
     session.role = answer.user.role
     return answer
 

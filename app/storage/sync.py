@@ -18,8 +18,8 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
-from app.models.catalogue import FormDefinition
-from app.models.record import CustomerStatus, NewCustomer, Provenance, Quality, Source, new_id
+from app.models.catalogue import EditableBy, FormDefinition
+from app.models.record import SYSTEM_ACTOR, CustomerStatus, NewCustomer, Provenance, Quality, Source, new_id
 from app.models.remote import FeedChange, FieldConflict, PushResult, RemoteRecord
 from app.models.sync_state import LocalRecord, OutboxRow
 from app.models.wire import ChangeKind, MutationKind, ResultStatus, canonical_json
@@ -60,6 +60,49 @@ def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, s
     if new.get("action") and key(new) != key(old):  # (our own decision coming back has another "at")
         return [("customer", record.id, "review", None, None, new)]
     return []
+
+
+#: meta key: the display name of each account the server named (login name -> display name), JSON.
+PEOPLE = "people"
+AuditRow = tuple[str, str, str, str | None, Any, Any]
+
+
+def _system_fields(form: FormDefinition) -> frozenset[str]:
+    return frozenset(f.key for f in form.fields if f.editable_by is EditableBy.SYSTEM)
+
+
+def made_by(record: RemoteRecord, entry: AuditRow, system_fields: frozenset[str]) -> str:
+    """Who made a change that arrived from the server (docs/domain.md "Who did it"): a decision and
+    the status it set by the reviewer, a submission by its submitter, a field only the system keeps
+    (the customer code given on approval, the classification) by ``system``, a new record by its
+    creator, anything else by the account that made the version received. "" when the server did
+    not say (an older server): the history then names this archive's user, as before."""
+    _e, _id, action, field, _old, new = entry
+    review = record.review or {}
+    if action == "review":
+        return str((new or {}).get("by") or record.updated_by or "")
+    if action == "status":
+        decided = {"approved": "approve", "returned": "return"}.get(str(new))
+        if decided and review.get("action") == decided and review.get("by"):
+            return str(review["by"])
+        if new == "pending" and review.get("submitted_by"):
+            return str(review["submitted_by"])
+    if action == "update" and field in system_fields:
+        return SYSTEM_ACTOR
+    if action == "create":
+        return record.created_by or record.updated_by or ""
+    return record.updated_by or ""
+
+
+def _people_of(records: Sequence[RemoteRecord]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for r in records:
+        out.update(r.people)
+        review = r.review or {}
+        for key, name in (("by", "by_name"), ("submitted_by", "submitted_by_name")):
+            if isinstance(review.get(key), str) and isinstance(review.get(name), str) and review[name]:
+                out[review[key]] = review[name]
+    return out
 
 
 def _merge(
@@ -125,6 +168,45 @@ class Outbox(Part):
             [(new_id(), i, extra, now) for i in ids],
         )
         tx.execute(schema.customer.update().where(C.id.in_(list(ids))).values(sync_state="pending"))
+
+    # ---- who did it ------------------------------------------------------------------------------
+    def _append_synced(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        prov: Provenance,
+        entries: Sequence[AuditRow],
+        records: dict[str, RemoteRecord],
+    ) -> None:
+        """The history entries of changes that came from the server, each naming (as its source
+        reference) the account that made it there (``made_by``); the entry's actor stays this
+        archive's user, who received it (server/audit.py: a device's trail names only its user)."""
+        if not entries:
+            return
+        system = _system_fields(form)
+        refs = [made_by(records[e[1]], e, system) if e[1] in records else "" for e in entries]
+        self.arc.audit.append(tx, prov, entries, refs)
+
+    def _remember_people(self, tx: Connection, records: Sequence[RemoteRecord]) -> None:
+        """Keep the display names the server sent (PEOPLE), for the history and the list."""
+        found = _people_of(records)
+        if found:
+            self.remember_people(found, tx)
+
+    def remember_people(self, found: dict[str, str], tx: Connection | None = None) -> None:
+        if tx is None:
+            with self.transaction() as t:
+                return self.remember_people(found, t)
+        text = tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == PEOPLE)).scalar()
+        known = _loads(text) or {}
+        if any(known.get(k) != v for k, v in found.items()):
+            self.arc.meta.set(PEOPLE, _dumps({**known, **found}), tx)
+        return None
+
+    def people(self) -> dict[str, str]:
+        """Login name -> display name of every account the server has named to this archive."""
+        value = _loads(self.arc.meta.get(PEOPLE))
+        return value if isinstance(value, dict) else {}
 
     # ---- what the engine sends -----------------------------------------------------------------
     def outbox_count(self) -> int:
@@ -219,6 +301,7 @@ class Outbox(Part):
                         .values(sync_state="rejected", sync_errors=_dumps([e.as_wire() for e in result.errors]))
                     )
             self._take_server_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
+            self._remember_people(tx, [r.record for _row, r in results if r.record is not None])
             self._settle_many(tx, [row.record_id for row, _r in results])
 
     def _rebase_on_conflict(
@@ -260,7 +343,10 @@ class Outbox(Part):
             status=record.status if record else cur["status"],
             sync_state="conflict",
         )
-        self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
+        if record is not None:
+            self._append_synced(tx, form, prov, field_changes(row.record_id, mine, rebased), {record.id: record})
+        else:
+            self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
         tx.execute(
             schema.conflict.insert()
             .prefix_with("OR REPLACE")
@@ -361,7 +447,7 @@ class Outbox(Part):
         if light:
             # executemany: the SET clause takes its columns from the parameters' keys
             tx.execute(schema.customer.update().where(C.id == bindparam("b_id")).values(sync_errors=None), light)
-        self.arc.audit.append(tx, prov, audit)
+        self._append_synced(tx, form, prov, audit, {rec.id: rec for rec, _f in items})
 
     def _take_server_record(
         self,
@@ -403,7 +489,7 @@ class Outbox(Part):
         if values["status"] != row["status"]:
             audit.append(("customer", record.id, "status", None, row["status"], values["status"]))
         audit += _review_audit(record, row)
-        self.arc.audit.append(tx, prov, audit)
+        self._append_synced(tx, form, prov, audit, {record.id: record})
 
     def _insert_remotes(
         self,
@@ -441,6 +527,7 @@ class Outbox(Part):
                 }
                 for r in records
             ],
+            [made_by(r, ("customer", r.id, "create", None, None, None), frozenset()) for r in records],
         )
 
     # ---- the feed ------------------------------------------------------------------------------
@@ -488,6 +575,7 @@ class Outbox(Part):
                     taken.pop(rid, None)
                     taken[rid] = record
             applied += self._take_feed_records(tx, form, taken, quality, prov, known)
+            self._remember_people(tx, [c.record for c in changes if c.record is not None])
             self.arc.meta.set("sync_cursor", str(cursor), tx)
         return applied
 

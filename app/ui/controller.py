@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QW
 
 from app.i18n import _, set_language
 from app.instance_lock import ProfileInUse, ProfileLock
+from app.models import times
 from app.services import records, startup
 from app.services import session as ss
 from app.settings import Settings
@@ -179,7 +180,7 @@ class AppController(QObject):
             QMessageBox.Icon.Question,
             _("Unsaved work found"),
             _("A form was being edited when FieldArchive last stopped ({time}). Restore it?").format(
-                time=at[:19].replace("T", " ")
+                time=times.shown(at)
             ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard,
             self.window,

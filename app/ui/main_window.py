@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self.panel.form_widget.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         self.tabs.setTabVisible(self.review_tab, reviewer)
+        self.list_panel.show_people(reviewer)
         if reviewer:
             self.review.refresh()
 
