@@ -116,7 +116,12 @@ class ImportPreview(QDialog):
         if recheck is not None:
             again = buttons.addButton(_("Check again"), QDialogButtonBox.ButtonRole.ResetRole)
             again.setToolTip(_("Read the file again (after correcting it) and show what it would do now"))
-            again.clicked.connect(lambda: (self.reject(), recheck()))
+
+            def check_again() -> None:
+                self.reject()
+                recheck()
+
+            again.clicked.connect(check_again)
             self.again = again
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel).clicked.connect(self.reject)
         layout = QVBoxLayout(self)
