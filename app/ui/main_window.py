@@ -50,9 +50,9 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
         splitter.addWidget(self.panel)
-        splitter.setStretchFactor(0, 5)  # the list keeps its status, completeness and last visit in view
-        splitter.setStretchFactor(1, 7)  # down to 1280×720; the form lays itself out in what is left
-        splitter.setSizes([590, 810])
+        splitter.setStretchFactor(0, 1)  # the list keeps its status, completeness and last visit in view,
+        splitter.setStretchFactor(1, 1)  # and the address a quarter of it, down to 1280×720 in both
+        splitter.setSizes([660, 740])  # languages; the form lays itself out in what is left
         self.review = ReviewPanel(ctx, form, self)
         self.dashboard = DashboardPanel(ctx, self)
         self.tabs = QTabWidget(self)

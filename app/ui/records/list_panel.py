@@ -45,6 +45,7 @@ DEFAULT_ORDER = (
 )
 HIDDEN_BY_DEFAULT = (Column.CONTACT, Column.PHONE, Column.UPDATED, Column.OWNER)
 ADDRESS_MIN = 64
+ADDRESS_SHARE = 0.25  # with default widths the address keeps at least this share of the list (shop and code give it)
 
 
 class CustomerListPanel(QWidget):
@@ -201,7 +202,8 @@ class CustomerListPanel(QWidget):
             return
         header = self.table.horizontalHeader()
         shown = [c for c in Column if c != Column.ADDRESS and not header.isSectionHidden(c)]
-        over = sum(self._natural[c] for c in shown) + ADDRESS_MIN - self.table.viewport().width()
+        width = self.table.viewport().width()
+        over = sum(self._natural[c] for c in shown) + max(ADDRESS_MIN, int(width * ADDRESS_SHARE)) - width
         for col in (Column.SHOP, Column.CODE):
             floor = (
                 header.fontMetrics().horizontalAdvance(str(self.model.headerData(col, Qt.Orientation.Horizontal))) + 22

@@ -52,7 +52,7 @@ HEADERS = {
     Column.COMPLETENESS: N_("Complete"),
     Column.LAST_VISIT: N_("Last visit"),
     Column.UPDATED: N_("Last change"),
-    Column.OWNER: N_("Customer manager"),
+    Column.OWNER: N_("Manager"),  # the customer manager (客户经理): short, the list is narrow
 }
 SORT_KEYS = {
     Column.CODE: "code",
