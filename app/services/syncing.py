@@ -106,8 +106,15 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     )
 
 
+def refuse_demo(session: Session) -> None:
+    """A demo archive (app.services.demo) never reaches a server: its customers are made up."""
+    if session.demo:
+        raise UserFacingError(N_("This is the demo archive (generated customers): it is never synced."))
+
+
 def login(session: Session, server: str, user: str, password: str) -> SignIn:
     """Sign in and bind this archive to the server and user (one profile = one user on one server)."""
+    refuse_demo(session)
     server = server.strip()
     problem = server_problem(server)
     if problem is not None:  # before anything leaves this computer
@@ -179,6 +186,7 @@ def sync(
     for it (the SQLite connection never leaves its thread; the UI's own queries interleave with a
     long sync instead of waiting behind its network calls). Without it, everything runs here."""
     run = on_db or _here
+    run(lambda: refuse_demo(session))
     store = ArchiveStore(session, on_db)
     client = run(lambda: client_for(session))
     try:

@@ -28,6 +28,7 @@ from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.style import WARNING
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog
 from app.ui.sync.status_widget import SyncStatusWidget
@@ -43,6 +44,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: UserRole = UserRole.COLLECTOR) -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
+        self.demo = False  # a demo archive: marked, never synced (mark_demo)
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self, user)
@@ -263,16 +265,35 @@ class MainWindow(QMainWindow):
         )
 
     # ---- sync --------------------------------------------------------------------------------
+    def mark_demo(self) -> None:
+        """A demo archive (``--demo``, app.services.demo): said in the title and, all the time, in the
+        status bar; nothing of sync can be used (the services refuse it as well)."""
+        if self.demo:
+            return
+        self.demo = True
+        self.coordinator.stop()
+        self.setWindowTitle(self.windowTitle() + " · " + _("DEMO DATA"))
+        self.demo_label = QLabel(_("Demo data: generated customers, never synced"), self)
+        self.demo_label.setStyleSheet(f"color: {WARNING}; font-weight: bold;")
+        self.statusBar().addPermanentWidget(self.demo_label)
+        self.sync_status.label.setText(_("Demo archive: not synced"))
+        for button in (self.sync_status.sync_now, self.sync_status.sign_in, self.sync_status.cancel):
+            button.setVisible(False)
+        self._sync_state(SyncStatus(SyncState.LOCAL))
+
     def _sync_state(self, status: SyncStatus) -> None:
         state = self._last_sync_state = status.state
         signed_in, syncing = state.signed_in, state is SyncState.SYNCING
-        unlocked = self.lock_screen is None
+        unlocked = self.lock_screen is None and not self.demo
         self.act_sync_now.setEnabled(unlocked and signed_in and not syncing)
         self.act_sign_in.setEnabled(unlocked and not signed_in)
         self.act_sign_out.setEnabled(unlocked and signed_in and not syncing)
 
     def sign_in(self) -> None:
         if self.ctx.session is None:  # locked: the button and the menu are disabled; a queued click does nothing
+            return
+        if self.demo:
+            info(self, _("This is the demo archive (generated customers): it is never synced."))
             return
 
         def show(status: dict[str, Any]) -> None:
