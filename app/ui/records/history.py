@@ -76,6 +76,7 @@ class HistoryView(QWidget):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnToContents(0)  # the time on one line (the other columns wrap)
         self.table.resizeRowsToContents()
 
     def _describe(self, e: AuditEntry) -> tuple[str, str, str]:
