@@ -70,7 +70,8 @@ def test_the_history_names_who_approved_and_the_system_and_shows_china_time(qtbo
     assert c1.sync().complete and s1.sync().complete
     assert review.decide(s1.session, [made.id], "approve") == 1
     assert s1.sync().complete
-    assert c1.sync().complete
+    last = c1.sync()
+    assert last.complete and last.audit_sent and not last.audit_problem  # the server took the trail as written
 
     entries = records.history(c1.session, made.id)
     by_action = {(e.action, e.field): e for e in entries}
