@@ -153,6 +153,7 @@ def info(request: Request) -> dict[str, Any]:
         "min_protocol": MIN_PROTOCOL_VERSION,
         "server_version": SERVER_VERSION,
         "form_version": version,
+        "features": ["provisional_code"],
         **request.app.state.clients.wire(),
     }
 

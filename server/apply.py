@@ -157,6 +157,9 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             [issue_error(uow, Issue.make(key, Severity.ERROR, "photo.forbidden", ref=h[:12])) for key, h in taken],
             None if creating else rec,
         )
+    code = m.get("provisional_code")
+    if code and not rec.code_official and rec.provisional_code is None:
+        rec.provisional_code = code  # written with the version the save makes
     return _apply_save(uow, m, rec, changes, report.values, creating)
 
 

@@ -61,6 +61,7 @@ class Rec:
     is_new: bool = False
     dirty: bool = False
     updated_by_id: int | None = None  # who made this version (read with the feed's page; set by ``touch``)
+    provisional_code: str | None = None  # the code the collector's laptop shows until approval
 
     def field_version(self, key: str) -> int:
         """The version that last changed ``key``. A new record's fields are not listed (they are all
@@ -88,6 +89,7 @@ class Rec:
             r.created_at,
             r.updated_at,
             updated_by_id=r._mapping.get("v_actor_id"),
+            provisional_code=r._mapping.get("provisional_code"),
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -108,6 +110,7 @@ class Rec:
             "deleted": self.deleted,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "provisional_code": self.provisional_code,
         }
 
     def to_wire(self, d: Directory) -> dict[str, Any]:
@@ -134,6 +137,7 @@ class Rec:
             "deleted": self.deleted,
             "updated_by": d.name(self.updated_by_id),
             "people": people,
+            "provisional_code": None if self.code_official else self.provisional_code,
         }
 
 

@@ -25,6 +25,7 @@ from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, Resu
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 SHA_RE = r"^[0-9a-f]{64}$"
+PROVISIONAL_RE = r"^[A-Za-z0-9\-]{1,40}$"
 
 
 class Strict(BaseModel):
@@ -87,6 +88,7 @@ class InfoResponse(BaseModel):
     client_version: str | None = None  # the newest desktop client, when the server is told
     min_client_version: str | None = None  # older clients are answered 426
     download_url: str | None = None  # where to get the client
+    features: list[str] = []  # additions a client may use (``provisional_code``); absent from older servers
 
 
 class FieldChange(TypedDict, total=False):
@@ -150,6 +152,8 @@ class MutationIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
+    #: customer.save: the code the client shows until the official one (kept while there is none)
+    provisional_code: str | None = Field(default=None, max_length=40, pattern=PROVISIONAL_RE)
 
     @field_validator("record_id")
     @classmethod
@@ -291,7 +295,18 @@ def push_refusal(m: dict[str, Any]) -> list[dict[str, Any]] | None:
 # The fast path of PushRequest: it accepts only input that the models accept *unchanged* (exact
 # types, no coercion) and returns what their dump would; it never rejects, it only declines.
 _MUTATION_KEYS = frozenset(
-    {"mutation_id", "kind", "record_id", "base_version", "form_version", "changes", "note", "urgent", "provenance"}
+    {
+        "mutation_id",
+        "kind",
+        "record_id",
+        "base_version",
+        "form_version",
+        "changes",
+        "note",
+        "urgent",
+        "provenance",
+        "provisional_code",
+    }
 )
 _REQUIRED_KEYS = ("mutation_id", "kind", "record_id", "base_version")
 _KINDS = frozenset(k.value for k in MutationKind)
@@ -303,6 +318,7 @@ _PROVENANCE = {
 }
 _MUTATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _UUID = re.compile(UUID_RE[1:-1])
+_PROVISIONAL = re.compile(PROVISIONAL_RE[1:-1])
 _INT_MAX = 2**31 - 1
 _MAX_DEPTH = 8
 
@@ -359,6 +375,9 @@ def _plain_mutation(m: Any) -> dict[str, Any] | None:
     if note is not None and (type(note) is not str or len(note) > 2000):
         return None
     if "urgent" in m and type(m["urgent"]) is not bool:
+        return None
+    code = m.get("provisional_code")
+    if code is not None and (type(code) is not str or not _PROVISIONAL.fullmatch(code)):
         return None
     prov = m.get("provenance")
     if prov is not None:
@@ -428,6 +447,7 @@ class RecordOut(BaseModel):
     missing_photos: list[str]
     deleted: bool
     updated_by: str | None = None  # who made this version (None: not known to this answer)
+    provisional_code: str | None = None  # the collector's code until the official one
     people: dict[str, str] = {}  # login name -> display name of the accounts the record names
 
 

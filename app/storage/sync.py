@@ -239,6 +239,8 @@ class Outbox(Part):
                         rec["status"],
                         rec["form_version"],
                         rec["sync_state"],
+                        rec["code"],
+                        bool(rec["code_official"]),
                     )
                 )
                 out.append(
@@ -423,7 +425,7 @@ class Outbox(Part):
                 continue
             data = json.loads(row["data"])
             merged = _merge(data, _loads(row["server_data"]) or {}, record.values, frozen)
-            code = record.code or row["code"]
+            code = record.code or row["code"] or record.provisional_code
             if merged != data or code != row["code"] or record.deleted or row["deleted_at"] is not None:
                 self._take_server_record(tx, form, record, quality, prov, frozen, row=row)
                 continue
@@ -469,7 +471,7 @@ class Outbox(Part):
         data = json.loads(row["data"])
         merged = _merge(data, _loads(row["server_data"]) or {}, server_values, frozen)
         q = quality(merged)
-        code = record.code or row["code"]
+        code = record.code or row["code"] or record.provisional_code
         values = dict(
             server_data=_dumps(server_values),
             version=record.version,
@@ -519,7 +521,7 @@ class Outbox(Part):
                 {
                     "server_data": _dumps(r.values),
                     "version": r.version,
-                    "code": r.code,
+                    "code": r.code or r.provisional_code,  # a collector's customer by the code the collector sees
                     "code_official": r.code_official,
                     "approved_data": _dumps(r.approved_values) if r.approved_values else None,
                     "review": _dumps(r.review) if r.review else None,

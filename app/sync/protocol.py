@@ -99,6 +99,7 @@ def record(d: Any, where: str) -> RemoteRecord:
         created_by=_opt(d, "created_by", str, where),
         updated_by=_opt(d, "updated_by", str, where),
         people=_people(_opt(d, "people", dict, where)),
+        provisional_code=_opt(d, "provisional_code", str, where),
         wire=d,
     )
 

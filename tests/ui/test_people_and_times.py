@@ -106,11 +106,14 @@ def test_a_market_managers_list_names_each_customers_manager_by_display_name(qtb
     keys = listing.pks(s1.session, ListQuery())
     (row,) = listing.rows(s1.session, keys)
     assert row.id == made.id and row.owner == "王小明"
+    provisional = c1.session._archive.customers.get(made.id).code
+    assert provisional.startswith("TMP-") and row.code == provisional and not row.code_official  # the same code
 
     model = CustomerTableModel(ui(s1.session))
     model.set_query(ListQuery())
     assert model.rowCount() == 1
     assert model.data(model.index(0, Column.OWNER)) == "王小明"
+    assert model.data(model.index(0, Column.CODE)) == provisional
     assert model.headerData(Column.OWNER, Qt.Orientation.Horizontal) == "客户经理"
     assert model.data(model.index(0, Column.UPDATED)) == times.shown(row.updated_at)
     # the collector's own list has nobody else's customers: its own rows name no manager
@@ -123,3 +126,17 @@ def test_times_are_shown_in_china_time_whatever_the_machines_zone() -> None:
     assert times.shown("2026-12-06T16:30:05Z", seconds=True) == "2026-12-07 00:30:05"
     assert times.shown("2026-12-07T00:30:05+08:00", year=False) == "12-07 00:30"
     assert times.shown("not a time") == "not a time" and times.shown(None) == ""
+
+
+def test_the_provisional_code_is_sent_only_to_a_server_that_lists_it() -> None:
+    """An older server refuses a mutation with a key it does not know: the code goes only where /info
+    lists ``provisional_code`` among its features."""
+    from app.models.sync_state import LocalRecord, OutboxRow
+    from app.sync.engine import build_body
+
+    row = OutboxRow(1, "m1", "customer.save", "r1", "pending", None, None)
+    local = LocalRecord("r1", {"shop_name": "老王烟酒店"}, None, 0, "draft", 1, "pending", "TMP-ABCD-000001", False)
+    assert "provisional_code" not in (build_body(row, local, 1) or {})
+    assert (build_body(row, local, 1, provisional=True) or {})["provisional_code"] == "TMP-ABCD-000001"
+    official = LocalRecord("r1", {"shop_name": "老王烟酒店"}, None, 0, "approved", 1, "pending", "610102000001", True)
+    assert "provisional_code" not in (build_body(row, official, 1, provisional=True) or {})

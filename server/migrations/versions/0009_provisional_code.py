@@ -1,0 +1,29 @@
+"""Customers keep the provisional code the collector's laptop gave them until an official one is issued
+
+Revision ID: 0009_provisional_code
+Revises: 0008_report_indexes
+
+A market manager's list names a collector's new customers by the code the collector sees (``TMP-…``):
+the client sends it with its saves (``provisional_code``, when the server's ``/info`` lists the feature)
+and the server hands it on in the ``Record``. Existing customers have none (nullable).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0009_provisional_code"
+down_revision = "0008_report_indexes"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("provisional_code", sa.String(length=40), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("customers", schema=None) as batch_op:
+        batch_op.drop_column("provisional_code")
