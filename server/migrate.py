@@ -23,7 +23,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0008_report_indexes"
+HEAD = "0009_provisional_code"
 
 
 def alembic_config() -> Config:
