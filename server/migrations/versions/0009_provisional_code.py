@@ -20,10 +20,10 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("provisional_code", sa.String(length=40), nullable=True))
+    # a plain ALTER TABLE … ADD COLUMN on both databases (a batch would copy the table on SQLite, and
+    # dropping the old one fails on the tables that refer to it)
+    op.add_column("customers", sa.Column("provisional_code", sa.String(length=40), nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("customers", schema=None) as batch_op:
-        batch_op.drop_column("provisional_code")
+    op.execute("ALTER TABLE customers DROP COLUMN provisional_code")  # SQLite 3.35+ and PostgreSQL alike
