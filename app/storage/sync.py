@@ -18,14 +18,15 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
-from app.models.catalogue import EditableBy, FormDefinition
-from app.models.record import SYSTEM_ACTOR, CustomerStatus, NewCustomer, Provenance, Quality, Source, new_id
+from app.models.catalogue import FormDefinition
+from app.models.record import CustomerStatus, NewCustomer, Provenance, Quality, Source, new_id
 from app.models.remote import FeedChange, FieldConflict, PushResult, RemoteRecord
 from app.models.sync_state import LocalRecord, OutboxRow
 from app.models.wire import ChangeKind, MutationKind, ResultStatus, canonical_json
 from app.storage import schema
 from app.storage.customers import field_changes, provenance
 from app.storage.db import Part
+from app.storage.people import PEOPLE, AuditRow, made_by, people_of, system_fields
 
 OUT = schema.outbox.c
 C = schema.customer.c
@@ -60,49 +61,6 @@ def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, s
     if new.get("action") and key(new) != key(old):  # (our own decision coming back has another "at")
         return [("customer", record.id, "review", None, None, new)]
     return []
-
-
-#: meta key: the display name of each account the server named (login name -> display name), JSON.
-PEOPLE = "people"
-AuditRow = tuple[str, str, str, str | None, Any, Any]
-
-
-def _system_fields(form: FormDefinition) -> frozenset[str]:
-    return frozenset(f.key for f in form.fields if f.editable_by is EditableBy.SYSTEM)
-
-
-def made_by(record: RemoteRecord, entry: AuditRow, system_fields: frozenset[str]) -> str:
-    """Who made a change that arrived from the server (docs/domain.md "Who did it"): a decision and
-    the status it set by the reviewer, a submission by its submitter, a field only the system keeps
-    (the customer code given on approval, the classification) by ``system``, a new record by its
-    creator, anything else by the account that made the version received. "" when the server did
-    not say (an older server): the history then names this archive's user, as before."""
-    _e, _id, action, field, _old, new = entry
-    review = record.review or {}
-    if action == "review":
-        return str((new or {}).get("by") or record.updated_by or "")
-    if action == "status":
-        decided = {"approved": "approve", "returned": "return"}.get(str(new))
-        if decided and review.get("action") == decided and review.get("by"):
-            return str(review["by"])
-        if new == "pending" and review.get("submitted_by"):
-            return str(review["submitted_by"])
-    if action == "update" and field in system_fields:
-        return SYSTEM_ACTOR
-    if action == "create":
-        return record.created_by or record.updated_by or ""
-    return record.updated_by or ""
-
-
-def _people_of(records: Sequence[RemoteRecord]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for r in records:
-        out.update(r.people)
-        review = r.review or {}
-        for key, name in (("by", "by_name"), ("submitted_by", "submitted_by_name")):
-            if isinstance(review.get(key), str) and isinstance(review.get(name), str) and review[name]:
-                out[review[key]] = review[name]
-    return out
 
 
 def _merge(
@@ -183,13 +141,13 @@ class Outbox(Part):
         archive's user, who received it (server/audit.py: a device's trail names only its user)."""
         if not entries:
             return
-        system = _system_fields(form)
+        system = system_fields(form)
         refs = [made_by(records[e[1]], e, system) if e[1] in records else "" for e in entries]
         self.arc.audit.append(tx, prov, entries, refs)
 
     def _remember_people(self, tx: Connection, records: Sequence[RemoteRecord]) -> None:
         """Keep the display names the server sent (PEOPLE), for the history and the list."""
-        found = _people_of(records)
+        found = people_of(records)
         if found:
             self.remember_people(found, tx)
 
