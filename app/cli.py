@@ -740,6 +740,11 @@ def build_parser() -> Parser:
     p = Parser(prog="fieldarchive", parents=[common], description="FieldArchive 客户档案采集")
     p.add_argument("--version", action="version", version=__version__)
     p.add_argument("--self-test", dest="self_test_flag", action="store_true", help="check the installation and exit")
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="desktop app on a separate demo profile with generated customers (never synced)",
+    )
     sub = p.add_subparsers(dest="command", parser_class=Parser)
 
     def add(name: str, fn: Any, help_: str) -> argparse.ArgumentParser:

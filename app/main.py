@@ -40,7 +40,10 @@ def run_gui(args: argparse.Namespace) -> int:
     install_qt_translations(app, args.lang)
     apply_style(app)
     hook = ExceptionHook()
-    controller = AppController(app, Settings(), args.profile)
+    from app.services.demo import DEMO_PROFILE
+
+    want_demo = bool(getattr(args, "demo", False))
+    controller = AppController(app, Settings(), DEMO_PROFILE if want_demo else args.profile, demo=want_demo)
     controller.start()
     log.info("desktop app started")
     code = app.exec()

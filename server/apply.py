@@ -157,6 +157,9 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             [issue_error(uow, Issue.make(key, Severity.ERROR, "photo.forbidden", ref=h[:12])) for key, h in taken],
             None if creating else rec,
         )
+    code = m.get("provisional_code")
+    if code and not rec.code_official and rec.provisional_code is None:
+        rec.provisional_code = code  # written with the version the save makes
     return _apply_save(uow, m, rec, changes, report.values, creating)
 
 
@@ -252,6 +255,7 @@ def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     rec.review = {
         "submitted_at": uow.iso_now,
         "submitted_by": uow.user.name,
+        "submitted_by_name": uow.user.display_name or uow.user.name,
         "note": (m.get("note") or "").strip(),
         "urgent": bool(m.get("urgent")),
     }
@@ -309,7 +313,9 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     else:
         rec.status = "returned"
     submission = {
-        k: v for k, v in (rec.review or {}).items() if k in ("submitted_at", "submitted_by", "note", "urgent")
+        k: v
+        for k, v in (rec.review or {}).items()
+        if k in ("submitted_at", "submitted_by", "submitted_by_name", "note", "urgent")
     }
     rec.review = {
         **submission,
@@ -317,6 +323,7 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         "reason": reason,
         "fields": fields,
         "by": uow.user.name,
+        "by_name": uow.user.display_name or uow.user.name,
         "at": uow.iso_now,
     }
     uow.touch(rec, m["kind"], {"decision": rec.review}, m["mutation_id"])

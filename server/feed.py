@@ -23,7 +23,7 @@ from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import definition
 from server.records import Rec
-from server.schema import customers, feed, feed_counter
+from server.schema import customer_versions, customers, feed, feed_counter
 from server.scope import Directory, is_admin
 
 
@@ -42,7 +42,7 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         more = len(rows) > limit
         rows = rows[:limit]
         directory = Directory.lazy(conn, user)
-        directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id))
+        directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id, r.v_actor_id))
         changes = [_change(conn, r, directory) for r in _latest_per_record(rows)]
     return {
         "changes": changes,
@@ -83,8 +83,16 @@ def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:
             feed.c.record_id.label("f_record_id"),
             feed.c.form_version.label("f_form_version"),
             customers,
+            customer_versions.c.actor_id.label("v_actor_id"),  # who made the version sent (by primary key)
         )
-        .select_from(feed.outerjoin(customers, customers.c.id == feed.c.record_id))
+        .select_from(
+            feed.outerjoin(customers, customers.c.id == feed.c.record_id).outerjoin(
+                customer_versions,
+                and_(
+                    customer_versions.c.record_id == customers.c.id, customer_versions.c.version == customers.c.version
+                ),
+            )
+        )
         .where(feed.c.seq > cursor, feed.c.seq <= top, mine)
         .order_by(feed.c.seq)
         .limit(limit)

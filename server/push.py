@@ -217,6 +217,7 @@ def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any]) -> dict[str, 
             False,
             row.at,
             row.at,
+            updated_by_id=row.actor_id,
         )
         out[mid] = dumps(
             {

@@ -60,6 +60,8 @@ class Rec:
     updated_at: float
     is_new: bool = False
     dirty: bool = False
+    updated_by_id: int | None = None  # who made this version (read with the feed's page; set by ``touch``)
+    provisional_code: str | None = None  # the code the collector's laptop shows until approval
 
     def field_version(self, key: str) -> int:
         """The version that last changed ``key``. A new record's fields are not listed (they are all
@@ -86,6 +88,8 @@ class Rec:
             bool(r.deleted),
             r.created_at,
             r.updated_at,
+            updated_by_id=r._mapping.get("v_actor_id"),
+            provisional_code=r._mapping.get("provisional_code"),
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -106,9 +110,17 @@ class Rec:
             "deleted": self.deleted,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "provisional_code": self.provisional_code,
         }
 
     def to_wire(self, d: Directory) -> dict[str, Any]:
+        """The protocol's ``Record``. ``updated_by`` (who made this version) and ``people`` (the display
+        name of each account the record names) were added later: older clients ignore them."""
+        people = {}
+        for uid in (self.owner_id, self.created_by_id, self.updated_by_id):
+            user = d.get(uid) if uid is not None else None
+            if user is not None:
+                people[user.name] = user.display_name or user.name
         return {
             "id": self.id,
             "version": self.version,
@@ -123,6 +135,9 @@ class Rec:
             "review": dict(self.review) if self.review else None,
             "missing_photos": list(self.missing_photos),
             "deleted": self.deleted,
+            "updated_by": d.name(self.updated_by_id),
+            "people": people,
+            "provisional_code": None if self.code_official else self.provisional_code,
         }
 
 
@@ -222,6 +237,7 @@ class UnitOfWork:
         prev = rec.version
         rec.version += 1
         rec.updated_at = self.now
+        rec.updated_by_id = self.user.id
         rec.form_version = self.form.version
         rec.dirty = True
         self.versions.append(

@@ -119,6 +119,7 @@ customers = Table(
     Column("deleted", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    Column("provisional_code", String(40), nullable=True),  # the collector's TMP-… code until approval
 )
 
 customer_versions = Table(

@@ -25,6 +25,7 @@ from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, Resu
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 SHA_RE = r"^[0-9a-f]{64}$"
+PROVISIONAL_RE = r"^[A-Za-z0-9\-]{1,40}$"
 
 
 class Strict(BaseModel):
@@ -88,6 +89,7 @@ class InfoResponse(BaseModel):
     min_client_version: str | None = None  # older clients are answered 426
     download_url: str | None = None  # where to get the client
     epoch: str | None = None  # the database's identity; a restore changes it (docs/sync-protocol.md)
+    features: list[str] = []  # additions a client may use (``provisional_code``); absent from older servers
 
 
 class FieldChange(TypedDict, total=False):
@@ -153,6 +155,8 @@ class MutationIn(Strict):
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
+    #: customer.save: the code the client shows until the official one (kept while there is none)
+    provisional_code: str | None = Field(default=None, max_length=40, pattern=PROVISIONAL_RE)
 
     @field_validator("record_id")
     @classmethod
@@ -294,7 +298,18 @@ def push_refusal(m: dict[str, Any]) -> list[dict[str, Any]] | None:
 # The fast path of PushRequest: it accepts only input that the models accept *unchanged* (exact
 # types, no coercion) and returns what their dump would; it never rejects, it only declines.
 _MUTATION_KEYS = frozenset(
-    {"mutation_id", "kind", "record_id", "base_version", "form_version", "changes", "note", "urgent", "provenance"}
+    {
+        "mutation_id",
+        "kind",
+        "record_id",
+        "base_version",
+        "form_version",
+        "changes",
+        "note",
+        "urgent",
+        "provenance",
+        "provisional_code",
+    }
 )
 _REQUIRED_KEYS = ("mutation_id", "kind", "record_id", "base_version")
 _KINDS = frozenset(k.value for k in MutationKind)
@@ -306,6 +321,7 @@ _PROVENANCE = {
 }
 _MUTATION_ID = re.compile(r"[A-Za-z0-9_\-]{1,64}")
 _UUID = re.compile(UUID_RE[1:-1])
+_PROVISIONAL = re.compile(PROVISIONAL_RE[1:-1])
 _INT_MAX = 2**31 - 1
 _MAX_DEPTH = 8
 
@@ -363,6 +379,9 @@ def _plain_mutation(m: Any) -> dict[str, Any] | None:
         return None
     if "urgent" in m and type(m["urgent"]) is not bool:
         return None
+    code = m.get("provisional_code")
+    if code is not None and (type(code) is not str or not _PROVISIONAL.fullmatch(code)):
+        return None
     prov = m.get("provenance")
     if prov is not None:
         if type(prov) is not dict:
@@ -405,12 +424,14 @@ class ReviewOut(BaseModel):
 
     submitted_at: str | None = None
     submitted_by: str | None = None
+    submitted_by_name: str | None = None  # display names: added later, absent from older records
     note: str = ""
     urgent: bool = False
     action: str | None = None
     reason: str = ""
     fields: list[str] = []
     by: str | None = None
+    by_name: str | None = None
     at: str | None = None
 
 
@@ -428,6 +449,9 @@ class RecordOut(BaseModel):
     review: ReviewOut | None
     missing_photos: list[str]
     deleted: bool
+    updated_by: str | None = None  # who made this version (None: not known to this answer)
+    provisional_code: str | None = None  # the collector's code until the official one
+    people: dict[str, str] = {}  # login name -> display name of the accounts the record names
 
 
 class ConflictOut(BaseModel):

@@ -118,6 +118,7 @@ class CustomerRow:
     last_static_review: str | None = None
     created_at: str = ""
     sync_state: str = "local"
+    owner: str | None = None  # the customer manager it is assigned to (display name in the list; None: this user)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,10 @@ class PhotoInfo:
     size: int
 
 
+#: Who the server's own changes (customer codes, classification, credit grades) name as their maker.
+SYSTEM_ACTOR = "system"
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     seq: int
@@ -157,6 +162,7 @@ class AuditEntry:
     source_ref: str
     info_date: str | None
     intact: bool = True  # False: the record no longer matches what its trail says it was created with
+    by: str = ""  # who did it, as shown (display name, or "system"); set by services.records.history
 
 
 @dataclass(frozen=True)

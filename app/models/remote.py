@@ -44,6 +44,10 @@ class RemoteRecord:
     review: dict[str, Any] | None = None  # the last decision: action, by, at, reason, fields
     owner: str | None = None
     deleted: bool = False
+    created_by: str | None = None
+    updated_by: str | None = None  # who made this version (``system``: the server itself); None: not said
+    people: dict[str, str] = field(default_factory=dict)  # login name -> display name, of those named here
+    provisional_code: str | None = None  # the creator's TMP-… code, while there is no official one
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

@@ -34,6 +34,8 @@ class LocalRecord:
     status: str
     form_version: int
     sync_state: str
+    code: str | None = None  # official or provisional (TMP-…)
+    code_official: bool = False
 
 
 @dataclass

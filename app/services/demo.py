@@ -1,15 +1,25 @@
 """Realistic generated customers (valid IDs, licences, credit codes, phones) for demos, screenshots,
-benchmarks and tests. Deterministic for a given seed; never real people."""
+benchmarks and tests. Deterministic for a given seed; never real people.
+
+``open_demo`` is the "try it" path (``make run ARGS=--demo``): a separate profile, ``demo``, with its own
+archive (a fixed passphrase: it holds nothing real), filled once with a few hundred generated customers
+and marked as demo data (meta ``demo``); such an archive is never synced (services.syncing refuses it).
+The user's own profile is not touched."""
 
 from __future__ import annotations
 
 import datetime as dt
 import random
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stdnum import luhn
 from stdnum.cn import ric, uscc
+
+from app.models.record import NewCustomer, Provenance, Source, new_id
+
+if TYPE_CHECKING:
+    from app.services.session import Session
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉梅建国建华志强文斌海燕红梅国庆春梅晓东丽华"
@@ -179,3 +189,40 @@ def generate(count: int, seed: int = 42, today: dt.date | None = None) -> Iterat
     today = today or dt.date.today()
     for n in range(count):
         yield customer_values(rng, n, today)
+
+
+DEMO_PROFILE = "demo"
+DEMO_PASSPHRASE = "FieldArchive demo archive: generated customers only"  # not a secret: nothing real inside
+DEMO_USER = "演示用户"
+DEMO_CUSTOMERS = 300
+DEMO_FLAG = "demo"  # meta key: "1" in a demo archive
+
+
+def open_demo(count: int = DEMO_CUSTOMERS) -> Session:
+    """The demo profile's session: created and filled with ``count`` generated customers the first
+    time (and filled again if an earlier start stopped before), opened as it is afterwards."""
+    from app.services import session as ss  # noqa: PLC0415  # demo.py is also imported by benches and tests without the storage
+    from app.services.startup import profile_exists  # noqa: PLC0415
+
+    if profile_exists(DEMO_PROFILE):
+        session = ss.unlock(DEMO_PROFILE, passphrase=DEMO_PASSPHRASE)
+    else:
+        session, _code = ss.create(DEMO_PROFILE, passphrase=DEMO_PASSPHRASE, actor=DEMO_USER)
+    arc = session._archive
+    arc.meta.set(DEMO_FLAG, "1")
+    if arc.customers.count() == 0:
+        fill(session, count)
+    return session
+
+
+def fill(session: Session, count: int, seed: int = 2026) -> None:
+    """``count`` generated customers as drafts, in one transaction (validated like any entry)."""
+    from app.services import records  # noqa: PLC0415
+    from app.validation import validate_values  # noqa: PLC0415
+
+    today = session.today()
+    items = []
+    for values in generate(count, seed=seed, today=today):
+        report = validate_values(session.form, values, today=today)
+        items.append(NewCustomer(new_id(), records.clean_values(report), records.quality(report)))
+    session._archive.customers.insert(session.form, items, Provenance(session.user, Source.MANUAL, "demo"))

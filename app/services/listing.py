@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from app.i18n import N_
 from app.models.record import CustomerRow, CustomerStatus, ListQuery, OverdueRule
@@ -70,8 +70,13 @@ def pks(session: Session, query: ListQuery, limit: int | None = None) -> list[in
 
 
 def rows(session: Session, keys: Sequence[int]) -> list[CustomerRow]:
-    """The list rows of ``keys``, in that order."""
-    return session._archive.customers.rows(keys)
+    """The list rows of ``keys``, in that order, each naming its customer manager by display name."""
+    arc = session._archive
+    found = arc.customers.rows(keys)
+    if not any(r.owner for r in found):
+        return found
+    people = arc.outbox.people()
+    return [replace(r, owner=people.get(r.owner, r.owner)) if r.owner else r for r in found]
 
 
 def search(

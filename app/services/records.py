@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.errors import UserFacingError
-from app.i18n import N_
+from app.i18n import N_, _
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
+    SYSTEM_ACTOR,
+    AuditEntry,
     Customer,
     CustomerStatus,
     CustomerUpdate,
@@ -140,9 +142,27 @@ def visits(session: Session, customer_id: str) -> list[Visit]:
     return session._archive.media.visits(customer_id)
 
 
-def history(session: Session, customer_id: str) -> list[Any]:
-    """The audit entries of one customer, oldest first."""
-    return session._archive.audit.history(customer_id)
+def history(session: Session, customer_id: str) -> list[AuditEntry]:
+    """The audit entries of one customer, oldest first, each with who did it (``by``, docs/domain.md
+    "Who did it"): for a change that came by sync the account that made it on the server (its source
+    reference), else the entry's actor; by display name where the server has told us one, and
+    ``system`` (translated) for the server's own changes. A decision names its reviewer the same way."""
+    arc = session._archive
+    people = arc.outbox.people()
+
+    def name(login: str) -> str:
+        if login == SYSTEM_ACTOR:
+            return _("system")
+        return people.get(login) or login
+
+    out = []
+    for e in arc.audit.history(customer_id):
+        login = e.source_ref if e.source == Source.SYNC.value and e.source_ref else e.actor
+        new = e.new
+        if e.action == "review" and isinstance(new, dict) and new.get("by"):
+            new = {**new, "by": new.get("by_name") or name(str(new["by"]))}
+        out.append(replace(e, by=name(login), new=new))
+    return out
 
 
 def save(

@@ -20,6 +20,7 @@ from typing import Any
 
 from app.errors import UserFacingError
 from app.i18n import N_, _, current_language, ngettext, translate
+from app.models import times
 from app.models.catalogue import FieldType
 from app.models.record import Customer, CustomerStatus, Duplicate, Provenance, Source
 from app.models.wire import UserRole
@@ -28,7 +29,7 @@ from app.services.session import Session
 from app.validation import validate_values
 from app.validation.report import Severity
 
-CHINA = dt.timezone(dt.timedelta(hours=8))
+CHINA = times.ZONE
 NEW_CUSTOMER_WORKDAYS = 5
 CHANGE_WORKDAYS = 3
 URGENT = dt.timedelta(hours=1, minutes=30)
@@ -145,6 +146,7 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
     """The team's pending submissions: emergencies first, then the oldest first."""
     cal, now = session.calendar, now or dt.datetime.now(dt.UTC)
     items = []
+    people = session._archive.outbox.people()  # display names (the queue names people as the server does)
     for r in session._archive.customers.pending_rows():
         review = r["review"] or {}
         kind = "change" if r["is_change"] else "new"
@@ -160,11 +162,11 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
                 bool(r["code_official"]),
                 name,
                 r["contact_name"] or "",
-                r["owner"] or review.get("submitted_by") or "",
+                people.get(who := r["owner"] or review.get("submitted_by") or "", who),
                 kind,
                 urgent,
                 submitted,
-                review.get("submitted_by") or "",
+                review.get("submitted_by_name") or people.get(sb := review.get("submitted_by") or "", sb),
                 review.get("note") or "",
                 due,
                 overdue,

@@ -143,6 +143,11 @@ class Session:
     def user(self) -> str:
         return self._archive.db.actor
 
+    @property
+    def demo(self) -> bool:
+        """A demo archive (app.services.demo): generated customers, never synced."""
+        return self._archive.meta.get("demo") == "1"
+
     def today(self) -> dt.date:
         return dt.date.today()
 

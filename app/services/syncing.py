@@ -106,8 +106,35 @@ def client_for(session: Session, server: str | None = None, user: str | None = N
     )
 
 
+FEATURES = "server_features"  # meta key: what the server's /info listed last (JSON list)
+
+
+def server_features(session: Session) -> frozenset[str]:
+    text = session._archive.meta.get(FEATURES)
+    try:
+        found = json.loads(text) if text else []
+    except ValueError:
+        found = []
+    return frozenset(f for f in found if isinstance(f, str)) if isinstance(found, list) else frozenset()
+
+
+def remember_features(session: Session, info: Any) -> None:
+    """Keep the additions the server lists in /info (``features``), for the next pushes."""
+    found = info.get("features") if isinstance(info, dict) else None
+    features = sorted(f for f in found if isinstance(f, str)) if isinstance(found, list) else []
+    if frozenset(features) != server_features(session):
+        session._archive.meta.set(FEATURES, json.dumps(features))
+
+
+def refuse_demo(session: Session) -> None:
+    """A demo archive (app.services.demo) never reaches a server: its customers are made up."""
+    if session.demo:
+        raise UserFacingError(N_("This is the demo archive (generated customers): it is never synced."))
+
+
 def login(session: Session, server: str, user: str, password: str) -> SignIn:
     """Sign in and bind this archive to the server and user (one profile = one user on one server)."""
+    refuse_demo(session)
     server = server.strip()
     problem = server_problem(server)
     if problem is not None:  # before anything leaves this computer
@@ -120,6 +147,10 @@ def login(session: Session, server: str, user: str, password: str) -> SignIn:
     client = client_for(session, server.rstrip("/"), user)
     try:
         answer = client.login(user, password, platform.node() or "FieldArchive")
+        try:
+            remember_features(session, client.info())
+        except SyncError as exc:  # only additions: the next sync asks again
+            log.info("server info not read at sign-in: %s", exc.kind)
     finally:
         client.close()
     arc = session._archive
@@ -127,6 +158,9 @@ def login(session: Session, server: str, user: str, password: str) -> SignIn:
         arc.meta.set("sync_server", server.rstrip("/"), tx)
         arc.meta.set("sync_user", user, tx)
         arc.meta.set("sync_role", answer.user.role.value, tx)
+        if answer.user.display_name:  # this archive's own user too: its changes name that user
+            named = {user: answer.user.display_name, arc.db.actor: answer.user.display_name}
+            arc.outbox.remember_people(named, tx)
     session.role = answer.user.role
     return answer
 
@@ -176,11 +210,14 @@ def sync(
     for it (the SQLite connection never leaves its thread; the UI's own queries interleave with a
     long sync instead of waiting behind its network calls). Without it, everything runs here."""
     run = on_db or _here
+    run(lambda: refuse_demo(session))
     store = ArchiveStore(session, on_db)
     client = run(lambda: client_for(session))
     try:
         outcome = run_sync(store, client, progress, cancel, **({"batch": batch} if batch else {}))
-        outcome.newer_client, outcome.download_url = newer_client(client)
+        outcome.newer_client, outcome.download_url = newer_client(
+            client, lambda info: run(lambda: remember_features(session, info))
+        )
     except SyncError as exc:
         if exc.kind is SyncErrorKind.AUTH:
             run(lambda: forget_tokens(session))
@@ -197,7 +234,7 @@ def _version(text: object) -> tuple[int, ...] | None:
     return tuple(int(p) for p in parts) if all(p.isdigit() for p in parts) else None
 
 
-def newer_client(client: SyncClient) -> tuple[str, str]:
+def newer_client(client: SyncClient, seen: Callable[[Any], None] | None = None) -> tuple[str, str]:
     """(version, download address) of a newer desktop client when the server's /info names one, else
     ("", ""). Asked after each sync; a failure here never fails the sync (below the minimum version
     the server answers 426 to the sync itself, with what to do)."""
@@ -208,6 +245,8 @@ def newer_client(client: SyncClient) -> tuple[str, str]:
         return "", ""
     if not isinstance(info, dict):
         return "", ""
+    if seen is not None:
+        seen(info)
     latest, mine = _version(info.get("client_version")), _version(__version__)
     if latest is None or mine is None or latest <= mine:
         return "", ""
@@ -353,6 +392,9 @@ class ArchiveStore:
     # ---- the form and the calendar ---------------------------------------------------------------
     def form_version(self) -> int:
         return self._db(lambda: self.session.form.version)
+
+    def server_features(self) -> frozenset[str]:
+        return self._db(lambda: server_features(self.session))
 
     def calendar_version(self) -> str | None:
         def read() -> str | None:

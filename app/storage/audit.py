@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -86,9 +86,15 @@ class AuditLog(Part):
     """``archive.audit``: every part appends its entries here, in the transaction of its change."""
 
     def append(
-        self, tx: Connection, prov: Provenance, entries: Iterable[tuple[str, str, str, str | None, Any, Any]]
+        self,
+        tx: Connection,
+        prov: Provenance,
+        entries: Iterable[tuple[str, str, str, str | None, Any, Any]],
+        refs: Sequence[str] | None = None,
     ) -> None:
-        """Append (entity, entity_id, action, field, old, new) entries with one provenance."""
+        """Append (entity, entity_id, action, field, old, new) entries with one provenance; ``refs``:
+        each entry's own source reference instead of the provenance's (a synced change names the
+        account that made it on the server there, docs/domain.md "Who did it")."""
         rows = list(entries)
         if not rows:
             return
@@ -98,7 +104,7 @@ class AuditLog(Part):
         seq, prev = (last[0], last[1]) if last else (0, GENESIS)
         now, device, actor = self.clock(), self.arc.meta.device_id, prov.actor or self.actor
         out = []
-        for entity, entity_id, action, field, old, new in rows:
+        for i, (entity, entity_id, action, field, old, new) in enumerate(rows):
             seq += 1
             row = {
                 "seq": seq,
@@ -112,7 +118,7 @@ class AuditLog(Part):
                 "old": _j(old),
                 "new": _j(new),
                 "source": prov.source.value,
-                "source_ref": prov.source_ref,
+                "source_ref": refs[i] if refs is not None else prov.source_ref,
                 "info_date": prov.info_date,
             }
             h = entry_hash(prev, row)

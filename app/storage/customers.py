@@ -43,6 +43,7 @@ SORT_COLUMNS = {
     "last_visit": C.last_visit,
     "updated_at": C.updated_at,
     "created_at": C.created_at,
+    "owner": C.owner,
 }
 #: FieldRole → the customer column that mirrors it (for lists, search and duplicate checks), in table order.
 ROLE_COLUMNS = {
@@ -205,12 +206,14 @@ class Customers(Part):
         items: Sequence[NewCustomer],
         prov: Provenance,
         remote: Sequence[dict[str, Any]],
+        by: Sequence[str] | None = None,
     ) -> None:
         """Records that came from the server, new to this archive, with each one's code, code_official,
         version, server_data, approved_data, review and owner in ``remote`` (stored as they are; no
-        provisional code is given, nothing is queued)."""
+        provisional code is given, nothing is queued); ``by``: who created each on the server (the
+        source reference of its "create" entry)."""
         if items:
-            self._insert(tx, form, items, prov, remote)
+            self._insert(tx, form, items, prov, remote, by)
 
     def _insert(
         self,
@@ -219,6 +222,7 @@ class Customers(Part):
         items: Sequence[NewCustomer],
         prov: Provenance,
         remote: Sequence[dict[str, Any]] | None,
+        by: Sequence[str] | None = None,
     ) -> None:
         """New customers, their search entries and their audit entries (``remote``: as the server has them)."""
         now, actor = self.clock(), prov.actor or self.actor
@@ -282,7 +286,7 @@ class Customers(Part):
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
         tx.exec_driver_sql(_INSERT, rows)
         self.index(tx, index)
-        self.arc.audit.append(tx, prov, audit)
+        self.arc.audit.append(tx, prov, audit, by)
 
     def update(
         self, form: FormDefinition, items: Sequence[CustomerUpdate], prov: Provenance, tx: Connection | None = None
@@ -489,6 +493,7 @@ class Customers(Part):
             C.last_static_review,
             C.created_at,
             C.sync_state,
+            C.owner,
         ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
@@ -513,6 +518,7 @@ class Customers(Part):
                 r[16],
                 r[17],
                 r[18],
+                r[19],
             )
             for pk in pks
             if (r := found.get(pk)) is not None

@@ -26,6 +26,7 @@ from app.models.wire import ChangeKind, MutationKind, ResultStatus, canonical_js
 from app.storage import schema
 from app.storage.customers import field_changes, provenance
 from app.storage.db import Part
+from app.storage.people import PEOPLE, AuditRow, made_by, people_of, system_fields
 
 OUT = schema.outbox.c
 C = schema.customer.c
@@ -131,6 +132,45 @@ class Outbox(Part):
         )
         tx.execute(schema.customer.update().where(C.id.in_(list(ids))).values(sync_state="pending"))
 
+    # ---- who did it ------------------------------------------------------------------------------
+    def _append_synced(
+        self,
+        tx: Connection,
+        form: FormDefinition,
+        prov: Provenance,
+        entries: Sequence[AuditRow],
+        records: dict[str, RemoteRecord],
+    ) -> None:
+        """The history entries of changes that came from the server, each naming (as its source
+        reference) the account that made it there (``made_by``); the entry's actor stays this
+        archive's user, who received it (server/audit.py: a device's trail names only its user)."""
+        if not entries:
+            return
+        system = system_fields(form)
+        refs = [made_by(records[e[1]], e, system) if e[1] in records else "" for e in entries]
+        self.arc.audit.append(tx, prov, entries, refs)
+
+    def _remember_people(self, tx: Connection, records: Sequence[RemoteRecord]) -> None:
+        """Keep the display names the server sent (PEOPLE), for the history and the list."""
+        found = people_of(records)
+        if found:
+            self.remember_people(found, tx)
+
+    def remember_people(self, found: dict[str, str], tx: Connection | None = None) -> None:
+        if tx is None:
+            with self.transaction() as t:
+                return self.remember_people(found, t)
+        text = tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == PEOPLE)).scalar()
+        known = _loads(text) or {}
+        if any(known.get(k) != v for k, v in found.items()):
+            self.arc.meta.set(PEOPLE, _dumps({**known, **found}), tx)
+        return None
+
+    def people(self) -> dict[str, str]:
+        """Login name -> display name of every account the server has named to this archive."""
+        value = _loads(self.arc.meta.get(PEOPLE))
+        return value if isinstance(value, dict) else {}
+
     # ---- what the engine sends -----------------------------------------------------------------
     def outbox_count(self) -> int:
         with self.reading() as c:
@@ -162,6 +202,8 @@ class Outbox(Part):
                         rec["status"],
                         rec["form_version"],
                         rec["sync_state"],
+                        rec["code"],
+                        bool(rec["code_official"]),
                     )
                 )
                 out.append(
@@ -227,6 +269,7 @@ class Outbox(Part):
                         .values(sync_state="rejected", sync_errors=_dumps([e.as_wire() for e in result.errors]))
                     )
             self._take_server_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
+            self._remember_people(tx, [r.record for _row, r in results if r.record is not None])
             self._settle_many(tx, [row.record_id for row, _r in results])
 
     def _rebase_on_conflict(
@@ -268,7 +311,10 @@ class Outbox(Part):
             status=record.status if record else cur["status"],
             sync_state="conflict",
         )
-        self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
+        if record is not None:
+            self._append_synced(tx, form, prov, field_changes(row.record_id, mine, rebased), {record.id: record})
+        else:
+            self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
         tx.execute(
             schema.conflict.insert()
             .prefix_with("OR REPLACE")
@@ -345,7 +391,7 @@ class Outbox(Part):
                 continue
             data = json.loads(row["data"])
             merged = _merge(data, _loads(row["server_data"]) or {}, record.values, frozen)
-            code = record.code or row["code"]
+            code = record.code or row["code"] or record.provisional_code
             if merged != data or code != row["code"] or record.deleted or row["deleted_at"] is not None:
                 self._take_server_record(tx, form, record, quality, prov, frozen, row=row)
                 continue
@@ -369,7 +415,7 @@ class Outbox(Part):
         if light:
             # executemany: the SET clause takes its columns from the parameters' keys
             tx.execute(schema.customer.update().where(C.id == bindparam("b_id")).values(sync_errors=None), light)
-        self.arc.audit.append(tx, prov, audit)
+        self._append_synced(tx, form, prov, audit, {rec.id: rec for rec, _f in items})
 
     def _take_server_record(
         self,
@@ -391,7 +437,7 @@ class Outbox(Part):
         data = json.loads(row["data"])
         merged = _merge(data, _loads(row["server_data"]) or {}, server_values, frozen)
         q = quality(merged)
-        code = record.code or row["code"]
+        code = record.code or row["code"] or record.provisional_code
         values = dict(
             server_data=_dumps(server_values),
             version=record.version,
@@ -411,7 +457,7 @@ class Outbox(Part):
         if values["status"] != row["status"]:
             audit.append(("customer", record.id, "status", None, row["status"], values["status"]))
         audit += _review_audit(record, row)
-        self.arc.audit.append(tx, prov, audit)
+        self._append_synced(tx, form, prov, audit, {record.id: record})
 
     def _insert_remotes(
         self,
@@ -441,7 +487,7 @@ class Outbox(Part):
                 {
                     "server_data": _dumps(r.values),
                     "version": r.version,
-                    "code": r.code,
+                    "code": r.code or r.provisional_code,  # a collector's customer by the code the collector sees
                     "code_official": r.code_official,
                     "approved_data": _dumps(r.approved_values) if r.approved_values else None,
                     "review": _dumps(r.review) if r.review else None,
@@ -449,6 +495,7 @@ class Outbox(Part):
                 }
                 for r in records
             ],
+            [made_by(r, ("customer", r.id, "create", None, None, None), frozenset()) for r in records],
         )
 
     # ---- the feed ------------------------------------------------------------------------------
@@ -504,6 +551,7 @@ class Outbox(Part):
             applied += self._take_feed_records(tx, form, taken, quality, prov, known)
             for record in regressed.values():
                 self.arc.recovery.rebase(tx, form, record, quality)
+            self._remember_people(tx, [c.record for c in changes if c.record is not None])
             self.arc.meta.set("sync_cursor", str(cursor), tx)
         return applied
 

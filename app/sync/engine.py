@@ -35,8 +35,12 @@ def _check(cancel: threading.Event | None) -> None:
         raise UserCancelled()
 
 
-def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> dict[str, Any] | None:
-    """The mutation a queued row stands for, from the record as it is now (None: nothing to send)."""
+def build_body(
+    row: OutboxRow, local: LocalRecord | None, form_version: int, provisional: bool = False
+) -> dict[str, Any] | None:
+    """The mutation a queued row stands for, from the record as it is now (None: nothing to send).
+    ``provisional``: the server takes ``provisional_code`` (its /info says so; an older one refuses
+    unknown keys), sent with the saves of a customer that has no official code yet."""
     extra = row.extra or {}
     kind = MutationKind(row.kind)
     body: dict[str, Any] = {
@@ -60,6 +64,8 @@ def build_body(row: OutboxRow, local: LocalRecord | None, form_version: int) -> 
         if not changes and local.version > 0:
             return None
         body["changes"] = changes
+        if provisional and local.code and not local.code_official:
+            body["provisional_code"] = local.code
     elif kind is MutationKind.SUBMIT:
         if extra.get("note"):
             body["note"] = extra["note"]
@@ -127,6 +133,7 @@ def _push(
 ) -> None:
     total = store.outbox_count()
     photo_fields, form_version = store.photo_fields(), store.form_version()
+    provisional = "provisional_code" in store.server_features()
     # Each round sends the first queued row of up to ``batch`` records and must settle some rows;
     # a record with several rows (saved, then submitted) needs a round for each, so the bound is
     # the number of rows queued, which also ends a sync that a busy user keeps feeding.
@@ -137,7 +144,7 @@ def _push(
             return
         mutations, to_freeze, answered_rows, dropped = [], [], [], []
         for row, local in heads:
-            body = row.body or build_body(row, local, form_version)
+            body = row.body or build_body(row, local, form_version, provisional)
             if body is None:
                 dropped.append(row.seq)  # nothing left to say (e.g. edited back to the server's value)
                 continue

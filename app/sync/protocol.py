@@ -96,8 +96,18 @@ def record(d: Any, where: str) -> RemoteRecord:
         review=_opt(d, "review", dict, where) or None,
         owner=_opt(d, "owner", str, where),
         deleted=bool(d.get("deleted")),
+        created_by=_opt(d, "created_by", str, where),
+        updated_by=_opt(d, "updated_by", str, where),
+        people=_people(_opt(d, "people", dict, where)),
+        provisional_code=_opt(d, "provisional_code", str, where),
         wire=d,
     )
+
+
+def _people(d: dict[str, Any] | None) -> dict[str, str]:
+    """Login name -> display name (added to ``Record`` later: absent from older servers' answers);
+    an entry that is not two strings is left out, it only names someone."""
+    return {k: v for k, v in (d or {}).items() if isinstance(k, str) and isinstance(v, str) and v}
 
 
 def user(d: Any, where: str) -> RemoteUser:

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QW
 
 from app.i18n import _, set_language
 from app.instance_lock import ProfileInUse, ProfileLock
-from app.services import startup
+from app.models import times
+from app.services import demo, startup
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
@@ -71,9 +72,16 @@ class LockScreen(QWidget):
 class AppController(QObject):
     sig_ready = Signal()  # the main window is shown and unlocked
 
-    def __init__(self, app: QApplication, settings: Settings, profile: str, runner: TaskRunner | None = None) -> None:
+    def __init__(
+        self,
+        app: QApplication,
+        settings: Settings,
+        profile: str,
+        runner: TaskRunner | None = None,
+        demo: bool = False,
+    ) -> None:
         super().__init__()
-        self.app, self.settings, self.profile_name = app, settings, profile
+        self.app, self.settings, self.profile_name, self.demo = app, settings, profile, demo
         self.runner = runner or TaskRunner()
         self.ctx = UiContext(self.runner, settings)
         self.window: Any = None
@@ -90,6 +98,9 @@ class AppController(QObject):
     # ---- start -------------------------------------------------------------------------------
     def start(self) -> None:
         if not self.lock_profile():
+            return
+        if self.demo:  # the demo profile (--demo): created and filled the first time, no passphrase asked
+            self.ctx.task(demo.open_demo).success(self.unlocked).failure(self._demo_failed).run()
             return
         if not startup.profile_exists(self.profile_name):
             self.show_wizard()
@@ -115,6 +126,31 @@ class AppController(QObject):
             self.refusal = box
             return False
         return True
+
+    def _demo_failed(self, exc: BaseException) -> None:
+        log.error("the demo archive could not be opened: %s", exc)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            _("FieldArchive"),
+            _("The demo archive could not be opened: {error}").format(error=exc),
+            QMessageBox.StandardButton.Ok,
+        )
+        box.finished.connect(lambda _r: self.quit())
+        box.open()
+        self.refusal = box
+
+    def _start_sync(self) -> None:
+        """Background sync, except in a demo archive: that is marked as one and never synced."""
+
+        def go(is_demo: bool) -> None:
+            if self.window is None:
+                return
+            if is_demo:
+                self.window.mark_demo()
+            else:
+                self.window.coordinator.start()
+
+        self.ctx.op(lambda s: bool(s.demo)).success(go).run()
 
     def show_wizard(self) -> None:
         self.wizard = FirstStartWizard(self.ctx, self.profile_name, self.settings.ui_language)
@@ -154,13 +190,13 @@ class AppController(QObject):
             self.window.sig_settings_changed.connect(lambda: self.idle.set_minutes(self.settings.idle_lock_minutes))
             self.window.show()
             self._offer_autosaved()
-            self.window.coordinator.start()
+            self._start_sync()
         else:
             self.window.show_unlocked()
             self.window.list_panel.apply()
             self.window.refresh_summary()
             self._restore_locked_form()
-            self.window.coordinator.start()
+            self._start_sync()
         self.idle.reset()
         self.sig_ready.emit()
 
@@ -175,7 +211,7 @@ class AppController(QObject):
             QMessageBox.Icon.Question,
             _("Unsaved work found"),
             _("A form was being edited when FieldArchive last stopped ({time}). Restore it?").format(
-                time=at[:19].replace("T", " ")
+                time=times.shown(at)
             ),
             QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Discard,
             self.window,

@@ -2,13 +2,16 @@
 
 Changes tab: a row that updates a customer lists its changed fields (label: old → new), a new
 customer is marked new, and a row's problems are listed under it. Problems tab: every problem,
-row by row. Importing is all-or-nothing (or the rows without errors); after a successful bulk
+row by row, each field by its label. "Check again" reads the file once more (after it was fixed
+in the spreadsheet program) and shows a fresh preview: problems that were fixed are gone. Importing
+is all-or-nothing (or the rows without errors); after a successful bulk
 update (大批量维护) the changed customers whose changes need approval can be submitted for review
 with the note "大批量维护: <file>" (on by default).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.i18n import _, ngettext, translate
+from app.i18n import _, current_language, ngettext, translate
 from app.services.sheets import ImportMode, Problem, RowDiff, SheetResult, intake_summary
 from app.ui.context import UiContext
 from app.ui.errors import info
@@ -42,7 +45,14 @@ COLOURS = {"error": "#c62828", "warning": "#ef6c00", "new": "#2e7d32"}
 class ImportPreview(QDialog):
     result: SheetResult  # type: ignore[assignment]  # shadows QDialog.result(), which nothing here calls
 
-    def __init__(self, ctx: UiContext, sheet: Path, result: SheetResult, parent: QWidget) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        sheet: Path,
+        result: SheetResult,
+        parent: QWidget,
+        recheck: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.sheet, self.result = ctx, sheet, result
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -103,6 +113,16 @@ class ImportPreview(QDialog):
         else:
             go = buttons.addButton(_("Import"), QDialogButtonBox.ButtonRole.AcceptRole)
             go.clicked.connect(lambda: self._import(ImportMode.WRITE))
+        if recheck is not None:
+            again = buttons.addButton(_("Check again"), QDialogButtonBox.ButtonRole.ResetRole)
+            again.setToolTip(_("Read the file again (after correcting it) and show what it would do now"))
+
+            def check_again() -> None:
+                self.reject()
+                recheck()
+
+            again.clicked.connect(check_again)
+            self.again = again
         buttons.addButton(QDialogButtonBox.StandardButton.Cancel).clicked.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(summary)
@@ -181,9 +201,16 @@ class ImportPreview(QDialog):
         table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         for r, p in enumerate(shown):
             row = f"{p.sheet} {p.row}" if p.sheet else str(p.row)
-            for c, text in enumerate((row, translate(SEVERITY[p.severity]), p.field, p.message)):
+            for c, text in enumerate((row, translate(SEVERITY[p.severity]), self._label(p.field), p.message)):
                 table.setItem(r, c, QTableWidgetItem(text))
         return table
+
+    def _label(self, key: str) -> str:
+        """A field by its label in the catalogue in force (``id_card`` → 身份证号); a column the
+        catalogue does not know stays as the file names it."""
+        session = self.ctx.session
+        spec = session.form.get(key) if session is not None and key else None
+        return spec.label(current_language()) if spec is not None else key
 
     def _import(self, mode: ImportMode) -> None:
         sheet, parent, ctx = self.sheet, self.parentWidget(), self.ctx
@@ -204,6 +231,16 @@ class ImportPreview(QDialog):
             text = _("Imported: {created} new, {updated} updated, {unchanged} unchanged.").format(
                 created=result.created, updated=result.updated, unchanged=result.unchanged
             )
+            if result.skipped_rows:
+                text += "\n" + ngettext(
+                    "{n} row with errors was skipped (not imported): {rows}",
+                    "{n} rows with errors were skipped (not imported): {rows}",
+                    len(result.skipped_rows),
+                ).format(
+                    n=len(result.skipped_rows),
+                    rows=", ".join(map(str, result.skipped_rows[:20]))
+                    + (" …" if len(result.skipped_rows) > 20 else ""),
+                )
             if submitted is not None:
                 ok, refused = submitted
                 text += "\n" + ngettext(

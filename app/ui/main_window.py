@@ -31,6 +31,7 @@ from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
 from app.ui.settings_dialog import SettingsDialog
+from app.ui.style import WARNING
 from app.ui.sync.code_dialog import CodeDialog
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog
@@ -47,6 +48,7 @@ class MainWindow(QMainWindow):
     def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: UserRole = UserRole.COLLECTOR) -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
+        self.demo = False  # a demo archive: marked, never synced (mark_demo)
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self, user)
@@ -54,9 +56,9 @@ class MainWindow(QMainWindow):
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
         splitter.addWidget(self.panel)
-        splitter.setStretchFactor(0, 5)  # the list keeps its status, completeness and last visit in view
-        splitter.setStretchFactor(1, 7)  # down to 1280×720; the form lays itself out in what is left
-        splitter.setSizes([590, 810])
+        splitter.setStretchFactor(0, 1)  # the list keeps its status, completeness and last visit in view,
+        splitter.setStretchFactor(1, 1)  # and the address a quarter of it, down to 1280×720 in both
+        splitter.setSizes([660, 740])  # languages; the form lays itself out in what is left
         self.review = ReviewPanel(ctx, form, self)
         self.dashboard = DashboardPanel(ctx, self)
         self.tabs = QTabWidget(self)
@@ -259,6 +261,7 @@ class MainWindow(QMainWindow):
         if role is not UserRole.ADMIN and self.admin_window is not None:
             self.admin_window.close()
         self.tabs.setTabVisible(self.review_tab, reviewer)
+        self.list_panel.show_people(reviewer)
         if reviewer:
             self.review.refresh()
 
@@ -300,16 +303,35 @@ class MainWindow(QMainWindow):
         )
 
     # ---- sync --------------------------------------------------------------------------------
+    def mark_demo(self) -> None:
+        """A demo archive (``--demo``, app.services.demo): said in the title and, all the time, in the
+        status bar; nothing of sync can be used (the services refuse it as well)."""
+        if self.demo:
+            return
+        self.demo = True
+        self.coordinator.stop()
+        self.setWindowTitle(self.windowTitle() + " · " + _("DEMO DATA"))
+        self.demo_label = QLabel(_("Demo data: generated customers, never synced"), self)
+        self.demo_label.setStyleSheet(f"color: {WARNING}; font-weight: bold;")
+        self.statusBar().addPermanentWidget(self.demo_label)
+        self.sync_status.label.setText(_("Demo archive: not synced"))
+        for button in (self.sync_status.sync_now, self.sync_status.sign_in, self.sync_status.cancel):
+            button.setVisible(False)
+        self._sync_state(SyncStatus(SyncState.LOCAL))
+
     def _sync_state(self, status: SyncStatus) -> None:
         state = self._last_sync_state = status.state
         signed_in, syncing = state.signed_in, state is SyncState.SYNCING
-        unlocked = self.lock_screen is None
+        unlocked = self.lock_screen is None and not self.demo
         self.act_sync_now.setEnabled(unlocked and signed_in and not syncing)
         self.act_sign_in.setEnabled(unlocked and not signed_in)
         self.act_sign_out.setEnabled(unlocked and signed_in and not syncing)
 
     def sign_in(self) -> None:
         if self.ctx.session is None:  # locked: the button and the menu are disabled; a queued click does nothing
+            return
+        if self.demo:
+            info(self, _("This is the demo archive (generated customers): it is never synced."))
             return
 
         def show(status: dict[str, Any]) -> None:

@@ -45,7 +45,7 @@ def check_sheet(ctx: UiContext, parent: QWidget, sheet: Path, which: str | None)
             if chosen is not None:
                 check_sheet(ctx, parent, sheet, chosen)
             return
-        ImportPreview(ctx, sheet, result, parent).open()
+        ImportPreview(ctx, sheet, result, parent, recheck=lambda: check_sheet(ctx, parent, sheet, which)).open()
 
     sheet_ops.check_sheet(ctx, parent, sheet, which, done)
 

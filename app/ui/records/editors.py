@@ -76,7 +76,7 @@ class FieldEditor(QWidget):
     def set_read_only(self, read_only: bool) -> None:
         for w in self.findChildren(QWidget):
             if hasattr(w, "setReadOnly"):
-                if w.isReadOnly() != read_only:
+                if getattr(w, "isReadOnly", lambda: None)() != read_only:
                     w.setReadOnly(read_only)
                     w.style().unpolish(w)  # the style sheet's [readOnly="true"] look follows at once
                     w.style().polish(w)

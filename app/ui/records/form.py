@@ -399,7 +399,9 @@ class CustomerForm(QWidget):
         elif c.status.value == "returned" and c.review:
             style = f"background:#ffebee; border:1px solid {ERROR};"
             flagged = [self.form[f].label(lang) for f in c.review.get("fields", []) if f in self.form]
-            html = _("Returned by {by}: {reason}").format(by=c.review.get("by", ""), reason=c.review.get("reason", ""))
+            html = _("Returned by {by}: {reason}").format(
+                by=c.review.get("by_name") or c.review.get("by", ""), reason=c.review.get("reason", "")
+            )
             if flagged:
                 html += "<br>" + _("To correct: {fields}").format(fields="、".join(flagged))
             for f in c.review.get("fields", []):

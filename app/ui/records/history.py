@@ -1,4 +1,5 @@
-"""A customer's history of changes: who, when, which field, old → new, and where the information came from."""
+"""A customer's history of changes: who (by display name, or system), when (China time, app.models.times),
+which field, old → new, and where the information came from."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from PySide6.QtWidgets import QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.i18n import N_, _, current_language, ngettext, translate
+from app.models import times
 from app.models.catalogue import FormDefinition
 from app.models.record import SOURCE_MSGIDS, STATUS_MSGIDS, AuditEntry, CustomerStatus, Source
 from app.services.exporting import export_value
@@ -66,14 +68,15 @@ class HistoryView(QWidget):
                 if e.source in Source._value2member_map_
                 else e.source
             )
-            if e.source_ref:
+            if e.source_ref and e.source != Source.SYNC.value:  # a synced change's reference names its maker: "Who"
                 source += f" · {e.source_ref}"
             if e.info_date:
                 source += f" · {e.info_date}"
-            for c, text in enumerate((e.at[:19].replace("T", " "), e.actor, what, before, after, source)):
+            for c, text in enumerate((times.shown(e.at, seconds=True), e.by or e.actor, what, before, after, source)):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnToContents(0)  # the time on one line (the other columns wrap)
         self.table.resizeRowsToContents()
 
     def _describe(self, e: AuditEntry) -> tuple[str, str, str]:

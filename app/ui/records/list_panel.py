@@ -41,9 +41,11 @@ DEFAULT_ORDER = (
     Column.CONTACT,
     Column.PHONE,
     Column.UPDATED,
+    Column.OWNER,
 )
-HIDDEN_BY_DEFAULT = (Column.CONTACT, Column.PHONE, Column.UPDATED)
+HIDDEN_BY_DEFAULT = (Column.CONTACT, Column.PHONE, Column.UPDATED, Column.OWNER)
 ADDRESS_MIN = 64
+ADDRESS_SHARE = 0.25  # with default widths the address keeps at least this share of the list (shop and code give it)
 
 
 class CustomerListPanel(QWidget):
@@ -87,6 +89,7 @@ class CustomerListPanel(QWidget):
         self.table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self._natural: dict[Column, int] = {}
         self._custom = False  # the user's own widths (restored or changed): never fitted automatically
+        self._chosen = False  # the user showed or hid a column in this window (show_people leaves it so)
         self._fitting = False
         self._size_columns()
         self._restore_columns()
@@ -142,6 +145,7 @@ class CustomerListPanel(QWidget):
             Column.COMPLETENESS: ["100%"],
             Column.LAST_VISIT: ["2026-11-22"],
             Column.UPDATED: ["2026-11-22 10:00"],
+            Column.OWNER: ["欧阳小明"],
         }
         for col in Column:
             title = str(self.model.headerData(col, Qt.Orientation.Horizontal))
@@ -172,6 +176,7 @@ class CustomerListPanel(QWidget):
         self._save_timer.start()
 
     def _show_column(self, col: int, on: bool) -> None:
+        self._chosen = True
         self.table.horizontalHeader().setSectionHidden(col, not on)
         self._save_timer.start()
 
@@ -197,7 +202,8 @@ class CustomerListPanel(QWidget):
             return
         header = self.table.horizontalHeader()
         shown = [c for c in Column if c != Column.ADDRESS and not header.isSectionHidden(c)]
-        over = sum(self._natural[c] for c in shown) + ADDRESS_MIN - self.table.viewport().width()
+        width = self.table.viewport().width()
+        over = sum(self._natural[c] for c in shown) + max(ADDRESS_MIN, int(width * ADDRESS_SHARE)) - width
         for col in (Column.SHOP, Column.CODE):
             floor = (
                 header.fontMetrics().horizontalAdvance(str(self.model.headerData(col, Qt.Orientation.Horizontal))) + 22
@@ -222,6 +228,14 @@ class CustomerListPanel(QWidget):
             self.ctx.settings.save()
         except OSError:
             pass  # the columns are a convenience; the next change tries again
+
+    def show_people(self, on: bool) -> None:
+        """A market manager's list names each customer's manager (the role comes with the sign-in):
+        the column is shown unless this user has just chosen the columns."""
+        header = self.table.horizontalHeader()
+        if on and not self._chosen and header.isSectionHidden(Column.OWNER):
+            header.setSectionHidden(Column.OWNER, False)
+            self._fit()
 
     def _restore_columns(self) -> None:
         state = self.ctx.settings.list_columns.get(self.user)

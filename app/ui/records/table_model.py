@@ -17,6 +17,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from app.i18n import N_, _, translate
+from app.models import times
 from app.models.record import STATUS_MSGIDS, CustomerRow, ListQuery, OverdueRule
 from app.services.listing import REASONS, overdue_reasons
 from app.ui.context import UiContext
@@ -38,6 +39,7 @@ class Column(enum.IntEnum):
     COMPLETENESS = 6
     LAST_VISIT = 7
     UPDATED = 8
+    OWNER = 9
 
 
 HEADERS = {
@@ -50,6 +52,7 @@ HEADERS = {
     Column.COMPLETENESS: N_("Complete"),
     Column.LAST_VISIT: N_("Last visit"),
     Column.UPDATED: N_("Last change"),
+    Column.OWNER: N_("Manager"),  # the customer manager (客户经理): short, the list is narrow
 }
 SORT_KEYS = {
     Column.CODE: "code",
@@ -61,6 +64,7 @@ SORT_KEYS = {
     Column.COMPLETENESS: "completeness",
     Column.LAST_VISIT: "last_visit",
     Column.UPDATED: "updated_at",
+    Column.OWNER: "owner",
 }
 
 
@@ -198,7 +202,8 @@ class CustomerTableModel(QAbstractTableModel):
             Column.ADDRESS: row.address,
             Column.COMPLETENESS: f"{round(row.completeness * 100)}%",
             Column.LAST_VISIT: row.last_visit or "",
-            Column.UPDATED: row.updated_at[:16].replace("T", " "),
+            Column.UPDATED: times.shown(row.updated_at),
+            Column.OWNER: row.owner or "",
         }[col]
 
     def _tooltip(self, row: CustomerRow, col: Column) -> str | None:

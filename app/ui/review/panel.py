@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, current_language, ngettext, translate
+from app.models import times
 from app.models.catalogue import FormDefinition
 from app.models.record import STATUS_MSGIDS, CustomerStatus
 from app.services import review
@@ -52,7 +53,7 @@ def _cell(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
 
 
 def _when(t: Any) -> str:
-    return t.astimezone(review.CHINA).strftime("%m-%d %H:%M") if t else ""
+    return times.shown(t, year=False) if t else ""
 
 
 class ReturnDialog(QDialog):

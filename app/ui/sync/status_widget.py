@@ -3,12 +3,11 @@ problems; with "Sync now", "Cancel" and "Sign in"."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QWidget
 
 from app.errors import UserFacingError
 from app.i18n import _, ngettext
+from app.models import times
 from app.models.sync_state import SERVER_RESTORED
 from app.models.sync_status import SyncState, SyncStatus
 from app.ui.sync_coordinator import SyncCoordinator
@@ -23,10 +22,8 @@ def human_bytes(n: int) -> str:
 
 
 def local_time(iso: str) -> str:
-    try:
-        return dt.datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
-    except ValueError:
-        return iso
+    """The time in the app's one time zone (app.models.times)."""
+    return times.shown(iso)
 
 
 class SyncStatusWidget(QWidget):
@@ -87,7 +84,7 @@ class SyncStatusWidget(QWidget):
         if status.last_sync:
             self.last_sync = str(status.last_sync)
         elif state in (SyncState.UP_TO_DATE, SyncState.PROBLEMS):
-            self.last_sync = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            self.last_sync = times.now().isoformat(timespec="seconds")
         tip = (
             _("Last complete sync: {time}").format(time=local_time(self.last_sync))
             if self.last_sync
