@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QW
 from app.i18n import _, set_language
 from app.instance_lock import ProfileInUse, ProfileLock
 from app.models import times
-from app.services import demo, startup
+from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
@@ -100,7 +100,7 @@ class AppController(QObject):
         if not self.lock_profile():
             return
         if self.demo:  # the demo profile (--demo): created and filled the first time, no passphrase asked
-            self.ctx.task(demo.open_demo).success(self.unlocked).failure(self._demo_failed).run()
+            unlock_ops.open_demo(self.ctx).success(self.unlocked).failure(self._demo_failed).run()
             return
         if not startup.profile_exists(self.profile_name):
             self.show_wizard()
@@ -150,7 +150,7 @@ class AppController(QObject):
             else:
                 self.window.coordinator.start()
 
-        self.ctx.op(lambda s: bool(s.demo)).success(go).run()
+        unlock_ops.is_demo(self.ctx).success(go).run()
 
     def show_wizard(self) -> None:
         self.wizard = FirstStartWizard(self.ctx, self.profile_name, self.settings.ui_language)

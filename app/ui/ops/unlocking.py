@@ -8,8 +8,8 @@ from typing import Any
 
 from app import secrets
 from app.i18n import translate
+from app.services import demo, startup
 from app.services import session as ss
-from app.services import startup
 from app.services.session import Session
 from app.ui.context import UiContext
 from app.ui.tasks import DbOp
@@ -73,3 +73,13 @@ def close(ctx: UiContext, session: Session) -> DbOp[None]:
 def close_now(ctx: UiContext, session: Session) -> None:
     """Close a session on the DB thread and wait for it (at quit, before the threads stop)."""
     ctx.runner.call_db(session.close)
+
+
+def open_demo(ctx: UiContext) -> DbOp[Session]:
+    """Open the demo profile (``--demo``): made and filled with generated customers the first time."""
+    return ctx.task(demo.open_demo)
+
+
+def is_demo(ctx: UiContext) -> DbOp[bool]:
+    """Whether the open archive is the demo one (marked as such, never synced)."""
+    return ctx.op(lambda s: bool(s.demo))
