@@ -102,13 +102,17 @@ def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[R
     return rec, None
 
 
-def _field_errors(uow: UnitOfWork, changes: dict[str, Any], creating: bool = False) -> list[dict[str, Any]]:
-    """Unknown fields, and the editor rules (``app.validation.editing``, which the client's entry paths use too)."""
-    editable = editable_keys(uow.form, uow.user.role)
+def _field_errors(
+    uow: UnitOfWork, changes: dict[str, Any], creating: bool = False, onboarding: bool = True
+) -> list[dict[str, Any]]:
+    """Unknown fields, and the editor rules (``app.validation.editing``, which the client's entry paths use
+    too); ``onboarding``: the customer was never approved (the collector's onboarding-only fields)."""
+    editable = editable_keys(uow.form, uow.user.role, onboarding=onboarding)
     if editable.issuperset(changes):
         return []
     out = [error("unknown_field", key) for key in changes if key not in uow.form]
-    return out + [issue_error(uow, i) for i in editor_issues(uow.form, uow.user.role, changes, creating=creating)]
+    issues = editor_issues(uow.form, uow.user.role, changes, creating=creating, onboarding=onboarding)
+    return out + [issue_error(uow, i) for i in issues]
 
 
 def _canonical(uow: UnitOfWork, key: str, raw: Any) -> Any:
@@ -134,7 +138,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     base = m["base_version"]
     if base > rec.version:
         return rejected(m, uow, [error("version.ahead")], None if creating else rec)
-    bad = _field_errors(uow, changes, creating)
+    bad = _field_errors(uow, changes, creating, onboarding=creating or not rec.code_official)
     if bad:
         return rejected(m, uow, bad, None if creating else rec)
     conflicts = [] if creating or base == rec.version else _conflicts(uow, rec, base, changes)

@@ -46,6 +46,7 @@ _TYPE_WIDTHS = {
     FieldType.TOBACCO_LICENCE: 13.0,
     FieldType.MOBILE_PHONE: 12.0,
     FieldType.LANDLINE: 13.0,
+    FieldType.PHONE: 13.0,
     FieldType.POSTAL_CODE: 7.5,
     FieldType.REGION_CODE: 7.5,
     FieldType.EMAIL: 14.0,
@@ -75,6 +76,7 @@ IDENTIFIER_TYPES = frozenset(
         FieldType.USCC,
         FieldType.MOBILE_PHONE,
         FieldType.LANDLINE,
+        FieldType.PHONE,
         FieldType.POSTAL_CODE,
         FieldType.REGION_CODE,
     }

@@ -455,7 +455,11 @@ class SheetImport:
         else:
             merged = raw
         report = validate_values(self.form, merged, today=self.today, role=self.role)
-        pre += self._editor_rules(existing.values if existing is not None else None, report.values)
+        pre += self._editor_rules(
+            existing.values if existing is not None else None,
+            report.values,
+            onboarding=existing is None or not existing.code_official,
+        )
         if lost:  # the number cell's own message, not "required" or a checksum that blames the typist
             report.issues = [i for i in report.issues if i.field not in lost]
         if existing is not None:
@@ -558,11 +562,11 @@ class SheetImport:
             return True
         return existing.status is CustomerStatus.APPROVED and self.role == UserRole.COLLECTOR
 
-    def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Issue]:
+    def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any], *, onboarding: bool) -> list[Issue]:
         """What the server would refuse for this role (``app.validation.editing``): a changed value in a
         field the role may not edit, or such a field filled on a new customer. An unchanged value (our
         own export imported back) is no change. The customer code of an existing customer says so."""
-        issues = entry_issues(self.form, self.role, old, new)
+        issues = entry_issues(self.form, self.role, old, new, onboarding=onboarding)
         if old is not None and self.form.by_role(FieldRole.CUSTOMER_CODE) is not None:
             issues = [
                 Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i for i in issues

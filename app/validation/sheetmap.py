@@ -55,6 +55,7 @@ IDENTIFIER_TYPES = frozenset(
         FieldType.USCC,
         FieldType.MOBILE_PHONE,
         FieldType.LANDLINE,
+        FieldType.PHONE,
         FieldType.POSTAL_CODE,
         FieldType.REGION_CODE,
     }
@@ -195,6 +196,8 @@ def sheet_value(spec: FieldSpec, v: Any) -> tuple[Any, Issue | None]:
             and len(digits) < 6
             or spec.type is FieldType.LANDLINE
             and not digits.startswith(("400", "800"))
+            or spec.type is FieldType.PHONE
+            and not digits.startswith(("1", "400", "800"))
         ):
             return None, Issue.make(spec.key, Severity.ERROR, "cell.leading_zero", value=digits)
         return digits, None

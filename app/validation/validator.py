@@ -68,11 +68,13 @@ def counts_for(spec: FieldSpec, role: str) -> bool:
 
 
 def is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    """A required level makes a field required; with ``required_if`` only where its condition holds (the
+    bank account of a customer who settles electronically), and an optional field with one there too."""
     if spec.hidden:
         return False
-    if spec.required is not RequiredLevel.OPTIONAL:
-        return True
-    return spec.required_if is not None and spec.required_if.holds(values)
+    if spec.required_if is not None:
+        return spec.required_if.holds(values)
+    return spec.required is not RequiredLevel.OPTIONAL
 
 
 _MISSING: dict[str, Issue] = {}
@@ -92,7 +94,7 @@ def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, Any], ...]
     return form.derived(
         ("required_plan", role),
         lambda: tuple(
-            (f.key, None if f.required is not RequiredLevel.OPTIONAL else f.required_if)
+            (f.key, f.required_if)
             for f in form.fields
             if (f.required.is_required or f.required_if is not None) and counts_for(f, role)
         ),
