@@ -17,6 +17,7 @@ from app.models.catalogue import ChangePolicy, FieldType
 from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
+from app.validation.completeness import gaps
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import next_code, region_of
 from server.photos import readable
@@ -300,6 +301,10 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     action, reason, fields = d["action"], (d.get("reason") or "").strip(), list(d.get("fields") or [])
     if action == "approve" and not is_admin(uow.user) and _changed_by(uow, rec, uow.user.id):
         return rejected(m, uow, [error("review.own_change")], rec)
+    if action == "approve" and not rec.code_official:
+        missing = gaps(uow.form, rec.values, uow.today)
+        if missing:
+            return rejected(m, uow, [_incomplete(uow, missing)], rec)
     if action == "approve":
         rec.status, rec.approved_values = "approved", None
         if not rec.code_official:
@@ -335,6 +340,18 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def _incomplete(uow: UnitOfWork, missing: list[str]) -> dict[str, Any]:
+    """The refusal of a new customer's approval while required fields are empty or invalid (F3 L141–146):
+    it names them (English labels; ``params.fields`` the keys, for the client's own language)."""
+    labels = ", ".join(uow.form[k].label("en") for k in missing)
+    return error(
+        "approval.incomplete",
+        "decision.action",
+        f"A new customer is approved only with every required field filled in; missing or invalid: {labels}.",
+        fields=missing,
+    )
 
 
 def _changed_by(uow: UnitOfWork, rec: Rec, user_id: int) -> bool:

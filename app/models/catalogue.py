@@ -177,6 +177,8 @@ class FieldSpec:
     dedup: bool = False
     hidden: bool = False
     required_if: Condition | None = None
+    #: Earlier labels, still read as column headers (a sheet made from an older template).
+    aliases: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
@@ -249,6 +251,11 @@ class FormDefinition:
     def fields_in(self, group: str) -> tuple[FieldSpec, ...]:
         return tuple(f for f in self.visible_fields if f.group == group)
 
+    def new_customer_defaults(self) -> dict[str, Any]:
+        """The values a new customer starts with, on every entry path (the form, the client's sheet import,
+        the server's seeding import): weekly orders, online ordering, electronic settlement (F3 L10, L158)."""
+        return {f.key: f.default for f in self.visible_fields if f.default is not None}
+
     def by_role(self, role: FieldRole) -> FieldSpec | None:
         return self._by_role.get(role)
 
@@ -306,6 +313,8 @@ def field_to_dict(f: FieldSpec) -> dict[str, Any]:
         d["hidden"] = True
     if f.required_if:
         d["required_if"] = {"field": f.required_if.field, "equals": f.required_if.equals}
+    if f.aliases:
+        d["aliases"] = list(f.aliases)
     return d
 
 
@@ -335,6 +344,7 @@ _FIELD_KEYS = {
     "dedup",
     "hidden",
     "required_if",
+    "aliases",
 }
 
 
@@ -395,6 +405,7 @@ def field_from_dict(d: Mapping[str, Any], where: str = "form") -> FieldSpec:
         dedup=bool(d.get("dedup", False)),
         hidden=bool(d.get("hidden", False)),
         required_if=Condition(cond["field"], cond["equals"]) if cond else None,
+        aliases=tuple(str(a) for a in d.get("aliases", ())),
     )
 
 

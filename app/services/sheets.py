@@ -52,6 +52,7 @@ from app.services.records import clean_values, quality
 from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
+from app.validation.compiled import compiled
 from app.validation.editing import entry_issues
 from app.validation.sheetmap import HeaderMap, is_identifier, map_columns, sheet_value
 from app.validation.types import is_empty
@@ -452,6 +453,8 @@ class SheetImport:
         if existing:
             merged = dict(existing.values)
             merged.update(raw)
+        elif not cid:  # a new customer starts with the defaults, as in the form (F3 L10, L158)
+            merged = {**compiled(self.form).derived(("new_defaults",), self.form.new_customer_defaults), **raw}
         else:
             merged = raw
         report = validate_values(self.form, merged, today=self.today, role=self.role)

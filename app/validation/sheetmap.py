@@ -94,7 +94,7 @@ class HeaderMap:
                 names[norm_header(translate(msgid, lang))] = key
             names[key] = key
         for f in form.fields:
-            for text in (f.key, f.label_zh, f.label_en):
+            for text in (f.key, f.label_zh, f.label_en, *f.aliases):
                 names.setdefault(norm_header(text), f.key)
         short: dict[str, set[str]] = {}
         for f in form.fields:

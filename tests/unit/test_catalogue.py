@@ -196,3 +196,10 @@ def test_malformed_forms_are_refused(form, mutate, message) -> None:
 def test_form_round_trips_through_its_dict(form) -> None:
     again = form_from_dict(json.loads(json.dumps(form.to_dict())))
     assert again.fields == form.fields and again.groups == form.groups
+
+
+def test_a_sheet_from_an_older_template_still_maps_the_renamed_phone_column(form) -> None:
+    from app.validation.sheetmap import HeaderMap
+
+    names = HeaderMap(form)
+    assert names.key("联系电话（手机）") == names.key("Contact mobile") == names.key("联系电话") == "contact_phone"
