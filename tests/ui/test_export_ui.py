@@ -76,7 +76,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
     b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
     out = tmp_path / "county.xlsx"
-    export_customers(s._archive, s.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
+    export_customers(s._archive, s.form, out, lang="zh_CN", groups=["identification", "basic"], meta=False)
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
