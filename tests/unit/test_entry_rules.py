@@ -190,3 +190,18 @@ def test_the_profiles_role_decides(session, tmp_path) -> None:
         assert not errors(run(again, path, role=again.role))
     finally:
         again.close()
+
+
+def test_onboarding_fields_are_the_collectors_only_while_the_customer_is_new(form) -> None:
+    """守法情况 and the first estimate of 经营规模 (F3 L11): a collector sets them on a new customer (never
+    approved); afterwards only a market manager or an admin may, and the collector is told why."""
+    old = {"shop_name": "甲", "law_abiding": "good", "business_scale": "2"}
+    new = {**old, "law_abiding": "minor", "business_scale": "1"}
+    assert entry_issues(form, "collector", None, new) == []
+    assert entry_issues(form, "collector", old, new, onboarding=True) == []
+    got = {(i.field, i.code) for i in entry_issues(form, "collector", old, new, onboarding=False)}
+    assert got == {("law_abiding", "onboarding_only"), ("business_scale", "onboarding_only")}
+    assert entry_issues(form, "supervisor", old, new, onboarding=False) == []
+    assert may_edit(form["law_abiding"], "collector") and not may_edit(
+        form["law_abiding"], "collector", onboarding=False
+    )
