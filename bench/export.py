@@ -139,7 +139,9 @@ def main() -> int:
         m = min(10_000, n)
         header(f"import preview (dry run) of {m} exported rows, one field changed on each")
         sheet = out / "maintenance.xlsx"
-        export_customers(arc, form, sheet, lang="zh_CN", pks=all_pks[:m], groups=["basic", "personal"], meta=False)
+        export_customers(
+            arc, form, sheet, lang="zh_CN", pks=all_pks[:m], groups=["identification", "basic"], meta=False
+        )
         edit_sheet(sheet, form["shop_name"].label("zh_CN"))
         t = time.perf_counter()
         result = process_sheet(sheet, form, arc, actor="bench", role="collector", today=TODAY)

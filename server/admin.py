@@ -179,7 +179,8 @@ def import_customers(tx: Tx, path: Path, owner_name: str, sheet: str | None = No
     """Seed customers from a spreadsheet, validated like the client's import; all or nothing.
 
     Rows with a customer code are existing customers: approved, the code official. Rows without
-    one are new customers: drafts, to be completed, submitted and approved (which gives a code).
+    one are new customers: drafts, to be completed, submitted and approved (which gives a code);
+    they start with the defaults of a new customer where the sheet leaves a field empty.
     """
     owner = require_user(tx.conn, owner_name)
     _assignable(owner)
@@ -225,6 +226,8 @@ def _import_row(
                 report.problems.append(f"row {n}: {lost.message(form[key].label_en, 'en')}")
                 value = None
             raw[key] = value
+    if raw.get(CODE_FIELD) in (None, ""):  # a new customer starts with the defaults (F3 L10, L158)
+        raw = {**form.new_customer_defaults(), **{k: v for k, v in raw.items() if v not in (None, "")}}
     rid_cell = next((cells[i] for i, key in mapping.items() if key == "id" and i < len(cells)), None)
     rid = str(rid_cell).strip().lower() if rid_cell else str(uuid.uuid4())
     result = validate_values(form, raw, today=uow.today, role="supervisor")

@@ -17,6 +17,7 @@ from app.models.catalogue import ChangePolicy, FieldType
 from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
+from app.validation.completeness import gaps
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import keep_code, next_code, region_of
 from server.photos import readable
@@ -102,13 +103,17 @@ def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[R
     return rec, None
 
 
-def _field_errors(uow: UnitOfWork, changes: dict[str, Any], creating: bool = False) -> list[dict[str, Any]]:
-    """Unknown fields, and the editor rules (``app.validation.editing``, which the client's entry paths use too)."""
-    editable = editable_keys(uow.form, uow.user.role)
+def _field_errors(
+    uow: UnitOfWork, changes: dict[str, Any], creating: bool = False, onboarding: bool = True
+) -> list[dict[str, Any]]:
+    """Unknown fields, and the editor rules (``app.validation.editing``, which the client's entry paths use
+    too); ``onboarding``: the customer was never approved (the collector's onboarding-only fields)."""
+    editable = editable_keys(uow.form, uow.user.role, onboarding=onboarding)
     if editable.issuperset(changes):
         return []
     out = [error("unknown_field", key) for key in changes if key not in uow.form]
-    return out + [issue_error(uow, i) for i in editor_issues(uow.form, uow.user.role, changes, creating=creating)]
+    issues = editor_issues(uow.form, uow.user.role, changes, creating=creating, onboarding=onboarding)
+    return out + [issue_error(uow, i) for i in issues]
 
 
 def _canonical(uow: UnitOfWork, key: str, raw: Any) -> Any:
@@ -134,7 +139,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     base = m["base_version"]
     if base > rec.version:
         return rejected(m, uow, [error("version.ahead")], None if creating else rec)
-    bad = _field_errors(uow, changes, creating)
+    bad = _field_errors(uow, changes, creating, onboarding=creating or not rec.code_official)
     if bad:
         return rejected(m, uow, bad, None if creating else rec)
     conflicts = [] if creating or base == rec.version else _conflicts(uow, rec, base, changes)
@@ -300,6 +305,10 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     action, reason, fields = d["action"], (d.get("reason") or "").strip(), list(d.get("fields") or [])
     if action == "approve" and not is_admin(uow.user) and _changed_by(uow, rec, uow.user.id):
         return rejected(m, uow, [error("review.own_change")], rec)
+    if action == "approve" and not rec.code_official:
+        missing = gaps(uow.form, rec.values, uow.today)
+        if missing:
+            return rejected(m, uow, [_incomplete(uow, missing)], rec)
     if action == "approve":
         rec.status, rec.approved_values = "approved", None
         if not rec.code_official:
@@ -341,6 +350,18 @@ def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         }
     )
     return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def _incomplete(uow: UnitOfWork, missing: list[str]) -> dict[str, Any]:
+    """The refusal of a new customer's approval while required fields are empty or invalid (F3 L141–146):
+    it names them (English labels; ``params.fields`` the keys, for the client's own language)."""
+    labels = ", ".join(uow.form[k].label("en") for k in missing)
+    return error(
+        "approval.incomplete",
+        "decision.action",
+        f"A new customer is approved only with every required field filled in; missing or invalid: {labels}.",
+        fields=missing,
+    )
 
 
 def _changed_by(uow: UnitOfWork, rec: Rec, user_id: int) -> bool:

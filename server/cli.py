@@ -290,7 +290,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
         if not args.text or args.notice_days is None:
             raise CliError("credit rate CODE GRADE --notice-days N")
         start = _date(args.notice_start, "--notice-start") if args.notice_start else None
-        out = db.write(lambda tx: credit.rate(tx, args.customer, args.text, args.notice_days, on, "admin", start))
+        out = db.write(lambda tx: credit.rate(tx, args.customer, args.text, args.notice_days, on, args.by, start))
         sys.stderr.write(
             f"Rated {out['customer_code']} {out['grade']}; public notice {out['notice_start']} to "
             f"{out['notice_end']} ({out['notice_workdays']} working days).\n"
@@ -302,7 +302,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
         sys.stderr.write(f"Appeal recorded for {out['customer_code']} on {out['appeal_on']}.\n")
     elif args.action == "decide":
         out = db.write(
-            lambda tx: credit.decide(tx, args.customer, on, "admin", args.grade or args.text, args.note or "")
+            lambda tx: credit.decide(tx, args.customer, on, args.by, args.grade or args.text, args.note or "")
         )
         sys.stderr.write(
             f"Final grade of {out['customer_code']}: {out['final_grade']} (decided {out['decided_on']}).\n"
@@ -380,6 +380,7 @@ def build_parser() -> Parser:
     cr.add_argument("--grade", help="decide: the final grade (default: the notified one)")
     cr.add_argument("--note", help="decide: how an appeal was settled")
     cr.add_argument("--on", help="the date of this step (default: today in China)")
+    cr.add_argument("--by", help="rate, decide: the user (market manager or admin) who takes the step")
     cr.set_defaults(func=cmd_credit)
     cli_admin.add_parsers(sub, common)
     cli_integrations.add_parser(sub, common, open_db)

@@ -11,6 +11,9 @@ Rules as built (docs/classification.md):
 * ``decide``: only after the notice has ended (date > notice_end): a decision during the notice
   would cut it short. An appealed rating needs a note saying how the appeal was settled, and the
   final grade may differ from the initial one; without an appeal it defaults to the initial one.
+* The rating and the decision name the person who acted (``--by``): an enabled server account of a
+  market manager or an administrator, the person designated for it (指定专人, F3 L169); never a
+  generic "admin".
 * Only the decision changes the record's ``credit_grade``, as a system change (source ``credit``)
   that reaches clients through the feed.
 """
@@ -28,7 +31,7 @@ from app.models.catalogue import FieldRole
 from server.calendar import server_calendar
 from server.db import Tx
 from server.forms import current_form
-from server.schema import credit_ratings, customers
+from server.schema import credit_ratings, customers, users
 from server.system import apply_system_changes
 
 GRADES = ("A", "B", "C", "D")
@@ -53,6 +56,18 @@ def _customer(conn: Connection, customer: str) -> Any:
     return row
 
 
+def responsible(conn: Connection, name: str | None) -> str:
+    """The account name of the person who takes a grading step: an enabled supervisor or admin account."""
+    if not name or not name.strip():
+        raise CreditError("name the person who takes this step (--by USER): the documents want a named person")
+    row = conn.execute(select(users.c.name, users.c.role, users.c.disabled).where(users.c.name == name.strip())).first()
+    if row is None or row.disabled:
+        raise CreditError(f"there is no enabled user {name!r} to take this step")
+    if row.role not in ("supervisor", "admin"):
+        raise CreditError(f"{name!r} is a {row.role}; a market manager or an administrator grades customers")
+    return str(row.name)
+
+
 def _open(conn: Connection, record_id: str) -> Any:
     return conn.execute(
         select(credit_ratings)
@@ -71,6 +86,7 @@ def rate(
         raise CreditError(
             f"the public notice must last at least {MIN_NOTICE_WORKDAYS} working days (asked for {notice_days})"
         )
+    actor = responsible(tx.conn, actor)
     start = notice_start or on
     if start < on:
         raise CreditError(f"the notice cannot start ({start}) before the rating date ({on})")
@@ -122,6 +138,7 @@ def appeal(tx: Tx, customer: str, text: str, on: dt.date) -> dict[str, Any]:
 
 
 def decide(tx: Tx, customer: str, on: dt.date, actor: str, grade: str | None = None, note: str = "") -> dict[str, Any]:
+    actor = responsible(tx.conn, actor)
     row = _customer(tx.conn, customer)
     current = _open(tx.conn, row.id)
     if current is None:

@@ -36,6 +36,7 @@ from app.models.catalogue import FormDefinition
 from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
 from app.validation import validate_values
+from app.validation.completeness import KEEPER, new_customer_due, new_customer_late
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
@@ -43,7 +44,6 @@ from server.schema import customer_checks, customer_versions, customers, visits
 from server.scope import Directory, visible_clause_indexed
 
 CATEGORY_KEYS = ("market_type", "retail_format", "business_scale", "classification_code")
-NEW_CUSTOMER_WORKDAYS = 5
 TOP_MISSING = 5
 
 
@@ -148,10 +148,11 @@ def monthly(
     days: dict[dt.date, str] = {}  # the few due dates, each as one string
     for part in conn.execute(customers_query(visible).execution_options(yield_per=CHUNK)).partitions():
         values = {r.id: json.loads(r.data) for r in part}
+        complete = {}
         for r in part:
             assigned[r.owner_id] += 1
-            _count_complete(completeness, form, r, values[r.id], today)
-        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of, days))
+            complete[r.id] = _count_complete(completeness, form, r, values[r.id], today)
+        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of, days, complete))
         if progress is not None:
             progress(len(part))
     overdue.sort()
@@ -265,9 +266,11 @@ def _label(form: FormDefinition, key: str, value: Any) -> Any:
     return choice.label("zh_CN") if choice else value
 
 
-def _missing(form: FormDefinition, values: dict[str, Any], today: dt.date) -> list[str]:
-    report = validate_values(form, values, today=today, role="system")
-    return [i.field for i in report.missing]
+def _missing(form: FormDefinition, values: dict[str, Any], today: dt.date) -> tuple[list[str], bool]:
+    """The required fields a person keeps that are empty, and whether any value is invalid
+    (``app.validation.completeness.gaps`` in one validation)."""
+    report = validate_values(form, values, today=today, role=KEEPER)
+    return [i.field for i in report.missing], report.has_errors
 
 
 def _blank() -> dict[str, Any]:
@@ -276,13 +279,16 @@ def _blank() -> dict[str, Any]:
 
 def _count_complete(
     stats: dict[int, dict[str, Any]], form: FormDefinition, r: Any, values: dict[str, Any], today: dt.date
-) -> None:
+) -> bool:
+    """Count one customer in its owner's completeness; whether its archive is complete (no required field
+    empty, no value invalid: what the new-customer deadline and approval ask)."""
     s = stats.setdefault(r.owner_id, _blank())
     s["customers"] += 1
-    missing = _missing(form, values, today)
+    missing, invalid = _missing(form, values, today)
     if not missing:
         s["complete"] += 1
     s["missing"].update(missing)
+    return not missing and not invalid
 
 
 def _completeness(form: FormDefinition, d: Directory, stats: dict[int, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -332,9 +338,12 @@ def _overdue_rows(
     values: dict[str, dict[str, Any]],
     as_of: dt.date,
     days: dict[dt.date, str],
+    complete: dict[str, bool],
 ) -> list[tuple[Any, ...]]:
     """The overdue rows of one chunk of customers, as tuples that sort in the report's order
-    (kind, owner, code, record id) and carry the row (:func:`overdue_dict`)."""
+    (kind, owner, code, record id) and carry the row (:func:`overdue_dict`). A new customer is late by
+    the client's rule too (``app.validation.completeness.new_customer_late``): its 5 working days are
+    over and it is not both approved and complete (``complete``: by record id)."""
     checks = _last_checks(conn, [r.id for r in recs])
     q_start, h_start = quarter_start(as_of), half_year_start(as_of)
     out: list[tuple[Any, ...]] = []
@@ -362,9 +371,9 @@ def _overdue_rows(
         if created > as_of:
             continue
         binding = _date(values[r.id].get("binding_date"))
-        if binding is not None and r.status != "approved":
-            due = cal.add_workdays(binding, NEW_CUSTOMER_WORKDAYS)
-            if due < as_of:
+        if binding is not None:
+            due = new_customer_due(binding, cal)
+            if new_customer_late(due < as_of, r.status == "approved", complete[r.id]):
                 out.append(row(r, "new", due))
         last_q = _date(checks.get((r.id, "quarterly"))) or created
         if last_q < q_start and created < q_start:

@@ -31,6 +31,7 @@ class FieldType(str, enum.Enum):
     BOOLEAN = "boolean"
     MOBILE_PHONE = "mobile_phone"
     LANDLINE = "landline"
+    PHONE = "phone"  # a mobile, or a landline where the shop has no mobile
     ID_CARD = "id_card"
     USCC = "uscc"
     TOBACCO_LICENCE = "tobacco_licence"
@@ -68,6 +69,15 @@ class EditableBy(str, enum.Enum):
 class ChangePolicy(str, enum.Enum):
     DIRECT = "direct"  # a collector's change to an approved record applies directly
     APPROVAL = "approval"  # a collector's change needs the market manager's approval
+    ONBOARDING = "onboarding"  # a collector sets it on a new customer only; afterwards the system or a supervisor
+
+
+class FillMethod(str, enum.Enum):
+    """填写方式 (F3 L144): auto-import fields come from the systems; the manual ones the collector keeps monthly."""
+
+    AUTO = "auto"  # 自动导入
+    ENTRY = "entry"  # 人工录入
+    SELECTION = "selection"  # 人工选择
 
 
 class FieldRole(str, enum.Enum):
@@ -167,6 +177,8 @@ class FieldSpec:
     dedup: bool = False
     hidden: bool = False
     required_if: Condition | None = None
+    #: Earlier labels, still read as column headers (a sheet made from an older template).
+    aliases: tuple[str, ...] = ()
 
     def label(self, lang: str) -> str:
         return self.label_en if lang == "en" else self.label_zh
@@ -187,6 +199,15 @@ class FieldSpec:
                 return c
         return None
 
+    @property
+    def fill_method(self) -> FillMethod:
+        """How the field is filled (F3 L144): auto-import for system fields, selection for choices, else entry."""
+        if self.editable_by is EditableBy.SYSTEM:
+            return FillMethod.AUTO
+        if self.type in (FieldType.CHOICE, FieldType.MULTICHOICE, FieldType.BOOLEAN):
+            return FillMethod.SELECTION
+        return FillMethod.ENTRY
+
     def editable_by_role(self, role: str) -> bool:
         """May a user with ``role`` (collector, supervisor, admin, system) edit this field?"""
         return _ROLE_RANK.get(role, -1) >= _EDIT_RANK[self.editable_by]
@@ -200,6 +221,9 @@ class FormDefinition:
     title_en: str
     groups: tuple[Group, ...]
     fields: tuple[FieldSpec, ...]
+    #: Free-form facts about the form, e.g. ``required_levels = "deployment_default"`` (where the
+    #: national/provincial assignment comes from) and notes saying so in both languages.
+    meta: Mapping[str, Any] = field(default_factory=dict, compare=False)
     _by_key: dict[str, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
 
     _by_role: dict[FieldRole, FieldSpec] = field(default_factory=dict, compare=False, repr=False)
@@ -227,6 +251,11 @@ class FormDefinition:
     def fields_in(self, group: str) -> tuple[FieldSpec, ...]:
         return tuple(f for f in self.visible_fields if f.group == group)
 
+    def new_customer_defaults(self) -> dict[str, Any]:
+        """The values a new customer starts with, on every entry path (the form, the client's sheet import,
+        the server's seeding import): weekly orders, online ordering, electronic settlement (F3 L10, L158)."""
+        return {f.key: f.default for f in self.visible_fields if f.default is not None}
+
     def by_role(self, role: FieldRole) -> FieldSpec | None:
         return self._by_role.get(role)
 
@@ -239,6 +268,7 @@ class FormDefinition:
             "version": self.version,
             "title_zh": self.title_zh,
             "title_en": self.title_en,
+            **({"meta": dict(self.meta)} if self.meta else {}),
             "groups": [{"key": g.key, "label_zh": g.label_zh, "label_en": g.label_en} for g in self.groups],
             "fields": [field_to_dict(f) for f in self.fields],
         }
@@ -283,6 +313,8 @@ def field_to_dict(f: FieldSpec) -> dict[str, Any]:
         d["hidden"] = True
     if f.required_if:
         d["required_if"] = {"field": f.required_if.field, "equals": f.required_if.equals}
+    if f.aliases:
+        d["aliases"] = list(f.aliases)
     return d
 
 
@@ -312,6 +344,7 @@ _FIELD_KEYS = {
     "dedup",
     "hidden",
     "required_if",
+    "aliases",
 }
 
 
@@ -372,6 +405,7 @@ def field_from_dict(d: Mapping[str, Any], where: str = "form") -> FieldSpec:
         dedup=bool(d.get("dedup", False)),
         hidden=bool(d.get("hidden", False)),
         required_if=Condition(cond["field"], cond["equals"]) if cond else None,
+        aliases=tuple(str(a) for a in d.get("aliases", ())),
     )
 
 
@@ -388,6 +422,7 @@ def form_from_dict(data: Mapping[str, Any], where: str = "form") -> FormDefiniti
             title_en=str(data.get("title_en", data["form_id"])),
             groups=groups,
             fields=fields,
+            meta=dict(data.get("meta") or {}),
         )
     except (KeyError, TypeError) as exc:
         raise CatalogueError(f"{where}: missing or malformed {exc}") from None
@@ -435,21 +470,44 @@ def load_override(path: Path) -> dict[str, Any]:
 
 
 def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str = "override") -> FormDefinition:
-    """Hide fields and raise required levels, as a city or province configures its deployment.
+    """Hide fields and set required levels, as a city or province configures its deployment.
 
-    ``{"hide": ["pickup_point"], "require": {"email": "provincial"}}``. A field the
-    national bureau requires cannot be hidden; unknown keys are errors, not silently ignored.
+    ``{"hide": ["pickup_point"], "require": {"email": "provincial"}}``: ``require`` only adds
+    requirements, and a field the national bureau requires cannot be hidden. A province whose own
+    table (表1) differs from this deployment's default assignment writes it in ``levels`` (any level,
+    up or down: ``{"levels": {"uscc": "national", "gender": "optional"}}``) and, if a field sits in
+    another of the bureau's groups, in ``groups`` (``{"groups": {"gender": "other"}}``). Unknown keys
+    are errors, not silently ignored.
     """
-    unknown = set(override) - {"hide", "require"}
+    unknown = set(override) - {"hide", "require", "levels", "groups"}
     if unknown:
-        raise CatalogueError(f"{where}: unknown section(s) {', '.join(sorted(unknown))}; use 'hide' and 'require'")
+        raise CatalogueError(
+            f"{where}: unknown section(s) {', '.join(sorted(unknown))}; use 'hide', 'require', 'levels' and 'groups'"
+        )
     hide = override.get("hide", [])
     require = override.get("require", {})
-    if not isinstance(hide, list) or not isinstance(require, dict):
-        raise CatalogueError(f"{where}: 'hide' must be a list of field keys and 'require' a table of key = level")
+    levels = override.get("levels", {})
+    moves = override.get("groups", {})
+    if not isinstance(hide, list) or not all(isinstance(x, dict) for x in (require, levels, moves)):
+        raise CatalogueError(
+            f"{where}: 'hide' must be a list of field keys and 'require', 'levels' and 'groups' tables of key = value"
+        )
     changed: dict[str, FieldSpec] = {}
-    for key in hide:
+    group_keys = {g.key for g in form.groups}
+    for key, level in levels.items():
         f = form.get(key)
+        if f is None:
+            raise CatalogueError(f"{where}: cannot set the level of unknown field {key!r}")
+        changed[key] = replace(f, required=_enum(RequiredLevel, level, f"{where}, field {key}"))
+    for key, group in moves.items():
+        f = changed.get(key) or form.get(key)
+        if f is None:
+            raise CatalogueError(f"{where}: cannot move unknown field {key!r}")
+        if group not in group_keys:
+            raise CatalogueError(f"{where}: field {key!r} cannot move to unknown group {group!r}")
+        changed[key] = replace(f, group=group)
+    for key in hide:
+        f = changed.get(key) or form.get(key)
         if f is None:
             raise CatalogueError(f"{where}: cannot hide unknown field {key!r}")
         if f.required is RequiredLevel.NATIONAL or f.role in (FieldRole.CUSTOMER_CODE, FieldRole.SHOP_NAME):
@@ -467,7 +525,10 @@ def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str
             raise CatalogueError(f"{where}: field {key!r} is {f.required.value}; an override can only add requirements")
         changed[key] = replace(f, required=lvl)
     fields = tuple(changed.get(f.key, f) for f in form.fields)
-    return FormDefinition(form.form_id, form.version, form.title_zh, form.title_en, form.groups, fields)
+    meta = dict(form.meta)
+    if levels or moves:
+        meta["required_levels"] = "override"
+    return FormDefinition(form.form_id, form.version, form.title_zh, form.title_en, form.groups, fields, meta)
 
 
 def default_form_path(form_id: str = "retail_customer") -> Path:

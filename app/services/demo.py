@@ -130,7 +130,35 @@ def _bank(rng: random.Random) -> str:
     return body + luhn.calc_check_digit(body)
 
 
-def customer_values(rng: random.Random, n: int, today: dt.date) -> dict[str, Any]:
+def _more_values(x: random.Random, v: dict[str, Any], district: str, region: str, issued: dt.date) -> dict[str, Any]:
+    """The rest of the mandatory fields a collector keeps (the documents' 68, docs/domain.md), from their
+    own random stream so that the values above stay what they were for a given seed."""
+    out: dict[str, Any] = {
+        "customer_nature": x.choice(["independent", "independent", "chain", "franchise"]),
+        "registered_capital": str(x.choice([0, 1, 3, 5, 10, 50])),
+        "taxpayer_no": v["uscc"],  # 三证合一: the credit code is the taxpayer number
+        "tax_type": x.choice(["small", "small", "general", "none"]),
+        "issuing_bureau": f"西安市{district}烟草专卖局",
+        "annual_review_date": min(issued + dt.timedelta(days=365), issued + dt.timedelta(days=364 * 5)).isoformat(),
+        "home_address": f"陕西省西安市{district}{x.choice(STREETS)}{x.randrange(1, 400)}号{x.randrange(1, 30)}栋",
+        "invoice_type": x.choice(["ordinary", "ordinary", "none"]),
+        "business_scale": x.choice(["1", "2", "2", "2", "3"]),  # the collector's first estimate
+        "display_form": x.choice(["counter", "shelf", "cabinet", "back_wall"]),
+        "sales_structure": x.choice(["high", "mid", "mid", "low", "balanced"]),
+        "law_abiding": x.choice(["good"] * 8 + ["minor"]),
+        "order_phone": v["contact_phone"] if x.random() < 0.8 else f"029-{x.randrange(8000_0000, 8999_9999)}",
+        "delivery_section": f"{district}{x.choice(STREETS)}段",
+        "delivery_sequence": x.randrange(1, 200),
+        "order_batch": f"周{'一二三四五'[x.randrange(5)]}批",
+        "visit_batch": f"第{x.randrange(1, 5)}批",
+        "visit_cycle": x.choice(["weekly", "biweekly"]),
+    }
+    if v["order_method"] == "online":
+        out["newshangmeng_account"] = f"{region}{x.randrange(10**7, 10**8)}"
+    return out
+
+
+def customer_values(rng: random.Random, n: int, today: dt.date, complete: bool = False) -> dict[str, Any]:
     region, district, lat, lon = rng.choice(DISTRICTS)
     surname = rng.choice(SURNAMES)
     name = surname + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
@@ -178,17 +206,23 @@ def customer_values(rng: random.Random, n: int, today: dt.date) -> dict[str, Any
         v["landline"] = f"029-{rng.randrange(8000_0000, 8999_9999)}"
     if rng.random() < 0.2:
         v["service_notes"] = rng.choice(["店主希望增加高端品牌", "周末客流较大", "需要更换烟柜", "曾反映送货延迟"])
+    more = _more_values(random.Random(f"{n}:{v['id_card']}:{v['licence_no']}"), v, district, region, issued)
+    if complete:  # every mandatory field a person keeps, but the photos (which the caller adds)
+        return v | more
     drop = rng.sample(sorted(v), rng.choice((0, 0, 1, 3, 6)))  # some archives are not complete yet
     for k in drop:
         v.pop(k, None)
-    return v
+    return v | more
 
 
-def generate(count: int, seed: int = 42, today: dt.date | None = None) -> Iterator[dict[str, Any]]:
+def generate(
+    count: int, seed: int = 42, today: dt.date | None = None, complete: bool = False
+) -> Iterator[dict[str, Any]]:
+    """``count`` customers; some with a few fields left empty, unless ``complete``."""
     rng = random.Random(seed)
     today = today or dt.date.today()
     for n in range(count):
-        yield customer_values(rng, n, today)
+        yield customer_values(rng, n, today, complete)
 
 
 DEMO_PROFILE = "demo"

@@ -32,20 +32,21 @@ BATCH = 500
 
 
 #: Column widths (in Excel's character units) of the export and the template: as narrow as the values
-#: allow, so that the ~85 columns of the whole form print one page wide on landscape A4 well above the
+#: allow, so that the ~95 columns of the whole form print one page wide on landscape A4 well above the
 #: 10 % smallest scale of Excel and LibreOffice (about 860 units in all; headers wrap).
 _TYPE_WIDTHS = {
     FieldType.DATE: 10.5,
     FieldType.BOOLEAN: 6.0,
-    FieldType.INTEGER: 8.0,
+    FieldType.INTEGER: 7.0,
     FieldType.DECIMAL: 9.0,
-    FieldType.PHOTO: 6.0,
+    FieldType.PHOTO: 5.0,
     FieldType.ID_CARD: 19.0,
     FieldType.USCC: 19.0,
     FieldType.BANK_ACCOUNT: 20.0,
     FieldType.TOBACCO_LICENCE: 13.0,
     FieldType.MOBILE_PHONE: 12.0,
     FieldType.LANDLINE: 13.0,
+    FieldType.PHONE: 13.0,
     FieldType.POSTAL_CODE: 7.5,
     FieldType.REGION_CODE: 7.5,
     FieldType.EMAIL: 14.0,
@@ -61,7 +62,7 @@ def _width(spec: FieldSpec) -> float:
         return known
     if (spec.max_length or 0) >= 200:
         return 20.0
-    return min(14.0, max(8.0, len(spec.label_zh) * 1.6))
+    return min(14.0, max(7.0, len(spec.label_zh) * 1.6))
 
 
 #: Field types that are identifiers (digits that are not amounts): Text columns, so that Excel or WPS
@@ -75,6 +76,7 @@ IDENTIFIER_TYPES = frozenset(
         FieldType.USCC,
         FieldType.MOBILE_PHONE,
         FieldType.LANDLINE,
+        FieldType.PHONE,
         FieldType.POSTAL_CODE,
         FieldType.REGION_CODE,
     }

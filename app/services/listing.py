@@ -10,8 +10,8 @@ from app.i18n import N_
 from app.models.record import CustomerRow, CustomerStatus, ListQuery, OverdueRule
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
 from app.services.session import Session
+from app.validation.completeness import new_customer_due, new_customer_late
 
-NEW_CUSTOMER_WORKDAYS = 5
 REASONS = {
     "new": N_("New customer not complete within 5 working days of binding"),
     "quarterly": N_("Quarterly check due"),
@@ -24,16 +24,22 @@ def overdue_rule(today: dt.date, cal: WorkCalendar) -> OverdueRule:
     of ``cal``: the session's calendar)."""
     # bound on day B: due B + 5 working days; overdue once today is later than that
     bound_by = today - dt.timedelta(days=1)
-    while cal.add_workdays(bound_by, NEW_CUSTOMER_WORKDAYS) >= today:
+    while new_customer_due(bound_by, cal) >= today:
         bound_by -= dt.timedelta(days=1)
     return OverdueRule(bound_by.isoformat(), quarter_start(today).isoformat(), half_year_start(today).isoformat())
 
 
 def overdue_reasons(row: CustomerRow, rule: OverdueRule) -> list[str]:
-    """Keys of REASONS that apply to ``row``."""
+    """Keys of REASONS that apply to ``row``. "new": the server's rule too (``new_customer_late``): the
+    5 working days are over and the customer is not both approved and complete. (The storage's list
+    filter, ``ListQuery.overdue``, says the same in SQL.)"""
     created = row.created_at[:10]
     reasons = []
-    if row.binding_date and row.binding_date <= rule.bound_by and (row.missing_count or row.error_count):
+    if row.binding_date and new_customer_late(
+        row.binding_date <= rule.bound_by,
+        row.status is CustomerStatus.APPROVED,
+        not (row.missing_count or row.error_count),
+    ):
         reasons.append("new")
     if (row.last_quarterly_check or created) < rule.quarter_start:
         reasons.append("quarterly")

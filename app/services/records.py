@@ -57,7 +57,7 @@ def duplicate_issues(form: FormDefinition, dups: Sequence[Duplicate]) -> list[Is
 
 def defaults(form: FormDefinition) -> dict[str, Any]:
     """Values a new customer starts with (online ordering, electronic settlement, weekly orders …)."""
-    return {f.key: f.default for f in form.visible_fields if f.default is not None}
+    return form.new_customer_defaults()
 
 
 def validate(session: Session, values: Mapping[str, Any], customer_id: str | None = None) -> Report:

@@ -27,6 +27,7 @@ from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar
 from app.services.session import Session
 from app.validation import validate_values
+from app.validation.completeness import gaps
 from app.validation.report import Severity
 
 CHINA = times.ZONE
@@ -64,6 +65,7 @@ class QueueItem:
     warnings: int
     errors: int
     unsent: bool  # decided here, not yet sent
+    missing: int = 0  # required fields empty (a new customer is approved only without any)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Submission:
     issues: list[tuple[str, str, str]] = field(default_factory=list)  # (severity, field label, message)
     missing: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
+    #: Labels of the required fields that keep a new customer from approval (empty or invalid; F3 L141–146).
+    gaps: list[str] = field(default_factory=list)
 
 
 def _role_check(session: Session) -> None:
@@ -174,6 +178,7 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
                 r["warning_count"] or 0,
                 r["error_count"] or 0,
                 r["sync_state"] == "pending",
+                r["missing_count"] or 0,
             )
         )
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
@@ -221,7 +226,8 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
     ]
     missing = sum(1 for i in report.issues if i.severity is Severity.MISSING)
     dups = session._archive.customers.find_duplicates(form, c.values, exclude=[c.id])
-    return Submission(item, c, changes, issues, missing, dups)
+    blocking = [] if c.code_official else [form[k].label(lang) for k in gaps(form, c.values, session.today())]
+    return Submission(item, c, changes, issues, missing, dups, blocking)
 
 
 def decide(session: Session, ids: Sequence[str], action: str, reason: str = "", fields: Sequence[str] = ()) -> int:
@@ -241,6 +247,16 @@ def decide(session: Session, ids: Sequence[str], action: str, reason: str = "", 
         c = customers.get(cid)
         if c is None or c.deleted:
             raise UserFacingError(N_("There is no customer with the id {id}."), id=cid)
+        if action == "approve" and c.status is CustomerStatus.PENDING and not c.code_official:
+            missing = gaps(session.form, c.values, session.today())
+            if missing:  # the server refuses it too (approval.incomplete): say so before anything is queued
+                raise UserFacingError(
+                    N_("{name} cannot be approved yet: a new customer needs every required field. Missing: {fields}."),
+                    name=str(c.values.get("shop_name") or c.code or cid),
+                    fields="、".join(session.form[k].label(current_language()) for k in missing),
+                )
+    for cid in ids:
+        c = customers[cid]
         if c.status is not CustomerStatus.PENDING:
             continue
         session._archive.outbox.record_decision(
@@ -255,8 +271,9 @@ def decide(session: Session, ids: Sequence[str], action: str, reason: str = "", 
 
 
 def approvable(items: Sequence[QueueItem]) -> list[QueueItem]:
-    """Clean submissions, safe to approve together: no errors and no warnings."""
-    return [i for i in items if not i.errors and not i.warnings]
+    """Clean submissions, safe to approve together: no errors, no warnings, and no empty required field
+    on a new customer (which could not be approved)."""
+    return [i for i in items if not i.errors and not i.warnings and (i.code_official or not i.missing)]
 
 
 def reasons(session: Session) -> list[str]:

@@ -52,6 +52,7 @@ from app.services.records import clean_values, quality
 from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
+from app.validation.compiled import compiled
 from app.validation.editing import entry_issues
 from app.validation.sheetmap import HeaderMap, is_identifier, map_columns, sheet_value
 from app.validation.types import is_empty
@@ -465,10 +466,16 @@ class SheetImport:
         if existing:
             merged = dict(existing.values)
             merged.update(raw)
+        elif not cid:  # a new customer starts with the defaults, as in the form (F3 L10, L158)
+            merged = {**compiled(self.form).derived(("new_defaults",), self.form.new_customer_defaults), **raw}
         else:
             merged = raw
         report = validate_values(self.form, merged, today=self.today, role=self.role)
-        pre += self._editor_rules(existing.values if existing is not None else None, report.values)
+        pre += self._editor_rules(
+            existing.values if existing is not None else None,
+            report.values,
+            onboarding=existing is None or not existing.code_official,
+        )
         if lost:  # the number cell's own message, not "required" or a checksum that blames the typist
             report.issues = [i for i in report.issues if i.field not in lost]
         if existing is not None:
@@ -571,11 +578,11 @@ class SheetImport:
             return True
         return existing.status is CustomerStatus.APPROVED and self.role == UserRole.COLLECTOR
 
-    def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any]) -> list[Issue]:
+    def _editor_rules(self, old: dict[str, Any] | None, new: dict[str, Any], *, onboarding: bool) -> list[Issue]:
         """What the server would refuse for this role (``app.validation.editing``): a changed value in a
         field the role may not edit, or such a field filled on a new customer. An unchanged value (our
         own export imported back) is no change. The customer code of an existing customer says so."""
-        issues = entry_issues(self.form, self.role, old, new)
+        issues = entry_issues(self.form, self.role, old, new, onboarding=onboarding)
         if old is not None and self.form.by_role(FieldRole.CUSTOMER_CODE) is not None:
             issues = [
                 Issue.make(i.field, Severity.ERROR, "code.changed") if i.field == self.code_key else i for i in issues

@@ -453,10 +453,10 @@ class Customers(Part):
             created = func.substr(C.created_at, 1, 10)
             q = q.where(
                 or_(
-                    and_(
+                    and_(  # app.validation.completeness.new_customer_late, in SQL
                         C.binding_date.is_not(None),
                         C.binding_date <= overdue.bound_by,
-                        (C.missing_count > 0) | (C.error_count > 0),
+                        (C.status != CustomerStatus.APPROVED.value) | (C.missing_count > 0) | (C.error_count > 0),
                     ),
                     func.coalesce(C.last_quarterly_check, created) < overdue.quarter_start,
                     func.coalesce(C.last_static_review, created) < overdue.half_year_start,

@@ -10,6 +10,10 @@ is not maintained by the system (``editable_by = system``: customer code, credit
 purchase price, quota category … are written by the server alone). What counts is what an entry
 *changes*: an unchanged value (our own export imported back) is no change; on a new customer every
 filled field is one.
+
+A field whose change policy is ``onboarding`` (守法情况, the first estimate of 经营规模: F3 L11) is
+the collector's while the customer is new (never approved, no official code); afterwards the system
+or a market manager keeps it, and a collector's change is refused as ``onboarding_only``.
 """
 
 from __future__ import annotations
@@ -17,28 +21,36 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
+from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, FormDefinition
+from app.models.wire import UserRole
 from app.validation.compiled import compiled
 from app.validation.report import Issue, Severity
 
 _EMPTY: tuple[Any, ...] = (None, "", [])
 
 
-def may_edit(spec: FieldSpec, role: str) -> bool:
-    """May a user with ``role`` (collector, supervisor, admin) enter or change ``spec``?"""
-    return spec.editable_by is not EditableBy.SYSTEM and spec.editable_by_role(role)
+def may_edit(spec: FieldSpec, role: str, *, onboarding: bool = True) -> bool:
+    """May a user with ``role`` (collector, supervisor, admin) enter or change ``spec``? ``onboarding``:
+    the customer is new (never approved)."""
+    if spec.editable_by is EditableBy.SYSTEM or not spec.editable_by_role(role):
+        return False
+    return onboarding or spec.change is not ChangePolicy.ONBOARDING or role != UserRole.COLLECTOR
 
 
-def editable_keys(form: FormDefinition, role: str) -> frozenset[str]:
-    """The fields ``role`` may enter (cached per form and role: a form version never changes)."""
+def editable_keys(form: FormDefinition, role: str, *, onboarding: bool = True) -> frozenset[str]:
+    """The fields ``role`` may enter (cached per form, role and stage: a form version never changes)."""
     return compiled(form).derived(
-        ("editable_keys", role), lambda: frozenset(s.key for s in form.fields if may_edit(s, role))
+        ("editable_keys", role, onboarding),
+        lambda: frozenset(s.key for s in form.fields if may_edit(s, role, onboarding=onboarding)),
     )
 
 
 def refusal_code(spec: FieldSpec, *, creating: bool = False) -> str:
-    """The validation code of an entry ``spec`` refuses: ``readonly`` (system) or ``supervisor_only``,
-    with ``.new`` on a new customer (the message then says to leave it empty)."""
+    """The validation code of an entry ``spec`` refuses: ``readonly`` (system), ``onboarding_only`` (set
+    when the customer joined) or ``supervisor_only``, with ``.new`` on a new customer (the message then
+    says to leave it empty)."""
+    if spec.change is ChangePolicy.ONBOARDING and spec.editable_by is EditableBy.COLLECTOR and not creating:
+        return "onboarding_only"
     code = "readonly" if spec.editable_by is EditableBy.SYSTEM else "supervisor_only"
     return f"{code}.new" if creating else code
 
@@ -64,11 +76,14 @@ def _norm(v: Any) -> Any:
     return None if v is None or v == "" or v == [] else v
 
 
-def editor_issues(form: FormDefinition, role: str, keys: Iterable[str], *, creating: bool = False) -> list[Issue]:
-    """An error for each of ``keys`` (the fields an entry sets or changes) that ``role`` may not edit.
+def editor_issues(
+    form: FormDefinition, role: str, keys: Iterable[str], *, creating: bool = False, onboarding: bool | None = None
+) -> list[Issue]:
+    """An error for each of ``keys`` (the fields an entry sets or changes) that ``role`` may not edit;
+    ``onboarding`` (default: ``creating``) whether the customer was never approved.
 
     Keys that are not fields of ``form`` are left to the caller (it reports them its own way)."""
-    editable = editable_keys(form, role)
+    editable = editable_keys(form, role, onboarding=creating if onboarding is None else onboarding)
     out = []
     for key in keys:
         if key in editable:
@@ -79,12 +94,20 @@ def editor_issues(form: FormDefinition, role: str, keys: Iterable[str], *, creat
     return out
 
 
-def entry_issues(form: FormDefinition, role: str, old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> list[Issue]:
+def entry_issues(
+    form: FormDefinition,
+    role: str,
+    old: Mapping[str, Any] | None,
+    new: Mapping[str, Any],
+    *,
+    onboarding: bool | None = None,
+) -> list[Issue]:
     """The editor rules for one entry: ``old`` the stored values (None for a new customer), ``new`` the
-    values after the entry (canonical, as ``validate_values`` returns them)."""
+    values after the entry (canonical, as ``validate_values`` returns them); ``onboarding`` whether an
+    existing customer was never approved (default: only a new one is)."""
     if old is None and _closed_keys(form, role).isdisjoint(new):
         return []  # a new customer that fills no field the role may not enter (one set operation in C)
-    return editor_issues(form, role, changed_keys(form, old, new), creating=old is None)
+    return editor_issues(form, role, changed_keys(form, old, new), creating=old is None, onboarding=onboarding)
 
 
 def _closed_keys(form: FormDefinition, role: str) -> frozenset[str]:

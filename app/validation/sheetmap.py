@@ -55,6 +55,7 @@ IDENTIFIER_TYPES = frozenset(
         FieldType.USCC,
         FieldType.MOBILE_PHONE,
         FieldType.LANDLINE,
+        FieldType.PHONE,
         FieldType.POSTAL_CODE,
         FieldType.REGION_CODE,
     }
@@ -93,7 +94,7 @@ class HeaderMap:
                 names[norm_header(translate(msgid, lang))] = key
             names[key] = key
         for f in form.fields:
-            for text in (f.key, f.label_zh, f.label_en):
+            for text in (f.key, f.label_zh, f.label_en, *f.aliases):
                 names.setdefault(norm_header(text), f.key)
         short: dict[str, set[str]] = {}
         for f in form.fields:
@@ -195,6 +196,8 @@ def sheet_value(spec: FieldSpec, v: Any) -> tuple[Any, Issue | None]:
             and len(digits) < 6
             or spec.type is FieldType.LANDLINE
             and not digits.startswith(("400", "800"))
+            or spec.type is FieldType.PHONE
+            and not digits.startswith(("1", "400", "800"))
         ):
             return None, Issue.make(spec.key, Severity.ERROR, "cell.leading_zero", value=digits)
         return digits, None

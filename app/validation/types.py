@@ -471,6 +471,19 @@ def parse_landline(spec: FieldSpec, raw: Any) -> Result:
     return value, issues
 
 
+def parse_phone(spec: FieldSpec, raw: Any) -> Result:
+    """A mobile number, or a landline where the shop has no mobile (联系电话/订货电话, F3 L16, L88):
+    what reads as a mobile is a mobile (``13812345678``), anything else must be a landline
+    (``029-88881234``); neither is ``phone.format``."""
+    value, issues = parse_mobile(spec, raw)
+    if value is not None:
+        return value, issues
+    value, issues = parse_landline(spec, raw)
+    if value is not None or any(i.code == "digits.not_ascii" for i in issues):
+        return value, issues
+    return None, _err(spec, "phone.format")
+
+
 @lru_cache(maxsize=8192)
 def _landline_area_length(digits: str) -> int:
     """1 + the area code's length when phonenumbers knows ``digits`` as a CN fixed line, else 0.
@@ -730,6 +743,7 @@ PARSERS: dict[FieldType, Callable[..., Result]] = {
     FieldType.BOOLEAN: parse_boolean,
     FieldType.MOBILE_PHONE: parse_mobile,
     FieldType.LANDLINE: parse_landline,
+    FieldType.PHONE: parse_phone,
     FieldType.USCC: parse_uscc,
     FieldType.TOBACCO_LICENCE: parse_licence,
     FieldType.BANK_ACCOUNT: parse_bank_account,

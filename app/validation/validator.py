@@ -69,11 +69,13 @@ def counts_for(spec: FieldSpec, role: str) -> bool:
 
 
 def is_required(spec: FieldSpec, values: Mapping[str, Any]) -> bool:
+    """A required level makes a field required; with ``required_if`` only where its condition holds (the
+    bank account of a customer who settles electronically), and an optional field with one there too."""
     if spec.hidden:
         return False
-    if spec.required is not RequiredLevel.OPTIONAL:
-        return True
-    return spec.required_if is not None and spec.required_if.holds(values)
+    if spec.required_if is not None:
+        return spec.required_if.holds(values)
+    return spec.required is not RequiredLevel.OPTIONAL
 
 
 _MISSING: dict[str, Issue] = {}
@@ -89,7 +91,7 @@ def _missing(key: str) -> Issue:
 
 def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
     """The fields ``role`` maintains that may be required, in form order, and (key, condition) of those
-    required only under a condition (an empty tuple when every one of them is always required); once
+    required only under a condition (``required_if``, whatever their level: ``is_required``) (an empty tuple when every one of them is always required); once
     per form and role. Their "required" issues are made here, once."""
 
     def build() -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
@@ -98,7 +100,7 @@ def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, ...], tupl
         ]
         for f in specs:
             _missing(f.key)
-        conditional = tuple((f.key, f.required_if) for f in specs if f.required is RequiredLevel.OPTIONAL)
+        conditional = tuple((f.key, f.required_if) for f in specs if f.required_if is not None)  # as is_required
         return tuple(f.key for f in specs), conditional
 
     return form.derived(("required_plan", role), build)

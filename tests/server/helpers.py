@@ -29,6 +29,15 @@ def demo_values(n: int = 1, seed: int | None = None) -> list[dict[str, Any]]:
     return list(generate(n, seed=seed if seed is not None else random.randrange(1 << 30), today=TODAY))
 
 
+def complete_values(api: Api, token: str, seed: int | None = None) -> dict[str, Any]:
+    """A customer with every mandatory field a person keeps (what approval needs): demo values and the
+    required photos, uploaded from ``token``'s account."""
+    values = next(generate(1, seed=seed if seed is not None else random.randrange(1 << 30), today=TODAY, complete=True))
+    for key in ("photo_storefront", "photo_counter", "photo_owner", "photo_licence"):
+        values[key] = [api.upload(token, f"{key} ".encode() + uuid.uuid4().bytes)]
+    return values
+
+
 def save(record_id: str, changes: dict[str, Any], base: int = 0, **extra: Any) -> dict[str, Any]:
     """A customer.save; ``changes`` maps field -> new value, or -> (old, new)."""
     ch = {
@@ -183,8 +192,8 @@ def make_world(db: Database, api: Api, settings: Settings) -> World:
 
 
 def create(api: Api, token: str, values: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A new customer with realistic values; returns its record."""
+    """A new customer with realistic values, complete enough to be approved; returns its record."""
     rid = str(uuid.uuid4())
-    res = api.push1(token, save(rid, values if values is not None else demo_values()[0]))
+    res = api.push1(token, save(rid, values if values is not None else complete_values(api, token)))
     assert res["status"] == "applied", res
     return res["record"]

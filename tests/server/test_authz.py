@@ -10,14 +10,14 @@ import uuid
 
 import pytest
 
-from tests.server.helpers import create, decide, delete, demo_values, save, submit, visit
+from tests.server.helpers import complete_values, create, decide, delete, save, submit, visit
 
 CALLERS = ["c1", "c2", "c3", "s1", "s2", "admin"]
 SEES = {"c1", "s1", "admin"}
 
 
 def fresh(api, world, pending=False):
-    rec = create(api, world["c1"], demo_values(1, seed=3)[0])
+    rec = create(api, world["c1"], complete_values(api, world["c1"], seed=3))
     if pending:
         rec = api.push1(world["c1"], submit(rec["id"], 1))["record"]
     return rec

@@ -54,7 +54,10 @@ def test_import_replaces_whole_years_and_refuses_bad_files(run, api, world, tmp_
 
 def test_credit_notice_counts_with_the_server_calendar(run, tmp_path):
     seed(run, tmp_path, [("610102000001", "grocery", "urban")])
+    assert run("user", "add", "gina", "--role", "supervisor")[0] == 0
     assert run("calendar", "set", "2026-09-03", "holiday")[0] == 0  # Thursday off: one more day of notice
-    assert run("credit", "rate", "610102000001", "A", "--notice-days", "7", "--on", "2026-09-01")[0] == 0
+    assert (
+        run("credit", "rate", "--by", "gina", "610102000001", "A", "--notice-days", "7", "--on", "2026-09-01")[0] == 0
+    )
     h = json.loads(run("credit", "show", "610102000001")[1])[0]
     assert h["notice_end"] == "2026-09-10"

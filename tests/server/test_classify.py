@@ -109,8 +109,10 @@ def test_every_catalogue_choice_has_a_letter():
     form = load_form()
     assert {c.value for c in form["retail_format"].choices} == set(classify.FORMAT_CODES)
     assert {c.value for c in form["market_type"].choices} == set(classify.MARKET_CODES)
-    for key in ("business_scale", "classification_code", "credit_grade"):
+    for key in ("classification_code", "credit_grade"):
         assert form[key].editable_by.value == "system"
+    # the scale: the collector's first estimate at onboarding (F3 L11), then the classification's
+    assert form["business_scale"].maintenance.value == "system" and form["business_scale"].change.value == "onboarding"
 
 
 # ------------------------------------------------------------------------------------ with a database

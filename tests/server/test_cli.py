@@ -70,6 +70,25 @@ def test_import_customers_assign_and_devices(run, db, tmp_path, api):
     assert run("assign", "no-such", "--to", "ben")[0] == 2
 
 
+def test_imported_new_customers_start_with_the_defaults(run, db, tmp_path):
+    """F3 L10, L158: a new customer from the seeding import orders weekly and online and settles
+    electronically unless the sheet says otherwise; an existing customer (with its code) gets nothing added."""
+    run("user", "add", "ann", "--role", "collector")
+    rows = demo_values(2, seed=4)
+    rows[0]["customer_code"] = "610102000001"
+    for r in rows:
+        r.pop("order_method", None), r.pop("settlement_method", None), r.pop("order_frequency", None)
+    path = tmp_path / "seed.xlsx"
+    write_xlsx(path, rows, ["customer_code", "shop_name", "region_code", "address"])
+    code, _, err = run("import-customers", str(path), "--owner", "ann")
+    assert code == 0, err
+    with db.read() as conn:
+        data = {r.code_official: json.loads(r.data) for r in conn.execute(select(customers))}
+    wanted = ("order_frequency", "order_method", "settlement_method")
+    assert [data[False].get(k) for k in wanted] == ["weekly", "online", "electronic"]
+    assert [data[True].get(k) for k in wanted] == [None, None, None]
+
+
 def test_import_with_errors_imports_nothing(run, db, tmp_path):
     run("user", "add", "ann", "--role", "collector")
     rows = demo_values(5, seed=8)

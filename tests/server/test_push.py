@@ -9,7 +9,7 @@ import uuid
 from sqlalchemy import func, select
 
 from server.schema import customer_versions, customers, mutations, review_decisions
-from tests.server.helpers import create, decide, delete, demo_values, mid, save, submit
+from tests.server.helpers import complete_values, create, decide, delete, demo_values, mid, save, submit
 
 
 def test_new_record_is_validated_and_stored_canonically(api, world):
@@ -37,7 +37,7 @@ def test_invalid_values_are_rejected_with_per_field_errors(api, world, db):
     )
     fields = {e["field"]: e for e in res["errors"]}
     assert fields["id_card"]["code"] == "id_card.checksum"
-    assert fields["contact_phone"]["code"] == "mobile.format"
+    assert fields["contact_phone"]["code"] == "phone.format"
     assert "Mobile" in fields["contact_phone"]["message"] or "mobile" in fields["contact_phone"]["message"]
     with db.read() as conn:
         assert conn.execute(select(func.count()).select_from(customers)).scalar() == 0
@@ -62,6 +62,7 @@ def test_roles_may_not_edit_system_or_supervisor_fields(api, world):
 
 def test_an_edit_is_checked_against_the_unchanged_fields_of_the_cross_field_rules(api, world, db):
     values = {**demo_values()[0], "licence_issue_date": "2020-01-01", "licence_expiry_date": "2030-01-01"}
+    values.pop("annual_review_date", None)  # the review date's own rule is another test's
     rec = create(api, world["c1"], values)
     # the new expiry date is before the stored (unchanged) issue date: the error is on the issue date
     res = api.push1(world["c1"], save(rec["id"], {"licence_expiry_date": ("2030-01-01", "2019-06-01")}, base=1))
@@ -197,7 +198,7 @@ def test_a_batch_is_one_transaction_applied_in_order(api, world, db):
 
 
 def test_review_approve_assigns_the_official_code(api, world, db):
-    values = demo_values(1, seed=11)[0]
+    values = complete_values(api, world["c1"], seed=11)
     values["region_code"] = "610113"
     rec = create(api, world["c1"], values)
     assert api.push1(world["c1"], submit(rec["id"], 1))["record"]["status"] == "pending"
@@ -209,7 +210,11 @@ def test_review_approve_assigns_the_official_code(api, world, db):
     r = res["record"]
     assert r["status"] == "approved" and r["code_official"] and r["code"] == "610113000001"
     assert r["values"]["customer_code"] == "610113000001" and r["review"]["by"] == "s1"
-    other = create(api, world["c2"], dict(values))
+    other = create(
+        api,
+        world["c2"],
+        {**values, **{k: v for k, v in complete_values(api, world["c2"]).items() if k.startswith("photo_")}},
+    )
     api.push1(world["c2"], submit(other["id"], 1))
     assert api.push1(world["admin"], decide(other["id"], 2))["record"]["code"] == "610113000002"
     with db.read() as conn:
@@ -217,7 +222,7 @@ def test_review_approve_assigns_the_official_code(api, world, db):
 
 
 def test_return_and_resubmit_is_a_new_chained_version(api, world):
-    rec = create(api, world["c1"], demo_values(1, seed=5)[0])
+    rec = create(api, world["c1"], complete_values(api, world["c1"], seed=5))
     api.push1(world["c1"], submit(rec["id"], 1))
     bad = api.push1(world["s1"], decide(rec["id"], 2, "return"))
     assert bad["status"] == "rejected" and bad["errors"][0]["code"] == "decision.reason"
@@ -233,6 +238,53 @@ def test_return_and_resubmit_is_a_new_chained_version(api, world):
     assert api.push1(world["s1"], decide(rec["id"], 5))["record"]["status"] == "approved"
 
 
+def test_a_new_customer_is_approved_only_when_complete(api, world, db):
+    """F3 L141–146: approval of a new customer needs every required field a person keeps; the refusal names
+    them, and the customer stays pending (and overdue) until they are filled in."""
+    values = complete_values(api, world["c1"], seed=12)
+    for key in ("photo_storefront", "law_abiding", "order_phone"):
+        values.pop(key)
+    rec = create(api, world["c1"], values)
+    assert api.push1(world["c1"], submit(rec["id"], 1))["record"]["status"] == "pending"  # submission may be incomplete
+    res = api.push1(world["s1"], decide(rec["id"], 2))
+    assert res["status"] == "rejected" and res["record"]["status"] == "pending" and not res["record"]["code_official"]
+    [err] = res["errors"]
+    assert err["code"] == "approval.incomplete" and err["params"]["fields"] == [
+        "photo_storefront",
+        "law_abiding",
+        "order_phone",
+    ]
+    assert "Storefront photo" in err["message"] and "Law-abiding status" in err["message"]
+    assert (
+        api.push1(world["s1"], decide(rec["id"], 2, "return", "补全必填项", err["params"]["fields"]))["record"][
+            "status"
+        ]
+        == "returned"
+    )
+    photo = complete_values(api, world["c1"])["photo_storefront"]
+    fixed = api.push1(
+        world["c1"],
+        save(rec["id"], {"photo_storefront": photo, "law_abiding": "good", "order_phone": "029-88881234"}, base=3),
+    )
+    assert fixed["status"] == "applied", fixed
+    assert api.push1(world["c1"], submit(rec["id"], 4))["record"]["status"] == "pending"
+    assert api.push1(world["s1"], decide(rec["id"], 5))["record"]["status"] == "approved"
+
+
+def test_onboarding_fields_are_the_collectors_until_the_first_approval(api, world):
+    """F3 L11: 守法情况 and the first estimate of 经营规模 are set by the collector at onboarding; after the
+    approval a collector's change is refused (the system, or a market manager, keeps them)."""
+    rec = create(api, world["c1"], complete_values(api, world["c1"], seed=13))
+    assert rec["values"]["law_abiding"] and rec["values"]["business_scale"]
+    edit = api.push1(world["c1"], save(rec["id"], {"business_scale": "1"}, base=1))  # still new: allowed
+    assert edit["status"] == "applied", edit
+    api.push1(world["c1"], submit(rec["id"], 2))
+    assert api.push1(world["s1"], decide(rec["id"], 3))["record"]["status"] == "approved"
+    late = api.push1(world["c1"], save(rec["id"], {"law_abiding": "minor"}, base=4))
+    assert late["status"] == "rejected" and late["errors"][0]["code"] == "onboarding_only"
+    assert api.push1(world["s1"], save(rec["id"], {"law_abiding": "minor"}, base=4))["status"] == "applied"
+
+
 def test_submission_is_refused_with_errors_or_missing_photos(api, world):
     rec = create(api, world["c1"], {"shop_name": "缺照片", "photo_storefront": ["a" * 64]})
     assert rec["missing_photos"] == ["a" * 64]
@@ -242,7 +294,7 @@ def test_submission_is_refused_with_errors_or_missing_photos(api, world):
 
 
 def test_change_policy_on_approved_records(api, world):
-    rec = create(api, world["c1"], demo_values(1, seed=9)[0])
+    rec = create(api, world["c1"], complete_values(api, world["c1"], seed=9))
     api.push1(world["c1"], submit(rec["id"], 1))
     approved = api.push1(world["s1"], decide(rec["id"], 2))["record"]
     direct = api.push1(world["c1"], save(rec["id"], {"service_notes": "直接改"}, base=3))["record"]
@@ -317,7 +369,7 @@ def test_a_new_records_fields_are_version_1_without_being_listed():
 def test_a_supervisor_cannot_approve_a_customer_they_changed(api, world):
     """The one who maintains a customer is not the one who approves the change: the supervisor who
     edited it is refused (review.own_change), may still return it, and an admin approves it."""
-    rec = create(api, world["c1"], demo_values(1, seed=21)[0])
+    rec = create(api, world["c1"], complete_values(api, world["c1"], seed=21))
     edited = api.push1(world["s1"], save(rec["id"], {"service_notes": "主管改过"}, base=1))
     assert edited["status"] == "applied" and edited["record"]["version"] == 2
     api.push1(world["c1"], submit(rec["id"], 2))
@@ -333,7 +385,7 @@ def test_a_supervisor_cannot_approve_a_customer_they_changed(api, world):
 
 
 def test_a_supervisor_may_return_their_own_change_and_an_admin_may_approve_theirs(api, world):
-    rec = create(api, world["s1"], demo_values(1, seed=22)[0])  # the supervisor's own customer
+    rec = create(api, world["s1"], complete_values(api, world["s1"], seed=22))  # the supervisor's own customer
     api.push1(world["s1"], submit(rec["id"], 1))
     same_push = api.push(world["s1"], decide(rec["id"], 2))
     assert same_push[0]["errors"][0]["code"] == "review.own_change"
@@ -345,7 +397,7 @@ def test_a_supervisor_may_return_their_own_change_and_an_admin_may_approve_their
     )
     assert [r["status"] for r in both] == ["applied", "applied", "rejected"]
     assert both[2]["errors"][0]["code"] == "review.own_change"
-    mine = create(api, world["admin"], demo_values(1, seed=23)[0])
+    mine = create(api, world["admin"], complete_values(api, world["admin"], seed=23))
     api.push1(world["admin"], submit(mine["id"], 1))
     assert api.push1(world["admin"], decide(mine["id"], 2))["record"]["status"] == "approved"
 

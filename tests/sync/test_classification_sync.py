@@ -57,10 +57,10 @@ def test_classification_and_credit_arrive_by_sync(server, clients, tmp_path) -> 
     assert c1.session._archive.outbox.outbox_count() == 0
 
     # credit: the grade changes on the client only after the final decision
-    server.admin("credit", "rate", codes[1], "B", "--notice-days", "7", "--on", "2026-09-01")
+    server.admin("credit", "rate", "--by", "s1", codes[1], "B", "--notice-days", "7", "--on", "2026-09-01")
     c1.sync()
     assert "credit_grade" not in c1.session._archive.customers.get(by_code[codes[1]].id).values
-    server.admin("credit", "decide", codes[1], "--on", "2026-09-11")
+    server.admin("credit", "decide", "--by", "s1", codes[1], "--on", "2026-09-11")
     assert c1.sync().complete
     assert c1.session._archive.customers.get(by_code[codes[1]].id).values["credit_grade"] == "B"
 

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from app.services import records
-from app.services.demo import generate
+from tests.complete import complete_customers
 from tests.sync.conftest import PASSPHRASE, ROOT, SERVER_PASSWORD
 
 
@@ -40,7 +40,7 @@ def ok(proc) -> str:
 
 def test_submit_return_fix_resubmit_approve_from_the_command_line(server, clients) -> None:
     c1 = clients("c1")
-    values = list(generate(3, seed=31))
+    values = complete_customers(c1.session, 3, seed=31)
     ids = [records.save_draft(c1.session, v)[0].id for v in values]
     # each value is valid, together they are not (issued after it expires): saved, but not submittable
     broken = records.save_draft(

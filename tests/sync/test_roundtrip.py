@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.models.record import CustomerStatus
 from app.services import records
 from app.services.demo import generate
+from tests.complete import complete_customers
 
 
 def demo(n: int, seed: int) -> list[dict]:
@@ -66,7 +67,7 @@ def test_edits_to_different_fields_merge_and_the_same_field_conflicts(server, cl
 
 def test_submit_approve_gives_the_official_code(server, clients) -> None:
     c1, s1 = clients("c1"), clients("s1")
-    c, _ = records.save_draft(c1.session, demo(1, 3)[0])
+    c, _ = records.save_draft(c1.session, complete_customers(c1.session, 1, 3)[0])
     ok, refused = records.submit(c1.session, [c.id])
     assert ok == [c.id]
     c1.login(server)
@@ -82,7 +83,7 @@ def test_returned_with_reason_then_fixed_resubmitted_and_approved(server, client
     from app.services import review
 
     c1, s1 = clients("c1"), clients("s1")
-    values = demo(1, 4)[0]
+    values = complete_customers(c1.session, 1, 4)[0]
     c, _ = records.save_draft(c1.session, values)
     records.submit(c1.session, [c.id])
     c1.login(server)

@@ -46,7 +46,7 @@ def test_a_published_catalogue_arrives_and_drafts_keep_their_values(server, clie
     form["fields"].append(
         {
             "key": "wechat_id",
-            "group": "personal",
+            "group": "other",
             "label_zh": "微信号",
             "label_en": "WeChat ID",
             "type": "text",

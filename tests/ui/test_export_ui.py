@@ -76,13 +76,13 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
     b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
     out = tmp_path / "county.xlsx"
-    export_customers(s._archive, s.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
+    export_customers(s._archive, s.form, out, lang="zh_CN", groups=["identification", "basic"], meta=False)
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     row_of = {ws.cell(row=r, column=len(header)).value: r for r in range(2, ws.max_row + 1)}  # the id is last
-    ws.cell(row=row_of[a.id], column=header.index("联系电话（手机）") + 1, value="13612345678")
-    ws.cell(row=row_of[b.id], column=header.index("联系电话（手机）") + 1, value="12345")  # an error
+    ws.cell(row=row_of[a.id], column=header.index("联系电话") + 1, value="13612345678")
+    ws.cell(row=row_of[b.id], column=header.index("联系电话") + 1, value="12345")  # an error
     ws.append([("新开的店" if h == "店铺名称" else None) for h in header])
     wb.save(out)
     result = process_sheet(out, s.form, s._archive, actor=s.user, role=s.role, today=s.today())
@@ -95,11 +95,11 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     changed = items[str(row_of[a.id])]
     assert "老王烟酒店" in changed.text(1) and changed.text(2) == "1 处修改"
     assert [(changed.child(0).text(2), changed.child(0).text(3), changed.child(0).text(4))] == [
-        ("联系电话（手机）", "13812345678", "13612345678")
+        ("联系电话", "13812345678", "13612345678")
     ]
     bad = items[str(row_of[b.id])]
     assert bad.text(2).startswith("未导入") and any(
-        bad.child(i).text(0).startswith("错误: 联系电话（手机）") for i in range(bad.childCount())
+        bad.child(i).text(0).startswith("错误: 联系电话") for i in range(bad.childCount())
     )
     new = items[str(ws.max_row)]
     assert new.text(1) == "新开的店" and new.text(2) == "新建客户"

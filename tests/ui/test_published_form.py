@@ -15,11 +15,11 @@ from tests.ui.test_sync_ui import sign_in, status_text
 
 
 def publish_v2(srv: Any, form: Any, path: Path) -> None:
-    """Version 2 on the server: the home address required nationally, and a new way to promote."""
+    """Version 2 on the server: the mailing address required nationally, and a new way to promote."""
     data = form.to_dict()
     data["version"] = form.version + 1
     for f in data["fields"]:
-        if f["key"] == "home_address":
+        if f["key"] == "mailing_address":
             f["required"] = RequiredLevel.NATIONAL.value
         if f["key"] == "promotion":
             f["choices"].append({"value": "member_days", "label_zh": "会员日", "label_en": "Member days"})
@@ -42,7 +42,7 @@ def test_a_form_published_during_the_session_is_enforced_by_the_open_form(
     form.rows["shop_name"].editor.edit.setText("发布之前的店")
     form._edited("shop_name")
     before = ctx.form
-    assert "home_address" not in missing(form)
+    assert "mailing_address" not in missing(form)
     assert form.rows["promotion"].editor.combo.findData("member_days") == -1
 
     heard: list[tuple[int, bool]] = []  # (version, on the GUI thread) of each change the screens hear of
@@ -59,8 +59,8 @@ def test_a_form_published_during_the_session_is_enforced_by_the_open_form(
     assert win.panel.history.form is ctx.form
     assert form.rows["shop_name"].editor.edit.text() == "发布之前的店" and form.is_dirty()  # the typing stays
     # a field made required is required in the open form, marked and listed
-    assert "home_address" in missing(form)
-    assert '<span style="color:#c62828">*</span>' in form.rows["home_address"].label.text()
+    assert "mailing_address" in missing(form)
+    assert '<span style="color:#c62828">*</span>' in form.rows["mailing_address"].label.text()
     # a new choice is offered and accepted
     form.rows["promotion"].editor.set_value("member_days")
     form._edited("promotion")
@@ -77,4 +77,4 @@ def test_a_form_published_during_the_session_is_enforced_by_the_open_form(
     qtbot.waitUntil(
         lambda: win.panel.form_widget.customer is None and win.panel.form_widget.autosave_key != "", timeout=5000
     )
-    assert win.panel.form_widget.form is ctx.form and "home_address" in missing(win.panel.form_widget)
+    assert win.panel.form_widget.form is ctx.form and "mailing_address" in missing(win.panel.form_widget)

@@ -124,9 +124,9 @@ def test_integrity_grading_tab_asks_the_server(
 
     codes = _customers(tmp_path / "customers.xlsx", 2)
     srv.admin("import-customers", str(tmp_path / "customers.xlsx"), "--owner", "c1")
-    srv.admin("credit", "rate", codes[0], "B", "--notice-days", "7", "--on", "2026-09-01")
+    srv.admin("credit", "rate", "--by", "s1", codes[0], "B", "--notice-days", "7", "--on", "2026-09-01")
     srv.admin("credit", "appeal", codes[0], "店主对处罚记录有异议", "--on", "2026-09-03")
-    srv.admin("credit", "decide", codes[0], "--grade", "A", "--note", "申诉成立", "--on", "2026-09-14")
+    srv.admin("credit", "decide", "--by", "s1", codes[0], "--grade", "A", "--note", "申诉成立", "--on", "2026-09-14")
     win = running.window
     panel = win.panel
 

@@ -10,12 +10,13 @@ from app.services import records
 from app.services.demo import generate
 from app.ui.dashboard import DashboardPanel
 from app.ui.review.panel import ReturnDialog, ReviewPanel
+from tests.complete import complete_customers
 
 
 @pytest.fixture
 def queue(qtbot, ctx):
     ctx.session.role = "supervisor"
-    ids = [records.save_draft(ctx.session, v)[0].id for v in generate(4, seed=12)]
+    ids = [records.save_draft(ctx.session, v)[0].id for v in complete_customers(ctx.session, 4, seed=12)]
     records.submit(ctx.session, ids[:3], note="三户新店")
     records.submit(ctx.session, ids[3:], note="客户要求立即改号", urgent=True)
     panel = ReviewPanel(ctx, ctx.session.form)

@@ -61,8 +61,8 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     row = rows_by_id(out)
     edit(
         out,
-        {row[a]: {"联系电话（手机）": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
-        append=[{"店铺名称": "新开的店", "联系电话（手机）": "13512345678"}],
+        {row[a]: {"联系电话": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
+        append=[{"店铺名称": "新开的店", "联系电话": "13512345678"}],
     )
     before = {x.id: x.values for x in session._archive.customers.iterate()}
     result = run(session, out)
@@ -71,7 +71,7 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     diffs = {d.customer_id: d for d in result.diffs if not d.new}
     assert set(diffs) == {a, b}  # the unchanged row has no diff
     assert [(ch.key, ch.label, ch.old, ch.new, ch.review) for ch in diffs[a].changes] == [
-        ("contact_phone", "联系电话（手机）", "13812345678", "13612345678", True)
+        ("contact_phone", "联系电话", "13812345678", "13612345678", True)
     ]
     assert diffs[a].name == "老王烟酒店" and diffs[a].row == row[a]
     assert {(ch.label, ch.old, ch.new) for ch in diffs[b].changes} == {
@@ -89,7 +89,7 @@ def test_diffs_kept_in_memory_are_capped(session, tmp_path, monkeypatch) -> None
     out = tmp_path / "bulk.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
     row = rows_by_id(out)
-    edit(out, {row[i]: {"联系电话（手机）": f"1361234567{n}"} for n, i in enumerate(ids)})
+    edit(out, {row[i]: {"联系电话": f"1361234567{n}"} for n, i in enumerate(ids)})
     monkeypatch.setattr(sheets, "MAX_DIFFS", 2)
     result = run(session, out)
     assert len(result.diffs) == 2 and result.diffs_omitted == 1 and result.changed_rows == 3
@@ -99,14 +99,14 @@ def test_diffs_kept_in_memory_are_capped(session, tmp_path, monkeypatch) -> None
 def test_an_error_in_the_last_row_of_a_multi_batch_file_writes_nothing(session, tmp_path) -> None:
     bulk_insert(session, 1100)  # three batches of 500
     out = tmp_path / "bulk.xlsx"
-    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["basic", "personal"], meta=False)
+    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["identification", "basic"], meta=False)
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     name = header.index("店铺名称") + 1
     for r in range(2, ws.max_row + 1):
         ws.cell(row=r, column=name, value=f"{ws.cell(row=r, column=name).value}（改）")
-    ws.cell(row=ws.max_row, column=header.index("联系电话（手机）") + 1, value="12345")
+    ws.cell(row=ws.max_row, column=header.index("联系电话") + 1, value="12345")
     wb.save(out)
     before = {x.id: x.values for x in session._archive.customers.iterate()}
     some = next(iter(before))
@@ -133,7 +133,7 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
     edit(
         out,
         {
-            row[a]: {"联系电话（手机）": "13612345678"},  # approval field, draft customer
+            row[a]: {"联系电话": "13612345678"},  # approval field, draft customer
             row[c]: {"店铺名称": "张家超市（新址）"},  # approval field, approved customer
             row[d.id]: {"邮政编码": "710001"},
         },
@@ -155,7 +155,7 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
         statuses = [(e.old, e.new) for e in arc.audit.history(cid) if e.action == "status"]
         assert statuses[-1][1] == "pending"
     # a pending customer can no longer be changed by a collector's sheet
-    edit(out, {row[a]: {"联系电话（手机）": "13012345678"}})
+    edit(out, {row[a]: {"联系电话": "13012345678"}})
     again = run(session, out)
     assert [p.code for p in again.problems if p.severity == "error"] == ["id.pending"]
 

@@ -89,10 +89,8 @@ def test_validate_import_export_round_trip(ready, tmp_path) -> None:
     def row(**kw):
         return [kw.get(h) for h in header]
 
-    ws.append(
-        row(店铺名称="老王烟酒店", **{"联系电话（手机）": "138 1234 5678", "订货方式": "网上订货", "定点取货": "否"})
-    )
-    ws.append(row(店铺名称="李记", **{"联系电话（手机）": "12345"}))
+    ws.append(row(店铺名称="老王烟酒店", **{"联系电话": "138 1234 5678", "订货方式": "网上订货", "定点取货": "否"}))
+    ws.append(row(店铺名称="李记", **{"联系电话": "12345"}))
     wb.save(tmp_path / "in.xlsx")
 
     v = cli(home, "validate", str(tmp_path / "in.xlsx"), "--json")
@@ -101,8 +99,8 @@ def test_validate_import_export_round_trip(ready, tmp_path) -> None:
     assert summary["rows"] == 2 and summary["totals"]["error"] == 1 and summary["not_listed"] == 0
     problems = summary["problems"]
     assert all(set(p) == {"row", "field", "severity", "code", "message"} for p in problems)
-    assert {"row": 3, "field": "contact_phone", "severity": "error", "code": "mobile.format"}.items() <= next(
-        p for p in problems if p["code"] == "mobile.format"
+    assert {"row": 3, "field": "contact_phone", "severity": "error", "code": "phone.format"}.items() <= next(
+        p for p in problems if p["code"] == "phone.format"
     ).items()
 
     imp = cli(home, "import", str(tmp_path / "in.xlsx"))
@@ -157,7 +155,7 @@ def test_bulk_maintenance_and_export_options_from_the_command_line(ready, tmp_pa
     wb = openpyxl.load_workbook(src)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    given = {"店铺名称": "老王烟酒店", "联系电话（手机）": "13812345678", "订货方式": "网上订货"}
+    given = {"店铺名称": "老王烟酒店", "联系电话": "13812345678", "订货方式": "网上订货"}
     ws.append([given.get(h) for h in header])
     wb.save(src)
     assert run(home, "import", str(src)).returncode in (0, 1)
@@ -166,16 +164,16 @@ def test_bulk_maintenance_and_export_options_from_the_command_line(ready, tmp_pa
     bad = run(home, "export", str(tmp_path / "x.xlsx"), "--groups", "basic,nonsense")
     assert bad.returncode == 2 and "nonsense" in one_line_error(bad) and not (tmp_path / "x.xlsx").exists()
     out = tmp_path / "basic.xlsx"
-    assert run(home, "export", str(out), "--groups", "basic", "--no-meta").returncode == 0
+    assert run(home, "export", str(out), "--groups", "identification", "--no-meta").returncode == 0
     exported = openpyxl.load_workbook(out).worksheets[0]
     head = [c.value for c in exported[1]]
-    assert head[-1] == "id" and "店铺名称" in head and "状态" not in head and "联系电话（手机）" not in head
+    assert head[-1] == "id" and "店铺名称" in head and "状态" not in head and "联系电话" not in head
 
     full = tmp_path / "full.xlsx"
     assert run(home, "export", str(full)).returncode == 0
     wb = openpyxl.load_workbook(full)
     ws = wb.worksheets[0]
-    col = [c.value for c in ws[1]].index("联系电话（手机）") + 1
+    col = [c.value for c in ws[1]].index("联系电话") + 1
     ws.cell(row=2, column=col, value="13709112233")
     wb.save(full)
     imp = run(home, "import", str(full), "--submit")

@@ -84,7 +84,7 @@ def test_an_entry_counts_what_it_changes(form) -> None:
 def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session, tmp_path) -> None:
     path = sheet(
         tmp_path / "in.xlsx",
-        ["店铺名称", "客户代码", "进货均价", "监控户", "联系电话（手机）"],
+        ["店铺名称", "客户代码", "进货均价", "监控户", "联系电话"],
         ["老王烟酒店", "610113000999", 23.5, None, "13812345678"],
         ["李记便利店", None, None, "是", "13912345678"],
         ["张家超市", None, None, None, "13712345678"],
@@ -139,7 +139,7 @@ def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, 
     row = next(r[0].row for r in ws.iter_rows(min_row=2) if cid in [c.value for c in r])
     ws.cell(
         row=row,
-        column=header.index("联系电话（手机）" if lang == "zh_CN" else "Contact mobile") + 1,
+        column=header.index("联系电话" if lang == "zh_CN" else "Contact phone") + 1,
         value="13612345678",
     )
     wb.save(out)
@@ -190,3 +190,18 @@ def test_the_profiles_role_decides(session, tmp_path) -> None:
         assert not errors(run(again, path, role=again.role))
     finally:
         again.close()
+
+
+def test_onboarding_fields_are_the_collectors_only_while_the_customer_is_new(form) -> None:
+    """守法情况 and the first estimate of 经营规模 (F3 L11): a collector sets them on a new customer (never
+    approved); afterwards only a market manager or an admin may, and the collector is told why."""
+    old = {"shop_name": "甲", "law_abiding": "good", "business_scale": "2"}
+    new = {**old, "law_abiding": "minor", "business_scale": "1"}
+    assert entry_issues(form, "collector", None, new) == []
+    assert entry_issues(form, "collector", old, new, onboarding=True) == []
+    got = {(i.field, i.code) for i in entry_issues(form, "collector", old, new, onboarding=False)}
+    assert got == {("law_abiding", "onboarding_only"), ("business_scale", "onboarding_only")}
+    assert entry_issues(form, "supervisor", old, new, onboarding=False) == []
+    assert may_edit(form["law_abiding"], "collector") and not may_edit(
+        form["law_abiding"], "collector", onboarding=False
+    )

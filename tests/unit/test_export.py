@@ -96,12 +96,16 @@ def test_headers_in_english_and_choice_labels_in_english(session, tmp_path) -> N
 def test_only_the_chosen_groups_and_no_meta_columns(session, tmp_path) -> None:
     fill(session, 5)
     out = tmp_path / "basic.xlsx"
-    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["basic", "sales"], meta=False)
+    export_customers(
+        session._archive, session.form, out, lang="zh_CN", groups=["identification", "operating_level"], meta=False
+    )
     _ws, header = read(out)
-    expected = [f.label("zh_CN") for f in session.form.visible_fields if f.group in ("basic", "sales")]
+    expected = [
+        f.label("zh_CN") for f in session.form.visible_fields if f.group in ("identification", "operating_level")
+    ]
     assert header == [*expected, "id"]
-    assert export_fields(session.form, ["basic", "sales"]) == tuple(
-        f for f in session.form.visible_fields if f.group in ("basic", "sales")
+    assert export_fields(session.form, ["identification", "operating_level"]) == tuple(
+        f for f in session.form.visible_fields if f.group in ("identification", "operating_level")
     )
     with pytest.raises(ValueError):
         export_fields(session.form, ["nope"])
@@ -112,7 +116,7 @@ def test_formula_like_text_is_stored_as_plain_strings(session, tmp_path) -> None
         records.save_draft(session, {"shop_name": text})
     stored = sorted(c.values["shop_name"] for c in session._archive.customers.iterate())
     out = tmp_path / "risky.xlsx"
-    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["basic"], meta=False)
+    export_customers(session._archive, session.form, out, lang="zh_CN", groups=["identification"], meta=False)
     ws, header = read(out)
     col = header.index(session.form["shop_name"].label("zh_CN")) + 1
     cells = [ws.cell(row=r, column=col) for r in range(2, len(RISKY) + 2)]
@@ -191,7 +195,7 @@ def test_libreoffice_reads_the_export(session, tmp_path) -> None:
     for text in RISKY[:4]:
         records.save_draft(session, {"shop_name": text, "licence_issue_date": "2024-03-01"})
     out = tmp_path / "lo.xlsx"
-    export_customers(session._archive, session.form, out, lang="en", groups=["basic", "management"], meta=False)
+    export_customers(session._archive, session.form, out, lang="en", groups=["identification", "basic"], meta=False)
     _ws, header = read(out)
     exe = shutil.which("soffice") or shutil.which("libreoffice")
     env = {**os.environ, "HOME": str(tmp_path)}

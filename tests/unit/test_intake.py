@@ -36,7 +36,7 @@ HEADER = [
     "邮政编码",
     "固定电话",
     "烟草专卖零售许可证号",
-    "联系电话（手机）",
+    "联系电话",
 ]
 LOST = "该列被 Excel 存成了数字，末尾几位已丢失；请把该列设为“文本”后重新输入"
 
@@ -237,8 +237,8 @@ def test_no_header_in_the_first_rows_is_refused_saying_where_it_must_be(session,
 def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
     path = workbook(
         tmp_path / "two.xlsx",
-        ("旧名单", [["店铺名称", "联系电话（手机）"], ["旧店", "12345"]]),
-        ("新名单", [["店铺名称", "联系电话（手机）"], ["新店", "13912345678"]]),
+        ("旧名单", [["店铺名称", "联系电话"], ["旧店", "12345"]]),
+        ("新名单", [["店铺名称", "联系电话"], ["新店", "13912345678"]]),
         active=1,
     )
     result = run(session, path, mode=ImportMode.WRITE)
@@ -253,7 +253,7 @@ def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
     every = run(session, path, sheet="all")
     assert every.sheets == ["旧名单", "新名单"]
     bad = [p for p in every.problems if p.severity == "error"]
-    assert [(p.sheet, p.row, p.code) for p in bad] == [("旧名单", 2, "mobile.format")]
+    assert [(p.sheet, p.row, p.code) for p in bad] == [("旧名单", 2, "phone.format")]
     assert every.error_rows == ["旧名单 2"]
     with pytest.raises(SheetError) as e:
         run(session, path, sheet="三")
@@ -334,9 +334,7 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     guide.title = "说明"
     guide.append(["请在“客户”表中填写，每行一户"])
     ws = wb.create_sheet("客户")
-    ws.append(
-        ["店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "送货顺序", "营业面积", "定点取货", "联系电话（手机）"]
-    )
+    ws.append(["店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "送货顺序", "营业面积", "定点取货", "联系电话"])
     ws.append(["办公店", ID, 710061, dt.date(2024, 3, 5), 12, 35.5, True, 13912345678])
     ws.append(["坏号店", int(ID), 10010, None, None, None, None, None])
     ws["D2"].number_format = "yyyy-mm-dd"
@@ -386,7 +384,9 @@ def test_files_written_by_libreoffice(session, office_files, kind) -> None:
     ) == (ID, "710061", "2024-03-05", 12, "35.5", "13912345678")
 
 
-CSV_TEXT = "店铺名称,负责人身份证号码,邮政编码,联系电话（手机）\r\n{shop},{id},010010,13912345678\r\n坏店,6.10103E+17,710061,\r\n"
+CSV_TEXT = (
+    "店铺名称,负责人身份证号码,邮政编码,联系电话\r\n{shop},{id},010010,13912345678\r\n坏店,6.10103E+17,710061,\r\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -520,12 +520,12 @@ def test_blank_rows_and_columns_before_the_table_keep_the_row_numbers(session, t
     path = tmp_path / "offset.xlsx"
     wb = openpyxl.Workbook()
     ws = wb.active
-    ws["C3"], ws["D3"] = "店铺名称", "联系电话（手机）"
+    ws["C3"], ws["D3"] = "店铺名称", "联系电话"
     ws["C4"], ws["D4"] = "偏移店", "13912345678"
     ws["C6"], ws["D6"] = "错号店", "12345"
     wb.save(path)
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
-    assert result.header_rows == {"Sheet": 3} and errors(result) == [(6, "contact_phone", "mobile.format")]
+    assert result.header_rows == {"Sheet": 3} and errors(result) == [(6, "contact_phone", "phone.format")]
     assert stored(session, "偏移店")["contact_phone"] == "13912345678"
 
 
@@ -534,8 +534,8 @@ def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home
 
     path = workbook(
         tmp_path / "two.xlsx",
-        ("东区", [["店铺名称", "联系电话（手机）"], ["东店", "13912345678"]]),
-        ("西区", [["店铺名称", "联系电话（手机）"], ["西店", "12345"]]),
+        ("东区", [["店铺名称", "联系电话"], ["东店", "13912345678"]]),
+        ("西区", [["店铺名称", "联系电话"], ["西店", "12345"]]),
         active=1,
     )
     refused = cli(home, "validate", str(path), passphrase=None)
@@ -550,7 +550,7 @@ def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home
     summary = json.loads(every.stdout)
     assert [s["name"] for s in summary["sheets"]] == ["东区", "西区"] and summary["ignored_sheets"] == []
     problems = [p for p in summary["problems"] if p["severity"] == "error"]
-    assert [(p["sheet"], p["row"], p["code"]) for p in problems] == [("西区", 2, "mobile.format")]
+    assert [(p["sheet"], p["row"], p["code"]) for p in problems] == [("西区", 2, "phone.format")]
     missing = cli(home, "validate", str(path), "--sheet", "北区", passphrase=None)
     assert missing.returncode == 2 and "没有名为“北区”的工作表" in missing.stderr
 

@@ -14,6 +14,7 @@ from app.models.workdays import WorkCalendar
 from app.services import records, review
 from app.services.demo import generate
 from app.storage import schema
+from tests.complete import complete_customers
 
 CHINA = review.CHINA
 CAL = WorkCalendar.load()
@@ -56,7 +57,7 @@ def supervisor(session):
 
 
 def make_pending(session, n: int, seed: int, note: str = "", urgent: bool = False) -> list[str]:
-    ids = [records.save_draft(session, v)[0].id for v in generate(n, seed=seed)]
+    ids = [records.save_draft(session, v)[0].id for v in complete_customers(session, n, seed)]
     done, refused = records.submit(session, ids, note=note, urgent=urgent)
     assert not refused and done == ids
     return ids
@@ -138,3 +139,26 @@ def test_clean_submissions_can_be_approved_together(supervisor) -> None:
     assert review.decide(supervisor, [i.id for i in clean], "approve") == len(clean)
     assert len(review.queue(supervisor)) == 3 - len(clean)
     assert set(ids) >= {i.id for i in clean}
+
+
+def test_an_incomplete_new_customer_cannot_be_approved_and_the_screen_says_why(supervisor) -> None:
+    """F3 L141–146: the review shows what keeps a new customer from approval, the clean selection
+    leaves it out, and an approval is refused before anything is queued (the server refuses it too)."""
+    [ok] = make_pending(supervisor, 1, seed=7)
+    [values] = complete_customers(supervisor, 1, seed=8)
+    for key in ("photo_storefront", "law_abiding"):
+        values.pop(key)
+    short = records.save_draft(supervisor, values)[0].id
+    assert records.submit(supervisor, [short])[0] == [short]  # a submission may be incomplete
+    sub = review.submission(supervisor, short)
+    assert set(sub.gaps) == {"店面照片", "守法情况"}
+    assert review.submission(supervisor, ok).gaps == []
+    assert [i.id for i in review.approvable(review.queue(supervisor))] == [ok]
+    with pytest.raises(UserFacingError) as refused:
+        review.decide(supervisor, [ok, short], "approve")
+    assert "店面照片" in str(refused.value) and "守法情况" in str(refused.value)
+    assert supervisor._archive.outbox.outbox_heads(50) and not any(
+        r.kind == "review.decide" for r, _local in supervisor._archive.outbox.outbox_heads(50)
+    )
+    assert review.decide(supervisor, [ok], "approve") == 1
+    assert review.decide(supervisor, [short], "return", "补全必填项", ["photo_storefront", "law_abiding"]) == 1

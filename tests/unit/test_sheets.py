@@ -37,7 +37,7 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
-    assert header[-1] == "id" and "店铺名称" in header and "联系电话（手机）" in header
+    assert header[-1] == "id" and "店铺名称" in header and "联系电话" in header
     assert "店面照片" not in header  # photos are not imported from sheets
     assert ws.freeze_panes == "A2"
     from openpyxl.utils import get_column_letter
@@ -60,26 +60,26 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
 def test_validate_reports_every_problem_by_row_and_field(session, tmp_path) -> None:
     path = sheet(
         tmp_path / "in.xlsx",
-        ["shop_name", "Contact mobile", "发证日期", "colour"],
+        ["shop_name", "Contact phone", "发证日期", "colour"],
         ["老王烟酒店", "13812345678", dt.date(2024, 3, 1), "red"],
         ["李记", "12345", "2030-01-01", None],
     )
     result = run(session, path)
     problems = [(p.row, p.field, p.severity, p.code) for p in result.problems]
     assert (1, "colour", "warning", "unknown_field") in problems
-    assert (3, "contact_phone", "error", "mobile.format") in problems
+    assert (3, "contact_phone", "error", "phone.format") in problems
     assert (3, "licence_issue_date", "error", "date.future") in problems
     assert not [p for p in problems if p[0] == 2 and p[2] == "error"]
     assert (2, "licence_no", "missing", "required") in problems
-    msg = next(p.message for p in result.problems if p.code == "mobile.format")
-    assert msg.startswith("联系电话（手机）")
+    msg = next(p.message for p in result.problems if p.code == "phone.format")
+    assert msg.startswith("联系电话")
     assert session._archive.customers.count() == 0 and not result.written  # validate writes nothing
 
 
 def test_import_is_all_or_nothing(session, tmp_path) -> None:
     rows = [[f"商店{i}", f"138{i:08d}"] for i in range(1200)]
     rows[1100][1] = "not a phone"
-    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "联系电话（手机）"], *rows)
+    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "联系电话"], *rows)
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.has_errors and not result.written and result.error_rows == [1102]
     assert session._archive.customers.count() == 0
@@ -99,6 +99,21 @@ def test_rows_with_only_missing_values_import_as_drafts(session, tmp_path) -> No
     assert c.status is CustomerStatus.DRAFT and c.missing_count > 0
     history = session._archive.audit.history(c.id)
     assert history[0].source == "import" and history[0].source_ref == "in.xlsx"
+
+
+def test_new_customers_from_a_sheet_start_with_the_defaults_of_the_form(session, tmp_path) -> None:
+    """F3 L10, L158: weekly orders, online ordering, electronic settlement, also for an imported new customer;
+    a value the sheet gives wins over the default."""
+    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "订货方式"], ["老王烟酒店", None], ["小李便利店", "电话订货"])
+    assert run(session, path, mode=ImportMode.WRITE).created == 2
+    arc = session._archive.customers
+    got = {c.values["shop_name"]: c.values for c in (arc.get(r.id) for r in arc.rows(arc.search_pks("")))}
+    assert {k: got["老王烟酒店"][k] for k in ("order_frequency", "order_method", "settlement_method")} == {
+        "order_frequency": "weekly",
+        "order_method": "online",
+        "settlement_method": "electronic",
+    }
+    assert got["小李便利店"]["order_method"] == "phone" and got["小李便利店"]["order_frequency"] == "weekly"
 
 
 def test_export_then_import_changes_nothing(session, tmp_path) -> None:
@@ -125,7 +140,7 @@ def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path
     wb = openpyxl.load_workbook(out)
     ws = wb.worksheets[0]
     header = [cell.value for cell in ws[1]]
-    ws.cell(row=2, column=header.index("联系电话（手机）") + 1, value="13912345678")
+    ws.cell(row=2, column=header.index("联系电话") + 1, value="13912345678")
     wb.save(out)
     result = run(session, out, mode=ImportMode.WRITE)
     assert result.updated == 1
@@ -237,7 +252,7 @@ def test_export_keeps_types(session, tmp_path) -> None:
     assert row["经营品种数"].value == 35
     assert row["发证日期"].is_date and row["发证日期"].value.date() == dt.date(2024, 3, 5)
     assert row["邮政编码"].value == "010010" and row["邮政编码"].data_type == "s"  # leading zero kept
-    assert row["联系电话（手机）"].data_type == "s"
+    assert row["联系电话"].data_type == "s"
     assert row["定点取货"].value == "是"
     assert row["订货方式"].value == "电话订货"
     assert ws.freeze_panes == "A2"
@@ -248,9 +263,7 @@ def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monke
 
     monkeypatch.setattr(sheets, "MAX_MISSING", 5)
     monkeypatch.setattr(sheets, "MAX_PROBLEMS", 2)
-    rows = [("店铺名称", "联系电话（手机）")] + [
-        (f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)
-    ]
+    rows = [("店铺名称", "联系电话")] + [(f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)]
     path = sheet(tmp_path / "many.xlsx", *rows)
     r = run(session, path, mode=ImportMode.CHECK)
     assert r.counts["error"] == 4 and r.error_rows == [2, 12, 22, 32] and r.has_errors

@@ -7,7 +7,11 @@ import datetime as dt
 import pytest
 from stdnum.cn import ric
 
+from app.models.catalogue import FieldSpec, FieldType
 from app.validation import Severity, parse_field, validate_values
+
+#: A mobile-only field (the default form's phones take a landline too, see test_phone_fields_take_a_landline).
+MOBILE = FieldSpec("mobile", "other", "联系电话（手机）", "Contact mobile", FieldType.MOBILE_PHONE)
 
 
 def id_number(first17: str) -> str:
@@ -30,17 +34,17 @@ def codes(issues):
     ],
 )
 def test_mobile_numbers_are_normalised(form, today, raw, expected) -> None:
-    assert parse_field(form["contact_phone"], raw, today) == (expected, [])
+    assert parse_field(MOBILE, raw, today) == (expected, [])
 
 
 @pytest.mark.parametrize("raw", ["12345", "12812345678", "1381234567", "138123456789", "phone", "13812345678x"])
 def test_bad_mobile_numbers_are_errors(form, today, raw) -> None:
-    value, issues = parse_field(form["contact_phone"], raw, today)
+    value, issues = parse_field(MOBILE, raw, today)
     assert value is None and codes(issues) == [("error", "mobile.format")]
 
 
 def test_mobile_outside_known_ranges_is_a_warning_not_an_error(form, today) -> None:
-    value, issues = parse_field(form["contact_phone"], "14012345678", today)
+    value, issues = parse_field(MOBILE, "14012345678", today)
     assert value == "14012345678" and codes(issues) == [("warning", "mobile.unallocated")]
 
 
@@ -287,10 +291,33 @@ def test_licence_dates_in_order_have_no_cross_field_issue(form, today) -> None:
     assert not [i for i in report.issues if i.code.startswith("licence.")]
 
 
+@pytest.mark.parametrize("key", ["contact_phone", "order_phone"])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("13812345678", "13812345678"),
+        ("+86 138-1234-5678", "13812345678"),
+        ("029-88881234", "029-88881234"),  # a shop without a mobile (F3 L16, L88: 电话号码, 订货电话号码)
+        ("(029) 8888 1234", "029-88881234"),
+        ("０２９－８８８８１２３４", "029-88881234"),
+    ],
+)
+def test_phone_fields_take_a_mobile_or_a_landline(form, today, key, raw, expected) -> None:
+    assert parse_field(form[key], raw, today) == (expected, [])
+
+
+@pytest.mark.parametrize("raw", ["12345", "1381234567", "phone", "029-12"])
+def test_a_phone_that_is_neither_is_one_clear_error(form, today, raw) -> None:
+    value, issues = parse_field(form["contact_phone"], raw, today)
+    assert value is None and codes(issues) == [("error", "phone.format")]
+    zh = issues[0].message(form["contact_phone"].label("zh_CN"), "zh_CN")
+    assert zh.startswith("联系电话") and "029-88881234" in zh
+
+
 def test_messages_name_the_field_in_both_languages(form, today) -> None:
-    issue = parse_field(form["contact_phone"], "12345", today)[1][0]
-    zh = issue.message(form["contact_phone"].label("zh_CN"), "zh_CN")
-    en = issue.message(form["contact_phone"].label("en"), "en")
+    issue = parse_field(MOBILE, "12345", today)[1][0]
+    zh = issue.message(MOBILE.label("zh_CN"), "zh_CN")
+    en = issue.message(MOBILE.label("en"), "en")
     assert zh.startswith("联系电话（手机）") and "11 位" in zh
     assert en.startswith("Contact mobile") and "11 digits" in en
     missing = validate_values(form, {}, today=today).missing[0]
@@ -313,7 +340,7 @@ def test_mobile_range_cache_agrees_with_phonenumbers(form, today) -> None:
             phonenumbers.PhoneNumberType.MOBILE,
             phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
         )
-        _, issues = parse_field(form["contact_phone"], number, today)
+        _, issues = parse_field(MOBILE, number, today)
         assert (not issues) == (full or allocated(number)), number
 
 

@@ -12,13 +12,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.models.catalogue import FieldType, load_form
+from app.models.catalogue import FieldSpec, FieldType, load_form
 from app.validation import parse_field, validate_values
 from app.validation.compiled import compiled
 
 FORM = load_form()
 TODAY = dt.date(2026, 11, 22)
-ONE_PER_TYPE = {f.type: f for f in FORM.fields}
+#: The default form's phones take a landline too (``phone``): mobile_phone gets a field of its own.
+ONE_PER_TYPE = {f.type: f for f in FORM.fields} | {
+    FieldType.MOBILE_PHONE: FieldSpec("mobile", "other", "手机", "Mobile", FieldType.MOBILE_PHONE)
+}
 NASTY = st.sampled_from(
     [
         "\x00",

@@ -17,13 +17,16 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from app.i18n import translate
-from app.models.catalogue import FieldType, load_form
+from app.models.catalogue import FieldSpec, FieldType, load_form
 from app.validation import Issue, Severity, gbt2260, parse_field
 from app.validation.messages import MESSAGES
 
 FORM = load_form()
 TODAY = dt.date(2026, 11, 22)
-BY_TYPE = {f.type: f for f in FORM.fields}
+#: One field of each type; the default form's phones take a landline too, so mobile_phone gets a field of its own.
+BY_TYPE = {f.type: f for f in FORM.fields} | {
+    FieldType.MOBILE_PHONE: FieldSpec("mobile", "other", "手机", "Mobile", FieldType.MOBILE_PHONE)
+}
 FIXED = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -322,6 +325,7 @@ def test_region_codes_gbt2260_never_listed_are_refused(raw) -> None:
 DIGIT_TYPES = [
     FieldType.MOBILE_PHONE,
     FieldType.LANDLINE,
+    FieldType.PHONE,
     FieldType.ID_CARD,
     FieldType.USCC,
     FieldType.TOBACCO_LICENCE,
@@ -336,6 +340,7 @@ DIGIT_TYPES = [
 GOOD = {
     FieldType.MOBILE_PHONE: "13812345678",
     FieldType.LANDLINE: "029-88881234",
+    FieldType.PHONE: "029-88881234",
     FieldType.ID_CARD: id_number("11010519491231002"),
     FieldType.USCC: "91350100M000100Y43",
     FieldType.TOBACCO_LICENCE: "610104100123",

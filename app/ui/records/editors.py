@@ -279,6 +279,7 @@ def current_lang() -> str:
 PLACEHOLDERS: dict[FieldType, Callable[[], str]] = {
     FieldType.MOBILE_PHONE: lambda: _("11 digits, e.g. 13812345678"),
     FieldType.LANDLINE: lambda: _("Area code and number, e.g. 029-88881234"),
+    FieldType.PHONE: lambda: _("Mobile, or landline with area code"),
     FieldType.ID_CARD: lambda: _("18 characters"),
     FieldType.USCC: lambda: _("18 characters"),
     FieldType.TOBACCO_LICENCE: lambda: _("12 digits"),

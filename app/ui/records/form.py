@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, current_language, ngettext, translate
-from app.models.catalogue import EditableBy, FieldSpec, FormDefinition, RequiredLevel
+from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, FormDefinition, RequiredLevel
 from app.models.record import STATUS_MSGIDS, Customer, CustomerStatus, Source
 from app.models.wire import UserRole
 from app.services import records
@@ -51,6 +51,7 @@ from app.ui.records.photos import PhotoEditor
 from app.ui.records.submit_dialog import SubmitDialog
 from app.ui.style import ACCENT, ERROR, MARGIN, SPACING, WARNING, status_color
 from app.validation import Issue, Report, Severity, parse_field, validate_values
+from app.validation.editing import may_edit
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 1500
@@ -320,8 +321,7 @@ class CustomerForm(QWidget):
                 hint = QLabel(spec.help(self.lang), box)
                 hint.setWordWrap(True)
                 hint.setProperty("role", "hint")
-            editable = spec.editable_by_role(self.role) and spec.editable_by is not EditableBy.SYSTEM
-            editor.set_read_only(not editable)
+            editor.set_read_only(not may_edit(spec, self.role, onboarding=self._onboarding()))
             editor.sig_edited.connect(lambda k=spec.key: self._edited(k))
             editor.sig_left.connect(self.validate_record)
             self.rows[spec.key] = FieldRow(spec, editor, label, message, hint)
@@ -340,6 +340,8 @@ class CustomerForm(QWidget):
             parts.append(_("Maintained by the system; shown read-only."))
         elif not spec.editable_by_role(self.role):
             parts.append(_("Only a market manager can change this."))
+        elif spec.change is ChangePolicy.ONBOARDING:
+            parts.append(_("Set by the customer manager when the customer joins; afterwards kept by the system."))
         return "\n".join(parts)
 
     # ---- loading and state -------------------------------------------------------------------
@@ -427,10 +429,15 @@ class CustomerForm(QWidget):
                 row.label.setToolTip(self._label_tip(row.spec))
             self._update_banner()
 
+    def _onboarding(self) -> bool:
+        """The customer is new (never approved): the collector's onboarding-only fields are open."""
+        return self.customer is None or not self.customer.code_official
+
     def _lock(self, locked: bool) -> None:
         self._locked = locked
         for row in self.rows.values():
-            row.editor.set_read_only(locked or not self._editable(row.spec))
+            editable = may_edit(row.spec, self.role, onboarding=self._onboarding())
+            row.editor.set_read_only(locked or not editable)
         self.save_button.setEnabled(not locked)
         self.submit_button.setEnabled(not locked)
 

@@ -210,6 +210,19 @@ class SubmissionView(QWidget):
                     n=sub.missing
                 )
             )
+        if sub.gaps:
+            lines.insert(
+                0,
+                f'<span style="color:{ERROR}"><b>'
+                + html_escape(
+                    _("Cannot be approved yet: a new customer needs every required field. Missing: {fields}.").format(
+                        fields="、".join(sub.gaps)
+                    )
+                )
+                + "</b></span>",
+            )
+        self.approve.setEnabled(not sub.gaps)
+        self.approve.setToolTip(_("Return it with the fields to fill in.") if sub.gaps else "")
         for d in sub.duplicates[:5]:
             label = self.form[d.field].label(lang) if d.field in self.form else d.field
             lines.append(
@@ -389,6 +402,10 @@ class ReviewPanel(QWidget):
             parts.append(ngettext("{n} error", "{n} errors", it.errors).format(n=it.errors))
         if it.warnings:
             parts.append(ngettext("{n} warning", "{n} warnings", it.warnings).format(n=it.warnings))
+        if it.missing and not it.code_official:
+            parts.append(
+                ngettext("{n} required field empty", "{n} required fields empty", it.missing).format(n=it.missing)
+            )
         return ", ".join(parts) or "—"
 
     def select(self, cid: str) -> None:
