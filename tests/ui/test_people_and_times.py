@@ -21,6 +21,7 @@ from app.ui.context import UiContext
 from app.ui.records.history import HistoryView
 from app.ui.records.table_model import Column, CustomerTableModel
 from app.ui.tasks import TaskRunner
+from tests.complete import with_photos
 from tests.sync.conftest import Client, Server
 
 
@@ -63,7 +64,7 @@ def rows_of(view: HistoryView) -> list[list[str]]:
 
 def test_the_history_names_who_approved_and_the_system_and_shows_china_time(qtbot, server, clients) -> None:
     c1, s1 = clients("c1"), clients("s1")
-    made, _ = records.save_draft(c1.session, next(generate(1, seed=11)))
+    made, _ = records.save_draft(c1.session, with_photos(c1.session, next(generate(1, seed=11, complete=True))))
     assert records.submit(c1.session, [made.id])[0] == [made.id]
     c1.login(server)
     s1.login(server)
