@@ -75,6 +75,22 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     i18n.set_language("zh_CN")
 
 
+#: Argon2id at its smallest for tests that do not test the KDF: an archive is created or unlocked in
+#: hundreds of tests, and the real parameters (64 MiB, 3 passes) cost about 0.25 s of CPU each time.
+#: The parameters are kept in each key slot, so such an archive unlocks with them anywhere.
+#: Tests of the KDF itself are marked ``real_kdf``.
+CHEAP_KDF = {"name": "argon2id", "m": 1024, "t": 1, "p": 1}
+
+
+@pytest.fixture(autouse=True)
+def cheap_kdf(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    if request.node.get_closest_marker("real_kdf") is None:
+        from app.storage import keys
+
+        monkeypatch.setattr(keys, "PASSPHRASE_KDF", CHEAP_KDF)
+        monkeypatch.setattr(keys, "RECOVERY_KDF", CHEAP_KDF)
+
+
 @pytest.fixture
 def form():
     from app.models.catalogue import load_form

@@ -26,10 +26,12 @@ def profile(session) -> Profile:
     return session._profile
 
 
+@pytest.mark.real_kdf
 def test_creation_keeps_only_wrapped_keys(profile) -> None:
     kf = json.loads(profile.keyfile_path.read_text())
     assert set(kf["slots"]) == {"passphrase", "recovery"}
-    assert kf["slots"]["passphrase"]["kdf"]["name"] == "argon2id"
+    assert kf["slots"]["passphrase"]["kdf"] == {"name": "argon2id", "m": 65536, "t": 3, "p": 1}
+    assert kf["slots"]["recovery"]["kdf"] == {"name": "argon2id", "m": 19456, "t": 2, "p": 1}
     assert (profile.keyfile_path.stat().st_mode & 0o777) == 0o600
     assert (profile.dir.stat().st_mode & 0o777) == 0o700
 
