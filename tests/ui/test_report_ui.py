@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app.ui import report_flow
 from app.ui.report_flow import MonthlyReportDialog
-from tests.ui.test_sync_ui import sign_in, srv, status_text  # noqa: F401  (srv is a fixture)
+from tests.ui.test_sync_ui import sign_in, srv, srv_data, status_text  # noqa: F401  (srv, srv_data are fixtures)
 
 
 def _menu_action(window, text: str):

@@ -5,6 +5,7 @@ dialog, signing out with changes not yet sent."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,11 +22,21 @@ from app.ui.sync.signin_dialog import SignInDialog
 from tests.sync.conftest import SERVER_PASSWORD, Client, Server
 
 
-@pytest.fixture
-def srv(tmp_path: Path) -> Iterator[Server]:
-    s = Server(tmp_path / "server-data")
+@pytest.fixture(scope="module")
+def srv_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A server's data folder with s1 (supervisor) and c1 (collector), made once per module: each
+    test serves its own copy (two admin processes fewer per test, the same fresh server)."""
+    data = tmp_path_factory.mktemp("srv") / "server-data"
+    s = Server(data)
     s.admin("user", "add", "s1", "--role", "supervisor")
     s.admin("user", "add", "c1", "--role", "collector", "--supervisor", "s1")
+    return data
+
+
+@pytest.fixture
+def srv(tmp_path: Path, srv_data: Path) -> Iterator[Server]:
+    shutil.copytree(srv_data, tmp_path / "server-data")
+    s = Server(tmp_path / "server-data")
     s.start()
     yield s
     s.stop()
