@@ -5,23 +5,45 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
+from pathlib import Path
 
 import pytest
 
+from app import paths
 from app.errors import StorageError
 from app.errors import StorageErrorKind as K
 from app.services import records
 from app.services import session as ss
 from app.services.demo import generate
-from tests.conftest import PASSPHRASE
+from app.storage import keys
+from app.storage.profile import Profile
+from tests.conftest import CHEAP_KDF, PASSPHRASE
+
+
+@pytest.fixture(scope="module")
+def profile_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with a closed archive of 300 drafts, made once per module; each test damages its own copy."""
+    home = tmp_path_factory.mktemp("tamper") / "home"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(paths.ENV_HOME, str(home))
+        mp.setattr(keys, "PASSPHRASE_KDF", CHEAP_KDF)
+        mp.setattr(keys, "RECOVERY_KDF", CHEAP_KDF)
+        paths.set_home(None)
+        try:
+            session, _code = ss.create(passphrase=PASSPHRASE, actor="tester")
+            for v in generate(300, seed=3, today=session.today()):
+                records.save_draft(session, v)
+            session.close()
+        finally:
+            paths.set_home(None)
+    return home
 
 
 @pytest.fixture
-def closed_profile(session):
-    for v in generate(300, seed=3, today=session.today()):
-        records.save_draft(session, v)
-    session.close()
-    return session._profile
+def closed_profile(home: Path, profile_home: Path) -> Profile:
+    shutil.copytree(profile_home, home, dirs_exist_ok=True)
+    return Profile()
 
 
 def digest(p) -> str:
