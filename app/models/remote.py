@@ -7,10 +7,13 @@ Plain data: no I/O. The field names are those of docs/sync-protocol.md.
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.models.wire import ChangeKind, ResultStatus, UserRole
+from app.models.workdays import WorkCalendar
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +120,170 @@ class PhotoProgress:
 
     complete: bool
     offset: int
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteCalendar:
+    """The work calendar the server publishes (``GET /calendar``): public holidays and make-up
+    working days (调休) for the years listed; ``version`` is also its ETag."""
+
+    version: str
+    years: frozenset[int]
+    holidays: frozenset[dt.date]
+    workdays: frozenset[dt.date]
+
+    def work_calendar(self) -> WorkCalendar:
+        return WorkCalendar(self.holidays, self.workdays, self.years)
+
+    def as_wire(self) -> dict[str, Any]:
+        """As the server sent it (kept in the archive's meta table, read back by WorkCalendar.from_server)."""
+        return {
+            "years": sorted(self.years),
+            "holidays": sorted(d.isoformat() for d in self.holidays),
+            "workdays": sorted(d.isoformat() for d in self.workdays),
+            "version": self.version,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ServerInfo:
+    """``GET /info``: the protocol and server versions, the desktop client the server offers, the
+    database's epoch and the protocol's additions the server takes."""
+
+    protocol: int
+    min_protocol: int
+    server_version: str
+    form_version: int
+    client_version: str | None = None  # the newest desktop client, when the server is told
+    min_client_version: str | None = None
+    download_url: str | None = None
+    epoch: str | None = None  # the server database's identity; a restore changes it (older servers: None)
+    features: frozenset[str] = frozenset()  # additions a client may use (``provisional_code``); older: none
+
+
+@dataclass(frozen=True, slots=True)
+class CreditRating:
+    """One integrity-grading procedure: initial rating, public notice, appeal, final decision."""
+
+    id: int
+    grade: str
+    status: str  # notice | appealed | decided
+    rated_on: str
+    notice_start: str
+    notice_end: str  # the last working day of the public notice
+    notice_workdays: int
+    customer_code: str | None = None
+    appeal_on: str | None = None
+    appeal_text: str | None = None
+    decided_on: str | None = None
+    final_grade: str | None = None
+    decision_note: str | None = None
+    rated_by: str | None = None
+    decided_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CreditHistory:
+    """``GET /records/{id}/credit``: a customer's grading procedures."""
+
+    record_id: str
+    ratings: tuple[CreditRating, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportScope:
+    user: str
+    display_name: str
+    role: str
+    collectors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryAdjustment:
+    """A change of a category field (a row of 客户类别调整情况表)."""
+
+    record_id: str
+    field: str
+    field_label_zh: str
+    changed_on: str
+    old: Any = None
+    new: Any = None
+    code: str | None = None
+    shop_name: str | None = None
+    owner: str | None = None
+    by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MissingField:
+    field: str
+    label_zh: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class CompletenessRow:
+    """Archive completeness of one collector's customers."""
+
+    collector: str
+    display_name: str
+    customers: int
+    complete: int
+    incomplete: int
+    missing_total: int
+    missing_by_field: tuple[MissingField, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OverdueRow:
+    """Maintenance not done in time: kind is new | quarterly | static."""
+
+    record_id: str
+    kind: str
+    due: str
+    workdays_overdue: int
+    code: str | None = None
+    shop_name: str | None = None
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VisitRow:
+    collector: str
+    display_name: str
+    visits: int
+    customers_visited: int
+    customers: int
+    with_anomaly: int
+
+
+@dataclass(frozen=True, slots=True)
+class MonthlyReport:
+    """``GET /reports/monthly`` (or a report job's result): the figures of the monthly reports."""
+
+    month: str
+    as_of: str
+    generated_at: str
+    scope: ReportScope
+    category_adjustments: tuple[CategoryAdjustment, ...]
+    completeness: tuple[CompletenessRow, ...]
+    overdue: tuple[OverdueRow, ...]
+    visits: tuple[VisitRow, ...]
+
+
+class JobState(str, enum.Enum):
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ReportJob:
+    """A monthly report the server produces in the background: customers gone through of the total."""
+
+    id: str
+    month: str
+    state: JobState
+    done: int
+    total: int
+    error: str | None = None

@@ -19,6 +19,7 @@ from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import Provenance, Source
+from app.models.remote import CompletenessRow, MonthlyReport, VisitRow
 from app.services import syncing
 from app.services.session import Session
 
@@ -59,7 +60,7 @@ def overdue_items(n: int) -> str:
     return ngettext("{n} overdue item", "{n} overdue items", n).format(n=n)
 
 
-def fetch_monthly(session: Session, month: str) -> dict[str, Any]:
+def fetch_monthly(session: Session, month: str) -> MonthlyReport:
     """The month's figures from the server (a SyncError says why when it cannot be reached)."""
     month = check_month(month)
     client = syncing.client_for(session)
@@ -80,13 +81,13 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _who(row: dict[str, Any]) -> str:
-    name, shown = row.get("collector") or "", row.get("display_name") or ""
+def _who(row: CompletenessRow | VisitRow) -> str:
+    name, shown = row.collector, row.display_name
     return f"{shown} ({name})" if shown and shown != name else name
 
 
 def write_monthly(
-    data: dict[str, Any], form: FormDefinition, path: Path, lang: str | None = None, scratch_dir: Path | None = None
+    data: MonthlyReport, form: FormDefinition, path: Path, lang: str | None = None, scratch_dir: Path | None = None
 ) -> dict[str, int]:
     """Write the workbook; returns the number of rows of each table. Temporary files: in
     ``scratch_dir`` (the profile's tmp folder) and beside ``path``, never $TMPDIR."""
@@ -99,21 +100,15 @@ def write_monthly(
         spec = form.get(key)
         return spec.label(lang) if spec is not None else fallback
 
-    scope = data.get("scope") or {}
-    adjustments = data.get("category_adjustments") or []
-    completeness = data.get("completeness") or []
-    overdue = data.get("overdue") or []
-    visits = data.get("visits") or []
+    scope = data.scope
+    adjustments, completeness, overdue, visits = data.category_adjustments, data.completeness, data.overdue, data.visits
     cover_cols = [Column(t(N_("Item")), 28.0), Column(t(N_("Value")), 60.0)]
     cover: list[Sequence[Any]] = [
-        [t(N_("Monthly reports")), data.get("month", "")],
-        [t(N_("Figures as of")), _date(data.get("as_of"))],
-        [t(N_("Made by")), scope.get("display_name") or scope.get("user", "")],
-        [
-            t(N_("Customer managers covered")),
-            "、".join(scope.get("collectors") or []) if lang == "zh_CN" else ", ".join(scope.get("collectors") or []),
-        ],
-        [t(N_("Made at")), data.get("generated_at", "")],
+        [t(N_("Monthly reports")), data.month],
+        [t(N_("Figures as of")), _date(data.as_of)],
+        [t(N_("Made by")), scope.display_name or scope.user],
+        [t(N_("Customer managers covered")), ("、" if lang == "zh_CN" else ", ").join(scope.collectors)],
+        [t(N_("Made at")), data.generated_at],
         [t(N_("Category adjustments")), len(adjustments)],
         [t(N_("Overdue maintenance")), len(overdue)],
         [t(N_("Due")), t(N_("by the 3rd of the next month"))],
@@ -132,14 +127,14 @@ def write_monthly(
     adj_rows: Iterable[Sequence[Any]] = (
         [
             n,
-            a.get("code"),
-            a.get("shop_name"),
-            a.get("owner"),
-            label(a["field"], a.get("field_label_zh") or a["field"]),
-            a.get("old"),
-            a.get("new"),
-            _date(a.get("changed_on")),
-            a.get("by"),
+            a.code,
+            a.shop_name,
+            a.owner,
+            label(a.field, a.field_label_zh or a.field),
+            a.old,
+            a.new,
+            _date(a.changed_on),
+            a.by,
         ]
         for n, a in enumerate(adjustments, start=1)
     )
@@ -156,15 +151,12 @@ def write_monthly(
     comp_rows = (
         [
             _who(c),
-            c["customers"],
-            c["complete"],
-            c["incomplete"],
-            _pct(c["complete"], c["customers"]),
-            c["missing_total"],
-            sep.join(
-                f"{label(m['field'], m.get('label_zh') or m['field'])} {m['count']}"
-                for m in c.get("missing_by_field") or []
-            ),
+            c.customers,
+            c.complete,
+            c.incomplete,
+            _pct(c.complete, c.customers),
+            c.missing_total,
+            sep.join(f"{label(m.field, m.label_zh or m.field)} {m.count}" for m in c.missing_by_field),
         ]
         for c in completeness
     )
@@ -178,12 +170,12 @@ def write_monthly(
     ]
     over_rows = (
         [
-            o.get("code"),
-            o.get("shop_name"),
-            o.get("owner"),
-            t(KIND_MSGIDS.get(o["kind"], o["kind"])),
-            _date(o.get("due")),
-            o.get("workdays_overdue"),
+            o.code,
+            o.shop_name,
+            o.owner,
+            t(KIND_MSGIDS.get(o.kind, o.kind)),
+            _date(o.due),
+            o.workdays_overdue,
         ]
         for o in overdue
     )
@@ -198,11 +190,11 @@ def write_monthly(
     visit_rows = (
         [
             _who(v),
-            v["visits"],
-            v["customers_visited"],
-            v["customers"],
-            _pct(v["customers_visited"], v["customers"]),
-            v["with_anomaly"],
+            v.visits,
+            v.customers_visited,
+            v.customers,
+            _pct(v.customers_visited, v.customers),
+            v.with_anomaly,
         ]
         for v in visits
     )
@@ -238,7 +230,7 @@ def monthly_report(session: Session, month: str, path: Path, lang: str | None = 
 
 
 def save_monthly(
-    session: Session, data: dict[str, Any], month: str, path: Path, lang: str | None = None
+    session: Session, data: MonthlyReport, month: str, path: Path, lang: str | None = None
 ) -> dict[str, int]:
     """Write figures already fetched (the app fetches them off the archive's thread) and audit the export."""
     counts = write_monthly(data, session.form, path, lang, session._profile.scratch_dir)
@@ -246,6 +238,6 @@ def save_monthly(
         "report",
         "export",
         Provenance(session.user, Source.SYSTEM),
-        {"kind": "monthly", "month": data.get("month", month), "file": path.name, **counts},
+        {"kind": "monthly", "month": data.month or month, "file": path.name, **counts},
     )
     return counts

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from sqlalchemy import select
 
@@ -49,6 +49,16 @@ class Media(Part):
             return set()
         with self.reading() as c:
             return set(c.execute(select(P.sha256).where(P.sha256.in_(shas))).scalars())
+
+    def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
+        """Of ``shas``, the photos held here that the server does not have yet."""
+        with self.reading() as c:
+            return list(c.execute(select(P.sha256).where(P.sha256.in_(list(shas)), P.uploaded_at.is_(None))).scalars())
+
+    def mark_uploaded(self, sha: str) -> None:
+        """The server has the photo (sent from here, or downloaded from it)."""
+        with self.transaction() as tx:
+            tx.execute(schema.photo.update().where(P.sha256 == sha).values(uploaded_at=self.clock()))
 
     def add_visit(self, visit: Visit, prov: Provenance) -> Visit:
         now = self.clock()

@@ -224,19 +224,18 @@ class Outbox(Part):
                     break
         return out
 
-    def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Fix the bodies of rows about to be sent and mark them sent, before the request leaves."""
+    def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]], drop: Sequence[int] = ()) -> None:
+        """Fix the bodies of rows about to be sent and mark them sent, before the request leaves; drop
+        the rows ``drop`` (nothing left to send, e.g. edited back to the server's value)."""
         with self.transaction() as tx:
+            for seq in drop:
+                tx.execute(delete(schema.outbox).where(OUT.seq == seq))
             for seq, body in bodies:
                 tx.execute(
                     schema.outbox.update()
                     .where(OUT.seq == seq)
                     .values(body=_dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
                 )
-
-    def drop_outbox_row(self, seq: int) -> None:
-        with self.transaction() as tx:
-            tx.execute(delete(schema.outbox).where(OUT.seq == seq))
 
     # ---- the server's answers ------------------------------------------------------------------
     def apply_push_results(
@@ -698,16 +697,6 @@ class Outbox(Part):
             .values(sync_state="pending", sync_errors=None)
         )
 
-    # ---- photos --------------------------------------------------------------------------------
-    def photos_not_uploaded(self, shas: Sequence[str]) -> list[str]:
-        P = schema.photo.c
-        with self.reading() as c:
-            return list(c.execute(select(P.sha256).where(P.sha256.in_(list(shas)), P.uploaded_at.is_(None))).scalars())
-
-    def mark_uploaded(self, sha: str) -> None:
-        with self.transaction() as tx:
-            tx.execute(schema.photo.update().where(schema.photo.c.sha256 == sha).values(uploaded_at=self.clock()))
-
     def sync_summary(self) -> dict[str, int]:
         with self.reading() as c:
             states: dict[str, int] = dict(
@@ -715,3 +704,8 @@ class Outbox(Part):
             )
             outbox = int(c.execute(select(func.count()).select_from(schema.outbox)).scalar() or 0)
         return {"outbox": outbox, **{k: int(v) for k, v in states.items()}}
+
+    def unsettled(self) -> int:
+        """Outbox rows, and records in conflict or refused by the server: what a sync leaves to do."""
+        summary = self.sync_summary()
+        return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)

@@ -33,7 +33,17 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
-from app.models.remote import FeedPage, PhotoProgress, PushResult, SignIn
+from app.models.remote import (
+    CreditHistory,
+    FeedPage,
+    JobState,
+    MonthlyReport,
+    PhotoProgress,
+    PushResult,
+    RemoteCalendar,
+    ServerInfo,
+    SignIn,
+)
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
 from app.sync import protocol
 
@@ -278,9 +288,8 @@ class SyncClient:
         raise err
 
     # ---- accounts ----------------------------------------------------------------------------
-    def info(self) -> dict[str, Any]:
-        answer: dict[str, Any] = self._call("GET", "/info", auth=False)
-        return answer
+    def info(self) -> ServerInfo:
+        return protocol.decode(protocol.info_answer, self._call("GET", "/info", auth=False), "info")
 
     def login(self, username: str, password: str, device_name: str) -> SignIn:
         resp = self._send(
@@ -342,10 +351,9 @@ class SyncClient:
             protocol.pull_answer, self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}), "pull"
         )
 
-    def credit_history(self, record_id: str) -> dict[str, Any]:
+    def credit_history(self, record_id: str) -> CreditHistory:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
-        answer: dict[str, Any] = self._call("GET", f"/records/{record_id}/credit")
-        return answer
+        return protocol.decode(protocol.credit_answer, self._call("GET", f"/records/{record_id}/credit"), "credit")
 
     # ---- reports -----------------------------------------------------------------------------
     def monthly_report(
@@ -353,7 +361,7 @@ class SyncClient:
         month: str,
         progress: Callable[[int, int], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
-    ) -> dict[str, Any]:
+    ) -> MonthlyReport:
         """The monthly reports' figures for ``month`` (YYYY-MM) over what this user may see.
 
         The server produces them in the background (a province's report takes longer than the read
@@ -364,28 +372,30 @@ class SyncClient:
             self.refresh()
             resp = self._send("POST", "/reports/monthly/jobs", params={"month": month})
         if resp.status_code in (404, 405):  # an older server: the report in one request
-            old: dict[str, Any] = self._call("GET", "/reports/monthly", params={"month": month})
-            return old
-        job = self._check(resp)
+            answer = self._call("GET", "/reports/monthly", params={"month": month})
+            return protocol.decode(protocol.report_answer, answer, "report")
+        job = protocol.decode(protocol.job_answer, self._check(resp), "report job")
         wait = REPORT_POLL[0]
-        while job["state"] == "running":
+        while job.state is JobState.RUNNING:
             if progress is not None:
-                progress(job["done"], job["total"])
+                progress(job.done, job.total)
             sleep(wait)
             wait = min(wait * 1.5, REPORT_POLL[1])
-            job = self._call("GET", f"/reports/monthly/jobs/{job['id']}")
-        if job["state"] != "done":
+            job = protocol.decode(
+                protocol.job_answer, self._call("GET", f"/reports/monthly/jobs/{job.id}"), "report job"
+            )
+        if job.state is not JobState.DONE:
             raise SyncError(
                 K.SERVER,
                 N_("The server could not produce the report ({reason})."),
-                reason=job.get("error") or job["state"],
+                reason=job.error or job.state.value,
             )
         if progress is not None:
-            progress(job["done"], job["total"])
-        result: dict[str, Any] = self._call("GET", f"/reports/monthly/jobs/{job['id']}/result")
-        return result
+            progress(job.done, job.total)
+        answer = self._call("GET", f"/reports/monthly/jobs/{job.id}/result")
+        return protocol.decode(protocol.report_answer, answer, "report")
 
-    def calendar(self, known_version: str | None = None) -> dict[str, Any] | None:
+    def calendar(self, known_version: str | None = None) -> RemoteCalendar | None:
         """The server's work calendar (years, holidays, workdays, version), or None when
         ``known_version`` is still current (the server answers 304 Not Modified)."""
         headers = {"If-None-Match": f'"{known_version}"'} if known_version else None

@@ -1,7 +1,8 @@
 """One sync: upload photos, push the outbox, pull the feed to its end.
 
-``run_sync`` talks to the archive only through the ``SyncStore`` port (app.sync.ports) and to the
-server only through ``SyncClient``; it never holds the archive during a request. Every step is
+``run_sync`` talks to the archive only through the small ports of ``SyncStore`` (app.sync.ports),
+each call through ``store.db`` (the archive's thread), and to the server only through ``SyncClient``;
+it never holds the archive during a request. Every step is
 resumable: a row's body is frozen and marked sent before its request leaves, answers are applied
 in one local transaction, and each feed page is applied together with its cursor. A sync cut off
 anywhere (network, cancel, SIGKILL) continues where it stopped, with nothing applied twice.
@@ -12,16 +13,17 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 
 from app.errors import SyncError, SyncErrorKind, UserCancelled
 from app.i18n import N_
-from app.models.remote import FeedPage
+from app.models.record import Quality
+from app.models.remote import FeedChange, FeedPage
 from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
-from app.models.wire import MAX_AUDIT, MAX_BATCH, MAX_PAGE, ErrorCode, MutationKind, ResultStatus
+from app.models.wire import MAX_AUDIT, MAX_BATCH, MAX_PAGE, ChangeKind, ErrorCode, MutationKind, ResultStatus
 from app.sync.client import SyncClient
-from app.sync.ports import SyncStore
+from app.sync.ports import PreparedPage, SyncStore
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, bytes sent and received so far
@@ -83,7 +85,7 @@ def build_body(
     return body
 
 
-def photos_in(body: dict[str, Any], photo_fields: set[str]) -> list[str]:
+def photos_in(body: dict[str, Any], photo_fields: Set[str]) -> list[str]:
     refs: list[str] = []
     for key, change in (body.get("changes") or {}).items():
         if key in photo_fields and isinstance(change.get("new"), list):
@@ -110,41 +112,42 @@ def run_sync(
         restored = _restored(store, client, out)
         if not restored:  # after a restore, rows frozen for the old database are worked out again first
             _push(store, client, out, say, cancel, batch)
-        seen = _pull(store, client, out, say, cancel, rebuild=restored)
+        seen, pulled_photos = _pull(store, client, out, say, cancel, rebuild=restored)
         if restored:
-            out.requeued = store.finish_recovery(seen or set())
-        again = store.take_requeued()  # records the feed showed older than acknowledged here (a restore)
+            out.requeued = store.db(store.recovery.finish, seen or set())
+        again = store.db(store.recovery.take_rebased)  # records the feed showed older than acknowledged here
         out.requeued += again
         if restored or again:  # what was queued again goes now, and its answers come back
             _push(store, client, out, say, cancel, batch)
-            _pull(store, client, out, say, cancel)
+            pulled_photos |= _pull(store, client, out, say, cancel)[1]
         _calendar(store, client)
         _upload_audit(store, client, out, say, cancel)
-        _download_photos(store, client, out, cancel)
+        _download_photos(store, client, out, pulled_photos, cancel)
     finally:
         out.bytes_sent = client.bytes_sent - sent0
         out.bytes_received = client.bytes_received - received0
-        out.remaining = store.unsettled()
+        out.remaining = store.db(store.outbox.unsettled)
     return out
 
 
 def _push(
     store: SyncStore, client: SyncClient, out: SyncOutcome, say: Say, cancel: threading.Event | None, batch: int
 ) -> None:
-    total = store.outbox_count()
-    photo_fields, form_version = store.photo_fields(), store.form_version()
-    provisional = "provisional_code" in store.server_features()
+    db = store.db
+    total = db(store.outbox.outbox_count)
+    form = db(store.form.form_facts)
+    provisional = "provisional_code" in db(store.form.server_features)
     # Each round sends the first queued row of up to ``batch`` records and must settle some rows;
     # a record with several rows (saved, then submitted) needs a round for each, so the bound is
     # the number of rows queued, which also ends a sync that a busy user keeps feeding.
     for _round in range(total + EXTRA_ROUNDS):
         _check(cancel)
-        heads = store.outbox_heads(batch)
+        heads = db(store.outbox.outbox_heads, batch)
         if not heads:
             return
         mutations, to_freeze, answered_rows, dropped = [], [], [], []
         for row, local in heads:
-            body = row.body or build_body(row, local, form_version, provisional)
+            body = row.body or build_body(row, local, form.version, provisional)
             if body is None:
                 dropped.append(row.seq)  # nothing left to say (e.g. edited back to the server's value)
                 continue
@@ -153,15 +156,16 @@ def _push(
             mutations.append(body)
             answered_rows.append(OutboxRow(row.seq, row.mutation_id, row.kind, row.record_id, "sent", body, row.extra))
         if not mutations:
-            store.freeze((), dropped)
+            db(store.outbox.freeze, (), dropped)
             continue
-        _upload_photos(store, client, out, [r for m in mutations for r in photos_in(m, photo_fields)], cancel, say)
-        store.freeze(to_freeze, dropped)
+        _upload_photos(store, client, out, [r for m in mutations for r in photos_in(m, form.photo_fields)], cancel, say)
+        db(store.outbox.freeze, to_freeze, dropped)
         results = {r.mutation_id: r for r in client.push(mutations)}
         if not results:
             raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the changes without a result."))
-        store.apply_push_results(
-            [(row, results[row.mutation_id]) for row in answered_rows if row.mutation_id in results]
+        db(
+            store.answers.apply_push_results,
+            [(row, results[row.mutation_id]) for row in answered_rows if row.mutation_id in results],
         )
         for r in results.values():
             out.pushed += 1
@@ -175,15 +179,15 @@ def _push(
 def _upload_photos(
     store: SyncStore, client: SyncClient, out: SyncOutcome, refs: list[str], cancel: threading.Event | None, say: Say
 ) -> None:
-    todo = store.photos_not_uploaded(list(dict.fromkeys(refs)))
+    todo = store.db(store.photos.photos_not_uploaded, list(dict.fromkeys(refs)))
     for i, sha in enumerate(todo):
         _check(cancel)
         say("photos", i, len(todo))
-        data = store.photo_bytes(sha)
+        data = store.db(store.photos.photo_data, sha)
         if data is None:
             continue  # the server reports it missing; the record is not complete until it arrives
         client.upload_photo(sha, data, cancel)
-        store.mark_uploaded(sha)
+        store.db(store.photos.mark_uploaded, sha)
         out.photos_up += 1
 
 
@@ -191,26 +195,27 @@ def _restored(store: SyncStore, client: SyncClient, out: SyncOutcome) -> bool:
     """Whether the server's database is another one than this copy follows: restored from a backup
     (its epoch, in /info, changed; docs/sync-protocol.md, "After a server restore"). Then, or while an
     interrupted recovery is unfinished, this sync rebuilds the copy and sends again what the server lost."""
-    if store.recovery_pending():
+    db, recovery = store.db, store.recovery
+    if db(recovery.pending):
         out.server_restored = True
         return True
     try:
-        info = client.info()
-    except SyncError as exc:
-        if exc.kind is not SyncErrorKind.REFUSED:
+        epoch = client.info().epoch
+    except SyncError as exc:  # an older server without /info, or an unreadable one: no epoch to compare
+        if exc.kind not in (SyncErrorKind.REFUSED, SyncErrorKind.PROTOCOL):
             raise
+        log.info("the server's epoch not read: %s", exc.kind.value)
         return False
-    epoch = info.get("epoch") if isinstance(info, dict) else None
-    if not isinstance(epoch, str) or not epoch:
+    if not epoch:
         return False  # a server from before epochs: a cursor ahead of it is answered 410 (a rebuild)
-    known = store.server_epoch()
+    known = db(recovery.epoch)
     if known == epoch:
         return False
     if known is None:  # the first sync with this server (or with a server that names its epoch)
-        store.set_server_epoch(epoch)
+        db(recovery.set_epoch, epoch)
         return False
     log.warning("the server's database was restored (epoch %s, was %s): recovering", epoch, known)
-    store.begin_recovery(epoch)
+    db(recovery.begin, epoch)
     out.server_restored = True
     return True
 
@@ -222,21 +227,28 @@ def _pull(
     say: Say,
     cancel: threading.Event | None,
     rebuild: bool = False,
-) -> set[str] | None:
+) -> tuple[set[str] | None, set[str]]:
     """The feed to its end. The next pages are fetched (and prepared: the completeness of their
     records worked out) on a reader thread while this one is applied, at most ``AHEAD`` pages
     ahead; the pages that have arrived are applied together, with the last one's cursor, in one
-    transaction. ``rebuild``: from 0, returning the records seen (the caller decides about the rest)."""
-    cursor = 0 if rebuild else store.cursor()
+    transaction. ``rebuild``: from 0. Returns the records seen when the feed was read from 0 (else
+    None; after a ``rebuild`` the caller decides about the rest) and the photos the pulled records name."""
+    db, answers = store.db, store.answers
+    cursor = 0 if rebuild else db(answers.cursor)
     seen: set[str] | None = set() if rebuild else None
     out.rebuilt = out.rebuilt or rebuild
+    photos: set[str] = set()
+    photo_fields = db(store.form.form_facts).photo_fields
     while True:
-        reader = PageReader(client, cursor, cancel, store.page_preparer())
+        reader = PageReader(client, cursor, cancel, db(answers.page_preparer))
         try:
             for batch in reader.batches():
                 changes = [c for page, _p in batch for c in page.changes]
                 cursor, more = batch[-1][0].cursor, batch[-1][0].more
-                out.received += store.apply_feed_page(changes, cursor, seen, _combine([p for _page, p in batch]))
+                out.received += db(answers.apply_feed_page, changes, cursor, seen, _combine([p for _page, p in batch]))
+                if any(c.kind is ChangeKind.FORM for c in changes):
+                    photo_fields = db(store.form.form_facts).photo_fields  # a new form came with the page
+                photos.update(_photos_of(changes, photo_fields))
                 out.pulled += len(changes)
                 say("pull", out.pulled, out.pulled + (PAGE if more else 0))
                 _check(cancel)
@@ -249,23 +261,30 @@ def _pull(
         finally:
             reader.close()
     if seen is not None and not rebuild:
-        store.forget_unseen(seen)
+        db(store.outbox.forget_unseen, seen)
     out.pulled_to_end = True
-    return seen
+    return seen, photos
+
+
+def _photos_of(changes: list[FeedChange], photo_fields: frozenset[str]) -> list[str]:
+    return [
+        sha for c in changes if c.record is not None for key in photo_fields for sha in c.record.values.get(key) or []
+    ]
 
 
 def _calendar(store: SyncStore, client: SyncClient) -> None:
     """The server's work calendar, fetched only when its version changed (the server answers 304
     otherwise). A server without one (an older version: 404) is not an error."""
+    kept = store.db(store.form.calendar_version)
     try:
-        data = client.calendar(store.calendar_version())
+        calendar = client.calendar(kept)
     except SyncError as exc:
         if exc.kind is not SyncErrorKind.REFUSED:
             raise
         log.info("the server publishes no work calendar: %s", exc)
         return
-    if data is not None and data.get("version") and data.get("version") != store.calendar_version():
-        store.store_calendar(data)
+    if calendar is not None and calendar.version and calendar.version != kept:
+        store.db(store.form.store_calendar, calendar)
 
 
 def _upload_audit(
@@ -279,7 +298,7 @@ def _upload_audit(
     restarted = False
     while True:  # each round acknowledges a page or ends; the restart happens at most once
         _check(cancel)
-        entries = store.audit_pending(MAX_AUDIT)
+        entries = store.db(store.audit.pending, MAX_AUDIT)
         if not entries:
             return
         try:
@@ -296,7 +315,7 @@ def _upload_audit(
                 log.info(
                     "the server's audit copy ends at %s, before entry %s: sending from there", start, entries[0]["seq"]
                 )
-                store.mark_audit_sent(start)
+                store.db(store.audit.mark_sent, start)
                 restarted = True
                 continue
             if code == ErrorCode.NOT_FOUND.value:  # a server from before audit uploads
@@ -311,19 +330,20 @@ def _upload_audit(
         head = head or entries[-1]["seq"]
         if head < entries[-1]["seq"]:
             raise SyncError(SyncErrorKind.PROTOCOL, N_("The server answered the audit log without taking it."))
-        store.mark_audit_sent(head)
+        store.db(store.audit.mark_sent, head)
         out.audit_sent += len(entries)
         say("audit", out.audit_sent, out.audit_sent + (MAX_AUDIT if len(entries) == MAX_AUDIT else 0))
 
 
-def _combine(prepared: list[Any]) -> Any:
-    """The preparations of consecutive pages as one (version, {record id: result})."""
-    if not prepared or any(p is None for p in prepared) or len({p[0] for p in prepared}) != 1:
+def _combine(prepared: list[PreparedPage | None]) -> PreparedPage | None:
+    """The preparations of consecutive pages as one (all against the same form, else none)."""
+    pages = [p for p in prepared if p is not None]
+    if not pages or len(pages) != len(prepared) or len({p.form_version for p in pages}) != 1:
         return None
-    merged: dict[str, Any] = {}
-    for _version, results in prepared:
-        merged.update(results)
-    return prepared[0][0], merged
+    merged: dict[str, Quality] = {}
+    for p in pages:
+        merged.update(p.quality)
+    return PreparedPage(pages[0].form_version, merged)
 
 
 AHEAD = 3  # feed pages read ahead of the one being applied
@@ -339,7 +359,7 @@ class PageReader:
         client: SyncClient,
         cursor: int,
         cancel: threading.Event | None,
-        prepare: Callable[[Any], Any] | None = None,
+        prepare: Callable[[Sequence[FeedChange]], PreparedPage] | None = None,
     ) -> None:
         self.client, self.cursor, self.cancel, self.prepare = client, cursor, cancel, prepare
         self.stop = threading.Event()
@@ -361,7 +381,7 @@ class PageReader:
         try:
             while not self.stop.is_set() and not (self.cancel is not None and self.cancel.is_set()):
                 page = self.client.pull(cursor, PAGE)
-                prepared = None
+                prepared: PreparedPage | None = None
                 if self.prepare is not None:
                     try:
                         prepared = self.prepare(page.changes)
@@ -377,10 +397,10 @@ class PageReader:
         finally:
             self._put(("end", None))
 
-    def batches(self) -> Iterator[list[tuple[FeedPage, Any]]]:
+    def batches(self) -> Iterator[list[tuple[FeedPage, PreparedPage | None]]]:
         """Lists of consecutive (page, preparation): all that has arrived (waiting for the first)."""
         while True:
-            got: list[tuple[FeedPage, Any]] = []
+            got: list[tuple[FeedPage, PreparedPage | None]] = []
             last = False
             while len(got) < APPLY_AT_MOST and not last:
                 try:
@@ -409,14 +429,20 @@ class PageReader:
         self.thread.join(timeout=60)  # a request in flight ends within the client's timeouts
 
 
-def _download_photos(store: SyncStore, client: SyncClient, out: SyncOutcome, cancel: threading.Event | None) -> None:
+PHOTOS_DOWN = 200  # photos downloaded in one sync at most
+
+
+def _download_photos(
+    store: SyncStore, client: SyncClient, out: SyncOutcome, pulled: set[str], cancel: threading.Event | None
+) -> None:
     """Photos of pulled records that this archive does not hold yet (a supervisor reviewing them)."""
-    for sha in store.photos_missing(limit=200):
+    missing = sorted(pulled - store.db(store.photos.known_photos, pulled))[:PHOTOS_DOWN] if pulled else []
+    for sha in missing:
         _check(cancel)
         try:
             data = client.photo_get(sha)
         except SyncError as exc:
             log.info("photo %s not downloaded: %s", sha[:12], exc.kind.value)
             continue
-        if store.put_photo_bytes(sha, data):
+        if store.db(store.answers.keep_photo, sha, data):
             out.photos_down += 1

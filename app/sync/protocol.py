@@ -8,6 +8,7 @@ where it went wrong, never a KeyError or TypeError further on.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,15 +16,28 @@ from app.errors import SyncError, SyncErrorKind
 from app.i18n import N_
 from app.models.record import CustomerStatus
 from app.models.remote import (
+    CategoryAdjustment,
+    CompletenessRow,
+    CreditHistory,
+    CreditRating,
     FeedChange,
     FeedPage,
     FieldConflict,
     FieldError,
+    JobState,
+    MissingField,
+    MonthlyReport,
+    OverdueRow,
     PhotoProgress,
     PushResult,
+    RemoteCalendar,
     RemoteRecord,
     RemoteUser,
+    ReportJob,
+    ReportScope,
+    ServerInfo,
     SignIn,
+    VisitRow,
 )
 from app.models.wire import ChangeKind, ResultStatus, UserRole
 
@@ -193,7 +207,176 @@ def audit_answer(d: Any, where: str) -> int | None:
     return _opt(_obj(d, where), "head", int, where) or None
 
 
-def calendar_answer(d: Any, where: str) -> dict[str, Any]:
-    """``GET /calendar``: the calendar as published (app.models.workdays reads it, and refuses what it
-    cannot use before it is kept); here only its shape."""
-    return _obj(d, where)
+def _strs(d: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
+    values = _list(d, key, where)
+    for i, v in enumerate(values):
+        if not isinstance(v, str):
+            raise _Bad(f"{where}.{key}[{i}]")
+    return tuple(values)
+
+
+def _day(text: str, where: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise _Bad(where) from None
+
+
+def calendar_answer(d: Any, where: str) -> RemoteCalendar:
+    """``GET /calendar``: the calendar as published (every date a real date, every year a number)."""
+    d = _obj(d, where)
+    years = _list(d, "years", where)
+    for i, y in enumerate(years):
+        if not isinstance(y, int) or isinstance(y, bool):
+            raise _Bad(f"{where}.years[{i}]")
+    return RemoteCalendar(
+        version=_req(d, "version", str, where),
+        years=frozenset(years),
+        holidays=frozenset(_day(t, f"{where}.holidays[{i}]") for i, t in enumerate(_strs(d, "holidays", where))),
+        workdays=frozenset(_day(t, f"{where}.workdays[{i}]") for i, t in enumerate(_strs(d, "workdays", where))),
+    )
+
+
+def info_answer(d: Any, where: str) -> ServerInfo:
+    """``GET /info``."""
+    d = _obj(d, where)
+    return ServerInfo(
+        protocol=_req(d, "protocol", int, where),
+        min_protocol=_req(d, "min_protocol", int, where),
+        server_version=_req(d, "server_version", str, where),
+        form_version=_req(d, "form_version", int, where),
+        client_version=_opt(d, "client_version", str, where),
+        min_client_version=_opt(d, "min_client_version", str, where),
+        download_url=_opt(d, "download_url", str, where),
+        epoch=_opt(d, "epoch", str, where) or None,
+        features=frozenset(_strs(d, "features", where)),
+    )
+
+
+def _rating(d: Any, where: str) -> CreditRating:
+    d = _obj(d, where)
+    return CreditRating(
+        id=_req(d, "id", int, where),
+        grade=_req(d, "grade", str, where),
+        status=_req(d, "status", str, where),
+        rated_on=_req(d, "rated_on", str, where),
+        notice_start=_req(d, "notice_start", str, where),
+        notice_end=_req(d, "notice_end", str, where),
+        notice_workdays=_req(d, "notice_workdays", int, where),
+        customer_code=_opt(d, "customer_code", str, where),
+        appeal_on=_opt(d, "appeal_on", str, where),
+        appeal_text=_opt(d, "appeal_text", str, where),
+        decided_on=_opt(d, "decided_on", str, where),
+        final_grade=_opt(d, "final_grade", str, where),
+        decision_note=_opt(d, "decision_note", str, where),
+        rated_by=_opt(d, "rated_by", str, where),
+        decided_by=_opt(d, "decided_by", str, where),
+    )
+
+
+def credit_answer(d: Any, where: str) -> CreditHistory:
+    """``GET /records/{id}/credit``."""
+    d = _obj(d, where)
+    ratings = tuple(_rating(r, f"{where}.ratings[{i}]") for i, r in enumerate(_list(d, "ratings", where)))
+    return CreditHistory(_req(d, "record_id", str, where), ratings)
+
+
+def job_answer(d: Any, where: str) -> ReportJob:
+    """``POST /reports/monthly/jobs`` and ``GET /reports/monthly/jobs/{id}``."""
+    d = _obj(d, where)
+    return ReportJob(
+        id=_req(d, "id", str, where),
+        month=_req(d, "month", str, where),
+        state=_enum(JobState, d.get("state"), f"{where}.state"),
+        done=_req(d, "done", int, where),
+        total=_req(d, "total", int, where),
+        error=_opt(d, "error", str, where),
+    )
+
+
+def _adjustment(d: Any, where: str) -> CategoryAdjustment:
+    d = _obj(d, where)
+    return CategoryAdjustment(
+        record_id=_req(d, "record_id", str, where),
+        field=_req(d, "field", str, where),
+        field_label_zh=_opt(d, "field_label_zh", str, where) or "",
+        changed_on=_req(d, "changed_on", str, where),
+        old=d.get("old"),
+        new=d.get("new"),
+        code=_opt(d, "code", str, where),
+        shop_name=_opt(d, "shop_name", str, where),
+        owner=_opt(d, "owner", str, where),
+        by=_opt(d, "by", str, where),
+    )
+
+
+def _missing(d: Any, where: str) -> MissingField:
+    d = _obj(d, where)
+    return MissingField(
+        _req(d, "field", str, where), _opt(d, "label_zh", str, where) or "", _req(d, "count", int, where)
+    )
+
+
+def _completeness(d: Any, where: str) -> CompletenessRow:
+    d = _obj(d, where)
+    missing = _list(d, "missing_by_field", where)
+    return CompletenessRow(
+        collector=_req(d, "collector", str, where),
+        display_name=_opt(d, "display_name", str, where) or "",
+        customers=_req(d, "customers", int, where),
+        complete=_req(d, "complete", int, where),
+        incomplete=_req(d, "incomplete", int, where),
+        missing_total=_req(d, "missing_total", int, where),
+        missing_by_field=tuple(_missing(m, f"{where}.missing_by_field[{i}]") for i, m in enumerate(missing)),
+    )
+
+
+def _overdue(d: Any, where: str) -> OverdueRow:
+    d = _obj(d, where)
+    return OverdueRow(
+        record_id=_req(d, "record_id", str, where),
+        kind=_req(d, "kind", str, where),
+        due=_req(d, "due", str, where),
+        workdays_overdue=_req(d, "workdays_overdue", int, where),
+        code=_opt(d, "code", str, where),
+        shop_name=_opt(d, "shop_name", str, where),
+        owner=_opt(d, "owner", str, where),
+    )
+
+
+def _visits(d: Any, where: str) -> VisitRow:
+    d = _obj(d, where)
+    return VisitRow(
+        collector=_req(d, "collector", str, where),
+        display_name=_opt(d, "display_name", str, where) or "",
+        visits=_req(d, "visits", int, where),
+        customers_visited=_req(d, "customers_visited", int, where),
+        customers=_req(d, "customers", int, where),
+        with_anomaly=_req(d, "with_anomaly", int, where),
+    )
+
+
+def _rows(d: dict[str, Any], key: str, fn: Callable[[Any, str], T], where: str) -> tuple[T, ...]:
+    return tuple(fn(r, f"{where}.{key}[{i}]") for i, r in enumerate(_list(d, key, where)))
+
+
+def report_answer(d: Any, where: str) -> MonthlyReport:
+    """``GET /reports/monthly`` and a report job's result."""
+    d = _obj(d, where)
+    s = _obj(d.get("scope"), f"{where}.scope")
+    scope = ReportScope(
+        user=_req(s, "user", str, f"{where}.scope"),
+        display_name=_opt(s, "display_name", str, f"{where}.scope") or "",
+        role=_req(s, "role", str, f"{where}.scope"),
+        collectors=_strs(s, "collectors", f"{where}.scope"),
+    )
+    return MonthlyReport(
+        month=_req(d, "month", str, where),
+        as_of=_req(d, "as_of", str, where),
+        generated_at=_req(d, "generated_at", str, where),
+        scope=scope,
+        category_adjustments=_rows(d, "category_adjustments", _adjustment, where),
+        completeness=_rows(d, "completeness", _completeness, where),
+        overdue=_rows(d, "overdue", _overdue, where),
+        visits=_rows(d, "visits", _visits, where),
+    )

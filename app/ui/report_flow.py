@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _
+from app.models.remote import MonthlyReport
 from app.services import reports
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
@@ -116,7 +117,7 @@ def fetch_and_write(ctx: UiContext, parent: QWidget, month: str, target: Path) -
             ),
         )
 
-    def fetched(data: dict[str, Any]) -> None:
+    def fetched(data: MonthlyReport) -> None:
         if cancelled.is_set():
             close()
             return

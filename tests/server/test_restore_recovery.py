@@ -21,6 +21,7 @@ from app.services import records, review, syncing
 from app.services.demo import generate
 from server.db import Database
 from server.schema import audit_entries, customers, feed_counter, photos, visits
+from tests.complete import with_photos
 from tests.server.conftest import ServerProcess
 from tests.server.test_backup import cli, empty_url, key  # noqa: F401, F811  (fixtures)
 from tests.sync.conftest import SERVER_PASSWORD, Client
@@ -103,10 +104,10 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
 
     try:
         c1, c2, s1 = client("c1"), client("c2"), client("s1")
-        demo = list(generate(8, seed=2020))
+        demo = list(generate(8, seed=2020, complete=True))  # P and N are approved: complete
         # ---- before the backup: A and P by c1 (P submitted), B by c2; everyone synced
         a, _ = records.save_draft(c1.session, demo[0])
-        p, _ = records.save_draft(c1.session, demo[1])
+        p, _ = records.save_draft(c1.session, with_photos(c1.session, demo[1]))
         assert records.submit(c1.session, [p.id])[0] == [p.id]
         b, _ = records.save_draft(c2.session, demo[2])
         for c in (c1, c2, s1):
@@ -119,7 +120,7 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
         # ---- after the backup, synced: c1 edits A, creates N and submits it; c2 creates M with a photo
         # and visits B (with a photo); s1 approves P and N (two official codes)
         records.save_draft(c1.session, {**a.values, "address": "陕西省西安市雁塔区恢复路1号"}, a.id)
-        n, _ = records.save_draft(c1.session, demo[3])
+        n, _ = records.save_draft(c1.session, with_photos(c1.session, demo[3]))
         assert records.submit(c1.session, [n.id])[0] == [n.id]
         shot = c2.session._archive.media.put_photo(b"\xff\xd8restore-test-photo" * 50, "image/jpeg", 640, 480)
         m, _ = records.save_draft(c2.session, {**demo[4], "photo_storefront": [shot.sha256]})
@@ -210,7 +211,7 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
             assert verify.returncode == 0 and "intact" in verify.stderr, verify.stdout + verify.stderr
 
             # the codes the clients hold are never issued again
-            z, _ = records.save_draft(c2.session, demo[6])
+            z, _ = records.save_draft(c2.session, with_photos(c2.session, demo[6]))
             records.submit(c2.session, [z.id])
             sync_ok(c2)
             sync_ok(s1)

@@ -13,6 +13,7 @@ It runs its own asyncio loop in a thread and stops by itself with ``stop()``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import json
 import random
@@ -103,6 +104,18 @@ class FaultProxy:
         self.loop.close()
 
     def stop(self) -> None:
+        """Stop listening, end the connections still open (a client's kept-alive one) and the loop; a
+        connection's task left pending would be reported, at garbage collection, in a later test."""
+
+        async def shutdown() -> None:
+            self.server.close()
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        with contextlib.suppress(Exception):
+            asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
 

@@ -13,6 +13,7 @@ from app.errors import SyncError, SyncErrorKind
 from app.models.record import CustomerStatus
 from app.services import records, syncing
 from app.services.demo import generate
+from app.services.sync_store import sync_store
 from app.sync.client import SyncClient
 
 
@@ -26,10 +27,10 @@ def test_local_work_is_never_overwritten_by_the_feed(server, clients) -> None:
     records.save_draft(s1.session, {**s1.session._archive.customers.get(c.id).values, "business_area": "321"}, c.id)
     s1.sync()
     records.save_draft(c1.session, {**c1.session._archive.customers.get(c.id).values, "brand_count": 99}, c.id)
-    store = syncing.ArchiveStore(c1.session)
+    store = sync_store(c1.session)
     client = syncing.client_for(c1.session)
     page = client.pull(0, 100)
-    store.apply_feed_page(page.changes, page.cursor, None)  # a pull while the edit is still unsent
+    store.answers.apply_feed_page(page.changes, page.cursor, None)  # a pull while the edit is still unsent
     local = c1.session._archive.customers.get(c.id).values
     assert local["brand_count"] == 99 and local.get("business_area") != "321"
     assert c1.sync().complete  # the push result brings the server's change in, beside ours

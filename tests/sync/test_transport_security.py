@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.errors import SyncError, SyncErrorKind
+from app.models.remote import ServerInfo
 from app.services import syncing
 from app.sync.client import MemoryTokens, SyncClient, is_loopback, server_url_problem
 from tests.sync.conftest import PASSPHRASE, ROOT, SERVER_PASSWORD, Server
@@ -226,7 +227,7 @@ def https_server(tmp_path: Path, names: list[x509.GeneralName]) -> tuple[Server,
     return srv, ca_path
 
 
-def info(url: str, **kw) -> dict:
+def info(url: str, **kw) -> ServerInfo:
     client = SyncClient(url, MemoryTokens(), "dev-tls", **kw)
     try:
         return client.info()
@@ -251,13 +252,13 @@ def test_tls_verifies_against_the_trust_store_and_a_bureau_ca_works_once_trusted
             and err.value.message("zh_CN") == "服务器证书不受信任，已拒绝连接。"
         )
         # the CA added through the client's API: verified and accepted
-        assert info(srv.https_url, extra_ca=str(ca_path))["protocol"] == 1
-        assert info(f"https://localhost:{srv.port}", extra_ca=str(ca_path))["protocol"] == 1
+        assert info(srv.https_url, extra_ca=str(ca_path)).protocol == 1
+        assert info(f"https://localhost:{srv.port}", extra_ca=str(ca_path)).protocol == 1
         # the CA as the system's trust store (on Linux truststore reads the bundle OpenSSL is told of,
         # SSL_CERT_FILE; Windows and macOS ask the system's verifier, where IT installs the CA)
         if sys.platform.startswith("linux"):
             monkeypatch.setenv("SSL_CERT_FILE", str(ca_path))
-            assert info(srv.https_url)["protocol"] == 1
+            assert info(srv.https_url).protocol == 1
         # the whole sign-in over TLS
         assert syncing.server_problem(srv.https_url) is None
         client = SyncClient(srv.https_url, MemoryTokens(), "dev-tls", extra_ca=str(ca_path))

@@ -15,13 +15,14 @@ from app.models.remote import FeedChange, RemoteRecord
 from app.models.wire import ChangeKind
 from app.services import records
 from app.services.demo import generate
-from app.services.syncing import ArchiveStore
+from app.services.sync_store import sync_store
+from app.sync.ports import SyncStore
 
 CODE = "610113000007"
 
 
-def page(store: ArchiveStore, *recs: RemoteRecord, cursor: int = 9, seen: set[str] | None = None) -> None:
-    store.apply_feed_page([FeedChange(i + 1, ChangeKind.RECORD, r) for i, r in enumerate(recs)], cursor, seen)
+def page(store: SyncStore, *recs: RemoteRecord, cursor: int = 9, seen: set[str] | None = None) -> None:
+    store.answers.apply_feed_page([FeedChange(i + 1, ChangeKind.RECORD, r) for i, r in enumerate(recs)], cursor, seen)
 
 
 def outbox(session: Any) -> list[tuple[str, str, str, dict[str, Any] | None]]:
@@ -41,7 +42,7 @@ def approved(rid: str, values: dict[str, Any], version: int = 3) -> RemoteRecord
 
 
 def test_a_supervisor_sends_its_approval_again_and_keeps_only_its_own_edits(session) -> None:
-    store, arc = ArchiveStore(session), session._archive
+    store, arc = sync_store(session), session._archive
     arc.meta.set("sync_user", "s1")
     values = next(generate(1, seed=41))
     rid = "01a24b01-0000-7000-8000-000000000001"
@@ -52,7 +53,7 @@ def test_a_supervisor_sends_its_approval_again_and_keeps_only_its_own_edits(sess
     assert arc.meta.get("sync_cursor") == "0" and arc.recovery.pending()
     older = RemoteRecord(rid, 2, "pending", values, None, False, None, {"submitted_by": "c1"}, "c1")
     page(store, older, cursor=2, seen=set())
-    assert store.take_requeued() == 1 and store.take_requeued() == 0
+    assert store.recovery.take_rebased() == 1 and store.recovery.take_rebased() == 0
     r = row(session, rid)
     assert r["version"] == 2 and r["status"] == "pending"
     data = json.loads(r["data"])
@@ -61,33 +62,33 @@ def test_a_supervisor_sends_its_approval_again_and_keeps_only_its_own_edits(sess
     kinds = [(k, e) for k, _r, _s, e in outbox(session)]
     assert kinds[0][0] == "customer.save"
     assert kinds[1] == ("review.decide", {"decision": {"action": "approve", "reason": "", "fields": [], "code": CODE}})
-    heads = store.outbox_heads(10)
+    heads = store.outbox.outbox_heads(10)
     (head, local) = heads[0]
     assert local.version == 2 and head.body is None  # sent on the server's version: no false conflict
 
 
 def test_the_owner_keeps_its_values_and_unfreezes_what_was_sent_to_the_old_database(session) -> None:
-    store, arc = ArchiveStore(session), session._archive
+    store, arc = sync_store(session), session._archive
     arc.meta.set("sync_user", "c1")
     values = next(generate(1, seed=42))
     rid = "01a24b01-0000-7000-8000-000000000002"
     v3 = {**values, "address": "陕西省西安市新城区恢复路3号"}
     page(store, RemoteRecord(rid, 3, "draft", v3, None, False, None, None, "c1"))
     records.save_draft(session, {**arc.customers.get(rid).values, "landline": "029-88880003"}, rid)
-    (head, _local), *_ = store.outbox_heads(10)
+    (head, _local), *_ = store.outbox.outbox_heads(10)
     sent_id = head.mutation_id
-    store.freeze([(head.seq, {"mutation_id": sent_id, "base_version": 3})])  # sent, never answered
+    store.outbox.freeze([(head.seq, {"mutation_id": sent_id, "base_version": 3})])  # sent, never answered
     arc.recovery.begin("epoch-2")
     page(store, RemoteRecord(rid, 1, "draft", values, None, False, None, None, "c1"), cursor=1, seen=set())
     r = row(session, rid)
     assert r["version"] == 1 and json.loads(r["data"])["address"] == v3["address"]
-    (head, _local), *_ = store.outbox_heads(10)
+    (head, _local), *_ = store.outbox.outbox_heads(10)
     assert head.state == "pending" and head.body is None and head.mutation_id != sent_id  # worked out again
     assert [k for k, *_ in outbox(session)] == ["customer.save"]
 
 
 def test_the_owners_records_the_server_lost_are_re_created_first_with_its_visits(session) -> None:
-    store, arc = ArchiveStore(session), session._archive
+    store, arc = sync_store(session), session._archive
     arc.meta.set("sync_user", "tester")
     values = next(generate(1, seed=43))
     lost, kept = "01a24b01-0000-7000-8000-000000000003", "01a24b01-0000-7000-8000-000000000004"
@@ -101,7 +102,7 @@ def test_the_owners_records_the_server_lost_are_re_created_first_with_its_visits
     arc.recovery.begin("epoch-2")
     seen: set[str] = set()
     page(store, cursor=0, seen=seen)
-    assert store.finish_recovery(seen) == 1 and not arc.recovery.pending()
+    assert store.recovery.finish(seen) == 1 and not arc.recovery.pending()
     r = row(session, lost)
     assert r["version"] == 0 and r["sync_state"] == "pending"
     assert [(k, rid) for k, rid, _s, _e in outbox(session)] == [
@@ -115,7 +116,7 @@ def test_the_owners_records_the_server_lost_are_re_created_first_with_its_visits
 def test_a_deletion_the_server_lost_is_sent_again_but_not_a_revoke(session) -> None:
     from app.models.record import Provenance, Source
 
-    store, arc = ArchiveStore(session), session._archive
+    store, arc = sync_store(session), session._archive
     arc.meta.set("sync_user", "tester")
     values = next(generate(1, seed=44))
     deleted, revoked = "01a24b01-0000-7000-8000-000000000005", "01a24b01-0000-7000-8000-000000000006"
@@ -128,7 +129,7 @@ def test_a_deletion_the_server_lost_is_sent_again_but_not_a_revoke(session) -> N
     with arc.db.transaction() as tx:  # the deletion was sent and acknowledged (version 3)
         tx.execute(text("DELETE FROM outbox"))
         tx.execute(text("UPDATE customer SET version = 3, sync_state = 'synced' WHERE id = :i"), {"i": deleted})
-    store.apply_feed_page([FeedChange(5, ChangeKind.REVOKE, record_id=revoked)], 9, None)  # left our scope
+    store.answers.apply_feed_page([FeedChange(5, ChangeKind.REVOKE, record_id=revoked)], 9, None)  # left our scope
     with arc.db.transaction() as tx:
         tx.execute(text("UPDATE customer SET version = 3 WHERE id = :i"), {"i": revoked})
     arc.recovery.begin("epoch-2")

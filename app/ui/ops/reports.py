@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from app.models.remote import MonthlyReport
 from app.services import dashboard, reports
 from app.services.dashboard import Dashboard
 from app.ui.context import UiContext
@@ -22,7 +23,7 @@ def fetch_monthly(
     ctx: UiContext,
     parent: Any,
     month: str,
-    success: Callable[[dict[str, Any]], None],
+    success: Callable[[MonthlyReport], None],
     failure: Callable[[BaseException], None],
 ) -> None:
     """The month's figures from the server, asked on the network pool."""
@@ -30,7 +31,7 @@ def fetch_monthly(
 
 
 def save_monthly(
-    ctx: UiContext, parent: Any, data: dict[str, Any], month: str, target: Path, lang: str
+    ctx: UiContext, parent: Any, data: MonthlyReport, month: str, target: Path, lang: str
 ) -> DbOp[dict[str, int]]:
     """Write the fetched figures to ``target`` and audit the export; returns the counts it names."""
     return ctx.op(lambda s: reports.save_monthly(s, data, month, target, lang), parent)

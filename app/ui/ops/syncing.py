@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from app.models.remote import FieldConflict, RemoteUser
+from app.models.remote import CreditHistory, FieldConflict, RemoteUser
 from app.models.sync_state import SyncOutcome
 from app.services import syncing
 from app.services.events import Changes
@@ -90,7 +90,7 @@ def credit_history(
     ctx: UiContext,
     parent: Any,
     customer_id: str,
-    success: Callable[[dict[str, Any]], None],
+    success: Callable[[CreditHistory], None],
     failure: Callable[[BaseException], None],
 ) -> None:
     """The customer's integrity gradings, as the server has them."""

@@ -4,12 +4,11 @@ the server and reaches the archive by sync; this tab asks the server when it is 
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
 
 from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
+from app.models.remote import CreditHistory
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import syncing as sync_ops
@@ -77,12 +76,12 @@ class CreditView(QWidget):
 
         sync_ops.credit_history(self.ctx, self, cid, lambda data: self._show(cid, data), failed)
 
-    def _show(self, cid: str, data: dict[str, Any]) -> None:
+    def _show(self, cid: str, data: CreditHistory) -> None:
         self.refresh_button.setEnabled(True)
         if cid != self.customer_id:
             return
         self.loaded_for = cid
-        ratings = data.get("ratings") or []
+        ratings = data.ratings
         self.message.setText(
             ngettext(
                 "{n} grading procedure on the server.", "{n} grading procedures on the server.", len(ratings)
@@ -92,24 +91,21 @@ class CreditView(QWidget):
         )
         self.table.setRowCount(len(ratings))
         for row, r in enumerate(ratings):
-            days = r.get("notice_workdays", "")
             notice = ngettext(
-                "{start} to {end} ({n} working day)",
-                "{start} to {end} ({n} working days)",
-                days if isinstance(days, int) else 0,
-            ).format(start=r.get("notice_start", ""), end=r.get("notice_end", ""), n=r.get("notice_workdays", ""))
-            appeal = f"{r['appeal_on']}: {r.get('appeal_text') or ''}" if r.get("appeal_on") else _("none")
-            final = r.get("final_grade") or ""
-            if r.get("decision_note"):
-                final = f"{final} ({r['decision_note']})"
+                "{start} to {end} ({n} working day)", "{start} to {end} ({n} working days)", r.notice_workdays
+            ).format(start=r.notice_start, end=r.notice_end, n=r.notice_workdays)
+            appeal = f"{r.appeal_on}: {r.appeal_text or ''}" if r.appeal_on else _("none")
+            final = r.final_grade or ""
+            if r.decision_note:
+                final = f"{final} ({r.decision_note})"
             cells = [
-                r.get("rated_on", ""),
-                r.get("grade", ""),
+                r.rated_on,
+                r.grade,
                 notice,
                 appeal,
-                r.get("decided_on") or "",
+                r.decided_on or "",
                 final,
-                _(STATUS.get(r.get("status", ""), r.get("status", ""))),
+                _(STATUS.get(r.status, r.status)),
             ]
             for col, text in enumerate(cells):
                 self.table.setItem(row, col, QTableWidgetItem(str(text)))
