@@ -406,7 +406,7 @@ def test_an_approval_sent_again_keeps_its_code_unless_another_customer_has_it(ap
     """After a server restore a client sends an approval again with the official code it issued
     (docs/sync-protocol.md, "After a server restore"): kept, and the counter moves past it; a code
     another customer holds, or one of another region, is not kept (the next code is issued)."""
-    values = demo_values(1, seed=12)[0]
+    values = complete_values(api, world["c1"], seed=12)  # a new customer is approved only when complete
     values["region_code"] = "610113"
 
     def pending(who: str) -> str:
