@@ -68,7 +68,7 @@ def test_no_loss_no_duplicate_over_a_thousand_faulty_batches(server, clients, mo
     try:
         c1 = clients("c1")
         rng = random.Random(7)
-        values = list(generate(2000, seed=11))
+        values = list(generate(6000, seed=11))  # two new customers a round, for as many rounds as the loop allows
         proxy.enabled = False
         c1.login(type("S", (), {"url": proxy.url})())
         monkeypatch.setattr("app.sync.client.READ_TIMEOUT", 0.8)
