@@ -49,10 +49,24 @@ def clients(tmp_path: Path, memory_keyring: Any) -> Iterator[Any]:
         c.__exit__()
 
 
+_made: list[UiContext] = []
+
+
 def ui(session: Any) -> UiContext:
     ctx = UiContext(TaskRunner(inline=True), Settings())
     ctx.session = session
+    _made.append(ctx)
     return ctx
+
+
+@pytest.fixture(autouse=True)
+def _release_contexts() -> Iterator[None]:
+    """Each test's UI contexts stop listening to their sessions before those close (no late events)."""
+    yield
+    while _made:
+        ctx = _made.pop()
+        ctx.session = None
+        ctx.runner.shutdown()
 
 
 def rows_of(view: HistoryView) -> list[list[str]]:
