@@ -253,23 +253,7 @@ def listing(
         if value:
             q = q.where(col == value)
     rows = conn.execute(q.order_by(A.at.desc(), A.id.desc()).limit(limit)).mappings().all()
-    keep = (
-        "device",
-        "seq",
-        "at",
-        "actor",
-        "entity",
-        "entity_id",
-        "action",
-        "field",
-        "old",
-        "new",
-        "source",
-        "source_ref",
-        "info_date",
-        "forked",
-        "uploaded_by",
-    )
+    keep = (*FIELDS, "forked", "uploaded_by")  # the chain's fields, then what the server adds
     return [{k: r[k] for k in keep} for r in reversed(rows)]
 
 

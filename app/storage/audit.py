@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
@@ -171,23 +171,7 @@ class AuditLog(Part):
         a = schema.audit.c
         with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity == entity).order_by(a.seq)).mappings().all()
-        return [
-            AuditEntry(
-                r["seq"],
-                r["at"],
-                r["actor"],
-                r["entity"],
-                r["entity_id"],
-                r["action"],
-                r["field"],
-                json.loads(r["old"]) if r["old"] is not None else None,
-                json.loads(r["new"]) if r["new"] is not None else None,
-                r["source"],
-                r["source_ref"],
-                r["info_date"],
-            )
-            for r in rows
-        ]
+        return [_entry(r) for r in rows]
 
     def history(self, entity_id: str) -> list[AuditEntry]:
         """The trail of one record, oldest first; its "create" entry carries the initial values."""
@@ -195,23 +179,7 @@ class AuditLog(Part):
         with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity_id == entity_id).order_by(a.seq)).mappings().all()
             data = c.execute(select(schema.customer.c.data).where(schema.customer.c.id == entity_id)).scalar()
-        entries = [
-            AuditEntry(
-                r["seq"],
-                r["at"],
-                r["actor"],
-                r["entity"],
-                r["entity_id"],
-                r["action"],
-                r["field"],
-                json.loads(r["old"]) if r["old"] is not None else None,
-                json.loads(r["new"]) if r["new"] is not None else None,
-                r["source"],
-                r["source_ref"],
-                r["info_date"],
-            )
-            for r in rows
-        ]
+        entries = [_entry(r) for r in rows]
         if data is not None and entries and entries[0].action == "create":
             initial, consistent = reconstruct_initial(
                 json.loads(data),
@@ -268,3 +236,21 @@ class AuditLog(Part):
         if (head or f"0:{GENESIS}") != f"{last}:{prev}":
             problems.append("the end of the audit trail was removed")
         return problems
+
+
+def _entry(r: Mapping[str, Any]) -> AuditEntry:
+    """An audit row as the app reads it (the old and new values decoded from JSON)."""
+    return AuditEntry(
+        r["seq"],
+        r["at"],
+        r["actor"],
+        r["entity"],
+        r["entity_id"],
+        r["action"],
+        r["field"],
+        json.loads(r["old"]) if r["old"] is not None else None,
+        json.loads(r["new"]) if r["new"] is not None else None,
+        r["source"],
+        r["source_ref"],
+        r["info_date"],
+    )
