@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
 from sqlalchemy import select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 
 from app.models.audit_chain import GENESIS, entry_hash
 from app.models.record import AuditEntry, Provenance, new_id
@@ -238,7 +238,7 @@ class AuditLog(Part):
         return problems
 
 
-def _entry(r: Mapping[str, Any]) -> AuditEntry:
+def _entry(r: RowMapping) -> AuditEntry:
     """An audit row as the app reads it (the old and new values decoded from JSON)."""
     return AuditEntry(
         r["seq"],
