@@ -260,28 +260,28 @@ def redeem(db: Database, settings: Settings, name: str, code: str, password: str
 
     def go(tx: Tx) -> bool:
         user = accounts.get_user(tx.conn, name)
-        row = (
-            tx.conn.execute(select(password_resets).where(password_resets.c.user_id == user.id)).first()
-            if user is not None
-            else None
-        )
-        if user is None or row is None:
+        if user is None:
             return False
-        if row.expires_at < time.time() or user.disabled:
-            tx.conn.execute(delete(password_resets).where(password_resets.c.user_id == user.id))
+        pr = password_resets.c
+        mine = pr.user_id == user.id
+        # Take one of the code's tries before comparing, by a conditional update: concurrent guesses each
+        # need a try of their own (PostgreSQL re-checks the condition after the row lock), so the code
+        # never answers more than RESET_TRIES guesses, however many arrive at once.
+        took = tx.conn.execute(
+            update(password_resets)
+            .where(mine, pr.attempts < RESET_TRIES, pr.expires_at >= time.time())
+            .values(attempts=pr.attempts + 1)
+            .returning(pr.code_hash, pr.attempts)
+        ).first()
+        if took is None or user.disabled:
+            tx.conn.execute(delete(password_resets).where(mine))  # expired, used up or no code at all
             return False
-        if not secrets.compare_digest(row.code_hash, _hash_code(code)):
-            if row.attempts + 1 >= RESET_TRIES:
-                tx.conn.execute(delete(password_resets).where(password_resets.c.user_id == user.id))
-            else:
-                tx.conn.execute(
-                    update(password_resets)
-                    .where(password_resets.c.user_id == user.id)
-                    .values(attempts=password_resets.c.attempts + 1)
-                )
+        if not secrets.compare_digest(took.code_hash, _hash_code(code)):
+            if took.attempts >= RESET_TRIES:
+                tx.conn.execute(delete(password_resets).where(mine))
             log(tx.conn, Actor(name, "api"), "password.redeem", name, "refused", {"error": "wrong code"})
             return False
-        tx.conn.execute(delete(password_resets).where(password_resets.c.user_id == user.id))
+        tx.conn.execute(delete(password_resets).where(mine))
         accounts.set_password(tx, settings, name, password)
         log(tx.conn, Actor(name, "api"), "password.redeem", name, "ok", {})
         return True

@@ -116,6 +116,14 @@ def render(lang: str, out: Path) -> None:
     )
     session._archive.customers.set_status([i.id for i in items[1:40]], CustomerStatus.PENDING, Provenance("王小明"))
     session._archive.customers.set_status([i.id for i in items[40:60]], CustomerStatus.APPROVED, Provenance("市场经理"))
+    with session._archive.db.transaction() as tx:  # approved customers carry the code the server gave them
+        for n, item in enumerate(items[40:60], start=1):
+            region = item.values.get("region_code") or "610103"
+            tx.execute(
+                schema.customer.update()
+                .where(schema.customer.c.id == item.id)
+                .values(code=f"{region}{n:06d}", code_official=1)
+            )
     session.close()
 
     unlock = UnlockDialog(ctx, "default")

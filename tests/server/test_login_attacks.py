@@ -13,8 +13,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
-from server.schema import login_budgets
+from server import administration
+from server.schema import admin_log, login_budgets, password_resets
 from tests.server.conftest import ServerProcess
 from tests.server.helpers import PASSWORD, PROTO, add_user
 
@@ -208,3 +210,44 @@ def test_many_concurrent_failed_logins_keep_memory_bounded_and_the_server_answer
     )
     assert peak - baseline < 3 * 64 * MIB, (peak - baseline) / MIB
     assert side["info"] >= 1 and side["pull"] >= 1 and side["other"] == 0, side
+
+
+def test_forty_concurrent_guesses_of_a_reset_code_compare_at_most_five(db, settings, server_process):
+    """The one-time reset code dies after five wrong tries (docs/server.md, "Administration"), also when
+    the guesses arrive at once on four worker processes: each guess takes a try by a conditional update
+    before the code is compared, so no more than five are ever compared (reading the count first and
+    writing it after compared 13 of 40 on PostgreSQL)."""
+    add_user(db, settings, "c1", "collector")
+    code = administration.reset_password(db, administration.Actor("root", "cli"), "c1")["code"]
+    server_process.start(
+        "--workers",
+        "4",
+        env={"FIELDARCHIVE_FAILURE_DELAY": "0", "FIELDARCHIVE_ALLOW_SQLITE_WORKERS": "1"},
+    )
+    clients = [httpx.Client(base_url=server_process.url, timeout=120) for _ in range(40)]
+    for c in clients:
+        assert c.get("/api/v1/info").status_code == 200
+    barrier = threading.Barrier(len(clients), timeout=60)
+
+    def guess(i: int) -> int:
+        barrier.wait()
+        body = {"username": "c1", "code": f"WRONG-{i:04d}-GUESS", "new_password": "guessed-pass-1"}
+        return clients[i].post("/api/v1/auth/reset", headers=PROTO, json=body).status_code
+
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            assert list(pool.map(guess, range(len(clients)))) == [401] * 40
+        body = {"username": "c1", "code": code, "new_password": "guessed-pass-1"}
+        right = clients[0].post("/api/v1/auth/reset", headers=PROTO, json=body)
+    finally:
+        for c in clients:
+            c.close()
+    assert right.status_code == 401  # the code is dead after its five tries
+    with db.read() as conn:
+        compared = conn.execute(
+            select(func.count())
+            .select_from(admin_log)
+            .where(admin_log.c.action == "password.redeem", admin_log.c.outcome == "refused")
+        ).scalar()
+        assert compared == administration.RESET_TRIES == 5
+        assert conn.execute(select(func.count()).select_from(password_resets)).scalar() == 0
