@@ -34,6 +34,7 @@ def render(lang: str, out: Path) -> None:
     from app.services import session as ss
     from app.services.demo import generate
     from app.settings import Settings
+    from app.storage import schema
     from app.ui.context import UiContext
     from app.ui.controller import AppController, LockScreen
     from app.ui.settings_dialog import SettingsDialog
@@ -243,8 +244,6 @@ def render(lang: str, out: Path) -> None:
     conflict.close()
     # the market manager's review tab and the statistics
     import json as _json
-
-    from app.storage import schema
 
     sess = controller.ctx.session
     sess.role = "supervisor"
