@@ -20,7 +20,7 @@ from fastapi.routing import APIRoute
 
 from app.export.reading import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
-from server import audit, auth, credit, feed, photos, push, report_jobs, reports
+from server import audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
 from server.accounts import Caller
 from server.calendar import calendar_json, server_calendar
 from server.config import SERVER_VERSION, Settings, iso
@@ -28,6 +28,7 @@ from server.db import Database
 from server.errors import ApiError, BadInput
 from server.forms import current_form, current_version
 from server.integrations import Scope
+from server.ledger_models import LedgerPage, LedgerSummary
 from server.machines import allowing
 from server.machines import human_caller as caller
 from server.purchases import import_purchases
@@ -437,3 +438,41 @@ def monthly_report_job_result(request: Request, job_id: str = JOB_PATH, who: Cal
             headers={"Content-Encoding": "gzip", "Vary": "Accept-Encoding"},
         )
     return Response(report_jobs.result(db_of(request), who.user, job_id), media_type=JSON)
+
+
+def _day(what: str) -> Any:
+    """A date parameter (each parameter needs its own ``Query``: FastAPI binds one to its name)."""
+    return Query(..., pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", description=f"YYYY-MM-DD (China time): {what}")
+
+
+def _collector() -> Any:
+    return Query(None, max_length=150, description="only this customer manager's customers (login name)")
+
+
+@router.get("/reports/ledger", response_model=LedgerPage, responses=errors(*AUTHED, 422))
+def ledger_page(
+    request: Request,
+    start: str = _day("the period's first day"),
+    end: str = _day("its last day"),
+    collector: str | None = _collector(),
+    cursor: str | None = Query(None, max_length=200, description="the previous page's next_cursor"),
+    limit: int = Query(ledger.DEFAULT_LIMIT, ge=1, le=ledger.MAX_LIMIT, description="events per page"),
+    who: Caller = Depends(caller),
+) -> dict[str, Any]:
+    """The modification ledger (客户信息修改台帐): every completed modification from ``start`` to ``end``
+    (inclusive) of the customers the caller may see, one row per changed field, a page at a time."""
+    with db_of(request).read() as conn:
+        return ledger.page(conn, who.user, current_form(conn), start, end, collector, cursor, limit)
+
+
+@router.get("/reports/ledger/summary", response_model=LedgerSummary, responses=errors(*AUTHED, 422))
+def ledger_summary(
+    request: Request,
+    start: str = _day("the period's first day"),
+    end: str = _day("its last day"),
+    collector: str | None = _collector(),
+    who: Caller = Depends(caller),
+) -> dict[str, Any]:
+    """The ledger's counts for the period: per field group, per customer manager and per path."""
+    with db_of(request).read() as conn:
+        return ledger.summary(conn, who.user, current_form(conn), start, end, collector)

@@ -287,3 +287,103 @@ class ReportJob:
     done: int
     total: int
     error: str | None = None
+
+
+class LedgerPath(str, enum.Enum):
+    """How a completed modification came about (server/ledger.py says what each covers)."""
+
+    OWN_SAVE = "own_save"
+    REVIEW = "review"
+    BULK = "bulk"
+    SYSTEM = "system"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """One changed field of one completed modification (a row of 客户信息修改台帐). ``old``/``new`` are the
+    stored values (personal numbers masked by the server where the caller's role calls for it)."""
+
+    completed_at: str
+    path: LedgerPath
+    record_id: str
+    field: str
+    field_label_zh: str
+    field_label_en: str
+    old: Any = None
+    new: Any = None
+    code: str | None = None
+    shop_name: str | None = None
+    collector: str | None = None
+    collector_name: str | None = None
+    group: str | None = None
+    changed_by: str | None = None
+    changed_by_name: str | None = None
+    approved_by: str | None = None
+    approved_by_name: str | None = None
+    source: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPerson:
+    name: str
+    display_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerGroupCount:
+    group: str | None
+    label_zh: str
+    label_en: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerCollectorCount:
+    collector: str | None
+    display_name: str | None
+    count: int
+    by_path: tuple[tuple[LedgerPath, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerSummary:
+    """``GET /reports/ledger/summary``: the period's counts per field group, collector and path."""
+
+    total: int
+    customers: int
+    by_group: tuple[LedgerGroupCount, ...] = ()
+    by_collector: tuple[LedgerCollectorCount, ...] = ()
+    by_path: tuple[tuple[LedgerPath, int], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerPage:
+    """``GET /reports/ledger``: one page of rows, and the cursor of the next one (None: the last)."""
+
+    start: str
+    end: str
+    generated_at: str
+    collector: str | None
+    user: str
+    display_name: str
+    collectors: tuple[LedgerPerson, ...]
+    masked: bool
+    rows: tuple[LedgerRow, ...]
+    next_cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ledger:
+    """The whole ledger of a period as the client shows and exports it: every page's rows and the summary."""
+
+    start: str
+    end: str
+    generated_at: str
+    collector: str | None
+    user: str
+    display_name: str
+    collectors: tuple[LedgerPerson, ...]
+    masked: bool
+    rows: tuple[LedgerRow, ...]
+    summary: LedgerSummary

@@ -37,6 +37,8 @@ from app.models.remote import (
     CreditHistory,
     FeedPage,
     JobState,
+    Ledger,
+    LedgerRow,
     MonthlyReport,
     PhotoProgress,
     PushResult,
@@ -50,6 +52,7 @@ from app.sync import protocol
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
 READ_TIMEOUT = 30.0
+LEDGER_PAGE = 1000  # events per page of the modification ledger
 REPORT_POLL = (0.2, 2.0)  # seconds: the first and the longest wait between polls of a report job
 GZIP_ABOVE = 1024
 
@@ -394,6 +397,54 @@ class SyncClient:
             progress(job.done, job.total)
         answer = self._call("GET", f"/reports/monthly/jobs/{job.id}/result")
         return protocol.decode(protocol.report_answer, answer, "report")
+
+    def ledger(
+        self, start: str, end: str, collector: str | None = None, progress: Callable[[int], None] | None = None
+    ) -> Ledger:
+        """The modification ledger from ``start`` to ``end`` (YYYY-MM-DD, China time, inclusive) over what
+        this user may see, optionally one collector's customers: its summary, then every page of rows
+        (``progress(rows so far)`` after each). A server without the ledger: SyncError naming that."""
+        params = {"start": start, "end": end, **({"collector": collector} if collector else {})}
+        try:
+            summary = protocol.decode(
+                protocol.ledger_summary_answer, self._call("GET", "/reports/ledger/summary", params=params), "ledger"
+            )
+        except SyncError as exc:
+            if exc.kind is K.REFUSED and getattr(exc, "code", None) in (404, "not_found", ""):
+                raise SyncError(
+                    K.SERVER, N_("This server does not keep the modification ledger yet; it needs an update.")
+                ) from None
+            raise
+        rows: list[LedgerRow] = []
+        cursor: str | None = None
+        while True:
+            page = protocol.decode(
+                protocol.ledger_page_answer,
+                self._call(
+                    "GET",
+                    "/reports/ledger",
+                    params={**params, "limit": LEDGER_PAGE, **({"cursor": cursor} if cursor else {})},
+                ),
+                "ledger",
+            )
+            rows.extend(page.rows)
+            if progress is not None:
+                progress(len(rows))
+            if page.next_cursor is None or page.next_cursor == cursor:
+                break
+            cursor = page.next_cursor
+        return Ledger(
+            start=page.start,
+            end=page.end,
+            generated_at=page.generated_at,
+            collector=page.collector,
+            user=page.user,
+            display_name=page.display_name,
+            collectors=page.collectors,
+            masked=page.masked,
+            rows=tuple(rows),
+            summary=summary,
+        )
 
     def calendar(self, known_version: str | None = None) -> RemoteCalendar | None:
         """The server's work calendar (years, holidays, workdays, version), or None when

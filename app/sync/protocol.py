@@ -25,6 +25,13 @@ from app.models.remote import (
     FieldConflict,
     FieldError,
     JobState,
+    LedgerCollectorCount,
+    LedgerGroupCount,
+    LedgerPage,
+    LedgerPath,
+    LedgerPerson,
+    LedgerRow,
+    LedgerSummary,
     MissingField,
     MonthlyReport,
     OverdueRow,
@@ -379,4 +386,94 @@ def report_answer(d: Any, where: str) -> MonthlyReport:
         completeness=_rows(d, "completeness", _completeness, where),
         overdue=_rows(d, "overdue", _overdue, where),
         visits=_rows(d, "visits", _visits, where),
+    )
+
+
+# ---- the modification ledger ---------------------------------------------------------------------
+def _ledger_row(d: Any, where: str) -> LedgerRow:
+    d = _obj(d, where)
+    return LedgerRow(
+        completed_at=_req(d, "completed_at", str, where),
+        path=_enum(LedgerPath, d.get("path"), f"{where}.path"),
+        record_id=_req(d, "record_id", str, where),
+        field=_req(d, "field", str, where),
+        field_label_zh=_opt(d, "field_label_zh", str, where) or "",
+        field_label_en=_opt(d, "field_label_en", str, where) or "",
+        old=d.get("old"),
+        new=d.get("new"),
+        code=_opt(d, "code", str, where),
+        shop_name=_opt(d, "shop_name", str, where),
+        collector=_opt(d, "collector", str, where),
+        collector_name=_opt(d, "collector_name", str, where),
+        group=_opt(d, "group", str, where),
+        changed_by=_opt(d, "changed_by", str, where),
+        changed_by_name=_opt(d, "changed_by_name", str, where),
+        approved_by=_opt(d, "approved_by", str, where),
+        approved_by_name=_opt(d, "approved_by_name", str, where),
+        source=_opt(d, "source", str, where),
+    )
+
+
+def _person(d: Any, where: str) -> LedgerPerson:
+    d = _obj(d, where)
+    return LedgerPerson(_req(d, "name", str, where), _opt(d, "display_name", str, where) or d["name"])
+
+
+def _paths(d: Any, where: str) -> tuple[tuple[LedgerPath, int], ...]:
+    d = _obj(d if d is not None else {}, where)
+    out = []
+    for key, n in d.items():
+        if not isinstance(n, int) or isinstance(n, bool):
+            raise _Bad(f"{where}.{key}")
+        out.append((_enum(LedgerPath, key, f"{where}.{key}"), n))
+    return tuple(out)
+
+
+def _group_count(d: Any, where: str) -> LedgerGroupCount:
+    d = _obj(d, where)
+    return LedgerGroupCount(
+        _opt(d, "group", str, where),
+        _opt(d, "label_zh", str, where) or "",
+        _opt(d, "label_en", str, where) or "",
+        _req(d, "count", int, where),
+    )
+
+
+def _collector_count(d: Any, where: str) -> LedgerCollectorCount:
+    d = _obj(d, where)
+    return LedgerCollectorCount(
+        _opt(d, "collector", str, where),
+        _opt(d, "display_name", str, where),
+        _req(d, "count", int, where),
+        _paths(d.get("by_path"), f"{where}.by_path"),
+    )
+
+
+def ledger_page_answer(d: Any, where: str) -> LedgerPage:
+    """``GET /reports/ledger``."""
+    d = _obj(d, where)
+    s = _obj(d.get("scope"), f"{where}.scope")
+    return LedgerPage(
+        start=_req(d, "start", str, where),
+        end=_req(d, "end", str, where),
+        generated_at=_req(d, "generated_at", str, where),
+        collector=_opt(d, "collector", str, where),
+        user=_req(s, "user", str, f"{where}.scope"),
+        display_name=_opt(s, "display_name", str, f"{where}.scope") or "",
+        collectors=_rows(s, "collectors", _person, f"{where}.scope"),
+        masked=bool(_req(d, "masked", bool, where)),
+        rows=_rows(d, "rows", _ledger_row, where),
+        next_cursor=_opt(d, "next_cursor", str, where),
+    )
+
+
+def ledger_summary_answer(d: Any, where: str) -> LedgerSummary:
+    """``GET /reports/ledger/summary``."""
+    d = _obj(d, where)
+    return LedgerSummary(
+        total=_req(d, "total", int, where),
+        customers=_req(d, "customers", int, where),
+        by_group=_rows(d, "by_group", _group_count, where),
+        by_collector=_rows(d, "by_collector", _collector_count, where),
+        by_path=_paths(d.get("by_path"), f"{where}.by_path"),
     )

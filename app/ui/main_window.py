@@ -23,6 +23,7 @@ from app.ui.admin.window import AdminWindow
 from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
 from app.ui.errors import info
+from app.ui.ledger_view import LedgerWindow
 from app.ui.ops import listing as listing_ops
 from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
         self.admin_window: AdminWindow | None = None
+        self.ledger_window: LedgerWindow | None = None
         self._menus()
         self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
@@ -128,6 +130,7 @@ class MainWindow(QMainWindow):
         )
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
         self._action(archive, _("Monthly report…"), self.monthly_report)
+        self._action(archive, _("Modification ledger…"), self.show_ledger)
         archive.addSeparator()
         self._action(archive, _("Back up…"), lambda: sheets_flow.choose_backup(self.ctx, self))
         self._action(archive, _("Lock"), self.sig_lock_requested.emit, "Ctrl+L")
@@ -191,6 +194,13 @@ class MainWindow(QMainWindow):
 
     def monthly_report(self) -> None:
         self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
+
+    def show_ledger(self) -> None:
+        """The modification ledger (客户信息修改台帐): one window, raised again when already open."""
+        if self.ledger_window is None:
+            self.ledger_window = LedgerWindow(self.ctx, self)
+        self.ledger_window.show()
+        self.ledger_window.raise_()
 
     # ---- customers ---------------------------------------------------------------------------
     def open_customer(self, customer_id: str) -> None:
