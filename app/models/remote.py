@@ -51,6 +51,8 @@ class RemoteRecord:
     updated_by: str | None = None  # who made this version (``system``: the server itself); None: not said
     people: dict[str, str] = field(default_factory=dict)  # login name -> display name, of those named here
     provisional_code: str | None = None  # the creator's TMP-… code, while there is no official one
+    # the customer's integrity file (entries, complaints) as the feed sends it; None: not sent (push answers)
+    integrity: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

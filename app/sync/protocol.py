@@ -114,8 +114,23 @@ def record(d: Any, where: str) -> RemoteRecord:
         updated_by=_opt(d, "updated_by", str, where),
         people=_people(_opt(d, "people", dict, where)),
         provisional_code=_opt(d, "provisional_code", str, where),
+        integrity=_integrity(_opt(d, "integrity", dict, where), f"{where}.integrity"),
         wire=d,
     )
+
+
+def _integrity(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
+    """A customer's integrity file (added later: absent from older servers and from push answers): two
+    lists of objects, each with a text ``id``; their other values are read by app.storage.integrity."""
+    if d is None:
+        return None
+    out: dict[str, Any] = {}
+    for key in ("entries", "complaints"):
+        items = _list(d, key, where)
+        for i, item in enumerate(items):
+            _req(_obj(item, f"{where}.{key}[{i}]"), "id", str, f"{where}.{key}[{i}]")
+        out[key] = items
+    return out
 
 
 def _people(d: dict[str, Any] | None) -> dict[str, str]:
