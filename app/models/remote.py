@@ -193,6 +193,30 @@ class CreditHistory:
 
 
 @dataclass(frozen=True, slots=True)
+class Notice:
+    """One outlet on the public notice list (公示, F3 L177): its initial grade and the notice's dates."""
+
+    record_id: str
+    code: str | None
+    shop_name: str | None
+    owner: str | None
+    grade: str
+    status: str  # notice | appealed
+    rated_on: str
+    notice_start: str
+    notice_end: str
+    appeal_on: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeList:
+    """``GET /credit/notices``: the outlets under notice on ``on`` that the caller may see."""
+
+    on: str
+    notices: tuple[Notice, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class ReportScope:
     user: str
     display_name: str

@@ -17,6 +17,7 @@ from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, translate
 from app.models.integrity import Complaint, IntegrityEntry, OverdueComplaint
 from app.models.record import Provenance, Source, new_id
+from app.models.remote import NoticeList
 from app.services.session import Session
 from app.validation import integrity as rules
 
@@ -193,3 +194,42 @@ def export_integrity(session: Session, path: Path, lang: str | None = None) -> i
         scratch_dir=scratch.archive_scratch(arc.path),
     )
     return n + len(rows)
+
+
+def save_notices(session: Session, data: NoticeList, path: Path, lang: str | None = None) -> int:
+    """The public notice list (公示, F3 L177) as the workbook to publish: each outlet under notice with its
+    initial grade, the grade's definition (F3 L171–174) and the notice's dates; returns the rows."""
+    lang = lang or current_language()
+
+    def t(msgid: str) -> str:
+        return translate(msgid, lang)
+
+    cols = [
+        Column(t(N_("No.")), 6.0),
+        Column(t(N_("Customer code")), 16.0),
+        Column(t(N_("Shop name")), 26.0),
+        Column(t(N_("Grade")), 8.0),
+        Column(t(N_("Grade definition")), 48.0),
+        Column(t(N_("Rated on")), 12.0),
+        Column(t(N_("Notice from")), 12.0),
+        Column(t(N_("Notice until")), 12.0),
+        Column(t(N_("Appeal")), 12.0),
+    ]
+    rows = [
+        [
+            i,
+            n.code or "",
+            n.shop_name or "",
+            n.grade,
+            t(rules.GRADE_DEFINITIONS.get(n.grade, "")) if n.grade in rules.GRADE_DEFINITIONS else "",
+            n.rated_on,
+            n.notice_start,
+            n.notice_end,
+            n.appeal_on or "",
+        ]
+        for i, n in enumerate(data.notices, start=1)
+    ]
+    title = t(N_("Public notice {on}")).format(on=data.on)
+    return write_sheet(
+        path, cols, rows, title=title[:31], printable=True, scratch_dir=scratch.archive_scratch(session._archive.path)
+    )

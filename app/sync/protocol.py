@@ -27,6 +27,8 @@ from app.models.remote import (
     JobState,
     MissingField,
     MonthlyReport,
+    Notice,
+    NoticeList,
     OverdueRow,
     PhotoProgress,
     PushResult,
@@ -294,6 +296,30 @@ def credit_answer(d: Any, where: str) -> CreditHistory:
     d = _obj(d, where)
     ratings = tuple(_rating(r, f"{where}.ratings[{i}]") for i, r in enumerate(_list(d, "ratings", where)))
     return CreditHistory(_req(d, "record_id", str, where), ratings)
+
+
+def notices_answer(d: Any, where: str) -> NoticeList:
+    """``GET /credit/notices``."""
+    d = _obj(d, where)
+    out = []
+    for i, n in enumerate(_list(d, "notices", where)):
+        w = f"{where}.notices[{i}]"
+        n = _obj(n, w)
+        out.append(
+            Notice(
+                record_id=_req(n, "record_id", str, w),
+                code=_opt(n, "code", str, w),
+                shop_name=_opt(n, "shop_name", str, w),
+                owner=_opt(n, "owner", str, w),
+                grade=_req(n, "grade", str, w),
+                status=_req(n, "status", str, w),
+                rated_on=_req(n, "rated_on", str, w),
+                notice_start=_req(n, "notice_start", str, w),
+                notice_end=_req(n, "notice_end", str, w),
+                appeal_on=_opt(n, "appeal_on", str, w),
+            )
+        )
+    return NoticeList(_req(d, "on", str, where), tuple(out))
 
 
 def job_answer(d: Any, where: str) -> ReportJob:

@@ -23,6 +23,13 @@ KIND_LABELS = {
     "complaint": N_("Consumer complaint"),
     "commendation": N_("Commendation or honour"),
 }
+#: The integrity grades as the documents define them (F3 L171–174), shown wherever a grade is shown.
+GRADE_DEFINITIONS = {
+    "A": N_("A: lawful business, honest self-discipline, high consumer satisfaction, no violation."),
+    "B": N_("B: lawful business, keeps the rules on the whole, no serious violation, good consumer satisfaction."),
+    "C": N_("C: some violations, minor, corrected promptly after education."),
+    "D": N_("D: serious violations or repeated ones despite education, harming the tobacco market's order."),
+}
 #: Who the information comes from (F3 L168: the monopoly office's supervision and complaint handling; the
 #: customer service department; the customer manager who keeps the file).
 SOURCES = ("monopoly", "service", "collector")
