@@ -4,6 +4,7 @@ the modules that do the work; every response and every error is declared for the
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
 import tempfile
@@ -23,11 +24,12 @@ from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, Er
 from server import audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
 from server.accounts import Caller
 from server.calendar import calendar_json, server_calendar
-from server.config import SERVER_VERSION, Settings, iso
+from server.config import CHINA_TZ, SERVER_VERSION, Settings, iso
 from server.db import Database
 from server.errors import ApiError, BadInput
 from server.forms import current_form, current_version
 from server.integrations import Scope
+from server.integrity_models import NoticeList
 from server.ledger_models import LedgerPage, LedgerSummary
 from server.machines import allowing
 from server.machines import human_caller as caller
@@ -255,6 +257,21 @@ def record_credit(
     with db_of(request).read() as conn:
         visible_record(conn, who, rid)
         return {"record_id": rid, "ratings": credit.history(conn, rid)}
+
+
+@router.get("/credit/notices", response_model=NoticeList, responses=errors(*AUTHED, 422))
+def credit_notices(
+    request: Request,
+    on: str | None = Query(None, max_length=10, description="YYYY-MM-DD (default: today in China)"),
+    who: Caller = Depends(records_reader),
+) -> dict[str, Any]:
+    """The public notice list (公示): the outlets the caller may see whose integrity rating is under notice."""
+    try:
+        day = dt.date.fromisoformat(on) if on else dt.datetime.now(CHINA_TZ).date()
+    except ValueError as exc:
+        raise ApiError(422, ErrorCode.VALIDATION, "on: a date as YYYY-MM-DD") from exc
+    with db_of(request).read() as conn:
+        return {"on": day.isoformat(), "notices": credit.notices(conn, who.user, day)}
 
 
 @router.get(

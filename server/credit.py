@@ -14,6 +14,9 @@ Rules as built (docs/classification.md):
 * The rating and the decision name the person who acted (``--by``): an enabled server account of a
   market manager or an administrator, the person designated for it (指定专人, F3 L169); never a
   generic "admin".
+* The rating reads the customer's integrity archive (信息采集, F3 L175: the information collected is the
+  basis of the rating): the entries of the year before the rating date are counted by kind and kept with
+  the rating (``basis``); grade A ("no violation", F3 L171) is refused while that year holds a violation.
 * Only the decision changes the record's ``credit_grade``, as a system change (source ``credit``)
   that reaches clients through the feed.
 """
@@ -21,6 +24,7 @@ Rules as built (docs/classification.md):
 from __future__ import annotations
 
 import datetime as dt
+import json
 import time
 from typing import Any
 
@@ -31,7 +35,10 @@ from app.models.catalogue import FieldRole
 from server.calendar import server_calendar
 from server.db import Tx
 from server.forms import current_form
+from server.integrity import basis
+from server.records import dumps
 from server.schema import credit_ratings, customers, users
+from server.scope import visible_clause
 from server.system import apply_system_changes
 
 GRADES = ("A", "B", "C", "D")
@@ -97,6 +104,13 @@ def rate(
             f"the customer {row.code} already has a rating in progress (grade {current.grade}, "
             f"{current.status} since {current.notice_start}); decide it first"
         )
+    found = basis(tx.conn, row.id, on)
+    violations = found["counts"]["violation"]
+    if grade == "A" and violations:
+        raise CreditError(
+            f"grade A means no violation (F3 L171), and the integrity archive of {row.code} holds {violations} "
+            f"between {found['since']} and {found['until']}; give B, C or D"
+        )
     cal = server_calendar(tx.conn)
     end = cal.add_workdays(start - dt.timedelta(days=1), notice_days)
     rid = tx.conn.execute(
@@ -110,6 +124,7 @@ def rate(
             status="notice",
             rated_by=actor,
             created_at=time.time(),
+            basis=dumps(found),
         )
     ).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     return _wire(tx.conn.execute(select(credit_ratings).where(credit_ratings.c.id == rid)).one(), row.code)
@@ -195,6 +210,7 @@ def _wire(r: Any, code: str | None) -> dict[str, Any]:
         "decision_note": r.decision_note,
         "rated_by": r.rated_by,
         "decided_by": r.decided_by,
+        "basis": json.loads(r.basis) if r.basis else None,
     }
 
 
@@ -204,3 +220,37 @@ def history(conn: Connection, record_id: str) -> list[dict[str, Any]]:
         select(credit_ratings).where(credit_ratings.c.record_id == record_id).order_by(credit_ratings.c.id)
     ).all()
     return [_wire(r, code) for r in rows]
+
+
+def notices(conn: Connection, user: Any, on: dt.date) -> list[dict[str, Any]]:
+    """The public notice list (公示, F3 L177) on ``on``: every outlet the caller may see whose initial rating
+    is in its notice period that day (notice_start ≤ on ≤ notice_end, not decided), by code."""
+    q = (
+        select(credit_ratings, customers.c.code, customers.c.data, customers.c.owner_id)
+        .join(customers, customers.c.id == credit_ratings.c.record_id)
+        .where(
+            credit_ratings.c.status.in_(OPEN),
+            credit_ratings.c.notice_start <= on,
+            credit_ratings.c.notice_end >= on,
+            customers.c.deleted.is_(False),
+            visible_clause(user),
+        )
+        .order_by(customers.c.code, credit_ratings.c.id)
+    )
+    rows = conn.execute(q).all()
+    owners = {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))} if rows else {}
+    return [
+        {
+            "record_id": r.record_id,
+            "code": r.code,
+            "shop_name": json.loads(r.data).get("shop_name"),
+            "owner": owners.get(r.owner_id),
+            "grade": r.grade,
+            "status": r.status,
+            "rated_on": r.rated_on.isoformat(),
+            "notice_start": r.notice_start.isoformat(),
+            "notice_end": r.notice_end.isoformat(),
+            "appeal_on": _day(r.appeal_on),
+        }
+        for r in rows
+    ]

@@ -22,6 +22,7 @@ from server.config import Settings, iso
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import definition
+from server.integrity import files
 from server.records import Rec
 from server.schema import customer_versions, customers, feed, feed_counter
 from server.scope import Directory, is_admin
@@ -43,7 +44,9 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         rows = rows[:limit]
         directory = Directory.lazy(conn, user)
         directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id, r.v_actor_id))
-        changes = [_change(conn, r, directory) for r in _latest_per_record(rows)]
+        latest = _latest_per_record(rows)
+        held = files(conn, [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None], directory)
+        changes = [_change(conn, r, directory, held) for r in latest]
     return {
         "changes": changes,
         "cursor": rows[-1].f_seq if more else counter.seq,
@@ -108,10 +111,13 @@ def _latest_per_record(rows: Sequence[Any]) -> list[Any]:
     return [r for i, r in enumerate(rows) if r.f_record_id is None or last[r.f_record_id] == i]
 
 
-def _change(conn: Any, r: Any, directory: Directory) -> dict[str, Any]:
+def _change(conn: Any, r: Any, directory: Directory, held: dict[str, Any]) -> dict[str, Any]:
+    """One change of a page; a record carries its integrity file (``held``: server.integrity.files)."""
     out: dict[str, Any] = {"seq": r.f_seq, "kind": r.f_kind, "record": None, "record_id": r.f_record_id, "form": None}
     if r.f_kind == "record":
         out["record"] = Rec.from_row(r).to_wire(directory)
+        if r.f_record_id in held:
+            out["record"]["integrity"] = held[r.f_record_id]
     elif r.f_kind == "form":
         out["form"] = definition(conn, r.f_form_version)
     return out

@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import select
 
 from app.models.wire import ErrorCode, MutationKind, ResultStatus, mutation_canonical
-from server import apply
+from server import apply, integrity
 from server.accounts import Caller
 from server.db import Database, Tx
 from server.forms import current_form
@@ -38,6 +38,9 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
     MutationKind.VISIT.value: apply.visit,
     MutationKind.DECIDE.value: apply.decide,
     MutationKind.CHECK.value: apply.check,
+    MutationKind.INTEGRITY.value: integrity.add_entry,
+    MutationKind.COMPLAINT.value: integrity.open_complaint,
+    MutationKind.COMPLAINT_STEP.value: integrity.complaint_step,
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from server.accounts import Caller
 from server.db import Database
 from server.errors import not_found
+from server.integrity import files
 from server.records import Rec
 from server.schema import customers
 from server.scope import Directory, can_see
@@ -30,4 +31,4 @@ def visible_record(conn: Connection, caller: Caller, record_id: str) -> tuple[Re
 def read_record(db: Database, caller: Caller, record_id: str) -> dict[str, Any]:
     with db.read() as conn:
         rec, directory = visible_record(conn, caller, record_id)
-        return rec.to_wire(directory)
+        return {**rec.to_wire(directory), "integrity": files(conn, [rec.id], directory)[rec.id]}

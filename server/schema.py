@@ -175,6 +175,60 @@ customer_checks = Table(
     Column("at", Float, nullable=False),
 )
 
+# The integrity archive (诚信档案, F3 L167): one row per entry, never edited (a correction is a new entry).
+integrity_entries = Table(
+    "integrity_entries",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),  # app.validation.integrity.KINDS
+    Column("source", String(16), nullable=False),  # app.validation.integrity.SOURCES
+    Column("occurred_on", String(10), nullable=False),  # ISO date of the event, in China
+    Column("text", Text, nullable=False),
+    Column("handling", Text, nullable=False),  # how it was handled ("" when not said)
+    Column("photos", Text, nullable=False),  # JSON list of photo hashes (attachments)
+    Column("recorded_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_integrity_entries_occurred_on", "occurred_on"),
+)
+
+# Complaints (投诉): the complainant is kept here, apart from the outlet's values; each step is in complaint_steps.
+complaints = Table(
+    "complaints",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("channel", String(16), nullable=False),
+    Column("received_on", String(10), nullable=False),
+    Column("content", Text, nullable=False),
+    Column("complainant_name", String(64), nullable=False),
+    Column("complainant_phone", String(32), nullable=False),
+    Column("status", String(16), nullable=False),  # app.validation.integrity.STATUSES
+    Column("assignee_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("deadline", String(10), nullable=False),  # the answer is due by this day (inclusive)
+    Column("handling", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("closed_on", String(10), nullable=True),
+    Column("revision", Integer, nullable=False),  # one more per step: a step names the revision it follows
+    Column("created_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_complaints_received_on", "received_on"),
+)
+
+complaint_steps = Table(
+    "complaint_steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("complaint_id", String(36), ForeignKey("complaints.id"), nullable=False, index=True),
+    Column("revision", Integer, nullable=False),
+    Column("action", String(16), nullable=False),  # open | assign | handle | answer | close
+    Column("data", Text, nullable=False),  # JSON: what the step set
+    Column("by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("at", Float, nullable=False),
+)
+
 mutations = Table(
     "mutations",
     metadata,
@@ -315,6 +369,8 @@ credit_ratings = Table(
     Column("rated_by", String(64), nullable=False),
     Column("decided_by", String(64), nullable=True),
     Column("created_at", Float, nullable=False),
+    # what the rating was based on (F3 L175): the integrity entries of the year before it, as JSON
+    Column("basis", Text, nullable=True),
 )
 
 # The work calendar the server publishes: public holidays and make-up working days (调休).

@@ -22,6 +22,7 @@ from pydantic import (
 from typing_extensions import TypedDict
 
 from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, ResultStatus
+from server.integrity_models import ComplaintIn, EntryIn, IntegrityFileOut, StepIn
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 SHA_RE = r"^[0-9a-f]{64}$"
@@ -152,6 +153,9 @@ class MutationIn(Strict):
     visit: VisitIn | None = None
     decision: DecisionIn | None = None
     check: CheckIn | None = None
+    entry: EntryIn | None = None  # integrity.add
+    complaint: ComplaintIn | None = None  # complaint.open
+    step: StepIn | None = None  # complaint.step
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -452,6 +456,7 @@ class RecordOut(BaseModel):
     updated_by: str | None = None  # who made this version (None: not known to this answer)
     provisional_code: str | None = None  # the collector's code until the official one
     people: dict[str, str] = {}  # login name -> display name of the accounts the record names
+    integrity: IntegrityFileOut | None = None  # the customer's integrity file, in the feed (server.integrity)
 
 
 class ConflictOut(BaseModel):
@@ -599,6 +604,7 @@ class CreditRatingOut(BaseModel):
     decision_note: str | None
     rated_by: str
     decided_by: str | None
+    basis: dict[str, Any] | None = None  # the integrity entries the rating was based on (server.integrity.basis)
 
 
 class CreditHistory(BaseModel):

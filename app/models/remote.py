@@ -51,6 +51,8 @@ class RemoteRecord:
     updated_by: str | None = None  # who made this version (``system``: the server itself); None: not said
     people: dict[str, str] = field(default_factory=dict)  # login name -> display name, of those named here
     provisional_code: str | None = None  # the creator's TMP-… code, while there is no official one
+    # the customer's integrity file (entries, complaints) as the feed sends it; None: not sent (push answers)
+    integrity: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 
@@ -188,6 +190,30 @@ class CreditHistory:
 
     record_id: str
     ratings: tuple[CreditRating, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """One outlet on the public notice list (公示, F3 L177): its initial grade and the notice's dates."""
+
+    record_id: str
+    code: str | None
+    shop_name: str | None
+    owner: str | None
+    grade: str
+    status: str  # notice | appealed
+    rated_on: str
+    notice_start: str
+    notice_end: str
+    appeal_on: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NoticeList:
+    """``GET /credit/notices``: the outlets under notice on ``on`` that the caller may see."""
+
+    on: str
+    notices: tuple[Notice, ...]
 
 
 @dataclass(frozen=True, slots=True)

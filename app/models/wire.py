@@ -39,6 +39,9 @@ class MutationKind(str, enum.Enum):
     VISIT = "visit.create"
     DECIDE = "review.decide"
     CHECK = "customer.check"  # a quarterly check or half-yearly review of the static information (§3.5)
+    INTEGRITY = "integrity.add"  # an entry of the outlet's integrity archive (诚信档案, F3 L167)
+    COMPLAINT = "complaint.open"  # a complaint received (投诉, F3 L40, L186)
+    COMPLAINT_STEP = "complaint.step"  # a complaint assigned, handled, answered or closed
 
 
 class ResultStatus(str, enum.Enum):

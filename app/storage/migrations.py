@@ -138,6 +138,50 @@ CREATE TABLE conflict (
 ALTER TABLE photo ADD COLUMN uploaded_at TEXT;
 """
 
+# 4: the integrity archive (诚信档案): entries and complaints per outlet, synced (issue 18)
+V4 = """
+CREATE TABLE integrity_entry (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    customer_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    occurred_on TEXT NOT NULL,
+    text TEXT NOT NULL,
+    handling TEXT NOT NULL DEFAULT '',
+    photos TEXT NOT NULL DEFAULT '[]',
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'synced', 'refused')),
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ix_integrity_entry_customer ON integrity_entry(customer_id, occurred_on);
+CREATE TABLE complaint (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    customer_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    received_on TEXT NOT NULL,
+    content TEXT NOT NULL,
+    complainant_name TEXT NOT NULL DEFAULT '',
+    complainant_phone TEXT NOT NULL DEFAULT '',
+    status TEXT NOT NULL,
+    assignee TEXT NOT NULL DEFAULT '',
+    deadline TEXT NOT NULL DEFAULT '',
+    handling TEXT NOT NULL DEFAULT '',
+    answer TEXT NOT NULL DEFAULT '',
+    response TEXT NOT NULL DEFAULT '',
+    closed_on TEXT NOT NULL DEFAULT '',
+    revision INTEGER NOT NULL DEFAULT 1,
+    created_by TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'synced', 'refused')),
+    error TEXT NOT NULL DEFAULT '',
+    server TEXT
+);
+CREATE INDEX ix_complaint_customer ON complaint(customer_id, received_on);
+CREATE INDEX ix_complaint_open ON complaint(status, deadline);
+"""
+
 
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
@@ -149,7 +193,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 
 
 #: The schema's scripts in order (bench.storage builds a plain SQLite copy of the schema from them).
-SCRIPTS = (V1, V2, V3)
+SCRIPTS = (V1, V2, V3, V4)
 #: steps[n] upgrades schema n-1 to n.
 STEPS: dict[int, Callable[[Any], None]] = {n: _script(sql) for n, sql in enumerate(SCRIPTS, start=1)}
 SCHEMA_VERSION = max(STEPS)

@@ -103,6 +103,49 @@ visit = Table(
     Column("deleted_at", Text),
 )
 
+integrity_entry = Table(
+    "integrity_entry",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("customer_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Column("occurred_on", Text, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("handling", Text, nullable=False),
+    Column("photos", Text, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("error", Text, nullable=False),
+)
+
+complaint = Table(
+    "complaint",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("customer_id", Text, nullable=False),
+    Column("channel", Text, nullable=False),
+    Column("received_on", Text, nullable=False),
+    Column("content", Text, nullable=False),
+    Column("complainant_name", Text, nullable=False),
+    Column("complainant_phone", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("assignee", Text, nullable=False),
+    Column("deadline", Text, nullable=False),
+    Column("handling", Text, nullable=False),
+    Column("answer", Text, nullable=False),
+    Column("response", Text, nullable=False),
+    Column("closed_on", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("server", Text),  # the complaint as the server last had it (JSON): a refused step goes back to it
+)
+
 photo = Table(
     "photo",
     metadata,

@@ -26,6 +26,7 @@ from app.models.wire import ChangeKind, MutationKind, ResultStatus, canonical_js
 from app.storage import schema
 from app.storage.customers import field_changes, provenance
 from app.storage.db import Part
+from app.storage.integrity import is_integrity_kind
 from app.storage.people import PEOPLE, AuditRow, made_by, people_of, system_fields
 
 OUT = schema.outbox.c
@@ -252,6 +253,11 @@ class Outbox(Part):
             taken: list[tuple[RemoteRecord, dict[str, Any] | None]] = []
             for row, result in results:
                 status, record = result.status, result.record
+                if is_integrity_kind(row.kind):  # its own record's state; a refusal never blocks the customer
+                    self.arc.integrity.answered(tx, row, result)
+                    if record is not None:
+                        taken.append((record, None))
+                    continue
                 if status in (ResultStatus.APPLIED, ResultStatus.MERGED) and record is not None:
                     taken.append((record, row.body))
                 elif status is ResultStatus.CONFLICT:
@@ -515,6 +521,7 @@ class Outbox(Part):
             seen.update(rids)
         taken: dict[str, RemoteRecord] = {}  # the newest state of each record in this page
         regressed: dict[str, RemoteRecord] = {}  # records the server shows older than acknowledged here
+        integrity: list[tuple[str, dict[str, Any]]] = []  # the customers' integrity files, in feed order
         with self.transaction() as tx:
             busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(rids)).distinct()).scalars())
             have: dict[str, tuple[int, Any, str]] = {
@@ -538,6 +545,8 @@ class Outbox(Part):
                 elif kind is ChangeKind.RECORD and change.record is not None:
                     record = change.record
                     held = have.get(rid)
+                    if record.integrity is not None and (held is None or held[2] != "revoked"):
+                        integrity.append((rid, record.integrity))
                     if held is not None and held[0] > record.version and not record.deleted and held[2] != "revoked":
                         regressed[rid] = record  # the server lost changes acknowledged here: it was restored
                         continue
@@ -548,6 +557,8 @@ class Outbox(Part):
                     taken.pop(rid, None)
                     taken[rid] = record
             applied += self._take_feed_records(tx, form, taken, quality, prov, known)
+            for rid, file in integrity:  # after the records: a customer new here is inserted first
+                self.arc.integrity.take_server(tx, rid, file, prov)
             for record in regressed.values():
                 self.arc.recovery.rebase(tx, form, record, quality)
             self._remember_people(tx, [c.record for c in changes if c.record is not None])

@@ -40,6 +40,7 @@ from app.models.remote import (
     Ledger,
     LedgerRow,
     MonthlyReport,
+    NoticeList,
     PhotoProgress,
     PushResult,
     RemoteCalendar,
@@ -357,6 +358,11 @@ class SyncClient:
     def credit_history(self, record_id: str) -> CreditHistory:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
         return protocol.decode(protocol.credit_answer, self._call("GET", f"/records/{record_id}/credit"), "credit")
+
+    def notices(self, on: str | None = None) -> NoticeList:
+        """The public notice list (公示) on ``on`` (YYYY-MM-DD; None: today on the server)."""
+        params = {"on": on} if on else None
+        return protocol.decode(protocol.notices_answer, self._call("GET", "/credit/notices", params=params), "notices")
 
     # ---- reports -----------------------------------------------------------------------------
     def monthly_report(

@@ -82,6 +82,12 @@ def build_body(
         body["decision"] = extra.get("decision") or {}
     elif kind is MutationKind.CHECK:
         body["check"] = extra.get("check") or {}
+    elif kind is MutationKind.INTEGRITY:
+        body["entry"] = extra.get("entry") or {}
+    elif kind is MutationKind.COMPLAINT:
+        body["complaint"] = extra.get("complaint") or {}
+    elif kind is MutationKind.COMPLAINT_STEP:
+        body["step"] = extra.get("step") or {}
     return body
 
 
@@ -91,6 +97,7 @@ def photos_in(body: dict[str, Any], photo_fields: Set[str]) -> list[str]:
         if key in photo_fields and isinstance(change.get("new"), list):
             refs += change["new"]
     refs += (body.get("visit") or {}).get("photos") or []
+    refs += (body.get("entry") or {}).get("photos") or []
     return list(dict.fromkeys(refs))
 
 

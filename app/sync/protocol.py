@@ -34,6 +34,8 @@ from app.models.remote import (
     LedgerSummary,
     MissingField,
     MonthlyReport,
+    Notice,
+    NoticeList,
     OverdueRow,
     PhotoProgress,
     PushResult,
@@ -121,8 +123,23 @@ def record(d: Any, where: str) -> RemoteRecord:
         updated_by=_opt(d, "updated_by", str, where),
         people=_people(_opt(d, "people", dict, where)),
         provisional_code=_opt(d, "provisional_code", str, where),
+        integrity=_integrity(_opt(d, "integrity", dict, where), f"{where}.integrity"),
         wire=d,
     )
+
+
+def _integrity(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
+    """A customer's integrity file (added later: absent from older servers and from push answers): two
+    lists of objects, each with a text ``id``; their other values are read by app.storage.integrity."""
+    if d is None:
+        return None
+    out: dict[str, Any] = {}
+    for key in ("entries", "complaints"):
+        items = _list(d, key, where)
+        for i, item in enumerate(items):
+            _req(_obj(item, f"{where}.{key}[{i}]"), "id", str, f"{where}.{key}[{i}]")
+        out[key] = items
+    return out
 
 
 def _people(d: dict[str, Any] | None) -> dict[str, str]:
@@ -286,6 +303,30 @@ def credit_answer(d: Any, where: str) -> CreditHistory:
     d = _obj(d, where)
     ratings = tuple(_rating(r, f"{where}.ratings[{i}]") for i, r in enumerate(_list(d, "ratings", where)))
     return CreditHistory(_req(d, "record_id", str, where), ratings)
+
+
+def notices_answer(d: Any, where: str) -> NoticeList:
+    """``GET /credit/notices``."""
+    d = _obj(d, where)
+    out = []
+    for i, n in enumerate(_list(d, "notices", where)):
+        w = f"{where}.notices[{i}]"
+        n = _obj(n, w)
+        out.append(
+            Notice(
+                record_id=_req(n, "record_id", str, w),
+                code=_opt(n, "code", str, w),
+                shop_name=_opt(n, "shop_name", str, w),
+                owner=_opt(n, "owner", str, w),
+                grade=_req(n, "grade", str, w),
+                status=_req(n, "status", str, w),
+                rated_on=_req(n, "rated_on", str, w),
+                notice_start=_req(n, "notice_start", str, w),
+                notice_end=_req(n, "notice_end", str, w),
+                appeal_on=_opt(n, "appeal_on", str, w),
+            )
+        )
+    return NoticeList(_req(d, "on", str, where), tuple(out))
 
 
 def job_answer(d: Any, where: str) -> ReportJob:

@@ -28,6 +28,7 @@ from app.ui.ops import listing as listing_ops
 from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
 from app.ui.ops import syncing as sync_ops
+from app.ui.records import integrity as integrity_ui
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.review.panel import ReviewPanel
@@ -131,6 +132,10 @@ class MainWindow(QMainWindow):
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
         self._action(archive, _("Monthly report…"), self.monthly_report)
         self._action(archive, _("Modification ledger…"), self.show_ledger)
+        self._action(archive, _("Public notice list…"), lambda: integrity_ui.choose_notice_list(self.ctx, self))
+        self._action(
+            archive, _("Overdue complaints…"), lambda: integrity_ui.show_overdue(self.ctx, self, self.open_customer)
+        )
         archive.addSeparator()
         self._action(archive, _("Back up…"), lambda: sheets_flow.choose_backup(self.ctx, self))
         self._action(archive, _("Lock"), self.sig_lock_requested.emit, "Ctrl+L")

@@ -12,6 +12,7 @@ from app.models.remote import CreditHistory
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import syncing as sync_ops
+from app.validation.integrity import GRADE_DEFINITIONS
 
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
 
@@ -41,12 +42,17 @@ class CreditView(QWidget):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
+        # the grades as the documents define them (F3 L171–174), under the table and on each grade shown
+        self.legend = QLabel("\n".join(_(GRADE_DEFINITIONS[g]) for g in sorted(GRADE_DEFINITIONS)), self)
+        self.legend.setWordWrap(True)
+        self.legend.setProperty("role", "hint")
         top = QHBoxLayout()
         top.addWidget(self.message, 1)
         top.addWidget(self.refresh_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addWidget(self.table)
+        layout.addWidget(self.legend)
 
     def load(self, customer_id: str | None) -> None:
         """A new customer is shown: forget the last answer (asked again when the tab is opened)."""
@@ -108,5 +114,9 @@ class CreditView(QWidget):
                 _(STATUS.get(r.status, r.status)),
             ]
             for col, text in enumerate(cells):
-                self.table.setItem(row, col, QTableWidgetItem(str(text)))
+                item = QTableWidgetItem(str(text))
+                grade = r.grade if col == 1 else (r.final_grade if col == 5 else None)
+                if grade in GRADE_DEFINITIONS:
+                    item.setToolTip(_(GRADE_DEFINITIONS[grade]))
+                self.table.setItem(row, col, item)
         self.table.resizeColumnsToContents()

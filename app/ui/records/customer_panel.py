@@ -1,4 +1,4 @@
-"""One customer: the archive form, its visits and its history, in tabs."""
+"""One customer: the archive form, its visits, its history, its integrity grade and archive, in tabs."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from app.ui.records import todo
 from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
+from app.ui.records.integrity import IntegrityView
 from app.ui.records.visits import VisitsView
 
 
@@ -40,6 +41,9 @@ class CustomerPanel(QWidget):
         self.tabs.addTab(self.history, _("History"))
         self.credit = CreditView(ctx, self)
         self.credit_tab = self.tabs.addTab(self.credit, _("Integrity grade"))
+        self.integrity = IntegrityView(ctx, self)
+        self.integrity_tab = self.tabs.addTab(self.integrity, _("Integrity archive"))
+        self.integrity.sig_message.connect(self.sig_message)
         self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -82,6 +86,8 @@ class CustomerPanel(QWidget):
         self.tabs.setTabEnabled(2, bool(customer_id))
         self.credit.load(customer_id or None)
         self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
+        self.integrity.load(customer_id or None)
+        self.tabs.setTabEnabled(self.integrity_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.credit_tab:
             self.credit.fetch()
         self.sig_customer_changed.emit(customer_id or "")
