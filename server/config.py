@@ -73,6 +73,14 @@ class Settings:
     upload_ttl: int = 24 * 3600  # a partial upload untouched this long is purged
     # integration tokens (server/integrations.py): a token older than this many days is refused; 0: never
     integration_token_days: float = 0.0
+    # webhooks (server/webhooks.py, docs/integrations.md "Webhooks"): how often each server process looks
+    # for batches to deliver (0: this process delivers none), the retry schedule, the POST's timeout
+    webhook_poll: float = 5.0
+    webhook_retry_base: float = 30.0  # the wait after the first failure; it doubles, up to webhook_retry_cap
+    webhook_retry_cap: float = 3600.0
+    webhook_attempts: int = 10  # failed attempts before a batch goes to the dead-letter list
+    webhook_timeout: float = 10.0
+    webhook_batch: int = 100  # changes per batch at most
     audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod
@@ -98,6 +106,10 @@ class Settings:
         settings = cls(**values)
         if settings.hash_concurrency < 1 or settings.max_failures < 1 or settings.address_max_failures < 1:
             raise ValueError(f"{ENV_PREFIX}HASH_CONCURRENCY, MAX_FAILURES and ADDRESS_MAX_FAILURES must be at least 1")
+        if settings.webhook_attempts < 1 or not 1 <= settings.webhook_batch <= 1000:
+            raise ValueError(f"{ENV_PREFIX}WEBHOOK_ATTEMPTS must be at least 1 and WEBHOOK_BATCH 1 to 1000")
+        if settings.webhook_timeout <= 0 or settings.webhook_retry_base <= 0 or settings.webhook_retry_cap <= 0:
+            raise ValueError(f"{ENV_PREFIX}WEBHOOK_TIMEOUT, WEBHOOK_RETRY_BASE and WEBHOOK_RETRY_CAP must be above 0")
         return settings
 
 

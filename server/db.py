@@ -30,7 +30,7 @@ from sqlalchemy import Table, create_engine, delete, event, make_url, select, up
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from server.schema import customers, feed, feed_counter, users
+from server.schema import customers, feed, feed_counter, outbound_changes, users
 
 T = TypeVar("T")
 RETRIES = 5
@@ -58,6 +58,9 @@ class Tx:
     conn: Connection
     db: Database
     entries: list[FeedEntry] = field(default_factory=list)
+    # rows of ``outbound_changes`` (server/outbound.py) without their ``seq`` and ``team_id``: numbered with
+    # the feed rows, from the same counter, so that the outbound feed is in commit order too
+    outbound: list[dict[str, Any]] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
 
     def emit(self, entry: FeedEntry) -> None:
@@ -71,7 +74,7 @@ class Tx:
         written or locked ``FOR UPDATE``), and the counter, held until commit, is all that orders the
         commits; the less is done while holding it, the more small pushes commit side by side. Taking
         it is one statement (``UPDATE … RETURNING``, which locks the row on PostgreSQL)."""
-        if not self.entries:
+        if not self.entries and not self.outbound:
             return
         rows = _dedupe(self.entries)
         groups: dict[tuple[str, int | None], list[str]] = {}
@@ -86,12 +89,19 @@ class Tx:
         top = self.conn.execute(
             update(feed_counter)
             .where(feed_counter.c.id == 1)
-            .values(seq=feed_counter.c.seq + len(rows))
+            .values(seq=feed_counter.c.seq + len(rows) + len(self.outbound))
             .returning(feed_counter.c.seq)
         ).scalar_one()
-        last = top - len(rows)
+        last = top - len(rows) - len(self.outbound)
         self._fill_scope(rows)
-        teams = self._teams({e.owner_id for e in rows if e.owner_id is not None})
+        owners = {e.owner_id for e in rows if e.owner_id is not None} | {o["owner_id"] for o in self.outbound}
+        teams = self._teams(owners)
+        first_out = last + len(rows) + 1
+        bulk_insert(
+            self.conn,
+            outbound_changes,
+            [{**o, "seq": first_out + i, "team_id": teams.get(o["owner_id"])} for i, o in enumerate(self.outbound)],
+        )
         bulk_insert(
             self.conn,
             feed,

@@ -42,7 +42,8 @@ from server.accounts import AccountError, User, get_user_by_id, team_supervisor
 from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
-from server.schema import integration_calls, integration_tokens, integrations
+from server.forms import current_form
+from server.schema import integration_calls, integration_tokens, integrations, webhooks
 from server.scope import INTEGRATION
 
 PREFIX = "fa_"
@@ -87,6 +88,7 @@ class Machine:
     token_id: str
     rate_per_minute: int
     burst: int
+    fields: tuple[str, ...] | None = None  # the form fields its outbound feed carries; None: every field
 
     def as_user(self) -> User:
         """The stand-in user the scope rules (server/scope.py) judge: role ``integration``, its territory."""
@@ -208,7 +210,28 @@ def _describe(conn: Connection, row: Any) -> dict[str, Any]:
         "tokens": [{"id": t.token_id, "created_at": t.created_at, "retires_at": t.retires_at} for t in tokens],
         "calls": int(calls or 0),
         "last_call_at": last,
+        "fields": json.loads(row.fields) if row.fields is not None else None,  # None: every field
+        "webhook": conn.execute(select(webhooks.c.url).where(webhooks.c.integration_id == row.id)).scalar(),
     }
+
+
+def set_fields(tx: Tx, name: str, keys: list[str] | None) -> list[str] | None:
+    """The form fields the integration's outbound feed and webhook carry (None: every field, also those
+    a later form adds). Each key must be a field of the current form."""
+    row = _row(tx.conn, name)
+    chosen: list[str] | None = None
+    if keys is not None:
+        form = current_form(tx.conn)
+        chosen = sorted({k.strip() for k in keys if k.strip()})
+        unknown = [k for k in chosen if k not in form]
+        if unknown:
+            raise IntegrationError(f"{unknown[0]!r} is not a field of the form (form version {form.version})")
+        if not chosen:
+            raise IntegrationError("name at least one field (or all of them with --all-fields)")
+    tx.conn.execute(
+        update(integrations).where(integrations.c.id == row.id).values(fields=json.dumps(chosen) if chosen else None)
+    )
+    return chosen
 
 
 def list_integrations(conn: Connection) -> list[dict[str, Any]]:
@@ -303,6 +326,7 @@ def authenticate(db: Database, settings: Settings, token: str) -> Machine:
         token_id,
         int(row.rate_per_minute),
         int(row.burst),
+        tuple(json.loads(row.fields)) if row.fields is not None else None,
     )
 
 

@@ -20,6 +20,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from app.models.catalogue import FormDefinition
 from app.models.wire import canonical_json
 from app.validation.compiled import compiled
+from server import outbound
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx, bulk_insert
@@ -170,6 +171,8 @@ class UnitOfWork:
     refs: dict[str, set[str]] = field(default_factory=dict)  # record id -> photo hashes to reference
     known_photos: dict[str, bool] = field(default_factory=dict)
     codes_given: set[str] = field(default_factory=set)
+    # record id -> (approved values, approved?) as read: the outbound feed's "before" (server/outbound.py)
+    published: dict[str, tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
 
     today: dt.date = dt.date.min
 
@@ -188,7 +191,8 @@ class UnitOfWork:
             if self.tx.db.is_postgres:
                 q = q.with_for_update()
             for row in self.tx.conn.execute(q).all():
-                self.records[row.id] = Rec.from_row(row)
+                rec = self.records[row.id] = Rec.from_row(row)
+                self.published[rec.id] = (outbound.approved_view(rec), rec.status == "approved" and not rec.deleted)
 
     def load_photos(self, hashes: Iterable[str]) -> None:
         wanted = sorted(set(hashes) - set(self.known_photos))
@@ -301,6 +305,11 @@ class UnitOfWork:
         self._write_refs()
         for r in self.records.values():
             if r.dirty:
+                before, was_approved = self.published.get(r.id, (None, False))
+                out = outbound.outbound_row(r, before, was_approved, self.now)
+                if out is not None:
+                    self.tx.outbound.append(out)
+                    self.published[r.id] = (outbound.approved_view(r), r.status == "approved" and not r.deleted)
                 self.tx.emit(
                     FeedEntry("record", r.id, fresh=r.is_new, owner_id=r.owner_id, created_by_id=r.created_by_id)
                 )

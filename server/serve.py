@@ -2,7 +2,9 @@
 
 Workers are separate processes that share only the database (nothing else is kept in memory), so
 the same holds for several servers on several machines behind one load balancer and one
-PostgreSQL. A background task forgets old tombstones once a day.
+PostgreSQL. A background task forgets old tombstones once a day; another delivers webhooks every
+``webhook_poll`` seconds (server/webhooks.py: a lease in the database lets one process at a time
+deliver each webhook, so any number of workers can run it).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import contextlib
 import gc
 import logging
 import os
+import secrets
+import socket
 from collections.abc import AsyncIterator
 
 import uvicorn
@@ -19,6 +23,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from app.validation.types import warm_mobile_ranges
+from server import webhooks
 from server.app import create_app
 from server.auth import purge_logins
 from server.config import Settings, settings_from_env
@@ -46,6 +51,16 @@ async def _purge_daily(db: Database, settings: Settings) -> None:
             log.exception("purging login budgets failed")
 
 
+async def _deliver_webhooks(db: Database, settings: Settings) -> None:
+    owner = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"[:64]
+    while True:
+        await asyncio.sleep(settings.webhook_poll)
+        try:
+            await run_in_threadpool(webhooks.run_once, db, settings, owner)
+        except Exception:  # the next round will try again; serving must go on
+            log.exception("delivering webhooks failed")
+
+
 def factory() -> FastAPI:
     """The app for uvicorn (``--factory``): the database URL comes from the environment."""
     db = Database(os.environ[ENV_DATABASE])
@@ -54,11 +69,14 @@ def factory() -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(_purge_daily(db, settings))
+        tasks = [asyncio.create_task(_purge_daily(db, settings))]
+        if settings.webhook_poll > 0:
+            tasks.append(asyncio.create_task(_deliver_webhooks(db, settings)))
         try:
             yield
         finally:
-            task.cancel()
+            for task in tasks:
+                task.cancel()
             db.dispose()
             if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # this worker's gauges leave the sums
                 from prometheus_client import multiprocess  # noqa: PLC0415  after serve set PROMETHEUS_MULTIPROC_DIR
