@@ -5,12 +5,14 @@ The file is written to a temporary file beside the target and renamed at the end
 or failed export leaves no partial file (and an older file of the same name untouched); the sheet's
 plaintext XML is kept in the profile's private tmp folder, never $TMPDIR, and what a killed export
 leaves is removed at the next start (app/scratch.py). Every
-finished export is logged in the archive's audit trail (entity ``export``: file name, rows, groups).
+finished export is logged in the access log (``archive.access``, the audit trail's entity ``export``:
+file name, its SHA-256, rows, groups).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
@@ -22,12 +24,24 @@ from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
 from app.models.catalogue import FieldSpec, FieldType, FormDefinition
-from app.models.record import STATUS_MSGIDS, CustomerStatus, Provenance, Source
+from app.models.record import STATUS_MSGIDS, CustomerStatus
+from app.models.wire import AccessKind
 from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation.sheetmap import META_HEADERS
 
 Progress = Callable[[int, int], None]
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a written file (logged with the export: which file left the archive)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 BATCH = 500
 
 
@@ -240,17 +254,18 @@ def export_customers(
         raise UserFacingError(
             N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)
         ) from None
-    archive.audit.record_action(
-        "export",
-        "export",
-        Provenance(actor or archive.db.actor, Source.MANUAL, path.name),
-        {
+    archive.access.record(
+        AccessKind.EXPORT,
+        actor or archive.db.actor,
+        details={
             "file": path.name,
+            "sha256": file_sha256(path),
             "rows": n,
             "lang": lang,
             "meta": meta,
             "groups": groups if groups is not None else [g.key for g in form.groups],
         },
+        source_ref=path.name,
     )
     if progress:
         progress(n, n)

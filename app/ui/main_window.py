@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
             return
 
         def proceed() -> None:
-            record_ops.load_customer(self.ctx, self, customer_id).success(self._show_customer).run()
+            record_ops.open_customer(self.ctx, self, customer_id).success(self._show_customer).run()
 
         self.panel.confirm_leave(proceed)
 
