@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -23,9 +24,10 @@ from app import scratch
 from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition
+from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition
 from app.models.record import STATUS_MSGIDS, CustomerStatus
-from app.models.wire import AccessKind
+from app.models.remote import ExportRequest
+from app.models.wire import AccessKind, UserRole
 from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation.sheetmap import META_HEADERS
@@ -149,9 +151,33 @@ def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
     return str(v)
 
 
-def converter(spec: FieldSpec, lang: str) -> Callable[[Any], Any]:
-    """``export_value`` for one field, chosen once per export (the export's per-cell hot path)."""
+#: Field types an export masks by default (audit R12: ID and bank numbers, first 6 / last 4 visible).
+MASKED_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT})
+#: Personal fields: an admin's export of any of them leaves the team's scope (see ``export_archive``).
+PERSONAL_TYPES = MASKED_TYPES | {FieldType.MOBILE_PHONE, FieldType.LANDLINE, FieldType.PHONE}
+PERSONAL_ROLES = frozenset({FieldRole.LEGAL_PERSON, FieldRole.CONTACT_NAME, FieldRole.CONTACT_PHONE})
+
+
+def mask(value: str) -> str:
+    """``610103199001011007`` → ``610103********1007``: the first 6 and the last 4 characters stay; a
+    value of 10 characters or fewer keeps only its last 4 (so something is always hidden)."""
+    v = str(value)
+    if len(v) > 10:
+        return v[:6] + "*" * (len(v) - 10) + v[-4:]
+    return "*" * max(len(v) - 4, 1) + v[-4:] if len(v) > 4 else "*" * len(v)
+
+
+def is_masked_of(cell: str, stored: Any) -> bool:
+    """Whether ``cell`` is the masked form of ``stored`` (an edited export imported back: unchanged)."""
+    return isinstance(stored, str) and bool(stored) and "*" in cell and cell == mask(stored)
+
+
+def converter(spec: FieldSpec, lang: str, unmasked: bool = False) -> Callable[[Any], Any]:
+    """``export_value`` for one field, chosen once per export (the export's per-cell hot path); ID and
+    bank numbers masked unless ``unmasked``."""
     t = spec.type
+    if t in MASKED_TYPES and not unmasked:
+        return lambda v: mask(v if type(v) is str else str(v))
     if t is FieldType.CHOICE:
         labels = {c.value: c.label(lang) for c in spec.choices}
         return lambda v: labels.get(v) or str(v)
@@ -204,9 +230,10 @@ def export_rows(
     cancel: threading.Event | None,
     total: int,
     meta: bool = True,
+    unmasked: bool = False,
 ) -> Iterable[list[Any]]:
     status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
-    convs = [(f.key, converter(f, lang)) for f in fields]
+    convs = [(f.key, converter(f, lang, unmasked)) for f in fields]
     empty: tuple[Any, ...] = (None, "", [])
     for n, c in enumerate(archive.customers.iterate(pks), start=1):
         if n % BATCH == 0:
@@ -231,12 +258,15 @@ def export_customers(
     actor: str = "",
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    unmasked: bool = False,
+    request_id: str | None = None,
 ) -> int:
     """Write the customers ``pks`` (all when None) to ``path``; returns the number of rows.
 
     ``groups``: the field-group keys to include (all when None); the ``id`` column is always
     written so that an edited export can be imported back. ``meta``: the status, completeness and
-    provisional-code columns."""
+    provisional-code columns. ID and bank numbers are masked unless ``unmasked`` (``export_archive``
+    checks the approved request first; ``request_id`` is logged with the file)."""
     lang = lang or current_language()
     groups = None if groups is None else list(groups)
     fields = export_fields(form, groups)
@@ -245,7 +275,7 @@ def export_customers(
         n = write_sheet(
             path,
             export_columns(form, lang, fields, meta),
-            export_rows(archive, fields, lang, pks, progress, cancel, total, meta),
+            export_rows(archive, fields, lang, pks, progress, cancel, total, meta, unmasked),
             title=form.title(lang),
             printable=True,
             scratch_dir=scratch.archive_scratch(archive.path),
@@ -264,6 +294,8 @@ def export_customers(
             "lang": lang,
             "meta": meta,
             "groups": groups if groups is not None else [g.key for g in form.groups],
+            "masked": not unmasked,
+            **({"request": request_id} if request_id else {}),
         },
         source_ref=path.name,
     )
@@ -272,6 +304,59 @@ def export_customers(
     return n
 
 
-def export_archive(session: Session, path: Path, **options: Any) -> int:
-    """``export_customers`` from the session's archive, with its form, as its user (``options``: the rest)."""
-    return export_customers(session._archive, session.form, path, actor=session.user, **options)
+def request_needed(session: Session, fields: Sequence[FieldSpec], unmasked: bool) -> str | None:
+    """Why this export needs an approved request, or None (docs/domain.md "Export requests"): ID and
+    bank numbers unmasked; or personal fields exported by an admin, whose archive holds every team's
+    customers (a collector's or a supervisor's holds only their team's: the server's scope)."""
+    if unmasked and any(f.type in MASKED_TYPES for f in fields):
+        return "unmasked"
+    if session.role is UserRole.ADMIN and any(f.type in PERSONAL_TYPES or f.role in PERSONAL_ROLES for f in fields):
+        return "beyond_team"
+    return None
+
+
+def approved_request(session: Session, why: str, request_id: str | None) -> ExportRequest:
+    """The approved, valid request of this user that allows the export, else a refusal saying what to do."""
+    found = next((r for r in session._archive.access.requests() if r.id == request_id), None) if request_id else None
+    if found is None or not found.usable(session.user, time.time()) or (why == "unmasked" and not found.unmasked):
+        if why == "unmasked":
+            raise UserFacingError(
+                N_(
+                    "ID and bank numbers are exported in full only with an approved export request "
+                    "(Archive → Export requests…); without one they are masked (first 6 and last 4 digits)."
+                )
+            )
+        raise UserFacingError(
+            N_(
+                "Exporting personal fields beyond your own team needs an approved export request "
+                "(Archive → Export requests…), or leave out the identification and basic groups."
+            )
+        )
+    return found
+
+
+def export_archive(
+    session: Session,
+    path: Path,
+    *,
+    unmasked: bool = False,
+    request_id: str | None = None,
+    groups: Iterable[str] | None = None,
+    **options: Any,
+) -> int:
+    """``export_customers`` from the session's archive, with its form, as its user (``options``: the rest),
+    refused without the approved request it needs (``request_needed``)."""
+    groups = None if groups is None else list(groups)
+    why = request_needed(session, export_fields(session.form, groups), unmasked)
+    if why is not None:
+        request_id = approved_request(session, why, request_id).id
+    return export_customers(
+        session._archive,
+        session.form,
+        path,
+        actor=session.user,
+        groups=groups,
+        unmasked=unmasked,
+        request_id=request_id if why is not None else None,
+        **options,
+    )

@@ -13,17 +13,22 @@ list running the same query again after a sync or a filter change is not another
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import or_, select
 
 from app.models.record import AuditEntry, Provenance, Source, new_id
+from app.models.remote import ExportRequest
 from app.models.wire import ACCESS_ENTITY, EXPORT_ENTITY, AccessKind
 from app.storage import schema
 from app.storage.audit import entry_of
 from app.storage.db import Part
 
+#: meta key: the user's export requests as the server last listed them (JSON list).
+REQUESTS = "export_requests"
 #: Longest search text kept in the log (a pasted paragraph is not a query).
 MAX_QUERY = 200
 
@@ -68,6 +73,14 @@ class AccessLog(Part):
         self.record(AccessKind.SEARCH, actor, None, {"query": query, "results": results})
         self._last_search = query
         return True
+
+    # ---- export requests (server/access.py), as the server last listed them ---------------------------
+    def keep_requests(self, requests: Sequence[ExportRequest]) -> None:
+        self.arc.meta.set(REQUESTS, json.dumps([asdict(r) for r in requests], ensure_ascii=False))
+
+    def requests(self) -> list[ExportRequest]:
+        raw = self.arc.meta.get(REQUESTS)
+        return [ExportRequest(**r) for r in json.loads(raw)] if raw else []
 
     def entries(self, customer_id: str | None = None) -> list[AuditEntry]:
         """The access log, oldest first: every entry, or those about one customer."""
