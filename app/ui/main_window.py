@@ -256,6 +256,7 @@ class MainWindow(QMainWindow):
         """What a person sees follows the role the server gave them: market managers review."""
         self.role = role
         self.panel.form_widget.set_role(role)
+        self.panel.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         self.act_admin.setVisible(role is UserRole.ADMIN)
         if role is not UserRole.ADMIN and self.admin_window is not None:
