@@ -304,35 +304,97 @@ def export_customers(
     return n
 
 
-def request_needed(session: Session, fields: Sequence[FieldSpec], unmasked: bool) -> str | None:
-    """Why this export needs an approved request, or None (docs/domain.md "Export requests"): ID and
-    bank numbers unmasked; or personal fields exported by an admin, whose archive holds every team's
-    customers (a collector's or a supervisor's holds only their team's: the server's scope)."""
+def needs_request(role: UserRole, fields: Sequence[FieldSpec], unmasked: bool) -> str | None:
+    """Why an export of ``fields`` by someone of ``role`` needs an approved request, or None (docs/domain.md
+    "Access to personal data"): ``"unmasked"``, ID and bank numbers in full; ``"beyond_team"``, personal
+    fields exported by an admin, whose archive holds every team's customers (a collector's or a
+    supervisor's holds only their team's: the server's scope). The export dialog asks it as you choose."""
     if unmasked and any(f.type in MASKED_TYPES for f in fields):
         return "unmasked"
-    if session.role is UserRole.ADMIN and any(f.type in PERSONAL_TYPES or f.role in PERSONAL_ROLES for f in fields):
+    if role is UserRole.ADMIN and any(f.type in PERSONAL_TYPES or f.role in PERSONAL_ROLES for f in fields):
         return "beyond_team"
     return None
+
+
+def request_needed(session: Session, fields: Sequence[FieldSpec], unmasked: bool) -> str | None:
+    """``needs_request`` for the session's user."""
+    return needs_request(session.role, fields, unmasked)
+
+
+def account(session: Session) -> str:
+    """The server account of this archive (an export request's applicant), else the archive's own user:
+    the name the archive was created with need not be the one its user signs in with."""
+    return session._archive.meta.get("sync_user") or session.user
+
+
+def usable_requests(session: Session) -> list[ExportRequest]:
+    """The user's approved, unexpired export requests as the archive last heard of them, newest first."""
+    me, now = account(session), time.time()
+    return sorted(
+        (r for r in session._archive.access.requests() if r.usable(me, now)), key=lambda r: -(r.decided_at or 0)
+    )
+
+
+def fits(request: ExportRequest, why: str) -> bool:
+    """Whether an approved ``request`` allows an export that needs one for ``why`` (unmasked: it must say so)."""
+    return request.unmasked or why != "unmasked"
 
 
 def approved_request(session: Session, why: str, request_id: str | None) -> ExportRequest:
     """The approved, valid request of this user that allows the export, else a refusal saying what to do."""
     found = next((r for r in session._archive.access.requests() if r.id == request_id), None) if request_id else None
-    if found is None or not found.usable(session.user, time.time()) or (why == "unmasked" and not found.unmasked):
-        if why == "unmasked":
-            raise UserFacingError(
-                N_(
-                    "ID and bank numbers are exported in full only with an approved export request "
-                    "(Archive → Export requests…); without one they are masked (first 6 and last 4 digits)."
-                )
-            )
+    if found is not None and found.usable(account(session), time.time()) and fits(found, why):
+        return found
+    if request_id:
+        raise _unusable(found, request_id, account(session))
+    if why == "unmasked":
         raise UserFacingError(
             N_(
-                "Exporting personal fields beyond your own team needs an approved export request "
-                "(Archive → Export requests…), or leave out the identification and basic groups."
+                "ID and bank numbers are exported in full only with an approved export request "
+                "(Archive → Export requests…); without one they are masked (first 6 and last 4 digits)."
             )
         )
-    return found
+    raise UserFacingError(
+        N_(
+            "Exporting personal fields beyond your own team needs an approved export request "
+            "(Archive → Export requests…), or leave out the identification and basic groups."
+        )
+    )
+
+
+def _unusable(found: ExportRequest | None, request_id: str, me: str) -> UserFacingError:
+    """Why the named request cannot be used, and what to do instead."""
+    if found is None:
+        return UserFacingError(
+            N_(
+                "Export request {id} is not on this computer: sync first (its decision arrives with the sync), "
+                "or check the number (Archive → Export requests…, or python -m app export-requests list)."
+            ),
+            id=request_id,
+        )
+    if found.applicant != me:
+        return UserFacingError(
+            N_("Export request {id} is someone else's: only its applicant may use it."), id=request_id
+        )
+    if found.state == "pending":
+        return UserFacingError(
+            N_("Export request {id} is still waiting for approval by your market manager or an admin."), id=request_id
+        )
+    if found.state == "refused":
+        return UserFacingError(
+            N_("Export request {id} was refused ({note}); ask for a new one if the export is still needed."),
+            id=request_id,
+            note=found.note or "-",
+        )
+    if not found.unmasked:
+        return UserFacingError(
+            N_(
+                "Export request {id} does not allow ID and bank numbers in full: export them masked, "
+                "or ask for a request that allows it."
+            ),
+            id=request_id,
+        )
+    return UserFacingError(N_("Export request {id} has expired; ask for a new one."), id=request_id)
 
 
 def export_archive(

@@ -20,7 +20,7 @@ from app.models.remote import ExportRequest
 from app.models.wire import UserRole
 from app.services import listing, records, review
 from app.services.demo import generate
-from app.services.exporting import export_archive, mask
+from app.services.exporting import export_archive, mask, usable_requests
 from app.services.sheets import ImportMode, sheet_in_archive
 
 
@@ -149,3 +149,33 @@ def test_an_admins_export_of_personal_fields_needs_a_request(session, tmp_path) 
     session._archive.access.keep_requests([_request(session, unmasked=False)])
     assert export_archive(session, tmp_path / "c.xlsx", request_id=_request(session).id) == 1
     assert session._archive.access.entries()[-1].new["masked"] is True
+
+
+def test_a_named_request_that_cannot_be_used_says_why_and_what_to_do(session, tmp_path) -> None:
+    fill(session, 1)
+    out = tmp_path / "full.xlsx"
+    cases = [
+        (None, "not on this computer", "请先同步"),
+        (_request(session, state="pending", valid_until=None), "still waiting for approval", "仍在等待"),
+        (_request(session, state="refused", valid_until=None, note="范围太大"), "was refused (范围太大)", "已被驳回"),
+        (_request(session, applicant="someone-else"), "someone else's", "申请人本人"),
+        (_request(session, valid_until=time.time() - 1), "has expired", "已过期"),
+        (_request(session, unmasked=False), "does not allow ID and bank numbers in full", "不允许完整导出"),
+    ]
+    for request, en, zh in cases:
+        session._archive.access.keep_requests([request] if request else [])
+        with pytest.raises(UserFacingError) as refused:
+            export_archive(session, out, unmasked=True, request_id=_request(session).id)
+        assert en in refused.value.message("en") and zh in refused.value.message("zh_CN"), en
+        assert _request(session).id in refused.value.message("en")
+    assert not out.exists()
+
+
+def test_the_applicant_is_the_account_signed_in_not_the_archives_own_name(session, tmp_path) -> None:
+    """The archive was made as ``tester`` and signs in as ``c1``: c1's approved request is usable here."""
+    fill(session, 1)
+    session._archive.meta.set("sync_user", "c1")
+    theirs = _request(session, applicant="c1")
+    session._archive.access.keep_requests([theirs, _request(session, id="9b0c8f4e-0000-4000-8000-000000000002")])
+    assert [r.id for r in usable_requests(session)] == [theirs.id]  # the one made as "tester" is not c1's
+    assert export_archive(session, tmp_path / "full.xlsx", unmasked=True, request_id=theirs.id) == 1
