@@ -29,6 +29,7 @@ from app.ui.ops import records as record_ops
 from app.ui.ops import syncing as sync_ops
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
+from app.ui.requests.view import ExportRequestsView
 from app.ui.review.panel import ReviewPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.style import WARNING
@@ -87,6 +88,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
         self.admin_window: AdminWindow | None = None
+        self.requests_view: ExportRequestsView | None = None
         self._menus()
         self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
             _("Export the list to Excel…"),
             lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks),
         )
+        self.act_export_requests = self._action(archive, _("Export requests…"), self.show_export_requests)
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
         self._action(archive, _("Monthly report…"), self.monthly_report)
         archive.addSeparator()
@@ -188,6 +191,16 @@ class MainWindow(QMainWindow):
             self.admin_window = AdminWindow(self.ctx, self)
         self.admin_window.show()
         self.admin_window.raise_()
+
+    def show_export_requests(self) -> ExportRequestsView:
+        """Export requests (Archive → Export requests…): one's own, a market manager's team's, an admin's all;
+        asked from the server each time it is shown."""
+        if self.requests_view is None:
+            self.requests_view = ExportRequestsView(self.ctx, self)
+        self.requests_view.show()
+        self.requests_view.raise_()
+        self.requests_view.refresh()
+        return self.requests_view
 
     def monthly_report(self) -> None:
         self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
@@ -439,6 +452,8 @@ class MainWindow(QMainWindow):
         self.summary.clear()
         self.review.clear()
         self.dashboard.clear()
+        if self.requests_view is not None:  # the people's names and reasons stay behind the lock too
+            self.requests_view.close()
 
     def show_unlocked(self) -> None:
         if self.lock_screen is not None:
