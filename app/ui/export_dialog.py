@@ -52,7 +52,7 @@ class ExportOptions:
 
 
 def request_label(r: ExportRequest) -> str:
-    until = times.shown(dt.datetime.fromtimestamp(r.valid_until, dt.UTC)) if r.valid_until else ""
+    until = times.shown(dt.datetime.fromtimestamp(r.valid_until, dt.UTC))[:10] if r.valid_until else ""
     return _("{target} — {purpose} (until {date})").format(target=r.target, purpose=r.purpose, date=until)
 
 
@@ -108,6 +108,8 @@ class ExportOptionsDialog(QDialog):
         self.request_hint = QLabel(self.request_box)
         self.request_hint.setWordWrap(True)
         self.request = QComboBox(self.request_box)
+        self.request.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.request.setMinimumContentsLength(40)  # target, purpose and date in view (the tooltip has it all)
         self.request_button = QPushButton(_("Request…"), self.request_box)
         self.request_button.clicked.connect(self.sig_request.emit)
         pick = QHBoxLayout()
@@ -153,6 +155,7 @@ class ExportOptionsDialog(QDialog):
             if fits(r, self.why):
                 self.request.addItem(request_label(r), r.id)
         self.request.setCurrentIndex(max(0, self.request.findData(current)))
+        self.request.setToolTip(self.request.currentText())
         self.request.setEnabled(self.request.count() > 0)
         if self.why == "unmasked":
             need = _("ID and bank numbers in full need an approved export request that allows it.")

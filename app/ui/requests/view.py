@@ -73,6 +73,7 @@ class ExportRequestsView(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(True)
+        self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.itemSelectionChanged.connect(self._selection_changed)
         self.why = QLabel(self)
@@ -97,7 +98,7 @@ class ExportRequestsView(QDialog):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.why)
         layout.addLayout(row)
-        self.resize(1100, 520)
+        self.resize(1200, 520)
         self._selection_changed()
 
     # ---- the list ------------------------------------------------------------------------------
@@ -126,8 +127,8 @@ class ExportRequestsView(QDialog):
                     item.setForeground(QBrush(QColor(colour)))
                 self.table.setItem(n, col, item)
         self.table.resizeColumnsToContents()
-        for col in (1, 2, 3):
-            self.table.setColumnWidth(col, min(self.table.columnWidth(col), 260))
+        for col, widest in ((1, 220), (2, 200), (3, 200), (5, 340)):  # the tooltips hold the whole text
+            self.table.setColumnWidth(col, min(self.table.columnWidth(col), widest))
         waiting = sum(r.state == "pending" for r in self.shown)
         self.message.setText(
             ngettext(
