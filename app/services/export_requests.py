@@ -98,11 +98,6 @@ def keep(session: Session, requests: Sequence[ExportRequest]) -> RequestList:
     return RequestList(account(session), session.role, tuple(requests))
 
 
-def kept(session: Session) -> RequestList:
-    """The requests as the archive last heard of them (no server needed)."""
-    return RequestList(account(session), session.role, tuple(session._archive.access.requests()))
-
-
 def export_access(session: Session) -> ExportAccess:
     return ExportAccess(session.role, tuple(usable_requests(session)))
 

@@ -57,3 +57,8 @@ def test_the_access_log_tab_lists_who_opened_the_customer(
     # the market manager's own opening is logged here and reaches the server at the next sync
     mine = on_db(running, lambda s: s._archive.access.entries(made.id))
     assert [e.action for e in mine] == ["open"]
+
+    # Archive → Export requests… (the refusals of an export point there): asked from the server
+    assert win.act_export_requests.text() == "导出申请…"
+    view = win.show_export_requests()
+    qtbot.waitUntil(lambda: view.message.text() == "还没有导出申请。点“申请…”提出申请。", timeout=10_000)

@@ -9,6 +9,7 @@ import openpyxl
 from PySide6.QtWidgets import QDialogButtonBox, QInputDialog, QMessageBox, QWidget
 
 from app.models.remote import ExportRequest
+from app.models.wire import UserRole
 from app.services import records, syncing
 from app.services.demo import generate
 from app.sync.client import MemoryTokens, SyncClient
@@ -156,3 +157,16 @@ def test_a_market_manager_approves_or_refuses_the_teams_requests_not_their_own(
     view.select(asked[0].id)
     assert not view.approve_button.isEnabled()
     assert view.why.text() == "自己的申请由您的市场经理或管理员审批，不能由本人审批。"
+
+
+def test_an_admins_export_of_personal_fields_asks_for_a_request_in_the_dialog(qtbot, ctx) -> None:
+    ctx.session.role = UserRole.ADMIN  # as the server said at sign-in: the archive holds every team's customers
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    dialog = sheets_flow.choose_export(ctx, parent, None)
+    ok = dialog.buttons.button(QDialogButtonBox.StandardButton.Ok)
+    assert not dialog.request_box.isHidden() and not ok.isEnabled() and "管理员" in dialog.request_hint.text()
+    dialog._set_all(False)
+    dialog.groups["operating_level"].setChecked(True)  # no personal field: no request needed
+    assert dialog.request_box.isHidden() and ok.isEnabled()
+    assert dialog.options().request_id is None
