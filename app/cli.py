@@ -311,7 +311,15 @@ def cmd_export(args: argparse.Namespace) -> int:
                 groups=", ".join(unknown),
                 known=", ".join(g.key for g in session.form.groups),
             )
-        n = export_archive(session, Path(args.out), lang=args.lang, groups=groups, meta=not args.no_meta)
+        n = export_archive(
+            session,
+            Path(args.out),
+            lang=args.lang,
+            groups=groups,
+            meta=not args.no_meta,
+            unmasked=args.unmasked,
+            request_id=args.request,
+        )
     finally:
         session.close()
     sys.stderr.write(
@@ -319,6 +327,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         + "\n"
     )
     return 0
+
+
+def _export_requests(args: argparse.Namespace) -> int:
+    from app.cli_requests import cmd_export_requests
+
+    return cmd_export_requests(args)
 
 
 def cmd_list(args: argparse.Namespace) -> int:
@@ -776,6 +790,13 @@ def build_parser() -> Parser:
     sp.add_argument("out")
     sp.add_argument("--groups", help="only these field groups, comma-separated keys (python -m app form lists them)")
     sp.add_argument("--no-meta", action="store_true", help="without the status and completeness columns")
+    sp.add_argument("--unmasked", action="store_true", help="ID and bank numbers in full (needs --request)")
+    sp.add_argument(
+        "--request", metavar="ID", help="the approved export request this export is made under (export-requests list)"
+    )
+    from app.cli_requests import add_parser as requests_parser  # it imports this module's helpers
+
+    requests_parser(add("export-requests", _export_requests, "export requests: list, request, approve, refuse"))
     sp = add("list", cmd_list, "list or search customers")
     sp.add_argument("--search")
     sp.add_argument("--status", choices=["draft", "pending", "approved", "returned"])

@@ -7,6 +7,7 @@ from starlette.middleware.gzip import GZipMiddleware
 
 from app.models.wire import API_PREFIX
 from server import admin_api, auth, errors, outbound_api
+from server.access_api import access_router
 from server.api import router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
@@ -35,6 +36,7 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.state.login_gate = auth.gate_for(settings)  # password checks at once, per process
     app.state.rate_limiter = RateLimiter()  # integrations' token buckets, per process
     app.include_router(router, prefix=API_PREFIX)
+    app.include_router(access_router, prefix=API_PREFIX)
     app.include_router(admin_api.public, prefix=API_PREFIX)
     app.include_router(admin_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(outbound_api.router, prefix=API_PREFIX)

@@ -411,6 +411,27 @@ audit_entries = Table(
     UniqueConstraint("device", "hash", name="uq_audit_entries_device_hash"),
     Index("ix_audit_entries_device_seq", "device", "seq"),
     Index("ix_audit_entries_entity_at", "entity", "at"),
+    Index("ix_audit_entries_entity_id", "entity_id", "entity"),  # who looked at a customer (server/access.py)
+)
+
+# Export requests (查阅/借阅申请, server/access.py): an export of personal fields beyond the
+# applicant's team, or of ID and bank numbers unmasked, needs one approved by someone else.
+export_requests = Table(
+    "export_requests",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("applicant_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("target", String(400), nullable=False),
+    Column("purpose", String(400), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("unmasked", Boolean, nullable=False),
+    Column("state", String(8), nullable=False),  # pending | approved | refused
+    Column("decided_by_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("decided_at", Float, nullable=True),
+    Column("valid_until", Float, nullable=True),
+    Column("note", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Index("ix_export_requests_applicant", "applicant_id", "created_at"),
 )
 
 # What the server acknowledged of each device's trail: append-only, one row per upload that stored

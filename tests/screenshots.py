@@ -311,6 +311,7 @@ def render(lang: str, out: Path) -> None:
     options = ExportOptionsDialog(sess.form, controller.ctx.settings, 1000, win)
     shot(options, "23-export-options")
     options.close()
+    request_shots(shot, controller.ctx, win, lang, sess.form)
     with tempfile.TemporaryDirectory() as tmp:
         sheet = Path(tmp) / ("批量维护.xlsx" if lang == "zh_CN" else "bulk-update.xlsx")
         pks = sess._archive.customers.search_pks("", CustomerStatus.DRAFT, False, limit=6)
@@ -468,6 +469,74 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
     area.tabs.setCurrentWidget(area.log)
     shot(area, "31-admin-log", (1280, 720))
     area.close()
+
+
+def request_shots(shot: Any, ctx: Any, win: Any, lang: str, form: Any) -> None:
+    """Export requests: the export dialog with full numbers under an approved request, the request
+    dialog, and the market manager's list of the team's requests."""
+    import time
+
+    from app.models.remote import ExportRequest
+    from app.models.wire import UserRole
+    from app.services.export_requests import ExportAccess, RequestList
+    from app.ui.export_dialog import ExportOptionsDialog
+    from app.ui.requests.dialog import RequestDialog
+    from app.ui.requests.view import ExportRequestsView
+
+    zh, now = lang == "zh_CN", time.time()
+    texts = [
+        ("本组全部客户", "核对结算账户", "银行账号变更后逐户核对", True, "approved", "同意，限本次"),
+        ("碑林区客户", "走访排期", "下周集中走访", False, "pending", ""),
+        ("南大街片区", "年度核查", "档案年度核查", True, "refused", "范围太大，请按街道申请"),
+    ]
+    if not zh:
+        texts = [
+            (
+                "All of the team's customers",
+                "Checking settlement accounts",
+                "Bank accounts changed",
+                True,
+                "approved",
+                "OK, this once",
+            ),
+            ("Customers in Beilin district", "Visit planning", "Visits next week", False, "pending", ""),
+            ("South Street area", "Yearly check", "Yearly archive check", True, "refused", "Too broad: ask per street"),
+        ]
+    requests = tuple(
+        ExportRequest(
+            f"9b0c8f4e-0000-4000-8000-00000000000{i}",
+            "c1",
+            "王小明" if zh else "Wang Xiaoming",
+            target,
+            purpose,
+            reason,
+            unmasked,
+            state,
+            now - 86400 * (3 - i),
+            "s1" if state != "pending" else None,
+            ("李经理" if zh else "Manager Li") if state != "pending" else None,
+            note,
+            now - 3600 if state != "pending" else None,
+            now + 6 * 86400 if state == "approved" else None,
+        )
+        for i, (target, purpose, reason, unmasked, state, note) in enumerate(texts)
+    )
+    options = ExportOptionsDialog(form, ctx.settings, 1000, win)
+    options.set_access(ExportAccess(UserRole.COLLECTOR, requests[:1]))
+    options.unmasked.setChecked(True)
+    shot(options, "23b-export-full-numbers")
+    options.close()
+    ask = RequestDialog(ctx, win, unmasked=True)
+    ask.target.setText(texts[0][0])
+    ask.purpose.setText(texts[0][1])
+    ask.send()  # the reason is missing: the dialog says so (nothing is sent)
+    shot(ask, "23c-export-request")
+    ask.close()
+    view = ExportRequestsView(ctx, win)
+    view.show_list(RequestList("s1", UserRole.SUPERVISOR, requests))
+    view.select(requests[1].id)
+    shot(view, "23d-export-requests", (1200, 420))
+    view.close()
 
 
 def main() -> int:

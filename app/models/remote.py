@@ -413,3 +413,54 @@ class Ledger:
     masked: bool
     rows: tuple[LedgerRow, ...]
     summary: LedgerSummary
+
+
+@dataclass(frozen=True, slots=True)
+class AccessView:
+    """One time someone opened or printed a customer (``GET /records/{id}/access``)."""
+
+    at: str
+    kind: str  # app.models.wire.AccessKind's value
+    actor: str
+    user: str
+    display_name: str
+    device: str
+    via: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerAccess:
+    """``GET /records/{id}/access``: who looked at a customer, oldest first."""
+
+    record_id: str
+    entries: tuple[AccessView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """A request to export personal fields beyond one's team or ID and bank numbers unmasked, and its
+    decision (server/access.py); times in seconds since the epoch."""
+
+    id: str
+    applicant: str
+    applicant_name: str
+    target: str
+    purpose: str
+    reason: str
+    unmasked: bool
+    state: str  # pending | approved | refused
+    created_at: float
+    approver: str | None = None
+    approver_name: str | None = None
+    note: str = ""
+    decided_at: float | None = None
+    valid_until: float | None = None
+
+    def usable(self, user: str, now: float) -> bool:
+        """Approved, for ``user``, and still valid at ``now``."""
+        return (
+            self.state == "approved"
+            and self.applicant == user
+            and self.valid_until is not None
+            and now <= self.valid_until
+        )

@@ -32,6 +32,22 @@ class UserRole(str, enum.Enum):
     ADMIN = "admin"
 
 
+#: The audit trail's entity of an access to personal data (app/storage/access.py, server/access.py):
+#: its entity_id is the customer's id when one customer was seen, else the entry's own id.
+ACCESS_ENTITY = "access"
+#: The entity of an export of customers (app/services/exporting.py), also part of the access log.
+EXPORT_ENTITY = "export"
+
+
+class AccessKind(str, enum.Enum):
+    """What a person did with personal data (audit R9, R10: 查阅, 检索, 导出, 打印)."""
+
+    OPEN = "open"  # a customer's page opened
+    SEARCH = "search"  # the list searched with a text
+    EXPORT = "export"  # customers written to a file
+    PRINT = "print"  # a customer's record printed
+
+
 class MutationKind(str, enum.Enum):
     SAVE = "customer.save"
     SUBMIT = "customer.submit"

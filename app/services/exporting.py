@@ -5,13 +5,16 @@ The file is written to a temporary file beside the target and renamed at the end
 or failed export leaves no partial file (and an older file of the same name untouched); the sheet's
 plaintext XML is kept in the profile's private tmp folder, never $TMPDIR, and what a killed export
 leaves is removed at the next start (app/scratch.py). Every
-finished export is logged in the archive's audit trail (entity ``export``: file name, rows, groups).
+finished export is logged in the access log (``archive.access``, the audit trail's entity ``export``:
+file name, its SHA-256, rows, groups).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -21,13 +24,26 @@ from app import scratch
 from app.errors import UserCancelled, UserFacingError
 from app.export.xlsx import DATE_FORMAT, TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
-from app.models.catalogue import FieldSpec, FieldType, FormDefinition
-from app.models.record import STATUS_MSGIDS, CustomerStatus, Provenance, Source
+from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition
+from app.models.record import STATUS_MSGIDS, CustomerStatus
+from app.models.remote import ExportRequest
+from app.models.wire import AccessKind, UserRole
 from app.services.session import Session
 from app.storage.archive import Archive
 from app.validation.sheetmap import META_HEADERS
 
 Progress = Callable[[int, int], None]
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a written file (logged with the export: which file left the archive)."""
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 BATCH = 500
 
 
@@ -135,9 +151,33 @@ def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
     return str(v)
 
 
-def converter(spec: FieldSpec, lang: str) -> Callable[[Any], Any]:
-    """``export_value`` for one field, chosen once per export (the export's per-cell hot path)."""
+#: Field types an export masks by default (audit R12: ID and bank numbers, first 6 / last 4 visible).
+MASKED_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT})
+#: Personal fields: an admin's export of any of them leaves the team's scope (see ``export_archive``).
+PERSONAL_TYPES = MASKED_TYPES | {FieldType.MOBILE_PHONE, FieldType.LANDLINE, FieldType.PHONE}
+PERSONAL_ROLES = frozenset({FieldRole.LEGAL_PERSON, FieldRole.CONTACT_NAME, FieldRole.CONTACT_PHONE})
+
+
+def mask(value: str) -> str:
+    """``610103199001011007`` → ``610103********1007``: the first 6 and the last 4 characters stay; a
+    value of 10 characters or fewer keeps only its last 4 (so something is always hidden)."""
+    v = str(value)
+    if len(v) > 10:
+        return v[:6] + "*" * (len(v) - 10) + v[-4:]
+    return "*" * max(len(v) - 4, 1) + v[-4:] if len(v) > 4 else "*" * len(v)
+
+
+def is_masked_of(cell: str, stored: Any) -> bool:
+    """Whether ``cell`` is the masked form of ``stored`` (an edited export imported back: unchanged)."""
+    return isinstance(stored, str) and bool(stored) and "*" in cell and cell == mask(stored)
+
+
+def converter(spec: FieldSpec, lang: str, unmasked: bool = False) -> Callable[[Any], Any]:
+    """``export_value`` for one field, chosen once per export (the export's per-cell hot path); ID and
+    bank numbers masked unless ``unmasked``."""
     t = spec.type
+    if t in MASKED_TYPES and not unmasked:
+        return lambda v: mask(v if type(v) is str else str(v))
     if t is FieldType.CHOICE:
         labels = {c.value: c.label(lang) for c in spec.choices}
         return lambda v: labels.get(v) or str(v)
@@ -190,9 +230,10 @@ def export_rows(
     cancel: threading.Event | None,
     total: int,
     meta: bool = True,
+    unmasked: bool = False,
 ) -> Iterable[list[Any]]:
     status_text = {s: translate(STATUS_MSGIDS[s], lang) for s in CustomerStatus}
-    convs = [(f.key, converter(f, lang)) for f in fields]
+    convs = [(f.key, converter(f, lang, unmasked)) for f in fields]
     empty: tuple[Any, ...] = (None, "", [])
     for n, c in enumerate(archive.customers.iterate(pks), start=1):
         if n % BATCH == 0:
@@ -217,12 +258,15 @@ def export_customers(
     actor: str = "",
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
+    unmasked: bool = False,
+    request_id: str | None = None,
 ) -> int:
     """Write the customers ``pks`` (all when None) to ``path``; returns the number of rows.
 
     ``groups``: the field-group keys to include (all when None); the ``id`` column is always
     written so that an edited export can be imported back. ``meta``: the status, completeness and
-    provisional-code columns."""
+    provisional-code columns. ID and bank numbers are masked unless ``unmasked`` (``export_archive``
+    checks the approved request first; ``request_id`` is logged with the file)."""
     lang = lang or current_language()
     groups = None if groups is None else list(groups)
     fields = export_fields(form, groups)
@@ -231,7 +275,7 @@ def export_customers(
         n = write_sheet(
             path,
             export_columns(form, lang, fields, meta),
-            export_rows(archive, fields, lang, pks, progress, cancel, total, meta),
+            export_rows(archive, fields, lang, pks, progress, cancel, total, meta, unmasked),
             title=form.title(lang),
             printable=True,
             scratch_dir=scratch.archive_scratch(archive.path),
@@ -240,23 +284,141 @@ def export_customers(
         raise UserFacingError(
             N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)
         ) from None
-    archive.audit.record_action(
-        "export",
-        "export",
-        Provenance(actor or archive.db.actor, Source.MANUAL, path.name),
-        {
+    archive.access.record(
+        AccessKind.EXPORT,
+        actor or archive.db.actor,
+        details={
             "file": path.name,
+            "sha256": file_sha256(path),
             "rows": n,
             "lang": lang,
             "meta": meta,
             "groups": groups if groups is not None else [g.key for g in form.groups],
+            "masked": not unmasked,
+            **({"request": request_id} if request_id else {}),
         },
+        source_ref=path.name,
     )
     if progress:
         progress(n, n)
     return n
 
 
-def export_archive(session: Session, path: Path, **options: Any) -> int:
-    """``export_customers`` from the session's archive, with its form, as its user (``options``: the rest)."""
-    return export_customers(session._archive, session.form, path, actor=session.user, **options)
+def needs_request(role: UserRole, fields: Sequence[FieldSpec], unmasked: bool) -> str | None:
+    """Why an export of ``fields`` by someone of ``role`` needs an approved request, or None (docs/domain.md
+    "Access to personal data"): ``"unmasked"``, ID and bank numbers in full; ``"beyond_team"``, personal
+    fields exported by an admin, whose archive holds every team's customers (a collector's or a
+    supervisor's holds only their team's: the server's scope). The export dialog asks it as you choose."""
+    if unmasked and any(f.type in MASKED_TYPES for f in fields):
+        return "unmasked"
+    if role is UserRole.ADMIN and any(f.type in PERSONAL_TYPES or f.role in PERSONAL_ROLES for f in fields):
+        return "beyond_team"
+    return None
+
+
+def request_needed(session: Session, fields: Sequence[FieldSpec], unmasked: bool) -> str | None:
+    """``needs_request`` for the session's user."""
+    return needs_request(session.role, fields, unmasked)
+
+
+def account(session: Session) -> str:
+    """The server account of this archive (an export request's applicant), else the archive's own user:
+    the name the archive was created with need not be the one its user signs in with."""
+    return session._archive.meta.get("sync_user") or session.user
+
+
+def usable_requests(session: Session) -> list[ExportRequest]:
+    """The user's approved, unexpired export requests as the archive last heard of them, newest first."""
+    me, now = account(session), time.time()
+    return sorted(
+        (r for r in session._archive.access.requests() if r.usable(me, now)), key=lambda r: -(r.decided_at or 0)
+    )
+
+
+def fits(request: ExportRequest, why: str) -> bool:
+    """Whether an approved ``request`` allows an export that needs one for ``why`` (unmasked: it must say so)."""
+    return request.unmasked or why != "unmasked"
+
+
+def approved_request(session: Session, why: str, request_id: str | None) -> ExportRequest:
+    """The approved, valid request of this user that allows the export, else a refusal saying what to do."""
+    found = next((r for r in session._archive.access.requests() if r.id == request_id), None) if request_id else None
+    if found is not None and found.usable(account(session), time.time()) and fits(found, why):
+        return found
+    if request_id:
+        raise _unusable(found, request_id, account(session))
+    if why == "unmasked":
+        raise UserFacingError(
+            N_(
+                "ID and bank numbers are exported in full only with an approved export request "
+                "(Archive → Export requests…); without one they are masked (first 6 and last 4 digits)."
+            )
+        )
+    raise UserFacingError(
+        N_(
+            "Exporting personal fields beyond your own team needs an approved export request "
+            "(Archive → Export requests…), or leave out the identification and basic groups."
+        )
+    )
+
+
+def _unusable(found: ExportRequest | None, request_id: str, me: str) -> UserFacingError:
+    """Why the named request cannot be used, and what to do instead."""
+    if found is None:
+        return UserFacingError(
+            N_(
+                "Export request {id} is not on this computer: sync first (its decision arrives with the sync), "
+                "or check the number (Archive → Export requests…, or python -m app export-requests list)."
+            ),
+            id=request_id,
+        )
+    if found.applicant != me:
+        return UserFacingError(
+            N_("Export request {id} is someone else's: only its applicant may use it."), id=request_id
+        )
+    if found.state == "pending":
+        return UserFacingError(
+            N_("Export request {id} is still waiting for approval by your market manager or an admin."), id=request_id
+        )
+    if found.state == "refused":
+        return UserFacingError(
+            N_("Export request {id} was refused ({note}); ask for a new one if the export is still needed."),
+            id=request_id,
+            note=found.note or "-",
+        )
+    if not found.unmasked:
+        return UserFacingError(
+            N_(
+                "Export request {id} does not allow ID and bank numbers in full: export them masked, "
+                "or ask for a request that allows it."
+            ),
+            id=request_id,
+        )
+    return UserFacingError(N_("Export request {id} has expired; ask for a new one."), id=request_id)
+
+
+def export_archive(
+    session: Session,
+    path: Path,
+    *,
+    unmasked: bool = False,
+    request_id: str | None = None,
+    groups: Iterable[str] | None = None,
+    **options: Any,
+) -> int:
+    """``export_customers`` from the session's archive, with its form, as its user (``options``: the rest),
+    refused without the approved request it needs (``request_needed``)."""
+    groups = None if groups is None else list(groups)
+    why = request_needed(session, export_fields(session.form, groups), unmasked)
+    if why is not None:
+        request_id = approved_request(session, why, request_id).id
+    return export_customers(
+        session._archive,
+        session.form,
+        path,
+        actor=session.user,
+        groups=groups,
+        unmasked=unmasked,
+        request_id=request_id if why is not None else None,
+        **options,
+    )

@@ -71,8 +71,12 @@ def summary(session: Session) -> Summary:
 
 
 def pks(session: Session, query: ListQuery, limit: int | None = None) -> list[int]:
-    """The row keys of the customers ``query`` selects, in its order."""
-    return session._archive.customers.list_pks(query, limit)
+    """The row keys of the customers ``query`` selects, in its order; a search text is logged
+    (``archive.access``, once per distinct text in a row)."""
+    found = session._archive.customers.list_pks(query, limit)
+    if query.text.strip():
+        session._archive.access.searched(query.text, len(found), session.user)
+    return found
 
 
 def rows(session: Session, keys: Sequence[int]) -> list[CustomerRow]:
@@ -92,5 +96,8 @@ def search(
     incomplete: bool = False,
     limit: int | None = None,
 ) -> list[CustomerRow]:
-    """The rows whose text matches ``text`` (the command line's ``list``)."""
-    return rows(session, session._archive.customers.search_pks(text, status, incomplete, limit=limit))
+    """The rows whose text matches ``text`` (the command line's ``list``); the search is logged."""
+    found = session._archive.customers.search_pks(text, status, incomplete, limit=limit)
+    if text.strip():
+        session._archive.access.searched(text, len(found), session.user)
+    return rows(session, found)

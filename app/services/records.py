@@ -131,6 +131,15 @@ def get(session: Session, customer_id: str) -> Customer | None:
     return session._archive.customers.get(customer_id)
 
 
+def open_customer(session: Session, customer_id: str) -> Customer | None:
+    """A customer's page opened by the person: its values, and the access logged (audit R9; a reload of
+    a page already open, after a save or a sync, is ``get``)."""
+    customer = session._archive.customers.get(customer_id)
+    if customer is not None:
+        session._archive.access.opened(customer_id, session.user)
+    return customer
+
+
 def duplicates_of(session: Session, values: Mapping[str, Any], exclude: Sequence[str]) -> list[Issue]:
     """The duplicate warnings for ``values`` (parsed) among the other customers of the archive."""
     return duplicate_issues(

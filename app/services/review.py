@@ -23,7 +23,7 @@ from app.i18n import N_, _, current_language, ngettext, translate
 from app.models import times
 from app.models.catalogue import FieldType
 from app.models.record import Customer, CustomerStatus, Duplicate, Provenance, Source
-from app.models.wire import UserRole
+from app.models.wire import AccessKind, UserRole
 from app.models.workdays import WorkCalendar
 from app.services.session import Session
 from app.validation import validate_values
@@ -184,6 +184,14 @@ def queue(session: Session, now: dt.datetime | None = None) -> list[QueueItem]:
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
     items.sort(key=lambda i: (not i.urgent, i.submitted_at or far))
     return items
+
+
+def open_submission(session: Session, customer_id: str) -> Submission | None:
+    """A submission opened by the reviewer: ``submission``, and the access logged (audit R9)."""
+    sub = submission(session, customer_id)
+    if sub is not None:
+        session._archive.access.record(AccessKind.OPEN, session.user, customer_id, {"via": "review"})
+    return sub
 
 
 def submission(session: Session, customer_id: str, now: dt.datetime | None = None) -> Submission | None:

@@ -47,7 +47,7 @@ from app.models.record import (
 )
 from app.models.wire import UserRole
 from app.services import records
-from app.services.exporting import ID_COLUMN, export_value, field_column
+from app.services.exporting import ID_COLUMN, MASKED_TYPES, export_value, field_column, is_masked_of
 from app.services.records import clean_values, quality
 from app.services.session import Session
 from app.storage.archive import Archive
@@ -250,6 +250,7 @@ class SheetImport:
         self.created_ids: set[str] = set()
         self.dedup_keys = [f.key for f in form.fields if f.dedup]
         self.ident_keys = frozenset(f.key for f in form.fields if is_identifier(f))
+        self.masked_keys = [f.key for f in form.fields if f.type in MASKED_TYPES]
         self._messages: dict[tuple[Any, ...], str] = {}
         self._plans: dict[
             int,
@@ -455,6 +456,11 @@ class SheetImport:
                     pre.append(issue)
                     lost.append(key)
             raw[key] = v
+        if existing is not None:  # a masked ID or bank number of our own export, imported back: unchanged
+            for key in self.masked_keys:
+                cell = raw.get(key)
+                if type(cell) is str and is_masked_of(cell, existing.values.get(key)):
+                    raw[key] = existing.values[key]
         if cid:
             if cid in self.seen_ids:
                 pre.append(Issue.make("id", Severity.ERROR, "id.duplicate", id=cid, row=self.seen_ids[cid]))

@@ -186,5 +186,6 @@ def sync_store(session: Session, on_db: Callable[[Callable[[], Any]], Any] | Non
         photos=arc.media,
         audit=arc.audit,
         recovery=SessionRecovery(session),
+        requests=arc.access,
         db=on_db_thread(on_db) if on_db is not None else here,
     )

@@ -2,7 +2,8 @@
 
 ``Archive`` opens, checks, migrates and closes the database; its data lives in its parts:
 ``customers`` (customers.py), ``outbox`` (sync.py: the sync tables), ``media`` (media.py: photos
-and visits), ``recovery`` (recovery.py: after a server restore), ``audit`` (audit.py) and ``meta``
+and visits), ``recovery`` (recovery.py: after a server restore), ``audit`` (audit.py), ``access`` (access.py:
+who saw personal data, in the audit trail) and ``meta``
 (db.py), all over one ``ArchiveDb`` (db.py: connection, transactions, clock, actor). Not thread-safe by design: the application uses it from
 one DB thread only. Everything the parts return is an ``app.models`` dataclass (or plain values);
 SQLAlchemy objects never leave this package. Every change and its audit entries commit in one
@@ -22,6 +23,7 @@ import sqlcipher3
 from sqlalchemy.exc import DBAPIError
 
 from app.storage import migrations, schema
+from app.storage.access import AccessLog
 from app.storage.audit import AuditLog
 from app.storage.customers import Customers
 from app.storage.db import ArchiveDb, Meta, StorageFault, classify
@@ -42,6 +44,7 @@ class Archive:
         self.db = ArchiveDb(path, conn, actor)
         self.meta = Meta(self)
         self.audit = AuditLog(self)
+        self.access = AccessLog(self)
         self.outbox = Outbox(self)
         self.customers = Customers(self)
         self.media = Media(self)

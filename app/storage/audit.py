@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app.models.audit_chain import GENESIS, entry_hash
 from app.models.record import AuditEntry, Provenance, new_id
-from app.models.wire import canonical_json
+from app.models.wire import ACCESS_ENTITY, canonical_json
 from app.storage import schema
 from app.storage.db import Part
 
@@ -74,6 +74,24 @@ def matches_commitment(initial: dict[str, Any], created: Any) -> bool:
     if isinstance(created, dict) and set(created) == {"fields", "sha256"}:
         return bool(hashlib.sha256(canonical_json(initial)).hexdigest() == created["sha256"])
     return bool(created == initial)  # archives written before the commitment stored the values themselves
+
+
+def entry_of(r: RowMapping) -> AuditEntry:
+    """One row of the ``audit`` table as the value the parts hand out (its JSON values decoded)."""
+    return AuditEntry(
+        r["seq"],
+        r["at"],
+        r["actor"],
+        r["entity"],
+        r["entity_id"],
+        r["action"],
+        r["field"],
+        json.loads(r["old"]) if r["old"] is not None else None,
+        json.loads(r["new"]) if r["new"] is not None else None,
+        r["source"],
+        r["source_ref"],
+        r["info_date"],
+    )
 
 
 _INSERT = (
@@ -171,15 +189,22 @@ class AuditLog(Part):
         a = schema.audit.c
         with self.reading() as c:
             rows = c.execute(select(schema.audit).where(a.entity == entity).order_by(a.seq)).mappings().all()
-        return [_entry(r) for r in rows]
+        return [entry_of(r) for r in rows]
 
     def history(self, entity_id: str) -> list[AuditEntry]:
-        """The trail of one record, oldest first; its "create" entry carries the initial values."""
+        """The trail of one record, oldest first; its "create" entry carries the initial values. Who
+        looked at it is not its history: the access entries are ``archive.access``'s."""
         a = schema.audit.c
         with self.reading() as c:
-            rows = c.execute(select(schema.audit).where(a.entity_id == entity_id).order_by(a.seq)).mappings().all()
+            rows = (
+                c.execute(
+                    select(schema.audit).where(a.entity_id == entity_id, a.entity != ACCESS_ENTITY).order_by(a.seq)
+                )
+                .mappings()
+                .all()
+            )
             data = c.execute(select(schema.customer.c.data).where(schema.customer.c.id == entity_id)).scalar()
-        entries = [_entry(r) for r in rows]
+        entries = [entry_of(r) for r in rows]
         if data is not None and entries and entries[0].action == "create":
             initial, consistent = reconstruct_initial(
                 json.loads(data),
@@ -236,21 +261,3 @@ class AuditLog(Part):
         if (head or f"0:{GENESIS}") != f"{last}:{prev}":
             problems.append("the end of the audit trail was removed")
         return problems
-
-
-def _entry(r: RowMapping) -> AuditEntry:
-    """An audit row as the app reads it (the old and new values decoded from JSON)."""
-    return AuditEntry(
-        r["seq"],
-        r["at"],
-        r["actor"],
-        r["entity"],
-        r["entity_id"],
-        r["action"],
-        r["field"],
-        json.loads(r["old"]) if r["old"] is not None else None,
-        json.loads(r["new"]) if r["new"] is not None else None,
-        r["source"],
-        r["source_ref"],
-        r["info_date"],
-    )

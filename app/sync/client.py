@@ -35,6 +35,8 @@ from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
 from app.models.remote import (
     CreditHistory,
+    CustomerAccess,
+    ExportRequest,
     FeedPage,
     JobState,
     Ledger,
@@ -363,6 +365,29 @@ class SyncClient:
         """The public notice list (公示) on ``on`` (YYYY-MM-DD; None: today on the server)."""
         params = {"on": on} if on else None
         return protocol.decode(protocol.notices_answer, self._call("GET", "/credit/notices", params=params), "notices")
+
+    # ---- governed access (server/access.py) ---------------------------------------------------------
+    def customer_access(self, record_id: str) -> CustomerAccess:
+        """Who opened or printed the customer (its supervisor or an admin may ask)."""
+        return protocol.decode(protocol.access_answer, self._call("GET", f"/records/{record_id}/access"), "access")
+
+    def export_requests(self) -> list[ExportRequest]:
+        """The user's export requests (a supervisor's: also the team's; an admin's: all)."""
+        return protocol.decode(protocol.export_requests_answer, self._call("GET", "/export-requests"), "requests")
+
+    def request_export(self, target: str, purpose: str, reason: str, unmasked: bool) -> ExportRequest:
+        body = {"target": target, "purpose": purpose, "reason": reason, "unmasked": unmasked}
+        return protocol.decode(
+            protocol.export_request_answer, self._call("POST", "/export-requests", body=body), "request"
+        )
+
+    def decide_export(self, request_id: str, approve: bool, note: str = "") -> ExportRequest:
+        body = {"approve": approve, "note": note}
+        return protocol.decode(
+            protocol.export_request_answer,
+            self._call("POST", f"/export-requests/{request_id}/decide", body=body),
+            "decision",
+        )
 
     # ---- reports -----------------------------------------------------------------------------
     def monthly_report(

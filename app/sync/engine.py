@@ -129,6 +129,7 @@ def run_sync(
             pulled_photos |= _pull(store, client, out, say, cancel)[1]
         _calendar(store, client)
         _upload_audit(store, client, out, say, cancel)
+        _export_requests(store, client)
         _download_photos(store, client, out, pulled_photos, cancel)
     finally:
         out.bytes_sent = client.bytes_sent - sent0
@@ -292,6 +293,13 @@ def _calendar(store: SyncStore, client: SyncClient) -> None:
         return
     if calendar is not None and calendar.version and calendar.version != kept:
         store.db(store.form.store_calendar, calendar)
+
+
+def _export_requests(store: SyncStore, client: SyncClient) -> None:
+    """The user's export requests and their decisions, kept for the exports made offline (a server
+    without them, from before ``access_log`` in /info, is not asked)."""
+    if "access_log" in store.db(store.form.server_features):
+        store.db(store.requests.keep_requests, client.export_requests())
 
 
 def _upload_audit(

@@ -2,8 +2,9 @@
 hop that runs each call on the archive's thread; app.sync itself never imports the storage package.
 
 - ``Outbox`` (push: the queued rows) and ``Photos`` (photo bytes and their upload marks) and
-  ``AuditTrail`` (the entries the server has not acknowledged) are implemented by the archive's
-  parts themselves (``archive.outbox``, ``archive.media``, ``archive.audit``): no adapter between.
+  ``AuditTrail`` (the entries the server has not acknowledged) and ``ExportRequests`` (the user's
+  export requests) are implemented by the archive's parts themselves (``archive.outbox``,
+  ``archive.media``, ``archive.audit``, ``archive.access``): no adapter between.
 - ``Answers`` (the server's answers applied: push results, feed pages, downloaded photos) and
   ``FormAndCalendar`` need the session (its form, completeness rules, calendar), so
   app.services.sync_store implements them, and ``Recovery`` (after a server restore) over
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from app.models.record import Quality
-from app.models.remote import FeedChange, PushResult, RemoteCalendar
+from app.models.remote import ExportRequest, FeedChange, PushResult, RemoteCalendar
 from app.models.sync_state import LocalRecord, OutboxRow
 
 P = ParamSpec("P")
@@ -98,6 +99,13 @@ class AuditTrail(Protocol):
     def mark_sent(self, seq: int) -> None: ...
 
 
+class ExportRequests(Protocol):
+    """The user's export requests as the server last listed them (``archive.access``): an export
+    checks its approval there, offline too."""
+
+    def keep_requests(self, requests: Sequence[ExportRequest]) -> None: ...
+
+
 class Recovery(Protocol):
     """After a server restore (docs/sync-protocol.md): the epoch of the server's database this copy
     follows, and what the server lost sent again (app.services.sync_store over ``archive.recovery``)."""
@@ -135,4 +143,5 @@ class SyncStore:
     photos: Photos
     audit: AuditTrail
     recovery: Recovery
+    requests: ExportRequests
     db: OnDb = here

@@ -16,10 +16,13 @@ from app.errors import SyncError, SyncErrorKind
 from app.i18n import N_
 from app.models.record import CustomerStatus
 from app.models.remote import (
+    AccessView,
     CategoryAdjustment,
     CompletenessRow,
     CreditHistory,
     CreditRating,
+    CustomerAccess,
+    ExportRequest,
     FeedChange,
     FeedPage,
     FieldConflict,
@@ -518,3 +521,50 @@ def ledger_summary_answer(d: Any, where: str) -> LedgerSummary:
         by_collector=_rows(d, "by_collector", _collector_count, where),
         by_path=_paths(d.get("by_path"), f"{where}.by_path"),
     )
+
+
+def _access_view(d: Any, where: str) -> AccessView:
+    d = _obj(d, where)
+    return AccessView(
+        at=_req(d, "at", str, where),
+        kind=_req(d, "kind", str, where),
+        actor=_req(d, "actor", str, where),
+        user=_req(d, "user", str, where),
+        display_name=_req(d, "display_name", str, where),
+        device=_req(d, "device", str, where),
+        via=_opt(d, "via", str, where),
+    )
+
+
+def access_answer(d: Any, where: str) -> CustomerAccess:
+    """``GET /records/{id}/access``."""
+    d = _obj(d, where)
+    views = tuple(_access_view(e, f"{where}.entries[{i}]") for i, e in enumerate(_list(d, "entries", where)))
+    return CustomerAccess(_req(d, "record_id", str, where), views)
+
+
+def export_request_answer(d: Any, where: str) -> ExportRequest:
+    """``POST /export-requests`` and ``POST /export-requests/{id}/decide``."""
+    d = _obj(d, where)
+    return ExportRequest(
+        id=_req(d, "id", str, where),
+        applicant=_req(d, "applicant", str, where),
+        applicant_name=_req(d, "applicant_name", str, where),
+        target=_req(d, "target", str, where),
+        purpose=_req(d, "purpose", str, where),
+        reason=_req(d, "reason", str, where),
+        unmasked=_req(d, "unmasked", bool, where),
+        state=_req(d, "state", str, where),
+        created_at=float(_req(d, "created_at", (int, float), where)),
+        approver=_opt(d, "approver", str, where),
+        approver_name=_opt(d, "approver_name", str, where),
+        note=_opt(d, "note", str, where) or "",
+        decided_at=_opt(d, "decided_at", (int, float), where),
+        valid_until=_opt(d, "valid_until", (int, float), where),
+    )
+
+
+def export_requests_answer(d: Any, where: str) -> list[ExportRequest]:
+    """``GET /export-requests``."""
+    d = _obj(d, where)
+    return [export_request_answer(r, f"{where}.requests[{i}]") for i, r in enumerate(_list(d, "requests", where))]

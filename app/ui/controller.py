@@ -232,7 +232,7 @@ class AppController(QObject):
             self.window.restore_autosave(customer, raw, key)
 
         if customer_id:
-            record_ops.load_customer(self.ctx, None, customer_id).success(show).run()
+            record_ops.open_customer(self.ctx, None, customer_id).success(show).run()
         else:
             show(None)
 

@@ -31,6 +31,7 @@ from app.ui.ops import syncing as sync_ops
 from app.ui.records import integrity as integrity_ui
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
+from app.ui.requests.view import ExportRequestsView
 from app.ui.review.panel import ReviewPanel
 from app.ui.settings_dialog import SettingsDialog
 from app.ui.style import WARNING
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.user = user
         self.admin_window: AdminWindow | None = None
         self.ledger_window: LedgerWindow | None = None
+        self.requests_view: ExportRequestsView | None = None
         self._menus()
         self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
@@ -129,6 +131,7 @@ class MainWindow(QMainWindow):
             _("Export the list to Excel…"),
             lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks),
         )
+        self.act_export_requests = self._action(archive, _("Export requests…"), self.show_export_requests)
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
         self._action(archive, _("Monthly report…"), self.monthly_report)
         self._action(archive, _("Modification ledger…"), self.show_ledger)
@@ -197,6 +200,16 @@ class MainWindow(QMainWindow):
         self.admin_window.show()
         self.admin_window.raise_()
 
+    def show_export_requests(self) -> ExportRequestsView:
+        """Export requests (Archive → Export requests…): one's own, a market manager's team's, an admin's all;
+        asked from the server each time it is shown."""
+        if self.requests_view is None:
+            self.requests_view = ExportRequestsView(self.ctx, self)
+        self.requests_view.show()
+        self.requests_view.raise_()
+        self.requests_view.refresh()
+        return self.requests_view
+
     def monthly_report(self) -> None:
         self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
 
@@ -213,7 +226,7 @@ class MainWindow(QMainWindow):
             return
 
         def proceed() -> None:
-            record_ops.load_customer(self.ctx, self, customer_id).success(self._show_customer).run()
+            record_ops.open_customer(self.ctx, self, customer_id).success(self._show_customer).run()
 
         self.panel.confirm_leave(proceed)
 
@@ -271,6 +284,7 @@ class MainWindow(QMainWindow):
         """What a person sees follows the role the server gave them: market managers review."""
         self.role = role
         self.panel.form_widget.set_role(role)
+        self.panel.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         self.act_admin.setVisible(role is UserRole.ADMIN)
         if role is not UserRole.ADMIN and self.admin_window is not None:
@@ -453,6 +467,8 @@ class MainWindow(QMainWindow):
         self.summary.clear()
         self.review.clear()
         self.dashboard.clear()
+        if self.requests_view is not None:  # the people's names and reasons stay behind the lock too
+            self.requests_view.close()
 
     def show_unlocked(self) -> None:
         if self.lock_screen is not None:

@@ -2,7 +2,8 @@
 
 An import is first checked (nothing written), its changes and problems shown row by row
 (app.ui.import_preview); the user then imports everything, or the rows without errors. A
-cancelled import changes nothing. An export asks for its options first (app.ui.export_dialog).
+cancelled import changes nothing. An export asks for its options first (app.ui.export_dialog), with
+the user's approved export requests when it needs one, and Request… (app.ui.requests.dialog).
 """
 
 from __future__ import annotations
@@ -18,8 +19,11 @@ from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
 from app.ui.import_preview import ImportPreview
+from app.ui.ops import access as access_ops
 from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import sheets as sheet_ops
+from app.ui.requests.dialog import RequestDialog
+from app.ui.style import MUTED
 
 XLSX = "Excel (*.xlsx)"
 __all__ = ["ImportPreview", "choose_export", "choose_import", "choose_template", "choose_backup"]
@@ -75,8 +79,30 @@ def choose_export(ctx: UiContext, parent: QWidget, pks: list[int] | None) -> Exp
     dialog = ExportOptionsDialog(form, ctx.settings, len(pks) if pks is not None else None, parent)
     dialog.accepted.connect(lambda: _export_to_file(ctx, parent, pks, dialog.options()))
     dialog.finished.connect(dialog.deleteLater)
+    dialog.sig_request.connect(lambda: ask_for_request(ctx, dialog))
     dialog.open()
+    access_ops.export_access(ctx, dialog).success(dialog.set_access).run()
     return dialog
+
+
+def ask_for_request(ctx: UiContext, dialog: ExportOptionsDialog) -> RequestDialog:
+    """Request… in the export dialog: the request dialog, then say what happens next."""
+    ask = RequestDialog(ctx, dialog, unmasked=dialog.unmasked.isChecked())
+
+    def sent(_r: object) -> None:
+        dialog.request_hint.setStyleSheet(f"color: {MUTED}")
+        dialog.request_hint.setText(
+            _(
+                "Request sent. Once your market manager or an admin approves it, it can be chosen here "
+                "(after the next sync, or after opening Archive → Export requests…)."
+            )
+        )
+
+    ask.sig_sent.connect(sent)
+    ask.finished.connect(ask.deleteLater)
+    ask.open()
+    dialog.request_dialog = ask
+    return ask
 
 
 def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts: ExportOptions) -> None:
@@ -96,6 +122,8 @@ def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts
         lang=opts.lang,
         groups=opts.groups,
         meta=opts.meta,
+        unmasked=opts.unmasked,
+        request_id=opts.request_id,
         done=lambda n: info(
             parent,
             ngettext("Exported {n} customer to {file}.", "Exported {n} customers to {file}.", n).format(

@@ -23,7 +23,13 @@ def _prov(s: Any, source: Source) -> Provenance:
 
 
 def load_customer(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[Customer | None]:
+    """Read a customer again (a page already open, refreshed): not logged as an access."""
     return ctx.op(lambda s: records.get(s, customer_id), parent)
+
+
+def open_customer(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[Customer | None]:
+    """Open a customer's page: read it and log the access (``records.open_customer``)."""
+    return ctx.op(lambda s: records.open_customer(s, customer_id), parent)
 
 
 def save_customer(

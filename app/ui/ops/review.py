@@ -17,7 +17,7 @@ def queue(ctx: UiContext, parent: Any) -> DbOp[list[QueueItem]]:
 
 
 def submission(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[Submission | None]:
-    return ctx.op(lambda s: review.submission(s, customer_id), parent)
+    return ctx.op(lambda s: review.open_submission(s, customer_id), parent)
 
 
 def reasons(ctx: UiContext, parent: Any) -> DbOp[list[str]]:

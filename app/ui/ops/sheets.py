@@ -69,13 +69,28 @@ def export_customers(
     lang: str,
     groups: Any,
     meta: bool,
+    unmasked: bool = False,
+    request_id: str | None = None,
     done: Callable[[int], Any],
     cancelled: Callable[[], Any],
 ) -> QProgressDialog:
-    """Write the customers ``pks`` (all when None) to ``target``; ``done(rows written)``."""
+    """Write the customers ``pks`` (all when None) to ``target``; ``done(rows written)``. ID and bank
+    numbers in full (``unmasked``), or an admin's export of personal fields, under the approved export
+    request ``request_id`` (refused without one, with what to do)."""
 
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> int:
-        return export_archive(s, target, lang=lang, pks=pks, groups=groups, meta=meta, progress=progress, cancel=cancel)
+        return export_archive(
+            s,
+            target,
+            lang=lang,
+            pks=pks,
+            groups=groups,
+            meta=meta,
+            unmasked=unmasked,
+            request_id=request_id,
+            progress=progress,
+            cancel=cancel,
+        )
 
     return run_with_progress(ctx, parent, _("Exporting…"), work, done, cancelled=cancelled)
 

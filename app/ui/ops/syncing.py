@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from app.models.remote import CreditHistory, FieldConflict, RemoteUser
+from app.models.remote import CreditHistory, CustomerAccess, FieldConflict, RemoteUser
 from app.models.sync_state import SyncOutcome
 from app.services import syncing
 from app.services.events import Changes
@@ -95,3 +95,14 @@ def credit_history(
 ) -> None:
     """The customer's integrity gradings, as the server has them."""
     ask_server(ctx, lambda client: client.credit_history(customer_id), parent, success, failure)
+
+
+def customer_access(
+    ctx: UiContext,
+    parent: Any,
+    customer_id: str,
+    success: Callable[[CustomerAccess], None],
+    failure: Callable[[BaseException], None],
+) -> None:
+    """Who opened the customer, as the server has it (market managers and admins)."""
+    ask_server(ctx, lambda client: client.customer_access(customer_id), parent, success, failure)

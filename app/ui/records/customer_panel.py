@@ -15,6 +15,7 @@ from app.models.wire import UserRole
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 from app.ui.records import todo
+from app.ui.records.access import AccessView
 from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
@@ -45,6 +46,10 @@ class CustomerPanel(QWidget):
         self.integrity_tab = self.tabs.addTab(self.integrity, _("Integrity archive"))
         self.integrity.sig_message.connect(self.sig_message)
         self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
+        self.access = AccessView(ctx, self)
+        self.access_tab = self.tabs.addTab(self.access, _("Access log"))
+        self.tabs.currentChanged.connect(lambda i: self.access.fetch() if i == self.access_tab else None)
+        self.set_role(role)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         empty.setProperty("role", "empty")
@@ -90,7 +95,15 @@ class CustomerPanel(QWidget):
         self.tabs.setTabEnabled(self.integrity_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.credit_tab:
             self.credit.fetch()
+        self.access.load(customer_id or None)
+        self.tabs.setTabEnabled(self.access_tab, bool(customer_id))
+        if customer_id and self.tabs.currentIndex() == self.access_tab:
+            self.access.fetch()
         self.sig_customer_changed.emit(customer_id or "")
+
+    def set_role(self, role: UserRole) -> None:
+        """The access log is for market managers and admins (the server refuses collectors anyway)."""
+        self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
 
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
