@@ -158,7 +158,7 @@ def info(request: Request) -> dict[str, Any]:
         "server_version": SERVER_VERSION,
         "form_version": version,
         "epoch": epoch,
-        "features": ["provisional_code"],
+        "features": ["provisional_code", "lifecycle"],
         **request.app.state.clients.wire(),
     }
 

@@ -73,6 +73,11 @@ class Settings:
     upload_ttl: int = 24 * 3600  # a partial upload untouched this long is purged
     # integration tokens (server/integrations.py): a token older than this many days is refused; 0: never
     integration_token_days: float = 0.0
+    # how long a record is kept after it was closed (销户) or deleted before it is due for destruction
+    # (docs/domain.md, "The archive's lifecycle": the documents give no period; 5 years, the term of a
+    # retail licence, is this deployment's default)
+    retention_closed_days: int = 5 * 365
+    retention_deleted_days: int = 5 * 365
     audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod

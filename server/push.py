@@ -38,6 +38,7 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
     MutationKind.VISIT.value: apply.visit,
     MutationKind.DECIDE.value: apply.decide,
     MutationKind.CHECK.value: apply.check,
+    MutationKind.CLOSE.value: apply.close,
 }
 
 

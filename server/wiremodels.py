@@ -135,6 +135,14 @@ class DecisionIn(Strict):
     code: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
 
 
+class ClosureIn(Strict):
+    """``customer.close``: closing an outlet (销户) or reopening it."""
+
+    action: Literal["close", "reopen"]
+    day: str | None = Field(default=None, max_length=32)  # the licence's cancellation date (reopen: today)
+    reason: str = Field(default="", max_length=2000)
+
+
 class ProvenanceIn(Strict):
     source: Literal["visit", "phone", "import", "manual"] = "manual"
     source_ref: str = Field(default="", max_length=200)
@@ -152,6 +160,7 @@ class MutationIn(Strict):
     visit: VisitIn | None = None
     decision: DecisionIn | None = None
     check: CheckIn | None = None
+    closure: ClosureIn | None = None
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -435,6 +444,17 @@ class ReviewOut(BaseModel):
     at: str | None = None
 
 
+class ClosureOut(BaseModel):
+    """The last close or reopen of an outlet (销户); ``state`` closed means the record is read-only."""
+
+    state: Literal["closed", "reopened"]
+    day: str
+    reason: str
+    by: str
+    by_name: str | None = None
+    at: str
+
+
 class RecordOut(BaseModel):
     id: str
     version: int
@@ -452,6 +472,7 @@ class RecordOut(BaseModel):
     updated_by: str | None = None  # who made this version (None: not known to this answer)
     provisional_code: str | None = None  # the collector's code until the official one
     people: dict[str, str] = {}  # login name -> display name of the accounts the record names
+    closure: ClosureOut | None = None  # added later (issue 18): absent from older servers' records
 
 
 class ConflictOut(BaseModel):

@@ -39,6 +39,7 @@ class MutationKind(str, enum.Enum):
     VISIT = "visit.create"
     DECIDE = "review.decide"
     CHECK = "customer.check"  # a quarterly check or half-yearly review of the static information (§3.5)
+    CLOSE = "customer.close"  # closing an outlet (销户) or reopening it: docs/domain.md, "The archive's lifecycle"
 
 
 class ResultStatus(str, enum.Enum):
@@ -52,6 +53,7 @@ class ChangeKind(str, enum.Enum):
     RECORD = "record"
     REVOKE = "revoke"
     FORM = "form"
+    ERASE = "erase"  # the record was destroyed at the end of its retention: erase its values and photos
 
 
 class ErrorCode(str, enum.Enum):
