@@ -50,7 +50,7 @@ MESSAGES = {
     "check.date": "The date of a check must be a date (YYYY-MM-DD) that is not in the future.",
     "unknown_field": "This is not a field of the form.",
     "photo.forbidden": "This photo was not sent from this account and is not on a customer you may see.",
-    "closed": "This outlet is closed (销户): its record is read-only until a market manager or an admin reopens it.",
+    "closed": "This outlet is closed: its record is read-only until a market manager or an admin reopens it.",
     "closure.missing": "Closing or reopening needs an action (close or reopen), a date and a reason.",
     "closure.reason": "Say why the outlet is closed or reopened.",
     "closure.date": "The date of a closure must be a date (YYYY-MM-DD) that is not in the future.",

@@ -51,6 +51,7 @@ class RemoteRecord:
     updated_by: str | None = None  # who made this version (``system``: the server itself); None: not said
     people: dict[str, str] = field(default_factory=dict)  # login name -> display name, of those named here
     provisional_code: str | None = None  # the creator's TMP-… code, while there is no official one
+    closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, at
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

@@ -26,6 +26,7 @@ from app.storage.audit import AuditLog
 from app.storage.customers import Customers
 from app.storage.db import ArchiveDb, Meta, StorageFault, classify
 from app.storage.engine import CorruptDatabase, integrity_problems, raw_connect
+from app.storage.lifecycle import Lifecycle
 from app.storage.media import Media
 from app.storage.opencheck import OpenCheck
 from app.storage.recovery import Recovery
@@ -44,6 +45,7 @@ class Archive:
         self.outbox = Outbox(self)
         self.customers = Customers(self)
         self.media = Media(self)
+        self.lifecycle = Lifecycle(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
         self.recovery = Recovery(self)
 

@@ -116,6 +116,7 @@ def _to_customer(r: Any) -> Customer:
         sync_errors=tuple(json.loads(r["sync_errors"])) if r["sync_errors"] else (),
         approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None,
         owner=r["owner"],
+        closure=json.loads(r["closure"]) if r["closure"] else None,
     )
 
 
@@ -255,9 +256,11 @@ class Customers(Part):
                     m.get("owner"),
                     "synced",
                     None,
+                    m.get("closure"),
+                    int(bool(m.get("closed"))),
                 )
                 if m is not None
-                else (0, None, None, None, None, None, None, None, "local", None)
+                else (0, None, None, None, None, None, None, None, "local", None, None, 0)
             )
             rows.append(
                 (
@@ -426,7 +429,15 @@ class Customers(Part):
     def list_pks(self, lq: ListQuery, limit: int | None = None) -> list[int]:
         """The customers a list shows, in its order (all of them: ids are small, rows load in windows)."""
         return self.search_pks(
-            lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue, lq.sync_problems
+            lq.text,
+            lq.status,
+            lq.incomplete,
+            lq.sort,
+            lq.descending,
+            limit,
+            lq.overdue,
+            lq.sync_problems,
+            lq.include_closed,
         )
 
     def search_pks(
@@ -439,8 +450,12 @@ class Customers(Part):
         limit: int | None = None,
         overdue: OverdueRule | None = None,
         sync_problems: bool = False,
+        include_closed: bool = False,
     ) -> list[int]:
+        """The live customers matching the filters; a closed outlet (销户) only with ``include_closed``."""
         q = select(C.pk).where(C.deleted_at.is_(None))
+        if not include_closed:
+            q = q.where(C.closed == 0)
         for n, (table, expr) in enumerate(plan(query)):
             q = q.where(
                 C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr}))

@@ -139,6 +139,14 @@ ALTER TABLE photo ADD COLUMN uploaded_at TEXT;
 """
 
 
+# v4: the archive's lifecycle (issue 18) — the server's last close or reopen of the outlet (销户, JSON)
+# and whether it is closed now (a closed customer leaves the working lists and is read-only).
+V4 = """
+ALTER TABLE customer ADD COLUMN closure TEXT;
+ALTER TABLE customer ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+"""
+
+
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
         for statement in sql.split(";\n"):
@@ -149,7 +157,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 
 
 #: The schema's scripts in order (bench.storage builds a plain SQLite copy of the schema from them).
-SCRIPTS = (V1, V2, V3)
+SCRIPTS = (V1, V2, V3, V4)
 #: steps[n] upgrades schema n-1 to n.
 STEPS: dict[int, Callable[[Any], None]] = {n: _script(sql) for n, sql in enumerate(SCRIPTS, start=1)}
 SCHEMA_VERSION = max(STEPS)

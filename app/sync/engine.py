@@ -82,6 +82,8 @@ def build_body(
         body["decision"] = extra.get("decision") or {}
     elif kind is MutationKind.CHECK:
         body["check"] = extra.get("check") or {}
+    elif kind is MutationKind.CLOSE:
+        body["closure"] = extra.get("closure") or {}
     return body
 
 

@@ -114,8 +114,19 @@ def record(d: Any, where: str) -> RemoteRecord:
         updated_by=_opt(d, "updated_by", str, where),
         people=_people(_opt(d, "people", dict, where)),
         provisional_code=_opt(d, "provisional_code", str, where),
+        closure=_closure(_opt(d, "closure", dict, where), f"{where}.closure"),
         wire=d,
     )
+
+
+def _closure(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
+    """The record's last close or reopen (added in issue 18: absent from older servers' records)."""
+    if not d:
+        return None
+    if d.get("state") not in ("closed", "reopened"):
+        raise _Bad(f"{where}.state")
+    _req(d, "reason", str, where)
+    return d
 
 
 def _people(d: dict[str, Any] | None) -> dict[str, str]:
