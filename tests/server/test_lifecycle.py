@@ -200,3 +200,36 @@ def test_the_command_line_lists_what_is_due_and_destroys_it(api, world, db, run,
     assert code == 0 and "1 records destroyed" in err
     code, out, _err = run("retention", "log")
     assert json.loads(out)[0]["record_id"] == rec["id"]
+
+
+def test_the_admin_api_lists_what_is_due_and_destroys_it_on_the_calling_admins_approval(api, world, db, settings):
+    """``GET /admin/retention/due`` and ``POST /admin/retention/destroy`` (the desktop app's "Due for
+    destruction" page): admins only, each call in the admin log, the approver is the caller."""
+    rec = create(api, world["c1"])
+    assert api.push1(world["s1"], close(rec["id"], 1))["status"] == "applied"
+    due = api.call("GET", "/admin/retention/due", world["admin"])
+    assert due.status_code == 200 and due.json() == []  # kept for the deployment's period
+    api.client.app.state.settings = dataclasses.replace(settings, retention_closed_days=0)
+    for who in ("c1", "s1"):
+        assert api.call("GET", "/admin/retention/due", world[who]).status_code == 403
+        body = {"records": [rec["id"]], "reason": "年度销毁"}
+        assert api.call("POST", "/admin/retention/destroy", world[who], json=body).status_code == 403
+    due = api.call("GET", "/admin/retention/due", world["admin"]).json()
+    assert [(d["record_id"], d["class"], d["retention_days"]) for d in due] == [(rec["id"], "closed", 0)]
+    assert due[0]["due_since"] and due[0]["since"]
+    # a reason is needed; an unknown record refuses the whole request with a clear message
+    r = api.call("POST", "/admin/retention/destroy", world["admin"], json={"records": [rec["id"]], "reason": ""})
+    assert r.status_code == 422
+    r = api.call("POST", "/admin/retention/destroy", world["admin"], json={"records": ["nope"], "reason": "x"})
+    assert r.status_code == 422 and "There is no customer nope" in r.json()["message"]
+    r = api.call("POST", "/admin/retention/destroy", world["admin"], json={"records": [rec["id"]], "reason": "第 7 号"})
+    assert r.status_code == 200, r.text
+    assert r.json()[0]["record_id"] == rec["id"] and r.json()[0]["class"] == "closed"
+    assert r.json()[0]["removed"]["customers"] == 1
+    with db.read() as conn:
+        row = conn.execute(select(destructions)).one()
+        logged = [(x.actor, x.action, x.outcome) for x in conn.execute(select(admin_log).order_by(admin_log.c.id))]
+    assert row.approved_by == "admin" and row.reason == "第 7 号"
+    assert ("admin", "retention.due", "ok") in logged and ("admin", "retention.destroy", "ok") in logged
+    assert ("admin", "retention.destroy", "refused") in logged
+    assert api.call("GET", "/admin/retention/due", world["admin"]).json() == []
