@@ -124,6 +124,7 @@ class CustomerRow:
     created_at: str = ""
     sync_state: str = "local"
     owner: str | None = None  # the customer manager it is assigned to (display name in the list; None: this user)
+    closed: bool = False  # closed outlet (销户): listed only with "include closed", shown greyed
 
 
 @dataclass(frozen=True)

@@ -420,11 +420,19 @@ class Customers(Part):
             return int(c.execute(q).scalar() or 0)
 
     def status_counts(self) -> dict[CustomerStatus, int]:
+        """The working customers by status (a closed outlet, 销户, is counted by ``closed_count``)."""
         with self.reading() as c:
-            rows = c.execute(select(C.status, func.count()).where(C.deleted_at.is_(None)).group_by(C.status)).all()
+            rows = c.execute(
+                select(C.status, func.count()).where(C.deleted_at.is_(None), C.closed == 0).group_by(C.status)
+            ).all()
         counts = {s: 0 for s in CustomerStatus}
         counts.update({CustomerStatus(s): n for s, n in rows})
         return counts
+
+    def closed_count(self) -> int:
+        with self.reading() as c:
+            q = select(func.count()).select_from(schema.customer).where(C.deleted_at.is_(None), C.closed == 1)
+            return int(c.execute(q).scalar() or 0)
 
     def list_pks(self, lq: ListQuery, limit: int | None = None) -> list[int]:
         """The customers a list shows, in its order (all of them: ids are small, rows load in windows)."""
@@ -509,6 +517,7 @@ class Customers(Part):
             C.created_at,
             C.sync_state,
             C.owner,
+            C.closed,
         ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
@@ -534,6 +543,7 @@ class Customers(Part):
                 r[17],
                 r[18],
                 r[19],
+                bool(r[20]),
             )
             for pk in pks
             if (r := found.get(pk)) is not None
