@@ -31,7 +31,10 @@ from server.admin_models import (
     ClassifyIn,
     ClassifyOut,
     DayIn,
+    DestroyedOut,
+    DestroyIn,
     DeviceRef,
+    DueOut,
     HandoverIn,
     HandoverOut,
     LogEntry,
@@ -320,6 +323,26 @@ def admin_log(
 ) -> list[dict[str, Any]]:
     """The admin log, newest first: every administrative call, from here and from the command line."""
     return adm.admin_log_rows(db_of(request), actor, action=action, who=who, limit=limit)
+
+
+# ------------------------------------------------------------------------------- retention, destruction
+
+
+@router.get("/retention/due", response_model=list[DueOut], response_model_by_alias=True, responses=errors(*ADMIN))
+def retention_due(request: Request, actor: adm.Actor = Depends(admin_caller)) -> list[dict[str, Any]]:
+    """The records past their retention (closed or deleted longer than the deployment's period), the longest
+    overdue first. Nothing is destroyed without ``POST /retention/destroy``."""
+    return adm.retention_due(db_of(request), actor, settings_of(request))
+
+
+@router.post(
+    "/retention/destroy", response_model=list[DestroyedOut], response_model_by_alias=True, responses=errors(*ADMIN)
+)
+def retention_destroy(body: DestroyIn, request: Request, actor: adm.Actor = Depends(admin_caller)) -> list[Any]:
+    """Destroy the records (all or none; each must be past its retention), approved by the calling admin
+    with ``reason``; cannot be undone. Every client erases them at its next sync."""
+    with refusals():
+        return adm.destroy_records(db_of(request), actor, settings_of(request), body.records, actor.name, body.reason)
 
 
 # ------------------------------------------------------------------------------------------ public

@@ -176,3 +176,31 @@ class ResetIn(Strict):
     username: str = NAME
     code: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
     new_password: str = Field(min_length=1, max_length=1024)
+
+
+class DueOut(BaseModel):
+    """A record past its retention (server/lifecycle.py ``Due``): ids and dates only, no personal value."""
+
+    record_id: str
+    code: str | None
+    record_class: Literal["closed", "deleted"] = Field(alias="class")
+    since: str
+    retention_days: int
+    due_since: str
+
+    model_config = {"populate_by_name": True}
+
+
+class DestroyIn(Strict):
+    """Destroy these records (all or none); the calling admin approves, with the procedure's reason."""
+
+    records: list[str] = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=2000, pattern=NO_NUL)
+
+
+class DestroyedOut(BaseModel):
+    record_id: str
+    record_class: Literal["closed", "deleted"] = Field(alias="class")
+    removed: dict[str, int]
+
+    model_config = {"populate_by_name": True}

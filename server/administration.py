@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.export.reading import SheetError
-from server import accounts, admin, audit, calendar, purchases
+from server import accounts, admin, audit, calendar, lifecycle, purchases
 from server.accounts import AccountError, NoSuchUser
 from server.config import Settings
 from server.db import Database, Tx
@@ -64,7 +64,13 @@ class AdminError(Exception):
 
 
 #: What a refused call raises (the API answers 4xx with the message, the command line one line).
-REFUSED: tuple[type[Exception], ...] = (AccountError, calendar.CalendarError, purchases.PeriodError, AdminError)
+REFUSED: tuple[type[Exception], ...] = (
+    AccountError,
+    calendar.CalendarError,
+    purchases.PeriodError,
+    AdminError,
+    lifecycle.LifecycleError,
+)
 
 
 class _Rollback(Exception):
@@ -522,3 +528,33 @@ def audit_export(db: Database, actor: Actor, out: IO[str], device: str | None = 
 
 def is_not_found(exc: Exception) -> bool:
     return isinstance(exc, NoSuchUser) or (isinstance(exc, AdminError) and exc.status == 404)
+
+
+# ------------------------------------------------------------------------------ retention, destruction
+
+
+def retention_due(db: Database, actor: Actor, settings: Settings) -> list[dict[str, Any]]:
+    """The records past their retention (docs/domain.md, "The archive's lifecycle"); the read is logged."""
+    return _read(
+        db,
+        actor,
+        "retention.due",
+        "",
+        {"retention": lifecycle.retention(settings)},
+        lambda conn: [d.as_json() for d in lifecycle.due(conn, settings)],
+    )
+
+
+def destroy_records(
+    db: Database, actor: Actor, settings: Settings, record_ids: list[str], approved_by: str, reason: str
+) -> list[dict[str, Any]]:
+    """Destroy records past their retention, all or none, on an admin's approval (``approved_by``)."""
+    return _write(
+        db,
+        actor,
+        "retention.destroy",
+        ",".join(record_ids)[:200],
+        {"records": list(record_ids), "approved_by": approved_by, "reason": reason},
+        lambda tx: lifecycle.destroy(tx, settings, list(record_ids), approved_by, reason),
+        lambda done: {"destroyed": len(done)},
+    )

@@ -161,7 +161,7 @@ def info(request: Request) -> dict[str, Any]:
         "server_version": SERVER_VERSION,
         "form_version": version,
         "epoch": epoch,
-        "features": ["provisional_code", "access_log"],
+        "features": ["provisional_code", "access_log", "lifecycle"],
         **request.app.state.clients.wire(),
     }
 

@@ -50,6 +50,13 @@ MESSAGES = {
     "check.date": "The date of a check must be a date (YYYY-MM-DD) that is not in the future.",
     "unknown_field": "This is not a field of the form.",
     "photo.forbidden": "This photo was not sent from this account and is not on a customer you may see.",
+    "closed": "This outlet is closed: its record is read-only until a market manager or an admin reopens it.",
+    "closure.missing": "Closing or reopening needs an action (close or reopen), a date and a reason.",
+    "closure.reason": "Say why the outlet is closed or reopened.",
+    "closure.date": "The date of a closure must be a date (YYYY-MM-DD) that is not in the future.",
+    "closure.already_closed": "This outlet is closed already.",
+    "closure.not_closed": "This outlet is not closed.",
+    "closure.pending": "The customer is waiting for review: decide the submission before closing the outlet.",
 }
 
 
@@ -98,6 +105,8 @@ def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[R
         return None, rejected(m, uow, [error("not_found")])
     if rec.deleted:
         return None, rejected(m, uow, [error("deleted")], rec)
+    if rec.closed and m["kind"] != MutationKind.CLOSE.value:
+        return None, rejected(m, uow, [error("closed")], rec)
     if edit and not can_edit(uow.user, rec, uow.directory):
         return None, rejected(m, uow, [error("forbidden")], rec)
     return rec, None
@@ -471,4 +480,46 @@ def check(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     uow.check_rows.append(
         {"record_id": rec.id, "kind": c["kind"], "day": day.isoformat(), "by_id": uow.user.id, "at": uow.now}
     )
+    return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def close(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
+    """Closing an outlet (销户: licence cancelled, business ended) or reopening it (docs/domain.md, "The
+    archive's lifecycle"). The responsible market manager or an admin decides it, with a date and a reason:
+    a collector reports the cancellation through the customer's status (an ``approval`` field, reviewed).
+    A closed record stays visible but is read-only (``closed``) until it is reopened."""
+    rec, refusal = _target(uow, m, edit=False)
+    if refusal:
+        return refusal
+    assert rec is not None
+    if not can_decide(uow.user, rec, uow.directory):
+        return rejected(m, uow, [error("forbidden")], rec)
+    c = m.get("closure")
+    if not c:
+        return rejected(m, uow, [error("closure.missing", "closure")], rec)
+    reason = (c.get("reason") or "").strip()
+    if not reason:
+        return rejected(m, uow, [error("closure.reason", "closure.reason")], rec)
+    day = _past_day(uow, c.get("day") or uow.today.isoformat())
+    if day is None or day > uow.today:
+        return rejected(m, uow, [error("closure.date", "closure.day")], rec)
+    closing = c["action"] == "close"
+    if closing and rec.closed:
+        return rejected(m, uow, [error("closure.already_closed", "closure.action")], rec)
+    if not closing and not rec.closed:
+        return rejected(m, uow, [error("closure.not_closed", "closure.action")], rec)
+    if closing and rec.status == "pending":
+        return rejected(m, uow, [error("closure.pending", "closure.action")], rec)
+    if m["base_version"] != rec.version:
+        return rejected(m, uow, [error("version.stale")], rec)
+    rec.closure = {
+        "state": "closed" if closing else "reopened",
+        "day": day.isoformat(),
+        "reason": reason,
+        "by": uow.user.name,
+        "by_name": uow.user.display_name or uow.user.name,
+        "at": uow.iso_now,
+    }
+    rec.closed_at = uow.now if closing else None
+    uow.touch(rec, m["kind"], {"closure": rec.closure}, m["mutation_id"], m.get("provenance"))
     return result(m, ResultStatus.APPLIED, rec, uow)

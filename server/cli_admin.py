@@ -1,5 +1,5 @@
 """The administrative commands of ``python -m server`` (users, handovers, devices, the work calendar,
-purchase figures, classification runs, the audit copy, the admin log).
+purchase figures, classification runs, the audit copy, the admin log, retention and destruction).
 
 Each calls the same service function as the admin HTTP API (server/administration.py), so a change made
 here is checked, done and logged exactly as one made from the desktop app; the log names the system user
@@ -11,12 +11,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from server import administration as adm
-from server import audit
+from server import audit, lifecycle, runconfig
 from server.calendar import CalendarError
 from server.config import Settings, load_audit_key
 from server.purchases import PeriodError, parse_period
@@ -251,6 +252,35 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_retention(args: argparse.Namespace) -> int:
+    """``retention due``: the records past their retention; ``retention destroy ID… --by ADMIN --reason``:
+    destroy them on that admin's approval (all or none); ``retention log``: the destructions so far."""
+    cli, actor = _cli(), adm.Actor.cli()
+    db = cli.open_db(args)
+    file_settings = runconfig.load(getattr(args, "config", None)).settings_env  # [retention] of the file
+    settings = Settings.from_env({**file_settings, **os.environ})
+    if args.action == "due":
+        rows = adm.retention_due(db, actor, settings)
+        for r in rows:
+            _out(f"{r['record_id']}\t{r['code'] or '-'}\t{r['class']}\t{r['since'][:10]}\t{r['due_since'][:10]}")
+        _err(
+            f"{len(rows)} records are past their retention (closed: {settings.retention_closed_days} days, "
+            f"deleted: {settings.retention_deleted_days} days)."
+        )
+        return 0
+    if args.action == "log":
+        with db.read() as conn:
+            _out(json.dumps(lifecycle.destruction_rows(conn), ensure_ascii=False, indent=1))
+        return 0
+    if not args.records or not args.by or not (args.reason or "").strip():
+        raise cli.CliError("retention destroy needs the records' ids, --by ADMIN (who approved it) and --reason")
+    done = adm.destroy_records(db, actor, settings, list(args.records), args.by, args.reason)
+    for d in done:
+        _out(f"{d['record_id']}\t{d['class']}\t{json.dumps(d['removed'], sort_keys=True)}")
+    _err(f"{len(done)} records destroyed; every client erases them at its next sync.")
+    return 0
+
+
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     """The administrative subcommands, on the parser of server/cli.py."""
     u = sub.add_parser("user", parents=[common], help="manage users")
@@ -315,3 +345,9 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     lg.add_argument("--who", help="only calls by this admin (or system user)")
     lg.add_argument("--limit", type=int, default=200)
     lg.set_defaults(func=cmd_log)
+    rt = sub.add_parser("retention", parents=[common], help="records past their retention; destroy them (approved)")
+    rt.add_argument("action", choices=["due", "destroy", "log"])
+    rt.add_argument("records", nargs="*", help="destroy: the customers' ids (from retention due)")
+    rt.add_argument("--by", help="destroy: the admin account that approved the destruction")
+    rt.add_argument("--reason", help="destroy: why (the procedure's decision or reference)")
+    rt.set_defaults(func=cmd_retention)

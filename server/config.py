@@ -81,6 +81,11 @@ class Settings:
     webhook_attempts: int = 10  # failed attempts before a batch goes to the dead-letter list
     webhook_timeout: float = 10.0
     webhook_batch: int = 100  # changes per batch at most
+    # how long a record is kept after it was closed (销户) or deleted before it is due for destruction
+    # (docs/domain.md, "The archive's lifecycle": the documents give no period; 5 years, the term of a
+    # retail licence, is this deployment's default)
+    retention_closed_days: int = 5 * 365
+    retention_deleted_days: int = 5 * 365
     audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod

@@ -41,6 +41,7 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
     MutationKind.INTEGRITY.value: integrity.add_entry,
     MutationKind.COMPLAINT.value: integrity.open_complaint,
     MutationKind.COMPLAINT_STEP.value: integrity.complaint_step,
+    MutationKind.CLOSE.value: apply.close,
 }
 
 

@@ -63,6 +63,12 @@ class Rec:
     dirty: bool = False
     updated_by_id: int | None = None  # who made this version (read with the feed's page; set by ``touch``)
     provisional_code: str | None = None  # the code the collector's laptop shows until approval
+    closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, by_name, at
+    closed_at: float | None = None  # set while closed (the retention runs from it)
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_at is not None
 
     def field_version(self, key: str) -> int:
         """The version that last changed ``key``. A new record's fields are not listed (they are all
@@ -91,6 +97,8 @@ class Rec:
             r.updated_at,
             updated_by_id=r._mapping.get("v_actor_id"),
             provisional_code=r._mapping.get("provisional_code"),
+            closure=json.loads(c) if (c := r._mapping.get("closure")) else None,
+            closed_at=r._mapping.get("closed_at"),
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -112,6 +120,8 @@ class Rec:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
             "provisional_code": self.provisional_code,
+            "closure": dumps(self.closure) if self.closure else None,
+            "closed_at": self.closed_at,
         }
 
     def to_wire(self, d: Directory) -> dict[str, Any]:
@@ -139,6 +149,7 @@ class Rec:
             "updated_by": d.name(self.updated_by_id),
             "people": people,
             "provisional_code": None if self.code_official else self.provisional_code,
+            "closure": dict(self.closure) if self.closure else None,
         }
 
 

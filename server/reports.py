@@ -114,7 +114,9 @@ def count_customers(conn: Any, user: User) -> int:
     visible = visible_clause_indexed(user, Directory.load(conn))
     return int(
         conn.execute(
-            select(func.count()).select_from(customers).where(visible, customers.c.deleted.is_(False))
+            select(func.count())
+            .select_from(customers)
+            .where(visible, customers.c.deleted.is_(False), customers.c.closed_at.is_(None))
         ).scalar_one()
     )
 
@@ -174,7 +176,8 @@ def monthly(
 
 
 def customers_query(visible: Any) -> Select[Any]:
-    """The visible customers (completeness, overdue, assigned counts), in no particular order."""
+    """The visible customers that are open (completeness, overdue, assigned counts: a closed outlet, 销户,
+    leaves the working figures), in no particular order."""
     return select(
         customers.c.id,
         customers.c.code,
@@ -182,7 +185,7 @@ def customers_query(visible: Any) -> Select[Any]:
         customers.c.data,
         customers.c.owner_id,
         customers.c.created_at,
-    ).where(visible, customers.c.deleted.is_(False))
+    ).where(visible, customers.c.deleted.is_(False), customers.c.closed_at.is_(None))
 
 
 def adjustments_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]:

@@ -58,7 +58,7 @@ FILE_NAMES = {
     ("backup", "key_file"): "backup_key_file",
     ("backup", "max_age_hours"): "backup_max_age_hours",
 }
-SETTINGS_SECTIONS = ("tokens", "login", "limits")
+SETTINGS_SECTIONS = ("tokens", "login", "limits", "retention")
 
 
 class ConfigError(ValueError):

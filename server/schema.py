@@ -120,6 +120,8 @@ customers = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
     Column("provisional_code", String(40), nullable=True),  # the collector's TMP-… code until approval
+    Column("closure", Text, nullable=True),  # JSON: the last close or reopen (销户), server.lifecycle
+    Column("closed_at", Float, nullable=True, index=True),  # set while closed: its retention runs from here
 )
 
 customer_versions = Table(
@@ -594,4 +596,20 @@ webhook_deliveries = Table(
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float, nullable=True),
     Index("ix_webhook_deliveries_state", "integration_id", "state", "number"),
+)
+
+# Records destroyed at the end of their retention (server.lifecycle.destroy): what was destroyed, when,
+# on whose approval and why, never a personal value (the customer's id is a random UUID).
+destructions = Table(
+    "destructions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(36), nullable=False, index=True),
+    Column("record_class", String(16), nullable=False),  # closed | deleted (the retention class)
+    Column("since", Float, nullable=False),  # when the record was closed or deleted
+    Column("retention_days", Integer, nullable=False),  # the period in force when it was destroyed
+    Column("approved_by", String(64), nullable=False),  # the admin who approved the destruction
+    Column("reason", Text, nullable=False),
+    Column("at", Float, nullable=False),
+    Column("removed", Text, nullable=False),  # JSON: how many rows of each kind were removed
 )

@@ -136,6 +136,14 @@ class DecisionIn(Strict):
     code: str | None = Field(default=None, pattern=r"^[0-9]{12}$")
 
 
+class ClosureIn(Strict):
+    """``customer.close``: closing an outlet (销户) or reopening it."""
+
+    action: Literal["close", "reopen"]
+    day: str | None = Field(default=None, max_length=32)  # the licence's cancellation date (reopen: today)
+    reason: str = Field(default="", max_length=2000)
+
+
 class ProvenanceIn(Strict):
     source: Literal["visit", "phone", "import", "manual"] = "manual"
     source_ref: str = Field(default="", max_length=200)
@@ -156,6 +164,7 @@ class MutationIn(Strict):
     entry: EntryIn | None = None  # integrity.add
     complaint: ComplaintIn | None = None  # complaint.open
     step: StepIn | None = None  # complaint.step
+    closure: ClosureIn | None = None
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -439,6 +448,17 @@ class ReviewOut(BaseModel):
     at: str | None = None
 
 
+class ClosureOut(BaseModel):
+    """The last close or reopen of an outlet (销户); ``state`` closed means the record is read-only."""
+
+    state: Literal["closed", "reopened"]
+    day: str
+    reason: str
+    by: str
+    by_name: str | None = None
+    at: str
+
+
 class RecordOut(BaseModel):
     id: str
     version: int
@@ -457,6 +477,7 @@ class RecordOut(BaseModel):
     provisional_code: str | None = None  # the collector's code until the official one
     people: dict[str, str] = {}  # login name -> display name of the accounts the record names
     integrity: IntegrityFileOut | None = None  # the customer's integrity file, in the feed (server.integrity)
+    closure: ClosureOut | None = None  # added later (issue 18): absent from older servers' records
 
 
 class ConflictOut(BaseModel):

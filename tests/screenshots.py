@@ -235,6 +235,20 @@ def render(lang: str, out: Path) -> None:
     )
     form.load(returned)
     shot(win, "17-returned-banner", WINDOW)
+    closed = dataclasses.replace(
+        c,
+        sync_state="synced",
+        closure={
+            "state": "closed",
+            "day": "2026-11-20",
+            "reason": "许可证已注销，门店停业" if lang == "zh_CN" else "Licence cancelled, shop closed for good",
+            "by": "li.ming",
+            "by_name": "李经理" if lang == "zh_CN" else "Manager Li",
+            "at": "2026-11-23T02:15:00.000Z",
+        },
+    )
+    form.load(closed)
+    shot(win, "17b-closed-outlet", WINDOW)
     fields = [
         FieldConflict("contact_phone", "13992458810", "13992458811", "13709112233"),
         FieldConflict("business_area", "20", "25", "30"),
@@ -352,10 +366,12 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
         AuditEntry,
         ClassChange,
         ClassifyRun,
+        DueRecord,
         LogEntry,
     )
     from app.models.wire import UserRole
     from app.ui.admin.common import Page
+    from app.ui.admin.retention import DestroyDialog
     from app.ui.admin.window import AdminWindow
 
     Page.refresh = lambda self: None  # type: ignore[method-assign]
@@ -468,6 +484,25 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
     )
     area.tabs.setCurrentWidget(area.log)
     shot(area, "31-admin-log", (1280, 720))
+    area.retention.show_due(
+        [
+            DueRecord(f"0192f3a1-7c2e-7b41-9d3a-00000000000{i}", code, kind, since, 1826, due)
+            for i, (code, kind, since, due) in enumerate(
+                [
+                    ("610102000017", "closed", "2021-03-02T01:00:00.000Z", "2026-03-02T01:00:00.000Z"),
+                    ("610102000233", "closed", "2021-06-18T03:20:00.000Z", "2026-06-18T03:20:00.000Z"),
+                    (None, "deleted", "2021-09-30T07:45:00.000Z", "2026-09-30T07:45:00.000Z"),
+                ]
+            )
+        ]
+    )
+    area.retention.table.selectRow(0)
+    area.tabs.setCurrentWidget(area.retention)
+    shot(area, "32-admin-due-for-destruction", (1280, 720))
+    confirm = DestroyDialog(1, area)
+    confirm.reason.setText("2026 年度档案销毁决定 第 3 号" if zh else "Destruction decision 2026 no. 3")
+    shot(confirm, "33-admin-destroy-confirm")
+    confirm.close()
     area.close()
 
 

@@ -133,3 +133,24 @@ class AuditEntry:
 class Verification:
     intact: bool
     problems: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DueRecord:
+    """A record past its retention (``GET /admin/retention/due``): ids and dates, no personal value."""
+
+    record_id: str
+    code: str | None
+    record_class: str  # closed | deleted
+    since: str  # ISO time it was closed or deleted
+    retention_days: int
+    due_since: str
+
+
+@dataclass(frozen=True, slots=True)
+class Destroyed:
+    """One record destroyed (``POST /admin/retention/destroy``): what went, as counts."""
+
+    record_id: str
+    record_class: str
+    removed: dict[str, int] = field(default_factory=dict)

@@ -90,6 +90,11 @@ class Customer:
     sync_errors: tuple[dict[str, Any], ...] = ()  # why the server refused the last change
     approved_values: dict[str, Any] | None = None
     owner: str | None = None  # the collector responsible (from the server)
+    closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, at
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.closure and self.closure.get("state") == "closed")
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.values.get(key, default)
@@ -119,6 +124,7 @@ class CustomerRow:
     created_at: str = ""
     sync_state: str = "local"
     owner: str | None = None  # the customer manager it is assigned to (display name in the list; None: this user)
+    closed: bool = False  # closed outlet (销户): listed only with "include closed", shown greyed
 
 
 @dataclass(frozen=True)
@@ -230,3 +236,4 @@ class ListQuery:
     sync_problems: bool = False  # in conflict with the server, or refused by it
     sort: str = "updated_at"
     descending: bool = True
+    include_closed: bool = False  # closed outlets (销户) too: the working lists leave them out

@@ -53,6 +53,7 @@ class RemoteRecord:
     provisional_code: str | None = None  # the creator's TMP-… code, while there is no official one
     # the customer's integrity file (entries, complaints) as the feed sends it; None: not sent (push answers)
     integrity: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, at
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

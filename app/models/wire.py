@@ -58,6 +58,7 @@ class MutationKind(str, enum.Enum):
     INTEGRITY = "integrity.add"  # an entry of the outlet's integrity archive (诚信档案, F3 L167)
     COMPLAINT = "complaint.open"  # a complaint received (投诉, F3 L40, L186)
     COMPLAINT_STEP = "complaint.step"  # a complaint assigned, handled, answered or closed
+    CLOSE = "customer.close"  # closing an outlet (销户) or reopening it: docs/domain.md, "The archive's lifecycle"
 
 
 class ResultStatus(str, enum.Enum):
@@ -71,6 +72,7 @@ class ChangeKind(str, enum.Enum):
     RECORD = "record"
     REVOKE = "revoke"
     FORM = "form"
+    ERASE = "erase"  # the record was destroyed at the end of its retention: erase its values and photos
 
 
 class ErrorCode(str, enum.Enum):

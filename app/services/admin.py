@@ -20,6 +20,8 @@ from app.models.admin import (
     AuditEntry,
     CalendarChange,
     ClassifyRun,
+    Destroyed,
+    DueRecord,
     Handover,
     LogEntry,
     OneTimeCode,
@@ -154,6 +156,23 @@ def verify_audit(client: Any) -> Verification:
 
 def export_audit(client: Any, target: Path) -> int:
     return _calls(client).export_audit(target)
+
+
+RECORD_CLASSES = {"closed": N_("Closed outlet"), "deleted": N_("Deleted record")}
+
+
+def retention_due(client: Any) -> list[DueRecord]:
+    """The records past their retention (docs/domain.md, "The archive's lifecycle")."""
+    return _calls(client).retention_due()
+
+
+def destroy_records(client: Any, record_ids: list[str], reason: str) -> list[Destroyed]:
+    """Destroy the records on the server, approved by the signed-in admin; all or none, not undone."""
+    if not record_ids:
+        raise UserFacingError(N_("Choose the records to destroy."))
+    if not reason.strip():
+        raise UserFacingError(N_("Say why the records are destroyed (the decision or its reference)."))
+    return _calls(client).destroy(list(record_ids), reason.strip())
 
 
 def redeem_code(server: str, user: str, code: str, password: str, repeat: str) -> None:

@@ -163,7 +163,7 @@ def export_integrity(session: Session, path: Path, lang: str | None = None) -> i
         Column(t(N_("Handling")), 30.0),
         Column(t(N_("Answer")), 30.0),
         Column(t(N_("Response")), 30.0),
-        Column(t(N_("Closed")), 12.0),
+        Column(t(N_("Closed on")), 12.0),
     ]
     today = session.today()
     rows = [

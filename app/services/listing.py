@@ -55,6 +55,7 @@ class Summary:
     pending: int
     returned: int
     overdue: int
+    closed: int = 0  # closed outlets (销户): not in the working counts above
 
 
 def summary(session: Session) -> Summary:
@@ -67,6 +68,7 @@ def summary(session: Session) -> Summary:
         counts[CustomerStatus.PENDING],
         counts[CustomerStatus.RETURNED],
         overdue,
+        arc.customers.closed_count(),
     )
 
 

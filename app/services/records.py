@@ -103,6 +103,7 @@ def save_draft(
         cid = customer_id
         current = arc.customers.get(cid)
         assert current is not None
+        refuse_closed(current)
         if current.status is CustomerStatus.PENDING and session.role == UserRole.COLLECTOR:
             raise UserFacingError(
                 N_(
@@ -125,6 +126,21 @@ def save_changes(
     if current is None:
         return save_draft(session, dict(changes), customer_id, prov)
     return save_draft(session, {**current.values, **changes}, customer_id, prov)
+
+
+def refuse_closed(customer: Customer) -> None:
+    """A closed outlet (销户) is read-only until a market manager or an admin reopens it (the server
+    refuses any change with ``closed`` too)."""
+    if customer.closed:
+        closure = customer.closure or {}
+        raise UserFacingError(
+            N_(
+                "This outlet was closed on {day}: {reason}. Its record is read-only; a market manager "
+                "or an admin can reopen it."
+            ),
+            day=str(closure.get("day") or ""),
+            reason=str(closure.get("reason") or ""),
+        )
 
 
 def get(session: Session, customer_id: str) -> Customer | None:
@@ -306,8 +322,10 @@ def add_visit(
     sales_anomaly: str,
     photos: Sequence[str] = (),
 ) -> Visit:
-    if session._archive.customers.get(customer_id) is None:
+    current = session._archive.customers.get(customer_id)
+    if current is None:
         raise UserFacingError(N_("There is no customer with the id {id}."), id=customer_id)
+    refuse_closed(current)
     visit = Visit(
         new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos)
     )

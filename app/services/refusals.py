@@ -25,6 +25,9 @@ SERVER_MESSAGES: dict[str, str] = {
     "not_found": N_("There is no such customer on the server (or you may not see it)."),
     "forbidden": N_("You may not change this customer."),
     "deleted": N_("This customer was deleted on the server."),
+    "closed": N_(
+        "This outlet is closed on the server: its record is read-only until a market manager or an admin reopens it."
+    ),
     "pending": N_("The customer is waiting for review and cannot be changed until it is decided."),
     "version.ahead": N_("The server's copy of this customer is older than this archive's; sync again later."),
     "version.stale": N_("The customer changed since this version; look at it again before deciding."),

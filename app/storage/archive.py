@@ -29,6 +29,7 @@ from app.storage.customers import Customers
 from app.storage.db import ArchiveDb, Meta, StorageFault, classify
 from app.storage.engine import CorruptDatabase, integrity_problems, raw_connect
 from app.storage.integrity import Integrity
+from app.storage.lifecycle import Lifecycle
 from app.storage.media import Media
 from app.storage.opencheck import OpenCheck
 from app.storage.recovery import Recovery
@@ -49,6 +50,7 @@ class Archive:
         self.customers = Customers(self)
         self.media = Media(self)
         self.integrity = Integrity(self)
+        self.lifecycle = Lifecycle(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
         self.recovery = Recovery(self)
 

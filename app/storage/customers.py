@@ -116,6 +116,7 @@ def _to_customer(r: Any) -> Customer:
         sync_errors=tuple(json.loads(r["sync_errors"])) if r["sync_errors"] else (),
         approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None,
         owner=r["owner"],
+        closure=json.loads(r["closure"]) if r["closure"] else None,
     )
 
 
@@ -255,9 +256,11 @@ class Customers(Part):
                     m.get("owner"),
                     "synced",
                     None,
+                    m.get("closure"),
+                    int(bool(m.get("closed"))),
                 )
                 if m is not None
-                else (0, None, None, None, None, None, None, None, "local", None)
+                else (0, None, None, None, None, None, None, None, "local", None, None, 0)
             )
             rows.append(
                 (
@@ -417,16 +420,32 @@ class Customers(Part):
             return int(c.execute(q).scalar() or 0)
 
     def status_counts(self) -> dict[CustomerStatus, int]:
+        """The working customers by status (a closed outlet, 销户, is counted by ``closed_count``)."""
         with self.reading() as c:
-            rows = c.execute(select(C.status, func.count()).where(C.deleted_at.is_(None)).group_by(C.status)).all()
+            rows = c.execute(
+                select(C.status, func.count()).where(C.deleted_at.is_(None), C.closed == 0).group_by(C.status)
+            ).all()
         counts = {s: 0 for s in CustomerStatus}
         counts.update({CustomerStatus(s): n for s, n in rows})
         return counts
 
+    def closed_count(self) -> int:
+        with self.reading() as c:
+            q = select(func.count()).select_from(schema.customer).where(C.deleted_at.is_(None), C.closed == 1)
+            return int(c.execute(q).scalar() or 0)
+
     def list_pks(self, lq: ListQuery, limit: int | None = None) -> list[int]:
         """The customers a list shows, in its order (all of them: ids are small, rows load in windows)."""
         return self.search_pks(
-            lq.text, lq.status, lq.incomplete, lq.sort, lq.descending, limit, lq.overdue, lq.sync_problems
+            lq.text,
+            lq.status,
+            lq.incomplete,
+            lq.sort,
+            lq.descending,
+            limit,
+            lq.overdue,
+            lq.sync_problems,
+            lq.include_closed,
         )
 
     def search_pks(
@@ -439,8 +458,12 @@ class Customers(Part):
         limit: int | None = None,
         overdue: OverdueRule | None = None,
         sync_problems: bool = False,
+        include_closed: bool = False,
     ) -> list[int]:
+        """The live customers matching the filters; a closed outlet (销户) only with ``include_closed``."""
         q = select(C.pk).where(C.deleted_at.is_(None))
+        if not include_closed:
+            q = q.where(C.closed == 0)
         for n, (table, expr) in enumerate(plan(query)):
             q = q.where(
                 C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr}))
@@ -494,6 +517,7 @@ class Customers(Part):
             C.created_at,
             C.sync_state,
             C.owner,
+            C.closed,
         ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
@@ -519,6 +543,7 @@ class Customers(Part):
                 r[17],
                 r[18],
                 r[19],
+                bool(r[20]),
             )
             for pk in pks
             if (r := found.get(pk)) is not None

@@ -138,7 +138,9 @@ CREATE TABLE conflict (
 ALTER TABLE photo ADD COLUMN uploaded_at TEXT;
 """
 
-# 4: the integrity archive (诚信档案): entries and complaints per outlet, synced (issue 18)
+# v4 (issue 18): the integrity archive (诚信档案): entries and complaints per outlet, synced; and the
+# archive's lifecycle: the server's last close or reopen of the outlet (销户, JSON) and whether it is closed
+# now (a closed customer leaves the working lists and is read-only).
 V4 = """
 CREATE TABLE integrity_entry (
     pk INTEGER PRIMARY KEY,
@@ -180,6 +182,8 @@ CREATE TABLE complaint (
 );
 CREATE INDEX ix_complaint_customer ON complaint(customer_id, received_on);
 CREATE INDEX ix_complaint_open ON complaint(status, deadline);
+ALTER TABLE customer ADD COLUMN closure TEXT;
+ALTER TABLE customer ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
 """
 
 

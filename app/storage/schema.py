@@ -50,6 +50,8 @@ customer = Table(
     Column("owner", Text),
     Column("sync_state", Text, nullable=False),
     Column("sync_errors", Text),
+    Column("closure", Text),  # the server's last close or reopen of the outlet (销户), JSON
+    Column("closed", Integer, nullable=False),  # 1 while closed: out of the working lists, read-only
 )
 
 outbox = Table(

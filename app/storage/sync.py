@@ -64,6 +64,23 @@ def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, s
     return []
 
 
+def _closure_columns(record: RemoteRecord) -> dict[str, Any]:
+    """The customer row's lifecycle columns from the server's record (closure JSON, closed flag)."""
+    closure = record.closure
+    return {
+        "closure": _dumps(closure) if closure else None,
+        "closed": int(bool(closure and closure.get("state") == "closed")),
+    }
+
+
+def _closure_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
+    """A close or reopen made on the server, as one entry of this archive's trail."""
+    new, old = record.closure, _loads(row["closure"])
+    if not new or new == old:
+        return []
+    return [("customer", record.id, "closure", None, (old or {}).get("state"), new)]
+
+
 def _held_visit(result: PushResult) -> bool:
     """A visit the server answers it holds already (sent again after a restore): settled, not refused."""
     return bool(result.errors) and all(e.code == "visit.duplicate" for e in result.errors)
@@ -403,7 +420,7 @@ class Outbox(Part):
             status = record.status
             if status != row["status"]:
                 audit.append(("customer", record.id, "status", None, row["status"], status))
-            audit += _review_audit(record, row)
+            audit += _review_audit(record, row) + _closure_audit(record, row)
             light.append(
                 {
                     "b_id": record.id,
@@ -415,6 +432,7 @@ class Outbox(Part):
                     "review": _dumps(record.review) if record.review else None,
                     "owner": record.owner,
                     "updated_at": now if status != row["status"] else row["updated_at"],
+                    **_closure_columns(record),
                 }
             )
         if light:
@@ -454,6 +472,7 @@ class Outbox(Part):
             owner=record.owner,
             sync_errors=None,
             updated_at=self.clock(),
+            **_closure_columns(record),
         )
         # deleted on the server; or back in this user's scope after it was revoked here
         values["deleted_at"] = (row["deleted_at"] or self.clock()) if record.deleted else None
@@ -461,7 +480,7 @@ class Outbox(Part):
         audit = field_changes(record.id, data, merged)
         if values["status"] != row["status"]:
             audit.append(("customer", record.id, "status", None, row["status"], values["status"]))
-        audit += _review_audit(record, row)
+        audit += _review_audit(record, row) + _closure_audit(record, row)
         self._append_synced(tx, form, prov, audit, {record.id: record})
 
     def _insert_remotes(
@@ -497,6 +516,7 @@ class Outbox(Part):
                     "approved_data": _dumps(r.approved_values) if r.approved_values else None,
                     "review": _dumps(r.review) if r.review else None,
                     "owner": r.owner,
+                    **_closure_columns(r),
                 }
                 for r in records
             ],
@@ -537,6 +557,11 @@ class Outbox(Part):
                     continue
                 rid = change.rid
                 if not rid:
+                    continue
+                if kind is ChangeKind.ERASE:
+                    applied += self._take_feed_records(tx, form, taken, quality, prov, known)
+                    applied += self.arc.lifecycle.erase(tx, rid, prov)
+                    have.pop(rid, None)
                     continue
                 if kind is ChangeKind.REVOKE:
                     applied += self._take_feed_records(tx, form, taken, quality, prov, known)

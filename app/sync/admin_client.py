@@ -14,6 +14,8 @@ from app.models.admin import (
     AuditEntry,
     CalendarChange,
     ClassifyRun,
+    Destroyed,
+    DueRecord,
     Handover,
     LogEntry,
     OneTimeCode,
@@ -94,6 +96,14 @@ class AdminCalls:
     def classify(self, period: str, dry_run: bool) -> ClassifyRun:
         answer = self._call("POST", "/classify", body={"period": period, "dry_run": dry_run})
         return decode(ap.classify, answer, "classify")
+
+    # ---- retention, destruction ------------------------------------------------------------------
+    def retention_due(self) -> list[DueRecord]:
+        return decode(ap.due, self._call("GET", "/retention/due"), "retention")
+
+    def destroy(self, records: list[str], reason: str) -> list[Destroyed]:
+        answer = self._call("POST", "/retention/destroy", body={"records": records, "reason": reason})
+        return decode(ap.destroyed, answer, "destroy")
 
     # ---- audit copy ---------------------------------------------------------------------------------
     def audit(self, device: str | None = None, user: str | None = None, limit: int = 500) -> list[AuditEntry]:

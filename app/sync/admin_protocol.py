@@ -13,6 +13,8 @@ from app.models.admin import (
     CalendarChange,
     ClassChange,
     ClassifyRun,
+    Destroyed,
+    DueRecord,
     Handover,
     LogEntry,
     Moved,
@@ -200,3 +202,37 @@ def audit(d: Any, where: str) -> list[AuditEntry]:
 def verification(d: Any, where: str) -> Verification:
     d = _obj(d, where)
     return Verification(bool(d.get("intact")), _strs(d, "problems", where))
+
+
+def due(d: Any, where: str) -> list[DueRecord]:
+    out = []
+    for i, r in enumerate(_items(d, where)):
+        w = f"{where}[{i}]"
+        r = _obj(r, w)
+        out.append(
+            DueRecord(
+                _req(r, "record_id", str, w),
+                _opt(r, "code", str, w),
+                _req(r, "class", str, w),
+                _req(r, "since", str, w),
+                int(_req(r, "retention_days", int, w)),
+                _req(r, "due_since", str, w),
+            )
+        )
+    return out
+
+
+def destroyed(d: Any, where: str) -> list[Destroyed]:
+    out = []
+    for i, r in enumerate(_items(d, where)):
+        w = f"{where}[{i}]"
+        r = _obj(r, w)
+        removed = _obj(r.get("removed") or {}, f"{w}.removed")
+        out.append(
+            Destroyed(
+                _req(r, "record_id", str, w),
+                _req(r, "class", str, w),
+                {str(k): int(v) for k, v in removed.items() if isinstance(v, int)},
+            )
+        )
+    return out

@@ -88,6 +88,8 @@ def build_body(
         body["complaint"] = extra.get("complaint") or {}
     elif kind is MutationKind.COMPLAINT_STEP:
         body["step"] = extra.get("step") or {}
+    elif kind is MutationKind.CLOSE:
+        body["closure"] = extra.get("closure") or {}
     return body
 
 

@@ -127,6 +127,7 @@ def record(d: Any, where: str) -> RemoteRecord:
         people=_people(_opt(d, "people", dict, where)),
         provisional_code=_opt(d, "provisional_code", str, where),
         integrity=_integrity(_opt(d, "integrity", dict, where), f"{where}.integrity"),
+        closure=_closure(_opt(d, "closure", dict, where), f"{where}.closure"),
         wire=d,
     )
 
@@ -143,6 +144,16 @@ def _integrity(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
             _req(_obj(item, f"{where}.{key}[{i}]"), "id", str, f"{where}.{key}[{i}]")
         out[key] = items
     return out
+
+
+def _closure(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
+    """The record's last close or reopen (added in issue 18: absent from older servers' records)."""
+    if not d:
+        return None
+    if d.get("state") not in ("closed", "reopened"):
+        raise _Bad(f"{where}.state")
+    _req(d, "reason", str, where)
+    return d
 
 
 def _people(d: dict[str, Any] | None) -> dict[str, str]:

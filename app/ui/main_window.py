@@ -29,6 +29,7 @@ from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
 from app.ui.ops import syncing as sync_ops
 from app.ui.records import integrity as integrity_ui
+from app.ui.records.closure import ClosureActions
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
 from app.ui.requests.view import ExportRequestsView
@@ -150,6 +151,13 @@ class MainWindow(QMainWindow):
             self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly")),
             self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static")),
         ]
+        self.closure = ClosureActions(  # 销户 / reopen: market managers and admins
+            self.ctx,
+            self,
+            lambda text, slot: self._action(customer, text, slot),
+            lambda: self.panel.form_widget.customer,
+            lambda m: self.statusBar().showMessage(m, 6000),
+        )
         self.panel.sig_customer_changed.connect(self._customer_changed)
         self._customer_changed(self.panel.customer_id or "")
         sync = bar.addMenu(_("&Sync"))
@@ -170,6 +178,7 @@ class MainWindow(QMainWindow):
     def _customer_changed(self, customer_id: str) -> None:
         for action in self.customer_actions:
             action.setEnabled(bool(customer_id) and self.lock_screen is None)
+        self.closure.update(self.role, self.lock_screen is None)
         self._set_title()
 
     def _set_title(self) -> None:
@@ -287,6 +296,7 @@ class MainWindow(QMainWindow):
         self.panel.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         self.act_admin.setVisible(role is UserRole.ADMIN)
+        self.closure.update(role, self.lock_screen is None)
         if role is not UserRole.ADMIN and self.admin_window is not None:
             self.admin_window.close()
         self.tabs.setTabVisible(self.review_tab, reviewer)
@@ -329,6 +339,7 @@ class MainWindow(QMainWindow):
                 returned=s.returned,
                 overdue=s.overdue,
             )
+            + (" · " + ngettext("{n} closed", "{n} closed", s.closed).format(n=s.closed) if s.closed else "")
         )
 
     # ---- sync --------------------------------------------------------------------------------

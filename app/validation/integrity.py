@@ -50,11 +50,11 @@ CHANNEL_LABELS = {
 #: The complaint's states and the step that leads out of each (assign again while assigned: a handover).
 STATUSES = ("received", "assigned", "handled", "answered", "closed")
 STATUS_LABELS = {
-    "received": N_("Received"),
+    "received": N_("Awaiting assignment"),
     "assigned": N_("Assigned"),
     "handled": N_("Handled"),
     "answered": N_("Answered"),
-    "closed": N_("Closed"),
+    "closed": N_("Concluded"),
 }
 ACTIONS = {"assign": "assigned", "handle": "handled", "answer": "answered", "close": "closed"}
 ALLOWED_FROM = {

@@ -51,6 +51,8 @@ CALLS = [
     ("POST", "/audit/verify", None),
     ("GET", "/audit/export", None),
     ("GET", "/log", None),
+    ("GET", "/retention/due", None),
+    ("POST", "/retention/destroy", {"records": ["x"], "reason": "年度销毁"}),
 ]
 
 

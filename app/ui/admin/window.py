@@ -12,12 +12,13 @@ from app.i18n import _
 from app.ui.admin.common import Page
 from app.ui.admin.data import AuditPage, CalendarPage, LogPage, PurchasesPage
 from app.ui.admin.people import DevicesPage, TeamsPage, UsersPage
+from app.ui.admin.retention import RetentionPage
 from app.ui.context import UiContext
 
 
 class AdminWindow(QDialog):
     """The pages: users, devices, teams and handovers, the work calendar, purchases and classification,
-    the audit copy, the admin log. A page asks the server when it is first shown and on Refresh."""
+    the audit copy, the admin log, the records due for destruction. A page asks the server when it is first shown and on Refresh."""
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +37,7 @@ class AdminWindow(QDialog):
         self.purchases = PurchasesPage(ctx)
         self.audit = AuditPage(ctx)
         self.log = LogPage(ctx)
+        self.retention = RetentionPage(ctx)
         self.pages: list[Page] = [
             self.users,
             self.devices,
@@ -44,6 +46,7 @@ class AdminWindow(QDialog):
             self.purchases,
             self.audit,
             self.log,
+            self.retention,
         ]
         for page in self.pages:
             self.tabs.addTab(page, page.title)

@@ -45,7 +45,7 @@ from app.services.refusals import reasons_of
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import records as ops
-from app.ui.records import todo
+from app.ui.records import closure, todo
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
 from app.ui.records.submit_dialog import SubmitDialog
@@ -385,7 +385,10 @@ class CustomerForm(QWidget):
             self._lock(False)
             return
         style, html = "", ""
-        if c.sync_state == "conflict":
+        if c.closed:  # 销户: read-only, with when, why and by whom (app/ui/records/closure.py)
+            style, html = closure.banner(c)
+            locked = True
+        elif c.sync_state == "conflict":
             style = "background:#fff3e0; border:1px solid #e0a000;"
             html = (
                 _("This customer was also changed on the server. Some fields differ.")

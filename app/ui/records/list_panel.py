@@ -72,9 +72,11 @@ class CustomerListPanel(QWidget):
         )
         self.problems = QCheckBox(_("Sync problems"), self)
         self.problems.setToolTip(_("Customers in conflict with the server, or whose last change the server refused"))
+        self.include_closed = QCheckBox(_("Include closed"), self)
+        self.include_closed.setToolTip(_("Also list the closed outlets, greyed; their records are read-only"))
         self.count = QLabel(self)
         filters = QHBoxLayout()
-        for w in (self.status, self.incomplete, self.overdue, self.problems):
+        for w in (self.status, self.incomplete, self.overdue, self.problems, self.include_closed):
             filters.addWidget(w)
         filters.addStretch(1)
         self.table = QTableView(self)
@@ -119,6 +121,7 @@ class CustomerListPanel(QWidget):
         self.incomplete.toggled.connect(lambda _on: self.apply())
         self.overdue.toggled.connect(lambda _on: self.apply())
         self.problems.toggled.connect(lambda _on: self.apply())
+        self.include_closed.toggled.connect(lambda _on: self.apply())
         self.model.sig_loaded.connect(self._loaded)
         ctx.sig_calendar_changed.connect(self._calendar_changed)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -280,6 +283,7 @@ class CustomerListPanel(QWidget):
             self.problems.isChecked(),
             self.model.query.sort,
             self.model.query.descending,
+            self.include_closed.isChecked(),
         )
 
     def apply(self) -> None:

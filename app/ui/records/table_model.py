@@ -14,7 +14,7 @@ from dataclasses import replace
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 
 from app.i18n import N_, _, translate
 from app.models import times
@@ -25,6 +25,7 @@ from app.ui.ops import listing as listing_ops
 from app.ui.style import MUTED, status_color
 
 WINDOW = 100
+CLOSED = N_("Closed")  # the status column of a closed outlet (销户, "已销户")
 MAX_WINDOWS = 40
 Index = QModelIndex | QPersistentModelIndex
 
@@ -180,6 +181,12 @@ class CustomerTableModel(QAbstractTableModel):
             return "…" if role == Qt.ItemDataRole.DisplayRole and col is Column.SHOP else None
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(row, col)
+        if role == Qt.ItemDataRole.ForegroundRole and row.closed:
+            return QBrush(QColor(MUTED))  # a closed outlet (销户): greyed in every column
+        if role == Qt.ItemDataRole.FontRole and row.closed and col is Column.STATUS:
+            font = QFont()
+            font.setItalic(True)
+            return font
         if role == Qt.ItemDataRole.ForegroundRole and col is Column.STATUS:
             return QBrush(QColor(status_color(row.status)))
         if role == Qt.ItemDataRole.ForegroundRole and (
@@ -191,6 +198,8 @@ class CustomerTableModel(QAbstractTableModel):
         return None
 
     def _display(self, row: CustomerRow, col: Column) -> Any:
+        if col is Column.STATUS and row.closed:
+            return translate(CLOSED)
         if col is Column.STATUS:
             text = translate(STATUS_MSGIDS[row.status])
             return ("⚠ " if self.rule and overdue_reasons(row, self.rule) else "") + text  # first: never cut off
@@ -209,6 +218,8 @@ class CustomerTableModel(QAbstractTableModel):
     def _tooltip(self, row: CustomerRow, col: Column) -> str | None:
         if col is Column.CODE and not row.code_official:
             return _("Provisional code; the official one is given on approval.")
+        if col is Column.STATUS and row.closed:
+            return _("Closed outlet: read-only; a market manager or an admin can reopen it.")
         if col is Column.STATUS and self.rule:
             reasons = overdue_reasons(row, self.rule)
             return "\n".join(translate(REASONS[r]) for r in reasons) or None
