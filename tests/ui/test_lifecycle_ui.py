@@ -150,6 +150,8 @@ def test_an_admin_destroys_a_record_due_from_the_admin_area(
     sign_in_as(qtbot, running, srv, monkeypatch, "boss")
     win = running.window
     qtbot.waitUntil(lambda: win.list_panel.model.rowCount() == 5, timeout=20_000)
+    # the rows' window loads after the count (the list reads it off the UI thread)
+    qtbot.waitUntil(lambda: win.list_panel.model.customer_id(0) is not None, timeout=20_000)
     target = win.list_panel.model.customer_id(0)
     assert target is not None
     # the admin closes it (an admin may), and the close reaches the server
