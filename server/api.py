@@ -33,9 +33,8 @@ from server.machines import human_caller as caller
 from server.purchases import import_purchases
 from server.reads import read_record, visible_record
 from server.scope import INTEGRATION
+from server.wirecheck import CONTENT_MESSAGES, TOO_DEEP, bad_content
 from server.wiremodels import (
-    CONTENT_MESSAGES,
-    TOO_DEEP,
     AuditUpload,
     AuditUploadOut,
     CalendarOut,
@@ -55,7 +54,6 @@ from server.wiremodels import (
     ReportJob,
     TokenResponse,
     UserOut,
-    bad_content,
 )
 
 

@@ -65,7 +65,7 @@ from server.migrate import upgrade
 from server.photos import purge_partial
 from server.schema import customers
 from server.serve import serve
-from server.wiremodels import text_problem
+from server.wirecheck import text_problem
 
 ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
 log = logging.getLogger("server")

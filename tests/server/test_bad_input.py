@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from server.schema import customers, mutations, review_decisions
-from server.wiremodels import MAX_DEPTH
+from server.wirecheck import MAX_DEPTH
 from tests.server.helpers import create, decide, demo_values, mid, save, submit, visit
 
 CONTENT_CODES = {"text.nul", "text.surrogate", "value.too_deep"}
@@ -231,7 +231,7 @@ def mutation(draw, record_ids: list[str]):
 
 
 def _bad(v: Any) -> bool:
-    from server.wiremodels import bad_content
+    from server.wirecheck import bad_content
 
     return bad_content(v, depth=2) is not None
 
