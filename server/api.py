@@ -18,7 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from app.export.reading import SheetError
+from app.export.sheetfile import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
 from server import audit, auth, credit, feed, photos, push, report_jobs, reports
 from server.accounts import Caller

@@ -26,7 +26,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.export.reading import SheetError
+from app.export.sheetfile import SheetError
 from server import (
     accounts,
     admin,
