@@ -54,8 +54,8 @@ from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.compiled import compiled
 from app.validation.editing import entry_issues
+from app.validation.parsing import is_empty
 from app.validation.sheetmap import HeaderMap, is_identifier, map_columns, sheet_value
-from app.validation.types import is_empty
 
 Progress = Callable[[int, int], None]
 ERROR, MISSING = Severity.ERROR, Severity.MISSING

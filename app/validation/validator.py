@@ -16,8 +16,9 @@ from typing import Any
 from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition, RequiredLevel
 from app.models.wire import UserRole
 from app.validation.compiled import CompiledForm, compiled
+from app.validation.parsing import is_empty
 from app.validation.report import Issue, Report, Severity
-from app.validation.types import field_lookups, is_empty, to_date
+from app.validation.types import field_lookups, to_date
 
 EXPIRY_WARNING_DAYS = 30
 

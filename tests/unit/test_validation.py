@@ -349,7 +349,7 @@ def test_mobile_range_check_agrees_with_a_full_parse_for_every_prefix() -> None:
     import phonenumbers
 
     from app.validation.mobile_ranges import allocated
-    from app.validation.types import _mobile_range_known
+    from app.validation.phones import _mobile_range_known
 
     kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     for prefix in (f"1{d}{n:03d}" for d in range(3, 10) for n in range(1000)):
