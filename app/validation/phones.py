@@ -161,8 +161,11 @@ def _landline_area_length(digits: str) -> int:
     """
     if digits[1] != "0":  # what parse() makes of "0" + a national number, without its text handling
         num = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
-    else:
-        num = phonenumbers.parse(digits, "CN")
+    else:  # "00…": to the library, the international prefix and a country code, or nothing it knows
+        try:
+            num = phonenumbers.parse(digits, "CN")
+        except phonenumbers.NumberParseException:
+            return 0
     # One type check instead of four: for +86 (one region) is_valid_number is number_type's "not UNKNOWN",
     # and length_of_geographical_area_code of a fixed line in a country with a national prefix (CN: 0;
     # a test checks it) is length_of_national_destination_code, both after a number_type of their own.
