@@ -231,7 +231,8 @@ def _report(result: Any, as_json: bool, lang: str, file: str = "", write: bool =
 
 def _sheet(args: argparse.Namespace, write: bool) -> int:
     from app.services.session import current_form
-    from app.services.sheets import ImportMode, process_sheet, sheet_in_archive
+    from app.services.sheet_results import ImportMode
+    from app.services.sheets import process_sheet, sheet_in_archive
     from app.storage.profile import Profile
 
     path = Path(args.file)

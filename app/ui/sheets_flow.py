@@ -13,7 +13,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _, ngettext
-from app.services.sheets import IMPORT_FILTER, SheetResult
+from app.services.sheet_results import SheetResult
+from app.services.sheets import IMPORT_FILTER
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog

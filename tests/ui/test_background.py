@@ -13,7 +13,7 @@ import openpyxl
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
 
 from app.services import records
-from app.services.sheets import ImportMode
+from app.services.sheet_results import ImportMode
 from app.settings import Settings
 from app.ui.controller import AppController
 from app.ui.tasks import TaskRunner

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import openpyxl
 
-from app.services.sheets import ImportMode
+from app.services.sheet_results import ImportMode
 
 
 def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, tmp_path, monkeypatch) -> None:

@@ -25,7 +25,8 @@ from hypothesis import strategies as st
 from app.errors import UserFacingError
 from app.export.reading import open_book
 from app.export.sheetfile import SheetError
-from app.services.sheets import ImportMode, intake_summary, process_sheet
+from app.services.sheet_results import ImportMode
+from app.services.sheets import intake_summary, process_sheet
 from app.validation.sheetmap import HeaderMap, norm_header
 from app.validation.types import id_check_digit, luhn_valid
 

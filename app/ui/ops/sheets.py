@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QProgressDialog
 from app.i18n import _
 from app.services.events import Changes
 from app.services.exporting import export_archive
-from app.services.sheets import ImportMode, SheetResult, sheet_in_archive, submit_changed, write_template
+from app.services.sheet_results import ImportMode, SheetResult
+from app.services.sheets import sheet_in_archive, submit_changed, write_template
 from app.ui.context import UiContext
 from app.ui.ops.progress import run_with_progress
 from app.ui.tasks import DbOp
