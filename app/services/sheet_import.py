@@ -483,8 +483,8 @@ class SheetImport:
                 new_codes.append(code)
         if self.mode is ImportMode.FILE_ONLY:
             return
-        dups = self.archive.customers.duplicates_of(self.form, wanted, tx)
-        used = self.archive.customers.codes_in_use(new_codes, tx)
+        dups = self.archive.duplicates.find_values(self.form, wanted, tx)
+        used = self.archive.duplicates.codes_in_use(new_codes, tx)
         for _n, cid, is_new, report in checked:
             for key in self.dedup_keys:
                 v = report.values.get(key)

@@ -23,9 +23,12 @@ from sqlalchemy.exc import DBAPIError
 
 from app.storage import migrations, schema
 from app.storage.audit import AuditLog
+from app.storage.autosave import Autosave
 from app.storage.customers import Customers
 from app.storage.db import ArchiveDb, Meta, StorageFault, classify
+from app.storage.duplicates import Duplicates
 from app.storage.engine import CorruptDatabase, integrity_problems, raw_connect
+from app.storage.figures import Figures
 from app.storage.media import Media
 from app.storage.opencheck import OpenCheck
 from app.storage.recovery import Recovery
@@ -44,6 +47,9 @@ class Archive:
         self.outbox = Outbox(self)
         self.customers = Customers(self)
         self.media = Media(self)
+        self.duplicates = Duplicates(self)
+        self.autosave = Autosave(self)
+        self.figures = Figures(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
         self.recovery = Recovery(self)
 

@@ -1,4 +1,7 @@
-"""The archive's customers part: create, update with per-field audit, search, duplicates.
+"""The archive's customers part: create, update with per-field audit, list and search reads.
+
+Their siblings over the same table: ``archive.duplicates`` (duplicates.py), ``archive.figures``
+(figures.py); the open forms' autosave is ``archive.autosave`` (autosave.py).
 
 ``Customers.write`` is the one place a changed customer row takes its new values (local edits,
 and the outbox's rebase, server records and conflict choices alike)."""
@@ -9,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FieldRole, FormDefinition
@@ -18,7 +21,6 @@ from app.models.record import (
     CustomerRow,
     CustomerStatus,
     CustomerUpdate,
-    Duplicate,
     ListQuery,
     NewCustomer,
     OverdueRule,
@@ -71,7 +73,6 @@ SEARCH_ROLES = (
 )
 DEDUP_ROLES = (FieldRole.LICENCE_NO, FieldRole.USCC, FieldRole.ID_CARD, FieldRole.CONTACT_PHONE)
 #: The texts of a JSON array bound as ``values`` (SQLite's json_each): ``col IN`` it, through the column's index.
-_JSON_VALUES: Select[tuple[Any]] = select(literal_column("value")).select_from(func.json_each(bindparam("values")))
 
 
 def dumps(values: dict[str, Any]) -> str:
@@ -524,28 +525,6 @@ class Customers(Part):
             if (r := found.get(pk)) is not None
         ]
 
-    def value_counts(self, *keys: str) -> list[tuple[Any, ...]]:
-        """(value of keys[0], value of keys[1], …, count) over live customers, from the stored values."""
-        cols = [func.json_extract(C.data, f"$.{k}") for k in keys]
-        with self.reading() as c:
-            return [
-                tuple(r)
-                for r in c.execute(select(*cols, func.count()).where(C.deleted_at.is_(None)).group_by(*cols)).all()
-            ]
-
-    def completeness_by_owner(self) -> list[tuple[str | None, int, float, int]]:
-        """(owner, customers, mean completeness, required values missing) over live customers."""
-        with self.reading() as c:
-            return [
-                tuple(r)
-                for r in c.execute(
-                    select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
-                    .where(C.deleted_at.is_(None))
-                    .group_by(C.owner)
-                    .order_by(C.owner)
-                ).all()
-            ]
-
     def pending_rows(self) -> list[dict[str, Any]]:
         """What the review queue lists: every live pending customer, with its review round."""
         cols = [
@@ -584,66 +563,3 @@ class Customers(Part):
                 for cid, _old in rows:  # the server keeps them for the monthly report's overdue list
                     self.arc.outbox.queue(tx, "customer.check", cid, {"check": {"kind": kind, "day": day}})
             return len(rows)
-
-    # ---- autosave of open forms (scratch state, inside the encrypted archive) -----------------
-    def autosave_put(self, key: str, customer_id: str | None, state: str) -> None:
-        with self.transaction() as tx:
-            tx.execute(
-                schema.autosave.insert()
-                .prefix_with("OR REPLACE")
-                .values(key=key, customer_id=customer_id, state=state, saved_at=self.clock())
-            )
-
-    def autosave_all(self) -> list[tuple[str, str | None, str, str]]:
-        A = schema.autosave.c
-        with self.reading() as c:
-            return [tuple(r) for r in c.execute(select(A.key, A.customer_id, A.state, A.saved_at).order_by(A.saved_at))]
-
-    def autosave_clear(self, key: str) -> None:
-        with self.transaction() as tx:
-            tx.execute(schema.autosave.delete().where(schema.autosave.c.key == key))
-
-    def duplicates_of(
-        self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
-    ) -> dict[tuple[str, str], list[Duplicate]]:
-        """Live customers holding any of ``wanted[field key]`` values, keyed by (field key, value)."""
-        found: dict[tuple[str, str], list[Duplicate]] = {}
-        with self.reading(tx) as c:
-            for role in DEDUP_ROLES:
-                spec = form.by_role(role)
-                if spec is None:
-                    continue
-                values = wanted.get(spec.key)
-                if not values:
-                    continue
-                col = getattr(C, ROLE_COLUMNS[role])
-                # the values as one JSON array: one statement SQLAlchemy compiles once, not an IN list of
-                # hundreds of parameters rendered anew for every batch of a sheet
-                q = select(col, C.id, C.code, C.shop_name).where(col.in_(_JSON_VALUES), C.deleted_at.is_(None))
-                rows = c.execute(q, {"values": json.dumps(sorted(values), ensure_ascii=False)}).all()
-                for value, cid, code, name in rows:
-                    found.setdefault((spec.key, value), []).append(Duplicate(spec.key, cid, code, name))
-        return found
-
-    def codes_in_use(self, codes: Sequence[str], tx: Connection | None = None) -> dict[str, str]:
-        """Official customer codes already used → the id of the customer using each."""
-        out: dict[str, str] = {}
-        with self.reading(tx) as c:
-            for i in range(0, len(codes), 500):
-                q = select(C.code, C.id).where(
-                    C.code.in_(list(codes[i : i + 500])), C.code_official == 1, C.deleted_at.is_(None)
-                )
-                out.update(dict(c.execute(q).all()))
-        return out
-
-    def find_duplicates(
-        self, form: FormDefinition, values: dict[str, Any], exclude: Sequence[str] = (), tx: Connection | None = None
-    ) -> list[Duplicate]:
-        """Other live customers with the same licence, credit code, ID number or phone."""
-        wanted = {
-            spec.key: {str(values[spec.key])}
-            for role in DEDUP_ROLES
-            if (spec := form.by_role(role)) is not None and values.get(spec.key)
-        }
-        found = self.duplicates_of(form, wanted, tx)
-        return [d for dups in found.values() for d in dups if d.customer_id not in exclude]

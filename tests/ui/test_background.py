@@ -81,7 +81,7 @@ form._edited("contact_phone")
 deadline = time.time() + 20
 while time.time() < deadline:
     app.processEvents()
-    if ctx.runner.call_db(lambda: ctx.session._archive.customers.autosave_all()):
+    if ctx.runner.call_db(lambda: ctx.session._archive.autosave.all()):
         print("autosaved", flush=True)
         break
     time.sleep(0.05)
