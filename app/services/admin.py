@@ -26,7 +26,9 @@ from app.models.admin import (
     PurchaseImport,
     Verification,
 )
+from app.services import syncing
 from app.sync.admin_client import AdminCalls
+from app.sync.client import MemoryTokens, SyncClient
 
 ROLE_LABELS = {"collector": N_("Customer manager"), "supervisor": N_("Market manager"), "admin": N_("Administrator")}
 DAY_KINDS = {"holiday": N_("Holiday"), "workday": N_("Make-up working day"), "normal": N_("Ordinary day")}
@@ -159,9 +161,6 @@ def export_audit(client: Any, target: Path) -> int:
 def redeem_code(server: str, user: str, code: str, password: str, repeat: str) -> None:
     """Set one's own password with the one-time code an admin gave (no sign-in needed; the server then
     ends every session of the user, who signs in with the new password)."""
-    from app.services import syncing  # noqa: PLC0415  the HTTP client only when this is used
-    from app.sync.client import MemoryTokens, SyncClient  # noqa: PLC0415
-
     server, user, code = server.strip().rstrip("/"), user.strip(), code.strip()
     problem = syncing.server_problem(server)
     if problem is not None:
