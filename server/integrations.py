@@ -262,7 +262,7 @@ def calls(conn: Connection, name: str, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def looks_like_token(token: str | None) -> bool:
-    return bool(token) and token.startswith(PREFIX)  # type: ignore[union-attr]
+    return token is not None and token.startswith(PREFIX)  # (PREFIX is not empty: "" is no token)
 
 
 INVALID = "The integration token is not valid."
