@@ -43,7 +43,7 @@ def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
         age = cal.workdays_between(submitted, today)
         b = 0 if age <= 1 else 1 if age <= 3 else 2 if age <= 5 else 3
         buckets[b][1 if it.overdue else 0] += 1
-    d.pending_by_age = [(translate(name, lang), a, b) for name, (a, b) in zip(AGE_BUCKETS, buckets)]
+    d.pending_by_age = [(translate(name, lang), a, b) for name, (a, b) in zip(AGE_BUCKETS, buckets, strict=True)]
     arc = session._archive
     d.completeness = [
         (owner or translate(N_("(this computer)"), lang), n, float(mean or 0), int(missing or 0))

@@ -307,11 +307,11 @@ class SheetImport:
         # checks read an absent key as empty (fewer keys for validate_values, clean_values, the editor rules).
         if existing is not None:
             cells: Iterable[tuple[tuple[int, str, FieldSpec, bool, bool], Any]] = zip(
-                plan, [vals[i] if i < width else None for i, *_ in plan]
+                plan, [vals[i] if i < width else None for i, *_ in plan], strict=True
             )
         else:  # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
             got = pick(vals) if width > last else tuple(vals[i] if i < width else None for i, *_ in plan)
-            cells = compress(zip(plan, got), map(is_not, got, repeat(None)))
+            cells = compress(zip(plan, got, strict=True), map(is_not, got, repeat(None)))
         for (_i, key, spec, is_date, ident), v in cells:
             if v is None:
                 raw[key] = None

@@ -85,7 +85,7 @@ def _role_keys(form: FormDefinition, roles: Iterable[FieldRole]) -> list[str]:
 
 
 def _columns(form: FormDefinition, values: dict[str, Any]) -> dict[str, Any]:
-    return dict(zip(ROLE_COLUMNS.values(), map(values.get, _role_keys(form, ROLE_COLUMNS))))
+    return dict(zip(ROLE_COLUMNS.values(), map(values.get, _role_keys(form, ROLE_COLUMNS)), strict=True))
 
 
 def _search_body(form: FormDefinition, values: dict[str, Any], code: str | None) -> str:
@@ -235,11 +235,12 @@ class Customers(Part):
             official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
             provisional = iter(self._provisional_codes(tx, official.count(False)))
             codes = [
-                it.values[code_spec.key] if o and code_spec else next(provisional) for it, o in zip(items, official)
+                it.values[code_spec.key] if o and code_spec else next(provisional)
+                for it, o in zip(items, official, strict=True)
             ]
         first_pk = (tx.execute(select(func.max(C.pk))).scalar() or 0) + 1
         rows, index, audit = [], [], []
-        for n, (it, is_official, code) in enumerate(zip(items, official, codes)):
+        for n, (it, is_official, code) in enumerate(zip(items, official, codes, strict=True)):
             pk = first_pk + n
             q = it.quality
             data = dumps(it.values)

@@ -252,7 +252,7 @@ def test_a_push_never_answers_5xx_and_refuses_exactly_the_bad_mutations(api, wor
         assert r.status_code == 200, r.text  # every mutation here is well-formed in shape
         results = r.json()["results"]
         assert [x["mutation_id"] for x in results] == [m["mutation_id"] for m in batch]
-        for m, res in zip(batch, results):
+        for m, res in zip(batch, results, strict=True):
             refused_for_content = res["status"] == "rejected" and res["errors"][0]["code"] in CONTENT_CODES
             assert refused_for_content == _bad(m), (m, res)
 
