@@ -121,7 +121,8 @@ def main() -> int:
         print(f"archive (encrypted; records, 9 indexes, 2 FTS, audit):  {t_ours:6.2f} s  {n / t_ours:9.0f} rows/s")
         print(f"ratio archive / raw same rows: {t_ours / t_same:.2f}x   (goal <= 3x)")
         print(
-            f"ratio archive / raw bare table: {t_ours / t_raw:.2f}x   (the search indexes and the audit trail are extra work)"
+            f"ratio archive / raw bare table: {t_ours / t_raw:.2f}x   (the search indexes and the audit trail are "
+            f"extra work)"
         )
         print(
             f"validation of the same rows: {t_validate:.2f} s ({n / t_validate:.0f} rows/s); "
@@ -185,7 +186,8 @@ def main() -> int:
         )
         print(
             f"checks run on open at this size: p50 {ms(percentile(checks, 0.5))} (unlock with them: "
-            f"{ms(unlock + percentile(checks, 0.5))}); quick_check + cipher_integrity_check: {ms(percentile(full, 0.5))}"
+            f"{ms(unlock + percentile(checks, 0.5))}); quick_check + cipher_integrity_check: "
+            f"{ms(percentile(full, 0.5))}"
         )
 
         header("size")

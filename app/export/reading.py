@@ -24,7 +24,8 @@ so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is r
 (str.find/split and regular expressions for the usual sheet, expat for any other), giving the
 same typed rows (tests compare them) in nearly flat memory, but 1.7–2.2x slower than calamine's read
 (100k rows: 30.8–38.7 s against 17.9–18.3 s on a loaded machine, bench.sheets 2026-12-06; it was
-2.5–3.4x before a row of plainly written cells was cut by one regular expression). A CSV is streamed too. .xls/.ods/.xlsb files are read by calamine whatever their size.
+2.5–3.4x before a row of plainly written cells was cut by one regular expression). A CSV is streamed too.
+.xls/.ods/.xlsb files are read by calamine whatever their size.
 """
 
 from __future__ import annotations

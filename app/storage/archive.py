@@ -3,7 +3,8 @@
 ``Archive`` opens, checks, migrates and closes the database; its data lives in its parts:
 ``customers`` (customers.py), ``outbox`` (sync.py: the sync tables), ``media`` (media.py: photos
 and visits), ``recovery`` (recovery.py: after a server restore), ``audit`` (audit.py) and ``meta``
-(db.py), all over one ``ArchiveDb`` (db.py: connection, transactions, clock, actor). Not thread-safe by design: the application uses it from
+(db.py), all over one ``ArchiveDb`` (db.py: connection, transactions, clock, actor). Not thread-safe by design:
+the application uses it from
 one DB thread only. Everything the parts return is an ``app.models`` dataclass (or plain values);
 SQLAlchemy objects never leave this package. Every change and its audit entries commit in one
 ``BEGIN IMMEDIATE`` transaction.

@@ -92,8 +92,8 @@ def _missing(key: str) -> Issue:
 
 def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
     """The fields ``role`` maintains that may be required, in form order, and (key, condition) of those
-    required only under a condition (``required_if``, whatever their level: ``is_required``) (an empty tuple when every one of them is always required); once
-    per form and role. Their "required" issues are made here, once."""
+    required only under a condition (``required_if``, whatever their level: ``is_required``) (an empty tuple when
+    every one of them is always required); once per form and role. Their "required" issues are made here, once."""
 
     def build() -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
         specs = [

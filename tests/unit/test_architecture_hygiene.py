@@ -162,7 +162,10 @@ def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
-CLEAN = '"""A clean module."""\n\nimport json\n\n\ndef f() -> str:\n    return json.dumps(1)  # type: ignore[no-any-return]  # why\n'
+CLEAN = (
+    '"""A clean module."""\n\nimport json\n\n\n'
+    "def f() -> str:\n    return json.dumps(1)  # type: ignore[no-any-return]  # why\n"
+)
 
 
 def _injected(tmp_path: Path, bad: dict[str, str], rule: Callable[[Path], list[str]]) -> list[str]:

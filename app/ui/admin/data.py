@@ -171,8 +171,10 @@ class PurchasesPage(Page):
                 self.checked = (path, period)
                 self.import_b.setEnabled(True)
                 text = ngettext(
-                    "Checked, nothing written: {n} row for {periods} can be imported ({replaced} replace earlier figures).",
-                    "Checked, nothing written: {n} rows for {periods} can be imported ({replaced} replace earlier figures).",
+                    "Checked, nothing written: {n} row for {periods} can be imported ({replaced} replace earlier "
+                    "figures).",
+                    "Checked, nothing written: {n} rows for {periods} can be imported ({replaced} replace earlier "
+                    "figures).",
                     r.imported,
                 )
             else:

@@ -43,8 +43,8 @@ def import_sheet(
     done: Callable[[Imported], Any],
     cancelled: Callable[[], Any],
 ) -> QProgressDialog:
-    """Import ``sheet`` as ``mode`` says (WRITE: all or nothing; WRITE_VALID_ROWS: the rows without errors), and with ``submit`` submit the
-    changed customers for review; announces that any customer may have changed."""
+    """Import ``sheet`` as ``mode`` says (WRITE: all or nothing; WRITE_VALID_ROWS: the rows without errors), and
+    with ``submit`` submit the changed customers for review; announces that any customer may have changed."""
 
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> Imported:
         result = sheet_in_archive(s, sheet, mode=mode, progress=progress, cancel=cancel, sheet=which)
