@@ -23,7 +23,7 @@ from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import sheets as sheet_ops
 
 XLSX = "Excel (*.xlsx)"
-__all__ = ["ImportPreview", "choose_export", "choose_import", "choose_template", "choose_backup"]
+__all__ = ["choose_export", "choose_import", "choose_template", "choose_backup"]
 
 
 def import_filter() -> str:

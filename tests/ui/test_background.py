@@ -35,7 +35,7 @@ def test_save_on_the_db_thread_updates_the_list(qtbot, running) -> None:
 
 
 def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_path, monkeypatch) -> None:
-    from app.ui import sheets_flow
+    from app.ui import import_preview, sheets_flow
 
     path = tmp_path / "big.xlsx"
     wb = openpyxl.Workbook(write_only=True)
@@ -46,7 +46,7 @@ def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_
     wb.save(path)
     win = running.window
     previews = []
-    monkeypatch.setattr(sheets_flow.ImportPreview, "open", lambda self: previews.append(self))
+    monkeypatch.setattr(import_preview.ImportPreview, "open", lambda self: previews.append(self))
     monkeypatch.setattr(sheets_flow.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     sheets_flow.choose_import(running.ctx, win)
     qtbot.waitUntil(lambda: bool(previews), timeout=60_000)
