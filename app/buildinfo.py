@@ -22,7 +22,8 @@ def version_quad(version: str = __version__) -> tuple[int, int, int, int]:
     for p in version.split("+")[0].split("-")[0].split(".")[:4]:
         digits = "".join(ch for ch in p if ch.isdigit()) if not p.isdigit() else p
         parts.append(min(int(digits or 0), 0xFFFF))
-    return tuple(parts + [0] * (4 - len(parts)))  # type: ignore[return-value]
+    a, b, c, d = (parts + [0, 0, 0, 0])[:4]
+    return a, b, c, d
 
 
 def company() -> str:

@@ -12,10 +12,10 @@ Without one, the platform's folders (``platformdirs``): the archives, their back
 under *local* application data, the settings under the *roaming* one (Windows copies the roaming
 profile at every log-in, so nothing large goes there)::
 
-                 data (profiles/, forms/)            settings.json                     logs/
-    Windows      %LOCALAPPDATA%\\FieldArchive         %APPDATA%\\FieldArchive            %LOCALAPPDATA%\\FieldArchive\\Logs
-    macOS        ~/Library/Application Support/...   ~/Library/Application Support/... ~/Library/Logs/FieldArchive
-    Linux        $XDG_DATA_HOME/FieldArchive         $XDG_CONFIG_HOME/FieldArchive     $XDG_STATE_HOME/FieldArchive/log
+               data (profiles/, forms/)           settings.json                     logs/
+    Windows    %LOCALAPPDATA%\\FieldArchive        %APPDATA%\\FieldArchive            %LOCALAPPDATA%\\FieldArchive\\Logs
+    macOS      ~/Library/Application Support/...  ~/Library/Application Support/... ~/Library/Logs/FieldArchive
+    Linux      $XDG_DATA_HOME/FieldArchive        $XDG_CONFIG_HOME/FieldArchive     $XDG_STATE_HOME/FieldArchive/log
 
 Earlier versions kept everything in one folder, :func:`legacy_home`; app/storage/relocate.py moves
 it once to these places.

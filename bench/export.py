@@ -104,7 +104,8 @@ def main() -> int:
         gc.collect()
         gc.freeze()  # the prebuilt list's millions of objects would make every full GC slower for both halves
         print(
-            f"rows list for the baseline built in {time.perf_counter() - t:.1f} s ({len(rows)} rows x {len(cols)} columns)"
+            f"rows list for the baseline built in {time.perf_counter() - t:.1f} s ({len(rows)} rows x {len(cols)} "
+            f"columns)"
         )
 
         header(f"export of {n} customers, {len(cols)} columns")

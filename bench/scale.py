@@ -217,7 +217,7 @@ class Province:
                         },
                         1,
                     )
-                    for m, v in zip(created, values)
+                    for m, v in zip(created, values, strict=True)
                 ]
                 push_all(c, created + edits + [visit(m["record_id"]) for m in created])
                 chosen = [m["record_id"] for i, m in enumerate(created) if i % 5 < 2]  # 40 %

@@ -103,7 +103,7 @@ def bodies(values: list[dict[str, Any]]) -> Iterator[tuple[bytes, list[str]]]:
                 "form_version": 1,
                 "changes": {k: {"old": None, "new": v} for k, v in vals.items()},
             }
-            for rid, vals in zip(ids, values[i : i + BATCH])
+            for rid, vals in zip(ids, values[i : i + BATCH], strict=True)
         ]
         yield gzip.compress(json.dumps({"mutations": muts}, ensure_ascii=False).encode(), 5), ids
 

@@ -97,7 +97,8 @@ def child(kind: str, path: Path) -> None:
             pass
     else:
         from app.models.catalogue import load_form
-        from app.services.sheets import ImportMode, process_sheet
+        from app.services.sheet_results import ImportMode
+        from app.services.sheets import process_sheet
 
         process_sheet(path, load_form(), None, actor="bench", mode=ImportMode.FILE_ONLY, today=TODAY, lang="zh_CN")
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent through fork and exec
@@ -135,7 +136,8 @@ def main() -> int:
     n = args.rows
     with temp_home() as home:
         from app.services import session as ss
-        from app.services.sheets import ImportMode, process_sheet
+        from app.services.sheet_results import ImportMode
+        from app.services.sheets import process_sheet
 
         out = Path(home)
         where = args.sheets_dir or out

@@ -38,7 +38,7 @@ def main() -> int:
         from app.services import session as ss
         from app.services.demo import generate
         from app.storage import migrations
-        from app.storage.customers import _columns, dumps
+        from app.storage.customer_rows import dumps, role_columns
         from app.storage.profile import Profile
         from app.validation import validate_values
 
@@ -59,14 +59,14 @@ def main() -> int:
         raw = sqlite3.connect(raw_path)
         raw.execute("PRAGMA journal_mode=WAL")
         raw.execute("PRAGMA synchronous=FULL")
-        cols = list(_columns(form, items[0].values))
+        cols = list(role_columns(form, items[0].values))
         raw.execute(
             f"CREATE TABLE customer (pk INTEGER PRIMARY KEY, id TEXT UNIQUE, code TEXT, status TEXT, data TEXT, "
             f"{', '.join(c + ' TEXT' for c in cols)}, created_at TEXT, updated_at TEXT)"
         )
         now = "2026-11-22T00:00:00.000Z"
         rows = [
-            (i + 1, it.id, None, "draft", dumps(it.values), *_columns(form, it.values).values(), now, now)
+            (i + 1, it.id, None, "draft", dumps(it.values), *role_columns(form, it.values).values(), now, now)
             for i, it in enumerate(items)
         ]
         t = time.perf_counter()
@@ -121,7 +121,8 @@ def main() -> int:
         print(f"archive (encrypted; records, 9 indexes, 2 FTS, audit):  {t_ours:6.2f} s  {n / t_ours:9.0f} rows/s")
         print(f"ratio archive / raw same rows: {t_ours / t_same:.2f}x   (goal <= 3x)")
         print(
-            f"ratio archive / raw bare table: {t_ours / t_raw:.2f}x   (the search indexes and the audit trail are extra work)"
+            f"ratio archive / raw bare table: {t_ours / t_raw:.2f}x   (the search indexes and the audit trail are "
+            f"extra work)"
         )
         print(
             f"validation of the same rows: {t_validate:.2f} s ({n / t_validate:.0f} rows/s); "
@@ -185,7 +186,8 @@ def main() -> int:
         )
         print(
             f"checks run on open at this size: p50 {ms(percentile(checks, 0.5))} (unlock with them: "
-            f"{ms(unlock + percentile(checks, 0.5))}); quick_check + cipher_integrity_check: {ms(percentile(full, 0.5))}"
+            f"{ms(unlock + percentile(checks, 0.5))}); quick_check + cipher_integrity_check: "
+            f"{ms(percentile(full, 0.5))}"
         )
 
         header("size")

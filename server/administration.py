@@ -23,7 +23,7 @@ from typing import IO, Any, TypeVar
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from app.export.reading import SheetError
+from app.export.sheetfile import SheetError
 from server import accounts, admin, audit, calendar, lifecycle, purchases
 from server.accounts import AccountError, NoSuchUser
 from server.config import Settings

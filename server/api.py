@@ -19,7 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
-from app.export.reading import SheetError
+from app.export.sheetfile import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
 from server import audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
 from server.accounts import Caller
@@ -36,9 +36,8 @@ from server.machines import human_caller as caller
 from server.purchases import import_purchases
 from server.reads import read_record, visible_record
 from server.scope import INTEGRATION
+from server.wirecheck import CONTENT_MESSAGES, TOO_DEEP, bad_content
 from server.wiremodels import (
-    CONTENT_MESSAGES,
-    TOO_DEEP,
     AuditUpload,
     AuditUploadOut,
     CalendarOut,
@@ -58,7 +57,6 @@ from server.wiremodels import (
     ReportJob,
     TokenResponse,
     UserOut,
-    bad_content,
 )
 
 

@@ -41,7 +41,8 @@ MESSAGES = {
     "status.not_pending": "Only a customer waiting for review can be decided.",
     "decision.reason": "Say why the customer is returned.",
     "decision.missing": "A review decision needs an action.",
-    "review.own_change": "You changed this customer since it was last approved: another person (an admin) must approve it.",
+    "review.own_change": "You changed this customer since it was last approved: another person (an admin) must "
+    "approve it.",
     "changes.missing": "A save needs changes.",
     "visit.missing": "A visit needs its details.",
     "visit.duplicate": "A visit with this id already exists.",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import datetime as dt
-import getpass
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ from typing import Any, NoReturn
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.export.reading import SheetError
+from app.export.sheetfile import SheetError
 from server import (
     accounts,
     admin,
@@ -42,6 +41,7 @@ from server import (
 )
 from server.auth import purge_logins
 from server.backup import BackupError
+from server.cli_common import CliError, open_db, parse_date
 from server.codes import CodesExhausted
 from server.config import (
     CHINA_TZ,
@@ -65,44 +65,15 @@ from server.migrate import upgrade
 from server.photos import purge_partial
 from server.schema import customers
 from server.serve import serve
-from server.wiremodels import text_problem
+from server.wirecheck import text_problem
 
-ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
 log = logging.getLogger("server")
-
-
-class CliError(Exception):
-    """A refused command; the message is the one line shown."""
 
 
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, no usage dump
         sys.stderr.write(f"{self.prog}: {message}\n")
         raise SystemExit(2)
-
-
-def _new_password() -> str:
-    value = os.environ.get(ENV_NEW_PASSWORD)
-    if value is not None:
-        return value
-    if not sys.stdin.isatty():
-        raise CliError(f"no password given: set {ENV_NEW_PASSWORD} or run the command in a terminal")
-    first = getpass.getpass("New password: ")
-    if getpass.getpass("Repeat it: ") != first:
-        raise CliError("the two entries are not the same")
-    return first
-
-
-def open_db(args: argparse.Namespace) -> Database:
-    """``--data`` or ``--database``; else those of the configuration (FIELDARCHIVE_CONFIG, FIELDARCHIVE_DATABASE,
-    FIELDARCHIVE_DATA: docs/deploy.md), so the admin commands find the service's database on its host."""
-    data, database = getattr(args, "data", None), getattr(args, "database", None)
-    if not data and not database:
-        cfg = runconfig.load(None)
-        data, database = cfg.data, cfg.database
-    db = Database(database_url(Path(data) if data else None, database))
-    upgrade(db)
-    return db
 
 
 def run_config(args: argparse.Namespace) -> runconfig.RunConfig:
@@ -273,15 +244,8 @@ def _today(args: argparse.Namespace) -> dt.date:
     """--on DATE, else today in China (UTC+8)."""
     on = getattr(args, "on", None)
     if on:
-        return _date(on, "--on")
+        return parse_date(on, "--on")
     return dt.datetime.now(CHINA_TZ).date()
-
-
-def _date(text: str, what: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise CliError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def cmd_credit(args: argparse.Namespace) -> int:
@@ -289,7 +253,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
     if args.action == "rate":
         if not args.text or args.notice_days is None:
             raise CliError("credit rate CODE GRADE --notice-days N")
-        start = _date(args.notice_start, "--notice-start") if args.notice_start else None
+        start = parse_date(args.notice_start, "--notice-start") if args.notice_start else None
         out = db.write(lambda tx: credit.rate(tx, args.customer, args.text, args.notice_days, on, args.by, start))
         sys.stderr.write(
             f"Rated {out['customer_code']} {out['grade']}; public notice {out['notice_start']} to "

@@ -19,14 +19,9 @@ from typing import Any
 from server import administration as adm
 from server import audit, lifecycle, runconfig
 from server.calendar import CalendarError
+from server.cli_common import CliError, new_password, open_db, parse_date
 from server.config import Settings, load_audit_key
 from server.purchases import PeriodError, parse_period
-
-
-def _cli() -> Any:
-    from server import cli  # noqa: PLC0415  the command line's helpers; cli imports this module
-
-    return cli
 
 
 def _out(line: str) -> None:
@@ -44,10 +39,10 @@ def _code(out: dict[str, Any]) -> None:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    cli, actor = _cli(), adm.Actor.cli()
-    db, settings = cli.open_db(args), Settings.from_env()
+    actor = adm.Actor.cli()
+    db, settings = open_db(args), Settings.from_env()
     if args.action == "add":
-        password = None if args.with_code else cli._new_password()
+        password = None if args.with_code else new_password()
         out = adm.add_user(
             db,
             settings,
@@ -63,12 +58,12 @@ def cmd_user(args: argparse.Namespace) -> int:
     elif args.action in ("disable", "enable"):
         adm.set_disabled(db, actor, args.name, args.action == "disable")
     elif args.action == "passwd":
-        adm.set_password(db, settings, actor, args.name, cli._new_password())
+        adm.set_password(db, settings, actor, args.name, new_password())
     elif args.action == "reset":
         _code(adm.reset_password(db, actor, args.name))
     elif args.action == "role":
         if not args.role:
-            raise cli.CliError("user role needs --role collector|supervisor|admin")
+            raise CliError("user role needs --role collector|supervisor|admin")
         n = adm.set_role(db, actor, args.name, args.role)
         _err(f"{args.name} is now {args.role}; {n} customers were sent again or withdrawn.")
     elif args.action == "team":
@@ -84,7 +79,7 @@ def cmd_user(args: argparse.Namespace) -> int:
 
 
 def cmd_assign(args: argparse.Namespace) -> int:
-    db = _cli().open_db(args)
+    db = open_db(args)
     out = adm.handover(db, adm.Actor.cli(), args.to, [args.customer])
     rid = out["moved"][0]["record_id"] if out["moved"] else args.customer
     _err(f"Customer {rid} is assigned to {args.to}.")
@@ -92,7 +87,7 @@ def cmd_assign(args: argparse.Namespace) -> int:
 
 
 def cmd_handover(args: argparse.Namespace) -> int:
-    db = _cli().open_db(args)
+    db = open_db(args)
     out = adm.handover(
         db, adm.Actor.cli(), args.to, list(args.customers), from_user=args.from_user, note=args.note or ""
     )
@@ -103,11 +98,10 @@ def cmd_handover(args: argparse.Namespace) -> int:
 
 
 def cmd_devices(args: argparse.Namespace) -> int:
-    cli = _cli()
-    db = cli.open_db(args)
+    db = open_db(args)
     if args.action == "revoke":
         if not args.device:
-            raise cli.CliError("name the device: devices revoke USER DEVICE_ID")
+            raise CliError("name the device: devices revoke USER DEVICE_ID")
         adm.revoke_device(db, adm.Actor.cli(), args.user, args.device)
         _err(f"Device {args.device} of {args.user} is revoked.")
         return 0
@@ -116,17 +110,17 @@ def cmd_devices(args: argparse.Namespace) -> int:
 
 
 def cmd_calendar(args: argparse.Namespace) -> int:
-    cli, actor = _cli(), adm.Actor.cli()
-    db = cli.open_db(args)
+    actor = adm.Actor.cli()
+    db = open_db(args)
     if args.action == "set":
         if not args.day or not args.kind:
-            raise cli.CliError("calendar set YYYY-MM-DD holiday|workday|normal")
-        day = cli._date(args.day, "the day")
+            raise CliError("calendar set YYYY-MM-DD holiday|workday|normal")
+        day = parse_date(args.day, "the day")
         adm.set_calendar_day(db, actor, day, args.kind)
         _err(f"{day} is now {'a ' + args.kind if args.kind != 'normal' else 'an ordinary day'}.")
     elif args.action == "import":
         if not args.day:
-            raise cli.CliError("calendar import FILE")
+            raise CliError("calendar import FILE")
         path = Path(args.day)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -142,7 +136,7 @@ def cmd_calendar(args: argparse.Namespace) -> int:
 
 
 def cmd_purchases(args: argparse.Namespace) -> int:
-    db = _cli().open_db(args)
+    db = open_db(args)
     report = adm.import_purchases(
         db, adm.Actor.cli(), Path(args.file), args.period, sheet=args.sheet, dry_run=args.dry_run, source=args.file
     )
@@ -161,12 +155,11 @@ def cmd_purchases(args: argparse.Namespace) -> int:
 
 
 def cmd_classify(args: argparse.Namespace) -> int:
-    cli = _cli()
     try:
         parse_period(args.period)
     except PeriodError as exc:
-        raise cli.CliError(f"--period: {exc}") from None
-    report = adm.classify(cli.open_db(args), adm.Actor.cli(), args.period, dry_run=args.dry_run)
+        raise CliError(f"--period: {exc}") from None
+    report = adm.classify(open_db(args), adm.Actor.cli(), args.period, dry_run=args.dry_run)
     if report.changes:
         _out("code\tshop\tretail format\tscore\tscale\tclassification")
     for c in report.changes:
@@ -192,13 +185,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    cli, actor = _cli(), adm.Actor.cli()
-    db = cli.open_db(args)
+    actor = adm.Actor.cli()
+    db = open_db(args)
     data = getattr(args, "data", None)
     if args.action == "sign-legacy":
         key = load_audit_key(Path(data) if data else None, args.audit_key_file, create=False)
         if key is None:
-            raise cli.CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
+            raise CliError("no audit key: give FIELDARCHIVE_AUDIT_KEY or --audit-key-file (as for serve)")
         signing_key: bytes = key
         lines = db.write(lambda tx: audit.sign_legacy(tx, signing_key))
         for line in lines:
@@ -226,7 +219,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
         return 1 if problems else 0
     if args.action == "export":
         if not args.out:
-            raise cli.CliError("audit export FILE (JSON lines; '-' for the standard output)")
+            raise CliError("audit export FILE (JSON lines; '-' for the standard output)")
         if args.out == "-":
             n = adm.audit_export(db, actor, sys.stdout, args.device)
         else:
@@ -242,7 +235,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    rows = adm.admin_log_rows(_cli().open_db(args), adm.Actor.cli(), action=args.action, who=args.who, limit=args.limit)
+    rows = adm.admin_log_rows(open_db(args), adm.Actor.cli(), action=args.action, who=args.who, limit=args.limit)
     for r in rows:
         when = dt.datetime.fromtimestamp(r["at"], dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         _out(
@@ -255,8 +248,8 @@ def cmd_log(args: argparse.Namespace) -> int:
 def cmd_retention(args: argparse.Namespace) -> int:
     """``retention due``: the records past their retention; ``retention destroy ID… --by ADMIN --reason``:
     destroy them on that admin's approval (all or none); ``retention log``: the destructions so far."""
-    cli, actor = _cli(), adm.Actor.cli()
-    db = cli.open_db(args)
+    actor = adm.Actor.cli()
+    db = open_db(args)
     file_settings = runconfig.load(getattr(args, "config", None)).settings_env  # [retention] of the file
     settings = Settings.from_env({**file_settings, **os.environ})
     if args.action == "due":
@@ -273,7 +266,7 @@ def cmd_retention(args: argparse.Namespace) -> int:
             _out(json.dumps(lifecycle.destruction_rows(conn), ensure_ascii=False, indent=1))
         return 0
     if not args.records or not args.by or not (args.reason or "").strip():
-        raise cli.CliError("retention destroy needs the records' ids, --by ADMIN (who approved it) and --reason")
+        raise CliError("retention destroy needs the records' ids, --by ADMIN (who approved it) and --reason")
     done = adm.destroy_records(db, actor, settings, list(args.records), args.by, args.reason)
     for d in done:
         _out(f"{d['record_id']}\t{d['class']}\t{json.dumps(d['removed'], sort_keys=True)}")

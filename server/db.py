@@ -30,7 +30,8 @@ from sqlalchemy import Table, create_engine, delete, event, make_url, select, up
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
-from server.schema import customers, feed, feed_counter, outbound_changes, users
+from server.schema import customers, feed, feed_counter, users
+from server.schema_integrations import outbound_changes
 
 T = TypeVar("T")
 RETRIES = 5

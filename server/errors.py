@@ -18,7 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.models.wire import ErrorCode
 from server.db import Busy
-from server.wiremodels import safe_label
+from server.wirecheck import safe_label
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def not_found(what: str = "Not found.") -> ApiError:
 
 
 class BadInput(HTTPException):
-    """A request body the wire refuses before any model sees it (``server.wiremodels.bad_content``): 422
+    """A request body the wire refuses before any model sees it (``server.wirecheck.bad_content``): 422
     naming the field. An HTTPException, so that FastAPI's body parsing lets it through as it is."""
 
     def __init__(self, field: str, code: str, message: str) -> None:
@@ -96,7 +96,7 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
-#: Pydantic's names for what the wire calls otherwise (server.wiremodels.bad_content)
+#: Pydantic's names for what the wire calls otherwise (server.wirecheck.bad_content)
 _SAME_AS = {"string_unicode": "text.surrogate"}
 
 

@@ -43,7 +43,7 @@ from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import current_form
-from server.schema import integration_calls, integration_tokens, integrations, webhooks
+from server.schema_integrations import integration_calls, integration_tokens, integrations, webhooks
 from server.scope import INTEGRATION
 
 PREFIX = "fa_"
@@ -285,7 +285,7 @@ def calls(conn: Connection, name: str, limit: int = 50) -> list[dict[str, Any]]:
 
 
 def looks_like_token(token: str | None) -> bool:
-    return bool(token) and token.startswith(PREFIX)  # type: ignore[union-attr]
+    return token is not None and token.startswith(PREFIX)  # (PREFIX is not empty: "" is no token)
 
 
 INVALID = "The integration token is not valid."

@@ -33,7 +33,8 @@ from server.config import iso
 from server.db import Database
 from server.errors import ApiError
 from server.integrations import Machine
-from server.schema import feed_counter, outbound_changes
+from server.schema import feed_counter
+from server.schema_integrations import outbound_changes
 
 if TYPE_CHECKING:  # server.records calls this module from its unit of work
     from server.records import Rec

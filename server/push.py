@@ -26,7 +26,7 @@ from server.forms import current_form
 from server.records import Rec, UnitOfWork, dumps
 from server.schema import customer_versions, mutations
 from server.scope import Directory
-from server.wiremodels import REFUSED, push_refusal
+from server.wirecheck import REFUSED, push_refusal
 
 #: The key that marks a stored answer kept by reference (``_by_reference``).
 BY_REFERENCE = "stored_by_reference"
@@ -73,7 +73,7 @@ def refused(mutation_id: str, errors: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
-    """A mutation's digest, or the errors that refuse it for its content (``server.wiremodels.bad_content``).
+    """A mutation's digest, or the errors that refuse it for its content (``server.wirecheck.bad_content``).
 
     The models' path has set such mutations aside already (``REFUSED``); the fast path looks at types only,
     and the canonical bytes it needs anyway tell the suspects apart: orjson refuses lone surrogates, a NUL

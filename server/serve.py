@@ -22,7 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
-from app.validation.types import warm_mobile_ranges
+from app.validation.phones import warm_mobile_ranges
 from server import webhooks
 from server.app import create_app
 from server.auth import purge_logins

@@ -45,7 +45,7 @@ from server import outbound
 from server.config import Settings, iso
 from server.db import Database, Tx
 from server.integrations import IntegrationError, Machine, Scope
-from server.schema import integrations, webhook_deliveries, webhooks
+from server.schema_integrations import integrations, webhook_deliveries, webhooks
 
 log = logging.getLogger(__name__)
 

@@ -40,8 +40,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.worksheet.worksheet import Worksheet
 
 from app import scratch
-from app.export import reading
-from app.export.reading import SheetError  # noqa: F401  (re-exported: one error for reading and writing)
+from app.export.sheetfile import SheetError
 
 RISKY_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 MAX_ROWS = 1_048_575
@@ -260,8 +259,3 @@ def _add_lists(wb: Any, ws: Any, cols: Sequence[Column]) -> None:
             )
             dv.add(f"{letter}2:{letter}5000")
             ws.data_validations.append(dv)  # write-only sheets have no add_data_validation()
-
-
-def read_sheet(path: Path, score: Any = None, sheet: str | None = None) -> tuple[list[str], Any]:
-    """Kept for callers of the old reader: see app.export.reading.read_sheet (every format)."""
-    return reading.read_sheet(path, score, sheet)

@@ -28,7 +28,9 @@ from app.models.admin import (
     PurchaseImport,
     Verification,
 )
+from app.services import syncing
 from app.sync.admin_client import AdminCalls
+from app.sync.client import MemoryTokens, SyncClient
 
 ROLE_LABELS = {"collector": N_("Customer manager"), "supervisor": N_("Market manager"), "admin": N_("Administrator")}
 DAY_KINDS = {"holiday": N_("Holiday"), "workday": N_("Make-up working day"), "normal": N_("Ordinary day")}
@@ -178,9 +180,6 @@ def destroy_records(client: Any, record_ids: list[str], reason: str) -> list[Des
 def redeem_code(server: str, user: str, code: str, password: str, repeat: str) -> None:
     """Set one's own password with the one-time code an admin gave (no sign-in needed; the server then
     ends every session of the user, who signs in with the new password)."""
-    from app.services import syncing  # noqa: PLC0415  the HTTP client only when this is used
-    from app.sync.client import MemoryTokens, SyncClient  # noqa: PLC0415
-
     server, user, code = server.strip().rstrip("/"), user.strip(), code.strip()
     problem = syncing.server_problem(server)
     if problem is not None:

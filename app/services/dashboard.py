@@ -43,24 +43,24 @@ def build(session: Session, now: dt.datetime | None = None) -> Dashboard:
         age = cal.workdays_between(submitted, today)
         b = 0 if age <= 1 else 1 if age <= 3 else 2 if age <= 5 else 3
         buckets[b][1 if it.overdue else 0] += 1
-    d.pending_by_age = [(translate(name, lang), a, b) for name, (a, b) in zip(AGE_BUCKETS, buckets)]
+    d.pending_by_age = [(translate(name, lang), a, b) for name, (a, b) in zip(AGE_BUCKETS, buckets, strict=True)]
     arc = session._archive
     d.completeness = [
         (owner or translate(N_("(this computer)"), lang), n, float(mean or 0), int(missing or 0))
-        for owner, n, mean, missing in arc.customers.completeness_by_owner()
+        for owner, n, mean, missing in arc.figures.completeness_by_owner()
     ]
     d.total = sum(n for _o, n, _m, _x in d.completeness)
     fmt_spec, scale_spec = session.form.get("retail_format"), session.form.get("business_scale")
     scale_values: list[object] = [c.value for c in scale_spec.choices] if scale_spec and scale_spec.choices else []
     d.scales = [_label(session, "business_scale", v, lang) for v in scale_values] + [translate(N_("not rated"), lang)]
     table: dict[str, list[int]] = {}
-    for fmt, scale, n in arc.customers.value_counts("retail_format", "business_scale"):
+    for fmt, scale, n in arc.figures.value_counts("retail_format", "business_scale"):
         row = table.setdefault(_label(session, "retail_format", fmt, lang), [0] * len(d.scales))
         idx = scale_values.index(scale) if scale in scale_values else len(scale_values)
         row[idx] += n
     d.formats = sorted(table, key=lambda k: -sum(table[k]))
     d.by_format_scale = table
-    grades = {g: n for g, n in arc.customers.value_counts("credit_grade")}
+    grades = {g: n for g, n in arc.figures.value_counts("credit_grade")}
     credit_spec = session.form.get("credit_grade")
     order = (
         [c.value for c in credit_spec.choices]

@@ -66,9 +66,7 @@ def validate(session: Session, values: Mapping[str, Any], customer_id: str | Non
     report.merge(
         duplicate_issues(
             session.form,
-            session._archive.customers.find_duplicates(
-                session.form, report.values, exclude=[customer_id] if customer_id else []
-            ),
+            session._archive.duplicates.find(session.form, report.values, exclude=[customer_id] if customer_id else []),
         )
     )
     report.merge(missing_photo_issues(session, report.values))
@@ -158,9 +156,7 @@ def open_customer(session: Session, customer_id: str) -> Customer | None:
 
 def duplicates_of(session: Session, values: Mapping[str, Any], exclude: Sequence[str]) -> list[Issue]:
     """The duplicate warnings for ``values`` (parsed) among the other customers of the archive."""
-    return duplicate_issues(
-        session.form, session._archive.customers.find_duplicates(session.form, dict(values), list(exclude))
-    )
+    return duplicate_issues(session.form, session._archive.duplicates.find(session.form, dict(values), list(exclude)))
 
 
 def visits(session: Session, customer_id: str) -> list[Visit]:
@@ -334,15 +330,15 @@ def add_visit(
 
 # ---- crash-safe autosave of forms being edited ---------------------------------------------------
 def autosave(session: Session, key: str, customer_id: str | None, state: Mapping[str, Any]) -> None:
-    session._archive.customers.autosave_put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
+    session._archive.autosave.put(key, customer_id, json.dumps(state, ensure_ascii=False, default=str))
 
 
 def autosaved(session: Session) -> list[tuple[str, str | None, dict[str, Any], str]]:
-    return [(k, cid, json.loads(state), at) for k, cid, state, at in session._archive.customers.autosave_all()]
+    return [(k, cid, json.loads(state), at) for k, cid, state, at in session._archive.autosave.all()]
 
 
 def discard_autosave(session: Session, key: str) -> None:
-    session._archive.customers.autosave_clear(key)
+    session._archive.autosave.clear(key)
 
 
 def withdraw(session: Session, customer_id: str) -> bool:

@@ -45,7 +45,7 @@ SERVER_MESSAGES: dict[str, str] = {
     "photo.missing": N_("{label}: photo {ref} is not on the server yet."),
 }
 
-#: Content the server cannot store (server/wiremodels.py bad_content): the path names the field.
+#: Content the server cannot store (server/wirecheck.py bad_content): the path names the field.
 REJECTION_MESSAGES: dict[str, str] = {
     "text.nul": N_(
         "{field}: the text holds a NUL character, which the server cannot store. Correct it and save again."

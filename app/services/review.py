@@ -233,7 +233,7 @@ def submission(session: Session, customer_id: str, now: dt.datetime | None = Non
         if i.severity in (Severity.ERROR, Severity.WARNING)
     ]
     missing = sum(1 for i in report.issues if i.severity is Severity.MISSING)
-    dups = session._archive.customers.find_duplicates(form, c.values, exclude=[c.id])
+    dups = session._archive.duplicates.find(form, c.values, exclude=[c.id])
     blocking = [] if c.code_official else [form[k].label(lang) for k in gaps(form, c.values, session.today())]
     return Submission(item, c, changes, issues, missing, dups, blocking)
 

@@ -24,8 +24,9 @@ from app.models.remote import FieldConflict, ServerInfo, SignIn
 from app.models.sync_state import SyncOutcome
 from app.services.session import Session
 from app.services.sync_store import record_quality, remember_features, sync_store
-from app.sync.client import MemoryTokens, SyncClient, server_url_problem
+from app.sync.client import MemoryTokens, SyncClient
 from app.sync.engine import run_sync
+from app.sync.transport import server_url_problem
 from app.validation import validate_values
 
 log = logging.getLogger(__name__)

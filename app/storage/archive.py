@@ -3,8 +3,10 @@
 ``Archive`` opens, checks, migrates and closes the database; its data lives in its parts:
 ``customers`` (customers.py), ``outbox`` (sync.py: the sync tables), ``media`` (media.py: photos
 and visits), ``recovery`` (recovery.py: after a server restore), ``audit`` (audit.py), ``access`` (access.py:
-who saw personal data, in the audit trail) and ``meta``
-(db.py), all over one ``ArchiveDb`` (db.py: connection, transactions, clock, actor). Not thread-safe by design: the application uses it from
+who saw personal data, in the audit trail), ``integrity`` (integrity.py: the integrity archive and
+complaints), ``lifecycle`` (lifecycle.py: closing and erasing outlets), ``duplicates``, ``autosave``,
+``figures`` and ``meta`` (db.py), all over one ``ArchiveDb`` (db.py: connection, transactions, clock,
+actor). Not thread-safe by design: the application uses it from
 one DB thread only. Everything the parts return is an ``app.models`` dataclass (or plain values);
 SQLAlchemy objects never leave this package. Every change and its audit entries commit in one
 ``BEGIN IMMEDIATE`` transaction.
@@ -25,9 +27,12 @@ from sqlalchemy.exc import DBAPIError
 from app.storage import migrations, schema
 from app.storage.access import AccessLog
 from app.storage.audit import AuditLog
+from app.storage.autosave import Autosave
 from app.storage.customers import Customers
 from app.storage.db import ArchiveDb, Meta, StorageFault, classify
+from app.storage.duplicates import Duplicates
 from app.storage.engine import CorruptDatabase, integrity_problems, raw_connect
+from app.storage.figures import Figures
 from app.storage.integrity import Integrity
 from app.storage.lifecycle import Lifecycle
 from app.storage.media import Media
@@ -51,6 +56,9 @@ class Archive:
         self.media = Media(self)
         self.integrity = Integrity(self)
         self.lifecycle = Lifecycle(self)
+        self.duplicates = Duplicates(self)
+        self.autosave = Autosave(self)
+        self.figures = Figures(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
         self.recovery = Recovery(self)
 

@@ -1,4 +1,7 @@
-"""The archive's customers part: create, update with per-field audit, search, duplicates.
+"""The archive's customers part: create, update with per-field audit, list and search reads.
+
+Their siblings over the same table: ``archive.duplicates`` (duplicates.py), ``archive.figures``
+(figures.py); the open forms' autosave is ``archive.autosave`` (autosave.py).
 
 ``Customers.write`` is the one place a changed customer row takes its new values (local edits,
 and the outbox's rebase, server records and conflict choices alike)."""
@@ -9,7 +12,7 @@ import json
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, literal_column, or_, select, text
+from sqlalchemy import and_, func, or_, select, text
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FieldRole, FormDefinition
@@ -18,121 +21,28 @@ from app.models.record import (
     CustomerRow,
     CustomerStatus,
     CustomerUpdate,
-    Duplicate,
     ListQuery,
     NewCustomer,
     OverdueRule,
     Provenance,
     Quality,
 )
-from app.models.wire import canonical_json
 from app.storage import schema
 from app.storage.audit import creation_commitment
+from app.storage.customer_rows import (
+    INSERT,
+    SORT_COLUMNS,
+    dumps,
+    field_changes,
+    provenance,
+    role_columns,
+    search_body,
+    to_customer,
+)
 from app.storage.db import Part
-from app.storage.search import body, grams, plan
+from app.storage.search import grams, plan
 
 C = schema.customer.c
-SORT_COLUMNS = {
-    "code": C.code,
-    "shop_name": C.shop_name,
-    "contact_name": C.contact_name,
-    "phone": C.phone,
-    "address": C.address,
-    "status": C.status,
-    "completeness": C.completeness,
-    "last_visit": C.last_visit,
-    "updated_at": C.updated_at,
-    "created_at": C.created_at,
-    "owner": C.owner,
-}
-#: FieldRole → the customer column that mirrors it (for lists, search and duplicate checks), in table order.
-ROLE_COLUMNS = {
-    FieldRole.SHOP_NAME: "shop_name",
-    FieldRole.CONTACT_NAME: "contact_name",
-    FieldRole.CONTACT_PHONE: "phone",
-    FieldRole.ADDRESS: "address",
-    FieldRole.LICENCE_NO: "licence_no",
-    FieldRole.USCC: "uscc",
-    FieldRole.ID_CARD: "id_card",
-    FieldRole.BINDING_DATE: "binding_date",
-}
-assert [c.name for c in schema.customer.columns][12:20] == list(ROLE_COLUMNS.values()), "insert tuple order"
-_INSERT = (
-    f"INSERT INTO customer ({', '.join(c.name for c in schema.customer.columns)}) "
-    f"VALUES ({', '.join('?' * len(schema.customer.columns))})"
-)
-SEARCH_ROLES = (
-    FieldRole.SHOP_NAME,
-    FieldRole.CONTACT_NAME,
-    FieldRole.LEGAL_PERSON,
-    FieldRole.CONTACT_PHONE,
-    FieldRole.ADDRESS,
-    FieldRole.LICENCE_NO,
-)
-DEDUP_ROLES = (FieldRole.LICENCE_NO, FieldRole.USCC, FieldRole.ID_CARD, FieldRole.CONTACT_PHONE)
-#: The texts of a JSON array bound as ``values`` (SQLite's json_each): ``col IN`` it, through the column's index.
-_JSON_VALUES: Select[tuple[Any]] = select(literal_column("value")).select_from(func.json_each(bindparam("values")))
-
-
-def dumps(values: dict[str, Any]) -> str:
-    return canonical_json(values).decode("utf-8")
-
-
-def _role_keys(form: FormDefinition, roles: Iterable[FieldRole]) -> list[str]:
-    """The field keys playing ``roles`` (a key that matches no field where the form lacks the role)."""
-    return [spec.key if (spec := form.by_role(r)) else f"\0{r.value}" for r in roles]
-
-
-def _columns(form: FormDefinition, values: dict[str, Any]) -> dict[str, Any]:
-    return dict(zip(ROLE_COLUMNS.values(), map(values.get, _role_keys(form, ROLE_COLUMNS))))
-
-
-def _search_body(form: FormDefinition, values: dict[str, Any], code: str | None) -> str:
-    return body([code, *map(values.get, _role_keys(form, SEARCH_ROLES))])
-
-
-def _to_customer(r: Any) -> Customer:
-    return Customer(
-        id=r["id"],
-        code=r["code"],
-        code_official=bool(r["code_official"]),
-        status=CustomerStatus(r["status"]),
-        form_id=r["form_id"],
-        form_version=r["form_version"],
-        values=json.loads(r["data"]),
-        completeness=r["completeness"],
-        missing_count=r["missing_count"],
-        error_count=r["error_count"],
-        warning_count=r["warning_count"],
-        created_at=r["created_at"],
-        created_by=r["created_by"],
-        updated_at=r["updated_at"],
-        updated_by=r["updated_by"],
-        version=r["version"],
-        last_visit=r["last_visit"],
-        deleted=r["deleted_at"] is not None,
-        sync_state=r["sync_state"],
-        review=json.loads(r["review"]) if r["review"] else None,
-        sync_errors=tuple(json.loads(r["sync_errors"])) if r["sync_errors"] else (),
-        approved_values=json.loads(r["approved_data"]) if r["approved_data"] else None,
-        owner=r["owner"],
-        closure=json.loads(r["closure"]) if r["closure"] else None,
-    )
-
-
-def field_changes(
-    record_id: str, old: dict[str, Any], new: dict[str, Any]
-) -> list[tuple[str, str, str, str | None, Any, Any]]:
-    """The audit entries of a customer's values going from ``old`` to ``new`` (one per changed field)."""
-    return [
-        ("customer", record_id, "update", k, old.get(k), new.get(k))
-        for k in sorted(set(old) | set(new))
-        if old.get(k) != new.get(k)
-    ]
-
-
-def provenance(prov: Provenance) -> dict[str, Any]:
-    return {"source": prov.source.value, "source_ref": prov.source_ref, "info_date": prov.info_date}
 
 
 class Customers(Part):
@@ -173,12 +83,12 @@ class Customers(Part):
                 error_count=q.error_count,
                 warning_count=q.warning_count,
                 **columns,
-                **_columns(form, values),
+                **role_columns(form, values),
             )
         )
         self.unindex(tx, [pk])
         if not deleted:
-            self.index(tx, [(pk, _search_body(form, values, search_code))])
+            self.index(tx, [(pk, search_body(form, values, search_code))])
 
     def _provisional_codes(self, tx: Connection, n: int) -> list[str]:
         seq = int(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == "provisional_seq")).scalar() or 0)
@@ -235,11 +145,12 @@ class Customers(Part):
             official = [bool(code_spec and it.values.get(code_spec.key)) for it in items]
             provisional = iter(self._provisional_codes(tx, official.count(False)))
             codes = [
-                it.values[code_spec.key] if o and code_spec else next(provisional) for it, o in zip(items, official)
+                it.values[code_spec.key] if o and code_spec else next(provisional)
+                for it, o in zip(items, official, strict=True)
             ]
         first_pk = (tx.execute(select(func.max(C.pk))).scalar() or 0) + 1
         rows, index, audit = [], [], []
-        for n, (it, is_official, code) in enumerate(zip(items, official, codes)):
+        for n, (it, is_official, code) in enumerate(zip(items, official, codes, strict=True)):
             pk = first_pk + n
             q = it.quality
             data = dumps(it.values)
@@ -276,7 +187,7 @@ class Customers(Part):
                     q.missing_count,
                     q.error_count,
                     q.warning_count,
-                    *_columns(form, it.values).values(),
+                    *role_columns(form, it.values).values(),
                     None,
                     now,
                     actor,
@@ -285,9 +196,9 @@ class Customers(Part):
                     *tail,
                 )
             )
-            index.append((pk, _search_body(form, it.values, code)))
+            index.append((pk, search_body(form, it.values, code)))
             audit.append(("customer", it.id, "create", None, None, creation_commitment(data, len(it.values))))
-        tx.exec_driver_sql(_INSERT, rows)
+        tx.exec_driver_sql(INSERT, rows)
         self.index(tx, index)
         self.arc.audit.append(tx, prov, audit, by)
 
@@ -389,14 +300,14 @@ class Customers(Part):
     def get(self, customer_id: str) -> Customer | None:
         with self.reading() as c:
             r = c.execute(select(schema.customer).where(C.id == customer_id)).mappings().first()
-        return _to_customer(r) if r else None
+        return to_customer(r) if r else None
 
     def many(self, ids: Sequence[str], tx: Connection | None = None) -> dict[str, Customer]:
         out: dict[str, Customer] = {}
         with self.reading(tx) as c:
             for i in range(0, len(ids), 500):
                 for r in c.execute(select(schema.customer).where(C.id.in_(ids[i : i + 500]))).mappings():
-                    out[r["id"]] = _to_customer(r)
+                    out[r["id"]] = to_customer(r)
         return out
 
     def iterate(self, pks: Sequence[int] | None = None, batch: int = 500) -> Iterator[Customer]:
@@ -410,7 +321,7 @@ class Customers(Part):
                 found = {r["pk"]: r for r in c.execute(select(schema.customer).where(C.pk.in_(chunk))).mappings()}
             for pk in chunk:
                 if pk in found:
-                    yield _to_customer(found[pk])
+                    yield to_customer(found[pk])
 
     def count(self, status: CustomerStatus | None = None) -> int:
         q = select(func.count()).select_from(schema.customer).where(C.deleted_at.is_(None))
@@ -549,28 +460,6 @@ class Customers(Part):
             if (r := found.get(pk)) is not None
         ]
 
-    def value_counts(self, *keys: str) -> list[tuple[Any, ...]]:
-        """(value of keys[0], value of keys[1], …, count) over live customers, from the stored values."""
-        cols = [func.json_extract(C.data, f"$.{k}") for k in keys]
-        with self.reading() as c:
-            return [
-                tuple(r)
-                for r in c.execute(select(*cols, func.count()).where(C.deleted_at.is_(None)).group_by(*cols)).all()
-            ]
-
-    def completeness_by_owner(self) -> list[tuple[str | None, int, float, int]]:
-        """(owner, customers, mean completeness, required values missing) over live customers."""
-        with self.reading() as c:
-            return [
-                tuple(r)
-                for r in c.execute(
-                    select(C.owner, func.count(), func.avg(C.completeness), func.sum(C.missing_count))
-                    .where(C.deleted_at.is_(None))
-                    .group_by(C.owner)
-                    .order_by(C.owner)
-                ).all()
-            ]
-
     def pending_rows(self) -> list[dict[str, Any]]:
         """What the review queue lists: every live pending customer, with its review round."""
         cols = [
@@ -609,66 +498,3 @@ class Customers(Part):
                 for cid, _old in rows:  # the server keeps them for the monthly report's overdue list
                     self.arc.outbox.queue(tx, "customer.check", cid, {"check": {"kind": kind, "day": day}})
             return len(rows)
-
-    # ---- autosave of open forms (scratch state, inside the encrypted archive) -----------------
-    def autosave_put(self, key: str, customer_id: str | None, state: str) -> None:
-        with self.transaction() as tx:
-            tx.execute(
-                schema.autosave.insert()
-                .prefix_with("OR REPLACE")
-                .values(key=key, customer_id=customer_id, state=state, saved_at=self.clock())
-            )
-
-    def autosave_all(self) -> list[tuple[str, str | None, str, str]]:
-        A = schema.autosave.c
-        with self.reading() as c:
-            return [tuple(r) for r in c.execute(select(A.key, A.customer_id, A.state, A.saved_at).order_by(A.saved_at))]
-
-    def autosave_clear(self, key: str) -> None:
-        with self.transaction() as tx:
-            tx.execute(schema.autosave.delete().where(schema.autosave.c.key == key))
-
-    def duplicates_of(
-        self, form: FormDefinition, wanted: dict[str, set[str]], tx: Connection | None = None
-    ) -> dict[tuple[str, str], list[Duplicate]]:
-        """Live customers holding any of ``wanted[field key]`` values, keyed by (field key, value)."""
-        found: dict[tuple[str, str], list[Duplicate]] = {}
-        with self.reading(tx) as c:
-            for role in DEDUP_ROLES:
-                spec = form.by_role(role)
-                if spec is None:
-                    continue
-                values = wanted.get(spec.key)
-                if not values:
-                    continue
-                col = getattr(C, ROLE_COLUMNS[role])
-                # the values as one JSON array: one statement SQLAlchemy compiles once, not an IN list of
-                # hundreds of parameters rendered anew for every batch of a sheet
-                q = select(col, C.id, C.code, C.shop_name).where(col.in_(_JSON_VALUES), C.deleted_at.is_(None))
-                rows = c.execute(q, {"values": json.dumps(sorted(values), ensure_ascii=False)}).all()
-                for value, cid, code, name in rows:
-                    found.setdefault((spec.key, value), []).append(Duplicate(spec.key, cid, code, name))
-        return found
-
-    def codes_in_use(self, codes: Sequence[str], tx: Connection | None = None) -> dict[str, str]:
-        """Official customer codes already used → the id of the customer using each."""
-        out: dict[str, str] = {}
-        with self.reading(tx) as c:
-            for i in range(0, len(codes), 500):
-                q = select(C.code, C.id).where(
-                    C.code.in_(list(codes[i : i + 500])), C.code_official == 1, C.deleted_at.is_(None)
-                )
-                out.update(dict(c.execute(q).all()))
-        return out
-
-    def find_duplicates(
-        self, form: FormDefinition, values: dict[str, Any], exclude: Sequence[str] = (), tx: Connection | None = None
-    ) -> list[Duplicate]:
-        """Other live customers with the same licence, credit code, ID number or phone."""
-        wanted = {
-            spec.key: {str(values[spec.key])}
-            for role in DEDUP_ROLES
-            if (spec := form.by_role(role)) is not None and values.get(spec.key)
-        }
-        found = self.duplicates_of(form, wanted, tx)
-        return [d for dups in found.values() for d in dups if d.customer_id not in exclude]

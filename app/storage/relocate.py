@@ -17,8 +17,8 @@ anything opens a file, only when neither ``--home`` nor ``$FIELDARCHIVE_HOME`` i
 A failure before the note (disk full, a file in use, a crash) leaves the old folder untouched and
 in use: the staged copies are removed and this run uses the old folder as before; the next start
 tries again. The old copies are renamed ``.removing-*`` before they are deleted; what an
-interrupted deletion leaves is removed by the next start. Nothing is moved while another copy of the app has a profile open, nor while an
-archive has an unfinished write-ahead log (a crash): the move waits for a clean close.
+interrupted deletion leaves is removed by the next start. Nothing is moved while another copy of the app has a
+profile open, nor while an archive has an unfinished write-ahead log (a crash): the move waits for a clean close.
 """
 
 from __future__ import annotations

@@ -13,21 +13,25 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
-from app.models.record import CustomerStatus, NewCustomer, Provenance, Quality, Source, new_id
+from app.models.record import Provenance, Quality, Source, new_id
 from app.models.remote import FeedChange, FieldConflict, PushResult, RemoteRecord
 from app.models.sync_state import LocalRecord, OutboxRow
-from app.models.wire import ChangeKind, MutationKind, ResultStatus, canonical_json
+from app.models.wire import ChangeKind, MutationKind, ResultStatus
 from app.storage import schema
-from app.storage.customers import field_changes, provenance
+from app.storage.customer_rows import field_changes, provenance
 from app.storage.db import Part
+from app.storage.incoming import Incoming, dumps, loads
 from app.storage.integrity import is_integrity_kind
-from app.storage.people import PEOPLE, AuditRow, made_by, people_of, system_fields
+from app.storage.people import PEOPLE
+
+if TYPE_CHECKING:
+    from app.storage.archive import Archive
 
 OUT = schema.outbox.c
 C = schema.customer.c
@@ -41,69 +45,17 @@ SAVE, SUBMIT, DELETE, VISIT, DECIDE = (
 BLOCKED_STATES = ("conflict", "rejected", "revoked")
 
 
-def _loads(text: str | None) -> Any:
-    return json.loads(text) if text else None
-
-
-def _dumps(value: Any) -> str:
-    try:
-        return canonical_json(value).decode("utf-8")
-    except TypeError:  # orjson refuses a lone surrogate or a value nested 255 deep; the server refuses them by name
-        return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-def _review_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
-    """A decision that arrived from the server, for the record's history (each round shows)."""
-    new, old = record.review or {}, _loads(row["review"]) or {}
-
-    def key(r: dict[str, Any]) -> tuple[Any, ...]:
-        return r.get("action"), r.get("by"), r.get("reason"), tuple(r.get("fields") or ())
-
-    if new.get("action") and key(new) != key(old):  # (our own decision coming back has another "at")
-        return [("customer", record.id, "review", None, None, new)]
-    return []
-
-
-def _closure_columns(record: RemoteRecord) -> dict[str, Any]:
-    """The customer row's lifecycle columns from the server's record (closure JSON, closed flag)."""
-    closure = record.closure
-    return {
-        "closure": _dumps(closure) if closure else None,
-        "closed": int(bool(closure and closure.get("state") == "closed")),
-    }
-
-
-def _closure_audit(record: RemoteRecord, row: Any) -> list[tuple[str, str, str, str | None, Any, Any]]:
-    """A close or reopen made on the server, as one entry of this archive's trail."""
-    new, old = record.closure, _loads(row["closure"])
-    if not new or new == old:
-        return []
-    return [("customer", record.id, "closure", None, (old or {}).get("state"), new)]
-
-
 def _held_visit(result: PushResult) -> bool:
     """A visit the server answers it holds already (sent again after a restore): settled, not refused."""
     return bool(result.errors) and all(e.code == "visit.duplicate" for e in result.errors)
 
 
-def _merge(
-    data: dict[str, Any], base: dict[str, Any], server: dict[str, Any], frozen: dict[str, Any] | None
-) -> dict[str, Any]:
-    """The server's values, except where the local record was edited after ``frozen`` was sent
-    (or, without a frozen body, since the server's last known state ``base``)."""
-    sent = (frozen or {}).get("changes") or {}
-    merged: dict[str, Any] = {}
-    for key in set(data) | set(server) | set(base):
-        local = data.get(key)
-        edited_since = local != (sent[key]["new"] if key in sent else base.get(key))
-        value = local if edited_since else server.get(key)
-        if value not in (None, "", []):
-            merged[key] = value
-    return merged
-
-
 class Outbox(Part):
     """``archive.outbox``: the sync tables, and what the server's answers and feed pages do to the records."""
+
+    def __init__(self, arc: Archive) -> None:
+        super().__init__(arc)
+        self.incoming = Incoming(arc)
 
     # ---- queueing (called inside the local change's transaction) -----------------------------
     def queue(self, tx: Connection, kind: str, record_id: str, extra: dict[str, Any] | None = None) -> None:
@@ -119,7 +71,7 @@ class Outbox(Part):
             ).first()
             if pending is not None:  # its changes are computed when it is sent: this edit is included
                 if extra:
-                    tx.execute(schema.outbox.update().where(OUT.seq == pending[0]).values(extra=_dumps(extra)))
+                    tx.execute(schema.outbox.update().where(OUT.seq == pending[0]).values(extra=dumps(extra)))
                 return
         tx.execute(
             schema.outbox.insert().values(
@@ -128,7 +80,7 @@ class Outbox(Part):
                 record_id=record_id,
                 state="pending",
                 body=None,
-                extra=_dumps(extra) if extra else None,
+                extra=dumps(extra) if extra else None,
                 created_at=self.clock(),
                 attempts=0,
             )
@@ -151,42 +103,20 @@ class Outbox(Part):
         tx.execute(schema.customer.update().where(C.id.in_(list(ids))).values(sync_state="pending"))
 
     # ---- who did it ------------------------------------------------------------------------------
-    def _append_synced(
-        self,
-        tx: Connection,
-        form: FormDefinition,
-        prov: Provenance,
-        entries: Sequence[AuditRow],
-        records: dict[str, RemoteRecord],
-    ) -> None:
-        """The history entries of changes that came from the server, each naming (as its source
-        reference) the account that made it there (``made_by``); the entry's actor stays this
-        archive's user, who received it (server/audit.py: a device's trail names only its user)."""
-        if not entries:
-            return
-        system = system_fields(form)
-        refs = [made_by(records[e[1]], e, system) if e[1] in records else "" for e in entries]
-        self.arc.audit.append(tx, prov, entries, refs)
-
-    def _remember_people(self, tx: Connection, records: Sequence[RemoteRecord]) -> None:
-        """Keep the display names the server sent (PEOPLE), for the history and the list."""
-        found = people_of(records)
-        if found:
-            self.remember_people(found, tx)
 
     def remember_people(self, found: dict[str, str], tx: Connection | None = None) -> None:
         if tx is None:
             with self.transaction() as t:
                 return self.remember_people(found, t)
         text = tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == PEOPLE)).scalar()
-        known = _loads(text) or {}
+        known = loads(text) or {}
         if any(known.get(k) != v for k, v in found.items()):
-            self.arc.meta.set(PEOPLE, _dumps({**known, **found}), tx)
+            self.arc.meta.set(PEOPLE, dumps({**known, **found}), tx)
         return None
 
     def people(self) -> dict[str, str]:
         """Login name -> display name of every account the server has named to this archive."""
-        value = _loads(self.arc.meta.get(PEOPLE))
+        value = loads(self.arc.meta.get(PEOPLE))
         return value if isinstance(value, dict) else {}
 
     # ---- what the engine sends -----------------------------------------------------------------
@@ -215,7 +145,7 @@ class Outbox(Part):
                     else LocalRecord(
                         rec["id"],
                         json.loads(rec["data"]),
-                        _loads(rec["server_data"]),
+                        loads(rec["server_data"]),
                         rec["version"],
                         rec["status"],
                         rec["form_version"],
@@ -232,8 +162,8 @@ class Outbox(Part):
                             r["kind"],
                             r["record_id"],
                             r["state"],
-                            _loads(r["body"]),
-                            _loads(r["extra"]),
+                            loads(r["body"]),
+                            loads(r["extra"]),
                         ),
                         local,
                     )
@@ -252,7 +182,7 @@ class Outbox(Part):
                 tx.execute(
                     schema.outbox.update()
                     .where(OUT.seq == seq)
-                    .values(body=_dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
+                    .values(body=dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
                 )
 
     # ---- the server's answers ------------------------------------------------------------------
@@ -284,14 +214,14 @@ class Outbox(Part):
                         taken.append((record, row.body))
                 elif status is ResultStatus.REJECTED:
                     if row.kind == DECIDE and record is not None:  # a stale decision: show what the server has instead
-                        self._take_server_record(tx, form, record, quality, prov)
+                        self.incoming.take_record(tx, form, record, quality, prov)
                     tx.execute(
                         schema.customer.update()
                         .where(C.id == row.record_id)
-                        .values(sync_state="rejected", sync_errors=_dumps([e.as_wire() for e in result.errors]))
+                        .values(sync_state="rejected", sync_errors=dumps([e.as_wire() for e in result.errors]))
                     )
-            self._take_server_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
-            self._remember_people(tx, [r.record for _row, r in results if r.record is not None])
+            self.incoming.take_records(tx, form, self._keep_queued_state(tx, taken), quality, prov)
+            self.incoming.remember_people(tx, [r.record for _row, r in results if r.record is not None])
             self._settle_many(tx, [row.record_id for row, _r in results])
 
     def _rebase_on_conflict(
@@ -310,7 +240,7 @@ class Outbox(Part):
         cur = tx.execute(select(schema.customer).where(C.id == row.record_id)).mappings().first()
         if cur is None:
             return
-        mine, base = json.loads(cur["data"]), _loads(cur["server_data"]) or {}
+        mine, base = json.loads(cur["data"]), loads(cur["server_data"]) or {}
         server = record.values if record is not None else {}
         conflicting = {c.field for c in conflicts}
         rebased: dict[str, Any] = {}
@@ -326,15 +256,17 @@ class Outbox(Part):
             form,
             rebased,
             q,
-            _dumps(rebased),
+            dumps(rebased),
             cur["code"],
-            server_data=_dumps(server),
+            server_data=dumps(server),
             version=record.version if record else cur["version"],
             status=record.status if record else cur["status"],
             sync_state="conflict",
         )
         if record is not None:
-            self._append_synced(tx, form, prov, field_changes(row.record_id, mine, rebased), {record.id: record})
+            self.incoming.append_synced(
+                tx, form, prov, field_changes(row.record_id, mine, rebased), {record.id: record}
+            )
         else:
             self.arc.audit.append(tx, prov, field_changes(row.record_id, mine, rebased))
         tx.execute(
@@ -343,8 +275,8 @@ class Outbox(Part):
             .values(
                 record_id=row.record_id,
                 mutation_id=row.mutation_id,
-                fields=_dumps([c.as_wire() for c in conflicts]),
-                server_record=_dumps(record.wire if record is not None and record.wire is not None else {}),
+                fields=dumps([c.as_wire() for c in conflicts]),
+                server_record=dumps(record.wire if record is not None and record.wire is not None else {}),
                 created_at=self.clock(),
             )
         )
@@ -360,7 +292,7 @@ class Outbox(Part):
         if not busy:
             return taken
         local = {
-            r[0]: (r[1], _loads(r[2])) for r in tx.execute(select(C.id, C.status, C.review).where(C.id.in_(list(busy))))
+            r[0]: (r[1], loads(r[2])) for r in tx.execute(select(C.id, C.status, C.review).where(C.id.in_(list(busy))))
         }
         out = []
         for rec, frozen in taken:
@@ -384,144 +316,6 @@ class Outbox(Part):
                     .where(C.id.in_(group), C.sync_state.not_in(BLOCKED_STATES))
                     .values(sync_state=state)
                 )
-
-    def _take_server_records(
-        self,
-        tx: Connection,
-        form: FormDefinition,
-        items: Sequence[tuple[RemoteRecord, dict[str, Any] | None]],
-        quality: Callable[[dict[str, Any]], Quality],
-        prov: Provenance,
-        known: dict[str, Quality] | None = None,
-    ) -> None:
-        """The bulk form of ``_take_server_record`` (distinct records): new ones inserted together;
-        those whose values stay as they are (the usual answer to our own push) take the server's
-        version, status and code in one statement; the rest go one by one."""
-        if not items:
-            return
-        rows = {
-            r["id"]: r
-            for r in tx.execute(select(schema.customer).where(C.id.in_([rec.id for rec, _f in items]))).mappings()
-        }
-        self._insert_remotes(tx, form, [rec for rec, _f in items if rec.id not in rows], quality, prov, known)
-        light: list[dict[str, Any]] = []
-        audit: list[tuple[str, str, str, str | None, Any, Any]] = []
-        now = self.clock()
-        for record, frozen in items:
-            row = rows.get(record.id)
-            if row is None:
-                continue
-            data = json.loads(row["data"])
-            merged = _merge(data, _loads(row["server_data"]) or {}, record.values, frozen)
-            code = record.code or row["code"] or record.provisional_code
-            if merged != data or code != row["code"] or record.deleted or row["deleted_at"] is not None:
-                self._take_server_record(tx, form, record, quality, prov, frozen, row=row)
-                continue
-            status = record.status
-            if status != row["status"]:
-                audit.append(("customer", record.id, "status", None, row["status"], status))
-            audit += _review_audit(record, row) + _closure_audit(record, row)
-            light.append(
-                {
-                    "b_id": record.id,
-                    "server_data": _dumps(record.values),
-                    "version": record.version,
-                    "status": status,
-                    "code_official": int(record.code_official),
-                    "approved_data": _dumps(record.approved_values) if record.approved_values else None,
-                    "review": _dumps(record.review) if record.review else None,
-                    "owner": record.owner,
-                    "updated_at": now if status != row["status"] else row["updated_at"],
-                    **_closure_columns(record),
-                }
-            )
-        if light:
-            # executemany: the SET clause takes its columns from the parameters' keys
-            tx.execute(schema.customer.update().where(C.id == bindparam("b_id")).values(sync_errors=None), light)
-        self._append_synced(tx, form, prov, audit, {rec.id: rec for rec, _f in items})
-
-    def _take_server_record(
-        self,
-        tx: Connection,
-        form: FormDefinition,
-        record: RemoteRecord,
-        quality: Callable[[dict[str, Any]], Quality],
-        prov: Provenance,
-        frozen: dict[str, Any] | None = None,
-        row: Any = None,
-    ) -> None:
-        """The server's state of a record, keeping local edits made after ``frozen`` was sent."""
-        if row is None:
-            row = tx.execute(select(schema.customer).where(C.id == record.id)).mappings().first()
-        server_values = record.values
-        if row is None:
-            self._insert_remotes(tx, form, [record], quality, prov)
-            return
-        data = json.loads(row["data"])
-        merged = _merge(data, _loads(row["server_data"]) or {}, server_values, frozen)
-        q = quality(merged)
-        code = record.code or row["code"] or record.provisional_code
-        values = dict(
-            server_data=_dumps(server_values),
-            version=record.version,
-            status=record.status,
-            code=code,
-            code_official=int(record.code_official),
-            approved_data=_dumps(record.approved_values) if record.approved_values else None,
-            review=_dumps(record.review) if record.review else None,
-            owner=record.owner,
-            sync_errors=None,
-            updated_at=self.clock(),
-            **_closure_columns(record),
-        )
-        # deleted on the server; or back in this user's scope after it was revoked here
-        values["deleted_at"] = (row["deleted_at"] or self.clock()) if record.deleted else None
-        self.arc.customers.write(tx, row["pk"], form, merged, q, _dumps(merged), code, deleted=record.deleted, **values)
-        audit = field_changes(record.id, data, merged)
-        if values["status"] != row["status"]:
-            audit.append(("customer", record.id, "status", None, row["status"], values["status"]))
-        audit += _review_audit(record, row) + _closure_audit(record, row)
-        self._append_synced(tx, form, prov, audit, {record.id: record})
-
-    def _insert_remotes(
-        self,
-        tx: Connection,
-        form: FormDefinition,
-        records: Sequence[RemoteRecord],
-        quality: Callable[[dict[str, Any]], Quality],
-        prov: Provenance,
-        known: dict[str, Quality] | None = None,
-    ) -> None:
-        """Records this archive has never held (distinct), inserted together as the server has them
-        (with their completeness from ``known`` where it was worked out ahead of time)."""
-        records = [r for r in records if not r.deleted]
-        if not records:
-            return
-        items = []
-        for record in records:
-            values = {k: v for k, v in record.values.items() if v not in (None, "", [])}
-            q = (known or {}).get(record.id) or quality(values)
-            items.append(NewCustomer(record.id, values, q, CustomerStatus(record.status)))
-        self.arc.customers.insert_remote(
-            tx,
-            form,
-            items,
-            prov,
-            [
-                {
-                    "server_data": _dumps(r.values),
-                    "version": r.version,
-                    "code": r.code or r.provisional_code,  # a collector's customer by the code the collector sees
-                    "code_official": r.code_official,
-                    "approved_data": _dumps(r.approved_values) if r.approved_values else None,
-                    "review": _dumps(r.review) if r.review else None,
-                    "owner": r.owner,
-                    **_closure_columns(r),
-                }
-                for r in records
-            ],
-            [made_by(r, ("customer", r.id, "create", None, None, None), frozenset()) for r in records],
-        )
 
     # ---- the feed ------------------------------------------------------------------------------
     def apply_feed_page(
@@ -553,7 +347,7 @@ class Outbox(Part):
             for change in changes:
                 kind = change.kind
                 if kind is ChangeKind.FORM and change.form:
-                    self.arc.meta.set("published_form", _dumps(change.form), tx)
+                    self.arc.meta.set("published_form", dumps(change.form), tx)
                     continue
                 rid = change.rid
                 if not rid:
@@ -586,7 +380,7 @@ class Outbox(Part):
                 self.arc.integrity.take_server(tx, rid, file, prov)
             for record in regressed.values():
                 self.arc.recovery.rebase(tx, form, record, quality)
-            self._remember_people(tx, [c.record for c in changes if c.record is not None])
+            self.incoming.remember_people(tx, [c.record for c in changes if c.record is not None])
             self.arc.meta.set("sync_cursor", str(cursor), tx)
         return applied
 
@@ -600,7 +394,7 @@ class Outbox(Part):
         known: dict[str, Quality] | None,
     ) -> int:
         n = len(taken)
-        self._take_server_records(tx, form, [(record, None) for record in taken.values()], quality, prov, known)
+        self.incoming.take_records(tx, form, [(record, None) for record in taken.values()], quality, prov, known)
         taken.clear()
         return n
 
@@ -672,7 +466,7 @@ class Outbox(Part):
                 form,
                 values,
                 q,
-                _dumps(values),
+                dumps(values),
                 row["code"],
                 sync_state="pending",
                 updated_at=self.clock(),
@@ -692,7 +486,7 @@ class Outbox(Part):
             tx.execute(
                 schema.customer.update()
                 .where(C.id == record_id)
-                .values(status=status, review=_dumps(review), updated_at=self.clock())
+                .values(status=status, review=dumps(review), updated_at=self.clock())
             )
             self.arc.audit.append(
                 tx,
@@ -723,7 +517,7 @@ class Outbox(Part):
 
     def review_of(self, record_id: str) -> dict[str, Any] | None:
         with self.reading() as c:
-            review: dict[str, Any] | None = _loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
+            review: dict[str, Any] | None = loads(c.execute(select(C.review).where(C.id == record_id)).scalar())
             return review
 
     def clear_rejection(self, tx: Connection, record_id: str) -> None:

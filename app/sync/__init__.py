@@ -1,1 +1,4 @@
-"""Client sync: outbox push, change-feed pull. The only package that imports requests; never imports app.ui or app.storage."""
+"""Client sync: outbox push, change-feed pull.
+
+The only package that imports requests; never imports app.ui or app.storage.
+"""

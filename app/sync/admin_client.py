@@ -24,7 +24,7 @@ from app.models.admin import (
 )
 from app.sync import admin_protocol as ap
 from app.sync.client import SyncClient
-from app.sync.protocol import decode
+from app.sync.decoding import decode
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -14,20 +14,15 @@ An expired access token is refreshed once, silently; a refused refresh is AUTH.
 from __future__ import annotations
 
 import gzip
-import ipaddress
 import json
 import logging
-import ssl
 import threading
 import time
 from collections.abc import Callable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import orjson
 import requests
-import truststore
-from requests.adapters import HTTPAdapter
 
 from app import __version__
 from app.errors import SyncError, UserCancelled
@@ -50,7 +45,9 @@ from app.models.remote import (
     SignIn,
 )
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
-from app.sync import protocol
+from app.sync import protocol, protocol_reports
+from app.sync.decoding import decode
+from app.sync.transport import TrustStoreAdapter, server_url_problem, trust_context
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5.0
@@ -80,66 +77,6 @@ class MemoryTokens:
 
     def clear(self) -> None:
         self.tokens = None
-
-
-def is_loopback(host: str) -> bool:
-    """127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or the name localhost: this computer."""
-    host = host.strip("[]").rstrip(".").lower()
-    if host == "localhost":
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    mapped = getattr(ip, "ipv4_mapped", None)
-    return bool(ip.is_loopback or (mapped is not None and mapped.is_loopback))
-
-
-def server_url_problem(url: str, allow_insecure: bool = False) -> SyncError | None:
-    """Why ``url`` cannot be a sync server address, or None. Plain http:// would send the user name,
-    the password and the tokens in clear: only to this computer, or with ``allow_insecure``."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme, host = parts.scheme.lower(), parts.hostname or ""
-        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
-    except ValueError:
-        scheme = host = ""
-    if scheme not in ("https", "http") or not host:
-        return SyncError(K.REFUSED, N_("Enter the server address, for example https://archive.example.cn"))
-    if scheme == "http" and not is_loopback(host) and not allow_insecure:
-        return SyncError(
-            K.REFUSED,
-            N_(
-                "The connection must be encrypted: the address must start with https:// "
-                "(http:// only to this computer). The user name and password are not sent."
-            ),
-        )
-    return None
-
-
-def trust_context(extra_ca: str | None = None) -> ssl.SSLContext:
-    """TLS with the operating system's certificate store (Windows, macOS: the system's verifier; Linux:
-    the distribution's CA bundle, or SSL_CERT_FILE / SSL_CERT_DIR when set), plus ``extra_ca`` (a PEM
-    file) when given. Hostname and chain are always verified."""
-    ctx = truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    if extra_ca:
-        ctx.load_verify_locations(cafile=extra_ca)
-    return ctx
-
-
-class TrustStoreAdapter(HTTPAdapter):
-    """requests' adapter with our SSL context, for this session only (nothing global is patched)."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__()
-
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
-        super().init_poolmanager(connections, maxsize, block, ssl_context=self._context, **pool_kwargs)
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        proxy_kwargs.setdefault("ssl_context", self._context)
-        return super().proxy_manager_for(proxy, **proxy_kwargs)
 
 
 class SyncClient:
@@ -295,7 +232,7 @@ class SyncClient:
 
     # ---- accounts ----------------------------------------------------------------------------
     def info(self) -> ServerInfo:
-        return protocol.decode(protocol.info_answer, self._call("GET", "/info", auth=False), "info")
+        return decode(protocol.info_answer, self._call("GET", "/info", auth=False), "info")
 
     def login(self, username: str, password: str, device_name: str) -> SignIn:
         resp = self._send(
@@ -316,7 +253,7 @@ class SyncClient:
                     "sign in from a profile created for this account."
                 ),
             )
-        answer = protocol.decode(protocol.sign_in_answer, self._check(resp), "login")
+        answer = decode(protocol.sign_in_answer, self._check(resp), "login")
         self.tokens.set(_tokens(answer))
         return answer
 
@@ -334,7 +271,7 @@ class SyncClient:
             if resp.status_code in (400, 401, 403):
                 self.tokens.clear()
                 raise SyncError(K.AUTH, N_("The server ended this device's sign-in; sign in again."))
-            self.tokens.set(_tokens(protocol.decode(protocol.sign_in_answer, self._check(resp), "refresh")))
+            self.tokens.set(_tokens(decode(protocol.sign_in_answer, self._check(resp), "refresh")))
 
     def logout(self) -> None:
         try:
@@ -344,46 +281,42 @@ class SyncClient:
 
     # ---- sync --------------------------------------------------------------------------------
     def push(self, mutations: list[dict[str, Any]]) -> list[PushResult]:
-        return protocol.decode(
-            protocol.push_answer, self._call("POST", "/sync/push", body={"mutations": mutations}), "push"
-        )
+        return decode(protocol.push_answer, self._call("POST", "/sync/push", body={"mutations": mutations}), "push")
 
     def upload_audit(self, entries: list[dict[str, Any]]) -> int | None:
         """The newest entry the server now holds (None: the answer did not say)."""
-        return protocol.decode(protocol.audit_answer, self._call("POST", "/audit", body={"entries": entries}), "audit")
+        return decode(protocol.audit_answer, self._call("POST", "/audit", body={"entries": entries}), "audit")
 
     def pull(self, cursor: int, limit: int) -> FeedPage:
-        return protocol.decode(
+        return decode(
             protocol.pull_answer, self._call("GET", "/sync/pull", params={"cursor": cursor, "limit": limit}), "pull"
         )
 
     def credit_history(self, record_id: str) -> CreditHistory:
         """The customer's integrity-grading procedures (rating, notice, appeal, decision)."""
-        return protocol.decode(protocol.credit_answer, self._call("GET", f"/records/{record_id}/credit"), "credit")
+        return decode(protocol_reports.credit_answer, self._call("GET", f"/records/{record_id}/credit"), "credit")
 
     def notices(self, on: str | None = None) -> NoticeList:
         """The public notice list (公示) on ``on`` (YYYY-MM-DD; None: today on the server)."""
         params = {"on": on} if on else None
-        return protocol.decode(protocol.notices_answer, self._call("GET", "/credit/notices", params=params), "notices")
+        return decode(protocol_reports.notices_answer, self._call("GET", "/credit/notices", params=params), "notices")
 
     # ---- governed access (server/access.py) ---------------------------------------------------------
     def customer_access(self, record_id: str) -> CustomerAccess:
         """Who opened or printed the customer (its supervisor or an admin may ask)."""
-        return protocol.decode(protocol.access_answer, self._call("GET", f"/records/{record_id}/access"), "access")
+        return decode(protocol.access_answer, self._call("GET", f"/records/{record_id}/access"), "access")
 
     def export_requests(self) -> list[ExportRequest]:
         """The user's export requests (a supervisor's: also the team's; an admin's: all)."""
-        return protocol.decode(protocol.export_requests_answer, self._call("GET", "/export-requests"), "requests")
+        return decode(protocol.export_requests_answer, self._call("GET", "/export-requests"), "requests")
 
     def request_export(self, target: str, purpose: str, reason: str, unmasked: bool) -> ExportRequest:
         body = {"target": target, "purpose": purpose, "reason": reason, "unmasked": unmasked}
-        return protocol.decode(
-            protocol.export_request_answer, self._call("POST", "/export-requests", body=body), "request"
-        )
+        return decode(protocol.export_request_answer, self._call("POST", "/export-requests", body=body), "request")
 
     def decide_export(self, request_id: str, approve: bool, note: str = "") -> ExportRequest:
         body = {"approve": approve, "note": note}
-        return protocol.decode(
+        return decode(
             protocol.export_request_answer,
             self._call("POST", f"/export-requests/{request_id}/decide", body=body),
             "decision",
@@ -407,16 +340,16 @@ class SyncClient:
             resp = self._send("POST", "/reports/monthly/jobs", params={"month": month})
         if resp.status_code in (404, 405):  # an older server: the report in one request
             answer = self._call("GET", "/reports/monthly", params={"month": month})
-            return protocol.decode(protocol.report_answer, answer, "report")
-        job = protocol.decode(protocol.job_answer, self._check(resp), "report job")
+            return decode(protocol_reports.report_answer, answer, "report")
+        job = decode(protocol_reports.job_answer, self._check(resp), "report job")
         wait = REPORT_POLL[0]
         while job.state is JobState.RUNNING:
             if progress is not None:
                 progress(job.done, job.total)
             sleep(wait)
             wait = min(wait * 1.5, REPORT_POLL[1])
-            job = protocol.decode(
-                protocol.job_answer, self._call("GET", f"/reports/monthly/jobs/{job.id}"), "report job"
+            job = decode(
+                protocol_reports.job_answer, self._call("GET", f"/reports/monthly/jobs/{job.id}"), "report job"
             )
         if job.state is not JobState.DONE:
             raise SyncError(
@@ -427,7 +360,7 @@ class SyncClient:
         if progress is not None:
             progress(job.done, job.total)
         answer = self._call("GET", f"/reports/monthly/jobs/{job.id}/result")
-        return protocol.decode(protocol.report_answer, answer, "report")
+        return decode(protocol_reports.report_answer, answer, "report")
 
     def ledger(
         self, start: str, end: str, collector: str | None = None, progress: Callable[[int], None] | None = None
@@ -437,8 +370,10 @@ class SyncClient:
         (``progress(rows so far)`` after each). A server without the ledger: SyncError naming that."""
         params = {"start": start, "end": end, **({"collector": collector} if collector else {})}
         try:
-            summary = protocol.decode(
-                protocol.ledger_summary_answer, self._call("GET", "/reports/ledger/summary", params=params), "ledger"
+            summary = decode(
+                protocol_reports.ledger_summary_answer,
+                self._call("GET", "/reports/ledger/summary", params=params),
+                "ledger",
             )
         except SyncError as exc:
             if exc.kind is K.REFUSED and getattr(exc, "code", None) in (404, "not_found", ""):
@@ -449,8 +384,8 @@ class SyncClient:
         rows: list[LedgerRow] = []
         cursor: str | None = None
         while True:
-            page = protocol.decode(
-                protocol.ledger_page_answer,
+            page = decode(
+                protocol_reports.ledger_page_answer,
                 self._call(
                     "GET",
                     "/reports/ledger",
@@ -487,10 +422,10 @@ class SyncClient:
             resp = self._send("GET", "/calendar", headers=headers)
         if resp.status_code == 304:
             return None
-        return protocol.decode(protocol.calendar_answer, self._check(resp), "calendar")
+        return decode(protocol.calendar_answer, self._check(resp), "calendar")
 
     def photo_status(self, sha: str) -> PhotoProgress:
-        return protocol.decode(protocol.photo_answer, self._call("GET", f"/photos/{sha}/status"), "photo")
+        return decode(protocol.photo_answer, self._call("GET", f"/photos/{sha}/status"), "photo")
 
     def photo_chunk(self, sha: str, offset: int, total: int, chunk: bytes) -> PhotoProgress:
         headers = {
@@ -503,8 +438,8 @@ class SyncClient:
             self.refresh()
             resp = self._send("PATCH", f"/photos/{sha}", raw=chunk, headers=headers)
         if resp.status_code == 409:  # our offset was stale: the server says where to go on
-            return PhotoProgress(False, protocol.decode(protocol.photo_answer, self._json(resp), "photo").offset)
-        return protocol.decode(protocol.photo_answer, self._check(resp), "photo")
+            return PhotoProgress(False, decode(protocol.photo_answer, self._json(resp), "photo").offset)
+        return decode(protocol.photo_answer, self._check(resp), "photo")
 
     def photo_get(self, sha: str) -> bytes:
         resp = self._send("GET", f"/photos/{sha}")

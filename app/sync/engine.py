@@ -310,7 +310,8 @@ def _upload_audit(
     """The audit trail's entries the server has not acknowledged, oldest first, in pages. The server
     checks each link; when it says the first entry does not follow what it holds (its copy was
     restored from an older backup, say), the trail is offered once more from where the server's copy
-    ends (``offset`` of the 409; the whole trail if it names none; what it holds is skipped). A trail the server refuses is reported in the outcome, not raised: the records are
+    ends (``offset`` of the 409; the whole trail if it names none; what it holds is skipped). A trail the server
+    refuses is reported in the outcome, not raised: the records are
     synced all the same, and the trail stays here, unchanged, for the next try."""
     restarted = False
     while True:  # each round acknowledges a page or ends; the restart happens at most once

@@ -74,7 +74,13 @@ class ExceptionHook(QObject):
         self._seen: set[str] = set()
         self.sig_exception.connect(self._show, Qt.ConnectionType.QueuedConnection)
         sys.excepthook = self._hook
-        threading.excepthook = lambda a: self._hook(a.exc_type, a.exc_value, a.exc_traceback)  # type: ignore[arg-type]
+        threading.excepthook = self._thread_hook
+
+    def _thread_hook(self, a: threading.ExceptHookArgs) -> None:
+        if a.exc_value is None:  # Python documents it may be; there is nothing to show then but the type
+            log.error("uncaught %s in thread %s", a.exc_type.__name__, a.thread.name if a.thread else "?")
+            return
+        self._hook(a.exc_type, a.exc_value, a.exc_traceback)
 
     def _hook(self, etype: type[BaseException], value: BaseException, tb: TracebackType | None) -> None:
         if issubclass(etype, KeyboardInterrupt):

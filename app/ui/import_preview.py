@@ -32,7 +32,8 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, current_language, ngettext, translate
-from app.services.sheets import ImportMode, Problem, RowDiff, SheetResult, intake_summary
+from app.services.sheet_results import ImportMode, Problem, RowDiff, SheetResult
+from app.services.sheets import intake_summary
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.ops import sheets as sheet_ops

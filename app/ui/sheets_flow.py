@@ -14,7 +14,8 @@ from pathlib import Path
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _, ngettext
-from app.services.sheets import IMPORT_FILTER, SheetResult
+from app.services.sheet_results import SheetResult
+from app.services.sheets import IMPORT_FILTER
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.export_dialog import ExportOptions, ExportOptionsDialog
@@ -26,7 +27,7 @@ from app.ui.requests.dialog import RequestDialog
 from app.ui.style import MUTED
 
 XLSX = "Excel (*.xlsx)"
-__all__ = ["ImportPreview", "choose_export", "choose_import", "choose_template", "choose_backup"]
+__all__ = ["choose_export", "choose_import", "choose_template", "choose_backup"]
 
 
 def import_filter() -> str:

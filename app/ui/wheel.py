@@ -7,6 +7,8 @@ them the focus either."""
 
 from __future__ import annotations
 
+from typing import cast
+
 from PySide6.QtCore import QEvent, QObject, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QAbstractScrollArea, QAbstractSpinBox, QApplication, QComboBox, QWidget
@@ -46,7 +48,7 @@ class WheelGuard(QObject):
             return False
         area = _scroll_area(editor)
         if area is not None:
-            wheel: QWheelEvent = event  # type: ignore[assignment]
+            wheel = cast(QWheelEvent, event)  # a Wheel event: PySide hands it over as its QEvent base
             viewport = area.viewport()
             local = QPointF(viewport.mapFromGlobal(wheel.globalPosition().toPoint()))
             QApplication.sendEvent(

@@ -1,7 +1,7 @@
 """Who may enter what: the editor rules of the catalogue, one pure function for every entry path.
 
 The server applies them to every pushed save (``server.apply``), and the client to every sheet row
-(``app.services.sheets.SheetImport``: the command line's ``validate``/``import`` and the desktop
+(``app.services.sheet_import.SheetImport``: the command line's ``validate``/``import`` and the desktop
 import dialog), so that a value the server would refuse is refused when it is entered, not at the
 next sync. (The desktop form shows such fields read-only with the same ``may_edit``.)
 

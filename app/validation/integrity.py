@@ -14,7 +14,8 @@ from typing import Any
 
 from app.i18n import N_
 
-#: What an entry records (F3 L167: 经营许可信息、日常监督检查记录、违法违规行为及处理情况、消费者投诉及处理情况、表彰奖励情况).
+#: What an entry records (F3 L167: 经营许可信息、日常监督检查记录、违法违规行为及处理情况、
+#: 消费者投诉及处理情况、表彰奖励情况).
 KINDS = ("licence", "inspection", "violation", "complaint", "commendation")
 KIND_LABELS = {
     "licence": N_("Licensing"),

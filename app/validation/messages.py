@@ -34,7 +34,8 @@ MESSAGES: dict[str, str] = {
     "landline.format": N_("{label}: enter the area code and the number, for example 029-88881234."),
     "landline.unknown": N_("{label}: {value} does not fit the number length of its area code; please check it."),
     "phone.format": N_(
-        "{label}: enter a mobile number (11 digits, 13 to 19) or a landline with its area code, for example 029-88881234."
+        "{label}: enter a mobile number (11 digits, 13 to 19) or a landline with its area code, for example "
+        "029-88881234."
     ),
     "id_card.length": N_("{label}: a resident ID number has 18 characters (or 15 digits in the old form)."),
     "id_card.format": N_("{label}: only digits are allowed, and X as the last character."),
@@ -90,7 +91,8 @@ MESSAGES: dict[str, str] = {
     "readonly": N_("{label} is maintained by the system and cannot be changed here."),
     "supervisor_only": N_("{label} can only be changed by a market manager."),
     "onboarding_only": N_(
-        "{label} is set by the customer manager when the customer joins; afterwards the system or a market manager keeps it."
+        "{label} is set by the customer manager when the customer joins; afterwards the system or a market "
+        "manager keeps it."
     ),
     "readonly.new": N_("{label} is maintained by the system: leave it empty for a new customer."),
     "supervisor_only.new": N_("{label} can only be filled in by a market manager: leave it empty for a new customer."),

@@ -16,8 +16,9 @@ from typing import Any
 from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition, RequiredLevel
 from app.models.wire import UserRole
 from app.validation.compiled import CompiledForm, compiled
+from app.validation.parsing import is_empty
 from app.validation.report import Issue, Report, Severity
-from app.validation.types import field_lookups, is_empty, to_date
+from app.validation.types import field_lookups, to_date
 
 EXPIRY_WARNING_DAYS = 30
 
@@ -91,8 +92,8 @@ def _missing(key: str) -> Issue:
 
 def _required_plan(form: CompiledForm, role: str) -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
     """The fields ``role`` maintains that may be required, in form order, and (key, condition) of those
-    required only under a condition (``required_if``, whatever their level: ``is_required``) (an empty tuple when every one of them is always required); once
-    per form and role. Their "required" issues are made here, once."""
+    required only under a condition (``required_if``, whatever their level: ``is_required``) (an empty tuple when
+    every one of them is always required); once per form and role. Their "required" issues are made here, once."""
 
     def build() -> tuple[tuple[str, ...], tuple[tuple[str, Any], ...]]:
         specs = [

@@ -70,7 +70,8 @@ def main() -> int:
         (target / "README.md").write_text(
             f"Frozen archive of schema v{version}, made by tests/data/make_frozen_archive.py.\n\n"
             f"- passphrase: `{PASSPHRASE}`\n- recovery code: `{code}`\n"
-            f"- customers: {c1.id} (complete demo values, draft), {c2.id} (draft with an error: only shop name stored),\n"
+            f"- customers: {c1.id} (complete demo values, draft), {c2.id} (draft with an error: only shop name "
+            f"stored),\n"
             f"  {c3.id} (pending, phone changed once by phone call)\n"
             f"- one visit with one photo on the first customer\n",
             encoding="utf-8",

@@ -267,7 +267,7 @@ def test_a_rewritten_entry_with_the_chain_recomputed_is_found(api, world, db, ru
     for i in range(3, len(forged)):
         forged[i]["prev_hash"] = forged[i - 1]["hash"] if i else GENESIS
         forged[i]["hash"] = entry_hash(forged[i]["prev_hash"], forged[i])
-    for old, new in zip(entries[3:], forged[3:]):
+    for old, new in zip(entries[3:], forged[3:], strict=True):
         _sql(
             db,
             "UPDATE audit_entries SET new = :new, prev_hash = :p, hash = :h WHERE device = 'dev-c1' AND hash = :o",

@@ -99,7 +99,7 @@ def test_online_backup_under_pushes_then_restore_serves_it(
                 except Exception as exc:  # noqa: BLE001 - reported below
                     errors.append(exc)
                     return
-                pushed.extend(m["record_id"] for m, r in zip(batch, results) if r["status"] == "applied")
+                pushed.extend(m["record_id"] for m, r in zip(batch, results, strict=True) if r["status"] == "applied")
                 n += 1
 
     worker = threading.Thread(target=keep_pushing)

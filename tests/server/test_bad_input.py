@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from server.schema import customers, mutations, review_decisions
-from server.wiremodels import MAX_DEPTH
+from server.wirecheck import MAX_DEPTH
 from tests.server.helpers import create, decide, demo_values, mid, save, submit, visit
 
 CONTENT_CODES = {"text.nul", "text.surrogate", "value.too_deep"}
@@ -231,7 +231,7 @@ def mutation(draw, record_ids: list[str]):
 
 
 def _bad(v: Any) -> bool:
-    from server.wiremodels import bad_content
+    from server.wirecheck import bad_content
 
     return bad_content(v, depth=2) is not None
 
@@ -252,7 +252,7 @@ def test_a_push_never_answers_5xx_and_refuses_exactly_the_bad_mutations(api, wor
         assert r.status_code == 200, r.text  # every mutation here is well-formed in shape
         results = r.json()["results"]
         assert [x["mutation_id"] for x in results] == [m["mutation_id"] for m in batch]
-        for m, res in zip(batch, results):
+        for m, res in zip(batch, results, strict=True):
             refused_for_content = res["status"] == "rejected" and res["errors"][0]["code"] in CONTENT_CODES
             assert refused_for_content == _bad(m), (m, res)
 

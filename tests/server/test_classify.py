@@ -127,7 +127,7 @@ def seed(run, tmp_path, specs, owner="ann"):
     if run("user", "list")[1].find(f"{owner}\t") < 0:
         assert run("user", "add", owner, "--role", "collector")[0] == 0
     rows = demo_values(len(specs), seed=5)
-    for r, (code, fmt, market) in zip(rows, specs):
+    for r, (code, fmt, market) in zip(rows, specs, strict=True):
         r.update(customer_code=code, retail_format=fmt, market_type=market)
     keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address"]
     path = tmp_path / "customers.xlsx"

@@ -335,7 +335,7 @@ def test_two_workers_on_postgresql_lose_and_duplicate_nothing_and_the_feed_keeps
                     ):
                         errors.append((name, first, again))
                         return
-                    for m, r in zip(batch, first):
+                    for m, r in zip(batch, first, strict=True):
                         mine[m["record_id"]] = (r["record"]["version"], r["record"]["values"].get("service_notes"))
                 sent[name] = {rid: v for rid, (v, _notes) in mine.items()}
 

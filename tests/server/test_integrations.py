@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from server import integrations
 from server.errors import ApiError
 from server.integrations import Machine, RateLimiter
-from server.schema import integration_calls, integration_tokens
-from server.schema import integrations as integrations_table
+from server.schema_integrations import integration_calls, integration_tokens
+from server.schema_integrations import integrations as integrations_table
 from tests.server.conftest import FAST
 from tests.server.helpers import Api, add_user, create
 

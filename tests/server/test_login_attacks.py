@@ -206,7 +206,8 @@ def test_many_concurrent_failed_logins_keep_memory_bounded_and_the_server_answer
     assert all(a.json()["code"] == "rate_limited" and int(a.headers["Retry-After"]) > 0 for a in busy)
     # 2 checks of 64 MiB at once, plus one check's worth of slack for the allocator and the requests
     print(
-        f"peak over baseline: {(peak - baseline) / MIB:.0f} MiB (baseline {baseline / MIB:.0f} MiB); answers {codes.count(401)} x 401, {codes.count(429)} x 429; side {side}"
+        f"peak over baseline: {(peak - baseline) / MIB:.0f} MiB (baseline {baseline / MIB:.0f} MiB); answers "
+        f"{codes.count(401)} x 401, {codes.count(429)} x 429; side {side}"
     )
     assert peak - baseline < 3 * 64 * MIB, (peak - baseline) / MIB
     assert side["info"] >= 1 and side["pull"] >= 1 and side["other"] == 0, side

@@ -7,6 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
+import server.schema_integrations  # noqa: F401  (its tables register on the same metadata)
 from server.migrate import HEAD, upgrade
 from server.schema import feed_counter, forms, metadata
 

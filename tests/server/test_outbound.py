@@ -15,7 +15,7 @@ from server.accounts import get_user
 from server.db import Database
 from server.forms import current_form
 from server.records import UnitOfWork
-from server.schema import outbound_changes
+from server.schema_integrations import outbound_changes
 from server.scope import Directory
 from server.system import apply_system_changes
 from tests.server.conftest import FAST

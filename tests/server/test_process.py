@@ -53,7 +53,7 @@ def test_crash_after_commit_then_retry_has_exactly_one_effect(db, db_url, settin
         assert failures == 1 and crashing.proc.returncode == 137
         assert all(res["status"] == "applied" and res["record"]["version"] == 1 for a in answers for res in a)
         # the client resends everything once more (duplicate delivery): nothing changes
-        for batch, first in zip(batches, answers):
+        for batch, first in zip(batches, answers, strict=True):
             assert api.call("POST", "/sync/push", token, json={"mutations": batch}).json()["results"] == first
     finally:
         api.client.close()

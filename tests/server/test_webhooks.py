@@ -19,7 +19,7 @@ from sqlalchemy import select
 from server import webhooks
 from server.config import Settings
 from server.integrations import IntegrationError
-from server.schema import webhook_deliveries
+from server.schema_integrations import webhook_deliveries
 from tests.server.conftest import ROOT, free_port
 from tests.server.helpers import Api
 from tests.server.test_outbound import FAST_ENV, add, approved_customers, people

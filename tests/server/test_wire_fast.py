@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.models.wire import MAX_BATCH, MutationKind, mutation_hash
 from server.push import _digest
-from server.wiremodels import REFUSED, MutationIn, PushRequest, _screen, plain_mutations
+from server.wirecheck import REFUSED, plain_mutations, screen
+from server.wiremodels import MutationIn, PushRequest
 
 
 class Slow(BaseModel):
@@ -153,7 +154,7 @@ def effective(batch):
 )  # a NUL in a key: the fast path takes it
 def test_fast_path_accepts_only_what_the_models_accept_and_dumps_the_same(body):
     fast = plain_mutations(body)
-    screened, refused = _screen(body)  # mutations refused for their content are answered one by one
+    screened, refused = screen(body)  # mutations refused for their content are answered one by one
     try:
         reference = slow(screened)
     except ValidationError:

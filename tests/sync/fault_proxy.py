@@ -127,7 +127,7 @@ class FaultProxy:
     def _pick(self) -> str:
         if not self.enabled:
             return "pass"
-        modes, weights = zip(*self.weights.items())
+        modes, weights = zip(*self.weights.items(), strict=True)
         return self.rng.choices(modes, weights)[0]
 
     async def _forward(self, request: bytes) -> bytes | None:

@@ -17,7 +17,7 @@ def _customers(path: Path, n: int) -> list[str]:
     form = load_form()
     rows = list(generate(n, seed=11))
     codes = [f"6101020001{i:02d}" for i in range(n)]
-    for r, code in zip(rows, codes):
+    for r, code in zip(rows, codes, strict=True):
         r.update(customer_code=code, retail_format="grocery", market_type="rural")
     keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address"]
     write_sheet(path, [Column(form[k].label_zh) for k in keys], ([r.get(k) for k in keys] for r in rows))

@@ -27,7 +27,8 @@ from cryptography.x509.oid import NameOID
 from app.errors import SyncError, SyncErrorKind
 from app.models.remote import ServerInfo
 from app.services import syncing
-from app.sync.client import MemoryTokens, SyncClient, is_loopback, server_url_problem
+from app.sync.client import MemoryTokens, SyncClient
+from app.sync.transport import is_loopback, server_url_problem
 from tests.sync.conftest import PASSPHRASE, ROOT, SERVER_PASSWORD, Server
 
 REFUSED_ZH = "连接必须加密"

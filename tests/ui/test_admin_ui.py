@@ -44,7 +44,7 @@ def seed(srv: Server, tmp_path: Path) -> None:  # noqa: F811
     srv.admin("user", "add", "c2", "--role", "collector", "--supervisor", "s1")
     form = load_form()
     rows = list(generate(len(CODES), seed=5))
-    for r, code in zip(rows, CODES):
+    for r, code in zip(rows, CODES, strict=True):
         r.update(customer_code=code, retail_format="grocery", market_type="urban")
     keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address"]
     path = tmp_path / "customers.xlsx"
@@ -134,7 +134,9 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     ).raise_for_status()
     area.tabs.setCurrentWidget(area.devices)
     settle(qtbot, area.devices)
-    assert ("s1", "pc-s1") in [(a, b) for a, b in zip(cells(area.devices.table), cells(area.devices.table, 1))]
+    assert ("s1", "pc-s1") in [
+        (a, b) for a, b in zip(cells(area.devices.table), cells(area.devices.table, 1), strict=True)
+    ]
     select_key(area.devices.table, ("s1", "pc-s1"))
     area.devices.revoke()
     settle(qtbot, area.devices)

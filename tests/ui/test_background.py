@@ -13,7 +13,7 @@ import openpyxl
 from PySide6.QtWidgets import QMessageBox, QProgressDialog, QPushButton
 
 from app.services import records
-from app.services.sheets import ImportMode
+from app.services.sheet_results import ImportMode
 from app.settings import Settings
 from app.ui.controller import AppController
 from app.ui.tasks import TaskRunner
@@ -35,7 +35,7 @@ def test_save_on_the_db_thread_updates_the_list(qtbot, running) -> None:
 
 
 def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_path, monkeypatch) -> None:
-    from app.ui import sheets_flow
+    from app.ui import import_preview, sheets_flow
 
     path = tmp_path / "big.xlsx"
     wb = openpyxl.Workbook(write_only=True)
@@ -46,7 +46,7 @@ def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_
     wb.save(path)
     win = running.window
     previews = []
-    monkeypatch.setattr(sheets_flow.ImportPreview, "open", lambda self: previews.append(self))
+    monkeypatch.setattr(import_preview.ImportPreview, "open", lambda self: previews.append(self))
     monkeypatch.setattr(sheets_flow.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     sheets_flow.choose_import(running.ctx, win)
     qtbot.waitUntil(lambda: bool(previews), timeout=60_000)
@@ -81,7 +81,7 @@ form._edited("contact_phone")
 deadline = time.time() + 20
 while time.time() < deadline:
     app.processEvents()
-    if ctx.runner.call_db(lambda: ctx.session._archive.customers.autosave_all()):
+    if ctx.runner.call_db(lambda: ctx.session._archive.autosave.all()):
         print("autosaved", flush=True)
         break
     time.sleep(0.05)

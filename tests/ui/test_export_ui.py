@@ -6,7 +6,7 @@ import openpyxl
 from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QWidget
 
 from app.services import records
-from app.services.sheets import ImportMode
+from app.services.sheet_results import ImportMode
 from app.settings import Settings
 from app.ui import sheets_flow
 from app.ui.export_dialog import ExportOptionsDialog

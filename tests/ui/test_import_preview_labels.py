@@ -8,7 +8,7 @@ import openpyxl
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from app.services.demo import generate
-from app.services.sheets import ImportMode
+from app.services.sheet_results import ImportMode
 from app.ui import sheets_flow
 from app.ui.import_preview import ImportPreview
 

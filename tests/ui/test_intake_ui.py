@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import openpyxl
 
-from app.services.sheets import ImportMode
+from app.services.sheet_results import ImportMode
 
 
 def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, tmp_path, monkeypatch) -> None:
-    from app.ui import sheets_flow
+    from app.ui import import_preview, sheets_flow
 
     path = tmp_path / "districts.xlsx"
     wb = openpyxl.Workbook()
@@ -23,7 +23,7 @@ def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, t
     wb.active = 1
     wb.save(path)
     filters, asked, previews = [], [], []
-    monkeypatch.setattr(sheets_flow.ImportPreview, "open", lambda self: previews.append(self))
+    monkeypatch.setattr(import_preview.ImportPreview, "open", lambda self: previews.append(self))
 
     def open_name(parent, title, start, filt):
         filters.append(filt)
@@ -52,7 +52,7 @@ def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, t
 
 
 def test_all_sheets_are_checked_and_shown_row_by_row_with_their_sheet(qtbot, running, tmp_path, monkeypatch) -> None:
-    from app.ui import sheets_flow
+    from app.ui import import_preview, sheets_flow
 
     path = tmp_path / "both.xlsx"
     wb = openpyxl.Workbook()
@@ -65,7 +65,7 @@ def test_all_sheets_are_checked_and_shown_row_by_row_with_their_sheet(qtbot, run
         west.append(r)
     wb.save(path)
     previews = []
-    monkeypatch.setattr(sheets_flow.ImportPreview, "open", lambda self: previews.append(self))
+    monkeypatch.setattr(import_preview.ImportPreview, "open", lambda self: previews.append(self))
     monkeypatch.setattr(sheets_flow.QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     monkeypatch.setattr(sheets_flow.QInputDialog, "getItem", lambda *a, **k: ("全部 2 个工作表", True))
     sheets_flow.choose_import(running.ctx, running.window)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import openpyxl
 
 from app.models.record import CustomerStatus, NewCustomer, Provenance, Source, new_id
-from app.services import records, sheets
+from app.services import records, sheet_import
 from app.services.demo import generate
 from app.services.exporting import export_customers
-from app.services.sheets import ImportMode, process_sheet, submit_changed
+from app.services.sheet_results import ImportMode
+from app.services.sheets import process_sheet, submit_changed
 from app.validation import validate_values
 
 
@@ -90,7 +91,7 @@ def test_diffs_kept_in_memory_are_capped(session, tmp_path, monkeypatch) -> None
     export_customers(session._archive, session.form, out, lang="zh_CN")
     row = rows_by_id(out)
     edit(out, {row[i]: {"联系电话": f"1361234567{n}"} for n, i in enumerate(ids)})
-    monkeypatch.setattr(sheets, "MAX_DIFFS", 2)
+    monkeypatch.setattr(sheet_import, "MAX_DIFFS", 2)
     result = run(session, out)
     assert len(result.diffs) == 2 and result.diffs_omitted == 1 and result.changed_rows == 3
     assert len(result.review_ids) == 3  # every changed customer is still submitted

@@ -12,7 +12,8 @@ from pathlib import Path
 from app.models.record import Provenance, Source, Visit, new_id
 from app.services import records
 from app.services import session as ss
-from app.services.sheets import ImportMode, process_sheet
+from app.services.sheet_results import ImportMode
+from app.services.sheets import process_sheet
 from app.settings import Settings
 from tests.conftest import PASSPHRASE
 

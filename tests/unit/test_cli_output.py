@@ -8,9 +8,9 @@ import json
 import openpyxl
 import pytest
 
-from app.cli import MAX_LISTED_ROWS, MAX_MESSAGE, rows_text
+from app.commands.sheets import MAX_LISTED_ROWS, MAX_MESSAGE, rows_text
 from app.i18n import language
-from app.services.sheets import MAX_PROBLEMS
+from app.services.sheet_results import MAX_PROBLEMS
 from tests.unit.test_cli import cli
 
 

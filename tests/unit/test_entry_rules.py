@@ -10,7 +10,8 @@ from app.models.catalogue import EditableBy
 from app.models.record import NewCustomer, Provenance, Source, new_id
 from app.services import records
 from app.services.exporting import export_customers
-from app.services.sheets import ImportMode, process_sheet
+from app.services.sheet_results import ImportMode
+from app.services.sheets import process_sheet
 from app.validation import validate_values
 from app.validation.editing import changed_keys, entry_issues, may_edit
 from tests.unit.test_sheets import sheet

@@ -46,7 +46,7 @@ def test_every_cell_has_its_type_and_the_header_is_frozen(session, tmp_path) -> 
     assert ws.column_dimensions[openpyxl.utils.get_column_letter(len(header))].width == 36
     seen: dict[FieldType, int] = {}
     for row in ws.iter_rows(min_row=2):
-        for cell, head in zip(row, header):
+        for cell, head in zip(row, header, strict=True):
             if cell.value is None:
                 continue
             spec = by_label.get(head)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import string
 
 from app import i18n
-from app.export import reading
+from app.export import reading, sheetfile
 from tests.i18n_extract import message_ids, plural_ids, po_path
 
 
@@ -66,7 +66,7 @@ def test_no_count_message_reads_one_plural_in_english() -> None:
         r"\{(n|count|total|rows|m|decimals|days|seconds|max)\} (changes|customers|rows|errors|warnings|fields|days|"
         r"working days|decisions|submissions|seconds|sheets|problems|required fields|decimal places|characters)\b"
     )
-    constant = {reading.MSG_NO_HEADER}  # its {rows} is HEADER_SCAN, never 1
+    constant = {sheetfile.MSG_NO_HEADER}  # its {rows} is HEADER_SCAN, never 1
     assert reading.HEADER_SCAN > 1
     left = [m for m in set(message_ids()) - set(plural_ids()) - constant if counted.search(m)]
     assert not left, left

@@ -23,8 +23,10 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from app.errors import UserFacingError
-from app.export.reading import SheetError, open_book
-from app.services.sheets import ImportMode, intake_summary, process_sheet
+from app.export.reading import open_book
+from app.export.sheetfile import SheetError
+from app.services.sheet_results import ImportMode
+from app.services.sheets import intake_summary, process_sheet
 from app.validation.sheetmap import HeaderMap, norm_header
 from app.validation.types import id_check_digit, luhn_valid
 
@@ -732,7 +734,7 @@ _PLAIN_CELL = st.tuples(
 def test_the_streamed_readers_plain_path_reads_what_its_general_loop_reads(rows, tmp_path_factory) -> None:
     """Rows of cells written the usual way are cut by one regular expression; with that path turned off
     (every row through the general loop) the values are the same, and the same as calamine's."""
-    from app.export import reading
+    from app.export import xlsx_stream
 
     body = "".join(
         f'<row r="{n}">'
@@ -751,6 +753,6 @@ def test_the_streamed_readers_plain_path_reads_what_its_general_loop_reads(rows,
 
     with pytest.MonkeyPatch.context() as mp:
         fast = read(mp)
-        mp.setattr(reading, "_PLAIN_CELLS", re.compile("(?!)"))  # never matches: the general loop
+        mp.setattr(xlsx_stream, "_PLAIN_CELLS", re.compile("(?!)"))  # never matches: the general loop
         general = read(mp)
     assert fast == general

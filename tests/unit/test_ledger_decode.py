@@ -6,7 +6,8 @@ import pytest
 
 from app.errors import SyncError, SyncErrorKind
 from app.models.remote import LedgerPath
-from app.sync import protocol
+from app.sync import protocol_reports
+from app.sync.decoding import decode
 
 ROW = {
     "completed_at": "2026-10-08T02:00:00.000000Z",
@@ -41,11 +42,11 @@ PAGE = {
 
 
 def test_a_page_and_a_summary_decode() -> None:
-    page = protocol.decode(protocol.ledger_page_answer, PAGE, "ledger")
+    page = decode(protocol_reports.ledger_page_answer, PAGE, "ledger")
     assert page.rows[0].path is LedgerPath.REVIEW and page.rows[0].approved_by_name == "李四"
     assert page.collectors[0].display_name == "c1" and page.masked and page.next_cursor == "1.5:r1:3"
-    summary = protocol.decode(
-        protocol.ledger_summary_answer,
+    summary = decode(
+        protocol_reports.ledger_summary_answer,
         {
             "total": 3,
             "customers": 1,
@@ -70,5 +71,5 @@ def test_a_page_and_a_summary_decode() -> None:
 )
 def test_a_wrong_shape_names_where(answer: dict, where: str) -> None:
     with pytest.raises(SyncError) as info:
-        protocol.decode(protocol.ledger_page_answer, answer, "ledger")
+        decode(protocol_reports.ledger_page_answer, answer, "ledger")
     assert info.value.kind is SyncErrorKind.PROTOCOL and where in info.value.message("en")

@@ -14,7 +14,8 @@ from app.models.record import CustomerStatus
 from app.services import records
 from app.services.demo import generate
 from app.services.exporting import export_customers
-from app.services.sheets import ImportMode, process_sheet, write_template
+from app.services.sheet_results import ImportMode
+from app.services.sheets import process_sheet, write_template
 
 
 def sheet(path, header, *rows):
@@ -259,10 +260,12 @@ def test_export_keeps_types(session, tmp_path) -> None:
 
 
 def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monkeypatch) -> None:
-    from app.services import sheets
+    from app.services import sheet_import, sheet_results
 
-    monkeypatch.setattr(sheets, "MAX_MISSING", 5)
-    monkeypatch.setattr(sheets, "MAX_PROBLEMS", 2)
+    # the result keeps at most so many; the pass reads the missing cap too (it skips work past it)
+    monkeypatch.setattr(sheet_results, "MAX_MISSING", 5)
+    monkeypatch.setattr(sheet_import, "MAX_MISSING", 5)
+    monkeypatch.setattr(sheet_results, "MAX_PROBLEMS", 2)
     rows = [("店铺名称", "联系电话")] + [(f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)]
     path = sheet(tmp_path / "many.xlsx", *rows)
     r = run(session, path, mode=ImportMode.CHECK)

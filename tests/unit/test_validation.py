@@ -64,7 +64,9 @@ def test_landlines(form, today, raw, expected) -> None:
     assert value == expected and [i for i in issues if i.severity is Severity.ERROR] == []
 
 
-@pytest.mark.parametrize("raw", ["88881234", "029-123", "abc", "13812345678"])
+# "0089 0101": 00 is no area code (phonenumbers read it as an unknown country code and raised; found by
+# test_validation_properties.test_no_parser_raises)
+@pytest.mark.parametrize("raw", ["88881234", "029-123", "abc", "13812345678", "0089 0101"])
 def test_landline_without_area_code_is_an_error(form, today, raw) -> None:
     assert codes(parse_field(form["landline"], raw, today)[1]) == [("error", "landline.format")]
 
@@ -349,7 +351,7 @@ def test_mobile_range_check_agrees_with_a_full_parse_for_every_prefix() -> None:
     import phonenumbers
 
     from app.validation.mobile_ranges import allocated
-    from app.validation.types import _mobile_range_known
+    from app.validation.phones import _mobile_range_known
 
     kinds = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
     for prefix in (f"1{d}{n:03d}" for d in range(3, 10) for n in range(1000)):

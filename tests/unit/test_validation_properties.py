@@ -131,7 +131,7 @@ def test_id_check_digit_matches_stdnum(first17: str, last: str) -> None:
 def test_landline_area_length_matches_a_full_phonenumbers_parse(digits: str) -> None:
     import phonenumbers
 
-    from app.validation.types import _landline_area_length
+    from app.validation.phones import _landline_area_length
 
     num = phonenumbers.parse(digits, "CN")
     fixed = phonenumbers.is_valid_number(num) and phonenumbers.number_type(num) in (

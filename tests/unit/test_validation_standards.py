@@ -199,7 +199,7 @@ def test_our_table_is_dated_and_differs_from_the_library_only_where_it_lags() ->
     and 172 (listed in the module as not confirmed). A library upgrade that changes this fails here, so
     that the table and its notes are looked at again."""
     from app.validation import mobile_ranges
-    from app.validation.types import _mobile_range_known
+    from app.validation.phones import _mobile_range_known
 
     assert dt.date.fromisoformat(mobile_ranges.AS_OF) <= TODAY and "电信网编号计划" in mobile_ranges.SOURCE
     prefixes = [f"1{d}{n:03d}" for d in range(3, 10) for n in range(1000)]
@@ -511,7 +511,7 @@ def test_landline_area_length_agrees_with_the_library_calls_in_full(area: str, l
     fixed line of a country with a national prefix (China's trunk 0) has its NDC as geographical area code."""
     from phonenumbers.phonemetadata import PhoneMetadata
 
-    from app.validation.types import _landline_area_length
+    from app.validation.phones import _landline_area_length
 
     assert PhoneMetadata.metadata_for_region("CN").national_prefix == "0"
     digits = area + local
@@ -523,9 +523,9 @@ def test_landline_area_length_agrees_with_the_library_calls_in_full(area: str, l
 def test_destination_code_length_is_the_librarys_for_every_fixed_line(digits: str) -> None:
     """The NDC length read from the chosen format's first group (CN's formats, compiled once) is what
     length_of_national_destination_code gives, for every number phonenumbers calls a fixed line."""
-    from app.validation import types
+    from app.validation import phones
 
-    assert types._CN_FORMATS is not None  # the metadata's formats all start "\1 \2": the fast path is the one tested
+    assert phones._CN_FORMATS is not None  # the metadata's formats all start "\1 \2": the fast path is the one tested
     num = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
-    if phonenumbers.number_type(num) in types._FIXED_TYPES:
-        assert types._destination_code_length(num) == phonenumbers.length_of_national_destination_code(num), digits
+    if phonenumbers.number_type(num) in phones._FIXED_TYPES:
+        assert phones._destination_code_length(num) == phonenumbers.length_of_national_destination_code(num), digits

@@ -4,6 +4,7 @@ only what was previewed), the audit copy (list, verify, export) and the admin lo
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -74,9 +75,10 @@ class CalendarPage(Page):
         fill(self.table, rows)
 
     def set_day(self) -> None:
-        day = self.day.date().toPython()
+        d = self.day.date()
+        day = dt.date(d.year(), d.month(), d.day())
         kind = str(self.kind.currentData())
-        self.ask(lambda c: admin.set_day(c, day, kind), self.published)  # type: ignore[arg-type]
+        self.ask(lambda c: admin.set_day(c, day, kind), self.published)
 
     def published(self, change: CalendarChange) -> None:
         self.status.setText(_("Published: version {version}.").format(version=change.version))
@@ -169,8 +171,10 @@ class PurchasesPage(Page):
                 self.checked = (path, period)
                 self.import_b.setEnabled(True)
                 text = ngettext(
-                    "Checked, nothing written: {n} row for {periods} can be imported ({replaced} replace earlier figures).",
-                    "Checked, nothing written: {n} rows for {periods} can be imported ({replaced} replace earlier figures).",
+                    "Checked, nothing written: {n} row for {periods} can be imported ({replaced} replace earlier "
+                    "figures).",
+                    "Checked, nothing written: {n} rows for {periods} can be imported ({replaced} replace earlier "
+                    "figures).",
                     r.imported,
                 )
             else:

@@ -49,7 +49,7 @@ def show_code(parent: QWidget, code: OneTimeCode) -> None:
         "One-time code for {user}: {code}\n\nGood once, until {until}. Give it to {user} in person or by phone: "
         "they choose their own password with it (Sync → Set a password with a code…)."
     ).format(user=code.name, code=code.code or "—", until=when(code.expires_at))
-    parent.code_box = info(parent, text)  # type: ignore[attr-defined]
+    info(parent, text)  # the box belongs to its parent (Qt) and deletes itself when closed
 
 
 class NewUserDialog(QDialog):

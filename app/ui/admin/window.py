@@ -18,7 +18,8 @@ from app.ui.context import UiContext
 
 class AdminWindow(QDialog):
     """The pages: users, devices, teams and handovers, the work calendar, purchases and classification,
-    the audit copy, the admin log, the records due for destruction. A page asks the server when it is first shown and on Refresh."""
+    the audit copy, the admin log, the records due for destruction. A page asks the server when it is
+    first shown and on Refresh."""
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -12,7 +12,8 @@ from PySide6.QtWidgets import QProgressDialog
 from app.i18n import _
 from app.services.events import Changes
 from app.services.exporting import export_archive
-from app.services.sheets import ImportMode, SheetResult, sheet_in_archive, submit_changed, write_template
+from app.services.sheet_results import ImportMode, SheetResult
+from app.services.sheets import sheet_in_archive, submit_changed, write_template
 from app.ui.context import UiContext
 from app.ui.ops.progress import run_with_progress
 from app.ui.tasks import DbOp
@@ -42,8 +43,8 @@ def import_sheet(
     done: Callable[[Imported], Any],
     cancelled: Callable[[], Any],
 ) -> QProgressDialog:
-    """Import ``sheet`` as ``mode`` says (WRITE: all or nothing; WRITE_VALID_ROWS: the rows without errors), and with ``submit`` submit the
-    changed customers for review; announces that any customer may have changed."""
+    """Import ``sheet`` as ``mode`` says (WRITE: all or nothing; WRITE_VALID_ROWS: the rows without errors), and
+    with ``submit`` submit the changed customers for review; announces that any customer may have changed."""
 
     def work(s: Any, progress: Callable[[int, int], None], cancel: Any) -> Imported:
         result = sheet_in_archive(s, sheet, mode=mode, progress=progress, cancel=cancel, sheet=which)

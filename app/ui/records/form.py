@@ -14,76 +14,46 @@ import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
-from html import escape as html_escape
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
-    QComboBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QListWidgetItem,
-    QProgressBar,
-    QPushButton,
     QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
-from app.i18n import _, current_language, ngettext, translate
-from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, FormDefinition, RequiredLevel
-from app.models.record import STATUS_MSGIDS, Customer, CustomerStatus, Source
+from app.i18n import _, current_language
+from app.models.catalogue import FieldSpec, FormDefinition
+from app.models.record import Customer, Source
 from app.models.wire import UserRole
 from app.services import records
 from app.services.records import Submitted
-from app.services.refusals import reasons_of
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import records as ops
-from app.ui.records import closure, todo
-from app.ui.records.editors import FieldEditor, make_editor
+from app.ui.records import form_rows, todo
+from app.ui.records.banner import banner_for
+from app.ui.records.editors import make_editor
+from app.ui.records.form_header import badge_html, header_bar
+from app.ui.records.form_rows import FieldRow
 from app.ui.records.photos import PhotoEditor
-from app.ui.records.submit_dialog import SubmitDialog
-from app.ui.style import ACCENT, ERROR, MARGIN, SPACING, WARNING, status_color
+from app.ui.records.submit_dialog import SubmitDialog, errors_text, lines_to_confirm
+from app.ui.style import MARGIN, SPACING
 from app.validation import Issue, Report, Severity, parse_field, validate_values
 from app.validation.editing import may_edit
 
 log = logging.getLogger(__name__)
 AUTOSAVE_MS = 1500
 USER_ROLE = 256  # Qt.UserRole: the field or group key of a list item
-SIDE_WIDTH = 230  # the progress, the section navigator and the missing list
 LABEL_MAX = 190  # a longer label wraps onto two lines
 EDITOR_MIN = 280  # below this room for the editors, labels go above the fields
-QWIDGETSIZE_MAX = 16777215
-SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
-
-
-class FieldRow:
-    def __init__(
-        self, spec: FieldSpec, editor: FieldEditor, label: QLabel, message: QLabel, hint: QLabel | None = None
-    ) -> None:
-        self.spec, self.editor, self.label, self.message, self.hint = spec, editor, label, message, hint
-
-    def show(self, issues: list[Issue], lang: str) -> None:
-        shown = [i for i in issues if i.severity is not Severity.MISSING]
-        text = "<br>".join(self._html(i, lang) for i in shown)
-        self.message.setText(text)
-        self.message.setVisible(bool(text))
-        errors = any(i.severity is Severity.ERROR for i in shown)
-        self.editor.set_invalid(errors, warning=bool(shown) and not errors)
-
-    def _html(self, issue: Issue, lang: str) -> str:
-        color = ERROR if issue.severity is Severity.ERROR else WARNING
-        text = issue.message(self.spec.label(lang), lang).replace("<", "&lt;")
-        link = dict(issue.params).get("customer_id")
-        if link:
-            text += f' <a href="customer:{link}">{_("Open")}</a>'
-        return f'<span style="color:{color}">{text}</span>'
 
 
 class CustomerForm(QWidget):
@@ -121,7 +91,10 @@ class CustomerForm(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(MARGIN, MARGIN, MARGIN, MARGIN)
         outer.setSpacing(SPACING)
-        outer.addLayout(self._header())
+        bar = header_bar(self, self.save, self.submit)
+        self.title, self.badge, self.source = bar.title, bar.badge, bar.source
+        self.save_button, self.submit_button = bar.save_button, bar.submit_button
+        outer.addLayout(bar.layout)
         self.banner = QLabel(self)
         self.banner.setWordWrap(True)
         self.banner.setOpenExternalLinks(False)
@@ -131,40 +104,10 @@ class CustomerForm(QWidget):
         columns = QHBoxLayout()
         columns.setSpacing(SPACING)
         outer.addLayout(columns, 1)
-        side = QVBoxLayout()
-        side.setContentsMargins(0, 0, 0, 0)
-        side.setSpacing(SPACING)
-        self.progress = QProgressBar(self)
-        self.progress.setFormat(_("Complete: %p%"))
-        # the section navigator: the groups as an outline, each with its missing count; a click scrolls there
-        self.sections = QListWidget(self)
-        self.sections.setObjectName("sections")
-        self.sections.setToolTip(_("Click a section to go to it"))
-        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.sections.itemClicked.connect(lambda item: self.go_to_group(item.data(USER_ROLE)))
-        self.missing_title = QLabel(self)
-        self.missing_title.setWordWrap(True)
-        self.missing_list = QListWidget(self)
-        self.missing_list.setToolTip(_("Click a field to go to it"))
-        self.missing_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.missing_list.setWordWrap(True)
-        self.missing_list.itemClicked.connect(lambda item: self.focus_field(item.data(USER_ROLE)))
-        legend = QLabel(
-            f'<span style="color:{ERROR}">*</span> {_("required nationally")}<br>'
-            f'<span style="color:{ACCENT}">*</span> {_("required by the province")}',
-            self,
-        )
-        legend.setWordWrap(True)
-        side.addWidget(self.progress)
-        side.addWidget(QLabel(_("Sections"), self))
-        side.addWidget(self.sections)
-        side.addWidget(self.missing_title)
-        side.addWidget(self.missing_list, 1)
-        side.addWidget(legend)
-        holder = QWidget(self)
-        holder.setLayout(side)
-        holder.setFixedWidth(SIDE_WIDTH)
-        columns.addWidget(holder)
+        side = todo.side_column(self, self.go_to_group, self.focus_field)
+        self.progress, self.sections = side.progress, side.sections
+        self.missing_title, self.missing_list = side.missing_title, side.missing_list
+        columns.addWidget(side.holder)
         self.scroll = QScrollArea(self)
         self.scroll.setWidgetResizable(True)
         self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
@@ -219,36 +162,7 @@ class CustomerForm(QWidget):
         if beside == self.labels_beside:
             return
         self.labels_beside = beside
-        for key, box in self.group_boxes.items():
-            grid = box.layout()
-            assert isinstance(grid, QGridLayout)
-            while grid.count():
-                grid.takeAt(0)
-            r = 0
-            for field in self.group_fields[key]:
-                row = self.rows[field]
-                if beside:
-                    row.label.setFixedWidth(self.label_width)
-                    row.label.setContentsMargins(0, 4, 0, 0)  # level with the text in the editor beside it
-                    grid.addWidget(row.label, r, 0, Qt.AlignmentFlag.AlignTop)
-                    grid.addWidget(row.editor, r, 1)
-                    r += 1
-                else:
-                    row.label.setMinimumWidth(0)
-                    row.label.setMaximumWidth(QWIDGETSIZE_MAX)
-                    row.label.setContentsMargins(0, 0, 0, 0)
-                    grid.addWidget(row.label, r, 0, 1, 2)
-                    grid.addWidget(row.editor, r + 1, 0, 1, 2)
-                    r += 2
-                column, span = (1, 1) if beside else (0, 2)
-                grid.addWidget(row.message, r, column, 1, span)
-                r += 1
-                if row.hint is not None:
-                    grid.addWidget(row.hint, r, column, 1, span)
-                    r += 1
-            grid.setColumnStretch(0, 0)
-            grid.setColumnStretch(1, 1)
-            grid.invalidate()
+        form_rows.arrange(self.group_boxes, self.group_fields, self.rows, self.label_width, beside)
         QTimer.singleShot(0, self._mark_current_section)  # the sections moved under an unchanged scroll position
 
     def set_form(self, form: FormDefinition) -> None:
@@ -273,33 +187,6 @@ class CustomerForm(QWidget):
         self.validate_record()
         self._set_dirty(dirty)
 
-    def _header(self) -> QHBoxLayout:
-        row = QHBoxLayout()
-        row.setSpacing(SPACING)
-        self.title = QLabel(self)
-        self.title.setProperty("role", "title")
-        self.title.setSizePolicy(
-            QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred
-        )  # a long name never widens the form
-        self.badge = QLabel(self)
-        self.source = QComboBox(self)
-        for source, msgid in SOURCES:
-            self.source.addItem(translate(msgid), source.value)
-        self.source.setToolTip(_("Where the information you enter now comes from (kept in the history)"))
-        self.save_button = QPushButton(_("Save draft"), self)
-        self.save_button.setShortcut("Ctrl+S")
-        self.save_button.setToolTip(_("Save at any time, even with errors (Ctrl+S)"))
-        self.save_button.clicked.connect(lambda: self.save())
-        self.submit_button = QPushButton(_("Submit for review"), self)
-        self.submit_button.clicked.connect(self.submit)
-        row.addWidget(self.title, 1)
-        row.addWidget(self.badge)
-        row.addWidget(QLabel(_("Source:"), self))
-        row.addWidget(self.source)
-        row.addWidget(self.save_button)
-        row.addWidget(self.submit_button)
-        return row
-
     def _group_box(self, title: str, fields: tuple[FieldSpec, ...], parent: QWidget) -> QGroupBox:
         box = QGroupBox(title, parent)
         grid = QGridLayout(box)
@@ -307,10 +194,10 @@ class CustomerForm(QWidget):
         grid.setVerticalSpacing(SPACING)
         for spec in fields:
             editor = make_editor(spec, box, photo_factory=lambda s, p: PhotoEditor(s, p, self.ctx))
-            label = QLabel(self._label_html(spec), box)
+            label = QLabel(form_rows.label_html(spec, self.lang), box)
             label.setWordWrap(True)
             label.setBuddy(editor.focus_widget())
-            label.setToolTip(self._label_tip(spec))
+            label.setToolTip(form_rows.label_tip(spec, self.role, self.lang))
             message = QLabel(box)
             message.setWordWrap(True)
             message.setOpenExternalLinks(False)
@@ -326,23 +213,6 @@ class CustomerForm(QWidget):
             editor.sig_left.connect(self.validate_record)
             self.rows[spec.key] = FieldRow(spec, editor, label, message, hint)
         return box
-
-    def _label_html(self, spec: FieldSpec) -> str:
-        mark = {
-            RequiredLevel.NATIONAL: f'<span style="color:{ERROR}">*</span>',
-            RequiredLevel.PROVINCIAL: f'<span style="color:{ACCENT}">*</span>',
-        }.get(spec.required, "")
-        return f"{mark}{spec.label(self.lang)}"
-
-    def _label_tip(self, spec: FieldSpec) -> str:
-        parts = [spec.help(self.lang)] if spec.help(self.lang) else []
-        if spec.editable_by is EditableBy.SYSTEM:
-            parts.append(_("Maintained by the system; shown read-only."))
-        elif not spec.editable_by_role(self.role):
-            parts.append(_("Only a market manager can change this."))
-        elif spec.change is ChangePolicy.ONBOARDING:
-            parts.append(_("Set by the customer manager when the customer joins; afterwards kept by the system."))
-        return "\n".join(parts)
 
     # ---- loading and state -------------------------------------------------------------------
     def stop_timers(self) -> None:
@@ -376,60 +246,27 @@ class CustomerForm(QWidget):
 
     def _update_banner(self) -> None:
         """What the person must know about this customer's state: returned, in conflict, refused, waiting."""
-        c, lang = self.customer, self.lang
         for row in self.rows.values():
             row.label.setStyleSheet("")
-        locked = False
-        if c is None:
+        if self.customer is None:
             self.banner.hide()
             self._lock(False)
             return
-        style, html = "", ""
-        if c.closed:  # 销户: read-only, with when, why and by whom (app/ui/records/closure.py)
-            style, html = closure.banner(c)
-            locked = True
-        elif c.sync_state == "conflict":
-            style = "background:#fff3e0; border:1px solid #e0a000;"
-            html = (
-                _("This customer was also changed on the server. Some fields differ.")
-                + f' <a href="conflict">{_("Resolve the conflict…")}</a>'
-            )
-        elif c.sync_state == "rejected" and c.sync_errors:
-            style = f"background:#ffebee; border:1px solid {ERROR};"
-            html = (
-                _("The server did not accept the last change:")
-                + " "
-                + "; ".join(html_escape(r) for r in reasons_of(self.form, c.sync_errors[:4], lang))
-            )
-        elif c.status.value == "returned" and c.review:
-            style = f"background:#ffebee; border:1px solid {ERROR};"
-            flagged = [self.form[f].label(lang) for f in c.review.get("fields", []) if f in self.form]
-            html = _("Returned by {by}: {reason}").format(
-                by=c.review.get("by_name") or c.review.get("by", ""), reason=c.review.get("reason", "")
-            )
-            if flagged:
-                html += "<br>" + _("To correct: {fields}").format(fields="、".join(flagged))
-            for f in c.review.get("fields", []):
-                if f in self.rows:
-                    self.rows[f].label.setStyleSheet("background:#ffe0b2;")
-        elif c.status is CustomerStatus.PENDING and self.role == UserRole.COLLECTOR:
-            style = f"background:#e3f2fd; border:1px solid {ACCENT};"
-            html = (
-                _("Waiting for the market manager's review; it cannot be changed meanwhile.")
-                + f' <a href="withdraw">{_("Withdraw the submission")}</a>'
-            )
-            locked = True
-        self._lock(locked)
-        self.banner.setStyleSheet(f"padding:6px; {style}")
-        self.banner.setText(html)
-        self.banner.setVisible(bool(html))
+        shown = banner_for(self.customer, self.form, self.role, self.lang)
+        for f in shown.flagged:
+            if f in self.rows:
+                self.rows[f].label.setStyleSheet("background:#ffe0b2;")
+        self._lock(shown.locked)
+        self.banner.setStyleSheet(f"padding:6px; {shown.style}")
+        self.banner.setText(shown.html)
+        self.banner.setVisible(bool(shown.html))
 
     def set_role(self, role: UserRole) -> None:
         """After signing in: the server says who this person is (a market manager may change more)."""
         if role != self.role:
             self.role = role
             for row in self.rows.values():
-                row.label.setToolTip(self._label_tip(row.spec))
+                row.label.setToolTip(form_rows.label_tip(row.spec, self.role, self.lang))
             self._update_banner()
 
     def _onboarding(self) -> bool:
@@ -466,16 +303,7 @@ class CustomerForm(QWidget):
     def _update_header(self) -> None:
         self._update_banner()
         self.title.setText(self.display_title())
-        c = self.customer
-        if c is None:
-            self.badge.setText("")
-            return
-        code = c.code or ""
-        kind = "" if c.code_official else _("(provisional)")
-        self.badge.setText(
-            f'{html_escape(code)} {kind} · <span style="color:{status_color(c.status)}">'
-            f"{translate(STATUS_MSGIDS[c.status])}</span>"
-        )
+        self.badge.setText(badge_html(self.customer))
 
     def display_title(self) -> str:
         """The shop name; a saved customer without one by its code (provisional or official)."""
@@ -619,35 +447,15 @@ class CustomerForm(QWidget):
 
     # ---- saving ------------------------------------------------------------------------------
     def _editable(self, spec: FieldSpec) -> bool:
-        return spec.editable_by_role(self.role) and spec.editable_by is not EditableBy.SYSTEM
+        return todo.editable(spec, self.role)
 
     def changed_values(self) -> dict[str, Any]:
-        """The fields whose input differs from what was loaded (compared as parsed values); a field the
-        person cannot edit never counts (the system may have set it while the editor shows the older value)."""
-        out = {}
-        for key, row in self.rows.items():
-            if not self._editable(row.spec):
-                continue
-            raw = row.editor.raw()
-            value, issues = parse_field(self.form[key], raw, dt.date.today())
-            if issues and any(i.severity is Severity.ERROR for i in issues):
-                out[key] = raw
-            elif value != self.loaded.get(key):
-                out[key] = raw
-        return out
+        """The fields whose input differs from what was loaded (todo.changed_values)."""
+        return todo.changed_values(self.form, self.raw_values(), self.loaded, self.role)
 
     def unsaved(self) -> tuple[list[str], list[str]]:
-        """What leaving now would lose: the labels of the changed fields whose value can be saved, and the
-        messages of the values that cannot be saved because of their error (they name the field)."""
-        changed, invalid = [], []
-        for key in self.changed_values():
-            errors = [i for i in self.field_issues.get(key, []) if i.severity is Severity.ERROR]
-            label = self.form[key].label(self.lang)
-            if errors:
-                invalid.append(errors[0].message(label, self.lang))
-            else:
-                changed.append(label)
-        return changed, invalid
+        """What leaving now would lose: the changed fields that can be saved, the values that cannot."""
+        return todo.unsaved(self.form, self.changed_values(), self.field_issues, self.lang)
 
     def save(self, then: Callable[[], None] | None = None) -> None:
         raw, cid, key = self.raw_values(), self.customer.id if self.customer else None, self.autosave_key
@@ -685,22 +493,9 @@ class CustomerForm(QWidget):
         ]
         if errors:
             self.focus_field(errors[0].field)
-            self.sig_message.emit(
-                ngettext(
-                    "{n} error must be corrected before submitting.",
-                    "{n} errors must be corrected before submitting.",
-                    len(errors),
-                ).format(n=len(errors))
-            )
+            self.sig_message.emit(errors_text(len(errors)))
             return
-        warnings = report.warnings + self.duplicates
-        lines = [i.message(self.form[i.field].label(self.lang), self.lang) for i in warnings]
-        if report.missing:
-            lines.append(
-                ngettext(
-                    "{n} required field is still empty.", "{n} required fields are still empty.", len(report.missing)
-                ).format(n=len(report.missing))
-            )
+        lines = lines_to_confirm(self.form, report, self.duplicates, self.lang)
         is_change = self.customer is not None and self.customer.approved_values is not None
         dialog = SubmitDialog(lines, is_change, self)
         dialog.accepted.connect(lambda: self._do_submit(dialog.note.text(), dialog.urgent.isChecked()))

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
 
-from app.i18n import _
+from app.i18n import _, ngettext
+from app.models.catalogue import FormDefinition
+from app.validation import Issue, Report
 
 
 class SubmitDialog(QDialog):
@@ -36,3 +38,23 @@ class SubmitDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.resize(520, 200 + 18 * min(len(lines), 12))
+
+
+def errors_text(n: int) -> str:
+    """Why a submission is refused before it is asked for."""
+    return ngettext(
+        "{n} error must be corrected before submitting.", "{n} errors must be corrected before submitting.", n
+    ).format(n=n)
+
+
+def lines_to_confirm(form: FormDefinition, report: Report, duplicates: list[Issue], lang: str) -> list[str]:
+    """What still deserves a look before submitting: the warnings, the possible duplicates, the empty
+    required fields (counted)."""
+    lines = [i.message(form[i.field].label(lang), lang) for i in report.warnings + duplicates]
+    if report.missing:
+        lines.append(
+            ngettext(
+                "{n} required field is still empty.", "{n} required fields are still empty.", len(report.missing)
+            ).format(n=len(report.missing))
+        )
+    return lines

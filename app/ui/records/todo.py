@@ -8,18 +8,72 @@ changed fields and the values that could not be saved because of their error.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont
-from PySide6.QtWidgets import QListWidget, QListWidgetItem
+from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QProgressBar, QVBoxLayout, QWidget
 
 from app.i18n import _, ngettext
-from app.models.catalogue import FormDefinition
-from app.ui.style import ERROR
-from app.validation import Issue
+from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
+from app.models.wire import UserRole
+from app.ui.style import ACCENT, ERROR, SPACING
+from app.validation import Issue, Severity, parse_field
 
 USER_ROLE = 256  # Qt.UserRole: the field key of a line (None for a heading)
+SIDE_WIDTH = 230  # the progress, the section navigator and the missing list
+
+
+@dataclass
+class Side:
+    """The form's side column: the completeness bar, the section navigator, what is left to do."""
+
+    holder: QWidget
+    progress: QProgressBar
+    sections: QListWidget
+    missing_title: QLabel
+    missing_list: QListWidget
+
+
+def side_column(parent: QWidget, go_to_group: Callable[[str], None], focus_field: Callable[[str], None]) -> Side:
+    """The side column; a click on a section scrolls there, a click on a field goes to it."""
+    side = QVBoxLayout()
+    side.setContentsMargins(0, 0, 0, 0)
+    side.setSpacing(SPACING)
+    progress = QProgressBar(parent)
+    progress.setFormat(_("Complete: %p%"))
+    # the section navigator: the groups as an outline, each with its missing count; a click scrolls there
+    sections = QListWidget(parent)
+    sections.setObjectName("sections")
+    sections.setToolTip(_("Click a section to go to it"))
+    sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    sections.itemClicked.connect(lambda item: go_to_group(item.data(USER_ROLE)))
+    missing_title = QLabel(parent)
+    missing_title.setWordWrap(True)
+    missing_list = QListWidget(parent)
+    missing_list.setToolTip(_("Click a field to go to it"))
+    missing_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    missing_list.setWordWrap(True)
+    missing_list.itemClicked.connect(lambda item: focus_field(item.data(USER_ROLE)))
+    legend = QLabel(
+        f'<span style="color:{ERROR}">*</span> {_("required nationally")}<br>'
+        f'<span style="color:{ACCENT}">*</span> {_("required by the province")}',
+        parent,
+    )
+    legend.setWordWrap(True)
+    side.addWidget(progress)
+    side.addWidget(QLabel(_("Sections"), parent))
+    side.addWidget(sections)
+    side.addWidget(missing_title)
+    side.addWidget(missing_list, 1)
+    side.addWidget(legend)
+    holder = QWidget(parent)
+    holder.setLayout(side)
+    holder.setFixedWidth(SIDE_WIDTH)
+    return Side(holder, progress, sections, missing_title, missing_list)
 
 
 def heading_invalid(n: int) -> str:
@@ -119,3 +173,39 @@ def unsaved_text(changed: list[str], invalid: list[str]) -> str:
         )
         text += "\n" + "\n".join(f"• {line}" for line in invalid)
     return text
+
+
+def editable(spec: FieldSpec, role: UserRole) -> bool:
+    """May this person change the field at all (whatever the customer's state)?"""
+    return spec.editable_by_role(role) and spec.editable_by is not EditableBy.SYSTEM
+
+
+def changed_values(form: FormDefinition, raw: dict[str, Any], loaded: dict[str, Any], role: UserRole) -> dict[str, Any]:
+    """The fields whose input differs from what was loaded (compared as parsed values); a field the
+    person cannot edit never counts (the system may have set it while the editor shows the older value)."""
+    out = {}
+    for key, typed in raw.items():
+        if not editable(form[key], role):
+            continue
+        value, issues = parse_field(form[key], typed, dt.date.today())
+        if issues and any(i.severity is Severity.ERROR for i in issues):
+            out[key] = typed
+        elif value != loaded.get(key):
+            out[key] = typed
+    return out
+
+
+def unsaved(
+    form: FormDefinition, changed: Iterable[str], field_issues: dict[str, list[Issue]], lang: str
+) -> tuple[list[str], list[str]]:
+    """What leaving now would lose: the labels of the changed fields whose value can be saved, and the
+    messages of the values that cannot be saved because of their error (they name the field)."""
+    kept, invalid = [], []
+    for key in changed:
+        errors = [i for i in field_issues.get(key, []) if i.severity is Severity.ERROR]
+        label = form[key].label(lang)
+        if errors:
+            invalid.append(errors[0].message(label, lang))
+        else:
+            kept.append(label)
+    return kept, invalid

@@ -171,7 +171,8 @@ class SubmissionView(QWidget):
         kind = _("Change") if it.kind == "change" else _("New customer")
         if it.urgent:
             kind = _("Emergency change")
-        pending = f'<span style="color:{status_color(CustomerStatus.PENDING)}">{translate(STATUS_MSGIDS[CustomerStatus.PENDING])}</span>'
+        color, status = status_color(CustomerStatus.PENDING), translate(STATUS_MSGIDS[CustomerStatus.PENDING])
+        pending = f'<span style="color:{color}">{status}</span>'
         self.title.setText(f"{html_escape(it.shop_name or _('(no shop name)'))}  ·  {kind}  ·  {pending}")
         code = f"{it.code or ''}" + ("" if it.code_official else " " + _("(provisional)"))
         colour = ERROR if it.overdue else OK

@@ -10,7 +10,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 
-from app.cli import CliError, _json, _out, _signed_in_again, open_session
+from app.commands.common import CliError, open_session, say, say_json
+from app.commands.server import signed_in_again
 from app.errors import SyncError
 from app.i18n import N_, _, ngettext
 from app.models import times
@@ -51,7 +52,7 @@ def _wire(r: ExportRequest) -> dict[str, object]:
 def cmd_export_requests(args: argparse.Namespace) -> int:
     session = open_session(args)
     try:
-        _signed_in_again(session)
+        signed_in_again(session)
         client = syncing.client_for(session)
         try:
             if args.action == "list":
@@ -72,17 +73,17 @@ def cmd_export_requests(args: argparse.Namespace) -> int:
         session.close()
     if args.action != "list":
         if args.json:
-            _json(_wire(made))
+            say_json(_wire(made))
         else:
-            _out(_line(made))
+            say(_line(made))
         return 0
     if args.json:
-        _json([_wire(r) for r in kept.requests])
+        say_json([_wire(r) for r in kept.requests])
         return 0
     for r in kept.requests:
-        _out(_line(r))
+        say(_line(r))
     waiting = sum(r.state == "pending" for r in kept.requests)
-    _out(
+    say(
         ngettext(
             "{n} export request; {waiting} waiting for a decision.",
             "{n} export requests; {waiting} waiting for a decision.",

@@ -1,0 +1,64 @@
+"""The customer form's header bar (app/ui/records/form.py): the shop's name, the badge with its code
+(official or provisional) and status, where the information comes from, and the save and submit
+buttons."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from html import escape as html_escape
+
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+
+from app.i18n import _, translate
+from app.models.record import STATUS_MSGIDS, Customer, Source
+from app.ui.style import SPACING, status_color
+
+SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
+
+
+@dataclass
+class HeaderBar:
+    layout: QHBoxLayout
+    title: QLabel
+    badge: QLabel
+    source: QComboBox
+    save_button: QPushButton
+    submit_button: QPushButton
+
+
+def header_bar(parent: QWidget, save: Callable[[], None], submit: Callable[[], None]) -> HeaderBar:
+    row = QHBoxLayout()
+    row.setSpacing(SPACING)
+    title = QLabel(parent)
+    title.setProperty("role", "title")
+    title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name never widens the form
+    badge = QLabel(parent)
+    source = QComboBox(parent)
+    for value, msgid in SOURCES:
+        source.addItem(translate(msgid), value.value)
+    source.setToolTip(_("Where the information you enter now comes from (kept in the history)"))
+    save_button = QPushButton(_("Save draft"), parent)
+    save_button.setShortcut("Ctrl+S")
+    save_button.setToolTip(_("Save at any time, even with errors (Ctrl+S)"))
+    save_button.clicked.connect(lambda: save())
+    submit_button = QPushButton(_("Submit for review"), parent)
+    submit_button.clicked.connect(submit)
+    row.addWidget(title, 1)
+    row.addWidget(badge)
+    row.addWidget(QLabel(_("Source:"), parent))
+    row.addWidget(source)
+    row.addWidget(save_button)
+    row.addWidget(submit_button)
+    return HeaderBar(row, title, badge, source, save_button, submit_button)
+
+
+def badge_html(c: Customer | None) -> str:
+    """The customer's code (marked provisional until approval) and status, in its colour."""
+    if c is None:
+        return ""
+    kind = "" if c.code_official else _("(provisional)")
+    return (
+        f'{html_escape(c.code or "")} {kind} · <span style="color:{status_color(c.status)}">'
+        f"{translate(STATUS_MSGIDS[c.status])}</span>"
+    )

@@ -1,0 +1,54 @@
+"""What the server's command lines (server/cli.py and its admin commands, server/cli_admin.py) share:
+``CliError`` (a refused command, one line), the new password from the terminal or
+FIELDARCHIVE_NEW_PASSWORD, the database a command opens (migrated first), and a date argument."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import getpass
+import os
+import sys
+from pathlib import Path
+
+from server import runconfig
+from server.config import database_url
+from server.db import Database
+from server.migrate import upgrade
+
+ENV_NEW_PASSWORD = "FIELDARCHIVE_NEW_PASSWORD"
+
+
+class CliError(Exception):
+    """A refused command; the message is the one line shown."""
+
+
+def new_password() -> str:
+    value = os.environ.get(ENV_NEW_PASSWORD)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise CliError(f"no password given: set {ENV_NEW_PASSWORD} or run the command in a terminal")
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("Repeat it: ") != first:
+        raise CliError("the two entries are not the same")
+    return first
+
+
+def open_db(args: argparse.Namespace) -> Database:
+    """``--data`` or ``--database``; else those of the configuration (FIELDARCHIVE_CONFIG, FIELDARCHIVE_DATABASE,
+    FIELDARCHIVE_DATA: docs/deploy.md), so the admin commands find the service's database on its host."""
+    data, database = getattr(args, "data", None), getattr(args, "database", None)
+    if not data and not database:
+        cfg = runconfig.load(None)
+        data, database = cfg.data, cfg.database
+    db = Database(database_url(Path(data) if data else None, database))
+    upgrade(db)
+    return db
+
+
+def parse_date(text: str, what: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise CliError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
