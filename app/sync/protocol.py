@@ -17,6 +17,8 @@ from app.i18n import N_
 from app.models.record import CustomerStatus
 from app.models.remote import (
     CategoryAdjustment,
+    ComplaintFigures,
+    ComplaintRow,
     CompletenessRow,
     CreditHistory,
     CreditRating,
@@ -404,6 +406,20 @@ def _visits(d: Any, where: str) -> VisitRow:
     )
 
 
+def _figures(d: Any, where: str) -> ComplaintFigures:
+    d = _obj(d, where)
+    return ComplaintFigures(*(_req(d, k, int, where) for k in ("received", "closed", "closed_in_time", "overdue")))
+
+
+def _complaint_row(d: Any, where: str) -> ComplaintRow:
+    d = _obj(d, where)
+    return ComplaintRow(
+        collector=_req(d, "collector", str, where),
+        display_name=_opt(d, "display_name", str, where) or "",
+        figures=_figures(d, where),
+    )
+
+
 def _rows(d: dict[str, Any], key: str, fn: Callable[[Any, str], T], where: str) -> tuple[T, ...]:
     return tuple(fn(r, f"{where}.{key}[{i}]") for i, r in enumerate(_list(d, key, where)))
 
@@ -427,6 +443,8 @@ def report_answer(d: Any, where: str) -> MonthlyReport:
         completeness=_rows(d, "completeness", _completeness, where),
         overdue=_rows(d, "overdue", _overdue, where),
         visits=_rows(d, "visits", _visits, where),
+        complaints=_rows(d, "complaints", _complaint_row, where),
+        complaints_total=_figures(d.get("complaints_total"), f"{where}.complaints_total"),
     )
 
 
