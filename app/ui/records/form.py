@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, current_language, ngettext, translate
-from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, FormDefinition, RequiredLevel
+from app.models.catalogue import ChangePolicy, EditableBy, FieldRole, FieldSpec, FormDefinition, RequiredLevel
 from app.models.record import STATUS_MSGIDS, Customer, CustomerStatus, Source
 from app.models.wire import UserRole
 from app.services import records
@@ -46,6 +46,7 @@ from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import records as ops
 from app.ui.records import todo
+from app.ui.records.credit import grade_definitions
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.photos import PhotoEditor
 from app.ui.records.submit_dialog import SubmitDialog
@@ -322,6 +323,8 @@ class CustomerForm(QWidget):
                 hint.setWordWrap(True)
                 hint.setProperty("role", "hint")
             editor.set_read_only(not may_edit(spec, self.role, onboarding=self._onboarding()))
+            if spec.role is FieldRole.CREDIT_GRADE:  # what each grade means, where the grade is shown
+                editor.focus_widget().setToolTip(grade_definitions())
             editor.sig_edited.connect(lambda k=spec.key: self._edited(k))
             editor.sig_left.connect(self.validate_record)
             self.rows[spec.key] = FieldRow(spec, editor, label, message, hint)
@@ -336,6 +339,8 @@ class CustomerForm(QWidget):
 
     def _label_tip(self, spec: FieldSpec) -> str:
         parts = [spec.help(self.lang)] if spec.help(self.lang) else []
+        if spec.role is FieldRole.CREDIT_GRADE:
+            parts.append(grade_definitions())
         if spec.editable_by is EditableBy.SYSTEM:
             parts.append(_("Maintained by the system; shown read-only."))
         elif not spec.editable_by_role(self.role):
