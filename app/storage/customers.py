@@ -30,8 +30,10 @@ from app.storage import schema
 from app.storage.audit import creation_commitment
 from app.storage.db import Part
 from app.storage.search import body, grams, plan
+from app.validation.integrity import OPEN_STATUSES
 
 C = schema.customer.c
+K = schema.complaint.c
 SORT_COLUMNS = {
     "code": C.code,
     "shop_name": C.shop_name,
@@ -451,8 +453,10 @@ class Customers(Part):
             q = q.where((C.missing_count > 0) | (C.error_count > 0))
         if overdue is not None:
             created = func.substr(C.created_at, 1, 10)
+            late = [C.id.in_(select(K.customer_id).where(self._my_complaint(), K.deadline < overdue.today))]
             q = q.where(
                 or_(
+                    *(late if overdue.today else []),
                     and_(  # app.validation.completeness.new_customer_late, in SQL
                         C.binding_date.is_not(None),
                         C.binding_date <= overdue.bound_by,
@@ -471,8 +475,15 @@ class Customers(Part):
         with self.reading() as c:
             return list(c.execute(q).scalars())
 
+    def _my_complaint(self) -> Any:
+        """A complaint of the user's still waiting for its answer (``OPEN_STATUSES``): assigned to the user,
+        or not assigned yet and about a customer the user keeps (the customers' list and its to-do)."""
+        mine = (K.assignee == self.actor) | ((K.assignee == "") & (C.owner.is_(None) | (C.owner == self.actor)))
+        return and_(K.customer_id == C.id, K.status.in_(OPEN_STATUSES), K.deadline != "", mine)
+
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
         """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
+        due = select(func.min(K.deadline)).where(self._my_complaint()).correlate(schema.customer).scalar_subquery()
         cols = [
             C.pk,
             C.id,
@@ -494,6 +505,7 @@ class Customers(Part):
             C.created_at,
             C.sync_state,
             C.owner,
+            due,
         ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
@@ -519,6 +531,7 @@ class Customers(Part):
                 r[17],
                 r[18],
                 r[19],
+                r[20],
             )
             for pk in pks
             if (r := found.get(pk)) is not None
