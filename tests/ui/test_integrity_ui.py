@@ -52,6 +52,8 @@ def test_entries_and_complaints_through_the_tab(qtbot, ctx) -> None:
     c.save()
     assert view.complaints.rowCount() == 1
     assert view.complaints.item(0, 2).text() == "王**" and view.complaints.item(0, 3).text() == "139****5678"
+    assert view.complaints.item(0, 5).text() == "已受理"  # the state, not the column "受理日期"
+    assert view.complaints.horizontalHeaderItem(0).text() == "受理日期"
     today = dt.date.today()
     assert view.complaints.item(0, 7).text() == ctx.session.calendar.add_workdays(today, 5).isoformat()
 
