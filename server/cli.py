@@ -258,6 +258,7 @@ def cmd_credit(args: argparse.Namespace) -> int:
         sys.stderr.write(
             f"Rated {out['customer_code']} {out['grade']}; public notice {out['notice_start']} to "
             f"{out['notice_end']} ({out['notice_workdays']} working days).\n"
+            f"Basis: {credit.basis_text(out['basis'])}.\n"
         )
     elif args.action == "appeal":
         if not args.text:
@@ -280,7 +281,16 @@ def cmd_credit(args: argparse.Namespace) -> int:
             ).first()
             if row is None:
                 raise CliError(f"there is no customer {args.customer!r}")
-            sys.stdout.write(json.dumps(credit.history(conn, row.id), ensure_ascii=False, indent=1) + "\n")
+            ratings = credit.history(conn, row.id)
+        for r in ratings:  # the readable account on stderr; stdout stays the JSON scripts read
+            sys.stderr.write(
+                f"{r['rated_on']}: grade {r['grade']} ({r['status']}"
+                + (f", final {r['final_grade']}" if r["final_grade"] else "")
+                + f") by {r['rated_by']}\n  basis: {credit.basis_text(r['basis'])}\n"
+            )
+        if not ratings:
+            sys.stderr.write(f"{args.customer}: no rating yet.\n")
+        sys.stdout.write(json.dumps(ratings, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 

@@ -31,7 +31,9 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from app.i18n import translate
 from app.models.catalogue import FieldRole
+from app.validation.integrity import KIND_LABELS
 from server.calendar import server_calendar
 from server.db import Tx
 from server.forms import current_form
@@ -212,6 +214,19 @@ def _wire(r: Any, code: str | None) -> dict[str, Any]:
         "decided_by": r.decided_by,
         "basis": json.loads(r.basis) if r.basis else None,
     }
+
+
+def basis_text(found: dict[str, Any] | None) -> str:
+    """A rating's basis in one line, for the ``credit`` command: the period of the integrity archive read,
+    the entries by kind, the complaints received and those still unanswered when it was rated."""
+    if not found:
+        return "no basis recorded (rated before the integrity archive was read)"
+    counts = found.get("counts") or {}
+    kinds = ", ".join(f"{translate(label, 'en').lower()} {counts.get(k, 0)}" for k, label in KIND_LABELS.items())
+    return (
+        f"integrity archive {found.get('since')} to {found.get('until')}: {kinds}; "
+        f"{found.get('complaints', 0)} complaint(s) received, {found.get('complaints_open', 0)} not answered"
+    )
 
 
 def history(conn: Connection, record_id: str) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.i18n import translate
@@ -24,9 +24,10 @@ from app.models.wire import ResultStatus
 from app.validation import integrity as rules
 from server.apply import _target, error, rejected, result
 from server.calendar import server_calendar
+from server.config import CHINA_TZ
 from server.db import FeedEntry
 from server.records import Rec, UnitOfWork, dumps
-from server.schema import complaint_steps, complaints, integrity_entries, users
+from server.schema import complaint_steps, complaints, customers, integrity_entries, users
 from server.scope import Directory, can_decide, can_edit
 
 #: The window of entries a rating is based on (F3 L175 names no period; a year, the usual rating cycle).
@@ -303,3 +304,53 @@ def basis(conn: Connection, record_id: str, on: dt.date) -> dict[str, Any]:
         "complaints": len(cs),
         "complaints_open": sum(1 for r in cs if r.status in rules.OPEN_STATUSES),
     }
+
+
+#: The figures of one collector (or the total) in the monthly report's complaints table.
+FIGURES = ("received", "closed", "closed_in_time", "overdue")
+
+
+def _china_day(ts: float) -> dt.date:
+    return dt.datetime.fromtimestamp(ts, CHINA_TZ).date()
+
+
+def month_figures(
+    conn: Connection, visible: Any, first: dt.date, nxt: dt.date, as_of: dt.date
+) -> dict[int, dict[str, int]]:
+    """The complaints of the visible customers in the month [``first``, ``nxt``) as of ``as_of``, counted
+    by the customer's owner (the customer manager): received (the day it came in), closed (the day it was
+    closed), closed within the deadline (closed that month, on or before its deadline day) and overdue
+    (not answered by its deadline on some day of the month up to ``as_of``: ``rules.is_overdue`` on that
+    day, the day of the answer step read from ``complaint_steps``)."""
+    answered = (
+        select(complaint_steps.c.complaint_id, func.min(complaint_steps.c.at).label("at"))
+        .where(complaint_steps.c.action == "answer")
+        .group_by(complaint_steps.c.complaint_id)
+        .subquery()
+    )
+    c = complaints.c
+    q = (
+        select(customers.c.owner_id, c.received_on, c.deadline, c.closed_on, answered.c.at)
+        .join(customers, customers.c.id == c.record_id)
+        .outerjoin(answered, answered.c.complaint_id == c.id)
+        .where(
+            visible,
+            customers.c.deleted.is_(False),
+            c.received_on < nxt.isoformat(),
+            c.closed_on.is_(None) | (c.closed_on >= first.isoformat()),
+        )
+    )
+    out: dict[int, dict[str, int]] = {}
+    for owner, received_on, deadline, closed_on, answered_at in conn.execute(q):
+        n = out.setdefault(owner, dict.fromkeys(FIGURES, 0))
+        if received_on >= first.isoformat():
+            n["received"] += 1
+        if closed_on and closed_on < nxt.isoformat():
+            n["closed"] += 1
+            n["closed_in_time"] += int(closed_on <= deadline)
+        # the first day of the month it could be overdue: the day after its deadline, at the earliest
+        day = max(first, dt.date.fromisoformat(deadline) + dt.timedelta(days=1))
+        answered_on = _china_day(answered_at) if answered_at is not None else None
+        if day <= as_of and (answered_on is None or answered_on >= day):
+            n["overdue"] += 1
+    return out

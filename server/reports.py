@@ -15,7 +15,10 @@ see (a collector: their own customers; a market manager: their team; an admin: e
   month): new customers not complete within 5 working days of binding, quarterly checks not done
   this quarter, half-yearly reviews of the static information not done this half year;
 - ``visits`` (拜访情况): per collector, visits made that month, customers visited, customers
-  assigned, and visits that recorded a sales anomaly.
+  assigned, and visits that recorded a sales anomaly;
+- ``complaints`` (投诉处理情况) and ``complaints_total``: per collector (the customers' owner) and in
+  total, complaints received that month, closed, closed within their deadline, and overdue
+  (``server.integrity.month_figures``).
 
 Working days follow the work calendar (holidays and make-up working days).
 """
@@ -40,6 +43,7 @@ from app.validation.completeness import KEEPER, new_customer_due, new_customer_l
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
+from server.integrity import FIGURES, month_figures
 from server.schema import customer_checks, customer_versions, customers, visits
 from server.scope import Directory, visible_clause_indexed
 
@@ -172,6 +176,7 @@ def monthly(
         "completeness": _completeness(form, d, completeness),
         "overdue": overdue if compact else [overdue_dict(t) for t in overdue],
         "visits": _visits(conn, visible, people, assigned, first, nxt),
+        **_complaints(conn, visible, people, assigned, first, nxt, as_of),
     }
 
 
@@ -449,3 +454,19 @@ def _visits(
             }
         )
     return out
+
+
+def _complaints(
+    conn: Any, visible: Any, people: list[User], assigned: Counter[int], first: dt.date, nxt: dt.date, as_of: dt.date
+) -> dict[str, Any]:
+    """The complaints table: a row per collector (as the visits table: a collector always, another person
+    when they keep customers or have figures) and the total of every visible customer's complaints."""
+    figures = month_figures(conn, visible, first, nxt, as_of)
+    rows = []
+    for u in people:
+        n = figures.get(u.id)
+        if u.role != UserRole.COLLECTOR.value and n is None and not assigned.get(u.id):
+            continue
+        rows.append({"collector": u.name, "display_name": u.display_name, **(n or dict.fromkeys(FIGURES, 0))})
+    total = {k: sum(n[k] for n in figures.values()) for k in FIGURES}
+    return {"complaints": rows, "complaints_total": total}

@@ -357,8 +357,25 @@ class VisitRow(BaseModel):
     with_anomaly: int
 
 
+class ComplaintFigures(BaseModel):
+    """Complaints of the month: received, closed, closed within their deadline, overdue (in total)."""
+
+    received: int
+    closed: int
+    closed_in_time: int
+    overdue: int
+
+
+class ComplaintRow(ComplaintFigures):
+    """The complaints of one collector's customers in the month."""
+
+    collector: str
+    display_name: str
+
+
 class MonthlyReport(BaseModel):
-    """The monthly reports (due by the 3rd): category adjustments, completeness, overdue, visits."""
+    """The monthly reports (due by the 3rd): category adjustments, completeness, overdue, visits,
+    complaints (per collector and in total)."""
 
     month: str
     as_of: str
@@ -368,6 +385,8 @@ class MonthlyReport(BaseModel):
     completeness: list[CompletenessRow]
     overdue: list[OverdueRow]
     visits: list[VisitRow]
+    complaints: list[ComplaintRow]
+    complaints_total: ComplaintFigures
 
 
 class ReportJob(BaseModel):

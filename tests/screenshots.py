@@ -347,12 +347,127 @@ def render(lang: str, out: Path) -> None:
         preview = ImportPreview(controller.ctx, sheet, checked, win)
         shot(preview, "24-bulk-maintenance-preview", (1100, 700))
         preview.close()
+    integrity_and_ledger_shots(shot, controller.ctx, win, lang)
     admin_shots(shot, controller.ctx, win, lang)
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
     controller.ctx.session.close()
     controller.ctx.session = None
+
+
+def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
+    """A customer's integrity archive tab with entries and two complaints (one assigned and past its
+    deadline), and the modification ledger screen given what a server would answer."""
+    from app.models.remote import (
+        Ledger,
+        LedgerCollectorCount,
+        LedgerGroupCount,
+        LedgerPath,
+        LedgerPerson,
+        LedgerRow,
+        LedgerSummary,
+    )
+    from app.services import integrity
+    from app.ui.ledger_view import LedgerWindow
+
+    zh = lang == "zh_CN"
+    sess = ctx.session
+    arc = sess._archive
+    [row] = arc.customers.rows(arc.customers.search_pks("", None, False, limit=1))
+    cid, today = row.id, sess.today()
+
+    def ago(days: int) -> str:
+        return (today - dt.timedelta(days=days)).isoformat()
+
+    integrity.add_entry(
+        sess, cid, "licence", "monopoly", ago(200), "烟草专卖零售许可证延续" if zh else "Retail licence renewed"
+    )
+    integrity.add_entry(
+        sess, cid, "inspection", "monopoly", ago(60), "日常检查，经营规范" if zh else "Routine inspection, in order"
+    )
+    integrity.add_entry(
+        sess,
+        cid,
+        "violation",
+        "monopoly",
+        ago(30),
+        "未在显著位置悬挂许可证" if zh else "Licence not displayed",
+        "责令当场改正，已改正" if zh else "Told to correct it on the spot; corrected",
+    )
+    integrity.add_entry(
+        sess, cid, "commendation", "service", ago(10), "2026年度诚信经营示范户" if zh else "Honest outlet of the year"
+    )
+    late = integrity.open_complaint(
+        sess, cid, "phone", ago(20), "香烟价格未明码标价" if zh else "Prices not marked", "李四", "13812345678"
+    )
+    integrity.step_complaint(sess, late.id, "assign", assignee=sess.user)
+    integrity.open_complaint(sess, cid, "visit", ago(1), "营业时间不固定" if zh else "Irregular opening hours")
+    win.tabs.setCurrentIndex(0)  # the customers' tab
+    win.open_customer(cid)
+    win.panel.tabs.setCurrentIndex(win.panel.integrity_tab)
+    shot(win, "32-integrity-archive", WINDOW)
+    win.panel.tabs.setCurrentIndex(0)
+
+    form = sess.form
+    people = (("wang.xm", "王小明" if zh else "Wang Xiaoming"), ("zhao.li", "赵丽" if zh else "Zhao Li"))
+
+    def change(n: int, key: str, old: Any, new: Any, path: LedgerPath, approved: bool) -> LedgerRow:
+        spec = form[key]
+        return LedgerRow(
+            f"2026-11-{3 + n:02d}T0{n}:15:00Z",
+            path,
+            cid,
+            key,
+            spec.label_zh,
+            spec.label_en,
+            old,
+            new,
+            f"61010200{n:04d}",
+            "老王烟酒店" if zh else "Lao Wang Tobacco & Liquor",
+            people[0][0],
+            people[0][1],
+            spec.group,
+            people[0][0],
+            people[0][1],
+            people[1][0] if approved else None,
+            people[1][1] if approved else None,
+            "manual",
+        )
+
+    rows = (
+        change(1, "contact_phone", "13709112233", "13991234567", LedgerPath.OWN_SAVE, False),
+        change(2, "shop_name", "老王烟酒店", "老王便利店", LedgerPath.REVIEW, True)
+        if zh
+        else change(2, "shop_name", "Lao Wang Tobacco", "Lao Wang Convenience", LedgerPath.REVIEW, True),
+        change(3, "address", "南大街12号", "南大街14号", LedgerPath.REVIEW, True)
+        if zh
+        else change(3, "address", "12 South Street", "14 South Street", LedgerPath.REVIEW, True),
+        change(4, "order_method", "phone", "online", LedgerPath.BULK, False),
+    )
+    summary = LedgerSummary(
+        4,
+        4,
+        (LedgerGroupCount("basic", "基本信息", "Basic information", 4),),
+        (LedgerCollectorCount(people[0][0], people[0][1], 4, ((LedgerPath.OWN_SAVE, 1), (LedgerPath.REVIEW, 2))),),
+        ((LedgerPath.OWN_SAVE, 1), (LedgerPath.REVIEW, 2), (LedgerPath.BULK, 1)),
+    )
+    ledger = Ledger(
+        "2026-11-01",
+        "2026-11-30",
+        "2026-12-01T08:00:00Z",
+        None,
+        people[1][0],
+        people[1][1],
+        tuple(LedgerPerson(*p) for p in people),
+        True,
+        rows,
+        summary,
+    )
+    screen = LedgerWindow(ctx, win)
+    screen._fetched(ledger)
+    shot(screen, "33-modification-ledger", (1280, 720))
+    screen.close()
 
 
 def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:

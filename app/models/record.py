@@ -125,6 +125,7 @@ class CustomerRow:
     sync_state: str = "local"
     owner: str | None = None  # the customer manager it is assigned to (display name in the list; None: this user)
     closed: bool = False  # closed outlet (销户): listed only with "include closed", shown greyed
+    complaint_due: str | None = None  # the earliest deadline of the user's complaints still waiting for an answer
 
 
 @dataclass(frozen=True)
@@ -220,11 +221,13 @@ def new_id() -> str:
 class OverdueRule:
     """The dates that make a customer overdue (computed from the working-day calendar):
     a new customer bound on or before ``bound_by`` and still incomplete; no quarterly check since
-    ``quarter_start``; no review of the static information since ``half_year_start``."""
+    ``quarter_start``; no review of the static information since ``half_year_start``; a complaint of
+    the user's not answered by its deadline, a day before ``today`` ("": complaints not counted)."""
 
     bound_by: str
     quarter_start: str
     half_year_start: str
+    today: str = ""
 
 
 @dataclass(frozen=True)

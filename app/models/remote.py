@@ -285,6 +285,25 @@ class VisitRow:
 
 
 @dataclass(frozen=True, slots=True)
+class ComplaintFigures:
+    """Complaints of the month (投诉处理情况): received, closed, closed within their deadline, overdue."""
+
+    received: int
+    closed: int
+    closed_in_time: int
+    overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class ComplaintRow:
+    """The complaints of one collector's customers in the month."""
+
+    collector: str
+    display_name: str
+    figures: ComplaintFigures
+
+
+@dataclass(frozen=True, slots=True)
 class MonthlyReport:
     """``GET /reports/monthly`` (or a report job's result): the figures of the monthly reports."""
 
@@ -296,6 +315,8 @@ class MonthlyReport:
     completeness: tuple[CompletenessRow, ...]
     overdue: tuple[OverdueRow, ...]
     visits: tuple[VisitRow, ...]
+    complaints: tuple[ComplaintRow, ...]
+    complaints_total: ComplaintFigures
 
 
 class JobState(str, enum.Enum):

@@ -151,7 +151,7 @@ def export_integrity(session: Session, path: Path, lang: str | None = None) -> i
     ]
     complaint_cols = [
         Column(t(N_("Customer code")), 16.0),
-        Column(t(N_("Received")), 12.0),
+        Column(t(N_("Received on")), 12.0),
         Column(t(N_("Channel")), 14.0),
         Column(t(N_("Complainant")), 10.0),
         Column(t(N_("Phone")), 14.0),

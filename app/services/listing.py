@@ -16,6 +16,7 @@ REASONS = {
     "new": N_("New customer not complete within 5 working days of binding"),
     "quarterly": N_("Quarterly check due"),
     "static": N_("Half-yearly review of the static information due"),
+    "complaint": N_("A complaint of yours not answered by its deadline"),
 }
 
 
@@ -26,13 +27,16 @@ def overdue_rule(today: dt.date, cal: WorkCalendar) -> OverdueRule:
     bound_by = today - dt.timedelta(days=1)
     while new_customer_due(bound_by, cal) >= today:
         bound_by -= dt.timedelta(days=1)
-    return OverdueRule(bound_by.isoformat(), quarter_start(today).isoformat(), half_year_start(today).isoformat())
+    return OverdueRule(
+        bound_by.isoformat(), quarter_start(today).isoformat(), half_year_start(today).isoformat(), today.isoformat()
+    )
 
 
 def overdue_reasons(row: CustomerRow, rule: OverdueRule) -> list[str]:
     """Keys of REASONS that apply to ``row``. "new": the server's rule too (``new_customer_late``): the
     5 working days are over and the customer is not both approved and complete. (The storage's list
-    filter, ``ListQuery.overdue``, says the same in SQL.)"""
+    filter, ``ListQuery.overdue``, says the same in SQL.) "complaint": a complaint of the user's (assigned
+    to them, or unassigned on a customer they keep) is past its deadline without an answer."""
     created = row.created_at[:10]
     reasons = []
     if row.binding_date and new_customer_late(
@@ -45,6 +49,8 @@ def overdue_reasons(row: CustomerRow, rule: OverdueRule) -> list[str]:
         reasons.append("quarterly")
     if (row.last_static_review or created) < rule.half_year_start:
         reasons.append("static")
+    if row.complaint_due and rule.today and row.complaint_due < rule.today:  # app.validation.integrity.is_overdue
+        reasons.append("complaint")
     return reasons
 
 

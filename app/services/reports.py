@@ -3,7 +3,8 @@
 The figures come from the server (``GET /reports/monthly``), the only place that holds every
 customer, visit and check of a team; this module fetches them and writes the workbook: a cover
 sheet, then the category-adjustment table (客户类别调整情况表), archive completeness per collector,
-overdue maintenance and visits per collector. Dates are real date cells, counts are numbers, and
+overdue maintenance, visits per collector, and complaints (received, closed, closed within their
+deadline, overdue) per collector with the total. Dates are real date cells, counts are numbers, and
 every text is a string cell (no formula can come in through a shop name).
 """
 
@@ -19,7 +20,7 @@ from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, ngettext, translate
 from app.models.catalogue import FormDefinition
 from app.models.record import Provenance, Source
-from app.models.remote import CompletenessRow, MonthlyReport, VisitRow
+from app.models.remote import ComplaintFigures, ComplaintRow, CompletenessRow, MonthlyReport, VisitRow
 from app.services import syncing
 from app.services.session import Session
 
@@ -81,9 +82,14 @@ def _pct(part: int, whole: int) -> float | None:
     return round(100.0 * part / whole, 1) if whole else None
 
 
-def _who(row: CompletenessRow | VisitRow) -> str:
+def _who(row: CompletenessRow | VisitRow | ComplaintRow) -> str:
     name, shown = row.collector, row.display_name
     return f"{shown} ({name})" if shown and shown != name else name
+
+
+def _figures(who: str, f: ComplaintFigures) -> list[Any]:
+    """A row of the complaints sheet (the share closed in time: of those closed that month)."""
+    return [who, f.received, f.closed, f.closed_in_time, _pct(f.closed_in_time, f.closed), f.overdue]
 
 
 def write_monthly(
@@ -111,6 +117,8 @@ def write_monthly(
         [t(N_("Made at")), data.generated_at],
         [t(N_("Category adjustments")), len(adjustments)],
         [t(N_("Overdue maintenance")), len(overdue)],
+        [t(N_("Complaints received")), data.complaints_total.received],
+        [t(N_("Overdue complaints")), data.complaints_total.overdue],
         [t(N_("Due")), t(N_("by the 3rd of the next month"))],
     ]
     adj_cols = [
@@ -198,6 +206,16 @@ def write_monthly(
         ]
         for v in visits
     )
+    complaint_cols = [
+        Column(t(N_("Customer manager")), 22.0),
+        Column(t(N_("Complaints received")), 12.0),
+        Column(t(N_("Complaints closed")), 12.0),
+        Column(t(N_("Closed within the deadline")), 14.0),
+        Column(t(N_("Closed in time (%)")), 12.0),
+        Column(t(N_("Overdue complaints")), 12.0),
+    ]
+    complaint_rows = [_figures(_who(c), c.figures) for c in data.complaints]
+    complaint_rows.append(_figures(t(N_("Total")), data.complaints_total))
     try:
         write_sheet(
             path,
@@ -209,6 +227,7 @@ def write_monthly(
                 (t(N_("Archive completeness")), comp_cols, comp_rows),
                 (t(N_("Overdue maintenance")), over_cols, over_rows),
                 (t(N_("Visits per customer manager")), visit_cols, visit_rows),
+                (t(N_("Complaints handled")), complaint_cols, complaint_rows),
             ],
             scratch_dir=scratch_dir,
         )
@@ -221,6 +240,7 @@ def write_monthly(
         "completeness": len(completeness),
         "overdue": len(overdue),
         "visits": len(visits),
+        "complaints": len(data.complaints),
     }
 
 

@@ -41,8 +41,10 @@ from app.storage.customer_rows import (
 )
 from app.storage.db import Part
 from app.storage.search import grams, plan
+from app.validation.integrity import OPEN_STATUSES
 
 C = schema.customer.c
+K = schema.complaint.c
 
 
 class Customers(Part):
@@ -385,8 +387,10 @@ class Customers(Part):
             q = q.where((C.missing_count > 0) | (C.error_count > 0))
         if overdue is not None:
             created = func.substr(C.created_at, 1, 10)
+            late = [C.id.in_(select(K.customer_id).where(self._my_complaint(), K.deadline < overdue.today))]
             q = q.where(
                 or_(
+                    *(late if overdue.today else []),
                     and_(  # app.validation.completeness.new_customer_late, in SQL
                         C.binding_date.is_not(None),
                         C.binding_date <= overdue.bound_by,
@@ -405,8 +409,15 @@ class Customers(Part):
         with self.reading() as c:
             return list(c.execute(q).scalars())
 
+    def _my_complaint(self) -> Any:
+        """A complaint of the user's still waiting for its answer (``OPEN_STATUSES``): assigned to the user,
+        or not assigned yet and about a customer the user keeps (the customers' list and its to-do)."""
+        mine = (K.assignee == self.actor) | ((K.assignee == "") & (C.owner.is_(None) | (C.owner == self.actor)))
+        return and_(K.customer_id == C.id, K.status.in_(OPEN_STATUSES), K.deadline != "", mine)
+
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
         """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
+        due = select(func.min(K.deadline)).where(self._my_complaint()).correlate(schema.customer).scalar_subquery()
         cols = [
             C.pk,
             C.id,
@@ -429,6 +440,7 @@ class Customers(Part):
             C.sync_state,
             C.owner,
             C.closed,
+            due,
         ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
@@ -455,6 +467,7 @@ class Customers(Part):
                 r[18],
                 r[19],
                 bool(r[20]),
+                r[21],
             )
             for pk in pks
             if (r := found.get(pk)) is not None

@@ -33,7 +33,7 @@ K = schema.complaint.c
 C = schema.customer.c
 KINDS = frozenset({MutationKind.INTEGRITY.value, MutationKind.COMPLAINT.value, MutationKind.COMPLAINT_STEP.value})
 #: The complaint's columns the server decides (the rest are the client's bookkeeping).
-_SERVER_KEYS = (
+SERVER_KEYS = (
     "channel",
     "received_on",
     "content",
@@ -69,7 +69,7 @@ def _entry(r: Any) -> IntegrityEntry:
 
 
 def _complaint(r: Any) -> Complaint:
-    return Complaint(**{k: r[k] for k in ("id", "customer_id", *_SERVER_KEYS, "state", "error")})
+    return Complaint(**{k: r[k] for k in ("id", "customer_id", *SERVER_KEYS, "state", "error")})
 
 
 def _reason(result: PushResult) -> str:
@@ -252,14 +252,15 @@ class Integrity(Part):
                 tx.execute(schema.complaint.update().where(K.id == cid).values(state="synced", error=""))
                 return
             server = tx.execute(select(K.server).where(K.id == cid)).scalar()
-            back = {k: v for k, v in (json.loads(server) if server else {}).items() if k in _SERVER_KEYS}
+            back = {k: v for k, v in (json.loads(server) if server else {}).items() if k in SERVER_KEYS}
             tx.execute(schema.complaint.update().where(K.id == cid).values(**back, state="synced", error=error))
 
     def take_server(self, tx: Connection, customer_id: str, file: dict[str, Any], prov: Provenance) -> None:
         """A customer's integrity file as the server has it (from the feed), in the caller's transaction."""
         entries = [e for e in file.get("entries") or [] if isinstance(e, dict) and e.get("id")]
         ids = [e["id"] for e in entries]
-        known = set(tx.execute(select(E.id).where(E.customer_id == customer_id, E.state == "synced")).scalars())
+        # with the pending ones: after a server restore (archive.recovery) ours wait as pending
+        known = set(tx.execute(select(E.id).where(E.customer_id == customer_id)).scalars())
         tx.execute(
             delete(schema.integrity_entry).where(E.customer_id == customer_id, (E.state == "synced") | E.id.in_(ids))
         )
@@ -305,7 +306,7 @@ class Integrity(Part):
             if not isinstance(c, dict) or not c.get("id"):
                 continue
             seen.add(c["id"])
-            values = {k: ("" if c.get(k) is None else c.get(k)) for k in _SERVER_KEYS}
+            values = {k: ("" if c.get(k) is None else c.get(k)) for k in SERVER_KEYS}
             values["revision"] = int(c.get("revision") or 1)
             snapshot = json.dumps(values, ensure_ascii=False, sort_keys=True)
             mine = local.get(c["id"])

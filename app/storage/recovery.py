@@ -15,7 +15,13 @@ a false conflict.
 Who sends what again: a record's values, its re-creation and its submission come from its owner's
 computer; a review decision from the computer of the one who took it (with the official code it
 issued: the server keeps that code); visits from the computer that recorded them (a visit the server
-holds already is answered ``visit.duplicate`` and settles quietly).
+holds already is answered ``visit.duplicate`` and settles quietly); integrity entries and complaints from
+the computer that recorded them: ``begin`` notes them (``INTEGRITY``) and marks them ``pending``, so the
+feed's integrity files do not drop them; one the server still has comes back ``synced`` (an entry) or
+with the server's copy (a complaint: ``finish`` takes it), and ``finish`` queues those the server did not
+send back (``integrity.add``, ``complaint.open``). A complaint sent again
+starts over on the server as received, with its deadline; the steps taken on it after the backup are not
+replayed (they are in the audit trails), so the person who keeps it takes them again.
 """
 
 from __future__ import annotations
@@ -34,8 +40,11 @@ from app.models.wire import MutationKind, canonical_json
 from app.storage import schema
 from app.storage.audit import AUDIT_SENT
 from app.storage.db import Part
+from app.storage.integrity import SERVER_KEYS as COMPLAINT_KEYS
 
 C, OUT, V = schema.customer.c, schema.outbox.c, schema.visit.c
+E, K = schema.integrity_entry.c, schema.complaint.c
+INTEGRITY = "restore_integrity"  # JSON: the entries and complaints of this computer the server may have lost
 SAVE, SUBMIT, DECIDE, VISIT, DELETE = (
     MutationKind.SAVE.value,
     MutationKind.SUBMIT.value,
@@ -92,6 +101,13 @@ class Recovery(Part):
             self.arc.meta.set(PENDING, epoch, tx)
             self.arc.meta.set("sync_cursor", "0", tx)
             tx.execute(update(schema.photo).values(uploaded_at=None))
+            mine = {self._me(tx), self.actor}
+            entries = list(tx.execute(select(E.id).where(E.state == "synced", E.recorded_by.in_(mine))).scalars())
+            complaints = list(tx.execute(select(K.id).where(K.state == "synced", K.created_by.in_(mine))).scalars())
+            self.arc.meta.set(INTEGRITY, json.dumps({"entries": entries, "complaints": complaints}), tx)
+            tx.execute(update(schema.integrity_entry).where(E.id.in_(entries)).values(state="pending"))
+            # the server's copy is forgotten: the feed brings it again when the server still has the complaint
+            tx.execute(update(schema.complaint).where(K.id.in_(complaints)).values(state="pending", server=None))
             sent = int(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == AUDIT_SENT)).scalar() or 0)
             self.arc.meta.set(AUDIT_SENT, str(max(0, sent - 1)), tx)
             self.arc.audit.append(
@@ -247,6 +263,7 @@ class Recovery(Part):
                     self._queue_first(tx, cur["id"])
                 self._queue_review(tx, cur, "draft", me)
             self._queue_visits(tx, seen | {r["id"] for r in recreated})
+            self._queue_integrity(tx, seen | {r["id"] for r in recreated})
             tx.execute(delete(schema.meta).where(schema.meta.c.key == PENDING))
         return len(recreated)
 
@@ -295,3 +312,30 @@ class Recovery(Part):
                 "photos": json.loads(v["photos"]),
             }
             self.arc.outbox.queue(tx, VISIT, v["customer_id"], {"visit": body})
+
+    def _queue_integrity(self, tx: Connection, on_server: set[str]) -> None:
+        """This computer's integrity entries and complaints the server did not send back, sent again for the
+        customers the server has (or gets back); the others (their customer gone from the server) rest as
+        they were. A complaint the server sent back takes the server's copy."""
+        noted = _loads(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == INTEGRITY)).scalar()) or {}
+        tx.execute(delete(schema.meta).where(schema.meta.c.key == INTEGRITY))
+        entry_keys = ("kind", "source", "occurred_on", "text", "handling")
+        ids = noted.get("entries") or []
+        for e in tx.execute(select(schema.integrity_entry).where(E.id.in_(ids), E.state == "pending")).mappings():
+            state = "synced"
+            if e["customer_id"] in on_server:
+                body = {"id": e["id"], **{k: e[k] for k in entry_keys}, "photos": json.loads(e["photos"])}
+                self.arc.outbox.queue(tx, MutationKind.INTEGRITY.value, e["customer_id"], {"entry": body})
+                state = "pending"
+            tx.execute(update(schema.integrity_entry).where(E.id == e["id"]).values(state=state))
+        complaint_keys = ("channel", "received_on", "content", "complainant_name", "complainant_phone")
+        ids = noted.get("complaints") or []
+        for c in tx.execute(select(schema.complaint).where(K.id.in_(ids), K.state == "pending")).mappings().all():
+            if c["server"]:  # the server still has it: its copy, as the feed would have put it
+                values = {k: v for k, v in json.loads(c["server"]).items() if k in COMPLAINT_KEYS}
+                tx.execute(update(schema.complaint).where(K.id == c["id"]).values(**values, state="synced"))
+            elif c["customer_id"] in on_server:
+                body = {"id": c["id"], **{k: c[k] for k in complaint_keys}}
+                self.arc.outbox.queue(tx, MutationKind.COMPLAINT.value, c["customer_id"], {"complaint": body})
+            else:
+                tx.execute(update(schema.complaint).where(K.id == c["id"]).values(state="synced"))

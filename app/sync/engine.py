@@ -277,9 +277,14 @@ def _pull(
 
 
 def _photos_of(changes: list[FeedChange], photo_fields: frozenset[str]) -> list[str]:
-    return [
+    """The photos the pulled records name: their photo fields, and their integrity entries' attachments."""
+    out = [
         sha for c in changes if c.record is not None for key in photo_fields for sha in c.record.values.get(key) or []
     ]
+    for c in changes:
+        entries = ((c.record.integrity if c.record is not None else None) or {}).get("entries") or []
+        out += [p for e in entries if isinstance(e, dict) for p in e.get("photos") or [] if isinstance(p, str)]
+    return out
 
 
 def _calendar(store: SyncStore, client: SyncClient) -> None:

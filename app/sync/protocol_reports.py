@@ -9,6 +9,8 @@ from typing import Any
 
 from app.models.remote import (
     CategoryAdjustment,
+    ComplaintFigures,
+    ComplaintRow,
     CompletenessRow,
     CreditHistory,
     CreditRating,
@@ -157,6 +159,20 @@ def _visits(d: Any, where: str) -> VisitRow:
     )
 
 
+def _figures(d: Any, where: str) -> ComplaintFigures:
+    d = obj(d, where)
+    return ComplaintFigures(*(req(d, k, int, where) for k in ("received", "closed", "closed_in_time", "overdue")))
+
+
+def _complaint_row(d: Any, where: str) -> ComplaintRow:
+    d = obj(d, where)
+    return ComplaintRow(
+        collector=req(d, "collector", str, where),
+        display_name=opt(d, "display_name", str, where) or "",
+        figures=_figures(d, where),
+    )
+
+
 def _rows(d: dict[str, Any], key: str, fn: Callable[[Any, str], T], where: str) -> tuple[T, ...]:
     return tuple(fn(r, f"{where}.{key}[{i}]") for i, r in enumerate(listed(d, key, where)))
 
@@ -180,6 +196,8 @@ def report_answer(d: Any, where: str) -> MonthlyReport:
         completeness=_rows(d, "completeness", _completeness, where),
         overdue=_rows(d, "overdue", _overdue, where),
         visits=_rows(d, "visits", _visits, where),
+        complaints=_rows(d, "complaints", _complaint_row, where),
+        complaints_total=_figures(d.get("complaints_total"), f"{where}.complaints_total"),
     )
 
 

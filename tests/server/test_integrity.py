@@ -124,7 +124,15 @@ def test_grading_reads_the_integrity_archive_and_the_notice_list(api, world, run
     assert api.push1(world["c1"], entry(rid))["status"] == "applied"  # a violation this year
     code_a, _out, err = run("credit", "rate", "--by", "gina", code, "A", "--notice-days", "7")
     assert code_a == 2 and "grade A means no violation" in err
-    assert run("credit", "rate", "--by", "gina", code, "B", "--notice-days", "7")[0] == 0
+    assert api.push1(world["c1"], complaint(rid))["status"] == "applied"  # unanswered when rated
+    rated, _out, err = run("credit", "rate", "--by", "gina", code, "B", "--notice-days", "7")
+    assert rated == 0 and "Basis: integrity archive" in err and "violation 1" in err, err
+    shown, out, err = run("credit", "show", code)
+    assert shown == 0 and json.loads(out)[0]["basis"]["counts"]["violation"] == 1
+    since = (TODAY - dt.timedelta(days=365)).isoformat()
+    assert f"{TODAY.isoformat()}: grade B (notice) by gina" in err, err
+    assert f"basis: integrity archive {since} to {TODAY.isoformat()}: licensing 0, routine inspection 0," in err
+    assert "violation 1, consumer complaint 0, commendation or honour 0; 1 complaint(s) received, 1 not answered" in err
     with db.read() as conn:
         basis = json.loads(conn.execute(select(credit_ratings.c.basis)).scalar_one())
     assert basis["counts"]["violation"] == 1 and len(basis["entries"]) == 1

@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 
 from app.models.catalogue import load_form
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
 from server.config import CHINA_TZ
-from server.schema import customers
+from server.schema import complaint_steps, complaints, customers
 from tests.server.helpers import create, demo_values, mid, save
 
 TODAY = dt.datetime.now(CHINA_TZ).date()  # the server counts days in China
@@ -154,3 +154,61 @@ def test_a_check_in_the_future_or_without_details_is_refused(api, world):
     assert bad[0]["status"] == "rejected" and bad[0]["errors"][0]["code"] == "check.date"
     other = api.push1(world["c3"], _check(a["id"], "quarterly", TODAY))
     assert other["status"] == "rejected" and other["errors"][0]["code"] == "not_found"
+
+
+def _complaint_at(api, token: str, rid: str, received: str, deadline: str, answered: str | None, closed: str | None):
+    """A complaint opened through the protocol, then given a known history: its deadline, the day of its
+    answer step (China time) and the day it was closed."""
+    cid = str(uuid.uuid4())
+    body = {"id": cid, "channel": "phone", "received_on": received, "content": "价格不明示"}
+    m = {"mutation_id": mid(), "kind": "complaint.open", "record_id": rid, "base_version": 1, "complaint": body}
+    assert api.push1(token, m)["status"] == "applied"
+    status = "closed" if closed else "answered" if answered else "assigned"
+
+    def history(tx) -> None:
+        tx.conn.execute(
+            update(complaints).where(complaints.c.id == cid).values(status=status, deadline=deadline, closed_on=closed)
+        )
+        if answered:
+            at = dt.datetime.fromisoformat(answered).replace(hour=23, tzinfo=CHINA_TZ).timestamp()
+            step = {"complaint_id": cid, "revision": 4, "action": "answer", "data": "{}", "by_id": 1, "at": at}
+            tx.conn.execute(insert(complaint_steps).values(**step))
+
+    return history
+
+
+def test_complaints_in_the_monthly_report_per_collector_and_in_total(api, world, db):
+    a = create(api, world["c1"], {"shop_name": "甲店"})["id"]
+    b = create(api, world["c2"], {"shop_name": "乙店"})["id"]
+    d = create(api, world["c3"], {"shop_name": "丁店"})["id"]
+    histories = [
+        # c1: received in March, answered and closed in time
+        _complaint_at(api, world["c1"], a, "2025-03-03", "2025-03-10", "2025-03-07", "2025-03-08"),
+        # c1: received in March, answered a day after its deadline, closed in April: overdue
+        _complaint_at(api, world["c1"], a, "2025-03-20", "2025-03-27", "2025-03-28", "2025-04-02"),
+        # c1: received in February, never answered: overdue in March (not received then)
+        _complaint_at(api, world["c1"], a, "2025-02-20", "2025-02-27", None, None),
+        # c1: answered in time in February, closed in March after its deadline: closed, not in time
+        _complaint_at(api, world["c1"], a, "2025-02-10", "2025-02-17", "2025-02-15", "2025-03-02"),
+        # c2: received in March, due in April: not overdue yet at the month's end
+        _complaint_at(api, world["c2"], b, "2025-03-25", "2025-04-01", None, None),
+        # c2: all over by February
+        _complaint_at(api, world["c2"], b, "2025-01-05", "2025-01-10", "2025-01-08", "2025-02-01"),
+        # another team's
+        _complaint_at(api, world["c3"], d, "2025-03-05", "2025-03-06", None, None),
+    ]
+    for h in histories:
+        db.write(h)
+    rep = _report(api, world["s1"], "2025-03").json()
+    rows = {x["collector"]: x for x in rep["complaints"]}
+    keys = ("received", "closed", "closed_in_time", "overdue")
+    assert set(rows) == {"c1", "c2"}  # the supervisor keeps no customers and has no complaints
+    assert tuple(rows["c1"][k] for k in keys) == (2, 2, 1, 2)
+    assert tuple(rows["c2"][k] for k in keys) == (1, 0, 0, 0)
+    assert tuple(rep["complaints_total"][k] for k in keys) == (3, 2, 1, 2)
+    # in April: the never-answered one still overdue, c2's past its deadline now; another team: its own
+    april = _report(api, world["s1"], "2025-04").json()
+    assert tuple(april["complaints_total"][k] for k in keys) == (0, 1, 0, 2)
+    other = _report(api, world["s2"], "2025-03").json()
+    assert [(x["collector"], x["received"], x["overdue"]) for x in other["complaints"]] == [("c3", 1, 1)]
+    assert tuple(other["complaints_total"][k] for k in keys) == (1, 0, 0, 1)

@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import func, select, text
 
 from app.models.record import CustomerStatus
-from app.services import records, review, syncing
+from app.services import integrity, records, review, syncing
 from app.services.demo import generate
 from server.db import Database
-from server.schema import audit_entries, customers, feed_counter, photos, visits
+from server.schema import audit_entries, complaints, customers, feed_counter, integrity_entries, photos, visits
 from tests.complete import with_photos
 from tests.server.conftest import ServerProcess
 from tests.server.test_backup import cli, empty_url, key  # noqa: F401, F811  (fixtures)
@@ -110,6 +110,7 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
         p, _ = records.save_draft(c1.session, with_photos(c1.session, demo[1]))
         assert records.submit(c1.session, [p.id])[0] == [p.id]
         b, _ = records.save_draft(c2.session, demo[2])
+        kept = integrity.add_entry(c2.session, b.id, "licence", "collector", YESTERDAY, "许可证已年审")
         for c in (c1, c2, s1):
             sync_ok(c)
         done = cli("backup", str(tmp_path / "nightly.fabak"), "--database", db_url, "--key-file", str(key))
@@ -126,6 +127,11 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
         m, _ = records.save_draft(c2.session, {**demo[4], "photo_storefront": [shot.sha256]})
         records.add_visit(c2.session, b.id, YESTERDAY, "回访", "门店正常营业", "", [shot.sha256])
         records.add_visit(c1.session, a.id, YESTERDAY, "回访", "核实地址", "")
+        # integrity records after the backup: c2's entry on B (with the photo), c1's complaint on A, closed
+        lost = integrity.add_entry(
+            c2.session, b.id, "violation", "monopoly", YESTERDAY, "超范围经营", photos=[shot.sha256]
+        )
+        complaint = integrity.open_complaint(c1.session, a.id, "phone", YESTERDAY, "价格不明示", "张三", "13912345678")
         sync_ok(c1)
         sync_ok(c2)
         sync_ok(s1)
@@ -186,6 +192,18 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
             assert (row[p.id].status, row[p.id].code) == ("approved", code_p)  # the decision, with its code
             assert (row[n.id].status, row[n.id].code) == ("approved", code_n)  # re-created, re-submitted, re-approved
             assert json.loads(row[m.id].missing_photos or "[]") == []  # the photo came back
+            with rdb.read() as conn:  # the integrity records, each once: the one kept and the two sent again
+                held = conn.execute(select(integrity_entries.c.id, integrity_entries.c.photos)).all()
+                assert sorted(r.id for r in held) == sorted([kept.id, lost.id])
+                assert json.loads(dict(held)[lost.id]) == [shot.sha256]
+                [(cid, name, status)] = conn.execute(
+                    select(complaints.c.id, complaints.c.complainant_name, complaints.c.status)
+                ).all()
+                assert (cid, name, status) == (complaint.id, "张三", "received")
+            for c, cust in ((c2, b.id), (s1, b.id), (c1, a.id)):
+                assert {e.state for e in integrity.entries(c.session, cust)} <= {"synced"}, c.name
+            assert sorted(e.id for e in integrity.entries(s1.session, b.id)) == sorted([kept.id, lost.id])
+            assert [(x.id, x.state) for x in integrity.complaints(s1.session, a.id)] == [(complaint.id, "synced")]
 
             # every archive equals its scope on the server
             for c in (c1, c2, s1):

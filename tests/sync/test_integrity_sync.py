@@ -113,3 +113,19 @@ def test_overdue_complaints_are_in_the_to_do_list(server, clients) -> None:
     assert [o.complaint.id for o in integrity.overdue(c1.session)] == [late.id]
     assert c1.sync().complete
     assert [o.complaint.id for o in integrity.overdue(c1.session)] == [late.id]
+
+
+def test_the_photos_of_an_entry_reach_the_market_manager(server, clients) -> None:
+    c1, s1 = clients("c1"), clients("s1")
+    cid = _customer(c1, server, 43)
+    shot = c1.session._archive.media.put_photo(b"\xff\xd8integrity-entry-photo" * 40, "image/jpeg", 640, 480)
+    today = dt.date.today().isoformat()
+    integrity.add_entry(c1.session, cid, "inspection", "monopoly", today, "检查现场照片", photos=[shot.sha256])
+    out = c1.sync()
+    assert out.complete and out.photos_up == 1
+    s1.login(server)
+    out = s1.sync()
+    assert out.complete and out.photos_down == 1
+    [e] = integrity.entries(s1.session, cid)
+    assert e.photos == (shot.sha256,)
+    assert s1.session._archive.media.photo_data(shot.sha256) is not None  # shown in the tab, not "missing"

@@ -8,7 +8,7 @@ import datetime as dt
 from openpyxl import load_workbook
 
 from app.models.workdays import WorkCalendar
-from app.services import records, reports
+from app.services import integrity, records, reports
 from app.services.demo import generate
 from tests.sync.test_cli_review import cli, ok
 
@@ -35,6 +35,7 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     c1.login(server)
     assert c1.sync().complete
     records.save_changes(c1.session, first, {"market_type": "rural"})
+    integrity.open_complaint(c1.session, first, "phone", today.isoformat(), "价格不明示")
     assert c1.sync().complete
     c1.session.close()
     c1.session = None
@@ -48,10 +49,11 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     assert "1 条类别调整" in out, out
 
     wb = load_workbook(out_file)
-    assert wb.sheetnames == ["封面", "类别调整", "档案完整率", "逾期维护", "拜访情况"]
+    assert wb.sheetnames == ["封面", "类别调整", "档案完整率", "逾期维护", "拜访情况", "投诉处理情况"]
     cover = dict((r[0], r[1]) for r in _rows(wb["封面"])[1:])
     assert cover["月报"] == month and cover["数据截至"] == dt.datetime(today.year, today.month, today.day)
     assert cover["涉及的客户经理"] == "c1、c2、s1" and cover["类别调整"] == 1
+    assert cover["受理投诉"] == 1 and cover["逾期投诉"] == 0
 
     adj = _rows(wb["类别调整"])
     assert adj[0] == ["序号", "客户代码", "店铺名称", "客户经理", "调整项目", "调整前", "调整后", "日期", "操作人"]
@@ -96,6 +98,10 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     visits = _rows(wb["拜访情况"])
     assert visits[0] == ["客户经理", "拜访次数", "拜访客户数", "负责客户数", "拜访覆盖率（%）", "有销售异常的拜访"]
     assert {r[0]: r[1:] for r in visits[1:]} == {"c1": [1, 1, 2, 50.0, 0], "c2": [0, 0, 0, None, 0]}
+
+    complaints = _rows(wb["投诉处理情况"])
+    assert complaints[0] == ["客户经理", "受理投诉", "办结投诉", "按期办结", "按期办结率（%）", "逾期投诉"]
+    assert complaints[1:] == [["c1", 1, 0, 0, None, 0], ["c2", 0, 0, 0, None, 0], ["合计", 1, 0, 0, None, 0]]
 
     # every cell is a string, a number, a date or empty: nothing else can reach Excel or WPS
     for ws in wb.worksheets:

@@ -7,9 +7,12 @@ import datetime as dt
 
 from PySide6.QtCore import QDate
 
+from app.i18n import translate
 from app.services import integrity, records
 from app.ui.records.credit import CreditView
+from app.ui.records.form import CustomerForm
 from app.ui.records.integrity import ComplaintDialog, EntryDialog, IntegrityView, StepDialog
+from app.validation.integrity import GRADE_DEFINITIONS
 
 
 def _draft(session, name: str) -> str:
@@ -49,6 +52,8 @@ def test_entries_and_complaints_through_the_tab(qtbot, ctx) -> None:
     c.save()
     assert view.complaints.rowCount() == 1
     assert view.complaints.item(0, 2).text() == "王**" and view.complaints.item(0, 3).text() == "139****5678"
+    assert view.complaints.item(0, 5).text() == "已受理"  # the state, not the column "受理日期"
+    assert view.complaints.horizontalHeaderItem(0).text() == "受理日期"
     today = dt.date.today()
     assert view.complaints.item(0, 7).text() == ctx.session.calendar.add_workdays(today, 5).isoformat()
 
@@ -66,3 +71,14 @@ def test_the_grade_definitions_are_shown_with_the_grades(qtbot, ctx) -> None:
     view = CreditView(ctx)
     qtbot.addWidget(view)
     assert "A" in view.legend.text() and "D" in view.legend.text() and len(view.legend.text().splitlines()) == 4
+
+
+def test_the_grade_field_of_the_form_explains_the_grades(qtbot, ctx) -> None:
+    form = CustomerForm(ctx, ctx.session.form)
+    qtbot.addWidget(form)
+    form.load(None)
+    row = form.rows["credit_grade"]
+    for tip in (row.label.toolTip(), row.editor.focus_widget().toolTip()):
+        assert all(translate(GRADE_DEFINITIONS[g]) in tip for g in "ABCD"), tip
+        assert "无违法违规" in tip  # in the user's language (Chinese by default)
+    assert "无违法违规" not in form.rows["shop_name"].label.toolTip()

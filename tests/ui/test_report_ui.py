@@ -51,7 +51,7 @@ def test_monthly_report_from_the_menu(qtbot, running, srv, memory_keyring, monke
     qtbot.waitUntil(lambda: len(shown) == 2, timeout=20_000)
     assert shown[-1].startswith(f"{month} 月报已写入") and target.exists()
     wb = load_workbook(target)
-    assert wb.sheetnames == ["封面", "类别调整", "档案完整率", "逾期维护", "拜访情况"]
+    assert wb.sheetnames == ["封面", "类别调整", "档案完整率", "逾期维护", "拜访情况", "投诉处理情况"]
     assert wb["封面"]["B2"].value == month
 
 

@@ -17,6 +17,12 @@ from app.validation.integrity import GRADE_DEFINITIONS
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
 
 
+def grade_definitions() -> str:
+    """The integrity grades A–D as the documents define them (F3 L171–174), one a line: the tab's legend,
+    and the tooltip of the form's grade field (and its label)."""
+    return "\n".join(_(GRADE_DEFINITIONS[g]) for g in sorted(GRADE_DEFINITIONS))
+
+
 class CreditView(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,7 +49,7 @@ class CreditView(QWidget):
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         # the grades as the documents define them (F3 L171–174), under the table and on each grade shown
-        self.legend = QLabel("\n".join(_(GRADE_DEFINITIONS[g]) for g in sorted(GRADE_DEFINITIONS)), self)
+        self.legend = QLabel(grade_definitions(), self)
         self.legend.setWordWrap(True)
         self.legend.setProperty("role", "hint")
         top = QHBoxLayout()

@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, current_language
-from app.models.catalogue import FieldSpec, FormDefinition
+from app.models.catalogue import FieldRole, FieldSpec, FormDefinition
 from app.models.record import Customer, Source
 from app.models.wire import UserRole
 from app.services import records
@@ -40,6 +40,7 @@ from app.ui.errors import show_exception
 from app.ui.ops import records as ops
 from app.ui.records import form_rows, todo
 from app.ui.records.banner import banner_for
+from app.ui.records.credit import grade_definitions
 from app.ui.records.editors import make_editor
 from app.ui.records.form_header import badge_html, header_bar
 from app.ui.records.form_rows import FieldRow
@@ -209,6 +210,8 @@ class CustomerForm(QWidget):
                 hint.setWordWrap(True)
                 hint.setProperty("role", "hint")
             editor.set_read_only(not may_edit(spec, self.role, onboarding=self._onboarding()))
+            if spec.role is FieldRole.CREDIT_GRADE:  # what each grade means, where the grade is shown
+                editor.focus_widget().setToolTip(grade_definitions())
             editor.sig_edited.connect(lambda k=spec.key: self._edited(k))
             editor.sig_left.connect(self.validate_record)
             self.rows[spec.key] = FieldRow(spec, editor, label, message, hint)

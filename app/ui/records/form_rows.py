@@ -8,8 +8,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel
 
 from app.i18n import _
-from app.models.catalogue import ChangePolicy, EditableBy, FieldSpec, RequiredLevel
+from app.models.catalogue import ChangePolicy, EditableBy, FieldRole, FieldSpec, RequiredLevel
 from app.models.wire import UserRole
+from app.ui.records.credit import grade_definitions
 from app.ui.records.editors import FieldEditor
 from app.ui.style import ACCENT, ERROR, WARNING
 from app.validation import Issue, Severity
@@ -52,6 +53,8 @@ def label_html(spec: FieldSpec, lang: str) -> str:
 def label_tip(spec: FieldSpec, role: UserRole, lang: str) -> str:
     """The label's tooltip: the field's help, and who may change it when it is not this person."""
     parts = [spec.help(lang)] if spec.help(lang) else []
+    if spec.role is FieldRole.CREDIT_GRADE:  # what each grade means, where the grade is shown
+        parts.append(grade_definitions())
     if spec.editable_by is EditableBy.SYSTEM:
         parts.append(_("Maintained by the system; shown read-only."))
     elif not spec.editable_by_role(role):

@@ -143,7 +143,7 @@ class ComplaintDialog(_Dialog):
         self.phone = QLineEdit(self)
         note = QLabel(_("The complainant is kept apart from the outlet's data and shown masked in lists."), self)
         note.setWordWrap(True)
-        self.form.addRow(_("Received"), self.date)
+        self.form.addRow(_("Received on"), self.date)
         self.form.addRow(_("Channel"), self.channel)
         self.form.addRow(_("Complaint"), self.content)
         self.form.addRow(_("Complainant"), self.name)
@@ -257,7 +257,7 @@ class IntegrityView(QWidget):
         self.complaints = _table(
             self,
             [
-                _("Received"),
+                _("Received on"),
                 _("Channel"),
                 _("Complainant"),
                 _("Phone"),
