@@ -23,6 +23,7 @@ from typing_extensions import TypedDict
 
 from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, ResultStatus
 from server.integrity_models import ComplaintIn, EntryIn, IntegrityFileOut, StepIn
+from server.signature_models import SignatureIn, SignatureOut
 
 UUID_RE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 SHA_RE = r"^[0-9a-f]{64}$"
@@ -156,6 +157,7 @@ class MutationIn(Strict):
     entry: EntryIn | None = None  # integrity.add
     complaint: ComplaintIn | None = None  # complaint.open
     step: StepIn | None = None  # complaint.step
+    signature: SignatureIn | None = None  # signature.add
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -457,6 +459,7 @@ class RecordOut(BaseModel):
     provisional_code: str | None = None  # the collector's code until the official one
     people: dict[str, str] = {}  # login name -> display name of the accounts the record names
     integrity: IntegrityFileOut | None = None  # the customer's integrity file, in the feed (server.integrity)
+    signatures: list[SignatureOut] | None = None  # the customer's signatures, in the feed (server.signatures)
 
 
 class ConflictOut(BaseModel):

@@ -42,6 +42,7 @@ class MutationKind(str, enum.Enum):
     INTEGRITY = "integrity.add"  # an entry of the outlet's integrity archive (诚信档案, F3 L167)
     COMPLAINT = "complaint.open"  # a complaint received (投诉, F3 L40, L186)
     COMPLAINT_STEP = "complaint.step"  # a complaint assigned, handled, answered or closed
+    SIGNATURE = "signature.add"  # the customer's signature confirming the basic information (F3 L320)
 
 
 class ResultStatus(str, enum.Enum):

@@ -201,6 +201,7 @@ def customer_values(rng: random.Random, n: int, today: dt.date, complete: bool =
         "gender": "male" if male else "female",
         "consent_signed": True,
         "consent_date": issued.isoformat(),
+        "consent_form": "written",
     }
     if rng.random() < 0.3:
         v["landline"] = f"029-{rng.randrange(8000_0000, 8999_9999)}"
