@@ -53,6 +53,8 @@ class RemoteRecord:
     provisional_code: str | None = None  # the creator's TMP-… code, while there is no official one
     # the customer's integrity file (entries, complaints) as the feed sends it; None: not sent (push answers)
     integrity: dict[str, Any] | None = field(default=None, compare=False, repr=False)
+    # the customer's signatures as the feed sends them (each a dict with a text ``id``); None: not sent
+    signatures: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

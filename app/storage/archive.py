@@ -30,6 +30,7 @@ from app.storage.integrity import Integrity
 from app.storage.media import Media
 from app.storage.opencheck import OpenCheck
 from app.storage.recovery import Recovery
+from app.storage.signatures import Signatures
 from app.storage.sync import Outbox
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Archive:
         self.customers = Customers(self)
         self.media = Media(self)
         self.integrity = Integrity(self)
+        self.signatures = Signatures(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
         self.recovery = Recovery(self)
 

@@ -88,6 +88,8 @@ def build_body(
         body["complaint"] = extra.get("complaint") or {}
     elif kind is MutationKind.COMPLAINT_STEP:
         body["step"] = extra.get("step") or {}
+    elif kind is MutationKind.SIGNATURE:
+        body["signature"] = extra.get("signature") or {}
     return body
 
 
@@ -98,6 +100,9 @@ def photos_in(body: dict[str, Any], photo_fields: Set[str]) -> list[str]:
             refs += change["new"]
     refs += (body.get("visit") or {}).get("photos") or []
     refs += (body.get("entry") or {}).get("photos") or []
+    image = (body.get("signature") or {}).get("image")
+    if image:
+        refs.append(image)
     return list(dict.fromkeys(refs))
 
 
@@ -274,9 +279,12 @@ def _pull(
 
 
 def _photos_of(changes: list[FeedChange], photo_fields: frozenset[str]) -> list[str]:
-    return [
+    """The photos the pulled records refer to: their photo fields and their signatures' pictures."""
+    out = [
         sha for c in changes if c.record is not None for key in photo_fields for sha in c.record.values.get(key) or []
     ]
+    out += [s["image"] for c in changes if c.record is not None for s in c.record.signatures or ()]
+    return out
 
 
 def _calendar(store: SyncStore, client: SyncClient) -> None:

@@ -124,6 +124,7 @@ def record(d: Any, where: str) -> RemoteRecord:
         people=_people(_opt(d, "people", dict, where)),
         provisional_code=_opt(d, "provisional_code", str, where),
         integrity=_integrity(_opt(d, "integrity", dict, where), f"{where}.integrity"),
+        signatures=_signatures(d, where),
         wire=d,
     )
 
@@ -140,6 +141,20 @@ def _integrity(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
             _req(_obj(item, f"{where}.{key}[{i}]"), "id", str, f"{where}.{key}[{i}]")
         out[key] = items
     return out
+
+
+def _signatures(d: dict[str, Any], where: str) -> tuple[dict[str, Any], ...] | None:
+    """A customer's signatures (added later: absent from older servers and from push answers): objects with a
+    text ``id`` and ``image``; their other values are read by app.storage.signatures."""
+    if d.get("signatures") is None:
+        return None
+    out = []
+    for i, item in enumerate(_list(d, "signatures", where)):
+        w = f"{where}.signatures[{i}]"
+        _req(_obj(item, w), "id", str, w)
+        _req(item, "image", str, w)
+        out.append(item)
+    return tuple(out)
 
 
 def _people(d: dict[str, Any] | None) -> dict[str, str]:
