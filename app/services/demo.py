@@ -201,7 +201,6 @@ def customer_values(rng: random.Random, n: int, today: dt.date, complete: bool =
         "gender": "male" if male else "female",
         "consent_signed": True,
         "consent_date": issued.isoformat(),
-        "consent_form": "written",
     }
     if rng.random() < 0.3:
         v["landline"] = f"029-{rng.randrange(8000_0000, 8999_9999)}"
@@ -209,11 +208,16 @@ def customer_values(rng: random.Random, n: int, today: dt.date, complete: bool =
         v["service_notes"] = rng.choice(["店主希望增加高端品牌", "周末客流较大", "需要更换烟柜", "曾反映送货延迟"])
     more = _more_values(random.Random(f"{n}:{v['id_card']}:{v['licence_no']}"), v, district, region, issued)
     if complete:  # every mandatory field a person keeps, but the photos (which the caller adds)
-        return v | more
+        return v | more | _consent_form(v)
     drop = rng.sample(sorted(v), rng.choice((0, 0, 1, 3, 6)))  # some archives are not complete yet
     for k in drop:
         v.pop(k, None)
-    return v | more
+    return v | more | _consent_form(v)
+
+
+def _consent_form(v: dict[str, Any]) -> dict[str, Any]:
+    """The consent's form where it was signed (added after the draws, so the same seed gives the same customers)."""
+    return {"consent_form": "written"} if v.get("consent_signed") is True else {}
 
 
 def generate(
