@@ -96,7 +96,10 @@ class CustomerPanel(QWidget):
         self.credit.load(customer_id or None)
         self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
         self.integrity.load(customer_id or None)
-        self.signature.load(customer_id or None)  # after a save too: a changed signed field outdates it
+        if visits or self.signature.customer_id != customer_id:
+            self.signature.load(customer_id or None)
+        else:  # after a save of the same customer: a changed signed field outdates a signature it has
+            self.signature.refresh()
         self.tabs.setTabEnabled(self.integrity_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.credit_tab:
             self.credit.fetch()

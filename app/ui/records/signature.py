@@ -183,6 +183,11 @@ class SignatureBox(QWidget):
             return
         ops.of_customer(self.ctx, self, customer_id).success(self._show).run()
 
+    def refresh(self) -> None:
+        """Read again after the customer was saved; a customer never signed has nothing to outdate."""
+        if self.customer_id and self.signatures:
+            self.load(self.customer_id)
+
     def _label(self, key: str) -> str:
         spec = self.form.get(key)
         return spec.label(current_language()) if spec else key
