@@ -18,6 +18,7 @@ from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
 from app.validation.completeness import gaps
+from app.validation.consent import consent_issues
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import keep_code, next_code, region_of
 from server.photos import readable
@@ -258,6 +259,7 @@ def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if rec.status not in ("draft", "returned"):
         return rejected(m, uow, [error("status.not_submittable")], rec)
     report = validate_values(uow.form, rec.values, today=uow.today, role=uow.user.role)
+    report.merge(consent_issues(uow.form, rec.values))  # ``consent.missing``: refused (F3 L211)
     errs = [issue_error(uow, i) for i in report.errors]
     uow.refresh_photos(rec)
     for key in (s.key for s in uow.form.fields if s.key in rec.values):

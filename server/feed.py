@@ -26,6 +26,7 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customer_versions, customers, feed, feed_counter
 from server.scope import Directory, is_admin
+from server.signatures import of_records, with_state
 
 
 def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any]:
@@ -45,8 +46,9 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         directory = Directory.lazy(conn, user)
         directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id, r.v_actor_id))
         latest = _latest_per_record(rows)
-        held = files(conn, [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None], directory)
-        changes = [_change(conn, r, directory, held) for r in latest]
+        rids = [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None]
+        held, signed = files(conn, rids, directory), of_records(conn, rids, directory)
+        changes = [_change(conn, r, directory, held, signed) for r in latest]
     return {
         "changes": changes,
         "cursor": rows[-1].f_seq if more else counter.seq,
@@ -111,13 +113,19 @@ def _latest_per_record(rows: Sequence[Any]) -> list[Any]:
     return [r for i, r in enumerate(rows) if r.f_record_id is None or last[r.f_record_id] == i]
 
 
-def _change(conn: Any, r: Any, directory: Directory, held: dict[str, Any]) -> dict[str, Any]:
-    """One change of a page; a record carries its integrity file (``held``: server.integrity.files)."""
+def _change(
+    conn: Any, r: Any, directory: Directory, held: dict[str, Any], signed: dict[str, list[dict[str, Any]]]
+) -> dict[str, Any]:
+    """One change of a page; a record carries its integrity file (``held``: server.integrity.files) and its
+    signatures, each with the signed fields changed since (``signed``: server.signatures.of_records)."""
     out: dict[str, Any] = {"seq": r.f_seq, "kind": r.f_kind, "record": None, "record_id": r.f_record_id, "form": None}
     if r.f_kind == "record":
-        out["record"] = Rec.from_row(r).to_wire(directory)
+        rec = Rec.from_row(r)
+        out["record"] = rec.to_wire(directory)
         if r.f_record_id in held:
             out["record"]["integrity"] = held[r.f_record_id]
+        if r.f_record_id in signed:
+            out["record"]["signatures"] = with_state(signed[r.f_record_id], rec.values)
     elif r.f_kind == "form":
         out["form"] = definition(conn, r.f_form_version)
     return out

@@ -14,6 +14,7 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customers
 from server.scope import Directory, can_see
+from server.signatures import of_records, with_state
 
 
 def visible_record(conn: Connection, caller: Caller, record_id: str) -> tuple[Rec, Directory]:
@@ -31,4 +32,5 @@ def visible_record(conn: Connection, caller: Caller, record_id: str) -> tuple[Re
 def read_record(db: Database, caller: Caller, record_id: str) -> dict[str, Any]:
     with db.read() as conn:
         rec, directory = visible_record(conn, caller, record_id)
-        return {**rec.to_wire(directory), "integrity": files(conn, [rec.id], directory)[rec.id]}
+        signed = with_state(of_records(conn, [rec.id], directory)[rec.id], rec.values)
+        return {**rec.to_wire(directory), "integrity": files(conn, [rec.id], directory)[rec.id], "signatures": signed}

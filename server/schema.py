@@ -194,6 +194,21 @@ integrity_entries = Table(
     Index("ix_integrity_entries_occurred_on", "occurred_on"),
 )
 
+# The customer's signatures (客户签名确认, F3 L320): the signed values, their digest, the PNG's hash, the verifier.
+signatures = Table(
+    "signatures",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("signed_on", String(10), nullable=False),
+    Column("image", String(64), nullable=False),  # SHA-256 of the PNG (a photo)
+    Column("fields", Text, nullable=False),  # JSON: the signed fields' values (app.validation.consent)
+    Column("digest", String(64), nullable=False),
+    Column("record_version", Integer, nullable=False),  # the customer's version it was signed against
+    Column("verified_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
 # Complaints (投诉): the complainant is kept here, apart from the outlet's values; each step is in complaint_steps.
 complaints = Table(
     "complaints",

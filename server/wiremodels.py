@@ -22,6 +22,7 @@ from typing_extensions import TypedDict
 
 from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, ResultStatus
 from server.integrity_models import ComplaintIn, EntryIn, IntegrityFileOut, StepIn
+from server.signature_models import SignatureIn, SignatureOut
 from server.wirecheck import PROVISIONAL_RE, SHA_RE, UUID_RE, plain_mutations, screen
 
 
@@ -161,6 +162,7 @@ class MutationIn(Strict):
     complaint: ComplaintIn | None = None  # complaint.open
     step: StepIn | None = None  # complaint.step
     closure: ClosureIn | None = None
+    signature: SignatureIn | None = None  # signature.add
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -252,6 +254,7 @@ class RecordOut(BaseModel):
     people: dict[str, str] = {}  # login name -> display name of the accounts the record names
     integrity: IntegrityFileOut | None = None  # the customer's integrity file, in the feed (server.integrity)
     closure: ClosureOut | None = None  # added later (issue 18): absent from older servers' records
+    signatures: list[SignatureOut] | None = None  # the customer's signatures, in the feed (server.signatures)
 
 
 class ConflictOut(BaseModel):

@@ -54,6 +54,8 @@ class RemoteRecord:
     # the customer's integrity file (entries, complaints) as the feed sends it; None: not sent (push answers)
     integrity: dict[str, Any] | None = field(default=None, compare=False, repr=False)
     closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, at
+    # the customer's signatures as the feed sends them (each a dict with a text ``id``); None: not sent
+    signatures: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

@@ -59,6 +59,7 @@ class MutationKind(str, enum.Enum):
     COMPLAINT = "complaint.open"  # a complaint received (投诉, F3 L40, L186)
     COMPLAINT_STEP = "complaint.step"  # a complaint assigned, handled, answered or closed
     CLOSE = "customer.close"  # closing an outlet (销户) or reopening it: docs/domain.md, "The archive's lifecycle"
+    SIGNATURE = "signature.add"  # the customer's signature confirming the basic information (F3 L320)
 
 
 class ResultStatus(str, enum.Enum):

@@ -211,11 +211,18 @@ def customer_values(rng: random.Random, n: int, today: dt.date, complete: bool =
         v["service_notes"] = rng.choice(["店主希望增加高端品牌", "周末客流较大", "需要更换烟柜", "曾反映送货延迟"])
     more = _more_values(random.Random(f"{n}:{v['id_card']}:{v['licence_no']}"), v, district, region, issued)
     if complete:  # every mandatory field a person keeps, but the photos (which the caller adds)
-        return v | more
+        return v | more | _consent(v)
+    consent = _consent(v)
     drop = rng.sample(sorted(v), rng.choice((0, 0, 1, 3, 6)))  # some archives are not complete yet
     for k in drop:
         v.pop(k, None)
-    return v | more
+    return v | more | consent  # every generated customer gave its consent (it can be submitted, F3 L211)
+
+
+def _consent(v: dict[str, Any]) -> dict[str, Any]:
+    """The recorded consent with its form (the form added after the draws: the same seed, the same customers)."""
+    keys = ("consent_signed", "consent_date")
+    return {k: v[k] for k in keys} | {"consent_form": "written"} if v.get("consent_signed") is True else {}
 
 
 def generate(

@@ -28,6 +28,7 @@ from app.models.wire import UserRole
 from app.services.events import Changes
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
+from app.validation.consent import consent_issues
 
 
 def quality(report: Report) -> Quality:
@@ -289,6 +290,7 @@ def submit(
         if c.status not in (CustomerStatus.DRAFT, CustomerStatus.RETURNED):
             continue
         report = validate(session, c.values, cid)
+        report.merge(consent_issues(session.form, c.values))  # refused, not only warned (F3 L211)
         if report.has_errors:
             refused[cid] = report
         else:

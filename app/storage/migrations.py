@@ -140,7 +140,8 @@ ALTER TABLE photo ADD COLUMN uploaded_at TEXT;
 
 # v4 (issue 18): the integrity archive (诚信档案): entries and complaints per outlet, synced; and the
 # archive's lifecycle: the server's last close or reopen of the outlet (销户, JSON) and whether it is closed
-# now (a closed customer leaves the working lists and is read-only).
+# now (a closed customer leaves the working lists and is read-only); the customer's signatures (客户签名确认,
+# F3 L320).
 V4 = """
 CREATE TABLE integrity_entry (
     pk INTEGER PRIMARY KEY,
@@ -184,6 +185,21 @@ CREATE INDEX ix_complaint_customer ON complaint(customer_id, received_on);
 CREATE INDEX ix_complaint_open ON complaint(status, deadline);
 ALTER TABLE customer ADD COLUMN closure TEXT;
 ALTER TABLE customer ADD COLUMN closed INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE signature (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    customer_id TEXT NOT NULL,
+    signed_on TEXT NOT NULL,
+    image TEXT NOT NULL,
+    fields TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 0,
+    verified_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'synced', 'refused')),
+    error TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX ix_signature_customer ON signature(customer_id, signed_on);
 """
 
 

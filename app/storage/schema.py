@@ -123,6 +123,23 @@ integrity_entry = Table(
     Column("error", Text, nullable=False),
 )
 
+signature = Table(
+    "signature",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("customer_id", Text, nullable=False),
+    Column("signed_on", Text, nullable=False),
+    Column("image", Text, nullable=False),
+    Column("fields", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("verified_by", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("error", Text, nullable=False),
+)
+
 complaint = Table(
     "complaint",
     metadata,

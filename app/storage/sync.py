@@ -200,8 +200,10 @@ class Outbox(Part):
             taken: list[tuple[RemoteRecord, dict[str, Any] | None]] = []
             for row, result in results:
                 status, record = result.status, result.record
-                if is_integrity_kind(row.kind):  # its own record's state; a refusal never blocks the customer
-                    self.arc.integrity.answered(tx, row, result)
+                if is_integrity_kind(row.kind) or row.kind == MutationKind.SIGNATURE.value:
+                    # its own record's state; a refusal never blocks the customer
+                    part = self.arc.signatures if row.kind == MutationKind.SIGNATURE.value else self.arc.integrity
+                    part.answered(tx, row, result)
                     if record is not None:
                         taken.append((record, None))
                     continue
@@ -336,6 +338,7 @@ class Outbox(Part):
         taken: dict[str, RemoteRecord] = {}  # the newest state of each record in this page
         regressed: dict[str, RemoteRecord] = {}  # records the server shows older than acknowledged here
         integrity: list[tuple[str, dict[str, Any]]] = []  # the customers' integrity files, in feed order
+        signed: list[tuple[str, tuple[dict[str, Any], ...]]] = []  # the customers' signatures, in feed order
         with self.transaction() as tx:
             busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(rids)).distinct()).scalars())
             have: dict[str, tuple[int, Any, str]] = {
@@ -366,6 +369,8 @@ class Outbox(Part):
                     held = have.get(rid)
                     if record.integrity is not None and (held is None or held[2] != "revoked"):
                         integrity.append((rid, record.integrity))
+                    if record.signatures is not None and (held is None or held[2] != "revoked"):
+                        signed.append((rid, record.signatures))
                     if held is not None and held[0] > record.version and not record.deleted and held[2] != "revoked":
                         regressed[rid] = record  # the server lost changes acknowledged here: it was restored
                         continue
@@ -378,6 +383,8 @@ class Outbox(Part):
             applied += self._take_feed_records(tx, form, taken, quality, prov, known)
             for rid, file in integrity:  # after the records: a customer new here is inserted first
                 self.arc.integrity.take_server(tx, rid, file, prov)
+            for rid, sigs in signed:
+                self.arc.signatures.take_server(tx, rid, sigs, prov)
             for record in regressed.values():
                 self.arc.recovery.rebase(tx, form, record, quality)
             self.incoming.remember_people(tx, [c.record for c in changes if c.record is not None])

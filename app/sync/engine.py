@@ -90,6 +90,8 @@ def build_body(
         body["step"] = extra.get("step") or {}
     elif kind is MutationKind.CLOSE:
         body["closure"] = extra.get("closure") or {}
+    elif kind is MutationKind.SIGNATURE:
+        body["signature"] = extra.get("signature") or {}
     return body
 
 
@@ -100,6 +102,9 @@ def photos_in(body: dict[str, Any], photo_fields: Set[str]) -> list[str]:
             refs += change["new"]
     refs += (body.get("visit") or {}).get("photos") or []
     refs += (body.get("entry") or {}).get("photos") or []
+    image = (body.get("signature") or {}).get("image")
+    if image:
+        refs.append(image)
     return list(dict.fromkeys(refs))
 
 
@@ -277,13 +282,15 @@ def _pull(
 
 
 def _photos_of(changes: list[FeedChange], photo_fields: frozenset[str]) -> list[str]:
-    """The photos the pulled records name: their photo fields, and their integrity entries' attachments."""
+    """The photos the pulled records name: their photo fields, their integrity entries' attachments and their
+    signatures' pictures."""
     out = [
         sha for c in changes if c.record is not None for key in photo_fields for sha in c.record.values.get(key) or []
     ]
     for c in changes:
         entries = ((c.record.integrity if c.record is not None else None) or {}).get("entries") or []
         out += [p for e in entries if isinstance(e, dict) for p in e.get("photos") or [] if isinstance(p, str)]
+    out += [s["image"] for c in changes if c.record is not None for s in c.record.signatures or ()]
     return out
 
 

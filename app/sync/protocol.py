@@ -52,6 +52,7 @@ def record(d: Any, where: str) -> RemoteRecord:
         provisional_code=opt(d, "provisional_code", str, where),
         integrity=_integrity(opt(d, "integrity", dict, where), f"{where}.integrity"),
         closure=_closure(opt(d, "closure", dict, where), f"{where}.closure"),
+        signatures=_signatures(d, where),
         wire=d,
     )
 
@@ -78,6 +79,20 @@ def _closure(d: dict[str, Any] | None, where: str) -> dict[str, Any] | None:
         raise Bad(f"{where}.state")
     req(d, "reason", str, where)
     return d
+
+
+def _signatures(d: dict[str, Any], where: str) -> tuple[dict[str, Any], ...] | None:
+    """A customer's signatures (added later: absent from older servers and from push answers): objects with a
+    text ``id`` and ``image``; their other values are read by app.storage.signatures."""
+    if d.get("signatures") is None:
+        return None
+    out = []
+    for i, item in enumerate(listed(d, "signatures", where)):
+        w = f"{where}.signatures[{i}]"
+        req(obj(item, w), "id", str, w)
+        req(item, "image", str, w)
+        out.append(item)
+    return tuple(out)
 
 
 def _people(d: dict[str, Any] | None) -> dict[str, str]:

@@ -85,6 +85,10 @@ MESSAGES: dict[str, str] = {
     "consent.not_signed": N_(
         "{label}: without the customer's written consent, personal information should not be collected."
     ),
+    "consent.missing": N_(
+        "{label}: the customer's consent is not recorded (signed, its date and its form: written or electronic); "
+        "a customer with personal information cannot be submitted without it."
+    ),
     "duplicate": N_("{label}: the same value is already used by customer {code} ({name})."),
     "duplicate.unnamed": N_("{label}: the same value is already used by customer {code}."),
     "duplicate.in_file": N_("{label}: the same value is also in row {row} of this file."),

@@ -73,7 +73,8 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
 
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     s = ctx.session
-    a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    consent = {"consent_signed": True, "consent_date": "2026-01-05", "consent_form": "written"}  # to be submitted
+    a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **consent})
     b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
     out = tmp_path / "county.xlsx"
     export_customers(s._archive, s.form, out, lang="zh_CN", groups=["identification", "basic"], meta=False)

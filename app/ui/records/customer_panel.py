@@ -1,4 +1,5 @@
-"""One customer: the archive form, its visits, its history, its integrity grade and archive, in tabs."""
+"""One customer: the customer's signature above the tabs of the archive form, its visits, its history, its
+integrity grade and archive."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
 from app.ui.records.integrity import IntegrityView
+from app.ui.records.signature import SignatureBox
 from app.ui.records.visits import VisitsView
 
 
@@ -53,9 +55,16 @@ class CustomerPanel(QWidget):
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         empty.setProperty("role", "empty")
+        self.signature = SignatureBox(ctx, form, self)
+        self.signature.sig_message.connect(self.sig_message)
+        page = QWidget(self)
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        page_layout.addWidget(self.signature)
+        page_layout.addWidget(self.tabs, 1)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(empty)
-        self.stack.addWidget(self.tabs)
+        self.stack.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.stack)
@@ -92,6 +101,10 @@ class CustomerPanel(QWidget):
         self.credit.load(customer_id or None)
         self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
         self.integrity.load(customer_id or None)
+        if visits or self.signature.customer_id != customer_id:
+            self.signature.load(customer_id or None)
+        else:  # after a save of the same customer: a changed signed field outdates a signature it has
+            self.signature.refresh()
         self.tabs.setTabEnabled(self.integrity_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.credit_tab:
             self.credit.fetch()

@@ -48,6 +48,7 @@ from app.ui.records.photos import PhotoEditor
 from app.ui.records.submit_dialog import SubmitDialog, errors_text, lines_to_confirm
 from app.ui.style import MARGIN, SPACING
 from app.validation import Issue, Report, Severity, parse_field, validate_values
+from app.validation.consent import consent_issues
 from app.validation.editing import may_edit
 
 log = logging.getLogger(__name__)
@@ -352,6 +353,7 @@ class CustomerForm(QWidget):
 
     def validate_record(self) -> Report:
         self.report = validate_values(self.form, self.raw_values(), today=dt.date.today(), role=self.role)
+        self.report.merge(consent_issues(self.form, self.report.values))  # shown on the form, blocks Submit
         for key in self.rows:
             self._show(key)
         self.progress.setValue(round(self.report.completeness * 100))
