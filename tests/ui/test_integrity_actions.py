@@ -96,3 +96,20 @@ def test_the_public_notice_list_from_the_menu(qtbot, running, srv, memory_keyrin
     text = "\n".join(str(c.value) for ws in wb.worksheets for row in ws.iter_rows() for c in row if c.value)
     assert code in text and "B" in text
     assert "B级：守法经营" in text  # each grade with its definition
+
+
+def test_the_integrity_tab_reads_its_records_when_it_comes_into_view(qtbot, running) -> None:
+    """Opening a customer leaves the integrity archive unread while another tab is in view (a Submit or a
+    save reads nothing for it); bringing the tab into view reads it, and another customer empties it."""
+    win = running.window
+    ids = running.runner.call_db(lambda: _setup(running.ctx.session))
+    win.open_customer(ids["a"])
+    side, view = win.panel, win.panel.integrity
+    qtbot.waitUntil(lambda: view.customer_id == ids["a"], timeout=10_000)
+    assert side.tabs.currentIndex() != side.integrity_tab
+    assert view.stale and view.complaints.rowCount() == 0
+    side.tabs.setCurrentIndex(side.integrity_tab)
+    qtbot.waitUntil(lambda: view.complaints.rowCount() == 1, timeout=10_000)
+    assert not view.stale and view.complaints.item(0, 5).text() == "已受理"
+    win.open_customer(ids["c"])  # in view: read at once
+    qtbot.waitUntil(lambda: view.customer_id == ids["c"] and view.complaints.rowCount() == 1, timeout=10_000)

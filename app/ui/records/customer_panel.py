@@ -48,6 +48,7 @@ class CustomerPanel(QWidget):
         self.integrity_tab = self.tabs.addTab(self.integrity, _("Integrity archive"))
         self.integrity.sig_message.connect(self.sig_message)
         self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
+        self.tabs.currentChanged.connect(self._integrity_shown)
         self.access = AccessView(ctx, self)
         self.access_tab = self.tabs.addTab(self.access, _("Access log"))
         self.tabs.currentChanged.connect(lambda i: self.access.fetch() if i == self.access_tab else None)
@@ -92,6 +93,10 @@ class CustomerPanel(QWidget):
         """A save adds to the customer's history; its visits change only with a visit (its own operation)."""
         self._refresh_side_tabs(customer_id, visits=self.visits.customer_id != customer_id)
 
+    def _integrity_shown(self, index: int) -> None:
+        if index == self.integrity_tab and self.integrity.stale:
+            self.integrity.load(self.integrity.customer_id)
+
     def _refresh_side_tabs(self, customer_id: str, visits: bool = True) -> None:
         if visits:
             self.visits.load(customer_id or None)
@@ -100,7 +105,10 @@ class CustomerPanel(QWidget):
         self.tabs.setTabEnabled(2, bool(customer_id))
         self.credit.load(customer_id or None)
         self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
-        self.integrity.load(customer_id or None)
+        if self.tabs.currentIndex() == self.integrity_tab:  # read only when in view (a Submit stays cheap)
+            self.integrity.load(customer_id or None)
+        else:
+            self.integrity.hold(customer_id or None)
         if visits or self.signature.customer_id != customer_id:
             self.signature.load(customer_id or None)
         else:  # after a save of the same customer: a changed signed field outdates a signature it has

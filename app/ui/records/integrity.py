@@ -298,7 +298,19 @@ class IntegrityView(QWidget):
         layout.addWidget(complaints_box, 1)
         self.load(None)
 
+    def hold(self, customer_id: str | None) -> None:
+        """Show ``customer_id`` empty, read nothing yet: the tab is not in view (``stale`` until ``load``)."""
+        self._reset(customer_id)
+        self.stale = customer_id is not None
+
     def load(self, customer_id: str | None) -> None:
+        self._reset(customer_id)
+        self.stale = False
+        if customer_id:
+            ops.entries(self.ctx, self, customer_id).success(lambda e: self._show_entries(customer_id, e)).run()
+            ops.complaints(self.ctx, self, customer_id).success(lambda c: self._show_complaints(customer_id, c)).run()
+
+    def _reset(self, customer_id: str | None) -> None:
         self.customer_id = customer_id
         for button in (self.add_entry, self.add_complaint):
             button.setEnabled(customer_id is not None)
@@ -306,9 +318,6 @@ class IntegrityView(QWidget):
         self.entries.setRowCount(0)
         self.complaints.setRowCount(0)
         self.complaint_rows = []
-        if customer_id:
-            ops.entries(self.ctx, self, customer_id).success(lambda e: self._show_entries(customer_id, e)).run()
-            ops.complaints(self.ctx, self, customer_id).success(lambda c: self._show_complaints(customer_id, c)).run()
 
     def _show_entries(self, cid: str, entries: list[IntegrityEntry]) -> None:
         if cid != self.customer_id:
