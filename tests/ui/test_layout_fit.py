@@ -272,3 +272,26 @@ def test_the_english_review_queue_keeps_the_shop_readable_at_1280(qtbot, ctx) ->
     assert panel.table.columnWidth(2) >= SHOP_MIN
     assert panel.table.horizontalScrollBar().maximum() == 0
     assert all(panel.table.item(r, 5).toolTip() == panel.table.item(r, 5).text() for r in range(4))
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_long_shop_name_is_cut_with_an_ellipsis_in_the_form_header_at_1280(qtbot, ctx, lang) -> None:
+    """At 1280×720 the header's badge, source and buttons leave the name little room: it is cut with "…"
+    (the whole name in the tooltip), never clipped through a character; a short one shows whole."""
+    win = main_window(qtbot, ctx, lang, (1280, 720))
+    form = win.panel.form_widget
+    long_name = "西安市碑林区南大街永辉便民超市连锁有限公司第十二分店"
+    c, _report = records.save_draft(ctx.session, {"shop_name": long_name})
+    win.panel.show_customer(c)
+    qtbot.waitUntil(lambda: form.title.text() == long_name, timeout=10_000)
+    settle()
+    title = form.title
+    assert title.fontMetrics().horizontalAdvance(long_name) > title.contentsRect().width()  # it does not fit
+    shown = title.shown()
+    assert shown.endswith("…") and long_name.startswith(shown[:-1]) and title.toolTip() == long_name
+    assert title.fontMetrics().horizontalAdvance(shown) <= title.contentsRect().width()
+    c2, _report = records.save_draft(ctx.session, {"shop_name": "永辉商行"})
+    win.panel.show_customer(c2)
+    qtbot.waitUntil(lambda: form.title.text() == "永辉商行", timeout=10_000)
+    settle()
+    assert title.shown() == "永辉商行"

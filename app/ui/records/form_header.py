@@ -8,13 +8,35 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape as html_escape
 
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPainter, QPaintEvent
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from app.i18n import _, translate
 from app.models.record import STATUS_MSGIDS, Customer, Source
 from app.ui.style import SPACING, status_color
 
 SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
+
+
+class ElidedTitle(QLabel):
+    """The shop's name, cut with "…" where the bar is too narrow for it (the whole name in the tooltip),
+    never clipped in the middle of a character; ``text()`` stays the whole name."""
+
+    def setText(self, text: str) -> None:
+        super().setText(text)
+        self.setToolTip(text)
+
+    def shown(self) -> str:
+        """The name as painted at the label's present width."""
+        return self.fontMetrics().elidedText(self.text(), Qt.TextElideMode.ElideRight, self.contentsRect().width())
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setFont(self.font())
+        painter.setPen(self.palette().color(self.foregroundRole()))
+        flags = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        painter.drawText(self.contentsRect(), flags, self.shown())
 
 
 @dataclass
@@ -30,10 +52,11 @@ class HeaderBar:
 def header_bar(parent: QWidget, save: Callable[[], None], submit: Callable[[], None]) -> HeaderBar:
     row = QHBoxLayout()
     row.setSpacing(SPACING)
-    title = QLabel(parent)
+    title = ElidedTitle(parent)
     title.setProperty("role", "title")
     title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name never widens the form
-    badge = QLabel(parent)
+    badge = QLabel(parent)  # under the name: at 1280×720 the bar has no room for both side by side
+    badge.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
     source = QComboBox(parent)
     for value, msgid in SOURCES:
         source.addItem(translate(msgid), value.value)
@@ -44,8 +67,11 @@ def header_bar(parent: QWidget, save: Callable[[], None], submit: Callable[[], N
     save_button.clicked.connect(lambda: save())
     submit_button = QPushButton(_("Submit for review"), parent)
     submit_button.clicked.connect(submit)
-    row.addWidget(title, 1)
-    row.addWidget(badge)
+    names = QVBoxLayout()
+    names.setSpacing(0)
+    names.addWidget(title)
+    names.addWidget(badge)
+    row.addLayout(names, 1)
     row.addWidget(QLabel(_("Source:"), parent))
     row.addWidget(source)
     row.addWidget(save_button)
