@@ -406,7 +406,7 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
     win.tabs.setCurrentIndex(0)  # the customers' tab
     win.open_customer(cid)
     win.panel.tabs.setCurrentIndex(win.panel.integrity_tab)
-    shot(win, "32-integrity-archive", WINDOW)
+    shot(win, "21b-integrity-archive", WINDOW)
     win.panel.tabs.setCurrentIndex(0)
 
     form = sess.form
@@ -466,7 +466,7 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
     )
     screen = LedgerWindow(ctx, win)
     screen._fetched(ledger)
-    shot(screen, "33-modification-ledger", (1280, 720))
+    shot(screen, "22b-modification-ledger", (1280, 720))
     screen.close()
 
 

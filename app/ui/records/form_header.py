@@ -14,7 +14,8 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QSize
 
 from app.i18n import _, translate
 from app.models.record import STATUS_MSGIDS, Customer, Source
-from app.ui.style import SPACING, status_color
+from app.ui.records.table_model import CLOSED
+from app.ui.style import MUTED, SPACING, status_color
 
 SOURCES = [(Source.VISIT, "Visit"), (Source.PHONE, "Phone call"), (Source.MANUAL, "Entered")]
 
@@ -84,7 +85,7 @@ def badge_html(c: Customer | None) -> str:
     if c is None:
         return ""
     kind = "" if c.code_official else _("(provisional)")
-    return (
-        f'{html_escape(c.code or "")} {kind} · <span style="color:{status_color(c.status)}">'
-        f"{translate(STATUS_MSGIDS[c.status])}</span>"
-    )
+    status = translate(STATUS_MSGIDS[c.status])
+    if c.closed:  # 销户: what the list says of it too (app/ui/records/table_model.CLOSED)
+        return f'{html_escape(c.code or "")} {kind} · <span style="color:{MUTED}">{translate(CLOSED)}</span>'
+    return f'{html_escape(c.code or "")} {kind} · <span style="color:{status_color(c.status)}">{status}</span>'
