@@ -177,7 +177,7 @@ def test_pages_skip_and_repeat_nothing_while_others_commit(server_process, db, r
     people(db)
     server_process.start(env=FAST_ENV)
     token = add(run, "crm", "--department", "营销中心", "--scope", "feed:read")
-    writers, rounds = 4, 8
+    writers, rounds = 4, 8  # brand counts from 1001: never a demo customer's own (20–159), so each write is a change
     records = [approved_customers(db, "c1", 1)[0] for _ in range(writers)]
     done = threading.Event()
     failures: list[BaseException] = []
@@ -187,7 +187,7 @@ def test_pages_skip_and_repeat_nothing_while_others_commit(server_process, db, r
             for n in range(rounds):
                 db.write(
                     lambda tx, n=n: apply_system_changes(
-                        tx, {records[i]: {"brand_count": 100 * i + n + 1}}, "classification", f"w{i}-{n}"
+                        tx, {records[i]: {"brand_count": 1000 + 100 * i + n + 1}}, "classification", f"w{i}-{n}"
                     )
                 )
         except BaseException as exc:  # reported by the main thread

@@ -42,10 +42,14 @@ def bulk_insert(session, n, seed=3):
     session._archive.customers.insert(session.form, items, Provenance("tester", Source.IMPORT, "seed"))
 
 
+CONSENT = {"consent_signed": True, "consent_date": "2026-01-05", "consent_form": "written"}  # to be submitted
+
+
 def three(session):
     ids = []
     for name, phone in (("老王烟酒店", "13812345678"), ("李记便利店", "13912345678"), ("张家超市", "13712345678")):
-        c, _ = records.save_draft(session, {"shop_name": name, "contact_phone": phone, "order_method": "online"})
+        values = {"shop_name": name, "contact_phone": phone, "order_method": "online", **CONSENT}
+        c, _ = records.save_draft(session, values)
         ids.append(c.id)
     return ids
 
@@ -127,7 +131,7 @@ def test_changed_customers_are_submitted_for_review_after_the_import(session, tm
     a, b, c = three(session)
     arc = session._archive
     arc.customers.set_status([c], CustomerStatus.APPROVED, Provenance("经理", Source.SYNC))
-    d, _ = records.save_draft(session, {"shop_name": "只改直接字段", "contact_phone": "13312345678"})
+    d, _ = records.save_draft(session, {"shop_name": "只改直接字段", "contact_phone": "13312345678", **CONSENT})
     out = tmp_path / "维护0301.xlsx"
     export_customers(arc, session.form, out, lang="zh_CN")
     row = rows_by_id(out)

@@ -156,6 +156,7 @@ def test_bulk_maintenance_and_export_options_from_the_command_line(ready, tmp_pa
     ws = wb.worksheets[0]
     header = [c.value for c in ws[1]]
     given = {"店铺名称": "老王烟酒店", "联系电话": "13812345678", "订货方式": "网上订货"}
+    given |= {"客户书面同意采集": "是", "同意日期": "2026-01-05", "同意形式": "书面同意书"}  # consent: can be submitted
     ws.append([given.get(h) for h in header])
     wb.save(src)
     assert run(home, "import", str(src)).returncode in (0, 1)
