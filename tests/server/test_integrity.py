@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server.config import CHINA_TZ
 from server.schema import complaint_steps, complaints, credit_ratings
 from tests.server.helpers import TODAY, create, decide, mid, submit
 
@@ -129,9 +130,10 @@ def test_grading_reads_the_integrity_archive_and_the_notice_list(api, world, run
     assert rated == 0 and "Basis: integrity archive" in err and "violation 1" in err, err
     shown, out, err = run("credit", "show", code)
     assert shown == 0 and json.loads(out)[0]["basis"]["counts"]["violation"] == 1
-    since = (TODAY - dt.timedelta(days=365)).isoformat()
-    assert f"{TODAY.isoformat()}: grade B (notice) by gina" in err, err
-    assert f"basis: integrity archive {since} to {TODAY.isoformat()}: licensing 0, routine inspection 0," in err
+    day = dt.datetime.now(CHINA_TZ).date()  # the server rates on its day (China's: from 16:00 UTC, tomorrow)
+    since = (day - dt.timedelta(days=365)).isoformat()
+    assert f"{day.isoformat()}: grade B (notice) by gina" in err, err
+    assert f"basis: integrity archive {since} to {day.isoformat()}: licensing 0, routine inspection 0," in err
     assert "violation 1, consumer complaint 0, commendation or honour 0; 1 complaint(s) received, 1 not answered" in err
     with db.read() as conn:
         basis = json.loads(conn.execute(select(credit_ratings.c.basis)).scalar_one())
