@@ -6,7 +6,6 @@ installation works: SQLCipher is bundled, forms and translations are found.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets as pysecrets
 import tempfile
 from pathlib import Path
@@ -16,6 +15,7 @@ from app.errors import AppError
 from app.export.reading import read_sheet
 from app.export.xlsx import Column, write_sheet
 from app.i18n import translate
+from app.models import times
 from app.models.catalogue import load_form
 from app.models.record import NewCustomer, Provenance, Quality, new_id
 from app.storage.profile import Profile
@@ -31,7 +31,7 @@ def run_self_test() -> list[str]:
         arc, key, _code = profile.create("self-test passphrase", "self-test")
         try:
             report = validate_values(
-                form, {"shop_name": "自检商店", "contact_phone": "13800138000"}, today=dt.date.today()
+                form, {"shop_name": "自检商店", "contact_phone": "13800138000"}, today=times.today()
             )
             cid = new_id()
             arc.customers.insert(form, [NewCustomer(cid, report.values, Quality())], Provenance("self-test"))

@@ -40,3 +40,10 @@ def shown(value: str | dt.datetime | None, seconds: bool = False, year: bool = T
 
 def now() -> dt.datetime:
     return dt.datetime.now(ZONE)
+
+
+def today() -> dt.date:
+    """The bureau's day: the date in China, whatever the computer's zone (the server dates everything
+    so too). A dialog, a validation ("not in the future") and the server's check then agree on a laptop
+    left in UTC between 16:00 and 24:00, when the computer's own date is still yesterday in China."""
+    return now().date()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
+from app.models import times
 from app.models.record import NewCustomer, Provenance, Source, new_id
 
 if TYPE_CHECKING:
@@ -230,7 +231,7 @@ def generate(
 ) -> Iterator[dict[str, Any]]:
     """``count`` customers; some with a few fields left empty, unless ``complete``."""
     rng = random.Random(seed)
-    today = today or dt.date.today()
+    today = today or times.today()
     for n in range(count):
         yield customer_values(rng, n, today, complete)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from app import secrets
 from app.errors import StorageError, StorageErrorKind
 from app.i18n import N_
+from app.models import times
 from app.models.catalogue import FormDefinition, apply_override, form_from_dict, load_form, load_override
 from app.models.wire import UserRole
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
@@ -149,7 +150,7 @@ class Session:
         return self._archive.meta.get("demo") == "1"
 
     def today(self) -> dt.date:
-        return dt.date.today()
+        return times.today()
 
     def close(self) -> None:
         self._archive.close()

@@ -29,6 +29,7 @@ from app.errors import UserFacingError
 from app.export.reading import EXTENSIONS, SheetChoiceNeeded, choose_sheets, open_book
 from app.export.xlsx import Column, write_sheet
 from app.i18n import N_, current_language, translate
+from app.models import times
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
     CustomerStatus,
@@ -88,7 +89,7 @@ def process_sheet(
     lang = lang or current_language()
     headers = HeaderMap(form)
     job = SheetImport(
-        form, archive, mode, role=role, actor=actor, today=today or dt.date.today(), source_ref=path.name, lang=lang
+        form, archive, mode, role=role, actor=actor, today=today or times.today(), source_ref=path.name, lang=lang
     )
     res = job.result
     book = open_book(path, headers.score)

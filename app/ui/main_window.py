@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +10,7 @@ from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QStackedWidget, QTabWidget, QWidget
 
 from app.i18n import _, ngettext
+from app.models import times
 from app.models.catalogue import FormDefinition
 from app.models.remote import RemoteUser
 from app.models.sync_status import SyncState, SyncStatus
@@ -220,7 +220,7 @@ class MainWindow(QMainWindow):
         return self.requests_view
 
     def monthly_report(self) -> None:
-        self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, dt.date.today())
+        self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, times.today())
 
     def show_ledger(self) -> None:
         """The modification ledger (客户信息修改台帐): one window, raised again when already open."""

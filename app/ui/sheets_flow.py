@@ -8,12 +8,12 @@ the user's approved export requests when it needs one, and Request… (app.ui.re
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QWidget
 
 from app.i18n import _, ngettext
+from app.models import times
 from app.services.sheet_results import SheetResult
 from app.services.sheets import IMPORT_FILTER
 from app.ui.context import UiContext
@@ -107,7 +107,7 @@ def ask_for_request(ctx: UiContext, dialog: ExportOptionsDialog) -> RequestDialo
 
 
 def _export_to_file(ctx: UiContext, parent: QWidget, pks: list[int] | None, opts: ExportOptions) -> None:
-    name = _("customers-{date}.xlsx").format(date=dt.date.today().strftime("%Y%m%d"))
+    name = _("customers-{date}.xlsx").format(date=times.today().strftime("%Y%m%d"))
     start = str(Path(ctx.settings.last_export_dir) / name) if ctx.settings.last_export_dir else name
     path, _f = QFileDialog.getSaveFileName(parent, _("Export customers"), start, XLSX)
     if not path:

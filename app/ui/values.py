@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from PySide6.QtCore import QDate
+
+from app.models import times
 from app.models.catalogue import FormDefinition
 from app.services.exporting import export_value
 
@@ -16,3 +19,10 @@ def shown(form: FormDefinition, key: str, value: Any, lang: str) -> str:
     if v is None:
         return ""
     return v.isoformat() if hasattr(v, "isoformat") else str(v)
+
+
+def today() -> QDate:
+    """The bureau's day (China's, as the service and the server check it) for a date editor: not
+    ``QDate.currentDate()``, the computer's, a day behind from 16:00 UTC on a laptop left in UTC."""
+    d = times.today()
+    return QDate(d.year, d.month, d.day)

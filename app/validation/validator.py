@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from itertools import compress, filterfalse
 from typing import Any
 
+from app.models import times
 from app.models.catalogue import FieldRole, FieldSpec, FieldType, FormDefinition, RequiredLevel
 from app.models.wire import UserRole
 from app.validation.compiled import CompiledForm, compiled
@@ -37,7 +38,7 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
         return None, []
     try:
         parsed: tuple[Any, list[Issue]] = (
-            parser(spec, raw) if parser is not None else dated(spec, raw, today or dt.date.today())
+            parser(spec, raw) if parser is not None else dated(spec, raw, today or times.today())
         )
         return parsed
     except Exception:
@@ -123,7 +124,7 @@ def validate_values(
     ``required=False`` skips the missing-value and completeness bookkeeping, for callers that only
     want errors (the server: drafts may be incomplete).
     """
-    today = today or dt.date.today()
+    today = today or times.today()
     report = Report()
     values, found = report.values, report.issues
     comp = compiled(form)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import random
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from app.models import times
 from app.models.wire import PROTOCOL_HEADER
 from app.services.demo import generate
 from server import accounts
@@ -17,7 +17,7 @@ from server.db import Database
 
 PROTO = {PROTOCOL_HEADER: "1"}
 PASSWORD = "pass-word-123"
-TODAY = dt.date.today()
+TODAY = times.today()
 
 
 def mid() -> str:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from app.models import times
 from app.models.record import CustomerStatus
 from app.services import integrity, records, review, syncing
 from app.services.demo import generate
@@ -26,7 +27,7 @@ from tests.server.conftest import ServerProcess
 from tests.server.test_backup import cli, empty_url, key  # noqa: F401, F811  (fixtures)
 from tests.sync.conftest import SERVER_PASSWORD, Client
 
-YESTERDAY = (dt.date.today() - dt.timedelta(days=1)).isoformat()
+YESTERDAY = (times.today() - dt.timedelta(days=1)).isoformat()
 
 
 def local_state(c: Client) -> dict[str, tuple[Any, ...]]:

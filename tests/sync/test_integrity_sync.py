@@ -22,7 +22,7 @@ def _customer(c1, server, seed: int = 41) -> str:
 def test_entries_reach_the_market_manager_and_not_another_collector(server, clients) -> None:
     c1, s1, c2 = clients("c1"), clients("s1"), clients("c2")
     cid = _customer(c1, server)
-    today = dt.date.today().isoformat()
+    today = times.today().isoformat()
     e = integrity.add_entry(c1.session, cid, "violation", "monopoly", today, "超范围经营", "责令整改，已改正")
     integrity.add_entry(c1.session, cid, "commendation", "service", today, "年度诚信经营户")
     assert [x.state for x in integrity.entries(c1.session, cid)] == ["pending", "pending"]
@@ -48,7 +48,7 @@ def test_entries_reach_the_market_manager_and_not_another_collector(server, clie
 def test_bad_entries_are_refused_on_entry_with_a_message(server, clients) -> None:
     c1 = clients("c1")
     cid = _customer(c1, server, 42)
-    tomorrow = (dt.date.today() + dt.timedelta(days=2)).isoformat()
+    tomorrow = (times.today() + dt.timedelta(days=2)).isoformat()
     with pytest.raises(UserFacingError) as e:
         integrity.add_entry(c1.session, cid, "violation", "monopoly", tomorrow, "x")
     assert "未来" in e.value.message("zh_CN") or "future" in e.value.message("en")
@@ -67,7 +67,7 @@ def test_bad_entries_are_refused_on_entry_with_a_message(server, clients) -> Non
 def test_a_complaint_is_received_assigned_handled_answered_and_closed(server, clients) -> None:
     c1, s1 = clients("c1"), clients("s1")
     cid = _customer(c1, server, 43)
-    today = dt.date.today()
+    today = times.today()
     opened = integrity.open_complaint(
         c1.session, cid, "phone", today.isoformat(), "售卖过期卷烟", "张三丰", "13912345678"
     )
@@ -109,9 +109,9 @@ def test_a_complaint_is_received_assigned_handled_answered_and_closed(server, cl
 def test_overdue_complaints_are_in_the_to_do_list(server, clients) -> None:
     c1 = clients("c1")
     cid = _customer(c1, server, 44)
-    old = (dt.date.today() - dt.timedelta(days=30)).isoformat()
+    old = (times.today() - dt.timedelta(days=30)).isoformat()
     late = integrity.open_complaint(c1.session, cid, "letter", old, "服务态度差")
-    integrity.open_complaint(c1.session, cid, "visit", dt.date.today().isoformat(), "今天的投诉")
+    integrity.open_complaint(c1.session, cid, "visit", times.today().isoformat(), "今天的投诉")
     assert [o.complaint.id for o in integrity.overdue(c1.session)] == [late.id]
     assert c1.sync().complete
     assert [o.complaint.id for o in integrity.overdue(c1.session)] == [late.id]
@@ -121,7 +121,7 @@ def test_the_photos_of_an_entry_reach_the_market_manager(server, clients) -> Non
     c1, s1 = clients("c1"), clients("s1")
     cid = _customer(c1, server, 43)
     shot = c1.session._archive.media.put_photo(b"\xff\xd8integrity-entry-photo" * 40, "image/jpeg", 640, 480)
-    today = dt.date.today().isoformat()
+    today = times.today().isoformat()
     integrity.add_entry(c1.session, cid, "inspection", "monopoly", today, "检查现场照片", photos=[shot.sha256])
     out = c1.sync()
     assert out.complete and out.photos_up == 1

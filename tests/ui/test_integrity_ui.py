@@ -3,11 +3,10 @@ a bad value refused with its message in the dialog, the complainant masked in th
 
 from __future__ import annotations
 
-import datetime as dt
-
 from PySide6.QtCore import QDate
 
 from app.i18n import translate
+from app.models import times
 from app.services import integrity, records
 from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
@@ -54,7 +53,7 @@ def test_entries_and_complaints_through_the_tab(qtbot, ctx) -> None:
     assert view.complaints.item(0, 2).text() == "王**" and view.complaints.item(0, 3).text() == "139****5678"
     assert view.complaints.item(0, 5).text() == "已受理"  # the state, not the column "受理日期"
     assert view.complaints.horizontalHeaderItem(0).text() == "受理日期"
-    today = dt.date.today()
+    today = times.today()
     assert view.complaints.item(0, 7).text() == ctx.session.calendar.add_workdays(today, 5).isoformat()
 
     view.complaints.selectRow(0)

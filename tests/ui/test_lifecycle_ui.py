@@ -14,6 +14,7 @@ from typing import Any
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QLineEdit
 
+from app.models import times
 from app.models.wire import UserRole
 from app.services import records
 from app.ui.admin.retention import DestroyDialog
@@ -68,7 +69,7 @@ def test_a_market_manager_closes_and_reopens_an_outlet(qtbot, ctx, monkeypatch) 
     close.trigger()
     d = dialogs[-1]
     assert d.windowTitle() == "销户"
-    today = dt.date.today()
+    today = times.today()
     assert d.day.maximumDate() == QDate(today.year, today.month, today.day)  # not in the future
     d._accept()  # no reason yet
     assert not d.result() and d.error.text() == "请说明销户或恢复的原因。"

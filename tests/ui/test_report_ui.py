@@ -8,6 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 from PySide6.QtWidgets import QFileDialog
 
+from app.models import times
 from app.ui import report_flow
 from app.ui.report_flow import MonthlyReportDialog
 from tests.ui.test_sync_ui import sign_in, status_text
@@ -83,7 +84,7 @@ def test_the_archive_stays_usable_while_the_server_answers(
         return real(self, month)
 
     monkeypatch.setattr(SyncClient, "monthly_report", held)
-    month = MonthlyReportDialog(__import__("datetime").date.today()).chosen()
+    month = MonthlyReportDialog(times.today()).chosen()
 
     dropped = tmp_path / "dropped.xlsx"
     busy = report_flow.fetch_and_write(running.ctx, running.window, month, dropped)

@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.models import times
 from app.ui.context import UiContext
 from app.ui.ops import admin as admin_ops
 
 
 def when(ts: float | None) -> str:
-    """A server time (epoch seconds) as local date and minute."""
-    return dt.datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M") if ts else "—"
+    """A server time (epoch seconds) as date and minute in China time, as every time is shown."""
+    return times.shown(dt.datetime.fromtimestamp(ts, dt.UTC)) if ts else "—"
 
 
 def table(headers: Sequence[str], stretch: int | None = None) -> QTableWidget:

@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -29,7 +28,7 @@ from app.models.admin import AuditEntry, CalendarChange, ClassifyRun, LogEntry, 
 from app.services import admin
 from app.ui.admin.common import Page, fill, table, when
 from app.ui.context import UiContext
-from app.ui.values import shown
+from app.ui.values import shown, today
 
 SHEETS = "Excel / WPS / ODS / CSV (*.xlsx *.xlsm *.xls *.et *.ods *.csv)"
 JSON_FILES = "JSON (*.json)"
@@ -44,7 +43,7 @@ class CalendarPage(Page):
         self.table = table([_("Date"), _("Kind")], 1)
         self.layout_.addWidget(self.table)
         row = QHBoxLayout()
-        self.day = QDateEdit(QDate.currentDate())
+        self.day = QDateEdit(today())
         self.day.setCalendarPopup(True)
         self.day.setDisplayFormat("yyyy-MM-dd")
         self.kind = QComboBox()

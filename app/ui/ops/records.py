@@ -3,12 +3,12 @@ and the form's safety copies (autosave)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from app.models import times
 from app.models.record import Customer, PhotoInfo, Provenance, Source, Visit
 from app.services import photos, records
 from app.services.events import Changes
@@ -19,7 +19,7 @@ from app.validation import Issue
 
 
 def _prov(s: Any, source: Source) -> Provenance:
-    return Provenance(s.user, source, info_date=dt.date.today().isoformat())
+    return Provenance(s.user, source, info_date=times.today().isoformat())
 
 
 def load_customer(ctx: UiContext, parent: Any, customer_id: str) -> DbOp[Customer | None]:

@@ -151,7 +151,7 @@ class ClosureActions:
         if c is None or not may_decide(self.role):
             return
         name = str(c.values.get("shop_name") or c.code or c.id)
-        self.dialog = ClosureDialog(action, name, dt.date.today(), self.parent)  # the date the service checks
+        self.dialog = ClosureDialog(action, name, times.today(), self.parent)  # the bureau's day
         dialog = self.dialog
         dialog.accepted.connect(lambda: self.run(c.id, action, dialog.chosen_day(), dialog.reason.text()))
         dialog.open()

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import _, current_language
 from app.models.catalogue import FieldSpec, FieldType
+from app.ui import values
 from app.ui.flow import FlowLayout
 
 
@@ -237,7 +238,7 @@ class DateEditor(LineEditor):
 
     def _sync_calendar(self) -> None:
         d = QDate.fromString(self.edit.text().strip(), "yyyy-MM-dd")
-        self.calendar.setSelectedDate(d if d.isValid() else QDate.currentDate())
+        self.calendar.setSelectedDate(d if d.isValid() else values.today())
 
     def _pick(self, d: QDate) -> None:
         self.edit.setText(d.toString("yyyy-MM-dd"))

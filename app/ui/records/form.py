@@ -10,7 +10,6 @@ nothing; the next start offers the autosaved form back.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, current_language
+from app.models import times
 from app.models.catalogue import FieldRole, FieldSpec, FormDefinition
 from app.models.record import Customer, Source
 from app.models.wire import UserRole
@@ -348,11 +348,11 @@ class CustomerForm(QWidget):
             self._dup_timer.start()
 
     def _parse(self, key: str) -> None:
-        _value, issues = parse_field(self.form[key], self.rows[key].editor.raw(), dt.date.today())
+        _value, issues = parse_field(self.form[key], self.rows[key].editor.raw(), times.today())
         self.field_issues[key] = issues
 
     def validate_record(self) -> Report:
-        self.report = validate_values(self.form, self.raw_values(), today=dt.date.today(), role=self.role)
+        self.report = validate_values(self.form, self.raw_values(), today=times.today(), role=self.role)
         self.report.merge(consent_issues(self.form, self.report.values))  # shown on the form, blocks Submit
         for key in self.rows:
             self._show(key)

@@ -3,11 +3,10 @@ each with what the server said of it; new entries, complaints and complaint step
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -30,9 +29,11 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext, translate
+from app.models import times
 from app.models.catalogue import FieldSpec, FieldType
 from app.models.integrity import Complaint, IntegrityEntry, OverdueComplaint
 from app.models.remote import NoticeList
+from app.ui import values
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
 from app.ui.ops import integrity as ops
@@ -56,10 +57,10 @@ def _combo(parent: QWidget, labels: dict[str, str]) -> QComboBox:
 
 
 def _date(parent: QWidget) -> QDateEdit:
-    edit = QDateEdit(QDate.currentDate(), parent)
+    edit = QDateEdit(values.today(), parent)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
-    edit.setMaximumDate(QDate.currentDate())
+    edit.setMaximumDate(values.today())
     return edit
 
 
@@ -341,7 +342,7 @@ class IntegrityView(QWidget):
         if cid != self.customer_id:
             return
         self.complaint_rows = complaints
-        today = dt.date.today()
+        today = times.today()
         rows = []
         for c in complaints:
             deadline = c.deadline + (" " + _("(overdue)") if c.overdue(today) else "")

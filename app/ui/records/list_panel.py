@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, ngettext, translate
+from app.models import times
 from app.models.record import STATUS_MSGIDS, CustomerStatus, ListQuery
 from app.services.listing import overdue_rule
 from app.ui.context import UiContext
@@ -274,7 +274,7 @@ class CustomerListPanel(QWidget):
 
     def list_query(self) -> ListQuery:
         status = self.status.currentData()
-        rule = overdue_rule(dt.date.today(), self.ctx.calendar)
+        rule = overdue_rule(times.today(), self.ctx.calendar)
         return ListQuery(
             self.search.text(),
             CustomerStatus(status) if status else None,
@@ -288,7 +288,7 @@ class CustomerListPanel(QWidget):
 
     def apply(self) -> None:
         self.timer.stop()
-        self.model.set_query(self.list_query(), overdue_rule(dt.date.today(), self.ctx.calendar))
+        self.model.set_query(self.list_query(), overdue_rule(times.today(), self.ctx.calendar))
 
     def _calendar_changed(self, _calendar: Any) -> None:
         self.apply()  # the overdue deadlines count with the new calendar

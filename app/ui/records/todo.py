@@ -8,7 +8,6 @@ changed fields and the values that could not be saved because of their error.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +17,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QProgressBar, QVBoxLayout, QWidget
 
 from app.i18n import _, ngettext
+from app.models import times
 from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
 from app.models.wire import UserRole
 from app.ui.style import ACCENT, ERROR, SPACING
@@ -187,7 +187,7 @@ def changed_values(form: FormDefinition, raw: dict[str, Any], loaded: dict[str, 
     for key, typed in raw.items():
         if not editable(form[key], role):
             continue
-        value, issues = parse_field(form[key], typed, dt.date.today())
+        value, issues = parse_field(form[key], typed, times.today())
         if issues and any(i.severity is Severity.ERROR for i in issues):
             out[key] = typed
         elif value != loaded.get(key):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from app.i18n import N_, _, translate
 from app.models.catalogue import FieldSpec, FieldType
 from app.models.record import Visit
+from app.ui import values
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
 from app.ui.records.photos import PhotoEditor
@@ -44,10 +45,10 @@ class VisitDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.customer_id = ctx, customer_id
         self.setWindowTitle(_("New visit"))
-        self.date = QDateEdit(QDate.currentDate(), self)
+        self.date = QDateEdit(values.today(), self)
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        self.date.setMaximumDate(QDate.currentDate())
+        self.date.setMaximumDate(values.today())
         self.purpose = QComboBox(self)
         self.purpose.setEditable(True)
         self.purpose.addItems([translate(p) for p in PURPOSES])
