@@ -321,11 +321,11 @@ def _customer(call: _Call, ref: str, prev: _Seen | None) -> tuple[Rec | None, li
     found = rid.scalar()
     if found is None:
         return None, [err("customer", "not_found", f"There is no customer {ref} in this integration's territory.")]
-    if prev is not None and prev.record_id != found:
-        return None, [err("customer", "customer.other", "This external id was applied to another customer.")]
-    rec, problems = _known(call, found)
+    rec, problems = _known(call, found)  # scope first: reveal nothing outside the territory
     if rec is None:
         return None, [err("customer", "not_found", f"There is no customer {ref} in this integration's territory.")]
+    if prev is not None and prev.record_id != found:
+        return None, [err("customer", "customer.other", "This external id was applied to another customer.")]
     return rec, [dict(p, field="customer") for p in problems]
 
 
