@@ -1,5 +1,7 @@
 """``python -m server integration add|list|show|rotate|revoke|fields``: machine accounts from the command line;
-``python -m server webhook set|secret|remove|dead|pending|replay|deliver``: their webhooks (server/webhooks.py).
+``python -m server webhook set|secret|remove|dead|pending|replay|dismiss|deliver|purge``: their webhooks
+(server/webhooks.py) and the purge of the outbound tables (server/outbound_purge.py);
+``python -m server licensee-rule set|remove|list``: which owner new licensees of a region go to (server/inbound.py).
 
 Each action calls the service functions of server/integrations.py (the same an admin HTTP API would
 call). A new or rotated token is the only line on stdout (shown once: only its hash is kept), so a
@@ -17,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from server import integrations, webhooks
+from server import inbound, integrations, outbound_purge, webhooks
 from server.config import Settings
 from server.db import Database, Tx
 from server.integrations import IntegrationError
@@ -53,12 +55,43 @@ def add_parser(sub: Any, common: argparse.ArgumentParser, open_db: Callable[[arg
     p.add_argument("--calls", type=int, default=20, help="show: the newest N calls (default 20)")
     p.set_defaults(func=lambda args: run(args, open_db))
     w = sub.add_parser("webhook", parents=[common], help="integrations' webhooks and their dead-letter list")
-    w.add_argument("action", choices=["set", "secret", "remove", "dead", "pending", "replay", "deliver"])
-    w.add_argument("name", nargs="?", help="the integration (replay: the delivery id)")
+    w.add_argument(
+        "action", choices=["set", "secret", "remove", "dead", "pending", "replay", "dismiss", "deliver", "purge"]
+    )
+    w.add_argument("name", nargs="?", help="the integration (replay, dismiss: the delivery id)")
     w.add_argument("url", nargs="?", help="set: https://… (http:// only to a loopback address)")
     w.add_argument("--from-start", action="store_true", help="set: a new webhook sends every change so far too")
     w.add_argument("--rounds", type=int, default=1, help="deliver: delivery rounds to run (default 1)")
+    w.add_argument("--days", type=float, default=None, help="purge: the retention (default: the deployment's)")
+    w.add_argument("--dry-run", action="store_true", help="purge: count what would go, remove nothing")
     w.set_defaults(func=lambda args: run_webhook(args, open_db))
+    r = sub.add_parser("licensee-rule", parents=[common], help="who new licensees of a region are assigned to")
+    r.add_argument("action", choices=["set", "remove", "list"])
+    r.add_argument("prefix", nargs="?", help="set, remove: a region code prefix (2 to 12 digits)")
+    r.add_argument("owner", nargs="?", help="set: the collector or supervisor")
+    r.set_defaults(func=lambda args: run_rule(args, open_db))
+
+
+def run_rule(args: argparse.Namespace, open_db: Callable[[argparse.Namespace], Database]) -> int:
+    db = open_db(args)
+    try:
+        if args.action == "set":
+            if not (args.prefix and args.owner):
+                raise IntegrationError("licensee-rule set needs PREFIX OWNER")
+            db.write(lambda tx: inbound.set_rule(tx, args.prefix, args.owner))
+            sys.stderr.write(f"New licensees of region {args.prefix}… go to {args.owner}.\n")
+            return 0
+        if args.action == "remove":
+            if not args.prefix:
+                raise IntegrationError("licensee-rule remove needs PREFIX")
+            db.write(lambda tx: inbound.remove_rule(tx, args.prefix))
+            sys.stderr.write(f"The rule for {args.prefix} is removed.\n")
+            return 0
+    except inbound.InboundError as exc:
+        raise IntegrationError(str(exc)) from None
+    with db.read() as conn:
+        sys.stdout.write(json.dumps(inbound.rules(conn), ensure_ascii=False, indent=1) + "\n")
+    return 0
 
 
 def run(args: argparse.Namespace, open_db: Callable[[argparse.Namespace], Database]) -> int:
@@ -117,8 +150,8 @@ def _fields(args: argparse.Namespace) -> list[str]:
 
 def run_webhook(args: argparse.Namespace, open_db: Callable[[argparse.Namespace], Database]) -> int:
     """A new secret is the only line on stdout (shown once); lists print JSON; what happened goes to stderr."""
-    if args.action not in ("dead", "pending", "deliver") and not args.name:
-        what = "the delivery id" if args.action == "replay" else "the integration's name"
+    if args.action not in ("dead", "pending", "deliver", "purge") and not args.name:
+        what = "the delivery id" if args.action in ("replay", "dismiss") else "the integration's name"
         raise IntegrationError(f"webhook {args.action} needs {what}")
     db = open_db(args)
     if args.action == "set":
@@ -142,6 +175,14 @@ def run_webhook(args: argparse.Namespace, open_db: Callable[[argparse.Namespace]
     if args.action == "replay":
         out: Any = db.write(lambda tx: webhooks.replay(tx, args.name))
         sys.stderr.write(f"Delivery {args.name} will be sent again.\n")
+    elif args.action == "dismiss":
+        out = db.write(lambda tx: webhooks.dismiss(tx, args.name))
+        sys.stderr.write(f"Delivery {args.name} is dismissed; the purge removes it after the retention.\n")
+    elif args.action == "purge":
+        days = Settings.from_env().outbound_retention_days if args.days is None else args.days
+        if not 1 <= days <= 100_000:
+            raise IntegrationError("the retention (--days) is 1 to 100000 days")
+        out = db.write(lambda tx: outbound_purge.purge(tx, days, dry_run=args.dry_run))
     elif args.action == "deliver":
         if not 1 <= args.rounds <= 1000:
             raise IntegrationError("--rounds is 1 to 1000")

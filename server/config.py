@@ -86,6 +86,8 @@ class Settings:
     # retail licence, is this deployment's default)
     retention_closed_days: int = 5 * 365
     retention_deleted_days: int = 5 * 365
+    # delivered webhook batches and outbound changes older than this are purged (server/outbound_purge.py)
+    outbound_retention_days: int = 90
     audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod

@@ -61,12 +61,12 @@ class Scope(enum.StrEnum):
     PHOTOS_READ = "photos:read"  # GET /photos/{sha256}
     CALENDAR_READ = "calendar:read"  # GET /calendar
     PURCHASES_WRITE = "purchases:write"  # POST /purchases
-    # for the inbound and outbound parts of issue 19 (no endpoint uses them yet)
+    # the inbound and outbound parts of issue 19 (server/inbound_api.py, server/outbound_api.py)
     FEED_READ = "feed:read"  # GET /integrations/changes
     LICENSEES_WRITE = "licensees:write"  # POST /integrations/licensees
     ASSIGNMENTS_WRITE = "assignments:write"  # staff assignments, routes, quotas
-    CUSTOMERS_IMPORT = "customers:import"  # large initial loads
-    WEBHOOKS_MANAGE = "webhooks:manage"  # webhook endpoints and the dead-letter list
+    CUSTOMERS_IMPORT = "customers:import"  # large initial loads (no endpoint yet)
+    WEBHOOKS_MANAGE = "webhooks:manage"  # webhook endpoints and the dead-letter list (no endpoint yet)
 
 
 SCOPES = tuple(s.value for s in Scope)

@@ -13,7 +13,8 @@ not approved yet.
 Rows are numbered from the feed counter at commit (``server.db.Tx.number_feed``), so in commit order,
 and a page reads the counter first and then only rows up to it in one snapshot, as the client feed
 (server/feed.py) does: no change is skipped or repeated across pages, also while others commit. Rows
-are never purged (no horizon). Each integration sees the rows of its territory (as of the change: the
+are purged after the deployment's retention (server/outbound_purge.py; a cursor below the purged ones is
+``410``). Each integration sees the rows of its territory (as of the change: the
 owner and the owner's supervisor then) and only the fields of its field list (``integrations.fields``;
 NULL: every field); a ``changed`` row none of whose changed fields it may see is left out.
 """
@@ -124,7 +125,14 @@ def read_changes(conn: Connection, machine: Machine, cursor: int, limit: int) ->
             410,
             ErrorCode.GONE,
             "The cursor is unknown to this server (a restore or another server): read again from cursor 0.",
-            extra={"horizon": 0},
+            extra={"horizon": counter.outbound_horizon},
+        )
+    if 0 < cursor < counter.outbound_horizon:  # changes after it were purged (server/outbound_purge.py)
+        raise ApiError(
+            410,
+            ErrorCode.GONE,
+            f"Changes up to {counter.outbound_horizon} were purged by the retention: load again from cursor 0.",
+            extra={"horizon": counter.outbound_horizon},
         )
     rows: Sequence[Any] = conn.execute(page_query(machine, cursor, counter.seq, limit + 1)).all()
     more = len(rows) > limit

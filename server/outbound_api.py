@@ -5,6 +5,9 @@
 - ``GET /api/v1/admin/webhooks/deliveries?state=dead&integration=``: the dead-letter list (or the
   pending or delivered batches), admins only.
 - ``POST /api/v1/admin/webhooks/deliveries/{id}/replay``: a dead batch is sent again, admins only.
+- ``POST /api/v1/admin/webhooks/deliveries/{id}/dismiss``: a dead batch is given up (purged later), admins only.
+- ``POST /api/v1/admin/outbound/purge?dry_run=``: delivered batches and outbound changes older than the
+  deployment's retention are removed (server/outbound_purge.py), admins only.
 """
 
 from __future__ import annotations
@@ -16,11 +19,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from app.models.wire import ErrorCode
-from server import outbound, webhooks
+from server import outbound, outbound_purge, webhooks
 from server.accounts import Caller
 from server.admin_api import ADMIN, admin_caller
 from server.administration import Actor
-from server.api import AUTHED, _Route, db_of, errors
+from server.api import AUTHED, _Route, db_of, errors, settings_of
 from server.errors import ApiError
 from server.integrations import IntegrationError, Scope
 from server.machines import allowing
@@ -53,7 +56,7 @@ class ChangesPage(BaseModel):
 class Delivery(BaseModel):
     id: str
     integration: str
-    state: Literal["pending", "delivered", "dead"]
+    state: Literal["pending", "delivered", "dead", "dismissed"]
     first_seq: int
     last_seq: int
     changes: int
@@ -81,7 +84,7 @@ def approved_changes(
 @admin.get("/webhooks/deliveries", response_model=list[Delivery], responses=errors(*ADMIN, 404))
 async def webhook_deliveries(
     request: Request,
-    state: Literal["pending", "delivered", "dead"] = Query("dead"),
+    state: Literal["pending", "delivered", "dead", "dismissed"] = Query("dead"),
     integration: str | None = Query(None, max_length=48),
     limit: int = Query(100, ge=1, le=1000),
     _who: Actor = Depends(admin_caller),
@@ -106,3 +109,34 @@ async def webhook_replay(
         status = 404 if "there is no" in str(exc) else 422
         raise ApiError(status, ErrorCode.NOT_FOUND if status == 404 else ErrorCode.VALIDATION, str(exc)) from None
     return out
+
+
+@admin.post("/webhooks/deliveries/{delivery_id}/dismiss", response_model=Delivery, responses=errors(*ADMIN, 404))
+async def webhook_dismiss(
+    request: Request, delivery_id: str = DELIVERY_PATH, _who: Actor = Depends(admin_caller)
+) -> dict[str, Any]:
+    try:
+        out: dict[str, Any] = await run_in_threadpool(
+            db_of(request).write, lambda tx: webhooks.dismiss(tx, delivery_id)
+        )
+    except IntegrationError as exc:
+        status = 404 if "there is no" in str(exc) else 422
+        raise ApiError(status, ErrorCode.NOT_FOUND if status == 404 else ErrorCode.VALIDATION, str(exc)) from None
+    return out
+
+
+class Purged(BaseModel):
+    retention_days: float
+    cutoff: float
+    deliveries: int  # delivered (and dismissed) batches removed
+    changes: int  # outbound changes removed
+    horizon: int  # the newest outbound change removed so far: a cursor below it is 410
+    dry_run: bool
+
+
+@admin.post("/outbound/purge", response_model=Purged, responses=errors(*ADMIN))
+async def outbound_purge_now(
+    request: Request, dry_run: bool = Query(False), _who: Actor = Depends(admin_caller)
+) -> dict[str, Any]:
+    days = settings_of(request).outbound_retention_days
+    return await run_in_threadpool(db_of(request).write, lambda tx: outbound_purge.purge(tx, days, dry_run=dry_run))

@@ -290,6 +290,8 @@ feed_counter = Table(
     Column("seq", BigInteger, nullable=False),
     Column("horizon", BigInteger, nullable=False),
     Column("epoch", String(32), nullable=True),
+    # the newest outbound change purged (server/outbound_purge.py): an integration's cursor below it is 410
+    Column("outbound_horizon", BigInteger, nullable=False, server_default="0"),
 )
 
 photos = Table(

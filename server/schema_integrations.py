@@ -106,3 +106,28 @@ webhook_deliveries = Table(
     Column("delivered_at", Float, nullable=True),
     Index("ix_webhook_deliveries_state", "integration_id", "state", "number"),
 )
+
+# Inbound feeds (server/inbound.py): the last message applied per external id of an integration's kind
+# (``licensee``, ``assignment``), with its version and the answer it got: a replay of that version gets the
+# same answer and changes nothing; an older version is refused.
+inbound_messages = Table(
+    "inbound_messages",
+    metadata,
+    Column("integration_id", Integer, ForeignKey("integrations.id"), primary_key=True, autoincrement=False),
+    Column("kind", String(16), primary_key=True),
+    Column("external_id", String(100), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("answer", Text, nullable=False),  # JSON: the item's answer, sent again on a replay
+    Column("at", Float, nullable=False),
+)
+
+# The deployment's rule for new licensees (server/inbound.py): the customer goes to the owner of the
+# longest region-code prefix (GB/T 2260) that matches its 区域编码.
+licensee_rules = Table(
+    "licensee_rules",
+    metadata,
+    Column("region_prefix", String(12), primary_key=True),
+    Column("owner_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)

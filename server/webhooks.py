@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 
 LEASE = 120.0  # seconds a process holds a webhook without renewing it
 ROUND = 20  # batches sent per webhook per round at most
-PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+PENDING, DELIVERED, DEAD, DISMISSED = "pending", "delivered", "dead", "dismissed"
 HEADER_DELIVERY = "X-FieldArchive-Delivery"
 HEADER_TIMESTAMP = "X-FieldArchive-Timestamp"
 HEADER_SIGNATURE = "X-FieldArchive-Signature"
@@ -195,6 +195,18 @@ def replay(tx: Tx, delivery_id: str) -> dict[str, Any]:
     )
     name = tx.conn.execute(select(integrations.c.name).where(integrations.c.id == row.integration_id)).scalar_one()
     return {**_delivery_out(row, name), "state": PENDING, "attempts": 0}
+
+
+def dismiss(tx: Tx, delivery_id: str) -> dict[str, Any]:
+    """A dead batch an admin gave up on: no longer in the dead-letter list, purged after the retention."""
+    row = tx.conn.execute(select(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id)).first()
+    if row is None:
+        raise IntegrationError(f"there is no webhook delivery {delivery_id!r}")
+    if row.state != DEAD:
+        raise IntegrationError(f"the delivery {delivery_id} is {row.state}, not in the dead-letter list")
+    tx.conn.execute(update(webhook_deliveries).where(webhook_deliveries.c.id == delivery_id).values(state=DISMISSED))
+    name = tx.conn.execute(select(integrations.c.name).where(integrations.c.id == row.integration_id)).scalar_one()
+    return {**_delivery_out(row, name), "state": DISMISSED}
 
 
 # ------------------------------------------------------------------------------------------ delivery

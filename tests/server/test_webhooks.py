@@ -175,7 +175,8 @@ def test_dead_letters_are_listed_and_replayed(server_process, db, run, tmp_path)
         assert run("webhook", "replay", other[0]["id"])[0] == 0
         wait_for(lambda: len(receiver.applied()) == 2)
         assert [rid for _, rid, _ in receiver.applied()] == first + second
-        assert [r.state for r in deliveries(db)] == ["delivered", "delivered"]
+        # the server records the delivery after the receiver's answer: wait for it, do not race it
+        wait_for(lambda: [r.state for r in deliveries(db)] == ["delivered", "delivered"])
     finally:
         receiver.stop()
 
