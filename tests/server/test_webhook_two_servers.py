@@ -14,12 +14,11 @@ from tests.server.conftest import ServerProcess, free_port
 from tests.server.test_outbound import FAST_ENV, add, approved_customers, people
 from tests.server.test_webhooks import Receiver, deliveries, wait_for
 
+pytestmark = pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # SQLite: one process (docs/deploy.md)
 BOTH = {**FAST_ENV, "FIELDARCHIVE_WEBHOOK_POLL": "0.1", "FIELDARCHIVE_WEBHOOK_BATCH": "3"}
 
 
 def test_two_server_processes_deliver_each_batch_exactly_once(db, db_url, run, tmp_path):
-    if not db.is_postgres:
-        pytest.skip("several server processes share a PostgreSQL database (SQLite: one process, docs/deploy.md)")
     people(db)
     add(run, "crm", "--department", "营销中心", "--scope", "feed:read")
     port = free_port()
