@@ -20,13 +20,16 @@ from fastapi.responses import Response, StreamingResponse
 
 from app.models.wire import ErrorCode
 from server import administration as adm
+from server import calendar_admin as cal
 from server.accounts import Caller
 from server.admin_models import (
     AdminDevice,
     AdminUser,
     AuditEntryOut,
     CalendarChanged,
+    CalendarDraftOut,
     CalendarIn,
+    CalendarPublished,
     Changed,
     ClassifyIn,
     ClassifyOut,
@@ -185,29 +188,53 @@ def handovers(
 
 @router.get("/calendar", response_model=CalendarOut, responses=errors(*ADMIN))
 def calendar(request: Request, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
-    return adm.show_calendar(db_of(request), actor)
+    return cal.show_calendar(db_of(request), actor)
+
+
+DRAFT = Query(False, description="true: change the admin's draft (published with POST /calendar/draft/publish)")
 
 
 @router.put("/calendar", response_model=CalendarChanged, responses=errors(*ADMIN))
-def calendar_import(body: CalendarIn, request: Request, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
-    """Replace (and publish) every year the body names."""
+def calendar_import(
+    body: CalendarIn, request: Request, draft: bool = DRAFT, actor: adm.Actor = Depends(admin_caller)
+) -> dict[str, Any]:
+    """Replace every year the body names: published at once, or in the draft."""
     data = {
         "holidays": {y: [d.isoformat() for d in days] for y, days in body.holidays.items()},
         "workdays": {y: [d.isoformat() for d in days] for y, days in body.workdays.items()},
     }
     with refusals():
-        return adm.import_calendar(db_of(request), actor, data, "the calendar")
+        return cal.import_calendar(db_of(request), actor, data, "the calendar", draft)
 
 
 @router.put("/calendar/days/{day}", response_model=CalendarChanged, responses=errors(*ADMIN))
-def calendar_day(body: DayIn, request: Request, day: str, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
-    """One day becomes a holiday, a make-up working day or an ordinary day; published at once."""
+def calendar_day(
+    body: DayIn, request: Request, day: str, draft: bool = DRAFT, actor: adm.Actor = Depends(admin_caller)
+) -> dict[str, Any]:
+    """One day becomes a holiday, a make-up working day or an ordinary day: published at once, or in the draft."""
     try:
         when = dt.date.fromisoformat(day)
     except ValueError:
         raise ApiError(422, ErrorCode.VALIDATION, f"{day[:40]!r} is not a date (YYYY-MM-DD).") from None
     with refusals():
-        return adm.set_calendar_day(db_of(request), actor, when, body.kind)
+        return cal.set_calendar_day(db_of(request), actor, when, body.kind, draft)
+
+
+@router.get("/calendar/draft", response_model=CalendarDraftOut, responses=errors(*ADMIN))
+def calendar_draft(request: Request, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
+    return cal.show_draft(db_of(request), actor)
+
+
+@router.post("/calendar/draft/publish", response_model=CalendarPublished, responses=errors(*ADMIN))
+def calendar_publish(request: Request, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
+    """The draft becomes the published calendar (one new version); 422 when there is no draft."""
+    with refusals():
+        return cal.publish_draft(db_of(request), actor)
+
+
+@router.delete("/calendar/draft", response_model=CalendarChanged, responses=errors(*ADMIN))
+def calendar_discard(request: Request, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
+    return cal.discard_draft(db_of(request), actor)
 
 
 # ------------------------------------------------------------------------- purchases, classification

@@ -109,7 +109,28 @@ class DayIn(Strict):
 
 class CalendarChanged(BaseModel):
     years: list[int]
+    version: str  # the published version (unchanged by a change to the draft)
+    draft_changes: int | None = None  # a change to the draft: the days the draft now changes
+
+
+class DraftDay(BaseModel):
+    day: str
+    published: Literal["holiday", "workday", "normal"]
+    draft: Literal["holiday", "workday", "normal"]
+
+
+class CalendarDraftOut(BaseModel):
+    """The admin's draft: its years and every day it would change; clients see none of it."""
+
+    years: list[int]
+    changes: list[DraftDay]
+    published_version: str
+
+
+class CalendarPublished(BaseModel):
+    years: list[int]
     version: str
+    changed_days: int = 0
 
 
 class PurchasesOut(BaseModel):

@@ -1,6 +1,6 @@
 """Administration as service functions, shared by the admin HTTP API (server/admin_api.py) and the command
-line (server/cli_admin.py): users, teams and handovers of customers, devices, the work calendar, purchase
-figures and classification runs, the audit copy.
+line (server/cli_admin.py): users, teams and handovers of customers, devices, purchase
+figures and classification runs, the audit copy (the work calendar: server/calendar_admin.py).
 
 Every call is written to the admin log (``admin_log``): who (an admin's user name, or the system user who
 ran the command line), through what (``api`` or ``cli``), what, on what, when and how it ended. A change
@@ -93,7 +93,7 @@ def log(conn: Connection, actor: Actor, action: str, target: str, outcome: str, 
     )
 
 
-def _write(
+def write_logged(
     db: Database,
     actor: Actor,
     action: str,
@@ -127,7 +127,7 @@ def _write(
         raise
 
 
-def _read(
+def read_logged(
     db: Database, actor: Actor, action: str, target: str, params: dict[str, Any], fn: Callable[[Connection], T]
 ) -> T:
     try:
@@ -180,7 +180,7 @@ def _user_rows(conn: Connection) -> list[dict[str, Any]]:
 
 
 def list_users(db: Database, actor: Actor) -> list[dict[str, Any]]:
-    return _read(db, actor, "users.list", "", {}, _user_rows)
+    return read_logged(db, actor, "users.list", "", {}, _user_rows)
 
 
 def _hash_code(code: str) -> str:
@@ -226,11 +226,11 @@ def add_user(
         return out
 
     params = {"role": role, "display_name": display_name, "supervisor": supervisor}
-    return _write(db, actor, "users.add", name, params, go, lambda r: {"with_code": r["code"] is not None})
+    return write_logged(db, actor, "users.add", name, params, go, lambda r: {"with_code": r["code"] is not None})
 
 
 def set_disabled(db: Database, actor: Actor, name: str, disabled: bool) -> None:
-    _write(
+    write_logged(
         db,
         actor,
         "users.disable" if disabled else "users.enable",
@@ -241,7 +241,7 @@ def set_disabled(db: Database, actor: Actor, name: str, disabled: bool) -> None:
 
 
 def set_password(db: Database, settings: Settings, actor: Actor, name: str, password: str) -> None:
-    _write(db, actor, "users.password", name, {}, lambda tx: accounts.set_password(tx, settings, name, password))
+    write_logged(db, actor, "users.password", name, {}, lambda tx: accounts.set_password(tx, settings, name, password))
 
 
 def reset_password(db: Database, actor: Actor, name: str) -> dict[str, Any]:
@@ -253,7 +253,7 @@ def reset_password(db: Database, actor: Actor, name: str) -> dict[str, Any]:
         code, expires = _issue_code(tx, user.id)
         return {"name": user.name, "code": code, "code_expires_at": expires}
 
-    return _write(db, actor, "users.reset", name, {}, go, lambda r: {"expires_at": r["code_expires_at"]})
+    return write_logged(db, actor, "users.reset", name, {}, go, lambda r: {"expires_at": r["code_expires_at"]})
 
 
 WRONG_CODE = "The code is wrong, used or expired: ask an administrator for a new one."
@@ -297,7 +297,9 @@ def redeem(db: Database, settings: Settings, name: str, code: str, password: str
 
 
 def set_role(db: Database, actor: Actor, name: str, role: str) -> int:
-    return _write(db, actor, "users.role", name, {"role": role}, lambda tx: admin.set_role(tx, name, role), _changed)
+    return write_logged(
+        db, actor, "users.role", name, {"role": role}, lambda tx: admin.set_role(tx, name, role), _changed
+    )
 
 
 def _changed(n: int) -> dict[str, Any]:
@@ -306,7 +308,7 @@ def _changed(n: int) -> dict[str, Any]:
 
 def set_team(db: Database, actor: Actor, name: str, supervisor: str | None) -> int:
     """Move a user to a supervisor's team (None: no team); their customers move with them."""
-    return _write(
+    return write_logged(
         db,
         actor,
         "users.team",
@@ -321,11 +323,11 @@ def set_team(db: Database, actor: Actor, name: str, supervisor: str | None) -> i
 
 
 def list_devices(db: Database, actor: Actor, user: str | None = None) -> list[dict[str, Any]]:
-    return _read(db, actor, "devices.list", user or "", {}, lambda conn: accounts.list_devices(conn, user))
+    return read_logged(db, actor, "devices.list", user or "", {}, lambda conn: accounts.list_devices(conn, user))
 
 
 def revoke_device(db: Database, actor: Actor, user: str, device_id: str) -> None:
-    _write(
+    write_logged(
         db, actor, "devices.revoke", f"{user}/{device_id}", {}, lambda tx: accounts.revoke_device(tx, user, device_id)
     )
 
@@ -350,12 +352,12 @@ def handover(
         return {"to": to, "from_user": from_user, "note": note, "moved": [asdict(m) for m in moved]}
 
     params = {"from_user": from_user, "note": note, "customers": refs}
-    return _write(db, actor, "customers.handover", to, params, go, lambda r: {"moved": r["moved"]})
+    return write_logged(db, actor, "customers.handover", to, params, go, lambda r: {"moved": r["moved"]})
 
 
 def handovers(db: Database, actor: Actor, limit: int = 100) -> list[dict[str, Any]]:
     """The newest handover records, newest first."""
-    return _read(db, actor, "handovers.list", "", {}, lambda conn: log_rows(conn, "customers.handover", limit))
+    return read_logged(db, actor, "handovers.list", "", {}, lambda conn: log_rows(conn, "customers.handover", limit))
 
 
 def log_rows(
@@ -383,32 +385,9 @@ def log_rows(
 def admin_log_rows(
     db: Database, actor: Actor, *, action: str | None = None, who: str | None = None, limit: int = 200
 ) -> list[dict[str, Any]]:
-    return _read(db, actor, "log.list", "", {"action": action, "who": who}, lambda c: log_rows(c, action, limit, who))
-
-
-# ------------------------------------------------------------------------------------------ calendar
-
-
-def show_calendar(db: Database, actor: Actor) -> dict[str, Any]:
-    return _read(db, actor, "calendar.show", "", {}, calendar.calendar_json)
-
-
-def import_calendar(db: Database, actor: Actor, data: Any, source: str = "the calendar") -> dict[str, Any]:
-    """Replace every year ``data`` names and publish at once (clients fetch the new version)."""
-
-    def go(tx: Tx) -> dict[str, Any]:
-        years = calendar.import_data(tx, data, source)
-        return {"years": years, "version": calendar.calendar_json(tx.conn)["version"]}
-
-    return _write(db, actor, "calendar.import", source, {}, go, lambda r: dict(r))
-
-
-def set_calendar_day(db: Database, actor: Actor, day: Any, kind: str) -> dict[str, Any]:
-    def go(tx: Tx) -> dict[str, Any]:
-        calendar.set_day(tx, day, kind)
-        return {"years": [day.year], "version": calendar.calendar_json(tx.conn)["version"]}
-
-    return _write(db, actor, "calendar.set", str(day), {"kind": kind}, go, lambda r: {"version": r["version"]})
+    return read_logged(
+        db, actor, "log.list", "", {"action": action, "who": who}, lambda c: log_rows(c, action, limit, who)
+    )
 
 
 # ------------------------------------------------------------------------- purchases, classification
@@ -437,7 +416,7 @@ def import_purchases(
         return report
 
     params = {"period": period, "file": source or str(path), "dry_run": dry_run}
-    return _write(db, actor, "purchases.import", period or "", params, go, _import_summary, dry_run=dry_run)
+    return write_logged(db, actor, "purchases.import", period or "", params, go, _import_summary, dry_run=dry_run)
 
 
 def _import_summary(r: purchases.ImportReport) -> dict[str, Any]:
@@ -446,7 +425,7 @@ def _import_summary(r: purchases.ImportReport) -> dict[str, Any]:
 
 def classify(db: Database, actor: Actor, period: str, *, dry_run: bool = False) -> purchases.RunReport:
     """Rank every retail format on the period's figures; a dry run writes nothing (the table of changes)."""
-    return _write(
+    return write_logged(
         db,
         actor,
         "classify.run",
@@ -490,14 +469,14 @@ def run_report_json(r: purchases.RunReport) -> dict[str, Any]:
 
 def audit_list(db: Database, actor: Actor, **filters: Any) -> list[dict[str, Any]]:
     target = filters.get("device") or filters.get("user") or ""
-    return _read(
+    return read_logged(
         db, actor, "audit.list", target, {k: v for k, v in filters.items() if v}, lambda c: audit.listing(c, **filters)
     )
 
 
 def audit_verify(db: Database, actor: Actor, key: bytes | None, checkpoint: dict[str, Any] | None = None) -> list[str]:
     """Every problem of the uploaded audit trails, one line each (none: intact)."""
-    problems = _read(db, actor, "audit.verify", "", {}, lambda c: audit.verify(c, key or None, checkpoint))
+    problems = read_logged(db, actor, "audit.verify", "", {}, lambda c: audit.verify(c, key or None, checkpoint))
     return problems
 
 
@@ -535,7 +514,7 @@ def is_not_found(exc: Exception) -> bool:
 
 def retention_due(db: Database, actor: Actor, settings: Settings) -> list[dict[str, Any]]:
     """The records past their retention (docs/domain.md, "The archive's lifecycle"); the read is logged."""
-    return _read(
+    return read_logged(
         db,
         actor,
         "retention.due",
@@ -549,7 +528,7 @@ def destroy_records(
     db: Database, actor: Actor, settings: Settings, record_ids: list[str], approved_by: str, reason: str
 ) -> list[dict[str, Any]]:
     """Destroy records past their retention, all or none, on an admin's approval (``approved_by``)."""
-    return _write(
+    return write_logged(
         db,
         actor,
         "retention.destroy",

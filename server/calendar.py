@@ -6,6 +6,12 @@ bundled year as a whole; other years stay as bundled. ``calendar import FILE`` (
 file's format) replaces every year the file names; ``calendar set DAY KIND`` changes one day,
 copying the bundled year into the table first if the table does not have that year yet.
 
+The draft stage: with ``draft=True`` an import or a day change goes to the admin's draft
+(``calendar_draft_years``/``calendar_draft_days``), which starts as a copy of the published year and
+which no client sees; ``draft_json`` lists the days the draft would change, ``publish`` replaces the
+published years with the draft's in one transaction (one new version for the clients), ``discard``
+drops it. Without ``draft`` a change is published at once, as scripts have always used it.
+
 ``GET /api/v1/calendar`` serves the merged calendar with a ``version``: the first 16 hex digits
 of the SHA-256 of its content, so a client fetches it again only when something changed.
 """
@@ -24,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 from app.models.workdays import WorkCalendar
 from server.db import Tx
-from server.schema import calendar_days
+from server.schema import calendar_days, calendar_draft_days, calendar_draft_years
 
 KINDS = ("holiday", "workday")
 
@@ -72,19 +78,33 @@ def server_calendar(conn: Connection) -> WorkCalendar:
     )
 
 
-def _store_year(tx: Tx, year: int, holidays: set[dt.date], workdays: set[dt.date]) -> None:
+def draft(conn: Connection) -> dict[int, dict[str, set[dt.date]]]:
+    """The years of the admin's draft, each whole (an empty dict: no draft)."""
+    years: dict[int, dict[str, set[dt.date]]] = {
+        r.year: {"holiday": set(), "workday": set()} for r in conn.execute(select(calendar_draft_years.c.year))
+    }
+    for r in conn.execute(select(calendar_draft_days.c.day, calendar_draft_days.c.kind)):
+        years.setdefault(r.day.year, {"holiday": set(), "workday": set()})[r.kind].add(r.day)
+    return years
+
+
+def _store_year(tx: Tx, year: int, holidays: set[dt.date], workdays: set[dt.date], in_draft: bool = False) -> None:
     both = holidays & workdays
     if both:
         raise CalendarError(f"{min(both)} is both a holiday and a working day")
     for d in holidays | workdays:
         if d.year != year:
             raise CalendarError(f"{d} is listed under the year {year}")
-    tx.conn.execute(delete(calendar_days).where(extract("year", calendar_days.c.day) == year))
+    table = calendar_draft_days if in_draft else calendar_days
+    tx.conn.execute(delete(table).where(extract("year", table.c.day) == year))
     now = time.time()
     rows = [{"day": d, "kind": "holiday", "updated_at": now} for d in sorted(holidays)]
     rows += [{"day": d, "kind": "workday", "updated_at": now} for d in sorted(workdays)]
     if rows:
-        tx.conn.execute(insert(calendar_days), rows)
+        tx.conn.execute(insert(table), rows)
+    if in_draft:
+        tx.conn.execute(delete(calendar_draft_years).where(calendar_draft_years.c.year == year))
+        tx.conn.execute(insert(calendar_draft_years), [{"year": year, "updated_at": now}])
 
 
 def import_file(tx: Tx, path: Path) -> list[int]:
@@ -98,9 +118,9 @@ def import_file(tx: Tx, path: Path) -> list[int]:
     return import_data(tx, data, str(path))
 
 
-def import_data(tx: Tx, data: Any, path: str = "the calendar") -> list[int]:
-    """Replace every year ``data`` (the bundled file's shape) names; returns the years. The command
-    line's file and the admin API's body both come here."""
+def import_data(tx: Tx, data: Any, path: str = "the calendar", in_draft: bool = False) -> list[int]:
+    """Replace every year ``data`` (the bundled file's shape) names, published or in the draft; returns
+    the years. The command line's file and the admin API's body both come here."""
     if (
         not isinstance(data, dict)
         or not isinstance(data.get("holidays", {}), dict)
@@ -122,20 +142,67 @@ def import_data(tx: Tx, data: Any, path: str = "the calendar") -> list[int]:
         for d in kinds["workday"]:
             if d.weekday() < 5:
                 raise CalendarError(f"{path}: {d} is a weekday; make-up working days are Saturdays or Sundays")
-        _store_year(tx, y, kinds["holiday"], kinds["workday"])
+        _store_year(tx, y, kinds["holiday"], kinds["workday"], in_draft)
     return sorted(parsed)
 
 
-def set_day(tx: Tx, day: dt.date, kind: str) -> None:
-    """Make ``day`` a holiday, a make-up working day, or ``normal`` (the weekday rule)."""
+def set_day(tx: Tx, day: dt.date, kind: str, in_draft: bool = False) -> None:
+    """Make ``day`` a holiday, a make-up working day, or ``normal`` (the weekday rule), published or in
+    the draft (whose year starts as a copy of the published one)."""
     if kind not in (*KINDS, "normal"):
         raise CalendarError("the kind is holiday, workday or normal")
     if kind == "workday" and day.weekday() < 5:
         raise CalendarError(f"{day} is a weekday; a make-up working day is a Saturday or a Sunday")
-    year = merged(tx.conn)[day.year] if day.year in merged(tx.conn) else {"holiday": set(), "workday": set()}
+    years = draft(tx.conn) if in_draft else {}
+    if day.year not in years:
+        years = merged(tx.conn)
+    year = years.get(day.year) or {"holiday": set(), "workday": set()}
     holidays, workdays = set(year["holiday"]) - {day}, set(year["workday"]) - {day}
     if kind == "holiday":
         holidays.add(day)
     elif kind == "workday":
         workdays.add(day)
-    _store_year(tx, day.year, holidays, workdays)
+    _store_year(tx, day.year, holidays, workdays, in_draft)
+
+
+def _kind(year: dict[str, set[dt.date]] | None, day: dt.date) -> str:
+    if year is None:
+        return "normal"
+    return "holiday" if day in year["holiday"] else "workday" if day in year["workday"] else "normal"
+
+
+def draft_json(conn: Connection) -> dict[str, Any]:
+    """The draft's years and every day it would change (``published`` → ``draft`` kind), by date."""
+    drafted, published = draft(conn), merged(conn)
+    changes = []
+    for y, kinds in sorted(drafted.items()):
+        before = published.get(y)
+        days = kinds["holiday"] | kinds["workday"] | (before["holiday"] | before["workday"] if before else set())
+        for d in sorted(days):
+            old, new = _kind(before, d), _kind(kinds, d)
+            if old != new:
+                changes.append({"day": d.isoformat(), "published": old, "draft": new})
+    return {"years": sorted(drafted), "changes": changes, "published_version": calendar_json(conn)["version"]}
+
+
+def _clear_draft(tx: Tx) -> None:
+    tx.conn.execute(delete(calendar_draft_days))
+    tx.conn.execute(delete(calendar_draft_years))
+
+
+def publish(tx: Tx) -> list[int]:
+    """The draft's years replace the published ones, all in this transaction; the draft is emptied."""
+    drafted = draft(tx.conn)
+    if not drafted:
+        raise CalendarError("there is no draft to publish: change a day or import a file into the draft first")
+    for y, kinds in sorted(drafted.items()):
+        _store_year(tx, y, kinds["holiday"], kinds["workday"])
+    _clear_draft(tx)
+    return sorted(drafted)
+
+
+def discard(tx: Tx) -> list[int]:
+    """Drop the draft; the published calendar is unchanged. Returns the years the draft held."""
+    years = sorted(draft(tx.conn))
+    _clear_draft(tx)
+    return years

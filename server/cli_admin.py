@@ -18,6 +18,7 @@ from typing import Any
 
 from server import administration as adm
 from server import audit, lifecycle, runconfig
+from server import calendar_admin as cal
 from server.calendar import CalendarError
 from server.cli_common import CliError, new_password, open_db, parse_date
 from server.config import Settings, load_audit_key
@@ -112,15 +113,16 @@ def cmd_devices(args: argparse.Namespace) -> int:
 def cmd_calendar(args: argparse.Namespace) -> int:
     actor = adm.Actor.cli()
     db = open_db(args)
+    where = "in the draft (publish it with: calendar publish)" if args.draft else "and published"
     if args.action == "set":
         if not args.day or not args.kind:
-            raise CliError("calendar set YYYY-MM-DD holiday|workday|normal")
+            raise CliError("calendar set YYYY-MM-DD holiday|workday|normal [--draft]")
         day = parse_date(args.day, "the day")
-        adm.set_calendar_day(db, actor, day, args.kind)
-        _err(f"{day} is now {'a ' + args.kind if args.kind != 'normal' else 'an ordinary day'}.")
+        cal.set_calendar_day(db, actor, day, args.kind, args.draft)
+        _err(f"{day} is now {'a ' + args.kind if args.kind != 'normal' else 'an ordinary day'}, {where}.")
     elif args.action == "import":
         if not args.day:
-            raise CliError("calendar import FILE")
+            raise CliError("calendar import FILE [--draft]")
         path = Path(args.day)
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
@@ -128,10 +130,23 @@ def cmd_calendar(args: argparse.Namespace) -> int:
             raise CalendarError(f"{path}: file not found") from None
         except (ValueError, UnicodeDecodeError) as exc:
             raise CalendarError(f"{path}: not a JSON file ({exc})") from None
-        out = adm.import_calendar(db, actor, data, str(path))
-        _err(f"Calendar years {', '.join(map(str, out['years']))} replaced.")
+        out = cal.import_calendar(db, actor, data, str(path), args.draft)
+        _err(f"Calendar years {', '.join(map(str, out['years']))} replaced {where}.")
+    elif args.action == "draft":
+        _out(json.dumps(cal.show_draft(db, actor), indent=1))
+    elif args.action == "publish":
+        out = cal.publish_draft(db, actor)
+        _err(
+            f"Draft published: {out['changed_days']} day(s) changed in {', '.join(map(str, out['years']))}; "
+            f"version {out['version']}, fetched by clients at their next sync."
+        )
+    elif args.action == "discard":
+        out = cal.discard_draft(db, actor)
+        _err(
+            f"Draft of {', '.join(map(str, out['years'])) or 'no year'} discarded; the published calendar is unchanged."
+        )
     else:
-        _out(json.dumps(adm.show_calendar(db, actor), indent=1))
+        _out(json.dumps(cal.show_calendar(db, actor), indent=1))
     return 0
 
 
@@ -314,9 +329,10 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     cl.add_argument("--dry-run", action="store_true", help="print the changes without writing them")
     cl.set_defaults(func=cmd_classify)
     ca = sub.add_parser("calendar", parents=[common], help="the work calendar the server publishes")
-    ca.add_argument("action", choices=["set", "import", "show"])
+    ca.add_argument("action", choices=["set", "import", "show", "draft", "publish", "discard"])
     ca.add_argument("day", nargs="?", help="set: YYYY-MM-DD; import: a JSON file")
     ca.add_argument("kind", nargs="?", choices=["holiday", "workday", "normal"])
+    ca.add_argument("--draft", action="store_true", help="set, import: change the draft, not the published calendar")
     ca.set_defaults(func=cmd_calendar)
     au = sub.add_parser("audit", parents=[common], help="the audit trails the clients uploaded: list, verify, export")
     au.add_argument("action", choices=["list", "verify", "export", "sign-legacy"])

@@ -401,6 +401,22 @@ calendar_days = Table(
     Column("updated_at", Float, nullable=False),
 )
 
+# The admin's draft of the calendar (server/calendar.py): the years it replaces and their special days;
+# clients see none of it until it is published into calendar_days.
+calendar_draft_years = Table(
+    "calendar_draft_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("updated_at", Float, nullable=False),
+)
+calendar_draft_days = Table(
+    "calendar_draft_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(8), nullable=False),  # holiday | workday
+    Column("updated_at", Float, nullable=False),
+)
+
 # The clients' audit trails (hash-chained, app.models.audit_chain), uploaded at sync: a copy the
 # laptop cannot change afterwards. An entry is identified by its device and hash (the hash covers
 # its position and the one before it). Two entries at one position of one device are a fork (an

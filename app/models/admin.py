@@ -74,7 +74,25 @@ class LogEntry:
 @dataclass(frozen=True, slots=True)
 class CalendarChange:
     years: tuple[int, ...]
-    version: str
+    version: str  # the published version
+    draft_changes: int | None = None  # a change to the draft: how many days the draft now changes
+    changed_days: int | None = None  # a published draft: how many days it changed
+
+
+@dataclass(frozen=True, slots=True)
+class DraftDay:
+    day: str
+    published: str  # holiday | workday | normal
+    draft: str
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDraft:
+    """The admin's draft of the work calendar: no client sees it until it is published."""
+
+    years: tuple[int, ...]
+    changes: tuple[DraftDay, ...]
+    published_version: str
 
 
 @dataclass(frozen=True, slots=True)

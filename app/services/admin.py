@@ -19,6 +19,7 @@ from app.models.admin import (
     AdminUser,
     AuditEntry,
     CalendarChange,
+    CalendarDraft,
     ClassifyRun,
     Destroyed,
     DueRecord,
@@ -107,21 +108,36 @@ def calendar(client: Any) -> dict[str, Any]:
     return _calls(client).calendar()
 
 
-def import_calendar(client: Any, path: Path) -> CalendarChange:
-    """A calendar file in the bundled format ({"holidays": {YEAR: [DATES]}, "workdays": {…}})."""
+def import_calendar(client: Any, path: Path, draft: bool = False) -> CalendarChange:
+    """A calendar file in the bundled format ({"holidays": {YEAR: [DATES]}, "workdays": {…}}), published at
+    once or into the draft."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError, UnicodeDecodeError):
         raise UserFacingError(N_("{file} is not a calendar file (JSON)."), file=path.name) from None
     if not isinstance(data, dict) or not ({"holidays", "workdays"} & data.keys()):
         raise UserFacingError(N_("{file} is not a calendar file (JSON)."), file=path.name)
-    return _calls(client).import_calendar({k: data[k] for k in ("holidays", "workdays") if k in data})
+    return _calls(client).import_calendar({k: data[k] for k in ("holidays", "workdays") if k in data}, draft)
 
 
-def set_day(client: Any, day: dt.date, kind: str) -> CalendarChange:
+def set_day(client: Any, day: dt.date, kind: str, draft: bool = False) -> CalendarChange:
     if kind == "workday" and day.weekday() < 5:
         raise UserFacingError(N_("A make-up working day is a Saturday or a Sunday."))
-    return _calls(client).set_day(day, kind)
+    return _calls(client).set_day(day, kind, draft)
+
+
+def calendar_draft(client: Any) -> CalendarDraft:
+    """The admin's draft (no years, no changes: there is none)."""
+    return _calls(client).calendar_draft()
+
+
+def publish_calendar(client: Any) -> CalendarChange:
+    """The draft becomes the calendar every client fetches at its next sync."""
+    return _calls(client).publish_calendar()
+
+
+def discard_calendar(client: Any) -> CalendarChange:
+    return _calls(client).discard_calendar()
 
 
 def check_period(text: str) -> str:

@@ -13,6 +13,7 @@ from app.models.admin import (
     AdminUser,
     AuditEntry,
     CalendarChange,
+    CalendarDraft,
     ClassifyRun,
     Destroyed,
     DueRecord,
@@ -78,12 +79,23 @@ class AdminCalls:
         answer: dict[str, Any] = self._call("GET", "/calendar")
         return answer
 
-    def import_calendar(self, data: dict[str, Any]) -> CalendarChange:
-        return decode(ap.calendar_change, self._call("PUT", "/calendar", body=data), "calendar")
-
-    def set_day(self, day: dt.date, kind: str) -> CalendarChange:
-        answer = self._call("PUT", f"/calendar/days/{day.isoformat()}", body={"kind": kind})
+    def import_calendar(self, data: dict[str, Any], draft: bool = False) -> CalendarChange:
+        answer = self._call("PUT", "/calendar", body=data, params={"draft": "true"} if draft else None)
         return decode(ap.calendar_change, answer, "calendar")
+
+    def set_day(self, day: dt.date, kind: str, draft: bool = False) -> CalendarChange:
+        params = {"draft": "true"} if draft else None
+        answer = self._call("PUT", f"/calendar/days/{day.isoformat()}", body={"kind": kind}, params=params)
+        return decode(ap.calendar_change, answer, "calendar")
+
+    def calendar_draft(self) -> CalendarDraft:
+        return decode(ap.calendar_draft, self._call("GET", "/calendar/draft"), "calendar draft")
+
+    def publish_calendar(self) -> CalendarChange:
+        return decode(ap.calendar_change, self._call("POST", "/calendar/draft/publish"), "calendar publish")
+
+    def discard_calendar(self) -> CalendarChange:
+        return decode(ap.calendar_change, self._call("DELETE", "/calendar/draft"), "calendar discard")
 
     # ---- purchases, classification ----------------------------------------------------------------
     def import_purchases(self, data: bytes, period: str | None, dry_run: bool) -> PurchaseImport:

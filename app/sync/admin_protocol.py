@@ -11,9 +11,11 @@ from app.models.admin import (
     AdminUser,
     AuditEntry,
     CalendarChange,
+    CalendarDraft,
     ClassChange,
     ClassifyRun,
     Destroyed,
+    DraftDay,
     DueRecord,
     Handover,
     LogEntry,
@@ -129,7 +131,25 @@ def calendar_change(d: Any, where: str) -> CalendarChange:
     years = listed(d, "years", where)
     if not all(isinstance(y, int) for y in years):
         raise Bad(f"{where}.years")
-    return CalendarChange(tuple(years), req(d, "version", str, where))
+    return CalendarChange(
+        tuple(years),
+        req(d, "version", str, where),
+        opt(d, "draft_changes", int, where),
+        opt(d, "changed_days", int, where),
+    )
+
+
+def calendar_draft(d: Any, where: str) -> CalendarDraft:
+    d = obj(d, where)
+    years = listed(d, "years", where)
+    if not all(isinstance(y, int) for y in years):
+        raise Bad(f"{where}.years")
+    changes = []
+    for i, c in enumerate(listed(d, "changes", where)):
+        w = f"{where}.changes[{i}]"
+        c = obj(c, w)
+        changes.append(DraftDay(req(c, "day", str, w), req(c, "published", str, w), req(c, "draft", str, w)))
+    return CalendarDraft(tuple(years), tuple(changes), req(d, "published_version", str, where))
 
 
 def purchases(d: Any, where: str) -> PurchaseImport:

@@ -164,18 +164,28 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
         and cells(teams.records, 5) == ["c2 调岗"]
     )
 
-    # the work calendar: one day set and published
+    # the work calendar: one day set in the draft (no client sees it), then published after a question
     cal = area.calendar
     area.tabs.setCurrentWidget(cal)
     settle(qtbot, cal)
     from PySide6.QtCore import QDate
 
+    assert not cal.publish_b.isEnabled() and cal.draft_label.text().startswith("没有草稿")
     cal.day.setDate(QDate(2031, 1, 2))
     cal.kind.setCurrentIndex(cal.kind.findData("holiday"))
     cal.set_day()
     settle(qtbot, cal)
+    assert cal.status.text() == "已存入草稿，尚未发布。"
+    assert "2031-01-02" not in json.loads(srv.admin("calendar", "show").stdout)["holidays"]
+    assert [cal.changes.item(0, i).text() for i in range(3)] == ["2031-01-02", "普通日", "节假日"]
+    assert "变更 1 天" in cal.draft_label.text() and cal.publish_b.isEnabled()
+    cal.ask_publish()
+    assert cal.confirm is not None and "变更 1 天" in cal.confirm.text()
+    next(b for b in cal.confirm.buttons() if b.text() == "发布").click()
+    settle(qtbot, cal)
     assert cal.status.text().startswith("已发布")
     assert "2031-01-02" in json.loads(srv.admin("calendar", "show").stdout)["holidays"]
+    assert cal.changes.rowCount() == 0 and not cal.publish_b.isEnabled()
 
     # purchases: checked first (nothing written), then imported; classification previewed, then applied
     pp = area.purchases
@@ -229,7 +239,8 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
         "users.role",
         "devices.revoke",
         "customers.handover",
-        "calendar.set",
+        "calendar.draft.set",
+        "calendar.publish",
         "purchases.import",
         "classify.run",
         "audit.verify",

@@ -1,6 +1,7 @@
-"""Pages of the administration area about the server's data: the work calendar (import, edit, published
-at once), purchase figures and classification runs (a dry run first, with its table of changes; applying
-only what was previewed), the audit copy (list, verify, export) and the admin log."""
+"""Pages of the administration area about the server's data: the work calendar (import and edit into a
+draft, see what the draft changes, publish it or discard it), purchase figures and classification runs
+(a dry run first, with its table of changes; applying only what was previewed), the audit copy (list,
+verify, export) and the admin log."""
 
 from __future__ import annotations
 
@@ -18,13 +19,22 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.i18n import _, current_language, ngettext, translate
-from app.models.admin import AuditEntry, CalendarChange, ClassifyRun, LogEntry, PurchaseImport, Verification
+from app.models.admin import (
+    AuditEntry,
+    CalendarChange,
+    CalendarDraft,
+    ClassifyRun,
+    LogEntry,
+    PurchaseImport,
+    Verification,
+)
 from app.services import admin
 from app.ui.admin.common import Page, fill, table, when
 from app.ui.context import UiContext
@@ -35,6 +45,9 @@ JSON_FILES = "JSON (*.json)"
 
 
 class CalendarPage(Page):
+    """The published calendar, and the admin's draft: a day set or a file imported goes to the draft,
+    which lists every day it would change; publishing makes it the calendar clients fetch."""
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.title = _("Work calendar")
@@ -49,17 +62,40 @@ class CalendarPage(Page):
         self.kind = QComboBox()
         for k, label in admin.DAY_KINDS.items():
             self.kind.addItem(translate(label), k)
-        self.set_b = QPushButton(_("Set and publish"))
+        self.set_b = QPushButton(_("Set in the draft"))
         self.set_b.clicked.connect(self.set_day)
         for w in (QLabel(_("Day")), self.day, self.kind, self.set_b):
             row.addWidget(w)
         row.addStretch(1)
         self.layout_.addLayout(row)
-        self.import_b, _r = self.buttons((_("Import a calendar file…"), self.choose_file), (_("Refresh"), self.refresh))
+        self.import_b, _r = self.buttons(
+            (_("Import a calendar file into the draft…"), self.choose_file), (_("Refresh"), self.refresh)
+        )
+        box = QGroupBox(_("Draft (not published)"))
+        lay = QVBoxLayout(box)
+        self.draft_label = QLabel()
+        self.draft_label.setWordWrap(True)
+        self.changes = table([_("Date"), _("Published"), _("In the draft")], 2)
+        self.changes.setMaximumHeight(180)
+        buttons = QHBoxLayout()
+        self.publish_b = QPushButton(_("Publish the draft…"))
+        self.publish_b.clicked.connect(self.ask_publish)
+        self.discard_b = QPushButton(_("Discard the draft"))
+        self.discard_b.clicked.connect(self.discard)
+        for b in (self.publish_b, self.discard_b):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        lay.addWidget(self.draft_label)
+        lay.addWidget(self.changes)
+        lay.addLayout(buttons)
+        self.layout_.addWidget(box)
         self.layout_.addWidget(self.status)
+        self.confirm: QMessageBox | None = None
+        self.show_draft(CalendarDraft((), (), ""))
 
     def refresh(self) -> None:
         self.ask(admin.calendar, self.show_calendar)
+        self.ask(admin.calendar_draft, self.show_draft)
 
     def show_calendar(self, cal: dict[str, Any]) -> None:
         years = cal.get("years") or []
@@ -73,14 +109,62 @@ class CalendarPage(Page):
         rows.sort(reverse=True)
         fill(self.table, rows)
 
+    def show_draft(self, draft: CalendarDraft) -> None:
+        self.draft = draft
+        kind = {k: translate(label) for k, label in admin.DAY_KINDS.items()}
+        fill(
+            self.changes,
+            [(c.day, kind.get(c.published, c.published), kind.get(c.draft, c.draft)) for c in draft.changes],
+        )
+        if not draft.years:
+            self.draft_label.setText(_("No draft. Set a day or import a file: it goes to the draft first."))
+        else:
+            self.draft_label.setText(
+                ngettext(
+                    "The draft of {years} changes {n} day; clients see it only once it is published.",
+                    "The draft of {years} changes {n} days; clients see it only once it is published.",
+                    len(draft.changes),
+                ).format(years=", ".join(map(str, draft.years)), n=len(draft.changes))
+            )
+        self.publish_b.setEnabled(bool(draft.years))
+        self.discard_b.setEnabled(bool(draft.years))
+
     def set_day(self) -> None:
         d = self.day.date()
         day = dt.date(d.year(), d.month(), d.day())
         kind = str(self.kind.currentData())
-        self.ask(lambda c: admin.set_day(c, day, kind), self.published)
+        self.ask(lambda c: admin.set_day(c, day, kind, draft=True), self.drafted)
+
+    def drafted(self, change: CalendarChange) -> None:
+        self.status.setText(_("Saved in the draft; not published yet."))
+        self.refresh()
+
+    def ask_publish(self) -> None:
+        n = len(self.draft.changes)
+        self.confirm = QMessageBox(QMessageBox.Icon.Question, _("Publish the work calendar"), "", parent=self)
+        self.confirm.setText(
+            ngettext(
+                "Publish the draft ({n} day changed)? Every client takes the new calendar at its next sync, "
+                "and deadlines are counted by it from then on.",
+                "Publish the draft ({n} days changed)? Every client takes the new calendar at its next sync, "
+                "and deadlines are counted by it from then on.",
+                n,
+            ).format(n=n)
+        )
+        self.confirm.setStandardButtons(QMessageBox.StandardButton.Cancel)
+        publish = self.confirm.addButton(_("Publish"), QMessageBox.ButtonRole.AcceptRole)
+        publish.clicked.connect(lambda: self.ask(admin.publish_calendar, self.published))
+        self.confirm.open()
 
     def published(self, change: CalendarChange) -> None:
         self.status.setText(_("Published: version {version}.").format(version=change.version))
+        self.refresh()
+
+    def discard(self) -> None:
+        self.ask(admin.discard_calendar, self.discarded)
+
+    def discarded(self, _change: CalendarChange) -> None:
+        self.status.setText(_("The draft was discarded; the published calendar is unchanged."))
         self.refresh()
 
     def choose_file(self) -> None:
@@ -89,7 +173,7 @@ class CalendarPage(Page):
             self.import_file(Path(name))
 
     def import_file(self, path: Path) -> None:
-        self.ask(lambda c: admin.import_calendar(c, path), self.published)
+        self.ask(lambda c: admin.import_calendar(c, path, draft=True), self.drafted)
 
 
 class PurchasesPage(Page):
