@@ -530,3 +530,32 @@ destructions = Table(
     Column("at", Float, nullable=False),
     Column("removed", Text, nullable=False),  # JSON: how many rows of each kind were removed
 )
+
+# The territory tree (province → city → county → team, issue 20; F3 L434–438): a team node names its market
+# manager; departments (专卖管理所, 市场部 …; seeded by migration 0018 as the deployment's default, editable);
+# where each user stands in both (server/territories.py). Scope still follows users.supervisor_id.
+territories = Table(
+    "territories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("parent_id", Integer, ForeignKey("territories.id"), nullable=True, index=True),
+    Column("level", String(16), nullable=False),  # province | city | county | team
+    Column("name", String(100), nullable=False),
+    Column("supervisor_id", Integer, ForeignKey("users.id"), nullable=True),  # a team's market manager
+    Column("created_at", Float, nullable=False),
+)
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),  # what the form's field owners name
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+user_places = Table(
+    "user_places",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("territory_id", Integer, ForeignKey("territories.id"), nullable=True, index=True),
+    Column("department_id", Integer, ForeignKey("departments.id"), nullable=True, index=True),
+)
