@@ -51,7 +51,7 @@ class TerritoriesPage(Page):
         right = QVBoxLayout()
         deps = QGroupBox(_("Departments"))
         dl = QVBoxLayout(deps)
-        self.departments = table([_("Code"), _("Name"), _("Users"), _("Fields owned")], stretch=1)
+        self.departments = table([_("Department code"), _("Name"), _("Users"), _("Fields owned")], stretch=1)
         dl.addWidget(self.departments)
         right.addWidget(deps, 1)
         place = QGroupBox(_("Where a user stands"))
@@ -140,10 +140,7 @@ class TerritoriesPage(Page):
         return next((n for n in self.data.nodes if n.id == node_id), None)
 
     def _selected(self) -> None:
-        n = self.current()
         self.where.setText(self._where_text())
-        if n is not None:
-            self.status.setText(_("{level} {name} is chosen.").format(level=level_label(n.level), name=n.name))
 
     def _user_changed(self) -> None:
         name = self.user.currentData()
