@@ -654,6 +654,7 @@ def territory_shot(shot: Any, area: Any, zh: bool, users: list[Any]) -> None:
     page = area.territories
     page._show_people(users)
     page.show_tree(data)
+    page.user.setCurrentIndex(page.user.findData("wang.xm"))
     page.tree.setCurrentItem(page.tree.topLevelItem(0).child(0).child(0).child(0))
     page.status.setText(
         "wang.xm 现在位于“雁塔一组”；486 户客户随其转移。"
