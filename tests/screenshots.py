@@ -362,6 +362,7 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
     from app.models.remote import (
         Ledger,
         LedgerCollectorCount,
+        LedgerDepartmentCount,
         LedgerGroupCount,
         LedgerPath,
         LedgerPerson,
@@ -451,6 +452,10 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
         (LedgerGroupCount("basic", "基本信息", "Basic information", 4),),
         (LedgerCollectorCount(people[0][0], people[0][1], 4, ((LedgerPath.OWN_SAVE, 1), (LedgerPath.REVIEW, 2))),),
         ((LedgerPath.OWN_SAVE, 1), (LedgerPath.REVIEW, 2), (LedgerPath.BULK, 1)),
+        (
+            LedgerDepartmentCount("county", "县区营销部" if zh else "County marketing", 3),
+            LedgerDepartmentCount("market", "市场部" if zh else "Market department", 1),
+        ),
     )
     ledger = Ledger(
         "2026-11-01",

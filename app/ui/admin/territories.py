@@ -107,7 +107,7 @@ class TerritoriesPage(Page):
         self.tree.clear()
         items: dict[int, QTreeWidgetItem] = {}
         for n in data.nodes:  # depth first: a parent comes before its nodes
-            item = QTreeWidgetItem([n.name, level_label(n.level), n.supervisor or "", "、".join(n.users)])
+            item = QTreeWidgetItem([n.name, level_label(n.level), n.supervisor or "", _(", ").join(n.users)])
             item.setData(0, ID_ROLE, n.id)
             parent = items.get(n.parent) if n.parent is not None else None
             if parent is not None:
