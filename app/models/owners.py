@@ -1,7 +1,8 @@
 """Who owns a field (issue 17, audit DM6/R3/C5): the department that maintains it, by its code.
 
 The form catalogue's metadata holds the deployment's default (``meta.owners``: a ``default`` department,
-and ``fields`` naming the fields another department owns; docs/domain.md, "Who owns a field"). The codes
+``groups`` naming the field groups and ``fields`` the fields another department owns, a field's own entry
+first; docs/domain.md, "Territories, departments and who owns a field"). The codes
 are those of the server's departments (server/territories.py; seeded by migration 0018, editable).
 Plain data over a form: no I/O.
 """
@@ -33,11 +34,21 @@ def default_owner(form: FormDefinition) -> str:
     return value if isinstance(value, str) and CODE_RE.fullmatch(value) else FALLBACK
 
 
+def _code(table: Any, key: str | None) -> str | None:
+    value = table.get(key) if isinstance(table, Mapping) and key is not None else None
+    return value if isinstance(value, str) and CODE_RE.fullmatch(value) else None
+
+
 def field_owner(form: FormDefinition, key: str) -> str:
-    """The code of the department that owns ``key`` (any key: an unknown one has the default owner)."""
-    fields = _owners(form).get("fields")
-    value = fields.get(key) if isinstance(fields, Mapping) else None
-    return value if isinstance(value, str) and CODE_RE.fullmatch(value) else default_owner(form)
+    """The code of the department that owns ``key``: the field's own owner, else its group's, else the
+    default (an unknown key has the default owner)."""
+    owners = _owners(form)
+    spec = form.get(key)
+    return (
+        _code(owners.get("fields"), key)
+        or _code(owners.get("groups"), spec.group if spec is not None else None)
+        or default_owner(form)
+    )
 
 
 def owners_of(form: FormDefinition) -> dict[str, str]:
@@ -52,12 +63,14 @@ def owner_problems(form: FormDefinition) -> list[str]:
     default = owners.get("default", FALLBACK)
     if not isinstance(default, str) or not CODE_RE.fullmatch(default):
         problems.append(f"owners.default: {default!r} is not a department code")
-    fields = owners.get("fields", {})
-    if not isinstance(fields, Mapping):
-        return [*problems, "owners.fields must be a table of field key = department code"]
-    for key, code in fields.items():
-        if key not in form:
-            problems.append(f"owners.fields: {key!r} is not a field of the form")
-        if not isinstance(code, str) or not CODE_RE.fullmatch(code):
-            problems.append(f"owners.fields.{key}: {code!r} is not a department code")
+    for section, known in (("groups", {g.key for g in form.groups}), ("fields", {f.key for f in form.fields})):
+        table = owners.get(section, {})
+        if not isinstance(table, Mapping):
+            problems.append(f"owners.{section} must be a table of {section[:-1]} key = department code")
+            continue
+        for key, code in table.items():
+            if key not in known:
+                problems.append(f"owners.{section}: {key!r} is not a {section[:-1]} of the form")
+            if not isinstance(code, str) or not CODE_RE.fullmatch(code):
+                problems.append(f"owners.{section}.{key}: {code!r} is not a department code")
     return problems

@@ -37,3 +37,12 @@ def test_a_broken_owner_table_is_reported_and_falls_back():
     assert owner_problems(replace(FORM, meta={**FORM.meta, "owners": {"fields": []}})) == [
         "owners.fields must be a table of field key = department code"
     ]
+
+
+def test_a_group_owner_applies_to_its_fields_unless_a_field_names_its_own():
+    owners = {**FORM.meta["owners"], "groups": {"identification": "it", "nope": "market"}}
+    form = replace(FORM, meta={**FORM.meta, "owners": owners})
+    assert owner_problems(form) == ["owners.groups: 'nope' is not a group of the form"]
+    assert field_owner(form, "uscc") == "it"  # identification, no owner of its own
+    assert field_owner(form, "shop_name") == "monopoly"  # its own entry first
+    assert field_owner(form, "contact_name") == "county"  # another group: the default
