@@ -50,6 +50,7 @@ from typing import Any
 from sqlalchemy import Select, and_, or_, select, tuple_
 
 from app.models.catalogue import FieldType, FormDefinition
+from app.models.owners import field_owner
 from app.models.wire import MutationKind, UserRole
 from server.accounts import User
 from server.config import CHINA_TZ, iso
@@ -57,6 +58,7 @@ from server.errors import ApiError
 from server.reports import FIRST_YEAR, LAST_YEAR, _collectors
 from server.schema import customer_versions, customers
 from server.scope import Directory, visible_clause_indexed
+from server.territories import department_names
 
 SAVE, DECIDE, ASSIGN = MutationKind.SAVE.value, MutationKind.DECIDE.value, "assign"
 PATHS = ("own_save", "review", "bulk", "system", "other")
@@ -363,17 +365,20 @@ def summary(
     now: float | None = None,
 ) -> dict[str, Any]:
     """Counts of the period's ledger rows per field group, per collector (with their paths) and per path.
-    The per-department summary the documents ask for waits for the fields' owning departments (issue 17)."""
+    and per owning department (F3 L440: 各相关部门…登记、汇总): a row counts for the department that owns its
+    field in the form's metadata (app/models/owners.py; a handover for the default owner)."""
     now = time.time() if now is None else now
     first, last = period(start, end, now)
     d = Directory.load(conn)
     owner = _collector(user, d, collector)
     groups: Counter[str | None] = Counter()
+    owners: Counter[str] = Counter()
     paths: Counter[str] = Counter()
     people: dict[str | None, Counter[str]] = {}
     customers_changed: set[str] = set()
     for row in iter_rows(conn, user, form, d, first, last, owner):
         groups[row["group"]] += 1
+        owners[field_owner(form, row["field"])] += 1
         paths[row["path"]] += 1
         people.setdefault(row["collector"], Counter())[row["path"]] += 1
         customers_changed.add(row["record_id"])
@@ -405,4 +410,13 @@ def summary(
             for name, c in sorted(people.items(), key=lambda kv: kv[0] or "")
         ],
         "by_path": {p: paths[p] for p in PATHS if paths[p]},
+        "by_department": by_department(conn, owners),
     }
+
+
+def by_department(conn: Any, owners: Counter[str]) -> list[dict[str, Any]]:
+    """The counts per owning department, in the departments' order (a code no department has any more
+    is shown by its code, last)."""
+    names = department_names(conn)
+    known = [{"department": c, "name": n, "count": owners[c]} for c, n in names.items() if owners[c]]
+    return known + [{"department": c, "name": c, "count": n} for c, n in sorted(owners.items()) if c not in names]

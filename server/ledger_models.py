@@ -72,8 +72,15 @@ class LedgerCollectorCount(BaseModel):
     by_path: dict[str, int]
 
 
+class LedgerDepartmentCount(BaseModel):
+    department: str = Field(description="the code of the department that owns the changed fields")
+    name: str
+    count: int
+
+
 class LedgerSummary(BaseModel):
-    """The period's counts: per field group, per customer manager (with their paths), per path."""
+    """The period's counts: per field group, per customer manager (with their paths), per path, per owning
+    department."""
 
     start: str
     end: str
@@ -85,3 +92,4 @@ class LedgerSummary(BaseModel):
     by_group: list[LedgerGroupCount]
     by_collector: list[LedgerCollectorCount]
     by_path: dict[str, int]
+    by_department: list[LedgerDepartmentCount]

@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0019_calendar_draft"
+HEAD = "0020_territories"
 
 
 def alembic_config() -> Config:

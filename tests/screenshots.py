@@ -362,6 +362,7 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
     from app.models.remote import (
         Ledger,
         LedgerCollectorCount,
+        LedgerDepartmentCount,
         LedgerGroupCount,
         LedgerPath,
         LedgerPerson,
@@ -451,6 +452,10 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
         (LedgerGroupCount("basic", "基本信息", "Basic information", 4),),
         (LedgerCollectorCount(people[0][0], people[0][1], 4, ((LedgerPath.OWN_SAVE, 1), (LedgerPath.REVIEW, 2))),),
         ((LedgerPath.OWN_SAVE, 1), (LedgerPath.REVIEW, 2), (LedgerPath.BULK, 1)),
+        (
+            LedgerDepartmentCount("county", "县区营销部" if zh else "County marketing", 3),
+            LedgerDepartmentCount("market", "市场部" if zh else "Market department", 1),
+        ),
     )
     ledger = Ledger(
         "2026-11-01",
@@ -533,6 +538,7 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
     )
     area.tabs.setCurrentWidget(area.teams)
     shot(area, "27-admin-teams", (1280, 720))
+    territory_shot(shot, area, zh, users)
     area.calendar.show_calendar(
         {
             "version": "3f9a1c0d2b7e4a65",
@@ -619,6 +625,49 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
     shot(confirm, "33-admin-destroy-confirm")
     confirm.close()
     area.close()
+
+
+def territory_shot(shot: Any, area: Any, zh: bool, users: list[Any]) -> None:
+    """The territory tree and departments page: a province's tree down to two teams, the departments with
+    the fields each owns, a collector placed in a team."""
+    from app.models.admin import Department, Place, Territories, TerritoryNode
+
+    def n(i: int, parent: int | None, level: str, zh_name: str, en_name: str, sup: str | None = None, *who: str):
+        return TerritoryNode(i, parent, level, zh_name if zh else en_name, sup, tuple(who))
+
+    nodes = (
+        n(1, None, "province", "陕西省", "Shaanxi"),
+        n(2, 1, "city", "西安市", "Xi'an"),
+        n(3, 2, "county", "雁塔区营销部", "Yanta county marketing"),
+        n(4, 3, "team", "雁塔一组", "Yanta team 1", "li.ming", "wang.xm", "zhao.li"),
+        n(5, 3, "team", "雁塔二组", "Yanta team 2"),
+        n(6, 2, "county", "长安区营销部", "Chang'an county marketing"),
+    )
+    deps = [
+        ("monopoly", "专卖管理所", "Monopoly office", 0, 11),
+        ("county", "县区营销部", "County marketing", 3, 55),
+        ("market", "市场部", "Market department", 1, 14),
+        ("delivery", "配送部", "Delivery department", 0, 5),
+        ("sales", "销售部", "Sales department", 0, 9),
+        ("it", "信息科", "IT section", 1, 0),
+    ]
+    data = Territories(
+        nodes,
+        tuple(Department(c, z if zh else e, u, f) for c, z, e, u, f in deps),
+        (Place("li.ming", 4, "county"), Place("wang.xm", 4, "county"), Place("zhao.li", 4, "county")),
+    )
+    page = area.territories
+    page._show_people(users)
+    page.show_tree(data)
+    page.user.setCurrentIndex(page.user.findData("wang.xm"))
+    page.tree.setCurrentItem(page.tree.topLevelItem(0).child(0).child(0).child(0))
+    page.status.setText(
+        "wang.xm 现在位于“雁塔一组”；486 户客户随其转移。"
+        if zh
+        else "wang.xm now stands at Yanta team 1; 486 customers moved with them."
+    )
+    area.tabs.setCurrentWidget(page)
+    shot(area, "27b-admin-territories", (1280, 720))
 
 
 def request_shots(shot: Any, ctx: Any, win: Any, lang: str, form: Any) -> None:

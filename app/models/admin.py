@@ -172,3 +172,39 @@ class Destroyed:
     record_id: str
     record_class: str
     removed: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TerritoryNode:
+    """A node of the territory tree (province → city → county → team), as the server lists it."""
+
+    id: int
+    parent: int | None
+    level: str  # province | city | county | team
+    name: str
+    supervisor: str | None  # a team's market manager
+    users: tuple[str, ...]  # the users placed at this node
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    code: str
+    name: str
+    users: int
+    fields: int  # fields of the form in force that it owns
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a user stands: a territory node and a department (None: none)."""
+
+    user: str
+    territory: int | None
+    department: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Territories:
+    nodes: tuple[TerritoryNode, ...]  # depth first, siblings by name
+    departments: tuple[Department, ...]
+    places: tuple[Place, ...]

@@ -389,6 +389,15 @@ class LedgerGroupCount:
 
 
 @dataclass(frozen=True, slots=True)
+class LedgerDepartmentCount:
+    """The changed fields a department owns (the catalogue's field owners; docs/domain.md)."""
+
+    department: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True, slots=True)
 class LedgerCollectorCount:
     collector: str | None
     display_name: str | None
@@ -398,13 +407,14 @@ class LedgerCollectorCount:
 
 @dataclass(frozen=True, slots=True)
 class LedgerSummary:
-    """``GET /reports/ledger/summary``: the period's counts per field group, collector and path."""
+    """``GET /reports/ledger/summary``: the period's counts per field group, collector, path and department."""
 
     total: int
     customers: int
     by_group: tuple[LedgerGroupCount, ...] = ()
     by_collector: tuple[LedgerCollectorCount, ...] = ()
     by_path: tuple[tuple[LedgerPath, int], ...] = ()
+    by_department: tuple[LedgerDepartmentCount, ...] = ()  # () from a server older than the field owners
 
 
 @dataclass(frozen=True, slots=True)

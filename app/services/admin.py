@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +28,10 @@ from app.models.admin import (
     LogEntry,
     OneTimeCode,
     PurchaseImport,
+    Territories,
     Verification,
 )
+from app.models.owners import CODE_RE
 from app.services import syncing
 from app.sync.admin_client import AdminCalls
 from app.sync.client import MemoryTokens, SyncClient
@@ -70,6 +73,74 @@ def set_role(client: Any, name: str, role: str) -> int:
 
 def set_team(client: Any, name: str, supervisor: str | None) -> int:
     return _calls(client).set_team(name, supervisor or None)
+
+
+LEVEL_LABELS = {"province": N_("Province"), "city": N_("City"), "county": N_("County"), "team": N_("Team")}
+#: the level of a node's children (a team has none)
+CHILD_LEVEL = {"province": "city", "city": "county", "county": "team"}
+
+
+def node_name(text: str) -> str:
+    """A node's or department's name as the server will take it, or the reason it will not."""
+    text = unicodedata.normalize("NFC", text.strip())
+    if not text:
+        raise UserFacingError(N_("Enter a name."))
+    if len(text) > 100:
+        raise UserFacingError(N_("A name has at most 100 characters."))
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") for ch in text):
+        raise UserFacingError(N_("The name holds a line break or another invisible character; type it again."))
+    return text
+
+
+def territories(client: Any) -> Territories:
+    return _calls(client).territories()
+
+
+def add_node(client: Any, name: str, level: str, parent: int | None, supervisor: str = "") -> int:
+    if level == "team" and parent is None:
+        raise UserFacingError(N_("A team belongs to a county: choose its county in the tree first."))
+    return _calls(client).add_node(node_name(name), level, parent, supervisor or None)
+
+
+def rename_node(client: Any, node: int, name: str) -> None:
+    _calls(client).rename_node(node, node_name(name))
+
+
+def move_node(client: Any, node: int, parent: int | None) -> None:
+    if parent == node:
+        raise UserFacingError(N_("A node cannot move under itself."))
+    _calls(client).move_node(node, parent)
+
+
+def set_node_supervisor(client: Any, node: int, supervisor: str) -> int:
+    return _calls(client).set_node_supervisor(node, supervisor or None)
+
+
+def remove_node(client: Any, node: int) -> None:
+    _calls(client).remove_node(node)
+
+
+def add_department(client: Any, code: str, name: str) -> None:
+    code = code.strip()
+    if not CODE_RE.fullmatch(code):
+        raise UserFacingError(
+            N_("A department's code has 1 to 32 lower-case letters, digits, _ or -, beginning with a letter.")
+        )
+    _calls(client).add_department(code, node_name(name))
+
+
+def rename_department(client: Any, code: str, name: str) -> None:
+    _calls(client).rename_department(code, node_name(name))
+
+
+def remove_department(client: Any, code: str) -> None:
+    _calls(client).remove_department(code)
+
+
+def place_user(client: Any, name: str, territory: int | None, department: str) -> int:
+    if not name:
+        raise UserFacingError(N_("Choose a user first."))
+    return _calls(client).place_user(name, territory, department or None)
 
 
 def devices(client: Any) -> list[AdminDevice]:

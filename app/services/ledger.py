@@ -36,10 +36,6 @@ PATH_MSGIDS = {
     LedgerPath.SYSTEM: N_("System"),
     LedgerPath.OTHER: N_("Other (manager's edit, handover)"),
 }
-DEPARTMENTS_NOTE = N_(
-    "The summary per department follows once each field has its owning department; "
-    "until then it is given per field group and per customer manager."
-)
 #: the ledger's columns: (header msgid, width, Text format)
 COLUMNS = (
     (N_("No."), 6.0, False),
@@ -135,7 +131,8 @@ def table(ledger: Ledger, form: FormDefinition, lang: str | None = None) -> list
 
 
 def summary_lines(ledger: Ledger, form: FormDefinition, lang: str | None = None) -> list[list[Any]]:
-    """The summary as (what, count) pairs: the totals, per field group, per customer manager, per path."""
+    """The summary as (what, count) pairs: the totals, per field group, per customer manager, per path, per
+    owning department."""
     lang = lang or current_language()
 
     def t(msgid: str) -> str:
@@ -157,7 +154,8 @@ def summary_lines(ledger: Ledger, form: FormDefinition, lang: str | None = None)
         out.append([t(N_("Customer manager: {name}")).format(name=_person(c.collector, c.display_name)), c.count])
     for path, n in s.by_path:
         out.append([t(N_("Path: {path}")).format(path=path_label(path, lang)), n])
-    out.append([t(N_("Per department")), t(DEPARTMENTS_NOTE)])
+    for d in s.by_department:  # per department that owns the changed fields (F3 L440: 各相关部门…汇总)
+        out.append([t(N_("Department: {name}")).format(name=d.name), d.count])
     return out
 
 

@@ -21,6 +21,7 @@ from app.models.admin import (
     LogEntry,
     OneTimeCode,
     PurchaseImport,
+    Territories,
     Verification,
 )
 from app.sync import admin_protocol as ap
@@ -56,6 +57,40 @@ class AdminCalls:
 
     def set_team(self, name: str, supervisor: str | None) -> int:
         return decode(ap.changed, self._call("PUT", f"/users/{name}/team", body={"supervisor": supervisor}), "team")
+
+    # ---- territory tree, departments, where users stand -------------------------------------------
+    def territories(self) -> Territories:
+        return decode(ap.territories, self._call("GET", "/territories"), "territories")
+
+    def add_node(self, name: str, level: str, parent: int | None, supervisor: str | None) -> int:
+        body = {"name": name, "level": level, "parent": parent, "supervisor": supervisor or None}
+        return decode(ap.node_id, self._call("POST", "/territories", body=body), "territory")
+
+    def rename_node(self, node: int, name: str) -> None:
+        self._call("PUT", f"/territories/{node}/name", body={"name": name})
+
+    def move_node(self, node: int, parent: int | None) -> None:
+        self._call("PUT", f"/territories/{node}/parent", body={"parent": parent})
+
+    def set_node_supervisor(self, node: int, supervisor: str | None) -> int:
+        answer = self._call("PUT", f"/territories/{node}/supervisor", body={"supervisor": supervisor or None})
+        return decode(ap.changed, answer, "territory")
+
+    def remove_node(self, node: int) -> None:
+        self._call("DELETE", f"/territories/{node}")
+
+    def add_department(self, code: str, name: str) -> None:
+        self._call("POST", "/departments", body={"code": code, "name": name})
+
+    def rename_department(self, code: str, name: str) -> None:
+        self._call("PUT", f"/departments/{code}/name", body={"name": name})
+
+    def remove_department(self, code: str) -> None:
+        self._call("DELETE", f"/departments/{code}")
+
+    def place_user(self, name: str, territory: int | None, department: str | None) -> int:
+        body = {"territory": territory, "department": department or None}
+        return decode(ap.changed, self._call("PUT", f"/users/{name}/place", body=body), "place")
 
     # ---- devices, handovers --------------------------------------------------------------------
     def devices(self, user: str | None = None) -> list[AdminDevice]:

@@ -14,6 +14,7 @@ from app.models.admin import (
     CalendarDraft,
     ClassChange,
     ClassifyRun,
+    Department,
     Destroyed,
     DraftDay,
     DueRecord,
@@ -21,13 +22,17 @@ from app.models.admin import (
     LogEntry,
     Moved,
     OneTimeCode,
+    Place,
     PurchaseImport,
+    Territories,
+    TerritoryNode,
     Verification,
 )
 from app.models.wire import UserRole
 from app.sync.decoding import Bad, enum_value, listed, obj, opt, req
 
 NUM = (int, float)
+LEVELS = ("province", "city", "county", "team")
 
 
 def _items(d: Any, where: str) -> list[Any]:
@@ -254,3 +259,43 @@ def destroyed(d: Any, where: str) -> list[Destroyed]:
             )
         )
     return out
+
+
+def territories(d: Any, where: str) -> Territories:
+    d = obj(d, where)
+    nodes = []
+    for i, n in enumerate(_items(d.get("nodes"), f"{where}.nodes")):
+        w = f"{where}.nodes[{i}]"
+        n = obj(n, w)
+        level = req(n, "level", str, w)
+        if level not in LEVELS:
+            raise Bad(f"{w}.level")
+        nodes.append(
+            TerritoryNode(
+                req(n, "id", int, w),
+                opt(n, "parent", int, w),
+                level,
+                req(n, "name", str, w),
+                opt(n, "supervisor", str, w),
+                _strs(n, "users", w) if "users" in n else (),
+            )
+        )
+    deps = []
+    for i, x in enumerate(_items(d.get("departments"), f"{where}.departments")):
+        w = f"{where}.departments[{i}]"
+        x = obj(x, w)
+        deps.append(
+            Department(
+                req(x, "code", str, w), req(x, "name", str, w), req(x, "users", int, w), req(x, "fields", int, w)
+            )
+        )
+    places = []
+    for i, p in enumerate(_items(d.get("places"), f"{where}.places")):
+        w = f"{where}.places[{i}]"
+        p = obj(p, w)
+        places.append(Place(req(p, "user", str, w), opt(p, "territory", int, w), opt(p, "department", str, w)))
+    return Territories(tuple(nodes), tuple(deps), tuple(places))
+
+
+def node_id(d: Any, where: str) -> int:
+    return int(req(obj(d, where), "id", int, where))

@@ -16,6 +16,7 @@ from app.models.remote import (
     CreditRating,
     JobState,
     LedgerCollectorCount,
+    LedgerDepartmentCount,
     LedgerGroupCount,
     LedgerPage,
     LedgerPath,
@@ -251,6 +252,13 @@ def _group_count(d: Any, where: str) -> LedgerGroupCount:
     )
 
 
+def _department_count(d: Any, where: str) -> LedgerDepartmentCount:
+    d = obj(d, where)
+    return LedgerDepartmentCount(
+        req(d, "department", str, where), req(d, "name", str, where), req(d, "count", int, where)
+    )
+
+
 def _collector_count(d: Any, where: str) -> LedgerCollectorCount:
     d = obj(d, where)
     return LedgerCollectorCount(
@@ -288,4 +296,5 @@ def ledger_summary_answer(d: Any, where: str) -> LedgerSummary:
         by_group=_rows(d, "by_group", _group_count, where),
         by_collector=_rows(d, "by_collector", _collector_count, where),
         by_path=_paths(d.get("by_path"), f"{where}.by_path"),
+        by_department=_rows(d, "by_department", _department_count, where),
     )

@@ -53,6 +53,16 @@ CALLS = [
     ("GET", "/log", None),
     ("GET", "/retention/due", None),
     ("POST", "/retention/destroy", {"records": ["x"], "reason": "年度销毁"}),
+    ("GET", "/territories", None),
+    ("POST", "/territories", {"name": "陕西省", "level": "province"}),
+    ("PUT", "/territories/1/name", {"name": "x"}),
+    ("PUT", "/territories/1/parent", {"parent": None}),
+    ("PUT", "/territories/1/supervisor", {"supervisor": "s1"}),
+    ("DELETE", "/territories/1", None),
+    ("POST", "/departments", {"code": "svc", "name": "客户服务部"}),
+    ("PUT", "/departments/it/name", {"name": "x"}),
+    ("DELETE", "/departments/it", None),
+    ("PUT", "/users/c1/place", {"department": "market"}),
 ]
 
 

@@ -135,6 +135,13 @@ def test_the_ledger_lists_completed_modifications_once_with_path_and_approver(ap
     ]
     groups = {g["group"]: g["count"] for g in s["by_group"]}
     assert groups["identification"] == 2 and sum(groups.values()) == 5
+    # per owning department (the catalogue's default owners): the shop name is the monopoly office's, the
+    # contact and the ID the county's (its collectors collect them), market type and classification 市场部's
+    assert s["by_department"] == [
+        {"department": "monopoly", "name": "专卖管理所", "count": 1},
+        {"department": "county", "name": "县区营销部", "count": 2},
+        {"department": "market", "name": "市场部", "count": 2},
+    ]
 
     # an earlier period holds nothing
     yesterday = (TODAY - dt.timedelta(days=1)).isoformat()

@@ -80,6 +80,7 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
         "用户",
         "设备",
         "团队与交接",
+        "区域与部门",
         "工作日历",
         "购进与分类",
         "审计副本",

@@ -118,7 +118,8 @@ def test_the_ledger_screen_and_its_export(qtbot, running, srv, memory_keyring, m
         f"{today.replace(day=1).isoformat()} 至 {today.isoformat()}：1 户客户共 3 项修改"
     )
     assert "身份证号码和银行账号已部分隐去" in w.message.text()
-    assert "客户经理：c1: 3" in w.summary.text() and "按部门汇总" in w.summary.text()
+    assert "客户经理：c1: 3" in w.summary.text()
+    assert "部门：专卖管理所: 1" in w.summary.text() and "部门：县区营销部: 2" in w.summary.text()
     # the filter lists s1's team; c2's returned change is not a modification
     assert [w.collector.itemData(i) for i in range(w.collector.count())] == [None, "c1", "c2", "s1"]
     w.collector.setCurrentIndex(2)

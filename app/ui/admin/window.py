@@ -13,13 +13,14 @@ from app.ui.admin.common import Page
 from app.ui.admin.data import AuditPage, CalendarPage, LogPage, PurchasesPage
 from app.ui.admin.people import DevicesPage, TeamsPage, UsersPage
 from app.ui.admin.retention import RetentionPage
+from app.ui.admin.territories import TerritoriesPage
 from app.ui.context import UiContext
 
 
 class AdminWindow(QDialog):
-    """The pages: users, devices, teams and handovers, the work calendar, purchases and classification,
-    the audit copy, the admin log, the records due for destruction. A page asks the server when it is
-    first shown and on Refresh."""
+    """The pages: users, devices, teams and handovers, territories and departments, the work calendar,
+    purchases and classification, the audit copy, the admin log, the records due for destruction. A page
+    asks the server when it is first shown and on Refresh."""
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -34,6 +35,7 @@ class AdminWindow(QDialog):
         self.users = UsersPage(ctx)
         self.devices = DevicesPage(ctx)
         self.teams = TeamsPage(ctx)
+        self.territories = TerritoriesPage(ctx)
         self.calendar = CalendarPage(ctx)
         self.purchases = PurchasesPage(ctx)
         self.audit = AuditPage(ctx)
@@ -43,6 +45,7 @@ class AdminWindow(QDialog):
             self.users,
             self.devices,
             self.teams,
+            self.territories,
             self.calendar,
             self.purchases,
             self.audit,

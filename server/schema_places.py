@@ -1,0 +1,39 @@
+"""Tables of the territory tree, the departments and where each user stands (issue 20), on the same
+``metadata`` as server/schema.py's tables (imported with ``server.db``, so every process that opens the
+database knows them; the migrations' env imports it too)."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table
+
+from server.schema import metadata
+
+# The territory tree (province → city → county → team, issue 20; F3 L434–438): a team node names its market
+# manager; departments (专卖管理所, 市场部 …; seeded by migration 0020_territories as the deployment's
+# default, editable); where each user stands in both (server/territories.py). Scope still follows
+# users.supervisor_id.
+territories = Table(
+    "territories",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("parent_id", Integer, ForeignKey("territories.id"), nullable=True, index=True),
+    Column("level", String(16), nullable=False),  # province | city | county | team
+    Column("name", String(100), nullable=False),
+    Column("supervisor_id", Integer, ForeignKey("users.id"), nullable=True),  # a team's market manager
+    Column("created_at", Float, nullable=False),
+)
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("code", String(32), nullable=False, unique=True),  # what the form's field owners name
+    Column("name", String(100), nullable=False, unique=True),
+    Column("created_at", Float, nullable=False),
+)
+user_places = Table(
+    "user_places",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
+    Column("territory_id", Integer, ForeignKey("territories.id"), nullable=True, index=True),
+    Column("department_id", Integer, ForeignKey("departments.id"), nullable=True, index=True),
+)
