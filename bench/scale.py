@@ -8,6 +8,8 @@ default settings are not touched). Then it prints, at that size:
 
 - pull: a collector's full sync (their 250 records) and a supervisor's (their team's 2,500), pages of
   1,000 as the client pulls, and a page at the feed's end (a caught-up collector; an admin's last page);
+  on PostgreSQL also the last team's collector's and supervisor's full sync in the database alone
+  (``EXPLAIN ANALYZE``): the feed rows its pages read and their execution time;
 - push ingest: new customers pushed by one collector in batches of 200, records/s, against a raw
   executemany of every row such a push writes (customer, version, mutation result, feed) into tables of
   the same shapes in the same database, side by side in one run;
@@ -44,6 +46,7 @@ from bench.common import header, median, ms
 from bench.server import FAST, PG_ADMIN, Server, raw_insert_all
 from server import accounts
 from server.db import Database
+from server.feed import page_query
 from server.migrate import upgrade
 from server.schema import feed_counter
 
@@ -311,6 +314,40 @@ def pulls(p: Province) -> None:
         samples.append(time.perf_counter() - t)
     admin.close()
     print(f"pull, the admin's last page ({MAX_PAGE:,} feed rows): {ms(median(samples))}")
+    if p.url.startswith("postgresql"):
+        for name in (p.collectors[-1][-1], p.supervisors[-1]):
+            pages, read, secs = feed_reads(p.url, name)
+            print(f"pull in the database, {name}'s full sync: {pages} pages, {read:,} feed rows read, {ms(secs)}")
+
+
+def _feed_rows_read(node: dict[str, Any]) -> int:
+    own = 0
+    if node.get("Relation Name") == "feed":
+        own = (node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)) * node.get("Actual Loops", 1)
+    return own + sum(_feed_rows_read(c) for c in node.get("Plans", []))
+
+
+def feed_reads(url: str, name: str) -> tuple[int, int, float]:
+    """A full sync's page queries (``server.feed.page_query``, pages of ``MAX_PAGE``) under ``EXPLAIN
+    ANALYZE``: (pages, feed rows the scans returned or removed by filter, execution seconds). The rows read
+    are what a page costs in the feed: the caller's rows, or every row walked past (issue 21)."""
+    engine = create_engine(url)
+    pages, read, secs, cursor = 0, 0, 0.0, 0
+    with engine.connect() as conn:
+        top = int(conn.execute(select(feed_counter.c.seq)).scalar_one())
+        user = accounts.get_user(conn, name)
+        assert user is not None, name
+        for _ in range(10_000):
+            q = page_query(user, cursor, top, MAX_PAGE + 1)
+            sql = str(q.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+            plan = conn.execute(text("EXPLAIN (ANALYZE, FORMAT JSON) " + sql)).scalar_one()[0]
+            pages, read, secs = pages + 1, read + _feed_rows_read(plan["Plan"]), secs + plan["Execution Time"] / 1000
+            rows = conn.execute(q).all()
+            if len(rows) <= MAX_PAGE:
+                break
+            cursor = rows[MAX_PAGE - 1].f_seq
+    engine.dispose()
+    return pages, read, secs
 
 
 def ingest(p: Province, count: int) -> None:

@@ -14,7 +14,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, update
+from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
+from sqlalchemy.sql import ColumnElement
 
 from app.models.wire import ErrorCode, UserRole
 from server.accounts import Caller, User
@@ -69,39 +70,60 @@ def page_query(user: User, cursor: int, top: int, limit: int) -> Select[Any]:
 
     A feed row is the caller's when it is addressed to everyone or to them, and, for a record, when the
     record is in their scope (``server.scope.visible_clause``), read from the scope the row carries (owner,
-    creator, team: kept current, server.schema.feed). Each branch of the condition is an index in feed
-    order (``ix_feed_owner_seq``, ``ix_feed_created_by_seq``, ``ix_feed_team_seq``, ``ix_feed_shared_seq``),
-    so a page costs the caller's rows, not the feed's; the admin reads the feed in order."""
+    creator, team: kept current, server.schema.feed). The rows are found by :func:`_branches`, each an index
+    walked in feed order and stopped after ``limit`` rows: a page reads at most ``limit`` rows per branch,
+    whatever the caller's whole feed holds, and joins only the page's rows to their customers. The admin
+    reads the feed in order."""
     audience = or_(feed.c.audience_id.is_(None), feed.c.audience_id == user.id)
+    window = and_(feed.c.seq > cursor, feed.c.seq <= top)
+    head = (feed.c.seq, feed.c.kind, feed.c.record_id, feed.c.form_version)
     if is_admin(user):
-        mine = audience
+        page = select(*head).where(window, audience).order_by(feed.c.seq).limit(limit).subquery("page")
     else:
-        record = feed.c.kind == "record"
-        scope = [feed.c.owner_id == user.id, feed.c.created_by_id == user.id]
-        if user.role == UserRole.SUPERVISOR.value:
-            scope.append(feed.c.team_id == user.id)
-        mine = or_(*(and_(record, s, audience) for s in scope), and_(feed.c.kind != "record", audience))
+        parts = [select(*head).where(window, b).order_by(feed.c.seq).limit(limit).subquery() for b in _branches(user)]
+        merged = union_all(*(select(p) for p in parts)).subquery("mine")
+        page = select(merged).order_by(merged.c.seq).limit(limit).subquery("page")
     return (
         select(
-            feed.c.seq.label("f_seq"),
-            feed.c.kind.label("f_kind"),
-            feed.c.record_id.label("f_record_id"),
-            feed.c.form_version.label("f_form_version"),
+            page.c.seq.label("f_seq"),
+            page.c.kind.label("f_kind"),
+            page.c.record_id.label("f_record_id"),
+            page.c.form_version.label("f_form_version"),
             customers,
             customer_versions.c.actor_id.label("v_actor_id"),  # who made the version sent (by primary key)
         )
         .select_from(
-            feed.outerjoin(customers, customers.c.id == feed.c.record_id).outerjoin(
+            page.outerjoin(customers, customers.c.id == page.c.record_id).outerjoin(
                 customer_versions,
                 and_(
                     customer_versions.c.record_id == customers.c.id, customer_versions.c.version == customers.c.version
                 ),
             )
         )
-        .where(feed.c.seq > cursor, feed.c.seq <= top, mine)
-        .order_by(feed.c.seq)
-        .limit(limit)
+        .order_by(page.c.seq)
     )
+
+
+def _branches(user: User) -> list[ColumnElement[bool]]:
+    """The caller's feed rows as disjoint conditions, each led by the index it is walked by in feed order:
+    records they own (``ix_feed_owner_seq``), created but do not own (``ix_feed_created_by_seq``, which
+    holds only such records), of their
+    team but neither (a supervisor: ``ix_feed_team_seq``); rows addressed to them (``ix_feed_audience_seq``)
+    and to everyone (``ix_feed_everyone_seq``). Disjoint, so their union needs no de-duplication."""
+    record = and_(feed.c.kind == "record", or_(feed.c.audience_id.is_(None), feed.c.audience_id == user.id))
+
+    def other(col: Any) -> ColumnElement[bool]:
+        return or_(col.is_(None), col != user.id)
+
+    out = [
+        and_(feed.c.owner_id == user.id, record),
+        and_(feed.c.created_by_id == user.id, feed.c.owner_id.is_distinct_from(feed.c.created_by_id), record),
+    ]
+    if user.role == UserRole.SUPERVISOR.value:
+        out.append(and_(feed.c.team_id == user.id, other(feed.c.owner_id), other(feed.c.created_by_id), record))
+    out.append(and_(feed.c.audience_id == user.id, feed.c.kind != "record"))
+    out.append(and_(feed.c.audience_id.is_(None), feed.c.kind != "record"))
+    return out
 
 
 def _latest_per_record(rows: Sequence[Any]) -> list[Any]:

@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0020_territories"
+HEAD = "0021_feed_branches"
 
 
 def alembic_config() -> Config:

@@ -273,11 +273,27 @@ feed = Table(
     Column("team_id", Integer, nullable=True),  # record rows: the owner's users.supervisor_id
     Index("ix_feed_record", "record_id", "kind", "audience_id"),
     Index("ix_feed_owner_seq", "owner_id", "seq"),
-    Index("ix_feed_created_by_seq", "created_by_id", "seq"),
+    Index(  # records created by someone other than their owner (the others are found by their owner)
+        "ix_feed_created_by_seq",
+        "created_by_id",
+        "seq",
+        postgresql_where=text("owner_id IS DISTINCT FROM created_by_id"),
+        sqlite_where=text("owner_id IS NOT created_by_id"),
+    ),
     Index("ix_feed_team_seq", "team_id", "seq"),
-    # revokes and forms (few): everyone reads them, filtered by audience
+    # revokes (addressed to one user) and forms and erasures (to everyone), each walked in feed order
     Index(
-        "ix_feed_shared_seq", "seq", postgresql_where=text("kind <> 'record'"), sqlite_where=text("kind <> 'record'")
+        "ix_feed_audience_seq",
+        "audience_id",
+        "seq",
+        postgresql_where=text("audience_id IS NOT NULL"),
+        sqlite_where=text("audience_id IS NOT NULL"),
+    ),
+    Index(
+        "ix_feed_everyone_seq",
+        "seq",
+        postgresql_where=text("kind <> 'record' AND audience_id IS NULL"),
+        sqlite_where=text("kind <> 'record' AND audience_id IS NULL"),
     ),
 )
 

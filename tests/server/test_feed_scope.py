@@ -179,7 +179,7 @@ def test_postgresql_reads_a_pull_page_by_the_scope_indexes(db, settings):
         if name == "s3":
             assert "ix_feed_team_seq" in plan and "ix_feed_owner_seq" in plan, plan
         if name != "boss":
-            assert "ix_feed_shared_seq" in plan, plan
+            assert "ix_feed_everyone_seq" in plan and "ix_feed_audience_seq" in plan, plan
     # and the pages hold what the scope says
     with db.read() as conn:
         got = [r.f_seq for r in conn.execute(page_query(people["c3x4"], 0, PLAN_ROWS, 100_000))]
