@@ -173,11 +173,13 @@ class XlsxStream:
                         v: Any
                         # every cell as Excel, WPS, LibreOffice and openpyxl write it: one findall; anything
                         # else in the row (an "other" match: no column letters) sends it to the general loop
-                        for letters, style, ct, empty, got, text, _other in cells_of(body or ""):
+                        body = body or ""
+                        escaped = "&" in body or "\r" in body  # else no cell of the row needs _unescape
+                        for letters, style, ct, empty, got, text, _other in cells_of(body):
                             if empty:  # <c …/>: no value, not even an empty one
                                 continue
                             if ct == "inlineStr":  # what the general loop below gives for the same cell
-                                if "&" in text or "\r" in text:
+                                if escaped and ("&" in text or "\r" in text):
                                     text = unescape(text)
                                 v = text or None
                             elif not got:
@@ -185,7 +187,7 @@ class XlsxStream:
                                     break
                                 continue
                             else:
-                                if "&" in got or "\r" in got:
+                                if escaped and ("&" in got or "\r" in got):
                                     got = unescape(got)
                                 if (ct == "n" or not ct) and style not in dates:  # _typed's number, without the call
                                     v = float(got)
