@@ -372,12 +372,12 @@ _ROW_NUMBER = re.compile(r'\br=["\'](\d+)["\']')
 #: (<is><t>) without markup inside, or nothing (``<c …/>``). A row made only of such cells is read by one findall;
 #: any other row by the general loop (``_split_cells``), which gives the same values for these cells.
 _PLAIN_CELL_TEXT = (
-    r'<c r="([A-Z]{1,3})[0-9]+"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
-    r"(?:(/)>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>)?</c>)"
-)
+    r'<c r="([A-Z]{1,3})[0-9]++"(?: s="([0-9]++)")?+(?: t="([a-zA-Z]++)")?+'
+    r"(?:(/)>|>(?:<v>([^<]*+)</v>|<is><t>([^<]*+)</t></is>)?+</c>)"
+)  # possessive (Python 3.11): no part gives back what it took, so a failing cell fails at once
 #: Each plain cell of a row, or (the last group) a piece of anything else: a row holding such a piece is read
 #: by the general loop (a test turns this path off with a pattern that finds only such pieces).
-_PLAIN_CELLS = re.compile(_PLAIN_CELL_TEXT + r"|(<[^<]*|[^<]+)")
+_PLAIN_CELLS = re.compile(_PLAIN_CELL_TEXT + r"|(<[^<]*+|[^<]++)")
 _VALUE = re.compile(r"<v\b[^>]*>(.*?)</v>", re.S)
 _TEXT = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _PHONETIC = re.compile(r"<rPh\b.*?</rPh>|<rPh\b[^>]*/>", re.S)
