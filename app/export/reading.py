@@ -18,14 +18,13 @@ per sheet, where its header row is: the row among the first ``HEADER_SCAN`` rows
 caller's ``score`` recognises most (at least ``MIN_SCORE``; the first non-blank row also counts
 with one).
 
-Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 500 MB peak for 100k rows),
-so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (32 MB, some 140k such rows) is read by
+Memory: calamine holds a whole sheet (about 5 KB a row of 80 columns: 610 MB peak for 100k rows
+of 85), so an .xlsx/.xlsm larger than ``STREAM_BYTES`` (4 MiB, some 12k such rows) is read by
 ``XlsxStream`` instead: the sheet's XML is read a chunk at a time and cut into rows and cells
-(str.find/split and regular expressions for the usual sheet, expat for any other), giving the
-same typed rows (tests compare them) in nearly flat memory, but 1.7–2.2x slower than calamine's read
-(100k rows: 30.8–38.7 s against 17.9–18.3 s on a loaded machine, bench.sheets 2026-12-06; it was
-2.5–3.4x before a row of plainly written cells was cut by one regular expression). A CSV is streamed too.
-.xls/.ods/.xlsb files are read by calamine whatever their size.
+(regular expressions for the usual sheet, str.find/split for an unusual row, expat for any other
+sheet), giving the same typed rows (tests compare them) in nearly flat memory, 1.2–1.5x calamine's
+read time (bench.sheets, 2026-12-06). A CSV is streamed too. .xls/.ods/.xlsb files are read by
+calamine whatever their size.
 """
 
 from __future__ import annotations
@@ -61,11 +60,11 @@ EXTENSIONS = (".xlsx", ".xlsm", ".xlsb", ".xls", ".et", ".ods", ".csv", ".txt")
 HEADER_SCAN = 10
 MIN_SCORE = 2
 #: An .xlsx/.xlsm above this size is streamed row by row (nearly flat memory) instead of read by
-#: calamine, which holds the whole sheet: measured on 100k rows x 77 columns (22.9 MB), the dry
-#: run's peak 500 MB through calamine, 116 MB streamed (20k rows: 150 and 79 MB); the reader alone
-#: 18.3 s against 30.8 s streamed (bench.sheets, 2026-12-06, loaded machine). 32 MB (some 140k such
-#: rows, ~650 MB with calamine) keeps the usual files fast and caps the memory of the huge ones.
-STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 32 * 2**20))
+#: calamine, which holds the whole sheet. At 4 MiB calamine's peak (the dry run: ~130 MB at some 12k
+#: rows of 85 columns) stays below the streamed dry run's peak at 100k rows, so the peak no longer
+#: grows with the file; the streamed check costs ~10 % more time than through calamine (bench.sheets,
+#: 2026-12-06; docs in the README's spreadsheet section). It was 32 MB (~650 MB peak just below it).
+STREAM_BYTES = int(os.environ.get("FIELDARCHIVE_STREAM_XLSX_BYTES", 4 * 2**20))
 
 Score = Callable[[Sequence[Any]], int]
 

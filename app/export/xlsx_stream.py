@@ -2,7 +2,7 @@
 
 calamine holds a whole sheet in memory, so the reader (app/export/reading.py) hands an .xlsx over
 ``reading.STREAM_BYTES`` to this module instead: the same typed rows, in nearly flat memory. A row of
-plainly written cells is cut by one regular expression (``_PLAIN_CELLS``), any other row with
+plainly written cells is cut by one regular expression (``_PLAIN_CELLS``, one findall), any other row with
 str.find/split, any other sheet by expat.
 """
 
@@ -153,11 +153,12 @@ class XlsxStream:
         strings = self.strings()
         dates = frozenset(str(i) for i in self.date_styles)
         epoch, typed, unescape = self.epoch, _typed, _unescape
-        columns: dict[str, int] = {}
+        columns = _Columns()
         decoder = codecs.getincrementaldecoder("utf-8")()
         rows_of = _ROW.finditer
         number_of = _ROW_NUMBER.search
-        plain_row, cells_of = _PLAIN_CELLS.fullmatch, _PLAIN_CELL.findall
+        cells_of = _PLAIN_CELLS.findall
+        exact = EXACT
         buf, chunk, n = "", head, 0
         try:
             while True:
@@ -170,33 +171,43 @@ class XlsxStream:
                         n = int(m.group(1)) if m else n + 1
                         values: list[Any] = []
                         v: Any
-                        if body and plain_row(body):  # every cell as Excel, WPS, LibreOffice and openpyxl write it
-                            for letters, style, ct, empty, got, text in cells_of(body):
-                                if empty:  # <c …/>: no value, not even an empty one
-                                    continue
-                                if ct == "inlineStr":  # what the general loop below gives for the same cell
-                                    if "&" in text or "\r" in text:
-                                        text = unescape(text)
-                                    v = text or None
+                        # every cell as Excel, WPS, LibreOffice and openpyxl write it: one findall; anything
+                        # else in the row (an "other" match: no column letters) sends it to the general loop
+                        body = body or ""
+                        escaped = "&" in body or "\r" in body  # else no cell of the row needs _unescape
+                        for letters, style, ct, empty, got, text, _other in cells_of(body):
+                            if empty:  # <c …/>: no value, not even an empty one
+                                continue
+                            if ct == "inlineStr":  # what the general loop below gives for the same cell
+                                if escaped and ("&" in text or "\r" in text):
+                                    text = unescape(text)
+                                v = text or None
+                            elif not got:
+                                if not letters:
+                                    break
+                                continue
+                            else:
+                                if escaped and ("&" in got or "\r" in got):
+                                    got = unescape(got)
+                                if (ct == "n" or not ct) and style not in dates:  # _typed's number, without the call
+                                    v = float(got)
+                                    if v.is_integer() and -exact < v < exact:
+                                        v = int(v)
                                 else:
-                                    if not got:
-                                        continue
-                                    if "&" in got or "\r" in got:
-                                        got = unescape(got)
                                     v = typed(ct or None, got, style in dates and ct in ("", "n"), strings, epoch)
-                                col = columns.get(letters, -1)
-                                if col < 0:
-                                    col = columns[letters] = _column(letters)
-                                width = len(values)
-                                if col == width:
-                                    values.append(v)
-                                elif col > width:
-                                    values.extend([None] * (col - width))
-                                    values.append(v)
-                                else:
-                                    values[col] = v
+                            col = columns[letters]
+                            width = len(values)
+                            if col == width:
+                                values.append(v)
+                            elif col > width:
+                                values.extend([None] * (col - width))
+                                values.append(v)
+                            else:
+                                values[col] = v
+                        else:
                             yield n, values
                             continue
+                        values = []
                         cells = _split_cells(body) if body else ()
                         if cells is None:  # a comment, CDATA or another element: expat reads the row
                             yield from self._expat_rows(iter(((wrap % row.group(0)).encode(),)), n - 1)
@@ -361,11 +372,12 @@ _ROW_NUMBER = re.compile(r'\br=["\'](\d+)["\']')
 #: (<is><t>) without markup inside, or nothing (``<c …/>``). A row made only of such cells is read by one findall;
 #: any other row by the general loop (``_split_cells``), which gives the same values for these cells.
 _PLAIN_CELL_TEXT = (
-    r'<c r="([A-Z]{1,3})[0-9]+"(?: s="([0-9]+)")?(?: t="([a-zA-Z]+)")?'
-    r"(?:(/)>|>(?:<v>([^<]*)</v>|<is><t>([^<]*)</t></is>)?</c>)"
-)
-_PLAIN_CELL = re.compile(_PLAIN_CELL_TEXT)
-_PLAIN_CELLS = re.compile("(?:" + re.sub(r"\((?!\?)", "(?:", _PLAIN_CELL_TEXT) + ")*")
+    r'<c r="([A-Z]{1,3})[0-9]++"(?: s="([0-9]++)")?+(?: t="([a-zA-Z]++)")?+'
+    r"(?:(/)>|>(?:<v>([^<]*+)</v>|<is><t>([^<]*+)</t></is>)?+</c>)"
+)  # possessive (Python 3.11): no part gives back what it took, so a failing cell fails at once
+#: Each plain cell of a row, or (the last group) a piece of anything else: a row holding such a piece is read
+#: by the general loop (a test turns this path off with a pattern that finds only such pieces).
+_PLAIN_CELLS = re.compile(_PLAIN_CELL_TEXT + r"|(<[^<]*+|[^<]++)")
 _VALUE = re.compile(r"<v\b[^>]*>(.*?)</v>", re.S)
 _TEXT = re.compile(r"<t\b[^>]*?(?:/>|>(.*?)</t>)", re.S)
 _PHONETIC = re.compile(r"<rPh\b.*?</rPh>|<rPh\b[^>]*/>", re.S)
@@ -446,6 +458,14 @@ def _typed(ct: str | None, got: str, dated: bool, strings: list[str], epoch: dt.
     if ct == "d":
         return _iso_date(got)
     return None
+
+
+class _Columns(dict[str, int]):
+    """Column letters → 0-based index, each worked out when first met (a hit is a plain dict lookup)."""
+
+    def __missing__(self, letters: str) -> int:
+        col = self[letters] = _column(letters)
+        return col
 
 
 def _column(ref: str) -> int:

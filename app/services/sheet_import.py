@@ -311,7 +311,8 @@ class SheetImport:
                 plan, [vals[i] if i < width else None for i, *_ in plan], strict=True
             )
         else:  # only the filled cells, picked in C (itemgetter, compress): a row is mostly empty cells
-            got = pick(vals) if width > last else tuple(vals[i] if i < width else None for i, *_ in plan)
+            # a row ends at its last filled cell (the streamed reader, CSV): padded, so the pick stays in C
+            got = pick(vals) if width > last else pick(vals + [None] * (last + 1 - width))
             cells = compress(zip(plan, got, strict=True), map(is_not, got, repeat(None)))
         for (_i, key, spec, is_date, ident), v in cells:
             if v is None:

@@ -160,7 +160,10 @@ def _landline_area_length(digits: str) -> int:
     numbers, and one phonenumbers parse costs about 0.1 ms.
     """
     if digits[1] != "0":  # what parse() makes of "0" + a national number, without its text handling
-        num = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
+        nsn = digits[1:]  # national_significant_number of PhoneNumber(86, int(nsn)): no leading zero here
+        if _CN_TYPES is not None and _CN_FORMATS is not None:  # the library's two calls, compiled once
+            return 1 + _nsn_destination_code_length(nsn) if _is_cn_fixed_line(nsn, _CN_TYPES) else 0
+        num = phonenumbers.PhoneNumber(country_code=86, national_number=int(nsn))
     else:  # "00…": to the library, the international prefix and a country code, or nothing it knows
         try:
             num = phonenumbers.parse(digits, "CN")
@@ -174,6 +177,59 @@ def _landline_area_length(digits: str) -> int:
     return 0
 
 
+#: A PhoneNumberDesc of CN's metadata as (its possible lengths, or None for any; its pattern compiled), or
+#: None for a description that matches nothing (absent, or without a pattern: _is_number_matching_desc).
+_Desc = tuple[frozenset[int] | None, re.Pattern[str]] | None
+
+
+def _compiled_desc(desc: Any) -> _Desc:
+    if desc is None or not desc.national_number_pattern:
+        return None
+    return (frozenset(desc.possible_length) or None, re.compile(desc.national_number_pattern))
+
+
+def _cn_types() -> tuple[_Desc, tuple[_Desc, ...], _Desc] | None:
+    """CN's descriptions as number_type reads them: the general one (a valid number), the types it tries
+    before a fixed line (premium rate … voicemail: a number of one of these is not a fixed line), and the
+    fixed line's; compiled once. None without CN metadata (the library is asked then)."""
+    meta = phonenumbers.PhoneMetadata.metadata_for_region("CN")
+    if meta is None:
+        return None
+    before = (
+        meta.premium_rate,
+        meta.toll_free,
+        meta.shared_cost,
+        meta.voip,
+        meta.personal_number,
+        meta.pager,
+        meta.uan,
+        meta.voicemail,
+    )
+    return (
+        _compiled_desc(meta.general_desc),
+        tuple(_compiled_desc(d) for d in before),
+        _compiled_desc(meta.fixed_line),
+    )
+
+
+def _matches(nsn: str, desc: _Desc) -> bool:
+    """phonenumbers' _is_number_matching_desc of a compiled description."""
+    if desc is None:
+        return False
+    lengths, pattern = desc
+    return (lengths is None or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+def _is_cn_fixed_line(nsn: str, types: tuple[_Desc, tuple[_Desc, ...], _Desc]) -> bool:
+    """``number_type(PhoneNumber(86, int(nsn))) in _FIXED_TYPES`` (a test compares them), with CN's patterns
+    compiled once: number_type walks the same descriptions in the same order, but looks up the region and
+    the metadata and compiles (from its cache) each pattern on every call, ~0.1 ms a number."""
+    general, before, fixed = types
+    if not _matches(nsn, general) or any(_matches(nsn, d) for d in before):
+        return False
+    return _matches(nsn, fixed)  # then FIXED_LINE or FIXED_LINE_OR_MOBILE, both fixed lines
+
+
 def _destination_code_length(num: phonenumbers.PhoneNumber) -> int:
     """length_of_national_destination_code of a CN fixed-line number (tests compare the two).
 
@@ -185,7 +241,12 @@ def _destination_code_length(num: phonenumbers.PhoneNumber) -> int:
     if _CN_FORMATS is None:
         groups = _NON_DIGITS.split(phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.INTERNATIONAL))
         return len(groups[2]) if len(groups) > 3 else 0
-    nsn = phonenumbers.national_significant_number(num)
+    return _nsn_destination_code_length(phonenumbers.national_significant_number(num))
+
+
+def _nsn_destination_code_length(nsn: str) -> int:
+    """``_destination_code_length`` of a national significant number, with the formats compiled once."""
+    assert _CN_FORMATS is not None
     for leading, pattern in _CN_FORMATS:  # as the library's _choose_formatting_pattern_for_number
         if leading is None or leading.match(nsn):
             m = pattern.fullmatch(nsn)
@@ -209,6 +270,7 @@ def _cn_formats() -> tuple[tuple[re.Pattern[str] | None, re.Pattern[str]], ...] 
 
 _NON_DIGITS = phonenumbers.phonenumberutil.NON_DIGITS_PATTERN  # what length_of_national_destination_code splits by
 _CN_FORMATS = _cn_formats()
+_CN_TYPES = _cn_types()
 
 
 _FIXED_TYPES = (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)

@@ -529,3 +529,21 @@ def test_destination_code_length_is_the_librarys_for_every_fixed_line(digits: st
     num = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits[1:]))
     if phonenumbers.number_type(num) in phones._FIXED_TYPES:
         assert phones._destination_code_length(num) == phonenumbers.length_of_national_destination_code(num), digits
+
+
+@settings(max_examples=1000)
+@given(
+    st.from_regex(r"[1-9][0-9]{5,11}", fullmatch=True)  # any national number a landline's digits can give
+    | st.from_regex(r"(?:1[3-9][0-9]|400|800|95[0-9]|96[0-9]|10[0-9]|2[0-9]|[3-9][0-9]{2})[0-9]{3,9}", fullmatch=True)
+    | st.sampled_from(["1012345678", "2161234567", "75512345678", "4001234567", "8001234567", "95588", "13812345678"])
+)
+def test_the_compiled_fixed_line_check_is_the_librarys_number_type(nsn: str) -> None:
+    """CN's number-type descriptions compiled once say "fixed line" exactly when phonenumbers.number_type
+    does (FIXED_LINE or FIXED_LINE_OR_MOBILE): mobile, toll-free, premium, service numbers included; and the
+    area code length built on it is the library's calls in full."""
+    from app.validation import phones
+
+    assert phones._CN_TYPES is not None  # CN's metadata is there: the compiled check is the one tested
+    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(nsn))
+    assert phones._is_cn_fixed_line(nsn, phones._CN_TYPES) == (phonenumbers.number_type(num) in phones._FIXED_TYPES)
+    assert phones._landline_area_length.__wrapped__("0" + nsn) == _area_length_by_the_book("0" + nsn), nsn
