@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0017_signatures"
+HEAD = "0018_service_records"
 
 
 def alembic_config() -> Config:

@@ -209,6 +209,24 @@ signatures = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Service records (客户服务记录): visit plans, care dates, satisfaction surveys (app.validation.service); each step
+# of a record bumps its revision.
+service_records = Table(
+    "service_records",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("on_date", String(10), nullable=False),
+    Column("body", Text, nullable=False),  # JSON: the kind's values
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("recorded_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_service_records_due", "kind", "status", "on_date"),
+)
+
 # Complaints (投诉): the complainant is kept here, apart from the outlet's values; each step is in complaint_steps.
 complaints = Table(
     "complaints",
