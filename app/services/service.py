@@ -199,7 +199,7 @@ def export_service(session: Session, path: Path, lang: str | None = None) -> int
         Column(t(N_("Customer code")), 16.0),
         Column(t(N_("Date")), 12.0),
         Column(t(N_("Question")), 36.0),
-        Column(t(N_("Answer")), 14.0),
+        Column(t(N_("Chosen answer")), 14.0),
         Column(t(N_("Score")), 8.0),
         Column(t(N_("Status")), 10.0),
     ]

@@ -40,7 +40,7 @@ STATUS_LABELS = {
     "open": N_("Planned"),
     "done": N_("Visited"),
     "cancelled": N_("Cancelled"),
-    "active": N_("Active"),
+    "active": N_("Reminding"),
     "valid": N_("Valid"),
     "invalid": N_("Invalid"),
 }

@@ -119,7 +119,7 @@ class SurveyDialog(_Dialog):
                 grid.addWidget(button, r, c, Qt.AlignmentFlag.AlignCenter)
             self.groups[question["id"]] = group
         self.form.addRow(_("Date"), self.date)
-        self.form.addRow(_("Answered"), self.channel)
+        self.form.addRow(_("How answered"), self.channel)
         self.form.addRow(self.informed)
         self.form.addRow(grid)
         self.form.addRow(_("Note"), self.note)
@@ -153,7 +153,7 @@ class StepDialog(_Dialog):
         self.visit = QComboBox(self)
         self.visit.addItem(_("(no visit recorded)"), "")
         self.reason = QLineEdit(self)
-        self.form.addRow(_("Record"), QLabel(describe(rec), self))
+        self.form.addRow(_("Service record"), QLabel(describe(rec), self))
         self.form.addRow(_("Step"), self.action)
         self.form.addRow(_("Visited on"), self.done_on)
         self.form.addRow(_("Visit"), self.visit)
