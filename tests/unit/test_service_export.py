@@ -1,0 +1,36 @@
+"""The service records' workbook: plans (overdue flagged), care dates and surveys (valid and invalid apart),
+and the survey answers one per question; identifiers and text written as text (a leading = is no formula)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from openpyxl import load_workbook
+
+from app.services import records, service
+from app.validation.service import questionnaire
+
+
+def test_the_export_holds_every_kind_and_writes_text_safely(session, tmp_path) -> None:
+    c, _ = records.save_draft(session, {"shop_name": '=HYPERLINK("http://x")'})
+    today = session.today()
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    service.plan_visit(session, c.id, yesterday, "=1+1 季度走访")
+    service.add_care_date(session, c.id, "1985-06-01", "anniversary", True, "店庆")
+    ids = questionnaire().question_ids
+    service.add_survey(session, c.id, today.isoformat(), "phone", True, dict.fromkeys(ids, 3))
+    path = tmp_path / "service.xlsx"
+    n = service.export_service(session, path, lang="zh_CN")
+    assert n == 3 + len(ids)
+    wb = load_workbook(path)
+    main, answers = wb.worksheets[0], wb.worksheets[1]
+    rows = [[cell.value for cell in row] for row in main.iter_rows(min_row=2)]
+    assert {r[2] for r in rows} == {"拜访计划", "亲情联络", "满意度问卷"}
+    plan = next(r for r in rows if r[2] == "拜访计划")
+    assert plan[3] == yesterday and plan[5] == "是" and plan[6].startswith("=1+1")
+    survey = next(r for r in rows if r[2] == "满意度问卷")
+    assert survey[4] == "无效" and "所有题目答案相同" in survey[6]
+    for row in main.iter_rows(min_row=2):
+        assert row[1].data_type == "s" and row[6].data_type == "s"  # text, never a formula
+    got = [[cell.value for cell in row] for row in answers.iter_rows(min_row=2)]
+    assert len(got) == len(ids) and {r[3] for r in got} == {"一般"} and {r[4] for r in got} == {3}
