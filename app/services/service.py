@@ -161,6 +161,34 @@ def describe(rec: ServiceRecord, lang: str | None = None) -> str:
     return text
 
 
+#: What the survey results are grouped by: the collector who took it, the customer's division (area) and its
+#: market type (town or country: F3 L44 城乡兼顾).
+RESULT_GROUPS = {"collector": N_("Collector"), "area": N_("Area (division code)"), "market": N_("Market type")}
+
+
+def survey_results(session: Session) -> list[tuple[str, str, int, int, float | None]]:
+    """The surveys per collector, per area and per market type: (group kind, group, valid, invalid, the mean
+    score of the valid ones); invalid questionnaires are counted apart and left out of the mean (F0 L17)."""
+    arc = session._archive
+    items = arc.service.listed(("survey",))
+    customers = arc.customers.many(sorted({i.record.customer_id for i in items}))
+    groups: dict[tuple[str, str], list[ServiceRecord]] = {}
+    for i in items:
+        values = customers[i.record.customer_id].values if i.record.customer_id in customers else {}
+        for kind, key in (
+            ("collector", i.record.recorded_by),
+            ("area", str(values.get("region_code") or "")),
+            ("market", str(values.get("market_type") or "")),
+        ):
+            groups.setdefault((kind, key), []).append(i.record)
+    out = []
+    for (kind, key), recs in sorted(groups.items()):
+        valid = [float(r.body.get("score") or 0) for r in recs if r.status == "valid"]
+        mean = round(sum(valid) / len(valid), 2) if valid else None
+        out.append((kind, key, len(valid), len(recs) - len(valid), mean))
+    return out
+
+
 def export_service(session: Session, path: Path, lang: str | None = None) -> int:
     """One workbook: every service record of the customers held here (plans, care dates, surveys), and the
     survey answers one per row and question; returns the rows."""
@@ -216,12 +244,23 @@ def export_service(session: Session, path: Path, lang: str | None = None) -> int
         if i.record.kind == "survey"
         for question in q.questions
     ]
+    result_cols = [
+        Column(t(N_("Grouped by")), 14.0),
+        Column(t(N_("Group")), 18.0),
+        Column(t(N_("Valid")), 8.0),
+        Column(t(N_("Invalid")), 8.0),
+        Column(t(N_("Mean score of the valid ones")), 14.0),
+    ]
+    results = [[t(RESULT_GROUPS[k]), g, v, i, m] for k, g, v, i, m in survey_results(session)]
     n = write_sheet(
         path,
         cols,
         rows,
         title=t(N_("Service records")),
-        extra_sheets=[(t(N_("Survey answers")), answer_cols, answers)],
+        extra_sheets=[
+            (t(N_("Survey answers")), answer_cols, answers),
+            (t(N_("Survey results")), result_cols, results),
+        ],
         scratch_dir=scratch.archive_scratch(arc.path),
     )
-    return n + len(answers)
+    return n + len(answers) + len(results)
