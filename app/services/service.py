@@ -96,6 +96,32 @@ def of_customer(session: Session, customer_id: str) -> list[ServiceRecord]:
     return session._archive.service.of_customer(customer_id)
 
 
+def plan_from_cycle(session: Session, days: int = 7) -> list[ServiceRecord]:
+    """Plans for the customers the user keeps whose visit cycle (``visit_cycle``, F3 L86) makes a visit due
+    within ``days`` days and that have no open plan: each planned for its due day (today at the earliest), the
+    visit batch (``visit_batch``, F3 L26) in its note. Each through the same checks, audit and queue."""
+    today = session.today()
+    arc = session._archive
+    planned = {i.record.customer_id for i in arc.service.listed(("plan",), ("open",))}
+    made = []
+    for c in arc.customers.iterate():
+        if c.closed or c.id in planned or (c.owner is not None and c.owner != session.user):
+            continue
+        cycle = str(c.values.get("visit_cycle") or "")
+        due = rules.cycle_due(cycle, c.last_visit, today)
+        if due is None or due >= today + dt.timedelta(days=days):
+            continue
+        label = translate(CYCLE_LABELS.get(cycle, cycle))
+        batch = str(c.values.get("visit_batch") or "")
+        note = translate(N_("Visit batch: {batch}")).format(batch=batch) if batch else ""
+        purpose = translate(N_("Visit by the cycle ({cycle})")).format(cycle=label)
+        made.append(plan_visit(session, c.id, max(due, today).isoformat(), purpose, note))
+    return made
+
+
+CYCLE_LABELS = {"weekly": N_("weekly"), "biweekly": N_("every two weeks"), "monthly": N_("monthly")}
+
+
 def overdue_plans(session: Session) -> list[ServiceItem]:
     """Visit plans still open after their day, of the customers this archive holds (the to-do list)."""
     today = session.today()

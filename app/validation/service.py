@@ -262,6 +262,30 @@ def upcoming(on_date: str, yearly: bool, today: dt.date, days: int = UPCOMING_DA
     return found if found is not None and found < today + dt.timedelta(days=days) else None
 
 
+#: The visit cycle's choices (catalogue field ``visit_cycle``, F3 L86 拜访周期) as days, a month as one month on.
+CYCLE_DAYS = {"weekly": 7, "biweekly": 14}
+CYCLES = ("weekly", "biweekly", "monthly")
+
+
+def cycle_due(cycle: str, last_visit: str | None, today: dt.date) -> dt.date | None:
+    """The day the next visit is due by the customer's visit cycle: the last visit plus the cycle (a month: the
+    same day next month, or the month's last day); never visited: today. None without a known cycle."""
+    if cycle not in CYCLES:
+        return None
+    last = day((last_visit or "")[:10])
+    if last is None:
+        return today
+    if cycle in CYCLE_DAYS:
+        return last + dt.timedelta(days=CYCLE_DAYS[cycle])
+    year, month = (last.year + 1, 1) if last.month == 12 else (last.year, last.month + 1)
+    for d in range(last.day, 27, -1):
+        try:
+            return dt.date(year, month, d)
+        except ValueError:
+            continue
+    return dt.date(year, month, min(last.day, 28))
+
+
 def summary(rows: Sequence[Mapping[str, Any]]) -> dict[str, int]:
     """Surveys counted: valid and invalid apart (the results per collector / area use it)."""
     out = {"valid": 0, "invalid": 0}

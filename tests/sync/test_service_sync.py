@@ -131,3 +131,19 @@ def test_an_overdue_visit_plan_is_in_the_owners_to_do_list(server, clients) -> N
     row = next(r for r in _rows(c1) if r.id == cid)
     assert row.plan_due is None and "plan" not in listing.overdue_reasons(row, rule)
     assert service.overdue_plans(c1.session) == []
+
+
+def test_plans_from_the_visit_cycle_for_the_customers_due_this_week(server, clients) -> None:
+    c1 = clients("c1")
+    today = c1.session.today()
+    due = records.save_draft(c1.session, {"shop_name": "每周店", "visit_cycle": "weekly", "visit_batch": "周二"})[0]
+    later = records.save_draft(c1.session, {"shop_name": "每月店", "visit_cycle": "monthly"})[0]
+    records.add_visit(c1.session, later.id, today.isoformat(), "走访", "", "")
+    records.save_draft(c1.session, {"shop_name": "无周期店"})
+    made = service.plan_from_cycle(c1.session)
+    assert [(r.customer_id, r.on_date) for r in made] == [(due.id, today.isoformat())]
+    assert "每周" in made[0].body["purpose"] and made[0].body["note"] == "拜访批次：周二"
+    assert service.plan_from_cycle(c1.session) == []  # an open plan already: none again
+    c1.login(server)
+    assert c1.sync().complete
+    assert {r.state for r in service.of_customer(c1.session, due.id)} == {"synced"}

@@ -78,6 +78,7 @@ def _setup(session: Any) -> dict[str, str]:
     service.add_care_date(
         session, ids["b"], (today + dt.timedelta(days=1)).replace(year=1990).isoformat(), "birthday", True
     )
+    ids["c"] = records.save_draft(session, {"shop_name": "丙店", "visit_cycle": "weekly"})[0].id
     return ids
 
 
@@ -108,3 +109,11 @@ def test_the_tab_reads_in_view_and_the_overdue_plan_is_on_the_to_do_list(qtbot, 
     assert table.rowCount() == 3
     assert [table.item(r, 2).text() for r in range(3)] == ["甲店", "乙店", "乙店"]
     assert "逾期" in table.item(0, 0).text() and table.item(2, 3).text() == "亲情联络"
+    # plans from the visit cycle: 丙店 (weekly, never visited) is due today; the list comes again with it
+    said: list[str] = []
+    monkeypatch.setattr(service_ui, "info", lambda parent, text: said.append(text))
+    shown[0].plan_button.click()
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=10_000)
+    assert said == ["已按拜访周期计划 1 次拜访。"]
+    again = shown[1].table
+    assert again.rowCount() == 4 and "丙店" in [again.item(r, 2).text() for r in range(4)]

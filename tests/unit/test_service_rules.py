@@ -114,3 +114,13 @@ def test_plans_are_overdue_after_their_day_while_open_and_steps_follow_their_sta
         ("on_date", "service.date"),
         ("yearly", "service.yearly"),
     ]
+
+
+def test_the_visit_cycle_makes_the_next_visit_due() -> None:
+    today = dt.date(2026, 3, 10)
+    assert rules.cycle_due("weekly", "2026-03-02", today) == dt.date(2026, 3, 9)
+    assert rules.cycle_due("biweekly", "2026-03-02T09:00:00", today) == dt.date(2026, 3, 16)
+    assert rules.cycle_due("monthly", "2026-01-31", today) == dt.date(2026, 2, 28)
+    assert rules.cycle_due("monthly", "2026-12-15", today) == dt.date(2027, 1, 15)
+    assert rules.cycle_due("weekly", None, today) == today  # never visited: due now
+    assert rules.cycle_due("", "2026-03-02", today) is None

@@ -61,5 +61,12 @@ def reminders(ctx: UiContext, parent: Any) -> DbOp[tuple[list[ServiceItem], list
     return ctx.op(lambda s: (service.due_plans(s), service.upcoming_care(s)), parent)
 
 
+def plan_from_cycle(ctx: UiContext, parent: Any) -> DbOp[list[ServiceRecord]]:
+    """Plans for the customers whose visit cycle makes a visit due this week (and that have none open)."""
+    return ctx.op(service.plan_from_cycle, parent).changes(
+        lambda made: Changes.ids(sorted({r.customer_id for r in made}), lists=True)
+    )
+
+
 def export(ctx: UiContext, parent: Any, path: Path) -> DbOp[int]:
     return ctx.op(lambda s: service.export_service(s, path), parent)

@@ -33,6 +33,7 @@ from app.models.record import Visit
 from app.models.service import ServiceItem, ServiceRecord
 from app.services.service import answer_label, describe, question_label
 from app.ui.context import UiContext
+from app.ui.errors import info
 from app.ui.ops import records as record_ops
 from app.ui.ops import service as ops
 from app.ui.records.integrity import STATE, _combo, _Dialog, _fill, _table
@@ -334,9 +335,14 @@ class RemindersDialog(QDialog):
             ),
             self,
         )
+        self.plan_button = QPushButton(_("Plan the visits due by the visit cycle"), self)
+        self.plan_button.setToolTip(
+            _("A plan for each of your customers whose visit cycle makes a visit due this week and that has none")
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(note)
         layout.addWidget(self.table)
+        layout.addWidget(self.plan_button, 0, Qt.AlignmentFlag.AlignLeft)
         self.resize(760, 420)
 
     def _open(self, item: QTableWidgetItem) -> None:
@@ -350,6 +356,14 @@ def show_reminders(ctx: UiContext, parent: QWidget, open_customer: Callable[[str
         dialog = RemindersDialog(found[0], found[1], parent)
         dialog.sig_open_customer.connect(open_customer)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+
+        def planned(made: list[ServiceRecord]) -> None:
+            n = len(made)
+            info(dialog, ngettext("{n} visit planned by the cycle.", "{n} visits planned by the cycle.", n).format(n=n))
+            dialog.close()
+            show_reminders(ctx, parent, open_customer)
+
+        dialog.plan_button.clicked.connect(lambda: ops.plan_from_cycle(ctx, dialog).success(planned).run())
         dialog.open()
 
     ops.reminders(ctx, parent).success(shown).run()
