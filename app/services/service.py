@@ -41,7 +41,8 @@ def _add(session: Session, customer_id: str, kind: str, on_date: str, body: dict
         body = {**body, "invalid": rules.validity(body["answers"]), "score": rules.score(body["answers"])}
     rec = ServiceRecord(rec.id, customer_id, kind, rec.on_date, body, rules.initial_status(kind, body))
     source = {"visit": Source.VISIT, "phone": Source.PHONE}.get(str(body.get("channel")), Source.MANUAL)
-    info = rec.on_date if kind == "survey" else session.today().isoformat()
+    source = Source.VISIT if kind == "observation" else source
+    info = rec.on_date if kind in ("survey", "observation") else session.today().isoformat()
     return session._archive.service.add(rec, Provenance(session.user, source, info_date=info))
 
 
@@ -76,6 +77,56 @@ def add_survey(
         "note": note.strip(),
     }
     return _add(session, customer_id, "survey", on_date, body)
+
+
+def _parse(text: str, whole: bool, code: str) -> int | float | None:
+    text = text.strip().replace(",", "")
+    if not text:
+        return None
+    try:
+        value: int | float = int(text) if whole else float(text)
+    except ValueError:
+        raise UserFacingError(rules.MESSAGES[code]) from None
+    return int(value) if not whole and float(value).is_integer() else value
+
+
+def add_observation(
+    session: Session,
+    customer_id: str,
+    on_date: str,
+    brands: Sequence[Sequence[str]],
+    display: str = "",
+    promotion: str = "",
+    competitors: str = "",
+    visit_id: str = "",
+    note: str = "",
+) -> ServiceRecord:
+    """What the customer manager saw at the terminal (F0 L221–238): per brand its sales and stock (cartons) and
+    the actual retail price (yuan per pack), the display, promotions and competitors; rows as typed (brand,
+    sales, stock, price), the empty ones left out."""
+    rows = []
+    for brand, sales, stock, price in brands:
+        if not any(x.strip() for x in (brand, sales, stock, price)):
+            continue
+        row: dict[str, Any] = {"brand": brand.strip()}
+        for key, text, whole, code in (
+            ("sales", sales, True, "service.quantity"),
+            ("stock", stock, True, "service.quantity"),
+            ("price", price, False, "service.price"),
+        ):
+            value = _parse(text, whole, code)
+            if value is not None:
+                row[key] = value
+        rows.append(row)
+    body = {
+        "brands": rows,
+        "display": display,
+        "promotion": promotion.strip(),
+        "competitors": competitors.strip(),
+        "visit_id": visit_id,
+        "note": note.strip(),
+    }
+    return _add(session, customer_id, "observation", on_date, body)
 
 
 def step(
@@ -157,6 +208,23 @@ def question_label(question: Mapping[str, str], lang: str | None = None) -> str:
     return question["zh_CN" if (lang or current_language()).startswith("zh") else "en"]
 
 
+def _observed(b: Mapping[str, Any], t: Any) -> str:
+    """An observation in one line: each brand with its figures, the display, the promotion, the competitors."""
+    labels = (("sales", N_("sales")), ("stock", N_("stock")), ("price", N_("price")))
+    brands = [
+        str(x.get("brand")) + "".join(f" {t(label)} {x[k]}" for k, label in labels if k in x)
+        for x in b.get("brands") or []
+    ]
+    parts = ["、".join(brands)] if brands else []
+    if b.get("display"):
+        parts.append(t(rules.DISPLAY_LABELS.get(str(b["display"]), str(b["display"]))))
+    parts += [t(label).format(text=b[k]) for k, label in _TEXTS if b.get(k)]
+    return " · ".join(parts)
+
+
+_TEXTS = (("promotion", N_("promotion: {text}")), ("competitors", N_("competitors: {text}")))
+
+
 def describe(rec: ServiceRecord, lang: str | None = None) -> str:
     """What the record says, in one line (the tab and the export)."""
 
@@ -172,6 +240,8 @@ def describe(rec: ServiceRecord, lang: str | None = None) -> str:
         text = t(rules.OCCASION_LABELS.get(str(b.get("occasion")), str(b.get("occasion"))))
         if b.get("yearly"):
             text += " · " + t(N_("every year"))
+    elif rec.kind == "observation":
+        text = _observed(b, t)
     else:
         text = (
             t(rules.CHANNEL_LABELS.get(str(b.get("channel")), ""))
@@ -278,6 +348,20 @@ def export_service(session: Session, path: Path, lang: str | None = None) -> int
         Column(t(N_("Mean score of the valid ones")), 14.0),
     ]
     results = [[t(RESULT_GROUPS[k]), g, v, i, m] for k, g, v, i, m in survey_results(session)]
+    seen_cols = [
+        Column(t(N_("Customer code")), 16.0),
+        Column(t(N_("Date")), 12.0),
+        Column(t(N_("Brand")), 18.0),
+        Column(t(N_("Sales (cartons)")), 10.0),
+        Column(t(N_("Stock (cartons)")), 10.0),
+        Column(t(N_("Retail price (yuan/pack)")), 12.0),
+    ]
+    seen = [
+        [i.code, i.record.on_date, str(b.get("brand", "")), b.get("sales"), b.get("stock"), b.get("price")]
+        for i in items
+        if i.record.kind == "observation"
+        for b in i.record.body.get("brands") or []
+    ]
     n = write_sheet(
         path,
         cols,
@@ -286,7 +370,8 @@ def export_service(session: Session, path: Path, lang: str | None = None) -> int
         extra_sheets=[
             (t(N_("Survey answers")), answer_cols, answers),
             (t(N_("Survey results")), result_cols, results),
+            (t(N_("Terminal observation")), seen_cols, seen),
         ],
         scratch_dir=scratch.archive_scratch(arc.path),
     )
-    return n + len(answers) + len(results)
+    return n + len(answers) + len(results) + len(seen)

@@ -1,6 +1,7 @@
 """The service records' rules (客户服务记录): visit plans (拜访计划, F3 L68, L26, L86), care dates
-(亲情联络, F3 L41) and satisfaction surveys (满意度测评, F3 L44; validity F0 L17; telling the respondent
-first F0 L393), shared by the client's entry paths and the server's ``service.add`` / ``service.step``.
+(亲情联络, F3 L41), satisfaction surveys (满意度测评, F3 L44; validity F0 L17; telling the respondent
+first F0 L393) and terminal observations on a visit (终端信息, F0 L221–238), shared by the client's entry
+paths and the server's ``service.add`` / ``service.step``.
 
 Pure functions over plain values: each check returns the problems as ``(field, code)``; ``MESSAGES`` gives
 each code's message id (English source, zh_CN in the catalogue). docs/domain.md lists each rule with its line.
@@ -19,8 +20,21 @@ from typing import Any
 from app.i18n import N_
 from app.paths import resource_dir
 
-KINDS = ("plan", "care", "survey")
-KIND_LABELS = {"plan": N_("Visit plan"), "care": N_("Care date"), "survey": N_("Satisfaction survey")}
+KINDS = ("plan", "care", "survey", "observation")
+KIND_LABELS = {
+    "plan": N_("Visit plan"),
+    "care": N_("Care date"),
+    "survey": N_("Satisfaction survey"),
+    "observation": N_("Terminal observation"),
+}
+#: How the display looks (F0 L236 零售终端的陈列情况).
+DISPLAYS = ("good", "fair", "poor")
+DISPLAY_LABELS = {"good": N_("Display: good"), "fair": N_("Display: fair"), "poor": N_("Display: poor")}
+#: An observation's brand rows: sales and stock in cartons, the actual retail price in yuan per pack
+#: (F0 L225–231: 不同品牌的销售情况, 库存数量, 实际销售价格).
+BRANDS_MAX = 30
+QUANTITY_MAX = 100_000
+PRICE_MAX = 10_000
 #: The occasions of personal contact (F3 L41: 重大节日、主要亲属重大疾病、子女上学、店面搬迁、店庆、婚礼;
 #: the owner's birthday is one of the "important days" it ends with).
 OCCASIONS = ("festival", "illness", "school", "relocation", "anniversary", "wedding", "birthday", "other")
@@ -35,7 +49,12 @@ OCCASION_LABELS = {
     "other": N_("Other important day"),
 }
 #: Each kind's statuses: the first is the one a new record gets (a survey's is worked out: valid/invalid).
-STATUSES = {"plan": ("open", "done", "cancelled"), "care": ("active", "cancelled"), "survey": ("valid", "invalid")}
+STATUSES = {
+    "plan": ("open", "done", "cancelled"),
+    "care": ("active", "cancelled"),
+    "survey": ("valid", "invalid"),
+    "observation": ("recorded",),
+}
 STATUS_LABELS = {
     "open": N_("Planned"),
     "done": N_("Visited"),
@@ -43,6 +62,7 @@ STATUS_LABELS = {
     "active": N_("Reminding"),
     "valid": N_("Valid"),
     "invalid": N_("Invalid"),
+    "recorded": N_("Recorded"),
 }
 #: The steps each kind allows, from which status, and the status they lead to.
 STEPS = {
@@ -67,7 +87,13 @@ NOTE_MAX = 2000
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 MESSAGES: dict[str, str] = {
-    "service.kind": N_("Choose a visit plan, a care date or a satisfaction survey."),
+    "service.kind": N_("Choose a visit plan, a care date, a satisfaction survey or an observation."),
+    "service.observed_on": N_("Enter the observation's date as YYYY-MM-DD, not in the future."),
+    "service.observation_empty": N_("Record at least one brand, the display, a promotion or the competitors."),
+    "service.brands": N_("At most 30 brands, each named (at most 50 characters)."),
+    "service.quantity": N_("Sales and stock are whole numbers of cartons from 0 to 100000."),
+    "service.price": N_("The price is a number of yuan per pack from 0 to 10000."),
+    "service.display": N_("Choose how the display looks (good, fair, poor)."),
     "service.id": N_("The record's id is not valid."),
     "service.date": N_("Enter the date as YYYY-MM-DD."),
     "service.plan_date": N_("A visit is planned for a date from 2000 to a year from today (YYYY-MM-DD)."),
@@ -170,6 +196,39 @@ def _survey_problems(body: Mapping[str, Any], q: Questionnaire) -> list[tuple[st
     return out
 
 
+def _number(value: Any, limit: float, whole: bool) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, bool) or not isinstance(value, int | float) or (whole and not isinstance(value, int)):
+        return False
+    return 0 <= value <= limit
+
+
+def _observation_problems(body: Mapping[str, Any]) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    brands = body.get("brands", [])
+    if not isinstance(brands, list) or len(brands) > BRANDS_MAX:
+        return [("brands", "service.brands")]
+    for b in brands:
+        if not isinstance(b, Mapping) or not _text(b.get("brand"), True, 50):
+            out.append(("brands", "service.brands"))
+        elif not (_number(b.get("sales"), QUANTITY_MAX, True) and _number(b.get("stock"), QUANTITY_MAX, True)):
+            out.append(("brands", "service.quantity"))
+        elif not _number(b.get("price"), PRICE_MAX, False):
+            out.append(("brands", "service.price"))
+    if body.get("display") not in (None, "", *DISPLAYS):
+        out.append(("display", "service.display"))
+    for key in ("promotion", "competitors"):
+        if not _text(body.get(key), False, TEXT_MAX):
+            out.append((key, "service.note"))
+    if not out and not (brands or body.get("display") or body.get("promotion") or body.get("competitors")):
+        out.append(("brands", "service.observation_empty"))
+    visit = body.get("visit_id")
+    if visit not in (None, "") and (not isinstance(visit, str) or not _UUID.fullmatch(visit)):
+        out.append(("visit_id", "service.visit"))
+    return out[:1] if out else out
+
+
 def record_problems(r: Mapping[str, Any], today: dt.date, slack_days: int = 0) -> list[tuple[str, str]]:
     """A new service record's problems: ``id``, ``kind``, ``on_date`` (a plan's visit day, a care date, a
     survey's day) and its ``body`` by kind."""
@@ -194,6 +253,10 @@ def record_problems(r: Mapping[str, Any], today: dt.date, slack_days: int = 0) -
             out.append(("occasion", "service.occasion"))
         if not isinstance(body.get("yearly"), bool):
             out.append(("yearly", "service.yearly"))
+    elif kind == "observation":
+        if on is None or on > today + dt.timedelta(days=slack_days):
+            out.append(("on_date", "service.observed_on"))
+        out += _observation_problems(body)
     else:
         if on is None or on > today + dt.timedelta(days=slack_days):
             out.append(("on_date", "service.survey_date"))

@@ -78,6 +78,17 @@ def test_plans_care_dates_and_surveys_are_checked_kept_and_fed(api, world, db) -
     surveys = sorted((s for s in got.values() if s["kind"] == "survey"), key=lambda s: s["status"])
     assert [s["status"] for s in surveys] == ["invalid", "valid"]
     assert surveys[0]["body"]["invalid"] == "straight" and surveys[1]["body"]["score"] == 4.0
+    # a terminal observation, structured per brand (F0 L221–238)
+    seen = add(rid, "observation", day, {"brands": [{"brand": "中华(硬)", "sales": 12, "stock": 30, "price": 45}]})
+    wrong = add(rid, "observation", day, {"brands": [{"brand": "中华(硬)", "sales": "很多"}]})
+    assert [r["status"] for r in api.push(world["c1"], seen, wrong)] == ["applied", "rejected"]
+    fed = {s["id"]: s for s in served(api, world["s1"], rid) or []}[seen["service"]["id"]]
+    assert fed["status"] == "recorded" and fed["body"]["brands"][0] == {
+        "brand": "中华(硬)",
+        "sales": 12,
+        "stock": 30,
+        "price": 45,
+    }
     # a survey claiming to be valid is judged by the server all the same
     lying = survey(answers=dict.fromkeys(questionnaire().question_ids, 5), invalid="")
     assert api.push1(world["c1"], add(rid, "survey", day, lying))["status"] == "applied"

@@ -45,6 +45,7 @@ def test_plans_care_dates_and_surveys_reach_the_market_manager_and_not_another_c
         c1.session, cid, today.isoformat(), "phone", True, _answers(5, 4, None, 3, 5, 4, 2, 4, 5, 4)
     )
     assert (good.status, gaps.status, gaps.body["invalid"]) == ("valid", "invalid", "incomplete")
+    observed = service.add_observation(c1.session, cid, today.isoformat(), [["中华(硬)", "12", "30", "45"]], "fair")
     assert {r.state for r in service.of_customer(c1.session, cid)} == {"pending"}
     out = c1.sync()
     assert out.complete and out.remaining == 0
@@ -52,7 +53,8 @@ def test_plans_care_dates_and_surveys_reach_the_market_manager_and_not_another_c
     s1.login(server)
     assert s1.sync().complete
     seen = {r.id: r for r in service.of_customer(s1.session, cid)}
-    assert set(seen) == {plan.id, care.id, good.id, gaps.id}
+    assert set(seen) == {plan.id, care.id, good.id, gaps.id, observed.id}
+    assert seen[observed.id].body["brands"] == [{"brand": "中华(硬)", "sales": 12, "stock": 30, "price": 45}]
     assert seen[plan.id].body["purpose"] == "季度走访" and seen[plan.id].recorded_by == "c1"
     assert seen[gaps.id].status == "invalid" and seen[good.id].body["score"] == 4.0
     assert [d for d, _i in service.upcoming_care(s1.session)] == [today + dt.timedelta(days=3)]

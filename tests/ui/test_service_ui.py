@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import QDate, Qt
+from PySide6.QtWidgets import QTableWidgetItem
 
 import app.ui.records.service as service_ui
 from app.services import records, service
@@ -57,6 +58,25 @@ def test_plans_care_dates_and_surveys_through_the_tab(qtbot, ctx) -> None:
     s.save()
     kinds = {view.table.item(r, 0).text(): view.table.item(r, 2).text() for r in range(view.table.rowCount())}
     assert kinds["满意度问卷"] == "有效" and "得分 4.0" in view.table.item(0, 3).text()
+
+    o = service_ui.ObservationDialog(ctx, cid, view)
+    qtbot.addWidget(o)
+    o.brands.setItem(0, 0, QTableWidgetItem("中华(硬)"))
+    o.brands.setItem(0, 1, QTableWidgetItem("十二"))
+    o.save()  # sales not a number: refused with the message
+    assert "整数" in o.error.text()
+    o.brands.setItem(0, 1, QTableWidgetItem("12"))
+    o.brands.setItem(0, 3, QTableWidgetItem("45"))
+    o.display.setCurrentIndex(o.display.findData("good"))
+    o.competitors.setText("电子烟")
+    o.visit.setCurrentIndex(o.visit.findData(visit.id))
+    o.sig_done.connect(lambda _r: view.load(cid))
+    o.save()
+    seen = next(r for r in service.of_customer(ctx.session, cid) if r.kind == "observation")
+    assert (
+        seen.body["brands"] == [{"brand": "中华(硬)", "sales": 12, "price": 45}] and seen.body["visit_id"] == visit.id
+    )
+    assert any("中华(硬) 销量 12 价格 45 · 陈列：良好 · 竞品：电子烟" in view.table.item(r, 3).text() for r in range(4))
 
     plan_row = next(r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() == "拜访计划")
     view.table.selectRow(plan_row)

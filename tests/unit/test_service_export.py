@@ -23,12 +23,13 @@ def test_the_export_holds_every_kind_and_writes_text_safely(session, tmp_path) -
     service.add_survey(
         session, c.id, today.isoformat(), "visit", True, dict(zip(ids, [5, 4] * 4 + [3, 3], strict=True))
     )
+    service.add_observation(session, c.id, today.isoformat(), [["=中华", "12", "30", "45"], ["芙蓉王", "", "", "25.5"]])
     n = service.export_service(session, path, lang="zh_CN")
-    assert n == 4 + 2 * len(ids) + 3  # records, answers, results by collector, area and market type
+    assert n == 5 + 2 * len(ids) + 3 + 2  # records, answers, results (collector, area, market type), brands
     wb = load_workbook(path)
     main, answers = wb.worksheets[0], wb.worksheets[1]
     rows = [[cell.value for cell in row] for row in main.iter_rows(min_row=2)]
-    assert {r[2] for r in rows} == {"拜访计划", "亲情联络", "满意度问卷"}
+    assert {r[2] for r in rows} == {"拜访计划", "亲情联络", "满意度问卷", "终端观察"}
     plan = next(r for r in rows if r[2] == "拜访计划")
     assert plan[3] == yesterday and plan[5] == "是" and plan[6].startswith("=1+1")
     assert sorted(r[4] for r in rows if r[2] == "满意度问卷") == ["无效", "有效"]
@@ -40,3 +41,6 @@ def test_the_export_holds_every_kind_and_writes_text_safely(session, tmp_path) -
     results = [[cell.value for cell in row] for row in wb.worksheets[2].iter_rows(min_row=2)]
     assert ["市场类型", "rural", 1, 1, 4.2] in results  # the invalid one counted apart, out of the mean
     assert [r[0] for r in results].count("采集人") == 1
+    brands = [[cell.value for cell in row] for row in wb.worksheets[3].iter_rows(min_row=2)]
+    assert [b[2:] for b in brands] == [["=中华", 12, 30, 45], ["芙蓉王", None, None, 25.5]]
+    assert wb.worksheets[3]["C2"].data_type == "s"  # a brand starting with = stays text

@@ -124,3 +124,33 @@ def test_the_visit_cycle_makes_the_next_visit_due() -> None:
     assert rules.cycle_due("monthly", "2026-12-15", today) == dt.date(2027, 1, 15)
     assert rules.cycle_due("weekly", None, today) == today  # never visited: due now
     assert rules.cycle_due("", "2026-03-02", today) is None
+
+
+def observation(**body: object) -> dict[str, object]:
+    return {"id": str(uuid.uuid4()), "kind": "observation", "on_date": "2026-03-01", "body": body}
+
+
+def test_an_observation_is_structured_per_brand_with_the_display_promotions_and_competitors() -> None:
+    today = dt.date(2026, 3, 2)
+    brands = [{"brand": "中华(硬)", "sales": 12, "stock": 30, "price": 45}, {"brand": "芙蓉王", "price": 25.5}]
+    assert rules.record_problems(observation(brands=brands, display="good", competitors="电子烟"), today) == []
+    assert rules.record_problems(observation(display="poor"), today) == []
+    assert rules.record_problems(observation(), today) == [("brands", "service.observation_empty")]
+    assert rules.record_problems(observation(brands=[{"brand": "", "sales": 1}]), today) == [
+        ("brands", "service.brands")
+    ]
+    assert rules.record_problems(observation(brands=[{"brand": "x", "sales": 1.5}]), today) == [
+        ("brands", "service.quantity")
+    ]
+    assert rules.record_problems(observation(brands=[{"brand": "x", "stock": -1}]), today) == [
+        ("brands", "service.quantity")
+    ]
+    assert rules.record_problems(observation(brands=[{"brand": "x", "price": "贵"}]), today) == [
+        ("brands", "service.price")
+    ]
+    assert rules.record_problems(observation(brands=[{"brand": "x"}] * 31), today) == [("brands", "service.brands")]
+    assert rules.record_problems(observation(display="shiny"), today) == [("display", "service.display")]
+    assert rules.record_problems({**observation(display="good"), "on_date": "2026-03-04"}, today) == [
+        ("on_date", "service.observed_on")
+    ]
+    assert rules.initial_status("observation", {}) == "recorded"

@@ -48,6 +48,26 @@ def add_survey(
     ).changes(lambda _r: Changes.ids([customer_id], lists=False))
 
 
+def add_observation(
+    ctx: UiContext,
+    parent: Any,
+    customer_id: str,
+    on_date: str,
+    brands: list[list[str]],
+    display: str,
+    promotion: str,
+    competitors: str,
+    visit_id: str,
+    note: str,
+) -> DbOp[Any]:
+    return ctx.op(
+        lambda s: service.add_observation(
+            s, customer_id, on_date, brands, display, promotion, competitors, visit_id, note
+        ),
+        parent,
+    ).changes(lambda _r: Changes.ids([customer_id], lists=False))
+
+
 def step(
     ctx: UiContext, parent: Any, rec: ServiceRecord, action: str, done_on: str, visit_id: str, reason: str
 ) -> DbOp[Any]:

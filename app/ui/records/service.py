@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPushButton,
     QRadioButton,
+    QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
@@ -142,6 +143,63 @@ class SurveyDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
+class ObservationDialog(_Dialog):
+    """What was seen at the terminal on a visit (F0 L221–238): a row per brand (sales and stock in cartons,
+    the retail price per pack), the display, promotions, competitors; the visit it belongs to."""
+
+    def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, _("Terminal observation"), parent)
+        self.customer_id = customer_id
+        self.date = _date(self, future=False)
+        self.visit = QComboBox(self)
+        self.visit.addItem(_("(no visit recorded)"), "")
+        headers = [_("Brand"), _("Sales (cartons)"), _("Stock (cartons)"), _("Retail price (yuan/pack)")]
+        self.brands = _table(self, headers)
+        self.brands.setEditTriggers(QTableWidget.EditTrigger.AllEditTriggers)
+        self.brands.setRowCount(6)
+        self.display = QComboBox(self)
+        self.display.addItem("", "")
+        for key, msgid in rules.DISPLAY_LABELS.items():
+            self.display.addItem(translate(msgid), key)
+        self.promotion = QLineEdit(self)
+        self.competitors = QLineEdit(self)
+        self.note = QLineEdit(self)
+        self.form.addRow(_("Date"), self.date)
+        self.form.addRow(_("Visit"), self.visit)
+        self.form.addRow(self.brands)
+        self.form.addRow(_("Display"), self.display)
+        self.form.addRow(_("Promotions"), self.promotion)
+        self.form.addRow(_("Competitors"), self.competitors)
+        self.form.addRow(_("Note"), self.note)
+        record_ops.visits(ctx, self, customer_id).success(self._visits).run()
+        self.resize(640, 560)
+
+    def _visits(self, visits: list[Visit]) -> None:
+        for v in visits:
+            self.visit.addItem(f"{v.visited_on} {v.purpose}", v.id)
+
+    def rows(self) -> list[list[str]]:
+        def cell(r: int, c: int) -> str:
+            item = self.brands.item(r, c)
+            return item.text() if item is not None else ""
+
+        return [[cell(r, c) for c in range(4)] for r in range(self.brands.rowCount())]
+
+    def save(self) -> None:
+        ops.add_observation(
+            self.ctx,
+            self,
+            self.customer_id,
+            self.date.date().toString("yyyy-MM-dd"),
+            self.rows(),
+            self.display.currentData() or "",
+            self.promotion.text(),
+            self.competitors.text(),
+            self.visit.currentData() or "",
+            self.note.text(),
+        ).success(self.done_with).failure(self.failed).run()
+
+
 class StepDialog(_Dialog):
     """A visit plan done (on a day, by one of the customer's visits) or cancelled; a care date cancelled."""
 
@@ -215,12 +273,14 @@ class ServiceView(QWidget):
         self.add_care.clicked.connect(lambda: self._new(CareDialog))
         self.add_survey = QPushButton(_("Satisfaction survey…"), self)
         self.add_survey.clicked.connect(lambda: self._new(SurveyDialog))
+        self.add_observation = QPushButton(_("Terminal observation…"), self)
+        self.add_observation.clicked.connect(lambda: self._new(ObservationDialog))
         self.step = QPushButton(_("Next step…"), self)
         self.step.clicked.connect(self.next_step)
         self.export_button = QPushButton(_("Export…"), self)
         self.export_button.clicked.connect(self.export)
         top = QHBoxLayout()
-        for b in (self.add_plan, self.add_care, self.add_survey, self.step):
+        for b in (self.add_plan, self.add_care, self.add_survey, self.add_observation, self.step):
             top.addWidget(b)
         top.addStretch(1)
         top.addWidget(self.export_button)
@@ -241,7 +301,7 @@ class ServiceView(QWidget):
 
     def _reset(self, customer_id: str | None) -> None:
         self.customer_id = customer_id
-        for b in (self.add_plan, self.add_care, self.add_survey):
+        for b in (self.add_plan, self.add_care, self.add_survey, self.add_observation):
             b.setEnabled(customer_id is not None)
         self.step.setEnabled(False)
         self.table.setRowCount(0)
