@@ -36,7 +36,7 @@ def test_plans_care_dates_and_surveys_through_the_tab(qtbot, ctx) -> None:
     p.sig_done.connect(lambda _r: view.load(cid))
     p.save()
     assert view.table.rowCount() == 1 and view.table.item(0, 0).text() == "拜访计划"
-    assert view.table.item(0, 2).text() == "已计划" and view.table.item(0, 5).text() == "待发送"
+    assert view.table.item(0, 2).text() == "已计划" and view.table.item(0, 4).text() == "待发送"
 
     c = CareDialog(ctx, cid, view)
     qtbot.addWidget(c)
@@ -45,7 +45,8 @@ def test_plans_care_dates_and_surveys_through_the_tab(qtbot, ctx) -> None:
     c.yearly.setChecked(True)
     c.sig_done.connect(lambda _r: view.load(cid))
     c.save()
-    assert view.table.rowCount() == 2 and "店庆 · 每年" in view.table.item(1, 3).text()
+    assert view.table.rowCount() == 2 and "店庆 · 每年" in view.table.item(1, 5).text()
+    assert view.table.item(1, 5).text().startswith("下次 ")  # a yearly date: its next day first
 
     s = SurveyDialog(ctx, cid, view)
     qtbot.addWidget(s)
@@ -57,7 +58,7 @@ def test_plans_care_dates_and_surveys_through_the_tab(qtbot, ctx) -> None:
     s.sig_done.connect(lambda _r: view.load(cid))
     s.save()
     kinds = {view.table.item(r, 0).text(): view.table.item(r, 2).text() for r in range(view.table.rowCount())}
-    assert kinds["满意度问卷"] == "有效" and "得分 4.0" in view.table.item(0, 3).text()
+    assert kinds["满意度问卷"] == "有效" and "得分 4.0" in view.table.item(0, 5).text()
 
     o = service_ui.ObservationDialog(ctx, cid, view)
     qtbot.addWidget(o)
@@ -76,7 +77,7 @@ def test_plans_care_dates_and_surveys_through_the_tab(qtbot, ctx) -> None:
     assert (
         seen.body["brands"] == [{"brand": "中华(硬)", "sales": 12, "price": 45}] and seen.body["visit_id"] == visit.id
     )
-    assert any("中华(硬) 销量 12 价格 45 · 陈列：良好 · 竞品：电子烟" in view.table.item(r, 3).text() for r in range(4))
+    assert any("中华(硬) 销量 12 价格 45 · 陈列：良好 · 竞品：电子烟" in view.table.item(r, 5).text() for r in range(4))
 
     plan_row = next(r for r in range(view.table.rowCount()) if view.table.item(r, 0).text() == "拜访计划")
     view.table.selectRow(plan_row)

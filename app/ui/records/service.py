@@ -263,7 +263,7 @@ class ServiceView(QWidget):
         self.customer_id: str | None = None
         self.stale = False
         self.rows: list[ServiceRecord] = []
-        headers = [_("Kind"), _("Date"), _("Status"), _("Details"), _("Recorded by"), _("Sync")]
+        headers = [_("Kind"), _("Date"), _("Status"), _("Recorded by"), _("Sync"), _("Details")]
         self.table = _table(self, headers)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.itemDoubleClicked.connect(lambda _i: self.next_step())
@@ -279,13 +279,16 @@ class ServiceView(QWidget):
         self.step.clicked.connect(self.next_step)
         self.export_button = QPushButton(_("Export…"), self)
         self.export_button.clicked.connect(self.export)
-        top = QHBoxLayout()
-        for b in (self.add_plan, self.add_care, self.add_survey, self.add_observation, self.step):
+        top, below = QHBoxLayout(), QHBoxLayout()  # two rows: the window keeps 1280 px wide in English
+        for b in (self.add_plan, self.add_care, self.add_survey, self.add_observation):
             top.addWidget(b)
         top.addStretch(1)
-        top.addWidget(self.export_button)
+        below.addWidget(self.step)
+        below.addStretch(1)
+        below.addWidget(self.export_button)
         layout = QVBoxLayout(self)
         layout.addLayout(top)
+        layout.addLayout(below)
         layout.addWidget(self.table)
         self.load(None)
 
@@ -319,7 +322,13 @@ class ServiceView(QWidget):
                 status += " " + _("(overdue)")
             state = translate(STATE.get(r.state, r.state)) + (f": {r.error}" if r.error else "")
             kind = translate(rules.KIND_LABELS.get(r.kind, r.kind))
-            cells.append([kind, r.on_date, status, describe(r), r.recorded_by, state])
+            details = describe(r)
+            coming = (
+                rules.next_occurrence(r.on_date, True, today) if r.kind == "care" and r.body.get("yearly") else None
+            )
+            if coming is not None and r.status == "active":
+                details = _("next on {day}").format(day=coming.isoformat()) + " · " + details
+            cells.append([kind, r.on_date, status, r.recorded_by, state, details])
         _fill(self.table, cells, [r.error for r in records])
         self._selected()
 
