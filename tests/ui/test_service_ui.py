@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import QTableWidgetItem
 
@@ -17,6 +18,7 @@ from app.services import records, service
 from app.ui.records.service import CareDialog, PlanDialog, ServiceView, StepDialog, SurveyDialog
 from app.ui.records.table_model import Column
 from app.validation.service import questionnaire
+from tests.ui.test_layout_fit import main_window, settle
 from tests.ui.test_report_ui import _menu_action
 
 
@@ -138,3 +140,12 @@ def test_the_tab_reads_in_view_and_the_overdue_plan_is_on_the_to_do_list(qtbot, 
     assert said == ["已按拜访周期计划 1 次拜访。"]
     again = shown[1].table
     assert again.rowCount() == 4 and "丙店" in [again.item(r, 2).text() for r in range(4)]
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_service_tab_keeps_the_window_at_1280_wide(qtbot, ctx, lang) -> None:
+    """Its buttons in two rows: the customer's page (with this tab) never forces the window past 1280 px."""
+    win = main_window(qtbot, ctx, lang, (1280, 720))
+    win.panel.tabs.setCurrentIndex(win.panel.service_tab)
+    settle()
+    assert win.width() == 1280 and win.panel.service.minimumSizeHint().width() < 640
