@@ -1,4 +1,4 @@
-"""The service records on the server (客户服务记录): visit plans, care dates, satisfaction surveys.
+"""The service records on the server (客户服务记录): visit plans, care dates, surveys, terminal observations.
 
 ``add`` and ``step`` are the push handlers of ``service.add`` and ``service.step`` (server.push). Whoever may
 edit the customer records them; the rules are the client's own (``app.validation.service``), checked again

@@ -1,8 +1,8 @@
-"""The service records as the client holds them (客户服务记录): visit plans, care dates, satisfaction surveys.
+"""The service records as the client holds them (客户服务记录): visit plans, care dates, surveys, observations.
 
-Frozen data. ``on_date`` is the plan's visit day, the care date, or the survey's day; ``body`` the kind's
-values (app.validation.service). ``state`` is the client's own: ``pending`` (not answered by the server yet),
-``synced`` or ``refused`` (``error`` says why).
+Frozen data. ``on_date`` is the plan's visit day, the care date, the survey's or the observation's day;
+``body`` the kind's values (app.validation.service). ``state`` is the client's own: ``pending`` (not
+answered by the server yet), ``synced`` or ``refused`` (``error`` says why).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The archive's service part (``archive.service``): visit plans, care dates and satisfaction surveys.
+"""The archive's service part (``archive.service``): visit plans, care dates, satisfaction surveys, observations.
 
 A record or a step made here is written, audited and queued (``service.add``, ``service.step``) in one
 transaction, marked ``pending``. The server's answer marks it ``synced`` or ``refused`` (a refused step puts
