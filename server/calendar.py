@@ -30,7 +30,7 @@ from sqlalchemy.engine import Connection
 
 from app.models.workdays import WorkCalendar
 from server.db import Tx
-from server.schema import calendar_days, calendar_draft_days, calendar_draft_years
+from server.schema_admin import calendar_days, calendar_draft_days, calendar_draft_years
 
 KINDS = ("holiday", "workday")
 

@@ -27,6 +27,7 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customer_versions, customers, feed, feed_counter
 from server.scope import Directory, is_admin
+from server.service import of_records as service_of
 from server.signatures import of_records, with_state
 
 
@@ -49,7 +50,8 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         latest = _latest_per_record(rows)
         rids = [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None]
         held, signed = files(conn, rids, directory), of_records(conn, rids, directory)
-        changes = [_change(conn, r, directory, held, signed) for r in latest]
+        served = service_of(conn, rids, directory)
+        changes = [_change(conn, r, directory, held, signed, served) for r in latest]
     return {
         "changes": changes,
         "cursor": rows[-1].f_seq if more else counter.seq,
@@ -136,10 +138,16 @@ def _latest_per_record(rows: Sequence[Any]) -> list[Any]:
 
 
 def _change(
-    conn: Any, r: Any, directory: Directory, held: dict[str, Any], signed: dict[str, list[dict[str, Any]]]
+    conn: Any,
+    r: Any,
+    directory: Directory,
+    held: dict[str, Any],
+    signed: dict[str, list[dict[str, Any]]],
+    served: dict[str, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    """One change of a page; a record carries its integrity file (``held``: server.integrity.files) and its
-    signatures, each with the signed fields changed since (``signed``: server.signatures.of_records)."""
+    """One change of a page; a record carries its integrity file (``held``: server.integrity.files), its
+    signatures, each with the signed fields changed since (``signed``: server.signatures.of_records), and its
+    service records (``served``: server.service.of_records)."""
     out: dict[str, Any] = {"seq": r.f_seq, "kind": r.f_kind, "record": None, "record_id": r.f_record_id, "form": None}
     if r.f_kind == "record":
         rec = Rec.from_row(r)
@@ -148,6 +156,8 @@ def _change(
             out["record"]["integrity"] = held[r.f_record_id]
         if r.f_record_id in signed:
             out["record"]["signatures"] = with_state(signed[r.f_record_id], rec.values)
+        if r.f_record_id in served:
+            out["record"]["service"] = served[r.f_record_id]
     elif r.f_kind == "form":
         out["form"] = definition(conn, r.f_form_version)
     return out

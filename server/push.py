@@ -19,7 +19,7 @@ import orjson
 from sqlalchemy import select
 
 from app.models.wire import ErrorCode, MutationKind, ResultStatus, mutation_canonical
-from server import apply, integrity, signatures
+from server import apply, integrity, service, signatures
 from server.accounts import Caller
 from server.db import Database, Tx
 from server.forms import current_form
@@ -43,6 +43,8 @@ HANDLERS: dict[str, Callable[[UnitOfWork, dict[str, Any]], dict[str, Any]]] = {
     MutationKind.COMPLAINT_STEP.value: integrity.complaint_step,
     MutationKind.CLOSE.value: apply.close,
     MutationKind.SIGNATURE.value: signatures.add,
+    MutationKind.SERVICE.value: service.add,
+    MutationKind.SERVICE_STEP.value: service.step,
 }
 
 

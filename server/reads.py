@@ -14,6 +14,7 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customers
 from server.scope import Directory, can_see
+from server.service import of_records as service_of
 from server.signatures import of_records, with_state
 
 
@@ -33,4 +34,5 @@ def read_record(db: Database, caller: Caller, record_id: str) -> dict[str, Any]:
     with db.read() as conn:
         rec, directory = visible_record(conn, caller, record_id)
         signed = with_state(of_records(conn, [rec.id], directory)[rec.id], rec.values)
-        return {**rec.to_wire(directory), "integrity": files(conn, [rec.id], directory)[rec.id], "signatures": signed}
+        held, served = files(conn, [rec.id], directory)[rec.id], service_of(conn, [rec.id], directory)[rec.id]
+        return {**rec.to_wire(directory), "integrity": held, "signatures": signed, "service": served}

@@ -209,6 +209,24 @@ signatures = Table(
     Column("created_at", Float, nullable=False),
 )
 
+# Service records (客户服务记录): visit plans, care dates, satisfaction surveys (app.validation.service); each step
+# of a record bumps its revision.
+service_records = Table(
+    "service_records",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("kind", String(16), nullable=False),
+    Column("on_date", String(10), nullable=False),
+    Column("body", Text, nullable=False),  # JSON: the kind's values
+    Column("status", String(16), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("recorded_by_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Index("ix_service_records_due", "kind", "status", "on_date"),
+)
+
 # Complaints (投诉): the complainant is kept here, apart from the outlet's values; each step is in complaint_steps.
 complaints = Table(
     "complaints",
@@ -406,31 +424,6 @@ credit_ratings = Table(
     Column("created_at", Float, nullable=False),
     # what the rating was based on (F3 L175): the integrity entries of the year before it, as JSON
     Column("basis", Text, nullable=True),
-)
-
-# The work calendar the server publishes: public holidays and make-up working days (调休).
-calendar_days = Table(
-    "calendar_days",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("kind", String(8), nullable=False),  # holiday | workday
-    Column("updated_at", Float, nullable=False),
-)
-
-# The admin's draft of the calendar (server/calendar.py): the years it replaces and their special days;
-# clients see none of it until it is published into calendar_days.
-calendar_draft_years = Table(
-    "calendar_draft_years",
-    metadata,
-    Column("year", Integer, primary_key=True),
-    Column("updated_at", Float, nullable=False),
-)
-calendar_draft_days = Table(
-    "calendar_draft_days",
-    metadata,
-    Column("day", Date, primary_key=True),
-    Column("kind", String(8), nullable=False),  # holiday | workday
-    Column("updated_at", Float, nullable=False),
 )
 
 # The clients' audit trails (hash-chained, app.models.audit_chain), uploaded at sync: a copy the

@@ -32,7 +32,7 @@ from server.administration import Actor, AdminError, read_logged, write_logged
 from server.db import Database, Tx
 from server.forms import current_form
 from server.schema import users
-from server.schema_places import departments, territories, user_places
+from server.schema_admin import departments, territories, user_places
 
 LEVELS = ("province", "city", "county", "team")
 NAME_MAX = 100

@@ -22,6 +22,7 @@ from typing_extensions import TypedDict
 
 from app.models.wire import MAX_AUDIT, MAX_BATCH, ChangeKind, MutationKind, ResultStatus
 from server.integrity_models import ComplaintIn, EntryIn, IntegrityFileOut, StepIn
+from server.service_models import ServiceIn, ServiceOut, ServiceStepIn
 from server.signature_models import SignatureIn, SignatureOut
 from server.wirecheck import PROVISIONAL_RE, SHA_RE, UUID_RE, plain_mutations, screen
 
@@ -163,6 +164,8 @@ class MutationIn(Strict):
     step: StepIn | None = None  # complaint.step
     closure: ClosureIn | None = None
     signature: SignatureIn | None = None  # signature.add
+    service: ServiceIn | None = None  # service.add
+    service_step: ServiceStepIn | None = None  # service.step
     note: str | None = Field(default=None, max_length=2000)
     urgent: bool = False  # customer.submit: an emergency change (应急维护), decided within hours
     provenance: ProvenanceIn | None = None
@@ -255,6 +258,7 @@ class RecordOut(BaseModel):
     integrity: IntegrityFileOut | None = None  # the customer's integrity file, in the feed (server.integrity)
     closure: ClosureOut | None = None  # added later (issue 18): absent from older servers' records
     signatures: list[SignatureOut] | None = None  # the customer's signatures, in the feed (server.signatures)
+    service: list[ServiceOut] | None = None  # the customer's service records, in the feed (server.service)
 
 
 class ConflictOut(BaseModel):

@@ -348,12 +348,66 @@ def render(lang: str, out: Path) -> None:
         shot(preview, "24-bulk-maintenance-preview", (1100, 700))
         preview.close()
     integrity_and_ledger_shots(shot, controller.ctx, win, lang)
+    service_shots(shot, controller.ctx, win, lang)
     admin_shots(shot, controller.ctx, win, lang)
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
     controller.ctx.session.close()
     controller.ctx.session = None
+
+
+def service_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
+    """A customer's service records tab (an overdue visit plan, a done one, a care date, a valid and an invalid
+    survey, a terminal observation) and the satisfaction questionnaire being answered."""
+    from app.services import service
+    from app.ui.records.service import SurveyDialog
+    from app.validation.service import questionnaire
+
+    zh = lang == "zh_CN"
+    sess = ctx.session
+    arc = sess._archive
+    [row] = arc.customers.rows(arc.customers.search_pks("", None, False, limit=1))
+    cid, today = row.id, sess.today()
+
+    def day(days: int) -> str:
+        return (today + dt.timedelta(days=days)).isoformat()
+
+    ids = questionnaire().question_ids
+    service.plan_visit(sess, cid, day(-3), "季度核查" if zh else "Quarterly check")
+    done = service.plan_visit(sess, cid, day(-10), "送达货源通知" if zh else "Deliver the supply notice")
+    service.step(sess, done.id, "done", done_on=day(-9))
+    service.plan_visit(sess, cid, day(4), "投诉回访" if zh else "Follow up the complaint")
+    service.add_care_date(
+        sess, cid, (today + dt.timedelta(days=2)).replace(year=1978).isoformat(), "birthday", True, "店主王先生"
+    )
+    service.add_care_date(sess, cid, day(30), "relocation", False, "迁至东大街12号" if zh else "Moving to 12 East St")
+    scores = [5, 4, 4, 3, 5, 4, 2, 4, 5, 4]
+    service.add_survey(sess, cid, day(-5), "visit", True, dict(zip(ids, scores, strict=True)))
+    service.add_survey(sess, cid, day(-40), "phone", True, dict.fromkeys(ids, 5))
+    service.add_observation(
+        sess,
+        cid,
+        day(-9),
+        [
+            ["中华(硬)" if zh else "Zhonghua (hard)", "12", "30", "45"],
+            ["芙蓉王" if zh else "Furongwang", "20", "", "25"],
+        ],
+        "fair",
+        "",
+        "电子烟摆在收银台" if zh else "E-cigarettes at the till",
+    )
+    win.tabs.setCurrentIndex(0)
+    win.open_customer(cid)
+    win.panel.tabs.setCurrentIndex(win.panel.service_tab)
+    shot(win, "21c-service-records", WINDOW)
+    dialog = SurveyDialog(ctx, cid, win)
+    for qid, score in zip(ids, scores, strict=True):
+        dialog.groups[qid].button(score).setChecked(True)
+    dialog.informed.setChecked(True)
+    shot(dialog, "21d-satisfaction-survey", (760, 640))
+    dialog.close()
+    win.panel.tabs.setCurrentIndex(0)
 
 
 def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:

@@ -126,6 +126,7 @@ class CustomerRow:
     owner: str | None = None  # the customer manager it is assigned to (display name in the list; None: this user)
     closed: bool = False  # closed outlet (销户): listed only with "include closed", shown greyed
     complaint_due: str | None = None  # the earliest deadline of the user's complaints still waiting for an answer
+    plan_due: str | None = None  # the earliest day of the customer's open visit plans (app.validation.service)
 
 
 @dataclass(frozen=True)
@@ -222,7 +223,8 @@ class OverdueRule:
     """The dates that make a customer overdue (computed from the working-day calendar):
     a new customer bound on or before ``bound_by`` and still incomplete; no quarterly check since
     ``quarter_start``; no review of the static information since ``half_year_start``; a complaint of
-    the user's not answered by its deadline, a day before ``today`` ("": complaints not counted)."""
+    the user's not answered by its deadline, or an open visit plan of theirs, a day before ``today`` ("":
+    complaints and plans not counted)."""
 
     bound_by: str
     quarter_start: str

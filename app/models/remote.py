@@ -56,6 +56,8 @@ class RemoteRecord:
     closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, at
     # the customer's signatures as the feed sends them (each a dict with a text ``id``); None: not sent
     signatures: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)
+    # the customer's service records as the feed sends them (each a dict with a text ``id``); None: not sent
+    service: tuple[dict[str, Any], ...] | None = field(default=None, compare=False, repr=False)
     wire: dict[str, Any] | None = field(default=None, compare=False, repr=False)  # as it came (kept with a conflict)
 
 

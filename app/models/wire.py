@@ -60,6 +60,8 @@ class MutationKind(str, enum.Enum):
     COMPLAINT_STEP = "complaint.step"  # a complaint assigned, handled, answered or closed
     CLOSE = "customer.close"  # closing an outlet (销户) or reopening it: docs/domain.md, "The archive's lifecycle"
     SIGNATURE = "signature.add"  # the customer's signature confirming the basic information (F3 L320)
+    SERVICE = "service.add"  # a service record: visit plan, care date, satisfaction survey (app.validation.service)
+    SERVICE_STEP = "service.step"  # a visit plan done or cancelled, a care date cancelled
 
 
 class ResultStatus(str, enum.Enum):

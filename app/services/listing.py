@@ -17,6 +17,7 @@ REASONS = {
     "quarterly": N_("Quarterly check due"),
     "static": N_("Half-yearly review of the static information due"),
     "complaint": N_("A complaint of yours not answered by its deadline"),
+    "plan": N_("A planned visit not made by its day"),
 }
 
 
@@ -36,7 +37,8 @@ def overdue_reasons(row: CustomerRow, rule: OverdueRule) -> list[str]:
     """Keys of REASONS that apply to ``row``. "new": the server's rule too (``new_customer_late``): the
     5 working days are over and the customer is not both approved and complete. (The storage's list
     filter, ``ListQuery.overdue``, says the same in SQL.) "complaint": a complaint of the user's (assigned
-    to them, or unassigned on a customer they keep) is past its deadline without an answer."""
+    to them, or unassigned on a customer they keep) is past its deadline without an answer. "plan": a visit
+    plan of a customer they keep is still open after its day."""
     created = row.created_at[:10]
     reasons = []
     if row.binding_date and new_customer_late(
@@ -51,6 +53,8 @@ def overdue_reasons(row: CustomerRow, rule: OverdueRule) -> list[str]:
         reasons.append("static")
     if row.complaint_due and rule.today and row.complaint_due < rule.today:  # app.validation.integrity.is_overdue
         reasons.append("complaint")
+    if row.plan_due and rule.today and row.plan_due < rule.today:  # app.validation.service.is_overdue
+        reasons.append("plan")
     return reasons
 
 

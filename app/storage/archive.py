@@ -38,6 +38,7 @@ from app.storage.lifecycle import Lifecycle
 from app.storage.media import Media
 from app.storage.opencheck import OpenCheck
 from app.storage.recovery import Recovery
+from app.storage.service import Service
 from app.storage.signatures import Signatures
 from app.storage.sync import Outbox
 
@@ -61,6 +62,7 @@ class Archive:
         self.autosave = Autosave(self)
         self.figures = Figures(self)
         self.signatures = Signatures(self)
+        self.service = Service(self)
         self.open_check: OpenCheck | None = None  # the open checks, when they run in the background
         self.recovery = Recovery(self)
 

@@ -45,6 +45,7 @@ from app.validation.integrity import OPEN_STATUSES
 
 C = schema.customer.c
 K = schema.complaint.c
+P = schema.service_record.c
 
 
 class Customers(Part):
@@ -387,7 +388,10 @@ class Customers(Part):
             q = q.where((C.missing_count > 0) | (C.error_count > 0))
         if overdue is not None:
             created = func.substr(C.created_at, 1, 10)
-            late = [C.id.in_(select(K.customer_id).where(self._my_complaint(), K.deadline < overdue.today))]
+            late = [
+                C.id.in_(select(K.customer_id).where(self._my_complaint(), K.deadline < overdue.today)),
+                C.id.in_(select(P.customer_id).where(self._my_plan(), P.on_date < overdue.today)),
+            ]
             q = q.where(
                 or_(
                     *(late if overdue.today else []),
@@ -415,9 +419,15 @@ class Customers(Part):
         mine = (K.assignee == self.actor) | ((K.assignee == "") & (C.owner.is_(None) | (C.owner == self.actor)))
         return and_(K.customer_id == C.id, K.status.in_(OPEN_STATUSES), K.deadline != "", mine)
 
+    def _my_plan(self) -> Any:
+        """An open visit plan (app.validation.service) of a customer the user keeps (the to-do list)."""
+        mine = C.owner.is_(None) | (C.owner == self.actor)
+        return and_(P.customer_id == C.id, P.kind == "plan", P.status == "open", mine)
+
     def rows(self, pks: Sequence[int]) -> list[CustomerRow]:
         """List rows for ``pks``, in that order (the table model asks for one window at a time)."""
         due = select(func.min(K.deadline)).where(self._my_complaint()).correlate(schema.customer).scalar_subquery()
+        plan = select(func.min(P.on_date)).where(self._my_plan()).correlate(schema.customer).scalar_subquery()
         cols = [
             C.pk,
             C.id,
@@ -441,6 +451,7 @@ class Customers(Part):
             C.owner,
             C.closed,
             due,
+            plan,
         ]
         with self.reading() as c:
             found = {r[0]: r for r in c.execute(select(*cols).where(C.pk.in_(list(pks)))).all()}
@@ -468,6 +479,7 @@ class Customers(Part):
                 r[19],
                 bool(r[20]),
                 r[21],
+                r[22],
             )
             for pk in pks
             if (r := found.get(pk)) is not None

@@ -202,6 +202,29 @@ CREATE TABLE signature (
 CREATE INDEX ix_signature_customer ON signature(customer_id, signed_on);
 """
 
+# v5 (issue 18): the service records (客户服务记录): visit plans, care dates and satisfaction surveys per
+# outlet, synced (``service.add`` / ``service.step``); ``body`` holds the kind's values (JSON), ``server`` the
+# record as the server last had it (a refused step goes back to it).
+V5 = """
+CREATE TABLE service_record (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE,
+    customer_id TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    on_date TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,
+    revision INTEGER NOT NULL DEFAULT 1,
+    recorded_by TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending', 'synced', 'refused')),
+    error TEXT NOT NULL DEFAULT '',
+    server TEXT
+);
+CREATE INDEX ix_service_record_customer ON service_record(customer_id, on_date);
+CREATE INDEX ix_service_record_due ON service_record(kind, status, on_date);
+"""
+
 
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
@@ -213,7 +236,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 
 
 #: The schema's scripts in order (bench.storage builds a plain SQLite copy of the schema from them).
-SCRIPTS = (V1, V2, V3, V4)
+SCRIPTS = (V1, V2, V3, V4, V5)
 #: steps[n] upgrades schema n-1 to n.
 STEPS: dict[int, Callable[[Any], None]] = {n: _script(sql) for n, sql in enumerate(SCRIPTS, start=1)}
 SCHEMA_VERSION = max(STEPS)

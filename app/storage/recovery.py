@@ -21,7 +21,8 @@ feed's integrity files do not drop them; one the server still has comes back ``s
 with the server's copy (a complaint: ``finish`` takes it), and ``finish`` queues those the server did not
 send back (``integrity.add``, ``complaint.open``). A complaint sent again
 starts over on the server as received, with its deadline; the steps taken on it after the backup are not
-replayed (they are in the audit trails), so the person who keeps it takes them again.
+replayed (they are in the audit trails), so the person who keeps it takes them again. Service records the
+same way (``SERVICE``; ``service.add``): one sent again starts over in its first status (a plan open again).
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ from app.storage import schema
 from app.storage.audit import AUDIT_SENT
 from app.storage.db import Part
 from app.storage.integrity import SERVER_KEYS as COMPLAINT_KEYS
+from app.storage.service import SERVER_KEYS as SERVICE_KEYS
 
 C, OUT, V = schema.customer.c, schema.outbox.c, schema.visit.c
 E, K = schema.integrity_entry.c, schema.complaint.c
 INTEGRITY = "restore_integrity"  # JSON: the entries and complaints of this computer the server may have lost
+SERVICE = "restore_service"  # JSON: the service records of this computer the server may have lost
+R = schema.service_record.c
 SAVE, SUBMIT, DECIDE, VISIT, DELETE = (
     MutationKind.SAVE.value,
     MutationKind.SUBMIT.value,
@@ -108,6 +112,9 @@ class Recovery(Part):
             tx.execute(update(schema.integrity_entry).where(E.id.in_(entries)).values(state="pending"))
             # the server's copy is forgotten: the feed brings it again when the server still has the complaint
             tx.execute(update(schema.complaint).where(K.id.in_(complaints)).values(state="pending", server=None))
+            served = list(tx.execute(select(R.id).where(R.state == "synced", R.recorded_by.in_(mine))).scalars())
+            self.arc.meta.set(SERVICE, json.dumps(served), tx)
+            tx.execute(update(schema.service_record).where(R.id.in_(served)).values(state="pending", server=None))
             sent = int(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == AUDIT_SENT)).scalar() or 0)
             self.arc.meta.set(AUDIT_SENT, str(max(0, sent - 1)), tx)
             self.arc.audit.append(
@@ -264,6 +271,7 @@ class Recovery(Part):
                 self._queue_review(tx, cur, "draft", me)
             self._queue_visits(tx, seen | {r["id"] for r in recreated})
             self._queue_integrity(tx, seen | {r["id"] for r in recreated})
+            self._queue_service(tx, seen | {r["id"] for r in recreated})
             tx.execute(delete(schema.meta).where(schema.meta.c.key == PENDING))
         return len(recreated)
 
@@ -339,3 +347,23 @@ class Recovery(Part):
                 self.arc.outbox.queue(tx, MutationKind.COMPLAINT.value, c["customer_id"], {"complaint": body})
             else:
                 tx.execute(update(schema.complaint).where(K.id == c["id"]).values(state="synced"))
+
+    def _queue_service(self, tx: Connection, on_server: set[str]) -> None:
+        """This computer's service records the server did not send back, sent again (``service.add``) for the
+        customers the server has; one the server sent back takes the server's copy; the others rest as they were."""
+        ids = _loads(tx.execute(select(schema.meta.c.value).where(schema.meta.c.key == SERVICE)).scalar()) or []
+        tx.execute(delete(schema.meta).where(schema.meta.c.key == SERVICE))
+        rows = tx.execute(select(schema.service_record).where(R.id.in_(ids), R.state == "pending")).mappings().all()
+        for r in rows:
+            if r["server"]:  # the server still has it: its copy, as the feed would have put it
+                values = {k: v for k, v in json.loads(r["server"]).items() if k in SERVICE_KEYS}
+                values["body"] = json.dumps(values.get("body") or {}, ensure_ascii=False, sort_keys=True)
+                tx.execute(update(schema.service_record).where(R.id == r["id"]).values(**values, state="synced"))
+            elif r["customer_id"] in on_server:
+                body = {
+                    k: v for k, v in json.loads(r["body"]).items() if k not in ("done_on", "visit_id", "cancel_reason")
+                }
+                sent = {"id": r["id"], "kind": r["kind"], "on_date": r["on_date"], "body": body}
+                self.arc.outbox.queue(tx, MutationKind.SERVICE.value, r["customer_id"], {"service": sent})
+            else:
+                tx.execute(update(schema.service_record).where(R.id == r["id"]).values(state="synced"))

@@ -140,6 +140,24 @@ signature = Table(
     Column("error", Text, nullable=False),
 )
 
+service_record = Table(
+    "service_record",
+    metadata,
+    Column("pk", Integer, primary_key=True),
+    Column("id", Text, nullable=False, unique=True),
+    Column("customer_id", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("on_date", Text, nullable=False),
+    Column("body", Text, nullable=False),  # JSON: the kind's values (app.validation.service)
+    Column("status", Text, nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", Text, nullable=False),
+    Column("state", Text, nullable=False),
+    Column("error", Text, nullable=False),
+    Column("server", Text),  # the record as the server last had it (JSON): a refused step goes back to it
+)
+
 complaint = Table(
     "complaint",
     metadata,

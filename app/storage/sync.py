@@ -29,6 +29,7 @@ from app.storage.db import Part
 from app.storage.incoming import Incoming, dumps, loads
 from app.storage.integrity import is_integrity_kind
 from app.storage.people import PEOPLE
+from app.storage.service import is_service_kind
 
 if TYPE_CHECKING:
     from app.storage.archive import Archive
@@ -200,10 +201,10 @@ class Outbox(Part):
             taken: list[tuple[RemoteRecord, dict[str, Any] | None]] = []
             for row, result in results:
                 status, record = result.status, result.record
-                if is_integrity_kind(row.kind) or row.kind == MutationKind.SIGNATURE.value:
+                if is_integrity_kind(row.kind) or is_service_kind(row.kind) or row.kind == MutationKind.SIGNATURE.value:
                     # its own record's state; a refusal never blocks the customer
                     part = self.arc.signatures if row.kind == MutationKind.SIGNATURE.value else self.arc.integrity
-                    part.answered(tx, row, result)
+                    (self.arc.service if is_service_kind(row.kind) else part).answered(tx, row, result)
                     if record is not None:
                         taken.append((record, None))
                     continue
@@ -339,6 +340,7 @@ class Outbox(Part):
         regressed: dict[str, RemoteRecord] = {}  # records the server shows older than acknowledged here
         integrity: list[tuple[str, dict[str, Any]]] = []  # the customers' integrity files, in feed order
         signed: list[tuple[str, tuple[dict[str, Any], ...]]] = []  # the customers' signatures, in feed order
+        served: list[tuple[str, tuple[dict[str, Any], ...]]] = []  # the customers' service records
         with self.transaction() as tx:
             busy = set(tx.execute(select(OUT.record_id).where(OUT.record_id.in_(rids)).distinct()).scalars())
             have: dict[str, tuple[int, Any, str]] = {
@@ -371,6 +373,8 @@ class Outbox(Part):
                         integrity.append((rid, record.integrity))
                     if record.signatures is not None and (held is None or held[2] != "revoked"):
                         signed.append((rid, record.signatures))
+                    if record.service is not None and (held is None or held[2] != "revoked"):
+                        served.append((rid, record.service))
                     if held is not None and held[0] > record.version and not record.deleted and held[2] != "revoked":
                         regressed[rid] = record  # the server lost changes acknowledged here: it was restored
                         continue
@@ -385,6 +389,8 @@ class Outbox(Part):
                 self.arc.integrity.take_server(tx, rid, file, prov)
             for rid, sigs in signed:
                 self.arc.signatures.take_server(tx, rid, sigs, prov)
+            for rid, kept in served:
+                self.arc.service.take_server(tx, rid, kept, prov)
             for record in regressed.values():
                 self.arc.recovery.rebase(tx, form, record, quality)
             self.incoming.remember_people(tx, [c.record for c in changes if c.record is not None])

@@ -92,6 +92,10 @@ def build_body(
         body["closure"] = extra.get("closure") or {}
     elif kind is MutationKind.SIGNATURE:
         body["signature"] = extra.get("signature") or {}
+    elif kind is MutationKind.SERVICE:
+        body["service"] = extra.get("service") or {}
+    elif kind is MutationKind.SERVICE_STEP:
+        body["service_step"] = extra.get("service_step") or {}
     return body
 
 

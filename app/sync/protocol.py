@@ -53,6 +53,7 @@ def record(d: Any, where: str) -> RemoteRecord:
         integrity=_integrity(opt(d, "integrity", dict, where), f"{where}.integrity"),
         closure=_closure(opt(d, "closure", dict, where), f"{where}.closure"),
         signatures=_signatures(d, where),
+        service=_service(d, where),
         wire=d,
     )
 
@@ -91,6 +92,20 @@ def _signatures(d: dict[str, Any], where: str) -> tuple[dict[str, Any], ...] | N
         w = f"{where}.signatures[{i}]"
         req(obj(item, w), "id", str, w)
         req(item, "image", str, w)
+        out.append(item)
+    return tuple(out)
+
+
+def _service(d: dict[str, Any], where: str) -> tuple[dict[str, Any], ...] | None:
+    """A customer's service records (added in issue 18: absent from older servers and from push answers):
+    objects with a text ``id`` and ``kind``; their other values are read by app.storage.service."""
+    if d.get("service") is None:
+        return None
+    out = []
+    for i, item in enumerate(listed(d, "service", where)):
+        w = f"{where}.service[{i}]"
+        req(obj(item, w), "id", str, w)
+        req(item, "kind", str, w)
         out.append(item)
     return tuple(out)
 

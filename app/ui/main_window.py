@@ -29,6 +29,7 @@ from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
 from app.ui.ops import syncing as sync_ops
 from app.ui.records import integrity as integrity_ui
+from app.ui.records import service as service_ui
 from app.ui.records.closure import ClosureActions
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
@@ -139,6 +140,11 @@ class MainWindow(QMainWindow):
         self._action(archive, _("Public notice list…"), lambda: integrity_ui.choose_notice_list(self.ctx, self))
         self._action(
             archive, _("Overdue complaints…"), lambda: integrity_ui.show_overdue(self.ctx, self, self.open_customer)
+        )
+        self._action(
+            archive,
+            _("Visit plans and care dates…"),
+            lambda: service_ui.show_reminders(self.ctx, self, self.open_customer),
         )
         archive.addSeparator()
         self._action(archive, _("Back up…"), lambda: sheets_flow.choose_backup(self.ctx, self))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+import server.schema_admin  # noqa: F401  (the same)
 import server.schema_integrations  # noqa: F401  (its tables register on the same metadata)
-import server.schema_places  # noqa: F401  (the same)
 from server.schema import metadata
 
 connection = context.config.attributes["connection"]

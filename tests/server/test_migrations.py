@@ -7,8 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select
 
+import server.schema_admin  # noqa: F401  (the same)
 import server.schema_integrations  # noqa: F401  (its tables register on the same metadata)
-import server.schema_places  # noqa: F401  (the same)
 from server.migrate import HEAD, upgrade
 from server.schema import feed_counter, forms, metadata
 

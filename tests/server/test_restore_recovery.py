@@ -18,10 +18,19 @@ from sqlalchemy import func, select, text
 
 from app.models import times
 from app.models.record import CustomerStatus
-from app.services import integrity, records, review, syncing
+from app.services import integrity, records, review, service, syncing
 from app.services.demo import generate
 from server.db import Database
-from server.schema import audit_entries, complaints, customers, feed_counter, integrity_entries, photos, visits
+from server.schema import (
+    audit_entries,
+    complaints,
+    customers,
+    feed_counter,
+    integrity_entries,
+    photos,
+    service_records,
+    visits,
+)
 from tests.complete import with_photos
 from tests.server.conftest import ServerProcess
 from tests.server.test_backup import cli, empty_url, key  # noqa: F401, F811  (fixtures)
@@ -112,6 +121,7 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
         assert records.submit(c1.session, [p.id])[0] == [p.id]
         b, _ = records.save_draft(c2.session, demo[2])
         kept = integrity.add_entry(c2.session, b.id, "licence", "collector", YESTERDAY, "许可证已年审")
+        kept_plan = service.plan_visit(c2.session, b.id, YESTERDAY, "季度走访")
         for c in (c1, c2, s1):
             sync_ok(c)
         done = cli("backup", str(tmp_path / "nightly.fabak"), "--database", db_url, "--key-file", str(key))
@@ -133,6 +143,8 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
             c2.session, b.id, "violation", "monopoly", YESTERDAY, "超范围经营", photos=[shot.sha256]
         )
         complaint = integrity.open_complaint(c1.session, a.id, "phone", YESTERDAY, "价格不明示", "张三", "13912345678")
+        lost_care = service.add_care_date(c1.session, a.id, "1980-05-12", "birthday", True)
+        lost_plan = service.plan_visit(c2.session, b.id, YESTERDAY, "复查陈列")
         sync_ok(c1)
         sync_ok(c2)
         sync_ok(s1)
@@ -205,6 +217,12 @@ def test_a_restore_to_an_older_backup_plus_two_syncs_of_every_client_loses_nothi
                 assert {e.state for e in integrity.entries(c.session, cust)} <= {"synced"}, c.name
             assert sorted(e.id for e in integrity.entries(s1.session, b.id)) == sorted([kept.id, lost.id])
             assert [(x.id, x.state) for x in integrity.complaints(s1.session, a.id)] == [(complaint.id, "synced")]
+            with rdb.read() as conn:  # the service records, each once: the one kept and the two sent again
+                held_service = [r[0] for r in conn.execute(select(service_records.c.id))]
+                assert sorted(held_service) == sorted([kept_plan.id, lost_care.id, lost_plan.id])
+            for c, cust in ((c2, b.id), (s1, b.id), (c1, a.id)):
+                assert {r.state for r in service.of_customer(c.session, cust)} == {"synced"}, c.name
+            assert {r.id for r in service.of_customer(s1.session, b.id)} == {kept_plan.id, lost_plan.id}
 
             # every archive equals its scope on the server
             for c in (c1, c2, s1):

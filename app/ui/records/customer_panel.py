@@ -1,5 +1,5 @@
 """One customer: the customer's signature above the tabs of the archive form, its visits, its history, its
-integrity grade and archive."""
+integrity grade and archive, its service records."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
 from app.ui.records.integrity import IntegrityView
+from app.ui.records.service import ServiceView
 from app.ui.records.signature import SignatureBox
 from app.ui.records.visits import VisitsView
 
@@ -49,6 +50,9 @@ class CustomerPanel(QWidget):
         self.integrity.sig_message.connect(self.sig_message)
         self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
         self.tabs.currentChanged.connect(self._integrity_shown)
+        self.service = ServiceView(ctx, self)
+        self.service_tab = self.tabs.addTab(self.service, _("Service records"))
+        self.service.sig_message.connect(self.sig_message)
         self.access = AccessView(ctx, self)
         self.access_tab = self.tabs.addTab(self.access, _("Access log"))
         self.tabs.currentChanged.connect(lambda i: self.access.fetch() if i == self.access_tab else None)
@@ -96,6 +100,8 @@ class CustomerPanel(QWidget):
     def _integrity_shown(self, index: int) -> None:
         if index == self.integrity_tab and self.integrity.stale:
             self.integrity.load(self.integrity.customer_id)
+        if index == self.service_tab and self.service.stale:
+            self.service.load(self.service.customer_id)
 
     def _refresh_side_tabs(self, customer_id: str, visits: bool = True) -> None:
         if visits:
@@ -109,6 +115,11 @@ class CustomerPanel(QWidget):
             self.integrity.load(customer_id or None)
         else:
             self.integrity.hold(customer_id or None)
+        if self.tabs.currentIndex() == self.service_tab:
+            self.service.load(customer_id or None)
+        else:
+            self.service.hold(customer_id or None)
+        self.tabs.setTabEnabled(self.service_tab, bool(customer_id))
         if visits or self.signature.customer_id != customer_id:
             self.signature.load(customer_id or None)
         else:  # after a save of the same customer: a changed signed field outdates a signature it has

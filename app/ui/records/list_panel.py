@@ -67,7 +67,8 @@ class CustomerListPanel(QWidget):
         self.overdue.setToolTip(
             _(
                 "New customers not complete within 5 working days of binding; quarterly checks and "
-                "half-yearly reviews of the static information that are due; your complaints past their deadline"
+                "half-yearly reviews of the static information that are due; your complaints past their deadline; "
+                "visit plans not made by their day"
             )
         )
         self.problems = QCheckBox(_("Sync problems"), self)

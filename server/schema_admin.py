@@ -1,10 +1,11 @@
-"""Tables of the territory tree, the departments and where each user stands (issue 20), on the same
+"""Tables the admin area keeps: the territory tree, the departments and where each user stands (issue 20),
+and the work calendar with the admin's draft of it; on the same
 ``metadata`` as server/schema.py's tables (imported with ``server.db``, so every process that opens the
 database knows them; the migrations' env imports it too)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table
+from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Table
 
 from server.schema import metadata
 
@@ -36,4 +37,29 @@ user_places = Table(
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("territory_id", Integer, ForeignKey("territories.id"), nullable=True, index=True),
     Column("department_id", Integer, ForeignKey("departments.id"), nullable=True, index=True),
+)
+
+# The work calendar the server publishes: public holidays and make-up working days (调休).
+calendar_days = Table(
+    "calendar_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(8), nullable=False),  # holiday | workday
+    Column("updated_at", Float, nullable=False),
+)
+
+# The admin's draft of the calendar (server/calendar.py): the years it replaces and their special days;
+# clients see none of it until it is published into calendar_days.
+calendar_draft_years = Table(
+    "calendar_draft_years",
+    metadata,
+    Column("year", Integer, primary_key=True),
+    Column("updated_at", Float, nullable=False),
+)
+calendar_draft_days = Table(
+    "calendar_draft_days",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("kind", String(8), nullable=False),  # holiday | workday
+    Column("updated_at", Float, nullable=False),
 )
