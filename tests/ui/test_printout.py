@@ -215,3 +215,22 @@ def test_the_print_button_on_the_customer_page(qtbot, ctx, monkeypatch, tmp_path
     panel.leave_box.finished.emit(QMessageBox.StandardButton.Save.value)
     qtbot.waitUntil(lambda: target.exists() and len(prints(ctx.session, customer.id)) == 2, timeout=10_000)
     assert not panel.form_widget.is_dirty() and "改了名字的店" in pdf_text(target)
+
+
+def test_printing_on_the_real_db_thread(qtbot, running, monkeypatch, tmp_path) -> None:
+    """The real controller: the PDF is laid out on the DB thread, the window stays with the GUI thread."""
+    made = running.runner.call_db(lambda: records.save_draft(running.ctx.session, dict(VALUES))[0])
+    running.runner.call_db(lambda: signatures.sign(running.ctx.session, made.id, signature_png()))
+    win = running.window
+    win.open_customer(made.id)
+    panel = win.panel
+    qtbot.waitUntil(lambda: panel.customer_id == made.id and panel.print_button.isEnabled(), timeout=5000)
+    target = tmp_path / "thread.pdf"
+    monkeypatch.setattr(customer_panel.QFileDialog, "getSaveFileName", lambda *a: (str(target), ""))
+    messages: list[str] = []
+    panel.sig_message.connect(messages.append)
+    panel.print_button.click()
+    qtbot.waitUntil(lambda: bool(messages), timeout=20_000)
+    assert messages[-1] == "档案已写入 thread.pdf：共 1 页。"
+    assert "南大街老王烟酒店" in pdf_text(target) and pdf_images(target) == 1
+    assert len(running.runner.call_db(lambda: prints(running.ctx.session, made.id))) == 1
