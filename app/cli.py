@@ -25,6 +25,8 @@ from app.commands.archive import (
     cmd_restore,
 )
 from app.commands.common import Parser, say
+from app.commands.printing import add_parser as print_parser
+from app.commands.printing import cmd_print_customer
 from app.commands.requests import add_parser as requests_parser
 from app.commands.requests import cmd_export_requests
 from app.commands.server import cmd_login, cmd_logout, cmd_report, cmd_review, cmd_submit, cmd_sync
@@ -100,6 +102,7 @@ def build_parser() -> Parser:
     sp.add_argument(
         "--request", metavar="ID", help="the approved export request this export is made under (export-requests list)"
     )
+    print_parser(add("print-customer", cmd_print_customer, "the customer's archive as a printable PDF (masked)"))
     requests_parser(add("export-requests", cmd_export_requests, "export requests: list, request, approve, refuse"))
     sp = add("list", cmd_list, "list or search customers")
     sp.add_argument("--search")

@@ -353,6 +353,7 @@ def render(lang: str, out: Path) -> None:
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))
+    printout_shot(sess, out, lang)  # last: the signature it adds waits in the outbox
     controller.ctx.session.close()
     controller.ctx.session = None
 
@@ -527,6 +528,31 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
     screen._fetched(ledger)
     shot(screen, "22b-modification-ledger", (1280, 720))
     screen.close()
+
+
+def printout_shot(sess: Any, out: Path, lang: str) -> None:
+    """The first page of a signed customer's printable copy (打印档案…), rendered to PNG by poppler's pdftoppm."""
+    import io
+    import shutil
+
+    from PIL import Image, ImageDraw
+
+    from app.services import printing, signatures
+
+    if shutil.which("pdftoppm") is None:
+        print("pdftoppm not found (poppler-utils): no picture of the printout")
+        return
+    customer = next(sess._archive.customers.iterate())
+    img = Image.new("RGB", (420, 140), "white")
+    ImageDraw.Draw(img).line((20, 100, 90, 30, 150, 110, 230, 40, 300, 100, 400, 50), fill=(20, 20, 60), width=5)
+    png = io.BytesIO()
+    img.save(png, "PNG")
+    signatures.sign(sess, customer.id, png.getvalue())
+    with tempfile.TemporaryDirectory() as tmp:
+        pdf = Path(tmp) / "printout.pdf"
+        printing.print_customer(sess, customer.id, pdf, lang=lang)
+        stem = out / f"{lang}-34-printout"
+        subprocess.run(["pdftoppm", "-r", "90", "-png", "-singlefile", "-f", "1", str(pdf), str(stem)], check=True)
 
 
 def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:

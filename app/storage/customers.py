@@ -305,6 +305,16 @@ class Customers(Part):
             r = c.execute(select(schema.customer).where(C.id == customer_id)).mappings().first()
         return to_customer(r) if r else None
 
+    def by_code(self, code: str) -> Customer | None:
+        """The live customer whose code (official or provisional) or id is ``code``."""
+        with self.reading() as c:
+            r = (
+                c.execute(select(schema.customer).where(C.deleted_at.is_(None), (C.code == code) | (C.id == code)))
+                .mappings()
+                .first()
+            )
+        return to_customer(r) if r else None
+
     def many(self, ids: Sequence[str], tx: Connection | None = None) -> dict[str, Customer]:
         out: dict[str, Customer] = {}
         with self.reading(tx) as c:

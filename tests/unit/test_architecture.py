@@ -89,7 +89,9 @@ class Rule:
 
 CODE = ("app", "server")
 RULES = {
-    "only the UI imports PySide6": Rule(CODE, ("PySide6",), allowed=("app/ui/", "app/main.py")),
+    # app/export/pdf.py: the printable copy is laid out by QtGui (QTextDocument on a QPdfWriter), no widgets
+    "only the UI imports PySide6": Rule(CODE, ("PySide6",), allowed=("app/ui/", "app/main.py", "app/export/pdf.py")),
+    "export lays out with QtGui only, never widgets": Rule(("app/export",), ("PySide6.QtWidgets",)),
     "only storage and the server import SQLAlchemy/SQLCipher": Rule(
         CODE, ("sqlalchemy", "sqlcipher3"), allowed=("app/storage/", "server/")
     ),
@@ -116,6 +118,10 @@ RULES = {
 
 def test_only_the_ui_imports_pyside6() -> None:
     RULES["only the UI imports PySide6"].check()
+
+
+def test_export_lays_out_with_qtgui_only() -> None:
+    RULES["export lays out with QtGui only, never widgets"].check()
 
 
 def test_only_storage_and_server_import_sqlalchemy() -> None:

@@ -42,17 +42,20 @@ def run_with_progress(
     done: Callable[[T], None],
     cancelled: Callable[[], None] | None = None,
     changes: Callable[[T], Changes | None] | None = None,
+    counted: Callable[[int], str] | None = None,
 ) -> QProgressDialog:
     """``work(session, progress(done, total), cancel_event)`` runs on the DB thread; ``done(result)`` on the GUI thread;
-    ``changes(result)``: what it changed in the stored data, announced once after ``done``."""
+    ``changes(result)``: what it changed in the stored data, announced once after ``done``; ``counted(n)``: the
+    progress's count in words (default ``{n} rows``)."""
     dialog, cancel = busy_dialog(parent, label)
+    count = counted or (lambda n: ngettext("{n} row", "{n} rows", n).format(n=n))
 
     def progress(n: int, total: int) -> None:
         def show() -> None:
             if total:
                 dialog.setMaximum(total)
                 dialog.setValue(min(n, total))
-            dialog.setLabelText(f"{label}\n{ngettext('{n} row', '{n} rows', n).format(n=n)}")
+            dialog.setLabelText(f"{label}\n{count(n)}")
 
         ctx.runner.run_on_main(show)
 

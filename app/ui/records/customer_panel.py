@@ -1,19 +1,31 @@
-"""One customer: the customer's signature above the tabs of the archive form, its visits, its history, its
-integrity grade and archive, its service records."""
+"""One customer: the customer's signature and the printable copy (打印档案…) above the tabs of the archive
+form, its visits, its history, its integrity grade and archive, its service records."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QMessageBox, QStackedWidget, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-from app.i18n import _
+from app.i18n import _, ngettext
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
 from app.models.wire import UserRole
 from app.ui.context import UiContext
+from app.ui.ops import printing as print_ops
 from app.ui.ops import records as record_ops
 from app.ui.records import todo
 from app.ui.records.access import AccessView
@@ -65,7 +77,16 @@ class CustomerPanel(QWidget):
         page = QWidget(self)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
-        page_layout.addWidget(self.signature)
+        self.print_button = QPushButton(_("Print the archive…"), self)
+        self.print_button.setToolTip(
+            _("The customer's archive as a PDF to print or hand over: basic information, consent and signature.")
+        )
+        self.print_button.clicked.connect(self.print_archive)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 8, 0)
+        top.addWidget(self.signature, 1)
+        top.addWidget(self.print_button)
+        page_layout.addLayout(top)
         page_layout.addWidget(self.tabs, 1)
         self.stack = QStackedWidget(self)
         self.stack.addWidget(empty)
@@ -127,6 +148,7 @@ class CustomerPanel(QWidget):
         self.tabs.setTabEnabled(self.integrity_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.credit_tab:
             self.credit.fetch()
+        self.print_button.setEnabled(bool(customer_id))
         self.access.load(customer_id or None)
         self.tabs.setTabEnabled(self.access_tab, bool(customer_id))
         if customer_id and self.tabs.currentIndex() == self.access_tab:
@@ -146,6 +168,31 @@ class CustomerPanel(QWidget):
                 self.history.load(cid)
 
             record_ops.mark_checked(self.ctx, self, cid, kind).success(recorded).run()
+
+    def print_archive(self) -> None:
+        """Ask where to save the PDF (unsaved changes first saved or discarded: the copy shows what is saved)."""
+        self.confirm_leave(self._choose_pdf)
+
+    def _choose_pdf(self) -> None:
+        customer = self.form_widget.customer
+        if customer is None:
+            return
+        suggested = str(Path(self.ctx.settings.last_export_dir or "") / f"{customer.code or customer.id}.pdf")
+        name, _filter = QFileDialog.getSaveFileName(self, _("Print the archive to PDF"), suggested, "PDF (*.pdf)")
+        if not name:
+            return
+        target = Path(name if name.lower().endswith(".pdf") else name + ".pdf")
+
+        def done(pages: int) -> None:
+            self.sig_message.emit(
+                ngettext(
+                    "The archive was written to {file}: {n} page.",
+                    "The archive was written to {file}: {n} pages.",
+                    pages,
+                ).format(file=target.name, n=pages)
+            )
+
+        self.print_dialog = print_ops.print_customer(self.ctx, self, customer.id, target, done=done)
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""

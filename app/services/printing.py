@@ -1,0 +1,174 @@
+"""The retailer's printable copy of one customer's archive (零售客户档案 · 基础信息确认单) as PDF.
+
+What it holds (docs/domain.md, "The printable copy"): the customer code and status; the basic information
+F3 L318–319 names (app.validation.consent.SIGNED_FIELDS), under the form's own group headings, labels in
+the user's language; the consent record (its date and form, F3 L211); the latest signature (F3 L320) with
+its picture, its day, the verifier, the version it confirms and whether it is still current (已过期 with
+the fields changed since); a footer on every page: printed when (China time), by whom, page x/y.
+
+ID and bank numbers are masked (first 6 / last 4) as in an export; in full only under the user's approved
+export request that allows it (app.services.exporting.approved_request, the export's rule). The file is
+written beside the target and renamed, so a failed or cancelled printout leaves nothing; a finished one is
+logged in the access log as a print of that customer (file, SHA-256, pages, masked), which the server
+lists with who opened the customer (audit R9, R10: 打印 … 应有记录; F3 L236: 商户申请查阅).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+from app import scratch
+from app.errors import UserFacingError
+from app.export.pdf import Printout, Section, write_pdf
+from app.i18n import N_, current_language, translate
+from app.models import times
+from app.models.catalogue import FormDefinition
+from app.models.record import STATUS_MSGIDS, Customer
+from app.models.signature import Signature
+from app.models.wire import AccessKind
+from app.services.exporting import MASKED_TYPES, approved_request, converter, file_sha256
+from app.services.session import Session
+from app.validation.consent import SIGNED_FIELDS, consent_recorded
+
+#: The consent record's fields (F3 L211 第五条: 书面同意或授权), printed in form order.
+CONSENT_FIELDS = ("consent_signed", "consent_date", "consent_form")
+
+Progress = Callable[[int, int], None]
+
+
+def find_customer(session: Session, code: str) -> Customer:
+    """The live customer whose code (official or provisional) or internal id is ``code``; else a refusal."""
+    code = code.strip()
+    c = session._archive.customers.by_code(code) if code else None
+    if c is None or c.deleted:
+        raise UserFacingError(N_("No customer with the code {code} in this archive."), code=code)
+    return c
+
+
+def _value(form: FormDefinition, key: str, c: Customer, lang: str, unmasked: bool) -> str:
+    v = c.values.get(key)
+    if v in (None, "", []):
+        return ""
+    return str(converter(form[key], lang, unmasked)(v))
+
+
+def basic_sections(form: FormDefinition, c: Customer, lang: str, unmasked: bool) -> list[Section]:
+    """The printed fields under their form groups (in form order), then a note when numbers are masked."""
+    head = form.get("customer_code")
+    code_label = head.label(lang) if head else translate(N_("Customer code"), lang)
+    out = [
+        Section(
+            translate(N_("Customer"), lang),
+            ((code_label, c.code or ""), (translate(N_("Status"), lang), translate(STATUS_MSGIDS[c.status], lang))),
+        )
+    ]
+    printed = set(SIGNED_FIELDS)
+    for g in form.groups:
+        rows = tuple(
+            (f.label(lang), _value(form, f.key, c, lang, unmasked)) for f in form.fields_in(g.key) if f.key in printed
+        )
+        if rows:
+            out.append(Section(g.label(lang), rows))
+    masked = not unmasked and any(f.type in MASKED_TYPES for f in form.fields if f.key in printed)
+    if masked:
+        last = out[-1]
+        note = translate(N_("Resident ID and bank account numbers are shown masked."), lang)
+        out[-1] = Section(last.heading, last.rows, note)
+    return out
+
+
+def consent_section(form: FormDefinition, c: Customer, lang: str) -> Section:
+    rows = tuple((form[k].label(lang), _value(form, k, c, lang, True)) for k in CONSENT_FIELDS if k in form)
+    if consent_recorded(c.values):
+        return Section(translate(N_("Consent to collection"), lang), rows)
+    note = translate(N_("No written consent is recorded for this customer."), lang)
+    return Section(translate(N_("Consent to collection"), lang), rows, note, warn=True)
+
+
+def signature_section(form: FormDefinition, sig: Signature | None, image: bytes | None, lang: str) -> Section:
+    """The latest signature: its picture, day, verifier, the version it confirms and its state (已过期 …)."""
+    heading = translate(N_("Customer signature"), lang)
+    if sig is None:
+        return Section(heading, (), translate(N_("Not signed by the customer yet."), lang), warn=True)
+    if sig.outdated:
+        fields = "、".join((form[k].label(lang) if k in form else k) for k in sig.changed)
+        state, warn = (
+            translate(N_("Outdated: changed since it was signed: {fields}."), lang).format(fields=fields),
+            True,
+        )
+    else:
+        state, warn = translate(N_("Current."), lang), False
+    rows = (
+        (translate(N_("Signed on"), lang), sig.signed_on),
+        (translate(N_("Verified by"), lang), sig.verified_by),
+        (translate(N_("Version confirmed"), lang), f"{sig.version} ({sig.digest[:12]})"),
+        (translate(N_("Recorded at"), lang), times.shown(sig.recorded_at)),
+        (translate(N_("State"), lang), state),
+    )
+    confirm = translate(
+        N_("The customer signed to confirm that the basic information above is true, accurate, complete and valid."),
+        lang,
+    )
+    return Section(heading, rows, state if warn else confirm, warn, image)
+
+
+def printout(session: Session, c: Customer, lang: str, unmasked: bool) -> Printout:
+    arc, form = session._archive, session.form
+    sigs = arc.signatures.of_customer(c.id, c.values)
+    latest = sigs[0] if sigs else None
+    image = arc.media.photo_data(latest.image) if latest else None
+    sections = [*basic_sections(form, c, lang, unmasked), consent_section(form, c, lang)]
+    sections.append(signature_section(form, latest, image, lang))
+    footer = translate(N_("Printed {time} (China time) by {who}"), lang).format(
+        time=times.shown(times.now(), seconds=True), who=session.user or "—"
+    )
+    return Printout(
+        form.title(lang),
+        translate(N_("Basic information confirmation"), lang),
+        tuple(sections),
+        footer,
+        translate(N_("Page {page}/{pages}"), lang),
+        author="FieldArchive",
+    )
+
+
+def print_customer(
+    session: Session,
+    customer_id: str,
+    path: Path,
+    *,
+    lang: str | None = None,
+    unmasked: bool = False,
+    request_id: str | None = None,
+    progress: Progress | None = None,
+    cancel: threading.Event | None = None,
+) -> int:
+    """Write the printable copy of ``customer_id`` to ``path`` (a PDF) and log it; returns the pages.
+    ``unmasked``: ID and bank numbers in full, refused without an approved request that allows it."""
+    lang = lang or current_language()
+    arc = session._archive
+    c = arc.customers.get(customer_id)
+    if c is None or c.deleted:
+        raise UserFacingError(N_("No customer with the code {code} in this archive."), code=customer_id)
+    if unmasked:
+        request_id = approved_request(session, "unmasked", request_id).id
+    content = printout(session, c, lang, unmasked)
+    tmp = scratch.beside(path, scratch.archive_scratch(arc.path), ".pdf.tmp")
+    try:
+        tmp.open("wb").close()  # a folder that cannot be written is named now, with the system's reason
+        pages = write_pdf(content, tmp, progress, cancel)
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UserFacingError(
+            N_("{file} cannot be written: {reason}."), file=str(path), reason=exc.strerror or str(exc)
+        ) from None
+    finally:
+        scratch.release(tmp)
+    details = {"file": path.name, "sha256": file_sha256(path), "pages": pages, "format": "pdf", "masked": not unmasked}
+    if unmasked and request_id:
+        details["request"] = request_id
+    arc.access.record(AccessKind.PRINT, session.user, c.id, details, source_ref=path.name)
+    return pages
