@@ -128,6 +128,8 @@ def add_user(
     check_password_strength(password)
     if get_user(tx.conn, name) is not None:
         raise AccountError(f"the user {name!r} already exists")
+    if supervisor and role == UserRole.VIEWER.value:
+        raise AccountError("a viewer joins no team: place them in the territory tree instead")
     sup_id = team_supervisor(tx.conn, supervisor).id if supervisor else None
     uid = tx.conn.execute(
         insert(users).values(

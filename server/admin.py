@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from app.export.reading import read_sheet
 from app.models.catalogue import FieldRole
@@ -105,9 +105,24 @@ def assign_many(tx: Tx, refs: list[str], to: str, provenance: dict[str, Any] | N
     return moved
 
 
+def _no_customers(tx: Tx, user: User) -> None:
+    """A territory viewer keeps no customer and has created none (they would see them through the records'
+    rules): an account that has is refused the role, naming what to do."""
+    c = customers.c
+    q = select(func.count()).where(or_(c.owner_id == user.id, c.created_by_id == user.id))
+    n = tx.conn.execute(q).scalar_one()
+    if n:
+        raise AccountError(
+            f"{user.name!r} keeps or created {n} customers; a viewer sees no customer: hand them over, or give "
+            "the viewer an account of their own (one person, one account)"
+        )
+
+
 def set_team(tx: Tx, name: str, supervisor: str | None) -> int:
     """Move a user to another supervisor's team (or none); returns how many customers moved with them."""
     user = require_user(tx.conn, name)
+    if supervisor and user.role == UserRole.VIEWER.value:
+        raise AccountError(f"{name!r} is a viewer: a viewer joins no team, they are placed in the territory tree")
     sup_id = team_supervisor(tx.conn, supervisor).id if supervisor else None
     before_dir = Directory.load(tx.conn)
     tx.conn.execute(update(users).where(users.c.id == user.id).values(supervisor_id=sup_id))
@@ -147,6 +162,8 @@ def set_role(tx: Tx, name: str, role: str) -> int:
             raise AccountError(
                 f"{name!r} leads a team ({', '.join(sorted(members))}): move its members to another team first"
             )
+    if role == UserRole.VIEWER.value:
+        _no_customers(tx, user)
     admin = UserRole.ADMIN.value
     before_dir = Directory.load(tx.conn)
     # only a collector is in a team: a market manager leads their own, an admin sees everything

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from server.wiremodels import NO_NUL, Strict
 
-Role = Literal["collector", "supervisor", "admin"]
+Role = Literal["collector", "supervisor", "admin", "viewer"]
 NAME = Field(min_length=1, max_length=64, pattern=NO_NUL)
 
 

@@ -379,7 +379,7 @@ def _check_user_args(args: argparse.Namespace) -> None:
     if args.command == "user" and args.action != "list" and not args.name:
         raise CliError(f"user {args.action} needs a user name")
     if args.command == "user" and args.action == "add" and not args.role:
-        raise CliError("user add needs --role collector|supervisor|admin")
+        raise CliError("user add needs --role collector|supervisor|admin|viewer")
     if args.command == "user" and args.action == "team" and not args.supervisor:
         raise CliError("user team needs --supervisor NAME (or '-' for none)")
 

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from app.models.wire import UserRole
 from server import administration as adm
 from server import audit, lifecycle, runconfig
 from server import calendar_admin as cal
@@ -64,7 +65,7 @@ def cmd_user(args: argparse.Namespace) -> int:
         _code(adm.reset_password(db, actor, args.name))
     elif args.action == "role":
         if not args.role:
-            raise CliError("user role needs --role collector|supervisor|admin")
+            raise CliError("user role needs --role collector|supervisor|admin|viewer")
         n = adm.set_role(db, actor, args.name, args.role)
         _err(f"{args.name} is now {args.role}; {n} customers were sent again or withdrawn.")
     elif args.action == "team":
@@ -294,7 +295,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     u = sub.add_parser("user", parents=[common], help="manage users")
     u.add_argument("action", choices=["add", "disable", "enable", "passwd", "reset", "role", "team", "list"])
     u.add_argument("name", nargs="?")
-    u.add_argument("--role", choices=["collector", "supervisor", "admin"])
+    u.add_argument("--role", choices=[r.value for r in UserRole])
     u.add_argument("--supervisor", help="team supervisor (user team: '-' for none)")
     u.add_argument("--display-name")
     u.add_argument(

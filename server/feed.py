@@ -111,7 +111,8 @@ def _branches(user: User) -> list[ColumnElement[bool]]:
     records they own (``ix_feed_owner_seq``), created but do not own (``ix_feed_created_by_seq``, which
     holds only such records), of their
     team but neither (a supervisor: ``ix_feed_team_seq``); rows addressed to them (``ix_feed_audience_seq``)
-    and to everyone (``ix_feed_everyone_seq``). Disjoint, so their union needs no de-duplication."""
+    and to everyone (``ix_feed_everyone_seq``): a viewer reads only these two. Disjoint, so their union
+    needs no de-duplication."""
     record = and_(feed.c.kind == "record", or_(feed.c.audience_id.is_(None), feed.c.audience_id == user.id))
 
     def other(col: Any) -> ColumnElement[bool]:
@@ -121,6 +122,8 @@ def _branches(user: User) -> list[ColumnElement[bool]]:
         and_(feed.c.owner_id == user.id, record),
         and_(feed.c.created_by_id == user.id, feed.c.owner_id.is_distinct_from(feed.c.created_by_id), record),
     ]
+    if user.role == UserRole.VIEWER.value:  # a territory viewer pulls no customer (docs/domain.md, issue 17)
+        out = []
     if user.role == UserRole.SUPERVISOR.value:
         out.append(and_(feed.c.team_id == user.id, other(feed.c.owner_id), other(feed.c.created_by_id), record))
     out.append(and_(feed.c.audience_id == user.id, feed.c.kind != "record"))

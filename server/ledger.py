@@ -25,7 +25,8 @@ and who stood behind a save made on another person's behalf. A rejected change i
 it is corrected and approved later, it appears then, with its net effect. A new customer's first
 approval is onboarding (入网), not a modification, and saves before it are not listed.
 
-Scope: the customers the caller may see (:func:`server.scope.visible_clause_indexed`), optionally one
+Scope: the customers the caller may see (:func:`server.scope.visible_clause_indexed`; a viewer: those of
+the teams below their place in the territory tree, :func:`server.scope.for_reports`), optionally one
 collector's. The events are read by time through ``ix_customer_versions_at``; an approval reads the
 versions of its customer since the previous approval through the primary key (record, version).
 Pages follow the events (``limit`` events, a keyset cursor), so a large period is read a page at a time;
@@ -57,7 +58,7 @@ from server.config import CHINA_TZ, iso
 from server.errors import ApiError
 from server.reports import FIRST_YEAR, LAST_YEAR, _collectors
 from server.schema import customer_versions, customers
-from server.scope import Directory, visible_clause_indexed
+from server.scope import Directory, for_reports, visible_clause_indexed
 from server.territories import department_names
 
 SAVE, DECIDE, ASSIGN = MutationKind.SAVE.value, MutationKind.DECIDE.value, "assign"
@@ -324,6 +325,7 @@ def page(
     first, last = period(start, end, now)
     after = _cursor(cursor)
     limit = max(1, min(limit, MAX_LIMIT))
+    user = for_reports(conn, user)  # a viewer: the teams of their subtree as the tree stands now
     d = Directory.load(conn)
     owner = _collector(user, d, collector)
     ledger = _Ledger(conn, user, form, d)
@@ -369,6 +371,7 @@ def summary(
     field in the form's metadata (app/models/owners.py; a handover for the default owner)."""
     now = time.time() if now is None else now
     first, last = period(start, end, now)
+    user = for_reports(conn, user)  # a viewer: the teams of their subtree as the tree stands now
     d = Directory.load(conn)
     owner = _collector(user, d, collector)
     groups: Counter[str | None] = Counter()

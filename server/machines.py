@@ -6,6 +6,9 @@
 - :func:`allowing` makes the dependency of a route open to integrations with one scope: a person's
   access token goes through as before; an integration token needs the scope (else ``403`` naming
   it), then takes a token from its integration's bucket (else ``429`` with ``Retry-After``).
+- A territory viewer (role ``viewer``, issue 17) reads: any other method than GET/HEAD is refused with
+  ``403 read_only`` (:func:`read_only`), except signing out, starting a report job and uploading the
+  device's own audit trail, which change no customer. Deny by default: a new write route is refused too.
 - :class:`CallAudit` (ASGI) writes one ``integration_calls`` row for every call made with a valid
   integration token, with the status of the answer, before the answer is sent.
 """
@@ -20,7 +23,7 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from app.models.wire import ErrorCode
+from app.models.wire import API_PREFIX, ErrorCode, UserRole
 from server import integrations
 from server.accounts import Caller, authenticate
 from server.db import Database
@@ -49,6 +52,26 @@ def _machine(request: Request, token: str) -> Machine:
     return machine
 
 
+#: what a viewer may send besides reads (paths under the API prefix): sign out, start a report job, upload
+#: the device's audit trail
+VIEWER_POSTS = frozenset({"/auth/logout", "/reports/monthly/jobs", "/audit"})
+ADMIN_AREA = "/admin/"  # refused and logged by admin_api.admin_caller for anyone but an admin
+
+
+def read_only(request: Request, caller: Caller) -> Caller:
+    """``caller``, unless a viewer asks for a change: then ``403 read_only`` naming the cause."""
+    if caller.user.role != UserRole.VIEWER.value or request.method in ("GET", "HEAD"):
+        return caller
+    path = request.url.path.removeprefix(request.scope.get("root_path", "")).removeprefix(API_PREFIX)
+    if path in VIEWER_POSTS or path.startswith(ADMIN_AREA):
+        return caller
+    raise ApiError(
+        403,
+        ErrorCode.READ_ONLY,
+        "Your account reads the reports of your territory only; it cannot change anything.",
+    )
+
+
 def human_caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
     token = creds.credentials if creds else None
     if token and integrations.looks_like_token(token):
@@ -58,7 +81,7 @@ def human_caller(request: Request, creds: HTTPAuthorizationCredentials | None = 
             ErrorCode.FORBIDDEN,
             "This endpoint is for people signed in on a device; an integration token cannot call it.",
         )
-    return authenticate(_db(request), token)
+    return read_only(request, authenticate(_db(request), token))
 
 
 def allowing(scope: Scope) -> Callable[..., Caller]:
@@ -67,7 +90,7 @@ def allowing(scope: Scope) -> Callable[..., Caller]:
     def dependency(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
         token = creds.credentials if creds else None
         if not (token and integrations.looks_like_token(token)):
-            return authenticate(_db(request), token)
+            return read_only(request, authenticate(_db(request), token))
         machine = _machine(request, token)
         if scope.value not in machine.scopes:
             raise ApiError(

@@ -33,6 +33,7 @@ from server.errors import ApiError
 from server.forms import current_form
 from server.reports import check_month, count_customers, monthly, write_json
 from server.schema import report_jobs
+from server.scope import for_reports
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,8 @@ def start(db: Database, user: User, month: str, now: float | None = None) -> dic
     """Record a job for ``month`` and start computing it; its status (as :func:`status`)."""
     now = time.time() if now is None else now
     check_month(month, now)  # a bad or future month is refused here, at once
+    with db.read() as conn:
+        for_reports(conn, user)  # so is a viewer not placed in the territory tree
     job_id = str(uuid.uuid4())
 
     def record(tx: Tx) -> None:

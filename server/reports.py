@@ -3,7 +3,8 @@
 The server is the only place that holds every customer, visit and check of a team, so a market
 manager's report counts what the collectors synced, not what one laptop happens to hold. One
 call returns four tables for one calendar month (in China time), limited to what the caller may
-see (a collector: their own customers; a market manager: their team; an admin: everyone):
+see (a collector: their own customers; a market manager: their team; a viewer placed at a province,
+city or county: every team below it, ``server.scope.for_reports``; an admin: everyone):
 
 - ``category_adjustments`` (客户类别调整情况表): every change that month to a field that makes
   up the customer's category (market type, retail format, business scale, classification code)
@@ -45,7 +46,7 @@ from server.config import CHINA_TZ, iso
 from server.errors import ApiError
 from server.integrity import FIGURES, month_figures
 from server.schema import customer_checks, customer_versions, customers, visits
-from server.scope import Directory, visible_clause_indexed
+from server.scope import Directory, for_reports, visible_clause_indexed
 
 CATEGORY_KEYS = ("market_type", "retail_format", "business_scale", "classification_code")
 TOP_MISSING = 5
@@ -90,6 +91,9 @@ def _collectors(user: User, d: Directory) -> list[User]:
         people = [u for u in d.by_id.values() if u.role != UserRole.ADMIN.value]
     elif user.role == UserRole.SUPERVISOR.value:
         people = [u for u in d.by_id.values() if u.supervisor_id == user.id or u.id == user.id]
+    elif user.role == UserRole.VIEWER.value:  # the teams of their subtree (server.scope.for_reports)
+        teams = set(user.teams or ())
+        people = [u for u in d.by_id.values() if u.id in teams or u.supervisor_id in teams]
     else:
         people = [user]
     return sorted(people, key=lambda u: (u.role != UserRole.COLLECTOR.value, u.name))
@@ -115,6 +119,7 @@ def check_month(month: str, now: float) -> tuple[dt.date, dt.date, dt.date]:
 
 def count_customers(conn: Any, user: User) -> int:
     """How many customers the caller's report goes through (its progress's total)."""
+    user = for_reports(conn, user)
     visible = visible_clause_indexed(user, Directory.load(conn))
     return int(
         conn.execute(
@@ -145,6 +150,7 @@ def monthly(
     now = time.time() if now is None else now
     first, nxt, today = check_month(month, now)
     as_of = min(today, nxt - dt.timedelta(days=1))
+    user = for_reports(conn, user)  # a viewer: the teams of their subtree as the tree stands now
     d = Directory.load(conn)
     people = _collectors(user, d)
     visible = visible_clause_indexed(user, d)

@@ -6,7 +6,10 @@
 - admin: everything;
 - integration (a machine account, server/integrations.py): sees the customers assigned to the teams
   of its territory (their supervisors and collectors), or all of them for the whole deployment;
-  edits and decides nothing through these rules.
+  edits and decides nothing through these rules;
+- viewer (issue 17: a city, county or province user): no customer through these rules (no record, no
+  pull, no write); :func:`for_reports` gives their reports and ledger the teams of the territory subtree
+  they are placed at, read from the tree in the request's own transaction (a move counts at once).
 
 A record outside the caller's scope does not exist for them (404 / rejected ``not_found``).
 """
@@ -14,16 +17,18 @@ A record outside the caller's scope does not exist for them (404 / rejected ``no
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import false, or_, select, true
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
-from app.models.wire import UserRole
+from app.models.wire import ErrorCode, UserRole
 from server.accounts import User, user_from_row
+from server.errors import ApiError
 from server.schema import customers, users
+from server.schema_places import territories, user_places
 
 
 @dataclass
@@ -82,6 +87,48 @@ class Directory:
 
 
 INTEGRATION = "integration"  # the stand-in role of a machine caller (never a user's role)
+VIEWER = UserRole.VIEWER.value
+#: roles whose customers are those of a list of teams (``User.teams``): an integration's territory, a
+#: viewer's subtree (a viewer's teams are set only by :func:`for_reports`; unset, they see nothing)
+BY_TEAMS = frozenset({INTEGRATION, VIEWER})
+
+
+def subtree_teams(conn: Connection, node_id: int) -> tuple[int, ...]:
+    """The market managers (supervisors) of the team nodes at or below ``node_id``, read now: the whole
+    table of nodes is small (a province has a few hundred), walked from the node down."""
+    rows = conn.execute(select(territories.c.id, territories.c.parent_id, territories.c.supervisor_id)).all()
+    kids: dict[int | None, list[Any]] = {}
+    for r in rows:
+        kids.setdefault(r.parent_id, []).append(r)
+    found: set[int] = set()
+    stack = [r for r in rows if r.id == node_id]
+    seen: set[int] = set()
+    while stack:  # bounded: each node at most once
+        r = stack.pop()
+        if r.id in seen:
+            continue
+        seen.add(r.id)
+        if r.supervisor_id is not None:
+            found.add(r.supervisor_id)
+        stack.extend(kids.get(r.id, []))
+    return tuple(sorted(found))
+
+
+def for_reports(conn: Connection, user: User) -> User:
+    """The caller as the reports and the ledger see them: a viewer with the teams of their subtree (403
+    naming the cause when they are not placed in the tree); anyone else unchanged."""
+    if user.role != VIEWER:
+        return user
+    node = conn.execute(select(user_places.c.territory_id).where(user_places.c.user_id == user.id)).scalar()
+    if node is None:
+        raise ApiError(
+            403,
+            ErrorCode.FORBIDDEN,
+            "You are not placed in the territory tree yet: an administrator places you at your province, "
+            "city or county, and you then see the reports of every team below it.",
+            fields=[{"field": "territory", "code": "territory.unplaced", "message": "not placed"}],
+        )
+    return replace(user, teams=subtree_teams(conn, node))
 
 
 def is_admin(user: User) -> bool:
@@ -89,6 +136,8 @@ def is_admin(user: User) -> bool:
 
 
 def can_see(user: User, rec: Any, d: Directory) -> bool:
+    if user.role == VIEWER:
+        return user.teams is not None and d.supervisor_of(rec.owner_id) in user.teams
     if user.role == INTEGRATION:
         return user.teams is None or d.supervisor_of(rec.owner_id) in user.teams
     return is_admin(user) or user.id in d.viewers(rec.owner_id, rec.created_by_id)
@@ -97,7 +146,7 @@ def can_see(user: User, rec: Any, d: Directory) -> bool:
 def _territory_clause(user: User) -> ColumnElement[bool]:
     """An integration's customers: those assigned to a supervisor of its territory or to their collectors."""
     if user.teams is None:
-        return true()
+        return false() if user.role == VIEWER else true()
     teams = sorted(user.teams)
     members = select(users.c.id).where(users.c.supervisor_id.in_(teams))
     return or_(customers.c.owner_id.in_(teams), customers.c.owner_id.in_(members))
@@ -106,6 +155,8 @@ def _territory_clause(user: User) -> ColumnElement[bool]:
 def can_edit(user: User, rec: Any, d: Directory) -> bool:
     if is_admin(user):
         return True
+    if user.role in BY_TEAMS:
+        return False
     if user.role == UserRole.SUPERVISOR.value:
         return d.supervisor_of(rec.owner_id) == user.id
     return bool(rec.owner_id == user.id)
@@ -120,7 +171,7 @@ def can_decide(user: User, rec: Any, d: Directory) -> bool:
 
 def visible_clause(user: User) -> ColumnElement[bool]:
     """SQL condition on ``customers`` that matches :func:`can_see`."""
-    if user.role == INTEGRATION:
+    if user.role in BY_TEAMS:
         return _territory_clause(user)
     if is_admin(user):
         return true()
@@ -136,9 +187,9 @@ def visible_clause_indexed(user: User, d: Directory) -> ColumnElement[bool]:
     """The same rows as :func:`visible_clause`, as a condition the database answers from the indexes on
     ``owner_id`` and ``created_by_id``: the supervisor's team is taken from the directory (loaded in the
     same transaction) as a list of ids instead of a sub-select, which made the planner scan every customer."""
-    if user.role == INTEGRATION:
+    if user.role in BY_TEAMS:
         if user.teams is None:
-            return true()
+            return false() if user.role == VIEWER else true()
         teams = set(user.teams)
         return customers.c.owner_id.in_(sorted(teams | {u.id for u in d.by_id.values() if u.supervisor_id in teams}))
     if is_admin(user):

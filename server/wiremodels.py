@@ -63,7 +63,7 @@ class RefreshRequest(Strict):
 class UserOut(BaseModel):
     name: str
     display_name: str
-    role: Literal["collector", "supervisor", "admin"]
+    role: Literal["collector", "supervisor", "admin", "viewer"]
     supervisor: str | None
 
 

@@ -30,6 +30,9 @@ class UserRole(str, enum.Enum):
     COLLECTOR = "collector"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    #: a user placed at a province, city or county node of the territory tree: reads the reports and the
+    #: ledger of every team below it, writes nothing and pulls no customer (docs/domain.md, issue 17)
+    VIEWER = "viewer"
 
 
 #: The audit trail's entity of an access to personal data (app/storage/access.py, server/access.py):
@@ -95,6 +98,7 @@ class ErrorCode(str, enum.Enum):
     CHECKSUM = "checksum"
     AUDIT_GAP = "audit_gap"  # the first entry sent does not follow one the server holds
     AUDIT_BROKEN = "audit_broken"  # an entry whose hash does not match its content or its predecessor
+    READ_ONLY = "read_only"  # a territory viewer asked for a change (they only read reports)
 
 
 def canonical_json(obj: Any) -> bytes:

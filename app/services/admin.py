@@ -36,7 +36,12 @@ from app.services import syncing
 from app.sync.admin_client import AdminCalls
 from app.sync.client import MemoryTokens, SyncClient
 
-ROLE_LABELS = {"collector": N_("Customer manager"), "supervisor": N_("Market manager"), "admin": N_("Administrator")}
+ROLE_LABELS = {
+    "collector": N_("Customer manager"),
+    "supervisor": N_("Market manager"),
+    "admin": N_("Administrator"),
+    "viewer": N_("Territory viewer (reports only)"),  # city, county or province: docs/domain.md
+}
 DAY_KINDS = {"holiday": N_("Holiday"), "workday": N_("Make-up working day"), "normal": N_("Ordinary day")}
 PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2]|Q[1-4])")
 NAME_RE = re.compile(r"[^\s/\\]{1,64}")

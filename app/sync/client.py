@@ -44,7 +44,7 @@ from app.models.remote import (
     ServerInfo,
     SignIn,
 )
-from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION
+from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorCode
 from app.sync import protocol, protocol_reports
 from app.sync.decoding import decode
 from app.sync.transport import TrustStoreAdapter, server_url_problem, trust_context
@@ -55,6 +55,19 @@ READ_TIMEOUT = 30.0
 LEDGER_PAGE = 1000  # events per page of the modification ledger
 REPORT_POLL = (0.2, 2.0)  # seconds: the first and the longest wait between polls of a report job
 GZIP_ABOVE = 1024
+#: a territory viewer's refusals (server/machines.py read_only, server/scope.py for_reports), in the user's language
+READ_ONLY = N_("Your account only reads the reports of your territory; it cannot change anything on the server.")
+UNPLACED = N_(
+    "You are not placed in the territory tree yet: ask an administrator to place you at your province, city or "
+    "county; you then see the reports of every team below it."
+)
+
+
+def _field_code(body: Any) -> str:
+    """The code of the first field a refusal names ("" when none)."""
+    fields = body.get("fields") if isinstance(body, dict) else None
+    first = fields[0] if isinstance(fields, list) and fields else None
+    return str(first.get("code", "")) if isinstance(first, dict) else ""
 
 
 class TokenStore(Protocol):
@@ -221,6 +234,10 @@ class SyncClient:
             raise SyncError(
                 K.SERVER, N_("The server failed (HTTP {status}); it will be tried again later."), status=status
             )
+        if code == ErrorCode.READ_ONLY.value or _field_code(body) == "territory.unplaced":
+            err = SyncError(K.REFUSED, READ_ONLY if code == ErrorCode.READ_ONLY.value else UNPLACED)
+            err.code, err.body = code, body
+            raise err
         err = SyncError(
             K.REFUSED,
             N_("The server refused the request ({code}: {reason})."),

@@ -28,7 +28,7 @@ from app.ui.admin.common import Page, fill, selected_key, table, when
 from app.ui.context import UiContext
 from app.ui.errors import info
 
-ROLES = ("collector", "supervisor", "admin")
+ROLES = ("collector", "supervisor", "admin", "viewer")
 
 
 def role_label(role: str) -> str:
