@@ -28,7 +28,7 @@ from app.models.wire import ErrorCode, UserRole
 from server.accounts import User, user_from_row
 from server.errors import ApiError
 from server.schema import customers, users
-from server.schema_places import territories, user_places
+from server.schema_admin import territories, user_places
 
 
 @dataclass
