@@ -36,6 +36,7 @@ from app.models.remote import NoticeList
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
 from app.ui.ops import integrity as ops
+from app.ui.records.lazy_tab import LazyTab
 from app.ui.records.photos import PhotoEditor
 from app.validation import integrity as rules
 
@@ -64,11 +65,11 @@ def _date(parent: QWidget) -> QDateEdit:
 
 
 class _Dialog(QDialog):
-    """A small entry dialog: its form, the error line, Save and Cancel."""
+    """A small entry dialog: its form, the error line, Save (``save``, the dialog's own) and Cancel."""
 
     sig_done = Signal(object)
 
-    def __init__(self, ctx: UiContext, title: str, parent: QWidget | None) -> None:
+    def __init__(self, ctx: UiContext, title: str, save: Callable[[], None], parent: QWidget | None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle(title)
@@ -77,15 +78,12 @@ class _Dialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.save)
+        buttons.accepted.connect(save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-
-    def save(self) -> None:
-        raise NotImplementedError
 
     def done_with(self, value: object) -> None:
         self.sig_done.emit(value)
@@ -100,7 +98,7 @@ class _Dialog(QDialog):
 
 class EntryDialog(_Dialog):
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("New integrity entry"), parent)
+        super().__init__(ctx, _("New integrity entry"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self)
         self.kind = _combo(self, rules.KIND_LABELS)
@@ -134,7 +132,7 @@ class EntryDialog(_Dialog):
 
 class ComplaintDialog(_Dialog):
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("New complaint"), parent)
+        super().__init__(ctx, _("New complaint"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self)
         self.channel = _combo(self, rules.CHANNEL_LABELS)
@@ -168,7 +166,7 @@ class StepDialog(_Dialog):
     """The next step of a complaint: only the steps its present state allows are offered."""
 
     def __init__(self, ctx: UiContext, complaint: Complaint, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("Complaint: next step"), parent)
+        super().__init__(ctx, _("Complaint: next step"), self.save, parent)
         self.complaint = complaint
         allowed = {a: m for a, m in ACTION_LABELS.items() if complaint.status in rules.ALLOWED_FROM[a]}
         self.action = _combo(self, allowed)
@@ -231,15 +229,13 @@ def _fill(table: QTableWidget, rows: list[list[str]], tips: list[str]) -> None:
     table.resizeRowsToContents()
 
 
-class IntegrityView(QWidget):
-    """The "诚信档案" tab of a customer."""
+class IntegrityView(LazyTab):
+    """The "诚信档案" tab of a customer: read from the archive when it comes into view."""
 
     sig_message = Signal(str)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.customer_id: str | None = None
+        super().__init__(ctx, self._read_records, self._reset, parent)
         self.complaint_rows: list[Complaint] = []
         self.entries = _table(
             self,
@@ -296,31 +292,22 @@ class IntegrityView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(entries_box, 1)
         layout.addWidget(complaints_box, 1)
-        self.load(None)
+        self.hold(None)
 
-    def hold(self, customer_id: str | None) -> None:
-        """Show ``customer_id`` empty, read nothing yet: the tab is not in view (``stale`` until ``load``)."""
-        self._reset(customer_id)
-        self.stale = customer_id is not None
+    def _read_records(self, cid: str) -> None:
+        ops.entries(self.ctx, self, cid).success(lambda e: self._show_entries(cid, e)).run()
+        ops.complaints(self.ctx, self, cid).success(lambda c: self._show_complaints(cid, c)).run()
 
-    def load(self, customer_id: str | None) -> None:
-        self._reset(customer_id)
-        self.stale = False
-        if customer_id:
-            ops.entries(self.ctx, self, customer_id).success(lambda e: self._show_entries(customer_id, e)).run()
-            ops.complaints(self.ctx, self, customer_id).success(lambda c: self._show_complaints(customer_id, c)).run()
-
-    def _reset(self, customer_id: str | None) -> None:
-        self.customer_id = customer_id
+    def _reset(self) -> None:
         for button in (self.add_entry, self.add_complaint):
-            button.setEnabled(customer_id is not None)
+            button.setEnabled(self.customer_id is not None)
         self.step.setEnabled(False)
         self.entries.setRowCount(0)
         self.complaints.setRowCount(0)
         self.complaint_rows = []
 
     def _show_entries(self, cid: str, entries: list[IntegrityEntry]) -> None:
-        if cid != self.customer_id:
+        if not self.answered(cid):
             return
         rows = [
             [
@@ -338,7 +325,7 @@ class IntegrityView(QWidget):
         _fill(self.entries, rows, [e.error for e in entries])
 
     def _show_complaints(self, cid: str, complaints: list[Complaint]) -> None:
-        if cid != self.customer_id:
+        if not self.answered(cid):
             return
         self.complaint_rows = complaints
         today = dt.date.today()
