@@ -262,9 +262,10 @@ def run(url: str, twin_url: str, count: int, photos_mb: int) -> None:
         wire.on = False
         log = wire.take()
         audit = [r for r in log if r[1] == "/audit"]  # s1's own trail, sent after the feed: not the pull
-        # nor /info, asked after the whole sync (is a newer client offered?): it would end the pull's clock
-        # after the audit trail
-        log = [r for r in log if r[1] not in ("/audit", "/info")]
+        # nor what the sync asks after the trail (its export requests; /info, is a newer client offered?):
+        # either would end the pull's clock after the audit trail
+        first_audit = next((i for i, r in enumerate(log) if r[1] == "/audit"), len(log))
+        log = [r for r in log[:first_audit] if r[1] != "/info"]
         pull_time = log[-1][6] - t0
         assert outcome.complete and outcome.received == count, outcome
         if audit:

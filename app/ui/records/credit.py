@@ -4,14 +4,13 @@ the server and reaches the archive by sync; this tab asks the server when it is 
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QTableWidgetItem, QWidget
 
-from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
 from app.models.remote import CreditHistory
 from app.ui.context import UiContext
-from app.ui.errors import show_exception
 from app.ui.ops import syncing as sync_ops
+from app.ui.records.lazy_tab import ServerTab
 from app.validation.integrity import GRADE_DEFINITIONS
 
 STATUS = {"notice": N_("Public notice"), "appealed": N_("Appealed"), "decided": N_("Decided")}
@@ -23,18 +22,10 @@ def grade_definitions() -> str:
     return "\n".join(_(GRADE_DEFINITIONS[g]) for g in sorted(GRADE_DEFINITIONS))
 
 
-class CreditView(QWidget):
+class CreditView(ServerTab[CreditHistory]):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.customer_id: str | None = None
-        self.loaded_for: str | None = None
-        self.message = QLabel(self)
-        self.message.setWordWrap(True)
-        self.refresh_button = QPushButton(_("Ask the server again"), self)
-        self.refresh_button.clicked.connect(lambda: self.fetch(force=True))
-        self.table = QTableWidget(0, 7, self)
-        self.table.setHorizontalHeaderLabels(
+        super().__init__(
+            ctx,
             [
                 _("Rated on"),
                 _("Grade given"),
@@ -43,56 +34,24 @@ class CreditView(QWidget):
                 _("Decided on"),
                 _("Final grade"),
                 _("State"),
-            ]
+            ],
+            sync_ops.credit_history,
+            self._show,
+            lambda: _(
+                "The integrity grade is set on the server after a public notice of at least 7 "
+                "working days; this tab asks the server for its procedures."
+            ),
+            parent,
         )
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         # the grades as the documents define them (F3 L171–174), under the table and on each grade shown
         self.legend = QLabel(grade_definitions(), self)
         self.legend.setWordWrap(True)
         self.legend.setProperty("role", "hint")
-        top = QHBoxLayout()
-        top.addWidget(self.message, 1)
-        top.addWidget(self.refresh_button)
-        layout = QVBoxLayout(self)
-        layout.addLayout(top)
-        layout.addWidget(self.table)
-        layout.addWidget(self.legend)
+        self.column.addWidget(self.legend)
+        self.hold(None)
 
-    def load(self, customer_id: str | None) -> None:
-        """A new customer is shown: forget the last answer (asked again when the tab is opened)."""
-        self.customer_id = customer_id
-        self.loaded_for = None
-        self.table.setRowCount(0)
-        self.message.setText(
-            _(
-                "The integrity grade is set on the server after a public notice of at least 7 "
-                "working days; this tab asks the server for its procedures."
-            )
-        )
-
-    def fetch(self, force: bool = False) -> None:
-        cid = self.customer_id
-        if not cid or (self.loaded_for == cid and not force):
-            return
-        self.message.setText(_("Asking the server…"))
-        self.refresh_button.setEnabled(False)
-
-        def failed(exc: BaseException) -> None:
-            self.refresh_button.setEnabled(True)
-            if isinstance(exc, UserFacingError):
-                self.message.setText(_("The server could not be asked: {reason}").format(reason=exc.message()))
-            else:
-                show_exception(self, exc)
-
-        sync_ops.credit_history(self.ctx, self, cid, lambda data: self._show(cid, data), failed)
-
-    def _show(self, cid: str, data: CreditHistory) -> None:
-        self.refresh_button.setEnabled(True)
-        if cid != self.customer_id:
-            return
-        self.loaded_for = cid
+    def _show(self, data: CreditHistory) -> None:
         ratings = data.ratings
         self.message.setText(
             ngettext(

@@ -33,6 +33,7 @@ from app.ui.records.credit import CreditView
 from app.ui.records.form import CustomerForm
 from app.ui.records.history import HistoryView
 from app.ui.records.integrity import IntegrityView
+from app.ui.records.lazy_tab import LazyTab
 from app.ui.records.service import ServiceView
 from app.ui.records.signature import SignatureBox
 from app.ui.records.visits import VisitsView
@@ -60,14 +61,19 @@ class CustomerPanel(QWidget):
         self.integrity = IntegrityView(ctx, self)
         self.integrity_tab = self.tabs.addTab(self.integrity, _("Integrity archive"))
         self.integrity.sig_message.connect(self.sig_message)
-        self.tabs.currentChanged.connect(lambda i: self.credit.fetch() if i == self.credit_tab else None)
-        self.tabs.currentChanged.connect(self._integrity_shown)
         self.service = ServiceView(ctx, self)
         self.service_tab = self.tabs.addTab(self.service, _("Service records"))
         self.service.sig_message.connect(self.sig_message)
         self.access = AccessView(ctx, self)
         self.access_tab = self.tabs.addTab(self.access, _("Access log"))
-        self.tabs.currentChanged.connect(lambda i: self.access.fetch() if i == self.access_tab else None)
+        # the tabs that read only when in view (a Submit or a save stays cheap), by their index
+        self.lazy_tabs: dict[int, LazyTab] = {
+            self.credit_tab: self.credit,
+            self.integrity_tab: self.integrity,
+            self.service_tab: self.service,
+            self.access_tab: self.access,
+        }
+        self.tabs.currentChanged.connect(self._tab_shown)
         self.set_role(role)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -118,11 +124,10 @@ class CustomerPanel(QWidget):
         """A save adds to the customer's history; its visits change only with a visit (its own operation)."""
         self._refresh_side_tabs(customer_id, visits=self.visits.customer_id != customer_id)
 
-    def _integrity_shown(self, index: int) -> None:
-        if index == self.integrity_tab and self.integrity.stale:
-            self.integrity.load(self.integrity.customer_id)
-        if index == self.service_tab and self.service.stale:
-            self.service.load(self.service.customer_id)
+    def _tab_shown(self, index: int) -> None:
+        tab = self.lazy_tabs.get(index)
+        if tab is not None:
+            tab.fetch()
 
     def _refresh_side_tabs(self, customer_id: str, visits: bool = True) -> None:
         if visits:
@@ -130,29 +135,15 @@ class CustomerPanel(QWidget):
         self.history.load(customer_id or None)
         self.tabs.setTabEnabled(1, bool(customer_id))
         self.tabs.setTabEnabled(2, bool(customer_id))
-        self.credit.load(customer_id or None)
-        self.tabs.setTabEnabled(self.credit_tab, bool(customer_id))
-        if self.tabs.currentIndex() == self.integrity_tab:  # read only when in view (a Submit stays cheap)
-            self.integrity.load(customer_id or None)
-        else:
-            self.integrity.hold(customer_id or None)
-        if self.tabs.currentIndex() == self.service_tab:
-            self.service.load(customer_id or None)
-        else:
-            self.service.hold(customer_id or None)
-        self.tabs.setTabEnabled(self.service_tab, bool(customer_id))
+        for index, tab in self.lazy_tabs.items():
+            tab.hold(customer_id or None)
+            self.tabs.setTabEnabled(index, bool(customer_id))
+        self._tab_shown(self.tabs.currentIndex())
         if visits or self.signature.customer_id != customer_id:
             self.signature.load(customer_id or None)
         else:  # after a save of the same customer: a changed signed field outdates a signature it has
             self.signature.refresh()
-        self.tabs.setTabEnabled(self.integrity_tab, bool(customer_id))
-        if customer_id and self.tabs.currentIndex() == self.credit_tab:
-            self.credit.fetch()
         self.print_button.setEnabled(bool(customer_id))
-        self.access.load(customer_id or None)
-        self.tabs.setTabEnabled(self.access_tab, bool(customer_id))
-        if customer_id and self.tabs.currentIndex() == self.access_tab:
-            self.access.fetch()
         self.sig_customer_changed.emit(customer_id or "")
 
     def set_role(self, role: UserRole) -> None:

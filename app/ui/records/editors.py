@@ -3,6 +3,7 @@ parsers (app.validation) and shows a canonical value; validation happens in the 
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -67,12 +68,15 @@ class FieldEditor(QWidget):
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
 
-    # Concrete editors define raw() -> the input for the parser, and set_value(canonical value).
+    # Each editor defines these two. Qt's metaclass is not ABCMeta, so abstractmethod is checked by mypy
+    # (in `make test`: an editor that lacks one cannot be instantiated), not at run time.
+    @abstractmethod
     def raw(self) -> Any:
-        raise NotImplementedError
+        """The input for the parser."""
 
+    @abstractmethod
     def set_value(self, value: Any) -> None:
-        raise NotImplementedError
+        """Show ``value`` (canonical, or None for empty)."""
 
     def set_read_only(self, read_only: bool) -> None:
         for w in self.findChildren(QWidget):

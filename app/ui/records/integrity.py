@@ -37,6 +37,7 @@ from app.ui import values
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
 from app.ui.ops import integrity as ops
+from app.ui.records.lazy_tab import LazyTab
 from app.ui.records.photos import PhotoEditor
 from app.validation import integrity as rules
 
@@ -49,7 +50,7 @@ ACTION_LABELS = {
 }
 
 
-def _combo(parent: QWidget, labels: dict[str, str]) -> QComboBox:
+def choice_combo(parent: QWidget, labels: dict[str, str]) -> QComboBox:
     box = QComboBox(parent)
     for key, msgid in labels.items():
         box.addItem(translate(msgid), key)
@@ -64,12 +65,12 @@ def _date(parent: QWidget) -> QDateEdit:
     return edit
 
 
-class _Dialog(QDialog):
-    """A small entry dialog: its form, the error line, Save and Cancel."""
+class RecordDialog(QDialog):
+    """A small entry dialog: its form, the error line, Save (``save``, the dialog's own) and Cancel."""
 
     sig_done = Signal(object)
 
-    def __init__(self, ctx: UiContext, title: str, parent: QWidget | None) -> None:
+    def __init__(self, ctx: UiContext, title: str, save: Callable[[], None], parent: QWidget | None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.setWindowTitle(title)
@@ -78,15 +79,12 @@ class _Dialog(QDialog):
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #c62828")
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
-        buttons.accepted.connect(self.save)
+        buttons.accepted.connect(save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
-
-    def save(self) -> None:
-        raise NotImplementedError
 
     def done_with(self, value: object) -> None:
         self.sig_done.emit(value)
@@ -99,13 +97,13 @@ class _Dialog(QDialog):
             show_exception(self, exc)
 
 
-class EntryDialog(_Dialog):
+class EntryDialog(RecordDialog):
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("New integrity entry"), parent)
+        super().__init__(ctx, _("New integrity entry"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self)
-        self.kind = _combo(self, rules.KIND_LABELS)
-        self.source = _combo(self, rules.SOURCE_LABELS)
+        self.kind = choice_combo(self, rules.KIND_LABELS)
+        self.source = choice_combo(self, rules.SOURCE_LABELS)
         self.text = QPlainTextEdit(self)
         self.handling = QPlainTextEdit(self)
         self.handling.setPlaceholderText(_("How it was handled (for a violation or a complaint)"))
@@ -133,12 +131,12 @@ class EntryDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
-class ComplaintDialog(_Dialog):
+class ComplaintDialog(RecordDialog):
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("New complaint"), parent)
+        super().__init__(ctx, _("New complaint"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self)
-        self.channel = _combo(self, rules.CHANNEL_LABELS)
+        self.channel = choice_combo(self, rules.CHANNEL_LABELS)
         self.content = QPlainTextEdit(self)
         self.name = QLineEdit(self)
         self.phone = QLineEdit(self)
@@ -165,14 +163,14 @@ class ComplaintDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
-class StepDialog(_Dialog):
+class StepDialog(RecordDialog):
     """The next step of a complaint: only the steps its present state allows are offered."""
 
     def __init__(self, ctx: UiContext, complaint: Complaint, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("Complaint: next step"), parent)
+        super().__init__(ctx, _("Complaint: next step"), self.save, parent)
         self.complaint = complaint
         allowed = {a: m for a, m in ACTION_LABELS.items() if complaint.status in rules.ALLOWED_FROM[a]}
-        self.action = _combo(self, allowed)
+        self.action = choice_combo(self, allowed)
         self.assignee = QLineEdit(complaint.assignee, self)
         self.assignee.setPlaceholderText(_("Login name of the person who handles it"))
         self.deadline = QLineEdit(complaint.deadline, self)
@@ -210,7 +208,7 @@ class StepDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
-def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
+def record_table(parent: QWidget, headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers), parent)
     table.setHorizontalHeaderLabels(headers)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
@@ -222,7 +220,7 @@ def _table(parent: QWidget, headers: list[str]) -> QTableWidget:
     return table
 
 
-def _fill(table: QTableWidget, rows: list[list[str]], tips: list[str]) -> None:
+def fill_rows(table: QTableWidget, rows: list[list[str]], tips: list[str]) -> None:
     table.setRowCount(len(rows))
     for r, cells in enumerate(rows):
         for c, text in enumerate(cells):
@@ -232,17 +230,15 @@ def _fill(table: QTableWidget, rows: list[list[str]], tips: list[str]) -> None:
     table.resizeRowsToContents()
 
 
-class IntegrityView(QWidget):
-    """The "诚信档案" tab of a customer."""
+class IntegrityView(LazyTab):
+    """The "诚信档案" tab of a customer: read from the archive when it comes into view."""
 
     sig_message = Signal(str)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.customer_id: str | None = None
+        super().__init__(ctx, self._read_records, self._reset, parent)
         self.complaint_rows: list[Complaint] = []
-        self.entries = _table(
+        self.entries = record_table(
             self,
             [
                 _("Date"),
@@ -255,7 +251,7 @@ class IntegrityView(QWidget):
                 _("State"),
             ],
         )
-        self.complaints = _table(
+        self.complaints = record_table(
             self,
             [
                 _("Received on"),
@@ -297,31 +293,22 @@ class IntegrityView(QWidget):
         layout = QVBoxLayout(self)
         layout.addWidget(entries_box, 1)
         layout.addWidget(complaints_box, 1)
-        self.load(None)
+        self.hold(None)
 
-    def hold(self, customer_id: str | None) -> None:
-        """Show ``customer_id`` empty, read nothing yet: the tab is not in view (``stale`` until ``load``)."""
-        self._reset(customer_id)
-        self.stale = customer_id is not None
+    def _read_records(self, cid: str) -> None:
+        ops.entries(self.ctx, self, cid).success(lambda e: self._show_entries(cid, e)).run()
+        ops.complaints(self.ctx, self, cid).success(lambda c: self._show_complaints(cid, c)).run()
 
-    def load(self, customer_id: str | None) -> None:
-        self._reset(customer_id)
-        self.stale = False
-        if customer_id:
-            ops.entries(self.ctx, self, customer_id).success(lambda e: self._show_entries(customer_id, e)).run()
-            ops.complaints(self.ctx, self, customer_id).success(lambda c: self._show_complaints(customer_id, c)).run()
-
-    def _reset(self, customer_id: str | None) -> None:
-        self.customer_id = customer_id
+    def _reset(self) -> None:
         for button in (self.add_entry, self.add_complaint):
-            button.setEnabled(customer_id is not None)
+            button.setEnabled(self.customer_id is not None)
         self.step.setEnabled(False)
         self.entries.setRowCount(0)
         self.complaints.setRowCount(0)
         self.complaint_rows = []
 
     def _show_entries(self, cid: str, entries: list[IntegrityEntry]) -> None:
-        if cid != self.customer_id:
+        if not self.answered(cid):
             return
         rows = [
             [
@@ -336,10 +323,10 @@ class IntegrityView(QWidget):
             ]
             for e in entries
         ]
-        _fill(self.entries, rows, [e.error for e in entries])
+        fill_rows(self.entries, rows, [e.error for e in entries])
 
     def _show_complaints(self, cid: str, complaints: list[Complaint]) -> None:
-        if cid != self.customer_id:
+        if not self.answered(cid):
             return
         self.complaint_rows = complaints
         today = times.today()
@@ -360,7 +347,7 @@ class IntegrityView(QWidget):
                     state,
                 ]
             )
-        _fill(self.complaints, rows, [c.error for c in complaints])
+        fill_rows(self.complaints, rows, [c.error for c in complaints])
         self._selected()
 
     def selected_complaint(self) -> Complaint | None:
@@ -371,7 +358,7 @@ class IntegrityView(QWidget):
         c = self.selected_complaint()
         self.step.setEnabled(c is not None and c.status != "closed")
 
-    def _open(self, dialog: _Dialog) -> None:
+    def _open(self, dialog: RecordDialog) -> None:
         dialog.sig_done.connect(lambda _v: self.load(self.customer_id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
@@ -428,7 +415,7 @@ class OverdueDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("Overdue complaints"))
         self.items = items
-        self.table = _table(
+        self.table = record_table(
             self,
             [
                 _("Deadline"),
@@ -452,7 +439,7 @@ class OverdueDialog(QDialog):
             ]
             for o in items
         ]
-        _fill(self.table, rows, ["" for _o in items])
+        fill_rows(self.table, rows, ["" for _o in items])
         self.table.itemDoubleClicked.connect(self._open)
         note = QLabel(
             ngettext(

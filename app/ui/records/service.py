@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -30,29 +30,32 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import N_, _, ngettext, translate
+from app.models import times
 from app.models.record import Visit
 from app.models.service import ServiceItem, ServiceRecord
 from app.services.service import answer_label, describe, question_label
+from app.ui import values
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.ops import records as record_ops
 from app.ui.ops import service as ops
-from app.ui.records.integrity import STATE, _combo, _Dialog, _fill, _table
+from app.ui.records.integrity import STATE, RecordDialog, choice_combo, fill_rows, record_table
+from app.ui.records.lazy_tab import LazyTab
 from app.validation import service as rules
 
 
 def _date(parent: QWidget, future: bool) -> QDateEdit:
-    edit = QDateEdit(QDate.currentDate(), parent)
+    edit = QDateEdit(values.today(), parent)
     edit.setCalendarPopup(True)
     edit.setDisplayFormat("yyyy-MM-dd")
     if not future:
-        edit.setMaximumDate(QDate.currentDate())
+        edit.setMaximumDate(values.today())
     return edit
 
 
-class PlanDialog(_Dialog):
+class PlanDialog(RecordDialog):
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("New visit plan"), parent)
+        super().__init__(ctx, _("New visit plan"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self, future=True)
         self.purpose = QLineEdit(self)
@@ -70,12 +73,12 @@ class PlanDialog(_Dialog):
         ).failure(self.failed).run()
 
 
-class CareDialog(_Dialog):
+class CareDialog(RecordDialog):
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("New care date"), parent)
+        super().__init__(ctx, _("New care date"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self, future=True)
-        self.occasion = _combo(self, rules.OCCASION_LABELS)
+        self.occasion = choice_combo(self, rules.OCCASION_LABELS)
         self.yearly = QCheckBox(_("Every year on this day"), self)
         self.note = QLineEdit(self)
         self.form.addRow(_("Date"), self.date)
@@ -96,15 +99,15 @@ class CareDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
-class SurveyDialog(_Dialog):
+class SurveyDialog(RecordDialog):
     """The standard questionnaire: one row of scores per question; the respondent told first (a box to tick)."""
 
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("Satisfaction survey"), parent)
+        super().__init__(ctx, _("Satisfaction survey"), self.save, parent)
         self.customer_id = customer_id
         q = rules.questionnaire()
         self.date = _date(self, future=False)
-        self.channel = _combo(self, rules.CHANNEL_LABELS)
+        self.channel = choice_combo(self, rules.CHANNEL_LABELS)
         self.informed = QCheckBox(_("The respondent was told how the answers will be used before the questions"), self)
         self.note = QLineEdit(self)
         grid = QGridLayout()
@@ -143,18 +146,18 @@ class SurveyDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
-class ObservationDialog(_Dialog):
+class ObservationDialog(RecordDialog):
     """What was seen at the terminal on a visit (F0 L221–238): a row per brand (sales and stock in cartons,
     the retail price per pack), the display, promotions, competitors; the visit it belongs to."""
 
     def __init__(self, ctx: UiContext, customer_id: str, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("Terminal observation"), parent)
+        super().__init__(ctx, _("Terminal observation"), self.save, parent)
         self.customer_id = customer_id
         self.date = _date(self, future=False)
         self.visit = QComboBox(self)
         self.visit.addItem(_("(no visit recorded)"), "")
         headers = [_("Brand"), _("Sales (cartons)"), _("Stock (cartons)"), _("Retail price (yuan/pack)")]
-        self.brands = _table(self, headers)
+        self.brands = record_table(self, headers)
         self.brands.setEditTriggers(QTableWidget.EditTrigger.AllEditTriggers)
         self.brands.setRowCount(6)
         self.display = QComboBox(self)
@@ -200,14 +203,14 @@ class ObservationDialog(_Dialog):
         ).success(self.done_with).failure(self.failed).run()
 
 
-class StepDialog(_Dialog):
+class StepDialog(RecordDialog):
     """A visit plan done (on a day, by one of the customer's visits) or cancelled; a care date cancelled."""
 
     def __init__(self, ctx: UiContext, rec: ServiceRecord, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, _("Visit plan or care date: next step"), parent)
+        super().__init__(ctx, _("Visit plan or care date: next step"), self.save, parent)
         self.rec = rec
         actions = {a: label for (k, a), label in _ACTIONS.items() if k == rec.kind}
-        self.action = _combo(self, actions)
+        self.action = choice_combo(self, actions)
         self.done_on = _date(self, future=False)
         self.visit = QComboBox(self)
         self.visit.addItem(_("(no visit recorded)"), "")
@@ -252,19 +255,16 @@ _ACTIONS = {
 }
 
 
-class ServiceView(QWidget):
-    """The "服务记录" tab of a customer (read when it comes into view: ``hold`` / ``stale``)."""
+class ServiceView(LazyTab):
+    """The "服务记录" tab of a customer: read from the archive when it comes into view."""
 
     sig_message = Signal(str)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.customer_id: str | None = None
-        self.stale = False
+        super().__init__(ctx, self._read_records, self._reset, parent)
         self.rows: list[ServiceRecord] = []
         headers = [_("Kind"), _("Date"), _("Status"), _("Recorded by"), _("Sync"), _("Details")]
-        self.table = _table(self, headers)
+        self.table = record_table(self, headers)
         self.table.itemSelectionChanged.connect(self._selected)
         self.table.itemDoubleClicked.connect(lambda _i: self.next_step())
         self.add_plan = QPushButton(_("Plan a visit…"), self)
@@ -290,31 +290,23 @@ class ServiceView(QWidget):
         layout.addLayout(top)
         layout.addLayout(below)
         layout.addWidget(self.table)
-        self.load(None)
+        self.hold(None)
 
-    def hold(self, customer_id: str | None) -> None:
-        self._reset(customer_id)
-        self.stale = customer_id is not None
+    def _read_records(self, cid: str) -> None:
+        ops.of_customer(self.ctx, self, cid).success(lambda r: self._show(cid, r)).run()
 
-    def load(self, customer_id: str | None) -> None:
-        self._reset(customer_id)
-        self.stale = False
-        if customer_id:
-            ops.of_customer(self.ctx, self, customer_id).success(lambda r: self._show(customer_id, r)).run()
-
-    def _reset(self, customer_id: str | None) -> None:
-        self.customer_id = customer_id
+    def _reset(self) -> None:
         for b in (self.add_plan, self.add_care, self.add_survey, self.add_observation):
-            b.setEnabled(customer_id is not None)
+            b.setEnabled(self.customer_id is not None)
         self.step.setEnabled(False)
         self.table.setRowCount(0)
         self.rows = []
 
     def _show(self, cid: str, records: list[ServiceRecord]) -> None:
-        if cid != self.customer_id:
+        if not self.answered(cid):
             return
         self.rows = records
-        today = dt.date.today()
+        today = times.today()
         cells = []
         for r in records:
             status = translate(rules.STATUS_LABELS.get(r.status, r.status))
@@ -329,7 +321,7 @@ class ServiceView(QWidget):
             if coming is not None and r.status == "active":
                 details = _("next on {day}").format(day=coming.isoformat()) + " · " + details
             cells.append([kind, r.on_date, status, r.recorded_by, state, details])
-        _fill(self.table, cells, [r.error for r in records])
+        fill_rows(self.table, cells, [r.error for r in records])
         self._selected()
 
     def selected(self) -> ServiceRecord | None:
@@ -340,12 +332,12 @@ class ServiceView(QWidget):
         r = self.selected()
         self.step.setEnabled(r is not None and r.status in ("open", "active"))
 
-    def _open(self, dialog: _Dialog) -> None:
+    def _open(self, dialog: RecordDialog) -> None:
         dialog.sig_done.connect(lambda _v: self.load(self.customer_id))
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.open()
 
-    def _new(self, make: Callable[[UiContext, str, QWidget], _Dialog]) -> None:
+    def _new(self, make: Callable[[UiContext, str, QWidget], RecordDialog]) -> None:
         if self.customer_id:
             self._open(make(self.ctx, self.customer_id, self))
 
@@ -377,9 +369,9 @@ class RemindersDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Visit plans and care dates"))
-        today = dt.date.today()
+        today = times.today()
         self.items = [p for p in plans] + [c for _d, c in care]
-        self.table = _table(self, [_("Date"), _("Customer code"), _("Shop name"), _("Kind"), _("Details")])
+        self.table = record_table(self, [_("Date"), _("Customer code"), _("Shop name"), _("Kind"), _("Details")])
         rows = [
             [
                 p.record.on_date + (" " + _("(overdue)") if p.record.overdue(today) else ""),
@@ -393,7 +385,7 @@ class RemindersDialog(QDialog):
             [d.isoformat(), c.code, c.shop_name, translate(rules.KIND_LABELS["care"]), describe(c.record)]
             for d, c in care
         ]
-        _fill(self.table, rows, ["" for _r in rows])
+        fill_rows(self.table, rows, ["" for _r in rows])
         self.table.itemDoubleClicked.connect(self._open)
         overdue = sum(1 for p in plans if p.record.overdue(today))
         note = QLabel(
