@@ -30,6 +30,7 @@ from sqlalchemy import Table, create_engine, delete, event, make_url, select, up
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
+import server.schema_onboarding  # noqa: F401  (the same: onboarding cases)
 import server.schema_places  # noqa: F401  (registers the tables of the territory tree on the same metadata)
 from server.schema import customers, feed, feed_counter, users
 from server.schema_integrations import outbound_changes

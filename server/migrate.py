@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0021_feed_branches"
+HEAD = "0022_onboarding"
 
 
 def alembic_config() -> Config:
