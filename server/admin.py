@@ -216,7 +216,7 @@ def import_customers(tx: Tx, path: Path, owner_name: str, sheet: str | None = No
         report.problems.append("the header row names no field of the form")
     if report.problems:
         return report
-    uow = UnitOfWork(tx, owner, form, Directory.load(tx.conn))
+    uow = UnitOfWork(tx, owner, form, Directory.load(tx.conn), onboarding_source="import")
     codes: dict[str, int] = {}
     for n, cells in rows:
         _import_row(uow, form, mapping, n, cells, codes, report)

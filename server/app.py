@@ -14,6 +14,7 @@ from server.db import Database
 from server.integrations import RateLimiter
 from server.machines import CallAudit
 from server.middleware import TransportMiddleware
+from server.onboarding_api import onboarding_router
 from server.runconfig import ClientPolicy
 
 
@@ -37,6 +38,7 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.state.rate_limiter = RateLimiter()  # integrations' token buckets, per process
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(access_router, prefix=API_PREFIX)
+    app.include_router(onboarding_router, prefix=API_PREFIX)
     app.include_router(admin_api.public, prefix=API_PREFIX)
     app.include_router(admin_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(territory_api.router, prefix=API_PREFIX + "/admin")

@@ -34,6 +34,7 @@ from server import (
     calendar,
     cli_admin,
     cli_integrations,
+    cli_onboarding,
     cli_territories,
     credit,
     forms,
@@ -359,6 +360,7 @@ def build_parser() -> Parser:
     cr.set_defaults(func=cmd_credit)
     cli_admin.add_parsers(sub, common)
     cli_territories.add_parsers(sub, common)
+    cli_onboarding.add_parsers(sub, common)
     cli_integrations.add_parser(sub, common, open_db)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)

@@ -192,6 +192,7 @@ def receive(tx: Tx, machine: Machine, kind: str, items: list[Any]) -> list[dict[
     if tx.db.is_postgres:  # one call of an integration at a time: a replay racing its original waits
         tx.conn.execute(select(integrations.c.id).where(integrations.c.id == machine.id).with_for_update())
     uow = UnitOfWork(tx, system_user(tx), current_form(tx.conn), Directory.load(tx.conn))
+    uow.onboarding_source = f"integration:{machine.name}"
     call = _Call(tx, machine, kind, uow)
     answers = [_item(call, item) for item in items]
     uow.flush()

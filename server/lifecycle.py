@@ -39,6 +39,7 @@ from server.schema import (
     users,
     visits,
 )
+from server.schema_onboarding import onboarding_case_steps, onboarding_cases
 
 DAY = 86400.0
 
@@ -165,6 +166,7 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
     shas = set(conn.execute(select(photo_refs.c.sha256).where(photo_refs.c.record_id == rid)).scalars())
     for data in conn.execute(select(visits.c.data).where(visits.c.customer_id == rid)).scalars():
         shas.update(json.loads(data).get("photos") or [])
+    cases = select(onboarding_cases.c.id).where(onboarding_cases.c.record_id == rid)
     removed: dict[str, int] = {}
     for name, stmt in (
         ("photo_refs", delete(photo_refs).where(photo_refs.c.record_id == rid)),
@@ -174,6 +176,9 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
         ("credit_ratings", delete(credit_ratings).where(credit_ratings.c.record_id == rid)),
         ("purchases", delete(purchases).where(purchases.c.record_id == rid)),
         ("versions", delete(customer_versions).where(customer_versions.c.record_id == rid)),
+        # its onboarding cases (their notes may name the outlet's people), steps first
+        ("onboarding_steps", delete(onboarding_case_steps).where(onboarding_case_steps.c.case_id.in_(cases))),
+        ("onboarding_cases", delete(onboarding_cases).where(onboarding_cases.c.record_id == rid)),
         # the stored answers to its mutations hold its values (each names the record's id)
         ("mutations", delete(mutations).where(mutations.c.result.contains(rid))),
         ("feed", delete(feed).where(feed.c.record_id == rid)),

@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0022_service_records"
+HEAD = "0023_onboarding"
 
 
 def alembic_config() -> Config:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from app.models.catalogue import FormDefinition
 from app.models.wire import canonical_json
 from app.validation.compiled import compiled
-from server import outbound
+from server import onboarding, outbound
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx, bulk_insert
@@ -184,6 +184,8 @@ class UnitOfWork:
     codes_given: set[str] = field(default_factory=set)
     # record id -> (approved values, approved?) as read: the outbound feed's "before" (server/outbound.py)
     published: dict[str, tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
+    # where new licensees come from: their onboarding cases say so (server/onboarding.py)
+    onboarding_source: str = "collector"
 
     today: dt.date = dt.date.min
 
@@ -301,6 +303,8 @@ class UnitOfWork:
         changed = [r.to_row() for r in self.records.values() if r.dirty and not r.is_new]
         if new:
             bulk_insert(conn, customers, new)
+            drafts = [r["id"] for r in new if r["status"] == "draft" and not r["deleted"]]
+            onboarding.open_new(self.tx, drafts, self.onboarding_source, self.now, self.user.id)
         if changed:
             cols = [c.name for c in customers.columns if c.name != "id"]
             stmt = update(customers).where(customers.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols})

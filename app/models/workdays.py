@@ -76,6 +76,58 @@ class WorkCalendar:
         return count
 
 
+#: The working hours of a working day, for the deadlines the documents give in half days (0.5 个工作日, F3
+#: L383): a working day is 09:00–17:00 China time (8 hours), half a day 4 hours (the documents are silent;
+#: docs/domain.md "Onboarding").
+DAY_START = dt.time(9)
+DAY_HOURS = 8
+MAX_DAYS = 3660  # a clock never runs further than ten years (bounded loops)
+
+
+def _day_bounds(day: dt.date, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, DAY_START, tz)
+    return start, start + dt.timedelta(hours=DAY_HOURS)
+
+
+def add_work_hours(cal: WorkCalendar, start: dt.datetime, hours: float) -> dt.datetime:
+    """The moment ``hours`` working hours after ``start`` (an aware time), counted only within the working
+    hours of working days: a clock started in the evening, at a weekend or on a holiday starts at 09:00 of
+    the next working day."""
+    tz = start.tzinfo or dt.UTC
+    left = dt.timedelta(hours=hours)
+    t = start
+    for _ in range(MAX_DAYS):
+        day = t.astimezone(tz).date()
+        open_, close = _day_bounds(day, tz)
+        if cal.is_workday(day) and t < close:
+            t = max(t, open_)
+            if t + left <= close:
+                return t + left
+            left -= close - t
+        t = _day_bounds(day + dt.timedelta(days=1), tz)[0]
+    raise ValueError("the deadline lies more than ten years ahead")
+
+
+def work_hours_between(cal: WorkCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """Working hours from ``start`` to ``end`` (negative when ``end`` is earlier)."""
+    if end < start:
+        return -work_hours_between(cal, end, start)
+    tz = start.tzinfo or dt.UTC
+    total = dt.timedelta()
+    day = start.astimezone(tz).date()
+    last = end.astimezone(tz).date()
+    for _ in range(MAX_DAYS):
+        if day > last:
+            break
+        if cal.is_workday(day):
+            open_, close = _day_bounds(day, tz)
+            lo, hi = max(open_, start), min(close, end)
+            if hi > lo:
+                total += hi - lo
+        day += dt.timedelta(days=1)
+    return total.total_seconds() / 3600
+
+
 def quarter_start(day: dt.date) -> dt.date:
     return dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
 

@@ -28,6 +28,7 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
+from app.models.onboarding import WaitingStep
 from app.models.remote import (
     CreditHistory,
     CustomerAccess,
@@ -45,7 +46,7 @@ from app.models.remote import (
     SignIn,
 )
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorCode
-from app.sync import protocol, protocol_reports
+from app.sync import protocol, protocol_onboarding, protocol_reports
 from app.sync.decoding import decode
 from app.sync.transport import TrustStoreAdapter, server_url_problem, trust_context
 
@@ -428,6 +429,17 @@ class SyncClient:
             rows=tuple(rows),
             summary=summary,
         )
+
+    def onboarding_waiting(self) -> list[WaitingStep]:
+        """The onboarding steps waiting for this user (server/onboarding.py)."""
+        answer = self._call("GET", "/onboarding/waiting")
+        return decode(protocol_onboarding.waiting_answer, answer, "onboarding")
+
+    def onboarding_step(self, case_id: str, step: str, revision: int, note: str) -> int:
+        """Do a waiting step; the case's new revision. A refusal is SyncError(REFUSED) with its ``code``."""
+        body = {"step": step, "revision": revision, "note": note}
+        answer = self._call("POST", f"/onboarding/cases/{case_id}/steps", body=body)
+        return decode(protocol_onboarding.case_revision, answer, "onboarding")
 
     def calendar(self, known_version: str | None = None) -> RemoteCalendar | None:
         """The server's work calendar (years, holidays, workdays, version), or None when

@@ -24,6 +24,7 @@ from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
 from app.ui.errors import info
 from app.ui.ledger_view import LedgerWindow
+from app.ui.onboarding_view import TodoWindow
 from app.ui.ops import listing as listing_ops
 from app.ui.ops import maintenance as maintenance_ops
 from app.ui.ops import records as record_ops
@@ -93,6 +94,7 @@ class MainWindow(QMainWindow):
         self.user = user
         self.admin_window: AdminWindow | None = None
         self.ledger_window: LedgerWindow | None = None
+        self.todo_window: TodoWindow | None = None
         self.requests_view: ExportRequestsView | None = None
         self._menus()
         self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
         self._action(archive, _("Monthly report…"), self.monthly_report)
         self._action(archive, _("Modification ledger…"), self.show_ledger)
+        self._action(archive, _("To-do…"), self.show_todo)
         self._action(archive, _("Public notice list…"), lambda: integrity_ui.choose_notice_list(self.ctx, self))
         self._action(
             archive, _("Overdue complaints…"), lambda: integrity_ui.show_overdue(self.ctx, self, self.open_customer)
@@ -227,6 +230,14 @@ class MainWindow(QMainWindow):
 
     def monthly_report(self) -> None:
         self.report_dialog = report_flow.choose_monthly_report(self.ctx, self, times.today())
+
+    def show_todo(self) -> None:
+        """The onboarding steps waiting for the user (待办): one window, asked of the server each time."""
+        if self.todo_window is None:
+            self.todo_window = TodoWindow(self.ctx, self)
+        self.todo_window.show()
+        self.todo_window.raise_()
+        self.todo_window.fetch()
 
     def show_ledger(self) -> None:
         """The modification ledger (客户信息修改台帐): one window, raised again when already open."""

@@ -85,6 +85,10 @@ def test_licensees_become_drafts_of_the_rules_owner_idempotently(server_process,
         made = versions(db, rid)
         assert len(made) == 1 and made[0].kind == "system.licensee"
         assert json.loads(made[0].provenance)["source"] == "integration:zm"
+        # and an onboarding case (issue 17): the city procedure's first step waits for the monopoly office
+        cases = client.get(f"/api/v1/records/{rid}/onboarding", headers={**PROTO, "Authorization": f"Bearer {c1}"})
+        case = cases.json()["cases"][0]
+        assert (case["source"], case["current"], case["steps"][0]["code"]) == ("integration:zm", 1, "forward")
 
         # the same message again: the same answer, nothing changes
         again = post(client, lic, "licensees", item)

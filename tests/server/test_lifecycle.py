@@ -136,6 +136,7 @@ def test_a_closed_record_past_its_retention_is_destroyed_on_an_admins_approval(a
     assert _everything_about(db, rec["id"], [*shas, vphoto])["customers"] == 1  # all or none
     done = adm.destroy_records(db, actor, now_due, [rec["id"]], "admin", "2031 年度销毁决定 第 3 号")
     assert done[0]["removed"]["customers"] == 1 and done[0]["removed"]["photos"] == 5
+    assert (done[0]["removed"]["onboarding_cases"], done[0]["removed"]["onboarding_steps"]) == (1, 7)  # issue 17
     assert _everything_about(db, rec["id"], [*shas, vphoto]) == dict.fromkeys(
         ("customers", "versions", "visits", "photo_refs", "photos", "mutations"), 0
     )

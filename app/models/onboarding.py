@@ -1,0 +1,41 @@
+"""Onboarding cases as the server answers them (``/onboarding/waiting``, ``/onboarding/cases/{id}``;
+server/onboarding.py): frozen values only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CaseStep:
+    """One step of a case: who owns it (``role:collector``, ``department:market`` …), its clock in working
+    hours, when it started waiting, its deadline, and who did it when (None while it waits)."""
+
+    position: int
+    code: str
+    name: str
+    owner: str
+    owner_name: str | None  # a department's name as the server has it (None for a role)
+    hours: float
+    started_at: str | None
+    deadline: str | None
+    done_at: str | None
+    done_by: str | None
+    done_by_display: str | None
+    note: str
+    overdue: bool
+    hours_left: float | None  # working hours to the deadline (negative: past it); None once done
+
+
+@dataclass(frozen=True)
+class WaitingStep:
+    """A step waiting for the signed-in user, with its case and customer."""
+
+    case_id: str
+    record_id: str
+    customer_code: str | None
+    shop_name: str | None
+    customer_manager: str | None
+    revision: int
+    source: str
+    step: CaseStep

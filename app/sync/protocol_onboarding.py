@@ -1,0 +1,57 @@
+"""The answers of the onboarding endpoints decoded once (server/onboarding_api.py); a malformed answer is
+``SyncError(PROTOCOL)`` naming the place (app.sync.decoding)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.models.onboarding import CaseStep, WaitingStep
+from app.sync.decoding import listed, obj, opt, req
+
+
+def case_step(d: Any, where: str) -> CaseStep:
+    d = obj(d, where)
+    left = opt(d, "hours_left", (int, float), where)
+    return CaseStep(
+        position=req(d, "position", int, where),
+        code=req(d, "code", str, where),
+        name=req(d, "name", str, where),
+        owner=req(d, "owner", str, where),
+        owner_name=opt(d, "owner_name", str, where),
+        hours=float(req(d, "hours", (int, float), where)),
+        started_at=opt(d, "started_at", str, where),
+        deadline=opt(d, "deadline", str, where),
+        done_at=opt(d, "done_at", str, where),
+        done_by=opt(d, "done_by", str, where),
+        done_by_display=opt(d, "done_by_display", str, where),
+        note=opt(d, "note", str, where) or "",
+        overdue=req(d, "overdue", bool, where),
+        hours_left=float(left) if left is not None else None,
+    )
+
+
+def waiting_answer(d: Any, where: str) -> list[WaitingStep]:
+    """``GET /onboarding/waiting``."""
+    d = obj(d, where)
+    out = []
+    for i, w in enumerate(listed(d, "steps", where)):
+        at = f"{where}.steps[{i}]"
+        w = obj(w, at)
+        out.append(
+            WaitingStep(
+                case_id=req(w, "case_id", str, at),
+                record_id=req(w, "record_id", str, at),
+                customer_code=opt(w, "customer_code", str, at),
+                shop_name=opt(w, "shop_name", str, at),
+                customer_manager=opt(w, "customer_manager", str, at),
+                revision=req(w, "revision", int, at),
+                source=req(w, "source", str, at),
+                step=case_step(w.get("step"), f"{at}.step"),
+            )
+        )
+    return out
+
+
+def case_revision(d: Any, where: str) -> int:
+    """``POST /onboarding/cases/{id}/steps``: the case as it is now; its revision."""
+    return int(req(obj(d, where), "revision", int, where))

@@ -1,0 +1,26 @@
+"""Operations of the to-do list (app.services.onboarding): the steps waiting for the user and doing one,
+asked of the server on the network pool (``ops.syncing.ask_server``); the archive is not touched."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from app.models.onboarding import WaitingStep
+from app.services import onboarding
+from app.ui.context import UiContext
+from app.ui.ops.syncing import ask_server
+
+Failure = Callable[[BaseException], None]
+
+
+def fetch_waiting(ctx: UiContext, parent: Any, success: Callable[[list[WaitingStep]], None], failure: Failure) -> None:
+    """The onboarding steps waiting for the signed-in user."""
+    ask_server(ctx, onboarding.waiting, parent, success, failure)
+
+
+def do_step(
+    ctx: UiContext, parent: Any, item: WaitingStep, note: str, success: Callable[[int], None], failure: Failure
+) -> None:
+    """Do ``item``'s step with ``note``; ``success`` gets the case's new revision."""
+    ask_server(ctx, lambda client: onboarding.do_step(client, item, note), parent, success, failure)

@@ -1,0 +1,50 @@
+"""Tables of onboarding cases (issue 17, audit ON1–ON4, ON6, N2–N4), on the same ``metadata`` as
+server/schema.py's tables (imported with ``server.db`` and by the migrations' env, like schema_admin).
+
+``onboarding_steps`` is the deployment's step table (seeded by migration 0023_onboarding with the city
+procedure of F3 L379–397); a case copies it when it opens (``onboarding_case_steps``), so a later change of
+the table leaves open cases as they started."""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table
+
+from server.schema import metadata
+
+onboarding_steps = Table(
+    "onboarding_steps",
+    metadata,
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("owner", String(64), nullable=False),  # role:collector | role:supervisor | department:<code>
+    Column("hours", Float, nullable=False),  # working hours (a working day is 8, half a day 4)
+)
+onboarding_cases = Table(
+    "onboarding_cases",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("status", String(16), nullable=False),  # open | done
+    Column("current", Integer, nullable=True),  # the position of the step waiting (None when done)
+    Column("revision", Integer, nullable=False),  # 1 when opened, +1 per step done
+    Column("source", String(120), nullable=False),  # collector | import | integration:<name> | office
+    Column("opened_at", Float, nullable=False),  # when the licensee's information arrived
+    Column("opened_by_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("closed_at", Float, nullable=True),
+)
+onboarding_case_steps = Table(
+    "onboarding_case_steps",
+    metadata,
+    Column("case_id", String(36), ForeignKey("onboarding_cases.id"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("code", String(32), nullable=False),
+    Column("name", String(100), nullable=False),
+    Column("owner", String(64), nullable=False, index=True),
+    Column("hours", Float, nullable=False),
+    Column("started_at", Float, nullable=True),  # when it became the waiting step
+    Column("deadline_at", Float, nullable=True),
+    Column("done_at", Float, nullable=True),
+    Column("done_by_id", Integer, ForeignKey("users.id"), nullable=True),
+    Column("note", String(2000), nullable=False, default=""),
+)
