@@ -37,8 +37,8 @@ from server.config import CHINA_TZ, iso
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import customers
-from server.schema_onboarding import onboarding_case_steps, onboarding_cases, onboarding_steps
 from server.schema_admin import departments, territories, user_places
+from server.schema_onboarding import onboarding_case_steps, onboarding_cases, onboarding_steps
 from server.scope import Directory, can_see, is_admin
 
 ROLES = (UserRole.COLLECTOR.value, UserRole.SUPERVISOR.value)
