@@ -385,12 +385,19 @@ class Outbox(Part):
                     taken.pop(rid, None)
                     taken[rid] = record
             applied += self._take_feed_records(tx, form, taken, quality, prov, known)
-            for rid, file in integrity:  # after the records: a customer new here is inserted first
-                self.arc.integrity.take_server(tx, rid, file, prov)
+            # after the records; an empty file for a customer with none of that kind here changes nothing
+            here = _holding(tx, (schema.integrity_entry.c.customer_id, schema.complaint.c.customer_id), integrity)
+            for rid, file in integrity:
+                if file.get("entries") or file.get("complaints") or rid in here:
+                    self.arc.integrity.take_server(tx, rid, file, prov)
+            here = _holding(tx, (schema.signature.c.customer_id,), signed)
             for rid, sigs in signed:
-                self.arc.signatures.take_server(tx, rid, sigs, prov)
+                if sigs or rid in here:
+                    self.arc.signatures.take_server(tx, rid, sigs, prov)
+            here = _holding(tx, (schema.service_record.c.customer_id,), served)
             for rid, kept in served:
-                self.arc.service.take_server(tx, rid, kept, prov)
+                if kept or rid in here:
+                    self.arc.service.take_server(tx, rid, kept, prov)
             for record in regressed.values():
                 self.arc.recovery.rebase(tx, form, record, quality)
             self.incoming.remember_people(tx, [c.record for c in changes if c.record is not None])
@@ -552,3 +559,12 @@ class Outbox(Part):
         """Outbox rows, and records in conflict or refused by the server: what a sync leaves to do."""
         summary = self.sync_summary()
         return summary["outbox"] + summary.get("conflict", 0) + summary.get("rejected", 0)
+
+
+def _holding(tx: Connection, columns: Sequence[Any], files: Sequence[tuple[str, Any]]) -> set[str]:
+    """The customers among ``files``' that have rows in any of ``columns``' tables here (one query a table)."""
+    ids = [rid for rid, _f in files]
+    found: set[str] = set()
+    for col in columns if ids else ():
+        found.update(tx.execute(select(col).where(col.in_(ids)).distinct()).scalars())
+    return found
