@@ -564,8 +564,10 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
         AdminDevice,
         AdminUser,
         AuditEntry,
+        CalendarDraft,
         ClassChange,
         ClassifyRun,
+        DraftDay,
         DueRecord,
         LogEntry,
     )
@@ -626,6 +628,13 @@ def admin_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
             "holidays": ["2026-10-01", "2026-10-02", "2026-10-03", "2027-01-01"],
             "workdays": ["2026-09-27", "2026-10-10"],
         }
+    )
+    area.calendar.show_draft(  # a draft of 2027: one more day off at the Spring Festival, made up on a Sunday
+        CalendarDraft(
+            (2027,),
+            (DraftDay("2027-02-15", "normal", "holiday"), DraftDay("2027-02-21", "normal", "workday")),
+            "3f9a1c0d2b7e4a65",
+        )
     )
     area.tabs.setCurrentWidget(area.calendar)
     shot(area, "28-admin-calendar", (1280, 720))
