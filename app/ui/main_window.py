@@ -127,9 +127,11 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         bar = self.menuBar()
         archive = bar.addMenu(_("&Archive"))
-        self._action(archive, _("New customer"), self.new_customer, "Ctrl+N")
+        self.act_new = self._action(archive, _("New customer"), self.new_customer, "Ctrl+N")
         archive.addSeparator()
-        self._action(archive, _("Import from Excel…"), lambda: sheets_flow.choose_import(self.ctx, self))
+        self.act_import = self._action(
+            archive, _("Import from Excel…"), lambda: sheets_flow.choose_import(self.ctx, self)
+        )
         self._action(
             archive,
             _("Export the list to Excel…"),
@@ -312,6 +314,9 @@ class MainWindow(QMainWindow):
         self.panel.form_widget.set_role(role)
         self.panel.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
+        writer = role is not UserRole.VIEWER  # a territory viewer reads reports; the server refuses its writes
+        for action in (self.act_new, self.act_import, *self.customer_actions):
+            action.setVisible(writer)
         self.act_admin.setVisible(role is UserRole.ADMIN)
         self.closure.update(role, self.lock_screen is None)
         if role is not UserRole.ADMIN and self.admin_window is not None:
