@@ -18,13 +18,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from app.i18n import translate
 from app.models.integrity import Complaint, IntegrityEntry, OverdueComplaint
 from app.models.record import Provenance
 from app.models.remote import PushResult
 from app.models.sync_state import OutboxRow
 from app.models.wire import MutationKind, ResultStatus
 from app.storage import schema
+from app.storage.answers import refusal_reason, server_iso
 from app.storage.db import Part
 from app.validation.integrity import ACTIONS, MESSAGES, OPEN_STATUSES
 
@@ -70,25 +70,6 @@ def _entry(r: Any) -> IntegrityEntry:
 
 def _complaint(r: Any) -> Complaint:
     return Complaint(**{k: r[k] for k in ("id", "customer_id", *SERVER_KEYS, "state", "error")})
-
-
-def _reason(result: PushResult) -> str:
-    """The server's reasons, in the user's language where the code is one of ours."""
-    out = []
-    for e in result.errors:
-        msgid = MESSAGES.get(e.code)
-        try:
-            out.append(translate(msgid).format(**(e.params or {})) if msgid else e.message or e.code)
-        except (KeyError, IndexError, ValueError):
-            out.append(e.message or e.code)
-    return "; ".join(out)
-
-
-def _iso(ts: Any) -> str:
-    try:
-        return dt.datetime.fromtimestamp(float(ts), dt.UTC).isoformat(timespec="seconds")
-    except (TypeError, ValueError, OverflowError):
-        return str(ts or "")
 
 
 class Integrity(Part):
@@ -239,7 +220,7 @@ class Integrity(Part):
         extra = row.extra or {}
         ok = result.status in (ResultStatus.APPLIED, ResultStatus.MERGED)
         held = not ok and all(e.code in ("integrity.duplicate", "complaint.duplicate") for e in result.errors)
-        state, error = ("synced", "") if ok or held else ("refused", _reason(result))
+        state, error = ("synced", "") if ok or held else ("refused", refusal_reason(result, MESSAGES))
         if row.kind == MutationKind.INTEGRITY.value:
             eid = (extra.get("entry") or {}).get("id")
             tx.execute(schema.integrity_entry.update().where(E.id == eid).values(state=state, error=error))
@@ -275,7 +256,7 @@ class Integrity(Part):
                 "handling": str(e.get("handling") or ""),
                 "photos": json.dumps([p for p in e.get("photos") or [] if isinstance(p, str)]),
                 "recorded_by": str(e.get("recorded_by") or ""),
-                "recorded_at": _iso(e.get("recorded_at")),
+                "recorded_at": server_iso(e.get("recorded_at")),
                 "state": "synced",
                 "error": "",
             }

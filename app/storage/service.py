@@ -9,7 +9,6 @@ the synced ones; pending ones wait for their answer.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -18,13 +17,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from app.i18n import translate
 from app.models.record import Provenance
 from app.models.remote import PushResult
 from app.models.service import ServiceItem, ServiceRecord
 from app.models.sync_state import OutboxRow
 from app.models.wire import MutationKind, ResultStatus
 from app.storage import schema
+from app.storage.answers import refusal_reason, server_iso
 from app.storage.db import Part
 from app.validation.service import KINDS, MESSAGES, STEPS
 
@@ -49,25 +48,6 @@ def _record(r: Any) -> ServiceRecord:
         r["state"],
         r["error"],
     )
-
-
-def _reason(result: PushResult) -> str:
-    """The server's reasons, in the user's language where the code is one of ours."""
-    out = []
-    for e in result.errors:
-        msgid = MESSAGES.get(e.code)
-        try:
-            out.append(translate(msgid).format(**(e.params or {})) if msgid else e.message or e.code)
-        except (KeyError, IndexError, ValueError):
-            out.append(e.message or e.code)
-    return "; ".join(out)
-
-
-def _iso(ts: Any) -> str:
-    try:
-        return dt.datetime.fromtimestamp(float(ts), dt.UTC).isoformat(timespec="seconds")
-    except (TypeError, ValueError, OverflowError):
-        return str(ts or "")
 
 
 def _dumps(body: Mapping[str, Any]) -> str:
@@ -165,7 +145,7 @@ class Service(Part):
         extra = row.extra or {}
         ok = result.status in (ResultStatus.APPLIED, ResultStatus.MERGED)
         held = not ok and bool(result.errors) and all(e.code == "service.duplicate" for e in result.errors)
-        state, error = ("synced", "") if ok or held else ("refused", _reason(result))
+        state, error = ("synced", "") if ok or held else ("refused", refusal_reason(result, MESSAGES))
         if row.kind == MutationKind.SERVICE.value:
             rid = (extra.get("service") or {}).get("id")
             tx.execute(schema.service_record.update().where(R.id == rid).values(state=state, error=error))
@@ -198,7 +178,7 @@ class Service(Part):
                 "status": str(s.get("status") or ""),
                 "revision": int(s.get("revision") or 1),
                 "recorded_by": str(s.get("recorded_by") or ""),
-                "recorded_at": _iso(s.get("recorded_at")),
+                "recorded_at": server_iso(s.get("recorded_at")),
             }
             snapshot = json.dumps(values, ensure_ascii=False, sort_keys=True)
             row = {**values, "body": _dumps(values["body"])}

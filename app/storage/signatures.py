@@ -10,7 +10,6 @@ for their answer. Whether one is outdated is worked out when read, against the c
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -19,13 +18,13 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.engine import Connection
 
-from app.i18n import translate
 from app.models.record import Provenance
 from app.models.remote import PushResult
 from app.models.signature import Signature
 from app.models.sync_state import OutboxRow
 from app.models.wire import MutationKind, ResultStatus
 from app.storage import schema
+from app.storage.answers import refusal_reason, server_iso
 from app.storage.db import Part
 from app.validation.consent import MESSAGES, changed_fields
 
@@ -48,22 +47,6 @@ def _signature(r: Any, values: Mapping[str, Any]) -> Signature:
         r["error"],
         tuple(changed_fields(fields, values)),
     )
-
-
-def _reason(result: PushResult) -> str:
-    """The server's reasons, in the user's language where the code is one of ours."""
-    out = []
-    for e in result.errors:
-        msgid = MESSAGES.get(e.code)
-        out.append(translate(msgid) if msgid else e.message or e.code)
-    return "; ".join(out)
-
-
-def _iso(ts: Any) -> str:
-    try:
-        return dt.datetime.fromtimestamp(float(ts), dt.UTC).isoformat(timespec="seconds")
-    except (TypeError, ValueError, OverflowError):
-        return str(ts or "")
 
 
 class Signatures(Part):
@@ -117,7 +100,7 @@ class Signatures(Part):
         sid = ((row.extra or {}).get("signature") or {}).get("id")
         ok = result.status in (ResultStatus.APPLIED, ResultStatus.MERGED)
         held = not ok and all(e.code == "signature.duplicate" for e in result.errors) and bool(result.errors)
-        state, error = ("synced", "") if ok or held else ("refused", _reason(result))
+        state, error = ("synced", "") if ok or held else ("refused", refusal_reason(result, MESSAGES))
         tx.execute(schema.signature.update().where(S.id == sid).values(state=state, error=error))
 
     def take_server(
@@ -140,7 +123,7 @@ class Signatures(Part):
                 "digest": str(s.get("digest") or ""),
                 "version": int(s.get("version") or 0),
                 "verified_by": str(s.get("verified_by") or ""),
-                "recorded_at": _iso(s.get("recorded_at")),
+                "recorded_at": server_iso(s.get("recorded_at")),
                 "state": "synced",
                 "error": "",
             }
