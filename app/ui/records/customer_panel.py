@@ -74,12 +74,12 @@ class CustomerPanel(QWidget):
             self.access_tab: self.access,
         }
         self.tabs.currentChanged.connect(self._tab_shown)
-        self.set_role(role)
         empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
         empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         empty.setProperty("role", "empty")
         self.signature = SignatureBox(ctx, form, self)
         self.signature.sig_message.connect(self.sig_message)
+        self.set_role(role)
         page = QWidget(self)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
@@ -147,8 +147,29 @@ class CustomerPanel(QWidget):
         self.sig_customer_changed.emit(customer_id or "")
 
     def set_role(self, role: UserRole) -> None:
-        """The access log is for market managers and admins (the server refuses collectors anyway)."""
+        """The access log is for market managers and admins (the server refuses collectors anyway); a
+        territory viewer reads only, so the page offers it no button that writes (the server refuses it)."""
         self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
+        for button in self.writing_buttons():
+            button.setVisible(role is not UserRole.VIEWER)
+
+    def writing_buttons(self) -> tuple[QPushButton, ...]:
+        """The page's buttons that write a record: the form's Save and Submit, and those of its tabs."""
+        i, s = self.integrity, self.service
+        return (
+            self.form_widget.save_button,
+            self.form_widget.submit_button,
+            self.signature.sign_button,
+            self.visits.add,
+            i.add_entry,
+            i.add_complaint,
+            i.step,
+            s.add_plan,
+            s.add_care,
+            s.add_survey,
+            s.add_observation,
+            s.step,
+        )
 
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
