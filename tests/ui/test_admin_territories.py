@@ -38,7 +38,7 @@ def warnings_of(page: Any) -> list[str]:
 
 def test_the_territory_tree_and_departments(qtbot, running, srv, memory_keyring, monkeypatch, tmp_path: Path) -> None:
     srv.admin("user", "add", "boss", "--role", "admin")
-    srv.admin("user", "add", "s2", "--role", "supervisor")
+    srv.admin("user", "add", "s2", "--role", "supervisor", "--display-name", "王经理")
     seed(srv, tmp_path)  # c2 holds five customers, in s1's team
     sign_in_as(qtbot, running, srv, monkeypatch, "boss")
     running.window.act_admin.trigger()
@@ -69,7 +69,7 @@ def test_the_territory_tree_and_departments(qtbot, running, srv, memory_keyring,
     assert page.status.text() == "团队之下不能再有节点。"
 
     # the team's market manager; c2 placed in it with a department: their customers follow to s2's team
-    items.append("s2")
+    items.append("王经理 (s2)")  # offered by the name people know, with the login
     page.manager()
     settle(qtbot, page)
     assert page.status.text() == "已设定“雁塔一组”的市场经理；0 户客户随团队成员转移。"
@@ -79,7 +79,7 @@ def test_the_territory_tree_and_departments(qtbot, running, srv, memory_keyring,
     settle(qtbot, page)
     assert page.status.text() == "c2 现在位于“雁塔一组”；5 户客户随其转移。"
     team = page.tree.findItems("雁塔一组", _match_all(), 0)[0]
-    assert [team.text(c) for c in range(4)] == ["雁塔一组", "团队", "s2", "c2"]
+    assert [team.text(c) for c in range(4)] == ["雁塔一组", "团队", "王经理 (s2)", "c2"]
     assert "c2\tcollector\ts2\tactive" in srv.admin("user", "list").stdout
 
     # a department renamed; bad input refused with the reason, nothing sent

@@ -100,6 +100,15 @@ class TerritoriesPage(Page):
             self.user.setCurrentIndex(max(self.user.findData(keep), 0))
         self.user.blockSignals(False)
         self._user_changed()
+        if self.data.nodes:  # the tree came first: show its managers by their names now
+            self.show_tree(self.data)
+
+    def person(self, login: str | None) -> str:
+        """A user as people know them: the display name with the login, or the login alone."""
+        if not login:
+            return ""
+        shown = next((u.display_name for u in self.people if u.name == login and u.display_name), "")
+        return f"{shown} ({login})" if shown and shown != login else login
 
     def show_tree(self, data: Territories) -> None:
         keep = self.current()
@@ -107,7 +116,9 @@ class TerritoriesPage(Page):
         self.tree.clear()
         items: dict[int, QTreeWidgetItem] = {}
         for n in data.nodes:  # depth first: a parent comes before its nodes
-            item = QTreeWidgetItem([n.name, level_label(n.level), n.supervisor or "", _(", ").join(n.users)])
+            item = QTreeWidgetItem(
+                [n.name, level_label(n.level), self.person(n.supervisor), _(", ").join(map(self.person, n.users))]
+            )
             item.setData(0, ID_ROLE, n.id)
             parent = items.get(n.parent) if n.parent is not None else None
             if parent is not None:
@@ -230,14 +241,14 @@ class TerritoriesPage(Page):
             self.status.setText(_("Only a team has a market manager."))
             return
         names = [u.name for u in self.people if u.role.value == "supervisor" and not u.disabled]
-        labels = [_("(none)"), *names]
-        current = labels.index(n.supervisor) if n.supervisor in labels else 0
+        labels = [_("(none)"), *map(self.person, names)]
+        current = names.index(n.supervisor) + 1 if n.supervisor in names else 0
         label, ok = QInputDialog.getItem(
             self, _("Market manager of {name}").format(name=n.name), _("Market manager"), labels, current, False
         )
         if not ok:
             return
-        sup = label if label in names else ""
+        sup = names[labels.index(label) - 1] if labels.index(label) > 0 else ""
 
         def done(moved: int) -> None:
             self.status.setText(
