@@ -21,6 +21,7 @@ from app.validation.completeness import gaps
 from app.validation.consent import consent_issues
 from app.validation.editing import editable_keys, editor_issues
 from server.codes import keep_code, next_code, region_of
+from server.db import FeedEntry
 from server.photos import readable
 from server.records import Rec, UnitOfWork
 from server.schema import customer_versions, review_decisions
@@ -100,7 +101,14 @@ def rejected(
     return result(m, ResultStatus.REJECTED, rec, uow, errors=errors)
 
 
-def _target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[Rec | None, dict[str, Any] | None]:
+def applied(uow: UnitOfWork, m: dict[str, Any], rec: Rec) -> dict[str, Any]:
+    """A record kept beside a customer (integrity entry, complaint, signature, service record) was written:
+    the customer's feed row (its file changed, its version did not) and the answer ``applied``."""
+    uow.tx.emit(FeedEntry("record", rec.id, owner_id=rec.owner_id, created_by_id=rec.created_by_id))
+    return result(m, ResultStatus.APPLIED, rec, uow)
+
+
+def target(uow: UnitOfWork, m: dict[str, Any], *, edit: bool = True) -> tuple[Rec | None, dict[str, Any] | None]:
     """The record a mutation names, or the rejection the caller gets (scope first: reveal nothing)."""
     rec = uow.records.get(m["record_id"])
     if rec is None or rec.version == 0 or not can_see(uow.user, rec, uow.directory):
@@ -141,7 +149,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             return rejected(m, uow, [error("not_found")])
         rec = rec or uow.new_record(m["record_id"], uow.user)
     else:
-        rec, refusal = _target(uow, m)
+        rec, refusal = target(uow, m)
         if refusal:
             return refusal
         assert rec is not None
@@ -252,7 +260,7 @@ def _apply_save(
 
 
 def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -288,7 +296,7 @@ def submit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
 
 def delete(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     """A soft delete; a collector may only delete a customer that never had an official code."""
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -300,7 +308,7 @@ def delete(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
 
 
 def decide(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
-    rec, refusal = _target(uow, m, edit=False)
+    rec, refusal = target(uow, m, edit=False)
     if refusal:
         return refusal
     assert rec is not None
@@ -426,7 +434,7 @@ def _past_day(uow: UnitOfWork, text: Any) -> dt.date | None:
 
 def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     """A visit to a customer; its photos must be on the server already (a visit is never edited)."""
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -470,7 +478,7 @@ def check(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
 
     It changes no field and makes no new version: the record's checks are what the monthly report's
     overdue list reads. Whoever may edit the customer may record one."""
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -491,7 +499,7 @@ def close(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     archive's lifecycle"). The responsible market manager or an admin decides it, with a date and a reason:
     a collector reports the cancellation through the customer's status (an ``approval`` field, reviewed).
     A closed record stays visible but is read-only (``closed``) until it is reopened."""
-    rec, refusal = _target(uow, m, edit=False)
+    rec, refusal = target(uow, m, edit=False)
     if refusal:
         return refusal
     assert rec is not None

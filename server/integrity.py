@@ -20,13 +20,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.i18n import translate
-from app.models.wire import ResultStatus
 from app.validation import integrity as rules
-from server.apply import _target, error, rejected, result
+from server.apply import applied, error, rejected, target
 from server.calendar import server_calendar
 from server.config import CHINA_TZ
-from server.db import FeedEntry
-from server.records import Rec, UnitOfWork, dumps
+from server.records import UnitOfWork, dumps
 from server.schema import complaint_steps, complaints, customers, integrity_entries, users
 from server.scope import Directory, can_decide, can_edit
 
@@ -41,18 +39,13 @@ def _errors(problems: Sequence[tuple[str, str]], prefix: str, **params: Any) -> 
     ]
 
 
-def _emit(uow: UnitOfWork, rec: Rec) -> None:
-    """The customer's feed row: its integrity file changed (the record's version does not)."""
-    uow.tx.emit(FeedEntry("record", rec.id, owner_id=rec.owner_id, created_by_id=rec.created_by_id))
-
-
 def _exists(uow: UnitOfWork, table: Any, key: str) -> bool:
     return uow.tx.conn.execute(select(table.c.id).where(table.c.id == key)).first() is not None
 
 
 def add_entry(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     """An entry of the outlet's integrity file, by whoever may edit the customer; never edited afterwards."""
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -89,13 +82,12 @@ def add_entry(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         )
     )
     uow.refs.setdefault(rec.id, set()).update(photos)
-    _emit(uow, rec)
-    return result(m, ResultStatus.APPLIED, rec, uow)
+    return applied(uow, m, rec)
 
 
 def open_complaint(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     """A complaint received about the outlet: its deadline is ``DEADLINE_WORKDAYS`` working days on."""
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -133,8 +125,7 @@ def open_complaint(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     }
     uow.tx.conn.execute(insert(complaints).values(**row))
     _step_row(uow, c["id"], 1, "open", {"channel": row["channel"], "received_on": row["received_on"]})
-    _emit(uow, rec)
-    return result(m, ResultStatus.APPLIED, rec, uow)
+    return applied(uow, m, rec)
 
 
 def _step_row(uow: UnitOfWork, complaint_id: str, revision: int, action: str, data: dict[str, Any]) -> None:
@@ -153,7 +144,7 @@ def complaint_step(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     """A step of a complaint. The team's market manager (or an admin) assigns it to someone who may edit the
     customer; the assignee, or the market manager, handles, answers and closes it. ``revision`` names the
     state the step follows: a step on a complaint that moved on meanwhile is refused (``complaint.stale``)."""
-    rec, refusal = _target(uow, m, edit=False)
+    rec, refusal = target(uow, m, edit=False)
     if refusal:
         return refusal
     assert rec is not None
@@ -209,8 +200,7 @@ def complaint_step(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     uow.tx.conn.execute(update(complaints).where(complaints.c.id == row.id).values(**values))
     data = {k: v for k, v in values.items() if k not in ("revision", "updated_at")}
     _step_row(uow, row.id, row.revision + 1, s["action"], data)
-    _emit(uow, rec)
-    return result(m, ResultStatus.APPLIED, rec, uow)
+    return applied(uow, m, rec)
 
 
 def _as_user(d: Directory, uid: int) -> Any:

@@ -18,10 +18,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.i18n import translate
-from app.models.wire import ResultStatus
 from app.validation import service as rules
-from server.apply import _target, error, rejected, result
-from server.db import FeedEntry
+from server.apply import applied, error, rejected, target
 from server.records import UnitOfWork, dumps
 from server.schema import service_records
 from server.scope import Directory
@@ -35,7 +33,7 @@ def _errors(problems: Sequence[tuple[str, str]], prefix: str, **params: Any) -> 
 
 
 def add(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -67,12 +65,11 @@ def add(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             updated_at=uow.now,
         )
     )
-    uow.tx.emit(FeedEntry("record", rec.id, owner_id=rec.owner_id, created_by_id=rec.created_by_id))
-    return result(m, ResultStatus.APPLIED, rec, uow)
+    return applied(uow, m, rec)
 
 
 def step(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -108,8 +105,7 @@ def step(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             updated_at=uow.now,
         )
     )
-    uow.tx.emit(FeedEntry("record", rec.id, owner_id=rec.owner_id, created_by_id=rec.created_by_id))
-    return result(m, ResultStatus.APPLIED, rec, uow)
+    return applied(uow, m, rec)
 
 
 def of_records(conn: Connection, rids: Sequence[str], d: Directory) -> dict[str, list[dict[str, Any]]]:

@@ -19,10 +19,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from app.i18n import translate
-from app.models.wire import ResultStatus
 from app.validation import consent as rules
-from server.apply import _target, error, rejected, result
-from server.db import FeedEntry
+from server.apply import applied, error, rejected, target
 from server.records import UnitOfWork, dumps
 from server.schema import signatures
 from server.scope import Directory
@@ -33,7 +31,7 @@ def _error(field: str, code: str) -> dict[str, Any]:
 
 
 def add(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
-    rec, refusal = _target(uow, m)
+    rec, refusal = target(uow, m)
     if refusal:
         return refusal
     assert rec is not None
@@ -65,8 +63,7 @@ def add(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         )
     )
     uow.refs.setdefault(rec.id, set()).add(s["image"])  # readable by whoever sees the customer
-    uow.tx.emit(FeedEntry("record", rec.id, owner_id=rec.owner_id, created_by_id=rec.created_by_id))
-    return result(m, ResultStatus.APPLIED, rec, uow)
+    return applied(uow, m, rec)
 
 
 def of_records(conn: Connection, rids: Sequence[str], d: Directory) -> dict[str, list[dict[str, Any]]]:
