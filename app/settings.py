@@ -62,6 +62,9 @@ class Settings:
         "list_columns", {}, dict, lambda v: all(isinstance(k, str) and isinstance(x, str) for k, x in v.items())
     )
 
+    #: The main window's place and size (``x,y,width,height,maximized``), restored when still on a screen.
+    window_geometry = Setting("window_geometry", "", str)
+
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or settings_file()
         self._data: dict[str, Any] = {}

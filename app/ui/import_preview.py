@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.i18n import _, current_language, ngettext, translate
 from app.services.sheet_results import ImportMode, Problem, RowDiff, SheetResult
 from app.services.sheets import intake_summary
+from app.ui import geometry
 from app.ui.context import UiContext
 from app.ui.errors import info
 from app.ui.ops import sheets as sheet_ops
@@ -131,7 +132,7 @@ class ImportPreview(QDialog):
         layout.addWidget(self.more)
         layout.addWidget(self.submit)
         layout.addWidget(buttons)
-        self.resize(900, 600)
+        geometry.fit(self, 900, 600)
 
     def _changes(self, result: SheetResult, problems: list[Problem]) -> QTreeWidget:
         tree = QTreeWidget(self)

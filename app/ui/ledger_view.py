@@ -33,6 +33,7 @@ from app.models import times
 from app.models.catalogue import FormDefinition
 from app.models.remote import Ledger
 from app.services import ledger as ledger_service
+from app.ui import geometry
 from app.ui.context import UiContext
 from app.ui.errors import info, show_exception
 from app.ui.ops import reports as report_ops
@@ -58,7 +59,7 @@ class LedgerWindow(QDialog):
         self.ctx, self.ask_file = ctx, ask_file
         self.ledger: Ledger | None = None
         self.setWindowTitle(_("Modification ledger"))
-        self.resize(1200, 700)
+        geometry.fit(self, 1200, 700)
         layout = QVBoxLayout(self)
         intro = QLabel(
             _(

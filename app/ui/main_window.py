@@ -18,7 +18,7 @@ from app.models.wire import UserRole
 from app.services.events import Changes
 from app.services.listing import Summary
 from app.services.maintenance import ArchiveCheck
-from app.ui import report_flow, sheets_flow
+from app.ui import geometry, report_flow, sheets_flow
 from app.ui.admin.window import AdminWindow
 from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
@@ -106,7 +106,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(250)
         self._refresh_timer.timeout.connect(self._refresh)
-        self.resize(1400, 860)
+        geometry.restore(self, self.ctx.settings, 1400, 860)
         self.set_role(role)
         self.list_panel.apply()
         self.refresh_summary()
@@ -525,4 +525,5 @@ class MainWindow(QMainWindow):
             return
         event.accept()
         self.list_panel.save_columns()
+        geometry.remember(self, self.ctx.settings)
         self.sig_close_requested.emit()
