@@ -59,6 +59,7 @@ class OptionsPage(QWizardPage):
         super().__init__(wizard)
         self.wizard_ = wizard
         self.setTitle(_("A few details"))
+        self.setSubTitle(_("Your name is recorded with every change you make and printed on the archive copies."))
         self.setCommitPage(True)
         self.setButtonText(QWizard.WizardButton.CommitButton, _("Create the archive"))
         self.user = QLineEdit(ss.default_actor(), self)
