@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
@@ -63,8 +64,19 @@ class UnlockDialog(QDialog):
         self.countdown = QTimer(self)
         self.countdown.setInterval(1000)
         self.countdown.timeout.connect(self._tick)
-        self.resize(460, 240)
+        self._fit_page()
         self._tick()
+
+    def _fit_page(self) -> None:
+        """The dialog as tall as the page shown: a stack is as tall as its tallest page (the recovery one),
+        which left a gap between the passphrase and its message."""
+        for i in range(self.stack.count()):
+            shown = i == self.stack.currentIndex()
+            policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
+            self.stack.widget(i).setSizePolicy(policy, policy)
+        self.stack.adjustSize()
+        self.adjustSize()
+        self.resize(max(self.width(), 460), self.sizeHint().height())
 
     def _passphrase_page(self) -> QWidget:
         page = QWidget(self)
@@ -92,6 +104,7 @@ class UnlockDialog(QDialog):
         self.stack.setCurrentIndex(0 if self.recovering else 1)
         self.forgot.setText(_("Use the passphrase") if self.recovering else _("Forgot the passphrase?"))
         self.message.clear()
+        self._fit_page()
 
     def _tick(self) -> None:
         """While repeated failures impose a delay, count it down on the button's behalf."""

@@ -84,6 +84,11 @@ def test_wrong_passphrase_keeps_the_dialog_open_then_locks_out(qtbot, ictx, crea
     d = UnlockDialog(ictx, "default")
     qtbot.addWidget(d)
     d.show()
+    page = d.stack.currentWidget()  # as tall as the passphrase page, not as the recovery page behind it
+    assert d.stack.height() == page.sizeHint().height() < d.stack.widget(1).sizeHint().height()
+    d.toggle_recovery()
+    assert d.stack.height() >= d.stack.widget(1).sizeHint().height()
+    d.toggle_recovery()
     for _ in range(3):
         d.passphrase.setText("not the passphrase")
         d.try_unlock()
