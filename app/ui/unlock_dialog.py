@@ -70,10 +70,11 @@ class UnlockDialog(QDialog):
     def _fit_page(self) -> None:
         """The dialog as tall as the page shown: a stack is as tall as its tallest page (the recovery one),
         which left a gap between the passphrase and its message."""
-        for i in range(self.stack.count()):
-            shown = i == self.stack.currentIndex()
+        for page in (self.stack.widget(i) for i in range(self.stack.count())):
+            shown = page is self.stack.currentWidget()
             policy = QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored
-            self.stack.widget(i).setSizePolicy(policy, policy)
+            if page is not None:
+                page.setSizePolicy(policy, policy)
         self.stack.adjustSize()
         self.adjustSize()
         self.resize(max(self.width(), 460), self.sizeHint().height())
