@@ -25,6 +25,7 @@ from app.models.record import (
     new_id,
 )
 from app.models.wire import UserRole
+from app.services import service
 from app.services.events import Changes
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
@@ -327,7 +328,9 @@ def add_visit(
     visit = Visit(
         new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos)
     )
-    return session._archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
+    stored = session._archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
+    service.fulfil_plans(session, customer_id, stored.id, visited_on)  # the visit closes its plan
+    return stored
 
 
 # ---- crash-safe autosave of forms being edited ---------------------------------------------------

@@ -143,6 +143,14 @@ def step(
     return session._archive.service.step(rec, s, prov)
 
 
+def fulfil_plans(session: Session, customer_id: str, visit_id: str, visited_on: str) -> list[ServiceRecord]:
+    """A visit recorded closes the customer's visit plans it fulfils (``rules.plans_fulfilled``): each done
+    on the visit's day, naming the visit; they reach the server as steps like one done by hand."""
+    plans = [r for r in of_customer(session, customer_id) if r.kind == "plan" and r.status == "open"]
+    chosen = set(rules.plans_fulfilled([(r.id, r.on_date) for r in plans], visited_on))
+    return [step(session, r.id, "done", done_on=visited_on, visit_id=visit_id) for r in plans if r.id in chosen]
+
+
 def of_customer(session: Session, customer_id: str) -> list[ServiceRecord]:
     return session._archive.service.of_customer(customer_id)
 

@@ -301,6 +301,25 @@ def is_overdue(kind: str, status: str, on_date: str, today: dt.date) -> bool:
     return kind == "plan" and status == "open" and bool(on_date) and on_date < today.isoformat()
 
 
+#: A visit made up to this many days before a plan's day fulfils it (visited early), when no plan is due.
+EARLY_DAYS = 7
+
+
+def plans_fulfilled(plans: Sequence[tuple[str, str]], visited_on: str) -> list[str]:
+    """The open visit plans (``(id, planned day)``) a visit on ``visited_on`` fulfils: every plan due on or
+    before that day (overdue ones too: the customer has been visited), else the first one planned within
+    ``EARLY_DAYS`` after it (an early visit); none when the visit's day is not a date."""
+    on = day(visited_on)
+    if on is None:
+        return []
+    due = [pid for pid, planned in plans if planned and planned <= on.isoformat()]
+    if due:
+        return due
+    until = (on + dt.timedelta(days=EARLY_DAYS)).isoformat()
+    early = sorted((planned, pid) for pid, planned in plans if planned and on.isoformat() < planned <= until)
+    return [early[0][1]] if early else []
+
+
 def next_occurrence(on_date: str, yearly: bool, today: dt.date) -> dt.date | None:
     """The care date's next day on or after ``today``: the date itself, or for a yearly one its day this year
     or next (29 February falls on the 28th in other years); None when it is past and not yearly."""

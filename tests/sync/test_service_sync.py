@@ -135,6 +135,27 @@ def test_an_overdue_visit_plan_is_in_the_owners_to_do_list(server, clients) -> N
     assert service.overdue_plans(c1.session) == []
 
 
+def test_a_recorded_visit_closes_its_plan_and_the_server_agrees(server, clients) -> None:
+    c1, s1 = clients("c1"), clients("s1")
+    cid = _customer(c1, server, 57)
+    today = c1.session.today()
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    late = service.plan_visit(c1.session, cid, yesterday, "季度走访")
+    ahead = service.plan_visit(c1.session, cid, (today + dt.timedelta(days=20)).isoformat(), "下月走访")
+    visit = records.add_visit(c1.session, cid, today.isoformat(), "季度走访", "", "")
+    got = {r.id: r for r in service.of_customer(c1.session, cid)}
+    assert got[late.id].status == "done" and got[late.id].body["visit_id"] == visit.id
+    assert got[late.id].body["done_on"] == today.isoformat()
+    assert got[ahead.id].status == "open"  # not this visit's plan
+    assert service.overdue_plans(c1.session) == []
+    assert c1.sync().complete
+    s1.login(server)
+    assert s1.sync().complete
+    theirs = {r.id: r for r in service.of_customer(s1.session, cid)}
+    assert theirs[late.id].status == "done" and theirs[late.id].body["visit_id"] == visit.id
+    assert theirs[ahead.id].status == "open"
+
+
 def test_plans_from_the_visit_cycle_for_the_customers_due_this_week(server, clients) -> None:
     c1 = clients("c1")
     today = c1.session.today()

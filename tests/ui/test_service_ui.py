@@ -1,6 +1,7 @@
 """The customer's "服务记录" tab on a real archive: a visit plan, a care date and a survey entered through their
 dialogs, bad values refused with the message in the dialog (a survey without telling the respondent first),
-a plan marked visited by one of the customer's visits; in the running app the tab reads when it comes into
+a plan marked visited by one of the customer's visits; in the running app a visit recorded closes the
+overdue plan and the tab shows it; the tab reads when it comes into
 view, an overdue plan puts its customer in the overdue filter with its reason, and Archive → 拜访计划与亲情联络…
 lists the week's plans and the coming care dates."""
 
@@ -17,6 +18,7 @@ import app.ui.records.service as service_ui
 from app.services import records, service
 from app.ui.records.service import CareDialog, PlanDialog, ServiceView, StepDialog, SurveyDialog
 from app.ui.records.table_model import Column
+from app.ui.records.visits import VisitDialog
 from app.validation.service import questionnaire
 from tests.ui.test_layout_fit import main_window, settle
 from tests.ui.test_report_ui import _menu_action
@@ -140,6 +142,13 @@ def test_the_tab_reads_in_view_and_the_overdue_plan_is_on_the_to_do_list(qtbot, 
     assert said == ["已按拜访周期计划 1 次拜访。"]
     again = shown[1].table
     assert again.rowCount() == 4 and "丙店" in [again.item(r, 2).text() for r in range(4)]
+
+    # a visit recorded on the customer's page closes its overdue plan; the tab, in view, reads it again
+    side.visits.new_visit()
+    dialog = side.visits.findChild(VisitDialog)
+    assert dialog is not None
+    dialog._save()
+    qtbot.waitUntil(lambda: view.table.rowCount() == 1 and "已拜访" in view.table.item(0, 2).text(), timeout=10_000)
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

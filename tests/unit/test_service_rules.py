@@ -154,3 +154,25 @@ def test_an_observation_is_structured_per_brand_with_the_display_promotions_and_
         ("on_date", "service.observed_on")
     ]
     assert rules.initial_status("observation", {}) == "recorded"
+
+
+def test_a_visit_fulfils_the_plans_due_by_its_day_else_the_next_within_a_week() -> None:
+    plans = [("late", "2026-03-01"), ("due", "2026-03-10"), ("next", "2026-03-14"), ("later", "2026-03-30")]
+    assert rules.plans_fulfilled(plans, "2026-03-10") == ["late", "due"]  # overdue ones too: visited
+    assert rules.plans_fulfilled(plans[2:], "2026-03-10") == ["next"]  # four days early
+    assert rules.plans_fulfilled(plans[3:], "2026-03-10") == []  # 20 days early: another visit's plan
+    assert rules.plans_fulfilled(plans[2:], "2026-03-07") == ["next"]  # exactly EARLY_DAYS before
+    assert rules.plans_fulfilled(plans[2:], "2026-03-06") == []
+    assert rules.plans_fulfilled(plans, "not a day") == []
+
+
+@given(st.lists(st.dates(dt.date(2025, 1, 1), dt.date(2027, 12, 31)), max_size=8), st.dates(dt.date(2025, 6, 1)))
+def test_a_visit_never_fulfils_a_plan_more_than_a_week_ahead(days: list[dt.date], visited: dt.date) -> None:
+    plans = [(str(i), d.isoformat()) for i, d in enumerate(days)]
+    chosen = rules.plans_fulfilled(plans, visited.isoformat())
+    limit = visited + dt.timedelta(days=rules.EARLY_DAYS)
+    assert all(dt.date.fromisoformat(days[int(pid)].isoformat()) <= limit for pid in chosen)
+    if any(d <= visited for d in days):  # every plan due is closed, and only those
+        assert sorted(chosen, key=int) == [str(i) for i, d in enumerate(days) if d <= visited]
+    else:
+        assert len(chosen) <= 1

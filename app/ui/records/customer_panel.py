@@ -64,6 +64,7 @@ class CustomerPanel(QWidget):
         self.service = ServiceView(ctx, self)
         self.service_tab = self.tabs.addTab(self.service, _("Service records"))
         self.service.sig_message.connect(self.sig_message)
+        self.visits.sig_added.connect(self._visit_added)
         self.access = AccessView(ctx, self)
         self.access_tab = self.tabs.addTab(self.access, _("Access log"))
         # the tabs that read only when in view (a Submit or a save stays cheap), by their index
@@ -123,6 +124,11 @@ class CustomerPanel(QWidget):
     def _saved(self, customer_id: str) -> None:
         """A save adds to the customer's history; its visits change only with a visit (its own operation)."""
         self._refresh_side_tabs(customer_id, visits=self.visits.customer_id != customer_id)
+
+    def _visit_added(self, _visit: object) -> None:
+        """A visit may have closed a visit plan: the service records are read again when in view."""
+        self.service.hold(self.customer_id)
+        self._tab_shown(self.tabs.currentIndex())
 
     def _tab_shown(self, index: int) -> None:
         tab = self.lazy_tabs.get(index)

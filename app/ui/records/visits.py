@@ -90,6 +90,8 @@ class VisitDialog(QDialog):
 
 
 class VisitsView(QWidget):
+    sig_added = Signal(object)  # Visit: recorded (it may have closed a visit plan of the service records)
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -146,5 +148,6 @@ class VisitsView(QWidget):
         if self.customer_id:
             dialog = VisitDialog(self.ctx, self.customer_id, self)
             dialog.sig_added.connect(lambda _v: self.load(self.customer_id))
+            dialog.sig_added.connect(self.sig_added)
             dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
             dialog.open()
