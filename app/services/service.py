@@ -270,9 +270,10 @@ def describe(rec: ServiceRecord, lang: str | None = None) -> str:
 RESULT_GROUPS = {"collector": N_("Collector"), "area": N_("Area (division code)"), "market": N_("Market type")}
 
 
-def survey_results(session: Session) -> list[tuple[str, str, int, int, float | None]]:
+def survey_results(session: Session, lang: str | None = None) -> list[tuple[str, str, int, int, float | None]]:
     """The surveys per collector, per area and per market type: (group kind, group, valid, invalid, the mean
-    score of the valid ones); invalid questionnaires are counted apart and left out of the mean (F0 L17)."""
+    score of the valid ones); invalid questionnaires are counted apart and left out of the mean (F0 L17).
+    A market type is named by its label on the form (``lang``), an area by its division code."""
     arc = session._archive
     items = arc.service.listed(("survey",))
     customers = arc.customers.many(sorted({i.record.customer_id for i in items}))
@@ -285,11 +286,14 @@ def survey_results(session: Session) -> list[tuple[str, str, int, int, float | N
             ("market", str(values.get("market_type") or "")),
         ):
             groups.setdefault((kind, key), []).append(i.record)
+    market = session.form.get("market_type")
     out = []
     for (kind, key), recs in sorted(groups.items()):
         valid = [float(r.body.get("score") or 0) for r in recs if r.status == "valid"]
         mean = round(sum(valid) / len(valid), 2) if valid else None
-        out.append((kind, key, len(valid), len(recs) - len(valid), mean))
+        choice = market.choice(key) if kind == "market" and market is not None else None
+        name = choice.label(lang or current_language()) if choice is not None else key
+        out.append((kind, name, len(valid), len(recs) - len(valid), mean))
     return out
 
 
@@ -355,7 +359,7 @@ def export_service(session: Session, path: Path, lang: str | None = None) -> int
         Column(t(N_("Invalid")), 8.0),
         Column(t(N_("Mean score of the valid ones")), 14.0),
     ]
-    results = [[t(RESULT_GROUPS[k]), g, v, i, m] for k, g, v, i, m in survey_results(session)]
+    results = [[t(RESULT_GROUPS[k]), g, v, i, m] for k, g, v, i, m in survey_results(session, lang)]
     seen_cols = [
         Column(t(N_("Customer code")), 16.0),
         Column(t(N_("Date")), 12.0),

@@ -31,6 +31,7 @@ from app.ui.ops import records as record_ops
 from app.ui.ops import syncing as sync_ops
 from app.ui.records import integrity as integrity_ui
 from app.ui.records import service as service_ui
+from app.ui.records import survey_results
 from app.ui.records.closure import ClosureActions
 from app.ui.records.customer_panel import CustomerPanel
 from app.ui.records.list_panel import CustomerListPanel
@@ -151,6 +152,7 @@ class MainWindow(QMainWindow):
             _("Visit plans and care dates…"),
             lambda: service_ui.show_reminders(self.ctx, self, self.open_customer),
         )
+        self._action(archive, _("Satisfaction survey results…"), lambda: survey_results.show_results(self.ctx, self))
         archive.addSeparator()
         self._action(archive, _("Back up…"), lambda: sheets_flow.choose_backup(self.ctx, self))
         self._action(archive, _("Lock"), self.sig_lock_requested.emit, "Ctrl+L")

@@ -39,7 +39,7 @@ def test_the_export_holds_every_kind_and_writes_text_safely(session, tmp_path) -
     got = [[cell.value for cell in row] for row in answers.iter_rows(min_row=2)]
     assert len(got) == 2 * len(ids) and {r[3] for r in got} >= {"一般", "很满意"}
     results = [[cell.value for cell in row] for row in wb.worksheets[2].iter_rows(min_row=2)]
-    assert ["市场类型", "rural", 1, 1, 4.2] in results  # the invalid one counted apart, out of the mean
+    assert ["市场类型", "乡村", 1, 1, 4.2] in results  # the invalid one counted apart, out of the mean
     assert [r[0] for r in results].count("采集人") == 1
     brands = [[cell.value for cell in row] for row in wb.worksheets[3].iter_rows(min_row=2)]
     assert [b[2:] for b in brands] == [["=中华", 12, 30, 45], ["芙蓉王", None, None, 25.5]]

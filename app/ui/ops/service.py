@@ -88,5 +88,10 @@ def plan_from_cycle(ctx: UiContext, parent: Any) -> DbOp[list[ServiceRecord]]:
     )
 
 
+def survey_results(ctx: UiContext, parent: Any) -> DbOp[list[tuple[str, str, int, int, float | None]]]:
+    """The surveys per collector, area and market type (valid, invalid, the mean of the valid ones)."""
+    return ctx.op(service.survey_results, parent)
+
+
 def export(ctx: UiContext, parent: Any, path: Path) -> DbOp[int]:
     return ctx.op(lambda s: service.export_service(s, path), parent)
