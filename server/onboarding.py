@@ -353,6 +353,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
                 cu.data,
                 C.revision.label("case_revision"),
                 C.source,
+                C.late_feed,
                 C.record_id,
             )
             .join(onboarding_cases, (C.id == S.case_id) & (C.current == S.position))
@@ -374,6 +375,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
                     "customer_manager": d.name(r.owner_id),
                     "revision": r.case_revision,
                     "source": r.source,
+                    "late_feed": bool(r.late_feed),  # the licence system forwarded it late (issue 19)
                     "step": _step_wire(cal, r, d, now, names),
                 }
             )

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from app.i18n import language
 from app.models.record import CustomerStatus
 from app.services import onboarding, records, review
 from app.sync.client import MemoryTokens, SyncClient
@@ -82,6 +83,11 @@ def test_systems_of_record_through_a_real_server_and_real_archives(server, clien
             todo = [w for w in onboarding.waiting(client) if w.record_id == rid]
             assert len(todo) == 1 and todo[0].source == "integration:zm" and todo[0].step.code == "visit"
             assert todo[0].step.started_at is not None and todo[0].step.overdue  # from 2 March 2026
+            assert todo[0].late_feed  # issued on 2 March, arrived today: more than 0.5 working day late
+            with language("zh_CN"):
+                assert onboarding.origin_text(todo[0]) == "许可证系统（zm），转发超时"
+            with language("en"):
+                assert onboarding.origin_text(todo[0]) == "Licence system (zm), forwarded late"
         finally:
             client.close()
 
