@@ -142,6 +142,9 @@ def test_a_large_load_in_pages_and_the_maximum_per_call(server_process, db, run)
         assert r.status_code == 413 and r.json()["code"] == "too_large"
         assert r.json()["fields"][0] == {"field": "items", "code": "items.too_many", "message": "10"}
         assert "At most 10 items a call" in r.json()["message"] and count(db, customers) == 0
+        nul = {"external_id": "XK-N", "version": 1, "cancellation": {"reason": "注\x00销"}}
+        r = post(client, lic, "licensees", nul)  # refused at the wire, before the database
+        assert r.status_code == 422 and r.json()["fields"][0]["code"] == "text.nul"
         answers = []
         for start in range(0, len(items), 10):  # pages of at most 10: 10, 10, 10, 4
             page = post(client, lic, "licensees", *items[start : start + 10])

@@ -34,14 +34,20 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("received_at", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("late_feed", sa.Boolean(), nullable=False, server_default=sa.false()))
     conn = op.get_bind()
-    rows = conn.execute(sa.text("SELECT id, data FROM customers")).all()
-    fill = []
-    for rid, data in rows:
-        number = json.loads(data).get("licence_no")
-        if isinstance(number, str) and number:
-            fill.append({"n": number[:40], "i": rid})
-    if fill:
-        conn.execute(sa.text("UPDATE customers SET licence_no = :n WHERE id = :i"), fill)
+    last = ""
+    while True:  # a page of customers at a time: a province's archive is not read into memory at once
+        q = sa.text("SELECT id, data FROM customers WHERE id > :last ORDER BY id LIMIT 1000")
+        rows = conn.execute(q, {"last": last}).all()
+        if not rows:
+            break
+        fill = []
+        for rid, data in rows:
+            number = json.loads(data).get("licence_no")
+            if isinstance(number, str) and number:
+                fill.append({"n": number[:40], "i": rid})
+        if fill:
+            conn.execute(sa.text("UPDATE customers SET licence_no = :n WHERE id = :i"), fill)
+        last = rows[-1][0]
 
 
 def downgrade() -> None:
