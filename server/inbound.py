@@ -345,7 +345,7 @@ def _new_or_matched(
     """A new external id: the customer keyed by hand with its licence number (linked), else a new draft
     customer; a cancellation of a licence nobody has is refused."""
     number = values.get("licence_no")
-    rid, problems = licences.match(call.tx.conn, call.uow, number, call.numbers)
+    rid, problems = licences.match(call.tx.conn, number, call.numbers)
     if problems:
         return None, problems, False
     if rid is not None:

@@ -100,9 +100,7 @@ def issued_at(raw: Any, values: dict[str, Any], received: float) -> tuple[float 
     return None, []
 
 
-def match(
-    conn: Connection, uow: UnitOfWork, number: Any, taken: dict[str, str]
-) -> tuple[str | None, list[dict[str, Any]]]:
+def match(conn: Connection, number: Any, taken: dict[str, str]) -> tuple[str | None, list[dict[str, Any]]]:
     """The id of the customer keyed by hand that a new licensee with licence number ``number`` links to
     (None: none, make a new one), or why it cannot be decided. ``taken``: the numbers this call has already
     given to a customer (new or linked), not yet written."""

@@ -63,6 +63,12 @@ def test_hand_keyed_customers_are_linked_and_cancelled_licences_close_the_outlet
         assert res["status"] == "rejected" and [e["code"] for e in res["errors"]] == ["licence.ambiguous"]
         assert "2 customers have licence number 610111100903" in res["errors"][0]["message"]
         assert count(db, customers) == before + 2
+        # the customer with the number is another team's (outside the licence system's territory): refused
+        _hand_keyed(api, api.token("c3"), "610111100908")
+        outside = {"external_id": "XK-908", "version": 1, "values": {**LICENSEE, "licence_no": "610111100908"}}
+        res = post(client, lic, "licensees", outside).json()["items"][0]
+        assert [e["code"] for e in res["errors"]] == ["licence.outside_territory"] and res["record_id"] is None
+        before += 1
 
         # the licence is cancelled: the outlet is closed (销户) as a system change every client receives
         n = len(versions(db, a["id"]))

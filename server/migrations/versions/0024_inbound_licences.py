@@ -7,6 +7,7 @@ Revises: 0023_onboarding
 - ``customers.licence_no`` (indexed) repeats the 许可证号 of the customer's values: a licensee from the
   licence system whose number matches a customer keyed by hand is linked to it (server/inbound.py), found by
   this index rather than by reading every customer's values. Filled here from each customer's values.
+  ``inbound_messages.record_id`` is indexed: whether that customer is linked already is one lookup.
 - ``onboarding_cases.issued_at`` / ``received_at`` / ``late_feed``: when the licence was issued and when the
   licence system's message arrived; ``late_feed`` is true when it arrived more than half a working day after
   the issue (专卖 forwards within 0.5 working day, F3 L382–383). Empty for the cases opened before.
@@ -29,6 +30,8 @@ def upgrade() -> None:
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.add_column(sa.Column("licence_no", sa.String(length=40), nullable=True))
         batch_op.create_index("ix_customers_licence_no", ["licence_no"], unique=False)
+    with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
+        batch_op.create_index("ix_inbound_messages_record_id", ["record_id"], unique=False)
     with op.batch_alter_table("onboarding_cases", schema=None) as batch_op:
         batch_op.add_column(sa.Column("issued_at", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("received_at", sa.Float(), nullable=True))
@@ -55,6 +58,8 @@ def downgrade() -> None:
         batch_op.drop_column("late_feed")
         batch_op.drop_column("received_at")
         batch_op.drop_column("issued_at")
+    with op.batch_alter_table("inbound_messages", schema=None) as batch_op:
+        batch_op.drop_index("ix_inbound_messages_record_id")
     with op.batch_alter_table("customers", schema=None) as batch_op:
         batch_op.drop_index("ix_customers_licence_no")
         batch_op.drop_column("licence_no")
