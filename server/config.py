@@ -81,6 +81,11 @@ class Settings:
     webhook_attempts: int = 10  # failed attempts before a batch goes to the dead-letter list
     webhook_timeout: float = 10.0
     webhook_batch: int = 100  # changes per batch at most
+    # a file of PEM certificates of authorities webhook receivers' certificates may come from, trusted
+    # beside the system's store (a bureau's own CA); empty: the system's store only
+    webhook_ca_file: str = ""
+    # items per call of an inbound feed at most (server/inbound_api.py; more: 413, send pages)
+    inbound_max_items: int = 500
     # how long a record is kept after it was closed (销户) or deleted before it is due for destruction
     # (docs/domain.md, "The archive's lifecycle": the documents give no period; 5 years, the term of a
     # retail licence, is this deployment's default)
@@ -97,6 +102,12 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for f in fields(cls):
+            if f.name == "webhook_ca_file":
+                path = env.get(ENV_PREFIX + f.name.upper(), "").strip()
+                if path and not os.path.isfile(path):
+                    raise ValueError(f"{ENV_PREFIX + f.name.upper()}: there is no file {path!r}")
+                values[f.name] = path
+                continue
             if f.type not in ("int", "float", int, float):  # the audit key has its own variables
                 continue
             raw = env.get(ENV_PREFIX + f.name.upper())
@@ -113,6 +124,8 @@ class Settings:
         settings = cls(**values)
         if settings.hash_concurrency < 1 or settings.max_failures < 1 or settings.address_max_failures < 1:
             raise ValueError(f"{ENV_PREFIX}HASH_CONCURRENCY, MAX_FAILURES and ADDRESS_MAX_FAILURES must be at least 1")
+        if not 1 <= settings.inbound_max_items <= 5000:
+            raise ValueError(f"{ENV_PREFIX}INBOUND_MAX_ITEMS must be 1 to 5000")
         if settings.webhook_attempts < 1 or not 1 <= settings.webhook_batch <= 1000:
             raise ValueError(f"{ENV_PREFIX}WEBHOOK_ATTEMPTS must be at least 1 and WEBHOOK_BATCH 1 to 1000")
         if settings.webhook_timeout <= 0 or settings.webhook_retry_base <= 0 or settings.webhook_retry_cap <= 0:

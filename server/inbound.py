@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 
 from app.models.wire import UserRole
 from app.validation import validate_values
+from server import inbound_licences as licences
 from server.accounts import User, get_user, get_user_by_id
 from server.db import Tx
 from server.forms import current_form
@@ -93,7 +94,10 @@ OWNED: dict[str, frozenset[str]] = {
         }
     ),
 }
-KEYS = {LICENSEE: {"external_id", "version", "values"}, ASSIGNMENT: {"external_id", "version", "customer", "values"}}
+KEYS = {
+    LICENSEE: {"external_id", "version", "values", "cancellation", "issued_at"},
+    ASSIGNMENT: {"external_id", "version", "customer", "values"},
+}
 NEEDED_TO_CREATE = ("licence_no", "shop_name", "region_code")
 
 
@@ -163,6 +167,7 @@ class _Call:
     uow: UnitOfWork
     seen: dict[str, _Seen] = field(default_factory=dict)  # external id -> as stored or applied in this call
     applied: dict[str, _Seen] = field(default_factory=dict)  # to store at the end
+    numbers: dict[str, str] = field(default_factory=dict)  # licence numbers given to a customer in this call
 
     def previous(self, ext: str) -> _Seen | None:
         if ext not in self.seen:
@@ -227,6 +232,8 @@ def _rejected(item: Any, errors: list[dict[str, Any]], record_id: str | None = N
         "record_id": record_id,
         "created": False,
         "changed": [],
+        "linked": False,
+        "closed": False,
         "errors": errors,
     }
 
@@ -240,8 +247,10 @@ def _shape(call: _Call, item: Any) -> list[dict[str, Any]]:
         out.append(err("external_id", "external_id.invalid", "The external id is 1 to 100 ASCII characters, no space."))
     if type(ver) is not int or not 1 <= ver <= 2**62:
         out.append(err("version", "version.invalid", "The version is a whole number of at least 1."))
+    cancelling = call.kind == LICENSEE and item.get("cancellation") is not None
     if not isinstance(values, dict) or not values:
-        out.append(err("values", "values.invalid", "values is an object naming at least one field."))
+        if not (cancelling and values is None):  # a cancellation may come without values
+            out.append(err("values", "values.invalid", "values is an object naming at least one field."))
     if call.kind == ASSIGNMENT and not (isinstance(item.get("customer"), str) and item["customer"].strip()):
         out.append(err("customer", "customer.invalid", "customer is the customer's code or record id."))
     return out
@@ -279,19 +288,33 @@ def _item(call: _Call, item: Any) -> dict[str, Any]:
             [err("version", "version.stale", f"Version {ver} is older than version {prev.version}, applied already.")],
             prev.record_id,
         )
-    values, problems = _values(call, item["values"])
-    if problems:
-        return _rejected(item, problems)
+    values, problems = _values(call, item.get("values") or {})
+    cancel, more = licences.cancellation(item.get("cancellation"), call.uow.today)
+    issued, later = licences.issued_at(item.get("issued_at"), values, call.uow.now)
+    if problems or more or later:
+        return _rejected(item, problems + more + later)
+    linked = False
     if call.kind == ASSIGNMENT:
         rec, problems = _customer(call, item["customer"].strip(), prev)
     elif prev is None:
-        rec, problems = _new_licensee(call, values)
+        rec, problems, linked = _new_or_matched(call, ext, values, cancel)
     else:
         rec, problems = _known(call, prev.record_id)
-    if rec is None or problems:
+    if rec is None or (problems and not _only_closed(problems, cancel, values)):
         return _rejected(item, problems, rec.id if rec else None)
-    created = rec.is_new
-    changed = _write(call, rec, values, f"{call.kind} {ext} v{ver}", created)
+    if cancel is not None and not rec.closed and rec.status == "pending":
+        msg = "The customer is waiting for review: decide the submission, then send the cancellation again."
+        return _rejected(item, [err("cancellation", "closure.pending", msg)], rec.id)
+    created, ref = rec.is_new, f"{call.kind} {ext} v{ver}"
+    changed = [] if rec.closed else _write(call, rec, values, ref, created)
+    closing = cancel is not None and not rec.closed
+    if closing:
+        assert cancel is not None
+        licences.close(call.uow, rec, cancel, _provenance(call, ref), call.provenance_source)
+    if created and issued is not None:
+        call.uow.licence_issued[rec.id] = issued
+    if isinstance(values.get("licence_no"), str):
+        call.numbers[values["licence_no"]] = rec.id
     answer = {
         "external_id": ext,
         "version": ver,
@@ -299,10 +322,45 @@ def _item(call: _Call, item: Any) -> dict[str, Any]:
         "record_id": rec.id,
         "created": created,
         "changed": changed,
+        "linked": linked,
+        "closed": closing,
         "errors": [],
     }
     call.seen[ext] = call.applied[ext] = _Seen(ver, rec.id, answer)
     return answer
+
+
+def _only_closed(problems: list[dict[str, Any]], cancel: Any, values: dict[str, Any]) -> bool:
+    """A cancellation (without values) of a customer closed already: accepted, nothing changes."""
+    return cancel is not None and not values and [p["code"] for p in problems] == ["closed"]
+
+
+def _provenance(call: _Call, ref: str) -> dict[str, Any]:
+    return {"source": call.provenance_source, "source_ref": ref, "department": call.machine.department}
+
+
+def _new_or_matched(
+    call: _Call, ext: str, values: dict[str, Any], cancel: Any
+) -> tuple[Rec | None, list[dict[str, Any]], bool]:
+    """A new external id: the customer keyed by hand with its licence number (linked), else a new draft
+    customer; a cancellation of a licence nobody has is refused."""
+    number = values.get("licence_no")
+    rid, problems = licences.match(call.tx.conn, number, call.numbers)
+    if problems:
+        return None, problems, False
+    if rid is not None:
+        rec = call.record(rid)
+        if rec is None or not can_see(call.machine.as_user(), rec, call.uow.directory):
+            msg = f"The customer with licence number {number} is outside this integration's territory."
+            return None, [err("licence_no", "licence.outside_territory", msg)], False
+        if rec.closed:
+            return rec, [err("licence_no", "closed", "The customer with this licence number is closed (销户).")], True
+        return rec, [], True
+    if cancel is not None:
+        msg = f"There is no licensee {ext} here (and no customer has its licence number): nothing to cancel."
+        return None, [err("external_id", "not_found", msg)], False
+    rec, problems = _new_licensee(call, values)
+    return rec, problems, False
 
 
 def _known(call: _Call, rid: str) -> tuple[Rec | None, list[dict[str, Any]]]:
@@ -369,8 +427,7 @@ def _write(call: _Call, rec: Rec, values: dict[str, Any], ref: str, created: boo
                     rec.approved_values[key] = new
     if not effective:
         return []
-    provenance = {"source": call.provenance_source, "source_ref": ref, "department": call.machine.department}
-    call.uow.touch(rec, f"system.{call.kind}", effective, None, provenance)
+    call.uow.touch(rec, f"system.{call.kind}", effective, None, _provenance(call, ref))
     for key in effective:
         rec.field_versions[key] = rec.version
     return sorted(k for k in effective if k in values)

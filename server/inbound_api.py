@@ -5,7 +5,8 @@
 - ``POST /api/v1/integrations/assignments`` (scope ``assignments:write``): staff assignments, routes,
   delivery sequence, order batches and quotas from the distribution and delivery systems.
 
-Both take ``{"items": [...]}`` (1 to ``inbound.MAX_ITEMS`` items) and answer ``200`` with one answer per
+Both take ``{"items": [...]}`` (1 to ``Settings.inbound_max_items`` items, default ``inbound.MAX_ITEMS``;
+more: ``413 too_large``) and answer ``200`` with one answer per
 item, in order: ``accepted`` or ``rejected`` with its field errors. Only integration tokens may call them.
 """
 
@@ -20,7 +21,7 @@ from pydantic import BaseModel, Field
 from app.models.wire import ErrorCode
 from server import inbound
 from server.accounts import Caller
-from server.api import AUTHED, _Route, db_of, errors
+from server.api import AUTHED, _Route, db_of, errors, settings_of
 from server.errors import ApiError
 from server.integrations import Scope
 from server.machines import allowing
@@ -47,6 +48,8 @@ class ItemAnswer(BaseModel):
     record_id: str | None  # the customer written (or refused)
     created: bool  # a new licensee became a new draft customer
     changed: list[str]  # the fields whose value changed
+    linked: bool = False  # a new licensee was linked to the customer keyed by hand with its licence number
+    closed: bool = False  # its licence's cancellation closed the outlet (销户)
     errors: list[ItemError]
 
 
@@ -61,12 +64,13 @@ def _run(request: Request, who: Caller, kind: str, batch: InboundBatch) -> dict[
         raise ApiError(
             403, ErrorCode.FORBIDDEN, "This endpoint is for integrations: call it with an integration token."
         )
-    if len(batch.items) > inbound.MAX_ITEMS:
+    most = settings_of(request).inbound_max_items
+    if len(batch.items) > most:
         raise ApiError(
             413,
-            ErrorCode.VALIDATION,
-            f"At most {inbound.MAX_ITEMS} items a call: send a larger load in pages.",
-            fields=[{"field": "items", "code": "items.too_many", "message": str(inbound.MAX_ITEMS)}],
+            ErrorCode.TOO_LARGE,
+            f"At most {most} items a call: send a larger load in pages.",
+            fields=[{"field": "items", "code": "items.too_many", "message": str(most)}],
         )
     machine = who.machine
     answers = db_of(request).write(lambda tx: inbound.receive(tx, machine, kind, batch.items))

@@ -44,6 +44,7 @@ from server.scope import Directory, can_see, is_admin
 ROLES = (UserRole.COLLECTOR.value, UserRole.SUPERVISOR.value)
 MAX_STEPS = 20
 MAX_HOURS = 80.0  # ten working days a step at most
+FORWARD_HOURS = 4.0  # 专卖 forwards a new licensee within 0.5 working day (F3 L382–383): later is a late feed
 S = onboarding_case_steps.c
 C = onboarding_cases.c
 
@@ -120,8 +121,17 @@ def deadline(cal: WorkCalendar, started_at: float, hours: float) -> float:
     return add_work_hours(cal, _at(started_at), hours).timestamp()
 
 
-def open_new(tx: Tx, record_ids: Sequence[str], source: str, at: float, by_id: int | None) -> list[str]:
-    """A case for each new licensee named (nothing when the step table is empty); their ids."""
+def open_new(
+    tx: Tx,
+    record_ids: Sequence[str],
+    source: str,
+    at: float,
+    by_id: int | None,
+    issued: dict[str, float] | None = None,
+) -> list[str]:
+    """A case for each new licensee named (nothing when the step table is empty); their ids. ``issued``:
+    record id -> when the licence system had it (its feed, issue 19): the first step's clock runs from
+    then, and a message that arrived more than half a working day later flags the case ``late_feed``."""
     table = steps(tx.conn)
     if not record_ids or not table:
         return []
@@ -131,6 +141,8 @@ def open_new(tx: Tx, record_ids: Sequence[str], source: str, at: float, by_id: i
     rows: list[dict[str, Any]] = []
     for rid in record_ids:
         cid = str(uuid.uuid4())
+        since = (issued or {}).get(rid)
+        start, limit = (at, first) if since is None else (since, deadline(cal, since, table[0]["hours"]))
         cases.append(
             {
                 "id": cid,
@@ -142,10 +154,13 @@ def open_new(tx: Tx, record_ids: Sequence[str], source: str, at: float, by_id: i
                 "opened_at": at,
                 "opened_by_id": by_id,
                 "closed_at": None,
+                "issued_at": since,
+                "received_at": at if since is not None else None,
+                "late_feed": since is not None and at > deadline(cal, since, FORWARD_HOURS),
             }
         )
         for n, s in enumerate(table, start=1):
-            started = (at, first) if n == 1 else (None, None)
+            started = (start, limit) if n == 1 else (None, None)
             rows.append(
                 {"case_id": cid, "position": n, **s, "started_at": started[0], "deadline_at": started[1]}
                 | {"done_at": None, "done_by_id": None, "note": ""}
@@ -276,6 +291,11 @@ def _case_wire(conn: Connection, case: Any, cust: Any, d: Directory, cal: WorkCa
         "source": case.source,
         "opened_at": iso(case.opened_at),
         "closed_at": iso(case.closed_at) if case.closed_at is not None else None,
+        # the licence feed's clock (issue 19): when the licence was issued, when it arrived, and whether
+        # that was more than half a working day later
+        "issued_at": iso(case.issued_at) if case.issued_at is not None else None,
+        "received_at": iso(case.received_at) if case.received_at is not None else None,
+        "late_feed": bool(case.late_feed),
         "steps": [_step_wire(cal, r, d, now, names) for r in rows],
     }
 
@@ -333,6 +353,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
                 cu.data,
                 C.revision.label("case_revision"),
                 C.source,
+                C.late_feed,
                 C.record_id,
             )
             .join(onboarding_cases, (C.id == S.case_id) & (C.current == S.position))
@@ -354,6 +375,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
                     "customer_manager": d.name(r.owner_id),
                     "revision": r.case_revision,
                     "source": r.source,
+                    "late_feed": bool(r.late_feed),  # the licence system forwarded it late (issue 19)
                     "step": _step_wire(cal, r, d, now, names),
                 }
             )

@@ -122,6 +122,7 @@ class Rec:
             "provisional_code": self.provisional_code,
             "closure": dumps(self.closure) if self.closure else None,
             "closed_at": self.closed_at,
+            "licence_no": number[:40] if isinstance(number := self.values.get("licence_no"), str) else None,
         }
 
     def to_wire(self, d: Directory) -> dict[str, Any]:
@@ -186,6 +187,8 @@ class UnitOfWork:
     published: dict[str, tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
     # where new licensees come from: their onboarding cases say so (server/onboarding.py)
     onboarding_source: str = "collector"
+    # record id -> when the licence system had the licensee (server/inbound_licences.py): its case's clock
+    licence_issued: dict[str, float] = field(default_factory=dict)
 
     today: dt.date = dt.date.min
 
@@ -304,7 +307,7 @@ class UnitOfWork:
         if new:
             bulk_insert(conn, customers, new)
             drafts = [r["id"] for r in new if r["status"] == "draft" and not r["deleted"]]
-            onboarding.open_new(self.tx, drafts, self.onboarding_source, self.now, self.user.id)
+            onboarding.open_new(self.tx, drafts, self.onboarding_source, self.now, self.user.id, self.licence_issued)
         if changed:
             cols = [c.name for c in customers.columns if c.name != "id"]
             stmt = update(customers).where(customers.c.id == bindparam("b_id")).values({c: bindparam(c) for c in cols})

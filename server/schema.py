@@ -122,6 +122,8 @@ customers = Table(
     Column("provisional_code", String(40), nullable=True),  # the collector's TMP-… code until approval
     Column("closure", Text, nullable=True),  # JSON: the last close or reopen (销户), server.lifecycle
     Column("closed_at", Float, nullable=True, index=True),  # set while closed: its retention runs from here
+    # the 许可证号 of ``data`` again, indexed: a licensee from the licence system finds a customer keyed by hand
+    Column("licence_no", String(40), nullable=True, index=True),
 )
 
 customer_versions = Table(

@@ -117,7 +117,8 @@ inbound_messages = Table(
     Column("kind", String(16), primary_key=True),
     Column("external_id", String(100), primary_key=True),
     Column("version", BigInteger, nullable=False),
-    Column("record_id", String(36), nullable=False),
+    # indexed (0024): whether a customer is linked already is asked for each licensee matched by its number
+    Column("record_id", String(36), nullable=False, index=True),
     Column("answer", Text, nullable=False),  # JSON: the item's answer, sent again on a replay
     Column("at", Float, nullable=False),
 )

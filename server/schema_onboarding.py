@@ -7,7 +7,7 @@ the table leaves open cases as they started."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, Float, ForeignKey, Integer, String, Table, false
 
 from server.schema import metadata
 
@@ -32,6 +32,11 @@ onboarding_cases = Table(
     Column("opened_at", Float, nullable=False),  # when the licensee's information arrived
     Column("opened_by_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("closed_at", Float, nullable=True),
+    # a licensee of the licence system's feed (issue 19): when the licence was issued, when the message
+    # arrived, and whether that was more than half a working day later (F3 L382–383)
+    Column("issued_at", Float, nullable=True),
+    Column("received_at", Float, nullable=True),
+    Column("late_feed", Boolean, nullable=False, default=False, server_default=false()),
 )
 onboarding_case_steps = Table(
     "onboarding_case_steps",

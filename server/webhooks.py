@@ -353,13 +353,22 @@ def _form(db: Database, settings: Settings, iid: int, owner: str) -> Any:
     return None
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> int:
+def tls_context(ca_file: str = "") -> ssl.SSLContext:
+    """The TLS check of a receiver: the system's store, and ``ca_file`` (``webhook_ca_file``) beside it;
+    the certificate must chain to one of them and name the URL's host."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float, ca_file: str = "") -> int:
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     conn: http.client.HTTPConnection
     if parts.scheme == "https":
         conn = http.client.HTTPSConnection(
-            parts.hostname or "", parts.port, timeout=timeout, context=ssl.create_default_context()
+            parts.hostname or "", parts.port, timeout=timeout, context=tls_context(ca_file)
         )
     else:
         conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=timeout)
@@ -386,9 +395,11 @@ def _attempt(db: Database, settings: Settings, hook: Any, batch: Any, owner: str
     status: int | None = None
     problem: str | None = None
     try:
-        status = _post(hook.url, body, headers, settings.webhook_timeout)
+        status = _post(hook.url, body, headers, settings.webhook_timeout, settings.webhook_ca_file)
         if not 200 <= status < 300:
             problem = f"HTTP {status}"
+    except ssl.SSLCertVerificationError as exc:  # never sent: the receiver is not who the URL names
+        problem = f"TLS certificate not trusted: {exc.verify_message or exc}"[:500]
     except (OSError, http.client.HTTPException) as exc:
         problem = f"{type(exc).__name__}: {exc}"[:500]
 

@@ -39,3 +39,4 @@ class WaitingStep:
     revision: int
     source: str
     step: CaseStep
+    late_feed: bool = False  # the licence system forwarded the licensee more than 0.5 working day late

@@ -50,6 +50,13 @@ def source_text(source: str) -> str:
     return _(SOURCES[source]) if source in SOURCES else source
 
 
+def origin_text(item: WaitingStep) -> str:
+    """Where the case came from, and whether the licence system forwarded it late (more than 0.5 working
+    day after the licence was issued, F3 L382–383)."""
+    text = source_text(item.source)
+    return _("{source}, forwarded late").format(source=text) if item.late_feed else text
+
+
 def left_text(step: CaseStep) -> str:
     """The time left on the step's clock in working days and hours (a working day is ``DAY_HOURS``), or how
     long it is overdue."""

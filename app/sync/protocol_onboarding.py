@@ -47,6 +47,7 @@ def waiting_answer(d: Any, where: str) -> list[WaitingStep]:
                 revision=req(w, "revision", int, at),
                 source=req(w, "source", str, at),
                 step=case_step(w.get("step"), f"{at}.step"),
+                late_feed=bool(opt(w, "late_feed", bool, at)),
             )
         )
     return out

@@ -118,7 +118,7 @@ class TodoWindow(QDialog):
                 customer,
                 s.name,
                 service.owner_text(s),
-                service.source_text(w.source),
+                service.origin_text(w),
                 times.shown(s.started_at),
                 times.shown(s.deadline),
                 service.left_text(s),

@@ -107,8 +107,16 @@ def test_licensees_become_drafts_of_the_rules_owner_idempotently(server_process,
         # bad items: each answered with its fields; the good one in the same call goes in
         bad = [
             {"external_id": "XK-2", "version": 1, "values": {**LICENSEE, "contact_phone": "123", "bank_account": "1"}},
-            {"external_id": "XK-3", "version": 1, "values": {**LICENSEE, "region_code": "320102"}},  # no rule
-            {"external_id": "XK-4", "version": 1, "values": {**LICENSEE, "region_code": "610113"}},  # c3: s2's team
+            {
+                "external_id": "XK-3",
+                "version": 1,
+                "values": {**LICENSEE, "licence_no": "610111100003", "region_code": "320102"},
+            },  # no rule
+            {
+                "external_id": "XK-4",
+                "version": 1,
+                "values": {**LICENSEE, "licence_no": "610111100004", "region_code": "610113"},
+            },  # c3: s2's team
             {"external_id": "has space", "version": 0, "values": {}},
             "not an object",
             {"external_id": "XK-5", "version": 1, "values": {"shop_name": "只有名字"}},

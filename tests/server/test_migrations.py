@@ -130,3 +130,45 @@ def test_0008_fills_the_day_of_the_visits_already_stored(db):
     with db.read() as conn:
         rows = conn.execute(text("SELECT id, visited_on FROM visits ORDER BY id")).all()
     assert [tuple(r) for r in rows] == [("v0", "2026-03-31"), ("v1", "2026-04-01"), ("v2", None), ("v3", None)]
+
+
+def test_0024_fills_the_licence_number_column_from_the_values(db):
+    """Customers stored before 0024 had their 许可证号 only inside their values: the migration copies it into
+    the indexed column (a page at a time), which the licensee feed matches customers keyed by hand with."""
+    import json as _json
+    import time as _time
+
+    from sqlalchemy import insert
+
+    from server.schema import customers, users
+
+    _to(db, "0023_onboarding", down=True)
+    now = _time.time()
+    with db.engine.begin() as conn:
+        conn.execute(
+            insert(users).values(
+                id=1, name="c", display_name="c", role="collector", password_hash="x", disabled=False, created_at=now
+            )
+        )
+        for rid, values in (("r1", {"licence_no": "610111100123"}), ("r2", {}), ("r3", {"licence_no": 7})):
+            conn.execute(
+                insert(customers).values(
+                    id=rid,
+                    version=1,
+                    status="draft",
+                    code_official=False,
+                    form_version=1,
+                    data=_json.dumps(values),
+                    field_versions="{}",
+                    missing_photos="[]",
+                    owner_id=1,
+                    created_by_id=1,
+                    deleted=False,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+    upgrade(db)
+    with db.read() as conn:
+        rows = conn.execute(select(customers.c.id, customers.c.licence_no).order_by(customers.c.id)).all()
+    assert [tuple(r) for r in rows] == [("r1", "610111100123"), ("r2", None), ("r3", None)]

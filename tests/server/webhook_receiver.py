@@ -4,6 +4,7 @@ line: delivery id, what happened) to ``--log``.
 
     python tests/server/webhook_receiver.py --port P --secret-file F --store S --log L [--fail N] [--drop N]
 
+``--cert C --key K``: serve HTTPS with that certificate chain and key (PEM files).
 ``--fail N``: the first N signed requests answer 500 and apply nothing. ``--drop N``: the N after those
 are applied and then the connection is closed without an answer (the sender sees a dropped connection).
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import ssl
 import threading
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -33,6 +35,8 @@ def main() -> None:
     p.add_argument("--log", required=True)
     p.add_argument("--fail", type=int, default=0)
     p.add_argument("--drop", type=int, default=0)
+    p.add_argument("--cert")
+    p.add_argument("--key")
     args = p.parse_args()
     secret = Path(args.secret_file).read_text().strip()
     store = example.Store(Path(args.store))
@@ -69,7 +73,12 @@ def main() -> None:
                 note(self.headers.get("X-FieldArchive-Delivery", ""), "401")
             super().answer(status, text)
 
-    ThreadingHTTPServer(("127.0.0.1", args.port), Faulty).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), Faulty)
+    if args.cert:  # a failed handshake ends that connection only; no request reaches the handler
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.cert, args.key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
