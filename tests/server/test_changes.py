@@ -7,6 +7,7 @@ batch; the collector's own fields the same day."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import uuid
@@ -15,10 +16,12 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 
+from server import administration as adm
 from server.config import CHINA_TZ
 from server.schema import customer_versions
 from server.schema_onboarding import onboarding_case_steps
 from tests.server.helpers import PASSWORD, PROTO, save
+from tests.server.test_lifecycle import close
 from tests.server.test_onboarding import people
 from tests.server.test_outbound import approved_customers
 
@@ -296,3 +299,29 @@ def test_deadlines_across_national_day_overdue_steps_and_bulk(db, run, api, tmp_
     done = api.call("POST", f"/changes/{body['id']}/steps", c1, json={"step": "apply", "revision": 1})
     assert done.status_code == 200 and done.json()["status"] == "done"
     assert {x["record_id"]: x["record"] for x in api.pull_all(c1)[0]}[ids[2]]["values"]["contact_name"] == "李四"
+
+
+def test_a_destroyed_customer_takes_its_change_requests_with_it(db, run, api, settings) -> None:
+    """Audit LC3: the approved destruction of a closed customer removes its change requests, their steps,
+    customers' rows and the phone calls recorded (they name the outlet's people); another customer's stay."""
+    people(run)
+    assert run("user", "add", "boss", "--role", "admin")[0] == 0
+    rid, other = approved_customers(db, "c1", 2)
+    mkt = api.token("mkt")
+    cases = []
+    for record in (rid, other):
+        body = {"path": "emergency", "items": [{"record": record, "changes": {"contact_phone": "13912345679"}}]}
+        case = api.call("POST", "/changes", mkt, json=body).json()
+        done = api.call(
+            "POST", f"/changes/{case['id']}/steps", mkt, json={"step": "fill", "revision": 1, "phone": called()}
+        )
+        assert done.status_code == 200, done.text
+        cases.append(case["id"])
+    assert api.push1(api.token("s1"), close(rid, 1))["status"] == "applied"
+    due = dataclasses.replace(settings, retention_closed_days=0)
+    done = adm.destroy_records(db, adm.Actor("boss", "api"), due, [rid], "boss", "2031 年度销毁决定")
+    removed = done[0]["removed"]
+    assert (removed["case_notices"], removed["change_items"], removed["onboarding_cases"]) == (1, 1, 1)
+    assert removed["onboarding_steps"] == 3
+    kept = api.call("GET", f"/changes/{cases[1]}", api.token("s1")).json()
+    assert kept["items"][0]["record_id"] == other and len(kept["notices"]) == 1
