@@ -158,14 +158,37 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
         assert step("cty", cc, "final", 4, note="审核无误").status_code == 200
         city = c.get(f"/changes/{cc}", headers=as_("c1")).json()
         assert city["status"] == "done" and [n["kind"] for n in city["notices"]] == ["customer"]
+        # the county's path (《客户信息修改维护表》): the customer manager takes the request, the county verifies and
+        # fills the form, the market department (which owns the retail format) applies it, the county files it
+        r = opened("c1", "county", {"retail_format": "supermarket"})
+        assert r.status_code == 200, r.text
+        county = r.json()
+        assert [(s["owner"], s["hours"]) for s in county["steps"]] == [
+            ("department:county", 8.0),
+            ("department:market", 8.0),
+            ("department:county", 8.0),
+        ]  # 1 + 1 + 1 = 3 working days (F3 L407–414)
+        kc = county["id"]
+        assert waiting("cty") == [("county", "fill")] and waiting("cty2") == []
+        nul = step("cty", kc, "fill", 1, note="bad\u0000note")
+        assert nul.status_code == 422  # refused before the database
+        assert step("cty", kc, "fill", 1, note="已核实，填表上报").status_code == 200
+        assert waiting("mkt") == [("county", "apply")]
+        assert step("mkt", kc, "apply", 2).status_code == 200
+        assert step("cty", kc, "review", 3, note="审核无误，已存档").status_code == 200
+        assert c.get(f"/changes/{kc}", headers=as_("s1")).json()["status"] == "done"
         listed = c.get(f"/records/{rid}/changes", headers=as_("c1")).json()["cases"]
-        assert [x["path"] for x in listed] == ["city", "emergency"]
+        assert [x["path"] for x in listed] == ["county", "city", "emergency"]
 
-        # the modification ledger lists both with their paths and approvers
+        # the modification ledger lists them with their paths and approvers
         today = dt.datetime.now(CHINA_TZ).date().isoformat()
         rows = c.get("/reports/ledger", headers=as_("s1"), params={"start": today, "end": today}).json()["rows"]
         got = {(x["field"], x["path"], x["approved_by"]) for x in rows if x["record_id"] == rid}
-        assert {("contact_phone", "emergency", "cty"), ("order_cycle", "city", "c1")} <= got, rows
+        assert {
+            ("contact_phone", "emergency", "cty"),
+            ("order_cycle", "city", "c1"),
+            ("retail_format", "county", "cty"),
+        } <= got, rows
 
 
 def deadlines(db: Any, case_id: str) -> list[float | None]:
