@@ -1,6 +1,6 @@
-"""Change requests (issue 17; audit CH1–CH5, EM1, BK1, N5–N7), on SQLite and PostgreSQL: an emergency change
-and a city task order walked end to end over a real server process by a collector, a market-department user
-and county users, each step's phone call and the customer notice recorded, the change applied as a versioned
+"""Change requests (issue 17; audit CH1–CH5, EM1, BK1, N5–N7), on SQLite and PostgreSQL: an emergency change,
+a city task order, a county-initiated change and a bulk batch walked end to end over a real server process by a
+collector, a market-department user and county users (the own path through a real server: tests/ui), each step's phone call and the customer notice recorded, the change applied as a versioned
 system change that reaches the collector by sync and the modification ledger with its path and approver;
 refusals; deadlines across the National Day holiday and overdue steps; bulk maintenance signed once for a
 batch; the collector's own fields the same day."""
@@ -180,14 +180,27 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
         listed = c.get(f"/records/{rid}/changes", headers=as_("c1")).json()["cases"]
         assert [x["path"] for x in listed] == ["county", "city", "emergency"]
 
+        # bulk maintenance: the county's batch, one signature of the market department, the county's check
+        batch = approved_customers(db, "c1", 2)
+        items = [{"record": x, "changes": {"retail_format": "convenience"}} for x in batch]
+        r = c.post("/changes", headers=as_("cty"), json={"path": "bulk", "items": items})
+        assert r.status_code == 200, r.text
+        bc = r.json()["id"]
+        assert step("cty", bc, "supply", 1).status_code == 200
+        assert step("mkt", bc, "sign", 2, note="审核签名").status_code == 200
+        signed = c.get(f"/changes/{bc}", headers=as_("s1")).json()
+        assert [i["applied_version"] for i in signed["items"]] == [2, 2] and signed["steps"][2]["hours"] == 8.0
+        assert step("cty", bc, "check", 3, note="已审核留档").status_code == 200
+
         # the modification ledger lists them with their paths and approvers
         today = dt.datetime.now(CHINA_TZ).date().isoformat()
         rows = c.get("/reports/ledger", headers=as_("s1"), params={"start": today, "end": today}).json()["rows"]
-        got = {(x["field"], x["path"], x["approved_by"]) for x in rows if x["record_id"] == rid}
+        got = {(x["field"], x["path"], x["approved_by"]) for x in rows if x["record_id"] in (rid, *batch)}
         assert {
             ("contact_phone", "emergency", "cty"),
             ("order_cycle", "city", "c1"),
             ("retail_format", "county", "cty"),
+            ("retail_format", "bulk", "mkt"),
         } <= got, rows
 
 
