@@ -1,9 +1,10 @@
 """Change requests (issue 17; audit CH1–CH5, EM1, BK1, N5–N7), on SQLite and PostgreSQL: an emergency change,
 a city task order, a county-initiated change and a bulk batch walked end to end over a real server process by a
-collector, a market-department user and county users (the own path through a real server: tests/ui), each step's phone call and the customer notice recorded, the change applied as a versioned
-system change that reaches the collector by sync and the modification ledger with its path and approver;
-refusals; deadlines across the National Day holiday and overdue steps; bulk maintenance signed once for a
-batch; the collector's own fields the same day."""
+collector, a market-department user and county users (the own path through a real server: tests/ui), each
+step's phone call and the customer notice recorded, the change applied as a versioned system change that
+reaches the collector by sync and the modification ledger with its path and approver; refusals; deadlines
+across the National Day holiday and overdue steps; bulk maintenance signed once for a batch; the collector's
+own fields the same day; a destroyed customer's requests."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from sqlalchemy import select
 
 from server import administration as adm
 from server.config import CHINA_TZ
-from server.schema import customer_versions
+from server.schema import customer_versions, customers
 from server.schema_onboarding import onboarding_case_steps
 from tests.server.helpers import PASSWORD, PROTO, save
 from tests.server.test_lifecycle import close
@@ -26,6 +27,17 @@ from tests.server.test_onboarding import people
 from tests.server.test_outbound import approved_customers
 
 PHONE = {"party": "县区营销部 王科长", "number": "029-87654321", "outcome": "已接听，同意办理"}
+
+
+def unlike(db: Any, rid: str, key: str, options: list[Any]) -> Any:
+    """The first of ``options`` the customer does not hold already (demo values are random: an equal value is
+    no change, and writes no version)."""
+    with db.read() as conn:
+        values = json.loads(conn.execute(select(customers.c.data).where(customers.c.id == rid)).scalar_one())
+    return next(o for o in options if values.get(key) != o)
+
+
+FORMATS = ["supermarket", "grocery", "convenience"]
 
 
 def called(**kw: Any) -> dict[str, Any]:
@@ -133,7 +145,7 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
 
         # the city's task order of the order days: the market centre, the collector's visit, the county (which
         # owns the field) applies it with the customer told, then the county's final review without a limit
-        r = opened("mkt", "city", {"order_cycle": ["mon", "thu"]})
+        r = opened("mkt", "city", {"order_cycle": unlike(db, rid, "order_cycle", [["mon", "thu"], ["tue", "fri"]])})
         assert r.status_code == 200, r.text
         city = r.json()
         assert [(s["code"], s["owner"], s["hours"]) for s in city["steps"]] == [
@@ -160,7 +172,7 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
         assert city["status"] == "done" and [n["kind"] for n in city["notices"]] == ["customer"]
         # the county's path (《客户信息修改维护表》): the customer manager takes the request, the county verifies and
         # fills the form, the market department (which owns the retail format) applies it, the county files it
-        r = opened("c1", "county", {"retail_format": "supermarket"})
+        r = opened("c1", "county", {"retail_format": unlike(db, rid, "retail_format", FORMATS)})
         assert r.status_code == 200, r.text
         county = r.json()
         assert [(s["owner"], s["hours"]) for s in county["steps"]] == [
@@ -182,7 +194,7 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
 
         # bulk maintenance: the county's batch, one signature of the market department, the county's check
         batch = approved_customers(db, "c1", 2)
-        items = [{"record": x, "changes": {"retail_format": "convenience"}} for x in batch]
+        items = [{"record": x, "changes": {"retail_format": unlike(db, x, "retail_format", FORMATS)}} for x in batch]
         r = c.post("/changes", headers=as_("cty"), json={"path": "bulk", "items": items})
         assert r.status_code == 200, r.text
         bc = r.json()["id"]
@@ -288,9 +300,10 @@ def test_deadlines_across_national_day_overdue_steps_and_bulk(db, run, api, tmp_
     assert code == 2 and "--user" in err
 
     # bulk maintenance: the county's batch, the market department's one signature, the county's 1-wd check
+    wanted = {i: unlike(db, i, "retail_format", FORMATS) for i in ids}
     batch = tmp_path / "batch.json"
     batch.write_text(
-        json.dumps([{"record": i, "changes": {"retail_format": "convenience"}} for i in ids], ensure_ascii=False),
+        json.dumps([{"record": i, "changes": {"retail_format": wanted[i]}} for i in ids], ensure_ascii=False),
         encoding="utf-8",
     )
     code, out, err = run("change", "open", "--path", "bulk", "--file", str(batch), "--user", "cty")
@@ -305,16 +318,15 @@ def test_deadlines_across_national_day_overdue_steps_and_bulk(db, run, api, tmp_
     assert all(i["applied_version"] == 2 for i in shown["items"]) and len(shown["items"]) == 3
     assert shown["steps"][2]["hours"] == 8.0 and shown["steps"][2]["deadline"] is not None
     pulled = {x["record_id"]: x["record"] for x in api.pull_all(c1)[0] if x["record"]}
-    assert all(pulled[i]["values"]["retail_format"] == "convenience" for i in ids)
+    assert all(pulled[i]["values"]["retail_format"] == wanted[i] for i in ids)
     with db.read() as conn:
         q = select(customer_versions.c.provenance).where(customer_versions.c.kind == "system.change")
         provs = [json.loads(p) for p in conn.execute(q).scalars()]
     assert [p["path"] for p in provs].count("bulk") == 3 and len({p["source_ref"] for p in provs}) == 1
 
     # the collector's own field, the same day; another path's field is refused on this one
-    own = api.call(
-        "POST", "/changes", c1, json={"path": "own", "items": [{"record": ids[2], "changes": {"contact_name": "李四"}}]}
-    )
+    mine = {"path": "own", "items": [{"record": ids[2], "changes": {"contact_name": "李四五六"}}]}
+    own = api.call("POST", "/changes", c1, json=mine)
     assert own.status_code == 200, own.text
     body = own.json()
     assert [s["owner"] for s in body["steps"]] == ["role:collector"] and 0 < body["steps"][0]["hours"] <= 8
@@ -334,7 +346,7 @@ def test_deadlines_across_national_day_overdue_steps_and_bulk(db, run, api, tmp_
     assert (manager.status_code, manager.json()["code"]) == (403, "change.wrong_role")
     done = api.call("POST", f"/changes/{body['id']}/steps", c1, json={"step": "apply", "revision": 1})
     assert done.status_code == 200 and done.json()["status"] == "done"
-    assert {x["record_id"]: x["record"] for x in api.pull_all(c1)[0]}[ids[2]]["values"]["contact_name"] == "李四"
+    assert {x["record_id"]: x["record"] for x in api.pull_all(c1)[0]}[ids[2]]["values"]["contact_name"] == "李四五六"
 
 
 def test_a_destroyed_customer_takes_its_change_requests_with_it(db, run, api, settings) -> None:
