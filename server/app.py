@@ -9,6 +9,7 @@ from app.models.wire import API_PREFIX
 from server import admin_api, auth, errors, inbound_api, incident_api, outbound_api, territory_api
 from server.access_api import access_router
 from server.api import router
+from server.changes_api import changes_router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
 from server.integrations import RateLimiter
@@ -39,6 +40,7 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(access_router, prefix=API_PREFIX)
     app.include_router(onboarding_router, prefix=API_PREFIX)
+    app.include_router(changes_router, prefix=API_PREFIX)
     app.include_router(admin_api.public, prefix=API_PREFIX)
     app.include_router(admin_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(territory_api.router, prefix=API_PREFIX + "/admin")

@@ -20,8 +20,10 @@ A modification is *completed* when it took effect on a customer that was approve
   no approval) and a handover to another collector (kind ``assign``, field ``owner``).
 
 What the history cannot tell apart: the documents' county-initiated, city-initiated and emergency
-paths (issue 17's change paths are not built: they all arrive as a save and an approval, ``review``),
-and who stood behind a save made on another person's behalf. A rejected change is not completed; if
+paths when a change arrives as a save and an approval (``review``), and who stood behind a save made on
+another person's behalf. A change request (server/changes.py) is applied as ``system.change`` and listed
+with its own path (``county``, ``city``, ``emergency``; ``own`` as ``own_save``, ``bulk`` as ``bulk``),
+changed by the system and approved by whoever did the path's approving step. A rejected change is not completed; if
 it is corrected and approved later, it appears then, with its net effect. A new customer's first
 approval is onboarding (入网), not a modification, and saves before it are not listed.
 
@@ -62,7 +64,10 @@ from server.scope import Directory, for_reports, visible_clause_indexed
 from server.territories import department_names
 
 SAVE, DECIDE, ASSIGN = MutationKind.SAVE.value, MutationKind.DECIDE.value, "assign"
-PATHS = ("own_save", "review", "bulk", "system", "other")
+PATHS = ("own_save", "review", "bulk", "system", "other", "county", "city", "emergency")
+#: a change request's version (kind ``system.change``) and its path -> the ledger's path
+CHANGE = "system.change"
+CHANGE_PATHS = {"own": "own_save", "county": "county", "city": "city", "emergency": "emergency", "bulk": "bulk"}
 #: roles that see personal numbers whole in the ledger (a deployment's choice: docs/domain.md)
 UNMASKED_ROLES = frozenset({UserRole.ADMIN.value})
 MASKED_TYPES = frozenset({FieldType.ID_CARD, FieldType.BANK_ACCOUNT})
@@ -203,7 +208,11 @@ class _Ledger:
                 return []
             return self._approved(e)
         prov = _json(e.provenance)
-        if e.kind.startswith("system."):
+        approver = None
+        if e.kind == CHANGE:  # a change request's applying step (server/changes.py): its path and approver
+            path = CHANGE_PATHS.get(str(prov.get("path")), "other")
+            approver = prov.get("approved_by_id") if isinstance(prov.get("approved_by_id"), int) else None
+        elif e.kind.startswith("system."):
             path = "system"
         elif e.kind == ASSIGN:
             path = "other"
@@ -217,7 +226,7 @@ class _Ledger:
             for k, ch in changes.items()
             if isinstance(ch, dict) and ch.get("old") != ch.get("new")
         }
-        return self._make(e, path, fields, None)
+        return self._make(e, path, fields, approver)
 
     def _approved(self, e: Any) -> list[dict[str, Any]]:
         """The net changes of the saves since the customer last stood approved (none: a first approval)."""

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Path = Literal["own_save", "review", "bulk", "system", "other"]
+Path = Literal["own_save", "review", "bulk", "system", "other", "county", "city", "emergency"]
 
 
 class LedgerPerson(BaseModel):

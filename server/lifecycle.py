@@ -39,7 +39,7 @@ from server.schema import (
     users,
     visits,
 )
-from server.schema_onboarding import onboarding_case_steps, onboarding_cases
+from server.schema_onboarding import case_notices, change_items, onboarding_case_steps, onboarding_cases
 
 DAY = 86400.0
 
@@ -176,7 +176,10 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
         ("credit_ratings", delete(credit_ratings).where(credit_ratings.c.record_id == rid)),
         ("purchases", delete(purchases).where(purchases.c.record_id == rid)),
         ("versions", delete(customer_versions).where(customer_versions.c.record_id == rid)),
-        # its onboarding cases (their notes may name the outlet's people), steps first
+        # its onboarding cases and change requests (their notes may name the outlet's people), steps first
+        ("case_notices", delete(case_notices).where(case_notices.c.case_id.in_(cases))),
+        ("change_items", delete(change_items).where(change_items.c.case_id.in_(cases))),
+        ("change_items_other", delete(change_items).where(change_items.c.record_id == rid)),
         ("onboarding_steps", delete(onboarding_case_steps).where(onboarding_case_steps.c.case_id.in_(cases))),
         ("onboarding_cases", delete(onboarding_cases).where(onboarding_cases.c.record_id == rid)),
         # the stored answers to its mutations hold its values (each names the record's id)

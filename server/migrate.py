@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0025_inbound_licences"
+HEAD = "0026_change_paths"
 
 
 def alembic_config() -> Config:

@@ -20,7 +20,7 @@ import datetime as dt
 import json
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +42,10 @@ from server.schema_onboarding import onboarding_case_steps, onboarding_cases, on
 from server.scope import Directory, can_see, is_admin
 
 ROLES = (UserRole.COLLECTOR.value, UserRole.SUPERVISOR.value)
+ONBOARDING = "onboarding"  # the kind of an onboarding case (the change paths' kinds: server/changes.py)
+#: the refusals' prefix -> what the message calls the case
+NOUNS = {ONBOARDING: "onboarding case", "change": "change request"}
+Kinds = tuple[str, ...]
 MAX_STEPS = 20
 MAX_HOURS = 80.0  # ten working days a step at most
 FORWARD_HOURS = 4.0  # 专卖 forwards a new licensee within 0.5 working day (F3 L382–383): later is a late feed
@@ -117,8 +121,9 @@ def _at(ts: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(ts, CHINA_TZ)
 
 
-def deadline(cal: WorkCalendar, started_at: float, hours: float) -> float:
-    return add_work_hours(cal, _at(started_at), hours).timestamp()
+def deadline(cal: WorkCalendar, started_at: float, hours: float | None) -> float | None:
+    """When a step of ``hours`` working hours that starts waiting at ``started_at`` is due (None: no limit)."""
+    return None if hours is None else add_work_hours(cal, _at(started_at), hours).timestamp()
 
 
 def open_new(
@@ -128,11 +133,14 @@ def open_new(
     at: float,
     by_id: int | None,
     issued: dict[str, float] | None = None,
+    kind: str = ONBOARDING,
+    table: list[dict[str, Any]] | None = None,
 ) -> list[str]:
-    """A case for each new licensee named (nothing when the step table is empty); their ids. ``issued``:
-    record id -> when the licence system had it (its feed, issue 19): the first step's clock runs from
-    then, and a message that arrived more than half a working day later flags the case ``late_feed``."""
-    table = steps(tx.conn)
+    """A case of ``kind`` for each customer named, with the steps of ``table`` (default: the deployment's
+    onboarding steps; nothing when it is empty); their ids. ``issued``: record id -> when the licence
+    system had it (its feed, issue 19): the first step's clock runs from then, and a message that arrived
+    more than half a working day later flags the case ``late_feed``."""
+    table = steps(tx.conn) if table is None else table
     if not record_ids or not table:
         return []
     cal = server_calendar(tx.conn)
@@ -146,6 +154,7 @@ def open_new(
         cases.append(
             {
                 "id": cid,
+                "kind": kind,
                 "record_id": rid,
                 "status": "open",
                 "current": 1,
@@ -156,7 +165,7 @@ def open_new(
                 "closed_at": None,
                 "issued_at": since,
                 "received_at": at if since is not None else None,
-                "late_feed": since is not None and at > deadline(cal, since, FORWARD_HOURS),
+                "late_feed": since is not None and at > add_work_hours(cal, _at(since), FORWARD_HOURS).timestamp(),
             }
         )
         for n, s in enumerate(table, start=1):
@@ -181,7 +190,7 @@ def open_case(tx: Tx, record: str, received: dt.datetime | None, by: User | None
     at = (received or dt.datetime.now(CHINA_TZ)).timestamp()
     if at > time.time() + 60:
         raise OnboardingError("the information cannot arrive in the future")
-    q = select(C.id).where(C.record_id == row.id, C.status == "open")
+    q = select(C.id).where(C.record_id == row.id, C.status == "open", C.kind == ONBOARDING)
     if tx.conn.execute(q).first() is not None:
         raise OnboardingError(f"customer {record} already has an open onboarding case")
     ids = open_new(tx, [row.id], "office", at, by.id if by else None)
@@ -276,7 +285,7 @@ def _customer(conn: Connection, rid: str) -> Any:
     return conn.execute(select(customers).where(customers.c.id == rid)).first()
 
 
-def _case_wire(conn: Connection, case: Any, cust: Any, d: Directory, cal: WorkCalendar, now: float) -> dict[str, Any]:
+def case_wire(conn: Connection, case: Any, cust: Any, d: Directory, cal: WorkCalendar, now: float) -> dict[str, Any]:
     rows = conn.execute(select(onboarding_case_steps).where(S.case_id == case.id).order_by(S.position)).all()
     names = _department_names(conn)
     return {
@@ -285,6 +294,7 @@ def _case_wire(conn: Connection, case: Any, cust: Any, d: Directory, cal: WorkCa
         "customer_code": cust.code,
         "shop_name": _shop_name(cust),
         "customer_manager": d.name(cust.owner_id),
+        "kind": case.kind,
         "status": case.status,
         "current": case.current,
         "revision": case.revision,
@@ -312,19 +322,21 @@ def _visible(conn: Connection, user: User, case: Any, cust: Any, d: Directory, p
     return any(may_do(user, o, cust, d, places) for o in set(conn.execute(q).scalars()))
 
 
-def show(db: Database, user: User, case_id: str) -> dict[str, Any]:
+def show(
+    db: Database, user: User, case_id: str, kinds: Kinds = (ONBOARDING,), prefix: str = ONBOARDING
+) -> dict[str, Any]:
     """A case with its steps (each dated, who did it, its deadline and whether it was late): to whoever
     sees the customer or owns one of its steps; 404 to anyone else."""
     with db.read() as conn:
-        case = conn.execute(select(onboarding_cases).where(C.id == case_id)).first()
+        case = conn.execute(select(onboarding_cases).where(C.id == case_id, C.kind.in_(kinds))).first()
         cust = _customer(conn, case.record_id) if case is not None else None
         d, places = Directory.load(conn), Places.load(conn)
         if case is None or cust is None or not _visible(conn, user, case, cust, d, places):
-            raise refuse(404, "onboarding.not_found", "There is no such onboarding case.")
-        return _case_wire(conn, case, cust, d, server_calendar(conn), time.time())
+            raise refuse(404, f"{prefix}.not_found", f"There is no such {NOUNS[prefix]}.")
+        return case_wire(conn, case, cust, d, server_calendar(conn), time.time())
 
 
-def cases_of(db: Database, user: User, record_id: str) -> list[dict[str, Any]]:
+def cases_of(db: Database, user: User, record_id: str, kinds: Kinds = (ONBOARDING,)) -> list[dict[str, Any]]:
     """The onboarding cases of a customer the caller sees (newest first)."""
     with db.read() as conn:
         cust = _customer(conn, record_id)
@@ -332,11 +344,11 @@ def cases_of(db: Database, user: User, record_id: str) -> list[dict[str, Any]]:
         if cust is None or not (is_admin(user) or can_see(user, cust, d)):
             raise refuse(404, "not_found", "There is no such customer.")
         cal, now = server_calendar(conn), time.time()
-        q = select(onboarding_cases).where(C.record_id == record_id).order_by(C.opened_at.desc())
-        return [_case_wire(conn, c, cust, d, cal, now) for c in conn.execute(q).all()]
+        q = select(onboarding_cases).where(C.record_id == record_id, C.kind.in_(kinds)).order_by(C.opened_at.desc())
+        return [case_wire(conn, c, cust, d, cal, now) for c in conn.execute(q).all()]
 
 
-def waiting(db: Database, user: User) -> list[dict[str, Any]]:
+def waiting(db: Database, user: User, kinds: Kinds = (ONBOARDING,)) -> list[dict[str, Any]]:
     """The steps waiting for ``user``: the current step of every open case that is theirs to do (their
     role on their customers, or their department within their territory), the oldest deadline first."""
     with db.read() as conn:
@@ -354,11 +366,12 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
                 C.revision.label("case_revision"),
                 C.source,
                 C.late_feed,
+                C.kind,
                 C.record_id,
             )
             .join(onboarding_cases, (C.id == S.case_id) & (C.current == S.position))
             .join(customers, customers.c.id == C.record_id)
-            .where(C.status == "open", S.owner.in_(owners), customers.c.deleted.is_(False))
+            .where(C.status == "open", C.kind.in_(kinds), S.owner.in_(owners), customers.c.deleted.is_(False))
             .order_by(S.deadline_at, S.case_id)
         )
         cal, now, names = server_calendar(conn), time.time(), _department_names(conn)
@@ -369,6 +382,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
             out.append(
                 {
                     "case_id": r.case_id,
+                    "kind": r.kind,
                     "record_id": r.record_id,
                     "customer_code": r.customer_code,
                     "shop_name": _shop_name(r),
@@ -385,35 +399,51 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------------------ doing a step
 
 
+#: What a step's hook does before the step is written (a change's notices, the applied change): it may
+#: refuse with an ApiError, which changes nothing.
+StepHook = Callable[[Tx, Any, Any, Any, User, float], None]
+
+
 def do_step(db: Database, user: User, case_id: str, body: StepIn) -> dict[str, Any]:
-    """Do the waiting step ``body.step`` of the case, dated now; the next step's clock starts."""
+    """Do the waiting step ``body.step`` of the onboarding case, dated now; the next step's clock starts."""
+    return advance(db, user, case_id, body, (ONBOARDING,), ONBOARDING, None)
+
+
+def advance(
+    db: Database, user: User, case_id: str, body: StepIn, kinds: Kinds, prefix: str, hook: StepHook | None
+) -> dict[str, Any]:
+    """Do the waiting step ``body.step`` of a case of one of ``kinds``, dated now (refusals named
+    ``<prefix>.…``); ``hook(tx, case, step, customer, user, now)`` runs first, in the same transaction."""
+    noun = NOUNS[prefix]
 
     def work(tx: Tx) -> dict[str, Any]:
-        q = select(onboarding_cases).where(C.id == case_id)
+        q = select(onboarding_cases).where(C.id == case_id, C.kind.in_(kinds))
         if tx.db.is_postgres:
             q = q.with_for_update()
         case = tx.conn.execute(q).first()
         cust = _customer(tx.conn, case.record_id) if case is not None else None
         d, places = Directory.load(tx.conn), Places.load(tx.conn)
         if case is None or cust is None or not _visible(tx.conn, user, case, cust, d, places):
-            raise refuse(404, "onboarding.not_found", "There is no such onboarding case.")
+            raise refuse(404, f"{prefix}.not_found", f"There is no such {noun}.")
         if case.status != "open":
-            raise refuse(409, "onboarding.closed", "This onboarding case is finished; nothing waits.")
+            raise refuse(409, f"{prefix}.closed", f"This {noun} is finished; nothing waits.")
         if body.revision != case.revision:
-            raise refuse(409, "onboarding.stale", "The case moved on meanwhile; look at it again.")
+            raise refuse(409, f"{prefix}.stale", "The case moved on meanwhile; look at it again.")
         rows = tx.conn.execute(select(onboarding_case_steps).where(S.case_id == case_id).order_by(S.position)).all()
         current = next(r for r in rows if r.position == case.current)
         if body.step != current.code:
             known = any(r.code == body.step for r in rows)
             raise refuse(
                 409,
-                "onboarding.out_of_order",
+                f"{prefix}.out_of_order",
                 f"The step waiting is {current.code!r} ({current.name}); "
                 + (f"{body.step!r} is not its turn." if known else f"the case has no step {body.step!r}."),
             )
         if not may_do(user, current.owner, cust, d, places):
-            raise refuse(403, "onboarding.wrong_role", f"Step {current.code!r} is done by {current.owner}.")
+            raise refuse(403, f"{prefix}.wrong_role", f"Step {current.code!r} is done by {current.owner}.")
         now = time.time()
+        if hook is not None:
+            hook(tx, case, current, cust, user, now)
         tx.conn.execute(
             update(onboarding_case_steps)
             .where(S.case_id == case_id, S.position == current.position)
@@ -432,6 +462,6 @@ def do_step(db: Database, user: User, case_id: str, body: StepIn) -> dict[str, A
             )
         tx.conn.execute(update(onboarding_cases).where(C.id == case_id).values(revision=case.revision + 1, **values))
         fresh = tx.conn.execute(select(onboarding_cases).where(C.id == case_id)).one()
-        return _case_wire(tx.conn, fresh, cust, d, server_calendar(tx.conn), now)
+        return case_wire(tx.conn, fresh, cust, d, server_calendar(tx.conn), now)
 
     return db.write(work)

@@ -60,13 +60,18 @@ class Applied:
 
 
 def apply_system_changes(
-    tx: Tx, updates: Mapping[str, Mapping[str, Any]], source: str, source_ref: str
+    tx: Tx,
+    updates: Mapping[str, Mapping[str, Any]],
+    source: str,
+    source_ref: str,
+    extra: Mapping[str, Any] | None = None,
 ) -> list[Applied]:
     """Set field values on records as the system; ``updates`` maps record id -> {field: new value}.
 
     Deleted records and values that are already the same are skipped. A record with an open change
     (``approved_values`` kept for review) gets the new value there too, so the reviewer's diff
-    does not show the system's change as the collector's.
+    does not show the system's change as the collector's. ``extra`` joins the provenance (a change
+    request's path and the people who did its steps, server/changes.py).
     """
     if not updates:
         return []
@@ -98,7 +103,8 @@ def apply_system_changes(
                         rec.approved_values.pop(key, None)
                     else:
                         rec.approved_values[key] = ch["new"]
-            uow.touch(rec, f"system.{source}", effective, None, {"source": source, "source_ref": source_ref})
+            prov = {"source": source, "source_ref": source_ref, **(extra or {})}
+            uow.touch(rec, f"system.{source}", effective, None, prov)
             for key in effective:
                 rec.field_versions[key] = rec.version
             done.append(Applied(rid, effective))

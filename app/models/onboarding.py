@@ -1,5 +1,5 @@
 """Onboarding cases as the server answers them (``/onboarding/waiting``, ``/onboarding/cases/{id}``;
-server/onboarding.py): frozen values only."""
+server/onboarding.py) and change requests' steps (``/changes/waiting``, server/changes.py): frozen values only."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ class CaseStep:
     name: str
     owner: str
     owner_name: str | None  # a department's name as the server has it (None for a role)
-    hours: float
+    hours: float | None  # None: the documents give the step no limit (a change path's step)
     started_at: str | None
     deadline: str | None
     done_at: str | None
@@ -40,3 +40,28 @@ class WaitingStep:
     source: str
     step: CaseStep
     late_feed: bool = False  # the licence system forwarded the licensee more than 0.5 working day late
+
+
+@dataclass(frozen=True)
+class ChangeItem:
+    """One customer of a change request and its fields' new values."""
+
+    record_id: str
+    customer_code: str | None
+    shop_name: str | None
+    changes: dict[str, object]
+
+
+@dataclass(frozen=True)
+class WaitingChange:
+    """A change request's step waiting for the signed-in user (server/changes.py): its path (own, county,
+    city, emergency, bulk), customers and new values; ``flags``: ``phone`` (the step records its phone call),
+    ``apply`` (doing it writes the change); ``notify_customer``: the change needs the customer told."""
+
+    case_id: str
+    path: str
+    revision: int
+    items: tuple[ChangeItem, ...]
+    step: CaseStep
+    flags: frozenset[str]
+    notify_customer: bool

@@ -349,6 +349,9 @@ class LedgerPath(str, enum.Enum):
     BULK = "bulk"
     SYSTEM = "system"
     OTHER = "other"
+    COUNTY = "county"  # a county-initiated change request (server/changes.py)
+    CITY = "city"  # a city-initiated task order
+    EMERGENCY = "emergency"  # an emergency change
 
 
 @dataclass(frozen=True, slots=True)

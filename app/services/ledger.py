@@ -35,6 +35,9 @@ PATH_MSGIDS = {
     LedgerPath.BULK: N_("Bulk maintenance"),
     LedgerPath.SYSTEM: N_("System"),
     LedgerPath.OTHER: N_("Other (manager's edit, handover)"),
+    LedgerPath.COUNTY: N_("County-initiated change"),
+    LedgerPath.CITY: N_("City task order"),
+    LedgerPath.EMERGENCY: N_("Emergency change"),
 }
 #: the ledger's columns: (header msgid, width, Text format)
 COLUMNS = (

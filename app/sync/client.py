@@ -28,7 +28,7 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
-from app.models.onboarding import WaitingStep
+from app.models.onboarding import WaitingChange, WaitingStep
 from app.models.remote import (
     CreditHistory,
     CustomerAccess,
@@ -440,6 +440,17 @@ class SyncClient:
         body = {"step": step, "revision": revision, "note": note}
         answer = self._call("POST", f"/onboarding/cases/{case_id}/steps", body=body)
         return decode(protocol_onboarding.case_revision, answer, "onboarding")
+
+    def changes_waiting(self) -> list[WaitingChange]:
+        """The change requests' steps waiting for this user (server/changes.py)."""
+        answer = self._call("GET", "/changes/waiting")
+        return decode(protocol_onboarding.changes_waiting, answer, "changes")
+
+    def change_step(self, case_id: str, body: dict[str, Any]) -> int:
+        """Do a change request's waiting step (``body``: step, revision, note, phone, customer_notice); the
+        request's new revision. A refusal is SyncError(REFUSED) with its ``code``."""
+        answer = self._call("POST", f"/changes/{case_id}/steps", body=body)
+        return decode(protocol_onboarding.case_revision, answer, "changes")
 
     def calendar(self, known_version: str | None = None) -> RemoteCalendar | None:
         """The server's work calendar (years, holidays, workdays, version), or None when

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models.onboarding import CaseStep, WaitingStep
+from app.models.onboarding import CaseStep, ChangeItem, WaitingChange, WaitingStep
 from app.sync.decoding import listed, obj, opt, req
 
 
@@ -18,7 +18,7 @@ def case_step(d: Any, where: str) -> CaseStep:
         name=req(d, "name", str, where),
         owner=req(d, "owner", str, where),
         owner_name=opt(d, "owner_name", str, where),
-        hours=float(req(d, "hours", (int, float), where)),
+        hours=float(hours) if (hours := opt(d, "hours", (int, float), where)) is not None else None,
         started_at=opt(d, "started_at", str, where),
         deadline=opt(d, "deadline", str, where),
         done_at=opt(d, "done_at", str, where),
@@ -56,3 +56,36 @@ def waiting_answer(d: Any, where: str) -> list[WaitingStep]:
 def case_revision(d: Any, where: str) -> int:
     """``POST /onboarding/cases/{id}/steps``: the case as it is now; its revision."""
     return int(req(obj(d, where), "revision", int, where))
+
+
+def _item(d: Any, where: str) -> ChangeItem:
+    d = obj(d, where)
+    return ChangeItem(
+        record_id=req(d, "record_id", str, where),
+        customer_code=opt(d, "customer_code", str, where),
+        shop_name=opt(d, "shop_name", str, where),
+        changes=dict(obj(d.get("changes"), f"{where}.changes")),
+    )
+
+
+def changes_waiting(d: Any, where: str) -> list[WaitingChange]:
+    """``GET /changes/waiting``."""
+    d = obj(d, where)
+    out = []
+    for i, w in enumerate(listed(d, "steps", where)):
+        at = f"{where}.steps[{i}]"
+        w = obj(w, at)
+        step = obj(w.get("step"), f"{at}.step")
+        flags = listed(step, "flags", f"{at}.step")
+        out.append(
+            WaitingChange(
+                case_id=req(w, "case_id", str, at),
+                path=req(w, "path", str, at),
+                revision=req(w, "revision", int, at),
+                items=tuple(_item(x, f"{at}.items[{n}]") for n, x in enumerate(listed(w, "items", at))),
+                step=case_step(step, f"{at}.step"),
+                flags=frozenset(str(f) for f in flags),
+                notify_customer=req(w, "notify_customer", bool, at),
+            )
+        )
+    return out

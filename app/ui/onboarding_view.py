@@ -30,6 +30,7 @@ from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.onboarding import WaitingStep
 from app.services import onboarding as service
+from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import onboarding as ops
@@ -57,7 +58,7 @@ class TodoWindow(QDialog):
         self.ctx, self.ask_note = ctx, ask_note
         self.items: list[WaitingStep] = []
         self.setWindowTitle(_("To-do"))
-        self.resize(1100, 560)
+        self.resize(1100, 760)
         layout = QVBoxLayout(self)
         intro = QLabel(
             _(
@@ -90,11 +91,14 @@ class TodoWindow(QDialog):
         bar.addStretch(1)
         bar.addWidget(self.do_button)
         layout.addLayout(bar)
+        self.changes = ChangesPanel(ctx, self)  # the change requests' steps: a section of their own
+        layout.addWidget(self.changes, 1)
 
     def fetch(self) -> None:
         self.refresh_button.setEnabled(False)
         self.message.setText(_("Asking the server…"))
         ops.fetch_waiting(self.ctx, self, self._show, self._failed)
+        self.changes.fetch()
 
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.models.record import CustomerStatus
 from app.models.remote import FieldError, PushResult
-from app.models.wire import ResultStatus
+from app.models.wire import ResultStatus, UserRole
 from app.services import records
 from app.services.demo import generate
 from app.ui.records.form import CustomerForm
@@ -71,6 +71,16 @@ def test_required_markers_and_read_only_fields(form) -> None:
     assert edit(form, "customer_code").isReadOnly()  # system-generated
     assert not form.rows["credit_grade"].editor.combo.isEnabled()
     assert not form.rows["monitored"].editor.combo.isEnabled()  # supervisor only
+
+
+def test_a_read_only_fields_tooltip_names_the_department_that_keeps_it(form) -> None:
+    """Issue 17: "the form shows the owner of a read-only field" (``meta.owners``, app/models/owners.py)."""
+    assert "维护部门：专卖管理部门。修改须交由该部门办理。" in form.rows["credit_grade"].label.toolTip()  # system
+    assert "维护部门：县区营销部。" in form.rows["monitored"].label.toolTip()  # a market manager's (default owner)
+    assert "维护部门" not in form.rows["shop_name"].label.toolTip()  # the collector changes it (with approval)
+    form.set_role(UserRole.SUPERVISOR)
+    assert "维护部门" not in form.rows["monitored"].label.toolTip()  # the market manager's own field now
+    assert "维护部门：专卖管理部门" in form.rows["credit_grade"].label.toolTip()
 
 
 def test_missing_list_jumps_to_the_field(qtbot, form) -> None:

@@ -73,3 +73,14 @@ def test_a_wrong_shape_names_where(answer: dict, where: str) -> None:
     with pytest.raises(SyncError) as info:
         decode(protocol_reports.ledger_page_answer, answer, "ledger")
     assert info.value.kind is SyncErrorKind.PROTOCOL and where in info.value.message("en")
+
+
+def test_a_change_requests_paths_decode_and_are_named_in_chinese() -> None:
+    """Issue 17: the server lists a change request's county, city and emergency paths (server/ledger.py)."""
+    from app.services.ledger import path_label
+
+    rows = [{**ROW, "path": p} for p in ("county", "city", "emergency")]
+    page = decode(protocol_reports.ledger_page_answer, {**PAGE, "rows": rows}, "ledger")
+    paths = [r.path for r in page.rows]
+    assert paths == [LedgerPath.COUNTY, LedgerPath.CITY, LedgerPath.EMERGENCY]
+    assert [path_label(p, "zh_CN") for p in paths] == ["县区营销部发起的修改", "营销中心任务单", "应急变更"]

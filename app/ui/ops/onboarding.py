@@ -1,13 +1,14 @@
-"""Operations of the to-do list (app.services.onboarding): the steps waiting for the user and doing one,
-asked of the server on the network pool (``ops.syncing.ask_server``); the archive is not touched."""
+"""Operations of the to-do list (app.services.onboarding, app.services.changes): the steps waiting for the user
+and doing one, asked of the server on the network pool (``ops.syncing.ask_server``); the archive is not touched."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from app.models.onboarding import WaitingStep
-from app.services import onboarding
+from app.models.onboarding import WaitingChange, WaitingStep
+from app.services import changes, onboarding
+from app.services.changes import Notice
 from app.ui.context import UiContext
 from app.ui.ops.syncing import ask_server
 
@@ -24,3 +25,23 @@ def do_step(
 ) -> None:
     """Do ``item``'s step with ``note``; ``success`` gets the case's new revision."""
     ask_server(ctx, lambda client: onboarding.do_step(client, item, note), parent, success, failure)
+
+
+def fetch_changes(
+    ctx: UiContext, parent: Any, success: Callable[[list[WaitingChange]], None], failure: Failure
+) -> None:
+    """The change requests' steps waiting for the signed-in user."""
+    ask_server(ctx, changes.waiting, parent, success, failure)
+
+
+def do_change_step(
+    ctx: UiContext,
+    parent: Any,
+    item: WaitingChange,
+    answer: tuple[str, Notice | None, Notice | None],
+    success: Callable[[int], None],
+    failure: Failure,
+) -> None:
+    """Do ``item``'s step with (note, phone call, customer notice); ``success`` gets the new revision."""
+    note, phone, told = answer
+    ask_server(ctx, lambda client: changes.do_step(client, item, note, phone, told), parent, success, failure)

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from app.i18n import _, current_language
 from app.models import times
 from app.models.catalogue import FieldRole, FieldSpec, FormDefinition
+from app.models.owners import field_owner
 from app.models.record import Customer, Source
 from app.models.wire import UserRole
 from app.services import records
@@ -199,7 +200,7 @@ class CustomerForm(QWidget):
             label = QLabel(form_rows.label_html(spec, self.lang), box)
             label.setWordWrap(True)
             label.setBuddy(editor.focus_widget())
-            label.setToolTip(form_rows.label_tip(spec, self.role, self.lang))
+            label.setToolTip(form_rows.label_tip(spec, self.role, self.lang, field_owner(self.form, spec.key)))
             message = QLabel(box)
             message.setWordWrap(True)
             message.setOpenExternalLinks(False)
@@ -270,7 +271,9 @@ class CustomerForm(QWidget):
         if role != self.role:
             self.role = role
             for row in self.rows.values():
-                row.label.setToolTip(form_rows.label_tip(row.spec, self.role, self.lang))
+                row.label.setToolTip(
+                    form_rows.label_tip(row.spec, self.role, self.lang, field_owner(self.form, row.spec.key))
+                )
             self._update_banner()
 
     def _onboarding(self) -> bool:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QGroupBox, QLabel
 
-from app.i18n import _
+from app.i18n import N_, _
 from app.models.catalogue import ChangePolicy, EditableBy, FieldRole, FieldSpec, RequiredLevel
 from app.models.wire import UserRole
 from app.ui.records.credit import grade_definitions
@@ -50,17 +50,40 @@ def label_html(spec: FieldSpec, lang: str) -> str:
     return f"{mark}{spec.label(lang)}"
 
 
-def label_tip(spec: FieldSpec, role: UserRole, lang: str) -> str:
-    """The label's tooltip: the field's help, and who may change it when it is not this person."""
+#: the departments of the documents (F3 L74–75) by their codes (app/models/owners.py); another code is shown as is
+DEPARTMENTS = {
+    "monopoly": N_("Monopoly office"),
+    "county": N_("County marketing department"),
+    "market": N_("Market department"),
+    "delivery": N_("Delivery department"),
+    "sales": N_("Sales department"),
+}
+
+
+def department_text(code: str) -> str:
+    return _(DEPARTMENTS[code]) if code in DEPARTMENTS else code
+
+
+def label_tip(spec: FieldSpec, role: UserRole, lang: str, owner: str | None = None) -> str:
+    """The label's tooltip: the field's help, and who may change it when it is not this person; for a field
+    this person cannot change, the department that owns it (``owner``: its code, app/models/owners.py), to
+    whom a change goes (issue 17)."""
     parts = [spec.help(lang)] if spec.help(lang) else []
     if spec.role is FieldRole.CREDIT_GRADE:  # what each grade means, where the grade is shown
         parts.append(grade_definitions())
+    read_only = True
     if spec.editable_by is EditableBy.SYSTEM:
         parts.append(_("Maintained by the system; shown read-only."))
     elif not spec.editable_by_role(role):
         parts.append(_("Only a market manager can change this."))
     elif spec.change is ChangePolicy.ONBOARDING:
         parts.append(_("Set by the customer manager when the customer joins; afterwards kept by the system."))
+    else:
+        read_only = False
+    if read_only and owner:
+        parts.append(
+            _("Kept by: {department}. A change goes to that department.").format(department=department_text(owner))
+        )
     return "\n".join(parts)
 
 

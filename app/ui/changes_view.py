@@ -1,0 +1,213 @@
+"""The change requests' section of the to-do list (待办, issue 17): the change steps waiting for the signed-in
+user (their path, customers and new values, deadline and time left, overdue in red), and doing the chosen one
+with a note, the phone call an emergency step records and the customer notice an order-days change needs
+(app.services.changes). A section of its own below the onboarding steps (app/ui/onboarding_view.py), asked of
+the server on the network pool like them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.errors import UserFacingError
+from app.i18n import N_, _, ngettext
+from app.models import times
+from app.models.onboarding import WaitingChange
+from app.services import changes as service
+from app.services import onboarding as steps
+from app.services.changes import Notice
+from app.ui.context import UiContext
+from app.ui.errors import show_exception
+from app.ui.ops import onboarding as ops
+from app.ui.style import ERROR
+
+COLUMNS = (N_("Path"), N_("Change"), N_("Step"), N_("Done by"), N_("Deadline"), N_("Time left"))
+Answer = tuple[str, Notice | None, Notice | None]
+
+
+class NoticeBox(QGroupBox):
+    """Who was called or told, the number, the outcome."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        form = QFormLayout(self)
+        self.party, self.number, self.outcome = QLineEdit(), QLineEdit(), QLineEdit()
+        self.party.setMaxLength(100)
+        self.number.setMaxLength(40)
+        self.outcome.setMaxLength(500)
+        form.addRow(_("Who"), self.party)
+        form.addRow(_("Number"), self.number)
+        form.addRow(_("Outcome"), self.outcome)
+
+    def notice(self) -> Notice:
+        return Notice(self.party.text(), self.number.text(), self.outcome.text())
+
+
+class StepDialog(QDialog):
+    """The note of a change step, with its phone call and customer notice where the step needs them."""
+
+    def __init__(self, item: WaitingChange, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.item = item
+        self.setWindowTitle(_("Mark the step done"))
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel(_("{step}: what was done (optional)").format(step=item.step.name)))
+        self.note = QPlainTextEdit()
+        layout.addWidget(self.note)
+        self.phone = NoticeBox(_("The phone call of this step")) if "phone" in item.flags else None
+        needs_told = "apply" in item.flags and item.notify_customer
+        self.told = NoticeBox(_("How the customer was told")) if needs_told else None
+        for box in (self.phone, self.told):
+            if box is not None:
+                layout.addWidget(box)
+        self.problem = QLabel("")
+        self.problem.setStyleSheet(f"color: {ERROR}")
+        layout.addWidget(self.problem)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def answer(self) -> Answer:
+        return (
+            self.note.toPlainText(),
+            self.phone.notice() if self.phone else None,
+            self.told.notice() if self.told else None,
+        )
+
+    def _accept(self) -> None:
+        for n in self.answer()[1:]:
+            problem = n.problem() if isinstance(n, Notice) else None
+            if problem:
+                self.problem.setText(problem)
+                return
+        self.accept()
+
+
+class ChangesPanel(QWidget):
+    """The change steps waiting for the user; ``ask`` (tests) replaces the step dialog: it returns the
+    (note, phone call, customer notice), or None when the user cancels."""
+
+    def __init__(
+        self, ctx: UiContext, parent: QWidget | None = None, ask: Callable[[WaitingChange], Answer | None] | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.ctx, self.ask = ctx, ask
+        self.items: list[WaitingChange] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        title = QLabel(_("Change requests waiting for you (客户信息修改维护): county, city, emergency and bulk paths."))
+        title.setWordWrap(True)
+        layout.addWidget(title)
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.itemSelectionChanged.connect(self._selected)
+        layout.addWidget(self.table, 1)
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        self.do_button = QPushButton(_("Do the change step…"))
+        self.do_button.setEnabled(False)
+        self.do_button.clicked.connect(self.do_selected)
+        bar.addWidget(self.do_button)
+        layout.addLayout(bar)
+
+    def fetch(self) -> None:
+        self.message.setText(_("Asking the server…"))
+        ops.fetch_changes(self.ctx, self, self._show, self._failed)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._selected()
+        if isinstance(exc, UserFacingError):
+            self.message.setText(
+                _("The to-do list needs the server, which could not be asked: {reason}").format(reason=exc.message())
+            )
+        else:
+            show_exception(self, exc)
+
+    def _show(self, items: list[WaitingChange]) -> None:
+        self.items = items
+        self.table.setRowCount(len(items))
+        red = QBrush(QColor(ERROR))
+        for r, w in enumerate(items):
+            s = w.step
+            cells = (
+                service.path_text(w.path),
+                service.changes_text(w, self.ctx.form),
+                s.name,
+                steps.owner_text(s),
+                times.shown(s.deadline) if s.deadline else _("No limit"),
+                steps.left_text(s),
+            )
+            for c, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if s.overdue:
+                    item.setForeground(red)
+                self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        late = sum(1 for w in items if w.step.overdue)
+        text = (
+            ngettext("{n} change step waits for you.", "{n} change steps wait for you.", len(items)).format(
+                n=len(items)
+            )
+            if items
+            else _("No change request waits for you.")
+        )
+        if late:
+            text += " " + ngettext("{n} is overdue.", "{n} are overdue.", late).format(n=late)
+        self.message.setText(text)
+        self._selected()
+
+    def _selected(self) -> None:
+        self.do_button.setEnabled(self.current() is not None)
+
+    def current(self) -> WaitingChange | None:
+        rows = {i.row() for i in self.table.selectedIndexes()}
+        return self.items[min(rows)] if rows and min(rows) < len(self.items) else None
+
+    def do_selected(self) -> None:
+        item = self.current()
+        if item is None:
+            return
+        if self.ask is not None:
+            answer = self.ask(item)
+        else:
+            dialog = StepDialog(item, self)
+            answer = dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else None
+        if answer is None:
+            return
+        self.do_button.setEnabled(False)
+        self.message.setText(_("Asking the server…"))
+
+        def refused(exc: BaseException) -> None:
+            self._selected()
+            self.message.setText("")
+            show_exception(self, exc)
+
+        ops.do_change_step(self.ctx, self, item, answer, lambda _revision: self.fetch(), refused)
