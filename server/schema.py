@@ -122,6 +122,12 @@ customers = Table(
     Column("provisional_code", String(40), nullable=True),  # the collector's TMP-… code until approval
     Column("closure", Text, nullable=True),  # JSON: the last close or reopen (销户), server.lifecycle
     Column("closed_at", Float, nullable=True, index=True),  # set while closed: its retention runs from here
+    # the completeness as written (server.completeness: the monthly report sums it in SQL), NULL: not computed
+    *(Column(n, t, nullable=True) for n, t in (("cmp_day", String(10)), ("cmp_missing", Integer))),
+    *(Column(n, BigInteger, nullable=True) for n in ("cmp_mask0", "cmp_mask1")),
+    *(Column(n, Boolean, nullable=True) for n in ("cmp_ok", "cmp_dated")),
+    Column("cmp_form", Integer, nullable=True, index=True),
+    Column("binding_on", String(10), nullable=True),  # the binding day (绑定日期), ISO
 )
 
 customer_versions = Table(
