@@ -34,6 +34,7 @@ from sqlalchemy.engine import Connection
 from app.models.catalogue import FormDefinition
 from app.validation import validate_values
 from app.validation.completeness import KEEPER
+from app.validation.report import Report
 from server.schema import customers
 
 BITS = 62  # bits a BIGINT column holds without its sign
@@ -68,7 +69,20 @@ def evaluate(form: FormDefinition, values: dict[str, Any], today: dt.date) -> tu
 
 def stamp(form: FormDefinition, values: dict[str, Any], today: dt.date) -> dict[str, Any]:
     """The completeness columns of a customer holding ``values``, checked on ``today``."""
-    missing, invalid, dated = evaluate(form, values, today)
+    return columns(form, values, today, *evaluate(form, values, today))
+
+
+def from_report(form: FormDefinition, report: Report, values: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """:func:`stamp` from a validation of every value already made with the role ``KEEPER`` (the push's
+    validation of a new customer), without validating again."""
+    dated = any(i.code in DATED_CODES for i in report.errors)
+    return columns(form, values, today, [i.field for i in report.missing], report.has_errors, dated)
+
+
+def columns(
+    form: FormDefinition, values: dict[str, Any], today: dt.date, missing: list[str], invalid: bool, dated: bool
+) -> dict[str, Any]:
+    """The stored columns of a validation's answer (:func:`evaluate`)."""
     bits = field_bits(form)
     masks: list[int | None] = [0] * len(COLUMNS)
     if bits is None:
