@@ -16,12 +16,10 @@ the day may clear: ``server.completeness.fresh_clause``) are left to the Python 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Any
 
-import orjson
-from sqlalchemy import and_, case, collate, exists, func, not_, or_, select
+from sqlalchemy import JSON, and_, case, cast, collate, exists, func, not_, or_, select
 
 from app.models.catalogue import FormDefinition
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
@@ -136,8 +134,10 @@ def overdue_stream(
         done = exists().where(k.record_id == c.id, k.kind == kind, k.day >= start.isoformat())
         where = and_(c.created_at < _ts(start), not_(done))
         fixed_due = start - dt.timedelta(days=1)
+    # read by the database, not parsed here (text: a shop name is always text)
+    shop = cast(c.data, JSON)["shop_name"].as_string() if post else func.json_extract(c.data, "$.shop_name")
     q = (
-        select(c.id, c.code, c.data, c.binding_on, users.c.name)
+        select(c.id, c.code, shop, c.binding_on, users.c.name)
         .join(users, users.c.id == c.owner_id)
         .where(open_visible(visible), where)
         .order_by(order(users.c.name), order(func.coalesce(c.code, "")), order(c.id))
@@ -146,7 +146,7 @@ def overdue_stream(
     index = KINDS.index(kind)
     workdays: dict[dt.date, int] = {}
     dues: dict[str, dt.date] = {}
-    for rid, code, data, binding, owner in conn.execute(q):
+    for rid, code, shop_name, binding, owner in conn.execute(q):
         if kind == "new":
             due = dues.get(binding)
             if due is None:
@@ -161,17 +161,9 @@ def overdue_stream(
             code or "",
             rid,
             code,
-            _loads(data).get("shop_name"),
+            shop_name,
             owner,
             kind,
             days.setdefault(due, due.isoformat()),
             workdays[due],
         )
-
-
-def _loads(data: str) -> dict[str, Any]:
-    try:
-        out = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        out = json.loads(data)
-    return out if isinstance(out, dict) else {}
