@@ -161,3 +161,25 @@ def test_the_report_from_stored_completeness_is_the_report_from_validation(api, 
     db.write(lambda tx: tx.conn.execute(update(customers).values(cmp_form=None)))
     for who, rep in stored.items():
         assert _report(api, world[who]) == rep, who
+
+
+def test_stored_completeness_after_the_customer_import_and_an_owner_change(api, world, db, tmp_path):
+    """The seeding import (``import-customers``) and the owner's change (``assign``) write through the same
+    unit of work: each stored answer is the validation's."""
+    from server.admin import assign, import_customers
+    from tests.server.test_cli import write_xlsx
+
+    rows = demo_values(12, seed=5)
+    for i, r in enumerate(rows[:4]):
+        r["customer_code"] = f"6101020{i:05d}"
+    keys = ["customer_code", "shop_name", "licence_no", "contact_phone", "region_code", "address", "binding_date"]
+    sheet = tmp_path / "seed.xlsx"
+    write_xlsx(sheet, rows, keys)
+    report = db.write(lambda tx: import_customers(tx, sheet, "c1"))
+    assert not report.problems and report.created == 12
+    assert _assert_stored_is_validation(db) == 12
+    db.write(lambda tx: assign(tx, "610102000001", "c2"))
+    assert _assert_stored_is_validation(db) == 12
+    stored = _report(api, world["s1"])
+    db.write(lambda tx: tx.conn.execute(update(customers).values(cmp_form=None)))
+    assert _report(api, world["s1"]) == stored
