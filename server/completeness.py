@@ -129,12 +129,21 @@ def stale_clause(form: FormDefinition) -> Any:
     return or_(c.cmp_form.is_(None), c.cmp_form != form.version, c.cmp_dated.is_(True))
 
 
-def refresh(conn: Connection, form: FormDefinition, today: dt.date, after: str = "", batch: int = BATCH) -> str | None:
+def refresh(
+    conn: Connection,
+    form: FormDefinition,
+    today: dt.date,
+    after: str = "",
+    batch: int = BATCH,
+    never_computed: bool = False,
+) -> str | None:
     """Compute again up to ``batch`` stale customers (:func:`stale_clause`) with ids after ``after`` and
     store it, each only if it has not changed since it was read (its version). The last id read, to go on
-    from (keyset: a row that stays stale, a dated error, is not read twice), or None when none was left."""
+    from (keyset: a row that stays stale, a dated error, is not read twice), or None when none was left.
+    ``never_computed``: only the rows that have no stored answer at all (what an upgrade fills)."""
     c = customers.c
-    q = select(c.id, c.version, c.data).where(stale_clause(form), c.id > after).order_by(c.id).limit(batch)
+    stale = c.cmp_form.is_(None) if never_computed else stale_clause(form)
+    q = select(c.id, c.version, c.data).where(stale, c.id > after).order_by(c.id).limit(batch)
     rows = conn.execute(q).all()
     if not rows:
         return None

@@ -70,13 +70,14 @@ def upgrade(db: Database) -> None:
 
 
 def fill_completeness(conn: Connection) -> None:
-    """Store the completeness of the customers that lack it or hold an older form's (migration
-    ``0024_report_completeness`` adds the columns empty), 1,000 at a time."""
+    """Store the completeness of the customers that lack it (migration ``0024_report_completeness`` adds
+    the columns empty), 1,000 at a time. An older form's answers are left to the report job
+    (``server.report_jobs``): every admin command migrates first, and must not validate a province."""
     form = current_form(conn)
     today = dt.datetime.now(CHINA_TZ).date()
     after: str | None = ""
     while after is not None:
-        after = completeness.refresh(conn, form, today, after)
+        after = completeness.refresh(conn, form, today, after, never_computed=True)
 
 
 def _seed(conn: Connection) -> None:
