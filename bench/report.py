@@ -17,6 +17,9 @@ the peak resident memory (VmHWM, reset just before the work) minus the resident 
 - classification: ``run_classification`` for that month (ranks and writes every customer);
 - audit verify: ``server.audit.verify`` over every device's trail.
 
+``--parts report,verify,import,classify`` picks the figures; ``--sync`` also times a push and a pull page
+alone and while an admin's report job runs in the same server process (``bench.report_sync``).
+
 PostgreSQL: a database ``fa_bench_<random>`` created through FIELDARCHIVE_TEST_PG (default the
 ``test`` database on 127.0.0.1:5432) and dropped afterwards.
 """
@@ -42,8 +45,10 @@ from typing import Any
 from sqlalchemy import create_engine, text
 
 from app.models.audit_chain import GENESIS, entry_hash
+from app.models.catalogue import load_form
 from app.services.demo import generate
 from bench.common import header
+from server.completeness import stamp
 from server.config import CHINA_TZ
 from server.db import Database, bulk_insert
 from server.migrate import upgrade
@@ -67,6 +72,7 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
     now = time.time()
     today = dt.datetime.now(CHINA_TZ).date()
     pool = list(generate(500, seed=seed, today=today))
+    form = load_form()  # the form ``upgrade`` published: each row gets the completeness the server stores
     collectors = max(1, -(-n // PER_COLLECTOR))
     teams = -(-collectors // TEAM)
     with db.engine.begin() as conn:
@@ -170,6 +176,7 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
                     "deleted": False,
                     "created_at": created,
                     "updated_at": max(created, edit_at),
+                    **stamp(form, values, today),
                 }
             )
             versions.append(
@@ -285,15 +292,24 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
     t = time.perf_counter()
     info: dict[str, Any] = {}
     if what == "report":
-        with db.read() as conn:
+        overdue = 0
+
+        def counted(rows: Any) -> Any:
+            nonlocal overdue
+            for row in rows:
+                overdue += 1
+                yield row
+
+        buf = io.BytesIO()
+        with db.read() as conn:  # the overdue rows are read while they are written, as the job does
             user = get_user(conn, arg)
             assert user is not None
             rep = monthly(conn, user, current_form(conn), server_calendar(conn), month, compact=True)
-        buf = io.BytesIO()
-        with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
-            write_json(rep, gz)
+            rep["overdue"] = counted(rep["overdue"])
+            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+                write_json(rep, gz)
         info = {
-            "rows": sum(len(rep[k]) for k in ("category_adjustments", "overdue")),
+            "rows": len(rep["category_adjustments"]) + overdue,
             "gzip_mb": round(len(buf.getvalue()) / 2**20, 2),
         }
     elif what == "import":
@@ -326,7 +342,7 @@ def _child(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_size(n: int, backend: str, tmp: Path) -> dict[str, dict[str, Any]]:
+def run_size(n: int, backend: str, tmp: Path, parts: set[str], sync: bool) -> dict[str, dict[str, Any]]:
     if backend == "postgresql":
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         name = f"fa_bench_{secrets.token_hex(4)}"
@@ -355,10 +371,23 @@ def run_size(n: int, backend: str, tmp: Path) -> dict[str, dict[str, Any]]:
             ("purchase import", "import", str(csv_path)),
             ("classification", "classify", ""),
         ):
+            if what not in parts:
+                continue
             res[label] = _child(url, what, arg, meta["month"])
             print(
                 f"    {label:20} {res[label]['seconds']:8.2f} s  peak +{res[label]['peak_mb']:7.1f} MB  "
                 f"{ {k: v for k, v in res[label].items() if k not in ('seconds', 'peak_mb', 'base_mb')} }",
+                flush=True,
+            )
+        if sync:  # after the figures above: the import and the classification change the rows it pushes among
+            from bench import report_sync
+
+            got = report_sync.run(url, meta["month"], meta["supervisor"])
+            print(
+                f"    push of {report_sync.PUSH} new customers: {got['push_alone_ms']:.0f} ms alone, "
+                f"{got['push_during_ms']:.0f} ms during the admin's report job = {got['push_ratio']:.2f}x; "
+                f"pull page of {report_sync.PAGE}: {got['pull_alone_ms']:.0f} ms / {got['pull_during_ms']:.0f} ms = "
+                f"{got['pull_ratio']:.2f}x (the job took {got['job_s']:.1f} s, {got['rounds_during']} rounds in it)",
                 flush=True,
             )
         return res
@@ -373,6 +402,8 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="5000,50000", help="two customer counts, comma separated")
     ap.add_argument("--backend", default="postgresql", choices=("postgresql", "sqlite"))
+    ap.add_argument("--parts", default="report,verify,import,classify", help="the figures to measure")
+    ap.add_argument("--sync", action="store_true", help="also time push and pull during an admin's report job")
     ap.add_argument("--measure", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
     ap.add_argument("--arg", default="", help=argparse.SUPPRESS)
@@ -387,7 +418,7 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory(prefix="fa-bench-report-") as tmp:
         for n in sizes:
-            results[n] = run_size(n, args.backend, Path(tmp))
+            results[n] = run_size(n, args.backend, Path(tmp), set(args.parts.split(",")), args.sync)
     if len(sizes) >= 2:
         a, b = sizes[0], sizes[-1]
         print(

@@ -17,13 +17,14 @@ from app.models.catalogue import ChangePolicy, FieldType
 from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
-from app.validation.completeness import gaps
+from app.validation.completeness import KEEPER, gaps
 from app.validation.consent import consent_issues
 from app.validation.editing import editable_keys, editor_issues
+from server import completeness
 from server.codes import keep_code, next_code, region_of
 from server.db import FeedEntry
 from server.photos import readable
-from server.records import Rec, UnitOfWork
+from server.records import Rec, UnitOfWork, dumps
 from server.schema import customer_versions, review_decisions
 from server.scope import can_decide, can_edit, can_see, is_admin
 
@@ -169,7 +170,9 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     if not creating:  # only what can reject the save: the changed fields and the cross-field rules' inputs
         wanted = _cross_field_keys(uow).union(changes)
         merged = {k: v for k, v in merged.items() if k in wanted}
-    report = validate_values(uow.form, merged, today=uow.today, role=uow.user.role, required=False)
+    # a new customer: every value, and with the role whose completeness the report counts (the required
+    # values' bookkeeping is what server.completeness stores; the role changes no error)
+    report = validate_values(uow.form, merged, today=uow.today, role=KEEPER, required=creating)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)
@@ -184,7 +187,11 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     code = m.get("provisional_code")
     if code and not rec.code_official and rec.provisional_code is None:
         rec.provisional_code = code  # written with the version the save makes
-    return _apply_save(uow, m, rec, changes, report.values, creating)
+    out = _apply_save(uow, m, rec, changes, report.values, creating)
+    if creating:  # its completeness from this validation (server.completeness), not from another one at flush
+        rec.stamp = completeness.from_report(uow.form, report, rec.values, uow.today)
+        rec.stamped_data = dumps(rec.values)
+    return out
 
 
 def _forbidden(uow: UnitOfWork, hashes: list[str]) -> set[str]:

@@ -8,6 +8,7 @@ the second wait, and SQLite's write lock does the same for a file.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import secrets
 import time
@@ -20,11 +21,14 @@ from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import load_form
+from server import completeness
+from server.config import CHINA_TZ
 from server.db import Database
+from server.forms import current_form
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0026_change_paths"
+HEAD = "0027_report_completeness"
 
 
 def alembic_config() -> Config:
@@ -58,10 +62,22 @@ def upgrade(db: Database) -> None:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
                 _seed(conn)
+                fill_completeness(conn)
         finally:
             if db.is_postgres:
                 conn.execute(text("SELECT pg_advisory_unlock(8765001)"))
                 conn.commit()
+
+
+def fill_completeness(conn: Connection) -> None:
+    """Store the completeness of the customers that lack it (migration ``0027_report_completeness`` adds
+    the columns empty), 1,000 at a time. An older form's answers are left to the report job
+    (``server.report_jobs``): every admin command migrates first, and must not validate a province."""
+    form = current_form(conn)
+    today = dt.datetime.now(CHINA_TZ).date()
+    after: str | None = ""
+    while after is not None:
+        after = completeness.refresh(conn, form, today, after, never_computed=True)
 
 
 def _seed(conn: Connection) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from app.models.catalogue import FormDefinition
 from app.models.wire import canonical_json
 from app.validation.compiled import compiled
-from server import onboarding, outbound
+from server import completeness, onboarding, outbound
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.db import FeedEntry, Tx, bulk_insert
@@ -65,6 +65,9 @@ class Rec:
     provisional_code: str | None = None  # the code the collector's laptop shows until approval
     closure: dict[str, Any] | None = None  # the last close or reopen (销户): state, day, reason, by, by_name, at
     closed_at: float | None = None  # set while closed (the retention runs from it)
+    # the completeness columns as stored (server.completeness) and the values they were computed from
+    stamp: dict[str, Any] | None = None
+    stamped_data: str | None = None
 
     @property
     def closed(self) -> bool:
@@ -99,6 +102,8 @@ class Rec:
             provisional_code=r._mapping.get("provisional_code"),
             closure=json.loads(c) if (c := r._mapping.get("closure")) else None,
             closed_at=r._mapping.get("closed_at"),
+            stamp=_stamp_of(r._mapping),
+            stamped_data=r.data,
         )
 
     def to_row(self) -> dict[str, Any]:
@@ -152,6 +157,13 @@ class Rec:
             "provisional_code": None if self.code_official else self.provisional_code,
             "closure": dict(self.closure) if self.closure else None,
         }
+
+
+def _stamp_of(m: Any) -> dict[str, Any] | None:
+    """The completeness columns of a row that has them all (a row read with ``select(customers)``)."""
+    if m.get("cmp_form") is None or any(k not in m for k in completeness.STAMP_KEYS):
+        return None
+    return {k: m[k] for k in completeness.STAMP_KEYS}
 
 
 def photo_refs_of(form: FormDefinition, values: dict[str, Any]) -> list[str]:
@@ -302,8 +314,8 @@ class UnitOfWork:
     def flush(self) -> None:
         """Write everything in bulk; the feed entries are numbered afterwards, at commit."""
         conn = self.tx.conn
-        new = [r.to_row() for r in self.records.values() if r.dirty and r.is_new]
-        changed = [r.to_row() for r in self.records.values() if r.dirty and not r.is_new]
+        new = [self._row(r) for r in self.records.values() if r.dirty and r.is_new]
+        changed = [self._row(r) for r in self.records.values() if r.dirty and not r.is_new]
         if new:
             bulk_insert(conn, customers, new)
             drafts = [r["id"] for r in new if r["status"] == "draft" and not r["deleted"]]
@@ -332,6 +344,23 @@ class UnitOfWork:
                     FeedEntry("record", r.id, fresh=r.is_new, owner_id=r.owner_id, created_by_id=r.created_by_id)
                 )
                 r.dirty = r.is_new = False
+
+    def _row(self, rec: Rec) -> dict[str, Any]:
+        """The row of ``rec`` with its completeness (``server.completeness``), computed again when its values,
+        the form or the day's view of them may have changed since it was stored."""
+        row = rec.to_row()
+        held = rec.stamp
+        if (
+            held is None
+            or row["data"] != rec.stamped_data
+            or held["cmp_form"] != self.form.version
+            or held["cmp_dated"]
+            or held["cmp_day"] > self.today.isoformat()
+        ):
+            rec.stamp = held = completeness.stamp(self.form, rec.values, self.today)
+            rec.stamped_data = row["data"]
+        row.update(held)
+        return row
 
     def _write_refs(self) -> None:
         pairs = {(h, rid) for rid, hs in self.refs.items() for h in hs}

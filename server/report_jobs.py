@@ -3,8 +3,11 @@
 A province's report takes longer than a client's read timeout (30 s) and than a worker should be held
 by one request. ``POST /reports/monthly/jobs`` checks the month, records a job (``report_jobs``) and
 answers at once; a thread of the same process computes the report (``server.reports.monthly``, which
-streams over the customers) in its own read snapshot, writing its progress (customers gone through of
-the total) every chunk, then the result (gzip of the report's JSON) into the job's row. The caller
+sums the completeness stored with each customer in SQL and streams the overdue rows) in its own read
+snapshot, writing its progress (customers gone through of the total) every chunk, then the result (gzip
+of the report's JSON, written as the rows are read) into the job's row. Before it, the customers whose
+stored completeness is stale (a new form version: ``server.completeness``) are computed again and
+stored, 1,000 a write transaction. The caller
 polls ``GET /reports/monthly/jobs/{id}`` and downloads ``…/{id}/result``; both read the database, so
 any server process answers them. The report's contents are exactly those of ``GET /reports/monthly``.
 
@@ -16,18 +19,23 @@ kept ``KEEP`` seconds, then purged when a new one starts. Only the job's starter
 
 from __future__ import annotations
 
+import datetime as dt
 import gzip
 import io
 import logging
 import threading
 import time
 import uuid
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
+from app.models.catalogue import FormDefinition
+from server import completeness
 from server.accounts import User
 from server.calendar import server_calendar
+from server.config import CHINA_TZ
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import current_form
@@ -76,6 +84,7 @@ def start(db: Database, user: User, month: str, now: float | None = None) -> dic
 def _run(db: Database, user: User, job_id: str, month: str) -> None:
     with _slots:
         try:
+            _refresh(db)
             with db.read() as conn:
                 total = count_customers(conn, user)
                 _set(db, job_id, total=total)
@@ -91,10 +100,10 @@ def _run(db: Database, user: User, job_id: str, month: str) -> None:
                 report = monthly(
                     conn, user, current_form(conn), server_calendar(conn), month, progress=progress, compact=True
                 )
-            buf = io.BytesIO()
-            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
-                write_json(report, gz)
-            del report
+                buf = io.BytesIO()
+                with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+                    write_json(report, gz)  # the overdue rows are read from ``conn`` as they are written
+                del report
             body = buf.getvalue()
             _set(db, job_id, state="done", done=total, result=body)
         except Exception as exc:  # the job fails; the server goes on
@@ -104,6 +113,21 @@ def _run(db: Database, user: User, job_id: str, month: str) -> None:
                 _set(db, job_id, state="failed", error=reason)
             except Exception:  # noqa: BLE001 - the database is gone: the job reads as stale later
                 log.exception("report job %s: the failure could not be recorded", job_id)
+
+
+def _refresh(db: Database) -> None:
+    """Store the completeness of the customers whose stored answer is stale (a new form version, or
+    not computed yet: ``server.completeness``), 1,000 a transaction, so the report sums it in SQL."""
+    with db.read() as conn:
+        form = current_form(conn)
+    today = dt.datetime.now(CHINA_TZ).date()
+    after: str | None = ""
+    while after is not None:
+        after = db.write(partial(_refresh_batch, form=form, today=today, after=after))
+
+
+def _refresh_batch(tx: Tx, form: FormDefinition, today: dt.date, after: str) -> str | None:
+    return completeness.refresh(tx.conn, form, today, after)
 
 
 def _set(db: Database, job_id: str, **values: Any) -> None:

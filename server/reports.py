@@ -27,10 +27,12 @@ Working days follow the work calendar (holidays and make-up working days).
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import json
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from itertools import islice
 from typing import Any
 
 import orjson
@@ -41,6 +43,7 @@ from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
 from app.validation import validate_values
 from app.validation.completeness import KEEPER, new_customer_due, new_customer_late
+from server import report_scale as scale
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
@@ -142,11 +145,12 @@ def monthly(
 ) -> dict[str, Any]:
     """The month's four tables. Computed close to the data: each query is limited by an indexed scope
     (:func:`server.scope.visible_clause_indexed`), the month's versions by their time and the month's
-    visits by their day, and the customers are streamed in chunks (completeness, overdue and the
-    assigned counts in one pass), so memory follows the report's rows, not the visible customers.
-    ``progress`` is called after each chunk with the number of customers it held. With ``compact`` the
-    overdue rows (one to three per customer: the report's bulk) stay tuples (:func:`overdue_dict` makes
-    each a row; :func:`write_json` does so while writing)."""
+    visits by their day. Completeness and the overdue rules read the completeness stored with each
+    customer (``server.completeness``) in SQL (``server.report_scale``); the customers whose stored
+    answer does not hold on the day are validated here in chunks, as before. ``progress`` is called with
+    the number of customers each step went through. With ``compact`` the overdue rows (one to three per
+    customer: the report's bulk) are an iterator of tuples read from the database as it is consumed
+    (:func:`write_json` writes them while ``conn`` is open; :func:`overdue_dict` makes each a row)."""
     now = time.time() if now is None else now
     first, nxt, today = check_month(month, now)
     as_of = min(today, nxt - dt.timedelta(days=1))
@@ -155,19 +159,40 @@ def monthly(
     people = _collectors(user, d)
     visible = visible_clause_indexed(user, d)
     completeness: dict[int, dict[str, Any]] = {u.id: _blank() for u in people}
-    overdue: list[tuple[Any, ...]] = []
     assigned: Counter[int] = Counter()
+    # the customers whose stored completeness holds (server.completeness): summed in SQL
+    for uid, (n, complete_n, missing) in scale.completeness_sums(conn, visible, form, today).items():
+        s = completeness.setdefault(uid, _blank())
+        s["customers"] += n
+        s["complete"] += complete_n
+        s["missing"].update(missing)
+        assigned[uid] += n
+        if progress is not None:
+            progress(n)
+    # the others (not computed yet, another form, an error the day may clear): validated here, as before
+    stale_new: list[tuple[Any, ...]] = []
     days: dict[dt.date, str] = {}  # the few due dates, each as one string
-    for part in conn.execute(customers_query(visible).execution_options(yield_per=CHUNK)).partitions():
+    cols = list(customers_query(visible).selected_columns)
+    stale = scale.stale_query(visible, form, today, cols).execution_options(yield_per=CHUNK)
+    for part in conn.execute(stale).partitions():
         values = {r.id: json.loads(r.data) for r in part}
         complete = {}
         for r in part:
             assigned[r.owner_id] += 1
             complete[r.id] = _count_complete(completeness, form, r, values[r.id], today)
-        overdue.extend(_overdue_rows(conn, d, cal, part, values, as_of, days, complete))
+        rows = _overdue_rows(conn, d, cal, part, values, as_of, days, complete)
+        stale_new.extend(t for t in rows if t[0] == _KINDS["new"])  # checks and reviews: all in SQL below
         if progress is not None:
             progress(len(part))
-    overdue.sort()
+    stale_new.sort()
+
+    def overdue() -> Iterator[tuple[Any, ...]]:
+        """Every overdue row in the report's order, read as it is written."""
+        fresh_new = scale.overdue_stream(conn, visible, form, cal, "new", today, as_of, days)
+        yield from heapq.merge(fresh_new, stale_new)
+        for kind in ("quarterly", "static"):
+            yield from scale.overdue_stream(conn, visible, form, cal, kind, today, as_of, days)
+
     return {
         "month": first.strftime("%Y-%m"),
         "as_of": as_of.isoformat(),
@@ -180,7 +205,7 @@ def monthly(
         },
         "category_adjustments": _adjustments(conn, visible, form, d, first, nxt),
         "completeness": _completeness(form, d, completeness),
-        "overdue": overdue if compact else [overdue_dict(t) for t in overdue],
+        "overdue": overdue() if compact else [overdue_dict(t) for t in overdue()],
         "visits": _visits(conn, visible, people, assigned, first, nxt),
         **_complaints(conn, visible, people, assigned, first, nxt, as_of),
     }
@@ -411,8 +436,9 @@ def overdue_dict(t: tuple[Any, ...]) -> dict[str, Any]:
 
 
 def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
-    """Write a ``compact`` report as JSON to the binary file ``out`` (the overdue rows a chunk at a time):
-    the same document as ``monthly()`` without ``compact``, without holding all its bytes at once."""
+    """Write a ``compact`` report as JSON to the binary file ``out`` (the overdue rows a chunk at a time, as
+    they are read: call it while the report's connection is open): the same document as ``monthly()``
+    without ``compact``, without holding its rows or all its bytes at once."""
     out.write(b"{")
     for i, (key, value) in enumerate(report.items()):
         out.write((b"," if i else b"") + orjson.dumps(key) + b":")
@@ -420,9 +446,11 @@ def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
             out.write(orjson.dumps(value))
             continue
         out.write(b"[")
-        for j in range(0, len(value), chunk):
-            part = orjson.dumps([overdue_dict(t) for t in value[j : j + chunk]])
-            out.write((b"," if j else b"") + part[1:-1])
+        rows = iter(value)
+        sep = b""
+        while part := list(islice(rows, chunk)):
+            out.write(sep + orjson.dumps([overdue_dict(t) for t in part])[1:-1])
+            sep = b","
         out.write(b"]")
     out.write(b"}")
 

@@ -124,6 +124,12 @@ customers = Table(
     Column("closed_at", Float, nullable=True, index=True),  # set while closed: its retention runs from here
     # the 许可证号 of ``data`` again, indexed: a licensee from the licence system finds a customer keyed by hand
     Column("licence_no", String(40), nullable=True, index=True),
+    # the completeness as written (server.completeness: the monthly report sums it in SQL), NULL: not computed
+    *(Column(n, t, nullable=True) for n, t in (("cmp_day", String(10)), ("cmp_missing", Integer))),
+    *(Column(n, BigInteger, nullable=True) for n in ("cmp_mask0", "cmp_mask1")),
+    *(Column(n, Boolean, nullable=True) for n in ("cmp_ok", "cmp_dated")),
+    Column("cmp_form", Integer, nullable=True, index=True),
+    Column("binding_on", String(10), nullable=True),  # the binding day (绑定日期), ISO
 )
 
 customer_versions = Table(

@@ -132,8 +132,8 @@ def test_0008_fills_the_day_of_the_visits_already_stored(db):
     assert [tuple(r) for r in rows] == [("v0", "2026-03-31"), ("v1", "2026-04-01"), ("v2", None), ("v3", None)]
 
 
-def test_0024_fills_the_licence_number_column_from_the_values(db):
-    """Customers stored before 0024 had their 许可证号 only inside their values: the migration copies it into
+def test_0025_fills_the_licence_number_column_from_the_values(db):
+    """Customers stored before 0025 had their 许可证号 only inside their values: the migration copies it into
     the indexed column (a page at a time), which the licensee feed matches customers keyed by hand with."""
     import json as _json
     import time as _time
@@ -172,3 +172,54 @@ def test_0024_fills_the_licence_number_column_from_the_values(db):
     with db.read() as conn:
         rows = conn.execute(select(customers.c.id, customers.c.licence_no).order_by(customers.c.id)).all()
     assert [tuple(r) for r in rows] == [("r1", "610111100123"), ("r2", None), ("r3", None)]
+
+
+def test_0027_stores_the_completeness_of_the_customers_already_stored(db):
+    """Customers stored before 0027 have no stored completeness: the upgrade computes it for each (in
+    batches of 1,000), as the catalogue's validation gives it, so the monthly report sums it in SQL."""
+    import datetime as _dt
+    import json as _json
+    import time as _time
+
+    from sqlalchemy import text
+
+    from app.services.demo import generate
+    from server import completeness
+    from server.config import CHINA_TZ
+    from server.forms import current_form
+    from server.schema import customers
+
+    _to(db, "0023_onboarding", down=True)
+    now, today = _time.time(), _dt.datetime.now(CHINA_TZ).date()
+    values = list(generate(50, seed=24, today=today))
+    for i, v in enumerate(values[:25]):  # half of them lack one more value
+        v.pop("contact_phone" if i % 2 else "shop_name", None)
+    rows = [
+        {"id": f"r{i:05d}", "data": _json.dumps(values[i % len(values)], ensure_ascii=False), "at": now}
+        for i in range(2100)
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, name, display_name, role, password_hash, disabled, created_at) "
+                "VALUES (1, 'c', 'c', 'collector', 'x', false, :at)"
+            ),
+            {"at": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, version, status, code_official, form_version, data, field_versions, "
+                "missing_photos, owner_id, created_by_id, deleted, created_at, updated_at) "
+                "VALUES (:id, 1, 'draft', false, 1, :data, '{}', '[]', 1, 1, false, :at, :at)"
+            ),
+            rows,
+        )
+    upgrade(db)
+    with db.read() as conn:
+        form = current_form(conn)
+        stored = conn.execute(select(customers).order_by(customers.c.id)).all()
+    assert len(stored) == 2100
+    for r in stored:
+        want = completeness.stamp(form, _json.loads(r.data), today)
+        assert {k: getattr(r, k) for k in completeness.STAMP_KEYS} == want, r.id
+    assert len({(r.cmp_missing, r.cmp_mask0) for r in stored}) > 2  # the values differ in what they lack
