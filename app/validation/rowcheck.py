@@ -176,7 +176,6 @@ class RowCheck:
             range(len(plan)),
             key=lambda n: (order.index(plan[n][1]), 0) if plan[n][1] in self.defaults else (len(order), n),
         )
-        self._memos: list[dict[Any, Outcome]] = []
         #: per slot: its memos by cell type (None: parsed cell by cell), whether the memo stays whatever it
         #: saves, the filled cells met so far, the outcome function, whether its values may be lists
         self._column_memos: list[dict[type, _Memo] | None] = []
@@ -191,7 +190,6 @@ class RowCheck:
             memo: dict[Any, Outcome] | None = None
             if spec.type in MEMO_TYPES:
                 memo = {}
-                self._memos.append(memo)
             direct = parser if parser is not None and not is_date else None
             if direct is None and dated is not None and not is_date:
                 direct = _bind_day(dated, today)
