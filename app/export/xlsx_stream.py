@@ -1,8 +1,9 @@
 """Big .xlsx/.xlsm sheets read straight from their XML, a chunk at a time (``XlsxStream``).
 
 calamine holds a whole sheet in memory, so the reader (app/export/reading.py) hands an .xlsx over
-``reading.STREAM_BYTES`` to this module instead: the same typed rows, in nearly flat memory. A row of
-plainly written cells is cut by one regular expression (``_PLAIN_CELLS``, one findall), any other row with
+``reading.STREAM_BYTES`` to this module instead: the same typed rows, in nearly flat memory. The sheet is
+cut into rows at each "</row>" (``_rows_in``; ``_ROW`` reads anything unusual), a row of plainly written
+cells into cells by one regular expression (``_PLAIN_CELLS``, one findall), any other row with
 str.find/split, any other sheet by expat.
 """
 
@@ -130,7 +131,8 @@ class XlsxStream:
     def rows(self, name: str) -> Iterator[tuple[int, list[Any]]]:
         """The sheet's rows, a chunk of the zip member at a time (only the rows of one chunk and the
         shared strings are held). The usual sheet (UTF-8, the main namespace as the default one: what
-        Excel, WPS, LibreOffice and openpyxl write) is cut into rows and cells by regular expressions;
+        Excel, WPS, LibreOffice and openpyxl write) is cut into rows at each "</row>" and into cells by a
+        regular expression;
         a row holding a comment or CDATA, and any other sheet, is parsed by expat: the same values."""
         try:
             f = self.zip.open(self.paths[name])
@@ -155,7 +157,7 @@ class XlsxStream:
         epoch, typed, unescape = self.epoch, _typed, _unescape
         columns = _Columns()
         decoder = codecs.getincrementaldecoder("utf-8")()
-        rows_of = _ROW.finditer
+        rows_of = _rows_in
         number_of = _ROW_NUMBER.search
         cells_of = _PLAIN_CELLS.findall
         exact = EXACT
@@ -165,8 +167,7 @@ class XlsxStream:
                 buf += decoder.decode(chunk, not chunk)
                 cut = len(buf) if not chunk else buf.rfind("</row>") + 6
                 if cut > 5:
-                    for row in rows_of(buf, 0, cut):
-                        attrs, body = row.group(1), row.group(2)
+                    for attrs, body, whole in rows_of(buf[:cut] if cut < len(buf) else buf):
                         m = number_of(attrs)
                         n = int(m.group(1)) if m else n + 1
                         values: list[Any] = []
@@ -210,7 +211,7 @@ class XlsxStream:
                         values = []
                         cells = _split_cells(body) if body else ()
                         if cells is None:  # a comment, CDATA or another element: expat reads the row
-                            yield from self._expat_rows(iter(((wrap % row.group(0)).encode(),)), n - 1)
+                            yield from self._expat_rows(iter(((wrap % whole).encode(),)), n - 1)
                             continue
                         for a, content in cells:
                             if "'" in a or "\n" in a or "\t" in a or "\r" in a:
@@ -397,6 +398,32 @@ def _unescape(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return _ENTITY.sub(_entity, text) if "&" in text else text
+
+
+#: What may follow "<row" where ``_ROW``'s ``\b`` holds (the usual ones; any other goes through ``_ROW``).
+_ROW_NAME_ENDS = frozenset(" >/\t\n\r")
+
+
+def _rows_in(text: str) -> Iterator[tuple[str, str | None, str]]:
+    """(attributes, body or None for ``<row …/>``, the row's text) of each row of ``text``, exactly as
+    ``_ROW.finditer`` finds them (a test compares the two), without its scan of every character: the text
+    is cut at each "</row>", and a piece holding one plain row start (one "<row", then a space or ">",
+    then attributes closed by ">", not "/>") is that row, up to the "</row>". From the first other piece
+    on (a self-closed row, no row, text the pattern reads otherwise), ``_ROW`` reads the rest."""
+    pieces = text.split("</row>")
+    pieces.pop()  # after the last "</row>": read by _ROW below
+    pos = 0
+    for piece in pieces:
+        k = piece.find("<row")
+        if k < 0 or piece[k + 4 : k + 5] not in _ROW_NAME_ENDS or piece.find("<row", k + 4) >= 0:
+            break
+        gt = piece.find(">", k + 4)
+        if gt < 0 or piece[gt - 1] == "/":
+            break
+        yield piece[k + 4 : gt], piece[gt + 1 :], piece[k:] + "</row>"
+        pos += len(piece) + 6
+    for m in _ROW.finditer(text, pos):
+        yield m.group(1), m.group(2), m.group(0)
 
 
 def _split_cells(body: str) -> list[tuple[str, str]] | None:

@@ -46,6 +46,7 @@ from app.validation import Issue, Report, Severity, validate_values
 from app.validation.compiled import compiled
 from app.validation.editing import entry_issues
 from app.validation.parsing import is_empty
+from app.validation.rowcheck import RowCheck
 from app.validation.sheetmap import is_identifier, sheet_value
 
 _SEVERITY = attrgetter("severity")
@@ -127,8 +128,12 @@ class SheetImport:
                 list[tuple[int, str, FieldSpec, bool, bool]],
                 Callable[[list[Any]], tuple[Any, ...]],
                 int,
+                RowCheck,
             ],
         ] = {}
+        #: new rows are checked by the sheet's compiled RowCheck (False: by the general path, as a row with an
+        #: id is; a test compares the two)
+        self.compiled_rows = True
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
         self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
         name = form.by_role(FieldRole.SHOP_NAME)
@@ -242,7 +247,7 @@ class SheetImport:
             else []
         )
         current = self.archive.customers.many(ids, tx) if self.mode is not ImportMode.FILE_ONLY and ids else {}
-        checked = [self._row(n, vals, mapping, current) for n, vals in batch]
+        checked = self._checked(batch, mapping, current)
         self._cross_checks(tx, checked)
         creates: list[NewCustomer] = []
         updates: list[CustomerUpdate] = []
@@ -293,13 +298,33 @@ class SheetImport:
         self.result.updated += changed
         self.result.unchanged += len(updates) - changed
 
+    def _checked(
+        self, batch: list[tuple[int, list[Any]]], mapping: dict[int, str], current: dict[str, Any]
+    ) -> list[tuple[int, str, bool, Report]]:
+        """(row number, id, is new, report) of each row of ``batch``: the new rows without an id by the sheet's
+        RowCheck, a batch at a time (``compiled_rows``), the others (and all with ``compiled_rows`` off) by ``_row``."""
+        id_col, _plan, _pick, _last, rows = self._plan(mapping)
+        if not (rows.usable and self.compiled_rows):
+            return [self._row(n, vals, mapping, current) for n, vals in batch]
+        fresh = [
+            k
+            for k, (_n, vals) in enumerate(batch)
+            if id_col is None or id_col >= len(vals) or is_empty(vals[id_col]) or not str(vals[id_col]).strip()
+        ]
+        reports = iter(rows.check_batch([batch[k][1] for k in fresh]))
+        new = set(fresh)
+        return [
+            (n, "", True, next(reports)) if k in new else self._row(n, vals, mapping, current)
+            for k, (n, vals) in enumerate(batch)
+        ]
+
     def _row(
         self, n: int, vals: list[Any], mapping: dict[int, str], current: dict[str, Any]
     ) -> tuple[int, str, bool, Report]:
         raw: dict[str, Any] = {}
         pre: list[Issue] = []
         lost: list[str] = []
-        id_col, plan, pick, last = self._plan(mapping)
+        id_col, plan, pick, last, _rows = self._plan(mapping)
         width = len(vals)
         v = vals[id_col] if id_col is not None and id_col < width else None
         cid = "" if is_empty(v) else str(v).strip()
@@ -365,9 +390,12 @@ class SheetImport:
 
     def _plan(
         self, mapping: dict[int, str]
-    ) -> tuple[int | None, list[tuple[int, str, FieldSpec, bool, bool]], Callable[[list[Any]], tuple[Any, ...]], int]:
+    ) -> tuple[
+        int | None, list[tuple[int, str, FieldSpec, bool, bool]], Callable[[list[Any]], tuple[Any, ...]], int, RowCheck
+    ]:
         """Per column mapping, once: the id column, (column, key, field, is a date, is an identifier), a
-        function that picks the plan's cells of a row (as a tuple, in plan order) and the last column it reads."""
+        function that picks the plan's cells of a row (as a tuple, in plan order), the last column it reads
+        and the check of a new row compiled for these columns."""
         cached = self._plans.get(id(mapping))
         if cached is None or cached[0] is not mapping:
             plan = [
@@ -390,8 +418,9 @@ class SheetImport:
                 def pick(vals: list[Any]) -> tuple[Any, ...]:
                     return ()
 
-            cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1))
-        return cached[1], cached[2], cached[3], cached[4]
+            rows = RowCheck(self.form, plan, today=self.today, role=self.role)
+            cached = self._plans[id(mapping)] = (mapping, id_col, plan, pick, max(cols, default=-1), rows)
+        return cached[1], cached[2], cached[3], cached[4], cached[5]
 
     def _id_columns(self, mapping: dict[int, str]) -> list[int]:
         """The columns mapped to ``id`` (once per mapping, not a walk over every column of every row)."""

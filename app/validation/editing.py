@@ -105,12 +105,12 @@ def entry_issues(
     """The editor rules for one entry: ``old`` the stored values (None for a new customer), ``new`` the
     values after the entry (canonical, as ``validate_values`` returns them); ``onboarding`` whether an
     existing customer was never approved (default: only a new one is)."""
-    if old is None and _closed_keys(form, role).isdisjoint(new):
+    if old is None and closed_keys(form, role).isdisjoint(new):
         return []  # a new customer that fills no field the role may not enter (one set operation in C)
     return editor_issues(form, role, changed_keys(form, old, new), creating=old is None, onboarding=onboarding)
 
 
-def _closed_keys(form: FormDefinition, role: str) -> frozenset[str]:
+def closed_keys(form: FormDefinition, role: str) -> frozenset[str]:
     """The fields of ``form`` that ``role`` may not enter (cached per form and role)."""
     return compiled(form).derived(
         ("closed_keys", role), lambda: frozenset(form_key_set(form) - editable_keys(form, role))

@@ -27,10 +27,11 @@ EXPIRY_WARNING_DAYS = 30
 def parse_field(spec: FieldSpec, raw: Any, today: dt.date | None = None) -> tuple[Any, list[Issue]]:
     """Parse one field's raw input. Empty input gives ``(None, [])``; never raises."""
     lookups = field_lookups(spec)
-    return _parse(spec, lookups.parser, lookups.dated_parser, raw, today)
+    return parse_with(spec, lookups.parser, lookups.dated_parser, raw, today)
 
 
-def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | None) -> tuple[Any, list[Issue]]:
+def parse_with(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | None) -> tuple[Any, list[Issue]]:
+    """``parse_field`` with the field's parser (or its dated parser) at hand: what every path parses a value with."""
     if type(raw) is str and raw.isprintable():  # the common case: is_empty without its general checks
         if not raw.strip():
             return None, []
@@ -42,10 +43,10 @@ def _parse(spec: FieldSpec, parser: Any, dated: Any, raw: Any, today: dt.date | 
         )
         return parsed
     except Exception:
-        return _parser_failed(spec)
+        return parser_failed(spec)
 
 
-def _parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
+def parser_failed(spec: FieldSpec) -> tuple[Any, list[Issue]]:
     """In an ``except`` block: a parser bug must never take the form down; log it, report the value as invalid."""
 
     logging.getLogger(__name__).exception("parser for %s failed", spec.type.value)
@@ -134,24 +135,24 @@ def validate_values(
         entry = get(key)
         if entry is None:
             continue
-        if raw_value is None:  # an empty cell or field: what _parse gives for it, without the calls
+        if raw_value is None:  # an empty cell or field: what parse_with gives for it, without the calls
             values[key] = None
             continue
         spec, parser, dated, memo = entry
         kind = type(raw_value)
         if memo is None:
             if parser is not None and kind is str and raw_value.isprintable() and raw_value.strip():
-                try:  # what _parse does with printable, non-blank text, without the call
+                try:  # what parse_with does with printable, non-blank text, without the call
                     value, issues = parser(spec, raw_value)
                 except Exception:
-                    value, issues = _parser_failed(spec)
+                    value, issues = parser_failed(spec)
             else:
-                value, issues = _parse(spec, parser, dated, raw_value, today)
+                value, issues = parse_with(spec, parser, dated, raw_value, today)
         else:
             mk = raw_value if kind is str else _memo_key(kind, raw_value)
             hit = memo.get(mk) if mk is not None else None
             if hit is None:
-                hit = _parse(spec, parser, dated, raw_value, today)
+                hit = parse_with(spec, parser, dated, raw_value, today)
                 if mk is not None:
                     comp.remember(plan, key, memo, mk, hit)
             value, issues = hit
@@ -161,6 +162,23 @@ def validate_values(
             found.extend(issues)
         if value is not None or not issues:
             values[key] = value
+    return finish_report(form, report, today=today, role=role, required=required, comp=comp)
+
+
+def finish_report(
+    form: FormDefinition,
+    report: Report,
+    *,
+    today: dt.date,
+    role: str = UserRole.COLLECTOR,
+    required: bool = True,
+    comp: CompiledForm | None = None,
+) -> Report:
+    """What ``validate_values`` does once every field of ``report`` is parsed (its values and their issues):
+    the cross-field rules, then (``required``) the missing values and the completeness counts. The sheet
+    import's row check (``app.validation.rowcheck``) parses a row its own way and ends here too."""
+    values, found = report.values, report.issues
+    comp = comp or compiled(form)
     cross = cross_field_issues(form, values, today, comp)
     if cross:
         found.extend(cross)
