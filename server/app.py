@@ -11,6 +11,7 @@ from server.access_api import access_router
 from server.api import router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
+from server.filings_api import filings_router
 from server.integrations import RateLimiter
 from server.machines import CallAudit
 from server.middleware import TransportMiddleware
@@ -39,6 +40,7 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(access_router, prefix=API_PREFIX)
     app.include_router(onboarding_router, prefix=API_PREFIX)
+    app.include_router(filings_router, prefix=API_PREFIX)
     app.include_router(admin_api.public, prefix=API_PREFIX)
     app.include_router(admin_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(territory_api.router, prefix=API_PREFIX + "/admin")

@@ -24,7 +24,7 @@ from server.db import Database
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0023_onboarding"
+HEAD = "0024_filings"
 
 
 def alembic_config() -> Config:

@@ -1,0 +1,75 @@
+"""The monthly filings due by the 3rd (issue 17, audit RP1–RP5, N8)
+
+Revision ID: 0024_filings
+Revises: 0023_onboarding
+
+The deployment's filing kinds (``filing_kinds``), seeded with the five filings of F3 L284 and L288–293
+(备案备查报送制度), each due on the 3rd of the month after the month it reports, and the filings made
+(``filings``: one per kind, month and owner; server/filings.py).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024_filings"
+down_revision = "0023_onboarding"
+branch_labels = None
+depends_on = None
+
+#: (code, name, owner, due day, shift, content): F3 L284, L288–293 (docs/domain.md, "Monthly filings").
+#: 内管联系人 (the internal-management contact) is read as a person of the county's 营销部 (department
+#: ``county``); the documents name no shift of a 3rd that is not a working day.
+DEFAULT_KINDS = (
+    ("category_adjustment", "县(市、区)零售客户类别调整情况表", "department:county", 3, False, "report"),  # L284, L290
+    ("special_use", "县级卷烟营销部特殊用烟统计备案表", "department:county", 3, False, "special_use"),  # L288–289
+    ("supervisor_orders", "卷烟营销部市场经理订单采集汇总表", "role:supervisor", 3, False, "orders_supervisor"),  # L291
+    ("collector_orders", "卷烟营销部客户经理订单采集汇总表", "role:collector", 3, False, "orders_collector"),  # L292
+    ("self_inspection", "自查方案、自查报告、自查整改报告", "department:county", 3, False, "documents"),  # L293–294
+)
+
+
+def upgrade() -> None:
+    kinds = op.create_table(
+        "filing_kinds",
+        sa.Column("code", sa.String(length=32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("owner", sa.String(length=64), nullable=False),
+        sa.Column("due_day", sa.Integer(), nullable=False),
+        sa.Column("shift", sa.Boolean(), nullable=False),
+        sa.Column("content", sa.String(length=32), nullable=False),
+        sa.PrimaryKeyConstraint("code"),
+    )
+    op.create_table(
+        "filings",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("owner_id", sa.Integer(), nullable=False),
+        sa.Column("due_at", sa.Float(), nullable=False),
+        sa.Column("filed_at", sa.Float(), nullable=False),
+        sa.Column("filed_by_id", sa.Integer(), nullable=False),
+        sa.Column("note", sa.String(length=2000), nullable=False),
+        sa.Column("content", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(["filed_by_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["kind"], ["filing_kinds.code"]),
+        sa.ForeignKeyConstraint(["owner_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("kind", "month", "owner_id", name="uq_filings_kind_month_owner"),
+    )
+    op.create_index("ix_filings_owner_id", "filings", ["owner_id"], unique=False)
+    op.bulk_insert(
+        kinds,
+        [
+            {"code": c, "position": i, "name": n, "owner": o, "due_day": d, "shift": s, "content": k}
+            for i, (c, n, o, d, s, k) in enumerate(DEFAULT_KINDS, start=1)
+        ],
+    )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_filings_owner_id", table_name="filings")
+    op.drop_table("filings")
+    op.drop_table("filing_kinds")
