@@ -32,6 +32,7 @@ from app.models.onboarding import WaitingStep
 from app.services import onboarding as service
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.filings_view import FilingsSection
 from app.ui.ops import onboarding as ops
 from app.ui.style import ERROR
 
@@ -90,11 +91,15 @@ class TodoWindow(QDialog):
         bar.addStretch(1)
         bar.addWidget(self.do_button)
         layout.addLayout(bar)
+        # the monthly filings owed: a section of their own (app/ui/filings_view.py)
+        self.filings = FilingsSection(ctx, self)
+        layout.addWidget(self.filings, 1)
 
     def fetch(self) -> None:
         self.refresh_button.setEnabled(False)
         self.message.setText(_("Asking the server…"))
         ops.fetch_waiting(self.ctx, self, self._show, self._failed)
+        self.filings.fetch()
 
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
