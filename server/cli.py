@@ -33,6 +33,7 @@ from server import (
     backup,
     calendar,
     cli_admin,
+    cli_filings,
     cli_integrations,
     cli_onboarding,
     cli_territories,
@@ -361,6 +362,7 @@ def build_parser() -> Parser:
     cli_admin.add_parsers(sub, common)
     cli_territories.add_parsers(sub, common)
     cli_onboarding.add_parsers(sub, common)
+    cli_filings.add_parsers(sub, common)
     cli_integrations.add_parser(sub, common, open_db)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)

@@ -203,7 +203,7 @@ def _wire(
     }
 
 
-def _months_back(now: float, n: int) -> list[str]:
+def months_back(now: float, n: int) -> list[str]:
     today = dt.datetime.fromtimestamp(now, CHINA_TZ).date()
     y, m = prev_month(today.year, today.month)
     out = []
@@ -258,7 +258,7 @@ def mine(db: Database, user: User, now: float | None = None) -> dict[str, Any]:
     still unfiled past its day."""
     now = time.time() if now is None else now
     with db.read() as conn:
-        months = _months_back(now, LOOKBACK_MONTHS)
+        months = months_back(now, LOOKBACK_MONTHS)
         owed = obligations(conn, months, [user], now)
     current = [f for f in owed if f["month"] == months[0]]
     overdue = [f for f in owed if f["month"] != months[0] and f["state"] == "overdue"]
@@ -273,7 +273,7 @@ def listing(
     if month is not None:
         parse_month(month)
     with db.read() as conn:
-        months = [month] if month else _months_back(now, LOOKBACK_MONTHS)
+        months = [month] if month else months_back(now, LOOKBACK_MONTHS)
         out = obligations(conn, months, _visible_users(conn, user), now)
     return [f for f in out if state is None or f["state"] == state]
 

@@ -215,3 +215,40 @@ def test_states_due_days_and_the_reminder(db, run) -> None:
     assert filings.listing(db, c1, "2026-10", None, now=china("2026-12-10T00:00")) == []
     mine = filings.mine(db, c1, now=china("2026-12-10T00:00"))
     assert [(f["month"], f["state"]) for f in mine["current"]] == [("2026-11", "filed")] and mine["overdue"] == []
+
+
+def test_the_command_line(db, run) -> None:
+    people(run, db)
+    m2 = months_ago(2)
+    code, out, _err = run("filings", "kinds")
+    assert code == 0 and [line.split("\t")[0] for line in out.splitlines()] == [
+        "category_adjustment",
+        "special_use",
+        "supervisor_orders",
+        "collector_orders",
+        "self_inspection",
+    ]
+    assert "department:county\tday 3\tno shift\t县级卷烟营销部特殊用烟统计备案表" in out
+    code, out, _err = run("filings", "kind", "special_use", "--shift", "yes", "--owner", "department:market")
+    assert code == 0 and "special_use\tdepartment:market\tday 3\tshift\t" in out
+    code, _out, err = run("filings", "kind", "special_use", "--owner", "department:nowhere")
+    assert code != 0 and "there is no department 'nowhere'" in err
+    assert run("filings", "kind", "weekly", "--due-day", "5")[0] != 0
+    with db.read() as conn:
+        logged = conn.execute(
+            select(admin_log.c.target, admin_log.c.outcome).where(admin_log.c.action == "filing.kind")
+        )
+        assert logged.all() == [("special_use", "ok")]
+    code, out, _err = run("filings", "list", "--month", m2, "--state", "overdue")
+    owners = sorted((line.split("\t")[1], line.split("\t")[2]) for line in out.splitlines())
+    assert code == 0 and owners == [
+        ("category_adjustment", "cty"),
+        ("collector_orders", "c1"),
+        ("collector_orders", "c2"),
+        ("collector_orders", "cty"),
+        ("self_inspection", "cty"),
+        ("supervisor_orders", "s1"),
+    ]
+    code, out, _err = run("filings", "owed", "--user", "c1")
+    assert code == 0 and f"{m2}\tcollector_orders\tc1\t" in out
+    assert run("filings", "owed")[0] != 0
