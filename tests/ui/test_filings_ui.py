@@ -1,6 +1,7 @@
 """The monthly filings' section of the to-do list (Archive → 待办…) in the real app against a real server on
 127.0.0.1: offline it says it needs the server; signed in as the customer manager c1, it lists the order
-collection summary of the month just ended and the one of the month before, overdue and red; filing that one
+collection summary of the month just ended (an order entered in the desktop's visit dialog, synced) and the
+one of the month before, overdue and red; filing that one
 from the window turns it into 逾期报送; saved as a workbook it holds the cover and the summary in its columns,
 customer codes and amounts as text cells. The special-use form's rows are checked before anything is sent."""
 
@@ -13,11 +14,14 @@ from pathlib import Path
 import httpx
 import pytest
 from openpyxl import load_workbook
+from PySide6.QtCore import QDate
 from sqlalchemy import update
 
 from app.errors import UserFacingError
+from app.models.record import Visit
 from app.services import filings as service
 from app.ui.onboarding_view import TodoWindow
+from app.ui.records.visits import VisitDialog
 from app.ui.style import ERROR
 from server.config import CHINA_TZ, DB_FILE
 from server.db import Database
@@ -51,11 +55,30 @@ def test_filings_in_the_to_do_list(qtbot, running, srv, memory_keyring, monkeypa
         token = api.login("c1", SERVER_PASSWORD).json()["access_token"]
         rid = str(uuid.uuid4())
         assert api.push1(token, save(rid, {"shop_name": "东关烟酒店"}))["status"] == "applied"
-        order = {"orders": 2, "order_quantity": 30, "order_amount": "1234.5"}
-        assert api.push1(token, a_visit(rid, f"{m1}-15", order))["status"] == "applied"
+        order = {"orders": 1, "order_quantity": 5, "order_amount": "99"}  # another client's visit
+        assert api.push1(token, a_visit(rid, f"{m2}-15", order))["status"] == "applied"
 
     sign_in(qtbot, running, srv, monkeypatch)
     qtbot.waitUntil(lambda: status_text(running).startswith("已是最新"), timeout=30_000)
+    # the visit of the month just ended, with its order, entered in the desktop's visit dialog
+    dialog = VisitDialog(running.ctx, rid, win)
+    qtbot.addWidget(dialog)
+    dialog.date.setDate(QDate(*map(int, m1.split("-")), 15))
+    assert not dialog.amount.isEnabled()
+    dialog.order.setChecked(True)
+    dialog.orders.setValue(2)
+    dialog.cartons.setValue(30)
+    dialog.amount.setText("1234.567")
+    dialog._save()
+    assert dialog.error.text() == "请填写订单金额（元），最多两位小数，例如 900.50。"
+    dialog.amount.setText("1234.5")
+    added: list[Visit] = []
+    dialog.sig_added.connect(added.append)
+    dialog._save()
+    qtbot.waitUntil(lambda: bool(added), timeout=10_000)
+    assert (added[0].orders, added[0].order_quantity, added[0].order_amount) == (2, 30, "1234.5")
+    win.coordinator.sync(manual=True)
+    qtbot.waitUntil(lambda: status_text(running).startswith("已是最新 · 发送 1"), timeout=30_000)
     w.fetch()
     qtbot.waitUntil(lambda: f.table.rowCount() == 2, timeout=20_000)
     cells = [[f.table.item(r, c).text() for c in range(f.table.columnCount())] for r in range(2)]
@@ -75,7 +98,11 @@ def test_filings_in_the_to_do_list(qtbot, running, srv, memory_keyring, monkeypa
         api = Api(http)
         token = api.login("c1", SERVER_PASSWORD, device="pc-check").json()["access_token"]
         filed = api.call("GET", f"/filings/collector_orders/{m2}", token).json()
-        assert (filed["state"], filed["note"], filed["content"]["total"]["visits"]) == ("late", "已报县级内管股", 0)
+        assert (filed["state"], filed["note"], filed["content"]["total"]["amount"]) == (
+            "late",
+            "已报县级内管股",
+            "99.00",
+        )
 
     f.table.selectRow(0)  # the month just ended: its workbook as it would be filed now
 
