@@ -17,6 +17,7 @@ from typing import Any
 from app.errors import SyncError, SyncErrorKind, UserFacingError
 from app.export.xlsx import TEXT, Column, write_sheet
 from app.i18n import N_, current_language, translate
+from app.models import times
 from app.models.filings import Filing, FilingsOwed
 from app.models.record import Provenance, Source
 from app.services.session import Session
@@ -88,7 +89,7 @@ def _cover(f: Filing, t: Any) -> list[Sequence[Any]]:
         [t(N_("Filed by")), f.owner_display or f.owner],
         [t(N_("Due")), f.due],
         [t(N_("State")), t(STATES.get(f.state, f.state))],
-        [t(N_("Filed at")), f.filed_at or ""],
+        [t(N_("Filed at")), times.shown(f.filed_at) if f.filed_at else ""],
         [t(N_("Note")), f.note],
         [t(N_("Sent to")), t(N_("County internal management section (县级内管股)"))],
     ]

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
+from app.models import times
 from app.models.filings import Filing, FilingsOwed
 from app.services import filings as service
 from app.ui.context import UiContext
@@ -176,7 +177,7 @@ class FilingsSection(QWidget):
         red = QBrush(QColor(ERROR))
         for r, f in enumerate(self.items):
             state = service.state_text(f) + (" · " + _("reminder") if f.remind else "")
-            for c, text in enumerate((f.name, f.month, f.due, state, f.filed_at or "")):
+            for c, text in enumerate((f.name, f.month, f.due, state, times.shown(f.filed_at) if f.filed_at else "")):
                 cell = QTableWidgetItem(text)
                 if f.state == "overdue":
                     cell.setForeground(red)
