@@ -8,9 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 
-from server import filings
+from server import checks, filings
 from server.accounts import Caller
 from server.api import AUTHED, db_of, errors, router
+from server.checks import MonthlyCheckIn, SpotAuditIn
 from server.filings import FileIn
 from server.machines import human_caller as caller
 
@@ -73,3 +74,28 @@ def file(
     """File it, dated now: refused with ``filing.not_owner`` (403), ``filing.unknown_kind`` (404),
     ``filing.too_early`` or ``filing.already`` (409), ``filing.rows`` or ``filing.documents`` (422)."""
     return filings.file(db_of(request), who.user, kind, month, body)
+
+
+@filings_router.post("/checks/monthly", responses=errors(*AUTHED, 404, 409, 422))
+def monthly_check(body: MonthlyCheckIn, request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """The market manager's monthly check of a customer manager of their team (timeliness, objectivity,
+    accuracy, findings, the day): refused with ``check.not_supervisor`` (403), ``check.no_collector`` (404),
+    ``check.already`` (409), ``check.day`` or ``check.findings`` (422)."""
+    return checks.record_monthly(db_of(request), who.user, body)
+
+
+@filings_router.post("/checks/spot", responses=errors(*AUTHED, 404, 422))
+def spot_audit(body: SpotAuditIn, request: Request, who: Caller = Depends(caller)) -> dict[str, Any]:
+    """A spot audit (抽查) of a customer manager's archives by the customer-service department (客服部) or an
+    admin: the archives sampled and a score 0–100; refused with ``check.not_service`` (403)."""
+    return checks.record_spot(db_of(request), who.user, body)
+
+
+@filings_router.get("/checks", responses=errors(*AUTHED, 422))
+def list_checks(
+    request: Request,
+    month: str = Query(pattern=r"^20[0-9]{2}-(0[1-9]|1[0-2])$"),
+    who: Caller = Depends(caller),
+) -> dict[str, Any]:
+    """The checks and spot audits of a month the caller may see."""
+    return {"checks": checks.listing(db_of(request), who.user, month)}

@@ -39,3 +39,24 @@ filings = Table(
     Column("content", Text, nullable=False),  # JSON
     UniqueConstraint("kind", "month", "owner_id", name="uq_filings_kind_month_owner"),
 )
+#: The market manager's monthly check of a customer manager's maintenance (``monthly``: timeliness,
+#: objectivity, accuracy, each ``ok`` or ``deficient``; one per collector and month) and the customer-service
+#: department's spot audits (``spot``: archives sampled and a score 0–100; any number a month); dated, with
+#: findings (server/checks.py).
+maintenance_checks = Table(
+    "maintenance_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # monthly | spot
+    Column("month", String(7), nullable=False),  # the month checked, YYYY-MM
+    Column("collector_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("checker_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("checked_on", String(10), nullable=False),  # the day of the check (China)
+    Column("timeliness", String(16), nullable=True),
+    Column("objectivity", String(16), nullable=True),
+    Column("accuracy", String(16), nullable=True),
+    Column("sample", Integer, nullable=True),
+    Column("score", Integer, nullable=True),
+    Column("findings", String(4000), nullable=False),
+    Column("recorded_at", Float, nullable=False),
+)

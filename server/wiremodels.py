@@ -348,6 +348,11 @@ class CompletenessRow(BaseModel):
     incomplete: int
     missing_total: int
     missing_by_field: list[MissingField]
+    # the month's checks of the collector's maintenance (server/checks.py): spot audits and their mean score,
+    # the market manager's monthly check (ok | deficient; None: not checked)
+    spot_audits: int = 0
+    spot_audit_score: float | None = None
+    monthly_check: str | None = None
 
 
 class OverdueRow(BaseModel):

@@ -10,6 +10,8 @@ The deployment's filing kinds (``filing_kinds``), seeded with the five filings o
 
 from __future__ import annotations
 
+import time
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -60,6 +62,33 @@ def upgrade() -> None:
         sa.UniqueConstraint("kind", "month", "owner_id", name="uq_filings_kind_month_owner"),
     )
     op.create_index("ix_filings_owner_id", "filings", ["owner_id"], unique=False)
+    op.create_table(
+        "maintenance_checks",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("month", sa.String(length=7), nullable=False),
+        sa.Column("collector_id", sa.Integer(), nullable=False),
+        sa.Column("checker_id", sa.Integer(), nullable=False),
+        sa.Column("checked_on", sa.String(length=10), nullable=False),
+        sa.Column("timeliness", sa.String(length=16), nullable=True),
+        sa.Column("objectivity", sa.String(length=16), nullable=True),
+        sa.Column("accuracy", sa.String(length=16), nullable=True),
+        sa.Column("sample", sa.Integer(), nullable=True),
+        sa.Column("score", sa.Integer(), nullable=True),
+        sa.Column("findings", sa.String(length=4000), nullable=False),
+        sa.Column("recorded_at", sa.Float(), nullable=False),
+        sa.ForeignKeyConstraint(["checker_id"], ["users.id"]),
+        sa.ForeignKeyConstraint(["collector_id"], ["users.id"]),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_maintenance_checks_collector_id", "maintenance_checks", ["collector_id"], unique=False)
+    # 客服部 (F3 L147: it spot-audits and scores the maintenance): a department of its own, unless there is one
+    dept = sa.table(
+        "departments", sa.column("code", sa.String), sa.column("name", sa.String), sa.column("created_at", sa.Float)
+    )
+    conn = op.get_bind()
+    if conn.execute(sa.select(dept.c.code).where(dept.c.code == "service")).first() is None:
+        op.bulk_insert(dept, [{"code": "service", "name": "客服部", "created_at": time.time()}])
     op.bulk_insert(
         kinds,
         [
@@ -70,6 +99,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_maintenance_checks_collector_id", table_name="maintenance_checks")
+    op.drop_table("maintenance_checks")
     op.drop_index("ix_filings_owner_id", table_name="filings")
     op.drop_table("filings")
     op.drop_table("filing_kinds")
