@@ -32,8 +32,8 @@ def _line(f: dict[str, Any]) -> str:
 def _set_kind(db: Any, args: argparse.Namespace) -> None:
     values: dict[str, Any] = {}
     if args.due_day is not None:
-        if not 1 <= args.due_day <= 28:
-            raise CliError("--due-day is a day from 1 to 28")
+        if not 1 <= args.due_day <= 31:
+            raise CliError("--due-day is a day from 1 to 31 (a shorter month: its last day)")
         values["due_day"] = args.due_day
     if args.shift is not None:
         values["shift"] = args.shift == "yes"

@@ -17,6 +17,7 @@ filing is written to the admin log in the same transaction (``filing.file``)."""
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import re
@@ -103,11 +104,15 @@ class Kind:
     due_day: int
     shift: bool
     content: str
+    every: int = 1  # 12: yearly, owed as the year's December
+
+    def owed_for(self, month: str) -> bool:
+        return self.every != 12 or month.endswith("-12")
 
 
 def kinds(conn: Connection) -> list[Kind]:
     q = select(filing_kinds).order_by(filing_kinds.c.position)
-    return [Kind(r.code, r.name, r.owner, r.due_day, bool(r.shift), r.content) for r in conn.execute(q)]
+    return [Kind(r.code, r.name, r.owner, r.due_day, bool(r.shift), r.content, r.every) for r in conn.execute(q)]
 
 
 def parse_month(text: str) -> tuple[int, int]:
@@ -133,7 +138,7 @@ def due_day(cal: WorkCalendar, kind: Kind, year: int, month: int) -> dt.date:
     """The day the filing of ``year-month`` is due: the kind's day of the following month, moved to the next
     working day when the kind shifts and that day is not one."""
     y, m = next_month(year, month)
-    day = dt.date(y, m, min(kind.due_day, 28))
+    day = dt.date(y, m, min(kind.due_day, calendar.monthrange(y, m)[1]))
     while kind.shift and not cal.is_workday(day):
         day += dt.timedelta(days=1)
     return day
@@ -230,7 +235,7 @@ def obligations(conn: Connection, months: list[str], who: list[User] | None, now
             if wanted is not None and u.id not in wanted:
                 continue
             for month in months:
-                if joined[u.id] > month:  # not a user yet in that month
+                if joined[u.id] > month or not kind.owed_for(month):  # not a user yet; a yearly one's other month
                     continue
                 out.append(_wire(kind, month, u, made.get((kind.code, month, u.id)), cal, now, names))
     out.sort(key=lambda f: (f["month"], f["due"], f["kind"], f["owner"]))
@@ -439,6 +444,8 @@ def file(db: Database, user: User, code: str, month: str, body: FileIn, now: flo
         kind = _kind(tx.conn, code)
         if not _owes(tx.conn, kind, user):
             raise refuse(403, "filing.not_owner", f"{kind.name} is not filed by you ({kind.owner}).")
+        if not kind.owed_for(month):
+            raise refuse(422, "filing.month", f"{kind.name} is filed once a year, for its December.")
         if not _open_for(y, m, at):
             raise refuse(409, "filing.too_early", f"{month} can be filed from the 1st of the month after it.")
         q = select(F.id).where(and_(F.kind == code, F.month == month, F.owner_id == user.id))

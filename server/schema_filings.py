@@ -24,6 +24,8 @@ filing_kinds = Table(
     Column("shift", Boolean, nullable=False),  # a due day that is not a working day moves to the next one
     # what is filed: orders_collector | orders_supervisor | special_use | documents | report
     Column("content", String(32), nullable=False),
+    # 1: every month; 12: once a year, for the year just ended (its month is December's, due in January)
+    Column("every", Integer, nullable=False, default=1),
 )
 filings = Table(
     "filings",

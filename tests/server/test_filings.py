@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from server import filings
 from server.accounts import get_user
 from server.config import CHINA_TZ
+from server.errors import ApiError
 from server.schema import admin_log, users
 from server.schema_filings import filing_kinds
 from tests.server.helpers import PASSWORD, PROTO, save
@@ -161,7 +162,7 @@ def test_filings_over_a_real_server(server_process, db, run) -> None:
         own = c.get(f"/filings?month={m2}", headers=as_("c2")).json()["filings"]
         assert [(f["owner"], f["kind"]) for f in own] == [("c2", "collector_orders")]
         overdue = c.get(f"/filings?month={m2}&state=overdue", headers=as_("admin")).json()["filings"]
-        assert {(f["owner"], f["kind"]) for f in overdue} == {
+        assert {(f["owner"], f["kind"]) for f in overdue if f["kind"] != "annual_check"} == {
             ("s1", "supervisor_orders"),
             ("c2", "collector_orders"),
             ("cty", "category_adjustment"),
@@ -210,6 +211,27 @@ def test_states_due_days_and_the_reminder(db, run) -> None:
     assert late["state"] == "late"
     assert state("2026-11", "2027-01-10T00:00")[0] == "filed" and state("2026-10", "2027-01-10T00:00")[0] == "late"
 
+    # the annual full check of the archive: owed by the admins once a year, as December's, due 31 January
+    with db.read() as conn:
+        admin = get_user(conn, "admin")
+    assert admin is not None
+    unshifted = update(filing_kinds).where(filing_kinds.c.code == "annual_check").values(shift=False)
+    db.write(lambda tx: tx.conn.execute(unshifted))  # (31 January 2027 is a Sunday)
+
+    def yearly(month: str) -> list[tuple[str, str, str]]:
+        got = filings.listing(db, admin, month, None, now=china("2027-01-20T10:00"))
+        return [(f["kind"], f["due"], f["state"]) for f in got if f["kind"] == "annual_check"]
+
+    assert yearly("2026-12") == [("annual_check", "2027-01-31", "due")] and yearly("2026-11") == []
+    wrong = filings.FileIn(note="全面检查完成")
+    try:
+        filings.file(db, admin, "annual_check", "2026-11", wrong, now=china("2027-01-20T10:00"))
+        raise AssertionError("a yearly filing for November was accepted")
+    except ApiError as exc:
+        assert exc.code == "filing.month"
+    done = filings.file(db, admin, "annual_check", "2026-12", wrong, now=china("2027-01-20T10:00"))
+    assert done["state"] == "filed"
+
     # a user owes nothing for the months before they joined
     db.write(lambda tx: tx.conn.execute(update(users).values(created_at=china("2026-11-15T00:00"))))
     assert filings.listing(db, c1, "2026-10", None, now=china("2026-12-10T00:00")) == []
@@ -227,6 +249,7 @@ def test_the_command_line(db, run) -> None:
         "supervisor_orders",
         "collector_orders",
         "self_inspection",
+        "annual_check",
     ]
     assert "department:county\tday 3\tno shift\t县级卷烟营销部特殊用烟统计备案表" in out
     code, out, _err = run("filings", "kind", "special_use", "--shift", "yes", "--owner", "department:market")

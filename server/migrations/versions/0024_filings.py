@@ -30,6 +30,10 @@ DEFAULT_KINDS = (
     ("collector_orders", "卷烟营销部客户经理订单采集汇总表", "role:collector", 3, False, "orders_collector"),  # L292
     ("self_inspection", "自查方案、自查报告、自查整改报告", "department:county", 3, False, "documents"),  # L293–294
 )
+#: The yearly ones (filed once for the year just ended, as its December; due in January): the full check of
+#: the archive every year (F3 L230 "每年必须对全室档案进行一项全面检查", L233 "每年结束后开展一次归档复查"), by
+#: the archive's keeper, read as the deployment's admins; the documents give no day: the end of January.
+YEARLY_KINDS = (("annual_check", "档案年度全面检查与归档复查", "role:admin", 31, False, "report"),)
 
 
 def upgrade() -> None:
@@ -42,6 +46,7 @@ def upgrade() -> None:
         sa.Column("due_day", sa.Integer(), nullable=False),
         sa.Column("shift", sa.Boolean(), nullable=False),
         sa.Column("content", sa.String(length=32), nullable=False),
+        sa.Column("every", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("code"),
     )
     op.create_table(
@@ -92,8 +97,10 @@ def upgrade() -> None:
     op.bulk_insert(
         kinds,
         [
-            {"code": c, "position": i, "name": n, "owner": o, "due_day": d, "shift": s, "content": k}
-            for i, (c, n, o, d, s, k) in enumerate(DEFAULT_KINDS, start=1)
+            {"code": c, "position": i, "name": n, "owner": o, "due_day": d, "shift": s, "content": k, "every": e}
+            for i, ((c, n, o, d, s, k), e) in enumerate(
+                [(x, 1) for x in DEFAULT_KINDS] + [(x, 12) for x in YEARLY_KINDS], start=1
+            )
         ],
     )
 
