@@ -407,7 +407,7 @@ def _open_for(year: int, month: int, now: float) -> bool:
     return today >= dt.date(*next_month(year, month), 1)
 
 
-def draft(db: Database, user: User, code: str, month: str, now: float | None = None) -> dict[str, Any]:
+def draft(db: Database, user: User, code: str, month: str) -> dict[str, Any]:
     """What filing ``code`` of ``month`` would hold if ``user`` filed it now (the order summaries computed)."""
     y, m = parse_month(month)
     with db.read() as conn:
