@@ -25,6 +25,7 @@ from app.commands.archive import (
     cmd_restore,
 )
 from app.commands.common import Parser, say
+from app.commands.filings import add_parser as add_filings_parser
 from app.commands.printing import add_parser as print_parser
 from app.commands.printing import cmd_print_customer
 from app.commands.requests import add_parser as requests_parser
@@ -141,6 +142,7 @@ def build_parser() -> Parser:
     sp.add_argument("kind", choices=["monthly"])
     sp.add_argument("out", nargs="?", help="the .xlsx file (default monthly-report-YYYY-MM.xlsx)")
     sp.add_argument("--month", help="YYYY-MM (default: the previous month)")
+    add_filings_parser(add)
     add("self-test", cmd_self_test, "open a temporary archive and check the installation").add_argument(
         "--gui", action="store_true", help="also check Qt, its Chinese strings and fonts"
     )

@@ -167,6 +167,8 @@ class ClassifyOut(BaseModel):
     no_format: list[str]
     no_code_letter: list[str]
     formats_without_purchases: list[str]
+    first_quarter: list[str] = []  # new customers still in their first quarter: their first estimate kept
+    reassessed: list[str] = []  # new customers whose first quarter ended in the period: re-assessed now
     changes: list[ChangeRow]
 
 

@@ -447,6 +447,8 @@ def run_report_json(r: purchases.RunReport) -> dict[str, Any]:
         "no_format": r.no_format,
         "no_code_letter": r.no_code_letter,
         "formats_without_purchases": r.formats_without_purchases,
+        "first_quarter": r.first_quarter,
+        "reassessed": r.reassessed,
         "changes": [
             {
                 "record_id": c.record_id,

@@ -12,6 +12,7 @@ from server.api import router
 from server.changes_api import changes_router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
+from server.filings_api import filings_router
 from server.integrations import RateLimiter
 from server.machines import CallAudit
 from server.middleware import TransportMiddleware
@@ -41,6 +42,7 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.include_router(access_router, prefix=API_PREFIX)
     app.include_router(onboarding_router, prefix=API_PREFIX)
     app.include_router(changes_router, prefix=API_PREFIX)
+    app.include_router(filings_router, prefix=API_PREFIX)
     app.include_router(admin_api.public, prefix=API_PREFIX)
     app.include_router(admin_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(territory_api.router, prefix=API_PREFIX + "/admin")

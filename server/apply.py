@@ -476,6 +476,9 @@ def visit(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         "sales_anomaly": v.get("sales_anomaly") or "",
         "photos": photos,
     }
+    if v.get("orders") is not None:  # order collection (server/filings.py sums it per collector and month)
+        body |= {"orders": v["orders"], "order_quantity": v.get("order_quantity") or 0}
+        body["order_amount"] = v.get("order_amount") or "0"
     uow.add_visit(rec, body)
     return result(m, ResultStatus.APPLIED, rec, uow)
 

@@ -34,6 +34,7 @@ from server import (
     calendar,
     cli_admin,
     cli_changes,
+    cli_filings,
     cli_incidents,
     cli_integrations,
     cli_onboarding,
@@ -365,6 +366,7 @@ def build_parser() -> Parser:
     cli_incidents.add_parsers(sub, common)
     cli_onboarding.add_parsers(sub, common)
     cli_changes.add_parsers(sub, common)
+    cli_filings.add_parsers(sub, common)
     cli_integrations.add_parser(sub, common, open_db)
     g = sub.add_parser("purge", parents=[common], help="forget tombstones older than the retention period")
     g.set_defaults(func=cmd_purge)

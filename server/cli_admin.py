@@ -194,6 +194,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
         notes.append(f"no retail format: {', '.join(report.no_format)}")
     if report.formats_without_purchases:
         notes.append(f"formats without purchases (left as they are): {', '.join(report.formats_without_purchases)}")
+    if report.first_quarter:
+        notes.append(f"in their first quarter (first estimate kept): {', '.join(report.first_quarter)}")
+    if report.reassessed:
+        notes.append(f"re-assessed after their first quarter: {', '.join(report.reassessed)}")
     if report.no_code_letter:
         notes.append(f"no classification code (market type missing): {', '.join(report.no_code_letter)}")
     _err(("Dry run, nothing written: " if args.dry_run else "") + "; ".join(notes) + ".")

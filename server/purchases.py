@@ -15,6 +15,7 @@ and classification code as system changes (:mod:`server.system`).
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import json
 import re
@@ -398,7 +399,39 @@ class RunReport:
     no_format: list[str] = field(default_factory=list)  # codes without a retail format
     no_code_letter: list[str] = field(default_factory=list)  # codes whose classification code cannot be built
     formats_without_purchases: list[str] = field(default_factory=list)
+    # F3 L11 (1.2): a new customer's scale is a first estimate until it has traded a quarter. Codes still in
+    # their first quarter at the period's end (not ranked, their estimate kept), and codes whose first quarter
+    # ended within the period (ranked now: the re-assessment the documents ask for)
+    first_quarter: list[str] = field(default_factory=list)
+    reassessed: list[str] = field(default_factory=list)
     applied: bool = False
+
+
+def quarter_after(day: dt.date) -> dt.date:
+    """The day a customer bound on ``day`` has traded a quarter (three months on; the 31st → the month's end)."""
+    y, m = divmod(day.month - 1 + 3, 12)
+    year, month = day.year + y, m + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def _period_days(period: str) -> tuple[dt.date, dt.date]:
+    """The first day of a period and the first day after it."""
+    months = months_of(period)
+    y0, m0 = (int(x) for x in months[0].split("-"))
+    y, m = (int(x) for x in months[-1].split("-"))
+    return dt.date(y0, m0, 1), dt.date(y + m // 12, m % 12 + 1, 1)
+
+
+def _first_quarter(binding: Any, start: dt.date, after: dt.date) -> str | None:
+    """``"in"``: still in its first quarter at the period's end; ``"ended"``: it ended within the period."""
+    try:
+        bound = dt.date.fromisoformat(str(binding))
+    except ValueError:
+        return None
+    done = quarter_after(bound)
+    if done >= after:
+        return "in"
+    return "ended" if done > start else None
 
 
 def figures_for(tx_conn: Any, period: str) -> dict[str, tuple[int, int]]:
@@ -436,6 +469,8 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
     scale_key = _key(form, "business_scale")
     class_key = _key(form, "classification_code")
     shop_key = _key(form, "shop_name")
+    binding_key = _key(form, "binding_date")
+    start, after = _period_days(period)
     figs = figures_for(tx.conn, period)
     q = select(customers.c.id, customers.c.code, customers.c.data).where(
         customers.c.deleted.is_(False), customers.c.code_official.is_(True)
@@ -451,6 +486,13 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
         if not fmt:
             report.no_format.append(r.code)
             continue
+        new = _first_quarter(v.get(binding_key), start, after) if v.get(binding_key) else None
+        if new == "in":  # its figures are not a quarter's yet: the first estimate stays (F3 L11)
+            report.first_quarter.append(r.code)
+            figs.pop(r.id)
+            continue
+        if new == "ended":
+            report.reassessed.append(r.code)
         kept[r.id] = _Ranked(r.code, v.get(market_key), v.get(scale_key), v.get(class_key), str(v.get(shop_key) or ""))
         q_, a = figs.pop(r.id)
         by_format.setdefault(fmt, []).append(classify.Figures(r.id, q_, a))

@@ -45,6 +45,7 @@ from app.validation import validate_values
 from app.validation.completeness import KEEPER, new_customer_due, new_customer_late
 from server import report_scale as scale
 from server.accounts import User
+from server.checks import with_quality
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
 from server.integrity import FIGURES, month_figures
@@ -204,7 +205,7 @@ def monthly(
             "collectors": [u.name for u in people],
         },
         "category_adjustments": _adjustments(conn, visible, form, d, first, nxt),
-        "completeness": _completeness(form, d, completeness),
+        "completeness": with_quality(conn, _completeness(form, d, completeness), first.strftime("%Y-%m")),
         "overdue": overdue() if compact else [overdue_dict(t) for t in overdue()],
         "visits": _visits(conn, visible, people, assigned, first, nxt),
         **_complaints(conn, visible, people, assigned, first, nxt, as_of),

@@ -107,6 +107,11 @@ class VisitIn(Strict):
     notes: str = Field(default="", max_length=4000)
     sales_anomaly: str = Field(default="", max_length=1000)
     photos: list[str] = Field(default=[], max_length=50)
+    # order collection on the visit (订单采集, F3 L291–292): the orders taken, the cartons (条) ordered and
+    # their amount in yuan as a decimal text with at most 2 places; absent: no order was collected
+    orders: int | None = Field(default=None, ge=0, le=1000)
+    order_quantity: int | None = Field(default=None, ge=0, le=1_000_000)
+    order_amount: str | None = Field(default=None, pattern=r"^(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?$")
 
     @field_validator("photos")
     @classmethod
@@ -343,6 +348,11 @@ class CompletenessRow(BaseModel):
     incomplete: int
     missing_total: int
     missing_by_field: list[MissingField]
+    # the month's checks of the collector's maintenance (server/checks.py): spot audits and their mean score,
+    # the market manager's monthly check (ok | deficient; None: not checked)
+    spot_audits: int = 0
+    spot_audit_score: float | None = None
+    monthly_check: str | None = None
 
 
 class OverdueRow(BaseModel):

@@ -140,6 +140,21 @@ class Visit:
     photos: tuple[str, ...] = ()
     created_at: str = ""
     created_by: str = ""
+    # order collection on the visit (订单采集, F3 L291–292; schema v6): the orders taken, the cartons (条) and
+    # the amount in yuan as a decimal text; ``orders`` None: no order was collected on this visit
+    orders: int | None = None
+    order_quantity: int | None = None
+    order_amount: str | None = None
+
+    def order_fields(self) -> dict[str, Any]:
+        """The order collection as the protocol's visit carries it (nothing when none was collected)."""
+        if self.orders is None:
+            return {}
+        return {
+            "orders": self.orders,
+            "order_quantity": self.order_quantity or 0,
+            "order_amount": self.order_amount or "0",
+        }
 
 
 @dataclass(frozen=True)

@@ -263,6 +263,11 @@ class CompletenessRow:
     incomplete: int
     missing_total: int
     missing_by_field: tuple[MissingField, ...] = ()
+    # the month's checks of the maintenance (server/checks.py): the spot audits (抽查) and their mean score, the
+    # market manager's monthly check: "ok", "deficient", or None when not checked
+    spot_audits: int = 0
+    spot_audit_score: float | None = None
+    monthly_check: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

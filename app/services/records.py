@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -30,6 +31,9 @@ from app.services.events import Changes
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.consent import consent_issues
+
+#: an amount in yuan: at most 10 digits before the point and 2 after (the server's rule, server/wiremodels.py)
+AMOUNT = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
 
 
 def quality(report: Report) -> Quality:
@@ -320,13 +324,28 @@ def add_visit(
     notes: str,
     sales_anomaly: str,
     photos: Sequence[str] = (),
+    order: tuple[int, int, str] | None = None,
 ) -> Visit:
+    """A visit; ``order``: the orders taken, the cartons and the amount in yuan (text, at most 2 decimals)
+    when an order was collected on it."""
     current = session._archive.customers.get(customer_id)
     if current is None:
         raise UserFacingError(N_("There is no customer with the id {id}."), id=customer_id)
     refuse_closed(current)
+    orders, quantity, amount = order if order is not None else (None, None, None)
+    if order is not None and not (0 <= order[0] <= 1000 and 0 <= order[1] <= 1_000_000 and AMOUNT.fullmatch(order[2])):
+        raise UserFacingError(N_("The order is a number of orders, of cartons and an amount in yuan such as 900.50."))
     visit = Visit(
-        new_id(), customer_id, visited_on, purpose.strip(), notes.strip(), sales_anomaly.strip(), tuple(photos)
+        new_id(),
+        customer_id,
+        visited_on,
+        purpose.strip(),
+        notes.strip(),
+        sales_anomaly.strip(),
+        tuple(photos),
+        orders=orders,
+        order_quantity=quantity,
+        order_amount=amount,
     )
     stored = session._archive.media.add_visit(visit, Provenance(session.user, Source.VISIT, info_date=visited_on))
     service.fulfil_plans(session, customer_id, stored.id, visited_on)  # the visit closes its plan

@@ -154,7 +154,11 @@ def write_monthly(
         Column(t(N_("Complete (%)")), 12.0),
         Column(t(N_("Required values missing")), 14.0),
         Column(t(N_("Fields missing most often")), 60.0),
+        Column(t(N_("Spot audits")), 10.0),
+        Column(t(N_("Spot-audit score")), 10.0),
+        Column(t(N_("Market manager's monthly check")), 16.0),
     ]
+    checked = {"ok": t(N_("Timely, objective, accurate")), "deficient": t(N_("Deficient"))}
     sep = "、" if lang == "zh_CN" else "; "
     comp_rows = (
         [
@@ -165,6 +169,9 @@ def write_monthly(
             _pct(c.complete, c.customers),
             c.missing_total,
             sep.join(f"{label(m.field, m.label_zh or m.field)} {m.count}" for m in c.missing_by_field),
+            c.spot_audits,
+            c.spot_audit_score,
+            checked.get(c.monthly_check or "", t(N_("Not checked"))),
         ]
         for c in completeness
     )

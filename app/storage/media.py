@@ -74,6 +74,9 @@ class Media(Part):
             "created_by": prov.actor or self.actor,
             "updated_at": now,
             "deleted_at": None,
+            "orders": visit.orders,
+            "order_quantity": visit.order_quantity if visit.orders is not None else None,
+            "order_amount": visit.order_amount if visit.orders is not None else None,
         }
         with self.transaction() as tx:
             tx.execute(schema.visit.insert().values(**row))
@@ -93,6 +96,7 @@ class Media(Part):
                 "sales_anomaly": visit.sales_anomaly,
                 "photos": list(visit.photos),
                 "customer_id": visit.customer_id,
+                **visit.order_fields(),
             }
             self.arc.audit.append(tx, prov, [("visit", visit.id, "create", None, None, fields)])
             self.arc.outbox.queue(
@@ -128,6 +132,9 @@ class Media(Part):
                 tuple(json.loads(r["photos"])),
                 r["created_at"],
                 r["created_by"],
+                r["orders"],
+                r["order_quantity"],
+                r["order_amount"],
             )
             for r in rows
         ]

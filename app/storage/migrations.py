@@ -226,6 +226,15 @@ CREATE INDEX ix_service_record_due ON service_record(kind, status, on_date);
 """
 
 
+# v6 (issue 17): order collection on a visit (订单采集, F3 L291–292): the orders taken, the cartons (条) and the
+# amount in yuan (a decimal text); NULL ``orders``: no order was collected (every visit before v6).
+V6 = """
+ALTER TABLE visit ADD COLUMN orders INTEGER;
+ALTER TABLE visit ADD COLUMN order_quantity INTEGER;
+ALTER TABLE visit ADD COLUMN order_amount TEXT
+"""
+
+
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
         for statement in sql.split(";\n"):
@@ -236,7 +245,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 
 
 #: The schema's scripts in order (bench.storage builds a plain SQLite copy of the schema from them).
-SCRIPTS = (V1, V2, V3, V4, V5)
+SCRIPTS = (V1, V2, V3, V4, V5, V6)
 #: steps[n] upgrades schema n-1 to n.
 STEPS: dict[int, Callable[[Any], None]] = {n: _script(sql) for n, sql in enumerate(SCRIPTS, start=1)}
 SCHEMA_VERSION = max(STEPS)

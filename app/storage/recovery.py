@@ -319,6 +319,9 @@ class Recovery(Part):
                 "sales_anomaly": v["sales_anomaly"],
                 "photos": json.loads(v["photos"]),
             }
+            if v["orders"] is not None:  # its order collection (schema v6)
+                body |= {"orders": v["orders"], "order_quantity": v["order_quantity"] or 0}
+                body["order_amount"] = v["order_amount"] or "0"
             self.arc.outbox.queue(tx, VISIT, v["customer_id"], {"visit": body})
 
     def _queue_integrity(self, tx: Connection, on_server: set[str]) -> None:

@@ -103,6 +103,9 @@ visit = Table(
     Column("created_by", Text, nullable=False),
     Column("updated_at", Text, nullable=False),
     Column("deleted_at", Text),
+    Column("orders", Integer),  # v6: order collection (None: no order collected)
+    Column("order_quantity", Integer),
+    Column("order_amount", Text),
 )
 
 integrity_entry = Table(

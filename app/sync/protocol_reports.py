@@ -132,7 +132,14 @@ def _completeness(d: Any, where: str) -> CompletenessRow:
         incomplete=req(d, "incomplete", int, where),
         missing_total=req(d, "missing_total", int, where),
         missing_by_field=tuple(_missing(m, f"{where}.missing_by_field[{i}]") for i, m in enumerate(missing)),
+        spot_audits=opt(d, "spot_audits", int, where) or 0,
+        spot_audit_score=_score(opt(d, "spot_audit_score", (int, float), where)),
+        monthly_check=opt(d, "monthly_check", str, where),
     )
+
+
+def _score(value: float | None) -> float | None:
+    return float(value) if value is not None else None
 
 
 def _overdue(d: Any, where: str) -> OverdueRow:

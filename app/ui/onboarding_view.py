@@ -33,6 +33,7 @@ from app.services import onboarding as service
 from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.filings_view import FilingsSection
 from app.ui.ops import onboarding as ops
 from app.ui.style import ERROR
 
@@ -93,12 +94,16 @@ class TodoWindow(QDialog):
         layout.addLayout(bar)
         self.changes = ChangesPanel(ctx, self)  # the change requests' steps: a section of their own
         layout.addWidget(self.changes, 1)
+        # the monthly filings owed: a section of their own (app/ui/filings_view.py)
+        self.filings = FilingsSection(ctx, self)
+        layout.addWidget(self.filings, 1)
 
     def fetch(self) -> None:
         self.refresh_button.setEnabled(False)
         self.message.setText(_("Asking the server…"))
         ops.fetch_waiting(self.ctx, self, self._show, self._failed)
         self.changes.fetch()
+        self.filings.fetch()
 
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)

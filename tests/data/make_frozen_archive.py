@@ -55,6 +55,9 @@ def main() -> int:
                 "店主在",
                 "销量下降",
                 (photo.sha256,),
+                orders=1,  # v6: an order collected on the visit
+                order_quantity=20,
+                order_amount="850.00",
             ),
             Provenance("冻结测试", Source.VISIT),
         )
@@ -73,7 +76,7 @@ def main() -> int:
             f"- customers: {c1.id} (complete demo values, draft), {c2.id} (draft with an error: only shop name "
             f"stored),\n"
             f"  {c3.id} (pending, phone changed once by phone call)\n"
-            f"- one visit with one photo on the first customer\n",
+            f"- one visit with one photo on the first customer (from v6: and an order, 1 order, 20 cartons, 850.00)\n",
             encoding="utf-8",
         )
         print(target)

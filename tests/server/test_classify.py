@@ -4,6 +4,7 @@ results as system changes into the change feed; on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from fractions import Fraction
 
@@ -452,3 +453,40 @@ def test_a_record_with_an_open_change_gets_the_value_in_its_approved_copy_too(ru
     # the collector's next save on top of the system's version merges without a conflict
     res = api.push1(world["c1"], save(rid, {"landline": "029-88881234"}, base=version + 1))
     assert res["status"] == "merged" and res["record"]["values"]["business_scale"] == "1"
+
+
+def test_a_new_customers_scale_is_reassessed_after_its_first_quarter(run, db, tmp_path):
+    """F3 L11 (1.2): a new customer's scale is a first estimate; after a quarter of trading its real figures
+    decide. In the run for 2026-Q3 a customer bound on 10 August is still in its first quarter (not ranked, its
+    estimate kept: its partial figures would rank it too low), one bound on 15 May or 30 June finished it within
+    the quarter (ranked, and named as re-assessed), one bound in 2025 is ranked as always."""
+    from app.export.xlsx import Column, write_sheet
+    from app.models.catalogue import load_form
+    from server.purchases import quarter_after
+
+    assert quarter_after(dt.date(2026, 11, 30)) == dt.date(2027, 2, 28)
+    assert quarter_after(dt.date(2026, 8, 10)) == dt.date(2026, 11, 10)
+    form = load_form()
+    assert run("user", "add", "ann", "--role", "collector")[0] == 0
+    bound = {"610102000501": "2026-08-10", "610102000502": "2026-05-15"}
+    bound |= {"610102000503": "2026-06-30", "610102000504": "2025-01-01", "610102000505": "2025-03-01"}
+    rows = demo_values(len(bound), seed=7)
+    for r, (code, day) in zip(rows, bound.items(), strict=True):
+        r.update(customer_code=code, retail_format="grocery", market_type="urban", binding_date=day)
+        r["business_scale"] = "1" if code.endswith("501") else r.get("business_scale")
+    keys = ["customer_code", "shop_name", "retail_format", "market_type", "region_code", "address", "binding_date"]
+    keys.append("business_scale")
+    path = tmp_path / "customers.xlsx"
+    write_sheet(path, [Column(form[k].label_zh) for k in keys], ([r.get(k) for k in keys] for r in rows))
+    code, out, err = run("import-customers", str(path), "--owner", "ann")
+    assert code == 0, out + err
+    figures = [(c, "2026-Q3", q, q * 100) for c, q in zip(bound, (10, 50, 40, 30, 20), strict=True)]
+    assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, figures))[0] == 0
+    code, out, err = run("classify", "run", "--period", "2026-Q3")
+    assert code == 0, err
+    assert "in their first quarter (first estimate kept): 610102000501" in err
+    assert "re-assessed after their first quarter: 610102000502, 610102000503" in err
+    assert "4 customers ranked" in err
+    assert values_of(db, "610102000501")["business_scale"] == "1"  # its estimate, not the 3 its figures would give
+    scales = {c: values_of(db, c)["business_scale"] for c in list(bound)[1:]}
+    assert scales == {"610102000502": "1", "610102000503": "2", "610102000504": "2", "610102000505": "3"}

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import httpx
 from openpyxl import load_workbook
 
 from app.models.workdays import WorkCalendar
 from app.services import integrity, records, reports
 from app.services.demo import generate
+from tests.server.helpers import PROTO
+from tests.sync.conftest import SERVER_PASSWORD
 from tests.sync.test_cli_review import cli, ok
 
 CHINA = dt.timezone(dt.timedelta(hours=8))
@@ -41,6 +44,13 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     assert c1.sync().complete
     c1.session.close()
     c1.session = None
+
+    with httpx.Client(base_url=server.url + "/api/v1", headers=PROTO, timeout=30) as http:  # s1's monthly check
+        login = {"username": "s1", "password": SERVER_PASSWORD, "device_id": "pc-s1-web", "device_name": "pc"}
+        token = http.post("/auth/login", json=login).json()["access_token"]
+        body = {"collector": "c1", "month": month, "checked_on": today.isoformat(), "timeliness": "ok"}
+        body |= {"objectivity": "ok", "accuracy": "deficient", "findings": "1 户经营面积不符"}
+        assert http.post("/checks/monthly", json=body, headers={"Authorization": f"Bearer {token}"}).status_code == 200
 
     s1 = clients("s1")
     s1.session.close()
@@ -82,6 +92,8 @@ def test_monthly_report_from_synced_work_cell_by_cell(server, clients, tmp_path)
     assert by["c1"][1] == 2 and by["c1"][2] + by["c1"][3] == 2
     assert by["c1"][4] == round(100 * by["c1"][2] / 2, 1)
     assert by["c2"][1:6] == [0, 0, 0, None, 0]
+    assert comp[0][7:] == ["抽查次数", "抽查得分", "市场经理月度检查"]  # the month's checks (server/checks.py)
+    assert by["c1"][7:] == [0, None, "存在问题"] and by["c2"][7:] == [0, None, "未检查"]
 
     overdue = _rows(wb["逾期维护"])
     assert overdue[0] == ["客户代码", "店铺名称", "客户经理", "逾期事项", "到期日", "逾期工作日"]

@@ -50,6 +50,8 @@ def test_frozen_archive_opens_and_upgrades_to_the_current_schema(version_dir, ho
         ]
         visits = arc.media.visits(full.id)
         assert len(visits) == 1 and arc.media.photo_data(visits[0].photos[0]) == b"\xff\xd8frozen-photo"
+        order = (visits[0].orders, visits[0].order_quantity, visits[0].order_amount)
+        assert order == ((1, 20, "850.00") if version_dir >= "v6" else (None, None, None))  # none before v6
         assert arc.customers.search_pks("老王") and arc.customers.search_pks("李记")
         assert arc.integrity_problems(full=True) == [] and arc.audit.verify_chain() == []
     finally:

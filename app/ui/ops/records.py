@@ -101,9 +101,11 @@ def add_visit(
     notes: str,
     sales_anomaly: str,
     photo_refs: Sequence[str],
+    order: tuple[int, int, str] | None = None,
 ) -> DbOp[Visit]:
     return ctx.op(
-        lambda s: records.add_visit(s, customer_id, visited_on, purpose, notes, sales_anomaly, photo_refs), parent
+        lambda s: records.add_visit(s, customer_id, visited_on, purpose, notes, sales_anomaly, photo_refs, order),
+        parent,
     ).changes(lambda _v: Changes.ids([customer_id]))
 
 

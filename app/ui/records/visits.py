@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -12,8 +13,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -23,6 +26,7 @@ from PySide6.QtWidgets import (
 from app.i18n import N_, _, translate
 from app.models.catalogue import FieldSpec, FieldType
 from app.models.record import Visit
+from app.services.records import AMOUNT
 from app.ui import values
 from app.ui.context import UiContext
 from app.ui.ops import records as record_ops
@@ -57,6 +61,21 @@ class VisitDialog(QDialog):
         self.anomaly.setPlaceholderText(_("Changes in sales, stock, prices or competitors seen on this visit"))
         spec = FieldSpec("visit_photos", "visit", "拜访照片", "Visit photos", FieldType.PHOTO)
         self.photos = PhotoEditor(spec, self, ctx)
+        # order collection on this visit (订单采集, F3 L291–292): summed in the order-collection filings
+        self.order = QCheckBox(_("An order was collected on this visit"), self)
+        self.orders = QSpinBox(self)
+        self.orders.setRange(1, 1000)
+        self.cartons = QSpinBox(self)
+        self.cartons.setRange(0, 1_000_000)
+        self.cartons.setSuffix(" " + _("cartons"))
+        self.amount = QLineEdit(self)
+        self.amount.setPlaceholderText("0.00")
+        order_row = QHBoxLayout()
+        for label, box in ((_("Orders"), self.orders), (_("Cartons"), self.cartons), (_("Amount (yuan)"), self.amount)):
+            order_row.addWidget(QLabel(label, self))
+            order_row.addWidget(box)
+        self.order.toggled.connect(self._order_toggled)
+        self._order_toggled(False)
         self.error = QLabel(self)
         self.error.setStyleSheet("color: #c62828")
         form = QFormLayout()
@@ -64,6 +83,8 @@ class VisitDialog(QDialog):
         form.addRow(_("Purpose"), self.purpose)
         form.addRow(_("Notes"), self.notes)
         form.addRow(_("Sales anomalies"), self.anomaly)
+        form.addRow(self.order)
+        form.addRow(_("Order"), order_row)
         form.addRow(_("Photos"), self.photos)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel, self)
         buttons.accepted.connect(self._save)
@@ -74,11 +95,22 @@ class VisitDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(560, 520)
 
+    def _order_toggled(self, on: bool) -> None:
+        for box in (self.orders, self.cartons, self.amount):
+            box.setEnabled(on)
+
     def _save(self) -> None:
         purpose = self.purpose.currentText().strip()
         if not purpose:
             self.error.setText(_("Enter the purpose of the visit."))
             return
+        order: tuple[int, int, str] | None = None
+        if self.order.isChecked():
+            amount = self.amount.text().strip().replace(",", "").replace("，", "")
+            if not AMOUNT.fullmatch(amount):
+                self.error.setText(_("Enter the order's amount in yuan with at most two decimals, e.g. 900.50."))
+                return
+            order = (self.orders.value(), self.cartons.value(), amount)
         cid, day = self.customer_id, self.date.date().toString("yyyy-MM-dd")
         notes, anomaly, photos = self.notes.toPlainText(), self.anomaly.toPlainText(), self.photos.raw()
 
@@ -86,7 +118,7 @@ class VisitDialog(QDialog):
             self.sig_added.emit(visit)
             self.accept()
 
-        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos).success(added).run()
+        record_ops.add_visit(self.ctx, self, cid, day, purpose, notes, anomaly, photos, order).success(added).run()
 
 
 class VisitsView(QWidget):
@@ -96,8 +128,10 @@ class VisitsView(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.customer_id: str | None = None
-        self.table = QTableWidget(0, 5, self)
-        self.table.setHorizontalHeaderLabels([_("Date"), _("Purpose"), _("Sales anomalies"), _("Notes"), _("Photos")])
+        self.table = QTableWidget(0, 6, self)
+        self.table.setHorizontalHeaderLabels(
+            [_("Date"), _("Purpose"), _("Sales anomalies"), _("Notes"), _("Photos"), _("Order")]
+        )
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         # notes and anomalies are shown in full, wrapped, never cut to a word (issue 16)
         self.table.setWordWrap(True)
@@ -109,6 +143,7 @@ class VisitsView(QWidget):
                 QHeaderView.ResizeMode.ResizeToContents,
                 QHeaderView.ResizeMode.Stretch,
                 QHeaderView.ResizeMode.Stretch,
+                QHeaderView.ResizeMode.ResizeToContents,
                 QHeaderView.ResizeMode.ResizeToContents,
             )
         ):
@@ -137,7 +172,15 @@ class VisitsView(QWidget):
     def _show(self, visits: list[Visit]) -> None:
         self.table.setRowCount(len(visits))
         for r, v in enumerate(visits):
-            for c, text in enumerate((v.visited_on, v.purpose, v.sales_anomaly, v.notes, str(len(v.photos)))):
+            order = (
+                _("{orders} orders, {cartons} cartons, {amount} yuan").format(
+                    orders=v.orders, cartons=v.order_quantity or 0, amount=v.order_amount or "0"
+                )
+                if v.orders is not None
+                else ""
+            )
+            cells = (v.visited_on, v.purpose, v.sales_anomaly, v.notes, str(len(v.photos)), order)
+            for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)
                 self.table.setItem(r, c, item)
