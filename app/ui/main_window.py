@@ -45,6 +45,8 @@ from app.ui.sync.status_widget import SyncStatusWidget
 from app.ui.sync.update_notice import UpdateNotice
 from app.ui.sync_coordinator import SyncCoordinator
 
+PAGE_BUILD_DELAY_MS = 50
+
 
 class MainWindow(QMainWindow):
     sig_lock_requested = Signal()
@@ -90,6 +92,13 @@ class MainWindow(QMainWindow):
         self.coordinator.sig_finished.connect(self.update_notice.show_outcome)
         self.statusBar().addWidget(self.summary, 1)
         self.statusBar().addPermanentWidget(self.update_notice)
+        self.checking = QLabel(_("Checking the archive…"), self)  # the open checks, beside the user
+        self.checking.setToolTip(
+            _("The archive's integrity is checked after unlocking; changes are saved once the check has passed.")
+        )
+        self.statusBar().addPermanentWidget(self.checking)
+        self.checking.setVisible(ctx.checking)
+        ctx.sig_integrity_checked.connect(lambda: self.checking.setVisible(False))
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
         self.admin_window: AdminWindow | None = None
@@ -97,7 +106,7 @@ class MainWindow(QMainWindow):
         self.todo_window: TodoWindow | None = None
         self.requests_view: ExportRequestsView | None = None
         self._menus()
-        self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
+        self.panel.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
         self.panel.sig_open_customer.connect(self.open_customer)
         self.panel.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
@@ -108,8 +117,14 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh)
         self.resize(1400, 860)
         self.set_role(role)
+        # the customer's page (the form's editors) is built once the list has shown its first rows
+        self.list_panel.model.modelReset.connect(self._build_page_soon)
         self.list_panel.apply()
         self.refresh_summary()
+
+    def _build_page_soon(self) -> None:
+        if not self.panel.built:
+            QTimer.singleShot(PAGE_BUILD_DELAY_MS, self.panel.build)  # after the list's rows are painted
 
     def set_form(self, form: FormDefinition) -> None:
         """A newer form is in force; the form widget rebuilds itself (``CustomerForm.set_form``)."""
@@ -158,7 +173,7 @@ class MainWindow(QMainWindow):
         customer = bar.addMenu(_("&Customer"))
         self._action(customer, _("Find"), self.list_panel.focus_search, "Ctrl+F")
         self.customer_actions = [  # need an open, saved customer
-            self._action(customer, _("Add visit…"), self.panel.visits.new_visit),
+            self._action(customer, _("Add visit…"), lambda: self.panel.visits.new_visit()),
             self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly")),
             self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static")),
         ]
@@ -166,7 +181,7 @@ class MainWindow(QMainWindow):
             self.ctx,
             self,
             lambda text, slot: self._action(customer, text, slot),
-            lambda: self.panel.form_widget.customer,
+            lambda: self.panel.form_widget.customer if self.panel.built else None,
             lambda m: self.statusBar().showMessage(m, 6000),
         )
         self.panel.sig_customer_changed.connect(self._customer_changed)
@@ -311,7 +326,6 @@ class MainWindow(QMainWindow):
     def set_role(self, role: UserRole) -> None:
         """What a person sees follows the role the server gave them: market managers review."""
         self.role = role
-        self.panel.form_widget.set_role(role)
         self.panel.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         writer = role is not UserRole.VIEWER  # a territory viewer reads reports; the server refuses its writes
@@ -519,7 +533,7 @@ class MainWindow(QMainWindow):
         self._tab_changed(self.tabs.currentIndex())
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.lock_screen is None and self.panel.form_widget.is_dirty():
+        if self.lock_screen is None and self.panel.is_dirty():
             event.ignore()
             self.panel.confirm_leave(self.sig_close_requested.emit)
             return
