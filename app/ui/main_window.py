@@ -45,8 +45,6 @@ from app.ui.sync.status_widget import SyncStatusWidget
 from app.ui.sync.update_notice import UpdateNotice
 from app.ui.sync_coordinator import SyncCoordinator
 
-PAGE_BUILD_DELAY_MS = 50
-
 
 class MainWindow(QMainWindow):
     sig_lock_requested = Signal()
@@ -60,6 +58,7 @@ class MainWindow(QMainWindow):
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self, user)
+        self.list_panel.apply()  # first: the DB thread finds the list's first page while the window is built
         self.panel = CustomerPanel(ctx, form, role, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
@@ -117,14 +116,7 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh)
         self.resize(1400, 860)
         self.set_role(role)
-        # the customer's page (the form's editors) is built once the list has shown its first rows
-        self.list_panel.model.modelReset.connect(self._build_page_soon)
-        self.list_panel.apply()
         self.refresh_summary()
-
-    def _build_page_soon(self) -> None:
-        if not self.panel.built:
-            QTimer.singleShot(PAGE_BUILD_DELAY_MS, self.panel.build)  # after the list's rows are painted
 
     def set_form(self, form: FormDefinition) -> None:
         """A newer form is in force; the form widget rebuilds itself (``CustomerForm.set_form``)."""
@@ -173,7 +165,7 @@ class MainWindow(QMainWindow):
         customer = bar.addMenu(_("&Customer"))
         self._action(customer, _("Find"), self.list_panel.focus_search, "Ctrl+F")
         self.customer_actions = [  # need an open, saved customer
-            self._action(customer, _("Add visit…"), lambda: self.panel.visits.new_visit()),
+            self._action(customer, _("Add visit…"), self.panel.visits.new_visit),
             self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly")),
             self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static")),
         ]
@@ -181,7 +173,7 @@ class MainWindow(QMainWindow):
             self.ctx,
             self,
             lambda text, slot: self._action(customer, text, slot),
-            lambda: self.panel.form_widget.customer if self.panel.built else None,
+            lambda: self.panel.form_widget.customer,
             lambda m: self.statusBar().showMessage(m, 6000),
         )
         self.panel.sig_customer_changed.connect(self._customer_changed)

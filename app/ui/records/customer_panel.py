@@ -38,63 +38,19 @@ from app.ui.records.service import ServiceView
 from app.ui.records.signature import SignatureBox
 from app.ui.records.visits import VisitsView
 
-#: The parts of the customer's page: built the first time one of them is needed (``CustomerPanel.build``).
-PAGE_PARTS = frozenset(
-    "form_widget visits history tabs credit credit_tab integrity integrity_tab service service_tab access "
-    "access_tab lazy_tabs signature print_button".split()
-)
-
 
 class CustomerPanel(QWidget):
-    """The empty state ("choose a customer") and, once built, the customer's page. The page (the form's 94
-    editors, the tabs) is most of what building the main window costs, so it is built after the window and
-    its list are shown (``build``, from the main window), or when a part of it is first asked for."""
-
     sig_open_customer = Signal(str)
     sig_message = Signal(str)
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
     sig_resolve_conflict = Signal(str)  # the form's "resolve the conflict" link
-    form_widget: CustomerForm
-    visits: VisitsView
-    history: HistoryView
-    tabs: QTabWidget
-    credit: CreditView
-    integrity: IntegrityView
-    service: ServiceView
-    access: AccessView
-    signature: SignatureBox
-    print_button: QPushButton
-    lazy_tabs: dict[int, LazyTab]
 
     def __init__(
         self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.ctx, self._form, self._role = ctx, form, role
-        self.built = False
-        empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
-        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty.setProperty("role", "empty")
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(empty)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
-
-    def __getattr__(self, name: str) -> Any:
-        """A part of the page asked for before the page was built: build it now."""
-        if name in PAGE_PARTS and not self.__dict__.get("built", True):
-            self.build()
-            return self.__dict__[name]
-        raise AttributeError(name)
-
-    def build(self) -> None:
-        """Build the customer's page (once)."""
-        if self.built:
-            return
-        self.built = True
-        ctx, form = self.ctx, self.ctx.form or self._form  # a newer form may be in force by now
-        self.form_widget = CustomerForm(ctx, form, self._role, self)
+        self.ctx = ctx
+        self.form_widget = CustomerForm(ctx, form, role, self)
         self.visits = VisitsView(ctx, self)
         self.history = HistoryView(ctx, form, self)
         self.tabs = QTabWidget(self)
@@ -112,14 +68,17 @@ class CustomerPanel(QWidget):
         self.access = AccessView(ctx, self)
         self.access_tab = self.tabs.addTab(self.access, _("Access log"))
         # the tabs that read only when in view (a Submit or a save stays cheap), by their index
-        self.lazy_tabs = {
+        self.lazy_tabs: dict[int, LazyTab] = {
             self.credit_tab: self.credit,
             self.integrity_tab: self.integrity,
             self.service_tab: self.service,
             self.access_tab: self.access,
         }
         self.tabs.currentChanged.connect(self._tab_shown)
-        self.set_role(self._role)
+        self.set_role(role)
+        empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setProperty("role", "empty")
         self.signature = SignatureBox(ctx, form, self)
         self.signature.sig_message.connect(self.sig_message)
         page = QWidget(self)
@@ -136,7 +95,12 @@ class CustomerPanel(QWidget):
         top.addWidget(self.print_button)
         page_layout.addLayout(top)
         page_layout.addWidget(self.tabs, 1)
+        self.stack = QStackedWidget(self)
+        self.stack.addWidget(empty)
         self.stack.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.stack)
         self.form_widget.sig_open_customer.connect(self.sig_open_customer)
         self.form_widget.sig_message.connect(self.sig_message)
         self.form_widget.sig_saved.connect(self._saved)
@@ -144,12 +108,8 @@ class CustomerPanel(QWidget):
 
     @property
     def customer_id(self) -> str | None:
-        c = self.form_widget.customer if self.built else None
+        c = self.form_widget.customer
         return c.id if c else None
-
-    def is_dirty(self) -> bool:
-        """Unsaved changes in the form (none before the page is built)."""
-        return self.built and self.form_widget.is_dirty()
 
     def show_customer(
         self, customer: Customer | None, raw: dict[str, Any] | None = None, autosave_key: str = ""
@@ -188,13 +148,15 @@ class CustomerPanel(QWidget):
         self.print_button.setEnabled(bool(customer_id))
         self.sig_customer_changed.emit(customer_id or "")
 
+    def is_dirty(self) -> bool:
+        """Unsaved changes in the form."""
+        return self.form_widget.is_dirty()
+
     def set_role(self, role: UserRole) -> None:
         """The form follows the role; the access log is for market managers and admins (the server refuses
         collectors anyway)."""
-        self._role = role
-        if self.built:
-            self.form_widget.set_role(role)
-            self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
+        self.form_widget.set_role(role)
+        self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
 
     def mark_checked(self, kind: str) -> None:
         cid = self.customer_id
@@ -233,7 +195,7 @@ class CustomerPanel(QWidget):
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""
-        if not self.is_dirty():
+        if not self.form_widget.is_dirty():
             proceed()
             return
         changed, invalid = self.form_widget.unsaved()

@@ -83,6 +83,7 @@ class CustomerTableModel(QAbstractTableModel):
         self.pending: set[int] = set()
         self.generation = 0
         self.complete = True  # every key of the query is known (else the first page only)
+        self.answered = 0  # the generation whose first page is shown
 
     # ---- queries -----------------------------------------------------------------------------
     def set_query(self, query: ListQuery, rule: OverdueRule | None = None) -> None:
@@ -110,6 +111,7 @@ class CustomerTableModel(QAbstractTableModel):
         by_pk = {r.rowid: r for r in page.rows}
         self.windows[0] = [by_pk.get(k) for k in page.keys]
         self.complete = page.complete
+        self.answered = gen
         self.endResetModel()
         if page.complete:
             self.sig_loaded.emit(len(page.keys))
@@ -178,7 +180,7 @@ class CustomerTableModel(QAbstractTableModel):
         ).run()
 
     def _got_window(self, gen: int, w: int, keys: list[int], rows: list[CustomerRow]) -> None:
-        if gen != self.generation:
+        if gen != self.generation or w * WINDOW >= len(self.pks):
             return
         self.pending.discard(w)
         by_pk = {r.rowid: r for r in rows}
