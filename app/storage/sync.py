@@ -176,15 +176,13 @@ class Outbox(Part):
     def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]], drop: Sequence[int] = ()) -> None:
         """Fix the bodies of rows about to be sent and mark them sent, before the request leaves; drop
         the rows ``drop`` (nothing left to send, e.g. edited back to the server's value)."""
-        now = self.clock()
+        sent = dict(body=bindparam("frozen_body"), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
         with self.transaction() as tx:
             if drop:
                 tx.execute(delete(schema.outbox).where(OUT.seq.in_(list(drop))))
             if bodies:  # one statement for the page (executemany), not one built and compiled per row
                 tx.execute(
-                    schema.outbox.update()
-                    .where(OUT.seq == bindparam("frozen_seq"))
-                    .values(body=bindparam("frozen_body"), state="sent", sent_at=now, attempts=OUT.attempts + 1),
+                    schema.outbox.update().where(OUT.seq == bindparam("frozen_seq")).values(**sent),
                     [{"frozen_seq": seq, "frozen_body": dumps(body)} for seq, body in bodies],
                 )
 
