@@ -49,9 +49,17 @@ while c.runner.busy:  # the user types the passphrase meanwhile; the DB thread l
     app.processEvents(); time.sleep(0.002)
 t1 = time.time()
 c.unlock_dialog.passphrase.setText(sys.argv[2]); c.unlock_dialog.try_unlock()
-while c.window is None or not c.window.isVisible() or c.window.list_panel.model.rowCount() == 0:
+while c.window is None:
     app.processEvents(); time.sleep(0.002)
-print(shown, time.time() - t1)
+painted = []
+def paint():  # the list's first rows arrive: paint them now and stamp (the loop below may see them later)
+    if not painted and c.window.list_panel.model.rowCount():
+        c.window.list_panel.table.viewport().repaint(); painted.append(time.time() - t1)
+c.window.list_panel.model.modelReset.connect(paint)
+paint()
+while not painted or not c.window.isVisible():
+    app.processEvents(); time.sleep(0.002)
+print(shown, painted[0])
 c.quit()
 """
 
@@ -112,7 +120,8 @@ def main() -> int:
         print(f"FieldArchive unlock dialog shown: {ms(o)}   ratio {o / b:.2f}x (goal <= 2x)")
         print(
             f"unlock → main window with the list ({n} customers): {ms(percentile([x[1] for x in ours], 0.5))} "
-            f"(key derivation, integrity checks, window, first query; after the passphrase was typed)"
+            f"(key derivation, open, window, first page painted; after the passphrase was typed; the open "
+            f"checks run beside it) (goal <= 500 ms)"
         )
 
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
@@ -150,35 +159,47 @@ def main() -> int:
         header(f"list of {n} customers")
         t = time.perf_counter()
         model.set_query(ListQuery())
-        wait_for(lambda: model.rowCount() == n and painted(0))
+        wait_for(lambda: model.answered == model.generation and painted(0))
         view.viewport().repaint()
         first = time.perf_counter() - t
+        wait_for(lambda: model.rowCount() == n)
+        keys = time.perf_counter() - t
         t = time.perf_counter()
         view.scrollToBottom()
         wait_for(lambda: painted(n - 1))
         view.viewport().repaint()
         jump = time.perf_counter() - t
-        print(f"first paint {ms(first)}; jump to the end {ms(jump)}; rows loaded: {len(model.windows) * 100} of {n}")
+        print(
+            f"first paint {ms(first)} (all {n} keys known: {ms(keys)}); jump to the end {ms(jump)}; "
+            f"rows loaded: {len(model.windows) * 100} of {n}"
+        )
 
         header("search as you type")
         rng = random.Random(5)
         queries = ["王", "李记", "烟酒店1", "南大街", "13", "1500", "碑林区南大街12号", "张伟"] + [
             f"{rng.randrange(10**5):05d}" for _ in range(20)
         ]
-        lat = []
+        lat, whole = [], []
         for q in queries * 3:
+            wait_for(lambda: not runner.busy)  # the previous query's rest and its log are done (not timed)
             t = time.perf_counter()
             model.set_query(ListQuery(q))
             gen = model.generation
-            wait_for(lambda gen=gen: gen == model.generation and not runner.busy)
+            wait_for(lambda gen=gen: model.answered == gen)  # its first page is in (or it found nothing)…
             if model.rowCount():
-                wait_for(lambda: painted(0))
+                wait_for(lambda: painted(0))  # …and its first row paints
             view.viewport().repaint()
             lat.append(time.perf_counter() - t)
+            wait_for(lambda: model.complete and not runner.busy)
+            whole.append(time.perf_counter() - t)
         print(
             f"query → rows painted: p50 {ms(percentile(lat, 0.5))}, p95 {ms(percentile(lat, 0.95))} (goal p95 <= "
             f"100 ms; "
             f"the search box waits 180 ms after the last key before it asks)"
+        )
+        print(
+            f"query → all its keys known and the search logged: p50 {ms(percentile(whole, 0.5))}, "
+            f"p95 {ms(percentile(whole, 0.95))}"
         )
         runner.call_db(ctx.session.close)
         runner.shutdown()

@@ -49,6 +49,12 @@ class IntegrityFailed:
 
 
 @dataclass(frozen=True)
+class IntegrityChecked:
+    """The archive's open checks, run beside the user, are done and found nothing: writes proceed
+    (the status bar stops saying the archive is being checked)."""
+
+
+@dataclass(frozen=True)
 class Changes:
     """What one operation changed in the stored data, announced once when it has finished (Anki's
     ``OpChanges``): the screens refresh from it instead of each call site telling each screen.

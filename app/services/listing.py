@@ -86,9 +86,34 @@ def pks(session: Session, query: ListQuery, limit: int | None = None) -> list[in
     """The row keys of the customers ``query`` selects, in its order; a search text is logged
     (``archive.access``, once per distinct text in a row)."""
     found = session._archive.customers.list_pks(query, limit)
-    if query.text.strip():
-        session._archive.access.searched(query.text, len(found), session.user)
+    searched(session, query.text, len(found))
     return found
+
+
+@dataclass(frozen=True)
+class FirstPage:
+    """A query's first answer for the list: its first keys and their rows; the rest of its keys follow
+    (``pks``) unless ``complete``."""
+
+    keys: list[int]
+    rows: list[CustomerRow]
+    complete: bool
+
+
+def first_page(session: Session, query: ListQuery, size: int) -> FirstPage:
+    """The first ``size`` keys ``query`` selects and their rows, asked with a limit: the list paints them
+    before the rest of the keys is known (on 100k customers the whole ordered list takes some 300 ms,
+    its first page a few). Not logged: the search is logged when the whole answer is known (``pks``,
+    ``searched``)."""
+    found = session._archive.customers.list_pks(query, size + 1)
+    keys = found[:size]
+    return FirstPage(keys, rows(session, keys), len(found) <= size)
+
+
+def searched(session: Session, text: str, results: int) -> None:
+    """Log a search of the list (``archive.access``, once per distinct text in a row)."""
+    if text.strip():
+        session._archive.access.searched(text, results, session.user)
 
 
 def rows(session: Session, keys: Sequence[int]) -> list[CustomerRow]:

@@ -21,7 +21,7 @@ from app.models.catalogue import FormDefinition, apply_override, form_from_dict,
 from app.models.wire import UserRole
 from app.models.workdays import SERVER_CALENDAR_META, WorkCalendar
 from app.paths import DEFAULT_PROFILE, app_home, device_unlock_marker
-from app.services.events import CalendarChanged, EventBus, FormChanged, IntegrityFailed
+from app.services.events import CalendarChanged, EventBus, FormChanged, IntegrityChecked, IntegrityFailed
 from app.storage.archive import Archive
 from app.storage.profile import Profile
 
@@ -116,6 +116,7 @@ class Session:
     calendar: WorkCalendar = field(default_factory=builtin_calendar)
     events: EventBus = field(default_factory=EventBus, repr=False, compare=False)
     _integrity_error: StorageError | None = field(default=None, repr=False, compare=False)
+    _checks_done: bool = field(default=False, repr=False, compare=False)
 
     def set_form(self, form: FormDefinition) -> bool:
         """Put a newer form in force (an older or equal version is ignored); True if it was."""
@@ -130,10 +131,20 @@ class Session:
         """What the archive's open checks found, once they did (they may run beside the user)."""
         return self._integrity_error
 
+    @property
+    def checking(self) -> bool:
+        """The open checks still run beside the user (writes wait for them)."""
+        return self._archive.open_check is not None and not self._checks_done
+
     def _checked(self, problems: list[str]) -> None:  # from the checks' thread
         if problems:
             self._integrity_error = self._profile.integrity_error(problems)
+        self._checks_done = True  # before the event: a listener subscribing now sees one or the other
+        if problems:
+            assert self._integrity_error is not None
             self.events.publish(IntegrityFailed(self._integrity_error))
+        else:
+            self.events.publish(IntegrityChecked())
 
     def set_calendar(self, calendar: WorkCalendar) -> None:
         if calendar != self.calendar:

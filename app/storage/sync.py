@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
@@ -176,14 +176,14 @@ class Outbox(Part):
     def freeze(self, bodies: Sequence[tuple[int, dict[str, Any]]], drop: Sequence[int] = ()) -> None:
         """Fix the bodies of rows about to be sent and mark them sent, before the request leaves; drop
         the rows ``drop`` (nothing left to send, e.g. edited back to the server's value)."""
+        sent = dict(body=bindparam("frozen_body"), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
         with self.transaction() as tx:
-            for seq in drop:
-                tx.execute(delete(schema.outbox).where(OUT.seq == seq))
-            for seq, body in bodies:
+            if drop:
+                tx.execute(delete(schema.outbox).where(OUT.seq.in_(list(drop))))
+            if bodies:  # one statement for the page (executemany), not one built and compiled per row
                 tx.execute(
-                    schema.outbox.update()
-                    .where(OUT.seq == seq)
-                    .values(body=dumps(body), state="sent", sent_at=self.clock(), attempts=OUT.attempts + 1)
+                    schema.outbox.update().where(OUT.seq == bindparam("frozen_seq")).values(**sent),
+                    [{"frozen_seq": seq, "frozen_body": dumps(body)} for seq, body in bodies],
                 )
 
     # ---- the server's answers ------------------------------------------------------------------

@@ -20,7 +20,7 @@ from app.errors import UserFacingError
 from app.i18n import N_
 from app.models.catalogue import FormDefinition
 from app.models.workdays import WorkCalendar
-from app.services.events import CalendarChanged, Changes, FormChanged, IntegrityFailed
+from app.services.events import CalendarChanged, Changes, FormChanged, IntegrityChecked, IntegrityFailed
 from app.services.session import builtin_calendar
 from app.settings import Settings
 from app.ui.tasks import DbOp, NetOp, TaskRunner
@@ -36,6 +36,7 @@ class UiContext(QObject):
     sig_form_changed = Signal(object)  # the FormDefinition now in force (``ctx.form``)
     sig_calendar_changed = Signal(object)  # the WorkCalendar now in force (``ctx.calendar``)
     sig_integrity_failed = Signal(object)  # the StorageError of open checks that failed after the unlock
+    sig_integrity_checked = Signal()  # the open checks run after the unlock found nothing: writes proceed
     _sig_event = Signal(object, object)  # (session, event) from any thread, received on the GUI thread
 
     def __init__(self, runner: TaskRunner, settings: Settings) -> None:
@@ -44,6 +45,7 @@ class UiContext(QObject):
         self.settings = settings
         self._current: Session | None = None
         self._integrity_told = False
+        self.checking = False  # the open checks still run beside the user (the status bar says so)
         self._unsubscribe: list[Callable[[], None]] = []
         self.form: FormDefinition | None = None  # the session's form, as the GUI thread knows it
         self.calendar: WorkCalendar = builtin_calendar()
@@ -61,15 +63,17 @@ class UiContext(QObject):
             unsubscribe()
         self._unsubscribe = []
         self._current = session
+        self.checking = False
         if session is None:
             return
 
         def forward(event: Any, s: Session = session) -> None:
             self._sig_event.emit(s, event)
 
-        kinds = (FormChanged, CalendarChanged, IntegrityFailed)
+        kinds = (FormChanged, CalendarChanged, IntegrityFailed, IntegrityChecked)
         self._unsubscribe = [session.events.subscribe(kind, forward) for kind in kinds]
         self._integrity_told = False
+        self.checking = session.checking  # read after subscribing: a verdict meanwhile still arrives as an event
         self._take(FormChanged(session.form))
         self._take(CalendarChanged(session.calendar))
         if session.integrity_error is not None:  # the checks failed before this subscription
@@ -89,7 +93,11 @@ class UiContext(QObject):
             self.sig_calendar_changed.emit(event.calendar)
         elif isinstance(event, IntegrityFailed) and not self._integrity_told:  # told once per session
             self._integrity_told = True
+            self.checking = False
             self.sig_integrity_failed.emit(event.error)
+        elif isinstance(event, IntegrityChecked):
+            self.checking = False
+            self.sig_integrity_checked.emit()
 
     def _damaged(self, error: BaseException) -> None:
         """An operation met a damaged archive: told once, as the open checks' verdict is."""

@@ -93,6 +93,8 @@ class AppController(QObject):
         self.idle = IdleWatcher(settings.idle_lock_minutes)
         self.idle.sig_idle.connect(self.lock)
         self.ctx.sig_integrity_failed.connect(self._integrity_failed)
+        self.ctx.sig_integrity_checked.connect(self._checks_passed)
+        self._sync_after_checks = False
         app.installEventFilter(self.idle)
 
     # ---- start -------------------------------------------------------------------------------
@@ -147,10 +149,17 @@ class AppController(QObject):
                 return
             if is_demo:
                 self.window.mark_demo()
+            elif self.ctx.checking:  # a sync writes: it starts once the open checks passed, not holding the DB
+                self._sync_after_checks = True  # thread at the write gate while the list is being searched
             else:
                 self.window.coordinator.start()
 
         unlock_ops.is_demo(self.ctx).success(go).run()
+
+    def _checks_passed(self) -> None:
+        if self.window is not None and self._sync_after_checks and self.ctx.session is not None:
+            self._sync_after_checks = False
+            self.window.coordinator.start()
 
     def show_wizard(self) -> None:
         self.wizard = FirstStartWizard(self.ctx, self.profile_name, self.settings.ui_language)
@@ -193,6 +202,7 @@ class AppController(QObject):
             self._start_sync()
         else:
             self.window.show_unlocked()
+            self.window.checking.setVisible(self.ctx.checking)
             self.window.list_panel.apply()
             self.window.refresh_summary()
             self._restore_locked_form()
@@ -260,6 +270,8 @@ class AppController(QObject):
         elif form.customer is not None:
             self.locked_form = (form.customer.id, "")
         self.window.coordinator.stop()
+        self._sync_after_checks = False
+        self.window.checking.setVisible(False)
         form.load(None)
         self.window.panel.clear()
         self.window.list_panel.model.clear()

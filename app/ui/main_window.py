@@ -59,6 +59,7 @@ class MainWindow(QMainWindow):
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self, user)
+        self.list_panel.apply()  # first: the DB thread finds the list's first page while the window is built
         self.panel = CustomerPanel(ctx, form, role, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
@@ -91,6 +92,13 @@ class MainWindow(QMainWindow):
         self.coordinator.sig_finished.connect(self.update_notice.show_outcome)
         self.statusBar().addWidget(self.summary, 1)
         self.statusBar().addPermanentWidget(self.update_notice)
+        self.checking = QLabel(_("Checking the archive…"), self)  # the open checks, beside the user
+        self.checking.setToolTip(
+            _("The archive's integrity is checked after unlocking; changes are saved once the check has passed.")
+        )
+        self.statusBar().addPermanentWidget(self.checking)
+        self.checking.setVisible(ctx.checking)
+        ctx.sig_integrity_checked.connect(lambda: self.checking.setVisible(False))
         self.statusBar().addPermanentWidget(self.sync_status)
         self.user = user
         self.admin_window: AdminWindow | None = None
@@ -98,7 +106,7 @@ class MainWindow(QMainWindow):
         self.todo_window: TodoWindow | None = None
         self.requests_view: ExportRequestsView | None = None
         self._menus()
-        self.panel.form_widget.sig_resolve_conflict.connect(self.resolve_conflict)
+        self.panel.sig_resolve_conflict.connect(self.resolve_conflict)
         self.list_panel.sig_selected.connect(self.open_customer)
         self.panel.sig_open_customer.connect(self.open_customer)
         self.panel.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
@@ -109,7 +117,6 @@ class MainWindow(QMainWindow):
         self._refresh_timer.timeout.connect(self._refresh)
         geometry.restore(self, self.ctx.settings, 1400, 860)
         self.set_role(role)
-        self.list_panel.apply()
         self.refresh_summary()
 
     def set_form(self, form: FormDefinition) -> None:
@@ -313,7 +320,6 @@ class MainWindow(QMainWindow):
     def set_role(self, role: UserRole) -> None:
         """What a person sees follows the role the server gave them: market managers review."""
         self.role = role
-        self.panel.form_widget.set_role(role)
         self.panel.set_role(role)
         reviewer = role in (UserRole.SUPERVISOR, UserRole.ADMIN)
         writer = role is not UserRole.VIEWER  # a territory viewer reads reports; the server refuses its writes
@@ -521,7 +527,7 @@ class MainWindow(QMainWindow):
         self._tab_changed(self.tabs.currentIndex())
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        if self.lock_screen is None and self.panel.form_widget.is_dirty():
+        if self.lock_screen is None and self.panel.is_dirty():
             event.ignore()
             self.panel.confirm_leave(self.sig_close_requested.emit)
             return

@@ -119,6 +119,47 @@ def test_search_box_is_debounced_and_stale_answers_are_dropped(qtbot, big_ctx) -
     big_ctx.session._archive.customers.list_pks = lambda q, *a: (queries.append(q.text), real(q, *a))[1]  # type: ignore[method-assign]
     for prefix in ("1", "13", "138", "1380", "13800", "138000", "1380000", "13800001"):
         panel.search.setText(prefix)  # typing quickly: one query after the pause
-    qtbot.waitUntil(lambda: queries == ["13800001"], timeout=2000)
+    # one query after the pause: its first page (with a limit), then the rest of its keys
+    qtbot.waitUntil(lambda: queries == ["13800001", "13800001"], timeout=2000)
     assert panel.model.rowCount() == 1000  # 138 00001 000 … 138 00001 999
     assert panel.count.text() == "1000 户客户"
+
+
+def test_a_query_paints_its_first_page_then_appends_the_rest(qtbot, big_ctx) -> None:
+    """The first answer is one window of keys with its rows (a limit: painted at once); the rest of the
+    keys is appended as inserted rows, so what is painted is not reset; the count comes with the rest."""
+    model = CustomerTableModel(big_ctx)
+    limits: list[int | None] = []
+    real = big_ctx.session._archive.customers.list_pks
+    big_ctx.session._archive.customers.list_pks = lambda q, limit=None: (limits.append(limit), real(q, limit))[1]  # type: ignore[method-assign]
+    events: list[tuple[str, int]] = []
+    model.modelReset.connect(lambda: events.append(("reset", model.rowCount())))
+    model.rowsInserted.connect(lambda _p, first, last: events.append(("inserted", last - first + 1)))
+    model.sig_loaded.connect(lambda n: events.append(("loaded", n)))
+    model.set_query(ListQuery("王"))
+    total = model.rowCount()
+    assert limits == [WINDOW + 1, None]
+    assert events == [("reset", WINDOW), ("inserted", total - WINDOW), ("loaded", total)]
+    assert big_ctx.row_fetches[-1] == WINDOW  # the first page's rows came with its keys…
+    fetches = len(big_ctx.row_fetches)
+    assert model.data(model.index(0, Column.SHOP)).startswith("王")
+    assert len(big_ctx.row_fetches) == fetches  # …so painting them asks nothing more
+    limits.clear()
+    events.clear()
+    model.set_query(ListQuery("13800009999"))  # a page that holds it all: one query, no rest
+    assert limits == [WINDOW + 1] and events == [("reset", 1), ("loaded", 1)]
+
+
+def test_the_list_panel_asks_its_query_once(qtbot, big_ctx) -> None:
+    """Setting up the table's sort indicator does not run the query again (it did twice, 100k keys each)."""
+    queries: list[int | None] = []
+    real = big_ctx.session._archive.customers.list_pks
+    big_ctx.session._archive.customers.list_pks = lambda q, limit=None: (queries.append(limit), real(q, limit))[1]  # type: ignore[method-assign]
+    panel = CustomerListPanel(big_ctx)
+    qtbot.addWidget(panel)
+    assert queries == []
+    panel.apply()
+    assert queries == [WINDOW + 1, None] and panel.model.rowCount() == N
+    assert panel.model.data(panel.model.index(0, Column.SHOP)).endswith(str(N - 1))  # newest first, as before
+    panel.table.sortByColumn(Column.PHONE, Qt.SortOrder.AscendingOrder)  # a click on a header still sorts
+    assert panel.model.data(panel.model.index(0, Column.PHONE)) == "13800000000"

@@ -227,3 +227,62 @@ def test_an_archive_found_damaged_after_the_unlock_is_locked_with_the_restore_me
     assert str(Profile("default").backup_dir) in box.text()
     assert box.icon() == QMessageBox.Icon.Critical
     controller.runner.shutdown()
+
+
+def test_the_window_opens_while_the_archive_is_checked_and_a_save_waits_for_the_check(
+    qtbot, qapp, home, created, monkeypatch
+) -> None:
+    """Issue 21: the main window and its list come up while the open checks run; the status bar says the
+    archive is being checked; a save asked meanwhile waits for the checks and then goes through; the
+    background sync starts once they passed (it writes: it would hold the DB thread at the gate)."""
+    import threading
+
+    from app.storage import engine as engine_mod
+    from app.storage import opencheck as opencheck_mod
+
+    s = ss.unlock(passphrase=PASSPHRASE)
+    records.save_draft(s, {"shop_name": "检查前的店"})
+    s.close()
+    release, started = threading.Event(), threading.Event()
+    real = engine_mod.integrity_problems
+
+    def held(conn, quick=True, structure=True):  # the real checks, held at their start
+        started.set()
+        assert release.wait(60)
+        return real(conn, quick, structure)
+
+    monkeypatch.setattr(opencheck_mod, "integrity_problems", held)
+    controller = AppController(qapp, Settings(), "default", TaskRunner())
+    try:
+        controller.start()
+        qtbot.waitUntil(lambda: controller.unlock_dialog is not None, timeout=5000)
+        controller.unlock_dialog.passphrase.setText(PASSPHRASE)
+        controller.unlock_dialog.try_unlock()
+        qtbot.waitUntil(lambda: controller.window is not None, timeout=30_000)
+        win = controller.window
+        qtbot.addWidget(win)
+        qtbot.waitUntil(lambda: win.list_panel.model.rowCount() == 1, timeout=30_000)  # the list, during the checks
+        assert started.is_set() and not release.is_set()
+        assert win.checking.isVisible() and win.checking.text() == "正在检查档案…"
+        qtbot.waitUntil(lambda: controller._sync_after_checks, timeout=10_000)  # the sync waits for the checks
+        win.new_customer()
+        form = win.panel.form_widget
+        form.rows["shop_name"].editor.edit.setText("检查中保存的店")
+        form._edited("shop_name")
+        saved: list[str] = []
+        form.sig_saved.connect(saved.append)
+        form.save()
+        qtbot.wait(500)
+        assert saved == [] and win.checking.isVisible()  # the save waits at the gate…
+        release.set()
+        qtbot.waitUntil(lambda: len(saved) == 1, timeout=30_000)  # …and goes through once the checks passed
+        qtbot.waitUntil(lambda: not win.checking.isVisible(), timeout=10_000)
+        assert not controller._sync_after_checks  # the sync was started
+        qtbot.waitUntil(lambda: win.list_panel.model.rowCount() == 2, timeout=10_000)
+    finally:
+        release.set()
+        if controller.ctx.session is not None:
+            controller.window.coordinator.stop()
+            unlock_session, controller.ctx.session = controller.ctx.session, None
+            controller.runner.call_db(unlock_session.close)
+        controller.runner.shutdown()

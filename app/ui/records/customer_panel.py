@@ -43,6 +43,7 @@ class CustomerPanel(QWidget):
     sig_open_customer = Signal(str)
     sig_message = Signal(str)
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
+    sig_resolve_conflict = Signal(str)  # the form's "resolve the conflict" link
 
     def __init__(
         self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None
@@ -104,6 +105,7 @@ class CustomerPanel(QWidget):
         self.form_widget.sig_open_customer.connect(self.sig_open_customer)
         self.form_widget.sig_message.connect(self.sig_message)
         self.form_widget.sig_saved.connect(self._saved)
+        self.form_widget.sig_resolve_conflict.connect(self.sig_resolve_conflict)
 
     @property
     def customer_id(self) -> str | None:
@@ -152,9 +154,15 @@ class CustomerPanel(QWidget):
         self.print_button.setEnabled(bool(customer_id))
         self.sig_customer_changed.emit(customer_id or "")
 
+    def is_dirty(self) -> bool:
+        """Unsaved changes in the form."""
+        return self.form_widget.is_dirty()
+
     def set_role(self, role: UserRole) -> None:
-        """The access log is for market managers and admins (the server refuses collectors anyway); a
-        territory viewer reads only, so the page offers it no button that writes (the server refuses it)."""
+        """The form follows the role; the access log is for market managers and admins (the server refuses
+        collectors anyway); a territory viewer reads only, so the page offers it no button that writes (the
+        server refuses it)."""
+        self.form_widget.set_role(role)
         self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
         for button in self.writing_buttons():
             button.setVisible(role is not UserRole.VIEWER)

@@ -1,6 +1,7 @@
 """The customer list model: never loads all rows.
 
-A query gives the ordered list of row keys (integers; 100k of them are under a megabyte);
+A query gives the ordered list of row keys (integers; 100k of them are under a megabyte): first
+its first window of keys with their rows (asked with a limit, painted at once), then the rest;
 rows are fetched a window of 100 at a time on the DB thread when the view first asks for
 them, cached (up to a few thousand rows), and announced with ``dataChanged``. The view shows
 "…" for a row that is still on its way, so scrolling, sorting and jumping never wait.
@@ -19,7 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from app.i18n import N_, _, translate
 from app.models import times
 from app.models.record import STATUS_MSGIDS, CustomerRow, ListQuery, OverdueRule
-from app.services.listing import REASONS, overdue_reasons
+from app.services.listing import REASONS, FirstPage, overdue_reasons
 from app.ui.context import UiContext
 from app.ui.ops import listing as listing_ops
 from app.ui.style import MUTED, status_color
@@ -81,6 +82,8 @@ class CustomerTableModel(QAbstractTableModel):
         self.windows: OrderedDict[int, list[CustomerRow | None]] = OrderedDict()
         self.pending: set[int] = set()
         self.generation = 0
+        self.complete = True  # every key of the query is known (else the first page only)
+        self.answered = 0  # the generation whose first page is shown
 
     # ---- queries -----------------------------------------------------------------------------
     def set_query(self, query: ListQuery, rule: OverdueRule | None = None) -> None:
@@ -88,19 +91,54 @@ class CustomerTableModel(QAbstractTableModel):
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-run the query (on the DB thread); a newer query makes older answers irrelevant."""
+        """Re-run the query (on the DB thread); a newer query makes older answers irrelevant.
+
+        The first answer is the query's first window of keys with its rows, asked with a limit, so the
+        list paints at once; the rest of the keys follows in a second operation and is appended as
+        inserted rows (no reset: what is painted stays). ``sig_loaded`` tells the count once it is
+        known."""
         self.generation += 1
         gen, query = self.generation, self.query
-        listing_ops.customer_keys(self.ctx, query).success(lambda pks: self._got_pks(gen, pks)).run()
+        listing_ops.first_page(self.ctx, query, WINDOW).success(lambda page: self._got_first(gen, query, page)).run()
 
-    def _got_pks(self, gen: int, pks: list[int]) -> None:
+    def _got_first(self, gen: int, query: ListQuery, page: FirstPage) -> None:
         if gen != self.generation:
             return
         self.beginResetModel()
-        self.pks = pks
+        self.pks = list(page.keys)
         self.windows.clear()
         self.pending.clear()
+        by_pk = {r.rowid: r for r in page.rows}
+        self.windows[0] = [by_pk.get(k) for k in page.keys]
+        self.complete = page.complete
+        self.answered = gen
         self.endResetModel()
+        if page.complete:
+            self.sig_loaded.emit(len(page.keys))
+            if query.text.strip():
+                listing_ops.searched(self.ctx, query.text, len(page.keys)).run()
+            return
+        listing_ops.customer_keys(self.ctx, query, wanted=lambda: gen == self.generation).success(
+            lambda pks: self._got_pks(gen, pks)
+        ).run()
+
+    def _got_pks(self, gen: int, pks: list[int] | None) -> None:
+        if gen != self.generation or pks is None:
+            return
+        known = len(self.pks)
+        if pks[:known] == self.pks and len(pks) > known:  # the first page stands: append the rest
+            self.beginInsertRows(QModelIndex(), known, len(pks) - 1)
+            self.pks = pks
+            self.complete = True
+            self.endInsertRows()
+        elif pks != self.pks:  # the archive changed between the two answers
+            self.beginResetModel()
+            self.pks = pks
+            self.windows.clear()
+            self.pending.clear()
+            self.complete = True
+            self.endResetModel()
+        self.complete = True
         self.sig_loaded.emit(len(pks))
 
     def clear(self) -> None:
@@ -112,10 +150,13 @@ class CustomerTableModel(QAbstractTableModel):
         self.endResetModel()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        self.set_query(
-            replace(self.query, sort=SORT_KEYS[Column(column)], descending=order == Qt.SortOrder.DescendingOrder),
-            self.rule,
-        )
+        query = replace(self.query, sort=SORT_KEYS[Column(column)], descending=order == Qt.SortOrder.DescendingOrder)
+        if query == self.query and self.generation:
+            return  # the order it has (the view repeats its sort indicator when it is set up)
+        if not self.generation:  # nothing asked yet: the first query (the list panel's apply) asks in this order
+            self.query = query
+            return
+        self.set_query(query, self.rule)
 
     # ---- rows --------------------------------------------------------------------------------
     def row_at(self, row: int) -> CustomerRow | None:
@@ -139,7 +180,7 @@ class CustomerTableModel(QAbstractTableModel):
         ).run()
 
     def _got_window(self, gen: int, w: int, keys: list[int], rows: list[CustomerRow]) -> None:
-        if gen != self.generation:
+        if gen != self.generation or w * WINDOW >= len(self.pks):
             return
         self.pending.discard(w)
         by_pk = {r.rowid: r for r in rows}
