@@ -143,7 +143,7 @@ class MainWindow(QMainWindow):
         self._action(
             archive,
             _("Export the list to Excel…"),
-            lambda: sheets_flow.choose_export(self.ctx, self, self.list_panel.model.pks),
+            self.export_list,
         )
         self.act_export_requests = self._action(archive, _("Export requests…"), self.show_export_requests)
         self._action(archive, _("Save an import template…"), lambda: sheets_flow.choose_template(self.ctx, self))
@@ -350,6 +350,17 @@ class MainWindow(QMainWindow):
     def _open_from_review(self, customer_id: str) -> None:
         self.tabs.setCurrentIndex(0)
         self.open_customer(customer_id)
+
+    def export_list(self) -> None:
+        """Export the list as shown: every customer of its query, also while the rest of its keys is still
+        on its way (the model holds the first page only until then)."""
+        model = self.list_panel.model
+        if model.complete:
+            sheets_flow.choose_export(self.ctx, self, list(model.pks))
+        else:
+            listing_ops.customer_keys(self.ctx, model.query, self).success(
+                lambda pks: sheets_flow.choose_export(self.ctx, self, pks or [])
+            ).run()
 
     def refresh_summary(self) -> None:
         listing_ops.summary(self.ctx, self).success(self._show_summary).failure(lambda _e: None).run()
