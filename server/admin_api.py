@@ -49,13 +49,13 @@ from server.admin_models import (
     TeamChange,
     VerifyOut,
 )
-from server.api import XLSX, _in_memory_file, _Route, db_of, errors, settings_of
+from server.api import XLSX, CheckedRoute, db_of, errors, in_memory_file, settings_of
 from server.errors import ApiError
 from server.machines import human_caller as caller  # an admin is a person: integration tokens are refused
 from server.wiremodels import CalendarOut, OkResponse
 
-router = APIRouter(route_class=_Route, tags=["admin"])
-public = APIRouter(route_class=_Route)
+router = APIRouter(route_class=CheckedRoute, tags=["admin"])
+public = APIRouter(route_class=CheckedRoute)
 ADMIN = (401, 403)
 
 
@@ -261,7 +261,7 @@ async def purchases(
 
 
 def _purchases(request: Request, actor: adm.Actor, body: bytes, period: str | None, dry_run: bool) -> dict[str, Any]:
-    with _in_memory_file(body) as path, refusals():
+    with in_memory_file(body) as path, refusals():
         report = adm.import_purchases(db_of(request), actor, path, period, dry_run=dry_run, source="the uploaded file")
     if report.problems:
         raise ApiError(

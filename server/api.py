@@ -98,7 +98,10 @@ class _PushRequest(_Request):
     screen = False  # the mutations' content is left to PushRequest
 
 
-class _Route(APIRoute):
+class CheckedRoute(APIRoute):
+    """The route class of every router of the API: bodies parsed and screened by ``_Request`` (a push's by
+    ``_PushRequest``), so a NUL, a lone surrogate or a body nested too deep is refused the same way."""
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         wrap = _PushRequest if self.path.endswith("/sync/push") else _Request
@@ -109,7 +112,7 @@ class _Route(APIRoute):
         return route_handler
 
 
-router = APIRouter(route_class=_Route)
+router = APIRouter(route_class=CheckedRoute)
 SHA_PATH = Path(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the photo, lower-case hex")
 UUID_PATH = Path(pattern=r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 JOB_PATH = Path(
@@ -317,7 +320,7 @@ async def purchases_import(
 
 
 @contextlib.contextmanager
-def _in_memory_file(body: bytes) -> Iterator[FilePath]:
+def in_memory_file(body: bytes) -> Iterator[FilePath]:
     """The uploaded sheet as a path the one reader (app.export.reading) opens: an anonymous in-memory
     file on Linux (memfd, never on disk); elsewhere a private (0600) file removed at once after."""
     if hasattr(os, "memfd_create"):
@@ -342,7 +345,7 @@ def _import_purchases(db: Database, who: Caller, body: bytes, period: str | None
     if who.user.role not in ("supervisor", "admin", INTEGRATION):  # an integration: its scope was checked
         raise ApiError(403, ErrorCode.FORBIDDEN, "Only supervisors and admins import purchase figures.")
     try:
-        with _in_memory_file(body) as path:  # the figures never touch the disk on Linux
+        with in_memory_file(body) as path:  # the figures never touch the disk on Linux
             report = db.write(lambda tx: import_purchases(tx, path, period, who.user.name, who.user))
     except SheetError as exc:  # its message names the file: here "the uploaded file", not a descriptor
         params = {**exc.params, **({"file": "the uploaded file"} if "file" in exc.params else {})}

@@ -21,12 +21,12 @@ from pydantic import BaseModel, Field
 from app.models.wire import ErrorCode
 from server import inbound
 from server.accounts import Caller
-from server.api import AUTHED, _Route, db_of, errors, settings_of
+from server.api import AUTHED, CheckedRoute, db_of, errors, settings_of
 from server.errors import ApiError
 from server.integrations import Scope
 from server.machines import allowing
 
-router = APIRouter(route_class=_Route, tags=["integrations"])
+router = APIRouter(route_class=CheckedRoute, tags=["integrations"])
 licensee_writer = allowing(Scope.LICENSEES_WRITE)
 assignment_writer = allowing(Scope.ASSIGNMENTS_WRITE)
 

@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from server import administration as adm
 from server import incidents as inc
 from server.admin_api import ADMIN, admin_caller, refusals
-from server.api import _Route, db_of, errors
+from server.api import CheckedRoute, db_of, errors
 from server.wiremodels import NO_NUL, Strict
 
-router = APIRouter(route_class=_Route, tags=["admin"])
+router = APIRouter(route_class=CheckedRoute, tags=["admin"])
 Kind = Literal["leak", "lost_device", "disclosure", "other"]
 ID = Path(ge=1, le=2**31 - 1)
 TEXT = Field(max_length=inc.TEXT_MAX * 2, pattern=NO_NUL)  # checked again by the service, with the reason

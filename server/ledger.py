@@ -58,7 +58,7 @@ from app.models.wire import MutationKind, UserRole
 from server.accounts import User
 from server.config import CHINA_TZ, iso
 from server.errors import ApiError
-from server.reports import FIRST_YEAR, LAST_YEAR, _collectors
+from server.reports import FIRST_YEAR, LAST_YEAR, collectors_of
 from server.schema import customer_versions, customers
 from server.scope import Directory, for_reports, visible_clause_indexed
 from server.territories import department_names
@@ -115,7 +115,7 @@ def _collector(user: User, d: Directory, name: str | None) -> User | None:
     """The collector the ledger is limited to (None: everyone in scope); 422 when not in the caller's scope."""
     if not name:
         return None
-    found = next((u for u in _collectors(user, d) if u.name == name), None)
+    found = next((u for u in collectors_of(user, d) if u.name == name), None)
     if found is None:
         raise _bad("collector", "collector.scope", f"{name!r} is not a customer manager whose customers you see.")
     return found
@@ -302,7 +302,7 @@ class _Ledger:
 
 
 def _scope(user: User, d: Directory, first: dt.date, last: dt.date, owner: User | None, now: float) -> dict[str, Any]:
-    people = _collectors(user, d)
+    people = collectors_of(user, d)
     return {
         "start": first.isoformat(),
         "end": last.isoformat(),

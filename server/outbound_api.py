@@ -23,13 +23,13 @@ from server import outbound, outbound_purge, webhooks
 from server.accounts import Caller
 from server.admin_api import ADMIN, admin_caller
 from server.administration import Actor
-from server.api import AUTHED, _Route, db_of, errors, settings_of
+from server.api import AUTHED, CheckedRoute, db_of, errors, settings_of
 from server.errors import ApiError
 from server.integrations import IntegrationError, Scope
 from server.machines import allowing
 
-router = APIRouter(route_class=_Route)
-admin = APIRouter(route_class=_Route, tags=["admin"])
+router = APIRouter(route_class=CheckedRoute)
+admin = APIRouter(route_class=CheckedRoute, tags=["admin"])
 feed_reader = allowing(Scope.FEED_READ)
 DELIVERY_PATH = Path(pattern=r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 

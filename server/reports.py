@@ -89,7 +89,7 @@ def _day(ts: float) -> dt.date:
     return dt.datetime.fromtimestamp(ts, CHINA_TZ).date()
 
 
-def _collectors(user: User, d: Directory) -> list[User]:
+def collectors_of(user: User, d: Directory) -> list[User]:
     """The people whose work the report covers, in a stable order."""
     if user.role == UserRole.ADMIN.value:
         people = [u for u in d.by_id.values() if u.role != UserRole.ADMIN.value]
@@ -157,7 +157,7 @@ def monthly(
     as_of = min(today, nxt - dt.timedelta(days=1))
     user = for_reports(conn, user)  # a viewer: the teams of their subtree as the tree stands now
     d = Directory.load(conn)
-    people = _collectors(user, d)
+    people = collectors_of(user, d)
     visible = visible_clause_indexed(user, d)
     completeness: dict[int, dict[str, Any]] = {u.id: _blank() for u in people}
     assigned: Counter[int] = Counter()

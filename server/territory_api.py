@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from server import administration as adm
 from server import territories as terr
 from server.admin_api import ADMIN, admin_caller, refusals
-from server.api import _Route, db_of, errors
+from server.api import CheckedRoute, db_of, errors
 from server.wiremodels import NO_NUL, OkResponse, Strict
 
-router = APIRouter(route_class=_Route, tags=["admin"])
+router = APIRouter(route_class=CheckedRoute, tags=["admin"])
 Level = Literal["province", "city", "county", "team"]
 NODE = Path(ge=1, le=2**31 - 1)
 CODE = Path(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$")
