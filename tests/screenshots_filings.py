@@ -34,9 +34,10 @@ def filings_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None:
         filing("category_adjustment", "2026-11", "2026-12-03", "filed", "2026-12-02T09:12:00+08:00"),
         filing("special_use", "2026-11", "2026-12-03", "due"),
         filing("supervisor_orders", "2026-11", "2026-12-03", "due"),
-        filing("collector_orders", "2026-11", "2026-12-03", "late", "2026-12-04T10:30:00+08:00"),
+        filing("collector_orders", "2026-11", "2026-12-03", "filed", "2026-12-02T16:40:00+08:00"),
         filing("self_inspection", "2026-11", "2026-12-03", "due"),
     )
+    # the screen as on 2 December: October's self-inspection still not filed (overdue)
     overdue = (filing("self_inspection", "2026-10", "2026-11-03", "overdue"),)
     todo = TodoWindow(ctx, win)
     todo._show([])

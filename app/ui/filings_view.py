@@ -65,6 +65,8 @@ class RowsDialog(QDialog):
         )
         self.table = QTableWidget(1, len(ROW_COLUMNS))
         self.table.setHorizontalHeaderLabels([_(c) for c in ROW_COLUMNS])
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Stretch)  # every heading whole, the table's width
         layout.addWidget(self.table, 1)
         add = QPushButton(_("Add a row"))
         add.clicked.connect(lambda: self.table.insertRow(self.table.rowCount()))

@@ -80,6 +80,7 @@ class TodoWindow(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setMinimumSectionSize(72)  # an empty list: headers not squeezed
         self.table.itemSelectionChanged.connect(self._selected)
         layout.addWidget(self.table, 1)
         bar = QHBoxLayout()
