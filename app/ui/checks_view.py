@@ -6,14 +6,16 @@ archives sampled, a score 0–100, findings).
 
 The customer manager is typed as their account name: the desktop archive holds one user's customers and
 does not know a market manager's team or every customer manager a service user may audit, so the server,
-which does, says ``check.no_collector`` / ``check.not_supervisor`` when the name is wrong. Both forms are
-shown to everyone; whoever may not record one is told so in Chinese by the server's refusal. The simple
+which does, says ``check.no_collector`` / ``check.not_supervisor`` when the name is wrong. The monthly form is
+open to market managers only (the signed-in role, read again at each refresh); the spot-audit form to everyone,
+since the desktop does not know who is placed in 客服部: the server refuses others, in Chinese. The simple
 rules (month, day, findings, sample, score) are checked before anything is sent. Offline the window says
 that the checks need the server."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -40,6 +42,7 @@ from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.checks import MaintenanceCheck
+from app.models.wire import UserRole
 from app.services import checks as service
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
@@ -79,9 +82,11 @@ class Rating(QWidget):
 class ChecksDialog(QDialog):
     """The month's checks and the two forms to record one."""
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: UiContext, parent: QWidget | None = None, role: Callable[[], UserRole] = lambda: UserRole.COLLECTOR
+    ) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx, self.role = ctx, role
         self.items: list[MaintenanceCheck] = []
         self.setWindowTitle(_("Maintenance checks and spot audits"))
         today = times.today()
@@ -164,7 +169,15 @@ class ChecksDialog(QDialog):
 
     # ------------------------------------------------------------------------------------------ server
 
+    def _by_role(self) -> None:
+        """The monthly check's form for market managers; the others start on the spot audit."""
+        supervisor = self.role() is UserRole.SUPERVISOR
+        self.tabs.setTabEnabled(0, supervisor)
+        if not supervisor:
+            self.tabs.setCurrentIndex(1)
+
     def fetch(self) -> None:
+        self._by_role()
         self.message.setText(_("Asking the server…"))
         try:
             month = service.month_of(self.month.text())
@@ -242,9 +255,9 @@ class ChecksDialog(QDialog):
         self._send(self.s_record, ops.spot, fields | {"findings": self.s_findings.toPlainText()})
 
 
-def show_checks(ctx: UiContext, parent: QWidget | None) -> ChecksDialog:
-    """Open the window and ask the server for the month's checks."""
-    dialog = ChecksDialog(ctx, parent)
+def show_checks(ctx: UiContext, parent: QWidget | None, role: Callable[[], UserRole]) -> ChecksDialog:
+    """Open the window and ask the server for the month's checks; ``role`` the signed-in user's."""
+    dialog = ChecksDialog(ctx, parent, role)
     dialog.show()
     dialog.fetch()
     return dialog

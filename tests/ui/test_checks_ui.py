@@ -42,8 +42,13 @@ def test_checks_window_records_and_lists(qtbot, running, srv, memory_keyring, mo
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: w.message.text().startswith("检查记录需要连接服务器"), timeout=10_000)
     assert w.message.text() == "检查记录需要连接服务器，现在无法查询：请先登录服务器。"
+    assert not w.tabs.isTabEnabled(0) and w.tabs.currentIndex() == 1  # not a market manager (yet)
 
     sign_in_as(qtbot, running, srv, monkeypatch, "s1")
+    w.fetch()  # signed in as a market manager: the monthly check's form opens
+    qtbot.waitUntil(lambda: w.message.text() == f"{last_month(times.today())} 尚无检查记录。", timeout=20_000)
+    assert w.tabs.isTabEnabled(0)
+    w.tabs.setCurrentIndex(0)
     month = last_month(times.today())
     assert w.month.text() == month
     day = f"{month}-20"
@@ -66,7 +71,7 @@ def test_checks_window_records_and_lists(qtbot, running, srv, memory_keyring, mo
 
     w.record_monthly()  # the same month again: the server's refusal, in Chinese
     qtbot.waitUntil(lambda: w.error.text() != "", timeout=20_000)
-    assert w.error.text() == "该客户经理本月的检查已记录过。" and w.m_record.isEnabled()
+    assert w.error.text() == "该客户经理这个月份的月度检查已经记录过。" and w.m_record.isEnabled()
 
     w.tabs.setCurrentIndex(1)
     w.s_collector.setText("c1")
