@@ -18,6 +18,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -258,6 +259,7 @@ class ChecksDialog(QDialog):
 def show_checks(ctx: UiContext, parent: QWidget | None, role: Callable[[], UserRole]) -> ChecksDialog:
     """Open the window and ask the server for the month's checks; ``role`` the signed-in user's."""
     dialog = ChecksDialog(ctx, parent, role)
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)  # one per opening, freed when closed
     dialog.show()
     dialog.fetch()
     return dialog
