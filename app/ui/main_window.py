@@ -18,7 +18,7 @@ from app.models.wire import UserRole
 from app.services.events import Changes
 from app.services.listing import Summary
 from app.services.maintenance import ArchiveCheck
-from app.ui import geometry, report_flow, sheets_flow
+from app.ui import checks_view, geometry, report_flow, sheets_flow
 from app.ui.admin.window import AdminWindow
 from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
@@ -150,6 +150,11 @@ class MainWindow(QMainWindow):
         self._action(archive, _("Monthly report…"), self.monthly_report)
         self._action(archive, _("Modification ledger…"), self.show_ledger)
         self._action(archive, _("To-do…"), self.show_todo)
+        self._action(
+            archive,
+            _("Maintenance checks and spot audits…"),
+            lambda: checks_view.show_checks(self.ctx, self, lambda: self.role),
+        )
         self._action(archive, _("Public notice list…"), lambda: integrity_ui.choose_notice_list(self.ctx, self))
         self._action(
             archive, _("Overdue complaints…"), lambda: integrity_ui.show_overdue(self.ctx, self, self.open_customer)
