@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import pytest
+from tests.unit import parsed
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -26,7 +26,7 @@ def module_name(path: Path, root: Path) -> list[str]:
 
 @cache
 def imports_of(path: Path, root: Path = ROOT) -> frozenset[str]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = parsed.tree(path)
     is_package = path.name == "__init__.py"
     names: set[str] = set()
     for node in ast.walk(tree):
@@ -179,11 +179,11 @@ def _module(package: str) -> str:
     return package if package.endswith(".py") else f"{package}/injected.py"
 
 
-@pytest.mark.parametrize("name", RULES)
-def test_each_rule_fails_on_an_injected_violation(name: str, tmp_path: Path) -> None:
-    rule = RULES[name]
+def _injected_violations(rule: Rule, root: Path) -> list[str]:
+    """Write, under ``root``, one module per forbidden library of ``rule`` (the import written in the three
+    ways the code could write it), a clean module, and the exempt places importing it; the violations the
+    rule should find there."""
     target = _module(rule.packages[0])
-    # one module per forbidden library, the import written in the three ways the code could write it
     lines = []
     for i, lib in enumerate(rule.forbidden):
         head, _, tail = lib.rpartition(".")
@@ -193,12 +193,25 @@ def test_each_rule_fails_on_an_injected_violation(name: str, tmp_path: Path) -> 
             f"from {head} import {tail}\n" if head else f"import {lib} as x\n",
         )[i % 3]
         path = target.replace("injected", f"injected_{i}")
-        _write(tmp_path, path, how)
+        _write(root, path, how)
         lines.append(f"{path} imports {lib}")
-    _write(tmp_path, target.replace("injected", "clean"), "import json\nfrom pathlib import Path\n")
+    _write(root, target.replace("injected", "clean"), "import json\nfrom pathlib import Path\n")
     for allowed in rule.allowed:  # the exempt places may import it
-        _write(tmp_path, _module(allowed.rstrip("/")), f"import {rule.forbidden[0]}\n")
-    assert sorted(rule.violations(tmp_path)) == sorted(lines)
+        _write(root, _module(allowed.rstrip("/")), f"import {rule.forbidden[0]}\n")
+    return sorted(lines)
+
+
+def test_each_rule_fails_on_an_injected_violation(tmp_path: Path) -> None:
+    """Every rule, each over its own synthetic tree; one test naming every rule that missed its violations
+    (or reported more than them)."""
+    wrong = []
+    for n, (name, rule) in enumerate(RULES.items()):
+        root = tmp_path / f"rule{n}"
+        expected = _injected_violations(rule, root)
+        found = sorted(rule.violations(root))
+        if found != expected:
+            wrong.append(f"{name}: expected {expected}, found {found}")
+    assert not wrong, f"{len(wrong)} rule(s) wrong on an injected violation:\n" + "\n".join(wrong)
 
 
 def test_relative_imports_are_resolved(tmp_path: Path) -> None:

@@ -11,7 +11,10 @@ with an injected violation and a clean module beside it, so a rule that could ne
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
+
+from tests.unit import parsed
 
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ("app", "server")
@@ -57,11 +60,12 @@ def _imports(tree: ast.Module, name: str, is_package: bool) -> list[tuple[int, s
     return found
 
 
+@cache  # read by two tests: one reading of the real tree per process (the callers do not change it)
 def _graph(root: Path) -> dict[str, set[str]]:
     mods = _modules(root)
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for name, path in mods.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed.tree(path)
         for _line, module, imported in _imports(tree, name, path.name == "__init__.py"):
             target = f"{module}.{imported}" if f"{module}.{imported}" in mods else module
             if target in mods and target != name:
@@ -127,7 +131,7 @@ def private_imports(root: Path = ROOT) -> list[str]:
     for name, path in _modules(root).items():
         if not name.startswith("app"):
             continue
-        tree = ast.parse(path.read_text(encoding="utf-8"))
+        tree = parsed.tree(path)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in CODE):
                 for a in node.names:
@@ -141,7 +145,7 @@ def stubs(root: Path = ROOT) -> list[str]:
     """``raise NotImplementedError`` (called or not) anywhere in app/ or server/."""
     out = []
     for path in _modules(root).values():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(parsed.tree(path)):
             if isinstance(node, ast.Raise) and node.exc is not None:
                 exc = node.exc.func if isinstance(node.exc, ast.Call) else node.exc
                 if isinstance(exc, ast.Name) and exc.id == "NotImplementedError":

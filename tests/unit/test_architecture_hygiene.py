@@ -14,6 +14,8 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.unit import parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 CODE = ("app", "server")
 MAX_LINES = 570
@@ -54,18 +56,14 @@ def rel(path: Path, root: Path) -> str:
 def long_modules(root: Path = ROOT) -> list[str]:
     out = []
     for path in modules(root):
-        n = len(path.read_text(encoding="utf-8").splitlines())
+        n = len(parsed.text(path).splitlines())
         if n > MAX_LINES:
             out.append(f"{rel(path, root)}: {n} lines")
     return out
 
 
 def modules_without_docstring(root: Path = ROOT) -> list[str]:
-    return [
-        rel(path, root)
-        for path in modules(root)
-        if ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) is None
-    ]
+    return [rel(path, root) for path in modules(root) if ast.get_docstring(parsed.tree(path)) is None]
 
 
 def _late_imports(tree: ast.AST) -> list[tuple[int, str]]:
@@ -96,7 +94,7 @@ def late_imports(root: Path = ROOT) -> list[str]:
     out = []
     for path in modules(root):
         r = rel(path, root)
-        for line, module in _late_imports(ast.parse(path.read_text(encoding="utf-8"))):
+        for line, module in _late_imports(parsed.tree(path)):
             if not _allowed_late(r, module):
                 out.append(f"{r}:{line} imports {module} inside a function")
     return out
@@ -110,7 +108,7 @@ _REASON = re.compile(r"^\s*(#|\()\s*\S")
 def unexplained_ignores(root: Path = ROOT) -> list[str]:
     out = []
     for path in modules(root):
-        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        for n, line in enumerate(parsed.text(path).splitlines(), start=1):
             m = _IGNORE.search(line)
             if m and (not m.group("code") or not _REASON.match(m.group("rest"))):
                 out.append(f"{rel(path, root)}:{n}: {line.strip()}")
@@ -140,9 +138,7 @@ def test_every_type_ignore_names_its_code_and_says_why() -> None:
 def test_the_rules_see_the_real_modules() -> None:
     """Not passing vacuously: the code is scanned, and the boundary's late imports are found (and allowed)."""
     assert len(modules(ROOT)) > 100
-    lates = [
-        (rel(p, ROOT), m) for p in modules(ROOT) for _l, m in _late_imports(ast.parse(p.read_text(encoding="utf-8")))
-    ]
+    lates = [(rel(p, ROOT), m) for p in modules(ROOT) for _l, m in _late_imports(parsed.tree(p))]
     assert ("app/ui/controller.py", "app.ui.main_window.MainWindow") in lates
     assert all(_allowed_late(p, m) for p, m in lates)
     # every allowance is used: a stale entry would hide a new late import in that module

@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.unit import parsed
+
 ROOT = Path(__file__).resolve().parents[2]
 UI = ROOT / "app" / "ui"
 FORBIDDEN = frozenset({"archive", "_archive", "profile", "_profile"})
@@ -18,7 +20,7 @@ FORBIDDEN = frozenset({"archive", "_archive", "profile", "_profile"})
 def session_state_access(source: str) -> list[tuple[int, str]]:
     """(line, name) of every ``x.archive``/``x.profile`` (or private twin), and ``getattr(x, "archive")``."""
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parsed.source_tree(source)):
         if isinstance(node, ast.Attribute) and node.attr in FORBIDDEN:
             found.append((node.lineno, node.attr))
         elif (
@@ -37,7 +39,7 @@ def thread_flags(source: str) -> list[int]:
     """Lines of calls that choose a thread by a keyword flag (``net=``) instead of the operation's type."""
     return [
         node.lineno
-        for node in ast.walk(ast.parse(source))
+        for node in ast.walk(parsed.source_tree(source))
         if isinstance(node, ast.Call) and any(k.arg == "net" for k in node.keywords)
     ]
 
@@ -52,7 +54,7 @@ def operations_built(source: str) -> list[tuple[int, str]]:
     """(line, what) of every call that builds or runs an operation by hand: ``x.op(...)``, ``x.task(...)``,
     ``x.net(...)``, ``x.call_db(...)``, ``runner.submit(...)`` and ``DbOp(...)``/``NetOp(...)``/``Op(...)``."""
     found: list[tuple[int, str]] = []
-    for node in ast.walk(ast.parse(source)):
+    for node in ast.walk(parsed.source_tree(source)):
         if not isinstance(node, ast.Call):
             continue
         func = node.func
@@ -86,15 +88,13 @@ def test_no_ui_module_touches_the_archive_or_the_profile() -> None:
     bad = [
         f"{p.relative_to(ROOT)}:{line} .{name}"
         for p in ui_modules()
-        for line, name in session_state_access(p.read_text(encoding="utf-8"))
+        for line, name in session_state_access(parsed.text(p))
     ]
     assert bad == [], "the UI reaches data through app/ui/ops and app/services only:\n" + "\n".join(bad)
 
 
 def test_no_ui_call_chooses_its_thread_by_a_flag() -> None:
-    bad = [
-        f"{p.relative_to(ROOT)}:{line}" for p in ui_modules() for line in thread_flags(p.read_text(encoding="utf-8"))
-    ]
+    bad = [f"{p.relative_to(ROOT)}:{line}" for p in ui_modules() for line in thread_flags(parsed.text(p))]
     assert bad == [], "use ctx.op/ctx.task (DbOp) or ctx.net (NetOp):\n" + "\n".join(bad)
 
 
@@ -103,14 +103,14 @@ def test_only_app_ui_ops_builds_operations() -> None:
         f"{p.relative_to(ROOT)}:{line} {what}"
         for p in ui_modules()
         if not p.relative_to(UI).as_posix().startswith(BUILD_ALLOWED)
-        for line, what in operations_built(p.read_text(encoding="utf-8"))
+        for line, what in operations_built(parsed.text(p))
     ]
     assert bad == [], "call a named operation of app/ui/ops (add one there if it is missing):\n" + "\n".join(bad)
 
 
 def test_the_operations_rule_sees_the_builders_it_allows() -> None:
     # not passing vacuously: the named operations do build operations, the way the rule looks for them
-    built = {what for p in (UI / "ops").glob("*.py") for _l, what in operations_built(p.read_text(encoding="utf-8"))}
+    built = {what for p in (UI / "ops").glob("*.py") for _l, what in operations_built(parsed.text(p))}
     assert {".op(", ".task(", ".net(", ".call_db("} <= built
     assert {"DbOp(", "NetOp("} <= {w for _l, w in operations_built((UI / "context.py").read_text(encoding="utf-8"))}
 
