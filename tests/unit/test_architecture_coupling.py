@@ -1,8 +1,9 @@
 """How the modules of app/ and server/ hold together (issue 15, "checks that keep it so"): no import
 cycle among them, late imports included (the services/ cycle the redesign removed went through them);
-no module of app/ reaching into another's private names (as storage/sync.py once imported customers.py's
-helpers); and no stub left behind: no ``raise NotImplementedError`` (a contract is an ``abstractmethod``
-that mypy checks, or a callable handed over).
+no module of app/ or server/ reaching into another's private names (as storage/sync.py once imported
+customers.py's helpers, and seven server modules apply's record lookup and the API's route class); and
+no stub left behind: no ``raise NotImplementedError`` (a contract is an ``abstractmethod`` that mypy
+checks, or a callable handed over).
 
 One test per rule, each listing every violation at once; each rule is also run over a synthetic tree
 with an injected violation and a clean module beside it, so a rule that could never fail fails.
@@ -126,11 +127,10 @@ def _one_cycle(graph: dict[str, set[str]], group: set[str], start: str) -> list[
 
 
 def private_imports(root: Path = ROOT) -> list[str]:
-    """``from app.x import _name`` in app/: another module's private name (``_`` itself, gettext, is public)."""
+    """``from app.x import _name`` in app/ or server/: another module's private name (``_`` itself, gettext,
+    is public)."""
     out = []
-    for name, path in _modules(root).items():
-        if not name.startswith("app"):
-            continue
+    for _name, path in _modules(root).items():
         tree = parsed.tree(path)
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in CODE):
@@ -158,7 +158,7 @@ def test_no_import_cycle() -> None:
     assert not found, "break these cycles (move the shared part down a layer):\n" + "\n".join(found)
 
 
-def test_no_module_of_app_imports_another_modules_private_names() -> None:
+def test_no_module_imports_another_modules_private_names() -> None:
     found = private_imports()
     assert not found, "make the name public (part of that module's API) or move the code:\n" + "\n".join(found)
 
@@ -219,11 +219,13 @@ def test_the_private_name_rule_fails_on_an_injected_violation(tmp_path: Path) ->
             "app/storage/sync.py": "from app.storage.customers import _row, write\nfrom app.i18n import _\n",
             "app/storage/media.py": "from .customers import _cols\nfrom os import _exit\n",
             "app/storage/customers.py": "from __future__ import annotations\n",
+            "server/territory_api.py": "from server.api import _Route, db_of\n",
         },
     )
     assert private_imports(root) == [
         "app/storage/media.py:1 imports _cols from .customers",
         "app/storage/sync.py:1 imports _row from app.storage.customers",
+        "server/territory_api.py:1 imports _Route from server.api",
     ]
 
 
