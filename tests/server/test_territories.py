@@ -56,7 +56,15 @@ def test_build_rename_move_and_remove_the_tree(api, world, db):
         ("雁塔区营销部", "county"),
         ("雁塔一组", "team"),
     ]
-    assert [d["code"] for d in tree["departments"]] == ["monopoly", "county", "market", "delivery", "sales", "it"]
+    assert [d["code"] for d in tree["departments"]] == [
+        "monopoly",
+        "county",
+        "market",
+        "delivery",
+        "sales",
+        "it",
+        "service",  # 客服部, seeded by 0028_filings for the spot audits
+    ]
     fields = {d["code"]: d["fields"] for d in tree["departments"]}
     assert fields["monopoly"] > 0 and fields["it"] == 0  # the catalogue's owners
 
@@ -137,9 +145,9 @@ def test_departments_and_placing_users(api, world, db):
     county = add(api, t, "长安区", "county")["id"]
     team = add(api, t, "长安一组", "team", county, supervisor="s1")["id"]
 
-    ok(api.call("POST", A + "/departments", t, json={"code": "service", "name": "客户服务部"}), 201)
+    ok(api.call("POST", A + "/departments", t, json={"code": "quality", "name": "质量管理部"}), 201)
     assert "already a department" in refused(
-        api.call("POST", A + "/departments", t, json={"code": "svc", "name": "客户服务部"})
+        api.call("POST", A + "/departments", t, json={"code": "qa", "name": "质量管理部"})
     )
     assert "lower-case" in refused(api.call("POST", A + "/departments", t, json={"code": "Bad Code", "name": "x"}))
     ok(api.call("PUT", A + "/departments/it/name", t, json={"name": "信息中心"}))
@@ -165,11 +173,11 @@ def test_departments_and_placing_users(api, world, db):
         api.call("PUT", A + "/users/c3/place", t, json={"department": "nope"}), 404
     )
     assert refused(api.call("PUT", A + "/users/ghost/place", t, json={}), 404)
-    ok(api.call("DELETE", A + "/departments/service", t))
+    ok(api.call("DELETE", A + "/departments/quality", t))
     ok(api.call("PUT", A + "/users/c3/place", t, json={"territory": None, "department": None}))
     assert ok(api.call("GET", A + "/territories", t))["places"] == []
     log = [(a, tg, o) for a, tg, o, _d in actions(db) if a in ("users.place", "departments.add", "departments.remove")]
-    assert log[:2] == [("departments.add", "service", "ok"), ("departments.add", "svc", "refused")]
+    assert log[:2] == [("departments.add", "quality", "ok"), ("departments.add", "qa", "refused")]
     assert ("users.place", "c3", "ok") in log and ("departments.remove", "county", "refused") in log
 
 

@@ -48,7 +48,7 @@ def test_the_territory_tree_and_departments(qtbot, running, srv, memory_keyring,
     area.tabs.setCurrentWidget(page)
     settle(qtbot, page)
     assert page.tree.topLevelItemCount() == 0
-    assert cells(page.departments, 1) == ["专卖管理所", "县区营销部", "市场部", "配送部", "销售部", "信息科"]
+    assert cells(page.departments, 1) == ["专卖管理所", "县区营销部", "市场部", "配送部", "销售部", "信息科", "客服部"]
     assert int(cells(page.departments, 3)[0]) > 0  # the monopoly office owns fields of the form
 
     # the tree, level by level: a root asks its level; a child's level follows its parent's
