@@ -18,7 +18,9 @@ from app.models.catalogue import CatalogueError, FormDefinition, form_from_dict,
 from server.db import FeedEntry, Tx
 from server.schema import forms
 
-_CACHE: dict[int, FormDefinition] = {}
+#: Parsed forms by database and version: a version number is only unique within one database (two
+#: databases in one process, as the tests have, each publish their own version 2).
+_CACHE: dict[tuple[str, int], FormDefinition] = {}
 
 
 class FormError(Exception):
@@ -30,11 +32,12 @@ def current_version(conn: Connection) -> int:
 
 
 def form_by_version(conn: Connection, version: int) -> FormDefinition:
-    form = _CACHE.get(version)
+    key = (conn.engine.url.render_as_string(hide_password=True), version)
+    form = _CACHE.get(key)
     if form is None:
         text = conn.execute(select(forms.c.definition).where(forms.c.version == version)).scalar_one()
         form = form_from_dict(json.loads(text), f"published form {version}")
-        _CACHE[version] = form
+        _CACHE[key] = form
     return form
 
 
