@@ -25,6 +25,7 @@ from server.cli import main as server_main
 from server.config import Settings
 from server.db import Database
 from server.migrate import upgrade
+from tests.forkserver import ForkedProcess, popen_server
 from tests.server.helpers import PASSWORD, Api, World, make_world
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -145,19 +146,20 @@ class ServerProcess:
         self.db_args = db_args or ("--database", db_url)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: ForkedProcess | subprocess.Popen[bytes] | None = None
 
     def start(self, *extra: str, env: dict[str, str] | None = None) -> ServerProcess:
         import httpx
 
         log = open(self.tmp / f"server-{self.port}-{time.time_ns()}.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, *self.module, "serve", *self.db_args, "--port", str(self.port), *extra],
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-            env={**os.environ, "FIELDARCHIVE_AUDIT_KEY_FILE": str(self.tmp / "audit.key"), **(env or {})},
-        )
+        argv = ["serve", *self.db_args, "--port", str(self.port), *extra]
+        environ = {**os.environ, "FIELDARCHIVE_AUDIT_KEY_FILE": str(self.tmp / "audit.key"), **(env or {})}
+        if self.module == ("-m", "server"):
+            self.proc = popen_server(argv, env=environ, out=log)
+        else:
+            self.proc = subprocess.Popen(
+                [sys.executable, *self.module, *argv], cwd=ROOT, stdout=log, stderr=log, env=environ
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

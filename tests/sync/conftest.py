@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import pytest
 import requests
 
 from app import paths
+from tests.forkserver import ForkedProcess, popen_server, run_server
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_PASSWORD = "server-pass-123"
@@ -34,18 +34,11 @@ class Server:
         self.data = data
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
+        self.proc: ForkedProcess | subprocess.Popen[bytes] | None = None
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
-        proc = subprocess.run(
-            [sys.executable, "-m", "server", "--data", str(self.data), *args],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=120,
-        )
+        proc = run_server(["--data", str(self.data), *args], env=env, scratch=self.data.parent)
         assert proc.returncode == 0, proc.stderr
         return proc
 
@@ -73,12 +66,10 @@ class Server:
         probe: tuple[str, str | bool] | None = None,
     ) -> Server:
         log = open(self.data.parent / f"server-{self.port}-{time.time_ns()}.log", "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--data", str(self.data), "--port", str(self.port), *extra],
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
+        self.proc = popen_server(
+            ["serve", "--data", str(self.data), "--port", str(self.port), *extra],
             env={**os.environ, **(env or {})},
+            out=log,
         )
         url, verify = probe or (self.url, True)
         deadline = time.monotonic() + 30
