@@ -19,9 +19,11 @@ import atexit
 import ctypes
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -31,7 +33,9 @@ from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Environment variables that server modules read when they are imported (a fork would keep the zygote's).
-IMPORT_TIME_ENV = ("PROMETHEUS_MULTIPROC_DIR", "FIELDARCHIVE_PG_WRITERS")
+IMPORT_TIME_ENV = ("PROMETHEUS_MULTIPROC_DIR", "FIELDARCHIVE_PG_WRITERS", "FIELDARCHIVE_STREAM_XLSX_BYTES")
+#: The programs a child can become: ``python -m <name>``.
+PROGRAMS = ("server", "app")
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -39,7 +43,7 @@ IMPORT_TIME_ENV = ("PROMETHEUS_MULTIPROC_DIR", "FIELDARCHIVE_PG_WRITERS")
 
 
 def _child(req: dict[str, Any]) -> None:
-    """In the forked child: become ``python -m server ARGS`` and exit with its code."""
+    """In the forked child: become ``python -m <program> ARGS`` and exit with its code."""
     code = 1
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -57,7 +61,10 @@ def _child(req: dict[str, Any]) -> None:
         os.environ.clear()
         os.environ.update(req["env"])
         sys.argv = [sys.executable, *req["argv"]]
-        from server.cli import main
+        if req["program"] == "app":
+            from app.cli import main
+        else:
+            from server.cli import main  # type: ignore[assignment]
 
         try:
             code = int(main(list(req["argv"])) or 0)
@@ -76,7 +83,8 @@ def _child(req: dict[str, Any]) -> None:
 
 def _zygote() -> None:
     """Read one JSON request per line on stdin, answer one JSON line on stdout."""
-    import server.app  # noqa: F401 - the imports every child would pay
+    import app.cli  # noqa: F401 - the imports every child would pay
+    import server.app  # noqa: F401
     import server.cli  # noqa: F401
 
     children: set[int] = set()
@@ -224,28 +232,56 @@ def popen_server(
     if not _forkable(argv, env):
         return subprocess.Popen([sys.executable, "-m", "server", *argv], cwd=cwd, stdout=out, stderr=out, env=dict(env))
     out.flush()
-    req = {"op": "spawn", "argv": list(argv), "env": dict(env), "cwd": str(cwd), "out": out.name, "err": out.name}
+    req = {"op": "spawn", "program": "server", "argv": list(argv), "env": dict(env), "cwd": str(cwd)}
+    req.update(out=out.name, err=out.name)
     return ForkedProcess(_ZYGOTE.ask(req)["pid"])
 
 
+_SCRATCH: list[Path] = []
+
+
+def _scratch() -> Path:
+    """Where a command's captured output waits to be read: a folder of this test process, outside every
+    folder a test looks into."""
+    if not _SCRATCH:
+        _SCRATCH.append(Path(tempfile.mkdtemp(prefix="fieldarchive-forkserver-")))
+        atexit.register(shutil.rmtree, _SCRATCH[0], True)
+    return _SCRATCH[0]
+
+
 def run_server(
-    argv: Sequence[str], *, env: Mapping[str, str], scratch: Path, timeout: float = 120, cwd: Path = ROOT
+    argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 120, cwd: Path = ROOT
 ) -> subprocess.CompletedProcess[str]:
     """``python -m server ARGV`` to its end, as ``subprocess.run(..., capture_output=True, text=True)``."""
+    return run_program("server", argv, env=env, timeout=timeout, cwd=cwd)
+
+
+def run_app(
+    argv: Sequence[str], *, env: Mapping[str, str], timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python -m app ARGV`` (the command line) to its end, stdin from /dev/null, output captured."""
+    return run_program("app", argv, env=env, timeout=timeout, cwd=cwd or Path.cwd())
+
+
+def run_program(
+    program: str, argv: Sequence[str], *, env: Mapping[str, str], timeout: float, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """``python -m PROGRAM ARGV`` to its end, as ``subprocess.run(..., capture_output=True, text=True)``."""
+    assert program in PROGRAMS, program
     if not _forkable(argv, env):
         return subprocess.run(
-            [sys.executable, "-m", "server", *argv],
+            [sys.executable, "-m", program, *argv],
+            stdin=subprocess.DEVNULL,
             cwd=cwd,
             capture_output=True,
             text=True,
             env=dict(env),
             timeout=timeout,
         )
-    scratch.mkdir(parents=True, exist_ok=True)
-    stem = scratch / f"cmd-{os.getpid()}-{time.time_ns()}"
+    stem = _scratch() / f"cmd-{time.time_ns()}"
     out, err = Path(f"{stem}.out"), Path(f"{stem}.err")
-    req = {"op": "spawn", "argv": list(argv), "env": dict(env), "cwd": str(cwd), "out": str(out), "err": str(err)}
-    child = ForkedProcess(_ZYGOTE.ask(req)["pid"])
+    req = {"op": "spawn", "program": program, "argv": list(argv), "env": dict(env), "cwd": str(cwd)}
+    child = ForkedProcess(_ZYGOTE.ask({**req, "out": str(out), "err": str(err)})["pid"])
     try:
         code = child.wait(timeout)
     except subprocess.TimeoutExpired:
@@ -255,7 +291,7 @@ def run_server(
     stdout, stderr = out.read_text(errors="replace"), err.read_text(errors="replace")
     out.unlink()
     err.unlink()
-    return subprocess.CompletedProcess([sys.executable, "-m", "server", *argv], code, stdout, stderr)
+    return subprocess.CompletedProcess([sys.executable, "-m", program, *argv], code, stdout, stderr)
 
 
 if __name__ == "__main__":

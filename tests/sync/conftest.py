@@ -38,7 +38,7 @@ class Server:
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
         env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
-        proc = run_server(["--data", str(self.data), *args], env=env, scratch=self.data.parent)
+        proc = run_server(["--data", str(self.data), *args], env=env)
         assert proc.returncode == 0, proc.stderr
         return proc
 

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 from app.services import records
 from tests.complete import complete_customers
+from tests.forkserver import run_app
 from tests.sync.conftest import PASSPHRASE, ROOT, SERVER_PASSWORD
 
 
@@ -23,14 +22,7 @@ def cli(home: Path, *args: str):
         FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
         FIELDARCHIVE_SERVER_PASSWORD=SERVER_PASSWORD,
     )
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=180,
-    )
+    return run_app(args, env=env, timeout=180)
 
 
 def ok(proc) -> str:

@@ -14,7 +14,6 @@ import datetime as dt
 import ipaddress
 import os
 import socket
-import subprocess
 import sys
 from pathlib import Path
 
@@ -29,6 +28,7 @@ from app.models.remote import ServerInfo
 from app.services import syncing
 from app.sync.client import MemoryTokens, SyncClient
 from app.sync.transport import is_loopback, server_url_problem
+from tests.forkserver import run_app
 from tests.sync.conftest import PASSPHRASE, ROOT, SERVER_PASSWORD, Server
 
 REFUSED_ZH = "连接必须加密"
@@ -122,15 +122,7 @@ def cli(home: Path, *args: str):
         FIELDARCHIVE_PASSPHRASE=PASSPHRASE,
         FIELDARCHIVE_SERVER_PASSWORD=SERVER_PASSWORD,
     )
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=180,
-        cwd=ROOT,
-    )
+    return run_app(args, env=env, timeout=180, cwd=ROOT)
 
 
 def test_cli_login_refuses_http_to_another_computer_unless_allow_insecure(server, tmp_path, listener) -> None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
+
+from tests.forkserver import run_app
 
 ROOT = Path(__file__).resolve().parents[2]
 PASS = "correct horse battery staple"
@@ -20,14 +20,7 @@ def cli(home: Path, *args: str, passphrase: str | None = PASS, extra_env: dict |
     env.update(FIELDARCHIVE_HOME=str(home), PYTHONPATH=str(ROOT), **(extra_env or {}))
     if passphrase is not None:
         env["FIELDARCHIVE_PASSPHRASE"] = passphrase
-    return subprocess.run(
-        [sys.executable, "-m", "app", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        stdin=subprocess.DEVNULL,
-        timeout=120,
-    )
+    return run_app(args, env=env, timeout=120)
 
 
 def one_line_error(proc) -> str:
