@@ -396,7 +396,9 @@ def _visible(conn: Connection, user: User, case: Any, cust: Any, d: Directory, p
     if is_admin(user) or can_see(user, cust, d):
         return True
     q = select(S.owner).where(S.case_id == case.id)
-    return any(may_do(user, o, cust, d, places) for o in set(conn.execute(q).scalars()))
+    owners = set(conn.execute(q).scalars())  # a manager's step: their department sees the case too
+    owners |= {"department:" + o.split(":", 1)[1] for o in owners if o.startswith("manager:")}
+    return any(may_do(user, o, cust, d, places) for o in owners)
 
 
 def show(
