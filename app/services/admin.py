@@ -142,10 +142,13 @@ def remove_department(client: Any, code: str) -> None:
     _calls(client).remove_department(code)
 
 
-def place_user(client: Any, name: str, territory: int | None, department: str) -> int:
+def place_user(client: Any, name: str, territory: int | None, department: str, manager: bool = False) -> int:
+    """Place ``name`` at a node and in a department; ``manager``: as that department's manager."""
     if not name:
         raise UserFacingError(N_("Choose a user first."))
-    return _calls(client).place_user(name, territory, department or None)
+    if manager and not department:
+        raise UserFacingError(N_("A department's manager belongs to that department: choose the department."))
+    return _calls(client).place_user(name, territory, department or None, manager)
 
 
 def devices(client: Any) -> list[AdminDevice]:

@@ -88,8 +88,8 @@ class AdminCalls:
     def remove_department(self, code: str) -> None:
         self._call("DELETE", f"/departments/{code}")
 
-    def place_user(self, name: str, territory: int | None, department: str | None) -> int:
-        body = {"territory": territory, "department": department or None}
+    def place_user(self, name: str, territory: int | None, department: str | None, manager: bool = False) -> int:
+        body = {"territory": territory, "department": department or None, "manager": manager}
         return decode(ap.changed, self._call("PUT", f"/users/{name}/place", body=body), "place")
 
     # ---- devices, handovers --------------------------------------------------------------------
