@@ -42,8 +42,12 @@ class AdminCalls:
     def users(self) -> list[AdminUser]:
         return decode(ap.users, self._call("GET", "/users"), "users")
 
-    def add_user(self, name: str, role: str, display_name: str | None, supervisor: str | None) -> OneTimeCode:
+    def add_user(
+        self, name: str, role: str, display_name: str | None, supervisor: str | None, department: str | None = None
+    ) -> OneTimeCode:
         body = {"name": name, "role": role, "display_name": display_name or None, "supervisor": supervisor or None}
+        if department:
+            body["department"] = department
         return decode(ap.code, self._call("POST", "/users", body=body), "user")
 
     def set_disabled(self, name: str, disabled: bool) -> None:

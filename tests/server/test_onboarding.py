@@ -176,7 +176,8 @@ def test_deadlines_across_a_holiday_and_an_overdue_step(db, run, api, tmp_path) 
     code, _, err = run("onboarding", "do", cid, "--step", "forward", "--revision", "1", "--user", "mono")
     assert code == 2 and "onboarding.phone_required" in err
     call = "营销科王某|029-88886666|已电话告知"
-    code, out, _ = run("onboarding", "do", cid, "--step", "forward", "--revision", "1", "--user", "mono", "--phone", call)
+    do = ("onboarding", "do", cid, "--step", "forward", "--revision", "1", "--user", "mono")
+    code, out, _ = run(*do, "--phone", call)
     assert code == 0 and "revision 2" in out
     shown = api.call("GET", f"/onboarding/cases/{cid}", api.token("c1")).json()
     assert shown["steps"][0]["overdue"] is True and shown["steps"][0]["done_by"] == "mono"  # done, but late
