@@ -111,6 +111,7 @@ def add_user(body: NewUser, request: Request, actor: adm.Actor = Depends(admin_c
             body.role,
             display_name=body.display_name,
             supervisor=body.supervisor,
+            department=body.department,
         )
 
 

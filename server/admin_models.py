@@ -30,6 +30,7 @@ class NewUser(Strict):
     role: Role
     display_name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
     supervisor: str | None = Field(default=None, max_length=64, pattern=NO_NUL)
+    department: str | None = Field(default=None, max_length=32, pattern=NO_NUL)  # placed in it at once
 
 
 class OneTimeCode(BaseModel):

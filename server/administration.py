@@ -29,6 +29,7 @@ from server.accounts import AccountError, NoSuchUser
 from server.config import Settings
 from server.db import Database, Tx
 from server.schema import admin_log, audit_entries, customers, devices, password_resets, users
+from server.schema_admin import departments, user_places
 
 T = TypeVar("T")
 #: How long a one-time reset code is good for, and how many wrong tries kill it.
@@ -211,21 +212,30 @@ def add_user(
     display_name: str | None = None,
     supervisor: str | None = None,
     password: str | None = None,
+    department: str | None = None,
 ) -> dict[str, Any]:
     """A new user. Without a password (the admin area) the user gets a one-time code instead, with which
-    they choose their own password (``redeem``): the admin never knows it."""
+    they choose their own password (``redeem``): the admin never knows it. ``department``: placed in that
+    department at once (a department user, 部门人员: a viewer placed in a department, docs/domain.md)."""
 
     def go(tx: Tx) -> dict[str, Any]:
         secret = password if password is not None else secrets.token_urlsafe(32)
+        dep = None
+        if department:
+            dep = tx.conn.execute(select(departments.c.id).where(departments.c.code == department)).scalar()
+            if dep is None:
+                raise AdminError(f"there is no department {department!r}", 404)
         user = accounts.add_user(
             tx, settings, name, role, secret, display_name=display_name, supervisor=supervisor or None
         )
+        if dep is not None:
+            tx.conn.execute(insert(user_places).values(user_id=user.id, territory_id=None, department_id=dep))
         out: dict[str, Any] = {"name": user.name, "code": None, "code_expires_at": None}
         if password is None:
             out["code"], out["code_expires_at"] = _issue_code(tx, user.id)
         return out
 
-    params = {"role": role, "display_name": display_name, "supervisor": supervisor}
+    params = {"role": role, "display_name": display_name, "supervisor": supervisor, "department": department}
     return write_logged(db, actor, "users.add", name, params, go, lambda r: {"with_code": r["code"] is not None})
 
 

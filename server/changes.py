@@ -13,7 +13,8 @@ hours on the server's calendar (the same ``may_do``, refusals and revision rule 
 - ``emergency`` (F3 L423–429, 3 × 0.5 h = 1.5 h): 市场部 fills the form on the customer's behalf, the county
   reviews, the owning department applies it; each step records its phone call (who, when, number, outcome);
 - ``bulk`` (F3 L415–422): the county supplies a batch of customers' changes, the market department's manager
-  reviews and signs once for the whole batch (the change is applied then), the county checks within 1 wd.
+  (``manager:market``: the user placed in 市场部 with the manager post, server/territories.py) reviews and
+  signs once for the whole batch (the change is applied then), the county checks within 1 wd.
 
 "A change to a field goes to the department that owns it": the applying step of every path but ``own`` and
 ``bulk`` belongs to the department owning the fields (``meta.owners``, app/models/owners.py); a request whose
@@ -45,14 +46,14 @@ from server import onboarding as engine
 from server.accounts import User
 from server.apply import CROSS_FIELD
 from server.calendar import server_calendar
-from server.config import CHINA_TZ, iso
+from server.config import CHINA_TZ
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import current_form
-from server.onboarding import C, Places, S, StepIn, may_do
+from server.onboarding import C, NoticeIn, Places, S, StepIn, may_do
 from server.schema import customers
 from server.schema_admin import departments
-from server.schema_onboarding import case_notices, change_items, onboarding_cases
+from server.schema_onboarding import change_items, onboarding_cases
 from server.scope import Directory, can_see, is_admin
 from server.system import apply_system_changes
 
@@ -85,7 +86,7 @@ PATHS: dict[str, tuple[tuple[str, str, str, float | None, frozenset[str]], ...]]
     ),
     "bulk": (
         ("supply", "县区营销部提供大批量修改内容", "department:county", None, frozenset()),
-        ("sign", "市场部经理审核签名，完成维护", "department:market", None, frozenset({"apply", "approve"})),
+        ("sign", "市场部经理审核签名，完成维护", "manager:market", None, frozenset({"apply", "approve"})),
         ("check", "县区营销部审核、留档并回馈市场部", "department:county", 8.0, frozenset()),
     ),
 }
@@ -112,19 +113,9 @@ class ChangeIn(BaseModel):
     received: dt.datetime | None = None  # when the customer's request arrived (its clock starts then; default now)
 
 
-class NoticeIn(BaseModel):
-    """A phone call made at a step, or how the customer was told: who, when, the number, the outcome."""
-
-    party: str = Field(min_length=1, max_length=100)
-    number: str = Field(default="", max_length=40)
-    at: dt.datetime
-    outcome: str = Field(min_length=1, max_length=500)
-
-
 class ChangeStepIn(StepIn):
     """Doing a change's step: the phone call (emergency steps) and the customer notice (order days)."""
 
-    phone: NoticeIn | None = None
     customer_notice: NoticeIn | None = None
 
 
@@ -298,26 +289,9 @@ def _items(conn: Connection, case_ids: Sequence[str]) -> dict[str, list[dict[str
     return out
 
 
-def _notices(conn: Connection, case_id: str, d: Directory) -> list[dict[str, Any]]:
-    q = select(case_notices).where(case_notices.c.case_id == case_id).order_by(case_notices.c.id)
-    return [
-        {
-            "position": n.position,
-            "kind": n.kind,
-            "party": n.party,
-            "number": n.number,
-            "at": iso(n.at),
-            "outcome": n.outcome,
-            "recorded_by": d.name(n.recorded_by_id),
-        }
-        for n in conn.execute(q)
-    ]
-
-
 def _with_items(conn: Connection, case: dict[str, Any], d: Directory) -> dict[str, Any]:
     case["path"] = case["kind"]
     case["items"] = _items(conn, [case["id"]])[case["id"]]
-    case["notices"] = _notices(conn, case["id"], d)
     for s in case["steps"]:
         s["flags"] = sorted(_flags(case["kind"], s["code"]))
     case["notify_customer"] = any(k in NOTIFY_FIELDS for i in case["items"] for k in i["changes"])
@@ -362,17 +336,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
 
 
 def _notice(tx: Tx, case_id: str, position: int, kind: str, n: NoticeIn, user: User, now: float) -> None:
-    at = n.at if n.at.tzinfo else n.at.replace(tzinfo=CHINA_TZ)
-    if at.timestamp() > now + 60:
-        raise refuse(422, "notice_future", "A call or notice cannot be in the future.")
-    row = {"party": n.party.strip(), "number": n.number.strip(), "outcome": n.outcome.strip()}
-    if not row["party"] or not row["outcome"]:
-        raise refuse(422, "notice_incomplete", "Say who was called or told, and the outcome.")
-    tx.conn.execute(
-        insert(case_notices).values(
-            case_id=case_id, position=position, kind=kind, at=at.timestamp(), recorded_by_id=user.id, **row
-        )
-    )
+    engine.record_notice(tx, case_id, position, kind, n, user, now, PREFIX)
 
 
 def _apply(tx: Tx, case: Any, step: Any, user: User, now: float) -> None:

@@ -54,6 +54,7 @@ def cmd_user(args: argparse.Namespace) -> int:
             display_name=args.display_name,
             supervisor=args.supervisor,
             password=password,
+            department=args.department,
         )
         if out["code"]:
             _code(out)
@@ -302,6 +303,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     u.add_argument("--role", choices=[r.value for r in UserRole])
     u.add_argument("--supervisor", help="team supervisor (user team: '-' for none)")
     u.add_argument("--display-name")
+    u.add_argument("--department", help="add: place the user in this department (a department user: --role viewer)")
     u.add_argument(
         "--with-code", action="store_true", help="add: no password; print a one-time code the user sets it with"
     )

@@ -55,7 +55,8 @@ def _items(args: argparse.Namespace) -> list[dict[str, Any]]:
     return [{"record": args.target, "changes": {k: _value(v) for k, _s, v in pairs}}]
 
 
-def _notice(text: str | None, what: str) -> dict[str, Any] | None:
+def notice_arg(text: str | None, what: str) -> dict[str, Any] | None:
+    """A call or notice given as WHO|NUMBER|OUTCOME, dated now (None: not given)."""
     if text is None:
         return None
     parts = text.split("|")
@@ -90,8 +91,8 @@ def cmd_change(args: argparse.Namespace) -> int:
                     "step": args.step,
                     "revision": args.revision,
                     "note": args.note or "",
-                    "phone": _notice(args.phone, "--phone"),
-                    "customer_notice": _notice(args.told, "--told"),
+                    "phone": notice_arg(args.phone, "--phone"),
+                    "customer_notice": notice_arg(args.told, "--told"),
                 }
             )
             case = changes.do_step(db, _user(db, args.user, "do"), args.target, step)

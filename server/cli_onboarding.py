@@ -13,6 +13,7 @@ from typing import Any
 
 from server import onboarding
 from server.accounts import User, require_user
+from server.cli_changes import notice_arg
 from server.cli_common import CliError, open_db
 from server.config import CHINA_TZ
 from server.errors import ApiError
@@ -73,8 +74,11 @@ def cmd_onboarding(args: argparse.Namespace) -> int:
             _out(json.dumps(onboarding.show(db, _user(db, args.user, "show"), args.target or ""), ensure_ascii=False))
         else:
             if not args.target or not args.step or args.revision is None:
-                raise CliError("onboarding do CASE --step CODE --revision N --user NAME [--note TEXT]")
-            body = onboarding.StepIn(step=args.step, revision=args.revision, note=args.note or "")
+                raise CliError("onboarding do CASE --step CODE --revision N --user NAME [--note TEXT] [--phone]")
+            phone = notice_arg(args.phone, "--phone")
+            body = onboarding.StepIn.model_validate(
+                {"step": args.step, "revision": args.revision, "note": args.note or "", "phone": phone}
+            )
             case = onboarding.do_step(db, _user(db, args.user, "do"), args.target, body)
             _out(f"{case['id']}\t{case['status']}\trevision {case['revision']}")
     except ApiError as exc:
@@ -95,4 +99,5 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     o.add_argument("--step", help="do: the step's code")
     o.add_argument("--revision", type=int, help="do: the case's revision as last seen")
     o.add_argument("--note", help="do: what was done")
+    o.add_argument("--phone", help="do: the step's phone notice, WHO|NUMBER|OUTCOME (now)")
     o.set_defaults(func=cmd_onboarding)

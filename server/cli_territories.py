@@ -95,7 +95,7 @@ def cmd_department(args: argparse.Namespace) -> int:
 
 def cmd_place(args: argparse.Namespace) -> int:
     department = None if args.department in (None, "-") else args.department
-    n = terr.place_user(open_db(args), adm.Actor.cli(), args.user, _node_id(args.node), department)
+    n = terr.place_user(open_db(args), adm.Actor.cli(), args.user, _node_id(args.node), department, args.manager)
     _err(f"{args.user} placed; {n} customers moved with them.")
     return 0
 
@@ -119,6 +119,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("user")
     p.add_argument("--node", help="the node's number ('-' or nothing: none)")
     p.add_argument("--department", help="the department's code ('-' or nothing: none)")
+    p.add_argument("--manager", action="store_true", help="the department's manager (e.g. 市场部经理: bulk signature)")
     p.set_defaults(func=cmd_place)
 
 

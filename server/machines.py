@@ -9,6 +9,8 @@
 - A territory viewer (role ``viewer``, issue 17) reads: any other method than GET/HEAD is refused with
   ``403 read_only`` (:func:`read_only`), except signing out, starting a report job and uploading the
   device's own audit trail, which change no customer. Deny by default: a new write route is refused too.
+  A viewer placed in a department is a department user (部门人员, docs/domain.md): they also open change
+  requests and do workflow steps (:data:`DEPARTMENT_POSTS`), which the workflow checks are theirs.
 - :class:`CallAudit` (ASGI) writes one ``integration_calls`` row for every call made with a valid
   integration token, with the status of the answer, before the answer is sent.
 """
@@ -16,12 +18,14 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import select
 
 from app.models.wire import API_PREFIX, ErrorCode, UserRole
 from server import integrations
@@ -29,6 +33,7 @@ from server.accounts import Caller, authenticate
 from server.db import Database
 from server.errors import ApiError
 from server.integrations import Machine, RateLimiter, Scope
+from server.schema_admin import user_places
 
 Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
@@ -55,6 +60,9 @@ def _machine(request: Request, token: str) -> Machine:
 #: what a viewer may send besides reads (paths under the API prefix): sign out, start a report job, upload
 #: the device's audit trail
 VIEWER_POSTS = frozenset({"/auth/logout", "/reports/monthly/jobs", "/audit"})
+#: what a viewer placed in a department (a department user) may send besides: open a change request, do a
+#: step of a change request or of an onboarding case (server/changes.py and onboarding.py check whose it is)
+DEPARTMENT_POSTS = re.compile(r"/changes|/changes/[^/]+/steps|/onboarding/cases/[^/]+/steps")
 ADMIN_AREA = "/admin/"  # refused and logged by admin_api.admin_caller for anyone but an admin
 
 
@@ -65,11 +73,19 @@ def read_only(request: Request, caller: Caller) -> Caller:
     path = request.url.path.removeprefix(request.scope.get("root_path", "")).removeprefix(API_PREFIX)
     if path in VIEWER_POSTS or path.startswith(ADMIN_AREA):
         return caller
+    if request.method == "POST" and DEPARTMENT_POSTS.fullmatch(path) and _in_department(request, caller):
+        return caller
     raise ApiError(
         403,
         ErrorCode.READ_ONLY,
         "Your account reads the reports of your territory only; it cannot change anything.",
     )
+
+
+def _in_department(request: Request, caller: Caller) -> bool:
+    q = select(user_places.c.department_id).where(user_places.c.user_id == caller.user.id)
+    with _db(request).read() as conn:
+        return conn.execute(q).scalar() is not None
 
 
 def human_caller(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:

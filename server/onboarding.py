@@ -38,7 +38,7 @@ from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import customers
 from server.schema_admin import departments, territories, user_places
-from server.schema_onboarding import onboarding_case_steps, onboarding_cases, onboarding_steps
+from server.schema_onboarding import case_notices, onboarding_case_steps, onboarding_cases, onboarding_steps
 from server.scope import Directory, can_see, is_admin
 
 ROLES = (UserRole.COLLECTOR.value, UserRole.SUPERVISOR.value)
@@ -47,6 +47,7 @@ ONBOARDING = "onboarding"  # the kind of an onboarding case (the change paths' k
 NOUNS = {ONBOARDING: "onboarding case", "change": "change request"}
 Kinds = tuple[str, ...]
 MAX_STEPS = 20
+STEP_KEYS = frozenset({"code", "name", "owner", "hours", "phone"})
 MAX_HOURS = 80.0  # ten working days a step at most
 FORWARD_HOURS = 4.0  # 专卖 forwards a new licensee within 0.5 working day (F3 L382–383): later is a late feed
 S = onboarding_case_steps.c
@@ -57,12 +58,23 @@ class OnboardingError(Exception):
     """A refused change of the step table; the message says why."""
 
 
+class NoticeIn(BaseModel):
+    """A phone call made at a step, or how the customer was told: who, when, the number, the outcome."""
+
+    party: str = Field(min_length=1, max_length=100)
+    number: str = Field(default="", max_length=40)
+    at: dt.datetime
+    outcome: str = Field(min_length=1, max_length=500)
+
+
 class StepIn(BaseModel):
-    """Doing a step: which (its code), on which revision of the case, with a note."""
+    """Doing a step: which (its code), on which revision of the case, with a note; the phone notice of a
+    step that records one (``phone`` in the step table)."""
 
     step: str = Field(min_length=1, max_length=32)
     revision: int = Field(ge=0, le=2**31 - 1)
     note: str = Field(default="", max_length=2000)
+    phone: NoticeIn | None = None
 
 
 def refuse(status: int, code: str, message: str) -> ApiError:
@@ -74,18 +86,23 @@ def refuse(status: int, code: str, message: str) -> ApiError:
 
 def steps(conn: Connection) -> list[dict[str, Any]]:
     q = select(onboarding_steps).order_by(onboarding_steps.c.position)
-    return [{"code": r.code, "name": r.name, "owner": r.owner, "hours": r.hours} for r in conn.execute(q)]
+    return [
+        {"code": r.code, "name": r.name, "owner": r.owner, "hours": r.hours, "phone": bool(r.phone)}
+        for r in conn.execute(q)
+    ]
 
 
 def check_owner(conn: Connection, owner: Any) -> str:
     if isinstance(owner, str) and owner.startswith("role:") and owner[5:] in ROLES:
         return owner
-    if isinstance(owner, str) and owner.startswith("department:"):
+    if isinstance(owner, str) and owner.startswith(("department:", "manager:")):
         code = owner.split(":", 1)[1]
         if conn.execute(select(departments.c.id).where(departments.c.code == code)).first() is not None:
             return owner
         raise OnboardingError(f"there is no department {code!r}")
-    raise OnboardingError(f"a step's owner is role:collector, role:supervisor or department:<code>, not {owner!r}")
+    raise OnboardingError(
+        f"a step's owner is role:collector, role:supervisor, department:<code> or manager:<code>, not {owner!r}"
+    )
 
 
 def set_steps(tx: Tx, table: Any) -> list[dict[str, Any]]:
@@ -95,8 +112,10 @@ def set_steps(tx: Tx, table: Any) -> list[dict[str, Any]]:
         raise OnboardingError(f"the step table is a list of at most {MAX_STEPS} steps")
     rows, seen = [], set()
     for n, s in enumerate(table, start=1):
-        if not isinstance(s, dict) or set(s) != {"code", "name", "owner", "hours"}:
-            raise OnboardingError(f"step {n}: a step has exactly code, name, owner and hours")
+        if not isinstance(s, dict) or not {"code", "name", "owner", "hours"} <= set(s) <= STEP_KEYS:
+            raise OnboardingError(f"step {n}: a step has code, name, owner and hours, and may have phone")
+        if not isinstance(s.get("phone", False), bool):
+            raise OnboardingError(f"step {n}: phone is true (the step records its phone notice) or false")
         code, name, hours = s["code"], s["name"], s["hours"]
         if not isinstance(code, str) or not CODE_RE.fullmatch(code) or code in seen:
             raise OnboardingError(f"step {n}: the code is 1 to 32 lower-case letters, digits, '_' or '-', unique")
@@ -107,7 +126,8 @@ def set_steps(tx: Tx, table: Any) -> list[dict[str, Any]]:
             raise OnboardingError(f"step {n}: hours is a number of half hours above 0 and at most {MAX_HOURS:g}")
         seen.add(code)
         owner = check_owner(tx.conn, s["owner"])
-        rows.append({"position": n, "code": code, "name": name.strip(), "owner": owner, "hours": float(hours)})
+        row = {"position": n, "code": code, "name": name.strip(), "owner": owner, "hours": float(hours)}
+        rows.append(row | {"phone": bool(s.get("phone", False))})
     tx.conn.execute(delete(onboarding_steps))
     if rows:
         tx.conn.execute(insert(onboarding_steps), rows)
@@ -171,8 +191,8 @@ def open_new(
         for n, s in enumerate(table, start=1):
             started = (start, limit) if n == 1 else (None, None)
             rows.append(
-                {"case_id": cid, "position": n, **s, "started_at": started[0], "deadline_at": started[1]}
-                | {"done_at": None, "done_by_id": None, "note": ""}
+                {"case_id": cid, "position": n, "phone": False, **s, "started_at": started[0]}
+                | {"deadline_at": started[1], "done_at": None, "done_by_id": None, "note": ""}
             )
     tx.conn.execute(insert(onboarding_cases), cases)
     tx.conn.execute(insert(onboarding_case_steps), rows)
@@ -209,13 +229,22 @@ class Places:
     of: dict[int, tuple[int | None, str | None]]
     parent: dict[int, int | None]
     team_of: dict[int, int]  # a market manager's id -> their team node
+    managers: frozenset[int] = frozenset()  # the users who manage their department
 
     @classmethod
     def load(cls, conn: Connection) -> Places:
         codes = dict(conn.execute(select(departments.c.id, departments.c.code)).all())
-        of = {r.user_id: (r.territory_id, codes.get(r.department_id)) for r in conn.execute(select(user_places))}
+        rows = conn.execute(select(user_places)).all()
+        of = {r.user_id: (r.territory_id, codes.get(r.department_id)) for r in rows}
         nodes = conn.execute(select(territories.c.id, territories.c.parent_id, territories.c.supervisor_id)).all()
-        return cls(of, {n.id: n.parent_id for n in nodes}, {n.supervisor_id: n.id for n in nodes if n.supervisor_id})
+        teams = {n.supervisor_id: n.id for n in nodes if n.supervisor_id}
+        return cls(of, {n.id: n.parent_id for n in nodes}, teams, frozenset(r.user_id for r in rows if r.manager))
+
+    def owners(self, user: User) -> list[str]:
+        """The step owners that may be ``user``: their roles, their department and its manager post."""
+        dept = self.of.get(user.id, (None, None))[1]
+        out = ["role:collector", f"role:{user.role}"] + ([f"department:{dept}"] if dept else [])
+        return out + ([f"manager:{dept}"] if dept and user.id in self.managers else [])
 
     def node_of_customer(self, owner_id: int, d: Directory) -> int | None:
         node = self.of.get(owner_id, (None, None))[0]
@@ -243,7 +272,9 @@ def may_do(user: User, owner: str, rec: Any, d: Directory, places: Places) -> bo
     if owner == "role:supervisor":
         return user.role == UserRole.SUPERVISOR.value and d.supervisor_of(rec.owner_id) == user.id
     node, dept = places.of.get(user.id, (None, None))
-    if owner != f"department:{dept}":
+    if owner == f"manager:{dept}" and user.id in places.managers:  # the department's manager (bulk signature)
+        pass
+    elif owner != f"department:{dept}":
         return False
     return node is None or places.within(places.node_of_customer(rec.owner_id, d), node)
 
@@ -262,6 +293,15 @@ def _department_names(conn: Connection) -> dict[str, str]:
     return {f"department:{c}": n for c, n in conn.execute(select(departments.c.code, departments.c.name)).all()}
 
 
+def owner_words(names: dict[str, str], owner: str) -> str:
+    """A step's owner in words: "the manager of 市场部 (manager:market)", "市场部 (department:market)"."""
+    kind, _sep, code = owner.partition(":")
+    name = names.get(f"department:{code}", code)
+    if kind == "manager":
+        return f"the manager of {name} ({owner}) only"
+    return f"{name} ({owner})" if kind == "department" else owner
+
+
 def _step_wire(cal: WorkCalendar, r: Any, d: Directory, now: float, names: dict[str, str]) -> dict[str, Any]:
     who = d.get(r.done_by_id) if r.done_by_id is not None else None
     return {
@@ -277,6 +317,7 @@ def _step_wire(cal: WorkCalendar, r: Any, d: Directory, now: float, names: dict[
         "done_by": who.name if who else None,
         "done_by_display": who.display_name if who else None,
         "note": r.note,
+        "phone": bool(r.phone),  # the step records its phone notice (who was called, when, outcome)
         **_clock(cal, r, now),
     }
 
@@ -307,7 +348,43 @@ def case_wire(conn: Connection, case: Any, cust: Any, d: Directory, cal: WorkCal
         "received_at": iso(case.received_at) if case.received_at is not None else None,
         "late_feed": bool(case.late_feed),
         "steps": [_step_wire(cal, r, d, now, names) for r in rows],
+        "notices": notices(conn, case.id, d),
     }
+
+
+def notices(conn: Connection, case_id: str, d: Directory) -> list[dict[str, Any]]:
+    """The phone calls and customer notices recorded with a case's steps, in the order recorded."""
+    q = select(case_notices).where(case_notices.c.case_id == case_id).order_by(case_notices.c.id)
+    return [
+        {
+            "position": n.position,
+            "kind": n.kind,
+            "party": n.party,
+            "number": n.number,
+            "at": iso(n.at),
+            "outcome": n.outcome,
+            "recorded_by": d.name(n.recorded_by_id),
+        }
+        for n in conn.execute(q)
+    ]
+
+
+def record_notice(
+    tx: Tx, case_id: str, position: int, kind: str, n: NoticeIn, user: User, now: float, pre: str
+) -> None:
+    """Store a call or notice made at step ``position``; refused (``<pre>.notice_future``,
+    ``<pre>.notice_incomplete``) when it is dated in the future or says nobody or no outcome."""
+    at = n.at if n.at.tzinfo else n.at.replace(tzinfo=CHINA_TZ)
+    if at.timestamp() > now + 60:
+        raise refuse(422, f"{pre}.notice_future", "A call or notice cannot be in the future.")
+    row = {"party": n.party.strip(), "number": n.number.strip(), "outcome": n.outcome.strip()}
+    if not row["party"] or not row["outcome"]:
+        raise refuse(422, f"{pre}.notice_incomplete", "Say who was called or told, and the outcome.")
+    tx.conn.execute(
+        insert(case_notices).values(
+            case_id=case_id, position=position, kind=kind, at=at.timestamp(), recorded_by_id=user.id, **row
+        )
+    )
 
 
 def _shop_name(cust: Any) -> str | None:
@@ -319,7 +396,9 @@ def _visible(conn: Connection, user: User, case: Any, cust: Any, d: Directory, p
     if is_admin(user) or can_see(user, cust, d):
         return True
     q = select(S.owner).where(S.case_id == case.id)
-    return any(may_do(user, o, cust, d, places) for o in set(conn.execute(q).scalars()))
+    owners = set(conn.execute(q).scalars())  # a manager's step: their department sees the case too
+    owners |= {"department:" + o.split(":", 1)[1] for o in owners if o.startswith("manager:")}
+    return any(may_do(user, o, cust, d, places) for o in owners)
 
 
 def show(
@@ -353,8 +432,7 @@ def waiting(db: Database, user: User, kinds: Kinds = (ONBOARDING,)) -> list[dict
     role on their customers, or their department within their territory), the oldest deadline first."""
     with db.read() as conn:
         d, places = Directory.load(conn), Places.load(conn)
-        dept = places.of.get(user.id, (None, None))[1]
-        owners = ["role:collector", f"role:{user.role}"] + ([f"department:{dept}"] if dept else [])
+        owners = places.owners(user)
         cu = customers.c
         q = (
             select(
@@ -405,8 +483,20 @@ StepHook = Callable[[Tx, Any, Any, Any, User, float], None]
 
 
 def do_step(db: Database, user: User, case_id: str, body: StepIn) -> dict[str, Any]:
-    """Do the waiting step ``body.step`` of the onboarding case, dated now; the next step's clock starts."""
-    return advance(db, user, case_id, body, (ONBOARDING,), ONBOARDING, None)
+    """Do the waiting step ``body.step`` of the onboarding case, dated now, with its phone notice where the
+    step records one (``onboarding.phone_required`` without it); the next step's clock starts."""
+
+    def hook(tx: Tx, case: Any, step: Any, _cust: Any, who: User, now: float) -> None:
+        if body.phone is None and step.phone:
+            raise refuse(
+                422,
+                "onboarding.phone_required",
+                "This step records its phone notice to the next owner or the customer: who, when, number, outcome.",
+            )
+        if body.phone is not None:  # a call made at a step that does not require one is kept too
+            record_notice(tx, case.id, step.position, "phone", body.phone, who, now, ONBOARDING)
+
+    return advance(db, user, case_id, body, (ONBOARDING,), ONBOARDING, hook)
 
 
 def advance(
@@ -440,7 +530,8 @@ def advance(
                 + (f"{body.step!r} is not its turn." if known else f"the case has no step {body.step!r}."),
             )
         if not may_do(user, current.owner, cust, d, places):
-            raise refuse(403, f"{prefix}.wrong_role", f"Step {current.code!r} is done by {current.owner}.")
+            whom = owner_words(_department_names(tx.conn), current.owner)
+            raise refuse(403, f"{prefix}.wrong_role", f"Step {current.code!r} is done by {whom}, not by you.")
         now = time.time()
         if hook is not None:
             hook(tx, case, current, cust, user, now)

@@ -5,7 +5,7 @@ database knows them; the migrations' env imports it too)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Date, Float, ForeignKey, Integer, String, Table
+from sqlalchemy import Boolean, Column, Date, Float, ForeignKey, Integer, String, Table, false
 
 from server.schema import metadata
 
@@ -37,6 +37,8 @@ user_places = Table(
     Column("user_id", Integer, ForeignKey("users.id"), primary_key=True),
     Column("territory_id", Integer, ForeignKey("territories.id"), nullable=True, index=True),
     Column("department_id", Integer, ForeignKey("departments.id"), nullable=True, index=True),
+    # the department's manager (at most one a department; the bulk signature of 市场部: server/changes.py)
+    Column("manager", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # The work calendar the server publishes: public holidays and make-up working days (调休).

@@ -19,6 +19,7 @@ onboarding_steps = Table(
     Column("name", String(100), nullable=False),
     Column("owner", String(64), nullable=False),  # role:collector | role:supervisor | department:<code>
     Column("hours", Float, nullable=False),  # working hours (a working day is 8, half a day 4)
+    Column("phone", Boolean, nullable=False, default=False, server_default=false()),  # records a phone notice
 )
 onboarding_cases = Table(
     "onboarding_cases",
@@ -54,6 +55,7 @@ onboarding_case_steps = Table(
     Column("done_at", Float, nullable=True),
     Column("done_by_id", Integer, ForeignKey("users.id"), nullable=True),
     Column("note", String(2000), nullable=False, default=""),
+    Column("phone", Boolean, nullable=False, default=False, server_default=false()),  # records a phone notice
 )
 
 # A case's kind (``onboarding_cases.kind``): ``onboarding``, or a change path of server/changes.py (issue 17,

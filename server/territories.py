@@ -165,7 +165,12 @@ def tree(conn: Connection) -> dict[str, Any]:
             for d in deps
         ],
         "places": [
-            {"user": names[p.user_id], "territory": p.territory_id, "department": dep_code.get(p.department_id)}
+            {
+                "user": names[p.user_id],
+                "territory": p.territory_id,
+                "department": dep_code.get(p.department_id),
+                "manager": bool(p.manager),
+            }
             for p in sorted(places, key=lambda p: names[p.user_id])
         ],
     }
@@ -320,19 +325,38 @@ def remove_department(db: Database, actor: Actor, code: str) -> None:
 # ------------------------------------------------------------------------------------------- users
 
 
-def place_user(db: Database, actor: Actor, name: str, territory: int | None, department: str | None) -> int:
-    """Where ``name`` stands: a territory node and a department (None: none). A collector placed in a team
-    that names its market manager joins that team; returns the customers that moved with them."""
+def place_user(
+    db: Database, actor: Actor, name: str, territory: int | None, department: str | None, manager: bool = False
+) -> int:
+    """Where ``name`` stands: a territory node and a department (None: none), and whether they are that
+    department's manager (at most one a department: the bulk maintenance signature of 市场部 is theirs). A
+    collector placed in a team that names its market manager joins that team; returns the customers that
+    moved with them."""
 
     def go(tx: Tx) -> int:
         user = require_user(tx.conn, name)
         node = _node(tx.conn, territory) if territory is not None else None
-        dep = _department(tx.conn, department).id if department else None
+        dep = _department(tx.conn, department) if department else None
+        if manager:
+            if dep is None:
+                raise AdminError("a department's manager belongs to that department: choose the department")
+            if user.disabled:
+                raise AdminError(f"{name!r} is disabled and cannot be a department's manager")
+            up = user_places.c
+            q = select(users.c.name).join(user_places, up.user_id == users.c.id)
+            other = tx.conn.execute(q.where(up.department_id == dep.id, up.manager, up.user_id != user.id)).scalar()
+            if other is not None:
+                raise AdminError(
+                    f"{other!r} is already the manager of {dep.name!r}: place them without the manager post first"
+                )
         tx.conn.execute(delete(user_places).where(user_places.c.user_id == user.id))
         if node is not None or dep is not None:
             tx.conn.execute(
                 insert(user_places).values(
-                    user_id=user.id, territory_id=node.id if node is not None else None, department_id=dep
+                    user_id=user.id,
+                    territory_id=node.id if node is not None else None,
+                    department_id=dep.id if dep is not None else None,
+                    manager=manager,
                 )
             )
         if node is None or node.supervisor_id is None or user.role != UserRole.COLLECTOR.value:
@@ -340,5 +364,5 @@ def place_user(db: Database, actor: Actor, name: str, territory: int | None, dep
         lead = tx.conn.execute(select(users.c.name).where(users.c.id == node.supervisor_id)).scalar_one()
         return admin.set_team(tx, name, lead) if user.supervisor_id != node.supervisor_id else 0
 
-    params = {"territory": territory, "department": department}
+    params = {"territory": territory, "department": department, "manager": manager}
     return write_logged(db, actor, "users.place", name, params, go, lambda n: {"customers": n})

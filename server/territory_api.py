@@ -44,6 +44,7 @@ class PlaceOut(BaseModel):
     user: str
     territory: int | None
     department: str | None
+    manager: bool = Field(default=False, description="the department's manager (the bulk signature of 市场部)")
 
 
 class TreeOut(BaseModel):
@@ -79,6 +80,7 @@ class DepartmentIn(Strict):
 class PlaceIn(Strict):
     territory: int | None = Field(default=None, ge=1, le=2**31 - 1)
     department: str | None = Field(default=None, max_length=32, pattern=NO_NUL)
+    manager: bool = Field(default=False, description="the department's manager (at most one a department)")
 
 
 class MovedCustomers(BaseModel):
@@ -164,6 +166,7 @@ def place_user(
     name: str = Path(min_length=1, max_length=64, pattern=NO_NUL),
     actor: adm.Actor = Depends(admin_caller),
 ) -> dict[str, Any]:
-    """The user's territory node and department (``null``: none)."""
+    """The user's territory node and department (``null``: none), and whether they manage it."""
     with refusals():
-        return {"customers": terr.place_user(db_of(request), actor, name, body.territory, body.department)}
+        moved = terr.place_user(db_of(request), actor, name, body.territory, body.department, body.manager)
+        return {"customers": moved}

@@ -196,11 +196,12 @@ class Department:
 
 @dataclass(frozen=True, slots=True)
 class Place:
-    """Where a user stands: a territory node and a department (None: none)."""
+    """Where a user stands: a territory node and a department (None: none), and whether they manage it."""
 
     user: str
     territory: int | None
     department: str | None
+    manager: bool = False  # the department's manager (市场部's signs bulk maintenance)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ class CaseStep:
     note: str
     overdue: bool
     hours_left: float | None  # working hours to the deadline (negative: past it); None once done
+    phone: bool = False  # the step records its phone notice (F3 L379–380): who was called, when, the outcome
 
 
 @dataclass(frozen=True)

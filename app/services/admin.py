@@ -57,11 +57,14 @@ def users(client: Any) -> list[AdminUser]:
     return _calls(client).users()
 
 
-def add_user(client: Any, name: str, role: str, display_name: str, supervisor: str) -> OneTimeCode:
+def add_user(
+    client: Any, name: str, role: str, display_name: str, supervisor: str, department: str = ""
+) -> OneTimeCode:
+    """A new user (``department``: placed in it at once, a department user); their one-time code."""
     name = name.strip()
     if not NAME_RE.fullmatch(name):
         raise UserFacingError(N_("A user name has 1 to 64 characters, without spaces or slashes."))
-    return _calls(client).add_user(name, role, display_name.strip() or None, supervisor or None)
+    return _calls(client).add_user(name, role, display_name.strip() or None, supervisor or None, department or None)
 
 
 def set_disabled(client: Any, name: str, disabled: bool) -> None:
@@ -142,10 +145,13 @@ def remove_department(client: Any, code: str) -> None:
     _calls(client).remove_department(code)
 
 
-def place_user(client: Any, name: str, territory: int | None, department: str) -> int:
+def place_user(client: Any, name: str, territory: int | None, department: str, manager: bool = False) -> int:
+    """Place ``name`` at a node and in a department; ``manager``: as that department's manager."""
     if not name:
         raise UserFacingError(N_("Choose a user first."))
-    return _calls(client).place_user(name, territory, department or None)
+    if manager and not department:
+        raise UserFacingError(N_("A department's manager belongs to that department: choose the department."))
+    return _calls(client).place_user(name, territory, department or None, manager)
 
 
 def devices(client: Any) -> list[AdminDevice]:

@@ -1,14 +1,28 @@
 """The to-do list of onboarding steps (待办, issue 17): the steps the server says wait for the signed-in
-user, their deadlines in working days and hours, and doing one (server/onboarding.py). Nothing of it is
-kept in the archive: the list is asked when shown, and says so when the server cannot be reached."""
+user, their deadlines in working days and hours, and doing one with its phone notice where the step records
+one (server/onboarding.py). The list is asked when shown; the last one fetched is kept in the encrypted
+archive (its ``meta`` table, key :data:`KEPT`, for the server and user it was fetched as), so that without a
+connection the window shows it "as of" then, read-only."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import json
+from typing import Any
+
 from app.errors import SyncError, SyncErrorKind, UserFacingError
 from app.i18n import N_, _
+from app.models import times
 from app.models.onboarding import CaseStep, WaitingStep
+from app.models.times import ZONE
 from app.models.workdays import DAY_HOURS
+from app.services import syncing
+from app.services.changes import Notice
+from app.services.session import Session
 from app.sync.client import SyncClient
+
+KEPT = "todo.onboarding"  # the archive's meta key of the last list fetched (JSON)
 
 #: the server's refusals of a step, said in the user's language
 REFUSALS = {
@@ -17,6 +31,9 @@ REFUSALS = {
     "onboarding.stale": N_("Someone else moved this case on meanwhile; refresh the list."),
     "onboarding.closed": N_("This onboarding case is already finished."),
     "onboarding.not_found": N_("This onboarding case is not yours to see."),
+    "onboarding.phone_required": N_("This step records its phone notice: who was called, the number and the outcome."),
+    "onboarding.notice_future": N_("A call or notice cannot be in the future."),
+    "onboarding.notice_incomplete": N_("Say who was called or told, and the outcome."),
 }
 ROLES = {"role:collector": N_("Customer manager"), "role:supervisor": N_("Market manager")}
 SOURCES = {"collector": N_("Customer manager"), "import": N_("Import"), "office": N_("Monopoly office")}
@@ -27,10 +44,67 @@ def waiting(client: SyncClient) -> list[WaitingStep]:
     return client.onboarding_waiting()
 
 
-def do_step(client: SyncClient, item: WaitingStep, note: str) -> int:
-    """Do ``item``'s step with ``note``; the case's new revision, or a UserFacingError saying why not."""
+@dataclasses.dataclass(frozen=True)
+class KeptList:
+    """The list as last fetched from the server, kept in the archive: when, and its steps."""
+
+    at: str  # ISO time of the fetch
+    steps: list[WaitingStep]
+
+
+def keep(session: Session, items: list[WaitingStep]) -> None:
+    """Keep ``items`` in the archive as the list fetched now, for the server and user signed in."""
+    bound = syncing.binding(session)
+    if not bound:
+        return
+    value = {
+        "server": bound[0],
+        "user": bound[1],
+        "at": dt.datetime.now(ZONE).isoformat(timespec="seconds"),
+        "steps": [dataclasses.asdict(w) for w in items],
+    }
+    session._archive.meta.set(KEPT, json.dumps(value, ensure_ascii=False))
+
+
+def kept(session: Session) -> KeptList | None:
+    """The list last fetched for the server and user signed in now (None: none, or another sign-in's)."""
+    raw = session._archive.meta.get(KEPT)
+    bound = syncing.binding(session)
+    if not raw or not bound:
+        return None
     try:
-        return client.onboarding_step(item.case_id, item.step.code, item.revision, note.strip())
+        value: dict[str, Any] = json.loads(raw)
+        if (value.get("server"), value.get("user")) != tuple(bound):
+            return None
+        steps = [WaitingStep(**(w | {"step": CaseStep(**w["step"])})) for w in value["steps"]]
+        return KeptList(str(value["at"]), steps)
+    except (ValueError, TypeError, KeyError):  # written by another version: not shown rather than wrong
+        return None
+
+
+def overdue_now(step: CaseStep, now: dt.datetime | None = None) -> bool:
+    """Whether the step is overdue now (a kept list's flag is as of its fetch; its deadline still counts)."""
+    if step.overdue:
+        return True
+    due = times.parse(step.deadline) if step.deadline and not step.done_at else None
+    if due is None:
+        return False
+    if due.tzinfo is None:
+        due = due.replace(tzinfo=dt.UTC)
+    return (now or dt.datetime.now(ZONE)) > due
+
+
+def do_step(client: SyncClient, item: WaitingStep, note: str, phone: Notice | None = None) -> int:
+    """Do ``item``'s step with ``note`` and its phone notice (said before the server is asked when the step
+    records one and none is given); the case's new revision, or a UserFacingError saying why not."""
+    if item.step.phone and phone is None:
+        raise UserFacingError(REFUSALS["onboarding.phone_required"])
+    problem = phone.problem() if phone is not None else None
+    if problem:
+        raise UserFacingError(problem)
+    try:
+        wire = phone.wire() if phone is not None else None
+        return client.onboarding_step(item.case_id, item.step.code, item.revision, note.strip(), wire)
     except SyncError as exc:
         code = getattr(exc, "code", None)
         if exc.kind is SyncErrorKind.REFUSED and code in REFUSALS:

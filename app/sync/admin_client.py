@@ -42,8 +42,12 @@ class AdminCalls:
     def users(self) -> list[AdminUser]:
         return decode(ap.users, self._call("GET", "/users"), "users")
 
-    def add_user(self, name: str, role: str, display_name: str | None, supervisor: str | None) -> OneTimeCode:
+    def add_user(
+        self, name: str, role: str, display_name: str | None, supervisor: str | None, department: str | None = None
+    ) -> OneTimeCode:
         body = {"name": name, "role": role, "display_name": display_name or None, "supervisor": supervisor or None}
+        if department:
+            body["department"] = department
         return decode(ap.code, self._call("POST", "/users", body=body), "user")
 
     def set_disabled(self, name: str, disabled: bool) -> None:
@@ -88,8 +92,8 @@ class AdminCalls:
     def remove_department(self, code: str) -> None:
         self._call("DELETE", f"/departments/{code}")
 
-    def place_user(self, name: str, territory: int | None, department: str | None) -> int:
-        body = {"territory": territory, "department": department or None}
+    def place_user(self, name: str, territory: int | None, department: str | None, manager: bool = False) -> int:
+        body = {"territory": territory, "department": department or None, "manager": manager}
         return decode(ap.changed, self._call("PUT", f"/users/{name}/place", body=body), "place")
 
     # ---- devices, handovers --------------------------------------------------------------------

@@ -293,7 +293,8 @@ def territories(d: Any, where: str) -> Territories:
     for i, p in enumerate(_items(d.get("places"), f"{where}.places")):
         w = f"{where}.places[{i}]"
         p = obj(p, w)
-        places.append(Place(req(p, "user", str, w), opt(p, "territory", int, w), opt(p, "department", str, w)))
+        manager = bool(opt(p, "manager", bool, w))
+        places.append(Place(req(p, "user", str, w), opt(p, "territory", int, w), opt(p, "department", str, w), manager))
     return Territories(tuple(nodes), tuple(deps), tuple(places))
 
 

@@ -435,9 +435,14 @@ class SyncClient:
         answer = self._call("GET", "/onboarding/waiting")
         return decode(protocol_onboarding.waiting_answer, answer, "onboarding")
 
-    def onboarding_step(self, case_id: str, step: str, revision: int, note: str) -> int:
-        """Do a waiting step; the case's new revision. A refusal is SyncError(REFUSED) with its ``code``."""
-        body = {"step": step, "revision": revision, "note": note}
+    def onboarding_step(
+        self, case_id: str, step: str, revision: int, note: str, phone: dict[str, str] | None = None
+    ) -> int:
+        """Do a waiting step (``phone``: its phone notice: party, number, outcome, at); the case's new revision.
+        A refusal is SyncError(REFUSED) with its ``code``."""
+        body: dict[str, Any] = {"step": step, "revision": revision, "note": note}
+        if phone is not None:
+            body["phone"] = phone
         answer = self._call("POST", f"/onboarding/cases/{case_id}/steps", body=body)
         return decode(protocol_onboarding.case_revision, answer, "onboarding")
 

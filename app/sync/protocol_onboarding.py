@@ -27,6 +27,7 @@ def case_step(d: Any, where: str) -> CaseStep:
         note=opt(d, "note", str, where) or "",
         overdue=req(d, "overdue", bool, where),
         hours_left=float(left) if left is not None else None,
+        phone=bool(opt(d, "phone", bool, where)),
     )
 
 

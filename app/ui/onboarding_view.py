@@ -1,13 +1,15 @@
 """The to-do list (待办, Archive → To-do…): the onboarding steps waiting for the signed-in user, whatever
 their role or department (issue 17), with the time left on each step's clock in working days and hours,
-overdue steps in red; and doing the chosen step with a note.
+overdue steps in red; and doing the chosen step with a note and, where the step records one, its phone notice
+(app/ui/onboarding_step.py).
 
 The list is the server's (app.services.onboarding): asked on the network pool when the window opens or is
-refreshed, never kept in the archive. Without a sign-in or a connection the window says so and that the
-list needs the server."""
+refreshed; the last list fetched is kept in the encrypted archive. Without a sign-in or a connection the
+window says so and shows that kept list "as of" its fetch, with the steps' actions disabled."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtGui import QBrush, QColor
@@ -16,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -34,9 +35,11 @@ from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.filings_view import FilingsSection
+from app.ui.onboarding_step import Answer, OnboardingStepDialog
 from app.ui.ops import onboarding as ops
 from app.ui.style import ERROR
 
+log = logging.getLogger(__name__)
 COLUMNS = (
     N_("Customer"),
     N_("Step"),
@@ -57,7 +60,9 @@ class TodoWindow(QDialog):
     ) -> None:
         super().__init__(parent)
         self.ctx, self.ask_note = ctx, ask_note
+        self.ask_step: Callable[[WaitingStep], Answer | None] | None = None  # tests: the step dialog's answer
         self.items: list[WaitingStep] = []
+        self.offline = False  # showing the list kept in the archive: nothing can be done until the server answers
         self.setWindowTitle(_("To-do"))
         self.resize(1100, 760)
         layout = QVBoxLayout(self)
@@ -110,14 +115,40 @@ class TodoWindow(QDialog):
         self.refresh_button.setEnabled(True)
         self._selected()
         if isinstance(exc, UserFacingError):
+            reason = exc.message()
             self.message.setText(
-                _("The to-do list needs the server, which could not be asked: {reason}").format(reason=exc.message())
+                _("The to-do list needs the server, which could not be asked: {reason}").format(reason=reason)
             )
+            ops.kept_waiting(self.ctx, self, lambda kept: self._show_kept(kept, reason), self._not_kept)
         else:
             show_exception(self, exc)
 
+    def _not_kept(self, exc: BaseException) -> None:
+        log.warning("the kept to-do list could not be read: %s", exc)
+
+    def _show_kept(self, kept: service.KeptList | None, reason: str) -> None:
+        """The list as last fetched, read-only: the server could not be asked."""
+        if kept is None:
+            return
+        self.offline = True
+        self._fill(kept.steps)
+        self.message.setText(
+            _(
+                "The server could not be asked ({reason}). The list as of {time}, kept in this archive: "
+                "steps can be done once the server answers."
+            ).format(reason=reason, time=times.shown(kept.at))
+        )
+        self._selected()
+
     def _show(self, items: list[WaitingStep]) -> None:
         self.refresh_button.setEnabled(True)
+        self.offline = False
+        ops.keep_waiting(self.ctx, self, items, self._not_kept)
+        self._fill(items)
+        self._summary(items)
+        self._selected()
+
+    def _fill(self, items: list[WaitingStep]) -> None:
         self.items = items
         self.table.setRowCount(len(items))
         red = QBrush(QColor(ERROR))
@@ -135,10 +166,12 @@ class TodoWindow(QDialog):
             )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
-                if s.overdue:
+                if service.overdue_now(s):
                     item.setForeground(red)
                 self.table.setItem(r, c, item)
         self.table.resizeColumnsToContents()
+
+    def _summary(self, items: list[WaitingStep]) -> None:
         late = sum(1 for w in items if w.step.overdue)
         text = (
             ngettext("{n} step waits for you.", "{n} steps wait for you.", len(items)).format(n=len(items))
@@ -148,10 +181,9 @@ class TodoWindow(QDialog):
         if late:
             text += " " + ngettext("{n} is overdue.", "{n} are overdue.", late).format(n=late)
         self.message.setText(text)
-        self._selected()
 
     def _selected(self) -> None:
-        self.do_button.setEnabled(self.current() is not None)
+        self.do_button.setEnabled(self.current() is not None and not self.offline)
 
     def current(self) -> WaitingStep | None:
         rows = {i.row() for i in self.table.selectedIndexes()}
@@ -159,16 +191,10 @@ class TodoWindow(QDialog):
 
     def do_selected(self) -> None:
         item = self.current()
-        if item is None:
+        if item is None or self.offline:
             return
-        if self.ask_note is not None:
-            note: str | None = self.ask_note(item)
-        else:
-            text, ok = QInputDialog.getMultiLineText(
-                self, _("Mark the step done"), _("{step}: what was done (optional)").format(step=item.step.name)
-            )
-            note = text if ok else None
-        if note is None:
+        answer = self._ask(item)
+        if answer is None:
             return
         self.do_button.setEnabled(False)
         self.message.setText(_("Asking the server…"))
@@ -181,4 +207,14 @@ class TodoWindow(QDialog):
             self.message.setText("")
             show_exception(self, exc)
 
-        ops.do_step(self.ctx, self, item, note, done, refused)
+        ops.do_step(self.ctx, self, item, answer, done, refused)
+
+    def _ask(self, item: WaitingStep) -> Answer | None:
+        """The note and phone notice for ``item``'s step (None: cancelled)."""
+        if self.ask_step is not None:
+            return self.ask_step(item)
+        if self.ask_note is not None and not item.step.phone:
+            note = self.ask_note(item)
+            return None if note is None else (note, None)
+        dialog = OnboardingStepDialog(item, self)
+        return dialog.answer() if dialog.exec() == QDialog.DialogCode.Accepted else None

@@ -199,6 +199,13 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
         assert r.status_code == 200, r.text
         bc = r.json()["id"]
         assert step("cty", bc, "supply", 1).status_code == 200
+        # only the market department's manager signs (F3 L417 市场部经理); a plain member of 市场部 is refused
+        assert [w["step"]["code"] for w in c.get("/changes/waiting", headers=as_("mkt")).json()["steps"]] == []
+        refused = step("mkt", bc, "sign", 2)
+        assert (refused.status_code, refused.json()["code"]) == (403, "change.wrong_role")
+        assert "manager of" in refused.json()["message"] and "manager:market" in refused.json()["message"]
+        assert run("place", "mkt", "--department", "market", "--manager")[0] == 0  # the admin names the post
+        assert [w["step"]["code"] for w in c.get("/changes/waiting", headers=as_("mkt")).json()["steps"]] == ["sign"]
         assert step("mkt", bc, "sign", 2, note="审核签名").status_code == 200
         signed = c.get(f"/changes/{bc}", headers=as_("s1")).json()
         assert [i["applied_version"] for i in signed["items"]] == [2, 2] and signed["steps"][2]["hours"] == 8.0
@@ -312,6 +319,16 @@ def test_deadlines_across_national_day_overdue_steps_and_bulk(db, run, api, tmp_
     code, _, err = run("change", "do", bulk, "--step", "supply", "--revision", "1", "--user", "mkt")
     assert code == 2 and "change.wrong_role" in err
     assert run("change", "do", bulk, "--step", "supply", "--revision", "1", "--user", "cty")[0] == 0
+    code, out, err = run("change", "do", bulk, "--step", "sign", "--revision", "2", "--user", "mkt", "--note", "同意")
+    assert code == 2 and "change.wrong_role" in err and "manager of" in err  # mkt is not the manager yet
+    code, _, err = run("place", "mkt", "--manager")
+    assert code == 2 and "choose the department" in err
+    assert run("place", "mkt", "--department", "market", "--manager")[0] == 0
+    code, _, err = run("place", "dlv", "--department", "market", "--manager")  # one manager a department
+    assert code == 2 and "'mkt' is already the manager of" in err
+    code, out, _ = run("place", "dlv", "--department", "market")  # a plain member: still cannot sign
+    code, _, err = run("change", "do", bulk, "--step", "sign", "--revision", "2", "--user", "dlv")
+    assert code == 2 and "change.wrong_role" in err
     code, out, err = run("change", "do", bulk, "--step", "sign", "--revision", "2", "--user", "mkt", "--note", "同意")
     assert code == 0, err
     shown = api.call("GET", f"/changes/{bulk}", c1).json()

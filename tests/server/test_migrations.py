@@ -223,3 +223,54 @@ def test_0027_stores_the_completeness_of_the_customers_already_stored(db):
         want = completeness.stamp(form, _json.loads(r.data), today)
         assert {k: getattr(r, k) for k in completeness.STAMP_KEYS} == want, r.id
     assert len({(r.cmp_missing, r.cmp_mask0) for r in stored}) > 2  # the values differ in what they lack
+
+
+def test_0029_gives_the_bulk_signature_to_the_market_managers_post_and_the_hand_overs_their_phone_notice(db):
+    """Before 0029 any member of 市场部 signed a bulk batch: a batch still waiting for its signature gets the
+    owner ``manager:market`` (one signed already keeps its history); the seeded city procedure's six hand-overs
+    record their phone notice from then on, its closing step not; downgrading gives both back."""
+    from sqlalchemy import text
+
+    from server.schema_onboarding import onboarding_case_steps, onboarding_steps
+
+    _to(db, "0028_filings", down=True)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (id, name, display_name, role, password_hash, disabled, created_at) "
+                "VALUES (1, 'c', 'c', 'collector', 'x', false, 0)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO customers (id, version, status, code_official, form_version, data, field_versions, "
+                "missing_photos, owner_id, created_by_id, deleted, created_at, updated_at) "
+                "VALUES ('r1', 1, 'approved', true, 1, '{}', '{}', '[]', 1, 1, false, 0, 0)"
+            )
+        )
+        for cid, done in (("waiting", None), ("signed", 5.0)):
+            conn.execute(
+                text(
+                    "INSERT INTO onboarding_cases (id, kind, record_id, status, current, revision, source, "
+                    "opened_at, late_feed) VALUES (:id, 'bulk', 'r1', 'open', 2, 2, 'bulk:c', 0, false)"
+                ),
+                {"id": cid},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO onboarding_case_steps (case_id, position, code, name, owner, hours, done_at, note) "
+                    "VALUES (:id, 2, 'sign', '市场部经理审核签名', 'department:market', NULL, :done, '')"
+                ),
+                {"id": cid, "done": done},
+            )
+    upgrade(db)
+    with db.read() as conn:
+        owners = dict(conn.execute(select(onboarding_case_steps.c.case_id, onboarding_case_steps.c.owner)).all())
+        phones = conn.execute(select(onboarding_steps.c.phone).order_by(onboarding_steps.c.position)).scalars()
+        assert list(phones) == [True] * 6 + [False]
+    assert owners == {"waiting": "manager:market", "signed": "department:market"}
+    _to(db, "0028_filings", down=True)
+    with db.engine.connect() as conn:
+        back = conn.execute(text("SELECT case_id, owner FROM onboarding_case_steps ORDER BY case_id")).all()
+    assert [tuple(r) for r in back] == [("signed", "department:market"), ("waiting", "department:market")]
+    upgrade(db)

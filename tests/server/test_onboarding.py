@@ -75,8 +75,11 @@ def test_a_case_walked_through_a_real_server(server_process, db, run) -> None:
         assert first["overdue"] is False and 0 < first["hours_left"] <= 4
         cid = case["id"]
 
-        def step(name: str, code: str, revision: int, note: str = "") -> httpx.Response:
-            body = {"step": code, "revision": revision, "note": note}
+        def step(name: str, code: str, revision: int, note: str = "", call: bool = True) -> httpx.Response:
+            body: dict[str, Any] = {"step": code, "revision": revision, "note": note}
+            if call:  # the phone notice to the next owner (F3 L379–380), dated a minute ago
+                ago = (dt.datetime.now(CHINA_TZ) - dt.timedelta(minutes=1)).isoformat()
+                body["phone"] = {"party": f"{code}的下一环节", "number": "029-87654321", "at": ago, "outcome": "已告知"}
             return c.post(f"/onboarding/cases/{cid}/steps", headers=as_(name), json=body)
 
         def waiting(name: str) -> list[str]:
@@ -88,6 +91,9 @@ def test_a_case_walked_through_a_real_server(server_process, db, run) -> None:
         refused = step("mkt", "forward", 1)  # the market department doing the monopoly office's step
         assert (refused.status_code, refused.json()["code"]) == (403, "onboarding.wrong_role")
         assert c.get(f"/onboarding/cases/{cid}", headers=as_("c3")).status_code == 404  # another team's customer
+        assert [s["phone"] for s in case["steps"]] == [True] * 6 + [False]  # the hand-overs are told by phone
+        refused = step("mono", "forward", 1, call=False)
+        assert (refused.status_code, refused.json()["code"]) == (422, "onboarding.phone_required")
         assert step("mono", "forward", 1, "许可证已办结，转营销科").status_code == 200
         again = step("mono", "forward", 1)
         assert (again.status_code, again.json()["code"]) == (409, "onboarding.stale")
@@ -99,12 +105,23 @@ def test_a_case_walked_through_a_real_server(server_process, db, run) -> None:
         for n, (name, code) in enumerate(
             [("cty", "apply"), ("mkt", "maintain"), ("dlv", "locate"), ("sal", "quota"), ("sal", "close")], start=3
         ):
-            assert step(name, code, n).status_code == 200, (name, code)
+            assert step(name, code, n, call=code != "close").status_code == 200, (name, code)
         done = c.get(f"/onboarding/cases/{cid}", headers=as_("s1")).json()
         assert (done["status"], done["current"], done["revision"]) == ("done", None, 8)
         assert done["closed_at"] is not None
         assert [s["done_by"] for s in done["steps"]] == ["mono", "c1", "cty", "mkt", "dlv", "sal", "sal"]
         assert [s["note"] for s in done["steps"][:2]] == ["许可证已办结，转营销科", "已走访，线路 3"]
+        calls = done["notices"]  # who was called, when, the number, the outcome, and who recorded it
+        assert [(n["position"], n["kind"], n["recorded_by"]) for n in calls] == [
+            (1, "phone", "mono"),
+            (2, "phone", "c1"),
+            (3, "phone", "cty"),
+            (4, "phone", "mkt"),
+            (5, "phone", "dlv"),
+            (6, "phone", "sal"),
+        ]
+        assert calls[0]["party"] == "forward的下一环节" and calls[0]["number"] == "029-87654321"
+        assert calls[0]["outcome"] == "已告知" and calls[0]["at"] < done["steps"][0]["done_at"]
         times = [s["done_at"] for s in done["steps"]]
         assert times == sorted(times) and all(s["overdue"] is False for s in done["steps"])
         for s, nxt in zip(done["steps"], done["steps"][1:], strict=False):
@@ -156,7 +173,11 @@ def test_deadlines_across_a_holiday_and_an_overdue_step(db, run, api, tmp_path) 
     code, out, _ = run("onboarding", "waiting", "--user", "mono")
     assert code == 0 and out.count("OVERDUE") == 2
     cid = office[0]["case_id"]
-    code, out, _ = run("onboarding", "do", cid, "--step", "forward", "--revision", "1", "--user", "mono")
+    code, _, err = run("onboarding", "do", cid, "--step", "forward", "--revision", "1", "--user", "mono")
+    assert code == 2 and "onboarding.phone_required" in err
+    call = "营销科王某|029-88886666|已电话告知"
+    do = ("onboarding", "do", cid, "--step", "forward", "--revision", "1", "--user", "mono")
+    code, out, _ = run(*do, "--phone", call)
     assert code == 0 and "revision 2" in out
     shown = api.call("GET", f"/onboarding/cases/{cid}", api.token("c1")).json()
     assert shown["steps"][0]["overdue"] is True and shown["steps"][0]["done_by"] == "mono"  # done, but late
@@ -172,7 +193,9 @@ def test_the_step_table_is_the_deployments(db, run, api, tmp_path) -> None:
     c1 = api.token("c1")
     create(api, c1, {"shop_name": "旧表店"})
     bad = [
-        ({"code": "x"}, "exactly code, name, owner and hours"),
+        ({"code": "x"}, "a step has code, name, owner and hours"),
+        ({"code": "visit", "name": "走访", "owner": "role:collector", "hours": 8, "phone": "yes"}, "phone is true"),
+        ({"code": "visit", "name": "走访", "owner": "role:collector", "hours": 8, "fax": True}, "may have phone"),
         ({"code": "Visit", "name": "走访", "owner": "role:collector", "hours": 8}, "lower-case"),
         ({"code": "visit", "name": "走访", "owner": "department:nowhere", "hours": 8}, "no department"),
         ({"code": "visit", "name": "走访", "owner": "role:admin", "hours": 8}, "role:collector"),
@@ -186,7 +209,7 @@ def test_the_step_table_is_the_deployments(db, run, api, tmp_path) -> None:
         assert code == 2 and message in err, err
     county_path = [
         {"code": "collect", "name": "统计分析员查收新入网户信息", "owner": "department:county", "hours": 8},
-        {"code": "visit", "name": "客户经理当日或次日走访", "owner": "role:collector", "hours": 8},
+        {"code": "visit", "name": "客户经理当日或次日走访", "owner": "role:collector", "hours": 8, "phone": True},
         {"code": "bank", "name": "银行账号维护到V6", "owner": "role:collector", "hours": 8},
     ]
     f = tmp_path / "county.json"
@@ -200,6 +223,11 @@ def test_the_step_table_is_the_deployments(db, run, api, tmp_path) -> None:
             for cid in conn.execute(select(onboarding_cases.c.id).order_by(onboarding_cases.c.opened_at)).scalars()
         ]
     assert counts == [7, 3]
+    with db.read() as conn:
+        q = select(onboarding_case_steps.c.phone).order_by(
+            onboarding_case_steps.c.case_id, onboarding_case_steps.c.position
+        )
+        assert sorted(conn.execute(q).scalars()) == [False] * 3 + [True] * 7  # the old table's six, the new one's
     f.write_text("[]", encoding="utf-8")
     assert run("onboarding", "steps", "--file", str(f))[0] == 0
     create(api, c1, {"shop_name": "无流程店"})

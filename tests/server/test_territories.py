@@ -161,7 +161,7 @@ def test_departments_and_placing_users(api, world, db):
         assert sup == s1
         assert conn.execute(select(customers.c.owner_id).where(customers.c.id == rec["id"])).scalar_one() is not None
     tree = ok(api.call("GET", A + "/territories", t))
-    assert {"user": "c3", "territory": team, "department": "county"} in tree["places"]
+    assert {"user": "c3", "territory": team, "department": "county", "manager": False} in tree["places"]
     assert next(n for n in tree["nodes"] if n["id"] == team)["users"] == ["c3"]
     assert next(d for d in tree["departments"] if d["code"] == "county")["users"] == 1
     assert next(d for d in tree["departments"] if d["code"] == "it")["name"] == "信息中心"
@@ -207,5 +207,5 @@ def test_the_command_line_shares_the_service_and_the_log(api, world, db, run):
         vias = set(conn.execute(select(admin_log.c.via).where(admin_log.c.action.like("territories.%"))).scalars())
     assert vias == {"cli"}
     assert ok(api.call("GET", A + "/territories", world["admin"]))["places"] == [
-        {"user": "c1", "territory": city, "department": "market"}
+        {"user": "c1", "territory": city, "department": "market", "manager": False}
     ]

@@ -82,6 +82,22 @@ def test_the_territory_tree_and_departments(qtbot, running, srv, memory_keyring,
     assert [team.text(c) for c in range(4)] == ["雁塔一组", "团队", "王经理 (s2)", "c2"]
     assert "c2\tcollector\ts2\tactive" in srv.admin("user", "list").stdout
 
+    # the market department's manager (the bulk maintenance signature): a post of a user placed in 市场部
+    page.user.setCurrentIndex(page.user.findData("c1"))
+    page.department.setCurrentIndex(0)  # (no department)
+    page.manager_box.setChecked(True)
+    page.unplace()
+    settle(qtbot, page)
+    assert warnings_of(page)[-1] == "部门经理须属于该部门：请选择部门。"
+    page.department.setCurrentIndex(page.department.findData("market"))
+    page.unplace()
+    settle(qtbot, page)
+    assert next(p for p in page.data.places if p.user == "c1").manager
+    page.user.setCurrentIndex(page.user.findData("c2"))
+    assert not page.manager_box.isChecked()  # the box follows the chosen user's place
+    page.user.setCurrentIndex(page.user.findData("c1"))
+    assert page.manager_box.isChecked()
+
     # a department renamed; bad input refused with the reason, nothing sent
     select_key(page.departments, "it")
     texts.append("信息中心")

@@ -111,6 +111,16 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     assert r.status_code == 200, r.text
     settle(qtbot, users)
     assert "c9" in cells(users.table)
+    users.add()  # a department user (部门人员): a viewer placed in 专卖管理所 at once
+    d = users.dialog
+    d.name.setText("zm1")
+    d.role.setCurrentIndex(d.role.findData("viewer"))
+    d.department.setCurrentIndex(d.department.findData("monopoly"))
+    d.accept()
+    qtbot.waitUntil(lambda: len(codes) == 2, timeout=20_000)
+    assert "zm1 的一次性验证码" in codes[-1]
+    assert "monopoly\t专卖管理所\t1 users" in srv.admin("department", "list").stdout
+    codes.pop()
     select_key(users.table, "c1")
     users.toggle()
     settle(qtbot, users)

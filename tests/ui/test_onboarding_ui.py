@@ -2,7 +2,10 @@
 list needs the server; signed in as the customer manager c1 under a county step table (the visit on the day
 or the next, the bank account into V6 within a working day: F3 L9, L164), it lists c1's two waiting visits,
 the one of a licensee whose information arrived before the National Day holiday overdue and in red; doing it
-moves that case on to the bank step; a step someone else moved on meanwhile is refused in Chinese."""
+moves that case on to the bank step; a step someone else moved on meanwhile is refused in Chinese. The bank
+step records its phone notice: the step's dialog refuses it without who was called and the outcome, and the
+server keeps the call. Then the server stops: the window shows the list kept in the archive at the last
+fetch, "as of" then, with the steps' actions disabled."""
 
 from __future__ import annotations
 
@@ -12,7 +15,10 @@ import uuid
 from pathlib import Path
 
 import httpx
+from PySide6.QtWidgets import QDialogButtonBox
 
+from app.services.changes import Notice
+from app.ui.onboarding_step import OnboardingStepDialog
 from app.ui.onboarding_view import TodoWindow
 from app.ui.style import ERROR
 from tests.server.helpers import Api, demo_values, save
@@ -23,7 +29,7 @@ from tests.ui.test_sync_ui import sign_in, status_text
 
 COUNTY = [
     {"code": "visit", "name": "客户经理当日或次日走访", "owner": "role:collector", "hours": 8},
-    {"code": "bank", "name": "银行账号一个工作日内维护到V6", "owner": "role:collector", "hours": 8},
+    {"code": "bank", "name": "银行账号一个工作日内维护到V6", "owner": "role:collector", "hours": 8, "phone": True},
 ]
 
 
@@ -85,3 +91,45 @@ def test_the_to_do_list(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     w.do_selected()
     qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
     assert shown[-1] == "其他人刚刚办理了该流程；请刷新列表。"
+
+    # the bank step records its phone notice: its dialog says what is missing before the server is asked
+    w.fetch()
+    qtbot.waitUntil(lambda: len(w.items) == 2 and w.refresh_button.isEnabled(), timeout=20_000)
+    bank = next(i for i in w.items if i.step.code == "bank")
+    assert bank.step.phone and not late.step.phone
+    dialog = OnboardingStepDialog(bank, w)
+    assert dialog.phone is not None
+    ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
+    ok.click()
+    assert dialog.problem.text() == "请填写通知了谁。" and dialog.result() == 0
+    dialog.party.setText("结算中心 张某")
+    ok.click()
+    assert dialog.problem.text() == "请填写结果。"
+    dialog.outcome.setText("已告知，账号已维护")
+    ok.click()
+    assert dialog.result() == 1 and dialog.answer()[1] == Notice("结算中心 张某", "", "已告知，账号已维护")
+    w.ask_step = lambda item: ("账号已维护到V6", Notice("结算中心 张某", "029-88880000", "已电话告知"))
+    w.table.selectRow(next(r for r in range(w.table.rowCount()) if w.items[r].step.code == "bank"))
+    shown.clear()
+    w.do_selected()
+    qtbot.waitUntil(lambda: bool(shown) or "银行账号一个工作日内维护到V6" not in names(), timeout=20_000)
+    assert not shown and names() == ["客户经理当日或次日走访"], shown
+    with httpx.Client(base_url=srv.url, timeout=30) as http:
+        api = Api(http)
+        token = api.login("c1", SERVER_PASSWORD).json()["access_token"]
+        case = api.call("GET", f"/onboarding/cases/{bank.case_id}", token).json()
+    assert case["status"] == "done"
+    assert [(n["position"], n["party"], n["number"], n["outcome"]) for n in case["notices"]] == [
+        (2, "结算中心 张某", "029-88880000", "已电话告知")
+    ]
+
+    # the server is gone: the list kept in the archive at the last fetch, as of then, nothing can be done
+    srv.stop()
+    w.fetch()
+    qtbot.waitUntil(lambda: w.message.text().startswith("无法连接服务器"), timeout=30_000)
+    assert "待服务器可连接后才能办理" in w.message.text() and "以下为本档案保存的 20" in w.message.text()
+    assert names() == ["客户经理当日或次日走访"] and w.items[0].shop_name == "今日新店"
+    w.table.selectRow(0)
+    assert not w.do_button.isEnabled()
+    w.do_selected()  # nothing asked of the server
+    assert w.offline and not shown

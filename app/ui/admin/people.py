@@ -53,7 +53,9 @@ def show_code(parent: QWidget, code: OneTimeCode) -> None:
 
 
 class NewUserDialog(QDialog):
-    def __init__(self, supervisors: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, supervisors: list[str], parent: QWidget | None = None, departments: list[tuple[str, str]] | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle(_("Add a user"))
         form = QFormLayout(self)
@@ -69,6 +71,11 @@ class NewUserDialog(QDialog):
         form.addRow(_("Full name"), self.display_name)
         form.addRow(_("Role"), self.role)
         form.addRow(_("Team of"), self.supervisor)
+        self.department = QComboBox()  # a department user (部门人员): a territory viewer placed in it
+        self.department.addItem(_("(no department)"), "")
+        for code, name in departments or []:
+            self.department.addItem(name, code)
+        form.addRow(_("Department"), self.department)
         note = QLabel(_("The user gets a one-time code instead of a password and chooses their own with it."))
         note.setWordWrap(True)
         form.addRow(note)
@@ -77,12 +84,13 @@ class NewUserDialog(QDialog):
         buttons.rejected.connect(self.reject)
         form.addRow(buttons)
 
-    def values(self) -> tuple[str, str, str, str]:
+    def values(self) -> tuple[str, str, str, str, str]:
         return (
             self.name.text(),
             str(self.role.currentData()),
             self.display_name.text(),
             str(self.supervisor.currentData()),
+            str(self.department.currentData() or ""),
         )
 
 
@@ -107,9 +115,11 @@ class UsersPage(Page):
         )
         self.layout_.addWidget(self.status)
         self.dialog: NewUserDialog | None = None
+        self.departments: list[tuple[str, str]] = []  # (code, name), for the new user's department
 
     def refresh(self) -> None:
         self.ask(admin.users, self.show_users)
+        self.ask(admin.territories, lambda t: setattr(self, "departments", [(d.code, d.name) for d in t.departments]))
 
     def show_users(self, users: list[AdminUser]) -> None:
         self.users = users
@@ -142,20 +152,20 @@ class UsersPage(Page):
         return user
 
     def add(self) -> None:
-        self.dialog = NewUserDialog(self.supervisors(), self)
+        self.dialog = NewUserDialog(self.supervisors(), self, self.departments)
         self.dialog.accepted.connect(self._add)
         self.dialog.open()
 
     def _add(self) -> None:
         assert self.dialog is not None
-        name, role, display, sup = self.dialog.values()
+        name, role, display, sup, dep = self.dialog.values()
 
         def added(code: OneTimeCode) -> None:
             self.status.setText(_("{user} was added.").format(user=code.name))
             show_code(self, code)
             self.refresh()
 
-        self.ask(lambda c: admin.add_user(c, name, role, display, sup), added)
+        self.ask(lambda c: admin.add_user(c, name, role, display, sup, dep), added)
 
     def toggle(self) -> None:
         user = self.current()

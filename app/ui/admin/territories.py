@@ -8,6 +8,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -63,6 +64,8 @@ class TerritoriesPage(Page):
         self.where.setWordWrap(True)
         pl.addRow(_("User"), self.user)
         pl.addRow(_("Department"), self.department)
+        self.manager_box = QCheckBox(_("The department's manager (e.g. 市场部经理: signs bulk maintenance)"))
+        pl.addRow("", self.manager_box)
         pl.addRow(_("Node"), self.where)
         right.addWidget(place)
         top.addLayout(right, 2)
@@ -156,6 +159,7 @@ class TerritoriesPage(Page):
     def _user_changed(self) -> None:
         name = self.user.currentData()
         place = next((p for p in self.data.places if p.user == name), None)
+        self.manager_box.setChecked(place is not None and place.manager)
         if place is not None and place.department:
             self.department.setCurrentIndex(max(self.department.findData(place.department), 0))
         elif self.department.count():
@@ -322,4 +326,5 @@ class TerritoriesPage(Page):
             )
             self.refresh()
 
-        self.ask(lambda c: admin.place_user(c, name, target_id, dep), done)
+        manager = self.manager_box.isChecked()
+        self.ask(lambda c: admin.place_user(c, name, target_id, dep, manager), done)

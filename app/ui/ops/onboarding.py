@@ -1,5 +1,6 @@
 """Operations of the to-do list (app.services.onboarding, app.services.changes): the steps waiting for the user
-and doing one, asked of the server on the network pool (``ops.syncing.ask_server``); the archive is not touched."""
+and doing one, asked of the server on the network pool (``ops.syncing.ask_server``); the onboarding list last
+fetched is kept in the archive and read back on the DB thread when the server cannot be asked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from app.models.onboarding import WaitingChange, WaitingStep
 from app.services import changes, onboarding
 from app.services.changes import Notice
+from app.services.onboarding import KeptList
 from app.ui.context import UiContext
 from app.ui.ops.syncing import ask_server
 
@@ -20,11 +22,27 @@ def fetch_waiting(ctx: UiContext, parent: Any, success: Callable[[list[WaitingSt
     ask_server(ctx, onboarding.waiting, parent, success, failure)
 
 
+def keep_waiting(ctx: UiContext, parent: Any, items: list[WaitingStep], failure: Failure) -> None:
+    """Keep the list just fetched in the archive (shown offline, "as of" now)."""
+    ctx.op(lambda s: onboarding.keep(s, items), parent).failure(failure).run()
+
+
+def kept_waiting(ctx: UiContext, parent: Any, success: Callable[[KeptList | None], None], failure: Failure) -> None:
+    """The list last fetched for this sign-in, from the archive (None: none)."""
+    ctx.op(onboarding.kept, parent).success(success).failure(failure).run()
+
+
 def do_step(
-    ctx: UiContext, parent: Any, item: WaitingStep, note: str, success: Callable[[int], None], failure: Failure
+    ctx: UiContext,
+    parent: Any,
+    item: WaitingStep,
+    answer: tuple[str, Notice | None],
+    success: Callable[[int], None],
+    failure: Failure,
 ) -> None:
-    """Do ``item``'s step with ``note``; ``success`` gets the case's new revision."""
-    ask_server(ctx, lambda client: onboarding.do_step(client, item, note), parent, success, failure)
+    """Do ``item``'s step with (note, phone notice); ``success`` gets the case's new revision."""
+    note, phone = answer
+    ask_server(ctx, lambda client: onboarding.do_step(client, item, note, phone), parent, success, failure)
 
 
 def fetch_changes(
