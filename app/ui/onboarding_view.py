@@ -10,22 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QInputDialog,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.onboarding import WaitingStep
@@ -34,8 +28,8 @@ from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.filings_view import FilingsSection
+from app.ui.list_section import ListSection, with_overdue
 from app.ui.ops import onboarding as ops
-from app.ui.style import ERROR
 
 COLUMNS = (
     N_("Customer"),
@@ -48,7 +42,22 @@ COLUMNS = (
 )
 
 
-class TodoWindow(QDialog):
+def row_cells(w: WaitingStep) -> tuple[str, ...]:
+    """A waiting step's row: the customer, the step, who does it, where the case came from, its clock."""
+    s = w.step
+    customer = " ".join(x for x in (w.customer_code, w.shop_name) if x) or w.record_id
+    return (
+        customer,
+        s.name,
+        service.owner_text(s),
+        service.origin_text(w),
+        times.shown(s.started_at),
+        times.shown(s.deadline),
+        service.left_text(s),
+    )
+
+
+class TodoWindow(ListSection[WaitingStep], QDialog):
     """The steps waiting for the user; ``ask_note`` (tests) replaces the note's input dialog: it returns the
     note, or None when the user cancels."""
 
@@ -57,7 +66,6 @@ class TodoWindow(QDialog):
     ) -> None:
         super().__init__(parent)
         self.ctx, self.ask_note = ctx, ask_note
-        self.items: list[WaitingStep] = []
         self.setWindowTitle(_("To-do"))
         self.resize(1100, 760)
         layout = QVBoxLayout(self)
@@ -69,20 +77,7 @@ class TodoWindow(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setMinimumSectionSize(72)  # an empty list: headers not squeezed
-        self.table.itemSelectionChanged.connect(self._selected)
-        layout.addWidget(self.table, 1)
+        self.build_list(layout, COLUMNS)
         bar = QHBoxLayout()
         self.refresh_button = QPushButton(_("Ask the server again"))
         self.refresh_button.clicked.connect(self.fetch)
@@ -108,54 +103,21 @@ class TodoWindow(QDialog):
 
     def _failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)
-        self._selected()
-        if isinstance(exc, UserFacingError):
-            self.message.setText(
-                _("The to-do list needs the server, which could not be asked: {reason}").format(reason=exc.message())
-            )
-        else:
-            show_exception(self, exc)
+        self.show_unreachable(exc, _("The to-do list needs the server, which could not be asked: {reason}"))
 
     def _show(self, items: list[WaitingStep]) -> None:
         self.refresh_button.setEnabled(True)
-        self.items = items
-        self.table.setRowCount(len(items))
-        red = QBrush(QColor(ERROR))
-        for r, w in enumerate(items):
-            s = w.step
-            customer = " ".join(x for x in (w.customer_code, w.shop_name) if x) or w.record_id
-            cells = (
-                customer,
-                s.name,
-                service.owner_text(s),
-                service.origin_text(w),
-                times.shown(s.started_at),
-                times.shown(s.deadline),
-                service.left_text(s),
-            )
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if s.overdue:
-                    item.setForeground(red)
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        late = sum(1 for w in items if w.step.overdue)
+        late = self.fill(items, row_cells, lambda w: w.step.overdue)
         text = (
             ngettext("{n} step waits for you.", "{n} steps wait for you.", len(items)).format(n=len(items))
             if items
             else _("Nothing waits for you.")
         )
-        if late:
-            text += " " + ngettext("{n} is overdue.", "{n} are overdue.", late).format(n=late)
-        self.message.setText(text)
+        self.message.setText(with_overdue(text, late))
         self._selected()
 
     def _selected(self) -> None:
         self.do_button.setEnabled(self.current() is not None)
-
-    def current(self) -> WaitingStep | None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        return self.items[min(rows)] if rows and min(rows) < len(self.items) else None
 
     def do_selected(self) -> None:
         item = self.current()
