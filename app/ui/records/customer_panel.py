@@ -84,7 +84,6 @@ class CustomerPanel(QWidget):
         empty.setProperty("role", "empty")
         self.signature = SignatureBox(ctx, form, self)
         self.signature.sig_message.connect(self.sig_message)
-        self.set_role(role)
         page = QWidget(self)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
@@ -100,6 +99,7 @@ class CustomerPanel(QWidget):
             _("A change request to the department that owns the fields (county, city, emergency or your own).")
         )
         self.change_button.clicked.connect(self.request_change)
+        self.set_role(role)
         top.addWidget(self.signature, 1)
         top.addWidget(self.change_button)
         top.addWidget(self.print_button)
@@ -174,19 +174,19 @@ class CustomerPanel(QWidget):
         server refuses it)."""
         self.role = role
         self.form_widget.set_role(role)
-        if hasattr(self, "change_button"):
-            self.change_button.setVisible(role is not UserRole.VIEWER)
         self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
         for button in self.writing_buttons():
             button.setVisible(role is not UserRole.VIEWER)
 
     def writing_buttons(self) -> tuple[QPushButton, ...]:
-        """The page's buttons that write a record: the form's Save and Submit, and those of its tabs."""
+        """The page's buttons that write a record: the form's Save and Submit, a change request, and those of its
+        tabs."""
         i, s = self.integrity, self.service
         return (
             self.form_widget.save_button,
             self.form_widget.submit_button,
             self.signature.sign_button,
+            self.change_button,
             self.visits.add,
             i.add_entry,
             i.add_complaint,
