@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.errors import SyncError, SyncErrorKind, UserFacingError
-from app.i18n import N_, _
+from app.i18n import N_, _, translate
 from app.models.catalogue import ChangePolicy, FieldType, FormDefinition
 from app.models.onboarding import OpenedChange
 from app.models.owners import field_owner
@@ -46,6 +46,7 @@ REFUSALS = {
     "change.one_customer": N_("Only bulk maintenance names several customers."),
     "change.received_future": N_("A request cannot arrive in the future."),
 }
+SAME = N_("{label}: the new value is the same as the current one.")
 NOTHING = N_("Choose at least one field and give its new value.")
 NOT_ON_SERVER = N_("The customer is not on the server yet (approved and synced): a change request needs it there.")
 
@@ -90,14 +91,20 @@ def check(
     form: FormDefinition, current: Mapping[str, Any], raw: Mapping[str, Any], today: dt.date, lang: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """The new values made canonical, and each refused field's message (the form's own), as the server checks
-    them: against the customer's other values, every cross check counted."""
+    them: against the customer's other values, every cross check counted; a value that would not change is
+    refused too."""
     report = validate_values(form, dict(current) | dict(raw), today=today, role="supervisor", required=False)
     problems: dict[str, str] = {}
     for issue in report.errors:
         if issue.field in raw or issue.code in CROSS_FIELD:
             spec = form.get(issue.field)
             problems.setdefault(issue.field, issue.message(spec.label(lang) if spec else issue.field, lang))
-    return {k: report.values.get(k) for k in raw}, problems
+    values = {k: report.values.get(k) for k in raw}
+    for key, value in values.items():
+        spec = form.get(key)
+        if key not in problems and value == current.get(key):
+            problems[key] = translate(SAME, lang).format(label=spec.label(lang) if spec else key)
+    return values, problems
 
 
 def open_request(

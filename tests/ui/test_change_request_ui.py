@@ -69,7 +69,10 @@ def test_a_change_request_opened_from_the_customer_page(
     assert "contact_phone" not in d.editors and d.errors == {}
     d.send()
     assert d.message.text() == "请至少选择一个字段并填写新值。"
-    d.add_field("contact_name").set_value("王五六七")
+    name = d.add_field("contact_name")
+    d.send()
+    assert d.errors["contact_name"].text() == "联系人：新值与当前值相同。"
+    name.set_value("王五六七")
     d.note.clear()
     d.send()
     assert d.message.text() == "请说明修改的原因。"
