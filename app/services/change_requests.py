@@ -78,7 +78,8 @@ def fields_for(form: FormDefinition, path: str) -> list[str]:
     if path == "own":
         own = editable_keys(form, "collector", onboarding=False)
         return [f.key for f in form.fields if f.key in own and f.change is ChangePolicy.DIRECT and f.type not in skip]
-    return [f.key for f in form.fields if f.type not in skip and f.key in editable_keys(form, "supervisor")]
+    theirs = editable_keys(form, "supervisor", onboarding=False)
+    return [f.key for f in form.fields if f.type not in skip and f.key in theirs]
 
 
 def owner_of(form: FormDefinition, keys: list[str]) -> str | None:
