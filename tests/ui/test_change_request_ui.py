@@ -57,7 +57,10 @@ def test_a_change_request_opened_from_the_customer_page(
 
     # a path that is not c1's to open: the server's refusal, in Chinese
     phone.set_value("13912345678")
+    d.set_path("emergency")
+    assert not d.phone.isHidden()  # the emergency's phone call to the county
     d.set_path("city")
+    assert d.phone.isHidden()
     assert "contact_phone" in d.editors
     d.send()
     qtbot.waitUntil(lambda: d.send_button.isEnabled(), timeout=20_000)
