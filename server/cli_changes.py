@@ -7,28 +7,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from server import changes
-from server.accounts import User, require_user
-from server.cli_common import CliError, open_db
+from server.cli_common import CliError, acting_user, case_line, open_db, out, step_arguments
 from server.config import CHINA_TZ
 from server.errors import ApiError
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-
-
-def _user(db: Any, name: str | None, what: str) -> User:
-    if not name:
-        raise CliError(f"change {what} needs --user NAME")
-    with db.read() as conn:
-        return require_user(conn, name)
 
 
 def _value(text: str) -> Any:
@@ -72,17 +59,21 @@ def cmd_change(args: argparse.Namespace) -> int:
         if a == "open":
             data = {"path": args.path or "", "items": _items(args), "note": args.note or "", "received": args.received}
             body = changes.ChangeIn.model_validate(data)
-            case = changes.open_change(db, _user(db, args.user, "open"), body)
-            _out(f"{case['id']}\t{case['path']}\t{len(case['items'])} customer(s)")
+            case = changes.open_change(db, acting_user(db, args.user, "change open"), body)
+            out(f"{case['id']}\t{case['path']}\t{len(case['items'])} customer(s)")
         elif a == "waiting":
-            for w in changes.waiting(db, _user(db, args.user, "waiting")):
+            for w in changes.waiting(db, acting_user(db, args.user, "change waiting")):
                 s = w["step"]
                 left = "no limit" if s["deadline"] is None else f"{s['hours_left']:g} h left"
                 late = "OVERDUE" if s["overdue"] else left
                 who = f"{len(w['items'])} customer(s)"
-                _out(f"{w['case_id']}\t{w['path']}\t{s['code']}\t{s['deadline']}\t{late}\t{who}")
+                out(f"{w['case_id']}\t{w['path']}\t{s['code']}\t{s['deadline']}\t{late}\t{who}")
         elif a == "show":
-            _out(json.dumps(changes.show(db, _user(db, args.user, "show"), args.target or ""), ensure_ascii=False))
+            out(
+                json.dumps(
+                    changes.show(db, acting_user(db, args.user, "change show"), args.target or ""), ensure_ascii=False
+                )
+            )
         else:
             if not args.target or not args.step or args.revision is None:
                 raise CliError("change do CASE --step CODE --revision N --user NAME [--note] [--phone] [--told]")
@@ -95,8 +86,8 @@ def cmd_change(args: argparse.Namespace) -> int:
                     "customer_notice": notice_arg(args.told, "--told"),
                 }
             )
-            case = changes.do_step(db, _user(db, args.user, "do"), args.target, step)
-            _out(f"{case['id']}\t{case['status']}\trevision {case['revision']}")
+            case = changes.do_step(db, acting_user(db, args.user, "change do"), args.target, step)
+            out(case_line(case))
     except ApiError as exc:
         raise CliError(f"{exc.code}: {exc.message}") from None
     except ValidationError as exc:
@@ -114,9 +105,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     o.add_argument("--set", action="append", help="open: FIELD=VALUE (JSON for numbers, lists, null)")
     o.add_argument("--file", help="open: a JSON list of {record, changes} (bulk maintenance)")
     o.add_argument("--received", help="open: when the request arrived, 2026-09-30T14:00 China time (default: now)")
-    o.add_argument("--user", help="as whom")
-    o.add_argument("--step", help="do: the step's code")
-    o.add_argument("--revision", type=int, help="do: the request's revision as last seen")
+    step_arguments(o, "request")
     o.add_argument("--note", help="open, do: a note")
     o.add_argument("--phone", help="do: the step's phone call, WHO|NUMBER|OUTCOME (now)")
     o.add_argument("--told", help="do: how the customer was told, WHO|NUMBER|OUTCOME (now)")

@@ -1,6 +1,8 @@
 """What the server's command lines (server/cli.py and its admin commands, server/cli_admin.py) share:
 ``CliError`` (a refused command, one line), the new password from the terminal or
-FIELDARCHIVE_NEW_PASSWORD, the database a command opens (migrated first), and a date argument."""
+FIELDARCHIVE_NEW_PASSWORD, the database a command opens (migrated first), and a date argument; and what the
+case commands (``onboarding``, ``change``: server/cli_onboarding.py, server/cli_changes.py) share: a line out,
+the ``--user`` a command acts as, the arguments of doing a step, a case's line after a step."""
 
 from __future__ import annotations
 
@@ -10,8 +12,10 @@ import getpass
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from server import runconfig
+from server.accounts import User, require_user
 from server.config import database_url
 from server.db import Database
 from server.migrate import upgrade
@@ -52,3 +56,27 @@ def parse_date(text: str, what: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise CliError(f"{what}: {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def out(line: str) -> None:
+    sys.stdout.write(line + "\n")
+
+
+def acting_user(db: Database, name: str | None, what: str) -> User:
+    """The account named by ``--user``; ``what`` (e.g. "change open") names the command when it is missing."""
+    if not name:
+        raise CliError(f"{what} needs --user NAME")
+    with db.read() as conn:
+        return require_user(conn, name)
+
+
+def step_arguments(parser: argparse.ArgumentParser, case: str) -> None:
+    """``--user``, ``--step`` and ``--revision`` of a case command; ``case`` what its cases are called."""
+    parser.add_argument("--user", help="as whom")
+    parser.add_argument("--step", help="do: the step's code")
+    parser.add_argument("--revision", type=int, help=f"do: the {case}'s revision as last seen")
+
+
+def case_line(case: dict[str, Any]) -> str:
+    """A case after a step: its id, status and new revision."""
+    return f"{case['id']}\t{case['status']}\trevision {case['revision']}"

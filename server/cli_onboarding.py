@@ -7,27 +7,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 from server import onboarding
-from server.accounts import User, require_user
 from server.cli_changes import notice_arg
-from server.cli_common import CliError, open_db
+from server.cli_common import CliError, acting_user, case_line, open_db, out, step_arguments
 from server.config import CHINA_TZ
 from server.errors import ApiError
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-
-
-def _user(db: Any, name: str | None, what: str) -> User:
-    if not name:
-        raise CliError(f"onboarding {what} needs --user NAME")
-    with db.read() as conn:
-        return require_user(conn, name)
 
 
 def _received(text: str | None) -> dt.datetime | None:
@@ -51,7 +38,7 @@ def _steps(db: Any, file: str | None) -> None:
         with db.read() as conn:
             rows = onboarding.steps(conn)
     for n, s in enumerate(rows, start=1):
-        _out(f"{n}\t{s['code']}\t{s['owner']}\t{s['hours']:g} h\t{s['name']}")
+        out(f"{n}\t{s['code']}\t{s['owner']}\t{s['hours']:g} h\t{s['name']}")
 
 
 def cmd_onboarding(args: argparse.Namespace) -> int:
@@ -62,16 +49,21 @@ def cmd_onboarding(args: argparse.Namespace) -> int:
         elif a == "open":
             if not args.target:
                 raise CliError("onboarding open CUSTOMER [--received 2026-11-20T09:30] [--user NAME]")
-            by = _user(db, args.user, "open") if args.user else None
-            _out(db.write(lambda tx: onboarding.open_case(tx, args.target, _received(args.received), by)))
+            by = acting_user(db, args.user, "onboarding open") if args.user else None
+            out(db.write(lambda tx: onboarding.open_case(tx, args.target, _received(args.received), by)))
         elif a == "waiting":
-            for w in onboarding.waiting(db, _user(db, args.user, "waiting")):
+            for w in onboarding.waiting(db, acting_user(db, args.user, "onboarding waiting")):
                 s = w["step"]
                 late = "OVERDUE" if s["overdue"] else f"{s['hours_left']:g} h left"
                 name = w["shop_name"] or w["customer_code"] or w["record_id"]
-                _out(f"{w['case_id']}\t{s['code']}\t{s['deadline']}\t{late}\t{name}")
+                out(f"{w['case_id']}\t{s['code']}\t{s['deadline']}\t{late}\t{name}")
         elif a == "show":
-            _out(json.dumps(onboarding.show(db, _user(db, args.user, "show"), args.target or ""), ensure_ascii=False))
+            out(
+                json.dumps(
+                    onboarding.show(db, acting_user(db, args.user, "onboarding show"), args.target or ""),
+                    ensure_ascii=False,
+                )
+            )
         else:
             if not args.target or not args.step or args.revision is None:
                 raise CliError("onboarding do CASE --step CODE --revision N --user NAME [--note TEXT] [--phone]")
@@ -79,8 +71,8 @@ def cmd_onboarding(args: argparse.Namespace) -> int:
             body = onboarding.StepIn.model_validate(
                 {"step": args.step, "revision": args.revision, "note": args.note or "", "phone": phone}
             )
-            case = onboarding.do_step(db, _user(db, args.user, "do"), args.target, body)
-            _out(f"{case['id']}\t{case['status']}\trevision {case['revision']}")
+            case = onboarding.do_step(db, acting_user(db, args.user, "onboarding do"), args.target, body)
+            out(case_line(case))
     except ApiError as exc:
         raise CliError(f"{exc.code}: {exc.message}") from None
     except onboarding.OnboardingError as exc:
@@ -95,9 +87,7 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     o.add_argument("target", nargs="?", help="open: the customer (code or id); show, do: the case's id")
     o.add_argument("--file", help="steps: replace the step table with this JSON list")
     o.add_argument("--received", help="open: when the information arrived (default: now)")
-    o.add_argument("--user", help="waiting, show, do: as whom; open: who opens it")
-    o.add_argument("--step", help="do: the step's code")
-    o.add_argument("--revision", type=int, help="do: the case's revision as last seen")
+    step_arguments(o, "case")
     o.add_argument("--note", help="do: what was done")
     o.add_argument("--phone", help="do: the step's phone notice, WHO|NUMBER|OUTCOME (now)")
     o.set_defaults(func=cmd_onboarding)

@@ -66,3 +66,16 @@ class WaitingChange:
     step: CaseStep
     flags: frozenset[str]
     notify_customer: bool
+
+
+@dataclass(frozen=True)
+class OpenedChange:
+    """A change request as the server opened it (``POST /changes``): its id, path, status and revision, its
+    steps (the applying one given to the department owning the fields) and its customers' new values."""
+
+    case_id: str
+    path: str
+    status: str
+    revision: int
+    steps: tuple[CaseStep, ...]
+    items: tuple[ChangeItem, ...]

@@ -28,7 +28,7 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
-from app.models.onboarding import WaitingChange, WaitingStep
+from app.models.onboarding import OpenedChange, WaitingChange, WaitingStep
 from app.models.remote import (
     CreditHistory,
     CustomerAccess,
@@ -450,6 +450,10 @@ class SyncClient:
         """The change requests' steps waiting for this user (server/changes.py)."""
         answer = self._call("GET", "/changes/waiting")
         return decode(protocol_onboarding.changes_waiting, answer, "changes")
+
+    def open_change(self, body: dict[str, Any]) -> OpenedChange:
+        """Open a change request (``body``: path, items, note); refused as SyncError(REFUSED) with ``code``."""
+        return decode(protocol_onboarding.opened_change, self._call("POST", "/changes", body=body), "changes")
 
     def change_step(self, case_id: str, body: dict[str, Any]) -> int:
         """Do a change request's waiting step (``body``: step, revision, note, phone, customer_notice); the

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models.onboarding import CaseStep, ChangeItem, WaitingChange, WaitingStep
+from app.models.onboarding import CaseStep, ChangeItem, OpenedChange, WaitingChange, WaitingStep
 from app.sync.decoding import listed, obj, opt, req
 
 
@@ -90,3 +90,16 @@ def changes_waiting(d: Any, where: str) -> list[WaitingChange]:
             )
         )
     return out
+
+
+def opened_change(d: Any, where: str) -> OpenedChange:
+    """``POST /changes``: the request as opened."""
+    d = obj(d, where)
+    return OpenedChange(
+        case_id=req(d, "id", str, where),
+        path=req(d, "path", str, where),
+        status=req(d, "status", str, where),
+        revision=req(d, "revision", int, where),
+        steps=tuple(case_step(s, f"{where}.steps[{n}]") for n, s in enumerate(listed(d, "steps", where))),
+        items=tuple(_item(x, f"{where}.items[{n}]") for n, x in enumerate(listed(d, "items", where))),
+    )

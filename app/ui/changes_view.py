@@ -8,26 +8,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
-from app.errors import UserFacingError
 from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.onboarding import WaitingChange
@@ -36,6 +30,7 @@ from app.services import onboarding as steps
 from app.services.changes import Notice
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.list_section import ListSection, with_overdue
 from app.ui.ops import onboarding as ops
 from app.ui.style import ERROR
 
@@ -102,7 +97,7 @@ class StepDialog(QDialog):
         self.accept()
 
 
-class ChangesPanel(QWidget):
+class ChangesPanel(ListSection[WaitingChange], QWidget):
     """The change steps waiting for the user; ``ask`` (tests) replaces the step dialog: it returns the
     (note, phone call, customer notice), or None when the user cancels."""
 
@@ -111,26 +106,12 @@ class ChangesPanel(QWidget):
     ) -> None:
         super().__init__(parent)
         self.ctx, self.ask = ctx, ask
-        self.items: list[WaitingChange] = []
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         title = QLabel(_("Change requests waiting for you (客户信息修改维护): county, city, emergency and bulk paths."))
         title.setWordWrap(True)
         layout.addWidget(title)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setMinimumSectionSize(72)  # an empty list: headers not squeezed
-        self.table.itemSelectionChanged.connect(self._selected)
-        layout.addWidget(self.table, 1)
+        self.build_list(layout, COLUMNS)
         bar = QHBoxLayout()
         bar.addStretch(1)
         self.do_button = QPushButton(_("Do the change step…"))
@@ -144,35 +125,21 @@ class ChangesPanel(QWidget):
         ops.fetch_changes(self.ctx, self, self._show, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        self._selected()
-        if isinstance(exc, UserFacingError):
-            self.message.setText(
-                _("The to-do list needs the server, which could not be asked: {reason}").format(reason=exc.message())
-            )
-        else:
-            show_exception(self, exc)
+        self.show_unreachable(exc, _("The to-do list needs the server, which could not be asked: {reason}"))
+
+    def _cells(self, w: WaitingChange) -> tuple[str, ...]:
+        s = w.step
+        return (
+            service.path_text(w.path),
+            service.changes_text(w, self.ctx.form),
+            s.name,
+            steps.owner_text(s),
+            times.shown(s.deadline) if s.deadline else _("No limit"),
+            steps.left_text(s),
+        )
 
     def _show(self, items: list[WaitingChange]) -> None:
-        self.items = items
-        self.table.setRowCount(len(items))
-        red = QBrush(QColor(ERROR))
-        for r, w in enumerate(items):
-            s = w.step
-            cells = (
-                service.path_text(w.path),
-                service.changes_text(w, self.ctx.form),
-                s.name,
-                steps.owner_text(s),
-                times.shown(s.deadline) if s.deadline else _("No limit"),
-                steps.left_text(s),
-            )
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if s.overdue:
-                    item.setForeground(red)
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
-        late = sum(1 for w in items if w.step.overdue)
+        late = self.fill(items, self._cells, lambda w: w.step.overdue)
         text = (
             ngettext("{n} change step waits for you.", "{n} change steps wait for you.", len(items)).format(
                 n=len(items)
@@ -180,17 +147,11 @@ class ChangesPanel(QWidget):
             if items
             else _("No change request waits for you.")
         )
-        if late:
-            text += " " + ngettext("{n} is overdue.", "{n} are overdue.", late).format(n=late)
-        self.message.setText(text)
+        self.message.setText(with_overdue(text, late))
         self._selected()
 
     def _selected(self) -> None:
         self.do_button.setEnabled(self.current() is not None)
-
-    def current(self) -> WaitingChange | None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        return self.items[min(rows)] if rows and min(rows) < len(self.items) else None
 
     def do_selected(self) -> None:
         item = self.current()

@@ -20,20 +20,16 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QButtonGroup,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
     QRadioButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -47,6 +43,7 @@ from app.models.wire import UserRole
 from app.services import checks as service
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.list_section import ListSection
 from app.ui.ops import checks as ops
 from app.ui.style import ERROR
 
@@ -58,6 +55,11 @@ POINTS = (("timeliness", N_("Timeliness")), ("objectivity", N_("Objectivity")), 
 def last_month(today: dt.date) -> str:
     first = today.replace(day=1) - dt.timedelta(days=1)
     return f"{first.year:04d}-{first.month:02d}"
+
+
+def row_cells(c: MaintenanceCheck) -> tuple[str, ...]:
+    """A check's row: its kind, whom and by whom, the day, the result, the findings."""
+    return (_(KIND_TEXT.get(c.kind, c.kind)), c.collector, c.checker, c.checked_on, service.result_text(c), c.findings)
 
 
 class Rating(QWidget):
@@ -80,7 +82,7 @@ class Rating(QWidget):
         return "deficient" if self.deficient.isChecked() else "ok"
 
 
-class ChecksDialog(QDialog):
+class ChecksDialog(ListSection[MaintenanceCheck], QDialog):
     """The month's checks and the two forms to record one."""
 
     def __init__(
@@ -88,7 +90,6 @@ class ChecksDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.ctx, self.role = ctx, role
-        self.items: list[MaintenanceCheck] = []
         self.setWindowTitle(_("Maintenance checks and spot audits"))
         today = times.today()
         layout = QVBoxLayout(self)
@@ -103,17 +104,7 @@ class ChecksDialog(QDialog):
         top.addWidget(self.refresh)
         top.addStretch(1)
         layout.addLayout(top)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(self.table, 1)
+        self.build_list(layout, COLUMNS, single=False, min_section=None)
         self.tabs = QTabWidget()
         self.tabs.addTab(self._monthly_form(today), _("Monthly check (market manager)"))
         self.tabs.addTab(self._spot_form(today), _("Spot audit (customer-service department)"))
@@ -188,21 +179,10 @@ class ChecksDialog(QDialog):
         ops.listing(self.ctx, self, month, self._show, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        if isinstance(exc, UserFacingError):
-            self.message.setText(
-                _("The checks need the server, which could not be asked: {reason}").format(reason=exc.message())
-            )
-        else:
-            show_exception(self, exc)
+        self.show_unreachable(exc, _("The checks need the server, which could not be asked: {reason}"))
 
     def _show(self, items: list[MaintenanceCheck]) -> None:
-        self.items = items
-        self.table.setRowCount(len(items))
-        for r, c in enumerate(items):
-            cells = (_(KIND_TEXT.get(c.kind, c.kind)), c.collector, c.checker, c.checked_on)
-            for col, text in enumerate((*cells, service.result_text(c), c.findings)):
-                self.table.setItem(r, col, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+        self.fill(items, row_cells)
         month = self.month.text().strip()
         self.message.setText(
             ngettext("{n} check of {month}.", "{n} checks of {month}.", len(items)).format(n=len(items), month=month)

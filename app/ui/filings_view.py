@@ -12,9 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QFileDialog,
@@ -26,7 +25,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -38,8 +36,8 @@ from app.models.filings import Filing, FilingsOwed
 from app.services import filings as service
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
+from app.ui.list_section import ListSection, with_overdue
 from app.ui.ops import filings as ops
-from app.ui.style import ERROR
 
 COLUMNS = (N_("Filing"), N_("Month"), N_("Due"), N_("State"), N_("Filed at"))
 ROW_COLUMNS = (
@@ -51,6 +49,12 @@ ROW_COLUMNS = (
     N_("Handled by"),
 )
 XLSX = "Excel (*.xlsx)"
+
+
+def row_cells(f: Filing) -> tuple[str, ...]:
+    """A filing's row: its name, month, due day, state (and the reminder), when it was filed."""
+    state = service.state_text(f) + (" · " + _("reminder") if f.remind else "")
+    return (f.name, f.month, f.due, state, times.shown(f.filed_at) if f.filed_at else "")
 
 
 class RowsDialog(QDialog):
@@ -113,7 +117,7 @@ class DocumentsDialog(QDialog):
         return {key: box.toPlainText().strip() for key, box in self.texts.items()}
 
 
-class FilingsSection(QWidget):
+class FilingsSection(ListSection[Filing], QWidget):
     """The filings owed by the user. ``ask`` (tests) replaces the dialogs: it gets the filing and returns
     what to file (``{"note": …, "rows": […]}`` / ``{"documents": {…}}``) or None; ``ask_file`` the save
     dialog (a path, or "" to cancel)."""
@@ -127,7 +131,6 @@ class FilingsSection(QWidget):
     ) -> None:
         super().__init__(parent)
         self.ctx, self.ask, self.ask_file = ctx, ask, ask_file
-        self.items: list[Filing] = []
         self.written: Any = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)
@@ -136,19 +139,7 @@ class FilingsSection(QWidget):
         bold.setBold(True)
         title.setFont(bold)
         layout.addWidget(title)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.itemSelectionChanged.connect(self._selected)
-        layout.addWidget(self.table, 1)
+        self.build_list(layout, COLUMNS, min_section=None)
         bar = QHBoxLayout()
         self.file_button = QPushButton(_("File…"))
         self.file_button.clicked.connect(self.file_selected)
@@ -165,28 +156,11 @@ class FilingsSection(QWidget):
         ops.fetch_owed(self.ctx, self, self._show, self._failed)
 
     def _failed(self, exc: BaseException) -> None:
-        self._selected()
-        if isinstance(exc, UserFacingError):
-            self.message.setText(
-                _("The filings need the server, which could not be asked: {reason}").format(reason=exc.message())
-            )
-        else:
-            show_exception(self, exc)
+        self.show_unreachable(exc, _("The filings need the server, which could not be asked: {reason}"))
 
     def _show(self, owed: FilingsOwed) -> None:
-        self.items = [*owed.current, *owed.overdue]
-        self.table.setRowCount(len(self.items))
-        red = QBrush(QColor(ERROR))
-        for r, f in enumerate(self.items):
-            state = service.state_text(f) + (" · " + _("reminder") if f.remind else "")
-            for c, text in enumerate((f.name, f.month, f.due, state, times.shown(f.filed_at) if f.filed_at else "")):
-                cell = QTableWidgetItem(text)
-                if f.state == "overdue":
-                    cell.setForeground(red)
-                self.table.setItem(r, c, cell)
-        self.table.resizeColumnsToContents()
+        late = self.fill([*owed.current, *owed.overdue], row_cells, lambda f: f.state == "overdue")
         open_ = [f for f in self.items if f.state in ("due", "overdue")]
-        late = sum(1 for f in self.items if f.state == "overdue")
         text = (
             ngettext("{n} filing is still to be filed.", "{n} filings are still to be filed.", len(open_)).format(
                 n=len(open_)
@@ -194,14 +168,8 @@ class FilingsSection(QWidget):
             if open_
             else _("Every filing of {month} is filed.").format(month=owed.month)
         )
-        if late:
-            text += " " + ngettext("{n} is overdue.", "{n} are overdue.", late).format(n=late)
-        self.message.setText(text)
+        self.message.setText(with_overdue(text, late))
         self._selected()
-
-    def current(self) -> Filing | None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        return self.items[min(rows)] if rows and min(rows) < len(self.items) else None
 
     def _selected(self) -> None:
         item = self.current()

@@ -110,6 +110,9 @@ class MainWindow(QMainWindow):
         self.list_panel.sig_selected.connect(self.open_customer)
         self.panel.sig_open_customer.connect(self.open_customer)
         self.panel.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
+        self.panel.sig_change_opened.connect(
+            lambda: self.todo_window.fetch() if self.todo_window else None
+        )  # shown: asked again
         self.ctx.sig_changes.connect(self._data_changed)
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)

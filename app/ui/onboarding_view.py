@@ -12,16 +12,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QPushButton,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -35,9 +30,9 @@ from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.filings_view import FilingsSection
+from app.ui.list_section import ListSection, with_overdue
 from app.ui.onboarding_step import Answer, OnboardingStepDialog
 from app.ui.ops import onboarding as ops
-from app.ui.style import ERROR
 
 log = logging.getLogger(__name__)
 COLUMNS = (
@@ -51,7 +46,22 @@ COLUMNS = (
 )
 
 
-class TodoWindow(QDialog):
+def row_cells(w: WaitingStep) -> tuple[str, ...]:
+    """A waiting step's row: the customer, the step, who does it, where the case came from, its clock."""
+    s = w.step
+    customer = " ".join(x for x in (w.customer_code, w.shop_name) if x) or w.record_id
+    return (
+        customer,
+        s.name,
+        service.owner_text(s),
+        service.origin_text(w),
+        times.shown(s.started_at),
+        times.shown(s.deadline),
+        service.left_text(s),
+    )
+
+
+class TodoWindow(ListSection[WaitingStep], QDialog):
     """The steps waiting for the user; ``ask_note`` (tests) replaces the note's input dialog: it returns the
     note, or None when the user cancels."""
 
@@ -61,7 +71,6 @@ class TodoWindow(QDialog):
         super().__init__(parent)
         self.ctx, self.ask_note = ctx, ask_note
         self.ask_step: Callable[[WaitingStep], Answer | None] | None = None  # tests: the step dialog's answer
-        self.items: list[WaitingStep] = []
         self.offline = False  # showing the list kept in the archive: nothing can be done until the server answers
         self.setWindowTitle(_("To-do"))
         self.resize(1100, 760)
@@ -74,20 +83,7 @@ class TodoWindow(QDialog):
         )
         intro.setWordWrap(True)
         layout.addWidget(intro)
-        self.message = QLabel("")
-        self.message.setWordWrap(True)
-        layout.addWidget(self.message)
-        self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels([_(c) for c in COLUMNS])
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        self.table.horizontalHeader().setStretchLastSection(True)
-        self.table.horizontalHeader().setMinimumSectionSize(72)  # an empty list: headers not squeezed
-        self.table.itemSelectionChanged.connect(self._selected)
-        layout.addWidget(self.table, 1)
+        self.build_list(layout, COLUMNS)
         bar = QHBoxLayout()
         self.refresh_button = QPushButton(_("Ask the server again"))
         self.refresh_button.clicked.connect(self.fetch)
@@ -149,27 +145,8 @@ class TodoWindow(QDialog):
         self._selected()
 
     def _fill(self, items: list[WaitingStep]) -> None:
-        self.items = items
-        self.table.setRowCount(len(items))
-        red = QBrush(QColor(ERROR))
-        for r, w in enumerate(items):
-            s = w.step
-            customer = " ".join(x for x in (w.customer_code, w.shop_name) if x) or w.record_id
-            cells = (
-                customer,
-                s.name,
-                service.owner_text(s),
-                service.origin_text(w),
-                times.shown(s.started_at),
-                times.shown(s.deadline),
-                service.left_text(s),
-            )
-            for c, text in enumerate(cells):
-                item = QTableWidgetItem(text)
-                if service.overdue_now(s):
-                    item.setForeground(red)
-                self.table.setItem(r, c, item)
-        self.table.resizeColumnsToContents()
+        """The rows; red where the step's deadline has passed (also since a kept list was fetched)."""
+        self.fill(items, row_cells, lambda w: service.overdue_now(w.step))
 
     def _summary(self, items: list[WaitingStep]) -> None:
         late = sum(1 for w in items if w.step.overdue)
@@ -178,16 +155,10 @@ class TodoWindow(QDialog):
             if items
             else _("Nothing waits for you.")
         )
-        if late:
-            text += " " + ngettext("{n} is overdue.", "{n} are overdue.", late).format(n=late)
-        self.message.setText(text)
+        self.message.setText(with_overdue(text, late))
 
     def _selected(self) -> None:
         self.do_button.setEnabled(self.current() is not None and not self.offline)
-
-    def current(self) -> WaitingStep | None:
-        rows = {i.row() for i in self.table.selectedIndexes()}
-        return self.items[min(rows)] if rows and min(rows) < len(self.items) else None
 
     def do_selected(self) -> None:
         item = self.current()

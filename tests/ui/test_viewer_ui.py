@@ -22,8 +22,8 @@ def test_a_viewer_is_offered_no_action_that_writes(qtbot, ctx) -> None:
     win.panel.show_customer(None)  # an empty form, as Ctrl+N would show it: nothing can be typed in
     shop = win.panel.form_widget.rows["shop_name"].editor.findChild(QLineEdit)
     assert shop is not None and shop.isReadOnly()
-    page = win.panel.writing_buttons()  # the customer page's own: Save, Submit, signature, visits, records
-    assert len(page) == 12 and all(b.isHidden() for b in page)  # hidden, not only in another tab
+    page = win.panel.writing_buttons()  # the page's own: Save, Submit, signature, change request, visits, records
+    assert len(page) == 13 and all(b.isHidden() for b in page)  # hidden, not only in another tab
     win.set_role(UserRole.COLLECTOR)
     assert all(a.isVisible() for a in writing)
     assert not any(b.isHidden() for b in page)

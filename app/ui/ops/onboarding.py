@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from app.models.onboarding import WaitingChange, WaitingStep
-from app.services import changes, onboarding
+from app.services import change_requests, changes, onboarding
 from app.services.changes import Notice
 from app.services.onboarding import KeptList
 from app.ui.context import UiContext
@@ -63,3 +63,15 @@ def do_change_step(
     """Do ``item``'s step with (note, phone call, customer notice); ``success`` gets the new revision."""
     note, phone, told = answer
     ask_server(ctx, lambda client: changes.do_step(client, item, note, phone, told), parent, success, failure)
+
+
+def open_change(
+    ctx: UiContext,
+    parent: Any,
+    call: Callable[[Any], change_requests.Opened],
+    success: Callable[[change_requests.Opened], None],
+    failure: Failure,
+) -> None:
+    """Open a change request (``call(client)``: app.services.change_requests.open_request bound to its
+    arguments) on the network pool; ``success`` gets the request as opened."""
+    ask_server(ctx, call, parent, success, failure)

@@ -24,6 +24,8 @@ from app.i18n import _, ngettext
 from app.models.catalogue import FormDefinition
 from app.models.record import Customer
 from app.models.wire import UserRole
+from app.services.change_requests import Opened
+from app.ui.change_request_dialog import ChangeRequestDialog, opened_text
 from app.ui.context import UiContext
 from app.ui.ops import printing as print_ops
 from app.ui.ops import records as record_ops
@@ -44,12 +46,13 @@ class CustomerPanel(QWidget):
     sig_message = Signal(str)
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
     sig_resolve_conflict = Signal(str)  # the form's "resolve the conflict" link
+    sig_change_opened = Signal()  # a change request was opened on the server (the 待办 is asked again)
 
     def __init__(
         self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.ctx, self.role = ctx, role
         self.form_widget = CustomerForm(ctx, form, role, self)
         self.visits = VisitsView(ctx, self)
         self.history = HistoryView(ctx, form, self)
@@ -81,7 +84,6 @@ class CustomerPanel(QWidget):
         empty.setProperty("role", "empty")
         self.signature = SignatureBox(ctx, form, self)
         self.signature.sig_message.connect(self.sig_message)
-        self.set_role(role)
         page = QWidget(self)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
@@ -92,7 +94,14 @@ class CustomerPanel(QWidget):
         self.print_button.clicked.connect(self.print_archive)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 8, 0)
+        self.change_button = QPushButton(_("Request a change…"), self)
+        self.change_button.setToolTip(
+            _("A change request to the department that owns the fields (county, city, emergency or your own).")
+        )
+        self.change_button.clicked.connect(self.request_change)
+        self.set_role(role)
         top.addWidget(self.signature, 1)
+        top.addWidget(self.change_button)
         top.addWidget(self.print_button)
         page_layout.addLayout(top)
         page_layout.addWidget(self.tabs, 1)
@@ -152,6 +161,7 @@ class CustomerPanel(QWidget):
         else:  # after a save of the same customer: a changed signed field outdates a signature it has
             self.signature.refresh()
         self.print_button.setEnabled(bool(customer_id))
+        self.change_button.setEnabled(bool(customer_id))
         self.sig_customer_changed.emit(customer_id or "")
 
     def is_dirty(self) -> bool:
@@ -162,18 +172,21 @@ class CustomerPanel(QWidget):
         """The form follows the role; the access log is for market managers and admins (the server refuses
         collectors anyway); a territory viewer reads only, so the page offers it no button that writes (the
         server refuses it)."""
+        self.role = role
         self.form_widget.set_role(role)
         self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
         for button in self.writing_buttons():
             button.setVisible(role is not UserRole.VIEWER)
 
     def writing_buttons(self) -> tuple[QPushButton, ...]:
-        """The page's buttons that write a record: the form's Save and Submit, and those of its tabs."""
+        """The page's buttons that write a record: the form's Save and Submit, a change request, and those of its
+        tabs."""
         i, s = self.integrity, self.service
         return (
             self.form_widget.save_button,
             self.form_widget.submit_button,
             self.signature.sign_button,
+            self.change_button,
             self.visits.add,
             i.add_entry,
             i.add_complaint,
@@ -194,6 +207,21 @@ class CustomerPanel(QWidget):
                 self.history.load(cid)
 
             record_ops.mark_checked(self.ctx, self, cid, kind).success(recorded).run()
+
+    def request_change(self) -> ChangeRequestDialog | None:
+        """The change request dialog for the customer shown (as saved); None when none is shown."""
+        customer = self.form_widget.customer
+        if customer is None:
+            return None
+
+        def opened(result: Opened) -> None:
+            self.sig_message.emit(opened_text(result))
+            self.sig_change_opened.emit()
+
+        dialog = ChangeRequestDialog(self.ctx, self.form_widget.form, customer, self.role, self, opened)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        return dialog
 
     def print_archive(self) -> None:
         """Ask where to save the PDF (unsaved changes first saved or discarded: the copy shows what is saved)."""
