@@ -28,7 +28,7 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
-from app.models.onboarding import WaitingChange, WaitingStep
+from app.models.onboarding import Case, WaitingChange, WaitingStep
 from app.models.remote import (
     CreditHistory,
     CustomerAccess,
@@ -451,6 +451,11 @@ class SyncClient:
         request's new revision. A refusal is SyncError(REFUSED) with its ``code``."""
         answer = self._call("POST", f"/changes/{case_id}/steps", body=body)
         return decode(protocol_onboarding.case_revision, answer, "changes")
+
+    def case(self, kind: str, case_id: str) -> Case:
+        """An onboarding case (``kind`` "onboarding") or a change request ("change") with every step."""
+        path = f"/onboarding/cases/{case_id}" if kind == "onboarding" else f"/changes/{case_id}"
+        return decode(protocol_onboarding.case_answer, self._call("GET", path), kind)
 
     def calendar(self, known_version: str | None = None) -> RemoteCalendar | None:
         """The server's work calendar (years, holidays, workdays, version), or None when

@@ -30,6 +30,7 @@ from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.onboarding import WaitingStep
 from app.services import onboarding as service
+from app.ui.case_print import CasePrintButton
 from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
@@ -91,6 +92,8 @@ class TodoWindow(QDialog):
         self.do_button.clicked.connect(self.do_selected)
         bar.addWidget(self.refresh_button)
         bar.addStretch(1)
+        self.print_button = CasePrintButton(ctx, self, "onboarding", self.table, self._case_id, self.message)
+        bar.addWidget(self.print_button)
         bar.addWidget(self.do_button)
         layout.addLayout(bar)
         self.changes = ChangesPanel(ctx, self)  # the change requests' steps: a section of their own
@@ -152,6 +155,9 @@ class TodoWindow(QDialog):
 
     def _selected(self) -> None:
         self.do_button.setEnabled(self.current() is not None)
+
+    def _case_id(self) -> str | None:
+        return item.case_id if (item := self.current()) else None
 
     def current(self) -> WaitingStep | None:
         rows = {i.row() for i in self.table.selectedIndexes()}
