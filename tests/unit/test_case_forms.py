@@ -95,3 +95,23 @@ def test_bulk_customers_absent_ones_phone_calls_and_an_unwritable_folder(session
         case_forms.write_form(session, phone, nowhere, lang="zh_CN")
     assert refused.value.message("zh_CN").startswith(f"无法写入 {nowhere}") and not nowhere.parent.exists()
     assert len(printed(b.id)) == 2
+
+
+def test_a_case_answer_of_the_wrong_shape_names_the_place() -> None:
+    from app.sync.decoding import Bad
+    from app.sync.protocol_onboarding import case_answer
+
+    good = {
+        "id": "i", "kind": "county", "record_id": "r", "customer_code": None, "shop_name": "店", "status": "open",
+        "source": "county:s1", "opened_at": "2026-12-01T09:00:00+08:00", "steps": [], "customer_manager": "c1",
+        "items": [{"record_id": "r", "customer_code": "1", "shop_name": "店", "changes": {"address": "x"}}],
+        "notices": [{"position": 1, "kind": "phone", "party": "王", "at": "2026-12-01T09:00", "outcome": "接"}],
+    }  # fmt: skip
+    got = case_answer(good, "change")
+    assert got.items[0].changes == {"address": "x"} and got.notices[0].number == "" and got.steps == ()
+    with pytest.raises(Bad) as bad:
+        case_answer({**good, "notices": [{**good["notices"][0], "outcome": 3}]}, "change")
+    assert str(bad.value) == "change.notices[0].outcome"
+    with pytest.raises(Bad) as bad:
+        case_answer({**good, "items": {"record_id": "r"}}, "change")
+    assert str(bad.value) == "change.items"
