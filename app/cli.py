@@ -26,8 +26,8 @@ from app.commands.archive import (
 )
 from app.commands.common import Parser, say
 from app.commands.filings import add_parser as add_filings_parser
+from app.commands.printing import add_case_parser, cmd_print_case, cmd_print_customer
 from app.commands.printing import add_parser as print_parser
-from app.commands.printing import cmd_print_customer
 from app.commands.requests import add_parser as requests_parser
 from app.commands.requests import cmd_export_requests
 from app.commands.server import cmd_login, cmd_logout, cmd_report, cmd_review, cmd_submit, cmd_sync
@@ -104,6 +104,13 @@ def build_parser() -> Parser:
         "--request", metavar="ID", help="the approved export request this export is made under (export-requests list)"
     )
     print_parser(add("print-customer", cmd_print_customer, "the customer's archive as a printable PDF (masked)"))
+    add_case_parser(
+        add(
+            "print-case",
+            cmd_print_case,
+            "a request's form (新入网申请表, 修改维护表, 电话号码申请变更表): .pdf or .xlsx",
+        )
+    )
     requests_parser(add("export-requests", cmd_export_requests, "export requests: list, request, approve, refuse"))
     sp = add("list", cmd_list, "list or search customers")
     sp.add_argument("--search")

@@ -353,6 +353,9 @@ def render(lang: str, out: Path) -> None:
     from tests.screenshots_filings import filings_shots  # noqa: PLC0415  (the monthly filings, issue 17)
 
     filings_shots(shot, controller.ctx, win, lang)
+    from tests.screenshots_cases import case_shots  # noqa: PLC0415  (onboarding and change cases, issue 17)
+
+    case_shots(shot, controller.ctx, win, lang, out)
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))

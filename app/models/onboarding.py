@@ -79,3 +79,37 @@ class OpenedChange:
     revision: int
     steps: tuple[CaseStep, ...]
     items: tuple[ChangeItem, ...]
+
+
+@dataclass(frozen=True)
+class CaseNotice:
+    """A phone call made at a change step, or how the customer was told (server/changes.py)."""
+
+    position: int
+    kind: str  # "phone" or "customer"
+    party: str
+    number: str
+    at: str
+    outcome: str
+    recorded_by: str | None
+
+
+@dataclass(frozen=True)
+class Case:
+    """An onboarding case or a change request with every step (``GET /onboarding/cases/{id}``,
+    ``GET /changes/{id}``): what the request's printed form (app.services.case_forms) is filled from.
+    ``kind``: ``onboarding`` or the change's path; ``items`` and ``notices``: a change request's."""
+
+    id: str
+    kind: str
+    record_id: str
+    customer_code: str | None
+    shop_name: str | None
+    customer_manager: str | None
+    status: str
+    source: str
+    opened_at: str
+    closed_at: str | None
+    steps: tuple[CaseStep, ...]
+    items: tuple[ChangeItem, ...] = ()
+    notices: tuple[CaseNotice, ...] = ()

@@ -28,7 +28,7 @@ from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
 from app.i18n import N_, Nn_
-from app.models.onboarding import OpenedChange, WaitingChange, WaitingStep
+from app.models.onboarding import Case, OpenedChange, WaitingChange, WaitingStep
 from app.models.remote import (
     CreditHistory,
     CustomerAccess,
@@ -432,24 +432,20 @@ class SyncClient:
 
     def onboarding_waiting(self) -> list[WaitingStep]:
         """The onboarding steps waiting for this user (server/onboarding.py)."""
-        answer = self._call("GET", "/onboarding/waiting")
-        return decode(protocol_onboarding.waiting_answer, answer, "onboarding")
+        return decode(protocol_onboarding.waiting_answer, self._call("GET", "/onboarding/waiting"), "onboarding")
 
     def onboarding_step(
         self, case_id: str, step: str, revision: int, note: str, phone: dict[str, str] | None = None
     ) -> int:
         """Do a waiting step (``phone``: its phone notice: party, number, outcome, at); the case's new revision.
         A refusal is SyncError(REFUSED) with its ``code``."""
-        body: dict[str, Any] = {"step": step, "revision": revision, "note": note}
-        if phone is not None:
-            body["phone"] = phone
+        body = {"step": step, "revision": revision, "note": note, **({"phone": phone} if phone is not None else {})}
         answer = self._call("POST", f"/onboarding/cases/{case_id}/steps", body=body)
         return decode(protocol_onboarding.case_revision, answer, "onboarding")
 
     def changes_waiting(self) -> list[WaitingChange]:
         """The change requests' steps waiting for this user (server/changes.py)."""
-        answer = self._call("GET", "/changes/waiting")
-        return decode(protocol_onboarding.changes_waiting, answer, "changes")
+        return decode(protocol_onboarding.changes_waiting, self._call("GET", "/changes/waiting"), "changes")
 
     def open_change(self, body: dict[str, Any]) -> OpenedChange:
         """Open a change request (``body``: path, items, note); refused as SyncError(REFUSED) with ``code``."""
@@ -460,6 +456,11 @@ class SyncClient:
         request's new revision. A refusal is SyncError(REFUSED) with its ``code``."""
         answer = self._call("POST", f"/changes/{case_id}/steps", body=body)
         return decode(protocol_onboarding.case_revision, answer, "changes")
+
+    def case(self, kind: str, case_id: str) -> Case:
+        """An onboarding case (``kind`` "onboarding") or a change request ("change") with every step."""
+        path = f"/onboarding/cases/{case_id}" if kind == "onboarding" else f"/changes/{case_id}"
+        return decode(protocol_onboarding.case_answer, self._call("GET", path), kind)
 
     def calendar(self, known_version: str | None = None) -> RemoteCalendar | None:
         """The server's work calendar (years, holidays, workdays, version), or None when

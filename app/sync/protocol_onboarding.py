@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.models.onboarding import CaseStep, ChangeItem, OpenedChange, WaitingChange, WaitingStep
+from app.models.onboarding import Case, CaseNotice, CaseStep, ChangeItem, OpenedChange, WaitingChange, WaitingStep
 from app.sync.decoding import listed, obj, opt, req
 
 
@@ -102,4 +102,38 @@ def opened_change(d: Any, where: str) -> OpenedChange:
         revision=req(d, "revision", int, where),
         steps=tuple(case_step(s, f"{where}.steps[{n}]") for n, s in enumerate(listed(d, "steps", where))),
         items=tuple(_item(x, f"{where}.items[{n}]") for n, x in enumerate(listed(d, "items", where))),
+    )
+
+
+def _notice(d: Any, where: str) -> CaseNotice:
+    d = obj(d, where)
+    return CaseNotice(
+        position=req(d, "position", int, where),
+        kind=req(d, "kind", str, where),
+        party=req(d, "party", str, where),
+        number=opt(d, "number", str, where) or "",
+        at=req(d, "at", str, where),
+        outcome=req(d, "outcome", str, where),
+        recorded_by=opt(d, "recorded_by", str, where),
+    )
+
+
+def case_answer(d: Any, where: str) -> Case:
+    """``GET /onboarding/cases/{id}`` or ``GET /changes/{id}``: the case with every step (a change request's
+    customers, new values and notices too)."""
+    d = obj(d, where)
+    return Case(
+        id=req(d, "id", str, where),
+        kind=req(d, "kind", str, where),
+        record_id=req(d, "record_id", str, where),
+        customer_code=opt(d, "customer_code", str, where),
+        shop_name=opt(d, "shop_name", str, where),
+        customer_manager=opt(d, "customer_manager", str, where),
+        status=req(d, "status", str, where),
+        source=req(d, "source", str, where),
+        opened_at=req(d, "opened_at", str, where),
+        closed_at=opt(d, "closed_at", str, where),
+        steps=tuple(case_step(s, f"{where}.steps[{n}]") for n, s in enumerate(listed(d, "steps", where))),
+        items=tuple(_item(x, f"{where}.items[{n}]") for n, x in enumerate(listed(d, "items", where))),
+        notices=tuple(_notice(x, f"{where}.notices[{n}]") for n, x in enumerate(listed(d, "notices", where))),
     )

@@ -28,6 +28,7 @@ from app.models.onboarding import WaitingChange
 from app.services import changes as service
 from app.services import onboarding as steps
 from app.services.changes import Notice
+from app.ui.case_print import CasePrintButton
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.list_section import ListSection, with_overdue
@@ -114,6 +115,8 @@ class ChangesPanel(ListSection[WaitingChange], QWidget):
         self.build_list(layout, COLUMNS)
         bar = QHBoxLayout()
         bar.addStretch(1)
+        self.print_button = CasePrintButton(ctx, self, "change", self.table, self._case_id, self.message)
+        bar.addWidget(self.print_button)
         self.do_button = QPushButton(_("Do the change step…"))
         self.do_button.setEnabled(False)
         self.do_button.clicked.connect(self.do_selected)
@@ -152,6 +155,9 @@ class ChangesPanel(ListSection[WaitingChange], QWidget):
 
     def _selected(self) -> None:
         self.do_button.setEnabled(self.current() is not None)
+
+    def _case_id(self) -> str | None:
+        return item.case_id if (item := self.current()) else None
 
     def do_selected(self) -> None:
         item = self.current()

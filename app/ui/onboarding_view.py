@@ -26,6 +26,7 @@ from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.onboarding import WaitingStep
 from app.services import onboarding as service
+from app.ui.case_print import CasePrintButton
 from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
@@ -92,6 +93,8 @@ class TodoWindow(ListSection[WaitingStep], QDialog):
         self.do_button.clicked.connect(self.do_selected)
         bar.addWidget(self.refresh_button)
         bar.addStretch(1)
+        self.print_button = CasePrintButton(ctx, self, "onboarding", self.table, self._case_id, self.message)
+        bar.addWidget(self.print_button)
         bar.addWidget(self.do_button)
         layout.addLayout(bar)
         self.changes = ChangesPanel(ctx, self)  # the change requests' steps: a section of their own
@@ -159,6 +162,9 @@ class TodoWindow(ListSection[WaitingStep], QDialog):
 
     def _selected(self) -> None:
         self.do_button.setEnabled(self.current() is not None and not self.offline)
+
+    def _case_id(self) -> str | None:
+        return item.case_id if (item := self.current()) else None
 
     def do_selected(self) -> None:
         item = self.current()
