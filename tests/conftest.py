@@ -6,6 +6,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.pop("FIELDARCHIVE_PASSPHRASE", None)
 
 import datetime as dt  # noqa: E402
+import sys  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -73,6 +74,18 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     yield h
     paths.set_home(None)
     i18n.set_language("zh_CN")
+
+
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    """A test that made Qt's bare QGuiApplication (the command line's offscreen one, app/export/pdf.py) would
+    abort every later widget test in its process ("Cannot create a QWidget without QApplication"): say which
+    test did it, at once (such a test uses pytest-qt's ``qapp``)."""
+    gui = sys.modules.get("PySide6.QtGui")
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if gui is not None:
+        app = gui.QGuiApplication.instance()
+        if app is not None and (widgets is None or not isinstance(app, widgets.QApplication)):
+            pytest.fail(f"{item.nodeid} left a QGuiApplication: use the qapp fixture before writing a PDF")
 
 
 #: Argon2id at its smallest for tests that do not test the KDF: an archive is created or unlocked in

@@ -22,6 +22,10 @@ from tests.server.helpers import demo_values
 from tests.server.test_cli import write_xlsx
 from tests.sync.test_cli_review import cli, ok
 
+#: the PDF is laid out by Qt: a QApplication made by pytest-qt, not the command line's offscreen
+#: QGuiApplication, which would abort every later widget test in this process
+pytestmark = pytest.mark.usefixtures("qapp")
+
 CODES = ["610102007770", "610102007771", "610102007772"]
 KEYS = ["customer_code", "shop_name", "licence_no", "region_code", "address", "legal_person", "id_card"]
 
@@ -57,7 +61,19 @@ def setup_cases(server, tmp_path: Path) -> tuple[list[dict], str, str, str]:
     )
     first = json.loads(server.admin("onboarding", "show", onboarding, "--user", "zm").stdout)["steps"][0]["code"]
     server.admin(
-        "onboarding", "do", onboarding, "--step", first, "--revision", "1", "--user", "zm", "--note", "已转发营销科"
+        "onboarding",
+        "do",
+        onboarding,
+        "--step",
+        first,
+        "--revision",
+        "1",
+        "--user",
+        "zm",
+        "--note",
+        "已转发营销科",
+        "--phone",
+        "营销科李四|029-88886666|已告知",  # the hand-over's phone notice (0029_workflow_posts)
     )
     phone = (
         server.admin(
@@ -102,6 +118,7 @@ def test_the_request_forms_as_pdf_and_xlsx(server, clients, tmp_path: Path) -> N
     assert rows[0]["id_card"] not in text and "身份证号码和银行账号已部分隐去" in text
     assert "1. 专卖部门转发新办证客户信息" in text and "（专卖管理所）" in text
     assert "zm 于" in text and "备注：已转发营销科" in text and "待办理，期限" in text and "尚未开始" in text
+    assert "营销科李四" in text and "029-88886666" in text and "已告知" in text  # the hand-over's phone notice
     for signer in ("申请人（客户经理）", "营销科负责人审核", "市场部负责人审核"):
         assert signer in text
     assert text.count("签字：____") == 3 and "打印人 c1" in text

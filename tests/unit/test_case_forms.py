@@ -17,6 +17,10 @@ from app.models.wire import ACCESS_ENTITY, AccessKind
 from app.services import case_forms, records
 from app.services.exporting import mask
 
+#: the PDF is laid out by Qt: a QApplication made by pytest-qt, not the command line's offscreen
+#: QGuiApplication, which would abort every later widget test in this process
+pytestmark = pytest.mark.usefixtures("qapp")
+
 ID_CARD = "610103199001011000"
 
 
