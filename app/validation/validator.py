@@ -19,6 +19,7 @@ from app.models.wire import UserRole
 from app.validation.compiled import CompiledForm, compiled
 from app.validation.parsing import is_empty
 from app.validation.report import Issue, Report, Severity
+from app.validation.secrecy import is_masked
 from app.validation.types import field_lookups, to_date
 
 EXPIRY_WARNING_DAYS = 30
@@ -138,8 +139,11 @@ def validate_values(
         if raw_value is None:  # an empty cell or field: what parse_with gives for it, without the calls
             values[key] = None
             continue
-        spec, parser, dated, memo = entry
         kind = type(raw_value)
+        if (kind is str or kind is list) and is_masked(raw_value):  # a value this user may not see: kept as is
+            values[key] = raw_value
+            continue
+        spec, parser, dated, memo = entry
         if memo is None:
             if parser is not None and kind is str and raw_value.isprintable() and raw_value.strip():
                 try:  # what parse_with does with printable, non-blank text, without the call
