@@ -158,7 +158,9 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
             return rejected(m, uow, [error("pending")], rec)
     changes, hidden = secrecy.guard(uow.view, None if creating else rec, changes, uow.directory)
     if hidden:  # a value the caller cannot see is not theirs to overwrite (server.secrecy)
-        return rejected(m, uow, [issue_error(uow, Issue.make(k, Severity.ERROR, "secrecy.hidden")) for k in hidden], rec)
+        return rejected(
+            m, uow, [issue_error(uow, Issue.make(k, Severity.ERROR, "secrecy.hidden")) for k in hidden], rec
+        )
     base = m["base_version"]
     if base > rec.version:
         return rejected(m, uow, [error("version.ahead")], None if creating else rec)

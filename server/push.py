@@ -25,8 +25,8 @@ from server.db import Database, Tx
 from server.forms import current_form
 from server.records import Rec, UnitOfWork, dumps
 from server.schema import customer_versions, mutations
-from server.secrecy import View
 from server.scope import Directory
+from server.secrecy import View
 from server.wirecheck import REFUSED, push_refusal
 
 #: The key that marks a stored answer kept by reference (``_by_reference``).

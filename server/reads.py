@@ -14,8 +14,8 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customers
 from server.scope import Directory, can_see
-from server.service import of_records as service_of
 from server.secrecy import view_of
+from server.service import of_records as service_of
 from server.signatures import of_records, signed_view
 
 

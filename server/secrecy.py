@@ -40,7 +40,9 @@ class View:
             rel.add("team_supervisor")
         return rule.Reader(self.user.name, self.user.role, frozenset(rel))
 
-    def hidden(self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any], d: Directory) -> dict[str, str]:
+    def hidden(
+        self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any], d: Directory
+    ) -> dict[str, str]:
         """The fields of this record the caller may not see → why (``secret``, ``top_secret``, ``personal``)."""
         reader = self.reader(owner_id, created_by_id, d)
         key = (rule.record_mark(self.form, values), reader.relations)

@@ -79,7 +79,10 @@ def test_a_secret_field_reaches_the_owner_and_their_manager_only(api, world, db)
     # c1 may no longer edit it at all; the refusal's answer holds no value either
     version = got["version"]
     r = api.call(
-        "POST", "/sync/push", world["c1"], json={"mutations": [save(rid, {"id_card": (None, "11010519491231002X")}, version)]}
+        "POST",
+        "/sync/push",
+        world["c1"],
+        json={"mutations": [save(rid, {"id_card": (None, "11010519491231002X")}, version)]},
     )
     assert r.status_code == 200 and id_card not in r.text, r.text
     assert r.json()["results"][0]["errors"][0]["code"] == "forbidden"
@@ -141,7 +144,10 @@ def test_the_ledger_masks_by_the_mark_and_a_viewer_sees_no_person(api, world, db
     assert api.push1(world["c1"], submit(rid, 1))["record"]["status"] == "pending"
     assert api.push1(world["s1"], decide(rid, 2))["record"]["status"] == "approved"
     old = values["contact_name"]
-    res = api.push1(world["c1"], save(rid, {"contact_name": (old, "王小明"), "service_notes": (values.get("service_notes"), "南大街1号")}, 3))
+    res = api.push1(
+        world["c1"],
+        save(rid, {"contact_name": (old, "王小明"), "service_notes": (values.get("service_notes"), "南大街1号")}, 3),
+    )
     assert res["status"] == "applied", res
 
     def rows(who: str) -> tuple[dict[str, dict[str, Any]], str]:
