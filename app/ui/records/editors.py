@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
 from app.i18n import _, current_language
 from app.models.catalogue import FieldSpec, FieldType
 from app.ui import values
-from app.validation import secrecy
 from app.ui.flow import FlowLayout
+from app.validation import secrecy
 
 
 class EnterMovesOn(QObject):
