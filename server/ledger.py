@@ -61,7 +61,7 @@ from server.errors import ApiError
 from server.reports import FIRST_YEAR, LAST_YEAR, collectors_of
 from server.schema import customer_versions, customers
 from server.scope import Directory, for_reports, visible_clause_indexed
-from server.secrecy import View
+from server.secrecy import view_of
 from server.territories import department_names
 
 SAVE, DECIDE, ASSIGN = MutationKind.SAVE.value, MutationKind.DECIDE.value, "assign"
@@ -191,7 +191,7 @@ class _Ledger:
     def __init__(self, conn: Any, user: User, form: FormDefinition, d: Directory) -> None:
         self.conn, self.form, self.d = conn, form, d
         self.masked = user.role not in UNMASKED_ROLES
-        self.view = View(user, form)  # secrecy marks and the masked view (server.secrecy)
+        self.view = view_of(conn, user, form)  # secrecy marks and the masked view (server.secrecy)
         self.order = {s.key: i for i, s in enumerate(form.fields)}  # an event's rows in the form's order
 
     def _person(self, uid: int | None) -> tuple[str | None, str | None]:

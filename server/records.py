@@ -35,7 +35,7 @@ from server.schema import (
     visits,
 )
 from server.scope import Directory, visible_clause
-from server.secrecy import View
+from server.secrecy import View, view_of
 
 
 def dumps(obj: Any) -> str:
@@ -220,7 +220,7 @@ class UnitOfWork:
     def view(self) -> View:
         """What the caller may see of the records' values (server.secrecy)."""
         if self.seen is None:
-            self.seen = View(self.user, self.form)
+            self.seen = view_of(self.tx.conn, self.user, self.form)
         return self.seen
 
     def load(self, ids: Iterable[str]) -> None:

@@ -13,12 +13,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
 from app.validation import secrecy as rule
 from server.accounts import User
 from server.forms import current_form
+from server.schema_admin import departments, user_places
 from server.scope import Directory
 
 
@@ -28,6 +30,7 @@ class View:
 
     user: User
     form: FormDefinition
+    department: str | None = None  # the caller's department's code (the masked view may name it)
     _known: dict[tuple[str, frozenset[str]], dict[str, str]] = field(default_factory=dict)
 
     def reader(self, owner_id: int | None, created_by_id: int | None, d: Directory) -> rule.Reader:
@@ -38,7 +41,7 @@ class View:
             rel.add("creator")
         if owner_id is not None and d.supervisor_of(owner_id) == self.user.id:
             rel.add("team_supervisor")
-        return rule.Reader(self.user.name, self.user.role, frozenset(rel))
+        return rule.Reader(self.user.name, self.user.role, frozenset(rel), self.department)
 
     def hidden(
         self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any], d: Directory
@@ -70,8 +73,20 @@ class View:
         }
 
 
-def view_of(conn: Connection, user: User) -> View:
-    return View(user, current_form(conn))
+def department_of(conn: Connection, user_id: int) -> str | None:
+    """The code of the department ``user_id`` belongs to (server/territories.py), if any."""
+    q = (
+        select(departments.c.code)
+        .select_from(user_places.join(departments, departments.c.id == user_places.c.department_id))
+        .where(user_places.c.user_id == user_id)
+    )
+    code: str | None = conn.execute(q).scalar()
+    return code
+
+
+def view_of(conn: Connection, user: User, form: FormDefinition | None = None) -> View:
+    """The caller's view under ``form`` (default: the form in force), with their department read now."""
+    return View(user, form or current_form(conn), department_of(conn, user.id))
 
 
 def guard(

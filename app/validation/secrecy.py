@@ -13,9 +13,10 @@ masked view"):
   ``supervisor``, ``collector``, ``viewer``), a relation to the record (``owner``: the collector it is
   assigned to, ``creator``, ``team_supervisor``: the owner's market manager) or a named account
   (``user:<name>``). The default: 机密 the owner, their market manager and admins; 绝密 admins only;
-- the masked view: roles in ``meta.secrecy.masked_roles`` (default ``viewer``: the territory and department
-  users who need the outlet but not the person) see none of the personal fields
-  (``meta.secrecy.personal``, default the consent's personal fields and the photos of people).
+- the masked view: roles in ``meta.secrecy.masked_roles`` (default ``viewer``: the territory users who need the
+  outlet but not the person; ``department:<code>`` names the users of a department, e.g. ``department:delivery``)
+  see none of the personal fields (``meta.secrecy.personal``, default the consent's personal fields and the photos
+  of people).
 
 A value the reader may not see is replaced by a placeholder (``⟦masked:<class>⟧``; in a list for the list
 fields: photos, multiple choices). The server sends placeholders instead of values and never stores one;
@@ -31,6 +32,7 @@ from typing import Any
 
 from app.i18n import N_
 from app.models.catalogue import FieldType, FormDefinition
+from app.models.owners import CODE_RE
 from app.validation.consent import PERSONAL_FIELDS
 
 NORMAL, SECRET, TOP_SECRET = "normal", "secret", "top_secret"
@@ -56,7 +58,7 @@ PEOPLE_PHOTOS = frozenset(
 DEFAULT_PERSONAL: frozenset[str] = PERSONAL_FIELDS | PEOPLE_PHOTOS
 DEFAULT_ALWAYS_VISIBLE: tuple[str, ...] = ("customer_code", "shop_name", RECORD_FIELD)
 RELATIONS = frozenset({"owner", "creator", "team_supervisor"})
-ROLES = frozenset({"admin", "supervisor", "collector", "viewer"})
+ROLES = frozenset({"admin", "supervisor", "collector", "viewer", "integration"})
 
 _MARK = re.compile(r"⟦masked:(secret|top_secret|personal)⟧")
 _LIST_TYPES = (FieldType.PHOTO, FieldType.MULTICHOICE)
@@ -70,6 +72,7 @@ class Reader:
     name: str
     role: str
     relations: frozenset[str] = field(default_factory=frozenset)
+    department: str | None = None  # the code of the department the user belongs to (server/territories.py)
 
 
 def placeholder(reason: str) -> str:
@@ -140,6 +143,12 @@ def always_visible(form: FormDefinition) -> frozenset[str]:
     return frozenset(base) | ({mark} if mark else set())
 
 
+def in_masked_view(form: FormDefinition, reader: Reader) -> bool:
+    """Does ``reader`` see the outlet without the person (their role, or their department, is named)?"""
+    roles = masked_roles(form)
+    return reader.role in roles or (reader.department is not None and f"department:{reader.department}" in roles)
+
+
 def may_read(form: FormDefinition, level: str, reader: Reader) -> bool:
     """May ``reader`` see a value of class ``level`` (normal: yes)?"""
     if RANK.get(level, 0) == 0:
@@ -160,7 +169,7 @@ def effective_class(form: FormDefinition, key: str, mark: str) -> str:
 def hidden(form: FormDefinition, values: Mapping[str, Any], reader: Reader) -> dict[str, str]:
     """The fields of ``values`` (any key of the form, filled or not) ``reader`` may not see → the reason."""
     mark = record_mark(form, values)
-    personal = personal_fields(form) if reader.role in masked_roles(form) else frozenset()
+    personal = personal_fields(form) if in_masked_view(form, reader) else frozenset()
     out: dict[str, str] = {}
     for spec in form.fields:
         level = effective_class(form, spec.key, mark)
@@ -209,6 +218,10 @@ def policy_problems(form: FormDefinition) -> list[str]:
         for token in tokens if isinstance(tokens, list) else [tokens]:
             if not _token_ok(token):
                 problems.append(f"secrecy.readers.{level}: {token!r} is not a role, a relation or user:<name>")
+    for token in policy.get("masked_roles") or ():
+        department = token[11:] if isinstance(token, str) and token.startswith("department:") else None
+        if not (token in ROLES or (department is not None and CODE_RE.fullmatch(department))):
+            problems.append(f"secrecy.masked_roles: {token!r} is not a role or department:<code>")
     key = policy.get("record_field")
     if key is not None and key not in form:
         problems.append(f"secrecy.record_field: {key!r} is not a field of the form")

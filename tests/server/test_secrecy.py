@@ -11,11 +11,15 @@ import json
 import uuid
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from app.models.catalogue import load_form
 from app.validation.consent import digest, signed_values
 from app.validation.secrecy import is_masked, placeholder
+from server import forms
 from server.admin import assign
+from server.forms import FormError
 from server.schema import customers
 from tests.server.helpers import TODAY, add_user, complete_values, create, decide, mid, save, submit
 from tests.server.test_territory_scope import node, ok, place
@@ -167,3 +171,25 @@ def test_the_ledger_masks_by_the_mark_and_a_viewer_sees_no_person(api, world, db
     assert got["contact_name"]["new"] == placeholder("top_secret") and "王小明" not in text and "南大街1号" not in text
     got, _text = rows("admin")
     assert got["contact_name"]["new"] == "王小明"
+
+
+def test_a_deployment_names_a_department_for_the_masked_view(api, world, db, tmp_path):
+    data = load_form().to_dict()
+    data["version"] = 2
+    data["meta"]["secrecy"]["masked_roles"] = ["viewer", "department:nobody!"]
+    path = tmp_path / "form.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(FormError, match="masked_roles"):  # a rule that makes no sense is not published
+        db.write(lambda tx: forms.publish(tx, path, "admin"))
+    data["meta"]["secrecy"]["masked_roles"] = ["viewer", "department:delivery"]
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    db.write(lambda tx: forms.publish(tx, path, "admin"))
+
+    values = complete_values(api, world["c1"], seed=74)
+    rid = create(api, world["c1"], values)["id"]
+    body = {"territory": None, "department": "delivery"}  # the market manager works for 配送部 now
+    ok(api.call("PUT", "/admin/users/s1/place", world["admin"], json=body))
+    got, text = pulled(api, world["s1"], rid)
+    assert got["values"]["contact_name"] == placeholder("personal") and values["contact_name"] not in text
+    assert got["values"]["address"] == values["address"]  # the outlet, not the person
+    assert read(api, world["c1"], rid)[0]["values"]["contact_name"] == values["contact_name"]
