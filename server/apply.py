@@ -177,7 +177,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         merged = {k: v for k, v in merged.items() if k in wanted}
     # a new customer: every value, and with the role whose completeness the report counts (the required
     # values' bookkeeping is what server.completeness stores; the role changes no error)
-    report = validate_values(uow.form, merged, today=uow.today, role=KEEPER, required=creating)
+    report = validate_values(uow.form, merged, today=uow.today, role=KEEPER, required=creating, masked=False)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)

@@ -198,11 +198,6 @@ def masked(form: FormDefinition, values: Mapping[str, Any], reader: Reader) -> d
     }
 
 
-def strip_placeholders(values: Mapping[str, Any]) -> dict[str, Any]:
-    """``values`` without the placeholders (never stored as a value)."""
-    return {k: v for k, v in values.items() if not is_masked(v)}
-
-
 def policy_problems(form: FormDefinition) -> list[str]:
     """What is wrong with the form's ``meta.secrecy`` (empty: nothing), one English line each."""
     policy = _policy(form)

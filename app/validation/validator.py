@@ -120,11 +120,14 @@ def validate_values(
     today: dt.date | None = None,
     role: str = UserRole.COLLECTOR,
     required: bool = True,
+    masked: bool = True,
 ) -> Report:
     """Parse and check a record's values. Unknown keys are ignored (the caller reports them).
 
     ``required=False`` skips the missing-value and completeness bookkeeping, for callers that only
-    want errors (the server: drafts may be incomplete).
+    want errors (the server: drafts may be incomplete). ``masked``: a placeholder of a value this user may
+    not see (app.validation.secrecy) is kept as it is (the client's copy); ``masked=False`` (the server's
+    writes) refuses it (``secrecy.placeholder``): a placeholder is never stored as a value.
     """
     today = today or times.today()
     report = Report()
@@ -140,8 +143,11 @@ def validate_values(
             values[key] = None
             continue
         kind = type(raw_value)
-        if (kind is str or kind is list) and is_masked(raw_value):  # a value this user may not see: kept as is
-            values[key] = raw_value
+        if (kind is str or kind is list) and is_masked(raw_value):  # a value this user may not see
+            if masked:
+                values[key] = raw_value
+            else:
+                found.append(Issue.make(key, Severity.ERROR, "secrecy.placeholder"))
             continue
         spec, parser, dated, memo = entry
         if memo is None:

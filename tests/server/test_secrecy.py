@@ -21,7 +21,8 @@ from server import forms
 from server.admin import assign
 from server.forms import FormError
 from server.schema import customers
-from tests.server.helpers import TODAY, add_user, complete_values, create, decide, mid, save, submit
+from tests.server.helpers import TODAY, add_user, complete_values, create, decide, demo_values, mid, save, submit
+from tests.server.test_cli import write_xlsx
 from tests.server.test_territory_scope import node, ok, place
 
 DAY = TODAY.isoformat()
@@ -193,3 +194,18 @@ def test_a_deployment_names_a_department_for_the_masked_view(api, world, db, tmp
     assert got["values"]["contact_name"] == placeholder("personal") and values["contact_name"] not in text
     assert got["values"]["address"] == values["address"]  # the outlet, not the person
     assert read(api, world["c1"], rid)[0]["values"]["contact_name"] == values["contact_name"]
+
+
+def test_a_placeholder_in_an_imported_sheet_is_refused_not_stored(run, db, tmp_path):
+    run("user", "add", "ann", "--role", "collector")
+    rows = demo_values(2, seed=75)
+    rows[1]["contact_phone"] = placeholder("secret")  # a copy of what a masked client held
+    keys = ["shop_name", "licence_no", "contact_phone", "region_code", "address"]
+    path = tmp_path / "masked.xlsx"
+    write_xlsx(path, rows, keys)
+    code, out, err = run("import-customers", str(path), "--owner", "ann")
+    assert code != 0 and "nothing was imported" in err, err
+    assert "row 3: Contact phone: a masked value is not a value" in out, out
+    with db.read() as conn:
+        held = [json.loads(d) for d in conn.execute(select(customers.c.data)).scalars()]
+    assert not any(is_masked(v) for values in held for v in values.values())

@@ -65,7 +65,6 @@ def test_placeholders_are_told_from_values() -> None:
         assert s.label(s.placeholder(reason)) == s.LABELS[reason]
     for value in ("⟦masked:other⟧", "masked:secret", "王小明", ["a", "b"], 3, True, None, [], "⟦"):
         assert not s.is_masked(value), value
-    assert s.strip_placeholders({"a": s.placeholder("secret"), "b": 1}) == {"b": 1}
 
 
 def test_a_province_names_its_own_classes_and_readers() -> None:
@@ -85,3 +84,17 @@ def test_a_province_names_its_own_classes_and_readers() -> None:
     )
     problems = s.policy_problems(bad)
     assert len(problems) == 3 and any("nope" in p for p in problems) and any("boss" in p for p in problems)
+
+
+def test_validation_keeps_a_placeholder_on_the_client_and_refuses_it_for_a_write() -> None:
+    from app.validation.validator import validate_values
+
+    values = {"shop_name": "老王烟酒店", "id_card": s.placeholder("secret"), "photo_owner": [s.placeholder("personal")]}
+    kept = validate_values(FORM, values, required=False)
+    assert kept.errors == [] and kept.values["id_card"] == s.placeholder("secret")
+    refused = validate_values(FORM, values, required=False, masked=False)
+    assert sorted((i.field, i.code) for i in refused.errors) == [
+        ("id_card", "secrecy.placeholder"),
+        ("photo_owner", "secrecy.placeholder"),
+    ]
+    assert "id_card" not in refused.values
