@@ -247,7 +247,7 @@ def _import_row(
         raw = {**form.new_customer_defaults(), **{k: v for k, v in raw.items() if v not in (None, "")}}
     rid_cell = next((cells[i] for i, key in mapping.items() if key == "id" and i < len(cells)), None)
     rid = str(rid_cell).strip().lower() if rid_cell else str(uuid.uuid4())
-    result = validate_values(form, raw, today=uow.today, role="supervisor")
+    result = validate_values(form, raw, today=uow.today, role="supervisor", masked=False)
     for issue in result.errors:
         spec = form.get(issue.field)
         report.problems.append(f"row {n}: {issue.message(spec.label('en') if spec else issue.field, 'en')}")

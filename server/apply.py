@@ -20,7 +20,7 @@ from app.validation.compiled import compiled
 from app.validation.completeness import KEEPER, gaps
 from app.validation.consent import consent_issues
 from app.validation.editing import editable_keys, editor_issues
-from server import completeness
+from server import completeness, secrecy
 from server.codes import keep_code, next_code, region_of
 from server.db import FeedEntry
 from server.photos import readable
@@ -90,7 +90,7 @@ def result(
     return {
         "mutation_id": m["mutation_id"],
         "status": status.value,
-        "record": rec.to_wire(uow.directory) if rec is not None and rec.version > 0 else None,
+        "record": rec.to_wire(uow.directory, uow.view) if rec is not None and rec.version > 0 else None,
         "conflicts": conflicts or [],
         "errors": errors or [],
     }
@@ -156,6 +156,11 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         assert rec is not None
         if rec.status == "pending" and uow.user.role == UserRole.COLLECTOR.value:
             return rejected(m, uow, [error("pending")], rec)
+    changes, hidden = secrecy.guard(uow.view, None if creating else rec, changes, uow.directory)
+    if hidden:  # a value the caller cannot see is not theirs to overwrite (server.secrecy)
+        return rejected(
+            m, uow, [issue_error(uow, Issue.make(k, Severity.ERROR, "secrecy.hidden")) for k in hidden], rec
+        )
     base = m["base_version"]
     if base > rec.version:
         return rejected(m, uow, [error("version.ahead")], None if creating else rec)
@@ -172,7 +177,7 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
         merged = {k: v for k, v in merged.items() if k in wanted}
     # a new customer: every value, and with the role whose completeness the report counts (the required
     # values' bookkeeping is what server.completeness stores; the role changes no error)
-    report = validate_values(uow.form, merged, today=uow.today, role=KEEPER, required=creating)
+    report = validate_values(uow.form, merged, today=uow.today, role=KEEPER, required=creating, masked=False)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)

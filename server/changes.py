@@ -159,7 +159,7 @@ def check_values(form: FormDefinition, values: dict[str, Any], changes: dict[str
         fields = [{"field": k, "code": "unknown_field", "message": "not a field of the form"} for k in unknown]
         raise refuse(422, "unknown_field", f"The form has no field {unknown[0]!r}.", fields)
     merged = dict(values) | changes
-    report = validate_values(form, merged, today=today, role="supervisor", required=False)
+    report = validate_values(form, merged, today=today, role="supervisor", required=False, masked=False)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
     if errs:
         fields = []

@@ -27,8 +27,9 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customer_versions, customers, feed, feed_counter
 from server.scope import Directory, is_admin
+from server.secrecy import View, view_of
 from server.service import of_records as service_of
-from server.signatures import of_records, with_state
+from server.signatures import of_records, signed_view
 
 
 def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any]:
@@ -51,7 +52,8 @@ def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any
         rids = [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None]
         held, signed = files(conn, rids, directory), of_records(conn, rids, directory)
         served = service_of(conn, rids, directory)
-        changes = [_change(conn, r, directory, held, signed, served) for r in latest]
+        view = view_of(conn, user)
+        changes = [_change(conn, r, directory, held, signed, served, view) for r in latest]
     return {
         "changes": changes,
         "cursor": rows[-1].f_seq if more else counter.seq,
@@ -147,6 +149,7 @@ def _change(
     held: dict[str, Any],
     signed: dict[str, list[dict[str, Any]]],
     served: dict[str, list[dict[str, Any]]],
+    view: View,
 ) -> dict[str, Any]:
     """One change of a page; a record carries its integrity file (``held``: server.integrity.files), its
     signatures, each with the signed fields changed since (``signed``: server.signatures.of_records), and its
@@ -154,11 +157,11 @@ def _change(
     out: dict[str, Any] = {"seq": r.f_seq, "kind": r.f_kind, "record": None, "record_id": r.f_record_id, "form": None}
     if r.f_kind == "record":
         rec = Rec.from_row(r)
-        out["record"] = rec.to_wire(directory)
+        out["record"] = rec.to_wire(directory, view)
         if r.f_record_id in held:
             out["record"]["integrity"] = held[r.f_record_id]
         if r.f_record_id in signed:
-            out["record"]["signatures"] = with_state(signed[r.f_record_id], rec.values)
+            out["record"]["signatures"] = signed_view(view, rec, directory, signed[r.f_record_id])
         if r.f_record_id in served:
             out["record"]["service"] = served[r.f_record_id]
     elif r.f_kind == "form":

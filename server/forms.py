@@ -15,6 +15,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import CatalogueError, FormDefinition, form_from_dict, load_form_file
+from app.validation.secrecy import policy_problems
 from server.db import FeedEntry, Tx
 from server.schema import forms
 
@@ -60,6 +61,9 @@ def publish(tx: Tx, path: Path, actor: str) -> FormDefinition:
         raise FormError(f"the form id is {form.form_id!r}, the server's form is {current.form_id!r}")
     if form.version <= current.version:
         raise FormError(f"the file's version {form.version} must be higher than the published {current.version}")
+    problems = policy_problems(form)  # its secrecy rule (app/validation/secrecy.py) must make sense
+    if problems:
+        raise FormError("; ".join(problems))
     tx.conn.execute(
         insert(forms).values(
             version=form.version,

@@ -266,7 +266,11 @@ def _values(call: _Call, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict
         elif key not in owned:
             errors.append(err(key, "field.not_owned", f"This feed does not write {form[key].label_en}."))
     report = validate_values(
-        form, {k: v for k, v in raw.items() if k in owned and k in form}, today=call.uow.today, required=False
+        form,
+        {k: v for k, v in raw.items() if k in owned and k in form},
+        today=call.uow.today,
+        required=False,
+        masked=False,
     )
     for issue in report.errors:
         spec = form.get(issue.field)

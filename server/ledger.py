@@ -61,6 +61,7 @@ from server.errors import ApiError
 from server.reports import FIRST_YEAR, LAST_YEAR, collectors_of
 from server.schema import customer_versions, customers
 from server.scope import Directory, for_reports, visible_clause_indexed
+from server.secrecy import view_of
 from server.territories import department_names
 
 SAVE, DECIDE, ASSIGN = MutationKind.SAVE.value, MutationKind.DECIDE.value, "assign"
@@ -156,6 +157,7 @@ def events_query(
             customers.c.code,
             customers.c.data,
             customers.c.owner_id,
+            customers.c.created_by_id,
         )
         .join(customers, customers.c.id == v.record_id)
         .where(visible, v.at >= _ts(first), v.at < _ts(last + dt.timedelta(days=1)), v.prev_version > 0, completing)
@@ -189,13 +191,16 @@ class _Ledger:
     def __init__(self, conn: Any, user: User, form: FormDefinition, d: Directory) -> None:
         self.conn, self.form, self.d = conn, form, d
         self.masked = user.role not in UNMASKED_ROLES
+        self.view = view_of(conn, user, form)  # secrecy marks and the masked view (server.secrecy)
         self.order = {s.key: i for i, s in enumerate(form.fields)}  # an event's rows in the form's order
 
     def _person(self, uid: int | None) -> tuple[str | None, str | None]:
         u = self.d.get(uid) if uid is not None else None
         return (u.name, u.display_name or u.name) if u else (None, None)
 
-    def _shown(self, key: str, value: Any) -> Any:
+    def _shown(self, key: str, value: Any, gone: dict[str, str]) -> Any:
+        if key in gone and value not in (None, "", []):
+            return self.view.apply(gone, {key: value})[key]
         spec = self.form.get(key)
         if self.masked and spec is not None and spec.type in MASKED_TYPES:
             return mask(value)
@@ -263,6 +268,7 @@ class _Ledger:
         if not fields:
             return []
         values = _json(e.data)
+        gone = self.view.hidden(e.owner_id, e.created_by_id, values, self.d)
         owner, owner_name = self._person(e.owner_id)
         by, by_name = self._person(approver)
         out = []
@@ -289,8 +295,8 @@ class _Ledger:
                     "field_label_zh": label_zh,
                     "field_label_en": label_en,
                     "group": group,
-                    "old": self._shown(key, old),
-                    "new": self._shown(key, new),
+                    "old": self._shown(key, old, gone),
+                    "new": self._shown(key, new, gone),
                     "changed_by": changer,
                     "changed_by_name": changer_name,
                     "approved_by": by,

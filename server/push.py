@@ -26,6 +26,7 @@ from server.forms import current_form
 from server.records import Rec, UnitOfWork, dumps
 from server.schema import customer_versions, mutations
 from server.scope import Directory
+from server.secrecy import View
 from server.wirecheck import REFUSED, push_refusal
 
 #: The key that marks a stored answer kept by reference (``_by_reference``).
@@ -118,7 +119,7 @@ def _apply(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> tuple[list[di
     conn = tx.conn
     uow = UnitOfWork(tx, caller.user, current_form(conn), Directory.lazy(conn, caller.user))
     stored = _stored(tx, sorted({m["mutation_id"] for m in batch}))
-    rebuilt = _rebuild(tx, uow.directory, stored) if stored else {}
+    rebuilt = _rebuild(tx, uow.directory, stored, uow.view) if stored else {}
     uow.load(m["record_id"] for m in batch if m["mutation_id"] not in stored and REFUSED not in m)
     uow.directory.want(i for r in uow.records.values() for i in (r.owner_id, r.created_by_id))
     results: list[dict[str, Any] | str] = []
@@ -184,7 +185,7 @@ def _by_reference(m: dict[str, Any], res: dict[str, Any]) -> str | None:
     return dumps({BY_REFERENCE: "created", "record_id": record["id"], "missing_photos": record["missing_photos"]})
 
 
-def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any]) -> dict[str, str]:
+def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any], view: View) -> dict[str, str]:
     """The stored answers kept by reference, rebuilt from the records' first version rows, as JSON text."""
     marker = f'"{BY_REFERENCE}":"created"'  # a quote inside a JSON string is escaped: only the key matches
     refs = {
@@ -230,7 +231,7 @@ def _rebuild(tx: Tx, directory: Directory, stored: dict[str, Any]) -> dict[str, 
             {
                 "mutation_id": mid,
                 "status": ResultStatus.APPLIED.value,
-                "record": rec.to_wire(directory),
+                "record": rec.to_wire(directory, view),
                 "conflicts": [],
                 "errors": [],
             }

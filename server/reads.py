@@ -14,8 +14,9 @@ from server.integrity import files
 from server.records import Rec
 from server.schema import customers
 from server.scope import Directory, can_see
+from server.secrecy import view_of
 from server.service import of_records as service_of
-from server.signatures import of_records, with_state
+from server.signatures import of_records, signed_view
 
 
 def visible_record(conn: Connection, caller: Caller, record_id: str) -> tuple[Rec, Directory]:
@@ -33,6 +34,7 @@ def visible_record(conn: Connection, caller: Caller, record_id: str) -> tuple[Re
 def read_record(db: Database, caller: Caller, record_id: str) -> dict[str, Any]:
     with db.read() as conn:
         rec, directory = visible_record(conn, caller, record_id)
-        signed = with_state(of_records(conn, [rec.id], directory)[rec.id], rec.values)
+        view = view_of(conn, caller.user)
+        signed = signed_view(view, rec, directory, of_records(conn, [rec.id], directory)[rec.id])
         held, served = files(conn, [rec.id], directory)[rec.id], service_of(conn, [rec.id], directory)[rec.id]
-        return {**rec.to_wire(directory), "integrity": held, "signatures": signed, "service": served}
+        return {**rec.to_wire(directory, view), "integrity": held, "signatures": signed, "service": served}

@@ -35,6 +35,7 @@ from server.schema import (
     visits,
 )
 from server.scope import Directory, visible_clause
+from server.secrecy import View, view_of
 
 
 def dumps(obj: Any) -> str:
@@ -130,9 +131,11 @@ class Rec:
             "licence_no": number[:40] if isinstance(number := self.values.get("licence_no"), str) else None,
         }
 
-    def to_wire(self, d: Directory) -> dict[str, Any]:
-        """The protocol's ``Record``. ``updated_by`` (who made this version) and ``people`` (the display
+    def to_wire(self, d: Directory, view: View) -> dict[str, Any]:
+        """The protocol's ``Record`` as ``view``'s caller may see it (values they may not see are placeholders:
+        server.secrecy). ``updated_by`` (who made this version) and ``people`` (the display
         name of each account the record names) were added later: older clients ignore them."""
+        gone = view.hidden(self.owner_id, self.created_by_id, self.values, d)
         people = {}
         for uid in (self.owner_id, self.created_by_id, self.updated_by_id):
             user = d.get(uid) if uid is not None else None
@@ -144,8 +147,8 @@ class Rec:
             "status": self.status,
             "code": self.code,
             "code_official": self.code_official,
-            "values": dict(self.values),
-            "approved_values": dict(self.approved_values) if self.approved_values is not None else None,
+            "values": view.apply(gone, self.values),
+            "approved_values": view.apply(gone, self.approved_values) if self.approved_values is not None else None,
             "owner": d.name(self.owner_id),
             "created_by": d.name(self.created_by_id),
             "updated_at": iso(self.updated_at),
@@ -197,6 +200,7 @@ class UnitOfWork:
     codes_given: set[str] = field(default_factory=set)
     # record id -> (approved values, approved?) as read: the outbound feed's "before" (server/outbound.py)
     published: dict[str, tuple[dict[str, Any] | None, bool]] = field(default_factory=dict)
+    seen: View | None = None  # the caller's view of values (server.secrecy), made when first needed
     # where new licensees come from: their onboarding cases say so (server/onboarding.py)
     onboarding_source: str = "collector"
     # record id -> when the licence system had the licensee (server/inbound_licences.py): its case's clock
@@ -211,6 +215,13 @@ class UnitOfWork:
     @property
     def iso_now(self) -> str:
         return iso(self.now)
+
+    @property
+    def view(self) -> View:
+        """What the caller may see of the records' values (server.secrecy)."""
+        if self.seen is None:
+            self.seen = view_of(self.tx.conn, self.user, self.form)
+        return self.seen
 
     def load(self, ids: Iterable[str]) -> None:
         wanted = sorted(set(ids) - set(self.records))

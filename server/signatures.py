@@ -24,6 +24,7 @@ from server.apply import applied, error, rejected, target
 from server.records import UnitOfWork, dumps
 from server.schema import signatures
 from server.scope import Directory
+from server.secrecy import View
 
 
 def _error(field: str, code: str) -> dict[str, Any]:
@@ -97,3 +98,10 @@ def with_state(sigs: Sequence[dict[str, Any]], values: Mapping[str, Any]) -> lis
     """The signatures with ``changed``: the signed fields whose value differs from ``values`` (the customer's
     current values); not empty: the confirmation is outdated."""
     return [{**s, "changed": rules.changed_fields(s["fields"], values)} for s in sigs]
+
+
+def signed_view(view: View, rec: Any, d: Directory, sigs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``with_state`` over the real values, then the signed values the caller may not see as placeholders
+    (server.secrecy): whether a confirmation is outdated is told, the hidden value is not."""
+    gone = view.hidden(rec.owner_id, rec.created_by_id, rec.values, d)
+    return [{**s, "fields": view.apply(gone, s["fields"])} for s in with_state(sigs, rec.values)]

@@ -479,11 +479,15 @@ def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str
     another of the bureau's groups, in ``groups`` (``{"groups": {"gender": "other"}}``). Unknown keys
     are errors, not silently ignored.
     """
-    unknown = set(override) - {"hide", "require", "levels", "groups"}
+    unknown = set(override) - {"hide", "require", "levels", "groups", "secrecy"}
     if unknown:
         raise CatalogueError(
-            f"{where}: unknown section(s) {', '.join(sorted(unknown))}; use 'hide', 'require', 'levels' and 'groups'"
+            f"{where}: unknown section(s) {', '.join(sorted(unknown))}; "
+            "use 'hide', 'require', 'levels', 'groups' and 'secrecy'"
         )
+    secrecy = override.get("secrecy", {})  # replaces sections of meta.secrecy (app/validation/secrecy.py)
+    if not isinstance(secrecy, dict):
+        raise CatalogueError(f"{where}: 'secrecy' must be a table (fields, readers, masked_roles, personal)")
     hide = override.get("hide", [])
     require = override.get("require", {})
     levels = override.get("levels", {})
@@ -528,6 +532,8 @@ def apply_override(form: FormDefinition, override: Mapping[str, Any], where: str
     meta = dict(form.meta)
     if levels or moves:
         meta["required_levels"] = "override"
+    if secrecy:
+        meta["secrecy"] = {**(meta.get("secrecy") or {}), **secrecy}
     return FormDefinition(form.form_id, form.version, form.title_zh, form.title_en, form.groups, fields, meta)
 
 

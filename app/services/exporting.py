@@ -30,6 +30,7 @@ from app.models.remote import ExportRequest
 from app.models.wire import AccessKind, UserRole
 from app.services.session import Session
 from app.storage.archive import Archive
+from app.validation import secrecy
 from app.validation.sheetmap import META_HEADERS
 
 Progress = Callable[[int, int], None]
@@ -125,9 +126,12 @@ ID_COLUMN = Column("id", 36.0, number_format=TEXT)
 
 
 def export_value(spec: FieldSpec, v: Any, lang: str) -> Any:
-    """The cell value of one stored value: a date, a number, or text (choice labels in ``lang``)."""
+    """The cell value of one stored value: a date, a number, or text (choice labels in ``lang``); a value
+    this user may not see as its words (已屏蔽（机密）)."""
     if v is None or v == [] or v == "":
         return None
+    if (shown := masked_text(v, lang)) is not None:
+        return shown
     t = spec.type
     try:
         if t is FieldType.DATE:
@@ -168,13 +172,32 @@ def mask(value: str) -> str:
 
 
 def is_masked_of(cell: str, stored: Any) -> bool:
-    """Whether ``cell`` is the masked form of ``stored`` (an edited export imported back: unchanged)."""
+    """Whether ``cell`` is the masked form of ``stored`` (an edited export imported back: unchanged): an ID
+    or bank number's first 6 / last 4, or the words of a value this user may not see (app.validation.secrecy)."""
+    if (msgid := secrecy.label(stored)) is not None:
+        return cell in (translate(msgid, "zh_CN"), translate(msgid, "en"))
     return isinstance(stored, str) and bool(stored) and "*" in cell and cell == mask(stored)
+
+
+def masked_text(v: Any, lang: str) -> str | None:
+    """The words shown for a value this user may not see (已屏蔽（机密）), else None."""
+    msgid = secrecy.label(v)
+    return translate(msgid, lang) if msgid is not None else None
 
 
 def converter(spec: FieldSpec, lang: str, unmasked: bool = False) -> Callable[[Any], Any]:
     """``export_value`` for one field, chosen once per export (the export's per-cell hot path); ID and
-    bank numbers masked unless ``unmasked``."""
+    bank numbers masked unless ``unmasked``; a value this user may not see as its words (已屏蔽（机密）)."""
+    inner = _converter(spec, lang, unmasked)
+
+    def convert(v: Any) -> Any:
+        shown = masked_text(v, lang)
+        return shown if shown is not None else inner(v)
+
+    return convert
+
+
+def _converter(spec: FieldSpec, lang: str, unmasked: bool) -> Callable[[Any], Any]:
     t = spec.type
     if t in MASKED_TYPES and not unmasked:
         return lambda v: mask(v if type(v) is str else str(v))

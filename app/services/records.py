@@ -31,6 +31,7 @@ from app.services.events import Changes
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.consent import consent_issues
+from app.validation.secrecy import is_masked
 
 #: an amount in yuan: at most 10 digits before the point and 2 after (the server's rule, server/wiremodels.py)
 AMOUNT = re.compile(r"(0|[1-9][0-9]{0,9})(\.[0-9]{1,2})?")
@@ -80,7 +81,11 @@ def validate(session: Session, values: Mapping[str, Any], customer_id: str | Non
 
 
 def missing_photo_issues(session: Session, values: Mapping[str, Any]) -> list[Issue]:
-    refs = {f.key: values.get(f.key) or [] for f in session.form.fields if f.type is FieldType.PHOTO}
+    refs = {
+        f.key: values.get(f.key) or []
+        for f in session.form.fields
+        if f.type is FieldType.PHOTO and not is_masked(values.get(f.key))  # masked: no photo to hold
+    }
     known = session._archive.media.known_photos({r for v in refs.values() for r in v})
     return [
         Issue.make(k, Severity.ERROR, "photo.missing", ref=r[:12]) for k, v in refs.items() for r in v if r not in known

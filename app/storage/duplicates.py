@@ -16,6 +16,7 @@ from app.models.record import Duplicate
 from app.storage import schema
 from app.storage.customer_rows import DEDUP_ROLES, ROLE_COLUMNS
 from app.storage.db import Part
+from app.validation.secrecy import is_masked
 
 C = schema.customer.c
 #: the values as one JSON array: one statement SQLAlchemy compiles once
@@ -35,7 +36,7 @@ class Duplicates(Part):
                 spec = form.by_role(role)
                 if spec is None:
                     continue
-                values = wanted.get(spec.key)
+                values = {v for v in wanted.get(spec.key) or () if not is_masked(v)}
                 if not values:
                     continue
                 col = getattr(C, ROLE_COLUMNS[role])
@@ -65,7 +66,7 @@ class Duplicates(Part):
         wanted = {
             spec.key: {str(values[spec.key])}
             for role in DEDUP_ROLES
-            if (spec := form.by_role(role)) is not None and values.get(spec.key)
-        }
+            if (spec := form.by_role(role)) is not None and values.get(spec.key) and not is_masked(values[spec.key])
+        }  # a value this user may not see (its placeholder) is nobody's duplicate
         found = self.find_values(form, wanted, tx)
         return [d for dups in found.values() for d in dups if d.customer_id not in exclude]

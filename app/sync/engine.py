@@ -24,6 +24,7 @@ from app.models.sync_state import LocalRecord, OutboxRow, SyncOutcome
 from app.models.wire import MAX_AUDIT, MAX_BATCH, MAX_PAGE, ChangeKind, ErrorCode, MutationKind, ResultStatus
 from app.sync.client import SyncClient
 from app.sync.ports import PreparedPage, SyncStore
+from app.validation.secrecy import is_masked
 
 log = logging.getLogger(__name__)
 Progress = Callable[[str, int, int, int], None]  # phase, done, total, bytes sent and received so far
@@ -289,7 +290,12 @@ def _photos_of(changes: list[FeedChange], photo_fields: frozenset[str]) -> list[
     """The photos the pulled records name: their photo fields, their integrity entries' attachments and their
     signatures' pictures."""
     out = [
-        sha for c in changes if c.record is not None for key in photo_fields for sha in c.record.values.get(key) or []
+        sha
+        for c in changes
+        if c.record is not None
+        for key in photo_fields
+        for sha in c.record.values.get(key) or []
+        if not is_masked(sha)  # a photo this user may not see (app.validation.secrecy): not asked for
     ]
     for c in changes:
         entries = ((c.record.integrity if c.record is not None else None) or {}).get("entries") or []

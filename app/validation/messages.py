@@ -75,6 +75,10 @@ MESSAGES: dict[str, str] = {
     "gps.swapped": N_("{label}: latitude and longitude look swapped; enter the latitude first."),
     "photo.invalid": N_("{label}: not a stored photo."),
     "photo.missing": N_("{label}: photo {ref} is not in this archive."),
+    "secrecy.placeholder": N_(
+        "{label}: a masked value is not a value; enter the real one or leave the field as it was."
+    ),
+    "secrecy.hidden": N_("{label} is masked for you (secret): it cannot be changed from this account."),
     "photo.forbidden": N_("{label}: photo {ref} was not sent from this account and is not on a customer you may see."),
     "licence.issue_after_expiry": N_("{label}: the issue date must be before the expiry date ({expiry})."),
     "licence.review_outside": N_(

@@ -19,6 +19,7 @@ from app.models.wire import UserRole
 from app.validation.compiled import CompiledForm, compiled
 from app.validation.parsing import is_empty
 from app.validation.report import Issue, Report, Severity
+from app.validation.secrecy import is_masked
 from app.validation.types import field_lookups, to_date
 
 EXPIRY_WARNING_DAYS = 30
@@ -119,11 +120,14 @@ def validate_values(
     today: dt.date | None = None,
     role: str = UserRole.COLLECTOR,
     required: bool = True,
+    masked: bool = True,
 ) -> Report:
     """Parse and check a record's values. Unknown keys are ignored (the caller reports them).
 
     ``required=False`` skips the missing-value and completeness bookkeeping, for callers that only
-    want errors (the server: drafts may be incomplete).
+    want errors (the server: drafts may be incomplete). ``masked``: a placeholder of a value this user may
+    not see (app.validation.secrecy) is kept as it is (the client's copy); ``masked=False`` (the server's
+    writes) refuses it (``secrecy.placeholder``): a placeholder is never stored as a value.
     """
     today = today or times.today()
     report = Report()
@@ -138,8 +142,14 @@ def validate_values(
         if raw_value is None:  # an empty cell or field: what parse_with gives for it, without the calls
             values[key] = None
             continue
-        spec, parser, dated, memo = entry
         kind = type(raw_value)
+        if (kind is str or kind is list) and is_masked(raw_value):  # a value this user may not see
+            if masked:
+                values[key] = raw_value
+            else:
+                found.append(Issue.make(key, Severity.ERROR, "secrecy.placeholder"))
+            continue
+        spec, parser, dated, memo = entry
         if memo is None:
             if parser is not None and kind is str and raw_value.isprintable() and raw_value.strip():
                 try:  # what parse_with does with printable, non-blank text, without the call

@@ -27,6 +27,7 @@ from app.i18n import _, current_language
 from app.models.catalogue import FieldSpec, FieldType
 from app.ui import values
 from app.ui.flow import FlowLayout
+from app.validation import secrecy
 
 
 class EnterMovesOn(QObject):
@@ -64,6 +65,8 @@ class FieldEditor(QWidget):
     def __init__(self, spec: FieldSpec, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.spec = spec
+        self.masked: Any = None  # the placeholder of a value this user may not see (app.validation.secrecy)
+        self._mask_label: QLabel | None = None
         self._layout = QHBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
         self._layout.setSpacing(4)
@@ -78,7 +81,35 @@ class FieldEditor(QWidget):
     def set_value(self, value: Any) -> None:
         """Show ``value`` (canonical, or None for empty)."""
 
+    def show_value(self, value: Any) -> None:
+        """Show ``value``; a placeholder is shown as 已屏蔽（机密）, read-only, and kept as the value (saving
+        sends it back unchanged: the server never stores it)."""
+        reason = secrecy.label(value)
+        self.masked = value if reason is not None else None
+        if reason is not None and self._mask_label is None:
+            self._mask_label = QLabel(self)
+            self._mask_label.setObjectName("masked")
+            self._layout.addWidget(self._mask_label)
+        for w in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if w is not self._mask_label:
+                w.setVisible(reason is None)
+        if self._mask_label is not None:
+            self._mask_label.setVisible(reason is not None)
+            self._mask_label.setText(_(reason) if reason is not None else "")
+            self._mask_label.setToolTip(
+                _("Only those entitled to this field or record see its value.") if reason else ""
+            )
+        if reason is None:
+            self.set_value(value)
+        else:
+            self.set_read_only(True)
+
+    def value(self) -> Any:
+        """The input for the parser, or the placeholder of a masked value."""
+        return self.masked if self.masked is not None else self.raw()
+
     def set_read_only(self, read_only: bool) -> None:
+        read_only = read_only or self.masked is not None
         for w in self.findChildren(QWidget):
             if hasattr(w, "setReadOnly"):
                 if getattr(w, "isReadOnly", lambda: None)() != read_only:

@@ -181,7 +181,7 @@ class CustomerForm(QWidget):
         self._build_fields()
         for key, row in self.rows.items():
             row.editor.blockSignals(True)
-            row.editor.set_value(raw[key] if key in raw else defaults.get(key, self.loaded.get(key)))
+            row.editor.show_value(raw[key] if key in raw else defaults.get(key, self.loaded.get(key)))
             row.editor.blockSignals(False)
         self.field_issues = {}
         for key in self.rows:
@@ -237,7 +237,7 @@ class CustomerForm(QWidget):
         values = raw if raw is not None else self.loaded
         for key, row in self.rows.items():
             row.editor.blockSignals(True)
-            row.editor.set_value(values.get(key))
+            row.editor.show_value(values.get(key))
             row.editor.blockSignals(False)
         self.duplicates = []
         self.field_issues = {}
@@ -330,7 +330,7 @@ class CustomerForm(QWidget):
                 return
 
     def raw_values(self) -> dict[str, Any]:
-        return {key: row.editor.raw() for key, row in self.rows.items()}
+        return {key: row.editor.value() for key, row in self.rows.items()}
 
     def is_dirty(self) -> bool:
         return self._dirty
@@ -351,7 +351,8 @@ class CustomerForm(QWidget):
             self._dup_timer.start()
 
     def _parse(self, key: str) -> None:
-        _value, issues = parse_field(self.form[key], self.rows[key].editor.raw(), times.today())
+        editor = self.rows[key].editor  # a masked value (app.validation.secrecy) is not parsed: nothing to check
+        issues = [] if editor.masked is not None else parse_field(self.form[key], editor.raw(), times.today())[1]
         self.field_issues[key] = issues
 
     def validate_record(self) -> Report:

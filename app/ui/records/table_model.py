@@ -20,6 +20,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from app.i18n import N_, _, translate
 from app.models import times
 from app.models.record import STATUS_MSGIDS, CustomerRow, ListQuery, OverdueRule
+from app.services.exporting import masked_text
 from app.services.listing import REASONS, FirstPage, overdue_reasons
 from app.ui.context import UiContext
 from app.ui.ops import listing as listing_ops
@@ -247,9 +248,9 @@ class CustomerTableModel(QAbstractTableModel):
         return {
             Column.CODE: row.code,
             Column.SHOP: row.shop_name or row.code,
-            Column.CONTACT: row.contact_name,
-            Column.PHONE: row.phone,
-            Column.ADDRESS: row.address,
+            Column.CONTACT: _hidden(row.contact_name),
+            Column.PHONE: _hidden(row.phone),
+            Column.ADDRESS: _hidden(row.address),
             Column.COMPLETENESS: f"{round(row.completeness * 100)}%",
             Column.LAST_VISIT: row.last_visit or "",
             Column.UPDATED: times.shown(row.updated_at),
@@ -269,3 +270,8 @@ class CustomerTableModel(QAbstractTableModel):
         if col is Column.SHOP:  # contact and phone, also when their columns are hidden
             return " · ".join(x for x in (row.shop_name, row.contact_name, row.phone) if x) or None
         return None
+
+
+def _hidden(text: str | None) -> str | None:
+    """A value this user may not see (app.validation.secrecy) as its words: 已屏蔽（机密）."""
+    return masked_text(text, "") or text

@@ -22,6 +22,7 @@ from app.models.catalogue import EditableBy, FieldSpec, FormDefinition
 from app.models.wire import UserRole
 from app.ui.style import ACCENT, ERROR, SPACING
 from app.validation import Issue, Severity, parse_field
+from app.validation.secrecy import is_masked
 
 USER_ROLE = 256  # Qt.UserRole: the field key of a line (None for a heading)
 SIDE_WIDTH = 230  # the progress, the section navigator and the missing list
@@ -185,8 +186,8 @@ def changed_values(form: FormDefinition, raw: dict[str, Any], loaded: dict[str, 
     person cannot edit never counts (the system may have set it while the editor shows the older value)."""
     out = {}
     for key, typed in raw.items():
-        if not editable(form[key], role):
-            continue
+        if not editable(form[key], role) or (is_masked(typed) and typed == loaded.get(key)):
+            continue  # a masked value shown as it came (app.validation.secrecy) is not a change
         value, issues = parse_field(form[key], typed, times.today())
         if issues and any(i.severity is Severity.ERROR for i in issues):
             out[key] = typed

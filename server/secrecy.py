@@ -1,0 +1,107 @@
+"""Secrecy marks and the masked view on the server: what each caller may see of a customer's values.
+
+The rule is ``app.validation.secrecy`` (shared with the client) over the form in force; this module says
+how a caller stands to a record (owner, creator, the owner's market manager) and is the hook every path
+that sends values goes through (``Rec.to_wire``: pull, reads, push answers; the ledger; signatures), and
+the guard of a write: a placeholder is never stored, and a value the caller may not see cannot be
+overwritten by them (docs/domain.md, "Secrecy marks and the masked view").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+
+from app.models.catalogue import FormDefinition
+from app.validation import secrecy as rule
+from server.accounts import User
+from server.forms import current_form
+from server.schema_admin import departments, user_places
+from server.scope import Directory
+
+
+@dataclass
+class View:
+    """One caller's view under the form in force; what is hidden is worked out once per (mark, relations)."""
+
+    user: User
+    form: FormDefinition
+    department: str | None = None  # the caller's department's code (the masked view may name it)
+    _known: dict[tuple[str, frozenset[str]], dict[str, str]] = field(default_factory=dict)
+
+    def reader(self, owner_id: int | None, created_by_id: int | None, d: Directory) -> rule.Reader:
+        rel = set()
+        if owner_id == self.user.id:
+            rel.add("owner")
+        if created_by_id == self.user.id:
+            rel.add("creator")
+        if owner_id is not None and d.supervisor_of(owner_id) == self.user.id:
+            rel.add("team_supervisor")
+        return rule.Reader(self.user.name, self.user.role, frozenset(rel), self.department)
+
+    def hidden(
+        self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any], d: Directory
+    ) -> dict[str, str]:
+        """The fields of this record the caller may not see → why (``secret``, ``top_secret``, ``personal``)."""
+        reader = self.reader(owner_id, created_by_id, d)
+        key = (rule.record_mark(self.form, values), reader.relations)
+        found = self._known.get(key)
+        if found is None:
+            mark = {rule.record_field(self.form) or rule.RECORD_FIELD: key[0]}
+            found = self._known[key] = rule.hidden(self.form, mark, reader)
+        return found
+
+    def values(
+        self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any] | None, d: Directory
+    ) -> dict[str, Any] | None:
+        """``values`` with what the caller may not see replaced by placeholders (the record's own mark decides,
+        also for older values such as approved ones)."""
+        if values is None:
+            return None
+        return self.apply(self.hidden(owner_id, created_by_id, values, d), values)
+
+    def apply(self, gone: Mapping[str, str], values: Mapping[str, Any]) -> dict[str, Any]:
+        if not gone:
+            return dict(values)
+        return {
+            k: (rule.placeholder_for(self.form, k, gone[k]) if k in gone and v not in (None, "", []) else v)
+            for k, v in values.items()
+        }
+
+
+def department_of(conn: Connection, user_id: int) -> str | None:
+    """The code of the department ``user_id`` belongs to (server/territories.py), if any."""
+    q = (
+        select(departments.c.code)
+        .select_from(user_places.join(departments, departments.c.id == user_places.c.department_id))
+        .where(user_places.c.user_id == user_id)
+    )
+    code: str | None = conn.execute(q).scalar()
+    return code
+
+
+def view_of(conn: Connection, user: User, form: FormDefinition | None = None) -> View:
+    """The caller's view under ``form`` (default: the form in force), with their department read now."""
+    return View(user, form or current_form(conn), department_of(conn, user.id))
+
+
+def guard(
+    view: View, rec: Any, changes: dict[str, dict[str, Any]], d: Directory
+) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """A save's changes as they may be applied, and the fields refused.
+
+    A change whose new value is a placeholder is dropped (the caller's copy held the placeholder: it changed
+    nothing, and a placeholder is never stored). A change to a field the caller may not see is refused: its
+    value cannot be overwritten by someone who cannot see it (``secrecy.hidden``). For a new customer the
+    caller is its owner and creator."""
+    kept = {k: ch for k, ch in changes.items() if not rule.is_masked(ch.get("new") if isinstance(ch, dict) else ch)}
+    if rec is None or rec.version == 0:
+        return kept, []
+    gone = view.hidden(rec.owner_id, rec.created_by_id, rec.values, d)
+    # filling an empty field overwrites nothing; a value held on the server is refused
+    refused = sorted(k for k in kept if k in gone and rec.values.get(k) not in (None, "", []))
+    return {k: ch for k, ch in kept.items() if k not in refused}, refused

@@ -1,0 +1,100 @@
+"""The secrecy rule shared by the client and the server (app/validation/secrecy.py): field classes, a record's
+mark, who reads each class, the masked view, the placeholder, and a province's override."""
+
+from __future__ import annotations
+
+from app.models.catalogue import apply_override, load_form
+from app.validation import secrecy as s
+
+FORM = load_form()
+VALUES = {
+    "shop_name": "老王烟酒店",
+    "address": "南大街1号",
+    "id_card": "610103199001011007",
+    "contact_name": "王小明",
+    "photo_owner": ["a" * 64],
+    "business_scope": ["cigarettes"],
+}
+
+
+def reader(role: str, *relations: str, name: str = "x") -> s.Reader:
+    return s.Reader(name, role, frozenset(relations))
+
+
+def test_the_default_reading_is_in_the_catalogue_and_sound() -> None:
+    assert s.policy_problems(FORM) == []
+    assert {k for k in ("id_card", "bank_account", "home_address") if s.field_class(FORM, k) == s.SECRET} == {
+        "id_card",
+        "bank_account",
+        "home_address",
+    }
+    assert s.field_class(FORM, "shop_name") == s.NORMAL
+    assert FORM["secrecy_mark"].editable_by.value == "supervisor"
+
+
+def test_a_secret_field_is_read_by_the_owner_their_manager_and_admins() -> None:
+    for who in (reader("collector", "owner"), reader("supervisor", "team_supervisor"), reader("admin")):
+        assert s.masked(FORM, VALUES, who) == VALUES, who
+    for who in (reader("collector", "creator"), reader("supervisor"), reader("integration")):
+        shown = s.masked(FORM, VALUES, who)
+        assert shown["id_card"] == s.placeholder("secret") and shown["contact_name"] == "王小明", who
+
+
+def test_a_records_mark_raises_every_field_but_the_visible_ones() -> None:
+    marked = {**VALUES, "secrecy_mark": "top_secret"}
+    shown = s.masked(FORM, marked, reader("supervisor", "team_supervisor"))
+    assert shown["shop_name"] == "老王烟酒店" and shown["secrecy_mark"] == "top_secret"
+    assert shown["address"] == s.placeholder("top_secret")
+    assert shown["photo_owner"] == [s.placeholder("top_secret")]  # a list field keeps a list
+    assert shown["business_scope"] == [s.placeholder("top_secret")]
+    assert s.masked(FORM, marked, reader("admin")) == marked
+    # an empty value stays empty: that it is missing tells nothing
+    assert s.masked(FORM, {**marked, "address": None}, reader("collector", "owner"))["address"] is None
+
+
+def test_the_masked_view_hides_the_person_not_the_outlet() -> None:
+    shown = s.masked(FORM, VALUES, reader("viewer"))
+    assert shown["contact_name"] == s.placeholder("personal") and shown["photo_owner"] == [s.placeholder("personal")]
+    assert shown["address"] == "南大街1号" and shown["business_scope"] == ["cigarettes"]
+    assert shown["id_card"] == s.placeholder("secret")  # the class comes first
+
+
+def test_placeholders_are_told_from_values() -> None:
+    for reason in ("secret", "top_secret", "personal"):
+        assert s.mask_reason(s.placeholder(reason)) == reason and s.is_masked([s.placeholder(reason)])
+        assert s.label(s.placeholder(reason)) == s.LABELS[reason]
+    for value in ("⟦masked:other⟧", "masked:secret", "王小明", ["a", "b"], 3, True, None, [], "⟦"):
+        assert not s.is_masked(value), value
+
+
+def test_a_province_names_its_own_classes_and_readers() -> None:
+    form = apply_override(
+        FORM,
+        {"secrecy": {"fields": {"contact_phone": "top_secret"}, "readers": {"top_secret": ["admin", "user:zhang"]}}},
+    )
+    assert s.policy_problems(form) == []
+    assert s.field_class(form, "id_card") == s.NORMAL  # the section replaces the default's
+    phone = {"contact_phone": "13912345678"}
+    assert s.masked(form, phone, reader("supervisor", "team_supervisor")) == {
+        "contact_phone": s.placeholder("top_secret")
+    }
+    assert s.masked(form, phone, reader("supervisor", name="zhang")) == phone
+    bad = apply_override(
+        FORM, {"secrecy": {"fields": {"nope": "secret", "id_card": "very"}, "readers": {"secret": ["boss"]}}}
+    )
+    problems = s.policy_problems(bad)
+    assert len(problems) == 3 and any("nope" in p for p in problems) and any("boss" in p for p in problems)
+
+
+def test_validation_keeps_a_placeholder_on_the_client_and_refuses_it_for_a_write() -> None:
+    from app.validation.validator import validate_values
+
+    values = {"shop_name": "老王烟酒店", "id_card": s.placeholder("secret"), "photo_owner": [s.placeholder("personal")]}
+    kept = validate_values(FORM, values, required=False)
+    assert kept.errors == [] and kept.values["id_card"] == s.placeholder("secret")
+    refused = validate_values(FORM, values, required=False, masked=False)
+    assert sorted((i.field, i.code) for i in refused.errors) == [
+        ("id_card", "secrecy.placeholder"),
+        ("photo_owner", "secrecy.placeholder"),
+    ]
+    assert "id_card" not in refused.values
