@@ -6,7 +6,10 @@ that it is *due* for destruction (``due``). Destruction is never automatic: an a
 (``destroy``, through ``server.administration.destroy_records``, which writes the admin log). It removes
 the record's values on the server — the customer row, its versions, review decisions, checks, visits,
 credit ratings, purchase figures, stored push answers, feed rows and the photos nothing else refers to —
-and writes one ``destructions`` row without any personal value. A feed row of kind ``erase`` tells every
+and writes one ``destructions`` row without any personal value. Its integrity entries, complaints, signatures,
+service records and outbound changes go too, and the uploaded audit entries about it (and its visits and
+entries) are redacted: values and salts removed, the chain's digest kept (``redact_audit``,
+app.models.audit_chain). A feed row of kind ``erase`` tells every
 client to erase the record and its photos from its archive at its next sync.
 """
 
@@ -20,9 +23,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
+from app.models.audit_chain import redacted
 from server.config import Settings, iso
 from server.db import FeedEntry, Tx
-from app.models.audit_chain import redacted
 from server.schema import (
     audit_entries,
     complaint_steps,

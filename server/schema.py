@@ -457,8 +457,7 @@ audit_entries = Table(
     Column("info_date", String(32), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
-    # 0029: the sealed values (chain version 2): the hash covers ``vd``; a destroyed record's entries keep
-    # ``vd`` and lose their values and salt (server.lifecycle); NULL both: an entry hashed over its values
+    # 0029, chain version 2: the hash covers ``vd``; redacted: no values nor salt (NULL both: version 1)
     Column("salt", String(32), nullable=True),
     Column("vd", String(64), nullable=True),
     Column("forked", Boolean, nullable=False),

@@ -83,7 +83,7 @@ def entry_hash(prev: str, row: Mapping[Any, Any]) -> str:
     if vd:
         salt = row.get("salt")
         if salt and values_digest(salt, row["old"], row["new"]) != vd:
-            return "values-do-not-match-" + vd  # never a stored hash: the entry shows as altered
+            return "values-do-not-match-" + str(vd)  # never a stored hash: the entry shows as altered
         if not salt and (row["old"] is not None or row["new"] is not None):
             return "values-without-salt"
         return hashlib.sha256(_SEP.join([_V2, prev, *meta, vd, *tail]).encode("utf-8")).hexdigest()

@@ -115,7 +115,7 @@ def test_a_destroyed_record_leaves_no_value_on_the_server_or_either_archive(
             who.use()
             assert who.sync().complete
             assert archive_hits(who, needles) == []
-            assert archive_hits(who, kept_needles)  # the other customer is untouched
+            assert archive_hits(who, kept_needles) and records.get(who.session, kept_id) is not None  # untouched
             assert who.session._archive.audit.verify_chain() == []
             assert who.session._archive.audit.verify_records() == []
             with who.session._archive.db.reading() as conn:
@@ -139,3 +139,54 @@ def test_a_destroyed_record_leaves_no_value_on_the_server_or_either_archive(
         for who in (c1, s1):
             who.use()
             who.__exit__()
+
+
+def test_old_and_sealed_copies_verify_once_redacted_and_a_redaction_needs_a_destruction(api, world, db, run):
+    """Entries uploaded before chain version 2 (hashed over their values) and sealed ones: redacted, the copy
+    still verifies when a destruction names the record; a redaction nobody approved is reported; an entry of
+    a destroyed record uploaded afterwards is stored without its values."""
+    from app.models.audit_chain import entry_hash, seal
+    from server import lifecycle as lc
+    from tests.server.test_audit import chain, up
+
+    old = chain("dev-c1", 3)  # entity ids id-1 … id-3
+    assert up(api, world["c1"], old).status_code == 200
+    sealed = []
+    prev = old[-1]["hash"]
+    for seq in (4, 5):
+        e = seal({**old[0], "seq": seq, "entity_id": "id-1", "new": json.dumps(f"新值{seq}", ensure_ascii=False)})
+        e["prev_hash"], e["hash"] = prev, entry_hash(prev, e)
+        prev = e["hash"]
+        sealed.append(e)
+    assert up(api, world["c1"], sealed[:1]).status_code == 200
+    with db.engine.begin() as conn:
+        assert lc.redact_audit(conn, ["id-1"]) == 2  # entry 1 (old) and entry 4 (sealed)
+    code, out, _ = run("audit", "verify")
+    assert code == 1 and out.strip().splitlines() == [
+        "dev-c1 #1: the entry lost its values and no destruction names its record",
+        "dev-c1 #4: the entry lost its values and no destruction names its record",
+    ]
+    with db.engine.begin() as conn:
+        conn.execute(
+            destructions.insert().values(
+                record_id="id-1",
+                record_class="closed",
+                since=0.0,
+                retention_days=0,
+                approved_by="admin",
+                reason="test",
+                at=0.0,
+                removed="{}",
+            )
+        )
+    code, out, err = run("audit", "verify")
+    assert code == 0 and out == "", out
+    assert up(api, world["c1"], sealed[1:]).status_code == 200  # sent after the destruction
+    with db.read() as conn:
+        a = audit_entries.c
+        rows = conn.execute(select(a.seq, a.old, a.new, a.salt, a.vd).where(a.entity_id == "id-1")).all()
+        assert [(r.seq, r.old, r.new, r.salt) for r in rows] == [(s, None, None, None) for s in (1, 4, 5)]
+        assert rows[0].vd == "legacy-redacted" and rows[2].vd == sealed[1]["vd"]
+        assert conn.execute(select(a.new).where(a.seq == 2)).scalar() is not None  # other records keep theirs
+    code, out, err = run("audit", "verify")
+    assert code == 0 and out == "", out

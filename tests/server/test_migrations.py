@@ -223,3 +223,16 @@ def test_0027_stores_the_completeness_of_the_customers_already_stored(db):
         want = completeness.stamp(form, _json.loads(r.data), today)
         assert {k: getattr(r, k) for k in completeness.STAMP_KEYS} == want, r.id
     assert len({(r.cmp_missing, r.cmp_mask0) for r in stored}) > 2  # the values differ in what they lack
+
+
+def test_0029_adds_the_sealed_values_and_goes_back_down(db):
+    """0029 adds ``salt`` and ``vd`` to the audit copy (NULL for the entries already there: they keep the
+    hash over their values); its downgrade drops them natively, then the upgrade adds them again."""
+    from sqlalchemy import inspect
+
+    _to(db, "0028_filings", down=True)
+    with db.engine.connect() as conn:
+        assert {"salt", "vd"}.isdisjoint(c["name"] for c in inspect(conn).get_columns("audit_entries"))
+    upgrade(db)
+    with db.engine.connect() as conn:
+        assert {"salt", "vd"} <= {c["name"] for c in inspect(conn).get_columns("audit_entries")}
