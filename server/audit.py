@@ -40,11 +40,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select, update
 
-from app.models.audit_chain import FIELDS, GENESIS, entry_hash
+from app.models.audit_chain import FIELDS, GENESIS, SEALING, entry_hash, is_redacted, redacted
 from app.models.wire import ErrorCode
 from server.accounts import Caller
 from server.db import Database, Tx
 from server.errors import ApiError
+from server.lifecycle import destroyed_ids
 from server.schema import audit_acks, audit_entries, devices, users
 
 A = audit_entries.c
@@ -201,6 +202,11 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]], key: bytes) -> d
         conn.execute(update(audit_entries).where(A.device == device, A.seq.in_(sorted(taken))).values(forked=True))
     now = time.time()
     if new:
+        gone = destroyed_ids(conn)  # a trail sent after its record was destroyed: kept without the values
+        new = [
+            {**e, **redacted(e)} if e["entity_id"] in gone and e["action"] != "erase" and not is_redacted(e) else e
+            for e in new
+        ]
         if not key:
             raise RuntimeError("no audit key: the server cannot acknowledge audit entries")
         conn.execute(
@@ -208,6 +214,7 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]], key: bytes) -> d
             [
                 {
                     **{k: e[k] for k in FIELDS},
+                    **{k: e.get(k) for k in SEALING},
                     "prev_hash": e["prev_hash"],
                     "hash": e["hash"],
                     "forked": e["seq"] in taken,
@@ -291,6 +298,7 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
     with_acks = set(conn.execute(select(K.device).distinct()).scalars())
     owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
     names = {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))}
+    destroyed = destroyed_ids(conn)
     if with_acks and not key:
         problems.append(
             "no audit key: the signed acknowledgements cannot be checked "
@@ -304,6 +312,8 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
             e = held[h] = _Held(r["seq"], r["prev_hash"], h, r["uploaded_by_id"])
             if entry_hash(e.prev_hash, r) != h:  # entries come by position: the one before is already held
                 problems.append(f"{device} #{e.seq}: the entry does not match its hash")
+            elif is_redacted(r) and r["entity_id"] not in destroyed:
+                problems.append(f"{device} #{e.seq}: the entry lost its values and no destruction names its record")
             elif not (_starts(e) or (e.prev_hash in held and held[e.prev_hash].seq == e.seq - 1)):
                 problems.append(f"{device} #{e.seq}: the entry before it is missing")
         at = Counter(e.seq for e in held.values())

@@ -6,7 +6,10 @@ that it is *due* for destruction (``due``). Destruction is never automatic: an a
 (``destroy``, through ``server.administration.destroy_records``, which writes the admin log). It removes
 the record's values on the server — the customer row, its versions, review decisions, checks, visits,
 credit ratings, purchase figures, stored push answers, feed rows and the photos nothing else refers to —
-and writes one ``destructions`` row without any personal value. A feed row of kind ``erase`` tells every
+and writes one ``destructions`` row without any personal value. Its integrity entries, complaints, signatures,
+service records and outbound changes go too, and the uploaded audit entries about it (and its visits and
+entries) are redacted: values and salts removed, the chain's digest kept (``redact_audit``,
+app.models.audit_chain). A feed row of kind ``erase`` tells every
 client to erase the record and its photos from its archive at its next sync.
 """
 
@@ -20,9 +23,13 @@ from typing import Any
 from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.engine import Connection
 
+from app.models.audit_chain import redacted
 from server.config import Settings, iso
 from server.db import FeedEntry, Tx
 from server.schema import (
+    audit_entries,
+    complaint_steps,
+    complaints,
     credit_ratings,
     customer_checks,
     customer_versions,
@@ -35,10 +42,14 @@ from server.schema import (
     photos,
     purchases,
     review_decisions,
+    service_records,
+    signatures,
     upload_chunks,
     users,
     visits,
 )
+from server.schema import integrity_entries as integrity
+from server.schema_integrations import outbound_changes
 from server.schema_onboarding import case_notices, change_items, onboarding_case_steps, onboarding_cases
 
 DAY = 86400.0
@@ -157,7 +168,9 @@ def destroy(
             )
         )
         tx.emit(FeedEntry("erase", rid))
-        out.append({"record_id": rid, "class": record_class, "removed": removed})
+        out.append(
+            {"record_id": rid, "class": record_class, "removed": {k: v for k, v in removed.items() if k != "entries"}}
+        )
     return out
 
 
@@ -167,7 +180,12 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
     for data in conn.execute(select(visits.c.data).where(visits.c.customer_id == rid)).scalars():
         shas.update(json.loads(data).get("photos") or [])
     cases = select(onboarding_cases.c.id).where(onboarding_cases.c.record_id == rid)
-    removed: dict[str, int] = {}
+    removed: dict[str, Any] = {}
+    related = _related(conn, rid)
+    for (data,) in conn.execute(select(integrity.c.photos).where(integrity.c.record_id == rid)):
+        shas.update(json.loads(data or "[]"))
+    shas.update(conn.execute(select(signatures.c.image).where(signatures.c.record_id == rid)).scalars())
+    complaint_ids = select(complaints.c.id).where(complaints.c.record_id == rid)
     for name, stmt in (
         ("photo_refs", delete(photo_refs).where(photo_refs.c.record_id == rid)),
         ("visits", delete(visits).where(visits.c.customer_id == rid)),
@@ -175,6 +193,14 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
         ("decisions", delete(review_decisions).where(review_decisions.c.record_id == rid)),
         ("credit_ratings", delete(credit_ratings).where(credit_ratings.c.record_id == rid)),
         ("purchases", delete(purchases).where(purchases.c.record_id == rid)),
+        # its integrity archive, complaints, signatures and service records (issue 18)
+        ("integrity_entries", delete(integrity).where(integrity.c.record_id == rid)),
+        ("complaint_steps", delete(complaint_steps).where(complaint_steps.c.complaint_id.in_(complaint_ids))),
+        ("complaints", delete(complaints).where(complaints.c.record_id == rid)),
+        ("signatures", delete(signatures).where(signatures.c.record_id == rid)),
+        ("service_records", delete(service_records).where(service_records.c.record_id == rid)),
+        # the approved values the outbound feed kept for other systems
+        ("outbound_changes", delete(outbound_changes).where(outbound_changes.c.record_id == rid)),
         ("versions", delete(customer_versions).where(customer_versions.c.record_id == rid)),
         # its onboarding cases and change requests (their notes may name the outlet's people), steps first
         ("case_notices", delete(case_notices).where(case_notices.c.case_id.in_(cases))),
@@ -189,7 +215,50 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
     ):
         removed[name] = int(conn.execute(stmt).rowcount or 0)
     removed["photos"] = _orphan_photos(conn, sorted(shas))
+    removed["audit_redacted"] = redact_audit(conn, [rid, *related])
+    removed["entries"] = sorted(related)  # ids only: why ``audit verify`` accepts their redacted entries
     return removed
+
+
+def _related(conn: Connection, rid: str) -> set[str]:
+    """The ids of the record's visits and entries: the clients' audit entries about them name these."""
+    out: set[str] = set()
+    for col, key in (
+        (visits.c.id, visits.c.customer_id),
+        (integrity.c.id, integrity.c.record_id),
+        (complaints.c.id, complaints.c.record_id),
+        (signatures.c.id, signatures.c.record_id),
+        (service_records.c.id, service_records.c.record_id),
+    ):
+        out.update(str(x) for x in conn.execute(select(col).where(key == rid)).scalars())
+    return out
+
+
+def redact_audit(conn: Connection, entity_ids: list[str]) -> int:
+    """Remove the values (and salts) of the uploaded audit entries about ``entity_ids``; each keeps its
+    ``vd`` (or is marked a redacted legacy entry), so the chain still verifies (app.models.audit_chain)."""
+    A = audit_entries.c
+    done = 0
+    ids = sorted(set(entity_ids))
+    for i in range(0, len(ids), 500):
+        rows = conn.execute(
+            select(A.id, A.vd).where(
+                A.entity_id.in_(ids[i : i + 500]), A.old.is_not(None) | A.new.is_not(None) | A.salt.is_not(None)
+            )
+        ).all()
+        for r in rows:
+            conn.execute(audit_entries.update().where(A.id == r.id).values(**redacted({"vd": r.vd})))
+            done += 1
+    return done
+
+
+def destroyed_ids(conn: Connection) -> set[str]:
+    """Every destroyed record's id and the ids of its visits and entries (their audit entries stay redacted)."""
+    out: set[str] = set()
+    for rid, removed in conn.execute(select(destructions.c.record_id, destructions.c.removed)):
+        out.add(rid)
+        out.update(json.loads(removed).get("entries") or [])
+    return out
 
 
 def _orphan_photos(conn: Connection, shas: list[str]) -> int:
@@ -218,7 +287,7 @@ def destruction_rows(conn: Connection, limit: int = 100) -> list[dict[str, Any]]
             "approved_by": r.approved_by,
             "reason": r.reason,
             "at": iso(r.at),
-            "removed": json.loads(r.removed),
+            "removed": {k: v for k, v in json.loads(r.removed).items() if k != "entries"},
         }
         for r in rows
     ]

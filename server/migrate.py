@@ -28,7 +28,7 @@ from server.forms import current_form
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0029_workflow_posts"
+HEAD = "0030_audit_sealed"
 
 
 def alembic_config() -> Config:

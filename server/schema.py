@@ -457,6 +457,9 @@ audit_entries = Table(
     Column("info_date", String(32), nullable=True),
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # 0029, chain version 2: the hash covers ``vd``; redacted: no values nor salt (NULL both: version 1)
+    Column("salt", String(32), nullable=True),
+    Column("vd", String(64), nullable=True),
     Column("forked", Boolean, nullable=False),
     Column("uploaded_by_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("received_at", Float, nullable=False),

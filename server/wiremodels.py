@@ -480,6 +480,9 @@ class AuditEntryIn(Strict):
     info_date: str | None = Field(None, max_length=32, pattern=AUDIT_TEXT)
     prev_hash: str = Field(pattern=SHA_RE)
     hash: str = Field(pattern=SHA_RE)
+    # chain version 2 (app.models.audit_chain): the salt (gone once redacted) and the values' digest
+    salt: str | None = Field(None, pattern=r"^[0-9a-f]{32}$")
+    vd: str | None = Field(None, pattern=r"^([0-9a-f]{64}|legacy-redacted)$")
 
 
 class AuditUpload(Strict):

@@ -350,6 +350,9 @@ def render(lang: str, out: Path) -> None:
     integrity_and_ledger_shots(shot, controller.ctx, win, lang)
     service_shots(shot, controller.ctx, win, lang)
     admin_shots(shot, controller.ctx, win, lang)
+    from tests.screenshots_incidents import incidents_shots  # noqa: PLC0415  (incidents, issue 18)
+
+    incidents_shots(shot, controller.ctx, win, lang)
     from tests.screenshots_filings import filings_shots  # noqa: PLC0415  (the monthly filings, issue 17)
 
     filings_shots(shot, controller.ctx, win, lang)

@@ -50,13 +50,15 @@ _fonts_checked = False
 @dataclass(frozen=True)
 class Section:
     """A heading, its rows (label, value), an optional note under them (``warn``: shown as a warning) and an
-    optional PNG picture (the signature)."""
+    optional PNG picture (the signature). With ``columns``: a table with that header row, each row one cell
+    per column (the history, the integrity entries)."""
 
     heading: str
-    rows: tuple[tuple[str, str], ...] = ()
+    rows: tuple[tuple[str, ...], ...] = ()
     note: str = ""
     warn: bool = False
     image: bytes | None = None
+    columns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,9 @@ def to_html(p: Printout) -> str:
     ]
     for s in p.sections:
         out.append(f'<h3 style="margin-top:14px">{html.escape(s.heading)}</h3>')
-        if s.rows:
+        if s.columns:
+            out.append(_grid(s))
+        elif s.rows:
             out.append('<table width="100%" border="1" cellspacing="0" cellpadding="5" style="border-color:#888">')
             for label, value in s.rows:
                 out.append(
@@ -128,6 +132,17 @@ def to_html(p: Printout) -> str:
             colour = "#b00020" if s.warn else "#333333"
             out.append(f'<p style="color:{colour}"><b>{html.escape(s.note)}</b></p>')
     return "\n".join(out)
+
+
+def _grid(s: Section) -> str:
+    """A table with a header row: one column per ``s.columns``, one line per row."""
+    out = ['<table width="100%" border="1" cellspacing="0" cellpadding="3" style="border-color:#888">', "<tr>"]
+    out.extend(f'<td bgcolor="#f0f0f0"><b>{html.escape(c)}</b></td>' for c in s.columns)
+    out.append("</tr>")
+    for row in s.rows:
+        out.append("<tr>" + "".join(f'<td style="font-size:8pt">{_cell(v)}</td>' for v in row) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
 
 
 def write_pdf(

@@ -209,3 +209,45 @@ class Territories:
     nodes: tuple[TerritoryNode, ...]  # depth first, siblings by name
     departments: tuple[Department, ...]
     places: tuple[Place, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentStep:
+    """One step of an incident (opened, revoked, remedy, notified, closed): what, its details, who, when."""
+
+    action: str
+    detail: dict[str, Any]
+    by: str
+    at: float  # server time, epoch seconds
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentRow:
+    """An incident as ``GET /admin/incidents`` lists it: the number of affected customers, no steps."""
+
+    id: int
+    kind: str  # leak | lost_device | disclosure | other
+    occurred_on: str
+    summary: str
+    customers: int
+    state: str  # open | closed
+    remedy: str | None
+    notified: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    """One incident with the affected customers' ids and its steps, oldest first."""
+
+    id: int
+    kind: str
+    occurred_on: str
+    summary: str
+    customers: tuple[str, ...]
+    remedy: str | None
+    notified: str | None
+    state: str
+    created_by: str
+    created_at: float
+    closed_at: float | None
+    steps: tuple[IncidentStep, ...]

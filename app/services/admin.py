@@ -25,6 +25,8 @@ from app.models.admin import (
     Destroyed,
     DueRecord,
     Handover,
+    Incident,
+    IncidentRow,
     LogEntry,
     OneTimeCode,
     PurchaseImport,
@@ -273,6 +275,74 @@ def destroy_records(client: Any, record_ids: list[str], reason: str) -> list[Des
     if not reason.strip():
         raise UserFacingError(N_("Say why the records are destroyed (the decision or its reference)."))
     return _calls(client).destroy(list(record_ids), reason.strip())
+
+
+INCIDENT_KINDS = {
+    "leak": N_("Data leak"),
+    "lost_device": N_("Lost or stolen device"),
+    "disclosure": N_("Disclosure to someone not entitled"),
+    "other": N_("Other incident"),
+}
+INCIDENT_STEPS = {
+    "opened": N_("Recorded"),
+    "revoked": N_("Device revoked"),
+    "remedy": N_("Remedy recorded"),
+    "notified": N_("Notice recorded"),
+    "closed": N_("Ended"),
+}
+
+
+def incidents(client: Any) -> list[IncidentRow]:
+    """Every incident, newest first (docs/domain.md, "Incident records")."""
+    return _calls(client).incidents()
+
+
+def incident(client: Any, incident_id: int) -> Incident:
+    return _calls(client).incident(incident_id)
+
+
+def open_incident(client: Any, kind: str, day: str, summary: str, customers: str) -> Incident:
+    """Record an incident: its kind, the day, what happened and the affected customers (codes or ids,
+    separated by commas, spaces or new lines)."""
+    if kind not in INCIDENT_KINDS:
+        raise UserFacingError(N_("Choose what kind of incident it is."))
+    try:
+        happened = dt.date.fromisoformat(day)
+    except ValueError:
+        raise UserFacingError(N_("Enter the day it happened.")) from None
+    if happened > dt.date.today() + dt.timedelta(days=1):
+        raise UserFacingError(N_("The day it happened cannot be in the future."))
+    if not summary.strip():
+        raise UserFacingError(N_("Say what happened."))
+    refs = [r for r in re.split(r"[\s,，、;；]+", customers) if r]
+    return _calls(client).open_incident(kind, happened.isoformat(), summary.strip(), refs)
+
+
+def revoke_for_incident(client: Any, incident_id: int, user: str, device_id: str) -> Incident:
+    """Revoke the lost or exposed device of ``user`` as a step of the incident."""
+    if not user.strip() or not device_id.strip():
+        raise UserFacingError(N_("Name the user and the device to revoke."))
+    return _calls(client).revoke_for_incident(incident_id, user.strip(), device_id.strip())
+
+
+def record_incident(client: Any, incident_id: int, what: str, text: str) -> Incident:
+    """The remedy taken (``remedy``) or who was told (``notified``)."""
+    if not text.strip():
+        raise UserFacingError(N_("Say what was done.") if what == "remedy" else N_("Say who was told, and when."))
+    return _calls(client).record_incident(incident_id, what, text.strip())
+
+
+def close_incident(client: Any, current: Incident) -> Incident:
+    """Close the incident: refused here, saying what is missing, until the remedy and who was told are recorded."""
+    if current.state == "closed":
+        raise UserFacingError(N_("This incident is closed already."))
+    if not current.remedy and not current.notified:
+        raise UserFacingError(N_("Record the remedy and who was told before closing the incident."))
+    if not current.remedy:
+        raise UserFacingError(N_("Record the remedy before closing the incident."))
+    if not current.notified:
+        raise UserFacingError(N_("Record who was told before closing the incident."))
+    return _calls(client).close_incident(current.id)
 
 
 def redeem_code(server: str, user: str, code: str, password: str, repeat: str) -> None:

@@ -4,7 +4,10 @@ What it holds (docs/domain.md, "The printable copy"): the customer code and stat
 F3 L318–319 names (app.validation.consent.SIGNED_FIELDS), under the form's own group headings, labels in
 the user's language; the consent record (its date and form, F3 L211); the latest signature (F3 L320) with
 its picture, its day, the verifier, the version it confirms and whether it is still current (已过期 with
-the fields changed since); a footer on every page: printed when (China time), by whom, page x/y.
+the fields changed since); the record's history of changes (when, who, which field, before and after,
+masked like the values) and its integrity entries (诚信档案: day, kind, source, what, how handled, who
+recorded it), so the copy answers a retailer's request to see its own archive (F3 L236); a footer on every
+page: printed when (China time), by whom, page x/y.
 
 ID and bank numbers are masked (first 6 / last 4) as in an export; in full only under the user's approved
 export request that allows it (app.services.exporting.approved_request, the export's rule). The file is
@@ -26,17 +29,31 @@ from app.export.pdf import Printout, Section, write_pdf
 from app.i18n import N_, current_language, translate
 from app.models import times
 from app.models.catalogue import FormDefinition
-from app.models.record import STATUS_MSGIDS, Customer
+from app.models.integrity import IntegrityEntry
+from app.models.record import STATUS_MSGIDS, AuditEntry, Customer, CustomerStatus
 from app.models.signature import Signature
 from app.models.wire import AccessKind
+from app.services import records
 from app.services.exporting import MASKED_TYPES, approved_request, converter, file_sha256
 from app.services.session import Session
 from app.validation.consent import SIGNED_FIELDS, consent_recorded
+from app.validation.integrity import KIND_LABELS, SOURCE_LABELS
 
 #: The consent record's fields (F3 L211 第五条: 书面同意或授权), printed in form order.
 CONSENT_FIELDS = ("consent_signed", "consent_date", "consent_form")
 
 Progress = Callable[[int, int], None]
+
+#: How the history names what was done (the customer page's history tab says the same).
+ACTIONS = {
+    "create": N_("Created"),
+    "update": N_("Changed"),
+    "status": N_("Status"),
+    "delete": N_("Deleted"),
+    "check": N_("Check recorded"),
+    "review": N_("Review decision"),
+    "closure": N_("Closed or reopened"),
+}
 
 
 def find_customer(session: Session, code: str) -> Customer:
@@ -115,6 +132,73 @@ def signature_section(form: FormDefinition, sig: Signature | None, image: bytes 
     return Section(heading, rows, state if warn else confirm, warn, image)
 
 
+def _shown(form: FormDefinition, field: str | None, value: object, lang: str, unmasked: bool) -> str:
+    """A value of the history as the copy shows it: labels for choices, ID and bank numbers masked."""
+    if value in (None, "", []):
+        return ""
+    spec = form.get(field or "")
+    if spec is None:
+        return str(value)
+    return str(converter(spec, lang, unmasked)(value))
+
+
+def _status(value: object, lang: str) -> str:
+    try:
+        return translate(STATUS_MSGIDS[CustomerStatus(value)], lang)
+    except (ValueError, KeyError):
+        return str(value or "")
+
+
+def history_section(form: FormDefinition, entries: list[AuditEntry], lang: str, unmasked: bool) -> Section:
+    """Every change of the record, oldest first: when (China time), who, what (the field), before, after."""
+    rows = []
+    for e in entries:
+        what = translate(ACTIONS.get(e.action, e.action), lang)
+        before = after = ""
+        if e.action == "update":
+            spec = form.get(e.field or "")
+            what = spec.label(lang) if spec else (e.field or "")
+            before, after = _shown(form, e.field, e.old, lang, unmasked), _shown(form, e.field, e.new, lang, unmasked)
+        elif e.action == "status":
+            before, after = _status(e.old, lang), _status(e.new, lang)
+        elif e.action == "closure" and isinstance(e.new, dict):
+            after = " ".join(str(e.new.get(k) or "") for k in ("day", "reason")).strip()
+        elif e.action == "check":
+            after = str(e.new or "")
+        rows.append((times.shown(e.at), e.by or e.actor, what, before, after))
+    columns = tuple(translate(m, lang) for m in (N_("When"), N_("Who"), N_("What"), N_("Before"), N_("After")))
+    note = "" if rows else translate(N_("No change is recorded."), lang)
+    return Section(translate(N_("History of changes"), lang), tuple(rows), note, columns=columns)
+
+
+def integrity_section(entries: list[IntegrityEntry], lang: str) -> Section:
+    """The integrity archive's entries (诚信档案), oldest first: day, kind, source, what, how handled, by whom."""
+    rows = tuple(
+        (
+            e.occurred_on,
+            translate(KIND_LABELS.get(e.kind, e.kind), lang),
+            translate(SOURCE_LABELS.get(e.source, e.source), lang),
+            e.text,
+            e.handling,
+            e.recorded_by,
+        )
+        for e in sorted(entries, key=lambda e: (e.occurred_on, e.recorded_at))
+    )
+    columns = tuple(
+        translate(m, lang)
+        for m in (
+            N_("Date"),
+            N_("Kind"),
+            N_("Source"),
+            N_("What happened"),
+            N_("Handling"),
+            N_("Recorded by"),
+        )
+    )
+    note = "" if rows else translate(N_("No integrity entry is recorded."), lang)
+    return Section(translate(N_("Integrity archive"), lang), rows, note, columns=columns)
+
+
 def printout(session: Session, c: Customer, lang: str, unmasked: bool) -> Printout:
     arc, form = session._archive, session.form
     sigs = arc.signatures.of_customer(c.id, c.values)
@@ -122,6 +206,8 @@ def printout(session: Session, c: Customer, lang: str, unmasked: bool) -> Printo
     image = arc.media.photo_data(latest.image) if latest else None
     sections = [*basic_sections(form, c, lang, unmasked), consent_section(form, c, lang)]
     sections.append(signature_section(form, latest, image, lang))
+    sections.append(history_section(form, records.history(session, c.id), lang, unmasked))
+    sections.append(integrity_section(arc.integrity.entries(c.id), lang))
     footer = translate(N_("Printed {time} (China time) by {who}"), lang).format(
         time=times.shown(times.now(), seconds=True), who=session.user or "—"
     )
@@ -167,7 +253,14 @@ def print_customer(
         ) from None
     finally:
         scratch.release(tmp)
-    details = {"file": path.name, "sha256": file_sha256(path), "pages": pages, "format": "pdf", "masked": not unmasked}
+    details: dict[str, object] = {
+        "file": path.name,
+        "sha256": file_sha256(path),
+        "pages": pages,
+        "format": "pdf",
+        "masked": not unmasked,
+        "contents": ["basic", "consent", "signature", "history", "integrity"],
+    }
     if unmasked and request_id:
         details["request"] = request_id
     arc.access.record(AccessKind.PRINT, session.user, c.id, details, source_ref=path.name)

@@ -18,7 +18,7 @@ from typing import Any, cast
 from sqlalchemy import select
 from sqlalchemy.engine import Connection, RowMapping
 
-from app.models.audit_chain import GENESIS, entry_hash
+from app.models.audit_chain import GENESIS, LEGACY_REDACTED, entry_hash, is_redacted, redacted, seal
 from app.models.record import AuditEntry, Provenance, new_id
 from app.models.wire import ACCESS_ENTITY, canonical_json
 from app.storage import schema
@@ -96,7 +96,7 @@ def entry_of(r: RowMapping) -> AuditEntry:
 
 _INSERT = (
     "INSERT INTO audit (seq, at, actor, device, entity, entity_id, action, field, old, new, source, source_ref, "
-    "info_date, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "info_date, prev_hash, hash, salt, vd) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -139,7 +139,7 @@ class AuditLog(Part):
                 "source_ref": refs[i] if refs is not None else prov.source_ref,
                 "info_date": prov.info_date,
             }
-            h = entry_hash(prev, row)
+            h = entry_hash(prev, seal(row))
             out.append(
                 (
                     seq,
@@ -157,11 +157,31 @@ class AuditLog(Part):
                     row["info_date"],
                     prev,
                     h,
+                    row["salt"],
+                    row["vd"],
                 )
             )
             prev = h
         tx.exec_driver_sql(_INSERT, out)
         tx.exec_driver_sql("INSERT OR REPLACE INTO meta (key, value) VALUES ('audit_head', ?)", (f"{seq}:{prev}",))
+
+    def redact(self, tx: Connection, entity_ids: Sequence[str]) -> int:
+        """Remove the values of every entry about ``entity_ids`` (a destroyed record, its visits and its
+        integrity, complaint, signature and service entries), keeping each entry's ``vd`` so the chain
+        still verifies (app.models.audit_chain). Returns how many entries were redacted."""
+        a = schema.audit.c
+        done = 0
+        ids = sorted(set(entity_ids))
+        for i in range(0, len(ids), 500):
+            rows = tx.execute(
+                select(a.seq, a.vd, a.salt, a.old, a.new).where(
+                    a.entity_id.in_(ids[i : i + 500]), (a.old.is_not(None)) | (a.new.is_not(None)) | a.salt.is_not(None)
+                )
+            ).mappings()
+            for r in rows.all():
+                tx.execute(schema.audit.update().where(a.seq == r["seq"]).values(**redacted(r)))
+                done += 1
+        return done
 
     def record_action(self, entity: str, action: str, prov: Provenance, details: dict[str, Any]) -> str:
         """Log an action that changes no record (an export, for one): its own entity and a new id,
@@ -233,9 +253,10 @@ class AuditLog(Part):
                 updates.setdefault(entity_id, []).append(
                     (field, json.loads(old) if old is not None else None, json.loads(new) if new is not None else None)
                 )
-            created = {
+            created = {  # a destroyed record's entries have no values left, and it has no row to compare
                 i: json.loads(n)
                 for i, n in c.execute(select(a.entity_id, a.new).where(a.entity == "customer", a.action == "create"))
+                if n is not None
             }
             for cid, code, data in c.execute(select(cu.id, cu.code, cu.data)):
                 initial, consistent = reconstruct_initial(json.loads(data), updates.get(cid, []))
@@ -244,9 +265,12 @@ class AuditLog(Part):
         return problems
 
     def verify_chain(self) -> list[str]:
-        """Problems in the chain (first broken link, truncation); empty when intact."""
+        """Problems in the chain (first broken link, truncation, an entry redacted without its record's
+        erasure); empty when intact."""
         problems: list[str] = []
         prev, expected_seq = GENESIS, 1
+        blanked: dict[str, int] = {}  # redacted entries: entity id → first position
+        erased: set[str] = set()
         with self.reading() as c:
             for r in c.execute(select(schema.audit).order_by(schema.audit.c.seq)).mappings():
                 if r["seq"] != expected_seq:
@@ -255,8 +279,17 @@ class AuditLog(Part):
                 if r["prev_hash"] != prev or entry_hash(prev, dict(r)) != r["hash"]:
                     problems.append(f"audit entry {r['seq']} was altered")
                     return problems
+                if is_redacted(r):
+                    blanked.setdefault(r["entity_id"], r["seq"])
+                elif r["action"] == "erase" and r["vd"] != LEGACY_REDACTED:
+                    erased.add(r["entity_id"])
+                    erased.update((json.loads(r["new"]) or {}).get("entries") or [] if r["new"] else [])
                 prev, expected_seq = r["hash"], expected_seq + 1
             head = c.execute(select(schema.meta.c.value).where(schema.meta.c.key == "audit_head")).scalar()
+        for entity_id, seq in sorted(blanked.items(), key=lambda x: x[1]):
+            if entity_id not in erased:
+                problems.append(f"audit entry {seq} lost its values and its record was not erased")
+                return problems
         last = expected_seq - 1
         if (head or f"0:{GENESIS}") != f"{last}:{prev}":
             problems.append("the end of the audit trail was removed")

@@ -54,26 +54,45 @@ class Lifecycle(Part):
             self.arc.outbox.queue(tx, MutationKind.CLOSE.value, record_id, {"closure": closure})
 
     def erase(self, tx: Connection, record_id: str, prov: Provenance) -> int:
-        """Erase a record the server destroyed; returns 1 if this archive held it, else 0."""
+        """Erase a record the server destroyed; returns 1 if this archive held it, else 0. Its visits,
+        integrity entries, complaints, signatures and service records go with it, and the values of every
+        audit entry about any of them are redacted (the trail still verifies: app.models.audit_chain)."""
         row = tx.execute(select(C.pk, C.data).where(C.id == record_id)).first()
         shas: set[str] = set()
         for (photos,) in tx.execute(select(V.photos).where(V.customer_id == record_id)):
             shas.update(json.loads(photos or "[]"))
         if row is not None:
             shas.update(_photo_refs(json.loads(row.data)))
-        tx.execute(delete(schema.visit).where(V.customer_id == record_id))
+        related: set[str] = set()
+        for table in (schema.visit, schema.integrity_entry, schema.complaint, schema.signature, schema.service_record):
+            related.update(tx.execute(select(table.c.id).where(table.c.customer_id == record_id)).scalars())
+        for (photos,) in tx.execute(
+            select(schema.integrity_entry.c.photos).where(schema.integrity_entry.c.customer_id == record_id)
+        ):
+            shas.update(json.loads(photos or "[]"))
+        shas.update(
+            tx.execute(select(schema.signature.c.image).where(schema.signature.c.customer_id == record_id)).scalars()
+        )
+        for table in (schema.visit, schema.integrity_entry, schema.complaint, schema.signature, schema.service_record):
+            tx.execute(delete(table).where(table.c.customer_id == record_id))
         tx.execute(delete(schema.outbox).where(schema.outbox.c.record_id == record_id))
         tx.execute(delete(schema.conflict).where(schema.conflict.c.record_id == record_id))
         tx.execute(delete(schema.autosave).where(schema.autosave.c.customer_id == record_id))
-        if row is None:
-            return 0
-        self.arc.customers.unindex(tx, [row.pk])
-        tx.execute(delete(schema.customer).where(C.pk == row.pk))
+        if row is not None:
+            self.arc.customers.unindex(tx, [row.pk])
+            for index in ("customer_trgm", "customer_gram"):  # a deleted row's terms stay until a merge
+                tx.exec_driver_sql(f"INSERT INTO {index} ({index}) VALUES ('optimize')")
+            tx.execute(delete(schema.customer).where(C.pk == row.pk))
         for sha in sorted(shas):
             if not _still_used(tx, sha):
                 tx.execute(delete(schema.photo).where(P.sha256 == sha))
-        self.arc.audit.append(tx, prov, [("customer", record_id, "erase", None, None, None)])
-        return 1
+        redacted = self.arc.audit.redact(tx, [record_id, *related])
+        if row is None and not redacted:
+            return 0
+        # no value: the ids whose entries were redacted (so ``audit verify`` knows why), and how many
+        details = {"entries": sorted(related), "redacted": redacted}
+        self.arc.audit.append(tx, prov, [("customer", record_id, "erase", None, None, details)])
+        return 1 if row is not None else 0
 
 
 def _photo_refs(values: dict[str, Any]) -> set[str]:
@@ -86,9 +105,12 @@ def _photo_refs(values: dict[str, Any]) -> set[str]:
 
 
 def _still_used(tx: Connection, sha: str) -> bool:
-    """Whether another customer or visit of this archive names the photo."""
+    """Whether another customer, visit, integrity entry or signature of this archive names the photo."""
     like = f"%{sha}%"
+    ie, sg = schema.integrity_entry.c, schema.signature.c
     return (
         tx.execute(select(C.pk).where(C.data.like(like)).limit(1)).first() is not None
         or tx.execute(select(V.pk).where(V.photos.like(like)).limit(1)).first() is not None
+        or tx.execute(select(ie.pk).where(ie.photos.like(like)).limit(1)).first() is not None
+        or tx.execute(select(sg.pk).where(sg.image == sha).limit(1)).first() is not None
     )

@@ -234,6 +234,23 @@ ALTER TABLE visit ADD COLUMN order_quantity INTEGER;
 ALTER TABLE visit ADD COLUMN order_amount TEXT
 """
 
+# v7 (issue 18, docs/domain.md "Redacting a destroyed record's trail"): the audit trail's sealed values
+# (app.models.audit_chain, chain version 2): a random ``salt`` per entry and ``vd``, the digest of the salt and
+# the values that the entry's hash covers. The update trigger lets one change through: the redaction of an
+# entry (values and salt removed, ``vd`` kept, every other column as it was) when its record is destroyed.
+V7 = """
+ALTER TABLE audit ADD COLUMN salt TEXT;
+ALTER TABLE audit ADD COLUMN vd TEXT;
+DROP TRIGGER audit_no_update;
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit WHEN NOT (NEW.old IS NULL AND NEW.new IS NULL
+ AND NEW.salt IS NULL AND NEW.vd IS NOT NULL AND (NEW.vd IS OLD.vd OR (OLD.vd IS NULL AND NEW.vd = 'legacy-redacted'))
+ AND NEW.seq IS OLD.seq AND NEW.at IS OLD.at AND NEW.actor IS OLD.actor AND NEW.device IS OLD.device
+ AND NEW.entity IS OLD.entity AND NEW.entity_id IS OLD.entity_id AND NEW.action IS OLD.action
+ AND NEW.field IS OLD.field AND NEW.source IS OLD.source AND NEW.source_ref IS OLD.source_ref
+ AND NEW.info_date IS OLD.info_date AND NEW.prev_hash IS OLD.prev_hash AND NEW.hash IS OLD.hash)
+ BEGIN SELECT RAISE(ABORT, 'audit entries are append-only (only a destroyed record''s values are redacted)'); END
+"""
+
 
 def _script(sql: str) -> Callable[[Any], None]:
     def run(conn: Any) -> None:
@@ -245,7 +262,7 @@ def _script(sql: str) -> Callable[[Any], None]:
 
 
 #: The schema's scripts in order (bench.storage builds a plain SQLite copy of the schema from them).
-SCRIPTS = (V1, V2, V3, V4, V5, V6)
+SCRIPTS = (V1, V2, V3, V4, V5, V6, V7)
 #: steps[n] upgrades schema n-1 to n.
 STEPS: dict[int, Callable[[Any], None]] = {n: _script(sql) for n, sql in enumerate(SCRIPTS, start=1)}
 SCHEMA_VERSION = max(STEPS)

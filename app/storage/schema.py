@@ -217,4 +217,6 @@ audit = Table(
     Column("info_date", Text),
     Column("prev_hash", Text, nullable=False),
     Column("hash", Text, nullable=False),
+    Column("salt", Text),  # v7: the sealed values (app.models.audit_chain)
+    Column("vd", Text),
 )

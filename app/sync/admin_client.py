@@ -18,6 +18,8 @@ from app.models.admin import (
     Destroyed,
     DueRecord,
     Handover,
+    Incident,
+    IncidentRow,
     LogEntry,
     OneTimeCode,
     PurchaseImport,
@@ -155,6 +157,29 @@ class AdminCalls:
     def destroy(self, records: list[str], reason: str) -> list[Destroyed]:
         answer = self._call("POST", "/retention/destroy", body={"records": records, "reason": reason})
         return decode(ap.destroyed, answer, "destroy")
+
+    # ---- incidents (安全事件) ---------------------------------------------------------------------------
+    def incidents(self, state: str | None = None) -> list[IncidentRow]:
+        params = {"state": state} if state else None
+        return decode(ap.incident_rows, self._call("GET", "/incidents", params=params), "incidents")
+
+    def incident(self, incident_id: int) -> Incident:
+        return decode(ap.incident, self._call("GET", f"/incidents/{incident_id}"), "incident")
+
+    def open_incident(self, kind: str, occurred_on: str, summary: str, customers: list[str]) -> Incident:
+        body = {"kind": kind, "occurred_on": occurred_on, "summary": summary, "customers": customers}
+        return decode(ap.incident, self._call("POST", "/incidents", body=body), "incident")
+
+    def revoke_for_incident(self, incident_id: int, user: str, device_id: str) -> Incident:
+        body = {"user": user, "device_id": device_id}
+        return decode(ap.incident, self._call("POST", f"/incidents/{incident_id}/revoke", body=body), "incident")
+
+    def record_incident(self, incident_id: int, what: str, text: str) -> Incident:
+        answer = self._call("PUT", f"/incidents/{incident_id}/{what}", body={"text": text})
+        return decode(ap.incident, answer, "incident")
+
+    def close_incident(self, incident_id: int) -> Incident:
+        return decode(ap.incident, self._call("POST", f"/incidents/{incident_id}/close"), "incident")
 
     # ---- audit copy ---------------------------------------------------------------------------------
     def audit(self, device: str | None = None, user: str | None = None, limit: int = 500) -> list[AuditEntry]:

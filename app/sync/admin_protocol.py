@@ -19,6 +19,9 @@ from app.models.admin import (
     DraftDay,
     DueRecord,
     Handover,
+    Incident,
+    IncidentRow,
+    IncidentStep,
     LogEntry,
     Moved,
     OneTimeCode,
@@ -300,3 +303,57 @@ def territories(d: Any, where: str) -> Territories:
 
 def node_id(d: Any, where: str) -> int:
     return int(req(obj(d, where), "id", int, where))
+
+
+def incident_rows(d: Any, where: str) -> list[IncidentRow]:
+    out = []
+    for i, r in enumerate(_items(d, where)):
+        w = f"{where}[{i}]"
+        r = obj(r, w)
+        out.append(
+            IncidentRow(
+                int(req(r, "id", int, w)),
+                req(r, "kind", str, w),
+                req(r, "occurred_on", str, w),
+                req(r, "summary", str, w),
+                int(req(r, "customers", int, w)),
+                req(r, "state", str, w),
+                opt(r, "remedy", str, w),
+                opt(r, "notified", str, w),
+            )
+        )
+    return out
+
+
+def incident(d: Any, where: str) -> Incident:
+    d = obj(d, where)
+    steps = []
+    for i, s in enumerate(_items(d.get("steps"), f"{where}.steps")):
+        w = f"{where}.steps[{i}]"
+        s = obj(s, w)
+        steps.append(
+            IncidentStep(
+                req(s, "action", str, w),
+                dict(obj(s.get("detail") or {}, f"{w}.detail")),
+                req(s, "by", str, w),
+                float(req(s, "at", NUM, w)),
+            )
+        )
+    customers = _items(d.get("customers"), f"{where}.customers")
+    if not all(isinstance(c, str) for c in customers):
+        raise Bad(f"{where}.customers")
+    closed = opt(d, "closed_at", NUM, where)
+    return Incident(
+        int(req(d, "id", int, where)),
+        req(d, "kind", str, where),
+        req(d, "occurred_on", str, where),
+        req(d, "summary", str, where),
+        tuple(customers),
+        opt(d, "remedy", str, where),
+        opt(d, "notified", str, where),
+        req(d, "state", str, where),
+        req(d, "created_by", str, where),
+        float(req(d, "created_at", NUM, where)),
+        float(closed) if closed is not None else None,
+        tuple(steps),
+    )

@@ -274,3 +274,16 @@ def test_0029_gives_the_bulk_signature_to_the_market_managers_post_and_the_hand_
         back = conn.execute(text("SELECT case_id, owner FROM onboarding_case_steps ORDER BY case_id")).all()
     assert [tuple(r) for r in back] == [("signed", "department:market"), ("waiting", "department:market")]
     upgrade(db)
+
+
+def test_0030_adds_the_sealed_values_and_goes_back_down(db):
+    """0030 adds ``salt`` and ``vd`` to the audit copy (NULL for the entries already there: they keep the
+    hash over their values); its downgrade drops them natively, then the upgrade adds them again."""
+    from sqlalchemy import inspect
+
+    _to(db, "0029_workflow_posts", down=True)
+    with db.engine.connect() as conn:
+        assert {"salt", "vd"}.isdisjoint(c["name"] for c in inspect(conn).get_columns("audit_entries"))
+    upgrade(db)
+    with db.engine.connect() as conn:
+        assert {"salt", "vd"} <= {c["name"] for c in inspect(conn).get_columns("audit_entries")}

@@ -80,7 +80,7 @@ def test_the_printout_holds_the_basic_information_masked_consent_and_the_signatu
 
     pages = printing.print_customer(s, customer.id, out, lang="zh_CN")
 
-    assert pages == pdf_pages(out) == 1
+    assert pages == pdf_pages(out) == 2  # the basic information and signature, then the history and integrity
     text = pdf_text(out)
     flat = " ".join(text.split())
     assert "卷烟零售客户档案" in text and "基础信息确认单" in text
@@ -101,13 +101,13 @@ def test_the_printout_holds_the_basic_information_masked_consent_and_the_signatu
     assert "客户签字确认" in text and "核实人" in text and "tester" in text and "有效。" in text
     assert "已过期" not in text
     assert re.search(r"打印时间 \d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}（北京时间）", flat), flat
-    assert "打印人 tester" in flat and "第 1/1 页" in flat
+    assert "打印人 tester" in flat and "第 1/2 页" in flat and "第 2/2 页" in flat
     assert pdf_images(out) == 1  # the signature's picture
 
     [entry] = prints(s, customer.id)
     assert entry.actor == "tester" and entry.entity_id == customer.id
     assert entry.new["file"] == out.name and entry.new["sha256"] == file_sha256(out)
-    assert entry.new["pages"] == 1 and entry.new["masked"] is True
+    assert entry.new["pages"] == 2 and entry.new["masked"] is True
 
     # a signed field changes: the signature is outdated (已过期), naming the field
     records.save_changes(s, customer.id, {"home_address": "西安市新城区东大街2号"})
@@ -163,7 +163,7 @@ def test_the_command_line_prints_a_customer_by_its_code(session, home, tmp_path)
     out = tmp_path / "cli.pdf"
     proc = cli(home, "print-customer", customer.code, str(out), passphrase=PASSPHRASE)
     assert proc.returncode == 0, proc.stderr
-    assert out.name in proc.stderr and "1 页" in proc.stderr
+    assert out.name in proc.stderr and "2 页" in proc.stderr
     text = pdf_text(out)
     assert "基础信息确认单" in text and "610103********1000" in text and ID_CARD not in text
     unknown = cli(home, "print-customer", "NO-SUCH", str(tmp_path / "y.pdf"), passphrase=PASSPHRASE)
@@ -198,7 +198,7 @@ def test_the_print_button_on_the_customer_page(qtbot, ctx, monkeypatch, tmp_path
     target = out.with_suffix(".pdf")
     qtbot.waitUntil(lambda: target.exists() and bool(messages), timeout=10_000)
     assert asked and asked[0].endswith(f"{customer.code}.pdf")
-    assert messages[-1] == f"档案已写入 {target.name}：共 1 页。"
+    assert messages[-1] == f"档案已写入 {target.name}：共 2 页。"
     assert "南大街老王烟酒店" in pdf_text(target) and len(prints(ctx.session, customer.id)) == 1
 
     # unsaved changes: asked first (save, discard, stay); staying prints nothing, saving prints what is saved
@@ -230,6 +230,40 @@ def test_printing_on_the_real_db_thread(qtbot, running, monkeypatch, tmp_path) -
     panel.sig_message.connect(messages.append)
     panel.print_button.click()
     qtbot.waitUntil(lambda: bool(messages), timeout=20_000)
-    assert messages[-1] == "档案已写入 thread.pdf：共 1 页。"
+    assert messages[-1] == "档案已写入 thread.pdf：共 2 页。"
     assert "南大街老王烟酒店" in pdf_text(target) and pdf_images(target) == 1
     assert len(running.runner.call_db(lambda: prints(running.ctx.session, made.id))) == 1
+
+
+def test_the_retailers_copy_holds_its_history_and_integrity_entries_masked_and_logged(ctx, tmp_path) -> None:
+    """The copy for a retailer's request (F3 L236) carries the record's history (every change: when, who, the
+    field, before and after, ID numbers masked there too) and its integrity entries (day, kind, source, what,
+    handling, who recorded it), and is logged as a print naming what it holds."""
+    from app.services import integrity
+
+    s = ctx.session
+    customer, _ = records.save_draft(s, dict(VALUES))
+    records.save_changes(s, customer.id, {"contact_phone": "13709114455"})
+    records.save_changes(s, customer.id, {"id_card": "610103199202022005"})
+    today = s.today().isoformat()
+    integrity.add_entry(s, customer.id, "violation", "monopoly", today, "超范围经营", "责令整改，已改正")
+    integrity.add_entry(s, customer.id, "commendation", "service", today, "年度诚信经营户")
+    out = tmp_path / "copy.pdf"
+    printing.print_customer(s, customer.id, out, lang="zh_CN")
+    text = pdf_text(out)
+    flat = " ".join(text.split())
+    assert "变更记录" in text and "诚信档案" in text
+    assert "联系电话" in flat and "13709112233" in flat and "13709114455" in flat  # before and after
+    assert "建档" in flat
+    # the ID number's change, masked on both sides
+    assert "610103********1000" in flat and "610103********2005" in flat
+    assert "610103199001011000" not in flat and "610103199202022005" not in flat
+    assert "超范围经营" in flat and "责令整改，已改正" in flat and "违法违规" in flat and "表彰奖励" in flat
+    assert "年度诚信经营户" in flat and "tester" in flat
+    [entry] = prints(s, customer.id)
+    assert "history" in entry.new["contents"] and "integrity" in entry.new["contents"]
+
+    empty, _ = records.save_draft(s, {"shop_name": "无记录小店"})
+    bare = tmp_path / "bare.pdf"
+    printing.print_customer(s, empty.id, bare, lang="zh_CN")
+    assert "无诚信档案记录。" in " ".join(pdf_text(bare).split())
