@@ -3,7 +3,7 @@ workbook, through the safe writer of app.export.xlsx: every text a string cell (
 ``+``, ``-`` or ``@`` quoted, never a formula), written beside the target and renamed.
 
 The layout: the title and subtitle in the first row, then per section its heading in the first column and its
-rows as (label, value), an empty row between sections, the footer last. One sheet, two columns."""
+rows as (label, value) (a table section: its header row and rows), an empty row between sections, the footer last. One sheet, two columns."""
 
 from __future__ import annotations
 
@@ -14,11 +14,14 @@ from app.export.pdf import Printout
 from app.export.xlsx import Column, write_sheet
 
 
-def rows_of(p: Printout) -> Iterator[tuple[str, str]]:
-    """The printout's rows below the title row."""
+def rows_of(p: Printout) -> Iterator[tuple[str, ...]]:
+    """The printout's rows below the title row (a section with ``columns``: its header row, then one cell per
+    column)."""
     for s in p.sections:
         yield ("", "")
         yield (f"【{s.heading}】", "")
+        if s.columns:
+            yield s.columns
         yield from s.rows
         if s.note:
             yield ("", s.note)
