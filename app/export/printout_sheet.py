@@ -3,7 +3,8 @@ workbook, through the safe writer of app.export.xlsx: every text a string cell (
 ``+``, ``-`` or ``@`` quoted, never a formula), written beside the target and renamed.
 
 The layout: the title and subtitle in the first row, then per section its heading in the first column and its
-rows as (label, value) (a table section: its header row and rows), an empty row between sections, the footer last. One sheet, two columns."""
+rows as (label, value) (a table section: its header row and rows), an empty row between sections, the footer
+last. One sheet."""
 
 from __future__ import annotations
 
