@@ -28,7 +28,7 @@ from server.forms import current_form
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0028_filings"
+HEAD = "0029_access_guards"
 
 
 def alembic_config() -> Config:
