@@ -249,7 +249,8 @@ def audit_upload(body: AuditUpload, request: Request, who: Caller = Depends(call
     link, kept once; ``409 audit_gap`` (with the server's last position in ``offset``) when the first
     does not follow an entry the server holds; ``422`` naming ``entries[i].actor`` (``audit.actor``)
     or ``entries[i].at`` (``audit.time``) for an entry of another user or back-dated."""
-    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries], settings_of(request).audit_key)
+    settings = settings_of(request)
+    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries], settings.audit_key, settings)
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))

@@ -223,3 +223,31 @@ def test_0027_stores_the_completeness_of_the_customers_already_stored(db):
         want = completeness.stamp(form, _json.loads(r.data), today)
         assert {k: getattr(r, k) for k in completeness.STAMP_KEYS} == want, r.id
     assert len({(r.cmp_missing, r.cmp_mask0) for r in stored}) > 2  # the values differ in what they lack
+
+
+def test_0029_counts_existing_passwords_as_changed_at_the_upgrade_and_goes_down(db):
+    """Accounts there before 0029 are not made to change their password on the first day: the upgrade dates
+    their password then; the downgrade to 0028 removes the tables and the column again (SQLite too)."""
+    import time as _time
+
+    from sqlalchemy import inspect, text
+
+    _to(db, "0028_filings", down=True)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at) "
+                "VALUES ('before', 'before', 'collector', 'x', false, 1.0)"
+            )
+        )
+    started = _time.time()
+    _to(db, "0029_access_guards")
+    with db.engine.connect() as conn:
+        changed = conn.execute(text("SELECT password_changed_at FROM users WHERE name = 'before'")).scalar_one()
+    assert changed >= started - 1
+    _to(db, "0028_filings", down=True)
+    with db.engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        cols = {c["name"] for c in inspect(conn).get_columns("users")}
+    assert not {"covers", "cover_events", "password_history", "alerts"} & names and "password_changed_at" not in cols
+    upgrade(db)
