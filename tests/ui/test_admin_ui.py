@@ -86,6 +86,8 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
         "审计副本",
         "管理日志",
         "到期销毁",
+        "AB岗",
+        "告警",
     ]
 
     # users: listed, added (with a one-time code), disabled, password reset, role changed
