@@ -118,7 +118,9 @@ def list_alerts(
 
 
 @admin_router.post("/alerts/{alert}/acknowledge", response_model=AlertOut, responses=errors(*ADMIN, 404))
-def acknowledge(request: Request, alert: int = Path(ge=1, le=2**31 - 1), actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
+def acknowledge(
+    request: Request, alert: int = Path(ge=1, le=2**31 - 1), actor: adm.Actor = Depends(admin_caller)
+) -> dict[str, Any]:
     with refusals():
         return alerts.acknowledge(db_of(request), actor, request.app.state.settings, alert)
 

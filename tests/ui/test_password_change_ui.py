@@ -20,7 +20,9 @@ NEW = "c1-brand-new-pass"
 def test_an_expired_password_is_changed_in_a_dialog_and_the_app_signs_in(qtbot, running, srv, monkeypatch) -> None:
     engine = create_engine(f"sqlite:///{srv.data / 'fieldarchive-server.db'}")
     with engine.begin() as conn:  # the password was set 91 days ago (the default period is 90)
-        conn.execute(text("UPDATE users SET password_changed_at = :t WHERE name = 'c1'"), {"t": time.time() - 91 * 86400})
+        conn.execute(
+            text("UPDATE users SET password_changed_at = :t WHERE name = 'c1'"), {"t": time.time() - 91 * 86400}
+        )
     engine.dispose()
 
     signins: list[SignInDialog] = []
