@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 
 from app.export.sheetfile import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
-from server import alerts, audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
+from server import alert_count, audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
 from server.accounts import Caller
 from server.calendar import calendar_json, server_calendar
 from server.config import CHINA_TZ, SERVER_VERSION, Settings, iso
@@ -196,7 +196,7 @@ def refresh(body: RefreshRequest, request: Request) -> dict[str, Any]:
     try:
         return auth.refresh(db_of(request), settings_of(request), body.refresh_token, body.device_id)
     except ApiError:  # a refused refresh token counts for the alerts (server/alerts.py)
-        alerts.count(db_of(request), settings_of(request), alerts.REFUSED_TOKENS, address_of(request))
+        alert_count.count(db_of(request), settings_of(request), alert_count.REFUSED_TOKENS, address_of(request))
         raise
 
 

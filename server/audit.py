@@ -43,6 +43,7 @@ from sqlalchemy import Connection, func, select, update
 
 from app.models.audit_chain import FIELDS, GENESIS, entry_hash
 from app.models.wire import EXPORT_ENTITY, ErrorCode
+from server import alert_count
 from server.accounts import Caller
 from server.config import Settings
 from server.db import Database, Tx
@@ -246,10 +247,8 @@ def upload(
         known = set(tx.conn.execute(select(A.hash).where(A.hash.in_([e["hash"] for e in entries]))).scalars())
         out = _upload(tx, who, entries, key)
         if settings is not None:
-            from server import alerts  # noqa: PLC0415  (late: alerts uses the admin log, which imports this)
-
             for at, rows in exported(e for e in entries if e["hash"] not in known):
-                alerts.add(tx, settings, alerts.EXPORT_VOLUME, who.user.name, rows, at)
+                alert_count.add(tx, settings, alert_count.EXPORT_VOLUME, who.user.name, rows, at)
         return out
 
     return db.write(go)

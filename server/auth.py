@@ -41,7 +41,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from app.models.wire import ErrorCode
-from server import alerts
+from server import alert_count
 from server.accounts import (
     AccountError,
     Caller,
@@ -328,8 +328,8 @@ async def _verified(
 
 
 def _count_failure(db: Database, settings: Settings, username: str, address: str | None) -> None:
-    alerts.count(db, settings, alerts.USER_FAILURES, _name_key(username))
-    alerts.count(db, settings, alerts.ADDRESS_FAILURES, address)
+    alert_count.count(db, settings, alert_count.USER_FAILURES, _name_key(username))
+    alert_count.count(db, settings, alert_count.ADDRESS_FAILURES, address)
 
 
 def expired(settings: Settings, row: Any, now: float | None = None) -> bool:
@@ -417,7 +417,7 @@ def purge_logins(db: Database, settings: Settings) -> int:
         return int(n or 0)
 
     gone = db.write(go)
-    alerts.purge(db, settings, now)
+    alert_count.purge(db, settings, now)
     return gone
 
 

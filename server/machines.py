@@ -24,7 +24,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from app.models.wire import API_PREFIX, ErrorCode, UserRole
-from server import alerts, integrations
+from server import alert_count, integrations
 from server.accounts import Caller, authenticate
 from server.db import Database
 from server.errors import ApiError
@@ -47,7 +47,7 @@ def _db(request: Request) -> Database:
 def _refused(request: Request) -> None:
     """Count a refused token for the alerts (server/alerts.py), by the caller's address."""
     host = request.client.host if request.client else None
-    alerts.count(_db(request), request.app.state.settings, alerts.REFUSED_TOKENS, host[:64] if host else None)
+    alert_count.count(_db(request), request.app.state.settings, alert_count.REFUSED_TOKENS, host[:64] if host else None)
 
 
 def _person(request: Request, token: str | None) -> Caller:
