@@ -167,7 +167,7 @@ def info(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423, 429))
+@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 403, 409, 423, 429))
 async def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     """Async: a login waits for its password check (at most a few at once, server.auth.HashGate)
     without holding a worker thread; the database work and the check itself run in threads."""

@@ -56,9 +56,9 @@ def parse_when(text: str, *, end: bool = False) -> float:
             moment = dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
             if moment.tzinfo is None:
                 moment = moment.replace(tzinfo=CHINA_TZ)
-    except ValueError:
+        return moment.timestamp()
+    except (ValueError, OverflowError):  # not a date, or one at the end of the calendar
         raise AdminError(f"{raw[:40]!r} is not a date (YYYY-MM-DD) or a time (YYYY-MM-DDTHH:MM)") from None
-    return moment.timestamp()
 
 
 def _iso(at: float | None) -> str | None:
