@@ -12,12 +12,12 @@ import hashlib
 import re
 import secrets
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from app.models.wire import ErrorCode, UserRole
@@ -25,6 +25,7 @@ from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import access_tokens, devices, refresh_tokens, users
+from server.schema_guard import covers, password_history
 
 if TYPE_CHECKING:
     from server.integrations import Machine
@@ -52,6 +53,9 @@ class User:
     # only for an integration (role "integration", server/integrations.py): the supervisors whose teams'
     # customers it reaches; None: the whole deployment
     teams: tuple[int, ...] | None = None
+    # the users whose customers this one covers now (an AB post, server/covers.py): set per request by
+    # :func:`authenticate`, from the covers in force at that moment
+    covering: tuple[int, ...] = ()
 
     def to_wire(self, supervisor_name: str | None) -> dict[str, Any]:
         return {"name": self.name, "display_name": self.display_name, "role": self.role, "supervisor": supervisor_name}
@@ -140,6 +144,7 @@ def add_user(
             password_hash=hasher(settings).hash(password),
             disabled=False,
             created_at=time.time(),
+            password_changed_at=time.time(),
         )
     ).inserted_primary_key[0]  # type: ignore[index]  # set after every single-row INSERT
     user = get_user_by_id(tx.conn, int(uid))
@@ -158,7 +163,21 @@ def set_password(tx: Tx, settings: Settings, name: str, password: str) -> None:
     """A new password also logs the user out everywhere (every device's tokens are revoked)."""
     user = require_user(tx.conn, name)
     check_password_strength(password)
-    tx.conn.execute(update(users).where(users.c.id == user.id).values(password_hash=hasher(settings).hash(password)))
+    now = time.time()
+    old = tx.conn.execute(select(users.c.password_hash).where(users.c.id == user.id)).scalar_one()
+    tx.conn.execute(insert(password_history).values(user_id=user.id, password_hash=old, changed_at=now))
+    keep = select(password_history.c.id).where(password_history.c.user_id == user.id)
+    keep = keep.order_by(password_history.c.id.desc()).limit(max(settings.password_history, 1))
+    tx.conn.execute(
+        delete(password_history).where(
+            password_history.c.user_id == user.id, password_history.c.id.not_in(keep.scalar_subquery())
+        )
+    )
+    tx.conn.execute(
+        update(users)
+        .where(users.c.id == user.id)
+        .values(password_hash=hasher(settings).hash(password), password_changed_at=now)
+    )
     for row in tx.conn.execute(select(devices.c.id).where(devices.c.user_id == user.id)).all():
         revoke_device_pk(tx.conn, row.id)
 
@@ -219,9 +238,22 @@ def authenticate(db: Database, token: str | None) -> Caller:
     )
     with db.read() as conn:
         row = conn.execute(q).first()
-    if row is None or row.expires_at < time.time() or row.revoked_at is not None or row.disabled:
+        if row is None or row.expires_at < time.time() or row.revoked_at is not None or row.disabled:
+            row = None
+        else:
+            user = replace(user_from_row(row), covering=covered_by(conn, row.id, time.time()))
+    if row is None:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "The access token is expired or revoked; log in again.")
-    return Caller(user_from_row(row), int(row.device_pk))
+    return Caller(user, int(row.device_pk))
+
+
+def covered_by(conn: Connection, uid: int, now: float) -> tuple[int, ...]:
+    """The users whose customers ``uid`` covers at ``now`` (AB posts in force: started, not ended)."""
+    c = covers.c
+    q = select(c.absent_id).where(
+        c.cover_id == uid, or_(c.starts_at <= now, c.start_recorded.is_not(None)), c.ends_at > now
+    )
+    return tuple(sorted(set(conn.execute(q).scalars())))
 
 
 def supervisor_name(conn: Connection, user: User) -> str | None:

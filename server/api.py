@@ -21,7 +21,7 @@ from fastapi.routing import APIRoute
 
 from app.export.sheetfile import SheetError
 from app.models.wire import MAX_PAGE, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, ErrorCode
-from server import audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
+from server import alert_count, audit, auth, credit, feed, ledger, photos, push, report_jobs, reports
 from server.accounts import Caller
 from server.calendar import calendar_json, server_calendar
 from server.config import CHINA_TZ, SERVER_VERSION, Settings, iso
@@ -167,7 +167,7 @@ def info(request: Request) -> dict[str, Any]:
     }
 
 
-@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 409, 423, 429))
+@router.post("/auth/login", response_model=TokenResponse, responses=errors(401, 403, 409, 423, 429))
 async def login(body: LoginRequest, request: Request) -> dict[str, Any]:
     """Async: a login waits for its password check (at most a few at once, server.auth.HashGate)
     without holding a worker thread; the database work and the check itself run in threads."""
@@ -193,7 +193,15 @@ async def login(body: LoginRequest, request: Request) -> dict[str, Any]:
 
 @router.post("/auth/refresh", response_model=TokenResponse, responses=errors(401))
 def refresh(body: RefreshRequest, request: Request) -> dict[str, Any]:
-    return auth.refresh(db_of(request), settings_of(request), body.refresh_token, body.device_id)
+    try:
+        return auth.refresh(db_of(request), settings_of(request), body.refresh_token, body.device_id)
+    except ApiError:  # a refused refresh token counts for the alerts (server/alerts.py)
+        alert_count.count(db_of(request), settings_of(request), alert_count.REFUSED_TOKENS, address_of(request))
+        raise
+
+
+def address_of(request: Request) -> str | None:
+    return auth.client_address(request.client.host if request.client else None)
 
 
 @router.post("/auth/logout", response_model=OkResponse, responses=errors(*AUTHED))
@@ -241,7 +249,8 @@ def audit_upload(body: AuditUpload, request: Request, who: Caller = Depends(call
     link, kept once; ``409 audit_gap`` (with the server's last position in ``offset``) when the first
     does not follow an entry the server holds; ``422`` naming ``entries[i].actor`` (``audit.actor``)
     or ``entries[i].at`` (``audit.time``) for an entry of another user or back-dated."""
-    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries], settings_of(request).audit_key)
+    settings = settings_of(request)
+    return audit.upload(db_of(request), who, [e.model_dump() for e in body.entries], settings.audit_key, settings)
 
 
 @router.get("/records/{record_id}", response_model=RecordOut, responses=errors(*AUTHED, 404))

@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from starlette.middleware.gzip import GZipMiddleware
 
 from app.models.wire import API_PREFIX
-from server import admin_api, auth, errors, inbound_api, incident_api, outbound_api, territory_api
+from server import admin_api, auth, errors, guard_api, inbound_api, incident_api, outbound_api, territory_api
 from server.access_api import access_router
 from server.api import router
 from server.changes_api import changes_router
@@ -47,6 +47,9 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     app.include_router(admin_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(territory_api.router, prefix=API_PREFIX + "/admin")
     app.include_router(incident_api.router, prefix=API_PREFIX + "/admin")
+    app.include_router(guard_api.router, prefix=API_PREFIX)
+    app.include_router(guard_api.public, prefix=API_PREFIX)
+    app.include_router(guard_api.admin_router, prefix=API_PREFIX + "/admin")
     app.include_router(outbound_api.router, prefix=API_PREFIX)
     app.include_router(inbound_api.router, prefix=API_PREFIX)
     app.include_router(outbound_api.admin, prefix=API_PREFIX + "/admin")

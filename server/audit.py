@@ -33,16 +33,19 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import json
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select, update
 
 from app.models.audit_chain import FIELDS, GENESIS, SEALING, entry_hash, is_redacted, redacted
-from app.models.wire import ErrorCode
+from app.models.wire import EXPORT_ENTITY, ErrorCode
+from server import alert_count
 from server.accounts import Caller
+from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.lifecycle import destroyed_ids
@@ -241,8 +244,37 @@ def _acknowledge(conn: Connection, key: bytes, device: str, owner: int, head: di
     )
 
 
-def upload(db: Database, who: Caller, entries: list[dict[str, Any]], key: bytes) -> dict[str, Any]:
-    return db.write(lambda tx: _upload(tx, who, entries, key))
+def upload(
+    db: Database, who: Caller, entries: list[dict[str, Any]], key: bytes, settings: Settings | None = None
+) -> dict[str, Any]:
+    """Store the entries; with ``settings``, the customers their exports wrote count towards the day's export
+    volume alert (server/alerts.py), in the same transaction."""
+
+    def go(tx: Tx) -> dict[str, Any]:
+        known = set(tx.conn.execute(select(A.hash).where(A.hash.in_([e["hash"] for e in entries]))).scalars())
+        out = _upload(tx, who, entries, key)
+        if settings is not None:
+            for at, rows in exported(e for e in entries if e["hash"] not in known):
+                alert_count.add(tx, settings, alert_count.EXPORT_VOLUME, who.user.name, rows, at)
+        return out
+
+    return db.write(go)
+
+
+def exported(entries: Iterable[dict[str, Any]]) -> list[tuple[float, int]]:
+    """(when, how many customers) of each export among ``entries`` (an ``export`` entry's ``rows``)."""
+    out = []
+    for e in entries:
+        if e.get("entity") != EXPORT_ENTITY or not e.get("new"):
+            continue
+        try:
+            rows = json.loads(e["new"]).get("rows")
+            at = dt.datetime.fromisoformat(str(e["at"]).replace("Z", "+00:00")).timestamp()
+        except (ValueError, AttributeError, TypeError):
+            continue
+        if isinstance(rows, int) and not isinstance(rows, bool) and rows > 0:
+            out.append((at, rows))
+    return out
 
 
 def listing(

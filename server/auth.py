@@ -41,13 +41,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from app.models.wire import ErrorCode
+from server import alert_count
 from server.accounts import (
+    AccountError,
     Caller,
     User,
+    check_password_strength,
     get_user_by_id,
     hasher,
     issue_tokens,
     revoke_device_pk,
+    set_password,
     supervisor_name,
     token_hash,
     user_from_row,
@@ -56,6 +60,7 @@ from server.config import Settings, iso
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.schema import devices, login_budgets, login_sources, refresh_tokens, users
+from server.schema_guard import password_history
 
 WRONG = "Wrong user name or password."
 
@@ -299,6 +304,42 @@ def client_address(host: str | None) -> str | None:
     return host[:64] if host else None
 
 
+async def _verified(
+    db: Database, settings: Settings, gate: HashGate, username: str, password: str, device_id: str, address: str | None
+) -> Slot:
+    """The slot of a sign-in whose password is right, or the refusal; each failure (a wrong password, or a
+    budget in its delay) is counted for the alerts (server/alerts.py)."""
+    try:
+        slot = await run_in_threadpool(db.write, lambda tx: _reserve(tx, settings, username, device_id, address))
+    except ApiError:
+        await run_in_threadpool(_count_failure, db, settings, username, address)
+        raise
+    if gate.full():  # too many checks waiting: this attempt is not verified, so it takes nothing
+        await run_in_threadpool(db.write, lambda tx: _give_back(tx, slot))
+        raise gate.busy()
+    with gate.admit():
+        async with gate.semaphore:
+            verified = await run_in_threadpool(_check, slot.row, password)
+    if not verified or slot.row is None or slot.row.disabled:
+        await run_in_threadpool(_count_failure, db, settings, username, address)
+        await asyncio.sleep(min(settings.failure_delay * max(slot.attempts - 1, 0), settings.failure_delay_cap))
+        raise ApiError(401, ErrorCode.UNAUTHORIZED, WRONG)
+    return slot
+
+
+def _count_failure(db: Database, settings: Settings, username: str, address: str | None) -> None:
+    alert_count.count(db, settings, alert_count.USER_FAILURES, _name_key(username))
+    alert_count.count(db, settings, alert_count.ADDRESS_FAILURES, address)
+
+
+def expired(settings: Settings, row: Any, now: float | None = None) -> bool:
+    """Whether the account's password is older than ``password_days`` (0: passwords never expire)."""
+    changed = getattr(row, "password_changed_at", None)
+    if not settings.password_days or changed is None:
+        return False
+    return bool((time.time() if now is None else now) - changed > settings.password_days * 86400)
+
+
 async def login(
     db: Database,
     settings: Settings,
@@ -309,19 +350,61 @@ async def login(
     device_name: str,
     address: str | None,
 ) -> dict[str, Any]:
-    slot = await run_in_threadpool(db.write, lambda tx: _reserve(tx, settings, username, device_id, address))
-    if gate.full():  # too many checks waiting: this attempt is not verified, so it takes nothing
+    slot = await _verified(db, settings, gate, username, password, device_id, address)
+    if expired(settings, slot.row):  # right password, too old: no session until it is changed
         await run_in_threadpool(db.write, lambda tx: _give_back(tx, slot))
-        raise gate.busy()
-    with gate.admit():
-        async with gate.semaphore:
-            verified = await run_in_threadpool(_check, slot.row, password)
-    if not verified or slot.row is None or slot.row.disabled:
-        await asyncio.sleep(min(settings.failure_delay * max(slot.attempts - 1, 0), settings.failure_delay_cap))
-        raise ApiError(401, ErrorCode.UNAUTHORIZED, WRONG)
+        raise ApiError(
+            403,
+            ErrorCode.PASSWORD_EXPIRED,
+            f"Your password is older than {settings.password_days} days: choose a new one to sign in.",
+        )
     return await run_in_threadpool(
         db.write, lambda tx: _grant(tx, settings, slot, password, device_id, device_name, address)
     )
+
+
+async def change_password(
+    db: Database,
+    settings: Settings,
+    gate: HashGate,
+    username: str,
+    old: str,
+    new: str,
+    device: tuple[str, str],
+    address: str | None,
+) -> dict[str, Any]:
+    """A user's own change (also of an expired password): the old one checked like a sign-in, the new one
+    neither the old one nor one of the last ``password_history``; then signed in on this device, every other
+    session ended (server.accounts.set_password)."""
+    try:
+        check_password_strength(new)
+    except AccountError as exc:
+        raise ApiError(422, ErrorCode.VALIDATION, f"The new password is refused: {exc}.") from None
+    slot = await _verified(db, settings, gate, username, old, device[0], address)
+    if await run_in_threadpool(used_before, db, settings, slot.row, new):
+        await run_in_threadpool(db.write, lambda tx: _give_back(tx, slot))
+        raise ApiError(
+            422,
+            ErrorCode.VALIDATION,
+            f"The new password must differ from your last {settings.password_history + 1} passwords.",
+            fields=[{"field": "new_password", "code": "password.reused", "message": "used before"}],
+        )
+
+    def go(tx: Tx) -> dict[str, Any]:
+        set_password(tx, settings, slot.row.name, new)
+        row = tx.conn.execute(select(users).where(users.c.id == slot.row.id)).one()
+        return _grant(tx, settings, Slot(row, slot.budgets, slot.trusted, slot.attempts), new, *device, address)
+
+    return await run_in_threadpool(db.write, go)
+
+
+def used_before(db: Database, settings: Settings, row: Any, password: str) -> bool:
+    """Whether ``password`` is the account's current one or one of its last ``password_history``."""
+    with db.read() as conn:
+        q = select(password_history.c.password_hash).where(password_history.c.user_id == row.id)
+        old = conn.execute(q.order_by(password_history.c.id.desc()).limit(settings.password_history)).scalars()
+        hashes = [row.password_hash, *old]
+    return any(bool(_verify(h, password)) for h in hashes)
 
 
 def purge_logins(db: Database, settings: Settings) -> int:
@@ -333,7 +416,9 @@ def purge_logins(db: Database, settings: Settings) -> int:
         tx.conn.execute(delete(login_sources).where(login_sources.c.last_at < now - settings.trust_seconds))
         return int(n or 0)
 
-    return db.write(go)
+    gone = db.write(go)
+    alert_count.purge(db, settings, now)
+    return gone
 
 
 def _token_answer(conn: Connection, settings: Settings, user: User, device_pk: int) -> dict[str, Any]:

@@ -35,6 +35,7 @@ from server import (
     cli_admin,
     cli_changes,
     cli_filings,
+    cli_guard,
     cli_incidents,
     cli_integrations,
     cli_onboarding,
@@ -364,6 +365,7 @@ def build_parser() -> Parser:
     cli_admin.add_parsers(sub, common)
     cli_territories.add_parsers(sub, common)
     cli_incidents.add_parsers(sub, common)
+    cli_guard.add_parsers(sub, common)
     cli_onboarding.add_parsers(sub, common)
     cli_changes.add_parsers(sub, common)
     cli_filings.add_parsers(sub, common)

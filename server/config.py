@@ -93,6 +93,18 @@ class Settings:
     retention_deleted_days: int = 5 * 365
     # delivered webhook batches and outbound changes older than this are purged (server/outbound_purge.py)
     outbound_retention_days: int = 90
+    # the periodic password change (server/auth.py, docs/server.md "Password change"): a password older than
+    # this many days must be changed at the next sign-in (0: never); the last password_history ones are not
+    # taken again
+    password_days: int = 90
+    password_history: int = 5
+    # alerts to admins (server/alerts.py, docs/server.md "Alerts"): counted per window of alert_window
+    # seconds (an export volume per day in China); reaching a threshold raises the alert
+    alert_window: int = 15 * 60
+    alert_user_failures: int = 10  # failed sign-ins on one account name
+    alert_address_failures: int = 30  # failed sign-ins from one address (across names)
+    alert_refused_tokens: int = 20  # refused access, refresh or integration tokens from one address
+    alert_export_customers: int = 1000  # customers one user exports in a day
     audit_key: bytes = b""  # signs the audit acknowledgements; empty: audit uploads fail (500, logged)
 
     @classmethod
@@ -122,6 +134,10 @@ class Settings:
                 raise ValueError(f"{ENV_PREFIX + f.name.upper()} must be a finite number of at least 0")
             values[f.name] = value
         settings = cls(**values)
+        if min(settings.alert_user_failures, settings.alert_address_failures, settings.alert_refused_tokens) < 1:
+            raise ValueError(f"{ENV_PREFIX}ALERT_* thresholds must be at least 1")
+        if settings.alert_export_customers < 1 or settings.alert_window < 60:
+            raise ValueError(f"{ENV_PREFIX}ALERT_EXPORT_CUSTOMERS must be at least 1 and ALERT_WINDOW at least 60")
         if settings.hash_concurrency < 1 or settings.max_failures < 1 or settings.address_max_failures < 1:
             raise ValueError(f"{ENV_PREFIX}HASH_CONCURRENCY, MAX_FAILURES and ADDRESS_MAX_FAILURES must be at least 1")
         if not 1 <= settings.inbound_max_items <= 5000:

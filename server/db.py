@@ -32,6 +32,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 import server.schema_admin  # noqa: F401  (registers the tables of the territory tree on the same metadata)
 import server.schema_filings  # noqa: F401  (the same: monthly filings)
+import server.schema_guard  # noqa: F401  (the same: AB posts, password history, alerts)
 import server.schema_incidents  # noqa: F401  (the same: incident records)
 import server.schema_onboarding  # noqa: F401  (the same: onboarding cases)
 from server.schema import customers, feed, feed_counter, users

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, or_, select, union_all, update
+from sqlalchemy import Select, and_, delete, func, or_, select, true, union_all, update
 from sqlalchemy.sql import ColumnElement
 
 from app.models.wire import ErrorCode, UserRole
-from server.accounts import Caller, User
+from server import covers
+from server.accounts import Caller, User, covered_by
 from server.config import Settings, iso
 from server.db import Database, Tx
 from server.errors import ApiError
@@ -32,9 +34,13 @@ from server.service import of_records as service_of
 from server.signatures import of_records, signed_view
 
 
-def pull(db: Database, caller: Caller, cursor: int, limit: int) -> dict[str, Any]:
+def pull(db: Database, caller: Caller, cursor: int, limit: int, now: float | None = None) -> dict[str, Any]:
+    now = time.time() if now is None else now
+    covers.settle(db, now)  # an AB post's start or end passed: its records' rows first (server/covers.py)
     user = caller.user
     with db.read() as conn:
+        if user.role != UserRole.VIEWER.value and caller.machine is None:
+            user = replace(user, covering=covered_by(conn, user.id, now))
         counter = conn.execute(select(feed_counter).where(feed_counter.c.id == 1)).one()
         if (0 < cursor < counter.horizon) or cursor > counter.seq:
             raise ApiError(
@@ -128,6 +134,10 @@ def _branches(user: User) -> list[ColumnElement[bool]]:
         out = []
     if user.role == UserRole.SUPERVISOR.value:
         out.append(and_(feed.c.team_id == user.id, other(feed.c.owner_id), other(feed.c.created_by_id), record))
+    if user.covering and user.role != UserRole.VIEWER.value:  # an AB post: the records of those covered now,
+        # unless another branch has them (created by the caller, or of a supervisor's own team)
+        team = other(feed.c.team_id) if user.role == UserRole.SUPERVISOR.value else true()
+        out.append(and_(feed.c.owner_id.in_(user.covering), other(feed.c.created_by_id), team, record))
     out.append(and_(feed.c.audience_id == user.id, feed.c.kind != "record"))
     out.append(and_(feed.c.audience_id.is_(None), feed.c.kind != "record"))
     return out

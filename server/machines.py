@@ -28,7 +28,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
 from app.models.wire import API_PREFIX, ErrorCode, UserRole
-from server import integrations
+from server import alert_count, integrations
 from server.accounts import Caller, authenticate
 from server.db import Database
 from server.errors import ApiError
@@ -49,8 +49,27 @@ def _db(request: Request) -> Database:
     return db
 
 
+def _refused(request: Request) -> None:
+    """Count a refused token for the alerts (server/alerts.py), by the caller's address."""
+    host = request.client.host if request.client else None
+    alert_count.count(_db(request), request.app.state.settings, alert_count.REFUSED_TOKENS, host[:64] if host else None)
+
+
+def _person(request: Request, token: str | None) -> Caller:
+    try:
+        return authenticate(_db(request), token)
+    except ApiError:
+        if token:
+            _refused(request)
+        raise
+
+
 def _machine(request: Request, token: str) -> Machine:
-    machine = integrations.authenticate(_db(request), request.app.state.settings, token)
+    try:
+        machine = integrations.authenticate(_db(request), request.app.state.settings, token)
+    except ApiError:
+        _refused(request)
+        raise
     slot = request.scope.get(SLOT)
     if slot is not None:
         slot["machine"] = machine
@@ -97,7 +116,7 @@ def human_caller(request: Request, creds: HTTPAuthorizationCredentials | None = 
             ErrorCode.FORBIDDEN,
             "This endpoint is for people signed in on a device; an integration token cannot call it.",
         )
-    return read_only(request, authenticate(_db(request), token))
+    return read_only(request, _person(request, token))
 
 
 def allowing(scope: Scope) -> Callable[..., Caller]:
@@ -106,7 +125,7 @@ def allowing(scope: Scope) -> Callable[..., Caller]:
     def dependency(request: Request, creds: HTTPAuthorizationCredentials | None = Depends(bearer)) -> Caller:
         token = creds.credentials if creds else None
         if not (token and integrations.looks_like_token(token)):
-            return read_only(request, authenticate(_db(request), token))
+            return read_only(request, _person(request, token))
         machine = _machine(request, token)
         if scope.value not in machine.scopes:
             raise ApiError(

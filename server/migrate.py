@@ -28,7 +28,7 @@ from server.forms import current_form
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0030_audit_sealed"
+HEAD = "0031_access_guards"
 
 
 def alembic_config() -> Config:

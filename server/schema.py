@@ -39,6 +39,7 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
+    Column("password_changed_at", Float, nullable=True),  # server/accounts.py: the periodic change (0029)
 )
 
 devices = Table(

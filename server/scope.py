@@ -11,6 +11,9 @@
   pull, no write); :func:`for_reports` gives their reports and ledger the teams of the territory subtree
   they are placed at, read from the tree in the request's own transaction (a move counts at once).
 
+AB posts (server/covers.py): while B covers A (``User.covering``, read per request by time), B sees and edits
+the records A owns, as A would; when the period ends it stops by itself.
+
 A record outside the caller's scope does not exist for them (404 / rejected ``not_found``).
 """
 
@@ -140,7 +143,7 @@ def can_see(user: User, rec: Any, d: Directory) -> bool:
         return user.teams is not None and d.supervisor_of(rec.owner_id) in user.teams
     if user.role == INTEGRATION:
         return user.teams is None or d.supervisor_of(rec.owner_id) in user.teams
-    return is_admin(user) or user.id in d.viewers(rec.owner_id, rec.created_by_id)
+    return is_admin(user) or user.id in d.viewers(rec.owner_id, rec.created_by_id) or rec.owner_id in user.covering
 
 
 def _territory_clause(user: User) -> ColumnElement[bool]:
@@ -157,6 +160,8 @@ def can_edit(user: User, rec: Any, d: Directory) -> bool:
         return True
     if user.role in BY_TEAMS:
         return False
+    if rec.owner_id in user.covering:
+        return True
     if user.role == UserRole.SUPERVISOR.value:
         return d.supervisor_of(rec.owner_id) == user.id
     return bool(rec.owner_id == user.id)
@@ -178,9 +183,14 @@ def visible_clause(user: User) -> ColumnElement[bool]:
     if user.role == UserRole.SUPERVISOR.value:
         team = select(users.c.id).where(users.c.supervisor_id == user.id)
         return or_(
-            customers.c.owner_id == user.id, customers.c.created_by_id == user.id, customers.c.owner_id.in_(team)
+            customers.c.owner_id == user.id,
+            customers.c.created_by_id == user.id,
+            customers.c.owner_id.in_(team),
+            customers.c.owner_id.in_(user.covering),
         )
-    return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)
+    return or_(
+        customers.c.owner_id == user.id, customers.c.created_by_id == user.id, customers.c.owner_id.in_(user.covering)
+    )
 
 
 def visible_clause_indexed(user: User, d: Directory) -> ColumnElement[bool]:
@@ -195,6 +205,6 @@ def visible_clause_indexed(user: User, d: Directory) -> ColumnElement[bool]:
     if is_admin(user):
         return true()
     if user.role == UserRole.SUPERVISOR.value:
-        team = sorted({user.id} | {u.id for u in d.by_id.values() if u.supervisor_id == user.id})
+        team = sorted({user.id, *user.covering} | {u.id for u in d.by_id.values() if u.supervisor_id == user.id})
         return or_(customers.c.owner_id.in_(team), customers.c.created_by_id == user.id)
-    return or_(customers.c.owner_id == user.id, customers.c.created_by_id == user.id)
+    return or_(customers.c.owner_id.in_(sorted({user.id, *user.covering})), customers.c.created_by_id == user.id)

@@ -99,6 +99,7 @@ class ErrorCode(str, enum.Enum):
     AUDIT_GAP = "audit_gap"  # the first entry sent does not follow one the server holds
     AUDIT_BROKEN = "audit_broken"  # an entry whose hash does not match its content or its predecessor
     READ_ONLY = "read_only"  # a territory viewer asked for a change (they only read reports)
+    PASSWORD_EXPIRED = "password_expired"  # the password is right but too old: change it (POST /auth/password)
 
 
 def canonical_json(obj: Any) -> bytes:

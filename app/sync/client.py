@@ -46,6 +46,7 @@ from app.models.remote import (
     SignIn,
 )
 from app.models.wire import API_PREFIX, MAX_CHUNK, PROTOCOL_HEADER, PROTOCOL_VERSION, ErrorCode
+from app.sync import password as passwords
 from app.sync import protocol, protocol_onboarding, protocol_reports
 from app.sync.decoding import decode
 from app.sync.transport import TrustStoreAdapter, server_url_problem, trust_context
@@ -261,6 +262,8 @@ class SyncClient:
         )
         if resp.status_code == 401:
             raise SyncError(K.AUTH, N_("Wrong user name or password."))
+        if passwords.is_expired(resp):  # the right password, too old: the dialog asks for a new one
+            raise passwords.expired()
         if resp.status_code in (423, 429):
             raise _too_many(resp)
         if resp.status_code == 409:

@@ -6,6 +6,7 @@ from alembic import context
 
 import server.schema_admin  # noqa: F401  (the same)
 import server.schema_filings  # noqa: F401  (the same)
+import server.schema_guard  # noqa: F401  (the same)
 import server.schema_incidents  # noqa: F401  (the same)
 import server.schema_integrations  # noqa: F401  (its tables register on the same metadata)
 import server.schema_onboarding  # noqa: F401  (the same)

@@ -287,3 +287,31 @@ def test_0030_adds_the_sealed_values_and_goes_back_down(db):
     upgrade(db)
     with db.engine.connect() as conn:
         assert {"salt", "vd"} <= {c["name"] for c in inspect(conn).get_columns("audit_entries")}
+
+
+def test_0031_counts_existing_passwords_as_changed_at_the_upgrade_and_goes_down(db):
+    """Accounts there before 0031 are not made to change their password on the first day: the upgrade dates
+    their password then; the downgrade to 0030 removes the tables and the column again (SQLite too)."""
+    import time as _time
+
+    from sqlalchemy import inspect, text
+
+    _to(db, "0030_audit_sealed", down=True)
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO users (name, display_name, role, password_hash, disabled, created_at) "
+                "VALUES ('before', 'before', 'collector', 'x', false, 1.0)"
+            )
+        )
+    started = _time.time()
+    _to(db, "0031_access_guards")
+    with db.engine.connect() as conn:
+        changed = conn.execute(text("SELECT password_changed_at FROM users WHERE name = 'before'")).scalar_one()
+    assert changed >= started - 1
+    _to(db, "0030_audit_sealed", down=True)
+    with db.engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        cols = {c["name"] for c in inspect(conn).get_columns("users")}
+    assert not {"covers", "cover_events", "password_history", "alerts"} & names and "password_changed_at" not in cols
+    upgrade(db)

@@ -87,6 +87,8 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
         "管理日志",
         "到期销毁",
         "安全事件",
+        "AB岗",
+        "告警",
     ]
 
     # users: listed, added (with a one-time code), disabled, password reset, role changed

@@ -12,6 +12,7 @@ from app.i18n import _
 from app.ui.admin.common import Page
 from app.ui.admin.data import AuditPage, CalendarPage, LogPage, PurchasesPage
 from app.ui.admin.incidents import IncidentsPage
+from app.ui.admin.guards import AlertsPage, CoversPage
 from app.ui.admin.people import DevicesPage, TeamsPage, UsersPage
 from app.ui.admin.retention import RetentionPage
 from app.ui.admin.territories import TerritoriesPage
@@ -20,8 +21,8 @@ from app.ui.context import UiContext
 
 class AdminWindow(QDialog):
     """The pages: users, devices, teams and handovers, territories and departments, the work calendar,
-    purchases and classification, the audit copy, the admin log, the records due for destruction, the incidents. A page
-    asks the server when it is first shown and on Refresh."""
+    purchases and classification, the audit copy, the admin log, the records due for destruction, the incidents,
+    the AB posts, the alerts. A page asks the server when it is first shown and on Refresh."""
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -43,6 +44,8 @@ class AdminWindow(QDialog):
         self.log = LogPage(ctx)
         self.retention = RetentionPage(ctx)
         self.incidents = IncidentsPage(ctx)
+        self.covers = CoversPage(ctx)
+        self.alerts = AlertsPage(ctx)
         self.pages: list[Page] = [
             self.users,
             self.devices,
@@ -54,6 +57,8 @@ class AdminWindow(QDialog):
             self.log,
             self.retention,
             self.incidents,
+            self.covers,
+            self.alerts,
         ]
         for page in self.pages:
             self.tabs.addTab(page, page.title)

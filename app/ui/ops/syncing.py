@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 from app.models.remote import CreditHistory, CustomerAccess, FieldConflict, RemoteUser
 from app.models.sync_state import SyncOutcome
-from app.services import syncing
+from app.services import passwords, syncing
 from app.services.events import Changes
 from app.services.session import Session
 from app.ui.context import UiContext
@@ -28,6 +28,15 @@ def status(ctx: UiContext, parent: Any = None) -> DbOp[dict[str, Any]]:
 def sign_in(ctx: UiContext, parent: Any, server: str, user: str, password: str) -> DbOp[tuple[RemoteUser, bool]]:
     """Returns who signed in, and whether the tokens outlive this run (an OS key store)."""
     return ctx.op(lambda s: (syncing.login(s, server, user, password).user, syncing.tokens_persist()), parent)
+
+
+def change_password(
+    ctx: UiContext, parent: Any, server: str, user: str, old: str, new: str, repeat: str
+) -> DbOp[tuple[RemoteUser, bool]]:
+    """Change an expired (or any) password, then sign in with the new one: as :func:`sign_in` answers."""
+    return ctx.op(
+        lambda s: (passwords.change_password(s, server, user, old, new, repeat).user, syncing.tokens_persist()), parent
+    )
 
 
 def sign_out(ctx: UiContext, parent: Any) -> DbOp[None]:

@@ -12,10 +12,12 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from app.errors import UserFacingError
 from app.i18n import _
 from app.models.remote import RemoteUser
+from app.models.wire import ErrorCode
 from app.services import syncing
 from app.ui.context import UiContext
 from app.ui.ops import syncing as sync_ops
 from app.ui.settings_dialog import check_server_url
+from app.ui.sync.password_dialog import PasswordDialog
 
 
 class SignInDialog(QDialog):
@@ -88,5 +90,12 @@ class SignInDialog(QDialog):
         self.sig_signed_in.emit(result)  # (who signed in, whether the tokens outlive this run)
 
     def _failed(self, exc: BaseException) -> None:
+        if getattr(exc, "code", None) == ErrorCode.PASSWORD_EXPIRED.value:  # the right one, too old: a new one
+            self.message.setText(exc.message() if isinstance(exc, UserFacingError) else str(exc))
+            server, user = self.server.text().strip().rstrip("/"), self.user.text().strip()
+            self.change = PasswordDialog(self.ctx, self, server, user, self.password.text())
+            self.change.sig_signed_in.connect(lambda result: self._done(server, result))
+            self.change.open()
+            return
         self.message.setStyleSheet("color: #c62828")
         self.message.setText(exc.message() if isinstance(exc, UserFacingError) else str(exc))
