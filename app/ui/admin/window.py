@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QDialog, QLabel, QTabWidget, QVBoxLayout, QWidget
 from app.i18n import _
 from app.ui.admin.common import Page
 from app.ui.admin.data import AuditPage, CalendarPage, LogPage, PurchasesPage
-from app.ui.admin.incidents import IncidentsPage
 from app.ui.admin.guards import AlertsPage, CoversPage
+from app.ui.admin.incidents import IncidentsPage
 from app.ui.admin.people import DevicesPage, TeamsPage, UsersPage
 from app.ui.admin.retention import RetentionPage
 from app.ui.admin.territories import TerritoriesPage
