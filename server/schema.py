@@ -39,7 +39,7 @@ users = Table(
     Column("password_hash", String(200), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
     Column("created_at", Float, nullable=False),
-    Column("password_changed_at", Float, nullable=True),  # server/accounts.py: the periodic change (0029)
+    Column("password_changed_at", Float, nullable=True),  # the periodic change (server/accounts.py, 0031)
 )
 
 devices = Table(
@@ -218,8 +218,7 @@ signatures = Table(
     Column("created_at", Float, nullable=False),
 )
 
-# Service records (客户服务记录): visit plans, care dates, satisfaction surveys (app.validation.service); each step
-# of a record bumps its revision.
+# Service records (客户服务记录: visit plans, care dates, surveys; app.validation.service); a step bumps the revision.
 service_records = Table(
     "service_records",
     metadata,

@@ -27,7 +27,7 @@ import requests
 from app import __version__
 from app.errors import SyncError, UserCancelled
 from app.errors import SyncErrorKind as K
-from app.i18n import N_, Nn_
+from app.i18n import N_
 from app.models.onboarding import Case, OpenedChange, WaitingChange, WaitingStep
 from app.models.remote import (
     CreditHistory,
@@ -265,7 +265,7 @@ class SyncClient:
         if passwords.is_expired(resp):  # the right password, too old: the dialog asks for a new one
             raise passwords.expired()
         if resp.status_code in (423, 429):
-            raise _too_many(resp)
+            raise passwords.too_many(resp)
         if resp.status_code == 409:
             raise SyncError(
                 K.AUTH,
@@ -519,48 +519,6 @@ class SyncClient:
                 return sent
             offset = answer.offset
         return sent
-
-
-def _retry_after(resp: requests.Response) -> int | None:
-    """The server's Retry-After in whole seconds (the server sends seconds, never a date), or None."""
-    value = resp.headers.get("Retry-After", "").strip()
-    return int(value) if value.isdigit() and len(value) < 9 else None
-
-
-def _too_many(resp: requests.Response) -> SyncError:
-    """A sign-in the server will not check now: 423 (this user name, from this device and place, failed
-    too often) or 429 (too many attempts from this address, or the server is busy with sign-ins)."""
-    seconds = _retry_after(resp)
-    if resp.status_code == 423:
-        err = (
-            SyncError(
-                K.AUTH,
-                Nn_(
-                    "Too many failed sign-ins for this user; try again in {seconds} second.",
-                    "Too many failed sign-ins for this user; try again in {seconds} seconds.",
-                ),
-                count="seconds",
-                seconds=seconds,
-            )
-            if seconds is not None
-            else SyncError(K.AUTH, N_("Too many failed sign-ins for this user; try again in a few minutes."))
-        )
-    else:
-        err = (
-            SyncError(
-                K.AUTH,
-                Nn_(
-                    "Too many sign-in attempts; try again in {seconds} second.",
-                    "Too many sign-in attempts; try again in {seconds} seconds.",
-                ),
-                count="seconds",
-                seconds=seconds,
-            )
-            if seconds is not None
-            else SyncError(K.AUTH, N_("Too many sign-in attempts; try again in a few minutes."))
-        )
-    err.retry_after = seconds
-    return err
 
 
 def _tokens(answer: SignIn) -> dict[str, Any]:

@@ -78,12 +78,12 @@ def test_a_user_facing_error_with_a_count_agrees_with_it() -> None:
 
     from app.errors import UserFacingError
     from app.i18n import Nn_
-    from app.sync.client import _too_many
+    from app.sync.password import too_many
 
     def refused(seconds: int) -> UserFacingError:
         resp = requests.Response()
         resp.status_code, resp.headers["Retry-After"] = 429, str(seconds)
-        return _too_many(resp)
+        return too_many(resp)
 
     assert refused(1).message("en") == "Too many sign-in attempts; try again in 1 second."
     assert refused(30).message("en") == "Too many sign-in attempts; try again in 30 seconds."
