@@ -7,6 +7,7 @@ import pytest
 from app.models.record import CustomerStatus, Provenance, Source, Visit, new_id
 from app.services import records
 from app.services.demo import generate
+from tests.consent import CONSENT
 
 
 @pytest.fixture
@@ -27,22 +28,26 @@ def filled(session, form):
 
 
 def test_save_draft_with_errors_keeps_the_valid_values(session) -> None:
-    c, report = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "12345"})
+    c, report = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "12345", **CONSENT})
     assert report.has_errors and c.status is CustomerStatus.DRAFT
     assert c.values == {"shop_name": "老王烟酒店"} and c.error_count == 1 and c.missing_count > 0
     assert c.code and c.code.startswith("TMP-") and not c.code_official
 
 
 def test_every_change_is_audited_with_provenance(session) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
     prov = Provenance("collector-1", Source.PHONE, "电话核实", "2026-11-20")
     records.save_draft(
-        session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678", "email": "w@example.com"}, c.id, prov
+        session,
+        {"shop_name": "老王烟酒店", "contact_phone": "13912345678", "email": "w@example.com", **CONSENT},
+        c.id,
+        prov,
     )
     history = session._archive.audit.history(c.id)
     assert [h.action for h in history] == ["create", "update", "update"]
     create, *updates = history
-    assert create.new == {"shop_name": "老王烟酒店", "contact_phone": "13812345678"} and create.source == "manual"
+    assert create.new == {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT}
+    assert create.source == "manual"
     assert {(h.field, h.old, h.new) for h in updates} == {
         ("contact_phone", "13812345678", "13912345678"),
         ("email", None, "w@example.com"),
@@ -52,8 +57,8 @@ def test_every_change_is_audited_with_provenance(session) -> None:
 
 
 def test_a_record_changed_behind_the_audit_trail_is_detected(session) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
-    records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678"}, c.id)
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
+    records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678", **CONSENT}, c.id)
     assert session._archive.audit.history(c.id)[0].intact
     session._archive.db.raw.execute("UPDATE customer SET data = replace(data, '13912345678', '13700000000')")
     assert session._archive.audit.verify_records() == [f"customer {c.code} does not match its audit trail"]
@@ -61,7 +66,7 @@ def test_a_record_changed_behind_the_audit_trail_is_detected(session) -> None:
 
 
 def test_a_never_changed_field_altered_behind_the_trail_is_detected(session) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
     session._archive.db.raw.execute("UPDATE customer SET data = replace(data, '老王', '老李')")
     assert len(session._archive.audit.verify_records()) == 1
 
@@ -151,7 +156,7 @@ def test_duplicates_name_the_other_customer(filled) -> None:
 
 def test_submit_refuses_records_with_errors(session) -> None:
     good, _ = records.save_draft(session, {"shop_name": "老王烟酒店"})
-    bad, _ = records.save_draft(session, {"shop_name": "李记", "contact_phone": "12345"})
+    bad, _ = records.save_draft(session, {"shop_name": "李记", "contact_phone": "12345", **CONSENT})
     # an error value is not stored, so re-validation of the stored values finds a missing field, not an error:
     # make the stored value itself wrong by an impossible licence date order
     bad, _ = records.save_draft(

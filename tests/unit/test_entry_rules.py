@@ -14,6 +14,7 @@ from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet
 from app.validation import validate_values
 from app.validation.editing import changed_keys, entry_issues, may_edit
+from tests.consent import CONSENT
 from tests.unit.test_sheets import sheet
 
 #: Values the server writes into fields nobody enters (a customer as the feed brings it).
@@ -127,7 +128,7 @@ def test_changing_system_fields_of_an_existing_customer_is_an_error(session, tmp
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, lang) -> None:
     cid = server_kept(session)
-    records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
+    records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13912345678", **CONSENT})
     out = tmp_path / "out.xlsx"
     assert export_customers(session._archive, session.form, out, lang=lang) == 2
     result = run(session, out, mode=ImportMode.WRITE)

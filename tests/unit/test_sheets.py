@@ -16,6 +16,7 @@ from app.services.demo import generate
 from app.services.exporting import export_customers
 from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet, write_template
+from tests.consent import CONSENT
 
 
 def sheet(path, header, *rows):
@@ -135,7 +136,7 @@ def test_export_then_import_changes_nothing(session, tmp_path) -> None:
 
 
 def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
     out = tmp_path / "out.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
     wb = openpyxl.load_workbook(out)
