@@ -104,6 +104,8 @@ def save_draft(
     arc = session._archive
     before = arc.customers.get(customer_id) if customer_id is not None else None
     refuse_without_consent(session.form, before.values if before is not None else None, stored)
+    if before is not None:
+        stored |= beyond_form(session.form, before.values)
     if customer_id is None or arc.customers.get(customer_id) is None:
         cid = customer_id or new_id()
         arc.customers.insert(session.form, [NewCustomer(cid, stored, quality(report))], prov)
@@ -134,6 +136,12 @@ def save_changes(
     if current is None:
         return save_draft(session, dict(changes), customer_id, prov)
     return save_draft(session, {**current.values, **changes}, customer_id, prov)
+
+
+def beyond_form(form: FormDefinition, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored values of fields this form does not have (one an older version had and this one retired,
+    ``meta.retired``): a save keeps them as they are, nothing is lost and nothing is sent as a change."""
+    return {k: v for k, v in values.items() if k not in form}
 
 
 def refuse_without_consent(form: FormDefinition, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:

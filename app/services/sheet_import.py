@@ -28,7 +28,7 @@ from app.models.record import (
 from app.models.wire import UserRole
 from app.services.exporting import MASKED_TYPES, export_value, is_masked_of
 from app.services.first_rows import FirstRows
-from app.services.records import clean_values, quality
+from app.services.records import beyond_form, clean_values, quality
 from app.services.sheet_results import (
     BATCH,
     ERROR,
@@ -287,6 +287,8 @@ class SheetImport:
             values = clean_values(report)
             if is_new:
                 cid = cid or new_id()
+            else:  # the values of fields the form retired stay as they are (records.beyond_form)
+                values |= beyond_form(self.form, current[cid].values)
             self._diff(n, cid, None if is_new else current[cid], values)
             if not self.mode.writes:  # the dry run: nothing to build for the archive
                 continue

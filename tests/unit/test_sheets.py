@@ -215,7 +215,7 @@ RISKY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", '=HYPERLINK("ht
 
 def test_export_writes_formula_like_text_as_text(session, tmp_path) -> None:
     for i, text in enumerate(RISKY):
-        records.save_draft(session, {"shop_name": f"店{i}", "service_notes": text, "care_dates": text})
+        records.save_draft(session, {"shop_name": f"店{i}", "service_notes": text, "pickup_point": text})
     out = tmp_path / "out.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
     with zipfile.ZipFile(out) as z:
