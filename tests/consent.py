@@ -16,3 +16,18 @@ def consented(values: dict[str, Any]) -> dict[str, Any]:
 
 #: the same consent as the cells of a sheet's row, by the form's Chinese headers
 CONSENT_CELLS: dict[str, Any] = {"客户书面同意采集": "是", "同意日期": "2025-01-05", "同意形式": "书面同意书"}
+
+
+def stored_without_consent(session: Any, values: dict[str, Any]) -> Any:
+    """A customer with personal values and no consent, as archives hold them from before the rule (saved when
+    only submitting needed the consent, or synced so): written to the archive directly, as those saves did."""
+    from app.models.record import NewCustomer, Provenance, new_id
+    from app.services import records
+    from app.validation import validate_values
+
+    report = validate_values(session.form, values, today=session.today())
+    cid = new_id()
+    session._archive.customers.insert(
+        session.form, [NewCustomer(cid, records.clean_values(report), records.quality(report))], Provenance("tester")
+    )
+    return session._archive.customers.get(cid)
