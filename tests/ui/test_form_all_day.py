@@ -198,6 +198,8 @@ def test_a_draft_without_a_shop_name_is_called_by_its_code(qtbot, running) -> No
     edit = form.rows["contact_phone"].editor.edit
     edit.setText("13812345678")
     edit.textEdited.emit("13812345678")
+    for key, value in (("consent_signed", True), ("consent_date", "2025-01-05"), ("consent_form", "written")):
+        form.rows[key].editor.set_value(value)  # the phone is collected with the customer's consent
     form.save()
     qtbot.waitUntil(lambda: form.customer is not None, timeout=5000)
     code = form.customer.code
