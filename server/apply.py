@@ -18,7 +18,7 @@ from app.models.wire import MutationKind, ResultStatus, UserRole
 from app.validation import Issue, Severity, parse_field, validate_values
 from app.validation.compiled import compiled
 from app.validation.completeness import KEEPER, gaps
-from app.validation.consent import consent_issues
+from app.validation.consent import consent_issues, consent_save_issues
 from app.validation.editing import editable_keys, editor_issues
 from server import completeness, secrecy
 from server.codes import keep_code, next_code, region_of
@@ -179,6 +179,8 @@ def save(uow: UnitOfWork, m: dict[str, Any]) -> dict[str, Any]:
     # values' bookkeeping is what server.completeness stores; the role changes no error)
     report = validate_values(uow.form, merged, today=uow.today, role=KEEPER, required=creating, masked=False)
     errs = [i for i in report.errors if i.field in changes or i.code in CROSS_FIELD]
+    after = {**rec.values, **{k: report.values.get(k) for k in changes}}  # the values this save would store
+    errs += consent_save_issues(uow.form, rec.values, after)  # ``consent.required``: collecting refused (F3 L211)
     if errs:
         return rejected(m, uow, [issue_error(uow, i) for i in errs], None if creating else rec)
     taken = _foreign_photos(uow, rec, changes, report.values)

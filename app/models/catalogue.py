@@ -259,6 +259,12 @@ class FormDefinition:
     def by_role(self, role: FieldRole) -> FieldSpec | None:
         return self._by_role.get(role)
 
+    def retired_label(self, key: str, lang: str) -> str | None:
+        """The label of a field an earlier version had and this one retired (``meta.retired``), for the values
+        and history stored under it; None for a key the form never retired."""
+        f = ((self.meta.get("retired") or {}).get("fields") or {}).get(key)
+        return str(f.get("label_en" if lang == "en" else "label_zh") or key) if isinstance(f, Mapping) else None
+
     def group(self, key: str) -> Group | None:
         return next((g for g in self.groups if g.key == key), None)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.errors import UserFacingError
-from app.i18n import N_, _
+from app.i18n import N_, _, current_language
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.record import (
     SYSTEM_ACTOR,
@@ -30,7 +30,7 @@ from app.services import service
 from app.services.events import Changes
 from app.services.session import Session
 from app.validation import Issue, Report, Severity, validate_values
-from app.validation.consent import consent_issues
+from app.validation.consent import consent_issues, consent_save_issues
 from app.validation.secrecy import is_masked
 
 #: an amount in yuan: at most 10 digits before the point and 2 after (the server's rule, server/wiremodels.py)
@@ -100,11 +100,17 @@ def clean_values(report: Report) -> dict[str, Any]:
 def save_draft(
     session: Session, values: Mapping[str, Any], customer_id: str | None = None, prov: Provenance | None = None
 ) -> tuple[Customer, Report]:
-    """Save at any time, even with errors: a value that does not parse is not stored (the UI keeps the text)."""
+    """Save at any time, even with errors: a value that does not parse is not stored (the UI keeps the text).
+    Refused, with nothing stored, when it adds or changes personal values without a recorded consent where the
+    form requires one (``refuse_without_consent``)."""
     prov = prov or Provenance(session.user, Source.MANUAL, info_date=session.today().isoformat())
     report = validate(session, values, customer_id)
     stored = clean_values(report)
     arc = session._archive
+    before = arc.customers.get(customer_id) if customer_id is not None else None
+    refuse_without_consent(session.form, before.values if before is not None else None, stored)
+    if before is not None:
+        stored |= beyond_form(session.form, before.values)
     if customer_id is None or arc.customers.get(customer_id) is None:
         cid = customer_id or new_id()
         arc.customers.insert(session.form, [NewCustomer(cid, stored, quality(report))], prov)
@@ -135,6 +141,28 @@ def save_changes(
     if current is None:
         return save_draft(session, dict(changes), customer_id, prov)
     return save_draft(session, {**current.values, **changes}, customer_id, prov)
+
+
+def beyond_form(form: FormDefinition, values: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored values of fields this form does not have (one an older version had and this one retired,
+    ``meta.retired``): a save keeps them as they are, nothing is lost and nothing is sent as a change."""
+    return {k: v for k, v in values.items() if k not in form}
+
+
+def refuse_without_consent(form: FormDefinition, before: Mapping[str, Any] | None, after: Mapping[str, Any]) -> None:
+    """Collecting personal information needs the customer's recorded consent (F3 L211; issue 18): a save that
+    adds or changes a personal value without one is refused, naming the fields (``consent_save_issues``)."""
+    issues = consent_save_issues(form, before, after)
+    if issues:
+        lang = current_language()
+        raise UserFacingError(
+            N_(
+                "Not saved: personal information ({fields}) cannot be collected without the customer's recorded "
+                "consent. Record the consent first (signed, its date and its form: written or electronic), or "
+                "leave these fields as they were."
+            ),
+            fields=("、" if lang.startswith("zh") else ", ").join(form[i.field].label(lang) for i in issues),
+        )
 
 
 def refuse_closed(customer: Customer) -> None:

@@ -28,7 +28,7 @@ from app.models.record import (
 from app.models.wire import UserRole
 from app.services.exporting import MASKED_TYPES, export_value, is_masked_of
 from app.services.first_rows import FirstRows
-from app.services.records import clean_values, quality
+from app.services.records import beyond_form, clean_values, quality
 from app.services.sheet_results import (
     BATCH,
     ERROR,
@@ -45,6 +45,7 @@ from app.services.sheet_results import (
 from app.storage.archive import Archive
 from app.validation import Issue, Report, Severity, validate_values
 from app.validation.compiled import compiled
+from app.validation.consent import consent_required, consent_save_issues
 from app.validation.editing import entry_issues
 from app.validation.parsing import is_empty
 from app.validation.rowcheck import RowCheck
@@ -137,6 +138,7 @@ class SheetImport:
         self.compiled_rows = True
         self._id_cols: dict[int, tuple[dict[int, str], list[int]]] = {}
         self.code_key = (form.by_role(FieldRole.CUSTOMER_CODE) or form.fields[0]).key
+        self.consent = consent_required(form) and "consent_signed" in form  # consent_save_issues applies
         name = form.by_role(FieldRole.SHOP_NAME)
         self.name_key = name.key if name else None
 
@@ -249,6 +251,9 @@ class SheetImport:
         )
         current = self.archive.customers.many(ids, tx) if self.mode is not ImportMode.FILE_ONLY and ids else {}
         checked = self._checked(batch, mapping, current)
+        if self.consent:  # a row adding or changing personal values without a recorded consent is refused
+            for _n, cid, is_new, report in checked:
+                report.issues += consent_save_issues(self.form, None if is_new else current[cid].values, report.values)
         self._cross_checks(tx, checked)
         creates: list[NewCustomer] = []
         updates: list[CustomerUpdate] = []
@@ -282,6 +287,8 @@ class SheetImport:
             values = clean_values(report)
             if is_new:
                 cid = cid or new_id()
+            else:  # the values of fields the form retired stay as they are (records.beyond_form)
+                values |= beyond_form(self.form, current[cid].values)
             self._diff(n, cid, None if is_new else current[cid], values)
             if not self.mode.writes:  # the dry run: nothing to build for the archive
                 continue

@@ -6,6 +6,12 @@ and its form, written or electronic) before the record is submitted for review. 
 whether the deployment requires it (``meta.consent``: ``required``, the default, or ``optional``: then
 only the older warning stays, app.validation.validator).
 
+Where it is required, collecting is refused too (issue 18, "collecting or submitting … is refused"): a save
+(the form, the sheet import, the server's ``customer.save``) that adds or changes a personal value while no
+consent is recorded in the values saved is refused (``consent.required`` on each such field). A save that
+adds or changes no personal value is allowed, so a record already in an archive without consent stays
+readable and editable in its other fields, and a personal value can always be cleared (nothing is lost).
+
 Signature (F3 L318–320: "以上信息应当真实、准确、完整和有效，并由客户签名确认，由销售人员核实并记录"): the
 customer signs the basic information that paragraph names; a signature confirms those values, and a later
 change to any of them makes it outdated (the same rule on both sides).
@@ -86,6 +92,22 @@ def consent_issues(form: FormDefinition, values: Mapping[str, Any]) -> list[Issu
     if not personal:
         return []
     return [Issue.make("consent_signed", Severity.ERROR, "consent.missing")]
+
+
+def consent_save_issues(
+    form: FormDefinition, before: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> list[Issue]:
+    """``consent.required`` (an error) on each personal field whose value a save adds or changes (``before``:
+    the values stored, None or empty for a new customer; ``after``: the values the save stores, parsed) when
+    the form requires consent and ``after`` records none; nothing otherwise (docs/domain.md)."""
+    if not consent_required(form) or "consent_signed" not in form or consent_recorded(after):
+        return []
+    old = before or {}
+    return [
+        Issue.make(f.key, Severity.ERROR, "consent.required")
+        for f in form.fields
+        if f.key in PERSONAL_FIELDS and _filled(after.get(f.key)) and after.get(f.key) != old.get(f.key)
+    ]
 
 
 def signed_values(values: Mapping[str, Any]) -> dict[str, Any]:

@@ -93,6 +93,10 @@ MESSAGES: dict[str, str] = {
         "{label}: the customer's consent is not recorded (signed, its date and its form: written or electronic); "
         "a customer with personal information cannot be submitted without it."
     ),
+    "consent.required": N_(
+        "{label}: personal information cannot be saved without the customer's recorded consent (signed, its "
+        "date and its form: written or electronic); record the consent first, or leave this field as it was."
+    ),
     "duplicate": N_("{label}: the same value is already used by customer {code} ({name})."),
     "duplicate.unnamed": N_("{label}: the same value is already used by customer {code}."),
     "duplicate.in_file": N_("{label}: the same value is also in row {row} of this file."),

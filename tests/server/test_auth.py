@@ -7,6 +7,7 @@ import time
 
 from sqlalchemy import update
 
+from app.models.catalogue import load_form
 from server import accounts
 from server.schema import access_tokens
 from tests.server.helpers import PASSWORD, add_user
@@ -124,7 +125,7 @@ def test_protocol_header_is_required(api, world):
     r = api.client.get("/api/v1/me", headers={"Authorization": f"Bearer {world['c1']}", "X-FieldArchive-Protocol": "0"})
     assert r.status_code == 426
     info = api.client.get("/api/v1/info").json()
-    assert info["protocol"] == 1 and info["min_protocol"] == 1 and info["form_version"] == 1
+    assert info["protocol"] == 1 and info["min_protocol"] == 1 and info["form_version"] == load_form().version
 
 
 def _budget_rows(db):

@@ -82,7 +82,7 @@ def test_published_form_reaches_everyone(api, world, db, tmp_path: Path):
     from app.models.catalogue import load_form
 
     data = load_form().to_dict()
-    data["version"] = 2
+    data["version"] = new = data["version"] + 1
     data["fields"][0]["help_en"] = "The official code."
     path = tmp_path / "form.json"
     path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
@@ -90,8 +90,8 @@ def test_published_form_reaches_everyone(api, world, db, tmp_path: Path):
     for name in ("c3", "s1"):
         changes, _ = api.pull_all(world[name])
         form_changes = [c for c in changes if c["kind"] == "form"]
-        assert len(form_changes) == 1 and form_changes[0]["form"]["version"] == 2
-    assert api.call("GET", "/info").json()["form_version"] == 2
+        assert len(form_changes) == 1 and form_changes[0]["form"]["version"] == new
+    assert api.call("GET", "/info").json()["form_version"] == new
 
 
 def test_tombstones_and_the_horizon(api, world, db, settings):

@@ -5,6 +5,7 @@ process on 127.0.0.1, the command line as a real process."""
 from __future__ import annotations
 
 from app.services import records
+from tests.consent import CONSENT
 from tests.sync.test_cli_review import cli, ok
 
 
@@ -12,7 +13,7 @@ def test_sync_lists_refused_customers_with_reasons_and_exits_1(server, clients) 
     c1 = clients("c1")
     # values the server refuses from a collector (entered around the sheet and form rules)
     grade = records.save_draft(
-        c1.session, {"shop_name": "老王烟酒店", "credit_grade": "A", "contact_phone": "13812345678"}
+        c1.session, {"shop_name": "老王烟酒店", "credit_grade": "A", "contact_phone": "13812345678", **CONSENT}
     )[0]
     price = records.save_draft(c1.session, {"shop_name": "李记便利店", "avg_price": "23.5", "monitored": True})[0]
     fine = records.save_draft(c1.session, {"shop_name": "张家超市"})[0]

@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from app.services import photos, records, signatures
 from app.services.demo import generate
+from tests.consent import stored_without_consent
 
 
 def _png() -> bytes:
@@ -63,7 +64,7 @@ def test_a_signature_over_values_the_server_no_longer_holds_is_refused_with_the_
 def test_a_submit_without_recorded_consent_is_refused_by_the_client(clients) -> None:
     c1 = clients("c1")
     values = {k: v for k, v in next(generate(1, seed=53, complete=True)).items() if not k.startswith("consent")}
-    c, _ = records.save_draft(c1.session, values)
+    c = stored_without_consent(c1.session, values)  # as archives hold it from before saving needed consent
     ok, refused = records.submit(c1.session, [c.id])
     assert ok == [] and [i.code for i in refused[c.id].errors] == ["consent.missing"]
     records.save_changes(c1.session, c.id, {"consent_signed": True, "consent_date": "2026-01-05"})

@@ -18,6 +18,7 @@ from app.settings import Settings
 from app.ui.controller import AppController
 from app.ui.tasks import TaskRunner
 from tests.conftest import PASSPHRASE
+from tests.consent import CONSENT_CELLS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,9 +41,9 @@ def test_a_long_import_can_be_cancelled_and_changes_nothing(qtbot, running, tmp_
     path = tmp_path / "big.xlsx"
     wb = openpyxl.Workbook(write_only=True)
     ws = wb.create_sheet()
-    ws.append(["店铺名称", "联系电话"])
+    ws.append(["店铺名称", "联系电话", *CONSENT_CELLS])
     for i in range(20_000):
-        ws.append([f"商店{i}", f"139{i:08d}"])
+        ws.append([f"商店{i}", f"139{i:08d}", *CONSENT_CELLS.values()])
     wb.save(path)
     win = running.window
     previews = []

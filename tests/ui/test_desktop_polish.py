@@ -18,6 +18,7 @@ from app.ui.controller import LockScreen
 from app.ui.records.form import CustomerForm
 from app.ui.wheel import install_wheel_guard
 from tests.conftest import PASSPHRASE
+from tests.consent import CONSENT
 
 
 def wheel(widget: QWidget, steps: int = -1) -> None:
@@ -138,7 +139,7 @@ def _one_customer(session) -> str:
 def _draft(session, name: str) -> str:
     from app.services import records
 
-    customer, _report = records.save_draft(session, {"shop_name": name, "contact_phone": "13812345678"})
+    customer, _report = records.save_draft(session, {"shop_name": name, "contact_phone": "13812345678", **CONSENT})
     return customer.id
 
 

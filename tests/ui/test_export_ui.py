@@ -10,12 +10,13 @@ from app.services.sheet_results import ImportMode
 from app.settings import Settings
 from app.ui import sheets_flow
 from app.ui.export_dialog import ExportOptionsDialog
+from tests.consent import CONSENT
 
 
 def test_export_dialog_options_are_used_and_remembered(qtbot, ctx, tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
     for name in ("老王烟酒店", "李记便利店", "=SUM(1)"):
-        records.save_draft(ctx.session, {"shop_name": name, "contact_phone": "13812345678"})
+        records.save_draft(ctx.session, {"shop_name": name, "contact_phone": "13812345678", **CONSENT})
     parent = QWidget()
     qtbot.addWidget(parent)
     pks = ctx.session._archive.customers.search_pks()[:2]
@@ -75,7 +76,7 @@ def test_the_import_preview_shows_each_rows_diff_and_submits_for_review(qtbot, c
     s = ctx.session
     consent = {"consent_signed": True, "consent_date": "2026-01-05", "consent_form": "written"}  # to be submitted
     a, _r = records.save_draft(s, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **consent})
-    b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
+    b, _r = records.save_draft(s, {"shop_name": "李记便利店", "contact_phone": "13912345678", **CONSENT})
     out = tmp_path / "county.xlsx"
     export_customers(s._archive, s.form, out, lang="zh_CN", groups=["identification", "basic"], meta=False)
     wb = openpyxl.load_workbook(out)

@@ -18,6 +18,7 @@ from app.services.demo import generate
 from app.ui.records.form import CustomerForm
 from app.ui.records.submit_dialog import SubmitDialog
 from app.ui.records.table_model import Column
+from tests.consent import CONSENT
 from tests.ui.conftest import type_text
 from tests.ui.test_sync_ui import sign_in, status_text
 
@@ -125,7 +126,7 @@ def test_the_question_on_leaving_names_the_changed_fields(form, ctx, monkeypatch
     from app.ui.records.customer_panel import CustomerPanel
 
     monkeypatch.setattr(QMessageBox, "open", lambda box: None)
-    cid = records.save_draft(ctx.session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})[0].id
+    cid = records.save_draft(ctx.session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})[0].id
     panel = CustomerPanel(ctx, ctx.session.form)
     panel.show_customer(records.get(ctx.session, cid))
     assert panel.form_widget.changed_values() == {}  # a stored customer shown as it is: nothing to save
@@ -197,6 +198,8 @@ def test_a_draft_without_a_shop_name_is_called_by_its_code(qtbot, running) -> No
     edit = form.rows["contact_phone"].editor.edit
     edit.setText("13812345678")
     edit.textEdited.emit("13812345678")
+    for key, value in (("consent_signed", True), ("consent_date", "2025-01-05"), ("consent_form", "written")):
+        form.rows[key].editor.set_value(value)  # the phone is collected with the customer's consent
     form.save()
     qtbot.waitUntil(lambda: form.customer is not None, timeout=5000)
     code = form.customer.code

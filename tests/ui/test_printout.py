@@ -24,6 +24,7 @@ from app.services.exporting import file_sha256
 from app.ui.main_window import MainWindow
 from app.ui.records import customer_panel
 from tests.conftest import PASSPHRASE
+from tests.consent import stored_without_consent
 from tests.ui.test_form_all_day import retype
 from tests.unit.test_cli import cli, one_line_error
 
@@ -121,7 +122,7 @@ def test_the_printout_holds_the_basic_information_masked_consent_and_the_signatu
 def test_english_labels_a_long_record_and_no_signature(ctx, tmp_path) -> None:
     values = {k: v for k, v in VALUES.items() if not k.startswith("consent")}
     values["home_address"] = "西安市碑林区南大街1号" * 20
-    customer, _ = records.save_draft(ctx.session, values)
+    customer = stored_without_consent(ctx.session, values)  # an archive's record from before the consent rule
     out = tmp_path / "en.pdf"
     printing.print_customer(ctx.session, customer.id, out, lang="en")
     text = " ".join(pdf_text(out).split())

@@ -11,6 +11,7 @@ import json
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from app.i18n import current_language, translate
@@ -21,8 +22,9 @@ from app.storage.schema import outbox
 from app.ui.records.form import CustomerForm
 from app.ui.records.signature import SignatureBox, SignatureDialog
 from app.validation.consent import SIGNED_FIELDS, digest
+from tests.consent import CONSENT
 
-VALUES = {"shop_name": "签字测试店", "legal_person": "王小明", "home_address": "西安市碑林区南大街1号"}
+VALUES = {"shop_name": "签字测试店", "legal_person": "王小明", "home_address": "西安市碑林区南大街1号", **CONSENT}
 
 
 def _sign_stroke(pad) -> None:
@@ -100,7 +102,10 @@ def test_submit_without_recorded_consent_is_refused_on_the_form(qtbot, ctx) -> N
     form.rows["shop_name"].editor.set_value("同意测试店")
     form.rows["legal_person"].editor.set_value("李四")
     report = form.validate_record()
-    assert [i.code for i in report.errors] == ["consent.missing"]
+    assert [(i.field, i.code) for i in report.errors] == [
+        ("consent_signed", "consent.missing"),
+        ("legal_person", "consent.required"),  # not even saved without it (below)
+    ]
     assert any(i.code == "consent.missing" for i in form.invalid)
     form.submit()  # refused at once: the error is named, nothing is submitted
     assert form.customer is None
@@ -108,3 +113,37 @@ def test_submit_without_recorded_consent_is_refused_on_the_form(qtbot, ctx) -> N
     form.rows["consent_date"].editor.set_value("2026-03-01")
     form.rows["consent_form"].editor.set_value("written")
     assert [i.code for i in form.validate_record().errors] == []
+
+
+def test_save_without_recorded_consent_is_refused_and_nothing_typed_is_lost(qtbot, ctx, monkeypatch) -> None:
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "open", lambda box: shown.append(box.text()))
+    form = CustomerForm(ctx, ctx.session.form)
+    qtbot.addWidget(form)
+    form.load(None)
+    form.rows["shop_name"].editor.set_value("同意测试店")
+    form.rows["contact_phone"].editor.set_value("13812345678")
+    form.validate_record()
+    required = [i for i in form.invalid if i.code == "consent.required"]
+    assert [i.field for i in required] == ["contact_phone"]  # shown on the field as it is typed
+    label = ctx.session.form["contact_phone"].label(current_language())
+    assert required[0].message(label, current_language()).startswith(label)
+    form.save()
+    assert form.customer is None
+    assert ctx.session._archive.customers.count() == 0  # refused: nothing stored
+    assert (
+        len(shown) == 1
+        and translate(
+            "Not saved: personal information ({fields}) cannot be collected without "
+            "the customer's recorded consent. Record the consent first (signed, its date and its form: written or "
+            "electronic), or leave these fields as they were.",
+            current_language(),
+        ).format(fields=label)
+        == shown[0]
+    )
+    assert form.rows["contact_phone"].editor.raw() == "13812345678"  # what was typed is kept in the form
+    for key, value in (("consent_signed", True), ("consent_date", "2026-03-01"), ("consent_form", "written")):
+        form.rows[key].editor.set_value(value)
+    form.save()
+    assert form.customer is not None and form.customer.values["contact_phone"] == "13812345678"
+    assert not [i for i in form.validate_record().errors if i.code.startswith("consent")]

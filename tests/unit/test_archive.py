@@ -7,6 +7,7 @@ import pytest
 from app.models.record import CustomerStatus, Provenance, Source, Visit, new_id
 from app.services import records
 from app.services.demo import generate
+from tests.consent import CONSENT
 
 
 @pytest.fixture
@@ -34,15 +35,19 @@ def test_save_draft_with_errors_keeps_the_valid_values(session) -> None:
 
 
 def test_every_change_is_audited_with_provenance(session) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
     prov = Provenance("collector-1", Source.PHONE, "电话核实", "2026-11-20")
     records.save_draft(
-        session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678", "email": "w@example.com"}, c.id, prov
+        session,
+        {"shop_name": "老王烟酒店", "contact_phone": "13912345678", "email": "w@example.com", **CONSENT},
+        c.id,
+        prov,
     )
     history = session._archive.audit.history(c.id)
     assert [h.action for h in history] == ["create", "update", "update"]
     create, *updates = history
-    assert create.new == {"shop_name": "老王烟酒店", "contact_phone": "13812345678"} and create.source == "manual"
+    assert create.new == {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT}
+    assert create.source == "manual"
     assert {(h.field, h.old, h.new) for h in updates} == {
         ("contact_phone", "13812345678", "13912345678"),
         ("email", None, "w@example.com"),
@@ -52,8 +57,8 @@ def test_every_change_is_audited_with_provenance(session) -> None:
 
 
 def test_a_record_changed_behind_the_audit_trail_is_detected(session) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
-    records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678"}, c.id)
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
+    records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13912345678", **CONSENT}, c.id)
     assert session._archive.audit.history(c.id)[0].intact
     session._archive.db.raw.execute("UPDATE customer SET data = replace(data, '13912345678', '13700000000')")
     assert session._archive.audit.verify_records() == [f"customer {c.code} does not match its audit trail"]
@@ -61,7 +66,7 @@ def test_a_record_changed_behind_the_audit_trail_is_detected(session) -> None:
 
 
 def test_a_never_changed_field_altered_behind_the_trail_is_detected(session) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
     session._archive.db.raw.execute("UPDATE customer SET data = replace(data, '老王', '老李')")
     assert len(session._archive.audit.verify_records()) == 1
 

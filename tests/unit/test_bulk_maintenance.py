@@ -12,6 +12,7 @@ from app.services.exporting import export_customers
 from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet, submit_changed
 from app.validation import validate_values
+from tests.consent import CONSENT_CELLS
 
 
 def run(session, path, **kw):
@@ -67,7 +68,7 @@ def test_the_dry_run_lists_each_rows_changes_and_new_rows(session, tmp_path) -> 
     edit(
         out,
         {row[a]: {"联系电话": "13612345678"}, row[b]: {"订货方式": "电话订货", "店铺名称": "李记便利店二号"}},
-        append=[{"店铺名称": "新开的店", "联系电话": "13512345678"}],
+        append=[{"店铺名称": "新开的店", "联系电话": "13512345678", **CONSENT_CELLS}],
     )
     before = {x.id: x.values for x in session._archive.customers.iterate()}
     result = run(session, out)

@@ -16,6 +16,7 @@ from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet
 from app.settings import Settings
 from tests.conftest import PASSPHRASE
+from tests.consent import CONSENT
 
 CANARIES = ["CANARY7f3a9e", "金丝雀测试路", "13912398765", "610103199001011234"[:17], "6222029876543210"]
 
@@ -50,6 +51,7 @@ def test_no_plaintext_in_the_home_folder(home, tmp_path) -> None:
         "contact_phone": CANARIES[2],
         "service_notes": " ".join(CANARIES),
         "bank_account": CANARIES[4],
+        **CONSENT,
     }
     c, _ = records.save_draft(s, values)
     records.save_draft(s, {**values, "email": "canary7f3a9e@example.com"}, c.id, Provenance("tester", Source.PHONE))

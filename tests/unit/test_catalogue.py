@@ -124,7 +124,7 @@ def test_system_and_supervisor_fields(form) -> None:
 
 def test_override_hides_and_requires(form, tmp_path) -> None:
     path = tmp_path / "o.toml"
-    path.write_text('hide = ["pickup_point", "care_dates"]\n[require]\nemail = "provincial"\n', encoding="utf-8")
+    path.write_text('hide = ["pickup_point", "service_notes"]\n[require]\nemail = "provincial"\n', encoding="utf-8")
     changed = apply_override(form, load_override(path))
     assert changed["pickup_point"].hidden and "pickup_point" not in [f.key for f in changed.visible_fields]
     assert changed["email"].required is RequiredLevel.PROVINCIAL

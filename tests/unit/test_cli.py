@@ -9,6 +9,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from tests.consent import CONSENT_CELLS
 from tests.forkserver import run_app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,7 +83,8 @@ def test_validate_import_export_round_trip(ready, tmp_path) -> None:
     def row(**kw):
         return [kw.get(h) for h in header]
 
-    ws.append(row(店铺名称="老王烟酒店", **{"联系电话": "138 1234 5678", "订货方式": "网上订货", "定点取货": "否"}))
+    cells = {"联系电话": "138 1234 5678", "订货方式": "网上订货", "定点取货": "否", **CONSENT_CELLS}
+    ws.append(row(店铺名称="老王烟酒店", **cells))
     ws.append(row(店铺名称="李记", **{"联系电话": "12345"}))
     wb.save(tmp_path / "in.xlsx")
 

@@ -32,7 +32,8 @@ print("ready", flush=True)
 n = 0
 while True:
     n += 1
-    c, _ = records.save_draft(session, {"shop_name": f"崩溃测试{n}", "contact_phone": f"138{n:08d}"})
+    consent = {"consent_signed": True, "consent_date": "2025-01-05", "consent_form": "written"}  # tests/consent.py
+    c, _ = records.save_draft(session, {"shop_name": f"崩溃测试{n}", "contact_phone": f"138{n:08d}", **consent})
     if n % 3 == 0:  # updates too, not only inserts
         records.save_draft(session, {**c.values, "address": f"地址{n}"}, c.id)
     print(c.id, flush=True)

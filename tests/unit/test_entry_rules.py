@@ -14,6 +14,7 @@ from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet
 from app.validation import validate_values
 from app.validation.editing import changed_keys, entry_issues, may_edit
+from tests.consent import CONSENT, CONSENT_CELLS
 from tests.unit.test_sheets import sheet
 
 #: Values the server writes into fields nobody enters (a customer as the feed brings it).
@@ -41,7 +42,7 @@ def errors(result):
 
 def server_kept(session, **extra):
     """A customer with system-maintained values, stored as a sync from the server stores it."""
-    values = {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **SYSTEM_VALUES, **extra}
+    values = {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT, **SYSTEM_VALUES, **extra}
     spec = session.form["business_scale"]
     values["business_scale"] = spec.choices[0].value
     report = validate_values(session.form, values, today=session.today(), role="system")
@@ -85,10 +86,10 @@ def test_an_entry_counts_what_it_changes(form) -> None:
 def test_a_collectors_new_row_setting_code_or_average_price_is_an_error(session, tmp_path) -> None:
     path = sheet(
         tmp_path / "in.xlsx",
-        ["店铺名称", "客户代码", "进货均价", "监控户", "联系电话"],
-        ["老王烟酒店", "610113000999", 23.5, None, "13812345678"],
-        ["李记便利店", None, None, "是", "13912345678"],
-        ["张家超市", None, None, None, "13712345678"],
+        ["店铺名称", "客户代码", "进货均价", "监控户", "联系电话", *CONSENT_CELLS],
+        ["老王烟酒店", "610113000999", 23.5, None, "13812345678", *CONSENT_CELLS.values()],
+        ["李记便利店", None, None, "是", "13912345678", *CONSENT_CELLS.values()],
+        ["张家超市", None, None, None, "13712345678", *CONSENT_CELLS.values()],
     )
     result = run(session, path)  # validate: writes nothing
     assert errors(result) == {
@@ -127,7 +128,7 @@ def test_changing_system_fields_of_an_existing_customer_is_an_error(session, tmp
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
 def test_our_own_export_imported_back_unchanged_has_no_error(session, tmp_path, lang) -> None:
     cid = server_kept(session)
-    records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13912345678"})
+    records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13912345678", **CONSENT})
     out = tmp_path / "out.xlsx"
     assert export_customers(session._archive, session.form, out, lang=lang) == 2
     result = run(session, out, mode=ImportMode.WRITE)

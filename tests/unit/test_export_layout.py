@@ -23,6 +23,7 @@ from app.services import records
 from app.services.demo import generate
 from app.services.exporting import IDENTIFIER_TYPES, export_customers
 from app.services.sheets import write_template
+from tests.consent import CONSENT
 
 ROOT = Path(__file__).resolve().parents[2]
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -127,6 +128,7 @@ def test_export_cells_of_identifier_columns_are_text(session, tmp_path) -> None:
             "licence_no": "610103100001",
             "licence_issue_date": "2024-03-01",
             "order_method": "online",
+            **CONSENT,
         },
     )
     out = tmp_path / "one.xlsx"

@@ -29,6 +29,7 @@ from app.services.sheet_results import ImportMode
 from app.services.sheets import intake_summary, process_sheet
 from app.validation.sheetmap import HeaderMap, norm_header
 from app.validation.types import id_check_digit, luhn_valid
+from tests.consent import CONSENT_CELLS
 
 ID = "610103196001011007"  # the ID: its float 610103196001010944 passes the check digit too
 HEADER = [
@@ -90,14 +91,14 @@ def test_number_cells_that_lost_digits_are_errors_with_their_own_message(session
         (
             "客户",
             [
-                HEADER,
+                [*HEADER, *CONSENT_CELLS],
                 ["甲店", int(ID), None, None, None, None, None],  # 18 digits: Excel keeps 15
                 ["乙店", None, int(card16), None, None, None, None],  # 16 digits, below 2^53, last digit lost
                 ["丙店", None, int(card19), None, None, None, None],  # 19 digits: a float
                 ["丁店", None, None, 10010, None, None, None],  # postal code 010010
                 ["戊店", None, None, None, 2988881234, None, None],  # landline 029-88881234
                 ["己店", None, None, 710061.5, None, None, None],  # a float with a fraction
-                ["庚店", ID, card16, 710061, "029-88881234", 610102100123, 13912345678],  # text, and exact numbers
+                ["庚店", ID, card16, 710061, "029-88881234", 610102100123, 13912345678, *CONSENT_CELLS.values()],
             ],
         ),
     )
@@ -182,9 +183,12 @@ def test_decorated_headers_and_title_rows(session, tmp_path) -> None:
             "负责人身份证号码(选填)",
             "烟草专卖零售许可证号 *",
             "备用列",
+            *CONSENT_CELLS,
         ]
     )
-    ws.append(["装饰店", "王五", "雁塔路 1 号", "13912345678", "710061", ID, "610102100123", "x"])
+    ws.append(
+        ["装饰店", "王五", "雁塔路 1 号", "13912345678", "710061", ID, "610102100123", "x", *CONSENT_CELLS.values()]
+    )
     wb.save(path)
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.written and result.created == 1, result.problems
@@ -240,7 +244,7 @@ def test_several_sheets_with_data_need_a_choice(session, tmp_path) -> None:
     path = workbook(
         tmp_path / "two.xlsx",
         ("旧名单", [["店铺名称", "联系电话"], ["旧店", "12345"]]),
-        ("新名单", [["店铺名称", "联系电话"], ["新店", "13912345678"]]),
+        ("新名单", [["店铺名称", "联系电话", *CONSENT_CELLS], ["新店", "13912345678", *CONSENT_CELLS.values()]]),
         active=1,
     )
     result = run(session, path, mode=ImportMode.WRITE)
@@ -336,8 +340,20 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     guide.title = "说明"
     guide.append(["请在“客户”表中填写，每行一户"])
     ws = wb.create_sheet("客户")
-    ws.append(["店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "送货顺序", "营业面积", "定点取货", "联系电话"])
-    ws.append(["办公店", ID, 710061, dt.date(2024, 3, 5), 12, 35.5, True, 13912345678])
+    ws.append(
+        [
+            "店铺名称",
+            "负责人身份证号码",
+            "邮政编码",
+            "发证日期",
+            "送货顺序",
+            "营业面积",
+            "定点取货",
+            "联系电话",
+            *CONSENT_CELLS,
+        ]
+    )
+    ws.append(["办公店", ID, 710061, dt.date(2024, 3, 5), 12, 35.5, True, 13912345678, *CONSENT_CELLS.values()])
     ws.append(["坏号店", int(ID), 10010, None, None, None, None, None])
     ws["D2"].number_format = "yyyy-mm-dd"
     wb.active = 1
@@ -387,7 +403,8 @@ def test_files_written_by_libreoffice(session, office_files, kind) -> None:
 
 
 CSV_TEXT = (
-    "店铺名称,负责人身份证号码,邮政编码,联系电话\r\n{shop},{id},010010,13912345678\r\n坏店,6.10103E+17,710061,\r\n"
+    "店铺名称,负责人身份证号码,邮政编码,联系电话,客户书面同意采集,同意日期,同意形式\r\n"
+    "{shop},{id},010010,13912345678,是,2025-01-05,书面同意书\r\n坏店,6.10103E+17,710061,,,,\r\n"
 )
 
 
@@ -524,6 +541,8 @@ def test_blank_rows_and_columns_before_the_table_keep_the_row_numbers(session, t
     ws = wb.active
     ws["C3"], ws["D3"] = "店铺名称", "联系电话"
     ws["C4"], ws["D4"] = "偏移店", "13912345678"
+    for col, (head, value) in zip("EFG", CONSENT_CELLS.items(), strict=True):
+        ws[f"{col}3"], ws[f"{col}4"] = head, value
     ws["C6"], ws["D6"] = "错号店", "12345"
     wb.save(path)
     result = run(session, path, mode=ImportMode.WRITE_VALID_ROWS)
@@ -536,7 +555,7 @@ def test_the_command_line_refuses_several_sheets_without_sheet_and_takes_it(home
 
     path = workbook(
         tmp_path / "two.xlsx",
-        ("东区", [["店铺名称", "联系电话"], ["东店", "13912345678"]]),
+        ("东区", [["店铺名称", "联系电话", *CONSENT_CELLS], ["东店", "13912345678", *CONSENT_CELLS.values()]]),
         ("西区", [["店铺名称", "联系电话"], ["西店", "12345"]]),
         active=1,
     )
@@ -610,8 +629,8 @@ def test_a_streamed_import_stores_the_same_values(session, tmp_path, monkeypatch
             "客户",
             [
                 ["某市烟草专卖局零售客户档案表"],
-                ["*店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "烟草专卖零售许可证号"],
-                ["流店", ID, 710061, dt.date(2024, 3, 5), 610102100123],
+                ["*店铺名称", "负责人身份证号码", "邮政编码", "发证日期", "烟草专卖零售许可证号", *CONSENT_CELLS],
+                ["流店", ID, 710061, dt.date(2024, 3, 5), 610102100123, *CONSENT_CELLS.values()],
                 ["坏店", int(ID), 10010, 45356, None],
             ],
         ),

@@ -16,6 +16,7 @@ from app.services.demo import generate
 from app.services.exporting import export_customers
 from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet, write_template
+from tests.consent import CONSENT, CONSENT_CELLS
 
 
 def sheet(path, header, *rows):
@@ -61,8 +62,8 @@ def test_template_has_labels_drop_downs_and_instructions(form, tmp_path) -> None
 def test_validate_reports_every_problem_by_row_and_field(session, tmp_path) -> None:
     path = sheet(
         tmp_path / "in.xlsx",
-        ["shop_name", "Contact phone", "发证日期", "colour"],
-        ["老王烟酒店", "13812345678", dt.date(2024, 3, 1), "red"],
+        ["shop_name", "Contact phone", "发证日期", "colour", *CONSENT_CELLS],
+        ["老王烟酒店", "13812345678", dt.date(2024, 3, 1), "red", *CONSENT_CELLS.values()],
         ["李记", "12345", "2030-01-01", None],
     )
     result = run(session, path)
@@ -78,9 +79,9 @@ def test_validate_reports_every_problem_by_row_and_field(session, tmp_path) -> N
 
 
 def test_import_is_all_or_nothing(session, tmp_path) -> None:
-    rows = [[f"商店{i}", f"138{i:08d}"] for i in range(1200)]
+    rows = [[f"商店{i}", f"138{i:08d}", *CONSENT_CELLS.values()] for i in range(1200)]
     rows[1100][1] = "not a phone"
-    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "联系电话"], *rows)
+    path = sheet(tmp_path / "in.xlsx", ["店铺名称", "联系电话", *CONSENT_CELLS], *rows)
     result = run(session, path, mode=ImportMode.WRITE)
     assert result.has_errors and not result.written and result.error_rows == [1102]
     assert session._archive.customers.count() == 0
@@ -135,7 +136,7 @@ def test_export_then_import_changes_nothing(session, tmp_path) -> None:
 
 
 def test_an_exported_sheet_edited_updates_with_per_field_audit(session, tmp_path) -> None:
-    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678"})
+    c, _ = records.save_draft(session, {"shop_name": "老王烟酒店", "contact_phone": "13812345678", **CONSENT})
     out = tmp_path / "out.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
     wb = openpyxl.load_workbook(out)
@@ -214,7 +215,7 @@ RISKY = ["=1+1", "+cmd", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1", '=HYPERLINK("ht
 
 def test_export_writes_formula_like_text_as_text(session, tmp_path) -> None:
     for i, text in enumerate(RISKY):
-        records.save_draft(session, {"shop_name": f"店{i}", "service_notes": text, "care_dates": text})
+        records.save_draft(session, {"shop_name": f"店{i}", "service_notes": text, "pickup_point": text})
     out = tmp_path / "out.xlsx"
     export_customers(session._archive, session.form, out, lang="zh_CN")
     with zipfile.ZipFile(out) as z:
@@ -266,7 +267,9 @@ def test_problems_are_all_counted_but_only_so_many_kept(session, tmp_path, monke
     monkeypatch.setattr(sheet_results, "MAX_MISSING", 5)
     monkeypatch.setattr(sheet_import, "MAX_MISSING", 5)
     monkeypatch.setattr(sheet_results, "MAX_PROBLEMS", 2)
-    rows = [("店铺名称", "联系电话")] + [(f"店{i}", "12345" if i % 10 == 0 else "13812345678") for i in range(40)]
+    rows = [("店铺名称", "联系电话", *CONSENT_CELLS)] + [
+        (f"店{i}", "12345" if i % 10 == 0 else "13812345678", *CONSENT_CELLS.values()) for i in range(40)
+    ]
     path = sheet(tmp_path / "many.xlsx", *rows)
     r = run(session, path, mode=ImportMode.CHECK)
     assert r.counts["error"] == 4 and r.error_rows == [2, 12, 22, 32] and r.has_errors

@@ -49,7 +49,7 @@ from app.ui.records.photos import PhotoEditor
 from app.ui.records.submit_dialog import SubmitDialog, errors_text, lines_to_confirm
 from app.ui.style import MARGIN, SPACING
 from app.validation import Issue, Report, Severity, parse_field, validate_values
-from app.validation.consent import consent_issues
+from app.validation.consent import consent_issues, consent_save_issues
 from app.validation.editing import may_edit
 
 log = logging.getLogger(__name__)
@@ -358,6 +358,8 @@ class CustomerForm(QWidget):
     def validate_record(self) -> Report:
         self.report = validate_values(self.form, self.raw_values(), today=times.today(), role=self.role)
         self.report.merge(consent_issues(self.form, self.report.values))  # shown on the form, blocks Submit
+        before = self.customer.values if self.customer else None  # and personal values it may not save (Save)
+        self.report.merge(consent_save_issues(self.form, before, self.report.values))
         for key in self.rows:
             self._show(key)
         self.progress.setValue(round(self.report.completeness * 100))

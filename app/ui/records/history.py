@@ -84,7 +84,7 @@ class HistoryView(QWidget):
         if e.action == "update":
             spec = self.form.get(e.field or "")
             return (
-                spec.label(_lang()) if spec else (e.field or ""),
+                spec.label(_lang()) if spec else self._retired(e.field or ""),
                 self._value(e.field, e.old),
                 self._value(e.field, e.new),
             )
@@ -99,6 +99,11 @@ class HistoryView(QWidget):
             note = ngettext("{n} field", "{n} fields", n).format(n=n) if e.intact else _("does not match its history")
             return action, "", note
         return action, "", ""
+
+    def _retired(self, key: str) -> str:
+        """A field the form retired (its old values stay in the history): its label and 已停用 / retired."""
+        label = self.form.retired_label(key, _lang())
+        return _("{label} (retired)").format(label=label) if label else key
 
     def _review(self, r: dict[str, Any]) -> str:
         """One review round: approved, or returned with its reason and the fields to correct."""
