@@ -5,9 +5,9 @@ F3 L318–319 names (app.validation.consent.SIGNED_FIELDS), under the form's own
 the user's language; the consent record (its date and form, F3 L211); the latest signature (F3 L320) with
 its picture, its day, the verifier, the version it confirms and whether it is still current (已过期 with
 the fields changed since); the record's history of changes (when, who, which field, before and after,
-masked like the values) and its integrity entries (诚信档案: day, kind, source, what, how handled, who
-recorded it), so the copy answers a retailer's request to see its own archive (F3 L236); a footer on every
-page: printed when (China time), by whom, page x/y.
+masked like the values), its integrity entries (诚信档案: day, kind, source, what, how handled, who recorded
+it) and its complaints and how each was handled (the complainant left out), so the copy answers a retailer's
+request to see its own archive (F3 L236); a footer on every page: printed when (China time), by whom, page x/y.
 
 ID and bank numbers are masked (first 6 / last 4) as in an export; in full only under the user's approved
 export request that allows it (app.services.exporting.approved_request, the export's rule). The file is
@@ -29,7 +29,7 @@ from app.export.pdf import Printout, Section, write_pdf
 from app.i18n import N_, current_language, translate
 from app.models import times
 from app.models.catalogue import FormDefinition
-from app.models.integrity import IntegrityEntry
+from app.models.integrity import Complaint, IntegrityEntry
 from app.models.record import STATUS_MSGIDS, AuditEntry, Customer, CustomerStatus
 from app.models.signature import Signature
 from app.models.wire import AccessKind
@@ -37,7 +37,7 @@ from app.services import records
 from app.services.exporting import MASKED_TYPES, approved_request, converter, file_sha256
 from app.services.session import Session
 from app.validation.consent import SIGNED_FIELDS, consent_recorded
-from app.validation.integrity import KIND_LABELS, SOURCE_LABELS
+from app.validation.integrity import CHANNEL_LABELS, KIND_LABELS, SOURCE_LABELS, STATUS_LABELS
 
 #: The consent record's fields (F3 L211 第五条: 书面同意或授权), printed in form order.
 CONSENT_FIELDS = ("consent_signed", "consent_date", "consent_form")
@@ -199,6 +199,26 @@ def integrity_section(entries: list[IntegrityEntry], lang: str) -> Section:
     return Section(translate(N_("Integrity archive"), lang), rows, note, columns=columns)
 
 
+def complaints_section(complaints: list[Complaint], lang: str) -> Section:
+    """The consumer complaints about the outlet (投诉) and how each was handled, oldest first: received, channel,
+    what, state, handling and answer, closed. The complainant is not printed: the copy goes to the retailer,
+    and the complainant is kept apart from the outlet's own data (F3 L167)."""
+    rows = tuple(
+        (
+            k.received_on,
+            translate(CHANNEL_LABELS.get(k.channel, k.channel), lang),
+            k.content,
+            translate(STATUS_LABELS.get(k.status, k.status), lang),
+            "\n".join(x for x in (k.handling, k.answer, k.response) if x),
+            k.closed_on,
+        )
+        for k in sorted(complaints, key=lambda k: (k.received_on, k.id))
+    )
+    heads = (N_("Received"), N_("Channel"), N_("Complaint"), N_("State"), N_("Handling and answer"), N_("Closed on"))
+    note = "" if rows else translate(N_("No complaint is recorded."), lang)
+    return Section(translate(N_("Complaints"), lang), rows, note, columns=tuple(translate(m, lang) for m in heads))
+
+
 def printout(session: Session, c: Customer, lang: str, unmasked: bool) -> Printout:
     arc, form = session._archive, session.form
     sigs = arc.signatures.of_customer(c.id, c.values)
@@ -208,6 +228,7 @@ def printout(session: Session, c: Customer, lang: str, unmasked: bool) -> Printo
     sections.append(signature_section(form, latest, image, lang))
     sections.append(history_section(form, records.history(session, c.id), lang, unmasked))
     sections.append(integrity_section(arc.integrity.entries(c.id), lang))
+    sections.append(complaints_section(arc.integrity.complaints(c.id), lang))
     footer = translate(N_("Printed {time} (China time) by {who}"), lang).format(
         time=times.shown(times.now(), seconds=True), who=session.user or "—"
     )
@@ -259,7 +280,7 @@ def print_customer(
         "pages": pages,
         "format": "pdf",
         "masked": not unmasked,
-        "contents": ["basic", "consent", "signature", "history", "integrity"],
+        "contents": ["basic", "consent", "signature", "history", "integrity", "complaints"],
     }
     if unmasked and request_id:
         details["request"] = request_id

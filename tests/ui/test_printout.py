@@ -249,6 +249,7 @@ def test_the_retailers_copy_holds_its_history_and_integrity_entries_masked_and_l
     today = s.today().isoformat()
     integrity.add_entry(s, customer.id, "violation", "monopoly", today, "超范围经营", "责令整改，已改正")
     integrity.add_entry(s, customer.id, "commendation", "service", today, "年度诚信经营户")
+    integrity.open_complaint(s, customer.id, "phone", today, "售卖过期卷烟", "王投诉人", "13800001111")
     out = tmp_path / "copy.pdf"
     printing.print_customer(s, customer.id, out, lang="zh_CN")
     text = pdf_text(out)
@@ -261,10 +262,15 @@ def test_the_retailers_copy_holds_its_history_and_integrity_entries_masked_and_l
     assert "610103199001011000" not in flat and "610103199202022005" not in flat
     assert "超范围经营" in flat and "责令整改，已改正" in flat and "违法违规" in flat and "表彰奖励" in flat
     assert "年度诚信经营户" in flat and "tester" in flat
+    # the complaint and its state; the complainant is not on the retailer's copy
+    assert "售卖过期卷烟" in flat and "电话（热线）" in flat and "已受理" in flat and "投诉" in flat
+    assert "王投诉人" not in flat and "13800001111" not in flat
     [entry] = prints(s, customer.id)
     assert "history" in entry.new["contents"] and "integrity" in entry.new["contents"]
+    assert "complaints" in entry.new["contents"]
 
     empty, _ = records.save_draft(s, {"shop_name": "无记录小店"})
     bare = tmp_path / "bare.pdf"
     printing.print_customer(s, empty.id, bare, lang="zh_CN")
     assert "无诚信档案记录。" in " ".join(pdf_text(bare).split())
+    assert "无投诉记录。" in " ".join(pdf_text(bare).split())
