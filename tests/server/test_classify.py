@@ -451,7 +451,7 @@ def test_a_record_with_an_open_change_gets_the_value_in_its_approved_copy_too(ru
     assert rec["values"]["shop_name"] == "新店名便民超市" and rec["approved_values"]["shop_name"] != "新店名便民超市"
     assert rec["status"] == "draft"
     # the collector's next save on top of the system's version merges without a conflict
-    res = api.push1(world["c1"], save(rid, {"landline": "029-88881234"}, base=version + 1))
+    res = api.push1(world["c1"], save(rid, {"service_notes": "门店已重新装修"}, base=version + 1))
     assert res["status"] == "merged" and res["record"]["values"]["business_scale"] == "1"
 
 
