@@ -48,8 +48,11 @@ def _child(req: dict[str, Any]) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG: die with the zygote
-        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGPIPE):
+        # as a new Python starts: SIGTERM and SIGINT by default, SIGPIPE ignored (Python's own setting, which
+        # the zygote has too: with the default action a server writing to a killed client's socket would die)
+        for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, signal.SIG_DFL)
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN)
         null = os.open(os.devnull, os.O_RDONLY)
         out = os.open(req["out"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         err = out if req["err"] == req["out"] else os.open(req["err"], os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

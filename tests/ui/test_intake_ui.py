@@ -6,6 +6,7 @@ from __future__ import annotations
 import openpyxl
 
 from app.services.sheet_results import ImportMode
+from tests.consent import CONSENT_CELLS
 
 
 def test_the_import_asks_which_sheet_and_imports_only_that_one(qtbot, running, tmp_path, monkeypatch) -> None:
@@ -58,10 +59,11 @@ def test_all_sheets_are_checked_and_shown_row_by_row_with_their_sheet(qtbot, run
     wb = openpyxl.Workbook()
     east = wb.active
     east.title = "东区"
-    for r in (["店铺名称", "联系电话"], ["东店", "12345"]):
+    heads, consent = ["店铺名称", "联系电话", *CONSENT_CELLS], list(CONSENT_CELLS.values())
+    for r in (heads, ["东店", "12345", *consent]):
         east.append(r)
     west = wb.create_sheet("西区")
-    for r in (["店铺名称", "联系电话"], [None, None], ["西店", "13912345678"]):
+    for r in (heads, [None, None, None, None, None], ["西店", "13912345678", *consent]):
         west.append(r)
     wb.save(path)
     previews = []

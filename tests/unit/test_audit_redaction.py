@@ -16,6 +16,7 @@ from app.models.audit_chain import GENESIS, LEGACY_REDACTED, entry_hash, redacte
 from app.models.record import Provenance, Source
 from app.services import records
 from app.services import session as ss
+from tests.consent import consented
 from tests.unit.test_migrations import PASSPHRASE, install
 
 ROW = {
@@ -91,7 +92,7 @@ def test_a_frozen_v6_trail_upgrades_redacts_and_still_verifies(home) -> None:
 
 def test_the_trigger_lets_only_a_redaction_through_and_the_check_wants_the_erasure(session) -> None:
     arc = session._archive
-    kept = records.save_draft(session, {"shop_name": "张记烟酒", "contact_phone": "13987654321"})[0].id
+    kept = records.save_draft(session, consented({"shop_name": "张记烟酒", "contact_phone": "13987654321"}))[0].id
     records.save_changes(session, kept, {"contact_phone": "13987654322"})
     raw = arc.db.raw
     seq, vd = raw.execute("SELECT seq, vd FROM audit WHERE action = 'update' AND entity_id = ?", (kept,)).fetchone()
@@ -111,8 +112,8 @@ def test_the_trigger_lets_only_a_redaction_through_and_the_check_wants_the_erasu
 
 def test_erasing_a_record_removes_its_values_and_entries_and_keeps_the_chain(session) -> None:
     arc = session._archive
-    gone = records.save_draft(session, {"shop_name": "王记烟酒店", "contact_phone": "13987654321"})[0].id
-    kept = records.save_draft(session, {"shop_name": "李记便利店", "contact_phone": "13612345678"})[0].id
+    gone = records.save_draft(session, consented({"shop_name": "王记烟酒店", "contact_phone": "13987654321"}))[0].id
+    kept = records.save_draft(session, consented({"shop_name": "李记便利店", "contact_phone": "13612345678"}))[0].id
     records.save_changes(session, gone, {"contact_phone": "13987654322"})
     records.save_changes(session, kept, {"contact_phone": "13612345679"})
     records.add_visit(session, gone, session.today().isoformat(), "巡访", "店主下月搬迁", "", [])

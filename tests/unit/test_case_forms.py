@@ -16,6 +16,7 @@ from app.models.onboarding import Case, CaseNotice, CaseStep, ChangeItem
 from app.models.wire import ACCESS_ENTITY, AccessKind
 from app.services import case_forms, records
 from app.services.exporting import mask
+from tests.consent import consented
 
 #: the PDF is laid out by Qt: a QApplication made by pytest-qt, not the command line's offscreen
 #: QGuiApplication, which would abort every later widget test in this process
@@ -58,8 +59,10 @@ def test_which_form_a_case_prints_as() -> None:
 
 
 def test_bulk_customers_absent_ones_phone_calls_and_an_unwritable_folder(session, tmp_path: Path) -> None:
-    a, _ = records.save_draft(session, {"shop_name": "南大街老王烟酒店", "legal_person": "王小明", "id_card": ID_CARD})
-    b, _ = records.save_draft(session, {"shop_name": "北关便民店", "contact_phone": "13709112233"})
+    a, _ = records.save_draft(
+        session, consented({"shop_name": "南大街老王烟酒店", "legal_person": "王小明", "id_card": ID_CARD})
+    )
+    b, _ = records.save_draft(session, consented({"shop_name": "北关便民店", "contact_phone": "13709112233"}))
     absent = ChangeItem(
         "00000000-0000-4000-8000-0000000000ff", "610102000999", "不在本机的店", {"address": "西大街9号"}
     )

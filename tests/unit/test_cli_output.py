@@ -11,6 +11,7 @@ import pytest
 from app.commands.sheets import MAX_LISTED_ROWS, MAX_MESSAGE, rows_text
 from app.i18n import language
 from app.services.sheet_results import MAX_PROBLEMS
+from tests.consent import CONSENT_CELLS
 from tests.unit.test_cli import cli
 
 
@@ -74,10 +75,11 @@ def test_validate_json_has_totals_and_says_how_many_are_not_listed(home, tmp_pat
 def test_a_huge_cell_and_many_bad_rows_never_make_a_huge_line(ready_home, tmp_path) -> None:
     home = ready_home
     huge = "烟" * 30_000  # near the 32,767 characters a cell can hold
-    rows = [[f"商店{i}", "12345"] for i in range(1300)]
-    rows[0] = ["老王烟酒店", "13812345678"]
-    rows.append(["大字店", "13812345679", huge])
-    path = write(tmp_path / "big.xlsx", ["店铺名称", "联系电话", "订货方式"], rows)
+    consent = list(CONSENT_CELLS.values())  # the phones are collected with the customer's recorded consent
+    rows = [[f"商店{i}", "12345", None, *consent] for i in range(1300)]
+    rows[0] = ["老王烟酒店", "13812345678", None, *consent]
+    rows.append(["大字店", "13812345679", huge, *consent])
+    path = write(tmp_path / "big.xlsx", ["店铺名称", "联系电话", "订货方式", *CONSENT_CELLS], rows)
     imp = cli(home, "import", str(path))
     assert imp.returncode == 1
     longest = max(len(line) for line in (imp.stdout + imp.stderr).splitlines())

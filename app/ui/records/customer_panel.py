@@ -87,14 +87,14 @@ class CustomerPanel(QWidget):
         page = QWidget(self)
         page_layout = QVBoxLayout(page)
         page_layout.setContentsMargins(0, 0, 0, 0)
-        self.print_button = QPushButton(_("Print the archive…"), self)
+        self.print_button = QPushButton(_("Print…"), self)
         self.print_button.setToolTip(
             _("The customer's archive as a PDF to print or hand over: basic information, consent and signature.")
         )
         self.print_button.clicked.connect(self.print_archive)
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 8, 0)
-        self.change_button = QPushButton(_("Request a change…"), self)
+        self.change_button = QPushButton(_("Change request…"), self)
         self.change_button.setToolTip(
             _("A change request to the department that owns the fields (county, city, emergency or your own).")
         )
