@@ -117,6 +117,9 @@ def _zygote() -> None:
             pid = os.fork()
             if pid == 0:
                 _child(req)
+            # a pid is used again once its earlier owner is reaped: that owner's exit code is not this child's
+            # (a new server's first poll answered -15, the code of a stopped server that had the same pid)
+            done.pop(pid, None)
             children.add(pid)
             answer: dict[str, Any] = {"pid": pid}
         elif op == "poll":
