@@ -13,6 +13,7 @@ from app.i18n import N_, _, current_language
 from app.models.catalogue import FormDefinition
 from app.models.onboarding import WaitingChange
 from app.models.times import ZONE
+from app.services.exporting import export_value
 from app.sync.client import SyncClient
 
 #: the server's refusals of a change step, said in the user's language
@@ -106,9 +107,15 @@ def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
         fields = []
         for key, value in it.changes.items():
             spec = form.get(key) if form is not None else None
-            shown = (
-                "、".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
-            )
+            if spec is not None:  # as a person reads it: choice labels (周一、周四, not mon、thu), dates, yes/no
+                cell = export_value(spec, value, lang)
+                shown = "" if cell is None else cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
+            else:
+                shown = (
+                    "、".join(str(v) for v in value)
+                    if isinstance(value, list)
+                    else ("" if value is None else str(value))
+                )
             fields.append(f"{spec.label(lang) if spec else key} → {shown}")
         parts.append(f"{who}: " + "; ".join(fields))
     if len(item.items) > 1:

@@ -145,4 +145,6 @@ def left_text(step: CaseStep) -> str:
     )
     if step.overdue:
         return _("Overdue by {span}").format(span=span)
+    if overdue_now(step):  # a list kept offline, or fetched before the deadline passed: red, so not "left"
+        return _("Overdue (the deadline has passed)")
     return _("{span} left").format(span=span)

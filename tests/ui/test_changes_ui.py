@@ -52,7 +52,7 @@ def test_the_change_steps_in_the_to_do_list(qtbot, running, srv, memory_keyring,
     qtbot.waitUntil(lambda: p.table.rowCount() == 2, timeout=20_000)
     cells = [[p.table.item(r, c).text() for c in range(p.table.columnCount())] for r in range(2)]
     assert [c[0] for c in cells] == ["自身维护权限内，当日维护", "营销中心任务单"]
-    assert "联系人" in cells[0][1] and "王五六七" in cells[0][1] and "mon、thu" in cells[1][1]
+    assert "联系人" in cells[0][1] and "王五六七" in cells[0][1] and "周一、周四" in cells[1][1]
     assert [c[2] for c in cells] == ["客户经理当日更新自身维护权限内的信息", "客户经理实地走访核实并回馈"]
     assert cells[0][4] == "2026-09-30 17:00" and cells[0][5].startswith("已超期") and cells[1][5].startswith("剩余")
     colours = [p.table.item(r, 0).foreground().color().name() for r in range(2)]

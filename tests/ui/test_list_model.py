@@ -13,6 +13,8 @@ from app.ui.records.list_panel import CustomerListPanel
 from app.ui.records.table_model import MAX_WINDOWS, WINDOW, Column, CustomerTableModel
 
 N = 100_000
+#: the 100k archive is built once per worker: all of this module's tests run in the same one
+pytestmark = pytest.mark.xdist_group("list_model_100k")
 
 
 @pytest.fixture(scope="module")
