@@ -96,6 +96,7 @@ class ChangeRequestDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setStyleSheet(f"color: {ERROR}")
         layout.addWidget(self.message)
+        layout.addStretch(1)  # the free space below the request, not between its rows
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         self.cancel_button = QPushButton(_("Cancel"))

@@ -103,3 +103,22 @@ def test_a_change_request_opened_from_the_customer_page(
     d2.send()
     qtbot.waitUntil(lambda: d2.send_button.isEnabled(), timeout=30_000)
     assert "无法连接服务器" in d2.message.text() and d2.result_case is None
+
+
+def test_a_customer_never_approved_offers_no_change_request_and_says_why(ctx, qtbot, monkeypatch) -> None:
+    """A draft changes in its form and its review: 申请修改… is disabled with the reason as its tooltip (the
+    server would refuse the request as ``change.not_onboarded`` after the user had filled it in)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.services import records
+    from app.ui.records.customer_panel import CustomerPanel
+
+    monkeypatch.setattr(QMessageBox, "open", lambda box: None)
+    draft = records.save_draft(ctx.session, {"shop_name": "永辉商行"})[0]
+    assert not draft.code_official
+    panel = CustomerPanel(ctx, ctx.session.form)
+    panel.show_customer(records.get(ctx.session, draft.id))
+    assert not panel.change_button.isEnabled()
+    assert "尚未审核通过" in panel.change_button.toolTip()
+    panel.show_customer(None)
+    assert not panel.change_button.isEnabled() and "尚未审核通过" not in panel.change_button.toolTip()

@@ -161,8 +161,20 @@ class CustomerPanel(QWidget):
         else:  # after a save of the same customer: a changed signed field outdates a signature it has
             self.signature.refresh()
         self.print_button.setEnabled(bool(customer_id))
-        self.change_button.setEnabled(bool(customer_id))
+        self._change_button_state(customer_id)
         self.sig_customer_changed.emit(customer_id or "")
+
+    def _change_button_state(self, customer_id: str) -> None:
+        """申请修改… only for a customer approved once (an official code): before that it changes in review,
+        and the server would refuse the request (``change.not_onboarded``) after the user had filled it in."""
+        c = self.form_widget.customer
+        onboarded = bool(customer_id) and c is not None and c.id == customer_id and c.code_official
+        self.change_button.setEnabled(onboarded)
+        self.change_button.setToolTip(
+            _("A change request to the department that owns the fields (county, city, emergency or your own).")
+            if onboarded or not customer_id
+            else _("This customer is not approved yet: change it in the form and its review, no change request needed.")
+        )
 
     def is_dirty(self) -> bool:
         """Unsaved changes in the form."""

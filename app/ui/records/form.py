@@ -166,7 +166,9 @@ class CustomerForm(QWidget):
             return
         self.labels_beside = beside
         form_rows.arrange(self.group_boxes, self.group_fields, self.rows, self.label_width, beside)
-        QTimer.singleShot(0, self._mark_current_section)  # the sections moved under an unchanged scroll position
+        QTimer.singleShot(
+            0, self, self._mark_current_section
+        )  # (cancelled with the form) the sections moved under an unchanged scroll position
 
     def set_form(self, form: FormDefinition) -> None:
         """A newer form is in force (published on the server, brought by a sync): the fields are built
