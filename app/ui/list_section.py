@@ -92,6 +92,9 @@ class ListSection(Generic[T]):
                     cell.setForeground(red)
                 self.table.setItem(r, c, cell)
         self.table.resizeColumnsToContents()
+        header = self.table.horizontalHeader()  # the last column fills the table again (sized to its contents,
+        header.setStretchLastSection(False)  # it left a blank strip on a table filled after it was shown)
+        header.setStretchLastSection(True)
         return count
 
     def current(self) -> T | None:

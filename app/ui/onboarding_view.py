@@ -26,6 +26,7 @@ from app.i18n import N_, _, ngettext
 from app.models import times
 from app.models.onboarding import WaitingStep
 from app.services import onboarding as service
+from app.ui import geometry
 from app.ui.case_print import CasePrintButton
 from app.ui.changes_view import ChangesPanel
 from app.ui.context import UiContext
@@ -74,7 +75,7 @@ class TodoWindow(ListSection[WaitingStep], QDialog):
         self.ask_step: Callable[[WaitingStep], Answer | None] | None = None  # tests: the step dialog's answer
         self.offline = False  # showing the list kept in the archive: nothing can be done until the server answers
         self.setWindowTitle(_("To-do"))
-        self.resize(1100, 760)
+        geometry.fit(self, 1100, 760)  # within a 1280×720 screen: its last buttons were below the edge
         layout = QVBoxLayout(self)
         intro = QLabel(
             _(

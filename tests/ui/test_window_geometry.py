@@ -85,3 +85,34 @@ def test_a_maximized_window_opens_maximized(qtbot, tmp_path) -> None:
     qtbot.addWidget(again)
     geometry.restore(again, settings, 640, 480)
     assert again.windowState() & Qt.WindowState.WindowMaximized
+
+
+def test_the_to_do_window_opens_within_the_screen_and_its_tables_fill_their_width(qtbot, ctx) -> None:
+    """Found by hand at 1280×720: the 待办 asked for 1100×760 and its filings' buttons were below the screen's
+    edge; a table filled after it was shown ended its columns short of its right edge."""
+    from PySide6.QtWidgets import QVBoxLayout
+
+    from app.ui.list_section import ListSection
+    from app.ui.onboarding_view import TodoWindow
+
+    area = _area()
+    todo = TodoWindow(ctx)
+    qtbot.addWidget(todo)
+    todo.show()
+    assert todo.height() <= area.height() and todo.width() <= area.width()
+    assert area.contains(todo.frameGeometry().topLeft())
+
+    class Section(ListSection[str], QWidget):
+        pass
+
+    section = Section()
+    qtbot.addWidget(section)
+    section.build_list(QVBoxLayout(section), ["A", "B"])
+    section.resize(900, 300)
+    section.show()
+    qtbot.waitExposed(section)
+    section.fill(["x"], lambda s: (s, s))
+    qtbot.wait(10)
+    header = section.table.horizontalHeader()
+    used = sum(header.sectionSize(i) for i in range(header.count()))
+    assert used >= section.table.viewport().width() - 2
