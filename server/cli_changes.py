@@ -5,7 +5,6 @@ or customer notice, over the functions of the HTTP API (server/changes.py). Conv
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from server import changes
-from server.cli_common import CliError, acting_user, case_line, open_db, out, step_arguments
-from server.config import CHINA_TZ
+from server.cli_common import CliError, acting_user, case_line, notice_arg, open_db, out, step_arguments
 from server.errors import ApiError
 
 
@@ -40,17 +38,6 @@ def _items(args: argparse.Namespace) -> list[dict[str, Any]]:
     if any(not sep or not key for key, sep, _v in pairs):
         raise CliError("--set takes FIELD=VALUE")
     return [{"record": args.target, "changes": {k: _value(v) for k, _s, v in pairs}}]
-
-
-def notice_arg(text: str | None, what: str) -> dict[str, Any] | None:
-    """A call or notice given as WHO|NUMBER|OUTCOME, dated now (None: not given)."""
-    if text is None:
-        return None
-    parts = text.split("|")
-    if len(parts) != 3:
-        raise CliError(f"{what} takes WHO|NUMBER|OUTCOME (the number may be empty)")
-    now = dt.datetime.now(CHINA_TZ).isoformat()
-    return {"party": parts[0], "number": parts[1], "outcome": parts[2], "at": now}
 
 
 def cmd_change(args: argparse.Namespace) -> int:

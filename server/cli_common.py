@@ -2,7 +2,8 @@
 ``CliError`` (a refused command, one line), the new password from the terminal or
 FIELDARCHIVE_NEW_PASSWORD, the database a command opens (migrated first), and a date argument; and what the
 case commands (``onboarding``, ``change``: server/cli_onboarding.py, server/cli_changes.py) share: a line out,
-the ``--user`` a command acts as, the arguments of doing a step, a case's line after a step."""
+the ``--user`` a command acts as, the arguments of doing a step, a phone call or notice given as
+WHO|NUMBER|OUTCOME, a case's line after a step."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from server import runconfig
 from server.accounts import User, require_user
-from server.config import database_url
+from server.config import CHINA_TZ, database_url
 from server.db import Database
 from server.migrate import upgrade
 
@@ -80,3 +81,14 @@ def step_arguments(parser: argparse.ArgumentParser, case: str) -> None:
 def case_line(case: dict[str, Any]) -> str:
     """A case after a step: its id, status and new revision."""
     return f"{case['id']}\t{case['status']}\trevision {case['revision']}"
+
+
+def notice_arg(text: str | None, what: str) -> dict[str, Any] | None:
+    """A call or notice given as WHO|NUMBER|OUTCOME, dated now (None: not given)."""
+    if text is None:
+        return None
+    parts = text.split("|")
+    if len(parts) != 3:
+        raise CliError(f"{what} takes WHO|NUMBER|OUTCOME (the number may be empty)")
+    now = dt.datetime.now(CHINA_TZ).isoformat()
+    return {"party": parts[0], "number": parts[1], "outcome": parts[2], "at": now}

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from server import onboarding
-from server.cli_changes import notice_arg
-from server.cli_common import CliError, acting_user, case_line, open_db, out, step_arguments
+from server.cli_common import CliError, acting_user, case_line, notice_arg, open_db, out, step_arguments
 from server.config import CHINA_TZ
 from server.errors import ApiError
 

@@ -33,6 +33,7 @@ from app.models.wire import AccessKind
 from app.services.changes import PATHS
 from app.services.exporting import MASKED_TYPES, converter, file_sha256
 from app.services.onboarding import ROLES, source_text
+from app.services.printing import footed
 from app.services.session import Session
 from app.sync.client import SyncClient
 
@@ -251,17 +252,7 @@ def printout(session: Session, case: Case, lang: str) -> Printout:
         Section(translate(N_("Signatures"), lang), tuple((translate(s, lang), line) for s in SIGNERS[kind]))
     )
     who = " ".join(x for x in (case.customer_code, case.shop_name) if x)
-    footer = translate(N_("Printed {time} (China time) by {who}"), lang).format(
-        time=times.shown(times.now(), seconds=True), who=session.user or "—"
-    )
-    return Printout(
-        translate(TITLES[kind], lang),
-        who or case.record_id,
-        tuple(sections),
-        footer,
-        translate(N_("Page {page}/{pages}"), lang),
-        author="FieldArchive",
-    )
+    return footed(session, lang, translate(TITLES[kind], lang), who or case.record_id, sections)
 
 
 def write_form(

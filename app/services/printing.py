@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from app import scratch
@@ -229,16 +229,17 @@ def printout(session: Session, c: Customer, lang: str, unmasked: bool) -> Printo
     sections.append(history_section(form, records.history(session, c.id), lang, unmasked))
     sections.append(integrity_section(arc.integrity.entries(c.id), lang))
     sections.append(complaints_section(arc.integrity.complaints(c.id), lang))
+    return footed(session, lang, form.title(lang), translate(N_("Basic information confirmation"), lang), sections)
+
+
+def footed(session: Session, lang: str, title: str, subtitle: str, sections: Sequence[Section]) -> Printout:
+    """A printout with the footer of every page this app prints: printed when (China time) and by whom (the
+    signed-in user), page x/y; the customer's copy and the request forms (app.services.case_forms)."""
     footer = translate(N_("Printed {time} (China time) by {who}"), lang).format(
         time=times.shown(times.now(), seconds=True), who=session.user or "—"
     )
     return Printout(
-        form.title(lang),
-        translate(N_("Basic information confirmation"), lang),
-        tuple(sections),
-        footer,
-        translate(N_("Page {page}/{pages}"), lang),
-        author="FieldArchive",
+        title, subtitle, tuple(sections), footer, translate(N_("Page {page}/{pages}"), lang), author="FieldArchive"
     )
 
 

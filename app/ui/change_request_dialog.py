@@ -33,12 +33,12 @@ from app.models.wire import UserRole
 from app.services import change_requests as service
 from app.services.changes import path_text
 from app.services.onboarding import owner_text
-from app.ui.changes_view import NoticeBox
 from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.ops import onboarding as ops
 from app.ui.records.editors import FieldEditor, make_editor
 from app.ui.records.form_rows import department_text
+from app.ui.step_note import NoticeBox
 from app.ui.style import ERROR
 
 

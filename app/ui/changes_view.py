@@ -10,13 +10,8 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -33,54 +28,22 @@ from app.ui.context import UiContext
 from app.ui.errors import show_exception
 from app.ui.list_section import ListSection, with_overdue
 from app.ui.ops import onboarding as ops
-from app.ui.style import ERROR
+from app.ui.step_note import NoteDialog, NoticeBox
 
 COLUMNS = (N_("Path"), N_("Change"), N_("Step"), N_("Done by"), N_("Deadline"), N_("Time left"))
 Answer = tuple[str, Notice | None, Notice | None]
 
 
-class NoticeBox(QGroupBox):
-    """Who was called or told, the number, the outcome."""
-
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(title, parent)
-        form = QFormLayout(self)
-        self.party, self.number, self.outcome = QLineEdit(), QLineEdit(), QLineEdit()
-        self.party.setMaxLength(100)
-        self.number.setMaxLength(40)
-        self.outcome.setMaxLength(500)
-        form.addRow(_("Who"), self.party)
-        form.addRow(_("Number"), self.number)
-        form.addRow(_("Outcome"), self.outcome)
-
-    def notice(self) -> Notice:
-        return Notice(self.party.text(), self.number.text(), self.outcome.text())
-
-
-class StepDialog(QDialog):
+class StepDialog(NoteDialog):
     """The note of a change step, with its phone call and customer notice where the step needs them."""
 
     def __init__(self, item: WaitingChange, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.item = item
-        self.setWindowTitle(_("Mark the step done"))
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel(_("{step}: what was done (optional)").format(step=item.step.name)))
-        self.note = QPlainTextEdit()
-        layout.addWidget(self.note)
-        self.phone = NoticeBox(_("The phone call of this step")) if "phone" in item.flags else None
+        phone = NoticeBox(_("The phone call of this step")) if "phone" in item.flags else None
         needs_told = "apply" in item.flags and item.notify_customer
-        self.told = NoticeBox(_("How the customer was told")) if needs_told else None
-        for box in (self.phone, self.told):
-            if box is not None:
-                layout.addWidget(box)
-        self.problem = QLabel("")
-        self.problem.setStyleSheet(f"color: {ERROR}")
-        layout.addWidget(self.problem)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._accept)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        told = NoticeBox(_("How the customer was told")) if needs_told else None
+        super().__init__(item.step.name, (phone, told), parent)
+        self.item = item
+        self.phone, self.told = phone, told
 
     def answer(self) -> Answer:
         return (
@@ -88,14 +51,6 @@ class StepDialog(QDialog):
             self.phone.notice() if self.phone else None,
             self.told.notice() if self.told else None,
         )
-
-    def _accept(self) -> None:
-        for n in self.answer()[1:]:
-            problem = n.problem() if isinstance(n, Notice) else None
-            if problem:
-                self.problem.setText(problem)
-                return
-        self.accept()
 
 
 class ChangesPanel(ListSection[WaitingChange], QWidget):

@@ -28,6 +28,7 @@ from typing import Any
 
 from app.i18n import N_
 from app.models.catalogue import FormDefinition
+from app.validation.personal import PERSONAL_FIELDS, is_masked
 from app.validation.report import Issue, Severity
 
 #: The basic information F3 L318–319 names, in this catalogue's fields: 个人客户 姓名 (legal_person), 性别
@@ -46,22 +47,6 @@ SIGNED_FIELDS: tuple[str, ...] = (
     "address",
 )
 
-#: Fields about a natural person (the owner or the contact), whose collection needs consent (PIPL art. 13–14).
-PERSONAL_FIELDS: frozenset[str] = frozenset(
-    {
-        "legal_person",
-        "id_card",
-        "gender",
-        "home_address",
-        "contact_name",
-        "contact_phone",
-        "landline",
-        "mailing_address",
-        "email",
-        "bank_account",
-        "photo_owner",
-    }
-)
 CONSENT_FORMS = ("written", "electronic")  # 书面 (a signed paper), 电子 (signed on the device)
 
 
@@ -99,14 +84,18 @@ def consent_save_issues(
 ) -> list[Issue]:
     """``consent.required`` (an error) on each personal field whose value a save adds or changes (``before``:
     the values stored, None or empty for a new customer; ``after``: the values the save stores, parsed) when
-    the form requires consent and ``after`` records none; nothing otherwise (docs/domain.md)."""
+    the form requires consent and ``after`` records none; nothing otherwise (docs/domain.md). A secrecy
+    placeholder (app.validation.personal) is no value collected: the server holds the value it stands for."""
     if not consent_required(form) or "consent_signed" not in form or consent_recorded(after):
         return []
     old = before or {}
     return [
         Issue.make(f.key, Severity.ERROR, "consent.required")
         for f in form.fields
-        if f.key in PERSONAL_FIELDS and _filled(after.get(f.key)) and after.get(f.key) != old.get(f.key)
+        if f.key in PERSONAL_FIELDS
+        and _filled(v := after.get(f.key))
+        and not is_masked(v)  # a value this user may not see, kept as the server holds it: nothing collected
+        and v != old.get(f.key)
     ]
 
 

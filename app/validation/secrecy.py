@@ -19,13 +19,13 @@ masked view"):
   of people).
 
 A value the reader may not see is replaced by a placeholder (``⟦masked:<class>⟧``; in a list for the list
-fields: photos, multiple choices). The server sends placeholders instead of values and never stores one;
-the client shows them as 已屏蔽（机密）, read-only. Plain functions over plain data: no I/O.
+fields: photos, multiple choices; app.validation.personal, which the consent rule shares). The server sends
+placeholders instead of values and never stores one; the client shows them as 已屏蔽（机密）, read-only.
+Plain functions over plain data: no I/O.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,7 +33,10 @@ from typing import Any
 from app.i18n import N_
 from app.models.catalogue import FieldType, FormDefinition
 from app.models.owners import CODE_RE
-from app.validation.consent import PERSONAL_FIELDS
+from app.validation.personal import PERSONAL_FIELDS
+from app.validation.personal import is_masked as is_masked  # the placeholder's rule, kept importable from here
+from app.validation.personal import mask_reason as mask_reason
+from app.validation.personal import placeholder as placeholder
 
 NORMAL, SECRET, TOP_SECRET = "normal", "secret", "top_secret"
 #: A class's rank: a record's mark raises a field to at least its own.
@@ -60,7 +63,6 @@ DEFAULT_ALWAYS_VISIBLE: tuple[str, ...] = ("customer_code", "shop_name", RECORD_
 RELATIONS = frozenset({"owner", "creator", "team_supervisor"})
 ROLES = frozenset({"admin", "supervisor", "collector", "viewer", "integration"})
 
-_MARK = re.compile(r"⟦masked:(secret|top_secret|personal)⟧")
 _LIST_TYPES = (FieldType.PHOTO, FieldType.MULTICHOICE)
 
 
@@ -73,24 +75,6 @@ class Reader:
     role: str
     relations: frozenset[str] = field(default_factory=frozenset)
     department: str | None = None  # the code of the department the user belongs to (server/territories.py)
-
-
-def placeholder(reason: str) -> str:
-    return f"⟦masked:{reason}⟧"
-
-
-def mask_reason(value: Any) -> str | None:
-    """The reason a value is a placeholder (``secret``, ``top_secret``, ``personal``), else None."""
-    if isinstance(value, list) and len(value) == 1:
-        value = value[0]
-    if isinstance(value, str) and value.startswith("⟦"):
-        m = _MARK.fullmatch(value)
-        return m.group(1) if m else None
-    return None
-
-
-def is_masked(value: Any) -> bool:
-    return mask_reason(value) is not None
 
 
 def label(value: Any) -> str | None:

@@ -1,10 +1,13 @@
-"""Test helpers: a thin protocol client over any httpx-style client, users, and mutation builders."""
+"""Test helpers: a thin protocol client over any httpx-style client, users, and mutation builders; the people
+of the case tests (``people``: a team, two counties' 营销部 and the city's departments) and their sign-ins
+(``logins``)."""
 
 from __future__ import annotations
 
 import hashlib
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,3 +200,41 @@ def create(api: Api, token: str, values: dict[str, Any] | None = None) -> dict[s
     res = api.push1(token, save(rid, values if values is not None else complete_values(api, token)))
     assert res["status"] == "applied", res
     return res["record"]
+
+
+DEPARTMENTS = {"mono": "monopoly", "cty": "county", "cty2": "county", "mkt": "market", "dlv": "delivery"}
+DEPARTMENTS["sal"] = "sales"
+
+
+def people(run: Any) -> None:
+    """s1 leads c1 in team 'Team 1' of county 'Xincheng'; cty works for Xincheng's 营销部, cty2 for another
+    county's; the city's departments (monopoly, market, delivery, sales) are placed at no node."""
+    assert run("user", "add", "s1", "--role", "supervisor")[0] == 0
+    assert run("user", "add", "c1", "--role", "collector", "--supervisor", "s1")[0] == 0
+    assert run("user", "add", "c3", "--role", "collector")[0] == 0
+    for name in DEPARTMENTS:
+        assert run("user", "add", name, "--role", "collector")[0] == 0
+    city = run("territory", "add", "西安市", "--level", "city")[1].strip()
+    county = run("territory", "add", "新城区", "--level", "county", "--parent", city)[1].strip()
+    other = run("territory", "add", "碑林区", "--level", "county", "--parent", city)[1].strip()
+    team = run("territory", "add", "一组", "--level", "team", "--parent", county, "--supervisor", "s1")[1].strip()
+    assert run("place", "c1", "--node", team)[0] == 0
+    for name, dep in DEPARTMENTS.items():
+        node = {"cty": county, "cty2": other}.get(name)
+        assert run("place", name, "--department", dep, *(["--node", node] if node else []))[0] == 0
+
+
+def logins(client: Any) -> Callable[[str], dict[str, str]]:
+    """``as_(name)``: the bearer header of ``name`` signed in on ``client`` (a real server's API) with PASSWORD
+    from its own device, signed in once and kept."""
+    tokens: dict[str, dict[str, str]] = {}
+
+    def as_(name: str) -> dict[str, str]:
+        if name not in tokens:
+            body = {"username": name, "password": PASSWORD, "device_id": f"pc-{name}", "device_name": "pc"}
+            r = client.post("/auth/login", json=body)
+            assert r.status_code == 200, r.text
+            tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
+        return tokens[name]
+
+    return as_

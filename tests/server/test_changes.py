@@ -21,9 +21,8 @@ from server import administration as adm
 from server.config import CHINA_TZ
 from server.schema import customer_versions, customers
 from server.schema_onboarding import onboarding_case_steps
-from tests.server.helpers import PASSWORD, PROTO, save
+from tests.server.helpers import PROTO, logins, people, save
 from tests.server.test_lifecycle import close
-from tests.server.test_onboarding import people
 from tests.server.test_outbound import approved_customers
 
 PHONE = {"party": "县区营销部 王科长", "number": "029-87654321", "outcome": "已接听，同意办理"}
@@ -48,15 +47,7 @@ def test_emergency_and_city_paths_through_a_real_server(server_process, db, run)
     people(run)
     server_process.start()
     with httpx.Client(base_url=server_process.url + "/api/v1", headers=PROTO, timeout=30) as c:
-        tokens: dict[str, dict[str, str]] = {}
-
-        def as_(name: str) -> dict[str, str]:
-            if name not in tokens:
-                body = {"username": name, "password": PASSWORD, "device_id": f"pc-{name}", "device_name": "pc"}
-                r = c.post("/auth/login", json=body)
-                assert r.status_code == 200, r.text
-                tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            return tokens[name]
+        as_ = logins(c)
 
         rid = approved_customers(db, "c1", 1)[0]
         draft = str(uuid.uuid4())

@@ -11,8 +11,7 @@ import uuid
 import httpx
 
 from server.config import CHINA_TZ
-from tests.server.helpers import PASSWORD, PROTO, save
-from tests.server.test_onboarding import people
+from tests.server.helpers import PROTO, logins, people, save
 from tests.server.test_outbound import approved_customers
 
 
@@ -31,15 +30,7 @@ def test_a_department_user_works_their_departments_steps_and_nothing_else(server
     assert run("user", "add", "v1", "--role", "viewer")[0] == 0  # a territory viewer in no department
     server_process.start()
     with httpx.Client(base_url=server_process.url + "/api/v1", headers=PROTO, timeout=30) as c:
-        tokens: dict[str, dict[str, str]] = {}
-
-        def as_(name: str) -> dict[str, str]:
-            if name not in tokens:
-                body = {"username": name, "password": PASSWORD, "device_id": f"pc-{name}", "device_name": "pc"}
-                r = c.post("/auth/login", json=body)
-                assert r.status_code == 200, r.text
-                tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            return tokens[name]
+        as_ = logins(c)
 
         # the admin area creates a 市场部 user in one call, placed in the department at once
         body = {"name": "scb", "role": "viewer", "department": "market"}

@@ -19,7 +19,7 @@ from server.config import CHINA_TZ
 from server.errors import ApiError
 from server.schema import admin_log, users
 from server.schema_filings import filing_kinds
-from tests.server.helpers import PASSWORD, PROTO, save
+from tests.server.helpers import PROTO, logins, save
 
 
 def china(text: str) -> float:
@@ -57,15 +57,7 @@ def test_filings_over_a_real_server(server_process, db, run) -> None:
     m2, m1, m0 = months_ago(2), months_ago(1), months_ago(0)
     day = f"{m2}-15"
     with httpx.Client(base_url=server_process.url + "/api/v1", headers=PROTO, timeout=30) as c:
-        tokens: dict[str, dict[str, str]] = {}
-
-        def as_(name: str) -> dict[str, str]:
-            if name not in tokens:
-                body = {"username": name, "password": PASSWORD, "device_id": f"pc-{name}", "device_name": "pc"}
-                r = c.post("/auth/login", json=body)
-                assert r.status_code == 200, r.text
-                tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            return tokens[name]
+        as_ = logins(c)
 
         def push(name: str, *mutations: dict[str, Any]) -> list[dict[str, Any]]:
             r = c.post("/sync/push", headers=as_(name), json={"mutations": list(mutations)})

@@ -16,11 +16,8 @@ from sqlalchemy import select
 
 from server.config import CHINA_TZ
 from server.schema_onboarding import onboarding_case_steps, onboarding_cases
-from tests.server.helpers import PASSWORD, PROTO, create, demo_values, save
+from tests.server.helpers import PROTO, create, demo_values, logins, people, save
 from tests.server.test_cli import write_xlsx
-
-DEPARTMENTS = {"mono": "monopoly", "cty": "county", "cty2": "county", "mkt": "market", "dlv": "delivery"}
-DEPARTMENTS["sal"] = "sales"
 
 
 def at(text: str) -> str:
@@ -28,37 +25,11 @@ def at(text: str) -> str:
     return dt.datetime.fromisoformat(text).replace(tzinfo=CHINA_TZ).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M")
 
 
-def people(run: Any) -> None:
-    """s1 leads c1 in team 'Team 1' of county 'Xincheng'; cty works for Xincheng's 营销部, cty2 for another
-    county's; the city's departments (monopoly, market, delivery, sales) are placed at no node."""
-    assert run("user", "add", "s1", "--role", "supervisor")[0] == 0
-    assert run("user", "add", "c1", "--role", "collector", "--supervisor", "s1")[0] == 0
-    assert run("user", "add", "c3", "--role", "collector")[0] == 0
-    for name in DEPARTMENTS:
-        assert run("user", "add", name, "--role", "collector")[0] == 0
-    city = run("territory", "add", "西安市", "--level", "city")[1].strip()
-    county = run("territory", "add", "新城区", "--level", "county", "--parent", city)[1].strip()
-    other = run("territory", "add", "碑林区", "--level", "county", "--parent", city)[1].strip()
-    team = run("territory", "add", "一组", "--level", "team", "--parent", county, "--supervisor", "s1")[1].strip()
-    assert run("place", "c1", "--node", team)[0] == 0
-    for name, dep in DEPARTMENTS.items():
-        node = {"cty": county, "cty2": other}.get(name)
-        assert run("place", name, "--department", dep, *(["--node", node] if node else []))[0] == 0
-
-
 def test_a_case_walked_through_a_real_server(server_process, db, run) -> None:
     people(run)
     server_process.start()
     with httpx.Client(base_url=server_process.url + "/api/v1", headers=PROTO, timeout=30) as c:
-        tokens: dict[str, dict[str, str]] = {}
-
-        def as_(name: str) -> dict[str, str]:
-            if name not in tokens:
-                body = {"username": name, "password": PASSWORD, "device_id": f"pc-{name}", "device_name": "pc"}
-                r = c.post("/auth/login", json=body)
-                assert r.status_code == 200, r.text
-                tokens[name] = {"Authorization": f"Bearer {r.json()['access_token']}"}
-            return tokens[name]
+        as_ = logins(c)
 
         rid = str(uuid.uuid4())
         r = c.post("/sync/push", headers=as_("c1"), json={"mutations": [save(rid, {"shop_name": "新入网测试店"})]})

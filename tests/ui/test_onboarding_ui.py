@@ -102,10 +102,10 @@ def test_the_to_do_list(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     ok = dialog.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok)
     ok.click()
     assert dialog.problem.text() == "请填写通知了谁。" and dialog.result() == 0
-    dialog.party.setText("结算中心 张某")
+    dialog.phone.party.setText("结算中心 张某")
     ok.click()
     assert dialog.problem.text() == "请填写结果。"
-    dialog.outcome.setText("已告知，账号已维护")
+    dialog.phone.outcome.setText("已告知，账号已维护")
     ok.click()
     assert dialog.result() == 1 and dialog.answer()[1] == Notice("结算中心 张某", "", "已告知，账号已维护")
     w.ask_step = lambda item: ("账号已维护到V6", Notice("结算中心 张某", "029-88880000", "已电话告知"))

@@ -17,7 +17,6 @@ from app.services.printing import basic_sections
 from app.ui.records.form import CustomerForm
 from app.ui.records.table_model import Column, CustomerTableModel
 from app.validation.secrecy import LABELS, placeholder
-from tests.consent import consented
 
 SECRET, PERSONAL, TOP = placeholder("secret"), placeholder("personal"), placeholder("top_secret")
 
@@ -32,7 +31,7 @@ def masked_customer(ctx):
         "contact_phone": PERSONAL,
         "photo_owner": [TOP],
     }
-    customer, report = records.save_draft(ctx.session, consented(values))
+    customer, report = records.save_draft(ctx.session, values)
     assert not report.errors, report.errors
     stored = ctx.session._archive.customers.get(customer.id).values
     assert stored["id_card"] == SECRET and stored["photo_owner"] == [TOP]
@@ -100,6 +99,6 @@ def test_the_list_printout_and_export_show_the_words(qtbot, ctx, masked_customer
 
 
 def test_a_masked_value_is_nobodys_duplicate(ctx, masked_customer) -> None:
-    other, _report = records.save_draft(ctx.session, consented({"shop_name": "张记商店", "id_card": SECRET}))
+    other, _report = records.save_draft(ctx.session, {"shop_name": "张记商店", "id_card": SECRET})
     dups = ctx.session._archive.duplicates.find(ctx.session.form, {"id_card": SECRET}, exclude=[other.id])
     assert dups == []

@@ -16,6 +16,8 @@ from app.models.record import NewCustomer, Provenance, Quality, new_id
 from app.services import records
 from app.services.sheet_results import ImportMode
 from app.services.sheets import process_sheet
+from app.validation.consent import consent_save_issues
+from app.validation.secrecy import placeholder
 from tests.consent import CONSENT, CONSENT_CELLS
 
 PERSON = {"shop_name": "老王烟酒店", "contact_phone": "13812345678", "legal_person": "王小明"}
@@ -108,3 +110,24 @@ def test_the_sheet_import_refuses_new_rows_with_personal_values_without_consent(
         (2, "contact_phone", "consent.required")
     ]
     assert records.get(session, cid).values["contact_phone"] == "13812345678"
+
+
+def test_secrecy_placeholders_are_no_personal_value_collected(session) -> None:
+    """A value this user may not see comes as a placeholder (app.validation.secrecy) and is kept as the server
+    holds it: a save whose personal values are only placeholders needs no consent; a real one still does."""
+    hidden = {
+        "shop_name": "老王烟酒店",
+        "id_card": placeholder("secret"),
+        "contact_phone": placeholder("personal"),
+        "photo_owner": [placeholder("top_secret")],
+    }
+    c, report = records.save_draft(session, hidden)
+    assert not report.errors, report.errors
+    assert session._archive.customers.get(c.id).values["contact_phone"] == placeholder("personal")
+    with pytest.raises(UserFacingError) as refused:
+        records.save_draft(session, {**hidden, "legal_person": "王小明"})
+    zh = refused.value.message("zh_CN")
+    assert "负责人" in zh and "联系电话" not in zh and "身份证" not in zh, zh
+    assert [i.field for i in consent_save_issues(session.form, c.values, {**c.values, "legal_person": "王小明"})] == [
+        "legal_person"
+    ]
