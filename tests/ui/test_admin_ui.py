@@ -123,6 +123,12 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     qtbot.waitUntil(lambda: len(codes) == 2, timeout=20_000)
     assert "zm1 的一次性验证码" in codes[-1]
     assert "monopoly\t专卖管理所\t1 users" in srv.admin("department", "list").stdout
+    users.refresh()  # a department user reads as a viewer by role: its department has a column
+    qtbot.waitUntil(
+        lambda: dict(zip(cells(users.table), cells(users.table, 3), strict=True)).get("zm1") == "专卖管理所",
+        timeout=10_000,
+    )
+    assert dict(zip(cells(users.table), cells(users.table, 3), strict=True))["c1"] == "—"
     codes.pop()
     select_key(users.table, "c1")
     users.toggle()

@@ -73,10 +73,11 @@ class CoversPage(Page):
         note.setWordWrap(True)
         self.layout_.addWidget(note)
         self.table = table(
-            [_("No."), _("On leave (A)"), _("Covered by (B)"), _("From"), _("Until"), _("State"), _("Reason")], 6
+            [_("No."), _("On leave (A)"), _("Covered by (B)"), _("First day"), _("Last day"), _("State"), _("Reason")],
+            6,
         )
         self.layout_.addWidget(self.table)
-        self.handover = table([_("Handover"), _("When"), _("Customers"), _("Open")], 3)
+        self.handover = table([_("Handover"), _("When"), _("Customers"), _("Customers with open work")], 3)
         self.layout_.addWidget(self.handover)
         self.buttons(
             (_("Set an AB post…"), self.ask_set),

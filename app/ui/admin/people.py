@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.i18n import _, ngettext, translate
-from app.models.admin import AdminDevice, AdminUser, Handover, LogEntry, OneTimeCode
+from app.models.admin import AdminDevice, AdminUser, Handover, LogEntry, OneTimeCode, Territories
 from app.services import admin
 from app.ui.admin.common import Page, fill, selected_key, table, when
 from app.ui.context import UiContext
@@ -100,7 +100,17 @@ class UsersPage(Page):
         self.title = _("Users")
         self.users: list[AdminUser] = []
         self.table = table(
-            [_("User"), _("Full name"), _("Role"), _("Team of"), _("Status"), _("Customers"), _("Devices")], 1
+            [
+                _("User"),
+                _("Full name"),
+                _("Role"),
+                _("Department"),
+                _("Team of"),
+                _("Status"),
+                _("Customers"),
+                _("Devices"),
+            ],
+            1,
         )
         self.count = QLabel()
         self.layout_.addWidget(self.count)
@@ -116,10 +126,19 @@ class UsersPage(Page):
         self.layout_.addWidget(self.status)
         self.dialog: NewUserDialog | None = None
         self.departments: list[tuple[str, str]] = []  # (code, name), for the new user's department
+        self.placed: dict[str, str] = {}  # user -> the name of the department they are placed in
 
     def refresh(self) -> None:
         self.ask(admin.users, self.show_users)
-        self.ask(admin.territories, lambda t: setattr(self, "departments", [(d.code, d.name) for d in t.departments]))
+        self.ask(admin.territories, self.show_departments)
+
+    def show_departments(self, t: Territories) -> None:
+        """A department user reads as a viewer by role: the department column says which department."""
+        self.departments = [(d.code, d.name) for d in t.departments]
+        names = dict(self.departments)
+        self.placed = {p.user: names.get(p.department, p.department) for p in t.places if p.department}
+        if self.users:
+            self.show_users(self.users)
 
     def show_users(self, users: list[AdminUser]) -> None:
         self.users = users
@@ -130,6 +149,7 @@ class UsersPage(Page):
                     u.name,
                     u.display_name,
                     role_label(u.role.value),
+                    self.placed.get(u.name, "—"),
                     u.supervisor or "—",
                     _("Disabled") if u.disabled else _("Active"),
                     u.customers,
