@@ -359,6 +359,9 @@ def render(lang: str, out: Path) -> None:
     from tests.screenshots_cases import case_shots  # noqa: PLC0415  (onboarding and change cases, issue 17)
 
     case_shots(shot, controller.ctx, win, lang, out)
+    from tests.screenshots_access import access_shots  # noqa: PLC0415  (access log and signature, issue 18)
+
+    access_shots(shot, controller.ctx, win, lang, WINDOW)
     win.tabs.setCurrentIndex(0)
     win.show_locked(LockScreen())
     shot(win, "12-locked", (1100, 700))

@@ -53,7 +53,7 @@ def test_the_access_log_tab_lists_who_opened_the_customer(
     qtbot.waitUntil(lambda: panel.access.table.rowCount() == 2, timeout=10_000)
     rows: list[list[Any]] = [[panel.access.table.item(r, c).text() for c in range(4)] for r in range(2)]
     assert [r[1:3] for r in rows] == [["c1", "查阅"], ["c1", "查阅"]]
-    assert panel.access.message.text() == "共查阅 2 次。"
+    assert panel.access.message.text() == "共 2 条查阅、检索、打印或导出记录。"
     # the market manager's own opening is logged here and reaches the server at the next sync
     mine = on_db(running, lambda s: s._archive.access.entries(made.id))
     assert [e.action for e in mine] == ["open"]

@@ -30,7 +30,11 @@ class AccessView(ServerTab[CustomerAccess]):
     def _show(self, data: CustomerAccess) -> None:
         entries = data.entries
         self.message.setText(
-            ngettext("Opened {n} time.", "Opened {n} times.", len(entries)).format(n=len(entries))
+            ngettext(
+                "{n} entry: opened, searched, printed or exported.",
+                "{n} entries: opened, searched, printed or exported.",
+                len(entries),
+            ).format(n=len(entries))
             if entries
             else _("Nobody has opened this customer yet (as far as the server knows).")
         )
