@@ -7,7 +7,8 @@ that it is *due* for destruction (``due``). Destruction is never automatic: an a
 the record's values on the server — the customer row, its versions, review decisions, checks, visits,
 credit ratings, purchase figures, stored push answers, feed rows and the photos nothing else refers to —
 and writes one ``destructions`` row without any personal value. Its integrity entries, complaints, signatures,
-service records and outbound changes go too, and the uploaded audit entries about it (and its visits and
+service records and outbound changes go too, the webhook batches formed before keep no value of it
+(``server.outbound_purge.redact_record``), and the uploaded audit entries about it (and its visits and
 entries) are redacted: values and salts removed, the chain's digest kept (``redact_audit``,
 app.models.audit_chain). A feed row of kind ``erase`` tells every
 client to erase the record and its photos from its archive at its next sync.
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Connection
 from app.models.audit_chain import redacted
 from server.config import Settings, iso
 from server.db import FeedEntry, Tx
+from server.outbound_purge import redact_record
 from server.schema import (
     audit_entries,
     complaint_steps,
@@ -214,6 +216,8 @@ def _remove(conn: Connection, rid: str) -> dict[str, int]:
         ("customers", delete(customers).where(customers.c.id == rid)),
     ):
         removed[name] = int(conn.execute(stmt).rowcount or 0)
+    # the webhook batches formed before keep the values until the outbound retention: redacted now
+    removed["webhook_batches"] = redact_record(conn, rid)
     removed["photos"] = _orphan_photos(conn, sorted(shas))
     removed["audit_redacted"] = redact_audit(conn, [rid, *related])
     removed["entries"] = sorted(related)  # ids only: why ``audit verify`` accepts their redacted entries

@@ -15,6 +15,7 @@ webhook has not reached. The newest change removed is kept as the outbound horiz
 
 from __future__ import annotations
 
+import json
 import time
 from typing import Any
 
@@ -61,3 +62,25 @@ def purge(tx: Tx, retention_days: float, *, now: float | None = None, dry_run: b
         "horizon": horizon,
         "dry_run": dry_run,
     }
+
+
+def redact_record(conn: Any, record_id: str) -> int:
+    """Redact the record's changes in every kept webhook batch: ``values`` and ``code`` become null,
+    ``changed`` empty and ``redacted`` true; the seq, kind, record id and version stay (a receiver can
+    still tell the batch's place and which record its values were removed from). A pending batch is sent
+    so, with its delivery id unchanged. Returns how many batches were changed."""
+    w = webhook_deliveries.c
+    done = 0
+    rows = conn.execute(select(w.id, w.body).where(w.body.contains(record_id))).all()
+    for row in rows:
+        body = json.loads(row.body)
+        hit = False
+        for change in body.get("changes") or []:
+            if change.get("record_id") == record_id and not change.get("redacted"):
+                change.update(values=None, code=None, changed=[], redacted=True)
+                hit = True
+        if hit:
+            text = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            conn.execute(update(webhook_deliveries).where(w.id == row.id).values(body=text))
+            done += 1
+    return done
