@@ -8,7 +8,7 @@ the record's values on the server — the customer row, its versions, review dec
 credit ratings, purchase figures, stored push answers, feed rows and the photos nothing else refers to —
 and writes one ``destructions`` row without any personal value. Its integrity entries, complaints, signatures,
 service records and outbound changes go too, the webhook batches formed before keep no value of it
-(``server.outbound_purge.redact_record``), and the uploaded audit entries about it (and its visits and
+(``server.outbound_purge.redact_records``), and the uploaded audit entries about it (and its visits and
 entries) are redacted: values and salts removed, the chain's digest kept (``redact_audit``,
 app.models.audit_chain). A feed row of kind ``erase`` tells every
 client to erase the record and its photos from its archive at its next sync.
@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from app.models.audit_chain import redacted
 from server.config import Settings, iso
 from server.db import FeedEntry, Tx
-from server.outbound_purge import redact_record
+from server.outbound_purge import redact_records
 from server.schema import (
     audit_entries,
     complaint_steps,
@@ -162,9 +162,13 @@ def destroy(
                 f"customer {rid} is kept until {iso(kind[1] + kind[2] * DAY)[:10]} ({kind[0]}, {kind[2]} days)"
             )
         plan.append((rid, kind))
+    # the webhook batches formed before keep the values until the outbound retention: redacted now, in one
+    # scan of the kept batches for up to 200 records
+    batches = redact_records(conn, [rid for rid, _kind in plan])
     out = []
     for rid, (record_class, since, days) in plan:
         removed = _remove(conn, rid)
+        removed["webhook_batches"] = batches[rid]
         removed["kept_in_backups"] = list(backups)
         conn.execute(
             insert(destructions).values(
@@ -224,8 +228,6 @@ def _remove(conn: Connection, rid: str) -> dict[str, Any]:
         ("customers", delete(customers).where(customers.c.id == rid)),
     ):
         removed[name] = int(conn.execute(stmt).rowcount or 0)
-    # the webhook batches formed before keep the values until the outbound retention: redacted now
-    removed["webhook_batches"] = redact_record(conn, rid)
     removed["photos"] = _orphan_photos(conn, sorted(shas))
     removed["audit_redacted"] = redact_audit(conn, [rid, *related])
     removed["entries"] = sorted(related)  # ids only: why ``audit verify`` accepts their redacted entries
