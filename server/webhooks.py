@@ -266,7 +266,7 @@ def _serve(db: Database, settings: Settings, iid: int, owner: str) -> int:
             batch = conn.execute(
                 select(webhook_deliveries)
                 .where(webhook_deliveries.c.integration_id == iid, webhook_deliveries.c.state == PENDING)
-                .order_by(webhook_deliveries.c.number)
+                .order_by(webhook_deliveries.c.number, webhook_deliveries.c.created_at)  # alert batches: by time
                 .limit(1)
             ).first()
         if batch is None:

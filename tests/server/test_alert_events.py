@@ -62,6 +62,16 @@ def test_a_raised_alert_is_delivered_as_an_event_without_personal_values(server_
         assert '"c1"' not in rows[0].body and "127.0.0.1" not in rows[0].body
         assert receivers["crm"].attempts() == [] and events(receivers["crm"]) == []
         assert [a["what"] for a in receivers["soc"].attempts()] == ["applied"]
+
+        with httpx.Client(base_url=server_process.url, headers={"X-FieldArchive-Protocol": "1"}, timeout=30) as http:
+            for user in ("s1", "c3"):  # two more alerts: each its own event, in the order raised
+                for _ in range(3):
+                    body = {"username": user, "password": "not-it", "device_id": "pc-x", "device_name": "x"}
+                    assert http.post("/api/v1/auth/login", json=body).status_code in (401, 423)
+        got = wait_for(lambda: len(events(receivers["soc"])) == 3 and events(receivers["soc"]))
+        numbers = [e["alert"] for _, _, e in got]
+        assert numbers == sorted(numbers) and len(set(numbers)) == 3 and len({d for d, _, _ in got}) == 3
+        assert receivers["crm"].attempts() == []
     finally:
         for r in receivers.values():
             r.stop()
