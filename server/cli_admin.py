@@ -293,6 +293,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
     for d in done:
         _out(f"{d['record_id']}\t{d['class']}\t{json.dumps(d['removed'], sort_keys=True)}")
     _err(f"{len(done)} records destroyed; every client erases them at its next sync.")
+    kept = done[0]["kept_in_backups"] if done else []
+    if kept:  # docs/deploy.md: until they are rotated out; a restore of one must destroy them again
+        _err(f"{len(kept)} backups made before still hold them until rotated out: {', '.join(kept)}")
     return 0
 
 

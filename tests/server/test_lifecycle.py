@@ -203,7 +203,8 @@ def test_the_command_line_lists_what_is_due_and_destroys_it(api, world, db, run,
     made, _manifest = backup.backup(db, folder, secrets.token_bytes(32))  # a real one, holding the record
     monkeypatch.setenv("FIELDARCHIVE_BACKUP_FOLDER", str(folder))
     code, out, err = run("retention", "destroy", rec["id"], "--by", "admin", "--reason", "年度销毁")
-    assert code == 0 and "1 records destroyed" in err
+    assert code == 0 and "1 records destroyed" in err and "1 backups made before still hold them" in err
+    assert made.name in err
     code, out, _err = run("retention", "log")
     logged = json.loads(out)[0]
     assert logged["record_id"] == rec["id"]
