@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(PY) -m bench.scale --customers 50000 --backend postgresql
 	$(PY) -m bench.export
 	$(PY) -m bench.sheets
+	$(PY) -m bench.destruction
 
 screenshots: $(STAMP)
 	$(PY) -m tests.screenshots screenshots

@@ -6,7 +6,8 @@ It checks each POST's signature and timestamp, applies each delivery once (its i
 SQLite transaction as the changes it carries: a batch sent again, after a dropped connection or a
 replay, changes nothing and is answered 200), and answers 2xx only once the batch is stored. Put it
 behind an HTTPS proxy (the server posts only to https://, or http:// on loopback for tests).
-Replace :func:`apply` with what your system does with a change.
+Replace :func:`apply` with what your system does with a change; an alert event (``events``) is kept in
+the table ``events`` (page someone from there).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Store:
             "CREATE TABLE IF NOT EXISTS changes (seq INTEGER, kind TEXT, record_id TEXT, code TEXT, "
             "version INTEGER, delivery TEXT, values_json TEXT)"
         )
+        self.db.execute("CREATE TABLE IF NOT EXISTS events (delivery TEXT, type TEXT, event_json TEXT)")
 
     def apply_once(self, delivery: str, batch: dict[str, Any]) -> bool:
         """Apply a batch unless its delivery id was applied before; True when it was new."""
@@ -56,8 +58,13 @@ class Store:
                     self.db.execute("ROLLBACK")
                     return False
                 self.db.execute("INSERT INTO deliveries VALUES (?, ?)", (delivery, time.time()))
-                for change in batch["changes"]:
+                for change in batch.get("changes") or []:
                     apply(self.db, delivery, change)
+                for event in batch.get("events") or []:  # alerts to admins (an integration holding alerts:read)
+                    self.db.execute(
+                        "INSERT INTO events VALUES (?, ?, ?)",
+                        (delivery, event.get("type"), json.dumps(event, ensure_ascii=False)),
+                    )
                 self.db.execute("COMMIT")
                 return True
             except BaseException:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -21,6 +22,7 @@ from fastapi.responses import Response, StreamingResponse
 from app.models.wire import ErrorCode
 from server import administration as adm
 from server import calendar_admin as cal
+from server import runconfig
 from server.accounts import Caller
 from server.admin_models import (
     AdminDevice,
@@ -370,7 +372,10 @@ def retention_destroy(body: DestroyIn, request: Request, actor: adm.Actor = Depe
     """Destroy the records (all or none; each must be past its retention), approved by the calling admin
     with ``reason``; cannot be undone. Every client erases them at its next sync."""
     with refusals():
-        return adm.destroy_records(db_of(request), actor, settings_of(request), body.records, actor.name, body.reason)
+        folder = os.environ.get(runconfig.KEYS["backup_folder"][1])  # serve exports the file's [backup] folder
+        return adm.destroy_records(
+            db_of(request), actor, settings_of(request), body.records, actor.name, body.reason, folder
+        )
 
 
 # ------------------------------------------------------------------------------------------ public

@@ -226,5 +226,6 @@ class DestroyedOut(BaseModel):
     record_id: str
     record_class: Literal["closed", "deleted"] = Field(alias="class")
     removed: dict[str, int]
+    kept_in_backups: list[str] = []  # the backups made before, which still hold it until their rotation
 
     model_config = {"populate_by_name": True}

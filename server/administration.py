@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from app.export.sheetfile import SheetError
 from server import accounts, admin, audit, calendar, lifecycle, purchases
 from server.accounts import AccountError, NoSuchUser
+from server.backup import made_before
 from server.config import Settings
 from server.db import Database, Tx
 from server.schema import admin_log, audit_entries, customers, devices, password_resets, users
@@ -537,15 +538,23 @@ def retention_due(db: Database, actor: Actor, settings: Settings) -> list[dict[s
 
 
 def destroy_records(
-    db: Database, actor: Actor, settings: Settings, record_ids: list[str], approved_by: str, reason: str
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    record_ids: list[str],
+    approved_by: str,
+    reason: str,
+    backup_folder: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Destroy records past their retention, all or none, on an admin's approval (``approved_by``)."""
+    """Destroy records past their retention, all or none, on an admin's approval (``approved_by``); the
+    backups in ``backup_folder`` made before are named in each destruction (they still hold the record)."""
+    backups = made_before(backup_folder, time.time())
     return write_logged(
         db,
         actor,
         "retention.destroy",
         ",".join(record_ids)[:200],
         {"records": list(record_ids), "approved_by": approved_by, "reason": reason},
-        lambda tx: lifecycle.destroy(tx, settings, list(record_ids), approved_by, reason),
-        lambda done: {"destroyed": len(done)},
+        lambda tx: lifecycle.destroy(tx, settings, list(record_ids), approved_by, reason, backups=backups),
+        lambda done: {"destroyed": len(done), "kept_in_backups": backups},
     )

@@ -8,7 +8,9 @@ acknowledge them (by whom, when).
 
 Counting is one statement (``INSERT … ON CONFLICT DO UPDATE SET count = count + n … RETURNING``), so concurrent
 requests, in threads or server processes, never lose a count; the alert is raised by a conditional update
-(``raised_at IS NULL``), so it is raised once.
+(``raised_at IS NULL``), so it is raised once; in that transaction its event is queued for the webhooks of
+integrations holding ``alerts:read`` (server/alert_events.py), and admins' desktop clients show a notice of
+the alerts not acknowledged (app/ui/admin/alert_notice.py).
 """
 
 from __future__ import annotations
@@ -17,10 +19,11 @@ import datetime as dt
 import logging
 import time
 
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from server import alert_events
 from server.config import CHINA_TZ, Settings
 from server.db import Database, Tx
 from server.schema_guard import alerts
@@ -75,6 +78,7 @@ def add(tx: Tx, settings: Settings, kind: str, subject: str, n: int = 1, at: flo
     raised = tx.conn.execute(update(alerts).where(c.id == row.id, c.raised_at.is_(None)).values(raised_at=now))
     if raised.rowcount:
         log.warning("alert %s: %s reached %d", kind, subject[:200], row.n)
+        alert_events.enqueue(tx, tx.conn.execute(select(alerts).where(c.id == row.id)).one(), threshold(settings, kind))
     return bool(raised.rowcount)
 
 

@@ -414,6 +414,14 @@ def backups_in(folder: str | Path) -> list[Found]:
     return sorted(out, key=lambda f: f.when, reverse=True)
 
 
+def made_before(folder: str | Path | None, at: float) -> list[str]:
+    """The names of the backups in ``folder`` made before ``at`` (epoch seconds), newest first: after a
+    destruction at ``at``, the backups that still hold the record (docs/deploy.md)."""
+    if not folder:
+        return []
+    return [f.path.name for f in backups_in(folder) if f.when.timestamp() <= at]
+
+
 def newest_backup(folder: str | Path) -> float | None:
     """When the newest backup in ``folder`` was made (epoch seconds), None when there is none."""
     found = backups_in(folder)

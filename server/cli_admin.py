@@ -271,8 +271,8 @@ def cmd_retention(args: argparse.Namespace) -> int:
     destroy them on that admin's approval (all or none); ``retention log``: the destructions so far."""
     actor = adm.Actor.cli()
     db = open_db(args)
-    file_settings = runconfig.load(getattr(args, "config", None)).settings_env  # [retention] of the file
-    settings = Settings.from_env({**file_settings, **os.environ})
+    cfg = runconfig.load(getattr(args, "config", None))
+    settings = Settings.from_env({**cfg.settings_env, **os.environ})  # [retention] of the file
     if args.action == "due":
         rows = adm.retention_due(db, actor, settings)
         for r in rows:
@@ -288,10 +288,14 @@ def cmd_retention(args: argparse.Namespace) -> int:
         return 0
     if not args.records or not args.by or not (args.reason or "").strip():
         raise CliError("retention destroy needs the records' ids, --by ADMIN (who approved it) and --reason")
-    done = adm.destroy_records(db, actor, settings, list(args.records), args.by, args.reason)
+    folder = os.environ.get(runconfig.KEYS["backup_folder"][1]) or cfg.backup_folder  # its backups still hold them
+    done = adm.destroy_records(db, actor, settings, list(args.records), args.by, args.reason, folder)
     for d in done:
         _out(f"{d['record_id']}\t{d['class']}\t{json.dumps(d['removed'], sort_keys=True)}")
     _err(f"{len(done)} records destroyed; every client erases them at its next sync.")
+    kept = done[0]["kept_in_backups"] if done else []
+    if kept:  # docs/deploy.md: until they are rotated out; a restore of one must destroy them again
+        _err(f"{len(kept)} backups made before still hold them until rotated out: {', '.join(kept)}")
     return 0
 
 

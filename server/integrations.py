@@ -67,6 +67,7 @@ class Scope(enum.StrEnum):
     ASSIGNMENTS_WRITE = "assignments:write"  # staff assignments, routes, quotas
     CUSTOMERS_IMPORT = "customers:import"  # large initial loads (no endpoint yet)
     WEBHOOKS_MANAGE = "webhooks:manage"  # webhook endpoints and the dead-letter list (no endpoint yet)
+    ALERTS_READ = "alerts:read"  # its webhook gets the alerts to admins as events (server/alert_events.py)
 
 
 SCOPES = tuple(s.value for s in Scope)

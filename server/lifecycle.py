@@ -7,7 +7,8 @@ that it is *due* for destruction (``due``). Destruction is never automatic: an a
 the record's values on the server — the customer row, its versions, review decisions, checks, visits,
 credit ratings, purchase figures, stored push answers, feed rows and the photos nothing else refers to —
 and writes one ``destructions`` row without any personal value. Its integrity entries, complaints, signatures,
-service records and outbound changes go too, and the uploaded audit entries about it (and its visits and
+service records and outbound changes go too, the webhook batches formed before keep no value of it
+(``server.outbound_purge.redact_records``), and the uploaded audit entries about it (and its visits and
 entries) are redacted: values and salts removed, the chain's digest kept (``redact_audit``,
 app.models.audit_chain). A feed row of kind ``erase`` tells every
 client to erase the record and its photos from its archive at its next sync.
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,7 @@ from sqlalchemy.engine import Connection
 from app.models.audit_chain import redacted
 from server.config import Settings, iso
 from server.db import FeedEntry, Tx
+from server.outbound_purge import redact_records
 from server.schema import (
     audit_entries,
     complaint_steps,
@@ -122,10 +125,17 @@ def _approver(conn: Connection, name: str) -> str:
 
 
 def destroy(
-    tx: Tx, settings: Settings, record_ids: list[str], approved_by: str, reason: str, now: float | None = None
+    tx: Tx,
+    settings: Settings,
+    record_ids: list[str],
+    approved_by: str,
+    reason: str,
+    now: float | None = None,
+    backups: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Destroy the named records, all or none: each must be past its retention. Returns, per record, what
-    was removed (counts only)."""
+    was removed (counts only) and ``kept_in_backups``: ``backups``, the names of the backups made before,
+    which still hold it until their rotation (recorded in the ``destructions`` row too)."""
     now = time.time() if now is None else now
     conn = tx.conn
     reason = reason.strip()
@@ -152,9 +162,14 @@ def destroy(
                 f"customer {rid} is kept until {iso(kind[1] + kind[2] * DAY)[:10]} ({kind[0]}, {kind[2]} days)"
             )
         plan.append((rid, kind))
+    # the webhook batches formed before keep the values until the outbound retention: redacted now, in one
+    # scan of the kept batches for up to 200 records
+    batches = redact_records(conn, [rid for rid, _kind in plan])
     out = []
     for rid, (record_class, since, days) in plan:
         removed = _remove(conn, rid)
+        removed["webhook_batches"] = batches[rid]
+        removed["kept_in_backups"] = list(backups)
         conn.execute(
             insert(destructions).values(
                 record_id=rid,
@@ -168,13 +183,12 @@ def destroy(
             )
         )
         tx.emit(FeedEntry("erase", rid))
-        out.append(
-            {"record_id": rid, "class": record_class, "removed": {k: v for k, v in removed.items() if k != "entries"}}
-        )
+        counts = {k: v for k, v in removed.items() if k not in ("entries", "kept_in_backups")}
+        out.append({"record_id": rid, "class": record_class, "removed": counts, "kept_in_backups": list(backups)})
     return out
 
 
-def _remove(conn: Connection, rid: str) -> dict[str, int]:
+def _remove(conn: Connection, rid: str) -> dict[str, Any]:
     """Delete every row that holds the record's values; returns how many of each kind went."""
     shas = set(conn.execute(select(photo_refs.c.sha256).where(photo_refs.c.record_id == rid)).scalars())
     for data in conn.execute(select(visits.c.data).where(visits.c.customer_id == rid)).scalars():
@@ -287,7 +301,9 @@ def destruction_rows(conn: Connection, limit: int = 100) -> list[dict[str, Any]]
             "approved_by": r.approved_by,
             "reason": r.reason,
             "at": iso(r.at),
-            "removed": {k: v for k, v in json.loads(r.removed).items() if k != "entries"},
+            "removed": {k: v for k, v in json.loads(r.removed).items() if k not in ("entries", "kept_in_backups")},
+            # the backups made before it, which still hold the record until their rotation (docs/deploy.md)
+            "kept_in_backups": json.loads(r.removed).get("kept_in_backups", []),
         }
         for r in rows
     ]

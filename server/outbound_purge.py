@@ -15,7 +15,10 @@ webhook has not reached. The newest change removed is kept as the outbound horiz
 
 from __future__ import annotations
 
+import json
+import re
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import and_, delete, func, or_, select, true, update
@@ -25,6 +28,7 @@ from server.schema import feed_counter
 from server.schema_integrations import outbound_changes, webhook_deliveries, webhooks
 
 DELIVERED, DISMISSED = "delivered", "dismissed"
+RECORD_ID = re.compile(r'"record_id":\s*"([^"]+)"')  # in a batch's body (canonical JSON: no space)
 DAY = 86400.0
 
 
@@ -61,3 +65,34 @@ def purge(tx: Tx, retention_days: float, *, now: float | None = None, dry_run: b
         "horizon": horizon,
         "dry_run": dry_run,
     }
+
+
+def redact_records(conn: Any, record_ids: Sequence[str]) -> dict[str, int]:
+    """Redact the records' changes in every kept webhook batch: ``values`` and ``code`` become null,
+    ``changed`` empty and ``redacted`` true; the seq, kind, record id and version stay (a receiver can
+    still tell the batch's place and which record its values were removed from). A pending batch is sent
+    so, with its delivery id unchanged. One pass over the kept bodies, whatever the number of records (a
+    destruction of hundreds at once does not read them once per record): each body's record ids are read
+    with a pattern, and only the bodies naming one of them are parsed and rewritten. Returns, per record,
+    how many batches changed."""
+    w = webhook_deliveries.c
+    counts = dict.fromkeys(record_ids, 0)
+    wanted = set(counts)
+    hits: list[tuple[str, str]] = []
+    for row in conn.execute(select(w.id, w.body).execution_options(yield_per=200)):
+        if wanted.intersection(RECORD_ID.findall(row.body)):
+            hits.append((row.id, row.body))
+    for delivery_id, text in hits:
+        body = json.loads(text)
+        hit: set[str] = set()
+        for change in body.get("changes") or []:
+            rid = change.get("record_id")
+            if rid in wanted and not change.get("redacted"):
+                change.update(values=None, code=None, changed=[], redacted=True)
+                hit.add(rid)
+        if hit:
+            new = json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+            conn.execute(update(webhook_deliveries).where(w.id == delivery_id).values(body=new))
+            for rid in hit:
+                counts[rid] += 1
+    return counts

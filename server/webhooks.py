@@ -104,8 +104,11 @@ def set_webhook(tx: Tx, name: str, url: str, *, from_start: bool = False) -> str
     row = _integration(tx.conn, name)
     if row.revoked_at is not None:
         raise IntegrationError(f"the integration {name!r} is revoked")
-    if Scope.FEED_READ.value not in json.loads(row.scopes):
-        raise IntegrationError(f"the integration {name!r} needs the scope {Scope.FEED_READ.value} for a webhook")
+    if not {Scope.FEED_READ.value, Scope.ALERTS_READ.value} & set(json.loads(row.scopes)):
+        raise IntegrationError(
+            f"the integration {name!r} needs the scope {Scope.FEED_READ.value} or {Scope.ALERTS_READ.value}"
+            " for a webhook"
+        )
     old = tx.conn.execute(select(webhooks.c.url).where(webhooks.c.integration_id == row.id)).first()
     if old is not None:
         tx.conn.execute(update(webhooks).where(webhooks.c.integration_id == row.id).values(url=url))
@@ -263,7 +266,7 @@ def _serve(db: Database, settings: Settings, iid: int, owner: str) -> int:
             batch = conn.execute(
                 select(webhook_deliveries)
                 .where(webhook_deliveries.c.integration_id == iid, webhook_deliveries.c.state == PENDING)
-                .order_by(webhook_deliveries.c.number)
+                .order_by(webhook_deliveries.c.number, webhook_deliveries.c.created_at)  # alert batches: by time
                 .limit(1)
             ).first()
         if batch is None:

@@ -19,6 +19,7 @@ from app.services.events import Changes
 from app.services.listing import Summary
 from app.services.maintenance import ArchiveCheck
 from app.ui import checks_view, geometry, report_flow, sheets_flow
+from app.ui.admin.alert_notice import AlertNotice
 from app.ui.admin.window import AdminWindow
 from app.ui.context import UiContext
 from app.ui.dashboard import DashboardPanel
@@ -92,6 +93,9 @@ class MainWindow(QMainWindow):
         self.coordinator.sig_finished.connect(self.update_notice.show_outcome)
         self.statusBar().addWidget(self.summary, 1)
         self.statusBar().addPermanentWidget(self.update_notice)
+        self.alert_notice = AlertNotice(ctx, lambda: self.role is UserRole.ADMIN, self.show_admin, self)
+        self.coordinator.sig_finished.connect(self.alert_notice.after_sync)  # admins: the alerts waiting
+        self.statusBar().addPermanentWidget(self.alert_notice)
         self.checking = QLabel(_("Checking the archive…"), self)  # the open checks, beside the user
         self.checking.setToolTip(
             _("The archive's integrity is checked after unlocking; changes are saved once the check has passed.")
@@ -230,12 +234,13 @@ class MainWindow(QMainWindow):
         self.code_dialog = CodeDialog(self.ctx, self)
         self.code_dialog.open()
 
-    def show_admin(self) -> None:
+    def show_admin(self) -> AdminWindow:
         """The administration area (admins only): one window, raised again when already open."""
         if self.admin_window is None:
             self.admin_window = AdminWindow(self.ctx, self)
         self.admin_window.show()
         self.admin_window.raise_()
+        return self.admin_window
 
     def show_export_requests(self) -> ExportRequestsView:
         """Export requests (Archive → Export requests…): one's own, a market manager's team's, an admin's all;
@@ -337,6 +342,8 @@ class MainWindow(QMainWindow):
         self.closure.update(role, self.lock_screen is None)
         if role is not UserRole.ADMIN and self.admin_window is not None:
             self.admin_window.close()
+        if role is not UserRole.ADMIN:
+            self.alert_notice.show_count(0)
         self.tabs.setTabVisible(self.review_tab, reviewer)
         self.list_panel.show_people(reviewer)
         if reviewer:

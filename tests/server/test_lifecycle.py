@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from server import administration as adm
-from server import lifecycle
+from server import backup, lifecycle
 from server.accounts import User
 from server.reports import count_customers
 from server.schema import (
@@ -187,7 +188,7 @@ def test_a_photo_another_customer_shares_is_kept_and_deleted_records_have_their_
     assert api.call("GET", f"/records/{other['id']}", world["c1"]).status_code == 200
 
 
-def test_the_command_line_lists_what_is_due_and_destroys_it(api, world, db, run, monkeypatch):
+def test_the_command_line_lists_what_is_due_and_destroys_it(api, world, db, run, monkeypatch, tmp_path):
     rec = create(api, world["c1"])
     assert api.push1(world["s1"], close(rec["id"], 1))["status"] == "applied"
     code, out, err = run("retention", "due")
@@ -197,10 +198,18 @@ def test_the_command_line_lists_what_is_due_and_destroys_it(api, world, db, run,
     assert code == 0 and out.startswith(rec["id"]) and "\tclosed\t" in out
     code, _out, err = run("retention", "destroy", rec["id"], "--by", "admin")
     assert code == 2 and "--reason" in err
+    folder = tmp_path / "backups"
+    folder.mkdir()
+    made, _manifest = backup.backup(db, folder, secrets.token_bytes(32))  # a real one, holding the record
+    monkeypatch.setenv("FIELDARCHIVE_BACKUP_FOLDER", str(folder))
     code, out, err = run("retention", "destroy", rec["id"], "--by", "admin", "--reason", "年度销毁")
-    assert code == 0 and "1 records destroyed" in err
+    assert code == 0 and "1 records destroyed" in err and "1 backups made before still hold them" in err
+    assert made.name in err
     code, out, _err = run("retention", "log")
-    assert json.loads(out)[0]["record_id"] == rec["id"]
+    logged = json.loads(out)[0]
+    assert logged["record_id"] == rec["id"]
+    assert logged["kept_in_backups"] == [made.name]  # the backups that still hold it, named in its entry
+    assert "kept_in_backups" not in logged["removed"]
 
 
 def test_the_admin_api_lists_what_is_due_and_destroys_it_on_the_calling_admins_approval(api, world, db, settings):

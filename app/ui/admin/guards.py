@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
 
 from app.i18n import _, ngettext, translate
@@ -154,6 +154,8 @@ class CoversPage(Page):
 
 
 class AlertsPage(Page):
+    sig_waiting = Signal(int)  # alerts not acknowledged, as last listed (the status bar's notice follows it)
+
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, parent)
         self.title = _("Alerts")
@@ -188,6 +190,7 @@ class AlertsPage(Page):
             if new
             else _("No alert waits.")
         )
+        self.sig_waiting.emit(new)
 
     def acknowledge(self) -> None:
         key = selected_key(self.table)

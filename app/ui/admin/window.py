@@ -67,6 +67,15 @@ class AdminWindow(QDialog):
         layout.addWidget(self.tabs)
         self._tab(0)
 
+    def show_page(self, page: Page) -> None:
+        """Bring ``page`` forward, asked again (the first time it is shown, it asks by itself)."""
+        index = self.tabs.indexOf(page)
+        if index in self._shown:
+            self.tabs.setCurrentIndex(index)
+            page.refresh()
+        else:
+            self.tabs.setCurrentIndex(index)
+
     def _tab(self, index: int) -> None:
         if index not in self._shown and 0 <= index < len(self.pages):
             self._shown.add(index)
