@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from server.administration import Actor, AdminError, read_logged, write_logged
@@ -47,6 +47,15 @@ def list_alerts(
     """The alerts raised, newest first (at most 500)."""
     params = {"unacknowledged": unacknowledged}
     return read_logged(db, actor, "alerts.list", "", params, lambda conn: rows(conn, settings, unacknowledged))
+
+
+def waiting(db: Database) -> int:
+    """How many raised alerts wait for an acknowledgement. A count names no account and no address, so it is
+    not written to the admin log: an admin's client asks it after every sync (it would fill the log)."""
+    c = alerts.c
+    with db.read() as conn:
+        q = select(func.count()).select_from(alerts).where(c.raised_at.is_not(None), c.acknowledged_at.is_(None))
+        return int(conn.execute(q).scalar_one())
 
 
 def acknowledge(db: Database, actor: Actor, settings: Settings, alert_id: int) -> dict[str, Any]:

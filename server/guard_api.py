@@ -117,6 +117,16 @@ def list_alerts(
     return alerts.list_alerts(db_of(request), actor, request.app.state.settings, unacknowledged=unacknowledged)
 
 
+class AlertsWaitingOut(BaseModel):
+    waiting: int
+
+
+@admin_router.get("/alerts/waiting", response_model=AlertsWaitingOut, responses=errors(*ADMIN))
+def alerts_waiting(request: Request, actor: adm.Actor = Depends(admin_caller)) -> dict[str, Any]:
+    """How many alerts wait for an acknowledgement (the admin client's notice after each sync; not logged)."""
+    return {"waiting": alerts.waiting(db_of(request))}
+
+
 @admin_router.post("/alerts/{alert}/acknowledge", response_model=AlertOut, responses=errors(*ADMIN, 404))
 def acknowledge(
     request: Request, alert: int = Path(ge=1, le=2**31 - 1), actor: adm.Actor = Depends(admin_caller)

@@ -61,5 +61,10 @@ def alerts(client: Any, unacknowledged: bool = False) -> list[Alert]:
     return decode(gp.alerts, client._call("GET", "/admin/alerts", params=params), "alerts")
 
 
+def alerts_waiting(client: Any) -> int:
+    """How many alerts wait for an acknowledgement (not written to the admin log, unlike the list)."""
+    return decode(gp.waiting, client._call("GET", "/admin/alerts/waiting"), "alerts.waiting")
+
+
 def acknowledge(client: Any, alert_id: int) -> Alert:
     return decode(gp.alert, client._call("POST", f"/admin/alerts/{int(alert_id)}/acknowledge"), "alert")

@@ -60,6 +60,14 @@ def alert(d: Any, where: str) -> Alert:
     )
 
 
+def waiting(d: Any, where: str) -> int:
+    """``GET /admin/alerts/waiting``: how many alerts wait for an acknowledgement."""
+    n = req(obj(d, where), "waiting", int, where)
+    if n < 0:
+        raise Bad(f"{where}.waiting")
+    return int(n)
+
+
 def alerts(d: Any, where: str) -> list[Alert]:
     if not isinstance(d, list):
         raise Bad(f"{where}: not a list")

@@ -2,7 +2,8 @@
 "Alerts", "Reaching someone").
 
 After each sync (so also after signing in) an admin's client asks the server for the alerts not acknowledged
-yet (``GET /admin/alerts?unacknowledged=true``, in the admin log as every admin read) and shows their number as
+yet (``GET /admin/alerts/waiting``: a count, not written to the admin log, which a list read after every
+sync would fill) and shows their number as
 a button in the status bar; a click opens the administration area on its Alerts page. It goes when none waits,
 and follows what the Alerts page shows (an alert acknowledged there lowers it). Only admins: the alerts API is
 theirs, and an alert's subject (an account name tried, an address) belongs to no team. A failure to ask is
@@ -17,7 +18,6 @@ from typing import Any
 from PySide6.QtWidgets import QPushButton, QWidget
 
 from app.i18n import _, ngettext
-from app.models.guards import Alert
 from app.services import guards
 from app.ui.context import UiContext
 from app.ui.ops.syncing import ask_server
@@ -48,11 +48,11 @@ class AlertNotice(QPushButton):
             self.show_count(0)
             return
         self.busy += 1
-        ask_server(self.ctx, lambda c: guards.alerts(c, unacknowledged=True), self, self._answered, self._not_answered)
+        ask_server(self.ctx, guards.alerts_waiting, self, self._answered, self._not_answered)
 
-    def _answered(self, alerts: list[Alert]) -> None:
+    def _answered(self, waiting: int) -> None:
         self.busy -= 1
-        self.show_count(sum(1 for a in alerts if a.acknowledged_by is None) if self.is_admin() else 0)
+        self.show_count(waiting if self.is_admin() else 0)
 
     def _not_answered(self, _exc: BaseException) -> None:
         self.busy -= 1
