@@ -14,6 +14,7 @@ from app.models.catalogue import FormDefinition
 from app.models.onboarding import WaitingChange
 from app.models.times import ZONE
 from app.sync.client import SyncClient
+from app.validation import secrecy
 
 #: the server's refusals of a change step, said in the user's language
 REFUSALS = {
@@ -98,7 +99,8 @@ def path_text(path: str) -> str:
 
 
 def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
-    """The customers and new values, short: "店名: 联系电话 → 139…" (a batch: the first and how many)."""
+    """The customers and new values, short: "店名: 联系电话 → 139…" (a batch: the first and how many); a value
+    the server masked for this user shows as 已屏蔽（机密） (app.validation.secrecy)."""
     lang = current_language()
     parts = []
     for it in item.items[:1]:
@@ -106,8 +108,13 @@ def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
         fields = []
         for key, value in it.changes.items():
             spec = form.get(key) if form is not None else None
+            hidden = secrecy.label(value)  # a value the server did not send this user: 已屏蔽（机密）
             shown = (
-                "、".join(str(v) for v in value) if isinstance(value, list) else ("" if value is None else str(value))
+                _(hidden)
+                if hidden is not None
+                else "、".join(str(v) for v in value)
+                if isinstance(value, list)
+                else ("" if value is None else str(value))
             )
             fields.append(f"{spec.label(lang) if spec else key} → {shown}")
         parts.append(f"{who}: " + "; ".join(fields))
