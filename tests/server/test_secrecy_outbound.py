@@ -1,8 +1,8 @@
 """Secrecy marks and the masked view where values leave the server for others (issue 18), on SQLite and PostgreSQL:
 the outbound feed and the webhooks' bodies (an integration reads 机密 only when the deployment names it, 绝密 only
-by its name), the new values of the change requests' steps (the to-do), the signature's image in the masked view,
-and a masked department's own fields. The raw JSON of each answer, and the webhook's stored body, are searched
-for the hidden value."""
+by its name), the new values of the change requests' steps (the to-do), the signature's image in the masked view
+(also fetched by its hash), and a masked department's own fields. The raw JSON of each answer, and the webhook's
+stored body, are searched for the hidden value."""
 
 from __future__ import annotations
 
@@ -167,6 +167,9 @@ def test_the_masked_view_gets_no_signature_image_and_a_department_reads_its_own_
 
     assert pulled(api, world["c1"], rid)[0]["signatures"][0]["image"] == png  # the owner gets the picture
     assert pulled(api, world["s1"], rid)[0]["signatures"][0]["image"] == png  # so does their market manager
+    owner_photo, shop_photo = values["photo_owner"][0], values["photo_storefront"][0]
+    for sha in (png, owner_photo, shop_photo):
+        assert api.call("GET", f"/photos/{sha}", world["s1"]).status_code == 200
 
     # the market manager now works for 市场部, a department in the masked view: no picture, no person,
     # but the fields 市场部 owns (it applies their changes): the contact phone and the bank account
@@ -180,3 +183,10 @@ def test_the_masked_view_gets_no_signature_image_and_a_department_reads_its_own_
     assert got["values"]["contact_phone"] == values["contact_phone"]  # personal, owned by 市场部
     assert got["values"]["contact_name"] == placeholder("personal") and values["contact_name"] not in text
     assert got["values"]["id_card"] == placeholder("personal")  # owned by 县区营销部
+    # a hash learnt before fetches no withheld picture: the hand, the owner's face; the shop's front it does
+    assert [api.call("GET", f"/photos/{sha}", world["s1"]).status_code for sha in (png, owner_photo, shop_photo)] == [
+        404,
+        404,
+        200,
+    ]
+    assert api.call("GET", f"/photos/{owner_photo}", world["c1"]).status_code == 200  # its uploader and owner
