@@ -90,6 +90,13 @@ def test_the_outbound_feed_and_webhooks_carry_only_what_the_integration_may_read
     )
     got, text = feed(api, bank, rid)
     assert got["values"]["id_card"] == id_card
+    # the admin sees each integration's standing
+    shown = {n: json.loads(run("integration", "show", n)[1])["secrecy"] for n in ("bank", "crm", "gis")}
+    assert shown == {
+        "bank": {"secret": True, "top_secret": False, "masked_view": False},
+        "crm": {"secret": False, "top_secret": False, "masked_view": False},
+        "gis": {"secret": False, "top_secret": False, "masked_view": True},
+    }
     assert feed(api, crm, rid)[0]["values"]["id_card"] == placeholder("secret")
     got, text = feed(api, gis, rid)
     assert got["values"]["contact_name"] == placeholder("personal") and name not in text and id_card not in text
