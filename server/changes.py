@@ -55,6 +55,7 @@ from server.schema import customers
 from server.schema_admin import departments
 from server.schema_onboarding import change_items, onboarding_cases
 from server.scope import Directory, can_see, is_admin
+from server.secrecy import view_of
 from server.system import apply_system_changes
 
 PREFIX = "change"
@@ -256,7 +257,7 @@ def open_change(db: Database, user: User, body: ChangeIn) -> dict[str, Any]:
                 update(onboarding_cases).where(C.id == cid).values(source=(source + " " + body.note.strip())[:120])
             )
         case = conn.execute(select(onboarding_cases).where(C.id == cid)).one()
-        return _with_items(conn, engine.case_wire(conn, case, rows[0][0], d, server_calendar(conn), now), d)
+        return _with_items(conn, engine.case_wire(conn, case, rows[0][0], d, server_calendar(conn), now), d, user)
 
     return db.write(work)
 
@@ -264,34 +265,40 @@ def open_change(db: Database, user: User, body: ChangeIn) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------ reads
 
 
-def _items(conn: Connection, case_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+def _items(conn: Connection, case_ids: Sequence[str], user: User, d: Directory) -> dict[str, list[dict[str, Any]]]:
+    """Each case's customers with their new values, a value ``user`` may not see as its placeholder (the
+    customer's mark and ``user``'s relation to it decide: server/secrecy.py)."""
     out: dict[str, list[dict[str, Any]]] = {c: [] for c in case_ids}
     if not case_ids:
         return out
+    view = view_of(conn, user)
     cu, it = customers.c, change_items.c
+    rec = (cu.code, cu.data, cu.owner_id, cu.created_by_id)
     q = (
-        select(it.case_id, it.record_id, it.changes, it.applied_version, cu.code, cu.data)
+        select(it.case_id, it.record_id, it.changes, it.applied_version, *rec)
         .join(customers, cu.id == it.record_id)
         .where(it.case_id.in_(list(case_ids)))
         .order_by(it.case_id, cu.code, it.record_id)
     )
     for r in conn.execute(q):
-        name = json.loads(r.data).get("shop_name")
+        values = json.loads(r.data)
+        name = values.get("shop_name")
+        gone = view.hidden(r.owner_id, r.created_by_id, values, d)
         out[r.case_id].append(
             {
                 "record_id": r.record_id,
                 "customer_code": r.code,
-                "shop_name": name if isinstance(name, str) else None,
-                "changes": json.loads(r.changes),
+                "shop_name": name if isinstance(name, str) and "shop_name" not in gone else None,
+                "changes": view.apply(gone, json.loads(r.changes)),
                 "applied_version": r.applied_version,
             }
         )
     return out
 
 
-def _with_items(conn: Connection, case: dict[str, Any], d: Directory) -> dict[str, Any]:
+def _with_items(conn: Connection, case: dict[str, Any], d: Directory, user: User) -> dict[str, Any]:
     case["path"] = case["kind"]
-    case["items"] = _items(conn, [case["id"]])[case["id"]]
+    case["items"] = _items(conn, [case["id"]], user, d)[case["id"]]
     for s in case["steps"]:
         s["flags"] = sorted(_flags(case["kind"], s["code"]))
     case["notify_customer"] = any(k in NOTIFY_FIELDS for i in case["items"] for k in i["changes"])
@@ -306,7 +313,7 @@ def show(db: Database, user: User, case_id: str) -> dict[str, Any]:
     """A change request with its steps, customers and new values, and its notices."""
     case = engine.show(db, user, case_id, KINDS, PREFIX)
     with db.read() as conn:
-        return _with_items(conn, case, Directory.load(conn))
+        return _with_items(conn, case, Directory.load(conn), user)
 
 
 def cases_of(db: Database, user: User, record_id: str) -> list[dict[str, Any]]:
@@ -314,7 +321,7 @@ def cases_of(db: Database, user: User, record_id: str) -> list[dict[str, Any]]:
     cases = engine.cases_of(db, user, record_id, KINDS)
     with db.read() as conn:
         d = Directory.load(conn)
-        return [_with_items(conn, c, d) for c in cases]
+        return [_with_items(conn, c, d, user) for c in cases]
 
 
 def waiting(db: Database, user: User) -> list[dict[str, Any]]:
@@ -322,7 +329,7 @@ def waiting(db: Database, user: User) -> list[dict[str, Any]]:
     with its path, customers and new values."""
     out = engine.waiting(db, user, KINDS)
     with db.read() as conn:
-        items = _items(conn, [w["case_id"] for w in out])
+        items = _items(conn, [w["case_id"] for w in out], user, Directory.load(conn))
     for w in out:
         w["path"] = w["kind"]
         w["items"] = items[w["case_id"]]
@@ -394,4 +401,4 @@ def do_step(db: Database, user: User, case_id: str, body: ChangeStepIn) -> dict[
 
     case = engine.advance(db, user, case_id, body, KINDS, PREFIX, hook)
     with db.read() as conn:
-        return _with_items(conn, case, Directory.load(conn))
+        return _with_items(conn, case, Directory.load(conn), user)

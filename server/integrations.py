@@ -38,6 +38,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.models.wire import ErrorCode
+from app.validation import secrecy
 from server.accounts import AccountError, User, get_user_by_id, team_supervisor
 from server.config import Settings
 from server.db import Database, Tx
@@ -213,6 +214,19 @@ def _describe(conn: Connection, row: Any) -> dict[str, Any]:
         "last_call_at": last,
         "fields": json.loads(row.fields) if row.fields is not None else None,  # None: every field
         "webhook": conn.execute(select(webhooks.c.url).where(webhooks.c.integration_id == row.id)).scalar(),
+        "secrecy": standing(conn, row.name),
+    }
+
+
+def standing(conn: Connection, name: str) -> dict[str, bool]:
+    """What the form in force lets the integration read (its ``meta.secrecy``: docs/integrations.md, "Secrecy"):
+    机密 (``secret``), 绝密 (``top_secret``), and whether it is in the masked view (no person)."""
+    form = current_form(conn)
+    reader = secrecy.Reader(f"{INTEGRATION}:{name}", INTEGRATION)
+    return {
+        "secret": secrecy.may_read(form, secrecy.SECRET, reader),
+        "top_secret": secrecy.may_read(form, secrecy.TOP_SECRET, reader),
+        "masked_view": secrecy.in_masked_view(form, reader),
     }
 
 

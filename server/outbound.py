@@ -16,7 +16,10 @@ and a page reads the counter first and then only rows up to it in one snapshot, 
 are purged after the deployment's retention (server/outbound_purge.py; a cursor below the purged ones is
 ``410``). Each integration sees the rows of its territory (as of the change: the
 owner and the owner's supervisor then) and only the fields of its field list (``integrations.fields``;
-NULL: every field); a ``changed`` row none of whose changed fields it may see is left out.
+NULL: every field); a ``changed`` row none of whose changed fields it may see is left out. A value of a class
+the integration may not read (机密 / 绝密, or a personal one when it is in the masked view: ``meta.secrecy`` of the
+form in force, server/secrecy.py) is sent as its placeholder, by the row's own mark; which fields changed is
+still told.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ from server.errors import ApiError
 from server.integrations import Machine
 from server.schema import feed_counter
 from server.schema_integrations import outbound_changes
+from server.secrecy import View, view_of
 
 if TYPE_CHECKING:  # server.records calls this module from its unit of work
     from server.records import Rec
@@ -92,12 +96,15 @@ def page_query(machine: Machine, cursor: int, top: int, limit: int) -> Select[An
     return q.order_by(outbound_changes.c.seq).limit(limit)
 
 
-def change(row: Any, fields: frozenset[str] | None) -> dict[str, Any] | None:
-    """One change as an integration sees it (only its fields), or None when nothing it may see changed."""
+def change(row: Any, fields: frozenset[str] | None, view: View) -> dict[str, Any] | None:
+    """One change as an integration sees it (only its fields, each hidden value as its placeholder), or None
+    when nothing it may see changed."""
     changed = [k for k in json.loads(row.changed) if fields is None or k in fields]
     if row.kind == CHANGED and not changed:
         return None
     values = json.loads(row.data) if row.data is not None else None
+    if values is not None:
+        values = view.unrelated(values)
     if values is not None and fields is not None:
         values = {k: v for k, v in values.items() if k in fields}
     return {
@@ -138,7 +145,8 @@ def read_changes(conn: Connection, machine: Machine, cursor: int, limit: int) ->
     more = len(rows) > limit
     rows = rows[:limit]
     fields = frozenset(machine.fields) if machine.fields is not None else None
-    changes = [c for c in (change(r, fields) for r in rows) if c is not None]
+    view = view_of(conn, machine.as_user())
+    changes = [c for c in (change(r, fields, view) for r in rows) if c is not None]
     return {
         "changes": changes,
         "cursor": rows[-1].seq if more else counter.seq,

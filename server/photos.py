@@ -11,8 +11,10 @@ the caller's own upload; a photo is read by those who sent its bytes (``photo_up
 the bytes of a photo already held proves holding it, and the bytes are kept once) and by those who
 may see a customer whose record or visit refers to it and does not still wait for it; a save that
 refers to a photo held on the server which the caller may not read is rejected
-(``photo.forbidden``). Partial uploads untouched for ``Settings.upload_ttl`` are purged at start,
-daily, and at most every ``PURGE_EVERY`` seconds while uploads come in.
+(``photo.forbidden``). A download is also refused when secrecy hides the photo in every customer that shows it
+to the caller (a photo field they may not read, a signature's image in the masked view: :func:`withheld`).
+Partial uploads untouched for ``Settings.upload_ttl`` are purged at start, daily, and at most every
+``PURGE_EVERY`` seconds while uploads come in.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ from server.config import Settings
 from server.db import Database, Tx
 from server.errors import ApiError, not_found
 from server.records import mark_photo_present
-from server.schema import customers, photo_refs, photo_uploads, photos, upload_chunks
-from server.scope import is_admin, visible_clause
+from server.schema import customers, photo_refs, photo_uploads, photos, signatures, upload_chunks
+from server.scope import Directory, is_admin, visible_clause
+from server.secrecy import view_of
 
 SHA_RE = re.compile(r"[0-9a-f]{64}")
 PURGE_EVERY = 60.0  # seconds between purges triggered by uploads (per process and database)
@@ -199,11 +202,44 @@ def readable(conn: Connection, user: User, hashes: Iterable[str]) -> set[str]:
     return out
 
 
+def withheld(conn: Connection, user: User, sha: str) -> bool:
+    """Is the photo ``sha`` hidden from ``user`` by secrecy (server/secrecy.py) in every customer they see that
+    refers to it: a value of a photo field they may not read, or, in the masked view, a signature's image?
+    Their own upload never is. So a hash learnt elsewhere does not fetch a picture the record would not show."""
+    if is_admin(user) or _uploaded_by(conn, sha, user.id):
+        return False
+    q = (
+        select(customers.c.id, customers.c.data, customers.c.owner_id, customers.c.created_by_id)
+        .join(photo_refs, photo_refs.c.record_id == customers.c.id)
+        .where(photo_refs.c.sha256 == sha, visible_clause(user))
+    )
+    rows = conn.execute(q).all()
+    if not rows:
+        return False  # not a customer's photo (readable() decides)
+    view, d = view_of(conn, user), Directory.lazy(conn, user)
+    signed = set()
+    if view.masked_view():
+        ids = [r.id for r in rows]
+        signed = set(
+            conn.execute(
+                select(signatures.c.record_id).where(signatures.c.image == sha, signatures.c.record_id.in_(ids))
+            ).scalars()
+        )
+    for r in rows:
+        values = json.loads(r.data)
+        gone = view.hidden(r.owner_id, r.created_by_id, values, d)
+        held = {k for k, v in values.items() if v == sha or (isinstance(v, list) and sha in v)}
+        if r.id not in signed and not (held and held <= gone.keys()):
+            return False  # this customer shows it (or refers to it outside the values: an entry's attachment)
+    return True
+
+
 def download(db: Database, caller: Caller, sha: str) -> bytes:
-    """The bytes of a photo the caller may read (:func:`readable`); any other: 404, as if missing."""
+    """The bytes of a photo the caller may read (:func:`readable`) and secrecy does not withhold from them
+    (:func:`withheld`); any other: 404, as if missing."""
     check_sha(sha)
     with db.read() as conn:
         data = conn.execute(select(photos.c.data).where(photos.c.sha256 == sha)).scalar()
-        if data is None or not readable(conn, caller.user, [sha]):
+        if data is None or not readable(conn, caller.user, [sha]) or withheld(conn, caller.user, sha):
             raise not_found("There is no such photo.")
     return bytes(data)

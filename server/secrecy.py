@@ -2,7 +2,8 @@
 
 The rule is ``app.validation.secrecy`` (shared with the client) over the form in force; this module says
 how a caller stands to a record (owner, creator, the owner's market manager) and is the hook every path
-that sends values goes through (``Rec.to_wire``: pull, reads, push answers; the ledger; signatures), and
+that sends values goes through (``Rec.to_wire``: pull, reads, push answers; the ledger; signatures and their
+images; the change requests' new values, server/changes.py; the outbound feed and webhooks), and
 the guard of a write: a placeholder is never stored, and a value the caller may not see cannot be
 overwritten by them (docs/domain.md, "Secrecy marks and the masked view").
 """
@@ -47,7 +48,19 @@ class View:
         self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any], d: Directory
     ) -> dict[str, str]:
         """The fields of this record the caller may not see → why (``secret``, ``top_secret``, ``personal``)."""
-        reader = self.reader(owner_id, created_by_id, d)
+        return self._hidden(self.reader(owner_id, created_by_id, d), values)
+
+    def unrelated(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """``values`` as the caller sees them when it stands in no relation to the record (an integration: the
+        outbound feed and webhooks, server/outbound.py)."""
+        reader = rule.Reader(self.user.name, self.user.role, frozenset(), self.department)
+        return self.apply(self._hidden(reader, values), values)
+
+    def masked_view(self) -> bool:
+        """Is the caller in the masked view (the outlet without the person: no signature image either)?"""
+        return rule.in_masked_view(self.form, rule.Reader(self.user.name, self.user.role, frozenset(), self.department))
+
+    def _hidden(self, reader: rule.Reader, values: Mapping[str, Any]) -> dict[str, str]:
         key = (rule.record_mark(self.form, values), reader.relations)
         found = self._known.get(key)
         if found is None:

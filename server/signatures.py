@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 
 from app.i18n import translate
 from app.validation import consent as rules
+from app.validation.secrecy import PERSONAL, placeholder
 from server.apply import applied, error, rejected, target
 from server.records import UnitOfWork, dumps
 from server.schema import signatures
@@ -102,6 +103,9 @@ def with_state(sigs: Sequence[dict[str, Any]], values: Mapping[str, Any]) -> lis
 
 def signed_view(view: View, rec: Any, d: Directory, sigs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """``with_state`` over the real values, then the signed values the caller may not see as placeholders
-    (server.secrecy): whether a confirmation is outdated is told, the hidden value is not."""
+    (server.secrecy): whether a confirmation is outdated is told, the hidden value is not. In the masked view the
+    image is a placeholder too (``⟦masked:personal⟧``): the date, the verifier and the state are told, the person's
+    handwriting is not, and its hash is not sent (so it cannot be fetched from ``/photos``)."""
     gone = view.hidden(rec.owner_id, rec.created_by_id, rec.values, d)
-    return [{**s, "fields": view.apply(gone, s["fields"])} for s in with_state(sigs, rec.values)]
+    image = {"image": placeholder(PERSONAL)} if view.masked_view() else {}  # the person's hand: not the outlet's
+    return [{**s, "fields": view.apply(gone, s["fields"]), **image} for s in with_state(sigs, rec.values)]

@@ -15,6 +15,7 @@ from app.models.onboarding import WaitingChange
 from app.models.times import ZONE
 from app.services.exporting import export_value
 from app.sync.client import SyncClient
+from app.validation import secrecy
 
 #: the server's refusals of a change step, said in the user's language
 REFUSALS = {
@@ -99,7 +100,8 @@ def path_text(path: str) -> str:
 
 
 def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
-    """The customers and new values, short: "店名: 联系电话 → 139…" (a batch: the first and how many)."""
+    """The customers and new values, short: "店名: 联系电话 → 139…" (a batch: the first and how many); a value
+    the server masked for this user shows as 已屏蔽（机密） (app.validation.secrecy)."""
     lang = current_language()
     parts = []
     for it in item.items[:1]:
@@ -107,7 +109,10 @@ def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
         fields = []
         for key, value in it.changes.items():
             spec = form.get(key) if form is not None else None
-            if spec is not None:  # as a person reads it: choice labels (周一、周四, not mon、thu), dates, yes/no
+            hidden = secrecy.label(value)  # a value the server did not send this user: 已屏蔽（机密）
+            if hidden is not None:
+                shown = _(hidden)
+            elif spec is not None:  # as a person reads it: choice labels (周一、周四, not mon、thu), dates, yes/no
                 cell = export_value(spec, value, lang)
                 shown = "" if cell is None else cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
             else:

@@ -300,7 +300,14 @@ def _photos_of(changes: list[FeedChange], photo_fields: frozenset[str]) -> list[
     for c in changes:
         entries = ((c.record.integrity if c.record is not None else None) or {}).get("entries") or []
         out += [p for e in entries if isinstance(e, dict) for p in e.get("photos") or [] if isinstance(p, str)]
-    out += [s["image"] for c in changes if c.record is not None for s in c.record.signatures or ()]
+    # a signature's picture withheld from the masked view arrives as a placeholder: nothing to ask for
+    out += [
+        s["image"]
+        for c in changes
+        if c.record is not None
+        for s in c.record.signatures or ()
+        if not is_masked(s["image"])
+    ]
     return out
 
 

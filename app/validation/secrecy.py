@@ -12,11 +12,14 @@ masked view"):
 - who may read a class is ``meta.secrecy.readers``: a list of tokens per class, a role (``admin``,
   ``supervisor``, ``collector``, ``viewer``), a relation to the record (``owner``: the collector it is
   assigned to, ``creator``, ``team_supervisor``: the owner's market manager) or a named account
-  (``user:<name>``). The default: 机密 the owner, their market manager and admins; 绝密 admins only;
+  (``user:<name>``), or an integration (``integration`` every one, for 机密 only; ``integration:<name>`` one,
+  the only way an integration reads 绝密). The default: 机密 the owner, their market manager and admins; 绝密
+  admins only; no integration reads either;
 - the masked view: roles in ``meta.secrecy.masked_roles`` (default ``viewer``: the territory users who need the
   outlet but not the person; ``department:<code>`` names the users of a department, e.g. ``department:delivery``)
   see none of the personal fields (``meta.secrecy.personal``, default the consent's personal fields and the photos
-  of people).
+  of people) but those their own department owns (``meta.owners``: it applies their changes); an integration is
+  named ``integration`` or ``integration:<name>``; the masked view gets no signature image either.
 
 A value the reader may not see is replaced by a placeholder (``⟦masked:<class>⟧``; in a list for the list
 fields: photos, multiple choices; app.validation.personal, which the consent rule shares). The server sends
@@ -26,13 +29,14 @@ Plain functions over plain data: no I/O.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from app.i18n import N_
 from app.models.catalogue import FieldType, FormDefinition
-from app.models.owners import CODE_RE
+from app.models.owners import CODE_RE, field_owner
 from app.validation.personal import PERSONAL_FIELDS
 from app.validation.personal import is_masked as is_masked  # the placeholder's rule, kept importable from here
 from app.validation.personal import mask_reason as mask_reason
@@ -61,7 +65,9 @@ PEOPLE_PHOTOS = frozenset(
 DEFAULT_PERSONAL: frozenset[str] = PERSONAL_FIELDS | PEOPLE_PHOTOS
 DEFAULT_ALWAYS_VISIBLE: tuple[str, ...] = ("customer_code", "shop_name", RECORD_FIELD)
 RELATIONS = frozenset({"owner", "creator", "team_supervisor"})
-ROLES = frozenset({"admin", "supervisor", "collector", "viewer", "integration"})
+INTEGRATION = "integration"
+ROLES = frozenset({"admin", "supervisor", "collector", "viewer", INTEGRATION})
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,47}")  # an integration's name (server/integrations.py NAME_RE)
 
 _LIST_TYPES = (FieldType.PHOTO, FieldType.MULTICHOICE)
 
@@ -127,18 +133,39 @@ def always_visible(form: FormDefinition) -> frozenset[str]:
     return frozenset(base) | ({mark} if mark else set())
 
 
+def machine_name(reader: Reader) -> str | None:
+    """The token naming ``reader`` if it is an integration (``integration:<name>``, its account name), else None."""
+    return reader.name if reader.role == INTEGRATION and reader.name.startswith(INTEGRATION + ":") else None
+
+
 def in_masked_view(form: FormDefinition, reader: Reader) -> bool:
-    """Does ``reader`` see the outlet without the person (their role, or their department, is named)?"""
+    """Does ``reader`` see the outlet without the person (their role, their department or, for an integration,
+    its name is named)?"""
     roles = masked_roles(form)
-    return reader.role in roles or (reader.department is not None and f"department:{reader.department}" in roles)
+    machine = machine_name(reader)
+    return (
+        reader.role in roles
+        or (reader.department is not None and f"department:{reader.department}" in roles)
+        or (machine is not None and machine in roles)
+    )
+
+
+def owns(form: FormDefinition, reader: Reader, key: str) -> bool:
+    """Does ``reader``'s department own ``key`` (the catalogue's ``meta.owners``)? It applies the field's changes,
+    so the masked view does not hide that field from it."""
+    return reader.department is not None and field_owner(form, key) == reader.department
 
 
 def may_read(form: FormDefinition, level: str, reader: Reader) -> bool:
     """May ``reader`` see a value of class ``level`` (normal: yes)?"""
     if RANK.get(level, 0) == 0:
         return True
+    machine = machine_name(reader)
     for token in readers(form, level):
-        if token == reader.role or token in reader.relations or token == f"user:{reader.name}":
+        if reader.role == INTEGRATION:  # an integration: its role (never for 绝密) or its own name
+            if (machine is not None and token == machine) or (token == INTEGRATION and level != TOP_SECRET):
+                return True
+        elif token == reader.role or token in reader.relations or token == f"user:{reader.name}":
             return True
     return False
 
@@ -159,7 +186,7 @@ def hidden(form: FormDefinition, values: Mapping[str, Any], reader: Reader) -> d
         level = effective_class(form, spec.key, mark)
         if not may_read(form, level, reader):
             out[spec.key] = level
-        elif spec.key in personal:
+        elif spec.key in personal and not owns(form, reader, spec.key):
             out[spec.key] = PERSONAL
     return out
 
@@ -196,11 +223,15 @@ def policy_problems(form: FormDefinition) -> list[str]:
             problems.append(f"secrecy.readers: {level!r} is not secret or top_secret")
         for token in tokens if isinstance(tokens, list) else [tokens]:
             if not _token_ok(token):
-                problems.append(f"secrecy.readers.{level}: {token!r} is not a role, a relation or user:<name>")
+                problems.append(
+                    f"secrecy.readers.{level}: {token!r} is not a role, a relation, user:<name> or integration:<name>"
+                )
+            elif level == TOP_SECRET and token == INTEGRATION:
+                problems.append("secrecy.readers.top_secret: name the integration (integration:<name>), not every one")
     for token in policy.get("masked_roles") or ():
         department = token[11:] if isinstance(token, str) and token.startswith("department:") else None
-        if not (token in ROLES or (department is not None and CODE_RE.fullmatch(department))):
-            problems.append(f"secrecy.masked_roles: {token!r} is not a role or department:<code>")
+        if not (token in ROLES or (department is not None and CODE_RE.fullmatch(department)) or _machine_ok(token)):
+            problems.append(f"secrecy.masked_roles: {token!r} is not a role, department:<code> or integration:<name>")
     key = policy.get("record_field")
     if key is not None and key not in form:
         problems.append(f"secrecy.record_field: {key!r} is not a field of the form")
@@ -212,7 +243,11 @@ def _keys(keys: Iterable[Any] | None, form: FormDefinition) -> list[Any]:
     return [k for k in keys or () if k not in form]
 
 
+def _machine_ok(token: Any) -> bool:
+    return isinstance(token, str) and token.startswith(INTEGRATION + ":") and bool(_NAME.fullmatch(token[12:]))
+
+
 def _token_ok(token: Any) -> bool:
     return isinstance(token, str) and (
-        token in ROLES or token in RELATIONS or (token.startswith("user:") and len(token) > 5)
+        token in ROLES or token in RELATIONS or (token.startswith("user:") and len(token) > 5) or _machine_ok(token)
     )

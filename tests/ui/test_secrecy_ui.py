@@ -1,7 +1,8 @@
 """Values this user may not see (issue 18, R10: 机密 / 绝密, the masked view) on the client: a customer holding the
 server's placeholders (app.validation.secrecy) shows them as 已屏蔽（机密） in the form, read-only, in the list,
 the printout and the export; saving the form keeps the placeholder (nothing to send), and a masked value is
-nobody's duplicate."""
+nobody's duplicate; a change step's masked new value shows the words, and a signature's withheld picture (the
+masked view) is neither fetched nor drawn."""
 
 from __future__ import annotations
 
@@ -10,11 +11,18 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QTableView
 
 from app.i18n import translate
+from app.models.onboarding import CaseStep, ChangeItem, WaitingChange
 from app.models.record import ListQuery
+from app.models.remote import FeedChange, RemoteRecord
+from app.models.signature import Signature
+from app.models.wire import ChangeKind
 from app.services import records
+from app.services.changes import changes_text
 from app.services.exporting import converter, export_value
 from app.services.printing import basic_sections
+from app.sync.engine import _photos_of
 from app.ui.records.form import CustomerForm
+from app.ui.records.signature import SignatureBox
 from app.ui.records.table_model import Column, CustomerTableModel
 from app.validation.secrecy import LABELS, placeholder
 
@@ -102,3 +110,24 @@ def test_a_masked_value_is_nobodys_duplicate(ctx, masked_customer) -> None:
     other, _report = records.save_draft(ctx.session, {"shop_name": "张记商店", "id_card": SECRET})
     dups = ctx.session._archive.duplicates.find(ctx.session.form, {"id_card": SECRET}, exclude=[other.id])
     assert dups == []
+
+
+def test_a_change_step_shows_the_words_for_a_value_it_may_not_see(ctx) -> None:
+    step = CaseStep(
+        1, "apply", "Apply", "department:market", "市场部", None, None, None, None, None, None, "", False, None
+    )
+    item = ChangeItem("r1", "610100000001", "老王烟酒店", {"contact_phone": SECRET, "order_method": "phone"})
+    waiting = WaitingChange("c1", "emergency", 3, (item,), step, frozenset({"apply"}), False)
+    text = changes_text(waiting, ctx.session.form)
+    assert translate(LABELS["secret"]) in text and SECRET not in text and "老王烟酒店" in text
+
+
+def test_a_withheld_signature_picture_is_neither_fetched_nor_drawn(qtbot, ctx, masked_customer) -> None:
+    sig = {"id": "s1", "signed_on": "2026-12-01", "image": PERSONAL, "fields": {}, "digest": "", "changed": []}
+    real = {**sig, "id": "s2", "image": "b" * 64}
+    rec = RemoteRecord(masked_customer.id, 2, "draft", {}, signatures=(sig, real))
+    assert _photos_of([FeedChange(1, ChangeKind.RECORD, rec)], frozenset()) == ["b" * 64]
+    box = SignatureBox(ctx, ctx.session.form)
+    qtbot.addWidget(box)
+    box._show([Signature("s1", masked_customer.id, "2026-12-01", PERSONAL, state="synced")])
+    assert box.thumb.text() == translate(LABELS["personal"]) and box.thumb.pixmap().isNull()

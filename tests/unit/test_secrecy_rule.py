@@ -98,3 +98,48 @@ def test_validation_keeps_a_placeholder_on_the_client_and_refuses_it_for_a_write
         ("photo_owner", "secrecy.placeholder"),
     ]
     assert "id_card" not in refused.values
+
+
+def test_an_integration_reads_secret_only_when_named_and_top_secret_only_by_its_name() -> None:
+    bank, gis = reader("integration", name="integration:bank"), reader("integration", name="integration:gis")
+    marked = {**VALUES, "secrecy_mark": "top_secret"}
+    assert s.masked(FORM, VALUES, bank)["id_card"] == s.placeholder("secret")  # the default: none
+    assert s.masked(FORM, VALUES, bank)["contact_name"] == "王小明"  # not in the masked view by default
+    every = apply_override(
+        FORM,
+        {"secrecy": {"readers": {"secret": ["admin", "integration"], "top_secret": ["admin", "integration:bank"]}}},
+    )
+    assert s.policy_problems(every) == []
+    assert s.masked(every, VALUES, gis)["id_card"] == "610103199001011007"
+    assert s.masked(every, marked, bank) == marked and s.masked(every, marked, gis)["address"] == s.placeholder(
+        "top_secret"
+    )
+    # 绝密 to every integration is refused, and never read so even if a rule said it
+    loose = apply_override(FORM, {"secrecy": {"readers": {"top_secret": ["admin", "integration"]}}})
+    assert any("integration:<name>" in p for p in s.policy_problems(loose))
+    assert s.masked(loose, marked, gis)["address"] == s.placeholder("top_secret")
+    # a person's account named like an integration reads nothing of it
+    assert s.masked(every, marked, reader("collector", name="integration:bank"))["address"] == s.placeholder(
+        "top_secret"
+    )
+    masked = apply_override(FORM, {"secrecy": {"masked_roles": ["viewer", "integration:gis"]}})
+    assert s.policy_problems(masked) == []
+    assert s.masked(masked, VALUES, gis)["contact_name"] == s.placeholder("personal")
+    assert s.masked(masked, VALUES, bank)["contact_name"] == "王小明"
+    bad = apply_override(FORM, {"secrecy": {"masked_roles": ["integration:", "integration:a b"]}})
+    assert len(s.policy_problems(bad)) == 2
+
+
+def test_a_masked_department_reads_the_personal_fields_it_owns_and_no_other() -> None:
+    form = apply_override(FORM, {"secrecy": {"masked_roles": ["viewer", "department:market"]}})
+    values = {**VALUES, "contact_phone": "13912345678", "bank_account": "6222020200112233445"}
+    market = s.Reader("m", "collector", frozenset({"owner"}), "market")
+    shown = s.masked(form, values, market)
+    assert shown["contact_phone"] == "13912345678" and shown["bank_account"] == "6222020200112233445"
+    assert shown["contact_name"] == s.placeholder("personal") and shown["id_card"] == s.placeholder("personal")
+    # owning the field lifts the masked view only, not the class: 机密 still needs a reader
+    stranger = s.Reader("m", "collector", frozenset(), "market")
+    assert s.masked(form, values, stranger)["bank_account"] == s.placeholder("secret")
+    # a department not in the masked view sees the person as before
+    delivery = s.Reader("d", "collector", frozenset({"owner"}), "delivery")
+    assert s.masked(form, values, delivery)["contact_name"] == "王小明"

@@ -29,6 +29,7 @@ from app.ui.errors import show_exception
 from app.ui.ops import records as record_ops
 from app.ui.ops import signatures as ops
 from app.ui.style import ERROR, WARNING
+from app.validation import secrecy
 from app.validation.consent import MESSAGES
 
 PAD_SIZE = QSize(560, 220)
@@ -213,6 +214,10 @@ class SignatureBox(QWidget):
         self.state.setText(self.state_text(latest))
         colour = ERROR if latest.state == "refused" else WARNING if latest.outdated else ""
         self.state.setStyleSheet(f"color: {colour};" if colour else "")
+        withheld = secrecy.label(latest.image)  # the masked view gets no picture of the person's hand
+        if withheld is not None:
+            self.thumb.setText(_(withheld))
+            return
         record_ops.photo(self.ctx, self, latest.image).success(self._thumb).run()
 
     def _thumb(self, data: bytes | None) -> None:
