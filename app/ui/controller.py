@@ -12,7 +12,6 @@ from PySide6.QtWidgets import QApplication, QLabel, QMessageBox, QVBoxLayout, QW
 from app.i18n import _, set_language
 from app.instance_lock import ProfileInUse, ProfileLock
 from app.models import times
-from app.models.catalogue import load_form
 from app.services import startup
 from app.settings import Settings
 from app.ui.context import UiContext
@@ -96,7 +95,6 @@ class AppController(QObject):
         self.ctx.sig_integrity_failed.connect(self._integrity_failed)
         self.ctx.sig_integrity_checked.connect(self._checks_passed)
         self._sync_after_checks = False
-        self.page: tuple[Any, QWidget] | None = None  # (its form, the customer's page built before the window)
         app.installEventFilter(self.idle)
 
     # ---- start -------------------------------------------------------------------------------
@@ -184,32 +182,9 @@ class AppController(QObject):
     def show_unlock(self) -> None:
         self.unlock_dialog = UnlockDialog(self.ctx, self.profile_name, self.window)
         self.unlock_dialog.sig_unlocked.connect(self.unlocked)
-        self.unlock_dialog.sig_opening.connect(lambda: QTimer.singleShot(0, self._build_page))
         self.unlock_dialog.rejected.connect(lambda: None if self.ctx.session else self.quit())
         self.unlock_dialog.show()
         unlock_ops.preload(self.ctx).failure(lambda e: log.warning("preload failed: %s", e)).run()
-
-    def _build_page(self) -> None:
-        """The customer's page (the form's editors, most of what building the main window costs) is built
-        while the DB thread derives the key and opens the archive, the GUI thread being idle then; with
-        the form in force before (unlocked earlier) or the bundled one, which the archive's form is checked
-        against when the window is built (``_take_page``)."""
-        if self.window is not None or self.page is not None:
-            return
-        from app.ui.records.customer_panel import CustomerPanel  # noqa: PLC0415  # start-up boundary, as the window
-
-        form = self.ctx.form or load_form()
-        self.page = (form, CustomerPanel(self.ctx, form))
-
-    def _take_page(self, form: Any) -> Any:
-        """The page built for ``form``, or None (none built, or built for another form: dropped)."""
-        built, self.page = self.page, None
-        if built is None:
-            return None
-        if built[0] == form:
-            return built[1]
-        built[1].deleteLater()
-        return None
 
     # ---- unlocked ----------------------------------------------------------------------------
     def unlocked(self, session: Any) -> None:
@@ -218,8 +193,7 @@ class AppController(QObject):
             from app.ui.main_window import MainWindow  # noqa: PLC0415  # start-up boundary: the main window and its views load after unlock
 
             assert self.ctx.form is not None  # taken from the session just set
-            page = self._take_page(self.ctx.form)
-            self.window = MainWindow(self.ctx, self.ctx.form, session.user, session.role, page)
+            self.window = MainWindow(self.ctx, self.ctx.form, session.user, session.role)
             self.window.sig_lock_requested.connect(self.lock)
             self.window.sig_close_requested.connect(self.quit)
             self.window.sig_settings_changed.connect(lambda: self.idle.set_minutes(self.settings.idle_lock_minutes))

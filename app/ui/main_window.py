@@ -52,15 +52,7 @@ class MainWindow(QMainWindow):
     sig_settings_changed = Signal()
     sig_close_requested = Signal()
 
-    def __init__(
-        self,
-        ctx: UiContext,
-        form: FormDefinition,
-        user: str,
-        role: UserRole = UserRole.COLLECTOR,
-        page: CustomerPanel | None = None,
-    ) -> None:
-        """``page``: the customer's page already built for ``form`` (while the archive was being opened)."""
+    def __init__(self, ctx: UiContext, form: FormDefinition, user: str, role: UserRole = UserRole.COLLECTOR) -> None:
         super().__init__()
         self.ctx, self.form, self.role = ctx, form, role
         self.demo = False  # a demo archive: marked, never synced (mark_demo)
@@ -68,7 +60,7 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
         self.list_panel = CustomerListPanel(ctx, self, user)
         self.list_panel.apply()  # first: the DB thread finds the list's first page while the window is built
-        self.panel = page or CustomerPanel(ctx, form, role, self)  # its role is set below (set_role)
+        self.panel = CustomerPanel(ctx, form, role, self)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.list_panel)
         splitter.addWidget(self.panel)

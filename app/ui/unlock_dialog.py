@@ -33,7 +33,6 @@ from app.ui.passphrase import NewPassphrase
 
 class UnlockDialog(QDialog):
     sig_unlocked = Signal(object)  # Session
-    sig_opening = Signal()  # a passphrase (or recovery code) was given: the archive is being opened
 
     def __init__(self, ctx: UiContext, profile: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -142,7 +141,6 @@ class UnlockDialog(QDialog):
         self.message.setStyleSheet("color: #555")
         self.message.setText(_("Opening the archive…"))
         op.success(self._unlocked).failure(self._failed).finally_(self._done).run()
-        self.sig_opening.emit()
 
     def _done(self) -> None:
         self.busy = False
