@@ -40,7 +40,7 @@ from app.storage.customer_rows import (
     to_customer,
 )
 from app.storage.db import Part
-from app.storage.search import grams, plan
+from app.storage.search import broad, grams, plan
 from app.validation.integrity import OPEN_STATUSES
 
 C = schema.customer.c
@@ -384,13 +384,40 @@ class Customers(Part):
         sync_problems: bool = False,
         include_closed: bool = False,
     ) -> list[int]:
-        """The live customers matching the filters; a closed outlet (销户) only with ``include_closed``."""
+        """The live customers matching the filters; a closed outlet (销户) only with ``include_closed``.
+
+        A first page (``limit``) of terms that each match thousands of customers walks the list in its
+        order and stops at the page (``search.broad``); otherwise the matches are looked up and sorted."""
+        with self.reading() as c:
+            return list(
+                c.execute(
+                    self._search(
+                        c, query, status, incomplete, sort, descending, limit, overdue, sync_problems, include_closed
+                    )
+                ).scalars()
+            )
+
+    def _search(
+        self,
+        c: Connection,
+        query: str,
+        status: CustomerStatus | None,
+        incomplete: bool,
+        sort: str,
+        descending: bool,
+        limit: int | None,
+        overdue: OverdueRule | None,
+        sync_problems: bool,
+        include_closed: bool,
+    ) -> Any:
         q = select(C.pk).where(C.deleted_at.is_(None))
         if not include_closed:
             q = q.where(C.closed == 0)
-        for n, (table, expr) in enumerate(plan(query)):
+        conditions = plan(query)
+        key = C.pk + 0 if limit is not None and broad(c, conditions) else C.pk  # +0: no lookups by key
+        for n, (table, expr) in enumerate(conditions):
             q = q.where(
-                C.pk.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr}))
+                key.in_(text(f"SELECT rowid FROM {table} WHERE {table} MATCH :m{n}").bindparams(**{f"m{n}": expr}))
             )
         if status is not None:
             q = q.where(C.status == status.value)
@@ -418,10 +445,7 @@ class Customers(Part):
             q = q.where(C.sync_state.in_(("conflict", "rejected", "revoked")))
         col = SORT_COLUMNS.get(sort, C.updated_at)
         q = q.order_by(col.desc() if descending else col.asc(), C.pk.desc() if descending else C.pk.asc())
-        if limit is not None:
-            q = q.limit(limit)
-        with self.reading() as c:
-            return list(c.execute(q).scalars())
+        return q if limit is None else q.limit(limit)
 
     def _my_complaint(self) -> Any:
         """A complaint of the user's still waiting for its answer (``OPEN_STATUSES``): assigned to the user,

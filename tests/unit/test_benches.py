@@ -22,6 +22,7 @@ RUNS = {
     "server": (["--count", "400"], "server/raw"),
     "scale": (["--customers", "200", "--backend", "sqlite,postgresql", "--storm-clients", "16"], "storm/batched"),
     "sheets": (["--rows", "300"], "ratio check/baseline"),
+    "search": (["--count", "2500", "--rounds", "1"], "walk/lookup"),  # 2,500: some terms broad
 }
 
 
