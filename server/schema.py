@@ -131,6 +131,7 @@ customers = Table(
     *(Column(n, Boolean, nullable=True) for n in ("cmp_ok", "cmp_dated")),
     Column("cmp_form", Integer, nullable=True, index=True),
     Column("binding_on", String(10), nullable=True),  # the binding day (绑定日期), ISO
+    Column("shop_name", Text, nullable=True),  # the shop name of ``data`` when it is text (the report's rows)
 )
 
 customer_versions = Table(
@@ -184,6 +185,7 @@ customer_checks = Table(
     Column("day", String(10), nullable=False),  # ISO date of the check, in China
     Column("by_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("at", Float, nullable=False),
+    Index("ix_customer_checks_record_kind_day", "record_id", "kind", "day"),  # the report's overdue checks
 )
 
 # The integrity archive (诚信档案, F3 L167): one row per entry, never edited (a correction is a new entry).
