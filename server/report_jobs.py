@@ -2,9 +2,7 @@
 
 A province's report takes longer than a client's read timeout (30 s) and than a worker should be held
 by one request. ``POST /reports/monthly/jobs`` checks the month, records a job (``report_jobs``) and
-answers at once; a thread of the same process starts a process of its own (``server.report_worker``,
-at a lower priority, so the requests of the server's process keep their interpreter and come first on
-the processor) that computes the report (``server.reports.monthly``, which
+answers at once; a thread of the same process computes the report (``server.reports.monthly``, which
 sums the completeness stored with each customer in SQL and streams the overdue rows) in its own read
 snapshot, writing its progress (customers gone through of the total) every chunk, then the result (gzip
 of the report's JSON, written as the rows are read) into the job's row. Before it, the customers whose
@@ -13,12 +11,8 @@ stored, 1,000 a write transaction. The caller
 polls ``GET /reports/monthly/jobs/{id}`` and downloads ``…/{id}/result``; both read the database, so
 any server process answers them. The report's contents are exactly those of ``GET /reports/monthly``.
 
-The job's process and the PostgreSQL backend of its connection run at a lower processor priority than
-the requests, without parallel workers (``server.report_priority``), so a push or a pull during a report
-is not slowed much. A job whose process ended without recording an answer is recorded as failed.
-
 At most ``RUNNING`` reports are computed at a time per process (the others wait their turn, shown as
-running with nothing done): a report shares the processor and the database with sync requests.
+running with nothing done): a report is Python work that shares the processor with sync requests.
 A job whose heartbeat stopped for ``STALE`` seconds (its process ended) reads as failed. Jobs are
 kept ``KEEP`` seconds, then purged when a new one starts. Only the job's starter sees it (404 else).
 """
@@ -28,17 +22,11 @@ from __future__ import annotations
 import datetime as dt
 import gzip
 import io
-import json
 import logging
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from dataclasses import asdict
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -51,7 +39,6 @@ from server.config import CHINA_TZ
 from server.db import Database, Tx
 from server.errors import ApiError
 from server.forms import current_form
-from server.report_priority import lower_backend, restore_backend
 from server.reports import check_month, count_customers, monthly, write_json
 from server.schema import report_jobs
 from server.scope import for_reports
@@ -97,46 +84,10 @@ def start(db: Database, user: User, month: str, now: float | None = None) -> dic
 
 
 def _run(db: Database, user: User, job_id: str, month: str) -> None:
-    """Compute the job in a process of its own (``server.report_worker``), at a lower priority, and wait
-    for it: its Python work shares no interpreter lock with this process's requests, and the processor
-    goes to them first (``server.report_priority``)."""
     with _slots:
         try:
-            rc = report_worker_process(db, user, job_id, month)
-        except Exception:  # noqa: BLE001 - the process could not be started: the job fails, the server goes on
-            log.exception("report job %s: its process could not be started", job_id)
-            rc = -1
-        if rc != 0:
-            try:
-                _fail_if_running(db, job_id, "worker_failed")
-            except Exception:  # noqa: BLE001 - the database is gone: the job reads as stale later
-                log.exception("report job %s: the failure could not be recorded", job_id)
-
-
-def report_worker_process(db: Database, user: User, job_id: str, month: str) -> int:
-    """Run ``python -m server.report_worker`` for the job (its arguments on its standard input, the
-    database's address among them: not on a command line others may list); its exit code."""
-    root = str(Path(__file__).resolve().parents[1])
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH")) if p)}
-    job = {"url": db.url, "user": asdict(user), "job_id": job_id, "month": month}
-    proc = subprocess.run(
-        [sys.executable, "-m", "server.report_worker"],
-        input=json.dumps(job).encode(),
-        env=env,
-        cwd=root,
-        check=False,
-    )
-    return proc.returncode
-
-
-def compute(db: Database, user: User, job_id: str, month: str) -> None:
-    """The job's work (in ``server.report_worker``'s process): the stale completeness, then the report
-    written as gzip into the job's row, with its progress; a failure is recorded as the job's error."""
-    try:
-        _refresh(db)
-        with db.read() as conn:
-            backend = lower_backend(conn)
-            try:
+            _refresh(db)
+            with db.read() as conn:
                 total = count_customers(conn, user)
                 _set(db, job_id, total=total)
                 done, last = 0, time.monotonic()
@@ -155,29 +106,15 @@ def compute(db: Database, user: User, job_id: str, month: str) -> None:
                 with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
                     write_json(report, gz)  # the overdue rows are read from ``conn`` as they are written
                 del report
-            finally:
-                if not restore_backend(backend):
-                    conn.invalidate()  # not pooled at a lower priority
-        body = buf.getvalue()
-        _set(db, job_id, state="done", done=total, result=body)
-    except Exception as exc:  # the job fails; the server goes on
-        log.exception("report job %s failed", job_id)
-        reason = exc.message if isinstance(exc, ApiError) else type(exc).__name__
-        try:
-            _set(db, job_id, state="failed", error=reason)
-        except Exception:  # noqa: BLE001 - the database is gone: the job reads as stale later
-            log.exception("report job %s: the failure could not be recorded", job_id)
-
-
-def _fail_if_running(db: Database, job_id: str, reason: str) -> None:
-    j = report_jobs.c
-    db.write(
-        lambda tx: tx.conn.execute(
-            update(report_jobs)
-            .where(j.id == job_id, j.state == "running")
-            .values(state="failed", error=reason, updated_at=time.time())
-        )
-    )
+            body = buf.getvalue()
+            _set(db, job_id, state="done", done=total, result=body)
+        except Exception as exc:  # the job fails; the server goes on
+            log.exception("report job %s failed", job_id)
+            reason = exc.message if isinstance(exc, ApiError) else type(exc).__name__
+            try:
+                _set(db, job_id, state="failed", error=reason)
+            except Exception:  # noqa: BLE001 - the database is gone: the job reads as stale later
+                log.exception("report job %s: the failure could not be recorded", job_id)
 
 
 def _refresh(db: Database) -> None:

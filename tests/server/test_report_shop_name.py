@@ -1,19 +1,16 @@
 """The shop name as a column of the customer (migration ``0032_report_shop_name``, issue 21): filled on
 upgrade for the rows already stored, kept by every writer with the stored completeness, what the monthly
 report's overdue rows and category adjustments show (the row's JSON only where it is NULL), on SQLite and
-PostgreSQL; and a report job's PostgreSQL backend at a lower priority, given back afterwards."""
+PostgreSQL."""
 
 from __future__ import annotations
 
 import json
-import os
 import time
 
-import pytest
 from sqlalchemy import inspect, select, text, update
 
 from app.models.workdays import WorkCalendar
-from server.report_priority import NICE, lower_backend, restore_backend
 from server.schema import customers
 from tests.server.helpers import create, save
 from tests.server.test_migrations import _to
@@ -88,20 +85,3 @@ def test_the_column_follows_every_write_and_the_report_shows_it(api, world, db):
     assert r["status"] in ("applied", "merged"), r
     assert _shop(db, rid) is None
     assert (rid, "new", None) in overdue_shops()
-
-
-@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)  # a PostgreSQL backend is a process
-def test_a_report_jobs_backend_runs_at_a_lower_priority_and_gets_it_back(db):
-    with db.read() as conn:
-        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        before = os.getpriority(os.PRIO_PROCESS, pid)
-        held = lower_backend(conn)
-        if held is None:
-            pytest.skip("this process may not change the database's processes (another user)")
-        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, before + NICE)
-        workers = conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar_one()
-        assert workers == "0"  # in its transaction only
-        assert restore_backend(held)
-        assert os.getpriority(os.PRIO_PROCESS, pid) == before
-    with db.read() as conn:
-        assert conn.execute(text("SHOW max_parallel_workers_per_gather")).scalar_one() != "0"
