@@ -49,7 +49,7 @@ RUNNING = 1
 STALE = 600.0
 KEEP = 24 * 3600.0
 HEARTBEAT = 1.0  # seconds between progress writes at most
-#: the result's gzip: level 1 costs ~1/3 of level 6's processor for a file ~1/4 larger (what the server shares)
+#: the result's gzip: level 1 spends less processor than 6 (shared with the requests) for a file ~20 % larger
 GZIP_LEVEL = 1
 
 _slots = threading.BoundedSemaphore(RUNNING)
