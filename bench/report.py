@@ -53,6 +53,7 @@ from server.config import CHINA_TZ
 from server.db import Database, bulk_insert
 from server.migrate import upgrade
 from server.records import dumps
+from server.report_jobs import GZIP_LEVEL
 from server.schema import audit_entries, customer_checks, customer_versions, customers, devices, users, visits
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -306,7 +307,7 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
             assert user is not None
             rep = monthly(conn, user, current_form(conn), server_calendar(conn), month, compact=True)
             rep["overdue"] = counted(rep["overdue"])
-            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+            with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
                 write_json(rep, gz)
         info = {
             "rows": len(rep["category_adjustments"]) + overdue,

@@ -13,7 +13,9 @@ admin commands) stores the answer in columns of ``customers`` (:func:`stamp`):
   ``i`` of the pair: the form's ``i``-th field, 62 bits a column), NULL when the form has more fields;
 - ``cmp_ok``: complete and valid (what the new customer's deadline and approval ask);
 - ``cmp_dated``: an error that the passing of time may clear (a date after the day it was computed);
-- ``binding_on``: the binding day (绑定日期) as an ISO date, NULL without a valid one.
+- ``binding_on``: the binding day (绑定日期) as an ISO date, NULL without a valid one;
+- ``shop_name``: the shop name (店铺名称) when it is text, NULL else (migration ``0032_report_shop_name``):
+  the report's overdue rows name it without reading the row's JSON.
 
 The stored answer is the validation's as long as the form is the same version, no error depends on
 the day, and the report's day is not before ``cmp_day`` (:func:`fresh_clause`; a valid past date stays
@@ -60,6 +62,13 @@ def binding_day(values: dict[str, Any]) -> str | None:
         return None
 
 
+def shop_name(values: dict[str, Any]) -> str | None:
+    """The shop name as the report's rows show it when it is text; None otherwise (the report then reads
+    the value out of ``data``, as it did before the column)."""
+    v = values.get("shop_name")
+    return v if isinstance(v, str) else None
+
+
 def evaluate(form: FormDefinition, values: dict[str, Any], today: dt.date) -> tuple[list[str], bool, bool]:
     """(required fields a person keeps that are empty, any value invalid, an error the day may clear)."""
     report = validate_values(form, values, today=today, role=KEEPER)
@@ -99,6 +108,7 @@ def columns(
         "cmp_ok": not missing and not invalid,
         "cmp_dated": dated or bits is None,
         "binding_on": binding_day(values),
+        "shop_name": shop_name(values),
     }
 
 
@@ -110,6 +120,7 @@ STAMP_KEYS = (
     "cmp_ok",
     "cmp_dated",
     "binding_on",
+    "shop_name",
 )
 
 

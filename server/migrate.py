@@ -28,7 +28,7 @@ from server.forms import current_form
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0031_access_guards"
+HEAD = "0032_report_shop_name"
 
 
 def alembic_config() -> Config:

@@ -49,6 +49,8 @@ RUNNING = 1
 STALE = 600.0
 KEEP = 24 * 3600.0
 HEARTBEAT = 1.0  # seconds between progress writes at most
+#: the result's gzip: level 1 spends less processor than 6 (shared with the requests) for a file ~20 % larger
+GZIP_LEVEL = 1
 
 _slots = threading.BoundedSemaphore(RUNNING)
 
@@ -101,7 +103,7 @@ def _run(db: Database, user: User, job_id: str, month: str) -> None:
                     conn, user, current_form(conn), server_calendar(conn), month, progress=progress, compact=True
                 )
                 buf = io.BytesIO()
-                with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=6, mtime=0) as gz:
+                with gzip.GzipFile(fileobj=buf, mode="wb", compresslevel=GZIP_LEVEL, mtime=0) as gz:
                     write_json(report, gz)  # the overdue rows are read from ``conn`` as they are written
                 del report
             body = buf.getvalue()

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import JSON, and_, case, cast, collate, exists, func, not_, or_, select
+from sqlalchemy.sql.elements import True_
 
 from app.models.catalogue import FormDefinition
 from app.models.workdays import WorkCalendar, half_year_start, quarter_start
@@ -101,21 +102,12 @@ def last_bound_late(cal: WorkCalendar, as_of: dt.date) -> dt.date:
 KINDS = ("new", "quarterly", "static")
 
 
-def overdue_stream(
-    conn: Any,
-    visible: Any,
-    form: FormDefinition,
-    cal: WorkCalendar,
-    kind: str,
-    today: dt.date,
-    as_of: dt.date,
-    days: dict[dt.date, str],
-) -> Iterator[tuple[Any, ...]]:
-    """The overdue rows of ``kind`` as ``server.reports`` makes them (tuples in the report's order), read
-    a few thousand at a time. New customers: only those whose stored completeness holds on ``today`` (the
-    others are the Python rule's); checks and reviews: every visible open customer."""
+def overdue_query(
+    post: bool, visible: Any, form: FormDefinition, cal: WorkCalendar, kind: str, today: dt.date, as_of: dt.date
+) -> Any:
+    """The query of :func:`overdue_stream` (``post``: for PostgreSQL, else SQLite): (record id, code, shop
+    name, binding day, owner's name) in the report's order."""
     c, k = customers.c, customer_checks.c
-    post = conn.dialect.name == "postgresql"
 
     def order(expr: Any) -> Any:
         return collate(expr, "C") if post else collate(expr, "BINARY")
@@ -131,22 +123,45 @@ def overdue_stream(
         )
     else:
         start = quarter_start(as_of) if kind == "quarterly" else half_year_start(as_of)
-        done = exists().where(k.record_id == c.id, k.kind == kind, k.day >= start.isoformat())
-        where = and_(c.created_at < _ts(start), not_(done))
-        fixed_due = start - dt.timedelta(days=1)
-    # read by the database, not parsed here (text: a shop name is always text)
-    shop = cast(c.data, JSON)["shop_name"].as_string() if post else func.json_extract(c.data, "$.shop_name")
-    q = (
+        if isinstance(visible, True_):  # everyone: one pass over the checks (a hash anti-join)
+            not_done: Any = not_(exists().where(k.record_id == c.id, k.kind == kind, k.day >= start.isoformat()))
+        else:  # a team: its last check, customer by customer, from the index (the cost follows the team)
+            last = select(func.max(k.day)).where(k.record_id == c.id, k.kind == kind).scalar_subquery()
+            not_done = func.coalesce(last, "") < start.isoformat()
+        where = and_(c.created_at < _ts(start), not_done)
+    # the stored column (server.completeness); the row's JSON only where it is NULL (absent, or not text)
+    from_json = cast(c.data, JSON)["shop_name"].as_string() if post else func.json_extract(c.data, "$.shop_name")
+    shop = func.coalesce(c.shop_name, from_json)
+    return (
         select(c.id, c.code, shop, c.binding_on, users.c.name)
         .join(users, users.c.id == c.owner_id)
         .where(open_visible(visible), where)
         .order_by(order(users.c.name), order(func.coalesce(c.code, "")), order(c.id))
-        .execution_options(yield_per=STREAM)
     )
+
+
+def overdue_stream(
+    conn: Any,
+    visible: Any,
+    form: FormDefinition,
+    cal: WorkCalendar,
+    kind: str,
+    today: dt.date,
+    as_of: dt.date,
+    days: dict[dt.date, str],
+) -> Iterator[tuple[Any, ...]]:
+    """The overdue rows of ``kind`` as ``server.reports`` makes them (tuples in the report's order), read
+    a few thousand at a time. New customers: only those whose stored completeness holds on ``today`` (the
+    others are the Python rule's); checks and reviews: every visible open customer."""
+    post = conn.dialect.name == "postgresql"
+    q = overdue_query(post, visible, form, cal, kind, today, as_of).execution_options(yield_per=STREAM)
+    if kind != "new":
+        start = quarter_start(as_of) if kind == "quarterly" else half_year_start(as_of)
+        fixed_due = start - dt.timedelta(days=1)
     index = KINDS.index(kind)
     workdays: dict[dt.date, int] = {}
     dues: dict[str, dt.date] = {}
-    for rid, code, shop_name, binding, owner in conn.execute(q):
+    for rid, code, shop_name, binding, owner in (r for part in conn.execute(q).partitions() for r in part):
         if kind == "new":
             due = dues.get(binding)
             if due is None:

@@ -36,7 +36,7 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 
 from app.models.catalogue import FormDefinition
 from app.models.wire import UserRole
@@ -237,7 +237,9 @@ def adjustments_query(visible: Any, first: dt.date, nxt: dt.date) -> Select[Any]
             v.at,
             v.kind,
             customers.c.code,
-            customers.c.data,
+            customers.c.shop_name,
+            # the archive's JSON only where the shop name is not stored as text (not read for the others)
+            case((customers.c.shop_name.is_(None), customers.c.data), else_=None).label("data"),
             customers.c.owner_id,
         )
         .join(customers, customers.c.id == v.record_id)
@@ -267,19 +269,19 @@ def _adjustments(
             continue
         if not isinstance(changes, dict):
             continue
-        vals: dict[str, Any] | None = None
+        shop: Any = None
         for key in CATEGORY_KEYS:
             ch = changes.get(key)
             if not isinstance(ch, dict) or ch.get("old") == ch.get("new"):
                 continue
-            if vals is None:
-                vals = json.loads(r.data)
+            if shop is None:
+                shop = r.shop_name if r.data is None else json.loads(r.data).get("shop_name")
             spec = form.get(key)
             out.append(
                 {
                     "record_id": r.record_id,
                     "code": r.code,
-                    "shop_name": vals.get("shop_name"),
+                    "shop_name": shop,
                     "owner": d.name(r.owner_id),
                     "field": key,
                     "field_label_zh": spec.label_zh if spec else key,

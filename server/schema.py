@@ -123,14 +123,14 @@ customers = Table(
     Column("provisional_code", String(40), nullable=True),  # the collector's TMP-… code until approval
     Column("closure", Text, nullable=True),  # JSON: the last close or reopen (销户), server.lifecycle
     Column("closed_at", Float, nullable=True, index=True),  # set while closed: its retention runs from here
-    # the 许可证号 of ``data`` again, indexed: a licensee from the licence system finds a customer keyed by hand
-    Column("licence_no", String(40), nullable=True, index=True),
+    Column("licence_no", String(40), nullable=True, index=True),  # 许可证号 of ``data``: the licence system's lookups
     # the completeness as written (server.completeness: the monthly report sums it in SQL), NULL: not computed
     *(Column(n, t, nullable=True) for n, t in (("cmp_day", String(10)), ("cmp_missing", Integer))),
     *(Column(n, BigInteger, nullable=True) for n in ("cmp_mask0", "cmp_mask1")),
     *(Column(n, Boolean, nullable=True) for n in ("cmp_ok", "cmp_dated")),
     Column("cmp_form", Integer, nullable=True, index=True),
-    Column("binding_on", String(10), nullable=True),  # the binding day (绑定日期), ISO
+    # the binding day (绑定日期, ISO); the shop name of ``data`` when it is text (the report's rows, 0032)
+    *(Column(n, t, nullable=True) for n, t in (("binding_on", String(10)), ("shop_name", Text))),
 )
 
 customer_versions = Table(
@@ -184,6 +184,7 @@ customer_checks = Table(
     Column("day", String(10), nullable=False),  # ISO date of the check, in China
     Column("by_id", Integer, ForeignKey("users.id"), nullable=False),
     Column("at", Float, nullable=False),
+    Index("ix_customer_checks_record_kind_day", "record_id", "kind", "day"),  # the report's overdue checks
 )
 
 # The integrity archive (诚信档案, F3 L167): one row per entry, never edited (a correction is a new entry).
@@ -524,7 +525,6 @@ report_jobs = Table(
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),  # the worker's heartbeat while running
 )
-
 
 # Administration (server/administration.py): one row per administrative call, from the admin HTTP API or
 # the command line: who, through what, what, on what, when and how it ended. Never a password or a code.
