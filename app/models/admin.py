@@ -172,6 +172,7 @@ class Destroyed:
     record_id: str
     record_class: str
     removed: dict[str, int] = field(default_factory=dict)
+    kept_in_backups: tuple[str, ...] = ()  # the backups made before it, which hold it until their rotation
 
 
 @dataclass(frozen=True, slots=True)

@@ -259,6 +259,7 @@ def destroyed(d: Any, where: str) -> list[Destroyed]:
                 req(r, "record_id", str, w),
                 req(r, "class", str, w),
                 {str(k): int(v) for k, v in removed.items() if isinstance(v, int)},
+                tuple(str(b) for b in listed(r, "kept_in_backups", w)),
             )
         )
     return out

@@ -147,7 +147,10 @@ def test_an_admin_destroys_a_record_due_from_the_admin_area(
     qtbot, running, srv, memory_keyring, monkeypatch, tmp_path: Path
 ) -> None:
     srv.stop()
-    srv.start(env={"FIELDARCHIVE_RETENTION_CLOSED_DAYS": "0"})  # the retention ends at once (test deployment)
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    # the retention ends at once (test deployment); the backups are kept in a folder the server knows
+    srv.start(env={"FIELDARCHIVE_RETENTION_CLOSED_DAYS": "0", "FIELDARCHIVE_BACKUP_FOLDER": str(backups)})
     srv.admin("user", "add", "boss", "--role", "admin")
     seed(srv, tmp_path)
     sign_in_as(qtbot, running, srv, monkeypatch, "boss")
@@ -187,9 +190,15 @@ def test_an_admin_destroys_a_record_due_from_the_admin_area(
     d._accept()
     assert not d.result() and d.error.text() == "请说明销毁的原因（销毁决定或其文号）。"
     d.reason.setText("2031 年度销毁决定第 3 号")
+    key = tmp_path / "backup.key"
+    srv.admin("backup-key", str(key))
+    srv.admin("backup", f"{backups}/", "--key-file", str(key))  # made before: it still holds the record
+    (made,) = [p.name for p in backups.iterdir()]
     d._accept()
     settle(qtbot, page)
-    assert page.status.text() == "已销毁 1 份档案；各台电脑在下次同步时删除。"
+    assert page.status.text() == (
+        f"已销毁 1 份档案；各台电脑在下次同步时删除。 此前的 1 份备份仍含这些记录，直至按轮换规则删除：{made}。"
+    )
     assert page.table.rowCount() == 0 and page.count.text() == "没有到期待销毁的档案。"
     log = srv.admin("retention", "log").stdout
     assert target in log and "boss" in log and "2031 年度销毁决定第 3 号" in log

@@ -154,4 +154,15 @@ class RetentionPage(Page):
                 len(done),
             ).format(n=len(done))
         )
+        backups = sorted({b for d in done for b in d.kept_in_backups})
+        if backups:  # never rewritten: they age out by their rotation (docs/deploy.md, restoring an older backup)
+            self.status.setText(
+                self.status.text()
+                + " "
+                + ngettext(
+                    "{n} backup made before still holds them until its rotation removes it: {names}.",
+                    "{n} backups made before still hold them until their rotation removes them: {names}.",
+                    len(backups),
+                ).format(n=len(backups), names=", ".join(backups))
+            )
         self.refresh()
