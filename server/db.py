@@ -171,7 +171,8 @@ def _copy(conn: Connection, table: Table, cols: list[str], rows: list[dict[str, 
     sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
     dbapi = conn.dialect.loaded_dbapi
     try:
-        with conn.connection.dbapi_connection.cursor() as cur, cur.copy(sql) as copy:  # type: ignore[union-attr]
+        driver: Any = conn.connection.driver_connection  # psycopg's own connection: it has COPY
+        with driver.cursor() as cur, cur.copy(sql) as copy:
             for r in rows:
                 copy.write_row(tuple(r[c] for c in cols))
     except dbapi.Error as exc:
