@@ -44,7 +44,7 @@ from app.models.wire import MAX_PAGE, PROTOCOL_HEADER
 from app.services.demo import generate
 from bench.common import header, median, ms
 from bench.server import FAST, PG_ADMIN, Server, raw_insert_all
-from server import accounts
+from server import accounts, onboarding
 from server.db import Database
 from server.feed import page_query
 from server.migrate import upgrade
@@ -362,7 +362,16 @@ def ingest(p: Province, count: int) -> None:
     floor = raw_insert_all(p.url, values)
     print(
         f"push ingest, {count:,} new customers in batches of {BATCH}: {rate:,.0f} records/s; raw executemany of "
-        f"every row it writes: {floor:,.0f} records/s; ingest/raw = {rate / floor:.2f}"
+        f"the customer, version, mutation and feed rows: {floor:,.0f} records/s; ingest/raw = {rate / floor:.2f}"
+    )
+    engine = create_engine(p.url)
+    with engine.connect() as conn:
+        table = onboarding.steps(conn)
+    engine.dispose()
+    full = raw_insert_all(p.url, values, table)
+    print(
+        f"  raw executemany of every row it writes, with the onboarding case and its {len(table)} steps: "
+        f"{full:,.0f} records/s; ingest/raw = {rate / full:.2f}"
     )
 
 
@@ -413,7 +422,9 @@ def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8)
     )
 
 
-def run(kind: str, url: str, customers: int, storm_clients: int, parts: set[str], built: bool = False) -> None:
+def run(
+    kind: str, url: str, customers: int, storm_clients: int, parts: set[str], built: bool = False, pushed: int = 0
+) -> None:
     header(f"{kind}: {customers:,} customers")
     p0 = time.perf_counter()
     server: Server | None = None
@@ -432,7 +443,7 @@ def run(kind: str, url: str, customers: int, storm_clients: int, parts: set[str]
         if "pull" in parts:
             pulls(province)
         if "ingest" in parts:
-            ingest(province, max(BATCH, min(5_000, customers // 10)))
+            ingest(province, pushed or max(BATCH, min(5_000, customers // 10)))
         if "storm" in parts:
             storm(province, storm_clients)
     finally:
@@ -446,6 +457,9 @@ def main() -> int:
     ap.add_argument("--customers", type=int, default=10_000)
     ap.add_argument("--backend", default="postgresql", help="postgresql, sqlite, or both separated by a comma")
     ap.add_argument("--storm-clients", type=int, default=200, help="clients in the storm (the suite runs fewer)")
+    ap.add_argument(
+        "--ingest", type=int, default=0, help="new customers the ingest pushes (default: a tenth, at most 5,000)"
+    )
     ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the database (its name is printed)")
     ap.add_argument("--parts", default="pull,ingest,storm", help="what to measure after the build")
     ap.add_argument(
@@ -458,19 +472,26 @@ def main() -> int:
     os.environ.update(CHEAP_HASHING)  # inherited by the server process this bench starts, nothing else
     parts = set(args.parts.split(","))
     if args.reuse:
-        run("reused", args.reuse, args.customers, args.storm_clients, parts, built=True)
+        run("reused", args.reuse, args.customers, args.storm_clients, parts, built=True, pushed=args.ingest)
         return 0
     for kind in args.backend.split(","):
         if kind == "sqlite":
             with tempfile.TemporaryDirectory() as tmp:
-                run(kind, f"sqlite:///{tmp}/bench.db", args.customers, args.storm_clients, parts)
+                run(kind, f"sqlite:///{tmp}/bench.db", args.customers, args.storm_clients, parts, pushed=args.ingest)
         elif kind == "postgresql":
             admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
             name = f"fa_bench_{uuid.uuid4().hex[:10]}"
             with admin.connect() as conn:
                 conn.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run(kind, f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}", args.customers, args.storm_clients, parts)
+                run(
+                    kind,
+                    f"{PG_ADMIN.rsplit('/', 1)[0]}/{name}",
+                    args.customers,
+                    args.storm_clients,
+                    parts,
+                    pushed=args.ingest,
+                )
             finally:
                 if args.keep:
                     print(f"kept the database {name}")

@@ -156,12 +156,15 @@ def raw_insert(url: str, values: list[dict[str, Any]]) -> float:
     return len(values) / elapsed
 
 
-def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
+def raw_insert_all(url: str, values: list[dict[str, Any]], steps: list[dict[str, Any]] | None = None) -> float:
     """Every row a push of new customers writes, straight into tables of the same shapes: the customer,
     its first version (the changes, old and new), the stored mutation result (by reference to that
-    version) and the feed row. The floor for the ingest with this schema, whatever the code around it."""
+    version) and the feed row; with ``steps`` (the deployment's onboarding step table) also the
+    onboarding case a new customer opens and a row per step of it (``server.onboarding.open_new``).
+    The floor for the ingest with this schema, whatever the code around it."""
     tables = {}
-    for name in ("customers", "customer_versions", "mutations", "feed"):
+    names = ("customers", "customer_versions", "mutations", "feed")
+    for name in names + (("onboarding_cases", "onboarding_case_steps") if steps else ()):
         source = metadata.tables[name]
         cols = [
             Column(
@@ -181,8 +184,9 @@ def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
         ]  # those come with their column
         tables[name] = Table(f"bench_raw_{name}", metadata, *cols, *extra, extend_existing=True)
     engine = create_engine(url)
-    for t in tables.values():
-        t.create(engine, checkfirst=True)
+    for t in tables.values():  # empty, as on a first run (a database measured again keeps them)
+        t.drop(engine, checkfirst=True)
+        t.create(engine)
     now, seq = time.time(), 0
     # the scope a record's feed row carries (server.schema.feed), when this schema has it
     scope = {k: v for k, v in {"owner_id": 1, "created_by_id": 1, "team_id": None}.items() if k in tables["feed"].c}
@@ -235,11 +239,47 @@ def raw_insert_all(url: str, values: list[dict[str, Any]]) -> float:
                 ],
             )
             seq += len(batch)
+            if steps:
+                cases = [_raw_case(b[0]["id"], now) for b in batch]
+                conn.execute(insert(tables["onboarding_cases"]), cases)
+                conn.execute(
+                    insert(tables["onboarding_case_steps"]),
+                    [_raw_step(c["id"], n, st, now) for c in cases for n, st in enumerate(steps, start=1)],
+                )
     elapsed = time.perf_counter() - t0
     engine.dispose()
     for t in tables.values():
         metadata.remove(t)
     return len(values) / elapsed
+
+
+def _raw_case(record_id: str, now: float) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "kind": "onboarding",
+        "record_id": record_id,
+        "status": "open",
+        "current": 1,
+        "revision": 1,
+        "source": "collector",
+        "opened_at": now,
+        "opened_by_id": 1,
+        "closed_at": None,
+        "issued_at": None,
+        "received_at": None,
+        "late_feed": False,
+    }
+
+
+def _raw_step(case_id: str, position: int, step: dict[str, Any], now: float) -> dict[str, Any]:
+    first = position == 1
+    return {"case_id": case_id, "position": position, **step} | {
+        "started_at": now if first else None,
+        "deadline_at": now + 3600 if first else None,
+        "done_at": None,
+        "done_by_id": None,
+        "note": "",
+    }
 
 
 def run(kind: str, url: str, count: int) -> None:

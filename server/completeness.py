@@ -35,6 +35,7 @@ from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
 from app.validation import validate_values
+from app.validation.compiled import compiled
 from app.validation.completeness import KEEPER
 from app.validation.report import Report
 from server.schema import customers
@@ -47,10 +48,15 @@ BATCH = 1000
 
 
 def field_bits(form: FormDefinition) -> dict[str, int] | None:
-    """Field key -> bit (its position in the form), or None when the form has more fields than the bits."""
-    if len(form.fields) > BITS * len(COLUMNS):
-        return None
-    return {f.key: i for i, f in enumerate(form.fields)}
+    """Field key -> bit (its position in the form), or None when the form has more fields than the bits.
+    Made once per form (every new customer of a push is stamped with it: issue 21); not to be changed."""
+
+    def build() -> dict[str, int] | None:
+        if len(form.fields) > BITS * len(COLUMNS):
+            return None
+        return {f.key: i for i, f in enumerate(form.fields)}
+
+    return compiled(form).derived(("completeness_bits",), build)
 
 
 def binding_day(values: dict[str, Any]) -> str | None:

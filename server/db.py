@@ -156,9 +156,27 @@ def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     if not rows:
         return
     cols = [c.name for c in table.columns if c.name in rows[0]]
+    if conn.dialect.name == "postgresql" and len(rows) > 1:
+        _copy(conn, table, cols, rows)
+        return
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
     conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
+
+
+def _copy(conn: Connection, table: Table, cols: list[str], rows: list[dict[str, Any]]) -> None:
+    """PostgreSQL: the rows by ``COPY … FROM STDIN``, one stream instead of a statement per row (the
+    driver's ``executemany`` runs each row as a statement of its own: issue 21). A refusal (a unique key
+    taken by a concurrent push) is raised as SQLAlchemy's error of its kind, for ``Database.write`` to retry."""
+    sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        driver: Any = conn.connection.driver_connection  # psycopg's own connection: it has COPY
+        with driver.cursor() as cur, cur.copy(sql) as copy:
+            for r in rows:
+                copy.write_row(tuple(r[c] for c in cols))
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, dbapi.Error) from exc
 
 
 def _dedupe(entries: list[FeedEntry]) -> list[FeedEntry]:

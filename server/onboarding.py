@@ -31,10 +31,11 @@ from sqlalchemy.engine import Connection
 from app.models.owners import CODE_RE
 from app.models.wire import UserRole
 from app.models.workdays import WorkCalendar, add_work_hours, work_hours_between
+from server import case_steps
 from server.accounts import User
 from server.calendar import server_calendar
 from server.config import CHINA_TZ, iso
-from server.db import Database, Tx
+from server.db import Database, Tx, bulk_insert
 from server.errors import ApiError
 from server.schema import customers
 from server.schema_admin import departments, territories, user_places
@@ -188,14 +189,9 @@ def open_new(
                 "late_feed": since is not None and at > add_work_hours(cal, _at(since), FORWARD_HOURS).timestamp(),
             }
         )
-        for n, s in enumerate(table, start=1):
-            started = (start, limit) if n == 1 else (None, None)
-            rows.append(
-                {"case_id": cid, "position": n, "phone": False, **s, "started_at": started[0]}
-                | {"deadline_at": started[1], "done_at": None, "done_by_id": None, "note": ""}
-            )
-    tx.conn.execute(insert(onboarding_cases), cases)
-    tx.conn.execute(insert(onboarding_case_steps), rows)
+        rows.append(case_steps.step_row(cid, 1, table[0], (start, limit)))
+    bulk_insert(tx.conn, onboarding_cases, cases)  # the driver's values already: text, numbers, booleans
+    case_steps.write(tx.conn, rows, table)  # the first steps as rows, the later ones copied (issue 21)
     return [str(c["id"]) for c in cases]
 
 

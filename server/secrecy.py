@@ -111,7 +111,8 @@ def guard(
     nothing, and a placeholder is never stored). A change to a field the caller may not see is refused: its
     value cannot be overwritten by someone who cannot see it (``secrecy.hidden``). For a new customer the
     caller is its owner and creator."""
-    kept = {k: ch for k, ch in changes.items() if not rule.is_masked(ch.get("new") if isinstance(ch, dict) else ch)}
+    is_masked = rule.is_masked
+    kept = {k: ch for k, ch in changes.items() if not is_masked(ch.get("new") if isinstance(ch, dict) else ch)}
     if rec is None or rec.version == 0:
         return kept, []
     gone = view.hidden(rec.owner_id, rec.created_by_id, rec.values, d)
