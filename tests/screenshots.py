@@ -544,22 +544,16 @@ def integrity_and_ledger_shots(shot: Any, ctx: Any, win: Any, lang: str) -> None
 
 def printout_shot(sess: Any, out: Path, lang: str) -> None:
     """The first page of a signed customer's printable copy (打印档案…), rendered to PNG by poppler's pdftoppm."""
-    import io
     import shutil
 
-    from PIL import Image, ImageDraw
-
     from app.services import printing, signatures
+    from tests.screenshots_access import drawn_signature
 
     if shutil.which("pdftoppm") is None:
         print("pdftoppm not found (poppler-utils): no picture of the printout")
         return
     customer = next(sess._archive.customers.iterate())
-    img = Image.new("RGB", (420, 140), "white")
-    ImageDraw.Draw(img).line((20, 100, 90, 30, 150, 110, 230, 40, 300, 100, 400, 50), fill=(20, 20, 60), width=5)
-    png = io.BytesIO()
-    img.save(png, "PNG")
-    signatures.sign(sess, customer.id, png.getvalue())
+    signatures.sign(sess, customer.id, drawn_signature())
     with tempfile.TemporaryDirectory() as tmp:
         pdf = Path(tmp) / "printout.pdf"
         printing.print_customer(sess, customer.id, pdf, lang=lang)

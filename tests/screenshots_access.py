@@ -9,9 +9,18 @@ import io
 from typing import Any
 
 
-def access_shots(shot: Any, ctx: Any, win: Any, lang: str, window: Any) -> None:
+def drawn_signature() -> bytes:
+    """A signature as the pad would give it: a PNG of a few strokes."""
     from PIL import Image, ImageDraw
 
+    img = Image.new("RGB", (420, 140), "white")
+    ImageDraw.Draw(img).line((20, 100, 90, 30, 150, 110, 230, 40, 300, 100, 400, 50), fill=(20, 20, 60), width=5)
+    png = io.BytesIO()
+    img.save(png, "PNG")
+    return png.getvalue()
+
+
+def access_shots(shot: Any, ctx: Any, win: Any, lang: str, window: Any) -> None:
     from app.models.remote import AccessView, CustomerAccess
     from app.models.wire import UserRole
     from app.services import signatures
@@ -19,11 +28,7 @@ def access_shots(shot: Any, ctx: Any, win: Any, lang: str, window: Any) -> None:
     zh = lang == "zh_CN"
     sess = ctx.session
     customer = next(sess._archive.customers.iterate())
-    img = Image.new("RGB", (420, 140), "white")
-    ImageDraw.Draw(img).line((20, 100, 90, 30, 150, 110, 230, 40, 300, 100, 400, 50), fill=(20, 20, 60), width=5)
-    png = io.BytesIO()
-    img.save(png, "PNG")
-    signatures.sign(sess, customer.id, png.getvalue())
+    signatures.sign(sess, customer.id, drawn_signature())
     win.tabs.setCurrentIndex(0)
     role = win.panel.role
     win.panel.set_role(UserRole.SUPERVISOR)

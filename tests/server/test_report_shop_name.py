@@ -13,7 +13,7 @@ from sqlalchemy import inspect, select, text, update
 from app.models.workdays import WorkCalendar
 from server.schema import customers
 from tests.server.helpers import create, save
-from tests.server.test_migrations import _to
+from tests.server.test_migrations import _to, raw_collector
 from tests.server.test_reports import MONTH, TODAY, _report
 
 
@@ -31,13 +31,7 @@ def test_0032_fills_the_shop_name_of_the_rows_already_stored_and_goes_down(db):
         "r3": {"address": "no shop name"},
     }
     with db.engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO users (id, name, display_name, role, password_hash, disabled, created_at) "
-                "VALUES (1, 'c', 'c', 'collector', 'x', false, :at)"
-            ),
-            {"at": now},
-        )
+        raw_collector(conn, now)
         for rid, values in rows.items():
             conn.execute(
                 text(
