@@ -9,7 +9,6 @@ reason, except under CI=true, where that is a failure.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from server.config import Settings
 from server.db import Database
 from server.migrate import upgrade
 from tests.forkserver import ForkedProcess, popen_server
+from tests.ports import free_port  # noqa: F401 - imported from here by the tests
 from tests.server.helpers import PASSWORD, Api, World, make_world
 
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
@@ -128,12 +128,6 @@ def api(db: Database, settings: Settings) -> Iterator[Api]:
 def world(db: Database, api: Api, settings: Settings) -> World:
     """Two teams: s1 leads c1 and c2, s2 leads c3; an admin; everyone logged in."""
     return make_world(db, api, settings)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class ServerProcess:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,16 +14,11 @@ import requests
 
 from app import paths
 from tests.forkserver import ForkedProcess, popen_server, run_server
+from tests.ports import free_port  # noqa: F401 - imported from here by the tests
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_PASSWORD = "server-pass-123"
 PASSPHRASE = "correct horse battery staple"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 class Server:
