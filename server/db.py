@@ -168,7 +168,8 @@ def _copy(conn: Connection, table: Table, cols: list[str], rows: list[dict[str, 
     """PostgreSQL: the rows by ``COPY … FROM STDIN``, one stream instead of a statement per row (the
     driver's ``executemany`` runs each row as a statement of its own: issue 21). A refusal (a unique key
     taken by a concurrent push) is raised as SQLAlchemy's error of its kind, for ``Database.write`` to retry."""
-    sql = f"COPY {table.name} ({', '.join(cols)}) FROM STDIN"
+    quote = conn.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in cols)}) FROM STDIN"
     dbapi = conn.dialect.loaded_dbapi
     try:
         driver: Any = conn.connection.driver_connection  # psycopg's own connection: it has COPY

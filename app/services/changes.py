@@ -109,12 +109,11 @@ def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
         fields = []
         for key, value in it.changes.items():
             spec = form.get(key) if form is not None else None
-            hidden = secrecy.label(value)  # a value the server did not send this user: 已屏蔽（机密）
-            if hidden is not None:
-                shown = _(hidden)
-            elif spec is not None:  # as a person reads it: choice labels (周一、周四, not mon、thu), dates, yes/no
-                cell = export_value(spec, value, lang)
+            if spec is not None:  # as a person reads it: choice labels (周一、周四, not mon、thu), dates, yes/no,
+                cell = export_value(spec, value, lang)  # and a value the server masked as 已屏蔽（机密）
                 shown = "" if cell is None else cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
+            elif (hidden := secrecy.label(value)) is not None:  # a field this form does not know, masked
+                shown = _(hidden)
             else:
                 shown = (
                     "、".join(str(v) for v in value)
