@@ -88,6 +88,36 @@ def pytest_runtest_teardown(item: pytest.Item) -> None:
             pytest.fail(f"{item.nodeid} left a QGuiApplication: use the qapp fixture before writing a PDF")
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:  # noqa: F811 - a second implementation, run last
+    """After the test's fixtures are gone: delete every window and dialog it left (pytest-qt closes the
+    widgets a test registered and asks Qt to delete them later, which a test run never gets to). Left alive,
+    they added up to hundreds per test process, and each later style or language change (every unlock
+    applies both) went through all of them: the same main window took 3–9 s to open late in a run instead
+    of 0.6 s."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is None or not isinstance(app := widgets.QApplication.instance(), widgets.QApplication):
+        return
+    core = sys.modules["PySide6.QtCore"]
+    for w in app.topLevelWidgets():
+        w.close()
+        w.deleteLater()
+    app.sendPostedEvents(None, core.QEvent.Type.DeferredDelete)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Make ``--dist loadgroup`` group again: pytest-xdist 3.8 marks a test of an ``xdist_group`` by setting
+    ``item._nodeid`` (``…::test@group``), which pytest 9 no longer reads (the node id is ``item._id``), so the
+    group's tests were spread over the workers and each built the group's shared fixture (the 100k archive of
+    tests/ui/test_list_model.py, 18 s) again. Runs after xdist's own hook, in each worker."""
+    for item in items:
+        wanted = item.__dict__.get("_nodeid")
+        node_id = getattr(item, "_id", None)
+        if isinstance(wanted, str) and node_id is not None and wanted != item.nodeid:
+            item._id = type(node_id).parse(wanted)
+
+
 #: Argon2id at its smallest for tests that do not test the KDF: an archive is created or unlocked in
 #: hundreds of tests, and the real parameters (64 MiB, 3 passes) cost about 0.25 s of CPU each time.
 #: The parameters are kept in each key slot, so such an archive unlocks with them anywhere.

@@ -17,9 +17,11 @@ N = 100_000
 pytestmark = pytest.mark.xdist_group("list_model_100k")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def big_archive(tmp_path_factory):
-    """One archive with 100k minimal customers, shared by this module's tests (building it takes ~10 s)."""
+    """One archive with 100k minimal customers, shared by this module's tests (building it takes ~15 s): per
+    test process, not per module, since a worker may run other modules' tests between this module's, and a
+    module-scoped archive was then built again."""
     import os
 
     from app import paths
