@@ -39,7 +39,7 @@ from app.ui.records.list_panel import CustomerListPanel
 from app.ui.requests.view import ExportRequestsView
 from app.ui.review.panel import ReviewPanel
 from app.ui.settings_dialog import SettingsDialog
-from app.ui.style import WARNING
+from app.ui.style import WARNING, tab_pages
 from app.ui.sync.code_dialog import CodeDialog
 from app.ui.sync.conflict_dialog import ConflictDialog
 from app.ui.sync.signin_dialog import SignInDialog
@@ -59,30 +59,33 @@ class MainWindow(QMainWindow):
         self.demo = False  # a demo archive: marked, never synced (mark_demo)
         ctx.sig_form_changed.connect(self.set_form)  # a newer form is in force: show with it
         self.setWindowTitle(_("FieldArchive · customer archive") + f" · {user}")
-        self.list_panel = CustomerListPanel(ctx, self, user)
+        # from the top down, each widget made with the parent it keeps (style.tab_pages): nothing built is moved
+        self.lock_screen: QWidget | None = None
+        self.central = QStackedWidget(self)
+        self.setCentralWidget(self.central)
+        self.tabs = QTabWidget(self.central)
+        self.tabs.setDocumentMode(True)
+        self.central.addWidget(self.tabs)
+        pages = tab_pages(self.tabs)
+        splitter = QSplitter(Qt.Orientation.Horizontal, pages)
+        self.tabs.addTab(splitter, _("Customers"))
+        self.list_panel = CustomerListPanel(ctx, splitter, user)
         self.list_panel.apply()  # first: the DB thread finds the list's first page while the window is built
-        self.panel = CustomerPanel(ctx, form, role, self)
-        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.panel = CustomerPanel(ctx, form, role, splitter)
+        self.panel.build_after(self.list_panel.model.modelReset)  # the customer's page: once the list is painted
         splitter.addWidget(self.list_panel)
         splitter.addWidget(self.panel)
         splitter.setStretchFactor(0, 1)  # the list keeps its status, completeness and last visit in view,
         splitter.setStretchFactor(1, 1)  # and the address a quarter of it, down to 1280×720 in both
         splitter.setSizes([660, 740])  # languages; the form lays itself out in what is left
-        self.review = ReviewPanel(ctx, form, self)
-        self.dashboard = DashboardPanel(ctx, self)
-        self.tabs = QTabWidget(self)
-        self.tabs.setDocumentMode(True)
-        self.tabs.addTab(splitter, _("Customers"))
+        self.review = ReviewPanel(ctx, form, pages)
+        self.dashboard = DashboardPanel(ctx, pages)
         self.review_tab = self.tabs.addTab(self.review, _("Review"))
         self.dashboard_tab = self.tabs.addTab(self.dashboard, _("Statistics"))
         self.tabs.currentChanged.connect(self._tab_changed)
         self.review.sig_open_customer.connect(self._open_from_review)
         self.review.sig_count.connect(self._review_count)
         self.review.sig_message.connect(lambda m: self.statusBar().showMessage(m, 6000))
-        self.lock_screen: QWidget | None = None
-        self.central = QStackedWidget(self)
-        self.central.addWidget(self.tabs)
-        self.setCentralWidget(self.central)
         self.summary = QLabel(self)
         self.coordinator = SyncCoordinator(ctx)
         self.sync_status = SyncStatusWidget(self.coordinator, self)
@@ -179,7 +182,7 @@ class MainWindow(QMainWindow):
         customer = bar.addMenu(_("&Customer"))
         self._action(customer, _("Find"), self.list_panel.focus_search, "Ctrl+F")
         self.customer_actions = [  # need an open, saved customer
-            self._action(customer, _("Add visit…"), self.panel.visits.new_visit),
+            self._action(customer, _("Add visit…"), lambda: self.panel.visits.new_visit()),
             self._action(customer, _("Record quarterly check"), lambda: self.panel.mark_checked("quarterly")),
             self._action(customer, _("Record half-yearly review"), lambda: self.panel.mark_checked("static")),
         ]
@@ -187,7 +190,7 @@ class MainWindow(QMainWindow):
             self.ctx,
             self,
             lambda text, slot: self._action(customer, text, slot),
-            lambda: self.panel.form_widget.customer,
+            lambda: self.panel.customer,
             lambda m: self.statusBar().showMessage(m, 6000),
         )
         self.panel.sig_customer_changed.connect(self._customer_changed)

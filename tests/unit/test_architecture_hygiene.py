@@ -34,6 +34,8 @@ LATE_IMPORTS: dict[str, frozenset[str] | str] = {
     "app/paths.py": frozenset({"platformdirs.macos", "platformdirs.unix", "platformdirs.windows"}),
     # the main window, every view and the sync service's HTTP client load after unlock
     "app/ui/controller.py": frozenset({"app.ui.main_window"}),
+    # … and are loaded on the DB thread while the unlock dialog waits for the passphrase
+    "app/ui/ops/unlocking.py": frozenset({"app.ui.main_window"}),
     # the unlock dialog imports demo.py (is this the demo profile?); the storage loads only for the demo
     "app/services/demo.py": frozenset(
         {"app.services.session", "app.services.startup", "app.services.records", "app.validation"}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -39,6 +39,25 @@ from app.ui.records.lazy_tab import LazyTab
 from app.ui.records.service import ServiceView
 from app.ui.records.signature import SignatureBox
 from app.ui.records.visits import VisitsView
+from app.ui.style import tab_pages
+
+
+class _OnPage:
+    """An attribute of the customer's page: reading it builds the page first (``CustomerPanel.build_page``),
+    which then keeps the attribute in the panel's own ``__dict__``, found before this from then on."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, panel: CustomerPanel | None, owner: type | None = None) -> Any:
+        if panel is None:
+            return self
+        panel.build_page()
+        return panel.__dict__[self.name]
+
+
+def _on_page() -> Any:
+    return _OnPage()
 
 
 class CustomerPanel(QWidget):
@@ -47,83 +66,130 @@ class CustomerPanel(QWidget):
     sig_customer_changed = Signal(str)  # the saved customer shown ("" = none)
     sig_resolve_conflict = Signal(str)  # the form's "resolve the conflict" link
     sig_change_opened = Signal()  # a change request was opened on the server (the 待办 is asked again)
+    # the page's parts (build_page)
+    signature: SignatureBox = _on_page()
+    change_button: QPushButton = _on_page()
+    print_button: QPushButton = _on_page()
+    tabs: QTabWidget = _on_page()
+    form_widget: CustomerForm = _on_page()
+    visits: VisitsView = _on_page()
+    history: HistoryView = _on_page()
+    credit: CreditView = _on_page()
+    credit_tab: int = _on_page()
+    integrity: IntegrityView = _on_page()
+    integrity_tab: int = _on_page()
+    service: ServiceView = _on_page()
+    service_tab: int = _on_page()
+    access: AccessView = _on_page()
+    access_tab: int = _on_page()
+    lazy_tabs: dict[int, LazyTab] = _on_page()
 
     def __init__(
         self, ctx: UiContext, form: FormDefinition, role: UserRole = UserRole.COLLECTOR, parent: QWidget | None = None
     ) -> None:
         super().__init__(parent)
-        self.ctx, self.role = ctx, role
-        self.form_widget = CustomerForm(ctx, form, role, self)
-        self.visits = VisitsView(ctx, self)
-        self.history = HistoryView(ctx, form, self)
-        self.tabs = QTabWidget(self)
+        self.ctx, self.role, self._form = ctx, role, form
+        self._page_built = False
+        # from the top down, each widget made with the parent it keeps (style.tab_pages): nothing built is moved
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget(self)
+        layout.addWidget(self.stack)
+        empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self.stack)
+        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        empty.setProperty("role", "empty")
+        self.stack.addWidget(empty)
+
+    def build_after(self, shown: SignalInstance) -> None:
+        """Build the page just after ``shown`` (the list's first page painted), or after 1.5 s if it never
+        comes; whatever uses the page before builds it then."""
+
+        def soon() -> None:
+            shown.disconnect(soon)
+            QTimer.singleShot(100, self, self.build_page)  # the list's paint first
+
+        shown.connect(soon)
+        QTimer.singleShot(1500, self, self.build_page)
+
+    def build_page(self) -> None:
+        """The customer's page (the signature, the buttons and the tabs: the archive form with its editors, the
+        visits, the history…), built when first used, not with the window: the window and its list are shown
+        after the unlock without it (issue 21: it was 0.4–0.7 s of the unlock, and no customer is open then).
+        The main window builds it once the list is painted; any use of one of its parts builds it before."""
+        if self._page_built:
+            return
+        self._page_built = True
+        form = self.ctx.form or self._form  # the form in force now (a sync may have brought a newer one)
+        page = QWidget(self.stack)
+        self.stack.addWidget(page)
+        page_layout = QVBoxLayout(page)
+        page_layout.setContentsMargins(0, 0, 0, 0)
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 8, 0)
+        page_layout.addLayout(top)
+        self.signature = SignatureBox(self.ctx, form, page)
+        self.signature.sig_message.connect(self.sig_message)
+        self.change_button = QPushButton(_("Change request…"), page)
+        self.change_button.setToolTip(
+            _("A change request to the department that owns the fields (county, city, emergency or your own).")
+        )
+        self.change_button.clicked.connect(self.request_change)
+        self.print_button = QPushButton(_("Print…"), page)
+        self.print_button.setToolTip(
+            _("The customer's archive as a PDF to print or hand over: basic information, consent and signature.")
+        )
+        self.print_button.clicked.connect(self.print_archive)
+        top.addWidget(self.signature, 1)
+        top.addWidget(self.change_button)
+        top.addWidget(self.print_button)
+        self.tabs = QTabWidget(page)
+        page_layout.addWidget(self.tabs, 1)
+        pages = tab_pages(self.tabs)
+        self.form_widget = CustomerForm(self.ctx, form, self.role, pages)
         self.tabs.addTab(self.form_widget, _("Archive"))
+        self.visits = VisitsView(self.ctx, pages)
         self.tabs.addTab(self.visits, _("Visits"))
+        self.history = HistoryView(self.ctx, form, pages)
         self.tabs.addTab(self.history, _("History"))
-        self.credit = CreditView(ctx, self)
+        self.credit = CreditView(self.ctx, pages)
         self.credit_tab = self.tabs.addTab(self.credit, _("Integrity grade"))
-        self.integrity = IntegrityView(ctx, self)
+        self.integrity = IntegrityView(self.ctx, pages)
         self.integrity_tab = self.tabs.addTab(self.integrity, _("Integrity archive"))
         self.integrity.sig_message.connect(self.sig_message)
-        self.service = ServiceView(ctx, self)
+        self.service = ServiceView(self.ctx, pages)
         self.service_tab = self.tabs.addTab(self.service, _("Service records"))
         self.service.sig_message.connect(self.sig_message)
         self.visits.sig_added.connect(self._visit_added)
-        self.access = AccessView(ctx, self)
+        self.access = AccessView(self.ctx, pages)
         self.access_tab = self.tabs.addTab(self.access, _("Access log"))
         # the tabs that read only when in view (a Submit or a save stays cheap), by their index
-        self.lazy_tabs: dict[int, LazyTab] = {
+        self.lazy_tabs = {
             self.credit_tab: self.credit,
             self.integrity_tab: self.integrity,
             self.service_tab: self.service,
             self.access_tab: self.access,
         }
         self.tabs.currentChanged.connect(self._tab_shown)
-        empty = QLabel(_("Choose a customer on the left, or create a new one (Ctrl+N)."), self)
-        empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        empty.setProperty("role", "empty")
-        self.signature = SignatureBox(ctx, form, self)
-        self.signature.sig_message.connect(self.sig_message)
-        page = QWidget(self)
-        page_layout = QVBoxLayout(page)
-        page_layout.setContentsMargins(0, 0, 0, 0)
-        self.print_button = QPushButton(_("Print…"), self)
-        self.print_button.setToolTip(
-            _("The customer's archive as a PDF to print or hand over: basic information, consent and signature.")
-        )
-        self.print_button.clicked.connect(self.print_archive)
-        top = QHBoxLayout()
-        top.setContentsMargins(0, 0, 8, 0)
-        self.change_button = QPushButton(_("Change request…"), self)
-        self.change_button.setToolTip(
-            _("A change request to the department that owns the fields (county, city, emergency or your own).")
-        )
-        self.change_button.clicked.connect(self.request_change)
-        self.set_role(role)
-        top.addWidget(self.signature, 1)
-        top.addWidget(self.change_button)
-        top.addWidget(self.print_button)
-        page_layout.addLayout(top)
-        page_layout.addWidget(self.tabs, 1)
-        self.stack = QStackedWidget(self)
-        self.stack.addWidget(empty)
-        self.stack.addWidget(page)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.stack)
+        self.set_role(self.role)
         self.form_widget.sig_open_customer.connect(self.sig_open_customer)
         self.form_widget.sig_message.connect(self.sig_message)
         self.form_widget.sig_saved.connect(self._saved)
         self.form_widget.sig_resolve_conflict.connect(self.sig_resolve_conflict)
 
     @property
+    def customer(self) -> Customer | None:
+        """The saved customer shown (None: none, a new one, or the page not built yet)."""
+        return self.form_widget.customer if self._page_built else None
+
+    @property
     def customer_id(self) -> str | None:
-        c = self.form_widget.customer
+        c = self.customer
         return c.id if c else None
 
     def show_customer(
         self, customer: Customer | None, raw: dict[str, Any] | None = None, autosave_key: str = ""
     ) -> None:
+        self.build_page()
         self.stack.setCurrentIndex(1)
         self.form_widget.load(customer, raw, autosave_key)
         self._refresh_side_tabs(customer.id if customer else "")
@@ -178,13 +244,15 @@ class CustomerPanel(QWidget):
 
     def is_dirty(self) -> bool:
         """Unsaved changes in the form."""
-        return self.form_widget.is_dirty()
+        return self._page_built and self.form_widget.is_dirty()
 
     def set_role(self, role: UserRole) -> None:
         """The form follows the role; the access log is for market managers and admins (the server refuses
         collectors anyway); a territory viewer reads only, so the page offers it no button that writes (the
         server refuses it)."""
         self.role = role
+        if not self._page_built:
+            return  # the page takes the role when it is built
         self.form_widget.set_role(role)
         self.tabs.setTabVisible(self.access_tab, role in (UserRole.SUPERVISOR, UserRole.ADMIN))
         for button in self.writing_buttons():
@@ -262,7 +330,7 @@ class CustomerPanel(QWidget):
 
     def confirm_leave(self, proceed: Callable[[], None]) -> None:
         """Ask before unsaved changes would be lost: save, discard, or stay."""
-        if not self.form_widget.is_dirty():
+        if not self.is_dirty():
             proceed()
             return
         changed, invalid = self.form_widget.unsaved()

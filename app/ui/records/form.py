@@ -125,7 +125,7 @@ class CustomerForm(QWidget):
         any earlier ones (a newer form brought by a sync)."""
         self.rows = {}
         self.sections.clear()
-        body = QWidget(self.scroll)
+        body = QWidget(self.scroll.viewport())  # where setWidget keeps it: nothing built is moved (style.tab_pages)
         layout = QVBoxLayout(body)
         layout.setContentsMargins(MARGIN, 0, MARGIN, MARGIN)
         layout.setSpacing(SPACING * 2)
