@@ -43,3 +43,16 @@ def test_the_page_takes_the_role_and_form_in_force_when_it_is_built(qtbot, ctx) 
     buttons = win.panel.writing_buttons()  # builds it
     assert buttons and all(not b.isVisibleTo(win.panel) for b in buttons)
     assert win.panel.form_widget.role is UserRole.VIEWER and win.panel.form_widget.form is ctx.form
+
+
+def test_the_window_keeps_its_size_when_the_page_arrives(qtbot, ctx) -> None:
+    records.save_draft(ctx.session, {"shop_name": "张记商店"})
+    win = window(qtbot, ctx)
+    win.resize(1280, 720)
+    win.show()
+    qtbot.waitExposed(win)
+    before = win.size()
+    qtbot.waitUntil(lambda: len(win.panel.findChildren(CustomerForm)) == 1, timeout=5000)
+    qtbot.wait(50)
+    assert win.size() == before and before.width() <= 1280 and before.height() <= 720
+    assert win.minimumSizeHint().width() <= 1280 and win.minimumSizeHint().height() <= 720
