@@ -63,6 +63,7 @@ def _child(req: dict[str, Any]) -> None:
         os.chdir(req["cwd"])
         os.environ.clear()
         os.environ.update(req["env"])
+        tempfile.tempdir = None  # as in a new Python: the temp folder is found again from TMPDIR and the rest
         sys.argv = [sys.executable, *req["argv"]]
         if req["program"] == "app":
             from app.cli import main
@@ -194,9 +195,10 @@ _ZYGOTE = _Zygote()
 class ForkedProcess:
     """A forked ``python -m server`` child, with the part of ``subprocess.Popen``'s API the tests use."""
 
-    def __init__(self, pid: int) -> None:
+    def __init__(self, pid: int, stderr: IO[bytes] | None = None) -> None:
         self.pid = pid
         self.returncode: int | None = None
+        self.stderr = stderr  # what it wrote to its stderr, when that was asked for (popen_app)
 
     def poll(self) -> int | None:
         if self.returncode is None:
@@ -241,6 +243,26 @@ def popen_server(
     req = {"op": "spawn", "program": "server", "argv": list(argv), "env": dict(env), "cwd": str(cwd)}
     req.update(out=out.name, err=out.name)
     return ForkedProcess(_ZYGOTE.ask(req)["pid"])
+
+
+def popen_app(
+    argv: Sequence[str], *, env: Mapping[str, str], cwd: Path = ROOT
+) -> ForkedProcess | subprocess.Popen[bytes]:
+    """``python -m app ARGV`` in the background, stdin and stdout from and to /dev/null, its stderr readable
+    from ``.stderr`` (a file, for a test that kills it midway and reports what it said)."""
+    if not _forkable(argv, env):
+        return subprocess.Popen(
+            [sys.executable, "-m", "app", *argv],
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+    err = _scratch() / f"app-{time.time_ns()}.err"
+    stderr = open(err, "wb+")  # noqa: SIM115 - read from its start when the test reports a failure
+    req = {"op": "spawn", "program": "app", "argv": list(argv), "env": dict(env), "cwd": str(cwd)}
+    return ForkedProcess(_ZYGOTE.ask({**req, "out": os.devnull, "err": str(err)})["pid"], stderr)
 
 
 _SCRATCH: list[Path] = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import sys
+from functools import cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,8 +32,10 @@ def _is_qt_translate(func: ast.AST) -> bool:
     return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id.startswith("Q")
 
 
+@cache
 def _calls(packages: tuple[str, ...]) -> list[tuple[str, list[ast.expr], str]]:
-    """(function name, its message arguments, place) of every translation call."""
+    """(function name, its message arguments, place) of every translation call (the sources are parsed once
+    per process: the catalogue tests ask several times)."""
     found: list[tuple[str, list[ast.expr], str]] = []
     for pkg in packages:
         for path in sorted((ROOT / pkg).rglob("*.py")):

@@ -18,6 +18,11 @@ from tests.ports import free_port  # noqa: F401 - imported from here by the test
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER_PASSWORD = "server-pass-123"
+#: Argon2id at its smallest for the passwords of these servers' users (added, signed in, refused): the real
+#: parameters (64 MiB, 3 passes) cost about 0.25 s of CPU per hash, and these tests add and sign in users by
+#: the hundred. The hashing itself, its parameters and its memory bound are tested in tests/server (with the
+#: real parameters where they matter: test_login_attacks.py). A test's own ``env`` still overrides these.
+CHEAP_HASHING = {"FIELDARCHIVE_HASH_TIME_COST": "1", "FIELDARCHIVE_HASH_MEMORY_KIB": "1024"}
 PASSPHRASE = "correct horse battery staple"
 
 
@@ -31,7 +36,7 @@ class Server:
         self.proc: ForkedProcess | subprocess.Popen[bytes] | None = None
 
     def admin(self, *args: str) -> subprocess.CompletedProcess[str]:
-        env = {**os.environ, "FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
+        env = {**os.environ, **CHEAP_HASHING, "FIELDARCHIVE_NEW_PASSWORD": SERVER_PASSWORD}
         proc = run_server(["--data", str(self.data), *args], env=env)
         assert proc.returncode == 0, proc.stderr
         return proc
@@ -62,7 +67,7 @@ class Server:
         log = open(self.data.parent / f"server-{self.port}-{time.time_ns()}.log", "wb")
         self.proc = popen_server(
             ["serve", "--data", str(self.data), "--port", str(self.port), *extra],
-            env={**os.environ, **(env or {})},
+            env={**os.environ, **CHEAP_HASHING, **(env or {})},
             out=log,
         )
         url, verify = probe or (self.url, True)

@@ -29,6 +29,20 @@ def fill(session, n=30):
         records.save_draft(session, v)
 
 
+def fill_many(session, n: int) -> None:
+    """``n`` generated customers in one transaction (what a sheet import writes), not one save each."""
+    from app.models.record import NewCustomer, Provenance, Source, new_id
+    from app.validation import validate_values
+
+    form, today = session.form, session.today()
+    with session._archive.db.transaction() as tx:
+        batch = []
+        for v in generate(n, seed=5, today=today):
+            r = validate_values(form, v, today=today)
+            batch.append(NewCustomer(new_id(), records.clean_values(r), records.quality(r)))
+        session._archive.customers.insert(form, batch, Provenance("tester", Source.IMPORT, "t.xlsx", str(today)), tx)
+
+
 def read(path):
     wb = openpyxl.load_workbook(path)
     ws = wb.worksheets[0]
@@ -150,7 +164,7 @@ def _has_formula(path) -> bool:
 def test_a_cancelled_export_leaves_no_file_and_keeps_an_older_one(session, tmp_path) -> None:
     import openpyxl.worksheet._writer as w
 
-    fill(session, 1200)
+    fill_many(session, 1200)
     out = tmp_path / "big.xlsx"
     out.write_bytes(b"older export")
     cancel = threading.Event()

@@ -332,7 +332,12 @@ def convert(src: Path, fmt: str, out: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="module")
+#: the tests of the files LibreOffice writes run in one worker, and its four conversions (2–3 s each) are made
+#: once per worker: module-scoped, they were made again whenever a worker came back to this module
+OFFICE = pytest.mark.xdist_group("office_files")
+
+
+@pytest.fixture(scope="session")
 def office_files(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("office")
     wb = openpyxl.Workbook()
@@ -373,6 +378,7 @@ def office_files(tmp_path_factory) -> dict[str, Path]:
     return files
 
 
+@OFFICE
 @pytest.mark.parametrize("kind", ["xlsx", "xls", "ods", "csv", "et", "xlsm"])
 def test_files_written_by_libreoffice(session, office_files, kind) -> None:
     path = office_files[kind]
@@ -597,6 +603,7 @@ def raw_rows(path: Path, stream: bool, monkeypatch) -> tuple[str, dict]:
     return active, out
 
 
+@OFFICE
 @pytest.mark.parametrize("kind", ["xlsx", "lo-xlsx"])
 def test_the_streamed_reader_reads_what_calamine_reads(office_files, tmp_path, monkeypatch, kind) -> None:
     extra = workbook(

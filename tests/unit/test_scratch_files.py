@@ -9,16 +9,17 @@ import datetime as dt
 import os
 import signal
 import stat
-import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from app import scratch
 from app.storage.profile import Profile
 from tests.conftest import PASSPHRASE
+from tests.forkserver import popen_app, run_app
 
 ROOT = Path(__file__).resolve().parents[2]
 TODAY = dt.date(2026, 11, 22)
@@ -64,7 +65,7 @@ def ours(folder: Path, suffix: str) -> list[Path]:
     return sorted(p for p in folder.glob(f"{scratch.PREFIX}*{suffix}") if p.is_file()) if folder.is_dir() else []
 
 
-def kill_when(proc: subprocess.Popen, ready, limit: float = 120.0) -> None:
+def kill_when(proc: Any, ready, limit: float = 120.0) -> None:
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -86,31 +87,17 @@ def every_file(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file()]
 
 
-def export(home: Path, tmpdir: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "app", "export", str(out)],
-        cwd=ROOT,
-        env=app_env(home, tmpdir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
+def export(home: Path, tmpdir: Path, out: Path) -> Any:
+    """A real ``python -m app export`` process (forked from the tests' zygote: tests/forkserver.py)."""
+    return popen_app(["export", str(out)], env=app_env(home, tmpdir))
 
 
 def next_start(home: Path, tmpdir: Path) -> None:
-    r = subprocess.run(
-        [sys.executable, "-m", "app", "list", "--limit", "1"],
-        cwd=ROOT,
-        env=app_env(home, tmpdir),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        stdin=subprocess.DEVNULL,
-    )
+    r = run_app(["list", "--limit", "1"], env=app_env(home, tmpdir), cwd=ROOT)
     assert r.returncode == 0, r.stderr
 
 
-def start_export(home: Path, tmp_path: Path) -> tuple[Path, Path, Path, subprocess.Popen]:
+def start_export(home: Path, tmp_path: Path) -> tuple[Path, Path, Path, Any]:
     """A real export in its own process, with its own system temp folder: (tmpdir, target, scratch, process)."""
     tmpdir, out = tmp_path / "system-tmp", tmp_path / "exports" / "customers.xlsx"
     tmpdir.mkdir()
@@ -178,14 +165,7 @@ def test_a_backup_killed_midway_leaves_nothing_after_the_next_start(home, tmp_pa
     tmpdir.mkdir()
     out.parent.mkdir()
     private = Profile().scratch_dir
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app", "backup", str(out)],
-        cwd=ROOT,
-        env=app_env(home, tmpdir),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-    )
+    proc = popen_app(["backup", str(out)], env=app_env(home, tmpdir))
     kill_when(proc, lambda: bool(ours(out.parent, ".tmp")))
     assert ours(out.parent, ".tmp") and ours(private, scratch.MARKER) and every_file(tmpdir) == []
     assert not out.exists()
