@@ -13,9 +13,8 @@ from app.i18n import N_, _, current_language
 from app.models.catalogue import FormDefinition
 from app.models.onboarding import WaitingChange
 from app.models.times import ZONE
-from app.services.exporting import export_value
+from app.services.exporting import export_value, masked_text
 from app.sync.client import SyncClient
-from app.validation import secrecy
 
 #: the server's refusals of a change step, said in the user's language
 REFUSALS = {
@@ -112,8 +111,8 @@ def changes_text(item: WaitingChange, form: FormDefinition | None) -> str:
             if spec is not None:  # as a person reads it: choice labels (周一、周四, not mon、thu), dates, yes/no,
                 cell = export_value(spec, value, lang)  # and a value the server masked as 已屏蔽（机密）
                 shown = "" if cell is None else cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
-            elif (hidden := secrecy.label(value)) is not None:  # a field this form does not know, masked
-                shown = _(hidden)
+            elif (hidden := masked_text(value, lang)) is not None:  # a field this form does not know, masked
+                shown = hidden
             else:
                 shown = (
                     "、".join(str(v) for v in value)
