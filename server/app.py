@@ -13,6 +13,7 @@ from server.changes_api import changes_router
 from server.config import SERVER_VERSION, Settings
 from server.db import Database
 from server.filings_api import filings_router
+from server.foreground import ForegroundMiddleware
 from server.integrations import RateLimiter
 from server.machines import CallAudit
 from server.middleware import TransportMiddleware
@@ -64,5 +65,6 @@ def create_app(db: Database, settings: Settings | None = None, clients: ClientPo
     # level 6 (zlib's default) instead of Starlette's 9: a push answer of 200 records compresses
     # 2.5x faster for about 4% more bytes
     app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=6)
+    app.add_middleware(ForegroundMiddleware)  # background jobs give way to the requests being answered
     metrics.install(app)  # /healthz, /readyz, /metrics and the counting middleware, outermost
     return app

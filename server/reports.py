@@ -438,10 +438,11 @@ def overdue_dict(t: tuple[Any, ...]) -> dict[str, Any]:
     }
 
 
-def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
+def write_json(report: dict[str, Any], out: Any, chunk: int = 1000, between: Callable[[], None] | None = None) -> None:
     """Write a ``compact`` report as JSON to the binary file ``out`` (the overdue rows a chunk at a time, as
     they are read: call it while the report's connection is open): the same document as ``monthly()``
-    without ``compact``, without holding its rows or all its bytes at once."""
+    without ``compact``, without holding its rows or all its bytes at once. ``between`` is called after each
+    chunk of ``chunk`` overdue rows (a background job gives way to requests there)."""
     out.write(b"{")
     for i, (key, value) in enumerate(report.items()):
         out.write((b"," if i else b"") + orjson.dumps(key) + b":")
@@ -453,6 +454,8 @@ def write_json(report: dict[str, Any], out: Any, chunk: int = 5000) -> None:
         sep = b""
         while part := list(islice(rows, chunk)):
             out.write(sep + orjson.dumps([overdue_dict(t) for t in part])[1:-1])
+            if between is not None:
+                between()
             sep = b","
         out.write(b"]")
     out.write(b"}")
