@@ -423,16 +423,23 @@ def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8)
 
 
 def run(
-    kind: str, url: str, customers: int, storm_clients: int, parts: set[str], built: bool = False, pushed: int = 0
+    kind: str,
+    url: str,
+    customers: int,
+    storm_clients: int,
+    parts: set[str],
+    built: bool = False,
+    pushed: int = 0,
+    workers: int = 1,
 ) -> None:
-    header(f"{kind}: {customers:,} customers")
+    header(f"{kind}: {customers:,} customers" + (f", {workers} server processes" if workers > 1 else ""))
     p0 = time.perf_counter()
     server: Server | None = None
     try:
         province = Province(url, "", customers)
         if not built:
             province.add_users()
-        server = Server(url)  # started with the bench's cheap hashing (CHEAP_HASHING in its environment)
+        server = Server(url, workers)  # started with the bench's cheap hashing (CHEAP_HASHING in its environment)
         province.base = server.base
         if not built:
             secs = province.build()
@@ -460,6 +467,9 @@ def main() -> int:
     ap.add_argument(
         "--ingest", type=int, default=0, help="new customers the ingest pushes (default: a tenth, at most 5,000)"
     )
+    ap.add_argument(
+        "--workers", type=int, default=1, help="PostgreSQL: server processes (serve --workers), as in production"
+    )
     ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the database (its name is printed)")
     ap.add_argument("--parts", default="pull,ingest,storm", help="what to measure after the build")
     ap.add_argument(
@@ -472,10 +482,21 @@ def main() -> int:
     os.environ.update(CHEAP_HASHING)  # inherited by the server process this bench starts, nothing else
     parts = set(args.parts.split(","))
     if args.reuse:
-        run("reused", args.reuse, args.customers, args.storm_clients, parts, built=True, pushed=args.ingest)
+        run(
+            "reused",
+            args.reuse,
+            args.customers,
+            args.storm_clients,
+            parts,
+            built=True,
+            pushed=args.ingest,
+            workers=args.workers,
+        )
         return 0
     for kind in args.backend.split(","):
         if kind == "sqlite":
+            if args.workers > 1:
+                ap.error("--workers: SQLite is served by one process")
             with tempfile.TemporaryDirectory() as tmp:
                 run(kind, f"sqlite:///{tmp}/bench.db", args.customers, args.storm_clients, parts, pushed=args.ingest)
         elif kind == "postgresql":
@@ -491,6 +512,7 @@ def main() -> int:
                     args.storm_clients,
                     parts,
                     pushed=args.ingest,
+                    workers=args.workers,
                 )
             finally:
                 if args.keep:

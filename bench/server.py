@@ -58,11 +58,12 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, workers: int = 1) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "server", "serve", "--database", url, "--port", str(self.port)],
+            [sys.executable, "-m", "server", "serve", "--database", url, "--port", str(self.port)]
+            + (["--workers", str(workers)] if workers > 1 else []),
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

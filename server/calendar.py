@@ -19,6 +19,7 @@ of the SHA-256 of its content, so a client fetches it again only when something 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import time
@@ -39,8 +40,15 @@ class CalendarError(Exception):
     """A refused calendar change; the message says why."""
 
 
+@functools.cache
+def _bundled_calendar() -> WorkCalendar:
+    """The calendar bundled with the application, read once per process (a file that does not change while
+    it runs; every push that opens cases asked for it, issue 21)."""
+    return WorkCalendar.load()
+
+
 def _bundled() -> dict[int, dict[str, set[dt.date]]]:
-    cal = WorkCalendar.load()
+    cal = _bundled_calendar()
     years: dict[int, dict[str, set[dt.date]]] = {y: {"holiday": set(), "workday": set()} for y in cal.years}
     for d in cal.holidays:
         years.setdefault(d.year, {"holiday": set(), "workday": set()})["holiday"].add(d)
