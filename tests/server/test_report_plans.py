@@ -14,9 +14,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.dialects import postgresql
 
+from server.calendar import server_calendar
 from server.config import CHINA_TZ
 from server.db import bulk_insert
-from server.reports import adjustments_query, customers_query, parse_month, visits_query
+from server.forms import current_form
+from server.reports import adjustments_query, customers_query, monthly, parse_month, visits_query
 from server.schema import customer_versions, customers, users, visits
 from server.scope import Directory, visible_clause, visible_clause_indexed
 from tests.server.helpers import add_user
@@ -149,3 +151,17 @@ def test_month_of_versions_and_visits_are_read_by_time(db, big):
         plan = _plan(db, visits_query(visible_clause_indexed(user, d), first, nxt))
         assert "Seq Scan" not in _scans(plan, "visits"), plan
         assert "ix_visits_visited_on" in _indexes(plan), plan
+
+
+def test_the_reports_streamed_queries_are_planned_for_all_their_rows(db, big):
+    """A server-side cursor is planned for its first tenth of rows by default; the report reads every row,
+    so its transaction plans for all of them (a supervisor's month of versions was walked in time order
+    through the whole province's at 500,000 customers), and the next transaction is back to the default."""
+    sup, _d = _user(db, "s3")
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SHOW cursor_tuple_fraction").scalar() == "0.1"
+        report = monthly(conn, sup, current_form(conn), server_calendar(conn), "2025-06")
+        assert conn.exec_driver_sql("SHOW cursor_tuple_fraction").scalar() == "1"
+    assert report["completeness"]
+    with db.read() as conn:
+        assert conn.exec_driver_sql("SHOW cursor_tuple_fraction").scalar() == "0.1"
