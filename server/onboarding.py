@@ -191,7 +191,7 @@ def open_new(
         )
         rows.append(case_steps.step_row(cid, 1, table[0], (start, limit)))
     bulk_insert(tx.conn, onboarding_cases, cases)  # the driver's values already: text, numbers, booleans
-    case_steps.write(tx.conn, rows, table)  # the first steps as rows, the later ones copied (issue 21)
+    case_steps.write(tx.conn, rows, table)  # every step as a row, in one bulk insert (issue 21)
     return [str(c["id"]) for c in cases]
 
 
