@@ -26,9 +26,31 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Table, create_engine, delete, event, make_url, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    literal,
+    make_url,
+    select,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
 import server.schema_admin  # noqa: F401  (registers the tables of the territory tree on the same metadata)
 import server.schema_filings  # noqa: F401  (the same: monthly filings)
@@ -57,6 +79,50 @@ class FeedEntry:
     created_by_id: int | None = None  # supervisor, is read at numbering time
 
 
+#: A transaction holding more feed entries or outbound rows than this moves them into temporary tables
+#: of its own and numbers them there at commit: a batch job over the whole province (the purchase import,
+#: the classification) then holds one batch of them at a time, not one per customer it changed (issue 21).
+SPILL = 5000
+
+_pending = MetaData()
+#: Feed entries waiting for their number. ``ord``: the order they were emitted in; ``k_*``: the key
+#: ``_dedupe`` keeps one entry of, without NULLs (so that equal keys compare equal in SQL).
+pending_feed = Table(
+    "fa_pending_feed",
+    _pending,
+    Column("ord", BigInteger, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("record_id", String(36), nullable=True),
+    Column("audience_id", Integer, nullable=True),
+    Column("form_version", Integer, nullable=True),
+    Column("fresh", Boolean, nullable=False),
+    Column("owner_id", Integer, nullable=True),
+    Column("created_by_id", Integer, nullable=True),
+    Column("k_rid", String(36), nullable=False),
+    Column("k_aud", Integer, nullable=False),
+    Column("k_fv", Integer, nullable=False),
+    Index("fa_pending_feed_key", "k_rid", "kind", "k_aud", "k_fv", "ord"),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+#: ``outbound_changes`` rows waiting for their number, in the order they were written.
+pending_outbound = Table(
+    "fa_pending_outbound",
+    _pending,
+    Column("ord", BigInteger, nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("code", String(32), nullable=True),
+    Column("owner_id", Integer, nullable=False),
+    Column("changed", Text, nullable=False),
+    Column("data", Text, nullable=True),
+    Column("at", Float, nullable=False),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
 @dataclass
 class Tx:
     """A write transaction: its connection and the feed entries it will number at commit."""
@@ -68,9 +134,54 @@ class Tx:
     # the feed rows, from the same counter, so that the outbound feed is in commit order too
     outbound: list[dict[str, Any]] = field(default_factory=list)
     after_commit: list[Callable[[], None]] = field(default_factory=list)
+    spilled: int = 0  # entries and outbound rows moved into the pending tables so far (``SPILL``)
 
     def emit(self, entry: FeedEntry) -> None:
         self.entries.append(entry)
+        if len(self.entries) >= SPILL:
+            self._spill()
+
+    def add_outbound(self, row: dict[str, Any]) -> None:
+        self.outbound.append(row)
+        if len(self.outbound) >= SPILL:
+            self._spill()
+
+    def _spill(self) -> None:
+        """Move the entries and outbound rows held so far into the pending tables (created on the first call;
+        on PostgreSQL they go at commit, on SQLite ``_number_pending`` drops them)."""
+        conn = self.conn
+        if not self.spilled:
+            for table in (pending_feed, pending_outbound):
+                conn.execute(CreateTable(table, if_not_exists=True))
+                conn.execute(delete(table))  # SQLite: left by a transaction of this connection that failed
+            for index in pending_feed.indexes:
+                conn.execute(CreateIndex(index, if_not_exists=True))
+        start = self.spilled
+        bulk_insert(
+            conn,
+            pending_feed,
+            [
+                {
+                    "ord": start + i,
+                    "kind": e.kind,
+                    "record_id": e.record_id,
+                    "audience_id": e.audience_id,
+                    "form_version": e.form_version,
+                    "fresh": e.fresh,
+                    "owner_id": e.owner_id,
+                    "created_by_id": e.created_by_id,
+                    "k_rid": e.record_id or "",
+                    "k_aud": -1 if e.audience_id is None else e.audience_id,
+                    "k_fv": e.form_version if e.kind == "form" and e.form_version is not None else -1,
+                }
+                for i, e in enumerate(self.entries)
+            ],
+        )
+        start += len(self.entries)
+        bulk_insert(conn, pending_outbound, [{**o, "ord": start + i} for i, o in enumerate(self.outbound)])
+        self.spilled = start + len(self.outbound) + 1  # never 0 once the tables exist
+        self.entries.clear()
+        self.outbound.clear()
 
     def number_feed(self) -> None:
         """The last step before commit: take the counter, number and write the feed rows.
@@ -80,6 +191,10 @@ class Tx:
         written or locked ``FOR UPDATE``), and the counter, held until commit, is all that orders the
         commits; the less is done while holding it, the more small pushes commit side by side. Taking
         it is one statement (``UPDATE … RETURNING``, which locks the row on PostgreSQL)."""
+        if self.spilled:
+            self._spill()
+            self._number_pending()
+            return
         if not self.entries and not self.outbound:
             return
         rows = _dedupe(self.entries)
@@ -125,6 +240,66 @@ class Tx:
                 for i, e in enumerate(rows)
             ],
         )
+
+    def _number_pending(self) -> None:
+        """``number_feed`` for the entries and outbound rows in the pending tables: the same steps, in SQL."""
+        conn, pf, po = self.conn, pending_feed, pending_outbound
+        later = pf.alias("later")
+        same_key = (later.c.k_rid == pf.c.k_rid) & (later.c.kind == pf.c.kind) & (later.c.k_aud == pf.c.k_aud)
+        same_key &= (later.c.k_fv == pf.c.k_fv) & (later.c.ord > pf.c.ord)
+        conn.execute(delete(pf).where(exists().where(same_key)))  # ``_dedupe``: the last entry of a key stays
+        older = (pf.c.kind == feed.c.kind) & (pf.c.record_id == feed.c.record_id) & (pf.c.kind != "form")
+        older &= pf.c.fresh.is_(False) & (pf.c.k_aud == func.coalesce(feed.c.audience_id, -1))
+        conn.execute(delete(feed).where(exists().where(older)))  # older rows of the same records are superseded
+        n_feed = conn.execute(select(func.count()).select_from(pf)).scalar_one()
+        n_out = conn.execute(select(func.count()).select_from(po)).scalar_one()
+        top = conn.execute(
+            update(feed_counter)
+            .where(feed_counter.c.id == 1)
+            .values(seq=feed_counter.c.seq + n_feed + n_out)
+            .returning(feed_counter.c.seq)
+        ).scalar_one()
+        last = top - n_feed - n_out
+        c = customers
+        bare = (pf.c.kind == "record") & pf.c.owner_id.is_(None) & pf.c.record_id.is_not(None)
+        conn.execute(  # ``_fill_scope``
+            update(pf)
+            .where(bare)
+            .values(
+                owner_id=select(c.c.owner_id).where(c.c.id == pf.c.record_id).scalar_subquery(),
+                created_by_id=select(c.c.created_by_id).where(c.c.id == pf.c.record_id).scalar_subquery(),
+            )
+        )
+        number = func.row_number().over(order_by=pf.c.ord)
+        conn.execute(
+            insert(feed).from_select(
+                ["seq", "kind", "record_id", "audience_id", "form_version", "owner_id", "created_by_id", "team_id"],
+                select(
+                    literal(last) + number,
+                    pf.c.kind,
+                    pf.c.record_id,
+                    pf.c.audience_id,
+                    pf.c.form_version,
+                    pf.c.owner_id,
+                    pf.c.created_by_id,
+                    users.c.supervisor_id,
+                ).select_from(pf.outerjoin(users, users.c.id == pf.c.owner_id)),
+            )
+        )
+        cols = ["record_id", "version", "kind", "code", "owner_id", "changed", "data", "at"]
+        conn.execute(
+            insert(outbound_changes).from_select(
+                ["seq", *cols, "team_id"],
+                select(
+                    literal(last + n_feed) + func.row_number().over(order_by=po.c.ord),
+                    *[po.c[k] for k in cols],
+                    users.c.supervisor_id,
+                ).select_from(po.outerjoin(users, users.c.id == po.c.owner_id)),
+            )
+        )
+        for table in (pending_feed, pending_outbound):
+            conn.execute(DropTable(table, if_exists=True))
+        self.spilled = 0
 
     def _fill_scope(self, rows: list[FeedEntry]) -> None:
         """A record entry emitted without its scope gets it from its customer row (written or locked by

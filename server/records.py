@@ -349,7 +349,7 @@ class UnitOfWork:
                 before, was_approved = self.published.get(r.id, (None, False))
                 out = outbound.outbound_row(r, before, was_approved, self.now)
                 if out is not None:
-                    self.tx.outbound.append(out)
+                    self.tx.add_outbound(out)
                     self.published[r.id] = (outbound.approved_view(r), r.status == "approved" and not r.deleted)
                 self.tx.emit(
                     FeedEntry("record", r.id, fresh=r.is_new, owner_id=r.owner_id, created_by_id=r.created_by_id)
