@@ -102,6 +102,7 @@ pending_feed = Table(
     Column("k_aud", Integer, nullable=False),
     Column("k_fv", Integer, nullable=False),
     Index("fa_pending_feed_key", "k_rid", "kind", "k_aud", "k_fv", "ord"),
+    Index("fa_pending_feed_ord", "ord"),
     prefixes=["TEMPORARY"],
     postgresql_on_commit="DROP",
 )
@@ -151,11 +152,8 @@ class Tx:
         on PostgreSQL they go at commit, on SQLite ``_number_pending`` drops them)."""
         conn = self.conn
         if not self.spilled:
-            for table in (pending_feed, pending_outbound):
-                conn.execute(CreateTable(table, if_not_exists=True))
-                conn.execute(delete(table))  # SQLite: left by a transaction of this connection that failed
-            for index in pending_feed.indexes:
-                conn.execute(CreateIndex(index, if_not_exists=True))
+            create_temporary(conn, pending_feed)
+            create_temporary(conn, pending_outbound)
         start = self.spilled
         bulk_insert(
             conn,
@@ -202,11 +200,7 @@ class Tx:
         for e in rows:
             if e.kind != "form" and e.record_id is not None and not e.fresh:
                 groups.setdefault((e.kind, e.audience_id), []).append(e.record_id)
-        for (kind, aud), rids in groups.items():  # older rows of the same records are superseded
-            for i in range(0, len(rids), 500):
-                cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i : i + 500])
-                cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
-                self.conn.execute(delete(feed).where(cond))
+        self._supersede(groups)
         top = self.conn.execute(
             update(feed_counter)
             .where(feed_counter.c.id == 1)
@@ -241,16 +235,37 @@ class Tx:
             ],
         )
 
+    def _supersede(self, groups: dict[tuple[str, int | None], list[str]]) -> None:
+        """Delete the older feed rows of these records: (kind, audience) -> record ids."""
+        for (kind, aud), rids in groups.items():
+            for i in range(0, len(rids), 500):
+                cond = (feed.c.kind == kind) & feed.c.record_id.in_(rids[i : i + 500])
+                cond &= feed.c.audience_id.is_(None) if aud is None else feed.c.audience_id == aud
+                self.conn.execute(delete(feed).where(cond))
+
     def _number_pending(self) -> None:
         """``number_feed`` for the entries and outbound rows in the pending tables: the same steps, in SQL."""
         conn, pf, po = self.conn, pending_feed, pending_outbound
         later = pf.alias("later")
         same_key = (later.c.k_rid == pf.c.k_rid) & (later.c.kind == pf.c.kind) & (later.c.k_aud == pf.c.k_aud)
         same_key &= (later.c.k_fv == pf.c.k_fv) & (later.c.ord > pf.c.ord)
+        if self.db.is_postgres:  # their statistics, for the plans below (a temporary table has none of its own)
+            conn.exec_driver_sql(f"ANALYZE {pf.name}, {po.name}")
         conn.execute(delete(pf).where(exists().where(same_key)))  # ``_dedupe``: the last entry of a key stays
-        older = (pf.c.kind == feed.c.kind) & (pf.c.record_id == feed.c.record_id) & (pf.c.kind != "form")
-        older &= pf.c.fresh.is_(False) & (pf.c.k_aud == func.coalesce(feed.c.audience_id, -1))
-        conn.execute(delete(feed).where(exists().where(older)))  # older rows of the same records are superseded
+        # older rows of the same records are superseded: by the feed's own index, a page at a time, never by a
+        # join whose plan rests on the feed's statistics (stale after a large change)
+        after = -1
+        older = (pf.c.kind != "form") & pf.c.record_id.is_not(None) & pf.c.fresh.is_(False)
+        while True:
+            q = select(pf.c.ord, pf.c.kind, pf.c.record_id, pf.c.audience_id).where(older, pf.c.ord > after)
+            page = conn.execute(q.order_by(pf.c.ord).limit(500)).all()
+            if not page:
+                break
+            groups: dict[tuple[str, int | None], list[str]] = {}
+            for r in page:
+                groups.setdefault((r.kind, r.audience_id), []).append(r.record_id)
+            self._supersede(groups)
+            after = page[-1].ord
         n_feed = conn.execute(select(func.count()).select_from(pf)).scalar_one()
         n_out = conn.execute(select(func.count()).select_from(po)).scalar_one()
         top = conn.execute(
@@ -297,8 +312,8 @@ class Tx:
                 ).select_from(po.outerjoin(users, users.c.id == po.c.owner_id)),
             )
         )
-        for table in (pending_feed, pending_outbound):
-            conn.execute(DropTable(table, if_exists=True))
+        drop_temporary(conn, pending_feed)
+        drop_temporary(conn, pending_outbound)
         self.spilled = 0
 
     def _fill_scope(self, rows: list[FeedEntry]) -> None:
@@ -321,6 +336,20 @@ class Tx:
             return {}
         q = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(sorted(owners)))
         return {r.id: r.supervisor_id for r in self.conn.execute(q)}
+
+
+def create_temporary(conn: Connection, table: Table) -> None:
+    """A temporary table of this transaction (``prefixes=["TEMPORARY"]``, ``postgresql_on_commit="DROP"``),
+    empty, with its indexes. PostgreSQL drops it at the end of the transaction; on SQLite it outlives the
+    transaction on its connection: ``drop_temporary`` it before commit (a rollback takes it away too)."""
+    conn.execute(CreateTable(table, if_not_exists=True))
+    conn.execute(delete(table))
+    for index in table.indexes:
+        conn.execute(CreateIndex(index, if_not_exists=True))
+
+
+def drop_temporary(conn: Connection, table: Table) -> None:
+    conn.execute(DropTable(table, if_exists=True))
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

@@ -20,14 +20,30 @@ import datetime as dt
 import json
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+)
 
 from app.export.reading import read_sheet
 from app.models.catalogue import FieldRole
@@ -35,7 +51,7 @@ from app.validation import parse_field
 from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from server import classify
 from server.accounts import User
-from server.db import Tx, bulk_insert
+from server.db import Tx, bulk_insert, create_temporary, drop_temporary
 from server.forms import current_form
 from server.schema import customers, purchases
 from server.scope import Directory, can_see
@@ -189,148 +205,246 @@ def import_purchases(
     if report.problems:
         return report
     directory = Directory.load(tx.conn) if user is not None else None
-    codes = {
-        r.code: (r.id, r.deleted)
-        for r in tx.conn.execute(
-            select(
-                customers.c.code, customers.c.id, customers.c.deleted, customers.c.owner_id, customers.c.created_by_id
-            ).where(customers.c.code.is_not(None))
-        )
-        if user is None or directory is None or can_see(user, r, directory)
-    }
-    seen: dict[tuple[str, str], int] = {}
-    good: list[dict[str, Any]] = []
     source = path.name[:150]
-    for n, cells in rows:
+    create_temporary(tx.conn, staged)
+    found: list[tuple[int, int, str, str]] = []  # (row, order within the row, sort key, problem)
+    batch: list[tuple[int, list[Any]]] = []
 
-        def cell(key: str) -> Any:
-            i = cols.get(key)
-            v = cells[i] if i is not None and i < len(cells) else None  # noqa: B023 (called within this iteration)
-            return None if isinstance(v, str) and not v.strip() else v
+    def check(batch: list[tuple[int, list[Any]]]) -> None:
+        """One batch of rows: each row's own problems; the rows with a code and a period go to ``staged``."""
+        wanted = set()
+        for _, cells in batch:
+            raw = cells[cols["code"]] if cols["code"] < len(cells) else None
+            if isinstance(raw, str) and raw.strip():
+                wanted.add(raw.strip())
+            elif isinstance(raw, int):
+                wanted.add(str(raw))
+        codes = _codes(tx, sorted(wanted), user, directory)
+        out: list[dict[str, Any]] = []
+        for n, cells in batch:
+            problems, row = _check_row(n, cells, cols, codes, default_period)
+            found.extend((n, 0, f"{i:03d}", p) for i, p in enumerate(problems))
+            if row is not None:
+                row["ok"] = not problems and row["record_id"] is not None
+                row["source"] = f"{source} row {n}"
+                out.append(row)
+        bulk_insert(tx.conn, staged, out)
 
-        problems: list[str] = []
-        raw_code = cell("code")
-        lost = isinstance(raw_code, float) or isinstance(raw_code, int) and len(str(raw_code)) > EXCEL_DIGITS
-        code = "" if raw_code is None or lost else str(raw_code).strip()
-        rid = None
-        if lost:
-            problems.append(
-                f"row {n}, column {LABELS['code']}: the column was stored as a number by Excel and its "
-                "last digits are lost; set the column to Text and enter the codes again"
-            )
-        elif not code:
-            problems.append(f"row {n}, column {LABELS['code']}: the customer code is empty")
-        elif code not in codes:
-            problems.append(f"row {n}, column {LABELS['code']}: no customer has the code {code}")
-        elif codes[code][1]:
-            problems.append(f"row {n}, column {LABELS['code']}: the customer {code} was deleted")
-        else:
-            rid = codes[code][0]
-        period = None
-        raw_period = cell("period")
-        if raw_period is None:
-            period = default_period
-            if period is None:
-                problems.append(f"row {n}, column {LABELS['period']}: the period is empty (and no --period given)")
-        else:
-            try:
-                period = parse_period(raw_period)
-            except PeriodError as exc:
-                problems.append(f"row {n}, column {LABELS['period']}: {exc}")
-
-        def number(key: str, parse: Callable[[Any], int], empty: str, wrong: str) -> int | None:
-            value = cell(key)
-            try:
-                if value is not None:
-                    return parse(value)
-                problems.append(f"row {n}, column {LABELS[key]}: {empty}")  # noqa: B023 (called within this iteration)
-            except ValueError:
-                problems.append(f"row {n}, column {LABELS[key]}: {value!r} {wrong}")  # noqa: B023 (called within this iteration)
-            return None
-
-        qty = number("qty", _qty, "the quantity is empty", "is not a whole number of cartons (0 or more)")
-        amount = number(
-            "amount", _fen, "the amount is empty", "is not an amount in yuan (0 or more, at most 2 decimals)"
-        )
-        if code and period:
-            if (code, period) in seen:
-                problems.append(
-                    f"row {n}: the customer {code} already has figures for {period} in row {seen[(code, period)]}"
-                )
-            for other in _overlapping(period):
-                if (code, other) in seen:
-                    problems.append(
-                        f"row {n}: the customer {code} has figures for {other} in row "
-                        f"{seen[(code, other)]}; {period} would count the same months twice"
-                    )
-            seen.setdefault((code, period), n)
-        report.problems += problems
-        if not problems and rid is not None and period is not None and qty is not None and amount is not None:
-            good.append(
-                {
-                    "period": period,
-                    "customer_code": code,
-                    "record_id": rid,
-                    "qty": qty,
-                    "amount_fen": amount,
-                    "source": f"{source} row {n}",
-                    "imported_by": actor,
-                    "imported_at": time.time(),
-                }
-            )
-    if not report.problems and not good:
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= STAGE_CHUNK:
+            check(batch)
+            batch = []
+    check(batch)
+    if tx.db.is_postgres:  # its statistics, for the plans below (a temporary table has none of its own)
+        tx.conn.exec_driver_sql(f"ANALYZE {staged.name}")
+    found.extend(_repeated(tx))
+    found.sort(key=lambda f: f[:3])
+    report.problems += [f[3] for f in found]
+    imported = tx.conn.execute(select(func.count()).select_from(staged).where(staged.c.ok.is_(True))).scalar_one()
+    if not report.problems and not imported:
         report.problems.append("the sheet has no data rows")
+    if not report.problems:
+        _check_stored_overlaps(tx, report)
     if report.problems:
+        drop_temporary(tx.conn, staged)
         return report
-    _check_stored_overlaps(tx, good, report)
-    if report.problems:
-        return report
-    for i in range(0, len(good), 500):
-        chunk = good[i : i + 500]
-        cond = or_(
-            *[and_(purchases.c.period == g["period"], purchases.c.customer_code == g["customer_code"]) for g in chunk]
+    for page in _staged_pages(tx):  # by the purchases' own key, a page at a time: never a join whose plan
+        cond = or_(*[and_(purchases.c.period == r.period, purchases.c.customer_code == r.customer_code) for r in page])
+        report.replaced += tx.conn.execute(delete(purchases).where(cond)).rowcount or 0  # rests on stale statistics
+    cols_in = ["period", "customer_code", "record_id", "qty", "amount_fen", "source"]
+    tx.conn.execute(
+        insert(purchases).from_select(
+            [*cols_in, "imported_by", "imported_at"],
+            select(*[staged.c[k] for k in cols_in], literal(actor), literal(time.time())),
         )
-        report.replaced += tx.conn.execute(delete(purchases).where(cond)).rowcount or 0
-    for i in range(0, len(good), 5000):  # chunks: the driver's parameters for one chunk at a time
-        bulk_insert(tx.conn, purchases, good[i : i + 5000])
-    report.imported = len(good)
-    report.periods = {g["period"] for g in good}
-    report.figures_updated = refresh_monthly_figures(tx, {g["record_id"] for g in good})
+    )
+    report.imported = imported
+    report.periods = set(tx.conn.execute(select(staged.c.period).distinct()).scalars())
+    report.figures_updated = refresh_monthly_figures(tx, _staged_record_ids(tx))
+    drop_temporary(tx.conn, staged)
     return report
+
+
+#: Rows of the sheet checked per batch (their customers are looked up together).
+STAGE_CHUNK = 2000
+
+_temporary = MetaData()
+#: The rows of an import being checked, each with a code and a period (the others have problems of their
+#: own already): they wait in the database, not in memory (issue 21). ``quarter``: a month's quarter, a
+#: quarter itself; ``first``/``last``: a quarter's months. ``ok``: the row has no problem of its own.
+staged = Table(
+    "fa_purchase_rows",
+    _temporary,
+    Column("n", Integer, nullable=False),
+    Column("customer_code", Text, nullable=False),
+    Column("period", Text, nullable=False),
+    Column("quarter", Text, nullable=False),
+    Column("first", Text, nullable=True),
+    Column("last", Text, nullable=True),
+    Column("ok", Boolean, nullable=False),
+    Column("record_id", Text, nullable=True),
+    Column("qty", BigInteger, nullable=True),
+    Column("amount_fen", BigInteger, nullable=True),
+    Column("source", Text, nullable=False),
+    Index("fa_purchase_rows_key", "customer_code", "period", "n"),
+    Index("fa_purchase_rows_n", "n"),
+    Index("fa_purchase_rows_record", "record_id"),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
+
+
+def _codes(tx: Tx, wanted: list[str], user: User | None, directory: Directory | None) -> dict[str, tuple[str, bool]]:
+    """code -> (record id, deleted) of the customers with these codes that ``user`` may see (all without one)."""
+    out: dict[str, tuple[str, bool]] = {}
+    c = customers.c
+    for i in range(0, len(wanted), 500):
+        q = select(c.code, c.id, c.deleted, c.owner_id, c.created_by_id).where(c.code.in_(wanted[i : i + 500]))
+        for r in tx.conn.execute(q):
+            if user is None or directory is None or can_see(user, r, directory):
+                out[r.code] = (r.id, r.deleted)
+    return out
+
+
+def _check_row(
+    n: int, cells: list[Any], cols: dict[str, int], codes: dict[str, tuple[str, bool]], default_period: str | None
+) -> tuple[list[str], dict[str, Any] | None]:
+    """The problems of one row on its own, and its row for ``staged`` (None without a code or a period)."""
+
+    def cell(key: str) -> Any:
+        i = cols.get(key)
+        v = cells[i] if i is not None and i < len(cells) else None
+        return None if isinstance(v, str) and not v.strip() else v
+
+    problems: list[str] = []
+    raw_code = cell("code")
+    lost = isinstance(raw_code, float) or isinstance(raw_code, int) and len(str(raw_code)) > EXCEL_DIGITS
+    code = "" if raw_code is None or lost else str(raw_code).strip()
+    rid = None
+    if lost:
+        problems.append(
+            f"row {n}, column {LABELS['code']}: the column was stored as a number by Excel and its "
+            "last digits are lost; set the column to Text and enter the codes again"
+        )
+    elif not code:
+        problems.append(f"row {n}, column {LABELS['code']}: the customer code is empty")
+    elif code not in codes:
+        problems.append(f"row {n}, column {LABELS['code']}: no customer has the code {code}")
+    elif codes[code][1]:
+        problems.append(f"row {n}, column {LABELS['code']}: the customer {code} was deleted")
+    else:
+        rid = codes[code][0]
+    period = None
+    raw_period = cell("period")
+    if raw_period is None:
+        period = default_period
+        if period is None:
+            problems.append(f"row {n}, column {LABELS['period']}: the period is empty (and no --period given)")
+    else:
+        try:
+            period = parse_period(raw_period)
+        except PeriodError as exc:
+            problems.append(f"row {n}, column {LABELS['period']}: {exc}")
+
+    def number(key: str, parse: Callable[[Any], int], empty: str, wrong: str) -> int | None:
+        value = cell(key)
+        try:
+            if value is not None:
+                return parse(value)
+            problems.append(f"row {n}, column {LABELS[key]}: {empty}")
+        except ValueError:
+            problems.append(f"row {n}, column {LABELS[key]}: {value!r} {wrong}")
+        return None
+
+    qty = number("qty", _qty, "the quantity is empty", "is not a whole number of cartons (0 or more)")
+    amount = number("amount", _fen, "the amount is empty", "is not an amount in yuan (0 or more, at most 2 decimals)")
+    if not code or not period:
+        return problems, None
+    months = months_of(period)
+    quarter = period if "Q" in period else quarter_of(period)
+    row = {
+        "n": n,
+        "customer_code": code,
+        "period": period,
+        "quarter": quarter,
+        "first": months[0] if "Q" in period else None,
+        "last": months[-1] if "Q" in period else None,
+        "record_id": rid,
+        "qty": qty if qty is not None and amount is not None else None,
+        "amount_fen": amount if qty is not None and amount is not None else None,
+    }
+    return problems, row
+
+
+def _repeated(tx: Tx) -> Iterator[tuple[int, int, str, str]]:
+    """Rows whose customer has figures for the same period, or for a period overlapping it, in an earlier
+    row of the sheet: each named with the first such row (the same months would count twice)."""
+    first = (
+        select(staged.c.customer_code, staged.c.period, staged.c.quarter, func.min(staged.c.n).label("n0"))
+        .group_by(staged.c.customer_code, staged.c.period, staged.c.quarter)
+        .subquery("first_rows")
+    )
+    r = staged
+    quarterly = r.c.period.like("%Q%") != first.c.period.like("%Q%")
+    q = (
+        select(r.c.n, r.c.customer_code, r.c.period, first.c.period.label("other"), first.c.n0)
+        .join(first, (first.c.customer_code == r.c.customer_code) & (first.c.quarter == r.c.quarter))
+        .where(first.c.n0 < r.c.n, (first.c.period == r.c.period) | quarterly)
+    )
+    for row in tx.conn.execute(q):
+        if row.other == row.period:
+            yield (
+                row.n,
+                1,
+                "",
+                f"row {row.n}: the customer {row.customer_code} already has figures for {row.period} in row {row.n0}",
+            )
+        else:
+            yield (
+                row.n,
+                2,
+                row.other,
+                f"row {row.n}: the customer {row.customer_code} has figures for {row.other} in row "
+                f"{row.n0}; {row.period} would count the same months twice",
+            )
 
 
 #: The catalogue's monthly purchase fields (月进货数量, 月进货金额, 进货均价), kept by the system.
 MONTHLY_FIELDS = ("purchase_qty", "purchase_amount", "avg_price")
 
 
-def refresh_monthly_figures(tx: Tx, record_ids: set[str]) -> int:
+def refresh_monthly_figures(tx: Tx, record_ids: Iterable[list[str]]) -> int:
     """Set each record's monthly purchase fields from its latest month with figures (quarters are not
     months and are left out): cartons, yuan, and yuan per carton (none for 0 cartons). They are system
     changes, versioned and sent to the clients, with the month as their source; a record whose fields
-    already hold those figures (an older month imported later) is left alone. Returns how many changed."""
+    already hold those figures (an older month imported later) is left alone. ``record_ids``: the records
+    to look at, a chunk at a time (memory holds one chunk). Returns how many changed."""
     form = current_form(tx.conn)
     specs = {key: form.get(key) for key in MONTHLY_FIELDS}
-    if not record_ids or any(spec is None for spec in specs.values()):
+    if any(spec is None for spec in specs.values()):
         return 0
-    latest: dict[str, tuple[str, int, int]] = {}
-    ids = sorted(record_ids)
-    for i in range(0, len(ids), 500):
+    changed = 0
+    for ids in record_ids:
+        latest: dict[str, tuple[str, int, int]] = {}
         q = select(purchases.c.record_id, purchases.c.period, purchases.c.qty, purchases.c.amount_fen).where(
-            purchases.c.record_id.in_(ids[i : i + 500])
+            purchases.c.record_id.in_(ids)
         )
         for r in tx.conn.execute(q):
             if "Q" not in r.period and (r.record_id not in latest or r.period > latest[r.record_id][0]):
                 latest[r.record_id] = (r.period, int(r.qty), int(r.amount_fen))
-    by_month: dict[str, dict[str, dict[str, Any]]] = {}
-    for rid, (month, qty, fen) in latest.items():
-        yuan = Decimal(fen) / 100
-        avg = (yuan / qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if qty else None
-        by_month.setdefault(month, {})[rid] = {
-            "purchase_qty": _canonical(specs["purchase_qty"], qty),
-            "purchase_amount": _canonical(specs["purchase_amount"], f"{yuan:f}"),
-            "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None,
-        }
-    return sum(_apply_in_chunks(tx, updates, "purchases", month) for month, updates in sorted(by_month.items()))
+        by_month: dict[str, dict[str, dict[str, Any]]] = {}
+        for rid, (month, qty, fen) in latest.items():
+            yuan = Decimal(fen) / 100
+            avg = (yuan / qty).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if qty else None
+            by_month.setdefault(month, {})[rid] = {
+                "purchase_qty": _canonical(specs["purchase_qty"], qty),
+                "purchase_amount": _canonical(specs["purchase_amount"], f"{yuan:f}"),
+                "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None,
+            }
+        for month, updates in sorted(by_month.items()):
+            changed += len(apply_system_changes(tx, updates, "purchases", month))
+    return changed
 
 
 def _apply_in_chunks(tx: Tx, updates: dict[str, dict[str, Any]], source: str, source_ref: str) -> int:
@@ -351,26 +465,60 @@ def _canonical(spec: Any, raw: Any) -> Any:
     return None if issues else value
 
 
-def _check_stored_overlaps(tx: Tx, good: list[dict[str, Any]], report: ImportReport) -> None:
+def _check_stored_overlaps(tx: Tx, report: ImportReport) -> None:
     """A quarter stored for a customer whose months come now (or the other way round)."""
-    wanted: dict[tuple[str, str], str] = {}
-    for g in good:
-        for other in _overlapping(g["period"]):
-            wanted[(g["customer_code"], other)] = "row " + g["source"].rsplit(" ", 1)[-1]
-    if not wanted:
-        return
-    periods = sorted({p for _, p in wanted})
-    stored = tx.conn.execute(
-        select(purchases.c.customer_code, purchases.c.period).where(purchases.c.period.in_(periods))
-    ).all()
-    for r in stored:
-        src = wanted.get((r.customer_code, r.period))
-        if src is not None:
-            report.problems.append(
-                f"{src}: the customer "
-                f"{r.customer_code} already has stored figures for {r.period}; the same months "
-                f"would count twice"
-            )
+    found: dict[tuple[str, str], int] = {}  # (code, stored period) -> the last row that meets it
+    for page in _staged_pages(tx):
+        wanted: dict[tuple[str, str], int] = {}
+        for r in page:
+            for other in _overlapping(r.period):
+                wanted[(r.customer_code, other)] = r.n
+        q = select(purchases.c.customer_code, purchases.c.period).where(
+            purchases.c.period.in_(sorted({p for _, p in wanted})),
+            purchases.c.customer_code.in_(sorted({c for c, _ in wanted})),
+        )
+        for row in tx.conn.execute(q):
+            if (row.customer_code, row.period) in wanted:
+                found[(row.customer_code, row.period)] = wanted[(row.customer_code, row.period)]
+    for (code, period), n in sorted(found.items(), key=lambda kv: (kv[1], kv[0][1], kv[0][0])):
+        report.problems.append(
+            f"row {n}: the customer {code} already has stored figures for {period}; the same months would count twice"
+        )
+
+
+def _staged_pages(tx: Tx, size: int = 500) -> Iterator[Sequence[Any]]:
+    """The staged rows in sheet order, ``size`` at a time."""
+    after = 0
+    while True:
+        page = tx.conn.execute(
+            select(staged.c.n, staged.c.customer_code, staged.c.period)
+            .where(staged.c.n > after)
+            .order_by(staged.c.n)
+            .limit(size)
+        ).all()
+        if not page:
+            return
+        yield page
+        after = page[-1].n
+
+
+def _staged_record_ids(tx: Tx) -> Iterator[list[str]]:
+    """The imported customers' record ids, ``system_chunk`` at a time (each once)."""
+    after = ""
+    while True:
+        ids = list(
+            tx.conn.execute(
+                select(staged.c.record_id)
+                .where(staged.c.record_id > after)
+                .group_by(staged.c.record_id)
+                .order_by(staged.c.record_id)
+                .limit(system_chunk)
+            ).scalars()
+        )
+        if not ids:
+            return
+        yield ids
+        after = ids[-1]
 
 
 # ---------------------------------------------------------------------------------------- the run

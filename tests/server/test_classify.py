@@ -194,6 +194,54 @@ def test_purchase_import_reports_every_bad_row_and_imports_nothing(run, db, tmp_
     assert code == 1 and "give --period" in out
 
 
+@pytest.mark.parametrize("chunk", [2, 3, 2000])
+def test_purchase_import_names_every_problem_in_row_order_in_batches_of_any_size(run, db, tmp_path, monkeypatch, chunk):
+    """The rows are checked a batch at a time and wait in a temporary table (issue 21): a repeat found in
+    another batch is still named, each row's problems in the order of its columns, repeats after them."""
+    from server import purchases as purchases_module
+
+    monkeypatch.setattr(purchases_module, "STAGE_CHUNK", chunk)
+    seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural")])
+    rows = [
+        ("610102000001", "2026-07", 1, 1),  # row 2
+        ("610102000002", "2026-Q3", 1, 1),  # row 3
+        ("610102000001", "2026-08", 1, 1),  # row 4: another month of the same quarter is fine
+        ("999999999999", "2026-07", "x", 1),  # row 5: unknown code and a bad quantity
+        ("610102000001", "2026-Q3", 1, 1),  # row 6: the quarter of rows 2 and 4
+        ("610102000002", "2026-09", -1, 1),  # row 7: a bad quantity, and a month of row 3's quarter
+        ("610102000001", "2026-07", 2, 2),  # row 8: row 2 again, and inside row 6's quarter
+        ("999999999999", "2026-07", 1, 1),  # row 9: unknown again, and row 5 repeated
+    ]
+    code, out, err = run("purchases", "import", sheet(tmp_path / "order.xlsx", HEADER, rows))
+    assert code == 1 and "nothing was imported" in err
+    c1, c2 = "the customer 610102000001", "the customer 610102000002"
+    assert out.splitlines() == [
+        "row 5, column 客户编码: no customer has the code 999999999999",
+        "row 5, column 购进量: 'x' is not a whole number of cartons (0 or more)",
+        f"row 6: {c1} has figures for 2026-07 in row 2; 2026-Q3 would count the same months twice",
+        f"row 6: {c1} has figures for 2026-08 in row 4; 2026-Q3 would count the same months twice",
+        "row 7, column 购进量: -1 is not a whole number of cartons (0 or more)",
+        f"row 7: {c2} has figures for 2026-Q3 in row 3; 2026-09 would count the same months twice",
+        f"row 8: {c1} already has figures for 2026-07 in row 2",
+        f"row 8: {c1} has figures for 2026-Q3 in row 6; 2026-07 would count the same months twice",
+        "row 9, column 客户编码: no customer has the code 999999999999",
+        "row 9: the customer 999999999999 already has figures for 2026-07 in row 5",
+    ]
+    with db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(purchases)).scalar_one() == 0
+    # the good rows alone, in batches too; then a month of a quarter stored before is refused by name
+    code, _, err = run("purchases", "import", sheet(tmp_path / "good.xlsx", HEADER, [rows[i] for i in (0, 1, 2)]))
+    assert code == 0 and "Imported 3 purchase rows" in err
+    code, out, _ = run(
+        "purchases",
+        "import",
+        sheet(tmp_path / "m.xlsx", HEADER, [("610102000001", "2026-10", 1, 1), ("610102000002", "2026-08", 1, 1)]),
+    )
+    assert code == 1 and out.splitlines() == [
+        f"row 3: {c2} already has stored figures for 2026-Q3; the same months would count twice"
+    ]
+
+
 def test_purchase_import_months_periods_and_replacing(run, db, tmp_path):
     seed(run, tmp_path, [("610102000001", "grocery", "urban"), ("610102000002", "grocery", "rural")])
     f = sheet(
