@@ -170,6 +170,7 @@ class ClassifyOut(BaseModel):
     formats_without_purchases: list[str]
     first_quarter: list[str] = []  # new customers still in their first quarter: their first estimate kept
     reassessed: list[str] = []  # new customers whose first quarter ended in the period: re-assessed now
+    changed: int  # customers changed (would change); ``changes`` lists the first 10,000
     changes: list[ChangeRow]
 
 

@@ -443,7 +443,7 @@ def classify(db: Database, actor: Actor, period: str, *, dry_run: bool = False) 
         period,
         {"dry_run": dry_run},
         lambda tx: purchases.run_classification(tx, purchases.parse_period(period), dry_run=dry_run),
-        lambda r: {"changed": len(r.changes), "ranked": r.ranked, "unchanged": r.unchanged},
+        lambda r: {"changed": r.changed, "ranked": r.ranked, "unchanged": r.unchanged},
         dry_run=False,
     )
 
@@ -454,6 +454,7 @@ def run_report_json(r: purchases.RunReport) -> dict[str, Any]:
         "applied": r.applied,
         "ranked": r.ranked,
         "unchanged": r.unchanged,
+        "changed": r.changed,
         "no_figures": r.no_figures,
         "no_format": r.no_format,
         "no_code_letter": r.no_code_letter,

@@ -187,7 +187,9 @@ def cmd_classify(args: argparse.Namespace) -> int:
         )
     notes = [
         f"{report.ranked} customers ranked for {report.period}",
-        f"{len(report.changes)} " + ("would change" if args.dry_run else "changed"),
+        f"{report.changed} "
+        + ("would change" if args.dry_run else "changed")
+        + (f" (the first {len(report.changes)} listed)" if report.changed > len(report.changes) else ""),
         f"{report.unchanged} unchanged",
         f"{report.no_figures} without figures (left as they are)",
     ]

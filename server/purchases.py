@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -34,9 +34,11 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     Table,
     Text,
     and_,
+    cast,
     delete,
     func,
     insert,
@@ -447,18 +449,6 @@ def refresh_monthly_figures(tx: Tx, record_ids: Iterable[list[str]]) -> int:
     return changed
 
 
-def _apply_in_chunks(tx: Tx, updates: dict[str, dict[str, Any]], source: str, source_ref: str) -> int:
-    """``apply_system_changes`` a chunk of records at a time (what it returns is dropped after each chunk);
-    how many records changed."""
-    ids = sorted(updates)
-    changed = 0
-    for i in range(0, len(ids), system_chunk):
-        changed += len(
-            apply_system_changes(tx, {rid: updates[rid] for rid in ids[i : i + system_chunk]}, source, source_ref)
-        )
-    return changed
-
-
 def _canonical(spec: Any, raw: Any) -> Any:
     """The value as the catalogue's parser stores it (a value it refuses is left out, not stored)."""
     value, issues = parse_field(spec, raw)
@@ -541,7 +531,8 @@ class Change:
 class RunReport:
     period: str
     ranked: int = 0
-    changes: list[Change] = field(default_factory=list)
+    changed: int = 0  # customers whose scale or code changes (would change, in a dry run)
+    changes: list[Change] = field(default_factory=list)  # the first ``LISTED`` of them, in the table's order
     unchanged: int = 0
     no_figures: int = 0  # customers with a code but no figures for the period
     no_format: list[str] = field(default_factory=list)  # codes without a retail format
@@ -582,33 +573,83 @@ def _first_quarter(binding: Any, start: dt.date, after: dt.date) -> str | None:
     return "ended" if done > start else None
 
 
-def figures_for(tx_conn: Any, period: str) -> dict[str, tuple[int, int]]:
-    """record id -> (cartons, fen) summed over the period (a quarter: its months and itself)."""
+def _sums(conn: Any, period: str) -> Iterator[tuple[str, int, int]]:
+    """(record id, cartons, fen) summed over the period (a quarter: its months and itself), in the order of
+    the record ids as Python compares them (bytes order: ``COLLATE "C"`` on PostgreSQL)."""
     periods = months_of(period) + ([period] if "Q" in period else [])
-    totals: dict[str, list[int]] = {}
-    for r in tx_conn.execute(
-        select(purchases.c.record_id, purchases.c.qty, purchases.c.amount_fen).where(purchases.c.period.in_(periods))
-    ):
-        t = totals.setdefault(r.record_id, [0, 0])
-        t[0] += int(r.qty)
-        t[1] += int(r.amount_fen)
-    return {k: (v[0], v[1]) for k, v in totals.items()}
+    rid = purchases.c.record_id
+    q = (
+        select(rid, func.sum(purchases.c.qty), func.sum(purchases.c.amount_fen))
+        .where(purchases.c.period.in_(periods))
+        .group_by(rid)
+        .order_by(rid.collate("C") if conn.dialect.name == "postgresql" else rid)
+    )
+    for r in conn.execute(q.execution_options(yield_per=CHUNK)):
+        yield r[0], int(r[1]), int(r[2])
+
+
+def _with_figures(conn: Any, period: str) -> Iterator[tuple[Any, tuple[int, int] | None]]:
+    """Every customer the run may rank (not deleted, official code), with its figures for the period or
+    None: the customers and the sums each read in the order of their ids and merged here, never joined by
+    a plan that rests on the purchases' statistics (stale right after an import)."""
+    cid = customers.c.id
+    q = (
+        select(cid, customers.c.code, customers.c.data)
+        .where(customers.c.deleted.is_(False), customers.c.code_official.is_(True))
+        .order_by(cid.collate("C") if conn.dialect.name == "postgresql" else cid)
+    )
+    sums = _sums(conn, period)
+    head = next(sums, None)
+    for r in conn.execute(q.execution_options(yield_per=CHUNK)):
+        while head is not None and head[0] < r.id:
+            head = next(sums, None)
+        yield r, ((head[1], head[2]) if head is not None and head[0] == r.id else None)
 
 
 #: Customers read per round trip by the run.
 CHUNK = 2000
+#: Rows of the table of changes a run's report lists (the count of all is ``RunReport.changed``): the
+#: report goes whole to the CLI and to the admin's window, and a province's run changes 100,000s.
+LISTED = 10_000
+
+_run_meta = MetaData()
+#: The customers a run ranks, with what it needs of each (issue 21: they wait in the database, and each
+#: format is read back in the order of its scores). ``market``/``scale``/``klass`` are JSON.
+ranked_rows = Table(
+    "fa_ranked_rows",
+    _run_meta,
+    Column("record_id", Text, nullable=False),
+    Column("fmt", Text, nullable=False),
+    Column("qty", BigInteger, nullable=False),
+    Column("amount_fen", BigInteger, nullable=False),
+    Column("code", Text, nullable=False),
+    Column("market", Text, nullable=False),
+    Column("scale", Text, nullable=False),
+    Column("klass", Text, nullable=False),
+    Column("shop", Text, nullable=False),
+    Index("fa_ranked_rows_fmt", "fmt"),
+    prefixes=["TEMPORARY"],
+    postgresql_on_commit="DROP",
+)
 
 
-class _Ranked(NamedTuple):
-    code: str
-    market: Any
-    scale: Any
-    klass: Any
-    shop: str
+@dataclass
+class _Format:
+    """What the run sums of one retail format while it reads the customers."""
+
+    n: int = 0
+    qty: int = 0
+    fen: int = 0
+    max_qty: int = 0
+    max_fen: int = 0
 
 
 def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunReport:
-    """Rank every retail format on the period's figures and (unless dry) write the changes."""
+    """Rank every retail format on the period's figures and (unless dry) write the changes.
+
+    Memory holds a batch of customers, the formats' sums and the report: the ranked customers wait in a
+    temporary table and each format is read back in the order of its scores (``server.classify``'s rules:
+    highest first, ties together and given the best scale of their positions)."""
     period = parse_period(period)
     report = RunReport(period)
     form = current_form(tx.conn)
@@ -619,14 +660,11 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
     shop_key = _key(form, "shop_name")
     binding_key = _key(form, "binding_date")
     start, after = _period_days(period)
-    figs = figures_for(tx.conn, period)
-    q = select(customers.c.id, customers.c.code, customers.c.data).where(
-        customers.c.deleted.is_(False), customers.c.code_official.is_(True)
-    )
-    by_format: dict[str, list[classify.Figures]] = {}
-    kept: dict[str, _Ranked] = {}  # of each ranked customer only what the run needs, not its values
-    for r in tx.conn.execute(q.execution_options(yield_per=CHUNK)):
-        if r.id not in figs:
+    create_temporary(tx.conn, ranked_rows)
+    formats: dict[str, _Format] = {}
+    batch: list[dict[str, Any]] = []
+    for r, fig in _with_figures(tx.conn, period):
+        if fig is None:
             report.no_figures += 1
             continue
         v = json.loads(r.data)
@@ -637,53 +675,119 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
         new = _first_quarter(v.get(binding_key), start, after) if v.get(binding_key) else None
         if new == "in":  # its figures are not a quarter's yet: the first estimate stays (F3 L11)
             report.first_quarter.append(r.code)
-            figs.pop(r.id)
             continue
         if new == "ended":
             report.reassessed.append(r.code)
-        kept[r.id] = _Ranked(r.code, v.get(market_key), v.get(scale_key), v.get(class_key), str(v.get(shop_key) or ""))
-        q_, a = figs.pop(r.id)
-        by_format.setdefault(fmt, []).append(classify.Figures(r.id, q_, a))
-    del figs
+        qty, fen = fig
+        f = formats.setdefault(str(fmt), _Format())
+        f.n, f.qty, f.fen = f.n + 1, f.qty + qty, f.fen + fen
+        f.max_qty, f.max_fen = max(f.max_qty, qty), max(f.max_fen, fen)
+        batch.append(
+            {
+                "record_id": r.id,
+                "fmt": str(fmt),
+                "qty": qty,
+                "amount_fen": fen,
+                "code": r.code,
+                "market": json.dumps(v.get(market_key)),
+                "scale": json.dumps(v.get(scale_key)),
+                "klass": json.dumps(v.get(class_key)),
+                "shop": str(v.get(shop_key) or ""),
+            }
+        )
+        if len(batch) >= CHUNK:
+            bulk_insert(tx.conn, ranked_rows, batch)
+            batch = []
+    bulk_insert(tx.conn, ranked_rows, batch)
+    if tx.db.is_postgres:  # its statistics, for the plans below (a temporary table has none of its own)
+        tx.conn.exec_driver_sql(f"ANALYZE {ranked_rows.name}")
     updates: dict[str, dict[str, Any]] = {}
-    for fmt in sorted(by_format):
-        items = by_format[fmt]
-        scores = classify.scores(items)
-        if scores is None:
+
+    def flush() -> None:
+        if updates and not dry_run:
+            apply_system_changes(tx, updates, "classification", f"period {period}")
+            report.applied = True
+        updates.clear()
+
+    for fmt in sorted(formats):
+        f = formats[fmt]
+        if f.qty == 0 and f.fen == 0:  # nothing to rank: every customer of the format keeps its scale
             report.formats_without_purchases.append(fmt)
             continue
-        scales = classify.scale_within_format(items)
-        report.ranked += len(scales)
-        for rid in sorted(scales, key=lambda k: (-scores[k], kept[k].code)):
-            k = kept[rid]
-            new_scale = scales[rid]
-            new_class = classify.classification_code(k.market, fmt, new_scale)
+        report.ranked += f.n
+        n_top, n_bottom = classify.band_sizes(f.n)
+        group_key: Any = None
+        first = 0
+        for i, row in enumerate(_in_score_order(tx, fmt, f)):
+            key = _order_key(row.qty, row.amount_fen, f)
+            if i == 0 or key != group_key:  # a new group of equal scores starts here
+                group_key, first = key, i
+            new_scale = "1" if first < n_top else "3" if first >= f.n - n_bottom else "2"
+            market, old_scale, old_class = json.loads(row.market), json.loads(row.scale), json.loads(row.klass)
+            new_class = classify.classification_code(market, fmt, new_scale)
             if new_class is None:
-                report.no_code_letter.append(k.code)
+                report.no_code_letter.append(row.code)
+            if old_scale == new_scale and (new_class is None or old_class == new_class):
+                report.unchanged += 1
+                continue
             want = {scale_key: new_scale}
             if new_class is not None:
                 want[class_key] = new_class
-            if k.scale == new_scale and (new_class is None or k.klass == new_class):
-                report.unchanged += 1
+            updates[row.record_id] = want
+            report.changed += 1
+            if len(report.changes) >= LISTED:
+                if len(updates) >= system_chunk:
+                    flush()
                 continue
-            updates[rid] = want
+            q_part = Fraction(row.qty, f.qty) if f.qty else Fraction(0)
+            a_part = Fraction(row.amount_fen, f.fen) if f.fen else Fraction(0)
             report.changes.append(
                 Change(
-                    rid,
-                    k.code,
-                    k.shop,
+                    row.record_id,
+                    row.code,
+                    row.shop,
                     fmt,
-                    scores[rid],
-                    k.scale,
+                    (q_part + a_part) / 2,
+                    old_scale,
                     new_scale,
-                    k.klass,
-                    new_class if new_class is not None else k.klass,
+                    old_class,
+                    new_class if new_class is not None else old_class,
                 )
             )
-    if not dry_run and updates:
-        _apply_in_chunks(tx, updates, "classification", f"period {period}")
-        report.applied = True
+            if len(updates) >= system_chunk:
+                flush()
+    flush()
+    drop_temporary(tx.conn, ranked_rows)
+    for codes in (report.no_format, report.first_quarter, report.reassessed):
+        codes.sort()
     return report
+
+
+def _order_key(qty: int, fen: int, f: _Format) -> int:
+    """An integer in the order of the score (qty/Q + fen/A) / 2, exact: the score times 2·Q·A."""
+    if f.qty and f.fen:
+        return qty * f.fen + fen * f.qty
+    return qty if f.qty else fen
+
+
+def _in_score_order(tx: Tx, fmt: str, f: _Format) -> Iterator[Any]:
+    """The format's customers, highest score first, then by code: sorted by the database, on an exact key
+    (PostgreSQL's numeric; SQLite's 64-bit integers when the largest key fits, else sorted here)."""
+    r = ranked_rows.c
+    cols = (r.record_id, r.qty, r.amount_fen, r.code, r.market, r.scale, r.klass, r.shop)
+    q = select(*cols).where(r.fmt == fmt)
+    big = _order_key(f.max_qty, f.max_fen, f) >= 2**63
+    if tx.db.is_postgres or not big:
+        num: Any = Numeric(40, 0) if tx.db.is_postgres else BigInteger
+        qty, fen = cast(r.qty, num), cast(r.amount_fen, num)
+        if f.qty and f.fen:
+            key = qty * literal(f.fen, num) + fen * literal(f.qty, num)
+        else:
+            key = qty if f.qty else fen
+        yield from tx.conn.execute(q.order_by(key.desc(), r.code, r.record_id).execution_options(yield_per=CHUNK))
+        return
+    rows = tx.conn.execute(q).all()  # SQLite, keys past 64 bits: this format in memory (a small server's)
+    yield from sorted(rows, key=lambda row: (-_order_key(row.qty, row.amount_fen, f), row.code, row.record_id))
 
 
 def _key(form: Any, role: str) -> str:

@@ -130,6 +130,11 @@ class ClassifyRun:
     no_format: tuple[str, ...] = ()
     no_code_letter: tuple[str, ...] = ()
     formats_without_purchases: tuple[str, ...] = ()
+    changed: int = 0  # customers changed (would change): ``changes`` lists the first 10,000 of them
+
+    @property
+    def count(self) -> int:
+        return max(self.changed, len(self.changes))
 
 
 @dataclass(frozen=True, slots=True)

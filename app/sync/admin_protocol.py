@@ -199,6 +199,7 @@ def classify(d: Any, where: str) -> ClassifyRun:
         _strs(d, "no_format", where),
         _strs(d, "no_code_letter", where),
         _strs(d, "formats_without_purchases", where),
+        opt(d, "changed", int, where) or 0,
     )
 
 

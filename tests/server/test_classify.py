@@ -538,3 +538,58 @@ def test_a_new_customers_scale_is_reassessed_after_its_first_quarter(run, db, tm
     assert values_of(db, "610102000501")["business_scale"] == "1"  # its estimate, not the 3 its figures would give
     scales = {c: values_of(db, c)["business_scale"] for c in list(bound)[1:]}
     assert scales == {"610102000502": "1", "610102000503": "2", "610102000504": "2", "610102000505": "3"}
+
+
+def test_the_run_ranks_each_format_as_the_pure_rules_do_from_the_database_in_score_order(
+    run, db, tmp_path, monkeypatch
+):
+    """The run reads each format back from a temporary table in the order of an exact integer key (issue 21):
+    every customer's new scale must be the one ``scale_within_format`` gives in memory, with ties across the
+    bands, a format without amounts, one without quantities, and one whose keys pass 64 bits (PostgreSQL's
+    numeric; on SQLite that format is sorted in memory); the table of changes is by score, then code."""
+    import random
+
+    from server import purchases as purchases_module
+    from server.purchases import run_classification
+
+    rng = random.Random(21)
+    specs, rows = [], []
+    plan = {"grocery": (23, "both"), "supermarket": (11, "qty"), "convenience": (9, "amount"), "mall": (7, "huge")}
+    for f, (fmt, (n, kind)) in enumerate(plan.items()):
+        for i in range(n):
+            code = f"61010{f}{i:06d}"
+            specs.append((code, fmt, "urban" if i % 2 else "rural"))
+            q, a = rng.choice([0, 5, 5, 10, 20, 40]), rng.choice([0, 100, 100, 250, 1000])
+            if kind == "qty":
+                a = 0
+            elif kind == "amount":
+                q = 0
+            elif kind == "huge":
+                q, a = rng.choice([10**11, 9 * 10**11, 5]), rng.choice([10**12, 7 * 10**12, 1])
+            rows.append((code, "2026-Q3", q, a))
+    seed(run, tmp_path, specs)
+    assert run("purchases", "import", sheet(tmp_path / "p.xlsx", HEADER, rows))[0] == 0
+    report = db.write(lambda tx: run_classification(tx, "2026-Q3", dry_run=True))
+    assert not report.applied and report.ranked == len(specs)
+    want: dict[str, str] = {}
+    for fmt in plan:
+        figs = [Figures(c, q, a * 100) for (c, f, _), (_, _, q, a) in zip(specs, rows, strict=True) if f == fmt]
+        want.update(scale_within_format(figs))
+    with db.read() as conn:
+        old = {r.code: json.loads(r.data).get("business_scale") for r in conn.execute(select(customers))}
+    got = {c.code: c.new_scale for c in report.changes}
+    assert len(got) + report.unchanged == len(specs) and len(got) > len(specs) // 2
+    assert {code: want[code] for code in got} == got  # each change to the scale the rules give
+    assert all(old[code] == want[code] for code in want if code not in got)  # the others have it already
+    assert set(want.values()) == {"1", "2", "3"}
+    for fmt in plan:  # within a format: highest score first, then code
+        mine = [(c.score, c.code) for c in report.changes if c.retail_format == fmt]
+        assert mine == sorted(mine, key=lambda sc: (-sc[0], sc[1]))
+    # the report lists the first LISTED changes and counts them all; the run writes them all
+    monkeypatch.setattr(purchases_module, "LISTED", 5)
+    code, out, err = run("classify", "run", "--period", "2026-Q3")
+    assert code == 0 and f"{len(got)} changed (the first 5 listed)" in err
+    assert len([line for line in out.splitlines() if line.startswith("61010")]) == 5
+    with db.read() as conn:
+        now = {r.code: json.loads(r.data).get("business_scale") for r in conn.execute(select(customers))}
+    assert now == want

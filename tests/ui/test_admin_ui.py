@@ -16,6 +16,7 @@ from app.export.xlsx import Column, write_sheet
 from app.models.catalogue import load_form
 from app.models.wire import UserRole
 from app.services.demo import generate
+from app.sync import admin_protocol
 from app.ui.admin import people
 from app.ui.admin.common import select_key
 from app.ui.admin.window import AdminWindow
@@ -234,6 +235,17 @@ def test_the_admin_area(qtbot, running, srv, memory_keyring, monkeypatch, tmp_pa
     pp.classify(False)
     settle(qtbot, pp)
     assert pp.status.text().startswith("已应用：5 个客户已改变")
+    # a province's run: the server lists the first 10,000 changes and counts them all (issue 21)
+    answer = {"period": "2026-07", "applied": False, "ranked": 12_000, "unchanged": 0, "no_figures": 0}
+    row = {"record_id": "r", "code": "610102000001", "shop": "店", "retail_format": "grocery", "score": 0.5}
+    row |= {"old_scale": None, "new_scale": "1", "old_class": None, "new_class": "CZ1"}
+    pp.show_run(admin_protocol.classify({**answer, "changed": 12_000, "changes": [row]}, "classify"))
+    assert pp.changes.rowCount() == 1
+    assert (
+        pp.status.text().startswith("试运行，未写入：12000 个客户将改变") and "表中列出其中前 1 个" in pp.status.text()
+    )
+    pp.show_run(admin_protocol.classify({**answer, "changes": [row]}, "classify"))  # a server without the count
+    assert pp.status.text().startswith("试运行，未写入：1 个客户将改变") and "表中列出" not in pp.status.text()
 
     # the audit copy: listed, verified, exported
     au = area.audit

@@ -299,7 +299,7 @@ class PurchasesPage(Page):
                 for c in run.changes
             ],
         )
-        n = len(run.changes)
+        n = run.count
         if run.applied or not run.changes:
             self.previewed = None
             text = (
@@ -318,6 +318,8 @@ class PurchasesPage(Page):
         extra = _("{ranked} ranked for {period}, {unchanged} unchanged, {none} without figures.").format(
             ranked=run.ranked, period=run.period, unchanged=run.unchanged, none=run.no_figures
         )
+        if n > len(run.changes):
+            extra += " " + _("The table lists the first {shown} of them.").format(shown=len(run.changes))
         self.status.setText(text.format(n=n) + " " + extra)
 
 
