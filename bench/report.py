@@ -14,7 +14,7 @@ the peak resident memory (VmHWM, reset just before the work) minus the resident 
   the background job does it (what one report job costs the server);
 - purchase import: the CSV through ``server.purchases.import_purchases`` (all rows, then the monthly
   purchase fields of every customer as system changes);
-- classification: ``run_classification`` for that month (ranks and writes every customer);
+- classification: ``server.classify_run.run_classification`` for that month (ranks and writes every customer);
 - audit verify: ``server.audit.verify`` over every device's trail.
 
 ``--parts report,verify,import,classify`` picks the figures; ``--sync`` also times a push and a pull page
@@ -281,8 +281,9 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
     from server import audit
     from server.accounts import get_user
     from server.calendar import server_calendar
+    from server.classify_run import run_classification
     from server.forms import current_form
-    from server.purchases import import_purchases, run_classification
+    from server.purchases import import_purchases
     from server.reports import monthly, write_json
 
     db = Database(url)

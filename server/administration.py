@@ -24,7 +24,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from app.export.sheetfile import SheetError
-from server import accounts, admin, audit, calendar, lifecycle, purchases
+from server import accounts, admin, audit, calendar, classify_run, lifecycle, purchases
 from server.accounts import AccountError, NoSuchUser
 from server.backup import made_before
 from server.config import Settings
@@ -434,7 +434,7 @@ def _import_summary(r: purchases.ImportReport) -> dict[str, Any]:
     return {"imported": r.imported, "replaced": r.replaced, "periods": sorted(r.periods), "problems": len(r.problems)}
 
 
-def classify(db: Database, actor: Actor, period: str, *, dry_run: bool = False) -> purchases.RunReport:
+def classify(db: Database, actor: Actor, period: str, *, dry_run: bool = False) -> classify_run.RunReport:
     """Rank every retail format on the period's figures; a dry run writes nothing (the table of changes)."""
     return write_logged(
         db,
@@ -442,13 +442,13 @@ def classify(db: Database, actor: Actor, period: str, *, dry_run: bool = False) 
         "classify.run",
         period,
         {"dry_run": dry_run},
-        lambda tx: purchases.run_classification(tx, purchases.parse_period(period), dry_run=dry_run),
+        lambda tx: classify_run.run_classification(tx, purchases.parse_period(period), dry_run=dry_run),
         lambda r: {"changed": r.changed, "ranked": r.ranked, "unchanged": r.unchanged},
         dry_run=False,
     )
 
 
-def run_report_json(r: purchases.RunReport) -> dict[str, Any]:
+def run_report_json(r: classify_run.RunReport) -> dict[str, Any]:
     return {
         "period": r.period,
         "applied": r.applied,

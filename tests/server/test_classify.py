@@ -510,7 +510,7 @@ def test_a_new_customers_scale_is_reassessed_after_its_first_quarter(run, db, tm
     the quarter (ranked, and named as re-assessed), one bound in 2025 is ranked as always."""
     from app.export.xlsx import Column, write_sheet
     from app.models.catalogue import load_form
-    from server.purchases import quarter_after
+    from server.classify_run import quarter_after
 
     assert quarter_after(dt.date(2026, 11, 30)) == dt.date(2027, 2, 28)
     assert quarter_after(dt.date(2026, 8, 10)) == dt.date(2026, 11, 10)
@@ -549,8 +549,8 @@ def test_the_run_ranks_each_format_as_the_pure_rules_do_from_the_database_in_sco
     numeric; on SQLite that format is sorted in memory); the table of changes is by score, then code."""
     import random
 
-    from server import purchases as purchases_module
-    from server.purchases import run_classification
+    from server import classify_run
+    from server.classify_run import run_classification
 
     rng = random.Random(21)
     specs, rows = [], []
@@ -586,7 +586,7 @@ def test_the_run_ranks_each_format_as_the_pure_rules_do_from_the_database_in_sco
         mine = [(c.score, c.code) for c in report.changes if c.retail_format == fmt]
         assert mine == sorted(mine, key=lambda sc: (-sc[0], sc[1]))
     # the report lists the first LISTED changes and counts them all; the run writes them all
-    monkeypatch.setattr(purchases_module, "LISTED", 5)
+    monkeypatch.setattr(classify_run, "LISTED", 5)
     code, out, err = run("classify", "run", "--period", "2026-Q3")
     assert code == 0 and f"{len(got)} changed (the first 5 listed)" in err
     assert len([line for line in out.splitlines() if line.startswith("61010")]) == 5
