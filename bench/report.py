@@ -320,7 +320,7 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
         info = {"rows": r.imported, "figures_updated": r.figures_updated}
     elif what == "classify":
         r2 = db.write(lambda tx: run_classification(tx, month))
-        info = {"ranked": r2.ranked, "changes": len(r2.changes)}
+        info = {"ranked": r2.ranked, "changed": r2.changed, "listed": len(r2.changes)}
     elif what == "verify":
         with db.read() as conn:
             problems = audit.verify(conn, None)
