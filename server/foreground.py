@@ -5,13 +5,15 @@ A report job runs in a thread of the server process, beside the requests. Its Py
 JSON, gzip) holds the interpreter's lock, and its queries take a core of the database: on a small server
 a push or a pull waits for both. :class:`ForegroundMiddleware` counts the requests being answered; a
 job calls :func:`give_way` between its chunks, which returns at once when no request is being answered
-and otherwise waits until none is, at most ``limit`` seconds, so a steady stream of requests slows the
-job but never stops it. Per process: a job does not see the requests another server process answers.
+and otherwise waits until none is, at most ``limit`` seconds and no longer than the job worked since
+its last call, so a steady stream of requests slows the job at most twice and never stops it. Per
+process: a job does not see the requests another server process answers.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,11 +30,22 @@ def busy() -> int:
     return _busy
 
 
+_mine = threading.local()
+
+
 def give_way(limit: float | None = None) -> None:
-    """Wait while requests are being answered in this process, at most ``limit`` seconds (``LIMIT``)."""
+    """Wait while requests are being answered in this process, at most ``limit`` seconds (``LIMIT``), and
+    no longer than this thread worked since its last call returned: under requests that never stop, the
+    job still has half of its time (it takes at most twice as long), and each request waits for at most
+    one chunk of it."""
+    bound = LIMIT if limit is None else limit
+    last = getattr(_mine, "last", None)
+    if last is not None:
+        bound = min(bound, time.monotonic() - last)
     with _lock:
-        if _busy:
-            _quiet.wait_for(lambda: _busy == 0, timeout=LIMIT if limit is None else limit)
+        if _busy and bound > 0:
+            _quiet.wait_for(lambda: _busy == 0, timeout=bound)
+    _mine.last = time.monotonic()
 
 
 class ForegroundMiddleware:

@@ -67,6 +67,27 @@ def test_give_way_waits_no_longer_than_its_limit():
         assert not t.is_alive() and foreground.busy() == before + 1  # the request is still being answered
 
 
+def test_under_requests_that_never_stop_a_job_waits_no_longer_than_it_worked():
+    """Each wait is bounded by the work since the last one: the job keeps half of its time."""
+    work, rounds = 0.02, 10
+    took: list[float] = []
+
+    def job() -> None:
+        start = time.monotonic()
+        foreground.give_way(0.05)  # the first: only its limit bounds it
+        for _ in range(rounds):
+            time.sleep(work)  # a chunk of the job's work
+            foreground.give_way(30)
+        took.append(time.monotonic() - start)
+
+    with request_in_flight():
+        t = threading.Thread(target=job)
+        t.start()
+        t.join(10)
+        assert not t.is_alive()
+    assert took and 0.05 + 2 * rounds * work - 0.01 <= took[0] < 5  # it waited, each time about one chunk
+
+
 def test_a_report_job_waits_for_the_request_in_flight_then_gives_the_same_report(api, world, monkeypatch):
     for values in demo_values(2, seed=5):
         create(api, world["c1"], values)
