@@ -5,8 +5,8 @@ A report job runs in a thread of the server process, beside the requests. Its Py
 JSON, gzip) holds the interpreter's lock, and its queries take a core of the database: on a small server
 a push or a pull waits for both. :class:`ForegroundMiddleware` counts the requests being answered; a
 job calls :func:`give_way` between its chunks, which returns at once when no request is being answered
-and otherwise waits until none is, at most ``limit`` seconds and no longer than the job worked since
-its last call, so a steady stream of requests slows the job at most twice and never stops it. Per
+and otherwise waits until none is, at most ``limit`` seconds and at most ten times what the job worked
+since its last call, so a steady stream of requests slows the job (at most 11 times) but never stops it. Per
 process: a job does not see the requests another server process answers.
 """
 
@@ -33,15 +33,19 @@ def busy() -> int:
 _mine = threading.local()
 
 
+#: a wait is at most this many times the work the thread did since its last call returned
+SHARE = 10
+
+
 def give_way(limit: float | None = None) -> None:
     """Wait while requests are being answered in this process, at most ``limit`` seconds (``LIMIT``), and
-    no longer than this thread worked since its last call returned: under requests that never stop, the
-    job still has half of its time (it takes at most twice as long), and each request waits for at most
-    one chunk of it."""
+    no longer than ``SHARE`` times what this thread worked since its last call returned: under requests
+    that never stop, the job keeps a share of its time (it takes at most 11 times as long, where the
+    plain limit could stretch 1,600 chunks of a few milliseconds by 0.2 s each)."""
     bound = LIMIT if limit is None else limit
     last = getattr(_mine, "last", None)
     if last is not None:
-        bound = min(bound, time.monotonic() - last)
+        bound = min(bound, SHARE * (time.monotonic() - last))
     with _lock:
         if _busy and bound > 0:
             _quiet.wait_for(lambda: _busy == 0, timeout=bound)
