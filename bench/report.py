@@ -5,7 +5,8 @@ The dataset is written directly into a fresh server database (bulk inserts, not 
 instead of hours): teams of 10 collectors × 250 customers with realistic values, official codes,
 40 % approved, two versions each (the second a category change for one in ten), one visit and one
 quarterly check each (spread over the last 400 days), and each collector's device trail of 250
-hash-chained audit entries. A CSV of one purchase row per customer is written beside it.
+hash-chained audit entries, acknowledged and signed as the server does. A CSV of one purchase row
+per customer is written beside it.
 
 Each figure is measured in a fresh process (``--measure``) so that its peak memory is its own:
 the peak resident memory (VmHWM, reset just before the work) minus the resident memory before it.
@@ -48,14 +49,26 @@ from app.models.audit_chain import GENESIS, entry_hash
 from app.models.catalogue import load_form
 from app.services.demo import generate
 from bench.common import header
+from server.audit import NO_SIG, ack_signature
 from server.completeness import stamp
 from server.config import CHINA_TZ
 from server.db import Database, bulk_insert
 from server.migrate import upgrade
 from server.records import dumps
 from server.report_jobs import GZIP_LEVEL
-from server.schema import audit_entries, customer_checks, customer_versions, customers, devices, users, visits
+from server.schema import (
+    audit_acks,
+    audit_entries,
+    customer_checks,
+    customer_versions,
+    customers,
+    devices,
+    users,
+    visits,
+)
 
+#: the key the bench signs its trails' acknowledgements with (``verify`` checks them with it)
+AUDIT_KEY = b"fieldarchive-bench-audit-key-32b"
 PG_ADMIN = os.environ.get("FIELDARCHIVE_TEST_PG", "postgresql+psycopg://root@127.0.0.1:5432/test")
 ROOT = Path(__file__).resolve().parents[1]
 PER_COLLECTOR, TEAM = 250, 10
@@ -141,6 +154,7 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
     month = last_month(today)
     done = 0
     prev_hash: dict[int, str] = {}
+    last_seq: dict[int, int] = {}
     while done < n:
         rows, versions, vis, checks, trail = [], [], [], [], []
         for i in range(done, min(n, done + CHUNK)):
@@ -247,7 +261,7 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
             }
             prev = prev_hash.get(owner, GENESIS) if seq > 1 else GENESIS
             h = entry_hash(prev, e)
-            prev_hash[owner] = h
+            prev_hash[owner], last_seq[owner] = h, seq
             trail.append(
                 {**e, "prev_hash": prev, "hash": h, "forked": False, "uploaded_by_id": owner, "received_at": now}
             )
@@ -260,6 +274,17 @@ def build(db: Database, n: int, csv_path: Path, seed: int = 7) -> dict[str, Any]
             bulk_insert(conn, audit_entries, trail)
         done += len(rows)
     out.close()
+    with db.engine.begin() as conn:  # each trail acknowledged once, signed as the server signs: a healthy copy
+        acks = []
+        for owner, seq in last_seq.items():
+            device = f"dev-c{owner - first_collector}"
+            head = prev_hash[owner]
+            sig = ack_signature(AUDIT_KEY, device, 1, seq, head, owner, now, NO_SIG)
+            acks.append(
+                {"device": device, "n": 1, "seq": seq, "head_hash": head, "user_id": owner, "at": now}
+                | {"prev_sig": NO_SIG, "sig": sig}
+            )
+        bulk_insert(conn, audit_acks, acks)
     with db.engine.connect() as conn:
         if db.is_postgres:
             conn.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
@@ -323,7 +348,7 @@ def measure(url: str, what: str, arg: str, month: str) -> dict[str, Any]:
         info = {"ranked": r2.ranked, "changed": r2.changed, "listed": len(r2.changes)}
     elif what == "verify":
         with db.read() as conn:
-            problems = audit.verify(conn, None)
+            problems = audit.verify(conn, AUDIT_KEY)
         info = {"problems": len(problems)}
     seconds = time.perf_counter() - t
     peak = _rss_kb("VmHWM")

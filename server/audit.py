@@ -36,7 +36,7 @@ import hmac
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import Connection, func, select, update
@@ -326,17 +326,13 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
     One device at a time, its entries streamed in order and each hashed as it arrives: memory holds
     one device's positions and hashes (``_Held``), not the table's rows."""
     problems: list[str] = []
-    with_entries = set(conn.execute(select(A.device).distinct()).scalars())
-    with_acks = set(conn.execute(select(K.device).distinct()).scalars())
-    owners = {r.device_id: r.user_id for r in conn.execute(select(devices.c.device_id, devices.c.user_id))}
-    names = {r.id: r.name for r in conn.execute(select(users.c.id, users.c.name))}
     destroyed = destroyed_ids(conn)
-    if with_acks and not key:
+    if not key and conn.execute(select(K.id).limit(1)).first() is not None:
         problems.append(
             "no audit key: the signed acknowledgements cannot be checked "
             "(FIELDARCHIVE_AUDIT_KEY, --audit-key-file or audit.key in --data)"
         )
-    for device in sorted(with_entries | with_acks):
+    for device, owner in _devices(conn):
         held: dict[str, _Held] = {}
         q = select(audit_entries).where(A.device == device).order_by(A.seq, A.id)
         for r in conn.execute(q.execution_options(yield_per=VERIFY_CHUNK)).mappings():
@@ -350,12 +346,12 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
                 problems.append(f"{device} #{e.seq}: the entry before it is missing")
         at = Counter(e.seq for e in held.values())
         problems.extend(f"{device} #{seq}: {n} different entries (fork)" for seq, n in sorted(at.items()) if n > 1)
-        owner = owners.get(device)
         strangers = sorted(e.seq for e in held.values() if owner is not None and e.uploaded_by_id != owner)
         if strangers:
+            name = conn.execute(select(users.c.name).where(users.c.id == owner)).scalar()
             problems.append(
                 f"{device} #{strangers[0]}: {len(strangers)} entries uploaded by another account than the "
-                f"device's ({names.get(owner, owner)})"
+                f"device's ({name if name is not None else owner})"
             )
         acks = conn.execute(select(audit_acks).where(K.device == device).order_by(K.n)).all()
         problems.extend(_check_acks(device, held, acks, key))
@@ -369,6 +365,39 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
         elif a.sig != mark["sig"]:
             problems.append(f"{device}: acknowledgement {mark['n']} is not the one in the checkpoint (replaced)")
     return problems
+
+
+def _device_pages(conn: Connection, column: Any) -> Iterator[list[str]]:
+    """The devices in ``column`` in order, a page at a time along its index (never all at once)."""
+    after = ""
+    while True:
+        q = select(column).where(column > after).distinct().order_by(column).limit(DEVICE_PAGE)
+        page = list(conn.execute(q).scalars())
+        if page:
+            yield page
+        if len(page) < DEVICE_PAGE:
+            return
+        after = page[-1]
+
+
+def _devices(conn: Connection) -> Iterator[tuple[str, int | None]]:
+    """Each device with entries, then each with acknowledgements and no entries, with the account it belongs
+    to (None: not in ``devices``): memory holds a page of them, not the province's devices (issue 21)."""
+
+    def owned(page: list[str]) -> list[tuple[str, int | None]]:
+        q = select(devices.c.device_id, devices.c.user_id).where(devices.c.device_id.in_(page))
+        owners = {r.device_id: r.user_id for r in conn.execute(q)}
+        return [(d, owners.get(d)) for d in page]
+
+    for page in _device_pages(conn, A.device):
+        yield from owned(page)
+    for page in _device_pages(conn, K.device):
+        held = set(conn.execute(select(A.device).where(A.device.in_(page)).distinct()).scalars())
+        yield from owned([d for d in page if d not in held])
+
+
+#: Devices ``verify`` finds per round trip.
+DEVICE_PAGE = 500
 
 
 def _check_acks(device: str, held: dict[str, _Held], acks: Sequence[Any], key: bytes | None) -> list[str]:

@@ -378,3 +378,22 @@ def test_entries_uploaded_by_another_account_are_named(api, world, db, run):
     _sql(db, "UPDATE audit_entries SET uploaded_by_id = :u WHERE device = 'dev-c1' AND seq >= 2", u=c3)
     code, out, _ = run("audit", "verify")
     assert code == 1 and "dev-c1 #2: 2 entries uploaded by another account than the device's (c1)" in out
+
+
+def test_verify_walks_the_devices_a_page_at_a_time(api, world, db, run, monkeypatch):
+    """The devices are found a page at a time (issue 21: memory holds a page, not the province's devices):
+    each one checked once, those with entries and then those left with acknowledgements only."""
+    from server import audit
+
+    monkeypatch.setattr(audit, "DEVICE_PAGE", 2)
+    for i in range(5):
+        assert up(api, api.token("c1", device=f"dev-p{i}"), chain(f"dev-p{i}", 3)).status_code == 200
+    assert run("audit", "verify")[0] == 0
+    _sql(db, "DELETE FROM audit_entries WHERE device IN ('dev-p1', 'dev-p4')")  # two trails deleted
+    _sql(db, "UPDATE audit_entries SET new = '\"x\"' WHERE device = 'dev-p2' AND seq = 2")  # one entry altered
+    code, out, _ = run("audit", "verify")
+    assert code == 1
+    named = [line.split(" ")[0].rstrip(":") for line in out.splitlines()]
+    assert named == ["dev-p2", "dev-p1", "dev-p4"], out
+    assert "dev-p2 #2: the entry does not match its hash" in out
+    assert out.count("the trail was deleted") == 2
