@@ -22,6 +22,7 @@ from server.db import Tx, bulk_insert, create_temporary, drop_temporary
 from server.forms import current_form
 from server.purchases import months_of, parse_period
 from server.schema import customers, purchases
+from server.scope import Directory
 from server.system import CHUNK as system_chunk
 from server.system import apply_system_changes
 
@@ -214,10 +215,11 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
     if tx.db.is_postgres:  # its statistics, for the plans below (a temporary table has none of its own)
         tx.conn.exec_driver_sql(f"ANALYZE {ranked_rows.name}")
     updates: dict[str, dict[str, Any]] = {}
+    directory = Directory.load(tx.conn)  # once: the run writes its changes chunk after chunk
 
     def flush() -> None:
         if updates and not dry_run:
-            apply_system_changes(tx, updates, "classification", f"period {period}")
+            apply_system_changes(tx, updates, "classification", f"period {period}", directory=directory)
             report.applied = True
         updates.clear()
 

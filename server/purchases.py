@@ -417,6 +417,7 @@ def refresh_monthly_figures(tx: Tx, record_ids: Iterable[list[str]]) -> int:
     if any(spec is None for spec in specs.values()):
         return 0
     changed = 0
+    directory = Directory.load(tx.conn)  # once: the figures are written chunk after chunk
     for ids in record_ids:
         latest: dict[str, tuple[str, int, int]] = {}
         q = select(purchases.c.record_id, purchases.c.period, purchases.c.qty, purchases.c.amount_fen).where(
@@ -435,7 +436,7 @@ def refresh_monthly_figures(tx: Tx, record_ids: Iterable[list[str]]) -> int:
                 "avg_price": _canonical(specs["avg_price"], f"{avg:f}") if avg is not None else None,
             }
         for month, updates in sorted(by_month.items()):
-            changed += len(apply_system_changes(tx, updates, "purchases", month))
+            changed += len(apply_system_changes(tx, updates, "purchases", month, directory=directory))
     return changed
 
 

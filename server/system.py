@@ -65,6 +65,7 @@ def apply_system_changes(
     source: str,
     source_ref: str,
     extra: Mapping[str, Any] | None = None,
+    directory: Directory | None = None,
 ) -> list[Applied]:
     """Set field values on records as the system; ``updates`` maps record id -> {field: new value}.
 
@@ -76,7 +77,9 @@ def apply_system_changes(
     if not updates:
         return []
     user = system_user(tx)
-    form, directory = current_form(tx.conn), Directory.load(tx.conn)
+    form = current_form(tx.conn)
+    if directory is None:  # a batch job calling chunk after chunk passes the one it loaded (O(users) each)
+        directory = Directory.load(tx.conn)
     ids = sorted(updates)
     done: list[Applied] = []
     for i in range(0, len(ids), CHUNK):  # a unit of work per chunk: memory holds one chunk's records
