@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 from PySide6.QtCore import QObject, Qt, Signal
+from shiboken6 import isValid
 
 from app.errors import StorageError, StorageErrorKind
 from app.ui.errors import show_exception
@@ -112,6 +113,11 @@ class Op(Generic[T]):
     a cancelled operation is silent. An operation that changes stored data says so once with
     ``changes(fn)``: ``fn(result)`` gives the change set, handed to ``announce`` after ``success``
     (Anki's ``on_op_finished``), so no call site emits "data changed" by hand.
+
+    The callbacks belong to a Qt object (``owner(obj)``, else the parent when it is one): when that
+    object was deleted before the answer came (its window closed), ``success`` and ``finally_`` are
+    not called (they would touch a deleted C++ object), the change set is still announced, and a
+    failure the screen left to the default handler is still shown, without a parent.
     """
 
     pool: ClassVar[Pool]
@@ -130,6 +136,12 @@ class Op(Generic[T]):
         self._failure: Callable[[BaseException], object] | None = None
         self._finally: Callable[[], object] | None = None
         self._changes: Callable[[T], Any] | None = None
+        self._owner: QObject | None = parent if isinstance(parent, QObject) else None
+
+    def owner(self, obj: QObject) -> Self:
+        """The Qt object whose methods the callbacks call: nothing is called on it once it is deleted."""
+        self._owner = obj
+        return self
 
     def success(self, fn: Callable[[T], object]) -> Self:  # what fn returns is ignored
         self._success = fn
@@ -152,6 +164,9 @@ class Op(Generic[T]):
         self._runner.submit(self._work, self._done, pool=self.pool)
 
     def _done(self, fut: Future[T]) -> None:
+        if self._owner is not None and not isValid(self._owner):
+            self._orphaned(fut)
+            return
         try:
             exc = fut.exception()
             if exc is not None:
@@ -165,13 +180,29 @@ class Op(Generic[T]):
             result = fut.result()
             if self._success is not None:
                 self._success(result)
-            if self._changes is not None and self._announce is not None:
-                changed = self._changes(result)
-                if changed is not None:
-                    self._announce(changed)
+            self._announce_changes(result)
         finally:
             if self._finally is not None:
                 self._finally()
+
+    def _orphaned(self, fut: Future[T]) -> None:
+        """The answer of an operation whose owner is gone: what it changed is still told, an error still shown."""
+        log.debug("operation finished after its owner was deleted")
+        exc = fut.exception()
+        if exc is None:
+            self._announce_changes(fut.result())
+        elif self._damaged is not None and is_damage(exc):
+            self._damaged(exc)
+        elif self._failure is not None:  # the screen meant to handle it, and it is gone
+            log.warning("operation failed after its owner was deleted: %s", type(exc).__name__)
+        else:
+            show_exception(None, exc)
+
+    def _announce_changes(self, result: T) -> None:
+        if self._changes is not None and self._announce is not None:
+            changed = self._changes(result)
+            if changed is not None:
+                self._announce(changed)
 
 
 def is_damage(exc: BaseException) -> bool:

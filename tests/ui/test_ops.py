@@ -70,3 +70,54 @@ def test_one_submit_click_costs_at_most_two_db_round_trips(qtbot, ctx, monkeypat
     assert ctx.session._archive.customers.get(draft.id).status is CustomerStatus.PENDING
     qtbot.waitUntil(lambda: not win._refresh_timer.isActive(), timeout=3000)  # then the list and counts, once
     assert win.list_panel.model.rowCount() == 1
+
+
+def test_an_answer_that_comes_after_its_owner_was_deleted_touches_nothing(qtbot, home, monkeypatch) -> None:
+    """The list model of a window closed while its query waited for the DB thread (CI: 'Internal C++
+    object (CustomerTableModel) already deleted' raised in the Qt event loop): the answer is dropped,
+    what an orphaned operation changed is still announced, and an error left to the default handler
+    is still shown."""
+    import threading
+
+    import shiboken6
+    from PySide6.QtWidgets import QMessageBox
+
+    from app.errors import UserFacingError
+    from app.i18n import N_, _
+    from app.services import session as ss
+    from app.settings import Settings
+    from app.ui.context import UiContext
+    from app.ui.records.table_model import CustomerTableModel
+    from app.ui.tasks import TaskRunner
+    from tests.conftest import PASSPHRASE
+
+    ctx = UiContext(TaskRunner(), Settings())
+    ctx.session = ctx.runner.call_db(lambda: ss.create(passphrase=PASSPHRASE, actor="tester")[0])
+    try:
+        gate = threading.Event()
+        ctx.runner.submit(lambda: gate.wait(10), lambda f: None)  # the DB thread busy until the window closed
+        model = CustomerTableModel(ctx)
+        model.set_query(model.query)
+        seen: list[Any] = []
+        ctx.sig_changes.connect(lambda ch: seen.append(("changes", ch)))
+        holder = CustomerTableModel(ctx)
+        ctx.op(lambda s: "c1").owner(holder).success(lambda r: seen.append(("success", r))).finally_(
+            lambda: seen.append("finally")
+        ).changes(lambda r: Changes.ids([r])).run()
+        shown: list[str] = []
+        monkeypatch.setattr(QMessageBox, "open", lambda box: shown.append(box.text()))
+
+        def refused(s: Any) -> None:
+            raise UserFacingError(N_("The archive is locked."))
+
+        ctx.op(refused).owner(holder).run()
+        shiboken6.delete(model)
+        shiboken6.delete(holder)
+        gate.set()
+        qtbot.waitUntil(lambda: not ctx.runner.busy, timeout=10_000)
+        assert seen == [("changes", Changes.ids(["c1"]))]
+        assert shown == [_("The archive is locked.")]
+    finally:
+        opened = ctx.session
+        ctx.runner.call_db(opened.close)
+        ctx.runner.shutdown()

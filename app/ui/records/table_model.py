@@ -100,7 +100,9 @@ class CustomerTableModel(QAbstractTableModel):
         known."""
         self.generation += 1
         gen, query = self.generation, self.query
-        listing_ops.first_page(self.ctx, query, WINDOW).success(lambda page: self._got_first(gen, query, page)).run()
+        listing_ops.first_page(self.ctx, query, WINDOW).owner(self).success(
+            lambda page: self._got_first(gen, query, page)
+        ).run()
 
     def _got_first(self, gen: int, query: ListQuery, page: FirstPage) -> None:
         if gen != self.generation:
@@ -119,7 +121,7 @@ class CustomerTableModel(QAbstractTableModel):
             if query.text.strip():
                 listing_ops.searched(self.ctx, query.text, len(page.keys)).run()
             return
-        listing_ops.customer_keys(self.ctx, query, wanted=lambda: gen == self.generation).success(
+        listing_ops.customer_keys(self.ctx, query, wanted=lambda: gen == self.generation).owner(self).success(
             lambda pks: self._got_pks(gen, pks)
         ).run()
 
@@ -176,9 +178,9 @@ class CustomerTableModel(QAbstractTableModel):
             return
         self.pending.add(w)
         gen, keys = self.generation, self.pks[w * WINDOW : (w + 1) * WINDOW]
-        listing_ops.customer_rows(self.ctx, keys).success(lambda rows: self._got_window(gen, w, keys, rows)).failure(
-            lambda _e: self.pending.discard(w)
-        ).run()
+        listing_ops.customer_rows(self.ctx, keys).owner(self).success(
+            lambda rows: self._got_window(gen, w, keys, rows)
+        ).failure(lambda _e: self.pending.discard(w)).run()
 
     def _got_window(self, gen: int, w: int, keys: list[int], rows: list[CustomerRow]) -> None:
         if gen != self.generation or w * WINDOW >= len(self.pks):
