@@ -46,7 +46,7 @@ from app.models.wire import EXPORT_ENTITY, ErrorCode
 from server import alert_count
 from server.accounts import Caller
 from server.config import Settings
-from server.db import Database, Tx
+from server.db import Database, Tx, pages
 from server.errors import ApiError
 from server.lifecycle import destroyed_ids
 from server.schema import audit_acks, audit_entries, devices, users
@@ -369,15 +369,8 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
 
 def _device_pages(conn: Connection, column: Any) -> Iterator[list[str]]:
     """The devices in ``column`` in order, a page at a time along its index (never all at once)."""
-    after = ""
-    while True:
-        q = select(column).where(column > after).distinct().order_by(column).limit(DEVICE_PAGE)
-        page = list(conn.execute(q).scalars())
-        if page:
-            yield page
-        if len(page) < DEVICE_PAGE:
-            return
-        after = page[-1]
+    for page in pages(conn, select(column).distinct(), column, DEVICE_PAGE):
+        yield [r[0] for r in page]
 
 
 def _devices(conn: Connection) -> Iterator[tuple[str, int | None]]:

@@ -18,7 +18,7 @@ from sqlalchemy import BigInteger, Column, Index, MetaData, Numeric, Table, Text
 
 from app.models.catalogue import FieldRole
 from server import classify
-from server.db import Tx, bulk_insert, create_temporary, drop_temporary
+from server.db import Tx, analyze_temporary, bulk_insert, create_temporary, drop_temporary
 from server.forms import current_form
 from server.purchases import months_of, parse_period
 from server.schema import customers, purchases
@@ -212,8 +212,7 @@ def run_classification(tx: Tx, period: str, *, dry_run: bool = False) -> RunRepo
             bulk_insert(tx.conn, ranked_rows, batch)
             batch = []
     bulk_insert(tx.conn, ranked_rows, batch)
-    if tx.db.is_postgres:  # its statistics, for the plans below (a temporary table has none of its own)
-        tx.conn.exec_driver_sql(f"ANALYZE {ranked_rows.name}")
+    analyze_temporary(tx.conn, ranked_rows)  # for the plans below
     updates: dict[str, dict[str, Any]] = {}
     directory = Directory.load(tx.conn)  # once: the run writes its changes chunk after chunk
 

@@ -20,7 +20,7 @@ import shlex
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +34,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     Text,
@@ -48,7 +49,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 
@@ -249,23 +250,16 @@ class Tx:
         later = pf.alias("later")
         same_key = (later.c.k_rid == pf.c.k_rid) & (later.c.kind == pf.c.kind) & (later.c.k_aud == pf.c.k_aud)
         same_key &= (later.c.k_fv == pf.c.k_fv) & (later.c.ord > pf.c.ord)
-        if self.db.is_postgres:  # their statistics, for the plans below (a temporary table has none of its own)
-            conn.exec_driver_sql(f"ANALYZE {pf.name}, {po.name}")
+        analyze_temporary(conn, pf, po)
         conn.execute(delete(pf).where(exists().where(same_key)))  # ``_dedupe``: the last entry of a key stays
         # older rows of the same records are superseded: by the feed's own index, a page at a time, never by a
         # join whose plan rests on the feed's statistics (stale after a large change)
-        after = -1
         older = (pf.c.kind != "form") & pf.c.record_id.is_not(None) & pf.c.fresh.is_(False)
-        while True:
-            q = select(pf.c.ord, pf.c.kind, pf.c.record_id, pf.c.audience_id).where(older, pf.c.ord > after)
-            page = conn.execute(q.order_by(pf.c.ord).limit(500)).all()
-            if not page:
-                break
+        for page in pages(conn, select(pf.c.ord, pf.c.kind, pf.c.record_id, pf.c.audience_id).where(older), pf.c.ord):
             groups: dict[tuple[str, int | None], list[str]] = {}
             for r in page:
                 groups.setdefault((r.kind, r.audience_id), []).append(r.record_id)
             self._supersede(groups)
-            after = page[-1].ord
         n_feed = conn.execute(select(func.count()).select_from(pf)).scalar_one()
         n_out = conn.execute(select(func.count()).select_from(po)).scalar_one()
         top = conn.execute(
@@ -350,6 +344,29 @@ def create_temporary(conn: Connection, table: Table) -> None:
 
 def drop_temporary(conn: Connection, table: Table) -> None:
     conn.execute(DropTable(table, if_exists=True))
+
+
+def analyze_temporary(conn: Connection, *tables: Table) -> None:
+    """Statistics for temporary tables once they are filled, before the joins that read them: PostgreSQL
+    keeps none for a temporary table on its own and plans on a guess (a nested loop over 50,000 rows took
+    123 s, issue 21); SQLite needs none for the indexed lookups its jobs use."""
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("ANALYZE " + ", ".join(t.name for t in tables))
+
+
+def pages(conn: Connection, query: Select[Any], key: Any, size: int = 500) -> Iterator[Sequence[Row[Any]]]:
+    """``query``'s rows in ``key`` order (``key`` is its first column, unique among the rows), ``size`` at a
+    time: each page is asked along ``key``'s index after the last key seen, so memory holds one page and
+    never the whole answer, and no page waits on an offset."""
+    after: Any = None
+    while True:
+        q = query if after is None else query.where(key > after)
+        page = conn.execute(q.order_by(key).limit(size)).all()
+        if page:
+            yield page
+        if len(page) < size:
+            return
+        after = page[-1][0]
 
 
 def bulk_insert(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:

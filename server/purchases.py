@@ -43,7 +43,7 @@ from app.export.reading import read_sheet
 from app.validation import parse_field
 from app.validation.sheetmap import EXCEL_DIGITS, norm_header
 from server.accounts import User
-from server.db import Tx, bulk_insert, create_temporary, drop_temporary
+from server.db import Tx, analyze_temporary, bulk_insert, create_temporary, drop_temporary, pages
 from server.forms import current_form
 from server.schema import customers, purchases
 from server.scope import Directory, can_see
@@ -204,13 +204,7 @@ def import_purchases(
 
     def check(batch: list[tuple[int, list[Any]]]) -> None:
         """One batch of rows: each row's own problems; the rows with a code and a period go to ``staged``."""
-        wanted = set()
-        for _, cells in batch:
-            raw = cells[cols["code"]] if cols["code"] < len(cells) else None
-            if isinstance(raw, str) and raw.strip():
-                wanted.add(raw.strip())
-            elif isinstance(raw, int):
-                wanted.add(str(raw))
+        wanted = {code for _, cells in batch if (code := _code_of(cells, cols)[0])}
         codes = _codes(tx, sorted(wanted), user, directory)
         out: list[dict[str, Any]] = []
         for n, cells in batch:
@@ -228,8 +222,7 @@ def import_purchases(
             check(batch)
             batch = []
     check(batch)
-    if tx.db.is_postgres:  # its statistics, for the plans below (a temporary table has none of its own)
-        tx.conn.exec_driver_sql(f"ANALYZE {staged.name}")
+    analyze_temporary(tx.conn, staged)  # for the plans below
     found.extend(_repeated(tx))
     found.sort(key=lambda f: f[:3])
     report.problems += [f[3] for f in found]
@@ -299,6 +292,15 @@ def _codes(tx: Tx, wanted: list[str], user: User | None, directory: Directory | 
     return out
 
 
+def _code_of(cells: list[Any], cols: dict[str, int]) -> tuple[str, bool]:
+    """The row's customer code ("" when empty or lost) and whether Excel lost its last digits (a float, or
+    an integer longer than Excel keeps): such a number is never turned back into a code."""
+    i = cols["code"]
+    raw = cells[i] if i < len(cells) else None
+    lost = isinstance(raw, float) or isinstance(raw, int) and len(str(raw)) > EXCEL_DIGITS
+    return ("" if raw is None or lost else str(raw).strip()), lost
+
+
 def _check_row(
     n: int, cells: list[Any], cols: dict[str, int], codes: dict[str, tuple[str, bool]], default_period: str | None
 ) -> tuple[list[str], dict[str, Any] | None]:
@@ -310,9 +312,7 @@ def _check_row(
         return None if isinstance(v, str) and not v.strip() else v
 
     problems: list[str] = []
-    raw_code = cell("code")
-    lost = isinstance(raw_code, float) or isinstance(raw_code, int) and len(str(raw_code)) > EXCEL_DIGITS
-    code = "" if raw_code is None or lost else str(raw_code).strip()
+    code, lost = _code_of(cells, cols)
     rid = None
     if lost:
         problems.append(
@@ -467,36 +467,13 @@ def _check_stored_overlaps(tx: Tx, report: ImportReport) -> None:
         )
 
 
-def _staged_pages(tx: Tx, size: int = 500) -> Iterator[Sequence[Any]]:
-    """The staged rows in sheet order, ``size`` at a time."""
-    after = 0
-    while True:
-        page = tx.conn.execute(
-            select(staged.c.n, staged.c.customer_code, staged.c.period)
-            .where(staged.c.n > after)
-            .order_by(staged.c.n)
-            .limit(size)
-        ).all()
-        if not page:
-            return
-        yield page
-        after = page[-1].n
+def _staged_pages(tx: Tx) -> Iterator[Sequence[Any]]:
+    """The staged rows in sheet order, 500 at a time."""
+    return pages(tx.conn, select(staged.c.n, staged.c.customer_code, staged.c.period), staged.c.n)
 
 
 def _staged_record_ids(tx: Tx) -> Iterator[list[str]]:
     """The imported customers' record ids, ``system_chunk`` at a time (each once)."""
-    after = ""
-    while True:
-        ids = list(
-            tx.conn.execute(
-                select(staged.c.record_id)
-                .where(staged.c.record_id > after)
-                .group_by(staged.c.record_id)
-                .order_by(staged.c.record_id)
-                .limit(system_chunk)
-            ).scalars()
-        )
-        if not ids:
-            return
-        yield ids
-        after = ids[-1]
+    query = select(staged.c.record_id).where(staged.c.record_id.is_not(None)).group_by(staged.c.record_id)
+    for page in pages(tx.conn, query, staged.c.record_id, system_chunk):
+        yield [r[0] for r in page]
