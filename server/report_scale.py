@@ -132,12 +132,14 @@ def overdue_query(
     # the stored column (server.completeness); the row's JSON only where it is NULL (absent, or not text)
     from_json = cast(c.data, JSON)["shop_name"].as_string() if post else func.json_extract(c.data, "$.shop_name")
     shop = func.coalesce(c.shop_name, from_json)
-    return (
-        select(c.id, c.code, shop, c.binding_on, users.c.name)
-        .join(users, users.c.id == c.owner_id)
-        .where(open_visible(visible), where)
-        .order_by(order(users.c.name), order(func.coalesce(c.code, "")), order(c.id))
-    )
+    if isinstance(visible, True_):  # the province: one hash join of its users
+        q = select(c.id, c.code, shop, c.binding_on, users.c.name).join(users, users.c.id == c.owner_id)
+        owner: Any = users.c.name
+    else:  # a team: the owner's name by its key, per row; a join let the planner walk every user of the
+        # province in name order into their customers (0.7 s a query at 500,000 customers for a team of 11)
+        owner = select(users.c.name).where(users.c.id == c.owner_id).scalar_subquery()
+        q = select(c.id, c.code, shop, c.binding_on, owner).where(c.owner_id.is_not(None))
+    return q.where(open_visible(visible), where).order_by(order(owner), order(func.coalesce(c.code, "")), order(c.id))
 
 
 def overdue_stream(
