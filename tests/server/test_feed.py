@@ -42,7 +42,8 @@ def test_pages_deliver_every_change_once_in_order(api, world):
 def test_a_record_appears_once_in_its_latest_state(api, world):
     rec = create(api, world["c1"])
     for v in (2, 3, 4):
-        api.push1(world["c1"], save(rec["id"], {"brand_count": v * 10}, base=v - 1))
+        res = api.push1(world["c1"], save(rec["id"], {"brand_count": v * 10}, base=v - 1))
+        assert res["status"] == "applied" and res["record"]["version"] == v, res  # why, if it ever is not
     changes, _ = api.pull_all(world["c1"])
     assert len(changes) == 1 and changes[0]["record"]["version"] == 4
     assert changes[0]["record"]["values"]["brand_count"] == 40
