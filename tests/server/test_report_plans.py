@@ -98,15 +98,15 @@ def big(db, settings):
     return ids
 
 
-def _plan(db, q: Any) -> list[tuple[str, str | None, str | None]]:
-    """Every node of the plan: (node type, table, index)."""
+def _plan(db, q: Any, third: str = "Index Name") -> list[tuple[str, str | None, str | None]]:
+    """Every node of the plan: (node type, table, index; or another of the node's keys, ``third``)."""
     sql = str(q.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     with db.engine.connect() as conn:
         doc = conn.execute(text("EXPLAIN (FORMAT JSON) " + sql)).scalar_one()
     out = []
 
     def walk(node: dict[str, Any]) -> None:
-        out.append((node["Node Type"], node.get("Relation Name"), node.get("Index Name")))
+        out.append((node["Node Type"], node.get("Relation Name"), node.get(third)))
         for child in node.get("Plans", []):
             walk(child)
 
