@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import importlib.util
 import logging
 import os
 import secrets
@@ -94,6 +95,20 @@ def factory() -> FastAPI:
     return app
 
 
+def fast_parts() -> tuple[str, str]:
+    """uvicorn's event loop and HTTP parser: uvloop and httptools (C) where installed, as the requirements
+    install them on Linux; else asyncio and h11 (pure Python), with a warning. A small push or pull spends
+    about a fifth of its processor time in these (bench.scale's storm: 165-194 -> 230 records/s on 2 cores)."""
+    loop, http = "asyncio", "h11"
+    if importlib.util.find_spec("uvloop") is not None:
+        loop = "uvloop"
+    if importlib.util.find_spec("httptools") is not None:
+        http = "httptools"
+    if (loop, http) != ("uvloop", "httptools"):
+        log.warning("serving with %s and %s: uvloop or httptools is not installed (slower per request)", loop, http)
+    return loop, http
+
+
 def serve(
     url: str,
     host: str,
@@ -108,9 +123,12 @@ def serve(
     """uvicorn's own worker processes (docs/deploy.md says why not gunicorn). ``proxy``: the addresses
     whose X-Forwarded-For and X-Forwarded-Proto are believed (default: 127.0.0.1 only)."""
     os.environ[ENV_DATABASE] = url
+    loop, http = fast_parts()
     uvicorn.run(
         "server.serve:factory",
         factory=True,
+        loop=loop,
+        http=http,
         host=host,
         port=port,
         workers=workers,

@@ -1,0 +1,28 @@
+"""The server is served with uvloop and httptools where they are installed (the requirements install them on
+Linux), else with asyncio and h11 and a warning: a small push or pull spends about a fifth of its processor
+time in the event loop and the HTTP parser (server/serve.py, docs/server.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import sys
+
+import pytest
+
+from server import serve
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="uvloop has no Windows build: asyncio is served there")
+def test_the_server_is_served_with_the_c_event_loop_and_parser() -> None:
+    assert serve.fast_parts() == ("uvloop", "httptools")
+
+
+def test_without_them_it_serves_with_the_pure_python_ones_and_says_so(monkeypatch, caplog) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name in ("uvloop", "httptools") else real(name, *a)
+    )
+    with caplog.at_level(logging.WARNING, logger="server.serve"):
+        assert serve.fast_parts() == ("asyncio", "h11")
+    assert "uvloop or httptools is not installed" in caplog.text
