@@ -47,7 +47,7 @@ import math
 import re
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select, tuple_
@@ -198,7 +198,7 @@ class _Ledger:
         u = self.d.get(uid) if uid is not None else None
         return (u.name, u.display_name or u.name) if u else (None, None)
 
-    def _shown(self, key: str, value: Any, gone: dict[str, str]) -> Any:
+    def _shown(self, key: str, value: Any, gone: Mapping[str, str]) -> Any:
         if key in gone and value not in (None, "", []):
             return self.view.apply(gone, {key: value})[key]
         spec = self.form.get(key)

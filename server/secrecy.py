@@ -11,7 +11,8 @@ overwritten by them (docs/domain.md, "Secrecy marks and the masked view").
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import select
@@ -24,15 +25,35 @@ from server.forms import current_form
 from server.schema_admin import departments, user_places
 from server.scope import Directory
 
+#: What a reader may not see of a record, by (form, the record's mark, reader): shared by every request of the
+#: process (a View lives for one request, and a pull of 30 records by a new View worked it out again each
+#: time). The form itself is kept with the answer and compared by identity, so a form that was dropped and
+#: whose id was reused is never mistaken for the one the answer was worked out for. Bounded: cleared when full.
+_HIDDEN: dict[tuple[int, str, rule.Reader], tuple[FormDefinition, Mapping[str, str]]] = {}
+HIDDEN_CACHE = 20_000
+
+
+def hidden_for(form: FormDefinition, mark: str, reader: rule.Reader) -> Mapping[str, str]:
+    """``rule.hidden`` for a record with ``mark`` (read-only: the answer is shared)."""
+    key = (id(form), mark, reader)
+    found = _HIDDEN.get(key)
+    if found is not None and found[0] is form:
+        return found[1]
+    answer = MappingProxyType(rule.hidden(form, {rule.record_field(form) or rule.RECORD_FIELD: mark}, reader))
+    if len(_HIDDEN) >= HIDDEN_CACHE:
+        _HIDDEN.clear()
+    _HIDDEN[key] = (form, answer)
+    return answer
+
 
 @dataclass
 class View:
-    """One caller's view under the form in force; what is hidden is worked out once per (mark, relations)."""
+    """One caller's view under the form in force; what is hidden is worked out once per (mark, reader) in the
+    process (``hidden_for``)."""
 
     user: User
     form: FormDefinition
     department: str | None = None  # the caller's department's code (the masked view may name it)
-    _known: dict[tuple[str, frozenset[str]], dict[str, str]] = field(default_factory=dict)
 
     def reader(self, owner_id: int | None, created_by_id: int | None, d: Directory) -> rule.Reader:
         rel = set()
@@ -46,7 +67,7 @@ class View:
 
     def hidden(
         self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any], d: Directory
-    ) -> dict[str, str]:
+    ) -> Mapping[str, str]:
         """The fields of this record the caller may not see → why (``secret``, ``top_secret``, ``personal``)."""
         return self._hidden(self.reader(owner_id, created_by_id, d), values)
 
@@ -60,13 +81,8 @@ class View:
         """Is the caller in the masked view (the outlet without the person: no signature image either)?"""
         return rule.in_masked_view(self.form, rule.Reader(self.user.name, self.user.role, frozenset(), self.department))
 
-    def _hidden(self, reader: rule.Reader, values: Mapping[str, Any]) -> dict[str, str]:
-        key = (rule.record_mark(self.form, values), reader.relations)
-        found = self._known.get(key)
-        if found is None:
-            mark = {rule.record_field(self.form) or rule.RECORD_FIELD: key[0]}
-            found = self._known[key] = rule.hidden(self.form, mark, reader)
-        return found
+    def _hidden(self, reader: rule.Reader, values: Mapping[str, Any]) -> Mapping[str, str]:
+        return hidden_for(self.form, rule.record_mark(self.form, values), reader)
 
     def values(
         self, owner_id: int | None, created_by_id: int | None, values: Mapping[str, Any] | None, d: Directory

@@ -181,13 +181,21 @@ def hidden(form: FormDefinition, values: Mapping[str, Any], reader: Reader) -> d
     """The fields of ``values`` (any key of the form, filled or not) ``reader`` may not see → the reason."""
     mark = record_mark(form, values)
     personal = personal_fields(form) if in_masked_view(form, reader) else frozenset()
+    # effective_class and may_read for every field, with the policy read once (a pull asks this per record)
+    classes = _policy(form).get("fields", {})
+    visible = always_visible(form)
+    readable = {level: may_read(form, level, reader) for level in RANK}
     out: dict[str, str] = {}
     for spec in form.fields:
-        level = effective_class(form, spec.key, mark)
-        if not may_read(form, level, reader):
-            out[spec.key] = level
-        elif spec.key in personal and not owns(form, reader, spec.key):
-            out[spec.key] = PERSONAL
+        key = spec.key
+        own = classes.get(key, NORMAL)
+        if own not in RANK:
+            own = NORMAL
+        level = own if key in visible or RANK[own] >= RANK[mark] else mark
+        if not readable[level]:
+            out[key] = level
+        elif key in personal and not owns(form, reader, key):
+            out[key] = PERSONAL
     return out
 
 

@@ -209,3 +209,24 @@ def test_a_placeholder_in_an_imported_sheet_is_refused_not_stored(run, db, tmp_p
     with db.read() as conn:
         held = [json.loads(d) for d in conn.execute(select(customers.c.data)).scalars()]
     assert not any(is_masked(v) for values in held for v in values.values())
+
+
+def test_what_a_reader_may_not_see_is_kept_per_form_and_cannot_be_changed_by_a_caller() -> None:
+    """``server.secrecy.hidden_for`` keeps one answer per (form, mark, reader) for the process: a second form
+    (another publication) gets its own, even if it stands where the first one was; the answer is read-only."""
+    import dataclasses  # noqa: PLC0415
+
+    from app.validation import secrecy as rule  # noqa: PLC0415
+    from server import secrecy  # noqa: PLC0415
+
+    base = load_form()
+    who = rule.Reader("w", "collector", frozenset({"creator"}))
+    first = secrecy.hidden_for(base, "normal", who)
+    assert first["id_card"] == "secret" and secrecy.hidden_for(base, "normal", who) is first
+    with pytest.raises(TypeError):
+        first["id_card"] = "normal"  # type: ignore[index]
+    looser = dataclasses.replace(base, meta={**base.meta, "secrecy": {"readers": {"secret": ["creator"]}}})
+    # the same key but another form: stored under the old form's id, it must not be answered from there
+    secrecy._HIDDEN[(id(looser), "normal", who)] = (base, first)
+    assert "id_card" not in secrecy.hidden_for(looser, "normal", who)
+    assert secrecy.hidden_for(base, "top_secret", who)["address"] == "top_secret"
