@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Select, and_, delete, func, or_, select, true, union_all, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql import ColumnElement
 
 from app.models.wire import ErrorCode, UserRole
@@ -36,30 +37,40 @@ from server.signatures import of_records, signed_view
 
 def pull(db: Database, caller: Caller, cursor: int, limit: int, now: float | None = None) -> dict[str, Any]:
     now = time.time() if now is None else now
-    covers.settle(db, now)  # an AB post's start or end passed: its records' rows first (server/covers.py)
-    user = caller.user
+    # An AB post's start or end passed: its records' rows are written first (server/covers.py), then the page
+    # is read again. Looked at in the page's own transaction: nearly always nothing is due, and a transaction
+    # of its own cost each pull a round of the pool, BEGIN and COMMIT.
     with db.read() as conn:
-        if user.role != UserRole.VIEWER.value and caller.machine is None:
-            user = replace(user, covering=covered_by(conn, user.id, now))
-        counter = conn.execute(select(feed_counter).where(feed_counter.c.id == 1)).one()
-        if (0 < cursor < counter.horizon) or cursor > counter.seq:
-            raise ApiError(
-                410,
-                ErrorCode.GONE,
-                "The cursor is older than the tombstone horizon (or unknown to this server): rebuild from cursor 0.",
-                extra={"horizon": counter.horizon},
-            )
-        rows = conn.execute(page_query(user, cursor, counter.seq, limit + 1)).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        directory = Directory.lazy(conn, user)
-        directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id, r.v_actor_id))
-        latest = _latest_per_record(rows)
-        rids = [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None]
-        held, signed = files(conn, rids, directory), of_records(conn, rids, directory)
-        served = service_of(conn, rids, directory)
-        view = view_of(conn, user)
-        changes = [_change(conn, r, directory, held, signed, served, view) for r in latest]
+        if not covers.due(conn, now):
+            return _page(conn, caller, cursor, limit, now)
+    covers.settle(db, now)
+    with db.read() as conn:
+        return _page(conn, caller, cursor, limit, now)
+
+
+def _page(conn: Connection, caller: Caller, cursor: int, limit: int, now: float) -> dict[str, Any]:
+    user = caller.user
+    if user.role != UserRole.VIEWER.value and caller.machine is None:
+        user = replace(user, covering=covered_by(conn, user.id, now))
+    counter = conn.execute(select(feed_counter).where(feed_counter.c.id == 1)).one()
+    if (0 < cursor < counter.horizon) or cursor > counter.seq:
+        raise ApiError(
+            410,
+            ErrorCode.GONE,
+            "The cursor is older than the tombstone horizon (or unknown to this server): rebuild from cursor 0.",
+            extra={"horizon": counter.horizon},
+        )
+    rows = conn.execute(page_query(user, cursor, counter.seq, limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    directory = Directory.lazy(conn, user)
+    directory.want(i for r in rows if r.f_kind == "record" for i in (r.owner_id, r.created_by_id, r.v_actor_id))
+    latest = _latest_per_record(rows)
+    rids = [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None]
+    held, signed = files(conn, rids, directory), of_records(conn, rids, directory)
+    served = service_of(conn, rids, directory)
+    view = view_of(conn, user)
+    changes = [_change(conn, r, directory, held, signed, served, view) for r in latest]
     return {
         "changes": changes,
         "cursor": rows[-1].f_seq if more else counter.seq,
