@@ -234,7 +234,8 @@ class UnitOfWork:
                 self.published[rec.id] = (outbound.approved_view(rec), rec.status == "approved" and not rec.deleted)
 
     def load_photos(self, hashes: Iterable[str]) -> None:
-        wanted = sorted(set(hashes) - set(self.known_photos))
+        known = self.known_photos
+        wanted = sorted({h for h in hashes if h not in known})  # not a set of every photo known so far, per record
         for i in range(0, len(wanted), 500):
             chunk = wanted[i : i + 500]
             have = {r.sha256 for r in self.tx.conn.execute(select(photos.c.sha256).where(photos.c.sha256.in_(chunk)))}
