@@ -95,7 +95,12 @@ def _policy(form: FormDefinition) -> Mapping[str, Any]:
 
 
 def field_class(form: FormDefinition, key: str) -> str:
-    value = _policy(form).get("fields", {}).get(key, NORMAL)
+    return _class_in(_policy(form).get("fields", {}), key)
+
+
+def _class_in(classes: Mapping[str, Any], key: str) -> str:
+    """``key``'s class in the policy's ``fields`` (not named, or not a class: normal)."""
+    value = classes.get(key, NORMAL)
     return value if value in RANK else NORMAL
 
 
@@ -171,27 +176,26 @@ def may_read(form: FormDefinition, level: str, reader: Reader) -> bool:
 
 
 def effective_class(form: FormDefinition, key: str, mark: str) -> str:
-    own = field_class(form, key)
-    if key in always_visible(form):
-        return own
-    return own if RANK[own] >= RANK[mark] else mark
+    return _raised(field_class(form, key), key, always_visible(form), mark)
+
+
+def _raised(own: str, key: str, visible: frozenset[str], mark: str) -> str:
+    """A field's class under the record's mark: raised to the mark, unless the field is always visible."""
+    return own if key in visible or RANK[own] >= RANK[mark] else mark
 
 
 def hidden(form: FormDefinition, values: Mapping[str, Any], reader: Reader) -> dict[str, str]:
     """The fields of ``values`` (any key of the form, filled or not) ``reader`` may not see → the reason."""
     mark = record_mark(form, values)
     personal = personal_fields(form) if in_masked_view(form, reader) else frozenset()
-    # effective_class and may_read for every field, with the policy read once (a pull asks this per record)
+    # effective_class and may_read of every field, with the policy read once (not several times per field)
     classes = _policy(form).get("fields", {})
     visible = always_visible(form)
     readable = {level: may_read(form, level, reader) for level in RANK}
     out: dict[str, str] = {}
     for spec in form.fields:
         key = spec.key
-        own = classes.get(key, NORMAL)
-        if own not in RANK:
-            own = NORMAL
-        level = own if key in visible or RANK[own] >= RANK[mark] else mark
+        level = _raised(_class_in(classes, key), key, visible, mark)
         if not readable[level]:
             out[key] = level
         elif key in personal and not owns(form, reader, key):
