@@ -36,7 +36,7 @@ from server.machines import human_caller as caller
 from server.purchases import import_purchases
 from server.reads import read_record, visible_record
 from server.scope import INTEGRATION
-from server.wirecheck import CONTENT_MESSAGES, TOO_DEEP, bad_content
+from server.wirecheck import CONTENT_MESSAGES, TOO_DEEP, bad_content, may_hold_long_integer
 from server.wiremodels import (
     AuditUpload,
     AuditUploadOut,
@@ -62,8 +62,9 @@ from server.wiremodels import (
 
 class _Request(Request):
     """A request whose JSON body is parsed by orjson (a few times faster on the push's bodies). Input
-    orjson refuses (integers beyond 64 bits, NaN, lone surrogates, UTF-16 …) goes to ``json.loads``
-    as before, so every body is accepted or refused exactly as with the standard parser.
+    orjson refuses (NaN, lone surrogates, UTF-16 …) or would read differently (an integer beyond 64
+    bits, which it makes a float: ``may_hold_long_integer``) goes to ``json.loads`` as before, so every
+    body is accepted or refused exactly as with the standard parser.
 
     Bad input (docs/server.md): a body nested too deep for either parser is a 422 ``value.too_deep``;
     a body with a NUL or a lone surrogate anywhere (only possible when it holds ``\\u0000`` or orjson
@@ -77,11 +78,15 @@ class _Request(Request):
             body = await self.body()
             unusual = b"\\" in body and b"\\u0000" in body  # memchr first: most bodies hold no escape at all
             try:
-                try:
-                    self._json = orjson.loads(body)
-                except orjson.JSONDecodeError:
+                if may_hold_long_integer(body):
                     unusual = True
                     self._json = json.loads(body)
+                else:
+                    try:
+                        self._json = orjson.loads(body)
+                    except orjson.JSONDecodeError:
+                        unusual = True
+                        self._json = json.loads(body)
             except RecursionError:
                 raise BadInput("body", TOO_DEEP, CONTENT_MESSAGES[TOO_DEEP]) from None
             if unusual:

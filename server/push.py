@@ -27,7 +27,7 @@ from server.records import Rec, UnitOfWork, dumps
 from server.schema import customer_versions, mutations
 from server.scope import Directory
 from server.secrecy import View
-from server.wirecheck import REFUSED, push_refusal
+from server.wirecheck import REFUSED, TOO_LARGE, content_error, push_refusal
 
 #: The key that marks a stored answer kept by reference (``_by_reference``).
 BY_REFERENCE = "stored_by_reference"
@@ -80,7 +80,8 @@ def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
     """A mutation's digest, or the errors that refuse it for its content (``server.wirecheck.bad_content``).
 
     The models' path has set such mutations aside already (``REFUSED``); the fast path looks at types only,
-    and the canonical bytes it needs anyway tell the suspects apart: orjson refuses lone surrogates, a NUL
+    and the canonical bytes it needs anyway tell the suspects apart: orjson refuses lone surrogates and
+    integers beyond 64 bits, a NUL
     is written ``\\u0000``, and the client clock (``provenance.at``), left out of the bytes, is looked at alone."""
     if REFUSED in m:
         return "", m[REFUSED]
@@ -94,8 +95,8 @@ def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
         errors = push_refusal(m)
         if errors:
             return "", errors
-    if canon is None:  # not reached (canon None is suspect): whatever orjson refuses, bad_content names
-        raise ValueError("a mutation that cannot be encoded")
+    if canon is None:  # not reached from JSON (bad_content names whatever orjson refuses); refused, never a 500
+        return "", [content_error("body", TOO_LARGE)]
     return hashlib.sha256(canon).hexdigest(), None
 
 

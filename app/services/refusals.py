@@ -54,6 +54,7 @@ REJECTION_MESSAGES: dict[str, str] = {
         "{field}: the text holds a broken character, which the server cannot store. Correct it and save again."
     ),
     "value.too_deep": N_("{field}: the value is nested too deeply for the server. Correct it and save again."),
+    "value.too_large": N_("{field}: the number is too large for the server. Correct it and save again."),
 }
 
 

@@ -17,7 +17,7 @@ from server.schema import customers, mutations, review_decisions
 from server.wirecheck import MAX_DEPTH
 from tests.server.helpers import create, decide, demo_values, mid, save, submit, visit
 
-CONTENT_CODES = {"text.nul", "text.surrogate", "value.too_deep"}
+CONTENT_CODES = {"text.nul", "text.surrogate", "value.too_deep", "value.too_large"}
 
 
 def post(api, path: str, token: str | None, body: Any) -> Any:
@@ -120,6 +120,98 @@ def test_depth_is_counted_from_the_body_and_the_limit_itself_is_accepted(api, wo
     assert second["status"] == "rejected" and second["errors"][0]["code"] == "value.too_deep"
 
 
+def test_integers_beyond_64_bits_are_refused_by_name_and_the_limits_themselves_pass_the_wire(api, world):
+    """orjson writes a mutation's canonical bytes and refuses integers beyond 64 bits: such a mutation was
+    a 500 (schemathesis found it in a service's body). Now it is ``rejected`` as ``value.too_large``
+    on both paths of a push, and the whole request is a 422 elsewhere."""
+    rid = str(uuid.uuid4())
+    fast = [save(rid, {"remarks": 2**64}), save(rid, {"remarks": -(2**63) - 1})]  # the fast path's shape
+    limits = [save(str(uuid.uuid4()), {"remarks": 2**64 - 1}), save(str(uuid.uuid4()), {"remarks": -(2**63)})]
+    service_add = {  # the body schemathesis sent: not the fast path's shape, and an id used twice
+        "kind": "service.add",
+        "mutation_id": "0",
+        "record_id": "00000000-0000-0000-0000-000000000000",
+        "base_version": 0,
+        "service": {
+            "id": "00000000-0000-0000-0000-000000000000",
+            "kind": "",
+            "on_date": "",
+            "body": {"": None, "*/\ud923\udd35r": [None, -12682136550675316736]},
+        },
+    }
+    batch = [{"\ud800": 0, **service_add}, service_add, *fast, *limits]
+    r = post(api, "/sync/push", world["c1"], {"mutations": batch})
+    assert r.status_code == 200, r.text
+    got = [(x["status"], [(e["field"], e["code"]) for e in x["errors"]]) for x in r.json()["results"]]
+    assert got[:4] == [
+        ("rejected", [("\\ud800", "text.surrogate")]),
+        ("rejected", [("service.body.*/\U00058d35r.1", "value.too_large")]),
+        ("rejected", [("changes.remarks.new", "value.too_large")]),
+        ("rejected", [("changes.remarks.new", "value.too_large")]),
+    ], r.text
+    for status, errors in got[4:]:  # the limits pass the wire; the form is what says no to a number there
+        assert status == "rejected" and errors and errors[0][1] not in CONTENT_CODES, r.text
+    login = {"username": "c1", "password": "x", "device_id": "d", "device_name": "笔记本", "n": [1, 10**20]}
+    r = post(api, "/auth/login", None, login)
+    assert r.status_code == 422 and [(f["field"], f["code"]) for f in r.json()["fields"]] == [
+        ("n.1", "value.too_large")
+    ], r.text
+
+
+def test_whatever_the_wire_lets_through_can_be_written_by_orjson():
+    """The push's digest and every answer are written by orjson: what ``bad_content`` passes, it must write."""
+    import orjson
+
+    from server.wirecheck import bad_content
+
+    @settings(max_examples=400, deadline=None, database=None)
+    @given(value)
+    def check(v):
+        if bad_content(v) is None:
+            orjson.dumps(v)
+
+    check()
+
+
+def test_a_body_is_read_by_orjson_only_when_it_reads_it_as_the_standard_parser_does():
+    """orjson makes an integer beyond 64 bits a float (with invented low digits): a body that may hold one
+    goes to the standard parser. Whatever is left to orjson reads the same, types included; digits in
+    strings (a bank account of 19 digits) do not send a body the slow way."""
+    import orjson
+
+    from server.wirecheck import may_hold_long_integer
+
+    def same(a: Any, b: Any) -> bool:
+        if type(a) is not type(b):
+            return False
+        if type(a) is dict:
+            return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+        if type(a) is list:
+            return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b, strict=True))
+        return a == b
+
+    digits = st.text("0123456789 -:,[", min_size=15, max_size=25)
+    number = st.one_of(st.integers(), st.integers(-(2**70), 2**70), st.floats(allow_nan=False, allow_infinity=False))
+    json_value = st.recursive(
+        st.one_of(st.none(), st.booleans(), number, digits),
+        lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(digits, inner, max_size=3)),
+        max_leaves=8,
+    )
+
+    @settings(max_examples=500, deadline=None, database=None)
+    @given(json_value, st.sampled_from([None, 0, 2]), st.sampled_from([(",", ":"), (", ", ": "), (" ,", " :\n")]))
+    def check(v, indent, separators):
+        body = json.dumps(v, indent=indent, separators=separators).encode()
+        if not may_hold_long_integer(body):
+            assert same(orjson.loads(body), json.loads(body)), body
+
+    check()
+    assert may_hold_long_integer(b'{"n": [1, -12682136550675316736]}')
+    assert may_hold_long_integer(b"[\n  12682136550675316736]")
+    assert not may_hold_long_integer(b'{"bank_account": "6222023608377835332", "n": 922337203685477580}')  # 18 digits
+    assert not may_hold_long_integer(b'{"x": "a6222023608377835332111"}')
+
+
 def test_whole_requests_with_bad_text_or_nesting_are_422_naming_the_field(api, world):
     login = {"username": "c1", "password": "x", "device_id": "d", "device_name": "笔记本"}
     cases = [
@@ -183,6 +275,7 @@ leaf = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(-10, 10**20),
+    st.sampled_from([2**64 - 1, 2**64, -(2**63), -(2**63) - 1]),
     odd_text,
     st.sampled_from(["9999-12-31", "0001-01-01", "+10000-01-01", "2026-02-30"]),
 )
