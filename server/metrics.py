@@ -92,11 +92,17 @@ OWN_PATHS = ("/healthz", "/readyz", "/metrics")
 Table = tuple[set[str], list[tuple[Pattern[str], str]]]
 
 
-def _routes(app: FastAPI) -> Table:
+def route_table(app: FastAPI) -> Table:
     """Every route template of the app (from its OpenAPI paths): the fixed ones, and the patterns of
-    those with parameters."""
-    paths = list(app.openapi().get("paths", {})) + list(OWN_PATHS)
-    return {p for p in paths if "{" not in p}, [(compile_path(p)[0], p) for p in paths if "{" in p]
+    those with parameters. Worked out once per app (``app.state.route_table``): it builds the OpenAPI
+    schema, about 1.5 s of Python, so the server does it at start-up (``server.serve.factory``), not
+    in the first answer, where it held the event loop and every request then in flight."""
+    table: Table | None = getattr(app.state, "route_table", None)
+    if table is None:
+        paths = list(app.openapi().get("paths", {})) + list(OWN_PATHS)
+        table = {p for p in paths if "{" not in p}, [(compile_path(p)[0], p) for p in paths if "{" in p]
+        app.state.route_table = table
+    return table
 
 
 def _route(table: Table, path: str) -> str:
@@ -153,7 +159,7 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_status)
         finally:
             if self.table is None:
-                self.table = _routes(self.fastapi)
+                self.table = route_table(self.fastapi)
             route, method = _route(self.table, scope["path"]), scope["method"]
             REQUESTS.labels(route, method, str(status)).inc()
             LATENCY.labels(route, method).observe(time.perf_counter() - start)

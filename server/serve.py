@@ -24,7 +24,7 @@ from fastapi import FastAPI
 from fastapi.concurrency import run_in_threadpool
 
 from app.validation.phones import warm_mobile_ranges
-from server import webhooks
+from server import metrics, webhooks
 from server.app import create_app
 from server.auth import purge_logins
 from server.config import Settings, settings_from_env
@@ -86,6 +86,7 @@ def factory() -> FastAPI:
 
     app.router.lifespan_context = lifespan
     warm_mobile_ranges()  # no push pays for the first numbers of a mobile prefix
+    metrics.route_table(app)  # nor does the first answer pay for the OpenAPI schema the metrics name routes by
     # What start-up built (modules, the app, the catalogue) lives as long as the process: keep it out
     # of every collection, and collect the young generation less often (a push of 200 customers holds
     # some ten thousand objects until it answers: about 15 young collections per push by default).
