@@ -24,7 +24,7 @@ import json
 import time
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import Select, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 from app.models.wire import UserRole
@@ -270,13 +270,18 @@ def _end(tx: Tx, row: Any, now: float, d: Directory) -> None:
                 tx.emit(FeedEntry("revoke", r.id, b.id))
 
 
-def due(conn: Connection, now: float) -> bool:
-    """Whether an edge has passed and is not recorded yet (one indexed look, at every pull)."""
+def due_query(now: Any) -> Select[Any]:
+    """The posts with an edge passed at ``now`` (a value or a bound parameter) and not recorded yet."""
     c = covers.c
-    q = select(c.id).where(
+    return select(c.id).where(
         or_(and_(c.end_recorded.is_(None), c.ends_at <= now), and_(c.start_recorded.is_(None), c.starts_at <= now))
     )
-    return conn.execute(q.limit(1)).first() is not None
+
+
+def due(conn: Connection, now: float) -> bool:
+    """Whether an edge has passed and is not recorded yet (one indexed look; a pull asks it in its first
+    statement, ``server.feed._CONTEXT``)."""
+    return conn.execute(due_query(now).limit(1)).first() is not None
 
 
 def settle(db: Database, now: float | None = None) -> int:
