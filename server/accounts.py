@@ -17,8 +17,9 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import Float, String, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql import ColumnElement
 
 from app.models.wire import ErrorCode, UserRole
 from server.config import Settings
@@ -226,33 +227,46 @@ def issue_tokens(conn: Connection, settings: Settings, device_pk: int) -> tuple[
     return access, refresh
 
 
+def _in_force(now: Any) -> ColumnElement[bool]:
+    """An AB post in force at ``now`` (a value or a bound parameter): started, not ended."""
+    c = covers.c
+    return and_(or_(c.starts_at <= now, c.start_recorded.is_not(None)), c.ends_at > now)
+
+
+#: A request's sign-in check in one statement, built once: the token's device and user, and a row per AB
+#: post the user holds now (``covered_by``), none but the first when there is no post.
+_CALLER = (
+    select(
+        access_tokens.c.expires_at,
+        devices.c.id.label("device_pk"),
+        devices.c.revoked_at,
+        users,
+        covers.c.absent_id.label("covers_absent_id"),
+    )
+    .join(devices, devices.c.id == access_tokens.c.device_pk)
+    .join(users, users.c.id == devices.c.user_id)
+    .outerjoin(covers, and_(covers.c.cover_id == users.c.id, _in_force(bindparam("now", type_=Float))))
+    .where(access_tokens.c.token_hash == bindparam("token_hash", type_=String))
+)
+
+
 def authenticate(db: Database, token: str | None) -> Caller:
     """The caller of a request, checked against its device and user on every call."""
     if not token:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "Log in first: the request has no access token.")
-    q = (
-        select(access_tokens.c.expires_at, devices.c.id.label("device_pk"), devices.c.revoked_at, users)
-        .join(devices, devices.c.id == access_tokens.c.device_pk)
-        .join(users, users.c.id == devices.c.user_id)
-        .where(access_tokens.c.token_hash == token_hash(token))
-    )
+    now = time.time()
     with db.read() as conn:
-        row = conn.execute(q).first()
-        if row is None or row.expires_at < time.time() or row.revoked_at is not None or row.disabled:
-            row = None
-        else:
-            user = replace(user_from_row(row), covering=covered_by(conn, row.id, time.time()))
-    if row is None:
+        rows = conn.execute(_CALLER, {"token_hash": token_hash(token), "now": now}).all()
+    row = rows[0] if rows else None
+    if row is None or row.expires_at < now or row.revoked_at is not None or row.disabled:
         raise ApiError(401, ErrorCode.UNAUTHORIZED, "The access token is expired or revoked; log in again.")
-    return Caller(user, int(row.device_pk))
+    covering = tuple(sorted({r.covers_absent_id for r in rows if r.covers_absent_id is not None}))
+    return Caller(replace(user_from_row(row), covering=covering), int(row.device_pk))
 
 
 def covered_by(conn: Connection, uid: int, now: float) -> tuple[int, ...]:
     """The users whose customers ``uid`` covers at ``now`` (AB posts in force: started, not ended)."""
-    c = covers.c
-    q = select(c.absent_id).where(
-        c.cover_id == uid, or_(c.starts_at <= now, c.start_recorded.is_not(None)), c.ends_at > now
-    )
+    q = select(covers.c.absent_id).where(covers.c.cover_id == uid, _in_force(now))
     return tuple(sorted(set(conn.execute(q).scalars())))
 
 

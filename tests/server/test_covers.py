@@ -176,3 +176,51 @@ def test_who_may_set_a_cover_and_whom_it_may_name(api, world, db, run):
     sets = [r for r in logged if r.action == "covers.set"]
     assert {(r.via, r.outcome) for r in sets} == {("api", "refused"), ("api", "ok"), ("cli", "ok")}
     assert any(json.loads(r.detail).get("reason") == "婚假" for r in sets)
+
+
+def test_the_sign_in_check_finds_every_post_in_force_in_its_one_statement(api, world, db):
+    """``accounts.authenticate`` reads the token, its device and user and the AB posts the user holds now in
+    one statement (a row per post): two posts in force give both, one ended, one not started (nor
+    recorded) and another's post give nothing; a revoked device is refused whatever posts it holds."""
+    from server.accounts import authenticate, revoke_device_pk, token_hash
+    from server.schema import access_tokens
+    from server.schema_guard import covers
+
+    now = time.time()
+    with db.read() as conn:
+        uid = {n: get_user(conn, n).id for n in ("c1", "c2", "c3", "s1", "s2")}
+
+    def post(absent: str, cover: str, starts: float, ends: float, started: float | None = None) -> dict:
+        return {
+            "absent_id": uid[absent],
+            "cover_id": uid[cover],
+            "starts_at": starts,
+            "ends_at": ends,
+            "reason": "年休假",
+            "set_by": "s1",
+            "created_at": now,
+            "start_recorded": started,
+        }
+
+    def work(tx):
+        tx.conn.execute(
+            covers.insert(),
+            [
+                post("c1", "c2", now - 60, now + 600),
+                post("c3", "c2", now + 3600, now + 7200, started=now - 1),  # recorded as started: in force
+                post("s1", "c2", now - 7200, now - 3600),  # ended
+                post("s2", "c2", now + 3600, now + 7200),  # not started
+                post("c2", "c1", now - 60, now + 600),  # another's post
+            ],
+        )
+
+    db.write(work)
+    assert authenticate(db, world["c2"]).user.covering == tuple(sorted((uid["c1"], uid["c3"])))
+    assert authenticate(db, world["c1"]).user.covering == (uid["c2"],)
+    assert authenticate(db, world["c3"]).user.covering == ()
+    with db.read() as conn:
+        device = conn.execute(
+            select(access_tokens.c.device_pk).where(access_tokens.c.token_hash == token_hash(world["c2"]))
+        ).scalar_one()
+    db.write(lambda tx: revoke_device_pk(tx.conn, device))
+    assert api.call("GET", "/me", world["c2"]).status_code == 401
