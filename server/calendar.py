@@ -57,10 +57,13 @@ def _bundled() -> dict[int, dict[str, set[dt.date]]]:
     return years
 
 
+_DAYS = select(calendar_days.c.day, calendar_days.c.kind)  # built once: read at every push of a new customer
+
+
 def merged(conn: Connection) -> dict[int, dict[str, set[dt.date]]]:
     years = _bundled()
     stored: dict[int, dict[str, set[dt.date]]] = {}
-    for r in conn.execute(select(calendar_days.c.day, calendar_days.c.kind)):
+    for r in conn.execute(_DAYS):
         stored.setdefault(r.day.year, {"holiday": set(), "workday": set()})[r.kind].add(r.day)
     years.update(stored)
     return years

@@ -38,6 +38,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    bindparam,
     create_engine,
     delete,
     event,
@@ -202,12 +203,7 @@ class Tx:
             if e.kind != "form" and e.record_id is not None and not e.fresh:
                 groups.setdefault((e.kind, e.audience_id), []).append(e.record_id)
         self._supersede(groups)
-        top = self.conn.execute(
-            update(feed_counter)
-            .where(feed_counter.c.id == 1)
-            .values(seq=feed_counter.c.seq + len(rows) + len(self.outbound))
-            .returning(feed_counter.c.seq)
-        ).scalar_one()
+        top = self.conn.execute(_TAKE, {"n": len(rows) + len(self.outbound)}).scalar_one()
         last = top - len(rows) - len(self.outbound)
         self._fill_scope(rows)
         owners = {e.owner_id for e in rows if e.owner_id is not None} | {o["owner_id"] for o in self.outbound}
@@ -328,8 +324,18 @@ class Tx:
         record row for each customer of the user it moves), so the newest row of a record has its team."""
         if not owners:
             return {}
-        q = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(sorted(owners)))
-        return {r.id: r.supervisor_id for r in self.conn.execute(q)}
+        return {r.id: r.supervisor_id for r in self.conn.execute(_TEAMS, {"owners": sorted(owners)})}
+
+
+# Built once: each push takes the counter and reads its owners' teams (SQLAlchemy's statement objects are
+# immutable, and one statement may be executed by many threads).
+_TEAMS = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(bindparam("owners", expanding=True)))
+_TAKE = (
+    update(feed_counter)
+    .where(feed_counter.c.id == 1)
+    .values(seq=feed_counter.c.seq + bindparam("n", type_=Integer))
+    .returning(feed_counter.c.seq)
+)
 
 
 def create_temporary(conn: Connection, table: Table) -> None:

@@ -85,11 +85,13 @@ def refuse(status: int, code: str, message: str) -> ApiError:
 # --------------------------------------------------------------------------------------- the step table
 
 
+_STEPS = select(onboarding_steps).order_by(onboarding_steps.c.position)  # built once: read at every push
+
+
 def steps(conn: Connection) -> list[dict[str, Any]]:
-    q = select(onboarding_steps).order_by(onboarding_steps.c.position)
     return [
         {"code": r.code, "name": r.name, "owner": r.owner, "hours": r.hours, "phone": bool(r.phone)}
-        for r in conn.execute(q)
+        for r in conn.execute(_STEPS)
     ]
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.models.wire import ErrorCode, MutationKind, ResultStatus, mutation_canonical
 from server import apply, integrity, service, signatures
@@ -103,9 +103,11 @@ def _digest(m: dict[str, Any]) -> tuple[str, list[dict[str, Any]] | None]:
 def _stored(tx: Tx, ids: list[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for i in range(0, len(ids), 500):
-        q = select(mutations).where(mutations.c.mutation_id.in_(ids[i : i + 500]))
-        out.update({r.mutation_id: r for r in tx.conn.execute(q).all()})
+        out.update({r.mutation_id: r for r in tx.conn.execute(_STORED, {"ids": ids[i : i + 500]}).all()})
     return out
+
+
+_STORED = select(mutations).where(mutations.c.mutation_id.in_(bindparam("ids", expanding=True)))  # built once
 
 
 def apply_batch(tx: Tx, caller: Caller, batch: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.engine import Connection
 
 from app.models.catalogue import FormDefinition
@@ -102,14 +102,16 @@ class View:
         }
 
 
+_DEPARTMENT = (  # built once: read at every push
+    select(departments.c.code)
+    .select_from(user_places.join(departments, departments.c.id == user_places.c.department_id))
+    .where(user_places.c.user_id == bindparam("user_id", type_=Integer))
+)
+
+
 def department_of(conn: Connection, user_id: int) -> str | None:
     """The code of the department ``user_id`` belongs to (server/territories.py), if any."""
-    q = (
-        select(departments.c.code)
-        .select_from(user_places.join(departments, departments.c.id == user_places.c.department_id))
-        .where(user_places.c.user_id == user_id)
-    )
-    code: str | None = conn.execute(q).scalar()
+    code: str | None = conn.execute(_DEPARTMENT, {"user_id": user_id}).scalar()
     return code
 
 
