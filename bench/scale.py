@@ -375,7 +375,8 @@ def ingest(p: Province, count: int) -> None:
     )
 
 
-def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8) -> None:
+def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8) -> tuple[float, float]:
+    """Prints the storm, one client's batches and the one-record pushes; returns (storm, batched) records/s."""
     names = [name for team in p.collectors for name in team]
     sessions = [client(p.base, names[k % len(names)]) for k in range(clients)]  # signed in before the clock
     work = [[new_customer(v) for v in generate(changes, seed=500_000 + k, today=TODAY)] for k in range(clients)]
@@ -420,6 +421,7 @@ def storm(p: Province, clients: int = 200, changes: int = 10, parallel: int = 8)
         f"{parallel} threads, one record per request: {single_rate:,.0f} records/s; "
         f"storm/batch-1 = {storm_rate / single_rate:.2f}"
     )
+    return storm_rate, batch_rate
 
 
 def run(
@@ -431,6 +433,7 @@ def run(
     built: bool = False,
     pushed: int = 0,
     workers: int = 1,
+    storm_workers: int = 1,
 ) -> None:
     header(f"{kind}: {customers:,} customers" + (f", {workers} server processes" if workers > 1 else ""))
     p0 = time.perf_counter()
@@ -452,7 +455,15 @@ def run(
         if "ingest" in parts:
             ingest(province, pushed or max(BATCH, min(5_000, customers // 10)))
         if "storm" in parts:
-            storm(province, storm_clients)
+            _, one_batched = storm(province, storm_clients)
+            if storm_workers > 1 and workers == 1 and not url.startswith("sqlite"):
+                # as deployed: about one server process per core (docs/deploy.md)
+                server.stop()
+                server = Server(url, storm_workers)
+                province.base = server.base
+                print(f"the storm again, {storm_workers} server processes (as deployed: one per core):")
+                many, _ = storm(province, storm_clients)
+                print(f"storm with {storm_workers} processes / batched with one = {many / one_batched:.2f}")
     finally:
         if server is not None:
             server.stop()
@@ -469,6 +480,12 @@ def main() -> int:
     )
     ap.add_argument(
         "--workers", type=int, default=1, help="PostgreSQL: server processes (serve --workers), as in production"
+    )
+    ap.add_argument(
+        "--storm-workers",
+        type=int,
+        default=min(os.cpu_count() or 1, 4),
+        help="PostgreSQL: the storm again with this many server processes (1: not again)",
     )
     ap.add_argument("--keep", action="store_true", help="PostgreSQL: keep the database (its name is printed)")
     ap.add_argument("--parts", default="pull,ingest,storm", help="what to measure after the build")
@@ -491,6 +508,7 @@ def main() -> int:
             built=True,
             pushed=args.ingest,
             workers=args.workers,
+            storm_workers=args.storm_workers,
         )
         return 0
     for kind in args.backend.split(","):
@@ -513,6 +531,7 @@ def main() -> int:
                     parts,
                     pushed=args.ingest,
                     workers=args.workers,
+                    storm_workers=args.storm_workers,
                 )
             finally:
                 if args.keep:
