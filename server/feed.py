@@ -64,18 +64,17 @@ from server.signatures import of_records, signed_view
 
 
 def pull(db: Database, caller: Caller, cursor: int, limit: int, now: float | None = None) -> dict[str, Any]:
-    """A page of the caller's feed. ``now``: the moment the AB posts are judged at (default: the clock,
-    with the posts the caller held when signed in, ``accounts.authenticate``, a moment before)."""
+    """A page of the caller's feed. ``now``: the moment the AB posts are judged at (default: the clock)."""
     at = time.time() if now is None else now
     # An AB post's start or end passed: its records' rows are written first (server/covers.py), then the page
     # is read again. Looked at in the page's own first statement (``_CONTEXT``): nearly always nothing is due.
     with db.read() as conn:
-        page = _page(conn, caller, cursor, limit, at, now is not None)
+        page = _page(conn, caller, cursor, limit, at, now)
         if page is not None:
             return page
     covers.settle(db, at)
     with db.read() as conn:
-        settled = _page(conn, caller, cursor, limit, at, now is not None, settled=True)
+        settled = _page(conn, caller, cursor, limit, at, now, settled=True)
     assert settled is not None
     return settled
 
@@ -98,16 +97,24 @@ _CONTEXT = select(
 
 
 def _page(
-    conn: Connection, caller: Caller, cursor: int, limit: int, now: float, judge: bool, settled: bool = False
+    conn: Connection,
+    caller: Caller,
+    cursor: int,
+    limit: int,
+    now: float,
+    clock: float | None,
+    settled: bool = False,
 ) -> dict[str, Any] | None:
-    """The page, or None when an AB post's edge is due and not ``settled`` yet. ``judge``: work out the
-    caller's AB posts at ``now`` (else those found when they signed in, a moment before, are kept)."""
+    """The page, or None when an AB post's edge is due and not ``settled`` yet. The caller's AB posts are
+    worked out after the counter is read, at ``clock`` (None: the time then): a post whose start another
+    request recorded (and whose customers' rows it numbered) before that read is seen, so the cursor handed
+    back never passes rows of a post the page did not read as the caller's."""
     user = caller.user
-    if judge and user.role != UserRole.VIEWER.value and caller.machine is None:
-        user = replace(user, covering=covered_by(conn, user.id, now))
     counter = conn.execute(_CONTEXT, {"now": now, "me": user.id}).one()
     if counter.due and not settled:
         return None
+    if user.role != UserRole.VIEWER.value and caller.machine is None:
+        user = replace(user, covering=covered_by(conn, user.id, time.time() if clock is None else clock))
     if (0 < cursor < counter.horizon) or cursor > counter.seq:
         raise ApiError(
             410,

@@ -224,3 +224,26 @@ def test_the_sign_in_check_finds_every_post_in_force_in_its_one_statement(api, w
         ).scalar_one()
     db.write(lambda tx: revoke_device_pk(tx.conn, device))
     assert api.call("GET", "/me", world["c2"]).status_code == 401
+
+
+def test_a_page_judges_the_posts_after_reading_the_counter_not_at_sign_in(api, world, db):
+    """A post whose start another request recorded (numbering its customers' rows) after the caller signed
+    in is the caller's in the page: the cursor handed back never passes rows the page did not read as theirs."""
+    from dataclasses import replace as changed
+
+    from server.accounts import authenticate
+    from server.schema_guard import covers
+
+    a1 = create(api, world["c1"])
+    _, cursor = api.pull_all(world["c2"])
+    signed_in = authenticate(db, world["c2"])  # no post yet: covering ()
+    assert signed_in.user.covering == ()
+    with db.read() as conn:
+        c1, c2 = get_user(conn, "c1").id, get_user(conn, "c2").id
+    now = time.time()
+    row = {"absent_id": c1, "cover_id": c2, "reason": "年休假", "set_by": "s1", "created_at": now}
+    db.write(
+        lambda tx: tx.conn.execute(covers.insert().values(**row, starts_at=now - 5, ends_at=now + 600))
+    )  # its start is due: the pull records it (another request could have) and then reads the page
+    page = pull(db, changed(signed_in), cursor, 1000)
+    assert a1["id"] in {c["record_id"] for c in page["changes"] if c["kind"] == "record"}, page
