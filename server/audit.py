@@ -48,7 +48,7 @@ from server.accounts import Caller
 from server.config import Settings
 from server.db import Database, Tx, pages
 from server.errors import ApiError
-from server.lifecycle import destroyed_ids
+from server.lifecycle import destroyed_among
 from server.schema import audit_acks, audit_entries, devices, users
 
 A = audit_entries.c
@@ -205,7 +205,8 @@ def _upload(tx: Tx, who: Caller, entries: list[dict[str, Any]], key: bytes) -> d
         conn.execute(update(audit_entries).where(A.device == device, A.seq.in_(sorted(taken))).values(forked=True))
     now = time.time()
     if new:
-        gone = destroyed_ids(conn)  # a trail sent after its record was destroyed: kept without the values
+        # a trail sent after its record was destroyed: kept without the values
+        gone = destroyed_among(conn, (e["entity_id"] for e in new if e["action"] != "erase" and not is_redacted(e)))
         new = [
             {**e, **redacted(e)} if e["entity_id"] in gone and e["action"] != "erase" and not is_redacted(e) else e
             for e in new
@@ -326,7 +327,6 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
     One device at a time, its entries streamed in order and each hashed as it arrives: memory holds
     one device's positions and hashes (``_Held``), not the table's rows."""
     problems: list[str] = []
-    destroyed = destroyed_ids(conn)
     if not key and conn.execute(select(K.id).limit(1)).first() is not None:
         problems.append(
             "no audit key: the signed acknowledgements cannot be checked "
@@ -334,16 +334,28 @@ def verify(conn: Connection, key: bytes | None = None, checkpoint: dict[str, Any
         )
     for device, owner in _devices(conn):
         held: dict[str, _Held] = {}
+        # a redacted entry is fine when a destruction names its entity (looked up by key once the device's
+        # entries are read): its place in ``problems`` is kept, with what to say either way
+        redacted_at: list[tuple[int, str, str, str | None]] = []
         q = select(audit_entries).where(A.device == device).order_by(A.seq, A.id)
         for r in conn.execute(q.execution_options(yield_per=VERIFY_CHUNK)).mappings():
             h = r["hash"]
             e = held[h] = _Held(r["seq"], r["prev_hash"], h, r["uploaded_by_id"])
+            follows = _starts(e) or (e.prev_hash in held and held[e.prev_hash].seq == e.seq - 1)
+            gap = None if follows else f"{device} #{e.seq}: the entry before it is missing"
             if entry_hash(e.prev_hash, r) != h:  # entries come by position: the one before is already held
                 problems.append(f"{device} #{e.seq}: the entry does not match its hash")
-            elif is_redacted(r) and r["entity_id"] not in destroyed:
-                problems.append(f"{device} #{e.seq}: the entry lost its values and no destruction names its record")
-            elif not (_starts(e) or (e.prev_hash in held and held[e.prev_hash].seq == e.seq - 1)):
-                problems.append(f"{device} #{e.seq}: the entry before it is missing")
+            elif is_redacted(r):
+                lost = f"{device} #{e.seq}: the entry lost its values and no destruction names its record"
+                redacted_at.append((len(problems), r["entity_id"], lost, gap))
+                problems.append("")
+            elif gap:
+                problems.append(gap)
+        if redacted_at:
+            destroyed = destroyed_among(conn, (entity for _i, entity, _lost, _gap in redacted_at))
+            for i, entity, lost, gap in redacted_at:
+                problems[i] = (gap or "") if entity in destroyed else lost
+            problems[:] = [p for p in problems if p]
         at = Counter(e.seq for e in held.values())
         problems.extend(f"{device} #{seq}: {n} different entries (fork)" for seq, n in sorted(at.items()) if n > 1)
         strangers = sorted(e.seq for e in held.values() if owner is not None and e.uploaded_by_id != owner)

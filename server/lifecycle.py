@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +37,7 @@ from server.schema import (
     customer_checks,
     customer_versions,
     customers,
+    destroyed_ids,
     destructions,
     feed,
     mutations,
@@ -170,8 +171,9 @@ def destroy(
         removed = _remove(conn, rid)
         removed["webhook_batches"] = batches[rid]
         removed["kept_in_backups"] = list(backups)
-        conn.execute(
-            insert(destructions).values(
+        destruction = conn.execute(
+            insert(destructions)
+            .values(
                 record_id=rid,
                 record_class=record_class,
                 since=since,
@@ -181,7 +183,10 @@ def destroy(
                 at=now,
                 removed=json.dumps(removed, sort_keys=True),
             )
-        )
+            .returning(destructions.c.id)
+        ).scalar_one()
+        named = sorted({rid, *removed["entries"]})
+        conn.execute(insert(destroyed_ids), [{"id": i, "destruction_id": destruction} for i in named])
         tx.emit(FeedEntry("erase", rid))
         counts = {k: v for k, v in removed.items() if k not in ("entries", "kept_in_backups")}
         out.append({"record_id": rid, "class": record_class, "removed": counts, "kept_in_backups": list(backups)})
@@ -266,12 +271,15 @@ def redact_audit(conn: Connection, entity_ids: list[str]) -> int:
     return done
 
 
-def destroyed_ids(conn: Connection) -> set[str]:
-    """Every destroyed record's id and the ids of its visits and entries (their audit entries stay redacted)."""
+def destroyed_among(conn: Connection, ids: Iterable[str]) -> set[str]:
+    """Those of ``ids`` that a destruction removed: a record's id, or one of its visits' and entries'
+    (their audit entries stay redacted). Looked up by key, 500 at a time: never every destruction."""
+    wanted = sorted(set(ids))
     out: set[str] = set()
-    for rid, removed in conn.execute(select(destructions.c.record_id, destructions.c.removed)):
-        out.add(rid)
-        out.update(json.loads(removed).get("entries") or [])
+    for i in range(0, len(wanted), 500):
+        out.update(
+            conn.execute(select(destroyed_ids.c.id).where(destroyed_ids.c.id.in_(wanted[i : i + 500]))).scalars()
+        )
     return out
 
 

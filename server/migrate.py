@@ -28,7 +28,7 @@ from server.forms import current_form
 from server.schema import feed_counter, forms
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-HEAD = "0032_report_shop_name"
+HEAD = "0033_destroyed_ids"
 
 
 def alembic_config() -> Config:

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, select, text
 
 from app.services import integrity, lifecycle, records, syncing
-from server.schema import audit_entries, destructions
+from server.schema import audit_entries, destroyed_ids, destructions
 from tests.complete import complete_customers
 from tests.server.helpers import PASSWORD
 from tests.sync.conftest import Client
@@ -167,8 +167,9 @@ def test_old_and_sealed_copies_verify_once_redacted_and_a_redaction_needs_a_dest
         "dev-c1 #4: the entry lost its values and no destruction names its record",
     ]
     with db.engine.begin() as conn:
-        conn.execute(
-            destructions.insert().values(
+        done = conn.execute(
+            destructions.insert()
+            .values(
                 record_id="id-1",
                 record_class="closed",
                 since=0.0,
@@ -178,7 +179,9 @@ def test_old_and_sealed_copies_verify_once_redacted_and_a_redaction_needs_a_dest
                 at=0.0,
                 removed="{}",
             )
-        )
+            .returning(destructions.c.id)
+        ).scalar_one()
+        conn.execute(destroyed_ids.insert().values(id="id-1", destruction_id=done))  # as a destruction writes it
     code, out, err = run("audit", "verify")
     assert code == 0 and out == "", out
     assert up(api, world["c1"], sealed[1:]).status_code == 200  # sent after the destruction
@@ -190,3 +193,44 @@ def test_old_and_sealed_copies_verify_once_redacted_and_a_redaction_needs_a_dest
         assert conn.execute(select(a.new).where(a.seq == 2)).scalar() is not None  # other records keep theirs
     code, out, err = run("audit", "verify")
     assert code == 0 and out == "", out
+
+
+def test_verify_looks_up_the_ids_it_meets_and_keeps_its_report_in_order(api, world, db, run):
+    """``audit verify`` no longer holds every destroyed id: it looks up those of the redacted entries it
+    meets (``lifecycle.destroyed_among``, 500 a time) once a device's entries are read, and says what it
+    says in the entries' order: 1,200 redacted entries, two of them named by no destruction, and a gap
+    before one that is (its own line, where it was)."""
+    from server import lifecycle as lc
+    from tests.server.test_audit import chain, up
+
+    entries = chain("dev-c1", 1200)
+    for i in range(0, len(entries), 500):
+        assert up(api, world["c1"], entries[i : i + 500]).status_code == 200
+    ids = [e["entity_id"] for e in entries]
+    with db.engine.begin() as conn:
+        assert lc.redact_audit(conn, ids) == 1200
+        done = conn.execute(
+            destructions.insert()
+            .values(
+                record_id="id-1",
+                record_class="closed",
+                since=0.0,
+                retention_days=0,
+                approved_by="admin",
+                reason="test",
+                at=0.0,
+                removed="{}",
+            )
+            .returning(destructions.c.id)
+        ).scalar_one()
+        named = [i for i in ids if i not in ("id-700", "id-1100")]
+        conn.execute(destroyed_ids.insert(), [{"id": i, "destruction_id": done} for i in named])
+        conn.execute(audit_entries.delete().where(audit_entries.c.seq == 900))
+    code, out, _ = run("audit", "verify")
+    lines = out.strip().splitlines()
+    assert code == 1 and lines[:3] == [
+        "dev-c1 #700: the entry lost its values and no destruction names its record",
+        "dev-c1 #901: the entry before it is missing",
+        "dev-c1 #1100: the entry lost its values and no destruction names its record",
+    ], out
+    assert [line for line in lines[3:] if "acknowledgement" not in line] == [], out  # the deleted #900's acks

@@ -322,3 +322,43 @@ def test_0031_counts_existing_passwords_as_changed_at_the_upgrade_and_goes_down(
         cols = {c["name"] for c in inspect(conn).get_columns("users")}
     assert not {"covers", "cover_events", "password_history", "alerts"} & names and "password_changed_at" not in cols
     upgrade(db)
+
+
+def test_0033_lists_the_ids_each_destruction_already_recorded_removed_and_goes_down(db):
+    """The destructions recorded before 0033 give ``destroyed_ids`` their record's id and the ids of its
+    visits and entries (``removed["entries"]``), more than one page of them; an id two destructions name
+    keeps the first; a destruction without entries gives its record alone. Down again: the table goes."""
+    import json as _json
+
+    from sqlalchemy import inspect
+
+    from server.schema import destroyed_ids
+
+    _to(db, "0032_report_shop_name", down=True)
+    rows = [
+        {"record_id": f"r{i:04d}", "removed": _json.dumps({"entries": [f"v{i:04d}a", f"v{i:04d}b"]})}
+        for i in range(600)
+    ]
+    rows.append({"record_id": "r9999", "removed": "{}"})
+    rows.append({"record_id": "r0000", "removed": _json.dumps({"entries": ["v0000a", "w1"]})})
+    with db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO destructions (record_id, record_class, since, retention_days, approved_by, reason, "
+                "at, removed) VALUES (:record_id, 'closed', 0, 0, 'admin', 'test', 0, :removed)"
+            ),
+            rows,
+        )
+    _to(db, "0033_destroyed_ids")
+    with db.engine.connect() as conn:
+        got = dict(conn.execute(select(destroyed_ids.c.id, destroyed_ids.c.destruction_id)).all())
+        first = dict(conn.execute(text("SELECT record_id, MIN(id) FROM destructions GROUP BY record_id")).all())
+        last = dict(conn.execute(text("SELECT record_id, MAX(id) FROM destructions GROUP BY record_id")).all())
+    want = {f"r{i:04d}" for i in range(600)} | {f"v{i:04d}{s}" for i in range(600) for s in "ab"}
+    assert set(got) == want | {"r9999", "w1"}
+    assert got["r0000"] == got["v0000a"] == first["r0000"]  # the first destruction that names them
+    assert got["w1"] == last["r0000"] != first["r0000"]  # the second destruction of r0000 names only w1 anew
+    _to(db, "0032_report_shop_name", down=True)
+    with db.engine.connect() as conn:
+        assert "destroyed_ids" not in inspect(conn).get_table_names()
+    upgrade(db)
