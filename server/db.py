@@ -327,17 +327,6 @@ class Tx:
         return {r.id: r.supervisor_id for r in self.conn.execute(_TEAMS, {"owners": sorted(owners)})}
 
 
-# Built once: each push takes the counter and reads its owners' teams (SQLAlchemy's statement objects are
-# immutable, and one statement may be executed by many threads).
-_TEAMS = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(bindparam("owners", expanding=True)))
-_TAKE = (
-    update(feed_counter)
-    .where(feed_counter.c.id == 1)
-    .values(seq=feed_counter.c.seq + bindparam("n", type_=Integer))
-    .returning(feed_counter.c.seq)
-)
-
-
 def create_temporary(conn: Connection, table: Table) -> None:
     """A temporary table of this transaction (``prefixes=["TEMPORARY"]``, ``postgresql_on_commit="DROP"``),
     empty, with its indexes. PostgreSQL drops it at the end of the transaction; on SQLite it outlives the
@@ -420,6 +409,10 @@ def _dedupe(entries: list[FeedEntry]) -> list[FeedEntry]:
 #: Write transactions at a time per server process on PostgreSQL (other processes have their own);
 #: ``FIELDARCHIVE_PG_WRITERS`` in the environment sets another number (1 to 64).
 PG_WRITERS = min(64, max(1, int(os.environ.get("FIELDARCHIVE_PG_WRITERS", "") or 2)))
+# Built once (immutable, shared by threads): each push reads its owners' teams and takes the counter.
+_TEAMS = select(users.c.id, users.c.supervisor_id).where(users.c.id.in_(bindparam("owners", expanding=True)))
+_TAKE = update(feed_counter).where(feed_counter.c.id == 1).returning(feed_counter.c.seq)
+_TAKE = _TAKE.values(seq=feed_counter.c.seq + bindparam("n", type_=Integer))
 
 
 class Database:

@@ -37,7 +37,6 @@ from server.schema import (
     customer_checks,
     customer_versions,
     customers,
-    destroyed_ids,
     destructions,
     feed,
     mutations,
@@ -53,6 +52,7 @@ from server.schema import (
     visits,
 )
 from server.schema import integrity_entries as integrity
+from server.schema_admin import destroyed_ids
 from server.schema_integrations import outbound_changes
 from server.schema_onboarding import case_notices, change_items, onboarding_case_steps, onboarding_cases
 

@@ -568,13 +568,3 @@ destructions = Table(
     Column("at", Float, nullable=False),
     Column("removed", Text, nullable=False),  # JSON: how many rows of each kind were removed
 )
-# Every id a destruction removed: the record's and those of its visits, entries, complaints, signatures and
-# service records (``destructions.removed["entries"]``), by which its clients' audit entries name them. An
-# audit upload and ``audit verify`` look up the ids they meet here (by key) instead of loading every
-# destruction (migration 0033_destroyed_ids, issue 21).
-destroyed_ids = Table(
-    "destroyed_ids",
-    metadata,
-    Column("id", String(100), primary_key=True),  # as long as audit_entries.entity_id
-    Column("destruction_id", Integer, ForeignKey("destructions.id"), nullable=False),
-)

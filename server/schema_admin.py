@@ -1,5 +1,5 @@
 """Tables the admin area keeps: the territory tree, the departments and where each user stands (issue 20),
-and the work calendar with the admin's draft of it; on the same
+the work calendar with the admin's draft of it, and the ids the destructions removed; on the same
 ``metadata`` as server/schema.py's tables (imported with ``server.db``, so every process that opens the
 database knows them; the migrations' env imports it too)."""
 
@@ -64,4 +64,15 @@ calendar_draft_days = Table(
     Column("day", Date, primary_key=True),
     Column("kind", String(8), nullable=False),  # holiday | workday
     Column("updated_at", Float, nullable=False),
+)
+
+# Every id a destruction removed: the record's and those of its visits, entries, complaints, signatures and
+# service records (``destructions.removed["entries"]``), by which its clients' audit entries name them. An
+# audit upload and ``audit verify`` look up the ids they meet here (by key) instead of loading every
+# destruction (migration 0033_destroyed_ids, issue 21).
+destroyed_ids = Table(
+    "destroyed_ids",
+    metadata,
+    Column("id", String(100), primary_key=True),  # as long as audit_entries.entity_id
+    Column("destruction_id", Integer, ForeignKey("destructions.id"), nullable=False),
 )

@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, select, text
 
 from app.services import integrity, lifecycle, records, syncing
-from server.schema import audit_entries, destroyed_ids, destructions
+from server.schema import audit_entries, destructions
+from server.schema_admin import destroyed_ids
 from tests.complete import complete_customers
 from tests.server.helpers import PASSWORD
 from tests.sync.conftest import Client

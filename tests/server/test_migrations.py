@@ -332,7 +332,7 @@ def test_0033_lists_the_ids_each_destruction_already_recorded_removed_and_goes_d
 
     from sqlalchemy import inspect
 
-    from server.schema import destroyed_ids
+    from server.schema_admin import destroyed_ids
 
     _to(db, "0032_report_shop_name", down=True)
     rows = [
