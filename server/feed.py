@@ -130,12 +130,14 @@ def _page(
     latest = _latest_per_record(rows)
     rids = [r.f_record_id for r in latest if r.f_kind == "record" and r.id is not None]
     has = _attached(conn, rids)
+    # every customer of the page gets its (maybe empty) file, signatures and service records; those with
+    # none are not looked up (each reader reads nothing for an empty list)
     held: dict[str, Any] = {rid: {"entries": [], "complaints": []} for rid in rids}
-    held.update(files(conn, has["integrity"], directory) if has["integrity"] else {})
+    held.update(files(conn, has["integrity"], directory))
     signed: dict[str, list[dict[str, Any]]] = {rid: [] for rid in rids}
-    signed.update(of_records(conn, has["signatures"], directory) if has["signatures"] else {})
+    signed.update(of_records(conn, has["signatures"], directory))
     served: dict[str, list[dict[str, Any]]] = {rid: [] for rid in rids}
-    served.update(service_of(conn, has["service"], directory) if has["service"] else {})
+    served.update(service_of(conn, has["service"], directory))
     view = View(user, form_by_version(conn, counter.form_version), counter.department)
     changes = [_change(conn, r, directory, held, signed, served, view) for r in latest]
     return {

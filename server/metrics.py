@@ -140,7 +140,6 @@ class MetricsMiddleware:
 
     def __init__(self, app: Callable[..., Awaitable[None]], fastapi: FastAPI) -> None:
         self.app, self.fastapi = app, fastapi
-        self.table: Table | None = None
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -158,9 +157,7 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_status)
         finally:
-            if self.table is None:
-                self.table = route_table(self.fastapi)
-            route, method = _route(self.table, scope["path"]), scope["method"]
+            route, method = _route(route_table(self.fastapi), scope["path"]), scope["method"]
             REQUESTS.labels(route, method, str(status)).inc()
             LATENCY.labels(route, method).observe(time.perf_counter() - start)
             if route == f"{API_PREFIX}/auth/login":

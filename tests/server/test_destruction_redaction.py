@@ -142,6 +142,25 @@ def test_a_destroyed_record_leaves_no_value_on_the_server_or_either_archive(
             who.__exit__()
 
 
+def destruction_naming(conn: Any, ids: list[str]) -> None:
+    """A destruction of the record ``ids[0]`` that removed ``ids``, written as ``lifecycle.destroy`` writes one."""
+    done = conn.execute(
+        destructions.insert()
+        .values(
+            record_id=ids[0],
+            record_class="closed",
+            since=0.0,
+            retention_days=0,
+            approved_by="admin",
+            reason="test",
+            at=0.0,
+            removed="{}",
+        )
+        .returning(destructions.c.id)
+    ).scalar_one()
+    conn.execute(destroyed_ids.insert(), [{"id": i, "destruction_id": done} for i in ids])
+
+
 def test_old_and_sealed_copies_verify_once_redacted_and_a_redaction_needs_a_destruction(api, world, db, run):
     """Entries uploaded before chain version 2 (hashed over their values) and sealed ones: redacted, the copy
     still verifies when a destruction names the record; a redaction nobody approved is reported; an entry of
@@ -168,21 +187,7 @@ def test_old_and_sealed_copies_verify_once_redacted_and_a_redaction_needs_a_dest
         "dev-c1 #4: the entry lost its values and no destruction names its record",
     ]
     with db.engine.begin() as conn:
-        done = conn.execute(
-            destructions.insert()
-            .values(
-                record_id="id-1",
-                record_class="closed",
-                since=0.0,
-                retention_days=0,
-                approved_by="admin",
-                reason="test",
-                at=0.0,
-                removed="{}",
-            )
-            .returning(destructions.c.id)
-        ).scalar_one()
-        conn.execute(destroyed_ids.insert().values(id="id-1", destruction_id=done))  # as a destruction writes it
+        destruction_naming(conn, ["id-1"])
     code, out, err = run("audit", "verify")
     assert code == 0 and out == "", out
     assert up(api, world["c1"], sealed[1:]).status_code == 200  # sent after the destruction
@@ -210,22 +215,7 @@ def test_verify_looks_up_the_ids_it_meets_and_keeps_its_report_in_order(api, wor
     ids = [e["entity_id"] for e in entries]
     with db.engine.begin() as conn:
         assert lc.redact_audit(conn, ids) == 1200
-        done = conn.execute(
-            destructions.insert()
-            .values(
-                record_id="id-1",
-                record_class="closed",
-                since=0.0,
-                retention_days=0,
-                approved_by="admin",
-                reason="test",
-                at=0.0,
-                removed="{}",
-            )
-            .returning(destructions.c.id)
-        ).scalar_one()
-        named = [i for i in ids if i not in ("id-700", "id-1100")]
-        conn.execute(destroyed_ids.insert(), [{"id": i, "destruction_id": done} for i in named])
+        destruction_naming(conn, [i for i in ids if i not in ("id-700", "id-1100")])
         conn.execute(audit_entries.delete().where(audit_entries.c.seq == 900))
     code, out, _ = run("audit", "verify")
     lines = out.strip().splitlines()
